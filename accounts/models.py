@@ -1,0 +1,96 @@
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.contrib.auth.validators import UnicodeUsernameValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.timezone import now
+from django.utils.translation import gettext_lazy as _
+
+from voipxs.fields import BlindIndexField, EncryptedTextField
+from voipxs.phone import normalize_e164
+
+
+def normalize_email_address(value: str) -> str:
+    """The blind index is over the lower-cased address, so lookups are case-insensitive."""
+    return value.strip().lower()
+
+
+class Contractor(models.Model):
+    """A business customer (the policy's "Contractor") that owns Users."""
+
+    name = models.CharField(max_length=200, unique=True)
+    created_at = models.DateTimeField(default=now)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def create_user(self, username: str, email: str | None = None, password: str | None = None, **extra) -> "User":
+        if not username:
+            raise ValueError("A login name is required")
+        user = self.model(username=self.model.normalize_username(username), email=email or None, **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, username: str, email: str | None = None, password: str | None = None, **extra) -> "User":
+        extra.setdefault("is_staff", True)
+        extra.setdefault("is_superuser", True)
+        return self.create_user(username, email, password, **extra)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person who logs in. E-mail is encrypted; `email_index` finds a user by address."""
+
+    username = models.CharField(_("login name"), max_length=150, unique=True, validators=[UnicodeUsernameValidator()])
+    email = EncryptedTextField(_("e-mail address"), null=True, blank=True)
+    email_index = BlindIndexField(source="email", domain="email", normalizer=normalize_email_address, null=True, blank=True)
+    contractor = models.ForeignKey(Contractor, null=True, blank=True, on_delete=models.PROTECT, related_name="users")
+    is_staff = models.BooleanField(_("staff status"), default=False)
+    is_active = models.BooleanField(_("active"), default=True)
+    date_joined = models.DateTimeField(default=now)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "username"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    def __str__(self) -> str:
+        return self.username
+
+
+class PhoneNumber(models.Model):
+    """A number held by a user for a period [valid_from, valid_to). Periods of one number never overlap,
+    so "who held +31… at time T" has exactly one answer (enforced by phone_number_assign and, on
+    PostgreSQL, by an exclusion constraint)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="phone_numbers")
+    number = EncryptedTextField(_("number (E.164)"))
+    number_index = BlindIndexField(source="number", domain="phone", normalizer=normalize_e164)
+    label = models.CharField(max_length=60, blank=True)
+    valid_from = models.DateTimeField(default=now)
+    valid_to = models.DateTimeField(null=True, blank=True)  # exclusive; None = still held
+
+    class Meta:
+        indexes = [models.Index(fields=["number_index", "valid_from"], name="phone_index_from_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(valid_to__isnull=True) | Q(valid_to__gt=models.F("valid_from")),
+                name="phone_period_positive",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"number #{self.pk}"
+
+    def held_at(self, moment) -> bool:
+        return self.valid_from <= moment and (self.valid_to is None or moment < self.valid_to)

@@ -1,0 +1,99 @@
+"""What accounts holds about a person, for the data-subject registry, and the demo seeder."""
+from __future__ import annotations
+
+import base64
+from typing import Any, Iterable
+
+from voipxs.registry import Section, register_demo_seeder, register_section
+
+
+def _export_profile(user: Any) -> Iterable[dict]:
+    yield {
+        "login_name": user.username,
+        "email": user.email or "",
+        "contractor": user.contractor.name if user.contractor_id else "",
+        "date_joined": user.date_joined.isoformat(),
+        "last_login": user.last_login.isoformat() if user.last_login else None,
+        "roles": sorted(user.groups.values_list("name", flat=True)),
+    }
+
+
+def _export_numbers(user: Any) -> Iterable[dict]:
+    for phone in user.phone_numbers.order_by("valid_from"):
+        yield {
+            "number": phone.number,
+            "label": phone.label,
+            "valid_from": phone.valid_from.isoformat(),
+            "valid_to": phone.valid_to.isoformat() if phone.valid_to else None,
+        }
+
+
+register_section(Section(
+    name="profile", order=10, purpose="self_service",
+    legal_basis="GDPR art. 6(1)(b) contract",
+    retention="until the account is closed and its final invoice settled, plus 30 days",
+    exporter=_export_profile,
+    description="Login name, e-mail address, contractor, roles.",
+))
+register_section(Section(
+    name="numbers", order=20, purpose="billing",
+    legal_basis="GDPR art. 6(1)(b) contract; Tw art. 11.5(2)",
+    retention="as the profile; the assignment periods as long as CDRs that refer to them",
+    exporter=_export_numbers,
+    description="Telephone numbers you hold or held, with their periods.",
+))
+
+DEMO_PASSWORD = "demo-voipxs-2026"
+
+
+def _totp_secret_b32(device: Any) -> str:
+    return base64.b32encode(bytes.fromhex(device.key)).decode().rstrip("=")
+
+
+def seed_accounts(stdout: Any) -> None:
+    """Idempotent: re-running finds the demo users by login name and leaves them as they are."""
+    from datetime import timedelta
+
+    from django.utils.timezone import now
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from voipxs.purposes import STAFF_ROLES, Role
+
+    from .models import Contractor, User
+    from .services import contractor_create, phone_number_assign, user_create
+
+    acme = Contractor.objects.filter(name="Acme BV").first() or contractor_create(name="Acme BV")
+    # Fictitious numbers in the 555 block; no real subscriber holds them.
+    people = [
+        ("alice", "alice@example.org", [Role.CUSTOMER], None, ["+31205550101", "+31655501010"]),
+        ("acme-admin", "it@acme.example", [Role.CUSTOMER, Role.CONTRACTOR_ADMIN], acme, ["+31205550200"]),
+        ("bob", "bob@acme.example", [Role.CUSTOMER], acme, ["+31205550201"]),
+        ("carol", "carol@acme.example", [Role.CUSTOMER], acme, ["+31205550202"]),
+        ("billing", "billing@voipxs.example", [Role.BILLING], None, []),
+        ("legal1", "legal1@voipxs.example", [Role.LEGAL_OFFICER], None, []),
+        ("legal2", "legal2@voipxs.example", [Role.LEGAL_OFFICER], None, []),
+        ("legal3", "legal3@voipxs.example", [Role.LEGAL_OFFICER], None, []),
+        ("dpo", "dpo@voipxs.example", [Role.DPO], None, []),
+        ("support", "support@voipxs.example", [Role.SUPPORT], None, []),
+        ("admin", "admin@voipxs.example", [Role.ADMIN], None, []),
+    ]
+    stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
+    for username, email, roles, contractor, numbers in people:
+        user = User.objects.filter(username=username).first()
+        if user is None:
+            user = user_create(username=username, password=DEMO_PASSWORD, email=email, roles=roles, contractor=contractor)
+            for number in numbers:
+                phone_number_assign(user=user, number=number, valid_from=now() - timedelta(days=400))
+        line = f"  {username:<11} {', '.join(roles):<28}"
+        held = [p.number for p in user.phone_numbers.order_by("valid_from")]
+        if held:
+            line += " numbers: " + " ".join(held)
+        if set(roles) & STAFF_ROLES:
+            device = TOTPDevice.objects.filter(user=user, name="demo").first()
+            if device is None:
+                device = TOTPDevice.objects.create(user=user, name="demo", confirmed=True)
+            line += f" TOTP secret: {_totp_secret_b32(device)}"
+        stdout.write(line)
+
+
+register_demo_seeder(10, "accounts", seed_accounts)

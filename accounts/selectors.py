@@ -1,0 +1,68 @@
+"""Every read of personal data in accounts: purpose-bound, audited."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from voipxs.crypto import blind_index
+from voipxs.phone import InvalidNumber, normalize_e164
+from voipxs.purposes import Purpose, require_purpose
+
+from .models import PhoneNumber, User
+
+# Purposes under which staff may look at any user's profile; SELF_SERVICE only ever sees oneself.
+_STAFF_WIDE = {Purpose.SECURITY, Purpose.BILLING, Purpose.LEGAL_OBLIGATION, Purpose.DISPUTE}
+
+
+def access_user(*, actor, purpose: Purpose | str, user_id: int) -> User:
+    """A user's profile. Customers get only themselves; anything else is a 404 (no existence leak)."""
+    purpose = require_purpose(actor=actor, purpose=purpose, action="user.get", target_type="user", target_id=user_id)
+    qs = User.objects.select_related("contractor")
+    if purpose == Purpose.SELF_SERVICE:
+        qs = qs.filter(pk=actor.pk)
+    elif purpose == Purpose.CONTRACTOR_INFORMATION:
+        qs = qs.filter(contractor_id=actor.contractor_id) if actor.contractor_id else qs.none()
+    elif purpose not in _STAFF_WIDE:
+        qs = qs.none()
+    try:
+        return qs.get(pk=user_id)
+    except User.DoesNotExist:
+        raise Http404 from None
+
+
+def phone_number_list(*, actor, purpose: Purpose | str, user: User, current_only: bool = False) -> QuerySet[PhoneNumber]:
+    """The numbers a user holds or held, newest first."""
+    access_user(actor=actor, purpose=purpose, user_id=user.pk)
+    qs = PhoneNumber.objects.filter(user=user).order_by("-valid_from")
+    if current_only:
+        from django.utils.timezone import now
+
+        moment = now()
+        qs = qs.filter(valid_from__lte=moment).filter(Q(valid_to__isnull=True) | Q(valid_to__gt=moment))
+    return qs
+
+
+def phone_number_holder_at(*, actor, purpose: Purpose | str, number: str, at: datetime,
+                           default_region: str = "NL") -> PhoneNumber | None:
+    """Who held `number` at `at` (one answer or none), through the blind index."""
+    require_purpose(actor=actor, purpose=purpose, action="phone_number.holder_at", target_type="phone_lookup")
+    try:
+        index = blind_index(normalize_e164(number, default_region), domain="phone")
+    except InvalidNumber:
+        return None
+    return (
+        PhoneNumber.objects.select_related("user")
+        .filter(number_index=index, valid_from__lte=at)
+        .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=at))
+        .first()
+    )
+
+
+def user_by_email(*, email: str) -> User | None:
+    """Internal lookup for login and password reset (the person themself proves the address)."""
+    from .models import normalize_email_address
+
+    index = blind_index(normalize_email_address(email), domain="email")
+    return User.objects.filter(email_index=index, is_active=True).first()

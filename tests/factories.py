@@ -1,0 +1,123 @@
+"""factory_boy factories and the named personas used across the suite.
+
+Personas:
+- alice: private customer, holds +31205550101. Sees only her own data (SELF_SERVICE).
+- bob, carol: Users of contractor Acme BV. Each sees only their own data.
+- acme_admin: contractor_admin of Acme BV; sees Acme's Users' traffic masked (CONTRACTOR_INFORMATION).
+- mallory: customer of another contractor; must never see Acme's or alice's data.
+- legal1/2/3: legal officers (LEGAL_OBLIGATION, DISPUTE), with confirmed TOTP devices.
+- dpo, billing, support, admin: staff roles with their purposes (voipxs/purposes.py).
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import factory
+import pytest
+from django.utils.timezone import now
+
+from accounts.models import Contractor, PhoneNumber, User
+from accounts.services import phone_number_assign, user_create
+from voipxs.purposes import Role
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+class ContractorFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Contractor
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"Contractor {n} BV")
+
+
+def make_user(username: str, *, roles=(Role.CUSTOMER,), contractor=None, numbers=(), email=None, totp=False) -> User:
+    user = user_create(username=username, password=PASSWORD, email=email or f"{username}@example.org",
+                       roles=list(roles), contractor=contractor)
+    for number in numbers:
+        phone_number_assign(user=user, number=number, valid_from=now() - timedelta(days=365))
+    if totp:
+        from django_otp.plugins.otp_totp.models import TOTPDevice
+
+        TOTPDevice.objects.create(user=user, name="default", confirmed=True)
+    return user
+
+
+@pytest.fixture
+def acme(db) -> Contractor:
+    return ContractorFactory(name="Acme BV")
+
+
+@pytest.fixture
+def alice(db) -> User:
+    return make_user("alice", numbers=["+31205550101"])
+
+
+@pytest.fixture
+def bob(acme) -> User:
+    return make_user("bob", contractor=acme, numbers=["+31205550201"])
+
+
+@pytest.fixture
+def carol(acme) -> User:
+    return make_user("carol", contractor=acme, numbers=["+31205550202"])
+
+
+@pytest.fixture
+def acme_admin(acme) -> User:
+    return make_user("acme-admin", roles=(Role.CUSTOMER, Role.CONTRACTOR_ADMIN), contractor=acme, numbers=["+31205550200"])
+
+
+@pytest.fixture
+def mallory(db) -> User:
+    other = ContractorFactory(name="Other BV")
+    return make_user("mallory", contractor=other, numbers=["+31205550999"])
+
+
+@pytest.fixture
+def legal1(db) -> User:
+    return make_user("legal1", roles=(Role.LEGAL_OFFICER,), totp=True)
+
+
+@pytest.fixture
+def legal2(db) -> User:
+    return make_user("legal2", roles=(Role.LEGAL_OFFICER,), totp=True)
+
+
+@pytest.fixture
+def legal3(db) -> User:
+    return make_user("legal3", roles=(Role.LEGAL_OFFICER,), totp=True)
+
+
+@pytest.fixture
+def dpo(db) -> User:
+    return make_user("dpo", roles=(Role.DPO,), totp=True)
+
+
+@pytest.fixture
+def billing_staff(db) -> User:
+    return make_user("billing", roles=(Role.BILLING,), totp=True)
+
+
+@pytest.fixture
+def support(db) -> User:
+    return make_user("support", roles=(Role.SUPPORT,), totp=True)
+
+
+@pytest.fixture
+def admin_user(db) -> User:
+    return make_user("admin", roles=(Role.ADMIN,), totp=True)
+
+
+def verified_client(client, user):
+    """A Django test client signed in as `user` with the second factor passed (django-otp)."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    client.force_login(user)
+    device = TOTPDevice.objects.filter(user=user).first()
+    if device is not None:
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
+    return client

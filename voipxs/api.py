@@ -1,0 +1,29 @@
+"""Project-wide DRF pieces: the exception handler (no 500 for bad input, field named in 4xx)."""
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from rest_framework import exceptions
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from .crypto import DecryptionError
+from .exceptions import ApplicationError
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages})
+    elif isinstance(exc, ApplicationError):
+        exc = exceptions.ValidationError({"detail": exc.message, **exc.extra})
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied(str(exc) or None)
+    elif isinstance(exc, DecryptionError):
+        # A key problem is an operator's problem; never echo what failed to decrypt.
+        return Response({"detail": "Stored data could not be decrypted."}, status=503)
+    return drf_exception_handler(exc, context)

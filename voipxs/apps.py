@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class VoipxsConfig(AppConfig):
+    name = "voipxs"
+    verbose_name = "Privacy kernel"

@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand, CommandError
+
+from voipxs.audit import audit_seal_all, audit_verify
+from voipxs.models import AuditEntry
+
+
+class Command(BaseCommand):
+    help = "Verify the audit log's hash chain; exit non-zero naming the first altered, missing or reordered entry."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--no-seal", action="store_true", help="do not link pending entries into the chain first")
+
+    def handle(self, *args, **options) -> None:
+        if not options["no_seal"]:
+            audit_seal_all()
+        checked, problem = audit_verify()
+        if problem is not None:
+            raise CommandError(f"audit chain broken at {problem} ({checked} entries before it verified)")
+        pending = AuditEntry.objects.filter(seq__isnull=True).count()
+        self.stdout.write(self.style.SUCCESS(f"audit chain intact: {checked} entries verified, {pending} pending"))

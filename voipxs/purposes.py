@@ -1,0 +1,193 @@
+"""The purposes of processing, from the privacy policy (article 3), and who may use which.
+
+This table is the single source of the processing register (GDPR art. 30): the register is
+generated from it, so the register cannot drift from what the code enforces. Every selector that
+returns personal or traffic data calls `require_purpose(...)` first.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+from django.core.exceptions import PermissionDenied
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Purpose(models.TextChoices):
+    BILLING = "billing", _("Invoicing the amounts due")
+    INTERCONNECTION = "interconnection", _("Payments for interconnection and special access")
+    LEGAL_OBLIGATION = "legal_obligation", _("Legal obligations, incl. criminal investigations")
+    DISPUTE = "dispute", _("Disputes between VoIPXS and Contractor or User")
+    CONTRACTOR_INFORMATION = "contractor_information", _("Informing the Contractor about its Users' traffic")
+    SELF_SERVICE = "self_service", _("A user seeing and managing their own data")
+    SECURITY = "security", _("Fraud and abuse prevention, security of the service")
+
+
+class Role(models.TextChoices):
+    """Roles are Django groups of these names (accounts creates them in a migration)."""
+
+    CUSTOMER = "customer", _("Customer")
+    CONTRACTOR_ADMIN = "contractor_admin", _("Contractor admin")
+    BILLING = "billing", _("Billing staff")
+    LEGAL_OFFICER = "legal_officer", _("Legal officer")
+    DPO = "dpo", _("Data protection officer")
+    SUPPORT = "support", _("Support")
+    ADMIN = "admin", _("Administrator")
+
+
+STAFF_ROLES = frozenset({Role.BILLING, Role.LEGAL_OFFICER, Role.DPO, Role.SUPPORT, Role.ADMIN})
+
+
+@dataclass(frozen=True)
+class PurposeInfo:
+    """What the processing register says about one purpose. Every field is required."""
+
+    description: str
+    legal_basis: str
+    data_categories: tuple[str, ...]
+    recipients: tuple[str, ...]
+    retention: str
+    policy_reference: str
+
+
+PURPOSES: dict[Purpose, PurposeInfo] = {
+    Purpose.BILLING: PurposeInfo(
+        description="Rating calls and issuing invoices for the amounts due by the Contractor.",
+        legal_basis="GDPR art. 6(1)(b) contract; Tw art. 11.5(2) traffic data for billing",
+        data_categories=("user data", "traffic data", "invoices"),
+        recipients=("billing staff", "the Contractor (own invoices)"),
+        retention="CDRs until the invoice is paid, undisputed and its dispute window has passed; invoices 7 years (AWR art. 52)",
+        policy_reference="Privacy policy art. 3, first bullet",
+    ),
+    Purpose.INTERCONNECTION: PurposeInfo(
+        description="Settling payments with network operators for interconnection and special access.",
+        legal_basis="GDPR art. 6(1)(b)/(f); Tw art. 11.5(2)",
+        data_categories=("traffic data (aggregated per trunk and month)",),
+        recipients=("billing staff", "interconnecting network operators (aggregates)"),
+        retention="as billing",
+        policy_reference="Privacy policy art. 3, second bullet",
+    ),
+    Purpose.LEGAL_OBLIGATION: PurposeInfo(
+        description="Legal obligations, including the prevention, detection and prosecution of criminal offences.",
+        legal_basis="GDPR art. 6(1)(c); Tw art. 13.2a; Sv art. 126n, 126na, 126ni",
+        data_categories=("user data", "traffic data"),
+        recipients=("law-enforcement agencies", "public prosecutor", "courts"),
+        retention="disclosure packages 90 days after delivery; the request record as accountability",
+        policy_reference="Privacy policy art. 3, third bullet",
+    ),
+    Purpose.DISPUTE: PurposeInfo(
+        description="Disputes between VoIPXS and the Contractor and/or User.",
+        legal_basis="GDPR art. 6(1)(f) legitimate interest; Tw art. 11.5(2)",
+        data_categories=("user data", "traffic data", "invoices"),
+        recipients=("judicial authorities", "dispute commissions", "mediators"),
+        retention="until the dispute is settled",
+        policy_reference="Privacy policy art. 3, fourth bullet",
+    ),
+    Purpose.CONTRACTOR_INFORMATION: PurposeInfo(
+        description="Informing the Contractor about the traffic of its Users (numbers masked).",
+        legal_basis="GDPR art. 6(1)(b) contract; Tw art. 11.5(2)",
+        data_categories=("traffic data (masked)",),
+        recipients=("the Contractor's admins",),
+        retention="as billing",
+        policy_reference="Privacy policy art. 3, fifth bullet",
+    ),
+    Purpose.SELF_SERVICE: PurposeInfo(
+        description="A user seeing, exporting and managing their own data (GDPR art. 15-20).",
+        legal_basis="GDPR art. 6(1)(b) contract; GDPR art. 15, 20",
+        data_categories=("user data", "traffic data", "invoices"),
+        recipients=("the user themself",),
+        retention="as the underlying data",
+        policy_reference="Privacy policy art. 3 and 4",
+    ),
+    Purpose.SECURITY: PurposeInfo(
+        description="Preventing fraud and abuse and securing the service.",
+        legal_basis="GDPR art. 6(1)(f); Tw art. 11.5(1)",
+        data_categories=("technical identifiers", "traffic data"),
+        recipients=("support and security staff",),
+        retention="technical identifiers 30 days; unbilled calls 3 months",
+        policy_reference="Privacy policy art. 4",
+    ),
+}
+
+ROLE_PURPOSES: dict[str, frozenset[Purpose]] = {
+    Role.CUSTOMER: frozenset({Purpose.SELF_SERVICE}),
+    Role.CONTRACTOR_ADMIN: frozenset({Purpose.SELF_SERVICE, Purpose.CONTRACTOR_INFORMATION}),
+    Role.BILLING: frozenset({Purpose.BILLING, Purpose.INTERCONNECTION, Purpose.DISPUTE}),
+    Role.LEGAL_OFFICER: frozenset({Purpose.LEGAL_OBLIGATION, Purpose.DISPUTE}),
+    Role.DPO: frozenset({Purpose.LEGAL_OBLIGATION}),
+    Role.SUPPORT: frozenset({Purpose.SECURITY}),
+    Role.ADMIN: frozenset({Purpose.SECURITY}),
+}
+
+
+@dataclass(frozen=True)
+class SystemActor:
+    """A scheduled job or command acting without a person, with the purposes it was built for."""
+
+    name: str
+    purposes: frozenset[Purpose] = field(default_factory=frozenset)
+
+    @property
+    def pk(self) -> None:
+        return None
+
+
+def roles_of(actor: Any) -> frozenset[str]:
+    if actor is None or isinstance(actor, SystemActor) or not getattr(actor, "is_authenticated", False):
+        return frozenset()
+    cached = getattr(actor, "_voipxs_roles", None)
+    if cached is None:
+        cached = frozenset(actor.groups.values_list("name", flat=True))
+        actor._voipxs_roles = cached
+    return cached
+
+
+def purposes_of(actor: Any) -> frozenset[Purpose]:
+    if isinstance(actor, SystemActor):
+        return actor.purposes
+    granted: set[Purpose] = set()
+    for role in roles_of(actor):
+        granted |= ROLE_PURPOSES.get(role, frozenset())
+    return frozenset(granted)
+
+
+def has_role(actor: Any, *roles: str) -> bool:
+    return bool(roles_of(actor) & set(roles))
+
+
+PURPOSE_REFUSED = "This purpose is not granted to your role."
+
+
+def require_purpose(
+    *,
+    actor: Any,
+    purpose: Purpose | str,
+    action: str,
+    target_type: str = "",
+    target_id: object = "",
+    extra: dict | None = None,
+) -> Purpose:
+    """Check that `actor` may process data for `purpose` and record the access either way.
+
+    Raises PermissionDenied (after auditing the refusal) when the purpose is not granted.
+    """
+    from .audit import audit_access  # audit imports models; keep this module importable early
+
+    try:
+        purpose = Purpose(purpose)
+    except ValueError:
+        audit_access(actor=actor, purpose=str(purpose)[:32], action=action, target_type=target_type,
+                     target_id=target_id, outcome="refused", extra={"reason": "unknown purpose"})
+        raise PermissionDenied(PURPOSE_REFUSED) from None
+    if purpose not in purposes_of(actor):
+        audit_access(actor=actor, purpose=purpose, action=action, target_type=target_type,
+                     target_id=target_id, outcome="refused", extra=extra)
+        raise PermissionDenied(PURPOSE_REFUSED)
+    audit_access(actor=actor, purpose=purpose, action=action, target_type=target_type,
+                 target_id=target_id, outcome="ok", extra=extra)
+    return purpose
+
+
+def purposes_for_register() -> Iterable[tuple[Purpose, PurposeInfo]]:
+    return ((p, PURPOSES[p]) for p in Purpose)

@@ -1,0 +1,77 @@
+"""Registries that let lower layers call into higher apps without importing them (DESIGN.md).
+
+Each app registers in its `AppConfig.ready()`:
+- a personal-data section: what it holds about a person, how to export it and how to erase it;
+- keepers (retention): what must stay for a person and why, consulted before erasure;
+- a demo seeder for `seed_demo`, run in app order.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Callable, Iterable
+
+
+@dataclass(frozen=True)
+class Kept:
+    """Something erasure may not delete: category, the exception that keeps it, until when."""
+
+    category: str
+    reason: str
+    legal_basis: str
+    until: date | None = None
+    count: int = 0
+
+
+@dataclass(frozen=True)
+class Section:
+    name: str  # "calls", "invoices", "profile", ...
+    order: int
+    purpose: str  # purpose under which the data is held (for the export's explanation)
+    legal_basis: str
+    retention: str
+    # exporter(user) -> iterable of dict rows (JSON-serialisable; streamed, may be large)
+    exporter: Callable[[Any], Iterable[dict]]
+    # eraser(user, kept: list[Kept]) -> dict of counts; must leave what `kept` names, restricted
+    eraser: Callable[[Any, list[Kept]], dict] | None = None
+    description: str = ""
+
+
+@dataclass
+class _Registry:
+    sections: dict[str, Section] = field(default_factory=dict)
+    keepers: list[Callable[[Any], list[Kept]]] = field(default_factory=list)
+    seeders: list[tuple[int, str, Callable[..., None]]] = field(default_factory=list)
+
+
+_registry = _Registry()
+
+
+def register_section(section: Section) -> None:
+    _registry.sections[section.name] = section
+
+
+def sections() -> list[Section]:
+    return sorted(_registry.sections.values(), key=lambda s: s.order)
+
+
+def register_keeper(keeper: Callable[[Any], list[Kept]]) -> None:
+    if keeper not in _registry.keepers:
+        _registry.keepers.append(keeper)
+
+
+def kept_for(user: Any) -> list[Kept]:
+    kept: list[Kept] = []
+    for keeper in _registry.keepers:
+        kept.extend(keeper(user))
+    return kept
+
+
+def register_demo_seeder(order: int, name: str, seeder: Callable[..., None]) -> None:
+    """seeder(stdout) creates demo data idempotently and prints what a newcomer needs to know."""
+    if all(existing != name for _, existing, _ in _registry.seeders):
+        _registry.seeders.append((order, name, seeder))
+
+
+def demo_seeders() -> list[tuple[int, str, Callable[..., None]]]:
+    return sorted(_registry.seeders, key=lambda s: s[0])

@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from .purposes import Role, roles_of
+
+POLICY_FILE = Path(__file__).resolve().parent / "privacy-policy.txt"
+
+# Most specific role first: a person with several roles lands on the first matching home.
+_HOME_ORDER = [Role.ADMIN, Role.DPO, Role.LEGAL_OFFICER, Role.BILLING, Role.SUPPORT, Role.CONTRACTOR_ADMIN, Role.CUSTOMER]
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    if not request.user.is_authenticated:
+        return render(request, "voipxs/welcome.html")
+    roles = roles_of(request.user)
+    role = next((r for r in _HOME_ORDER if r in roles), Role.CUSTOMER)
+    return render(request, f"voipxs/home_{role}.html", {"role": role, "role_label": Role(role).label})
+
+
+def privacy_policy(request: HttpRequest) -> HttpResponse:
+    text = POLICY_FILE.read_text(encoding="utf-8")
+    return render(request, "voipxs/privacy_policy.html", {"paragraphs": [p for p in text.split("\n") if p.strip()]})
+
+
+@never_cache
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    """Database and broker state for load balancers and monitoring. Never raises."""
+    status = {"database": "ok", "broker": "ok"}
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except Exception:  # noqa: BLE001 - report, do not crash the probe
+        status["database"] = "down"
+    if not settings.REDIS_URL:
+        status["broker"] = "in-process"
+    else:
+        try:
+            import redis
+
+            redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=1, socket_timeout=1).ping()
+        except Exception:  # noqa: BLE001
+            status["broker"] = "down"
+    healthy = status["database"] == "ok" and status["broker"] != "down"
+    return JsonResponse({"status": "ok" if healthy else "degraded", **status}, status=200 if healthy else 503)
