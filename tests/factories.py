@@ -121,3 +121,69 @@ def verified_client(client, user):
         session[DEVICE_ID_SESSION_KEY] = device.persistent_id
         session.save()
     return client
+
+
+# --- traffic -----------------------------------------------------------------------------------------
+
+def make_source(name: str = "pbx1", fmt: str = "asterisk-csv", tz: str = "Europe/Amsterdam"):
+    from traffic.models import Source
+
+    return Source.objects.get_or_create(name=name, defaults={"format": fmt, "timezone": tz})[0]
+
+
+def make_cdr(
+    *,
+    account=None,
+    src: str = "+31205550101",
+    dst: str = "+31612345678",
+    started_at=None,
+    direction: str = "out",
+    disposition: str = "answered",
+    billsec: int = 60,
+    duration: int | None = None,
+    caller_name: str = "",
+    source=None,
+    unique_id: str | None = None,
+    rating: str = "rated",
+    zone: str = "NL mobile",
+    price=None,
+    invoice=None,
+    technical: dict | None = None,
+):
+    """One CDR written the way the importer writes it: numbers encrypted under the month key with
+    blind indexes, the month's partition created first. For tests of selectors, retention, disclosures."""
+    import itertools
+    import json
+    from decimal import Decimal
+
+    from traffic.keys import month_cipher
+    from traffic.models import Cdr, CdrTechnical
+    from traffic.partitions import cdr_partitions_ensure, month_start
+    from voipxs.crypto import blind_index
+
+    started_at = started_at or now() - timedelta(days=1)
+    month = month_start(started_at)
+    cdr_partitions_ensure(months=[month])
+    cipher = month_cipher(month, create=True)
+    source = source or make_source()
+    uid = unique_id or f"test-{next(_cdr_counter)}"
+    cdr = Cdr.objects.create(
+        started_at=started_at, source=source, unique_id=uid, fingerprint=uid[-16:],
+        account=account, contractor_id=getattr(account, "contractor_id", None),
+        direction=direction, disposition=disposition,
+        answered_at=started_at if disposition == "answered" else None,
+        duration=duration if duration is not None else billsec + 5, billsec=billsec,
+        src_enc=cipher.encrypt(src), dst_enc=cipher.encrypt(dst),
+        src_index=blind_index(src, domain="phone"), dst_index=blind_index(dst, domain="phone"),
+        caller_name_enc=cipher.encrypt(caller_name) if caller_name else None,
+        rating=rating, zone=zone if rating == "rated" else "",
+        price=(price if price is not None else Decimal("0.05")) if rating == "rated" else None,
+        invoice=invoice,
+    )
+    if technical is not None:
+        CdrTechnical.objects.create(cdr_id=cdr.id, started_at=started_at,
+                                    payload_enc=cipher.encrypt(json.dumps(technical)))
+    return cdr
+
+
+_cdr_counter = __import__("itertools").count(1)

@@ -12,7 +12,7 @@ class CryptoTests:
     def test_it_round_trips_text_empty_strings_and_zero(self):
         for value in ["+31205550101", "", "0", "é ü 📞"]:
             token = crypto.encrypt_str(value)
-            assert value.encode() not in token or value == ""
+            assert len(value) < 4 or value.encode() not in token  # short values can occur by chance
             assert crypto.decrypt_str(token) == value
 
     def test_it_uses_a_fresh_nonce_for_every_value(self):

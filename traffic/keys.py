@@ -1,0 +1,102 @@
+"""Month data keys for CDR numbers (crypto-shredding).
+
+Each calendar month (UTC) of CDRs has its own AES-256 data key, stored wrapped by the newest master
+key in `MonthKey` with the label "cdr:YYYY-MM" bound as AAD (a wrapped key cannot be swapped to
+another month). Destroying the key (`month_key_destroy`) makes every copy of that month's numbers
+unreadable, including copies in backups of the CDR tables.
+
+Unwrapped keys are cached per process for a short time, so ingest and portal reads unwrap each
+month once; the cache forgets a destroyed month at once in this process and within
+`_CACHE_SECONDS` in every other.
+"""
+from __future__ import annotations
+
+import time
+from datetime import date
+
+from django.db import IntegrityError, transaction
+from django.utils.timezone import now
+
+from voipxs import crypto
+from voipxs.audit import audit_record
+
+from .models import MonthKey
+
+_CACHE_SECONDS = 60.0
+_cache: dict[date, tuple[float, crypto.DataKeyCipher]] = {}
+
+
+class MonthKeyDestroyed(crypto.DecryptionError):
+    """The month was purged: its key is gone and its numbers can never be read again."""
+
+
+class MonthKeyMissing(crypto.DecryptionError):
+    """No key was ever made for this month (no CDRs were written for it)."""
+
+
+def _label(month: date) -> str:
+    return f"cdr:{month.year:04d}-{month.month:02d}"
+
+
+def month_cipher(month: date, *, create: bool = False) -> crypto.DataKeyCipher:
+    """The cipher of `month` (first day of a month). With create=True a missing key is made."""
+    hit = _cache.get(month)
+    if hit is not None and hit[0] > time.monotonic():
+        return hit[1]
+    row = MonthKey.objects.filter(month=month).first()
+    if row is None:
+        if not create:
+            raise MonthKeyMissing(f"no data key for {month:%Y-%m}")
+        row = _month_key_create(month)
+    if row.wrapped_key is None:
+        _cache.pop(month, None)
+        raise MonthKeyDestroyed(f"the data key of {month:%Y-%m} was destroyed when the month was purged")
+    cipher = crypto.DataKeyCipher(crypto.unwrap_data_key(bytes(row.wrapped_key), label=_label(month)))
+    _cache[month] = (time.monotonic() + _CACHE_SECONDS, cipher)
+    return cipher
+
+
+def _month_key_create(month: date) -> MonthKey:
+    wrapped = crypto.wrap_data_key(crypto.new_data_key(), label=_label(month))
+    try:
+        # A savepoint, so that losing the race to a concurrent importer does not spoil the caller's transaction.
+        with transaction.atomic():
+            return MonthKey.objects.create(month=month, wrapped_key=wrapped)
+    except IntegrityError:
+        return MonthKey.objects.get(month=month)
+
+
+@transaction.atomic
+def month_key_destroy(*, month: date, actor=None) -> MonthKey:
+    """Irreversibly destroy the month's data key. Callers must have removed or copied (re-encrypted
+    under another month's key or the hold table's) every row that has to stay."""
+    key, _ = MonthKey.objects.select_for_update().get_or_create(month=month, defaults={"wrapped_key": None})
+    if key.wrapped_key is not None or key.destroyed_at is None:
+        key.wrapped_key, key.destroyed_at = None, now()
+        key.save(update_fields=["wrapped_key", "destroyed_at"])
+        audit_record(actor=actor, action="month_key.destroy", target_type="month_key", target_id=month.isoformat())
+    _cache.pop(month, None)
+    transaction.on_commit(lambda: _cache.pop(month, None))
+    return key
+
+
+def month_key_rewrap(*, batch_size: int = 100) -> int:
+    """Re-wrap live month keys under the newest master key (part of `rotate_keys`). Returns how many."""
+    done = 0
+    for key in MonthKey.objects.filter(wrapped_key__isnull=False).iterator(chunk_size=batch_size):
+        wrapped = bytes(key.wrapped_key)
+        if crypto.needs_rotation(wrapped):
+            data_key = crypto.unwrap_data_key(wrapped, label=_label(key.month))
+            key.wrapped_key = crypto.wrap_data_key(data_key, label=_label(key.month))
+            key.save(update_fields=["wrapped_key"])
+            done += 1
+    return done
+
+
+def decrypt_number(token: bytes | memoryview | None, *, started_at) -> str:
+    """Decrypt a CDR number field (src_enc, dst_enc, caller_name_enc) with its month's key."""
+    from .partitions import month_start
+
+    if token is None:
+        return ""
+    return month_cipher(month_start(started_at)).decrypt(bytes(token))

@@ -1,0 +1,223 @@
+"""Call data. CDRs are large and append-only; on PostgreSQL `traffic_cdr` and `traffic_cdrtechnical`
+are partitioned by month on started_at (migration 0002), with primary key (id, started_at) and no
+DEFAULT partition: `traffic.partitions` creates each month before rows arrive.
+
+Numbers in CDRs are encrypted under the month's data key (`MonthKey`), itself wrapped by the master
+key: destroying the month key shreds that month everywhere, backups included. Lookups use blind
+indexes (global BLIND_INDEX_KEY, domain "phone"), so a number's calls can be found across months.
+"""
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.timezone import now
+from django.utils.translation import gettext_lazy as _
+
+
+class Source(models.Model):
+    """A switch that sends CDR files. Its format and time zone are declared, never guessed."""
+
+    class Format(models.TextChoices):
+        ASTERISK_CSV = "asterisk-csv", "Asterisk cdr_csv (Master.csv)"
+        ASTERISK_CUSTOM = "asterisk-custom", "Asterisk cdr_custom"
+        FREESWITCH_CSV = "freeswitch-csv", "FreeSWITCH mod_cdr_csv (example template)"
+        FREESWITCH_JSON = "freeswitch-json", "FreeSWITCH mod_json_cdr"
+
+    name = models.SlugField(max_length=60, unique=True)
+    format = models.CharField(max_length=20, choices=Format.choices)
+    timezone = models.CharField(max_length=64, default="Europe/Amsterdam")
+    default_country = models.CharField(max_length=2, default="NL")
+    # The carrier or trunk this switch hands traffic to, for the interconnection report.
+    carrier = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField(default=now)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class MonthKey(models.Model):
+    """The data key of one calendar month of CDR numbers, wrapped by the master key.
+
+    `wrapped_key` is set to NULL when the month is purged (crypto-shredding); `destroyed_at` says when.
+    """
+
+    month = models.DateField(primary_key=True)  # first day of the month, UTC
+    wrapped_key = models.BinaryField(null=True)
+    created_at = models.DateTimeField(default=now)
+    destroyed_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return self.month.strftime("%Y-%m")
+
+
+class CdrImport(models.Model):
+    """One imported file: what came in, what landed, what was refused and why (never the data)."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        DONE = "done"
+        FAILED = "failed"
+
+    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="imports")
+    file_name = models.CharField(max_length=255, blank=True)
+    file_sha256 = models.CharField(max_length=64, db_index=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    imported_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    imported = models.PositiveIntegerField(default=0)
+    duplicates = models.PositiveIntegerField(default=0)
+    conflicts = models.PositiveIntegerField(default=0)
+    flagged = models.PositiveIntegerField(default=0)
+    # {"rejected": [{"line": n, "reason": "..."}], "conflicts": [{"line": n, "unique_id": "..."}]}
+    report = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)  # whole-file refusal reason (no file content)
+
+    class Meta:
+        indexes = [models.Index(fields=["source", "-created_at"], name="cdrimport_source_time_idx")]
+
+
+class Cdr(models.Model):
+    """One call's billing fields. Technical identifiers live in CdrTechnical (shorter retention)."""
+
+    class Direction(models.TextChoices):
+        IN = "in", _("incoming")
+        OUT = "out", _("outgoing")
+        INTERNAL = "internal", _("internal")
+
+    class Disposition(models.TextChoices):
+        ANSWERED = "answered", _("answered")
+        NO_ANSWER = "no_answer", _("no answer")
+        BUSY = "busy", _("busy")
+        FAILED = "failed", _("failed")
+        CONGESTION = "congestion", _("congestion")
+
+    class Rating(models.TextChoices):
+        RATED = "rated"
+        UNRATED = "unrated"  # no tariff matched: flagged, never dropped
+        FREE = "free"  # not billable (unanswered, internal)
+        PENDING = "pending"
+
+    # On PostgreSQL the real primary key is (id, started_at); ids come from one sequence, so `id`
+    # alone is still unique and Django may treat it as the primary key.
+    id = models.BigAutoField(primary_key=True)
+    started_at = models.DateTimeField()
+    source = models.ForeignKey(Source, on_delete=models.PROTECT, db_index=False, related_name="+")  # cdr_source_uid_idx covers it
+    unique_id = models.CharField(max_length=150)
+    fingerprint = models.CharField(max_length=32)
+    import_batch = models.ForeignKey(CdrImport, null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+")
+    # The account whose number took part (holder at started_at), and its contractor (denormalised
+    # so that a contractor's traffic is one index range). No database FK: CDRs outlive nothing by
+    # cascade; retention decides when they go.
+    account = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+")
+    contractor = models.ForeignKey("accounts.Contractor", null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+")
+    direction = models.CharField(max_length=8, choices=Direction.choices)
+    disposition = models.CharField(max_length=10, choices=Disposition.choices)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    duration = models.PositiveIntegerField(default=0)
+    billsec = models.PositiveIntegerField(default=0)
+    # Numbers in E.164 (or the extension as written), encrypted under the month key; blind indexes for lookups.
+    src_enc = models.BinaryField()
+    dst_enc = models.BinaryField()
+    src_index = models.CharField(max_length=64)
+    dst_index = models.CharField(max_length=64)
+    caller_name_enc = models.BinaryField(null=True)  # untrusted text, encrypted
+    account_code = models.CharField(max_length=80, blank=True)
+    flags = models.CharField(max_length=200, blank=True)  # comma-separated importers.base FLAG_* values
+    # Rating: the price is fixed here when rated and never recomputed.
+    rating = models.CharField(max_length=8, choices=Rating.choices, default=Rating.PENDING)
+    zone = models.CharField(max_length=60, blank=True)
+    price = models.DecimalField(max_digits=12, decimal_places=5, null=True, blank=True)
+    invoice = models.ForeignKey("traffic.Invoice", null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+")
+    restricted_at = models.DateTimeField(null=True, blank=True)  # GDPR art. 18 restriction
+
+    class Meta:
+        indexes = [
+            # Call history: one account, newest first, keyset pagination on (started_at, id).
+            models.Index(fields=["account", "-started_at", "-id"], name="cdr_account_time_idx"),
+            models.Index(fields=["contractor", "-started_at", "-id"], name="cdr_contractor_time_idx"),
+            # Disclosures and "calls with this number": blind index, then time.
+            models.Index(fields=["src_index", "started_at"], name="cdr_src_time_idx"),
+            models.Index(fields=["dst_index", "started_at"], name="cdr_dst_time_idx"),
+            models.Index(fields=["invoice"], name="cdr_invoice_idx"),
+        ]
+        constraints = [
+            # Dedupe key (source, unique id); a partitioned table's unique keys must hold started_at,
+            # and the (source, unique_id) prefix also serves the importer's lookups.
+            models.UniqueConstraint(fields=["source", "unique_id", "started_at"], name="cdr_source_uid_start_uniq"),
+        ]
+
+
+class CdrTechnical(models.Model):
+    """Technical identifiers of a call (channel names, SIP call-id, IP, user agent), encrypted under
+    the month key as one JSON blob; kept 30 days, while the call's billing fields stay."""
+
+    id = models.BigAutoField(primary_key=True)
+    cdr_id = models.BigIntegerField()
+    started_at = models.DateTimeField()
+    payload_enc = models.BinaryField()
+
+    class Meta:
+        indexes = [models.Index(fields=["cdr_id"], name="cdrtech_cdr_idx"), models.Index(fields=["started_at"], name="cdrtech_time_idx")]
+
+
+class Tariff(models.Model):
+    """Price per destination prefix; the longest matching prefix wins."""
+
+    prefix = models.CharField(max_length=20, help_text="E.164 digits without '+', e.g. 316 or 3120")
+    zone = models.CharField(max_length=60)
+    price_per_minute = models.DecimalField(max_digits=10, decimal_places=5)
+    setup_fee = models.DecimalField(max_digits=10, decimal_places=5, default=0)
+    increment_first = models.PositiveSmallIntegerField(default=60)  # e.g. 60/60 or 1/1
+    increment_next = models.PositiveSmallIntegerField(default=60)
+    currency = models.CharField(max_length=3, default="EUR")
+    valid_from = models.DateField()
+    valid_to = models.DateField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["prefix", "valid_from"], name="tariff_prefix_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.prefix} {self.zone}"
+
+
+class Invoice(models.Model):
+    """A month's invoice for one account. Its lines are aggregates without called numbers, so it
+    can be kept 7 years while its CDRs go once it is paid, undisputed and out of its dispute window."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("open")
+        PAID = "paid", _("paid")
+        DISPUTED = "disputed", _("disputed")
+        VOID = "void", _("void")
+
+    number = models.CharField(max_length=32, unique=True)
+    account = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="invoices")
+    contractor = models.ForeignKey("accounts.Contractor", null=True, blank=True, on_delete=models.PROTECT, related_name="invoices")
+    period = models.DateField()  # first day of the billed month
+    issued_at = models.DateTimeField(default=now)
+    due_date = models.DateField()
+    dispute_window_ends = models.DateField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    disputed_at = models.DateTimeField(null=True, blank=True)
+    total = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    currency = models.CharField(max_length=3, default="EUR")
+    restricted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["account", "period"], name="invoice_account_period_uniq")]
+        indexes = [models.Index(fields=["status", "dispute_window_ends"], name="invoice_status_window_idx")]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class InvoiceLine(models.Model):
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
+    zone = models.CharField(max_length=60)
+    month = models.DateField()
+    calls = models.PositiveIntegerField()
+    seconds = models.PositiveIntegerField()
+    amount = models.DecimalField(max_digits=12, decimal_places=2)

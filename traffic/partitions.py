@@ -1,0 +1,77 @@
+"""Monthly partitions of traffic_cdr and traffic_cdrtechnical (PostgreSQL only; no-ops on SQLite).
+
+Partition names: traffic_cdr_y2026m05. Bounds are [first day of month, first day of next month)
+in UTC, matching `month_start`. Creation is idempotent (CREATE TABLE IF NOT EXISTS ... PARTITION OF).
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from typing import Iterable
+
+from django.db import connection
+
+PARTITIONED_TABLES = ("traffic_cdr", "traffic_cdrtechnical")
+
+
+def month_start(moment: datetime | date) -> date:
+    """The first day (UTC) of the month `moment` falls in."""
+    if isinstance(moment, datetime):
+        moment = moment.astimezone(timezone.utc)
+    return date(moment.year, moment.month, 1)
+
+
+def add_months(month: date, n: int) -> date:
+    index = month.year * 12 + (month.month - 1) + n
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def partition_name(table: str, month: date) -> str:
+    return f"{table}_y{month.year:04d}m{month.month:02d}"
+
+
+def partitioning_enabled() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def cdr_partitions_ensure(*, months: Iterable[date]) -> list[str]:
+    """Create the partitions of these months in every partitioned table. Returns the names created."""
+    if not partitioning_enabled():
+        return []
+    wanted = sorted({month_start(m) for m in months})
+    existing = set(cdr_partitions_list_names())
+    created: list[str] = []
+    with connection.cursor() as cursor:
+        for month in wanted:
+            lower, upper = month, add_months(month, 1)
+            for table in PARTITIONED_TABLES:
+                name = partition_name(table, month)
+                if name in existing:
+                    continue
+                cursor.execute(
+                    f"CREATE TABLE IF NOT EXISTS {name} PARTITION OF {table} "
+                    f"FOR VALUES FROM ('{lower.isoformat()} 00:00:00+00') TO ('{upper.isoformat()} 00:00:00+00')"
+                )
+                created.append(name)
+    return created
+
+
+def cdr_partitions_list_names(table: str = "") -> list[str]:
+    if not partitioning_enabled():
+        return []
+    tables = [table] if table else list(PARTITIONED_TABLES)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+            "JOIN pg_class p ON p.oid = i.inhparent WHERE p.relname = ANY(%s) ORDER BY c.relname",
+            [tables],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def cdr_partition_months(table: str = "traffic_cdr") -> list[date]:
+    """Months that have a partition of `table`, oldest first."""
+    months = []
+    for name in cdr_partitions_list_names(table):
+        suffix = name.rsplit("_", 1)[-1]  # y2026m05
+        months.append(date(int(suffix[1:5]), int(suffix[6:8]), 1))
+    return sorted(months)
