@@ -1,0 +1,101 @@
+# VoIPXS: `make run` for a first look, `make test` for the whole suite.
+# Needs only Python 3.11 and make; everything else goes into ./.venv.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PORT   ?= 8000
+# Extra arguments for pytest, e.g. `make test PYTEST_ARGS="-x tests/voipxs"`.
+PYTEST_ARGS ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help install install-dev run migrate seed worker beat test e2e fuzz lint check clean-venv \
+        bench-ingest bench-portal bench-purge bench-export bench-disclosure
+
+help:
+	@echo "make run      virtualenv, install, migrate, demo data, server on http://127.0.0.1:$(PORT)"
+	@echo "make test     virtualenv, install, the whole suite (browser and fuzz tests skip without Chromium)"
+	@echo "make worker   Celery worker (needs REDIS_URL)      make beat   Celery beat (needs REDIS_URL)"
+	@echo "make migrate  apply migrations                     make e2e / make fuzz   browser / API fuzz tests only"
+	@echo "make bench-ingest | bench-portal | bench-purge | bench-export | bench-disclosure   (PostgreSQL: DATABASE_URL)"
+
+# --- virtualenv and dependencies -----------------------------------------------------------------
+# The stamp files are newer than the requirements they were installed from; editing a requirements
+# file makes the next make re-install, and an unchanged one costs nothing.
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed-runtime: requirements.txt | $(PY)
+	$(PY) -m pip install --disable-pip-version-check -q -r requirements.txt
+	@touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed-runtime
+	$(PY) -m pip install --disable-pip-version-check -q -r requirements-dev.txt
+	@touch $@
+
+install: $(VENV)/.installed-runtime
+install-dev: $(VENV)/.installed-dev
+
+# Written once with fresh keys; git-ignored. Delete it to start over (the SQLite data then no longer decrypts).
+.env: | $(VENV)/.installed-runtime
+	@$(PY) -m voipxs.keys > .env.new
+	@echo "DJANGO_DEBUG=True" >> .env.new
+	@mv .env.new .env
+	@echo "Wrote .env with fresh keys (git-ignored; keep it: the demo data is encrypted with them)."
+
+var:
+	@mkdir -p var
+
+# --- running -------------------------------------------------------------------------------------
+migrate: install .env var
+	$(PY) manage.py migrate --noinput
+
+seed: migrate
+	$(PY) manage.py seed_demo
+
+run: seed
+	@if [ -n "$$DATABASE_URL" ]; then echo "Database: PostgreSQL from DATABASE_URL"; else echo "Database: SQLite file var/db.sqlite3"; fi
+	@if [ -n "$$REDIS_URL" ]; then echo "Broker: $$REDIS_URL. Start the worker and beat in two more terminals: make worker; make beat"; \
+	 else echo "Broker: none; tasks run in-process (set REDIS_URL to use Celery)"; fi
+	@echo "Open http://127.0.0.1:$(PORT)/ and sign in with a demo login above."
+	$(PY) manage.py runserver 127.0.0.1:$(PORT)
+
+worker: install .env var
+	$(VENV)/bin/celery -A voipxs worker --loglevel=INFO
+
+beat: install .env var
+	$(VENV)/bin/celery -A voipxs beat --loglevel=INFO --schedule var/celerybeat-schedule
+
+# --- tests ---------------------------------------------------------------------------------------
+test: install-dev
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+e2e: install-dev
+	$(PY) -m pytest -m e2e $(PYTEST_ARGS)
+
+fuzz: install-dev
+	$(PY) -m pytest -m fuzz $(PYTEST_ARGS)
+
+check: install-dev
+	DJANGO_SETTINGS_MODULE=voipxs.settings_test $(PY) manage.py makemigrations --check --dry-run
+	DJANGO_SETTINGS_MODULE=voipxs.settings_test $(PY) manage.py check
+
+RUFF_VERSION ?= 0.17.6
+lint: install-dev
+	@$(PY) -m ruff --version >/dev/null 2>&1 || $(PY) -m pip install --disable-pip-version-check -q ruff==$(RUFF_VERSION)
+	$(PY) -m ruff check .
+
+# --- benchmarks (code in bench/; they read DATABASE_URL and create what they need) ---------------
+bench-ingest: install-dev .env
+	$(PY) -m bench.ingest
+bench-portal: install-dev .env
+	$(PY) -m bench.portal
+bench-purge: install-dev .env
+	$(PY) -m bench.purge
+bench-export: install-dev .env
+	$(PY) -m bench.export
+bench-disclosure: install-dev .env
+	$(PY) -m bench.disclosure
+
+clean-venv:
+	rm -rf $(VENV)
