@@ -1,0 +1,663 @@
+"""CDR ingest: parse → normalise → rate → encrypt → store, streaming, at COPY speed.
+
+Why it is shaped like this (DESIGN.md "Costs to design for"):
+- Each distinct number is normalised to E.164 and blind-indexed once per import (dict caches);
+  each value is still encrypted per row, because AES-GCM needs a fresh nonce for every value.
+- No model instances: rows are tuples, turned into COPY text (PostgreSQL) or executemany
+  parameters (SQLite) by the writer. Everything above the writer is the same code on both.
+- Batches (default 50,000 rows) are written in one transaction each, so a crash loses at most the
+  batch in flight and a re-run completes the file (the dedupe key makes re-runs idempotent).
+- On PostgreSQL, when the import does not run inside someone else's transaction, a writer thread
+  with its own connection COPYs batch N while this thread prepares batch N+1 (psycopg2 releases
+  the GIL while PostgreSQL ingests).
+
+Nothing lost, nothing doubled: the dedupe key is (source, unique_id). Per batch the writer looks up
+which unique ids the source already has (one indexed query), counts same-fingerprint rows as
+duplicates, reports different-fingerprint rows as conflicts, and COPYs only new rows straight into
+traffic_cdr (no staging table: a per-source advisory lock serialises imports of one source, so the
+lookup cannot race another importer). When the source had no CDRs at all when the import started,
+the lookup is skipped for every unique id this import has not yet seen (the common first import).
+
+Personal data never leaves this module in clear: reports hold line numbers, reasons and unique ids
+(switch-generated call ids), never numbers or caller names; exceptions carry no row content.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+import os
+import queue
+import tempfile
+import threading
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import IO, Any, Callable, Iterable, Iterator
+from zoneinfo import ZoneInfo
+
+from django.db import connection, transaction
+from django.utils.timezone import now
+
+from accounts.models import PhoneNumber
+from voipxs.crypto import VERSION, blind_index
+from voipxs.phone import InvalidNumber, normalize_e164
+
+from .keys import month_cipher
+from .models import Cdr, CdrImport, Source
+from .partitions import cdr_partitions_ensure
+from .rating import TariffBook
+
+logger = logging.getLogger(__name__)
+
+BATCH_SIZE = 50_000
+REPORT_LIMIT = 10_000  # entries kept per list in CdrImport.report; counts are always complete
+SEEN_LIMIT = 3_000_000  # unique ids remembered for the fast path; past this, look every batch up
+ADVISORY_LOCK_CLASS = 7_300_010  # pg_advisory_lock(class, source_id): one importer per source
+
+# Flags this layer adds (the parsers add theirs, importers.base FLAG_*).
+FLAG_EXTENSION = "extension"  # an internal extension (short or not numeric), kept as written
+FLAG_BAD_NUMBER = "bad_number"  # not a possible E.164 number, kept as written
+FLAG_NO_ACCOUNT = "no_account"  # none of our numbers took part at that time
+FLAG_UNRATED = "unrated"  # no tariff for the destination on that date
+FLAG_DISPOSITION = "odd_disposition"  # a disposition we do not know, stored as failed
+
+EXTENSION_MAX_DIGITS = 6
+
+MSG_NO_ROWS = "The file holds no call records."
+MSG_INTERNAL = "The import stopped on an internal error; no rows of the unfinished batch were kept."
+
+_DISPOSITIONS = {
+    "answered": Cdr.Disposition.ANSWERED.value, "answer": Cdr.Disposition.ANSWERED.value,
+    "no answer": Cdr.Disposition.NO_ANSWER.value, "no_answer": Cdr.Disposition.NO_ANSWER.value,
+    "noanswer": Cdr.Disposition.NO_ANSWER.value,
+    "busy": Cdr.Disposition.BUSY.value, "failed": Cdr.Disposition.FAILED.value,
+    "congestion": Cdr.Disposition.CONGESTION.value,
+}
+
+CDR_COLUMNS = (
+    "id", "started_at", "source_id", "unique_id", "fingerprint", "import_batch_id", "account_id",
+    "contractor_id", "direction", "disposition", "answered_at", "duration", "billsec", "src_enc",
+    "dst_enc", "src_index", "dst_index", "caller_name_enc", "account_code", "flags", "rating", "zone",
+    "price",
+)
+TECH_COLUMNS = ("cdr_id", "started_at", "payload_enc")
+
+# A prepared row (tuple, by position):
+R_LINE, R_UID, R_FP, R_STARTED, R_MONTH, R_ACCOUNT, R_CONTRACTOR, R_DIRECTION, R_DISPOSITION, \
+    R_ANSWERED, R_DURATION, R_BILLSEC, R_SRC, R_DST, R_SRC_IDX, R_DST_IDX, R_NAME, R_ACCOUNT_CODE, \
+    R_FLAGS, R_RATING, R_ZONE, R_PRICE, R_TECH = range(23)
+
+
+@dataclass
+class ImportTotals:
+    imported: int = 0
+    duplicates: int = 0
+    conflicts: int = 0
+    flagged: int = 0
+    rejected_total: int = 0
+    rejected: list[dict] = field(default_factory=list)
+    conflict_rows: list[dict] = field(default_factory=list)
+
+    def reject(self, line: int, reason: str) -> None:
+        self.rejected_total += 1
+        if len(self.rejected) < REPORT_LIMIT:
+            self.rejected.append({"line": int(line), "reason": str(reason)})
+
+    def conflict(self, line: int, unique_id: str) -> None:
+        self.conflicts += 1
+        if len(self.conflict_rows) < REPORT_LIMIT:
+            self.conflict_rows.append({"line": int(line), "unique_id": unique_id})
+
+    def report(self) -> dict:
+        return {
+            "rejected": self.rejected, "conflicts": self.conflict_rows,
+            "rejected_total": self.rejected_total,
+            "truncated": self.rejected_total > len(self.rejected) or self.conflicts > len(self.conflict_rows),
+        }
+
+
+# --- number holders -------------------------------------------------------------------------------
+
+class HolderIndex:
+    """Who held which of our numbers when: blind index → [(from, to, user_id, contractor_id)].
+
+    Loaded once per import (one query), so attribution costs a dict lookup per row."""
+
+    def __init__(self) -> None:
+        self._periods: dict[str, list[tuple[datetime, datetime | None, int, int | None]]] = {}
+        rows = PhoneNumber.objects.values_list("number_index", "valid_from", "valid_to", "user_id", "user__contractor_id")
+        for index, valid_from, valid_to, user_id, contractor_id in rows.iterator(chunk_size=5000):
+            self._periods.setdefault(index, []).append((valid_from, valid_to, user_id, contractor_id))
+
+    def __contains__(self, index: str) -> bool:
+        return index in self._periods
+
+    def holder(self, index: str, moment: datetime) -> tuple[int, int | None] | None:
+        periods = self._periods.get(index)
+        if periods:
+            for valid_from, valid_to, user_id, contractor_id in periods:
+                if valid_from <= moment and (valid_to is None or moment < valid_to):
+                    return user_id, contractor_id
+        return None
+
+
+# --- the row pipeline -------------------------------------------------------------------------------
+
+class _MonthCrypto:
+    """AES-GCM of one month's data key, with nonces drawn from os.urandom in blocks (one syscall per
+    4096 values instead of one per value). Same byte layout as voipxs.crypto.DataKeyCipher."""
+
+    __slots__ = ("_encrypt", "_prefix", "_pool", "_pos")
+
+    def __init__(self, month: date) -> None:
+        cipher = month_cipher(month, create=True)
+        # DataKeyCipher keeps its AESGCM and key id private; the layout is VERSION | kid | nonce | ct.
+        self._encrypt = cipher._cipher.encrypt  # noqa: SLF001
+        self._prefix = bytes([VERSION]) + cipher._kid  # noqa: SLF001
+        self._pool = b""
+        self._pos = 0
+
+    def encrypt(self, plaintext: bytes) -> bytes:
+        pos = self._pos
+        if pos + 12 > len(self._pool):
+            self._pool, pos = os.urandom(12 * 4096), 0
+        nonce = self._pool[pos:pos + 12]
+        self._pos = pos + 12
+        return self._prefix + nonce + self._encrypt(nonce, plaintext, None)
+
+
+@dataclass(frozen=True, slots=True)
+class _Number:
+    stored: bytes  # what gets encrypted: E.164, or the extension/raw text as written
+    index: str
+    e164: str  # "" when not a number
+    flag: str  # "" or FLAG_EXTENSION / FLAG_BAD_NUMBER
+
+
+def _attr(record: Any, *names: str, default: Any = None) -> Any:
+    for name in names:
+        value = getattr(record, name, None)
+        if value is not None:
+            return value
+    return default
+
+
+class RowPreparer:
+    """Turns parser CallRecords into prepared row tuples. One per import; holds the caches."""
+
+    def __init__(self, *, source: Source, import_id: int | None) -> None:
+        self.source_id = source.pk
+        self.import_id = import_id
+        self.tz = ZoneInfo(source.timezone)
+        self.country = (source.default_country or "NL").upper()
+        self.holders = HolderIndex()
+        self.tariffs = TariffBook.load()
+        self._numbers: dict[str, _Number] = {}
+        self._months: dict[tuple[int, int], tuple[date, _MonthCrypto]] = {}
+        self._iso: dict[datetime, str] = {}
+
+    def number(self, raw: str) -> _Number:
+        hit = self._numbers.get(raw)
+        if hit is not None:
+            return hit
+        text = (raw or "").strip()
+        digits = text[1:] if text.startswith("+") else text
+        flag, e164 = "", ""
+        if not text:
+            stored = ""
+        elif not digits.isdigit() or (len(digits) <= EXTENSION_MAX_DIGITS and not text.startswith("+")):
+            stored, flag = text, FLAG_EXTENSION
+        else:
+            try:
+                stored = e164 = normalize_e164(text, self.country)
+            except InvalidNumber:
+                stored, flag = text, FLAG_BAD_NUMBER
+        hit = _Number(stored.encode("utf-8"), blind_index(stored, domain="phone"), e164, flag)
+        if len(self._numbers) < 500_000:  # bound the cache, not the import
+            self._numbers[raw] = hit
+        return hit
+
+    def month(self, moment: datetime) -> tuple[date, _MonthCrypto]:
+        key = (moment.year, moment.month)
+        hit = self._months.get(key)
+        if hit is None:
+            month = date(moment.year, moment.month, 1)
+            cdr_partitions_ensure(months=[month])
+            hit = self._months[key] = (month, _MonthCrypto(month))
+        return hit
+
+    def utc(self, value: Any) -> datetime | None:
+        if value is None or value == "":
+            return None
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value)
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=self.tz)
+        return value.astimezone(timezone.utc)
+
+    def prepare(self, record: Any) -> tuple:
+        started = self.utc(_attr(record, "started_at", "start"))
+        if started is None:
+            raise ValueError("missing start time")
+        answered = self.utc(_attr(record, "answered_at", "answer"))
+        month, crypto = self.month(started)
+        line = int(_attr(record, "line", "line_no", default=0))
+        uid = str(_attr(record, "unique_id", "uniqueid", default=""))
+        src = self.number(str(_attr(record, "src", "source", default="")))
+        dst = self.number(str(_attr(record, "dst", "destination", default="")))
+        duration = int(_attr(record, "duration", default=0) or 0)
+        billsec = int(_attr(record, "billsec", default=0) or 0)
+        flags = set(_attr(record, "flags", default=()) or ())
+        raw_disposition = str(_attr(record, "disposition", default="")).strip().lower()
+        disposition = _DISPOSITIONS.get(raw_disposition)
+        if disposition is None:
+            disposition = Cdr.Disposition.FAILED.value
+            flags.add(FLAG_DISPOSITION)
+        if src.flag:
+            flags.add(src.flag)
+        if dst.flag:
+            flags.add(dst.flag)
+
+        # Direction from OUR numbers held at that moment.
+        src_holder = self.holders.holder(src.index, started) if src.e164 else None
+        dst_holder = self.holders.holder(dst.index, started) if dst.e164 else None
+        src_internal = src_holder is not None or src.flag == FLAG_EXTENSION
+        dst_internal = dst_holder is not None or dst.flag == FLAG_EXTENSION
+        if src_internal and dst_internal:
+            direction, holder = "internal", src_holder or dst_holder
+        elif dst_holder is not None or (dst_internal and not src_internal):
+            direction, holder = "in", dst_holder
+        else:
+            direction, holder = "out", src_holder
+        if holder is None:
+            flags.add(FLAG_NO_ACCOUNT)
+            account_id = contractor_id = None
+        else:
+            account_id, contractor_id = holder
+
+        # Rating: outgoing answered calls with billable seconds are priced; the rest is free.
+        zone, price = "", None
+        if direction != "out" or disposition != "answered" or billsec <= 0:
+            rating, price = Cdr.Rating.FREE.value, "0"
+        else:
+            rule = self.tariffs.tariff_for(dst.e164, started.date()) if dst.e164 else None
+            if rule is None:
+                rating = Cdr.Rating.UNRATED.value
+                flags.add(FLAG_UNRATED)
+            else:
+                rating, zone, price = Cdr.Rating.RATED.value, rule.zone, self.tariffs.price(rule, billsec)[1]
+
+        caller_name = _attr(record, "caller_name", "clid", default="") or ""
+        name_enc = crypto.encrypt(caller_name.encode("utf-8")) if caller_name else None
+        technical = {k: v for k in ("channel", "dst_channel", "sip_call_id", "remote_ip", "user_agent")
+                     if (v := getattr(record, k, None))}
+        tech_enc = crypto.encrypt(_json_compact(technical).encode("utf-8")) if technical else None
+        started_iso = started.isoformat()
+        answered_iso = answered.isoformat() if answered is not None else None
+        fp = hashlib.blake2b(
+            "\x1f".join((started_iso, answered_iso or "", src.index, dst.index, str(duration), str(billsec),
+                         disposition)).encode(), digest_size=16,
+        ).hexdigest()
+        return (
+            line, uid, fp, started_iso, month, account_id, contractor_id, direction, disposition,
+            answered_iso, duration, billsec, crypto.encrypt(src.stored), crypto.encrypt(dst.stored),
+            src.index, dst.index, name_enc, str(_attr(record, "account_code", "accountcode", default="") or ""),
+            ",".join(sorted(flags)), rating, zone, price, tech_enc,
+        )
+
+
+def _json_compact(value: dict) -> str:
+    import json
+
+    return json.dumps(value, separators=(",", ":"), sort_keys=True)
+
+
+# --- writers ------------------------------------------------------------------------------------------
+
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r", "\x00": ""})
+
+
+def _copy_text(value: str) -> str:
+    if "\\" in value or not value.isprintable():
+        return value.translate(_COPY_ESCAPES)
+    return value
+
+
+class _BatchWriter:
+    """Writes prepared batches. `submit()` may return before the batch is stored (threaded writer);
+    `finish()` waits for everything and re-raises the first error."""
+
+    def __init__(self, *, source_id: int, import_id: int | None, totals: ImportTotals, fast: bool) -> None:
+        self.source_id = source_id
+        self.import_id = import_id
+        self.totals = totals
+        # fast: the source had no CDRs when the import started; only ids seen earlier in this import
+        # can already exist, so only those are looked up.
+        self.seen: set[str] | None = set() if fast else None
+
+    def _split(self, batch: list[tuple], existing: Callable[[list[str]], dict[str, str]]) -> list[tuple]:
+        """Drop duplicates and conflicts (in the batch and against the database); count them."""
+        fresh: list[tuple] = []
+        in_batch: dict[str, str] = {}
+        seen = self.seen
+        if seen is None:
+            lookup = [row[R_UID] for row in batch]
+        else:
+            lookup = [row[R_UID] for row in batch if row[R_UID] in seen]
+        known = existing(list(set(lookup))) if lookup else {}
+        totals = self.totals
+        for row in batch:
+            uid, fp = row[R_UID], row[R_FP]
+            other = known.get(uid) or in_batch.get(uid)
+            if other is None:
+                in_batch[uid] = fp
+                fresh.append(row)
+            elif other == fp:
+                totals.duplicates += 1
+            else:
+                totals.conflict(row[R_LINE], uid)
+        if seen is not None:
+            seen.update(in_batch)
+            if len(seen) > SEEN_LIMIT:
+                self.seen = None  # bounded memory: from now on every batch is looked up
+        return fresh
+
+    def encode(self, batch: list[tuple]) -> list[tuple]:
+        raise NotImplementedError
+
+    def submit(self, batch: list[tuple]) -> None:
+        raise NotImplementedError
+
+    def finish(self) -> None:
+        pass
+
+    def abort(self) -> None:
+        pass
+
+
+class SqliteWriter(_BatchWriter):
+    """Batched executemany in one transaction (savepoint) per batch, same dedupe as PostgreSQL."""
+
+    def encode(self, batch: list[tuple]) -> list[tuple]:
+        return batch
+
+    def _existing(self, uids: list[str]) -> dict[str, str]:
+        return dict(self._select("unique_id, fingerprint", uids))
+
+    def _select(self, what: str, uids: list[str]) -> list[tuple]:
+        found: list[tuple] = []
+        with connection.cursor() as cursor:
+            for i in range(0, len(uids), 500):
+                chunk = uids[i:i + 500]
+                cursor.execute(
+                    f"SELECT {what} FROM traffic_cdr WHERE source_id = %s AND unique_id IN "
+                    f"({','.join(['%s'] * len(chunk))})", [self.source_id, *chunk],
+                )
+                found.extend(cursor.fetchall())
+        return found
+
+    def submit(self, batch: list[tuple]) -> None:
+        with transaction.atomic():
+            fresh = self._split(batch, self._existing)
+            if not fresh:
+                return
+            params = [
+                (r[R_STARTED], self.source_id, r[R_UID], r[R_FP], self.import_id, r[R_ACCOUNT], r[R_CONTRACTOR],
+                 r[R_DIRECTION], r[R_DISPOSITION], r[R_ANSWERED], r[R_DURATION], r[R_BILLSEC], r[R_SRC], r[R_DST],
+                 r[R_SRC_IDX], r[R_DST_IDX], r[R_NAME], r[R_ACCOUNT_CODE], r[R_FLAGS], r[R_RATING], r[R_ZONE],
+                 r[R_PRICE])
+                for r in fresh
+            ]
+            columns = CDR_COLUMNS[1:]
+            with connection.cursor() as cursor:
+                cursor.executemany(
+                    f"INSERT INTO traffic_cdr ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(columns))})", params,
+                )
+                tech = [r for r in fresh if r[R_TECH] is not None]
+                if tech:
+                    ids = dict(self._select("unique_id, id", [r[R_UID] for r in tech]))
+                    cursor.executemany(
+                        "INSERT INTO traffic_cdrtechnical (cdr_id, started_at, payload_enc) VALUES (%s, %s, %s)",
+                        [(ids[r[R_UID]], r[R_STARTED], r[R_TECH]) for r in tech],
+                    )
+            self.totals.imported += len(fresh)
+            self.totals.flagged += sum(1 for r in fresh if r[R_FLAGS])
+
+
+# Encoded PostgreSQL rows: (line, unique_id, fingerprint, cdr COPY line, tech COPY line or None, flagged)
+E_CDR, E_TECH, E_FLAGGED = 3, 4, 5
+
+
+class PostgresWriter(_BatchWriter):
+    """COPY (text format) straight into the partitioned tables, ids reserved from the table's sequence
+    so technical rows can point at their CDR. Threaded when the caller holds no transaction: this
+    thread encodes batch N+1 while the writer thread looks up and COPYs batch N."""
+
+    _CDR_COPY = f"COPY traffic_cdr ({', '.join(CDR_COLUMNS)}) FROM STDIN"
+    _TECH_COPY = f"COPY traffic_cdrtechnical ({', '.join(TECH_COLUMNS)}) FROM STDIN"
+
+    def __init__(self, *, threaded: bool, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.threaded = threaded
+        self._error: BaseException | None = None
+        if threaded:
+            self._queue: queue.Queue = queue.Queue(maxsize=1)
+            self._thread = threading.Thread(target=self._run, name="cdr-copy-writer", daemon=True)
+            self._thread.start()
+
+    def encode(self, batch: list[tuple]) -> list[tuple]:
+        """COPY lines, in the preparing thread. Ids come from the sequence (unused ones of
+        duplicates are gaps, as with any sequence)."""
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT nextval('traffic_cdr_id_seq') FROM generate_series(1, %s)", [len(batch)])
+            ids = [row[0] for row in cursor.fetchall()]
+        return _encode_copy(batch, ids, self.source_id, self.import_id)
+
+    # Runs in the writer thread (threaded) or inline.
+    def _existing(self, uids: list[str]) -> dict[str, str]:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT unique_id, fingerprint FROM traffic_cdr WHERE source_id = %s AND unique_id = ANY(%s)",
+                [self.source_id, uids],
+            )
+            return dict(cursor.fetchall())
+
+    def _write(self, batch: list[tuple]) -> None:
+        with transaction.atomic():
+            fresh = self._split(batch, self._existing)
+            if not fresh:
+                return
+            cdr_text = "".join([r[E_CDR] for r in fresh]).encode("utf-8")
+            tech_text = "".join([r[E_TECH] for r in fresh if r[E_TECH] is not None]).encode("utf-8")
+            with connection.cursor() as cursor:
+                raw = cursor.cursor  # the psycopg2 cursor under Django's wrapper
+                raw.copy_expert(self._CDR_COPY, io.BytesIO(cdr_text), size=1 << 22)
+                if tech_text:
+                    raw.copy_expert(self._TECH_COPY, io.BytesIO(tech_text), size=1 << 22)
+            self.totals.imported += len(fresh)
+            self.totals.flagged += sum(1 for r in fresh if r[E_FLAGGED])
+
+    def _run(self) -> None:
+        try:
+            while True:
+                batch = self._queue.get()
+                if batch is None:
+                    return
+                if self._error is None:
+                    try:
+                        self._write(batch)
+                    except BaseException as exc:  # handed to the main thread in finish()
+                        self._error = exc
+        finally:
+            connection.close()
+
+    def submit(self, batch: list[tuple]) -> None:
+        if not self.threaded:
+            self._write(batch)
+            return
+        if self._error is not None:
+            self.finish()
+        self._queue.put(batch)
+
+    def finish(self) -> None:
+        if self.threaded and self._thread.is_alive():
+            self._queue.put(None)
+            self._thread.join()
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise error
+
+    def abort(self) -> None:
+        try:
+            self.finish()
+        except BaseException:  # the caller is already handling the first failure
+            pass
+
+
+def _encode_copy(rows: list[tuple], ids: list[int], source_id: int, import_id: int | None) -> list[tuple]:
+    """COPY text format: bytea as \\x hex (the backslash escaped), NULL as \\N, one line per row."""
+    src_id = str(source_id)
+    imp = str(import_id) if import_id is not None else "\\N"
+    out: list[tuple] = []
+    append, esc = out.append, _copy_text
+    for cdr_id, r in zip(ids, rows):
+        sid = str(cdr_id)
+        name, tech, flags = r[R_NAME], r[R_TECH], r[R_FLAGS]
+        line = "\t".join((
+            sid, r[R_STARTED], src_id, esc(r[R_UID]), r[R_FP], imp,
+            "\\N" if r[R_ACCOUNT] is None else str(r[R_ACCOUNT]),
+            "\\N" if r[R_CONTRACTOR] is None else str(r[R_CONTRACTOR]),
+            r[R_DIRECTION], r[R_DISPOSITION], r[R_ANSWERED] or "\\N", str(r[R_DURATION]), str(r[R_BILLSEC]),
+            "\\\\x" + r[R_SRC].hex(), "\\\\x" + r[R_DST].hex(), r[R_SRC_IDX], r[R_DST_IDX],
+            "\\N" if name is None else "\\\\x" + name.hex(), esc(r[R_ACCOUNT_CODE]), esc(flags),
+            r[R_RATING], esc(r[R_ZONE]), r[R_PRICE] or "\\N",
+        )) + "\n"
+        tech_line = None if tech is None else f"{sid}\t{r[R_STARTED]}\t\\\\x{tech.hex()}\n"
+        append((r[R_LINE], r[R_UID], r[R_FP], line, tech_line, bool(flags)))
+    return out
+
+
+# --- the import ---------------------------------------------------------------------------------------
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _source_has_rows(source_id: int) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM traffic_cdr WHERE source_id = %s LIMIT 1", [source_id])
+        return cursor.fetchone() is not None
+
+
+def _make_writer(*, source_id: int, import_id: int | None, totals: ImportTotals) -> _BatchWriter:
+    fast = not _source_has_rows(source_id)
+    if connection.vendor == "postgresql":
+        # Another connection cannot see the caller's uncommitted rows (a test, a request), so the
+        # writer thread is used only when no transaction is open here.
+        return PostgresWriter(threaded=not connection.in_atomic_block, source_id=source_id,
+                              import_id=import_id, totals=totals, fast=fast)
+    return SqliteWriter(source_id=source_id, import_id=import_id, totals=totals, fast=fast)
+
+
+def _delete_import_rows(import_id: int) -> None:
+    """Undo what an import that was refused half way wrote (a format error found late)."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "DELETE FROM traffic_cdrtechnical WHERE cdr_id IN (SELECT id FROM traffic_cdr WHERE import_batch_id = %s)",
+            [import_id],
+        )
+        cursor.execute("DELETE FROM traffic_cdr WHERE import_batch_id = %s", [import_id])
+
+
+class _source_lock:
+    """A session-level advisory lock on PostgreSQL: one importer per source at a time."""
+
+    def __init__(self, source_id: int) -> None:
+        self.source_id = source_id
+
+    def __enter__(self) -> None:
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_lock(%s, %s)", [ADVISORY_LOCK_CLASS, self.source_id])
+
+    def __exit__(self, *exc: object) -> None:
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [ADVISORY_LOCK_CLASS, self.source_id])
+
+
+def run_import(*, cdr_import: CdrImport, path: Path, batch_size: int = BATCH_SIZE,
+               progress: Callable[[int], None] | None = None) -> ImportTotals:
+    """Parse `path` with the source's parser and store its rows. Updates nothing on `cdr_import`
+    except through the rows' import_batch_id; the service records the outcome."""
+    from .importers import get_parser
+    from .importers.base import RowError
+
+    source = cdr_import.source
+    totals = ImportTotals()
+    preparer = RowPreparer(source=source, import_id=cdr_import.pk)
+    with _source_lock(source.pk):
+        writer = _make_writer(source_id=source.pk, import_id=cdr_import.pk, totals=totals)
+        try:
+            with open(path, "rb") as stream:
+                batch: list[tuple] = []
+                seen_rows = 0
+                for item in get_parser(source.format)(stream, tz=preparer.tz):
+                    seen_rows += 1
+                    if isinstance(item, RowError):
+                        totals.reject(item.line, item.reason)
+                        continue
+                    try:
+                        batch.append(preparer.prepare(item))
+                    except (ValueError, TypeError, OverflowError) as exc:
+                        # The message names the field, never its value.
+                        totals.reject(int(_attr(item, "line", default=0)), _safe_reason(exc))
+                        continue
+                    if len(batch) >= batch_size:
+                        writer.submit(writer.encode(batch))
+                        batch = []
+                        if progress:
+                            progress(seen_rows)
+                if batch:
+                    writer.submit(writer.encode(batch))
+                if progress:
+                    progress(seen_rows)
+            writer.finish()
+        except BaseException:
+            writer.abort()
+            raise
+    return totals
+
+
+def _safe_reason(exc: Exception) -> str:
+    if isinstance(exc, ValueError) and str(exc) in {"missing start time"}:
+        return str(exc)
+    return f"invalid value ({type(exc).__name__})"
+
+
+def spool_stream(stream: IO[bytes], directory: Path | None = None) -> tuple[Path, str]:
+    """Copy a stream to a private temporary file (imports read files twice: hash, then parse)."""
+    directory = directory or Path(tempfile.gettempdir())
+    directory.mkdir(parents=True, exist_ok=True)
+    handle = tempfile.NamedTemporaryFile(prefix="cdr-", dir=directory, delete=False)
+    digest = hashlib.sha256()
+    with handle:
+        while chunk := stream.read(1 << 20):
+            if isinstance(chunk, str):
+                chunk = chunk.encode("utf-8")
+            digest.update(chunk)
+            handle.write(chunk)
+    os.chmod(handle.name, 0o600)
+    return Path(handle.name), digest.hexdigest()
+
+
+__all__ = [
+    "ImportTotals", "RowPreparer", "HolderIndex", "run_import", "file_sha256", "spool_stream",
+    "_delete_import_rows", "FLAG_EXTENSION", "FLAG_BAD_NUMBER", "FLAG_NO_ACCOUNT", "FLAG_UNRATED",
+]
+

@@ -1,0 +1,35 @@
+"""`cdr_source add NAME --format F --timezone TZ [--country NL] [--carrier X]` and `cdr_source list`."""
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand, CommandError
+
+from traffic.models import Source
+from traffic.services import source_create
+from voipxs.exceptions import ApplicationError
+
+
+class Command(BaseCommand):
+    help = "Declare a switch that sends CDR files (its format and time zone are never guessed), or list them."
+
+    def add_arguments(self, parser) -> None:
+        sub = parser.add_subparsers(dest="action", required=True)
+        add = sub.add_parser("add", help="add a source")
+        add.add_argument("name")
+        add.add_argument("--format", required=True, choices=Source.Format.values)
+        add.add_argument("--timezone", required=True, help="IANA zone of the switch's local times, e.g. Europe/Amsterdam")
+        add.add_argument("--country", default="NL", help="default country for national numbers (ISO code)")
+        add.add_argument("--carrier", default="", help="carrier or trunk, for the interconnection report")
+        sub.add_parser("list", help="list sources")
+
+    def handle(self, *args, **options) -> None:
+        if options["action"] == "list":
+            for source in Source.objects.order_by("name"):
+                self.stdout.write(f"{source.name}\t{source.format}\t{source.timezone}\t{source.default_country}\t{source.carrier}")
+            return
+        try:
+            source = source_create(name=options["name"], format=options["format"], timezone=options["timezone"],
+                                   default_country=options["country"], carrier=options["carrier"])
+        except ApplicationError as exc:
+            field = exc.extra.get("field")
+            raise CommandError(f"{field}: {exc.message}" if field else exc.message) from None
+        self.stdout.write(self.style.SUCCESS(f"Source {source.name} ({source.format}, {source.timezone}) added."))

@@ -1,0 +1,110 @@
+"""Rating: the price of a call from the tariff of the longest destination prefix valid on the call date.
+
+price = setup_fee + billed_seconds × price_per_minute / 60, where billed_seconds rounds billsec up
+to the tariff's increments: the first increment, then whole next increments (60/60, 1/1, 30/6).
+The price is fixed on the CDR when it is rated and never recomputed (an invoice must not change
+when a tariff does).
+
+A `TariffBook` is loaded once per import: every lookup after the first for a destination is a dict
+hit, and prices are cached per (tariff, billsec), so rating costs about a microsecond per row.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+
+from .models import Tariff
+
+PRICE_QUANTUM = Decimal("0.00001")  # Cdr.price has 5 decimal places
+ZERO = Decimal("0")
+
+
+@dataclass(frozen=True, slots=True)
+class TariffRule:
+    id: int
+    prefix: str
+    zone: str
+    price_per_minute: Decimal
+    setup_fee: Decimal
+    increment_first: int
+    increment_next: int
+    valid_from: date
+    valid_to: date | None  # inclusive last day; None = open ended
+
+    def valid_on(self, day: date) -> bool:
+        return self.valid_from <= day and (self.valid_to is None or day <= self.valid_to)
+
+
+def billed_seconds(billsec: int, *, first: int, step: int) -> int:
+    """Round `billsec` up to the increments: 61 s at 60/60 → 120; at 30/6 → 66; at 1/1 → 61."""
+    if billsec <= 0:
+        return 0
+    first = max(first, 1)
+    step = max(step, 1)
+    if billsec <= first:
+        return first
+    rest = billsec - first
+    return first + -(-rest // step) * step
+
+
+def price_of(rule: TariffRule, billsec: int) -> Decimal:
+    seconds = billed_seconds(billsec, first=rule.increment_first, step=rule.increment_next)
+    amount = rule.setup_fee + rule.price_per_minute * seconds / 60
+    return amount.quantize(PRICE_QUANTUM, rounding=ROUND_HALF_UP)
+
+
+class TariffBook:
+    """All tariffs in memory, indexed by prefix, with per-destination and per-price caches."""
+
+    def __init__(self, rules: list[TariffRule]) -> None:
+        self._by_prefix: dict[str, list[TariffRule]] = {}
+        for rule in rules:
+            self._by_prefix.setdefault(rule.prefix, []).append(rule)
+        self._max_len = max((len(p) for p in self._by_prefix), default=0)
+        self._candidates: dict[str, tuple[TariffRule, ...]] = {}
+        self._chosen: dict[tuple[str, date], TariffRule | None] = {}
+        self._prices: dict[tuple[int, int], tuple[Decimal, str]] = {}
+
+    @classmethod
+    def load(cls) -> "TariffBook":
+        return cls([
+            TariffRule(t.id, t.prefix.lstrip("+"), t.zone, t.price_per_minute, t.setup_fee,
+                       t.increment_first, t.increment_next, t.valid_from, t.valid_to)
+            for t in Tariff.objects.all().order_by("prefix", "-valid_from", "id")
+        ])
+
+    def __len__(self) -> int:
+        return sum(len(v) for v in self._by_prefix.values())
+
+    def _candidates_for(self, digits: str) -> tuple[TariffRule, ...]:
+        found = self._candidates.get(digits)
+        if found is None:
+            rules: list[TariffRule] = []
+            for length in range(min(len(digits), self._max_len), 0, -1):
+                rules.extend(self._by_prefix.get(digits[:length], ()))
+            found = self._candidates[digits] = tuple(rules)  # longest prefix first
+        return found
+
+    def tariff_for(self, e164: str, day: date) -> TariffRule | None:
+        key = (e164, day)
+        try:
+            return self._chosen[key]
+        except KeyError:
+            pass
+        rule = None
+        for candidate in self._candidates_for(e164.lstrip("+")):
+            if candidate.valid_on(day):
+                rule = candidate
+                break
+        self._chosen[key] = rule
+        return rule
+
+    def price(self, rule: TariffRule, billsec: int) -> tuple[Decimal, str]:
+        """(price, its text for COPY), cached per (tariff, billsec)."""
+        key = (rule.id, billsec)
+        hit = self._prices.get(key)
+        if hit is None:
+            amount = price_of(rule, billsec)
+            hit = self._prices[key] = (amount, str(amount))
+        return hit

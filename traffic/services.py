@@ -1,0 +1,275 @@
+"""Traffic writes. Sources, CDR imports, rating and partitions (ingest helper); invoices are appended
+below by the portal side. Every service audits by id, never with numbers or names."""
+from __future__ import annotations
+
+import logging
+import os
+import uuid
+from datetime import date
+from pathlib import Path
+from typing import IO, Callable
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import phonenumbers
+from django.conf import settings
+from django.db import transaction
+from django.utils.timezone import now
+
+from voipxs.audit import audit_record
+from voipxs.exceptions import ApplicationError
+
+from .models import Cdr, CdrImport, Source
+from .partitions import add_months, cdr_partitions_ensure, month_start
+
+logger = logging.getLogger(__name__)
+
+SOURCE_NAME_TAKEN = "A source with this name already exists."
+SOURCE_NAME_INVALID = "Use letters, digits, hyphens and underscores only (at most 60)."
+SOURCE_FORMAT_INVALID = "Unknown format; choose one of: {choices}."
+SOURCE_TZ_INVALID = "Unknown time zone; use an IANA name such as Europe/Amsterdam."
+SOURCE_COUNTRY_INVALID = "Unknown country; use a two-letter ISO code such as NL."
+IMPORT_FILE_EMPTY = "The file is empty."
+IMPORT_NOT_QUEUED = "This import has already run."
+
+PARTITIONS_AHEAD = 3
+
+
+# --- sources --------------------------------------------------------------------------------------------
+
+def _validate_source(*, name: str, format: str, timezone: str, country: str) -> None:
+    from django.core.validators import validate_slug
+    from django.core.exceptions import ValidationError
+
+    try:
+        validate_slug(name)
+    except ValidationError:
+        raise ApplicationError(SOURCE_NAME_INVALID, {"field": "name"}) from None
+    if not name or len(name) > 60:
+        raise ApplicationError(SOURCE_NAME_INVALID, {"field": "name"})
+    if format not in Source.Format.values:
+        raise ApplicationError(SOURCE_FORMAT_INVALID.format(choices=", ".join(Source.Format.values)), {"field": "format"})
+    try:
+        if not timezone or "/" not in timezone and timezone != "UTC":
+            raise ZoneInfoNotFoundError(timezone)
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ApplicationError(SOURCE_TZ_INVALID, {"field": "timezone"}) from None
+    if len(country) != 2 or country.upper() not in phonenumbers.SUPPORTED_REGIONS:
+        raise ApplicationError(SOURCE_COUNTRY_INVALID, {"field": "default_country"})
+
+
+@transaction.atomic
+def source_create(*, name: str, format: str, timezone: str = "Europe/Amsterdam", default_country: str = "NL",
+                  carrier: str = "", actor=None) -> Source:
+    """A switch that sends CDRs. Its format, time zone and country are declared, never guessed."""
+    name, timezone, default_country = name.strip(), timezone.strip(), default_country.strip().upper()
+    _validate_source(name=name, format=format, timezone=timezone, country=default_country)
+    if Source.objects.filter(name=name).exists():
+        raise ApplicationError(SOURCE_NAME_TAKEN, {"field": "name"})
+    source = Source(name=name, format=format, timezone=timezone, default_country=default_country,
+                    carrier=carrier.strip()[:100])
+    source.full_clean()
+    source.save()
+    audit_record(actor=actor, action="cdr_source.create", target_type="cdr_source", target_id=source.pk,
+                 extra={"format": format})
+    return source
+
+
+@transaction.atomic
+def source_update(*, source: Source, actor=None, **changes: str) -> Source:
+    source = Source.objects.select_for_update().get(pk=source.pk)
+    fields = [f for f in ("format", "timezone", "default_country", "carrier") if f in changes]
+    for f in fields:
+        setattr(source, f, changes[f].strip().upper() if f == "default_country" else changes[f].strip())
+    _validate_source(name=source.name, format=source.format, timezone=source.timezone, country=source.default_country)
+    source.full_clean()
+    source.save(update_fields=fields)
+    audit_record(actor=actor, action="cdr_source.update", target_type="cdr_source", target_id=source.pk,
+                 extra={"fields": fields})
+    return source
+
+
+# --- imports ---------------------------------------------------------------------------------------------
+
+def imports_dir() -> Path:
+    path = Path(settings.PRIVATE_FILES_DIR) / "imports"
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return path
+
+
+@transaction.atomic
+def cdr_import_upload(*, source: Source, upload: IO[bytes], file_name: str, actor=None) -> CdrImport:
+    """Save an uploaded file under PRIVATE_FILES_DIR/imports/<uuid> and queue its import.
+
+    Only the CdrImport id goes to the task; the file is deleted after the import."""
+    from .ingest import spool_stream
+
+    path, sha = spool_stream(upload, imports_dir())
+    if path.stat().st_size == 0:
+        path.unlink(missing_ok=True)
+        raise ApplicationError(IMPORT_FILE_EMPTY, {"field": "file"})
+    target = path.with_name(str(uuid.uuid4()))
+    path.rename(target)
+    cdr_import = CdrImport.objects.create(
+        source=source, file_name=os.path.basename(file_name)[:255], file_sha256=sha,
+        imported_by=actor if getattr(actor, "pk", None) else None,
+        report={"upload": target.name},
+    )
+    audit_record(actor=actor, action="cdr_import.upload", target_type="cdr_import", target_id=cdr_import.pk,
+                 extra={"source": source.pk})
+    from .tasks import cdr_import_run
+
+    transaction.on_commit(lambda: cdr_import_run.delay(cdr_import.pk))
+    return cdr_import
+
+
+def cdr_import_run(*, cdr_import: CdrImport) -> CdrImport:
+    """Run a queued upload (the Celery task calls this). Idempotent: a finished import is left alone,
+    and a redelivered task re-runs a crashed one, which the dedupe key makes safe."""
+    cdr_import = CdrImport.objects.select_related("source").get(pk=cdr_import.pk)
+    if cdr_import.status in (CdrImport.Status.DONE, CdrImport.Status.FAILED):
+        return cdr_import
+    name = (cdr_import.report or {}).get("upload", "")
+    path = imports_dir() / os.path.basename(name) if name else None
+    if path is None or not path.exists():
+        return _import_fail(cdr_import, "The uploaded file is no longer there.")
+    try:
+        return _import_execute(cdr_import=cdr_import, path=path)
+    finally:
+        path.unlink(missing_ok=True)
+
+
+def cdr_bulk_import(*, source: Source, stream: IO[bytes] | None = None, path: str | Path | None = None,
+                    actor=None, file_name: str = "", batch_size: int | None = None,
+                    progress: Callable[[int], None] | None = None) -> CdrImport:
+    """Import one file of CDRs end to end (parse, normalise, rate, encrypt, store) and record it.
+
+    Not one transaction: rows are committed per batch (see traffic/ingest.py), so the import of a
+    large file does not hold one enormous transaction and a re-run completes an interrupted one."""
+    from .ingest import file_sha256, spool_stream
+
+    if (stream is None) == (path is None):
+        raise ValueError("give exactly one of stream and path")
+    spooled = None
+    if stream is not None:
+        spooled, sha = spool_stream(stream)
+        path = spooled
+    else:
+        path = Path(path)
+        sha = file_sha256(path)
+    try:
+        cdr_import = CdrImport.objects.create(
+            source=source, file_name=os.path.basename(file_name or str(path))[:255], file_sha256=sha,
+            imported_by=actor if getattr(actor, "pk", None) else None,
+        )
+        return _import_execute(cdr_import=cdr_import, path=path, batch_size=batch_size, progress=progress,
+                               actor=actor)
+    finally:
+        if spooled is not None:
+            spooled.unlink(missing_ok=True)
+
+
+def _import_execute(*, cdr_import: CdrImport, path: Path, batch_size: int | None = None,
+                    progress: Callable[[int], None] | None = None, actor=None) -> CdrImport:
+    from .importers.base import ImportFormatError
+    from .ingest import BATCH_SIZE, _delete_import_rows, run_import
+
+    cdr_import.status = CdrImport.Status.RUNNING
+    cdr_import.save(update_fields=["status"])
+    try:
+        totals = run_import(cdr_import=cdr_import, path=path, batch_size=batch_size or BATCH_SIZE, progress=progress)
+    except ImportFormatError as exc:
+        _delete_import_rows(cdr_import.pk)
+        return _import_fail(cdr_import, str(exc), actor=actor)
+    except Exception:
+        logger.exception("cdr import %s stopped", cdr_import.pk)  # ids only; no row content in our exceptions
+        _import_fail(cdr_import, "The import stopped on an internal error; rows of finished batches were kept "
+                                 "and a re-run completes the file.", actor=actor)
+        raise
+    cdr_import.status = CdrImport.Status.DONE
+    cdr_import.finished_at = now()
+    cdr_import.imported, cdr_import.duplicates = totals.imported, totals.duplicates
+    cdr_import.conflicts, cdr_import.flagged = totals.conflicts, totals.flagged
+    cdr_import.report = totals.report()
+    cdr_import.save(update_fields=["status", "finished_at", "imported", "duplicates", "conflicts", "flagged", "report"])
+    audit_record(actor=actor or cdr_import.imported_by, action="cdr_import.done", target_type="cdr_import",
+                 target_id=cdr_import.pk,
+                 extra={"imported": totals.imported, "duplicates": totals.duplicates, "conflicts": totals.conflicts,
+                        "rejected": totals.rejected_total, "flagged": totals.flagged})
+    logger.info("cdr import %s done: imported=%s duplicates=%s conflicts=%s rejected=%s", cdr_import.pk,
+                totals.imported, totals.duplicates, totals.conflicts, totals.rejected_total)
+    return cdr_import
+
+
+def _import_fail(cdr_import: CdrImport, message: str, *, actor=None) -> CdrImport:
+    cdr_import.status = CdrImport.Status.FAILED
+    cdr_import.finished_at = now()
+    cdr_import.error = message[:2000]
+    report = dict(cdr_import.report or {})
+    report.pop("upload", None)
+    cdr_import.report = report
+    cdr_import.save(update_fields=["status", "finished_at", "error", "report"])
+    audit_record(actor=actor or cdr_import.imported_by, action="cdr_import.failed", target_type="cdr_import",
+                 target_id=cdr_import.pk)
+    return cdr_import
+
+
+# --- rating ----------------------------------------------------------------------------------------------
+
+def cdr_rate_pending(*, source: Source | None = None, batch_size: int = 5000, actor=None) -> int:
+    """Rate CDRs still pending or unrated (e.g. after tariffs were added). Prices once fixed stay.
+
+    Batches of `batch_size`, one transaction each. Returns how many became rated."""
+    from .ingest import FLAG_UNRATED
+    from .keys import decrypt_number
+    from .rating import TariffBook
+
+    book = TariffBook.load()
+    rated = 0
+    last_id = 0
+    base = Cdr.objects.filter(rating__in=[Cdr.Rating.PENDING, Cdr.Rating.UNRATED])
+    if source is not None:
+        base = base.filter(source=source)
+    while True:
+        rows = list(base.filter(id__gt=last_id).order_by("id")
+                    .only("id", "started_at", "dst_enc", "direction", "disposition", "billsec", "flags", "rating")[:batch_size])
+        if not rows:
+            break
+        last_id = rows[-1].id
+        with transaction.atomic():
+            for cdr in rows:
+                flags = [f for f in cdr.flags.split(",") if f and f != FLAG_UNRATED]
+                if cdr.direction != Cdr.Direction.OUT or cdr.disposition != Cdr.Disposition.ANSWERED or cdr.billsec <= 0:
+                    cdr.rating, cdr.price, cdr.zone = Cdr.Rating.FREE, 0, ""
+                else:
+                    dst = decrypt_number(cdr.dst_enc, started_at=cdr.started_at)
+                    rule = book.tariff_for(dst, cdr.started_at.date()) if dst.startswith("+") else None
+                    if rule is None:
+                        if cdr.rating == Cdr.Rating.UNRATED:
+                            continue
+                        cdr.rating, cdr.price = Cdr.Rating.UNRATED, None
+                        flags.append(FLAG_UNRATED)
+                    else:
+                        cdr.rating, cdr.zone, cdr.price = Cdr.Rating.RATED, rule.zone, book.price(rule, cdr.billsec)[0]
+                        rated += 1
+                cdr.flags = ",".join(sorted(set(flags)))
+                # filter().update(): on PostgreSQL the row's key is (id, started_at); name both so only one partition is touched.
+                Cdr.objects.filter(id=cdr.id, started_at=cdr.started_at).update(
+                    rating=cdr.rating, zone=cdr.zone, price=cdr.price, flags=cdr.flags)
+    audit_record(actor=actor, action="cdr.rate_pending", target_type="cdr_source",
+                 target_id=source.pk if source else "", extra={"rated": rated})
+    return rated
+
+
+# --- partitions ------------------------------------------------------------------------------------------
+
+def cdr_partitions_ahead(*, months: int = PARTITIONS_AHEAD, today: date | None = None) -> list[str]:
+    """Create this month's and the coming `months` months' partitions (idempotent; beat runs it)."""
+    first = month_start(today or now())
+    created = cdr_partitions_ensure(months=[add_months(first, n) for n in range(months + 1)])
+    if created:
+        logger.info("created %s CDR partitions ahead", len(created))
+    return created
+
+
+

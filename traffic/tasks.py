@@ -1,0 +1,26 @@
+"""Traffic tasks: ids in (JSON), one service each. Ingest helper: imports, rating, partitions."""
+from __future__ import annotations
+
+from celery import shared_task
+
+from . import services
+from .models import CdrImport, Source
+
+
+@shared_task(name="traffic.tasks.cdr_import_run", ignore_result=True, acks_late=True)
+def cdr_import_run(import_id: int) -> None:
+    """Run an uploaded import. Only the CdrImport id travels; the file stays in PRIVATE_FILES_DIR."""
+    cdr_import = CdrImport.objects.filter(pk=import_id).first()
+    if cdr_import is not None:
+        services.cdr_import_run(cdr_import=cdr_import)
+
+
+@shared_task(name="traffic.tasks.cdr_partitions_ahead", ignore_result=True)
+def cdr_partitions_ahead() -> int:
+    return len(services.cdr_partitions_ahead())
+
+
+@shared_task(name="traffic.tasks.cdr_rate_pending", ignore_result=True)
+def cdr_rate_pending(source_id: int | None = None) -> int:
+    source = Source.objects.filter(pk=source_id).first() if source_id else None
+    return services.cdr_rate_pending(source=source)
