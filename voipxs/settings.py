@@ -262,6 +262,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "voipxs.tasks.audit_seal",
         "schedule": 10.0,  # every 10 seconds: link freshly appended audit entries into the chain
     },
+    "cdr-partitions-ahead": {
+        "task": "traffic.tasks.cdr_partitions_ahead",
+        # "15 3 * * *": at 03:15 every day, create this month's and the next 3 months' CDR partitions
+        "schedule": crontab(minute="15", hour="3"),
+    },
 }
 
 # --- Security ----------------------------------------------------------------------------------
