@@ -30,3 +30,6 @@ CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
 PRIVATE_FILES_DIR = BASE_DIR / "var" / f"test-private-{os.getpid()}"  # noqa: F405
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
+# Serve static files from the app folders (no collectstatic before a test run), as in development.
+WHITENOISE_AUTOREFRESH = True
+WHITENOISE_USE_FINDERS = True

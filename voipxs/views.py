@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from django.conf import settings
@@ -25,9 +26,29 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, f"voipxs/home_{role}.html", {"role": role, "role_label": Role(role).label})
 
 
+def policy_blocks(text: str) -> list[dict]:
+    """Turn the plain-text policy into headings (with anchors), paragraphs and bullet lists."""
+    blocks: list[dict] = []
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line:
+            continue
+        if line.startswith("•"):
+            if not blocks or blocks[-1]["kind"] != "list":
+                blocks.append({"kind": "list", "items": []})
+            blocks[-1]["items"].append(line.lstrip("• ").strip())
+        elif re.match(r"^Article \d+\b", line):
+            number = re.match(r"^Article (\d+)", line).group(1)
+            blocks.append({"kind": "heading", "text": line, "anchor": f"article-{number}"})
+        else:
+            blocks.append({"kind": "paragraph", "text": line})
+    return blocks
+
+
 def privacy_policy(request: HttpRequest) -> HttpResponse:
-    text = POLICY_FILE.read_text(encoding="utf-8")
-    return render(request, "voipxs/privacy_policy.html", {"paragraphs": [p for p in text.split("\n") if p.strip()]})
+    blocks = policy_blocks(POLICY_FILE.read_text(encoding="utf-8"))
+    headings = [b for b in blocks if b["kind"] == "heading"]
+    return render(request, "voipxs/privacy_policy.html", {"blocks": blocks, "headings": headings})
 
 
 @never_cache
