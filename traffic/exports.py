@@ -1,0 +1,51 @@
+"""CSV exports. Every cell that a spreadsheet could read as a formula is neutralised: a cell starting
+with = + - @ TAB or CR gets a leading single quote (OWASP "CSV injection"), because caller-ID text
+comes from the switch and is untrusted. Rows are streamed, never built in memory."""
+from __future__ import annotations
+
+import csv
+from typing import Iterable, Iterator
+
+from django.utils import timezone
+
+from .selectors import CallRow, InterconnectionRow
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+CALL_HEADER = ["started_at", "direction", "disposition", "own_number", "other_number", "caller_name",
+               "duration_s", "billsec", "zone", "price_eur"]
+INTERCONNECTION_HEADER = ["carrier", "source", "calls", "seconds", "amount_eur"]
+
+
+def neutralise(value: object) -> str:
+    text = "" if value is None else str(value)
+    if text.startswith(_FORMULA_START):
+        return "'" + text
+    return text
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+def csv_lines(rows: Iterable[Iterable[object]]) -> Iterator[str]:
+    writer = csv.writer(_Echo())
+    for row in rows:
+        yield writer.writerow([neutralise(cell) for cell in row])
+
+
+def call_cells(row: CallRow) -> list[object]:
+    local = timezone.localtime(row.started_at)
+    return [local.isoformat(timespec="seconds"), row.direction, row.disposition, row.own_number, row.other_number,
+            row.caller_name, row.duration, row.billsec, row.zone, "" if row.price is None else row.price]
+
+
+def calls_csv(rows: Iterable[CallRow]) -> Iterator[str]:
+    yield from csv_lines([CALL_HEADER])
+    yield from csv_lines(call_cells(row) for row in rows)
+
+
+def interconnection_csv(rows: Iterable[InterconnectionRow]) -> Iterator[str]:
+    yield from csv_lines([INTERCONNECTION_HEADER])
+    yield from csv_lines([r.carrier, r.source, r.calls, r.seconds, r.amount] for r in rows)
