@@ -1,0 +1,92 @@
+"""API fuzzing: schemathesis generates valid and invalid requests for every operation in /api/schema/
+and sends them as a signed-in customer; no response may be a server error (5xx).
+
+New endpoints are picked up from the schema automatically. The budget is bounded (EXAMPLES per
+operation and generation mode) so the whole run stays well under two minutes.
+"""
+from __future__ import annotations
+
+import os
+
+import pytest
+
+pytestmark = [pytest.mark.fuzz, pytest.mark.django_db]
+
+EXAMPLES = int(os.environ.get("VOIPXS_FUZZ_EXAMPLES", "25"))
+# Operations that would end the fuzzing session itself (the customer's own token or account).
+SKIP_PATH_PARTS = ("logout", "close", "erasure")
+
+try:
+    import schemathesis
+    from hypothesis import HealthCheck, given, settings
+    from schemathesis import GenerationMode
+    from schemathesis.checks import not_a_server_error
+except ImportError:  # pragma: no cover - depends on the environment
+    schemathesis = None
+
+
+@pytest.fixture
+def customer_token(alice) -> str:
+    """A knox token for the customer alice, issued the way the login API issues them."""
+    from knox.models import AuthToken
+
+    _instance, token = AuthToken.objects.create(user=alice)
+    return token
+
+
+@pytest.fixture
+def api_schema(customer_token):
+    from django.core.wsgi import get_wsgi_application
+
+    if schemathesis is None:
+        if os.environ.get("VOIPXS_REQUIRE_BROWSER") == "1":
+            pytest.fail("schemathesis is not installed (VOIPXS_REQUIRE_BROWSER=1: fuzz tests must run here)")
+        pytest.skip("the API fuzz tests need schemathesis (pip install -r requirements-dev.txt)")
+    return schemathesis.openapi.from_wsgi(
+        "/api/schema/?format=json", get_wsgi_application(), headers={"Authorization": f"Token {customer_token}"}
+    )
+
+
+def fuzz_operation(operation, mode, headers: dict[str, str]) -> list[str]:
+    failures: list[str] = []
+
+    @settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=True,
+              suppress_health_check=list(HealthCheck))
+    @given(case=operation.as_strategy(generation_mode=mode))
+    def run(case):
+        try:
+            case.call_and_validate(headers=headers, checks=[not_a_server_error])
+        except (Exception, BaseExceptionGroup) as exc:  # failed checks arrive as an exception group
+            first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            failures.append(f"{operation.label} [{mode.value}]: {first_line}\n    {case.as_curl_command(headers)}")
+            raise
+
+    try:
+        run()
+    except (Exception, BaseExceptionGroup):  # noqa: BLE001 - collected above with the failing request
+        if not failures:
+            raise
+    return failures[-1:]  # hypothesis replays the shrunk, minimal failing example last
+
+
+class ApiFuzzTests:
+    def test_it_never_answers_a_customer_with_a_server_error(self, api_schema, customer_token):
+        headers = {"Authorization": f"Token {customer_token}"}
+        operations = []
+        for result in api_schema.get_all_operations():
+            operation = result.ok()
+            if not any(part in operation.path for part in SKIP_PATH_PARTS):
+                operations.append(operation)
+        assert any(op.path == "/api/v1/me/" for op in operations)  # the schema is the real one
+
+        failures: list[str] = []
+        for operation in operations:
+            for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+                failures += fuzz_operation(operation, mode, headers)
+        assert failures == [], "\n".join(failures)
+
+    def test_it_serves_the_schema_to_signed_in_users_only(self, client, customer_token):
+        assert client.get("/api/schema/").status_code in (401, 403)
+        response = client.get("/api/schema/?format=json", HTTP_AUTHORIZATION=f"Token {customer_token}")
+        assert response.status_code == 200
+        assert response.json()["openapi"].startswith("3.")
