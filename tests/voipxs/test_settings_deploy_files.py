@@ -1,0 +1,71 @@
+"""docker-compose.yml, Dockerfile, .env.example and README.md stay true to the settings."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+APP_SERVICES = ("web", "worker", "beat")
+
+
+def compose() -> dict:
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+
+
+def settings_env_vars() -> set[str]:
+    """Every variable voipxs/settings.py reads through django-environ."""
+    text = (ROOT / "voipxs" / "settings.py").read_text()
+    return set(re.findall(r'\benv(?:\.\w+)?\(\s*"([A-Z][A-Z0-9_]+)"', text))
+
+
+class DockerComposeTests:
+    def test_it_runs_web_worker_beat_postgres_and_redis(self):
+        services = compose()["services"]
+        assert set(services) == {"web", "worker", "beat", "postgres", "redis"}
+        assert "gunicorn voipxs.wsgi" in services["web"]["command"]
+        assert services["worker"]["command"].startswith("celery -A voipxs worker")
+        assert services["beat"]["command"].startswith("celery -A voipxs beat")
+        assert services["postgres"]["image"] == "postgres:15"
+        assert services["redis"]["image"] == "redis:7"
+
+    def test_it_builds_one_image_with_one_environment_for_the_app(self):
+        services = compose()["services"]
+        images = {services[name]["image"] for name in APP_SERVICES}
+        envs = [services[name]["environment"] for name in APP_SERVICES]
+        assert len(images) == 1
+        assert all(env == envs[0] for env in envs)
+        assert envs[0]["DATABASE_URL"].startswith("postgres://") and envs[0]["REDIS_URL"].startswith("redis://")
+        assert all(services[name]["build"] == "." for name in APP_SERVICES)
+
+    def test_it_checks_the_health_of_every_service(self):
+        for name, service in compose()["services"].items():
+            assert service["healthcheck"]["test"], name
+        assert any("/healthz" in part for part in compose()["services"]["web"]["healthcheck"]["test"])
+
+    def test_it_starts_the_app_only_when_postgres_and_redis_are_healthy(self):
+        for name in APP_SERVICES:
+            depends = compose()["services"][name]["depends_on"]
+            assert depends == {"postgres": {"condition": "service_healthy"}, "redis": {"condition": "service_healthy"}}
+
+    def test_it_builds_from_python_311_slim(self):
+        dockerfile = (ROOT / "Dockerfile").read_text()
+        assert re.search(r"^FROM python:3\.11-slim$", dockerfile, re.M)
+        assert "requirements.txt" in dockerfile and "gunicorn" in dockerfile
+        assert ".env" in (ROOT / ".dockerignore").read_text().split()
+
+
+class EnvironmentDocumentationTests:
+    def test_it_finds_the_variables_of_the_settings(self):
+        assert {"SECRET_KEY", "DATABASE_URL", "REDIS_URL", "FIELD_ENCRYPTION_KEYS"} <= settings_env_vars()
+
+    def test_it_documents_every_variable_in_the_readme(self):
+        readme = (ROOT / "README.md").read_text()
+        missing = sorted(name for name in settings_env_vars() | {"PORT"} if f"`{name}`" not in readme)
+        assert missing == [], "add these to README.md, section 'Environment variables'"
+
+    def test_it_lists_every_variable_in_env_example(self):
+        example = (ROOT / ".env.example").read_text()
+        names = set(re.findall(r"^([A-Z][A-Z0-9_]+)=", example, re.M))
+        assert sorted(settings_env_vars() - names) == []
