@@ -75,3 +75,18 @@ def register_demo_seeder(order: int, name: str, seeder: Callable[..., None]) -> 
 
 def demo_seeders() -> list[tuple[int, str, Callable[..., None]]]:
     return sorted(_registry.seeders, key=lambda s: s[0])
+
+
+# --- purgers (retention) -----------------------------------------------------------------------------
+# A higher app that keeps files or rows with their own retention (DSR export files, disclosure
+# packages, closed accounts) registers purger(*, now, dry_run) -> {"deleted": n, ...}; the daily
+# purge in `retention` calls each one and writes a receipt for its category.
+_purgers: dict[str, Callable[..., dict]] = {}
+
+
+def register_purger(category: str, purger: Callable[..., dict]) -> None:
+    _purgers[category] = purger
+
+
+def purgers() -> dict[str, Callable[..., dict]]:
+    return dict(_purgers)

@@ -1,0 +1,68 @@
+"""What erasure may not delete for a person, and why (registered with voipxs.registry.register_keeper),
+and the retention app's demo seeder."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from django.db.models import Max
+from django.utils.timezone import now as tz_now
+
+from traffic.models import Cdr, Invoice
+from voipxs.registry import Kept
+
+from .models import Category, HeldCdr, LegalHold
+from .purge import Cutoffs, protected_invoice_ids, shift_months
+from .selectors import legal_hold_active_q, retention_policy_at
+
+
+def _user_number_indexes(user: Any) -> list[str]:
+    return [i for i in user.phone_numbers.values_list("number_index", flat=True) if i]
+
+
+def retention_keeper(user: Any, *, now=None) -> list[Kept]:
+    now = now or tz_now()
+    kept: list[Kept] = []
+    invoices = Invoice.objects.filter(account_id=user.pk)
+    if invoices.exists():
+        policy = retention_policy_at(category=Category.INVOICE, at=now)
+        months = policy.period_months if policy else 84
+        newest = invoices.aggregate(m=Max("issued_at"))["m"]
+        kept.append(Kept(category="invoices", reason="Invoices and their aggregated lines are kept for the tax authority.",
+                         legal_basis=policy.legal_basis if policy else "AWR art. 52",
+                         until=shift_months(newest, months).date(), count=invoices.count()))
+    c = Cutoffs.at(now)
+    open_ids = list(invoices.filter(id__in=protected_invoice_ids(c)).values_list("id", flat=True))
+    if open_ids:
+        calls = (Cdr.objects.filter(invoice_id__in=open_ids).count()
+                 + HeldCdr.objects.filter(invoice_id__in=open_ids).count())
+        pending = invoices.filter(id__in=open_ids)
+        # Unpaid or disputed: no end date yet; in the window only: the day after the window ends.
+        open_or_disputed = pending.exclude(status__in=[Invoice.Status.PAID, Invoice.Status.VOID]).exists()
+        window_end: date | None = pending.aggregate(m=Max("dispute_window_ends"))["m"]
+        kept.append(Kept(category="calls", reason="Calls of an invoice that is unpaid, disputed or inside its dispute window.",
+                         legal_basis="Tw art. 11.5(2)",
+                         until=None if open_or_disputed else window_end + timedelta(days=1), count=calls))
+    indexes = _user_number_indexes(user)
+    for hold in LegalHold.objects.filter(legal_hold_active_q(at=now)):
+        if user.pk not in hold.account_ids and not set(indexes) & set(hold.number_indexes):
+            continue
+        kept.append(Kept(category=",".join(hold.categories), reason=f"Legal hold ({hold.get_reason_display()}, {hold.reference}).",
+                         legal_basis="Tw art. 13.2a; Sv art. 126ni" if hold.reason != LegalHold.Reason.DISPUTE else "GDPR art. 17(3)(e)",
+                         until=hold.expires_at.date() if hold.expires_at else None))
+    return kept
+
+
+def seed_retention(stdout) -> None:
+    """Demo: a preservation order on alice's account for the last 30 days, once."""
+    from accounts.models import User
+
+    from .services import legal_hold_place
+
+    alice = User.objects.filter(username="alice").first()
+    if alice is None or LegalHold.objects.filter(reference="demo:preservation-1").exists():
+        return
+    legal_hold_place(reason=LegalHold.Reason.PRESERVATION_ORDER, reference="demo:preservation-1",
+                     categories=[Category.CDR_BILLED, Category.CDR_UNBILLED], account_ids=[alice.pk],
+                     window_start=tz_now() - timedelta(days=30), expires_at=tz_now() + timedelta(days=90))
+    stdout.write("Retention: a demo legal hold on alice's calls; the DPO sees it at /retention/.")

@@ -1,0 +1,210 @@
+"""Retention: versioned policies per data category, legal holds, purge runs and receipts, and the
+hold table that keeps the CDRs a month drop must not take with it.
+
+Nothing here stores a phone number in plain text: holds name numbers by blind index, receipts hold
+counts, and `HeldCdr` numbers are re-encrypted under the master key (not a month key), so they stay
+readable after their month's key is destroyed and go when the hold or the open invoice ends.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.conf import settings
+from django.db import models
+from django.utils.timezone import now
+from django.utils.translation import gettext_lazy as _
+
+
+class Category(models.TextChoices):
+    CDR_BILLED = "cdr_billed", _("CDRs of billed calls")
+    CDR_UNBILLED = "cdr_unbilled", _("CDRs of unbilled calls (failed, free)")
+    CDR_TECHNICAL = "cdr_technical", _("Technical identifiers (IP, user agent, SIP call-id)")
+    INVOICE = "invoice", _("Invoices and aggregated invoice lines")
+    CLOSED_ACCOUNT = "closed_account", _("Closed account's user data")
+    DISCLOSURE_PACKAGE = "disclosure_package", _("Disclosure packages (copies delivered)")
+    DSR_EXPORT = "dsr_export", _("Data-subject export files")
+    AUDIT_LOG = "audit_log", _("Audit log (pseudonymous)")
+
+
+class RetentionPolicy(models.Model):
+    """One version of the policy of one category. A change adds a version (valid_from = the change);
+    old versions are never edited, so the policy in force at any past moment can be shown."""
+
+    class Action(models.TextChoices):
+        DELETE = "delete", _("delete")
+        ANONYMISE = "anonymise", _("anonymise")
+
+    category = models.CharField(max_length=32, choices=Category.choices)
+    version = models.PositiveIntegerField()
+    trigger = models.CharField(max_length=200, help_text=_("The event the period counts from"))
+    period_months = models.PositiveIntegerField(default=0)
+    period_days = models.PositiveIntegerField(default=0)
+    action = models.CharField(max_length=10, choices=Action.choices, default=Action.DELETE)
+    legal_basis = models.CharField(max_length=200)
+    valid_from = models.DateTimeField(default=now)
+    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    change_reason = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["category", "version"], name="retpolicy_category_version_uniq")]
+        indexes = [models.Index(fields=["category", "-valid_from"], name="retpolicy_category_from_idx")]
+        ordering = ["category", "-version"]
+
+    def __str__(self) -> str:
+        return f"{self.get_category_display()} v{self.version}"
+
+    @property
+    def period_label(self) -> str:
+        parts = []
+        if self.period_months:
+            years, months = divmod(self.period_months, 12)
+            if years:
+                parts.append(f"{years} y")
+            if months:
+                parts.append(f"{months} mo")
+        if self.period_days:
+            parts.append(f"{self.period_days} d")
+        return " ".join(parts) or "0 d"
+
+
+class LegalHold(models.Model):
+    """Data that must stay whatever its policy says. Scope: accounts and/or numbers (blind indexes,
+    never plain numbers), a window of call times, data categories. Active from `starts_at` until
+    released or `expires_at`; after that its data falls back under normal retention at the next run."""
+
+    class Reason(models.TextChoices):
+        DISCLOSURE_REQUEST = "disclosure_request", _("disclosure request")
+        PRESERVATION_ORDER = "preservation_order", _("preservation order")
+        DISPUTE = "dispute", _("dispute")
+        UNPAID_INVOICE = "unpaid_invoice", _("unpaid invoice")
+
+    reason = models.CharField(max_length=24, choices=Reason.choices)
+    reference = models.CharField(max_length=100, help_text=_('e.g. "disclosure:12"; no personal data'))
+    account_ids = models.JSONField(default=list, blank=True)
+    number_indexes = models.JSONField(default=list, blank=True)
+    window_start = models.DateTimeField(null=True, blank=True)
+    window_end = models.DateTimeField(null=True, blank=True)  # exclusive
+    categories = models.JSONField(default=list)
+    starts_at = models.DateTimeField(default=now)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    placed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    released_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    released_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=now)
+
+    class Meta:
+        indexes = [models.Index(fields=["released_at", "expires_at"], name="legalhold_active_idx")]
+        ordering = ["-starts_at"]
+
+    def __str__(self) -> str:
+        return f"hold {self.pk} ({self.reference})"
+
+    def is_active(self, at: datetime | None = None) -> bool:
+        at = at or now()
+        if self.starts_at > at or (self.released_at is not None and self.released_at <= at):
+            return False
+        return self.expires_at is None or self.expires_at > at
+
+    @property
+    def ends_at(self) -> datetime | None:
+        if self.released_at is not None:
+            return self.released_at
+        return self.expires_at
+
+
+class PurgeRun(models.Model):
+    """One run of the purge, with the steps it has done (so a run that died can be seen, and the
+    next run, which re-derives what is left from the database, shows it finished the job)."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running"
+        DONE = "done"
+        FAILED = "failed"
+
+    started_at = models.DateTimeField(default=now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    as_of = models.DateTimeField()  # the "now" the run computed its cutoffs from
+    dry_run = models.BooleanField(default=False)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
+    # {"months": {"2026-01": ["copied", "dropped", "key_destroyed"]}, "batches": n}
+    state = models.JSONField(default=dict, blank=True)
+    error = models.CharField(max_length=300, blank=True)  # exception class and step; never data
+
+    class Meta:
+        ordering = ["-started_at"]
+
+
+class PurgeReceipt(models.Model):
+    """What one run removed in one category: counts, cutoff, duration. Never the data."""
+
+    run = models.ForeignKey(PurgeRun, null=True, on_delete=models.SET_NULL, related_name="receipts")
+    category = models.CharField(max_length=32)
+    deleted = models.PositiveBigIntegerField(default=0)
+    anonymised = models.PositiveBigIntegerField(default=0)
+    kept = models.PositiveBigIntegerField(default=0)  # held or still needed rows seen by the step
+    cutoff = models.DateTimeField(null=True, blank=True)
+    duration_ms = models.PositiveIntegerField(default=0)
+    dry_run = models.BooleanField(default=False)
+    details = models.JSONField(default=dict, blank=True)  # e.g. months dropped; counts only
+    created_at = models.DateTimeField(default=now)
+
+    class Meta:
+        ordering = ["-created_at", "category"]
+        indexes = [models.Index(fields=["-created_at"], name="purgereceipt_created_idx")]
+
+
+class PurgeLock(models.Model):
+    """A single row that makes two purges never run at once, on PostgreSQL and SQLite alike: a run
+    takes it with one conditional UPDATE (atomic on both) and keeps renewing the lease; a run whose
+    worker died frees it when the lease runs out."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    holder = models.CharField(max_length=64, blank=True)
+    held_until = models.DateTimeField(null=True, blank=True)
+
+
+class HeldCdr(models.Model):
+    """A CDR copied out of a month partition before the partition was dropped, because a legal hold
+    or an open/disputed invoice still needs it. Same columns as traffic_cdr (the CDR's own id is
+    `cdr_id`); number fields re-encrypted under the master key with AAD "heldcdr:<cdr_id>"."""
+
+    cdr_id = models.BigIntegerField()
+    started_at = models.DateTimeField()
+    source_id = models.BigIntegerField()
+    unique_id = models.CharField(max_length=150)
+    fingerprint = models.CharField(max_length=32)
+    import_batch_id = models.BigIntegerField(null=True, blank=True)
+    account_id = models.BigIntegerField(null=True, blank=True)
+    contractor_id = models.BigIntegerField(null=True, blank=True)
+    direction = models.CharField(max_length=8)
+    disposition = models.CharField(max_length=10)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    duration = models.PositiveIntegerField(default=0)
+    billsec = models.PositiveIntegerField(default=0)
+    src_enc = models.BinaryField()
+    dst_enc = models.BinaryField()
+    src_index = models.CharField(max_length=64)
+    dst_index = models.CharField(max_length=64)
+    caller_name_enc = models.BinaryField(null=True)
+    account_code = models.CharField(max_length=80, blank=True)
+    flags = models.CharField(max_length=200, blank=True)
+    rating = models.CharField(max_length=8)
+    zone = models.CharField(max_length=60, blank=True)
+    price = models.DecimalField(max_digits=12, decimal_places=5, null=True, blank=True)
+    invoice_id = models.BigIntegerField(null=True, blank=True)
+    restricted_at = models.DateTimeField(null=True, blank=True)
+    # The call's technical identifiers, when a hold also covers them (re-encrypted as well).
+    technical_enc = models.BinaryField(null=True)
+    held_at = models.DateTimeField(default=now)
+
+    class Meta:
+        constraints = [
+            # Copying is idempotent: a rerun after a crash inserts nothing twice.
+            models.UniqueConstraint(fields=["cdr_id", "started_at"], name="heldcdr_cdr_uniq"),
+        ]
+        indexes = [
+            models.Index(fields=["src_index", "started_at"], name="heldcdr_src_time_idx"),
+            models.Index(fields=["dst_index", "started_at"], name="heldcdr_dst_time_idx"),
+            models.Index(fields=["account_id", "started_at"], name="heldcdr_account_time_idx"),
+            models.Index(fields=["invoice_id"], name="heldcdr_invoice_idx"),
+        ]

@@ -1,0 +1,532 @@
+# The daily purge: removes what is past its retention period and not held, and says what it removed.
+#
+# Why this design is safe (deleting personal data is irreversible, so every step errs toward keeping):
+# - What stays is decided by positive rules that protect rows (an invoice that is unpaid, disputed or
+#   inside its dispute window; an unbilled call younger than its period; an active legal hold); a row
+#   is removed only if no rule protects it. An unknown invoice state protects its calls.
+# - Batched deletes run one transaction per batch (like zulip's run_archiving_in_chunks) and select
+#   each batch afresh from the database, so a run that dies inside a batch loses only that batch's
+#   uncommitted work and the next run simply continues; nothing is computed from a stale list.
+# - A whole month on PostgreSQL is removed in ONE transaction: lock the month's partitions, copy the
+#   rows that must stay into retention_heldcdr (re-encrypted under the master key, idempotent through
+#   a unique key), detach and drop the partitions. Either all of it happens or none. Only after that
+#   commit is the month's data key destroyed (a separate step), and a later run destroys the key of
+#   any expired month that has no rows left, so a crash between the two steps is finished next time.
+#   The key is never destroyed while a row of its month still exists.
+# - Two purges never run at once: a lease row taken with one conditional UPDATE (atomic on PostgreSQL
+#   and SQLite) and renewed between steps; a dead worker's lease simply runs out.
+# - Receipts and audit entries hold counts, cutoffs and month names, never data.
+# - A dry run walks the same decisions with the same querysets and only counts.
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, datetime, time as dtime, timedelta, timezone as dt_timezone
+from typing import Any, Callable
+
+from django.db import connection, transaction
+from django.db.models import Q, QuerySet
+from django.utils.timezone import now as tz_now
+
+from traffic.keys import month_cipher, month_key_destroy
+from traffic.models import Cdr, CdrTechnical, Invoice, MonthKey
+from traffic.partitions import add_months, cdr_partition_months, month_start, partition_name, partitioning_enabled
+from voipxs import crypto
+from voipxs.audit import audit_record
+from voipxs.purposes import SystemActor
+from voipxs.registry import purgers
+
+from .models import Category, HeldCdr, LegalHold, PurgeLock, PurgeReceipt, PurgeRun
+from .selectors import legal_holds_active, retention_policy_at
+
+logger = logging.getLogger(__name__)
+
+PURGE_ACTOR = SystemActor("purge_expired")
+DEFAULT_CHUNK_SIZE = 10_000
+LOCK_LEASE = timedelta(minutes=40)
+ANOTHER_PURGE_RUNNING = "Another purge is running; this run did nothing."
+# Invoices whose calls may go once the dispute window has passed: nothing is owed or contested.
+SETTLED_STATUSES = (Invoice.Status.PAID, Invoice.Status.VOID)
+# Defaults used when a category has no policy row (never in a migrated database; a safety net).
+_FALLBACK_PERIODS = {Category.CDR_UNBILLED: (3, 0), Category.CDR_TECHNICAL: (0, 30), Category.INVOICE: (84, 0)}
+
+Fault = Callable[[str], None]
+
+
+class PurgeBusy(Exception):
+    """Another purge holds the lock."""
+
+
+# --- time ---------------------------------------------------------------------------------------------
+
+def shift_months(moment: datetime, months: int) -> datetime:
+    """`moment` moved by whole calendar months, the day clamped to the target month's length."""
+    first = add_months(date(moment.year, moment.month, 1), months)
+    last_day = (add_months(first, 1) - timedelta(days=1)).day
+    return moment.replace(year=first.year, month=first.month, day=min(moment.day, last_day))
+
+
+def _period_cutoff(category: str, now: datetime) -> datetime:
+    policy = retention_policy_at(category=category, at=now)
+    months, days = (policy.period_months, policy.period_days) if policy else _FALLBACK_PERIODS[category]
+    return shift_months(now, -months) - timedelta(days=days)
+
+
+def _month_bounds(month: date) -> tuple[datetime, datetime]:
+    lower = datetime.combine(month, dtime.min, tzinfo=dt_timezone.utc)
+    return lower, datetime.combine(add_months(month, 1), dtime.min, tzinfo=dt_timezone.utc)
+
+
+@dataclass
+class Cutoffs:
+    now: datetime
+    today: date
+    unbilled: datetime  # unbilled calls that started before this go
+    technical: datetime  # technical identifiers of calls that started before this go
+    invoice: datetime  # invoices issued before this go
+    billed_grace_days: int  # days after the dispute window ends (policy cdr_billed, default 0)
+
+    @classmethod
+    def at(cls, now: datetime) -> "Cutoffs":
+        billed = retention_policy_at(category=Category.CDR_BILLED, at=now)
+        return cls(now=now, today=now.astimezone(dt_timezone.utc).date(),
+                   unbilled=_period_cutoff(Category.CDR_UNBILLED, now),
+                   technical=_period_cutoff(Category.CDR_TECHNICAL, now),
+                   invoice=_period_cutoff(Category.INVOICE, now),
+                   billed_grace_days=billed.period_days if billed else 0)
+
+
+# --- what stays -------------------------------------------------------------------------------------------
+
+def protected_invoice_ids(c: Cutoffs) -> QuerySet:
+    """Invoices whose calls must stay: not settled (open, disputed, anything unknown), or settled and
+    still inside the dispute window. A paid invoice's calls go the day after its window ends."""
+    last_protected_day = c.today - timedelta(days=c.billed_grace_days)
+    settled_and_out = Q(status__in=SETTLED_STATUSES, dispute_window_ends__lt=last_protected_day)
+    return Invoice.objects.exclude(settled_and_out).values("id")
+
+
+def _hold_q(hold: LegalHold) -> Q:
+    who = Q(pk__in=[])
+    if hold.account_ids:
+        who |= Q(account_id__in=hold.account_ids)
+    if hold.number_indexes:
+        who |= Q(src_index__in=hold.number_indexes) | Q(dst_index__in=hold.number_indexes)
+    when = Q()
+    if hold.window_start:
+        when &= Q(started_at__gte=hold.window_start)
+    if hold.window_end:
+        when &= Q(started_at__lt=hold.window_end)
+    return who & when
+
+
+def held_q(c: Cutoffs, category: str) -> Q | None:
+    """Rows (of Cdr or HeldCdr: same field names) under an active hold on `category`; None if none."""
+    holds = legal_holds_active(at=c.now, category=category)
+    if not holds:
+        return None
+    q = _hold_q(holds[0])
+    for hold in holds[1:]:
+        q |= _hold_q(hold)
+    return q
+
+
+def expired_q(c: Cutoffs, category: str) -> Q:
+    """Rows past retention by the time rules alone (holds are applied separately)."""
+    if category == Category.CDR_BILLED:
+        return Q(invoice_id__isnull=False) & ~Q(invoice_id__in=protected_invoice_ids(c))
+    # Unbilled: no invoice refers to the call. Billing invoices each month in the next one, so a call
+    # without an invoice after the period (3 months) was free, failed, unrated or never billed.
+    return Q(invoice_id__isnull=True, started_at__lt=c.unbilled)
+
+
+def keep_q(c: Cutoffs) -> Q:
+    """Rows of a fully expired month that must still be kept (copied to the hold table)."""
+    q = Q(invoice_id__in=protected_invoice_ids(c)) | Q(invoice_id__isnull=True, started_at__gte=c.unbilled)
+    hq = held_q(c, Category.CDR_BILLED)
+    hq_unbilled = held_q(c, Category.CDR_UNBILLED)
+    for extra in (hq, hq_unbilled):
+        if extra is not None:
+            q |= extra
+    return q
+
+
+def _exclude_held(qs: QuerySet, c: Cutoffs, category: str) -> QuerySet:
+    hq = held_q(c, category)
+    return qs.exclude(hq) if hq is not None else qs
+
+
+# --- the lock ---------------------------------------------------------------------------------------------
+
+def _lock_acquire(holder: str) -> bool:
+    PurgeLock.objects.get_or_create(pk=1)
+    moment = tz_now()
+    taken = (PurgeLock.objects.filter(pk=1).filter(Q(held_until__isnull=True) | Q(held_until__lt=moment))
+             .update(holder=holder, held_until=moment + LOCK_LEASE))
+    return taken == 1
+
+
+def _lock_renew(holder: str) -> None:
+    PurgeLock.objects.filter(pk=1, holder=holder).update(held_until=tz_now() + LOCK_LEASE)
+
+
+def _lock_release(holder: str) -> None:
+    PurgeLock.objects.filter(pk=1, holder=holder).update(holder="", held_until=None)
+
+
+# --- batched deletes ----------------------------------------------------------------------------------------
+
+def run_in_chunks(*, select: Callable[[], QuerySet], delete: Callable[[list[int]], int], chunk_size: int,
+                  label: str, fault: Fault | None = None, on_batch: Callable[[], None] | None = None) -> int:
+    """Delete what `select()` returns, `chunk_size` rows per transaction, until a batch finds nothing.
+
+    Each batch re-selects, so a batch lost to a crash is picked up again by this or the next run.
+    """
+    total = 0
+    while True:
+        started = time.monotonic()
+        with transaction.atomic():
+            ids = list(select().values_list("id", flat=True)[:chunk_size])
+            if not ids:
+                break
+            deleted = delete(ids)
+            if fault is not None:
+                fault(f"batch:{label}")  # tests raise here: the batch's deletes roll back
+        total += deleted
+        logger.info("purge %s: deleted %s rows in %.2fs", label, deleted, time.monotonic() - started)
+        if on_batch is not None:
+            on_batch()
+    return total
+
+
+def _delete_cdrs(ids: list[int]) -> int:
+    CdrTechnical.objects.filter(cdr_id__in=ids).delete()
+    return Cdr.objects.filter(id__in=ids).delete()[0]
+
+
+# --- month drops (PostgreSQL) -----------------------------------------------------------------------------------
+
+def droppable_months(c: Cutoffs) -> list[date]:
+    """Months whose calls are all past retention by time: the whole month is older than the unbilled
+    and technical periods and no invoice of the month is still inside its dispute window. What must
+    stay of them (holds, unpaid or disputed invoices) is copied to the hold table first."""
+    if not partitioning_enabled():
+        return []
+    months = []
+    for month in cdr_partition_months("traffic_cdr"):
+        _, end = _month_bounds(month)
+        if end > c.unbilled or end > c.technical:
+            continue
+        if Invoice.objects.filter(period=month, dispute_window_ends__gte=c.today).exists():
+            continue
+        months.append(month)
+    return months
+
+
+def _partition_rows(table: str) -> int:
+    """Rows of a partition: the planner's estimate for big ones (kept by autovacuum/ANALYZE, so the cost
+    does not grow with the month), an exact count for small or never-analysed ones."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples::bigint FROM pg_class WHERE relname = %s", [table])
+        row = cursor.fetchone()
+        if row is None:
+            return 0
+        if row[0] >= 100_000:
+            return int(row[0])
+        cursor.execute(f'SELECT count(*) FROM "{table}"')
+        return int(cursor.fetchone()[0])
+
+
+def _copy_to_hold(rows: QuerySet, c: Cutoffs, month: date) -> int:
+    cipher = month_cipher(month)
+    tech_hold = held_q(c, Category.CDR_TECHNICAL)
+    tech_ids = set(rows.filter(tech_hold).values_list("id", flat=True)) if tech_hold is not None else set()
+    technical = {t.cdr_id: t.payload_enc for t in CdrTechnical.objects.filter(cdr_id__in=tech_ids)} if tech_ids else {}
+    copies = []
+
+    def enc(cdr_id: int, token: Any) -> bytes | None:
+        if token is None:
+            return None
+        plain = cipher.decrypt(bytes(token))
+        return crypto.encrypt_bytes(plain.encode(), aad=f"heldcdr:{cdr_id}".encode())
+
+    for cdr in rows.iterator(chunk_size=2000):
+        copies.append(HeldCdr(
+            cdr_id=cdr.id, started_at=cdr.started_at, source_id=cdr.source_id, unique_id=cdr.unique_id,
+            fingerprint=cdr.fingerprint, import_batch_id=cdr.import_batch_id, account_id=cdr.account_id,
+            contractor_id=cdr.contractor_id, direction=cdr.direction, disposition=cdr.disposition,
+            answered_at=cdr.answered_at, duration=cdr.duration, billsec=cdr.billsec,
+            src_enc=enc(cdr.id, cdr.src_enc), dst_enc=enc(cdr.id, cdr.dst_enc), src_index=cdr.src_index,
+            dst_index=cdr.dst_index, caller_name_enc=enc(cdr.id, cdr.caller_name_enc),
+            account_code=cdr.account_code, flags=cdr.flags, rating=cdr.rating, zone=cdr.zone, price=cdr.price,
+            invoice_id=cdr.invoice_id, restricted_at=cdr.restricted_at,
+            technical_enc=enc(cdr.id, technical.get(cdr.id)),
+        ))
+    # Idempotent: the (cdr_id, started_at) unique key makes a rerun insert nothing twice.
+    HeldCdr.objects.bulk_create(copies, batch_size=1000, ignore_conflicts=True)
+    return len(copies)
+
+
+@dataclass
+class MonthDrop:
+    month: str
+    rows: int
+    technical_rows: int
+    kept: int
+
+
+def _drop_month(month: date, c: Cutoffs, *, dry_run: bool, fault: Fault | None) -> MonthDrop:
+    lower, upper = _month_bounds(month)
+    cdr_part, tech_part = partition_name("traffic_cdr", month), partition_name("traffic_cdrtechnical", month)
+    tech_exists = month in cdr_partition_months("traffic_cdrtechnical")
+    with transaction.atomic():
+        if not dry_run:
+            with connection.cursor() as cursor:
+                # No insert may slip into the month between the copy and the drop.
+                cursor.execute(f'LOCK TABLE "{cdr_part}" IN ACCESS EXCLUSIVE MODE')
+                if tech_exists:
+                    cursor.execute(f'LOCK TABLE "{tech_part}" IN ACCESS EXCLUSIVE MODE')
+        rows = _partition_rows(cdr_part)
+        tech_rows = _partition_rows(tech_part) if tech_exists else 0
+        kept_qs = Cdr.objects.filter(started_at__gte=lower, started_at__lt=upper).filter(keep_q(c))
+        if dry_run:
+            kept = kept_qs.count()
+            return MonthDrop(month=f"{month:%Y-%m}", rows=rows - kept, technical_rows=tech_rows, kept=kept)
+        kept = _copy_to_hold(kept_qs, c, month)
+        if fault is not None:
+            fault("month:copied")
+        with connection.cursor() as cursor:
+            # Deferred FK checks of rows written earlier in this same transaction (only ever the case
+            # inside a test's transaction) would block the DROP; check them now instead.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute(f'ALTER TABLE traffic_cdr DETACH PARTITION "{cdr_part}"')
+            cursor.execute(f'DROP TABLE "{cdr_part}"')
+            if tech_exists:
+                cursor.execute(f'ALTER TABLE traffic_cdrtechnical DETACH PARTITION "{tech_part}"')
+                cursor.execute(f'DROP TABLE "{tech_part}"')
+        if fault is not None:
+            fault("month:dropped")
+        audit_record(actor=PURGE_ACTOR, action="retention.month_drop", target_type="cdr_month",
+                     target_id=f"{month:%Y-%m}", extra={"rows": rows - kept, "kept": kept, "technical": tech_rows})
+    return MonthDrop(month=f"{month:%Y-%m}", rows=rows - kept, technical_rows=tech_rows, kept=kept)
+
+
+def _emptied_months_with_keys(c: Cutoffs) -> list[date]:
+    """Months whose key is still live although the whole month is expired and no row of it is left:
+    dropped on PostgreSQL (maybe by a run that died before destroying the key) or emptied by batches."""
+    months = []
+    for key in MonthKey.objects.filter(wrapped_key__isnull=False).order_by("month"):
+        lower, upper = _month_bounds(key.month)
+        if upper > c.unbilled or upper > c.technical:
+            continue
+        if (Cdr.objects.filter(started_at__gte=lower, started_at__lt=upper).exists()
+                or CdrTechnical.objects.filter(started_at__gte=lower, started_at__lt=upper).exists()):
+            continue
+        months.append(key.month)
+    return months
+
+
+# --- the run ------------------------------------------------------------------------------------------------
+
+@dataclass
+class _Step:
+    category: str
+    cutoff: datetime | None
+    deleted: int = 0
+    anonymised: int = 0
+    kept: int = 0
+    details: dict = field(default_factory=dict)
+    duration_ms: int = 0
+
+
+def _months_excluded(qs: QuerySet, months: list[date]) -> QuerySet:
+    for month in months:
+        lower, upper = _month_bounds(month)
+        qs = qs.exclude(started_at__gte=lower, started_at__lt=upper)
+    return qs
+
+
+def purge_expired(*, now: datetime | None = None, dry_run: bool = False, chunk_size: int = DEFAULT_CHUNK_SIZE,
+                  fault: Fault | None = None, actor=None) -> dict:
+    """Remove everything past retention and not held. Returns the run's receipt as a dict.
+
+    Raises PurgeBusy when another purge holds the lock. `fault(step)` is a test hook called inside
+    batches and between month steps; raising there simulates a worker dying at that point.
+    """
+    now = now or tz_now()
+    actor = actor or PURGE_ACTOR
+    holder = uuid.uuid4().hex
+    if not _lock_acquire(holder):
+        raise PurgeBusy(ANOTHER_PURGE_RUNNING)
+    run = PurgeRun.objects.create(as_of=now, dry_run=dry_run, state={"months": {}})
+    steps: list[_Step] = []
+    try:
+        c = Cutoffs.at(now)
+        steps.extend(_run_steps(run, c, dry_run=dry_run, chunk_size=chunk_size, fault=fault,
+                                renew=lambda: _lock_renew(holder)))
+    except Exception as exc:
+        run.status, run.finished_at = PurgeRun.Status.FAILED, tz_now()
+        run.error = f"{type(exc).__name__} during {run.state.get('step', '?')}"[:300]
+        run.save(update_fields=["status", "finished_at", "error", "state"])
+        _lock_release(holder)
+        raise
+    receipts = []
+    with transaction.atomic():
+        for step in steps:
+            receipts.append(PurgeReceipt.objects.create(
+                run=run, category=step.category, deleted=step.deleted, anonymised=step.anonymised, kept=step.kept,
+                cutoff=step.cutoff, duration_ms=step.duration_ms, dry_run=dry_run, details=step.details))
+        run.status, run.finished_at = PurgeRun.Status.DONE, tz_now()
+        run.save(update_fields=["status", "finished_at", "state"])
+        audit_record(actor=actor, action="retention.purge_dry_run" if dry_run else "retention.purge",
+                     target_type="purge_run", target_id=run.pk,
+                     extra={"as_of": now.isoformat(), **{s.category: s.deleted for s in steps}})
+    _lock_release(holder)
+    return purge_receipt_dict(run)
+
+
+def purge_receipt_dict(run: PurgeRun) -> dict:
+    return {
+        "run": run.pk, "as_of": run.as_of.isoformat(), "dry_run": run.dry_run, "status": run.status,
+        "receipts": [
+            {"category": r.category, "deleted": r.deleted, "anonymised": r.anonymised, "kept": r.kept,
+             "cutoff": r.cutoff.isoformat() if r.cutoff else None, "duration_ms": r.duration_ms,
+             "dry_run": r.dry_run, "details": r.details}
+            for r in run.receipts.order_by("id")
+        ],
+    }
+
+
+def _timed(step: _Step, started: float) -> _Step:
+    step.duration_ms = int((time.monotonic() - started) * 1000)
+    return step
+
+
+def _run_steps(run: PurgeRun, c: Cutoffs, *, dry_run: bool, chunk_size: int, fault: Fault | None,
+               renew: Callable[[], None]) -> list[_Step]:
+    def mark(step_name: str) -> None:
+        run.state["step"] = step_name
+        run.save(update_fields=["state"])
+        renew()
+
+    steps: list[_Step] = []
+
+    # 1. Whole months (PostgreSQL): copy what stays, detach and drop, then destroy the key.
+    started = time.monotonic()
+    months = droppable_months(c)
+    drop = _Step(category="cdr_month_drop", cutoff=c.unbilled, details={"months": []})
+    for month in months:
+        mark(f"month {month:%Y-%m}")
+        result = _drop_month(month, c, dry_run=dry_run, fault=fault)
+        drop.deleted += result.rows
+        drop.kept += result.kept
+        drop.details["months"].append(result.__dict__)
+        if not dry_run:
+            run.state["months"][result.month] = ["copied", "dropped"]
+            run.save(update_fields=["state"])
+            if fault is not None:
+                fault("month:before_key")
+    mark("month keys")
+    emptied = _emptied_months_with_keys(c)
+    if dry_run:
+        emptied = sorted(set(emptied) | set(months))
+    else:
+        for month in emptied:
+            month_key_destroy(month=month, actor=PURGE_ACTOR)
+            run.state["months"].setdefault(f"{month:%Y-%m}", []).append("key_destroyed")
+        run.save(update_fields=["state"])
+    drop.details["keys_destroyed"] = [f"{m:%Y-%m}" for m in emptied]
+    steps.append(_timed(drop, started))
+
+    # 2. Batched deletes of CDRs outside whole-month drops (partial months; every month on SQLite).
+    cdr_selects: list[Callable[[], QuerySet]] = []
+    for category in (Category.CDR_BILLED, Category.CDR_UNBILLED):
+        started = time.monotonic()
+        mark(category)
+
+        def select(category: str = category) -> QuerySet:
+            qs = Cdr.objects.filter(expired_q(c, category))
+            return _exclude_held(_months_excluded(qs, months if dry_run else []), c, category)
+
+        cdr_selects.append(select)
+        step = _Step(category=category, cutoff=c.unbilled if category == Category.CDR_UNBILLED else None)
+        if category == Category.CDR_BILLED:
+            step.details["dispute_window_ended_before"] = (c.today - timedelta(days=c.billed_grace_days)).isoformat()
+        if dry_run:
+            step.deleted = select().count()
+        else:
+            step.deleted = run_in_chunks(select=select, delete=_delete_cdrs, chunk_size=chunk_size, label=category,
+                                         fault=fault, on_batch=renew)
+        steps.append(_timed(step, started))
+
+    # 3. Technical identifiers older than their period; the call's billing fields stay.
+    started = time.monotonic()
+    mark(Category.CDR_TECHNICAL)
+    tech_hold = held_q(c, Category.CDR_TECHNICAL)
+
+    def select_technical() -> QuerySet:
+        qs = _months_excluded(CdrTechnical.objects.filter(started_at__lt=c.technical), months if dry_run else [])
+        if tech_hold is not None:
+            qs = qs.exclude(cdr_id__in=Cdr.objects.filter(tech_hold).values("id"))
+        if dry_run:  # the real run removes these with their CDR in step 2
+            for cdr_select in cdr_selects:
+                qs = qs.exclude(cdr_id__in=cdr_select().values("id"))
+        return qs
+
+    step = _Step(category=Category.CDR_TECHNICAL, cutoff=c.technical)
+    if dry_run:
+        step.deleted = select_technical().count()
+    else:
+        step.deleted = run_in_chunks(select=select_technical, chunk_size=chunk_size, label=Category.CDR_TECHNICAL,
+                                     delete=lambda ids: CdrTechnical.objects.filter(id__in=ids).delete()[0],
+                                     fault=fault, on_batch=renew)
+    steps.append(_timed(step, started))
+
+    # 4. The hold table: a copy goes once no hold and no open invoice needs it any more.
+    started = time.monotonic()
+    mark("held_cdr")
+
+    def select_held() -> QuerySet:
+        return HeldCdr.objects.exclude(keep_q(c))
+
+    step = _Step(category="held_cdr", cutoff=None)
+    if dry_run:
+        step.deleted = select_held().count()
+    else:
+        step.deleted = run_in_chunks(select=select_held, chunk_size=chunk_size, label="held_cdr",
+                                     delete=lambda ids: HeldCdr.objects.filter(id__in=ids).delete()[0],
+                                     fault=fault, on_batch=renew)
+    step.kept = HeldCdr.objects.count() - (step.deleted if dry_run else 0)
+    steps.append(_timed(step, started))
+
+    # 5. Invoices after 7 years (AWR art. 52), unless held (e.g. an invoice dispute in court).
+    started = time.monotonic()
+    mark(Category.INVOICE)
+    inv_hold = legal_holds_active(at=c.now, category=Category.INVOICE)
+    held_accounts = sorted({a for h in inv_hold for a in h.account_ids})
+
+    def select_invoices() -> QuerySet:
+        return Invoice.objects.filter(issued_at__lt=c.invoice, status__in=SETTLED_STATUSES).exclude(
+            account_id__in=held_accounts)
+
+    step = _Step(category=Category.INVOICE, cutoff=c.invoice)
+    if dry_run:
+        step.deleted = select_invoices().count()
+    else:
+        step.deleted = run_in_chunks(select=select_invoices, chunk_size=min(chunk_size, 1000), label=Category.INVOICE,
+                                     delete=lambda ids: Invoice.objects.filter(id__in=ids).delete()[1].get(
+                                         "traffic.Invoice", 0), fault=fault, on_batch=renew)
+    steps.append(_timed(step, started))
+
+    # 6. Categories other apps keep (DSR export files, disclosure packages, closed accounts).
+    for category, purger in sorted(purgers().items()):
+        started = time.monotonic()
+        mark(category)
+        result = purger(now=c.now, dry_run=dry_run) or {}
+        steps.append(_timed(_Step(category=category, cutoff=None, deleted=int(result.get("deleted", 0)),
+                                  anonymised=int(result.get("anonymised", 0)), kept=int(result.get("kept", 0)),
+                                  details={k: v for k, v in result.items()
+                                           if k not in {"deleted", "anonymised", "kept"}}), started))
+    return steps

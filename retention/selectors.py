@@ -1,0 +1,99 @@
+"""Reads of the retention app. Policies and receipts hold no personal data; holds and held CDRs do
+(account ids, blind indexes, encrypted numbers), so their selectors check the actor's purpose."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q, QuerySet
+from django.utils.timezone import now as tz_now
+
+from voipxs import crypto
+from voipxs.crypto import blind_index
+from voipxs.phone import normalize_e164
+from voipxs.purposes import Purpose, require_purpose
+
+from .models import Category, HeldCdr, LegalHold, PurgeReceipt, RetentionPolicy
+
+HELD_PURPOSES = frozenset({Purpose.LEGAL_OBLIGATION, Purpose.DISPUTE})
+HELD_PURPOSE_REFUSED = "Held calls may only be read for a legal obligation or a dispute."
+
+
+def retention_policy_at(*, category: str, at: datetime | None = None) -> RetentionPolicy | None:
+    """The version of `category`'s policy that was in force at `at` (default: now)."""
+    at = at or tz_now()
+    return (RetentionPolicy.objects.filter(category=category, valid_from__lte=at)
+            .order_by("-valid_from", "-version").first())
+
+
+def retention_policy_current_list(*, at: datetime | None = None) -> list[RetentionPolicy]:
+    return [p for c in Category.values if (p := retention_policy_at(category=c, at=at)) is not None]
+
+
+def retention_policy_history(*, category: str | None = None) -> QuerySet[RetentionPolicy]:
+    qs = RetentionPolicy.objects.select_related("changed_by").order_by("category", "-version")
+    return qs.filter(category=category) if category else qs
+
+
+def legal_hold_active_q(*, at: datetime) -> Q:
+    return (Q(starts_at__lte=at) & (Q(released_at__isnull=True) | Q(released_at__gt=at))
+            & (Q(expires_at__isnull=True) | Q(expires_at__gt=at)))
+
+
+def legal_hold_list(*, actor, purpose: Purpose | str = Purpose.LEGAL_OBLIGATION, active_only: bool = False,
+                    at: datetime | None = None) -> QuerySet[LegalHold]:
+    require_purpose(actor=actor, purpose=purpose, action="retention.hold_list", target_type="legal_hold")
+    qs = LegalHold.objects.select_related("placed_by", "released_by")
+    return qs.filter(legal_hold_active_q(at=at or tz_now())) if active_only else qs
+
+
+def legal_holds_active(*, at: datetime, category: str) -> list[LegalHold]:
+    """For the purge and the keeper (no actor: they only read scope, never show it)."""
+    return [h for h in LegalHold.objects.filter(legal_hold_active_q(at=at)) if category in h.categories]
+
+
+def purge_receipt_list(*, limit: int = 30) -> QuerySet[PurgeReceipt]:
+    return PurgeReceipt.objects.select_related("run")[:limit]
+
+
+@dataclass(frozen=True)
+class HeldCall:
+    cdr_id: int
+    started_at: datetime
+    src: str
+    dst: str
+    direction: str
+    disposition: str
+    billsec: int
+    account_id: int | None
+    invoice_id: int | None
+
+
+def held_cdr_decrypt(row: HeldCdr, field: str) -> str:
+    token = getattr(row, field)
+    if token is None:
+        return ""
+    return crypto.decrypt_bytes(bytes(token), aad=f"heldcdr:{row.cdr_id}".encode()).decode()
+
+
+def held_cdr_list(*, actor, purpose: Purpose | str, number: str | None = None, account_id: int | None = None,
+                  start: datetime | None = None, end: datetime | None = None) -> list[HeldCall]:
+    """Calls kept in the hold table after their month was dropped, readable under the master key."""
+    if Purpose(purpose) not in HELD_PURPOSES:
+        raise PermissionDenied(HELD_PURPOSE_REFUSED)
+    require_purpose(actor=actor, purpose=purpose, action="retention.held_cdr_list", target_type="held_cdr",
+                    extra={"by": "number" if number else "account" if account_id else "all"})
+    qs = HeldCdr.objects.order_by("started_at", "cdr_id")
+    if number:
+        index = blind_index(normalize_e164(number), domain="phone")
+        qs = qs.filter(Q(src_index=index) | Q(dst_index=index))
+    if account_id is not None:
+        qs = qs.filter(account_id=account_id)
+    if start:
+        qs = qs.filter(started_at__gte=start)
+    if end:
+        qs = qs.filter(started_at__lt=end)
+    return [HeldCall(cdr_id=r.cdr_id, started_at=r.started_at, src=held_cdr_decrypt(r, "src_enc"),
+                     dst=held_cdr_decrypt(r, "dst_enc"), direction=r.direction, disposition=r.disposition,
+                     billsec=r.billsec, account_id=r.account_id, invoice_id=r.invoice_id) for r in qs]

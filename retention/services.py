@@ -1,0 +1,142 @@
+"""Writes of the retention app: policy versions and legal holds. The purge lives in purge.py."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Iterable
+
+from django.db import transaction
+from django.utils.timezone import now as tz_now
+
+from voipxs.audit import audit_record
+from voipxs.crypto import blind_index
+from voipxs.exceptions import ApplicationError
+from voipxs.phone import InvalidNumber, normalize_e164
+
+from .models import Category, LegalHold, RetentionPolicy
+
+POLICY_UNKNOWN_CATEGORY = "Unknown data category."
+POLICY_NO_CHANGE = "The new version changes nothing."
+HOLD_NO_SCOPE = "A legal hold needs at least one account or number."
+HOLD_NO_CATEGORIES = "A legal hold needs at least one data category."
+HOLD_BAD_CATEGORY = "Unknown data category in the hold."
+HOLD_BAD_WINDOW = "The window must end after it starts."
+HOLD_BAD_EXPIRY = "The expiry must be after the start."
+HOLD_ALREADY_RELEASED = "This hold was already released."
+HOLD_BAD_NUMBER = "A number in the hold is not a valid phone number."
+HOLD_REFERENCE_REQUIRED = "A reference is required (e.g. disclosure:12)."
+
+_POLICY_FIELDS = ("trigger", "period_months", "period_days", "action", "legal_basis")
+
+
+@transaction.atomic
+def retention_policy_update(
+    *,
+    category: str,
+    actor,
+    trigger: str | None = None,
+    period_months: int | None = None,
+    period_days: int | None = None,
+    action: str | None = None,
+    legal_basis: str | None = None,
+    change_reason: str = "",
+    now: datetime | None = None,
+) -> RetentionPolicy:
+    """Add a new version of `category`'s policy, valid from now. Earlier versions stay as they were."""
+    if category not in Category.values:
+        raise ApplicationError(POLICY_UNKNOWN_CATEGORY, extra={"field": "category"})
+    current = (RetentionPolicy.objects.select_for_update().filter(category=category).order_by("-version").first())
+    values = {f: getattr(current, f) if current else None for f in _POLICY_FIELDS}
+    given = {"trigger": trigger, "period_months": period_months, "period_days": period_days,
+             "action": action, "legal_basis": legal_basis}
+    changed = {f: v for f, v in given.items() if v is not None and v != values[f]}
+    if current is not None and not changed:
+        raise ApplicationError(POLICY_NO_CHANGE)
+    values.update(changed)
+    policy = RetentionPolicy(
+        category=category,
+        version=(current.version + 1) if current else 1,
+        trigger=values["trigger"] or "",
+        period_months=values["period_months"] or 0,
+        period_days=values["period_days"] or 0,
+        action=values["action"] or RetentionPolicy.Action.DELETE,
+        legal_basis=values["legal_basis"] or "",
+        valid_from=now or tz_now(),
+        changed_by=actor if getattr(actor, "pk", None) else None,
+        change_reason=change_reason[:300],
+    )
+    policy.full_clean()
+    policy.save(force_insert=True)
+    audit_record(actor=actor, action="retention.policy_change", target_type="retention_policy", target_id=policy.pk,
+                 extra={"category": category, "version": policy.version,
+                        "changed": {k: str(v) for k, v in changed.items()}})
+    return policy
+
+
+def _number_indexes(numbers: Iterable[str]) -> list[str]:
+    indexes = []
+    for number in numbers:
+        try:
+            e164 = normalize_e164(number)
+        except InvalidNumber:
+            raise ApplicationError(HOLD_BAD_NUMBER, extra={"field": "numbers"}) from None
+        indexes.append(blind_index(e164, domain="phone"))
+    return sorted(set(indexes))
+
+
+@transaction.atomic
+def legal_hold_place(
+    *,
+    reason: str,
+    reference: str,
+    categories: Iterable[str],
+    actor=None,
+    account_ids: Iterable[int] = (),
+    numbers: Iterable[str] = (),
+    number_indexes: Iterable[str] = (),
+    window_start: datetime | None = None,
+    window_end: datetime | None = None,
+    starts_at: datetime | None = None,
+    expires_at: datetime | None = None,
+) -> LegalHold:
+    """Place a hold. Numbers are given plain (or as blind indexes) and stored as blind indexes only."""
+    categories = sorted(set(categories))
+    if not categories:
+        raise ApplicationError(HOLD_NO_CATEGORIES, extra={"field": "categories"})
+    if any(c not in Category.values for c in categories):
+        raise ApplicationError(HOLD_BAD_CATEGORY, extra={"field": "categories"})
+    if not reference.strip():
+        raise ApplicationError(HOLD_REFERENCE_REQUIRED, extra={"field": "reference"})
+    indexes = sorted(set(_number_indexes(numbers)) | set(number_indexes))
+    accounts = sorted({int(a) for a in account_ids})
+    if not indexes and not accounts:
+        raise ApplicationError(HOLD_NO_SCOPE, extra={"field": "numbers"})
+    if window_start and window_end and window_end <= window_start:
+        raise ApplicationError(HOLD_BAD_WINDOW, extra={"field": "window_end"})
+    starts_at = starts_at or tz_now()
+    if expires_at is not None and expires_at <= starts_at:
+        raise ApplicationError(HOLD_BAD_EXPIRY, extra={"field": "expires_at"})
+    hold = LegalHold(
+        reason=reason, reference=reference.strip()[:100], account_ids=accounts, number_indexes=indexes,
+        window_start=window_start, window_end=window_end, categories=categories, starts_at=starts_at,
+        expires_at=expires_at, placed_by=actor if getattr(actor, "pk", None) else None,
+    )
+    hold.full_clean()
+    hold.save(force_insert=True)
+    audit_record(actor=actor, action="retention.hold_place", target_type="legal_hold", target_id=hold.pk,
+                 extra={"reason": reason, "reference": hold.reference, "accounts": len(accounts),
+                        "numbers": len(indexes), "categories": categories})
+    return hold
+
+
+@transaction.atomic
+def legal_hold_release(*, hold: LegalHold, actor, now: datetime | None = None) -> LegalHold:
+    """End a hold. Its data is not deleted here: it falls back under its policy at the next purge."""
+    hold = LegalHold.objects.select_for_update().get(pk=hold.pk)
+    if hold.released_at is not None:
+        raise ApplicationError(HOLD_ALREADY_RELEASED)
+    hold.released_at = now or tz_now()
+    hold.released_by = actor if getattr(actor, "pk", None) else None
+    hold.save(update_fields=["released_at", "released_by"])
+    audit_record(actor=actor, action="retention.hold_release", target_type="legal_hold", target_id=hold.pk,
+                 extra={"reference": hold.reference})
+    return hold

@@ -1,0 +1,117 @@
+"""The purge with a frozen clock (`now=` is passed in): what goes when, and what must stay."""
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from retention.models import Category, HeldCdr, PurgeReceipt, PurgeRun
+from retention.purge import purge_expired
+from retention.services import legal_hold_place
+from tests.factories import make_cdr
+from tests.retention.helpers import at, make_invoice, surviving, technical_ids
+from traffic.keys import decrypt_number
+from traffic.models import Cdr, CdrTechnical
+from voipxs.models import AuditEntry
+
+JAN = date(2026, 1, 1)
+WINDOW_ENDS = date(2026, 8, 1)
+
+
+@pytest.fixture
+def january(alice, bob, carol):
+    """Three January invoices with the same dispute window: alice paid, bob disputed, carol unpaid."""
+    calls = {}
+    for user, status, src in ((alice, "paid", "+31205550101"), (bob, "disputed", "+31205550201"),
+                              (carol, "open", "+31205550202")):
+        invoice = make_invoice(account=user, period=JAN, status=status, window_ends=WINDOW_ENDS)
+        calls[status] = [make_cdr(account=user, src=src, started_at=at(2026, 1, day), invoice=invoice,
+                                  technical={"ip": "192.0.2.1"}).id for day in (5, 20)]
+    return calls
+
+
+@pytest.mark.django_db
+class PurgeBilledTests:
+    def test_it_keeps_paid_calls_until_the_last_day_of_the_dispute_window(self, january):
+        purge_expired(now=at(2026, 8, 1, 23))
+        assert surviving(january["paid"]) == set(january["paid"])
+
+    def test_it_removes_paid_calls_one_day_after_the_window(self, january):
+        purge_expired(now=at(2026, 8, 2, 0))
+        assert surviving(january["paid"]) == set()
+
+    def test_it_keeps_every_call_of_a_disputed_or_unpaid_invoice(self, january):
+        purge_expired(now=at(2026, 8, 2))
+        purge_expired(now=at(2027, 8, 2))  # a year later, still owed or contested
+        assert surviving(january["disputed"]) == set(january["disputed"])
+        assert surviving(january["open"]) == set(january["open"])
+
+    def test_it_lets_a_settled_dispute_go_after_its_window(self, january):
+        from traffic.models import Invoice
+
+        Invoice.objects.filter(status="disputed").update(status="paid")
+        purge_expired(now=at(2026, 8, 2))
+        assert surviving(january["disputed"]) == set()
+
+    def test_it_writes_a_receipt_and_an_audit_entry_without_data(self, january):
+        result = purge_expired(now=at(2026, 8, 2))
+        run = PurgeRun.objects.get(pk=result["run"])
+        assert run.status == PurgeRun.Status.DONE
+        removed = sum(r["deleted"] for r in result["receipts"] if r["category"] in ("cdr_billed", "cdr_month_drop"))
+        assert removed == 2
+        assert {r["category"] for r in result["receipts"]} >= {"cdr_billed", "cdr_unbilled", "cdr_technical", "invoice"}
+        entry = AuditEntry.objects.filter(action="retention.purge").latest("id")
+        assert "+3120555" not in str(entry.extra) and "+3120555" not in str(result)
+
+
+@pytest.mark.django_db
+class PurgeUnbilledAndTechnicalTests:
+    def test_it_removes_unbilled_calls_after_three_months(self, alice):
+        free = make_cdr(account=alice, started_at=at(2026, 3, 10), rating="free", disposition="no_answer", billsec=0)
+        purge_expired(now=at(2026, 6, 9))
+        assert Cdr.objects.filter(id=free.id).exists()
+        purge_expired(now=at(2026, 6, 11))
+        assert not Cdr.objects.filter(id=free.id).exists()
+
+    def test_it_removes_technical_identifiers_after_30_days_and_keeps_the_billing_fields(self, alice):
+        invoice = make_invoice(account=alice, period=date(2026, 3, 1), status="open")
+        cdr = make_cdr(account=alice, started_at=at(2026, 3, 10), invoice=invoice, billsec=125,
+                       technical={"sip_call_id": "abc@192.0.2.1", "ip": "192.0.2.1"})
+        purge_expired(now=at(2026, 4, 8))
+        assert technical_ids([cdr.id]) == {cdr.id}
+        purge_expired(now=at(2026, 4, 10))
+        assert technical_ids([cdr.id]) == set()
+        kept = Cdr.objects.get(id=cdr.id)
+        assert (kept.billsec, kept.zone, kept.price, kept.invoice_id) == (125, cdr.zone, cdr.price, invoice.id)
+        assert decrypt_number(kept.src_enc, started_at=kept.started_at) == "+31205550101"
+
+
+@pytest.mark.django_db
+class PurgeLegalHoldTests:
+    def test_it_keeps_a_held_numbers_calls_and_lets_them_go_after_the_hold_ends(self, january, alice, dpo):
+        hold = legal_hold_place(reason="preservation_order", reference="order:7", numbers=["020 555 0101"],
+                                categories=[Category.CDR_BILLED], window_start=at(2026, 1, 1), window_end=at(2026, 2, 1),
+                                starts_at=at(2026, 7, 1), expires_at=at(2026, 9, 1), actor=dpo)
+        other = make_cdr(account=alice, src="+31205550101", started_at=at(2026, 2, 3),
+                         invoice=make_invoice(account=alice, period=date(2026, 2, 1), window_ends=WINDOW_ENDS))
+        purge_expired(now=at(2026, 8, 2))
+        assert surviving(january["paid"]) == set(january["paid"])  # held
+        assert surviving([other.id]) == set()  # outside the hold's window
+        purge_expired(now=at(2026, 9, 2))  # first run after the hold expired
+        assert surviving(january["paid"]) == set()
+        assert hold.pk  # the hold itself stays as the record of what was kept
+
+
+@pytest.mark.django_db
+class PurgeDryRunTests:
+    def test_it_deletes_nothing_and_reports_the_same_counts_as_the_real_run(self, january, alice):
+        for day in (1, 2, 3):
+            make_cdr(account=alice, started_at=at(2026, 2, day), rating="free", technical={"ip": "192.0.2.9"})
+        before = (Cdr.objects.count(), CdrTechnical.objects.count())
+        dry = purge_expired(now=at(2026, 8, 2), dry_run=True)
+        assert (Cdr.objects.count(), CdrTechnical.objects.count()) == before
+        assert HeldCdr.objects.count() == 0
+        real = purge_expired(now=at(2026, 8, 2))
+        assert {r["category"]: r["deleted"] for r in dry["receipts"]} == {r["category"]: r["deleted"] for r in real["receipts"]}
+        assert PurgeReceipt.objects.filter(dry_run=True).exists()
+        assert sum(r["deleted"] for r in real["receipts"]) > 0
