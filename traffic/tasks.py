@@ -24,3 +24,14 @@ def cdr_partitions_ahead() -> int:
 def cdr_rate_pending(source_id: int | None = None) -> int:
     source = Source.objects.filter(pk=source_id).first() if source_id else None
     return services.cdr_rate_pending(source=source)
+
+
+@shared_task(name="traffic.tasks.invoice_run", ignore_result=True, acks_late=True)
+def invoice_run(month: str | None = None) -> int:
+    """Invoice a month ("YYYY-MM"; default the month that just ended). Idempotent, so a redelivered
+    task or a second beat run makes nothing twice."""
+    from . import invoicing
+    from .selectors import parse_month
+
+    target = parse_month(month) if month else invoicing.previous_month()
+    return len(invoicing.invoice_run(month=target))

@@ -1,4 +1,16 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "traffic"
-urlpatterns: list = []
+urlpatterns: list = [
+    path("", views.call_history, name="history"),
+    path("export.csv", views.call_export, name="export"),
+    path("usage/", views.usage, name="usage"),
+    path("invoices/", views.invoice_list, name="invoices"),
+    path("invoices/<int:invoice_id>/", views.invoice_detail, name="invoice"),
+    path("contractor/", views.contractor_calls, name="contractor"),
+    path("staff/invoices/", views.staff_invoices, name="staff-invoices"),
+    path("staff/invoices/<int:invoice_id>/<slug:action>/", views.staff_invoice_action, name="staff-invoice-action"),
+    path("staff/interconnection/", views.staff_interconnection, name="staff-interconnection"),
+]

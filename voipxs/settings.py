@@ -256,6 +256,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # If the broker is down, .delay() must fail fast instead of hanging a web request.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
+# Days after the invoice date during which an invoice may be disputed; its CDRs are kept at least
+# that long (retention). Default about 6 months.
+INVOICE_DISPUTE_WINDOW_DAYS = env.int("INVOICE_DISPUTE_WINDOW_DAYS", default=183)
+
 # Every periodic task of the project, each with its crontab.guru reading.
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "audit-seal": {
@@ -266,6 +270,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "traffic.tasks.cdr_partitions_ahead",
         # "15 3 * * *": at 03:15 every day, create this month's and the next 3 months' CDR partitions
         "schedule": crontab(minute="15", hour="3"),
+    },
+    "invoice-run": {
+        "task": "traffic.tasks.invoice_run",
+        # "0 2 1 * *": at 02:00 on the 1st of every month, invoice the month that just ended
+        "schedule": crontab(minute="0", hour="2", day_of_month="1"),
     },
 }
 

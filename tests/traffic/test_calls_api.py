@@ -1,0 +1,99 @@
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
+
+import pytest
+
+from tests.factories import make_cdr, verified_client
+from traffic import invoicing
+
+pytestmark = pytest.mark.django_db
+
+T0 = datetime(2026, 3, 10, 9, 0, tzinfo=timezone.utc)
+
+
+class MeCallsApiTests:
+    def test_it_returns_only_own_calls_with_a_cursor(self, client, alice, mallory):
+        for i in range(3):
+            make_cdr(account=alice, dst="+31612345678", started_at=T0 - timedelta(minutes=i))
+        make_cdr(account=mallory, src="+31205550999", started_at=T0)
+        verified_client(client, alice)
+        first = client.get("/api/v1/me/calls/?limit=2").json()
+        assert [r["other_number"] for r in first["results"]] == ["+31612345678"] * 2
+        rest = client.get(f"/api/v1/me/calls/?limit=2&cursor={first['next_cursor']}").json()
+        assert len(rest["results"]) == 1 and rest["next_cursor"] is None
+        client.logout()
+        verified_client(client, mallory)
+        theirs = client.get("/api/v1/me/calls/").json()["results"]
+        assert [r["own_number"] for r in theirs] == ["+31205550999"]
+
+    def test_it_answers_bad_filters_with_400_naming_the_field(self, client, alice):
+        verified_client(client, alice)
+        for query, field in [("cursor=@@@", "field"), ("since=yesterday", "since"), ("direction=up", "direction"),
+                             ("limit=0", "limit"), ("number=hello", "field"), ("since=2026-03-05&until=2026-03-01", "until")]:
+            response = client.get(f"/api/v1/me/calls/?{query}")
+            assert response.status_code == 400, query
+            body = response.json()
+            assert field in body, (query, body)
+
+    def test_it_refuses_anonymous_callers(self, client):
+        assert client.get("/api/v1/me/calls/").status_code in (401, 403)
+
+    def test_it_reports_usage(self, client, alice):
+        from django.utils.timezone import now
+
+        make_cdr(account=alice, started_at=now() - timedelta(minutes=1), billsec=42)
+        usage = verified_client(client, alice).get("/api/v1/me/usage/?months=2").json()
+        assert len(usage) == 2 and usage[-1]["seconds"] == 42
+
+
+class MeInvoiceApiTests:
+    @pytest.fixture
+    def invoice(self, alice):
+        make_cdr(account=alice, dst="+31612345678", started_at=T0, price=Decimal("0.10"))
+        return invoicing.invoice_run(month=date(2026, 3, 1), today=date(2026, 4, 2))[0]
+
+    def test_it_lists_and_shows_own_invoices_without_numbers(self, client, alice, invoice):
+        verified_client(client, alice)
+        assert [i["number"] for i in client.get("/api/v1/me/invoices/").json()] == [invoice.number]
+        detail = client.get(f"/api/v1/me/invoices/{invoice.pk}/")
+        assert detail.json()["lines"][0]["calls"] == 1
+        assert "3161234" not in detail.content.decode()
+
+    def test_it_hides_another_users_invoice(self, client, mallory, invoice):
+        verified_client(client, mallory)
+        assert client.get(f"/api/v1/me/invoices/{invoice.pk}/").status_code == 404
+        assert client.get("/api/v1/me/invoices/").json() == []
+
+
+class StaffInvoiceApiTests:
+    @pytest.fixture
+    def invoice(self, alice):
+        make_cdr(account=alice, started_at=T0)
+        return invoicing.invoice_run(month=date(2026, 3, 1), today=date(2026, 4, 2))[0]
+
+    def test_it_lets_billing_mark_paid_and_dispute(self, client, billing_staff, invoice):
+        verified_client(client, billing_staff)
+        assert [i["id"] for i in client.get("/api/v1/staff/invoices/?status=open").json()] == [invoice.pk]
+        assert client.post(f"/api/v1/staff/invoices/{invoice.pk}/paid/").json()["status"] == "paid"
+        again = client.post(f"/api/v1/staff/invoices/{invoice.pk}/paid/")
+        assert again.status_code == 400 and again.json()["field"] == "status"
+        assert client.post(f"/api/v1/staff/invoices/{invoice.pk}/dispute/").json()["status"] == "disputed"
+
+    def test_it_refuses_customers(self, client, alice, invoice):
+        verified_client(client, alice)
+        assert client.get("/api/v1/staff/invoices/").status_code == 403
+        assert client.post(f"/api/v1/staff/invoices/{invoice.pk}/paid/").status_code == 403
+
+
+class SchemaTests:
+    def test_it_documents_the_endpoints_and_their_filters(self, client, alice):
+        verified_client(client, alice)
+        schema = client.get("/api/schema/?format=json").json()
+        params = {p["name"] for p in schema["paths"]["/api/v1/me/calls/"]["get"]["parameters"]}
+        assert {"since", "until", "direction", "number", "cursor", "limit"} <= params
+        for path in ("/api/v1/me/calls.csv", "/api/v1/me/usage/", "/api/v1/me/invoices/{invoice_id}/",
+                     "/api/v1/contractor/calls/", "/api/v1/staff/interconnection/",
+                     "/api/v1/staff/invoices/{invoice_id}/dispute/"):
+            assert path in schema["paths"], path

