@@ -313,7 +313,8 @@ def _drop_month(month: date, c: Cutoffs, *, dry_run: bool, fault: Fault | None) 
     return MonthDrop(month=f"{month:%Y-%m}", rows=rows - kept, technical_rows=tech_rows, kept=kept)
 
 
-def _emptied_months_with_keys(c: Cutoffs) -> list[date]:
+def _emptied_months_with_keys(c: Cutoffs, *, remaining_cdrs: Callable[[QuerySet], QuerySet] | None = None,
+                              remaining_technical: Callable[[QuerySet], QuerySet] | None = None) -> list[date]:
     """Months whose key is still live although the whole month is expired and no row of it is left:
     dropped on PostgreSQL (maybe by a run that died before destroying the key) or emptied by batches."""
     months = []
@@ -321,8 +322,11 @@ def _emptied_months_with_keys(c: Cutoffs) -> list[date]:
         lower, upper = _month_bounds(key.month)
         if upper > c.unbilled or upper > c.technical:
             continue
-        if (Cdr.objects.filter(started_at__gte=lower, started_at__lt=upper).exists()
-                or CdrTechnical.objects.filter(started_at__gte=lower, started_at__lt=upper).exists()):
+        cdrs = Cdr.objects.filter(started_at__gte=lower, started_at__lt=upper)
+        technical = CdrTechnical.objects.filter(started_at__gte=lower, started_at__lt=upper)
+        if remaining_cdrs is not None and remaining_technical is not None:  # dry run: what the batches leave
+            cdrs, technical = remaining_cdrs(cdrs), remaining_technical(technical)
+        if cdrs.exists() or technical.exists():
             continue
         months.append(key.month)
     return months
@@ -428,16 +432,6 @@ def _run_steps(run: PurgeRun, c: Cutoffs, *, dry_run: bool, chunk_size: int, fau
             run.save(update_fields=["state"])
             if fault is not None:
                 fault("month:before_key")
-    mark("month keys")
-    emptied = _emptied_months_with_keys(c)
-    if dry_run:
-        emptied = sorted(set(emptied) | set(months))
-    else:
-        for month in emptied:
-            month_key_destroy(month=month, actor=PURGE_ACTOR)
-            run.state["months"].setdefault(f"{month:%Y-%m}", []).append("key_destroyed")
-        run.save(update_fields=["state"])
-    drop.details["keys_destroyed"] = [f"{m:%Y-%m}" for m in emptied]
     steps.append(_timed(drop, started))
 
     # 2. Batched deletes of CDRs outside whole-month drops (partial months; every month on SQLite).
@@ -483,6 +477,32 @@ def _run_steps(run: PurgeRun, c: Cutoffs, *, dry_run: bool, chunk_size: int, fau
                                      delete=lambda ids: CdrTechnical.objects.filter(id__in=ids).delete()[0],
                                      fault=fault, on_batch=renew)
     steps.append(_timed(step, started))
+
+    # 3b. Month keys: destroy the key of every expired month that has no row left (dropped above, emptied
+    # by the batches, or dropped by an earlier run that died before this step). Never while a row remains.
+    started = time.monotonic()
+    mark("month keys")
+    if dry_run:
+        def remaining_cdrs(qs: QuerySet) -> QuerySet:
+            for cdr_select in cdr_selects:
+                qs = qs.exclude(id__in=cdr_select().values("id"))
+            return _months_excluded(qs, months)
+
+        def remaining_technical(qs: QuerySet) -> QuerySet:
+            qs = qs.exclude(id__in=select_technical().values("id"))
+            for cdr_select in cdr_selects:  # removed with their CDR
+                qs = qs.exclude(cdr_id__in=cdr_select().values("id"))
+            return _months_excluded(qs, months)
+    else:
+        remaining_cdrs = remaining_technical = None
+    emptied = _emptied_months_with_keys(c, remaining_cdrs=remaining_cdrs, remaining_technical=remaining_technical)
+    if not dry_run:
+        for month in emptied:
+            month_key_destroy(month=month, actor=PURGE_ACTOR)
+            run.state["months"].setdefault(f"{month:%Y-%m}", []).append("key_destroyed")
+        run.save(update_fields=["state"])
+    steps.append(_timed(_Step(category="month_key", cutoff=c.unbilled, deleted=len(emptied),
+                              details={"months": [f"{m:%Y-%m}" for m in emptied]}), started))
 
     # 4. The hold table: a copy goes once no hold and no open invoice needs it any more.
     started = time.monotonic()
