@@ -262,6 +262,11 @@ INVOICE_DISPUTE_WINDOW_DAYS = env.int("INVOICE_DISPUTE_WINDOW_DAYS", default=183
 
 # Every periodic task of the project, each with its crontab.guru reading.
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
+    "retention-purge-expired": {
+        "task": "retention.tasks.purge_expired_task",
+        # "0 3 * * *": at 03:00 every day (CELERY_TIMEZONE Europe/Amsterdam), purge what is past retention
+        "schedule": crontab(hour=3, minute=0),
+    },
     "audit-seal": {
         "task": "voipxs.tasks.audit_seal",
         "schedule": 10.0,  # every 10 seconds: link freshly appended audit entries into the chain
