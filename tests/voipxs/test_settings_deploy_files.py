@@ -69,3 +69,30 @@ class EnvironmentDocumentationTests:
         example = (ROOT / ".env.example").read_text()
         names = set(re.findall(r"^([A-Z][A-Z0-9_]+)=", example, re.M))
         assert sorted(settings_env_vars() - names) == []
+
+
+class MakefileTests:
+    def _dry_run(self, target: str) -> str:
+        import shutil
+        import subprocess
+
+        if shutil.which("make") is None:
+            import pytest
+
+            pytest.skip("make is not installed")
+        result = subprocess.run(["make", "-n", target], cwd=ROOT, capture_output=True, text=True, timeout=30)
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    def test_it_runs_each_benchmark_module(self):
+        for name in ("ingest", "portal", "purge", "export", "disclosure"):
+            assert f"-m bench.{name}" in self._dry_run(f"bench-{name}")
+
+    def test_it_runs_the_whole_suite_and_the_server(self):
+        assert "-m pytest" in self._dry_run("test")
+        run = self._dry_run("run")
+        assert "manage.py migrate" in run and "manage.py seed_demo" in run and "runserver 127.0.0.1:" in run
+
+    def test_it_starts_celery_worker_and_beat(self):
+        assert "celery -A voipxs worker" in self._dry_run("worker")
+        assert "celery -A voipxs beat" in self._dry_run("beat")
