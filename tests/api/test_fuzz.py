@@ -35,15 +35,31 @@ def customer_token(alice) -> str:
 
 
 @pytest.fixture
-def api_schema(customer_token):
+def wsgi_app():
+    """Django's WSGI app, kept from closing the test's database connection after each request
+    (the test client does the same; the test's transaction would otherwise be lost on PostgreSQL)."""
+    from django.core.signals import request_finished, request_started
     from django.core.wsgi import get_wsgi_application
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        yield get_wsgi_application()
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def api_schema(customer_token, wsgi_app):
 
     if schemathesis is None:
         if os.environ.get("VOIPXS_REQUIRE_BROWSER") == "1":
             pytest.fail("schemathesis is not installed (VOIPXS_REQUIRE_BROWSER=1: fuzz tests must run here)")
         pytest.skip("the API fuzz tests need schemathesis (pip install -r requirements-dev.txt)")
     return schemathesis.openapi.from_wsgi(
-        "/api/schema/?format=json", get_wsgi_application(), headers={"Authorization": f"Token {customer_token}"}
+        "/api/schema/?format=json", wsgi_app, headers={"Authorization": f"Token {customer_token}"}
     )
 
 
