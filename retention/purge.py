@@ -391,6 +391,15 @@ def purge_expired(*, now: datetime | None = None, dry_run: bool = False, chunk_s
     return purge_receipt_dict(run)
 
 
+def purge_daily(*, now: datetime | None = None) -> dict:
+    """The beat job: purge, then a dry run as of tomorrow, so the DPO's page shows what the next run
+    would remove."""
+    now = now or tz_now()
+    receipt = purge_expired(now=now)
+    purge_expired(now=now + timedelta(days=1), dry_run=True)
+    return receipt
+
+
 def purge_receipt_dict(run: PurgeRun) -> dict:
     return {
         "run": run.pk, "as_of": run.as_of.isoformat(), "dry_run": run.dry_run, "status": run.status,

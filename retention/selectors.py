@@ -53,8 +53,11 @@ def legal_holds_active(*, at: datetime, category: str) -> list[LegalHold]:
     return [h for h in LegalHold.objects.filter(legal_hold_active_q(at=at)) if category in h.categories]
 
 
-def purge_receipt_list(*, limit: int = 30) -> QuerySet[PurgeReceipt]:
-    return PurgeReceipt.objects.select_related("run")[:limit]
+def purge_receipt_list(*, limit: int = 30, dry_run: bool | None = None) -> QuerySet[PurgeReceipt]:
+    qs = PurgeReceipt.objects.select_related("run")
+    if dry_run is not None:
+        qs = qs.filter(dry_run=dry_run)
+    return qs[:limit]
 
 
 @dataclass(frozen=True)

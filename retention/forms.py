@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+from datetime import datetime, time, timezone as dt_timezone
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .models import Category, LegalHold, RetentionPolicy
+
+
+class PolicyForm(forms.Form):
+    trigger = forms.CharField(max_length=200)
+    period_months = forms.IntegerField(min_value=0, max_value=1200)
+    period_days = forms.IntegerField(min_value=0, max_value=36500)
+    action = forms.ChoiceField(choices=RetentionPolicy.Action.choices)
+    legal_basis = forms.CharField(max_length=200)
+    change_reason = forms.CharField(max_length=300, label=_("Reason for the change"))
+
+
+def _split(text: str) -> list[str]:
+    return [part.strip() for part in text.replace(",", "\n").splitlines() if part.strip()]
+
+
+class HoldForm(forms.Form):
+    reason = forms.ChoiceField(choices=LegalHold.Reason.choices)
+    reference = forms.CharField(max_length=100, help_text=_('e.g. "disclosure:12" or a court case number; no personal data'))
+    account_ids = forms.CharField(required=False, label=_("Account ids"), help_text=_("comma separated"))
+    numbers = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}),
+                              help_text=_("one per line; stored only as a blind index"))
+    categories = forms.MultipleChoiceField(choices=Category.choices, widget=forms.CheckboxSelectMultiple,
+                                           initial=[Category.CDR_BILLED, Category.CDR_UNBILLED])
+    window_start = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    window_end = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    expires_at = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean_account_ids(self) -> list[int]:
+        try:
+            return [int(v) for v in _split(self.cleaned_data["account_ids"])]
+        except ValueError:
+            raise forms.ValidationError(_("Account ids are whole numbers.")) from None
+
+    def clean_numbers(self) -> list[str]:
+        return _split(self.cleaned_data["numbers"])
+
+    @staticmethod
+    def as_moment(value) -> datetime | None:
+        return datetime.combine(value, time.min, tzinfo=dt_timezone.utc) if value else None
+
+
+class PolicyAtForm(forms.Form):
+    at = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), label=_("Policy in force on"))

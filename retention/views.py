@@ -1,0 +1,144 @@
+"""The DPO's retention pages: policies (with history and the policy in force on any date), legal
+holds (place, release), the last receipts and what the next run would remove. Thin: services and
+selectors do the work. No page touches the broker except the "refresh" button, which survives a
+broker outage."""
+from __future__ import annotations
+
+import logging
+from datetime import datetime, time, timezone as dt_timezone
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from voipxs.exceptions import ApplicationError
+from voipxs.purposes import Purpose, Role, has_role
+
+from .forms import HoldForm, PolicyAtForm, PolicyForm
+from .models import Category, LegalHold, PurgeRun
+from .selectors import legal_hold_list, purge_receipt_list, retention_policy_current_list, retention_policy_history
+from .services import legal_hold_place, legal_hold_release, retention_policy_update
+
+logger = logging.getLogger(__name__)
+
+DPO_ONLY = "Only the data protection officer manages retention."
+BROKER_DOWN = "The task queue is unavailable; the figures will be refreshed by the next daily run."
+
+
+def _require_dpo(request: HttpRequest) -> None:
+    if not has_role(request.user, Role.DPO):
+        raise PermissionDenied(DPO_ONLY)
+
+
+def _latest_dry_run() -> PurgeRun | None:
+    return PurgeRun.objects.filter(dry_run=True, status=PurgeRun.Status.DONE).order_by("-started_at").first()
+
+
+def _dashboard(request: HttpRequest, *, hold_form: HoldForm | None = None, policy_errors: dict | None = None,
+               status: int = 200) -> HttpResponse:
+    at_form = PolicyAtForm(request.GET or None)
+    at = None
+    if at_form.is_bound and at_form.is_valid():
+        at = datetime.combine(at_form.cleaned_data["at"], time.max, tzinfo=dt_timezone.utc)
+    preview = _latest_dry_run()
+    context = {
+        "policies": retention_policy_current_list(),
+        "policies_at": retention_policy_current_list(at=at) if at else None,
+        "at_form": at_form,
+        "history": retention_policy_history(),
+        "holds": legal_hold_list(actor=request.user, purpose=Purpose.LEGAL_OBLIGATION)[:100],
+        "hold_form": hold_form or HoldForm(),
+        "policy_form": PolicyForm(),
+        "policy_errors": policy_errors or {},
+        "receipts": purge_receipt_list(limit=40, dry_run=False),
+        "preview": preview,
+        "preview_receipts": preview.receipts.order_by("id") if preview else [],
+        "categories": Category.choices,
+    }
+    return render(request, "retention/dashboard.html", context, status=status)
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    _require_dpo(request)
+    return _dashboard(request)
+
+
+@login_required
+@require_POST
+def policy_update(request: HttpRequest, category: str) -> HttpResponse:
+    _require_dpo(request)
+    if category not in Category.values:
+        return _dashboard(request, policy_errors={category: [_("Unknown data category.")]}, status=404)
+    form = PolicyForm(request.POST)
+    if not form.is_valid():
+        errors = {f"{name}": errs for name, errs in form.errors.items()}
+        return _dashboard(request, policy_errors={category: [f"{k}: {' '.join(v)}" for k, v in errors.items()]}, status=400)
+    try:
+        policy = retention_policy_update(category=category, actor=request.user, **form.cleaned_data)
+    except ApplicationError as exc:
+        return _dashboard(request, policy_errors={category: [exc.message]}, status=400)
+    messages.success(request, _("Policy “%(category)s” is now version %(version)s.")
+                     % {"category": policy.get_category_display(), "version": policy.version})
+    return redirect("retention:dashboard")
+
+
+@login_required
+@require_POST
+def hold_place(request: HttpRequest) -> HttpResponse:
+    _require_dpo(request)
+    form = HoldForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            hold = legal_hold_place(
+                reason=data["reason"], reference=data["reference"], categories=data["categories"], actor=request.user,
+                account_ids=data["account_ids"], numbers=data["numbers"],
+                window_start=form.as_moment(data["window_start"]), window_end=form.as_moment(data["window_end"]),
+                expires_at=form.as_moment(data["expires_at"]),
+            )
+        except ApplicationError as exc:
+            form.add_error(exc.extra.get("field") if exc.extra.get("field") in form.fields else None, exc.message)
+        else:
+            messages.success(request, _("Legal hold %(pk)s placed.") % {"pk": hold.pk})
+            return redirect("retention:dashboard")
+    return _dashboard(request, hold_form=form, status=400)
+
+
+@login_required
+@require_POST
+def hold_release(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_dpo(request)
+    hold = get_object_or_404(LegalHold, pk=pk)
+    try:
+        legal_hold_release(hold=hold, actor=request.user)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("retention:dashboard")
+    messages.success(request, _("Legal hold %(pk)s released; its data falls back under the policies at the next run.")
+                     % {"pk": hold.pk})
+    return redirect("retention:dashboard")
+
+
+@login_required
+@require_POST
+def preview_refresh(request: HttpRequest) -> HttpResponse:
+    """Queue a dry run. If the broker is down the page still answers, with a message."""
+    _require_dpo(request)
+    from .tasks import purge_expired_task
+
+    try:
+        purge_expired_task.delay(dry_run=True)
+    except Exception:  # noqa: BLE001 - kombu/redis raise various errors when the broker is unreachable
+        logger.warning("retention: could not queue the dry run (broker unavailable)")
+        messages.warning(request, _(BROKER_DOWN))
+    else:
+        messages.info(request, _("A dry run was queued; its figures appear here when it is done."))
+    return redirect("retention:dashboard")
+
+
+
