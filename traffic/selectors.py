@@ -259,7 +259,8 @@ def cdr_list(
         raise ApplicationError(LIMIT_INVALID, {"field": "limit"})
     masked = masked or purpose == Purpose.CONTRACTOR_INFORMATION
     qs = _scoped_cdrs(actor=actor, purpose=purpose, account=account, contractor=contractor)
-    region = default_region_of(account if account is not None and hasattr(account, "pk") else actor)
+    # The region is only needed to read a typed number (and costs a query for a contractor's user).
+    region = default_region_of(account if hasattr(account, "pk") else actor) if number else "NL"
     qs = _filtered(qs, since=since, until=until, direction=direction, number=number, region=region, invoice=invoice)
     if after:
         at, cdr_id = cursor_decode(after)
@@ -296,7 +297,7 @@ def cdr_export_rows(
         raise PermissionDenied("This purpose does not allow reading calls.")
     masked = masked or purpose == Purpose.CONTRACTOR_INFORMATION
     qs = _scoped_cdrs(actor=actor, purpose=purpose, account=account, contractor=contractor)
-    region = default_region_of(actor)
+    region = default_region_of(actor) if number else "NL"
     qs = _filtered(qs, since=since, until=until, direction=direction, number=number, region=region)
     qs = qs.order_by("-started_at", "-id").values_list(*_ROW_FIELDS)
 

@@ -1,0 +1,280 @@
+"""`python -m bench.portal [--rows N] [--accounts N] [--requests N]`: the call-history page at scale.
+
+1. Creates (anew) the database `<DATABASE_URL's name>_bench_portal` and migrates it.
+2. Makes N accounts (customers) and fills 12 months of CDRs (default 10,000,000 over 10,000 accounts)
+   with server-side `INSERT ... SELECT generate_series`, one month at a time into a plain table that is
+   then ATTACHed as that month's partition (indexes are built once, in bulk, instead of row by row).
+   Number fields are real AES-GCM tokens under each month's data key, drawn from a small set of
+   pre-encrypted tokens per month: the page pays the real decryption cost, generating them does not.
+3. Times, for random accounts, the call-history page `/calls/` through Django's test Client against
+   the real view and middleware stack (session, 2FA check, audit, purpose check, query, decryption,
+   template rendering): server time per request. Half the requests are a first page, half follow the
+   "older →" cursor of a first page.
+4. Times the bare indexed SQL query of the same pages (same columns, same LIMIT) in the same run.
+5. Prints both p50/p95 and ends with `BENCH portal p95_ms=X sql_p95_ms=X`.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import subprocess
+import sys
+import time
+from datetime import date, datetime, timezone
+from pathlib import Path
+from urllib.parse import urlparse, urlunparse
+
+MONTHS = 12
+FIRST_MONTH = date(2025, 4, 1)
+TOKENS_PER_MONTH = 256
+NAMES_PER_MONTH = 32
+
+
+def _bench_url(url: str) -> tuple[str, str]:
+    parsed = urlparse(url)
+    if parsed.scheme not in ("postgres", "postgresql", "pgsql"):
+        sys.exit("bench.portal needs PostgreSQL: set DATABASE_URL=postgres://...")
+    name = parsed.path.lstrip("/") or "postgres"
+    bench_name = f"{name}_bench_portal"
+    return urlunparse(parsed._replace(path="/" + bench_name)), bench_name
+
+
+def _recreate_database(url: str, bench_name: str) -> None:
+    import psycopg2
+
+    parsed = urlparse(url)
+    conn = psycopg2.connect(host=parsed.hostname or "localhost", port=parsed.port or 5432,
+                            user=parsed.username or None, password=parsed.password or None,
+                            dbname="postgres")  # the maintenance database: the app's may not exist yet
+    conn.autocommit = True
+    with conn.cursor() as cursor:
+        cursor.execute(f'DROP DATABASE IF EXISTS "{bench_name}" WITH (FORCE)')
+        cursor.execute(f'CREATE DATABASE "{bench_name}"')
+    conn.close()
+
+
+def _p(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def seed_accounts(accounts: int) -> list[int]:
+    """Customers (role group 'customer'), made in bulk: the page needs a user, not a full signup."""
+    from django.contrib.auth.models import Group
+    from django.db import connection
+
+    from accounts.models import User
+
+    group = Group.objects.get(name="customer")
+    User.objects.bulk_create([User(username=f"bench{i:06d}", password="!") for i in range(accounts)], batch_size=5000)
+    ids = list(User.objects.filter(username__startswith="bench").order_by("id").values_list("id", flat=True))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {User.groups.through._meta.db_table} (user_id, group_id) "
+            "SELECT id, %s FROM accounts_user WHERE username LIKE 'bench%%'", [group.pk])
+    return ids
+
+
+def fill_month(*, month: date, rows: int, account_ids: list[int], source_id: int, seed: int) -> None:
+    """One month of CDRs into a plain table, then ATTACHed as the month's partition."""
+    from django.db import connection
+
+    from traffic.keys import month_cipher
+    from traffic.partitions import add_months, partition_name
+    from voipxs.crypto import blind_index
+
+    rnd = random.Random(seed)
+    cipher = month_cipher(month, create=True)
+    src = [f"+3120{5_000_000 + rnd.randrange(4_000_000)}" for _ in range(TOKENS_PER_MONTH)]
+    dst = [f"+316{10_000_000 + rnd.randrange(80_000_000)}" for _ in range(TOKENS_PER_MONTH)]
+    src_enc = [cipher.encrypt(n) for n in src]
+    dst_enc = [cipher.encrypt(n) for n in dst]
+    src_idx = [blind_index(n, domain="phone") for n in src]
+    dst_idx = [blind_index(n, domain="phone") for n in dst]
+    names = [cipher.encrypt(f"Caller {i} <&> \"quoted\"") for i in range(NAMES_PER_MONTH)]
+    lower = datetime.combine(month, datetime.min.time(), tzinfo=timezone.utc)
+    upper = datetime.combine(add_months(month, 1), datetime.min.time(), tzinfo=timezone.utc)
+    seconds = int((upper - lower).total_seconds()) - 1
+    first_id, n_accounts = account_ids[0], len(account_ids)
+    table = partition_name("traffic_cdr", month)
+    staging = f"{table}_staging"
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {table}")
+        cursor.execute(f"CREATE TABLE {staging} (LIKE traffic_cdr INCLUDING DEFAULTS INCLUDING CONSTRAINTS)")
+        cursor.execute(
+            f"""
+            INSERT INTO {staging} (started_at, source_id, unique_id, fingerprint, account_id, contractor_id,
+                direction, disposition, answered_at, duration, billsec, src_enc, dst_enc, src_index, dst_index,
+                caller_name_enc, account_code, flags, rating, zone, price, invoice_id, restricted_at, import_batch_id)
+            SELECT t.ts, %(source)s, 'b{month:%Y%m}-' || g, md5(g::text)::varchar(32), %(first_id)s + (g %% %(n)s), NULL,
+                CASE WHEN g %% 4 = 0 THEN 'in' ELSE 'out' END,
+                CASE WHEN g %% 10 < 8 THEN 'answered' ELSE 'no_answer' END,
+                CASE WHEN g %% 10 < 8 THEN t.ts ELSE NULL END,
+                (g %% 600) + 5, CASE WHEN g %% 10 < 8 THEN g %% 600 ELSE 0 END,
+                (%(src)s::bytea[])[1 + g %% {TOKENS_PER_MONTH}], (%(dst)s::bytea[])[1 + (g / 7) %% {TOKENS_PER_MONTH}],
+                (%(src_idx)s::varchar[])[1 + g %% {TOKENS_PER_MONTH}], (%(dst_idx)s::varchar[])[1 + (g / 7) %% {TOKENS_PER_MONTH}],
+                CASE WHEN g %% 4 = 0 THEN (%(names)s::bytea[])[1 + g %% {NAMES_PER_MONTH}] ELSE NULL END,
+                '', '', CASE WHEN g %% 10 < 8 THEN 'rated' ELSE 'free' END,
+                CASE WHEN g %% 10 < 8 THEN 'NL mobile' ELSE '' END,
+                CASE WHEN g %% 10 < 8 THEN ((g %% 600) * 0.0015)::numeric(12,5) ELSE NULL END,
+                NULL, NULL, NULL
+            FROM generate_series(1, %(rows)s) AS g,
+                 LATERAL (SELECT %(lower)s::timestamptz + ((hashint4(g + %(seed)s)::bigint & 2147483647) %% %(secs)s)
+                                 * interval '1 second' AS ts) AS t
+            """,
+            {"source": source_id, "first_id": first_id, "n": n_accounts, "src": src_enc, "dst": dst_enc,
+             "src_idx": src_idx, "dst_idx": dst_idx, "names": names, "rows": rows, "lower": lower,
+             "secs": seconds, "seed": seed},
+        )
+        cursor.execute(f"ALTER TABLE {staging} RENAME TO {table}")
+        cursor.execute(
+            f"ALTER TABLE traffic_cdr ATTACH PARTITION {table} "
+            f"FOR VALUES FROM ('{lower.isoformat()}') TO ('{upper.isoformat()}')")
+        cursor.execute(f"ANALYZE {table}")
+
+
+SQL_PAGE = (
+    "SELECT id, started_at, answered_at, direction, disposition, duration, billsec, src_enc, dst_enc, "
+    "caller_name_enc, zone, price, account_id, invoice_id FROM traffic_cdr "
+    "WHERE account_id = %s AND restricted_at IS NULL {after} ORDER BY started_at DESC, id DESC LIMIT 51"
+)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=10_000_000)
+    parser.add_argument("--accounts", type=int, default=10_000)
+    parser.add_argument("--requests", type=int, default=600)
+    parser.add_argument("--reuse", action="store_true", help="skip the fill; time an existing bench database")
+    args = parser.parse_args(argv)
+
+    root = Path(__file__).resolve().parent.parent
+    sys.path.insert(0, str(root))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "voipxs.settings")
+    import environ
+
+    environ.Env.read_env(root / ".env", overwrite=False)
+    if not os.environ.get("SECRET_KEY"):
+        # No .env yet (a fresh clone): throwaway keys for the bench database only, kept in var/ so
+        # that --reuse can still read what an earlier run encrypted.
+        key_file = root / "var" / "bench-portal.keys"
+        if not key_file.exists() or not args.reuse:
+            key_file.parent.mkdir(exist_ok=True)
+            keys = subprocess.run([sys.executable, "-m", "voipxs.keys"], capture_output=True, text=True, check=True, cwd=root)
+            key_file.write_text(keys.stdout)
+            key_file.chmod(0o600)
+        for line in key_file.read_text().splitlines():
+            name, _, value = line.partition("=")
+            os.environ.setdefault(name, value)
+    url = os.environ.get("DATABASE_URL", "")
+    bench_url, bench_name = _bench_url(url)
+    if not args.reuse:
+        _recreate_database(url, bench_name)
+    os.environ["DATABASE_URL"] = bench_url
+    os.environ["CONN_MAX_AGE"] = "600"
+    # Measure the production configuration: no DEBUG (which would record every query).
+    os.environ["DJANGO_DEBUG"] = "False"
+    os.environ["SECURE_SSL_REDIRECT"] = "False"
+    os.environ["ALLOWED_HOSTS"] = "testserver"
+
+    import django
+
+    django.setup()
+    import logging
+
+    logging.disable(logging.WARNING)
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test import Client
+
+    from accounts.models import User
+    from traffic.models import Source
+    from traffic.partitions import add_months
+
+    if not args.reuse:
+        call_command("migrate", verbosity=0)
+        print(f"seeding {args.accounts:,} accounts ...", flush=True)
+        account_ids = seed_accounts(args.accounts)
+        source = Source.objects.create(name="bench-pbx", format="asterisk-csv", carrier="bench trunk")
+        per_month = args.rows // MONTHS
+        started = time.perf_counter()
+        with connection.cursor() as cursor:
+            cursor.execute("SET synchronous_commit = off")
+            cursor.execute("SET maintenance_work_mem = '512MB'")
+        for i in range(MONTHS):
+            month = add_months(FIRST_MONTH, i)
+            t = time.perf_counter()
+            fill_month(month=month, rows=per_month, account_ids=account_ids, source_id=source.pk, seed=i)
+            print(f"  {month:%Y-%m}: {per_month:,} rows in {time.perf_counter() - t:.1f} s", flush=True)
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE traffic_cdr")
+            cursor.execute("SELECT setval('traffic_cdr_id_seq', (SELECT max(id) FROM traffic_cdr))")
+        print(f"filled {per_month * MONTHS:,} CDRs in {time.perf_counter() - started:.0f} s", flush=True)
+    else:
+        account_ids = list(User.objects.filter(username__startswith="bench").order_by("id").values_list("id", flat=True))
+
+    # Production serves static files from a hashed manifest: build it in a scratch directory.
+    import tempfile
+
+    from django.test.utils import override_settings
+
+    static_root = tempfile.mkdtemp(prefix="bench-portal-static-")
+    override_settings(STATIC_ROOT=static_root).enable()
+    call_command("collectstatic", interactive=False, verbosity=0)
+
+    rnd = random.Random(42)
+    sample = [rnd.choice(account_ids) for _ in range(args.requests)]
+    users = {u.pk: u for u in User.objects.filter(pk__in=set(sample))}
+
+    client = Client()
+    page_ms: list[float] = []
+    sql_ms: list[float] = []
+    rows_seen = 0
+    import re
+
+    cursor_re = re.compile(r'after=([A-Za-z0-9_\-]+)')
+    print(f"timing {args.requests} call-history pages and their bare SQL ...", flush=True)
+    for i, account_id in enumerate(sample):
+        client.force_login(users[account_id])
+        path = "/calls/"
+        if i % 2 == 1:
+            first = client.get("/calls/").content.decode()
+            match = cursor_re.search(first)
+            if match:
+                path = f"/calls/?after={match.group(1)}"
+        t = time.perf_counter()
+        response = client.get(path)
+        elapsed = (time.perf_counter() - t) * 1000
+        if response.status_code != 200:
+            sys.exit(f"the page answered {response.status_code}")
+        if i >= 20:  # the first requests warm caches (templates, month keys, plans)
+            page_ms.append(elapsed)
+        rows_seen += response.content.count(b"<tr>") - 1
+        after_sql, params = "", [account_id]
+        if "after=" in path:
+            from traffic.selectors import cursor_decode
+
+            at, cdr_id = cursor_decode(path.split("after=")[1])
+            after_sql, params = "AND (started_at < %s OR (started_at = %s AND id < %s))", [account_id, at, at, cdr_id]
+        with connection.cursor() as cursor:
+            t = time.perf_counter()
+            cursor.execute(SQL_PAGE.format(after=after_sql), params)
+            cursor.fetchall()
+            elapsed = (time.perf_counter() - t) * 1000
+        if i >= 20:
+            sql_ms.append(elapsed)
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM traffic_cdr")
+        total = cursor.fetchone()[0]
+    print(f"CDRs in the table: {total:,}; accounts: {len(account_ids):,}; rows rendered per page (avg): "
+          f"{rows_seen / len(sample):.1f}")
+    print(f"page  p50={statistics.median(page_ms):.2f} ms  p95={_p(page_ms, 0.95):.2f} ms  max={max(page_ms):.2f} ms")
+    print(f"sql   p50={statistics.median(sql_ms):.2f} ms  p95={_p(sql_ms, 0.95):.2f} ms")
+    print(f"BENCH portal p95_ms={_p(page_ms, 0.95):.2f} sql_p95_ms={_p(sql_ms, 0.95):.2f}")
+
+
+if __name__ == "__main__":
+    main()
