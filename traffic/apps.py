@@ -4,3 +4,10 @@ from django.apps import AppConfig
 class TrafficConfig(AppConfig):
     name = "traffic"
     verbose_name = "Traffic"
+
+    def ready(self) -> None:
+        from voipxs.registry import register_demo_seeder
+
+        from .demo import seed_sources
+
+        register_demo_seeder(20, "traffic-sources", seed_sources)

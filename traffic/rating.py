@@ -63,7 +63,7 @@ class TariffBook:
             self._by_prefix.setdefault(rule.prefix, []).append(rule)
         self._max_len = max((len(p) for p in self._by_prefix), default=0)
         self._candidates: dict[str, tuple[TariffRule, ...]] = {}
-        self._chosen: dict[tuple[str, date], TariffRule | None] = {}
+        self._interned: dict[tuple[TariffRule, ...], tuple[TariffRule, ...]] = {}
         self._prices: dict[tuple[int, int], tuple[Decimal, str]] = {}
 
     @classmethod
@@ -77,28 +77,25 @@ class TariffBook:
     def __len__(self) -> int:
         return sum(len(v) for v in self._by_prefix.values())
 
-    def _candidates_for(self, digits: str) -> tuple[TariffRule, ...]:
-        found = self._candidates.get(digits)
-        if found is None:
-            rules: list[TariffRule] = []
-            for length in range(min(len(digits), self._max_len), 0, -1):
-                rules.extend(self._by_prefix.get(digits[:length], ()))
-            found = self._candidates[digits] = tuple(rules)  # longest prefix first
+    def _candidates_for(self, e164: str) -> tuple[TariffRule, ...]:
+        digits = e164.lstrip("+")
+        rules: list[TariffRule] = []
+        for length in range(min(len(digits), self._max_len), 0, -1):
+            rules.extend(self._by_prefix.get(digits[:length], ()))
+        found = tuple(rules)  # longest prefix first
+        found = self._candidates[e164] = self._interned.setdefault(found, found)  # shared, not one per number
         return found
 
     def tariff_for(self, e164: str, day: date) -> TariffRule | None:
-        key = (e164, day)
-        try:
-            return self._chosen[key]
-        except KeyError:
-            pass
-        rule = None
-        for candidate in self._candidates_for(e164.lstrip("+")):
-            if candidate.valid_on(day):
-                rule = candidate
-                break
-        self._chosen[key] = rule
-        return rule
+        """Candidates are cached per number (longest prefix first, usually one or two), so a call
+        costs a dict hit and a date comparison or two; nothing is cached per (number, day)."""
+        candidates = self._candidates.get(e164)
+        if candidates is None:
+            candidates = self._candidates_for(e164)
+        for candidate in candidates:
+            if candidate.valid_from <= day and (candidate.valid_to is None or day <= candidate.valid_to):
+                return candidate
+        return None
 
     def price(self, rule: TariffRule, billsec: int) -> tuple[Decimal, str]:
         """(price, its text for COPY), cached per (tariff, billsec)."""

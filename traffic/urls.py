@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_ingest
 
 app_name = "traffic"
 urlpatterns: list = [
@@ -13,4 +13,7 @@ urlpatterns: list = [
     path("staff/invoices/", views.staff_invoices, name="staff-invoices"),
     path("staff/invoices/<int:invoice_id>/<slug:action>/", views.staff_invoice_action, name="staff-invoice-action"),
     path("staff/interconnection/", views.staff_interconnection, name="staff-interconnection"),
+    path("staff/sources/", views_ingest.staff_sources, name="staff-sources"),
+    path("staff/imports/", views_ingest.staff_imports, name="staff-imports"),
+    path("staff/imports/<int:import_id>/", views_ingest.staff_import_detail, name="staff-import"),
 ]

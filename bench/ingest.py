@@ -1,0 +1,239 @@
+"""`python -m bench.ingest [--rows N]`: CDR ingest end to end against raw COPY, on PostgreSQL.
+
+1. Creates (anew) the database `<DATABASE_URL's name>_bench` and migrates it.
+2. Seeds 10,000 own numbers (1,000 accounts) and a small tariff table; writes N synthetic Asterisk
+   cdr_csv rows (18 columns, quoted caller names) to a temporary file, numbers drawn from the own
+   pool and from 200,000 other numbers.
+3. Times `cdr_bulk_import` on that file: parse, normalise, attribute, rate, encrypt, COPY (ours).
+4. Exports the rows it just stored as COPY text and times a plain `COPY ... FROM STDIN` of them into
+   `bench_copy`, a table of the same shape (LIKE traffic_cdr INCLUDING ALL, same monthly partitions).
+5. Prints both rates, the ratio and the process's peak RSS:
+   `BENCH ingest ours_rows_per_s=N copy_rows_per_s=N ratio=X peak_mb=N`.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import resource
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+from urllib.parse import urlparse, urlunparse
+
+OWN_NUMBERS = 10_000
+OTHER_NUMBERS = 200_000
+ACCOUNTS = 1_000
+MONTH_START = datetime(2026, 3, 1)
+SPAN_SECONDS = 59 * 24 * 3600  # March and April
+
+
+def _bench_url(url: str) -> tuple[str, str, str]:
+    parsed = urlparse(url)
+    if parsed.scheme not in ("postgres", "postgresql", "pgsql"):
+        sys.exit("bench.ingest needs PostgreSQL: set DATABASE_URL=postgres://...")
+    name = parsed.path.lstrip("/") or "postgres"
+    bench_name = f"{name}_bench"
+    return urlunparse(parsed._replace(path="/" + bench_name)), name, bench_name
+
+
+def _recreate_database(url: str, bench_name: str) -> None:
+    import psycopg2
+
+    parsed = urlparse(url)
+    conn = psycopg2.connect(host=parsed.hostname or "localhost", port=parsed.port or 5432,
+                            user=parsed.username or None, password=parsed.password or None,
+                            dbname=parsed.path.lstrip("/") or "postgres")
+    conn.autocommit = True
+    with conn.cursor() as cursor:
+        cursor.execute(f'DROP DATABASE IF EXISTS "{bench_name}" WITH (FORCE)')
+        cursor.execute(f'CREATE DATABASE "{bench_name}"')
+    conn.close()
+
+
+def _own_number(i: int) -> str:
+    return f"0{20 + i % 60}{5_000_000 + i:07d}"  # national format, as a switch writes it
+
+
+def _other_number(i: int) -> str:
+    kind = i % 10
+    if kind < 6:
+        return f"06{10_000_000 + i:08d}"  # NL mobile
+    if kind < 8:
+        return f"0{30 + i % 40}{2_000_000 + i:07d}"  # NL geographic
+    if kind == 8:
+        return f"0044{7_700_000_000 + i}"  # UK mobile
+    return f"0049{30_000_000 + i}"  # Berlin
+
+
+def write_rows(path: Path, rows: int, seed: int = 7) -> None:
+    """N Asterisk cdr_csv rows (18 columns) with a realistic mix: 70 % outgoing, 25 % incoming,
+    5 % internal; 80 % answered."""
+    rnd = random.Random(seed)
+    dispositions = ["ANSWERED"] * 8 + ["NO ANSWER", "BUSY"]
+    base = MONTH_START
+    with open(path, "w", encoding="utf-8", newline="") as out:
+        write = out.write
+        for i in range(rows):
+            own = _own_number(rnd.randrange(OWN_NUMBERS))
+            other = _other_number(rnd.randrange(OTHER_NUMBERS))
+            kind = rnd.random()
+            if kind < 0.70:
+                src, dst = own, other
+            elif kind < 0.95:
+                src, dst = other, own
+            else:
+                src, dst = own, _own_number(rnd.randrange(OWN_NUMBERS))
+            start = base + timedelta(seconds=i * SPAN_SECONDS // rows)
+            disposition = dispositions[i % 10]
+            duration = rnd.randrange(5, 900)
+            billsec = max(duration - rnd.randrange(1, 5), 0) if disposition == "ANSWERED" else 0
+            answer = (start + timedelta(seconds=duration - billsec)).strftime("%Y-%m-%d %H:%M:%S") if billsec else ""
+            end = (start + timedelta(seconds=duration)).strftime("%Y-%m-%d %H:%M:%S")
+            write(
+                f'"","{src}","{dst}","from-internal","""Caller {i % 997}"" <{src}>","SIP/trunk-{i:08x}",'
+                f'"SIP/peer-{i:08x}","Dial","SIP/{dst}@trunk,60","{start:%Y-%m-%d %H:%M:%S}","{answer}","{end}",'
+                f'{duration},{billsec},"{disposition}","DOCUMENTATION","{1772323200 + i}.{i % 1000}",""\n'
+            )
+
+
+def seed_world() -> "object":
+    from datetime import date
+    from decimal import Decimal
+
+    from accounts.models import Contractor, PhoneNumber, User
+    from traffic.models import Tariff
+    from traffic.services import source_create
+    from voipxs.phone import normalize_e164
+
+    contractor = Contractor.objects.create(name="Bench BV")
+    users = User.objects.bulk_create([
+        User(username=f"bench{i}", contractor=contractor if i % 2 else None, password="!") for i in range(ACCOUNTS)
+    ])
+    valid_from = datetime(2020, 1, 1).astimezone()
+    PhoneNumber.objects.bulk_create([
+        PhoneNumber(user=users[i % ACCOUNTS], number=normalize_e164(_own_number(i), "NL"), valid_from=valid_from)
+        for i in range(OWN_NUMBERS)
+    ], batch_size=2000)
+    tariffs = [("31", "NL fixed", "0.02"), ("316", "NL mobile", "0.08"), ("3120", "NL Amsterdam", "0.015"),
+               ("44", "UK", "0.05"), ("447", "UK mobile", "0.12"), ("49", "Germany", "0.04"), ("4930", "Berlin", "0.03")]
+    Tariff.objects.bulk_create([
+        Tariff(prefix=p, zone=z, price_per_minute=Decimal(ppm), setup_fee=Decimal("0.01"), increment_first=30,
+               increment_next=6, valid_from=date(2020, 1, 1)) for p, z, ppm in tariffs
+    ])
+    return source_create(name="bench-pbx", format="asterisk-csv", timezone="Europe/Amsterdam")
+
+
+def copy_baseline(rows_file: Path) -> tuple[int, float]:
+    """COPY the ready-made rows into bench_copy (same shape, indexes and partitions)."""
+    from django.db import connection
+
+    from traffic.partitions import cdr_partition_months, add_months
+
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS bench_copy")
+        cursor.execute("CREATE TABLE bench_copy (LIKE traffic_cdr INCLUDING ALL) PARTITION BY RANGE (started_at)")
+        # LIKE copies columns, defaults, constraints and indexes but not foreign keys; traffic_cdr has
+        # one (source_id, deferred), checked per row, so bench_copy gets the same one.
+        cursor.execute(
+            "ALTER TABLE bench_copy ADD CONSTRAINT bench_copy_source_id_fk FOREIGN KEY (source_id) "
+            "REFERENCES traffic_source (id) DEFERRABLE INITIALLY DEFERRED"
+        )
+        for month in cdr_partition_months("traffic_cdr"):
+            upper = add_months(month, 1)
+            cursor.execute(
+                f"CREATE TABLE bench_copy_y{month:%Y}m{month:%m} PARTITION OF bench_copy "
+                f"FOR VALUES FROM ('{month.isoformat()} 00:00:00+00') TO ('{upper.isoformat()} 00:00:00+00')"
+            )
+        with open(rows_file, "wb") as out:
+            cursor.cursor.copy_expert("COPY (SELECT * FROM traffic_cdr) TO STDOUT", out)
+        cursor.execute("CHECKPOINT")
+        started = time.perf_counter()
+        with open(rows_file, "rb") as source:
+            cursor.cursor.copy_expert("COPY bench_copy FROM STDIN", source, size=1 << 20)
+        connection.commit() if not connection.get_autocommit() else None
+        elapsed = time.perf_counter() - started
+        cursor.execute("SELECT count(*) FROM bench_copy")
+        count = cursor.fetchone()[0]
+    return count, elapsed
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--profile", help="write a cProfile of the import to this file")
+    args = parser.parse_args(argv)
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "voipxs.settings")
+    import environ
+
+    environ.Env.read_env(Path(__file__).resolve().parent.parent / ".env", overwrite=False)
+    url = os.environ.get("DATABASE_URL", "")
+    bench_url, _, bench_name = _bench_url(url)
+    _recreate_database(url, bench_name)
+    os.environ["DATABASE_URL"] = bench_url
+    os.environ["CONN_MAX_AGE"] = "0"
+
+    import django
+
+    django.setup()
+    import logging
+
+    logging.getLogger("traffic").setLevel(logging.WARNING)
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    source = seed_world()
+
+    from traffic.services import cdr_bulk_import
+    from django.db import connection
+
+    with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp:
+        csv_path = Path(tmp) / "Master.csv"
+        print(f"writing {args.rows:,} Asterisk CSV rows ...", flush=True)
+        write_rows(csv_path, args.rows)
+        with connection.cursor() as cursor:
+            cursor.execute("CHECKPOINT")
+        print(f"importing (parse, normalise, rate, encrypt, COPY) ... (rss before: {_rss_mb():.0f} MB)", flush=True)
+        started = time.perf_counter()
+        if args.profile:
+            import cProfile
+
+            profiler = cProfile.Profile()
+            cdr_import = profiler.runcall(cdr_bulk_import, source=source, path=csv_path, file_name="Master.csv")
+            profiler.dump_stats(args.profile)
+        else:
+            cdr_import = cdr_bulk_import(source=source, path=csv_path, file_name="Master.csv")
+        ours_s = time.perf_counter() - started
+        if cdr_import.status != "done" or cdr_import.imported != args.rows:
+            print(f"import incomplete: status={cdr_import.status} imported={cdr_import.imported} "
+                  f"rejected={cdr_import.report.get('rejected_total')} error={cdr_import.error}", file=sys.stderr)
+            return 1
+        ours = cdr_import.imported / ours_s
+        print(f"ours: {cdr_import.imported:,} rows in {ours_s:.2f} s = {ours:,.0f} rows/s", flush=True)
+        from traffic.ingest import LAST_WRITER_STATS
+
+        print("  writer thread: " + ", ".join(f"{k} {v:.2f} s" for k, v in LAST_WRITER_STATS.items()) +
+              f"; peak rss so far {_peak_mb():.0f} MB", flush=True)
+        copied, copy_s = copy_baseline(Path(tmp) / "rows.copy")
+        raw = copied / copy_s
+        print(f"raw COPY: {copied:,} rows in {copy_s:.2f} s = {raw:,.0f} rows/s", flush=True)
+    peak_mb = _peak_mb()
+    print(f"BENCH ingest ours_rows_per_s={ours:.0f} copy_rows_per_s={raw:.0f} ratio={ours / raw:.2f} peak_mb={peak_mb:.0f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
