@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+import pytest
+
+from retention.models import Category, LegalHold, RetentionPolicy
+from retention.services import legal_hold_place
+from voipxs.models import AuditEntry
+
+
+@pytest.fixture
+def superuser_client(client, db):
+    from accounts.models import User
+
+    user = User.objects.create_superuser(username="root", email="root@example.org", password="x-long-password-1")
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    TOTPDevice.objects.create(user=user, name="default", confirmed=True)
+    from tests.factories import verified_client
+
+    return verified_client(client, user)
+
+
+@pytest.mark.django_db
+class RetentionAdminTests:
+    def test_it_lists_policies_holds_receipts_runs_and_held_calls(self, superuser_client):
+        for name in ("retentionpolicy", "legalhold", "purgereceipt", "purgerun", "heldcdr"):
+            assert superuser_client.get(f"/admin/retention/{name}/").status_code == 200, name
+
+    def test_it_saves_a_policy_change_as_a_new_version_through_the_service(self, superuser_client):
+        policy = RetentionPolicy.objects.get(category=Category.DSR_EXPORT, version=1)
+        response = superuser_client.post(f"/admin/retention/retentionpolicy/{policy.pk}/change/", {
+            "trigger": policy.trigger, "period_months": 0, "period_days": 3, "action": "delete",
+            "legal_basis": policy.legal_basis, "change_reason": "faster"})
+        assert response.status_code == 302
+        policy.refresh_from_db()
+        assert policy.period_days == 7  # the old version is untouched
+        assert RetentionPolicy.objects.get(category=Category.DSR_EXPORT, version=2).period_days == 3
+        assert AuditEntry.objects.filter(action="retention.policy_change").exists()
+
+    def test_it_releases_holds_through_the_service(self, superuser_client):
+        hold = legal_hold_place(reason="dispute", reference="dispute:1", account_ids=[1], categories=["cdr_billed"])
+        response = superuser_client.post("/admin/retention/legalhold/", {"action": "release_holds", "_selected_action": [hold.pk]})
+        assert response.status_code == 302
+        assert LegalHold.objects.get(pk=hold.pk).released_at is not None
+        assert AuditEntry.objects.filter(action="retention.hold_release").exists()

@@ -1,0 +1,40 @@
+"""The keeper tells erasure what must stay for a person and why."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from django.utils.timezone import now
+
+from retention.keeper import retention_keeper
+from retention.services import legal_hold_place
+from tests.factories import make_cdr
+from tests.retention.helpers import make_invoice
+from voipxs.registry import kept_for
+
+
+@pytest.mark.django_db
+class RetentionKeeperTests:
+    def test_it_keeps_invoices_seven_years_and_the_calls_of_an_open_invoice(self, alice):
+        today = now().date()
+        invoice = make_invoice(account=alice, period=date(today.year, today.month, 1) - timedelta(days=31), status="open")
+        make_cdr(account=alice, invoice=invoice)
+        kept = {k.category: k for k in retention_keeper(alice)}
+        assert kept["invoices"].legal_basis == "AWR art. 52" and kept["invoices"].count == 1
+        assert kept["invoices"].until.year == invoice.issued_at.year + 7
+        assert kept["calls"].count == 1 and kept["calls"].until is None  # unpaid: no end date yet
+
+    def test_it_names_a_legal_hold_on_the_users_number_with_its_end(self, alice, dpo):
+        legal_hold_place(reason="preservation_order", reference="order:5", numbers=["+31205550101"],
+                         categories=["cdr_billed"], expires_at=now() + timedelta(days=60), actor=dpo)
+        kept = retention_keeper(alice)
+        hold = next(k for k in kept if "order:5" in k.reason)
+        assert hold.until == (now() + timedelta(days=60)).date()
+        assert "+3120555" not in hold.reason
+
+    def test_it_keeps_nothing_for_a_user_without_invoices_or_holds(self, mallory):
+        assert retention_keeper(mallory) == []
+
+    def test_it_is_registered_with_the_kernel(self, alice):
+        make_invoice(account=alice, period=date(2026, 1, 1), status="paid")
+        assert any(k.category == "invoices" for k in kept_for(alice))
