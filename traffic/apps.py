@@ -11,3 +11,6 @@ class TrafficConfig(AppConfig):
         from .demo import seed_sources
 
         register_demo_seeder(20, "traffic-sources", seed_sources)
+        from .demo_portal import seed_calls
+
+        register_demo_seeder(25, "traffic-calls", seed_calls)

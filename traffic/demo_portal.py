@@ -1,0 +1,131 @@
+"""Demo data of the portal side (order 25): tariffs, three months of synthetic calls for the demo
+users (alice, bob, carol, acme-admin) plus this month's calls so far, and invoices for the months
+that are over: alice's oldest paid, the next disputed, the last open.
+
+Calls are written by `demo_calls_write`, the same way the importer stores them (numbers encrypted
+under the month key, blind indexes, the price fixed from the tariff of the longest prefix). Unique
+ids are derived from user, month and index and times are fixed per month, so running the seeder
+again adds nothing. All numbers are fictitious (the 555 block and made-up mobiles).
+"""
+from __future__ import annotations
+
+import random
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils.timezone import now
+
+from voipxs.crypto import blind_index
+
+from .keys import month_cipher
+from .models import Cdr, Invoice, Source, Tariff
+from .partitions import add_months, cdr_partitions_ensure, month_start
+from .rating import TariffBook
+
+DEMO_TARIFFS = (
+    ("31", "NL fixed", "0.02000"), ("316", "NL mobile", "0.08000"), ("3120", "NL Amsterdam", "0.01500"),
+    ("44", "United Kingdom", "0.05000"), ("447", "UK mobile", "0.12000"), ("49", "Germany", "0.04000"),
+)
+DEMO_PEOPLE = {  # username: own number used in the demo calls
+    "alice": "+31205550101", "bob": "+31205550201", "carol": "+31205550202", "acme-admin": "+31205550200",
+}
+OTHER_PARTIES = ["+31612340001", "+31612340002", "+31201234567", "+31301234567", "+447700900123", "+493012345678",
+                 "+31612340003", "+31104567890"]
+# Untrusted caller-ID text as switches really deliver it; the pages and CSV export must defuse it.
+CALLER_NAMES = ["Jan de Vries", "Pizzeria \"Roma\"", "<b>Bold</b> & co", '=HYPERLINK("http://evil.example","Click")',
+                "Bakker, P.", ""]
+CALLS_PER_MONTH = 24
+
+
+def tariff_create(*, prefix: str, zone: str, price_per_minute: Decimal, valid_from: date, setup_fee: Decimal = Decimal("0"),
+                  increment_first: int = 60, increment_next: int = 60, actor=None) -> Tariff:
+    from voipxs.audit import audit_record
+
+    tariff = Tariff(prefix=prefix.lstrip("+"), zone=zone, price_per_minute=price_per_minute, setup_fee=setup_fee,
+                    increment_first=increment_first, increment_next=increment_next, valid_from=valid_from)
+    tariff.full_clean()
+    tariff.save()
+    audit_record(actor=actor, action="tariff.create", target_type="tariff", target_id=tariff.pk)
+    return tariff
+
+
+@transaction.atomic
+def demo_calls_write(*, account, own_number: str, month: date, source: Source, until: datetime) -> int:
+    """One month of one user's synthetic calls (only those before `until`). Returns how many were new."""
+    rnd = random.Random(f"{account.username}-{month:%Y%m}")
+    cdr_partitions_ensure(months=[month])
+    cipher = month_cipher(month, create=True)
+    book = TariffBook.load()
+    start = datetime.combine(month, datetime.min.time(), tzinfo=timezone.utc)
+    span = int((datetime.combine(add_months(month, 1), datetime.min.time(), tzinfo=timezone.utc) - start).total_seconds())
+    existing = set(Cdr.objects.filter(source=source, unique_id__startswith=f"demo-{account.pk}-{month:%Y%m}-")
+                   .values_list("unique_id", flat=True))
+    made = []
+    for i in range(CALLS_PER_MONTH):
+        started = start + timedelta(seconds=rnd.randrange(span - 3600))
+        other = rnd.choice(OTHER_PARTIES)
+        incoming = rnd.random() < 0.3
+        answered = rnd.random() < 0.85
+        billsec = rnd.randrange(8, 900) if answered else 0
+        name = rnd.choice(CALLER_NAMES) if incoming else ""
+        uid = f"demo-{account.pk}-{month:%Y%m}-{i:03d}"
+        if started >= until or uid in existing:
+            continue
+        src, dst = (other, own_number) if incoming else (own_number, other)
+        rating, zone, price = Cdr.Rating.FREE, "", None
+        if answered and not incoming:
+            rule = book.tariff_for(dst, started.date())
+            if rule is None:
+                rating = Cdr.Rating.UNRATED
+            else:
+                rating, zone, price = Cdr.Rating.RATED, rule.zone, book.price(rule, billsec)[0]
+        made.append(Cdr(
+            started_at=started, source=source, unique_id=uid, fingerprint=uid[-16:], account=account,
+            contractor_id=account.contractor_id, direction=Cdr.Direction.IN if incoming else Cdr.Direction.OUT,
+            disposition=Cdr.Disposition.ANSWERED if answered else Cdr.Disposition.NO_ANSWER,
+            answered_at=started + timedelta(seconds=4) if answered else None, duration=billsec + 4, billsec=billsec,
+            src_enc=cipher.encrypt(src), dst_enc=cipher.encrypt(dst),
+            src_index=blind_index(src, domain="phone"), dst_index=blind_index(dst, domain="phone"),
+            caller_name_enc=cipher.encrypt(name) if name else None,
+            rating=rating, zone=zone, price=price,
+        ))
+    Cdr.objects.bulk_create(made)
+    return len(made)
+
+
+def seed_calls(stdout=None) -> None:
+    from accounts.models import User
+
+    from .invoicing import invoice_dispute, invoice_mark_paid, invoice_run
+    from .services import source_create
+
+    if not Tariff.objects.exists():
+        for prefix, zone, ppm in DEMO_TARIFFS:
+            tariff_create(prefix=prefix, zone=zone, price_per_minute=Decimal(ppm), setup_fee=Decimal("0.01"),
+                          valid_from=date(2020, 1, 1))
+    source = Source.objects.filter(name="ams-asterisk").first() or Source.objects.filter(name="demo-pbx").first()
+    if source is None:
+        source = source_create(name="demo-pbx", format="asterisk-csv", carrier="Demo Carrier")
+    moment = now()
+    this_month = month_start(moment)
+    months = [add_months(this_month, -3), add_months(this_month, -2), add_months(this_month, -1), this_month]
+    new = 0
+    for username, number in DEMO_PEOPLE.items():
+        user = User.objects.filter(username=username).first()
+        if user is None:
+            continue
+        for month in months:
+            new += demo_calls_write(account=user, own_number=number, month=month, source=source, until=moment)
+    for month in months[:-1]:
+        invoice_run(month=month)
+    alice_invoices = list(Invoice.objects.filter(account__username="alice", period__in=months[:-1]).order_by("period"))
+    if len(alice_invoices) == 3:
+        oldest, middle, _latest = alice_invoices
+        if oldest.status == Invoice.Status.OPEN and oldest.paid_at is None:
+            invoice_mark_paid(invoice=oldest, actor=None)
+        if middle.status == Invoice.Status.OPEN and middle.disputed_at is None:
+            invoice_dispute(invoice=middle, actor=None)
+    if stdout is not None:
+        stdout.write(f"Calls and invoices: {new} new demo calls; {Invoice.objects.count()} invoices "
+                     "(alice: one paid, one disputed, one open) — see /calls/ and /calls/invoices/")
