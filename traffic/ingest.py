@@ -64,6 +64,14 @@ FLAG_BAD_NUMBER = "bad_number"  # not a possible E.164 number, kept as written
 FLAG_NO_ACCOUNT = "no_account"  # none of our numbers took part at that time
 FLAG_UNRATED = "unrated"  # no tariff for the destination on that date
 FLAG_DISPOSITION = "odd_disposition"  # a disposition we do not know, stored as failed
+FLAG_ANONYMOUS = "anonymous"  # no number at all (withheld or empty)
+FLAG_NO_UNIQUE_ID = "no_unique_id"  # the switch wrote none; the row's fingerprint stands in for it
+FLAG_TRUNCATED = "truncated_field"  # an account code longer than the column, cut
+
+UNIQUE_ID_MAX = Cdr._meta.get_field("unique_id").max_length
+ACCOUNT_CODE_MAX = Cdr._meta.get_field("account_code").max_length
+FLAGS_MAX = Cdr._meta.get_field("flags").max_length
+MSG_UNIQUE_ID_TOO_LONG = f"unique id longer than {UNIQUE_ID_MAX} characters"
 
 EXTENSION_MAX_DIGITS = 6
 LAST_WRITER_STATS: dict[str, float] = {}  # this process's last PostgreSQL import: seconds per stage
@@ -93,6 +101,13 @@ TECH_COLUMNS = ("cdr_id", "started_at", "payload_enc")
 R_LINE, R_UID, R_FP, R_STARTED, R_MONTH, R_ACCOUNT, R_CONTRACTOR, R_DIRECTION, R_DISPOSITION, \
     R_ANSWERED, R_DURATION, R_BILLSEC, R_SRC, R_DST, R_SRC_IDX, R_DST_IDX, R_NAME, R_ACCOUNT_CODE, \
     R_FLAGS, R_RATING, R_ZONE, R_PRICE, R_TECH = range(23)
+
+
+MSG_NO_START = "missing start time"
+
+
+class RowRejected(ValueError):
+    """A row this layer cannot store; the message is a fixed text (never the row's content)."""
 
 
 @dataclass
@@ -210,8 +225,8 @@ class RowPreparer:
         text = (raw or "").strip()
         digits = text[1:] if text.startswith("+") else text
         flag, e164 = "", ""
-        if not text:
-            stored = ""
+        if not any(c.isdigit() for c in text):
+            stored, flag = text, FLAG_ANONYMOUS  # "", "anonymous", "Restricted": no number to attribute
         elif not digits.isdigit() or (len(digits) <= EXTENSION_MAX_DIGITS and not text.startswith("+")):
             stored, flag = text, FLAG_EXTENSION
         else:
@@ -285,7 +300,7 @@ class RowPreparer:
         (line, uid, started, answered, raw_src, raw_dst, duration, billsec, raw_disposition, parser_flags,
          caller_name, account_code, technical) = getter(record)
         if started is None:
-            raise ValueError("missing start time")
+            raise RowRejected(MSG_NO_START)
         if started.__class__ is not datetime or started.tzinfo is None:
             started = self.utc(started)
         else:
@@ -349,11 +364,24 @@ class RowPreparer:
             f"{started_iso}\x1f{answered_iso}\x1f{src.index}\x1f{dst.index}\x1f{duration}\x1f{billsec}\x1f{disposition}".encode(),
             digest_size=16,
         ).hexdigest()
+        uid = str(uid or "")
+        if not uid:
+            # A 16-column Master.csv has no uniqueid: the content is the identity, so a re-import of
+            # the same row is still a duplicate (and never a conflict).
+            uid = "fp:" + fp
+            flags.add(FLAG_NO_UNIQUE_ID)
+        elif len(uid) > UNIQUE_ID_MAX:
+            raise RowRejected(MSG_UNIQUE_ID_TOO_LONG)
+        account_code = str(account_code or "")
+        if len(account_code) > ACCOUNT_CODE_MAX:
+            account_code = account_code[:ACCOUNT_CODE_MAX]
+            flags.add(FLAG_TRUNCATED)
+        flag_text = ",".join(sorted(flags))[:FLAGS_MAX] if flags else ""
         return (
-            int(line or 0), str(uid or ""), fp, started_iso, month, account_id, contractor_id, direction, disposition,
+            int(line or 0), uid, fp, started_iso, month, account_id, contractor_id, direction, disposition,
             answered_iso, duration, billsec, encrypt(src.stored), encrypt(dst.stored),
             src.index, dst.index, encrypt(caller_name.encode("utf-8")) if caller_name else None,
-            str(account_code or ""), ",".join(sorted(flags)) if flags else "", rating, zone, price,
+            account_code, flag_text, rating, zone, price,
             encrypt(_json_compact(technical).encode("utf-8")) if technical else None,
         )
 
@@ -433,6 +461,14 @@ class _BatchWriter:
         pass
 
 
+def _sqlite_dt(iso: str | None) -> str | None:
+    """Django's SQLite form of a UTC time ('2026-05-04 08:00:00'), so that its string comparisons
+    order and filter these rows like the ORM's own."""
+    if iso is None:
+        return None
+    return iso.removesuffix("+00:00").replace("T", " ")
+
+
 class SqliteWriter(_BatchWriter):
     """Batched executemany in one transaction (savepoint) per batch, same dedupe as PostgreSQL."""
 
@@ -460,8 +496,8 @@ class SqliteWriter(_BatchWriter):
             if not fresh:
                 return
             params = [
-                (r[R_STARTED], self.source_id, r[R_UID], r[R_FP], self.import_id, r[R_ACCOUNT], r[R_CONTRACTOR],
-                 r[R_DIRECTION], r[R_DISPOSITION], r[R_ANSWERED], r[R_DURATION], r[R_BILLSEC], r[R_SRC], r[R_DST],
+                (_sqlite_dt(r[R_STARTED]), self.source_id, r[R_UID], r[R_FP], self.import_id, r[R_ACCOUNT], r[R_CONTRACTOR],
+                 r[R_DIRECTION], r[R_DISPOSITION], _sqlite_dt(r[R_ANSWERED]), r[R_DURATION], r[R_BILLSEC], r[R_SRC], r[R_DST],
                  r[R_SRC_IDX], r[R_DST_IDX], r[R_NAME], r[R_ACCOUNT_CODE], r[R_FLAGS], r[R_RATING], r[R_ZONE],
                  r[R_PRICE])
                 for r in fresh
@@ -476,7 +512,7 @@ class SqliteWriter(_BatchWriter):
                     ids = dict(self._select("unique_id, id", [r[R_UID] for r in tech]))
                     cursor.executemany(
                         "INSERT INTO traffic_cdrtechnical (cdr_id, started_at, payload_enc) VALUES (%s, %s, %s)",
-                        [(ids[r[R_UID]], r[R_STARTED], r[R_TECH]) for r in tech],
+                        [(ids[r[R_UID]], _sqlite_dt(r[R_STARTED]), r[R_TECH]) for r in tech],
                     )
             self.totals.imported += len(fresh)
             self.totals.flagged += sum(1 for r in fresh if r[R_FLAGS])
@@ -706,9 +742,9 @@ def run_import(*, cdr_import: CdrImport, path: Path, batch_size: int = BATCH_SIZ
 
 
 def _safe_reason(exc: Exception) -> str:
-    if isinstance(exc, ValueError) and str(exc) in {"missing start time"}:
+    if isinstance(exc, RowRejected):
         return str(exc)
-    return f"invalid value ({type(exc).__name__})"
+    return f"invalid value ({type(exc).__name__})"  # never str(exc): it may quote the value
 
 
 def spool_stream(stream: IO[bytes], directory: Path | None = None) -> tuple[Path, str]:

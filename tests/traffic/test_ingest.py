@@ -247,3 +247,28 @@ class ThreadedCopyTests:
         assert Cdr.objects.filter(source=source).count() == 250
         assert CdrTechnical.objects.count() == 250
         assert CdrImport.objects.filter(status="done").count() == 2
+
+
+class StoredFormTests:
+    def test_imported_rows_filter_and_order_like_orm_written_rows(self, pbx, alice):
+        from tests.factories import make_cdr
+
+        run(pbx, [ast("s.1", start="2026-05-04 10:00:00"), ast("s.2", start="2026-05-04 12:00:00")])  # 08:00, 10:00 UTC
+        orm = make_cdr(account=alice, started_at=datetime(2026, 5, 4, 9, 0, tzinfo=timezone.utc))
+
+        after_nine = Cdr.objects.filter(started_at__gte=datetime(2026, 5, 4, 9, 0, tzinfo=timezone.utc))
+        assert set(after_nine.values_list("unique_id", flat=True)) == {"s.2", orm.unique_id}
+        ordered = list(Cdr.objects.order_by("started_at").values_list("unique_id", flat=True))
+        assert ordered == ["s.1", orm.unique_id, "s.2"]
+
+    def test_a_row_without_a_unique_id_is_keyed_by_its_content(self, pbx, alice):
+        first = run(pbx, [ast("")])
+        again = run(pbx, [ast("")])
+
+        assert (first.imported, again.imported, again.duplicates) == (1, 0, 1)
+        assert "no_unique_id" in Cdr.objects.get().flags
+
+    def test_an_overlong_unique_id_is_rejected_with_its_line(self, pbx, alice):
+        result = run(pbx, [ast("ok.1"), ast("x" * 200)])
+        assert result.imported == 1
+        assert result.report["rejected"] == [{"line": 2, "reason": "unique id longer than 150 characters"}]
