@@ -3,9 +3,12 @@ list never counts the whole table (HC's PingsPaginator): counting a partitioned 
 millions of rows on every page view would be the slowest query of the site. Numbers stay encrypted."""
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin
 from django.core.paginator import Paginator
 from django.utils.functional import cached_property
+
+from voipxs.exceptions import ApplicationError
 
 from . import services
 from .models import Cdr, CdrImport, Source, Tariff
@@ -19,8 +22,26 @@ class NoCountPaginator(Paginator):
         return 10**9
 
 
+class SourceAdminForm(forms.ModelForm):
+    class Meta:
+        model = Source
+        fields = ("name", "format", "timezone", "default_country", "carrier")
+
+    def clean(self):
+        data = super().clean()
+        try:
+            services._validate_source(name=data.get("name") or (self.instance.name if self.instance.pk else ""),  # noqa: SLF001
+                                      format=data.get("format", ""), timezone=(data.get("timezone") or "").strip(),
+                                      country=(data.get("default_country") or "").strip().upper())
+        except ApplicationError as exc:
+            field = exc.extra.get("field")
+            self.add_error(field if field in self.fields else None, exc.message)
+        return data
+
+
 @admin.register(Source)
 class SourceAdmin(admin.ModelAdmin):
+    form = SourceAdminForm
     list_display = ("name", "format", "timezone", "default_country", "carrier", "created_at")
     search_fields = ("name", "carrier")
 

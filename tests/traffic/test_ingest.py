@@ -219,14 +219,6 @@ class PartitionTests:
         assert {"traffic_cdr_y2031m07", "traffic_cdrtechnical_y2031m07"} <= set(cdr_partitions_list_names())
         assert Cdr.objects.filter(unique_id="far.1").exists()
 
-    def test_the_beat_task_creates_the_coming_three_months(self, db):
-        from traffic.partitions import cdr_partitions_list_names
-        from traffic.services import cdr_partitions_ahead
-
-        cdr_partitions_ahead(today=date(2032, 11, 20))
-        names = set(cdr_partitions_list_names("traffic_cdr"))
-        assert {"traffic_cdr_y2032m11", "traffic_cdr_y2032m12", "traffic_cdr_y2033m01", "traffic_cdr_y2033m02"} <= names
-
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
