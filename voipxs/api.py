@@ -6,6 +6,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
+from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -27,3 +28,16 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         # A key problem is an operator's problem; never echo what failed to decrypt.
         return Response({"detail": "Stored data could not be decrypted."}, status=503)
     return drf_exception_handler(exc, context)
+
+
+class AutoSchema(SpectacularAutoSchema):
+    """Every API view nests its own InputSerializer/OutputSerializer (STYLE_GUIDE), so the class
+    name alone would give every view the same "Output" component. Nested serializers are named
+    after their view instead: MeNumbersApi.OutputSerializer -> "MeNumbersApiOutput"."""
+
+    def get_serializer_name(self, serializer: Any, direction: Any) -> str:
+        cls = serializer.__class__
+        outer, _, inner = cls.__qualname__.rpartition(".")
+        if outer and "<locals>" not in outer:
+            return outer.replace(".", "") + inner.removesuffix("Serializer")
+        return super().get_serializer_name(serializer, direction)

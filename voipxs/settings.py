@@ -176,7 +176,7 @@ REST_FRAMEWORK = {
         "rest_framework.permissions.IsAuthenticated",
         "accounts.api_auth.StaffHasSecondFactor",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "voipxs.api.AutoSchema",  # names nested serializers after their view
     "EXCEPTION_HANDLER": "voipxs.api.exception_handler",
     "DEFAULT_PAGINATION_CLASS": None,
     "DEFAULT_THROTTLE_RATES": {"login": "10/min"},
