@@ -1,14 +1,121 @@
+"""The accounts API: sign-in with a knox token, sign-out, and the caller's own profile and numbers."""
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
-from rest_framework import serializers
+from django.contrib.auth import authenticate, user_logged_in, user_logged_out, user_login_failed
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from knox.models import AuthToken
+from rest_framework import serializers, status
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from voipxs.exceptions import ApplicationError
 from voipxs.purposes import Purpose
 
+from . import services
+from .api_auth import ExpiringTokenAuthentication
+from .middleware import needs_second_factor
 from .selectors import access_user, phone_number_list
+
+LOGIN_FAILED = "Login name or password is wrong."
+LOCKED_OUT = "Too many failed sign-in attempts; try again later."
+OTP_REQUIRED = "This account needs a two-factor code (otp_token)."
+OTP_INVALID = "The two-factor code is wrong or expired."
+OTP_NOT_ENROLLED = "Set up two-factor sign-in in the portal before using the API."
+NOT_A_TOKEN_SESSION = "Sign-out here revokes an API token; this request did not use one."
+
+
+class ErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+
+    class Meta:
+        ref_name = "AuthError"
+
+
+class LoginApi(APIView):
+    """Exchange login name, password and (when owed) a TOTP or recovery code for an API token.
+
+    Every failure, including a wrong code, counts towards django-axes' lockout for the login name
+    and address. Failures return a response instead of raising, because a raised API error rolls
+    back the request's transaction and with it the failure record.
+    """
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "login"
+
+    class InputSerializer(serializers.Serializer):
+        username = serializers.CharField(max_length=150)
+        password = serializers.CharField(max_length=4096, trim_whitespace=False, style={"input_type": "password"})
+        otp_token = serializers.CharField(max_length=32, required=False, allow_blank=True, default="")
+
+        class Meta:
+            ref_name = "LoginInput"
+
+    class OutputSerializer(serializers.Serializer):
+        token = serializers.CharField(help_text="Send as `Authorization: Token <token>`; shown only once.")
+        expiry = serializers.DateTimeField(allow_null=True)
+
+        class Meta:
+            ref_name = "LoginOutput"
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={
+            200: OutputSerializer,
+            400: OpenApiResponse(description="Wrong credentials or code, or a field missing"),
+            403: OpenApiResponse(ErrorSerializer, description="Locked out, or two-factor not set up"),
+            429: OpenApiResponse(description="Too many requests"),
+        },
+        auth=[],
+        summary="Sign in and get an API token",
+    )
+    def post(self, request: Request) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        username, password, otp_token = (data.validated_data[k] for k in ("username", "password", "otp_token"))
+        django_request = request._request  # django-axes reads and flags the plain HttpRequest
+        user = authenticate(request=django_request, username=username, password=password)
+        if user is None:
+            if getattr(django_request, "axes_locked_out", False):
+                return Response({"detail": LOCKED_OUT}, status=status.HTTP_403_FORBIDDEN)
+            return Response({"detail": LOGIN_FAILED}, status=status.HTTP_400_BAD_REQUEST)
+        if needs_second_factor(user):
+            from django_otp import user_has_device
+
+            if not user_has_device(user):
+                return Response({"detail": OTP_NOT_ENROLLED}, status=status.HTTP_403_FORBIDDEN)
+            if not otp_token:
+                return Response({"otp_token": [OTP_REQUIRED]}, status=status.HTTP_400_BAD_REQUEST)
+            if services.two_factor_check(user=user, token=otp_token.strip()) is None:
+                user_login_failed.send(sender=__name__, credentials={"username": username}, request=django_request)
+                if getattr(django_request, "axes_locked_out", False):
+                    return Response({"detail": LOCKED_OUT}, status=status.HTTP_403_FORBIDDEN)
+                return Response({"otp_token": [OTP_INVALID]}, status=status.HTTP_400_BAD_REQUEST)
+        try:
+            token, expiry = services.api_token_issue(user=user)
+        except ApplicationError as exc:
+            return Response({"detail": exc.message}, status=status.HTTP_403_FORBIDDEN)
+        user_logged_in.send(sender=user.__class__, request=django_request, user=user)
+        return Response(self.OutputSerializer({"token": token, "expiry": expiry}).data)
+
+
+class LogoutApi(APIView):
+    """Revoke the token this request was made with."""
+
+    authentication_classes = [ExpiringTokenAuthentication]
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None, responses={204: None}, summary="Revoke the API token used for this request")
+    def post(self, request: Request) -> Response:
+        if not isinstance(request.auth, AuthToken):
+            return Response({"detail": NOT_A_TOKEN_SESSION}, status=status.HTTP_400_BAD_REQUEST)
+        services.api_token_revoke(token=request.auth, actor=request.user)
+        user_logged_out.send(sender=request.user.__class__, request=request._request, user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class MeApi(APIView):
@@ -18,9 +125,18 @@ class MeApi(APIView):
         email = serializers.CharField(allow_null=True)
         contractor = serializers.CharField(source="contractor.name", allow_null=True, default=None)
         roles = serializers.SerializerMethodField()
+        two_factor = serializers.SerializerMethodField()
+
+        class Meta:
+            ref_name = "Me"
 
         def get_roles(self, user) -> list[str]:
             return sorted(user.groups.values_list("name", flat=True))
+
+        def get_two_factor(self, user) -> bool:
+            from django_otp import user_has_device
+
+            return user_has_device(user)
 
     @extend_schema(responses=OutputSerializer, summary="Your own profile")
     def get(self, request: Request) -> Response:
@@ -35,6 +151,9 @@ class MeNumbersApi(APIView):
         label = serializers.CharField()
         valid_from = serializers.DateTimeField()
         valid_to = serializers.DateTimeField(allow_null=True)
+
+        class Meta:
+            ref_name = "MyNumber"
 
     @extend_schema(responses=OutputSerializer(many=True), summary="Numbers you hold or held")
     def get(self, request: Request) -> Response:

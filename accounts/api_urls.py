@@ -3,6 +3,8 @@ from django.urls import path
 from . import api
 
 urlpatterns = [
+    path("auth/login/", api.LoginApi.as_view(), name="api-login"),
+    path("auth/logout/", api.LogoutApi.as_view(), name="api-logout"),
     path("me/", api.MeApi.as_view(), name="api-me"),
     path("me/numbers/", api.MeNumbersApi.as_view(), name="api-me-numbers"),
 ]

@@ -66,3 +66,23 @@ def user_by_email(*, email: str) -> User | None:
 
     index = blind_index(normalize_email_address(email), domain="email")
     return User.objects.filter(email_index=index, is_active=True).first()
+
+
+# --- two-factor devices (the person's own; used by the sign-in pages) ------------------------------
+
+def totp_device_pending(*, user: User):
+    """The unconfirmed TOTP device of an enrolment in progress, if any."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    return TOTPDevice.objects.filter(user=user, confirmed=False).order_by("-pk").first()
+
+
+def two_factor_status(*, user: User) -> dict:
+    """What the security page shows: is an authenticator set up, how many recovery codes are left."""
+    from django_otp.plugins.otp_static.models import StaticToken
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    return {
+        "totp": TOTPDevice.objects.filter(user=user, confirmed=True).exists(),
+        "recovery_codes_left": StaticToken.objects.filter(device__user=user, device__confirmed=True).count(),
+    }

@@ -129,3 +129,130 @@ def phone_number_release(*, phone: PhoneNumber, at: datetime | None = None, acto
     audit_record(actor=actor, action="phone_number.release", target_type="user", target_id=phone.user_id,
                  extra={"phone_number": phone.pk})
     return phone
+
+
+# --- sign-in: API tokens and two-factor devices (django-rest-knox, django-otp) ---------------------
+
+TOKEN_LIMIT_REACHED = "Too many active API tokens for this account; sign out of another client first."
+TWO_FACTOR_STAFF_REQUIRED = "Staff accounts must keep two-factor sign-in."
+
+
+@transaction.atomic
+def api_token_issue(*, user: User, actor=None) -> tuple[str, datetime | None]:
+    """A new knox token for `user` (only its digest is stored; it expires after REST_KNOX TOKEN_TTL).
+    Returns the token text, shown to the client once and never again, and its expiry."""
+    from django.conf import settings
+    from knox.models import AuthToken
+
+    AuthToken.objects.filter(user=user, expiry__lt=now()).delete()  # expired ones never count
+    limit = getattr(settings, "REST_KNOX", {}).get("TOKEN_LIMIT_PER_USER")
+    if limit is not None and AuthToken.objects.filter(user=user).count() >= limit:
+        raise ApplicationError(TOKEN_LIMIT_REACHED)
+    instance, token = AuthToken.objects.create(user=user)
+    audit_record(actor=actor or user, action="api_token.issue", target_type="user", target_id=user.pk,
+                 extra={"expires": instance.expiry.isoformat() if instance.expiry else None})
+    return token, instance.expiry
+
+
+@transaction.atomic
+def api_token_revoke(*, token, actor=None) -> None:
+    """Delete one knox AuthToken row (the one the client signed in with)."""
+    user_id = token.user_id
+    token.delete()
+    audit_record(actor=actor, action="api_token.revoke", target_type="user", target_id=user_id)
+
+
+@transaction.atomic
+def totp_device_start(*, user: User):
+    """An unconfirmed TOTP device with a fresh secret; it counts only once `totp_device_confirm` accepts a code.
+    Starting again replaces an earlier unconfirmed one (a half-finished enrolment)."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    TOTPDevice.objects.filter(user=user, confirmed=False).delete()
+    return TOTPDevice.objects.create(user=user, name="authenticator", confirmed=False)
+
+
+@transaction.atomic
+def totp_device_confirm(*, device, token: str) -> bool:
+    """Confirm an enrolment with a code from the app. False (and django-otp's throttling) on a wrong code."""
+    if not device.verify_token(token):
+        return False
+    device.confirmed = True
+    device.save(update_fields=["confirmed"])
+    # One authenticator per person: an older confirmed one stops working once the new one is confirmed.
+    type(device).objects.filter(user_id=device.user_id).exclude(pk=device.pk).delete()
+    audit_record(actor=device.user, action="two_factor.enrol", target_type="user", target_id=device.user_id)
+    return True
+
+
+RECOVERY_CODE_COUNT = 10
+
+
+@transaction.atomic
+def recovery_codes_regenerate(*, user: User) -> list[str]:
+    """Ten fresh single-use recovery codes (django-otp static tokens); the old ones stop working.
+    The codes are returned to be shown once."""
+    from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+
+    device, _ = StaticDevice.objects.get_or_create(user=user, name="recovery", defaults={"confirmed": True})
+    device.token_set.all().delete()
+    codes = [StaticToken.random_token() for _ in range(RECOVERY_CODE_COUNT)]
+    StaticToken.objects.bulk_create([StaticToken(device=device, token=code) for code in codes])
+    audit_record(actor=user, action="two_factor.recovery_codes", target_type="user", target_id=user.pk)
+    return codes
+
+
+@transaction.atomic
+def two_factor_disable(*, user: User, actor=None) -> None:
+    """A customer who opted in may opt out again; staff may not (TWO_FACTOR_STAFF_REQUIRED)."""
+    from django_otp.plugins.otp_static.models import StaticDevice
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from voipxs.purposes import roles_of
+
+    if user.is_staff or user.is_superuser or roles_of(user) & STAFF_ROLES:
+        raise ApplicationError(TWO_FACTOR_STAFF_REQUIRED)
+    TOTPDevice.objects.filter(user=user).delete()
+    StaticDevice.objects.filter(user=user).delete()
+    audit_record(actor=actor or user, action="two_factor.disable", target_type="user", target_id=user.pk)
+
+
+@transaction.atomic
+def user_update_admin(*, user: User, fields: dict, actor=None) -> User:
+    """The admin's change form: login name, e-mail, contractor, active flag. Roles go through user_roles_set."""
+    allowed = {"username", "email", "contractor", "is_active"}
+    changed = [name for name in fields if name in allowed]
+    for name in changed:
+        setattr(user, name, fields[name] if name != "email" else (fields[name] or None))
+    try:
+        user.full_clean(exclude=["password"])
+    except ValidationError as exc:
+        raise ApplicationError("; ".join(exc.messages)) from None
+    update = [("contractor" if n == "contractor" else n) for n in changed]
+    if "email" in update:
+        update.append("email_index")
+    if update:
+        user.save(update_fields=update)
+    audit_record(actor=actor, action="user.update", target_type="user", target_id=user.pk,
+                 extra={"fields": sorted(changed)})
+    return user
+
+
+@transaction.atomic
+def user_password_set(*, user: User, password: str, actor=None) -> User:
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    audit_record(actor=actor or user, action="user.password_set", target_type="user", target_id=user.pk)
+    return user
+
+
+def two_factor_check(*, user: User, token: str):
+    """The device (TOTP or recovery) that accepts `token`, or None. Each device throttles wrong codes
+    itself (django-otp ThrottlingMixin: 1, 2, 4 … seconds of back-off) and a recovery code works once."""
+    from django_otp import match_token
+
+    device = match_token(user, token)
+    if device is not None:
+        audit_record(actor=user, action="two_factor.verify", target_type="user", target_id=user.pk,
+                     extra={"kind": type(device).__name__})
+    return device

@@ -1,11 +1,25 @@
+"""Portal pages of accounts: own numbers, the security page, two-factor verification and enrolment,
+recovery codes. Sign-in, sign-out and passwords use Django's views with our forms (accounts/urls.py)."""
 from __future__ import annotations
 
+from base64 import b32encode
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
+from voipxs.exceptions import ApplicationError
 from voipxs.purposes import Purpose
 
+from . import selectors, services
+from .forms import OTP_TOKEN_INVALID, OTP_TOKEN_THROTTLED, OtpTokenForm
+from .middleware import is_staff_account, needs_second_factor
 from .selectors import phone_number_list
 
 
@@ -13,3 +27,116 @@ from .selectors import phone_number_list
 def my_numbers(request: HttpRequest) -> HttpResponse:
     numbers = phone_number_list(actor=request.user, purpose=Purpose.SELF_SERVICE, user=request.user)
     return render(request, "accounts/numbers.html", {"numbers": numbers})
+
+
+def _next_url(request: HttpRequest) -> str:
+    """Where to go after the second factor: `next` if it is ours, else home."""
+    candidate = request.POST.get("next") or request.GET.get("next") or ""
+    if candidate and url_has_allowed_host_and_scheme(candidate, allowed_hosts={request.get_host()},
+                                                     require_https=request.is_secure()):
+        return candidate
+    return reverse("home")
+
+
+def _throttled(user) -> bool:
+    from django_otp import devices_for_user
+
+    return any(not device.verify_is_allowed()[0] for device in devices_for_user(user))
+
+
+@login_required
+def two_factor_verify(request: HttpRequest) -> HttpResponse:
+    """Ask for a TOTP or recovery code and mark the session verified (django_otp.login)."""
+    from django_otp import login as otp_login
+    from django_otp import user_has_device
+
+    user = request.user
+    if user.is_verified():
+        return redirect(_next_url(request))
+    if not user_has_device(user):
+        return redirect(f"{reverse('accounts:two-factor-setup')}?next={_next_url(request)}")
+    form = OtpTokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        # Every wrong code increases django-otp's back-off on the device (1, 2, 4, 8 … seconds).
+        device = services.two_factor_check(user=user, token=form.cleaned_data["otp_token"])
+        if device is not None:
+            otp_login(request, device)
+            return redirect(_next_url(request))
+        form.add_error("otp_token", OTP_TOKEN_THROTTLED if _throttled(user) else OTP_TOKEN_INVALID)
+    return render(request, "accounts/two_factor_verify.html", {"form": form, "next": _next_url(request)},
+                  status=200 if not form.errors else 400)
+
+
+def _qr_svg(text: str) -> str:
+    """The enrolment URL as an inline SVG QR code, drawn here (no external service ever sees the secret)."""
+    import qrcode
+    import qrcode.image.svg
+
+    image = qrcode.make(text, image_factory=qrcode.image.svg.SvgPathImage, box_size=8, border=2)
+    return image.to_string(encoding="unicode")
+
+
+@login_required
+def two_factor_setup(request: HttpRequest) -> HttpResponse:
+    """Enrol an authenticator app: show the secret (base32) and a QR code, confirm with one code,
+    then show ten recovery codes once. Someone who already has a device must pass it first."""
+    from django_otp import login as otp_login
+    from django_otp import user_has_device
+
+    user = request.user
+    if user_has_device(user) and not user.is_verified():
+        return redirect(f"{reverse('accounts:two-factor')}?next={_next_url(request)}")
+    device = selectors.totp_device_pending(user=user)
+    if device is None or request.POST.get("restart"):
+        device = services.totp_device_start(user=user)
+    form = OtpTokenForm(request.POST if request.method == "POST" and not request.POST.get("restart") else None)
+    if form.is_bound and form.is_valid():
+        if services.totp_device_confirm(device=device, token=form.cleaned_data["otp_token"]):
+            otp_login(request, device)
+            codes = services.recovery_codes_regenerate(user=user)
+            return render(request, "accounts/recovery_codes.html",
+                          {"codes": codes, "fresh_enrolment": True, "next": _next_url(request)})
+        form.add_error("otp_token", OTP_TOKEN_INVALID)
+    secret = b32encode(device.bin_key).decode()
+    context = {
+        "form": form,
+        "secret": secret,
+        "secret_groups": " ".join(secret[i:i + 4] for i in range(0, len(secret), 4)),
+        "qr_svg": mark_safe(_qr_svg(device.config_url)),  # noqa: S308 - SVG generated by qrcode from our data
+        "next": _next_url(request),
+        "is_staff": is_staff_account(user),
+    }
+    return render(request, "accounts/two_factor_setup.html", context, status=400 if form.errors else 200)
+
+
+@login_required
+def security(request: HttpRequest) -> HttpResponse:
+    """Password and two-factor settings (behind the second factor: the middleware sees to it)."""
+    status = selectors.two_factor_status(user=request.user)
+    return render(request, "accounts/security.html", {
+        **status, "is_staff": is_staff_account(request.user), "owes_second_factor": needs_second_factor(request.user),
+    })
+
+
+@login_required
+@require_POST
+def recovery_codes_regenerate(request: HttpRequest) -> HttpResponse:
+    from django_otp import user_has_device
+
+    if not user_has_device(request.user):
+        return redirect("accounts:two-factor-setup")
+    codes = services.recovery_codes_regenerate(user=request.user)
+    return render(request, "accounts/recovery_codes.html", {"codes": codes, "fresh_enrolment": False,
+                                                             "next": reverse("accounts:security")})
+
+
+@login_required
+@require_POST
+def two_factor_disable(request: HttpRequest) -> HttpResponse:
+    try:
+        services.two_factor_disable(user=request.user)
+    except ApplicationError as exc:
+        messages.error(request, _(exc.message))
+        return redirect("accounts:security")
+    messages.success(request, _("Two-factor sign-in is off for your account."))
+    return redirect("accounts:security")

@@ -1,0 +1,48 @@
+"""Portal forms for signing in. Django 5.2 renders each field group with its errors tied to the
+input (aria-describedby, aria-invalid), so templates use `{{ field.as_field_group }}`."""
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth import forms as auth_forms
+from django.utils.translation import gettext_lazy as _
+
+from . import selectors, services
+
+OTP_TOKEN_INVALID = _("That code is wrong or has expired. Wait for a new code and try again.")
+OTP_TOKEN_THROTTLED = _("Too many wrong codes. Wait a little before you try again.")
+
+
+class OtpTokenForm(forms.Form):
+    """One field, `otp_token`: a 6-digit code from the authenticator app or a recovery code."""
+
+    otp_token = forms.CharField(
+        label=_("Code"),
+        max_length=32,
+        help_text=_("The 6-digit code from your authenticator app, or one of your recovery codes."),
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "autocapitalize": "off", "spellcheck": "false",
+                                      "autofocus": True}),
+    )
+
+    def clean_otp_token(self) -> str:
+        return "".join(self.cleaned_data["otp_token"].split())
+
+
+class PasswordResetByIndexForm(auth_forms.PasswordResetForm):
+    """Django's reset form looks users up with `email__iexact`, which cannot work on an encrypted
+    column. This one finds the user through the e-mail blind index. The view answers the same
+    whether or not the address exists."""
+
+    def get_users(self, email: str):
+        user = selectors.user_by_email(email=email)
+        if user is not None and user.has_usable_password() and user.email:
+            yield user
+
+
+class PasswordChangeThroughServiceForm(auth_forms.PasswordChangeForm):
+    def save(self, commit: bool = True):
+        return services.user_password_set(user=self.user, password=self.cleaned_data["new_password1"])
+
+
+class SetPasswordThroughServiceForm(auth_forms.SetPasswordForm):
+    def save(self, commit: bool = True):
+        return services.user_password_set(user=self.user, password=self.cleaned_data["new_password1"])
