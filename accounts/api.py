@@ -1,10 +1,11 @@
 """The accounts API: sign-in with a knox token, sign-out, and the caller's own profile and numbers."""
 from __future__ import annotations
 
-from django.contrib.auth import authenticate, user_logged_in, user_logged_out, user_login_failed
+from django.contrib.auth import authenticate, logout, user_logged_in, user_logged_out, user_login_failed
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from knox.models import AuthToken
 from rest_framework import serializers, status
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -24,7 +25,15 @@ LOCKED_OUT = "Too many failed sign-in attempts; try again later."
 OTP_REQUIRED = "This account needs a two-factor code (otp_token)."
 OTP_INVALID = "The two-factor code is wrong or expired."
 OTP_NOT_ENROLLED = "Set up two-factor sign-in in the portal before using the API."
-NOT_A_TOKEN_SESSION = "Sign-out here revokes an API token; this request did not use one."
+
+
+def _locked_out(django_request) -> bool:
+    """Whether django-axes refused this attempt. The flag is taken off the request so that axes'
+    middleware does not swap our JSON answer for its HTML lockout page."""
+    locked = bool(getattr(django_request, "axes_locked_out", False))
+    if locked:
+        django_request.axes_locked_out = False
+    return locked
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -67,8 +76,8 @@ class LoginApi(APIView):
         responses={
             200: OutputSerializer,
             400: OpenApiResponse(description="Wrong credentials or code, or a field missing"),
-            403: OpenApiResponse(ErrorSerializer, description="Locked out, or two-factor not set up"),
-            429: OpenApiResponse(description="Too many requests"),
+            403: OpenApiResponse(ErrorSerializer, description="Two-factor not set up, or too many tokens"),
+            429: OpenApiResponse(ErrorSerializer, description="Locked out after repeated failures, or throttled"),
         },
         auth=[],
         summary="Sign in and get an API token",
@@ -80,8 +89,8 @@ class LoginApi(APIView):
         django_request = request._request  # django-axes reads and flags the plain HttpRequest
         user = authenticate(request=django_request, username=username, password=password)
         if user is None:
-            if getattr(django_request, "axes_locked_out", False):
-                return Response({"detail": LOCKED_OUT}, status=status.HTTP_403_FORBIDDEN)
+            if _locked_out(django_request):
+                return Response({"detail": LOCKED_OUT}, status=status.HTTP_429_TOO_MANY_REQUESTS)
             return Response({"detail": LOGIN_FAILED}, status=status.HTTP_400_BAD_REQUEST)
         if needs_second_factor(user):
             from django_otp import user_has_device
@@ -92,8 +101,8 @@ class LoginApi(APIView):
                 return Response({"otp_token": [OTP_REQUIRED]}, status=status.HTTP_400_BAD_REQUEST)
             if services.two_factor_check(user=user, token=otp_token.strip()) is None:
                 user_login_failed.send(sender=__name__, credentials={"username": username}, request=django_request)
-                if getattr(django_request, "axes_locked_out", False):
-                    return Response({"detail": LOCKED_OUT}, status=status.HTTP_403_FORBIDDEN)
+                if _locked_out(django_request):
+                    return Response({"detail": LOCKED_OUT}, status=status.HTTP_429_TOO_MANY_REQUESTS)
                 return Response({"otp_token": [OTP_INVALID]}, status=status.HTTP_400_BAD_REQUEST)
         try:
             token, expiry = services.api_token_issue(user=user)
@@ -104,17 +113,18 @@ class LoginApi(APIView):
 
 
 class LogoutApi(APIView):
-    """Revoke the token this request was made with."""
+    """Revoke the token this request was made with; with a session (and its CSRF token), end the session."""
 
-    authentication_classes = [ExpiringTokenAuthentication]
+    authentication_classes = [ExpiringTokenAuthentication, SessionAuthentication]
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=None, responses={204: None}, summary="Revoke the API token used for this request")
+    @extend_schema(request=None, responses={204: None}, summary="Sign out: revoke this API token or end this session")
     def post(self, request: Request) -> Response:
-        if not isinstance(request.auth, AuthToken):
-            return Response({"detail": NOT_A_TOKEN_SESSION}, status=status.HTTP_400_BAD_REQUEST)
-        services.api_token_revoke(token=request.auth, actor=request.user)
-        user_logged_out.send(sender=request.user.__class__, request=request._request, user=request.user)
+        if isinstance(request.auth, AuthToken):
+            services.api_token_revoke(token=request.auth, actor=request.user)
+            user_logged_out.send(sender=request.user.__class__, request=request._request, user=request.user)
+        else:
+            logout(request._request)  # sends user_logged_out itself
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
