@@ -1,0 +1,280 @@
+"""`python -m bench.purge [--rows-per-month N]`: our purge against a batched DELETE (issue 4).
+
+1. Creates (anew) the database `<DATABASE_URL's name>_bench_purge` and migrates it with the app's
+   migrations (month-partitioned traffic_cdr, the retention tables and default policies).
+2. Fills 12 months (2024-01 .. 2024-12) of N CDRs each (default 1,000,000) server-side with
+   `INSERT ... SELECT generate_series` into a plain table per month that is then ATTACHed as the
+   month's partition (indexes built in bulk). Every call is on its account's paid invoice of that
+   month; a dispute window of 7 months; number fields are real AES-GCM tokens under the month key.
+   One number of 2024-03 is under a legal hold (10 calls), so the copy-to-hold path runs too.
+3. Copies the whole table into a plain, unpartitioned table with the same indexes.
+4. Purges "as of" 2025-01-15 with our purge (`retention.purge.purge_expired`): the 6 oldest months
+   are past retention and go by copy-held-rows + DETACH + DROP + month-key destruction.
+5. Deletes the same rows (started before 2024-07) from the plain copy in batches of 10,000
+   (one transaction per batch, keyset over the primary key, as a careful batched purge would).
+6. Before all that, runs steps 1, 2 and 4 at N/10 rows per month too, and prints our time per
+   month at both sizes: it should stay flat when the rows per month grow tenfold.
+Ends with `BENCH purge ours_s=X delete_s=X speedup=X`.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import subprocess
+import sys
+import time
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+from urllib.parse import urlparse, urlunparse
+
+MONTHS = 12
+FIRST_MONTH = date(2024, 1, 1)
+AS_OF = datetime(2025, 1, 15, 12, 0, tzinfo=timezone.utc)
+PURGED_MONTHS = 6
+ACCOUNTS = 100
+TOKENS_PER_MONTH = 256
+HELD_NUMBER = "+31205559999"
+HELD_MONTH = date(2024, 3, 1)
+HELD_CALLS = 10
+BATCH = 10_000
+
+
+def _bench_url(url: str) -> tuple[str, str]:
+    parsed = urlparse(url)
+    if parsed.scheme not in ("postgres", "postgresql", "pgsql"):
+        sys.exit("bench.purge needs PostgreSQL: set DATABASE_URL=postgres://...")
+    name = parsed.path.lstrip("/") or "postgres"
+    bench_name = f"{name}_bench_purge"
+    return urlunparse(parsed._replace(path="/" + bench_name)), bench_name
+
+
+def _recreate_database(url: str, bench_name: str) -> None:
+    import psycopg2
+
+    parsed = urlparse(url)
+    conn = psycopg2.connect(host=parsed.hostname or "localhost", port=parsed.port or 5432,
+                            user=parsed.username or None, password=parsed.password or None, dbname="postgres")
+    conn.autocommit = True
+    with conn.cursor() as cursor:
+        cursor.execute(f'DROP DATABASE IF EXISTS "{bench_name}" WITH (FORCE)')
+        cursor.execute(f'CREATE DATABASE "{bench_name}"')
+    conn.close()
+
+
+def _setup_env() -> None:
+    root = Path(__file__).resolve().parent.parent
+    sys.path.insert(0, str(root))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "voipxs.settings")
+    import environ
+
+    environ.Env.read_env(root / ".env", overwrite=False)
+    if not os.environ.get("SECRET_KEY"):
+        # A fresh clone without .env: throwaway keys for the bench database only.
+        keys = subprocess.run([sys.executable, "-m", "voipxs.keys"], capture_output=True, text=True, check=True, cwd=root)
+        for line in keys.stdout.splitlines():
+            name, _, value = line.partition("=")
+            if name:
+                os.environ.setdefault(name, value)
+    os.environ["DJANGO_DEBUG"] = "False"
+    os.environ["SECURE_SSL_REDIRECT"] = "False"
+    os.environ["REDIS_URL"] = ""  # the purge needs no broker
+
+
+def _reset_database(url: str, bench_name: str, bench_url: str) -> None:
+    """Drop and recreate the bench database, then migrate it (Django reconnects to the new one)."""
+    from django.core.management import call_command
+    from django.db import connections
+
+    from traffic import keys
+
+    connections.close_all()
+    keys._cache.clear()  # unwrapped month keys of the previous scenario's database
+    _recreate_database(url, bench_name)
+    call_command("migrate", verbosity=0)
+
+
+def _fill(rows: int) -> None:
+    from django.db import connection
+
+    from accounts.models import User
+    from retention.services import legal_hold_place
+    from traffic.keys import month_cipher
+    from traffic.models import Invoice, Source
+    from traffic.partitions import add_months, cdr_partitions_ensure, partition_name
+    from voipxs.crypto import blind_index
+
+    User.objects.bulk_create([User(username=f"purge{i:04d}", password="!") for i in range(ACCOUNTS)])
+    accounts = list(User.objects.filter(username__startswith="purge").order_by("id").values_list("id", flat=True))
+    source = Source.objects.create(name="bench-purge", format="asterisk-csv")
+    rnd = random.Random(4)
+    with connection.cursor() as cursor:
+        cursor.execute("SET synchronous_commit = off")
+        cursor.execute("SET maintenance_work_mem = '512MB'")
+    for i in range(MONTHS):
+        month = add_months(FIRST_MONTH, i)
+        t = time.perf_counter()
+        window = add_months(month, 7)
+        Invoice.objects.bulk_create([
+            Invoice(number=f"B{month:%Y%m}-{a}", account_id=a, period=month, due_date=add_months(month, 2),
+                    dispute_window_ends=window, status=Invoice.Status.PAID,
+                    issued_at=datetime.combine(add_months(month, 1), datetime.min.time(), tzinfo=timezone.utc),
+                    paid_at=datetime.combine(add_months(month, 2), datetime.min.time(), tzinfo=timezone.utc))
+            for a in accounts])
+        invoices = list(Invoice.objects.filter(period=month).order_by("account_id").values_list("id", flat=True))
+        cipher = month_cipher(month, create=True)
+        src = [f"+3120{5_000_000 + rnd.randrange(4_000_000)}" for _ in range(TOKENS_PER_MONTH)]
+        dst = [f"+316{10_000_000 + rnd.randrange(80_000_000)}" for _ in range(TOKENS_PER_MONTH)]
+        lower = datetime.combine(month, datetime.min.time(), tzinfo=timezone.utc)
+        upper = datetime.combine(add_months(month, 1), datetime.min.time(), tzinfo=timezone.utc)
+        table = partition_name("traffic_cdr", month)
+        staging = f"{table}_staging"
+        with connection.cursor() as cursor:
+            cursor.execute(f"CREATE TABLE {staging} (LIKE traffic_cdr INCLUDING DEFAULTS INCLUDING CONSTRAINTS)")
+            cursor.execute(
+                f"""
+                INSERT INTO {staging} (started_at, source_id, unique_id, fingerprint, account_id, direction,
+                    disposition, answered_at, duration, billsec, src_enc, dst_enc, src_index, dst_index,
+                    account_code, flags, rating, zone, price, invoice_id)
+                SELECT t.ts, %(source)s, 'p{month:%Y%m}-' || g, md5(g::text)::varchar(32),
+                    (%(accounts)s::bigint[])[1 + g %% {ACCOUNTS}], 'out', 'answered', t.ts, 65, 60,
+                    (%(src)s::bytea[])[1 + g %% {TOKENS_PER_MONTH}], (%(dst)s::bytea[])[1 + (g / 7) %% {TOKENS_PER_MONTH}],
+                    (%(src_idx)s::varchar[])[1 + g %% {TOKENS_PER_MONTH}],
+                    (%(dst_idx)s::varchar[])[1 + (g / 7) %% {TOKENS_PER_MONTH}],
+                    '', '', 'rated', 'NL mobile', 0.09, (%(invoices)s::bigint[])[1 + g %% {ACCOUNTS}]
+                FROM generate_series(1, %(rows)s) AS g,
+                     LATERAL (SELECT %(lower)s::timestamptz + ((hashint4(g + %(seed)s)::bigint & 2147483647) %% %(secs)s)
+                                     * interval '1 second' AS ts) AS t
+                """,
+                {"source": source.pk, "accounts": accounts, "invoices": invoices, "rows": rows,
+                 "src": [cipher.encrypt(n) for n in src], "dst": [cipher.encrypt(n) for n in dst],
+                 "src_idx": [blind_index(n, domain="phone") for n in src],
+                 "dst_idx": [blind_index(n, domain="phone") for n in dst],
+                 "lower": lower, "secs": int((upper - lower).total_seconds()) - 1, "seed": i},
+            )
+            if month == HELD_MONTH:
+                cursor.execute(
+                    f"UPDATE {staging} SET src_index = %s, src_enc = %s WHERE id IN (SELECT id FROM {staging} LIMIT %s)",
+                    [blind_index(HELD_NUMBER, domain="phone"), cipher.encrypt(HELD_NUMBER), HELD_CALLS])
+            cursor.execute(f"ALTER TABLE {staging} RENAME TO {table}")
+            cursor.execute(f"ALTER TABLE traffic_cdr ATTACH PARTITION {table} "
+                           f"FOR VALUES FROM ('{lower.isoformat()}') TO ('{upper.isoformat()}')")
+            cursor.execute(f"ANALYZE {table}")
+        cdr_partitions_ensure(months=[month])  # the (empty) technical partition of the month
+        print(f"  {month:%Y-%m}: {rows:,} rows in {time.perf_counter() - t:.1f} s", flush=True)
+    legal_hold_place(reason="preservation_order", reference="bench:1", numbers=[HELD_NUMBER],
+                     categories=["cdr_billed"], window_start=datetime(2024, 1, 1, tzinfo=timezone.utc),
+                     starts_at=datetime(2024, 12, 1, tzinfo=timezone.utc))
+
+
+def _ours() -> tuple[float, list[dict]]:
+    from retention.models import HeldCdr
+    from retention.purge import purge_expired
+
+    t = time.perf_counter()
+    receipt = purge_expired(now=AS_OF)
+    elapsed = time.perf_counter() - t
+    drop = next(r for r in receipt["receipts"] if r["category"] == "cdr_month_drop")
+    months = drop["details"]["months"]
+    if [m["month"] for m in months] != [f"{2024}-{m:02d}" for m in range(1, PURGED_MONTHS + 1)]:
+        sys.exit(f"expected the 6 oldest months to be dropped, got {[m['month'] for m in months]}")
+    if HeldCdr.objects.count() != HELD_CALLS:
+        sys.exit(f"expected {HELD_CALLS} held calls in the hold table, found {HeldCdr.objects.count()}")
+    return elapsed, months
+
+
+def _plain_copy() -> int:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS bench_plain_cdr")
+        cursor.execute("CREATE TABLE bench_plain_cdr (LIKE traffic_cdr INCLUDING DEFAULTS INCLUDING CONSTRAINTS)")
+        cursor.execute("INSERT INTO bench_plain_cdr SELECT * FROM traffic_cdr")
+        # The same indexes as traffic_cdr (primary key, call history, numbers, invoice, dedupe key).
+        cursor.execute("ALTER TABLE bench_plain_cdr ADD PRIMARY KEY (id, started_at)")
+        cursor.execute("CREATE INDEX ON bench_plain_cdr (account_id, started_at DESC, id DESC)")
+        cursor.execute("CREATE INDEX ON bench_plain_cdr (contractor_id, started_at DESC, id DESC)")
+        cursor.execute("CREATE INDEX ON bench_plain_cdr (src_index, started_at)")
+        cursor.execute("CREATE INDEX ON bench_plain_cdr (dst_index, started_at)")
+        cursor.execute("CREATE INDEX ON bench_plain_cdr (invoice_id)")
+        cursor.execute("CREATE UNIQUE INDEX ON bench_plain_cdr (source_id, unique_id, started_at)")
+        cursor.execute("ANALYZE bench_plain_cdr")
+        cursor.execute("SELECT count(*) FROM bench_plain_cdr")
+        return cursor.fetchone()[0]
+
+
+def _batched_delete(cutoff: datetime) -> tuple[float, int]:
+    """The same rows out of the plain copy, 10,000 per transaction, keyset over the primary key."""
+    from django.db import connection, transaction
+
+    deleted, last_id = 0, 0
+    t = time.perf_counter()
+    while True:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                "DELETE FROM bench_plain_cdr WHERE (id, started_at) IN (SELECT id, started_at FROM bench_plain_cdr "
+                "WHERE id > %s AND started_at < %s ORDER BY id LIMIT %s) RETURNING id", [last_id, cutoff, BATCH])
+            ids = [row[0] for row in cursor.fetchall()]
+        if not ids:
+            break
+        deleted += len(ids)
+        last_id = max(ids)
+    return time.perf_counter() - t, deleted
+
+
+def _scenario(rows: int, *, url: str, bench_name: str, bench_url: str, with_plain: bool) -> dict:
+    print(f"scenario: {rows:,} CDRs per month x {MONTHS} months", flush=True)
+    _reset_database(url, bench_name, bench_url)
+    t = time.perf_counter()
+    _fill(rows)
+    print(f"filled in {time.perf_counter() - t:.0f} s", flush=True)
+    result: dict = {"rows": rows}
+    if with_plain:
+        t = time.perf_counter()
+        copied = _plain_copy()
+        print(f"plain copy of {copied:,} rows in {time.perf_counter() - t:.0f} s", flush=True)
+    ours_s, months = _ours()
+    result["ours_s"] = ours_s
+    result["per_month_ms"] = [m["ms"] for m in months]
+    removed = sum(m["rows"] for m in months)
+    print(f"ours: removed {removed:,} rows of {PURGED_MONTHS} months in {ours_s:.3f} s; per month (ms): "
+          f"{', '.join(str(m['ms']) for m in months)}", flush=True)
+    if with_plain:
+        cutoff = datetime(2024, 1 + PURGED_MONTHS, 1, tzinfo=timezone.utc)
+        delete_s, deleted = _batched_delete(cutoff)
+        result["delete_s"] = delete_s
+        print(f"batched DELETE: {deleted:,} rows in {delete_s:.1f} s", flush=True)
+    return result
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows-per-month", type=int, default=1_000_000)
+    args = parser.parse_args(argv)
+    _setup_env()
+    url = os.environ.get("DATABASE_URL", "")
+    bench_url, bench_name = _bench_url(url)
+    _recreate_database(url, bench_name)
+    os.environ["DATABASE_URL"] = bench_url
+
+    import django
+
+    django.setup()
+    import logging
+
+    logging.disable(logging.WARNING)
+    small = _scenario(max(args.rows_per_month // 10, 1000), url=url, bench_name=bench_name, bench_url=bench_url,
+                      with_plain=False)
+    big = _scenario(args.rows_per_month, url=url, bench_name=bench_name, bench_url=bench_url, with_plain=True)
+    small_pm = sum(small["per_month_ms"]) / PURGED_MONTHS
+    big_pm = sum(big["per_month_ms"]) / PURGED_MONTHS
+    print(f"per month: {small_pm:.1f} ms at {small['rows']:,} rows/month, {big_pm:.1f} ms at {big['rows']:,} "
+          f"rows/month (x{big_pm / small_pm if small_pm else 0:.2f} for x10 rows)")
+    print(f"whole run: ours {small['ours_s']:.3f} s at {small['rows']:,} rows/month, {big['ours_s']:.3f} s at "
+          f"{big['rows']:,} rows/month")
+    speedup = big["delete_s"] / big["ours_s"]
+    print(f"BENCH purge ours_s={big['ours_s']:.3f} delete_s={big['delete_s']:.2f} speedup={speedup:.1f}")
+
+
+if __name__ == "__main__":
+    main()
