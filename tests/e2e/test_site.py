@@ -30,3 +30,10 @@ class PublicPagesTests:
         skip = page.locator("a.skip-link")
         assert skip.evaluate("el => el === document.activeElement")
         assert skip.is_visible()
+
+    def test_it_fits_a_phone_screen_without_sideways_scrolling(self, page, live_server):
+        page.set_viewport_size({"width": 360, "height": 740})
+        for path in ("/", "/privacy/", "/accounts/login/"):
+            page.goto(live_server.url + path)
+            overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+            assert overflow <= 0, f"{path} is {overflow}px wider than the screen"
