@@ -86,3 +86,16 @@ def two_factor_status(*, user: User) -> dict:
         "totp": TOTPDevice.objects.filter(user=user, confirmed=True).exists(),
         "recovery_codes_left": StaticToken.objects.filter(device__user=user, device__confirmed=True).count(),
     }
+
+
+def phone_number_period_free(*, number: str, valid_from: datetime, valid_to: datetime | None,
+                             default_region: str = "NL", exclude_pk: int | None = None) -> bool:
+    """Whether nobody holds `number` in [valid_from, valid_to) (through the blind index; reveals no holder).
+    For forms that want to name the field before phone_number_assign refuses."""
+    index = blind_index(normalize_e164(number, default_region), domain="phone")
+    qs = PhoneNumber.objects.filter(number_index=index).filter(Q(valid_to__isnull=True) | Q(valid_to__gt=valid_from))
+    if valid_to is not None:
+        qs = qs.filter(valid_from__lt=valid_to)
+    if exclude_pk:
+        qs = qs.exclude(pk=exclude_pk)
+    return not qs.exists()

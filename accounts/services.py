@@ -219,8 +219,8 @@ def two_factor_disable(*, user: User, actor=None) -> None:
 
 @transaction.atomic
 def user_update_admin(*, user: User, fields: dict, actor=None) -> User:
-    """The admin's change form: login name, e-mail, contractor, active flag. Roles go through user_roles_set."""
-    allowed = {"username", "email", "contractor", "is_active"}
+    """The admin's change form: login name, e-mail, contractor, flags. Roles go through user_roles_set."""
+    allowed = {"username", "email", "contractor", "is_active", "is_staff", "is_superuser"}
     changed = [name for name in fields if name in allowed]
     for name in changed:
         setattr(user, name, fields[name] if name != "email" else (fields[name] or None))
@@ -256,3 +256,24 @@ def two_factor_check(*, user: User, token: str):
         audit_record(actor=user, action="two_factor.verify", target_type="user", target_id=user.pk,
                      extra={"kind": type(device).__name__})
     return device
+
+
+@transaction.atomic
+def contractor_rename(*, contractor: Contractor, name: str, actor=None) -> Contractor:
+    contractor.name = name
+    try:
+        contractor.full_clean()
+    except ValidationError as exc:
+        raise ApplicationError("; ".join(exc.messages)) from None
+    contractor.save(update_fields=["name"])
+    audit_record(actor=actor, action="contractor.rename", target_type="contractor", target_id=contractor.pk)
+    return contractor
+
+
+@transaction.atomic
+def phone_number_relabel(*, phone: PhoneNumber, label: str, actor=None) -> PhoneNumber:
+    phone.label = label
+    phone.save(update_fields=["label"])
+    audit_record(actor=actor, action="phone_number.relabel", target_type="user", target_id=phone.user_id,
+                 extra={"phone_number": phone.pk})
+    return phone

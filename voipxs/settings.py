@@ -62,7 +62,7 @@ if not DEBUG:
 
 # --- Applications ------------------------------------------------------------------------------
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "voipxs.admin.OTPAdminConfig",  # django.contrib.admin on django-otp's OTPAdminSite (staff pass TOTP)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

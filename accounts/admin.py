@@ -1,0 +1,237 @@
+"""Staff admin for accounts (and the read-only audit log). Every write goes through accounts.services;
+nothing here searches or filters by decrypting a column: users are searched by login name, numbers
+by exact number through the blind index."""
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.auth import admin as auth_admin
+from django.contrib.auth import forms as auth_forms
+from django.utils.translation import gettext_lazy as _
+
+from voipxs.exceptions import ApplicationError
+from voipxs.models import AuditEntry
+from voipxs.phone import InvalidNumber, mask, normalize_e164
+from voipxs.purposes import STAFF_ROLES, Role
+
+from . import selectors, services
+from .models import Contractor, PhoneNumber, User
+
+NUMBER_TAKEN = _("Someone else holds this number in that period.")
+NUMBER_INVALID = _("This is not a valid phone number.")
+RELEASE_FINAL = _("This number was already released; assign it again instead.")
+RELEASE_BEFORE_START = _("A number cannot be released before it was assigned.")
+
+
+class RolesField(forms.MultipleChoiceField):
+    def __init__(self, **kwargs) -> None:
+        super().__init__(choices=Role.choices, widget=forms.CheckboxSelectMultiple, required=False,
+                         help_text=_("Staff roles make the account staff; staff must use two-factor sign-in."), **kwargs)
+
+
+class UserAddForm(auth_forms.AdminUserCreationForm):
+    email = forms.EmailField(label=_("e-mail address"), required=False)
+    contractor = forms.ModelChoiceField(Contractor.objects.all(), required=False)
+    roles = RolesField(initial=[Role.CUSTOMER])
+
+    class Meta(auth_forms.AdminUserCreationForm.Meta):
+        model = User
+        fields = ("username",)
+
+
+class UserChangeForm(auth_forms.UserChangeForm):
+    roles = RolesField()
+
+    class Meta(auth_forms.UserChangeForm.Meta):
+        model = User
+        fields = ("username", "password", "email", "contractor", "is_active")
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["roles"].initial = sorted(self.instance.groups.values_list("name", flat=True))
+
+
+class PasswordThroughServiceForm(auth_forms.AdminPasswordChangeForm):
+    def save(self, commit: bool = True):
+        if self.cleaned_data.get("usable_password") is False or not self.cleaned_data.get("password1"):
+            return super().save(commit=commit)
+        return services.user_password_set(user=self.user, password=self.cleaned_data["password1"])
+
+
+def _staff_flags(roles: list[str]) -> dict:
+    return {"is_staff": bool(set(roles) & STAFF_ROLES), "is_superuser": Role.ADMIN in roles}
+
+
+@admin.register(User)
+class UserAdmin(auth_admin.UserAdmin):
+    form = UserChangeForm
+    add_form = UserAddForm
+    change_password_form = PasswordThroughServiceForm
+    list_display = ("username", "email", "contractor", "is_staff", "is_active", "last_login")
+    list_filter = ("is_staff", "is_superuser", "is_active", "groups", "contractor")
+    search_fields = ("username",)  # never by e-mail: that would mean decrypting the table
+    search_help_text = _("Search by login name.")
+    ordering = ("username",)
+    readonly_fields = ("is_staff", "is_superuser", "last_login", "date_joined", "closed_at")
+    filter_horizontal = ()
+    fieldsets = (
+        (None, {"fields": ("username", "password")}),
+        (_("Personal data"), {"fields": ("email", "contractor")}),
+        (_("Roles and status"), {"fields": ("roles", "is_active", "is_staff", "is_superuser")}),
+        (_("Dates"), {"fields": ("last_login", "date_joined", "closed_at")}),
+    )
+    add_fieldsets = (
+        (None, {"classes": ("wide",), "fields": ("username", "email", "contractor", "roles",
+                                                 "usable_password", "password1", "password2")}),
+    )
+
+    def save_model(self, request, obj, form, change) -> None:
+        data = form.cleaned_data
+        roles = list(data.get("roles") or [])
+        if not change:
+            password = data.get("password1") if data.get("usable_password", True) is not False else None
+            user = services.user_create(username=data["username"], password=password or None,
+                                        email=data.get("email") or None, roles=roles,
+                                        contractor=data.get("contractor"), actor=request.user)
+            obj.pk, obj.password = user.pk, user.password
+            obj._state.adding, obj._state.db = False, user._state.db
+            return
+        fields = {name: data[name] for name in form.changed_data if name in {"username", "email", "contractor", "is_active"}}
+        if "roles" in form.changed_data:
+            services.user_roles_set(user=obj, roles=roles, actor=request.user)
+            fields.update(_staff_flags(roles))
+        services.user_update_admin(user=obj, fields=fields, actor=request.user)
+
+    def save_related(self, request, form, formsets, change) -> None:
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
+
+
+class ContractorForm(forms.ModelForm):
+    class Meta:
+        model = Contractor
+        fields = ("name",)
+
+
+@admin.register(Contractor)
+class ContractorAdmin(admin.ModelAdmin):
+    form = ContractorForm
+    list_display = ("name", "created_at")
+    search_fields = ("name",)
+
+    def save_model(self, request, obj, form, change) -> None:
+        if not change:
+            created = services.contractor_create(name=form.cleaned_data["name"], actor=request.user)
+            obj.pk, obj._state.adding, obj._state.db = created.pk, False, created._state.db
+        else:
+            services.contractor_rename(contractor=obj, name=form.cleaned_data["name"], actor=request.user)
+
+
+class PhoneNumberAddForm(forms.ModelForm):
+    number = forms.CharField(label=_("number"), max_length=32, help_text=_("Any notation; stored as E.164, encrypted."))
+
+    class Meta:
+        model = PhoneNumber
+        fields = ("user", "number", "label", "valid_from", "valid_to")
+
+    def clean_number(self) -> str:
+        try:
+            return normalize_e164(self.cleaned_data["number"])
+        except InvalidNumber:
+            raise forms.ValidationError(NUMBER_INVALID) from None
+
+    def clean(self):
+        data = super().clean()
+        if data.get("number") and data.get("valid_from") and not selectors.phone_number_period_free(
+                number=data["number"], valid_from=data["valid_from"], valid_to=data.get("valid_to")):
+            self.add_error("number", NUMBER_TAKEN)
+        return data
+
+    def _post_clean(self) -> None:
+        pass  # the model's own validation runs in phone_number_assign
+
+
+class PhoneNumberChangeForm(forms.ModelForm):
+    class Meta:
+        model = PhoneNumber
+        fields = ("label", "valid_to")
+
+    def clean_valid_to(self):
+        value = self.cleaned_data.get("valid_to")
+        if "valid_to" in self.changed_data:
+            if self.instance.valid_to is not None:
+                raise forms.ValidationError(RELEASE_FINAL)
+            if value is not None and value <= self.instance.valid_from:
+                raise forms.ValidationError(RELEASE_BEFORE_START)
+        return value
+
+
+@admin.register(PhoneNumber)
+class PhoneNumberAdmin(admin.ModelAdmin):
+    list_display = ("masked_number", "user", "label", "valid_from", "valid_to")
+    list_select_related = ("user",)
+    raw_id_fields = ("user",)
+    search_fields = ("user__username",)
+    search_help_text = _("Search by the holder's login name, or by an exact phone number.")
+
+    @admin.display(description=_("number"))
+    def masked_number(self, obj: PhoneNumber) -> str:
+        return mask(obj.number)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        kwargs["form"] = PhoneNumberChangeForm if obj is not None else PhoneNumberAddForm
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("user", "masked_number", "valid_from") if obj is not None else ()
+
+    def get_fields(self, request, obj=None):
+        if obj is not None:
+            return ("user", "masked_number", "label", "valid_from", "valid_to")
+        return ("user", "number", "label", "valid_from", "valid_to")
+
+    def get_search_results(self, request, queryset, search_term):
+        """An exact number is found through its blind index; anything else searches login names."""
+        try:
+            e164 = normalize_e164(search_term)
+        except InvalidNumber:
+            return super().get_search_results(request, queryset, search_term)
+        index = PhoneNumber._meta.get_field("number_index").index_of(e164)
+        return queryset.filter(number_index=index), False
+
+    def save_model(self, request, obj, form, change) -> None:
+        data = form.cleaned_data
+        try:
+            if not change:
+                phone = services.phone_number_assign(user=data["user"], number=data["number"], label=data.get("label", ""),
+                                                     valid_from=data.get("valid_from"), valid_to=data.get("valid_to"),
+                                                     actor=request.user)
+                obj.pk, obj._state.adding, obj._state.db = phone.pk, False, phone._state.db
+                return
+            if "label" in form.changed_data:
+                services.phone_number_relabel(phone=obj, label=data["label"], actor=request.user)
+            if "valid_to" in form.changed_data and data.get("valid_to"):
+                services.phone_number_release(phone=obj, at=data["valid_to"], actor=request.user)
+        except ApplicationError as exc:  # the forms check first; this is a race with another writer
+            messages.error(request, exc.message)
+            raise
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    """Read-only: the log is append-only (and the database refuses UPDATE and DELETE)."""
+
+    list_display = ("id", "created_at", "actor", "action", "purpose", "target_type", "target_id", "outcome", "seq")
+    list_filter = ("outcome", "action", "purpose")
+    search_fields = ("action", "actor", "target_id")
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -1,0 +1,27 @@
+"""The staff admin runs on django-otp's OTPAdminSite: its login asks for the TOTP (or recovery)
+code, and only a session verified by the second factor may enter.
+
+INSTALLED_APPS lists `voipxs.admin.OTPAdminConfig` instead of `django.contrib.admin`, so the
+default `admin.site` that every app registers with is this site. Django imports this module while
+it is still loading apps, before any model may be imported; the site class is therefore built on
+first use, inside `otp_admin_site()`.
+"""
+from __future__ import annotations
+
+from django.contrib.admin.apps import AdminConfig
+
+
+class OTPAdminConfig(AdminConfig):
+    default_site = "voipxs.admin.otp_admin_site"
+
+
+def otp_admin_site():
+    from django.utils.translation import gettext_lazy as _
+    from django_otp.admin import OTPAdminSite
+
+    class VoipxsAdminSite(OTPAdminSite):
+        site_header = _("VoIPXS staff admin")
+        site_title = _("VoIPXS admin")
+        index_title = _("Administration")
+
+    return VoipxsAdminSite(name="admin")
