@@ -115,3 +115,23 @@ class PurgeDryRunTests:
         assert {r["category"]: r["deleted"] for r in dry["receipts"]} == {r["category"]: r["deleted"] for r in real["receipts"]}
         assert PurgeReceipt.objects.filter(dry_run=True).exists()
         assert sum(r["deleted"] for r in real["receipts"]) > 0
+
+
+@pytest.mark.django_db
+class PurgeRegistryHookTests:
+    def test_it_calls_the_purgers_other_apps_register_and_writes_their_receipts(self, monkeypatch):
+        from voipxs import registry
+
+        calls = []
+
+        def dsr_exports(*, now, dry_run):
+            calls.append((now, dry_run))
+            return {"deleted": 0 if dry_run else 2, "files": 2}
+
+        monkeypatch.setitem(registry._purgers, "dsr_export", dsr_exports)
+        dry = purge_expired(now=at(2026, 8, 2), dry_run=True)
+        real = purge_expired(now=at(2026, 8, 2))
+        assert calls == [(at(2026, 8, 2), True), (at(2026, 8, 2), False)]
+        receipt = next(r for r in real["receipts"] if r["category"] == "dsr_export")
+        assert receipt["deleted"] == 2 and receipt["details"] == {"files": 2}
+        assert any(r["category"] == "dsr_export" for r in dry["receipts"])
