@@ -139,3 +139,18 @@ class StaticFilesTests:
         icon = client.get("/static/img/favicon.svg")
         assert css.status_code == 200 and b".skip-link" in b"".join(css.streaming_content)
         assert icon.status_code == 200 and icon["Content-Type"] == "image/svg+xml"
+
+
+@pytest.mark.django_db
+class ErrorPageTests:
+    def test_it_shows_our_own_not_found_page(self, client):
+        response = client.get("/no-such-page/")
+        assert response.status_code == 404
+        html = response.content.decode()
+        assert "Page not found" in html and 'href="/static/css/site.css"' in html
+
+    def test_it_has_a_server_error_page_that_needs_no_request(self):
+        from django.template.loader import render_to_string
+
+        html = render_to_string("500.html")  # rendered without context, as Django's handler does
+        assert "Something went wrong" in html and "/static/css/site.css" in html
