@@ -436,20 +436,19 @@ def purge_expired(*, now: datetime | None = None, dry_run: bool = False, chunk_s
     steps: list[_Step] = []
     try:
         c = Cutoffs.at(now)
-        steps.extend(_run_steps(run, c, dry_run=dry_run, chunk_size=chunk_size, fault=fault,
-                                renew=lambda: _lock_renew(holder)))
+        _run_steps(run, c, steps, dry_run=dry_run, chunk_size=chunk_size, fault=fault,
+                   renew=lambda: _lock_renew(holder))
     except Exception as exc:
+        # Receipts of the steps that finished; the failed step's committed batches show up as less
+        # work for the next run, which finishes the job.
+        _receipts_write(run, steps, dry_run=dry_run)
         run.status, run.finished_at = PurgeRun.Status.FAILED, tz_now()
         run.error = f"{type(exc).__name__} during {run.state.get('step', '?')}"[:300]
         run.save(update_fields=["status", "finished_at", "error", "state"])
         _lock_release(holder)
         raise
-    receipts = []
     with transaction.atomic():
-        for step in steps:
-            receipts.append(PurgeReceipt.objects.create(
-                run=run, category=step.category, deleted=step.deleted, anonymised=step.anonymised, kept=step.kept,
-                cutoff=step.cutoff, duration_ms=step.duration_ms, dry_run=dry_run, details=step.details))
+        _receipts_write(run, steps, dry_run=dry_run)
         run.status, run.finished_at = PurgeRun.Status.DONE, tz_now()
         run.save(update_fields=["status", "finished_at", "state"])
         audit_record(actor=actor, action="retention.purge_dry_run" if dry_run else "retention.purge",
@@ -457,6 +456,13 @@ def purge_expired(*, now: datetime | None = None, dry_run: bool = False, chunk_s
                      extra={"as_of": now.isoformat(), **{s.category: s.deleted for s in steps}})
     _lock_release(holder)
     return purge_receipt_dict(run)
+
+
+def _receipts_write(run: PurgeRun, steps: list[_Step], *, dry_run: bool) -> None:
+    PurgeReceipt.objects.bulk_create([
+        PurgeReceipt(run=run, category=step.category, deleted=step.deleted, anonymised=step.anonymised, kept=step.kept,
+                     cutoff=step.cutoff, duration_ms=step.duration_ms, dry_run=dry_run, details=step.details)
+        for step in steps])
 
 
 def purge_daily(*, now: datetime | None = None) -> dict:
@@ -485,8 +491,8 @@ def _timed(step: _Step, started: float) -> _Step:
     return step
 
 
-def _run_steps(run: PurgeRun, c: Cutoffs, *, dry_run: bool, chunk_size: int, fault: Fault | None,
-               renew: Callable[[], None]) -> list[_Step]:
+def _run_steps(run: PurgeRun, c: Cutoffs, steps: list[_Step], *, dry_run: bool, chunk_size: int,
+               fault: Fault | None, renew: Callable[[], None]) -> None:
     def mark(step_name: str) -> None:
         with transaction.atomic():  # progress note and lease renewal: one commit, no flush wait
             _fast_commit()
@@ -494,7 +500,6 @@ def _run_steps(run: PurgeRun, c: Cutoffs, *, dry_run: bool, chunk_size: int, fau
             run.save(update_fields=["state"])
             renew()
 
-    steps: list[_Step] = []
 
     # 1. Whole months (PostgreSQL): copy what stays, detach and drop, then destroy the key.
     started = time.monotonic()
@@ -636,4 +641,3 @@ def _run_steps(run: PurgeRun, c: Cutoffs, *, dry_run: bool, chunk_size: int, fau
                                   anonymised=int(result.get("anonymised", 0)), kept=int(result.get("kept", 0)),
                                   details={k: v for k, v in result.items()
                                            if k not in {"deleted", "anonymised", "kept"}}), started))
-    return steps

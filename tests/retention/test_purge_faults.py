@@ -57,6 +57,8 @@ class PurgeInterruptedTests:
         assert surviving(kept) == set(kept)
         failed = PurgeRun.objects.latest("started_at")
         assert failed.status == PurgeRun.Status.FAILED and "WorkerDied" in failed.error
+        assert "cdr_unbilled" in failed.error  # the step it died in
+        assert failed.receipts.filter(category="cdr_billed").exists()  # receipts of the steps it finished
 
         result = purge_expired(now=at(2026, 7, 1), chunk_size=2)
         assert surviving(expired) == set()
