@@ -42,6 +42,7 @@ DIRECTION_INVALID = "Direction must be one of: in, out, internal."
 LIMIT_INVALID = "The page size must be between 1 and 500."
 PERIOD_INVALID = "The start date must not be after the end date."
 MONTH_INVALID = "Give the month as YYYY-MM."
+DATE_INVALID = "This date is out of range."
 
 MAX_LIMIT = 500
 # Purposes that see restricted rows: the law (art. 18(2) GDPR) and the defence of legal claims.
@@ -138,8 +139,13 @@ def _as_datetime(value: date | datetime, *, end: bool = False) -> datetime:
         return value
     from django.utils import timezone as dj_tz
 
-    day = value + timedelta(days=1) if end else value
-    return datetime.combine(day, time.min, tzinfo=dj_tz.get_default_timezone())
+    try:
+        day = value + timedelta(days=1) if end else value
+        moment = datetime.combine(day, time.min, tzinfo=dj_tz.get_default_timezone())
+        moment.astimezone(dt_timezone.utc)  # the database compares in UTC: the edge years overflow here
+    except OverflowError:
+        raise ApplicationError(DATE_INVALID, {"field": "until" if end else "since"}) from None
+    return moment
 
 
 def _scoped_cdrs(*, actor: Any, purpose: Purpose, account: Any = None, contractor: Any = None) -> QuerySet[Cdr]:

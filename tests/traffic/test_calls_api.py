@@ -97,3 +97,13 @@ class SchemaTests:
                      "/api/v1/contractor/calls/", "/api/v1/staff/interconnection/",
                      "/api/v1/staff/invoices/{invoice_id}/dispute/"):
             assert path in schema["paths"], path
+
+
+class EdgeDateTests:
+    def test_it_answers_dates_at_the_calendar_edges_without_a_500(self, client, alice):
+        verified_client(client, alice)
+        for query in ("until=9999-12-31", "since=0001-01-01", "since=9999-12-31"):
+            response = client.get(f"/api/v1/me/calls/?{query}")
+            assert response.status_code in (200, 400), query
+        assert verified_client(client, alice).get("/calls/?until=9999-12-31").status_code in (200, 400)
+        assert client.get("/calls/export.csv?until=9999-12-31").status_code in (200, 400)
