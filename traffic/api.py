@@ -140,6 +140,9 @@ from django.utils.timezone import now  # noqa: E402
 from drf_spectacular.types import OpenApiTypes  # noqa: E402
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse  # noqa: E402
 
+from rest_framework.renderers import BaseRenderer  # noqa: E402
+from rest_framework.settings import api_settings  # noqa: E402
+
 from voipxs.purposes import Purpose  # noqa: E402
 
 from . import exports, invoicing, selectors  # noqa: E402
@@ -219,10 +222,26 @@ def _call_page_response(request: Request, *, purpose: Purpose) -> Response:
     return Response(CallPageSerializer(page).data)
 
 
+class CsvRenderer(BaseRenderer):
+    """Lets `?format=csv` select the CSV export on the call list; the body is streamed by the view."""
+
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        return b"" if data is None else str(data.get("detail", data) if isinstance(data, dict) else data).encode()
+
+
 class MeCallListApi(APIView):
-    @extend_schema(parameters=CALL_FILTER_PARAMETERS + PAGE_PARAMETERS, responses=CallPageSerializer,
-                   summary="Your calls, newest first (keyset pages; follow next_cursor)")
-    def get(self, request: Request) -> Response:
+    renderer_classes = [*api_settings.DEFAULT_RENDERER_CLASSES, CsvRenderer]
+
+    @extend_schema(parameters=CALL_FILTER_PARAMETERS + PAGE_PARAMETERS + [
+        OpenApiParameter("format", OpenApiTypes.STR, enum=["json", "csv"], description="csv: the same calls as CSV, all pages"),
+    ], responses=CallPageSerializer, summary="Your calls, newest first (keyset pages; follow next_cursor)")
+    def get(self, request: Request):
+        if getattr(request.accepted_renderer, "format", "") == "csv":
+            return MeCallCsvApi().get(request)
         return _call_page_response(request, purpose=Purpose.SELF_SERVICE)
 
 

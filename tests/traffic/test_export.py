@@ -25,7 +25,7 @@ class CallCsvExportTests:
         make_cdr(account=alice, direction="in", src="+31612345678", dst="+31205550101", started_at=T0)
         make_cdr(account=mallory, src="+31205550999", dst="+31677777777", started_at=T0)
         verified_client(client, alice)
-        for url in ("/calls/export.csv", "/api/v1/me/calls.csv"):
+        for url in ("/calls/export.csv", "/api/v1/me/calls.csv", "/api/v1/me/calls/?format=csv"):
             response = client.get(url)
             assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
             rows = _rows(response)
@@ -44,6 +44,8 @@ class CallCsvExportTests:
         assert client.get("/calls/export.csv?number=hello").status_code == 400
         response = client.get("/api/v1/me/calls.csv?since=nope")
         assert response.status_code == 400 and "since" in response.json()
+        response = client.get("/api/v1/me/calls/?format=csv&since=nope")
+        assert response.status_code == 400 and b"since" in response.content
 
     @pytest.mark.parametrize("cell", ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"])
     def test_it_prefixes_every_formula_start(self, cell):
