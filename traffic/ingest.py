@@ -59,7 +59,7 @@ SEEN_LIMIT = 3_000_000  # unique ids remembered for the fast path; past this, lo
 ADVISORY_LOCK_CLASS = 7_300_010  # pg_advisory_lock(class, source_id): one importer per source
 
 # Flags this layer adds (the parsers add theirs, importers.base FLAG_*).
-FLAG_EXTENSION = "extension"  # an internal extension (short or not numeric), kept as written
+FLAG_EXTENSION = "internal_extension"  # short or not numeric, kept as written (= importers.base FLAG_INTERNAL_EXTENSION)
 FLAG_BAD_NUMBER = "bad_number"  # not a possible E.164 number, kept as written
 FLAG_NO_ACCOUNT = "no_account"  # none of our numbers took part at that time
 FLAG_UNRATED = "unrated"  # no tariff for the destination on that date
@@ -262,7 +262,7 @@ class RowPreparer:
         (("line", "line_no"), 0), (("unique_id", "uniqueid"), ""), (("started_at", "start"), None),
         (("answered_at", "answer"), None), (("src", "source"), ""), (("dst", "destination"), ""),
         (("duration",), 0), (("billsec",), 0), (("disposition",), ""), (("flags",), ()),
-        (("caller_name", "clid"), ""), (("account_code", "accountcode"), ""),
+        (("caller_name", "clid"), ""), (("account_code", "accountcode"), ""), (("fingerprint",), ""),
     )
     _TECHNICAL = ("channel", "dst_channel", "sip_call_id", "remote_ip", "user_agent")
 
@@ -298,7 +298,7 @@ class RowPreparer:
         if getter is None:
             getter = self._get = self._getter(record)
         (line, uid, started, answered, raw_src, raw_dst, duration, billsec, raw_disposition, parser_flags,
-         caller_name, account_code, technical) = getter(record)
+         caller_name, account_code, fp, technical) = getter(record)
         if started is None:
             raise RowRejected(MSG_NO_START)
         if started.__class__ is not datetime or started.tzinfo is None:
@@ -360,10 +360,11 @@ class RowPreparer:
         technical = {k: v for k, v in technical.items() if v}
         started_iso = started.isoformat()
         answered_iso = answered.isoformat() if answered is not None else None
-        fp = _blake2b(
-            f"{started_iso}\x1f{answered_iso}\x1f{src.index}\x1f{dst.index}\x1f{duration}\x1f{billsec}\x1f{disposition}".encode(),
-            digest_size=16,
-        ).hexdigest()
+        if not fp:  # the parser's fingerprint of the row's billing content, else ours of the normalised one
+            fp = _blake2b(
+                f"{started_iso}\x1f{answered_iso}\x1f{src.index}\x1f{dst.index}\x1f{duration}\x1f{billsec}\x1f{disposition}".encode(),
+                digest_size=16,
+            ).hexdigest()
         uid = str(uid or "")
         if not uid:
             # A 16-column Master.csv has no uniqueid: the content is the identity, so a re-import of
@@ -536,7 +537,7 @@ class PostgresWriter(_BatchWriter):
         self._error: BaseException | None = None
         # Where the time goes (logged at DEBUG, printed by bench.ingest): COPY in the writer, and the
         # preparing thread's waits for a free slot in the queue.
-        self.copy_seconds = self.lookup_seconds = self.wait_seconds = 0.0
+        self.copy_seconds = self.lookup_seconds = self.wait_seconds = self.writer_cpu = 0.0
         if threaded:
             self._queue: queue.Queue = queue.Queue(maxsize=1)
             self._thread = threading.Thread(target=self._run, name="cdr-copy-writer", daemon=True)
@@ -583,6 +584,7 @@ class PostgresWriter(_BatchWriter):
             while True:
                 batch = self._queue.get()
                 if batch is None:
+                    self.writer_cpu = time.thread_time()
                     return
                 if self._error is None:
                     try:
@@ -610,7 +612,9 @@ class PostgresWriter(_BatchWriter):
             self.wait_seconds += time.perf_counter() - started
         logger.debug("cdr copy writer: copy %.2fs lookup %.2fs waited %.2fs", self.copy_seconds,
                      self.lookup_seconds, self.wait_seconds)
-        LAST_WRITER_STATS.update(copy=self.copy_seconds, lookup=self.lookup_seconds, wait=self.wait_seconds)
+        LAST_WRITER_STATS.clear()
+        LAST_WRITER_STATS.update(copy=self.copy_seconds, lookup=self.lookup_seconds, wait=self.wait_seconds,
+                                 writer_cpu=self.writer_cpu)
         if self._error is not None:
             error, self._error = self._error, None
             raise error
@@ -708,6 +712,7 @@ def run_import(*, cdr_import: CdrImport, path: Path, batch_size: int = BATCH_SIZ
     source = cdr_import.source
     totals = ImportTotals()
     preparer = RowPreparer(source=source, import_id=cdr_import.pk)
+    cpu_started = time.thread_time()
     with _source_lock(source.pk):
         writer = _make_writer(source_id=source.pk, import_id=cdr_import.pk, totals=totals)
         try:
@@ -735,6 +740,7 @@ def run_import(*, cdr_import: CdrImport, path: Path, batch_size: int = BATCH_SIZ
                 if progress:
                     progress(seen_rows)
             writer.finish()
+            LAST_WRITER_STATS["main_cpu"] = time.thread_time() - cpu_started
         except BaseException:
             writer.abort()
             raise

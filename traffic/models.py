@@ -103,7 +103,10 @@ class Cdr(models.Model):
     # alone is still unique and Django may treat it as the primary key.
     id = models.BigAutoField(primary_key=True)
     started_at = models.DateTimeField()
-    source = models.ForeignKey(Source, on_delete=models.PROTECT, db_index=False, related_name="+")  # cdr_source_uid_idx covers it
+    # No database FK (like the other references below): a deferred FK check per row doubled the cost
+    # of COPY (measured: 6.4 s against 3.4 s for 200,000 rows). Sources are never deleted, and
+    # PROTECT still guards them in the ORM; the importer only writes the id of the source it holds.
+    source = models.ForeignKey(Source, on_delete=models.PROTECT, db_index=False, db_constraint=False, related_name="+")  # cdr_source_uid_idx covers it
     unique_id = models.CharField(max_length=150)
     fingerprint = models.CharField(max_length=32)
     import_batch = models.ForeignKey(CdrImport, null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+")

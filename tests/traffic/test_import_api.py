@@ -132,6 +132,21 @@ class ImportPageTests:
 
 
 @pytest.fixture
+def partitions_restored():
+    """A transaction=True test commits DDL: drop the partitions it made and forget cached month keys,
+    so later tests (retention's month drop) see the database as the suite left it."""
+    from traffic import keys
+    from traffic.partitions import cdr_partitions_list_names
+
+    before = set(cdr_partitions_list_names())
+    yield
+    with connection.cursor() as cursor:
+        for name in sorted(set(cdr_partitions_list_names()) - before):
+            cursor.execute(f"DROP TABLE IF EXISTS {name}")
+    keys._cache.clear()  # noqa: SLF001
+
+
+@pytest.fixture
 def real_worker():
     def close_db(**_kwargs):
         connection.close()
@@ -150,7 +165,8 @@ def real_worker():
 @pytest.mark.redis
 @pytest.mark.django_db(transaction=True)
 class CdrImportWorkerTests:
-    def test_a_real_worker_on_redis_imports_an_uploaded_file(self, client, tmp_path, settings, real_worker):
+    def test_a_real_worker_on_redis_imports_an_uploaded_file(self, client, tmp_path, settings, real_worker,
+                                                              partitions_restored):
         from tests.factories import make_user
         from voipxs.purposes import Role
 

@@ -70,7 +70,7 @@ class AsteriskCsvIngestTests:
         assert decrypt_number(cdr.src_enc, started_at=cdr.started_at) == "+31205550101"
         assert decrypt_number(cdr.dst_enc, started_at=cdr.started_at) == "+31612345678"
         assert cdr.dst_index == blind_index("+31612345678", domain="phone")
-        assert decrypt_number(cdr.caller_name_enc, started_at=cdr.started_at) == '"Alice" <0205550101>'
+        assert decrypt_number(cdr.caller_name_enc, started_at=cdr.started_at) == "Alice"
         assert cdr.import_batch_id == result.pk
         assert len(result.file_sha256) == 64 and result.file_name == "Master.csv"
 
@@ -86,7 +86,7 @@ class AsteriskCsvIngestTests:
 
     def test_it_reads_quoted_commas_doubled_quotes_crlf_bom_and_empty_answer_times(self, pbx, alice):
         lines = [
-            ast("q.1", clid='"Smith, J ""Jr""" <0205550101>'),
+            ast("q.1", clid='"Smith, J "Jr"" <0205550101>'),  # on disk: """Smith, J ""Jr"""" <0205550101>"
             ast("q.2", answer="", billsec=0, disposition="NO ANSWER"),
         ]
         data = b"\xef\xbb\xbf" + ("\r\n".join(lines) + "\r\n").encode()
@@ -94,7 +94,7 @@ class AsteriskCsvIngestTests:
 
         assert (result.imported, result.report["rejected"]) == (2, [])
         first = Cdr.objects.get(unique_id="q.1")
-        assert decrypt_number(first.caller_name_enc, started_at=first.started_at) == '"Smith, J ""Jr""" <0205550101>'
+        assert decrypt_number(first.caller_name_enc, started_at=first.started_at) == 'Smith, J "Jr"'
         unanswered = Cdr.objects.get(unique_id="q.2")
         assert (unanswered.disposition, unanswered.answered_at, unanswered.rating, unanswered.price) == (
             "no_answer", None, "free", Decimal("0"))
@@ -140,7 +140,7 @@ class AsteriskCsvIngestTests:
 
         assert result.imported == 3 and result.flagged == 3
         extension = Cdr.objects.get(unique_id="o.3")
-        assert extension.direction == "internal" and "extension" in extension.flags
+        assert extension.direction == "internal" and "internal_extension" in extension.flags.split(",")
         assert decrypt_number(extension.src_enc, started_at=extension.started_at) == "100"
         assert Cdr.objects.get(unique_id="o.1").flags
         assert Cdr.objects.get(unique_id="o.2").flags
@@ -220,12 +220,27 @@ class PartitionTests:
         assert Cdr.objects.filter(unique_id="far.1").exists()
 
 
+@pytest.fixture
+def partitions_restored():
+    """A transaction=True test commits DDL: drop the partitions it made and forget cached month keys,
+    so later tests (retention's month drop) see the database as the suite left it."""
+    from traffic import keys
+    from traffic.partitions import cdr_partitions_list_names
+
+    before = set(cdr_partitions_list_names())
+    yield
+    with connection.cursor() as cursor:
+        for name in sorted(set(cdr_partitions_list_names()) - before):
+            cursor.execute(f"DROP TABLE IF EXISTS {name}")
+    keys._cache.clear()  # noqa: SLF001
+
+
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 class ThreadedCopyTests:
     """Outside a transaction the COPY runs in a writer thread on its own connection."""
 
-    def test_it_imports_many_batches_exactly_once_with_a_writer_thread(self, alice):
+    def test_it_imports_many_batches_exactly_once_with_a_writer_thread(self, alice, partitions_restored):
         source = source_create(name="pbx-threads", format="asterisk-csv", timezone=AMS)
         lines = [ast(f"b.{i}", start=f"2026-05-04 10:{i // 60:02d}:{i % 60:02d}") for i in range(250)]
         lines.insert(120, lines[3])  # a repeat of an earlier batch's row
@@ -258,7 +273,7 @@ class StoredFormTests:
         again = run(pbx, [ast("")])
 
         assert (first.imported, again.imported, again.duplicates) == (1, 0, 1)
-        assert "no_unique_id" in Cdr.objects.get().flags
+        assert Cdr.objects.get().unique_id  # a stable id made from the call leg
 
     def test_an_overlong_unique_id_is_rejected_with_its_line(self, pbx, alice):
         result = run(pbx, [ast("ok.1"), ast("x" * 200)])
