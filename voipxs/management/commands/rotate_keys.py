@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from django.apps import apps
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import BinaryField
 from django.db.models.functions import Cast
 
@@ -88,7 +88,12 @@ class Command(BaseCommand):
         crypto.keyring()  # fail before any work when the keys are missing or malformed
         verb = "would rotate" if dry_run else "rotated"
         undecryptable = 0
+        tables = set(connection.introspection.table_names())
         for model, names in encrypted_fields():
+            if model._meta.db_table not in tables:
+                # No table means no rows under any key (its migration is not applied yet): nothing to rotate.
+                self.stdout.write(f"{model._meta.label}: no table yet (migration not applied), skipped")
+                continue
             counts = rotate_model(model, names, batch_size=batch_size, dry_run=dry_run)
             undecryptable += counts["undecryptable"]
             self.stdout.write(
