@@ -1,0 +1,29 @@
+"""Asterisk cdr_custom with the default mapping of Asterisk's cdr_custom.conf.sample:
+
+Master.csv => ${CSV_QUOTE(${CDR(clid)})},${CSV_QUOTE(${CDR(src)})},${CSV_QUOTE(${CDR(dst)})},
+  ${CSV_QUOTE(${CDR(dcontext)})},${CSV_QUOTE(${CDR(channel)})},${CSV_QUOTE(${CDR(dstchannel)})},
+  ${CSV_QUOTE(${CDR(lastapp)})},${CSV_QUOTE(${CDR(lastdata)})},${CSV_QUOTE(${CDR(start)})},
+  ${CSV_QUOTE(${CDR(answer)})},${CSV_QUOTE(${CDR(end)})},${CSV_QUOTE(${CDR(duration)})},
+  ${CSV_QUOTE(${CDR(billsec)})},${CSV_QUOTE(${CDR(disposition)})},${CSV_QUOTE(${CDR(amaflags)})},
+  ${CSV_QUOTE(${CDR(accountcode)})},${CSV_QUOTE(${CDR(uniqueid)})},${CSV_QUOTE(${CDR(userfield)})},
+  ${CDR(sequence)}
+
+19 columns: clid first, accountcode 16th, sequence last.
+"""
+from __future__ import annotations
+
+from typing import BinaryIO, Iterator
+from zoneinfo import ZoneInfo
+
+from . import _asterisk
+from .base import CallRecord, LocalTimes, RowError, csv_lines, refuse_cel
+
+FORMAT = "asterisk-custom"
+COLUMNS = ("clid", "src", "dst", "dcontext", "channel", "dstchannel", "lastapp", "lastdata", "start",
+           "answer", "end", "duration", "billsec", "disposition", "amaflags", "accountcode", "uniqueid",
+           "userfield", "sequence")
+LAYOUTS = {19: COLUMNS}
+
+
+def parse(stream: BinaryIO, *, tz: ZoneInfo) -> Iterator[CallRecord | RowError]:
+    return _asterisk.rows(csv_lines(stream), layouts=LAYOUTS, times=LocalTimes(tz), first_check=refuse_cel)
