@@ -260,6 +260,16 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 1, "interval_start": 0, "inter
 # that long (retention). Default about 6 months.
 INVOICE_DISPUTE_WINDOW_DAYS = env.int("INVOICE_DISPUTE_WINDOW_DAYS", default=183)
 
+# Disclosures: a closed request's legal hold stays this many days (follow-up questions of the
+# authority); delivered packages are deleted this many days after delivery; legal officers are
+# e-mailed this many hours before a request's deadline; transparency counts below the threshold
+# are shown as "< N"; the provider id written into ETSI TS 102 657 packages.
+DISCLOSURE_HOLD_RELEASE_DAYS = env.int("DISCLOSURE_HOLD_RELEASE_DAYS", default=30)
+DISCLOSURE_PACKAGE_RETENTION_DAYS = env.int("DISCLOSURE_PACKAGE_RETENTION_DAYS", default=90)
+DISCLOSURE_ESCALATION_HOURS = env.int("DISCLOSURE_ESCALATION_HOURS", default=24)
+DISCLOSURE_REPORT_THRESHOLD = env.int("DISCLOSURE_REPORT_THRESHOLD", default=5)
+DISCLOSURE_PROVIDER_ID = env("DISCLOSURE_PROVIDER_ID", default="VoIPXS-NL")
+
 # Every periodic task of the project, each with its crontab.guru reading.
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "retention-purge-expired": {
@@ -275,6 +285,21 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "traffic.tasks.cdr_partitions_ahead",
         # "15 3 * * *": at 03:15 every day, create this month's and the next 3 months' CDR partitions
         "schedule": crontab(minute="15", hour="3"),
+    },
+    "disclosure-holds-release": {
+        "task": "disclosures.tasks.disclosure_holds_release_task",
+        # "30 3 * * *": at 03:30 every day, release the holds of requests closed long enough ago
+        "schedule": crontab(minute="30", hour="3"),
+    },
+    "disclosure-deadlines": {
+        "task": "disclosures.tasks.disclosure_deadlines_task",
+        # "0 * * * *": at minute 0 of every hour, e-mail legal officers about requests due soon
+        "schedule": crontab(minute="0"),
+    },
+    "disclosure-secrecy-reminders": {
+        "task": "disclosures.tasks.disclosure_secrecy_reminders_task",
+        # "0 8 * * *": at 08:00 every day, remind legal officers of notices whose secrecy order ended
+        "schedule": crontab(minute="0", hour="8"),
     },
     "invoice-run": {
         "task": "traffic.tasks.invoice_run",

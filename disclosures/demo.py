@@ -1,0 +1,36 @@
+"""Demo data (order 40): two verified authorities and one request for alice's number, taken in by
+legal1 and waiting for the callback, so the workflow can be tried by legal1..3. Idempotent."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.utils.timezone import now
+
+
+def seed_disclosures(stdout) -> None:
+    from accounts.models import User
+
+    from .models import Authority, AuthorityKind, DisclosureRequest, LegalBasis
+    from .services import authority_create, authority_verify, disclosure_request_receive
+
+    intake = User.objects.filter(username="legal1").first()
+    if intake is None:
+        stdout.write("  disclosures: no legal1 user; skipped\n")
+        return
+    police = Authority.objects.filter(name="Politie Eenheid Amsterdam").first() or authority_create(
+        actor=intake, name="Politie Eenheid Amsterdam", kind=AuthorityKind.POLICE, contact_phone="+31 900 8844")
+    if police.verified_at is None:
+        authority_verify(actor=intake, authority=police, note="Switchboard number from politie.nl (demo)")
+    commission = Authority.objects.filter(name="Geschillencommissie Telecommunicatie").first() or authority_create(
+        actor=intake, name="Geschillencommissie Telecommunicatie", kind=AuthorityKind.DISPUTE_COMMISSION,
+        contact_phone="+31 70 310 5310", contact_email="info@degeschillencommissie.example")
+    if commission.verified_at is None:
+        authority_verify(actor=intake, authority=commission, note="Register entry checked (demo)")
+    if not DisclosureRequest.objects.filter(authority=police, reference="DEMO-2026-001").exists():
+        moment = now()
+        disclosure_request_receive(
+            actor=intake, authority=police, reference="DEMO-2026-001", legal_basis=LegalBasis.SV_126N,
+            categories=["traffic_data"], window_start=moment - timedelta(days=90), window_end=moment,
+            deadline=moment + timedelta(days=5), numbers=["+31205550101"])
+    stdout.write("  disclosures: 2 authorities; request DEMO-2026-001 awaiting the callback "
+                 "(legal1 took it in; legal2 and legal3 approve)\n")

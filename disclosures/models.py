@@ -1,0 +1,282 @@
+"""Disclosures: requests of authorities for user and traffic data, their review by two legal
+officers, the package produced from the approved scope only, its delivery and the notice to the user.
+
+Nothing here stores a target number in plain text: targets keep the E.164 number encrypted
+(EncryptedTextField) with a blind index for lookups; received documents and package files are
+encrypted at rest (AES-GCM, with the row as associated data) and carry their SHA-256.
+"""
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils.timezone import now
+from django.utils.translation import gettext_lazy as _
+
+from voipxs.fields import EncryptedTextField
+
+
+class AuthorityKind(models.TextChoices):
+    POLICE = "police", _("Police unit")
+    PROSECUTOR = "prosecutor", _("Public prosecutor")
+    COURT = "court", _("Court")
+    DISPUTE_COMMISSION = "dispute_commission", _("Dispute commission")
+    MEDIATOR = "mediator", _("Mediator")
+
+
+# Dispute bodies get data under the DISPUTE purpose; everyone else under LEGAL_OBLIGATION.
+DISPUTE_AUTHORITY_KINDS = frozenset({AuthorityKind.DISPUTE_COMMISSION, AuthorityKind.MEDIATOR})
+
+
+class DataCategory(models.TextChoices):
+    USER_DATA = "user_data", _("User data (subscriber)")
+    TRAFFIC_DATA = "traffic_data", _("Traffic data (calls)")
+
+
+class LegalBasis(models.TextChoices):
+    SV_126N = "sv_126n", _("Sv 126n (traffic data)")
+    SV_126NA = "sv_126na", _("Sv 126na (user data)")
+    SV_126NI = "sv_126ni", _("Sv 126ni (preservation)")
+    COURT_ORDER = "court_order", _("Court order")
+    DISPUTE_RULING = "dispute_ruling", _("Dispute-body ruling")
+    EU_PRODUCTION = "eu_production", _("EU production order")
+    EU_PRESERVATION = "eu_preservation", _("EU preservation order")
+
+
+# Which data categories each basis allows. A request asking more than its basis allows is refused.
+BASIS_CATEGORIES: dict[str, frozenset[str]] = {
+    LegalBasis.SV_126N: frozenset({DataCategory.TRAFFIC_DATA, DataCategory.USER_DATA}),
+    LegalBasis.SV_126NA: frozenset({DataCategory.USER_DATA}),
+    LegalBasis.SV_126NI: frozenset({DataCategory.TRAFFIC_DATA, DataCategory.USER_DATA}),
+    LegalBasis.COURT_ORDER: frozenset({DataCategory.TRAFFIC_DATA, DataCategory.USER_DATA}),
+    LegalBasis.DISPUTE_RULING: frozenset({DataCategory.TRAFFIC_DATA, DataCategory.USER_DATA}),
+    LegalBasis.EU_PRODUCTION: frozenset({DataCategory.TRAFFIC_DATA, DataCategory.USER_DATA}),
+    LegalBasis.EU_PRESERVATION: frozenset({DataCategory.TRAFFIC_DATA, DataCategory.USER_DATA}),
+}
+# Preservation orders only freeze data (the hold); nothing is handed over under them.
+PRESERVATION_BASES = frozenset({LegalBasis.SV_126NI, LegalBasis.EU_PRESERVATION})
+# Civil and dispute requests: the user is told after delivery unless a secrecy order says otherwise.
+NOTICE_BY_DEFAULT_BASES = frozenset({LegalBasis.COURT_ORDER, LegalBasis.DISPUTE_RULING})
+
+
+class Authority(models.Model):
+    """A requesting body. Its contact channels are the body's own (switchboard, functional mailbox),
+    checked once (verified_*) and used for the out-of-band callback of every request."""
+
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=24, choices=AuthorityKind.choices)
+    contact_phone = models.CharField(max_length=20, help_text=_("E.164, normalised"))
+    contact_email = models.EmailField(blank=True)
+    verified_at = models.DateTimeField(null=True, blank=True)
+    verified_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    verification_note = models.CharField(max_length=300, blank=True)
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=now)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["name", "kind"], name="authority_name_kind_uniq")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_kind_display()})"
+
+
+class Status(models.TextChoices):
+    RECEIVED = "received", _("Received")
+    AUTHORITY_VERIFIED = "authority_verified", _("Authority verified")
+    UNDER_REVIEW = "under_review", _("Under legal review")
+    CLARIFICATION = "clarification", _("Clarification requested")
+    APPROVED = "approved", _("Approved")
+    PRODUCING = "producing", _("Being produced")
+    PRODUCED = "produced", _("Produced")
+    CHECKED = "checked", _("Output checked")
+    DELIVERED = "delivered", _("Delivered")
+    CLOSED = "closed", _("Closed")
+    REJECTED = "rejected", _("Rejected")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+OPEN_STATUSES = frozenset(set(Status.values) - {Status.CLOSED, Status.REJECTED, Status.WITHDRAWN})
+
+
+class Outcome(models.TextChoices):
+    FULL = "full", _("Full")
+    PARTIAL = "partial", _("Partial")
+    NO_DATA = "no_data", _("No data")
+    REJECTED = "rejected", _("Rejected")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+    PRESERVED = "preserved", _("Preserved (no hand-over)")
+
+
+class DisclosureRequest(models.Model):
+    reference = models.CharField(max_length=100, help_text=_("The authority's reference"))
+    authority = models.ForeignKey(Authority, on_delete=models.PROTECT, related_name="requests")
+    legal_basis = models.CharField(max_length=20, choices=LegalBasis.choices)
+    categories = models.JSONField(default=list)
+    window_start = models.DateTimeField()
+    window_end = models.DateTimeField()  # exclusive
+    # Targets live in DisclosureTarget; the count is kept here so that the database itself refuses
+    # a request without any (a row constraint cannot look at another table).
+    target_count = models.PositiveIntegerField()
+    deadline = models.DateTimeField()
+    emergency = models.BooleanField(default=False)
+    written_order_at = models.DateTimeField(null=True, blank=True)  # emergency: the order arrived
+    secrecy_until = models.DateField(null=True, blank=True)  # no notice to the user before this day
+    notice_user = models.BooleanField(default=False)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.RECEIVED)
+    outcome = models.CharField(max_length=12, choices=Outcome.choices, blank=True)
+    received_at = models.DateTimeField(default=now)
+    received_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    verified_at = models.DateTimeField(null=True, blank=True)
+    verified_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    verified_channel = models.CharField(max_length=10, blank=True)  # "phone" | "email" of the register
+    verified_contact = models.CharField(max_length=254, blank=True)  # the register's contact used
+    review_started_at = models.DateTimeField(null=True, blank=True)
+    approved_at = models.DateTimeField(null=True, blank=True)
+    produced_at = models.DateTimeField(null=True, blank=True)
+    production_started_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    checked_at = models.DateTimeField(null=True, blank=True)
+    checked_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    delivery_receipt = models.CharField(max_length=300, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    narrowed_at = models.DateTimeField(null=True, blank=True)
+    status_note = models.CharField(max_length=500, blank=True)  # clarification question, rejection reason
+    hold = models.ForeignKey("retention.LegalHold", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    hold_release_due_at = models.DateTimeField(null=True, blank=True)
+    hold_released_at = models.DateTimeField(null=True, blank=True)
+    escalated_at = models.DateTimeField(null=True, blank=True)
+    production_error = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["deadline"]
+        constraints = [
+            models.CheckConstraint(condition=Q(window_end__gt=F("window_start")), name="disclosure_window_positive"),
+            models.CheckConstraint(condition=Q(target_count__gte=1), name="disclosure_has_target"),
+            models.CheckConstraint(condition=Q(legal_basis__in=LegalBasis.values), name="disclosure_basis_known"),
+            models.CheckConstraint(condition=~Q(reference=""), name="disclosure_reference_present"),
+            models.UniqueConstraint(fields=["authority", "reference"], name="disclosure_authority_reference_uniq"),
+        ]
+        indexes = [models.Index(fields=["status", "deadline"], name="disclosure_status_deadline_idx")]
+
+    def __str__(self) -> str:
+        return f"disclosure request #{self.pk}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    @property
+    def awaiting_written_order(self) -> bool:
+        return self.emergency and self.written_order_at is None
+
+    @property
+    def purpose(self) -> str:
+        from voipxs.purposes import Purpose
+
+        return Purpose.DISPUTE if self.authority.kind in DISPUTE_AUTHORITY_KINDS else Purpose.LEGAL_OBLIGATION
+
+
+class DisclosureTarget(models.Model):
+    class Kind(models.TextChoices):
+        NUMBER = "number", _("Number")
+        ACCOUNT = "account", _("Account")
+
+    request = models.ForeignKey(DisclosureRequest, on_delete=models.CASCADE, related_name="targets")
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    number = EncryptedTextField(null=True, blank=True)  # E.164
+    number_index = models.CharField(max_length=64, blank=True, db_index=True)
+    account = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(kind="number") & ~Q(number_index="") & Q(account__isnull=True))
+                | (Q(kind="account") & Q(account__isnull=False) & Q(number_index="")),
+                name="disclosure_target_shape",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"target #{self.pk} ({self.kind})"
+
+
+class DisclosureDocument(models.Model):
+    """A document received with the request (the order, the request letter), encrypted in the database."""
+
+    request = models.ForeignKey(DisclosureRequest, on_delete=models.CASCADE, related_name="documents")
+    title = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=100, default="application/octet-stream")
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    content_enc = models.BinaryField()
+    is_written_order = models.BooleanField(default=False)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(default=now)
+
+    def __str__(self) -> str:
+        return f"document #{self.pk}"
+
+
+class Approval(models.Model):
+    request = models.ForeignKey(DisclosureRequest, on_delete=models.CASCADE, related_name="approvals")
+    officer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["request", "officer"], name="approval_once_per_officer")]
+
+
+class Package(models.Model):
+    class State(models.TextChoices):
+        SEALED = "sealed", _("Sealed")
+        DELETED = "deleted", _("Deleted after retention")
+
+    request = models.OneToOneField(DisclosureRequest, on_delete=models.PROTECT, related_name="package")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.SEALED)
+    manifest = models.JSONField(default=dict)
+    record_count = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=now)
+    delete_after = models.DateTimeField(null=True, blank=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"package #{self.pk}"
+
+
+class PackageFile(models.Model):
+    package = models.ForeignKey(Package, on_delete=models.CASCADE, related_name="files")
+    name = models.CharField(max_length=64)
+    sha256 = models.CharField(max_length=64)
+    size = models.PositiveIntegerField()
+    content_enc = models.BinaryField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["package", "name"], name="packagefile_name_uniq")]
+
+
+class PackageDownload(models.Model):
+    package = models.ForeignKey(Package, on_delete=models.CASCADE, related_name="downloads")
+    downloaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    downloaded_at = models.DateTimeField(default=now)
+    zip_sha256 = models.CharField(max_length=64)
+
+
+class Notice(models.Model):
+    """What the user is told: that data about them was disclosed, to whom (kind of body) and when."""
+
+    class State(models.TextChoices):
+        WITHHELD = "withheld", _("Withheld (secrecy order)")
+        SENT = "sent", _("Sent")
+
+    request = models.ForeignKey(DisclosureRequest, on_delete=models.CASCADE, related_name="notices")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="disclosure_notices")
+    state = models.CharField(max_length=10, choices=State.choices)
+    withheld_until = models.DateField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    reminded_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["request", "user"], name="notice_once_per_user")]
+        ordering = ["-created_at"]

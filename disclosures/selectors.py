@@ -1,0 +1,311 @@
+"""Reads of the disclosures app. The rows of a package come from `disclosure_scope_rows` only: its
+query is generated from the approved scope (targets, window) and nothing else, so no officer can
+run a free query through a disclosure. Every read checks the actor's purpose (LEGAL_OBLIGATION, or
+DISPUTE for dispute bodies) and is audited by `require_purpose`."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from statistics import median
+from typing import Iterator
+
+from django.conf import settings
+from django.db.models import Q, QuerySet
+from django.http import Http404
+from django.utils.timezone import now as tz_now
+
+from voipxs.purposes import Purpose, require_purpose
+
+from .models import (
+    DISPUTE_AUTHORITY_KINDS,
+    OPEN_STATUSES,
+    PRESERVATION_BASES,
+    Authority,
+    AuthorityKind,
+    DisclosureRequest,
+    LegalBasis,
+    Notice,
+    Outcome,
+    Status,
+)
+
+
+@dataclass(frozen=True)
+class Interval:
+    start: datetime
+    end: datetime  # exclusive
+
+    def contains(self, moment: datetime) -> bool:
+        return self.start <= moment < self.end
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The approved scope, in the form the production query and the row check both use."""
+
+    request_id: int
+    window: Interval
+    # blind index -> the intervals in which one of our users held the number (clipped to the window)
+    numbers: dict[str, tuple[Interval, ...]]
+    accounts: frozenset[int]
+    categories: tuple[str, ...]
+
+    def admits(self, *, src_index: str, dst_index: str, account_id: int | None, started_at: datetime) -> bool:
+        if not self.window.contains(started_at):
+            return False
+        if account_id is not None and account_id in self.accounts:
+            return True
+        for index in (src_index, dst_index):
+            if any(iv.contains(started_at) for iv in self.numbers.get(index, ())):
+                return True
+        return False
+
+
+@dataclass(frozen=True)
+class Row:
+    cdr_id: int
+    started_at: datetime
+    answered_at: datetime | None
+    duration: int
+    billsec: int
+    direction: str
+    disposition: str
+    src: str
+    dst: str
+    src_index: str
+    dst_index: str
+    account_id: int | None
+
+
+def request_purpose(req: DisclosureRequest) -> Purpose:
+    return Purpose.DISPUTE if req.authority.kind in DISPUTE_AUTHORITY_KINDS else Purpose.LEGAL_OBLIGATION
+
+
+def scope_of(req: DisclosureRequest) -> Scope:
+    """Numbers held by someone else than our users at the time (not assigned by us) are not ours to
+    give: a number target only covers the periods in which a user of ours held it."""
+    from accounts.models import PhoneNumber
+
+    window = Interval(req.window_start, req.window_end)
+    targets = list(req.targets.all())
+    indexes = sorted({t.number_index for t in targets if t.number_index})
+    numbers: dict[str, list[Interval]] = {i: [] for i in indexes}
+    periods = (PhoneNumber.objects.filter(number_index__in=indexes, valid_from__lt=window.end)
+               .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=window.start))
+               .values_list("number_index", "valid_from", "valid_to"))
+    for index, start, end in periods:
+        numbers[index].append(Interval(max(start, window.start), min(end or window.end, window.end)))
+    return Scope(request_id=req.pk, window=window,
+                 numbers={k: tuple(sorted(v, key=lambda iv: iv.start)) for k, v in numbers.items()},
+                 accounts=frozenset(t.account_id for t in targets if t.account_id),
+                 categories=tuple(req.categories))
+
+
+def _cdr_rows(scope: Scope) -> Iterator[Row]:
+    from traffic.keys import decrypt_number
+    from traffic.models import Cdr
+
+    fields = ("id", "started_at", "answered_at", "duration", "billsec", "direction", "disposition",
+              "src_enc", "dst_enc", "src_index", "dst_index", "account_id")
+    # One index range scan per (number, period, side) and per account: (src_index, started_at),
+    # (dst_index, started_at) and (account, started_at) serve them directly.
+    queries: list[QuerySet] = []
+    for index, intervals in scope.numbers.items():
+        for iv in intervals:
+            for side in ("src_index", "dst_index"):
+                queries.append(Cdr.objects.filter(**{side: index}, started_at__gte=iv.start, started_at__lt=iv.end))
+    for account_id in sorted(scope.accounts):
+        queries.append(Cdr.objects.filter(account_id=account_id, started_at__gte=scope.window.start,
+                                          started_at__lt=scope.window.end))
+    seen: set[int] = set()
+    for qs in queries:
+        for (pk, started, answered, duration, billsec, direction, disposition, src_enc, dst_enc, src_index,
+             dst_index, account_id) in qs.values_list(*fields).iterator(chunk_size=5000):
+            if pk in seen:
+                continue
+            seen.add(pk)
+            yield Row(cdr_id=pk, started_at=started, answered_at=answered, duration=duration, billsec=billsec,
+                      direction=direction, disposition=disposition,
+                      src=decrypt_number(src_enc, started_at=started), dst=decrypt_number(dst_enc, started_at=started),
+                      src_index=src_index, dst_index=dst_index, account_id=account_id)
+    # Calls whose month was dropped but which a hold kept (retention's hold table, master-key encrypted).
+    from retention.models import HeldCdr
+    from retention.selectors import held_cdr_decrypt
+
+    held_q = Q(pk__in=[])
+    for index, intervals in scope.numbers.items():
+        for iv in intervals:
+            held_q |= (Q(src_index=index) | Q(dst_index=index)) & Q(started_at__gte=iv.start, started_at__lt=iv.end)
+    if scope.accounts:
+        held_q |= Q(account_id__in=scope.accounts, started_at__gte=scope.window.start, started_at__lt=scope.window.end)
+    for held in HeldCdr.objects.filter(held_q).order_by("started_at"):
+        if held.cdr_id in seen:
+            continue
+        seen.add(held.cdr_id)
+        yield Row(cdr_id=held.cdr_id, started_at=held.started_at, answered_at=held.answered_at, duration=held.duration,
+                  billsec=held.billsec, direction=held.direction, disposition=held.disposition,
+                  src=held_cdr_decrypt(held, "src_enc"), dst=held_cdr_decrypt(held, "dst_enc"),
+                  src_index=held.src_index, dst_index=held.dst_index, account_id=held.account_id)
+
+
+def disclosure_scope_rows(*, actor, request: DisclosureRequest) -> tuple[Scope, list[Row]]:
+    """The calls of the approved scope, sorted by time. Only for an approved request being produced."""
+    purpose = request_purpose(request)
+    require_purpose(actor=actor, purpose=purpose, action="disclosure.scope_rows", target_type="disclosure_request",
+                    target_id=request.pk)
+    if request.status != Status.PRODUCING:
+        raise Http404
+    scope = scope_of(request)
+    rows = sorted(_cdr_rows(scope), key=lambda r: (r.started_at, r.cdr_id)) if "traffic_data" in scope.categories else []
+    return scope, rows
+
+
+def disclosure_subscribers(*, actor, request: DisclosureRequest, scope: Scope) -> list[dict]:
+    """User data (subscriber records) for the scope's accounts and the holders of its numbers."""
+    from accounts.models import PhoneNumber, User
+
+    require_purpose(actor=actor, purpose=request_purpose(request), action="disclosure.subscribers",
+                    target_type="disclosure_request", target_id=request.pk)
+    user_ids = set(scope.accounts)
+    periods: dict[int, list[dict]] = {}
+    for pn in PhoneNumber.objects.filter(number_index__in=list(scope.numbers)).select_related("user"):
+        if any(iv.start < (pn.valid_to or iv.end) and pn.valid_from < iv.end for iv in scope.numbers[pn.number_index]):
+            user_ids.add(pn.user_id)
+            periods.setdefault(pn.user_id, []).append({"number": pn.number, "valid_from": pn.valid_from.isoformat(),
+                                                      "valid_to": pn.valid_to.isoformat() if pn.valid_to else None})
+    out = []
+    for user in User.objects.filter(pk__in=user_ids).order_by("pk"):
+        out.append({"account_id": user.pk, "name": user.get_full_name() if hasattr(user, "get_full_name") else "",
+                    "email": user.email, "numbers": periods.get(user.pk, [])})
+    return out
+
+
+# --- staff lists -------------------------------------------------------------------------------------
+
+def _officer(actor) -> None:
+    require_purpose(actor=actor, purpose=Purpose.LEGAL_OBLIGATION, action="disclosure.read",
+                    target_type="disclosure_request")
+
+
+def disclosure_request_list(*, actor, open_only: bool = False) -> QuerySet[DisclosureRequest]:
+    _officer(actor)
+    qs = DisclosureRequest.objects.select_related("authority", "received_by").order_by("deadline", "pk")
+    return qs.filter(status__in=OPEN_STATUSES) if open_only else qs
+
+
+def disclosure_request_get(*, actor, pk: int) -> DisclosureRequest:
+    _officer(actor)
+    req = DisclosureRequest.objects.select_related("authority", "received_by", "verified_by", "checked_by").filter(pk=pk).first()
+    if req is None:
+        raise Http404
+    return req
+
+
+def authority_list(*, actor) -> QuerySet[Authority]:
+    _officer(actor)
+    return Authority.objects.all()
+
+
+def disclosure_deadlines(*, actor, now: datetime | None = None) -> list[dict]:
+    """Open requests by due time, with hours left (negative: overdue)."""
+    moment = now or tz_now()
+    rows = []
+    for req in disclosure_request_list(actor=actor, open_only=True).exclude(status=Status.DELIVERED):
+        hours = (req.deadline - moment).total_seconds() / 3600
+        rows.append({"request": req, "hours_left": round(hours, 1), "overdue": hours < 0,
+                     "soon": 0 <= hours <= settings.DISCLOSURE_ESCALATION_HOURS})
+    return rows
+
+
+# --- customers: their own notices only ---------------------------------------------------------------
+
+def notice_list_for_user(*, actor, purpose: Purpose | str = Purpose.SELF_SERVICE) -> QuerySet[Notice]:
+    """A user's sent notices (never withheld ones: a secrecy order is itself secret)."""
+    require_purpose(actor=actor, purpose=purpose, action="disclosure.notice_list", target_type="user",
+                    target_id=actor.pk)
+    return (Notice.objects.filter(user=actor, state=Notice.State.SENT).select_related("request__authority")
+            .order_by("-sent_at"))
+
+
+def disclosures_about_user(user) -> list[dict]:
+    """For the data export: disclosures made about `user`, except those under a running secrecy order.
+    The authority's kind and the basis, dates and categories; never the target numbers of others."""
+    from accounts.models import PhoneNumber
+
+    today = tz_now().date()
+    indexes = list(PhoneNumber.objects.filter(user=user).values_list("number_index", flat=True))
+    reqs = (DisclosureRequest.objects.filter(Q(targets__account=user) | Q(targets__number_index__in=indexes))
+            .filter(status__in=[Status.DELIVERED, Status.CLOSED], delivered_at__isnull=False)
+            .filter(Q(secrecy_until__isnull=True) | Q(secrecy_until__lte=today))
+            .select_related("authority").distinct().order_by("delivered_at"))
+    return [{"request": r.pk, "authority": r.authority.name, "authority_kind": r.authority.kind,
+             "legal_basis": r.get_legal_basis_display(), "categories": r.categories,
+             "window_start": r.window_start.isoformat(), "window_end": r.window_end.isoformat(),
+             "delivered_at": r.delivered_at.isoformat()} for r in reqs]
+
+
+# --- transparency ------------------------------------------------------------------------------------
+
+def half_year_bounds(year: int, half: int) -> tuple[datetime, datetime]:
+    from datetime import timezone as dt_timezone
+
+    start = datetime(year, 1 if half == 1 else 7, 1, tzinfo=dt_timezone.utc)
+    end = datetime(year, 7, 1, tzinfo=dt_timezone.utc) if half == 1 else datetime(year + 1, 1, 1, tzinfo=dt_timezone.utc)
+    return start, end
+
+
+def suppress(count: int, threshold: int | None = None) -> str:
+    threshold = settings.DISCLOSURE_REPORT_THRESHOLD if threshold is None else threshold
+    return f"< {threshold}" if 0 < count < threshold else str(count)
+
+
+def transparency_report(*, actor, year: int, half: int) -> dict:
+    """Counts of requests received in the half-year. Small counts (0 < n < threshold) are suppressed,
+    so that a single investigation cannot be recognised in the published figures."""
+    _officer(actor)
+    start, end = half_year_bounds(year, half)
+    reqs = list(DisclosureRequest.objects.filter(received_at__gte=start, received_at__lt=end).select_related("authority"))
+    by_basis = {b.label: 0 for b in LegalBasis}
+    by_kind = {k.label: 0 for k in AuthorityKind}
+    by_outcome = {o: 0 for o in (Outcome.FULL, Outcome.PARTIAL, Outcome.NO_DATA, Outcome.REJECTED)}
+    for r in reqs:
+        by_basis[LegalBasis(r.legal_basis).label] += 1
+        by_kind[AuthorityKind(r.authority.kind).label] += 1
+        if r.outcome in by_outcome:
+            by_outcome[r.outcome] += 1
+    notices = Notice.objects.filter(request__in=reqs)
+    answered = [(r.delivered_at or r.closed_at) - r.received_at for r in reqs
+                if r.outcome in (Outcome.FULL, Outcome.PARTIAL, Outcome.NO_DATA, Outcome.REJECTED)
+                and (r.delivered_at or r.closed_at)]
+    med = median(answered).total_seconds() / 3600 if answered else None
+    raw = {
+        "total": len(reqs),
+        "by_basis": by_basis,
+        "by_authority_kind": by_kind,
+        "by_outcome": {Outcome(k).label: v for k, v in by_outcome.items()},
+        "emergency": sum(1 for r in reqs if r.emergency),
+        "preservation": sum(1 for r in reqs if r.legal_basis in PRESERVATION_BASES),
+        "notices_sent": notices.filter(state=Notice.State.SENT).count(),
+        "notices_withheld": notices.filter(state=Notice.State.WITHHELD).count(),
+    }
+
+    def shown(value):
+        if isinstance(value, dict):
+            return {k: suppress(v) for k, v in value.items()}
+        return suppress(value)
+
+    report = {k: shown(v) for k, v in raw.items()}
+    report.update({"period": f"{year}-H{half}", "median_hours_to_answer": round(med, 1) if med is not None else None,
+                   "threshold": settings.DISCLOSURE_REPORT_THRESHOLD})
+    return report
+
+
+def transparency_rows(report: dict) -> list[list[str]]:
+    rows = [["period", "measure", "key", "count"]]
+    for measure in ("total", "emergency", "preservation", "notices_sent", "notices_withheld"):
+        rows.append([report["period"], measure, "", report[measure]])
+    for measure in ("by_basis", "by_authority_kind", "by_outcome"):
+        for key, value in report[measure].items():
+            rows.append([report["period"], measure, key, value])
+    rows.append([report["period"], "median_hours_to_answer", "", str(report["median_hours_to_answer"] or "")])
+    return rows

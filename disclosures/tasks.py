@@ -1,0 +1,54 @@
+"""Celery tasks: ids in, counts out (JSON only, never personal data); each calls one service."""
+from __future__ import annotations
+
+from celery import shared_task
+
+from voipxs.purposes import SystemActor
+
+HOLD_ACTOR = SystemActor("disclosure_holds")
+DEADLINE_ACTOR = SystemActor("disclosure_deadlines")
+
+
+@shared_task
+def disclosure_package_build_task(request_id: int, actor_id: int) -> dict:
+    """Build the package as the officer who started the production (their purposes are checked)."""
+    from accounts.models import User
+
+    from .production import ScopeViolation
+    from .services import disclosure_package_build, disclosure_production_failed
+
+    actor = User.objects.get(pk=actor_id)
+    try:
+        package = disclosure_package_build(request_id=request_id, actor=actor)
+    except ScopeViolation as exc:
+        # The message holds a CDR id only; it is the reason the officers see.
+        disclosure_production_failed(request_id=request_id, actor=actor, error=f"ScopeViolation: {exc}")
+        return {"request": request_id, "ok": False}
+    except Exception as exc:
+        # Anything else (a destroyed month key, ...): the class name only, never the data.
+        disclosure_production_failed(request_id=request_id, actor=actor, error=type(exc).__name__)
+        raise
+    return {"request": request_id, "ok": True, "package": package.pk, "records": package.record_count}
+
+
+@shared_task
+def disclosure_holds_release_task() -> dict:
+    from .services import disclosure_holds_release_due
+
+    return {"released": disclosure_holds_release_due(actor=HOLD_ACTOR)}
+
+
+@shared_task
+def disclosure_deadlines_task() -> dict:
+    from .services import disclosure_deadlines_escalate
+
+    return {"escalated": disclosure_deadlines_escalate(actor=DEADLINE_ACTOR)}
+
+
+@shared_task
+def disclosure_secrecy_reminders_task() -> dict:
+    from .services import disclosure_secrecy_reminders
+
+    return {"reminded": disclosure_secrecy_reminders(actor=DEADLINE_ACTOR)}
+
+
