@@ -187,3 +187,25 @@ def make_cdr(
 
 
 _cdr_counter = __import__("itertools").count(1)
+
+
+# --- transactional tests on SQLite (infra) ---------------------------------------------------------
+
+@pytest.fixture
+def audit_log_flushable(transactional_db):
+    """Transactional tests (live_server, a real Celery worker) end with a flush of every table. On
+    SQLite the flush DELETEs, which the audit log's append-only trigger refuses; this empties the
+    audit table with the trigger lifted for a moment, after the test and before the flush.
+    (PostgreSQL flushes with TRUNCATE, which the row trigger does not see.)"""
+    yield
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        return
+    from importlib import import_module
+
+    no_delete_trigger = import_module("voipxs.migrations.0002_auditentry_append_only").SQLITE_FORWARD[0]
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TRIGGER IF EXISTS voipxs_audit_no_delete")
+        cursor.execute("DELETE FROM voipxs_auditentry")
+        cursor.execute(no_delete_trigger)

@@ -48,6 +48,12 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.e2e)
 
 
+@pytest.fixture(autouse=True)
+def _flushable_audit_log(audit_log_flushable):
+    """Browser tests sign in and so write audit entries; let the live_server flush remove them."""
+    yield
+
+
 @pytest.fixture(scope="session")
 def playwright_driver():
     if not CHROMIUM.exists():

@@ -68,7 +68,7 @@ def real_worker():
 @pytest.mark.redis
 @pytest.mark.django_db(transaction=True)
 class CeleryWorkerTests:
-    def test_it_seals_the_audit_log_through_the_broker(self, real_worker):
+    def test_it_seals_the_audit_log_through_the_broker(self, audit_log_flushable, real_worker):
         from voipxs.tasks import audit_seal
 
         for i in range(3):
