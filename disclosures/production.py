@@ -158,13 +158,14 @@ def verify_zip(data: bytes) -> list[str]:
         zf = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile:
         return ["archive: not a readable ZIP file"]
-    comment = zf.comment
-    if not comment.startswith(ZIP_DIGEST_PREFIX):
-        problems.append("archive: no seal in the ZIP comment")
-    else:
-        body = data[: len(data) - len(comment) - 2]
-        if hashlib.sha256(body).hexdigest().encode() != comment[len(ZIP_DIGEST_PREFIX):]:
-            problems.append("archive: bytes differ from the sealed archive")
+    # The seal is the archive's last bytes: comment length (2 bytes) + "sha256:" + 64 hex digits.
+    seal_len = len(ZIP_DIGEST_PREFIX) + 64
+    seal, length_field = data[-seal_len:], data[-seal_len - 2:-seal_len]
+    if (not seal.startswith(ZIP_DIGEST_PREFIX) or length_field != seal_len.to_bytes(2, "little")
+            or zf.comment != seal):
+        problems.append("archive: no valid seal in the ZIP comment")
+    elif hashlib.sha256(data[:-seal_len - 2]).hexdigest().encode() != seal[len(ZIP_DIGEST_PREFIX):]:
+        problems.append("archive: bytes differ from the sealed archive")
     try:
         manifest = json.loads(zf.read(MANIFEST))
         listed = manifest["files"]

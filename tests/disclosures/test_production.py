@@ -1,0 +1,157 @@
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from datetime import timedelta
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.utils.timezone import now
+from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+
+from accounts.models import PhoneNumber
+from accounts.services import phone_number_assign
+from disclosures import services
+from disclosures.models import DisclosureRequest, Package, PackageDownload, Status
+from disclosures.production import ScopeViolation, build_package, verify_zip
+from disclosures.selectors import Row
+from tests.factories import make_cdr, make_user
+from voipxs.crypto import blind_index
+
+from .conftest import ALICE_NUMBER, OTHER, produce, receive, to_state
+
+pytestmark = pytest.mark.django_db
+
+
+def _zip(legal1, legal2, legal3, authority):
+    req = to_state(receive(legal1, authority), "checked", intake=legal1, approvers=[legal2, legal3])
+    name, data = services.disclosure_package_download(actor=legal1, request=req)
+    return req, name, data
+
+
+class PackageTests:
+    def test_it_holds_the_scope_only_and_leaves_out_periods_the_number_was_not_ours(self, legal1, legal2, legal3, authority, alice):
+        t = now()
+        inside = make_cdr(account=alice, src=ALICE_NUMBER, dst=OTHER, started_at=t - timedelta(days=2))
+        incoming = make_cdr(src=OTHER, dst=ALICE_NUMBER, started_at=t - timedelta(days=3), direction="in")
+        make_cdr(src="+31201111111", dst=OTHER, started_at=t - timedelta(days=2))  # other number
+        make_cdr(account=alice, src=ALICE_NUMBER, dst=OTHER, started_at=t - timedelta(days=40))  # outside window
+        # alice's number was held by someone else before her period: that call is not ours to give.
+        PhoneNumber.objects.filter(user=alice).update(valid_from=t - timedelta(days=10))
+        make_cdr(src=ALICE_NUMBER, dst=OTHER, started_at=t - timedelta(days=15))
+        req = to_state(receive(legal1, authority), "produced", intake=legal1, approvers=[legal2, legal3])
+        package = Package.objects.get(request=req)
+        assert package.record_count == 2
+        ids = [r["record_id"] for r in json.loads(
+            __import__("disclosures.production", fromlist=["package_files"]).package_files(package)["calls.json"])["records"]]
+        assert sorted(ids) == sorted([inside.pk, incoming.pk])
+        m = package.manifest
+        assert m["legal_basis"] == "sv_126n" and m["approvers"] == sorted([legal2.pk, legal3.pk])
+        assert set(m["files"]) == {"calls.csv", "calls.json", "calls_etsi.xml"}
+
+    def test_files_are_encrypted_at_rest_and_the_zip_verifies(self, legal1, legal2, legal3, authority, alice, tmp_path):
+        make_cdr(account=alice, src=ALICE_NUMBER, dst="=cmd|' /C calc'!A0", started_at=now() - timedelta(days=1))
+        req, name, data = _zip(legal1, legal2, legal3, authority)
+        for f in Package.objects.get(request=req).files.all():
+            assert b"205550101" not in bytes(f.content_enc)
+        zf = zipfile.ZipFile(io.BytesIO(data))
+        assert sorted(zf.namelist()) == ["calls.csv", "calls.json", "calls_etsi.xml", "manifest.json"]
+        assert b"'=cmd" in zf.read("calls.csv")  # formula neutralised
+        xml = zf.read("calls_etsi.xml").decode()
+        assert "RetainedDataMessage" in xml and "<e164Number>+31205550101</e164Number>" in xml
+        assert PackageDownload.objects.filter(package__request=req, downloaded_by=legal1).count() == 1
+        path = tmp_path / name
+        path.write_bytes(data)
+        out = io.StringIO()
+        call_command("verify_package", str(path), stdout=out)
+        assert "OK" in out.getvalue()
+
+    def test_changing_one_byte_makes_verify_package_fail(self, legal1, legal2, legal3, authority, alice, tmp_path):
+        make_cdr(account=alice, src=ALICE_NUMBER, dst=OTHER, started_at=now() - timedelta(days=1))
+        _, _, data = _zip(legal1, legal2, legal3, authority)
+        # Every byte position, one at a time (the package is small): none goes unnoticed.
+        for pos in range(len(data)):
+            tampered = bytearray(data)
+            tampered[pos] ^= 0x01
+            assert verify_zip(bytes(tampered)), f"byte {pos} changed unnoticed"
+        zf = zipfile.ZipFile(io.BytesIO(data))
+        files = {n: zf.read(n) for n in zf.namelist()}
+        files["calls.csv"] = files["calls.csv"].replace(b"+3120", b"+3130", 1)
+        from disclosures.production import zip_bytes
+        path = tmp_path / "p.zip"
+        path.write_bytes(zip_bytes(files))  # resealed archive, but the content differs from the manifest
+        err = io.StringIO()
+        with pytest.raises(CommandError):
+            call_command("verify_package", str(path), stderr=err)
+        assert "calls.csv" in err.getvalue()
+
+
+class ScopeCheckTests:
+    def test_an_out_of_scope_row_injected_before_sealing_fails_production(self, legal1, legal2, legal3, authority, alice, monkeypatch):
+        make_cdr(account=alice, src=ALICE_NUMBER, dst=OTHER, started_at=now() - timedelta(days=1))
+        stray = make_cdr(src="+31201111111", dst=OTHER, started_at=now() - timedelta(days=1))
+        req = to_state(receive(legal1, authority), "approved", intake=legal1, approvers=[legal2, legal3])
+        from disclosures import production, selectors
+
+        real = selectors.disclosure_scope_rows
+
+        def leaky(*, actor, request):
+            scope, rows = real(actor=actor, request=request)
+            return scope, rows + [Row(cdr_id=stray.pk, started_at=stray.started_at, answered_at=None, duration=1,
+                                      billsec=1, direction="out", disposition="answered", src="x", dst="y",
+                                      src_index=stray.src_index, dst_index=stray.dst_index, account_id=None)]
+
+        monkeypatch.setattr(production, "disclosure_scope_rows", leaky)
+        req = produce(legal1, req)
+        assert req.status == Status.APPROVED
+        assert "ScopeViolation" in req.production_error and str(stray.pk) in req.production_error
+        assert not Package.objects.filter(request=req).exists()
+
+
+@pytest.mark.django_db
+class PropertyTests:
+    @hsettings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(
+        calls=st.lists(st.tuples(st.sampled_from([ALICE_NUMBER, OTHER, "+31201111111", "+31302222222"]),
+                                 st.sampled_from([ALICE_NUMBER, OTHER, "+31201111111", "+31302222222"]),
+                                 st.integers(min_value=0, max_value=60 * 24 * 60)),
+                       min_size=0, max_size=12),
+        window_days=st.integers(min_value=1, max_value=59),
+        target=st.sampled_from([ALICE_NUMBER, OTHER]),
+    )
+    def test_every_row_matches_a_target_and_falls_in_the_window(self, django_db_blocker, calls, window_days, target):
+        from django.db import transaction
+
+        with django_db_blocker.unblock(), transaction.atomic():
+            sid = transaction.savepoint()
+            try:
+                self._check(calls, window_days, target)
+            finally:
+                transaction.savepoint_rollback(sid)
+
+    def _check(self, calls, window_days, target):
+        from tests.disclosures.conftest import window
+
+        from disclosures.models import AuthorityKind
+
+        u = make_user("p-owner", numbers=[target])
+        l1, l2, l3 = (make_user(f"p-legal{i}", roles=["legal_officer"]) for i in range(3))
+        auth = services.authority_create(actor=l1, name="P", kind=AuthorityKind.POLICE, contact_phone="+31205559999")
+        auth = services.authority_verify(actor=l1, authority=auth, note="n")
+        t = now().replace(microsecond=0)
+        for src, dst, minutes in calls:
+            make_cdr(account=u, src=src, dst=dst, started_at=t - timedelta(minutes=minutes + 1))
+        start, end = t - timedelta(days=window_days), t
+        req = receive(l1, auth, numbers=[target], window=(start, end))
+        req = to_state(req, "produced", intake=l1, approvers=[l2, l3])
+        assert req.status == Status.PRODUCED
+        from disclosures.production import package_files
+        records = json.loads(package_files(req.package)["calls.json"])["records"]
+        expected = sum(1 for s, d, m in calls if target in (s, d) and t - timedelta(minutes=m + 1) >= start)
+        assert len(records) == expected
+        for r in records:
+            assert target in (r["originating_party"], r["terminating_party"])
+            from datetime import datetime
+            started = datetime.fromisoformat(r["start_utc"].replace("Z", "+00:00"))
+            assert start <= started < end
