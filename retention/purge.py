@@ -327,6 +327,8 @@ class MonthDrop:
     technical_rows: int
     kept: int
     ms: int = 0
+    detach_ms: int = 0  # lock, copy what stays, detach: the month is out of traffic_cdr
+    drop_ms: int = 0  # DROP of the detached tables: the files go back to the file system
 
 
 def _fast_commit() -> None:
@@ -339,16 +341,48 @@ def _fast_commit() -> None:
             cursor.execute("SET LOCAL synchronous_commit = off")
 
 
+DETACHED_PREFIX = "retention_detached_"
+
+
+def _detached_tables(month: date | None = None) -> list[str]:
+    """Tables a purge detached but has not dropped yet (a run died in between): dropped by the next run."""
+    if not partitioning_enabled():
+        return []
+    pattern = DETACHED_PREFIX + ("%" if month is None else f"%_y{month.year:04d}m{month.month:02d}")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT relname FROM pg_class WHERE relkind = 'r' AND relname LIKE %s ORDER BY relname",
+                       [pattern.replace("_", "\\_")])
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _drop_detached(names: list[str], fault: Fault | None = None) -> None:
+    """Step two of a month drop, its own transaction: giving the files back to the file system costs
+    time in proportion to their size on some disks (online discard), so it does not hold the lock
+    that step one needs on traffic_cdr."""
+    if not names:
+        return
+    with transaction.atomic():
+        _fast_commit()
+        with connection.cursor() as cursor:
+            for name in names:
+                cursor.execute(f'DROP TABLE IF EXISTS "{name}"')
+        if fault is not None:
+            fault("month:dropped")
+
+
 def _drop_month(month: date, c: Cutoffs, *, dry_run: bool, fault: Fault | None,
                 before_commit: Callable[[MonthDrop], None] | None = None) -> MonthDrop:
+    """Step one, one transaction: lock the month, copy what stays to the hold table, detach the month's
+    partitions and rename them out of the way. Step two (`_drop_detached`) drops them."""
     lower, upper = _month_bounds(month)
     cdr_part, tech_part = partition_name("traffic_cdr", month), partition_name("traffic_cdrtechnical", month)
     tech_exists = month in cdr_partition_months("traffic_cdrtechnical")
+    started = time.monotonic()
     with transaction.atomic():
         if not dry_run:
             _fast_commit()
             with connection.cursor() as cursor:
-                # No insert may slip into the month between the copy and the drop.
+                # No insert may slip into the month between the copy and the detach.
                 cursor.execute(f'LOCK TABLE "{cdr_part}" IN ACCESS EXCLUSIVE MODE')
                 if tech_exists:
                     cursor.execute(f'LOCK TABLE "{tech_part}" IN ACCESS EXCLUSIVE MODE')
@@ -364,20 +398,21 @@ def _drop_month(month: date, c: Cutoffs, *, dry_run: bool, fault: Fault | None,
             fault("month:copied")
         with connection.cursor() as cursor:
             # Deferred FK checks of rows written earlier in this same transaction (only ever the case
-            # inside a test's transaction) would block the DROP; check them now instead.
+            # inside a test's transaction) would block the DETACH; check them now instead.
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-            cursor.execute(f'ALTER TABLE traffic_cdr DETACH PARTITION "{cdr_part}"')
-            cursor.execute(f'DROP TABLE "{cdr_part}"')
-            if tech_exists:
-                cursor.execute(f'ALTER TABLE traffic_cdrtechnical DETACH PARTITION "{tech_part}"')
-                cursor.execute(f'DROP TABLE "{tech_part}"')
-        if fault is not None:
-            fault("month:dropped")
+            for parent, part, exists in (("traffic_cdr", cdr_part, True), ("traffic_cdrtechnical", tech_part, tech_exists)):
+                if exists:
+                    cursor.execute(f'ALTER TABLE {parent} DETACH PARTITION "{part}"')
+                    cursor.execute(f'ALTER TABLE "{part}" RENAME TO "{DETACHED_PREFIX}{part}"')
         audit_record(actor=PURGE_ACTOR, action="retention.month_drop", target_type="cdr_month",
                      target_id=f"{month:%Y-%m}", extra={"rows": rows - kept, "kept": kept, "technical": tech_rows})
         result = MonthDrop(month=f"{month:%Y-%m}", rows=rows - kept, technical_rows=tech_rows, kept=kept)
         if before_commit is not None:
-            before_commit(result)  # the run's step state commits with the drop it records
+            before_commit(result)  # the run's step state commits with the detach it records
+    result.detach_ms = int((time.monotonic() - started) * 1000)
+    dropping = time.monotonic()
+    _drop_detached(_detached_tables(month), fault)
+    result.drop_ms = int((time.monotonic() - dropping) * 1000)
     return result
 
 
@@ -394,7 +429,7 @@ def _emptied_months_with_keys(c: Cutoffs, *, remaining_cdrs: Callable[[QuerySet]
         technical = CdrTechnical.objects.filter(started_at__gte=lower, started_at__lt=upper)
         if remaining_cdrs is not None and remaining_technical is not None:  # dry run: what the batches leave
             cdrs, technical = remaining_cdrs(cdrs), remaining_technical(technical)
-        if cdrs.exists() or technical.exists():
+        if cdrs.exists() or technical.exists() or _detached_tables(key.month):
             continue
         months.append(key.month)
     return months
@@ -507,7 +542,7 @@ def _run_steps(run: PurgeRun, c: Cutoffs, steps: list[_Step], *, dry_run: bool, 
     drop = _Step(category="cdr_month_drop", cutoff=c.unbilled, details={"months": []})
     def record_drop(result: MonthDrop) -> None:
         run.state["step"] = f"month {result.month}"
-        run.state["months"][result.month] = ["copied", "dropped"]
+        run.state["months"][result.month] = ["copied", "detached"]
         run.save(update_fields=["state"])
         renew()
 
@@ -518,6 +553,8 @@ def _run_steps(run: PurgeRun, c: Cutoffs, steps: list[_Step], *, dry_run: bool, 
         drop.deleted += result.rows
         drop.kept += result.kept
         drop.details["months"].append(result.__dict__)
+        if not dry_run:
+            run.state["months"][result.month].append("dropped")
         if not dry_run and fault is not None:
             fault("month:before_key")
     steps.append(_timed(drop, started))
@@ -567,6 +604,11 @@ def _run_steps(run: PurgeRun, c: Cutoffs, steps: list[_Step], *, dry_run: bool, 
                                      delete=lambda ids: CdrTechnical.objects.filter(id__in=ids).delete()[0],
                                      fault=fault, on_batch=renew)
     steps.append(_timed(step, started))
+
+    # 3a. Tables detached by a run that died before dropping them.
+    if not dry_run:
+        mark("detached tables")
+        _drop_detached(_detached_tables())
 
     # 3b. Month keys: destroy the key of every expired month that has no row left (dropped above, emptied
     # by the batches, or dropped by an earlier run that died before this step). Never while a row remains.

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from retention.models import Category, HeldCdr
-from retention.purge import purge_expired
+from retention.purge import _detached_tables, purge_expired
 from retention.selectors import held_cdr_list
 from retention.services import legal_hold_place
 from tests.factories import make_cdr
@@ -74,11 +74,11 @@ class MonthDropTests:
         assert held_cdr_list(actor=legal1, purpose="legal_obligation", number="+31205550999") == []
         assert surviving([january["disputed"].id]) == {january["disputed"].id}  # still disputed
 
-    def test_it_keeps_the_month_intact_when_the_run_dies_before_the_drop_commits(self, january, dpo):
+    def test_it_keeps_the_month_intact_when_the_run_dies_before_the_detach_commits(self, january, dpo):
         hold_mallory(dpo)
 
         def die(step: str) -> None:
-            if step == "month:dropped":
+            if step == "month:copied":
                 raise WorkerDied()
 
         with pytest.raises(WorkerDied):
@@ -89,6 +89,21 @@ class MonthDropTests:
         purge_expired(now=at(2026, 8, 2))
         assert "traffic_cdr_y2026m01" not in cdr_partitions_list_names()
         assert HeldCdr.objects.count() == 2
+
+    def test_it_drops_the_detached_tables_and_then_the_key_when_the_run_died_before_the_drop(self, january, dpo):
+        def die(step: str) -> None:
+            if step == "month:dropped":
+                raise WorkerDied()
+
+        with pytest.raises(WorkerDied):
+            purge_expired(now=at(2026, 8, 2), fault=die)
+        assert "traffic_cdr_y2026m01" not in cdr_partitions_list_names()
+        assert _detached_tables() == ["retention_detached_traffic_cdr_y2026m01",
+                                      "retention_detached_traffic_cdrtechnical_y2026m01"]
+        assert MonthKey.objects.get(month=JAN).wrapped_key is not None  # never before the drop
+        purge_expired(now=at(2026, 8, 2))
+        assert _detached_tables() == []
+        assert MonthKey.objects.get(month=JAN).wrapped_key is None
 
     def test_it_destroys_the_key_on_the_next_run_when_the_run_died_after_the_drop(self, january, dpo):
         def die(step: str) -> None:
