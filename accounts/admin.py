@@ -99,8 +99,12 @@ class UserAdmin(auth_admin.UserAdmin):
             return
         fields = {name: data[name] for name in form.changed_data if name in {"username", "email", "contractor", "is_active"}}
         if "roles" in form.changed_data:
+            was_staff = obj.is_staff or obj.is_superuser
             services.user_roles_set(user=obj, roles=roles, actor=request.user)
             fields.update(_staff_flags(roles))
+            if fields["is_staff"] and not was_staff:
+                # Staff owe a second factor; tokens issued to the customer account never passed one.
+                services.api_tokens_revoke_all(user=obj, actor=request.user, reason="became_staff")
         services.user_update_admin(user=obj, fields=fields, actor=request.user)
 
     def save_related(self, request, form, formsets, change) -> None:

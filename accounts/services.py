@@ -182,6 +182,8 @@ def totp_device_confirm(*, device, token: str) -> bool:
     # One authenticator per person: an older confirmed one stops working once the new one is confirmed.
     type(device).objects.filter(user_id=device.user_id).exclude(pk=device.pk).delete()
     audit_record(actor=device.user, action="two_factor.enrol", target_type="user", target_id=device.user_id)
+    # Tokens issued before were issued without this factor; the API client signs in again with a code.
+    api_tokens_revoke_all(user=device.user, reason="two_factor.enrol")
     return True
 
 
@@ -277,3 +279,16 @@ def phone_number_relabel(*, phone: PhoneNumber, label: str, actor=None) -> Phone
     audit_record(actor=actor, action="phone_number.relabel", target_type="user", target_id=phone.user_id,
                  extra={"phone_number": phone.pk})
     return phone
+
+
+@transaction.atomic
+def api_tokens_revoke_all(*, user: User, actor=None, reason: str = "") -> int:
+    """Revoke every API token of `user`. Used when the account starts to owe a second factor (new staff
+    role, two-factor switched on): a token is only trusted because it was issued after that factor."""
+    from knox.models import AuthToken
+
+    count, _ = AuthToken.objects.filter(user=user).delete()
+    if count:
+        audit_record(actor=actor or user, action="api_token.revoke_all", target_type="user", target_id=user.pk,
+                     extra={"count": count, "reason": reason})
+    return count

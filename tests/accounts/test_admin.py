@@ -124,3 +124,17 @@ class ContractorAndAuditAdminTests:
         assert admin_client.post(f"/admin/voipxs/auditentry/{entry.pk}/delete/", {"post": "yes"}).status_code == 403
         detail = admin_client.get(f"/admin/voipxs/auditentry/{entry.pk}/change/")
         assert detail.status_code == 200 and b'name="_save"' not in detail.content
+
+
+@pytest.mark.django_db
+class StaffTokenTests:
+    def test_it_revokes_api_tokens_when_a_customer_becomes_staff(self, admin_client, alice):
+        from knox.models import AuthToken
+
+        from accounts.services import api_token_issue
+
+        api_token_issue(user=alice)
+        admin_client.post(f"/admin/accounts/user/{alice.pk}/change/", {
+            "username": "alice", "email": "alice@example.org", "contractor": "", "is_active": "on",
+            "roles": ["customer", "billing"]})
+        assert not AuthToken.objects.filter(user=alice).exists()

@@ -148,3 +148,31 @@ class TwoFactorThrottleTests:
         assert response.status_code == 400
         assert b"Too many wrong codes" in response.content
         assert client.get("/").status_code == 302
+
+
+@pytest.mark.django_db
+class StaffRefusedWithoutSecondFactorTests:
+    """Issue 2 must-show: staff without a second factor are refused by the portal, the API and the admin."""
+
+    def test_it_refuses_them_everywhere(self, client, billing_staff):
+        sign_in(client, "billing")
+        assert client.get("/").status_code == 302
+        assert client.get("/accounts/numbers/").status_code == 302
+        api = client.get("/api/v1/staff/sources/")
+        assert api.status_code == 403 and "Two-factor" in api.json()["detail"]
+        assert client.get("/admin/").status_code == 302
+        assert client.get("/admin/accounts/user/").status_code == 302
+
+
+@pytest.mark.django_db
+class EnrolmentRevokesTokensTests:
+    def test_it_revokes_tokens_issued_before_the_customer_turned_two_factor_on(self, client, alice):
+        from knox.models import AuthToken
+
+        from accounts.services import api_token_issue
+
+        token, _expiry = api_token_issue(user=alice)
+        sign_in(client, "alice")
+        enrol(client)
+        assert not AuthToken.objects.filter(user=alice).exists()
+        assert client.get("/api/v1/me/", HTTP_AUTHORIZATION=f"Token {token}").status_code == 401
