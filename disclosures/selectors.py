@@ -265,12 +265,12 @@ def transparency_report(*, actor, year: int, half: int) -> dict:
     _officer(actor)
     start, end = half_year_bounds(year, half)
     reqs = list(DisclosureRequest.objects.filter(received_at__gte=start, received_at__lt=end).select_related("authority"))
-    by_basis = {b.label: 0 for b in LegalBasis}
-    by_kind = {k.label: 0 for k in AuthorityKind}
+    by_basis = {str(b.label): 0 for b in LegalBasis}
+    by_kind = {str(k.label): 0 for k in AuthorityKind}
     by_outcome = {o: 0 for o in (Outcome.FULL, Outcome.PARTIAL, Outcome.NO_DATA, Outcome.REJECTED)}
     for r in reqs:
-        by_basis[LegalBasis(r.legal_basis).label] += 1
-        by_kind[AuthorityKind(r.authority.kind).label] += 1
+        by_basis[str(LegalBasis(r.legal_basis).label)] += 1
+        by_kind[str(AuthorityKind(r.authority.kind).label)] += 1
         if r.outcome in by_outcome:
             by_outcome[r.outcome] += 1
     notices = Notice.objects.filter(request__in=reqs)
@@ -282,7 +282,7 @@ def transparency_report(*, actor, year: int, half: int) -> dict:
         "total": len(reqs),
         "by_basis": by_basis,
         "by_authority_kind": by_kind,
-        "by_outcome": {Outcome(k).label: v for k, v in by_outcome.items()},
+        "by_outcome": {str(Outcome(k).label): v for k, v in by_outcome.items()},
         "emergency": sum(1 for r in reqs if r.emergency),
         "preservation": sum(1 for r in reqs if r.legal_basis in PRESERVATION_BASES),
         "notices_sent": notices.filter(state=Notice.State.SENT).count(),

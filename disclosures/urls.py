@@ -1,4 +1,16 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "disclosures"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("authorities/", views.authorities, name="authorities"),
+    path("authorities/<int:pk>/verify/", views.authority_verify, name="authority-verify"),
+    path("requests/new/", views.request_new, name="request-new"),
+    path("requests/<int:pk>/", views.detail, name="detail"),
+    path("requests/<int:pk>/download/", views.download, name="download"),
+    path("requests/<int:pk>/<slug:action>/", views.transition, name="transition"),
+    path("report/", views.report, name="report"),
+    path("notices/", views.notices, name="notices"),
+]

@@ -99,6 +99,7 @@ MIDDLEWARE = [
     "accounts.middleware.StaffTwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "accounts.middleware_policy.PolicySeenMiddleware",  # opening /privacy/ marks a policy change as seen
     # Last, as django-axes requires: it turns a locked-out login into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -118,6 +119,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "voipxs.context_processors.site",
+                "accounts.context_processors.policy_notice",
             ],
         },
     },
@@ -198,6 +200,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Two apps name a field "categories" with different choices (retention, disclosures).
+    "ENUM_NAME_OVERRIDES": {"DisclosureDataCategoryEnum": "disclosures.models.DataCategory.choices",
+                            "RetentionCategoryEnum": "retention.models.Category.choices"},
     "COMPONENT_SPLIT_REQUEST": True,
 }
 

@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+from datetime import datetime, time, timezone as dt_timezone
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .models import AuthorityKind, DataCategory, LegalBasis
+
+
+def _split(text: str) -> list[str]:
+    return [part.strip() for part in text.replace(",", "\n").splitlines() if part.strip()]
+
+
+def day_start(day) -> datetime:
+    """A date entered on a page is a day in Amsterdam; stored as the UTC moment it starts."""
+    return timezone.make_aware(datetime.combine(day, time.min)).astimezone(dt_timezone.utc)
+
+
+class AuthorityForm(forms.Form):
+    name = forms.CharField(max_length=200)
+    kind = forms.ChoiceField(choices=AuthorityKind.choices)
+    contact_phone = forms.CharField(max_length=30, help_text=_("The body's switchboard, from an official source"))
+    contact_email = forms.EmailField(required=False)
+
+
+class NoteForm(forms.Form):
+    note = forms.CharField(max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class RequestForm(forms.Form):
+    authority = forms.IntegerField(widget=forms.Select)
+    reference = forms.CharField(max_length=100)
+    legal_basis = forms.ChoiceField(choices=LegalBasis.choices)
+    categories = forms.MultipleChoiceField(choices=DataCategory.choices, widget=forms.CheckboxSelectMultiple)
+    numbers = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}),
+                              help_text=_("one per line; normalised to E.164 and stored encrypted"))
+    account_ids = forms.CharField(required=False, help_text=_("comma separated"))
+    window_start = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    window_end = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), help_text=_("exclusive"))
+    deadline = forms.DateTimeField(widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    emergency = forms.BooleanField(required=False)
+    secrecy_until = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}),
+                                    help_text=_("no notice to the user before this day"))
+    document = forms.FileField(required=False, help_text=_("the order or request letter; stored encrypted"))
+
+    def __init__(self, *args, authorities=(), **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["authority"].widget.choices = [(a.pk, str(a)) for a in authorities]
+
+    def clean_numbers(self) -> list[str]:
+        return _split(self.cleaned_data["numbers"])
+
+    def clean_account_ids(self) -> list[int]:
+        try:
+            return [int(v) for v in _split(self.cleaned_data["account_ids"])]
+        except ValueError:
+            raise forms.ValidationError(_("Account ids are whole numbers.")) from None
+
+
+class NarrowForm(forms.Form):
+    remove_target_ids = forms.CharField(required=False, help_text=_("target ids to drop, comma separated"))
+    window_start = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    window_end = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean_remove_target_ids(self) -> list[int]:
+        try:
+            return [int(v) for v in _split(self.cleaned_data["remove_target_ids"])]
+        except ValueError:
+            raise forms.ValidationError(_("Target ids are whole numbers.")) from None
+
+
+class DocumentForm(forms.Form):
+    document = forms.FileField()
+    is_written_order = forms.BooleanField(required=False)
+
+
+class ReportForm(forms.Form):
+    year = forms.IntegerField(min_value=2000, max_value=2100)
+    half = forms.TypedChoiceField(choices=[(1, "H1"), (2, "H2")], coerce=int)

@@ -1,0 +1,236 @@
+"""Legal officers' pages (everything under /disclosures/ except notices/), and the customer's own
+notices page. Thin: forms parse, services and selectors decide. Anyone without the legal officer
+role gets 404 on the staff pages: customers never learn that a disclosure exists."""
+from __future__ import annotations
+
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.timezone import now
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from voipxs.exceptions import ApplicationError
+from voipxs.purposes import Role, has_role
+
+from . import services
+from .forms import AuthorityForm, DocumentForm, NarrowForm, NoteForm, ReportForm, RequestForm, day_start
+from .models import Authority
+from .selectors import (
+    authority_list,
+    disclosure_deadlines,
+    disclosure_request_get,
+    disclosure_request_list,
+    notice_list_for_user,
+    transparency_report,
+    transparency_rows,
+)
+
+
+def _officer(request: HttpRequest) -> None:
+    if not has_role(request.user, Role.LEGAL_OFFICER):
+        raise Http404
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    _officer(request)
+    return render(request, "disclosures/dashboard.html", {
+        "deadlines": disclosure_deadlines(actor=request.user),
+        "closed": disclosure_request_list(actor=request.user).filter(status__in=["closed", "rejected", "withdrawn"])
+        .order_by("-closed_at")[:20],
+    })
+
+
+@login_required
+def authorities(request: HttpRequest) -> HttpResponse:
+    _officer(request)
+    form = AuthorityForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.authority_create(actor=request.user, **form.cleaned_data)
+            except ApplicationError as exc:
+                form.add_error(exc.extra.get("field") if exc.extra.get("field") in form.fields else None, exc.message)
+            else:
+                messages.success(request, _("Authority added; verify its channels before its requests are handled."))
+                return redirect("disclosures:authorities")
+        status = 400
+    return render(request, "disclosures/authorities.html",
+                  {"authorities": authority_list(actor=request.user), "form": form, "note_form": NoteForm()}, status=status)
+
+
+@login_required
+@require_POST
+def authority_verify(request: HttpRequest, pk: int) -> HttpResponse:
+    _officer(request)
+    authority = get_object_or_404(Authority, pk=pk)
+    try:
+        services.authority_verify(actor=request.user, authority=authority, note=request.POST.get("note", ""))
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Contact channels recorded as verified."))
+    return redirect("disclosures:authorities")
+
+
+@login_required
+def request_new(request: HttpRequest) -> HttpResponse:
+    _officer(request)
+    auths = list(authority_list(actor=request.user).filter(active=True))
+    form = RequestForm(request.POST or None, request.FILES or None, authorities=auths)
+    if request.method == "POST":
+        if form.is_valid():
+            d = form.cleaned_data
+            authority = next((a for a in auths if a.pk == d["authority"]), None)
+            if authority is None:
+                form.add_error("authority", _("Choose an authority from the register."))
+            else:
+                try:
+                    req = services.disclosure_request_receive(
+                        actor=request.user, authority=authority, reference=d["reference"], legal_basis=d["legal_basis"],
+                        categories=d["categories"], window_start=day_start(d["window_start"]),
+                        window_end=day_start(d["window_end"]), deadline=d["deadline"], numbers=d["numbers"],
+                        account_ids=d["account_ids"], emergency=d["emergency"], secrecy_until=d["secrecy_until"])
+                    if d["document"]:
+                        upload = d["document"]
+                        services.disclosure_document_add(actor=request.user, request=req, title=upload.name,
+                                                         content=upload.read(), content_type=upload.content_type or "")
+                except ApplicationError as exc:
+                    field = exc.extra.get("field")
+                    form.add_error(field if field in form.fields else None, exc.message)
+                else:
+                    messages.success(request, _("Request taken in; a legal hold was placed on its scope."))
+                    return redirect("disclosures:detail", pk=req.pk)
+        return render(request, "disclosures/request_new.html", {"form": form}, status=400)
+    return render(request, "disclosures/request_new.html", {"form": form})
+
+
+@login_required
+def detail(request: HttpRequest, pk: int) -> HttpResponse:
+    _officer(request)
+    req = disclosure_request_get(actor=request.user, pk=pk)
+    approvers = list(req.approvals.select_related("officer"))
+    return render(request, "disclosures/detail.html", {
+        "req": req, "targets": list(req.targets.select_related("account")), "approvals": approvers,
+        "documents": req.documents.order_by("uploaded_at"), "package": getattr(req, "package", None),
+        "downloads": req.package.downloads.select_related("downloaded_by") if hasattr(req, "package") else [],
+        "note_form": NoteForm(), "narrow_form": NarrowForm(), "document_form": DocumentForm(),
+        "may_approve": request.user.pk != req.received_by_id and request.user.pk not in {a.officer_id for a in approvers},
+    })
+
+
+def _transition(request: HttpRequest, pk: int, action: str) -> None:
+    req = disclosure_request_get(actor=request.user, pk=pk)
+    user, post = request.user, request.POST
+    note = post.get("note", "")
+    if action == "verify":
+        services.disclosure_request_verify_authority(actor=user, request=req, channel=post.get("channel", ""), note=note)
+    elif action == "review":
+        services.disclosure_request_start_review(actor=user, request=req)
+    elif action == "clarify":
+        services.disclosure_request_ask_clarification(actor=user, request=req, note=note)
+    elif action == "resume":
+        services.disclosure_request_resume_review(actor=user, request=req)
+    elif action == "approve":
+        services.disclosure_request_approve(actor=user, request=req)
+    elif action == "reject":
+        services.disclosure_request_reject(actor=user, request=req, reason=note)
+    elif action == "withdraw":
+        services.disclosure_request_withdraw(actor=user, request=req, note=note)
+    elif action == "produce":
+        services.disclosure_production_start(actor=user, request=req)
+    elif action == "check":
+        services.disclosure_output_check(actor=user, request=req)
+    elif action == "deliver":
+        services.disclosure_request_deliver(actor=user, request=req, receipt=post.get("receipt", ""))
+    elif action == "close":
+        services.disclosure_request_close(actor=user, request=req)
+    elif action == "narrow":
+        form = NarrowForm(post)
+        if not form.is_valid():
+            raise ApplicationError(_("Check the narrowing fields."), extra={"field": next(iter(form.errors))})
+        d = form.cleaned_data
+        services.disclosure_request_narrow(
+            actor=user, request=req, remove_target_ids=d["remove_target_ids"],
+            window_start=day_start(d["window_start"]) if d["window_start"] else None,
+            window_end=day_start(d["window_end"]) if d["window_end"] else None)
+    elif action == "document":
+        form = DocumentForm(post, request.FILES)
+        if not form.is_valid():
+            raise ApplicationError(_("Choose a file."), extra={"field": "document"})
+        upload = form.cleaned_data["document"]
+        services.disclosure_document_add(actor=user, request=req, title=upload.name, content=upload.read(),
+                                         content_type=upload.content_type or "",
+                                         is_written_order=form.cleaned_data["is_written_order"])
+    else:
+        raise Http404
+
+
+ACTIONS = ("verify", "review", "clarify", "resume", "approve", "reject", "withdraw", "produce", "check", "deliver",
+           "close", "narrow", "document")
+
+
+@login_required
+@require_POST
+def transition(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    _officer(request)
+    if action not in ACTIONS:
+        raise Http404
+    try:
+        _transition(request, pk, action)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        response = detail(request, pk)
+        response.status_code = 400
+        return response
+    messages.success(request, _("Done."))
+    return redirect("disclosures:detail", pk=pk)
+
+
+@login_required
+def download(request: HttpRequest, pk: int) -> HttpResponse:
+    _officer(request)
+    req = disclosure_request_get(actor=request.user, pk=pk)
+    try:
+        name, data = services.disclosure_package_download(actor=request.user, request=req)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("disclosures:detail", pk=pk)
+    response = HttpResponse(data, content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _report_form(request: HttpRequest) -> ReportForm:
+    today = now().date()
+    default = {"year": today.year if today.month > 6 else today.year - 1, "half": 1 if today.month > 6 else 2}
+    return ReportForm(request.GET or default)
+
+
+@login_required
+def report(request: HttpRequest) -> HttpResponse:
+    _officer(request)
+    form = _report_form(request)
+    if not form.is_valid():
+        return render(request, "disclosures/report.html", {"form": form}, status=400)
+    data = transparency_report(actor=request.user, **form.cleaned_data)
+    if request.GET.get("format") == "csv":
+        from traffic.exports import csv_lines
+
+        response = HttpResponse("".join(csv_lines(transparency_rows(data))), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="transparency-{data["period"]}.csv"'
+        return response
+    return render(request, "disclosures/report.html", {"form": form, "report": data})
+
+
+@login_required
+def notices(request: HttpRequest) -> HttpResponse:
+    """The one disclosures page a customer sees: notices about their own data that were sent."""
+    return render(request, "disclosures/notices.html", {"notices": notice_list_for_user(actor=request.user)})
+
+
