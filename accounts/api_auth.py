@@ -30,6 +30,19 @@ class ExpiringTokenScheme(OpenApiAuthenticationExtension):
         }
 
 
+def _token_issued_after_second_factor(user, token) -> bool:
+    """The login API issues a token only after the second factor, so a token is trusted when the
+    account already had a confirmed device then. A token from before (the account became staff or
+    switched two-factor on later) is refused even if a service forgot to revoke it."""
+    from django_otp import devices_for_user
+
+    issued = getattr(token, "created", None)
+    if issued is None:
+        return False
+    return any(getattr(device, "created_at", None) is not None and device.created_at <= issued
+               for device in devices_for_user(user))
+
+
 class StaffHasSecondFactor(BasePermission):
     """Whoever owes a second factor (staff always; customers who enrolled) must have passed it:
     a session must be django-otp verified; a knox token is only ever issued after the second factor."""
@@ -41,6 +54,6 @@ class StaffHasSecondFactor(BasePermission):
         if not needs_second_factor(user):
             return True
         if isinstance(request.successful_authenticator, ExpiringTokenAuthentication):
-            return True
+            return _token_issued_after_second_factor(user, request.auth)
         is_verified = getattr(user, "is_verified", None)
         return bool(is_verified and is_verified())

@@ -102,3 +102,16 @@ class SessionApiTests:
         from tests.factories import verified_client
 
         assert verified_client(client, billing_staff).get(STAFF_ENDPOINT).status_code == 200
+
+
+@pytest.mark.django_db
+class TokenFromBeforeTheSecondFactorTests:
+    def test_it_refuses_a_token_issued_before_the_account_became_staff(self, client, alice):
+        """Even if nothing revoked it: the role came through a service call, not the admin."""
+        from accounts.services import api_token_issue, user_roles_set
+
+        token, _expiry = api_token_issue(user=alice)
+        user_roles_set(user=alice, roles=["customer", "billing"])
+        TOTPDevice.objects.create(user=alice, name="default", confirmed=True)
+        response = client.get(STAFF_ENDPOINT, HTTP_AUTHORIZATION=f"Token {token}")
+        assert response.status_code == 403 and "Two-factor" in response.json()["detail"]
