@@ -154,6 +154,9 @@ class HolderIndex:
     def __contains__(self, index: str) -> bool:
         return index in self._periods
 
+    def periods_of(self, index: str) -> list | None:
+        return self._periods.get(index)
+
     def holder(self, index: str, moment: datetime) -> tuple[int, int | None] | None:
         periods = self._periods.get(index)
         if periods:
@@ -161,6 +164,13 @@ class HolderIndex:
                 if valid_from <= moment and (valid_to is None or moment < valid_to):
                     return user_id, contractor_id
         return None
+
+
+def _held(periods: list, moment: datetime) -> tuple[int, int | None] | None:
+    for valid_from, valid_to, user_id, contractor_id in periods:
+        if valid_from <= moment and (valid_to is None or moment < valid_to):
+            return user_id, contractor_id
+    return None
 
 
 # --- the row pipeline -------------------------------------------------------------------------------
@@ -186,6 +196,23 @@ class _MonthCrypto:
         nonce = self._pool[pos:pos + 12]
         self._pos = pos + 12
         return self._prefix + nonce + self._encrypt(nonce, plaintext, None)
+
+    def encrypt_row(self, src: bytes, dst: bytes, name: bytes | None, tech: bytes | None) -> tuple:
+        """The four values of one CDR, each under its own fresh nonce (one pool check per row)."""
+        pos, pool = self._pos, self._pool
+        if pos + 48 > len(pool):
+            pool = self._pool = os.urandom(12 * 4096)
+            pos = 0
+        self._pos = pos + 48
+        enc, prefix = self._encrypt, self._prefix
+        n1, n2 = pool[pos:pos + 12], pool[pos + 12:pos + 24]
+        n3, n4 = pool[pos + 24:pos + 36], pool[pos + 36:pos + 48]
+        return (
+            prefix + n1 + enc(n1, src, None),
+            prefix + n2 + enc(n2, dst, None),
+            None if name is None else prefix + n3 + enc(n3, name, None),
+            None if tech is None else prefix + n4 + enc(n4, tech, None),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -313,7 +340,6 @@ class RowPreparer:
         month_key = (started.year, started.month)
         hit = self._months.get(month_key)
         month, crypto = hit if hit is not None else self.month(started)
-        encrypt = crypto.encrypt
         duration = int(duration or 0)
         billsec = int(billsec or 0)
         flags = set(parser_flags) if parser_flags else set()
@@ -327,9 +353,11 @@ class RowPreparer:
             flags.add(dst.flag)
 
         # Direction from OUR numbers held at that moment.
-        holder_of = self.holders.holder
-        src_holder = holder_of(src.index, started) if src.e164 else None
-        dst_holder = holder_of(dst.index, started) if dst.e164 else None
+        periods_of = self.holders.periods_of
+        periods = periods_of(src.index) if src.e164 else None
+        src_holder = _held(periods, started) if periods else None
+        periods = periods_of(dst.index) if dst.e164 else None
+        dst_holder = _held(periods, started) if periods else None
         src_internal = src_holder is not None or src.flag == FLAG_EXTENSION
         dst_internal = dst_holder is not None or dst.flag == FLAG_EXTENSION
         if src_internal and dst_internal:
@@ -378,12 +406,16 @@ class RowPreparer:
             account_code = account_code[:ACCOUNT_CODE_MAX]
             flags.add(FLAG_TRUNCATED)
         flag_text = ",".join(sorted(flags))[:FLAGS_MAX] if flags else ""
+        src_enc, dst_enc, name_enc, tech_enc = crypto.encrypt_row(
+            src.stored, dst.stored, caller_name.encode("utf-8") if caller_name else None,
+            _json_compact(technical).encode("utf-8") if technical else None,
+        )
         return (
             int(line or 0), uid, fp, started_iso, month, account_id, contractor_id, direction, disposition,
-            answered_iso, duration, billsec, encrypt(src.stored), encrypt(dst.stored),
-            src.index, dst.index, encrypt(caller_name.encode("utf-8")) if caller_name else None,
+            answered_iso, duration, billsec, src_enc, dst_enc,
+            src.index, dst.index, name_enc,
             account_code, flag_text, rating, zone, price,
-            encrypt(_json_compact(technical).encode("utf-8")) if technical else None,
+            tech_enc,
         )
 
 
