@@ -215,6 +215,7 @@ def main(argv: list[str] | None = None) -> None:
             cursor.execute("SELECT setval('traffic_cdr_id_seq', (SELECT max(id) FROM traffic_cdr))")
         print(f"filled {per_month * MONTHS:,} CDRs in {time.perf_counter() - started:.0f} s", flush=True)
     else:
+        call_command("migrate", verbosity=0)  # the models may have moved on since the fill
         account_ids = list(User.objects.filter(username__startswith="bench").order_by("id").values_list("id", flat=True))
 
     # Production serves static files from a hashed manifest: build it in a scratch directory.
