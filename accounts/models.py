@@ -54,6 +54,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(_("active"), default=True)
     date_joined = models.DateTimeField(default=now)
     closed_at = models.DateTimeField(null=True, blank=True)
+    restricted_at = models.DateTimeField(null=True, blank=True)  # GDPR art. 18 restriction (accounts/dsr.py)
 
     objects = UserManager()
 
@@ -94,3 +95,8 @@ class PhoneNumber(models.Model):
 
     def held_at(self, moment) -> bool:
         return self.valid_from <= moment and (self.valid_to is None or moment < self.valid_to)
+
+
+from .models_dsr import (  # noqa: E402,F401  data-subject requests, policy versions, breach register
+    BreachIncident, BreachNotification, DataSubjectRequest, ExportDownload, ExportFile, PolicyNoticeSeen, PolicyVersion,
+)

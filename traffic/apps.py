@@ -14,3 +14,4 @@ class TrafficConfig(AppConfig):
         from .demo_portal import seed_calls
 
         register_demo_seeder(25, "traffic-calls", seed_calls)
+        from . import sections  # noqa: F401  calls and invoices for data-subject export and erasure

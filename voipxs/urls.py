@@ -13,6 +13,7 @@ urlpatterns = [
     path("calls/", include("traffic.urls")),
     path("retention/", include("retention.urls")),
     path("disclosures/", include("disclosures.urls")),
+    path("privacy-requests/", include("accounts.urls_dsr")),
     path("api/v1/", include("voipxs.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

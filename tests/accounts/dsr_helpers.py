@@ -1,0 +1,41 @@
+"""Helpers for the data-subject tests: open an export ZIP, create delivered disclosures."""
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from datetime import timedelta
+from pathlib import Path
+
+from django.utils.timezone import now
+
+SCHEMA_PATH = Path(__file__).resolve().parents[2] / "schemas" / "export.schema.json"
+
+
+def export_zip(export) -> zipfile.ZipFile:
+    from accounts.dsr import export_decrypt_stream
+
+    return zipfile.ZipFile(io.BytesIO(b"".join(export_decrypt_stream(export))))
+
+
+def export_json(export) -> dict:
+    return json.loads(export_zip(export).read("export.json"))
+
+
+def section(data: dict, name: str) -> dict:
+    return next(s for s in data["sections"] if s["name"] == name)
+
+
+def delivered_disclosure(*, user, officer, reference: str, secrecy_days: int | None):
+    """A delivered disclosure about `user`'s account, as the disclosures app leaves it after delivery."""
+    from disclosures.models import Authority, DisclosureRequest, DisclosureTarget
+
+    authority, _ = Authority.objects.get_or_create(name="Politie Eenheid Test", defaults={
+        "kind": "police", "contact_phone": "+31205559999", "verified_at": now()})
+    req = DisclosureRequest.objects.create(
+        reference=reference, authority=authority, legal_basis="sv_126na", categories=["user_data"],
+        window_start=now() - timedelta(days=30), window_end=now(), target_count=1, deadline=now() + timedelta(days=5),
+        secrecy_until=(now() + timedelta(days=secrecy_days)).date() if secrecy_days else None,
+        status="delivered", received_by=officer, delivered_at=now())
+    DisclosureTarget.objects.create(request=req, kind="account", account=user)
+    return req

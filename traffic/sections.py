@@ -1,0 +1,133 @@
+"""What traffic holds about a person, for the data-subject registry (export and erasure).
+
+Calls are streamed from the database (`.iterator()`) and their numbers decrypted with the month
+keys, so an export of 100,000 calls keeps memory flat. Erasure deletes the calls no exception
+keeps and restricts (GDPR art. 18) the rest; invoices are kept 7 years (AWR art. 52), restricted.
+"""
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Iterable
+
+from django.db.models import Q
+from django.utils.timezone import now
+
+from voipxs import crypto
+from voipxs.registry import Kept, Section, register_section
+
+from .keys import month_cipher
+from .models import Cdr, CdrTechnical, Invoice, InvoiceLine
+from .partitions import month_start
+
+_CHUNK = 2000
+_CALL_FIELDS = ("id", "started_at", "direction", "disposition", "answered_at", "duration", "billsec",
+                "src_enc", "dst_enc", "caller_name_enc", "zone", "price", "invoice_id", "restricted_at")
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _export_calls(user: Any) -> Iterable[dict]:
+    ciphers: dict[date, crypto.DataKeyCipher | None] = {}
+
+    def decrypt(token, month: date) -> str | None:
+        if token is None:
+            return ""
+        cipher = ciphers.get(month, False)
+        if cipher is False:
+            try:
+                cipher = month_cipher(month)
+            except crypto.DecryptionError:
+                cipher = None  # the month key was destroyed: those numbers no longer exist anywhere
+            ciphers[month] = cipher
+        if cipher is None:
+            return None
+        return cipher.decrypt(bytes(token))
+
+    qs = Cdr.objects.filter(account_id=user.pk).order_by("started_at", "id").values_list(*_CALL_FIELDS)
+    for (pk, started, direction, disposition, answered, duration, billsec, src, dst, name, zone, price,
+         invoice_id, restricted_at) in qs.iterator(chunk_size=_CHUNK):
+        month = month_start(started)
+        yield {
+            "id": pk, "started_at": started.isoformat(), "direction": direction, "disposition": disposition,
+            "answered_at": _iso(answered), "duration": duration, "billsec": billsec,
+            "from": decrypt(src, month), "to": decrypt(dst, month), "caller_name": decrypt(name, month),
+            "zone": zone, "price": str(price) if price is not None else None, "invoice": invoice_id,
+            "restricted": restricted_at is not None,
+        }
+
+
+def _export_invoices(user: Any) -> Iterable[dict]:
+    lines: dict[int, list[dict]] = {}
+    for line in InvoiceLine.objects.filter(invoice__account_id=user.pk).order_by("invoice_id", "month", "zone"):
+        lines.setdefault(line.invoice_id, []).append({
+            "zone": line.zone, "month": line.month.isoformat(), "calls": line.calls, "seconds": line.seconds,
+            "amount": str(line.amount)})
+    for inv in Invoice.objects.filter(account_id=user.pk).order_by("period"):
+        yield {
+            "number": inv.number, "period": inv.period.isoformat(), "issued_at": inv.issued_at.isoformat(),
+            "due_date": inv.due_date.isoformat(), "dispute_window_ends": inv.dispute_window_ends.isoformat(),
+            "status": inv.status, "total": str(inv.total), "currency": inv.currency,
+            "restricted": inv.restricted_at is not None, "lines": lines.get(inv.pk, []),
+        }
+
+
+def _protected_invoice_ids(user: Any) -> list[int]:
+    """Invoices whose calls must stay: unpaid, disputed, or still inside the dispute window."""
+    today = now().date()
+    return list(Invoice.objects.filter(account_id=user.pk)
+                .filter(Q(status__in=[Invoice.Status.OPEN, Invoice.Status.DISPUTED]) | Q(dispute_window_ends__gte=today))
+                .values_list("id", flat=True))
+
+
+def _calls_under_hold(kept: list[Kept]) -> bool:
+    # A legal hold names categories such as "cdr_billed,cdr_unbilled"; its window is the hold's, which
+    # the keeper does not pass on, so every call of the person is kept (restricted) while it runs.
+    return any("cdr" in k.category for k in kept)
+
+
+def _erase_calls(user: Any, kept: list[Kept]) -> dict:
+    mine = Cdr.objects.filter(account_id=user.pk)
+    stamp = now()
+    if _calls_under_hold(kept):
+        keep_q = Q()  # everything
+    elif any(k.category == "calls" for k in kept):
+        keep_q = Q(invoice_id__in=_protected_invoice_ids(user))
+    else:
+        keep_q = None
+    restricted = 0
+    if keep_q is not None:
+        restricted = mine.filter(keep_q).filter(restricted_at__isnull=True).update(restricted_at=stamp)
+        doomed = mine.exclude(keep_q) if keep_q else mine.none()
+    else:
+        doomed = mine
+    doomed_ids = list(doomed.values_list("id", flat=True))
+    deleted = 0
+    for start in range(0, len(doomed_ids), _CHUNK):
+        chunk = doomed_ids[start:start + _CHUNK]
+        CdrTechnical.objects.filter(cdr_id__in=chunk)._raw_delete(CdrTechnical.objects.db)
+        deleted += Cdr.objects.filter(account_id=user.pk, id__in=chunk)._raw_delete(Cdr.objects.db)
+    return {"deleted": deleted, "restricted": restricted, "kept": mine.count()}
+
+
+def _erase_invoices(user: Any, kept: list[Kept]) -> dict:
+    # Invoices carry no called numbers and fiscal law keeps them 7 years: never deleted here.
+    restricted = Invoice.objects.filter(account_id=user.pk, restricted_at__isnull=True).update(restricted_at=now())
+    return {"deleted": 0, "restricted": restricted, "kept": Invoice.objects.filter(account_id=user.pk).count()}
+
+
+register_section(Section(
+    name="calls", order=40, purpose="billing",
+    legal_basis="Tw art. 11.5(2) (billing); GDPR art. 6(1)(b)",
+    retention="until the invoice is paid, undisputed and its dispute window has passed; unbilled calls 3 months",
+    exporter=_export_calls, eraser=_erase_calls,
+    description="Your calls that are still retained: time, direction, numbers, caller name, duration, price.",
+))
+register_section(Section(
+    name="invoices", order=50, purpose="billing",
+    legal_basis="GDPR art. 6(1)(b)/(c); AWR art. 52 (fiscal retention)",
+    retention="7 years after the invoice date",
+    exporter=_export_invoices, eraser=_erase_invoices,
+    description="Your invoices with their lines per zone and month (no called numbers).",
+))
