@@ -18,4 +18,5 @@ LAYOUTS = {16: _asterisk.FIELDS[:16], 18: _asterisk.FIELDS}
 
 
 def parse(stream: BinaryIO, *, tz: ZoneInfo) -> Iterator[CallRecord | RowError]:
-    return _asterisk.rows(csv_lines(stream), layouts=LAYOUTS, times=LocalTimes(tz), first_check=refuse_cel)
+    lines = csv_lines(stream, widths=LAYOUTS.keys())
+    return _asterisk.rows(lines, layouts=LAYOUTS, times=LocalTimes(tz), first_check=refuse_cel)

@@ -4,9 +4,12 @@ Parsers never see Django. Each yields `CallRecord` for a usable row and `RowErro
 one, so one bad line never costs the others. Neither a RowError's reason nor an exception ever
 quotes the file's content: numbers and caller names are personal data.
 
-Strict CSV, line by line: every physical line is parsed on its own with `csv.reader(strict=True)`.
-An unterminated quote is then an error of that line only, never a row silently merged with the
-next ones (switches do not write line breaks inside CDR fields).
+Strict CSV: one `csv.reader(strict=True)` runs over the whole file, and its `line_num` gives the
+physical line where each record starts, also after a quoted field that holds a line break (a
+caller name or lastdata can carry one). A record that took several physical lines is kept only
+when it has a column count of the layout; otherwise it was an unterminated quote that swallowed
+the next rows, and each of its lines is parsed again on its own, so the broken line is reported
+and the rows after it still land.
 """
 from __future__ import annotations
 
@@ -14,9 +17,10 @@ import csv
 import functools
 import hashlib
 import io
+import itertools
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import BinaryIO, Iterator
+from typing import BinaryIO, Collection, Iterator
 from zoneinfo import ZoneInfo
 
 FLAG_BILLSEC_OVER_DURATION = "billsec_over_duration"
@@ -77,36 +81,42 @@ CEL_EVENTS = frozenset({
 CEL_REFUSAL = "This is an Asterisk CEL event log, not CDRs: import the cdr_csv or cdr_custom file instead."
 
 
-def csv_lines(stream: BinaryIO) -> Iterator[tuple[int, list[str] | None, str | None]]:
-    """(line number, fields or None, error or None) for every non-blank physical line.
+def csv_lines(stream: BinaryIO, *, widths: Collection[int] = ()) -> Iterator[tuple[int, list[str] | None, str | None]]:
+    """(first physical line, fields or None, error or None) for every non-blank record.
 
     Handles a UTF-8 byte-order mark, CRLF or LF line ends and a last line without a line end.
-    Bytes that are not UTF-8 are replaced. One csv.reader runs over the whole file (fast); when a
-    record spans more than one physical line (an unterminated quote) or fails, each of the lines
-    it took is parsed again on its own, so the broken line is reported and the others still land.
+    Bytes that are not UTF-8 are replaced, never a crash. `widths` are the column counts of the
+    layout: a record spanning several lines with one of them is a real multi-line field.
     """
     text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="replace", newline="")
-    taken: list[tuple[int, str]] = []
-
-    def feed() -> Iterator[str]:
-        for item in enumerate(text, start=1):
-            taken.append(item)
-            yield item[1]
-
-    reader = csv.reader(feed(), strict=True)
+    # tee keeps the physical lines the reader took, in C, so the fast path costs one next() per
+    # line; the slow path (an error or a multi-line record) reads them back to re-parse them.
+    physical, shadow = itertools.tee(text)
+    reader = csv.reader(physical, strict=True)
+    read, taken = reader.__next__, shadow.__next__
+    done = 0  # physical lines handed to the reader so far (line_num keeps counting across errors)
     while True:
-        taken.clear()
         try:
-            fields = next(reader)
+            fields: list[str] | None = read()
         except StopIteration:
             return
         except csv.Error:
             fields = None
-        if fields is not None and len(taken) == 1:
-            if fields:
-                yield taken[0][0], fields, None
+        first, done = done + 1, reader.line_num
+        span = done - first + 1
+        if span == 1 and fields is not None:
+            taken()
+            if len(fields) > 1 or (fields and fields[0].strip()):  # [] or ["  "] is a blank line
+                yield first, fields, None
             continue
-        yield from _one_by_one(list(taken))
+        lines = [(number, taken()) for number in range(first, done + 1)]
+        if fields is not None and len(fields) in widths:
+            yield first, fields, None
+            continue
+        if not lines:  # an error without a line taken; cannot happen, but never loop or crash
+            yield max(first - 1, 1), None, "malformed CSV"
+            continue
+        yield from _one_by_one(lines)
 
 
 def _one_by_one(lines: list[tuple[int, str]]) -> Iterator[tuple[int, list[str] | None, str | None]]:
@@ -130,6 +140,8 @@ def _csv_reason(message: str) -> str:
         return "unterminated quoted field"
     if "expected after" in message:
         return "stray quote inside a field"
+    if "field larger than field limit" in message:
+        return "field too long"
     return "malformed CSV"
 
 
@@ -143,51 +155,88 @@ class LocalTimes:
     """Local wall-clock text → aware UTC datetime, with DST markers.
 
     The UTC offset is computed once per (date, hour) and cached: a file of a million rows spans a
-    few thousand hours, so zoneinfo is consulted a few thousand times, not a million.
+    few thousand hours, so zoneinfo is consulted a few thousand times, not a million. The text is
+    read with a "+00:00" suffix, which gives an aware UTC datetime straight from fromisoformat;
+    subtracting the cached offset is then the whole conversion (datetime.replace(tzinfo=...) alone
+    costs more than the parse).
     """
 
     __slots__ = ("tz", "_offsets")
 
     def __init__(self, tz: ZoneInfo) -> None:
         self.tz = tz
-        self._offsets: dict[str, tuple[timedelta, str]] = {}
+        # "YYYY-MM-DD HH" → (offset of the first occurrence, flag, offset of the second occurrence)
+        self._offsets: dict[str, tuple[timedelta, str, timedelta]] = {}
 
-    def parse(self, text: str, *, column: str) -> tuple[datetime, str]:
-        """Returns (UTC datetime, flag or '')."""
+    def parse(self, text: str, column: str = "time") -> tuple[datetime, str]:
+        """Returns (UTC datetime, flag or ''). An ambiguous local time is read as its first occurrence."""
+        hit = self._offsets.get(text[:13])
+        if hit is not None and len(text) == 19:  # the fast path: "YYYY-MM-DD HH:MM:SS", hour seen before
+            try:
+                return _fromiso(text + "+00:00") - hit[0], hit[1]
+            except ValueError:
+                pass  # fall through to the careful path, which names the column
+        return self._parse_slowly(text, column)
+
+    def parse_not_before(self, text: str, column: str, earliest: datetime) -> tuple[datetime, str]:
+        """An answer or end time: in the hour that occurs twice, a call that started in the first
+        occurrence may end in the second; reading both with the first offset would put the end
+        before the start, so the second occurrence is taken when the first one is too early."""
+        moment, flag = self.parse(text, column)
+        if flag == FLAG_AMBIGUOUS_LOCAL_TIME and moment < earliest:
+            offsets = self._offsets[text[:13]]
+            moment += offsets[0] - offsets[2]
+        return moment, flag
+
+    def _parse_slowly(self, text: str, column: str) -> tuple[datetime, str]:
         try:
-            naive = datetime.fromisoformat(text)
+            naive = _fromiso(text)
         except ValueError:
             raise BadField(f"{column}: not a timestamp") from None
-        if naive.tzinfo is not None:
+        if naive.tzinfo is not None:  # the switch wrote an offset: trust it
             return naive.astimezone(UTC), ""
-        key = text[:13]
+        key = naive.strftime("%Y-%m-%d %H") if text[10:11] not in (" ", "T") else text[:13]
         hit = self._offsets.get(key)
         if hit is None:
             hit = self._offsets[key] = self._offset(naive.replace(minute=0, second=0, microsecond=0))
-        offset, flag = hit
-        return (naive - offset).replace(tzinfo=UTC), flag
+        return naive.replace(tzinfo=UTC) - hit[0], hit[1]
 
-    def _offset(self, hour: datetime) -> tuple[timedelta, str]:
+    def _offset(self, hour: datetime) -> tuple[timedelta, str, timedelta]:
         first = hour.replace(tzinfo=self.tz, fold=0)
         second = hour.replace(tzinfo=self.tz, fold=1)
         off0, off1 = first.utcoffset() or timedelta(0), second.utcoffset() or timedelta(0)
         if off0 == off1:
-            return off0, ""
+            return off0, "", off0
         # Different offsets for fold 0 and 1: either the hour occurs twice (ambiguous) or not at all.
         round_trip = first.astimezone(UTC).astimezone(self.tz).replace(tzinfo=None)
         if round_trip == hour:
-            return off0, FLAG_AMBIGUOUS_LOCAL_TIME
-        return off0, FLAG_NONEXISTENT_LOCAL_TIME
+            return off0, FLAG_AMBIGUOUS_LOCAL_TIME, off1
+        return off0, FLAG_NONEXISTENT_LOCAL_TIME, off0
 
 
-def parse_int(text: str, *, column: str) -> int:
+_fromiso = datetime.fromisoformat
+
+
+def parse_int(text: str, column: str = "number") -> int:
+    """Whole seconds. A decimal ("12.345", cdr_custom's high-resolution mapping) is rounded half
+    up, as Asterisk itself rounds milliseconds into its integer billsec."""
     try:
         value = int(text)
     except ValueError:
-        raise BadField(f"{column}: not a whole number") from None
+        value = _parse_decimal(text, column)
     if value < 0:
         raise BadField(f"{column}: negative")
     return value
+
+
+def _parse_decimal(text: str, column: str) -> int:
+    try:
+        number = float(text)
+    except ValueError:
+        raise BadField(f"{column}: not a whole number") from None
+    if number != number or number in (float("inf"), float("-inf")):  # nan, inf
+        raise BadField(f"{column}: not a whole number")
+    return int(number + 0.5) if number >= 0 else -1
 
 
 @functools.lru_cache(maxsize=65536)
@@ -212,7 +261,8 @@ def odd_flags(*, src: str, dst: str, disposition: str, answered_at: datetime | N
     answer_odd = answered_at is not None and disposition != "answered"
     extension = bool(src and is_extension(src)) or bool(dst and is_extension(dst))
     if not (over or answer_odd or extension):
-        return extra  # the common case, without building a list
+        # the common case, without building a list; start and end in one DST hour flag it once
+        return extra if len(extra) < 2 else tuple(dict.fromkeys(extra))
     flags = list(extra)
     if over:
         flags.append(FLAG_BILLSEC_OVER_DURATION)
@@ -236,11 +286,23 @@ def asterisk_disposition(text: str) -> str:
         raise BadField("disposition: unknown value") from None
 
 
-def caller_name_from_clid(clid: str) -> str:
-    """'"Test User" <test>' → 'Test User'; a clid without a number part is all name."""
+def caller_name_from_clid(clid: str, number: str = "") -> str:
+    """'"Test User" <test>' → 'Test User'. The number part never goes into the name: Asterisk
+    writes a clid with no name as the bare number ("0201234567"), which is then no name at all."""
     text = clid.strip()
-    if text.endswith(">") and "<" in text:
-        text = text[: text.rindex("<")].strip()
+    if text[-1:] == ">":
+        cut = text.rfind("<")
+        if cut >= 0:
+            text = text[:cut].rstrip()
     if len(text) >= 2 and text[0] == text[-1] == '"':
         text = text[1:-1]
-    return text
+    return name_unless_number(text, number)
+
+
+def name_unless_number(name: str, number: str) -> str:
+    """Switches fill the caller-ID name with the number when there is no name; that is not a name."""
+    if not name or name == number:
+        return ""
+    if name[0] in "+0123456789" and name.lstrip("+").replace(" ", "").replace("-", "").isdigit():
+        return ""
+    return name

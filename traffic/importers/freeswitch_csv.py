@@ -18,6 +18,7 @@ from .base import (
     RowError,
     csv_lines,
     fingerprint,
+    name_unless_number,
     odd_flags,
     parse_int,
     refuse_cel,
@@ -51,39 +52,42 @@ def disposition_from_cause(cause: str, billsec: int) -> str:
 
 def parse(stream: BinaryIO, *, tz: ZoneInfo) -> Iterator[CallRecord | RowError]:
     times = LocalTimes(tz)
+    width = len(COLUMNS)
     checked = False
-    for line, fields, error in csv_lines(stream):
-        if error is not None:
-            yield RowError(line, error)
+    for line, fields, error in csv_lines(stream, widths=(width,)):
+        if fields is None:
+            yield RowError(line, error or "malformed CSV")
             continue
-        assert fields is not None
         if not checked:
             refuse_cel(fields)
             checked = True
-        if len(fields) != len(COLUMNS):
-            yield RowError(line, f"expected {len(COLUMNS)} columns, found {len(fields)}")
+        if len(fields) != width:
+            yield RowError(line, f"expected {width} columns, found {len(fields)}")
             continue
-        f = dict(zip(COLUMNS, fields))
-        try:
-            started_at, flag = times.parse(f["start_stamp"], column="start_stamp")
-            answered_at = times.parse(f["answer_stamp"], column="answer_stamp")[0] if f["answer_stamp"] else None
-            ended_at = times.parse(f["end_stamp"], column="end_stamp")[0] if f["end_stamp"] else None
-            duration = parse_int(f["duration"], column="duration")
-            billsec = parse_int(f["billsec"], column="billsec")
-        except BadField as exc:
-            yield RowError(line, str(exc))
-            continue
-        if not f["uuid"]:
-            yield RowError(line, "uuid: empty")
-            continue
-        disposition = disposition_from_cause(f["hangup_cause"], billsec)
-        src, dst = f["caller_id_number"], f["destination_number"]
-        yield CallRecord(
-            line=line, unique_id=f["uuid"], src=src, dst=dst, caller_name=f["caller_id_name"],
-            account_code=f["accountcode"], started_at=started_at, answered_at=answered_at,
-            ended_at=ended_at, duration=duration, billsec=billsec, disposition=disposition,
-            flags=odd_flags(src=src, dst=dst, disposition=disposition, answered_at=answered_at,
-                            duration=duration, billsec=billsec, extra=(flag,)),
-            fingerprint=fingerprint(src, dst, f["start_stamp"], f["answer_stamp"], f["end_stamp"],
-                                    duration, billsec, disposition, f["accountcode"]),
-        )
+        yield _record(line, fields, times)
+
+
+def _record(line: int, f: list[str], times: LocalTimes) -> CallRecord | RowError:
+    (name, src, dst, _context, start, answer, end, duration_text, billsec_text, cause, uuid, _bleg,
+     account, _read_codec, _write_codec) = f
+    try:
+        started_at, flag_start = times.parse(start, "start_stamp")
+        answered_at = times.parse_not_before(answer, "answer_stamp", started_at) if answer else None
+        ended_at = times.parse_not_before(end, "end_stamp", started_at) if end else None
+        duration = parse_int(duration_text, "duration")
+        billsec = parse_int(billsec_text, "billsec")
+    except BadField as exc:
+        return RowError(line, str(exc))
+    if not uuid:
+        return RowError(line, "uuid: empty")
+    disposition = disposition_from_cause(cause, billsec)
+    extra = (flag_start, answered_at[1] if answered_at else "", ended_at[1] if ended_at else "")
+    answered = answered_at[0] if answered_at else None
+    return CallRecord(
+        line=line, unique_id=uuid, src=src, dst=dst, caller_name=name_unless_number(name, src),
+        account_code=account, started_at=started_at, answered_at=answered,
+        ended_at=ended_at[0] if ended_at else None, duration=duration, billsec=billsec, disposition=disposition,
+        flags=odd_flags(src=src, dst=dst, disposition=disposition, answered_at=answered,
+                        duration=duration, billsec=billsec, extra=tuple(flag for flag in extra if flag)),
+        fingerprint=fingerprint(src, dst, start, answer, end, duration, billsec, disposition, account),
+    )

@@ -1,84 +1,164 @@
-"""FreeSWITCH mod_json_cdr documents: one per file, several concatenated one per line (NDJSON),
-or a JSON array of them.
+"""FreeSWITCH mod_json_cdr documents: one per file (pretty-printed, as mod_json_cdr writes them),
+several one per line (NDJSON, as a collector appends them), several pretty-printed ones one
+after the other (files concatenated), or a JSON array of them.
 
 Values are URL-encoded when mod_json_cdr's `encode-values` is on (its default), so every value
-used is percent-decoded. The called number may be only in `callflow[0].caller_profile`;
-`callflow` is an array, in old CDRs a single object. Epoch fields are UTC and preferred over the
-local `*_stamp` texts when present.
+used is percent-decoded. The called number may be only in `callflow[0].caller_profile` (the
+latest profile comes first); `callflow` is an array, in old CDRs a single object. Epoch fields
+(`*_uepoch`, `*_epoch`) are UTC and preferred over the local `*_stamp` texts, which are read in
+the source's time zone only when no epoch is there.
+
+`line` of a record or error is the physical line where its document starts. NDJSON is read line
+by line (a large file is never held in memory); any other layout is read whole.
 """
 from __future__ import annotations
 
+import io
 import json
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any, BinaryIO, Iterator
 from urllib.parse import unquote
 from zoneinfo import ZoneInfo
 
-from .base import BadField, CallRecord, ImportFormatError, LocalTimes, RowError, fingerprint, odd_flags, parse_int
+from .base import (
+    BadField,
+    CallRecord,
+    ImportFormatError,
+    LocalTimes,
+    RowError,
+    fingerprint,
+    name_unless_number,
+    odd_flags,
+    parse_int,
+)
 from .freeswitch_csv import disposition_from_cause
 
 FORMAT = "freeswitch-json"
 NOT_JSON = "This file is not FreeSWITCH JSON CDR: it does not parse as JSON documents."
+BAD_DOCUMENT = "not a JSON document (malformed or truncated)"
+NOT_A_CDR = "not a FreeSWITCH CDR document (no variables)"
+
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_decoder = json.JSONDecoder()
+_WHITESPACE = " \t\r\n"
 
 
 def _documents(stream: BinaryIO) -> Iterator[tuple[int, Any, str | None]]:
-    raw = stream.read()
-    text = raw.decode("utf-8-sig", errors="replace")
-    if not text.strip():
-        return
+    """(line, document or None, error or None). Raises ImportFormatError when nothing in the file
+    is a JSON document, before yielding anything of a file that is not JSON at all."""
+    text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="replace")
+    number, line = 0, ""
+    for number, line in enumerate(text, start=1):
+        if line.strip():
+            break
+    else:
+        return  # empty file: nothing to import
+    head = line.lstrip(_WHITESPACE)
+    if head[:1] not in ("{", "["):
+        raise ImportFormatError(NOT_JSON)
     try:
-        whole = json.loads(text)
-    except json.JSONDecodeError:
-        whole = None
-    if isinstance(whole, dict):
-        yield 1, whole, None
+        first = json.loads(line)
+    except (json.JSONDecodeError, RecursionError):
+        first = None
+    if isinstance(first, dict):
+        # NDJSON (or a one-line document): every further line is a document of its own, so a broken
+        # line is that line's error only.
+        yield number, first, None
+        for number, line in enumerate(text, start=number + 1):
+            if not line.strip():
+                continue
+            try:
+                yield number, json.loads(line), None
+            except (json.JSONDecodeError, RecursionError):  # RecursionError: absurdly deep nesting
+                yield number, None, BAD_DOCUMENT
         return
-    if isinstance(whole, list):
-        for index, doc in enumerate(whole, start=1):
-            yield index, doc, None
-        return
-    # NDJSON: one document per line; a broken line is that line's error only.
-    parsed_any = False
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
+    yield from _whole(line + text.read(), first_line=number)
+
+
+def _whole(text: str, *, first_line: int) -> Iterator[tuple[int, Any, str | None]]:
+    """Pretty-printed documents one after the other, or an array of them."""
+    held: list[tuple[int, Any, str | None]] = []  # errors before the first document: maybe not JSON at all
+    found = False
+    pos, line, counted = 0, first_line, 0
+
+    def line_at(index: int) -> int:
+        nonlocal line, counted
+        line += text.count("\n", counted, index)
+        counted = index
+        return line
+
+    def skip(index: int) -> int:
+        while index < len(text) and text[index] in _WHITESPACE:
+            index += 1
+        return index
+
+    pos = skip(pos)
+    in_array = text[pos:pos + 1] == "["
+    if in_array:
+        pos = skip(pos + 1)
+    while pos < len(text):
+        if in_array and text[pos] == "]":
+            break
+        start_line = line_at(pos)
         try:
-            yield number, json.loads(line), None
-            parsed_any = True
-        except json.JSONDecodeError:
-            yield number, None, "not a JSON document"
-    if not parsed_any:
+            document, pos = _decoder.raw_decode(text, pos)
+        except (json.JSONDecodeError, RecursionError):  # RecursionError: absurdly deep nesting
+            item = (start_line, None, BAD_DOCUMENT)
+            # Resynchronise on the next document that starts a line; an array cannot be resynchronised.
+            resume = -1 if in_array else text.find("\n{", pos + 1)
+            if found:
+                yield item
+            else:
+                held.append(item)
+            if resume < 0:
+                break
+            pos = resume + 1
+            continue
+        if not found:
+            found = True
+            yield from held
+        yield start_line, document, None
+        pos = skip(pos)
+        if in_array and text[pos:pos + 1] == ",":
+            pos = skip(pos + 1)
+    if not found:
         raise ImportFormatError(NOT_JSON)
 
 
 def _v(value: Any) -> str:
-    return unquote(str(value)) if value not in (None, "") else ""
+    if value is None:
+        return ""
+    text = value if isinstance(value, str) else str(value)
+    return unquote(text) if "%" in text else text
 
 
-def _epoch(variables: dict, name: str) -> datetime | None:
+def _epoch(variables: dict[str, Any], name: str) -> datetime | None:
     micro = _v(variables.get(f"{name}_uepoch"))
     if micro and micro != "0":
-        return datetime.fromtimestamp(int(micro) / 1_000_000, tz=timezone.utc)
+        return EPOCH + timedelta(microseconds=int(micro))  # exact; a float of µs since 1970 is not
     seconds = _v(variables.get(f"{name}_epoch"))
     if seconds and seconds != "0":
-        return datetime.fromtimestamp(int(seconds), tz=timezone.utc)
+        return EPOCH + timedelta(seconds=int(seconds))
     return None
 
 
-def _time(variables: dict, name: str, times: LocalTimes) -> tuple[datetime | None, str]:
+def _time(variables: dict[str, Any], name: str, times: LocalTimes,
+          earliest: datetime | None = None) -> tuple[datetime | None, str]:
     try:
         moment = _epoch(variables, name)
-    except ValueError:
+    except (ValueError, OverflowError):
         raise BadField(f"{name}_epoch: not a number") from None
     if moment is not None:
         return moment, ""
     stamp = _v(variables.get(f"{name}_stamp"))
     if not stamp:
         return None, ""
-    return times.parse(stamp, column=f"{name}_stamp")
+    if earliest is None:
+        return times.parse(stamp, f"{name}_stamp")
+    return times.parse_not_before(stamp, f"{name}_stamp", earliest)
 
 
-def _caller_profile(doc: dict) -> dict:
+def _caller_profile(doc: dict[str, Any]) -> dict[str, Any]:
     flow = doc.get("callflow")
     if isinstance(flow, list):
         flow = flow[0] if flow else {}
@@ -88,38 +168,50 @@ def _caller_profile(doc: dict) -> dict:
     return profile if isinstance(profile, dict) else {}
 
 
+def _seconds(variables: dict[str, Any], name: str, fallback: int) -> int:
+    text = _v(variables.get(name))
+    return parse_int(text, name) if text else fallback
+
+
 def _record(line: int, doc: Any, times: LocalTimes) -> CallRecord | RowError:
     if not isinstance(doc, dict) or not isinstance(doc.get("variables"), dict):
-        return RowError(line, "not a FreeSWITCH CDR document (no variables)")
+        return RowError(line, NOT_A_CDR)
     variables, profile = doc["variables"], _caller_profile(doc)
-    unique_id = _v(variables.get("uuid")) or _v(profile.get("uuid"))
+    unique_id = _v(variables.get("uuid")) or _v(profile.get("uuid")) or _v(variables.get("call_uuid"))
     if not unique_id:
         return RowError(line, "uuid: missing")
     try:
-        started_at, flag = _time(variables, "start", times)
-        answered_at, _ = _time(variables, "answer", times)
-        ended_at, _ = _time(variables, "end", times)
-        duration = parse_int(_v(variables.get("duration")) or "0", column="duration")
-        billsec = parse_int(_v(variables.get("billsec")) or "0", column="billsec")
+        started_at, flag_start = _time(variables, "start", times)
+        if started_at is None:
+            return RowError(line, "start: missing")
+        answered_at, flag_answer = _time(variables, "answer", times, started_at)
+        ended_at, flag_end = _time(variables, "end", times, started_at)
+        # Without a duration, the epochs give it (the switch computes it the same way).
+        whole = int((ended_at - started_at).total_seconds()) if ended_at else 0
+        duration = _seconds(variables, "duration", whole)
+        talked = int((ended_at - answered_at).total_seconds()) if ended_at and answered_at else 0
+        billsec = _seconds(variables, "billsec", talked)
     except BadField as exc:
         return RowError(line, str(exc))
-    if started_at is None:
-        return RowError(line, "start: missing")
     src = _v(variables.get("caller_id_number")) or _v(profile.get("caller_id_number")) or _v(profile.get("ani"))
     dst = _v(variables.get("destination_number")) or _v(profile.get("destination_number"))
     name = _v(variables.get("caller_id_name")) or _v(profile.get("caller_id_name"))
     disposition = disposition_from_cause(_v(variables.get("hangup_cause")), billsec)
     account = _v(variables.get("accountcode"))
+    remote_ip = (_v(variables.get("sip_network_ip")) or _v(variables.get("sip_received_ip"))
+                 or _v(profile.get("network_addr")))
+    extra = tuple(flag for flag in (flag_start, flag_answer, flag_end) if flag)
     return CallRecord(
-        line=line, unique_id=unique_id, src=src, dst=dst, caller_name=name, account_code=account,
-        started_at=started_at, answered_at=answered_at, ended_at=ended_at, duration=duration,
-        billsec=billsec, disposition=disposition,
+        line=line, unique_id=unique_id, src=src, dst=dst, caller_name=name_unless_number(name, src),
+        account_code=account, started_at=started_at, answered_at=answered_at, ended_at=ended_at,
+        duration=duration, billsec=billsec, disposition=disposition,
         channel=_v(variables.get("channel_name")) or _v(profile.get("chan_name")),
+        dst_channel="",
         sip_call_id=_v(variables.get("sip_call_id")),
-        remote_ip=_v(variables.get("sip_network_ip")) or _v(variables.get("sip_received_ip")) or _v(profile.get("network_addr")),
+        remote_ip=remote_ip,
         user_agent=_v(variables.get("sip_user_agent")),
         flags=odd_flags(src=src, dst=dst, disposition=disposition, answered_at=answered_at,
-                        duration=duration, billsec=billsec, extra=(flag,)),
+                        duration=duration, billsec=billsec, extra=extra),
         fingerprint=fingerprint(src, dst, started_at.isoformat(), answered_at, ended_at, duration,
                                 billsec, disposition, account),
     )
