@@ -74,7 +74,7 @@ def dsr_request_create(*, user: User, kind: str, details: str = "", password: st
         transaction.on_commit(lambda: dsr_export_build_task.delay(export.pk))
     elif kind == Kind.ERASURE:
         # The person proved it is them a second ago: close the account now, so logins and tokens end at once.
-        dsr_erasure_perform(request=req, actor=user)
+        req = dsr_erasure_perform(request=req, actor=user)
     return req
 
 

@@ -14,6 +14,8 @@ from .models import PhoneNumber, User
 
 # Purposes under which staff may look at any user's profile; SELF_SERVICE only ever sees oneself.
 _STAFF_WIDE = {Purpose.SECURITY, Purpose.BILLING, Purpose.LEGAL_OBLIGATION, Purpose.DISPUTE}
+# GDPR art. 18(2): a restricted person's data is only processed for legal claims and legal obligations.
+SEES_RESTRICTED = frozenset({Purpose.LEGAL_OBLIGATION, Purpose.DISPUTE})
 
 
 def access_user(*, actor, purpose: Purpose | str, user_id: int) -> User:
@@ -26,6 +28,8 @@ def access_user(*, actor, purpose: Purpose | str, user_id: int) -> User:
         qs = qs.filter(contractor_id=actor.contractor_id) if actor.contractor_id else qs.none()
     elif purpose not in _STAFF_WIDE:
         qs = qs.none()
+    if purpose not in SEES_RESTRICTED:
+        qs = qs.filter(restricted_at__isnull=True)
     try:
         return qs.get(pk=user_id)
     except User.DoesNotExist:
@@ -52,12 +56,14 @@ def phone_number_holder_at(*, actor, purpose: Purpose | str, number: str, at: da
         index = blind_index(normalize_e164(number, default_region), domain="phone")
     except InvalidNumber:
         return None
-    return (
+    qs = (
         PhoneNumber.objects.select_related("user")
         .filter(number_index=index, valid_from__lte=at)
         .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=at))
-        .first()
     )
+    if purpose not in SEES_RESTRICTED:
+        qs = qs.filter(user__restricted_at__isnull=True)
+    return qs.first()
 
 
 def user_by_email(*, email: str) -> User | None:

@@ -1,0 +1,69 @@
+"""Breach register: 24-hour clock for telecom breaches, 72 hours otherwise; a closed incident records who was told."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.utils.timezone import now
+
+from accounts.breaches import ACM_ONLY_TELECOM, breach_incident_close, breach_incident_create, breach_notification_record
+from accounts.models_dsr import BREACH_USERS_UNRECORDED, BreachIncident
+from tests.factories import verified_client
+from voipxs.exceptions import ApplicationError
+
+
+@pytest.mark.django_db
+class BreachTests:
+    def test_it_runs_a_24_hour_clock_for_telecom_and_72_otherwise(self, dpo):
+        detected = now() - timedelta(hours=2)
+        telecom = breach_incident_create(title="SIP trunk logs exposed", detected_at=detected, scope="CDR export bucket",
+                                         telecom_service=True, actor=dpo)
+        other = breach_incident_create(title="Laptop lost", detected_at=detected, scope="HR sheet", telecom_service=False,
+                                       actor=dpo)
+        assert telecom.authority_deadline == detected + timedelta(hours=24)
+        assert other.authority_deadline == detected + timedelta(hours=72)
+
+    def test_it_refuses_to_close_without_recording_who_was_told_or_why_not(self, dpo):
+        inc = breach_incident_create(title="t", detected_at=now() - timedelta(hours=1), scope="s", telecom_service=True,
+                                     actor=dpo)
+        breach_notification_record(incident=inc, recipient="authority", stage="initial", reference="AP-1", actor=dpo)
+        with pytest.raises(ApplicationError) as exc:
+            breach_incident_close(incident=inc, actor=dpo)
+        assert exc.value.message == str(BREACH_USERS_UNRECORDED) and exc.value.extra["field"] == "users_not_notified_reason"
+        assert BreachIncident.objects.get(pk=inc.pk).status == "open"
+        closed = breach_incident_close(incident=inc, users_not_notified_reason="Encrypted data; no risk (art. 34(3)(a)).",
+                                       actor=dpo)
+        assert closed.status == "closed" and closed.authority_notified_at and closed.users_not_notified_reason
+        with pytest.raises(ApplicationError):
+            breach_notification_record(incident=inc, recipient="users", stage="final", actor=dpo)
+
+    def test_the_model_refuses_a_closed_incident_without_the_record(self):
+        inc = BreachIncident(title="t", detected_at=now(), scope="s", status="closed", closed_at=now())
+        with pytest.raises(ValidationError) as exc:
+            inc.full_clean()
+        assert set(exc.value.message_dict) == {"authority_not_notified_reason", "users_not_notified_reason"}
+
+    def test_it_notifies_the_acm_of_telecom_breaches_only(self, dpo):
+        inc = breach_incident_create(title="t", detected_at=now(), scope="s", telecom_service=False, actor=dpo)
+        with pytest.raises(ApplicationError, match=ACM_ONLY_TELECOM):
+            breach_notification_record(incident=inc, recipient="acm", stage="initial", actor=dpo)
+
+    def test_the_dpo_pages_record_and_show_the_register(self, client, dpo, alice):
+        verified_client(client, alice)
+        assert client.get("/privacy-requests/dpo/breaches/").status_code == 403
+        client.logout()
+        verified_client(client, dpo)
+        response = client.post("/privacy-requests/dpo/breaches/", {
+            "title": "Phished admin account", "detected_at": (now() - timedelta(hours=3)).strftime("%Y-%m-%d %H:%M"),
+            "scope": "Admin could read invoices", "affected_count": "40", "telecom_service": "on"})
+        assert response.status_code == 302
+        inc = BreachIncident.objects.get()
+        assert inc.telecom_service and inc.clock_hours == 24
+        response = client.post(f"/privacy-requests/dpo/breaches/{inc.pk}/", {"action": "close"})
+        assert response.status_code == 400 and "notified" in response.content.decode()
+        page = client.get("/privacy-requests/dpo/breaches/").content.decode()
+        assert "Phished admin account" in page and "24 h" in page
+        bad = client.post("/privacy-requests/dpo/breaches/", {"title": "x", "detected_at": "not a date", "scope": "s",
+                                                              "affected_count": "0"})
+        assert bad.status_code == 400 and "detected_at" in bad.content.decode()

@@ -1,0 +1,67 @@
+"""Data-subject requests: made from the portal, one-month deadline, one extension with a reason, DPO work list."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from accounts.dsr import ALREADY_EXTENDED, ALREADY_OPEN, dsr_request_create, dsr_request_extend
+from accounts.models_dsr import DataSubjectRequest
+from tests.factories import verified_client
+from voipxs.exceptions import ApplicationError
+from voipxs.models import AuditEntry
+
+Kind = DataSubjectRequest.Kind
+
+
+@pytest.mark.django_db
+class DsrRequestTests:
+    def test_it_registers_a_request_from_the_portal_with_a_one_month_deadline(self, client, alice):
+        verified_client(client, alice)
+        response = client.post("/privacy-requests/new/", {"kind": Kind.RECTIFICATION, "details": "My label is wrong"})
+        assert response.status_code == 302
+        req = DataSubjectRequest.objects.get(user=alice)
+        assert req.deadline - req.received_at == timedelta(days=30) and req.status == "received"
+        page = client.get("/privacy-requests/").content.decode()
+        assert "Correct my data" in page
+        again = client.post("/privacy-requests/new/", {"kind": Kind.RECTIFICATION})
+        assert again.status_code == 400 and ALREADY_OPEN in again.content.decode()
+        bad = client.post("/privacy-requests/new/", {"kind": "everything"})
+        assert bad.status_code == 400 and "id_kind_error" in bad.content.decode()
+
+    def test_it_extends_once_by_two_months_with_a_reason_the_user_sees(self, client, alice, dpo):
+        req = dsr_request_create(user=alice, kind=Kind.RECTIFICATION)
+        first = req.deadline
+        verified_client(client, dpo)
+        response = client.post(f"/privacy-requests/dpo/{req.pk}/", {"action": "extend", "text": "Records at the carrier."})
+        assert response.status_code == 302
+        req.refresh_from_db()
+        assert req.deadline == first + timedelta(days=61) and req.extended_at
+        with pytest.raises(ApplicationError, match=ALREADY_EXTENDED):
+            dsr_request_extend(request=req, reason="again", actor=dpo)
+        client.logout()
+        assert "Records at the carrier." in verified_client(client, alice).get("/privacy-requests/").content.decode()
+
+    def test_the_dpo_lists_open_requests_by_deadline_and_completes_them_audited(self, client, alice, bob, carol, dpo):
+        late = dsr_request_create(user=alice, kind=Kind.RECTIFICATION)
+        soon = dsr_request_create(user=bob, kind=Kind.RESTRICTION)
+        DataSubjectRequest.objects.filter(pk=soon.pk).update(deadline=late.deadline - timedelta(days=10))
+        done = dsr_request_create(user=carol, kind=Kind.RECTIFICATION)
+        verified_client(client, dpo)
+        client.post(f"/privacy-requests/dpo/{done.pk}/", {"action": "complete", "text": "Corrected."})
+        page = client.get("/privacy-requests/dpo/").content.decode()
+        open_table = page.split('id="dsr-open"')[1].split("</table>")[0]
+        assert open_table.index(f">{soon.pk}<") < open_table.index(f">{late.pk}<")
+        assert f">{done.pk}<" not in open_table
+        assert "alice" not in page and "@example.org" not in page  # the work list is pseudonymous
+        empty = client.post(f"/privacy-requests/dpo/{late.pk}/", {"action": "complete", "text": ""})
+        assert empty.status_code == 400
+        assert AuditEntry.objects.filter(action="dsr.complete").count() == 1
+
+    def test_customers_and_other_staff_cannot_reach_the_dpo_pages(self, client, alice, legal1):
+        req = dsr_request_create(user=alice, kind=Kind.RECTIFICATION)
+        for user in (alice, legal1):
+            verified_client(client, user)
+            for url in ("/privacy-requests/dpo/", f"/privacy-requests/dpo/{req.pk}/", "/privacy-requests/dpo/breaches/"):
+                assert client.get(url).status_code == 403, (user, url)
+            client.logout()

@@ -1,0 +1,96 @@
+"""Erasure (GDPR art. 17): what may go is gone, what the law keeps is restricted and named, the account closed."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from django.contrib.sessions.models import Session
+from django.utils.timezone import now
+
+from accounts.dsr import WRONG_PASSWORD, dsr_request_create
+from accounts.models import PhoneNumber, User
+from accounts.models_dsr import DataSubjectRequest
+from tests.factories import PASSWORD, make_cdr, verified_client
+from voipxs.exceptions import ApplicationError
+
+ERASURE = DataSubjectRequest.Kind.ERASURE
+
+
+def _invoice(user, *, status: str, period: date, window_ends: date):
+    from traffic.models import Invoice
+
+    return Invoice.objects.create(number=f"INV-{user.pk}-{period:%Y%m}", account=user, period=period,
+                                  due_date=period + timedelta(days=45), dispute_window_ends=window_ends, status=status,
+                                  paid_at=now() if status == "paid" else None)
+
+
+@pytest.mark.django_db
+class ErasureTests:
+    def test_it_erases_profile_and_keeps_the_open_invoice_and_held_calls_restricted(self, client, alice, bob):
+        from knox.models import AuthToken
+        from retention.services import legal_hold_place
+        from traffic.models import Cdr, Invoice
+
+        invoice = _invoice(alice, status="open", period=date.today().replace(day=1) - timedelta(days=40),
+                           window_ends=date.today() + timedelta(days=150))
+        billed = make_cdr(account=alice, invoice=invoice, dst="+31612345678")
+        other = make_cdr(account=alice, dst="+31687654321", started_at=now() - timedelta(days=3))
+        bobs = make_cdr(account=bob, src="+31205550201")
+        legal_hold_place(reason="preservation_order", reference="TEST-HOLD-1", categories=["cdr_billed", "cdr_unbilled"],
+                         numbers=["+31205550101"], window_start=now() - timedelta(days=60),
+                         expires_at=now() + timedelta(days=90))
+        AuthToken.objects.create(user=alice)
+        verified_client(client, alice)
+        assert Session.objects.count() == 1
+
+        response = client.post("/privacy-requests/new/", {"kind": ERASURE, "password": PASSWORD})
+
+        assert response.status_code == 200
+        page = response.content.decode()
+        assert "Invoices and their aggregated lines are kept" in page and "Legal hold" in page
+        alice = User.objects.get(pk=alice.pk)
+        assert not alice.is_active and alice.closed_at and alice.email is None and alice.username.startswith("erased-")
+        assert not alice.has_usable_password()
+        assert not AuthToken.objects.filter(user=alice).exists() and Session.objects.count() == 0
+        assert not User.objects.filter(username="alice").exists()
+        # kept and restricted, with a deletion date for the invoice
+        assert Invoice.objects.get(pk=invoice.pk).restricted_at is not None
+        assert set(Cdr.objects.filter(account=alice).values_list("id", flat=True)) == {billed.id, other.id}
+        assert not Cdr.objects.filter(account=alice, restricted_at__isnull=True).exists()
+        assert Cdr.objects.get(pk=bobs.pk).restricted_at is None
+        req = DataSubjectRequest.objects.get(user=alice, kind=ERASURE)
+        kept = {k["category"]: k for k in req.outcome["kept"]}
+        assert kept["invoices"]["until"] and "calls" in kept and any("cdr" in c for c in kept)
+        assert req.status == DataSubjectRequest.Status.COMPLETED
+        # the held number's assignment period stays (it is what the hold is about)
+        assert PhoneNumber.objects.filter(user=alice).exists()
+        # logins end at once: the old session is gone and the password no longer works
+        from django.contrib.auth import authenticate
+        from django.test import RequestFactory
+
+        for name in ("alice", alice.username):
+            assert authenticate(RequestFactory().post("/accounts/login/"), username=name, password=PASSWORD) is None
+
+    def test_it_deletes_calls_nothing_keeps_and_says_so(self, alice):
+        from traffic.models import Cdr, Invoice
+
+        invoice = _invoice(alice, status="paid", period=date(2025, 1, 1), window_ends=date(2025, 8, 1))
+        make_cdr(account=alice, invoice=invoice, started_at=now() - timedelta(days=2))
+        make_cdr(account=alice, disposition="failed", billsec=0, rating="free")
+
+        req = dsr_request_create(user=alice, kind=ERASURE, password=PASSWORD)
+
+        assert Cdr.objects.filter(account_id=alice.pk).count() == 0
+        assert Invoice.objects.get(pk=invoice.pk).restricted_at is not None
+        assert not PhoneNumber.objects.filter(user_id=alice.pk).exists()
+        assert [k["category"] for k in req.outcome["kept"]] == ["invoices"]
+        assert "invoices" in req.answer and "calls" not in req.answer.split("\n", 1)[1]
+
+    def test_it_refuses_erasure_without_the_password(self, client, alice):
+        verified_client(client, alice)
+        response = client.post("/privacy-requests/new/", {"kind": ERASURE, "password": "wrong"})
+        assert response.status_code == 400 and WRONG_PASSWORD in response.content.decode()
+        assert User.objects.get(pk=alice.pk).is_active
+        with pytest.raises(ApplicationError):
+            dsr_request_create(user=alice, kind=ERASURE, password="")
+        assert not DataSubjectRequest.objects.exists()

@@ -1,0 +1,48 @@
+"""The processing register (GDPR art. 30) is generated from the purposes and the registered sections."""
+from __future__ import annotations
+
+import json
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+
+from voipxs.purposes import PURPOSES, Purpose, PurposeInfo
+from voipxs.register import IncompleteRegister, processing_register
+from tests.factories import verified_client
+
+
+class ProcessingRegisterTests:
+    def test_it_lists_every_purpose_and_category_with_basis_and_retention(self):
+        reg = processing_register()
+        assert [a["purpose"] for a in reg["activities"]] == [p.value for p in Purpose]
+        assert all(a["legal_basis"] and a["retention"] and a["recipients"] for a in reg["activities"])
+        names = {c["category"] for c in reg["categories"]}
+        assert {"profile", "numbers", "calls", "invoices", "requests"} <= names
+
+    def test_it_fails_for_a_purpose_without_its_register_fields(self):
+        fake = dict(PURPOSES)
+        fake[Purpose.SECURITY] = PurposeInfo(description="Fraud", legal_basis="", data_categories=("x",),
+                                             recipients=("y",), retention="z", policy_reference="p")
+        with pytest.raises(IncompleteRegister, match="legal_basis"):
+            processing_register(purposes=fake)
+        missing = {p: i for p, i in PURPOSES.items() if p != Purpose.DISPUTE}
+        with pytest.raises(IncompleteRegister, match="dispute"):
+            processing_register(purposes=missing)
+
+    @pytest.mark.django_db
+    def test_the_command_prints_markdown_and_json(self):
+        out = StringIO()
+        call_command("processing_register", "--format", "json", stdout=out)
+        data = json.loads(out.getvalue())
+        assert data["activities"][0]["purpose"] == "billing"
+        out = StringIO()
+        call_command("processing_register", "--format", "md", stdout=out)
+        assert out.getvalue().startswith("# Processing register (GDPR art. 30)") and "| calls |" in out.getvalue()
+
+    @pytest.mark.django_db
+    def test_the_dpo_page_shows_it(self, client, dpo, alice):
+        page = verified_client(client, dpo).get("/privacy-requests/dpo/register/").content.decode()
+        assert "Processing register" in page and "Tw art. 11.5(2)" in page
+        client.logout()
+        assert verified_client(client, alice).get("/privacy-requests/dpo/register/").status_code == 403

@@ -1,0 +1,51 @@
+"""Restriction (GDPR art. 18): restricted records vanish from every selector but LEGAL_OBLIGATION and DISPUTE."""
+from __future__ import annotations
+
+import pytest
+from django.http import Http404
+
+from accounts.dsr import dsr_request_create, dsr_request_complete, dsr_restriction_lift
+from accounts.models_dsr import DataSubjectRequest
+from accounts.selectors import access_user, phone_number_holder_at
+from tests.factories import make_cdr, verified_client
+from voipxs.purposes import Purpose
+
+
+@pytest.mark.django_db
+class RestrictionTests:
+    def _restrict(self, user, dpo):
+        req = dsr_request_create(user=user, kind=DataSubjectRequest.Kind.RESTRICTION, details="accuracy contested")
+        return dsr_request_complete(request=req, answer="Restricted while we check.", actor=dpo)
+
+    def test_it_hides_restricted_calls_from_the_portal_but_not_from_legal_obligation(self, client, alice, bob, dpo, legal1):
+        from traffic.selectors import cdr_list
+
+        mine = make_cdr(account=alice, dst="+31612345678")
+        make_cdr(account=bob, src="+31205550201")
+        verified_client(client, alice)
+        assert "+31612345678" in client.get("/calls/").content.decode()
+        assert [r.id for r in cdr_list(actor=alice, purpose=Purpose.SELF_SERVICE).rows] == [mine.id]
+
+        req = self._restrict(alice, dpo)
+
+        assert req.status == DataSubjectRequest.Status.COMPLETED and req.outcome["restricted"]["traffic.cdr"] == 1
+        assert cdr_list(actor=alice, purpose=Purpose.SELF_SERVICE).rows == []
+        assert "+31612345678" not in client.get("/calls/").content.decode()
+        assert [r.id for r in cdr_list(actor=legal1, purpose=Purpose.LEGAL_OBLIGATION, account=alice).rows] == [mine.id]
+        assert len(cdr_list(actor=bob, purpose=Purpose.SELF_SERVICE).rows) == 1
+
+    def test_it_hides_the_restricted_profile_and_number_except_for_legal_purposes(self, alice, dpo, legal1, support):
+        self._restrict(alice, dpo)
+        with pytest.raises(Http404):
+            access_user(actor=support, purpose=Purpose.SECURITY, user_id=alice.pk)
+        assert access_user(actor=legal1, purpose=Purpose.LEGAL_OBLIGATION, user_id=alice.pk).pk == alice.pk
+        from django.utils.timezone import now
+
+        assert phone_number_holder_at(actor=support, purpose=Purpose.SECURITY, number="+31205550101", at=now()) is None
+        assert phone_number_holder_at(actor=legal1, purpose=Purpose.LEGAL_OBLIGATION, number="+31205550101",
+                                      at=now()).user_id == alice.pk
+
+    def test_it_shows_everything_again_when_lifted(self, alice, dpo, support):
+        self._restrict(alice, dpo)
+        dsr_restriction_lift(user=alice, actor=dpo)
+        assert access_user(actor=support, purpose=Purpose.SECURITY, user_id=alice.pk).pk == alice.pk
