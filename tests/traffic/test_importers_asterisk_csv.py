@@ -65,7 +65,8 @@ class AsteriskCsvFixtureTests:
     def test_it_keeps_quoted_commas_and_doubled_quotes(self, rows):
         first = rows[0]
         assert first.caller_name == NAME  # '"Jansen, "Jan"" <0205550101>' without the number part
-        assert (first.src, first.dst, first.account_code, first.unique_id) == ("0205550101", "0612345678", "acct-7", "1001.1")
+        assert (first.src, first.dst, first.account_code, first.unique_id) == (
+            "0205550101", "0612345678", "acct-7", "1001.1")
         assert first.channel == "SIP/alice-00000001" and first.dst_channel == "SIP/trunk-00000002"
 
     def test_the_byte_order_mark_does_not_stick_to_the_first_field(self, rows):
@@ -223,7 +224,8 @@ class AsteriskCsvCallerNameTests:
 
 class AsteriskCsvCelTests:
     def test_it_refuses_a_cel_event_log_without_quoting_it(self):
-        cel = '"CHAN_START","1335310195.513823","","0205550101","","","","s","default","SIP/x","","","3","","1.0","1.0","","","",""\n'
+        cel = ('"CHAN_START","1335310195.513823","","0205550101","","","","s","default","SIP/x","","","3","",'
+               '"1.0","1.0","","","",""\n')
         with pytest.raises(ImportFormatError, match="Asterisk CEL event log, not CDRs") as caught:
             parse(cel * 3)
         assert "0205550101" not in str(caught.value)

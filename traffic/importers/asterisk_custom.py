@@ -8,7 +8,10 @@ Master.csv => ${CSV_QUOTE(${CDR(clid)})},${CSV_QUOTE(${CDR(src)})},${CSV_QUOTE($
   ${CSV_QUOTE(${CDR(accountcode)})},${CSV_QUOTE(${CDR(uniqueid)})},${CSV_QUOTE(${CDR(userfield)})},
   ${CDR(sequence)}
 
-19 columns: clid first, accountcode 16th, sequence last.
+19 columns: clid first, accountcode 16th, sequence last. Checked against asterisk/asterisk
+`configs/samples/cdr_custom.conf.sample` (the `[mappings]` Master.csv line; its "High Resolution
+Time" variant writes `duration,f` and `billsec,f` as decimals, which parse_int rounds). The
+"advanced mappings" of newer Asterisk versions are configured freely and are not this format.
 """
 from __future__ import annotations
 

@@ -146,8 +146,15 @@ def _csv_reason(message: str) -> str:
 
 
 def refuse_cel(fields: list[str]) -> None:
-    """CEL lines start with an event name and an epoch with microseconds."""
-    if fields and fields[0] in CEL_EVENTS and len(fields) >= 2 and "." in fields[1]:
+    """A CEL line starts with an event name and then the event time: an epoch with microseconds
+    (the default) or a date when cel.conf sets `dateformat`. A CDR's second column is a number,
+    so a caller or account that happens to be called "ANSWER" does not refuse the file."""
+    if len(fields) < 2 or fields[0] not in CEL_EVENTS:
+        return
+    when = fields[1]
+    epoch = "." in when and when.replace(".", "", 1).isdigit()
+    date = len(when) >= 19 and when[4:5] == "-" and when[10:11] in (" ", "T")
+    if epoch or date:
         raise ImportFormatError(CEL_REFUSAL)
 
 
