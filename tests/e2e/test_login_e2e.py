@@ -9,35 +9,6 @@ from voipxs.purposes import Role
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-_AUDIT_MIGRATION = "voipxs.migrations.0002_auditentry_append_only"
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _audit_delete_trigger_back(django_db_blocker):
-    """Puts the SQLite audit DELETE trigger back after the module (see `_audit_flushable`)."""
-    yield
-    from importlib import import_module
-
-    from django.db import connection
-
-    if connection.vendor == "sqlite":
-        with django_db_blocker.unblock(), connection.cursor() as cursor:
-            cursor.execute(import_module(_AUDIT_MIGRATION).SQLITE_FORWARD[0].replace(
-                "CREATE TRIGGER", "CREATE TRIGGER IF NOT EXISTS", 1))
-
-
-@pytest.fixture(autouse=True)
-def _audit_flushable(transactional_db):
-    """A live-server test ends with a flush of every table. On PostgreSQL that is a TRUNCATE, which
-    the append-only audit trigger allows; on SQLite it is a DELETE, which the trigger refuses. Signing
-    in writes audit entries, so the SQLite trigger is lifted for the flush only."""
-    yield
-    from django.db import connection
-
-    if connection.vendor == "sqlite":
-        with connection.cursor() as cursor:
-            cursor.execute("DROP TRIGGER IF EXISTS voipxs_audit_no_delete")
-
 
 class LoginE2ETests:
     def test_it_shows_alice_her_own_numbers(self, page, live_server, page_log):
