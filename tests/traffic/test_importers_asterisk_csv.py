@@ -240,3 +240,29 @@ class RegistryTests:
     def test_an_unknown_format_lists_the_known_ones(self):
         with pytest.raises(ValueError, match="asterisk-csv, asterisk-custom, freeswitch-csv, freeswitch-json"):
             get_parser("cisco-cucm")
+
+
+class HalfHourDstTests:
+    """Lord Howe Island moves its clocks by 30 minutes, inside an hour: the per-hour offset cache
+    must not be trusted for such an hour."""
+
+    LORD_HOWE = ZoneInfo("Australia/Lord_Howe")
+
+    def test_the_half_of_the_hour_after_the_spring_gap_exists_and_is_not_flagged(self):
+        # 2025-10-05 02:00 → 02:30 local (UTC+10:30 → UTC+11): 02:15 does not exist, 02:45 does.
+        gap, after = parse("\n".join([row("1.1", start="2025-10-05 02:15:00", answer="", end="", billsec="0",
+                                           disposition="NO ANSWER"),
+                                       row("1.2", start="2025-10-05 02:45:00", answer="", end="", billsec="0",
+                                           disposition="NO ANSWER")]), tz=self.LORD_HOWE)
+        assert FLAG_NONEXISTENT_LOCAL_TIME in gap.flags
+        assert FLAG_NONEXISTENT_LOCAL_TIME not in after.flags
+        assert after.started_at == utc(2025, 10, 4, 15, 45)  # 02:45 at UTC+11
+
+    def test_the_repeated_half_hour_in_autumn_is_flagged_and_the_rest_of_the_hour_is_not(self):
+        # 2026-04-05 02:00 → 01:30 local (UTC+11 → UTC+10:30): 01:45 occurs twice, 01:15 once.
+        once, twice = parse("\n".join([row("1.1", start="2026-04-05 01:15:00", answer="", end="", billsec="0",
+                                            disposition="NO ANSWER"),
+                                        row("1.2", start="2026-04-05 01:45:00", answer="", end="", billsec="0",
+                                            disposition="NO ANSWER")]), tz=self.LORD_HOWE)
+        assert FLAG_AMBIGUOUS_LOCAL_TIME not in once.flags and once.started_at == utc(2026, 4, 4, 14, 15)
+        assert FLAG_AMBIGUOUS_LOCAL_TIME in twice.flags and twice.started_at == utc(2026, 4, 4, 14, 45)

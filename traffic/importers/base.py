@@ -191,7 +191,8 @@ class LocalTimes:
         before the start, so the second occurrence is taken when the first one is too early."""
         moment, flag = self.parse(text, column)
         if flag == FLAG_AMBIGUOUS_LOCAL_TIME and moment < earliest:
-            offsets = self._offsets[text[:13]]
+            naive = _fromiso(text)
+            offsets = self._offset(naive.replace(tzinfo=None))
             moment += offsets[0] - offsets[2]
         return moment, flag
 
@@ -205,22 +206,30 @@ class LocalTimes:
         key = naive.strftime("%Y-%m-%d %H") if text[10:11] not in (" ", "T") else text[:13]
         hit = self._offsets.get(key)
         if hit is None:
-            hit = self._offsets[key] = self._offset(naive.replace(minute=0, second=0, microsecond=0))
+            hour = naive.replace(minute=0, second=0, microsecond=0)
+            hit = self._offset(hour)
+            if self._offset(hour + _LAST_SECOND) == hit:
+                self._offsets[key] = hit
+            else:
+                # The offset changes inside this hour (a half-hour DST zone such as Lord Howe, or
+                # a historic change): no cache for it, every time of the hour is worked out exactly.
+                hit = self._offset(naive)
         return naive.replace(tzinfo=UTC) - hit[0], hit[1]
 
-    def _offset(self, hour: datetime) -> tuple[timedelta, str, timedelta]:
-        first = hour.replace(tzinfo=self.tz, fold=0)
-        second = hour.replace(tzinfo=self.tz, fold=1)
+    def _offset(self, local: datetime) -> tuple[timedelta, str, timedelta]:
+        first = local.replace(tzinfo=self.tz, fold=0)
+        second = local.replace(tzinfo=self.tz, fold=1)
         off0, off1 = first.utcoffset() or timedelta(0), second.utcoffset() or timedelta(0)
         if off0 == off1:
             return off0, "", off0
-        # Different offsets for fold 0 and 1: either the hour occurs twice (ambiguous) or not at all.
+        # Different offsets for fold 0 and 1: either the time occurs twice (ambiguous) or not at all.
         round_trip = first.astimezone(UTC).astimezone(self.tz).replace(tzinfo=None)
-        if round_trip == hour:
+        if round_trip == local:
             return off0, FLAG_AMBIGUOUS_LOCAL_TIME, off1
         return off0, FLAG_NONEXISTENT_LOCAL_TIME, off0
 
 
+_LAST_SECOND = timedelta(minutes=59, seconds=59)
 _fromiso = datetime.fromisoformat
 
 
