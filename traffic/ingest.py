@@ -36,11 +36,10 @@ import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import IO, Any, Callable, Iterable, Iterator
+from typing import IO, Any, Callable
 from zoneinfo import ZoneInfo
 
 from django.db import connection, transaction
-from django.utils.timezone import now
 
 from accounts.models import PhoneNumber
 from voipxs.crypto import VERSION, blind_index
