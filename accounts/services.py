@@ -59,8 +59,14 @@ def user_roles_set(*, user: User, roles: list[str] | tuple[str, ...], actor=None
     groups = [Group.objects.get_or_create(name=role)[0] for role in roles]
     user.groups.set(groups)
     user.__dict__.pop("_voipxs_roles", None)
-    if hasattr(user, "_voipxs_roles"):
-        del user._voipxs_roles
+    # The staff flag follows the roles, so that the admin and the second-factor rules agree with them.
+    is_staff = bool(set(roles) & STAFF_ROLES)
+    if user.is_staff != is_staff:
+        user.is_staff = is_staff
+        user.save(update_fields=["is_staff"])
+        if is_staff:
+            # Tokens issued before the account owed a second factor must not outlive that change.
+            api_tokens_revoke_all(user=user, actor=actor, reason="became staff")
     audit_record(actor=actor, action="user.roles_set", target_type="user", target_id=user.pk, extra={"roles": sorted(roles)})
     return user
 

@@ -113,11 +113,12 @@ PURPOSES: dict[Purpose, PurposeInfo] = {
 ROLE_PURPOSES: dict[str, frozenset[Purpose]] = {
     Role.CUSTOMER: frozenset({Purpose.SELF_SERVICE}),
     Role.CONTRACTOR_ADMIN: frozenset({Purpose.SELF_SERVICE, Purpose.CONTRACTOR_INFORMATION}),
-    Role.BILLING: frozenset({Purpose.BILLING, Purpose.INTERCONNECTION, Purpose.DISPUTE}),
-    Role.LEGAL_OFFICER: frozenset({Purpose.LEGAL_OBLIGATION, Purpose.DISPUTE}),
-    Role.DPO: frozenset({Purpose.LEGAL_OBLIGATION}),
-    Role.SUPPORT: frozenset({Purpose.SECURITY}),
-    Role.ADMIN: frozenset({Purpose.SECURITY}),
+    # Staff are users too: SELF_SERVICE lets them see their own profile, never anyone else's.
+    Role.BILLING: frozenset({Purpose.SELF_SERVICE, Purpose.BILLING, Purpose.INTERCONNECTION, Purpose.DISPUTE}),
+    Role.LEGAL_OFFICER: frozenset({Purpose.SELF_SERVICE, Purpose.LEGAL_OBLIGATION, Purpose.DISPUTE}),
+    Role.DPO: frozenset({Purpose.SELF_SERVICE, Purpose.LEGAL_OBLIGATION}),
+    Role.SUPPORT: frozenset({Purpose.SELF_SERVICE, Purpose.SECURITY}),
+    Role.ADMIN: frozenset({Purpose.SELF_SERVICE, Purpose.SECURITY}),
 }
 
 

@@ -337,5 +337,6 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},  # axes would log login names
+    # django-axes logs login names on every failed attempt and lockout (user data): errors only.
+    "loggers": {"axes": {"level": "ERROR"}},
 }

@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth.models import Group
 from django.utils.timezone import now
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from knox.models import AuthToken
@@ -106,12 +107,33 @@ class SessionApiTests:
 
 @pytest.mark.django_db
 class TokenFromBeforeTheSecondFactorTests:
-    def test_it_refuses_a_token_issued_before_the_account_became_staff(self, client, alice):
-        """Even if nothing revoked it: the role came through a service call, not the admin."""
+    def test_it_revokes_a_token_issued_before_the_account_became_staff(self, client, alice):
+        """The role came through the service, not the admin: the service revokes the old tokens."""
         from accounts.services import api_token_issue, user_roles_set
 
         token, _expiry = api_token_issue(user=alice)
         user_roles_set(user=alice, roles=["customer", "billing"])
         TOTPDevice.objects.create(user=alice, name="default", confirmed=True)
+        alice.refresh_from_db()
+        assert alice.is_staff
+        assert not AuthToken.objects.filter(user=alice).exists()
+        response = client.get(STAFF_ENDPOINT, HTTP_AUTHORIZATION=f"Token {token}")
+        assert response.status_code == 401
+
+    def test_it_refuses_a_surviving_token_issued_before_the_account_owed_a_second_factor(self, client, alice):
+        """Defence in depth: even a token that nothing revoked is not taken as a second factor."""
+        from accounts.services import api_token_issue
+
+        token, _expiry = api_token_issue(user=alice)
+        TOTPDevice.objects.create(user=alice, name="default", confirmed=True)
+        alice.groups.add(Group.objects.get(name="billing"))  # bypassing the service on purpose
         response = client.get(STAFF_ENDPOINT, HTTP_AUTHORIZATION=f"Token {token}")
         assert response.status_code == 403 and "Two-factor" in response.json()["detail"]
+
+    def test_staff_read_their_own_profile_but_nobody_elses(self, client, billing_staff, alice):
+        from tests.factories import verified_client
+
+        client = verified_client(client, billing_staff)
+        me = client.get("/api/v1/me/")
+        assert me.status_code == 200 and me.json()["username"] == "billing"
+        assert alice.username not in client.get("/api/v1/me/numbers/").content.decode()
