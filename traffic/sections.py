@@ -19,7 +19,7 @@ from .keys import month_cipher
 from .models import Cdr, CdrTechnical, Invoice, InvoiceLine
 from .partitions import month_start
 
-_CHUNK = 2000
+_CHUNK = 5000
 _CALL_FIELDS = ("id", "started_at", "direction", "disposition", "answered_at", "duration", "billsec",
                 "src_enc", "dst_enc", "caller_name_enc", "zone", "price", "invoice_id", "restricted_at")
 
@@ -31,9 +31,20 @@ def _iso(value) -> str | None:
 def _export_calls(user: Any) -> Iterable[dict]:
     ciphers: dict[date, crypto.DataKeyCipher | None] = {}
 
-    def decrypt(token, month: date) -> str | None:
-        if token is None:
-            return ""
+    months: dict[tuple[int, int], crypto.DataKeyCipher | None] = {}
+
+    def cipher_of(started) -> crypto.DataKeyCipher | None:
+        # Rows come in start order, so this is one dict hit per row and one key unwrap per month.
+        if started.utcoffset():  # not UTC: the calendar month must be taken in UTC
+            key = month_start(started)
+            key = (key.year, key.month)
+        else:
+            key = (started.year, started.month)
+        try:
+            return months[key]
+        except KeyError:
+            pass
+        month = month_start(started)
         cipher = ciphers.get(month, False)
         if cipher is False:
             try:
@@ -41,14 +52,20 @@ def _export_calls(user: Any) -> Iterable[dict]:
             except crypto.DecryptionError:
                 cipher = None  # the month key was destroyed: those numbers no longer exist anywhere
             ciphers[month] = cipher
+        months[key] = cipher
+        return cipher
+
+    def decrypt(token, cipher: crypto.DataKeyCipher | None) -> str | None:
+        if token is None:
+            return ""
         if cipher is None:
             return None
-        return cipher.decrypt(bytes(token))
+        return cipher.decrypt(token)
 
     qs = Cdr.objects.filter(account_id=user.pk).order_by("started_at", "id").values_list(*_CALL_FIELDS)
     for (pk, started, direction, disposition, answered, duration, billsec, src, dst, name, zone, price,
          invoice_id, restricted_at) in qs.iterator(chunk_size=_CHUNK):
-        month = month_start(started)
+        month = cipher_of(started)
         yield {
             "id": pk, "started_at": started.isoformat(), "direction": direction, "disposition": disposition,
             "answered_at": _iso(answered), "duration": duration, "billsec": billsec,

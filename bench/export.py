@@ -1,0 +1,128 @@
+"""`python -m bench.export [--rows N]`: a data-subject export of one user with N calls (default 100,000).
+
+1. Creates (anew) the database `<DATABASE_URL's name>_bench_export` and migrates it.
+2. Makes one customer with a number and fills N of their CDRs over 12 months server-side
+   (`INSERT ... SELECT generate_series`, bench.portal's month filler: real AES-GCM tokens under each
+   month's data key, so the export pays the real decryption cost).
+3. Builds the export exactly as the Celery task does (`accounts.dsr.dsr_export_build`): every
+   registered section streamed into export.json and one CSV per section, zipped, encrypted at rest.
+4. Checks the file (calls counted, decrypts to a ZIP) and ends with
+   `BENCH export seconds=X peak_mb=N rows=N` (peak RSS of the process, from `resource`).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+MONTHS = 12
+
+
+def _rss_mb() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024  # Linux: kilobytes
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=100_000)
+    args = parser.parse_args(argv)
+
+    root = Path(__file__).resolve().parent.parent
+    sys.path.insert(0, str(root))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "voipxs.settings")
+    import environ
+
+    environ.Env.read_env(root / ".env", overwrite=False)
+    if not os.environ.get("SECRET_KEY"):
+        keys = subprocess.run([sys.executable, "-m", "voipxs.keys"], capture_output=True, text=True, check=True, cwd=root)
+        for line in keys.stdout.splitlines():
+            name, _, value = line.partition("=")
+            os.environ.setdefault(name, value)
+    from bench.portal import _recreate_database, fill_month
+
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith(("postgres://", "postgresql://", "pgsql://")):
+        sys.exit("bench.export needs PostgreSQL: set DATABASE_URL=postgres://...")
+    from urllib.parse import urlparse, urlunparse
+
+    parsed = urlparse(url)
+    bench_name = f"{parsed.path.lstrip('/') or 'postgres'}_bench_export"
+    _recreate_database(url, bench_name)
+    os.environ["DATABASE_URL"] = urlunparse(parsed._replace(path="/" + bench_name))
+    os.environ["DJANGO_DEBUG"] = "False"
+    os.environ["SECURE_SSL_REDIRECT"] = "False"
+    private = tempfile.mkdtemp(prefix="bench-export-")
+    os.environ["PRIVATE_FILES_DIR"] = private
+
+    import django
+
+    django.setup()
+    import logging
+
+    logging.disable(logging.WARNING)
+    from django.contrib.auth.models import Group
+    from django.core.management import call_command
+    from django.db import connection
+    from django.utils.timezone import now
+
+    from accounts.dsr import dsr_export_build, export_decrypt_stream
+    from accounts.models import User
+    from accounts.models_dsr import DataSubjectRequest, ExportFile
+    from accounts.services import phone_number_assign
+    from bench.portal import FIRST_MONTH
+    from traffic.models import Source
+    from traffic.partitions import add_months
+
+    call_command("migrate", verbosity=0)
+    user = User.objects.create(username="bench-export", email="bench-export@example.org")
+    user.groups.add(Group.objects.get(name="customer"))
+    phone_number_assign(user=user, number="+31205550101", valid_from=now().replace(year=now().year - 2))
+    source = Source.objects.create(name="bench-pbx", format="asterisk-csv")
+    per_month = args.rows // MONTHS
+    started = time.perf_counter()
+    for i in range(MONTHS):
+        rows = per_month if i < MONTHS - 1 else args.rows - per_month * (MONTHS - 1)
+        fill_month(month=add_months(FIRST_MONTH, i), rows=rows, account_ids=[user.pk], source_id=source.pk, seed=i)
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM (ANALYZE) traffic_cdr")
+    print(f"filled {args.rows:,} CDRs for one user in {time.perf_counter() - started:.1f} s", flush=True)
+
+    received = now()
+    req = DataSubjectRequest.objects.create(user=user, kind="portability", status="in_progress", received_at=received,
+                                            deadline=DataSubjectRequest.first_deadline(received))
+    export = ExportFile.objects.create(request=req, user=user)
+    connection.close()  # the export opens its own connection, as a worker would
+    before = _rss_mb()
+    cpu_before = time.process_time()
+    started = time.perf_counter()
+    if os.environ.get("BENCH_PROFILE"):  # where the time goes, on stderr
+        import cProfile
+        import pstats
+
+        profiler = cProfile.Profile()
+        profiler.runcall(dsr_export_build, export_id=export.pk)
+        pstats.Stats(profiler, stream=sys.stderr).sort_stats("tottime").print_stats(15)
+    else:
+        dsr_export_build(export_id=export.pk)
+    seconds = time.perf_counter() - started
+    cpu = time.process_time() - cpu_before
+    peak = _rss_mb()
+    export.refresh_from_db()
+    calls = export.rows.get("calls", 0)
+    if export.status != ExportFile.Status.READY or calls != args.rows:
+        sys.exit(f"export incomplete: status={export.status} calls={calls}")
+    size = sum(len(chunk) for chunk in export_decrypt_stream(export))
+    stored = (Path(private) / "exports" / export.file_name).stat().st_size
+    print(f"rss before the export {before} MB, peak {peak} MB; zip {size / 1e6:.1f} MB, stored encrypted {stored / 1e6:.1f} MB")
+    # On a shared machine the wall time follows the load; the CPU time of this process does not.
+    print(f"cpu seconds of this process {cpu:.2f}; load average {os.getloadavg()[0]:.1f}")
+    print(f"BENCH export seconds={seconds:.2f} peak_mb={peak} rows={calls}")
+
+
+if __name__ == "__main__":
+    main()
