@@ -1,10 +1,12 @@
 from django.urls import path
 
-from . import api
+from . import api, api_dsr
 
 urlpatterns = [
     path("auth/login/", api.LoginApi.as_view(), name="api-login"),
     path("auth/logout/", api.LogoutApi.as_view(), name="api-logout"),
     path("me/", api.MeApi.as_view(), name="api-me"),
     path("me/numbers/", api.MeNumbersApi.as_view(), name="api-me-numbers"),
+    path("me/privacy-requests/", api_dsr.MyPrivacyRequestsApi.as_view(), name="api-me-privacy-requests"),
+    path("me/exports/<int:pk>/", api_dsr.MyPrivacyExportDownloadApi.as_view(), name="api-me-export-download"),
 ]
