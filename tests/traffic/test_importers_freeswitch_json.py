@@ -120,3 +120,7 @@ class FreeswitchJsonRefusalTests:
     def test_absurd_nesting_is_a_row_error_not_a_crash(self):
         rows = parse(json.dumps(doc("u-1")) + "\n" + "[" * 100_000 + "\n")
         assert [type(r).__name__ for r in rows] == ["CallRecord", "RowError"]
+
+    def test_an_end_before_the_start_never_gives_negative_seconds(self):
+        (record,) = parse(json.dumps(doc("u-1", duration="", billsec="", end_epoch="1777880000")))
+        assert (record.duration, record.billsec) == (0, 0)

@@ -11,7 +11,6 @@ from typing import Callable, Iterator
 
 from .base import (
     ASTERISK_DISPOSITIONS,
-    EXTENSION_MAX_DIGITS,
     FLAG_ANSWER_ON_UNANSWERED,
     FLAG_BILLSEC_OVER_DURATION,
     FLAG_INTERNAL_EXTENSION,
@@ -21,7 +20,7 @@ from .base import (
     RowError,
     asterisk_disposition,
     caller_name_from_clid,
-    is_extension,
+    is_internal,
     parse_int,
 )
 
@@ -51,13 +50,6 @@ def synthetic_unique_id(*, channel: str, start: str, src: str, dst: str) -> str:
     these apart from real Asterisk ids ("1231977075.0")."""
     joined = "\x1f".join((channel, start, src, dst))
     return "h:" + _blake2b(joined.encode("utf-8", "replace"), digest_size=12).hexdigest()
-
-
-def _is_internal(number: str) -> bool:
-    # Most numbers are long digit strings: settle those without a call into is_extension.
-    if len(number) > EXTENSION_MAX_DIGITS and number.isdigit():
-        return False
-    return bool(number) and is_extension(number)
 
 
 def build(line: int, f: list[str], c: Layout, times: LocalTimes) -> CallRecord | RowError:
@@ -95,7 +87,7 @@ def build(line: int, f: list[str], c: Layout, times: LocalTimes) -> CallRecord |
         unique_id = synthetic_unique_id(channel=channel, start=start, src=src, dst=dst)
     over = billsec > duration
     odd_answer = answered_at is not None and disposition != "answered"
-    internal = _is_internal(src) or _is_internal(dst)
+    internal = is_internal(src) or is_internal(dst)
     if flag_start or flag_answer or flag_end or over or odd_answer or internal:
         flags = _flags(flag_start, flag_answer, flag_end, over, odd_answer, internal)
     else:

@@ -265,6 +265,14 @@ def is_extension(number: str) -> bool:
     return not digits.isdigit() or len(digits) <= EXTENSION_MAX_DIGITS
 
 
+def is_internal(number: str) -> bool:
+    """is_extension for the hot loops: most numbers are long digit strings, settled without the
+    cached call; an empty number (withheld) is not an extension."""
+    if len(number) > EXTENSION_MAX_DIGITS and number.isdigit():
+        return False
+    return bool(number) and is_extension(number)
+
+
 def fingerprint(*parts: object) -> str:
     """A short stable hash of the billing-relevant content, to tell a conflict from a duplicate."""
     return hashlib.blake2b("\x1f".join(map(str, parts)).encode("utf-8", "replace"), digest_size=8).hexdigest()

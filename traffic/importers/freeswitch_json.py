@@ -187,9 +187,9 @@ def _record(line: int, doc: Any, times: LocalTimes) -> CallRecord | RowError:
         answered_at, flag_answer = _time(variables, "answer", times, started_at)
         ended_at, flag_end = _time(variables, "end", times, started_at)
         # Without a duration, the epochs give it (the switch computes it the same way).
-        whole = int((ended_at - started_at).total_seconds()) if ended_at else 0
+        whole = max(0, int((ended_at - started_at).total_seconds())) if ended_at else 0
         duration = _seconds(variables, "duration", whole)
-        talked = int((ended_at - answered_at).total_seconds()) if ended_at and answered_at else 0
+        talked = max(0, int((ended_at - answered_at).total_seconds())) if ended_at and answered_at else 0
         billsec = _seconds(variables, "billsec", talked)
     except BadField as exc:
         return RowError(line, str(exc))
