@@ -1,0 +1,56 @@
+"""In a real browser: a customer asks for her data, downloads the ZIP, and sees the notice of a new
+privacy-policy version on every page until she opens the policy."""
+from __future__ import annotations
+
+import json
+import zipfile
+
+import pytest
+
+from tests.e2e.conftest import login
+from tests.factories import PASSWORD, make_cdr
+
+# PostgreSQL only, like the other live-server tests (SQLite's flush meets the audit log's trigger).
+pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
+
+
+class DsrInBrowserTests:
+    def test_it_exports_downloads_and_shows_the_policy_notice_until_read(self, page, live_server, page_log, settings,
+                                                                          tmp_path, alice, bob, dpo):
+        from accounts.policy import policy_version_create, policy_version_publish
+
+        settings.PRIVATE_FILES_DIR = tmp_path / "private"
+        make_cdr(account=alice, dst="+31612345678")
+        make_cdr(account=bob, src="+31205550201", dst="+31677777777")
+
+        login(page, live_server, "alice", PASSWORD)
+        with page.expect_navigation():
+            page.get_by_role("link", name="Your privacy").first.click()
+        page.select_option("#id_kind", "access")
+        with page.expect_navigation():
+            page.get_by_role("button", name="Send request").click()
+        page.reload()
+        with page.expect_download() as info:
+            page.get_by_role("link", name="Download your data (ZIP)").click()
+        path = tmp_path / "export.zip"
+        info.value.save_as(path)
+        archive = zipfile.ZipFile(path)
+        data = json.loads(archive.read("export.json"))
+        calls = next(s for s in data["sections"] if s["name"] == "calls")
+        assert [c["to"] for c in calls["rows"]] == ["+31612345678"]
+        assert b"+31677777777" not in b"".join(archive.read(n) for n in archive.namelist())
+
+        assert page.locator("#policy-notice").count() == 0
+        pv = policy_version_create(version="2", summary="Unbilled calls are now kept two months.", text="Article 1\n\nNew.",
+                                   substantive=True, actor=dpo)
+        policy_version_publish(policy=pv, actor=dpo)
+        for url in ("/", "/calls/", "/privacy-requests/"):
+            page.goto(f"{live_server.url}{url}")
+            assert "Unbilled calls are now kept two months." in page.locator("#policy-notice").inner_text(), url
+        with page.expect_navigation():
+            page.get_by_role("link", name="Read the new policy").click()
+        assert "Version history" in page.content()
+        for url in ("/", "/calls/"):
+            page.goto(f"{live_server.url}{url}")
+            assert page.locator("#policy-notice").count() == 0, url
+        assert page_log.page_errors == [] and page_log.foreign_requests == []
