@@ -113,9 +113,9 @@ def csv_lines(stream: BinaryIO, *, widths: Collection[int] = ()) -> Iterator[tup
         if fields is not None and len(fields) in widths:
             yield first, fields, None
             continue
-        if not lines:  # an error without a line taken; cannot happen, but never loop or crash
+        if not lines:  # an error without a line taken: cannot happen, but must never loop forever
             yield max(first - 1, 1), None, "malformed CSV"
-            continue
+            return
         yield from _one_by_one(lines)
 
 
