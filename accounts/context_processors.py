@@ -11,12 +11,14 @@ def policy_notice(request: HttpRequest) -> dict:
 
     user = getattr(request, "user", None)
     on_policy_page = request.path == reverse("privacy-policy")
+    blocks = SimpleLazyObject(lambda: _current_blocks() if on_policy_page else [])
     # Lazy: a page that does not render the notice (API, JSON) costs no query.
     return {
         "policy_notice": SimpleLazyObject(lambda: None if on_policy_page else policy_notice_for(user=user)),
         "policy_versions": SimpleLazyObject(lambda: policy_history() if on_policy_page else []),
         # The published text of the newest version (the page falls back to the file it was seeded from).
-        "policy_current_blocks": SimpleLazyObject(lambda: _current_blocks() if on_policy_page else []),
+        "policy_current_blocks": blocks,
+        "policy_current_headings": SimpleLazyObject(lambda: [b for b in blocks if b["kind"] == "heading"]),
     }
 
 
