@@ -96,3 +96,38 @@ class PurgeLockTests:
         with pytest.raises(WorkerDied):
             purge_expired(now=at(2026, 7, 1), fault=boom)
         purge_expired(now=at(2026, 7, 1))  # not refused
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+class PurgeConcurrentRunsTests:
+    def test_a_second_run_on_another_connection_exits_while_the_first_is_inside_a_batch(self, seven_expired_and_two_kept):
+        import threading
+
+        from django.db import connection
+
+        inside, release, outcome = threading.Event(), threading.Event(), {}
+
+        def hold_the_batch(step: str) -> None:
+            if step == "batch:cdr_unbilled" and not inside.is_set():
+                inside.set()
+                release.wait(10)
+
+        def first_run() -> None:
+            try:
+                outcome["first"] = purge_expired(now=at(2026, 7, 1), fault=hold_the_batch)
+            finally:
+                connection.close()
+
+        worker = threading.Thread(target=first_run)
+        worker.start()
+        try:
+            assert inside.wait(10)
+            with pytest.raises(PurgeBusy):
+                purge_expired(now=at(2026, 7, 1))
+        finally:
+            release.set()
+            worker.join(20)
+        assert outcome["first"]["status"] == "done"
+        expired, kept = seven_expired_and_two_kept
+        assert surviving(expired) == set() and surviving(kept) == set(kept)
