@@ -227,6 +227,11 @@ RequestCloseApi = _transition("RequestCloseApi", "Close the request (hold releas
                               lambda u, r, d: services.disclosure_request_close(actor=u, request=r))
 
 
+RequestSendNoticesApi = _transition(
+    "RequestSendNoticesApi", "Send the withheld notices of a request once its secrecy order has ended",
+    lambda u, r, d: [services.disclosure_notice_send(actor=u, notice=n) for n in r.notices.filter(state="withheld")])
+
+
 class DocumentAddApi(_OfficerApi):
     class InputSerializer(serializers.Serializer):
         title = serializers.CharField(max_length=200)

@@ -22,6 +22,7 @@ urlpatterns = [
     path(f"{P}requests/<int:pk>/check-output/", api.RequestCheckApi.as_view(), name="disclosure-request-check"),
     path(f"{P}requests/<int:pk>/deliver/", api.RequestDeliverApi.as_view(), name="disclosure-request-deliver"),
     path(f"{P}requests/<int:pk>/close/", api.RequestCloseApi.as_view(), name="disclosure-request-close"),
+    path(f"{P}requests/<int:pk>/send-notices/", api.RequestSendNoticesApi.as_view(), name="disclosure-request-send-notices"),
     path(f"{P}requests/<int:pk>/documents/", api.DocumentAddApi.as_view(), name="disclosure-document-add"),
     path(f"{P}requests/<int:pk>/package/", api.PackageDownloadApi.as_view(), name="disclosure-package-download"),
     path(f"{P}deadlines/", api.DeadlinesApi.as_view(), name="disclosure-deadlines"),

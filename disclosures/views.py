@@ -117,6 +117,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "disclosures/detail.html", {
         "req": req, "targets": list(req.targets.select_related("account")), "approvals": approvers,
         "documents": req.documents.order_by("uploaded_at"), "package": getattr(req, "package", None),
+        "notices": list(req.notices.order_by("pk")),
         "downloads": req.package.downloads.select_related("downloaded_by") if hasattr(req, "package") else [],
         "note_form": NoteForm(), "narrow_form": NarrowForm(), "document_form": DocumentForm(),
         "may_approve": request.user.pk != req.received_by_id and request.user.pk not in {a.officer_id for a in approvers},
@@ -158,6 +159,9 @@ def _transition(request: HttpRequest, pk: int, action: str) -> None:
             actor=user, request=req, remove_target_ids=d["remove_target_ids"],
             window_start=day_start(d["window_start"]) if d["window_start"] else None,
             window_end=day_start(d["window_end"]) if d["window_end"] else None)
+    elif action == "send-notices":
+        for notice in req.notices.filter(state="withheld"):
+            services.disclosure_notice_send(actor=user, notice=notice)
     elif action == "document":
         form = DocumentForm(post, request.FILES)
         if not form.is_valid():
@@ -171,7 +175,7 @@ def _transition(request: HttpRequest, pk: int, action: str) -> None:
 
 
 ACTIONS = ("verify", "review", "clarify", "resume", "approve", "reject", "withdraw", "produce", "check", "deliver",
-           "close", "narrow", "document")
+           "close", "narrow", "document", "send-notices")
 
 
 @login_required

@@ -151,8 +151,17 @@ class NoticeTests:
         assert services.disclosure_secrecy_reminders(now=now() + timedelta(days=12)) == 0
         assert len(mail.outbox) == 1 and ALICE_NUMBER not in mail.outbox[0].body
         notice = Notice.objects.get(request=secret, user=alice)
-        with pytest.raises(Exception):
+        from voipxs.exceptions import ApplicationError
+        with pytest.raises(ApplicationError, match="still running"):
             services.disclosure_notice_send(actor=legal1, notice=notice)  # still secret today
+        r = _api(legal1).post(f"/api/v1/staff/disclosures/requests/{secret.pk}/send-notices/", format="json")
+        assert r.status_code == 400 and Notice.objects.get(pk=notice.pk).state == "withheld"
+        DisclosureRequest.objects.filter(pk=secret.pk).update(secrecy_until=now().date())
+        verified_client(client, legal1)
+        assert client.post(f"/disclosures/requests/{secret.pk}/send-notices/").status_code == 302
+        assert Notice.objects.get(pk=notice.pk).state == "sent"
+        verified_client(client, alice)
+        assert client.get(reverse("disclosures:notices")).content.count(b"data was disclosed") == 2
 
     def test_criminal_requests_do_not_notify_by_default(self, legal1, legal2, legal3, authority, alice):
         req = to_state(receive(legal1, authority), "delivered", intake=legal1, approvers=[legal2, legal3])
