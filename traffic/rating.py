@@ -62,6 +62,7 @@ class TariffBook:
         for rule in rules:
             self._by_prefix.setdefault(rule.prefix, []).append(rule)
         self._max_len = max((len(p) for p in self._by_prefix), default=0)
+        self._key_len = self._max_len + 1  # "+" and the digits a prefix can cover
         self._candidates: dict[str, tuple[TariffRule, ...]] = {}
         self._interned: dict[tuple[TariffRule, ...], tuple[TariffRule, ...]] = {}
         self._prices: dict[tuple[int, int], tuple[Decimal, str]] = {}
@@ -89,9 +90,10 @@ class TariffBook:
     def tariff_for(self, e164: str, day: date) -> TariffRule | None:
         """Candidates are cached per number (longest prefix first, usually one or two), so a call
         costs a dict hit and a date comparison or two; nothing is cached per (number, day)."""
-        candidates = self._candidates.get(e164)
+        key = e164[:self._key_len]  # candidates depend only on the first max-prefix-length digits
+        candidates = self._candidates.get(key)
         if candidates is None:
-            candidates = self._candidates_for(e164)
+            candidates = self._candidates_for(key)
         for candidate in candidates:
             if candidate.valid_from <= day and (candidate.valid_to is None or day <= candidate.valid_to):
                 return candidate
