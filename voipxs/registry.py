@@ -105,18 +105,3 @@ def register_rotator(name: str, rotator: Callable[..., dict]) -> None:
 
 def rotators() -> dict[str, Callable[..., dict]]:
     return dict(_rotators)
-
-
-# --- key rotators (rotate_keys) ---------------------------------------------------------------------
-# `rotate_keys` re-encrypts every EncryptedTextField itself. Anything else encrypted under the master
-# keys (e.g. traffic's wrapped month keys) registers rotator(*, batch_size, dry_run) -> {"scanned": n,
-# "rotated": m} here, and the command runs it after the fields. Counts only, never values.
-_rotators: dict[str, Callable[..., dict]] = {}
-
-
-def register_rotator(name: str, rotator: Callable[..., dict]) -> None:
-    _rotators[name] = rotator
-
-
-def rotators() -> dict[str, Callable[..., dict]]:
-    return dict(_rotators)
