@@ -528,8 +528,9 @@ def disclosure_request_deliver(*, actor, request: DisclosureRequest, receipt: st
     package.delete_after = moment + timedelta(days=settings.DISCLOSURE_PACKAGE_RETENTION_DAYS)
     package.save(update_fields=["delete_after"])
     req.delivered_at, req.delivery_receipt = moment, receipt.strip()[:300]
-    req.outcome = Outcome.FULL if package.record_count else Outcome.NO_DATA
-    if req.narrowed_at is not None and package.record_count:
+    has_data = bool(package.record_count or package.manifest.get("subscriber_count"))
+    req.outcome = Outcome.FULL if has_data else Outcome.NO_DATA
+    if req.narrowed_at is not None and has_data:
         req.outcome = Outcome.PARTIAL
     _move(req, Status.DELIVERED, ["delivered_at", "delivery_receipt", "outcome"])
     notices = 0

@@ -155,3 +155,19 @@ class PropertyTests:
             from datetime import datetime
             started = datetime.fromisoformat(r["start_utc"].replace("Z", "+00:00"))
             assert start <= started < end
+
+
+class UserDataTests:
+    def test_a_126na_request_gets_subscriber_data_and_no_calls(self, legal1, legal2, legal3, authority, alice):
+        make_cdr(account=alice, src=ALICE_NUMBER, dst=OTHER, started_at=now() - timedelta(days=1))
+        req = receive(legal1, authority, basis="sv_126na", categories=["user_data"])
+        req = to_state(req, "produced", intake=legal1, approvers=[legal2, legal3])
+        from disclosures.production import package_files
+        files = package_files(req.package)
+        subscribers = json.loads(files["subscribers.json"])["subscribers"]
+        assert [s["account_id"] for s in subscribers] == [alice.pk]
+        assert subscribers[0]["numbers"][0]["number"] == ALICE_NUMBER
+        assert json.loads(files["calls.json"])["records"] == []
+        assert req.package.manifest["subscriber_count"] == 1 and req.package.record_count == 0
+        req = to_state(req, "delivered", intake=legal1, approvers=[legal2, legal3], checker=legal2)
+        assert req.outcome == "full"  # subscriber data was handed over, so not "no data"
