@@ -6,7 +6,12 @@ class TrafficConfig(AppConfig):
     verbose_name = "Traffic"
 
     def ready(self) -> None:
-        from voipxs.registry import register_demo_seeder
+        from voipxs.registry import register_demo_seeder, register_rotator
+
+        from .keys import month_key_rewrap
+
+        # Month data keys are wrapped by the master key: rotating the master re-wraps them.
+        register_rotator("traffic.MonthKey", month_key_rewrap)
 
         from .demo import seed_sources
 

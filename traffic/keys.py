@@ -80,17 +80,20 @@ def month_key_destroy(*, month: date, actor=None) -> MonthKey:
     return key
 
 
-def month_key_rewrap(*, batch_size: int = 100) -> int:
-    """Re-wrap live month keys under the newest master key (part of `rotate_keys`). Returns how many."""
-    done = 0
+def month_key_rewrap(*, batch_size: int = 100, dry_run: bool = False) -> dict:
+    """Re-wrap live month keys under the newest master key (a `rotate_keys` rotator). Counts only."""
+    scanned = rotated = 0
     for key in MonthKey.objects.filter(wrapped_key__isnull=False).iterator(chunk_size=batch_size):
+        scanned += 1
         wrapped = bytes(key.wrapped_key)
-        if crypto.needs_rotation(wrapped):
+        if not crypto.needs_rotation(wrapped):
+            continue
+        rotated += 1
+        if not dry_run:
             data_key = crypto.unwrap_data_key(wrapped, label=_label(key.month))
             key.wrapped_key = crypto.wrap_data_key(data_key, label=_label(key.month))
             key.save(update_fields=["wrapped_key"])
-            done += 1
-    return done
+    return {"scanned": scanned, "rotated": rotated}
 
 
 def decrypt_number(token: bytes | memoryview | None, *, started_at) -> str:

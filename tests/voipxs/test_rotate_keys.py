@@ -83,3 +83,20 @@ class RotateKeysTests:
         finally:
             registry._rotators.pop("test-month-keys")
         assert calls == [True] and "test-month-keys: scanned 3, would rotate 1" in report
+
+
+@pytest.mark.django_db
+class MonthKeyRotationTests:
+    def test_it_rewraps_month_keys_and_the_months_still_read(self, alice, settings):
+        from tests.factories import make_cdr
+        from traffic import keys
+        from traffic.keys import decrypt_number
+        from traffic.models import MonthKey
+
+        cdr = make_cdr(account=alice)
+        newer = "bmV3ZXItbWFzdGVyLWtleS0zMi1ieXRlcy1sb25nLS0="
+        with override_settings(FIELD_ENCRYPTION_KEYS=[newer, *settings.FIELD_ENCRYPTION_KEYS]):
+            call_command("rotate_keys", stdout=io.StringIO())
+            assert not crypto.needs_rotation(bytes(MonthKey.objects.get().wrapped_key))
+            keys._cache.clear()
+            assert decrypt_number(cdr.dst_enc, started_at=cdr.started_at) == "+31612345678"
