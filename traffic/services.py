@@ -119,15 +119,20 @@ def cdr_import_upload(*, source: Source, upload: IO[bytes], file_name: str, acto
                  extra={"source": source.pk})
     from .tasks import cdr_import_run
 
-    transaction.on_commit(lambda: cdr_import_run.delay(cdr_import.pk))
+    # robust: with the broker down the upload is still recorded (queued) and the page answers;
+    # `cdr_import_run` can be queued again later, and only one run ever claims the import.
+    transaction.on_commit(lambda: cdr_import_run.delay(cdr_import.pk), robust=True)
     return cdr_import
 
 
 def cdr_import_run(*, cdr_import: CdrImport) -> CdrImport:
-    """Run a queued upload (the Celery task calls this). Idempotent: a finished import is left alone,
-    and a redelivered task re-runs a crashed one, which the dedupe key makes safe."""
+    """Run a queued upload (the Celery task calls this). Idempotent: an import that is running or
+    finished is left alone; rows are deduplicated anyway, so running a file twice could not double it."""
+    # Claim it: of two deliveries of the same task only one moves it out of "queued".
+    claimed = CdrImport.objects.filter(pk=cdr_import.pk, status=CdrImport.Status.QUEUED).update(
+        status=CdrImport.Status.RUNNING)
     cdr_import = CdrImport.objects.select_related("source").get(pk=cdr_import.pk)
-    if cdr_import.status in (CdrImport.Status.DONE, CdrImport.Status.FAILED):
+    if not claimed:
         return cdr_import
     name = (cdr_import.report or {}).get("upload", "")
     path = imports_dir() / os.path.basename(name) if name else None

@@ -61,25 +61,35 @@ class CdrImportApiTests:
         assert Cdr.objects.filter(import_batch_id=body["id"]).count() == 2
         assert list((private_dir / "imports").iterdir()) == []  # the upload is deleted after import
 
-    def test_the_task_gets_only_the_import_id(self, client, billing_staff, pbx, private_dir,
+    def test_the_task_gets_only_the_import_id(self, client, billing_staff, alice, pbx, private_dir,
                                              django_capture_on_commit_callbacks):
-        from traffic import tasks
+        from celery.signals import task_prerun
 
-        sent = []
-        original = tasks.cdr_import_run.delay
-        tasks.cdr_import_run.delay = lambda *args, **kwargs: sent.append((args, kwargs))
+        seen = []
+
+        def record(sender=None, args=None, kwargs=None, **_extra):
+            seen.append((sender.name, list(args or ()), dict(kwargs or {})))
+
+        task_prerun.connect(record, weak=False)
         try:
             with django_capture_on_commit_callbacks(execute=True):
                 response = verified_client(client, billing_staff).post(
                     URL, {"source": "pbx-upload", "file": SimpleUploadedFile("x.csv", master_csv("t.1"))})
         finally:
-            tasks.cdr_import_run.delay = original
-        assert sent == [((response.json()["id"],), {})]
+            task_prerun.disconnect(record)
+        assert seen == [("traffic.tasks.cdr_import_run", [response.json()["id"]], {})]
+
+    def test_the_upload_is_kept_privately_until_the_task_runs(self, client, billing_staff, pbx, private_dir):
+        # No on_commit here: the task is not run, so the saved upload can be inspected.
+        response = verified_client(client, billing_staff).post(
+            URL, {"source": "pbx-upload", "file": SimpleUploadedFile("x.csv", master_csv("t.1"))})
+        assert response.status_code == 202
         cdr_import = CdrImport.objects.get()
         assert cdr_import.status == "queued"
         stored = list((private_dir / "imports").iterdir())
         assert len(stored) == 1 and stored[0].read_bytes() == master_csv("t.1")
         assert oct(stored[0].stat().st_mode & 0o777) == "0o600"
+        assert stored[0].name not in ("x.csv",) and len(stored[0].name) == 36  # a uuid, not the user's file name
 
     @pytest.mark.parametrize("data, field", [
         ({"source": "nope"}, "source"),
@@ -187,3 +197,18 @@ class CdrImportWorkerTests:
         assert Cdr.objects.filter(import_batch_id=import_id).count() == 2
         assert os.listdir(tmp_path / "imports") == []
         assert settings.PRIVATE_FILES_DIR == tmp_path
+
+
+class CdrImportRunTests:
+    def test_a_second_delivery_of_the_task_does_nothing(self, alice, pbx, private_dir, client, billing_staff,
+                                                        django_capture_on_commit_callbacks):
+        from traffic.services import cdr_import_run
+
+        with django_capture_on_commit_callbacks(execute=True):
+            response = verified_client(client, billing_staff).post(
+                URL, {"source": "pbx-upload", "file": SimpleUploadedFile("x.csv", master_csv("twice.1"))})
+        done = CdrImport.objects.get(pk=response.json()["id"])
+        again = cdr_import_run(cdr_import=done)
+
+        assert (done.status, again.status, again.imported) == ("done", "done", 1)
+        assert Cdr.objects.count() == 1
