@@ -106,3 +106,19 @@ class SourcePageTests:
 
     def test_a_customer_cannot_open_it(self, client, alice):
         assert verified_client(client, alice).get("/calls/staff/sources/").status_code == 403
+
+
+class DemoSourcesTests:
+    def test_the_seeder_adds_two_sources_once(self, db):
+        from io import StringIO
+
+        from voipxs.registry import demo_seeders
+
+        seeder = next(fn for order, name, fn in demo_seeders() if name == "traffic-sources")
+        seeder(StringIO())
+        out = StringIO()
+        seeder(out)
+
+        assert sorted(Source.objects.values_list("name", flat=True)) == ["ams-asterisk", "rtm-freeswitch"]
+        assert "import_cdrs --source ams-asterisk" in out.getvalue()
+        assert [order for order, name, _ in demo_seeders() if name == "traffic-sources"] == [20]
