@@ -209,3 +209,14 @@ def audit_log_flushable(transactional_db):
         cursor.execute("DROP TRIGGER IF EXISTS voipxs_audit_no_delete")
         cursor.execute("DELETE FROM voipxs_auditentry")
         cursor.execute(no_delete_trigger)
+
+
+@pytest.fixture(autouse=True)
+def month_key_cache_reset():
+    """traffic.keys caches unwrapped month keys per process for 60 s; a test's rolled-back MonthKey
+    must not linger there for the next test (which would then get a cipher but no MonthKey row)."""
+    from traffic import keys
+
+    keys._cache.clear()  # noqa: SLF001
+    yield
+    keys._cache.clear()  # noqa: SLF001
