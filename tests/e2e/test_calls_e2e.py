@@ -10,9 +10,7 @@ import pytest
 from tests.e2e.conftest import login
 from tests.factories import PASSWORD, make_cdr
 
-# PostgreSQL only: after a live-server test Django flushes the tables, and on SQLite the audit log's
-# append-only trigger refuses that DELETE (PostgreSQL's TRUNCATE does not fire row triggers).
-pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
+pytestmark = pytest.mark.e2e
 
 
 class CallHistoryInBrowserTests:
