@@ -46,7 +46,7 @@ from voipxs.crypto import VERSION, blind_index
 from voipxs.phone import InvalidNumber, normalize_e164
 
 from .keys import month_cipher
-from .models import Cdr, CdrImport, Source
+from .models import Cdr, CdrImport, MonthKey, Source
 from .partitions import cdr_partitions_ensure
 from .rating import TariffBook
 
@@ -182,6 +182,13 @@ class _MonthCrypto:
 
     def __init__(self, month: date) -> None:
         cipher = month_cipher(month, create=True)
+        if not MonthKey.objects.filter(month=month, wrapped_key__isnull=False).exists():
+            # keys.month_cipher caches per process; a key made inside a transaction that was rolled
+            # back would still be cached, and rows encrypted under it could never be read again.
+            from . import keys
+
+            keys._cache.pop(month, None)  # noqa: SLF001
+            cipher = month_cipher(month, create=True)
         # DataKeyCipher keeps its AESGCM and key id private; the layout is VERSION | kid | nonce | ct.
         self._encrypt = cipher._cipher.encrypt  # noqa: SLF001
         self._prefix = bytes([VERSION]) + cipher._kid  # noqa: SLF001

@@ -279,3 +279,23 @@ class StoredFormTests:
         result = run(pbx, [ast("ok.1"), ast("x" * 200)])
         assert result.imported == 1
         assert result.report["rejected"] == [{"line": 2, "reason": "unique id longer than 150 characters"}]
+
+
+class MonthKeyTests:
+    def test_it_never_encrypts_under_a_cached_key_whose_row_was_rolled_back(self, pbx, alice):
+        from django.db import transaction
+
+        from traffic.models import MonthKey
+
+        class Rollback(Exception):
+            pass
+
+        with pytest.raises(Rollback), transaction.atomic():
+            month_cipher(date(2026, 5, 1), create=True)  # cached in this process ...
+            raise Rollback  # ... but its row is gone
+
+        run(pbx, [ast("k.1")])
+
+        cdr = Cdr.objects.get(unique_id="k.1")
+        assert MonthKey.objects.filter(month=date(2026, 5, 1)).exists()
+        assert decrypt_number(cdr.dst_enc, started_at=cdr.started_at) == "+31612345678"
