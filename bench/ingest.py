@@ -227,6 +227,8 @@ def main(argv: list[str] | None = None) -> int:
         raw = copied / copy_s
         print(f"raw COPY: {copied:,} rows in {copy_s:.2f} s = {raw:,.0f} rows/s", flush=True)
     peak_mb = _peak_mb()
+    # The machine is often shared: a busy one starves both sides differently, so say how busy it was.
+    print("load average (1, 5, 15 min) at the end: " + ", ".join(f"{x:.2f}" for x in os.getloadavg()), flush=True)
     print(f"BENCH ingest ours_rows_per_s={ours:.0f} copy_rows_per_s={raw:.0f} ratio={ours / raw:.2f} peak_mb={peak_mb:.0f}")
     return 0
 
