@@ -12,7 +12,7 @@ from dataclasses import fields
 from typing import Any, Mapping
 
 from .purposes import PURPOSES, Purpose, PurposeInfo
-from .registry import sections
+from .registry import retention_policies, sections
 
 CONTROLLER = {
     "name": "VoIPXS B.V.",
@@ -67,6 +67,7 @@ def processing_register(*, purposes: Mapping[Any, Any] | None = None, members: A
     categories = [{"category": s.name, "description": s.description, "purpose": s.purpose,
                    "legal_basis": s.legal_basis, "retention": s.retention} for s in sections()]
     return {"controller": CONTROLLER, "activities": activities, "categories": categories,
+            "retention_policies": retention_policies(),
             "security_measures": list(SECURITY_MEASURES), "transfers": TRANSFERS}
 
 
@@ -93,6 +94,10 @@ def processing_register_markdown(**kwargs: Any) -> str:
             "| category | purpose | legal basis | retention |", "|---|---|---|---|"]
     for c in reg["categories"]:
         out.append("| " + " | ".join(_cell(x) for x in (c["category"], c["purpose"], c["legal_basis"], c["retention"])) + " |")
+    if reg["retention_policies"]:
+        out += ["", "## Retention policies in force", "", "| category | kept | from | then | legal basis |", "|---|---|---|---|---|"]
+        for p in reg["retention_policies"]:
+            out.append("| " + " | ".join(_cell(p.get(k, "")) for k in ("label", "period", "trigger", "action", "legal_basis")) + " |")
     out += ["", "## Security measures", ""] + [f"- {m}" for m in reg["security_measures"]]
     out += ["", "## Transfers", "", reg["transfers"], ""]
     return "\n".join(out)

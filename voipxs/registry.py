@@ -105,3 +105,19 @@ def register_rotator(name: str, rotator: Callable[..., dict]) -> None:
 
 def rotators() -> dict[str, Callable[..., dict]]:
     return dict(_rotators)
+
+
+# --- retention policies for the processing register (GDPR art. 30) -----------------------------------
+# `voipxs.register` lists the retention policies in force next to the purposes. The app that keeps them
+# (retention) registers source() -> iterable of dicts {category, label, period, trigger, action,
+# legal_basis}; the kernel never imports it.
+_retention_sources: list[Callable[[], Iterable[dict]]] = []
+
+
+def register_retention_source(source: Callable[[], Iterable[dict]]) -> None:
+    if source not in _retention_sources:
+        _retention_sources.append(source)
+
+
+def retention_policies() -> list[dict]:
+    return [row for source in _retention_sources for row in source()]

@@ -46,3 +46,18 @@ class ProcessingRegisterTests:
         assert "Processing register" in page and "Tw art. 11.5(2)" in page
         client.logout()
         assert verified_client(client, alice).get("/privacy-requests/dpo/register/").status_code == 403
+
+
+class RegisterRetentionTests:
+    def test_it_lists_the_retention_policies_a_registered_source_gives(self, monkeypatch):
+        from voipxs import registry
+
+        monkeypatch.setattr(registry, "_retention_sources", [])
+        assert processing_register()["retention_policies"] == []
+        registry.register_retention_source(lambda: [{"category": "invoice", "label": "Invoices", "period": "7 y",
+                                                     "trigger": "invoice date", "action": "delete",
+                                                     "legal_basis": "AWR art. 52"}])
+        from voipxs.register import processing_register_markdown
+
+        assert processing_register()["retention_policies"][0]["legal_basis"] == "AWR art. 52"
+        assert "| Invoices | 7 y | invoice date | delete | AWR art. 52 |" in processing_register_markdown()
