@@ -30,7 +30,7 @@ from voipxs.purposes import PURPOSES, Purpose
 from voipxs.registry import Kept, kept_for, sections
 
 from .models import User
-from .models_dsr import EXTENSION_DAYS, DataSubjectRequest, ExportDownload, ExportFile
+from .models_dsr import EXTENSION_MONTHS, DataSubjectRequest, ExportDownload, ExportFile, add_months
 
 Kind = DataSubjectRequest.Kind
 Status = DataSubjectRequest.Status
@@ -105,7 +105,7 @@ def dsr_request_extend(*, request: DataSubjectRequest, reason: str, actor: Any) 
         raise ApplicationError(REASON_REQUIRED, extra={"field": "reason"})
     req.extended_at = now()
     req.extension_reason = reason.strip()[:2000]
-    req.deadline = req.deadline + timedelta(days=EXTENSION_DAYS)
+    req.deadline = add_months(req.deadline, EXTENSION_MONTHS)
     req.save(update_fields=["extended_at", "extension_reason", "deadline"])
     audit_record(actor=actor, action="dsr.extend", target_type="dsr", target_id=req.pk)
     return req

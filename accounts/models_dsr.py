@@ -12,9 +12,18 @@ from django.db import models
 from django.utils.timezone import now
 from django.utils.translation import gettext_lazy as _
 
-# GDPR art. 12(3): one month, extendable once by two further months.
-DEADLINE_DAYS = 30
-EXTENSION_DAYS = 61
+# GDPR art. 12(3): one month, extendable once by two further months (calendar months: a request of
+# 31 January is due on the last day of February, as Reg. 1182/71 on periods counts them).
+DEADLINE_MONTHS = 1
+EXTENSION_MONTHS = 2
+
+
+def add_months(moment, months: int):
+    import calendar
+
+    month_index = moment.month - 1 + months
+    year, month = moment.year + month_index // 12, month_index % 12 + 1
+    return moment.replace(year=year, month=month, day=min(moment.day, calendar.monthrange(year, month)[1]))
 
 
 class DataSubjectRequest(models.Model):
@@ -58,7 +67,7 @@ class DataSubjectRequest(models.Model):
 
     @staticmethod
     def first_deadline(received_at):
-        return received_at + timedelta(days=DEADLINE_DAYS)
+        return add_months(received_at, DEADLINE_MONTHS)
 
 
 class ExportFile(models.Model):

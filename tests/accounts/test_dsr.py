@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 
 from accounts.dsr import ALREADY_EXTENDED, ALREADY_OPEN, dsr_request_create, dsr_request_extend
-from accounts.models_dsr import DataSubjectRequest
+from accounts.models_dsr import DataSubjectRequest, add_months
 from tests.factories import verified_client
 from voipxs.exceptions import ApplicationError
 from voipxs.models import AuditEntry
@@ -21,7 +21,8 @@ class DsrRequestTests:
         response = client.post("/privacy-requests/new/", {"kind": Kind.RECTIFICATION, "details": "My label is wrong"})
         assert response.status_code == 302
         req = DataSubjectRequest.objects.get(user=alice)
-        assert req.deadline - req.received_at == timedelta(days=30) and req.status == "received"
+        assert req.deadline == add_months(req.received_at, 1) and req.status == "received"
+        assert 28 <= (req.deadline - req.received_at).days <= 31
         page = client.get("/privacy-requests/").content.decode()
         assert "Correct my data" in page
         again = client.post("/privacy-requests/new/", {"kind": Kind.RECTIFICATION})
@@ -36,7 +37,7 @@ class DsrRequestTests:
         response = client.post(f"/privacy-requests/dpo/{req.pk}/", {"action": "extend", "text": "Records at the carrier."})
         assert response.status_code == 302
         req.refresh_from_db()
-        assert req.deadline == first + timedelta(days=61) and req.extended_at
+        assert req.deadline == add_months(first, 2) and req.extended_at
         with pytest.raises(ApplicationError, match=ALREADY_EXTENDED):
             dsr_request_extend(request=req, reason="again", actor=dpo)
         client.logout()
@@ -57,6 +58,12 @@ class DsrRequestTests:
         empty = client.post(f"/privacy-requests/dpo/{late.pk}/", {"action": "complete", "text": ""})
         assert empty.status_code == 400
         assert AuditEntry.objects.filter(action="dsr.complete").count() == 1
+
+    def test_it_counts_calendar_months(self):
+        from datetime import datetime, timezone
+
+        assert add_months(datetime(2027, 1, 31, 9, tzinfo=timezone.utc), 1) == datetime(2027, 2, 28, 9, tzinfo=timezone.utc)
+        assert add_months(datetime(2026, 11, 29, tzinfo=timezone.utc), 2) == datetime(2027, 1, 29, tzinfo=timezone.utc)
 
     def test_customers_and_other_staff_cannot_reach_the_dpo_pages(self, client, alice, legal1):
         req = dsr_request_create(user=alice, kind=Kind.RECTIFICATION)
