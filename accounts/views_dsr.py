@@ -16,7 +16,7 @@ from voipxs.exceptions import ApplicationError
 from voipxs.register import processing_register, processing_register_markdown
 
 from . import breaches, dsr, policy
-from .models_dsr import BreachIncident, BreachNotification, DataSubjectRequest, PolicyVersion
+from .models_dsr import BreachNotification, DataSubjectRequest, PolicyVersion
 from .selectors_dsr import (
     _require_dpo, breach_incident_get, breach_incident_list, dsr_export_get_own, dsr_request_get, dsr_request_list_closed,
     dsr_request_list_open, dsr_request_list_own,
