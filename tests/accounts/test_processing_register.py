@@ -13,6 +13,7 @@ from tests.factories import verified_client
 
 
 class ProcessingRegisterTests:
+    @pytest.mark.django_db  # the register reads the retention policies in force
     def test_it_lists_every_purpose_and_category_with_basis_and_retention(self):
         reg = processing_register()
         assert [a["purpose"] for a in reg["activities"]] == [p.value for p in Purpose]
@@ -61,3 +62,12 @@ class RegisterRetentionTests:
 
         assert processing_register()["retention_policies"][0]["legal_basis"] == "AWR art. 52"
         assert "| Invoices | 7 y | invoice date | delete | AWR art. 52 |" in processing_register_markdown()
+
+
+@pytest.mark.django_db
+class RegisterFromRetentionTests:
+    def test_it_shows_the_retention_policies_in_force(self):
+        rows = processing_register()["retention_policies"]
+        by_label = {row["category"]: row for row in rows}
+        assert "AWR art. 52" in " ".join(row["legal_basis"] for row in rows)
+        assert len(by_label) >= 8  # every category of DESIGN.md's defaults table
