@@ -218,5 +218,7 @@ def month_key_cache_reset():
     from traffic import keys
 
     keys._cache.clear()  # noqa: SLF001
+    keys._uncommitted.clear()  # noqa: SLF001
     yield
     keys._cache.clear()  # noqa: SLF001
+    keys._uncommitted.clear()  # noqa: SLF001

@@ -52,8 +52,16 @@ def month_cipher(month: date, *, create: bool = False) -> crypto.DataKeyCipher:
         _cache.pop(month, None)
         raise MonthKeyDestroyed(f"the data key of {month:%Y-%m} was destroyed when the month was purged")
     cipher = crypto.DataKeyCipher(crypto.unwrap_data_key(bytes(row.wrapped_key), label=_label(month)))
-    _cache[month] = (time.monotonic() + _CACHE_SECONDS, cipher)
+    # A key made in a transaction that is still open may yet be rolled back; caching it would let
+    # this process encrypt rows under a key that no longer exists. Cache it once it has committed.
+    if month not in _uncommitted:
+        _cache[month] = (time.monotonic() + _CACHE_SECONDS, cipher)
     return cipher
+
+
+# Months whose key this process created in a transaction that has not committed (yet). A rollback
+# leaves the month here, which only costs this process its cache for that month.
+_uncommitted: set[date] = set()
 
 
 def _month_key_create(month: date) -> MonthKey:
@@ -61,9 +69,13 @@ def _month_key_create(month: date) -> MonthKey:
     try:
         # A savepoint, so that losing the race to a concurrent importer does not spoil the caller's transaction.
         with transaction.atomic():
-            return MonthKey.objects.create(month=month, wrapped_key=wrapped)
+            key = MonthKey.objects.create(month=month, wrapped_key=wrapped)
     except IntegrityError:
         return MonthKey.objects.get(month=month)
+    if transaction.get_connection().in_atomic_block:
+        _uncommitted.add(month)
+        transaction.on_commit(lambda: _uncommitted.discard(month))
+    return key
 
 
 @transaction.atomic
