@@ -163,6 +163,9 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_SENSITIVE_PARAMETERS = ["password", "password1", "password2", "new_password1", "new_password2", "otp_token"]
 AXES_ENABLE_ACCESS_FAILURE_LOG = False
+# No AccessLog (login name, IP, user agent per successful sign-in): nothing purges it and the
+# data-subject export does not see it; technical identifiers may be kept 30 days at most.
+AXES_DISABLE_ACCESS_LOG = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_VERBOSE = False
 
