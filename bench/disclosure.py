@@ -17,12 +17,11 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import subprocess
 import sys
 import time
 from datetime import date, datetime, timedelta, timezone
-from pathlib import Path
-from urllib.parse import urlparse, urlunparse
+
+from bench._common import bench_database, database_migrate, database_recreate, database_use, environment_load
 
 MONTHS = 12
 FIRST_MONTH = date(2025, 1, 1)
@@ -31,47 +30,6 @@ TARGET = "+31205557777"
 SRC_EVERY = 5000
 DST_EVERY = 7919
 LIMIT_S = 2.0
-
-
-def _bench_url(url: str) -> tuple[str, str]:
-    parsed = urlparse(url)
-    if parsed.scheme not in ("postgres", "postgresql", "pgsql"):
-        sys.exit("bench.disclosure needs PostgreSQL: set DATABASE_URL=postgres://...")
-    bench_name = f"{parsed.path.lstrip('/') or 'postgres'}_bench_disclosure"
-    return urlunparse(parsed._replace(path="/" + bench_name)), bench_name
-
-
-def _recreate_database(url: str, bench_name: str) -> None:
-    import psycopg2
-
-    parsed = urlparse(url)
-    conn = psycopg2.connect(host=parsed.hostname or "localhost", port=parsed.port or 5432,
-                            user=parsed.username or None, password=parsed.password or None, dbname="postgres")
-    conn.autocommit = True
-    with conn.cursor() as cursor:
-        cursor.execute(f'DROP DATABASE IF EXISTS "{bench_name}" WITH (FORCE)')
-        cursor.execute(f'CREATE DATABASE "{bench_name}"')
-    conn.close()
-
-
-def _setup_env(bench_url: str) -> None:
-    root = Path(__file__).resolve().parent.parent
-    sys.path.insert(0, str(root))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "voipxs.settings")
-    import environ
-
-    environ.Env.read_env(root / ".env", overwrite=False)
-    if not os.environ.get("SECRET_KEY"):
-        # A fresh clone without .env: throwaway keys for the bench database only.
-        keys = subprocess.run([sys.executable, "-m", "voipxs.keys"], capture_output=True, text=True, check=True, cwd=root)
-        for line in keys.stdout.splitlines():
-            name, _, value = line.partition("=")
-            if name:
-                os.environ.setdefault(name, value)
-    os.environ["DJANGO_DEBUG"] = "False"
-    os.environ["SECURE_SSL_REDIRECT"] = "False"
-    os.environ["REDIS_URL"] = ""  # the build runs in-process (eager), as the worker would run it
-    os.environ["DATABASE_URL"] = bench_url
 
 
 def _fill(total: int) -> int:
@@ -166,16 +124,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=10_000_000)
     args = parser.parse_args()
-    url = os.environ.get("DATABASE_URL", "")
-    bench_url, bench_name = _bench_url(url)
-    _setup_env(bench_url)
-    _recreate_database(url, bench_name)
+    environment_load()
+    url, bench_url, bench_name = bench_database(bench="disclosure", suffix="_bench_disclosure")
+    os.environ["DJANGO_DEBUG"] = "False"
+    os.environ["SECURE_SSL_REDIRECT"] = "False"
+    os.environ["REDIS_URL"] = ""  # the build runs in-process (eager), as the worker would run it
+    database_recreate(url=url, bench_name=bench_name)
+    database_use(bench_url=bench_url)
     import django
 
     django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
+    database_migrate()
     print(f"filling {args.rows:,} CDRs over {MONTHS} months in {bench_name}", flush=True)
     t = time.perf_counter()
     filled = _fill(args.rows)

@@ -13,18 +13,19 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+from bench._common import (bench_database, database_migrate, database_recreate, database_use, environment_load,
+                           peak_rss_mb)
+
 MONTHS = 12
 
 
 def _rss_mb() -> int:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024  # Linux: kilobytes
+    return int(peak_rss_mb())  # whole MB, as this bench has always printed them
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -32,28 +33,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rows", type=int, default=100_000)
     args = parser.parse_args(argv)
 
-    root = Path(__file__).resolve().parent.parent
-    sys.path.insert(0, str(root))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "voipxs.settings")
-    import environ
+    environment_load()
+    from bench.portal import fill_month
 
-    environ.Env.read_env(root / ".env", overwrite=False)
-    if not os.environ.get("SECRET_KEY"):
-        keys = subprocess.run([sys.executable, "-m", "voipxs.keys"], capture_output=True, text=True, check=True, cwd=root)
-        for line in keys.stdout.splitlines():
-            name, _, value = line.partition("=")
-            os.environ.setdefault(name, value)
-    from bench.portal import _recreate_database, fill_month
-
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith(("postgres://", "postgresql://", "pgsql://")):
-        sys.exit("bench.export needs PostgreSQL: set DATABASE_URL=postgres://...")
-    from urllib.parse import urlparse, urlunparse
-
-    parsed = urlparse(url)
-    bench_name = f"{parsed.path.lstrip('/') or 'postgres'}_bench_export"
-    _recreate_database(url, bench_name)
-    os.environ["DATABASE_URL"] = urlunparse(parsed._replace(path="/" + bench_name))
+    url, bench_url, bench_name = bench_database(bench="export", suffix="_bench_export")
+    database_recreate(url=url, bench_name=bench_name)
+    database_use(bench_url=bench_url)
     os.environ["DJANGO_DEBUG"] = "False"
     os.environ["SECURE_SSL_REDIRECT"] = "False"
     private = tempfile.mkdtemp(prefix="bench-export-")
@@ -66,7 +51,6 @@ def main(argv: list[str] | None = None) -> None:
 
     logging.disable(logging.WARNING)
     from django.contrib.auth.models import Group
-    from django.core.management import call_command
     from django.db import connection
     from django.utils.timezone import now
 
@@ -78,7 +62,7 @@ def main(argv: list[str] | None = None) -> None:
     from traffic.models import Source
     from traffic.partitions import add_months
 
-    call_command("migrate", verbosity=0)
+    database_migrate()
     user = User.objects.create(username="bench-export", email="bench-export@example.org")
     user.groups.add(Group.objects.get(name="customer"))
     phone_number_assign(user=user, number="+31205550101", valid_from=now().replace(year=now().year - 2))

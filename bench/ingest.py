@@ -15,42 +15,20 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import resource
 import sys
 import tempfile
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
-from urllib.parse import urlparse, urlunparse
+
+from bench._common import (bench_database, current_rss_mb, database_migrate, database_recreate, database_use,
+                           environment_load, peak_rss_mb)
 
 OWN_NUMBERS = 10_000
 OTHER_NUMBERS = 200_000
 ACCOUNTS = 1_000
 MONTH_START = datetime(2026, 3, 1)
 SPAN_SECONDS = 59 * 24 * 3600  # March and April
-
-
-def _bench_url(url: str) -> tuple[str, str, str]:
-    parsed = urlparse(url)
-    if parsed.scheme not in ("postgres", "postgresql", "pgsql"):
-        sys.exit("bench.ingest needs PostgreSQL: set DATABASE_URL=postgres://...")
-    name = parsed.path.lstrip("/") or "postgres"
-    bench_name = f"{name}_bench"
-    return urlunparse(parsed._replace(path="/" + bench_name)), name, bench_name
-
-
-def _recreate_database(url: str, bench_name: str) -> None:
-    import psycopg2
-
-    parsed = urlparse(url)
-    conn = psycopg2.connect(host=parsed.hostname or "localhost", port=parsed.port or 5432,
-                            user=parsed.username or None, password=parsed.password or None,
-                            dbname=parsed.path.lstrip("/") or "postgres")
-    conn.autocommit = True
-    with conn.cursor() as cursor:
-        cursor.execute(f'DROP DATABASE IF EXISTS "{bench_name}" WITH (FORCE)')
-        cursor.execute(f'CREATE DATABASE "{bench_name}"')
-    conn.close()
 
 
 def _own_number(i: int) -> str:
@@ -156,30 +134,16 @@ def copy_baseline(rows_file: Path) -> tuple[int, float]:
     return count, elapsed
 
 
-def _rss_mb() -> float:
-    with open("/proc/self/statm") as statm:
-        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
-
-
-def _peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--profile", help="write a cProfile of the import to this file")
     args = parser.parse_args(argv)
 
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "voipxs.settings")
-    import environ
-
-    environ.Env.read_env(Path(__file__).resolve().parent.parent / ".env", overwrite=False)
-    url = os.environ.get("DATABASE_URL", "")
-    bench_url, _, bench_name = _bench_url(url)
-    _recreate_database(url, bench_name)
-    os.environ["DATABASE_URL"] = bench_url
+    environment_load()
+    url, bench_url, bench_name = bench_database(bench="ingest", suffix="_bench")
+    database_recreate(url=url, bench_name=bench_name)
+    database_use(bench_url=bench_url)
     os.environ["CONN_MAX_AGE"] = "0"
 
     import django
@@ -188,9 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     import logging
 
     logging.getLogger("traffic").setLevel(logging.WARNING)
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
+    database_migrate()
     source = seed_world()
 
     from traffic.services import cdr_bulk_import
@@ -202,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
         write_rows(csv_path, args.rows)
         with connection.cursor() as cursor:
             cursor.execute("CHECKPOINT")
-        print(f"importing (parse, normalise, rate, encrypt, COPY) ... (rss before: {_rss_mb():.0f} MB)", flush=True)
+        print(f"importing (parse, normalise, rate, encrypt, COPY) ... (rss before: {current_rss_mb():.0f} MB)", flush=True)
         started = time.perf_counter()
         if args.profile:
             import cProfile
@@ -222,11 +184,11 @@ def main(argv: list[str] | None = None) -> int:
         from traffic.ingest import LAST_WRITER_STATS
 
         print("  writer thread: " + ", ".join(f"{k} {v:.2f} s" for k, v in LAST_WRITER_STATS.items()) +
-              f"; peak rss so far {_peak_mb():.0f} MB", flush=True)
+              f"; peak rss so far {peak_rss_mb():.0f} MB", flush=True)
         copied, copy_s = copy_baseline(Path(tmp) / "rows.copy")
         raw = copied / copy_s
         print(f"raw COPY: {copied:,} rows in {copy_s:.2f} s = {raw:,.0f} rows/s", flush=True)
-    peak_mb = _peak_mb()
+    peak_mb = peak_rss_mb()
     # The machine is often shared: a busy one starves both sides differently, so say how busy it was.
     print("load average (1, 5, 15 min) at the end: " + ", ".join(f"{x:.2f}" for x in os.getloadavg()), flush=True)
     print(f"BENCH ingest ours_rows_per_s={ours:.0f} copy_rows_per_s={raw:.0f} ratio={ours / raw:.2f} peak_mb={peak_mb:.0f}")

@@ -19,40 +19,16 @@ import argparse
 import os
 import random
 import statistics
-import subprocess
 import sys
 import time
 from datetime import date, datetime, timezone
-from pathlib import Path
-from urllib.parse import urlparse, urlunparse
+
+from bench._common import ROOT, bench_database, database_migrate, database_recreate, database_use, environment_load
 
 MONTHS = 12
 FIRST_MONTH = date(2025, 4, 1)
 TOKENS_PER_MONTH = 256
 NAMES_PER_MONTH = 32
-
-
-def _bench_url(url: str) -> tuple[str, str]:
-    parsed = urlparse(url)
-    if parsed.scheme not in ("postgres", "postgresql", "pgsql"):
-        sys.exit("bench.portal needs PostgreSQL: set DATABASE_URL=postgres://...")
-    name = parsed.path.lstrip("/") or "postgres"
-    bench_name = f"{name}_bench_portal"
-    return urlunparse(parsed._replace(path="/" + bench_name)), bench_name
-
-
-def _recreate_database(url: str, bench_name: str) -> None:
-    import psycopg2
-
-    parsed = urlparse(url)
-    conn = psycopg2.connect(host=parsed.hostname or "localhost", port=parsed.port or 5432,
-                            user=parsed.username or None, password=parsed.password or None,
-                            dbname="postgres")  # the maintenance database: the app's may not exist yet
-    conn.autocommit = True
-    with conn.cursor() as cursor:
-        cursor.execute(f'DROP DATABASE IF EXISTS "{bench_name}" WITH (FORCE)')
-        cursor.execute(f'CREATE DATABASE "{bench_name}"')
-    conn.close()
 
 
 def _p(values: list[float], q: float) -> float:
@@ -150,29 +126,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--reuse", action="store_true", help="skip the fill; time an existing bench database")
     args = parser.parse_args(argv)
 
-    root = Path(__file__).resolve().parent.parent
-    sys.path.insert(0, str(root))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "voipxs.settings")
-    import environ
-
-    environ.Env.read_env(root / ".env", overwrite=False)
-    if not os.environ.get("SECRET_KEY"):
-        # No .env yet (a fresh clone): throwaway keys for the bench database only, kept in var/ so
-        # that --reuse can still read what an earlier run encrypted.
-        key_file = root / "var" / "bench-portal.keys"
-        if not key_file.exists() or not args.reuse:
-            key_file.parent.mkdir(exist_ok=True)
-            keys = subprocess.run([sys.executable, "-m", "voipxs.keys"], capture_output=True, text=True, check=True, cwd=root)
-            key_file.write_text(keys.stdout)
-            key_file.chmod(0o600)
-        for line in key_file.read_text().splitlines():
-            name, _, value = line.partition("=")
-            os.environ.setdefault(name, value)
-    url = os.environ.get("DATABASE_URL", "")
-    bench_url, bench_name = _bench_url(url)
+    # Without .env, throwaway keys kept in var/ so that --reuse can still read what an earlier run encrypted.
+    environment_load(key_file=ROOT / "var" / "bench-portal.keys", keep_keys=args.reuse)
+    url, bench_url, bench_name = bench_database(bench="portal", suffix="_bench_portal")
     if not args.reuse:
-        _recreate_database(url, bench_name)
-    os.environ["DATABASE_URL"] = bench_url
+        database_recreate(url=url, bench_name=bench_name)
+    database_use(bench_url=bench_url)
     os.environ["CONN_MAX_AGE"] = "600"
     # Measure the production configuration: no DEBUG (which would record every query).
     os.environ["DJANGO_DEBUG"] = "False"
@@ -194,7 +153,7 @@ def main(argv: list[str] | None = None) -> None:
     from traffic.partitions import add_months
 
     if not args.reuse:
-        call_command("migrate", verbosity=0)
+        database_migrate()
         print(f"seeding {args.accounts:,} accounts ...", flush=True)
         account_ids = seed_accounts(args.accounts)
         source = Source.objects.create(name="bench-pbx", format="asterisk-csv", carrier="bench trunk")
@@ -215,7 +174,7 @@ def main(argv: list[str] | None = None) -> None:
             cursor.execute("SELECT setval('traffic_cdr_id_seq', (SELECT max(id) FROM traffic_cdr))")
         print(f"filled {per_month * MONTHS:,} CDRs in {time.perf_counter() - started:.0f} s", flush=True)
     else:
-        call_command("migrate", verbosity=0)  # the models may have moved on since the fill
+        database_migrate()  # the models may have moved on since the fill
         account_ids = list(User.objects.filter(username__startswith="bench").order_by("id").values_list("id", flat=True))
 
     # Production serves static files from a hashed manifest: build it in a scratch directory.

@@ -21,12 +21,12 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import subprocess
 import sys
 import time
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
-from urllib.parse import urlparse, urlunparse
+
+from bench._common import bench_database, database_migrate, database_recreate, database_use, environment_load
 
 MONTHS = 12
 FIRST_MONTH = date(2024, 1, 1)
@@ -40,58 +40,16 @@ HELD_CALLS = 10
 BATCH = 10_000
 
 
-def _bench_url(url: str) -> tuple[str, str]:
-    parsed = urlparse(url)
-    if parsed.scheme not in ("postgres", "postgresql", "pgsql"):
-        sys.exit("bench.purge needs PostgreSQL: set DATABASE_URL=postgres://...")
-    name = parsed.path.lstrip("/") or "postgres"
-    bench_name = f"{name}_bench_purge"
-    return urlunparse(parsed._replace(path="/" + bench_name)), bench_name
-
-
-def _recreate_database(url: str, bench_name: str) -> None:
-    import psycopg2
-
-    parsed = urlparse(url)
-    conn = psycopg2.connect(host=parsed.hostname or "localhost", port=parsed.port or 5432,
-                            user=parsed.username or None, password=parsed.password or None, dbname="postgres")
-    conn.autocommit = True
-    with conn.cursor() as cursor:
-        cursor.execute(f'DROP DATABASE IF EXISTS "{bench_name}" WITH (FORCE)')
-        cursor.execute(f'CREATE DATABASE "{bench_name}"')
-    conn.close()
-
-
-def _setup_env() -> None:
-    root = Path(__file__).resolve().parent.parent
-    sys.path.insert(0, str(root))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "voipxs.settings")
-    import environ
-
-    environ.Env.read_env(root / ".env", overwrite=False)
-    if not os.environ.get("SECRET_KEY"):
-        # A fresh clone without .env: throwaway keys for the bench database only.
-        keys = subprocess.run([sys.executable, "-m", "voipxs.keys"], capture_output=True, text=True, check=True, cwd=root)
-        for line in keys.stdout.splitlines():
-            name, _, value = line.partition("=")
-            if name:
-                os.environ.setdefault(name, value)
-    os.environ["DJANGO_DEBUG"] = "False"
-    os.environ["SECURE_SSL_REDIRECT"] = "False"
-    os.environ["REDIS_URL"] = ""  # the purge needs no broker
-
-
 def _reset_database(url: str, bench_name: str, bench_url: str) -> None:
     """Drop and recreate the bench database, then migrate it (Django reconnects to the new one)."""
-    from django.core.management import call_command
     from django.db import connections
 
     from traffic import keys
 
     connections.close_all()
     keys._cache.clear()  # unwrapped month keys of the previous scenario's database
-    _recreate_database(url, bench_name)
-    call_command("migrate", verbosity=0)
+    database_recreate(url=url, bench_name=bench_name)
+    database_migrate()
 
 
 def _fill(rows: int) -> None:
@@ -268,11 +226,13 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows-per-month", type=int, default=1_000_000)
     args = parser.parse_args(argv)
-    _setup_env()
-    url = os.environ.get("DATABASE_URL", "")
-    bench_url, bench_name = _bench_url(url)
-    _recreate_database(url, bench_name)
-    os.environ["DATABASE_URL"] = bench_url
+    environment_load()
+    os.environ["DJANGO_DEBUG"] = "False"
+    os.environ["SECURE_SSL_REDIRECT"] = "False"
+    os.environ["REDIS_URL"] = ""  # the purge needs no broker
+    url, bench_url, bench_name = bench_database(bench="purge", suffix="_bench_purge")
+    database_recreate(url=url, bench_name=bench_name)
+    database_use(bench_url=bench_url)
 
     import django
 
