@@ -1,8 +1,11 @@
 """Writes of the retention app: policy versions and legal holds. The purge lives in purge.py."""
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Iterable
+
+import phonenumbers
 
 from django.db import transaction
 from django.utils.timezone import now as tz_now
@@ -24,6 +27,11 @@ HOLD_BAD_EXPIRY = "The expiry must be after the start."
 HOLD_ALREADY_RELEASED = "This hold was already released."
 HOLD_BAD_NUMBER = "A number in the hold is not a valid phone number."
 HOLD_REFERENCE_REQUIRED = "A reference is required (e.g. disclosure:12)."
+HOLD_REFERENCE_PERSONAL = ("The reference must not contain a phone number or an e-mail address (it is kept in the "
+                           "audit log); use a case or request number.")
+
+# A digit run long enough to be a phone number, with the separators people type ("020 555 0101").
+_NUMBER_RUN = re.compile(r"\+?\d[\d\s().-]{6,}\d")
 
 _POLICY_FIELDS = ("trigger", "period_months", "period_days", "action", "legal_basis")
 
@@ -106,6 +114,8 @@ def legal_hold_place(
         raise ApplicationError(HOLD_BAD_CATEGORY, extra={"field": "categories"})
     if not reference.strip():
         raise ApplicationError(HOLD_REFERENCE_REQUIRED, extra={"field": "reference"})
+    if _reference_is_personal(reference):
+        raise ApplicationError(HOLD_REFERENCE_PERSONAL, extra={"field": "reference"})
     indexes = sorted(set(_number_indexes(numbers)) | set(number_indexes))
     accounts = sorted({int(a) for a in account_ids})
     if not indexes and not accounts:
@@ -126,6 +136,21 @@ def legal_hold_place(
                  extra={"reason": reason, "reference": hold.reference, "accounts": len(accounts),
                         "numbers": len(indexes), "categories": categories})
     return hold
+
+
+def _reference_is_personal(reference: str) -> bool:
+    """The reference goes into the append-only audit log, which must never hold a number or an address
+    in plain text (erasure could not remove it). Case numbers that are no valid phone number pass."""
+    if "@" in reference:
+        return True
+    for run in _NUMBER_RUN.findall(reference):
+        try:
+            e164 = normalize_e164(run)
+        except InvalidNumber:
+            continue
+        if phonenumbers.is_valid_number(phonenumbers.parse(e164)):
+            return True
+    return False
 
 
 @transaction.atomic
