@@ -1,6 +1,7 @@
 """Privacy-policy versions and the notice of a substantive change (services and selectors)."""
 from __future__ import annotations
 
+import smtplib
 from typing import Any
 
 from django.conf import settings
@@ -21,6 +22,11 @@ SUMMARY_REQUIRED = "Summarise what changed."
 TEXT_REQUIRED = "Paste the full text of the policy."
 ALREADY_PUBLISHED = "This version is already published."
 EMAIL_BATCH = 200
+
+
+class PolicyNoticeMailError(RuntimeError):
+    """A batch of policy e-mails failed. Its message names ids and the error class only: smtplib's own
+    exceptions quote the recipients' addresses, and Celery logs (and stores) whatever a task raises."""
 
 
 @transaction.atomic
@@ -60,7 +66,13 @@ def policy_notice_email_batch(*, version_id: int, after_user_id: int) -> int | N
     subject = _("VoIPXS has changed its privacy policy (version %(version)s)") % {"version": pv.version}
     body = _("We have changed our privacy policy. What changed:\n\n%(summary)s\n\nRead it at %(url)s\n") % {
         "summary": pv.summary, "url": getattr(settings, "SITE_URL", "").rstrip("/") + "/privacy/"}
-    send_mass_mail([(subject, body, settings.DEFAULT_FROM_EMAIL, [u.email]) for u in users if u.email], fail_silently=False)
+    try:
+        send_mass_mail([(subject, body, settings.DEFAULT_FROM_EMAIL, [u.email]) for u in users if u.email],
+                       fail_silently=False)
+    except (smtplib.SMTPException, OSError) as exc:
+        # `from None`: the original (with the addresses) must not ride along as the cause in a traceback.
+        raise PolicyNoticeMailError(f"policy version {pv.pk}: e-mail batch after user {after_user_id} failed "
+                                    f"({type(exc).__name__})") from None
     if len(users) < EMAIL_BATCH:
         with transaction.atomic():
             PolicyVersion.objects.filter(pk=pv.pk).update(emailed_at=now())
