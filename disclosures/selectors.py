@@ -228,15 +228,13 @@ def notice_list_for_user(*, actor, purpose: Purpose | str = Purpose.SELF_SERVICE
 
 
 def disclosures_about_user(user) -> list[dict]:
-    """For the data export: disclosures made about `user`, except those under a running secrecy order.
+    """For the data export: the disclosures `user` has been told of (a sent notice), nothing more. A
+    claim without notice (Sv 126n and the like), one under a running secrecy order, or one about a
+    number before the user held it (numbers are recycled; the notice follows the holding periods)
+    must not surface through the export either.
     The authority's kind and the basis, dates and categories; never the target numbers of others."""
-    from accounts.models import PhoneNumber
-
-    today = tz_now().date()
-    indexes = list(PhoneNumber.objects.filter(user=user).values_list("number_index", flat=True))
-    reqs = (DisclosureRequest.objects.filter(Q(targets__account=user) | Q(targets__number_index__in=indexes))
+    reqs = (DisclosureRequest.objects.filter(notices__user=user, notices__state=Notice.State.SENT)
             .filter(status__in=[Status.DELIVERED, Status.CLOSED], delivered_at__isnull=False)
-            .filter(Q(secrecy_until__isnull=True) | Q(secrecy_until__lte=today))
             .select_related("authority").distinct().order_by("delivered_at"))
     return [{"request": r.pk, "authority": r.authority.name, "authority_kind": r.authority.kind,
              "legal_basis": r.get_legal_basis_display(), "categories": r.categories,

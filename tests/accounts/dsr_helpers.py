@@ -27,8 +27,9 @@ def section(data: dict, name: str) -> dict:
 
 
 def delivered_disclosure(*, user, officer, reference: str, secrecy_days: int | None):
-    """A delivered disclosure about `user`'s account, as the disclosures app leaves it after delivery."""
-    from disclosures.models import Authority, DisclosureRequest, DisclosureTarget
+    """A delivered disclosure about `user`'s account, as the disclosures app leaves it after delivery
+    when the user is to be told: a notice, sent, or withheld while the secrecy order runs."""
+    from disclosures.models import Authority, DisclosureRequest, DisclosureTarget, Notice
 
     authority, _ = Authority.objects.get_or_create(name="Politie Eenheid Test", defaults={
         "kind": "police", "contact_phone": "+31205559999", "verified_at": now()})
@@ -36,6 +37,8 @@ def delivered_disclosure(*, user, officer, reference: str, secrecy_days: int | N
         reference=reference, authority=authority, legal_basis="sv_126na", categories=["user_data"],
         window_start=now() - timedelta(days=30), window_end=now(), target_count=1, deadline=now() + timedelta(days=5),
         secrecy_until=(now() + timedelta(days=secrecy_days)).date() if secrecy_days else None,
-        status="delivered", received_by=officer, delivered_at=now())
+        status="delivered", received_by=officer, delivered_at=now(), notice_user=True)
     DisclosureTarget.objects.create(request=req, kind="account", account=user)
+    Notice.objects.create(request=req, user=user, state="withheld" if secrecy_days else "sent",
+                          withheld_until=req.secrecy_until, sent_at=None if secrecy_days else now())
     return req
