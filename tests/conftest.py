@@ -23,3 +23,26 @@ def pytest_collection_modifyitems(config, items):
 @pytest.fixture
 def is_postgres() -> bool:
     return connection.vendor == "postgresql"
+
+
+@pytest.fixture
+def real_worker():
+    """A Celery worker thread consuming from REDIS_URL, so tasks go through the broker, not in-process.
+    Shared by every `@pytest.mark.redis` test that needs one (use with `django_db(transaction=True)`)."""
+    from celery.contrib.testing.worker import start_worker
+    from celery.signals import task_postrun
+
+    from voipxs.celery import app
+
+    def close_db(**_kwargs):
+        connection.close()  # the worker thread's own connection, so the test database can be dropped
+
+    was_eager = app.conf.task_always_eager
+    app.conf.task_always_eager = False
+    task_postrun.connect(close_db, weak=False)
+    try:
+        with start_worker(app, pool="solo", concurrency=1, perform_ping_check=False, shutdown_timeout=20) as worker:
+            yield worker
+    finally:
+        task_postrun.disconnect(close_db)
+        app.conf.task_always_eager = was_eager

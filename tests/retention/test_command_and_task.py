@@ -7,18 +7,14 @@ from datetime import timedelta
 from io import StringIO
 
 import pytest
-from celery.contrib.testing.worker import start_worker
-from celery.signals import task_postrun
 from django.conf import settings
 from django.core.management import call_command
-from django.db import connection
 from django.utils.timezone import now
 
 from retention.models import PurgeLock, PurgeReceipt, PurgeRun
 from retention.purge import ANOTHER_PURGE_RUNNING
 from tests.factories import make_cdr
 from traffic.models import Cdr
-from voipxs.celery import app
 
 
 @pytest.fixture
@@ -66,21 +62,6 @@ class PurgeTaskTests:
         assert entry["schedule"].hour == {3} and entry["schedule"].minute == {0}
         assert settings.CELERY_TIMEZONE == "Europe/Amsterdam"
 
-
-@pytest.fixture
-def real_worker():
-    def close_db(**_kwargs):
-        connection.close()
-
-    was_eager = app.conf.task_always_eager
-    app.conf.task_always_eager = False
-    task_postrun.connect(close_db, weak=False)
-    try:
-        with start_worker(app, pool="solo", concurrency=1, perform_ping_check=False, shutdown_timeout=20) as worker:
-            yield worker
-    finally:
-        task_postrun.disconnect(close_db)
-        app.conf.task_always_eager = was_eager
 
 
 @pytest.mark.redis

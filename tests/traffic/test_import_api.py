@@ -6,8 +6,6 @@ import os
 import time
 
 import pytest
-from celery.contrib.testing.worker import start_worker
-from celery.signals import task_postrun
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
@@ -15,7 +13,6 @@ from django.db import connection
 from tests.factories import verified_client
 from traffic.models import Cdr, CdrImport
 from traffic.services import source_create
-from voipxs.celery import app
 
 pytest.importorskip("traffic.importers", reason="the CDR parsers (traffic/importers) are not in the tree yet")
 
@@ -155,21 +152,6 @@ def partitions_restored():
             cursor.execute(f"DROP TABLE IF EXISTS {name}")
     keys._cache.clear()  # noqa: SLF001
 
-
-@pytest.fixture
-def real_worker():
-    def close_db(**_kwargs):
-        connection.close()
-
-    was_eager = app.conf.task_always_eager
-    app.conf.task_always_eager = False
-    task_postrun.connect(close_db, weak=False)
-    try:
-        with start_worker(app, pool="solo", concurrency=1, perform_ping_check=False, shutdown_timeout=20) as worker:
-            yield worker
-    finally:
-        task_postrun.disconnect(close_db)
-        app.conf.task_always_eager = was_eager
 
 
 @pytest.mark.redis

@@ -5,10 +5,7 @@ import inspect
 import time
 
 import pytest
-from celery.contrib.testing.worker import start_worker
-from celery.signals import task_postrun
 from django.conf import settings
-from django.db import connection
 
 from voipxs.audit import audit_record, audit_verify
 from voipxs.celery import app
@@ -47,22 +44,6 @@ class TaskRegistryTests:
         assert app.conf.task_serializer == "json"
         assert list(app.conf.accept_content) == ["json"]
 
-
-@pytest.fixture
-def real_worker():
-    """A worker thread consuming from REDIS_URL; tasks go through the broker, not in-process."""
-    def close_db(**_kwargs):
-        connection.close()  # the worker thread's own connection, so the test database can be dropped
-
-    was_eager = app.conf.task_always_eager
-    app.conf.task_always_eager = False
-    task_postrun.connect(close_db, weak=False)
-    try:
-        with start_worker(app, pool="solo", concurrency=1, perform_ping_check=False, shutdown_timeout=20) as worker:
-            yield worker
-    finally:
-        task_postrun.disconnect(close_db)
-        app.conf.task_always_eager = was_eager
 
 
 @pytest.mark.redis
