@@ -22,6 +22,7 @@ from .base import (
     caller_name_from_clid,
     is_internal,
     parse_int,
+    record_rows,
 )
 
 FIELDS = ("accountcode", "src", "dst", "dcontext", "clid", "channel", "dstchannel", "lastapp",
@@ -115,19 +116,11 @@ def _flags(flag_start: str, flag_answer: str, flag_end: str, over: bool, odd_ans
 
 def rows(lines: Iterator[tuple[int, list[str] | None, str | None]], *, layouts: dict[int, tuple[str, ...]],
          times: LocalTimes, first_check: Callable[[list[str]], None]) -> Iterator[CallRecord | RowError]:
-    compiled = {width: Layout(columns) for width, columns in layouts.items()}
-    expected = " or ".join(str(n) for n in sorted(layouts))
-    checked = False
-    for line, fields, error in lines:
-        if fields is None:
-            yield RowError(line, error or "malformed CSV")
-            continue
-        if not checked:
-            # The first record decides whether this is a CEL event log; later rows are not looked at.
-            first_check(fields)
-            checked = True
-        layout = compiled.get(len(fields))
-        if layout is None:
-            yield RowError(line, f"expected {expected} columns, found {len(fields)}")
-            continue
-        yield build(line, fields, layout, times)
+    builders = {width: _builder(Layout(columns), times) for width, columns in layouts.items()}
+    return record_rows(lines, builders=builders, first_check=first_check)
+
+
+def _builder(layout: Layout, times: LocalTimes) -> Callable[[int, list[str]], CallRecord | RowError]:
+    def build_row(line: int, fields: list[str]) -> CallRecord | RowError:
+        return build(line, fields, layout, times)
+    return build_row

@@ -20,7 +20,7 @@ import io
 import itertools
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import BinaryIO, Collection, Iterator
+from typing import BinaryIO, Callable, Collection, Iterator
 from zoneinfo import ZoneInfo
 
 FLAG_BILLSEC_OVER_DURATION = "billsec_over_duration"
@@ -117,6 +117,28 @@ def csv_lines(stream: BinaryIO, *, widths: Collection[int] = ()) -> Iterator[tup
             yield max(first - 1, 1), None, "malformed CSV"
             return
         yield from _one_by_one(lines)
+
+
+def record_rows(lines: Iterator[tuple[int, list[str] | None, str | None]], *,
+                builders: dict[int, Callable[[int, list[str]], CallRecord | RowError]],
+                first_check: Callable[[list[str]], None]) -> Iterator[CallRecord | RowError]:
+    """The row loop every CSV parser shares: a CSV error or a column count no layout has becomes a
+    RowError, the first record goes through `first_check` (refuse a CEL event log; later rows are
+    not looked at), every other row through the builder for its column count."""
+    expected = " or ".join(str(n) for n in sorted(builders))
+    checked = False
+    for line, fields, error in lines:
+        if fields is None:
+            yield RowError(line, error or "malformed CSV")
+            continue
+        if not checked:
+            first_check(fields)
+            checked = True
+        build = builders.get(len(fields))
+        if build is None:
+            yield RowError(line, f"expected {expected} columns, found {len(fields)}")
+            continue
+        yield build(line, fields)
 
 
 def _one_by_one(lines: list[tuple[int, str]]) -> Iterator[tuple[int, list[str] | None, str | None]]:

@@ -22,6 +22,7 @@ from .base import (
     name_unless_number,
     odd_flags,
     parse_int,
+    record_rows,
     refuse_cel,
 )
 
@@ -53,19 +54,12 @@ def disposition_from_cause(cause: str, billsec: int) -> str:
 
 def parse(stream: BinaryIO, *, tz: ZoneInfo) -> Iterator[CallRecord | RowError]:
     times = LocalTimes(tz)
-    width = len(COLUMNS)
-    checked = False
-    for line, fields, error in csv_lines(stream, widths=(width,)):
-        if fields is None:
-            yield RowError(line, error or "malformed CSV")
-            continue
-        if not checked:
-            refuse_cel(fields)
-            checked = True
-        if len(fields) != width:
-            yield RowError(line, f"expected {width} columns, found {len(fields)}")
-            continue
-        yield _record(line, fields, times)
+
+    def build_row(line: int, fields: list[str]) -> CallRecord | RowError:
+        return _record(line, fields, times)
+
+    lines = csv_lines(stream, widths=(len(COLUMNS),))
+    return record_rows(lines, builders={len(COLUMNS): build_row}, first_check=refuse_cel)
 
 
 def _record(line: int, f: list[str], times: LocalTimes) -> CallRecord | RowError:
