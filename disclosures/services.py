@@ -109,7 +109,7 @@ def _hold_place(*, req: DisclosureRequest, actor) -> None:
     reason = (LegalHold.Reason.PRESERVATION_ORDER if req.legal_basis in PRESERVATION_BASES
               else LegalHold.Reason.DISCLOSURE_REQUEST)
     req.hold = legal_hold_place(
-        reason=reason, reference=f"disclosure:{req.pk}", categories=categories, actor=actor,
+        reason=reason, reference=f"disclosure:{req.pk}", categories=categories, actor=actor, owner="disclosure",
         account_ids=[t.account_id for t in targets if t.account_id],
         number_indexes=[t.number_index for t in targets if t.number_index],
         window_start=req.window_start, window_end=req.window_end,
@@ -121,7 +121,7 @@ def _hold_release(*, req: DisclosureRequest, actor) -> None:
     from retention.services import legal_hold_release
 
     if req.hold_id is not None and req.hold.released_at is None:
-        legal_hold_release(hold=req.hold, actor=actor)
+        legal_hold_release(hold=req.hold, actor=actor, owner="disclosure")
 
 
 def _schedule_hold_release(req: DisclosureRequest, at: datetime) -> None:

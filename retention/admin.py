@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.http import HttpRequest
 
+from voipxs.exceptions import ApplicationError
+
 from .models import HeldCdr, LegalHold, PurgeReceipt, PurgeRun, RetentionPolicy
 from .services import legal_hold_place, legal_hold_release, retention_policy_update
 
@@ -70,11 +72,17 @@ class LegalHoldAdmin(admin.ModelAdmin):
 
     @admin.action(description="Release the selected holds")
     def release_holds(self, request: HttpRequest, queryset) -> None:
-        released = 0
+        released = refused = 0
         for hold in queryset.filter(released_at__isnull=True):
-            legal_hold_release(hold=hold, actor=request.user)
+            try:
+                legal_hold_release(hold=hold, actor=request.user)
+            except ApplicationError:
+                refused += 1  # a disclosure's hold: it ends with its request
+                continue
             released += 1
         self.message_user(request, f"{released} hold(s) released.", messages.SUCCESS)
+        if refused:
+            self.message_user(request, f"{refused} hold(s) belong to disclosure requests and stay.", messages.WARNING)
 
 
 @admin.register(PurgeReceipt)

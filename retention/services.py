@@ -25,6 +25,15 @@ HOLD_BAD_CATEGORY = "Unknown data category in the hold."
 HOLD_BAD_WINDOW = "The window must end after it starts."
 HOLD_BAD_EXPIRY = "The expiry must be after the start."
 HOLD_ALREADY_RELEASED = "This hold was already released."
+HOLD_OWNED = "This hold belongs to a disclosure request; it ends when that request is closed."
+HOLD_REFERENCE_RESERVED = "References starting with \"disclosure:\" are reserved for holds of disclosure requests."
+# Holds that a workflow places and must end itself: a DPO releasing a disclosure's hold (a
+# preservation order, say) would let the purge delete data that is still being produced.
+OWNED_REFERENCE_PREFIXES = {"disclosure:": "disclosure"}
+
+
+def _owner_of(reference: str) -> str:
+    return next((owner for prefix, owner in OWNED_REFERENCE_PREFIXES.items() if reference.startswith(prefix)), "")
 HOLD_BAD_NUMBER = "A number in the hold is not a valid phone number."
 HOLD_REFERENCE_REQUIRED = "A reference is required (e.g. disclosure:12)."
 HOLD_REFERENCE_PERSONAL = ("The reference must not contain a phone number or an e-mail address (it is kept in the "
@@ -105,8 +114,11 @@ def legal_hold_place(
     window_end: datetime | None = None,
     starts_at: datetime | None = None,
     expires_at: datetime | None = None,
+    owner: str = "",
 ) -> LegalHold:
-    """Place a hold. Numbers are given plain (or as blind indexes) and stored as blind indexes only."""
+    """Place a hold. Numbers are given plain (or as blind indexes) and stored as blind indexes only.
+
+    `owner` names the workflow that placed it ("disclosure"); only that workflow may release it."""
     categories = sorted(set(categories))
     if not categories:
         raise ApplicationError(HOLD_NO_CATEGORIES, extra={"field": "categories"})
@@ -116,6 +128,8 @@ def legal_hold_place(
         raise ApplicationError(HOLD_REFERENCE_REQUIRED, extra={"field": "reference"})
     if _reference_is_personal(reference):
         raise ApplicationError(HOLD_REFERENCE_PERSONAL, extra={"field": "reference"})
+    if _owner_of(reference.strip()) != owner:
+        raise ApplicationError(HOLD_REFERENCE_RESERVED, extra={"field": "reference"})
     indexes = sorted(set(_number_indexes(numbers)) | set(number_indexes))
     accounts = sorted({int(a) for a in account_ids})
     if not indexes and not accounts:
@@ -154,11 +168,14 @@ def _reference_is_personal(reference: str) -> bool:
 
 
 @transaction.atomic
-def legal_hold_release(*, hold: LegalHold, actor, now: datetime | None = None) -> LegalHold:
-    """End a hold. Its data is not deleted here: it falls back under its policy at the next purge."""
+def legal_hold_release(*, hold: LegalHold, actor, now: datetime | None = None, owner: str = "") -> LegalHold:
+    """End a hold. Its data is not deleted here: it falls back under its policy at the next purge.
+    A hold placed by a workflow (`owner`) is released only by that workflow."""
     hold = LegalHold.objects.select_for_update().get(pk=hold.pk)
     if hold.released_at is not None:
         raise ApplicationError(HOLD_ALREADY_RELEASED)
+    if _owner_of(hold.reference) != owner:
+        raise ApplicationError(HOLD_OWNED)
     hold.released_at = now or tz_now()
     hold.released_by = actor if getattr(actor, "pk", None) else None
     hold.save(update_fields=["released_at", "released_by"])

@@ -39,7 +39,7 @@ def january(alice, bob, mallory):
 
 
 def hold_mallory(dpo, **kwargs):
-    return legal_hold_place(reason="disclosure_request", reference="disclosure:12", numbers=["+31205550999"],
+    return legal_hold_place(reason="disclosure_request", reference="disclosure:12", owner="disclosure", numbers=["+31205550999"],
                             categories=[Category.CDR_BILLED, Category.CDR_UNBILLED], window_start=at(2026, 1, 1),
                             window_end=at(2026, 2, 1), starts_at=at(2026, 6, 1), actor=dpo, **kwargs)
 

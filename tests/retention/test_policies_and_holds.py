@@ -56,7 +56,7 @@ class RetentionPolicyTests:
 @pytest.mark.django_db
 class LegalHoldTests:
     def test_it_stores_numbers_only_as_blind_indexes_and_audits_without_them(self, dpo):
-        hold = legal_hold_place(reason="disclosure_request", reference="disclosure:12", numbers=["0205550101"],
+        hold = legal_hold_place(reason="disclosure_request", reference="disclosure:12", owner="disclosure", numbers=["0205550101"],
                                 categories=["cdr_billed"], actor=dpo)
         assert hold.number_indexes == [blind_index("+31205550101", domain="phone")]
         entry = AuditEntry.objects.get(action="retention.hold_place")
@@ -88,3 +88,21 @@ class HeldCdrSelectorTests:
         with pytest.raises(PermissionDenied):
             held_cdr_list(actor=support, purpose="legal_obligation")  # support lacks the purpose
         assert held_cdr_list(actor=legal1, purpose="dispute") == []
+
+
+@pytest.mark.django_db
+class OwnedHoldTests:
+    def test_the_dpo_cannot_release_a_disclosures_hold(self, dpo, client):
+        from retention.services import HOLD_OWNED, HOLD_REFERENCE_RESERVED
+        from tests.factories import verified_client
+
+        hold = legal_hold_place(reason="preservation_order", reference="disclosure:7", owner="disclosure",
+                                account_ids=[1], categories=["cdr_billed"])
+        with pytest.raises(ApplicationError, match=HOLD_OWNED):
+            legal_hold_release(hold=hold, actor=dpo)
+        response = verified_client(client, dpo).post(f"/api/v1/staff/retention/holds/{hold.pk}/release/")
+        assert response.status_code in (400, 404) and LegalHold.objects.get(pk=hold.pk).is_active()
+        with pytest.raises(ApplicationError, match="reserved"):
+            legal_hold_place(reason="dispute", reference="disclosure:8", account_ids=[1], categories=["cdr_billed"])
+        legal_hold_release(hold=hold, actor=dpo, owner="disclosure")
+        assert not LegalHold.objects.get(pk=hold.pk).is_active()
