@@ -9,6 +9,7 @@ from django.contrib.auth import admin as auth_admin
 from django.contrib.auth import forms as auth_forms
 from django.utils.translation import gettext_lazy as _
 
+from voipxs.admin import ReadOnlyAdminMixin
 from voipxs.exceptions import ApplicationError
 from voipxs.models import AuditEntry
 from voipxs.phone import InvalidNumber, mask, normalize_e164
@@ -223,19 +224,10 @@ class PhoneNumberAdmin(admin.ModelAdmin):
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
+class AuditEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Read-only: the log is append-only (and the database refuses UPDATE and DELETE)."""
 
     list_display = ("id", "created_at", "actor", "action", "purpose", "target_type", "target_id", "outcome", "seq")
     list_filter = ("outcome", "action", "purpose")
     search_fields = ("action", "actor", "target_id")
     date_hierarchy = "created_at"
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False

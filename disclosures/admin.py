@@ -4,31 +4,20 @@ or document contents."""
 from __future__ import annotations
 
 from django.contrib import admin
-from django.http import HttpRequest
+from voipxs.admin import ReadOnlyAdminMixin
 
 from .models import Authority, DisclosureRequest, Notice, Package
 
 
-class _ReadOnly(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-
 @admin.register(Authority)
-class AuthorityAdmin(_ReadOnly):
+class AuthorityAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("name", "kind", "contact_phone", "verified_at", "active")
     list_filter = ("kind", "active")
     fields = ("name", "kind", "contact_phone", "contact_email", "verified_at", "verification_note", "active")
 
 
 @admin.register(DisclosureRequest)
-class DisclosureRequestAdmin(_ReadOnly):
+class DisclosureRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("id", "reference", "authority", "legal_basis", "status", "outcome", "deadline", "emergency")
     list_filter = ("status", "legal_basis", "emergency")
     list_select_related = ("authority",)
@@ -39,12 +28,12 @@ class DisclosureRequestAdmin(_ReadOnly):
 
 
 @admin.register(Package)
-class PackageAdmin(_ReadOnly):
+class PackageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("id", "request", "state", "record_count", "created_at", "delete_after", "deleted_at")
     fields = ("request", "state", "record_count", "created_at", "delete_after", "deleted_at")
 
 
 @admin.register(Notice)
-class NoticeAdmin(_ReadOnly):
+class NoticeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("id", "request", "state", "withheld_until", "sent_at")
     fields = ("request", "state", "withheld_until", "sent_at", "reminded_at")

@@ -8,6 +8,7 @@ from django.contrib import admin
 from django.core.paginator import Paginator
 from django.utils.functional import cached_property
 
+from voipxs.admin import ReadOnlyAdminMixin
 from voipxs.exceptions import ApplicationError
 
 from . import services
@@ -61,20 +62,11 @@ class SourceAdmin(admin.ModelAdmin):
 
 
 @admin.register(CdrImport)
-class CdrImportAdmin(admin.ModelAdmin):
+class CdrImportAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("id", "source", "file_name", "status", "imported", "duplicates", "conflicts", "flagged", "created_at")
     list_filter = ("status", "source")
     list_select_related = ("source",)
     show_full_result_count = False
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(Tariff)
@@ -85,7 +77,7 @@ class TariffAdmin(admin.ModelAdmin):
 
 
 @admin.register(Cdr)
-class CdrAdmin(admin.ModelAdmin):
+class CdrAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Read-only; numbers and caller names are not shown (they are encrypted and need a purpose)."""
 
     list_display = ("id", "started_at", "source", "direction", "disposition", "billsec", "rating", "zone", "price", "flags")
@@ -98,12 +90,3 @@ class CdrAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return [f.name for f in Cdr._meta.fields if f.name not in self.exclude]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False

@@ -8,7 +8,12 @@ first use, inside `otp_admin_site()`.
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from django.contrib.admin.apps import AdminConfig
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest
 
 
 class OTPAdminConfig(AdminConfig):
@@ -25,3 +30,18 @@ def otp_admin_site():
         index_title = _("Administration")
 
     return VoipxsAdminSite(name="admin")
+
+
+class ReadOnlyAdminMixin:
+    """For a ModelAdmin whose rows change only through services (or never): the admin shows them but
+    offers no add, change or delete. Put it before `admin.ModelAdmin` in the bases. A plain class,
+    so this module stays importable while Django is still loading apps."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
