@@ -5,21 +5,11 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.http import HttpRequest
 
+from voipxs.admin import ReadOnlyAdminMixin
 from voipxs.exceptions import ApplicationError
 
 from .models import HeldCdr, LegalHold, PurgeReceipt, PurgeRun, RetentionPolicy
 from .services import legal_hold_place, legal_hold_release, retention_policy_update
-
-
-class _ReadOnly(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
 
 @admin.register(RetentionPolicy)
@@ -86,19 +76,19 @@ class LegalHoldAdmin(admin.ModelAdmin):
 
 
 @admin.register(PurgeReceipt)
-class PurgeReceiptAdmin(_ReadOnly):
+class PurgeReceiptAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("created_at", "category", "deleted", "anonymised", "kept", "cutoff", "duration_ms", "dry_run")
     list_filter = ("category", "dry_run")
 
 
 @admin.register(PurgeRun)
-class PurgeRunAdmin(_ReadOnly):
+class PurgeRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("started_at", "as_of", "dry_run", "status", "finished_at", "error")
     list_filter = ("status", "dry_run")
 
 
 @admin.register(HeldCdr)
-class HeldCdrAdmin(_ReadOnly):
+class HeldCdrAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     # Counts and ids only; numbers stay encrypted (read them through retention.selectors.held_cdr_list).
     list_display = ("cdr_id", "started_at", "account_id", "invoice_id", "held_at")
     fields = ("cdr_id", "started_at", "account_id", "invoice_id", "held_at")
