@@ -21,7 +21,7 @@ from .base import (
     asterisk_disposition,
     caller_name_from_clid,
     is_internal,
-    parse_int,
+    parse_durations,
     record_rows,
 )
 
@@ -68,16 +68,7 @@ def build(line: int, f: list[str], c: Layout, times: LocalTimes) -> CallRecord |
             ended_at, flag_end = times.parse(end, "end")
             if flag_end:
                 ended_at, flag_end = times.parse_not_before(end, "end", started_at)
-        try:
-            duration = int(duration_text)
-        except ValueError:
-            duration = parse_int(duration_text, "duration")
-        try:
-            billsec = int(billsec_text)
-        except ValueError:
-            billsec = parse_int(billsec_text, "billsec")
-        if duration < 0 or billsec < 0:
-            raise BadField("duration: negative" if duration < 0 else "billsec: negative")
+        duration, billsec = parse_durations(duration_text, billsec_text)
         disposition_text = f[c.disposition]
         disposition = ASTERISK_DISPOSITIONS.get(disposition_text) or asterisk_disposition(disposition_text)
     except BadField as exc:

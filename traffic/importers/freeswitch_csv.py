@@ -21,7 +21,7 @@ from .base import (
     is_internal,
     name_unless_number,
     odd_flags,
-    parse_int,
+    parse_durations,
     record_rows,
     refuse_cel,
 )
@@ -74,16 +74,7 @@ def _record(line: int, f: list[str], times: LocalTimes) -> CallRecord | RowError
             answered_at, flag_answer = times.parse_not_before(answer, "answer_stamp", started_at)
         if end:
             ended_at, flag_end = times.parse_not_before(end, "end_stamp", started_at)
-        try:
-            duration = int(duration_text)
-        except ValueError:
-            duration = parse_int(duration_text, "duration")
-        try:
-            billsec = int(billsec_text)
-        except ValueError:
-            billsec = parse_int(billsec_text, "billsec")
-        if duration < 0 or billsec < 0:
-            raise BadField("duration: negative" if duration < 0 else "billsec: negative")
+        duration, billsec = parse_durations(duration_text, billsec_text)
     except BadField as exc:
         return RowError(line, str(exc))
     if not uuid:
