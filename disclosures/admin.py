@@ -3,21 +3,37 @@ disclosures.services (two approvals, checks, audit); the admin shows state and c
 or document contents."""
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
+from django.http import HttpRequest
+
 from voipxs.admin import ReadOnlyAdminMixin
+from voipxs.purposes import Role, has_role
 
 from .models import Authority, DisclosureRequest, Notice, Package
 
 
+class _LegalOfficersOnly(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Legal officers only. The admin role is a superuser, but law-enforcement requests are none of
+    its purposes (SECURITY, SELF_SERVICE): a request's very existence can be secret."""
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return has_role(request.user, Role.LEGAL_OFFICER)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return has_role(request.user, Role.LEGAL_OFFICER)
+
+
 @admin.register(Authority)
-class AuthorityAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class AuthorityAdmin(_LegalOfficersOnly):
     list_display = ("name", "kind", "contact_phone", "verified_at", "active")
     list_filter = ("kind", "active")
     fields = ("name", "kind", "contact_phone", "contact_email", "verified_at", "verification_note", "active")
 
 
 @admin.register(DisclosureRequest)
-class DisclosureRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class DisclosureRequestAdmin(_LegalOfficersOnly):
     list_display = ("id", "reference", "authority", "legal_basis", "status", "outcome", "deadline", "emergency")
     list_filter = ("status", "legal_basis", "emergency")
     list_select_related = ("authority",)
@@ -28,12 +44,12 @@ class DisclosureRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Package)
-class PackageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class PackageAdmin(_LegalOfficersOnly):
     list_display = ("id", "request", "state", "record_count", "created_at", "delete_after", "deleted_at")
     fields = ("request", "state", "record_count", "created_at", "delete_after", "deleted_at")
 
 
 @admin.register(Notice)
-class NoticeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class NoticeAdmin(_LegalOfficersOnly):
     list_display = ("id", "request", "state", "withheld_until", "sent_at")
     fields = ("request", "state", "withheld_until", "sent_at", "reminded_at")
