@@ -13,7 +13,7 @@ from voipxs.admin import ReadOnlyAdminMixin
 from voipxs.exceptions import ApplicationError
 from voipxs.models import AuditEntry
 from voipxs.phone import InvalidNumber, mask, normalize_e164
-from voipxs.purposes import STAFF_ROLES, Role
+from voipxs.purposes import STAFF_ROLES, Purpose, Role, require_purpose
 
 from . import selectors, services
 from .models import Contractor, PhoneNumber, User
@@ -86,6 +86,12 @@ class UserAdmin(auth_admin.UserAdmin):
         (None, {"classes": ("wide",), "fields": ("username", "email", "contractor", "roles",
                                                  "usable_password", "password1", "password2")}),
     )
+
+    def get_queryset(self, request):
+        # The list and forms show decrypted e-mail addresses: account administration is processing
+        # for SECURITY, checked and audited like every other read of user data.
+        require_purpose(actor=request.user, purpose=Purpose.SECURITY, action="admin.user.read", target_type="user")
+        return super().get_queryset(request)
 
     def save_model(self, request, obj, form, change) -> None:
         data = form.cleaned_data

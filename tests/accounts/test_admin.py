@@ -138,3 +138,14 @@ class StaffTokenTests:
             "username": "alice", "email": "alice@example.org", "contractor": "", "is_active": "on",
             "roles": ["customer", "billing"]})
         assert not AuthToken.objects.filter(user=alice).exists()
+
+
+@pytest.mark.django_db
+class UserAdminPurposeTests:
+    def test_reading_the_user_list_is_audited_under_security(self, client, admin_user, alice):
+        from tests.factories import verified_client
+        from voipxs.models import AuditEntry
+
+        response = verified_client(client, admin_user).get("/admin/accounts/user/")
+        assert response.status_code == 200 and b"alice@example.org" in response.content
+        assert AuditEntry.objects.filter(action="admin.user.read", purpose="security", outcome="ok").exists()
