@@ -303,7 +303,8 @@ def cdr_export_rows(
         raise PermissionDenied("This purpose does not allow reading calls.")
     masked = masked or purpose == Purpose.CONTRACTOR_INFORMATION
     qs = _scoped_cdrs(actor=actor, purpose=purpose, account=account, contractor=contractor)
-    region = default_region_of(actor) if number else "NL"
+    # The same reading of a typed number as the call list's, so a filter means the same in both.
+    region = default_region_of(account if hasattr(account, "pk") else actor) if number else "NL"
     qs = _filtered(qs, since=since, until=until, direction=direction, number=number, region=region)
     qs = qs.order_by("-started_at", "-id").values_list(*_ROW_FIELDS)
 
