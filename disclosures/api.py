@@ -163,14 +163,14 @@ class _TransitionApi(_OfficerApi):
     class InputSerializer(serializers.Serializer):
         pass
 
-    def run(self, request: Request, req, data: dict):  # pragma: no cover - each subclass defines it
-        raise NotImplementedError
+    # runner(officer, request object, validated data): the one service of this transition; set by _transition().
+    runner: staticmethod
 
     def post(self, request: Request, pk: int) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         req = disclosure_request_get(actor=request.user, pk=pk)
-        self.run(request, req, dict(data.validated_data))
+        type(self).runner(request.user, req, dict(data.validated_data))
         return Response(RequestOutputSerializer(disclosure_request_get(actor=request.user, pk=pk)).data)
 
 
@@ -184,7 +184,7 @@ def _transition(name: str, summary: str, runner, fields: dict | None = None) -> 
 
     post = extend_schema(request=input_cls if fields else None, responses=RequestOutputSerializer, summary=summary)(post)
     return type(name, (_TransitionApi,), {"InputSerializer": input_cls, "post": post, "__module__": __name__,
-                                          "run": lambda self, request, req, data: runner(request.user, req, data)})
+                                          "runner": staticmethod(runner)})
 
 
 _note = {"note": serializers.CharField(max_length=500, required=False, default="")}

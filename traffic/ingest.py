@@ -23,6 +23,7 @@ Personal data never leaves this module in clear: reports hold line numbers, reas
 """
 from __future__ import annotations
 
+import abc
 import hashlib
 import io
 import json
@@ -447,7 +448,7 @@ def _copy_text(value: str) -> str:
     return value
 
 
-class _BatchWriter:
+class _BatchWriter(abc.ABC):
     """Writes prepared batches. `submit()` may return before the batch is stored (threaded writer);
     `finish()` waits for everything and re-raises the first error."""
 
@@ -487,11 +488,13 @@ class _BatchWriter:
                 self.seen = None  # bounded memory: from now on every batch is looked up
         return fresh
 
+    @abc.abstractmethod
     def encode(self, batch: list[tuple]) -> list[tuple]:
-        raise NotImplementedError
+        """Turn prepared rows into what this backend writes (COPY text, executemany parameters)."""
 
+    @abc.abstractmethod
     def submit(self, batch: list[tuple]) -> None:
-        raise NotImplementedError
+        """Write one encoded batch in its own transaction."""
 
     def finish(self) -> None:
         pass
