@@ -92,7 +92,7 @@ bench-ingest: install-dev .env
 bench-portal: install-dev .env
 	$(PY) -m bench.portal
 bench-purge: install-dev .env
-	$(PY) -m bench.purge
+	$(PY) -m bench.purge $(BENCH_ARGS)
 bench-export: install-dev .env
 	$(PY) -m bench.export
 bench-disclosure: install-dev .env

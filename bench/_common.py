@@ -62,9 +62,11 @@ def bench_database(*, bench: str, suffix: str) -> tuple[str, str, str]:
     return url, urlunparse(parsed._replace(path="/" + bench_name)), bench_name
 
 
-def database_recreate(*, url: str, bench_name: str) -> None:
+def database_recreate(*, url: str, bench_name: str, tablespace: str | None = None) -> None:
     """DROP (closing whatever is still connected) and CREATE the bench database, from the maintenance
-    database of the server that `url` points at."""
+    database of the server that `url` points at. With `tablespace` (a directory on the database
+    server, owned by its OS user), every table of the bench database lives there: the bench can then
+    compare disks (say, one mounted with online discard and one without) on the same server."""
     import psycopg2
 
     parsed = urlparse(url)
@@ -74,7 +76,16 @@ def database_recreate(*, url: str, bench_name: str) -> None:
     conn.autocommit = True
     with conn.cursor() as cursor:
         cursor.execute(f'DROP DATABASE IF EXISTS "{bench_name}" WITH (FORCE)')
-        cursor.execute(f'CREATE DATABASE "{bench_name}"')
+        space = ""
+        if tablespace:
+            # One tablespace per directory (PostgreSQL allows no more): reuse whichever is there.
+            cursor.execute("SELECT spcname FROM pg_tablespace WHERE pg_tablespace_location(oid) = %s", [tablespace])
+            found = cursor.fetchone()
+            space_name = found[0] if found else f"{bench_name}_space"
+            if not found:
+                cursor.execute(f'CREATE TABLESPACE "{space_name}" LOCATION %s', [tablespace])
+            space = f' TABLESPACE "{space_name}"'
+        cursor.execute(f'CREATE DATABASE "{bench_name}"{space}')
     conn.close()
 
 

@@ -1,4 +1,4 @@
-"""`python -m bench.purge [--rows-per-month N]`: our purge against a batched DELETE (issue 4).
+"""`python -m bench.purge [--rows-per-month N] [--tablespace DIR] [--cold]`: our purge vs a batched DELETE.
 
 1. Creates (anew) the database `<DATABASE_URL's name>_bench_purge` and migrates it with the app's
    migrations (month-partitioned traffic_cdr, the retention tables and default policies).
@@ -23,7 +23,7 @@ import os
 import random
 import sys
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 from bench._common import bench_database, database_migrate, database_recreate, database_use, environment_load
@@ -40,7 +40,7 @@ HELD_CALLS = 10
 BATCH = 10_000
 
 
-def _reset_database(url: str, bench_name: str, bench_url: str) -> None:
+def _reset_database(url: str, bench_name: str, bench_url: str, tablespace: str | None) -> None:
     """Drop and recreate the bench database, then migrate it (Django reconnects to the new one)."""
     from django.db import connections
 
@@ -48,7 +48,7 @@ def _reset_database(url: str, bench_name: str, bench_url: str) -> None:
 
     connections.close_all()
     keys._cache.clear()  # unwrapped month keys of the previous scenario's database
-    database_recreate(url=url, bench_name=bench_name)
+    database_recreate(url=url, bench_name=bench_name, tablespace=tablespace)
     database_migrate()
 
 
@@ -125,10 +125,55 @@ def _fill(rows: int) -> None:
                      starts_at=datetime(2024, 12, 1, tzinfo=timezone.utc))
 
 
+COLD = {"on": False}  # --cold: the measured tables' files leave the OS page cache before each side
+
+
+def _settle() -> None:
+    """Start a measured side from a quiet disk: the fill and the plain copy leave gigabytes of dirty
+    pages behind, and the checkpoint that writes them out would otherwise run during whichever side
+    comes first (ours, a few seconds long, would pay for the copy's writes). The months a real purge
+    drops are at least months old, long written out. Both sides get the same treatment.
+
+    With --cold, the files of every table and index of the bench database also leave the OS page
+    cache, as months-old data has on a real server: then neither side finds its rows in memory (the
+    batched DELETE reads them from disk, and DROP frees no cached pages)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("CHECKPOINT")
+        if COLD["on"]:
+            cursor.execute("SHOW data_directory")
+            data_dir = Path(cursor.fetchone()[0])
+            cursor.execute("SELECT pg_relation_filepath(oid) FROM pg_class WHERE relkind IN ('r', 'i', 't', 'm') "
+                           "AND pg_relation_filepath(oid) IS NOT NULL")
+            paths = [data_dir / row[0] for row in cursor.fetchall()]
+    os.sync()
+    if COLD["on"]:
+        evicted = sum(_evict(path) for path in paths)
+        print(f"  cold start: {evicted / 2**20:,.0f} MB of table files out of the page cache", flush=True)
+
+
+def _evict(base: Path) -> int:
+    """Drop one relation's files (all segments and forks) from the OS page cache; returns their size."""
+    size = 0
+    for path in [base, *base.parent.glob(base.name + ".*"), *base.parent.glob(base.name + "_*")]:
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except OSError as exc:
+            sys.exit(f"--cold needs to read the database's files (run on its host as root or postgres): {exc}")
+        try:
+            size += os.fstat(fd).st_size
+            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+        finally:
+            os.close(fd)
+    return size
+
+
 def _ours() -> tuple[float, list[dict]]:
     from retention.models import HeldCdr
     from retention.purge import purge_expired
 
+    _settle()
     t = time.perf_counter()
     receipt = purge_expired(now=AS_OF)
     elapsed = time.perf_counter() - t
@@ -166,6 +211,7 @@ def _batched_delete(cutoff: datetime) -> tuple[float, int]:
     from django.db import connection, transaction
 
     deleted, last_id = 0, 0
+    _settle()
     t = time.perf_counter()
     while True:
         with transaction.atomic(), connection.cursor() as cursor:
@@ -180,9 +226,10 @@ def _batched_delete(cutoff: datetime) -> tuple[float, int]:
     return time.perf_counter() - t, deleted
 
 
-def _scenario(rows: int, *, url: str, bench_name: str, bench_url: str, with_plain: bool) -> dict:
+def _scenario(rows: int, *, url: str, bench_name: str, bench_url: str, with_plain: bool,
+              tablespace: str | None) -> dict:
     print(f"scenario: {rows:,} CDRs per month x {MONTHS} months", flush=True)
-    _reset_database(url, bench_name, bench_url)
+    _reset_database(url, bench_name, bench_url, tablespace)
     t = time.perf_counter()
     _fill(rows)
     print(f"filled in {time.perf_counter() - t:.0f} s", flush=True)
@@ -209,29 +256,49 @@ def _scenario(rows: int, *, url: str, bench_name: str, bench_url: str, with_plai
     return result
 
 
-def _disk_note() -> None:
-    """Say whether the file system discards (TRIMs) freed blocks at once: then deleting a file costs
-    time in proportion to its size, and so does DROP TABLE, whatever the database does."""
+def _data_directory() -> str:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW data_directory")
+        return cursor.fetchone()[0]
+
+
+def _disk_note(path: str) -> None:
+    """Say where the tables lived and whether that file system discards (TRIMs) freed blocks at
+    once: then deleting a file costs time in proportion to its size, and so does DROP TABLE,
+    whatever the database does."""
     try:
-        mounts = Path("/proc/mounts").read_text().splitlines()
+        mounts = [line.split() for line in Path("/proc/mounts").read_text().splitlines()]
     except OSError:
         return
-    for line in mounts:
-        parts = line.split()
-        if len(parts) > 3 and parts[1] == "/" and "discard" in parts[3].split(","):
-            print("note: / is mounted with online discard; file deletion (and so DROP TABLE) costs time per MB here")
+    best = max((m for m in mounts if len(m) > 3 and (path == m[1] or path.startswith(m[1].rstrip("/") + "/"))),
+               key=lambda m: len(m[1]), default=None)
+    if best is None:
+        return
+    options = best[3].split(",")
+    online = "discard" in options
+    print(f"disk: tables in {path}, on {best[1]} ({best[2]}, {'online discard' if online else 'no online discard'})"
+          + ("; file deletion (and so DROP TABLE) costs time per MB here" if online else ""))
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows-per-month", type=int, default=1_000_000)
+    parser.add_argument("--tablespace", metavar="DIR",
+                        help="keep the bench tables in a tablespace at DIR (a directory on the database server "
+                             "owned by its OS user), e.g. on a disk mounted without online discard")
+    parser.add_argument("--cold", action="store_true",
+                        help="before each side, evict the tables' files from the OS page cache (needs the "
+                             "database's host and read access to its files)")
     args = parser.parse_args(argv)
+    COLD["on"] = args.cold
     environment_load()
     os.environ["DJANGO_DEBUG"] = "False"
     os.environ["SECURE_SSL_REDIRECT"] = "False"
     os.environ["REDIS_URL"] = ""  # the purge needs no broker
     url, bench_url, bench_name = bench_database(bench="purge", suffix="_bench_purge")
-    database_recreate(url=url, bench_name=bench_name)
+    database_recreate(url=url, bench_name=bench_name, tablespace=args.tablespace)
     database_use(bench_url=bench_url)
 
     import django
@@ -241,14 +308,15 @@ def main(argv: list[str] | None = None) -> None:
 
     logging.disable(logging.WARNING)
     small = _scenario(max(args.rows_per_month // 10, 1000), url=url, bench_name=bench_name, bench_url=bench_url,
-                      with_plain=False)
-    big = _scenario(args.rows_per_month, url=url, bench_name=bench_name, bench_url=bench_url, with_plain=True)
+                      with_plain=False, tablespace=args.tablespace)
+    big = _scenario(args.rows_per_month, url=url, bench_name=bench_name, bench_url=bench_url, with_plain=True,
+                    tablespace=args.tablespace)
     for label, key in (("per month, all steps", "per_month_ms"), ("per month, lock+copy+detach", "detach_ms"),
                        ("per month, DROP (file deletion)", "drop_ms")):
         small_pm, big_pm = sum(small[key]) / PURGED_MONTHS, sum(big[key]) / PURGED_MONTHS
         print(f"{label}: {small_pm:.1f} ms at {small['rows']:,} rows/month, {big_pm:.1f} ms at {big['rows']:,} "
               f"rows/month (x{big_pm / small_pm if small_pm else 0:.2f} for x10 rows)")
-    _disk_note()
+    _disk_note(args.tablespace or _data_directory())
     print(f"whole run: ours {small['ours_s']:.3f} s at {small['rows']:,} rows/month, {big['ours_s']:.3f} s at "
           f"{big['rows']:,} rows/month")
     speedup = big["delete_s"] / big["ours_s"]
