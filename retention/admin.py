@@ -2,18 +2,41 @@
 version, a hold is placed or released through its service; receipts and runs are read-only."""
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.http import HttpRequest
 
 from voipxs.admin import ReadOnlyAdminMixin
 from voipxs.exceptions import ApplicationError
 
 from .models import HeldCdr, LegalHold, PurgeReceipt, PurgeRun, RetentionPolicy
-from .services import legal_hold_place, legal_hold_release, retention_policy_update
+from .services import legal_hold_place, legal_hold_release, retention_policy_changes, retention_policy_update
+
+
+class RetentionPolicyAdminForm(forms.ModelForm):
+    """Runs the service's checks (no change, an action the purge cannot carry out) as form
+    validation, so that a refused change comes back as a form error instead of an error page."""
+
+    class Meta:
+        model = RetentionPolicy
+        fields = ("category", "trigger", "period_months", "period_days", "action", "legal_basis", "change_reason")
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        category = self.instance.category if self.instance.pk else cleaned.get("category")
+        current = RetentionPolicy.objects.filter(category=category).order_by("-version").first()
+        try:
+            retention_policy_changes(category=category, current=current, **{
+                f: cleaned.get(f) for f in ("trigger", "period_months", "period_days", "action", "legal_basis")})
+        except ApplicationError as exc:
+            raise ValidationError({exc.extra.get("field", NON_FIELD_ERRORS): exc.message}) from None
+        return cleaned
 
 
 @admin.register(RetentionPolicy)
 class RetentionPolicyAdmin(admin.ModelAdmin):
+    form = RetentionPolicyAdminForm
     list_display = ("category", "version", "period_months", "period_days", "action", "legal_basis", "valid_from", "changed_by")
     list_filter = ("category",)
     list_select_related = ("changed_by",)

@@ -26,6 +26,14 @@ class Category(models.TextChoices):
     AUDIT_LOG = "audit_log", _("Audit log (pseudonymous)")
 
 
+# What the purge can do to each category at the end of its period. A closed account's user row
+# must stay (its invoices name it), so it can only be anonymised; everything else is deleted (an
+# "anonymised" CDR month would need a rewrite of every row, which a month drop exists to avoid). A
+# policy may only name an action the purge carries out, so the policy shown is the policy applied.
+SUPPORTED_ACTIONS: dict[str, tuple[str, ...]] = {category: ("delete",) for category in Category.values}
+SUPPORTED_ACTIONS[Category.CLOSED_ACCOUNT] = ("anonymise",)
+
+
 class RetentionPolicy(models.Model):
     """One version of the policy of one category. A change adds a version (valid_from = the change);
     old versions are never edited, so the policy in force at any past moment can be shown."""
@@ -52,6 +60,11 @@ class RetentionPolicy(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_category_display()} v{self.version}"
+
+    @property
+    def action_choices(self) -> list[tuple[str, str]]:
+        """The actions a new version of this policy may name (the purge's, see SUPPORTED_ACTIONS)."""
+        return [(action, self.Action(action).label) for action in SUPPORTED_ACTIONS[self.category]]
 
     @property
     def period_label(self) -> str:

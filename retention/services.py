@@ -15,10 +15,11 @@ from voipxs.crypto import blind_index
 from voipxs.exceptions import ApplicationError
 from voipxs.phone import InvalidNumber, normalize_e164
 
-from .models import Category, LegalHold, RetentionPolicy
+from .models import SUPPORTED_ACTIONS, Category, LegalHold, RetentionPolicy
 
 POLICY_UNKNOWN_CATEGORY = "Unknown data category."
 POLICY_NO_CHANGE = "The new version changes nothing."
+POLICY_ACTION_UNSUPPORTED = "The purge can only {actions} this category's data; it cannot {action} it."
 HOLD_NO_SCOPE = "A legal hold needs at least one account or number."
 HOLD_NO_CATEGORIES = "A legal hold needs at least one data category."
 HOLD_BAD_CATEGORY = "Unknown data category in the hold."
@@ -45,6 +46,24 @@ _NUMBER_RUN = re.compile(r"\+?\d[\d\s().-]{6,}\d")
 _POLICY_FIELDS = ("trigger", "period_months", "period_days", "action", "legal_basis")
 
 
+def retention_policy_changes(*, category: str, current: RetentionPolicy | None, **given) -> dict:
+    """What a new version of `category`'s policy would change against `current` (the version in
+    force, or None), checked as the service checks it: the admin's form asks this before saving, so
+    a refusal is a form error there rather than an error page. Raises ApplicationError naming the field."""
+    if category not in Category.values:
+        raise ApplicationError(POLICY_UNKNOWN_CATEGORY, extra={"field": "category"})
+    values = {f: getattr(current, f) if current else None for f in _POLICY_FIELDS}
+    changed = {f: v for f, v in given.items() if f in _POLICY_FIELDS and v is not None and v != values[f]}
+    if current is not None and not changed:
+        raise ApplicationError(POLICY_NO_CHANGE)
+    action = changed.get("action", values["action"]) or RetentionPolicy.Action.DELETE
+    if action not in SUPPORTED_ACTIONS[category]:
+        raise ApplicationError(POLICY_ACTION_UNSUPPORTED.format(
+            actions=" or ".join(str(RetentionPolicy.Action(a).label) for a in SUPPORTED_ACTIONS[category]),
+            action=RetentionPolicy.Action(action).label), extra={"field": "action"})
+    return changed
+
+
 @transaction.atomic
 def retention_policy_update(
     *,
@@ -59,16 +78,12 @@ def retention_policy_update(
     now: datetime | None = None,
 ) -> RetentionPolicy:
     """Add a new version of `category`'s policy, valid from now. Earlier versions stay as they were."""
-    if category not in Category.values:
-        raise ApplicationError(POLICY_UNKNOWN_CATEGORY, extra={"field": "category"})
-    current = (RetentionPolicy.objects.select_for_update().filter(category=category).order_by("-version").first())
-    values = {f: getattr(current, f) if current else None for f in _POLICY_FIELDS}
-    given = {"trigger": trigger, "period_months": period_months, "period_days": period_days,
-             "action": action, "legal_basis": legal_basis}
-    changed = {f: v for f, v in given.items() if v is not None and v != values[f]}
-    if current is not None and not changed:
-        raise ApplicationError(POLICY_NO_CHANGE)
-    values.update(changed)
+    current = (RetentionPolicy.objects.select_for_update().filter(category=category).order_by("-version").first()
+               if category in Category.values else None)
+    changed = retention_policy_changes(category=category, current=current, trigger=trigger,
+                                       period_months=period_months, period_days=period_days, action=action,
+                                       legal_basis=legal_basis)
+    values = {f: getattr(current, f) if current else None for f in _POLICY_FIELDS} | changed
     policy = RetentionPolicy(
         category=category,
         version=(current.version + 1) if current else 1,

@@ -37,6 +37,18 @@ class RetentionAdminTests:
         assert RetentionPolicy.objects.get(category=Category.DSR_EXPORT, version=2).period_days == 3
         assert AuditEntry.objects.filter(action="retention.policy_change").exists()
 
+    def test_it_shows_a_refused_change_as_a_form_error_and_saves_nothing(self, superuser_client):
+        policy = RetentionPolicy.objects.get(category=Category.CDR_BILLED, version=1)
+        url = f"/admin/retention/retentionpolicy/{policy.pk}/change/"
+        form = {"trigger": policy.trigger, "period_months": policy.period_months, "period_days": policy.period_days,
+                "legal_basis": policy.legal_basis, "change_reason": "r"}
+        unsupported = superuser_client.post(url, form | {"action": "anonymise"})
+        unchanged = superuser_client.post(url, form | {"action": "delete"})
+        assert unsupported.status_code == unchanged.status_code == 200  # the form again, with the reason
+        assert "can only delete" in unsupported.content.decode()
+        assert "changes nothing" in unchanged.content.decode()
+        assert RetentionPolicy.objects.filter(category=Category.CDR_BILLED).count() == 1
+
     def test_it_releases_holds_through_the_service(self, superuser_client):
         hold = legal_hold_place(reason="dispute", reference="dispute:1", account_ids=[1], categories=["cdr_billed"])
         response = superuser_client.post("/admin/retention/legalhold/", {"action": "release_holds", "_selected_action": [hold.pk]})

@@ -25,6 +25,9 @@ class RetentionApiTests:
         assert bad.status_code == 400 and "period_days" in bad.json()
         unknown = c.post(f"{BASE}/policies/nope/", {"change_reason": "r"}, content_type="application/json")
         assert unknown.status_code == 400
+        unsupported = c.post(f"{BASE}/policies/dsr_export/", {"action": "anonymise", "change_reason": "r"},
+                             content_type="application/json")
+        assert unsupported.status_code == 400 and unsupported.json()["field"] == "action"
 
     def test_it_places_lists_and_releases_holds_without_showing_numbers(self, client, dpo):
         c = verified_client(client, dpo)

@@ -42,6 +42,17 @@ class RetentionPolicyTests:
         with pytest.raises(ApplicationError, match=POLICY_NO_CHANGE):
             retention_policy_update(category="cdr_unbilled", actor=dpo, period_months=3)
 
+    def test_it_refuses_an_action_the_purge_cannot_carry_out(self, dpo):
+        # A month drop cannot "anonymise" calls, and a closed account's row must stay for its invoices:
+        # a policy that said otherwise would promise what the purge does not do.
+        with pytest.raises(ApplicationError, match="can only delete") as refused:
+            retention_policy_update(category="cdr_billed", actor=dpo, action="anonymise", change_reason="r")
+        assert refused.value.extra == {"field": "action"}
+        with pytest.raises(ApplicationError, match="can only anonymise"):
+            retention_policy_update(category="closed_account", actor=dpo, action="delete", change_reason="r")
+        assert RetentionPolicy.objects.filter(category__in=["cdr_billed", "closed_account"], version=2).count() == 0
+        assert not AuditEntry.objects.filter(action="retention.policy_change").exists()
+
     def test_the_purge_uses_the_policy_in_force(self, dpo, alice):
         from retention.purge import purge_expired
         from tests.factories import make_cdr

@@ -58,6 +58,18 @@ class RetentionPageTests:
         assert response.status_code == 400
         assert "period_months" in response.content.decode()
 
+    def test_it_offers_only_the_actions_the_purge_carries_out_and_refuses_others(self, client, dpo):
+        c = verified_client(client, dpo)
+        body = c.get(URL).content.decode()
+        closed_form = body[body.index(reverse("retention:policy-update", args=["closed_account"])):]
+        closed_form = closed_form[:closed_form.index("</form>")]
+        assert 'value="anonymise"' in closed_form and 'value="delete"' not in closed_form
+        response = c.post(reverse("retention:policy-update", args=["cdr_unbilled"]), {
+            "trigger": "x", "period_months": 3, "period_days": 0, "action": "anonymise", "legal_basis": "b",
+            "change_reason": "r"})
+        assert response.status_code == 400
+        assert "can only delete" in response.content.decode()
+
     def test_it_places_a_hold_storing_only_the_blind_index_and_releases_it(self, client, dpo):
         c = verified_client(client, dpo)
         response = c.post(reverse("retention:hold-place"), {
