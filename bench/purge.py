@@ -134,9 +134,9 @@ def _settle() -> None:
     comes first (ours, a few seconds long, would pay for the copy's writes). The months a real purge
     drops are at least months old, long written out. Both sides get the same treatment.
 
-    With --cold, the files of every table and index of the bench database also leave the OS page
-    cache, as months-old data has on a real server: then neither side finds its rows in memory (the
-    batched DELETE reads them from disk, and DROP frees no cached pages)."""
+    With --cold, the files of the application's tables and indexes (not the system catalogs) also
+    leave the OS page cache, as months-old data has on a real server: then neither side finds its
+    rows in memory (the batched DELETE reads them from disk, and DROP frees no cached pages)."""
     from django.db import connection
 
     with connection.cursor() as cursor:
@@ -144,8 +144,8 @@ def _settle() -> None:
         if COLD["on"]:
             cursor.execute("SHOW data_directory")
             data_dir = Path(cursor.fetchone()[0])
-            cursor.execute("SELECT pg_relation_filepath(oid) FROM pg_class WHERE relkind IN ('r', 'i', 't', 'm') "
-                           "AND pg_relation_filepath(oid) IS NOT NULL")
+            cursor.execute("SELECT pg_relation_filepath(oid) FROM pg_class WHERE relkind IN ('r', 'i') "
+                           "AND relnamespace = 'public'::regnamespace AND pg_relation_filepath(oid) IS NOT NULL")
             paths = [data_dir / row[0] for row in cursor.fetchall()]
     os.sync()
     if COLD["on"]:
