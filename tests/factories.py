@@ -194,21 +194,25 @@ _cdr_counter = __import__("itertools").count(1)
 @pytest.fixture
 def audit_log_flushable(transactional_db):
     """Transactional tests (live_server, a real Celery worker) end with a flush of every table. On
-    SQLite the flush DELETEs, which the audit log's append-only trigger refuses; this empties the
-    audit table with the trigger lifted for a moment, after the test and before the flush.
-    (PostgreSQL flushes with TRUNCATE, which the row trigger does not see.)"""
+    SQLite the flush DELETEs, which the append-only triggers of the audit log and its anchors refuse;
+    this empties both tables with their triggers lifted for a moment, after the test and before the
+    flush, and puts back exactly the triggers it found (PostgreSQL flushes with TRUNCATE, which the
+    row triggers do not see)."""
     yield
     from django.db import connection
 
     if connection.vendor != "sqlite":
         return
-    from importlib import import_module
-
-    no_delete_trigger = import_module("voipxs.migrations.0002_auditentry_append_only").SQLITE_FORWARD[0]
+    tables = ("voipxs_auditentry", "voipxs_auditanchor")
     with connection.cursor() as cursor:
-        cursor.execute("DROP TRIGGER IF EXISTS voipxs_audit_no_delete")
-        cursor.execute("DELETE FROM voipxs_auditentry")
-        cursor.execute(no_delete_trigger)
+        cursor.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN (%s, %s)", tables)
+        triggers = cursor.fetchall()
+        for name, _sql in triggers:
+            cursor.execute(f'DROP TRIGGER "{name}"')
+        for table in tables:
+            cursor.execute(f'DELETE FROM "{table}"')
+        for _name, sql in triggers:
+            cursor.execute(sql)
 
 
 @pytest.fixture(autouse=True)

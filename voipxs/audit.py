@@ -6,6 +6,13 @@ one lock, reads the committed unsealed entries in id order and gives each the ne
 entry_hash = HMAC(chain key, prev_hash | canonical content | seq). An entry that commits late simply
 gets a later seq. Transparency logs (RFC 6962) work the same way.
 
+Retention (5 years, `audit_trim`): the oldest sealed entries go behind an anchor. The anchor (an
+HMAC-authenticated row naming the last removed seq and its entry_hash) is committed BEFORE anything is
+deleted, and the database lets entries go only up to the highest anchor; verification starts at the
+newest anchor. A crash before the anchor leaves everything; a crash after it leaves entries the next
+run deletes (verification skips them meanwhile). Nothing unsealed and nothing newer than a kept entry
+ever goes: the trimmed part is always a prefix of the chain.
+
 Read access records made during a web request are deferred to `AuditAccessMiddleware`, which
 writes them after the view's transaction has ended: a refused read raises PermissionDenied, which
 rolls the request's transaction back, and the refusal must be recorded all the same.
@@ -18,13 +25,14 @@ import hmac
 import json
 import logging
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Callable, Iterator
 
 from django.db import connection, transaction
 from django.http import HttpRequest, HttpResponse
 
 from . import crypto
-from .models import AuditEntry
+from .models import AuditAnchor, AuditEntry
 from .purposes import SystemActor
 
 logger = logging.getLogger(__name__)
@@ -33,6 +41,7 @@ _deferred: contextvars.ContextVar[list[AuditEntry] | None] = contextvars.Context
 
 GENESIS = "0" * 64
 SEAL_LOCK_ID = 7_300_001  # pg_advisory_xact_lock key of the sealer
+TRIM_ACTOR = SystemActor("audit_trim")
 
 
 def actor_ref(actor: Any) -> str:
@@ -125,14 +134,23 @@ def entry_digest(entry: AuditEntry, prev_hash: str) -> str:
     return hmac.new(crypto.audit_chain_key(), prev_hash.encode() + b"|" + _canonical(entry), hashlib.sha256).hexdigest()
 
 
-@transaction.atomic
-def audit_seal(*, batch_size: int = 5000) -> int:
-    """Link committed, unsealed entries into the chain. Returns how many were sealed."""
+def _seal_lock() -> None:
+    """Serialise chain writers (the sealer, anchor writes) until the transaction ends (PostgreSQL;
+    SQLite has one writer at a time anyway)."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [SEAL_LOCK_ID])
+
+
+@transaction.atomic
+def audit_seal(*, batch_size: int = 5000) -> int:
+    """Link committed, unsealed entries into the chain. Returns how many were sealed."""
+    _seal_lock()
     last = AuditEntry.objects.filter(seq__isnull=False).order_by("-seq").only("seq", "entry_hash").first()
     seq, prev = (last.seq, last.entry_hash) if last else (0, GENESIS)
+    anchor = audit_anchor_latest()
+    if anchor is not None and anchor.up_to_seq >= seq:  # everything sealed so far has been trimmed
+        seq, prev = anchor.up_to_seq, anchor.entry_hash
     entries = list(AuditEntry.objects.filter(seq__isnull=True).order_by("id")[:batch_size])
     for entry in entries:
         seq += 1
@@ -150,22 +168,141 @@ def audit_seal_all() -> int:
     return total
 
 
+# --- anchors and the trim (retention) -------------------------------------------------------------------
+
+def _anchor_message(anchor: AuditAnchor) -> bytes:
+    body = [anchor.up_to_seq, anchor.entry_hash, anchor.removed,
+            _utc(anchor.cutoff).isoformat(timespec="microseconds"),
+            _utc(anchor.created_at).isoformat(timespec="microseconds")]
+    return json.dumps(body, separators=(",", ":")).encode()
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.astimezone(UTC)
+
+
+def anchor_mac(anchor: AuditAnchor) -> str:
+    return hmac.new(crypto.audit_anchor_key(), _anchor_message(anchor), hashlib.sha256).hexdigest()
+
+
+def audit_anchor_latest() -> AuditAnchor | None:
+    """The anchor the chain starts from: the one that lets the most entries go."""
+    return AuditAnchor.objects.order_by("-up_to_seq").first()
+
+
+def _trim_horizon(before: datetime) -> tuple[int, bool]:
+    """The largest seq S such that every sealed entry with seq <= S was created before `before` (the
+    chain's old prefix), and whether a younger sealed entry ends it. Entries commit out of order (a
+    late commit gets a later seq), so this stops at the first young entry rather than taking every old one."""
+    sealed = AuditEntry.objects.filter(seq__isnull=False)
+    first_young = sealed.filter(created_at__gte=before).order_by("seq").values_list("seq", flat=True).first()
+    if first_young is not None:
+        return first_young - 1, True
+    return sealed.order_by("-seq").values_list("seq", flat=True).first() or 0, False
+
+
+def _trim_count(before: datetime) -> int:
+    """What a trim would remove now, without sealing: the old sealed prefix (or what the current anchor
+    still has to remove), and, if that prefix is all sealed entries, the unsealed ones the sealer will
+    link next (in id order) up to the first young one."""
+    current = audit_anchor_latest()
+    horizon, ended = _trim_horizon(before)
+    count = AuditEntry.objects.filter(seq__lte=max(horizon, current.up_to_seq if current else 0)).count()
+    if not ended:
+        unsealed = AuditEntry.objects.filter(seq__isnull=True)
+        first_young = unsealed.filter(created_at__gte=before).order_by("id").values_list("id", flat=True).first()
+        count += (unsealed.filter(id__lt=first_young) if first_young is not None else unsealed).count()
+    return count
+
+
+@transaction.atomic
+def _anchor_write(*, before: datetime) -> AuditAnchor | None:
+    """Authenticate the new start of the chain, if the prefix due for removal grew. Under the sealer's
+    lock, so the horizon is computed on a chain nobody is extending."""
+    _seal_lock()
+    current = audit_anchor_latest()
+    floor = current.up_to_seq if current else 0
+    horizon, _ = _trim_horizon(before)
+    if horizon <= floor:
+        return None
+    last = AuditEntry.objects.only("entry_hash").get(seq=horizon)
+    anchor = AuditAnchor(up_to_seq=horizon, entry_hash=last.entry_hash, cutoff=before,
+                         removed=AuditEntry.objects.filter(seq__gt=floor, seq__lte=horizon).count())
+    anchor.mac = anchor_mac(anchor)
+    anchor.save(force_insert=True)
+    return anchor
+
+
+def audit_trim(*, before: datetime, chunk_size: int = 5000, dry_run: bool = False,
+               fault: Callable[[str], None] | None = None) -> dict:
+    """Remove the audit log's oldest entries (created before `before`) behind an authenticated anchor.
+
+    Seal; write an anchor for the longest chain prefix that is entirely older than `before` (if it
+    reaches beyond the current anchor), commit it; then delete entries up to the anchor, `chunk_size`
+    per transaction, until a batch finds nothing. Idempotent and resumable (see the module docstring).
+    `fault(step)` is a test hook called inside each batch. Returns counts, never entry content.
+    """
+    before = _utc(before)
+    if dry_run:  # count what a run would remove; write nothing (not even a seal)
+        return {"deleted": _trim_count(before), "cutoff": before.isoformat(), "dry_run": True}
+    audit_seal_all()
+    anchor = _anchor_write(before=before)
+    current = anchor or audit_anchor_latest()
+    deleted = 0
+    if current is not None:
+        while True:
+            with transaction.atomic():
+                ids = list(AuditEntry.objects.filter(seq__lte=current.up_to_seq).order_by("seq")
+                           .values_list("id", flat=True)[:chunk_size])
+                if not ids:
+                    break
+                batch = AuditEntry.objects.filter(id__in=ids).delete()[0]
+                if fault is not None:
+                    fault("batch:audit_log")  # tests raise here: the batch's deletes roll back
+            deleted += batch
+            logger.info("audit trim: deleted %s entries up to seq %s", batch, current.up_to_seq)
+    result = {"deleted": deleted, "up_to_seq": current.up_to_seq if current else 0, "cutoff": before.isoformat(),
+              "anchored": anchor is not None}
+    audit_record(actor=TRIM_ACTOR, action="audit.trim", target_type="audit_anchor",
+                 target_id=current.pk if current else "", extra=result)
+    return result
+
+
+# --- verification ---------------------------------------------------------------------------------------
+
 @dataclass(frozen=True)
 class ChainProblem:
     seq: int
     entry_id: int | None
     reason: str
+    anchor_id: int | None = None
 
     def __str__(self) -> str:
-        where = f"entry id {self.entry_id}" if self.entry_id is not None else "no entry"
+        if self.anchor_id is not None:
+            where = f"anchor id {self.anchor_id}"
+        else:
+            where = f"entry id {self.entry_id}" if self.entry_id is not None else "no entry"
         return f"seq {self.seq} ({where}): {self.reason}"
 
 
+def _anchors_problem() -> ChainProblem | None:
+    """The first anchor whose MAC does not verify (forged, or edited with the triggers lifted)."""
+    for anchor in AuditAnchor.objects.order_by("-up_to_seq"):
+        if not hmac.compare_digest(anchor_mac(anchor), anchor.mac):
+            return ChainProblem(anchor.up_to_seq, None, "anchor forged or altered (MAC mismatch)", anchor_id=anchor.pk)
+    return None
+
+
 def audit_verify(*, chunk_size: int = 5000) -> tuple[int, ChainProblem | None]:
-    """Walk the chain in seq order. Returns (entries verified, first problem or None)."""
-    expected_seq, prev = 1, GENESIS
+    """Walk the chain in seq order from its start (GENESIS, or the newest anchor once trimmed).
+    Returns (entries verified, first problem or None)."""
+    if problem := _anchors_problem():
+        return 0, problem
+    anchor = audit_anchor_latest()
+    expected_seq, prev = (anchor.up_to_seq + 1, anchor.entry_hash) if anchor else (1, GENESIS)
     checked = 0
-    for entry in _iter_sealed(chunk_size):
+    # Entries at or below the anchor are being trimmed (a run that died mid-way): not part of the chain.
+    for entry in _iter_sealed(chunk_size, after=expected_seq - 1):
         if entry.seq != expected_seq:
             return checked, ChainProblem(expected_seq, None, f"missing (next present is seq {entry.seq}, entry id {entry.pk})")
         if entry.prev_hash != prev:
@@ -176,8 +313,8 @@ def audit_verify(*, chunk_size: int = 5000) -> tuple[int, ChainProblem | None]:
     return checked, None
 
 
-def _iter_sealed(chunk_size: int) -> Iterator[AuditEntry]:
-    last = 0
+def _iter_sealed(chunk_size: int, *, after: int = 0) -> Iterator[AuditEntry]:
+    last = after
     while True:
         chunk = list(AuditEntry.objects.filter(seq__gt=last).order_by("seq")[:chunk_size])
         if not chunk:

@@ -144,6 +144,11 @@ def audit_chain_key() -> bytes:
     return _derived(b"audit-chain")
 
 
+def audit_anchor_key() -> bytes:
+    """MAC key of the audit log's trim anchors: a sibling of the chain key, never the same bytes."""
+    return _derived(b"audit-anchor")
+
+
 # --- month data keys (crypto-shredding) ---------------------------------------------------------------
 
 def new_data_key() -> bytes:

@@ -40,3 +40,27 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.action} {self.outcome}"
+
+
+class AuditAnchor(models.Model):
+    """Where the audit chain starts once its oldest entries have been trimmed (retention, 5 years).
+
+    Written BEFORE any entry is removed: it names the last removed entry (`up_to_seq`) and that entry's
+    hash, so verification starts here instead of at GENESIS. `mac` is an HMAC under a key derived like
+    the chain key (crypto.audit_anchor_key), so a row forged or edited in the database does not verify.
+    The database refuses UPDATE and DELETE on anchors, and lets entries be deleted only up to the highest
+    anchor (migration 0004).
+    """
+
+    up_to_seq = models.BigIntegerField(unique=True)
+    entry_hash = models.CharField(max_length=64)  # entry_hash of the entry with seq == up_to_seq
+    removed = models.BigIntegerField(default=0)  # entries this anchor lets go (seq after the previous anchor)
+    cutoff = models.DateTimeField()  # entries older than this were due
+    created_at = models.DateTimeField(default=now)
+    mac = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["-up_to_seq"]
+
+    def __str__(self) -> str:
+        return f"anchor up to seq {self.up_to_seq}"

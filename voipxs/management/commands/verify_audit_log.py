@@ -2,12 +2,13 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from voipxs.audit import audit_seal_all, audit_verify
+from voipxs.audit import audit_anchor_latest, audit_seal_all, audit_verify
 from voipxs.models import AuditEntry
 
 
 class Command(BaseCommand):
-    help = "Verify the audit log's hash chain; exit non-zero naming the first altered, missing or reordered entry."
+    help = ("Verify the audit log's hash chain (from the newest trim anchor, if any); exit non-zero naming the "
+            "first altered, missing or reordered entry or a forged anchor.")
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--no-seal", action="store_true", help="do not link pending entries into the chain first")
@@ -19,4 +20,6 @@ class Command(BaseCommand):
         if problem is not None:
             raise CommandError(f"audit chain broken at {problem} ({checked} entries before it verified)")
         pending = AuditEntry.objects.filter(seq__isnull=True).count()
-        self.stdout.write(self.style.SUCCESS(f"audit chain intact: {checked} entries verified, {pending} pending"))
+        anchor = audit_anchor_latest()
+        start = f", starting after the trim anchor at seq {anchor.up_to_seq}" if anchor else ""
+        self.stdout.write(self.style.SUCCESS(f"audit chain intact: {checked} entries verified{start}, {pending} pending"))
