@@ -1,3 +1,7 @@
+from __future__ import annotations
+
+from datetime import datetime
+
 from django.apps import AppConfig
 
 
@@ -6,7 +10,13 @@ class RetentionConfig(AppConfig):
     verbose_name = "Retention"
 
     def ready(self) -> None:
-        from voipxs.registry import register_demo_seeder, register_keeper, register_retention_source, register_rotator
+        from voipxs.registry import (
+            register_demo_seeder,
+            register_keeper,
+            register_purger,
+            register_retention_source,
+            register_rotator,
+        )
 
         from .keeper import retention_keeper, seed_retention
         from .rotation import held_cdr_rotate
@@ -15,6 +25,7 @@ class RetentionConfig(AppConfig):
         register_demo_seeder(30, "retention", seed_retention)
         register_rotator("retention.HeldCdr", held_cdr_rotate)  # held numbers live under the master keys
         register_retention_source(_policies_for_register)  # the processing register shows the policies in force
+        register_purger("audit_log", _audit_log_purge)  # the kernel trims, retention knows the period
 
 
 def _policies_for_register() -> list[dict]:
@@ -25,3 +36,17 @@ def _policies_for_register() -> list[dict]:
          "trigger": p.trigger, "action": p.action, "legal_basis": p.legal_basis}
         for p in retention_policy_current_list()
     ]
+
+
+def _audit_log_purge(*, now: datetime, dry_run: bool) -> dict:
+    """The daily purge's audit-log step: entries older than the audit_log policy's period go behind an
+    anchor (voipxs.audit.audit_trim). Without a policy in force nothing goes."""
+    from voipxs.audit import audit_trim
+
+    from .models import Category
+    from .purge import _period_cutoff
+    from .selectors import retention_policy_at
+
+    if retention_policy_at(category=Category.AUDIT_LOG, at=now) is None:
+        return {"deleted": 0, "skipped": "no audit_log policy in force"}
+    return audit_trim(before=_period_cutoff(Category.AUDIT_LOG, now), dry_run=dry_run)
