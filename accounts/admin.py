@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.helpers import ActionForm
 from django.contrib.auth import admin as auth_admin
 from django.contrib.auth import forms as auth_forms
 from django.utils.translation import gettext_lazy as _
@@ -13,10 +14,10 @@ from voipxs.admin import ReadOnlyAdminMixin
 from voipxs.exceptions import ApplicationError
 from voipxs.models import AuditEntry
 from voipxs.phone import InvalidNumber, mask, normalize_e164
-from voipxs.purposes import STAFF_ROLES, Purpose, Role, require_purpose
+from voipxs.purposes import STAFF_ROLES, Purpose, Role, has_role, require_purpose
 
 from . import selectors, services
-from .models import Contractor, PhoneNumber, User
+from .models import AccountCloseReason, Contractor, PhoneNumber, User
 
 NUMBER_TAKEN = _("Someone else holds this number in that period.")
 NUMBER_INVALID = _("This is not a valid phone number.")
@@ -60,6 +61,11 @@ class PasswordThroughServiceForm(auth_forms.AdminPasswordChangeForm):
         return services.user_password_set(user=self.user, password=self.cleaned_data["password1"])
 
 
+class UserActionForm(ActionForm):
+    reason = forms.ChoiceField(label=_("reason"), choices=AccountCloseReason.choices, required=False,
+                               initial=AccountCloseReason.CONTRACT_ENDED)
+
+
 def _staff_flags(roles: list[str]) -> dict:
     return {"is_staff": bool(set(roles) & STAFF_ROLES), "is_superuser": Role.ADMIN in roles}
 
@@ -74,14 +80,16 @@ class UserAdmin(auth_admin.UserAdmin):
     search_fields = ("username",)  # never by e-mail: that would mean decrypting the table
     search_help_text = _("Search by login name.")
     ordering = ("username",)
-    readonly_fields = ("is_staff", "is_superuser", "last_login", "date_joined", "closed_at")
+    readonly_fields = ("is_staff", "is_superuser", "last_login", "date_joined", "closed_at", "anonymised_at")
     filter_horizontal = ()
     fieldsets = (
         (None, {"fields": ("username", "password")}),
         (_("Personal data"), {"fields": ("email", "contractor")}),
         (_("Roles and status"), {"fields": ("roles", "is_active", "is_staff", "is_superuser")}),
-        (_("Dates"), {"fields": ("last_login", "date_joined", "closed_at")}),
+        (_("Dates"), {"fields": ("last_login", "date_joined", "closed_at", "anonymised_at")}),
     )
+    actions = ("close_accounts",)
+    action_form = UserActionForm
     add_fieldsets = (
         (None, {"classes": ("wide",), "fields": ("username", "email", "contractor", "roles",
                                                  "usable_password", "password1", "password2")}),
@@ -117,6 +125,26 @@ class UserAdmin(auth_admin.UserAdmin):
     def save_related(self, request, form, formsets, change) -> None:
         for formset in formsets:
             self.save_formset(request, form, formset, change=change)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if not has_role(request.user, *services.CLOSE_ROLES):
+            actions.pop("close_accounts", None)
+        return actions
+
+    @admin.action(description=_("Close the selected accounts (no sign-in; data kept until retention anonymises it)"))
+    def close_accounts(self, request, queryset) -> None:
+        reason = request.POST.get("reason") or AccountCloseReason.CONTRACT_ENDED
+        closed = 0
+        for user in queryset.order_by("pk"):
+            try:
+                services.account_close(user=user, actor=request.user, reason=reason)
+            except ApplicationError as exc:
+                messages.error(request, f"{user.username}: {exc.message}")
+                continue
+            closed += 1
+        if closed:
+            messages.success(request, _("%(n)d account(s) closed.") % {"n": closed})
 
 
 class ContractorForm(forms.ModelForm):

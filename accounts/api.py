@@ -6,18 +6,19 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from knox.models import AuthToken
 from rest_framework import serializers, status
 from rest_framework.authentication import SessionAuthentication
-from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from voipxs.exceptions import ApplicationError
-from voipxs.purposes import Purpose
+from voipxs.purposes import Purpose, Role, has_role
 
 from . import services
 from .api_auth import ExpiringTokenAuthentication
 from .middleware import needs_second_factor
+from .models import AccountCloseReason
 from .selectors import access_user, phone_number_list
 
 LOGIN_FAILED = "Login name or password is wrong."
@@ -169,3 +170,36 @@ class MeNumbersApi(APIView):
     def get(self, request: Request) -> Response:
         numbers = phone_number_list(actor=request.user, purpose=Purpose.SELF_SERVICE, user=request.user)
         return Response(self.OutputSerializer(numbers, many=True).data)
+
+
+class CanCloseAccounts(BasePermission):
+    message = services.ACCOUNT_CLOSE_NOT_ALLOWED
+
+    def has_permission(self, request, view) -> bool:
+        return has_role(request.user, *services.CLOSE_ROLES)
+
+
+class StaffAccountCloseApi(APIView):
+    """Close an account (the contract ended): no sign-in from now on, its numbers' periods end now. The
+    retention purge anonymises it once its final invoice is settled plus the closed_account period."""
+
+    permission_classes = [*APIView.permission_classes, CanCloseAccounts]
+
+    class InputSerializer(serializers.Serializer):
+        reason = serializers.ChoiceField(choices=AccountCloseReason.choices)
+
+    class OutputSerializer(serializers.Serializer):
+        id = serializers.IntegerField()
+        is_active = serializers.BooleanField()
+        closed_at = serializers.DateTimeField()
+
+    @extend_schema(request=InputSerializer, responses={200: OutputSerializer,
+                                                       400: OpenApiResponse(description="Already closed, or your own account")},
+                   summary="Close a customer account")
+    def post(self, request: Request, pk: int) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        purpose = Purpose.BILLING if has_role(request.user, Role.BILLING) else Purpose.SECURITY
+        user = access_user(actor=request.user, purpose=purpose, user_id=pk)
+        user = services.account_close(user=user, actor=request.user, reason=data.validated_data["reason"])
+        return Response(self.OutputSerializer(user).data)

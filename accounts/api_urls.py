@@ -9,4 +9,5 @@ urlpatterns = [
     path("me/numbers/", api.MeNumbersApi.as_view(), name="api-me-numbers"),
     path("me/privacy-requests/", api_dsr.MyPrivacyRequestsApi.as_view(), name="api-me-privacy-requests"),
     path("me/exports/<int:pk>/", api_dsr.MyPrivacyExportDownloadApi.as_view(), name="api-me-export-download"),
+    path("staff/accounts/<int:pk>/close/", api.StaffAccountCloseApi.as_view(), name="api-staff-account-close"),
 ]

@@ -31,6 +31,7 @@ from voipxs.registry import Kept, kept_for, sections
 
 from .models import User
 from .models_dsr import EXTENSION_MONTHS, DataSubjectRequest, ExportDownload, ExportFile, add_months
+from .services import _personal_data_remove, _sign_in_end, numbers_kept
 
 Kind = DataSubjectRequest.Kind
 Status = DataSubjectRequest.Status
@@ -197,32 +198,12 @@ def _erasure_answer(kept: list[Kept]) -> str:
 
 
 def _account_close(user: User, *, keep_numbers: bool, stamp) -> dict:
-    from django.contrib.sessions.models import Session
-    from knox.models import AuthToken
-
-    tokens = AuthToken.objects.filter(user=user).delete()[0]
-    # Sessions are signed blobs keyed by session key; the user id is only inside, so decode them.
-    sessions = 0
-    for session in Session.objects.filter(expire_date__gt=stamp).iterator(chunk_size=500):
-        if str(session.get_decoded().get("_auth_user_id")) == str(user.pk):
-            session.delete()
-            sessions += 1
-    from django_otp.plugins.otp_static.models import StaticDevice
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
-    TOTPDevice.objects.filter(user=user).delete()
-    StaticDevice.objects.filter(user=user).delete()
-    numbers = 0
-    if not keep_numbers:
-        numbers = user.phone_numbers.all().delete()[0]
-    user.username = f"erased-{secrets.token_hex(8)}"
-    user.email = None
-    user.set_unusable_password()
-    user.is_active = False
-    user.closed_at = stamp
-    user.restricted_at = stamp
-    user.save(update_fields=["username", "email", "email_index", "password", "is_active", "closed_at", "restricted_at"])
-    return {"tokens": tokens, "sessions": sessions, "numbers_deleted": numbers}
+    """Erasure closes and anonymises at once: the two halves of account_close + account_anonymise."""
+    counts = _sign_in_end(user, stamp=stamp)
+    counts.update(_personal_data_remove(user, keep_numbers=keep_numbers, stamp=stamp))
+    user.closed_at = user.closed_at or stamp
+    user.save(update_fields=["closed_at"])
+    return counts
 
 
 @transaction.atomic
@@ -236,9 +217,7 @@ def dsr_erasure_perform(*, request: DataSubjectRequest, actor: Any) -> DataSubje
     for section in sections():
         if section.eraser is not None:
             counts[section.name] = section.eraser(user, kept)
-    # The assignment periods of numbers are what a legal hold on a number is about: keep them then.
-    keep_numbers = any("cdr" in k.category or k.reason.lower().startswith("legal hold") for k in kept)
-    counts["account"] = _account_close(user, keep_numbers=keep_numbers, stamp=stamp)
+    counts["account"] = _account_close(user, keep_numbers=numbers_kept(kept), stamp=stamp)
     for export in ExportFile.objects.filter(user=user).exclude(status=ExportFile.Status.DELETED):
         _export_delete(export)
     req.status, req.completed_at = Status.COMPLETED, stamp

@@ -26,6 +26,15 @@ class Contractor(models.Model):
         return self.name
 
 
+class AccountCloseReason(models.TextChoices):
+    """Why staff closed an account; audited as the code (free text could hold personal data)."""
+
+    CONTRACT_ENDED = "contract_ended", _("contract ended")
+    CUSTOMER_REQUEST = "customer_request", _("customer asked to end the contract")
+    NON_PAYMENT = "non_payment", _("contract ended for non-payment")
+    FRAUD = "fraud", _("fraud or abuse")
+
+
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
@@ -53,7 +62,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_staff = models.BooleanField(_("staff status"), default=False)
     is_active = models.BooleanField(_("active"), default=True)
     date_joined = models.DateTimeField(default=now)
-    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)  # no sign-in from then on (account_close, erasure)
+    # Login name, e-mail, devices and numbers removed (erasure at once; a closed account by the retention purge).
+    anonymised_at = models.DateTimeField(null=True, blank=True)
     restricted_at = models.DateTimeField(null=True, blank=True)  # GDPR art. 18 restriction (accounts/dsr.py)
 
     objects = UserManager()

@@ -1,7 +1,9 @@
 """Every write to accounts goes through here."""
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
+from typing import Any
 
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
@@ -12,9 +14,10 @@ from django.utils.timezone import now
 from voipxs.audit import audit_record
 from voipxs.exceptions import ApplicationError
 from voipxs.phone import InvalidNumber, normalize_e164
-from voipxs.purposes import STAFF_ROLES, Role
+from voipxs.purposes import STAFF_ROLES, Role, has_role
+from voipxs.registry import Kept
 
-from .models import Contractor, PhoneNumber, User
+from .models import AccountCloseReason, Contractor, PhoneNumber, User
 
 NUMBER_ALREADY_HELD = "This number is held by another assignment in that period."
 NUMBER_INVALID = "This is not a valid phone number."
@@ -298,3 +301,140 @@ def api_tokens_revoke_all(*, user: User, actor=None, reason: str = "") -> int:
         audit_record(actor=actor or user, action="api_token.revoke_all", target_type="user", target_id=user.pk,
                      extra={"count": count, "reason": reason})
     return count
+
+
+# --- closing and anonymising accounts ----------------------------------------------------------------
+# Closing (contract ended) stops every way in at once; the user data stays until retention's
+# closed_account period after the final invoice is settled, then the purge anonymises it
+# (retention/closed_accounts.py). Erasure (accounts/dsr.py) does both steps at once, with the same code.
+
+ACCOUNT_CLOSE_NOT_ALLOWED = "Only billing staff and administrators can close an account."
+ACCOUNT_CLOSE_SELF = "You cannot close your own account."
+ACCOUNT_ALREADY_CLOSED = "This account is already closed."
+ACCOUNT_CLOSE_REASON_UNKNOWN = "Choose one of the closing reasons."
+ACCOUNT_NOT_CLOSED = "Only a closed account can be anonymised."
+ACCOUNT_ALREADY_ANONYMISED = "This account is already anonymised."
+CLOSE_ROLES = (Role.BILLING, Role.ADMIN)
+
+
+def _sign_in_end(user: User, *, stamp: datetime) -> dict:
+    """No way in any more: API tokens and sessions deleted, password unusable, account inactive.
+    Saves the user's password and is_active."""
+    from django.contrib.sessions.models import Session
+    from knox.models import AuthToken
+
+    tokens = AuthToken.objects.filter(user=user).delete()[0]
+    # Sessions are signed blobs keyed by session key; the user id is only inside, so decode them.
+    sessions = 0
+    for session in Session.objects.filter(expire_date__gt=stamp).iterator(chunk_size=500):
+        if str(session.get_decoded().get("_auth_user_id")) == str(user.pk):
+            session.delete()
+            sessions += 1
+    user.set_unusable_password()
+    user.is_active = False
+    user.save(update_fields=["password", "is_active"])
+    return {"tokens": tokens, "sessions": sessions}
+
+
+def numbers_kept(kept: list[Kept]) -> bool:
+    """The assignment periods of numbers are what a hold on a number or on calls is about: keep them then."""
+    return any("cdr" in k.category or k.reason.lower().startswith("legal hold") for k in kept)
+
+
+def _personal_data_remove(user: User, *, keep_numbers: bool, stamp: datetime) -> dict:
+    """The user data of the privacy policy (login name, e-mail, numbers) and what hangs on them: two-factor
+    devices and failed sign-in records under the login name. The row stays (invoices refer to it).
+    Saves the user's username, email, anonymised_at and restricted_at."""
+    from django_otp.plugins.otp_static.models import StaticDevice
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    devices = TOTPDevice.objects.filter(user=user).delete()[0] + StaticDevice.objects.filter(user=user).delete()[0]
+    attempts = _login_attempts_forget(username=user.username)  # before the name goes
+    numbers = 0 if keep_numbers else user.phone_numbers.all().delete()[0]
+    user.username = f"erased-{secrets.token_hex(8)}"
+    user.email = None
+    user.anonymised_at = stamp
+    user.restricted_at = user.restricted_at or stamp
+    user.save(update_fields=["username", "email", "email_index", "anonymised_at", "restricted_at"])
+    return {"devices": devices, "login_attempts": attempts, "numbers_deleted": numbers}
+
+
+def _number_periods_end(user: User, *, at: datetime, actor: Any) -> dict:
+    """Numbers held at `at` are released then; an assignment that had not started yet is dropped."""
+    ended = dropped = 0
+    running = user.phone_numbers.select_for_update().filter(Q(valid_to__isnull=True) | Q(valid_to__gt=at))
+    for phone in running.order_by("pk"):
+        if phone.valid_from < at:
+            phone_number_release(phone=phone, at=at, actor=actor)
+            ended += 1
+        else:
+            phone.delete()
+            dropped += 1
+    return {"numbers_ended": ended, "numbers_dropped": dropped}
+
+
+@transaction.atomic
+def account_close(*, user: User, actor: Any, reason: str) -> User:
+    """The contract ended: the account can no longer sign in (sessions, API tokens, password), its numbers'
+    periods end now. Its user data stays until the retention purge anonymises it."""
+    if not has_role(actor, *CLOSE_ROLES):
+        raise ApplicationError(ACCOUNT_CLOSE_NOT_ALLOWED)
+    if reason not in AccountCloseReason.values:
+        raise ApplicationError(ACCOUNT_CLOSE_REASON_UNKNOWN, extra={"field": "reason"})
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if user.closed_at is not None:
+        raise ApplicationError(ACCOUNT_ALREADY_CLOSED)
+    if user.pk == getattr(actor, "pk", None):
+        raise ApplicationError(ACCOUNT_CLOSE_SELF)
+    stamp = now()
+    counts = _sign_in_end(user, stamp=stamp)
+    counts.update(_number_periods_end(user, at=stamp, actor=actor))
+    user.closed_at = stamp
+    user.save(update_fields=["closed_at"])
+    audit_record(actor=actor, action="account.close", target_type="user", target_id=user.pk,
+                 extra={"reason": reason, **counts})
+    return user
+
+
+@transaction.atomic
+def account_anonymise(*, user: User, actor: Any, kept: list[Kept] | None = None) -> dict:
+    """Remove a closed account's user data (the retention purge calls this once the final invoice is
+    settled and the closed_account period has passed). `kept`: what the registry's keepers say must stay
+    (default: ask them); the numbers' periods stay while a hold or calls need them."""
+    from voipxs.registry import kept_for
+
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if user.closed_at is None:
+        raise ApplicationError(ACCOUNT_NOT_CLOSED)
+    if user.anonymised_at is not None:
+        raise ApplicationError(ACCOUNT_ALREADY_ANONYMISED)
+    kept = kept_for(user) if kept is None else kept
+    # account_close already ended every sign-in (tokens, sessions, password): not scanned again here.
+    counts = _personal_data_remove(user, keep_numbers=numbers_kept(kept), stamp=now())
+    audit_record(actor=actor, action="account.anonymise", target_type="user", target_id=user.pk,
+                 extra={**counts, "kept": sorted({k.category for k in kept})})
+    return counts
+
+
+# --- failed sign-in records (django-axes AccessAttempt: login name, IP address, user agent) -------------
+
+def _login_attempts_forget(*, username: str) -> int:
+    from axes.models import AccessAttempt
+
+    return AccessAttempt.objects.filter(username=username).delete()[1].get("axes.AccessAttempt", 0)
+
+
+@transaction.atomic
+def login_attempts_delete(*, before: datetime, dry_run: bool = False, actor: Any = None) -> int:
+    """Delete failed sign-in records older than `before` (technical identifiers; the retention purge passes
+    the cdr_technical cutoff). A lockout lasts AXES_COOLOFF_HOURS, so old records protect nothing."""
+    from axes.models import AccessAttempt
+
+    old = AccessAttempt.objects.filter(attempt_time__lt=before)
+    if dry_run:
+        return old.count()
+    deleted = old.delete()[1].get("axes.AccessAttempt", 0)
+    if deleted:
+        audit_record(actor=actor, action="login_attempts.purge", target_type="login_attempt",
+                     extra={"deleted": deleted, "before": before.isoformat()})
+    return deleted
