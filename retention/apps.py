@@ -18,7 +18,9 @@ class RetentionConfig(AppConfig):
             register_rotator,
         )
 
+        from .closed_accounts import LOGIN_ATTEMPTS, closed_accounts_purge, login_attempts_purge
         from .keeper import retention_keeper, seed_retention
+        from .models import Category
         from .rotation import held_cdr_rotate
 
         register_keeper(retention_keeper)  # erasure asks what must stay (invoices, open calls, holds)
@@ -26,6 +28,9 @@ class RetentionConfig(AppConfig):
         register_rotator("retention.HeldCdr", held_cdr_rotate)  # held numbers live under the master keys
         register_retention_source(_policies_for_register)  # the processing register shows the policies in force
         register_purger("audit_log", _audit_log_purge)  # the kernel trims, retention knows the period
+        # accounts anonymises (accounts.services), retention decides when: it sees invoices, policies, holds
+        register_purger(Category.CLOSED_ACCOUNT, closed_accounts_purge)
+        register_purger(LOGIN_ATTEMPTS, login_attempts_purge)  # failed sign-ins: the cdr_technical period
 
 
 def _policies_for_register() -> list[dict]:
