@@ -41,6 +41,7 @@ from typing import IO, Any, Callable
 from zoneinfo import ZoneInfo
 
 from django.db import connection, transaction
+from django.utils.timezone import now
 
 from accounts.models import PhoneNumber
 from voipxs.crypto import VERSION, blind_index
@@ -57,6 +58,7 @@ BATCH_SIZE = 20_000
 REPORT_LIMIT = 10_000  # entries kept per list in CdrImport.report; counts are always complete
 SEEN_LIMIT = 3_000_000  # unique ids remembered for the fast path; past this, look every batch up
 ADVISORY_LOCK_CLASS = 7_300_010  # pg_advisory_lock(class, source_id): one importer per source
+LOCK_POLL_SECONDS = 2.0  # an import waiting for its source's lock renews its lease this often
 
 # Flags this layer adds (the parsers add theirs, importers.base FLAG_*).
 FLAG_EXTENSION = "internal_extension"  # short or not numeric, kept as written (= importers.base FLAG_INTERNAL_EXTENSION)
@@ -108,6 +110,23 @@ MSG_NO_START = "missing start time"
 
 class RowRejected(ValueError):
     """A row this layer cannot store; the message is a fixed text (never the row's content)."""
+
+
+class ImportAbandoned(RuntimeError):
+    """The import is no longer "running" (the reaper marked it failed, its lease having run out):
+    this late worker stops, and the batch in flight is rolled back with the heartbeat that noticed."""
+
+
+def import_heartbeat(import_id: int, totals: ImportTotals | None = None) -> None:
+    """Renew a running import's lease; with `totals`, also record what has landed so far. Called in
+    the transaction of each batch, so the counts on the CdrImport are exactly the committed rows
+    (what a reaped import reports), and a reaped import cannot land one more batch."""
+    fields: dict[str, Any] = {"heartbeat_at": now()}
+    if totals is not None:
+        fields.update(imported=totals.imported, duplicates=totals.duplicates, conflicts=totals.conflicts,
+                      flagged=totals.flagged)
+    if not CdrImport.objects.filter(pk=import_id, status=CdrImport.Status.RUNNING).update(**fields):
+        raise ImportAbandoned(f"cdr import {import_id} is no longer running")
 
 
 @dataclass
@@ -452,10 +471,12 @@ class _BatchWriter(abc.ABC):
     """Writes prepared batches. `submit()` may return before the batch is stored (threaded writer);
     `finish()` waits for everything and re-raises the first error."""
 
-    def __init__(self, *, source_id: int, import_id: int | None, totals: ImportTotals, fast: bool) -> None:
+    def __init__(self, *, source_id: int, import_id: int | None, totals: ImportTotals, fast: bool,
+                 heartbeat: Callable[[ImportTotals], None] | None = None) -> None:
         self.source_id = source_id
         self.import_id = import_id
         self.totals = totals
+        self.heartbeat = heartbeat
         # fast: the source had no CDRs when the import started; only ids seen earlier in this import
         # can already exist, so only those are looked up.
         self.seen: set[int] | None = set() if fast else None
@@ -496,6 +517,18 @@ class _BatchWriter(abc.ABC):
     def submit(self, batch: list[tuple]) -> None:
         """Write one encoded batch in its own transaction."""
 
+    @abc.abstractmethod
+    def _store(self, batch: list[tuple]) -> None:
+        """Dedupe and store one encoded batch (inside the transaction `_commit` opens)."""
+
+    def _commit(self, batch: list[tuple]) -> None:
+        """One batch, one transaction: its rows and the import's heartbeat (with the counts so far)
+        commit together or not at all."""
+        with transaction.atomic():
+            self._store(batch)
+            if self.heartbeat is not None:
+                self.heartbeat(self.totals)
+
     def finish(self) -> None:
         pass
 
@@ -533,31 +566,33 @@ class SqliteWriter(_BatchWriter):
         return found
 
     def submit(self, batch: list[tuple]) -> None:
-        with transaction.atomic():
-            fresh = self._split(batch, self._existing)
-            if not fresh:
-                return
-            params = [
-                (_sqlite_dt(r[R_STARTED]), self.source_id, r[R_UID], r[R_FP], self.import_id, r[R_ACCOUNT], r[R_CONTRACTOR],
-                 r[R_DIRECTION], r[R_DISPOSITION], _sqlite_dt(r[R_ANSWERED]), r[R_DURATION], r[R_BILLSEC], r[R_SRC], r[R_DST],
-                 r[R_SRC_IDX], r[R_DST_IDX], r[R_NAME], r[R_ACCOUNT_CODE], r[R_FLAGS], r[R_RATING], r[R_ZONE],
-                 r[R_PRICE])
-                for r in fresh
-            ]
-            columns = CDR_COLUMNS[1:]
-            with connection.cursor() as cursor:
+        self._commit(batch)
+
+    def _store(self, batch: list[tuple]) -> None:
+        fresh = self._split(batch, self._existing)
+        if not fresh:
+            return
+        params = [
+            (_sqlite_dt(r[R_STARTED]), self.source_id, r[R_UID], r[R_FP], self.import_id, r[R_ACCOUNT], r[R_CONTRACTOR],
+             r[R_DIRECTION], r[R_DISPOSITION], _sqlite_dt(r[R_ANSWERED]), r[R_DURATION], r[R_BILLSEC], r[R_SRC], r[R_DST],
+             r[R_SRC_IDX], r[R_DST_IDX], r[R_NAME], r[R_ACCOUNT_CODE], r[R_FLAGS], r[R_RATING], r[R_ZONE],
+             r[R_PRICE])
+            for r in fresh
+        ]
+        columns = CDR_COLUMNS[1:]
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                f"INSERT INTO traffic_cdr ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(columns))})", params,
+            )
+            tech = [r for r in fresh if r[R_TECH] is not None]
+            if tech:
+                ids = dict(self._select("unique_id, id", [r[R_UID] for r in tech]))
                 cursor.executemany(
-                    f"INSERT INTO traffic_cdr ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(columns))})", params,
+                    "INSERT INTO traffic_cdrtechnical (cdr_id, started_at, payload_enc) VALUES (%s, %s, %s)",
+                    [(ids[r[R_UID]], _sqlite_dt(r[R_STARTED]), r[R_TECH]) for r in tech],
                 )
-                tech = [r for r in fresh if r[R_TECH] is not None]
-                if tech:
-                    ids = dict(self._select("unique_id, id", [r[R_UID] for r in tech]))
-                    cursor.executemany(
-                        "INSERT INTO traffic_cdrtechnical (cdr_id, started_at, payload_enc) VALUES (%s, %s, %s)",
-                        [(ids[r[R_UID]], _sqlite_dt(r[R_STARTED]), r[R_TECH]) for r in tech],
-                    )
-            self.totals.imported += len(fresh)
-            self.totals.flagged += sum(1 for r in fresh if r[R_FLAGS])
+        self.totals.imported += len(fresh)
+        self.totals.flagged += sum(1 for r in fresh if r[R_FLAGS])
 
 
 # Encoded PostgreSQL rows: (line, unique_id, fingerprint, cdr COPY line, tech COPY line or None, flagged)
@@ -601,24 +636,23 @@ class PostgresWriter(_BatchWriter):
             )
             return dict(cursor.fetchall())
 
-    def _write(self, batch: list[tuple]) -> None:
-        with transaction.atomic():
-            started = time.perf_counter()
-            fresh = self._split(batch, self._existing)
-            self.lookup_seconds += time.perf_counter() - started
-            if not fresh:
-                return
-            started = time.perf_counter()
-            cdr_text = "".join([r[E_CDR] for r in fresh]).encode("utf-8")
-            tech_text = "".join([r[E_TECH] for r in fresh if r[E_TECH] is not None]).encode("utf-8")
-            with connection.cursor() as cursor:
-                raw = cursor.cursor  # the psycopg2 cursor under Django's wrapper
-                raw.copy_expert(self._CDR_COPY, io.BytesIO(cdr_text), size=1 << 22)
-                if tech_text:
-                    raw.copy_expert(self._TECH_COPY, io.BytesIO(tech_text), size=1 << 22)
-            self.copy_seconds += time.perf_counter() - started
-            self.totals.imported += len(fresh)
-            self.totals.flagged += sum(1 for r in fresh if r[E_FLAGGED])
+    def _store(self, batch: list[tuple]) -> None:
+        started = time.perf_counter()
+        fresh = self._split(batch, self._existing)
+        self.lookup_seconds += time.perf_counter() - started
+        if not fresh:
+            return
+        started = time.perf_counter()
+        cdr_text = "".join([r[E_CDR] for r in fresh]).encode("utf-8")
+        tech_text = "".join([r[E_TECH] for r in fresh if r[E_TECH] is not None]).encode("utf-8")
+        with connection.cursor() as cursor:
+            raw = cursor.cursor  # the psycopg2 cursor under Django's wrapper
+            raw.copy_expert(self._CDR_COPY, io.BytesIO(cdr_text), size=1 << 22)
+            if tech_text:
+                raw.copy_expert(self._TECH_COPY, io.BytesIO(tech_text), size=1 << 22)
+        self.copy_seconds += time.perf_counter() - started
+        self.totals.imported += len(fresh)
+        self.totals.flagged += sum(1 for r in fresh if r[E_FLAGGED])
 
     def _run(self) -> None:
         try:
@@ -629,7 +663,7 @@ class PostgresWriter(_BatchWriter):
                     return
                 if self._error is None:
                     try:
-                        self._write(batch)
+                        self._commit(batch)
                     except BaseException as exc:  # handed to the main thread in finish()
                         self._error = exc
         finally:
@@ -637,7 +671,7 @@ class PostgresWriter(_BatchWriter):
 
     def submit(self, batch: list[tuple]) -> None:
         if not self.threaded:
-            self._write(batch)
+            self._commit(batch)
             return
         if self._error is not None:
             self.finish()
@@ -708,12 +742,13 @@ def _source_has_rows(source_id: int) -> bool:
 
 def _make_writer(*, source_id: int, import_id: int | None, totals: ImportTotals) -> _BatchWriter:
     fast = not _source_has_rows(source_id)
+    heartbeat = None if import_id is None else (lambda so_far: import_heartbeat(import_id, so_far))
     if connection.vendor == "postgresql":
         # Another connection cannot see the caller's uncommitted rows (a test, a request), so the
         # writer thread is used only when no transaction is open here.
         return PostgresWriter(threaded=not connection.in_atomic_block, source_id=source_id,
-                              import_id=import_id, totals=totals, fast=fast)
-    return SqliteWriter(source_id=source_id, import_id=import_id, totals=totals, fast=fast)
+                              import_id=import_id, totals=totals, fast=fast, heartbeat=heartbeat)
+    return SqliteWriter(source_id=source_id, import_id=import_id, totals=totals, fast=fast, heartbeat=heartbeat)
 
 
 def _delete_import_rows(import_id: int) -> None:
@@ -727,15 +762,23 @@ def _delete_import_rows(import_id: int) -> None:
 
 
 class _source_lock:
-    """A session-level advisory lock on PostgreSQL: one importer per source at a time."""
+    """A session-level advisory lock on PostgreSQL: one importer per source at a time. While it waits
+    for another import of the source, the import renews its lease: waiting is not dying."""
 
-    def __init__(self, source_id: int) -> None:
+    def __init__(self, source_id: int, import_id: int | None = None) -> None:
         self.source_id = source_id
+        self.import_id = import_id
 
     def __enter__(self) -> None:
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_lock(%s, %s)", [ADVISORY_LOCK_CLASS, self.source_id])
+                while True:
+                    cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [ADVISORY_LOCK_CLASS, self.source_id])
+                    if cursor.fetchone()[0]:
+                        return
+                    if self.import_id is not None:
+                        import_heartbeat(self.import_id)
+                    time.sleep(LOCK_POLL_SECONDS)
 
     def __exit__(self, *exc: object) -> None:
         if connection.vendor == "postgresql":
@@ -754,7 +797,7 @@ def run_import(*, cdr_import: CdrImport, path: Path, batch_size: int = BATCH_SIZ
     totals = ImportTotals()
     preparer = RowPreparer(source=source, import_id=cdr_import.pk)
     cpu_started = time.thread_time()
-    with _source_lock(source.pk):
+    with _source_lock(source.pk, cdr_import.pk):
         writer = _make_writer(source_id=source.pk, import_id=cdr_import.pk, totals=totals)
         try:
             with open(path, "rb") as stream:
@@ -812,6 +855,7 @@ def spool_stream(stream: IO[bytes], directory: Path | None = None) -> tuple[Path
 
 __all__ = [
     "ImportTotals", "RowPreparer", "HolderIndex", "run_import", "file_sha256", "spool_stream",
+    "ImportAbandoned", "import_heartbeat",
     "_delete_import_rows", "FLAG_EXTENSION", "FLAG_BAD_NUMBER", "FLAG_NO_ACCOUNT", "FLAG_UNRATED",
 ]
 

@@ -73,9 +73,21 @@ class CdrImport(models.Model):
     # {"rejected": [{"line": n, "reason": "..."}], "conflicts": [{"line": n, "unique_id": "..."}]}
     report = models.JSONField(default=dict, blank=True)
     error = models.TextField(blank=True)  # whole-file refusal reason (no file content)
+    # The lease of a running import: set when it starts and renewed in the transaction of every batch it
+    # commits (and while it waits for its source's lock). A "running" import whose heartbeat is older
+    # than CDR_IMPORT_LEASE_SECONDS has lost its worker (OOM, kill -9, deploy) and is reaped.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # A re-run is a new import of the same stored file: each import's counts say what that run did
+    # (rows the earlier attempt landed are this run's duplicates), so neither report is rewritten.
+    rerun_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="reruns")
 
     class Meta:
         indexes = [models.Index(fields=["source", "-created_at"], name="cdrimport_source_time_idx")]
+
+    @property
+    def upload_name(self) -> str:
+        """The stored upload's file name under PRIVATE_FILES_DIR/imports, while this import holds it."""
+        return str((self.report or {}).get("upload", ""))
 
 
 class Cdr(models.Model):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import uuid
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import IO, Callable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import phonenumbers
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils.timezone import now
 
 from voipxs.audit import audit_record
@@ -30,6 +31,11 @@ SOURCE_TZ_INVALID = "Unknown time zone; use an IANA name such as Europe/Amsterda
 SOURCE_COUNTRY_INVALID = "Unknown country; use a two-letter ISO code such as NL."
 IMPORT_FILE_EMPTY = "The file is empty."
 IMPORT_NOT_QUEUED = "This import has already run."
+IMPORT_NOT_RERUNNABLE = "Only a failed import can be run again."
+IMPORT_FILE_GONE = "The stored file of this import is gone; upload the file again (rows that landed are skipped)."
+IMPORT_REAPED = ("The worker stopped mid-run; re-run to finish: rows already landed are skipped as duplicates.")
+IMPORT_INTERNAL_ERROR = ("The import stopped on an internal error; rows of finished batches were kept "
+                         "and a re-run completes the file.")
 
 PARTITIONS_AHEAD = 3
 
@@ -128,19 +134,26 @@ def cdr_import_upload(*, source: Source, upload: IO[bytes], file_name: str, acto
 def cdr_import_run(*, cdr_import: CdrImport) -> CdrImport:
     """Run a queued upload (the Celery task calls this). Idempotent: an import that is running or
     finished is left alone; rows are deduplicated anyway, so running a file twice could not double it."""
-    # Claim it: of two deliveries of the same task only one moves it out of "queued".
+    # Claim it: of two deliveries of the same task only one moves it out of "queued", and its lease starts.
     claimed = CdrImport.objects.filter(pk=cdr_import.pk, status=CdrImport.Status.QUEUED).update(
-        status=CdrImport.Status.RUNNING)
+        status=CdrImport.Status.RUNNING, heartbeat_at=now())
     cdr_import = CdrImport.objects.select_related("source").get(pk=cdr_import.pk)
     if not claimed:
         return cdr_import
-    name = (cdr_import.report or {}).get("upload", "")
+    name = cdr_import.upload_name
     path = imports_dir() / os.path.basename(name) if name else None
     if path is None or not path.exists():
         return _import_fail(cdr_import, "The uploaded file is no longer there.")
     try:
         return _import_execute(cdr_import=cdr_import, path=path)
     finally:
+        _upload_release(path)
+
+
+def _upload_release(path: Path) -> None:
+    """Delete a stored upload once no import holds it: kept while a failed import can be re-run
+    (or its re-run has taken it over), gone once the file is imported or refused."""
+    if not CdrImport.objects.filter(report__upload=path.name).exists():
         path.unlink(missing_ok=True)
 
 
@@ -177,26 +190,31 @@ def cdr_bulk_import(*, source: Source, stream: IO[bytes] | None = None, path: st
 def _import_execute(*, cdr_import: CdrImport, path: Path, batch_size: int | None = None,
                     progress: Callable[[int], None] | None = None, actor=None) -> CdrImport:
     from .importers.base import ImportFormatError
-    from .ingest import BATCH_SIZE, _delete_import_rows, run_import
+    from .ingest import BATCH_SIZE, ImportAbandoned, _delete_import_rows, run_import
 
     cdr_import.status = CdrImport.Status.RUNNING
-    cdr_import.save(update_fields=["status"])
+    cdr_import.heartbeat_at = now()
+    cdr_import.save(update_fields=["status", "heartbeat_at"])
     try:
         totals = run_import(cdr_import=cdr_import, path=path, batch_size=batch_size or BATCH_SIZE, progress=progress)
+    except ImportAbandoned:
+        # Reaped while this worker was stalled past its lease: the reaper's verdict stands (the batch
+        # in flight was rolled back), and a re-run may already own the file.
+        logger.warning("cdr import %s was reaped while still running; stopped", cdr_import.pk)
+        return CdrImport.objects.select_related("source").get(pk=cdr_import.pk)
     except ImportFormatError as exc:
         _delete_import_rows(cdr_import.pk)
         return _import_fail(cdr_import, str(exc), actor=actor)
     except Exception:
         logger.exception("cdr import %s stopped", cdr_import.pk)  # ids only; no row content in our exceptions
-        _import_fail(cdr_import, "The import stopped on an internal error; rows of finished batches were kept "
-                                 "and a re-run completes the file.", actor=actor)
+        _import_fail(cdr_import, IMPORT_INTERNAL_ERROR, actor=actor, keep_upload=True)
         raise
-    cdr_import.status = CdrImport.Status.DONE
-    cdr_import.finished_at = now()
-    cdr_import.imported, cdr_import.duplicates = totals.imported, totals.duplicates
-    cdr_import.conflicts, cdr_import.flagged = totals.conflicts, totals.flagged
-    cdr_import.report = totals.report()
-    cdr_import.save(update_fields=["status", "finished_at", "imported", "duplicates", "conflicts", "flagged", "report"])
+    finished = CdrImport.objects.filter(pk=cdr_import.pk, status=CdrImport.Status.RUNNING).update(
+        status=CdrImport.Status.DONE, finished_at=now(), imported=totals.imported, duplicates=totals.duplicates,
+        conflicts=totals.conflicts, flagged=totals.flagged, report=totals.report())
+    cdr_import.refresh_from_db()
+    if not finished:  # reaped between its last batch and here: the counts are already on it
+        return cdr_import
     audit_record(actor=actor or cdr_import.imported_by, action="cdr_import.done", target_type="cdr_import",
                  target_id=cdr_import.pk,
                  extra={"imported": totals.imported, "duplicates": totals.duplicates, "conflicts": totals.conflicts,
@@ -206,12 +224,14 @@ def _import_execute(*, cdr_import: CdrImport, path: Path, batch_size: int | None
     return cdr_import
 
 
-def _import_fail(cdr_import: CdrImport, message: str, *, actor=None) -> CdrImport:
+def _import_fail(cdr_import: CdrImport, message: str, *, actor=None, keep_upload: bool = False) -> CdrImport:
+    """Mark an import failed. `keep_upload`: the stored file stays so that staff can re-run it."""
     cdr_import.status = CdrImport.Status.FAILED
     cdr_import.finished_at = now()
     cdr_import.error = message[:2000]
     report = dict(cdr_import.report or {})
-    report.pop("upload", None)
+    if not keep_upload:
+        report.pop("upload", None)
     cdr_import.report = report
     cdr_import.save(update_fields=["status", "finished_at", "error", "report"])
     audit_record(actor=actor or cdr_import.imported_by, action="cdr_import.failed", target_type="cdr_import",
@@ -219,12 +239,80 @@ def _import_fail(cdr_import: CdrImport, message: str, *, actor=None) -> CdrImpor
     return cdr_import
 
 
+def cdr_import_lease() -> timedelta:
+    return timedelta(seconds=int(getattr(settings, "CDR_IMPORT_LEASE_SECONDS", 600)))
+
+
+def cdr_imports_reap(*, at=None) -> list[int]:
+    """Mark failed every running import whose lease ran out: its worker died (OOM, kill -9, deploy, the
+    hard time limit) and nothing else would ever finish it. A live import renews its lease with every
+    batch, however slow the file, so it is never reaped; if a stalled worker wakes up after all, its
+    next heartbeat finds the import failed and it stops (ingest.ImportAbandoned). Returns the ids."""
+    cutoff = (at or now()) - cdr_import_lease()
+    candidates = list(CdrImport.objects.filter(_stale(cutoff), status=CdrImport.Status.RUNNING)
+                      .values_list("pk", flat=True).order_by("pk"))
+    return [pk for pk in candidates if _cdr_import_reap_one(pk=pk, cutoff=cutoff)]
+
+
+def _stale(cutoff) -> Q:
+    # An import that has no heartbeat at all was started by code older than the lease: its age counts.
+    return Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, created_at__lt=cutoff)
+
+
+@transaction.atomic
+def _cdr_import_reap_one(*, pk: int, cutoff) -> bool:
+    # The row lock orders this against the import's own heartbeat: a heartbeat that commits first
+    # makes the import fresh again (re-checked here); one that comes after finds it failed.
+    cdr_import = (CdrImport.objects.select_for_update()
+                  .filter(_stale(cutoff), pk=pk, status=CdrImport.Status.RUNNING).first())
+    if cdr_import is None:
+        return False
+    silent = int((now() - (cdr_import.heartbeat_at or cdr_import.created_at)).total_seconds())
+    name = cdr_import.upload_name
+    _import_fail(cdr_import, IMPORT_REAPED, keep_upload=bool(name) and (imports_dir() / os.path.basename(name)).exists())
+    audit_record(actor=None, action="cdr_import.reaped", target_type="cdr_import", target_id=pk,
+                 extra={"silent_seconds": silent, "landed": cdr_import.imported, "rerunnable": bool(cdr_import.upload_name)})
+    logger.warning("cdr import %s reaped: no heartbeat for %ss, %s rows had landed", pk, silent, cdr_import.imported)
+    return True
+
+
+@transaction.atomic
+def cdr_import_rerun(*, cdr_import: CdrImport, actor=None) -> CdrImport:
+    """Import a failed import's stored file again, as a new import (`rerun_of` the failed one).
+
+    Rows the failed attempt landed stay attributed to it and count as this run's duplicates, so each
+    report says exactly what its run did; the file moves to the new import and is deleted once that
+    one is done. Only the new import's id goes to the task."""
+    failed = CdrImport.objects.select_for_update().select_related("source").get(pk=cdr_import.pk)
+    if failed.status != CdrImport.Status.FAILED:
+        raise ApplicationError(IMPORT_NOT_RERUNNABLE)
+    name = os.path.basename(failed.upload_name)
+    if not name or not (imports_dir() / name).exists():
+        raise ApplicationError(IMPORT_FILE_GONE)
+    rerun = CdrImport.objects.create(
+        source=failed.source, file_name=failed.file_name, file_sha256=failed.file_sha256,
+        imported_by=actor if getattr(actor, "pk", None) else failed.imported_by, rerun_of=failed,
+        report={"upload": name},
+    )
+    failed.report = {k: v for k, v in (failed.report or {}).items() if k != "upload"}
+    failed.save(update_fields=["report"])
+    audit_record(actor=actor, action="cdr_import.rerun", target_type="cdr_import", target_id=rerun.pk,
+                 extra={"rerun_of": failed.pk, "source": failed.source_id})
+    from .tasks import cdr_import_run
+
+    transaction.on_commit(lambda: cdr_import_run.delay(rerun.pk), robust=True)
+    return rerun
+
+
 # --- rating ----------------------------------------------------------------------------------------------
 
 def cdr_rate_pending(*, source: Source | None = None, batch_size: int = 5000, actor=None) -> int:
     """Rate CDRs still pending or unrated (e.g. after tariffs were added). Prices once fixed stay.
 
-    Batches of `batch_size`, one transaction each. Returns how many became rated."""
+    Batches of `batch_size` in id order (keyset, bounded memory), one transaction each, so a run that
+    stops keeps what it did. Idempotent: each row is written only while it is still pending or
+    unrated, so a second run, or two at once (beat and a manual run), never re-prices a call.
+    Returns how many became rated."""
     from .ingest import FLAG_UNRATED
     from .keys import decrypt_number
     from .rating import TariffBook
@@ -232,7 +320,8 @@ def cdr_rate_pending(*, source: Source | None = None, batch_size: int = 5000, ac
     book = TariffBook.load()
     rated = 0
     last_id = 0
-    base = Cdr.objects.filter(rating__in=[Cdr.Rating.PENDING, Cdr.Rating.UNRATED])
+    open_ratings = [Cdr.Rating.PENDING, Cdr.Rating.UNRATED]
+    base = Cdr.objects.filter(rating__in=open_ratings, invoice__isnull=True)
     if source is not None:
         base = base.filter(source=source)
     while True:
@@ -256,11 +345,12 @@ def cdr_rate_pending(*, source: Source | None = None, batch_size: int = 5000, ac
                         flags.append(FLAG_UNRATED)
                     else:
                         cdr.rating, cdr.zone, cdr.price = Cdr.Rating.RATED, rule.zone, book.price(rule, cdr.billsec)[0]
-                        rated += 1
                 cdr.flags = ",".join(sorted(set(flags)))
                 # filter().update(): on PostgreSQL the row's key is (id, started_at); name both so only one partition is touched.
-                Cdr.objects.filter(id=cdr.id, started_at=cdr.started_at).update(
+                changed = Cdr.objects.filter(id=cdr.id, started_at=cdr.started_at, rating__in=open_ratings).update(
                     rating=cdr.rating, zone=cdr.zone, price=cdr.price, flags=cdr.flags)
+                if changed and cdr.rating == Cdr.Rating.RATED:
+                    rated += 1
     audit_record(actor=actor, action="cdr.rate_pending", target_type="cdr_source",
                  target_id=source.pk if source else "", extra={"rated": rated})
     return rated

@@ -15,6 +15,12 @@ def cdr_import_run(import_id: int) -> None:
         services.cdr_import_run(cdr_import=cdr_import)
 
 
+@shared_task(name="traffic.tasks.cdr_imports_reap", ignore_result=True)
+def cdr_imports_reap() -> int:
+    """Beat, every 5 minutes: mark imports whose worker stopped mid-run as failed (re-runnable)."""
+    return len(services.cdr_imports_reap())
+
+
 @shared_task(name="traffic.tasks.cdr_partitions_ahead", ignore_result=True)
 def cdr_partitions_ahead() -> int:
     return len(services.cdr_partitions_ahead())
@@ -22,6 +28,7 @@ def cdr_partitions_ahead() -> int:
 
 @shared_task(name="traffic.tasks.cdr_rate_pending", ignore_result=True)
 def cdr_rate_pending(source_id: int | None = None) -> int:
+    """Beat, hourly: rate calls left pending or unrated (batches, one transaction each; idempotent)."""
     source = Source.objects.filter(pk=source_id).first() if source_id else None
     return services.cdr_rate_pending(source=source)
 

@@ -278,6 +278,10 @@ DISCLOSURE_ESCALATION_HOURS = env.int("DISCLOSURE_ESCALATION_HOURS", default=24)
 DISCLOSURE_REPORT_THRESHOLD = env.int("DISCLOSURE_REPORT_THRESHOLD", default=5)
 DISCLOSURE_PROVIDER_ID = env("DISCLOSURE_PROVIDER_ID", default="VoIPXS-NL")
 
+# A running CDR import renews its lease with every batch it commits (seconds apart); one silent for
+# longer than this has lost its worker and is marked failed by the reaper (beat, every 5 minutes).
+CDR_IMPORT_LEASE_SECONDS = env.int("CDR_IMPORT_LEASE_SECONDS", default=600)
+
 # Every periodic task of the project, each with its crontab.guru reading.
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "retention-purge-expired": {
@@ -308,6 +312,17 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "disclosures.tasks.disclosure_secrecy_reminders_task",
         # "0 8 * * *": at 08:00 every day, remind legal officers of notices whose secrecy order ended
         "schedule": crontab(minute="0", hour="8"),
+    },
+    "cdr-imports-reap": {
+        "task": "traffic.tasks.cdr_imports_reap",
+        # "*/5 * * * *": every 5 minutes, mark imports whose worker stopped mid-run as failed (re-runnable)
+        "schedule": crontab(minute="*/5"),
+    },
+    "cdr-rate-pending": {
+        "task": "traffic.tasks.cdr_rate_pending",
+        # "40 * * * *": at minute 40 of every hour, rate calls still pending or unrated (so the 01:40 run
+        # on the 1st comes before the 02:00 invoice run)
+        "schedule": crontab(minute="40"),
     },
     "invoice-run": {
         "task": "traffic.tasks.invoice_run",
