@@ -679,7 +679,9 @@ def _run_steps(run: PurgeRun, c: Cutoffs, steps: list[_Step], *, dry_run: bool, 
         started = time.monotonic()
         mark(category)
         result = purger(now=c.now, dry_run=dry_run) or {}
-        steps.append(_timed(_Step(category=category, cutoff=None, deleted=int(result.get("deleted", 0)),
-                                  anonymised=int(result.get("anonymised", 0)), kept=int(result.get("kept", 0)),
+        cutoff = result.get("cutoff")  # a purger that counts from one moment says which (ISO 8601)
+        steps.append(_timed(_Step(category=category, cutoff=datetime.fromisoformat(cutoff) if cutoff else None,
+                                  deleted=int(result.get("deleted", 0)), anonymised=int(result.get("anonymised", 0)),
+                                  kept=int(result.get("kept", 0)),
                                   details={k: v for k, v in result.items()
-                                           if k not in {"deleted", "anonymised", "kept"}}), started))
+                                           if k not in {"deleted", "anonymised", "kept", "cutoff"}}), started))

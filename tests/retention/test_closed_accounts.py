@@ -170,7 +170,7 @@ class LoginAttemptPurgeTests:
 
         assert set(AccessAttempt.objects.values_list("pk", flat=True)) == {recent.pk}
         receipt = _receipt(result, "login_attempts")
-        assert receipt["deleted"] == 1 and receipt["details"]["cutoff"].startswith("2026-05-02")
+        assert receipt["deleted"] == 1 and receipt["cutoff"].startswith("2026-05-02")
         assert not AccessAttempt.objects.filter(pk=old.pk).exists()
 
     def test_a_dry_run_only_counts_them(self):
@@ -188,3 +188,20 @@ class LoginAttemptPurgeTests:
         purge_expired(now=FINAL_PAID + timedelta(days=31))
 
         assert list(AccessAttempt.objects.values_list("pk", flat=True)) == [other.pk]
+
+
+@pytest.mark.django_db
+class ClosedAccountReceiptPageTests:
+    def test_the_dpo_page_shows_the_anonymised_count_and_the_cutoff(self, closed_alice, client, dpo):
+        from tests.factories import verified_client
+
+        purge_expired(now=FINAL_PAID + timedelta(days=31))
+
+        body = verified_client(client, dpo).get("/retention/").content.decode()
+        receipts = body[body.index('id="receipts"'):]
+        row = next(r for r in receipts.split("<tr>") if "<td>closed_account</td>" in r)
+        cells = [c.split("</td>")[0] for c in row.split("<td>")[1:]]
+        # when, category, removed, anonymised, kept, cutoff, duration
+        assert cells[1:5] == ["closed_account", "0", "1", "0"]
+        cutoff = FINAL_PAID + timedelta(days=31) - timedelta(days=30)
+        assert cells[5] != "—" and str(cutoff.year) in cells[5]
