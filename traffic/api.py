@@ -72,6 +72,9 @@ class CdrImportOutputSerializer(serializers.Serializer):
     rejected = serializers.SerializerMethodField()
     conflict_rows = serializers.SerializerMethodField()
     error = serializers.CharField()
+    heartbeat_at = serializers.DateTimeField(allow_null=True)
+    rerun_of = serializers.IntegerField(source="rerun_of_id", allow_null=True)
+    can_rerun = serializers.BooleanField()
 
     def get_rejected(self, obj: CdrImport) -> list[dict]:
         return (obj.report or {}).get("rejected", [])
@@ -131,6 +134,20 @@ class CdrImportDetailApi(APIView):
         cdr_import = selectors_ingest.cdr_import_get(actor=request.user, import_id=import_id,
                                                      purpose=selectors_ingest.ingest_purpose(request.user))
         return Response(CdrImportOutputSerializer(cdr_import).data)
+
+
+class CdrImportRerunApi(APIView):
+    """A failed import's stored file, imported again as a new import (rows already landed count as its
+    duplicates); 202 with the new import."""
+
+    permission_classes = [*APIView.permission_classes, IsBillingOrAdmin]
+
+    @extend_schema(request=None, responses={202: CdrImportOutputSerializer}, summary="Re-run a failed CDR import")
+    def post(self, request: Request, import_id: int) -> Response:
+        cdr_import = selectors_ingest.cdr_import_get(actor=request.user, import_id=import_id,
+                                                     purpose=selectors_ingest.ingest_purpose(request.user))
+        rerun = services.cdr_import_rerun(cdr_import=cdr_import, actor=request.user)
+        return Response(CdrImportOutputSerializer(rerun).data, status=status.HTTP_202_ACCEPTED)
 
 
 # --- portal side: calls, usage, invoices, interconnection (reads through traffic.selectors) ------------------

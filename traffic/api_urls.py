@@ -7,6 +7,7 @@ urlpatterns: list = [
     path("staff/cdr-imports/", api.CdrImportCreateApi.as_view(), name="api-staff-cdr-imports"),
     path("staff/cdr-imports/recent/", api.CdrImportListApi.as_view(), name="api-staff-cdr-imports-recent"),
     path("staff/cdr-imports/<int:import_id>/", api.CdrImportDetailApi.as_view(), name="api-staff-cdr-import"),
+    path("staff/cdr-imports/<int:import_id>/rerun/", api.CdrImportRerunApi.as_view(), name="api-staff-cdr-import-rerun"),
     # portal side
     path("me/calls/", api.MeCallListApi.as_view(), name="api-me-calls"),
     path("me/calls.csv", api.MeCallCsvApi.as_view(), name="api-me-calls-csv"),

@@ -89,6 +89,11 @@ class CdrImport(models.Model):
         """The stored upload's file name under PRIVATE_FILES_DIR/imports, while this import holds it."""
         return str((self.report or {}).get("upload", ""))
 
+    @property
+    def can_rerun(self) -> bool:
+        """Failed, and it still holds its stored upload (services.cdr_import_rerun checks the file)."""
+        return self.status == self.Status.FAILED and bool(self.upload_name)
+
 
 class Cdr(models.Model):
     """One call's billing fields. Technical identifiers live in CdrTechnical (shorter retention)."""

@@ -248,10 +248,11 @@ def cdr_imports_reap(*, at=None) -> list[int]:
     hard time limit) and nothing else would ever finish it. A live import renews its lease with every
     batch, however slow the file, so it is never reaped; if a stalled worker wakes up after all, its
     next heartbeat finds the import failed and it stops (ingest.ImportAbandoned). Returns the ids."""
-    cutoff = (at or now()) - cdr_import_lease()
+    at = at or now()
+    cutoff = at - cdr_import_lease()
     candidates = list(CdrImport.objects.filter(_stale(cutoff), status=CdrImport.Status.RUNNING)
                       .values_list("pk", flat=True).order_by("pk"))
-    return [pk for pk in candidates if _cdr_import_reap_one(pk=pk, cutoff=cutoff)]
+    return [pk for pk in candidates if _cdr_import_reap_one(pk=pk, cutoff=cutoff, at=at)]
 
 
 def _stale(cutoff) -> Q:
@@ -260,14 +261,14 @@ def _stale(cutoff) -> Q:
 
 
 @transaction.atomic
-def _cdr_import_reap_one(*, pk: int, cutoff) -> bool:
+def _cdr_import_reap_one(*, pk: int, cutoff, at) -> bool:
     # The row lock orders this against the import's own heartbeat: a heartbeat that commits first
     # makes the import fresh again (re-checked here); one that comes after finds it failed.
     cdr_import = (CdrImport.objects.select_for_update()
                   .filter(_stale(cutoff), pk=pk, status=CdrImport.Status.RUNNING).first())
     if cdr_import is None:
         return False
-    silent = int((now() - (cdr_import.heartbeat_at or cdr_import.created_at)).total_seconds())
+    silent = int((at - (cdr_import.heartbeat_at or cdr_import.created_at)).total_seconds())
     name = cdr_import.upload_name
     _import_fail(cdr_import, IMPORT_REAPED, keep_upload=bool(name) and (imports_dir() / os.path.basename(name)).exists())
     audit_record(actor=None, action="cdr_import.reaped", target_type="cdr_import", target_id=pk,

@@ -16,4 +16,5 @@ urlpatterns: list = [
     path("staff/sources/", views_ingest.staff_sources, name="staff-sources"),
     path("staff/imports/", views_ingest.staff_imports, name="staff-imports"),
     path("staff/imports/<int:import_id>/", views_ingest.staff_import_detail, name="staff-import"),
+    path("staff/imports/<int:import_id>/rerun/", views_ingest.staff_import_rerun, name="staff-import-rerun"),
 ]

@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
 
 from voipxs.exceptions import ApplicationError
 from voipxs.purposes import Role, has_role
@@ -90,3 +91,19 @@ def staff_import_detail(request: HttpRequest, import_id: int) -> HttpResponse:
         "imp": cdr_import, "rejected": report.get("rejected", []), "conflicts": report.get("conflicts", []),
         "rejected_total": report.get("rejected_total", 0), "truncated": report.get("truncated", False),
     })
+
+
+@login_required
+@require_POST
+def staff_import_rerun(request: HttpRequest, import_id: int) -> HttpResponse:
+    """Import a failed import's stored file again (a new import; see services.cdr_import_rerun)."""
+    _require_ingest_role(request)
+    cdr_import = selectors_ingest.cdr_import_get(actor=request.user, import_id=import_id,
+                                                 purpose=selectors_ingest.ingest_purpose(request.user))
+    try:
+        rerun = services.cdr_import_rerun(cdr_import=cdr_import, actor=request.user)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("traffic:staff-import", import_id=cdr_import.pk)
+    messages.success(request, _("Import #%(old)s is run again as import #%(id)s.") % {"old": cdr_import.pk, "id": rerun.pk})
+    return redirect("traffic:staff-import", import_id=rerun.pk)
