@@ -31,6 +31,10 @@ class RetentionConfig(AppConfig):
         # accounts anonymises (accounts.services), retention decides when: it sees invoices, policies, holds
         register_purger(Category.CLOSED_ACCOUNT, closed_accounts_purge)
         register_purger(LOGIN_ATTEMPTS, login_attempts_purge)  # failed sign-ins: the cdr_technical period
+        register_purger(CDR_UPLOADS, _cdr_uploads_purge)  # raw CDR files no import will read: the same
+
+
+CDR_UPLOADS = "cdr_uploads"  # receipt category of stored CDR files of failed or stuck imports
 
 
 def _policies_for_register() -> list[dict]:
@@ -55,3 +59,16 @@ def _audit_log_purge(*, now: datetime, dry_run: bool) -> dict:
     if retention_policy_at(category=Category.AUDIT_LOG, at=now) is None:
         return {"deleted": 0, "skipped": "no audit_log policy in force"}
     return audit_trim(before=_period_cutoff(Category.AUDIT_LOG, now), dry_run=dry_run)
+
+
+def _cdr_uploads_purge(*, now: datetime, dry_run: bool) -> dict:
+    """Stored uploads of failed or never-started imports: a raw CDR file carries technical identifiers
+    (SIP call-ids, channels, addresses), so it goes after the cdr_technical period like those do."""
+    from traffic.services import cdr_import_uploads_delete
+
+    from .models import Category
+    from .purge import PURGE_ACTOR, _period_cutoff
+
+    cutoff = _period_cutoff(Category.CDR_TECHNICAL, now)
+    return {"deleted": cdr_import_uploads_delete(before=cutoff, dry_run=dry_run, actor=PURGE_ACTOR),
+            "cutoff": cutoff.isoformat()}

@@ -305,6 +305,43 @@ def cdr_import_rerun(*, cdr_import: CdrImport, actor=None) -> CdrImport:
     return rerun
 
 
+IMPORT_UPLOAD_EXPIRED = ("The stored file was deleted under the retention policy before it was imported "
+                         "(raw CDR files carry technical identifiers, kept 30 days); upload it again to import it.")
+
+
+def cdr_import_uploads_delete(*, before, dry_run: bool = False, actor=None) -> int:
+    """Delete stored uploads that no import will read any more: those of failed imports (kept so
+    that staff could re-run them) and of imports still queued (the broker was down), made before
+    `before`. A raw CDR file holds the technical identifiers that retention keeps for the cdr_technical
+    period only, so the purge passes that cutoff. Queued imports whose file goes are marked failed
+    with the reason. One import per transaction; returns how many files went."""
+    stale = (CdrImport.objects.filter(created_at__lt=before, report__has_key="upload",
+                                      status__in=[CdrImport.Status.FAILED, CdrImport.Status.QUEUED])
+             .order_by("id"))
+    if dry_run:
+        return stale.count()
+    deleted = 0
+    for pk in list(stale.values_list("pk", flat=True)):
+        with transaction.atomic():
+            cdr_import = CdrImport.objects.select_for_update().filter(
+                pk=pk, status__in=[CdrImport.Status.FAILED, CdrImport.Status.QUEUED]).first()
+            name = os.path.basename(cdr_import.upload_name) if cdr_import else ""
+            if not name:
+                continue  # re-run or claimed meanwhile
+            if cdr_import.status == CdrImport.Status.QUEUED:
+                _import_fail(cdr_import, IMPORT_UPLOAD_EXPIRED, actor=actor)  # drops the upload from the report
+            else:
+                cdr_import.report = {k: v for k, v in cdr_import.report.items() if k != "upload"}
+                cdr_import.error = f"{cdr_import.error}\n{IMPORT_UPLOAD_EXPIRED}".strip()[:2000]
+                cdr_import.save(update_fields=["report", "error"])
+            audit_record(actor=actor, action="cdr_import.upload_deleted", target_type="cdr_import",
+                         target_id=cdr_import.pk)
+            path = imports_dir() / name
+            transaction.on_commit(lambda path=path: _upload_release(path))
+            deleted += 1
+    return deleted
+
+
 # --- rating ----------------------------------------------------------------------------------------------
 
 def cdr_rate_pending(*, source: Source | None = None, batch_size: int = 5000, actor=None) -> int:
