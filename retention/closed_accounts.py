@@ -53,12 +53,12 @@ def _held_account_ids(now: datetime) -> set[int]:
 
 
 def _last_event(closed_at: datetime, invoice: dict | None) -> datetime:
-    """The moment the closed_account period counts from: the closure or the latest invoice event after it.
-    Invoices record when they were paid (paid_at) and disputed, not when a dispute ended or an invoice was
-    voided; the latest recorded moment stands in for those."""
+    """The moment the closed_account period counts from: the closure or the latest invoice event after it,
+    settlement (payment, a rejected dispute, voiding: `settled_at`) included."""
     moments = [closed_at]
     if invoice is not None:
-        moments += [m for m in (invoice["paid"], invoice["disputed"], invoice["issued"]) if m is not None]
+        moments += [m for m in (invoice["settled"], invoice["paid"], invoice["disputed"], invoice["issued"])
+                    if m is not None]
     return max(moments)
 
 
@@ -78,7 +78,7 @@ def closed_accounts_purge(*, now: datetime, dry_run: bool = False) -> dict:
         invoices = {
             row["account_id"]: row for row in Invoice.objects.filter(account_id__in=list(chunk)).values("account_id")
             .annotate(unsettled=Count("id", filter=~Q(status__in=SETTLED_STATUSES)), paid=Max("paid_at"),
-                      disputed=Max("disputed_at"), issued=Max("issued_at"))
+                      disputed=Max("disputed_at"), issued=Max("issued_at"), settled=Max("settled_at"))
         }
         pending = set(Cdr.objects.filter(account_id__in=list(chunk), invoice__isnull=True, rating__in=_TO_BE_INVOICED,
                                          restricted_at__isnull=True).values_list("account_id", flat=True).distinct())

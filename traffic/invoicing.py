@@ -135,7 +135,8 @@ def invoice_mark_paid(*, invoice: Invoice, actor: Any, paid_at: datetime | None 
     if invoice.status != Invoice.Status.OPEN:
         raise ApplicationError(INVOICE_NOT_OPEN, {"field": "status"})
     invoice.status, invoice.paid_at = Invoice.Status.PAID, paid_at or now()
-    invoice.save(update_fields=["status", "paid_at"])
+    invoice.settled_at = invoice.paid_at
+    invoice.save(update_fields=["status", "paid_at", "settled_at"])
     audit_record(actor=actor, action="invoice.paid", target_type="invoice", target_id=invoice.pk)
     return invoice
 
@@ -149,8 +150,8 @@ def invoice_dispute(*, invoice: Invoice, actor: Any, today: date | None = None) 
         raise ApplicationError(INVOICE_NOT_DISPUTABLE, {"field": "status"})
     if (today or now().date()) > invoice.dispute_window_ends:
         raise ApplicationError(INVOICE_WINDOW_PASSED, {"field": "status"})
-    invoice.status, invoice.disputed_at = Invoice.Status.DISPUTED, now()
-    invoice.save(update_fields=["status", "disputed_at"])
+    invoice.status, invoice.disputed_at, invoice.settled_at = Invoice.Status.DISPUTED, now(), None
+    invoice.save(update_fields=["status", "disputed_at", "settled_at"])
     audit_record(actor=actor, action="invoice.dispute", target_type="invoice", target_id=invoice.pk)
     return invoice
 
@@ -168,7 +169,8 @@ def invoice_resolve_dispute(*, invoice: Invoice, actor: Any, resolution: str) ->
         invoice.status = Invoice.Status.VOID
     else:
         raise ApplicationError(RESOLUTION_INVALID, {"field": "resolution"})
-    invoice.save(update_fields=["status"])
+    invoice.settled_at = now() if invoice.status in (Invoice.Status.PAID, Invoice.Status.VOID) else None
+    invoice.save(update_fields=["status", "settled_at"])
     audit_record(actor=actor, action="invoice.dispute_resolved", target_type="invoice", target_id=invoice.pk,
                  extra={"resolution": resolution})
     return invoice
@@ -179,8 +181,8 @@ def invoice_void(*, invoice: Invoice, actor: Any) -> Invoice:
     invoice = _locked(invoice)
     if invoice.status not in (Invoice.Status.OPEN, Invoice.Status.DISPUTED):
         raise ApplicationError(INVOICE_NOT_VOIDABLE, {"field": "status"})
-    invoice.status = Invoice.Status.VOID
-    invoice.save(update_fields=["status"])
+    invoice.status, invoice.settled_at = Invoice.Status.VOID, now()
+    invoice.save(update_fields=["status", "settled_at"])
     audit_record(actor=actor, action="invoice.void", target_type="invoice", target_id=invoice.pk)
     return invoice
 

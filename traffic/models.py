@@ -222,6 +222,9 @@ class Invoice(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
     paid_at = models.DateTimeField(null=True, blank=True)
     disputed_at = models.DateTimeField(null=True, blank=True)
+    # When the invoice last became settled (paid, a dispute rejected on a paid invoice, or void):
+    # retention counts a closed account's period from here, so it never starts before the real end.
+    settled_at = models.DateTimeField(null=True, blank=True)
     total = models.DecimalField(max_digits=12, decimal_places=2, default=0)
     currency = models.CharField(max_length=3, default="EUR")
     restricted_at = models.DateTimeField(null=True, blank=True)

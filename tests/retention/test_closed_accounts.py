@@ -95,6 +95,21 @@ class ClosedAccountPurgeTests:
         again = purge_expired(now=FINAL_PAID + timedelta(days=32))
         assert _receipt(again, Category.CLOSED_ACCOUNT)["anonymised"] == 0
 
+    def test_a_final_invoice_voided_after_a_dispute_counts_from_when_it_was_voided(self, closed_alice, billing_staff):
+        from traffic.invoicing import invoice_resolve_dispute
+
+        final = Invoice.objects.get(account=closed_alice, period=FEB)
+        Invoice.objects.filter(pk=final.pk).update(status="disputed", disputed_at=FINAL_PAID + timedelta(days=1))
+        invoice_resolve_dispute(invoice=final, actor=billing_staff, resolution="upheld")  # voided today
+        voided = Invoice.objects.get(pk=final.pk).settled_at
+
+        kept = purge_expired(now=voided + timedelta(days=29))
+        assert _untouched(closed_alice)
+        assert _receipt(kept, Category.CLOSED_ACCOUNT)["details"]["within_period"] == 1
+
+        purge_expired(now=voided + timedelta(days=31))
+        assert User.objects.get(pk=closed_alice.pk).anonymised_at is not None
+
     def test_a_dry_run_counts_and_changes_nothing(self, closed_alice):
         result = purge_expired(now=FINAL_PAID + timedelta(days=31), dry_run=True)
 
