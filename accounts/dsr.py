@@ -22,6 +22,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils.timezone import now
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from voipxs import crypto
 from voipxs.audit import audit_record
@@ -181,19 +182,30 @@ def dsr_restriction_lift(*, user: User, actor: Any) -> None:
 
 # --- erasure (GDPR art. 17) ---------------------------------------------------------------------------
 
-def _kept_summary(kept: list[Kept]) -> list[dict]:
+def _kept_summary(kept: list[Kept], *, withheld: bool = False) -> list[dict]:
+    """What the person is told was kept; with `withheld`, what is kept without telling them (a criminal
+    investigation's hold), for the DPO's record only."""
     return [{"category": k.category, "reason": k.reason, "legal_basis": k.legal_basis,
-             "until": k.until.isoformat() if k.until else None, "count": k.count} for k in kept]
+             "until": k.until.isoformat() if k.until else None, "count": k.count}
+            for k in kept if k.withheld_from_subject == withheld]
+
+
+# Said in every erasure answer, whatever was kept: said only when an investigation's hold keeps data,
+# it would itself tell the person about the investigation.
+ERASURE_LEGAL_OBLIGATIONS = gettext_lazy("Where another legal obligation makes us keep data, it is restricted "
+                                         "(used only for that obligation) and deleted when the obligation ends.")
 
 
 def _erasure_answer(kept: list[Kept]) -> str:
-    if not kept:
-        return _("Your account is closed and everything we held about you has been erased.")
+    told = [k for k in kept if not k.withheld_from_subject]
+    if not told:
+        return "\n".join([_("Your account is closed and your data has been erased."), str(ERASURE_LEGAL_OBLIGATIONS)])
     lines = [_("Your account is closed and your profile and login data are erased. "
                "The law makes us keep the following; it is restricted (used only for that reason) until its deletion date:")]
-    for k in kept:
+    for k in told:
         until = k.until.isoformat() if k.until else _("until the reason ends")
         lines.append(f"- {k.category}: {k.reason} ({k.legal_basis}); {_('deleted')}: {until}")
+    lines.append(str(ERASURE_LEGAL_OBLIGATIONS))
     return "\n".join(lines)
 
 
@@ -221,7 +233,7 @@ def dsr_erasure_perform(*, request: DataSubjectRequest, actor: Any) -> DataSubje
     for export in ExportFile.objects.filter(user=user).exclude(status=ExportFile.Status.DELETED):
         _export_delete(export)
     req.status, req.completed_at = Status.COMPLETED, stamp
-    req.outcome = {"counts": counts, "kept": _kept_summary(kept)}
+    req.outcome = {"counts": counts, "kept": _kept_summary(kept), "kept_withheld": _kept_summary(kept, withheld=True)}
     req.answer = _erasure_answer(kept)
     req.save(update_fields=["status", "completed_at", "outcome", "answer"])
     audit_record(actor=actor, action="dsr.erase", target_type="user", target_id=user.pk,

@@ -14,10 +14,18 @@ from voipxs.registry import Kept
 from .models import Category, HeldCdr, LegalHold
 from .purge import Cutoffs, protected_invoice_ids, shift_months
 from .selectors import legal_hold_active_q, retention_policy_at
+from .services import hold_owner
 
 
 def _user_number_indexes(user: Any) -> list[str]:
     return [i for i in user.phone_numbers.values_list("number_index", flat=True) if i]
+
+
+def hold_is_investigative(hold: LegalHold) -> bool:
+    """A hold for a criminal investigation: a disclosure request's (placed by disclosures, whatever its
+    reason) or a preservation order. Its existence is not told to the person it is about."""
+    return (hold.reason in (LegalHold.Reason.DISCLOSURE_REQUEST, LegalHold.Reason.PRESERVATION_ORDER)
+            or bool(hold_owner(hold.reference)))
 
 
 def retention_keeper(user: Any, *, now=None) -> list[Kept]:
@@ -49,7 +57,8 @@ def retention_keeper(user: Any, *, now=None) -> list[Kept]:
             continue
         kept.append(Kept(category=",".join(hold.categories), reason=f"Legal hold ({hold.get_reason_display()}, {hold.reference}).",
                          legal_basis="Tw art. 13.2a; Sv art. 126ni" if hold.reason != LegalHold.Reason.DISPUTE else "GDPR art. 17(3)(e)",
-                         until=hold.expires_at.date() if hold.expires_at else None))
+                         until=hold.expires_at.date() if hold.expires_at else None,
+                         withheld_from_subject=hold_is_investigative(hold)))
     return kept
 
 

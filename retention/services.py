@@ -33,7 +33,7 @@ HOLD_REFERENCE_RESERVED = "References starting with \"disclosure:\" are reserved
 OWNED_REFERENCE_PREFIXES = {"disclosure:": "disclosure"}
 
 
-def _owner_of(reference: str) -> str:
+def hold_owner(reference: str) -> str:
     return next((owner for prefix, owner in OWNED_REFERENCE_PREFIXES.items() if reference.startswith(prefix)), "")
 HOLD_BAD_NUMBER = "A number in the hold is not a valid phone number."
 HOLD_REFERENCE_REQUIRED = "A reference is required (e.g. disclosure:12)."
@@ -143,7 +143,7 @@ def legal_hold_place(
         raise ApplicationError(HOLD_REFERENCE_REQUIRED, extra={"field": "reference"})
     if _reference_is_personal(reference):
         raise ApplicationError(HOLD_REFERENCE_PERSONAL, extra={"field": "reference"})
-    if _owner_of(reference.strip()) != owner:
+    if hold_owner(reference.strip()) != owner:
         raise ApplicationError(HOLD_REFERENCE_RESERVED, extra={"field": "reference"})
     indexes = sorted(set(_number_indexes(numbers)) | set(number_indexes))
     accounts = sorted({int(a) for a in account_ids})
@@ -189,7 +189,7 @@ def legal_hold_release(*, hold: LegalHold, actor, now: datetime | None = None, o
     hold = LegalHold.objects.select_for_update().get(pk=hold.pk)
     if hold.released_at is not None:
         raise ApplicationError(HOLD_ALREADY_RELEASED)
-    if _owner_of(hold.reference) != owner:
+    if hold_owner(hold.reference) != owner:
         raise ApplicationError(HOLD_OWNED)
     hold.released_at = now or tz_now()
     hold.released_by = actor if getattr(actor, "pk", None) else None

@@ -21,6 +21,10 @@ class Kept:
     legal_basis: str
     until: date | None = None
     count: int = 0
+    # Kept for a criminal investigation (a disclosure request, a preservation order): the data stays
+    # and is restricted, but telling the person would tip them off (Sv 126n ff., UAVG art. 41), so
+    # the erasure's answer and the person's own pages never name it.
+    withheld_from_subject: bool = False
 
 
 @dataclass(frozen=True)

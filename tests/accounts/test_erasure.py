@@ -47,7 +47,11 @@ class ErasureTests:
 
         assert response.status_code == 200
         page = response.content.decode()
-        assert "Invoices and their aggregated lines are kept" in page and "Legal hold" in page
+        assert "Invoices and their aggregated lines are kept" in page
+        # A preservation order is a criminal investigation's: the calls stay, but the page must not say
+        # why (that would tip alice off); the line on other legal obligations is in every answer.
+        assert "Legal hold" not in page and "TEST-HOLD-1" not in page and "126ni" not in page
+        assert "Where another legal obligation makes us keep data" in page
         alice = User.objects.get(pk=alice.pk)
         assert not alice.is_active and alice.closed_at and alice.email is None and alice.username.startswith("erased-")
         assert not alice.has_usable_password()
@@ -60,7 +64,10 @@ class ErasureTests:
         assert Cdr.objects.get(pk=bobs.pk).restricted_at is None
         req = DataSubjectRequest.objects.get(user=alice, kind=ERASURE)
         kept = {k["category"]: k for k in req.outcome["kept"]}
-        assert kept["invoices"]["until"] and "calls" in kept and any("cdr" in c for c in kept)
+        assert kept["invoices"]["until"] and "calls" in kept and not any("cdr" in c for c in kept)
+        # the DPO's record of the request still names the hold that kept the calls
+        assert [k["reason"] for k in req.outcome["kept_withheld"]] == ["Legal hold (preservation order, TEST-HOLD-1)."]
+        assert "TEST-HOLD-1" not in req.answer
         assert req.status == DataSubjectRequest.Status.COMPLETED
         # the held number's assignment period stays (it is what the hold is about)
         assert PhoneNumber.objects.filter(user=alice).exists()
@@ -85,6 +92,22 @@ class ErasureTests:
         assert not PhoneNumber.objects.filter(user_id=alice.pk).exists()
         assert [k["category"] for k in req.outcome["kept"]] == ["invoices"]
         assert "invoices" in req.answer and "calls" not in req.answer.split("\n", 1)[1]
+
+    def test_a_dispute_hold_is_named_but_an_investigations_hold_never_is(self, alice):
+        from retention.services import legal_hold_place
+        from traffic.models import Cdr
+
+        make_cdr(account=alice, started_at=now() - timedelta(days=3))
+        legal_hold_place(reason="dispute", reference="geschil-77", categories=["cdr_billed", "cdr_unbilled"],
+                         account_ids=[alice.pk])
+        legal_hold_place(reason="disclosure_request", reference="disclosure:12", owner="disclosure",
+                         categories=["cdr_billed", "cdr_unbilled"], account_ids=[alice.pk])
+
+        req = dsr_request_create(user=alice, kind=ERASURE, password=PASSWORD)
+
+        assert "geschil-77" in req.answer and "disclosure" not in req.answer.lower()
+        assert [k["reason"] for k in req.outcome["kept"]] == ["Legal hold (dispute, geschil-77)."]
+        assert Cdr.objects.filter(account_id=alice.pk).count() == 1  # kept, and restricted
 
     def test_it_refuses_erasure_without_the_password(self, client, alice):
         verified_client(client, alice)
