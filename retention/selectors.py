@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.utils.timezone import now as tz_now
 
+from traffic.selectors import register_kept_copies
 from voipxs import crypto
 from voipxs.crypto import blind_index
 from voipxs.phone import normalize_e164
@@ -74,10 +75,22 @@ class HeldCall:
 
 
 def held_cdr_decrypt(row: HeldCdr, field: str) -> str:
-    token = getattr(row, field)
+    return held_token_decrypt(cdr_id=row.cdr_id, token=getattr(row, field))
+
+
+def held_token_decrypt(*, cdr_id: int, token: bytes | memoryview | None) -> str:
+    """One number field of a held CDR read as a plain column (`values_list`), e.g. by traffic's call
+    list, which reads the hold table beside traffic_cdr under its own purpose check and audit entry."""
     if token is None:
         return ""
-    return crypto.decrypt_bytes(bytes(token), aad=f"heldcdr:{row.cdr_id}".encode()).decode()
+    return crypto.decrypt_bytes(bytes(token), aad=f"heldcdr:{cdr_id}".encode()).decode()
+
+
+# traffic's call list, itemised bill and data-subject export read the hold table beside traffic_cdr,
+# under their own purpose checks and audit entries. traffic sits below retention and never imports
+# it, so retention hands it the table and the decryption when this module loads (AppConfig.ready
+# imports it through .keeper; tests/retention/test_held_visible.py checks that it is registered).
+register_kept_copies(model=HeldCdr, decrypt=held_token_decrypt)
 
 
 def held_cdr_list(*, actor, purpose: Purpose | str, number: str | None = None, account_id: int | None = None,

@@ -1,13 +1,16 @@
 """What traffic holds about a person, for the data-subject registry (export and erasure).
 
 Calls are streamed from the database (`.iterator()`) and their numbers decrypted with the month
-keys, so an export of 100,000 calls keeps memory flat. Erasure deletes the calls no exception
-keeps and restricts (GDPR art. 18) the rest; invoices are kept 7 years (AWR art. 52), restricted.
+keys, so an export of 100,000 calls keeps memory flat; calls the purge kept in the hold table after
+their month was dropped are merged in by time (decrypted under the master key). Erasure deletes the
+calls no exception keeps and restricts (GDPR art. 18) the rest, the hold table's copies included;
+invoices are kept 7 years (AWR art. 52), restricted.
 """
 from __future__ import annotations
 
+import heapq
 from datetime import date
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 from django.db.models import Q
 from django.utils.timezone import now
@@ -18,6 +21,7 @@ from voipxs.registry import Kept, Section, register_section
 from .keys import month_cipher
 from .models import Cdr, CdrTechnical, Invoice, InvoiceLine
 from .partitions import month_start
+from .selectors import kept_copies
 
 _CHUNK = 5000
 _CALL_FIELDS = ("id", "started_at", "direction", "disposition", "answered_at", "duration", "billsec",
@@ -62,17 +66,40 @@ def _export_calls(user: Any) -> Iterable[dict]:
             return None
         return cipher.decrypt(token)
 
-    qs = Cdr.objects.filter(account_id=user.pk).order_by("started_at", "id").values_list(*_CALL_FIELDS)
+    def month_keyed() -> Iterator[tuple]:
+        qs = Cdr.objects.filter(account_id=user.pk).order_by("started_at", "id").values_list(*_CALL_FIELDS)
+        for values in qs.iterator(chunk_size=_CHUNK):
+            month = cipher_of(values[1])
+            yield values, lambda token, month=month: decrypt(token, month)
+
+    # Calls whose month was dropped but that the purge kept (an open or disputed invoice, a legal hold)
+    # are the person's data like any other call: merged in by time, without a word on why they stay.
     for (pk, started, direction, disposition, answered, duration, billsec, src, dst, name, zone, price,
-         invoice_id, restricted_at) in qs.iterator(chunk_size=_CHUNK):
-        month = cipher_of(started)
+         invoice_id, restricted_at), read in heapq.merge(month_keyed(), _held_calls(user), key=_call_order):
         yield {
             "id": pk, "started_at": started.isoformat(), "direction": direction, "disposition": disposition,
             "answered_at": _iso(answered), "duration": duration, "billsec": billsec,
-            "from": decrypt(src, month), "to": decrypt(dst, month), "caller_name": decrypt(name, month),
+            "from": read(src), "to": read(dst), "caller_name": read(name),
             "zone": zone, "price": str(price) if price is not None else None, "invoice": invoice_id,
             "restricted": restricted_at is not None,
         }
+
+
+def _call_order(item: tuple) -> tuple:
+    values = item[0]
+    return values[1], values[0]  # (started_at, id)
+
+
+def _held_calls(user: Any) -> Iterator[tuple]:
+    """The user's copies in the hold table (none where months are never dropped: SQLite), in
+    the same column order as `_CALL_FIELDS`, each with its reader (master key, not a month key)."""
+    copies = kept_copies()
+    if copies is None:
+        return
+    fields = ("cdr_id",) + _CALL_FIELDS[1:]
+    qs = copies.model.objects.filter(account_id=user.pk).order_by("started_at", "cdr_id").values_list(*fields)
+    for values in qs.iterator(chunk_size=_CHUNK):
+        yield values, lambda token, cdr_id=values[0]: copies.decrypt(cdr_id=cdr_id, token=token)
 
 
 def _export_invoices(user: Any) -> Iterable[dict]:
@@ -125,7 +152,19 @@ def _erase_calls(user: Any, kept: list[Kept]) -> dict:
         chunk = doomed_ids[start:start + _CHUNK]
         CdrTechnical.objects.filter(cdr_id__in=chunk)._raw_delete(CdrTechnical.objects.db)
         deleted += Cdr.objects.filter(account_id=user.pk, id__in=chunk)._raw_delete(Cdr.objects.db)
-    return {"deleted": deleted, "restricted": restricted, "kept": mine.count()}
+    held_restricted, held_kept = _restrict_held_calls(user, stamp)
+    return {"deleted": deleted, "restricted": restricted + held_restricted, "kept": mine.count() + held_kept}
+
+
+def _restrict_held_calls(user: Any, stamp) -> tuple[int, int]:
+    """Copies in the hold table are there because a rule still protects them (an open or disputed
+    invoice, a legal hold, which the purge re-checks daily and then deletes them); erasure cannot
+    outrank that rule, so it restricts them (GDPR art. 18) and leaves the deletion to the purge."""
+    copies = kept_copies()
+    if copies is None:
+        return 0, 0
+    mine = copies.model.objects.filter(account_id=user.pk)
+    return mine.filter(restricted_at__isnull=True).update(restricted_at=stamp), mine.count()
 
 
 def _erase_invoices(user: Any, kept: list[Kept]) -> dict:
