@@ -169,6 +169,7 @@ CALL_FILTER_PARAMETERS = [
     OpenApiParameter("until", OpenApiTypes.DATE, description="Last day (inclusive, Europe/Amsterdam)"),
     OpenApiParameter("direction", OpenApiTypes.STR, enum=["in", "out", "internal"]),
     OpenApiParameter("number", OpenApiTypes.STR, description="Other or own party; national format is read in your region"),
+    OpenApiParameter("invoice", OpenApiTypes.INT, description="Only the calls billed on this invoice (its id)"),
 ]
 PAGE_PARAMETERS = [
     OpenApiParameter("cursor", OpenApiTypes.STR, description="Opaque `next_cursor` of the previous page"),
@@ -195,6 +196,7 @@ class CallFilterSerializer(serializers.Serializer):
     until = serializers.DateField(required=False)
     direction = serializers.ChoiceField(choices=["in", "out", "internal"], required=False)
     number = serializers.CharField(required=False, max_length=40, allow_blank=True)
+    invoice = serializers.IntegerField(required=False, min_value=1)
     cursor = serializers.CharField(required=False, max_length=200, allow_blank=True)
     limit = serializers.IntegerField(required=False, min_value=1, max_value=selectors.MAX_LIMIT, default=50)
 
@@ -206,7 +208,7 @@ class CallFilterSerializer(serializers.Serializer):
 
 def _call_filters(data: dict) -> dict:
     return {"since": data.get("since"), "until": data.get("until"), "direction": data.get("direction") or None,
-            "number": (data.get("number") or "").strip() or None}
+            "number": (data.get("number") or "").strip() or None, "invoice": data.get("invoice")}
 
 
 class CallOutputSerializer(serializers.Serializer):

@@ -167,7 +167,7 @@ def invoice_detail(request: HttpRequest, invoice_id: int) -> HttpResponse:
         page, status, error = None, 400, exc.message
     return render(request, "traffic/invoice_detail.html", {
         "invoice": invoice, "lines": selectors.invoice_lines(invoice=invoice), "page": page, "full": full,
-        "error": error, "query": "full=1" if full else "",
+        "error": error, "query": "full=1" if full else "", "is_first_page": not request.GET.get("after"),
     }, status=status)
 
 

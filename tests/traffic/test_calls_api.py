@@ -66,6 +66,20 @@ class MeInvoiceApiTests:
         assert client.get(f"/api/v1/me/invoices/{invoice.pk}/").status_code == 404
         assert client.get("/api/v1/me/invoices/").json() == []
 
+    def test_it_lists_an_invoices_itemised_calls_to_its_owner_only(self, client, alice, mallory, invoice):
+        unbilled = make_cdr(account=alice, dst="+31687654321", started_at=T0 + timedelta(days=40))
+        verified_client(client, alice)
+        rows = client.get(f"/api/v1/me/calls/?invoice={invoice.pk}").json()["results"]
+        assert [r["other_number"] for r in rows] == ["+31612345678"]
+        assert unbilled.id in [r["id"] for r in client.get("/api/v1/me/calls/").json()["results"]]
+        csv_body = b"".join(client.get(f"/api/v1/me/calls.csv?invoice={invoice.pk}").streaming_content).decode()
+        assert "+31612345678" in csv_body and "+31687654321" not in csv_body
+        bad = client.get("/api/v1/me/calls/?invoice=first")
+        assert bad.status_code == 400 and "invoice" in bad.json()
+        client.logout()
+        verified_client(client, mallory)
+        assert client.get(f"/api/v1/me/calls/?invoice={invoice.pk}").json()["results"] == []
+
 
 class StaffInvoiceApiTests:
     @pytest.fixture

@@ -76,6 +76,16 @@ class InvoicePageTests:
     def test_it_hides_another_users_invoice(self, client, mallory, invoice):
         assert verified_client(client, mallory).get(f"/calls/invoices/{invoice.pk}/").status_code == 404
 
+    def test_it_pages_a_long_itemised_bill_with_a_way_back_to_the_first_page(self, client, alice, invoice):
+        for i in range(100):  # 101 calls on the invoice: the page shows 100
+            make_cdr(account=alice, dst="+31612340000", started_at=T0 - timedelta(minutes=i + 1), invoice=invoice)
+        verified_client(client, alice)
+        first = client.get(f"/calls/invoices/{invoice.pk}/").content.decode()
+        older = re.search(r'href="\?after=([^"]+)"', first)
+        assert older and "← newest" not in first
+        second = client.get(f"/calls/invoices/{invoice.pk}/?after={older.group(1)}").content.decode()
+        assert second.count("+31612340•••") == 1 and "← newest" in second and 'rel="next"' not in second
+
     def test_it_lists_own_invoices(self, client, alice, mallory, invoice):
         assert invoice.number in verified_client(client, alice).get("/calls/invoices/").content.decode()
         client.logout()
