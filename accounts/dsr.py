@@ -150,10 +150,11 @@ def _restrict_everything(user: User, stamp) -> dict:
         names = {f.name for f in model._meta.get_fields()}
         if "restricted_at" not in names or model is User:
             continue
-        owner = "account" if "account" in names else ("user" if "user" in names else None)
+        # A foreign key `account`/`user`, or a plain `account_id` (the hold table keeps ids, not keys).
+        owner = next((f"{name}_id" for name in ("account", "user") if name in names or f"{name}_id" in names), None)
         if owner is None:
             continue
-        counts[model._meta.label_lower] = (model.objects.filter(**{f"{owner}_id": user.pk, "restricted_at__isnull": True})
+        counts[model._meta.label_lower] = (model.objects.filter(**{owner: user.pk, "restricted_at__isnull": True})
                                            .update(restricted_at=stamp))
     return counts
 

@@ -219,5 +219,7 @@ class HeldCdr(models.Model):
             models.Index(fields=["src_index", "started_at"], name="heldcdr_src_time_idx"),
             models.Index(fields=["dst_index", "started_at"], name="heldcdr_dst_time_idx"),
             models.Index(fields=["account_id", "started_at"], name="heldcdr_account_time_idx"),
+            # A contractor admin's call pages read its Users' held calls too (traffic.selectors).
+            models.Index(fields=["contractor_id", "started_at"], name="heldcdr_contractor_time_idx"),
             models.Index(fields=["invoice_id"], name="heldcdr_invoice_idx"),
         ]

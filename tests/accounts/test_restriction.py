@@ -34,6 +34,25 @@ class RestrictionTests:
         assert [r.id for r in cdr_list(actor=legal1, purpose=Purpose.LEGAL_OBLIGATION, account=alice).rows] == [mine.id]
         assert len(cdr_list(actor=bob, purpose=Purpose.SELF_SERVICE).rows) == 1
 
+    def test_it_restricts_the_calls_kept_in_the_hold_table_too(self, alice, bob, dpo):
+        from django.utils.timezone import now
+
+        from retention.models import HeldCdr
+
+        def held(account, cdr_id):
+            return HeldCdr.objects.create(cdr_id=cdr_id, started_at=now(), source_id=1, unique_id=f"h{cdr_id}",
+                                          fingerprint="f", account_id=account.pk, direction="out",
+                                          disposition="answered", src_enc=b"x", dst_enc=b"x", src_index="s",
+                                          dst_index="d", rating="rated")
+
+        mine, bobs = held(alice, 1), held(bob, 2)
+
+        req = self._restrict(alice, dpo)
+
+        assert req.outcome["restricted"]["retention.heldcdr"] == 1
+        assert HeldCdr.objects.get(pk=mine.pk).restricted_at is not None
+        assert HeldCdr.objects.get(pk=bobs.pk).restricted_at is None
+
     def test_it_hides_the_restricted_profile_and_number_except_for_legal_purposes(self, alice, dpo, legal1, support):
         self._restrict(alice, dpo)
         with pytest.raises(Http404):
