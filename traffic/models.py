@@ -161,6 +161,10 @@ class Cdr(models.Model):
             models.Index(fields=["src_index", "started_at"], name="cdr_src_time_idx"),
             models.Index(fields=["dst_index", "started_at"], name="cdr_dst_time_idx"),
             models.Index(fields=["invoice"], name="cdr_invoice_idx"),
+            # The hourly re-rating reads only calls still waiting for a price; ingest rates as it
+            # imports, so this index holds the few without a tariff, not the table.
+            models.Index(fields=["id"], name="cdr_rating_todo_idx",
+                         condition=models.Q(rating__in=["pending", "unrated"], invoice__isnull=True)),
         ]
         constraints = [
             # Dedupe key (source, unique id); a partitioned table's unique keys must hold started_at,
