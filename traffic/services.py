@@ -255,6 +255,28 @@ def cdr_imports_reap(*, at=None) -> list[int]:
     return [pk for pk in candidates if _cdr_import_reap_one(pk=pk, cutoff=cutoff, at=at)]
 
 
+def cdr_imports_requeue(*, at=None) -> list[int]:
+    """Send again the task of every import still queued after a lease: the broker was down when it was
+    uploaded (the upload is kept, the page answered) and nothing else would ever start it. Sending twice
+    is harmless: only one run claims an import. Stops at the first send that fails (the broker is still
+    down; the next beat tries again). Returns the ids sent."""
+    from kombu.exceptions import OperationalError
+
+    from .tasks import cdr_import_run
+
+    cutoff = (at or now()) - cdr_import_lease()
+    sent = []
+    for pk in CdrImport.objects.filter(status=CdrImport.Status.QUEUED, created_at__lt=cutoff).order_by("pk") \
+            .values_list("pk", flat=True):
+        try:
+            cdr_import_run.delay(pk)
+        except OperationalError:
+            logger.warning("import re-queue stopped: the broker is unreachable")
+            break
+        sent.append(pk)
+    return sent
+
+
 def _stale(cutoff) -> Q:
     # An import that has no heartbeat at all was started by code older than the lease: its age counts.
     return Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, created_at__lt=cutoff)

@@ -17,8 +17,9 @@ def cdr_import_run(import_id: int) -> None:
 
 @shared_task(name="traffic.tasks.cdr_imports_reap", ignore_result=True)
 def cdr_imports_reap() -> int:
-    """Beat, every 5 minutes: mark imports whose worker stopped mid-run as failed (re-runnable)."""
-    return len(services.cdr_imports_reap())
+    """Beat, every 5 minutes: mark imports whose worker stopped mid-run as failed (re-runnable), and
+    send again the task of imports still queued (the broker was down at upload)."""
+    return len(services.cdr_imports_reap()) + len(services.cdr_imports_requeue())
 
 
 @shared_task(name="traffic.tasks.cdr_partitions_ahead", ignore_result=True)

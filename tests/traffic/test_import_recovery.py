@@ -380,3 +380,16 @@ class KilledWorkerTests:
         assert Cdr.objects.filter(source=pbx).count() == rows
         assert Cdr.objects.filter(source=pbx).values("unique_id").distinct().count() == rows
         assert not upload.exists()
+
+
+class ImportRequeueTests:
+    def test_an_import_left_queued_while_the_broker_was_down_is_sent_again_after_a_lease(
+            self, alice, pbx, private_dir, django_capture_on_commit_callbacks):
+        cdr_import = queued_upload(pbx, master_csv(3), django_capture_on_commit_callbacks)  # its task never ran
+
+        assert services.cdr_imports_requeue() == []  # younger than a lease: its task may still be on its way
+        assert services.cdr_imports_requeue(at=later_than_lease()) == [cdr_import.pk]
+
+        cdr_import.refresh_from_db()  # tests run tasks in-process: the re-sent task imported the file
+        assert (cdr_import.status, cdr_import.imported) == ("done", 3)
+        assert services.cdr_imports_requeue(at=later_than_lease()) == []  # claimed: nothing to send twice
