@@ -1,6 +1,7 @@
 """Invoice services: the monthly run and one service per state transition.
 
-An invoice is made from the rated CDRs of one calendar month (UTC) of one account. Its lines are
+An invoice is made from the rated CDRs of one calendar month (UTC) of one account, plus calls of the
+months before that were rated only after their own month was invoiced (LATE_MONTHS). Its lines are
 aggregates per destination zone (calls, seconds, amount) and hold no numbers, so the invoice can be
 kept 7 years (AWR art. 52) while its CDRs go once it is paid, undisputed and out of its dispute
 window (retention reads `status` and `dispute_window_ends`).
@@ -19,7 +20,7 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Sum
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, TruncMonth
 from django.utils.timezone import now
 
 from accounts.models import User
@@ -53,8 +54,19 @@ def _month_bounds(month: date) -> tuple[datetime, datetime]:
             datetime.combine(add_months(first, 1), time.min, tzinfo=dt_timezone.utc))
 
 
-def _billable(*, account_id: int, month: date):
+# A call rated after its month was invoiced (its tariff came later: traffic.services.cdr_rate_pending
+# runs hourly) goes on the next invoice, as a line of its own month, for as long as unbilled calls are
+# kept (3 months): never lost, never billed twice (each call is tied to the invoice that billed it).
+LATE_MONTHS = 3
+
+
+def _billing_range(month: date) -> tuple[datetime, datetime]:
     start, stop = _month_bounds(month)
+    return _month_bounds(add_months(month, -LATE_MONTHS))[0], stop
+
+
+def _billable(*, account_id: int, month: date):
+    start, stop = _billing_range(month)
     return Cdr.objects.filter(
         account_id=account_id, started_at__gte=start, started_at__lt=stop,
         rating=Cdr.Rating.RATED, invoice__isnull=True, restricted_at__isnull=True,
@@ -69,7 +81,7 @@ def invoice_run(*, month: date, actor: Any = None, today: date | None = None) ->
     today = today or now().date()
     if add_months(month, 1) > today:
         raise ApplicationError(MONTH_NOT_OVER, {"field": "month"})
-    start, stop = _month_bounds(month)
+    start, stop = _billing_range(month)
     account_ids = list(
         Cdr.objects.filter(started_at__gte=start, started_at__lt=stop, rating=Cdr.Rating.RATED,
                            invoice__isnull=True, restricted_at__isnull=True, account__isnull=False)
@@ -94,9 +106,10 @@ def _invoice_make(*, account_id: int, month: date, actor: Any) -> Invoice | None
             if account is None:
                 return None  # a CDR of an account that no longer exists: nothing to invoice
             lines = list(
-                _billable(account_id=account_id, month=month).values("zone")
+                _billable(account_id=account_id, month=month)
+                .annotate(call_month=TruncMonth("started_at", tzinfo=dt_timezone.utc)).values("call_month", "zone")
                 .annotate(calls=Count("id"), seconds=Coalesce(Sum("billsec"), 0), amount=Sum("price"))
-                .order_by("zone")
+                .order_by("call_month", "zone")
             )
             if not lines:
                 return None
@@ -111,8 +124,8 @@ def _invoice_make(*, account_id: int, month: date, actor: Any) -> Invoice | None
             for line in lines:
                 amount = (line["amount"] or Decimal("0")).quantize(CENT, rounding=ROUND_HALF_UP)
                 total += amount
-                objs.append(InvoiceLine(invoice=invoice, zone=line["zone"] or "-", month=month, calls=line["calls"],
-                                        seconds=int(line["seconds"]), amount=amount))
+                objs.append(InvoiceLine(invoice=invoice, zone=line["zone"] or "-", month=line["call_month"].date(),
+                                        calls=line["calls"], seconds=int(line["seconds"]), amount=amount))
             InvoiceLine.objects.bulk_create(objs)
             invoice.total = total
             invoice.save(update_fields=["total"])

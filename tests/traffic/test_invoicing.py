@@ -47,6 +47,27 @@ class InvoiceRunTests:
         assert _run() == []
         assert Invoice.objects.count() == 1 and InvoiceLine.objects.count() == 1
 
+    def test_a_call_priced_after_its_month_was_invoiced_goes_on_the_next_invoice_once(self, alice, client):
+        from tests.factories import verified_client
+
+        make_cdr(account=alice, started_at=T0, price=Decimal("0.10"), zone="NL mobile")
+        late = make_cdr(account=alice, started_at=T0 + timedelta(days=2), rating="unrated", price=None, zone="")
+        march = _run()[0]
+        assert Cdr.objects.get(pk=late.pk).invoice_id is None  # no price yet: not on March's invoice
+        # its tariff arrives in April (the hourly re-rating prices it); April's run bills it
+        Cdr.objects.filter(pk=late.pk).update(rating="rated", price=Decimal("0.25"), zone="NL mobile")
+        make_cdr(account=alice, started_at=T0 + timedelta(days=31), price=Decimal("0.05"), zone="NL fixed")
+
+        april = invoicing.invoice_run(month=date(2026, 4, 1), today=date(2026, 5, 1))[0]
+
+        assert Cdr.objects.get(pk=late.pk).invoice_id == april.pk
+        assert {(line.month, line.zone, line.amount) for line in april.lines.all()} == {
+            (MARCH, "NL mobile", Decimal("0.25")), (date(2026, 4, 1), "NL fixed", Decimal("0.05"))}
+        assert april.total == Decimal("0.30") and march.total == Decimal("0.10")
+        assert invoicing.invoice_run(month=date(2026, 5, 1), today=date(2026, 6, 1)) == []  # billed once
+        page = verified_client(client, alice).get(f"/calls/invoices/{april.pk}/").content.decode()
+        assert "calls of March 2026, priced later" in page
+
     def test_it_refuses_a_month_that_is_not_over(self, alice):
         with pytest.raises(ApplicationError):
             invoicing.invoice_run(month=MARCH, today=date(2026, 3, 31))
