@@ -588,10 +588,10 @@ def disclosure_notice_send(*, actor, notice: Notice) -> Notice:
 
 # --- scheduled jobs (beat) -----------------------------------------------------------------------
 
-def _officer_emails() -> list[str]:
-    from accounts.models import User
+def _officers_mail(*, subject: str, message: str) -> int:
+    from accounts.services import staff_role_mail
 
-    return [u.email for u in User.objects.filter(groups__name=Role.LEGAL_OFFICER, is_active=True) if u.email]
+    return staff_role_mail(role=Role.LEGAL_OFFICER, subject=subject, message=message)
 
 
 def disclosure_holds_release_due(*, now: datetime | None = None, actor=None) -> int:
@@ -614,8 +614,6 @@ def disclosure_holds_release_due(*, now: datetime | None = None, actor=None) -> 
 
 def disclosure_deadlines_escalate(*, now: datetime | None = None, hours: int | None = None, actor=None) -> int:
     """E-mail the legal officers about open requests due within `hours` (once per request)."""
-    from django.core.mail import send_mail
-
     moment = now or tz_now()
     hours = settings.DISCLOSURE_ESCALATION_HOURS if hours is None else hours
     due = DisclosureRequest.objects.filter(status__in=OPEN_STATUSES - {Status.DELIVERED}, escalated_at__isnull=True,
@@ -623,11 +621,8 @@ def disclosure_deadlines_escalate(*, now: datetime | None = None, hours: int | N
     ids = list(due.values_list("pk", flat=True))
     if not ids:
         return 0
-    recipients = _officer_emails()
     body = "\n".join(f"Disclosure request #{pk} is due within {hours} hours." for pk in ids)
-    if recipients:
-        send_mail(subject=f"[VoIPXS] {len(ids)} disclosure request(s) near their deadline", message=body,
-                  from_email=None, recipient_list=recipients)
+    _officers_mail(subject=f"[VoIPXS] {len(ids)} disclosure request(s) near their deadline", message=body)
     with transaction.atomic():
         for req in DisclosureRequest.objects.select_for_update().filter(pk__in=ids):
             req.escalated_at = moment
@@ -638,19 +633,14 @@ def disclosure_deadlines_escalate(*, now: datetime | None = None, hours: int | N
 
 def disclosure_secrecy_reminders(*, now: datetime | None = None, actor=None) -> int:
     """Remind the legal officers of withheld notices whose secrecy order has ended (once each)."""
-    from django.core.mail import send_mail
-
     moment = now or tz_now()
     due = Notice.objects.filter(state=Notice.State.WITHHELD, reminded_at__isnull=True,
                                 withheld_until__lte=moment.date())
     ids = list(due.values_list("pk", "request_id"))
     if not ids:
         return 0
-    recipients = _officer_emails()
-    if recipients:
-        body = "\n".join(f"Request #{req}: the secrecy order has ended; notice #{pk} can now be sent." for pk, req in ids)
-        send_mail(subject="[VoIPXS] Secrecy orders ended: notices to send", message=body, from_email=None,
-                  recipient_list=recipients)
+    body = "\n".join(f"Request #{req}: the secrecy order has ended; notice #{pk} can now be sent." for pk, req in ids)
+    _officers_mail(subject="[VoIPXS] Secrecy orders ended: notices to send", message=body)
     with transaction.atomic():
         Notice.objects.filter(pk__in=[pk for pk, _ in ids]).update(reminded_at=moment)
         for pk, req_id in ids:
