@@ -31,7 +31,7 @@ from voipxs.purposes import PURPOSES, Purpose
 from voipxs.registry import Kept, kept_for, sections
 
 from .models import User
-from .models_dsr import EXTENSION_MONTHS, DataSubjectRequest, ExportDownload, ExportFile, add_months
+from .models_dsr import EXTENSION_MONTHS, DataSubjectRequest, ExportDownload, ExportFile, ReminderStage, add_months
 from .services import _personal_data_remove, _sign_in_end, numbers_kept
 
 Kind = DataSubjectRequest.Kind
@@ -108,7 +108,8 @@ def dsr_request_extend(*, request: DataSubjectRequest, reason: str, actor: Any) 
     req.extended_at = now()
     req.extension_reason = reason.strip()[:2000]
     req.deadline = add_months(req.deadline, EXTENSION_MONTHS)
-    req.save(update_fields=["extended_at", "extension_reason", "deadline"])
+    req.reminder_stage = ReminderStage.NONE  # the new deadline gets its own "due soon" and "overdue" reminders
+    req.save(update_fields=["extended_at", "extension_reason", "deadline", "reminder_stage"])
     audit_record(actor=actor, action="dsr.extend", target_type="dsr", target_id=req.pk)
     return req
 

@@ -26,6 +26,20 @@ def add_months(moment, months: int):
     return moment.replace(year=year, month=month, day=min(moment.day, calendar.monthrange(year, month)[1]))
 
 
+class ReminderStage(models.TextChoices):
+    """The last deadline reminder the DPO was e-mailed about a request or a breach clock (once per stage)."""
+
+    NONE = "", _("None")
+    DUE_SOON = "due_soon", _("Due soon")
+    OVERDUE = "overdue", _("Overdue")
+
+
+def reminder_stage_at(deadline, moment, warning: timedelta) -> str:
+    if deadline <= moment:
+        return ReminderStage.OVERDUE
+    return ReminderStage.DUE_SOON if deadline <= moment + warning else ReminderStage.NONE
+
+
 class DataSubjectRequest(models.Model):
     class Kind(models.TextChoices):
         ACCESS = "access", _("Access to my data (GDPR art. 15)")
@@ -53,6 +67,8 @@ class DataSubjectRequest(models.Model):
     completed_at = models.DateTimeField(null=True, blank=True)
     outcome = models.JSONField(default=dict, blank=True)  # counts and kept categories, never data
     answer = models.TextField(blank=True)  # what the user is told
+    # Cleared when the deadline moves (extension), so the new deadline is reminded of again.
+    reminder_stage = models.CharField(max_length=8, choices=ReminderStage.choices, default=ReminderStage.NONE, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["status", "deadline"], name="dsr_status_deadline_idx")]
@@ -68,6 +84,13 @@ class DataSubjectRequest(models.Model):
     @staticmethod
     def first_deadline(received_at):
         return add_months(received_at, DEADLINE_MONTHS)
+
+    @property
+    def deadline_state(self) -> str:
+        """For the DPO's list: "overdue", "due_soon" (within DSR_REMINDER_DAYS) or "" (closed or not near)."""
+        if not self.is_open:
+            return ReminderStage.NONE
+        return reminder_stage_at(self.deadline, now(), timedelta(days=settings.DSR_REMINDER_DAYS))
 
 
 class ExportFile(models.Model):
@@ -145,6 +168,7 @@ class BreachIncident(models.Model):
     authority_not_notified_reason = models.TextField(blank=True)
     users_notified_at = models.DateTimeField(null=True, blank=True)
     users_not_notified_reason = models.TextField(blank=True)
+    reminder_stage = models.CharField(max_length=8, choices=ReminderStage.choices, default=ReminderStage.NONE, blank=True)
 
     class Meta:
         ordering = ["-detected_at"]
@@ -152,13 +176,23 @@ class BreachIncident(models.Model):
     def __str__(self) -> str:
         return f"breach #{self.pk}"
 
+    TELECOM_CLOCK_HOURS = 24  # Tw 11.3a, Reg. (EU) 611/2013 art. 2(2)
+    GDPR_CLOCK_HOURS = 72  # GDPR art. 33(1)
+
     @property
     def clock_hours(self) -> int:
-        return 24 if self.telecom_service else 72
+        return self.TELECOM_CLOCK_HOURS if self.telecom_service else self.GDPR_CLOCK_HOURS
 
     @property
     def authority_deadline(self):
         return self.detected_at + timedelta(hours=self.clock_hours)
+
+    @property
+    def clock_state(self) -> str:
+        """For the register: "overdue", "due_soon" (within BREACH_REMINDER_HOURS) or "" (authority told, closed)."""
+        if self.status != self.Status.OPEN or self.authority_notified_at is not None:
+            return ReminderStage.NONE
+        return reminder_stage_at(self.authority_deadline, now(), timedelta(hours=settings.BREACH_REMINDER_HOURS))
 
     def clean(self) -> None:
         errors: dict[str, str] = {}

@@ -278,6 +278,12 @@ DISCLOSURE_ESCALATION_HOURS = env.int("DISCLOSURE_ESCALATION_HOURS", default=24)
 DISCLOSURE_REPORT_THRESHOLD = env.int("DISCLOSURE_REPORT_THRESHOLD", default=5)
 DISCLOSURE_PROVIDER_ID = env("DISCLOSURE_PROVIDER_ID", default="VoIPXS-NL")
 
+# Reminders to the DPO (beat, hourly; once per item and stage): open data-subject requests due within
+# DSR_REMINDER_DAYS days, and open breaches whose authority notification (24 h telecom, 72 h otherwise)
+# is not recorded and whose clock ends within BREACH_REMINDER_HOURS hours; again once either is overdue.
+DSR_REMINDER_DAYS = env.int("DSR_REMINDER_DAYS", default=7)
+BREACH_REMINDER_HOURS = env.int("BREACH_REMINDER_HOURS", default=6)
+
 # A running CDR import renews its lease with every batch it commits (seconds apart); one silent for
 # longer than this has lost its worker and is marked failed by the reaper (beat, every 5 minutes).
 CDR_IMPORT_LEASE_SECONDS = env.int("CDR_IMPORT_LEASE_SECONDS", default=600)
@@ -307,6 +313,16 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "disclosures.tasks.disclosure_deadlines_task",
         # "0 * * * *": at minute 0 of every hour, e-mail legal officers about requests due soon
         "schedule": crontab(minute="0"),
+    },
+    "dsr-deadline-reminders": {
+        "task": "accounts.tasks.dsr_deadlines_remind_task",
+        # "5 * * * *": at minute 5 of every hour, e-mail the DPOs about requests due soon or overdue
+        "schedule": crontab(minute="5"),
+    },
+    "breach-clock-reminders": {
+        "task": "accounts.tasks.breach_clocks_remind_task",
+        # "5 * * * *": at minute 5 of every hour, e-mail the DPOs about breach clocks ending or ended
+        "schedule": crontab(minute="5"),
     },
     "disclosure-secrecy-reminders": {
         "task": "disclosures.tasks.disclosure_secrecy_reminders_task",
