@@ -6,9 +6,14 @@ aggregates per destination zone (calls, seconds, amount) and hold no numbers, so
 kept 7 years (AWR art. 52) while its CDRs go once it is paid, undisputed and out of its dispute
 window (retention reads `status` and `dispute_window_ends`).
 
-The run is idempotent: the unique constraint (account, period) makes a second run skip an account
-that already has its invoice, and the billed CDRs are tied to their invoice with one UPDATE per
-invoice (`Cdr.invoice`), restricted to still-unbilled rows, so no call is billed twice.
+The run is idempotent: a second run skips an account that already has an invoice for the month (a
+void one included), the unique constraint (account, period) among live invoices stops a concurrent
+run, and the billed CDRs are tied to their invoice with one UPDATE per invoice (`Cdr.invoice`),
+restricted to still-unbilled rows, so no call is billed twice.
+
+A void invoice (dispute upheld, or voided by billing) is replaced by a corrected one for the same
+month with `invoice_reissue`: the same code path as the run, fed with exactly the void invoice's
+calls at their current rating and price. Its number gets a suffix ("INV-202603-000042-2").
 """
 from __future__ import annotations
 
@@ -37,6 +42,9 @@ INVOICE_NOT_DISPUTABLE = "Only an open or paid invoice can be disputed."
 INVOICE_WINDOW_PASSED = "The dispute window of this invoice has ended."
 INVOICE_NOT_DISPUTED = "Only a disputed invoice can have its dispute resolved."
 INVOICE_NOT_VOIDABLE = "Only an open or disputed invoice can be voided."
+INVOICE_NOT_VOID = "Only a void invoice can be reissued."
+INVOICE_ALREADY_REPLACED = "This void invoice has already been replaced by a corrected one."
+INVOICE_NOTHING_TO_REISSUE = "None of this invoice's calls can be billed again (none left, priced or unrestricted)."
 RESOLUTION_INVALID = "Resolve a dispute as 'upheld' (void the invoice) or 'rejected' (it stands)."
 MONTH_NOT_OVER = "A month can only be invoiced once it is over."
 
@@ -65,12 +73,24 @@ def _billing_range(month: date) -> tuple[datetime, datetime]:
     return _month_bounds(add_months(month, -LATE_MONTHS))[0], stop
 
 
-def _billable(*, account_id: int, month: date):
+def _billable(*, account_id: int, month: date, billed_on: int | None = None):
+    """Rated, unrestricted calls of the month's billing range that no invoice has billed, or (a
+    reissue) exactly those billed on the void invoice `billed_on`. The time range stays in both cases:
+    it lets PostgreSQL read only the partitions of those months."""
     start, stop = _billing_range(month)
     return Cdr.objects.filter(
         account_id=account_id, started_at__gte=start, started_at__lt=stop,
-        rating=Cdr.Rating.RATED, invoice__isnull=True, restricted_at__isnull=True,
+        rating=Cdr.Rating.RATED, restricted_at__isnull=True,
+        **({"invoice_id": billed_on} if billed_on is not None else {"invoice__isnull": True}),
     )
+
+
+def _invoice_number(*, account_id: int, month: date, replaces: Invoice | None) -> str:
+    number = f"INV-{month:%Y%m}-{account_id:06d}"
+    if replaces is None:
+        return number
+    # The n-th invoice of this account and month: the void ones it replaces keep their numbers.
+    return f"{number}-{Invoice.objects.filter(account_id=account_id, period=month).count() + 1}"
 
 
 def invoice_run(*, month: date, actor: Any = None, today: date | None = None) -> list[Invoice]:
@@ -99,14 +119,17 @@ def invoice_run(*, month: date, actor: Any = None, today: date | None = None) ->
     return made
 
 
-def _invoice_make(*, account_id: int, month: date, actor: Any) -> Invoice | None:
+def _invoice_make(*, account_id: int, month: date, actor: Any, replaces: Invoice | None = None) -> Invoice | None:
+    """One account's invoice of `month` from its billable calls (see `_billable`); with `replaces`,
+    from the calls of that void invoice only. None if there is nothing to bill."""
+    billed_on = replaces.pk if replaces is not None else None
     try:
         with transaction.atomic():
             account = User.objects.filter(pk=account_id).first()
             if account is None:
                 return None  # a CDR of an account that no longer exists: nothing to invoice
             lines = list(
-                _billable(account_id=account_id, month=month)
+                _billable(account_id=account_id, month=month, billed_on=billed_on)
                 .annotate(call_month=TruncMonth("started_at", tzinfo=dt_timezone.utc)).values("call_month", "zone")
                 .annotate(calls=Count("id"), seconds=Coalesce(Sum("billsec"), 0), amount=Sum("price"))
                 .order_by("call_month", "zone")
@@ -115,8 +138,8 @@ def _invoice_make(*, account_id: int, month: date, actor: Any) -> Invoice | None
                 return None
             issued = now()
             invoice = Invoice.objects.create(
-                number=f"INV-{month:%Y%m}-{account_id:06d}", account=account, contractor_id=account.contractor_id,
-                period=month, issued_at=issued, due_date=issued.date() + timedelta(days=PAYMENT_TERM_DAYS),
+                number=_invoice_number(account_id=account_id, month=month, replaces=replaces), account=account,
+                contractor_id=account.contractor_id, period=month, replaces=replaces, issued_at=issued, due_date=issued.date() + timedelta(days=PAYMENT_TERM_DAYS),
                 dispute_window_ends=issued.date() + timedelta(days=dispute_window_days()),
             )
             total = Decimal("0")
@@ -129,9 +152,10 @@ def _invoice_make(*, account_id: int, month: date, actor: Any) -> Invoice | None
             InvoiceLine.objects.bulk_create(objs)
             invoice.total = total
             invoice.save(update_fields=["total"])
-            billed = _billable(account_id=account_id, month=month).update(invoice=invoice)
+            billed = _billable(account_id=account_id, month=month, billed_on=billed_on).update(invoice=invoice)
             audit_record(actor=actor, action="invoice.create", target_type="invoice", target_id=invoice.pk,
-                         extra={"period": month.isoformat(), "calls": billed, "lines": len(objs)})
+                         extra={"period": month.isoformat(), "calls": billed, "lines": len(objs),
+                                **({"replaces": billed_on} if billed_on is not None else {})})
             return invoice
     except IntegrityError:
         # A concurrent run made this account's invoice first: the unique (account, period) held.
@@ -198,6 +222,34 @@ def invoice_void(*, invoice: Invoice, actor: Any) -> Invoice:
     invoice.save(update_fields=["status", "settled_at"])
     audit_record(actor=actor, action="invoice.void", target_type="invoice", target_id=invoice.pk)
     return invoice
+
+
+@transaction.atomic
+def invoice_reissue(*, invoice: Invoice, actor: Any) -> Invoice:
+    """Replace a void invoice by a corrected one for the same month, made from the void invoice's calls
+    at their current rating and price (fix tariffs or prices first; re-rating is not done here), with a
+    fresh due date and dispute window. The void invoice keeps its number, lines and total.
+
+    Its calls leave it: the billable ones move to the new invoice in one UPDATE (no other unbilled or
+    late call of the account joins them: the next run bills those); the rest, now unrated or free, are
+    released (invoice NULL) to the hourly re-rating and the next run. Restricted calls (GDPR art. 18)
+    are neither billed nor released: they stay on the void invoice, kept as long as it protects them.
+
+    Retention: the void invoice keeps its calls until its dispute window ends (retention.purge), so a
+    purge between the void and the reissue leaves them; after that window they are gone and this refuses.
+    The void invoice is locked first, so two reissues of it queue and the second is refused."""
+    invoice = _locked(invoice)
+    if invoice.status != Invoice.Status.VOID:
+        raise ApplicationError(INVOICE_NOT_VOID, {"field": "status"})
+    if Invoice.objects.filter(replaces=invoice).exists():
+        raise ApplicationError(INVOICE_ALREADY_REPLACED, {"field": "replaced_by"})
+    new = _invoice_make(account_id=invoice.account_id, month=invoice.period, actor=actor, replaces=invoice)
+    if new is None:
+        raise ApplicationError(INVOICE_NOTHING_TO_REISSUE, {"field": "calls"})
+    released = Cdr.objects.filter(invoice_id=invoice.pk, restricted_at__isnull=True).update(invoice=None)
+    audit_record(actor=actor, action="invoice.reissue", target_type="invoice", target_id=invoice.pk,
+                 extra={"replaced_by": new.pk, "released": released})
+    return new
 
 
 def previous_month(today: date | None = None) -> date:

@@ -232,13 +232,31 @@ class Invoice(models.Model):
     total = models.DecimalField(max_digits=12, decimal_places=2, default=0)
     currency = models.CharField(max_length=3, default="EUR")
     restricted_at = models.DateTimeField(null=True, blank=True)
+    # A corrected invoice points at the void one it replaces (traffic.invoicing.invoice_reissue); one
+    # replacement per void invoice (one-to-one), and PROTECT: the void one stays as long as its successor.
+    replaces = models.OneToOneField("self", null=True, blank=True, on_delete=models.PROTECT, related_name="replaced_by")
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["account", "period"], name="invoice_account_period_uniq")]
+        constraints = [
+            # One live invoice per account and month; a void one may be replaced by a corrected one.
+            models.UniqueConstraint(fields=["account", "period"], condition=~models.Q(status="void"),
+                                    name="invoice_account_period_live_uniq"),
+        ]
         indexes = [models.Index(fields=["status", "dispute_window_ends"], name="invoice_status_window_idx")]
 
     def __str__(self) -> str:
         return self.number
+
+    @property
+    def replacement_links(self) -> list[tuple[str, Invoice]]:
+        """(words, invoice) for the pages: the corrected invoice that replaced this void one, and the
+        void one this replaces. A missing reverse one-to-one raises an AttributeError subclass."""
+        links = []
+        if (replaced_by := getattr(self, "replaced_by", None)) is not None:
+            links.append((_("replaced by"), replaced_by))
+        if self.replaces_id is not None:
+            links.append((_("replaces"), self.replaces))
+        return links
 
 
 class InvoiceLine(models.Model):
