@@ -321,10 +321,17 @@ class InvoiceOutputSerializer(serializers.Serializer):
     disputed_at = serializers.DateTimeField(allow_null=True)
     total = serializers.DecimalField(max_digits=12, decimal_places=2)
     currency = serializers.CharField()
+    replaces = serializers.IntegerField(source="replaces_id", allow_null=True,
+                                        help_text="id of the void invoice this corrected one replaces")
 
 
 class InvoiceDetailOutputSerializer(InvoiceOutputSerializer):
     lines = serializers.SerializerMethodField()
+    replaced_by = serializers.SerializerMethodField(help_text="id of the corrected invoice that replaced this void one")
+
+    def get_replaced_by(self, invoice) -> int | None:
+        replaced_by = getattr(invoice, "replaced_by", None)  # a missing reverse one-to-one is an AttributeError
+        return replaced_by.pk if replaced_by is not None else None
 
     def get_lines(self, invoice) -> list[dict]:
         return InvoiceLineOutputSerializer(selectors.invoice_lines(invoice=invoice), many=True).data
@@ -400,6 +407,17 @@ class StaffInvoiceDisputeApi(APIView):
         invoice = selectors.invoice_get(actor=request.user, purpose=Purpose.DISPUTE, invoice_id=invoice_id)
         invoice = invoicing.invoice_dispute(invoice=invoice, actor=request.user)
         return Response(InvoiceOutputSerializer(invoice).data)
+
+
+class StaffInvoiceReissueApi(APIView):
+    permission_classes = [*APIView.permission_classes, IsBilling]
+
+    @extend_schema(request=None, responses={201: InvoiceOutputSerializer},
+                   summary="Replace a void invoice by a corrected one for the same month, from its calls")
+    def post(self, request: Request, invoice_id: int) -> Response:
+        invoice = selectors.invoice_get(actor=request.user, purpose=Purpose.BILLING, invoice_id=invoice_id)
+        invoice = invoicing.invoice_reissue(invoice=invoice, actor=request.user)
+        return Response(InvoiceOutputSerializer(invoice).data, status=status.HTTP_201_CREATED)
 
 
 class StaffInterconnectionApi(APIView):

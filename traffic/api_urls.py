@@ -18,5 +18,7 @@ urlpatterns: list = [
     path("staff/invoices/", api.StaffInvoiceListApi.as_view(), name="api-staff-invoices"),
     path("staff/invoices/<int:invoice_id>/paid/", api.StaffInvoicePaidApi.as_view(), name="api-staff-invoice-paid"),
     path("staff/invoices/<int:invoice_id>/dispute/", api.StaffInvoiceDisputeApi.as_view(), name="api-staff-invoice-dispute"),
+    path("staff/invoices/<int:invoice_id>/reissue/", api.StaffInvoiceReissueApi.as_view(),
+         name="api-staff-invoice-reissue"),
     path("staff/interconnection/", api.StaffInterconnectionApi.as_view(), name="api-staff-interconnection"),
 ]

@@ -9,6 +9,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import prefetch_related_objects
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils.timezone import now
@@ -147,9 +148,16 @@ def usage(request: HttpRequest) -> HttpResponse:
 
 # --- invoices ----------------------------------------------------------------------------------------
 
+def _with_replacements(invoices: list[Invoice]) -> list[Invoice]:
+    """The invoices a list shows, with the void one each replaces and the one that replaced it (the
+    same account's, read in two queries rather than two per row)."""
+    prefetch_related_objects(invoices, "replaces", "replaced_by")
+    return invoices
+
+
 @login_required
 def invoice_list(request: HttpRequest) -> HttpResponse:
-    invoices = selectors.invoice_list(actor=request.user, purpose=Purpose.SELF_SERVICE)
+    invoices = _with_replacements(selectors.invoice_list(actor=request.user, purpose=Purpose.SELF_SERVICE))
     return render(request, "traffic/invoice_list.html", {"invoices": invoices})
 
 
@@ -183,7 +191,8 @@ def staff_invoices(request: HttpRequest) -> HttpResponse:
     _require_billing(request)
     status = request.GET.get("status") or None
     try:
-        invoices = selectors.invoice_list(actor=request.user, purpose=Purpose.BILLING, status=status)
+        invoices = _with_replacements(
+            selectors.invoice_list(actor=request.user, purpose=Purpose.BILLING, status=status))
         code = 200
     except ApplicationError as exc:
         invoices, code = [], 400
@@ -202,6 +211,9 @@ _TRANSITIONS = {
              _("Invoice %(number)s voided.")),
     "reject-dispute": (Purpose.DISPUTE, lambda invoice, actor: invoicing.invoice_resolve_dispute(
         invoice=invoice, actor=actor, resolution="rejected"), _("Dispute on %(number)s rejected; the invoice stands.")),
+    # The message names the new invoice: the service returns the corrected one, not the void one.
+    "reissue": (Purpose.BILLING, lambda invoice, actor: invoicing.invoice_reissue(invoice=invoice, actor=actor),
+                _("Corrected invoice %(number)s made.")),
 }
 
 
