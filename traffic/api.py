@@ -362,8 +362,9 @@ class MeInvoiceDetailApi(APIView):
 class ContractorCallListApi(APIView):
     permission_classes = [*APIView.permission_classes, IsContractorAdmin]
 
-    @extend_schema(parameters=CALL_FILTER_PARAMETERS + PAGE_PARAMETERS, responses=CallPageSerializer,
-                   summary="Your contractor's users' calls, numbers masked")
+    # No `number` filter: numbers are masked here, and a filter on them would reveal the hidden digits.
+    @extend_schema(parameters=[p for p in CALL_FILTER_PARAMETERS if p.name != "number"] + PAGE_PARAMETERS,
+                   responses=CallPageSerializer, summary="Your contractor's users' calls, numbers masked")
     def get(self, request: Request) -> Response:
         return _call_page_response(request, purpose=Purpose.CONTRACTOR_INFORMATION)
 

@@ -49,6 +49,9 @@ LIMIT_INVALID = "The page size must be between 1 and 500."
 PERIOD_INVALID = "The start date must not be after the end date."
 MONTH_INVALID = "Give the month as YYYY-MM."
 DATE_INVALID = "This date is out of range."
+# A masked reader must not learn a full number by guessing it: a filter that matched full numbers
+# would confirm each guess of the hidden digits (at most 1,000 tries for three of them).
+NUMBER_FILTER_MASKED = "Numbers are masked here, so calls cannot be searched by number."
 
 MAX_LIMIT = 500
 # Purposes that see restricted rows: the law (art. 18(2) GDPR) and the defence of legal claims.
@@ -226,6 +229,13 @@ def _scoped_held(scope: Q, *, actor: Any, purpose: Purpose) -> QuerySet | None:
     return copies.model.objects.filter(scope)
 
 
+def _refuse_masked_number_filter(*, purpose: Purpose, number: str | None) -> None:
+    """Whoever may see a number only masked may not filter by it either (the filter is an oracle).
+    A customer's own masked itemised bill is a display choice, not a limit: they may search it."""
+    if number and purpose == Purpose.CONTRACTOR_INFORMATION:
+        raise ApplicationError(NUMBER_FILTER_MASKED, {"field": "number"})
+
+
 def _filtered(qs: QuerySet[Cdr], *, since=None, until=None, direction: str | None = None,
               number: str | None = None, region: str = "NL", invoice: Any = None) -> QuerySet[Cdr]:
     if direction:
@@ -364,6 +374,7 @@ def cdr_list(
     if not (1 <= int(limit) <= MAX_LIMIT):
         raise ApplicationError(LIMIT_INVALID, {"field": "limit"})
     masked = masked or purpose == Purpose.CONTRACTOR_INFORMATION
+    _refuse_masked_number_filter(purpose=purpose, number=number)
     # The region is only needed to read a typed number (and costs a query for a contractor's user).
     region = default_region_of(account if hasattr(account, "pk") else actor) if number else "NL"
     cdrs, held = _sources(actor=actor, purpose=purpose, account=account, contractor=contractor, since=since,
@@ -400,6 +411,7 @@ def cdr_export_rows(
     if purpose not in _CALL_PURPOSES:
         raise PermissionDenied("This purpose does not allow reading calls.")
     masked = masked or purpose == Purpose.CONTRACTOR_INFORMATION
+    _refuse_masked_number_filter(purpose=purpose, number=number)
     # The same reading of a typed number as the call list's, so a filter means the same in both.
     region = default_region_of(account if hasattr(account, "pk") else actor) if number else "NL"
     cdrs, held = _sources(actor=actor, purpose=purpose, account=account, contractor=contractor, since=since,

@@ -38,6 +38,11 @@ class CallFilterForm(forms.Form):
         return data
 
 
+class ContractorCallFilterForm(CallFilterForm):
+    # Numbers are masked for a contractor, so they are no search key either (selectors.NUMBER_FILTER_MASKED).
+    number = None
+
+
 def _filters(form: CallFilterForm) -> dict:
     data = form.cleaned_data
     return {"since": data.get("since"), "until": data.get("until"), "direction": data.get("direction") or None,
@@ -50,8 +55,9 @@ def _query_without_cursor(request: HttpRequest) -> str:
     return query.urlencode()
 
 
-def _call_page(request: HttpRequest, *, purpose: Purpose, template: str, title: str, **scope) -> HttpResponse:
-    form = CallFilterForm(request.GET or None)
+def _call_page(request: HttpRequest, *, purpose: Purpose, template: str, title: str,
+               form_class: type[CallFilterForm] = CallFilterForm, **scope) -> HttpResponse:
+    form = form_class(request.GET or None)
     page, error = None, None
     if form.is_bound and not form.is_valid():
         status = 400
@@ -84,7 +90,7 @@ def contractor_calls(request: HttpRequest) -> HttpResponse:
     if not has_role(request.user, Role.CONTRACTOR_ADMIN):
         raise PermissionDenied
     return _call_page(request, purpose=Purpose.CONTRACTOR_INFORMATION, template="traffic/contractor_calls.html",
-                      title=str(_("Calls of our users")))
+                      title=str(_("Calls of our users")), form_class=ContractorCallFilterForm)
 
 
 @login_required

@@ -38,3 +38,33 @@ class ContractorTrafficTests:
         client.logout()
         verified_client(client, mallory)
         assert client.get("/api/v1/contractor/calls/").status_code == 403
+
+
+class ContractorNumberOracleTests:
+    """Issue 16, leak 1: the `number` filter matched full numbers, so a contractor admin could try the
+    three masked digits (at most 1,000 requests) and learn a User's real number from the one hit."""
+
+    def _guesses(self):
+        # The right guess among wrong ones; the attack needs only a difference between their answers.
+        return ["+31611111110", "+31611111111", "+31611111112"]
+
+    def test_it_refuses_a_number_filter_in_the_contractor_api(self, client, acme_admin, traffic):
+        api = verified_client(client, acme_admin)
+        answers = [api.get("/api/v1/contractor/calls/", {"number": guess}) for guess in self._guesses()]
+        assert [a.status_code for a in answers] == [400, 400, 400]
+        assert len({a.content for a in answers}) == 1  # the right guess reads exactly like the wrong ones
+        assert answers[0].json()["field"] == "number"
+        assert "masked" in answers[0].json()["detail"]
+
+    def test_it_gives_the_page_no_number_filter_and_ignores_one_in_the_url(self, client, acme_admin, traffic):
+        page = verified_client(client, acme_admin)
+        bodies = [page.get("/calls/contractor/", {"number": guess}).content.decode() for guess in self._guesses()]
+        assert 'name="number"' not in bodies[0]
+        # Every guess shows the same unfiltered list, so no guess stands out.
+        for body in bodies:
+            assert body.count("+31611111•••") == bodies[0].count("+31611111•••") >= 1
+            assert "+31622222•••" in body
+
+    def test_it_keeps_the_number_filter_for_customers_on_their_own_calls(self, client, bob, traffic):
+        results = verified_client(client, bob).get("/api/v1/me/calls/", {"number": "+31611111111"}).json()["results"]
+        assert [r["other_number"] for r in results] == ["+31611111111"]
