@@ -262,9 +262,13 @@ def user_update_admin(*, user: User, fields: dict, actor=None) -> User:
 
 @transaction.atomic
 def user_password_set(*, user: User, password: str, actor=None) -> User:
+    """Every password change and reset comes here. Web sessions end with the old password (Django's
+    session hash); API tokens are revoked here, so a stolen token dies with the password it was issued
+    under, as the person who changes a password after a theft expects."""
     user.set_password(password)
     user.save(update_fields=["password"])
     audit_record(actor=actor or user, action="user.password_set", target_type="user", target_id=user.pk)
+    api_tokens_revoke_all(user=user, actor=actor or user, reason="password_set")
     return user
 
 
