@@ -20,7 +20,7 @@ RUN pip install -r requirements.txt
 COPY --chown=voipxs:voipxs . .
 # collectstatic (production storage: hashed, compressed) needs settings that start, so it gets a
 # throwaway key set that lives only in this build step; the real keys come from the environment.
-RUN env $(python -m voipxs.keys) DJANGO_DEBUG=False python manage.py collectstatic --noinput \
+RUN env $(python -m voipxs.privacy.keys) DJANGO_DEBUG=False python manage.py collectstatic --noinput \
  && mkdir -p /app/var/private && chown -R voipxs:voipxs /app/var /app/staticfiles
 
 USER voipxs

@@ -38,7 +38,7 @@ install-dev: $(VENV)/.installed-dev
 
 # Written once with fresh keys; git-ignored. Delete it to start over (the SQLite data then no longer decrypts).
 .env: | $(VENV)/.installed-runtime
-	@$(PY) -m voipxs.keys > .env.new
+	@$(PY) -m voipxs.privacy.keys > .env.new
 	@echo "DJANGO_DEBUG=True" >> .env.new
 	@mv .env.new .env
 	@echo "Wrote .env with fresh keys (git-ignored; keep it: the demo data is encrypted with them)."

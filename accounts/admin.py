@@ -13,8 +13,8 @@ from django.utils.translation import gettext_lazy as _
 from voipxs.admin import ReadOnlyAdminMixin
 from voipxs.exceptions import ApplicationError
 from voipxs.models import AuditEntry
-from voipxs.phone import InvalidNumber, mask, normalize_e164
-from voipxs.purposes import STAFF_ROLES, Purpose, Role, has_role, require_purpose
+from voipxs.privacy.phone import InvalidNumber, mask, normalize_e164
+from voipxs.privacy.purposes import STAFF_ROLES, Purpose, Role, has_role, require_purpose
 
 from . import selectors, services
 from .models import AccountCloseReason, Contractor, PhoneNumber, User

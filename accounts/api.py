@@ -13,7 +13,7 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from voipxs.exceptions import ApplicationError
-from voipxs.purposes import Purpose, Role, has_role
+from voipxs.privacy.purposes import Purpose, Role, has_role
 
 from . import services
 from .api_auth import ExpiringTokenAuthentication

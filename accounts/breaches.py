@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.timezone import now
 
-from voipxs.audit import audit_record
+from voipxs.privacy.audit import audit_record
 from voipxs.exceptions import ApplicationError
 
 from .models_dsr import BreachIncident, BreachNotification

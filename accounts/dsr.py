@@ -24,11 +24,11 @@ from django.utils.timezone import now
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from voipxs import crypto
-from voipxs.audit import audit_record
+from voipxs.privacy import crypto
+from voipxs.privacy.audit import audit_record
 from voipxs.exceptions import ApplicationError
-from voipxs.purposes import PURPOSES, Purpose
-from voipxs.registry import Kept, kept_for, sections
+from voipxs.privacy.purposes import PURPOSES, Purpose
+from voipxs.privacy.registry import Kept, kept_for, sections
 
 from .models import User
 from .models_dsr import EXTENSION_MONTHS, DataSubjectRequest, ExportDownload, ExportFile, ReminderStage, add_months

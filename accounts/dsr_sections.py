@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from voipxs.registry import Section, register_demo_seeder, register_purger, register_section
+from voipxs.privacy.registry import Section, register_demo_seeder, register_purger, register_section
 
 from .dsr import dsr_exports_purge, export_requests
 

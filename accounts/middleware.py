@@ -6,7 +6,7 @@ from urllib.parse import quote
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 
-from voipxs.purposes import STAFF_ROLES, roles_of
+from voipxs.privacy.purposes import STAFF_ROLES, roles_of
 
 # Paths a signed-in user who still owes the second factor may reach: the two-factor pages themselves,
 # signing out, static files and public pages. The API answers 403 through its own permission class

@@ -7,8 +7,8 @@ from django.db.models import Q
 from django.utils.timezone import now
 from django.utils.translation import gettext_lazy as _
 
-from voipxs.fields import BlindIndexField, EncryptedTextField
-from voipxs.phone import normalize_e164
+from voipxs.privacy.fields import BlindIndexField, EncryptedTextField
+from voipxs.privacy.phone import normalize_e164
 
 
 def normalize_email_address(value: str) -> str:

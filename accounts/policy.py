@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 from django.utils.timezone import now
 from django.utils.translation import gettext as _
 
-from voipxs.audit import audit_record
+from voipxs.privacy.audit import audit_record
 from voipxs.exceptions import ApplicationError
 
 from .models import User

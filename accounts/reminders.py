@@ -20,8 +20,8 @@ from django.urls import reverse
 from django.utils.timezone import localtime
 from django.utils.timezone import now as tz_now
 
-from voipxs.audit import audit_record
-from voipxs.purposes import Role
+from voipxs.privacy.audit import audit_record
+from voipxs.privacy.purposes import Role
 
 from .models_dsr import BreachIncident, DataSubjectRequest, ReminderStage, reminder_stage_at
 from .services import staff_role_mail

@@ -4,7 +4,7 @@ from __future__ import annotations
 import base64
 from typing import Any, Iterable
 
-from voipxs.registry import Section, register_demo_seeder, register_section
+from voipxs.privacy.registry import Section, register_demo_seeder, register_section
 
 
 def _export_profile(user: Any) -> Iterable[dict]:
@@ -57,7 +57,7 @@ def seed_accounts(stdout: Any) -> None:
     from django.utils.timezone import now
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
-    from voipxs.purposes import STAFF_ROLES, Role
+    from voipxs.privacy.purposes import STAFF_ROLES, Role
 
     from .models import Contractor, User
     from .services import contractor_create, phone_number_assign, user_create

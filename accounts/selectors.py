@@ -6,9 +6,9 @@ from datetime import datetime
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from voipxs.crypto import blind_index
-from voipxs.phone import InvalidNumber, normalize_e164
-from voipxs.purposes import Purpose, require_purpose
+from voipxs.privacy.crypto import blind_index
+from voipxs.privacy.phone import InvalidNumber, normalize_e164
+from voipxs.privacy.purposes import Purpose, require_purpose
 
 from .models import PhoneNumber, User
 

@@ -1,4 +1,4 @@
-"""Reads of the data-subject workflow: purpose-bound and audited (voipxs.purposes.require_purpose)."""
+"""Reads of the data-subject workflow: purpose-bound and audited (voipxs.privacy.purposes.require_purpose)."""
 from __future__ import annotations
 
 from typing import Any
@@ -7,7 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404
 
-from voipxs.purposes import Purpose, Role, has_role, require_purpose
+from voipxs.privacy.purposes import Purpose, Role, has_role, require_purpose
 
 from .models_dsr import BreachIncident, DataSubjectRequest, ExportFile
 

@@ -11,11 +11,11 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils.timezone import now
 
-from voipxs.audit import audit_record
+from voipxs.privacy.audit import audit_record
 from voipxs.exceptions import ApplicationError
-from voipxs.phone import InvalidNumber, normalize_e164
-from voipxs.purposes import STAFF_ROLES, Role, has_role
-from voipxs.registry import Kept
+from voipxs.privacy.phone import InvalidNumber, normalize_e164
+from voipxs.privacy.purposes import STAFF_ROLES, Role, has_role
+from voipxs.privacy.registry import Kept
 
 from .models import AccountCloseReason, Contractor, PhoneNumber, User
 
@@ -230,7 +230,7 @@ def two_factor_disable(*, user: User, actor=None) -> None:
     from django_otp.plugins.otp_static.models import StaticDevice
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
-    from voipxs.purposes import roles_of
+    from voipxs.privacy.purposes import roles_of
 
     if user.is_staff or user.is_superuser or roles_of(user) & STAFF_ROLES:
         raise ApplicationError(TWO_FACTOR_STAFF_REQUIRED)
@@ -416,7 +416,7 @@ def account_anonymise(*, user: User, actor: Any, kept: list[Kept] | None = None)
     """Remove a closed account's user data (the retention purge calls this once the final invoice is
     settled and the closed_account period has passed). `kept`: what the registry's keepers say must stay
     (default: ask them); the numbers' periods stay while a hold or calls need them."""
-    from voipxs.registry import kept_for
+    from voipxs.privacy.registry import kept_for
 
     user = User.objects.select_for_update().get(pk=user.pk)
     if user.closed_at is None:

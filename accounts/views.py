@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from voipxs.exceptions import ApplicationError
-from voipxs.purposes import Purpose
+from voipxs.privacy.purposes import Purpose
 
 from . import selectors, services
 from .forms import OTP_TOKEN_INVALID, OTP_TOKEN_THROTTLED, OtpTokenForm

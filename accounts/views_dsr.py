@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from voipxs.exceptions import ApplicationError
-from voipxs.register import processing_register, processing_register_markdown
+from voipxs.privacy.register import processing_register, processing_register_markdown
 
 from . import breaches, dsr, policy
 from .models_dsr import BreachNotification, DataSubjectRequest, PolicyVersion

@@ -38,7 +38,7 @@ def environment_load(*, key_file: Path | None = None, keep_keys: bool = False) -
     if key_file is not None and key_file.exists() and keep_keys:
         text = key_file.read_text()
     else:
-        text = subprocess.run([sys.executable, "-m", "voipxs.keys"], capture_output=True, text=True, check=True,
+        text = subprocess.run([sys.executable, "-m", "voipxs.privacy.keys"], capture_output=True, text=True, check=True,
                               cwd=ROOT).stdout
         if key_file is not None:
             key_file.parent.mkdir(exist_ok=True)

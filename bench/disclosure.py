@@ -39,7 +39,7 @@ def _fill(total: int) -> int:
     from traffic.keys import month_cipher
     from traffic.models import Source
     from traffic.partitions import add_months, cdr_partitions_ensure, partition_name
-    from voipxs.crypto import blind_index
+    from voipxs.privacy.crypto import blind_index
 
     per_month = total // MONTHS
     accounts = [u.pk for u in User.objects.bulk_create([User(username=f"dbench{i:03d}", password="!") for i in range(100)])]

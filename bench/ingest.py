@@ -84,7 +84,7 @@ def seed_world() -> "object":
     from accounts.models import Contractor, PhoneNumber, User
     from traffic.models import Tariff
     from traffic.services import source_create
-    from voipxs.phone import normalize_e164
+    from voipxs.privacy.phone import normalize_e164
 
     contractor = Contractor.objects.create(name="Bench BV")
     users = User.objects.bulk_create([

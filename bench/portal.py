@@ -59,7 +59,7 @@ def fill_month(*, month: date, rows: int, account_ids: list[int], source_id: int
 
     from traffic.keys import month_cipher
     from traffic.partitions import add_months, partition_name
-    from voipxs.crypto import blind_index
+    from voipxs.privacy.crypto import blind_index
 
     rnd = random.Random(seed)
     cipher = month_cipher(month, create=True)

@@ -60,7 +60,7 @@ def _fill(rows: int) -> None:
     from traffic.keys import month_cipher
     from traffic.models import Invoice, Source
     from traffic.partitions import add_months, cdr_partitions_ensure, partition_name
-    from voipxs.crypto import blind_index
+    from voipxs.privacy.crypto import blind_index
 
     User.objects.bulk_create([User(username=f"purge{i:04d}", password="!") for i in range(ACCOUNTS)])
     accounts = list(User.objects.filter(username__startswith="purge").order_by("id").values_list("id", flat=True))

@@ -9,7 +9,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from voipxs.admin import ReadOnlyAdminMixin
-from voipxs.purposes import Role, has_role
+from voipxs.privacy.purposes import Role, has_role
 
 from .models import Authority, DisclosureRequest, Notice, Package
 

@@ -16,7 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from voipxs.exceptions import ApplicationError
-from voipxs.purposes import Role, has_role
+from voipxs.privacy.purposes import Role, has_role
 
 from . import services
 from .models import Authority, AuthorityKind, DataCategory, LegalBasis

@@ -8,7 +8,7 @@ class DisclosuresConfig(AppConfig):
     verbose_name = "Disclosures"
 
     def ready(self) -> None:
-        from voipxs.registry import Section, register_demo_seeder, register_purger, register_section
+        from voipxs.privacy.registry import Section, register_demo_seeder, register_purger, register_section
 
         from .demo import seed_disclosures
         from .selectors import disclosures_about_user

@@ -13,7 +13,7 @@ from django.db.models import F, Q
 from django.utils.timezone import now
 from django.utils.translation import gettext_lazy as _
 
-from voipxs.fields import EncryptedTextField
+from voipxs.privacy.fields import EncryptedTextField
 
 
 class AuthorityKind(models.TextChoices):
@@ -172,7 +172,7 @@ class DisclosureRequest(models.Model):
 
     @property
     def purpose(self) -> str:
-        from voipxs.purposes import Purpose
+        from voipxs.privacy.purposes import Purpose
 
         return Purpose.DISPUTE if self.authority.kind in DISPUTE_AUTHORITY_KINDS else Purpose.LEGAL_OBLIGATION
 

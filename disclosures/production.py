@@ -21,7 +21,7 @@ from typing import Iterable
 from django.conf import settings
 from django.utils.timezone import now as tz_now
 
-from voipxs.crypto import decrypt_bytes, encrypt_bytes
+from voipxs.privacy.crypto import decrypt_bytes, encrypt_bytes
 
 from .models import DisclosureRequest, Package, PackageFile
 from .selectors import Row, Scope, disclosure_scope_rows, disclosure_subscribers

@@ -14,7 +14,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils.timezone import now as tz_now
 
-from voipxs.purposes import Purpose, require_purpose
+from voipxs.privacy.purposes import Purpose, require_purpose
 
 from .models import (
     DISPUTE_AUTHORITY_KINDS,

@@ -15,11 +15,11 @@ from django.conf import settings
 from django.db import transaction
 from django.utils.timezone import now as tz_now
 
-from voipxs.audit import audit_record
-from voipxs.crypto import blind_index, encrypt_bytes
+from voipxs.privacy.audit import audit_record
+from voipxs.privacy.crypto import blind_index, encrypt_bytes
 from voipxs.exceptions import ApplicationError
-from voipxs.phone import InvalidNumber, normalize_e164
-from voipxs.purposes import Role, has_role
+from voipxs.privacy.phone import InvalidNumber, normalize_e164
+from voipxs.privacy.purposes import Role, has_role
 
 from .models import (
     BASIS_CATEGORIES,

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from voipxs.purposes import SystemActor
+from voipxs.privacy.purposes import SystemActor
 
 HOLD_ACTOR = SystemActor("disclosure_holds")
 DEADLINE_ACTOR = SystemActor("disclosure_deadlines")

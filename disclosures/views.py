@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from voipxs.exceptions import ApplicationError
-from voipxs.purposes import Role, has_role
+from voipxs.privacy.purposes import Role, has_role
 
 from . import services
 from .forms import AuthorityForm, DocumentForm, NarrowForm, NoteForm, ReportForm, RequestForm, day_start

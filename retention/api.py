@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from voipxs.exceptions import ApplicationError
-from voipxs.purposes import Purpose, Role, has_role
+from voipxs.privacy.purposes import Purpose, Role, has_role
 
 from .models import Category, LegalHold, RetentionPolicy
 from .purge import PurgeBusy, purge_expired

@@ -10,7 +10,7 @@ class RetentionConfig(AppConfig):
     verbose_name = "Retention"
 
     def ready(self) -> None:
-        from voipxs.registry import (
+        from voipxs.privacy.registry import (
             register_demo_seeder,
             register_keeper,
             register_purger,
@@ -49,8 +49,8 @@ def _policies_for_register() -> list[dict]:
 
 def _audit_log_purge(*, now: datetime, dry_run: bool) -> dict:
     """The daily purge's audit-log step: entries older than the audit_log policy's period go behind an
-    anchor (voipxs.audit.audit_trim). Without a policy in force nothing goes."""
-    from voipxs.audit import audit_trim
+    anchor (voipxs.privacy.audit.audit_trim). Without a policy in force nothing goes."""
+    from voipxs.privacy.audit import audit_trim
 
     from .models import Category
     from .purge import _period_cutoff

@@ -1,4 +1,4 @@
-"""What erasure may not delete for a person, and why (registered with voipxs.registry.register_keeper),
+"""What erasure may not delete for a person, and why (registered with voipxs.privacy.registry.register_keeper),
 and the retention app's demo seeder."""
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from django.db.models import Max
 from django.utils.timezone import now as tz_now
 
 from traffic.models import Cdr, Invoice
-from voipxs.registry import Kept
+from voipxs.privacy.registry import Kept
 
 from .models import Category, HeldCdr, LegalHold
 from .purge import Cutoffs, protected_invoice_ids, shift_months

@@ -36,10 +36,10 @@ from django.utils.timezone import now as tz_now
 from traffic.keys import month_cipher, month_key_destroy
 from traffic.models import Cdr, CdrTechnical, Invoice, MonthKey
 from traffic.partitions import add_months, cdr_partition_months, month_start, partition_name, partitioning_enabled
-from voipxs import crypto
-from voipxs.audit import audit_record
-from voipxs.purposes import SystemActor
-from voipxs.registry import purgers
+from voipxs.privacy import crypto
+from voipxs.privacy.audit import audit_record
+from voipxs.privacy.purposes import SystemActor
+from voipxs.privacy.registry import purgers
 
 from .models import Category, HeldCdr, LegalHold, PurgeLock, PurgeReceipt, PurgeRun
 from .selectors import legal_holds_active, retention_policy_at

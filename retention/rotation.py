@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from voipxs import crypto
+from voipxs.privacy import crypto
 
 from .models import HeldCdr
 

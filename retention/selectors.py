@@ -10,10 +10,10 @@ from django.db.models import Q, QuerySet
 from django.utils.timezone import now as tz_now
 
 from traffic.selectors import register_kept_copies
-from voipxs import crypto
-from voipxs.crypto import blind_index
-from voipxs.phone import normalize_e164
-from voipxs.purposes import Purpose, require_purpose
+from voipxs.privacy import crypto
+from voipxs.privacy.crypto import blind_index
+from voipxs.privacy.phone import normalize_e164
+from voipxs.privacy.purposes import Purpose, require_purpose
 
 from .models import Category, HeldCdr, LegalHold, PurgeReceipt, RetentionPolicy
 

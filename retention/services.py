@@ -10,10 +10,10 @@ import phonenumbers
 from django.db import transaction
 from django.utils.timezone import now as tz_now
 
-from voipxs.audit import audit_record
-from voipxs.crypto import blind_index
+from voipxs.privacy.audit import audit_record
+from voipxs.privacy.crypto import blind_index
 from voipxs.exceptions import ApplicationError
-from voipxs.phone import InvalidNumber, normalize_e164
+from voipxs.privacy.phone import InvalidNumber, normalize_e164
 
 from .models import SUPPORTED_ACTIONS, Category, LegalHold, RetentionPolicy
 

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from voipxs.exceptions import ApplicationError
-from voipxs.purposes import Purpose, Role, has_role
+from voipxs.privacy.purposes import Purpose, Role, has_role
 
 from .forms import HoldForm, PolicyAtForm, PolicyForm
 from .models import Category, LegalHold, PurgeRun

@@ -6,7 +6,7 @@ Personas:
 - acme_admin: contractor_admin of Acme BV; sees Acme's Users' traffic masked (CONTRACTOR_INFORMATION).
 - mallory: customer of another contractor; must never see Acme's or alice's data.
 - legal1/2/3: legal officers (LEGAL_OBLIGATION, DISPUTE), with confirmed TOTP devices.
-- dpo, billing, support, admin: staff roles with their purposes (voipxs/purposes.py).
+- dpo, billing, support, admin: staff roles with their purposes (voipxs/privacy/purposes.py).
 """
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from django.utils.timezone import now
 
 from accounts.models import Contractor, PhoneNumber, User
 from accounts.services import phone_number_assign, user_create
-from voipxs.purposes import Role
+from voipxs.privacy.purposes import Role
 
 PASSWORD = "correct-horse-battery-staple"
 
@@ -159,7 +159,7 @@ def make_cdr(
     from traffic.keys import month_cipher
     from traffic.models import Cdr, CdrTechnical
     from traffic.partitions import cdr_partitions_ensure, month_start
-    from voipxs.crypto import blind_index
+    from voipxs.privacy.crypto import blind_index
 
     started_at = started_at or now() - timedelta(days=1)
     month = month_start(started_at)

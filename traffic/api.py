@@ -9,7 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from voipxs.purposes import Role, has_role
+from voipxs.privacy.purposes import Role, has_role
 
 from . import selectors_ingest, services
 from .models import CdrImport, Source
@@ -160,7 +160,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse  # noqa: E40
 from rest_framework.renderers import BaseRenderer  # noqa: E402
 from rest_framework.settings import api_settings  # noqa: E402
 
-from voipxs.purposes import Purpose  # noqa: E402
+from voipxs.privacy.purposes import Purpose  # noqa: E402
 
 from . import exports, invoicing, selectors  # noqa: E402
 

@@ -6,7 +6,7 @@ class TrafficConfig(AppConfig):
     verbose_name = "Traffic"
 
     def ready(self) -> None:
-        from voipxs.registry import register_demo_seeder, register_rotator
+        from voipxs.privacy.registry import register_demo_seeder, register_rotator
 
         from .keys import month_key_rewrap
 

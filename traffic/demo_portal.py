@@ -16,7 +16,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils.timezone import now
 
-from voipxs.crypto import blind_index
+from voipxs.privacy.crypto import blind_index
 
 from .keys import month_cipher
 from .models import Cdr, Invoice, Source, Tariff
@@ -40,7 +40,7 @@ CALLS_PER_MONTH = 24
 
 def tariff_create(*, prefix: str, zone: str, price_per_minute: Decimal, valid_from: date, setup_fee: Decimal = Decimal("0"),
                   increment_first: int = 60, increment_next: int = 60, actor=None) -> Tariff:
-    from voipxs.audit import audit_record
+    from voipxs.privacy.audit import audit_record
 
     tariff = Tariff(prefix=prefix.lstrip("+"), zone=zone, price_per_minute=price_per_minute, setup_fee=setup_fee,
                     increment_first=increment_first, increment_next=increment_next, valid_from=valid_from)

@@ -44,8 +44,8 @@ from django.db import connection, transaction
 from django.utils.timezone import now
 
 from accounts.models import PhoneNumber
-from voipxs.crypto import VERSION, blind_index
-from voipxs.phone import InvalidNumber, normalize_e164
+from voipxs.privacy.crypto import VERSION, blind_index
+from voipxs.privacy.phone import InvalidNumber, normalize_e164
 
 from .keys import month_cipher
 from .models import Cdr, CdrImport, MonthKey, Source
@@ -196,7 +196,7 @@ def _held(periods: list, moment: datetime) -> tuple[int, int | None] | None:
 
 class _MonthCrypto:
     """AES-GCM of one month's data key, with nonces drawn from os.urandom in blocks (one syscall per
-    4096 values instead of one per value). Same byte layout as voipxs.crypto.DataKeyCipher."""
+    4096 values instead of one per value). Same byte layout as voipxs.privacy.crypto.DataKeyCipher."""
 
     __slots__ = ("_encrypt", "_prefix", "_pool", "_pos")
 

@@ -29,7 +29,7 @@ from django.db.models.functions import Coalesce, TruncMonth
 from django.utils.timezone import now
 
 from accounts.models import User
-from voipxs.audit import audit_record
+from voipxs.privacy.audit import audit_record
 from voipxs.exceptions import ApplicationError
 
 from .models import Cdr, Invoice, InvoiceLine

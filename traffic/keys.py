@@ -17,8 +17,8 @@ from datetime import date
 from django.db import IntegrityError, transaction
 from django.utils.timezone import now
 
-from voipxs import crypto
-from voipxs.audit import audit_record
+from voipxs.privacy import crypto
+from voipxs.privacy.audit import audit_record
 
 from .models import MonthKey
 

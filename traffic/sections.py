@@ -15,8 +15,8 @@ from typing import Any, Iterable, Iterator
 from django.db.models import Q
 from django.utils.timezone import now
 
-from voipxs import crypto
-from voipxs.registry import Kept, Section, register_section
+from voipxs.privacy import crypto
+from voipxs.privacy.registry import Kept, Section, register_section
 
 from .keys import month_cipher
 from .models import Cdr, CdrTechnical, Invoice, InvoiceLine

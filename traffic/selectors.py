@@ -33,10 +33,10 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce, TruncMonth
 from django.http import Http404
 
-from voipxs.crypto import blind_index
+from voipxs.privacy.crypto import blind_index
 from voipxs.exceptions import ApplicationError
-from voipxs.phone import InvalidNumber, mask, normalize_e164
-from voipxs.purposes import Purpose, require_purpose
+from voipxs.privacy.phone import InvalidNumber, mask, normalize_e164
+from voipxs.privacy.purposes import Purpose, require_purpose
 
 from .keys import MonthKeyDestroyed, MonthKeyMissing, month_cipher
 from .models import Cdr, Invoice, InvoiceLine, Source

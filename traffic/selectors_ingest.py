@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
-from voipxs.purposes import Purpose, require_purpose
+from voipxs.privacy.purposes import Purpose, require_purpose
 
 from .models import CdrImport, Source
 
@@ -34,7 +34,7 @@ def cdr_import_get(*, actor, import_id: int, purpose: Purpose | str = Purpose.BI
 def ingest_purpose(actor) -> Purpose:
     """Billing staff run imports for invoicing; administrators operate the switches (security of the
     service). Anyone else is refused by require_purpose with the purpose billing."""
-    from voipxs.purposes import Role, has_role
+    from voipxs.privacy.purposes import Role, has_role
 
     if has_role(actor, Role.ADMIN) and not has_role(actor, Role.BILLING):
         return Purpose.SECURITY

@@ -16,7 +16,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils.timezone import now
 
-from voipxs.audit import audit_record
+from voipxs.privacy.audit import audit_record
 from voipxs.exceptions import ApplicationError
 
 from .models import Cdr, CdrImport, Source

@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from voipxs.exceptions import ApplicationError
-from voipxs.purposes import Purpose, Role, has_role
+from voipxs.privacy.purposes import Purpose, Role, has_role
 
 from . import exports, invoicing, selectors
 from .models import Cdr, Invoice

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from voipxs.exceptions import ApplicationError
-from voipxs.purposes import Role, has_role
+from voipxs.privacy.purposes import Role, has_role
 
 from . import selectors_ingest, services
 from .models import Source

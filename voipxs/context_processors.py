@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 
-from .purposes import STAFF_ROLES, roles_of
+from .privacy.purposes import STAFF_ROLES, roles_of
 
 
 def site(request: HttpRequest) -> dict:

@@ -16,7 +16,7 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"  # SQLite file, uploaded CDR files, export files (all git-ignored)
 
 env = environ.Env()
-# `make run` writes an ignored .env with fresh keys once (python -m voipxs.keys); real deployments
+# `make run` writes an ignored .env with fresh keys once (python -m voipxs.privacy.keys); real deployments
 # set the variables in their environment and have no .env file.
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
@@ -25,7 +25,7 @@ SECRET_KEY = env("SECRET_KEY")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
-# --- Encryption keys (voipxs/crypto.py) --------------------------------------------------------
+# --- Encryption keys (voipxs/privacy/crypto.py) --------------------------------------------------------
 # Never derived from SECRET_KEY. FIELD_ENCRYPTION_KEYS is a comma-separated list of urlsafe-base64
 # 32-byte AES keys, newest first: new writes use the first, every listed key still decrypts.
 FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS")
@@ -57,7 +57,7 @@ if not DEBUG:
     ):
         if not _values or any(_looks_fake(v) for v in _values):
             raise ImproperlyConfigured(
-                f"{_name} is missing or not a real key; generate a set with `python -m voipxs.keys`."
+                f"{_name} is missing or not a real key; generate a set with `python -m voipxs.privacy.keys`."
             )
 
 # --- Applications ------------------------------------------------------------------------------
@@ -95,7 +95,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
-    "voipxs.audit.AuditAccessMiddleware",
+    "voipxs.privacy.audit.AuditAccessMiddleware",
     "accounts.middleware.StaffTwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",

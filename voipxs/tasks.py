@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from .audit import audit_seal as _audit_seal
+from .privacy.audit import audit_seal as _audit_seal
 
 
 @shared_task(name="voipxs.tasks.audit_seal", ignore_result=True)

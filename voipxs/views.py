@@ -10,7 +10,7 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from .purposes import Role, roles_of
+from .privacy.purposes import Role, roles_of
 
 POLICY_FILE = Path(__file__).resolve().parent / "privacy-policy.txt"
 

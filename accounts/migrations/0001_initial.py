@@ -4,7 +4,7 @@ import accounts.models
 import django.contrib.auth.validators
 import django.db.models.deletion
 import django.utils.timezone
-import voipxs.fields
+import voipxs.privacy.fields
 from django.conf import settings
 from django.db import migrations, models
 
@@ -34,8 +34,8 @@ class Migration(migrations.Migration):
                 ('last_login', models.DateTimeField(blank=True, null=True, verbose_name='last login')),
                 ('is_superuser', models.BooleanField(default=False, help_text='Designates that this user has all permissions without explicitly assigning them.', verbose_name='superuser status')),
                 ('username', models.CharField(max_length=150, unique=True, validators=[django.contrib.auth.validators.UnicodeUsernameValidator()], verbose_name='login name')),
-                ('email', voipxs.fields.EncryptedTextField(blank=True, null=True, verbose_name='e-mail address')),
-                ('email_index', voipxs.fields.BlindIndexField(blank=True, domain='email', null=True, source='email')),
+                ('email', voipxs.privacy.fields.EncryptedTextField(blank=True, null=True, verbose_name='e-mail address')),
+                ('email_index', voipxs.privacy.fields.BlindIndexField(blank=True, domain='email', null=True, source='email')),
                 ('is_staff', models.BooleanField(default=False, verbose_name='staff status')),
                 ('is_active', models.BooleanField(default=True, verbose_name='active')),
                 ('date_joined', models.DateTimeField(default=django.utils.timezone.now)),
@@ -56,8 +56,8 @@ class Migration(migrations.Migration):
             name='PhoneNumber',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', voipxs.fields.EncryptedTextField(verbose_name='number (E.164)')),
-                ('number_index', voipxs.fields.BlindIndexField(domain='phone', source='number')),
+                ('number', voipxs.privacy.fields.EncryptedTextField(verbose_name='number (E.164)')),
+                ('number_index', voipxs.privacy.fields.BlindIndexField(domain='phone', source='number')),
                 ('label', models.CharField(blank=True, max_length=60)),
                 ('valid_from', models.DateTimeField(default=django.utils.timezone.now)),
                 ('valid_to', models.DateTimeField(blank=True, null=True)),

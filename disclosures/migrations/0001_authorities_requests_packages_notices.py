@@ -2,7 +2,7 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import voipxs.fields
+import voipxs.privacy.fields
 from django.conf import settings
 from django.db import migrations, models
 
@@ -109,7 +109,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('kind', models.CharField(choices=[('number', 'Number'), ('account', 'Account')], max_length=8)),
-                ('number', voipxs.fields.EncryptedTextField(blank=True, null=True)),
+                ('number', voipxs.privacy.fields.EncryptedTextField(blank=True, null=True)),
                 ('number_index', models.CharField(blank=True, db_index=True, max_length=64)),
                 ('account', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
                 ('request', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='targets', to='disclosures.disclosurerequest')),

@@ -14,7 +14,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from accounts.selectors import access_user, phone_number_list
 from tests.accounts.helpers import _fresh_cache  # noqa: F401
 from tests.factories import make_cdr
-from voipxs.purposes import Purpose
+from voipxs.privacy.purposes import Purpose
 
 BOB_SECRETS = ("+31205550201", "205550201", "bob@example.org", "+31699990001")
 SKIP_PREFIXES = ("/admin/", "/accounts/logout/", "/api/v1/auth/logout/", "/i18n/", "/static/")

@@ -18,7 +18,7 @@ from accounts.services import (
 )
 from tests.accounts.helpers import _fresh_cache  # noqa: F401
 from tests.factories import PASSWORD, verified_client
-from voipxs.audit import target_ref
+from voipxs.privacy.audit import target_ref
 from voipxs.exceptions import ApplicationError
 from voipxs.models import AuditEntry
 

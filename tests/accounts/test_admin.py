@@ -8,7 +8,7 @@ from accounts.models import Contractor, PhoneNumber, User
 from tests.accounts.helpers import _fresh_cache, totp_code  # noqa: F401
 from tests.factories import PASSWORD, make_user, verified_client
 from voipxs.models import AuditEntry
-from voipxs.purposes import Role
+from voipxs.privacy.purposes import Role
 
 
 @pytest.fixture

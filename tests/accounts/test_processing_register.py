@@ -7,8 +7,8 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from voipxs.purposes import PURPOSES, Purpose, PurposeInfo
-from voipxs.register import IncompleteRegister, processing_register
+from voipxs.privacy.purposes import PURPOSES, Purpose, PurposeInfo
+from voipxs.privacy.register import IncompleteRegister, processing_register
 from tests.factories import verified_client
 
 
@@ -51,14 +51,14 @@ class ProcessingRegisterTests:
 
 class RegisterRetentionTests:
     def test_it_lists_the_retention_policies_a_registered_source_gives(self, monkeypatch):
-        from voipxs import registry
+        from voipxs.privacy import registry
 
         monkeypatch.setattr(registry, "_retention_sources", [])
         assert processing_register()["retention_policies"] == []
         registry.register_retention_source(lambda: [{"category": "invoice", "label": "Invoices", "period": "7 y",
                                                      "trigger": "invoice date", "action": "delete",
                                                      "legal_basis": "AWR art. 52"}])
-        from voipxs.register import processing_register_markdown
+        from voipxs.privacy.register import processing_register_markdown
 
         assert processing_register()["retention_policies"][0]["legal_basis"] == "AWR art. 52"
         assert "| Invoices | 7 y | invoice date | delete | AWR art. 52 |" in processing_register_markdown()

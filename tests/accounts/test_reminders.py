@@ -20,7 +20,7 @@ from accounts.reminders import breach_clocks_remind, dsr_deadlines_remind
 from accounts.tasks import REMINDER_ACTOR, breach_clocks_remind_task, dsr_deadlines_remind_task
 from tests.factories import make_user, verified_client
 from voipxs.models import AuditEntry
-from voipxs.purposes import Role
+from voipxs.privacy.purposes import Role
 
 Kind = DataSubjectRequest.Kind
 

@@ -8,7 +8,7 @@ from accounts.dsr import dsr_request_create, dsr_request_complete, dsr_restricti
 from accounts.models_dsr import DataSubjectRequest
 from accounts.selectors import access_user, phone_number_holder_at
 from tests.factories import make_cdr, verified_client
-from voipxs.purposes import Purpose
+from voipxs.privacy.purposes import Purpose
 
 
 @pytest.mark.django_db

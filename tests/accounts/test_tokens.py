@@ -10,7 +10,7 @@ from knox.models import AuthToken
 
 from tests.accounts.helpers import _fresh_cache, totp_code  # noqa: F401
 from tests.factories import PASSWORD, make_user
-from voipxs.purposes import Role
+from voipxs.privacy.purposes import Role
 
 
 STAFF_ENDPOINT = "/api/v1/staff/sources/"  # billing staff may read it (purpose BILLING)

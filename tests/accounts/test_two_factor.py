@@ -8,7 +8,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from tests.accounts.helpers import _fresh_cache, totp_code  # noqa: F401
 from tests.factories import PASSWORD, make_user, verified_client
-from voipxs.purposes import Role
+from voipxs.privacy.purposes import Role
 
 
 def sign_in(client, username: str):

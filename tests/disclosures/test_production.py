@@ -17,7 +17,7 @@ from disclosures.models import DisclosureRequest, Package, PackageDownload, Stat
 from disclosures.production import ScopeViolation, build_package, verify_zip
 from disclosures.selectors import Row
 from tests.factories import make_cdr, make_user
-from voipxs.crypto import blind_index
+from voipxs.privacy.crypto import blind_index
 
 from .conftest import ALICE_NUMBER, OTHER, produce, receive, to_state
 

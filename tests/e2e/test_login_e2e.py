@@ -5,7 +5,7 @@ import pytest
 
 from tests.e2e.conftest import login, totp_code
 from tests.factories import PASSWORD, make_user
-from voipxs.purposes import Role
+from voipxs.privacy.purposes import Role
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

@@ -24,8 +24,8 @@ from tests.retention.helpers import at, make_invoice
 from traffic import selectors
 from traffic.models import Cdr
 from traffic.partitions import cdr_partitions_list_names
-from voipxs.phone import mask
-from voipxs.purposes import Purpose
+from voipxs.privacy.phone import mask
+from voipxs.privacy.purposes import Purpose
 
 PURGE_AT = at(2026, 8, 2)
 # Anything that would tell the customer a call is kept for a hold (word-bounded: "threshold" is fine).
@@ -220,7 +220,7 @@ class HeldCallsVisibleTests:
 
     def test_erasure_restricts_the_copies_and_leaves_their_deletion_to_the_purge(self, alice, bob, dropped):
         from traffic.sections import _erase_calls
-        from voipxs.registry import Kept
+        from voipxs.privacy.registry import Kept
 
         result = _erase_calls(alice, [Kept(category="calls", reason="open invoice", legal_basis="Tw 11.5(2)")])
         # February's window has passed by the real clock: its calls and the free June call go; the five

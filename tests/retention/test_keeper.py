@@ -10,7 +10,7 @@ from retention.keeper import retention_keeper
 from retention.services import legal_hold_place
 from tests.factories import make_cdr
 from tests.retention.helpers import make_invoice
-from voipxs.registry import kept_for
+from voipxs.privacy.registry import kept_for
 
 
 @pytest.mark.django_db

@@ -15,7 +15,7 @@ from tests.retention.helpers import at, make_invoice, surviving
 from traffic.keys import MonthKeyDestroyed, decrypt_number
 from traffic.models import MonthKey
 from traffic.partitions import cdr_partitions_list_names
-from voipxs.crypto import DecryptionError
+from voipxs.privacy.crypto import DecryptionError
 
 JAN = date(2026, 1, 1)
 

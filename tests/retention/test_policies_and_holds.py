@@ -13,7 +13,7 @@ from retention.selectors import held_cdr_list, retention_policy_at, retention_po
 from retention.services import (HOLD_ALREADY_RELEASED, HOLD_BAD_CATEGORY, HOLD_BAD_EXPIRY, HOLD_NO_SCOPE,
                                 POLICY_NO_CHANGE, legal_hold_place, legal_hold_release, retention_policy_update)
 from tests.retention.helpers import at
-from voipxs.crypto import blind_index
+from voipxs.privacy.crypto import blind_index
 from voipxs.exceptions import ApplicationError
 from voipxs.models import AuditEntry
 

@@ -120,7 +120,7 @@ class PurgeDryRunTests:
 @pytest.mark.django_db
 class PurgeRegistryHookTests:
     def test_it_calls_the_purgers_other_apps_register_and_writes_their_receipts(self, monkeypatch):
-        from voipxs import registry
+        from voipxs.privacy import registry
 
         calls = []
 

@@ -8,8 +8,8 @@ from django.test import override_settings
 from retention.models import HeldCdr
 from retention.rotation import held_cdr_rotate
 from retention.selectors import held_cdr_decrypt
-from voipxs import crypto
-from voipxs.registry import rotators
+from voipxs.privacy import crypto
+from voipxs.privacy.registry import rotators
 
 
 @pytest.mark.django_db

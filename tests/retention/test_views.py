@@ -13,7 +13,7 @@ from retention.purge import purge_expired
 from retention.services import legal_hold_place
 from tests.factories import make_cdr, verified_client
 from voipxs.celery import app
-from voipxs.crypto import blind_index
+from voipxs.privacy.crypto import blind_index
 from voipxs.models import AuditEntry
 
 URL = "/retention/"

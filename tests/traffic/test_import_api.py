@@ -160,7 +160,7 @@ class CdrImportWorkerTests:
     def test_a_real_worker_on_redis_imports_an_uploaded_file(self, client, tmp_path, settings, real_worker,
                                                               partitions_restored):
         from tests.factories import make_user
-        from voipxs.purposes import Role
+        from voipxs.privacy.purposes import Role
 
         settings.PRIVATE_FILES_DIR = tmp_path
         staff = make_user("billing-w", roles=(Role.BILLING,), totp=True)

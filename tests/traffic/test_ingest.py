@@ -17,7 +17,7 @@ from traffic.keys import decrypt_number, month_cipher
 from traffic.models import Cdr, CdrImport, CdrTechnical, Tariff
 from traffic.partitions import month_start
 from traffic.services import cdr_bulk_import, source_create
-from voipxs.crypto import blind_index
+from voipxs.privacy.crypto import blind_index
 
 pytest.importorskip("traffic.importers", reason="the CDR parsers (traffic/importers) are not in the tree yet")
 

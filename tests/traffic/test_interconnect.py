@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied
 from tests.factories import make_cdr, make_source, verified_client
 from traffic import selectors
 from traffic.models import Source
-from voipxs.purposes import Purpose
+from voipxs.privacy.purposes import Purpose
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,7 @@ import pytest
 
 from tests.factories import make_cdr, verified_client
 from traffic import invoicing
-from voipxs.audit import AuditEntry
+from voipxs.privacy.audit import AuditEntry
 
 pytestmark = pytest.mark.django_db
 

@@ -7,7 +7,7 @@ from django.core.management import call_command
 
 from traffic.models import Cdr, Invoice
 from traffic.selectors import cdr_list
-from voipxs.purposes import Purpose
+from voipxs.privacy.purposes import Purpose
 
 pytestmark = pytest.mark.django_db
 

@@ -9,9 +9,9 @@ from django.utils.timezone import now
 
 from tests.factories import make_cdr
 from traffic import selectors
-from voipxs.audit import AuditEntry
+from voipxs.privacy.audit import AuditEntry
 from voipxs.exceptions import ApplicationError
-from voipxs.purposes import Purpose
+from voipxs.privacy.purposes import Purpose
 
 pytestmark = pytest.mark.django_db
 

@@ -7,7 +7,7 @@ from django.core.management import CommandError, call_command
 from tests.factories import verified_client
 from traffic.models import Source
 from traffic.services import source_create
-from voipxs.audit import AuditEntry
+from voipxs.privacy.audit import AuditEntry
 from voipxs.exceptions import ApplicationError
 
 
@@ -112,7 +112,7 @@ class DemoSourcesTests:
     def test_the_seeder_adds_two_sources_once(self, db):
         from io import StringIO
 
-        from voipxs.registry import demo_seeders
+        from voipxs.privacy.registry import demo_seeders
 
         seeder = next(fn for order, name, fn in demo_seeders() if name == "traffic-sources")
         seeder(StringIO())

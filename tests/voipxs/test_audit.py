@@ -5,7 +5,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, transaction
 
-from voipxs.audit import audit_record, audit_seal, audit_verify
+from voipxs.privacy.audit import audit_record, audit_seal, audit_verify
 from voipxs.models import AuditEntry
 
 

@@ -10,7 +10,7 @@ from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, transaction
 from django.utils.timezone import now
 
-from voipxs.audit import anchor_mac, audit_record, audit_seal, audit_seal_all, audit_trim, audit_verify
+from voipxs.privacy.audit import anchor_mac, audit_record, audit_seal, audit_seal_all, audit_trim, audit_verify
 from voipxs.models import AuditAnchor, AuditEntry
 
 # The cutoff lies just after the test's own clock: whatever audit_record writes during a test is old

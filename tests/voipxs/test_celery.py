@@ -7,7 +7,7 @@ import time
 import pytest
 from django.conf import settings
 
-from voipxs.audit import audit_record, audit_verify
+from voipxs.privacy.audit import audit_record, audit_verify
 from voipxs.celery import app
 from voipxs.models import AuditEntry
 

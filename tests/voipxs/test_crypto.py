@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 from django.test import override_settings
 
-from voipxs import crypto
+from voipxs.privacy import crypto
 
 OTHER_KEY = "b3RoZXIta2V5LW5vdC1jb25maWd1cmVkLTMyYnl0ZXM="
 

@@ -1,4 +1,4 @@
-"""`python -m voipxs.keys` prints a usable key set before any key exists."""
+"""`python -m voipxs.privacy.keys` prints a usable key set before any key exists."""
 from __future__ import annotations
 
 import base64
@@ -14,7 +14,7 @@ KEY_NAMES = ["SECRET_KEY", "FIELD_ENCRYPTION_KEYS", "BLIND_INDEX_KEY"]
 def run_keys() -> subprocess.CompletedProcess:
     # No key and no settings module in the environment: the state of a fresh clone.
     env = {k: v for k, v in os.environ.items() if k not in KEY_NAMES + ["DJANGO_SETTINGS_MODULE", "DJANGO_DEBUG"]}
-    return subprocess.run([sys.executable, "-m", "voipxs.keys"], cwd=ROOT, env=env,
+    return subprocess.run([sys.executable, "-m", "voipxs.privacy.keys"], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=30)
 
 
@@ -38,7 +38,7 @@ class KeysCommandTests:
         env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
         env.update(pairs, DJANGO_SETTINGS_MODULE="voipxs.settings", DJANGO_DEBUG="False", ALLOWED_HOSTS="x.example")
         code = ("import environ; environ.Env.read_env = classmethod(lambda *a, **k: None); import django; django.setup(); "
-                "from voipxs.crypto import encrypt_str, decrypt_str, blind_index; "
+                "from voipxs.privacy.crypto import encrypt_str, decrypt_str, blind_index; "
                 "t = encrypt_str('+31205550101'); assert b'31205550101' not in t; "
                 "print(decrypt_str(t), len(blind_index('+31205550101', domain='phone')) > 0)")
         result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)

@@ -5,7 +5,7 @@ import random
 import phonenumbers
 import pytest
 
-from voipxs.phone import InvalidNumber, _fast_e164, mask, normalize_e164
+from voipxs.privacy.phone import InvalidNumber, _fast_e164, mask, normalize_e164
 
 
 def _reference(text: str, region: str) -> str | None:

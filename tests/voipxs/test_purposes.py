@@ -7,9 +7,9 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
 from accounts.selectors import access_user, phone_number_holder_at, phone_number_list
-from voipxs.audit import actor_ref
+from voipxs.privacy.audit import actor_ref
 from voipxs.models import AuditEntry
-from voipxs.purposes import PURPOSES, ROLE_PURPOSES, Purpose, PurposeInfo, Role, SystemActor, purposes_of, require_purpose
+from voipxs.privacy.purposes import PURPOSES, ROLE_PURPOSES, Purpose, PurposeInfo, Role, SystemActor, purposes_of, require_purpose
 
 
 class PurposeRegistryTests:

@@ -13,8 +13,8 @@ from django.utils.timezone import now
 from accounts.models import PhoneNumber, User
 from accounts.selectors import phone_number_holder_at, user_by_email
 from tests.factories import make_user
-from voipxs import crypto, registry
-from voipxs.purposes import Purpose, SystemActor
+from voipxs.privacy import crypto, registry
+from voipxs.privacy.purposes import Purpose, SystemActor
 
 KEY_A = base64.urlsafe_b64encode(b"rotation-test-key-A-32-bytes-ok!").decode()
 KEY_B = base64.urlsafe_b64encode(b"rotation-test-key-B-32-bytes-ok!").decode()

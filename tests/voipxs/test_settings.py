@@ -15,7 +15,7 @@ _SETUP = "import django; django.setup(); print('started')"
 
 
 def fresh_keys() -> dict[str, str]:
-    out = subprocess.run([sys.executable, "-m", "voipxs.keys"], cwd=ROOT, capture_output=True, text=True, check=True)
+    out = subprocess.run([sys.executable, "-m", "voipxs.privacy.keys"], cwd=ROOT, capture_output=True, text=True, check=True)
     return dict(line.split("=", 1) for line in out.stdout.splitlines() if "=" in line)
 
 
@@ -71,7 +71,7 @@ class ProductionSettingsTests:
         result = run_python(_SETUP, production_env(**{name: fake}))
         assert result.returncode != 0
         assert name in result.stderr
-        assert "python -m voipxs.keys" in result.stderr
+        assert "python -m voipxs.privacy.keys" in result.stderr
 
     def test_it_refuses_a_placeholder_key_in_a_rotation_list_too(self):
         real = fresh_keys()["FIELD_ENCRYPTION_KEYS"]

@@ -43,7 +43,7 @@ class TemplatesTests:
         assert offenders == []
 
     def test_it_gives_every_role_a_home_with_its_links(self):
-        from voipxs.purposes import Role
+        from voipxs.privacy.purposes import Role
 
         for role in Role.values:
             home = (ROOT / "templates" / "voipxs" / f"home_{role}.html").read_text()

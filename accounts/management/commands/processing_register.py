@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand
 
-from voipxs.register import processing_register_json, processing_register_markdown
+from voipxs.privacy.register import processing_register_json, processing_register_markdown
 
 
 class Command(BaseCommand):

@@ -13,7 +13,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from traffic.models import CdrImport, Source
 from traffic.services import cdr_bulk_import
-from voipxs.purposes import SystemActor
+from voipxs.privacy.purposes import SystemActor
 
 
 class _Progress:

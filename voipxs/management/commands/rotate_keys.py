@@ -5,7 +5,7 @@ Rotation: put the new key first in FIELD_ENCRYPTION_KEYS (keep the old ones afte
 The command finds every model with an EncryptedTextField through the app registry (voipxs imports
 no app), walks each table in primary-key order in batches, one transaction per batch, and writes
 back only the rows whose ciphertext names an older key. Then it runs the rotators other apps
-registered (voipxs.registry.register_rotator). It prints counts, never values; a row that no
+registered (voipxs.privacy.registry.register_rotator). It prints counts, never values; a row that no
 configured key decrypts is counted and makes the command fail at the end.
 """
 from __future__ import annotations
@@ -16,8 +16,8 @@ from django.db import connection, transaction
 from django.db.models import BinaryField
 from django.db.models.functions import Cast
 
-from voipxs import crypto, registry
-from voipxs.fields import EncryptedTextField
+from voipxs.privacy import crypto, registry
+from voipxs.privacy.fields import EncryptedTextField
 
 
 def encrypted_fields() -> list[tuple[type, list[str]]]:

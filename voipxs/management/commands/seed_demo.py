@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from voipxs.registry import demo_seeders
+from voipxs.privacy.registry import demo_seeders
 
 
 class Command(BaseCommand):

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from voipxs.audit import audit_anchor_latest, audit_seal_all, audit_verify
+from voipxs.privacy.audit import audit_anchor_latest, audit_seal_all, audit_verify
 from voipxs.models import AuditEntry
 
 

@@ -1,7 +1,7 @@
 """The processing register (GDPR art. 30), generated from the purposes table and the retention policies.
 
-The purposes come from `voipxs.purposes.PURPOSES`; the categories of personal data, their legal basis
-and retention come from the sections every app registers in `voipxs.registry`. Nothing is typed in
+The purposes come from `voipxs.privacy.purposes.PURPOSES`; the categories of personal data, their legal basis
+and retention come from the sections every app registers in `voipxs.privacy.registry`. Nothing is typed in
 twice, so the register cannot drift from what the code enforces. A purpose without its complete
 register fields makes generation fail (`IncompleteRegister`).
 """

@@ -112,7 +112,7 @@ def rotators() -> dict[str, Callable[..., dict]]:
 
 
 # --- retention policies for the processing register (GDPR art. 30) -----------------------------------
-# `voipxs.register` lists the retention policies in force next to the purposes. The app that keeps them
+# `voipxs.privacy.register` lists the retention policies in force next to the purposes. The app that keeps them
 # (retention) registers source() -> iterable of dicts {category, label, period, trigger, action,
 # legal_basis}; the kernel never imports it.
 _retention_sources: list[Callable[[], Iterable[dict]]] = []

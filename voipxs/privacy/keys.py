@@ -1,4 +1,4 @@
-"""Print a fresh key set in .env form: ``python -m voipxs.keys``.
+"""Print a fresh key set in .env form: ``python -m voipxs.privacy.keys``.
 
 Works before any key exists: it imports nothing from Django or the settings.
 """
