@@ -8,21 +8,24 @@ from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 from django.contrib.auth import admin as auth_admin
 from django.contrib.auth import forms as auth_forms
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from django.utils.translation import gettext_lazy as _
 
 from voipxs.admin import ReadOnlyAdminMixin
 from voipxs.exceptions import ApplicationError
 from voipxs.models import AuditEntry
 from voipxs.privacy.phone import InvalidNumber, mask, normalize_e164
-from voipxs.privacy.purposes import STAFF_ROLES, Purpose, Role, has_role, require_purpose
+from voipxs.privacy.purposes import Purpose, Role, has_role, require_purpose, roles_of
 
 from . import selectors, services
-from .models import AccountCloseReason, Contractor, PhoneNumber, User
+from .models import AccountCloseReason, Contractor, PhoneNumber, RoleGrant, User
 
 NUMBER_TAKEN = _("Someone else holds this number in that period.")
 NUMBER_INVALID = _("This is not a valid phone number.")
 RELEASE_FINAL = _("This number was already released; assign it again instead.")
 RELEASE_BEFORE_START = _("A number cannot be released before it was assigned.")
+PASSWORD_BY_OWNER = _("Admins, legal officers and the DPO reset their own password by e-mail; no one sets it for them.")
 
 
 class RolesField(forms.MultipleChoiceField):
@@ -55,6 +58,14 @@ class UserChangeForm(auth_forms.UserChangeForm):
 
 
 class PasswordThroughServiceForm(auth_forms.AdminPasswordChangeForm):
+    def clean(self):
+        # An admin who could set a legal officer's or DPO's password could sign in as them (and enrol a
+        # new second factor): those accounts reset their password themselves, by e-mail.
+        data = super().clean()
+        if roles_of(self.user) & services.SECOND_ADMIN_ROLES:
+            self.add_error("password1", PASSWORD_BY_OWNER)  # the admin's page shows field errors only
+        return data
+
     def save(self, commit: bool = True):
         if self.cleaned_data.get("usable_password") is False or not self.cleaned_data.get("password1"):
             return super().save(commit=commit)
@@ -64,10 +75,6 @@ class PasswordThroughServiceForm(auth_forms.AdminPasswordChangeForm):
 class UserActionForm(ActionForm):
     reason = forms.ChoiceField(label=_("reason"), choices=AccountCloseReason.choices, required=False,
                                initial=AccountCloseReason.CONTRACT_ENDED)
-
-
-def _staff_flags(roles: list[str]) -> dict:
-    return {"is_staff": bool(set(roles) & STAFF_ROLES), "is_superuser": Role.ADMIN in roles}
 
 
 @admin.register(User)
@@ -111,16 +118,22 @@ class UserAdmin(auth_admin.UserAdmin):
                                         contractor=data.get("contractor"), actor=request.user)
             obj.pk, obj.password = user.pk, user.password
             obj._state.adding, obj._state.db = False, user._state.db
+            self._say_pending(request, obj)
             return
         fields = {name: data[name] for name in form.changed_data if name in {"username", "email", "contractor", "is_active"}}
-        if "roles" in form.changed_data:
-            was_staff = obj.is_staff or obj.is_superuser
-            services.user_roles_set(user=obj, roles=roles, actor=request.user)
-            fields.update(_staff_flags(roles))
-            if fields["is_staff"] and not was_staff:
-                # Staff owe a second factor; tokens issued to the customer account never passed one.
-                services.api_tokens_revoke_all(user=obj, actor=request.user, reason="became_staff")
         services.user_update_admin(user=obj, fields=fields, actor=request.user)
+        if "roles" in form.changed_data:
+            # Sets the staff flags and revokes API tokens when the account becomes staff; a role of
+            # SECOND_ADMIN_ROLES becomes a request that another admin approves.
+            services.user_roles_set(user=obj, roles=roles, actor=request.user)
+            obj.refresh_from_db(fields=["is_staff", "is_superuser"])
+        self._say_pending(request, obj)
+
+    def _say_pending(self, request, obj: User) -> None:
+        pending = sorted(obj.role_grants.filter(status=RoleGrant.Status.PENDING).values_list("role", flat=True))
+        if pending:
+            messages.warning(request, _("Waiting for a second admin to approve: %(roles)s.")
+                             % {"roles": ", ".join(str(Role(r).label) for r in pending)})
 
     def save_related(self, request, form, formsets, change) -> None:
         for formset in formsets:
@@ -265,3 +278,52 @@ class AuditEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ("outcome", "action", "purpose")
     search_fields = ("action", "actor", "target_id")
     date_hierarchy = "created_at"
+
+
+@admin.register(RoleGrant)
+class RoleGrantAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Roles of SECOND_ADMIN_ROLES asked for in the user form wait here for a second admin."""
+
+    list_display = ("user", "role", "status", "requested_by", "requested_at", "decided_by", "decided_at")
+    list_filter = ("status", "role")
+    list_select_related = ("user", "requested_by", "decided_by")
+    search_fields = ("user__username",)
+    actions = ("approve", "refuse")
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return obj is None and has_role(request.user, Role.ADMIN)  # the list's actions, never an edit form
+
+    def _decide(self, request, queryset, service) -> None:
+        for grant in queryset.order_by("pk"):
+            try:
+                service(grant=grant, actor=request.user)
+            except ApplicationError as exc:
+                messages.error(request, f"{grant.user.username} ({grant.role}): {exc.message}")
+            else:
+                messages.success(request, f"{grant.user.username} ({grant.role}): {grant.get_status_display()}")
+
+    @admin.action(description=_("Approve the selected role requests (as the second admin)"))
+    def approve(self, request, queryset) -> None:
+        self._decide(request, queryset, services.role_grant_approve)
+
+    @admin.action(description=_("Refuse the selected role requests"))
+    def refuse(self, request, queryset) -> None:
+        self._decide(request, queryset, services.role_grant_refuse)
+
+
+class _DeviceAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Second-factor devices without their secrets: django-otp's own admin shows every staff member's
+    TOTP key, its QR code and the recovery codes in plain text. Here a device shows only whose it is
+    and when it was used; its secret is shown once, to its owner, at enrolment."""
+
+    list_display = ("user", "name", "confirmed", "created_at", "last_used_at")
+    list_filter = ("confirmed",)
+    list_select_related = ("user",)
+    search_fields = ("user__username",)
+    fields = ("user", "name", "confirmed", "created_at", "last_used_at")
+
+
+for _device in (TOTPDevice, StaticDevice):
+    if admin.site.is_registered(_device):
+        admin.site.unregister(_device)
+    admin.site.register(_device, _DeviceAdmin)

@@ -108,6 +108,35 @@ class PhoneNumber(models.Model):
         return self.valid_from <= moment and (self.valid_to is None or moment < self.valid_to)
 
 
+class RoleGrant(models.Model):
+    """A role that one admin asked to give and a second admin must approve (SECOND_ADMIN_ROLES in
+    accounts.services): the roles that open secret disclosures, the DPO's registers, or the admin
+    itself. Until approved, the user does not hold the role; the request and its decision are audited."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("waiting for a second admin")
+        APPROVED = "approved", _("approved")
+        REFUSED = "refused", _("refused")
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="role_grants")
+    role = models.CharField(max_length=32)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    requested_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(default=now)
+    decided_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-requested_at",)
+        constraints = [
+            models.UniqueConstraint(fields=("user", "role"), condition=Q(status="pending"),
+                                    name="rolegrant_one_pending_per_role"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.role} for user {self.user_id} ({self.status})"
+
+
 from .models_dsr import (  # noqa: E402,F401  data-subject requests, policy versions, breach register
     BreachIncident, BreachNotification, DataSubjectRequest, ExportDownload, ExportFile, PolicyNoticeSeen, PolicyVersion,
 )
