@@ -23,7 +23,9 @@ def home(request: HttpRequest) -> HttpResponse:
         return render(request, "voipxs/welcome.html")
     roles = roles_of(request.user)
     role = next((r for r in _HOME_ORDER if r in roles), Role.CUSTOMER)
-    return render(request, f"voipxs/home_{role}.html", {"role": role, "role_label": Role(role).label})
+    # One page for every role; each role's links are its own part, templates/voipxs/home/<role>.html.
+    return render(request, "voipxs/home.html", {"role": role, "role_label": Role(role).label,
+                                                "links_template": f"voipxs/home/{role}.html"})
 
 
 def policy_blocks(text: str) -> list[dict]:
