@@ -24,6 +24,10 @@ DEBUG = env.bool("DJANGO_DEBUG", default=False)
 SECRET_KEY = env("SECRET_KEY")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# How many reverse proxies in front of the web workers append to X-Forwarded-For. 0 (the default, and
+# docker-compose's setting): the client address is the socket's, and a forged X-Forwarded-For changes
+# nothing for the login throttle (DRF) or the lockout (django-axes).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 
 # --- Encryption keys (voipxs/privacy/crypto.py) --------------------------------------------------------
 # Never derived from SECRET_KEY. FIELD_ENCRYPTION_KEYS is a comma-separated list of urlsafe-base64
@@ -99,6 +103,7 @@ MIDDLEWARE = [
     "accounts.middleware.StaffTwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "voipxs.middleware.SecurityHeadersMiddleware",  # CSP, Permissions-Policy, no-store on personal pages
     "accounts.middleware_policy.PolicySeenMiddleware",  # opening /privacy/ marks a policy change as seen
     # Last, as django-axes requires: it turns a locked-out login into the lockout page.
     "axes.middleware.AxesMiddleware",
@@ -185,6 +190,7 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "voipxs.api.exception_handler",
     "DEFAULT_PAGINATION_CLASS": None,
     "DEFAULT_THROTTLE_RATES": {"login": "10/min"},
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,  # None would trust any X-Forwarded-For the client sends
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 # django-rest-knox stores only a SHA-512 digest of each token; tokens expire.
@@ -198,7 +204,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Customer portal and staff API. Every read of personal data is purpose-bound and audited.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
-    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    # The schema and docs are for people signed in; staff also need their second factor, as for the API.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated", "accounts.api_auth.StaffHasSecondFactor"],
     # Swagger UI assets come from drf-spectacular-sidecar (our static files), never from a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
@@ -243,7 +250,10 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="VoIPXS <privacy@voipxs.i
 REDIS_URL = env("REDIS_URL", default="")
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        # A Redis outage reads as a cache miss, never as a 500 (voipxs/cache.py); a dead server costs
+        # a request at most the connect timeout.
+        {"BACKEND": "voipxs.cache.DegradingRedisCache", "LOCATION": REDIS_URL,
+         "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}}
         if REDIS_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
@@ -354,6 +364,16 @@ CSRF_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Sent on every response by voipxs.middleware.SecurityHeadersMiddleware: scripts and styles only from
+# our own static files (no inline script anywhere; the API docs load their set-up script as a file),
+# nothing framed, forms posted only to us.
+CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+                           "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
+                           "frame-ancestors 'none'; form-action 'self'")
+PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()"
+if TRUSTED_PROXY_COUNT:
+    AXES_IPWARE_PROXY_COUNT = TRUSTED_PROXY_COUNT
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
