@@ -7,7 +7,7 @@ returns personal or traffic data calls `require_purpose(...)` first.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db import models
@@ -188,7 +188,3 @@ def require_purpose(
     audit_access(actor=actor, purpose=purpose, action=action, target_type=target_type,
                  target_id=target_id, outcome="ok", extra=extra)
     return purpose
-
-
-def purposes_for_register() -> Iterable[tuple[Purpose, PurposeInfo]]:
-    return ((p, PURPOSES[p]) for p in Purpose)
