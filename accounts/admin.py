@@ -18,8 +18,12 @@ from voipxs.models import AuditEntry
 from voipxs.privacy.phone import InvalidNumber, mask, normalize_e164
 from voipxs.privacy.purposes import Purpose, Role, has_role, require_purpose, roles_of
 
-from . import selectors, services
 from .models import AccountCloseReason, Contractor, PhoneNumber, RoleGrant, User
+from .selectors import phone_number_period_free
+from .services.closing import CLOSE_ROLES, account_close
+from .services.numbers import phone_number_assign, phone_number_relabel, phone_number_release
+from .services.roles import SECOND_ADMIN_ROLES, role_grant_approve, role_grant_refuse, user_roles_set
+from .services.users import contractor_create, contractor_rename, user_create, user_password_set, user_update_admin
 
 NUMBER_TAKEN = _("Someone else holds this number in that period.")
 NUMBER_INVALID = _("This is not a valid phone number.")
@@ -62,14 +66,14 @@ class PasswordThroughServiceForm(auth_forms.AdminPasswordChangeForm):
         # An admin who could set a legal officer's or DPO's password could sign in as them (and enrol a
         # new second factor): those accounts reset their password themselves, by e-mail.
         data = super().clean()
-        if roles_of(self.user) & services.SECOND_ADMIN_ROLES:
+        if roles_of(self.user) & SECOND_ADMIN_ROLES:
             self.add_error("password1", PASSWORD_BY_OWNER)  # the admin's page shows field errors only
         return data
 
     def save(self, commit: bool = True):
         if self.cleaned_data.get("usable_password") is False or not self.cleaned_data.get("password1"):
             return super().save(commit=commit)
-        return services.user_password_set(user=self.user, password=self.cleaned_data["password1"])
+        return user_password_set(user=self.user, password=self.cleaned_data["password1"])
 
 
 class UserActionForm(ActionForm):
@@ -113,19 +117,19 @@ class UserAdmin(auth_admin.UserAdmin):
         roles = list(data.get("roles") or [])
         if not change:
             password = data.get("password1") if data.get("usable_password", True) is not False else None
-            user = services.user_create(username=data["username"], password=password or None,
-                                        email=data.get("email") or None, roles=roles,
-                                        contractor=data.get("contractor"), actor=request.user)
+            user = user_create(username=data["username"], password=password or None,
+                               email=data.get("email") or None, roles=roles,
+                               contractor=data.get("contractor"), actor=request.user)
             obj.pk, obj.password = user.pk, user.password
             obj._state.adding, obj._state.db = False, user._state.db
             self._say_pending(request, obj)
             return
         fields = {name: data[name] for name in form.changed_data if name in {"username", "email", "contractor", "is_active"}}
-        services.user_update_admin(user=obj, fields=fields, actor=request.user)
+        user_update_admin(user=obj, fields=fields, actor=request.user)
         if "roles" in form.changed_data:
             # Sets the staff flags and revokes API tokens when the account becomes staff; a role of
             # SECOND_ADMIN_ROLES becomes a request that another admin approves.
-            services.user_roles_set(user=obj, roles=roles, actor=request.user)
+            user_roles_set(user=obj, roles=roles, actor=request.user)
             obj.refresh_from_db(fields=["is_staff", "is_superuser"])
         self._say_pending(request, obj)
 
@@ -141,7 +145,7 @@ class UserAdmin(auth_admin.UserAdmin):
 
     def get_actions(self, request):
         actions = super().get_actions(request)
-        if not has_role(request.user, *services.CLOSE_ROLES):
+        if not has_role(request.user, *CLOSE_ROLES):
             actions.pop("close_accounts", None)
         return actions
 
@@ -151,7 +155,7 @@ class UserAdmin(auth_admin.UserAdmin):
         closed = 0
         for user in queryset.order_by("pk"):
             try:
-                services.account_close(user=user, actor=request.user, reason=reason)
+                account_close(user=user, actor=request.user, reason=reason)
             except ApplicationError as exc:
                 messages.error(request, f"{user.username}: {exc.message}")
                 continue
@@ -174,10 +178,10 @@ class ContractorAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change) -> None:
         if not change:
-            created = services.contractor_create(name=form.cleaned_data["name"], actor=request.user)
+            created = contractor_create(name=form.cleaned_data["name"], actor=request.user)
             obj.pk, obj._state.adding, obj._state.db = created.pk, False, created._state.db
         else:
-            services.contractor_rename(contractor=obj, name=form.cleaned_data["name"], actor=request.user)
+            contractor_rename(contractor=obj, name=form.cleaned_data["name"], actor=request.user)
 
 
 class PhoneNumberAddForm(forms.ModelForm):
@@ -195,7 +199,7 @@ class PhoneNumberAddForm(forms.ModelForm):
 
     def clean(self):
         data = super().clean()
-        if data.get("number") and data.get("valid_from") and not selectors.phone_number_period_free(
+        if data.get("number") and data.get("valid_from") and not phone_number_period_free(
                 number=data["number"], valid_from=data["valid_from"], valid_to=data.get("valid_to")):
             self.add_error("number", NUMBER_TAKEN)
         return data
@@ -256,15 +260,15 @@ class PhoneNumberAdmin(admin.ModelAdmin):
         data = form.cleaned_data
         try:
             if not change:
-                phone = services.phone_number_assign(user=data["user"], number=data["number"], label=data.get("label", ""),
-                                                     valid_from=data.get("valid_from"), valid_to=data.get("valid_to"),
-                                                     actor=request.user)
+                phone = phone_number_assign(user=data["user"], number=data["number"], label=data.get("label", ""),
+                                            valid_from=data.get("valid_from"), valid_to=data.get("valid_to"),
+                                            actor=request.user)
                 obj.pk, obj._state.adding, obj._state.db = phone.pk, False, phone._state.db
                 return
             if "label" in form.changed_data:
-                services.phone_number_relabel(phone=obj, label=data["label"], actor=request.user)
+                phone_number_relabel(phone=obj, label=data["label"], actor=request.user)
             if "valid_to" in form.changed_data and data.get("valid_to"):
-                services.phone_number_release(phone=obj, at=data["valid_to"], actor=request.user)
+                phone_number_release(phone=obj, at=data["valid_to"], actor=request.user)
         except ApplicationError as exc:  # the forms check first; this is a race with another writer
             messages.error(request, exc.message)
             raise
@@ -304,11 +308,11 @@ class RoleGrantAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.action(description=_("Approve the selected role requests (as the second admin)"))
     def approve(self, request, queryset) -> None:
-        self._decide(request, queryset, services.role_grant_approve)
+        self._decide(request, queryset, role_grant_approve)
 
     @admin.action(description=_("Refuse the selected role requests"))
     def refuse(self, request, queryset) -> None:
-        self._decide(request, queryset, services.role_grant_refuse)
+        self._decide(request, queryset, role_grant_refuse)
 
 
 class _DeviceAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from django.contrib.auth import authenticate, logout, user_logged_in, user_logged_out, user_login_failed
+from django_otp import user_has_device
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from knox.models import AuthToken
 from rest_framework import serializers, status
@@ -15,11 +16,12 @@ from rest_framework.views import APIView
 from voipxs.exceptions import ApplicationError
 from voipxs.privacy.purposes import Purpose, Role, has_role
 
-from . import services
 from .api_auth import ExpiringTokenAuthentication
 from .middleware import needs_second_factor
 from .models import AccountCloseReason
 from .selectors import access_user, phone_number_list
+from .services.closing import ACCOUNT_CLOSE_NOT_ALLOWED, CLOSE_ROLES, account_close
+from .services.sign_in import api_token_issue, api_token_revoke, two_factor_check
 
 LOGIN_FAILED = "Login name or password is wrong."
 LOCKED_OUT = "Too many failed sign-in attempts; try again later."
@@ -94,19 +96,17 @@ class LoginApi(APIView):
                 return Response({"detail": LOCKED_OUT}, status=status.HTTP_429_TOO_MANY_REQUESTS)
             return Response({"detail": LOGIN_FAILED}, status=status.HTTP_400_BAD_REQUEST)
         if needs_second_factor(user):
-            from django_otp import user_has_device
-
             if not user_has_device(user):
                 return Response({"detail": OTP_NOT_ENROLLED}, status=status.HTTP_403_FORBIDDEN)
             if not otp_token:
                 return Response({"otp_token": [OTP_REQUIRED]}, status=status.HTTP_400_BAD_REQUEST)
-            if services.two_factor_check(user=user, token=otp_token.strip()) is None:
+            if two_factor_check(user=user, token=otp_token.strip()) is None:
                 user_login_failed.send(sender=__name__, credentials={"username": username}, request=django_request)
                 if _locked_out(django_request):
                     return Response({"detail": LOCKED_OUT}, status=status.HTTP_429_TOO_MANY_REQUESTS)
                 return Response({"otp_token": [OTP_INVALID]}, status=status.HTTP_400_BAD_REQUEST)
         try:
-            token, expiry = services.api_token_issue(user=user)
+            token, expiry = api_token_issue(user=user)
         except ApplicationError as exc:
             return Response({"detail": exc.message}, status=status.HTTP_403_FORBIDDEN)
         user_logged_in.send(sender=user.__class__, request=django_request, user=user)
@@ -122,7 +122,7 @@ class LogoutApi(APIView):
     @extend_schema(request=None, responses={204: None}, summary="Sign out: revoke this API token or end this session")
     def post(self, request: Request) -> Response:
         if isinstance(request.auth, AuthToken):
-            services.api_token_revoke(token=request.auth, actor=request.user)
+            api_token_revoke(token=request.auth, actor=request.user)
             user_logged_out.send(sender=request.user.__class__, request=request._request, user=request.user)
         else:
             logout(request._request)  # sends user_logged_out itself
@@ -145,8 +145,6 @@ class MeApi(APIView):
             return sorted(user.groups.values_list("name", flat=True))
 
         def get_two_factor(self, user) -> bool:
-            from django_otp import user_has_device
-
             return user_has_device(user)
 
     @extend_schema(responses=OutputSerializer, summary="Your own profile")
@@ -173,10 +171,10 @@ class MeNumbersApi(APIView):
 
 
 class CanCloseAccounts(BasePermission):
-    message = services.ACCOUNT_CLOSE_NOT_ALLOWED
+    message = ACCOUNT_CLOSE_NOT_ALLOWED
 
     def has_permission(self, request, view) -> bool:
-        return has_role(request.user, *services.CLOSE_ROLES)
+        return has_role(request.user, *CLOSE_ROLES)
 
 
 class StaffAccountCloseApi(APIView):
@@ -201,5 +199,5 @@ class StaffAccountCloseApi(APIView):
         data.is_valid(raise_exception=True)
         purpose = Purpose.BILLING if has_role(request.user, Role.BILLING) else Purpose.SECURITY
         user = access_user(actor=request.user, purpose=purpose, user_id=pk)
-        user = services.account_close(user=user, actor=request.user, reason=data.validated_data["reason"])
+        user = account_close(user=user, actor=request.user, reason=data.validated_data["reason"])
         return Response(self.OutputSerializer(user).data)

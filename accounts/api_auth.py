@@ -1,6 +1,7 @@
 """API authentication: knox tokens (stored as digests, with expiry) and the second-factor rule."""
 from __future__ import annotations
 
+from django_otp import devices_for_user
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from knox.auth import TokenAuthentication
 from rest_framework.permissions import BasePermission
@@ -34,8 +35,6 @@ def _token_issued_after_second_factor(user, token) -> bool:
     """The login API issues a token only after the second factor, so a token is trusted when the
     account already had a confirmed device then. A token from before (the account became staff or
     switched two-factor on later) is refused even if a service forgot to revoke it."""
-    from django_otp import devices_for_user
-
     issued = getattr(token, "created", None)
     if issued is None:
         return False

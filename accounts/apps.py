@@ -7,4 +7,4 @@ class AccountsConfig(AppConfig):
 
     def ready(self) -> None:
         from . import sections  # noqa: F401  registers the personal-data sections and demo seeder
-        from . import dsr_sections  # noqa: F401  requests section, export-file purger, DSR demo data
+        from .dsr import sections as dsr_sections  # noqa: F401  requests section, export-file purger, DSR demo data

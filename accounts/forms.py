@@ -6,7 +6,8 @@ from django import forms
 from django.contrib.auth import forms as auth_forms
 from django.utils.translation import gettext_lazy as _
 
-from . import selectors, services
+from . import selectors
+from .services.users import user_password_set
 
 OTP_TOKEN_INVALID = _("That code is wrong or has expired. Wait for a new code and try again.")
 OTP_TOKEN_THROTTLED = _("Too many wrong codes. Wait a little before you try again.")
@@ -40,9 +41,9 @@ class PasswordResetByIndexForm(auth_forms.PasswordResetForm):
 
 class PasswordChangeThroughServiceForm(auth_forms.PasswordChangeForm):
     def save(self, commit: bool = True):
-        return services.user_password_set(user=self.user, password=self.cleaned_data["new_password1"])
+        return user_password_set(user=self.user, password=self.cleaned_data["new_password1"])
 
 
 class SetPasswordThroughServiceForm(auth_forms.SetPasswordForm):
     def save(self, commit: bool = True):
-        return services.user_password_set(user=self.user, password=self.cleaned_data["new_password1"])
+        return user_password_set(user=self.user, password=self.cleaned_data["new_password1"])

@@ -5,6 +5,7 @@ from urllib.parse import quote
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django_otp import user_has_device
 
 from voipxs.privacy.purposes import STAFF_ROLES, roles_of
 
@@ -27,8 +28,6 @@ def needs_second_factor(user) -> bool:
         return False
     if is_staff_account(user):
         return True
-    from django_otp import user_has_device
-
     return user_has_device(user)
 
 
@@ -46,8 +45,6 @@ class StaffTwoFactorMiddleware:
             and needs_second_factor(user)
             and not user.is_verified()
         ):
-            from django_otp import user_has_device
-
             target = "/accounts/two-factor/" if user_has_device(user) else "/accounts/two-factor/setup/"
             return redirect(f"{target}?next={quote(request.get_full_path())}")
         return self.get_response(request)

@@ -65,7 +65,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     closed_at = models.DateTimeField(null=True, blank=True)  # no sign-in from then on (account_close, erasure)
     # Login name, e-mail, devices and numbers removed (erasure at once; a closed account by the retention purge).
     anonymised_at = models.DateTimeField(null=True, blank=True)
-    restricted_at = models.DateTimeField(null=True, blank=True)  # GDPR art. 18 restriction (accounts/dsr.py)
+    restricted_at = models.DateTimeField(null=True, blank=True)  # GDPR art. 18 restriction (accounts/dsr/services.py)
 
     objects = UserManager()
 
@@ -110,7 +110,7 @@ class PhoneNumber(models.Model):
 
 class RoleGrant(models.Model):
     """A role that one admin asked to give and a second admin must approve (SECOND_ADMIN_ROLES in
-    accounts.services): the roles that open secret disclosures, the DPO's registers, or the admin
+    accounts.services.roles): the roles that open secret disclosures, the DPO's registers, or the admin
     itself. Until approved, the user does not hold the role; the request and its decision are audited."""
 
     class Status(models.TextChoices):
@@ -137,6 +137,6 @@ class RoleGrant(models.Model):
         return f"{self.role} for user {self.user_id} ({self.status})"
 
 
-from .models_dsr import (  # noqa: E402,F401  data-subject requests, policy versions, breach register
+from .dsr.models import (  # noqa: E402,F401  data-subject requests, policy versions, breach register
     BreachIncident, BreachNotification, DataSubjectRequest, ExportDownload, ExportFile, PolicyNoticeSeen, PolicyVersion,
 )

@@ -2,9 +2,18 @@
 from __future__ import annotations
 
 import base64
+from datetime import timedelta
 from typing import Any, Iterable
 
+from django.utils.timezone import now
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from voipxs.privacy.purposes import STAFF_ROLES, Role
 from voipxs.privacy.registry import Section, register_demo_seeder, register_section
+
+from .models import Contractor, User
+from .services.numbers import phone_number_assign
+from .services.users import contractor_create, user_create
 
 
 def _export_profile(user: Any) -> Iterable[dict]:
@@ -52,16 +61,6 @@ def _totp_secret_b32(device: Any) -> str:
 
 def seed_accounts(stdout: Any) -> None:
     """Idempotent: re-running finds the demo users by login name and leaves them as they are."""
-    from datetime import timedelta
-
-    from django.utils.timezone import now
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
-    from voipxs.privacy.purposes import STAFF_ROLES, Role
-
-    from .models import Contractor, User
-    from .services import contractor_create, phone_number_assign, user_create
-
     acme = Contractor.objects.filter(name="Acme BV").first() or contractor_create(name="Acme BV")
     # Fictitious numbers in the 555 block; no real subscriber holds them.
     people = [

@@ -5,12 +5,15 @@ from datetime import datetime
 
 from django.db.models import Q, QuerySet
 from django.http import Http404
+from django.utils.timezone import now
+from django_otp.plugins.otp_static.models import StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from voipxs.privacy.crypto import blind_index
 from voipxs.privacy.phone import InvalidNumber, normalize_e164
 from voipxs.privacy.purposes import Purpose, require_purpose
 
-from .models import PhoneNumber, User
+from .models import PhoneNumber, User, normalize_email_address
 
 # Purposes under which staff may look at any user's profile; SELF_SERVICE only ever sees oneself.
 _STAFF_WIDE = {Purpose.SECURITY, Purpose.BILLING, Purpose.LEGAL_OBLIGATION, Purpose.DISPUTE}
@@ -41,8 +44,6 @@ def phone_number_list(*, actor, purpose: Purpose | str, user: User, current_only
     access_user(actor=actor, purpose=purpose, user_id=user.pk)
     qs = PhoneNumber.objects.filter(user=user).order_by("-valid_from")
     if current_only:
-        from django.utils.timezone import now
-
         moment = now()
         qs = qs.filter(valid_from__lte=moment).filter(Q(valid_to__isnull=True) | Q(valid_to__gt=moment))
     return qs
@@ -68,8 +69,6 @@ def phone_number_holder_at(*, actor, purpose: Purpose | str, number: str, at: da
 
 def user_by_email(*, email: str) -> User | None:
     """Internal lookup for login and password reset (the person themself proves the address)."""
-    from .models import normalize_email_address
-
     index = blind_index(normalize_email_address(email), domain="email")
     return User.objects.filter(email_index=index, is_active=True).first()
 
@@ -78,16 +77,11 @@ def user_by_email(*, email: str) -> User | None:
 
 def totp_device_pending(*, user: User):
     """The unconfirmed TOTP device of an enrolment in progress, if any."""
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
     return TOTPDevice.objects.filter(user=user, confirmed=False).order_by("-pk").first()
 
 
 def two_factor_status(*, user: User) -> dict:
     """What the security page shows: is an authenticator set up, how many recovery codes are left."""
-    from django_otp.plugins.otp_static.models import StaticToken
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
     return {
         "totp": TOTPDevice.objects.filter(user=user, confirmed=True).exists(),
         "recovery_codes_left": StaticToken.objects.filter(device__user=user, device__confirmed=True).count(),

@@ -1,39 +1,39 @@
-"""Celery tasks of the data-subject workflow: ids in, one service each."""
+"""Celery tasks of accounts (the data-subject workflow, accounts/dsr/): ids in, one service each.
+
+Task names are written out: beat (voipxs/settings.py) and queued messages name them, so they stay the
+same wherever the code lives.
+"""
 from __future__ import annotations
 
 from celery import shared_task
 
 from voipxs.privacy.purposes import SystemActor
 
+from .dsr.export import dsr_export_build
+from .dsr.policy import policy_notice_email_batch
+from .dsr.reminders import breach_clocks_remind, dsr_deadlines_remind
+
 REMINDER_ACTOR = SystemActor("dpo_reminders")
 
 
-@shared_task
+@shared_task(name="accounts.tasks.dsr_export_build_task")
 def dsr_export_build_task(export_id: int) -> None:
-    from .dsr import dsr_export_build
-
     dsr_export_build(export_id=export_id)
 
 
-@shared_task
+@shared_task(name="accounts.tasks.policy_notice_email_task")
 def policy_notice_email_task(version_id: int, after_user_id: int) -> None:
     """One batch per run; the next batch is queued with the cursor (user pk), so no task runs long."""
-    from .policy import policy_notice_email_batch
-
     cursor = policy_notice_email_batch(version_id=version_id, after_user_id=after_user_id)
     if cursor is not None:
         policy_notice_email_task.delay(version_id, cursor)
 
 
-@shared_task
+@shared_task(name="accounts.tasks.dsr_deadlines_remind_task")
 def dsr_deadlines_remind_task() -> dict:
-    from .reminders import dsr_deadlines_remind
-
     return {"reminded": dsr_deadlines_remind(actor=REMINDER_ACTOR)}
 
 
-@shared_task
+@shared_task(name="accounts.tasks.breach_clocks_remind_task")
 def breach_clocks_remind_task() -> dict:
-    from .reminders import breach_clocks_remind
-
     return {"reminded": breach_clocks_remind(actor=REMINDER_ACTOR)}

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from base64 import b32encode
 
+import qrcode
+import qrcode.image.svg
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -13,14 +15,17 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+from django_otp import devices_for_user, user_has_device
+from django_otp import login as otp_login
 
 from voipxs.exceptions import ApplicationError
 from voipxs.privacy.purposes import Purpose
 
-from . import selectors, services
+from . import selectors
 from .forms import OTP_TOKEN_INVALID, OTP_TOKEN_THROTTLED, OtpTokenForm
 from .middleware import is_staff_account, needs_second_factor
 from .selectors import phone_number_list
+from .services import sign_in
 
 
 @login_required
@@ -39,17 +44,12 @@ def _next_url(request: HttpRequest) -> str:
 
 
 def _throttled(user) -> bool:
-    from django_otp import devices_for_user
-
     return any(not device.verify_is_allowed()[0] for device in devices_for_user(user))
 
 
 @login_required
 def two_factor_verify(request: HttpRequest) -> HttpResponse:
     """Ask for a TOTP or recovery code and mark the session verified (django_otp.login)."""
-    from django_otp import login as otp_login
-    from django_otp import user_has_device
-
     user = request.user
     if user.is_verified():
         return redirect(_next_url(request))
@@ -58,7 +58,7 @@ def two_factor_verify(request: HttpRequest) -> HttpResponse:
     form = OtpTokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         # Every wrong code increases django-otp's back-off on the device (1, 2, 4, 8 … seconds).
-        device = services.two_factor_check(user=user, token=form.cleaned_data["otp_token"])
+        device = sign_in.two_factor_check(user=user, token=form.cleaned_data["otp_token"])
         if device is not None:
             otp_login(request, device)
             return redirect(_next_url(request))
@@ -69,9 +69,6 @@ def two_factor_verify(request: HttpRequest) -> HttpResponse:
 
 def _qr_svg(text: str) -> str:
     """The enrolment URL as an inline SVG QR code, drawn here (no external service ever sees the secret)."""
-    import qrcode
-    import qrcode.image.svg
-
     image = qrcode.make(text, image_factory=qrcode.image.svg.SvgPathImage, box_size=8, border=2)
     return image.to_string(encoding="unicode")
 
@@ -80,20 +77,17 @@ def _qr_svg(text: str) -> str:
 def two_factor_setup(request: HttpRequest) -> HttpResponse:
     """Enrol an authenticator app: show the secret (base32) and a QR code, confirm with one code,
     then show ten recovery codes once. Someone who already has a device must pass it first."""
-    from django_otp import login as otp_login
-    from django_otp import user_has_device
-
     user = request.user
     if user_has_device(user) and not user.is_verified():
         return redirect(f"{reverse('accounts:two-factor')}?next={_next_url(request)}")
     device = selectors.totp_device_pending(user=user)
     if device is None or request.POST.get("restart"):
-        device = services.totp_device_start(user=user)
+        device = sign_in.totp_device_start(user=user)
     form = OtpTokenForm(request.POST if request.method == "POST" and not request.POST.get("restart") else None)
     if form.is_bound and form.is_valid():
-        if services.totp_device_confirm(device=device, token=form.cleaned_data["otp_token"]):
+        if sign_in.totp_device_confirm(device=device, token=form.cleaned_data["otp_token"]):
             otp_login(request, device)
-            codes = services.recovery_codes_regenerate(user=user)
+            codes = sign_in.recovery_codes_regenerate(user=user)
             return render(request, "accounts/recovery_codes.html",
                           {"codes": codes, "fresh_enrolment": True, "next": _next_url(request)})
         form.add_error("otp_token", OTP_TOKEN_INVALID)
@@ -121,11 +115,9 @@ def security(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def recovery_codes_regenerate(request: HttpRequest) -> HttpResponse:
-    from django_otp import user_has_device
-
     if not user_has_device(request.user):
         return redirect("accounts:two-factor-setup")
-    codes = services.recovery_codes_regenerate(user=request.user)
+    codes = sign_in.recovery_codes_regenerate(user=request.user)
     return render(request, "accounts/recovery_codes.html", {"codes": codes, "fresh_enrolment": False,
                                                              "next": reverse("accounts:security")})
 
@@ -134,9 +126,10 @@ def recovery_codes_regenerate(request: HttpRequest) -> HttpResponse:
 @require_POST
 def two_factor_disable(request: HttpRequest) -> HttpResponse:
     try:
-        services.two_factor_disable(user=request.user)
+        sign_in.two_factor_disable(user=request.user)
     except ApplicationError as exc:
         messages.error(request, _(exc.message))
         return redirect("accounts:security")
     messages.success(request, _("Two-factor sign-in is off for your account."))
     return redirect("accounts:security")
+

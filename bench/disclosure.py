@@ -93,9 +93,16 @@ def _fill(total: int) -> int:
 
 
 def _request():
-    from accounts.services import phone_number_assign, user_create
-    from disclosures import services
+    from accounts.services.numbers import phone_number_assign
+    from accounts.services.users import user_create
     from disclosures.models import AuthorityKind, LegalBasis
+    from disclosures.services.authorities import authority_create, authority_verify
+    from disclosures.services.intake import disclosure_request_receive
+    from disclosures.services.transitions import (
+        disclosure_request_approve,
+        disclosure_request_start_review,
+        disclosure_request_verify_authority,
+    )
 
     holder = user_create(username="dbench-holder", password="x-bench-holder-pw-1", email="holder@bench.invalid",
                          roles=["customer"], contractor=None)
@@ -103,18 +110,18 @@ def _request():
     officers = [user_create(username=f"dbench-legal{i}", password=f"x-bench-legal-pw-{i}", email=f"l{i}@bench.invalid",
                             roles=["legal_officer"], contractor=None) for i in range(3)]
     intake, a2, a3 = officers
-    authority = services.authority_create(actor=intake, name="Bench police", kind=AuthorityKind.POLICE,
-                                          contact_phone="+31205559999")
-    authority = services.authority_verify(actor=intake, authority=authority, note="bench")
+    authority = authority_create(actor=intake, name="Bench police", kind=AuthorityKind.POLICE,
+                                 contact_phone="+31205559999")
+    authority = authority_verify(actor=intake, authority=authority, note="bench")
     start = datetime.combine(FIRST_MONTH, datetime.min.time(), tzinfo=timezone.utc)
-    req = services.disclosure_request_receive(
+    req = disclosure_request_receive(
         actor=intake, authority=authority, reference="BENCH-1", legal_basis=LegalBasis.SV_126N,
         categories=["traffic_data"], window_start=start, window_end=start.replace(year=start.year + 1),
         deadline=datetime.now(timezone.utc) + timedelta(days=3), numbers=[TARGET])
-    req = services.disclosure_request_verify_authority(actor=intake, request=req, channel="phone")
-    req = services.disclosure_request_start_review(actor=intake, request=req)
-    services.disclosure_request_approve(actor=a2, request=req)
-    services.disclosure_request_approve(actor=a3, request=req)
+    req = disclosure_request_verify_authority(actor=intake, request=req, channel="phone")
+    req = disclosure_request_start_review(actor=intake, request=req)
+    disclosure_request_approve(actor=a2, request=req)
+    disclosure_request_approve(actor=a3, request=req)
     from disclosures.models import DisclosureRequest, Status
     DisclosureRequest.objects.filter(pk=req.pk).update(status=Status.PRODUCING, production_started_by=intake)
     return req.pk, intake
@@ -141,7 +148,7 @@ def main() -> None:
     print(f"filled {filled:,} rows in {time.perf_counter() - t:.0f} s", flush=True)
     request_id, actor = _request()
 
-    from disclosures.services import disclosure_package_build
+    from disclosures.services.packages import disclosure_package_build
 
     t = time.perf_counter()
     package = disclosure_package_build(request_id=request_id, actor=actor)

@@ -4,7 +4,7 @@
 2. Makes one customer with a number and fills N of their CDRs over 12 months server-side
    (`INSERT ... SELECT generate_series`, bench.portal's month filler: real AES-GCM tokens under each
    month's data key, so the export pays the real decryption cost).
-3. Builds the export exactly as the Celery task does (`accounts.dsr.dsr_export_build`): every
+3. Builds the export exactly as the Celery task does (`accounts.dsr.export.dsr_export_build`): every
    registered section streamed into export.json and one CSV per section, zipped, encrypted at rest.
 4. Checks the file (calls counted, decrypts to a ZIP) and ends with
    `BENCH export seconds=X peak_mb=N rows=N` (peak RSS of the process, from `resource`).
@@ -54,10 +54,10 @@ def main(argv: list[str] | None = None) -> None:
     from django.db import connection
     from django.utils.timezone import now
 
-    from accounts.dsr import dsr_export_build, export_decrypt_stream
+    from accounts.dsr.export import dsr_export_build, export_decrypt_stream
     from accounts.models import User
-    from accounts.models_dsr import DataSubjectRequest, ExportFile
-    from accounts.services import phone_number_assign
+    from accounts.dsr.models import DataSubjectRequest, ExportFile
+    from accounts.services.numbers import phone_number_assign
     from bench.portal import FIRST_MONTH
     from traffic.models import Source
     from traffic.partitions import add_months

@@ -83,7 +83,7 @@ def seed_world() -> "object":
 
     from accounts.models import Contractor, PhoneNumber, User
     from traffic.models import Tariff
-    from traffic.services import source_create
+    from traffic.services.sources import source_create
     from voipxs.privacy.phone import normalize_e164
 
     contractor = Contractor.objects.create(name="Bench BV")
@@ -155,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
     database_migrate()
     source = seed_world()
 
-    from traffic.services import cdr_bulk_import
+    from traffic.services.imports import cdr_bulk_import
     from django.db import connection
 
     with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp:
@@ -181,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         ours = cdr_import.imported / ours_s
         print(f"ours: {cdr_import.imported:,} rows in {ours_s:.2f} s = {ours:,.0f} rows/s", flush=True)
-        from traffic.ingest import LAST_WRITER_STATS
+        from traffic.ingest.writers import LAST_WRITER_STATS
 
         print("  writer thread: " + ", ".join(f"{k} {v:.2f} s" for k, v in LAST_WRITER_STATS.items()) +
               f"; peak rss so far {peak_rss_mb():.0f} MB", flush=True)

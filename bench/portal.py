@@ -239,7 +239,7 @@ def main(argv: list[str] | None = None) -> None:
     from django.contrib.messages.storage.fallback import FallbackStorage
     from django.test import RequestFactory
 
-    from traffic.views import call_history
+    from traffic.views.calls import call_history
 
     factory = RequestFactory()
     view_ms: list[float] = []

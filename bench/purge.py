@@ -8,7 +8,7 @@
    month; a dispute window of 7 months; number fields are real AES-GCM tokens under the month key.
    One number of 2024-03 is under a legal hold (10 calls), so the copy-to-hold path runs too.
 3. Copies the whole table into a plain, unpartitioned table with the same indexes.
-4. Purges "as of" 2025-01-15 with our purge (`retention.purge.purge_expired`): the 6 oldest months
+4. Purges "as of" 2025-01-15 with our purge (`retention.purge.run.purge_expired`): the 6 oldest months
    are past retention and go by copy-held-rows + DETACH + DROP + month-key destruction.
 5. Deletes the same rows (started before 2024-07) from the plain copy in batches of 10,000
    (one transaction per batch, keyset over the primary key, as a careful batched purge would).
@@ -47,7 +47,7 @@ def _reset_database(url: str, bench_name: str, bench_url: str, tablespace: str |
     from traffic import keys
 
     connections.close_all()
-    keys._cache.clear()  # unwrapped month keys of the previous scenario's database
+    keys.month_keys_forget()  # unwrapped month keys of the previous scenario's database
     database_recreate(url=url, bench_name=bench_name, tablespace=tablespace)
     database_migrate()
 
@@ -171,7 +171,7 @@ def _evict(base: Path) -> int:
 
 def _ours() -> tuple[float, list[dict]]:
     from retention.models import HeldCdr
-    from retention.purge import purge_expired
+    from retention.purge.run import purge_expired
 
     _settle()
     t = time.perf_counter()

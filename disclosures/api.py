@@ -1,9 +1,12 @@
 """Legal officers' API under /api/v1/staff/disclosures/ and the customer's own notices under
-/api/v1/me/disclosure-notices/. One APIView per operation; services and selectors do the work."""
+/api/v1/me/disclosure-notices/. One APIView per operation; services and selectors do the work. The
+steps on a request (RequestVerifyApi ... RequestSendNoticesApi) each name their row of the table in
+transitions.py, which the pages dispatch through too: the service, the input fields, the role."""
 from __future__ import annotations
 
 import base64
 import binascii
+from typing import ClassVar
 
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
@@ -15,10 +18,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from traffic.exports import csv_lines
 from voipxs.exceptions import ApplicationError
 from voipxs.privacy.purposes import Role, has_role
 
-from . import services
 from .models import Authority, AuthorityKind, DataCategory, LegalBasis
 from .selectors import (
     authority_list,
@@ -29,18 +32,32 @@ from .selectors import (
     transparency_report,
     transparency_rows,
 )
+from .services.authorities import authority_create, authority_verify
+from .services.checks import NOT_LEGAL_OFFICER
+from .services.intake import disclosure_document_add, disclosure_request_receive
+from .services.packages import disclosure_package_download
+from .transitions import TRANSITIONS
 
 DOCUMENT_NOT_BASE64 = "The document must be base64-encoded."
 
 
 class IsLegalOfficer(BasePermission):
-    message = "Only legal officers handle disclosure requests."
+    message = NOT_LEGAL_OFFICER
 
     def has_permission(self, request, view) -> bool:
         return has_role(request.user, Role.LEGAL_OFFICER)
 
 
-class _OfficerApi(APIView):
+class MayTakeStep(BasePermission):
+    """The role the view's row of TRANSITIONS names (checked before the input is read)."""
+
+    message = NOT_LEGAL_OFFICER
+
+    def has_permission(self, request, view) -> bool:
+        return has_role(request.user, TRANSITIONS[view.step].role)
+
+
+class OfficerApi(APIView):
     permission_classes = [*APIView.permission_classes, IsLegalOfficer]
 
 
@@ -79,13 +96,13 @@ class RequestOutputSerializer(serializers.Serializer):
         return sorted(obj.approvals.values_list("officer_id", flat=True))
 
 
-class AuthorityListApi(_OfficerApi):
+class AuthorityListApi(OfficerApi):
     @extend_schema(responses=AuthorityOutputSerializer(many=True), summary="The register of authorities")
     def get(self, request: Request) -> Response:
         return Response(AuthorityOutputSerializer(authority_list(actor=request.user), many=True).data)
 
 
-class AuthorityCreateApi(_OfficerApi):
+class AuthorityCreateApi(OfficerApi):
     class InputSerializer(serializers.Serializer):
         name = serializers.CharField(max_length=200)
         kind = serializers.ChoiceField(choices=AuthorityKind.choices)
@@ -96,11 +113,11 @@ class AuthorityCreateApi(_OfficerApi):
     def post(self, request: Request) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        authority = services.authority_create(actor=request.user, **data.validated_data)
+        authority = authority_create(actor=request.user, **data.validated_data)
         return Response(AuthorityOutputSerializer(authority).data, status=status.HTTP_201_CREATED)
 
 
-class AuthorityVerifyApi(_OfficerApi):
+class AuthorityVerifyApi(OfficerApi):
     class InputSerializer(serializers.Serializer):
         note = serializers.CharField(max_length=300)
 
@@ -108,12 +125,12 @@ class AuthorityVerifyApi(_OfficerApi):
     def post(self, request: Request, pk: int) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        authority = services.authority_verify(actor=request.user, authority=get_object_or_404(Authority, pk=pk),
-                                              note=data.validated_data["note"])
+        authority = authority_verify(actor=request.user, authority=get_object_or_404(Authority, pk=pk),
+                                     note=data.validated_data["note"])
         return Response(AuthorityOutputSerializer(authority).data)
 
 
-class RequestListApi(_OfficerApi):
+class RequestListApi(OfficerApi):
     class FilterSerializer(serializers.Serializer):
         open = serializers.BooleanField(required=False, default=False)
 
@@ -125,7 +142,7 @@ class RequestListApi(_OfficerApi):
         return Response(RequestOutputSerializer(qs[:500], many=True).data)
 
 
-class RequestReceiveApi(_OfficerApi):
+class RequestReceiveApi(OfficerApi):
     class InputSerializer(serializers.Serializer):
         authority = serializers.IntegerField(min_value=1)
         reference = serializers.CharField(max_length=100)
@@ -147,92 +164,93 @@ class RequestReceiveApi(_OfficerApi):
         authority = Authority.objects.filter(pk=d.pop("authority")).first()
         if authority is None:
             raise ApplicationError("Unknown authority.", extra={"field": "authority"})
-        req = services.disclosure_request_receive(actor=request.user, authority=authority, **d)
+        req = disclosure_request_receive(actor=request.user, authority=authority, **d)
         return Response(RequestOutputSerializer(req).data, status=status.HTTP_201_CREATED)
 
 
-class RequestDetailApi(_OfficerApi):
+class RequestDetailApi(OfficerApi):
     @extend_schema(responses=RequestOutputSerializer, summary="One request")
     def get(self, request: Request, pk: int) -> Response:
         return Response(RequestOutputSerializer(disclosure_request_get(actor=request.user, pk=pk)).data)
 
 
-class _TransitionApi(_OfficerApi):
+class TransitionApi(APIView):
     """A POST that runs one service on one request and answers with the request."""
 
-    class InputSerializer(serializers.Serializer):
-        pass
+    permission_classes = [*APIView.permission_classes, MayTakeStep]
+    # The row of TRANSITIONS this operation runs; set by each subclass, which gets its InputSerializer
+    # and its schema from that row.
+    step: ClassVar[str]
 
-    # runner(officer, request object, validated data): the one service of this transition; set by _transition().
-    runner: staticmethod
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        row = TRANSITIONS[cls.step]
+        attrs = {**row.fields, "__module__": cls.__module__, "__qualname__": f"{cls.__qualname__}.InputSerializer"}
+        cls.InputSerializer = type("InputSerializer", (serializers.Serializer,), attrs)
+        extend_schema(request=cls.InputSerializer if row.fields else None, responses=RequestOutputSerializer,
+                      summary=row.summary)(cls)
 
     def post(self, request: Request, pk: int) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         req = disclosure_request_get(actor=request.user, pk=pk)
-        type(self).runner(request.user, req, dict(data.validated_data))
+        TRANSITIONS[self.step].run(actor=request.user, request=req, inputs=data.validated_data)
         return Response(RequestOutputSerializer(disclosure_request_get(actor=request.user, pk=pk)).data)
 
 
-def _transition(name: str, summary: str, runner, fields: dict | None = None) -> type[_TransitionApi]:
-    input_cls = type("InputSerializer", (serializers.Serializer,), dict(fields or {}))
-    input_cls.__qualname__ = f"{name}.InputSerializer"
-
-    # A function of its own per view: extend_schema annotates the function object it is given.
-    def post(self, request: Request, pk: int) -> Response:
-        return _TransitionApi.post(self, request, pk)
-
-    post = extend_schema(request=input_cls if fields else None, responses=RequestOutputSerializer, summary=summary)(post)
-    return type(name, (_TransitionApi,), {"InputSerializer": input_cls, "post": post, "__module__": __name__,
-                                          "runner": staticmethod(runner)})
+class RequestVerifyApi(TransitionApi):
+    step = "verify"
 
 
-_note = {"note": serializers.CharField(max_length=500, required=False, default="")}
-_note_required = {"note": serializers.CharField(max_length=500)}
-
-RequestVerifyApi = _transition(
-    "RequestVerifyApi", "Record the out-of-band callback on a register channel",
-    lambda u, r, d: services.disclosure_request_verify_authority(actor=u, request=r, **d),
-    {"channel": serializers.ChoiceField(choices=[("phone", "phone"), ("email", "email")]), **_note})
-RequestReviewApi = _transition("RequestReviewApi", "Start the legal review",
-                               lambda u, r, d: services.disclosure_request_start_review(actor=u, request=r))
-RequestClarifyApi = _transition("RequestClarifyApi", "Ask the authority for clarification",
-                                lambda u, r, d: services.disclosure_request_ask_clarification(actor=u, request=r, **d),
-                                _note_required)
-RequestResumeApi = _transition("RequestResumeApi", "Resume the review after a clarification",
-                               lambda u, r, d: services.disclosure_request_resume_review(actor=u, request=r))
-RequestApproveApi = _transition("RequestApproveApi", "Approve (two officers, neither the intake)",
-                                lambda u, r, d: services.disclosure_request_approve(actor=u, request=r))
-RequestRejectApi = _transition("RequestRejectApi", "Reject the request",
-                               lambda u, r, d: services.disclosure_request_reject(actor=u, request=r, reason=d["note"]),
-                               _note_required)
-RequestWithdrawApi = _transition("RequestWithdrawApi", "Record that the authority withdrew the request",
-                                 lambda u, r, d: services.disclosure_request_withdraw(actor=u, request=r, **d), _note)
-RequestNarrowApi = _transition(
-    "RequestNarrowApi", "Narrow the scope (only shrinks; approvals start again)",
-    lambda u, r, d: services.disclosure_request_narrow(actor=u, request=r, **d),
-    {"remove_target_ids": serializers.ListField(child=serializers.IntegerField(min_value=1), required=False, default=list),
-     "window_start": serializers.DateTimeField(required=False, allow_null=True, default=None),
-     "window_end": serializers.DateTimeField(required=False, allow_null=True, default=None),
-     "categories": serializers.ListField(child=serializers.ChoiceField(choices=DataCategory.choices), required=False,
-                                         allow_null=True, default=None)})
-RequestProduceApi = _transition("RequestProduceApi", "Queue the production of the package",
-                                lambda u, r, d: services.disclosure_production_start(actor=u, request=r))
-RequestCheckApi = _transition("RequestCheckApi", "Record the output check (another officer than the producer)",
-                              lambda u, r, d: services.disclosure_output_check(actor=u, request=r))
-RequestDeliverApi = _transition("RequestDeliverApi", "Mark delivered with the authority's receipt",
-                                lambda u, r, d: services.disclosure_request_deliver(actor=u, request=r, **d),
-                                {"receipt": serializers.CharField(max_length=300)})
-RequestCloseApi = _transition("RequestCloseApi", "Close the request (hold released after the grace period)",
-                              lambda u, r, d: services.disclosure_request_close(actor=u, request=r))
+class RequestReviewApi(TransitionApi):
+    step = "review"
 
 
-RequestSendNoticesApi = _transition(
-    "RequestSendNoticesApi", "Send the withheld notices of a request once its secrecy order has ended",
-    lambda u, r, d: [services.disclosure_notice_send(actor=u, notice=n) for n in r.notices.filter(state="withheld")])
+class RequestClarifyApi(TransitionApi):
+    step = "clarify"
 
 
-class DocumentAddApi(_OfficerApi):
+class RequestResumeApi(TransitionApi):
+    step = "resume"
+
+
+class RequestApproveApi(TransitionApi):
+    step = "approve"
+
+
+class RequestRejectApi(TransitionApi):
+    step = "reject"
+
+
+class RequestWithdrawApi(TransitionApi):
+    step = "withdraw"
+
+
+class RequestNarrowApi(TransitionApi):
+    step = "narrow"
+
+
+class RequestProduceApi(TransitionApi):
+    step = "produce"
+
+
+class RequestCheckApi(TransitionApi):
+    step = "check"
+
+
+class RequestDeliverApi(TransitionApi):
+    step = "deliver"
+
+
+class RequestCloseApi(TransitionApi):
+    step = "close"
+
+
+class RequestSendNoticesApi(TransitionApi):
+    step = "send-notices"
+
+
+class DocumentAddApi(OfficerApi):
     class InputSerializer(serializers.Serializer):
         title = serializers.CharField(max_length=200)
         content_base64 = serializers.CharField(max_length=20_000_000)
@@ -256,21 +274,21 @@ class DocumentAddApi(_OfficerApi):
         except (binascii.Error, ValueError):
             raise ApplicationError(DOCUMENT_NOT_BASE64, extra={"field": "content_base64"}) from None
         req = disclosure_request_get(actor=request.user, pk=pk)
-        doc = services.disclosure_document_add(actor=request.user, request=req, content=content, **d)
+        doc = disclosure_document_add(actor=request.user, request=req, content=content, **d)
         return Response(self.OutputSerializer(doc).data, status=status.HTTP_201_CREATED)
 
 
-class PackageDownloadApi(_OfficerApi):
+class PackageDownloadApi(OfficerApi):
     @extend_schema(responses={(200, "application/zip"): OpenApiTypes.BINARY}, summary="Download the package ZIP (logged)")
     def get(self, request: Request, pk: int) -> HttpResponse:
         req = disclosure_request_get(actor=request.user, pk=pk)
-        name, data = services.disclosure_package_download(actor=request.user, request=req)
+        name, data = disclosure_package_download(actor=request.user, request=req)
         response = HttpResponse(data, content_type="application/zip")
         response["Content-Disposition"] = f'attachment; filename="{name}"'
         return response
 
 
-class DeadlinesApi(_OfficerApi):
+class DeadlinesApi(OfficerApi):
     class OutputSerializer(serializers.Serializer):
         id = serializers.IntegerField(source="request.pk")
         reference = serializers.CharField(source="request.reference")
@@ -285,7 +303,7 @@ class DeadlinesApi(_OfficerApi):
         return Response(self.OutputSerializer(disclosure_deadlines(actor=request.user), many=True).data)
 
 
-class TransparencyReportApi(_OfficerApi):
+class TransparencyReportApi(OfficerApi):
     class FilterSerializer(serializers.Serializer):
         year = serializers.IntegerField(min_value=2000, max_value=2100)
         half = serializers.ChoiceField(choices=[1, 2])
@@ -298,8 +316,6 @@ class TransparencyReportApi(_OfficerApi):
         f.is_valid(raise_exception=True)
         report = transparency_report(actor=request.user, year=f.validated_data["year"], half=int(f.validated_data["half"]))
         if f.validated_data["format"] == "csv":
-            from traffic.exports import csv_lines
-
             return HttpResponse("".join(csv_lines(transparency_rows(report))), content_type="text/csv; charset=utf-8")
         return Response(report)
 

@@ -8,19 +8,4 @@ class DisclosuresConfig(AppConfig):
     verbose_name = "Disclosures"
 
     def ready(self) -> None:
-        from voipxs.privacy.registry import Section, register_demo_seeder, register_purger, register_section
-
-        from .demo import seed_disclosures
-        from .selectors import disclosures_about_user
-        from .services import disclosure_packages_purge
-
-        register_demo_seeder(40, "disclosures", seed_disclosures)
-        register_purger("disclosure_package", disclosure_packages_purge)
-        register_section(Section(
-            name="disclosures", order=80, purpose="legal_obligation",
-            legal_basis="GDPR art. 6(1)(c); Tw art. 13.2a; Sv art. 126n, 126na",
-            retention="the request record as accountability; packages 90 days after delivery",
-            exporter=disclosures_about_user,
-            description=("Disclosures of your data to authorities (police, prosecutor, courts, dispute bodies). "
-                         "Disclosures under a secrecy order that is still running are not listed."),
-        ))
+        from . import sections  # noqa: F401  export section, package purger, demo seeder

@@ -6,13 +6,14 @@ from datetime import timedelta
 
 from django.utils.timezone import now
 
+from accounts.models import User
+
+from .models import Authority, AuthorityKind, DisclosureRequest, LegalBasis
+from .services.authorities import authority_create, authority_verify
+from .services.intake import disclosure_request_receive
+
 
 def seed_disclosures(stdout) -> None:
-    from accounts.models import User
-
-    from .models import Authority, AuthorityKind, DisclosureRequest, LegalBasis
-    from .services import authority_create, authority_verify, disclosure_request_receive
-
     intake = User.objects.filter(username="legal1").first()
     if intake is None:
         stdout.write("  disclosures: no legal1 user; skipped\n")

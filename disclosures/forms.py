@@ -1,3 +1,5 @@
+"""The legal officers' page forms. A form parses what was posted; the services decide. The forms of
+a workflow step (NarrowForm, DocumentForm) also say what they hand to the step's service (`inputs`)."""
 from __future__ import annotations
 
 from datetime import datetime, time, timezone as dt_timezone
@@ -70,10 +72,24 @@ class NarrowForm(forms.Form):
         except ValueError:
             raise forms.ValidationError(_("Target ids are whole numbers.")) from None
 
+    def inputs(self) -> dict:
+        d = self.cleaned_data
+        return {"remove_target_ids": d["remove_target_ids"],
+                "window_start": day_start(d["window_start"]) if d["window_start"] else None,
+                "window_end": day_start(d["window_end"]) if d["window_end"] else None}
+
+
+def document_inputs(upload) -> dict:
+    """An uploaded file as disclosure_document_add takes it."""
+    return {"title": upload.name, "content": upload.read(), "content_type": upload.content_type or ""}
+
 
 class DocumentForm(forms.Form):
     document = forms.FileField()
     is_written_order = forms.BooleanField(required=False)
+
+    def inputs(self) -> dict:
+        return {**document_inputs(self.cleaned_data["document"]), "is_written_order": self.cleaned_data["is_written_order"]}
 
 
 class ReportForm(forms.Form):

@@ -170,12 +170,6 @@ class DisclosureRequest(models.Model):
     def awaiting_written_order(self) -> bool:
         return self.emergency and self.written_order_at is None
 
-    @property
-    def purpose(self) -> str:
-        from voipxs.privacy.purposes import Purpose
-
-        return Purpose.DISPUTE if self.authority.kind in DISPUTE_AUTHORITY_KINDS else Purpose.LEGAL_OBLIGATION
-
 
 class DisclosureTarget(models.Model):
     class Kind(models.TextChoices):

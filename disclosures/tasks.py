@@ -3,20 +3,20 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from accounts.models import User
 from voipxs.privacy.purposes import SystemActor
+
+from .production import ScopeViolation
+from .services.jobs import disclosure_deadlines_escalate, disclosure_holds_release_due, disclosure_secrecy_reminders
+from .services.packages import disclosure_package_build, disclosure_production_failed
 
 HOLD_ACTOR = SystemActor("disclosure_holds")
 DEADLINE_ACTOR = SystemActor("disclosure_deadlines")
 
 
-@shared_task
+@shared_task(name="disclosures.tasks.disclosure_package_build_task")
 def disclosure_package_build_task(request_id: int, actor_id: int) -> dict:
     """Build the package as the officer who started the production (their purposes are checked)."""
-    from accounts.models import User
-
-    from .production import ScopeViolation
-    from .services import disclosure_package_build, disclosure_production_failed
-
     actor = User.objects.get(pk=actor_id)
     try:
         package = disclosure_package_build(request_id=request_id, actor=actor)
@@ -31,24 +31,16 @@ def disclosure_package_build_task(request_id: int, actor_id: int) -> dict:
     return {"request": request_id, "ok": True, "package": package.pk, "records": package.record_count}
 
 
-@shared_task
+@shared_task(name="disclosures.tasks.disclosure_holds_release_task")
 def disclosure_holds_release_task() -> dict:
-    from .services import disclosure_holds_release_due
-
     return {"released": disclosure_holds_release_due(actor=HOLD_ACTOR)}
 
 
-@shared_task
+@shared_task(name="disclosures.tasks.disclosure_deadlines_task")
 def disclosure_deadlines_task() -> dict:
-    from .services import disclosure_deadlines_escalate
-
     return {"escalated": disclosure_deadlines_escalate(actor=DEADLINE_ACTOR)}
 
 
-@shared_task
+@shared_task(name="disclosures.tasks.disclosure_secrecy_reminders_task")
 def disclosure_secrecy_reminders_task() -> dict:
-    from .services import disclosure_secrecy_reminders
-
     return {"reminded": disclosure_secrecy_reminders(actor=DEADLINE_ACTOR)}
-
-

@@ -1,3 +1,5 @@
+from __future__ import annotations
+
 from django.urls import path
 
 from . import views
@@ -6,7 +8,7 @@ app_name = "disclosures"
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("authorities/", views.authorities, name="authorities"),
-    path("authorities/<int:pk>/verify/", views.authority_verify, name="authority-verify"),
+    path("authorities/<int:pk>/verify/", views.authority_verification, name="authority-verify"),
     path("requests/new/", views.request_new, name="request-new"),
     path("requests/<int:pk>/", views.detail, name="detail"),
     path("requests/<int:pk>/download/", views.download, name="download"),

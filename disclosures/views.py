@@ -1,8 +1,8 @@
 """Legal officers' pages (everything under /disclosures/ except notices/), and the customer's own
-notices page. Thin: forms parse, services and selectors decide. Anyone without the legal officer
-role gets 404 on the staff pages: customers never learn that a disclosure exists."""
+notices page. Thin: forms parse, services and selectors decide; a step on a request (verify, approve,
+deliver, ...) is dispatched through the table in transitions.py, the one the API uses. Anyone without
+the legal officer role gets 404 on the staff pages: customers never learn that a disclosure exists."""
 from __future__ import annotations
-
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -12,11 +12,11 @@ from django.utils.timezone import now
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from traffic.exports import csv_lines
 from voipxs.exceptions import ApplicationError
 from voipxs.privacy.purposes import Role, has_role
 
-from . import services
-from .forms import AuthorityForm, DocumentForm, NarrowForm, NoteForm, ReportForm, RequestForm, day_start
+from .forms import AuthorityForm, DocumentForm, NarrowForm, NoteForm, ReportForm, RequestForm, day_start, document_inputs
 from .models import Authority
 from .selectors import (
     authority_list,
@@ -27,6 +27,11 @@ from .selectors import (
     transparency_report,
     transparency_rows,
 )
+from .services.authorities import authority_create, authority_verify
+from .services.intake import disclosure_document_add, disclosure_request_receive
+from .services.packages import disclosure_package_download
+from .services.transitions import approval_refusal
+from .transitions import TRANSITIONS, Transition
 
 
 def _officer(request: HttpRequest) -> None:
@@ -52,7 +57,7 @@ def authorities(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         if form.is_valid():
             try:
-                services.authority_create(actor=request.user, **form.cleaned_data)
+                authority_create(actor=request.user, **form.cleaned_data)
             except ApplicationError as exc:
                 form.add_error(exc.extra.get("field") if exc.extra.get("field") in form.fields else None, exc.message)
             else:
@@ -65,11 +70,11 @@ def authorities(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def authority_verify(request: HttpRequest, pk: int) -> HttpResponse:
+def authority_verification(request: HttpRequest, pk: int) -> HttpResponse:
     _officer(request)
     authority = get_object_or_404(Authority, pk=pk)
     try:
-        services.authority_verify(actor=request.user, authority=authority, note=request.POST.get("note", ""))
+        authority_verify(actor=request.user, authority=authority, note=request.POST.get("note", ""))
     except ApplicationError as exc:
         messages.error(request, exc.message)
     else:
@@ -90,15 +95,13 @@ def request_new(request: HttpRequest) -> HttpResponse:
                 form.add_error("authority", _("Choose an authority from the register."))
             else:
                 try:
-                    req = services.disclosure_request_receive(
+                    req = disclosure_request_receive(
                         actor=request.user, authority=authority, reference=d["reference"], legal_basis=d["legal_basis"],
                         categories=d["categories"], window_start=day_start(d["window_start"]),
                         window_end=day_start(d["window_end"]), deadline=d["deadline"], numbers=d["numbers"],
                         account_ids=d["account_ids"], emergency=d["emergency"], secrecy_until=d["secrecy_until"])
                     if d["document"]:
-                        upload = d["document"]
-                        services.disclosure_document_add(actor=request.user, request=req, title=upload.name,
-                                                         content=upload.read(), content_type=upload.content_type or "")
+                        disclosure_document_add(actor=request.user, request=req, **document_inputs(d["document"]))
                 except ApplicationError as exc:
                     field = exc.extra.get("field")
                     form.add_error(field if field in form.fields else None, exc.message)
@@ -120,72 +123,29 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         "notices": list(req.notices.order_by("pk")),
         "downloads": req.package.downloads.select_related("downloaded_by") if hasattr(req, "package") else [],
         "note_form": NoteForm(), "narrow_form": NarrowForm(), "document_form": DocumentForm(),
-        "may_approve": request.user.pk != req.received_by_id and request.user.pk not in {a.officer_id for a in approvers},
+        "may_approve": approval_refusal(req=req, officer=request.user) is None,
     })
 
 
-def _transition(request: HttpRequest, pk: int, action: str) -> None:
-    req = disclosure_request_get(actor=request.user, pk=pk)
-    user, post = request.user, request.POST
-    note = post.get("note", "")
-    if action == "verify":
-        services.disclosure_request_verify_authority(actor=user, request=req, channel=post.get("channel", ""), note=note)
-    elif action == "review":
-        services.disclosure_request_start_review(actor=user, request=req)
-    elif action == "clarify":
-        services.disclosure_request_ask_clarification(actor=user, request=req, note=note)
-    elif action == "resume":
-        services.disclosure_request_resume_review(actor=user, request=req)
-    elif action == "approve":
-        services.disclosure_request_approve(actor=user, request=req)
-    elif action == "reject":
-        services.disclosure_request_reject(actor=user, request=req, reason=note)
-    elif action == "withdraw":
-        services.disclosure_request_withdraw(actor=user, request=req, note=note)
-    elif action == "produce":
-        services.disclosure_production_start(actor=user, request=req)
-    elif action == "check":
-        services.disclosure_output_check(actor=user, request=req)
-    elif action == "deliver":
-        services.disclosure_request_deliver(actor=user, request=req, receipt=post.get("receipt", ""))
-    elif action == "close":
-        services.disclosure_request_close(actor=user, request=req)
-    elif action == "narrow":
-        form = NarrowForm(post)
-        if not form.is_valid():
-            raise ApplicationError(_("Check the narrowing fields."), extra={"field": next(iter(form.errors))})
-        d = form.cleaned_data
-        services.disclosure_request_narrow(
-            actor=user, request=req, remove_target_ids=d["remove_target_ids"],
-            window_start=day_start(d["window_start"]) if d["window_start"] else None,
-            window_end=day_start(d["window_end"]) if d["window_end"] else None)
-    elif action == "send-notices":
-        for notice in req.notices.filter(state="withheld"):
-            services.disclosure_notice_send(actor=user, notice=notice)
-    elif action == "document":
-        form = DocumentForm(post, request.FILES)
-        if not form.is_valid():
-            raise ApplicationError(_("Choose a file."), extra={"field": "document"})
-        upload = form.cleaned_data["document"]
-        services.disclosure_document_add(actor=user, request=req, title=upload.name, content=upload.read(),
-                                         content_type=upload.content_type or "",
-                                         is_written_order=form.cleaned_data["is_written_order"])
-    else:
-        raise Http404
-
-
-ACTIONS = ("verify", "review", "clarify", "resume", "approve", "reject", "withdraw", "produce", "check", "deliver",
-           "close", "narrow", "document", "send-notices")
+def _step_inputs(row: Transition, request: HttpRequest) -> dict:
+    """What the page posted for the step: text under the row's field names, or its form's inputs."""
+    if row.page_form is None:
+        return {name: request.POST.get(name, "") for name in row.fields}
+    form = row.page_form(request.POST, request.FILES)
+    if not form.is_valid():
+        raise ApplicationError(row.page_error, extra={"field": next(iter(form.errors))})
+    return form.inputs()
 
 
 @login_required
 @require_POST
 def transition(request: HttpRequest, pk: int, action: str) -> HttpResponse:
-    _officer(request)
-    if action not in ACTIONS:
+    row = TRANSITIONS.get(action)
+    if row is None or not has_role(request.user, row.role):
         raise Http404
     try:
-        _transition(request, pk, action)
+        req = disclosure_request_get(actor=request.user, pk=pk)
+        row.run(actor=request.user, request=req, inputs=_step_inputs(row, request))
     except ApplicationError as exc:
         messages.error(request, exc.message)
         response = detail(request, pk)
@@ -200,7 +160,7 @@ def download(request: HttpRequest, pk: int) -> HttpResponse:
     _officer(request)
     req = disclosure_request_get(actor=request.user, pk=pk)
     try:
-        name, data = services.disclosure_package_download(actor=request.user, request=req)
+        name, data = disclosure_package_download(actor=request.user, request=req)
     except ApplicationError as exc:
         messages.error(request, exc.message)
         return redirect("disclosures:detail", pk=pk)
@@ -224,8 +184,6 @@ def report(request: HttpRequest) -> HttpResponse:
         return render(request, "disclosures/report.html", {"form": form}, status=400)
     data = transparency_report(actor=request.user, **form.cleaned_data)
     if request.GET.get("format") == "csv":
-        from traffic.exports import csv_lines
-
         response = HttpResponse("".join(csv_lines(transparency_rows(data))), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="transparency-{data["period"]}.csv"'
         return response

@@ -14,7 +14,8 @@ from voipxs.exceptions import ApplicationError
 from voipxs.privacy.purposes import Purpose, Role, has_role
 
 from .models import Category, LegalHold, RetentionPolicy
-from .purge import PurgeBusy, purge_expired
+from .purge.lock import PurgeBusy
+from .purge.run import purge_expired
 from .selectors import legal_hold_list, purge_receipt_list, retention_policy_history
 from .services import legal_hold_place, legal_hold_release, retention_policy_update
 

@@ -1,10 +1,9 @@
-# Retention of closed accounts' user data (policy category closed_account) and of failed sign-in records
-# (login name, IP address, user agent: technical identifiers, the cdr_technical period).
+# Retention of closed accounts' user data (policy category closed_account).
 #
 # Why this lives in retention, not in accounts: the decision needs invoices (traffic) and policies and
-# holds (retention), and accounts may import neither (imports only point down, DESIGN.md). The writes
-# stay in accounts' services (account_anonymise, login_attempts_delete); this module only decides and
-# registers the two purgers (retention/apps.py) that retention/purge.py step 6 runs.
+# holds (retention), and accounts may import neither (imports only point down, DESIGN.md). The write
+# stays in accounts' services (account_anonymise); this module only decides, in the purger that
+# retention/apps.py registers and retention/purge/run.py's step_registered_purgers runs.
 #
 # Why it is safe (anonymising is irreversible, so every rule errs toward keeping):
 # - An account is anonymised only when each of these says it may go: it is closed and not yet anonymised;
@@ -25,15 +24,14 @@ from datetime import datetime
 from django.db.models import Count, Max, Q
 
 from accounts.models import PhoneNumber, User
-from accounts.services import account_anonymise, login_attempts_delete
+from accounts.services.closing import account_anonymise
 from traffic.models import Cdr, Invoice
 from voipxs.exceptions import ApplicationError
 
 from .models import Category
-from .purge import PURGE_ACTOR, SETTLED_STATUSES, _period_cutoff
+from .purge.rules import PURGE_ACTOR, SETTLED_STATUSES, period_cutoff
 from .selectors import legal_holds_active, retention_policy_at
 
-LOGIN_ATTEMPTS = "login_attempts"  # receipt category of the failed sign-in records
 _CHUNK = 500
 # Calls that will still be invoiced (RATED now, PENDING/UNRATED once rated; unrestricted, as the invoice
 # run takes them); FREE ones never are. Unbilled calls go after 3 months, and with them this wait.
@@ -68,7 +66,7 @@ def closed_accounts_purge(*, now: datetime, dry_run: bool = False) -> dict:
     candidates = User.objects.filter(closed_at__isnull=False, anonymised_at__isnull=True)
     if retention_policy_at(category=Category.CLOSED_ACCOUNT, at=now) is None:
         return {"anonymised": 0, "kept": candidates.count(), "skipped": "no closed_account policy in force"}
-    cutoff = _period_cutoff(Category.CLOSED_ACCOUNT, now)
+    cutoff = period_cutoff(Category.CLOSED_ACCOUNT, now)
     held = _held_account_ids(now)
     why_kept = {"invoice_not_settled": 0, "final_invoice_pending": 0, "within_period": 0, "legal_hold": 0}
     due: list[int] = []
@@ -106,9 +104,3 @@ def closed_accounts_purge(*, now: datetime, dry_run: bool = False) -> dict:
             anonymised += 1
     return {"anonymised": anonymised, "kept": sum(why_kept.values()), "cutoff": cutoff.isoformat(), **why_kept}
 
-
-def login_attempts_purge(*, now: datetime, dry_run: bool = False) -> dict:
-    """Registered purger "login_attempts": failed sign-in records older than the cdr_technical period."""
-    cutoff = _period_cutoff(Category.CDR_TECHNICAL, now)
-    deleted = login_attempts_delete(before=cutoff, dry_run=dry_run, actor=PURGE_ACTOR)
-    return {"deleted": deleted, "cutoff": cutoff.isoformat()}

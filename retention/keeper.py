@@ -8,13 +8,14 @@ from typing import Any
 from django.db.models import Max
 from django.utils.timezone import now as tz_now
 
+from accounts.models import User
 from traffic.models import Cdr, Invoice
 from voipxs.privacy.registry import Kept
 
 from .models import Category, HeldCdr, LegalHold
-from .purge import Cutoffs, protected_invoice_ids, shift_months
+from .purge.rules import Cutoffs, protected_invoice_ids, shift_months
 from .selectors import legal_hold_active_q, retention_policy_at
-from .services import hold_owner
+from .services import hold_owner, legal_hold_place
 
 
 def _user_number_indexes(user: Any) -> list[str]:
@@ -64,10 +65,6 @@ def retention_keeper(user: Any, *, now=None) -> list[Kept]:
 
 def seed_retention(stdout) -> None:
     """Demo: a preservation order on alice's account for the last 30 days, once."""
-    from accounts.models import User
-
-    from .services import legal_hold_place
-
     alice = User.objects.filter(username="alice").first()
     if alice is None or LegalHold.objects.filter(reference="demo:preservation-1").exists():
         return

@@ -118,12 +118,6 @@ class LegalHold(models.Model):
             return False
         return self.expires_at is None or self.expires_at > at
 
-    @property
-    def ends_at(self) -> datetime | None:
-        if self.released_at is not None:
-            return self.released_at
-        return self.expires_at
-
 
 class PurgeRun(models.Model):
     """One run of the purge, with the steps it has done (so a run that died can be seen, and the
@@ -139,7 +133,7 @@ class PurgeRun(models.Model):
     as_of = models.DateTimeField()  # the "now" the run computed its cutoffs from
     dry_run = models.BooleanField(default=False)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
-    # {"months": {"2026-01": ["copied", "dropped", "key_destroyed"]}, "batches": n}
+    # {"step": "cdr_unbilled", "months": {"2026-01": ["copied", "detached", "dropped", "key_destroyed"]}}
     state = models.JSONField(default=dict, blank=True)
     error = models.CharField(max_length=300, blank=True)  # exception class and step; never data
 
@@ -219,7 +213,7 @@ class HeldCdr(models.Model):
             models.Index(fields=["src_index", "started_at"], name="heldcdr_src_time_idx"),
             models.Index(fields=["dst_index", "started_at"], name="heldcdr_dst_time_idx"),
             models.Index(fields=["account_id", "started_at"], name="heldcdr_account_time_idx"),
-            # A contractor admin's call pages read its Users' held calls too (traffic.selectors).
+            # A contractor admin's call pages read its Users' held calls too (traffic.selectors.cdr_reader).
             models.Index(fields=["contractor_id", "started_at"], name="heldcdr_contractor_time_idx"),
             models.Index(fields=["invoice_id"], name="heldcdr_invoice_idx"),
         ]

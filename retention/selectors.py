@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.utils.timezone import now as tz_now
 
-from traffic.selectors import register_kept_copies
+from traffic.selectors.cdr_reader import register_kept_copies
 from voipxs.privacy import crypto
 from voipxs.privacy.crypto import blind_index
 from voipxs.privacy.phone import normalize_e164
@@ -32,6 +32,16 @@ def retention_policy_current_list(*, at: datetime | None = None) -> list[Retenti
     return [p for c in Category.values if (p := retention_policy_at(category=c, at=at)) is not None]
 
 
+def retention_policy_register_list() -> list[dict]:
+    """The policies in force as rows of the processing register (GDPR art. 30; registered with
+    voipxs.privacy.registry.register_retention_source, so the kernel never imports retention)."""
+    return [
+        {"category": p.category, "label": str(p.get_category_display()), "period": p.period_label,
+         "trigger": p.trigger, "action": p.action, "legal_basis": p.legal_basis}
+        for p in retention_policy_current_list()
+    ]
+
+
 def retention_policy_history(*, category: str | None = None) -> QuerySet[RetentionPolicy]:
     qs = RetentionPolicy.objects.select_related("changed_by").order_by("category", "-version")
     return qs.filter(category=category) if category else qs
@@ -42,11 +52,9 @@ def legal_hold_active_q(*, at: datetime) -> Q:
             & (Q(expires_at__isnull=True) | Q(expires_at__gt=at)))
 
 
-def legal_hold_list(*, actor, purpose: Purpose | str = Purpose.LEGAL_OBLIGATION, active_only: bool = False,
-                    at: datetime | None = None) -> QuerySet[LegalHold]:
+def legal_hold_list(*, actor, purpose: Purpose | str = Purpose.LEGAL_OBLIGATION) -> QuerySet[LegalHold]:
     require_purpose(actor=actor, purpose=purpose, action="retention.hold_list", target_type="legal_hold")
-    qs = LegalHold.objects.select_related("placed_by", "released_by")
-    return qs.filter(legal_hold_active_q(at=at or tz_now())) if active_only else qs
+    return LegalHold.objects.select_related("placed_by", "released_by")
 
 
 def legal_holds_active(*, at: datetime, category: str) -> list[LegalHold]:

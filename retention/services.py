@@ -1,4 +1,4 @@
-"""Writes of the retention app: policy versions and legal holds. The purge lives in purge.py."""
+"""Writes of the retention app: policy versions and legal holds. The purge lives in retention/purge/."""
 from __future__ import annotations
 
 import re
@@ -28,22 +28,23 @@ HOLD_BAD_EXPIRY = "The expiry must be after the start."
 HOLD_ALREADY_RELEASED = "This hold was already released."
 HOLD_OWNED = "This hold belongs to a disclosure request; it ends when that request is closed."
 HOLD_REFERENCE_RESERVED = "References starting with \"disclosure:\" are reserved for holds of disclosure requests."
-# Holds that a workflow places and must end itself: a DPO releasing a disclosure's hold (a
-# preservation order, say) would let the purge delete data that is still being produced.
-OWNED_REFERENCE_PREFIXES = {"disclosure:": "disclosure"}
-
-
-def hold_owner(reference: str) -> str:
-    return next((owner for prefix, owner in OWNED_REFERENCE_PREFIXES.items() if reference.startswith(prefix)), "")
 HOLD_BAD_NUMBER = "A number in the hold is not a valid phone number."
 HOLD_REFERENCE_REQUIRED = "A reference is required (e.g. disclosure:12)."
 HOLD_REFERENCE_PERSONAL = ("The reference must not contain a phone number or an e-mail address (it is kept in the "
                            "audit log); use a case or request number.")
+# Holds that a workflow places and must end itself: a DPO releasing a disclosure's hold (a
+# preservation order, say) would let the purge delete data that is still being produced.
+OWNED_REFERENCE_PREFIXES = {"disclosure:": "disclosure"}
 
 # A digit run long enough to be a phone number, with the separators people type ("020 555 0101").
 _NUMBER_RUN = re.compile(r"\+?\d[\d\s().-]{6,}\d")
 
 _POLICY_FIELDS = ("trigger", "period_months", "period_days", "action", "legal_basis")
+
+
+def hold_owner(reference: str) -> str:
+    """The workflow that placed a hold with this reference ("disclosure"), or "" for a DPO's own hold."""
+    return next((owner for prefix, owner in OWNED_REFERENCE_PREFIXES.items() if reference.startswith(prefix)), "")
 
 
 def retention_policy_changes(*, category: str, current: RetentionPolicy | None, **given) -> dict:

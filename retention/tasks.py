@@ -1,11 +1,13 @@
+"""Celery tasks of the retention app: thin, they call the purge and return counts (JSON, never data)."""
 from __future__ import annotations
 
 from celery import shared_task
 
-from .purge import PurgeBusy, purge_daily, purge_expired
+from .purge.lock import PurgeBusy
+from .purge.run import purge_daily, purge_expired
 
 
-@shared_task
+@shared_task(name="retention.tasks.purge_expired_task")
 def purge_expired_task(dry_run: bool = False) -> dict:
     """Daily at 03:00 Europe/Amsterdam (CELERY_BEAT_SCHEDULE): purge, then preview tomorrow's run.
     With dry_run=True (the DPO's refresh button) only count. Returns counts only (JSON, no data)."""

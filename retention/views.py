@@ -22,6 +22,7 @@ from .forms import HoldForm, PolicyAtForm, PolicyForm
 from .models import Category, LegalHold, PurgeRun
 from .selectors import legal_hold_list, purge_receipt_list, retention_policy_current_list, retention_policy_history
 from .services import legal_hold_place, legal_hold_release, retention_policy_update
+from .tasks import purge_expired_task
 
 logger = logging.getLogger(__name__)
 
@@ -129,8 +130,6 @@ def hold_release(request: HttpRequest, pk: int) -> HttpResponse:
 def preview_refresh(request: HttpRequest) -> HttpResponse:
     """Queue a dry run. If the broker is down the page still answers, with a message."""
     _require_dpo(request)
-    from .tasks import purge_expired_task
-
     try:
         purge_expired_task.delay(dry_run=True)
     except Exception:  # noqa: BLE001 - kombu/redis raise various errors when the broker is unreachable
@@ -139,6 +138,3 @@ def preview_refresh(request: HttpRequest) -> HttpResponse:
     else:
         messages.info(request, _("A dry run was queued; its figures appear here when it is done."))
     return redirect("retention:dashboard")
-
-
-

@@ -10,14 +10,20 @@ Personas:
 """
 from __future__ import annotations
 
+import itertools
 from datetime import timedelta
+from decimal import Decimal
 
 import factory
 import pytest
 from django.utils.timezone import now
 
 from accounts.models import Contractor, PhoneNumber, User
-from accounts.services import phone_number_assign, user_create
+from accounts.services.numbers import phone_number_assign
+from accounts.services.users import user_create
+from traffic.ingest.rows import CdrRecord
+from traffic.ingest.run import cdr_rows_write
+from traffic.models import Cdr, Source
 from voipxs.privacy.purposes import Role
 
 PASSWORD = "correct-horse-battery-staple"
@@ -126,8 +132,6 @@ def verified_client(client, user):
 # --- traffic -----------------------------------------------------------------------------------------
 
 def make_source(name: str = "pbx1", fmt: str = "asterisk-csv", tz: str = "Europe/Amsterdam"):
-    from traffic.models import Source
-
     return Source.objects.get_or_create(name=name, defaults={"format": fmt, "timezone": tz})[0]
 
 
@@ -149,44 +153,33 @@ def make_cdr(
     price=None,
     invoice=None,
     technical: dict | None = None,
-):
-    """One CDR written the way the importer writes it: numbers encrypted under the month key with
-    blind indexes, the month's partition created first. For tests of selectors, retention, disclosures."""
-    import itertools
-    import json
-    from decimal import Decimal
-
-    from traffic.keys import month_cipher
-    from traffic.models import Cdr, CdrTechnical
-    from traffic.partitions import cdr_partitions_ensure, month_start
-    from voipxs.privacy.crypto import blind_index
-
+) -> Cdr:
+    """One CDR written by the importer's own write path (traffic.ingest.run.cdr_rows_write: numbers
+    encrypted under the month key with blind indexes, the month's partition created first), with
+    what it decides given here instead. For tests of selectors, retention, disclosures. An invoice
+    is attached afterwards, as invoicing does."""
     started_at = started_at or now() - timedelta(days=1)
-    month = month_start(started_at)
-    cdr_partitions_ensure(months=[month])
-    cipher = month_cipher(month, create=True)
     source = source or make_source()
     uid = unique_id or f"test-{next(_cdr_counter)}"
-    cdr = Cdr.objects.create(
-        started_at=started_at, source=source, unique_id=uid, fingerprint=uid[-16:],
-        account=account, contractor_id=getattr(account, "contractor_id", None),
+    record = CdrRecord(
+        unique_id=uid, fingerprint=uid[-16:], started_at=started_at, src=src, dst=dst,
+        account_id=getattr(account, "pk", None), contractor_id=getattr(account, "contractor_id", None),
         direction=direction, disposition=disposition,
         answered_at=started_at if disposition == "answered" else None,
-        duration=duration if duration is not None else billsec + 5, billsec=billsec,
-        src_enc=cipher.encrypt(src), dst_enc=cipher.encrypt(dst),
-        src_index=blind_index(src, domain="phone"), dst_index=blind_index(dst, domain="phone"),
-        caller_name_enc=cipher.encrypt(caller_name) if caller_name else None,
+        duration=duration if duration is not None else billsec + 5, billsec=billsec, caller_name=caller_name,
         rating=rating, zone=zone if rating == "rated" else "",
         price=(price if price is not None else Decimal("0.05")) if rating == "rated" else None,
-        invoice=invoice,
+        technical=technical,
     )
-    if technical is not None:
-        CdrTechnical.objects.create(cdr_id=cdr.id, started_at=started_at,
-                                    payload_enc=cipher.encrypt(json.dumps(technical)))
-    return cdr
+    written = cdr_rows_write(source=source, records=[record])
+    assert written.imported == 1, f"make_cdr: unique id {uid!r} is already taken in source {source.name!r}"
+    cdrs = Cdr.objects.filter(source=source, unique_id=uid)
+    if invoice is not None:
+        cdrs.update(invoice=invoice)
+    return cdrs.get()
 
 
-_cdr_counter = __import__("itertools").count(1)
+_cdr_counter = itertools.count(1)
 
 
 # --- transactional tests on SQLite (infra) ---------------------------------------------------------
@@ -221,8 +214,8 @@ def month_key_cache_reset():
     must not linger there for the next test (which would then get a cipher but no MonthKey row)."""
     from traffic import keys
 
-    keys._cache.clear()  # noqa: SLF001
+    keys.month_keys_forget()
     keys._uncommitted.clear()  # noqa: SLF001
     yield
-    keys._cache.clear()  # noqa: SLF001
+    keys.month_keys_forget()
     keys._uncommitted.clear()  # noqa: SLF001

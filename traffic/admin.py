@@ -11,8 +11,8 @@ from django.utils.functional import cached_property
 from voipxs.admin import ReadOnlyAdminMixin
 from voipxs.exceptions import ApplicationError
 
-from . import services
 from .models import Cdr, CdrImport, Source, Tariff
+from .services import sources
 
 
 class NoCountPaginator(Paginator):
@@ -31,9 +31,9 @@ class SourceAdminForm(forms.ModelForm):
     def clean(self):
         data = super().clean()
         try:
-            services._validate_source(name=data.get("name") or (self.instance.name if self.instance.pk else ""),  # noqa: SLF001
-                                      format=data.get("format", ""), timezone=(data.get("timezone") or "").strip(),
-                                      country=(data.get("default_country") or "").strip().upper())
+            sources.source_validate(name=data.get("name") or (self.instance.name if self.instance.pk else ""),
+                                    format=data.get("format", ""), timezone=(data.get("timezone") or "").strip(),
+                                    country=(data.get("default_country") or "").strip().upper())
         except ApplicationError as exc:
             field = exc.extra.get("field")
             self.add_error(field if field in self.fields else None, exc.message)
@@ -52,12 +52,12 @@ class SourceAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change) -> None:
         # Through the services, so time zone and country are validated and the change is audited.
         if change:
-            services.source_update(source=obj, actor=request.user, format=obj.format, timezone=obj.timezone,
-                                   default_country=obj.default_country, carrier=obj.carrier)
+            sources.source_update(source=obj, actor=request.user, format=obj.format, timezone=obj.timezone,
+                                  default_country=obj.default_country, carrier=obj.carrier)
         else:
-            created = services.source_create(name=obj.name, format=obj.format, timezone=obj.timezone,
-                                             default_country=obj.default_country, carrier=obj.carrier,
-                                             actor=request.user)
+            created = sources.source_create(name=obj.name, format=obj.format, timezone=obj.timezone,
+                                            default_country=obj.default_country, carrier=obj.carrier,
+                                            actor=request.user)
             obj.pk = created.pk
 
 

@@ -1,4 +1,10 @@
+"""The traffic app's registrations with the privacy kernel: its key rotator (month keys), its demo data,
+and (in sections.py) what it holds about a person for export and erasure."""
+from __future__ import annotations
+
 from django.apps import AppConfig
+
+from voipxs.privacy.registry import register_demo_seeder, register_rotator
 
 
 class TrafficConfig(AppConfig):
@@ -6,17 +12,12 @@ class TrafficConfig(AppConfig):
     verbose_name = "Traffic"
 
     def ready(self) -> None:
-        from voipxs.privacy.registry import register_demo_seeder, register_rotator
-
+        # Models load only once the apps are ready, so the modules that use them are imported here.
+        from . import sections  # noqa: F401  calls and invoices for data-subject export and erasure
+        from .demo import seed_calls, seed_sources
         from .keys import month_key_rewrap
 
         # Month data keys are wrapped by the master key: rotating the master re-wraps them.
         register_rotator("traffic.MonthKey", month_key_rewrap)
-
-        from .demo import seed_sources
-
         register_demo_seeder(20, "traffic-sources", seed_sources)
-        from .demo_portal import seed_calls
-
         register_demo_seeder(25, "traffic-calls", seed_calls)
-        from . import sections  # noqa: F401  calls and invoices for data-subject export and erasure

@@ -8,7 +8,8 @@ from typing import Iterable, Iterator
 
 from django.utils import timezone
 
-from .selectors import CallRow, InterconnectionRow
+from .selectors.calls import CallRow
+from .selectors.interconnection import InterconnectionRow
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 

@@ -21,6 +21,7 @@ from voipxs.privacy import crypto
 from voipxs.privacy.audit import audit_record
 
 from .models import MonthKey
+from .partitions import month_start
 
 _CACHE_SECONDS = 60.0
 _cache: dict[date, tuple[float, crypto.DataKeyCipher]] = {}
@@ -49,7 +50,7 @@ def month_cipher(month: date, *, create: bool = False) -> crypto.DataKeyCipher:
             raise MonthKeyMissing(f"no data key for {month:%Y-%m}")
         row = _month_key_create(month)
     if row.wrapped_key is None:
-        _cache.pop(month, None)
+        month_key_forget(month=month)
         raise MonthKeyDestroyed(f"the data key of {month:%Y-%m} was destroyed when the month was purged")
     cipher = crypto.DataKeyCipher(crypto.unwrap_data_key(bytes(row.wrapped_key), label=_label(month)))
     # A key made in a transaction that is still open may yet be rolled back; caching it would let
@@ -57,6 +58,18 @@ def month_cipher(month: date, *, create: bool = False) -> crypto.DataKeyCipher:
     if month not in _uncommitted:
         _cache[month] = (time.monotonic() + _CACHE_SECONDS, cipher)
     return cipher
+
+
+def month_keys_forget() -> None:
+    """Drop every cached month key of this process: the database behind them changed (a test's or a
+    benchmark's fresh database, a restored backup)."""
+    _cache.clear()
+
+
+def month_key_forget(*, month: date) -> None:
+    """Drop `month`'s unwrapped key from this process's cache: its key was destroyed, or (the importer)
+    it was made in a transaction that was rolled back, so the next use reads the table again."""
+    _cache.pop(month, None)
 
 
 # Months whose key this process created in a transaction that has not committed (yet). A rollback
@@ -87,8 +100,8 @@ def month_key_destroy(*, month: date, actor=None) -> MonthKey:
         key.wrapped_key, key.destroyed_at = None, now()
         key.save(update_fields=["wrapped_key", "destroyed_at"])
         audit_record(actor=actor, action="month_key.destroy", target_type="month_key", target_id=month.isoformat())
-    _cache.pop(month, None)
-    transaction.on_commit(lambda: _cache.pop(month, None))
+    month_key_forget(month=month)
+    transaction.on_commit(lambda: month_key_forget(month=month))
     return key
 
 
@@ -109,9 +122,8 @@ def month_key_rewrap(*, batch_size: int = 100, dry_run: bool = False) -> dict:
 
 
 def decrypt_number(token: bytes | memoryview | None, *, started_at) -> str:
-    """Decrypt a CDR number field (src_enc, dst_enc, caller_name_enc) with its month's key."""
-    from .partitions import month_start
-
+    """Decrypt a CDR number field (src_enc, dst_enc, caller_name_enc) with its month's key. One field
+    at a time; a reader of many rows uses `traffic.selectors.cdr_reader.CallDecryptor`."""
     if token is None:
         return ""
     return month_cipher(month_start(started_at)).decrypt(bytes(token))

@@ -232,7 +232,7 @@ class Invoice(models.Model):
     total = models.DecimalField(max_digits=12, decimal_places=2, default=0)
     currency = models.CharField(max_length=3, default="EUR")
     restricted_at = models.DateTimeField(null=True, blank=True)
-    # A corrected invoice points at the void one it replaces (traffic.invoicing.invoice_reissue); one
+    # A corrected invoice points at the void one it replaces (traffic.services.invoices.invoice_reissue); one
     # replacement per void invoice (one-to-one), and PROTECT: the void one stays as long as its successor.
     replaces = models.OneToOneField("self", null=True, blank=True, on_delete=models.PROTECT, related_name="replaced_by")
 

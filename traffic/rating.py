@@ -17,7 +17,6 @@ from decimal import ROUND_HALF_UP, Decimal
 from .models import Tariff
 
 PRICE_QUANTUM = Decimal("0.00001")  # Cdr.price has 5 decimal places
-ZERO = Decimal("0")
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,9 +30,6 @@ class TariffRule:
     increment_next: int
     valid_from: date
     valid_to: date | None  # inclusive last day; None = open ended
-
-    def valid_on(self, day: date) -> bool:
-        return self.valid_from <= day and (self.valid_to is None or day <= self.valid_to)
 
 
 def billed_seconds(billsec: int, *, first: int, step: int) -> int:
@@ -74,9 +70,6 @@ class TariffBook:
                        t.increment_first, t.increment_next, t.valid_from, t.valid_to)
             for t in Tariff.objects.all().order_by("prefix", "-valid_from", "id")
         ])
-
-    def __len__(self) -> int:
-        return sum(len(v) for v in self._by_prefix.values())
 
     def _candidates_for(self, e164: str) -> tuple[TariffRule, ...]:
         digits = e164.lstrip("+")

@@ -1,27 +1,22 @@
 """What traffic holds about a person, for the data-subject registry (export and erasure).
 
-Calls are streamed from the database (`.iterator()`) and their numbers decrypted with the month
-keys, so an export of 100,000 calls keeps memory flat; calls the purge kept in the hold table after
-their month was dropped are merged in by time (decrypted under the master key). Erasure deletes the
-calls no exception keeps and restricts (GDPR art. 18) the rest, the hold table's copies included;
-invoices are kept 7 years (AWR art. 52), restricted.
+Calls are read through the CDR reader (`traffic.selectors.cdr_reader`): streamed from the database
+and decrypted with the month keys, so an export of 100,000 calls keeps memory flat; calls the purge
+kept in the hold table after their month was dropped are merged in by time (under the master key).
+Erasure deletes the calls no exception keeps and restricts (GDPR art. 18) the rest, the hold
+table's copies included; invoices are kept 7 years (AWR art. 52), restricted.
 """
 from __future__ import annotations
 
-import heapq
-from datetime import date
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable
 
 from django.db.models import Q
 from django.utils.timezone import now
 
-from voipxs.privacy import crypto
 from voipxs.privacy.registry import Kept, Section, register_section
 
-from .keys import month_cipher
 from .models import Cdr, CdrTechnical, Invoice, InvoiceLine
-from .partitions import month_start
-from .selectors import kept_copies
+from .selectors.cdr_reader import CallDecryptor, calls_in_time_order, held_matching
 
 _CHUNK = 5000
 _CALL_FIELDS = ("id", "started_at", "direction", "disposition", "answered_at", "duration", "billsec",
@@ -32,50 +27,13 @@ def _iso(value) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def _export_calls(user: Any) -> Iterable[dict]:
-    ciphers: dict[date, crypto.DataKeyCipher | None] = {}
-
-    months: dict[tuple[int, int], crypto.DataKeyCipher | None] = {}
-
-    def cipher_of(started) -> crypto.DataKeyCipher | None:
-        # Rows come in start order, so this is one dict hit per row and one key unwrap per month.
-        if started.utcoffset():  # not UTC: the calendar month must be taken in UTC
-            key = month_start(started)
-            key = (key.year, key.month)
-        else:
-            key = (started.year, started.month)
-        try:
-            return months[key]
-        except KeyError:
-            pass
-        month = month_start(started)
-        cipher = ciphers.get(month, False)
-        if cipher is False:
-            try:
-                cipher = month_cipher(month)
-            except crypto.DecryptionError:
-                cipher = None  # the month key was destroyed: those numbers no longer exist anywhere
-            ciphers[month] = cipher
-        months[key] = cipher
-        return cipher
-
-    def decrypt(token, cipher: crypto.DataKeyCipher | None) -> str | None:
-        if token is None:
-            return ""
-        if cipher is None:
-            return None
-        return cipher.decrypt(token)
-
-    def month_keyed() -> Iterator[tuple]:
-        qs = Cdr.objects.filter(account_id=user.pk).order_by("started_at", "id").values_list(*_CALL_FIELDS)
-        for values in qs.iterator(chunk_size=_CHUNK):
-            month = cipher_of(values[1])
-            yield values, lambda token, month=month: decrypt(token, month)
-
+def calls_export(user: Any) -> Iterable[dict]:
     # Calls whose month was dropped but that the purge kept (an open or disputed invoice, a legal hold)
     # are the person's data like any other call: merged in by time, without a word on why they stay.
+    # A number of a month whose key was destroyed reads as None: it no longer exists anywhere.
+    calls = calls_in_time_order(q=Q(account_id=user.pk), fields=_CALL_FIELDS, decrypt=CallDecryptor(shredded=None))
     for (pk, started, direction, disposition, answered, duration, billsec, src, dst, name, zone, price,
-         invoice_id, restricted_at), read in heapq.merge(month_keyed(), _held_calls(user), key=_call_order):
+         invoice_id, restricted_at), read in calls:
         yield {
             "id": pk, "started_at": started.isoformat(), "direction": direction, "disposition": disposition,
             "answered_at": _iso(answered), "duration": duration, "billsec": billsec,
@@ -85,24 +43,7 @@ def _export_calls(user: Any) -> Iterable[dict]:
         }
 
 
-def _call_order(item: tuple) -> tuple:
-    values = item[0]
-    return values[1], values[0]  # (started_at, id)
-
-
-def _held_calls(user: Any) -> Iterator[tuple]:
-    """The user's copies in the hold table (none where months are never dropped: SQLite), in
-    the same column order as `_CALL_FIELDS`, each with its reader (master key, not a month key)."""
-    copies = kept_copies()
-    if copies is None:
-        return
-    fields = ("cdr_id",) + _CALL_FIELDS[1:]
-    qs = copies.model.objects.filter(account_id=user.pk).order_by("started_at", "cdr_id").values_list(*fields)
-    for values in qs.iterator(chunk_size=_CHUNK):
-        yield values, lambda token, cdr_id=values[0]: copies.decrypt(cdr_id=cdr_id, token=token)
-
-
-def _export_invoices(user: Any) -> Iterable[dict]:
+def invoices_export(user: Any) -> Iterable[dict]:
     lines: dict[int, list[dict]] = {}
     for line in InvoiceLine.objects.filter(invoice__account_id=user.pk).order_by("invoice_id", "month", "zone"):
         lines.setdefault(line.invoice_id, []).append({
@@ -131,7 +72,7 @@ def _calls_under_hold(kept: list[Kept]) -> bool:
     return any("cdr" in k.category for k in kept)
 
 
-def _erase_calls(user: Any, kept: list[Kept]) -> dict:
+def calls_erase(user: Any, kept: list[Kept]) -> dict:
     mine = Cdr.objects.filter(account_id=user.pk)
     stamp = now()
     if _calls_under_hold(kept):
@@ -160,14 +101,13 @@ def _restrict_held_calls(user: Any, stamp) -> tuple[int, int]:
     """Copies in the hold table are there because a rule still protects them (an open or disputed
     invoice, a legal hold, which the purge re-checks daily and then deletes them); erasure cannot
     outrank that rule, so it restricts them (GDPR art. 18) and leaves the deletion to the purge."""
-    copies = kept_copies()
-    if copies is None:
+    mine = held_matching(Q(account_id=user.pk))
+    if mine is None:
         return 0, 0
-    mine = copies.model.objects.filter(account_id=user.pk)
     return mine.filter(restricted_at__isnull=True).update(restricted_at=stamp), mine.count()
 
 
-def _erase_invoices(user: Any, kept: list[Kept]) -> dict:
+def invoices_erase(user: Any, kept: list[Kept]) -> dict:
     # Invoices carry no called numbers and fiscal law keeps them 7 years: never deleted here.
     restricted = Invoice.objects.filter(account_id=user.pk, restricted_at__isnull=True).update(restricted_at=now())
     return {"deleted": 0, "restricted": restricted, "kept": Invoice.objects.filter(account_id=user.pk).count()}
@@ -177,13 +117,13 @@ register_section(Section(
     name="calls", order=40, purpose="billing",
     legal_basis="Tw art. 11.5(2) (billing); GDPR art. 6(1)(b)",
     retention="until the invoice is paid, undisputed and its dispute window has passed; unbilled calls 3 months",
-    exporter=_export_calls, eraser=_erase_calls,
+    exporter=calls_export, eraser=calls_erase,
     description="Your calls that are still retained: time, direction, numbers, caller name, duration, price.",
 ))
 register_section(Section(
     name="invoices", order=50, purpose="billing",
     legal_basis="GDPR art. 6(1)(b)/(c); AWR art. 52 (fiscal retention)",
     retention="7 years after the invoice date",
-    exporter=_export_invoices, eraser=_erase_invoices,
+    exporter=invoices_export, eraser=invoices_erase,
     description="Your invoices with their lines per zone and month (no called numbers).",
 ))

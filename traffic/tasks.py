@@ -1,10 +1,11 @@
-"""Traffic tasks: ids in (JSON), one service each. Ingest helper: imports, rating, partitions."""
+"""Traffic tasks: ids in (JSON), one service each (imports, rating, partitions, invoices)."""
 from __future__ import annotations
 
 from celery import shared_task
 
-from . import services
 from .models import CdrImport, Source
+from .selectors.interconnection import parse_month
+from .services import imports, invoices, partitions, rating
 
 
 @shared_task(name="traffic.tasks.cdr_import_run", ignore_result=True, acks_late=True)
@@ -12,34 +13,31 @@ def cdr_import_run(import_id: int) -> None:
     """Run an uploaded import. Only the CdrImport id travels; the file stays in PRIVATE_FILES_DIR."""
     cdr_import = CdrImport.objects.filter(pk=import_id).first()
     if cdr_import is not None:
-        services.cdr_import_run(cdr_import=cdr_import)
+        imports.cdr_import_run(cdr_import=cdr_import)
 
 
 @shared_task(name="traffic.tasks.cdr_imports_reap", ignore_result=True)
 def cdr_imports_reap() -> int:
     """Beat, every 5 minutes: mark imports whose worker stopped mid-run as failed (re-runnable), and
     send again the task of imports still queued (the broker was down at upload)."""
-    return len(services.cdr_imports_reap()) + len(services.cdr_imports_requeue())
+    return len(imports.cdr_imports_reap()) + len(imports.cdr_imports_requeue())
 
 
 @shared_task(name="traffic.tasks.cdr_partitions_ahead", ignore_result=True)
 def cdr_partitions_ahead() -> int:
-    return len(services.cdr_partitions_ahead())
+    return len(partitions.cdr_partitions_ahead())
 
 
 @shared_task(name="traffic.tasks.cdr_rate_pending", ignore_result=True)
 def cdr_rate_pending(source_id: int | None = None) -> int:
     """Beat, hourly: rate calls left pending or unrated (batches, one transaction each; idempotent)."""
     source = Source.objects.filter(pk=source_id).first() if source_id else None
-    return services.cdr_rate_pending(source=source)
+    return rating.cdr_rate_pending(source=source)
 
 
 @shared_task(name="traffic.tasks.invoice_run", ignore_result=True, acks_late=True)
 def invoice_run(month: str | None = None) -> int:
     """Invoice a month ("YYYY-MM"; default the month that just ended). Idempotent, so a redelivered
     task or a second beat run makes nothing twice."""
-    from . import invoicing
-    from .selectors import parse_month
-
-    target = parse_month(month) if month else invoicing.previous_month()
-    return len(invoicing.invoice_run(month=target))
+    target = parse_month(month) if month else invoices.previous_month()
+    return len(invoices.invoice_run(month=target))

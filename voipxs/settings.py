@@ -104,7 +104,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "voipxs.middleware.SecurityHeadersMiddleware",  # CSP, Permissions-Policy, no-store on personal pages
-    "accounts.middleware_policy.PolicySeenMiddleware",  # opening /privacy/ marks a policy change as seen
+    "accounts.dsr.middleware.PolicySeenMiddleware",  # opening /privacy/ marks a policy change as seen
     # Last, as django-axes requires: it turns a locked-out login into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -124,7 +124,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "voipxs.context_processors.site",
-                "accounts.context_processors.policy_notice",
+                "accounts.dsr.context_processors.policy_notice",
             ],
         },
     },

@@ -13,7 +13,7 @@ SCHEMA_PATH = Path(__file__).resolve().parents[2] / "schemas" / "export.schema.j
 
 
 def export_zip(export) -> zipfile.ZipFile:
-    from accounts.dsr import export_decrypt_stream
+    from accounts.dsr.export import export_decrypt_stream
 
     return zipfile.ZipFile(io.BytesIO(b"".join(export_decrypt_stream(export))))
 

@@ -9,13 +9,13 @@ from django.contrib.sessions.models import Session
 from django.utils.timezone import now
 
 from accounts.models import AccountCloseReason, PhoneNumber, User
-from accounts.services import (
+from accounts.services.closing import (
     ACCOUNT_ALREADY_CLOSED,
     ACCOUNT_CLOSE_NOT_ALLOWED,
     ACCOUNT_CLOSE_SELF,
     account_close,
-    phone_number_assign,
 )
+from accounts.services.numbers import phone_number_assign
 from tests.accounts.helpers import _fresh_cache  # noqa: F401
 from tests.factories import PASSWORD, verified_client
 from voipxs.privacy.audit import target_ref

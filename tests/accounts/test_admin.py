@@ -131,7 +131,7 @@ class StaffTokenTests:
     def test_it_revokes_api_tokens_when_a_customer_becomes_staff(self, admin_client, alice):
         from knox.models import AuthToken
 
-        from accounts.services import api_token_issue
+        from accounts.services.sign_in import api_token_issue
 
         api_token_issue(user=alice)
         admin_client.post(f"/admin/accounts/user/{alice.pk}/change/", {

@@ -7,8 +7,8 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils.timezone import now
 
-from accounts.breaches import ACM_ONLY_TELECOM, breach_incident_close, breach_incident_create, breach_notification_record
-from accounts.models_dsr import BREACH_USERS_UNRECORDED, BreachIncident
+from accounts.dsr.breaches import ACM_ONLY_TELECOM, breach_incident_close, breach_incident_create, breach_notification_record
+from accounts.dsr.models import BREACH_USERS_UNRECORDED, BreachIncident
 from tests.factories import verified_client
 from voipxs.exceptions import ApplicationError
 

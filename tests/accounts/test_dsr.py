@@ -5,8 +5,8 @@ from datetime import timedelta
 
 import pytest
 
-from accounts.dsr import ALREADY_EXTENDED, ALREADY_OPEN, dsr_request_create, dsr_request_extend
-from accounts.models_dsr import DataSubjectRequest, add_months
+from accounts.dsr.models import DataSubjectRequest, add_months
+from accounts.dsr.services import ALREADY_EXTENDED, ALREADY_OPEN, dsr_request_create, dsr_request_extend
 from tests.factories import verified_client
 from voipxs.exceptions import ApplicationError
 from voipxs.models import AuditEntry

@@ -7,7 +7,7 @@ import zipfile
 
 import pytest
 
-from accounts.models_dsr import ExportFile
+from accounts.dsr.models import ExportFile
 from tests.accounts.helpers import _fresh_cache  # noqa: F401
 from tests.factories import make_cdr
 

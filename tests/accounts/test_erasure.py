@@ -7,9 +7,9 @@ import pytest
 from django.contrib.sessions.models import Session
 from django.utils.timezone import now
 
-from accounts.dsr import WRONG_PASSWORD, dsr_request_create
+from accounts.dsr.services import WRONG_PASSWORD, dsr_request_create
 from accounts.models import PhoneNumber, User
-from accounts.models_dsr import DataSubjectRequest
+from accounts.dsr.models import DataSubjectRequest
 from tests.factories import PASSWORD, make_cdr, verified_client
 from voipxs.exceptions import ApplicationError
 

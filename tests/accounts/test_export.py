@@ -10,8 +10,9 @@ import jsonschema
 import pytest
 from django.utils.timezone import now
 
-from accounts.dsr import dsr_exports_purge, dsr_request_create
-from accounts.models_dsr import DataSubjectRequest, ExportDownload, ExportFile
+from accounts.dsr.export import dsr_exports_purge
+from accounts.dsr.models import DataSubjectRequest, ExportDownload, ExportFile
+from accounts.dsr.services import dsr_request_create
 from tests.accounts.dsr_helpers import SCHEMA_PATH, delivered_disclosure, export_json, export_zip, section
 from tests.factories import make_cdr, verified_client
 

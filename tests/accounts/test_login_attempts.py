@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 from axes.models import AccessAttempt
 
-from accounts.dsr import dsr_request_create
-from accounts.models_dsr import DataSubjectRequest
+from accounts.dsr.models import DataSubjectRequest
+from accounts.dsr.services import dsr_request_create
 from tests.accounts.helpers import _fresh_cache  # noqa: F401
 from tests.factories import PASSWORD
 

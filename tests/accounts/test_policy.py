@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 from django.core import mail
 
-from accounts.models_dsr import PolicyNoticeSeen, PolicyVersion
-from accounts.policy import ALREADY_PUBLISHED, policy_version_create, policy_version_publish
+from accounts.dsr.models import PolicyNoticeSeen, PolicyVersion
+from accounts.dsr.policy import ALREADY_PUBLISHED, policy_version_create, policy_version_publish
 from tests.factories import make_user, verified_client
 from voipxs.exceptions import ApplicationError
 
@@ -44,7 +44,7 @@ class PolicyTests:
             policy_version_publish(policy=minor, actor=dpo)
 
     def test_it_emails_users_in_batches(self, dpo, django_capture_on_commit_callbacks, monkeypatch):
-        import accounts.policy as policy
+        import accounts.dsr.policy as policy
 
         monkeypatch.setattr(policy, "EMAIL_BATCH", 2)
         for i in range(5):

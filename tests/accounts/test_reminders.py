@@ -12,11 +12,11 @@ from django.conf import settings
 from django.core import mail
 from django.utils.timezone import now
 
-from accounts.breaches import breach_incident_close, breach_incident_create, breach_notification_record
-from accounts.dsr import dsr_request_complete, dsr_request_create, dsr_request_extend
+from accounts.dsr.breaches import breach_incident_close, breach_incident_create, breach_notification_record
+from accounts.dsr.services import dsr_request_complete, dsr_request_create, dsr_request_extend
 from accounts.models import User
-from accounts.models_dsr import BreachIncident, DataSubjectRequest
-from accounts.reminders import breach_clocks_remind, dsr_deadlines_remind
+from accounts.dsr.models import BreachIncident, DataSubjectRequest
+from accounts.dsr.reminders import breach_clocks_remind, dsr_deadlines_remind
 from accounts.tasks import REMINDER_ACTOR, breach_clocks_remind_task, dsr_deadlines_remind_task
 from tests.factories import make_user, verified_client
 from voipxs.models import AuditEntry

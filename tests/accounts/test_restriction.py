@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 from django.http import Http404
 
-from accounts.dsr import dsr_request_create, dsr_request_complete, dsr_restriction_lift
-from accounts.models_dsr import DataSubjectRequest
+from accounts.dsr.models import DataSubjectRequest
+from accounts.dsr.services import dsr_request_complete, dsr_request_create, dsr_restriction_lift
 from accounts.selectors import access_user, phone_number_holder_at
 from tests.factories import make_cdr, verified_client
 from voipxs.privacy.purposes import Purpose
@@ -18,7 +18,7 @@ class RestrictionTests:
         return dsr_request_complete(request=req, answer="Restricted while we check.", actor=dpo)
 
     def test_it_hides_restricted_calls_from_the_portal_but_not_from_legal_obligation(self, client, alice, bob, dpo, legal1):
-        from traffic.selectors import cdr_list
+        from traffic.selectors.calls import cdr_list
 
         mine = make_cdr(account=alice, dst="+31612345678")
         make_cdr(account=bob, src="+31205550201")

@@ -10,7 +10,7 @@ import pytest
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts import services
+from accounts.services.roles import role_grant_approve, role_grant_refuse, user_roles_set
 from accounts.models import RoleGrant, User
 from tests.factories import make_user, verified_client
 from voipxs.exceptions import ApplicationError
@@ -62,7 +62,7 @@ class SelfPromotionTests:
         alice = _fresh(alice)
         assert _roles(alice) == {"customer"} and not alice.is_superuser and not alice.is_staff
         with pytest.raises(ApplicationError):
-            services.role_grant_approve(grant=RoleGrant.objects.get(user=alice), actor=alice)
+            role_grant_approve(grant=RoleGrant.objects.get(user=alice), actor=alice)
 
     def test_a_new_user_created_with_a_legal_role_gets_it_only_after_approval(self, client, admin_user, admin2):
         admin = verified_client(client, admin_user)
@@ -72,7 +72,7 @@ class SelfPromotionTests:
         assert response.status_code == 302
         newlegal = User.objects.get(username="newlegal")
         assert _roles(newlegal) == set() and not newlegal.is_staff
-        services.role_grant_approve(grant=RoleGrant.objects.get(user=newlegal), actor=admin2)
+        role_grant_approve(grant=RoleGrant.objects.get(user=newlegal), actor=admin2)
         newlegal = _fresh(newlegal)
         assert _roles(newlegal) == {"legal_officer"} and newlegal.is_staff
 
@@ -112,18 +112,18 @@ class SecondAdminApprovalTests:
         assert grant.status == "pending" and _roles(alice) == {"customer"}
 
     def test_the_person_concerned_cannot_approve_even_as_an_admin(self, admin_user, admin2):
-        services.user_roles_set(user=admin2, roles=["admin", "dpo"], actor=admin_user)
+        user_roles_set(user=admin2, roles=["admin", "dpo"], actor=admin_user)
         with pytest.raises(ApplicationError, match="second admin"):
-            services.role_grant_approve(grant=RoleGrant.objects.get(user=admin2), actor=admin2)
+            role_grant_approve(grant=RoleGrant.objects.get(user=admin2), actor=admin2)
 
     def test_non_admins_cannot_decide(self, grant, legal1):
         with pytest.raises(ApplicationError, match="Only an admin"):
-            services.role_grant_approve(grant=grant, actor=legal1)
+            role_grant_approve(grant=grant, actor=legal1)
 
     def test_a_decided_request_cannot_be_decided_again(self, grant, admin2, admin_user):
-        services.role_grant_refuse(grant=grant, actor=admin_user)
+        role_grant_refuse(grant=grant, actor=admin_user)
         with pytest.raises(ApplicationError, match="already decided"):
-            services.role_grant_approve(grant=grant, actor=admin2)
+            role_grant_approve(grant=grant, actor=admin2)
 
 
 @pytest.mark.django_db

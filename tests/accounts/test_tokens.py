@@ -109,7 +109,8 @@ class SessionApiTests:
 class TokenFromBeforeTheSecondFactorTests:
     def test_it_revokes_a_token_issued_before_the_account_became_staff(self, client, alice):
         """The role came through the service, not the admin: the service revokes the old tokens."""
-        from accounts.services import api_token_issue, user_roles_set
+        from accounts.services.roles import user_roles_set
+        from accounts.services.sign_in import api_token_issue
 
         token, _expiry = api_token_issue(user=alice)
         user_roles_set(user=alice, roles=["customer", "billing"])
@@ -122,7 +123,7 @@ class TokenFromBeforeTheSecondFactorTests:
 
     def test_it_refuses_a_surviving_token_issued_before_the_account_owed_a_second_factor(self, client, alice):
         """Defence in depth: even a token that nothing revoked is not taken as a second factor."""
-        from accounts.services import api_token_issue
+        from accounts.services.sign_in import api_token_issue
 
         token, _expiry = api_token_issue(user=alice)
         TOTPDevice.objects.create(user=alice, name="default", confirmed=True)

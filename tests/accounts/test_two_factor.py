@@ -74,7 +74,7 @@ class StaffTwoFactorPortalTests:
         assert response["Location"] == "/"
 
     def test_it_accepts_a_recovery_code_once(self, client, legal1):
-        from accounts.services import recovery_codes_regenerate
+        from accounts.services.sign_in import recovery_codes_regenerate
 
         codes = recovery_codes_regenerate(user=legal1)
         sign_in(client, "legal1")
@@ -93,7 +93,7 @@ class StaffTwoFactorPortalTests:
         assert TOTPDevice.objects.filter(user=legal1).exists()
 
     def test_it_shows_new_recovery_codes_once_and_the_old_ones_stop_working(self, client, legal1):
-        from accounts.services import recovery_codes_regenerate
+        from accounts.services.sign_in import recovery_codes_regenerate
 
         old = recovery_codes_regenerate(user=legal1)
         verified_client(client, legal1)
@@ -169,7 +169,7 @@ class EnrolmentRevokesTokensTests:
     def test_it_revokes_tokens_issued_before_the_customer_turned_two_factor_on(self, client, alice):
         from knox.models import AuthToken
 
-        from accounts.services import api_token_issue
+        from accounts.services.sign_in import api_token_issue
 
         token, _expiry = api_token_issue(user=alice)
         sign_in(client, "alice")

@@ -7,8 +7,17 @@ from datetime import datetime, timedelta, timezone as dt_timezone
 import pytest
 from django.utils.timezone import now
 
-from disclosures import services
 from disclosures.models import AuthorityKind, DisclosureRequest, LegalBasis
+from disclosures.services.authorities import authority_create, authority_verify
+from disclosures.services.intake import disclosure_request_receive
+from disclosures.services.transitions import (
+    disclosure_output_check,
+    disclosure_production_start,
+    disclosure_request_approve,
+    disclosure_request_deliver,
+    disclosure_request_start_review,
+    disclosure_request_verify_authority,
+)
 
 ALICE_NUMBER = "+31205550101"
 OTHER = "+31612345678"
@@ -16,16 +25,16 @@ OTHER = "+31612345678"
 
 @pytest.fixture
 def authority(legal1):
-    a = services.authority_create(actor=legal1, name="Politie Eenheid Test", kind=AuthorityKind.POLICE,
-                                  contact_phone="020 555 9999", contact_email="Desk@Politie.example")
-    return services.authority_verify(actor=legal1, authority=a, note="checked against the official register")
+    a = authority_create(actor=legal1, name="Politie Eenheid Test", kind=AuthorityKind.POLICE,
+                         contact_phone="020 555 9999", contact_email="Desk@Politie.example")
+    return authority_verify(actor=legal1, authority=a, note="checked against the official register")
 
 
 @pytest.fixture
 def dispute_body(legal1):
-    a = services.authority_create(actor=legal1, name="Geschillencommissie Test", kind=AuthorityKind.DISPUTE_COMMISSION,
-                                  contact_phone="+31703105310")
-    return services.authority_verify(actor=legal1, authority=a, note="register")
+    a = authority_create(actor=legal1, name="Geschillencommissie Test", kind=AuthorityKind.DISPUTE_COMMISSION,
+                         contact_phone="+31703105310")
+    return authority_verify(actor=legal1, authority=a, note="register")
 
 
 def window(days: int = 30) -> tuple[datetime, datetime]:
@@ -36,7 +45,7 @@ def window(days: int = 30) -> tuple[datetime, datetime]:
 def receive(actor, authority, *, numbers=(ALICE_NUMBER,), account_ids=(), basis=LegalBasis.SV_126N,
             categories=("traffic_data",), days=30, reference=None, **kwargs) -> DisclosureRequest:
     start, end = kwargs.pop("window", None) or window(days)
-    return services.disclosure_request_receive(
+    return disclosure_request_receive(
         actor=actor, authority=authority, reference=reference or f"REF-{DisclosureRequest.objects.count() + 1}",
         legal_basis=basis, categories=list(categories), window_start=start, window_end=end,
         deadline=now() + timedelta(days=3), numbers=list(numbers), account_ids=list(account_ids), **kwargs)
@@ -47,19 +56,19 @@ def to_state(req, state: str, *, intake, approvers, checker=None):
     order = ["authority_verified", "under_review", "approved", "produced", "checked", "delivered"]
     target = order.index(state)
     if req.status == "received":
-        req = services.disclosure_request_verify_authority(actor=intake, request=req, channel="phone")
+        req = disclosure_request_verify_authority(actor=intake, request=req, channel="phone")
     if target >= 1 and req.status == "authority_verified":
-        req = services.disclosure_request_start_review(actor=intake, request=req)
+        req = disclosure_request_start_review(actor=intake, request=req)
     if target >= 2 and req.status == "under_review":
         for officer in approvers:
-            req = services.disclosure_request_approve(actor=officer, request=req)
+            req = disclosure_request_approve(actor=officer, request=req)
     if target >= 3 and req.status == "approved":
         produce(intake, req)
         req = DisclosureRequest.objects.get(pk=req.pk)
     if target >= 4 and req.status == "produced":
-        req = services.disclosure_output_check(actor=checker or approvers[0], request=req)
+        req = disclosure_output_check(actor=checker or approvers[0], request=req)
     if target >= 5 and req.status == "checked":
-        req = services.disclosure_request_deliver(actor=intake, request=req, receipt="handed over, receipt PV-1")
+        req = disclosure_request_deliver(actor=intake, request=req, receipt="handed over, receipt PV-1")
     return DisclosureRequest.objects.get(pk=req.pk)
 
 
@@ -71,5 +80,5 @@ def produce(actor, req):
     from django.test import TestCase
 
     with TestCase.captureOnCommitCallbacks(execute=True):
-        services.disclosure_production_start(actor=actor, request=req)
+        disclosure_production_start(actor=actor, request=req)
     return DisclosureRequest.objects.get(pk=req.pk)

@@ -9,8 +9,10 @@ from django.urls import reverse
 from django.utils.timezone import now
 from rest_framework.test import APIClient
 
-from disclosures import services
 from disclosures.models import DisclosureRequest, Notice, PackageDownload
+from disclosures.services.jobs import disclosure_deadlines_escalate, disclosure_secrecy_reminders
+from disclosures.services.notices import disclosure_notice_send
+from disclosures.services.transitions import disclosure_request_reject
 from tests.factories import make_cdr, verified_client
 
 from .conftest import ALICE_NUMBER, OTHER, receive, to_state
@@ -147,13 +149,13 @@ class NoticeTests:
         assert [d["request"] for d in disclosures_about_user(alice)] == [open_req.pk]
         # when the secrecy order ends, the officers are reminded once, then can send it
         from django.core import mail
-        assert services.disclosure_secrecy_reminders(now=now() + timedelta(days=11)) == 1
-        assert services.disclosure_secrecy_reminders(now=now() + timedelta(days=12)) == 0
+        assert disclosure_secrecy_reminders(now=now() + timedelta(days=11)) == 1
+        assert disclosure_secrecy_reminders(now=now() + timedelta(days=12)) == 0
         assert len(mail.outbox) == 1 and ALICE_NUMBER not in mail.outbox[0].body
         notice = Notice.objects.get(request=secret, user=alice)
         from voipxs.exceptions import ApplicationError
         with pytest.raises(ApplicationError, match="still running"):
-            services.disclosure_notice_send(actor=legal1, notice=notice)  # still secret today
+            disclosure_notice_send(actor=legal1, notice=notice)  # still secret today
         r = _api(legal1).post(f"/api/v1/staff/disclosures/requests/{secret.pk}/send-notices/", format="json")
         assert r.status_code == 400 and Notice.objects.get(pk=notice.pk).state == "withheld"
         DisclosureRequest.objects.filter(pk=secret.pk).update(secrecy_until=now().date())
@@ -176,8 +178,8 @@ class DeadlineTests:
         DisclosureRequest.objects.filter(pk=near.pk).update(deadline=now() + timedelta(hours=5))
         far = receive(legal1, authority)
         DisclosureRequest.objects.filter(pk=far.pk).update(deadline=now() + timedelta(days=5))
-        assert services.disclosure_deadlines_escalate(hours=24) == 1
-        assert services.disclosure_deadlines_escalate(hours=24) == 0
+        assert disclosure_deadlines_escalate(hours=24) == 1
+        assert disclosure_deadlines_escalate(hours=24) == 0
         assert len(mail.outbox) == 1 and f"#{near.pk}" in mail.outbox[0].body
         from voipxs.models import AuditEntry
         assert AuditEntry.objects.filter(action="disclosure.escalate", target_id=str(near.pk)).exists()
@@ -188,7 +190,7 @@ class TransparencyTests:
         settings.DISCLOSURE_REPORT_THRESHOLD = 5
         for _ in range(6):
             receive(legal1, authority)
-        services.disclosure_request_reject(actor=legal1, request=DisclosureRequest.objects.first(), reason="no basis")
+        disclosure_request_reject(actor=legal1, request=DisclosureRequest.objects.first(), reason="no basis")
         from disclosures.selectors import transparency_report
         today = now()
         half = 1 if today.month <= 6 else 2

@@ -11,11 +11,12 @@ from django.utils.timezone import now
 from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
 
 from accounts.models import PhoneNumber
-from accounts.services import phone_number_assign
-from disclosures import services
+from accounts.services.numbers import phone_number_assign
 from disclosures.models import DisclosureRequest, Package, PackageDownload, Status
 from disclosures.production import ScopeViolation, build_package, verify_zip
 from disclosures.selectors import Row
+from disclosures.services.authorities import authority_create, authority_verify
+from disclosures.services.packages import disclosure_package_download
 from tests.factories import make_cdr, make_user
 from voipxs.privacy.crypto import blind_index
 
@@ -26,7 +27,7 @@ pytestmark = pytest.mark.django_db
 
 def _zip(legal1, legal2, legal3, authority):
     req = to_state(receive(legal1, authority), "checked", intake=legal1, approvers=[legal2, legal3])
-    name, data = services.disclosure_package_download(actor=legal1, request=req)
+    name, data = disclosure_package_download(actor=legal1, request=req)
     return req, name, data
 
 
@@ -137,8 +138,8 @@ class PropertyTests:
 
         u = make_user("p-owner", numbers=[target])
         l1, l2, l3 = (make_user(f"p-legal{i}", roles=["legal_officer"]) for i in range(3))
-        auth = services.authority_create(actor=l1, name="P", kind=AuthorityKind.POLICE, contact_phone="+31205559999")
-        auth = services.authority_verify(actor=l1, authority=auth, note="n")
+        auth = authority_create(actor=l1, name="P", kind=AuthorityKind.POLICE, contact_phone="+31205559999")
+        auth = authority_verify(actor=l1, authority=auth, note="n")
         t = now().replace(microsecond=0)
         for src, dst, minutes in calls:
             make_cdr(account=u, src=src, dst=dst, started_at=t - timedelta(minutes=minutes + 1))

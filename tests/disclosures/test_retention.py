@@ -6,9 +6,10 @@ import pytest
 from django.utils.timezone import now
 
 from accounts.models import PhoneNumber
-from disclosures import services
 from disclosures.models import Package
-from retention.purge import purge_expired
+from disclosures.services.jobs import disclosure_holds_release_due
+from disclosures.services.transitions import disclosure_request_withdraw
+from retention.purge.run import purge_expired
 from traffic.models import Cdr
 from tests.factories import make_cdr
 
@@ -34,8 +35,8 @@ class HoldDuringPurgeTests:
         PhoneNumber.objects.filter(user=alice).update(valid_from=old - timedelta(days=30))
         cdr = make_cdr(account=alice, src=ALICE_NUMBER, dst=OTHER, started_at=old, rating="free")
         req = receive(legal1, authority, window=(old - timedelta(days=1), old + timedelta(days=1)))
-        req = services.disclosure_request_withdraw(actor=legal1, request=req)
-        services.disclosure_holds_release_due(now=now() + timedelta(days=365))
+        req = disclosure_request_withdraw(actor=legal1, request=req)
+        disclosure_holds_release_due(now=now() + timedelta(days=365))
         purge_expired()
         assert not Cdr.objects.filter(pk=cdr.pk).exists() and not _held(cdr.pk)
 

@@ -6,8 +6,22 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.utils.timezone import now
 
-from disclosures import services
 from disclosures.models import DisclosureRequest, LegalBasis, Status
+from disclosures.services.authorities import authority_create
+from disclosures.services.intake import disclosure_document_add
+from disclosures.services.jobs import disclosure_holds_release_due
+from disclosures.services.transitions import (
+    disclosure_output_check,
+    disclosure_production_start,
+    disclosure_request_approve,
+    disclosure_request_close,
+    disclosure_request_deliver,
+    disclosure_request_narrow,
+    disclosure_request_reject,
+    disclosure_request_start_review,
+    disclosure_request_verify_authority,
+    disclosure_request_withdraw,
+)
 from retention.models import LegalHold
 from tests.factories import make_user
 from voipxs.exceptions import ApplicationError
@@ -26,12 +40,12 @@ class AuthorityTests:
 
     def test_it_refuses_a_number_that_is_not_one(self, legal1):
         with pytest.raises(ApplicationError) as exc:
-            services.authority_create(actor=legal1, name="X", kind="police", contact_phone="not a number")
+            authority_create(actor=legal1, name="X", kind="police", contact_phone="not a number")
         assert exc.value.extra["field"] == "contact_phone"
 
     def test_it_refuses_a_customer(self, alice):
         with pytest.raises(ApplicationError):
-            services.authority_create(actor=alice, name="X", kind="police", contact_phone="+31205559999")
+            authority_create(actor=alice, name="X", kind="police", contact_phone="+31205559999")
 
 
 class IntakeTests:
@@ -83,7 +97,7 @@ class IntakeTests:
 
     def test_documents_are_stored_encrypted_with_their_hash(self, legal1, authority):
         req = receive(legal1, authority)
-        doc = services.disclosure_document_add(actor=legal1, request=req, title="vordering.pdf", content=b"%PDF order text")
+        doc = disclosure_document_add(actor=legal1, request=req, title="vordering.pdf", content=b"%PDF order text")
         import hashlib
         assert doc.sha256 == hashlib.sha256(b"%PDF order text").hexdigest()
         assert b"order text" not in bytes(doc.content_enc)
@@ -92,41 +106,41 @@ class IntakeTests:
 class ApprovalTests:
     def _reviewed(self, legal1, authority):
         req = receive(legal1, authority)
-        req = services.disclosure_request_verify_authority(actor=legal1, request=req, channel="phone")
+        req = disclosure_request_verify_authority(actor=legal1, request=req, channel="phone")
         assert req.verified_contact == "+31205559999" and req.verified_by == legal1
-        return services.disclosure_request_start_review(actor=legal1, request=req)
+        return disclosure_request_start_review(actor=legal1, request=req)
 
     def test_the_intake_officer_cannot_approve(self, legal1, legal2, authority):
         req = self._reviewed(legal1, authority)
         with pytest.raises(ApplicationError, match="took the request in"):
-            services.disclosure_request_approve(actor=legal1, request=req)
+            disclosure_request_approve(actor=legal1, request=req)
 
     def test_the_same_officer_cannot_approve_twice(self, legal1, legal2, authority):
         req = self._reviewed(legal1, authority)
-        services.disclosure_request_approve(actor=legal2, request=req)
+        disclosure_request_approve(actor=legal2, request=req)
         with pytest.raises(ApplicationError, match="already approved"):
-            services.disclosure_request_approve(actor=legal2, request=req)
+            disclosure_request_approve(actor=legal2, request=req)
         assert DisclosureRequest.objects.get(pk=req.pk).status == Status.UNDER_REVIEW
 
     def test_two_different_officers_approve(self, legal1, legal2, legal3, authority):
         req = self._reviewed(legal1, authority)
-        services.disclosure_request_approve(actor=legal2, request=req)
-        req = services.disclosure_request_approve(actor=legal3, request=req)
+        disclosure_request_approve(actor=legal2, request=req)
+        req = disclosure_request_approve(actor=legal3, request=req)
         assert req.status == Status.APPROVED
 
     def test_it_refuses_transitions_from_the_wrong_state(self, legal1, legal2, authority):
         req = receive(legal1, authority)
         with pytest.raises(ApplicationError, match="current state"):
-            services.disclosure_request_approve(actor=legal2, request=req)
+            disclosure_request_approve(actor=legal2, request=req)
         with pytest.raises(ApplicationError, match="current state"):
-            services.disclosure_request_start_review(actor=legal1, request=req)
+            disclosure_request_start_review(actor=legal1, request=req)
         with pytest.raises(ApplicationError, match="current state"):
-            services.disclosure_production_start(actor=legal1, request=req)
+            disclosure_production_start(actor=legal1, request=req)
 
     def test_the_callback_needs_a_channel_of_the_register(self, legal1, dispute_body):
         req = receive(legal1, dispute_body, basis=LegalBasis.DISPUTE_RULING)
         with pytest.raises(ApplicationError) as exc:
-            services.disclosure_request_verify_authority(actor=legal1, request=req, channel="email")
+            disclosure_request_verify_authority(actor=legal1, request=req, channel="email")
         assert exc.value.extra["field"] == "channel"
 
 
@@ -135,38 +149,38 @@ class DeliveryTests:
         req = to_state(receive(legal1, authority), "produced", intake=legal1, approvers=[legal2, legal3])
         assert req.status == Status.PRODUCED
         with pytest.raises(ApplicationError, match="two approvals and an output check"):
-            services.disclosure_request_deliver(actor=legal1, request=req, receipt="r")
+            disclosure_request_deliver(actor=legal1, request=req, receipt="r")
         # Even if the state were forged, missing approvals are refused.
         req.approvals.filter(officer=legal3).delete()
         DisclosureRequest.objects.filter(pk=req.pk).update(status=Status.CHECKED, checked_by=legal2)
         with pytest.raises(ApplicationError, match="two approvals and an output check"):
-            services.disclosure_request_deliver(actor=legal1, request=req, receipt="r")
+            disclosure_request_deliver(actor=legal1, request=req, receipt="r")
 
     def test_the_producer_cannot_check_their_own_output(self, legal1, legal2, legal3, authority, alice):
         req = to_state(receive(legal1, authority), "produced", intake=legal1, approvers=[legal2, legal3])
         with pytest.raises(ApplicationError, match="another officer"):
-            services.disclosure_output_check(actor=legal1, request=req)
+            disclosure_output_check(actor=legal1, request=req)
 
     def test_closing_schedules_the_hold_release_and_the_beat_job_releases_it(self, legal1, legal2, legal3, authority, alice, settings):
         settings.DISCLOSURE_HOLD_RELEASE_DAYS = 30
         req = to_state(receive(legal1, authority), "delivered", intake=legal1, approvers=[legal2, legal3])
-        req = services.disclosure_request_close(actor=legal1, request=req)
+        req = disclosure_request_close(actor=legal1, request=req)
         assert req.hold_release_due_at == req.closed_at + timedelta(days=30)
-        assert services.disclosure_holds_release_due(now=now() + timedelta(days=29)) == 0
+        assert disclosure_holds_release_due(now=now() + timedelta(days=29)) == 0
         assert LegalHold.objects.get(pk=req.hold_id).released_at is None
-        assert services.disclosure_holds_release_due(now=now() + timedelta(days=31)) == 1
+        assert disclosure_holds_release_due(now=now() + timedelta(days=31)) == 1
         assert LegalHold.objects.get(pk=req.hold_id).released_at is not None
 
 
 class EmergencyTests:
     def test_emergency_fast_path_still_needs_two_and_is_flagged_until_the_order(self, legal1, legal2, legal3, authority, alice):
         req = receive(legal1, authority, emergency=True)
-        req = services.disclosure_request_approve(actor=legal2, request=req)
+        req = disclosure_request_approve(actor=legal2, request=req)
         assert req.status == Status.RECEIVED
-        req = services.disclosure_request_approve(actor=legal3, request=req)
+        req = disclosure_request_approve(actor=legal3, request=req)
         assert req.status == Status.APPROVED and req.awaiting_written_order
-        services.disclosure_document_add(actor=legal1, request=req, title="order", content=b"signed order",
-                                         is_written_order=True)
+        disclosure_document_add(actor=legal1, request=req, title="order", content=b"signed order",
+                                is_written_order=True)
         assert not DisclosureRequest.objects.get(pk=req.pk).awaiting_written_order
 
 
@@ -175,10 +189,10 @@ class NarrowTests:
         req = receive(legal1, authority, numbers=[ALICE_NUMBER, "+31612345678"])
         req = to_state(req, "approved", intake=legal1, approvers=[legal2, legal3])
         with pytest.raises(ApplicationError, match="only shrink"):
-            services.disclosure_request_narrow(actor=legal1, request=req, window_start=req.window_start - timedelta(days=1))
+            disclosure_request_narrow(actor=legal1, request=req, window_start=req.window_start - timedelta(days=1))
         drop = req.targets.order_by("pk").last()
         old_hold = req.hold_id
-        req = services.disclosure_request_narrow(actor=legal1, request=req, remove_target_ids=[drop.pk])
+        req = disclosure_request_narrow(actor=legal1, request=req, remove_target_ids=[drop.pk])
         assert req.status == Status.UNDER_REVIEW and req.approvals.count() == 0 and req.target_count == 1
         assert LegalHold.objects.get(pk=old_hold).released_at is not None
         assert len(LegalHold.objects.get(pk=req.hold_id).number_indexes) == 1
@@ -186,12 +200,12 @@ class NarrowTests:
 
 class RejectWithdrawTests:
     def test_rejected_and_withdrawn_requests_end_and_schedule_the_release(self, legal1, authority):
-        r1 = services.disclosure_request_reject(actor=legal1, request=receive(legal1, authority), reason="no legal basis")
-        r2 = services.disclosure_request_withdraw(actor=legal1, request=receive(legal1, authority))
+        r1 = disclosure_request_reject(actor=legal1, request=receive(legal1, authority), reason="no legal basis")
+        r2 = disclosure_request_withdraw(actor=legal1, request=receive(legal1, authority))
         assert (r1.status, r1.outcome, r2.status, r2.outcome) == ("rejected", "rejected", "withdrawn", "withdrawn")
         assert r1.hold_release_due_at and r2.hold_release_due_at
         with pytest.raises(ApplicationError):
-            services.disclosure_request_reject(actor=legal1, request=r1, reason="again")
+            disclosure_request_reject(actor=legal1, request=r1, reason="again")
 
 
 class AuditTests:

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.e2e
 
 class CallHistoryInBrowserTests:
     def test_it_filters_a_month_and_masks_the_itemised_bill(self, page, live_server, page_log, alice, mallory):
-        from traffic import invoicing
+        from traffic.services import invoices as invoicing
 
         make_cdr(account=alice, dst="+31612345678", started_at=datetime(2026, 3, 10, 9, 0, tzinfo=timezone.utc),
                  price=Decimal("0.10"))

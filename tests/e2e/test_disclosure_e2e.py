@@ -12,7 +12,7 @@ from django.utils.timezone import localtime, now
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from disclosures.models import DisclosureRequest, PackageDownload
-from disclosures.services import authority_create, authority_verify
+from disclosures.services.authorities import authority_create, authority_verify
 from tests.e2e.conftest import login
 from tests.factories import PASSWORD, make_cdr
 

@@ -17,7 +17,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 class DsrInBrowserTests:
     def test_it_exports_downloads_and_shows_the_policy_notice_until_read(self, page, live_server, page_log, settings,
                                                                           tmp_path, alice, bob, dpo):
-        from accounts.policy import policy_version_create, policy_version_publish
+        from accounts.dsr.policy import policy_version_create, policy_version_publish
 
         settings.PRIVATE_FILES_DIR = tmp_path / "private"
         make_cdr(account=alice, dst="+31612345678")

@@ -9,7 +9,8 @@ from django.core.management import call_command
 from django.utils.timezone import now
 
 from retention.models import Category
-from retention.purge import purge_expired, shift_months
+from retention.purge.rules import shift_months
+from retention.purge.run import purge_expired
 from retention.services import retention_policy_update
 from tests.factories import verified_client
 from voipxs.models import AuditAnchor, AuditEntry

@@ -13,9 +13,9 @@ from axes.models import AccessAttempt
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import AccountCloseReason, PhoneNumber, User
-from accounts.services import account_close
+from accounts.services.closing import account_close
 from retention.models import Category, PurgeRun
-from retention.purge import purge_expired
+from retention.purge.run import purge_expired
 from retention.services import legal_hold_place, legal_hold_release
 from tests.factories import make_cdr
 from tests.retention.helpers import at, make_invoice
@@ -96,7 +96,7 @@ class ClosedAccountPurgeTests:
         assert _receipt(again, Category.CLOSED_ACCOUNT)["anonymised"] == 0
 
     def test_a_final_invoice_voided_after_a_dispute_counts_from_when_it_was_voided(self, closed_alice, billing_staff):
-        from traffic.invoicing import invoice_resolve_dispute
+        from traffic.services.invoices import invoice_resolve_dispute
 
         final = Invoice.objects.get(account=closed_alice, period=FEB)
         Invoice.objects.filter(pk=final.pk).update(status="disputed", disputed_at=FINAL_PAID + timedelta(days=1))

@@ -16,12 +16,13 @@ import jsonschema
 import pytest
 
 from retention.models import Category, HeldCdr
-from retention.purge import purge_expired
+from retention.purge.run import purge_expired
 from retention.services import legal_hold_place
 from tests.accounts.dsr_helpers import SCHEMA_PATH, export_json, section
 from tests.factories import make_cdr, verified_client
 from tests.retention.helpers import at, make_invoice
-from traffic import selectors
+from traffic.selectors import calls as selectors
+from traffic.selectors import cdr_reader
 from traffic.models import Cdr
 from traffic.partitions import cdr_partitions_list_names
 from voipxs.privacy.phone import mask
@@ -165,8 +166,8 @@ class HeldCallsVisibleTests:
     def test_it_exports_them_to_the_data_subject_and_the_export_still_validates(self, alice, settings, tmp_path,
                                                                                django_capture_on_commit_callbacks,
                                                                                dropped):
-        from accounts.dsr import dsr_request_create
-        from accounts.models_dsr import DataSubjectRequest, ExportFile
+        from accounts.dsr.models import DataSubjectRequest, ExportFile
+        from accounts.dsr.services import dsr_request_create
 
         settings.PRIVATE_FILES_DIR = tmp_path
         with django_capture_on_commit_callbacks(execute=True):
@@ -184,8 +185,8 @@ class HeldCallsVisibleTests:
 
     def test_it_never_tells_the_customer_a_call_is_kept_for_a_secret_hold(self, client, mallory, settings, tmp_path,
                                                                          django_capture_on_commit_callbacks, dropped):
-        from accounts.dsr import dsr_request_create
-        from accounts.models_dsr import DataSubjectRequest, ExportFile
+        from accounts.dsr.models import DataSubjectRequest, ExportFile
+        from accounts.dsr.services import dsr_request_create
 
         verified_client(client, mallory)
         pages = {url: client.get(url) for url in ("/calls/", "/calls/?full=1", "/calls/usage/", "/calls/invoices/",
@@ -212,17 +213,17 @@ class HeldCallsVisibleTests:
         assert [r.id for r in for_the_law.rows] == _ids(dropped, *ALICE_NEWEST_FIRST)
 
     def test_it_hides_the_copies_of_a_restricted_account_from_its_own_pages(self, alice, dropped):
-        from accounts.dsr import dsr_restriction_apply
+        from accounts.dsr.services import dsr_restriction_apply
 
         dsr_restriction_apply(user=alice, actor=alice)
         alice.refresh_from_db()
         assert selectors.cdr_list(actor=alice, purpose=Purpose.SELF_SERVICE).rows == []
 
     def test_erasure_restricts_the_copies_and_leaves_their_deletion_to_the_purge(self, alice, bob, dropped):
-        from traffic.sections import _erase_calls
+        from traffic.sections import calls_erase
         from voipxs.privacy.registry import Kept
 
-        result = _erase_calls(alice, [Kept(category="calls", reason="open invoice", legal_basis="Tw 11.5(2)")])
+        result = calls_erase(alice, [Kept(category="calls", reason="open invoice", legal_basis="Tw 11.5(2)")])
         # February's window has passed by the real clock: its calls and the free June call go; the five
         # copies stay (disputed invoices), restricted, until the purge finds nothing protecting them.
         assert result == {"deleted": 3, "restricted": 5, "kept": 5}
@@ -235,5 +236,6 @@ class KeptCopiesRegistrationTests:
     def test_retention_hands_traffic_its_hold_table_and_sqlite_pages_never_read_it(self, is_postgres):
         # traffic never imports retention (imports point down): without this registration the call
         # pages on PostgreSQL would silently lose every call of a dropped month.
-        assert selectors._kept_copies is not None and selectors._kept_copies.model is HeldCdr
-        assert (selectors.kept_copies() is not None) == is_postgres
+        registered = cdr_reader.kept_copies_registered()
+        assert registered is not None and registered.model is HeldCdr
+        assert (cdr_reader.kept_copies() is not None) == is_postgres

@@ -7,7 +7,8 @@ from datetime import date
 import pytest
 
 from retention.models import Category, HeldCdr
-from retention.purge import _detached_tables, purge_expired
+from retention.purge.months import detached_tables
+from retention.purge.run import purge_expired
 from retention.selectors import held_cdr_list
 from retention.services import legal_hold_place
 from tests.factories import make_cdr
@@ -98,11 +99,11 @@ class MonthDropTests:
         with pytest.raises(WorkerDied):
             purge_expired(now=at(2026, 8, 2), fault=die)
         assert "traffic_cdr_y2026m01" not in cdr_partitions_list_names()
-        assert _detached_tables() == ["retention_detached_traffic_cdr_y2026m01",
+        assert detached_tables() == ["retention_detached_traffic_cdr_y2026m01",
                                       "retention_detached_traffic_cdrtechnical_y2026m01"]
         assert MonthKey.objects.get(month=JAN).wrapped_key is not None  # never before the drop
         purge_expired(now=at(2026, 8, 2))
-        assert _detached_tables() == []
+        assert detached_tables() == []
         assert MonthKey.objects.get(month=JAN).wrapped_key is None
 
     def test_it_destroys_the_key_on_the_next_run_when_the_run_died_after_the_drop(self, january, dpo):

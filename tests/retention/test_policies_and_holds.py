@@ -54,7 +54,7 @@ class RetentionPolicyTests:
         assert not AuditEntry.objects.filter(action="retention.policy_change").exists()
 
     def test_the_purge_uses_the_policy_in_force(self, dpo, alice):
-        from retention.purge import purge_expired
+        from retention.purge.run import purge_expired
         from tests.factories import make_cdr
         from traffic.models import Cdr
 

@@ -6,7 +6,7 @@ from datetime import date
 import pytest
 
 from retention.models import Category, HeldCdr, PurgeReceipt, PurgeRun
-from retention.purge import purge_expired
+from retention.purge.run import purge_expired
 from retention.services import legal_hold_place
 from tests.factories import make_cdr
 from tests.retention.helpers import at, make_invoice, surviving, technical_ids

@@ -7,7 +7,8 @@ import pytest
 from django.utils.timezone import now
 
 from retention.models import PurgeLock, PurgeRun
-from retention.purge import ANOTHER_PURGE_RUNNING, PurgeBusy, purge_expired
+from retention.purge.lock import ANOTHER_PURGE_RUNNING, PurgeBusy
+from retention.purge.run import purge_expired
 from tests.factories import make_cdr
 from tests.retention.helpers import at, make_invoice, surviving
 from traffic.models import Cdr

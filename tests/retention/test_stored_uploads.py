@@ -9,12 +9,12 @@ from datetime import timedelta
 import pytest
 from django.utils.timezone import now
 
-from retention.purge import purge_expired
+from retention.purge.run import purge_expired
 from tests.traffic.test_import_api import pbx, private_dir  # noqa: F401  (fixtures)
 from tests.traffic.test_import_recovery import master_csv, queued_upload
-from traffic import services
 from traffic.models import CdrImport
-from traffic.services import IMPORT_FILE_GONE
+from traffic.services import imports as services
+from traffic.services.imports import IMPORT_FILE_GONE
 from voipxs.exceptions import ApplicationError
 from voipxs.models import AuditEntry
 
@@ -30,7 +30,7 @@ def _purge(capture, **kwargs) -> dict:
 
 def _failed_with_file(pbx, capture) -> CdrImport:
     cdr_import = queued_upload(pbx, master_csv(3), capture)
-    services._import_fail(cdr_import, "The worker stopped mid-run.", keep_upload=True)
+    services.cdr_import_fail(cdr_import, "The worker stopped mid-run.", keep_upload=True)
     return CdrImport.objects.get(pk=cdr_import.pk)
 
 

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils.timezone import now
 
 from retention.models import Category, LegalHold, RetentionPolicy
-from retention.purge import purge_expired
+from retention.purge.run import purge_expired
 from retention.services import legal_hold_place
 from tests.factories import make_cdr, verified_client
 from voipxs.celery import app

@@ -9,25 +9,25 @@ import pytest
 from django.utils.timezone import now
 
 from accounts.models import PhoneNumber
-from disclosures import services
 from disclosures.models import AuthorityKind
 from disclosures.selectors import disclosures_about_user
+from disclosures.services.authorities import authority_create, authority_verify
 from tests.disclosures.conftest import ALICE_NUMBER, OTHER, receive, to_state
 from tests.factories import make_cdr
 
 
 @pytest.fixture
 def police(legal1):
-    a = services.authority_create(actor=legal1, name="Politie Review", kind=AuthorityKind.POLICE,
-                                  contact_phone="020 555 9999", contact_email="desk@politie.example")
-    return services.authority_verify(actor=legal1, authority=a, note="checked")
+    a = authority_create(actor=legal1, name="Politie Review", kind=AuthorityKind.POLICE,
+                         contact_phone="020 555 9999", contact_email="desk@politie.example")
+    return authority_verify(actor=legal1, authority=a, note="checked")
 
 
 @pytest.fixture
 def court(legal1):
-    a = services.authority_create(actor=legal1, name="Rechtbank Review", kind=AuthorityKind.DISPUTE_COMMISSION,
-                                  contact_phone="+31703105310")
-    return services.authority_verify(actor=legal1, authority=a, note="checked")
+    a = authority_create(actor=legal1, name="Rechtbank Review", kind=AuthorityKind.DISPUTE_COMMISSION,
+                         contact_phone="+31703105310")
+    return authority_verify(actor=legal1, authority=a, note="checked")
 
 
 @pytest.mark.django_db

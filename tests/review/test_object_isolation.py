@@ -11,14 +11,15 @@ from datetime import date, timedelta
 import pytest
 from django.utils.timezone import now
 
-from accounts import dsr
-from accounts.models_dsr import ExportFile
-from disclosures import services as disclosure_services
+from accounts.dsr.models import ExportFile
+from accounts.dsr.services import dsr_request_create
 from disclosures.models import AuthorityKind, LegalBasis
+from disclosures.services.authorities import authority_create, authority_verify
+from disclosures.services.intake import disclosure_request_receive
 from tests.accounts.helpers import _fresh_cache  # noqa: F401
 from tests.accounts.test_access_isolation import BOB_SECRETS, walk_pages
 from tests.factories import PASSWORD, make_cdr
-from traffic import invoicing
+from traffic.services import invoices as invoicing
 
 BOB_NUMBER = "+31205550201"
 
@@ -34,13 +35,13 @@ def bobs_objects(bob, legal1, capture) -> dict[str, int]:
              started_at=now().replace(year=last_month.year, month=last_month.month, day=15))
     invoice = invoicing.invoice_run(month=date(last_month.year, last_month.month, 1))[0]
     with capture(execute=True):
-        req = dsr.dsr_request_create(user=bob, kind="portability", details="", password=PASSWORD)
+        req = dsr_request_create(user=bob, kind="portability", details="", password=PASSWORD)
     export = ExportFile.objects.get(request=req)
     assert export.status == ExportFile.Status.READY
-    authority = disclosure_services.authority_create(actor=legal1, name="Politie Test", kind=AuthorityKind.POLICE,
-                                                     contact_phone="020 555 9999", contact_email="desk@politie.example")
-    disclosure_services.authority_verify(actor=legal1, authority=authority, note="checked")
-    disclosure = disclosure_services.disclosure_request_receive(
+    authority = authority_create(actor=legal1, name="Politie Test", kind=AuthorityKind.POLICE,
+                                 contact_phone="020 555 9999", contact_email="desk@politie.example")
+    authority_verify(actor=legal1, authority=authority, note="checked")
+    disclosure = disclosure_request_receive(
         actor=legal1, authority=authority, reference="REF-ISO", legal_basis=LegalBasis.SV_126N,
         categories=["traffic_data"], window_start=now() - timedelta(days=90), window_end=now(),
         deadline=now() + timedelta(days=3), numbers=[BOB_NUMBER], account_ids=[])

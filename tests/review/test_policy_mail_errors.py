@@ -8,8 +8,8 @@ import traceback
 import pytest
 from django.core.mail.backends.base import BaseEmailBackend
 
-from accounts.policy import PolicyNoticeMailError, policy_notice_email_batch
-from accounts.models_dsr import PolicyVersion
+from accounts.dsr.models import PolicyVersion
+from accounts.dsr.policy import PolicyNoticeMailError, policy_notice_email_batch
 
 
 class RefusingBackend(BaseEmailBackend):

@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 
 from tests.factories import make_cdr, verified_client
-from traffic import invoicing
+from traffic.services import invoices as invoicing
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,7 @@ from django.db import connection
 
 from tests.factories import verified_client
 from traffic.models import Cdr, CdrImport
-from traffic.services import source_create
+from traffic.services.sources import source_create
 
 pytest.importorskip("traffic.importers", reason="the CDR parsers (traffic/importers) are not in the tree yet")
 
@@ -150,7 +150,7 @@ def partitions_restored():
     with connection.cursor() as cursor:
         for name in sorted(set(cdr_partitions_list_names()) - before):
             cursor.execute(f"DROP TABLE IF EXISTS {name}")
-    keys._cache.clear()  # noqa: SLF001
+    keys.month_keys_forget()
 
 
 
@@ -184,7 +184,7 @@ class CdrImportWorkerTests:
 class CdrImportRunTests:
     def test_a_second_delivery_of_the_task_does_nothing(self, alice, pbx, private_dir, client, billing_staff,
                                                         django_capture_on_commit_callbacks):
-        from traffic.services import cdr_import_run
+        from traffic.services.imports import cdr_import_run
 
         with django_capture_on_commit_callbacks(execute=True):
             response = verified_client(client, billing_staff).post(

@@ -8,7 +8,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from traffic.models import Cdr, CdrImport
-from traffic.services import source_create
+from traffic.services.sources import source_create
 
 pytest.importorskip("traffic.importers", reason="the CDR parsers (traffic/importers) are not in the tree yet")
 

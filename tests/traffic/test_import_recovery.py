@@ -4,7 +4,7 @@ calls left pending or unrated.
 
 A worker "dies" here the way a killed process does: something that is not an Exception stops it
 inside a batch, so no handler of ours runs and the import stays "running" (on PostgreSQL a real
-worker process is also killed with SIGKILL). Batches are made tiny through ingest.BATCH_SIZE."""
+worker process is also killed with SIGKILL). Batches are made tiny through traffic.ingest.run.BATCH_SIZE."""
 from __future__ import annotations
 
 import os
@@ -23,8 +23,10 @@ from django.utils.timezone import now
 
 from tests.factories import verified_client
 from tests.traffic.test_import_api import partitions_restored  # noqa: F401  (fixture, for the PostgreSQL test)
-from traffic import ingest, services
+from traffic.ingest import run as ingest_run
 from traffic.models import Cdr, CdrImport, Tariff
+from traffic.services import imports as services
+from traffic.services import rating, sources
 from voipxs.models import AuditEntry
 
 ROWS = 7
@@ -54,12 +56,12 @@ def private_dir(tmp_path, settings):
 
 @pytest.fixture
 def small_batches(monkeypatch):
-    monkeypatch.setattr(ingest, "BATCH_SIZE", BATCH)
+    monkeypatch.setattr(ingest_run, "BATCH_SIZE", BATCH)
 
 
 @pytest.fixture
 def pbx(db):
-    return services.source_create(name="pbx-recover", format="asterisk-csv", timezone="Europe/Amsterdam")
+    return sources.source_create(name="pbx-recover", format="asterisk-csv", timezone="Europe/Amsterdam")
 
 
 def queued_upload(pbx, data: bytes, django_capture_on_commit_callbacks, actor=None) -> CdrImport:
@@ -315,7 +317,7 @@ class RatePendingScheduleTests:
         make_cdr(account=alice, started_at=when, rating="pending", direction="in")
         Tariff.objects.create(prefix="49", zone="Germany", price_per_minute=Decimal("0.60"), valid_from=date(2020, 1, 1))
 
-        assert services.cdr_rate_pending(batch_size=2) == 5
+        assert rating.cdr_rate_pending(batch_size=2) == 5
         assert sorted(Cdr.objects.values_list("rating", flat=True)) == ["free"] + ["rated"] * 5
 
 
@@ -331,9 +333,10 @@ import django, sys
 from pathlib import Path
 django.setup()
 from django.conf import settings
-from traffic import ingest, services
+from traffic.ingest import run as ingest_run
 from traffic.models import CdrImport
-ingest.BATCH_SIZE = int(sys.argv[2])
+from traffic.services import imports as services
+ingest_run.BATCH_SIZE = int(sys.argv[2])
 settings.PRIVATE_FILES_DIR = Path(sys.argv[3])  # the test settings pick a directory per process
 services.cdr_import_run(cdr_import=CdrImport.objects.get(pk=int(sys.argv[1])))
 """
@@ -348,7 +351,7 @@ class KilledWorkerTests:
 
         rows, batch = 30_000, 500
         make_user("alice-k", numbers=["+31205550101"])
-        pbx = services.source_create(name="pbx-killed", format="asterisk-csv", timezone="Europe/Amsterdam")
+        pbx = sources.source_create(name="pbx-killed", format="asterisk-csv", timezone="Europe/Amsterdam")
         upload = services.imports_dir() / "killed-upload"
         upload.write_bytes(master_csv(rows, prefix="k"))
         cdr_import = CdrImport.objects.create(source=pbx, file_name="Master.csv", file_sha256="0" * 64,

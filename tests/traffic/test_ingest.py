@@ -11,12 +11,13 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from accounts.services import phone_number_assign
+from accounts.services.numbers import phone_number_assign
 from tests.factories import make_user
 from traffic.keys import decrypt_number, month_cipher
 from traffic.models import Cdr, CdrImport, CdrTechnical, Tariff
 from traffic.partitions import month_start
-from traffic.services import cdr_bulk_import, source_create
+from traffic.services.imports import cdr_bulk_import
+from traffic.services.sources import source_create
 from voipxs.privacy.crypto import blind_index
 
 pytest.importorskip("traffic.importers", reason="the CDR parsers (traffic/importers) are not in the tree yet")
@@ -232,7 +233,7 @@ def partitions_restored():
     with connection.cursor() as cursor:
         for name in sorted(set(cdr_partitions_list_names()) - before):
             cursor.execute(f"DROP TABLE IF EXISTS {name}")
-    keys._cache.clear()  # noqa: SLF001
+    keys.month_keys_forget()
 
 
 @pytest.mark.postgres

@@ -12,7 +12,8 @@ import pytest
 
 from traffic.keys import decrypt_number
 from traffic.models import Cdr, CdrTechnical
-from traffic.services import cdr_bulk_import, source_create
+from traffic.services.imports import cdr_bulk_import
+from traffic.services.sources import source_create
 
 pytest.importorskip("traffic.importers", reason="the CDR parsers (traffic/importers) are not in the tree yet")
 

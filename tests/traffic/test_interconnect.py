@@ -9,7 +9,7 @@ import pytest
 from django.core.exceptions import PermissionDenied
 
 from tests.factories import make_cdr, make_source, verified_client
-from traffic import selectors
+from traffic.selectors import interconnection as selectors
 from traffic.models import Source
 from voipxs.privacy.purposes import Purpose
 
@@ -67,7 +67,7 @@ class StaffInvoicePageTests:
     def test_it_marks_an_invoice_paid_from_the_page(self, client, billing_staff, alice):
         from datetime import date
 
-        from traffic import invoicing
+        from traffic.services import invoices as invoicing
 
         make_cdr(account=alice, started_at=T0)
         invoice = invoicing.invoice_run(month=date(2026, 3, 1), today=date(2026, 4, 2))[0]

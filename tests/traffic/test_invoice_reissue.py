@@ -9,9 +9,9 @@ import pytest
 from django.conf import settings
 from django.utils.timezone import now
 
-from retention.purge import purge_expired
+from retention.purge.run import purge_expired
 from tests.factories import make_cdr, verified_client
-from traffic import invoicing
+from traffic.services import invoices as invoicing
 from traffic.models import Cdr, Invoice
 from voipxs.exceptions import ApplicationError
 from voipxs.models import AuditEntry

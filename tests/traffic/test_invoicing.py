@@ -7,7 +7,7 @@ import pytest
 from django.conf import settings
 
 from tests.factories import make_cdr
-from traffic import invoicing
+from traffic.services import invoices as invoicing
 from traffic.models import Cdr, Invoice, InvoiceLine
 from voipxs.exceptions import ApplicationError
 

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from tests.factories import make_cdr, verified_client
-from traffic import invoicing
+from traffic.services import invoices as invoicing
 from voipxs.privacy.audit import AuditEntry
 
 pytestmark = pytest.mark.django_db

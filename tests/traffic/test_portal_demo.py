@@ -6,7 +6,7 @@ import pytest
 from django.core.management import call_command
 
 from traffic.models import Cdr, Invoice
-from traffic.selectors import cdr_list
+from traffic.selectors.calls import cdr_list
 from voipxs.privacy.purposes import Purpose
 
 pytestmark = pytest.mark.django_db

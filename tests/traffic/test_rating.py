@@ -67,7 +67,7 @@ class TariffBookTests:
 class RatePendingTests:
     def test_it_rates_unrated_calls_once_a_tariff_exists_and_keeps_fixed_prices(self, db, alice):
         from tests.factories import make_cdr
-        from traffic.services import cdr_rate_pending
+        from traffic.services.rating import cdr_rate_pending
 
         when = datetime(2026, 5, 3, 12, tzinfo=timezone.utc)
         unrated = make_cdr(account=alice, dst="+4930123456", started_at=when, billsec=61, rating="unrated")

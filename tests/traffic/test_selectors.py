@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.utils.timezone import now
 
 from tests.factories import make_cdr
-from traffic import selectors
+from traffic.selectors import calls as selectors
 from voipxs.privacy.audit import AuditEntry
 from voipxs.exceptions import ApplicationError
 from voipxs.privacy.purposes import Purpose

@@ -6,7 +6,7 @@ from django.core.management import CommandError, call_command
 
 from tests.factories import verified_client
 from traffic.models import Source
-from traffic.services import source_create
+from traffic.services.sources import source_create
 from voipxs.privacy.audit import AuditEntry
 from voipxs.exceptions import ApplicationError
 

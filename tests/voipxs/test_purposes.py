@@ -77,7 +77,7 @@ class AccountSelectorTests:
 
         from django.utils.timezone import now
 
-        from accounts.services import phone_number_assign, phone_number_release
+        from accounts.services.numbers import phone_number_assign, phone_number_release
 
         moved = alice.phone_numbers.get()
         phone_number_release(phone=moved, at=now() - timedelta(days=10))
@@ -93,7 +93,7 @@ class AccountSelectorTests:
     def test_it_refuses_overlapping_holders_of_one_number(self, alice, bob):
         from voipxs.exceptions import ApplicationError
 
-        from accounts.services import NUMBER_ALREADY_HELD, phone_number_assign
+        from accounts.services.numbers import NUMBER_ALREADY_HELD, phone_number_assign
 
         with pytest.raises(ApplicationError, match=NUMBER_ALREADY_HELD), transaction.atomic():
             phone_number_assign(user=bob, number="+31205550101")

@@ -14,6 +14,7 @@ import functools
 import hashlib
 import hmac
 import os
+from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -176,6 +177,12 @@ class DataKeyCipher:
     def encrypt(self, plaintext: str) -> bytes:
         nonce = os.urandom(12)
         return bytes([VERSION]) + self._kid + nonce + self._cipher.encrypt(nonce, plaintext.encode(), None)
+
+    def bulk_parts(self) -> tuple[Any, bytes]:
+        """For a bulk writer that draws its own nonces (traffic.ingest.month_crypto): the AES-GCM
+        `encrypt(nonce, data, aad)` and the header `VERSION | key id` that precedes `nonce | ciphertext`,
+        so that what it writes reads back with `decrypt` like any other token of this key."""
+        return self._cipher.encrypt, bytes([VERSION]) + self._kid
 
     def decrypt(self, token: bytes) -> str:
         token = bytes(token)

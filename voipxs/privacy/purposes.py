@@ -144,6 +144,11 @@ def roles_of(actor: Any) -> frozenset[str]:
     return cached
 
 
+def roles_forget(actor: Any) -> None:
+    """Drop the roles `roles_of` cached on this instance, after they changed."""
+    actor.__dict__.pop("_voipxs_roles", None)
+
+
 def purposes_of(actor: Any) -> frozenset[Purpose]:
     if isinstance(actor, SystemActor):
         return actor.purposes

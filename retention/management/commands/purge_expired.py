@@ -1,6 +1,6 @@
 """Remove what is past retention and not held: `manage.py purge_expired [--dry-run] [--json]`.
 
-Thin, like zulip's archive_messages: the work is in retention.purge.
+Thin, like zulip's archive_messages: the work is in retention.purge (retention/purge/run.py).
 """
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ import json
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from retention.purge import DEFAULT_CHUNK_SIZE, PurgeBusy, purge_expired
+from retention.purge.chunks import DEFAULT_CHUNK_SIZE
+from retention.purge.lock import PurgeBusy
+from retention.purge.run import purge_expired
 
 
 class Command(BaseCommand):
@@ -19,19 +21,16 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help="print the receipt as JSON")
         parser.add_argument("--chunk-size", type=int, default=DEFAULT_CHUNK_SIZE)
 
-    def handle(self, *args, dry_run: bool = False, json: bool = False, chunk_size: int = DEFAULT_CHUNK_SIZE,
-               **options) -> None:
+    def handle(self, *args, **options) -> None:
+        dry_run = options["dry_run"]
         try:
-            receipt = purge_expired(dry_run=dry_run, chunk_size=chunk_size)
+            receipt = purge_expired(dry_run=dry_run, chunk_size=options["chunk_size"])
         except PurgeBusy as exc:
             self.stderr.write(str(exc))
             return
-        if json:
-            self.stdout.write(_json.dumps(receipt, indent=2))
+        if options["json"]:
+            self.stdout.write(json.dumps(receipt, indent=2))
             return
         verb = "would remove" if dry_run else "removed"
         for r in receipt["receipts"]:
             self.stdout.write(f"{r['category']:<20} {verb} {r['deleted']:>10}  kept {r['kept']:>8}  {r['duration_ms']} ms")
-
-
-_json = json

@@ -4,7 +4,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 
 from traffic.models import Source
-from traffic.services import source_create
+from traffic.services.sources import source_create
 from voipxs.exceptions import ApplicationError
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from traffic.models import CdrImport, Source
-from traffic.services import cdr_bulk_import
+from traffic.services.imports import cdr_bulk_import
 from voipxs.privacy.purposes import SystemActor
 
 

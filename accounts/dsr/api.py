@@ -1,0 +1,74 @@
+"""The data-subject API: a person's own requests (list, make one) and the download of a ready export."""
+from __future__ import annotations
+
+from django.http import StreamingHttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from .export import dsr_export_download_log, export_decrypt_stream
+from .models import DataSubjectRequest
+from .selectors import dsr_export_get_own, dsr_request_list_own
+from .services import dsr_request_create
+
+
+class MyPrivacyRequestsApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        kind = serializers.ChoiceField(choices=DataSubjectRequest.Kind.choices)
+        details = serializers.CharField(required=False, allow_blank=True, max_length=4000, default="")
+        password = serializers.CharField(required=False, allow_blank=True, write_only=True, default="",
+                                         help_text="Your password again; required for erasure.")
+
+    class ExportSerializer(serializers.Serializer):
+        id = serializers.IntegerField()
+        status = serializers.CharField()
+        ready_at = serializers.DateTimeField(allow_null=True)
+        expires_at = serializers.DateTimeField(allow_null=True)
+
+        class Meta:
+            ref_name = "MyPrivacyExport"
+
+    class OutputSerializer(serializers.Serializer):
+        id = serializers.IntegerField()
+        kind = serializers.CharField()
+        status = serializers.CharField()
+        received_at = serializers.DateTimeField()
+        deadline = serializers.DateTimeField()
+        extension_reason = serializers.CharField()
+        completed_at = serializers.DateTimeField(allow_null=True)
+        answer = serializers.CharField()
+        exports = serializers.SerializerMethodField()
+
+        class Meta:
+            ref_name = "MyPrivacyRequest"
+
+        def get_exports(self, obj) -> list[dict]:
+            return MyPrivacyRequestsApi.ExportSerializer(
+                [e for e in obj.exports.all() if e.status != "deleted"], many=True).data
+
+    @extend_schema(responses=OutputSerializer(many=True), summary="Your data-subject requests")
+    def get(self, request: Request) -> Response:
+        return Response(self.OutputSerializer(dsr_request_list_own(actor=request.user), many=True).data)
+
+    @extend_schema(request=InputSerializer, responses={201: OutputSerializer, 400: OpenApiResponse(description="bad field")},
+                   summary="Make a request (access, portability, rectification, erasure, restriction)")
+    def post(self, request: Request) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        req = dsr_request_create(user=request.user, **data.validated_data)
+        return Response(self.OutputSerializer(req).data, status=status.HTTP_201_CREATED)
+
+
+class MyPrivacyExportDownloadApi(APIView):
+    @extend_schema(responses={(200, "application/zip"): OpenApiTypes.BINARY, 404: OpenApiResponse(description="not yours or not ready")},
+                   summary="Download your export (ZIP with export.json and CSV files)")
+    def get(self, request: Request, pk: int) -> StreamingHttpResponse:
+        export = dsr_export_get_own(actor=request.user, export_id=pk)
+        dsr_export_download_log(export=export, actor=request.user)
+        response = StreamingHttpResponse(export_decrypt_stream(export), content_type="application/zip")
+        response["Content-Disposition"] = f'attachment; filename="voipxs-export-{export.pk}.zip"'
+        response["Cache-Control"] = "no-store"
+        return response

@@ -1,0 +1,87 @@
+"""The breach register (GDPR art. 33/34; Tw art. 11.3a and Reg. (EU) 611/2013 for telecom services).
+
+A telecom-service breach must reach the authority within 24 hours of detection, any other within
+72 hours. Notifications are staged (initial, follow-up, final) per recipient. An incident can only be
+closed once it records whether and when the authority and the users were told, or why not.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.timezone import now
+
+from voipxs.exceptions import ApplicationError
+from voipxs.privacy.audit import audit_record
+
+from .models import BreachIncident, BreachNotification
+
+TITLE_REQUIRED = "Give the incident a title."
+SCOPE_REQUIRED = "Describe the scope (what data, how many people) without personal data."
+DETECTED_IN_FUTURE = "The detection time cannot be in the future."
+INCIDENT_CLOSED = "This incident is closed."
+ACM_ONLY_TELECOM = "The ACM is notified of telecom-service breaches only."
+
+
+@transaction.atomic
+def breach_incident_create(*, title: str, detected_at: datetime, scope: str, telecom_service: bool,
+                           affected_count: int = 0, actor: Any) -> BreachIncident:
+    if not title.strip():
+        raise ApplicationError(TITLE_REQUIRED, extra={"field": "title"})
+    if not scope.strip():
+        raise ApplicationError(SCOPE_REQUIRED, extra={"field": "scope"})
+    if detected_at > now():
+        raise ApplicationError(DETECTED_IN_FUTURE, extra={"field": "detected_at"})
+    incident = BreachIncident.objects.create(title=title.strip()[:200], detected_at=detected_at, scope=scope.strip(),
+                                             telecom_service=telecom_service, affected_count=affected_count)
+    audit_record(actor=actor, action="breach.create", target_type="breach", target_id=incident.pk,
+                 extra={"telecom": telecom_service, "clock_hours": incident.clock_hours})
+    return incident
+
+
+@transaction.atomic
+def breach_notification_record(*, incident: BreachIncident, recipient: str, stage: str, sent_at: datetime | None = None,
+                               reference: str = "", note: str = "", actor: Any) -> BreachNotification:
+    inc = BreachIncident.objects.select_for_update().get(pk=incident.pk)
+    if inc.status == BreachIncident.Status.CLOSED:
+        raise ApplicationError(INCIDENT_CLOSED)
+    if recipient not in BreachNotification.Recipient.values:
+        raise ApplicationError("Choose a recipient.", extra={"field": "recipient"})
+    if stage not in BreachNotification.Stage.values:
+        raise ApplicationError("Choose a stage.", extra={"field": "stage"})
+    if recipient == BreachNotification.Recipient.ACM and not inc.telecom_service:
+        raise ApplicationError(ACM_ONLY_TELECOM, extra={"field": "recipient"})
+    sent_at = sent_at or now()
+    note_obj = BreachNotification.objects.create(incident=inc, recipient=recipient, stage=stage, sent_at=sent_at,
+                                                 reference=reference[:120], note=note)
+    if recipient == BreachNotification.Recipient.AUTHORITY and inc.authority_notified_at is None:
+        inc.authority_notified_at = sent_at
+        inc.save(update_fields=["authority_notified_at"])
+    if recipient == BreachNotification.Recipient.USERS and inc.users_notified_at is None:
+        inc.users_notified_at = sent_at
+        inc.save(update_fields=["users_notified_at"])
+    audit_record(actor=actor, action="breach.notify", target_type="breach", target_id=inc.pk,
+                 extra={"recipient": recipient, "stage": stage, "late": sent_at > inc.authority_deadline})
+    return note_obj
+
+
+@transaction.atomic
+def breach_incident_close(*, incident: BreachIncident, authority_not_notified_reason: str = "",
+                          users_not_notified_reason: str = "", actor: Any) -> BreachIncident:
+    inc = BreachIncident.objects.select_for_update().get(pk=incident.pk)
+    if inc.status == BreachIncident.Status.CLOSED:
+        raise ApplicationError(INCIDENT_CLOSED)
+    inc.authority_not_notified_reason = authority_not_notified_reason.strip() if not inc.authority_notified_at else ""
+    inc.users_not_notified_reason = users_not_notified_reason.strip() if not inc.users_notified_at else ""
+    inc.status, inc.closed_at = BreachIncident.Status.CLOSED, now()
+    try:
+        inc.full_clean()
+    except ValidationError as exc:
+        field, messages = next(iter(exc.message_dict.items()))
+        raise ApplicationError(messages[0], extra={"field": field}) from None
+    inc.save(update_fields=["status", "closed_at", "authority_not_notified_reason", "users_not_notified_reason"])
+    audit_record(actor=actor, action="breach.close", target_type="breach", target_id=inc.pk)
+    return inc
+

@@ -1,0 +1,70 @@
+"""Erasure (GDPR art. 17): what it does to a person's data, and what the person is told.
+
+Erase what may go and restrict what the law keeps (each registered section's eraser, told by the
+registry's keepers what must stay and why), close and anonymise the account, delete export files.
+The request around it (its lock, status and audit entry) is dsr_erasure_perform in dsr/services.py.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.utils.timezone import now
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from voipxs.privacy.registry import Kept, kept_for, sections
+
+from ..models import User
+from ..services.closing import account_close_and_anonymise, numbers_kept
+from .export import export_file_delete
+from .models import ExportFile
+
+# Said in every erasure answer, whatever was kept: said only when an investigation's hold keeps data,
+# it would itself tell the person about the investigation.
+ERASURE_LEGAL_OBLIGATIONS = gettext_lazy("Where another legal obligation makes us keep data, it is restricted "
+                                         "(used only for that obligation) and deleted when the obligation ends.")
+
+
+@dataclass(frozen=True)
+class Erasure:
+    stamp: datetime  # when the account was closed and anonymised
+    kept: list[Kept]  # what the registry's keepers said must stay
+    outcome: dict  # counts per section and what was kept, told and withheld: the DPO's record, never data
+    answer: str  # what the person reads
+
+
+def erasure_apply(*, user: User) -> Erasure:
+    """Erase `user` (locked by the caller) in every section, close and anonymise the account, delete exports."""
+    kept = kept_for(user)
+    stamp = now()
+    counts: dict[str, dict] = {}
+    for section in sections():
+        if section.eraser is not None:
+            counts[section.name] = section.eraser(user, kept)
+    counts["account"] = account_close_and_anonymise(user=user, keep_numbers=numbers_kept(kept), stamp=stamp)
+    for export in ExportFile.objects.filter(user=user).exclude(status=ExportFile.Status.DELETED):
+        export_file_delete(export)
+    outcome = {"counts": counts, "kept": _kept_summary(kept), "kept_withheld": _kept_summary(kept, withheld=True)}
+    return Erasure(stamp=stamp, kept=kept, outcome=outcome, answer=_erasure_answer(kept))
+
+
+def _kept_summary(kept: list[Kept], *, withheld: bool = False) -> list[dict]:
+    """What the person is told was kept; with `withheld`, what is kept without telling them (a criminal
+    investigation's hold), for the DPO's record only."""
+    return [{"category": k.category, "reason": k.reason, "legal_basis": k.legal_basis,
+             "until": k.until.isoformat() if k.until else None, "count": k.count}
+            for k in kept if k.withheld_from_subject == withheld]
+
+
+def _erasure_answer(kept: list[Kept]) -> str:
+    told = [k for k in kept if not k.withheld_from_subject]
+    if not told:
+        return "\n".join([_("Your account is closed and your data has been erased."), str(ERASURE_LEGAL_OBLIGATIONS)])
+    lines = [_("Your account is closed and your profile and login data are erased. "
+               "The law makes us keep the following; it is restricted (used only for that reason) until its deletion date:")]
+    for k in told:
+        until = k.until.isoformat() if k.until else _("until the reason ends")
+        lines.append(f"- {k.category}: {k.reason} ({k.legal_basis}); {_('deleted')}: {until}")
+    lines.append(str(ERASURE_LEGAL_OBLIGATIONS))
+    return "\n".join(lines)

@@ -1,0 +1,231 @@
+"""Data-subject requests, export files, policy versions and notices, the breach register.
+
+Imported at the end of accounts/models.py so Django finds them in the accounts app (app label
+"accounts", tables accounts_*), though they live in this subpackage.
+"""
+from __future__ import annotations
+
+import calendar
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.timezone import now
+from django.utils.translation import gettext_lazy as _
+
+# GDPR art. 12(3): one month, extendable once by two further months (calendar months: a request of
+# 31 January is due on the last day of February, as Reg. 1182/71 on periods counts them).
+DEADLINE_MONTHS = 1
+EXTENSION_MONTHS = 2
+
+
+def add_months(moment, months: int):
+    month_index = moment.month - 1 + months
+    year, month = moment.year + month_index // 12, month_index % 12 + 1
+    return moment.replace(year=year, month=month, day=min(moment.day, calendar.monthrange(year, month)[1]))
+
+
+class ReminderStage(models.TextChoices):
+    """The last deadline reminder the DPO was e-mailed about a request or a breach clock (once per stage)."""
+
+    NONE = "", _("None")
+    DUE_SOON = "due_soon", _("Due soon")
+    OVERDUE = "overdue", _("Overdue")
+
+
+def reminder_stage_at(deadline, moment, warning: timedelta) -> str:
+    if deadline <= moment:
+        return ReminderStage.OVERDUE
+    return ReminderStage.DUE_SOON if deadline <= moment + warning else ReminderStage.NONE
+
+
+class DataSubjectRequest(models.Model):
+    class Kind(models.TextChoices):
+        ACCESS = "access", _("Access to my data (GDPR art. 15)")
+        PORTABILITY = "portability", _("A copy to take elsewhere (GDPR art. 20)")
+        RECTIFICATION = "rectification", _("Correct my data (GDPR art. 16)")
+        ERASURE = "erasure", _("Erase my data and close my account (GDPR art. 17)")
+        RESTRICTION = "restriction", _("Restrict the processing of my data (GDPR art. 18)")
+
+    class Status(models.TextChoices):
+        RECEIVED = "received", _("Received")
+        IN_PROGRESS = "in_progress", _("In progress")
+        COMPLETED = "completed", _("Completed")
+        REJECTED = "rejected", _("Rejected")
+
+    OPEN_STATUSES = (Status.RECEIVED, Status.IN_PROGRESS)
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="dsr_requests")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.RECEIVED)
+    details = models.TextField(blank=True)  # the user's own words (rectification: what is wrong)
+    received_at = models.DateTimeField(default=now)
+    deadline = models.DateTimeField()
+    extended_at = models.DateTimeField(null=True, blank=True)
+    extension_reason = models.TextField(blank=True)  # shown to the user
+    completed_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.JSONField(default=dict, blank=True)  # counts and kept categories, never data
+    answer = models.TextField(blank=True)  # what the user is told
+    # Cleared when the deadline moves (extension), so the new deadline is reminded of again.
+    reminder_stage = models.CharField(max_length=8, choices=ReminderStage.choices, default=ReminderStage.NONE, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "deadline"], name="dsr_status_deadline_idx")]
+        ordering = ["deadline"]
+
+    def __str__(self) -> str:
+        return f"request #{self.pk} ({self.kind})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN_STATUSES
+
+    @staticmethod
+    def first_deadline(received_at):
+        return add_months(received_at, DEADLINE_MONTHS)
+
+    @property
+    def deadline_state(self) -> str:
+        """For the DPO's list: "overdue", "due_soon" (within DSR_REMINDER_DAYS) or "" (closed or not near)."""
+        if not self.is_open:
+            return ReminderStage.NONE
+        return reminder_stage_at(self.deadline, now(), timedelta(days=settings.DSR_REMINDER_DAYS))
+
+
+class ExportFile(models.Model):
+    """An encrypted ZIP of everything held about a user; the file lives in PRIVATE_FILES_DIR."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Being prepared")
+        READY = "ready", _("Ready")
+        FAILED = "failed", _("Failed")
+        DELETED = "deleted", _("Deleted")
+
+    request = models.ForeignKey(DataSubjectRequest, on_delete=models.CASCADE, related_name="exports")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField(default=now)
+    ready_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    file_name = models.CharField(max_length=120, blank=True)  # relative to PRIVATE_FILES_DIR/exports
+    size = models.BigIntegerField(default=0)  # plaintext ZIP size
+    sha256 = models.CharField(max_length=64, blank=True)  # of the plaintext ZIP
+    rows = models.JSONField(default=dict, blank=True)  # counts per section
+    error = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "expires_at"], name="export_status_expiry_idx")]
+
+
+class ExportDownload(models.Model):
+    export = models.ForeignKey(ExportFile, on_delete=models.CASCADE, related_name="downloads")
+    downloaded_at = models.DateTimeField(default=now)
+
+
+class PolicyVersion(models.Model):
+    version = models.CharField(max_length=20, unique=True)
+    published_at = models.DateTimeField(null=True, blank=True)  # None: draft
+    substantive = models.BooleanField(default=False)
+    summary = models.TextField(help_text=_("What changed, in plain words (shown in the notice)."))
+    text = models.TextField()
+    created_at = models.DateTimeField(default=now)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-published_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"policy {self.version}"
+
+
+class PolicyNoticeSeen(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    version = models.ForeignKey(PolicyVersion, on_delete=models.CASCADE, related_name="seen_by")
+    seen_at = models.DateTimeField(default=now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "version"], name="policy_seen_user_version_uniq")]
+
+
+class BreachIncident(models.Model):
+    """A personal-data breach (GDPR art. 33/34; Tw 11.3a and Reg. (EU) 611/2013 for telecom)."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        CLOSED = "closed", _("Closed")
+
+    title = models.CharField(max_length=200)
+    detected_at = models.DateTimeField()
+    scope = models.TextField(help_text=_("What data, how many people, how (no personal data here)."))
+    affected_count = models.PositiveIntegerField(default=0)
+    telecom_service = models.BooleanField(default=False, help_text=_("Breach in the provision of the public electronic communications service."))
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN)
+    created_at = models.DateTimeField(default=now)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    authority_notified_at = models.DateTimeField(null=True, blank=True)
+    authority_not_notified_reason = models.TextField(blank=True)
+    users_notified_at = models.DateTimeField(null=True, blank=True)
+    users_not_notified_reason = models.TextField(blank=True)
+    reminder_stage = models.CharField(max_length=8, choices=ReminderStage.choices, default=ReminderStage.NONE, blank=True)
+
+    class Meta:
+        ordering = ["-detected_at"]
+
+    def __str__(self) -> str:
+        return f"breach #{self.pk}"
+
+    TELECOM_CLOCK_HOURS = 24  # Tw 11.3a, Reg. (EU) 611/2013 art. 2(2)
+    GDPR_CLOCK_HOURS = 72  # GDPR art. 33(1)
+
+    @property
+    def clock_hours(self) -> int:
+        return self.TELECOM_CLOCK_HOURS if self.telecom_service else self.GDPR_CLOCK_HOURS
+
+    @property
+    def authority_deadline(self):
+        return self.detected_at + timedelta(hours=self.clock_hours)
+
+    @property
+    def clock_state(self) -> str:
+        """For the register: "overdue", "due_soon" (within BREACH_REMINDER_HOURS) or "" (authority told, closed)."""
+        if self.status != self.Status.OPEN or self.authority_notified_at is not None:
+            return ReminderStage.NONE
+        return reminder_stage_at(self.authority_deadline, now(), timedelta(hours=settings.BREACH_REMINDER_HOURS))
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        if self.status == self.Status.CLOSED:
+            if not self.authority_notified_at and not self.authority_not_notified_reason.strip():
+                errors["authority_not_notified_reason"] = str(BREACH_AUTHORITY_UNRECORDED)
+            if not self.users_notified_at and not self.users_not_notified_reason.strip():
+                errors["users_not_notified_reason"] = str(BREACH_USERS_UNRECORDED)
+        if errors:
+            raise ValidationError(errors)
+
+
+BREACH_AUTHORITY_UNRECORDED = _("Record when the authority (AP) was notified, or why not.")
+BREACH_USERS_UNRECORDED = _("Record when the affected users were told, or why not.")
+
+
+class BreachNotification(models.Model):
+    class Recipient(models.TextChoices):
+        AUTHORITY = "authority", _("Dutch DPA (Autoriteit Persoonsgegevens)")
+        USERS = "users", _("Affected users")
+        ACM = "acm", _("ACM (telecom regulator)")
+
+    class Stage(models.TextChoices):
+        INITIAL = "initial", _("Initial notification")
+        FOLLOW_UP = "follow_up", _("Follow-up")
+        FINAL = "final", _("Final")
+
+    incident = models.ForeignKey(BreachIncident, on_delete=models.CASCADE, related_name="notifications")
+    recipient = models.CharField(max_length=10, choices=Recipient.choices)
+    stage = models.CharField(max_length=10, choices=Stage.choices, default=Stage.INITIAL)
+    sent_at = models.DateTimeField(default=now)
+    reference = models.CharField(max_length=120, blank=True)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["sent_at"]

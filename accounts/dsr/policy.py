@@ -1,0 +1,119 @@
+"""Privacy-policy versions and the notice of a substantive change (services and selectors)."""
+from __future__ import annotations
+
+import smtplib
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import send_mass_mail
+from django.db import IntegrityError, transaction
+from django.utils.timezone import now
+from django.utils.translation import gettext as _
+
+from voipxs.exceptions import ApplicationError
+from voipxs.privacy.audit import audit_record
+
+from ..models import User
+from .models import PolicyNoticeSeen, PolicyVersion
+
+VERSION_TAKEN = "This version number is already used."
+VERSION_REQUIRED = "Give the version number."
+SUMMARY_REQUIRED = "Summarise what changed."
+TEXT_REQUIRED = "Paste the full text of the policy."
+ALREADY_PUBLISHED = "This version is already published."
+EMAIL_BATCH = 200
+
+
+class PolicyNoticeMailError(RuntimeError):
+    """A batch of policy e-mails failed. Its message names ids and the error class only: smtplib's own
+    exceptions quote the recipients' addresses, and Celery logs (and stores) whatever a task raises."""
+
+
+@transaction.atomic
+def policy_version_create(*, version: str, summary: str, text: str, substantive: bool, actor: Any) -> PolicyVersion:
+    for value, message, field in ((version, VERSION_REQUIRED, "version"), (summary, SUMMARY_REQUIRED, "summary"),
+                                  (text, TEXT_REQUIRED, "text")):
+        if not value.strip():
+            raise ApplicationError(message, extra={"field": field})
+    if PolicyVersion.objects.filter(version=version.strip()).exists():
+        raise ApplicationError(VERSION_TAKEN, extra={"field": "version"})
+    pv = PolicyVersion.objects.create(version=version.strip(), summary=summary.strip(), text=text, substantive=substantive)
+    audit_record(actor=actor, action="policy.create", target_type="policy_version", target_id=pv.pk)
+    return pv
+
+
+@transaction.atomic
+def policy_version_publish(*, policy: PolicyVersion, actor: Any, email_users: bool = False) -> PolicyVersion:
+    pv = PolicyVersion.objects.select_for_update().get(pk=policy.pk)
+    if pv.published_at is not None:
+        raise ApplicationError(ALREADY_PUBLISHED)
+    pv.published_at = now()
+    pv.save(update_fields=["published_at"])
+    audit_record(actor=actor, action="policy.publish", target_type="policy_version", target_id=pv.pk,
+                 extra={"substantive": pv.substantive, "email": email_users})
+    if email_users and pv.substantive:
+        from ..tasks import policy_notice_email_task  # lazy: the services-to-tasks pair (tasks import this module)
+
+        transaction.on_commit(lambda: policy_notice_email_task.delay(pv.pk, 0))
+    return pv
+
+
+def policy_notice_email_batch(*, version_id: int, after_user_id: int) -> int | None:
+    """E-mail one batch of active users (keyset by pk) about a version; returns the next cursor or None."""
+    pv = PolicyVersion.objects.get(pk=version_id)
+    users = list(User.objects.filter(is_active=True, pk__gt=after_user_id, email_index__isnull=False)
+                 .order_by("pk")[:EMAIL_BATCH])
+    subject = _("VoIPXS has changed its privacy policy (version %(version)s)") % {"version": pv.version}
+    body = _("We have changed our privacy policy. What changed:\n\n%(summary)s\n\nRead it at %(url)s\n") % {
+        "summary": pv.summary, "url": getattr(settings, "SITE_URL", "").rstrip("/") + "/privacy/"}
+    try:
+        send_mass_mail([(subject, body, settings.DEFAULT_FROM_EMAIL, [u.email]) for u in users if u.email],
+                       fail_silently=False)
+    except (smtplib.SMTPException, OSError) as exc:
+        # `from None`: the original (with the addresses) must not ride along as the cause in a traceback.
+        raise PolicyNoticeMailError(f"policy version {pv.pk}: e-mail batch after user {after_user_id} failed "
+                                    f"({type(exc).__name__})") from None
+    if len(users) < EMAIL_BATCH:
+        with transaction.atomic():
+            PolicyVersion.objects.filter(pk=pv.pk).update(emailed_at=now())
+            audit_record(actor=None, action="policy.emailed", target_type="policy_version", target_id=pv.pk)
+        return None
+    return users[-1].pk
+
+
+def policy_current() -> PolicyVersion | None:
+    return PolicyVersion.objects.filter(published_at__isnull=False).order_by("-published_at", "-pk").first()
+
+
+def policy_history() -> list[PolicyVersion]:
+    return list(PolicyVersion.objects.filter(published_at__isnull=False).order_by("-published_at", "-pk"))
+
+
+def policy_notice_for(*, user: Any) -> PolicyVersion | None:
+    """The newest substantive version published since the user joined that they have not seen."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    pv = (PolicyVersion.objects.filter(published_at__isnull=False, substantive=True, published_at__gt=user.date_joined)
+          .order_by("-published_at", "-pk").first())
+    if pv is None or PolicyNoticeSeen.objects.filter(user_id=user.pk, version=pv).exists():
+        return None
+    return pv
+
+
+def policy_notice_seen(*, user: Any) -> int:
+    """Opening the policy page: every published substantive version counts as seen. Returns how many new."""
+    if not getattr(user, "is_authenticated", False):
+        return 0
+    unseen = (PolicyVersion.objects.filter(published_at__isnull=False, substantive=True)
+              .exclude(seen_by__user_id=user.pk))
+    made = 0
+    for pv in unseen:
+        try:
+            with transaction.atomic():
+                PolicyNoticeSeen.objects.create(user_id=user.pk, version=pv)
+                made += 1
+        except IntegrityError:
+            pass  # a second tab marked it in the same moment
+    if made:
+        audit_record(actor=user, action="policy.seen", target_type="user", target_id=user.pk)
+    return made

@@ -1,0 +1,102 @@
+"""Deadline reminders to the DPO: data-subject requests (GDPR art. 12(3)) and breach notification clocks
+(Tw 11.3a: 24 hours for telecom-service breaches; GDPR art. 33: 72 hours otherwise).
+
+Each item is reminded at most once per stage ("due soon", then "overdue"): the stage sent is stored on the
+item, under a row lock, in the same transaction that sends the mail. Two overlapping runs therefore send
+once (the second waits for the lock and finds the stage recorded), and a mail that fails rolls the stage
+back so the next hourly run tries again. The mail names ids, kinds and due times only, never the person.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.urls import reverse
+from django.utils.timezone import localtime
+from django.utils.timezone import now as tz_now
+
+from voipxs.privacy.audit import audit_record
+from voipxs.privacy.purposes import Role
+
+from ..services.roles import staff_role_mail
+from .models import BreachIncident, DataSubjectRequest, ReminderStage, reminder_stage_at
+
+logger = logging.getLogger(__name__)
+
+
+def _when(moment: datetime) -> str:
+    return localtime(moment).strftime("%Y-%m-%d %H:%M %Z")
+
+
+def _remind(*, rows: QuerySet, deadline: Callable[[Any], datetime], warning: timedelta, moment: datetime,
+            line: Callable[[Any, str], str], subject: str, target_type: str, actor: Any) -> int:
+    """Mail the DPOs one message listing each row whose stage moved on; record the stage and an audit entry."""
+    with transaction.atomic():
+        due = []
+        for row in rows.select_for_update().order_by("pk"):
+            stage = reminder_stage_at(deadline(row), moment, warning)
+            if stage != ReminderStage.NONE and stage != row.reminder_stage:
+                due.append((row, stage))
+        if not due:
+            return 0
+        body = "\n".join(line(row, stage) for row, stage in due)
+        sent_to = staff_role_mail(role=Role.DPO, subject=subject.format(count=len(due)), message=body)
+        if not sent_to:
+            # Nothing is recorded, so the reminders go out once a DPO has an address.
+            logger.warning("no active DPO with an e-mail address: %d %s reminder(s) not sent", len(due), target_type)
+            return 0
+        for row, stage in due:
+            row.reminder_stage = stage
+            row.save(update_fields=["reminder_stage"])
+            audit_record(actor=actor, action=f"{target_type}.reminder", target_type=target_type, target_id=row.pk,
+                         extra={"stage": stage, "recipients": sent_to})
+    return len(due)
+
+
+def _dsr_line(req: DataSubjectRequest, stage: str) -> str:
+    url = reverse("accounts_dsr:dpo-request", args=[req.pk])
+    if stage == ReminderStage.OVERDUE:
+        return f"Request #{req.pk} ({req.kind}) was due {_when(req.deadline)} - OVERDUE: {url}"
+    return f"Request #{req.pk} ({req.kind}) is due {_when(req.deadline)}: {url}"
+
+
+def dsr_deadlines_remind(*, now: datetime | None = None, days: int | None = None, actor: Any = None) -> int:
+    """E-mail the DPOs about open requests due within `days` days (DSR_REMINDER_DAYS) and about overdue ones."""
+    moment = now or tz_now()
+    warning = timedelta(days=settings.DSR_REMINDER_DAYS if days is None else days)
+    rows = (DataSubjectRequest.objects.filter(status__in=DataSubjectRequest.OPEN_STATUSES, deadline__lte=moment + warning)
+            .exclude(reminder_stage=ReminderStage.OVERDUE))
+    return _remind(rows=rows, deadline=lambda req: req.deadline, warning=warning, moment=moment, line=_dsr_line,
+                   subject="[VoIPXS] {count} data-subject request(s) near or past their deadline",
+                   target_type="dsr", actor=actor)
+
+
+def _breach_line(inc: BreachIncident, stage: str) -> str:
+    url = reverse("accounts_dsr:dpo-breach", args=[inc.pk])
+    if stage == ReminderStage.OVERDUE:
+        return (f"Breach #{inc.pk}: the {inc.clock_hours}-hour clock to notify the authority ended "
+                f"{_when(inc.authority_deadline)} - OVERDUE, no notification recorded "
+                f"(a late notification gives the reasons for the delay): {url}")
+    return (f"Breach #{inc.pk}: the {inc.clock_hours}-hour clock to notify the authority ends "
+            f"{_when(inc.authority_deadline)}, no notification recorded yet: {url}")
+
+
+def breach_clocks_remind(*, now: datetime | None = None, hours: int | None = None, actor: Any = None) -> int:
+    """E-mail the DPOs about open breaches not yet notified to the authority whose clock ends within `hours`
+    hours (BREACH_REMINDER_HOURS) or has ended."""
+    moment = now or tz_now()
+    warning = timedelta(hours=settings.BREACH_REMINDER_HOURS if hours is None else hours)
+    # The clock ends at detected_at + 24 h (telecom) or + 72 h: within the warning when detected before
+    # moment + warning - clock.
+    near = (Q(telecom_service=True, detected_at__lte=moment + warning - timedelta(hours=BreachIncident.TELECOM_CLOCK_HOURS))
+            | Q(telecom_service=False, detected_at__lte=moment + warning - timedelta(hours=BreachIncident.GDPR_CLOCK_HOURS)))
+    rows = (BreachIncident.objects.filter(near, status=BreachIncident.Status.OPEN, authority_notified_at__isnull=True)
+            .exclude(reminder_stage=ReminderStage.OVERDUE))
+    return _remind(rows=rows, deadline=lambda inc: inc.authority_deadline, warning=warning, moment=moment,
+                   line=_breach_line, subject="[VoIPXS] {count} breach(es): authority notification clock ending or ended",
+                   target_type="breach", actor=actor)

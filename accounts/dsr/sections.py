@@ -1,0 +1,42 @@
+"""Registrations of the data-subject workflow: the "requests" section, the export-file purger, demo data."""
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from voipxs.privacy.registry import Section, register_demo_seeder, register_purger, register_section
+
+from ..models import User
+from .export import dsr_exports_purge
+from .models import DataSubjectRequest
+from .services import dsr_request_create
+
+
+def _export_requests(user: Any) -> Iterable[dict]:
+    """The "requests" section: the requests a person made, in their own export."""
+    for req in DataSubjectRequest.objects.filter(user_id=user.pk).order_by("received_at"):
+        yield {"id": req.pk, "kind": req.kind, "status": req.status, "received_at": req.received_at.isoformat(),
+               "deadline": req.deadline.isoformat(), "extension_reason": req.extension_reason,
+               "completed_at": req.completed_at.isoformat() if req.completed_at else None, "answer": req.answer}
+
+
+register_section(Section(
+    name="requests", order=70, purpose="self_service",
+    legal_basis="GDPR art. 6(1)(c); GDPR art. 12 and 5(2) (accountability)",
+    retention="as the account; the request record as accountability",
+    exporter=_export_requests,
+    description="The data-subject requests you made and our answers.",
+))
+register_purger("dsr_export", dsr_exports_purge)
+
+
+def seed_dsr(stdout: Any) -> None:
+    """Demo: an open rectification request of bob's, so the DPO's request list is not empty. Idempotent."""
+    bob = User.objects.filter(username="bob").first()
+    if bob is None or DataSubjectRequest.objects.filter(user=bob).exists():
+        return
+    dsr_request_create(user=bob, kind=DataSubjectRequest.Kind.RECTIFICATION,
+                       details="My label on my office number is wrong.")
+    stdout.write("Privacy: bob has an open rectification request; the DPO sees it at /privacy-requests/dpo/.")
+
+
+register_demo_seeder(50, "accounts-dsr", seed_dsr)

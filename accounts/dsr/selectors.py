@@ -1,0 +1,71 @@
+"""Reads of the data-subject workflow: purpose-bound and audited (voipxs.privacy.purposes.require_purpose)."""
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import Http404
+
+from voipxs.privacy.purposes import Purpose, Role, has_role, require_purpose
+
+from .models import BreachIncident, DataSubjectRequest, ExportFile
+
+DPO_ONLY = "Only the data protection officer handles data-subject requests and the registers."
+
+
+def require_dpo(actor: Any) -> None:
+    """403 unless `actor` holds the DPO role (the DPO's pages check it before a form is read)."""
+    if not has_role(actor, Role.DPO):
+        raise PermissionDenied(DPO_ONLY)
+
+
+def dsr_request_list_own(*, actor: Any, purpose: Purpose | str = Purpose.SELF_SERVICE) -> QuerySet[DataSubjectRequest]:
+    require_purpose(actor=actor, purpose=purpose, action="dsr.list_own", target_type="user", target_id=actor.pk)
+    return DataSubjectRequest.objects.filter(user_id=actor.pk).prefetch_related("exports").order_by("-received_at")
+
+
+def dsr_export_get_own(*, actor: Any, export_id: int, purpose: Purpose | str = Purpose.SELF_SERVICE) -> ExportFile:
+    """The owner's ready export; anything else (another person's, deleted, pending) is a 404."""
+    require_purpose(actor=actor, purpose=purpose, action="dsr.export_get", target_type="dsr_export", target_id=export_id)
+    export = ExportFile.objects.filter(pk=export_id, user_id=actor.pk, status=ExportFile.Status.READY).first()
+    if export is None:
+        raise Http404
+    return export
+
+
+def dsr_request_list_open(*, actor: Any, purpose: Purpose | str = Purpose.LEGAL_OBLIGATION) -> QuerySet[DataSubjectRequest]:
+    """Open requests, the nearest deadline first (the DPO's work list). Pseudonymous: account ids only."""
+    require_dpo(actor)
+    require_purpose(actor=actor, purpose=purpose, action="dsr.list_open", target_type="dsr")
+    return DataSubjectRequest.objects.filter(status__in=DataSubjectRequest.OPEN_STATUSES).order_by("deadline", "pk")
+
+
+def dsr_request_list_closed(*, actor: Any, purpose: Purpose | str = Purpose.LEGAL_OBLIGATION, limit: int = 50):
+    require_dpo(actor)
+    require_purpose(actor=actor, purpose=purpose, action="dsr.list_closed", target_type="dsr")
+    return DataSubjectRequest.objects.exclude(status__in=DataSubjectRequest.OPEN_STATUSES).order_by("-completed_at")[:limit]
+
+
+def dsr_request_get(*, actor: Any, request_id: int, purpose: Purpose | str = Purpose.LEGAL_OBLIGATION) -> DataSubjectRequest:
+    require_dpo(actor)
+    require_purpose(actor=actor, purpose=purpose, action="dsr.get", target_type="dsr", target_id=request_id)
+    try:
+        return DataSubjectRequest.objects.get(pk=request_id)
+    except DataSubjectRequest.DoesNotExist:
+        raise Http404 from None
+
+
+def breach_incident_list(*, actor: Any, purpose: Purpose | str = Purpose.LEGAL_OBLIGATION) -> QuerySet[BreachIncident]:
+    require_dpo(actor)
+    require_purpose(actor=actor, purpose=purpose, action="breach.list", target_type="breach")
+    return BreachIncident.objects.prefetch_related("notifications").order_by("status", "-detected_at")
+
+
+def breach_incident_get(*, actor: Any, incident_id: int, purpose: Purpose | str = Purpose.LEGAL_OBLIGATION) -> BreachIncident:
+    require_dpo(actor)
+    require_purpose(actor=actor, purpose=purpose, action="breach.get", target_type="breach", target_id=incident_id)
+    try:
+        return BreachIncident.objects.prefetch_related("notifications").get(pk=incident_id)
+    except BreachIncident.DoesNotExist:
+        raise Http404 from None

@@ -1,0 +1,174 @@
+"""Data-subject requests (GDPR art. 12-18): the workflow, restriction, and erasure's run.
+
+Every write is a service here (one per transition, audited). The workflow walks the kernel's
+registry of personal-data sections and asks its keepers what must stay, so it imports no higher app.
+What erasure does to the data is dsr/erasure.py; the export file is dsr/export.py.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from django.apps import apps
+from django.db import transaction
+from django.utils.timezone import now
+
+from voipxs.exceptions import ApplicationError
+from voipxs.privacy.audit import audit_record
+
+from ..models import User
+from .erasure import erasure_apply
+from .models import EXTENSION_MONTHS, DataSubjectRequest, ExportFile, ReminderStage, add_months
+
+Kind = DataSubjectRequest.Kind
+Status = DataSubjectRequest.Status
+
+WRONG_PASSWORD = "The password is not correct."
+ALREADY_OPEN = "You already have an open request of this kind."
+NOT_OPEN = "This request is no longer open."
+ALREADY_EXTENDED = "The deadline of this request was already extended once."
+REASON_REQUIRED = "Give the reason the user will read."
+ANSWER_REQUIRED = "Write the answer the user will read."
+UNKNOWN_KIND = "Choose one of the request types."
+
+
+# --- requests ---------------------------------------------------------------------------------------
+
+@transaction.atomic
+def dsr_request_create(*, user: User, kind: str, details: str = "", password: str | None = None) -> DataSubjectRequest:
+    """A request made by the signed-in person. Erasure needs the password again (re-authentication)."""
+    if kind not in Kind.values:
+        raise ApplicationError(UNKNOWN_KIND, extra={"field": "kind"})
+    if kind == Kind.ERASURE and not (password and user.check_password(password)):
+        audit_record(actor=user, action="dsr.reauth_failed", target_type="user", target_id=user.pk)
+        raise ApplicationError(WRONG_PASSWORD, extra={"field": "password"})
+    if DataSubjectRequest.objects.filter(user=user, kind=kind, status__in=DataSubjectRequest.OPEN_STATUSES).exists():
+        raise ApplicationError(ALREADY_OPEN, extra={"field": "kind"})
+    received = now()
+    req = DataSubjectRequest.objects.create(user=user, kind=kind, details=details.strip()[:4000], received_at=received,
+                                            deadline=DataSubjectRequest.first_deadline(received))
+    audit_record(actor=user, action="dsr.create", target_type="dsr", target_id=req.pk, extra={"kind": kind})
+    if kind in (Kind.ACCESS, Kind.PORTABILITY):
+        export = ExportFile.objects.create(request=req, user=user)
+        req.status = Status.IN_PROGRESS
+        req.save(update_fields=["status"])
+        from ..tasks import dsr_export_build_task  # lazy: the services-to-tasks pair (tasks import services)
+
+        transaction.on_commit(lambda: dsr_export_build_task.delay(export.pk))
+    elif kind == Kind.ERASURE:
+        # The person proved it is them a second ago: close the account now, so logins and tokens end at once.
+        req = dsr_erasure_perform(request=req, actor=user)
+    return req
+
+
+def _lock_open(request: DataSubjectRequest) -> DataSubjectRequest:
+    req = DataSubjectRequest.objects.select_for_update().get(pk=request.pk)
+    if not req.is_open:
+        raise ApplicationError(NOT_OPEN)
+    return req
+
+
+@transaction.atomic
+def dsr_request_start(*, request: DataSubjectRequest, actor: Any) -> DataSubjectRequest:
+    req = _lock_open(request)
+    if req.status == Status.RECEIVED:
+        req.status = Status.IN_PROGRESS
+        req.save(update_fields=["status"])
+        audit_record(actor=actor, action="dsr.start", target_type="dsr", target_id=req.pk)
+    return req
+
+
+@transaction.atomic
+def dsr_request_extend(*, request: DataSubjectRequest, reason: str, actor: Any) -> DataSubjectRequest:
+    """GDPR art. 12(3): once, by two further months, with a reason the user is told."""
+    req = _lock_open(request)
+    if req.extended_at is not None:
+        raise ApplicationError(ALREADY_EXTENDED)
+    if not reason.strip():
+        raise ApplicationError(REASON_REQUIRED, extra={"field": "reason"})
+    req.extended_at = now()
+    req.extension_reason = reason.strip()[:2000]
+    req.deadline = add_months(req.deadline, EXTENSION_MONTHS)
+    req.reminder_stage = ReminderStage.NONE  # the new deadline gets its own "due soon" and "overdue" reminders
+    req.save(update_fields=["extended_at", "extension_reason", "deadline", "reminder_stage"])
+    audit_record(actor=actor, action="dsr.extend", target_type="dsr", target_id=req.pk)
+    return req
+
+
+@transaction.atomic
+def dsr_request_complete(*, request: DataSubjectRequest, answer: str, actor: Any) -> DataSubjectRequest:
+    """Rectification and restriction are completed by the DPO with an answer; restriction is applied here."""
+    req = _lock_open(request)
+    if not answer.strip():
+        raise ApplicationError(ANSWER_REQUIRED, extra={"field": "answer"})
+    if req.kind == Kind.RESTRICTION:
+        req.outcome = dsr_restriction_apply(user=req.user, actor=actor)
+    req.status, req.completed_at, req.answer = Status.COMPLETED, now(), answer.strip()[:8000]
+    req.save(update_fields=["status", "completed_at", "answer", "outcome"])
+    audit_record(actor=actor, action="dsr.complete", target_type="dsr", target_id=req.pk, extra={"kind": req.kind})
+    return req
+
+
+@transaction.atomic
+def dsr_request_reject(*, request: DataSubjectRequest, answer: str, actor: Any) -> DataSubjectRequest:
+    req = _lock_open(request)
+    if not answer.strip():
+        raise ApplicationError(ANSWER_REQUIRED, extra={"field": "answer"})
+    req.status, req.completed_at, req.answer = Status.REJECTED, now(), answer.strip()[:8000]
+    req.save(update_fields=["status", "completed_at", "answer"])
+    audit_record(actor=actor, action="dsr.reject", target_type="dsr", target_id=req.pk)
+    return req
+
+
+# --- restriction (GDPR art. 18) -------------------------------------------------------------------------
+
+def _restrict_everything(user: User, stamp) -> dict:
+    # Through the sections' erasers would delete; restriction only marks. Sections expose no restrict
+    # hook, so the models that carry `restricted_at` are marked through the app registry (no import).
+    counts: dict[str, int] = {}
+    for model in apps.get_models():
+        names = {f.name for f in model._meta.get_fields()}
+        if "restricted_at" not in names or model is User:
+            continue
+        # A foreign key `account`/`user`, or a plain `account_id` (the hold table keeps ids, not keys).
+        owner = next((f"{name}_id" for name in ("account", "user") if name in names or f"{name}_id" in names), None)
+        if owner is None:
+            continue
+        counts[model._meta.label_lower] = (model.objects.filter(**{owner: user.pk, "restricted_at__isnull": True})
+                                           .update(restricted_at=stamp))
+    return counts
+
+
+@transaction.atomic
+def dsr_restriction_apply(*, user: User, actor: Any) -> dict:
+    stamp = now()
+    User.objects.filter(pk=user.pk).update(restricted_at=stamp)
+    user.restricted_at = stamp
+    counts = _restrict_everything(user, stamp)
+    audit_record(actor=actor, action="dsr.restrict", target_type="user", target_id=user.pk, extra={"counts": counts})
+    return {"restricted": counts}
+
+
+@transaction.atomic
+def dsr_restriction_lift(*, user: User, actor: Any) -> None:
+    User.objects.filter(pk=user.pk).update(restricted_at=None)
+    for model in apps.get_models():
+        names = {f.name for f in model._meta.get_fields()}
+        if "restricted_at" in names and model is not User and "account" in names:
+            model.objects.filter(account_id=user.pk).update(restricted_at=None)
+    audit_record(actor=actor, action="dsr.restriction_lift", target_type="user", target_id=user.pk)
+
+
+# --- erasure (GDPR art. 17) ---------------------------------------------------------------------------
+
+@transaction.atomic
+def dsr_erasure_perform(*, request: DataSubjectRequest, actor: Any) -> DataSubjectRequest:
+    """Erase what may go, restrict what the law keeps (asking the registry's keepers), close the account."""
+    req = _lock_open(request)
+    user = User.objects.select_for_update().get(pk=req.user_id)
+    erasure = erasure_apply(user=user)
+    req.status, req.completed_at = Status.COMPLETED, erasure.stamp
+    req.outcome, req.answer = erasure.outcome, erasure.answer
+    req.save(update_fields=["status", "completed_at", "outcome", "answer"])
+    audit_record(actor=actor, action="dsr.erase", target_type="user", target_id=user.pk,
+                 extra={"request": req.pk, "kept": [k.category for k in erasure.kept]})
+    return req

@@ -1,0 +1,17 @@
+"""The data-subject pages under /privacy-requests/ (voipxs/urls.py): the customer's and the DPO's."""
+from django.urls import path
+
+from . import views
+
+app_name = "accounts_dsr"
+urlpatterns = [
+    path("", views.mine, name="mine"),
+    path("new/", views.create, name="create"),
+    path("exports/<int:pk>/download/", views.download, name="download"),
+    path("dpo/", views.dpo_requests, name="dpo-requests"),
+    path("dpo/<int:pk>/", views.dpo_request, name="dpo-request"),
+    path("dpo/breaches/", views.dpo_breaches, name="dpo-breaches"),
+    path("dpo/breaches/<int:pk>/", views.dpo_breach, name="dpo-breach"),
+    path("dpo/register/", views.dpo_register, name="dpo-register"),
+    path("dpo/policy/", views.dpo_policy, name="dpo-policy"),
+]

@@ -1,0 +1,228 @@
+"""Pages of the data-subject workflow: the customer's "Your privacy" and the DPO's work lists and registers.
+Thin: services and selectors do the work."""
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_POST
+
+from voipxs.exceptions import ApplicationError
+from voipxs.privacy.register import processing_register, processing_register_markdown
+
+from . import breaches, policy
+from .export import dsr_export_download_log, export_decrypt_stream
+from .models import BreachNotification, DataSubjectRequest, PolicyVersion
+from .selectors import (
+    breach_incident_get, breach_incident_list, dsr_export_get_own, dsr_request_get, dsr_request_list_closed,
+    dsr_request_list_open, dsr_request_list_own, require_dpo,
+)
+from .services import (
+    dsr_request_complete, dsr_request_create, dsr_request_extend, dsr_request_reject, dsr_request_start,
+)
+
+
+class RequestForm(forms.Form):
+    kind = forms.ChoiceField(label=gettext_lazy("What do you ask for?"), choices=DataSubjectRequest.Kind.choices)
+    details = forms.CharField(label=gettext_lazy("Details (what is wrong, what to restrict)"), required=False,
+                              widget=forms.Textarea(attrs={"rows": 3}), max_length=4000)
+    password = forms.CharField(label=gettext_lazy("Your password (needed for erasure)"), required=False,
+                               widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
+
+
+class BreachForm(forms.Form):
+    title = forms.CharField(max_length=200)
+    detected_at = forms.DateTimeField(label=gettext_lazy("Detected at (Europe/Amsterdam)"))
+    scope = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}))
+    affected_count = forms.IntegerField(min_value=0, initial=0)
+    telecom_service = forms.BooleanField(required=False, label=gettext_lazy("Breach of the telecom service (24-hour clock)"))
+
+
+class NotifyForm(forms.Form):
+    recipient = forms.ChoiceField(choices=BreachNotification.Recipient.choices)
+    stage = forms.ChoiceField(choices=BreachNotification.Stage.choices)
+    sent_at = forms.DateTimeField(required=False)
+    reference = forms.CharField(max_length=120, required=False)
+    note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class CloseForm(forms.Form):
+    authority_not_notified_reason = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    users_not_notified_reason = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class PolicyForm(forms.Form):
+    version = forms.CharField(max_length=20)
+    summary = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}))
+    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 12}))
+    substantive = forms.BooleanField(required=False)
+
+
+def _error_to_form(form: forms.Form, exc: ApplicationError) -> None:
+    field = exc.extra.get("field")
+    form.add_error(field if field in form.fields else None, exc.message)
+
+
+# --- customer ----------------------------------------------------------------------------------------
+
+@login_required
+def mine(request: HttpRequest, form: RequestForm | None = None, status: int = 200) -> HttpResponse:
+    requests_ = list(dsr_request_list_own(actor=request.user))
+    return render(request, "accounts/dsr/mine.html", {"requests": requests_, "form": form or RequestForm()}, status=status)
+
+
+@login_required
+@require_POST
+def create(request: HttpRequest) -> HttpResponse:
+    form = RequestForm(request.POST)
+    if not form.is_valid():
+        return mine(request, form=form, status=400)
+    try:
+        req = dsr_request_create(user=request.user, kind=form.cleaned_data["kind"],
+                                     details=form.cleaned_data["details"], password=form.cleaned_data["password"])
+    except ApplicationError as exc:
+        _error_to_form(form, exc)
+        return mine(request, form=form, status=400)
+    if req.kind == DataSubjectRequest.Kind.ERASURE:
+        answer = req.answer
+        logout(request)
+        return render(request, "accounts/dsr/erased.html", {"answer": answer, "kept": req.outcome.get("kept", [])})
+    messages.success(request, _("Your request is registered. We answer by %(date)s.") % {
+        "date": req.deadline.astimezone().strftime("%Y-%m-%d")})
+    return redirect("accounts_dsr:mine")
+
+
+@login_required
+@require_GET
+def download(request: HttpRequest, pk: int) -> StreamingHttpResponse:
+    export = dsr_export_get_own(actor=request.user, export_id=pk)
+    dsr_export_download_log(export=export, actor=request.user)
+    response = StreamingHttpResponse(export_decrypt_stream(export), content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="voipxs-export-{export.pk}.zip"'
+    response["Content-Length"] = str(export.size)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+# --- DPO: requests ---------------------------------------------------------------------------------------
+
+@login_required
+def dpo_requests(request: HttpRequest) -> HttpResponse:
+    return render(request, "dpo/requests.html", {"open": dsr_request_list_open(actor=request.user),
+                                                 "closed": dsr_request_list_closed(actor=request.user)})
+
+
+@login_required
+def dpo_request(request: HttpRequest, pk: int) -> HttpResponse:
+    req = dsr_request_get(actor=request.user, request_id=pk)
+    status = 200
+    if request.method == "POST":
+        action, text = request.POST.get("action", ""), request.POST.get("text", "")
+        services = {"start": lambda: dsr_request_start(request=req, actor=request.user),
+                    "extend": lambda: dsr_request_extend(request=req, reason=text, actor=request.user),
+                    "complete": lambda: dsr_request_complete(request=req, answer=text, actor=request.user),
+                    "reject": lambda: dsr_request_reject(request=req, answer=text, actor=request.user)}
+        if action not in services:
+            messages.error(request, _("Choose an action."))
+            status = 400
+        else:
+            try:
+                services[action]()
+                messages.success(request, _("Done."))
+                return redirect("accounts_dsr:dpo-request", pk=req.pk)
+            except ApplicationError as exc:
+                messages.error(request, exc.message)
+                status = 400
+    return render(request, "dpo/request.html", {"req": req}, status=status)
+
+
+# --- DPO: breaches ---------------------------------------------------------------------------------------
+
+@login_required
+def dpo_breaches(request: HttpRequest) -> HttpResponse:
+    form = BreachForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        require_dpo(request.user)
+        if form.is_valid():
+            try:
+                incident = breaches.breach_incident_create(actor=request.user, **form.cleaned_data)
+                return redirect("accounts_dsr:dpo-breach", pk=incident.pk)
+            except ApplicationError as exc:
+                _error_to_form(form, exc)
+        status = 400
+    return render(request, "dpo/breaches.html", {"incidents": breach_incident_list(actor=request.user), "form": form},
+                  status=status)
+
+
+@login_required
+def dpo_breach(request: HttpRequest, pk: int) -> HttpResponse:
+    incident = breach_incident_get(actor=request.user, incident_id=pk)
+    notify_form, close_form, status = NotifyForm(), CloseForm(), 200
+    if request.method == "POST":
+        if request.POST.get("action") == "close":
+            close_form = CloseForm(request.POST)
+            if close_form.is_valid():
+                try:
+                    breaches.breach_incident_close(incident=incident, actor=request.user, **close_form.cleaned_data)
+                    return redirect("accounts_dsr:dpo-breach", pk=pk)
+                except ApplicationError as exc:
+                    _error_to_form(close_form, exc)
+        else:
+            notify_form = NotifyForm(request.POST)
+            if notify_form.is_valid():
+                try:
+                    breaches.breach_notification_record(incident=incident, actor=request.user, **notify_form.cleaned_data)
+                    return redirect("accounts_dsr:dpo-breach", pk=pk)
+                except ApplicationError as exc:
+                    _error_to_form(notify_form, exc)
+        status = 400
+    return render(request, "dpo/breach.html", {"incident": incident, "notify_form": notify_form,
+                                               "close_form": close_form}, status=status)
+
+
+# --- DPO: processing register and policy versions --------------------------------------------------------
+
+@login_required
+def dpo_register(request: HttpRequest) -> HttpResponse:
+    require_dpo(request.user)
+    if request.GET.get("format") == "md":
+        return HttpResponse(processing_register_markdown(), content_type="text/markdown; charset=utf-8")
+    return render(request, "dpo/register.html", {"register": processing_register()})
+
+
+@login_required
+def dpo_policy(request: HttpRequest) -> HttpResponse:
+    require_dpo(request.user)
+    form, status = PolicyForm(), 200
+    if request.method == "POST":
+        if request.POST.get("action") == "publish":
+            try:
+                pv = PolicyVersion.objects.get(pk=int(request.POST.get("pk", "0")))
+            except (PolicyVersion.DoesNotExist, ValueError):
+                messages.error(request, _("Choose a version."))
+                status = 400
+            else:
+                try:
+                    policy.policy_version_publish(policy=pv, actor=request.user, email_users=bool(request.POST.get("email")))
+                    messages.success(request, _("Published."))
+                    return redirect("accounts_dsr:dpo-policy")
+                except ApplicationError as exc:
+                    messages.error(request, exc.message)
+                    status = 400
+        else:
+            form = PolicyForm(request.POST)
+            if form.is_valid():
+                try:
+                    policy.policy_version_create(actor=request.user, **form.cleaned_data)
+                    return redirect("accounts_dsr:dpo-policy")
+                except ApplicationError as exc:
+                    _error_to_form(form, exc)
+            status = 400
+    versions = PolicyVersion.objects.order_by("-created_at", "-pk")
+    return render(request, "accounts/policy/versions.html", {"versions": versions, "form": form}, status=status)

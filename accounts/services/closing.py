@@ -1,0 +1,137 @@
+"""Closing and anonymising accounts.
+
+Closing (contract ended) stops every way in at once; the user data stays until retention's
+closed_account period after the final invoice is settled, then the purge anonymises it
+(retention/closed_accounts.py). Erasure (accounts/dsr/erasure.py) does both steps at once, with the same code.
+"""
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+from typing import Any
+
+from django.contrib.sessions.models import Session
+from django.db import transaction
+from django.db.models import Q
+from django.utils.timezone import now
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from knox.models import AuthToken
+
+from voipxs.exceptions import ApplicationError
+from voipxs.privacy.audit import audit_record
+from voipxs.privacy.purposes import Role, has_role
+from voipxs.privacy.registry import Kept, kept_for
+
+from ..models import AccountCloseReason, User
+from .numbers import phone_number_release
+from .sign_in import login_attempts_forget
+
+ACCOUNT_CLOSE_NOT_ALLOWED = "Only billing staff and administrators can close an account."
+ACCOUNT_CLOSE_SELF = "You cannot close your own account."
+ACCOUNT_ALREADY_CLOSED = "This account is already closed."
+ACCOUNT_CLOSE_REASON_UNKNOWN = "Choose one of the closing reasons."
+ACCOUNT_NOT_CLOSED = "Only a closed account can be anonymised."
+ACCOUNT_ALREADY_ANONYMISED = "This account is already anonymised."
+CLOSE_ROLES = (Role.BILLING, Role.ADMIN)
+
+
+@transaction.atomic
+def account_close(*, user: User, actor: Any, reason: str) -> User:
+    """The contract ended: the account can no longer sign in (sessions, API tokens, password), its numbers'
+    periods end now. Its user data stays until the retention purge anonymises it."""
+    if not has_role(actor, *CLOSE_ROLES):
+        raise ApplicationError(ACCOUNT_CLOSE_NOT_ALLOWED)
+    if reason not in AccountCloseReason.values:
+        raise ApplicationError(ACCOUNT_CLOSE_REASON_UNKNOWN, extra={"field": "reason"})
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if user.closed_at is not None:
+        raise ApplicationError(ACCOUNT_ALREADY_CLOSED)
+    if user.pk == getattr(actor, "pk", None):
+        raise ApplicationError(ACCOUNT_CLOSE_SELF)
+    stamp = now()
+    counts = _sign_in_end(user, stamp=stamp)
+    counts.update(_number_periods_end(user, at=stamp, actor=actor))
+    user.closed_at = stamp
+    user.save(update_fields=["closed_at"])
+    audit_record(actor=actor, action="account.close", target_type="user", target_id=user.pk,
+                 extra={"reason": reason, **counts})
+    return user
+
+
+@transaction.atomic
+def account_anonymise(*, user: User, actor: Any, kept: list[Kept] | None = None) -> dict:
+    """Remove a closed account's user data (the retention purge calls this once the final invoice is
+    settled and the closed_account period has passed). `kept`: what the registry's keepers say must stay
+    (default: ask them); the numbers' periods stay while a hold or calls need them."""
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if user.closed_at is None:
+        raise ApplicationError(ACCOUNT_NOT_CLOSED)
+    if user.anonymised_at is not None:
+        raise ApplicationError(ACCOUNT_ALREADY_ANONYMISED)
+    kept = kept_for(user) if kept is None else kept
+    # account_close already ended every sign-in (tokens, sessions, password): not scanned again here.
+    counts = _personal_data_remove(user, keep_numbers=numbers_kept(kept), stamp=now())
+    audit_record(actor=actor, action="account.anonymise", target_type="user", target_id=user.pk,
+                 extra={**counts, "kept": sorted({k.category for k in kept})})
+    return counts
+
+
+def account_close_and_anonymise(*, user: User, keep_numbers: bool, stamp: datetime) -> dict:
+    """Erasure closes and anonymises at once: the two halves of account_close + account_anonymise.
+    The caller (dsr_erasure_perform) holds the row lock and writes the audit entry."""
+    counts = _sign_in_end(user, stamp=stamp)
+    counts.update(_personal_data_remove(user, keep_numbers=keep_numbers, stamp=stamp))
+    user.closed_at = user.closed_at or stamp
+    user.save(update_fields=["closed_at"])
+    return counts
+
+
+def numbers_kept(kept: list[Kept]) -> bool:
+    """The assignment periods of numbers are what a hold on a number or on calls is about: keep them then."""
+    return any("cdr" in k.category or k.reason.lower().startswith("legal hold") for k in kept)
+
+
+def _sign_in_end(user: User, *, stamp: datetime) -> dict:
+    """No way in any more: API tokens and sessions deleted, password unusable, account inactive.
+    Saves the user's password and is_active."""
+    tokens = AuthToken.objects.filter(user=user).delete()[0]
+    # Sessions are signed blobs keyed by session key; the user id is only inside, so decode them.
+    sessions = 0
+    for session in Session.objects.filter(expire_date__gt=stamp).iterator(chunk_size=500):
+        if str(session.get_decoded().get("_auth_user_id")) == str(user.pk):
+            session.delete()
+            sessions += 1
+    user.set_unusable_password()
+    user.is_active = False
+    user.save(update_fields=["password", "is_active"])
+    return {"tokens": tokens, "sessions": sessions}
+
+
+def _personal_data_remove(user: User, *, keep_numbers: bool, stamp: datetime) -> dict:
+    """The user data of the privacy policy (login name, e-mail, numbers) and what hangs on them: two-factor
+    devices and failed sign-in records under the login name. The row stays (invoices refer to it).
+    Saves the user's username, email, anonymised_at and restricted_at."""
+    devices = TOTPDevice.objects.filter(user=user).delete()[0] + StaticDevice.objects.filter(user=user).delete()[0]
+    attempts = login_attempts_forget(username=user.username)  # before the name goes
+    numbers = 0 if keep_numbers else user.phone_numbers.all().delete()[0]
+    user.username = f"erased-{secrets.token_hex(8)}"
+    user.email = None
+    user.anonymised_at = stamp
+    user.restricted_at = user.restricted_at or stamp
+    user.save(update_fields=["username", "email", "email_index", "anonymised_at", "restricted_at"])
+    return {"devices": devices, "login_attempts": attempts, "numbers_deleted": numbers}
+
+
+def _number_periods_end(user: User, *, at: datetime, actor: Any) -> dict:
+    """Numbers held at `at` are released then; an assignment that had not started yet is dropped."""
+    ended = dropped = 0
+    running = user.phone_numbers.select_for_update().filter(Q(valid_to__isnull=True) | Q(valid_to__gt=at))
+    for phone in running.order_by("pk"):
+        if phone.valid_from < at:
+            phone_number_release(phone=phone, at=at, actor=actor)
+            ended += 1
+        else:
+            phone.delete()
+            dropped += 1
+    return {"numbers_ended": ended, "numbers_dropped": dropped}

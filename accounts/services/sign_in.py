@@ -1,0 +1,138 @@
+"""Ways in: API tokens (django-rest-knox), two-factor devices (django-otp) and failed sign-in records
+(django-axes). Only a token's digest is stored; device secrets are shown once, to their owner."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from axes.models import AccessAttempt
+from django.conf import settings
+from django.db import transaction
+from django.utils.timezone import now
+from django_otp import match_token
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from knox.models import AuthToken
+
+from voipxs.exceptions import ApplicationError
+from voipxs.privacy.audit import audit_record
+from voipxs.privacy.purposes import STAFF_ROLES, roles_of
+
+from ..models import User
+
+TOKEN_LIMIT_REACHED = "Too many active API tokens for this account; sign out of another client first."
+TWO_FACTOR_STAFF_REQUIRED = "Staff accounts must keep two-factor sign-in."
+RECOVERY_CODE_COUNT = 10
+
+
+# --- API tokens ---------------------------------------------------------------------------------------
+
+@transaction.atomic
+def api_token_issue(*, user: User, actor=None) -> tuple[str, datetime | None]:
+    """A new knox token for `user` (only its digest is stored; it expires after REST_KNOX TOKEN_TTL).
+    Returns the token text, shown to the client once and never again, and its expiry."""
+    AuthToken.objects.filter(user=user, expiry__lt=now()).delete()  # expired ones never count
+    limit = getattr(settings, "REST_KNOX", {}).get("TOKEN_LIMIT_PER_USER")
+    if limit is not None and AuthToken.objects.filter(user=user).count() >= limit:
+        raise ApplicationError(TOKEN_LIMIT_REACHED)
+    instance, token = AuthToken.objects.create(user=user)
+    audit_record(actor=actor or user, action="api_token.issue", target_type="user", target_id=user.pk,
+                 extra={"expires": instance.expiry.isoformat() if instance.expiry else None})
+    return token, instance.expiry
+
+
+@transaction.atomic
+def api_token_revoke(*, token, actor=None) -> None:
+    """Delete one knox AuthToken row (the one the client signed in with)."""
+    user_id = token.user_id
+    token.delete()
+    audit_record(actor=actor, action="api_token.revoke", target_type="user", target_id=user_id)
+
+
+@transaction.atomic
+def api_tokens_revoke_all(*, user: User, actor=None, reason: str = "") -> int:
+    """Revoke every API token of `user`. Used when the account starts to owe a second factor (new staff
+    role, two-factor switched on): a token is only trusted because it was issued after that factor."""
+    count, _ = AuthToken.objects.filter(user=user).delete()
+    if count:
+        audit_record(actor=actor or user, action="api_token.revoke_all", target_type="user", target_id=user.pk,
+                     extra={"count": count, "reason": reason})
+    return count
+
+
+# --- two-factor devices -------------------------------------------------------------------------------
+
+@transaction.atomic
+def totp_device_start(*, user: User):
+    """An unconfirmed TOTP device with a fresh secret; it counts only once `totp_device_confirm` accepts a code.
+    Starting again replaces an earlier unconfirmed one (a half-finished enrolment)."""
+    TOTPDevice.objects.filter(user=user, confirmed=False).delete()
+    return TOTPDevice.objects.create(user=user, name="authenticator", confirmed=False)
+
+
+@transaction.atomic
+def totp_device_confirm(*, device, token: str) -> bool:
+    """Confirm an enrolment with a code from the app. False (and django-otp's throttling) on a wrong code."""
+    if not device.verify_token(token):
+        return False
+    device.confirmed = True
+    device.save(update_fields=["confirmed"])
+    # One authenticator per person: an older confirmed one stops working once the new one is confirmed.
+    type(device).objects.filter(user_id=device.user_id).exclude(pk=device.pk).delete()
+    audit_record(actor=device.user, action="two_factor.enrol", target_type="user", target_id=device.user_id)
+    # Tokens issued before were issued without this factor; the API client signs in again with a code.
+    api_tokens_revoke_all(user=device.user, reason="two_factor.enrol")
+    return True
+
+
+@transaction.atomic
+def recovery_codes_regenerate(*, user: User) -> list[str]:
+    """Ten fresh single-use recovery codes (django-otp static tokens); the old ones stop working.
+    The codes are returned to be shown once."""
+    device, _ = StaticDevice.objects.get_or_create(user=user, name="recovery", defaults={"confirmed": True})
+    device.token_set.all().delete()
+    codes = [StaticToken.random_token() for _ in range(RECOVERY_CODE_COUNT)]
+    StaticToken.objects.bulk_create([StaticToken(device=device, token=code) for code in codes])
+    audit_record(actor=user, action="two_factor.recovery_codes", target_type="user", target_id=user.pk)
+    return codes
+
+
+@transaction.atomic
+def two_factor_disable(*, user: User, actor=None) -> None:
+    """A customer who opted in may opt out again; staff may not (TWO_FACTOR_STAFF_REQUIRED)."""
+    if user.is_staff or user.is_superuser or roles_of(user) & STAFF_ROLES:
+        raise ApplicationError(TWO_FACTOR_STAFF_REQUIRED)
+    TOTPDevice.objects.filter(user=user).delete()
+    StaticDevice.objects.filter(user=user).delete()
+    audit_record(actor=actor or user, action="two_factor.disable", target_type="user", target_id=user.pk)
+
+
+def two_factor_check(*, user: User, token: str):
+    """The device (TOTP or recovery) that accepts `token`, or None. Each device throttles wrong codes
+    itself (django-otp ThrottlingMixin: 1, 2, 4 … seconds of back-off) and a recovery code works once."""
+    device = match_token(user, token)
+    if device is not None:
+        audit_record(actor=user, action="two_factor.verify", target_type="user", target_id=user.pk,
+                     extra={"kind": type(device).__name__})
+    return device
+
+
+# --- failed sign-in records (django-axes AccessAttempt: login name, IP address, user agent) -------------
+
+def login_attempts_forget(*, username: str) -> int:
+    """Delete the failed sign-in records under a login name (erasure and anonymising, before the name goes)."""
+    return AccessAttempt.objects.filter(username=username).delete()[1].get("axes.AccessAttempt", 0)
+
+
+@transaction.atomic
+def login_attempts_delete(*, before: datetime, dry_run: bool = False, actor: Any = None) -> int:
+    """Delete failed sign-in records older than `before` (technical identifiers; the retention purge passes
+    the cdr_technical cutoff). A lockout lasts AXES_COOLOFF_HOURS, so old records protect nothing."""
+    old = AccessAttempt.objects.filter(attempt_time__lt=before)
+    if dry_run:
+        return old.count()
+    deleted = old.delete()[1].get("axes.AccessAttempt", 0)
+    if deleted:
+        audit_record(actor=actor, action="login_attempts.purge", target_type="login_attempt",
+                     extra={"deleted": deleted, "before": before.isoformat()})
+    return deleted

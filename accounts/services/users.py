@@ -1,0 +1,86 @@
+"""Users and contractors: create, change, password. Roles are roles.py; sign-in is sign_in.py."""
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from voipxs.exceptions import ApplicationError
+from voipxs.privacy.audit import audit_record
+from voipxs.privacy.purposes import Role
+
+from ..models import Contractor, User
+from .roles import user_roles_set
+from .sign_in import api_tokens_revoke_all
+
+
+@transaction.atomic
+def contractor_create(*, name: str, actor=None) -> Contractor:
+    contractor = Contractor(name=name)
+    contractor.full_clean()
+    contractor.save()
+    audit_record(actor=actor, action="contractor.create", target_type="contractor", target_id=contractor.pk)
+    return contractor
+
+
+@transaction.atomic
+def contractor_rename(*, contractor: Contractor, name: str, actor=None) -> Contractor:
+    contractor.name = name
+    try:
+        contractor.full_clean()
+    except ValidationError as exc:
+        raise ApplicationError("; ".join(exc.messages)) from None
+    contractor.save(update_fields=["name"])
+    audit_record(actor=actor, action="contractor.rename", target_type="contractor", target_id=contractor.pk)
+    return contractor
+
+
+@transaction.atomic
+def user_create(
+    *,
+    username: str,
+    password: str | None,
+    email: str | None = None,
+    roles: list[str] | tuple[str, ...] = (Role.CUSTOMER,),
+    contractor: Contractor | None = None,
+    actor=None,
+) -> User:
+    user = User(username=User.normalize_username(username), email=(email or None), contractor=contractor)
+    user.set_password(password)
+    user.full_clean(exclude=["password"])
+    user.save()
+    audit_record(actor=actor, action="user.create", target_type="user", target_id=user.pk, extra={"roles": sorted(roles)})
+    user_roles_set(user=user, roles=roles, actor=actor)
+    return user
+
+
+@transaction.atomic
+def user_update_admin(*, user: User, fields: dict, actor=None) -> User:
+    """The admin's change form: login name, e-mail, contractor, active. Roles go through user_roles_set."""
+    allowed = {"username", "email", "contractor", "is_active"}  # the staff flags follow the roles
+    changed = [name for name in fields if name in allowed]
+    for name in changed:
+        setattr(user, name, fields[name] if name != "email" else (fields[name] or None))
+    try:
+        user.full_clean(exclude=["password"])
+    except ValidationError as exc:
+        raise ApplicationError("; ".join(exc.messages)) from None
+    update = list(changed)
+    if "email" in update:
+        update.append("email_index")
+    if update:
+        user.save(update_fields=update)
+    audit_record(actor=actor, action="user.update", target_type="user", target_id=user.pk,
+                 extra={"fields": sorted(changed)})
+    return user
+
+
+@transaction.atomic
+def user_password_set(*, user: User, password: str, actor=None) -> User:
+    """Every password change and reset comes here. Web sessions end with the old password (Django's
+    session hash); API tokens are revoked here, so a stolen token dies with the password it was issued
+    under, as the person who changes a password after a theft expects."""
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    audit_record(actor=actor or user, action="user.password_set", target_type="user", target_id=user.pk)
+    api_tokens_revoke_all(user=user, actor=actor or user, reason="password_set")
+    return user

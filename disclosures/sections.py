@@ -1,0 +1,21 @@
+"""What the disclosures app registers with the privacy kernel (imported by apps.py once the models
+are loaded): its section of the data-subject export, the purger of delivered packages, and the demo
+seeder."""
+from __future__ import annotations
+
+from voipxs.privacy.registry import Section, register_demo_seeder, register_purger, register_section
+
+from .demo import seed_disclosures
+from .selectors import disclosures_about_user
+from .services.jobs import disclosure_packages_purge
+
+register_demo_seeder(40, "disclosures", seed_disclosures)
+register_purger("disclosure_package", disclosure_packages_purge)
+register_section(Section(
+    name="disclosures", order=80, purpose="legal_obligation",
+    legal_basis="GDPR art. 6(1)(c); Tw art. 13.2a; Sv art. 126n, 126na",
+    retention="the request record as accountability; packages 90 days after delivery",
+    exporter=disclosures_about_user,
+    description=("Disclosures of your data to authorities (police, prosecutor, courts, dispute bodies). "
+                 "Disclosures under a secrecy order that is still running are not listed."),
+))

@@ -1,0 +1,39 @@
+"""What every write of the disclosures app shares: only legal officers write, a request is locked
+before it changes, a step refuses any state but the ones it starts from, and each step is audited by
+pk only (never a number, a name or an address)."""
+from __future__ import annotations
+
+from voipxs.exceptions import ApplicationError
+from voipxs.privacy.audit import audit_record
+from voipxs.privacy.purposes import Role, has_role
+
+from ..models import DisclosureRequest
+
+NOT_LEGAL_OFFICER = "Only legal officers handle disclosure requests."
+WRONG_STATE = "This step is not possible in the request's current state."
+NOTE_REQUIRED = "A note is required."
+REQUEST_NO_TARGET = "At least one number or account is required."
+
+
+def require_officer(actor) -> None:
+    if not has_role(actor, Role.LEGAL_OFFICER):
+        raise ApplicationError(NOT_LEGAL_OFFICER)
+
+
+def request_locked(*, request: DisclosureRequest) -> DisclosureRequest:
+    return DisclosureRequest.objects.select_for_update().select_related("authority").get(pk=request.pk)
+
+
+def require_state(req: DisclosureRequest, *states: str) -> None:
+    if req.status not in states:
+        raise ApplicationError(WRONG_STATE, extra={"field": "status", "status": req.status})
+
+
+def request_audit(*, actor, action: str, req: DisclosureRequest, **extra) -> None:
+    audit_record(actor=actor, action=f"disclosure.{action}", target_type="disclosure_request", target_id=req.pk,
+                 extra={"status": req.status, **extra})
+
+
+def request_move(*, req: DisclosureRequest, status: str, fields: list[str]) -> None:
+    req.status = status
+    req.save(update_fields=["status", *fields])

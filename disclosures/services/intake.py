@@ -1,0 +1,147 @@
+"""Taking a request in: its scope is checked against what its legal basis allows, its target numbers
+are stored encrypted with a blind index, and a legal hold is placed on the scope at once. Documents
+that come with it (the order, the request letter) are stored encrypted with their SHA-256."""
+from __future__ import annotations
+
+import hashlib
+from datetime import date, datetime
+from typing import Iterable
+
+from django.db import transaction
+from django.utils.timezone import now as tz_now
+
+from accounts.models import User
+from voipxs.exceptions import ApplicationError
+from voipxs.privacy.crypto import blind_index, encrypt_bytes
+from voipxs.privacy.phone import InvalidNumber, normalize_e164
+
+from ..models import (
+    BASIS_CATEGORIES,
+    NOTICE_BY_DEFAULT_BASES,
+    Authority,
+    DataCategory,
+    DisclosureDocument,
+    DisclosureRequest,
+    DisclosureTarget,
+    LegalBasis,
+)
+from .checks import REQUEST_NO_TARGET, request_audit, request_locked, require_officer
+from .holds import request_hold_place
+
+REQUEST_NO_REFERENCE = "A reference is required."
+REQUEST_NO_BASIS = "A legal basis is required."
+REQUEST_NO_CATEGORIES = "At least one data category is required."
+REQUEST_BAD_CATEGORY = "Unknown data category."
+REQUEST_BASIS_REFUSES = "This legal basis does not allow these data categories."
+REQUEST_BAD_NUMBER = "A target number is not a valid phone number."
+REQUEST_BAD_ACCOUNT = "A target account does not exist."
+REQUEST_NO_WINDOW = "A time window (start and end) is required."
+REQUEST_BAD_WINDOW = "The window must end after it starts."
+REQUEST_NO_DEADLINE = "A deadline is required."
+REQUEST_DUPLICATE = "This authority already sent a request with this reference."
+DOCUMENT_EMPTY = "The document is empty."
+
+
+def _target_numbers(numbers: Iterable[str]) -> list[tuple[str, str]]:
+    out: dict[str, str] = {}
+    for raw in numbers:
+        if not str(raw).strip():
+            continue
+        try:
+            e164 = normalize_e164(str(raw))
+        except InvalidNumber:
+            raise ApplicationError(REQUEST_BAD_NUMBER, extra={"field": "numbers"}) from None
+        out[blind_index(e164, domain="phone")] = e164
+    return sorted(((e164, idx) for idx, e164 in out.items()), key=lambda t: t[1])
+
+
+def validate_scope(*, legal_basis: str, categories: Iterable[str], window_start, window_end) -> list[str]:
+    """The sorted categories, once the basis allows them and the window is one. Narrowing checks the
+    narrower scope with this too."""
+    if not legal_basis:
+        raise ApplicationError(REQUEST_NO_BASIS, extra={"field": "legal_basis"})
+    if legal_basis not in LegalBasis.values:
+        raise ApplicationError(REQUEST_NO_BASIS, extra={"field": "legal_basis"})
+    cats = sorted(set(categories))
+    if not cats:
+        raise ApplicationError(REQUEST_NO_CATEGORIES, extra={"field": "categories"})
+    if any(c not in DataCategory.values for c in cats):
+        raise ApplicationError(REQUEST_BAD_CATEGORY, extra={"field": "categories"})
+    if not set(cats) <= BASIS_CATEGORIES[legal_basis]:
+        raise ApplicationError(REQUEST_BASIS_REFUSES, extra={"field": "categories"})
+    if window_start is None or window_end is None:
+        raise ApplicationError(REQUEST_NO_WINDOW, extra={"field": "window_start" if window_start is None else "window_end"})
+    if window_end <= window_start:
+        raise ApplicationError(REQUEST_BAD_WINDOW, extra={"field": "window_end"})
+    return cats
+
+
+@transaction.atomic
+def disclosure_request_receive(
+    *,
+    actor,
+    authority: Authority,
+    reference: str,
+    legal_basis: str,
+    categories: Iterable[str],
+    window_start: datetime | None,
+    window_end: datetime | None,
+    deadline: datetime | None,
+    numbers: Iterable[str] = (),
+    account_ids: Iterable[int] = (),
+    emergency: bool = False,
+    secrecy_until: date | None = None,
+    notice_user: bool | None = None,
+) -> DisclosureRequest:
+    """Take a request in (state RECEIVED) and place a legal hold on its scope at once, so that nothing
+    it asks for is purged while it is reviewed."""
+    require_officer(actor)
+    if not reference.strip():
+        raise ApplicationError(REQUEST_NO_REFERENCE, extra={"field": "reference"})
+    cats = validate_scope(legal_basis=legal_basis, categories=categories, window_start=window_start, window_end=window_end)
+    if deadline is None:
+        raise ApplicationError(REQUEST_NO_DEADLINE, extra={"field": "deadline"})
+    nums = _target_numbers(numbers)
+    accounts = sorted({int(a) for a in account_ids})
+    if len(accounts) != User.objects.filter(pk__in=accounts).count():
+        raise ApplicationError(REQUEST_BAD_ACCOUNT, extra={"field": "account_ids"})
+    if not nums and not accounts:
+        raise ApplicationError(REQUEST_NO_TARGET, extra={"field": "numbers"})
+    if DisclosureRequest.objects.filter(authority=authority, reference=reference.strip()).exists():
+        raise ApplicationError(REQUEST_DUPLICATE, extra={"field": "reference"})
+    req = DisclosureRequest.objects.create(
+        reference=reference.strip()[:100], authority=authority, legal_basis=legal_basis, categories=cats,
+        window_start=window_start, window_end=window_end, target_count=len(nums) + len(accounts),
+        deadline=deadline, emergency=emergency, secrecy_until=secrecy_until,
+        notice_user=(legal_basis in NOTICE_BY_DEFAULT_BASES) if notice_user is None else notice_user,
+        received_by=actor,
+    )
+    DisclosureTarget.objects.bulk_create(
+        [DisclosureTarget(request=req, kind=DisclosureTarget.Kind.NUMBER, number=e164, number_index=idx) for e164, idx in nums]
+        + [DisclosureTarget(request=req, kind=DisclosureTarget.Kind.ACCOUNT, account_id=a) for a in accounts])
+    request_hold_place(req=req, actor=actor)
+    request_audit(actor=actor, action="receive", req=req, basis=legal_basis, categories=cats, numbers=len(nums),
+                  accounts=len(accounts), emergency=emergency, hold=req.hold_id)
+    return req
+
+
+@transaction.atomic
+def disclosure_document_add(*, actor, request: DisclosureRequest, title: str, content: bytes,
+                            content_type: str = "application/octet-stream", is_written_order: bool = False) -> DisclosureDocument:
+    """Store a received document encrypted, with its SHA-256. A written order ends an emergency flag."""
+    require_officer(actor)
+    if not content:
+        raise ApplicationError(DOCUMENT_EMPTY, extra={"field": "content"})
+    req = request_locked(request=request)
+    doc = DisclosureDocument(request=req, title=(title.strip() or "document")[:200], content_type=content_type[:100],
+                             size=len(content), sha256=hashlib.sha256(content).hexdigest(), content_enc=b"",
+                             is_written_order=is_written_order, uploaded_by=actor)
+    doc.save(force_insert=True)
+    doc.content_enc = encrypt_bytes(content, aad=f"disclosure-document:{doc.pk}".encode())
+    doc.save(update_fields=["content_enc"])
+    if is_written_order and req.written_order_at is None:
+        req.written_order_at = tz_now()
+        req.save(update_fields=["written_order_at"])
+    request_audit(actor=actor, action="document_add", req=req, document=doc.pk, sha256=doc.sha256,
+                  written_order=is_written_order)
+    return doc

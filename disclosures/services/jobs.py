@@ -1,0 +1,99 @@
+"""Scheduled work of the disclosures app, run by beat (tasks.py) and by the daily purge (the package
+purger registered in sections.py). Each job picks its rows by a due date, handles each once (a
+timestamp marks it done), audits by pk and returns a count; mails name request and notice ids only."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils.timezone import now as tz_now
+
+from accounts.services.roles import staff_role_mail
+from voipxs.privacy.audit import audit_record
+from voipxs.privacy.purposes import Role
+
+from ..models import OPEN_STATUSES, DisclosureRequest, Notice, Package, Status
+from .checks import request_audit
+from .holds import request_hold_release
+
+
+def _officers_mail(*, subject: str, message: str) -> int:
+    return staff_role_mail(role=Role.LEGAL_OFFICER, subject=subject, message=message)
+
+
+def disclosure_holds_release_due(*, now: datetime | None = None, actor=None) -> int:
+    """Release the holds of requests closed (or rejected, withdrawn) longer ago than the grace period."""
+    moment = now or tz_now()
+    done = 0
+    due = DisclosureRequest.objects.filter(hold_release_due_at__lte=moment, hold_released_at__isnull=True)
+    for pk in due.values_list("pk", flat=True):
+        with transaction.atomic():
+            req = DisclosureRequest.objects.select_for_update().get(pk=pk)
+            if req.hold_released_at is not None:
+                continue
+            request_hold_release(req=req, actor=actor)
+            req.hold_released_at = moment
+            req.save(update_fields=["hold_released_at"])
+            request_audit(actor=actor, action="hold_release", req=req, hold=req.hold_id)
+            done += 1
+    return done
+
+
+def disclosure_deadlines_escalate(*, now: datetime | None = None, hours: int | None = None, actor=None) -> int:
+    """E-mail the legal officers about open requests due within `hours` (once per request)."""
+    moment = now or tz_now()
+    hours = settings.DISCLOSURE_ESCALATION_HOURS if hours is None else hours
+    due = DisclosureRequest.objects.filter(status__in=OPEN_STATUSES - {Status.DELIVERED}, escalated_at__isnull=True,
+                                           deadline__lte=moment + timedelta(hours=hours)).order_by("deadline")
+    ids = list(due.values_list("pk", flat=True))
+    if not ids:
+        return 0
+    body = "\n".join(f"Disclosure request #{pk} is due within {hours} hours." for pk in ids)
+    _officers_mail(subject=f"[VoIPXS] {len(ids)} disclosure request(s) near their deadline", message=body)
+    with transaction.atomic():
+        for req in DisclosureRequest.objects.select_for_update().filter(pk__in=ids):
+            req.escalated_at = moment
+            req.save(update_fields=["escalated_at"])
+            request_audit(actor=actor, action="escalate", req=req, hours=hours)
+    return len(ids)
+
+
+def disclosure_secrecy_reminders(*, now: datetime | None = None, actor=None) -> int:
+    """Remind the legal officers of withheld notices whose secrecy order has ended (once each)."""
+    moment = now or tz_now()
+    due = Notice.objects.filter(state=Notice.State.WITHHELD, reminded_at__isnull=True,
+                                withheld_until__lte=moment.date())
+    ids = list(due.values_list("pk", "request_id"))
+    if not ids:
+        return 0
+    body = "\n".join(f"Request #{req}: the secrecy order has ended; notice #{pk} can now be sent." for pk, req in ids)
+    _officers_mail(subject="[VoIPXS] Secrecy orders ended: notices to send", message=body)
+    with transaction.atomic():
+        Notice.objects.filter(pk__in=[pk for pk, _ in ids]).update(reminded_at=moment)
+        for pk, req_id in ids:
+            audit_record(actor=actor, action="disclosure.secrecy_reminder", target_type="disclosure_request",
+                         target_id=req_id, extra={"notice": pk})
+    return len(ids)
+
+
+def disclosure_packages_purge(*, now: datetime | None = None, dry_run: bool = False) -> dict:
+    """Retention of delivered packages: their files go DISCLOSURE_PACKAGE_RETENTION_DAYS after delivery;
+    the request record and the manifest (hashes, counts; no data) stay as accountability."""
+    moment = now or tz_now()
+    due = Package.objects.filter(state=Package.State.SEALED, delete_after__lte=moment)
+    if dry_run:
+        return {"deleted": due.count()}
+    deleted = 0
+    for pk in due.values_list("pk", flat=True):
+        with transaction.atomic():
+            package = Package.objects.select_for_update().get(pk=pk)
+            if package.state != Package.State.SEALED:
+                continue
+            package.files.all().delete()
+            package.state, package.deleted_at = Package.State.DELETED, moment
+            package.save(update_fields=["state", "deleted_at"])
+            audit_record(actor=None, action="disclosure.package_purge", target_type="disclosure_request",
+                         target_id=package.request_id, extra={"package": package.pk})
+            deleted += 1
+    return {"deleted": deleted}

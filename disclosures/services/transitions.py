@@ -1,0 +1,286 @@
+"""The request's state machine, one service per step. Each step checks the state it starts from and
+refuses any other, and is audited by pk only (never a number, a name or an address). The API and the
+pages reach these through one table, `disclosures/transitions.py`.
+
+    RECEIVED -> AUTHORITY_VERIFIED -> UNDER_REVIEW <-> CLARIFICATION
+    UNDER_REVIEW -> APPROVED (two approvals; an emergency may skip the callback and the review)
+    APPROVED -> PRODUCING -> PRODUCED (packages.py) -> CHECKED -> DELIVERED -> CLOSED
+    narrowing goes back to UNDER_REVIEW; REJECTED and WITHDRAWN end a request before delivery;
+    a preservation order is closed from APPROVED (it keeps data, nothing is produced)
+
+Why two approvers who did not take the request in: a hand-over of traffic data is irreversible;
+four eyes that are not the intake's own catch a forged or overbroad order (DESIGN.md, issue 6).
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Iterable
+
+from django.conf import settings
+from django.db import transaction
+from django.utils.timezone import now as tz_now
+
+from voipxs.exceptions import ApplicationError
+
+from ..models import OPEN_STATUSES, PRESERVATION_BASES, Approval, DisclosureRequest, Outcome, Package, Status
+from .checks import (
+    NOTE_REQUIRED,
+    REQUEST_NO_TARGET,
+    request_audit,
+    request_locked,
+    request_move,
+    require_officer,
+    require_state,
+)
+from .holds import request_hold_place, request_hold_release, request_hold_release_schedule
+from .intake import validate_scope
+from .notices import delivery_notices_create
+
+AUTHORITY_NOT_VERIFIED = "The authority's contact channels are not verified yet."
+AUTHORITY_NO_CHANNEL = "The register has no such contact channel for this authority."
+APPROVER_IS_INTAKE = "The officer who took the request in cannot approve it."
+APPROVER_TWICE = "You have already approved this request."
+CHECKER_IS_PRODUCER = "The output must be checked by another officer than the one who produced it."
+DELIVERY_NEEDS_APPROVALS = "Delivery needs two approvals and an output check."
+NARROW_NOT_SHRINKING = "Narrowing can only shrink the scope."
+RECEIPT_REQUIRED = "A delivery receipt is required."
+PRESERVATION_NOT_PRODUCED = "A preservation order keeps data; nothing is produced for it."
+
+REQUIRED_APPROVALS = 2
+
+
+# --- review --------------------------------------------------------------------------------------
+
+@transaction.atomic
+def disclosure_request_verify_authority(*, actor, request: DisclosureRequest, channel: str, note: str = "") -> DisclosureRequest:
+    """The out-of-band callback: an officer called (or mailed) the body on the register's channel,
+    never on one the request itself gave, and the body confirmed the request."""
+    require_officer(actor)
+    req = request_locked(request=request)
+    require_state(req, Status.RECEIVED)
+    authority = req.authority
+    if authority.verified_at is None:
+        raise ApplicationError(AUTHORITY_NOT_VERIFIED, extra={"field": "authority"})
+    contact = {"phone": authority.contact_phone, "email": authority.contact_email}.get(channel, "")
+    if not contact:
+        raise ApplicationError(AUTHORITY_NO_CHANNEL, extra={"field": "channel"})
+    req.verified_at, req.verified_by, req.verified_channel, req.verified_contact = tz_now(), actor, channel, contact
+    req.status_note = note.strip()[:500]
+    request_move(req=req, status=Status.AUTHORITY_VERIFIED,
+                 fields=["verified_at", "verified_by", "verified_channel", "verified_contact", "status_note"])
+    request_audit(actor=actor, action="verify_authority", req=req, channel=channel, authority=authority.pk)
+    return req
+
+
+@transaction.atomic
+def disclosure_request_start_review(*, actor, request: DisclosureRequest) -> DisclosureRequest:
+    require_officer(actor)
+    req = request_locked(request=request)
+    require_state(req, Status.AUTHORITY_VERIFIED)
+    req.review_started_at = tz_now()
+    request_move(req=req, status=Status.UNDER_REVIEW, fields=["review_started_at"])
+    request_audit(actor=actor, action="start_review", req=req)
+    return req
+
+
+@transaction.atomic
+def disclosure_request_ask_clarification(*, actor, request: DisclosureRequest, note: str) -> DisclosureRequest:
+    require_officer(actor)
+    if not note.strip():
+        raise ApplicationError(NOTE_REQUIRED, extra={"field": "note"})
+    req = request_locked(request=request)
+    require_state(req, Status.AUTHORITY_VERIFIED, Status.UNDER_REVIEW)
+    req.status_note = note.strip()[:500]
+    req.approvals.all().delete()
+    request_move(req=req, status=Status.CLARIFICATION, fields=["status_note"])
+    request_audit(actor=actor, action="ask_clarification", req=req)
+    return req
+
+
+@transaction.atomic
+def disclosure_request_resume_review(*, actor, request: DisclosureRequest) -> DisclosureRequest:
+    """The authority answered the clarification question."""
+    require_officer(actor)
+    req = request_locked(request=request)
+    require_state(req, Status.CLARIFICATION)
+    request_move(req=req, status=Status.UNDER_REVIEW, fields=[])
+    request_audit(actor=actor, action="resume_review", req=req)
+    return req
+
+
+@transaction.atomic
+def disclosure_request_narrow(*, actor, request: DisclosureRequest, remove_target_ids: Iterable[int] = (),
+                              window_start: datetime | None = None, window_end: datetime | None = None,
+                              categories: Iterable[str] | None = None) -> DisclosureRequest:
+    """Shrink the scope (fewer targets, a shorter window, fewer categories). Anything that would widen
+    it is refused. Approvals given for the wider scope are dropped: the narrower one is approved anew."""
+    require_officer(actor)
+    req = request_locked(request=request)
+    require_state(req, Status.UNDER_REVIEW, Status.CLARIFICATION, Status.APPROVED)
+    remove = {int(t) for t in remove_target_ids}
+    target_ids = set(req.targets.values_list("pk", flat=True))
+    new_start = window_start or req.window_start
+    new_end = window_end or req.window_end
+    new_cats = sorted(set(categories)) if categories is not None else list(req.categories)
+    if (not remove <= target_ids or new_start < req.window_start or new_end > req.window_end
+            or not set(new_cats) <= set(req.categories)):
+        raise ApplicationError(NARROW_NOT_SHRINKING, extra={"field": "scope"})
+    if len(target_ids - remove) == 0:
+        raise ApplicationError(REQUEST_NO_TARGET, extra={"field": "remove_target_ids"})
+    validate_scope(legal_basis=req.legal_basis, categories=new_cats, window_start=new_start, window_end=new_end)
+    if not remove and new_start == req.window_start and new_end == req.window_end and new_cats == list(req.categories):
+        raise ApplicationError(NARROW_NOT_SHRINKING, extra={"field": "scope"})
+    req.targets.filter(pk__in=remove).delete()
+    req.window_start, req.window_end, req.categories = new_start, new_end, new_cats
+    req.target_count = len(target_ids - remove)
+    req.narrowed_at = tz_now()
+    req.approvals.all().delete()
+    req.approved_at = None
+    request_move(req=req, status=Status.UNDER_REVIEW,
+                 fields=["window_start", "window_end", "categories", "target_count", "narrowed_at", "approved_at"])
+    # The hold follows the narrower scope: release the wide one, place the narrow one.
+    request_hold_release(req=req, actor=actor)
+    request_hold_place(req=req, actor=actor)
+    request_audit(actor=actor, action="narrow", req=req, removed_targets=len(remove), categories=new_cats)
+    return req
+
+
+def approval_refusal(*, req: DisclosureRequest, officer) -> str | None:
+    """Why `officer` may not approve `req`, or None. Neither approver may be the intake officer;
+    nobody approves twice. The detail page shows the Approve button by the same rule."""
+    if req.received_by_id == officer.pk:
+        return APPROVER_IS_INTAKE
+    if req.approvals.filter(officer=officer).exists():
+        return APPROVER_TWICE
+    return None
+
+
+@transaction.atomic
+def disclosure_request_approve(*, actor, request: DisclosureRequest) -> DisclosureRequest:
+    """One of two approvals (see approval_refusal for who may give one).
+    Emergency requests may be approved before the callback and review (fast path), still by two."""
+    require_officer(actor)
+    req = request_locked(request=request)
+    allowed = [Status.UNDER_REVIEW]
+    if req.emergency:
+        allowed += [Status.RECEIVED, Status.AUTHORITY_VERIFIED]
+    require_state(req, *allowed)
+    refusal = approval_refusal(req=req, officer=actor)
+    if refusal is not None:
+        raise ApplicationError(refusal, extra={"field": "officer"})
+    Approval.objects.create(request=req, officer=actor)
+    count = req.approvals.count()
+    if count >= REQUIRED_APPROVALS:
+        req.approved_at = tz_now()
+        request_move(req=req, status=Status.APPROVED, fields=["approved_at"])
+    request_audit(actor=actor, action="approve", req=req, approvals=count, emergency=req.emergency)
+    return req
+
+
+@transaction.atomic
+def disclosure_request_reject(*, actor, request: DisclosureRequest, reason: str) -> DisclosureRequest:
+    require_officer(actor)
+    if not reason.strip():
+        raise ApplicationError(NOTE_REQUIRED, extra={"field": "reason"})
+    req = request_locked(request=request)
+    require_state(req, Status.RECEIVED, Status.AUTHORITY_VERIFIED, Status.UNDER_REVIEW, Status.CLARIFICATION)
+    moment = tz_now()
+    req.status_note, req.outcome, req.closed_at = reason.strip()[:500], Outcome.REJECTED, moment
+    request_hold_release_schedule(req=req, at=moment)
+    request_move(req=req, status=Status.REJECTED, fields=["status_note", "outcome", "closed_at", "hold_release_due_at"])
+    request_audit(actor=actor, action="reject", req=req)
+    return req
+
+
+@transaction.atomic
+def disclosure_request_withdraw(*, actor, request: DisclosureRequest, note: str = "") -> DisclosureRequest:
+    """The authority withdrew its request (before anything was delivered)."""
+    require_officer(actor)
+    req = request_locked(request=request)
+    require_state(req, *(OPEN_STATUSES - {Status.DELIVERED, Status.PRODUCING}))
+    moment = tz_now()
+    req.status_note, req.outcome, req.closed_at = note.strip()[:500], Outcome.WITHDRAWN, moment
+    request_hold_release_schedule(req=req, at=moment)
+    request_move(req=req, status=Status.WITHDRAWN, fields=["status_note", "outcome", "closed_at", "hold_release_due_at"])
+    request_audit(actor=actor, action="withdraw", req=req)
+    return req
+
+
+# --- production, check, delivery -----------------------------------------------------------------
+
+@transaction.atomic
+def disclosure_production_start(*, actor, request: DisclosureRequest) -> DisclosureRequest:
+    """Queue the package build (ids only) once the transaction commits (packages.disclosure_package_build)."""
+    from ..tasks import disclosure_package_build_task
+
+    require_officer(actor)
+    req = request_locked(request=request)
+    require_state(req, Status.APPROVED)
+    if req.legal_basis in PRESERVATION_BASES:
+        raise ApplicationError(PRESERVATION_NOT_PRODUCED, extra={"field": "legal_basis"})
+    req.production_started_by, req.production_error = actor, ""
+    request_move(req=req, status=Status.PRODUCING, fields=["production_started_by", "production_error"])
+    request_audit(actor=actor, action="production_start", req=req)
+    transaction.on_commit(lambda: disclosure_package_build_task.delay(req.pk, actor.pk))
+    return req
+
+
+@transaction.atomic
+def disclosure_output_check(*, actor, request: DisclosureRequest) -> DisclosureRequest:
+    """A second officer looked at the output (counts, scope) before it leaves the house."""
+    require_officer(actor)
+    req = request_locked(request=request)
+    require_state(req, Status.PRODUCED)
+    if req.production_started_by_id == actor.pk:
+        raise ApplicationError(CHECKER_IS_PRODUCER, extra={"field": "officer"})
+    req.checked_at, req.checked_by = tz_now(), actor
+    request_move(req=req, status=Status.CHECKED, fields=["checked_at", "checked_by"])
+    request_audit(actor=actor, action="output_check", req=req)
+    return req
+
+
+@transaction.atomic
+def disclosure_request_deliver(*, actor, request: DisclosureRequest, receipt: str) -> DisclosureRequest:
+    """Mark the package handed over, with the authority's receipt. Refused without two approvals and
+    an output check, whatever the state says. Starts the package's retention and the user notices."""
+    require_officer(actor)
+    if not receipt.strip():
+        raise ApplicationError(RECEIPT_REQUIRED, extra={"field": "receipt"})
+    req = request_locked(request=request)
+    approvers = set(req.approvals.values_list("officer_id", flat=True))
+    if (len(approvers) < REQUIRED_APPROVALS or req.received_by_id in approvers or req.checked_by_id is None
+            or req.status != Status.CHECKED):
+        raise ApplicationError(DELIVERY_NEEDS_APPROVALS, extra={"field": "status", "status": req.status})
+    moment = tz_now()
+    package = Package.objects.get(request=req)
+    package.delete_after = moment + timedelta(days=settings.DISCLOSURE_PACKAGE_RETENTION_DAYS)
+    package.save(update_fields=["delete_after"])
+    req.delivered_at, req.delivery_receipt = moment, receipt.strip()[:300]
+    has_data = bool(package.record_count or package.manifest.get("subscriber_count"))
+    req.outcome = Outcome.FULL if has_data else Outcome.NO_DATA
+    if req.narrowed_at is not None and has_data:
+        req.outcome = Outcome.PARTIAL
+    request_move(req=req, status=Status.DELIVERED, fields=["delivered_at", "delivery_receipt", "outcome"])
+    notices = delivery_notices_create(req=req, moment=moment) if req.notice_user else 0
+    request_audit(actor=actor, action="deliver", req=req, package=package.pk, notices=notices)
+    return req
+
+
+@transaction.atomic
+def disclosure_request_close(*, actor, request: DisclosureRequest) -> DisclosureRequest:
+    """Close a delivered request (or a preservation order that has run its course). The hold stays
+    for DISCLOSURE_HOLD_RELEASE_DAYS more, for follow-up questions of the authority."""
+    require_officer(actor)
+    req = request_locked(request=request)
+    if req.legal_basis in PRESERVATION_BASES:
+        require_state(req, Status.DELIVERED, Status.APPROVED)
+        if req.status == Status.APPROVED:
+            req.outcome = Outcome.PRESERVED
+    else:
+        require_state(req, Status.DELIVERED)
+    moment = tz_now()
+    req.closed_at = moment
+    request_hold_release_schedule(req=req, at=moment)
+    request_move(req=req, status=Status.CLOSED, fields=["closed_at", "hold_release_due_at", "outcome"])
+    request_audit(actor=actor, action="close", req=req)
+    return req

@@ -1,0 +1,102 @@
+"""The one table of the steps a legal officer takes on a request. The API (api.py: one APIView per
+row, e.g. RequestApproveApi) and the pages (views.transition: POST /disclosures/requests/<pk>/<step>/)
+both dispatch through it, so what a step runs, takes and requires is written once.
+
+A row says:
+- `service`: the one service that runs. It checks the state the step starts from and the step's own
+  rule about the officer (the intake officer cannot approve, the producer cannot check the output)
+  and refuses with a message that the API (400) and the page (400, the message shown) both pass on.
+  The state machine itself is services/transitions.py.
+- `fields`: what the step takes, as the API's input fields. The page posts the same names as text.
+- `keywords`: an input whose service keyword differs (both say "note"; a rejection takes a reason).
+- `page_form`: the page's parser where a post is more than text (dates, a file), and `page_error`,
+  its message when the post does not parse.
+- `role`: who may take the step. Anyone else gets 403 from the API and 404 from the pages, so a
+  customer never learns that a request exists.
+- `api`: False for the one step the API takes another way (a document: base64 in JSON, DocumentAddApi).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from voipxs.privacy.purposes import Role
+
+from .forms import DocumentForm, NarrowForm
+from .models import DataCategory, DisclosureRequest
+from .services.intake import disclosure_document_add
+from .services.notices import disclosure_request_notices_send
+from .services.transitions import (
+    disclosure_output_check,
+    disclosure_production_start,
+    disclosure_request_approve,
+    disclosure_request_ask_clarification,
+    disclosure_request_close,
+    disclosure_request_deliver,
+    disclosure_request_narrow,
+    disclosure_request_reject,
+    disclosure_request_resume_review,
+    disclosure_request_start_review,
+    disclosure_request_verify_authority,
+    disclosure_request_withdraw,
+)
+
+
+@dataclass(frozen=True)
+class Transition:
+    """One step on one request, as the API and the pages both offer it."""
+
+    service: Callable[..., Any]
+    summary: str
+    fields: Mapping[str, serializers.Field] = field(default_factory=dict)
+    keywords: Mapping[str, str] = field(default_factory=dict)
+    page_form: type[forms.Form] | None = None
+    page_error: str = ""
+    role: Role = Role.LEGAL_OFFICER
+    api: bool = True
+
+    def run(self, *, actor, request: DisclosureRequest, inputs: Mapping[str, Any]) -> None:
+        self.service(actor=actor, request=request, **{self.keywords.get(k, k): v for k, v in inputs.items()})
+
+
+# Created before the rows: an API serializer lists its fields in the order they were created.
+NOTE = serializers.CharField(max_length=500, required=False, default="")
+NOTE_REQUIRED = serializers.CharField(max_length=500)
+
+# Keyed by the page's URL segment; each API view names its row the same way.
+TRANSITIONS: dict[str, Transition] = {
+    "verify": Transition(
+        disclosure_request_verify_authority, "Record the out-of-band callback on a register channel",
+        {"channel": serializers.ChoiceField(choices=[("phone", "phone"), ("email", "email")]), "note": NOTE}),
+    "review": Transition(disclosure_request_start_review, "Start the legal review"),
+    "clarify": Transition(disclosure_request_ask_clarification, "Ask the authority for clarification",
+                          {"note": NOTE_REQUIRED}),
+    "resume": Transition(disclosure_request_resume_review, "Resume the review after a clarification"),
+    "approve": Transition(disclosure_request_approve, "Approve (two officers, neither the intake)"),
+    "reject": Transition(disclosure_request_reject, "Reject the request", {"note": NOTE_REQUIRED},
+                         keywords={"note": "reason"}),
+    "withdraw": Transition(disclosure_request_withdraw, "Record that the authority withdrew the request",
+                           {"note": NOTE}),
+    "narrow": Transition(
+        disclosure_request_narrow, "Narrow the scope (only shrinks; approvals start again)",
+        {"remove_target_ids": serializers.ListField(child=serializers.IntegerField(min_value=1), required=False,
+                                                    default=list),
+         "window_start": serializers.DateTimeField(required=False, allow_null=True, default=None),
+         "window_end": serializers.DateTimeField(required=False, allow_null=True, default=None),
+         "categories": serializers.ListField(child=serializers.ChoiceField(choices=DataCategory.choices),
+                                             required=False, allow_null=True, default=None)},
+        page_form=NarrowForm, page_error=_("Check the narrowing fields.")),
+    "produce": Transition(disclosure_production_start, "Queue the production of the package"),
+    "check": Transition(disclosure_output_check, "Record the output check (another officer than the producer)"),
+    "deliver": Transition(disclosure_request_deliver, "Mark delivered with the authority's receipt",
+                          {"receipt": serializers.CharField(max_length=300)}),
+    "close": Transition(disclosure_request_close, "Close the request (hold released after the grace period)"),
+    "send-notices": Transition(disclosure_request_notices_send,
+                               "Send the withheld notices of a request once its secrecy order has ended"),
+    "document": Transition(disclosure_document_add, "Add a received document (stored encrypted)",
+                           page_form=DocumentForm, page_error=_("Choose a file."), api=False),
+}

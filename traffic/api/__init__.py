@@ -1,0 +1,9 @@
+"""The traffic API (DRF), one module per domain: one APIView per operation, thin like the pages
+(every read through `traffic.selectors`, every write through `traffic.services`).
+
+- `calls`: own calls (JSON pages or CSV), usage per month, a contractor's Users' calls.
+- `invoices`: own invoices; billing staff's list and state transitions.
+- `interconnection`: the monthly report per carrier and switch.
+- `sources_imports`: CDR sources, uploads and import reports.
+- `permissions`: the role permissions the staff APIs share.
+"""

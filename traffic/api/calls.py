@@ -1,0 +1,152 @@
+"""Calls through the API: own calls (keyset pages, or all of them as CSV), own usage per month, and a
+contractor's Users' calls (masked). Reads go through `traffic.selectors.calls`."""
+from __future__ import annotations
+
+from django.http import StreamingHttpResponse
+from django.utils.timezone import now
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers
+from rest_framework.renderers import BaseRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.settings import api_settings
+from rest_framework.views import APIView
+
+from voipxs.privacy.purposes import Purpose
+
+from .. import exports
+from ..selectors.calls import MAX_LIMIT, cdr_export_rows, cdr_list, cdr_usage_by_month
+from .permissions import IsContractorAdmin
+
+CALL_FILTER_PARAMETERS = [
+    OpenApiParameter("since", OpenApiTypes.DATE, description="First day (inclusive, Europe/Amsterdam)"),
+    OpenApiParameter("until", OpenApiTypes.DATE, description="Last day (inclusive, Europe/Amsterdam)"),
+    OpenApiParameter("direction", OpenApiTypes.STR, enum=["in", "out", "internal"]),
+    OpenApiParameter("number", OpenApiTypes.STR, description="Other or own party; national format is read in your region"),
+    OpenApiParameter("invoice", OpenApiTypes.INT, description="Only the calls billed on this invoice (its id)"),
+]
+PAGE_PARAMETERS = [
+    OpenApiParameter("cursor", OpenApiTypes.STR, description="Opaque `next_cursor` of the previous page"),
+    OpenApiParameter("limit", OpenApiTypes.INT, description="Page size, 1-500 (default 50)"),
+]
+
+
+class CallFilterSerializer(serializers.Serializer):
+    since = serializers.DateField(required=False)
+    until = serializers.DateField(required=False)
+    direction = serializers.ChoiceField(choices=["in", "out", "internal"], required=False)
+    number = serializers.CharField(required=False, max_length=40, allow_blank=True)
+    invoice = serializers.IntegerField(required=False, min_value=1)
+    cursor = serializers.CharField(required=False, max_length=200, allow_blank=True)
+    limit = serializers.IntegerField(required=False, min_value=1, max_value=MAX_LIMIT, default=50)
+
+    def validate(self, attrs):
+        if attrs.get("since") and attrs.get("until") and attrs["since"] > attrs["until"]:
+            raise serializers.ValidationError({"until": "The end date must not be before the start date."})
+        return attrs
+
+
+def _call_filters(data: dict) -> dict:
+    return {"since": data.get("since"), "until": data.get("until"), "direction": data.get("direction") or None,
+            "number": (data.get("number") or "").strip() or None, "invoice": data.get("invoice")}
+
+
+class CallOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    started_at = serializers.DateTimeField()
+    answered_at = serializers.DateTimeField(allow_null=True)
+    direction = serializers.CharField()
+    disposition = serializers.CharField()
+    duration = serializers.IntegerField()
+    billsec = serializers.IntegerField()
+    own_number = serializers.CharField()
+    other_number = serializers.CharField()
+    caller_name = serializers.CharField(help_text="Untrusted text from the switch; escape before display")
+    zone = serializers.CharField()
+    price = serializers.DecimalField(max_digits=12, decimal_places=5, allow_null=True)
+    masked = serializers.BooleanField()
+
+
+class CallPageSerializer(serializers.Serializer):
+    results = CallOutputSerializer(many=True, source="rows")
+    next_cursor = serializers.CharField(allow_null=True)
+
+
+def _call_page_response(request: Request, *, purpose: Purpose) -> Response:
+    filters = CallFilterSerializer(data=request.query_params)
+    filters.is_valid(raise_exception=True)
+    data = filters.validated_data
+    page = cdr_list(actor=request.user, purpose=purpose, after=data.get("cursor") or None,
+                    limit=data["limit"], **_call_filters(data))
+    return Response(CallPageSerializer(page).data)
+
+
+class CsvRenderer(BaseRenderer):
+    """Lets `?format=csv` select the CSV export on the call list; the body is streamed by the view."""
+
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        return b"" if data is None else str(data.get("detail", data) if isinstance(data, dict) else data).encode()
+
+
+class MeCallListApi(APIView):
+    renderer_classes = [*api_settings.DEFAULT_RENDERER_CLASSES, CsvRenderer]
+
+    @extend_schema(parameters=CALL_FILTER_PARAMETERS + PAGE_PARAMETERS + [
+        OpenApiParameter("format", OpenApiTypes.STR, enum=["json", "csv"], description="csv: the same calls as CSV, all pages"),
+    ], responses=CallPageSerializer, summary="Your calls, newest first (keyset pages; follow next_cursor)")
+    def get(self, request: Request):
+        if getattr(request.accepted_renderer, "format", "") == "csv":
+            return MeCallCsvApi().get(request)
+        return _call_page_response(request, purpose=Purpose.SELF_SERVICE)
+
+
+class MeCallCsvApi(APIView):
+    @extend_schema(parameters=CALL_FILTER_PARAMETERS,
+                   responses={(200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="CSV, streamed")},
+                   summary="Your calls as CSV (formula injection neutralised)")
+    def get(self, request: Request) -> StreamingHttpResponse:
+        filters = CallFilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        rows = cdr_export_rows(actor=request.user, purpose=Purpose.SELF_SERVICE,
+                               **_call_filters(filters.validated_data))
+        response = StreamingHttpResponse(exports.calls_csv(rows), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="calls-{now():%Y%m%d}.csv"'
+        return response
+
+
+class MeUsageApi(APIView):
+    class OutputSerializer(serializers.Serializer):
+        month = serializers.DateField()
+        calls = serializers.IntegerField()
+        seconds = serializers.IntegerField()
+        amount = serializers.DecimalField(max_digits=12, decimal_places=2)
+
+        class Meta:
+            ref_name = "UsageMonth"
+
+    class FilterSerializer(serializers.Serializer):
+        months = serializers.IntegerField(required=False, min_value=1, max_value=36, default=12)
+
+    @extend_schema(parameters=[OpenApiParameter("months", OpenApiTypes.INT, description="How many months back, 1-36")],
+                   responses=OutputSerializer(many=True), summary="Your usage per month (oldest first)")
+    def get(self, request: Request) -> Response:
+        filters = self.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        usage = cdr_usage_by_month(actor=request.user, purpose=Purpose.SELF_SERVICE,
+                                   months=filters.validated_data["months"])
+        return Response(self.OutputSerializer(usage, many=True).data)
+
+
+class ContractorCallListApi(APIView):
+    permission_classes = [*APIView.permission_classes, IsContractorAdmin]
+
+    # No `number` filter: numbers are masked here, and a filter on them would reveal the hidden digits.
+    @extend_schema(parameters=[p for p in CALL_FILTER_PARAMETERS if p.name != "number"] + PAGE_PARAMETERS,
+                   responses=CallPageSerializer, summary="Your contractor's users' calls, numbers masked")
+    def get(self, request: Request) -> Response:
+        return _call_page_response(request, purpose=Purpose.CONTRACTOR_INFORMATION)

@@ -1,0 +1,40 @@
+"""The interconnection report through the API: answered calls per carrier and switch in a month."""
+from __future__ import annotations
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from voipxs.privacy.purposes import Purpose
+
+from ..selectors.interconnection import interconnection_report, parse_month
+from .permissions import IsBilling
+
+
+class StaffInterconnectionApi(APIView):
+    permission_classes = [*APIView.permission_classes, IsBilling]
+
+    class FilterSerializer(serializers.Serializer):
+        month = serializers.RegexField(r"^\d{4}-(0[1-9]|1[0-2])$", error_messages={"invalid": "Give the month as YYYY-MM."})
+
+    class OutputSerializer(serializers.Serializer):
+        carrier = serializers.CharField()
+        source = serializers.CharField()
+        calls = serializers.IntegerField()
+        seconds = serializers.IntegerField()
+        amount = serializers.DecimalField(max_digits=14, decimal_places=2)
+
+        class Meta:
+            ref_name = "InterconnectionRow"
+
+    @extend_schema(parameters=[OpenApiParameter("month", OpenApiTypes.STR, required=True, description="YYYY-MM")],
+                   responses=OutputSerializer(many=True), summary="Answered calls per carrier/switch in a month")
+    def get(self, request: Request) -> Response:
+        filters = self.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        month = parse_month(filters.validated_data["month"])
+        rows = interconnection_report(actor=request.user, purpose=Purpose.INTERCONNECTION, month=month)
+        return Response(self.OutputSerializer(rows, many=True).data)

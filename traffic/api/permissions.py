@@ -1,0 +1,28 @@
+"""Role permissions of the staff and contractor APIs (on top of the default IsAuthenticated); the
+selector behind each API then checks the purpose and records the access."""
+from __future__ import annotations
+
+from rest_framework.permissions import BasePermission
+
+from voipxs.privacy.purposes import Role, has_role
+
+
+class IsBillingOrAdmin(BasePermission):
+    message = "Only billing staff and administrators manage CDR sources and imports."
+
+    def has_permission(self, request, view) -> bool:
+        return has_role(request.user, Role.BILLING, Role.ADMIN)
+
+
+class IsBilling(BasePermission):
+    message = "Only billing staff may do this."
+
+    def has_permission(self, request, view) -> bool:
+        return has_role(request.user, Role.BILLING)
+
+
+class IsContractorAdmin(BasePermission):
+    message = "Only a contractor's admins see its users' traffic."
+
+    def has_permission(self, request, view) -> bool:
+        return has_role(request.user, Role.CONTRACTOR_ADMIN)

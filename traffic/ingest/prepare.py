@@ -1,0 +1,224 @@
+"""A parser's CallRecord → a prepared row: times, numbers, attribution, rating, then the shared build.
+
+This is the hot loop of an import (the whole ingest aims at ~50,000 rows/s on one core), so
+`RowPreparer.prepare` is a short sequence of steps, each a method called once per row, over caches
+that make the expensive parts run once per import rather than once per row:
+- each distinct number is normalised to E.164 and blind-indexed once (`number`, a dict cache);
+- who held which of our numbers when is loaded once (`HolderIndex`, one query), so attributing a call
+  is a dict lookup;
+- tariffs are loaded once (`TariffBook`, with its own per-destination and per-price caches);
+- the parser's record type is read with one attrgetter resolved on the first row (`_getter`).
+The last step, encryption and the row's layout, is `RowBuilder.build` (rows.py), shared with every
+other CDR write.
+"""
+from __future__ import annotations
+
+import operator
+from datetime import datetime, timezone
+from typing import Any, Callable
+from zoneinfo import ZoneInfo
+
+from accounts.models import PhoneNumber
+from voipxs.privacy.phone import InvalidNumber, normalize_e164
+
+from ..importers.base import EXTENSION_MAX_DIGITS
+from ..models import Cdr, Source
+from ..rating import TariffBook
+from .rows import (
+    FLAG_ANONYMOUS, FLAG_BAD_NUMBER, FLAG_DISPOSITION, FLAG_EXTENSION, FLAG_NO_ACCOUNT, FLAG_UNRATED, Number,
+    RowBuilder, RowRejected, number_make,
+)
+
+MSG_NO_START = "missing start time"
+
+_DISPOSITIONS = {
+    "answered": Cdr.Disposition.ANSWERED.value, "answer": Cdr.Disposition.ANSWERED.value,
+    "no answer": Cdr.Disposition.NO_ANSWER.value, "no_answer": Cdr.Disposition.NO_ANSWER.value,
+    "noanswer": Cdr.Disposition.NO_ANSWER.value,
+    "busy": Cdr.Disposition.BUSY.value, "failed": Cdr.Disposition.FAILED.value,
+    "congestion": Cdr.Disposition.CONGESTION.value,
+}
+_DISPOSITIONS.update({key.upper(): value for key, value in list(_DISPOSITIONS.items())})
+_DISPOSITIONS.update({value: value for value in Cdr.Disposition.values})
+_UTC = timezone.utc
+
+
+class HolderIndex:
+    """Who held which of our numbers when: blind index → [(from, to, user_id, contractor_id)].
+
+    Loaded once per import (one query), so attribution costs a dict lookup per row."""
+
+    def __init__(self) -> None:
+        self._periods: dict[str, list[tuple[datetime, datetime | None, int, int | None]]] = {}
+        rows = PhoneNumber.objects.values_list("number_index", "valid_from", "valid_to", "user_id", "user__contractor_id")
+        for index, valid_from, valid_to, user_id, contractor_id in rows.iterator(chunk_size=5000):
+            self._periods.setdefault(index, []).append((valid_from, valid_to, user_id, contractor_id))
+
+    def periods_of(self, index: str) -> list | None:
+        return self._periods.get(index)
+
+
+def _held(periods: list, moment: datetime) -> tuple[int, int | None] | None:
+    for valid_from, valid_to, user_id, contractor_id in periods:
+        if valid_from <= moment and (valid_to is None or moment < valid_to):
+            return user_id, contractor_id
+    return None
+
+
+class RowPreparer(RowBuilder):
+    """Turns parser CallRecords into prepared row tuples. One per import; holds the caches."""
+
+    def __init__(self, *, source: Source) -> None:
+        super().__init__()
+        self.tz = ZoneInfo(source.timezone)
+        self.country = (source.default_country or "NL").upper()
+        self.holders = HolderIndex()
+        self.tariffs = TariffBook.load()
+        self._numbers: dict[str, Number] = {}
+        self._get: Callable[[Any], tuple] | None = None
+
+    def prepare(self, record: Any) -> tuple:
+        """One parser record → one prepared row (rows.R_*). Raises RowRejected, or the ValueError or
+        TypeError of a value that cannot be read (the caller reports the line, never the value)."""
+        getter = self._get
+        if getter is None:
+            getter = self._get = self._getter(record)
+        (line, uid, started, answered, raw_src, raw_dst, duration, billsec, raw_disposition, parser_flags,
+         caller_name, account_code, fp, technical) = getter(record)
+        started, answered = self._times(started, answered)
+        numbers = self._numbers
+        src = numbers.get(raw_src) or self.number(raw_src or "")
+        dst = numbers.get(raw_dst) or self.number(raw_dst or "")
+        crypto = self._months.get((started.year, started.month)) or self.month_crypto(started)
+        duration = int(duration or 0)
+        billsec = int(billsec or 0)
+        flags = set(parser_flags) if parser_flags else set()
+        disposition = _DISPOSITIONS.get(raw_disposition) or _DISPOSITIONS.get(str(raw_disposition).strip().lower())
+        if disposition is None:
+            disposition = "failed"
+            flags.add(FLAG_DISPOSITION)
+        if src.flag:
+            flags.add(src.flag)
+        if dst.flag:
+            flags.add(dst.flag)
+        direction, account_id, contractor_id = self._attribute(src, dst, started, flags)
+        rating, zone, price = self._rate(direction, disposition, billsec, dst, started, flags)
+        return self.build(
+            line, uid, fp, started, answered, crypto, src, dst, account_id, contractor_id, direction,
+            disposition, duration, billsec, caller_name, account_code, flags, rating, zone, price, technical,
+        )
+
+    # --- the steps of prepare, in order -----------------------------------------------------------
+
+    def _times(self, started: Any, answered: Any) -> tuple[datetime, datetime | None]:
+        """Start and answer times in UTC (a parser's aware datetimes, or naive/ISO text in the source's zone)."""
+        if started is None:
+            raise RowRejected(MSG_NO_START)
+        if started.__class__ is not datetime or started.tzinfo is None:
+            started = self.utc(started)
+        else:
+            started = started.astimezone(_UTC)
+        if answered is not None:
+            answered = answered.astimezone(_UTC) if answered.__class__ is datetime and answered.tzinfo else self.utc(answered)
+        return started, answered
+
+    def utc(self, value: Any) -> datetime | None:
+        if value is None or value == "":
+            return None
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value)
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=self.tz)
+        return value.astimezone(timezone.utc)
+
+    def number(self, raw: str) -> Number:
+        """E.164 when it is a possible number (in the source's default country), else kept as
+        written with a flag saying why. Cached per distinct raw text."""
+        hit = self._numbers.get(raw)
+        if hit is not None:
+            return hit
+        text = (raw or "").strip()
+        digits = text[1:] if text.startswith("+") else text
+        flag, e164 = "", ""
+        if not any(c.isdigit() for c in text):
+            stored, flag = text, FLAG_ANONYMOUS  # "", "anonymous", "Restricted": no number to attribute
+        elif not digits.isdigit() or (len(digits) <= EXTENSION_MAX_DIGITS and not text.startswith("+")):
+            stored, flag = text, FLAG_EXTENSION
+        else:
+            try:
+                stored = e164 = normalize_e164(text, self.country)
+            except InvalidNumber:
+                stored, flag = text, FLAG_BAD_NUMBER
+        hit = number_make(stored, e164=e164, flag=flag)
+        if len(self._numbers) < 500_000:  # bound the cache, not the import
+            self._numbers[raw] = hit
+        return hit
+
+    def _attribute(self, src: Number, dst: Number, started: datetime,
+                   flags: set[str]) -> tuple[str, int | None, int | None]:
+        """Direction, account and contractor, from OUR numbers held at that moment."""
+        periods_of = self.holders.periods_of
+        periods = periods_of(src.index) if src.e164 else None
+        src_holder = _held(periods, started) if periods else None
+        periods = periods_of(dst.index) if dst.e164 else None
+        dst_holder = _held(periods, started) if periods else None
+        src_internal = src_holder is not None or src.flag == FLAG_EXTENSION
+        dst_internal = dst_holder is not None or dst.flag == FLAG_EXTENSION
+        if src_internal and dst_internal:
+            direction, holder = "internal", src_holder or dst_holder
+        elif dst_holder is not None or (dst_internal and not src_internal):
+            direction, holder = "in", dst_holder
+        else:
+            direction, holder = "out", src_holder
+        if holder is None:
+            flags.add(FLAG_NO_ACCOUNT)
+            return direction, None, None
+        return direction, holder[0], holder[1]
+
+    def _rate(self, direction: str, disposition: str, billsec: int, dst: Number, started: datetime,
+              flags: set[str]) -> tuple[str, str, str | None]:
+        """Rating, zone and price text. Outgoing answered calls with billable seconds are priced; the
+        rest is free (incoming calls cost the callee nothing; internal calls stay on our network)."""
+        if direction != "out" or disposition != "answered" or billsec <= 0:
+            return "free", "", "0"
+        rule = self.tariffs.tariff_for(dst.e164, started.date()) if dst.e164 else None
+        if rule is None:
+            flags.add(FLAG_UNRATED)
+            return "unrated", "", None
+        return "rated", rule.zone, self.tariffs.price(rule, billsec)[1]
+
+    # CallRecord fields this layer reads, each with the names a parser may use for it, and a default.
+    _FIELDS = (
+        (("line", "line_no"), 0), (("unique_id", "uniqueid"), ""), (("started_at", "start"), None),
+        (("answered_at", "answer"), None), (("src", "source"), ""), (("dst", "destination"), ""),
+        (("duration",), 0), (("billsec",), 0), (("disposition",), ""), (("flags",), ()),
+        (("caller_name", "clid"), ""), (("account_code", "accountcode"), ""), (("fingerprint",), ""),
+    )
+    _TECHNICAL = ("channel", "dst_channel", "sip_call_id", "remote_ip", "user_agent")
+
+    def _getter(self, record: Any) -> Callable[[Any], tuple]:
+        """One attrgetter for the parser's record type, resolved once: a C call per row."""
+        names, defaults = [], []
+        for candidates, default in self._FIELDS:
+            found = next((n for n in candidates if hasattr(record, n)), None)
+            names.append(found)
+            defaults.append(default)
+        tech = [n for n in self._TECHNICAL if hasattr(record, n)]
+        present = [n for n in names if n] + tech
+        get = operator.attrgetter(*present) if len(present) > 1 else (lambda r: (getattr(r, present[0]),))
+        positions = []
+        i = 0
+        for name in names:
+            positions.append(i if name else None)
+            i += 1 if name else 0
+        if all(p is not None for p in positions):
+            width = len(names)
+            if tech:
+                return lambda r: (lambda v: (*v[:width], dict(zip(tech, v[width:]))))(get(r))
+            return lambda r: (*get(r), {})
+
+        def slow(r: Any) -> tuple:
+            values = get(r)
+            out = tuple(values[p] if p is not None else d for p, d in zip(positions, defaults))
+            return (*out, dict(zip(tech, values[i:])))
+        return slow

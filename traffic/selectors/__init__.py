@@ -1,0 +1,13 @@
+"""Every read of the traffic app, one module per domain; callers import the submodule they need.
+
+- `calls`: the call history (own, a contractor's Users', an invoice's itemised bill), the CSV
+  export's rows and usage per month, purpose-bound and audited.
+- `invoices`: invoices and their lines (aggregates, no numbers).
+- `interconnection`: answered calls per switch and carrier in a month (aggregates).
+- `sources_imports`: CDR sources and import records, for the staff who run imports.
+- `scope`: which rows a purpose lets an actor read (own, own contractor's, staff-wide; restricted
+  rows only for the law and disputes), shared by the call and invoice selectors.
+- `cdr_reader`: the one reader of CDR rows (live calls and the copies a month drop kept, decrypted
+  with each month's key once per read), used by `calls`, `traffic.sections` and the disclosures. It
+  checks no purpose: its callers do.
+"""

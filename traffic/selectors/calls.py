@@ -1,0 +1,354 @@
+"""Reads of calls: one page of the call history (own, a contractor's Users', an invoice's itemised
+bill), every call of a filter for the CSV export, and usage per month. Each is purpose-bound
+(`require_purpose` audits the access) and scoped by purpose (`traffic.selectors.scope`); numbers
+are shown in full to their owner and masked, without caller names, to a contractor.
+
+Calls whose month partition the purge dropped but kept in the hold table (retention_heldcdr: a
+legal hold, an unpaid or disputed invoice) are read beside traffic_cdr through the CDR reader
+(`traffic.selectors.cdr_reader`), in the same scope and with the same filters and cursor, so their
+owner sees them as before the drop. Nothing read from there says why a call is kept (a disclosure
+hold is secret).
+
+The call history never counts: it pages by keyset on (started_at, id), which the index
+cdr_account_time_idx (account, -started_at, -id) serves directly, and it reads plain tuples
+(`values_list`), not model instances, because it is the hottest page of the portal.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone as dt_timezone
+from decimal import Decimal
+from typing import Any, Iterator
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce, TruncMonth
+from django.utils.timezone import get_default_timezone, now
+
+from voipxs.exceptions import ApplicationError
+from voipxs.privacy.crypto import blind_index
+from voipxs.privacy.phone import InvalidNumber, mask, normalize_e164
+from voipxs.privacy.purposes import Purpose, require_purpose
+
+from ..models import Cdr
+from ..partitions import add_months, month_start
+from .cdr_reader import CallDecryptor, calls_newest, held_matching
+from .scope import CALL_PURPOSES, call_scope_q
+
+CURSOR_INVALID = "This page link is not valid (malformed cursor); start again from the first page."
+NUMBER_INVALID = "Enter a phone number, e.g. +31 20 555 0101 or 020 555 0101."
+DIRECTION_INVALID = "Direction must be one of: in, out, internal."
+LIMIT_INVALID = "The page size must be between 1 and 500."
+PERIOD_INVALID = "The start date must not be after the end date."
+DATE_INVALID = "This date is out of range."
+# A masked reader must not learn a full number by guessing it: a filter that matched full numbers
+# would confirm each guess of the hidden digits (at most 1,000 tries for three of them).
+NUMBER_FILTER_MASKED = "Numbers are masked here, so calls cannot be searched by number."
+
+MAX_LIMIT = 500
+
+# The columns a call row is made of (`_to_row`), in this order; the CDR reader reads the same ones
+# from the hold table, where the CDR's own id is `cdr_id`.
+_ROW_FIELDS = (
+    "id", "started_at", "answered_at", "direction", "disposition", "duration", "billsec",
+    "src_enc", "dst_enc", "caller_name_enc", "zone", "price", "account_id", "invoice_id",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class CallRow:
+    """One call as the portal shows it. `caller_name` is untrusted text from the switch."""
+
+    id: int
+    started_at: datetime
+    answered_at: datetime | None
+    direction: str
+    disposition: str
+    duration: int
+    billsec: int
+    own_number: str
+    other_number: str
+    caller_name: str
+    zone: str
+    price: Decimal | None
+    account_id: int | None
+    invoice_id: int | None
+    masked: bool
+
+    def get_direction_display(self) -> str:
+        return str(Cdr.Direction(self.direction).label) if self.direction in Cdr.Direction.values else self.direction
+
+    def get_disposition_display(self) -> str:
+        return str(Cdr.Disposition(self.disposition).label) if self.disposition in Cdr.Disposition.values else self.disposition
+
+
+@dataclass(frozen=True, slots=True)
+class CallPage:
+    rows: list[CallRow]
+    next_cursor: str | None  # opaque; None on the last page
+
+
+@dataclass(frozen=True, slots=True)
+class UsageMonth:
+    month: date
+    calls: int
+    seconds: int
+    amount: Decimal
+
+
+# --- cursors --------------------------------------------------------------------------------------
+
+def cursor_encode(started_at: datetime, cdr_id: int) -> str:
+    micros = int(started_at.timestamp() * 1_000_000)
+    return base64.urlsafe_b64encode(f"{micros}.{cdr_id}".encode()).decode().rstrip("=")
+
+
+def cursor_decode(cursor: str) -> tuple[datetime, int]:
+    """Raises ApplicationError (field "cursor") for anything that is not a cursor we made."""
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
+        micros_text, id_text = text.split(".")
+        micros, cdr_id = int(micros_text), int(id_text)
+        if cdr_id <= 0 or not (0 <= micros < 10**17):
+            raise ValueError
+        moment = datetime(1970, 1, 1, tzinfo=dt_timezone.utc) + timedelta(microseconds=micros)
+    except (ValueError, UnicodeDecodeError, binascii.Error, OverflowError):
+        raise ApplicationError(CURSOR_INVALID, {"field": "cursor"}) from None
+    return moment, cdr_id
+
+
+# --- scoping ----------------------------------------------------------------------------------------
+
+def default_region_of(account: Any) -> str:
+    """The region a number typed by or for this account is read in (national format)."""
+    contractor = getattr(account, "contractor", None) if account is not None else None
+    return getattr(contractor, "default_country", None) or "NL"
+
+
+def _number_index(number: str, *, region: str) -> str:
+    try:
+        return blind_index(normalize_e164(number.strip(), region), domain="phone")
+    except InvalidNumber:
+        raise ApplicationError(NUMBER_INVALID, {"field": "number"}) from None
+
+
+def _as_datetime(value: date | datetime, *, end: bool = False) -> datetime:
+    """A date means the whole day in the site's time zone: `since` its start, `until` its end."""
+    if isinstance(value, datetime):
+        return value
+    try:
+        day = value + timedelta(days=1) if end else value
+        moment = datetime.combine(day, time.min, tzinfo=get_default_timezone())
+        moment.astimezone(dt_timezone.utc)  # the database compares in UTC: the edge years overflow here
+    except OverflowError:
+        raise ApplicationError(DATE_INVALID, {"field": "until" if end else "since"}) from None
+    return moment
+
+
+def _scoped_held(scope: Q, *, actor: Any, purpose: Purpose) -> QuerySet | None:
+    """The same scope in the hold table: calls a month drop kept (an open or disputed invoice, a legal
+    hold), or None where months are never dropped (SQLite: the table stays empty, nothing to read).
+
+    Rows there carry no mark that says why they were kept, and nothing read from them says so either:
+    a call kept for a secret (disclosure) hold reads exactly like any other call of its owner."""
+    if purpose == Purpose.SELF_SERVICE and getattr(actor, "restricted_at", None) is not None:
+        # A restricted account's own CDRs are marked restricted and leave its pages; its copies in the
+        # hold table may predate the restriction (unmarked), so they leave the pages with them.
+        return None
+    return held_matching(scope)
+
+
+def _refuse_masked_number_filter(*, purpose: Purpose, number: str | None) -> None:
+    """Whoever may see a number only masked may not filter by it either (the filter is an oracle).
+    A customer's own masked itemised bill is a display choice, not a limit: they may search it."""
+    if number and purpose == Purpose.CONTRACTOR_INFORMATION:
+        raise ApplicationError(NUMBER_FILTER_MASKED, {"field": "number"})
+
+
+def _filtered(qs: QuerySet[Cdr], *, since=None, until=None, direction: str | None = None,
+              number: str | None = None, region: str = "NL", invoice: Any = None) -> QuerySet[Cdr]:
+    if direction:
+        if direction not in Cdr.Direction.values:
+            raise ApplicationError(DIRECTION_INVALID, {"field": "direction"})
+        qs = qs.filter(direction=direction)
+    start = _as_datetime(since) if since is not None else None
+    stop = _as_datetime(until, end=True) if until is not None else None
+    if start is not None and stop is not None and start >= stop:
+        raise ApplicationError(PERIOD_INVALID, {"field": "since"})
+    if start is not None:
+        qs = qs.filter(started_at__gte=start)
+    if stop is not None:
+        qs = qs.filter(started_at__lt=stop)
+    if number:
+        index = _number_index(number, region=region)
+        qs = qs.filter(Q(src_index=index) | Q(dst_index=index))
+    if invoice is not None:
+        qs = qs.filter(invoice_id=getattr(invoice, "pk", invoice))
+    return qs
+
+
+# --- rows -------------------------------------------------------------------------------------------
+
+def _to_row(values: tuple, decrypt: CallDecryptor, *, masked: bool, copied: bool = False) -> CallRow:
+    (cdr_id, started_at, answered_at, direction, disposition, duration, billsec,
+     src_enc, dst_enc, name_enc, zone, price, account_id, invoice_id) = values[:14]
+    read = decrypt.row(started_at, held_id=cdr_id if copied else None)
+    src, dst = read(src_enc), read(dst_enc)
+    own, other = (dst, src) if direction == Cdr.Direction.IN else (src, dst)
+    if masked:
+        own, other, name = mask(own), mask(other), ""
+    else:
+        name = read(name_enc)
+    return CallRow(cdr_id, started_at, answered_at, direction, disposition, duration, billsec,
+                   own, other, name, zone, price, account_id, invoice_id, masked)
+
+
+def _sources(*, actor: Any, purpose: Purpose, account: Any, contractor: Any, region: str,
+             **filters: Any) -> tuple[QuerySet[Cdr], QuerySet | None]:
+    """The CDRs and the hold table's copies in the purpose's scope, with the same filters applied."""
+    scope = call_scope_q(actor=actor, purpose=purpose, account=account, contractor=contractor)
+    cdrs = _filtered(Cdr.objects.filter(scope), region=region, **filters)
+    held = _scoped_held(scope, actor=actor, purpose=purpose)
+    return cdrs, (_filtered(held, region=region, **filters) if held is not None else None)
+
+
+# --- calls -------------------------------------------------------------------------------------------
+
+def cdr_list(
+    *,
+    actor: Any,
+    purpose: Purpose | str,
+    account: Any = None,
+    contractor: Any = None,
+    since: date | datetime | None = None,
+    until: date | datetime | None = None,
+    direction: str | None = None,
+    number: str | None = None,
+    invoice: Any = None,
+    after: str | None = None,
+    limit: int = 50,
+    masked: bool = False,
+) -> CallPage:
+    """One page of calls, newest first. `after` is the opaque cursor of the previous page.
+
+    Numbers are decrypted for the caller, masked when the purpose demands it (CONTRACTOR_INFORMATION)
+    or when `masked=True`. Never counts: the next page exists if one more row was found."""
+    purpose = require_purpose(
+        actor=actor, purpose=purpose, action="cdr.list", target_type="user",
+        target_id=getattr(account, "pk", account) or (actor.pk if purpose == Purpose.SELF_SERVICE else ""),
+        extra={"masked": bool(masked) or purpose == Purpose.CONTRACTOR_INFORMATION, "number_filter": bool(number)},
+    )
+    if purpose not in CALL_PURPOSES:
+        raise PermissionDenied("This purpose does not allow reading calls.")
+    if not (1 <= int(limit) <= MAX_LIMIT):
+        raise ApplicationError(LIMIT_INVALID, {"field": "limit"})
+    masked = masked or purpose == Purpose.CONTRACTOR_INFORMATION
+    _refuse_masked_number_filter(purpose=purpose, number=number)
+    # The region is only needed to read a typed number (and costs a query for a contractor's user).
+    region = default_region_of(account if hasattr(account, "pk") else actor) if number else "NL"
+    cdrs, held = _sources(actor=actor, purpose=purpose, account=account, contractor=contractor, since=since,
+                          until=until, direction=direction, number=number, region=region, invoice=invoice)
+    found = calls_newest(cdrs, held, fields=_ROW_FIELDS, after=cursor_decode(after) if after else None, n=limit + 1)
+    decrypt = CallDecryptor()
+    rows = [_to_row(values, decrypt, masked=masked, copied=copied) for values, copied in found[:limit]]
+    next_cursor = cursor_encode(rows[-1].started_at, rows[-1].id) if len(found) > limit else None
+    return CallPage(rows=rows, next_cursor=next_cursor)
+
+
+def cdr_export_rows(
+    *,
+    actor: Any,
+    purpose: Purpose | str,
+    account: Any = None,
+    contractor: Any = None,
+    since: date | datetime | None = None,
+    until: date | datetime | None = None,
+    direction: str | None = None,
+    number: str | None = None,
+    invoice: Any = None,
+    masked: bool = False,
+    batch_size: int = 2000,
+) -> Iterator[CallRow]:
+    """Every matching call, newest first, fetched in keyset batches so that an export of years of
+    calls streams in constant memory. The access is checked and audited once, before the first row;
+    filters are validated eagerly so that a bad one is a 400 before streaming starts."""
+    purpose = require_purpose(
+        actor=actor, purpose=purpose, action="cdr.export", target_type="user",
+        target_id=getattr(account, "pk", account) or (actor.pk if purpose == Purpose.SELF_SERVICE else ""),
+        extra={"masked": bool(masked) or purpose == Purpose.CONTRACTOR_INFORMATION},
+    )
+    if purpose not in CALL_PURPOSES:
+        raise PermissionDenied("This purpose does not allow reading calls.")
+    masked = masked or purpose == Purpose.CONTRACTOR_INFORMATION
+    _refuse_masked_number_filter(purpose=purpose, number=number)
+    # The same reading of a typed number as the call list's, so a filter means the same in both.
+    region = default_region_of(account if hasattr(account, "pk") else actor) if number else "NL"
+    cdrs, held = _sources(actor=actor, purpose=purpose, account=account, contractor=contractor, since=since,
+                          until=until, direction=direction, number=number, region=region, invoice=invoice)
+
+    def generate() -> Iterator[CallRow]:
+        decrypt = CallDecryptor()
+        after = None
+        while True:
+            batch = calls_newest(cdrs, held, fields=_ROW_FIELDS, after=after, n=batch_size)
+            for values, copied in batch:
+                yield _to_row(values, decrypt, masked=masked, copied=copied)
+            if len(batch) < batch_size:
+                return
+            after = (batch[-1][0][1], batch[-1][0][0])
+
+    return generate()
+
+
+def cdr_usage_by_month(
+    *,
+    actor: Any,
+    purpose: Purpose | str,
+    account: Any = None,
+    contractor: Any = None,
+    months: int = 12,
+    today: date | None = None,
+) -> list[UsageMonth]:
+    """Calls, seconds and amount per month for the last `months` months (oldest first), summed in
+    SQL; months without calls appear with zeros so that a chart has no gaps."""
+    purpose = require_purpose(
+        actor=actor, purpose=purpose, action="cdr.usage", target_type="user",
+        target_id=getattr(account, "pk", account) or (actor.pk if purpose == Purpose.SELF_SERVICE else ""),
+    )
+    if purpose not in CALL_PURPOSES:
+        raise PermissionDenied("This purpose does not allow reading calls.")
+    this_month = month_start(today or now())
+    first = add_months(this_month, -(months - 1))
+    start = datetime.combine(first, time.min, tzinfo=dt_timezone.utc)
+    scope = call_scope_q(actor=actor, purpose=purpose, account=account, contractor=contractor)
+
+    def per_month(qs: QuerySet) -> QuerySet:
+        return (qs.filter(started_at__gte=start).annotate(m=TruncMonth("started_at", tzinfo=dt_timezone.utc))
+                .values("m").annotate(calls=Count("id"), seconds=Coalesce(Sum("billsec"), 0),
+                                      amount=Sum("price")).order_by())
+
+    totals = per_month(Cdr.objects.filter(scope))
+    held = _scoped_held(scope, actor=actor, purpose=purpose)
+    if held is not None:  # a dropped month's kept calls count in their month, in the same statement
+        totals = totals.union(per_month(held), all=True)
+    by_month: dict[date, dict] = {}
+    for row in totals:
+        key = row["m"].date() if isinstance(row["m"], datetime) else row["m"]
+        if key in by_month:
+            seen = by_month[key]
+            row = {"calls": seen["calls"] + row["calls"], "seconds": seen["seconds"] + row["seconds"],
+                   "amount": (seen["amount"] or 0) + (row["amount"] or 0)}
+        by_month[key] = row
+    result = []
+    for i in range(months):
+        month = add_months(first, i)
+        row = by_month.get(month)
+        result.append(UsageMonth(
+            month=month,
+            calls=row["calls"] if row else 0,
+            seconds=int(row["seconds"]) if row else 0,
+            amount=(row["amount"] or Decimal("0")).quantize(Decimal("0.01")) if row else Decimal("0.00"),
+        ))
+    return result

@@ -1,0 +1,71 @@
+"""The interconnection report: answered calls per source switch (and its carrier or trunk) in one
+month, aggregates only, read under the purpose INTERCONNECTION (audited by `require_purpose`)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timezone as dt_timezone
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Sum
+from django.db.models.functions import Coalesce
+
+from voipxs.exceptions import ApplicationError
+from voipxs.privacy.purposes import Purpose, require_purpose
+
+from ..models import Cdr, Source
+from ..partitions import add_months, month_start
+
+MONTH_INVALID = "Give the month as YYYY-MM."
+
+
+@dataclass(frozen=True, slots=True)
+class InterconnectionRow:
+    source: str
+    carrier: str
+    calls: int
+    seconds: int
+    amount: Decimal
+
+
+def parse_month(value: str | date | None, *, field: str = "month") -> date:
+    """"YYYY-MM" (or a date) as the first day of that month; ApplicationError on `field` otherwise."""
+    if isinstance(value, date):
+        return month_start(value)
+    try:
+        year_text, month_text = (value or "").strip().split("-")
+        if len(year_text) != 4 or len(month_text) != 2:
+            raise ValueError
+        return date(int(year_text), int(month_text), 1)
+    except ValueError:
+        raise ApplicationError(MONTH_INVALID, {"field": field}) from None
+
+
+def interconnection_report(*, actor: Any, purpose: Purpose | str = Purpose.INTERCONNECTION,
+                           month: date) -> list[InterconnectionRow]:
+    """Answered calls per source switch (and its carrier/trunk) in one month: aggregates only."""
+    purpose = require_purpose(actor=actor, purpose=purpose, action="interconnection.report",
+                              target_type="month", target_id=month.isoformat())
+    if purpose != Purpose.INTERCONNECTION:
+        raise PermissionDenied("The interconnection report is made for the purpose interconnection.")
+    start = datetime.combine(month_start(month), time.min, tzinfo=dt_timezone.utc)
+    stop = datetime.combine(add_months(month_start(month), 1), time.min, tzinfo=dt_timezone.utc)
+    totals = (
+        Cdr.objects.filter(started_at__gte=start, started_at__lt=stop, restricted_at__isnull=True,
+                           disposition=Cdr.Disposition.ANSWERED)
+        .values("source_id")
+        .annotate(calls=Count("id"), seconds=Coalesce(Sum("billsec"), 0), amount=Sum("price"))
+        .order_by("source_id")
+    )
+    sources = {s.pk: s for s in Source.objects.all()}
+    rows = []
+    for row in totals:
+        source = sources.get(row["source_id"])
+        rows.append(InterconnectionRow(
+            source=source.name if source else str(row["source_id"]),
+            carrier=source.carrier if source else "",
+            calls=row["calls"], seconds=int(row["seconds"]),
+            amount=(row["amount"] or Decimal("0")).quantize(Decimal("0.01")),
+        ))
+    return sorted(rows, key=lambda r: (r.carrier, r.source))

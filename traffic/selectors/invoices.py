@@ -1,0 +1,63 @@
+"""Reads of invoices, purpose-bound (`require_purpose` audits each access) and scoped like the calls
+(`traffic.selectors.scope`): own, own contractor's, or staff-wide. Invoices and their lines are
+aggregates per zone and month: they hold no numbers."""
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import Http404
+
+from voipxs.exceptions import ApplicationError
+from voipxs.privacy.purposes import Purpose, require_purpose
+
+from ..models import Invoice, InvoiceLine
+from ..partitions import month_start
+from .scope import SEES_RESTRICTED, STAFF_WIDE
+
+
+def _scoped_invoices(*, actor: Any, purpose: Purpose) -> QuerySet[Invoice]:
+    qs = Invoice.objects.select_related("account", "contractor")
+    if purpose == Purpose.SELF_SERVICE:
+        qs = qs.filter(account_id=actor.pk)
+    elif purpose == Purpose.CONTRACTOR_INFORMATION:
+        qs = qs.filter(contractor_id=actor.contractor_id) if getattr(actor, "contractor_id", None) else qs.none()
+    elif purpose not in STAFF_WIDE:
+        raise PermissionDenied("This purpose does not allow reading invoices.")
+    if purpose not in SEES_RESTRICTED:
+        qs = qs.filter(restricted_at__isnull=True)
+    return qs
+
+
+def invoice_list(*, actor: Any, purpose: Purpose | str, account: Any = None, status: str | None = None,
+                 period: date | None = None, limit: int = 200) -> list[Invoice]:
+    """Invoices newest first, scoped by purpose (own / own contractor's / staff-wide)."""
+    purpose = require_purpose(actor=actor, purpose=purpose, action="invoice.list", target_type="user",
+                              target_id=getattr(account, "pk", account) or "")
+    qs = _scoped_invoices(actor=actor, purpose=purpose)
+    if account is not None:
+        qs = qs.filter(account_id=getattr(account, "pk", account))
+    if status:
+        if status not in Invoice.Status.values:
+            raise ApplicationError("Status must be one of: " + ", ".join(Invoice.Status.values) + ".", {"field": "status"})
+        qs = qs.filter(status=status)
+    if period is not None:
+        qs = qs.filter(period=month_start(period))
+    return list(qs.order_by("-period", "-id")[:limit])
+
+
+def invoice_get(*, actor: Any, purpose: Purpose | str, invoice_id: int) -> Invoice:
+    """One invoice with its lines; out of the purpose's scope it does not exist (404, no leak)."""
+    purpose = require_purpose(actor=actor, purpose=purpose, action="invoice.get", target_type="invoice",
+                              target_id=invoice_id)
+    try:
+        return _scoped_invoices(actor=actor, purpose=purpose).prefetch_related("lines").get(pk=invoice_id)
+    except (Invoice.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def invoice_lines(*, invoice: Invoice) -> list[InvoiceLine]:
+    """Lines of an invoice already obtained through `invoice_get` (aggregates, no numbers)."""
+    return list(invoice.lines.order_by("month", "zone"))

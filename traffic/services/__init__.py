@@ -1,0 +1,14 @@
+"""Every write of the traffic app, one module per domain. Each service audits by id, never with
+numbers or names; callers import the submodule they need.
+
+- `sources`: declare and change the switches that send CDRs (format, time zone, country).
+- `imports`: CDR file imports: upload and queue, run, re-run a failed one, reap dead runs, re-queue
+  stalled ones, delete stored uploads nothing will read any more.
+- `rating`: price the calls left pending or unrated (after tariffs were added).
+- `tariffs`: the audited tariff write.
+- `invoices`: the monthly invoice run and one service per invoice state transition.
+- `partitions`: create the coming months' CDR partitions ahead of the rows.
+
+The month data keys (create, destroy, re-wrap) live in `traffic.keys`; the ingest pipeline that
+stores the rows of an import lives in `traffic.ingest`.
+"""

@@ -1,0 +1,256 @@
+"""Invoice services: the monthly run and one service per state transition.
+
+An invoice is made from the rated CDRs of one calendar month (UTC) of one account, plus calls of the
+months before that were rated only after their own month was invoiced (LATE_MONTHS). Its lines are
+aggregates per destination zone (calls, seconds, amount) and hold no numbers, so the invoice can be
+kept 7 years (AWR art. 52) while its CDRs go once it is paid, undisputed and out of its dispute
+window (retention reads `status` and `dispute_window_ends`).
+
+The run is idempotent: a second run skips an account that already has an invoice for the month (a
+void one included), the unique constraint (account, period) among live invoices stops a concurrent
+run, and the billed CDRs are tied to their invoice with one UPDATE per invoice (`Cdr.invoice`),
+restricted to still-unbilled rows, so no call is billed twice.
+
+A void invoice (dispute upheld, or voided by billing) is replaced by a corrected one for the same
+month with `invoice_reissue`: the same code path as the run, fed with exactly the void invoice's
+calls at their current rating and price. Its number gets a suffix ("INV-202603-000042-2").
+"""
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime, time, timedelta, timezone as dt_timezone
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Sum
+from django.db.models.functions import Coalesce, TruncMonth
+from django.utils.timezone import now
+
+from accounts.models import User
+from voipxs.exceptions import ApplicationError
+from voipxs.privacy.audit import audit_record
+
+from ..models import Cdr, Invoice, InvoiceLine
+from ..partitions import add_months, month_start
+
+logger = logging.getLogger(__name__)
+
+INVOICE_NOT_OPEN = "Only an open invoice can be marked paid."
+INVOICE_NOT_DISPUTABLE = "Only an open or paid invoice can be disputed."
+INVOICE_WINDOW_PASSED = "The dispute window of this invoice has ended."
+INVOICE_NOT_DISPUTED = "Only a disputed invoice can have its dispute resolved."
+INVOICE_NOT_VOIDABLE = "Only an open or disputed invoice can be voided."
+INVOICE_NOT_VOID = "Only a void invoice can be reissued."
+INVOICE_ALREADY_REPLACED = "This void invoice has already been replaced by a corrected one."
+INVOICE_NOTHING_TO_REISSUE = "None of this invoice's calls can be billed again (none left, priced or unrestricted)."
+RESOLUTION_INVALID = "Resolve a dispute as 'upheld' (void the invoice) or 'rejected' (it stands)."
+MONTH_NOT_OVER = "A month can only be invoiced once it is over."
+
+PAYMENT_TERM_DAYS = 14
+CENT = Decimal("0.01")
+
+
+def dispute_window_days() -> int:
+    return int(getattr(settings, "INVOICE_DISPUTE_WINDOW_DAYS", 183))
+
+
+def _month_bounds(month: date) -> tuple[datetime, datetime]:
+    first = month_start(month)
+    return (datetime.combine(first, time.min, tzinfo=dt_timezone.utc),
+            datetime.combine(add_months(first, 1), time.min, tzinfo=dt_timezone.utc))
+
+
+# A call rated after its month was invoiced (its tariff came later: traffic.services.rating.cdr_rate_pending
+# runs hourly) goes on the next invoice, as a line of its own month, for as long as unbilled calls are
+# kept (3 months): never lost, never billed twice (each call is tied to the invoice that billed it).
+LATE_MONTHS = 3
+
+
+def _billing_range(month: date) -> tuple[datetime, datetime]:
+    start, stop = _month_bounds(month)
+    return _month_bounds(add_months(month, -LATE_MONTHS))[0], stop
+
+
+def _billable(*, account_id: int, month: date, billed_on: int | None = None):
+    """Rated, unrestricted calls of the month's billing range that no invoice has billed, or (a
+    reissue) exactly those billed on the void invoice `billed_on`. The time range stays in both cases:
+    it lets PostgreSQL read only the partitions of those months."""
+    start, stop = _billing_range(month)
+    return Cdr.objects.filter(
+        account_id=account_id, started_at__gte=start, started_at__lt=stop,
+        rating=Cdr.Rating.RATED, restricted_at__isnull=True,
+        **({"invoice_id": billed_on} if billed_on is not None else {"invoice__isnull": True}),
+    )
+
+
+def _invoice_number(*, account_id: int, month: date, replaces: Invoice | None) -> str:
+    number = f"INV-{month:%Y%m}-{account_id:06d}"
+    if replaces is None:
+        return number
+    # The n-th invoice of this account and month: the void ones it replaces keep their numbers.
+    return f"{number}-{Invoice.objects.filter(account_id=account_id, period=month).count() + 1}"
+
+
+def invoice_run(*, month: date, actor: Any = None, today: date | None = None) -> list[Invoice]:
+    """Make the invoice of `month` for every account with unbilled rated calls in it. Returns the
+    invoices made by this run (none on a re-run). One transaction per account, so that one failing
+    account does not hold back the others and a crashed run resumes where it stopped."""
+    month = month_start(month)
+    today = today or now().date()
+    if add_months(month, 1) > today:
+        raise ApplicationError(MONTH_NOT_OVER, {"field": "month"})
+    start, stop = _billing_range(month)
+    account_ids = list(
+        Cdr.objects.filter(started_at__gte=start, started_at__lt=stop, rating=Cdr.Rating.RATED,
+                           invoice__isnull=True, restricted_at__isnull=True, account__isnull=False)
+        .values_list("account_id", flat=True).distinct().order_by("account_id")
+    )
+    already = set(Invoice.objects.filter(period=month, account_id__in=account_ids).values_list("account_id", flat=True))
+    made = []
+    for account_id in account_ids:
+        if account_id in already:
+            continue
+        invoice = _invoice_make(account_id=account_id, month=month, actor=actor)
+        if invoice is not None:
+            made.append(invoice)
+    logger.info("invoice run %s: %d invoices made, %d accounts already invoiced", month.isoformat(), len(made), len(already))
+    return made
+
+
+def _invoice_make(*, account_id: int, month: date, actor: Any, replaces: Invoice | None = None) -> Invoice | None:
+    """One account's invoice of `month` from its billable calls (see `_billable`); with `replaces`,
+    from the calls of that void invoice only. None if there is nothing to bill."""
+    billed_on = replaces.pk if replaces is not None else None
+    try:
+        with transaction.atomic():
+            account = User.objects.filter(pk=account_id).first()
+            if account is None:
+                return None  # a CDR of an account that no longer exists: nothing to invoice
+            lines = list(
+                _billable(account_id=account_id, month=month, billed_on=billed_on)
+                .annotate(call_month=TruncMonth("started_at", tzinfo=dt_timezone.utc)).values("call_month", "zone")
+                .annotate(calls=Count("id"), seconds=Coalesce(Sum("billsec"), 0), amount=Sum("price"))
+                .order_by("call_month", "zone")
+            )
+            if not lines:
+                return None
+            issued = now()
+            invoice = Invoice.objects.create(
+                number=_invoice_number(account_id=account_id, month=month, replaces=replaces), account=account,
+                contractor_id=account.contractor_id, period=month, replaces=replaces, issued_at=issued, due_date=issued.date() + timedelta(days=PAYMENT_TERM_DAYS),
+                dispute_window_ends=issued.date() + timedelta(days=dispute_window_days()),
+            )
+            total = Decimal("0")
+            objs = []
+            for line in lines:
+                amount = (line["amount"] or Decimal("0")).quantize(CENT, rounding=ROUND_HALF_UP)
+                total += amount
+                objs.append(InvoiceLine(invoice=invoice, zone=line["zone"] or "-", month=line["call_month"].date(),
+                                        calls=line["calls"], seconds=int(line["seconds"]), amount=amount))
+            InvoiceLine.objects.bulk_create(objs)
+            invoice.total = total
+            invoice.save(update_fields=["total"])
+            billed = _billable(account_id=account_id, month=month, billed_on=billed_on).update(invoice=invoice)
+            audit_record(actor=actor, action="invoice.create", target_type="invoice", target_id=invoice.pk,
+                         extra={"period": month.isoformat(), "calls": billed, "lines": len(objs),
+                                **({"replaces": billed_on} if billed_on is not None else {})})
+            return invoice
+    except IntegrityError:
+        # A concurrent run made this account's invoice first: the unique (account, period) held.
+        return None
+
+
+def _locked(invoice: Invoice) -> Invoice:
+    return Invoice.objects.select_for_update().get(pk=invoice.pk)
+
+
+@transaction.atomic
+def invoice_mark_paid(*, invoice: Invoice, actor: Any, paid_at: datetime | None = None) -> Invoice:
+    invoice = _locked(invoice)
+    if invoice.status != Invoice.Status.OPEN:
+        raise ApplicationError(INVOICE_NOT_OPEN, {"field": "status"})
+    invoice.status, invoice.paid_at = Invoice.Status.PAID, paid_at or now()
+    invoice.settled_at = invoice.paid_at
+    invoice.save(update_fields=["status", "paid_at", "settled_at"])
+    audit_record(actor=actor, action="invoice.paid", target_type="invoice", target_id=invoice.pk)
+    return invoice
+
+
+@transaction.atomic
+def invoice_dispute(*, invoice: Invoice, actor: Any, today: date | None = None) -> Invoice:
+    """Open a dispute. Allowed on an open or paid invoice until its dispute window ends; a disputed
+    invoice keeps its CDRs (retention reads the status) until the dispute is resolved."""
+    invoice = _locked(invoice)
+    if invoice.status not in (Invoice.Status.OPEN, Invoice.Status.PAID):
+        raise ApplicationError(INVOICE_NOT_DISPUTABLE, {"field": "status"})
+    if (today or now().date()) > invoice.dispute_window_ends:
+        raise ApplicationError(INVOICE_WINDOW_PASSED, {"field": "status"})
+    invoice.status, invoice.disputed_at, invoice.settled_at = Invoice.Status.DISPUTED, now(), None
+    invoice.save(update_fields=["status", "disputed_at", "settled_at"])
+    audit_record(actor=actor, action="invoice.dispute", target_type="invoice", target_id=invoice.pk)
+    return invoice
+
+
+@transaction.atomic
+def invoice_resolve_dispute(*, invoice: Invoice, actor: Any, resolution: str) -> Invoice:
+    """'rejected': the invoice stands (back to paid if it had been paid, else open);
+    'upheld': the invoice is voided (a corrected one is made by hand)."""
+    invoice = _locked(invoice)
+    if invoice.status != Invoice.Status.DISPUTED:
+        raise ApplicationError(INVOICE_NOT_DISPUTED, {"field": "status"})
+    if resolution == "rejected":
+        invoice.status = Invoice.Status.PAID if invoice.paid_at else Invoice.Status.OPEN
+    elif resolution == "upheld":
+        invoice.status = Invoice.Status.VOID
+    else:
+        raise ApplicationError(RESOLUTION_INVALID, {"field": "resolution"})
+    invoice.settled_at = now() if invoice.status in (Invoice.Status.PAID, Invoice.Status.VOID) else None
+    invoice.save(update_fields=["status", "settled_at"])
+    audit_record(actor=actor, action="invoice.dispute_resolved", target_type="invoice", target_id=invoice.pk,
+                 extra={"resolution": resolution})
+    return invoice
+
+
+@transaction.atomic
+def invoice_void(*, invoice: Invoice, actor: Any) -> Invoice:
+    invoice = _locked(invoice)
+    if invoice.status not in (Invoice.Status.OPEN, Invoice.Status.DISPUTED):
+        raise ApplicationError(INVOICE_NOT_VOIDABLE, {"field": "status"})
+    invoice.status, invoice.settled_at = Invoice.Status.VOID, now()
+    invoice.save(update_fields=["status", "settled_at"])
+    audit_record(actor=actor, action="invoice.void", target_type="invoice", target_id=invoice.pk)
+    return invoice
+
+
+@transaction.atomic
+def invoice_reissue(*, invoice: Invoice, actor: Any) -> Invoice:
+    """Replace a void invoice by a corrected one for the same month, made from the void invoice's calls
+    at their current rating and price (fix tariffs or prices first; re-rating is not done here), with a
+    fresh due date and dispute window. The void invoice keeps its number, lines and total.
+
+    Its calls leave it: the billable ones move to the new invoice in one UPDATE (no other unbilled or
+    late call of the account joins them: the next run bills those); the rest, now unrated or free, are
+    released (invoice NULL) to the hourly re-rating and the next run. Restricted calls (GDPR art. 18)
+    are neither billed nor released: they stay on the void invoice, kept as long as it protects them.
+
+    Retention: the void invoice keeps its calls until its dispute window ends (retention.purge), so a
+    purge between the void and the reissue leaves them; after that window they are gone and this refuses.
+    The void invoice is locked first, so two reissues of it queue and the second is refused."""
+    invoice = _locked(invoice)
+    if invoice.status != Invoice.Status.VOID:
+        raise ApplicationError(INVOICE_NOT_VOID, {"field": "status"})
+    if Invoice.objects.filter(replaces=invoice).exists():
+        raise ApplicationError(INVOICE_ALREADY_REPLACED, {"field": "replaced_by"})
+    new = _invoice_make(account_id=invoice.account_id, month=invoice.period, actor=actor, replaces=invoice)
+    if new is None:
+        raise ApplicationError(INVOICE_NOTHING_TO_REISSUE, {"field": "calls"})
+    released = Cdr.objects.filter(invoice_id=invoice.pk, restricted_at__isnull=True).update(invoice=None)
+    audit_record(actor=actor, action="invoice.reissue", target_type="invoice", target_id=invoice.pk,
+                 extra={"replaced_by": new.pk, "released": released})
+    return new
+
+
+def previous_month(today: date | None = None) -> date:
+    return add_months(month_start(today or now().date()), -1)

@@ -1,0 +1,72 @@
+"""Sources: the switches that send CDRs. A source declares its format, time zone and country, so
+that nothing is ever guessed from a file; the admin form and the services share one validation."""
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import phonenumbers
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_slug
+from django.db import transaction
+
+from voipxs.exceptions import ApplicationError
+from voipxs.privacy.audit import audit_record
+
+from ..models import Source
+
+SOURCE_NAME_TAKEN = "A source with this name already exists."
+SOURCE_NAME_INVALID = "Use letters, digits, hyphens and underscores only (at most 60)."
+SOURCE_FORMAT_INVALID = "Unknown format; choose one of: {choices}."
+SOURCE_TZ_INVALID = "Unknown time zone; use an IANA name such as Europe/Amsterdam."
+SOURCE_COUNTRY_INVALID = "Unknown country; use a two-letter ISO code such as NL."
+
+
+def source_validate(*, name: str, format: str, timezone: str, country: str) -> None:
+    """Raises ApplicationError naming the field that is wrong (the admin form shows it there)."""
+    try:
+        validate_slug(name)
+    except ValidationError:
+        raise ApplicationError(SOURCE_NAME_INVALID, {"field": "name"}) from None
+    if not name or len(name) > 60:
+        raise ApplicationError(SOURCE_NAME_INVALID, {"field": "name"})
+    if format not in Source.Format.values:
+        raise ApplicationError(SOURCE_FORMAT_INVALID.format(choices=", ".join(Source.Format.values)), {"field": "format"})
+    try:
+        if not timezone or "/" not in timezone and timezone != "UTC":
+            raise ZoneInfoNotFoundError(timezone)
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ApplicationError(SOURCE_TZ_INVALID, {"field": "timezone"}) from None
+    if len(country) != 2 or country.upper() not in phonenumbers.SUPPORTED_REGIONS:
+        raise ApplicationError(SOURCE_COUNTRY_INVALID, {"field": "default_country"})
+
+
+@transaction.atomic
+def source_create(*, name: str, format: str, timezone: str = "Europe/Amsterdam", default_country: str = "NL",
+                  carrier: str = "", actor=None) -> Source:
+    """A switch that sends CDRs. Its format, time zone and country are declared, never guessed."""
+    name, timezone, default_country = name.strip(), timezone.strip(), default_country.strip().upper()
+    source_validate(name=name, format=format, timezone=timezone, country=default_country)
+    if Source.objects.filter(name=name).exists():
+        raise ApplicationError(SOURCE_NAME_TAKEN, {"field": "name"})
+    source = Source(name=name, format=format, timezone=timezone, default_country=default_country,
+                    carrier=carrier.strip()[:100])
+    source.full_clean()
+    source.save()
+    audit_record(actor=actor, action="cdr_source.create", target_type="cdr_source", target_id=source.pk,
+                 extra={"format": format})
+    return source
+
+
+@transaction.atomic
+def source_update(*, source: Source, actor=None, **changes: str) -> Source:
+    source = Source.objects.select_for_update().get(pk=source.pk)
+    fields = [f for f in ("format", "timezone", "default_country", "carrier") if f in changes]
+    for f in fields:
+        setattr(source, f, changes[f].strip().upper() if f == "default_country" else changes[f].strip())
+    source_validate(name=source.name, format=source.format, timezone=source.timezone, country=source.default_country)
+    source.full_clean()
+    source.save(update_fields=fields)
+    audit_record(actor=actor, action="cdr_source.update", target_type="cdr_source", target_id=source.pk,
+                 extra={"fields": fields})
+    return source

@@ -1,0 +1,150 @@
+"""Call pages: the call history (own calls), a contractor's Users' calls (masked), the CSV export of
+own calls and the usage chart. Thin: every read goes through `traffic.selectors.calls`."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import render
+from django.utils.timezone import now
+from django.utils.translation import gettext_lazy as _
+
+from voipxs.exceptions import ApplicationError
+from voipxs.privacy.purposes import Purpose, Role, has_role
+
+from .. import exports
+from ..models import Cdr
+from ..selectors.calls import UsageMonth, cdr_export_rows, cdr_list, cdr_usage_by_month
+
+
+class CallFilterForm(forms.Form):
+    since = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    direction = forms.ChoiceField(label=_("Direction"), required=False,
+                                  choices=[("", _("all"))] + list(Cdr.Direction.choices))
+    number = forms.CharField(label=_("Number"), required=False, max_length=40)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("since") and data.get("until") and data["since"] > data["until"]:
+            self.add_error("until", _("The end date must not be before the start date."))
+        return data
+
+
+class ContractorCallFilterForm(CallFilterForm):
+    # Numbers are masked for a contractor, so they are no search key either (selectors.calls.NUMBER_FILTER_MASKED).
+    number = None
+
+
+def _filters(form: CallFilterForm) -> dict:
+    data = form.cleaned_data
+    return {"since": data.get("since"), "until": data.get("until"), "direction": data.get("direction") or None,
+            "number": (data.get("number") or "").strip() or None}
+
+
+def _query_without_cursor(request: HttpRequest) -> str:
+    query = request.GET.copy()
+    query.pop("after", None)
+    return query.urlencode()
+
+
+def _call_page(request: HttpRequest, *, purpose: Purpose, template: str, title: str,
+               form_class: type[CallFilterForm] = CallFilterForm, **scope) -> HttpResponse:
+    form = form_class(request.GET or None)
+    page, error = None, None
+    if form.is_bound and not form.is_valid():
+        status = 400
+    else:
+        status = 200
+        try:
+            page = cdr_list(actor=request.user, purpose=purpose, after=request.GET.get("after") or None,
+                            **(_filters(form) if form.is_bound else {}), **scope)
+        except ApplicationError as exc:
+            field = exc.extra.get("field")
+            if field in form.fields and form.is_bound:
+                form.add_error(field, exc.message)
+            else:
+                error = exc.message
+            status = 400
+    return render(request, template, {
+        "form": form, "page": page, "error": error, "title": title, "query": _query_without_cursor(request),
+        "is_first_page": not request.GET.get("after"),
+    }, status=status)
+
+
+@login_required
+def call_history(request: HttpRequest) -> HttpResponse:
+    return _call_page(request, purpose=Purpose.SELF_SERVICE, template="traffic/call_history.html",
+                      title=str(_("My calls")))
+
+
+@login_required
+def contractor_calls(request: HttpRequest) -> HttpResponse:
+    if not has_role(request.user, Role.CONTRACTOR_ADMIN):
+        raise PermissionDenied
+    return _call_page(request, purpose=Purpose.CONTRACTOR_INFORMATION, template="traffic/contractor_calls.html",
+                      title=str(_("Calls of our users")), form_class=ContractorCallFilterForm)
+
+
+@login_required
+def call_export(request: HttpRequest) -> HttpResponse:
+    """The user's own calls as CSV (streamed; formula injection neutralised)."""
+    form = CallFilterForm(request.GET or None)
+    if form.is_bound and not form.is_valid():
+        return HttpResponse("; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items()), status=400,
+                            content_type="text/plain; charset=utf-8")
+    try:
+        rows = cdr_export_rows(actor=request.user, purpose=Purpose.SELF_SERVICE,
+                               **(_filters(form) if form.is_bound else {}))
+    except ApplicationError as exc:
+        return HttpResponse(f"{exc.extra.get('field', 'detail')}: {exc.message}", status=400,
+                            content_type="text/plain; charset=utf-8")
+    response = StreamingHttpResponse(exports.calls_csv(rows), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="calls-{now():%Y%m%d}.csv"'
+    return response
+
+
+# --- usage chart -------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Bar:
+    month: date
+    calls: int
+    seconds: int
+    amount: Decimal
+    x: float
+    y: float
+    height: float
+    minutes: int
+
+
+CHART_W, CHART_H, CHART_TOP, CHART_BOTTOM = 600, 220, 20, 30
+
+
+def usage_bars(usage: list[UsageMonth]) -> list[Bar]:
+    """Bar geometry for the server-rendered SVG: height proportional to minutes called."""
+    peak = max((u.seconds for u in usage), default=0) or 1
+    slot = CHART_W / max(len(usage), 1)
+    usable = CHART_H - CHART_TOP - CHART_BOTTOM
+    bars = []
+    for i, u in enumerate(usage):
+        height = round(usable * u.seconds / peak, 1)
+        bars.append(Bar(month=u.month, calls=u.calls, seconds=u.seconds, amount=u.amount, x=round(i * slot + slot * 0.15, 1),
+                        y=round(CHART_TOP + usable - height, 1), height=height, minutes=(u.seconds + 59) // 60))
+    return bars
+
+
+@login_required
+def usage(request: HttpRequest) -> HttpResponse:
+    months = cdr_usage_by_month(actor=request.user, purpose=Purpose.SELF_SERVICE, months=12)
+    bars = usage_bars(months)
+    slot = CHART_W / max(len(bars), 1)
+    return render(request, "traffic/usage.html", {
+        "bars": bars, "chart_w": CHART_W, "chart_h": CHART_H, "bar_w": round(slot * 0.7, 1),
+        "label_y": CHART_H - 10, "baseline_y": CHART_H - CHART_BOTTOM, "half_slot": round(slot * 0.35, 1),
+    })

@@ -1,0 +1,39 @@
+"""The interconnection report page for billing staff: answered calls per carrier and switch in a
+month, as a table with totals or as CSV (`?format=csv`)."""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import render
+from django.utils.timezone import now
+
+from voipxs.exceptions import ApplicationError
+from voipxs.privacy.purposes import Purpose
+
+from .. import exports
+from ..partitions import add_months, month_start
+from ..selectors.interconnection import interconnection_report, parse_month
+from .access import require_billing
+
+
+@login_required
+def staff_interconnection(request: HttpRequest) -> HttpResponse:
+    require_billing(request)
+    default = add_months(month_start(now()), -1).strftime("%Y-%m")
+    month_text = request.GET.get("month") or default
+    try:
+        month = parse_month(month_text)
+    except ApplicationError as exc:
+        return render(request, "traffic/interconnection.html", {"rows": [], "month": month_text, "error": exc.message},
+                      status=400)
+    rows = interconnection_report(actor=request.user, purpose=Purpose.INTERCONNECTION, month=month)
+    if request.GET.get("format") == "csv":
+        response = StreamingHttpResponse(exports.interconnection_csv(rows), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="interconnection-{month:%Y-%m}.csv"'
+        return response
+    totals = {"calls": sum(r.calls for r in rows), "seconds": sum(r.seconds for r in rows),
+              "amount": sum((r.amount for r in rows), Decimal("0.00"))}
+    return render(request, "traffic/interconnection.html", {"rows": rows, "month": month.strftime("%Y-%m"),
+                                                            "totals": totals})

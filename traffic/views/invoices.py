@@ -1,0 +1,100 @@
+"""Invoice pages: a customer's invoices and the itemised bill of one (called numbers masked unless
+the owner asks), and billing staff's list of all invoices with one POST per state transition."""
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import prefetch_related_objects
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
+
+from voipxs.exceptions import ApplicationError
+from voipxs.privacy.purposes import Purpose
+
+from ..models import Invoice
+from ..selectors import invoices as invoice_selectors
+from ..selectors.calls import cdr_list
+from ..services import invoices as invoice_services
+from .access import require_billing
+
+
+def _with_replacements(invoices: list[Invoice]) -> list[Invoice]:
+    """The invoices a list shows, with the void one each replaces and the one that replaced it (the
+    same account's, read in two queries rather than two per row)."""
+    prefetch_related_objects(invoices, "replaces", "replaced_by")
+    return invoices
+
+
+@login_required
+def invoice_list(request: HttpRequest) -> HttpResponse:
+    invoices = _with_replacements(invoice_selectors.invoice_list(actor=request.user, purpose=Purpose.SELF_SERVICE))
+    return render(request, "traffic/invoice_list.html", {"invoices": invoices})
+
+
+@login_required
+def invoice_detail(request: HttpRequest, invoice_id: int) -> HttpResponse:
+    """The invoice and its itemised bill. Called numbers are masked unless the owner asks for them
+    (`?full=1`), which the selector records as an unmasked read."""
+    invoice = invoice_selectors.invoice_get(actor=request.user, purpose=Purpose.SELF_SERVICE, invoice_id=invoice_id)
+    full = request.GET.get("full") == "1"
+    try:
+        page = cdr_list(actor=request.user, purpose=Purpose.SELF_SERVICE, invoice=invoice,
+                        masked=not full, after=request.GET.get("after") or None, limit=100)
+        status, error = 200, None
+    except ApplicationError as exc:
+        page, status, error = None, 400, exc.message
+    return render(request, "traffic/invoice_detail.html", {
+        "invoice": invoice, "lines": invoice_selectors.invoice_lines(invoice=invoice), "page": page, "full": full,
+        "error": error, "query": "full=1" if full else "", "is_first_page": not request.GET.get("after"),
+    }, status=status)
+
+
+# --- billing staff -----------------------------------------------------------------------------------
+
+@login_required
+def staff_invoices(request: HttpRequest) -> HttpResponse:
+    require_billing(request)
+    status = request.GET.get("status") or None
+    try:
+        invoices = _with_replacements(
+            invoice_selectors.invoice_list(actor=request.user, purpose=Purpose.BILLING, status=status))
+        code = 200
+    except ApplicationError as exc:
+        invoices, code = [], 400
+        messages.error(request, exc.message)
+    return render(request, "traffic/staff_invoices.html", {
+        "invoices": invoices, "status": status or "", "statuses": Invoice.Status.choices,
+    }, status=code)
+
+
+_TRANSITIONS = {
+    "paid": (Purpose.BILLING, lambda invoice, actor: invoice_services.invoice_mark_paid(invoice=invoice, actor=actor),
+             _("Invoice %(number)s marked paid.")),
+    "dispute": (Purpose.DISPUTE, lambda invoice, actor: invoice_services.invoice_dispute(invoice=invoice, actor=actor),
+                _("Invoice %(number)s is now disputed.")),
+    "void": (Purpose.BILLING, lambda invoice, actor: invoice_services.invoice_void(invoice=invoice, actor=actor),
+             _("Invoice %(number)s voided.")),
+    "reject-dispute": (Purpose.DISPUTE, lambda invoice, actor: invoice_services.invoice_resolve_dispute(
+        invoice=invoice, actor=actor, resolution="rejected"), _("Dispute on %(number)s rejected; the invoice stands.")),
+    # The message names the new invoice: the service returns the corrected one, not the void one.
+    "reissue": (Purpose.BILLING, lambda invoice, actor: invoice_services.invoice_reissue(invoice=invoice, actor=actor),
+                _("Corrected invoice %(number)s made.")),
+}
+
+
+@login_required
+@require_POST
+def staff_invoice_action(request: HttpRequest, invoice_id: int, action: str) -> HttpResponse:
+    require_billing(request)
+    if action not in _TRANSITIONS:
+        return HttpResponse(status=404)
+    purpose, service, message = _TRANSITIONS[action]
+    invoice = invoice_selectors.invoice_get(actor=request.user, purpose=purpose, invoice_id=invoice_id)
+    try:
+        invoice = service(invoice, request.user)
+        messages.success(request, message % {"number": invoice.number})
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    return redirect("traffic:staff-invoices")
