@@ -20,7 +20,7 @@ urlpatterns = [
         success_url=reverse_lazy("accounts:password-change-done")), name="password-change"),
     path("password/change/done/", auth_views.PasswordChangeDoneView.as_view(
         template_name="accounts/password_change_done.html"), name="password-change-done"),
-    path("password/reset/", auth_views.PasswordResetView.as_view(
+    path("password/reset/", views.PasswordResetView.as_view(  # rate-limited per address and client
         template_name="accounts/password_reset.html", form_class=forms.PasswordResetByIndexForm,
         email_template_name="accounts/password_reset_email.txt",
         subject_template_name="accounts/password_reset_subject.txt",

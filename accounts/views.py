@@ -7,6 +7,7 @@ from base64 import b32encode
 import qrcode
 import qrcode.image.svg
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -14,11 +15,13 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from django_otp import devices_for_user, user_has_device
 from django_otp import login as otp_login
 
 from voipxs.exceptions import ApplicationError
+from voipxs.ratelimit import client_ip, rate_limit_exceeded
 from voipxs.privacy.purposes import Purpose
 
 from . import selectors
@@ -133,3 +136,24 @@ def two_factor_disable(request: HttpRequest) -> HttpResponse:
     messages.success(request, _("Two-factor sign-in is off for your account."))
     return redirect("accounts:security")
 
+
+# A reset link is a mail sent on an anonymous request: without a limit, anyone could have the site mail
+# an address dozens of times a second. Both limits answer the same whether the address has an account.
+RESET_PER_ADDRESS = (3, 60 * 60)  # mails to one address per hour
+RESET_PER_CLIENT = (10, 60 * 60)  # requests from one client address per hour
+RESET_TOO_MANY = gettext_lazy("Too many password-reset requests. Wait an hour and try again, or contact support.")
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    def form_valid(self, form):
+        address = form.cleaned_data["email"].strip().lower()
+        over = [
+            rate_limit_exceeded(scope="reset-client", key=client_ip(self.request), limit=RESET_PER_CLIENT[0],
+                                window_seconds=RESET_PER_CLIENT[1]),
+            rate_limit_exceeded(scope="reset-address", key=address, limit=RESET_PER_ADDRESS[0],
+                                window_seconds=RESET_PER_ADDRESS[1]),
+        ]
+        if any(over):
+            form.add_error("email", RESET_TOO_MANY)
+            return self.render_to_response(self.get_context_data(form=form), status=429)
+        return super().form_valid(form)

@@ -17,7 +17,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 logger = logging.getLogger(__name__)
-_UNREACHABLE = (RedisConnectionError, RedisTimeoutError, OSError)
+UNREACHABLE = (RedisConnectionError, RedisTimeoutError, OSError)
 
 # What each client call answers while Redis is out of reach: what a miss would answer.
 _FALLBACKS: dict[str, Callable[..., Any]] = {
@@ -40,7 +40,7 @@ def _degrading(name: str, fallback: Callable[..., Any]) -> Callable[..., Any]:
     def call(self: RedisCacheClient, *args: Any, **kwargs: Any) -> Any:
         try:
             return method(self, *args, **kwargs)
-        except _UNREACHABLE as exc:
+        except UNREACHABLE as exc:
             logger.warning("cache %s skipped: Redis unreachable (%s)", name, type(exc).__name__)
             return fallback(*args, **kwargs)
 
