@@ -14,8 +14,9 @@ RUN apt-get update \
 RUN useradd --create-home --uid 10001 voipxs
 WORKDIR /app
 
-COPY requirements.txt .
-RUN pip install -r requirements.txt
+# Every package pinned with its SHA-256 (requirements.lock, from requirements.txt by `make lock`).
+COPY requirements.lock .
+RUN pip install --require-hashes -r requirements.lock
 
 COPY --chown=voipxs:voipxs . .
 # collectstatic (production storage: hashed, compressed) needs settings that start, so it gets a

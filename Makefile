@@ -9,7 +9,7 @@ PORT   ?= 8000
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev run migrate seed worker beat test e2e fuzz lint check clean-venv \
+.PHONY: help install install-dev lock run migrate seed worker beat test e2e fuzz lint check clean-venv \
         bench-ingest bench-portal bench-purge bench-export bench-disclosure
 
 help:
@@ -20,18 +20,31 @@ help:
 	@echo "make bench-ingest | bench-portal | bench-purge | bench-export | bench-disclosure   (PostgreSQL: DATABASE_URL)"
 
 # --- virtualenv and dependencies -----------------------------------------------------------------
-# The stamp files are newer than the requirements they were installed from; editing a requirements
-# file makes the next make re-install, and an unchanged one costs nothing.
+# requirements.txt and requirements-dev.txt name what we depend on; the .lock files pin every package,
+# transitive ones included, with the SHA-256 of each file, and pip installs only those files
+# (--require-hashes). `make lock` regenerates the locks after a requirements file changed.
+# The stamp files are newer than the locks they were installed from; an unchanged lock costs nothing.
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 
-$(VENV)/.installed-runtime: requirements.txt | $(PY)
-	$(PY) -m pip install --disable-pip-version-check -q -r requirements.txt
+$(VENV)/.installed-runtime: requirements.lock | $(PY)
+	$(PY) -m pip install --disable-pip-version-check -q --require-hashes -r requirements.lock
 	@touch $@
 
-$(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed-runtime
-	$(PY) -m pip install --disable-pip-version-check -q -r requirements-dev.txt
+$(VENV)/.installed-dev: requirements-dev.lock $(VENV)/.installed-runtime
+	$(PY) -m pip install --disable-pip-version-check -q --require-hashes -r requirements-dev.lock
 	@touch $@
+
+PIP_TOOLS_VERSION ?= 7.7.0
+LOCK_VENV ?= var/lock-venv
+# pip-tools runs in a venv of its own, so the project's venv stays exactly what the locks say.
+lock: | var
+	@test -x $(LOCK_VENV)/bin/pip-compile || ($(PYTHON) -m venv $(LOCK_VENV) && \
+	  $(LOCK_VENV)/bin/pip install --disable-pip-version-check -q pip-tools==$(PIP_TOOLS_VERSION))
+	$(LOCK_VENV)/bin/pip-compile -q --generate-hashes --allow-unsafe --strip-extras --no-header \
+	  --no-emit-index-url --no-emit-find-links -o requirements.lock requirements.txt
+	$(LOCK_VENV)/bin/pip-compile -q --generate-hashes --allow-unsafe --strip-extras --no-header \
+	  --no-emit-index-url --no-emit-find-links -o requirements-dev.lock requirements-dev.txt
 
 install: $(VENV)/.installed-runtime
 install-dev: $(VENV)/.installed-dev

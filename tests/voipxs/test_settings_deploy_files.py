@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -52,8 +53,40 @@ class DockerComposeTests:
     def test_it_builds_from_python_311_slim(self):
         dockerfile = (ROOT / "Dockerfile").read_text()
         assert re.search(r"^FROM python:3\.11-slim$", dockerfile, re.M)
-        assert "requirements.txt" in dockerfile and "gunicorn" in dockerfile
+        assert "pip install --require-hashes -r requirements.lock" in dockerfile and "gunicorn" in dockerfile
         assert ".env" in (ROOT / ".dockerignore").read_text().split()
+
+
+def _pins(path: Path) -> dict[str, str]:
+    """name -> version of every `name==version` line (requirement files and pip-compile locks)."""
+    found = {}
+    for line in path.read_text().splitlines():
+        match = re.match(r"^([A-Za-z0-9_.\-]+)==([^\s;\\]+)", line)
+        if match:
+            found[match.group(1).lower().replace("_", "-")] = match.group(2)
+    return found
+
+
+class LockFileTests:
+    """Installs take only the .lock files (every package pinned with its hashes, --require-hashes);
+    a pin changed in a requirements file without `make lock` would silently not be installed."""
+
+    @pytest.mark.parametrize("wanted, lock", [("requirements.txt", "requirements.lock"),
+                                              ("requirements-dev.txt", "requirements-dev.lock")])
+    def test_every_pinned_requirement_is_in_its_lock_at_the_same_version(self, wanted, lock):
+        pins, locked = _pins(ROOT / wanted), _pins(ROOT / lock)
+        assert pins and {name: version for name, version in pins.items() if locked.get(name) != version} == {}
+
+    @pytest.mark.parametrize("lock", ["requirements.lock", "requirements-dev.lock"])
+    def test_every_locked_package_has_a_hash(self, lock):
+        text = (ROOT / lock).read_text()
+        blocks = re.split(r"\n(?=[A-Za-z0-9])", text)
+        assert [b.split()[0] for b in blocks if "==" in b and "--hash=sha256:" not in b] == []
+
+    def test_make_installs_only_with_hashes(self):
+        makefile = (ROOT / "Makefile").read_text()
+        installs = [line for line in makefile.splitlines() if "pip install" in line and "-r " in line]
+        assert installs and all("--require-hashes" in line for line in installs)
 
 
 class EnvironmentDocumentationTests:
