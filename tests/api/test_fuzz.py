@@ -1,9 +1,10 @@
 """API fuzzing: schemathesis generates valid and invalid requests for every operation in /api/schema/
-and sends them as a signed-in customer; no response may be a server error (5xx).
+and sends them as each role (a customer, a contractor admin and every staff role, signed in with a
+token issued after their second factor); no response may be a server error (5xx).
 
-New endpoints are picked up from the schema automatically. The budget is bounded (EXAMPLES per
-operation and generation mode; fewer for staff operations, which a customer is refused) so the
-whole run stays well under two minutes.
+New endpoints are picked up from the schema automatically. The budget is bounded: EXAMPLES per
+operation and generation mode for the customer (fewer for staff operations, which a customer is
+refused), ROLE_EXAMPLES for each other role, so the whole run stays within a few minutes.
 """
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ EXAMPLES = int(os.environ.get("VOIPXS_FUZZ_EXAMPLES", "25"))
 # A customer is refused every staff operation before its input is read; a few examples show that
 # the refusal holds for any input, and keep the run short as staff endpoints multiply.
 STAFF_EXAMPLES = int(os.environ.get("VOIPXS_FUZZ_STAFF_EXAMPLES", "5"))
+# Every other role: fewer examples each; together they reach every operation as someone allowed to use it.
+ROLE_EXAMPLES = int(os.environ.get("VOIPXS_FUZZ_ROLE_EXAMPLES", "4"))
 # Operations that would end the fuzzing session itself (the customer's own token or account).
 SKIP_PATH_PARTS = ("logout", "close", "erasure")
 
@@ -30,13 +33,18 @@ except ImportError:  # pragma: no cover - depends on the environment
     schemathesis = None
 
 
-@pytest.fixture
-def customer_token(alice) -> str:
-    """A knox token for the customer alice, issued the way the login API issues them."""
+def _token(user) -> str:
+    """A knox token for `user`, issued the way the login API issues them (after the second factor,
+    for those who have one: their device predates the token)."""
     from knox.models import AuthToken
 
-    _instance, token = AuthToken.objects.create(user=alice)
+    _instance, token = AuthToken.objects.create(user=user)
     return token
+
+
+@pytest.fixture
+def customer_token(alice) -> str:
+    return _token(alice)
 
 
 @pytest.fixture
@@ -68,12 +76,12 @@ def api_schema(customer_token, wsgi_app):
     )
 
 
-def fuzz_operation(operation, mode, headers: dict[str, str]) -> list[str] | None:
+def fuzz_operation(operation, mode, headers: dict[str, str], examples: int | None = None) -> list[str] | None:
     """The failing requests of one operation in one generation mode; None if the mode cannot
     generate any request for it (e.g. no invalid input exists for an operation without parameters)."""
     failures: list[str] = []
 
-    @settings(max_examples=STAFF_EXAMPLES if "/staff/" in operation.path else EXAMPLES,
+    @settings(max_examples=examples or (STAFF_EXAMPLES if "/staff/" in operation.path else EXAMPLES),
               deadline=None, database=None, derandomize=True,
               suppress_health_check=list(HealthCheck))
     @given(case=operation.as_strategy(generation_mode=mode))
@@ -115,6 +123,18 @@ class ApiFuzzTests:
             failures += [f for r in results if r for f in r]
         assert failures == [], "\n".join(failures)
         assert never_exercised == []
+
+    @pytest.mark.parametrize("persona", ["acme_admin", "billing_staff", "legal1", "dpo", "support", "admin_user"])
+    def test_it_never_answers_any_role_with_a_server_error(self, request, persona, api_schema, alice, bob):
+        headers = {"Authorization": f"Token {_token(request.getfixturevalue(persona))}"}
+        failures: list[str] = []
+        for result in api_schema.get_all_operations():
+            operation = result.ok()
+            if any(part in operation.path for part in SKIP_PATH_PARTS):
+                continue
+            for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+                failures += fuzz_operation(operation, mode, headers, examples=ROLE_EXAMPLES) or []
+        assert failures == [], "\n".join(failures)
 
     def test_it_serves_the_schema_to_signed_in_users_only(self, client, customer_token):
         assert client.get("/api/schema/").status_code in (401, 403)
