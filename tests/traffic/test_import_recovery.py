@@ -213,6 +213,9 @@ class ImportReaperTests:
 
         cdr_import.refresh_from_db()
         assert (cdr_import.status, cdr_import.can_rerun) == ("failed", True)
+        # Not a row's fault (those are rejected alone), so no promise that a re-run completes the file.
+        assert cdr_import.error == services.IMPORT_INTERNAL_ERROR
+        assert "not on a row of the file" in cdr_import.error and "once the cause is fixed" in cdr_import.error
         assert services.cdr_import_rerun(cdr_import=cdr_import).rerun_of_id == cdr_import.pk
 
     def test_only_a_failed_import_with_its_file_can_be_re_run(self, alice, pbx, private_dir,

@@ -64,6 +64,7 @@ class CdrImportOutputSerializer(serializers.Serializer):
     conflicts = serializers.IntegerField()
     flagged = serializers.IntegerField()
     rejected = serializers.SerializerMethodField()
+    rejected_total = serializers.SerializerMethodField()
     conflict_rows = serializers.SerializerMethodField()
     error = serializers.CharField()
     heartbeat_at = serializers.DateTimeField(allow_null=True)
@@ -72,6 +73,10 @@ class CdrImportOutputSerializer(serializers.Serializer):
 
     def get_rejected(self, obj: CdrImport) -> list[dict]:
         return (obj.report or {}).get("rejected", [])
+
+    def get_rejected_total(self, obj: CdrImport) -> int:
+        """Every rejected row; `rejected` lists at most the first 10,000."""
+        return int((obj.report or {}).get("rejected_total", 0))
 
     def get_conflict_rows(self, obj: CdrImport) -> list[dict]:
         return (obj.report or {}).get("conflicts", [])

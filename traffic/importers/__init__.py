@@ -1,4 +1,7 @@
-"""CDR parsers, one small module per switch format. See base.py for the record they yield."""
+"""CDR parsers, one small module per switch format (`asterisk_csv`, `asterisk_custom`, `freeswitch_csv`,
+`freeswitch_json`; the two Asterisk layouts share `_asterisk`). `base` holds the record they yield
+(CallRecord, or RowError for a broken row), strict CSV reading and time conversion; `sniff` says from
+its first bytes when a file is no CDR text at all (an image, random bytes, UTF-16), refused whole."""
 from __future__ import annotations
 
 from types import ModuleType

@@ -23,6 +23,8 @@ from datetime import datetime, timedelta, timezone
 from typing import BinaryIO, Callable, Collection, Iterator
 from zoneinfo import ZoneInfo
 
+from . import sniff
+
 FLAG_BILLSEC_OVER_DURATION = "billsec_over_duration"
 FLAG_ANSWER_ON_UNANSWERED = "answer_time_on_unanswered"
 FLAG_AMBIGUOUS_LOCAL_TIME = "ambiguous_local_time"  # occurs twice (DST end): the first occurrence is used
@@ -81,13 +83,29 @@ CEL_EVENTS = frozenset({
 CEL_REFUSAL = "This is an Asterisk CEL event log, not CDRs: import the cdr_csv or cdr_custom file instead."
 
 
+def refuse_non_text(stream: BinaryIO) -> None:
+    """Refuse (ImportFormatError) a file that is no CDR text at all, from its first bytes, before any
+    row is read (sniff.py says what is refused and why); the stream is left where it was. A stream
+    that cannot seek back is not sniffed (every caller passes a file or a BytesIO)."""
+    if not stream.seekable():
+        return
+    start = stream.tell()
+    head = stream.read(sniff.SNIFF_BYTES)
+    stream.seek(start)
+    refusal = sniff.non_text_refusal(head)
+    if refusal:
+        raise ImportFormatError(refusal)
+
+
 def csv_lines(stream: BinaryIO, *, widths: Collection[int] = ()) -> Iterator[tuple[int, list[str] | None, str | None]]:
     """(first physical line, fields or None, error or None) for every non-blank record.
 
     Handles a UTF-8 byte-order mark, CRLF or LF line ends and a last line without a line end.
     Bytes that are not UTF-8 are replaced, never a crash. `widths` are the column counts of the
-    layout: a record spanning several lines with one of them is a real multi-line field.
+    layout: a record spanning several lines with one of them is a real multi-line field. A file that
+    is not text at all is refused first (`refuse_non_text`).
     """
+    refuse_non_text(stream)
     text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="replace", newline="")
     # tee keeps the physical lines the reader took, in C, so the fast path costs one next() per
     # line; the slow path (an error or a multi-line record) reads them back to re-parse them.

@@ -9,12 +9,15 @@ latest profile comes first); `callflow` is an array, in old CDRs a single object
 the source's time zone only when no epoch is there.
 
 `line` of a record or error is the physical line where its document starts. NDJSON is read line
-by line (a large file is never held in memory); any other layout is read whole.
+by line (a large file is never held in memory); any other layout is read whole. A document that cannot
+be read (malformed, truncated, or holding an integer past Python's 4,300-digit limit) is that
+document's error only.
 """
 from __future__ import annotations
 
 import io
 import json
+import sys
 from datetime import datetime, timedelta, timezone
 from typing import Any, BinaryIO, Iterator
 from urllib.parse import unquote
@@ -30,6 +33,7 @@ from .base import (
     name_unless_number,
     odd_flags,
     parse_int,
+    refuse_non_text,
 )
 from .freeswitch_csv import disposition_from_cause
 
@@ -37,6 +41,9 @@ FORMAT = "freeswitch-json"
 NOT_JSON = "This file is not FreeSWITCH JSON CDR: it does not parse as JSON documents."
 BAD_DOCUMENT = "not a JSON document (malformed or truncated)"
 NOT_A_CDR = "not a FreeSWITCH CDR document (no variables)"
+# Python refuses to read an integer of more than 4,300 digits (sys.int_info.default_max_str_digits, the
+# CVE-2020-10735 limit) and json raises a plain ValueError for it: that document is rejected, not the file.
+NUMBER_TOO_LONG = f"a number longer than {sys.int_info.default_max_str_digits} digits"
 
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _decoder = json.JSONDecoder()
@@ -45,7 +52,8 @@ _WHITESPACE = " \t\r\n"
 
 def _documents(stream: BinaryIO) -> Iterator[tuple[int, Any, str | None]]:
     """(line, document or None, error or None). Raises ImportFormatError when nothing in the file
-    is a JSON document, before yielding anything of a file that is not JSON at all."""
+    is a JSON document, before yielding anything of a file that is not JSON (or not text) at all."""
+    refuse_non_text(stream)
     text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="replace")
     number, line = 0, ""
     for number, line in enumerate(text, start=1):
@@ -58,7 +66,7 @@ def _documents(stream: BinaryIO) -> Iterator[tuple[int, Any, str | None]]:
         raise ImportFormatError(NOT_JSON)
     try:
         first = json.loads(line)
-    except (json.JSONDecodeError, RecursionError):
+    except (ValueError, RecursionError):  # not one document on one line (or one too odd to read whole)
         first = None
     if isinstance(first, dict):
         # NDJSON (or a one-line document): every further line is a document of its own, so a broken
@@ -69,8 +77,8 @@ def _documents(stream: BinaryIO) -> Iterator[tuple[int, Any, str | None]]:
                 continue
             try:
                 yield number, json.loads(line), None
-            except (json.JSONDecodeError, RecursionError):  # RecursionError: absurdly deep nesting
-                yield number, None, BAD_DOCUMENT
+            except (ValueError, RecursionError) as exc:  # RecursionError: absurdly deep nesting
+                yield number, None, _unreadable(exc)
         return
     yield from _whole(line + text.read(), first_line=number)
 
@@ -102,8 +110,8 @@ def _whole(text: str, *, first_line: int) -> Iterator[tuple[int, Any, str | None
         start_line = line_at(pos)
         try:
             document, pos = _decoder.raw_decode(text, pos)
-        except (json.JSONDecodeError, RecursionError):  # RecursionError: absurdly deep nesting
-            item = (start_line, None, BAD_DOCUMENT)
+        except (ValueError, RecursionError) as exc:  # RecursionError: absurdly deep nesting
+            item = (start_line, None, _unreadable(exc))
             # Resynchronise on the next document that starts a line; an array cannot be resynchronised.
             resume = -1 if in_array else text.find("\n{", pos + 1)
             if found:
@@ -123,6 +131,14 @@ def _whole(text: str, *, first_line: int) -> Iterator[tuple[int, Any, str | None
             pos = skip(pos + 1)
     if not found:
         raise ImportFormatError(NOT_JSON)
+
+
+def _unreadable(exc: Exception) -> str:
+    """The reason a document cannot be read. json raises JSONDecodeError for malformed text and a
+    plain ValueError for an integer past Python's digit limit."""
+    if isinstance(exc, ValueError) and not isinstance(exc, json.JSONDecodeError):
+        return NUMBER_TOO_LONG
+    return BAD_DOCUMENT
 
 
 def _v(value: Any) -> str:

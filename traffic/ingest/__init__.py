@@ -21,6 +21,10 @@ Why it is shaped like this (DESIGN.md "Costs to design for"):
   parameters (SQLite) by the writer. Everything above the writer is the same code on both.
 - Batches are written in one transaction each, so a crash loses at most the batch in flight and a
   re-run completes the file (the dedupe key makes re-runs idempotent).
+- One row never stops the file: a row that cannot be stored (a NUL byte or a lone surrogate in a call
+  id, seconds beyond the column) is rejected alone with its line, by `rows` before the writer or by
+  the writer, which halves a batch the database refuses down to the rows it refuses. A file none of
+  whose first rows is a CDR is refused whole (`run`), as is one that is no text at all (importers.sniff).
 - On PostgreSQL, when the import does not run inside someone else's transaction, a writer thread
   with its own connection COPYs batch N while this thread prepares batch N+1 (psycopg2 releases
   the GIL while PostgreSQL ingests).

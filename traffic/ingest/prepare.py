@@ -30,6 +30,10 @@ from .rows import (
 )
 
 MSG_NO_START = "missing start time"
+MSG_PRICE_TOO_LARGE = "price: too large for the price column"
+# The price text ("1234567.12345": quantized to the column's decimal places) fits the column when it
+# has no more characters than its digits and the point.
+PRICE_TEXT_MAX = Cdr._meta.get_field("price").max_digits + 1
 
 _DISPOSITIONS = {
     "answered": Cdr.Disposition.ANSWERED.value, "answer": Cdr.Disposition.ANSWERED.value,
@@ -185,7 +189,10 @@ class RowPreparer(RowBuilder):
         if rule is None:
             flags.add(FLAG_UNRATED)
             return "unrated", "", None
-        return "rated", rule.zone, self.tariffs.price(rule, billsec)[1]
+        price = self.tariffs.price(rule, billsec)[1]
+        if len(price) > PRICE_TEXT_MAX:  # billsec in the billions: the database would refuse the batch
+            raise RowRejected(MSG_PRICE_TOO_LARGE)
+        return "rated", rule.zone, price
 
     # CallRecord fields this layer reads, each with the names a parser may use for it, and a default.
     _FIELDS = (

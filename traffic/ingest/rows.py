@@ -6,6 +6,12 @@ that arrive already decided (`CdrRecord`: demo data, test factories, through `re
 is one encryption of numbers, names and technical payloads (under the month key), one blind index,
 one fallback fingerprint and unique id, one truncation of over-long fields, and one row layout.
 
+It is also where a row the database could not store is stopped, alone (`RowRejected`, a reason that
+names the field and never quotes it): a call id or account code holding a NUL byte or a lone
+surrogate, seconds beyond the integer column. A batch the writer sends is then storable row by row;
+the writer's own fallback (writers.py) is for what these checks did not foresee. The checks are
+cheap on the common row: `"\x00" in s` and `s.isascii()` are C scans; only non-ASCII text is encoded.
+
 A prepared row is a plain tuple (no model instances: DESIGN.md "Costs to design for"); its positions
 are the R_* constants below, which the writers read.
 """
@@ -37,6 +43,7 @@ FLAG_TRUNCATED = "truncated_field"  # an account code longer than the column, cu
 UNIQUE_ID_MAX = Cdr._meta.get_field("unique_id").max_length
 ACCOUNT_CODE_MAX = Cdr._meta.get_field("account_code").max_length
 FLAGS_MAX = Cdr._meta.get_field("flags").max_length
+SECONDS_MAX = 2**31 - 1  # duration and billsec are PositiveIntegerFields: a 4-byte integer on PostgreSQL
 MSG_UNIQUE_ID_TOO_LONG = f"unique id longer than {UNIQUE_ID_MAX} characters"
 
 # A prepared row (tuple, by position):
@@ -144,10 +151,16 @@ class RowBuilder:
             flags.add(FLAG_NO_UNIQUE_ID)
         elif len(uid) > UNIQUE_ID_MAX:
             raise RowRejected(MSG_UNIQUE_ID_TOO_LONG)
+        elif "\x00" in uid or not (uid.isascii() or _storable(uid)):
+            raise RowRejected(_text_problem("unique id", uid))
         account_code = str(account_code or "")
+        if account_code and ("\x00" in account_code or not (account_code.isascii() or _storable(account_code))):
+            raise RowRejected(_text_problem("account code", account_code))
         if len(account_code) > ACCOUNT_CODE_MAX:
             account_code = account_code[:ACCOUNT_CODE_MAX]
             flags.add(FLAG_TRUNCATED)
+        if not (0 <= duration <= SECONDS_MAX and 0 <= billsec <= SECONDS_MAX):
+            raise RowRejected(_seconds_problem(duration, billsec))
         flag_text = ",".join(sorted(flags))[:FLAGS_MAX] if flags else ""
         src_enc, dst_enc, name_enc, tech_enc = crypto.encrypt_row(
             src.stored, dst.stored, caller_name.encode("utf-8") if caller_name else None,
@@ -160,6 +173,30 @@ class RowBuilder:
             account_code, flag_text, rating, zone, price,
             tech_enc,
         )
+
+
+def _storable(text: str) -> bool:
+    """Text that is not ASCII can still be stored unless it holds a lone surrogate (JSON's "\\ud800"
+    escape decodes to one; UTF-8 cannot encode it, so neither COPY nor SQLite can take it)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _text_problem(field: str, text: str) -> str:
+    """Why a text cannot be stored, naming the field and never quoting the text. A database text
+    column takes any Unicode but NUL (PostgreSQL refuses it; COPY would cut it out and change the
+    call id) and lone surrogates (not encodable as UTF-8)."""
+    if "\x00" in text:
+        return f"{field}: contains a NUL byte"
+    return f"{field}: not valid Unicode (a lone surrogate)"
+
+
+def _seconds_problem(duration: int, billsec: int) -> str:
+    name, value = ("duration", duration) if not 0 <= duration <= SECONDS_MAX else ("billsec", billsec)
+    return f"{name}: negative" if value < 0 else f"{name}: too large"
 
 
 _UTC = timezone.utc

@@ -10,6 +10,11 @@ transaction also renews the import's lease (`import_heartbeat`), with the counts
 whose worker died is reaped by the lease (traffic.services), and a late worker of a reaped import
 stops at its next batch (`ImportAbandoned`).
 
+One row never costs the file: a row that cannot be stored is rejected alone, with its line and a
+reason (rows.py checks what it can before the writer; the writer finds and rejects what the database
+still refuses). A file none of whose first rows is a CDR of the source's format is refused whole
+(ImportFormatError, like a file the parser refuses), not "done" with every row rejected.
+
 Personal data never leaves the ingest package in clear: reports hold line numbers, reasons and
 unique ids (switch-generated call ids), never numbers or caller names; exceptions carry no row content.
 """
@@ -25,7 +30,7 @@ from django.db import connection, transaction
 from django.utils.timezone import now
 
 from ..importers import get_parser
-from ..importers.base import RowError
+from ..importers.base import ImportFormatError, RowError
 from ..models import CdrImport, Source
 from .prepare import RowPreparer
 from .rows import CdrRecord, RowBuilder, RowRejected
@@ -35,6 +40,13 @@ BATCH_SIZE = 20_000
 REPORT_LIMIT = 10_000  # entries kept per list in CdrImport.report; counts are always complete
 ADVISORY_LOCK_CLASS = 7_300_010  # pg_advisory_lock(class, source_id): one importer per source
 LOCK_POLL_SECONDS = 2.0  # an import waiting for its source's lock renews its lease this often
+# A file none of whose first NO_CDR_ROWS rows (or no row at all, if it is shorter) is a CDR of the
+# source's format is refused whole: it is the wrong file or the wrong source, not 81,760 bad rows.
+NO_CDR_ROWS = 1000
+NO_CDR_FIRST = ("None of the first {rows} rows is a CDR of this source's format ({format}); line {line}: "
+                "{reason}. Check that this is the switch's CDR file and the source's format.")
+NO_CDR_ANY = ("None of the rows of this file is a CDR of this source's format ({format}); line {line}: "
+              "{reason}. Check that this is the switch's CDR file and the source's format.")
 
 
 class ImportAbandoned(RuntimeError):
@@ -63,11 +75,16 @@ class ImportTotals:
             self.conflict_rows.append({"line": int(line), "unique_id": unique_id})
 
     def report(self) -> dict:
+        # Rows the writer refused (writers.py) join the parser's rejections at the end: sorted by line.
         return {
-            "rejected": self.rejected, "conflicts": self.conflict_rows,
+            "rejected": sorted(self.rejected, key=_by_line), "conflicts": self.conflict_rows,
             "rejected_total": self.rejected_total,
             "truncated": self.rejected_total > len(self.rejected) or self.conflicts > len(self.conflict_rows),
         }
+
+
+def _by_line(entry: dict) -> int:
+    return entry["line"]
 
 
 def import_heartbeat(import_id: int, totals: ImportTotals | None = None) -> None:
@@ -100,18 +117,24 @@ def run_import(*, cdr_import: CdrImport, path: Path, batch_size: int | None = No
                 seen_rows += 1
                 if isinstance(item, RowError):
                     totals.reject(item.line, item.reason)
+                    if seen_rows == totals.rejected_total == NO_CDR_ROWS:
+                        _refuse_no_cdr(totals=totals, fmt=source.format, message=NO_CDR_FIRST)
                     continue
                 try:
                     batch.append(preparer.prepare(item))
                 except (ValueError, TypeError, OverflowError) as exc:
                     # The message names the field, never its value.
                     totals.reject(_line_of(item), _safe_reason(exc))
+                    if seen_rows == totals.rejected_total == NO_CDR_ROWS:
+                        _refuse_no_cdr(totals=totals, fmt=source.format, message=NO_CDR_FIRST)
                     continue
                 if len(batch) >= batch_size:
                     writer.submit(writer.encode(batch))
                     batch = []
                     if progress:
                         progress(seen_rows)
+            if seen_rows and totals.rejected_total == seen_rows:
+                _refuse_no_cdr(totals=totals, fmt=source.format, message=NO_CDR_ANY)
             if batch:
                 writer.submit(writer.encode(batch))
             if progress:
@@ -190,6 +213,12 @@ def cdr_import_rows_delete(*, import_id: int) -> None:
         cursor.execute("DELETE FROM traffic_cdr WHERE import_batch_id = %s", [import_id])
 
 
+def _refuse_no_cdr(*, totals: ImportTotals, fmt: str, message: str) -> None:
+    """Refuse the file whole, with the first row's reason (a fixed text, never the row's content)."""
+    first = totals.rejected[0]
+    raise ImportFormatError(message.format(rows=NO_CDR_ROWS, format=fmt, line=first["line"], reason=first["reason"]))
+
+
 def _line_of(item: Any) -> int:
     line = getattr(item, "line", None)
     return int(0 if line is None else line)
@@ -198,4 +227,6 @@ def _line_of(item: Any) -> int:
 def _safe_reason(exc: Exception) -> str:
     if isinstance(exc, RowRejected):
         return str(exc)
+    if isinstance(exc, UnicodeEncodeError):  # a lone surrogate in a number, a name or a technical field
+        return "a value is not valid Unicode (a lone surrogate)"
     return f"invalid value ({type(exc).__name__})"  # never str(exc): it may quote the value

@@ -12,6 +12,13 @@ the lookup cannot race another writer). When the source had no CDRs at all when 
 the lookup is skipped for every unique id this write has not yet seen (the common first import).
 Each batch is one transaction, with the import's heartbeat, so the counts on the import are exactly
 the committed rows.
+
+One row never costs the batch: rows.py rejects what it knows the database cannot store, and when the
+database refuses a batch anyway (a value out of a column's range, a byte COPY cannot take), the batch
+is halved, each half in a savepoint, down to the rows it refuses: those are rejected alone with their
+lines and a reason naming only the error's class, the rest is stored. A connection that fails is not a
+row's fault: that error (and more than REFUSED_PER_BATCH_MAX refused rows in one batch) stops the
+import as before.
 """
 from __future__ import annotations
 
@@ -23,7 +30,7 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any, Callable
 
-from django.db import connection, transaction
+from django.db import DataError, IntegrityError, connection, transaction
 
 from .rows import (
     R_ACCOUNT, R_ACCOUNT_CODE, R_ANSWERED, R_BILLSEC, R_CONTRACTOR, R_DIRECTION, R_DISPOSITION, R_DST, R_DST_IDX,
@@ -36,6 +43,12 @@ if TYPE_CHECKING:  # run.py makes the totals and the writer; only the type is ne
 logger = logging.getLogger(__name__)
 
 SEEN_LIMIT = 3_000_000  # unique ids remembered for the fast path; past this, look every batch up
+REFUSED_PER_BATCH_MAX = 100  # more refused rows than this in one batch is no row's fault: the import stops
+# What a refused row raises: the database's data and constraint errors, and psycopg2's and sqlite3's
+# own refusals before anything is sent (a NUL in a parameter, text UTF-8 cannot encode, an integer
+# past 64 bits). Not OperationalError: a lost connection is no row's fault.
+ROW_ERRORS = (DataError, IntegrityError, ValueError, OverflowError)
+REFUSED_REASON = "the database refused this row ({error})"
 LAST_WRITER_STATS: dict[str, float] = {}  # this process's last PostgreSQL import: seconds per stage
 
 CDR_COLUMNS = (
@@ -65,7 +78,9 @@ def _source_has_rows(source_id: int) -> bool:
         return cursor.fetchone() is not None
 
 
-_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r", "\x00": ""})
+# No NUL: rows.py rejects a text holding one, and COPY refuses one that got through (never cut out
+# silently, which would change a call id).
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
 def _copy_text(value: str) -> str:
@@ -87,6 +102,10 @@ class BatchWriter(abc.ABC):
         # fast: the source had no CDRs when the import started; only ids seen earlier in this import
         # can already exist, so only those are looked up.
         self.seen: set[int] | None = set() if fast else None
+        # (line, reason) of rows the database refused; added to the totals by finish(), in the caller's
+        # thread (the writer thread must not touch the list the parser's rejections go to).
+        self.refused: list[tuple[int, str]] = []
+        self._refused_before = 0  # len(self.refused) when the batch being stored began
 
     def _split(self, batch: list[tuple], existing: Callable[[list[str]], dict[str, str]]) -> list[tuple]:
         """Drop duplicates and conflicts (in the batch and against the database); count them."""
@@ -132,15 +151,58 @@ class BatchWriter(abc.ABC):
         """One batch, one transaction: its rows and the import's heartbeat (with the counts so far)
         commit together or not at all."""
         with transaction.atomic():
-            self._store(batch)
+            self._refused_before = len(self.refused)
+            self._store_or_halve(batch)
             if self.heartbeat is not None:
                 self.heartbeat(self.totals)
 
+    def _store_or_halve(self, batch: list[tuple]) -> None:
+        """Store the rows in a savepoint; if the database refuses them, store each half the same way,
+        down to single rows, which are refused alone. The dedupe counts of a rolled-back attempt are
+        taken back (the ids it remembered in `seen` only cost a needless lookup)."""
+        totals = self.totals
+        counts = (totals.duplicates, totals.conflicts, len(totals.conflict_rows))
+        try:
+            with transaction.atomic():
+                self._store(batch)
+        except ROW_ERRORS as exc:
+            totals.duplicates, totals.conflicts = counts[0], counts[1]
+            del totals.conflict_rows[counts[2]:]
+            if len(batch) > 1:
+                half = len(batch) // 2
+                self._store_or_halve(batch[:half])
+                self._store_or_halve(batch[half:])
+                return
+            error = _error_name(exc)
+            self.refused.append((batch[0][R_LINE], REFUSED_REASON.format(error=error)))
+            if len(self.refused) - self._refused_before > REFUSED_PER_BATCH_MAX:
+                # Not the rows' fault; stop before trying the rest of the batch one by one.
+                raise BatchRefused(f"the database refused more than {REFUSED_PER_BATCH_MAX} rows of one batch "
+                                   f"({error})") from None
+            logger.warning("cdr import %s: the database refused the row of line %s (%s)", self.import_id,
+                           batch[0][R_LINE], error)  # the class only: a database message may quote the row
+
+    def _refused_add(self) -> None:
+        for line, reason in self.refused:
+            self.totals.reject(line, reason)
+        self.refused = []
+
     def finish(self) -> None:
-        pass
+        self._refused_add()
 
     def abort(self) -> None:
         pass
+
+
+def _error_name(exc: BaseException) -> str:
+    """The class of the database's error (psycopg2's NumericValueOutOfRange under Django's DataError)."""
+    cause = exc.__cause__ if isinstance(exc, (DataError, IntegrityError)) else None
+    return type(cause or exc).__name__
+
+
+class BatchRefused(RuntimeError):
+    """The database refused so many rows of one batch that the cause cannot be the rows: the import
+    stops (an internal error), and a re-run can complete it once the cause is fixed."""
 
 
 def _sqlite_dt(iso: str | None) -> str | None:
@@ -165,8 +227,9 @@ class SqliteWriter(BatchWriter):
         with connection.cursor() as cursor:
             for i in range(0, len(uids), 500):
                 chunk = uids[i:i + 500]
+                # Reviewed: `what` is a fixed column list of this module; the ids are bound parameters.
                 cursor.execute(
-                    f"SELECT {what} FROM traffic_cdr WHERE source_id = %s AND unique_id IN "
+                    f"SELECT {what} FROM traffic_cdr WHERE source_id = %s AND unique_id IN "  # nosec B608
                     f"({','.join(['%s'] * len(chunk))})", [self.source_id, *chunk],
                 )
                 found.extend(cursor.fetchall())
@@ -188,8 +251,10 @@ class SqliteWriter(BatchWriter):
         ]
         columns = CDR_COLUMNS[1:]
         with connection.cursor() as cursor:
+            # Reviewed: the columns are this module's constant CDR_COLUMNS; values are bound parameters.
             cursor.executemany(
-                f"INSERT INTO traffic_cdr ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(columns))})", params,
+                f"INSERT INTO traffic_cdr ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(columns))})",  # nosec B608
+                params,
             )
             tech = [r for r in fresh if r[R_TECH] is not None]
             if tech:
@@ -252,7 +317,7 @@ class PostgresWriter(BatchWriter):
         started = time.perf_counter()
         cdr_text = "".join([r[E_CDR] for r in fresh]).encode("utf-8")
         tech_text = "".join([r[E_TECH] for r in fresh if r[E_TECH] is not None]).encode("utf-8")
-        with connection.cursor() as cursor:
+        with connection.cursor() as cursor, connection.wrap_database_errors:  # psycopg2's errors as Django's
             raw = cursor.cursor  # the psycopg2 cursor under Django's wrapper
             raw.copy_expert(self._CDR_COPY, io.BytesIO(cdr_text), size=1 << 22)
             if tech_text:
@@ -297,6 +362,7 @@ class PostgresWriter(BatchWriter):
         LAST_WRITER_STATS.clear()
         LAST_WRITER_STATS.update(copy=self.copy_seconds, lookup=self.lookup_seconds, wait=self.wait_seconds,
                                  writer_cpu=self.writer_cpu)
+        self._refused_add()  # the writer thread is done with the list
         if self._error is not None:
             error, self._error = self._error, None
             raise error

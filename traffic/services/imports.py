@@ -34,8 +34,11 @@ IMPORT_FILE_EMPTY = "The file is empty."
 IMPORT_NOT_RERUNNABLE = "Only a failed import can be run again."
 IMPORT_FILE_GONE = "The stored file of this import is gone; upload the file again (rows that landed are skipped)."
 IMPORT_REAPED = ("The worker stopped mid-run; re-run to finish: rows already landed are skipped as duplicates.")
-IMPORT_INTERNAL_ERROR = ("The import stopped on an internal error; rows of finished batches were kept "
-                         "and a re-run completes the file.")
+# Not a row's fault (a row the database refuses is rejected alone, traffic.ingest): the database went
+# away, a bug. A re-run completes the file only once that cause is gone, so the message says so.
+IMPORT_INTERNAL_ERROR = ("The import stopped on an internal error (logged for the operators), not on a row of "
+                         "the file; rows of finished batches were kept. Re-run it once the cause is fixed: "
+                         "rows already stored are skipped as duplicates.")
 IMPORT_UPLOAD_EXPIRED = ("The stored file was deleted under the retention policy before it was imported "
                          "(raw CDR files carry technical identifiers, kept 30 days); upload it again to import it.")
 
