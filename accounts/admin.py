@@ -8,8 +8,10 @@ from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 from django.contrib.auth import admin as auth_admin
 from django.contrib.auth import forms as auth_forms
+from django.contrib.auth.models import Group
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from knox.models import AuthToken
 from django.utils.translation import gettext_lazy as _
 
 from voipxs.admin import ReadOnlyAdminMixin
@@ -331,3 +333,24 @@ for _device in (TOTPDevice, StaticDevice):
     if admin.site.is_registered(_device):
         admin.site.unregister(_device)
     admin.site.register(_device, _DeviceAdmin)
+
+
+# Issue 16 (authorization matrix, F1 and F2): knox's token admin could mint an API token for anyone
+# (a legal officer's included), and renaming groups turned any role into `legal_officer` without a
+# second admin. Tokens come only from the login API; roles are groups whose names are fixed.
+for _model in (AuthToken, Group):
+    if admin.site.is_registered(_model):
+        admin.site.unregister(_model)
+
+
+@admin.register(AuthToken)
+class AuthTokenAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("user", "created", "expiry")
+    fields = ("user", "created", "expiry")
+    list_select_related = ("user",)
+
+
+@admin.register(Group)
+class RoleGroupAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("name",)
+    fields = ("name",)
