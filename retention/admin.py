@@ -9,6 +9,7 @@ from django.http import HttpRequest
 
 from voipxs.admin import ReadOnlyAdminMixin
 from voipxs.exceptions import ApplicationError
+from voipxs.privacy.purposes import Role, has_role
 
 from .models import HeldCdr, LegalHold, PurgeReceipt, PurgeRun, RetentionPolicy
 from .services import legal_hold_place, legal_hold_release, retention_policy_changes, retention_policy_update
@@ -34,8 +35,37 @@ class RetentionPolicyAdminForm(forms.ModelForm):
         return cleaned
 
 
+class _DpoOnly:
+    """The DPO only, as on the retention pages and API: the admin role (a superuser) neither shortens a
+    retention period nor places or releases holds, and must not see a disclosure request's hold (its
+    reason, reference and targets), whose very existence can be secret. Put it before ModelAdmin
+    (and after ReadOnlyAdminMixin) in the bases."""
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return has_role(request.user, Role.DPO)
+
+    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
+        return has_role(request.user, Role.DPO)
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return has_role(request.user, Role.DPO)  # saved through the services (save_model)
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return has_role(request.user, Role.DPO)
+
+
+class _DpoSeesToo:
+    """Receipts and runs hold counts only: the admin keeps seeing them, and so does the DPO."""
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return has_role(request.user, Role.DPO) or super().has_module_permission(request)
+
+    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
+        return has_role(request.user, Role.DPO) or super().has_view_permission(request, obj)
+
+
 @admin.register(RetentionPolicy)
-class RetentionPolicyAdmin(admin.ModelAdmin):
+class RetentionPolicyAdmin(_DpoOnly, admin.ModelAdmin):
     form = RetentionPolicyAdminForm
     list_display = ("category", "version", "period_months", "period_days", "action", "legal_basis", "valid_from", "changed_by")
     list_filter = ("category",)
@@ -59,7 +89,7 @@ class RetentionPolicyAdmin(admin.ModelAdmin):
 
 
 @admin.register(LegalHold)
-class LegalHoldAdmin(admin.ModelAdmin):
+class LegalHoldAdmin(_DpoOnly, admin.ModelAdmin):
     list_display = ("id", "reason", "reference", "starts_at", "expires_at", "released_at", "placed_by")
     list_filter = ("reason",)
     list_select_related = ("placed_by",)
@@ -99,19 +129,19 @@ class LegalHoldAdmin(admin.ModelAdmin):
 
 
 @admin.register(PurgeReceipt)
-class PurgeReceiptAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class PurgeReceiptAdmin(ReadOnlyAdminMixin, _DpoSeesToo, admin.ModelAdmin):
     list_display = ("created_at", "category", "deleted", "anonymised", "kept", "cutoff", "duration_ms", "dry_run")
     list_filter = ("category", "dry_run")
 
 
 @admin.register(PurgeRun)
-class PurgeRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ("started_at", "as_of", "dry_run", "status", "finished_at", "error")
+class PurgeRunAdmin(ReadOnlyAdminMixin, _DpoSeesToo, admin.ModelAdmin):
+    list_display = ("started_at", "as_of", "dry_run", "status", "heartbeat_at", "finished_at", "error")
     list_filter = ("status", "dry_run")
 
 
 @admin.register(HeldCdr)
-class HeldCdrAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class HeldCdrAdmin(ReadOnlyAdminMixin, _DpoOnly, admin.ModelAdmin):
     # Counts and ids only; numbers stay encrypted (read them through retention.selectors.held_cdr_list).
     list_display = ("cdr_id", "started_at", "account_id", "invoice_id", "held_at")
     fields = ("cdr_id", "started_at", "account_id", "invoice_id", "held_at")

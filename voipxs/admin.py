@@ -21,6 +21,7 @@ class OTPAdminConfig(AdminConfig):
 
 
 def otp_admin_site():
+    from django.shortcuts import redirect
     from django.utils.translation import gettext_lazy as _
     from django_otp.admin import OTPAdminSite
 
@@ -28,6 +29,11 @@ def otp_admin_site():
         site_header = _("VoIPXS staff admin")
         site_title = _("VoIPXS admin")
         index_title = _("Administration")
+
+        def password_change(self, request, extra_context=None):
+            # Django admin's own form would save the password past `user_password_set`, leaving the
+            # account's API tokens alive; the portal's form goes through the service.
+            return redirect("accounts:password-change")
 
     return VoipxsAdminSite(name="admin")
 

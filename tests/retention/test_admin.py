@@ -8,16 +8,11 @@ from voipxs.models import AuditEntry
 
 
 @pytest.fixture
-def superuser_client(client, db):
-    from accounts.models import User
-
-    user = User.objects.create_superuser(username="root", email="root@example.org", password="x-long-password-1")
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
-    TOTPDevice.objects.create(user=user, name="default", confirmed=True)
+def superuser_client(client, dpo):
+    """The retention admin is the DPO's (authorization matrix, F3), as the retention pages are."""
     from tests.factories import verified_client
 
-    return verified_client(client, user)
+    return verified_client(client, dpo)
 
 
 @pytest.mark.django_db
