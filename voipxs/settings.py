@@ -8,9 +8,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import environ
-from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+
+from voipxs.beat import SCHEDULE as BEAT_SCHEDULE
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"  # SQLite file, uploaded CDR files, export files (all git-ignored)
@@ -135,6 +136,7 @@ TEMPLATES = [
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = True
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True  # checked before reuse: after a database restart, reconnect
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {"timeout": 20}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -240,6 +242,10 @@ STORAGES = {
 }
 # Where uploaded CDR files and encrypted export files wait for their task (never in a task argument).
 PRIVATE_FILES_DIR = Path(env("PRIVATE_FILES_DIR", default=str(VAR_DIR / "private")))
+# The month-key backup (retention/backup/keyfile.py): the only copy of the month data keys outside the
+# database, replaced after every backup and every purge. Keep it away from the database dumps and out of
+# PRIVATE_FILES_DIR; every process that purges (the worker) must be able to write it.
+BACKUP_KEYS_FILE = Path(env("BACKUP_KEYS_FILE", default=str(VAR_DIR / "backup-keys" / "month-keys.enc")))
 
 # --- E-mail ------------------------------------------------------------------------------------
 EMAIL_CONFIG = env.email("EMAIL_URL", default="consolemail://")
@@ -272,8 +278,14 @@ CELERY_TASK_TIME_LIMIT = 60 * 35
 CELERY_TASK_ACKS_LATE = True  # a task whose worker dies is redelivered; tasks are idempotent
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# If the broker is down, .delay() must fail fast instead of hanging a web request.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
+# A send to a dead or hung broker fails in seconds instead of holding a web request (socket timeouts, one
+# reconnection); voipxs/queue.py sends once and its reapers send again what still waits after the delay below.
+CELERY_BROKER_CONNECTION_TIMEOUT = 1
+CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5,
+                                   "socket_connect_timeout": 1, "socket_timeout": 2}
+# Work stored as waiting (a DSR export `pending`, a disclosure `producing`) and not started this long after
+# lost its task (broker down): the reapers (beat) send it again; the tasks lock their row and skip work done.
+TASK_RESEND_AFTER_SECONDS = env.int("TASK_RESEND_AFTER_SECONDS", default=300)
 # Days after the invoice date during which an invoice may be disputed; its CDRs are kept at least
 # that long (retention). Default about 6 months.
 INVOICE_DISPUTE_WINDOW_DAYS = env.int("INVOICE_DISPUTE_WINDOW_DAYS", default=183)
@@ -294,68 +306,14 @@ DISCLOSURE_PROVIDER_ID = env("DISCLOSURE_PROVIDER_ID", default="VoIPXS-NL")
 DSR_REMINDER_DAYS = env.int("DSR_REMINDER_DAYS", default=7)
 BREACH_REMINDER_HOURS = env.int("BREACH_REMINDER_HOURS", default=6)
 
-# A running CDR import renews its lease with every batch it commits (seconds apart); one silent for
-# longer than this has lost its worker and is marked failed by the reaper (beat, every 5 minutes).
+# A running CDR import, and the purge, renew a lease with every batch they commit (seconds apart); one
+# silent for longer than its lease below has lost its worker and is marked failed by a reaper (beat, every
+# 5 minutes), a purge with the receipts of what it removed. Until then another purge is refused (not a dry run).
 CDR_IMPORT_LEASE_SECONDS = env.int("CDR_IMPORT_LEASE_SECONDS", default=600)
+PURGE_LEASE_SECONDS = env.int("PURGE_LEASE_SECONDS", default=300)
 
-# Every periodic task of the project, each with its crontab.guru reading.
-CELERY_BEAT_SCHEDULE: dict[str, dict] = {
-    "retention-purge-expired": {
-        "task": "retention.tasks.purge_expired_task",
-        # "0 3 * * *": at 03:00 every day (CELERY_TIMEZONE Europe/Amsterdam), purge what is past retention
-        "schedule": crontab(hour=3, minute=0),
-    },
-    "audit-seal": {
-        "task": "voipxs.tasks.audit_seal",
-        "schedule": 10.0,  # every 10 seconds: link freshly appended audit entries into the chain
-    },
-    "cdr-partitions-ahead": {
-        "task": "traffic.tasks.cdr_partitions_ahead",
-        # "15 3 * * *": at 03:15 every day, create this month's and the next 3 months' CDR partitions
-        "schedule": crontab(minute="15", hour="3"),
-    },
-    "disclosure-holds-release": {
-        "task": "disclosures.tasks.disclosure_holds_release_task",
-        # "30 3 * * *": at 03:30 every day, release the holds of requests closed long enough ago
-        "schedule": crontab(minute="30", hour="3"),
-    },
-    "disclosure-deadlines": {
-        "task": "disclosures.tasks.disclosure_deadlines_task",
-        # "0 * * * *": at minute 0 of every hour, e-mail legal officers about requests due soon
-        "schedule": crontab(minute="0"),
-    },
-    "dsr-deadline-reminders": {
-        "task": "accounts.tasks.dsr_deadlines_remind_task",
-        # "5 * * * *": at minute 5 of every hour, e-mail the DPOs about requests due soon or overdue
-        "schedule": crontab(minute="5"),
-    },
-    "breach-clock-reminders": {
-        "task": "accounts.tasks.breach_clocks_remind_task",
-        # "5 * * * *": at minute 5 of every hour, e-mail the DPOs about breach clocks ending or ended
-        "schedule": crontab(minute="5"),
-    },
-    "disclosure-secrecy-reminders": {
-        "task": "disclosures.tasks.disclosure_secrecy_reminders_task",
-        # "0 8 * * *": at 08:00 every day, remind legal officers of notices whose secrecy order ended
-        "schedule": crontab(minute="0", hour="8"),
-    },
-    "cdr-imports-reap": {
-        "task": "traffic.tasks.cdr_imports_reap",
-        # "*/5 * * * *": every 5 minutes, mark imports whose worker stopped mid-run as failed (re-runnable)
-        "schedule": crontab(minute="*/5"),
-    },
-    "cdr-rate-pending": {
-        "task": "traffic.tasks.cdr_rate_pending",
-        # "40 * * * *": at minute 40 of every hour, rate calls still pending or unrated (so the 01:40 run
-        # on the 1st comes before the 02:00 invoice run)
-        "schedule": crontab(minute="40"),
-    },
-    "invoice-run": {
-        "task": "traffic.tasks.invoice_run",
-        # "0 2 1 * *": at 02:00 on the 1st of every month, invoice the month that just ended
-        "schedule": crontab(minute="0", hour="2", day_of_month="1"),
-    },
-}
+# Every periodic task of the project, each with its crontab.guru reading: voipxs/beat.py.
+CELERY_BEAT_SCHEDULE = BEAT_SCHEDULE
 
 # --- Security ----------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

@@ -3,6 +3,9 @@
 A ZIP (export.json after the JSON Schema in schemas/, one CSV per registered section, categories.csv)
 is written from the kernel's registry of sections, encrypted under its own data key and kept in
 PRIVATE_FILES_DIR/exports for EXPORT_DAYS; the registered purger "dsr_export" deletes it after that.
+Its build is a Celery task sent after the request commits; an export whose task never arrived (the
+broker was down) is sent again by the reaper (`dsr_exports_requeue`, beat) or when the person asks
+again (`dsr_export_retry`), and the build runs at most once at a time, however often it is sent.
 """
 from __future__ import annotations
 
@@ -12,24 +15,24 @@ import io
 import json
 import os
 import secrets
-import struct
+import shutil
 import tempfile
 import zipfile
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
 from django.db import transaction
 from django.utils.timezone import now as tz_now
 from django.utils.translation import gettext as _
 
 from voipxs.exceptions import ApplicationError
-from voipxs.privacy import crypto
+from voipxs.privacy import files
 from voipxs.privacy.audit import audit_record
 from voipxs.privacy.purposes import PURPOSES, Purpose
 from voipxs.privacy.registry import sections
+from voipxs.queue import enqueue_after_commit, tasks_resend
 
 from ..models import User
 from .models import DataSubjectRequest, ExportDownload, ExportFile
@@ -86,13 +89,57 @@ def _section_header(section) -> dict:
     }
 
 
-def _write_export_zip(user: User, target: Any) -> dict[str, int]:
-    """Write the ZIP (export.json, one CSV per section, categories.csv) to the open binary file `target`.
-    Rows are streamed: the JSON is written row by row and each CSV goes to a temp file alongside."""
+class _Sink:
+    """Bytes on their way into an encrypted file: counted and hashed as plain text, encrypted by `writer`
+    (voipxs.privacy.files), so no plain byte reaches the disk, not even from a worker killed mid-write."""
+
+    def __init__(self, writer: files.EncryptedFileWriter) -> None:
+        self.writer, self.digest, self.size = writer, hashlib.sha256(), 0
+
+    def write(self, data: bytes) -> int:
+        self.digest.update(data)
+        self.size += len(data)
+        return self.writer.write(bytes(data))
+
+    def flush(self) -> None:
+        """zipfile flushes; the writer seals chunks itself."""
+
+
+class _TextSink:
+    """The text side of a temporary encrypted CSV: csv.writer writes str, the file gets ciphertext."""
+
+    def __init__(self, writer: files.EncryptedFileWriter) -> None:
+        self.writer = writer
+
+    def write(self, text: str) -> int:
+        return self.writer.write(text.encode("utf-8"))
+
+
+def _section_csv_encrypted(path: str, rows_and_json: Iterable[dict], out: Any, encoder: json.JSONEncoder) -> int:
+    """One section's rows: into the JSON (`out`) and into the CSV at `path`, encrypted under a throwaway
+    key label (the CSV waits there until the JSON entry of the ZIP is closed). Returns the row count."""
+    n = 0
+    with open(path, "wb") as fh, files.EncryptedFileWriter(fh, key_label=path, aad_prefix=path) as cipher:
+        writer, sink = None, _TextSink(cipher)
+        for row in rows_and_json:
+            if writer is None:
+                writer = csv.writer(sink)
+                columns = list(row.keys())
+                writer.writerow(columns)
+            writer.writerow(_csv_row(row.values()) if list(row) == columns else _csv_row(row.get(c) for c in columns))
+            out.write(("," if n else "") + encoder.encode(row))
+            n += 1
+    return n
+
+
+def _write_export_zip(user: User, target: Any, *, build: str) -> dict[str, int]:
+    """Write the ZIP (export.json, one CSV per section, categories.csv) to the binary sink `target`.
+    Rows are streamed: the JSON is written row by row and each CSV goes to an encrypted temp file
+    alongside, copied into the ZIP once the JSON is done."""
     counts: dict[str, int] = {}
     encoder = json.JSONEncoder(ensure_ascii=False, default=str)
     with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf, \
-            tempfile.TemporaryDirectory() as tmp:
+            tempfile.TemporaryDirectory(dir=_export_dir(), prefix=build) as tmp:
         csv_paths: list[tuple[str, str]] = []
         headers: list[dict] = []
         with zf.open("export.json", "w", force_zip64=True) as raw:
@@ -104,19 +151,8 @@ def _write_export_zip(user: User, target: Any) -> dict[str, int]:
                 header = _section_header(section)
                 headers.append(header)
                 out.write(("," if i else "") + encoder.encode(header)[:-1] + ', "rows": [')
-                csv_path = os.path.join(tmp, f"{section.name}.csv")
-                n = 0
-                with open(csv_path, "w", encoding="utf-8", newline="") as fh:
-                    writer = None
-                    for row in section.exporter(user):
-                        if writer is None:
-                            writer = csv.writer(fh)
-                            columns = list(row.keys())
-                            writer.writerow(columns)
-                        writer.writerow(_csv_row(row.values()) if list(row) == columns else
-                                        _csv_row(row.get(c) for c in columns))
-                        out.write(("," if n else "") + encoder.encode(row))
-                        n += 1
+                csv_path = os.path.join(tmp, f"{section.name}.csv.enc")
+                n = _section_csv_encrypted(csv_path, section.exporter(user), out, encoder)
                 csv_paths.append((f"{section.name}.csv", csv_path))
                 counts[section.name] = n
                 out.write(f'], "count": {n}}}')
@@ -124,7 +160,9 @@ def _write_export_zip(user: User, target: Any) -> dict[str, int]:
             out.flush()
             out.detach()
         for name, path in csv_paths:
-            zf.write(path, name)
+            with zf.open(name, "w", force_zip64=True) as entry:
+                for chunk in files.decrypt_file(path, key_label=path, aad_prefix=path):
+                    entry.write(chunk)
         buf = io.StringIO()
         writer = csv.writer(buf)
         writer.writerow(["section", "description", "purpose", "purpose_description", "legal_basis", "retention", "rows"])
@@ -138,86 +176,66 @@ def _write_export_zip(user: User, target: Any) -> dict[str, int]:
     return counts
 
 
-# Encrypted file layout: MAGIC | u16 wrapped-key length | wrapped data key | chunks.
-# A chunk: u32 length | nonce (12) | AES-GCM(ciphertext+tag); AAD = "<export id>:<index>:<last 0/1>",
-# so chunks cannot be reordered, swapped between files, or the file truncated unnoticed.
-_MAGIC = b"VXEXP1"
-_CHUNK = 1 << 20
-
-
-def _aad(export_id: int, index: int, last: bool) -> bytes:
-    return f"{export_id}:{index}:{int(last)}".encode()
-
-
-def _encrypt_file(plain_path: str, cipher_path: str, *, export_id: int) -> None:
-    key = crypto.new_data_key()
-    wrapped = crypto.wrap_data_key(key, label=f"export:{export_id}")
-    aes = AESGCM(key)
-    size = os.path.getsize(plain_path)
-    with open(plain_path, "rb") as src, open(cipher_path, "wb") as dst:
-        dst.write(_MAGIC + struct.pack(">H", len(wrapped)) + wrapped)
-        index, done = 0, 0
-        while True:
-            chunk = src.read(_CHUNK)
-            done += len(chunk)
-            last = done >= size
-            nonce = os.urandom(12)
-            body = aes.encrypt(nonce, chunk, _aad(export_id, index, last))
-            dst.write(struct.pack(">I", len(body)) + nonce + body)
-            index += 1
-            if last:
-                break
+def _file_labels(export_id: int) -> dict[str, str]:
+    """The export's file is encrypted by voipxs.privacy.files under a data key bound to the export."""
+    return {"key_label": f"export:{export_id}", "aad_prefix": str(export_id)}
 
 
 def export_decrypt_stream(export: ExportFile) -> Iterator[bytes]:
     """The plaintext ZIP, chunk by chunk (1 MiB), for a streaming download."""
-    path = _export_dir() / export.file_name
-    with open(path, "rb") as fh:
-        if fh.read(len(_MAGIC)) != _MAGIC:
-            raise crypto.DecryptionError("not an export file")
-        (klen,) = struct.unpack(">H", fh.read(2))
-        aes = AESGCM(crypto.unwrap_data_key(fh.read(klen), label=f"export:{export.pk}"))
-        index, finished = 0, False
-        while not finished:
-            head = fh.read(4)
-            if len(head) < 4:
-                raise crypto.DecryptionError("export file truncated")
-            (blen,) = struct.unpack(">I", head)
-            nonce, body = fh.read(12), fh.read(blen)
-            try:
-                plain = aes.decrypt(nonce, body, _aad(export.pk, index, False))
-            except Exception:  # noqa: BLE001 - maybe the last chunk
-                plain = aes.decrypt(nonce, body, _aad(export.pk, index, True))
-                finished = True
-            index += 1
-            yield plain
+    return files.decrypt_file(_export_dir() / export.file_name, **_file_labels(export.pk))
 
 
 def dsr_export_build(*, export_id: int) -> ExportFile:
-    """Build, encrypt and store one export (idempotent: a ready export is left alone)."""
-    export = ExportFile.objects.select_related("user", "request").get(pk=export_id)
-    if export.status != ExportFile.Status.PENDING:
-        return export
-    directory = _export_dir()
-    name = f"export-{export.pk}-{secrets.token_hex(8)}.zip.enc"
-    fd, plain_path = tempfile.mkstemp(suffix=".zip", dir=directory)
+    """Build, encrypt and store one export. Idempotent, because its task may arrive twice (a redelivery,
+    the reaper's send): the build holds the export's row lock from its check to `ready`, so another
+    delivery finds the row locked (being built) or no longer pending (done) and leaves it alone. A
+    worker that dies mid-build drops the lock with its connection: the export is pending again."""
     try:
-        with os.fdopen(fd, "wb") as fh:
-            counts = _write_export_zip(export.user, fh)
-        digest = hashlib.sha256()
-        with open(plain_path, "rb") as fh:
-            for block in iter(lambda: fh.read(_CHUNK), b""):
-                digest.update(block)
-        size = os.path.getsize(plain_path)
-        _encrypt_file(plain_path, str(directory / name), export_id=export.pk)
+        with transaction.atomic():
+            export = (ExportFile.objects.select_for_update(skip_locked=True, of=("self",))
+                      .select_related("user", "request").filter(pk=export_id).first())
+            if export is None or export.status != ExportFile.Status.PENDING:
+                return ExportFile.objects.get(pk=export_id)
+            name, size, sha256, counts = _export_file_write(export)
+            try:
+                return _export_mark_ready(export=export, name=name, size=size, sha256=sha256, counts=counts)
+            except Exception:
+                (_export_dir() / name).unlink(missing_ok=True)
+                raise
     except Exception as exc:
-        ExportFile.objects.filter(pk=export.pk).update(status=ExportFile.Status.FAILED, error=type(exc).__name__[:200])
-        audit_record(actor=None, action="dsr.export_failed", target_type="dsr", target_id=export.request_id)
+        failed = (ExportFile.objects.filter(pk=export_id, status=ExportFile.Status.PENDING)
+                  .update(status=ExportFile.Status.FAILED, error=type(exc).__name__[:200]))
+        if failed:
+            request_id = ExportFile.objects.values_list("request_id", flat=True).get(pk=export_id)
+            audit_record(actor=None, action="dsr.export_failed", target_type="dsr", target_id=request_id)
         raise
-    finally:
-        if os.path.exists(plain_path):
-            os.unlink(plain_path)
-    return _export_mark_ready(export=export, name=name, size=size, sha256=digest.hexdigest(), counts=counts)
+
+
+def _export_file_write(export: ExportFile) -> tuple[str, int, str, dict[str, int]]:
+    """Write the ZIP and store it encrypted in PRIVATE_FILES_DIR/exports: (file name, size, SHA-256, counts)."""
+    _build_leftovers_remove(export)
+    name = f"export-{export.pk}-{secrets.token_hex(8)}.zip.enc"
+    path = _export_dir() / name
+    try:
+        with open(path, "wb") as fh, files.EncryptedFileWriter(fh, **_file_labels(export.pk)) as writer:
+            sink = _Sink(writer)
+            counts = _write_export_zip(export.user, sink, build=f"build-{export.pk}-")
+    except BaseException:
+        path.unlink(missing_ok=True)  # unfinished ciphertext, unreadable anyway
+        raise
+    return name, sink.size, sink.digest.hexdigest(), counts
+
+
+def _build_leftovers_remove(export: ExportFile) -> None:
+    """What an earlier build of this export left when its worker was killed: its unfinished file and its
+    temporary CSVs (ciphertext both). The caller holds the export's row lock, so no build is running."""
+    directory = _export_dir()
+    for path in (*directory.glob(f"export-{export.pk}-*.zip.enc"), *directory.glob(f"build-{export.pk}-*")):
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        elif path.name != export.file_name:
+            path.unlink(missing_ok=True)
 
 
 @transaction.atomic
@@ -234,6 +252,52 @@ def _export_mark_ready(*, export: ExportFile, name: str, size: int, sha256: str,
         req.save(update_fields=["status", "completed_at", "answer", "outcome"])
     audit_record(actor=None, action="dsr.export_ready", target_type="dsr", target_id=export.request_id, extra={"rows": counts})
     return export
+
+
+# --- exports whose task never arrived: the reaper and the retry ---------------------------------------
+
+def _export_idle(export_id: int) -> bool:
+    """Still pending and not being built: no build holds its row lock (skip_locked passes over a locked
+    row). The lock ends with the transaction, before the task is sent, so the build can take it."""
+    with transaction.atomic():
+        return (ExportFile.objects.select_for_update(skip_locked=True).filter(pk=export_id, status=ExportFile.Status.PENDING)
+                .values_list("pk", flat=True).first()) is not None
+
+
+def _resend_cutoff(at=None):
+    return (at or tz_now()) - timedelta(seconds=settings.TASK_RESEND_AFTER_SECONDS)
+
+
+def dsr_exports_requeue(*, at=None) -> list[int]:
+    """Beat: send again the build of every export still pending TASK_RESEND_AFTER_SECONDS after it was
+    asked for and not being built: the broker was down when the request was made (the request was
+    stored and answered), or the task was lost with the broker. Stops at the first send the broker
+    refuses (the next run tries again). Returns the ids sent (voipxs/queue.py)."""
+    from ..tasks import dsr_export_build_task  # lazy: the services-to-tasks pair (tasks import this module)
+
+    waiting = ExportFile.objects.filter(status=ExportFile.Status.PENDING, created_at__lt=_resend_cutoff(at))
+    return tasks_resend(dsr_export_build_task, [(pk,) for pk in waiting.order_by("pk").values_list("pk", flat=True)
+                                                if _export_idle(pk)])
+
+
+def dsr_export_retry(*, request: DataSubjectRequest, actor: Any) -> bool:
+    """The person asks again while their access or portability request is open. If its export is stuck
+    (failed, or pending past TASK_RESEND_AFTER_SECONDS and not being built), send it again (a failed one
+    is made anew) and answer True; False when there is nothing to retry (the caller refuses as before)."""
+    export = request.exports.order_by("-pk").first()
+    if export is None or not request.is_open:
+        return False
+    if export.status == ExportFile.Status.FAILED:
+        export = ExportFile.objects.create(request=request, user=request.user)
+    elif not (export.status == ExportFile.Status.PENDING and export.created_at < _resend_cutoff()
+              and _export_idle(export.pk)):
+        return False
+    audit_record(actor=actor, action="dsr.export_retry", target_type="dsr", target_id=request.pk,
+                 extra={"export": export.pk})
+    from ..tasks import dsr_export_build_task  # lazy: the services-to-tasks pair (tasks import this module)
+
+    enqueue_after_commit(dsr_export_build_task, export.pk)
+    return True
 
 
 @transaction.atomic

@@ -1,0 +1,77 @@
+"""Every periodic task of the project (Celery beat), each with its crontab.guru reading.
+
+Kept apart from settings.py, which imports it as CELERY_BEAT_SCHEDULE: the list grows with every
+reaper and reminder, and reads better as one table than in the middle of the settings.
+"""
+from __future__ import annotations
+
+from celery.schedules import crontab
+
+SCHEDULE: dict[str, dict] = {
+    "retention-purge-expired": {
+        "task": "retention.tasks.purge_expired_task",
+        # "0 3 * * *": at 03:00 every day (CELERY_TIMEZONE Europe/Amsterdam), purge what is past retention
+        "schedule": crontab(hour=3, minute=0),
+    },
+    "audit-seal": {
+        "task": "voipxs.tasks.audit_seal",
+        "schedule": 10.0,  # every 10 seconds: link freshly appended audit entries into the chain
+    },
+    "cdr-partitions-ahead": {
+        "task": "traffic.tasks.cdr_partitions_ahead",
+        # "15 3 * * *": at 03:15 every day, create this month's and the next 3 months' CDR partitions
+        "schedule": crontab(minute="15", hour="3"),
+    },
+    "disclosure-holds-release": {
+        "task": "disclosures.tasks.disclosure_holds_release_task",
+        # "30 3 * * *": at 03:30 every day, release the holds of requests closed long enough ago
+        "schedule": crontab(minute="30", hour="3"),
+    },
+    "disclosure-deadlines": {
+        "task": "disclosures.tasks.disclosure_deadlines_task",
+        # "0 * * * *": at minute 0 of every hour, e-mail legal officers about requests due soon
+        "schedule": crontab(minute="0"),
+    },
+    "dsr-deadline-reminders": {
+        "task": "accounts.tasks.dsr_deadlines_remind_task",
+        # "5 * * * *": at minute 5 of every hour, e-mail the DPOs about requests due soon or overdue
+        "schedule": crontab(minute="5"),
+    },
+    "breach-clock-reminders": {
+        "task": "accounts.tasks.breach_clocks_remind_task",
+        # "5 * * * *": at minute 5 of every hour, e-mail the DPOs about breach clocks ending or ended
+        "schedule": crontab(minute="5"),
+    },
+    "disclosure-secrecy-reminders": {
+        "task": "disclosures.tasks.disclosure_secrecy_reminders_task",
+        # "0 8 * * *": at 08:00 every day, remind legal officers of notices whose secrecy order ended
+        "schedule": crontab(minute="0", hour="8"),
+    },
+    "cdr-imports-reap": {
+        "task": "traffic.tasks.cdr_imports_reap",
+        # "*/5 * * * *": every 5 minutes, mark imports whose worker stopped mid-run as failed (re-runnable)
+        "schedule": crontab(minute="*/5"),
+    },
+    # "*/5 * * * *": every 5 minutes, mark purge runs whose worker died as failed (their lease ran out)
+    "purge-runs-reap": {"task": "retention.tasks.purge_runs_reap", "schedule": crontab(minute="*/5")},
+    # "*/5 * * * *": every 5 minutes, send again the builds of DSR exports still pending (the broker was down)
+    "dsr-exports-requeue": {"task": "accounts.tasks.dsr_exports_requeue_task", "schedule": crontab(minute="*/5")},
+    # "*/5 * * * *": every 5 minutes, send again the package builds of disclosure requests still producing
+    "disclosure-productions-requeue": {"task": "disclosures.tasks.disclosure_productions_requeue_task",
+                                       "schedule": crontab(minute="*/5")},
+    "call-exports-reap": {
+        "task": "traffic.tasks.call_exports_reap",  # fail call exports whose worker died, re-send unsent ones
+        "schedule": crontab(minute="*/5"),  # "*/5 * * * *": every 5 minutes
+    },
+    "cdr-rate-pending": {
+        "task": "traffic.tasks.cdr_rate_pending",
+        # "40 * * * *": at minute 40 of every hour, rate calls still pending or unrated (so the 01:40 run
+        # on the 1st comes before the 02:00 invoice run)
+        "schedule": crontab(minute="40"),
+    },
+    "invoice-run": {
+        "task": "traffic.tasks.invoice_run",
+        # "0 2 1 * *": at 02:00 on the 1st of every month, invoice the month that just ended
+        "schedule": crontab(minute="0", hour="2", day_of_month="1"),
+    },
+}
