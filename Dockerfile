@@ -26,4 +26,4 @@ RUN env $(python -m voipxs.privacy.keys) DJANGO_DEBUG=False python manage.py col
 
 USER voipxs
 EXPOSE 8000
-CMD ["gunicorn", "voipxs.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+CMD ["gunicorn", "--config", "gunicorn.conf.py", "--bind", "0.0.0.0:8000", "--access-logfile", "-"]

@@ -25,7 +25,7 @@ class DockerComposeTests:
     def test_it_runs_web_worker_beat_postgres_and_redis(self):
         services = compose()["services"]
         assert set(services) == {"web", "worker", "beat", "postgres", "redis"}
-        assert "gunicorn voipxs.wsgi" in services["web"]["command"]
+        assert "gunicorn --config gunicorn.conf.py" in services["web"]["command"]
         assert services["worker"]["command"].startswith("celery -A voipxs worker")
         assert services["beat"]["command"].startswith("celery -A voipxs beat")
         assert services["postgres"]["image"] == "postgres:15"
