@@ -9,15 +9,17 @@ PORT   ?= 8000
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev lock run migrate seed worker beat test e2e fuzz lint check clean-venv \
-        bench-ingest bench-portal bench-purge bench-export bench-disclosure
+.PHONY: help install install-dev lock run migrate seed worker beat backup test e2e fuzz lint check clean-venv \
+        bench-ingest bench-portal bench-purge bench-export bench-disclosure bench-load bench-soak
 
 help:
 	@echo "make run      virtualenv, install, migrate, demo data, server on http://127.0.0.1:$(PORT)"
 	@echo "make test     virtualenv, install, the whole suite (browser and fuzz tests skip without Chromium)"
 	@echo "make worker   Celery worker (needs REDIS_URL)      make beat   Celery beat (needs REDIS_URL)"
 	@echo "make migrate  apply migrations                     make e2e / make fuzz   browser / API fuzz tests only"
+	@echo "make backup   database + private files into $(BACKUP_DIR)/voipxs-<time>/, month keys into BACKUP_KEYS_FILE"
 	@echo "make bench-ingest | bench-portal | bench-purge | bench-export | bench-disclosure   (PostgreSQL: DATABASE_URL)"
+	@echo "make bench-load | bench-soak   gunicorn under 32 signed-in customers, 60 s / 10 min (DATABASE_URL, REDIS_URL)"
 
 # --- virtualenv and dependencies -----------------------------------------------------------------
 # requirements.txt and requirements-dev.txt name what we depend on; the .lock files pin every package,
@@ -79,6 +81,13 @@ worker: install .env var
 beat: install .env var
 	$(VENV)/bin/celery -A voipxs beat --loglevel=INFO --schedule var/celerybeat-schedule
 
+# A backup (retention/backup/): database and encrypted private files into a new directory under
+# BACKUP_DIR, the month keys into their own file (BACKUP_KEYS_FILE), the master keys nowhere. Restore:
+# `manage.py backup_restore --from DIR` into a new, empty database (README, "Backups and restore").
+BACKUP_DIR ?= var/backups
+backup: install var
+	$(PY) manage.py backup_create --out $(BACKUP_DIR)
+
 # --- tests ---------------------------------------------------------------------------------------
 test: install-dev
 	$(PY) -m pytest $(PYTEST_ARGS)
@@ -110,6 +119,12 @@ bench-export: install-dev .env
 	$(PY) -m bench.export
 bench-disclosure: install-dev .env
 	$(PY) -m bench.disclosure
+# By hand only, never in CI: gunicorn (production settings) on 127.0.0.1 and a bounded load generator.
+# BENCH_ARGS e.g. "--reuse" (keep the seeded database), "--duration 30", "--profile 5" (no server: cProfile).
+bench-load: install-dev .env
+	$(PY) -m bench.load $(BENCH_ARGS)
+bench-soak: install-dev .env
+	$(PY) -m bench.load --soak $(BENCH_ARGS)
 
 clean-venv:
 	rm -rf $(VENV)

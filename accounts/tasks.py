@@ -9,7 +9,7 @@ from celery import shared_task
 
 from voipxs.privacy.purposes import SystemActor
 
-from .dsr.export import dsr_export_build
+from .dsr.export import dsr_export_build, dsr_exports_requeue
 from .dsr.policy import policy_notice_email_batch
 from .dsr.reminders import breach_clocks_remind, dsr_deadlines_remind
 
@@ -19,6 +19,12 @@ REMINDER_ACTOR = SystemActor("dpo_reminders")
 @shared_task(name="accounts.tasks.dsr_export_build_task")
 def dsr_export_build_task(export_id: int) -> None:
     dsr_export_build(export_id=export_id)
+
+
+@shared_task(name="accounts.tasks.dsr_exports_requeue_task", ignore_result=True)
+def dsr_exports_requeue_task() -> int:
+    """Beat, every 5 minutes: send again the exports whose task never arrived (the broker was down)."""
+    return len(dsr_exports_requeue())
 
 
 @shared_task(name="accounts.tasks.policy_notice_email_task")

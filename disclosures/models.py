@@ -135,6 +135,9 @@ class DisclosureRequest(models.Model):
     approved_at = models.DateTimeField(null=True, blank=True)
     produced_at = models.DateTimeField(null=True, blank=True)
     production_started_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    # When the package build was queued: a request still producing long after has lost its task (the
+    # broker was down) and the reaper sends it again (services/packages.py).
+    production_started_at = models.DateTimeField(null=True, blank=True)
     checked_at = models.DateTimeField(null=True, blank=True)
     checked_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     delivered_at = models.DateTimeField(null=True, blank=True)

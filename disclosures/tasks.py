@@ -8,7 +8,7 @@ from voipxs.privacy.purposes import SystemActor
 
 from .production import ScopeViolation
 from .services.jobs import disclosure_deadlines_escalate, disclosure_holds_release_due, disclosure_secrecy_reminders
-from .services.packages import disclosure_package_build, disclosure_production_failed
+from .services.packages import disclosure_package_build, disclosure_production_failed, disclosure_productions_requeue
 
 HOLD_ACTOR = SystemActor("disclosure_holds")
 DEADLINE_ACTOR = SystemActor("disclosure_deadlines")
@@ -28,7 +28,15 @@ def disclosure_package_build_task(request_id: int, actor_id: int) -> dict:
         # Anything else (a destroyed month key, ...): the class name only, never the data.
         disclosure_production_failed(request_id=request_id, actor=actor, error=type(exc).__name__)
         raise
+    if package is None:  # built, or being built, by another delivery of this task
+        return {"request": request_id, "ok": True, "package": None}
     return {"request": request_id, "ok": True, "package": package.pk, "records": package.record_count}
+
+
+@shared_task(name="disclosures.tasks.disclosure_productions_requeue_task", ignore_result=True)
+def disclosure_productions_requeue_task() -> int:
+    """Beat, every 5 minutes: send again the package builds whose task never arrived (the broker was down)."""
+    return len(disclosure_productions_requeue())
 
 
 @shared_task(name="disclosures.tasks.disclosure_holds_release_task")

@@ -106,7 +106,7 @@ class PurgeReceiptAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 @admin.register(PurgeRun)
 class PurgeRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ("started_at", "as_of", "dry_run", "status", "finished_at", "error")
+    list_display = ("started_at", "as_of", "dry_run", "status", "heartbeat_at", "finished_at", "error")
     list_filter = ("status", "dry_run")
 
 

@@ -14,7 +14,6 @@ from voipxs.exceptions import ApplicationError
 from voipxs.privacy.purposes import Purpose, Role, has_role
 
 from .models import Category, LegalHold, RetentionPolicy
-from .purge.lock import PurgeBusy
 from .purge.run import purge_expired
 from .selectors import legal_hold_list, purge_receipt_list, retention_policy_history
 from .services import legal_hold_place, legal_hold_release, retention_policy_update
@@ -134,6 +133,8 @@ class ReceiptListApi(APIView):
 
     class OutputSerializer(serializers.Serializer):
         run = serializers.IntegerField(source="run_id", allow_null=True)
+        # running, done or failed: a failed run's receipts are what it removed before it stopped
+        run_status = serializers.CharField(source="run.status", allow_null=True)
         category = serializers.CharField()
         deleted = serializers.IntegerField()
         anonymised = serializers.IntegerField()
@@ -156,10 +157,7 @@ class DryRunApi(APIView):
         as_of = serializers.CharField()
         receipts = serializers.ListField(child=serializers.DictField())
 
-    @extend_schema(request=None, responses=OutputSerializer, summary="Count what a purge would remove now")
+    @extend_schema(request=None, responses=OutputSerializer,
+                   summary="Count what a purge would remove now (never refused: a dry run takes no lease)")
     def post(self, request: Request) -> Response:
-        try:
-            receipt = purge_expired(dry_run=True, actor=request.user)
-        except PurgeBusy as exc:
-            return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
-        return Response(self.OutputSerializer(receipt).data)
+        return Response(self.OutputSerializer(purge_expired(dry_run=True, actor=request.user)).data)

@@ -121,14 +121,18 @@ class LegalHold(models.Model):
 
 class PurgeRun(models.Model):
     """One run of the purge, with the steps it has done (so a run that died can be seen, and the
-    next run, which re-derives what is left from the database, shows it finished the job)."""
+    next run, which re-derives what is left from the database, shows it finished the job). A run
+    whose worker died is marked failed when its lease runs out (retention.purge.runs); its receipts,
+    written as it went, are what it did."""
 
     class Status(models.TextChoices):
-        RUNNING = "running"
-        DONE = "done"
-        FAILED = "failed"
+        RUNNING = "running", _("running")
+        DONE = "done", _("done")
+        FAILED = "failed", _("failed")
 
     started_at = models.DateTimeField(default=now)
+    # Renewed at every step: a dry run takes no lease, so a dry run silent for a lease is dead.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     as_of = models.DateTimeField()  # the "now" the run computed its cutoffs from
     dry_run = models.BooleanField(default=False)
@@ -162,12 +166,12 @@ class PurgeReceipt(models.Model):
 
 class PurgeLock(models.Model):
     """A single row that makes two purges never run at once, on PostgreSQL and SQLite alike: a run
-    takes it with one conditional UPDATE (atomic on both) and keeps renewing the lease; a run whose
-    worker died frees it when the lease runs out."""
+    takes it with one conditional UPDATE (atomic on both) and renews the lease with every batch it
+    commits; a run whose worker died frees it PURGE_LEASE_SECONDS after its last renewal."""
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     holder = models.CharField(max_length=64, blank=True)
-    held_until = models.DateTimeField(null=True, blank=True)
+    renewed_at = models.DateTimeField(null=True, blank=True)  # None: free
 
 
 class HeldCdr(models.Model):

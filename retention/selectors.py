@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils.timezone import now as tz_now
 
 from traffic.selectors.cdr_reader import register_kept_copies
@@ -15,7 +15,7 @@ from voipxs.privacy.crypto import blind_index
 from voipxs.privacy.phone import normalize_e164
 from voipxs.privacy.purposes import Purpose, require_purpose
 
-from .models import Category, HeldCdr, LegalHold, PurgeReceipt, RetentionPolicy
+from .models import Category, HeldCdr, LegalHold, PurgeReceipt, PurgeRun, RetentionPolicy
 
 HELD_PURPOSES = frozenset({Purpose.LEGAL_OBLIGATION, Purpose.DISPUTE})
 HELD_PURPOSE_REFUSED = "Held calls may only be read for a legal obligation or a dispute."
@@ -60,6 +60,15 @@ def legal_hold_list(*, actor, purpose: Purpose | str = Purpose.LEGAL_OBLIGATION)
 def legal_holds_active(*, at: datetime, category: str) -> list[LegalHold]:
     """For the purge and the keeper (no actor: they only read scope, never show it)."""
     return [h for h in LegalHold.objects.filter(legal_hold_active_q(at=at)) if category in h.categories]
+
+
+def purge_run_unfinished_list(*, limit: int = 10) -> QuerySet[PurgeRun]:
+    """Real runs that failed or are still running, newest first, with the receipts that removed or
+    anonymised something (counts only): a failed run's receipts are what it removed before it stopped,
+    each batch counted as it committed."""
+    did = PurgeReceipt.objects.filter(Q(deleted__gt=0) | Q(anonymised__gt=0)).order_by("id")
+    return (PurgeRun.objects.filter(dry_run=False).exclude(status=PurgeRun.Status.DONE).order_by("-started_at")
+            .prefetch_related(Prefetch("receipts", queryset=did))[:limit])
 
 
 def purge_receipt_list(*, limit: int = 30, dry_run: bool | None = None) -> QuerySet[PurgeReceipt]:

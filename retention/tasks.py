@@ -5,14 +5,22 @@ from celery import shared_task
 
 from .purge.lock import PurgeBusy
 from .purge.run import purge_daily, purge_expired
+from .purge.runs import purge_runs_reap
 
 
 @shared_task(name="retention.tasks.purge_expired_task")
 def purge_expired_task(dry_run: bool = False) -> dict:
     """Daily at 03:00 Europe/Amsterdam (CELERY_BEAT_SCHEDULE): purge, then preview tomorrow's run.
-    With dry_run=True (the DPO's refresh button) only count. Returns counts only (JSON, no data)."""
+    With dry_run=True (the DPO's refresh button) only count; a dry run is never refused. Returns counts
+    only (JSON, no data)."""
     try:
         receipt = purge_expired(dry_run=True) if dry_run else purge_daily()
-    except PurgeBusy:
-        return {"busy": True}
+    except PurgeBusy as exc:
+        return {"busy": True, "lease_expires_at": exc.expires_at.isoformat() if exc.expires_at else None}
     return {"run": receipt["run"], "deleted": {r["category"]: r["deleted"] for r in receipt["receipts"]}}
+
+
+@shared_task(name="retention.tasks.purge_runs_reap", ignore_result=True)
+def purge_runs_reap_task() -> int:
+    """Every 5 minutes (CELERY_BEAT_SCHEDULE): mark failed the purge runs whose worker died."""
+    return len(purge_runs_reap())

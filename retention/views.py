@@ -1,5 +1,6 @@
 """The DPO's retention pages: policies (with history and the policy in force on any date), legal
-holds (place, release), the last receipts and what the next run would remove. Thin: services and
+holds (place, release), the last receipts, purge runs that did not finish (with what they removed)
+and what the next run would remove. Thin: services and
 selectors do the work. No page touches the broker except the "refresh" button, which survives a
 broker outage."""
 from __future__ import annotations
@@ -20,7 +21,8 @@ from voipxs.privacy.purposes import Purpose, Role, has_role
 
 from .forms import HoldForm, PolicyAtForm, PolicyForm
 from .models import Category, LegalHold, PurgeRun
-from .selectors import legal_hold_list, purge_receipt_list, retention_policy_current_list, retention_policy_history
+from .selectors import (legal_hold_list, purge_receipt_list, purge_run_unfinished_list, retention_policy_current_list,
+                        retention_policy_history)
 from .services import legal_hold_place, legal_hold_release, retention_policy_update
 from .tasks import purge_expired_task
 
@@ -56,6 +58,7 @@ def _dashboard(request: HttpRequest, *, hold_form: HoldForm | None = None, polic
         "policy_form": PolicyForm(),
         "policy_errors": policy_errors or {},
         "receipts": purge_receipt_list(limit=40, dry_run=False),
+        "unfinished_runs": purge_run_unfinished_list(),
         "preview": preview,
         "preview_receipts": preview.receipts.order_by("id") if preview else [],
         "categories": Category.choices,

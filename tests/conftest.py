@@ -46,3 +46,13 @@ def real_worker():
     finally:
         task_postrun.disconnect(close_db)
         app.conf.task_always_eager = was_eager
+
+
+@pytest.fixture
+def broker_down():
+    """Redis down for the whole test: tasks are really published, to a port where nothing listens
+    (tests/broker.py). Yields the dead URL."""
+    from tests.broker import broker_outage
+
+    with broker_outage() as url:
+        yield url

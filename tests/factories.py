@@ -182,6 +182,27 @@ def make_cdr(
 _cdr_counter = itertools.count(1)
 
 
+def make_cdrs(*, account, n: int, first=None, step=timedelta(minutes=7), src: str = "+31205550101",
+              caller_name: str = "", source=None) -> None:
+    """`n` answered outgoing calls of `account`, one every `step` back from `first`, each to its own
+    number (+316 then the call's index), stored in batches by the importer's own write path (as
+    make_cdr, for exports of thousands of calls)."""
+    first = first or now() - timedelta(hours=1)
+    source = source or make_source()
+    records = []
+    for i in range(n):
+        at = first - step * i
+        uid = f"bulk-{next(_cdr_counter)}"
+        records.append(CdrRecord(
+            unique_id=uid, fingerprint=uid[-16:], started_at=at, src=src, dst=f"+316{i:08d}",
+            account_id=account.pk, contractor_id=account.contractor_id, direction="out", disposition="answered",
+            answered_at=at, duration=65, billsec=60, caller_name=caller_name, rating="rated", zone="NL mobile",
+            price=Decimal("0.05"), technical=None,
+        ))
+    written = cdr_rows_write(source=source, records=records)
+    assert written.imported == n, f"make_cdrs: {written.imported} of {n} stored"
+
+
 # --- transactional tests on SQLite (infra) ---------------------------------------------------------
 
 @pytest.fixture

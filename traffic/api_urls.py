@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .api import calls, interconnection, invoices, sources_imports
+from .api import call_exports, calls, interconnection, invoices, sources_imports
 
 urlpatterns: list = [
     path("staff/sources/", sources_imports.SourceListCreateApi.as_view(), name="api-staff-sources"),
@@ -11,6 +11,10 @@ urlpatterns: list = [
          name="api-staff-cdr-import-rerun"),
     path("me/calls/", calls.MeCallListApi.as_view(), name="api-me-calls"),
     path("me/calls.csv", calls.MeCallCsvApi.as_view(), name="api-me-calls-csv"),
+    path("me/call-exports/", call_exports.MeCallExportCreateApi.as_view(), name="api-me-call-exports"),
+    path("me/call-exports/<int:export_id>/", call_exports.MeCallExportDetailApi.as_view(), name="api-me-call-export"),
+    path("me/call-exports/<int:export_id>/download/", call_exports.MeCallExportDownloadApi.as_view(),
+         name="api-me-call-export-download"),
     path("me/usage/", calls.MeUsageApi.as_view(), name="api-me-usage"),
     path("me/invoices/", invoices.MeInvoiceListApi.as_view(), name="api-me-invoices"),
     path("me/invoices/<int:invoice_id>/", invoices.MeInvoiceDetailApi.as_view(), name="api-me-invoice"),

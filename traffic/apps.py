@@ -1,10 +1,11 @@
 """The traffic app's registrations with the privacy kernel: its key rotator (month keys), its demo data,
-and (in sections.py) what it holds about a person for export and erasure."""
+its purger (call export files, traffic/purgers.py) and (in sections.py) what it holds about a person
+for export and erasure."""
 from __future__ import annotations
 
 from django.apps import AppConfig
 
-from voipxs.privacy.registry import register_demo_seeder, register_rotator
+from voipxs.privacy.registry import register_demo_seeder, register_purger, register_rotator
 
 
 class TrafficConfig(AppConfig):
@@ -13,7 +14,7 @@ class TrafficConfig(AppConfig):
 
     def ready(self) -> None:
         # Models load only once the apps are ready, so the modules that use them are imported here.
-        from . import sections  # noqa: F401  calls and invoices for data-subject export and erasure
+        from . import purgers, sections  # noqa: F401  sections: calls and invoices for data-subject export and erasure
         from .demo import seed_calls, seed_sources
         from .keys import month_key_rewrap
 
@@ -21,3 +22,4 @@ class TrafficConfig(AppConfig):
         register_rotator("traffic.MonthKey", month_key_rewrap)
         register_demo_seeder(20, "traffic-sources", seed_sources)
         register_demo_seeder(25, "traffic-calls", seed_calls)
+        register_purger(purgers.CALL_EXPORTS, purgers.call_exports_purge)  # call export files, a day after ready

@@ -8,10 +8,14 @@ indexes (global BLIND_INDEX_KEY, domain "phone"), so a number's calls can be fou
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 from django.conf import settings
 from django.db import models
 from django.utils.timezone import now
 from django.utils.translation import gettext_lazy as _
+
+from voipxs.privacy.fields import BlindIndexField, EncryptedTextField
 
 
 class Source(models.Model):
@@ -266,3 +270,57 @@ class InvoiceLine(models.Model):
     calls = models.PositiveIntegerField()
     seconds = models.PositiveIntegerField()
     amount = models.DecimalField(max_digits=12, decimal_places=2)
+
+
+class CallExport(models.Model):
+    """A customer's CSV file of own calls, too many to stream inside a web request: a Celery task writes
+    it (traffic.services.call_exports) encrypted under PRIVATE_FILES_DIR/call-exports, the owner
+    downloads it until `expires_at`, and the purge deletes file and row after that (traffic.purgers).
+
+    The filters are kept because the task reads what was asked for. The number filter is personal data:
+    it is stored encrypted (the task needs it back) with its blind index (to find the same export still
+    queued), never in plain text. Counts and errors hold no data either."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("queued")
+        RUNNING = "running", _("being prepared")
+        READY = "ready", _("ready")
+        FAILED = "failed", _("failed")
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="call_exports")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    since = models.DateField(null=True, blank=True)
+    until = models.DateField(null=True, blank=True)
+    direction = models.CharField(max_length=10, blank=True)
+    number = EncryptedTextField(null=True, blank=True)  # E.164
+    number_index = BlindIndexField(source="number", domain="phone", null=True, blank=True)
+    # No constraint: an export lives a day, and the invoice purge deletes invoices without looking here.
+    invoice = models.ForeignKey(Invoice, null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False,
+                                db_index=False, related_name="+")
+    calls = models.PositiveIntegerField(null=True, blank=True)  # rows written, once ready
+    size = models.PositiveBigIntegerField(null=True, blank=True)  # bytes of the CSV, once ready
+    # Named when the task starts, so a file a killed worker left half-written is still found and purged.
+    file_name = models.CharField(max_length=100, blank=True)
+    error = models.CharField(max_length=200, blank=True)  # why it failed: a reason, never data
+    created_at = models.DateTimeField(default=now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["owner", "status"], name="callexport_owner_status_idx"),
+                   models.Index(fields=["expires_at"], name="callexport_expires_idx")]
+
+    @property
+    def is_unfinished(self) -> bool:
+        return self.status in (self.Status.QUEUED, self.Status.RUNNING)
+
+    @property
+    def file_path(self) -> Path:
+        return Path(settings.PRIVATE_FILES_DIR) / "call-exports" / self.file_name
+
+    @property
+    def file_labels(self) -> dict[str, str]:
+        """What binds the encrypted file to this export (voipxs.privacy.files): its data key's label
+        and the chunks' associated data, so no other file (a data-subject export's) passes for it."""
+        return {"key_label": f"call-export:{self.pk}", "aad_prefix": f"call-export:{self.pk}"}

@@ -4,7 +4,8 @@ Calls are read through the CDR reader (`traffic.selectors.cdr_reader`): streamed
 and decrypted with the month keys, so an export of 100,000 calls keeps memory flat; calls the purge
 kept in the hold table after their month was dropped are merged in by time (under the master key).
 Erasure deletes the calls no exception keeps and restricts (GDPR art. 18) the rest, the hold
-table's copies included; invoices are kept 7 years (AWR art. 52), restricted.
+table's copies included, and deletes the person's call export files; invoices are kept 7 years
+(AWR art. 52), restricted.
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from voipxs.privacy.registry import Kept, Section, register_section
 
 from .models import Cdr, CdrTechnical, Invoice, InvoiceLine
 from .selectors.cdr_reader import CallDecryptor, calls_in_time_order, held_matching
+from .services.call_exports import call_exports_delete_of
 
 _CHUNK = 5000
 _CALL_FIELDS = ("id", "started_at", "direction", "disposition", "answered_at", "duration", "billsec",
@@ -94,7 +96,9 @@ def calls_erase(user: Any, kept: list[Kept]) -> dict:
         CdrTechnical.objects.filter(cdr_id__in=chunk)._raw_delete(CdrTechnical.objects.db)
         deleted += Cdr.objects.filter(account_id=user.pk, id__in=chunk)._raw_delete(Cdr.objects.db)
     held_restricted, held_kept = _restrict_held_calls(user, stamp)
-    return {"deleted": deleted, "restricted": restricted + held_restricted, "kept": mine.count() + held_kept}
+    # Call export files are copies of calls for the person's own download: nothing keeps them.
+    return {"deleted": deleted, "restricted": restricted + held_restricted, "kept": mine.count() + held_kept,
+            "export_files": call_exports_delete_of(owner=user)}
 
 
 def _restrict_held_calls(user: Any, stamp) -> tuple[int, int]:

@@ -1,11 +1,11 @@
-"""Traffic tasks: ids in (JSON), one service each (imports, rating, partitions, invoices)."""
+"""Traffic tasks: ids in (JSON), one service each (imports, rating, partitions, invoices, call exports)."""
 from __future__ import annotations
 
 from celery import shared_task
 
 from .models import CdrImport, Source
 from .selectors.interconnection import parse_month
-from .services import imports, invoices, partitions, rating
+from .services import call_exports, imports, invoices, partitions, rating
 
 
 @shared_task(name="traffic.tasks.cdr_import_run", ignore_result=True, acks_late=True)
@@ -41,3 +41,16 @@ def invoice_run(month: str | None = None) -> int:
     task or a second beat run makes nothing twice."""
     target = parse_month(month) if month else invoices.previous_month()
     return len(invoices.invoice_run(month=target))
+
+
+@shared_task(name="traffic.tasks.call_export_build", ignore_result=True, acks_late=True)
+def call_export_build(export_id: int) -> None:
+    """Write a customer's call export into its encrypted file. Only the CallExport id travels."""
+    call_exports.call_export_build(export_id=export_id)
+
+
+@shared_task(name="traffic.tasks.call_exports_reap", ignore_result=True)
+def call_exports_reap() -> int:
+    """Beat, every 5 minutes: fail exports whose worker died mid-run, and send again the task of
+    exports still queued (the broker was down when they were asked for)."""
+    return len(call_exports.call_exports_reap()) + len(call_exports.call_exports_requeue())

@@ -1,11 +1,13 @@
 from django.urls import path
 
-from .views import calls, interconnection, invoices, sources_imports
+from .views import call_exports, calls, interconnection, invoices, sources_imports
 
 app_name = "traffic"
 urlpatterns: list = [
     path("", calls.call_history, name="history"),
-    path("export.csv", calls.call_export, name="export"),
+    path("export.csv", call_exports.call_export, name="export"),
+    path("exports/<int:export_id>/", call_exports.call_export_status, name="call-export"),
+    path("exports/<int:export_id>/download/", call_exports.call_export_download, name="call-export-download"),
     path("usage/", calls.usage, name="usage"),
     path("invoices/", invoices.invoice_list, name="invoices"),
     path("invoices/<int:invoice_id>/", invoices.invoice_detail, name="invoice"),

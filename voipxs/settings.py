@@ -135,6 +135,7 @@ TEMPLATES = [
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = True
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True  # checked before reuse: after a database restart, reconnect
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {"timeout": 20}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -240,6 +241,10 @@ STORAGES = {
 }
 # Where uploaded CDR files and encrypted export files wait for their task (never in a task argument).
 PRIVATE_FILES_DIR = Path(env("PRIVATE_FILES_DIR", default=str(VAR_DIR / "private")))
+# The month-key backup (retention/backup/keyfile.py): the only copy of the month data keys outside the
+# database, replaced after every backup and every purge. Keep it away from the database dumps and out of
+# PRIVATE_FILES_DIR; every process that purges (the worker) must be able to write it.
+BACKUP_KEYS_FILE = Path(env("BACKUP_KEYS_FILE", default=str(VAR_DIR / "backup-keys" / "month-keys.enc")))
 
 # --- E-mail ------------------------------------------------------------------------------------
 EMAIL_CONFIG = env.email("EMAIL_URL", default="consolemail://")
@@ -272,8 +277,14 @@ CELERY_TASK_TIME_LIMIT = 60 * 35
 CELERY_TASK_ACKS_LATE = True  # a task whose worker dies is redelivered; tasks are idempotent
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# If the broker is down, .delay() must fail fast instead of hanging a web request.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
+# A send to a dead or hung broker fails in seconds instead of holding a web request (socket timeouts, one
+# reconnection); voipxs/queue.py sends once and its reapers send again what still waits after the delay below.
+CELERY_BROKER_CONNECTION_TIMEOUT = 1
+CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5,
+                                   "socket_connect_timeout": 1, "socket_timeout": 2}
+# Work stored as waiting (a DSR export `pending`, a disclosure `producing`) and not started this long after
+# lost its task (broker down): the reapers (beat) send it again; the tasks lock their row and skip work done.
+TASK_RESEND_AFTER_SECONDS = env.int("TASK_RESEND_AFTER_SECONDS", default=300)
 # Days after the invoice date during which an invoice may be disputed; its CDRs are kept at least
 # that long (retention). Default about 6 months.
 INVOICE_DISPUTE_WINDOW_DAYS = env.int("INVOICE_DISPUTE_WINDOW_DAYS", default=183)
@@ -294,9 +305,11 @@ DISCLOSURE_PROVIDER_ID = env("DISCLOSURE_PROVIDER_ID", default="VoIPXS-NL")
 DSR_REMINDER_DAYS = env.int("DSR_REMINDER_DAYS", default=7)
 BREACH_REMINDER_HOURS = env.int("BREACH_REMINDER_HOURS", default=6)
 
-# A running CDR import renews its lease with every batch it commits (seconds apart); one silent for
-# longer than this has lost its worker and is marked failed by the reaper (beat, every 5 minutes).
+# A running CDR import, and the purge, renew a lease with every batch they commit (seconds apart); one
+# silent for longer than its lease below has lost its worker and is marked failed by a reaper (beat, every
+# 5 minutes), a purge with the receipts of what it removed. Until then another purge is refused (not a dry run).
 CDR_IMPORT_LEASE_SECONDS = env.int("CDR_IMPORT_LEASE_SECONDS", default=600)
+PURGE_LEASE_SECONDS = env.int("PURGE_LEASE_SECONDS", default=300)
 
 # Every periodic task of the project, each with its crontab.guru reading.
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
@@ -343,6 +356,17 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "traffic.tasks.cdr_imports_reap",
         # "*/5 * * * *": every 5 minutes, mark imports whose worker stopped mid-run as failed (re-runnable)
         "schedule": crontab(minute="*/5"),
+    },
+    # "*/5 * * * *": every 5 minutes, mark purge runs whose worker died as failed (their lease ran out)
+    "purge-runs-reap": {"task": "retention.tasks.purge_runs_reap", "schedule": crontab(minute="*/5")},
+    # "*/5 * * * *": every 5 minutes, send again the builds of DSR exports still pending (the broker was down)
+    "dsr-exports-requeue": {"task": "accounts.tasks.dsr_exports_requeue_task", "schedule": crontab(minute="*/5")},
+    # "*/5 * * * *": every 5 minutes, send again the package builds of disclosure requests still producing
+    "disclosure-productions-requeue": {"task": "disclosures.tasks.disclosure_productions_requeue_task",
+                                       "schedule": crontab(minute="*/5")},
+    "call-exports-reap": {
+        "task": "traffic.tasks.call_exports_reap",  # fail call exports whose worker died, re-send unsent ones
+        "schedule": crontab(minute="*/5"),  # "*/5 * * * *": every 5 minutes
     },
     "cdr-rate-pending": {
         "task": "traffic.tasks.cdr_rate_pending",

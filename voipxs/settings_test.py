@@ -29,6 +29,7 @@ CSRF_COOKIE_SECURE = False
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
 PRIVATE_FILES_DIR = BASE_DIR / "var" / f"test-private-{os.getpid()}"  # noqa: F405
+BACKUP_KEYS_FILE = BASE_DIR / "var" / f"test-backup-keys-{os.getpid()}" / "month-keys.enc"  # noqa: F405
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
 # Serve static files from the app folders (no collectstatic before a test run), as in development.
 WHITENOISE_AUTOREFRESH = True

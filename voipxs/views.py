@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
 
 from django.conf import settings
-from django.db import connection
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.template import loader
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -55,6 +57,7 @@ def privacy_policy(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @require_GET
+@transaction.non_atomic_requests  # ATOMIC_REQUESTS would open the transaction, and fail, before the probe runs
 def healthz(request: HttpRequest) -> JsonResponse:
     """Database and broker state for load balancers and monitoring. Never raises."""
     status = {"database": "ok", "broker": "ok"}
@@ -74,3 +77,24 @@ def healthz(request: HttpRequest) -> JsonResponse:
             status["broker"] = "down"
     healthy = status["database"] == "ok" and status["broker"] != "down"
     return JsonResponse({"status": "ok" if healthy else "degraded", **status}, status=200 if healthy else 503)
+
+
+# A database restart or failover: the request stored nothing (ATOMIC_REQUESTS rolled it back) and can be
+# sent again in a moment. OperationalError also covers a lost connection or a lock timeout; InterfaceError
+# a connection that was already closed.
+UNAVAILABLE_ERRORS = (OperationalError, InterfaceError)
+UNAVAILABLE_DETAIL = "The service is temporarily unavailable. Please try again in a moment."
+RETRY_AFTER_SECONDS = 10
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """handler500: 503 with Retry-After when the database cannot be reached (a restart, a failover),
+    500 otherwise. Rendered without a request context, like Django's own: the database may be gone."""
+    if not isinstance(sys.exc_info()[1], UNAVAILABLE_ERRORS):
+        return HttpResponse(loader.get_template("500.html").render(), status=500)
+    if request.path.startswith("/api/"):
+        response = JsonResponse({"detail": UNAVAILABLE_DETAIL}, status=503)
+    else:
+        response = HttpResponse(loader.get_template("503.html").render(), status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response

@@ -3,6 +3,9 @@
 A ZIP (export.json after the JSON Schema in schemas/, one CSV per registered section, categories.csv)
 is written from the kernel's registry of sections, encrypted under its own data key and kept in
 PRIVATE_FILES_DIR/exports for EXPORT_DAYS; the registered purger "dsr_export" deletes it after that.
+Its build is a Celery task sent after the request commits; an export whose task never arrived (the
+broker was down) is sent again by the reaper (`dsr_exports_requeue`, beat) or when the person asks
+again (`dsr_export_retry`), and the build runs at most once at a time, however often it is sent.
 """
 from __future__ import annotations
 
@@ -12,24 +15,23 @@ import io
 import json
 import os
 import secrets
-import struct
 import tempfile
 import zipfile
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
 from django.db import transaction
 from django.utils.timezone import now as tz_now
 from django.utils.translation import gettext as _
 
 from voipxs.exceptions import ApplicationError
-from voipxs.privacy import crypto
+from voipxs.privacy import files
 from voipxs.privacy.audit import audit_record
 from voipxs.privacy.purposes import PURPOSES, Purpose
 from voipxs.privacy.registry import sections
+from voipxs.queue import enqueue_after_commit, tasks_resend
 
 from ..models import User
 from .models import DataSubjectRequest, ExportDownload, ExportFile
@@ -138,66 +140,44 @@ def _write_export_zip(user: User, target: Any) -> dict[str, int]:
     return counts
 
 
-# Encrypted file layout: MAGIC | u16 wrapped-key length | wrapped data key | chunks.
-# A chunk: u32 length | nonce (12) | AES-GCM(ciphertext+tag); AAD = "<export id>:<index>:<last 0/1>",
-# so chunks cannot be reordered, swapped between files, or the file truncated unnoticed.
-_MAGIC = b"VXEXP1"
-_CHUNK = 1 << 20
-
-
-def _aad(export_id: int, index: int, last: bool) -> bytes:
-    return f"{export_id}:{index}:{int(last)}".encode()
-
-
-def _encrypt_file(plain_path: str, cipher_path: str, *, export_id: int) -> None:
-    key = crypto.new_data_key()
-    wrapped = crypto.wrap_data_key(key, label=f"export:{export_id}")
-    aes = AESGCM(key)
-    size = os.path.getsize(plain_path)
-    with open(plain_path, "rb") as src, open(cipher_path, "wb") as dst:
-        dst.write(_MAGIC + struct.pack(">H", len(wrapped)) + wrapped)
-        index, done = 0, 0
-        while True:
-            chunk = src.read(_CHUNK)
-            done += len(chunk)
-            last = done >= size
-            nonce = os.urandom(12)
-            body = aes.encrypt(nonce, chunk, _aad(export_id, index, last))
-            dst.write(struct.pack(">I", len(body)) + nonce + body)
-            index += 1
-            if last:
-                break
+def _file_labels(export_id: int) -> dict[str, str]:
+    """The export's file is encrypted by voipxs.privacy.files under a data key bound to the export."""
+    return {"key_label": f"export:{export_id}", "aad_prefix": str(export_id)}
 
 
 def export_decrypt_stream(export: ExportFile) -> Iterator[bytes]:
     """The plaintext ZIP, chunk by chunk (1 MiB), for a streaming download."""
-    path = _export_dir() / export.file_name
-    with open(path, "rb") as fh:
-        if fh.read(len(_MAGIC)) != _MAGIC:
-            raise crypto.DecryptionError("not an export file")
-        (klen,) = struct.unpack(">H", fh.read(2))
-        aes = AESGCM(crypto.unwrap_data_key(fh.read(klen), label=f"export:{export.pk}"))
-        index, finished = 0, False
-        while not finished:
-            head = fh.read(4)
-            if len(head) < 4:
-                raise crypto.DecryptionError("export file truncated")
-            (blen,) = struct.unpack(">I", head)
-            nonce, body = fh.read(12), fh.read(blen)
-            try:
-                plain = aes.decrypt(nonce, body, _aad(export.pk, index, False))
-            except Exception:  # noqa: BLE001 - maybe the last chunk
-                plain = aes.decrypt(nonce, body, _aad(export.pk, index, True))
-                finished = True
-            index += 1
-            yield plain
+    return files.decrypt_file(_export_dir() / export.file_name, **_file_labels(export.pk))
 
 
 def dsr_export_build(*, export_id: int) -> ExportFile:
-    """Build, encrypt and store one export (idempotent: a ready export is left alone)."""
-    export = ExportFile.objects.select_related("user", "request").get(pk=export_id)
-    if export.status != ExportFile.Status.PENDING:
-        return export
+    """Build, encrypt and store one export. Idempotent, because its task may arrive twice (a redelivery,
+    the reaper's send): the build holds the export's row lock from its check to `ready`, so another
+    delivery finds the row locked (being built) or no longer pending (done) and leaves it alone. A
+    worker that dies mid-build drops the lock with its connection: the export is pending again."""
+    try:
+        with transaction.atomic():
+            export = (ExportFile.objects.select_for_update(skip_locked=True, of=("self",))
+                      .select_related("user", "request").filter(pk=export_id).first())
+            if export is None or export.status != ExportFile.Status.PENDING:
+                return ExportFile.objects.get(pk=export_id)
+            name, size, sha256, counts = _export_file_write(export)
+            try:
+                return _export_mark_ready(export=export, name=name, size=size, sha256=sha256, counts=counts)
+            except Exception:
+                (_export_dir() / name).unlink(missing_ok=True)
+                raise
+    except Exception as exc:
+        failed = (ExportFile.objects.filter(pk=export_id, status=ExportFile.Status.PENDING)
+                  .update(status=ExportFile.Status.FAILED, error=type(exc).__name__[:200]))
+        if failed:
+            request_id = ExportFile.objects.values_list("request_id", flat=True).get(pk=export_id)
+            audit_record(actor=None, action="dsr.export_failed", target_type="dsr", target_id=request_id)
+        raise
+
+
+def _export_file_write(export: ExportFile) -> tuple[str, int, str, dict[str, int]]:
+    """Write the ZIP and store it encrypted in PRIVATE_FILES_DIR/exports: (file name, size, SHA-256, counts)."""
     directory = _export_dir()
     name = f"export-{export.pk}-{secrets.token_hex(8)}.zip.enc"
     fd, plain_path = tempfile.mkstemp(suffix=".zip", dir=directory)
@@ -206,18 +186,14 @@ def dsr_export_build(*, export_id: int) -> ExportFile:
             counts = _write_export_zip(export.user, fh)
         digest = hashlib.sha256()
         with open(plain_path, "rb") as fh:
-            for block in iter(lambda: fh.read(_CHUNK), b""):
+            for block in iter(lambda: fh.read(files.CHUNK), b""):
                 digest.update(block)
         size = os.path.getsize(plain_path)
-        _encrypt_file(plain_path, str(directory / name), export_id=export.pk)
-    except Exception as exc:
-        ExportFile.objects.filter(pk=export.pk).update(status=ExportFile.Status.FAILED, error=type(exc).__name__[:200])
-        audit_record(actor=None, action="dsr.export_failed", target_type="dsr", target_id=export.request_id)
-        raise
+        files.encrypt_file(plain_path, directory / name, **_file_labels(export.pk))
     finally:
         if os.path.exists(plain_path):
             os.unlink(plain_path)
-    return _export_mark_ready(export=export, name=name, size=size, sha256=digest.hexdigest(), counts=counts)
+    return name, size, digest.hexdigest(), counts
 
 
 @transaction.atomic
@@ -234,6 +210,52 @@ def _export_mark_ready(*, export: ExportFile, name: str, size: int, sha256: str,
         req.save(update_fields=["status", "completed_at", "answer", "outcome"])
     audit_record(actor=None, action="dsr.export_ready", target_type="dsr", target_id=export.request_id, extra={"rows": counts})
     return export
+
+
+# --- exports whose task never arrived: the reaper and the retry ---------------------------------------
+
+def _export_idle(export_id: int) -> bool:
+    """Still pending and not being built: no build holds its row lock (skip_locked passes over a locked
+    row). The lock ends with the transaction, before the task is sent, so the build can take it."""
+    with transaction.atomic():
+        return (ExportFile.objects.select_for_update(skip_locked=True).filter(pk=export_id, status=ExportFile.Status.PENDING)
+                .values_list("pk", flat=True).first()) is not None
+
+
+def _resend_cutoff(at=None):
+    return (at or tz_now()) - timedelta(seconds=settings.TASK_RESEND_AFTER_SECONDS)
+
+
+def dsr_exports_requeue(*, at=None) -> list[int]:
+    """Beat: send again the build of every export still pending TASK_RESEND_AFTER_SECONDS after it was
+    asked for and not being built: the broker was down when the request was made (the request was
+    stored and answered), or the task was lost with the broker. Stops at the first send the broker
+    refuses (the next run tries again). Returns the ids sent (voipxs/queue.py)."""
+    from ..tasks import dsr_export_build_task  # lazy: the services-to-tasks pair (tasks import this module)
+
+    waiting = ExportFile.objects.filter(status=ExportFile.Status.PENDING, created_at__lt=_resend_cutoff(at))
+    return tasks_resend(dsr_export_build_task, [(pk,) for pk in waiting.order_by("pk").values_list("pk", flat=True)
+                                                if _export_idle(pk)])
+
+
+def dsr_export_retry(*, request: DataSubjectRequest, actor: Any) -> bool:
+    """The person asks again while their access or portability request is open. If its export is stuck
+    (failed, or pending past TASK_RESEND_AFTER_SECONDS and not being built), send it again (a failed one
+    is made anew) and answer True; False when there is nothing to retry (the caller refuses as before)."""
+    export = request.exports.order_by("-pk").first()
+    if export is None or not request.is_open:
+        return False
+    if export.status == ExportFile.Status.FAILED:
+        export = ExportFile.objects.create(request=request, user=request.user)
+    elif not (export.status == ExportFile.Status.PENDING and export.created_at < _resend_cutoff()
+              and _export_idle(export.pk)):
+        return False
+    audit_record(actor=actor, action="dsr.export_retry", target_type="dsr", target_id=request.pk,
+                 extra={"export": export.pk})
+    from ..tasks import dsr_export_build_task  # lazy: the services-to-tasks pair (tasks import this module)
+
+    enqueue_after_commit(dsr_export_build_task, export.pk)
+    return True
 
 
 @transaction.atomic

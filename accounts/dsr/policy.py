@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from voipxs.exceptions import ApplicationError
 from voipxs.privacy.audit import audit_record
+from voipxs.queue import enqueue_after_commit
 
 from ..models import User
 from .models import PolicyNoticeSeen, PolicyVersion
@@ -54,7 +55,9 @@ def policy_version_publish(*, policy: PolicyVersion, actor: Any, email_users: bo
     if email_users and pv.substantive:
         from ..tasks import policy_notice_email_task  # lazy: the services-to-tasks pair (tasks import this module)
 
-        transaction.on_commit(lambda: policy_notice_email_task.delay(pv.pk, 0))
+        # A broker outage must not fail the publication, which is stored: the mails are then not sent,
+        # the warning logged names the version, and its `emailed_at` stays empty.
+        enqueue_after_commit(policy_notice_email_task, pv.pk, 0)
     return pv
 
 

@@ -14,9 +14,11 @@ from django.utils.timezone import now
 
 from voipxs.exceptions import ApplicationError
 from voipxs.privacy.audit import audit_record
+from voipxs.queue import enqueue_after_commit
 
 from ..models import User
 from .erasure import erasure_apply
+from .export import dsr_export_retry
 from .models import EXTENSION_MONTHS, DataSubjectRequest, ExportFile, ReminderStage, add_months
 
 Kind = DataSubjectRequest.Kind
@@ -41,7 +43,12 @@ def dsr_request_create(*, user: User, kind: str, details: str = "", password: st
     if kind == Kind.ERASURE and not (password and user.check_password(password)):
         audit_record(actor=user, action="dsr.reauth_failed", target_type="user", target_id=user.pk)
         raise ApplicationError(WRONG_PASSWORD, extra={"field": "password"})
-    if DataSubjectRequest.objects.filter(user=user, kind=kind, status__in=DataSubjectRequest.OPEN_STATUSES).exists():
+    already = DataSubjectRequest.objects.filter(user=user, kind=kind, status__in=DataSubjectRequest.OPEN_STATUSES).first()
+    if already is not None:
+        # Asking again for an export that is stuck (its task never arrived, or it failed) sends it again;
+        # the open request, with its first deadline, is the answer. Anything else is refused.
+        if kind in (Kind.ACCESS, Kind.PORTABILITY) and dsr_export_retry(request=already, actor=user):
+            return already
         raise ApplicationError(ALREADY_OPEN, extra={"field": "kind"})
     received = now()
     req = DataSubjectRequest.objects.create(user=user, kind=kind, details=details.strip()[:4000], received_at=received,
@@ -53,7 +60,8 @@ def dsr_request_create(*, user: User, kind: str, details: str = "", password: st
         req.save(update_fields=["status"])
         from ..tasks import dsr_export_build_task  # lazy: the services-to-tasks pair (tasks import services)
 
-        transaction.on_commit(lambda: dsr_export_build_task.delay(export.pk))
+        # A broker outage must not fail the stored request: the export waits pending for its reaper.
+        enqueue_after_commit(dsr_export_build_task, export.pk)
     elif kind == Kind.ERASURE:
         # The person proved it is them a second ago: close the account now, so logins and tokens end at once.
         req = dsr_erasure_perform(request=req, actor=user)

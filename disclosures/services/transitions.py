@@ -21,6 +21,7 @@ from django.db import transaction
 from django.utils.timezone import now as tz_now
 
 from voipxs.exceptions import ApplicationError
+from voipxs.queue import enqueue_after_commit
 
 from ..models import OPEN_STATUSES, PRESERVATION_BASES, Approval, DisclosureRequest, Outcome, Package, Status
 from .checks import (
@@ -218,10 +219,13 @@ def disclosure_production_start(*, actor, request: DisclosureRequest) -> Disclos
     require_state(req, Status.APPROVED)
     if req.legal_basis in PRESERVATION_BASES:
         raise ApplicationError(PRESERVATION_NOT_PRODUCED, extra={"field": "legal_basis"})
-    req.production_started_by, req.production_error = actor, ""
-    request_move(req=req, status=Status.PRODUCING, fields=["production_started_by", "production_error"])
+    req.production_started_by, req.production_started_at, req.production_error = actor, tz_now(), ""
+    request_move(req=req, status=Status.PRODUCING,
+                 fields=["production_started_by", "production_started_at", "production_error"])
     request_audit(actor=actor, action="production_start", req=req)
-    transaction.on_commit(lambda: disclosure_package_build_task.delay(req.pk, actor.pk))
+    # A broker outage must not fail the stored step: the request stays producing and the reaper
+    # (packages.disclosure_productions_requeue) sends the build again.
+    enqueue_after_commit(disclosure_package_build_task, req.pk, actor.pk)
     return req
 
 

@@ -21,10 +21,12 @@ Fault = Callable[[str], None]
 
 
 def run_in_chunks(*, select: Callable[[], QuerySet], delete: Callable[[list[int]], int], chunk_size: int,
-                  label: str, fault: Fault | None = None, on_batch: Callable[[], None] | None = None) -> int:
+                  label: str, fault: Fault | None = None, record: Callable[[int], None] | None = None) -> int:
     """Delete what `select()` returns, `chunk_size` rows per transaction, until a batch finds nothing.
 
     Each batch re-selects, so a batch lost to a crash is picked up again by this or the next run.
+    `record(deleted)` runs last inside each batch's transaction: the run's receipt counts and its lease
+    renewal commit with the deletes they describe, so a killed run's receipt is exactly what it deleted.
     """
     total = 0
     while True:
@@ -36,10 +38,10 @@ def run_in_chunks(*, select: Callable[[], QuerySet], delete: Callable[[list[int]
             deleted = delete(ids)
             if fault is not None:
                 fault(f"batch:{label}")  # tests raise here: the batch's deletes roll back
+            if record is not None:
+                record(deleted)  # last, so the lease row is locked only for the commit
         total += deleted
         logger.info("purge %s: deleted %s rows in %.2fs", label, deleted, time.monotonic() - started)
-        if on_batch is not None:
-            on_batch()
     return total
 
 

@@ -14,21 +14,25 @@
 #   any expired month that has no rows left, so a crash between the two steps is finished next time.
 #   The key is never destroyed while a row of its month still exists.
 # - Two purges never run at once: a lease row taken with one conditional UPDATE (atomic on PostgreSQL
-#   and SQLite) and renewed between steps; a dead worker's lease simply runs out.
-# - Receipts and audit entries hold counts, cutoffs and month names, never data.
-# - A dry run walks the same decisions with the same querysets and only counts.
+#   and SQLite) and renewed with every committed batch and step; a dead worker's lease runs out
+#   PURGE_LEASE_SECONDS after its last batch, and the next run (or the reaper) takes over and marks
+#   the dead run failed (lock.py, runs.py).
+# - Receipts are written as the run goes, each batch's counts in the batch's own transaction, so a
+#   killed run's receipts are exactly what it removed (runs.py). Receipts and audit entries hold
+#   counts, cutoffs and month names, never data.
+# - A dry run walks the same decisions with the same querysets and only counts. It takes no lease, so
+#   a running purge never blocks it.
 # - Month drops and key destructions commit with synchronous_commit off (PostgreSQL still flushes a
 #   commit that drops files): a crash can only lose whole recent transactions, in order, and the next
 #   run redoes them, so durability of each purge commit is not needed for safety.
 #
 # The run is a loop over STEPS, named functions in the order they run, each taking the one
-# PurgeContext they share (the run row, the cutoffs, the dry-run flag, the receipts so far, the months
-# the first step dropped). The rules live in rules.py, the lease in lock.py, the batches in chunks.py,
-# the month drops in months.py.
+# PurgeContext they share (the run row, the cutoffs, the dry-run flag, the lease's holder, the months
+# the first step dropped). The rules live in rules.py, the lease in lock.py, the run rows and receipts
+# in runs.py, the batches in chunks.py, the month drops in months.py.
 from __future__ import annotations
 
 import time
-import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import partial
@@ -41,35 +45,22 @@ from django.utils.timezone import now as tz_now
 from traffic.keys import month_key_destroy
 from traffic.models import Cdr, CdrTechnical, Invoice
 from traffic.partitions import cdr_partition_months
-from voipxs.privacy.audit import audit_record
 from voipxs.privacy.registry import purgers
 
-from ..models import Category, HeldCdr, PurgeReceipt, PurgeRun
+from ..models import Category, HeldCdr, PurgeRun
 from .chunks import DEFAULT_CHUNK_SIZE, Fault, fast_commit, run_in_chunks
-from .lock import ANOTHER_PURGE_RUNNING, PurgeBusy, lock_acquire, lock_release, lock_renew
+from .lock import lease_release, lease_renew
 from .months import MonthDrop, detached_tables, drop_detached, drop_month, droppable_months, emptied_months_with_keys
 from .rules import (PURGE_ACTOR, SETTLED_STATUSES, Cutoffs, exclude_held, expired_q, held_q, keep_q, months_excluded,
                     settled_invoice_ids)
+from .runs import Receipt, purge_receipt_dict, run_fail, run_finish, run_start
 
 CDR_CATEGORIES = (Category.CDR_BILLED, Category.CDR_UNBILLED)
 
 
 @dataclass
-class StepReceipt:
-    """What one step did, written as a PurgeReceipt when the run ends (or fails)."""
-
-    category: str
-    cutoff: datetime | None
-    deleted: int = 0
-    anonymised: int = 0
-    kept: int = 0
-    details: dict = field(default_factory=dict)
-    duration_ms: int = 0
-
-
-@dataclass
 class PurgeContext:
-    """What the steps share. Each step reads the cutoffs and flags, appends its receipts, and
+    """What the steps share. Each step reads the cutoffs and flags and writes its receipt (runs.py);
     step_cdr_months leaves the months it dropped (a dry run: would drop) for the later steps."""
 
     run: PurgeRun
@@ -77,28 +68,36 @@ class PurgeContext:
     dry_run: bool
     chunk_size: int
     fault: Fault | None
-    holder: str  # the lease's holder id (lock.py)
-    receipts: list[StepReceipt] = field(default_factory=list)
+    holder: str  # the lease's holder id (lock.py); "" for a dry run, which takes no lease
     months: list[date] = field(default_factory=list)
     # Invoices whose calls may go, read once per run by the first CDR step that needs them.
     settled_ids: QuerySet | list[int] | None = None
 
     def renew(self) -> None:
-        lock_renew(holder=self.holder)
+        """Inside the transaction of the work it vouches for: raises PurgeLeaseLost after a takeover."""
+        if self.holder:
+            lease_renew(holder=self.holder)
 
-    def mark(self, step_name: str) -> None:
-        """Note the step on the run row (a failure names it) and renew the lease."""
-        with transaction.atomic():  # progress note and lease renewal: one commit, no flush wait
+    def begin(self, step_name: str, *, category: str | None = None, cutoff: datetime | None = None,
+              details: dict | None = None) -> Receipt | None:
+        """Note the step on the run row (a failure names it), beat the run's heart, renew the lease and
+        open the step's receipt (if it has a category): one commit, no flush wait."""
+        with transaction.atomic():
             fast_commit()
             self.run.state["step"] = step_name
-            self.run.save(update_fields=["state"])
+            self.run.heartbeat_at = tz_now()
+            self.run.save(update_fields=["state", "heartbeat_at"])
             self.renew()
+            return Receipt(self.run, category=category, cutoff=cutoff, details=details) if category else None
 
-    def record_drop(self, result: MonthDrop) -> None:
-        """drop_month's before_commit: the run's step state commits with the detach it records."""
+    def record_drop(self, receipt: Receipt, months: list[dict], result: MonthDrop) -> None:
+        """drop_month's before_commit: the run's step state and the receipt's counts commit with the
+        detach they record."""
         self.run.state["step"] = f"month {result.month}"
         self.run.state["months"][result.month] = ["copied", "detached"]
         self.run.save(update_fields=["state"])
+        months.append(result.__dict__)
+        receipt.add(deleted=result.rows, kept=result.kept, details={"months": months})
         self.renew()
 
     def months_skipped(self) -> list[date]:
@@ -106,16 +105,18 @@ class PurgeContext:
         return self.months if self.dry_run else []
 
     def remove(self, *, select: Callable[[], QuerySet], delete: Callable[[list[int]], int], label: str,
-               chunk_size: int | None = None) -> int:
-        """What `select()` finds: counted in a dry run, deleted in batches otherwise."""
+               receipt: Receipt, chunk_size: int | None = None) -> int:
+        """What `select()` finds: counted in a dry run, deleted in batches otherwise, each batch's count
+        added to `receipt` and the lease renewed in the batch's own transaction."""
         if self.dry_run:
             return select().count()
-        return run_in_chunks(select=select, delete=delete, label=label, fault=self.fault, on_batch=self.renew,
-                             chunk_size=self.chunk_size if chunk_size is None else chunk_size)
 
-    def add_receipt(self, receipt: StepReceipt, *, started: float) -> None:
-        receipt.duration_ms = int((time.monotonic() - started) * 1000)
-        self.receipts.append(receipt)
+        def record(deleted: int) -> None:
+            receipt.add(deleted=deleted)
+            self.renew()
+
+        return run_in_chunks(select=select, delete=delete, label=label, fault=self.fault, record=record,
+                             chunk_size=self.chunk_size if chunk_size is None else chunk_size)
 
 
 # --- selects and deletes of the batch steps -------------------------------------------------------------------
@@ -189,33 +190,36 @@ def _delete_invoices(ids: list[int]) -> int:
 
 def step_cdr_months(ctx: PurgeContext) -> None:
     """Whole months (PostgreSQL): copy what stays, detach and drop; step_month_keys destroys the key."""
-    started = time.monotonic()
     ctx.months = droppable_months(ctx.cutoffs)
-    drop = StepReceipt(category="cdr_month_drop", cutoff=ctx.cutoffs.unbilled, details={"months": []})
+    receipt = ctx.begin("cdr_month_drop", category="cdr_month_drop", cutoff=ctx.cutoffs.unbilled,
+                        details={"months": []})
+    months: list[dict] = []  # each month's MonthDrop, as the receipt's details
+    deleted = kept = 0
     for month in ctx.months:
         month_started = time.monotonic()
-        result = drop_month(month, ctx.cutoffs, dry_run=ctx.dry_run, fault=ctx.fault, before_commit=ctx.record_drop)
+        result = drop_month(month, ctx.cutoffs, dry_run=ctx.dry_run, fault=ctx.fault,
+                            before_commit=partial(ctx.record_drop, receipt, months))
         result.ms = int((time.monotonic() - month_started) * 1000)
-        drop.deleted += result.rows
-        drop.kept += result.kept
-        drop.details["months"].append(result.__dict__)
-        if not ctx.dry_run:
+        deleted, kept = deleted + result.rows, kept + result.kept
+        if ctx.dry_run:
+            months.append(result.__dict__)
+        else:
             ctx.run.state["months"][result.month].append("dropped")
         if not ctx.dry_run and ctx.fault is not None:
             ctx.fault("month:before_key")
-    ctx.add_receipt(drop, started=started)
+    receipt.close(deleted=deleted, kept=kept, details={"months": months})  # with each month's timings
 
 
 def _step_cdrs(ctx: PurgeContext, category: str) -> None:
     """Batched deletes of CDRs outside whole-month drops (partial months; every month on SQLite)."""
-    started = time.monotonic()
-    ctx.mark(category)
-    receipt = StepReceipt(category=category, cutoff=ctx.cutoffs.unbilled if category == Category.CDR_UNBILLED else None)
+    details = {}
     if category == Category.CDR_BILLED:
         last_protected_day = ctx.cutoffs.today - timedelta(days=ctx.cutoffs.billed_grace_days)
-        receipt.details["dispute_window_ended_before"] = last_protected_day.isoformat()
-    receipt.deleted = ctx.remove(select=partial(_select_cdrs, ctx, category), delete=_delete_cdrs, label=category)
-    ctx.add_receipt(receipt, started=started)
+        details["dispute_window_ended_before"] = last_protected_day.isoformat()
+    receipt = ctx.begin(category, category=category, details=details,
+                        cutoff=ctx.cutoffs.unbilled if category == Category.CDR_UNBILLED else None)
+    receipt.close(deleted=ctx.remove(select=partial(_select_cdrs, ctx, category), delete=_delete_cdrs,
+                                     label=category, receipt=receipt))
 
 
 def step_cdrs_billed(ctx: PurgeContext) -> None:
@@ -230,77 +234,70 @@ def step_cdrs_unbilled(ctx: PurgeContext) -> None:
 
 def step_cdr_technical(ctx: PurgeContext) -> None:
     """Technical identifiers older than their period; the call's billing fields stay."""
-    started = time.monotonic()
-    ctx.mark(Category.CDR_TECHNICAL)
-    receipt = StepReceipt(category=Category.CDR_TECHNICAL, cutoff=ctx.cutoffs.technical)
-    receipt.deleted = ctx.remove(select=partial(_select_technical, ctx), delete=_delete_technical,
-                                 label=Category.CDR_TECHNICAL)
-    ctx.add_receipt(receipt, started=started)
+    receipt = ctx.begin(Category.CDR_TECHNICAL, category=Category.CDR_TECHNICAL, cutoff=ctx.cutoffs.technical)
+    receipt.close(deleted=ctx.remove(select=partial(_select_technical, ctx), delete=_delete_technical,
+                                     label=Category.CDR_TECHNICAL, receipt=receipt))
 
 
 def step_detached_tables(ctx: PurgeContext) -> None:
     """Tables detached by a run that died before dropping them."""
     if ctx.dry_run:
         return
-    ctx.mark("detached tables")
+    ctx.begin("detached tables")
     drop_detached(detached_tables())
 
 
 def step_month_keys(ctx: PurgeContext) -> None:
     """Month keys: destroy the key of every expired month that has no row left (dropped above, emptied
     by the batches, or dropped by an earlier run that died before this step). Never while a row remains."""
-    started = time.monotonic()
-    ctx.mark("month keys")
+    receipt = ctx.begin("month keys", category="month_key", cutoff=ctx.cutoffs.unbilled)
     if ctx.dry_run:
         emptied = emptied_months_with_keys(ctx.cutoffs, remaining_cdrs=partial(_remaining_cdrs, ctx),
                                            remaining_technical=partial(_remaining_technical, ctx))
     else:
         emptied = emptied_months_with_keys(ctx.cutoffs)
+    details = {"months": [f"{m:%Y-%m}" for m in emptied]}
     if not ctx.dry_run and emptied:
-        with transaction.atomic():  # one commit for all keys; each destruction is idempotent
+        with transaction.atomic():  # one commit for all keys, with their count; each destruction is idempotent
             fast_commit()
             for month in emptied:
                 month_key_destroy(month=month, actor=PURGE_ACTOR)
                 ctx.run.state["months"].setdefault(f"{month:%Y-%m}", []).append("key_destroyed")
             ctx.run.save(update_fields=["state"])
-    ctx.add_receipt(StepReceipt(category="month_key", cutoff=ctx.cutoffs.unbilled, deleted=len(emptied),
-                        details={"months": [f"{m:%Y-%m}" for m in emptied]}), started=started)
+            receipt.add(deleted=len(emptied), details=details)
+            ctx.renew()
+    receipt.close(deleted=len(emptied), details=details)
 
 
 def step_held_cdrs(ctx: PurgeContext) -> None:
     """The hold table: a copy goes once no hold and no open invoice needs it any more."""
-    started = time.monotonic()
-    ctx.mark("held_cdr")
-    receipt = StepReceipt(category="held_cdr", cutoff=None)
-    receipt.deleted = ctx.remove(select=partial(_select_held, ctx.cutoffs), delete=_delete_held, label="held_cdr")
-    receipt.kept = HeldCdr.objects.count() - (receipt.deleted if ctx.dry_run else 0)
-    ctx.add_receipt(receipt, started=started)
+    receipt = ctx.begin("held_cdr", category="held_cdr")
+    deleted = ctx.remove(select=partial(_select_held, ctx.cutoffs), delete=_delete_held, label="held_cdr",
+                         receipt=receipt)
+    receipt.close(deleted=deleted, kept=HeldCdr.objects.count() - (deleted if ctx.dry_run else 0))
 
 
 def step_invoices(ctx: PurgeContext) -> None:
     """Invoices after 7 years (AWR art. 52), unless held (e.g. an invoice dispute in court)."""
-    started = time.monotonic()
-    ctx.mark(Category.INVOICE)
+    receipt = ctx.begin(Category.INVOICE, category=Category.INVOICE, cutoff=ctx.cutoffs.invoice)
     held_accounts = sorted({a for h in ctx.cutoffs.holds_on(Category.INVOICE) for a in h.account_ids})
-    receipt = StepReceipt(category=Category.INVOICE, cutoff=ctx.cutoffs.invoice)
-    receipt.deleted = ctx.remove(select=partial(_select_invoices, ctx.cutoffs, held_accounts),
-                                 delete=_delete_invoices, label=Category.INVOICE, chunk_size=min(ctx.chunk_size, 1000))
-    ctx.add_receipt(receipt, started=started)
+    receipt.close(deleted=ctx.remove(select=partial(_select_invoices, ctx.cutoffs, held_accounts),
+                                     delete=_delete_invoices, label=Category.INVOICE, receipt=receipt,
+                                     chunk_size=min(ctx.chunk_size, 1000)))
 
 
 def step_registered_purgers(ctx: PurgeContext) -> None:
     """Categories other apps keep (DSR export files, disclosure packages, closed accounts), registered
-    with voipxs.privacy.registry.register_purger: one receipt each."""
+    with voipxs.privacy.registry.register_purger: one receipt each, filled in when the purger returns
+    (it commits its own work and writes its own audit entries)."""
     for category, purger in sorted(purgers().items()):
-        started = time.monotonic()
-        ctx.mark(category)
+        receipt = ctx.begin(category, category=category)
         result: dict[str, Any] = purger(now=ctx.cutoffs.now, dry_run=ctx.dry_run) or {}
         cutoff = result.get("cutoff")  # a purger that counts from one moment says which (ISO 8601)
-        ctx.add_receipt(StepReceipt(category=category, cutoff=datetime.fromisoformat(cutoff) if cutoff else None,
-                            deleted=int(result.get("deleted", 0)), anonymised=int(result.get("anonymised", 0)),
-                            kept=int(result.get("kept", 0)),
-                            details={k: v for k, v in result.items()
-                                     if k not in {"deleted", "anonymised", "kept", "cutoff"}}), started=started)
+        receipt.close(cutoff=datetime.fromisoformat(cutoff) if cutoff else None,
+                      deleted=int(result.get("deleted", 0)), anonymised=int(result.get("anonymised", 0)),
+                      kept=int(result.get("kept", 0)),
+                      details={k: v for k, v in result.items() if k not in {"deleted", "anonymised", "kept", "cutoff"}})
 
 
 STEPS: tuple[Callable[[PurgeContext], None], ...] = (
@@ -322,46 +319,27 @@ def purge_expired(*, now: datetime | None = None, dry_run: bool = False, chunk_s
                   fault: Fault | None = None, actor=None) -> dict:
     """Remove everything past retention and not held. Returns the run's receipt as a dict.
 
-    Raises PurgeBusy when another purge holds the lock. `fault(step)` is a test hook called inside
-    batches and between month steps; raising there simulates a worker dying at that point.
+    Raises PurgeBusy when a live purge holds the lease (a dry run takes none and is never refused), and
+    PurgeLeaseLost when this run's lease ran out and another run took over. `fault(step)` is a test hook
+    called inside batches and between month steps; raising there simulates a worker dying at that point.
     """
     now = now or tz_now()
-    actor = actor or PURGE_ACTOR
-    holder = uuid.uuid4().hex
-    if not lock_acquire(holder=holder):
-        raise PurgeBusy(ANOTHER_PURGE_RUNNING)
-    run = PurgeRun.objects.create(as_of=now, dry_run=dry_run, state={"months": {}})
-    receipts: list[StepReceipt] = []
+    run, holder = run_start(as_of=now, dry_run=dry_run)
     try:
         ctx = PurgeContext(run=run, cutoffs=Cutoffs.at(now), dry_run=dry_run, chunk_size=chunk_size, fault=fault,
-                           holder=holder, receipts=receipts)
+                           holder=holder)
         for step in STEPS:
             step(ctx)
+        run_finish(run=run, holder=holder, actor=actor or PURGE_ACTOR)
     except Exception as exc:
-        # Receipts of the steps that finished; the failed step's committed batches show up as less
-        # work for the next run, which finishes the job.
-        _receipts_write(run, receipts)
-        run.status, run.finished_at = PurgeRun.Status.FAILED, tz_now()
-        run.error = f"{type(exc).__name__} during {run.state.get('step', '?')}"[:300]
-        run.save(update_fields=["status", "finished_at", "error", "state"])
-        lock_release(holder=holder)
+        # The receipts already say what the run did, each batch's counts committed with its deletes;
+        # the next run finishes the job.
+        PurgeRun.objects.filter(pk=run.pk, status=PurgeRun.Status.RUNNING).update(state=run.state)
+        run_fail(run=run, error=f"{type(exc).__name__} during {run.state.get('step', '?')}")
+        if holder:
+            lease_release(holder=holder)
         raise
-    with transaction.atomic():
-        _receipts_write(run, receipts)
-        run.status, run.finished_at = PurgeRun.Status.DONE, tz_now()
-        run.save(update_fields=["status", "finished_at", "state"])
-        audit_record(actor=actor, action="retention.purge_dry_run" if dry_run else "retention.purge",
-                     target_type="purge_run", target_id=run.pk,
-                     extra={"as_of": now.isoformat(), **{r.category: r.deleted for r in receipts}})
-    lock_release(holder=holder)
     return purge_receipt_dict(run)
-
-
-def _receipts_write(run: PurgeRun, receipts: list[StepReceipt]) -> None:
-    PurgeReceipt.objects.bulk_create([
-        PurgeReceipt(run=run, category=r.category, deleted=r.deleted, anonymised=r.anonymised, kept=r.kept,
-                     cutoff=r.cutoff, duration_ms=r.duration_ms, dry_run=run.dry_run, details=r.details)
-        for r in receipts])
 
 
 def purge_daily(*, now: datetime | None = None) -> dict:
@@ -371,15 +349,3 @@ def purge_daily(*, now: datetime | None = None) -> dict:
     receipt = purge_expired(now=now)
     purge_expired(now=now + timedelta(days=1), dry_run=True)
     return receipt
-
-
-def purge_receipt_dict(run: PurgeRun) -> dict:
-    return {
-        "run": run.pk, "as_of": run.as_of.isoformat(), "dry_run": run.dry_run, "status": run.status,
-        "receipts": [
-            {"category": r.category, "deleted": r.deleted, "anonymised": r.anonymised, "kept": r.kept,
-             "cutoff": r.cutoff.isoformat() if r.cutoff else None, "duration_ms": r.duration_ms,
-             "dry_run": r.dry_run, "details": r.details}
-            for r in run.receipts.order_by("id")
-        ],
-    }

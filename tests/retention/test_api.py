@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 import pytest
+from django.utils.timezone import now
 
-from retention.models import LegalHold, RetentionPolicy
+from retention.models import LegalHold, PurgeLock, RetentionPolicy
 from tests.factories import verified_client
 
 BASE = "/api/v1/staff/retention"
@@ -49,4 +50,9 @@ class RetentionApiTests:
         run = c.post(f"{BASE}/dry-run/")
         assert run.status_code == 200 and run.json()["receipts"]
         receipts = c.get(f"{BASE}/receipts/").json()
-        assert receipts and all(r["dry_run"] for r in receipts)
+        assert receipts and all(r["dry_run"] and r["run_status"] == "done" for r in receipts)
+
+    def test_it_runs_a_dry_run_while_a_purge_holds_the_lease(self, client, dpo):
+        PurgeLock.objects.update_or_create(pk=1, defaults={"holder": "a live purge", "renewed_at": now()})
+        run = verified_client(client, dpo).post(f"{BASE}/dry-run/")
+        assert run.status_code == 200 and run.json()["receipts"]

@@ -8,7 +8,7 @@ from io import StringIO
 
 import pytest
 from django.conf import settings
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.utils.timezone import now
 
 from retention.models import PurgeLock, PurgeReceipt, PurgeRun
@@ -45,12 +45,21 @@ class PurgeCommandTests:
         receipts = PurgeReceipt.objects.filter(category__in=REMOVED_WITH, dry_run=False)
         assert sum(receipts.values_list("deleted", flat=True)) == 1
 
-    def test_it_says_another_purge_is_running_and_does_nothing(self, old_free_call):
-        PurgeLock.objects.update_or_create(pk=1, defaults={"holder": "x", "held_until": now() + timedelta(minutes=5)})
-        err = StringIO()
-        call_command("purge_expired", stdout=StringIO(), stderr=err)
-        assert ANOTHER_PURGE_RUNNING in err.getvalue()
+    def test_it_fails_saying_another_purge_is_running_and_when_its_lease_runs_out(self, old_free_call):
+        renewed = now() - timedelta(minutes=1)
+        PurgeLock.objects.update_or_create(pk=1, defaults={"holder": "x", "renewed_at": renewed})
+        # CommandError: `manage.py purge_expired` exits 1 with the message, so an operator's cron sees it.
+        with pytest.raises(CommandError, match=ANOTHER_PURGE_RUNNING) as refused:
+            call_command("purge_expired", stdout=StringIO(), stderr=StringIO())
+        assert f"{renewed + timedelta(seconds=settings.PURGE_LEASE_SECONDS):%Y-%m-%d %H:%M:%S}" in str(refused.value)
         assert Cdr.objects.filter(id=old_free_call.id).exists()
+
+    def test_a_dry_run_runs_while_another_purge_holds_the_lease(self, old_free_call):
+        PurgeLock.objects.update_or_create(pk=1, defaults={"holder": "x", "renewed_at": now()})
+        out = StringIO()
+        call_command("purge_expired", "--dry-run", "--json", stdout=out)
+        assert json.loads(out.getvalue())["status"] == "done"
+        assert PurgeLock.objects.get(pk=1).holder == "x"  # a dry run takes no lease
 
 
 @pytest.mark.django_db
@@ -67,6 +76,22 @@ class PurgeTaskTests:
         assert entry["task"] == "retention.tasks.purge_expired_task"
         assert entry["schedule"].hour == {3} and entry["schedule"].minute == {0}
         assert settings.CELERY_TIMEZONE == "Europe/Amsterdam"
+
+    def test_it_answers_busy_with_the_end_of_the_lease(self, old_free_call):
+        from retention.tasks import purge_expired_task
+
+        PurgeLock.objects.update_or_create(pk=1, defaults={"holder": "x", "renewed_at": now()})
+        result = purge_expired_task()
+        assert result["busy"] is True and result["lease_expires_at"]
+        assert purge_expired_task(dry_run=True)["run"]  # a dry run is never busy
+
+    def test_the_reaper_runs_every_five_minutes(self):
+        from retention.tasks import purge_runs_reap_task
+
+        entry = settings.CELERY_BEAT_SCHEDULE["purge-runs-reap"]
+        assert entry["task"] == purge_runs_reap_task.name == "retention.tasks.purge_runs_reap"
+        assert entry["schedule"].minute == set(range(0, 60, 5))
+        assert purge_runs_reap_task() == 0
 
 
 

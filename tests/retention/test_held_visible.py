@@ -226,7 +226,7 @@ class HeldCallsVisibleTests:
         result = calls_erase(alice, [Kept(category="calls", reason="open invoice", legal_basis="Tw 11.5(2)")])
         # February's window has passed by the real clock: its calls and the free June call go; the five
         # copies stay (disputed invoices), restricted, until the purge finds nothing protecting them.
-        assert result == {"deleted": 3, "restricted": 5, "kept": 5}
+        assert result == {"deleted": 3, "restricted": 5, "kept": 5, "export_files": 0}
         assert not HeldCdr.objects.filter(account_id=alice.pk, restricted_at__isnull=True).exists()
         assert HeldCdr.objects.filter(account_id=alice.pk).count() == 5
         assert HeldCdr.objects.get(cdr_id=dropped["calls"]["bob_jan"].id).restricted_at is None

@@ -4,14 +4,17 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.test import override_settings
 from django.utils.timezone import now
 
-from retention.models import PurgeLock, PurgeRun
-from retention.purge.lock import ANOTHER_PURGE_RUNNING, PurgeBusy
+from retention.models import PurgeLock, PurgeReceipt, PurgeRun
+from retention.purge.lock import ANOTHER_PURGE_RUNNING, PurgeBusy, PurgeLeaseLost, purge_lease
 from retention.purge.run import purge_expired
+from retention.purge.runs import RUN_FAILED_ACTION
 from tests.factories import make_cdr
 from tests.retention.helpers import at, make_invoice, surviving
 from traffic.models import Cdr
+from voipxs.models import AuditEntry
 
 
 class WorkerDied(Exception):
@@ -60,6 +63,10 @@ class PurgeInterruptedTests:
         assert failed.status == PurgeRun.Status.FAILED and "WorkerDied" in failed.error
         assert "cdr_unbilled" in failed.error  # the step it died in
         assert failed.receipts.filter(category="cdr_billed").exists()  # receipts of the steps it finished
+        # and of the step it died in, as far as it got: exactly the committed batch
+        assert failed.receipts.get(category="cdr_unbilled").deleted == 2
+        entry = AuditEntry.objects.get(action=RUN_FAILED_ACTION, target_id=str(failed.pk))
+        assert entry.extra["cdr_unbilled"] == 2 and entry.extra["step"] == "cdr_unbilled"
 
         result = purge_expired(now=at(2026, 7, 1), chunk_size=2)
         assert surviving(expired) == set()
@@ -76,19 +83,36 @@ class PurgeInterruptedTests:
 
 @pytest.mark.django_db
 class PurgeLockTests:
-    def test_it_refuses_to_run_while_another_purge_holds_the_lock(self, seven_expired_and_two_kept):
+    def test_it_refuses_to_run_while_another_purge_holds_the_lock_and_says_when_it_runs_out(
+            self, seven_expired_and_two_kept):
         expired, _ = seven_expired_and_two_kept
-        PurgeLock.objects.update_or_create(pk=1, defaults={"holder": "other", "held_until": now() + timedelta(minutes=5)})
-        with pytest.raises(PurgeBusy, match=ANOTHER_PURGE_RUNNING):
+        renewed = now() - timedelta(seconds=10)
+        PurgeLock.objects.update_or_create(pk=1, defaults={"holder": "other", "renewed_at": renewed})
+        with pytest.raises(PurgeBusy, match=ANOTHER_PURGE_RUNNING) as refused:
             purge_expired(now=at(2026, 7, 1))
+        assert refused.value.expires_at == renewed + purge_lease()
         assert surviving(expired) == set(expired)
+        assert not PurgeRun.objects.exists()  # a refused run leaves no run row
 
-    def test_it_takes_over_the_lock_of_a_dead_run_once_its_lease_ran_out(self, seven_expired_and_two_kept):
+    def test_a_dry_run_is_never_refused(self, seven_expired_and_two_kept):
+        PurgeLock.objects.update_or_create(pk=1, defaults={"holder": "other", "renewed_at": now()})
+        assert purge_expired(now=at(2026, 7, 1), dry_run=True)["status"] == "done"
+
+    @override_settings(PURGE_LEASE_SECONDS=60)
+    def test_it_takes_over_the_lock_of_a_dead_run_once_its_lease_ran_out_and_marks_the_run_failed(
+            self, seven_expired_and_two_kept):
         expired, _ = seven_expired_and_two_kept
-        PurgeLock.objects.update_or_create(pk=1, defaults={"holder": "dead", "held_until": now() - timedelta(seconds=1)})
+        dead = PurgeRun.objects.create(as_of=at(2026, 7, 1), state={"step": "cdr_unbilled", "months": {}})
+        PurgeReceipt.objects.create(run=dead, category="cdr_unbilled", deleted=3)
+        silent = now() - timedelta(seconds=61)
+        PurgeLock.objects.update_or_create(pk=1, defaults={"holder": "dead", "renewed_at": silent})
         purge_expired(now=at(2026, 7, 1))
         assert surviving(expired) == set()
-        assert PurgeLock.objects.get(pk=1).held_until is None  # released at the end
+        assert PurgeLock.objects.get(pk=1).renewed_at is None  # released at the end
+        dead.refresh_from_db()
+        assert dead.status == PurgeRun.Status.FAILED and "cdr_unbilled" in dead.error
+        entry = AuditEntry.objects.get(action=RUN_FAILED_ACTION)
+        assert entry.target_id == str(dead.pk) and entry.extra["cdr_unbilled"] == 3
 
     def test_it_releases_the_lock_when_a_run_fails(self, seven_expired_and_two_kept):
         def boom(step: str) -> None:
@@ -97,6 +121,22 @@ class PurgeLockTests:
         with pytest.raises(WorkerDied):
             purge_expired(now=at(2026, 7, 1), fault=boom)
         purge_expired(now=at(2026, 7, 1))  # not refused
+
+    def test_a_stalled_run_whose_lease_was_taken_over_stops_and_its_batch_rolls_back(self, seven_expired_and_two_kept):
+        expired, _ = seven_expired_and_two_kept
+        batches = []
+
+        def taken_over_in_second_batch(step: str) -> None:
+            batches.append(step)
+            if batches.count("batch:cdr_unbilled") == 2:  # meanwhile its lease ran out and another run took it
+                PurgeLock.objects.filter(pk=1).update(holder="the next run")
+
+        with pytest.raises(PurgeLeaseLost):
+            purge_expired(now=at(2026, 7, 1), chunk_size=2, fault=taken_over_in_second_batch)
+        assert len(surviving(expired)) == 5  # only the first batch committed
+        run = PurgeRun.objects.get()
+        assert run.status == PurgeRun.Status.FAILED
+        assert {r.category: r.deleted for r in run.receipts.all()}["cdr_unbilled"] == 2
 
 
 @pytest.mark.postgres

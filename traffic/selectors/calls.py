@@ -1,7 +1,8 @@
 """Reads of calls: one page of the call history (own, a contractor's Users', an invoice's itemised
-bill), every call of a filter for the CSV export, and usage per month. Each is purpose-bound
-(`require_purpose` audits the access) and scoped by purpose (`traffic.selectors.scope`); numbers
-are shown in full to their owner and masked, without caller names, to a contractor.
+bill), every call of a filter for the CSV export (and how many, up to a bound), and usage per month.
+Each is purpose-bound (`require_purpose` audits the access) and scoped by purpose
+(`traffic.selectors.scope`); numbers are shown in full to their owner and masked, without caller
+names, to a contractor.
 
 Calls whose month partition the purge dropped but kept in the hold table (retention_heldcdr: a
 legal hold, an unpaid or disputed invoice) are read beside traffic_cdr through the CDR reader
@@ -257,6 +258,48 @@ def cdr_list(
     return CallPage(rows=rows, next_cursor=next_cursor)
 
 
+def _export_sources(*, actor: Any, purpose: Purpose | str, action: str, account: Any, contractor: Any,
+                    masked: bool, number: str | None, **filters: Any) -> tuple[bool, QuerySet[Cdr], QuerySet | None]:
+    """The export's access check (audited as `action`) and its sources: (masked, cdrs, held). Filters
+    are validated here, so that a bad one is a 400 before anything is streamed or queued."""
+    purpose = require_purpose(
+        actor=actor, purpose=purpose, action=action, target_type="user",
+        target_id=getattr(account, "pk", account) or (actor.pk if purpose == Purpose.SELF_SERVICE else ""),
+        extra={"masked": bool(masked) or purpose == Purpose.CONTRACTOR_INFORMATION},
+    )
+    if purpose not in CALL_PURPOSES:
+        raise PermissionDenied("This purpose does not allow reading calls.")
+    masked = masked or purpose == Purpose.CONTRACTOR_INFORMATION
+    _refuse_masked_number_filter(purpose=purpose, number=number)
+    # The same reading of a typed number as the call list's, so a filter means the same in both.
+    region = default_region_of(account if hasattr(account, "pk") else actor) if number else "NL"
+    cdrs, held = _sources(actor=actor, purpose=purpose, account=account, contractor=contractor, number=number,
+                          region=region, **filters)
+    return masked, cdrs, held
+
+
+def cdr_export_size(
+    *,
+    actor: Any,
+    purpose: Purpose | str,
+    at_most: int,
+    account: Any = None,
+    contractor: Any = None,
+    since: date | datetime | None = None,
+    until: date | datetime | None = None,
+    direction: str | None = None,
+    number: str | None = None,
+    invoice: Any = None,
+) -> int:
+    """How many calls the export with these filters holds, counted only up to `at_most + 1`: a page of
+    (id, started_at) read from the same index as the history's first page, never a count of the table.
+    The export pages use it to choose between streaming the file at once and a task that writes it."""
+    _masked, cdrs, held = _export_sources(actor=actor, purpose=purpose, action="cdr.export_size", account=account,
+                                          contractor=contractor, masked=False, since=since, until=until,
+                                          direction=direction, number=number, invoice=invoice)
+    return len(calls_newest(cdrs, held, fields=("id", "started_at"), after=None, n=at_most + 1))
+
+
 def cdr_export_rows(
     *,
     actor: Any,
@@ -274,19 +317,9 @@ def cdr_export_rows(
     """Every matching call, newest first, fetched in keyset batches so that an export of years of
     calls streams in constant memory. The access is checked and audited once, before the first row;
     filters are validated eagerly so that a bad one is a 400 before streaming starts."""
-    purpose = require_purpose(
-        actor=actor, purpose=purpose, action="cdr.export", target_type="user",
-        target_id=getattr(account, "pk", account) or (actor.pk if purpose == Purpose.SELF_SERVICE else ""),
-        extra={"masked": bool(masked) or purpose == Purpose.CONTRACTOR_INFORMATION},
-    )
-    if purpose not in CALL_PURPOSES:
-        raise PermissionDenied("This purpose does not allow reading calls.")
-    masked = masked or purpose == Purpose.CONTRACTOR_INFORMATION
-    _refuse_masked_number_filter(purpose=purpose, number=number)
-    # The same reading of a typed number as the call list's, so a filter means the same in both.
-    region = default_region_of(account if hasattr(account, "pk") else actor) if number else "NL"
-    cdrs, held = _sources(actor=actor, purpose=purpose, account=account, contractor=contractor, since=since,
-                          until=until, direction=direction, number=number, region=region, invoice=invoice)
+    masked, cdrs, held = _export_sources(actor=actor, purpose=purpose, action="cdr.export", account=account,
+                                         contractor=contractor, masked=masked, since=since, until=until,
+                                         direction=direction, number=number, invoice=invoice)
 
     def generate() -> Iterator[CallRow]:
         decrypt = CallDecryptor()

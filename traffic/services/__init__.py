@@ -8,6 +8,8 @@ numbers or names; callers import the submodule they need.
 - `tariffs`: the audited tariff write.
 - `invoices`: the monthly invoice run and one service per invoice state transition.
 - `partitions`: create the coming months' CDR partitions ahead of the rows.
+- `call_exports`: a customer's CSV file of own calls, too big for a web request: ask for it, write it
+  (the task), reap dead runs, re-queue unsent ones, delete expired files.
 
 The month data keys (create, destroy, re-wrap) live in `traffic.keys`; the ingest pipeline that
 stores the rows of an import lives in `traffic.ingest`.

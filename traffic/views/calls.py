@@ -1,5 +1,5 @@
-"""Call pages: the call history (own calls), a contractor's Users' calls (masked), the CSV export of
-own calls and the usage chart. Thin: every read goes through `traffic.selectors.calls`."""
+"""Call pages: the call history (own calls), a contractor's Users' calls (masked) and the usage chart.
+Thin: every read goes through `traffic.selectors.calls`. The CSV export is in `call_exports`."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -9,17 +9,15 @@ from decimal import Decimal
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils.timezone import now
 from django.utils.translation import gettext_lazy as _
 
 from voipxs.exceptions import ApplicationError
 from voipxs.privacy.purposes import Purpose, Role, has_role
 
-from .. import exports
 from ..models import Cdr
-from ..selectors.calls import UsageMonth, cdr_export_rows, cdr_list, cdr_usage_by_month
+from ..selectors.calls import UsageMonth, cdr_list, cdr_usage_by_month
 
 
 class CallFilterForm(forms.Form):
@@ -41,7 +39,8 @@ class ContractorCallFilterForm(CallFilterForm):
     number = None
 
 
-def _filters(form: CallFilterForm) -> dict:
+def call_filters(form: CallFilterForm) -> dict:
+    """The selectors' filter arguments from a valid form (the call pages and the CSV export)."""
     data = form.cleaned_data
     return {"since": data.get("since"), "until": data.get("until"), "direction": data.get("direction") or None,
             "number": (data.get("number") or "").strip() or None}
@@ -63,7 +62,7 @@ def _call_page(request: HttpRequest, *, purpose: Purpose, template: str, title: 
         status = 200
         try:
             page = cdr_list(actor=request.user, purpose=purpose, after=request.GET.get("after") or None,
-                            **(_filters(form) if form.is_bound else {}), **scope)
+                            **(call_filters(form) if form.is_bound else {}), **scope)
         except ApplicationError as exc:
             field = exc.extra.get("field")
             if field in form.fields and form.is_bound:
@@ -89,24 +88,6 @@ def contractor_calls(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied
     return _call_page(request, purpose=Purpose.CONTRACTOR_INFORMATION, template="traffic/contractor_calls.html",
                       title=str(_("Calls of our users")), form_class=ContractorCallFilterForm)
-
-
-@login_required
-def call_export(request: HttpRequest) -> HttpResponse:
-    """The user's own calls as CSV (streamed; formula injection neutralised)."""
-    form = CallFilterForm(request.GET or None)
-    if form.is_bound and not form.is_valid():
-        return HttpResponse("; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items()), status=400,
-                            content_type="text/plain; charset=utf-8")
-    try:
-        rows = cdr_export_rows(actor=request.user, purpose=Purpose.SELF_SERVICE,
-                               **(_filters(form) if form.is_bound else {}))
-    except ApplicationError as exc:
-        return HttpResponse(f"{exc.extra.get('field', 'detail')}: {exc.message}", status=400,
-                            content_type="text/plain; charset=utf-8")
-    response = StreamingHttpResponse(exports.calls_csv(rows), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="calls-{now():%Y%m%d}.csv"'
-    return response
 
 
 # --- usage chart -------------------------------------------------------------------------------------

@@ -144,6 +144,12 @@ def roles_of(actor: Any) -> frozenset[str]:
     return cached
 
 
+def roles_remember(actor: Any, roles: frozenset[str]) -> None:
+    """Remember roles read together with something else (accounts.middleware reads them with the
+    two-factor devices in one query), so that `roles_of` asks no more during this request."""
+    actor._voipxs_roles = frozenset(roles)
+
+
 def roles_forget(actor: Any) -> None:
     """Drop the roles `roles_of` cached on this instance, after they changed."""
     actor.__dict__.pop("_voipxs_roles", None)

@@ -1,15 +1,17 @@
 """Remove what is past retention and not held: `manage.py purge_expired [--dry-run] [--json]`.
 
-Thin, like zulip's archive_messages: the work is in retention.purge (retention/purge/run.py).
+Thin, like zulip's archive_messages: the work is in retention.purge (retention/purge/run.py). While a
+live purge holds the lease it exits 1 and says when the lease runs out, so an operator's cron sees it;
+a dry run takes no lease and always runs.
 """
 from __future__ import annotations
 
 import json
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from retention.purge.chunks import DEFAULT_CHUNK_SIZE
-from retention.purge.lock import PurgeBusy
+from retention.purge.lock import PurgeBusy, PurgeLeaseLost
 from retention.purge.run import purge_expired
 
 
@@ -25,9 +27,8 @@ class Command(BaseCommand):
         dry_run = options["dry_run"]
         try:
             receipt = purge_expired(dry_run=dry_run, chunk_size=options["chunk_size"])
-        except PurgeBusy as exc:
-            self.stderr.write(str(exc))
-            return
+        except (PurgeBusy, PurgeLeaseLost) as exc:
+            raise CommandError(str(exc)) from exc
         if options["json"]:
             self.stdout.write(json.dumps(receipt, indent=2))
             return

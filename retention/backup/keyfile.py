@@ -1,0 +1,187 @@
+"""The month-key backup: the one copy of the month data keys outside the database.
+
+Why it exists: each month's CDR numbers are encrypted under a data key of their own (traffic.keys),
+and the purge destroys that key once the month has expired (crypto-shredding): "destroying a month's
+key makes that month unreadable everywhere, backups included". The keys live in the database
+(traffic.MonthKey), so an ordinary dump taken before a purge would carry the key of the month that
+purge destroys, and restoring it would bring the month back. Hence:
+
+- database dumps never hold the month keys (`retention.backup.database` leaves the table's rows out);
+- the keys are backed up here, in ONE file that is replaced, never added to: `month_keys_take` writes
+  it at every backup, right after the database dump, and `month_key_saved` takes it again whenever a
+  month key changes (the purge destroys one, an import makes one, rotate_keys re-wraps one), once the
+  change has committed. So the file never holds a key that the database no longer has;
+- a restore takes the month keys from this file only (`month_keys_load`), never from the dump: a
+  month destroyed after the dump was taken is destroyed in the restored database too.
+
+The file is MAGIC | the JSON below, encrypted under the master key (FIELD_ENCRYPTION_KEYS) with the
+associated data "voipxs:month-key-backup"; inside it each key is still wrapped by the master key as
+in the table. It names the database it belongs to (vendor and database name): a process connected to
+another database (a trial restore beside production, a test run) never replaces it, and
+`backup_create` replaces another database's file only when told to (`--replace-keys`, after a restore
+into a database of another name).
+"""
+from __future__ import annotations
+
+import base64
+import fcntl
+import json
+import logging
+import os
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+from typing import Any, Iterator
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models.signals import post_save
+from django.dispatch import receiver
+from django.utils.dateparse import parse_datetime
+from django.utils.timezone import now
+
+from traffic.keys import month_keys_forget
+from traffic.models import MonthKey
+from voipxs.privacy import crypto
+
+log = logging.getLogger(__name__)
+
+MAGIC = b"VXMKEYS1"
+FORMAT = 1
+_AAD = b"voipxs:month-key-backup"
+
+
+class KeyFileError(Exception):
+    """The month-key backup cannot be read, or belongs to another database."""
+
+
+def keys_path() -> Path:
+    return Path(settings.BACKUP_KEYS_FILE)
+
+
+def database_identity() -> str:
+    """Which database a key file belongs to: the vendor and the database name (not the host, which
+    differs between the web host, the worker and a backup job reaching the same database)."""
+    return f"{connection.vendor}:{connection.settings_dict['NAME']}"
+
+
+def month_keys_snapshot() -> dict[str, Any]:
+    """The month-key table as it is now, live keys (still wrapped) and destroyed ones alike."""
+    months = [{
+        "month": key.month.isoformat(),
+        "wrapped_key": base64.b64encode(bytes(key.wrapped_key)).decode() if key.wrapped_key is not None else None,
+        "created_at": key.created_at.isoformat(),
+        "destroyed_at": key.destroyed_at.isoformat() if key.destroyed_at else None,
+    } for key in MonthKey.objects.order_by("month")]
+    return {"format": FORMAT, "database": database_identity(), "taken_at": now().isoformat(), "months": months}
+
+
+def counts(data: dict[str, Any]) -> dict[str, int]:
+    live = sum(1 for m in data["months"] if m["wrapped_key"] is not None)
+    return {"live": live, "destroyed": len(data["months"]) - live}
+
+
+def month_keys_read(path: Path) -> dict[str, Any]:
+    """The decrypted content of a key file. KeyFileError if it is not one or does not decrypt."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError as exc:
+        raise KeyFileError(f"no month-key backup at {path}") from exc
+    if not raw.startswith(MAGIC):
+        raise KeyFileError(f"{path} is not a month-key backup")
+    try:
+        data = json.loads(crypto.decrypt_bytes(raw[len(MAGIC):], aad=_AAD))
+    except crypto.DecryptionError as exc:
+        raise KeyFileError(f"{path} does not decrypt with the configured FIELD_ENCRYPTION_KEYS") from exc
+    if data.get("format") != FORMAT:
+        raise KeyFileError(f"{path}: unknown format {data.get('format')!r}")
+    return data
+
+
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """One writer at a time (a backup job and a purging worker), so the file written last is always
+    made from the newest committed table: each writer reads the table only once it holds the lock."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    with open(path.with_name(path.name + ".lock"), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _write_atomic(path: Path, content: bytes) -> None:
+    """Replace the file in one step (rename), so a crash leaves the old file or the new one, never half."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(content)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+def _owner(path: Path) -> str | None:
+    """The database an existing key file belongs to; None when there is no readable file there."""
+    if not path.exists():
+        return None
+    try:
+        return month_keys_read(path)["database"]
+    except KeyFileError:
+        log.warning("month-key backup %s does not read with the configured keys; it is replaced", path)
+        return None
+
+
+def month_keys_take(*, path: Path, replace_other: bool = False, only_if_ours: bool = False) -> dict[str, int] | None:
+    """Write the key file from the table as it is now. Refuses (KeyFileError) to replace another
+    database's file unless `replace_other`; with `only_if_ours` (the receiver below) it writes only
+    over a file of this database and otherwise does nothing (None)."""
+    with _locked(path):
+        owner = _owner(path)
+        if only_if_ours and owner != database_identity():
+            return None
+        if owner is not None and owner != database_identity() and not replace_other:
+            raise KeyFileError(
+                f"{path} is the month-key backup of {owner}, not of {database_identity()}. Pass another "
+                "--keys file, or --replace-keys if that database was restored into this one.")
+        data = month_keys_snapshot()
+        _write_atomic(path, MAGIC + crypto.encrypt_bytes(json.dumps(data).encode(), aad=_AAD))
+    return counts(data)
+
+
+@transaction.atomic
+def month_keys_load(data: dict[str, Any]) -> dict[str, int]:
+    """Make the month-key table of a restored database exactly the key file's: its live keys, and its
+    destroyed months as destroyed. A key the file does not hold is not kept: the file is the truth."""
+    MonthKey.objects.all().delete()
+    MonthKey.objects.bulk_create([MonthKey(
+        month=date.fromisoformat(m["month"]),
+        wrapped_key=base64.b64decode(m["wrapped_key"]) if m["wrapped_key"] is not None else None,
+        created_at=parse_datetime(m["created_at"]),
+        destroyed_at=parse_datetime(m["destroyed_at"]) if m["destroyed_at"] else None,
+    ) for m in data["months"]])
+    transaction.on_commit(month_keys_forget)  # this process's cached keys came from another database
+    return counts(data)
+
+
+def _retake() -> None:
+    path = keys_path()
+    if not path.exists():  # no key backup taken yet: nothing can be stale
+        return
+    try:
+        month_keys_take(path=path, only_if_ours=True)
+    except Exception:  # after the commit: the purge stands; the stale file must be loud, not silent
+        log.exception("The month-key backup %s was NOT re-taken after a month key changed: it may still hold "
+                      "a destroyed key. Run `manage.py backup_create --keys-only` now.", path)
+
+
+@receiver(post_save, sender=MonthKey, dispatch_uid="retention.backup.month_key_saved")
+def month_key_saved(sender: Any, instance: MonthKey, **kwargs: Any) -> None:
+    """A month key was made, destroyed or re-wrapped: take the key backup again once that commits."""
+    transaction.on_commit(_retake)

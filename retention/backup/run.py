@@ -1,0 +1,143 @@
+"""A whole backup and a whole restore, and the manifest that ties a backup's files together.
+
+`backup_create` writes, in this order: the database (without month keys), the private files, the
+month-key backup, and last the manifest. The month-key backup comes AFTER the dump, so it holds a key
+for every month the dump has calls of (a key made after the dump is an extra, harmless) and every
+key destroyed after the dump as destroyed. A directory without a manifest is an unfinished backup:
+`backup_restore` refuses it.
+
+The manifest lists each file's SHA-256 and size, the migrations the database had, and where the
+month keys went (never the keys). It carries a seal: its own SHA-256 encrypted under the master key
+(AES-GCM authenticates it), so a restore knows the manifest, and through its sums the files, were
+written by whoever holds the master key.
+
+`backup_restore` checks the seal and the sums, restores the database into an empty one, loads the
+month keys from the CURRENT month-key backup (not from anything of the same age as the dump: a month
+purged since is destroyed there), unpacks the private files and records the restore in the audit log.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.migrations.recorder import MigrationRecorder
+from django.utils.timezone import now
+
+from voipxs.privacy import crypto
+from voipxs.privacy.audit import audit_record
+
+from .archive import private_files_pack, private_files_unpack
+from .database import database_dump, database_is_empty, database_restore, dump_file_name
+from .keyfile import month_keys_load, month_keys_read, month_keys_take
+
+MANIFEST = "manifest.json"
+PRIVATE_FILES = "private-files.tar.gz.enc"
+FORMAT = 1
+_SEAL_AAD = b"voipxs:backup-manifest"
+
+
+class BackupError(Exception):
+    """A backup or a restore refused or failed; the message says why."""
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _canonical(manifest: dict[str, Any]) -> bytes:
+    return json.dumps({k: v for k, v in manifest.items() if k != "seal"}, sort_keys=True).encode()
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    return path.resolve().is_relative_to(folder.resolve())
+
+
+def _check_places(*, folder: Path, keys: Path) -> None:
+    """Keys never next to the dump, never inside the private files the backup packs."""
+    private = Path(settings.PRIVATE_FILES_DIR)
+    if _inside(keys, folder.parent) or _inside(folder, private) or _inside(keys, private):
+        raise BackupError(f"keep them apart: the month-key backup ({keys}) may not be inside the backup directory "
+                          f"({folder.parent}), and neither may be inside PRIVATE_FILES_DIR ({private})")
+
+
+def _migrations() -> dict[str, str]:
+    latest: dict[str, str] = {}
+    for app, name in MigrationRecorder.Migration.objects.order_by("app", "name").values_list("app", "name"):
+        latest[app] = name
+    return latest
+
+
+def backup_create(*, out: Path, keys: Path, replace_keys: bool = False) -> tuple[Path, dict[str, Any]]:
+    """One backup under `out`/voipxs-<UTC time>/, month keys into `keys`. Returns the folder and manifest."""
+    started = now()
+    name = f"voipxs-{started:%Y%m%dT%H%M%SZ}"
+    folder = out / name
+    _check_places(folder=folder, keys=keys)
+    folder.mkdir(parents=True, mode=0o700)
+    database = dump_file_name()
+    database_dump(target=folder / database)
+    label = f"backup:{name}:private-files"
+    private = private_files_pack(root=Path(settings.PRIVATE_FILES_DIR), target=folder / PRIVATE_FILES, label=label)
+    key_counts = month_keys_take(path=keys, replace_other=replace_keys)  # after the dump: see the docstring
+    manifest: dict[str, Any] = {
+        "format": FORMAT, "name": name, "created_at": started.isoformat(), "finished_at": now().isoformat(),
+        "database": {"vendor": connection.vendor, "file": database, "without_rows_of": ["traffic_monthkey"]},
+        "private_files": {"file": PRIVATE_FILES, "files": private, "key_label": label},
+        "month_keys": {"kept_in": str(keys.resolve()), **key_counts,
+                       "note": "not in this directory; a restore loads the current month-key backup"},
+        "migrations": _migrations(),
+        "files": {f: {"sha256": _sha256(folder / f), "bytes": (folder / f).stat().st_size} for f in (database, PRIVATE_FILES)},
+    }
+    manifest["seal"] = crypto.encrypt_bytes(hashlib.sha256(_canonical(manifest)).digest(), aad=_SEAL_AAD).hex()
+    (folder / MANIFEST).write_text(json.dumps(manifest, indent=2))
+    (folder / MANIFEST).chmod(0o600)
+    return folder, manifest
+
+
+def manifest_verify(folder: Path) -> dict[str, Any]:
+    """The manifest of a finished, intact backup made under our master key; BackupError otherwise."""
+    try:
+        manifest = json.loads((folder / MANIFEST).read_text())
+    except FileNotFoundError as exc:
+        raise BackupError(f"{folder} has no {MANIFEST}: not a backup, or an unfinished one") from exc
+    try:
+        sealed = crypto.decrypt_bytes(bytes.fromhex(manifest.get("seal", "")), aad=_SEAL_AAD)
+    except (ValueError, crypto.DecryptionError) as exc:
+        raise BackupError("the manifest's seal does not verify with the configured FIELD_ENCRYPTION_KEYS") from exc
+    if sealed != hashlib.sha256(_canonical(manifest)).digest():
+        raise BackupError("the manifest was altered after the backup was made")
+    for name, expected in manifest["files"].items():
+        path = folder / name
+        if not path.exists() or path.stat().st_size != expected["bytes"] or _sha256(path) != expected["sha256"]:
+            raise BackupError(f"{name} is missing or does not match its SHA-256 in the manifest")
+    return manifest
+
+
+def backup_restore(*, folder: Path, keys: Path, private_dir: Path) -> dict[str, Any]:
+    """Restore the backup in `folder` into the configured (empty) database and `private_dir` (empty),
+    with the month keys of the key file `keys`. Returns what was restored (counts)."""
+    manifest = manifest_verify(folder)
+    if manifest["database"]["vendor"] != connection.vendor:
+        raise BackupError(f"a {manifest['database']['vendor']} backup cannot go into {connection.vendor}")
+    key_data = month_keys_read(keys)  # before anything is written: no restore without the key backup
+    if not database_is_empty():
+        raise BackupError("the database is not empty: restore into a new, empty database (createdb NAME)")
+    if private_dir.exists() and any(private_dir.iterdir()):
+        raise BackupError(f"{private_dir} is not empty: restore the private files into an empty directory")
+    database_restore(source=folder / manifest["database"]["file"])
+    with transaction.atomic():
+        key_counts = month_keys_load(key_data)
+        audit_record(actor=None, action="backup.restore", target_type="backup", target_id=manifest["name"],
+                     extra={"month_keys_live": key_counts["live"], "month_keys_destroyed": key_counts["destroyed"]})
+    files = private_files_unpack(source=folder / manifest["private_files"]["file"], root=private_dir,
+                                 label=manifest["private_files"]["key_label"])
+    return {"backup": manifest["name"], "month_keys": key_counts, "private_files": files,
+            "keys_belong_to": key_data["database"], "keys_taken_at": key_data["taken_at"]}

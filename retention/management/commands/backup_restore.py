@@ -1,0 +1,47 @@
+"""`manage.py backup_restore --from DIR [--keys FILE] [--private-dir DIR]`: restore a backup made by
+`backup_create` into the configured database, which must be new and empty (PostgreSQL: `createdb`;
+SQLite: a DATABASE_URL naming a file that does not exist yet).
+
+The month keys come from the current month-key backup (BACKUP_KEYS_FILE or --keys), never from the
+backup directory: a month purged after the backup was taken stays unreadable. Thin: the work is in
+retention/backup/run.py.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from retention.backup.database import DatabaseBackupError
+from retention.backup.keyfile import KeyFileError, database_identity
+from retention.backup.run import BackupError, backup_restore
+from voipxs.privacy.crypto import DecryptionError
+
+
+class Command(BaseCommand):
+    help = "Restore a backup into a new, empty database; month keys from the current month-key backup."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--from", dest="folder", type=Path, required=True, help="the backup's directory")
+        parser.add_argument("--keys", type=Path, default=None,
+                            help="the CURRENT month-key backup (default: BACKUP_KEYS_FILE), not a copy as old as the backup")
+        parser.add_argument("--private-dir", type=Path, default=None,
+                            help="where the private files go (default: PRIVATE_FILES_DIR); must be empty")
+
+    def handle(self, *args, **options) -> None:
+        keys = options["keys"] or Path(settings.BACKUP_KEYS_FILE)
+        private_dir = options["private_dir"] or Path(settings.PRIVATE_FILES_DIR)
+        try:
+            done = backup_restore(folder=options["folder"], keys=keys, private_dir=private_dir)
+        except (BackupError, DatabaseBackupError, KeyFileError, DecryptionError, FileExistsError) as exc:
+            raise CommandError(str(exc)) from exc
+        mk = done["month_keys"]
+        self.stdout.write(f"restored {done['backup']} into {database_identity()}")
+        self.stdout.write(f"month keys from {keys} (taken {done['keys_taken_at']}): {mk['live']} live, "
+                          f"{mk['destroyed']} destroyed; months purged since the backup stay unreadable")
+        self.stdout.write(f"private files: {done['private_files']} into {private_dir}")
+        self.stdout.write("Before the app serves: manage.py migrate; manage.py purge_expired (retention catches up "
+                          "with what expired since the backup); then manage.py backup_create"
+                          + (" --replace-keys" if done["keys_belong_to"] != database_identity() else "")
+                          + " to take this database's first backup.")

@@ -1,0 +1,236 @@
+"""Backups keep crypto-shredding (issue 16, "Backups"): a backup taken before a purge and restored after
+it still cannot read the months that purge destroyed.
+
+The month keys live in the database, so a plain dump taken before the purge would hold the key the
+purge destroys. The design (retention/backup/): dumps never hold the month-key table's rows; the month
+keys go to one month-key backup file that is taken again whenever a month key changes; a restore loads
+the keys from that file only. The PostgreSQL test runs the real thing: pg_dump, the purge (partition
+dropped, key destroyed), pg_restore into a new database by `manage.py backup_restore` in a process of
+its own, and the reads in another fresh process (tests/retention/backup_child.py).
+"""
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from datetime import date, timedelta
+from io import StringIO
+from pathlib import Path
+from types import SimpleNamespace
+from urllib.parse import quote
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection
+from django.utils.timezone import now
+
+from retention.backup import keyfile
+from retention.backup.database import pg_binary
+from retention.backup.run import PRIVATE_FILES
+from tests.factories import make_cdr, make_user
+from tests.retention.helpers import at, make_invoice
+from traffic import keys
+from traffic.keys import month_key_destroy
+from traffic.models import MonthKey
+from traffic.partitions import cdr_partitions_list_names, month_start
+from voipxs.privacy.files import decrypt_file
+
+ROOT = Path(__file__).resolve().parents[2]
+JAN = date(2026, 1, 1)
+EMAIL = "alice.backup@example.org"
+NUMBERS = ("+31205550101", "+31612345678", "+31687650000")
+RAW_UPLOAD = "uniqueid,src,dst\nraw-1,+31205550101,+31612345678\n"  # a raw CDR file waits as the switch wrote it
+
+
+@pytest.fixture
+def committed(audit_log_flushable):
+    """A transaction=True test commits DDL: drop the partitions it made and forget cached month keys."""
+    before = set(cdr_partitions_list_names())
+    yield
+    with connection.cursor() as cursor:
+        for name in sorted(set(cdr_partitions_list_names()) - before):
+            cursor.execute(f"DROP TABLE IF EXISTS {name}")
+    keys.month_keys_forget()
+
+
+@pytest.fixture
+def places(tmp_path, settings):
+    settings.PRIVATE_FILES_DIR = tmp_path / "private"
+    settings.BACKUP_KEYS_FILE = tmp_path / "keys" / "month-keys.enc"
+    upload = tmp_path / "private" / "imports" / "upload-1"
+    upload.parent.mkdir(parents=True)
+    upload.write_text(RAW_UPLOAD)
+    return SimpleNamespace(out=tmp_path / "backups", keys=tmp_path / "keys" / "month-keys.enc",
+                           restored_private=tmp_path / "restored-private")
+
+
+@pytest.fixture
+def calls():
+    """alice's calls: two in January 2026 (paid, its dispute window closed: the purge drops the month),
+    one two days ago (kept)."""
+    alice = make_user("alice", numbers=["+31205550101"], email=EMAIL)
+    paid = make_invoice(account=alice, period=JAN, status="paid", window_ends=date(2026, 8, 1))
+    return SimpleNamespace(
+        alice=alice,
+        jan=make_cdr(account=alice, src=NUMBERS[0], dst=NUMBERS[1], started_at=at(2026, 1, 10), invoice=paid,
+                     technical={"ip": "192.0.2.7"}),
+        jan_free=make_cdr(account=alice, src=NUMBERS[0], dst=NUMBERS[1], started_at=at(2026, 1, 13), rating="free"),
+        recent=make_cdr(account=alice, src=NUMBERS[0], dst=NUMBERS[2], started_at=now() - timedelta(days=2)),
+    )
+
+
+def take_backup(places, **options) -> Path:
+    call_command("backup_create", out=places.out, keys=places.keys, stdout=StringIO(), **options)
+    [folder] = list(places.out.iterdir())
+    return folder
+
+
+def key_file_months(path: Path) -> dict[str, str]:
+    data = keyfile.month_keys_read(path)
+    return {m["month"][:7]: "live" if m["wrapped_key"] else "destroyed" for m in data["months"]}
+
+
+def _url(name: str) -> str:
+    s = connection.settings_dict
+    return (f"postgres://{quote(s['USER'] or '')}:{quote(s['PASSWORD'] or '')}"
+            f"@{s['HOST'] or 'localhost'}:{s['PORT'] or 5432}/{name}")
+
+
+def in_restored(db: str, *args: str) -> subprocess.CompletedProcess:
+    """A fresh process on the restored database, as the operator's shell and the restarted app are."""
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
+    env.update(DJANGO_SETTINGS_MODULE="voipxs.settings_test", DATABASE_URL=_url(db))
+    return subprocess.run([sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=300, check=False)
+
+
+def read_restored(db: str, action: str, c) -> dict[str, dict]:
+    done = in_restored(db, "-m", "tests.retention.backup_child", action, "alice",
+                       *(str(x.id) for x in (c.jan, c.jan_free, c.recent)))
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    return {name: report[str(getattr(c, name).id)] for name in ("jan", "jan_free", "recent")}
+
+
+@pytest.fixture
+def restored_db():
+    name = f"{connection.settings_dict['NAME']}_restored"
+    with connection.cursor() as cursor:
+        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        cursor.execute(f'CREATE DATABASE "{name}"')
+    yield name
+    with connection.cursor() as cursor:
+        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+class BackupBeforePurgeTests:
+    def test_a_backup_taken_before_a_purge_and_restored_after_it_cannot_read_the_purged_month(
+            self, committed, places, calls, restored_db):
+        recent_month = f"{month_start(calls.recent.started_at):%Y-%m}"
+        jan_token = bytes(calls.jan.src_enc)
+        folder = take_backup(places)
+        assert key_file_months(places.keys) == {"2026-01": "live", recent_month: "live"}
+
+        call_command("purge_expired", stdout=StringIO())  # drops January's partition, destroys its key
+        assert "traffic_cdr_y2026m01" not in cdr_partitions_list_names()
+        assert MonthKey.objects.get(month=JAN).wrapped_key is None
+        # The purge took the month-key backup again once the destruction committed.
+        assert key_file_months(places.keys) == {"2026-01": "destroyed", recent_month: "live"}
+
+        restore = in_restored(restored_db, "manage.py", "backup_restore", "--from", str(folder),
+                              "--keys", str(places.keys), "--private-dir", str(places.restored_private))
+        assert restore.returncode == 0, restore.stderr
+        assert "1 live, 1 destroyed" in restore.stdout
+
+        report = read_restored(restored_db, "read", calls)
+        # January's rows came back with the dump, ciphertext intact, but no key reads them any more ...
+        assert report["jan"] == {"row": True, "token": jan_token.hex(), "decrypt": "MonthKeyDestroyed", "page": ["", ""]}
+        assert report["jan_free"]["decrypt"] == "MonthKeyDestroyed" and report["jan_free"]["page"] == ["", ""]
+        # ... while the month the purge kept reads as before, on the page and by decryption.
+        assert report["recent"]["decrypt"] == NUMBERS[0]
+        assert report["recent"]["page"] == [NUMBERS[0], NUMBERS[2]]
+        assert (places.restored_private / "imports" / "upload-1").read_text() == RAW_UPLOAD
+
+        # The restore procedure's next step, the purge before the app serves, drops the dead month again.
+        report = read_restored(restored_db, "purge", calls)
+        assert report["jan"]["row"] is False and report["jan_free"]["row"] is False
+        assert report["recent"]["decrypt"] == NUMBERS[0]
+
+    def test_the_restore_refuses_a_database_that_is_not_empty(self, committed, places, calls):
+        folder = take_backup(places)
+        with pytest.raises(CommandError, match="not empty"):
+            call_command("backup_restore", **{"from": folder}, keys=places.keys,
+                         private_dir=places.restored_private, stdout=StringIO())
+
+
+def backup_text(folder: Path) -> bytes:
+    """The database part of a backup as text a grep can search: pg_dump's custom format is compressed,
+    so it is turned into plain SQL by pg_restore; the SQLite copy is searched as it is."""
+    if connection.vendor == "postgresql":
+        return subprocess.run([pg_binary("pg_restore"), "--file=-", str(folder / "database.dump")],
+                              capture_output=True, check=True).stdout
+    return (folder / "database.sqlite3").read_bytes()
+
+
+@pytest.mark.django_db(transaction=True)
+class BackupContentTests:
+    def test_the_backup_holds_no_plaintext_number_or_email_and_no_month_key(self, committed, places, calls):
+        folder = take_backup(places)
+        database = backup_text(folder)
+        everything = [database, *(p.read_bytes() for p in folder.iterdir()), places.keys.read_bytes()]
+        for needle in (*NUMBERS, *(n[1:] for n in NUMBERS), EMAIL):
+            assert [i for i, blob in enumerate(everything) if needle.encode() in blob] == [], needle
+        if connection.vendor == "postgresql":
+            assert b"COPY public.traffic_cdr_y2026m01 " in database  # the calls are in it, encrypted
+            assert b"COPY public.traffic_monthkey " not in database  # their keys are not
+        else:
+            copy = sqlite3.connect(folder / "database.sqlite3")
+            assert copy.execute("SELECT count(*) FROM traffic_cdr").fetchone()[0] == 3
+            assert copy.execute("SELECT count(*) FROM traffic_monthkey").fetchone()[0] == 0
+            copy.close()
+        # The private files are in it, encrypted: the raw upload decrypts with the master key only.
+        label = json.loads((folder / "manifest.json").read_text())["private_files"]["key_label"]
+        packed = b"".join(decrypt_file(folder / PRIVATE_FILES, key_label=label, aad_prefix=label))
+        assert RAW_UPLOAD.encode() not in (folder / PRIVATE_FILES).read_bytes()
+        assert RAW_UPLOAD.encode() in gzip.decompress(packed)
+
+
+@pytest.mark.django_db
+class BackupRefusalTests:
+    def test_the_restore_refuses_a_backup_altered_after_it_was_made(self, places, calls):
+        folder = take_backup(places)
+        dump = next(p for p in folder.iterdir() if p.name.startswith("database."))
+        dump.write_bytes(dump.read_bytes()[:-1] + b"\0")
+        with pytest.raises(CommandError, match="does not match its SHA-256"):
+            call_command("backup_restore", **{"from": folder}, keys=places.keys,
+                         private_dir=places.restored_private, stdout=StringIO())
+
+    def test_the_month_keys_never_go_next_to_the_dump(self, places):
+        with pytest.raises(CommandError, match="keep them apart"):
+            call_command("backup_create", out=places.out, keys=places.out / "month-keys.enc", stdout=StringIO())
+
+    def test_a_destroyed_month_key_leaves_the_key_backup_when_it_commits(self, places, calls,
+                                                                       django_capture_on_commit_callbacks):
+        call_command("backup_create", keys_only=True, keys=places.keys, stdout=StringIO())
+        assert key_file_months(places.keys)["2026-01"] == "live"
+        with django_capture_on_commit_callbacks(execute=True):
+            month_key_destroy(month=JAN)
+        assert key_file_months(places.keys)["2026-01"] == "destroyed"
+
+    def test_another_databases_key_backup_is_never_replaced_unasked(self, places, calls, monkeypatch,
+                                                                   django_capture_on_commit_callbacks):
+        with monkeypatch.context() as m:
+            m.setattr(keyfile, "database_identity", lambda: "postgresql:production")
+            keyfile.month_keys_take(path=places.keys)
+        with django_capture_on_commit_callbacks(execute=True):
+            month_key_destroy(month=JAN)  # this database's purge leaves production's file alone
+        assert key_file_months(places.keys)["2026-01"] == "live"
+        with pytest.raises(CommandError, match="postgresql:production"):
+            call_command("backup_create", keys_only=True, keys=places.keys, stdout=StringIO())
+        call_command("backup_create", keys_only=True, keys=places.keys, replace_keys=True, stdout=StringIO())
+        assert keyfile.month_keys_read(places.keys)["database"] == keyfile.database_identity()

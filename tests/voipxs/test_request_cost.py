@@ -1,0 +1,134 @@
+"""What every signed-in request pays, made cheaper for the load (issue 16, bench/load.py) without changing
+what it decides: the second-factor check reads roles and devices in one statement and answers as
+before; each page's access records are still written, and a record that cannot be written still fails
+the request."""
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import AnonymousUser
+from django.db import DatabaseError, connection
+from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
+from django.urls import path
+from django_otp import user_has_device
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.middleware import needs_second_factor
+from accounts.models import User
+from tests.factories import make_user
+from voipxs import urls as project_urls
+from voipxs.models import AuditEntry
+from voipxs.privacy import audit
+from voipxs.privacy.purposes import STAFF_ROLES, Purpose, Role, require_purpose, roles_of
+
+
+def _as_before(user) -> bool:
+    """The check as it was written before (three queries): staff always, customers once enrolled."""
+    if not user.is_authenticated:
+        return False
+    return bool(user.is_staff or user.is_superuser or roles_of(user) & STAFF_ROLES) or user_has_device(user)
+
+
+def _fresh(user: User) -> User:
+    return User.objects.get(pk=user.pk)
+
+
+@pytest.mark.django_db
+class SecondFactorCheckTests:
+    def test_it_answers_as_before_for_every_kind_of_account(self):
+        plain = make_user("plain")
+        unconfirmed = make_user("unconfirmed")
+        TOTPDevice.objects.create(user=unconfirmed, name="half", confirmed=False)
+        enrolled = make_user("enrolled", totp=True)
+        codes_only = make_user("codes-only")
+        StaticDevice.objects.create(user=codes_only, name="backup", confirmed=True)
+        staff_role = make_user("staff-role", roles=(Role.LEGAL_OFFICER,))
+        flagged = make_user("flagged", roles=())
+        User.objects.filter(pk=flagged.pk).update(is_staff=True)
+        no_roles = make_user("no-roles", roles=())
+        answers = {}
+        for user in (plain, unconfirmed, enrolled, codes_only, staff_role, flagged, no_roles):
+            answers[user.username] = needs_second_factor(_fresh(user))
+            assert answers[user.username] == _as_before(_fresh(user)), user.username
+        assert answers == {"plain": False, "unconfirmed": False, "enrolled": True, "codes-only": True,
+                           "staff-role": True, "flagged": True, "no-roles": False}
+        assert needs_second_factor(AnonymousUser()) is False
+
+    def test_it_asks_one_query_and_remembers_the_roles_for_the_request(self):
+        user = _fresh(make_user("customer-one", roles=(Role.CUSTOMER, Role.CONTRACTOR_ADMIN)))
+        with CaptureQueriesContext(connection) as queries:
+            assert needs_second_factor(user) is False
+            assert roles_of(user) == {Role.CUSTOMER, Role.CONTRACTOR_ADMIN}
+        assert len(queries) == 1
+
+    def test_a_device_added_later_in_the_request_counts_at_once(self):
+        user = _fresh(make_user("enrols-now"))
+        assert needs_second_factor(user) is False
+        TOTPDevice.objects.create(user=user, name="new", confirmed=True)
+        assert needs_second_factor(user) is True
+
+
+@pytest.mark.django_db
+class AccessRecordWriteTests:
+    def test_a_page_writes_its_access_record_with_every_field(self, client, alice):
+        client.force_login(alice)
+        before = AuditEntry.objects.count()
+        assert client.get("/calls/").status_code == 200
+        entry = AuditEntry.objects.order_by("-id").first()
+        assert AuditEntry.objects.count() == before + 1
+        assert (entry.action, entry.purpose, entry.outcome, entry.target_type) == ("cdr.list", "self_service", "ok", "user")
+        assert entry.actor == audit.actor_ref(alice) and entry.target_id == audit.target_ref("user", alice.pk)
+        assert entry.extra == {"masked": False, "number_filter": False} and entry.seq is None
+        assert entry.created_at is not None and entry.prev_hash == "" and entry.entry_hash == ""
+
+    def test_several_records_of_one_request_are_all_written(self, client, alice):
+        class ThreeReads(APIView):
+            def get(self, request):
+                for i in range(3):
+                    require_purpose(actor=request.user, purpose=Purpose.SELF_SERVICE, action=f"probe.read{i}")
+                return Response({})
+
+        client.force_login(alice)
+        urls = type("U", (), {"urlpatterns": [path("probe/", ThreeReads.as_view()), *project_urls.urlpatterns]})
+        with override_settings(ROOT_URLCONF=urls):
+            assert client.get("/probe/").status_code == 200
+        assert sorted(AuditEntry.objects.filter(action__startswith="probe.").values_list("action", flat=True)) == [
+            "probe.read0", "probe.read1", "probe.read2"]
+
+    def test_a_record_that_cannot_be_written_fails_the_request(self, client, alice, monkeypatch):
+        client.force_login(alice)
+        client.raise_request_exception = False
+
+        def refuse() -> str:
+            raise DatabaseError("the audit table refuses the write")
+
+        monkeypatch.setattr(audit, "_insert_one_sql", refuse)
+        assert client.get("/calls/").status_code == 500
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+class AccessRecordOneRoundTripTests:
+    """Outside a test's transaction (as in production) the records go in one round trip, as one
+    transaction of their own."""
+
+    def test_a_page_writes_its_record_in_one_statement_after_the_view(self, client, alice):
+        client.force_login(alice)
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get("/calls/").status_code == 200
+        writes = [q["sql"] for q in queries if "voipxs_auditentry" in q["sql"]]
+        assert len(writes) == 1 and writes[0].startswith("SET LOCAL synchronous_commit TO OFF; INSERT INTO")
+        assert AuditEntry.objects.filter(action="cdr.list", actor=audit.actor_ref(alice)).count() == 1
+
+    def test_a_write_the_database_refuses_fails_the_request_and_leaves_nothing(self, client, alice, monkeypatch):
+        client.force_login(alice)
+        client.raise_request_exception = False
+        real = audit._insert_one_sql()
+        monkeypatch.setattr(audit, "_insert_one_sql", lambda: real + " RETURNING 1 / 0")  # the database errs
+        before = AuditEntry.objects.count()
+        assert client.get("/calls/").status_code == 500
+        assert AuditEntry.objects.count() == before
+        assert connection.get_autocommit() and not connection.in_atomic_block  # the connection goes on
