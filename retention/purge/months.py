@@ -181,6 +181,13 @@ def drop_month(month: date, c: Cutoffs, *, dry_run: bool, fault: Fault | None,
         if not dry_run:
             fast_commit()
             with connection.cursor() as cursor:
+                # The partitioned tables first, then the month's partitions: the order in which a page's
+                # query takes them. Locking the partition first deadlocked with a page that had begun
+                # (it held the parent and waited for the partition; the DETACH needs the parent). Pages
+                # now wait for this short transaction instead. `ONLY`: not every partition of the table.
+                cursor.execute("LOCK TABLE ONLY traffic_cdr IN ACCESS EXCLUSIVE MODE")
+                if tech_exists:
+                    cursor.execute("LOCK TABLE ONLY traffic_cdrtechnical IN ACCESS EXCLUSIVE MODE")
                 # No insert may slip into the month between the copy and the detach.
                 cursor.execute(f'LOCK TABLE "{cdr_part}" IN ACCESS EXCLUSIVE MODE')
                 if tech_exists:
