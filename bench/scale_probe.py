@@ -7,7 +7,8 @@ database only). It prints, for the largest traffic_cdr month partition:
 
 1. bytes per row: heap, TOAST and each index (pg_relation_size, pg_indexes_size), the average stored
    row and each column (pg_column_size), and the same for traffic_cdrtechnical;
-2. the bare call-history page (keyset on (account, started_at), LIMIT 51, first and second page) and a
+2. the bare call-history page (keyset on (account, started_at), LIMIT 51, first and second page, and the
+   first page bounded to the last 31 days, which lets the planner prune old partitions) and a
    disclosure lookup (one blind index over one month, both sides): planning and execution in ms,
    median and p95 over `--runs` random keys, with the partitions there are, then again with
    `--extra-partitions` empty month partitions added (dropped again at the end);
@@ -90,11 +91,16 @@ def latencies(cur, *, runs: int, seed: int) -> dict[str, tuple[float, float, flo
     accounts = [r[0] for r in cur.fetchall()]
     cur.execute("SELECT src_index, date_trunc('month', started_at) FROM traffic_cdr TABLESAMPLE SYSTEM (1) LIMIT 5000")
     numbers = cur.fetchall()
-    found: dict[str, list[tuple[float, float]]] = {"page 1": [], "page 2": [], "disclosure (1 number, 1 month)": []}
+    cur.execute("SELECT max(started_at) - interval '31 days' FROM traffic_cdr")
+    recent = cur.fetchone()[0]
+    found: dict[str, list[tuple[float, float]]] = {"page 1": [], "page 1, last 31 days": [], "page 2": [],
+                                                   "disclosure (1 number, 1 month)": []}
     for _ in range(runs):
         account = rnd.choice(accounts)
         plan, run, rows = _timed(cur, PAGE.format(after=""), [account])
         found["page 1"].append((plan, run))
+        plan, run, _ = _timed(cur, PAGE.format(after="AND started_at >= %s"), [account, recent])
+        found["page 1, last 31 days"].append((plan, run))
         if len(rows) == 51:
             at, cdr_id = rows[49][1], rows[49][0]
             plan, run, _ = _timed(cur, PAGE.format(after=AFTER), [account, at, at, cdr_id])
