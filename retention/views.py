@@ -124,7 +124,7 @@ def hold_release(request: HttpRequest, pk: int) -> HttpResponse:
         return confirmation_page(
             request, title=_("Release legal hold %(pk)s?") % {"pk": hold.pk},
             consequences=[
-                _("Legal hold %(pk)s (%(reference)s) ends now and cannot be placed again under the same number.")
+                _("Legal hold %(pk)s (%(reference)s) ends now; a released hold cannot be reopened, only a new one placed.")
                 % {"pk": hold.pk, "reference": hold.reference},
                 _("Its data (%(categories)s) falls back under the retention policies: the next purge, at 03:00, "
                   "deletes whatever is past its period, for good.") % {"categories": ", ".join(

@@ -52,20 +52,23 @@ def support_customer_find(*, actor, query: str) -> list[User]:
     if not text:
         raise ApplicationError(QUERY_INVALID, extra={"field": "q"})
     if by == "email":
-        found = support_customers().filter(email_index=blind_index(normalize_email_address(text), domain="email"))
+        index = blind_index(normalize_email_address(text), domain="email")
     else:
         try:
             index = blind_index(normalize_e164(text), domain="phone")
         except InvalidNumber:
             raise ApplicationError(QUERY_INVALID, extra={"field": "q"}) from None
+    # Checked (and audited, by the kind of key only) before anything is read.
+    require_purpose(actor=actor, purpose=Purpose.CUSTOMER_SUPPORT, action="support.find", target_type="user_lookup",
+                    extra={"by": by})
+    if by == "email":
+        found = support_customers().filter(email_index=index)
+    else:
         moment = now()
         holders = (PhoneNumber.objects.filter(number_index=index, valid_from__lte=moment)
                    .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=moment)).values("user_id"))
         found = support_customers().filter(pk__in=holders)
-    users = list(found.order_by("pk")[:MAX_RESULTS])
-    require_purpose(actor=actor, purpose=Purpose.CUSTOMER_SUPPORT, action="support.find", target_type="user_lookup",
-                    extra={"by": by, "found": len(users)})
-    return users
+    return list(found.order_by("pk")[:MAX_RESULTS])
 
 
 def support_customer_get(*, actor, user_id: int) -> User:
