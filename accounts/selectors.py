@@ -67,6 +67,19 @@ def phone_number_holder_at(*, actor, purpose: Purpose | str, number: str, at: da
     return qs.first()
 
 
+def contractor_user_names(*, actor, user_ids) -> dict[int, str]:
+    """The login names (the names the Contractor created its Users under) of those of `user_ids` that
+    belong to the actor's contractor: its call pages say which User made each call. Audited under
+    CONTRACTOR_INFORMATION; anyone else's ids are left out, never named."""
+    ids = sorted({int(i) for i in user_ids if i})
+    require_purpose(actor=actor, purpose=Purpose.CONTRACTOR_INFORMATION, action="user.names", target_type="contractor",
+                    target_id=getattr(actor, "contractor_id", "") or "", extra={"users": len(ids)})
+    if not ids or not getattr(actor, "contractor_id", None):
+        return {}
+    return dict(User.objects.filter(pk__in=ids, contractor_id=actor.contractor_id, restricted_at__isnull=True)
+                .values_list("pk", "username"))
+
+
 def user_by_email(*, email: str) -> User | None:
     """Internal lookup for login and password reset (the person themself proves the address)."""
     index = blind_index(normalize_email_address(email), domain="email")

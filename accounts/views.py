@@ -60,12 +60,15 @@ def two_factor_verify(request: HttpRequest) -> HttpResponse:
         return redirect(f"{reverse('accounts:two-factor-setup')}?next={_next_url(request)}")
     form = OtpTokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        # Every wrong code increases django-otp's back-off on the device (1, 2, 4, 8 … seconds).
+        # Every wrong code increases django-otp's back-off on the device (1, 2, 4, 8 … seconds). Whether
+        # the back-off was already running is asked before the check: the first wrong code starts it,
+        # and it is only "too many" for a code that arrives while it runs.
+        throttled_before = _throttled(user)
         device = sign_in.two_factor_check(user=user, token=form.cleaned_data["otp_token"])
         if device is not None:
             otp_login(request, device)
             return redirect(_next_url(request))
-        form.add_error("otp_token", OTP_TOKEN_THROTTLED if _throttled(user) else OTP_TOKEN_INVALID)
+        form.add_error("otp_token", OTP_TOKEN_THROTTLED if throttled_before else OTP_TOKEN_INVALID)
     return render(request, "accounts/two_factor_verify.html", {"form": form, "next": _next_url(request)},
                   status=200 if not form.errors else 400)
 

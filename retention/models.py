@@ -145,6 +145,19 @@ class PurgeRun(models.Model):
         ordering = ["-started_at"]
 
 
+# What the DPO reads for a receipt's category: the purge's steps beside the policy categories
+# (a month dropped whole, its key destroyed, the hold table, registered purgers' own categories).
+RECEIPT_LABELS: dict[str, str] = {
+    **dict(Category.choices),
+    "cdr_month_drop": _("Whole months of calls (partition dropped)"),
+    "month_key": _("Encryption keys of purged months"),
+    "held_cdr": _("Kept copies of calls (legal hold or open invoice ended)"),
+    "login_attempts": _("Failed sign-in records"),
+    "cdr_uploads": _("Stored CDR files of failed imports"),
+    "call_export": _("Call export files"),
+}
+
+
 class PurgeReceipt(models.Model):
     """What one run removed in one category: counts, cutoff, duration. Never the data."""
 
@@ -162,6 +175,12 @@ class PurgeReceipt(models.Model):
     class Meta:
         ordering = ["-created_at", "category"]
         indexes = [models.Index(fields=["-created_at"], name="purgereceipt_created_idx")]
+
+    @property
+    def category_label(self) -> str:
+        """A readable name for the category (never the internal key, unless a new step has none yet)."""
+        label = RECEIPT_LABELS.get(self.category)
+        return str(label) if label else self.category.replace("_", " ").capitalize()
 
 
 class PurgeLock(models.Model):

@@ -20,6 +20,8 @@ from .models import SUPPORTED_ACTIONS, Category, LegalHold, RetentionPolicy
 POLICY_UNKNOWN_CATEGORY = "Unknown data category."
 POLICY_NO_CHANGE = "The new version changes nothing."
 POLICY_ACTION_UNSUPPORTED = "The purge can only {actions} this category's data; it cannot {action} it."
+POLICY_BELOW_FLOOR = ("{category} must be kept at least {floor} ({basis}); {period} is shorter. Choose a period of "
+                      "at least {floor}.")
 HOLD_NO_SCOPE = "A legal hold needs at least one account or number."
 HOLD_NO_CATEGORIES = "A legal hold needs at least one data category."
 HOLD_BAD_CATEGORY = "Unknown data category in the hold."
@@ -41,6 +43,35 @@ _NUMBER_RUN = re.compile(r"\+?\d[\d\s().-]{6,}\d")
 
 _POLICY_FIELDS = ("trigger", "period_months", "period_days", "action", "legal_basis")
 
+# The floors the law sets, which the privacy policy and the register name (DESIGN.md "Retention"):
+# a policy version may keep longer, never shorter. Months, and the basis the message names.
+LEGAL_FLOORS: dict[str, tuple[int, str]] = {
+    Category.INVOICE: (84, "AWR art. 52: the fiscal duty to keep invoices 7 years"),
+    Category.AUDIT_LOG: (60, "GDPR art. 5(2): the accountability record is kept 5 years"),
+}
+_DAYS_PER_MONTH = 365.25 / 12
+
+
+def _months_label(months: int, days: int = 0) -> str:
+    years, rest = divmod(months, 12)
+    parts = [f"{years} years" if years > 1 else "1 year" if years else "",
+             f"{rest} months" if rest > 1 else "1 month" if rest else "",
+             f"{days} days" if days > 1 else "1 day" if days else ""]
+    return ", ".join(p for p in parts if p) or "0 days"
+
+
+def _check_period(category: str, months: int, days: int) -> None:
+    """Refuse a period below the category's legal floor. (A billed CDR's 0 is right: its trigger is
+    already the end of the invoice's dispute window.)"""
+    floor = LEGAL_FLOORS.get(category)
+    if floor is None:
+        return
+    floor_months, basis = floor
+    if months * _DAYS_PER_MONTH + days < floor_months * _DAYS_PER_MONTH:
+        raise ApplicationError(POLICY_BELOW_FLOOR.format(
+            category=Category(category).label, floor=_months_label(floor_months), basis=basis,
+            period=_months_label(months, days)), extra={"field": "period_months"})
+
 
 def hold_owner(reference: str) -> str:
     """The workflow that placed a hold with this reference ("disclosure"), or "" for a DPO's own hold."""
@@ -57,6 +88,8 @@ def retention_policy_changes(*, category: str, current: RetentionPolicy | None, 
     changed = {f: v for f, v in given.items() if f in _POLICY_FIELDS and v is not None and v != values[f]}
     if current is not None and not changed:
         raise ApplicationError(POLICY_NO_CHANGE)
+    _check_period(category, int(changed.get("period_months", values["period_months"]) or 0),
+                  int(changed.get("period_days", values["period_days"]) or 0))
     action = changed.get("action", values["action"]) or RetentionPolicy.Action.DELETE
     if action not in SUPPORTED_ACTIONS[category]:
         raise ApplicationError(POLICY_ACTION_UNSUPPORTED.format(

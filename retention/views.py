@@ -13,9 +13,11 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from voipxs.confirm import confirmation_page, is_confirmed
 from voipxs.exceptions import ApplicationError
 from voipxs.privacy.purposes import Purpose, Role, has_role
 
@@ -118,6 +120,17 @@ def hold_place(request: HttpRequest) -> HttpResponse:
 def hold_release(request: HttpRequest, pk: int) -> HttpResponse:
     _require_dpo(request)
     hold = get_object_or_404(LegalHold, pk=pk)
+    if not hold.released_at and not is_confirmed(request):
+        return confirmation_page(
+            request, title=_("Release legal hold %(pk)s?") % {"pk": hold.pk},
+            consequences=[
+                _("Legal hold %(pk)s (%(reference)s) ends now; a released hold cannot be reopened, only a new one placed.")
+                % {"pk": hold.pk, "reference": hold.reference},
+                _("Its data (%(categories)s) falls back under the retention policies: the next purge, at 03:00, "
+                  "deletes whatever is past its period, for good.") % {"categories": ", ".join(
+                      str(Category(c).label) if c in Category.values else c for c in hold.categories)},
+            ],
+            action_label=_("Yes, release the hold"), cancel_url=reverse("retention:dashboard") + "#holds")
     try:
         legal_hold_release(hold=hold, actor=request.user)
     except ApplicationError as exc:

@@ -14,6 +14,7 @@ urlpatterns = [
     path("retention/", include("retention.urls")),
     path("disclosures/", include("disclosures.urls")),
     path("privacy-requests/", include("accounts.dsr.urls")),
+    path("support/", include("accounts.support.urls")),
     path("api/v1/", include("voipxs.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view loads its set-up script as a file, so the docs run under a CSP without inline script.

@@ -23,6 +23,13 @@ SCOPE_REQUIRED = "Describe the scope (what data, how many people) without person
 DETECTED_IN_FUTURE = "The detection time cannot be in the future."
 INCIDENT_CLOSED = "This incident is closed."
 ACM_ONLY_TELECOM = "The ACM is notified of telecom-service breaches only."
+SENT_AT_REQUIRED = "Give the date and time the notification was sent."
+SENT_IN_FUTURE = "The notification cannot have been sent in the future."
+SENT_BEFORE_DETECTION = "The notification cannot have been sent before the breach was detected."
+REFERENCE_REQUIRED = ("Give the reference the authority gave this notification (the case number in its "
+                      "confirmation); without it the register cannot prove the authority was told.")
+# Regulators answer a notification with their own case number; users get no reference.
+REFERENCE_RECIPIENTS = frozenset({BreachNotification.Recipient.AUTHORITY, BreachNotification.Recipient.ACM})
 
 
 @transaction.atomic
@@ -53,9 +60,9 @@ def breach_notification_record(*, incident: BreachIncident, recipient: str, stag
         raise ApplicationError("Choose a stage.", extra={"field": "stage"})
     if recipient == BreachNotification.Recipient.ACM and not inc.telecom_service:
         raise ApplicationError(ACM_ONLY_TELECOM, extra={"field": "recipient"})
-    sent_at = sent_at or now()
+    _check_notification(inc, recipient=recipient, sent_at=sent_at, reference=reference)
     note_obj = BreachNotification.objects.create(incident=inc, recipient=recipient, stage=stage, sent_at=sent_at,
-                                                 reference=reference[:120], note=note)
+                                                 reference=reference.strip()[:120], note=note)
     if recipient == BreachNotification.Recipient.AUTHORITY and inc.authority_notified_at is None:
         inc.authority_notified_at = sent_at
         inc.save(update_fields=["authority_notified_at"])
@@ -65,6 +72,18 @@ def breach_notification_record(*, incident: BreachIncident, recipient: str, stag
     audit_record(actor=actor, action="breach.notify", target_type="breach", target_id=inc.pk,
                  extra={"recipient": recipient, "stage": stage, "late": sent_at > inc.authority_deadline})
     return note_obj
+
+
+def _check_notification(inc: BreachIncident, *, recipient: str, sent_at: datetime | None, reference: str) -> None:
+    """A notification records that someone was told: when, and (for a regulator) under which reference."""
+    if sent_at is None:
+        raise ApplicationError(SENT_AT_REQUIRED, extra={"field": "sent_at"})
+    if sent_at > now():
+        raise ApplicationError(SENT_IN_FUTURE, extra={"field": "sent_at"})
+    if sent_at < inc.detected_at:
+        raise ApplicationError(SENT_BEFORE_DETECTION, extra={"field": "sent_at"})
+    if recipient in REFERENCE_RECIPIENTS and not reference.strip():
+        raise ApplicationError(REFERENCE_REQUIRED, extra={"field": "reference"})
 
 
 @transaction.atomic

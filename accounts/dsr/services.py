@@ -31,6 +31,11 @@ ALREADY_EXTENDED = "The deadline of this request was already extended once."
 REASON_REQUIRED = "Give the reason the user will read."
 ANSWER_REQUIRED = "Write the answer the user will read."
 UNKNOWN_KIND = "Choose one of the request types."
+ERASURE_IN_PERSON = ("Erasure closes the account at once, so only the customer can ask for it: signed in, under "
+                     "Your privacy, with their password.")
+DETAILS_REQUIRED = "Say what is wrong and what it should be: a correction request cannot be handled without it."
+# Kinds that say nothing without the person's own words (what to correct); the others are complete as asked.
+KINDS_NEEDING_DETAILS = frozenset({Kind.RECTIFICATION})
 
 
 # --- requests ---------------------------------------------------------------------------------------
@@ -43,17 +48,36 @@ def dsr_request_create(*, user: User, kind: str, details: str = "", password: st
     if kind == Kind.ERASURE and not (password and user.check_password(password)):
         audit_record(actor=user, action="dsr.reauth_failed", target_type="user", target_id=user.pk)
         raise ApplicationError(WRONG_PASSWORD, extra={"field": "password"})
+    return _dsr_open(user=user, kind=kind, details=details, actor=user)
+
+
+@transaction.atomic
+def dsr_request_create_for(*, user: User, kind: str, details: str = "", actor: Any) -> DataSubjectRequest:
+    """A request opened for the person by support, whom they asked (accounts/support). The same rules
+    and deadline as their own; erasure is not opened for anyone: it closes the account at once, so the
+    person asks for it themselves, signed in, with their password."""
+    if kind not in Kind.values:
+        raise ApplicationError(UNKNOWN_KIND, extra={"field": "kind"})
+    if kind == Kind.ERASURE:
+        raise ApplicationError(ERASURE_IN_PERSON, extra={"field": "kind"})
+    return _dsr_open(user=user, kind=kind, details=details, actor=actor)
+
+
+def _dsr_open(*, user: User, kind: str, details: str, actor: Any) -> DataSubjectRequest:
     already = DataSubjectRequest.objects.filter(user=user, kind=kind, status__in=DataSubjectRequest.OPEN_STATUSES).first()
     if already is not None:
         # Asking again for an export that is stuck (its task never arrived, or it failed) sends it again;
         # the open request, with its first deadline, is the answer. Anything else is refused.
-        if kind in (Kind.ACCESS, Kind.PORTABILITY) and dsr_export_retry(request=already, actor=user):
+        if kind in (Kind.ACCESS, Kind.PORTABILITY) and dsr_export_retry(request=already, actor=actor):
             return already
         raise ApplicationError(ALREADY_OPEN, extra={"field": "kind"})
+    if kind in KINDS_NEEDING_DETAILS and not details.strip():
+        raise ApplicationError(DETAILS_REQUIRED, extra={"field": "details"})
     received = now()
     req = DataSubjectRequest.objects.create(user=user, kind=kind, details=details.strip()[:4000], received_at=received,
                                             deadline=DataSubjectRequest.first_deadline(received))
-    audit_record(actor=user, action="dsr.create", target_type="dsr", target_id=req.pk, extra={"kind": kind})
+    audit_record(actor=actor, action="dsr.create", target_type="dsr", target_id=req.pk,
+                 extra={"kind": kind, **({"on_behalf": True} if actor is not user else {})})
     if kind in (Kind.ACCESS, Kind.PORTABILITY):
         export = ExportFile.objects.create(request=req, user=user)
         req.status = Status.IN_PROGRESS

@@ -8,10 +8,12 @@ from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
+from voipxs.confirm import confirmation_page, is_confirmed
 from voipxs.exceptions import ApplicationError
 from voipxs.privacy.register import processing_register, processing_register_markdown
 
@@ -46,8 +48,11 @@ class BreachForm(forms.Form):
 class NotifyForm(forms.Form):
     recipient = forms.ChoiceField(choices=BreachNotification.Recipient.choices)
     stage = forms.ChoiceField(choices=BreachNotification.Stage.choices)
-    sent_at = forms.DateTimeField(required=False)
-    reference = forms.CharField(max_length=120, required=False)
+    sent_at = forms.DateTimeField(label=gettext_lazy("Sent at (Europe/Amsterdam)"),
+                                  widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    reference = forms.CharField(max_length=120, required=False, label=gettext_lazy("Authority's reference"),
+                                help_text=gettext_lazy("The case number in the authority's confirmation "
+                                                       "(required for the Dutch DPA and the ACM)."))
     note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
@@ -82,6 +87,19 @@ def create(request: HttpRequest) -> HttpResponse:
     form = RequestForm(request.POST)
     if not form.is_valid():
         return mine(request, form=form, status=400)
+    if form.cleaned_data["kind"] == DataSubjectRequest.Kind.ERASURE and not is_confirmed(request):
+        return confirmation_page(
+            request, title=_("Erase your data and close your account?"),
+            consequences=[
+                _("Your account is closed at once: you are signed out and can no longer sign in, and your API "
+                  "tokens stop working."),
+                _("Your login name, e-mail address and sign-in details are erased now, and everything else that "
+                  "the law does not make us keep; this cannot be undone."),
+                _("What the law makes us keep (invoices for 7 years, calls of an unpaid or disputed invoice) is "
+                  "kept, restricted, until its period ends; the confirmation lists it."),
+            ],
+            action_label=_("Yes, erase my data and close my account"), cancel_url=reverse("accounts_dsr:mine"),
+            secret_fields=[("password", _("Your password (needed for erasure)"))])
     try:
         req = dsr_request_create(user=request.user, kind=form.cleaned_data["kind"],
                                      details=form.cleaned_data["details"], password=form.cleaned_data["password"])
@@ -196,25 +214,49 @@ def dpo_register(request: HttpRequest) -> HttpResponse:
     return render(request, "dpo/register.html", {"register": processing_register()})
 
 
+def _publish_consequences(pv: PolicyVersion, email: bool) -> list[str]:
+    lines = [_("Version %(version)s becomes the privacy policy in force now and is shown to everyone; a "
+               "published version cannot be withdrawn or edited, only followed by a new one.") % {"version": pv.version}]
+    if pv.substantive:
+        lines.append(_("It is marked substantive: every signed-in user is asked to read it."))
+    if email and pv.substantive:
+        lines.append(_("Every user with an e-mail address is e-mailed about the change."))
+    elif email:
+        lines.append(_("No e-mail is sent: only substantive changes are e-mailed."))
+    return lines
+
+
+def _publish(request: HttpRequest) -> HttpResponse:
+    """Publish a version, after a confirmation page naming what publishing does. 400: nothing done."""
+    try:
+        pv = PolicyVersion.objects.get(pk=int(request.POST.get("pk", "0")))
+    except (PolicyVersion.DoesNotExist, ValueError):
+        messages.error(request, _("Choose a version."))
+        return HttpResponse(status=400)
+    email = bool(request.POST.get("email"))
+    if pv.published_at is None and not is_confirmed(request):
+        return confirmation_page(request, title=_("Publish version %(version)s?") % {"version": pv.version},
+                                 consequences=_publish_consequences(pv, email), action_label=_("Yes, publish it"),
+                                 cancel_url=reverse("accounts_dsr:dpo-policy"))
+    try:
+        policy.policy_version_publish(policy=pv, actor=request.user, email_users=email)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return HttpResponse(status=400)
+    messages.success(request, _("Published."))
+    return redirect("accounts_dsr:dpo-policy")
+
+
 @login_required
 def dpo_policy(request: HttpRequest) -> HttpResponse:
     require_dpo(request.user)
     form, status = PolicyForm(), 200
     if request.method == "POST":
         if request.POST.get("action") == "publish":
-            try:
-                pv = PolicyVersion.objects.get(pk=int(request.POST.get("pk", "0")))
-            except (PolicyVersion.DoesNotExist, ValueError):
-                messages.error(request, _("Choose a version."))
-                status = 400
-            else:
-                try:
-                    policy.policy_version_publish(policy=pv, actor=request.user, email_users=bool(request.POST.get("email")))
-                    messages.success(request, _("Published."))
-                    return redirect("accounts_dsr:dpo-policy")
-                except ApplicationError as exc:
-                    messages.error(request, exc.message)
-                    status = 400
+            response = _publish(request)
+            if response.status_code != 400:
+                return response
+            status = 400
         else:
             form = PolicyForm(request.POST)
             if form.is_valid():

@@ -19,10 +19,12 @@ from ..models import (
     BASIS_CATEGORIES,
     NOTICE_BY_DEFAULT_BASES,
     Authority,
+    AuthorityKind,
     DataCategory,
     DisclosureDocument,
     DisclosureRequest,
     DisclosureTarget,
+    DISPUTE_AUTHORITY_KINDS,
     LegalBasis,
 )
 from .checks import REQUEST_NO_TARGET, request_audit, request_locked, require_officer
@@ -38,6 +40,10 @@ REQUEST_BAD_ACCOUNT = "A target account does not exist."
 REQUEST_NO_WINDOW = "A time window (start and end) is required."
 REQUEST_BAD_WINDOW = "The window must end after it starts."
 REQUEST_NO_DEADLINE = "A deadline is required."
+REQUEST_DEADLINE_PAST = "The deadline is in the past; enter the date the authority set (today or later)."
+REQUEST_BASIS_CRIMINAL = ("A {kind} cannot use the basis “{basis}”: that is a criminal-procedure power. A dispute "
+                          "body asks under a dispute-body ruling or a court order.")
+REQUEST_BASIS_DISPUTE = "A {kind} cannot use the basis “{basis}”: only a dispute commission or a mediator issues one."
 REQUEST_DUPLICATE = "This authority already sent a request with this reference."
 DOCUMENT_EMPTY = "The document is empty."
 
@@ -76,6 +82,20 @@ def validate_scope(*, legal_basis: str, categories: Iterable[str], window_start,
     return cats
 
 
+def validate_basis_for_authority(*, legal_basis: str, authority_kind: str) -> None:
+    """The basis must fit the kind of body that asks: a dispute commission or a mediator has no power
+    under the Code of Criminal Procedure (nor under the EU e-evidence orders, criminal matters too), and
+    a dispute-body ruling comes from a dispute body only. A court order fits any body that presents one."""
+    criminal = {LegalBasis.SV_126N, LegalBasis.SV_126NA, LegalBasis.SV_126NI, LegalBasis.EU_PRODUCTION,
+                LegalBasis.EU_PRESERVATION}
+    dispute_body = authority_kind in DISPUTE_AUTHORITY_KINDS
+    if (dispute_body and legal_basis in criminal) or (not dispute_body and legal_basis == LegalBasis.DISPUTE_RULING):
+        kind = AuthorityKind(authority_kind).label if authority_kind in AuthorityKind.values else authority_kind
+        basis = LegalBasis(legal_basis).label if legal_basis in LegalBasis.values else legal_basis
+        message = REQUEST_BASIS_CRIMINAL if dispute_body else REQUEST_BASIS_DISPUTE
+        raise ApplicationError(message.format(kind=str(kind).lower(), basis=basis), extra={"field": "legal_basis"})
+
+
 @transaction.atomic
 def disclosure_request_receive(
     *,
@@ -99,8 +119,11 @@ def disclosure_request_receive(
     if not reference.strip():
         raise ApplicationError(REQUEST_NO_REFERENCE, extra={"field": "reference"})
     cats = validate_scope(legal_basis=legal_basis, categories=categories, window_start=window_start, window_end=window_end)
+    validate_basis_for_authority(legal_basis=legal_basis, authority_kind=authority.kind)
     if deadline is None:
         raise ApplicationError(REQUEST_NO_DEADLINE, extra={"field": "deadline"})
+    if deadline < tz_now():
+        raise ApplicationError(REQUEST_DEADLINE_PAST, extra={"field": "deadline"})
     nums = _target_numbers(numbers)
     accounts = sorted({int(a) for a in account_ids})
     if len(accounts) != User.objects.filter(pk__in=accounts).count():

@@ -24,6 +24,7 @@ from voipxs.exceptions import ApplicationError
 from voipxs.queue import enqueue_after_commit
 
 from ..models import OPEN_STATUSES, PRESERVATION_BASES, Approval, DisclosureRequest, Outcome, Package, Status
+from ..production import package_output_problems
 from .checks import (
     NOTE_REQUIRED,
     REQUEST_NO_TARGET,
@@ -42,6 +43,7 @@ AUTHORITY_NO_CHANNEL = "The register has no such contact channel for this author
 APPROVER_IS_INTAKE = "The officer who took the request in cannot approve it."
 APPROVER_TWICE = "You have already approved this request."
 CHECKER_IS_PRODUCER = "The output must be checked by another officer than the one who produced it."
+OUTPUT_UNREADABLE = "The package cannot be handed over: {problems}. Produce it again."
 DELIVERY_NEEDS_APPROVALS = "Delivery needs two approvals and an output check."
 NARROW_NOT_SHRINKING = "Narrowing can only shrink the scope."
 RECEIPT_REQUIRED = "A delivery receipt is required."
@@ -231,12 +233,18 @@ def disclosure_production_start(*, actor, request: DisclosureRequest) -> Disclos
 
 @transaction.atomic
 def disclosure_output_check(*, actor, request: DisclosureRequest) -> DisclosureRequest:
-    """A second officer looked at the output (counts, scope) before it leaves the house."""
+    """A second officer looked at the output (counts, scope) before it leaves the house, and the service
+    opened every file of the package (production.package_output_problems): a package that does not
+    decrypt, match its manifest or parse is refused, never approved."""
     require_officer(actor)
     req = request_locked(request=request)
     require_state(req, Status.PRODUCED)
     if req.production_started_by_id == actor.pk:
         raise ApplicationError(CHECKER_IS_PRODUCER, extra={"field": "officer"})
+    package = Package.objects.filter(request=req).first()
+    problems = package_output_problems(package) if package is not None else ["no package was stored"]
+    if problems:
+        raise ApplicationError(OUTPUT_UNREADABLE.format(problems="; ".join(problems)), extra={"field": "package"})
     req.checked_at, req.checked_by = tz_now(), actor
     request_move(req=req, status=Status.CHECKED, fields=["checked_at", "checked_by"])
     request_audit(actor=actor, action="output_check", req=req)

@@ -27,7 +27,8 @@ class BreachTests:
     def test_it_refuses_to_close_without_recording_who_was_told_or_why_not(self, dpo):
         inc = breach_incident_create(title="t", detected_at=now() - timedelta(hours=1), scope="s", telecom_service=True,
                                      actor=dpo)
-        breach_notification_record(incident=inc, recipient="authority", stage="initial", reference="AP-1", actor=dpo)
+        breach_notification_record(incident=inc, recipient="authority", stage="initial", reference="AP-1",
+                                   sent_at=now(), actor=dpo)
         with pytest.raises(ApplicationError) as exc:
             breach_incident_close(incident=inc, actor=dpo)
         assert exc.value.message == str(BREACH_USERS_UNRECORDED) and exc.value.extra["field"] == "users_not_notified_reason"
@@ -36,7 +37,7 @@ class BreachTests:
                                        actor=dpo)
         assert closed.status == "closed" and closed.authority_notified_at and closed.users_not_notified_reason
         with pytest.raises(ApplicationError):
-            breach_notification_record(incident=inc, recipient="users", stage="final", actor=dpo)
+            breach_notification_record(incident=inc, recipient="users", stage="final", sent_at=now(), actor=dpo)
 
     def test_the_model_refuses_a_closed_incident_without_the_record(self):
         inc = BreachIncident(title="t", detected_at=now(), scope="s", status="closed", closed_at=now())
@@ -47,7 +48,8 @@ class BreachTests:
     def test_it_notifies_the_acm_of_telecom_breaches_only(self, dpo):
         inc = breach_incident_create(title="t", detected_at=now(), scope="s", telecom_service=False, actor=dpo)
         with pytest.raises(ApplicationError, match=ACM_ONLY_TELECOM):
-            breach_notification_record(incident=inc, recipient="acm", stage="initial", actor=dpo)
+            breach_notification_record(incident=inc, recipient="acm", stage="initial", reference="ACM-1",
+                                       sent_at=now(), actor=dpo)
 
     def test_the_dpo_pages_record_and_show_the_register(self, client, dpo, alice):
         verified_client(client, alice)

@@ -31,7 +31,7 @@ class DsrRequestTests:
         assert bad.status_code == 400 and "id_kind_error" in bad.content.decode()
 
     def test_it_extends_once_by_two_months_with_a_reason_the_user_sees(self, client, alice, dpo):
-        req = dsr_request_create(user=alice, kind=Kind.RECTIFICATION)
+        req = dsr_request_create(user=alice, kind=Kind.RECTIFICATION, details="My label is wrong")
         first = req.deadline
         verified_client(client, dpo)
         response = client.post(f"/privacy-requests/dpo/{req.pk}/", {"action": "extend", "text": "Records at the carrier."})
@@ -44,10 +44,10 @@ class DsrRequestTests:
         assert "Records at the carrier." in verified_client(client, alice).get("/privacy-requests/").content.decode()
 
     def test_the_dpo_lists_open_requests_by_deadline_and_completes_them_audited(self, client, alice, bob, carol, dpo):
-        late = dsr_request_create(user=alice, kind=Kind.RECTIFICATION)
+        late = dsr_request_create(user=alice, kind=Kind.RECTIFICATION, details="My label is wrong")
         soon = dsr_request_create(user=bob, kind=Kind.RESTRICTION)
         DataSubjectRequest.objects.filter(pk=soon.pk).update(deadline=late.deadline - timedelta(days=10))
-        done = dsr_request_create(user=carol, kind=Kind.RECTIFICATION)
+        done = dsr_request_create(user=carol, kind=Kind.RECTIFICATION, details="My label is wrong")
         verified_client(client, dpo)
         client.post(f"/privacy-requests/dpo/{done.pk}/", {"action": "complete", "text": "Corrected."})
         page = client.get("/privacy-requests/dpo/").content.decode()
@@ -66,7 +66,7 @@ class DsrRequestTests:
         assert add_months(datetime(2026, 11, 29, tzinfo=timezone.utc), 2) == datetime(2027, 1, 29, tzinfo=timezone.utc)
 
     def test_customers_and_other_staff_cannot_reach_the_dpo_pages(self, client, alice, legal1):
-        req = dsr_request_create(user=alice, kind=Kind.RECTIFICATION)
+        req = dsr_request_create(user=alice, kind=Kind.RECTIFICATION, details="My label is wrong")
         for user in (alice, legal1):
             verified_client(client, user)
             for url in ("/privacy-requests/dpo/", f"/privacy-requests/dpo/{req.pk}/", "/privacy-requests/dpo/breaches/"):

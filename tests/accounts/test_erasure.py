@@ -43,7 +43,11 @@ class ErasureTests:
         verified_client(client, alice)
         assert Session.objects.count() == 1
 
-        response = client.post("/privacy-requests/new/", {"kind": ERASURE, "password": PASSWORD})
+        asked = client.post("/privacy-requests/new/", {"kind": ERASURE, "password": PASSWORD})
+        assert asked.status_code == 200 and "Erase your data and close your account?" in asked.content.decode()
+        assert PASSWORD not in asked.content.decode()  # the password is asked again, never echoed into the page
+        assert Session.objects.count() == 1 and not DataSubjectRequest.objects.exists()
+        response = client.post("/privacy-requests/new/", {"kind": ERASURE, "password": PASSWORD, "confirm": "yes"})
 
         assert response.status_code == 200
         page = response.content.decode()
@@ -111,7 +115,7 @@ class ErasureTests:
 
     def test_it_refuses_erasure_without_the_password(self, client, alice):
         verified_client(client, alice)
-        response = client.post("/privacy-requests/new/", {"kind": ERASURE, "password": "wrong"})
+        response = client.post("/privacy-requests/new/", {"kind": ERASURE, "password": "wrong", "confirm": "yes"})
         assert response.status_code == 400 and WRONG_PASSWORD in response.content.decode()
         assert User.objects.get(pk=alice.pk).is_active
         with pytest.raises(ApplicationError):

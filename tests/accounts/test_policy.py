@@ -68,6 +68,12 @@ class PolicyTests:
         response = client.post("/privacy-requests/dpo/policy/", {"action": "create", "version": "4", "summary": "s", "text": "t"})
         assert response.status_code == 400 and "already used" in response.content.decode()
         pv = PolicyVersion.objects.get(version="4")
-        assert client.post("/privacy-requests/dpo/policy/", {"action": "publish", "pk": pv.pk}).status_code == 302
+        asked = client.post("/privacy-requests/dpo/policy/", {"action": "publish", "pk": pv.pk, "email": "1"})
+        assert asked.status_code == 200 and "Publish version 4?" in asked.content.decode()
+        assert "e-mailed" in asked.content.decode()
+        pv.refresh_from_db()
+        assert pv.published_at is None  # the first POST only asks
+        assert client.post("/privacy-requests/dpo/policy/", {"action": "publish", "pk": pv.pk,
+                                                             "confirm": "yes"}).status_code == 302
         pv.refresh_from_db()
         assert pv.published_at is not None and pv.substantive

@@ -25,7 +25,7 @@ from voipxs.privacy.purposes import Role
 Kind = DataSubjectRequest.Kind
 
 
-def _request_due(user, *, kind: str = Kind.RECTIFICATION, due, details: str = "") -> DataSubjectRequest:
+def _request_due(user, *, kind: str = Kind.RECTIFICATION, due, details: str = "My label is wrong") -> DataSubjectRequest:
     req = dsr_request_create(user=user, kind=kind, details=details)
     DataSubjectRequest.objects.filter(pk=req.pk).update(deadline=due)
     req.refresh_from_db()
@@ -175,7 +175,8 @@ class BreachClockReminderTests:
     def test_a_notified_or_closed_incident_is_not_reminded(self, dpo):
         moment = now()
         told = _breach(dpo=dpo, detected=moment - timedelta(hours=30), telecom=True)
-        breach_notification_record(incident=told, recipient="authority", stage="initial", reference="AP-7", actor=dpo)
+        breach_notification_record(incident=told, recipient="authority", stage="initial", reference="AP-7",
+                                   sent_at=now(), actor=dpo)
         closed = _breach(dpo=dpo, detected=moment - timedelta(hours=30), telecom=True)
         breach_incident_close(incident=closed, authority_not_notified_reason="Unlikely to result in a risk.",
                               users_not_notified_reason="No risk.", actor=dpo)
@@ -218,7 +219,8 @@ class ReminderPagesTests:
         late = _breach(dpo=dpo, detected=now() - timedelta(hours=25), telecom=True)
         soon = _breach(dpo=dpo, detected=now() - timedelta(hours=70), telecom=False)
         told = _breach(dpo=dpo, detected=now() - timedelta(hours=30), telecom=True)
-        breach_notification_record(incident=told, recipient="authority", stage="initial", actor=dpo)
+        breach_notification_record(incident=told, recipient="authority", stage="initial", reference="AP-8",
+                                   sent_at=now(), actor=dpo)
         verified_client(client, dpo)
         page = client.get("/privacy-requests/dpo/breaches/").content.decode()
         assert "Overdue" in _row(page, f"/privacy-requests/dpo/breaches/{late.pk}/")

@@ -42,6 +42,8 @@ PK_KINDS = {
     "accounts_dsr:download": "export", "api-me-export-download": "export",
     "accounts_dsr:dpo-request": "dsr", "accounts_dsr:dpo-breach": "breach",
     "api-staff-account-close": "user",
+    "support:customer": "customer", "support:unlock": "customer", "support:two-factor-reset": "customer",
+    "support:open-request": "customer",
 }
 # Other path parameters, by name: the id kind in World.ids, or a fixed value.
 PARAM_KINDS = {"invoice_id": "invoice", "import_id": "import", "export_id": "call_export", "category": "category",

@@ -68,4 +68,4 @@ class AuditLogPurgeTests:
         deleted = _audit_receipt(purge_expired(now=NOW))["deleted"]
         assert deleted > 0
         receipts = c.get("/retention/").content.decode().split('id="receipts"', 1)[1]
-        assert f"<td>audit_log</td><td>{deleted}</td>" in receipts
+        assert f"<td>Audit log (pseudonymous)</td><td>{deleted}</td>" in receipts

@@ -214,9 +214,9 @@ class ClosedAccountReceiptPageTests:
 
         body = verified_client(client, dpo).get("/retention/").content.decode()
         receipts = body[body.index('id="receipts"'):]
-        row = next(r for r in receipts.split("<tr>") if "<td>closed_account</td>" in r)
+        row = next(r for r in receipts.split("<tr>") if "<td>Closed account&#x27;s user data</td>" in r)
         cells = [c.split("</td>")[0] for c in row.split("<td>")[1:]]
         # when, category, removed, anonymised, kept, cutoff, duration
-        assert cells[1:5] == ["closed_account", "0", "1", "0"]
+        assert cells[1:5] == ["Closed account&#x27;s user data", "0", "1", "0"]
         cutoff = FINAL_PAID + timedelta(days=31) - timedelta(days=30)
         assert cells[5] != "—" and str(cutoff.year) in cells[5]

@@ -44,12 +44,12 @@ class RetentionPageTests:
         body = c.get(URL).content.decode()
         section = body[body.index('id="unfinished-runs"'):body.index('id="receipts"')]
         assert "Purge runs that did not finish" in section and "failed" in section
-        assert "cdr_unbilled: 150 rows removed" in section and "cdr_billed" not in section
+        assert "CDRs of unbilled calls (failed, free): 150 rows removed" in section and "cdr_billed" not in section
         client.cookies[settings.LANGUAGE_COOKIE_NAME] = "nl"
         body = c.get(URL).content.decode()
         section = body[body.index('id="unfinished-runs"'):body.index('id="receipts"')]
         assert "Opschoonrondes die niet zijn afgerond" in section and "mislukt" in section
-        assert "cdr_unbilled: 150 rijen verwijderd" in section
+        assert ": 150 rijen verwijderd" in section and "cdr_unbilled: 150" not in section
 
     def test_it_refuses_everyone_but_the_dpo(self, client, alice, legal1):
         assert verified_client(client, alice).get(URL).status_code == 403
@@ -96,7 +96,11 @@ class RetentionPageTests:
         hold = LegalHold.objects.get(reference="order:99")
         assert hold.number_indexes == [blind_index("+31205550101", domain="phone")]
         assert "0101" not in str(hold.__dict__)
-        assert c.post(reverse("retention:hold-release", args=[hold.pk])).status_code == 302
+        asked = c.post(reverse("retention:hold-release", args=[hold.pk]))
+        assert asked.status_code == 200 and "Release legal hold" in asked.content.decode()
+        hold.refresh_from_db()
+        assert hold.released_at is None  # the first POST only asks
+        assert c.post(reverse("retention:hold-release", args=[hold.pk]), {"confirm": "yes"}).status_code == 302
         hold.refresh_from_db()
         assert hold.released_at is not None and hold.released_by == dpo
 

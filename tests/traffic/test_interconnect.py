@@ -73,7 +73,11 @@ class StaffInvoicePageTests:
         invoice = invoicing.invoice_run(month=date(2026, 3, 1), today=date(2026, 4, 2))[0]
         verified_client(client, billing_staff)
         assert invoice.number in client.get("/calls/staff/invoices/").content.decode()
-        response = client.post(f"/calls/staff/invoices/{invoice.pk}/paid/", follow=True)
+        asked = client.post(f"/calls/staff/invoices/{invoice.pk}/paid/")
+        assert "Mark invoice" in asked.content.decode() and invoice.number in asked.content.decode()
+        invoice.refresh_from_db()
+        assert invoice.status == "open"  # the first POST only asks
+        response = client.post(f"/calls/staff/invoices/{invoice.pk}/paid/", {"confirm": "yes"}, follow=True)
         assert "marked paid" in response.content.decode()
         invoice.refresh_from_db()
         assert invoice.status == "paid"

@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
+from accounts.selectors import contractor_user_names
 from voipxs.privacy.purposes import Purpose
 
 from .. import exports
@@ -76,12 +77,28 @@ class CallPageSerializer(serializers.Serializer):
     next_cursor = serializers.CharField(allow_null=True)
 
 
+class ContractorCallOutputSerializer(CallOutputSerializer):
+    user = serializers.SerializerMethodField(help_text="The User who made or took the call: the login name your "
+                                                       "contractor created them under")
+
+    def get_user(self, row) -> str:
+        return self.context.get("user_names", {}).get(row.account_id, "")
+
+
+class ContractorCallPageSerializer(serializers.Serializer):
+    results = ContractorCallOutputSerializer(many=True, source="rows")
+    next_cursor = serializers.CharField(allow_null=True)
+
+
 def _call_page_response(request: Request, *, purpose: Purpose) -> Response:
     filters = CallFilterSerializer(data=request.query_params)
     filters.is_valid(raise_exception=True)
     data = filters.validated_data
     page = cdr_list(actor=request.user, purpose=purpose, after=data.get("cursor") or None,
                     limit=data["limit"], **_call_filters(data))
+    if purpose == Purpose.CONTRACTOR_INFORMATION:
+        names = contractor_user_names(actor=request.user, user_ids=[r.account_id for r in page.rows])
+        return Response(ContractorCallPageSerializer(page, context={"user_names": names}).data)
     return Response(CallPageSerializer(page).data)
 
 
@@ -150,6 +167,7 @@ class ContractorCallListApi(APIView):
 
     # No `number` filter: numbers are masked here, and a filter on them would reveal the hidden digits.
     @extend_schema(parameters=[p for p in CALL_FILTER_PARAMETERS if p.name != "number"] + PAGE_PARAMETERS,
-                   responses=CallPageSerializer, summary="Your contractor's users' calls, numbers masked")
+                   responses=ContractorCallPageSerializer,
+                   summary="Your contractor's users' calls, numbers masked, with the User of each")
     def get(self, request: Request) -> Response:
         return _call_page_response(request, purpose=Purpose.CONTRACTOR_INFORMATION)

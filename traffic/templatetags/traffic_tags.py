@@ -30,7 +30,8 @@ def _labels() -> tuple[dict[str, str], dict[str, str], dict[int, str]]:
 
 
 @register.simple_tag
-def call_rows(rows, show_own: bool = True) -> SafeString:
+def call_rows(rows, show_own: bool = True, names=None, show_user: bool = False) -> SafeString:
+    """`names` (user id -> name) and `show_user`: a contractor's page, with a User column after the date."""
     directions, dispositions, months = _labels()
     esc = conditional_escape
     zone = timezone.get_current_timezone()
@@ -39,8 +40,10 @@ def call_rows(rows, show_own: bool = True) -> SafeString:
         local = call.started_at.astimezone(zone)
         cells = [
             f'<td class="number">{local.day} {months[local.month]} {local.year} {local:%H:%M:%S}</td>',
-            f"<td>{directions.get(call.direction) or esc(call.direction)}</td>",
         ]
+        if show_user:
+            cells.append(f"<td>{esc((names or {}).get(call.account_id, ''))}</td>")
+        cells.append(f"<td>{directions.get(call.direction) or esc(call.direction)}</td>")
         if show_own:
             cells.append(f'<td class="number">{esc(call.own_number)}</td>')
         cells += [
@@ -53,7 +56,7 @@ def call_rows(rows, show_own: bool = True) -> SafeString:
         ]
         out.append("<tr>" + "".join(cells) + "</tr>")
     if not out:
-        colspan = 9 if show_own else 8
+        colspan = (9 if show_own else 8) + (1 if show_user else 0)
         out.append(f'<tr><td colspan="{colspan}">{esc(gettext("No calls match."))}</td></tr>')
     # Reviewed: every value above went through esc() (conditional_escape) or is a number we formatted.
     return mark_safe("\n".join(out))  # nosec B308 B703

@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
+from accounts.selectors import contractor_user_names
 from voipxs.exceptions import ApplicationError
 from voipxs.privacy.purposes import Purpose, Role, has_role
 
@@ -70,9 +71,12 @@ def _call_page(request: HttpRequest, *, purpose: Purpose, template: str, title: 
             else:
                 error = exc.message
             status = 400
+    # A contractor's page names the User of each call (the contractor's own login names for them).
+    names = (contractor_user_names(actor=request.user, user_ids=[r.account_id for r in page.rows])
+             if page is not None and purpose == Purpose.CONTRACTOR_INFORMATION else None)
     return render(request, template, {
         "form": form, "page": page, "error": error, "title": title, "query": _query_without_cursor(request),
-        "is_first_page": not request.GET.get("after"),
+        "is_first_page": not request.GET.get("after"), "user_names": names,
     }, status=status)
 
 

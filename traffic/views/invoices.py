@@ -7,9 +7,12 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import prefetch_related_objects
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
+from voipxs.confirm import confirmation_page, is_confirmed
 from voipxs.exceptions import ApplicationError
 from voipxs.privacy.purposes import Purpose
 
@@ -84,6 +87,29 @@ _TRANSITIONS = {
 }
 
 
+def _confirm_paid(invoice: Invoice) -> tuple[str, list[str], str]:
+    numbers = {"number": invoice.number, "total": invoice.total}
+    return (gettext("Mark invoice %(number)s paid?") % numbers, [
+        gettext("Invoice %(number)s (total EUR %(total)s) is recorded as paid today and no longer counts as owed.")
+        % numbers,
+        gettext("Its calls are deleted by the retention purge once its dispute window has passed."),
+        gettext("A payment cannot be undone here; a wrong one needs a dispute or a void and a corrected invoice."),
+    ], gettext("Yes, mark it paid"))
+
+
+def _confirm_void(invoice: Invoice) -> tuple[str, list[str], str]:
+    numbers = {"number": invoice.number, "total": invoice.total}
+    return (gettext("Void invoice %(number)s?") % numbers, [
+        gettext("Invoice %(number)s (total EUR %(total)s) stops counting as owed, for good: a void invoice "
+                "cannot be reopened.") % numbers,
+        gettext("The customer sees it as void; you can then make a corrected invoice for the same month (Reissue)."),
+    ], gettext("Yes, void it"))
+
+
+# The transitions that ask first, naming what will happen (voipxs/confirm.py).
+_CONFIRMED = {"paid": _confirm_paid, "void": _confirm_void}
+
+
 @login_required
 @require_POST
 def staff_invoice_action(request: HttpRequest, invoice_id: int, action: str) -> HttpResponse:
@@ -92,6 +118,10 @@ def staff_invoice_action(request: HttpRequest, invoice_id: int, action: str) -> 
         return HttpResponse(status=404)
     purpose, service, message = _TRANSITIONS[action]
     invoice = invoice_selectors.invoice_get(actor=request.user, purpose=purpose, invoice_id=invoice_id)
+    if action in _CONFIRMED and not is_confirmed(request):
+        title, consequences, label = _CONFIRMED[action](invoice)
+        return confirmation_page(request, title=title, consequences=consequences, action_label=label,
+                                 cancel_url=reverse("traffic:staff-invoices"))
     try:
         invoice = service(invoice, request.user)
         messages.success(request, message % {"number": invoice.number})

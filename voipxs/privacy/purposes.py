@@ -22,6 +22,7 @@ class Purpose(models.TextChoices):
     CONTRACTOR_INFORMATION = "contractor_information", _("Informing the Contractor about its Users' traffic")
     SELF_SERVICE = "self_service", _("A user seeing and managing their own data")
     SECURITY = "security", _("Fraud and abuse prevention, security of the service")
+    CUSTOMER_SUPPORT = "customer_support", _("Helping a customer with their account (support)")
 
 
 class Role(models.TextChoices):
@@ -108,6 +109,17 @@ PURPOSES: dict[Purpose, PurposeInfo] = {
         retention="technical identifiers 30 days; unbilled calls 3 months",
         policy_reference="Privacy policy art. 4",
     ),
+    Purpose.CUSTOMER_SUPPORT: PurposeInfo(
+        description=("Support staff, asked by a customer, find the account by number or e-mail address (blind "
+                     "index), see its account and number details (never traffic), lift a sign-in lockout, reset a "
+                     "second factor with a recorded reason, and open a rights request on the customer's behalf."),
+        legal_basis="GDPR art. 6(1)(b) contract (the customer's own request for help); GDPR art. 12(2) (helping "
+                    "the exercise of rights)",
+        data_categories=("user data (login name, e-mail address, numbers, account and sign-in status)",),
+        recipients=("support staff",),
+        retention="nothing is copied; each access and action stays in the audit log (5 years, pseudonymous)",
+        policy_reference="Privacy policy art. 1 (execution of the Services) and art. 4 (access only by those authorised)",
+    ),
 }
 
 ROLE_PURPOSES: dict[str, frozenset[Purpose]] = {
@@ -117,7 +129,7 @@ ROLE_PURPOSES: dict[str, frozenset[Purpose]] = {
     Role.BILLING: frozenset({Purpose.SELF_SERVICE, Purpose.BILLING, Purpose.INTERCONNECTION, Purpose.DISPUTE}),
     Role.LEGAL_OFFICER: frozenset({Purpose.SELF_SERVICE, Purpose.LEGAL_OBLIGATION, Purpose.DISPUTE}),
     Role.DPO: frozenset({Purpose.SELF_SERVICE, Purpose.LEGAL_OBLIGATION}),
-    Role.SUPPORT: frozenset({Purpose.SELF_SERVICE, Purpose.SECURITY}),
+    Role.SUPPORT: frozenset({Purpose.SELF_SERVICE, Purpose.SECURITY, Purpose.CUSTOMER_SUPPORT}),
     Role.ADMIN: frozenset({Purpose.SELF_SERVICE, Purpose.SECURITY}),
 }
 

@@ -1,0 +1,129 @@
+"""The support desk's pages (/support/): find a customer, their card, and the three things support does.
+Thin: accounts/support/selectors.py and services.py do the work."""
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_POST
+
+from voipxs.exceptions import ApplicationError
+from voipxs.privacy.purposes import Role, has_role
+
+from ..dsr.models import DataSubjectRequest
+from .selectors import support_customer_card, support_customer_find, support_customer_get
+from .services import ResetReason, support_lockout_clear, support_request_open, support_two_factor_reset
+
+SUPPORT_ONLY = "Only support staff use the support desk."
+
+
+class SearchForm(forms.Form):
+    q = forms.CharField(label=gettext_lazy("Phone number or e-mail address"), max_length=254,
+                        widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "email", "spellcheck": "false"}))
+
+
+class ResetForm(forms.Form):
+    reason = forms.ChoiceField(label=gettext_lazy("Reason"), choices=ResetReason.choices)
+    ticket = forms.CharField(label=gettext_lazy("Ticket reference (optional)"), max_length=60, required=False,
+                             help_text=gettext_lazy("No phone number or e-mail address: it is kept in the audit log."))
+
+
+class RequestForm(forms.Form):
+    kind = forms.ChoiceField(label=gettext_lazy("The customer asks for"),
+                             choices=[c for c in DataSubjectRequest.Kind.choices if c[0] != DataSubjectRequest.Kind.ERASURE])
+    details = forms.CharField(label=gettext_lazy("Details in the customer's words (what is wrong, what to restrict)"),
+                              required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+def _require_support(request: HttpRequest) -> None:
+    if not has_role(request.user, Role.SUPPORT):
+        raise PermissionDenied(SUPPORT_ONLY)
+
+
+def _error_to_form(form: forms.Form, exc: ApplicationError) -> None:
+    field = exc.extra.get("field")
+    form.add_error(field if field in form.fields else None, exc.message)
+
+
+@login_required
+@require_GET
+def search(request: HttpRequest) -> HttpResponse:
+    _require_support(request)
+    form, results, status = SearchForm(request.GET or None), None, 200
+    if form.is_bound:
+        if form.is_valid():
+            try:
+                results = support_customer_find(actor=request.user, query=form.cleaned_data["q"])
+            except ApplicationError as exc:
+                _error_to_form(form, exc)
+        if form.errors:
+            status = 400
+    return render(request, "support/search.html", {"form": form, "results": results}, status=status)
+
+
+def _card(request: HttpRequest, pk: int, *, reset_form: ResetForm | None = None,
+          request_form: RequestForm | None = None, status: int = 200) -> HttpResponse:
+    return render(request, "support/customer.html", {
+        "card": support_customer_card(actor=request.user, user_id=pk),
+        "reset_form": reset_form or ResetForm(), "request_form": request_form or RequestForm(),
+    }, status=status)
+
+
+@login_required
+@require_GET
+def customer(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_support(request)
+    return _card(request, pk)
+
+
+@login_required
+@require_POST
+def unlock(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_support(request)
+    user = support_customer_get(actor=request.user, user_id=pk)
+    removed = support_lockout_clear(actor=request.user, user=user)
+    messages.success(request, _("Sign-in unlocked: the customer can try again now.") if removed
+                     else _("There was no lockout; nothing changed."))
+    return redirect("support:customer", pk=pk)
+
+
+@login_required
+@require_POST
+def two_factor_reset(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_support(request)
+    user = support_customer_get(actor=request.user, user_id=pk)
+    form = ResetForm(request.POST)
+    if form.is_valid():
+        try:
+            support_two_factor_reset(actor=request.user, user=user, **form.cleaned_data)
+        except ApplicationError as exc:
+            _error_to_form(form, exc)
+        else:
+            messages.success(request, _("Second factor reset. The customer signs in with their password and can "
+                                        "set up an authenticator again under Sign-in and security."))
+            return redirect("support:customer", pk=pk)
+    return _card(request, pk, reset_form=form, status=400)
+
+
+@login_required
+@require_POST
+def open_request(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_support(request)
+    user = support_customer_get(actor=request.user, user_id=pk)
+    form = RequestForm(request.POST)
+    if form.is_valid():
+        try:
+            req = support_request_open(actor=request.user, user=user, **form.cleaned_data)
+        except ApplicationError as exc:
+            _error_to_form(form, exc)
+        else:
+            messages.success(request, _("Request #%(pk)s opened for the customer; it is due by %(date)s. The customer "
+                                        "sees it under Your privacy.") % {
+                "pk": req.pk, "date": req.deadline.astimezone().strftime("%Y-%m-%d")})
+            return redirect("support:customer", pk=pk)
+    return _card(request, pk, request_form=form, status=400)

@@ -1,0 +1,33 @@
+"""Issue 13 item 5: voiding or marking an invoice paid asks first, naming the invoice and what follows."""
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+
+import pytest
+
+from tests.factories import make_cdr, verified_client
+from traffic.models import Invoice
+from traffic.services import invoices as invoicing
+
+pytestmark = pytest.mark.django_db
+T0 = datetime(2026, 3, 10, 9, tzinfo=timezone.utc)
+
+
+class InvoiceConfirmationTests:
+    def test_void_asks_naming_the_invoice_and_acts_only_when_confirmed(self, client, billing_staff, alice):
+        make_cdr(account=alice, started_at=T0)
+        invoice = invoicing.invoice_run(month=date(2026, 3, 1), today=date(2026, 4, 2))[0]
+        c = verified_client(client, billing_staff)
+        asked = c.post(f"/calls/staff/invoices/{invoice.pk}/void/")
+        page = asked.content.decode()
+        assert asked.status_code == 200 and f"Void invoice {invoice.number}?" in page
+        assert "cannot be reopened" in page and 'href="/calls/staff/invoices/"' in page
+        assert Invoice.objects.get(pk=invoice.pk).status == "open"
+        c.post(f"/calls/staff/invoices/{invoice.pk}/void/", {"confirm": "yes"})
+        assert Invoice.objects.get(pk=invoice.pk).status == "void"
+
+    def test_a_dispute_needs_no_confirmation(self, client, billing_staff, alice):
+        make_cdr(account=alice, started_at=T0)
+        invoice = invoicing.invoice_run(month=date(2026, 3, 1), today=date(2026, 4, 2))[0]
+        verified_client(client, billing_staff).post(f"/calls/staff/invoices/{invoice.pk}/dispute/")
+        assert Invoice.objects.get(pk=invoice.pk).status == "disputed"
