@@ -110,7 +110,7 @@ def disclosure_request_receive(
     categories: Iterable[str],
     window_start: datetime | None,
     window_end: datetime | None,
-    deadline: datetime | None,
+    deadline: datetime | None = None,
     numbers: Iterable[str] = (),
     account_ids: Iterable[int] = (),
     emergency: bool = False,

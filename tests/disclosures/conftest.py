@@ -49,7 +49,7 @@ def receive(actor, authority, *, numbers=(ALICE_NUMBER,), account_ids=(), basis=
     return disclosure_request_receive(
         actor=actor, authority=authority, reference=reference or f"REF-{DisclosureRequest.objects.count() + 1}",
         legal_basis=basis, categories=list(categories), window_start=start, window_end=end,
-        deadline=now() + timedelta(days=3), numbers=list(numbers), account_ids=list(account_ids), **kwargs)
+        deadline=kwargs.pop("deadline", now() + timedelta(days=3)), numbers=list(numbers), account_ids=list(account_ids), **kwargs)
 
 
 def to_state(req, state: str, *, intake, approvers, checker=None):
