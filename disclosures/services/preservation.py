@@ -128,7 +128,7 @@ def disclosure_preservations_expire(*, now: datetime | None = None, actor=None) 
     done = 0
     for pk in due.values_list("pk", flat=True):
         with transaction.atomic():
-            req = DisclosureRequest.objects.select_for_update().select_related("hold").get(pk=pk)
+            req = DisclosureRequest.objects.select_for_update().get(pk=pk)
             if req.hold_released_at is not None:
                 continue
             request_hold_release(req=req, actor=actor, reason=LegalHold.Release.EXPIRED, now=req.preserve_until)
