@@ -112,7 +112,7 @@ def _request():
     intake, a2, a3 = officers
     authority = authority_create(actor=intake, name="Bench police", kind=AuthorityKind.POLICE,
                                  contact_phone="+31205559999")
-    authority = authority_verify(actor=intake, authority=authority, note="bench")
+    authority = authority_verify(actor=a2, authority=authority, note="bench")
     start = datetime.combine(FIRST_MONTH, datetime.min.time(), tzinfo=timezone.utc)
     req = disclosure_request_receive(
         actor=intake, authority=authority, reference="BENCH-1", legal_basis=LegalBasis.SV_126N,

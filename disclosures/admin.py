@@ -29,7 +29,8 @@ class _LegalOfficersOnly(ReadOnlyAdminMixin, admin.ModelAdmin):
 class AuthorityAdmin(_LegalOfficersOnly):
     list_display = ("name", "kind", "contact_phone", "verified_at", "active")
     list_filter = ("kind", "active")
-    fields = ("name", "kind", "contact_phone", "contact_email", "verified_at", "verification_note", "active")
+    fields = ("name", "kind", "contact_phone", "contact_email", "created_by", "verified_at", "verified_by",
+              "verification_note", "active")
 
 
 @admin.register(DisclosureRequest)
@@ -40,7 +41,9 @@ class DisclosureRequestAdmin(_LegalOfficersOnly):
     fields = ("reference", "authority", "legal_basis", "categories", "window_start", "window_end", "target_count",
               "deadline", "emergency", "written_order_at", "secrecy_until", "status", "outcome", "received_at",
               "verified_at", "verified_channel", "approved_at", "produced_at", "checked_at", "delivered_at",
-              "closed_at", "hold", "hold_release_due_at", "hold_released_at")
+              "closed_at", "hold", "hold_release_due_at", "hold_released_at", "sla_stage", "written_order_due_at",
+              "written_order_escalated_at", "breach_flagged_at", "breach_incident", "preserve_until",
+              "preservation_reminded_at", "renewed_at", "renewal_reference", "converted_to")
 
 
 @admin.register(Package)

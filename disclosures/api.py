@@ -68,6 +68,8 @@ class AuthorityOutputSerializer(serializers.Serializer):
     contact_phone = serializers.CharField()
     contact_email = serializers.CharField()
     verified_at = serializers.DateTimeField(allow_null=True)
+    created_by = serializers.IntegerField(source="created_by_id", allow_null=True)
+    verified_by = serializers.IntegerField(source="verified_by_id", allow_null=True)
     active = serializers.BooleanField()
 
 
@@ -91,6 +93,17 @@ class RequestOutputSerializer(serializers.Serializer):
     target_count = serializers.IntegerField()
     hold = serializers.IntegerField(source="hold_id", allow_null=True)
     production_error = serializers.CharField()
+    received_at = serializers.DateTimeField()
+    verified_at = serializers.DateTimeField(allow_null=True)
+    sla_stage = serializers.CharField()
+    written_order_due_at = serializers.DateTimeField(allow_null=True)
+    written_order_at = serializers.DateTimeField(allow_null=True)
+    breach_flagged_at = serializers.DateTimeField(allow_null=True)
+    breach_incident = serializers.IntegerField(source="breach_incident_id", allow_null=True)
+    preserve_until = serializers.DateTimeField(allow_null=True)
+    renewed_at = serializers.DateTimeField(allow_null=True)
+    renewal_reference = serializers.CharField()
+    converted_to = serializers.IntegerField(source="converted_to_id", allow_null=True)
 
     def get_approvers(self, obj) -> list[int]:
         return sorted(obj.approvals.values_list("officer_id", flat=True))
@@ -152,7 +165,8 @@ class RequestReceiveApi(OfficerApi):
         account_ids = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False, default=list)
         window_start = serializers.DateTimeField()
         window_end = serializers.DateTimeField()
-        deadline = serializers.DateTimeField()
+        # Optional where the basis sets it (EPOC: 10 days / 8 hours; preservation: its term); never later.
+        deadline = serializers.DateTimeField(required=False, allow_null=True, default=None)
         emergency = serializers.BooleanField(required=False, default=False)
         secrecy_until = serializers.DateField(required=False, allow_null=True, default=None)
 
@@ -248,6 +262,14 @@ class RequestCloseApi(TransitionApi):
 
 class RequestSendNoticesApi(TransitionApi):
     step = "send-notices"
+
+
+class RequestRenewApi(TransitionApi):
+    step = "renew"
+
+
+class RequestConvertApi(TransitionApi):
+    step = "convert"
 
 
 class DocumentAddApi(OfficerApi):

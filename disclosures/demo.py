@@ -20,13 +20,15 @@ def seed_disclosures(stdout) -> None:
         return
     police = Authority.objects.filter(name="Politie Eenheid Amsterdam").first() or authority_create(
         actor=intake, name="Politie Eenheid Amsterdam", kind=AuthorityKind.POLICE, contact_phone="+31 900 8844")
-    if police.verified_at is None:
-        authority_verify(actor=intake, authority=police, note="Switchboard number from politie.nl (demo)")
+    # Another officer than the one who registered a body verifies its channels.
+    verifier = User.objects.filter(username="legal2").first() or intake
+    if police.verified_at is None and verifier != intake:
+        authority_verify(actor=verifier, authority=police, note="Switchboard number from politie.nl (demo)")
     commission = Authority.objects.filter(name="Geschillencommissie Telecommunicatie").first() or authority_create(
         actor=intake, name="Geschillencommissie Telecommunicatie", kind=AuthorityKind.DISPUTE_COMMISSION,
         contact_phone="+31 70 310 5310", contact_email="info@degeschillencommissie.example")
-    if commission.verified_at is None:
-        authority_verify(actor=intake, authority=commission, note="Register entry checked (demo)")
+    if commission.verified_at is None and verifier != intake:
+        authority_verify(actor=verifier, authority=commission, note="Register entry checked (demo)")
     if not DisclosureRequest.objects.filter(authority=police, reference="DEMO-2026-001").exists():
         moment = now()
         disclosure_request_receive(

@@ -8,6 +8,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .bases import PRODUCTION_BASES
 from .models import AuthorityKind, DataCategory, LegalBasis
 
 
@@ -41,7 +42,9 @@ class RequestForm(forms.Form):
     account_ids = forms.CharField(required=False, help_text=_("comma separated"))
     window_start = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
     window_end = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), help_text=_("exclusive"))
-    deadline = forms.DateTimeField(widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    deadline = forms.DateTimeField(required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+                                   help_text=_("the authority's; an EPOC is due within 10 days (8 hours in an "
+                                               "emergency) and a preservation order ends at its term anyway"))
     emergency = forms.BooleanField(required=False)
     secrecy_until = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}),
                                     help_text=_("no notice to the user before this day"))
@@ -90,6 +93,18 @@ class DocumentForm(forms.Form):
 
     def inputs(self) -> dict:
         return {**document_inputs(self.cleaned_data["document"]), "is_written_order": self.cleaned_data["is_written_order"]}
+
+
+class ConvertForm(forms.Form):
+    """The production order that follows a preservation: taken in as a new request on the same scope."""
+
+    legal_basis = forms.ChoiceField(choices=[c for c in LegalBasis.choices if c[0] in PRODUCTION_BASES])
+    reference = forms.CharField(max_length=100, help_text=_("the production order's reference"))
+    deadline = forms.DateTimeField(required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    categories = forms.MultipleChoiceField(choices=DataCategory.choices, widget=forms.CheckboxSelectMultiple)
+
+    def inputs(self) -> dict:
+        return dict(self.cleaned_data)
 
 
 class ReportForm(forms.Form):

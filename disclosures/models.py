@@ -34,29 +34,20 @@ class DataCategory(models.TextChoices):
 
 
 class LegalBasis(models.TextChoices):
+    """What a request rests on. What each allows (categories, future reach, deadlines, preservation)
+    is the table in bases.py."""
+
     SV_126N = "sv_126n", _("Sv 126n (traffic data)")
     SV_126NA = "sv_126na", _("Sv 126na (user data)")
+    SV_126U = "sv_126u", _("Sv 126u (traffic data, organised crime)")
+    SV_126UA = "sv_126ua", _("Sv 126ua (user data, organised crime)")
+    SV_126ZH = "sv_126zh", _("Sv 126zh (traffic data, terrorism)")
+    SV_126ZI = "sv_126zi", _("Sv 126zi (user data, terrorism)")
     SV_126NI = "sv_126ni", _("Sv 126ni (preservation)")
     COURT_ORDER = "court_order", _("Court order")
-    DISPUTE_RULING = "dispute_ruling", _("Dispute-body ruling")
-    EU_PRODUCTION = "eu_production", _("EU production order")
-    EU_PRESERVATION = "eu_preservation", _("EU preservation order")
-
-
-# Which data categories each basis allows. A request asking more than its basis allows is refused.
-BASIS_CATEGORIES: dict[str, frozenset[str]] = {
-    LegalBasis.SV_126N: frozenset({DataCategory.TRAFFIC_DATA, DataCategory.USER_DATA}),
-    LegalBasis.SV_126NA: frozenset({DataCategory.USER_DATA}),
-    LegalBasis.SV_126NI: frozenset({DataCategory.TRAFFIC_DATA, DataCategory.USER_DATA}),
-    LegalBasis.COURT_ORDER: frozenset({DataCategory.TRAFFIC_DATA, DataCategory.USER_DATA}),
-    LegalBasis.DISPUTE_RULING: frozenset({DataCategory.TRAFFIC_DATA, DataCategory.USER_DATA}),
-    LegalBasis.EU_PRODUCTION: frozenset({DataCategory.TRAFFIC_DATA, DataCategory.USER_DATA}),
-    LegalBasis.EU_PRESERVATION: frozenset({DataCategory.TRAFFIC_DATA, DataCategory.USER_DATA}),
-}
-# Preservation orders only freeze data (the hold); nothing is handed over under them.
-PRESERVATION_BASES = frozenset({LegalBasis.SV_126NI, LegalBasis.EU_PRESERVATION})
-# Civil and dispute requests: the user is told after delivery unless a secrecy order says otherwise.
-NOTICE_BY_DEFAULT_BASES = frozenset({LegalBasis.COURT_ORDER, LegalBasis.DISPUTE_RULING})
+    DISPUTE_RULING = "dispute_ruling", _("Dispute body (Tw 11.5(6))")
+    EU_PRODUCTION = "eu_production", _("EU production order (EPOC)")
+    EU_PRESERVATION = "eu_preservation", _("EU preservation order (EPOC-PR)")
 
 
 class Authority(models.Model):
@@ -72,6 +63,9 @@ class Authority(models.Model):
     verification_note = models.CharField(max_length=300, blank=True)
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=now)
+    # Who entered the body in the register: another officer verifies its channels (four eyes on the
+    # register, since every callback trusts it). Empty for bodies registered before this was kept.
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
 
     class Meta:
         ordering = ["name"]
@@ -106,6 +100,16 @@ class Outcome(models.TextChoices):
     REJECTED = "rejected", _("Rejected")
     WITHDRAWN = "withdrawn", _("Withdrawn")
     PRESERVED = "preserved", _("Preserved (no hand-over)")
+    CONVERTED = "converted", _("Converted into a production order")
+
+
+class SlaStage(models.TextChoices):
+    """How far a request with a statutory answer time (EPOC 10 days, emergency 8 hours) has used it."""
+
+    NONE = "", _("—")
+    HALF = "50", _("half the time used")
+    EIGHTY = "80", _("80 % of the time used")
+    OVERDUE = "100", _("overdue")
 
 
 class DisclosureRequest(models.Model):
@@ -149,6 +153,23 @@ class DisclosureRequest(models.Model):
     hold_release_due_at = models.DateTimeField(null=True, blank=True)
     hold_released_at = models.DateTimeField(null=True, blank=True)
     escalated_at = models.DateTimeField(null=True, blank=True)
+    sla_stage = models.CharField(max_length=3, choices=SlaStage.choices, default=SlaStage.NONE, blank=True)
+    # Emergency: the written order is due this long after intake (DISCLOSURE_WRITTEN_ORDER_DAYS); late,
+    # the officers are told once (escalated); a delivery made without it is flagged for the breach register.
+    written_order_due_at = models.DateTimeField(null=True, blank=True)
+    written_order_escalated_at = models.DateTimeField(null=True, blank=True)
+    breach_flagged_at = models.DateTimeField(null=True, blank=True)
+    breach_incident = models.ForeignKey("accounts.BreachIncident", null=True, blank=True, on_delete=models.SET_NULL,
+                                        related_name="+")
+    # Preservation (bases.py): the hold ends at preserve_until; officers are reminded before; one renewal
+    # under a new order (its reference recorded); or the order is converted into a production order.
+    preserve_until = models.DateTimeField(null=True, blank=True)
+    preservation_reminded_at = models.DateTimeField(null=True, blank=True)
+    renewed_at = models.DateTimeField(null=True, blank=True)
+    renewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    renewal_reference = models.CharField(max_length=100, blank=True)
+    converted_to = models.OneToOneField("self", null=True, blank=True, on_delete=models.PROTECT,
+                                        related_name="converted_from")
     production_error = models.CharField(max_length=300, blank=True)
 
     class Meta:

@@ -25,6 +25,7 @@ from django.utils.timezone import now as tz_now
 
 from voipxs.privacy.crypto import decrypt_bytes, encrypt_bytes
 
+from .bases import PRESERVATION_BASES, scope_excess
 from .models import DisclosureRequest, Package, PackageFile
 from .selectors import Row, Scope, disclosure_scope_rows, disclosure_subscribers
 
@@ -104,9 +105,20 @@ def _aad(package_id: int, name: str) -> bytes:
     return f"disclosure-package:{package_id}:{name}".encode()
 
 
+def check_basis(request: DisclosureRequest) -> None:
+    """The scope against its legal basis once more (bases.py), whatever intake and narrowing let through
+    or a changed row says: a preservation hands nothing over; no category or future reach beyond the basis."""
+    excess = "legal_basis" if request.legal_basis in PRESERVATION_BASES else scope_excess(
+        legal_basis=request.legal_basis, categories=request.categories, window_end=request.window_end,
+        received_at=request.received_at)
+    if excess:
+        raise ScopeViolation(f"the scope goes beyond its legal basis ({excess})")
+
+
 def build_package(*, request: DisclosureRequest, actor, inject: Iterable[Row] = ()) -> Package:
     """Collect, check, render and store. `inject` adds rows after the query and before the check (tests
     use it to prove that an out-of-scope row makes the production fail)."""
+    check_basis(request)
     scope, rows = disclosure_scope_rows(actor=actor, request=request)
     rows = rows + list(inject)
     check_rows(scope, rows)

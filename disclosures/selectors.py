@@ -18,10 +18,10 @@ from accounts.models import PhoneNumber, User
 from traffic.selectors.cdr_reader import CallDecryptor, calls_matching
 from voipxs.privacy.purposes import Purpose, require_purpose
 
+from .bases import PRESERVATION_BASES
 from .models import (
     DISPUTE_AUTHORITY_KINDS,
     OPEN_STATUSES,
-    PRESERVATION_BASES,
     Authority,
     AuthorityKind,
     DisclosureRequest,
@@ -193,6 +193,12 @@ def disclosure_deadlines(*, actor, now: datetime | None = None) -> list[dict]:
     return rows
 
 
+def disclosure_preservations(*, actor) -> QuerySet[DisclosureRequest]:
+    """Open preservation orders, the one ending first on top (with renewal and reminder state)."""
+    return (disclosure_request_list(actor=actor, open_only=True).filter(legal_basis__in=PRESERVATION_BASES)
+            .order_by("preserve_until", "pk"))
+
+
 # --- customers: their own notices only ---------------------------------------------------------------
 
 def notice_list_for_user(*, actor, purpose: Purpose | str = Purpose.SELF_SERVICE) -> QuerySet[Notice]:
@@ -259,6 +265,8 @@ def transparency_report(*, actor, year: int, half: int) -> dict:
         "preservation": sum(1 for r in reqs if r.legal_basis in PRESERVATION_BASES),
         "notices_sent": notices.filter(state=Notice.State.SENT).count(),
         "notices_withheld": notices.filter(state=Notice.State.WITHHELD).count(),
+        "preservations_renewed": sum(1 for r in reqs if r.renewed_at is not None),
+        "preservations_converted": sum(1 for r in reqs if r.outcome == Outcome.CONVERTED),
     }
 
     def shown(value):
@@ -267,15 +275,37 @@ def transparency_report(*, actor, year: int, half: int) -> dict:
         return suppress(value)
 
     report = {k: shown(v) for k, v in raw.items()}
+    report["basis_table"] = [{"basis": code, "label": str(LegalBasis(code).label), **shown(counts)}
+                             for code, counts in _by_basis(reqs).items()]
     report.update({"period": f"{year}-H{half}", "median_hours_to_answer": round(med, 1) if med is not None else None,
                    "threshold": settings.DISCLOSURE_REPORT_THRESHOLD})
     return report
 
 
+BASIS_COLUMNS = ("received", "emergency", "full", "partial", "no_data", "rejected", "withdrawn", "preserved",
+                 "converted")
+
+
+def _by_basis(reqs: list[DisclosureRequest]) -> dict[str, dict[str, int]]:
+    """Per basis of the table (every basis, also those with no request): what came in and how it ended."""
+    table = {code: dict.fromkeys(BASIS_COLUMNS, 0) for code in LegalBasis.values}
+    for r in reqs:
+        row = table[r.legal_basis]
+        row["received"] += 1
+        row["emergency"] += int(r.emergency)
+        if r.outcome in row:
+            row[r.outcome] += 1
+    return table
+
+
 def transparency_rows(report: dict) -> list[list[str]]:
     rows = [["period", "measure", "key", "count"]]
-    for measure in ("total", "emergency", "preservation", "notices_sent", "notices_withheld"):
+    for measure in ("total", "emergency", "preservation", "preservations_renewed", "preservations_converted",
+                    "notices_sent", "notices_withheld"):
         rows.append([report["period"], measure, "", report[measure]])
+    for row in report["basis_table"]:
+        for column in BASIS_COLUMNS:
+            rows.append([report["period"], f"basis:{row['basis']}", column, row[column]])
     for measure in ("by_basis", "by_authority_kind", "by_outcome"):
         for key, value in report[measure].items():
             rows.append([report["period"], measure, key, value])

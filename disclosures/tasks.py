@@ -7,8 +7,10 @@ from accounts.models import User
 from voipxs.privacy.purposes import SystemActor
 
 from .production import ScopeViolation
+from .services.deadlines import disclosure_sla_escalate, disclosure_written_orders_escalate
 from .services.jobs import disclosure_deadlines_escalate, disclosure_holds_release_due, disclosure_secrecy_reminders
 from .services.packages import disclosure_package_build, disclosure_production_failed, disclosure_productions_requeue
+from .services.preservation import disclosure_preservations_expire, disclosure_preservations_remind
 
 HOLD_ACTOR = SystemActor("disclosure_holds")
 DEADLINE_ACTOR = SystemActor("disclosure_deadlines")
@@ -52,3 +54,19 @@ def disclosure_deadlines_task() -> dict:
 @shared_task(name="disclosures.tasks.disclosure_secrecy_reminders_task")
 def disclosure_secrecy_reminders_task() -> dict:
     return {"reminded": disclosure_secrecy_reminders(actor=DEADLINE_ACTOR)}
+
+
+@shared_task(name="disclosures.tasks.disclosure_preservations_task")
+def disclosure_preservations_task() -> dict:
+    """Beat, hourly: end the preservations whose term passed (hold released, audited), then remind the
+    officers of those ending soon."""
+    return {"expired": disclosure_preservations_expire(actor=HOLD_ACTOR),
+            "reminded": disclosure_preservations_remind(actor=DEADLINE_ACTOR)}
+
+
+@shared_task(name="disclosures.tasks.disclosure_statutory_clocks_task")
+def disclosure_statutory_clocks_task() -> dict:
+    """Beat, every 15 minutes (an emergency answer is due in 8 hours): escalate e-Evidence and emergency
+    requests at 50 / 80 / 100 % of their time, and emergency requests whose written order is late."""
+    return {"sla": disclosure_sla_escalate(actor=DEADLINE_ACTOR),
+            **disclosure_written_orders_escalate(actor=DEADLINE_ACTOR)}

@@ -14,6 +14,9 @@ A row says:
 - `role`: who may take the step. Anyone else gets 403 from the API and 404 from the pages, so a
   customer never learns that a request exists.
 - `api`: False for the one step the API takes another way (a document: base64 in JSON, DocumentAddApi).
+- `confirm`: for a legal act (a callback recorded, an approval, a hand-over, a renewal, ...), what the
+  page makes the officer confirm (a required box, checked again by the view: CONFIRM_REQUIRED). The API
+  call is itself the deliberate act and takes no box.
 """
 from __future__ import annotations
 
@@ -22,14 +25,17 @@ from typing import Any, Callable, Mapping
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 from rest_framework import serializers
 
 from voipxs.privacy.purposes import Role
 
-from .forms import DocumentForm, NarrowForm
-from .models import DataCategory, DisclosureRequest
+from .bases import PRODUCTION_BASES
+from .forms import ConvertForm, DocumentForm, NarrowForm
+from .models import DataCategory, DisclosureRequest, LegalBasis
 from .services.intake import disclosure_document_add
 from .services.notices import disclosure_request_notices_send
+from .services.preservation import disclosure_preservation_convert, disclosure_preservation_renew
 from .services.transitions import (
     disclosure_output_check,
     disclosure_production_start,
@@ -58,10 +64,13 @@ class Transition:
     page_error: str = ""
     role: Role = Role.LEGAL_OFFICER
     api: bool = True
+    confirm: str = ""
 
     def run(self, *, actor, request: DisclosureRequest, inputs: Mapping[str, Any]) -> None:
         self.service(actor=actor, request=request, **{self.keywords.get(k, k): v for k, v in inputs.items()})
 
+
+CONFIRM_REQUIRED = gettext_noop("Tick the box to confirm this step.")
 
 # Created before the rows: an API serializer lists its fields in the order they were created.
 NOTE = serializers.CharField(max_length=500, required=False, default="")
@@ -71,14 +80,16 @@ NOTE_REQUIRED = serializers.CharField(max_length=500)
 TRANSITIONS: dict[str, Transition] = {
     "verify": Transition(
         disclosure_request_verify_authority, "Record the out-of-band callback on a register channel",
-        {"channel": serializers.ChoiceField(choices=[("phone", "phone"), ("email", "email")]), "note": NOTE}),
+        {"channel": serializers.ChoiceField(choices=[("phone", "phone"), ("email", "email")]), "note": NOTE},
+        confirm=_("I called the authority back on the register's channel myself, and it confirmed this request.")),
     "review": Transition(disclosure_request_start_review, "Start the legal review"),
     "clarify": Transition(disclosure_request_ask_clarification, "Ask the authority for clarification",
                           {"note": NOTE_REQUIRED}),
     "resume": Transition(disclosure_request_resume_review, "Resume the review after a clarification"),
-    "approve": Transition(disclosure_request_approve, "Approve (two officers, neither the intake)"),
+    "approve": Transition(disclosure_request_approve, "Approve (two officers, neither the intake)",
+                          confirm=_("I reviewed the order and its legal basis, and approve this scope.")),
     "reject": Transition(disclosure_request_reject, "Reject the request", {"note": NOTE_REQUIRED},
-                         keywords={"note": "reason"}),
+                         keywords={"note": "reason"}, confirm=_("Reject this request; it cannot be reopened.")),
     "withdraw": Transition(disclosure_request_withdraw, "Record that the authority withdrew the request",
                            {"note": NOTE}),
     "narrow": Transition(
@@ -93,8 +104,23 @@ TRANSITIONS: dict[str, Transition] = {
     "produce": Transition(disclosure_production_start, "Queue the production of the package"),
     "check": Transition(disclosure_output_check, "Record the output check (another officer than the producer)"),
     "deliver": Transition(disclosure_request_deliver, "Mark delivered with the authority's receipt",
-                          {"receipt": serializers.CharField(max_length=300)}),
-    "close": Transition(disclosure_request_close, "Close the request (hold released after the grace period)"),
+                          {"receipt": serializers.CharField(max_length=300)},
+                          confirm=_("The package was handed to the authority; this cannot be undone.")),
+    "close": Transition(disclosure_request_close, "Close the request (hold released after the grace period)",
+                        confirm=_("Close this request.")),
+    "renew": Transition(
+        disclosure_preservation_renew, "Renew a preservation once, under a new order (its reference recorded)",
+        {"order_reference": serializers.CharField(max_length=100)},
+        confirm=_("A new order renews this preservation; it can be renewed only once.")),
+    "convert": Transition(
+        disclosure_preservation_convert, "Convert a preservation into a production order on the same scope",
+        {"legal_basis": serializers.ChoiceField(choices=[c for c in LegalBasis.choices if c[0] in PRODUCTION_BASES]),
+         "reference": serializers.CharField(max_length=100),
+         "deadline": serializers.DateTimeField(required=False, allow_null=True, default=None),
+         "categories": serializers.ListField(child=serializers.ChoiceField(choices=DataCategory.choices),
+                                             required=False, allow_null=True, default=None)},
+        page_form=ConvertForm, page_error=_("Check the production order's fields."),
+        confirm=_("The authority sent a production order; take it in as a new request and end this preservation.")),
     "send-notices": Transition(disclosure_request_notices_send,
                                "Send the withheld notices of a request once its secrecy order has ended"),
     "document": Transition(disclosure_document_add, "Add a received document (stored encrypted)",

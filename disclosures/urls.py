@@ -14,5 +14,6 @@ urlpatterns = [
     path("requests/<int:pk>/download/", views.download, name="download"),
     path("requests/<int:pk>/<slug:action>/", views.transition, name="transition"),
     path("report/", views.report, name="report"),
+    path("bases/", views.bases, name="bases"),
     path("notices/", views.notices, name="notices"),
 ]

@@ -4,23 +4,27 @@ deliver, ...) is dispatched through the table in transitions.py, the one the API
 the legal officer role gets 404 on the staff pages: customers never learn that a disclosure exists."""
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.timezone import now
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
 from traffic.exports import csv_lines
 from voipxs.exceptions import ApplicationError
 from voipxs.privacy.purposes import Role, has_role
 
-from .forms import AuthorityForm, DocumentForm, NarrowForm, NoteForm, ReportForm, RequestForm, day_start, document_inputs
+from .forms import AuthorityForm, ConvertForm, DocumentForm, NarrowForm, NoteForm, ReportForm, RequestForm, day_start, document_inputs
 from .models import Authority
+from .bases import BASES
 from .selectors import (
     authority_list,
     disclosure_deadlines,
+    disclosure_preservations,
     disclosure_request_get,
     disclosure_request_list,
     notice_list_for_user,
@@ -31,7 +35,9 @@ from .services.authorities import authority_create, authority_verify
 from .services.intake import disclosure_document_add, disclosure_request_receive
 from .services.packages import disclosure_package_download
 from .services.transitions import approval_refusal
-from .transitions import TRANSITIONS, Transition
+from .transitions import CONFIRM_REQUIRED, TRANSITIONS, Transition
+
+AUTHORITY_CONFIRM = _lazy("I checked these channels against an official source myself (not the request letter).")
 
 
 def _officer(request: HttpRequest) -> None:
@@ -39,11 +45,20 @@ def _officer(request: HttpRequest) -> None:
         raise Http404
 
 
+def shown(exc: ApplicationError) -> str:
+    """A service's refusal in the page's language (its messages are marked with gettext_noop)."""
+    if "msgid" in exc.extra:
+        return _(exc.extra["msgid"]) % exc.extra.get("params", {})
+    return _(exc.message)
+
+
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     _officer(request)
     return render(request, "disclosures/dashboard.html", {
         "deadlines": disclosure_deadlines(actor=request.user),
+        "preservations": disclosure_preservations(actor=request.user),
+        "legal_representative": settings.EEVIDENCE_LEGAL_REPRESENTATIVE,
         "closed": disclosure_request_list(actor=request.user).filter(status__in=["closed", "rejected", "withdrawn"])
         .order_by("-closed_at")[:20],
     })
@@ -59,13 +74,15 @@ def authorities(request: HttpRequest) -> HttpResponse:
             try:
                 authority_create(actor=request.user, **form.cleaned_data)
             except ApplicationError as exc:
-                form.add_error(exc.extra.get("field") if exc.extra.get("field") in form.fields else None, exc.message)
+                form.add_error(exc.extra.get("field") if exc.extra.get("field") in form.fields else None, shown(exc))
             else:
-                messages.success(request, _("Authority added; verify its channels before its requests are handled."))
+                messages.success(request, _("Authority added; another legal officer verifies its channels before "
+                                            "its requests are handled."))
                 return redirect("disclosures:authorities")
         status = 400
     return render(request, "disclosures/authorities.html",
-                  {"authorities": authority_list(actor=request.user), "form": form, "note_form": NoteForm()}, status=status)
+                  {"authorities": authority_list(actor=request.user), "form": form, "note_form": NoteForm(),
+                   "confirm_text": AUTHORITY_CONFIRM}, status=status)
 
 
 @login_required
@@ -74,9 +91,11 @@ def authority_verification(request: HttpRequest, pk: int) -> HttpResponse:
     _officer(request)
     authority = get_object_or_404(Authority, pk=pk)
     try:
+        if request.POST.get("confirm") != "yes":
+            raise ApplicationError(CONFIRM_REQUIRED, extra={"field": "confirm"})
         authority_verify(actor=request.user, authority=authority, note=request.POST.get("note", ""))
     except ApplicationError as exc:
-        messages.error(request, exc.message)
+        messages.error(request, shown(exc))
     else:
         messages.success(request, _("Contact channels recorded as verified."))
     return redirect("disclosures:authorities")
@@ -104,7 +123,7 @@ def request_new(request: HttpRequest) -> HttpResponse:
                         disclosure_document_add(actor=request.user, request=req, **document_inputs(d["document"]))
                 except ApplicationError as exc:
                     field = exc.extra.get("field")
-                    form.add_error(field if field in form.fields else None, exc.message)
+                    form.add_error(field if field in form.fields else None, shown(exc))
                 else:
                     messages.success(request, _("Request taken in; a legal hold was placed on its scope."))
                     return redirect("disclosures:detail", pk=req.pk)
@@ -124,6 +143,9 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         "downloads": req.package.downloads.select_related("downloaded_by") if hasattr(req, "package") else [],
         "note_form": NoteForm(), "narrow_form": NarrowForm(), "document_form": DocumentForm(),
         "may_approve": approval_refusal(req=req, officer=request.user) is None,
+        "confirm": {name: row.confirm for name, row in TRANSITIONS.items() if row.confirm},
+        "convert_form": ConvertForm(initial={"categories": req.categories}), "basis": BASES[req.legal_basis],
+        "preservation": BASES[req.legal_basis].preservation,
     })
 
 
@@ -145,9 +167,11 @@ def transition(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         raise Http404
     try:
         req = disclosure_request_get(actor=request.user, pk=pk)
+        if row.confirm and request.POST.get("confirm") != "yes":
+            raise ApplicationError(CONFIRM_REQUIRED, extra={"field": "confirm"})
         row.run(actor=request.user, request=req, inputs=_step_inputs(row, request))
     except ApplicationError as exc:
-        messages.error(request, exc.message)
+        messages.error(request, shown(exc))
         response = detail(request, pk)
         response.status_code = 400
         return response
@@ -162,7 +186,7 @@ def download(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         name, data = disclosure_package_download(actor=request.user, request=req)
     except ApplicationError as exc:
-        messages.error(request, exc.message)
+        messages.error(request, shown(exc))
         return redirect("disclosures:detail", pk=pk)
     response = HttpResponse(data, content_type="application/zip")
     response["Content-Disposition"] = f'attachment; filename="{name}"'
@@ -188,6 +212,15 @@ def report(request: HttpRequest) -> HttpResponse:
         response["Content-Disposition"] = f'attachment; filename="transparency-{data["period"]}.csv"'
         return response
     return render(request, "disclosures/report.html", {"form": form, "report": data})
+
+
+@login_required
+def bases(request: HttpRequest) -> HttpResponse:
+    """The legal-basis table the intake checks against: categories, future reach, deadlines, source."""
+    _officer(request)
+    return render(request, "disclosures/bases.html", {
+        "bases": list(BASES.values()), "legal_representative": settings.EEVIDENCE_LEGAL_REPRESENTATIVE,
+        "written_order_days": settings.DISCLOSURE_WRITTEN_ORDER_DAYS})
 
 
 @login_required

@@ -91,6 +91,11 @@ class LegalHold(models.Model):
         DISPUTE = "dispute", _("dispute")
         UNPAID_INVOICE = "unpaid_invoice", _("unpaid invoice")
 
+    class Release(models.TextChoices):
+        RELEASED = "released", _("released")
+        EXPIRED = "expired", _("expired")
+        CONVERTED = "converted", _("converted into a production order")
+
     reason = models.CharField(max_length=24, choices=Reason.choices)
     reference = models.CharField(max_length=100, help_text=_('e.g. "disclosure:12"; no personal data'))
     account_ids = models.JSONField(default=list, blank=True)
@@ -103,6 +108,12 @@ class LegalHold(models.Model):
     placed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     released_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     released_at = models.DateTimeField(null=True, blank=True)
+    # Why it ended: released by its owner, expired (the job records the end of a hold whose order ran
+    # out; the purge already ignores it from expires_at on), or converted into another order's hold.
+    release_reason = models.CharField(max_length=10, choices=Release.choices, blank=True)
+    # A preservation order renewed once under a new order: when, and that order's reference.
+    renewed_at = models.DateTimeField(null=True, blank=True)
+    renewal_reference = models.CharField(max_length=100, blank=True)
     created_at = models.DateTimeField(default=now)
 
     class Meta:

@@ -28,6 +28,8 @@ HOLD_BAD_CATEGORY = "Unknown data category in the hold."
 HOLD_BAD_WINDOW = "The window must end after it starts."
 HOLD_BAD_EXPIRY = "The expiry must be after the start."
 HOLD_ALREADY_RELEASED = "This hold was already released."
+HOLD_NOT_RUNNING = "Only a running hold with an expiry can be renewed."
+HOLD_RENEWED_ONCE = "This hold was already renewed once; a further one needs a new order and a new request."
 HOLD_OWNED = "This hold belongs to a disclosure request; it ends when that request is closed."
 HOLD_REFERENCE_RESERVED = "References starting with \"disclosure:\" are reserved for holds of disclosure requests."
 HOLD_BAD_NUMBER = "A number in the hold is not a valid phone number."
@@ -217,7 +219,8 @@ def _reference_is_personal(reference: str) -> bool:
 
 
 @transaction.atomic
-def legal_hold_release(*, hold: LegalHold, actor, now: datetime | None = None, owner: str = "") -> LegalHold:
+def legal_hold_release(*, hold: LegalHold, actor, now: datetime | None = None, owner: str = "",
+                       reason: str = LegalHold.Release.RELEASED) -> LegalHold:
     """End a hold. Its data is not deleted here: it falls back under its policy at the next purge.
     A hold placed by a workflow (`owner`) is released only by that workflow."""
     hold = LegalHold.objects.select_for_update().get(pk=hold.pk)
@@ -227,7 +230,53 @@ def legal_hold_release(*, hold: LegalHold, actor, now: datetime | None = None, o
         raise ApplicationError(HOLD_OWNED)
     hold.released_at = now or tz_now()
     hold.released_by = actor if getattr(actor, "pk", None) else None
-    hold.save(update_fields=["released_at", "released_by"])
+    hold.release_reason = reason
+    hold.save(update_fields=["released_at", "released_by", "release_reason"])
     audit_record(actor=actor, action="retention.hold_release", target_type="legal_hold", target_id=hold.pk,
-                 extra={"reference": hold.reference})
+                 extra={"reference": hold.reference, "reason": reason})
     return hold
+
+
+@transaction.atomic
+def legal_hold_renew(*, hold: LegalHold, expires_at: datetime, order_reference: str, actor, owner: str = "",
+                     now: datetime | None = None) -> LegalHold:
+    """Move the end of a running hold with an expiry later, under a new order (its reference is kept
+    and audited). Only once: the law allows one renewal of a preservation (bases.py), never a second."""
+    moment = now or tz_now()
+    hold = LegalHold.objects.select_for_update().get(pk=hold.pk)
+    if hold_owner(hold.reference) != owner:
+        raise ApplicationError(HOLD_OWNED)
+    if not hold.is_active(moment) or hold.expires_at is None:
+        raise ApplicationError(HOLD_NOT_RUNNING, extra={"field": "hold"})
+    if hold.renewed_at is not None:
+        raise ApplicationError(HOLD_RENEWED_ONCE, extra={"field": "hold"})
+    if expires_at <= hold.expires_at:
+        raise ApplicationError(HOLD_BAD_EXPIRY, extra={"field": "expires_at"})
+    if not order_reference.strip() or _reference_is_personal(order_reference):
+        raise ApplicationError(HOLD_REFERENCE_REQUIRED, extra={"field": "order_reference"})
+    hold.expires_at, hold.renewed_at, hold.renewal_reference = expires_at, moment, order_reference.strip()[:100]
+    hold.save(update_fields=["expires_at", "renewed_at", "renewal_reference"])
+    audit_record(actor=actor, action="retention.hold_renew", target_type="legal_hold", target_id=hold.pk,
+                 extra={"reference": hold.reference, "order": hold.renewal_reference,
+                        "expires_at": expires_at.isoformat()})
+    return hold
+
+
+def legal_holds_expire(*, now: datetime | None = None, actor=None) -> list[int]:
+    """Beat: record the end of every hold whose expiry has passed (released_at = expires_at, reason
+    "expired", audited), whoever placed it: the order ran out, nobody decides it. The purge already
+    stops honouring a hold at expires_at; this makes the end visible and audited. Returns the hold ids."""
+    moment = now or tz_now()
+    done = []
+    due = LegalHold.objects.filter(released_at__isnull=True, expires_at__lte=moment).order_by("pk")
+    for pk in due.values_list("pk", flat=True):
+        with transaction.atomic():
+            hold = LegalHold.objects.select_for_update().get(pk=pk)
+            if hold.released_at is not None:
+                continue
+            hold.released_at, hold.release_reason = hold.expires_at, LegalHold.Release.EXPIRED
+            hold.save(update_fields=["released_at", "release_reason"])
+            audit_record(actor=actor, action="retention.hold_expire", target_type="legal_hold", target_id=hold.pk,
+                         extra={"reference": hold.reference, "expired_at": hold.expires_at.isoformat()})
+            done.append(pk)
+    return done

@@ -3,9 +3,12 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from voipxs.privacy.purposes import SystemActor
+
 from .purge.lock import PurgeBusy
 from .purge.run import purge_daily, purge_expired
 from .purge.runs import purge_runs_reap
+from .services import legal_holds_expire
 
 
 @shared_task(name="retention.tasks.purge_expired_task")
@@ -24,3 +27,9 @@ def purge_expired_task(dry_run: bool = False) -> dict:
 def purge_runs_reap_task() -> int:
     """Every 5 minutes (CELERY_BEAT_SCHEDULE): mark failed the purge runs whose worker died."""
     return len(purge_runs_reap())
+
+
+@shared_task(name="retention.tasks.legal_holds_expire_task", ignore_result=True)
+def legal_holds_expire_task() -> int:
+    """Hourly (CELERY_BEAT_SCHEDULE): record the end of the holds whose expiry passed (audited)."""
+    return len(legal_holds_expire(actor=SystemActor("hold_expiry")))

@@ -32,6 +32,18 @@ SCHEDULE: dict[str, dict] = {
         # "0 * * * *": at minute 0 of every hour, e-mail legal officers about requests due soon
         "schedule": crontab(minute="0"),
     },
+    "disclosure-preservations": {
+        "task": "disclosures.tasks.disclosure_preservations_task",
+        # "20 * * * *": at minute 20 of every hour, end preservation orders past their term, remind of ending ones
+        "schedule": crontab(minute="20"),
+    },
+    "disclosure-statutory-clocks": {
+        "task": "disclosures.tasks.disclosure_statutory_clocks_task",
+        # "*/15 * * * *": every 15 minutes, escalate EPOC/emergency answer times and late written orders
+        "schedule": crontab(minute="*/15"),
+    },
+    # "10 * * * *": at minute 10 of every hour, record the end of legal holds whose expiry passed (audited)
+    "legal-holds-expire": {"task": "retention.tasks.legal_holds_expire_task", "schedule": crontab(minute="10")},
     "dsr-deadline-reminders": {
         "task": "accounts.tasks.dsr_deadlines_remind_task",
         # "5 * * * *": at minute 5 of every hour, e-mail the DPOs about requests due soon or overdue

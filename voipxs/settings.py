@@ -299,6 +299,15 @@ DISCLOSURE_PACKAGE_RETENTION_DAYS = env.int("DISCLOSURE_PACKAGE_RETENTION_DAYS",
 DISCLOSURE_ESCALATION_HOURS = env.int("DISCLOSURE_ESCALATION_HOURS", default=24)
 DISCLOSURE_REPORT_THRESHOLD = env.int("DISCLOSURE_REPORT_THRESHOLD", default=5)
 DISCLOSURE_PROVIDER_ID = env("DISCLOSURE_PROVIDER_ID", default="VoIPXS-NL")
+# An emergency request's written order is due this many days after intake (Sv 126ni(3): 3 days); late, the
+# officers and the DPO are told and a delivery made without it is flagged for the breach register.
+DISCLOSURE_WRITTEN_ORDER_DAYS = env.int("DISCLOSURE_WRITTEN_ORDER_DAYS", default=3)
+# Legal officers are reminded this many days before a preservation order (126ni, EPOC-PR) ends.
+DISCLOSURE_PRESERVATION_REMINDER_DAYS = env.int("DISCLOSURE_PRESERVATION_REMINDER_DAYS", default=7)
+# e-Evidence (Reg. (EU) 2023/1543, Dir. (EU) 2023/1544): the designated establishment or legal
+# representative that receives European Production and Preservation Orders for VoIPXS (name, address,
+# contact). Shown to the legal officers; empty means none is designated yet, which the pages flag.
+EEVIDENCE_LEGAL_REPRESENTATIVE = env("EEVIDENCE_LEGAL_REPRESENTATIVE", default="")
 
 # Reminders to the DPO (beat, hourly; once per item and stage): open data-subject requests due within
 # DSR_REMINDER_DAYS days, and open breaches whose authority notification (24 h telecom, 72 h otherwise)

@@ -4,20 +4,21 @@ that come with it (the order, the request letter) are stored encrypted with thei
 from __future__ import annotations
 
 import hashlib
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Iterable
 
+from django.conf import settings
 from django.db import transaction
 from django.utils.timezone import now as tz_now
+from django.utils.translation import gettext_noop
 
 from accounts.models import User
 from voipxs.exceptions import ApplicationError
 from voipxs.privacy.crypto import blind_index, encrypt_bytes
 from voipxs.privacy.phone import InvalidNumber, normalize_e164
 
+from ..bases import BASES, NOTICE_BY_DEFAULT_BASES, scope_excess
 from ..models import (
-    BASIS_CATEGORIES,
-    NOTICE_BY_DEFAULT_BASES,
     Authority,
     AuthorityKind,
     DataCategory,
@@ -35,6 +36,7 @@ REQUEST_NO_BASIS = "A legal basis is required."
 REQUEST_NO_CATEGORIES = "At least one data category is required."
 REQUEST_BAD_CATEGORY = "Unknown data category."
 REQUEST_BASIS_REFUSES = "This legal basis does not allow these data categories."
+REQUEST_TOO_FAR_AHEAD = gettext_noop("This legal basis allows future data for at most %(months)s months after the order.")
 REQUEST_BAD_NUMBER = "A target number is not a valid phone number."
 REQUEST_BAD_ACCOUNT = "A target account does not exist."
 REQUEST_NO_WINDOW = "A time window (start and end) is required."
@@ -61,9 +63,11 @@ def _target_numbers(numbers: Iterable[str]) -> list[tuple[str, str]]:
     return sorted(((e164, idx) for idx, e164 in out.items()), key=lambda t: t[1])
 
 
-def validate_scope(*, legal_basis: str, categories: Iterable[str], window_start, window_end) -> list[str]:
-    """The sorted categories, once the basis allows them and the window is one. Narrowing checks the
-    narrower scope with this too."""
+def validate_scope(*, legal_basis: str, categories: Iterable[str], window_start, window_end,
+                   received_at: datetime) -> list[str]:
+    """The sorted categories, once the basis allows them (bases.py: categories, and how far into the
+    future its window may reach from `received_at`) and the window is one. Narrowing, conversion and
+    the package build check with this too."""
     if not legal_basis:
         raise ApplicationError(REQUEST_NO_BASIS, extra={"field": "legal_basis"})
     if legal_basis not in LegalBasis.values:
@@ -73,12 +77,16 @@ def validate_scope(*, legal_basis: str, categories: Iterable[str], window_start,
         raise ApplicationError(REQUEST_NO_CATEGORIES, extra={"field": "categories"})
     if any(c not in DataCategory.values for c in cats):
         raise ApplicationError(REQUEST_BAD_CATEGORY, extra={"field": "categories"})
-    if not set(cats) <= BASIS_CATEGORIES[legal_basis]:
+    if not set(cats) <= BASES[legal_basis].categories:
         raise ApplicationError(REQUEST_BASIS_REFUSES, extra={"field": "categories"})
     if window_start is None or window_end is None:
         raise ApplicationError(REQUEST_NO_WINDOW, extra={"field": "window_start" if window_start is None else "window_end"})
     if window_end <= window_start:
         raise ApplicationError(REQUEST_BAD_WINDOW, extra={"field": "window_end"})
+    if scope_excess(legal_basis=legal_basis, categories=cats, window_end=window_end, received_at=received_at):
+        params = {"months": BASES[legal_basis].future_months}
+        raise ApplicationError(REQUEST_TOO_FAR_AHEAD % params,
+                               extra={"field": "window_end", "msgid": REQUEST_TOO_FAR_AHEAD, "params": params})
     return cats
 
 
@@ -86,7 +94,8 @@ def validate_basis_for_authority(*, legal_basis: str, authority_kind: str) -> No
     """The basis must fit the kind of body that asks: a dispute commission or a mediator has no power
     under the Code of Criminal Procedure (nor under the EU e-evidence orders, criminal matters too), and
     a dispute-body ruling comes from a dispute body only. A court order fits any body that presents one."""
-    criminal = {LegalBasis.SV_126N, LegalBasis.SV_126NA, LegalBasis.SV_126NI, LegalBasis.EU_PRODUCTION,
+    criminal = {LegalBasis.SV_126N, LegalBasis.SV_126NA, LegalBasis.SV_126U, LegalBasis.SV_126UA,
+                LegalBasis.SV_126ZH, LegalBasis.SV_126ZI, LegalBasis.SV_126NI, LegalBasis.EU_PRODUCTION,
                 LegalBasis.EU_PRESERVATION}
     dispute_body = authority_kind in DISPUTE_AUTHORITY_KINDS
     if (dispute_body and legal_basis in criminal) or (not dispute_body and legal_basis == LegalBasis.DISPUTE_RULING):
@@ -94,6 +103,22 @@ def validate_basis_for_authority(*, legal_basis: str, authority_kind: str) -> No
         basis = LegalBasis(legal_basis).label if legal_basis in LegalBasis.values else legal_basis
         message = REQUEST_BASIS_CRIMINAL if dispute_body else REQUEST_BASIS_DISPUTE
         raise ApplicationError(message.format(kind=str(kind).lower(), basis=basis), extra={"field": "legal_basis"})
+
+
+def _deadlines(*, legal_basis: str, deadline: datetime | None, emergency: bool, received_at: datetime) -> dict:
+    """The dates the basis sets (bases.py): an answer time (EPOC: the authority may ask sooner, never
+    later), a preservation's end, and for an emergency the day its written order is due."""
+    basis = BASES[legal_basis]
+    statutory = basis.answer_due(received_at, emergency=emergency)
+    preserve_until = basis.preserve_until(received_at)
+    if statutory is not None:
+        deadline = min(deadline, statutory) if deadline is not None else statutory
+    elif deadline is None and preserve_until is not None:
+        deadline = preserve_until
+    if deadline is None:
+        raise ApplicationError(REQUEST_NO_DEADLINE, extra={"field": "deadline"})
+    written_due = received_at + timedelta(days=settings.DISCLOSURE_WRITTEN_ORDER_DAYS) if emergency else None
+    return {"deadline": deadline, "preserve_until": preserve_until, "written_order_due_at": written_due}
 
 
 @transaction.atomic
@@ -106,24 +131,26 @@ def disclosure_request_receive(
     categories: Iterable[str],
     window_start: datetime | None,
     window_end: datetime | None,
-    deadline: datetime | None,
+    deadline: datetime | None = None,
     numbers: Iterable[str] = (),
     account_ids: Iterable[int] = (),
     emergency: bool = False,
     secrecy_until: date | None = None,
     notice_user: bool | None = None,
+    now: datetime | None = None,
 ) -> DisclosureRequest:
     """Take a request in (state RECEIVED) and place a legal hold on its scope at once, so that nothing
-    it asks for is purged while it is reviewed."""
+    it asks for is purged while it is reviewed. A preservation order's hold ends when its basis says."""
     require_officer(actor)
+    received_at = now or tz_now()
     if not reference.strip():
         raise ApplicationError(REQUEST_NO_REFERENCE, extra={"field": "reference"})
-    cats = validate_scope(legal_basis=legal_basis, categories=categories, window_start=window_start, window_end=window_end)
+    cats = validate_scope(legal_basis=legal_basis, categories=categories, window_start=window_start,
+                          window_end=window_end, received_at=received_at)
     validate_basis_for_authority(legal_basis=legal_basis, authority_kind=authority.kind)
-    if deadline is None:
-        raise ApplicationError(REQUEST_NO_DEADLINE, extra={"field": "deadline"})
-    if deadline < tz_now():
+    if deadline is not None and deadline < received_at:
         raise ApplicationError(REQUEST_DEADLINE_PAST, extra={"field": "deadline"})
+    dates = _deadlines(legal_basis=legal_basis, deadline=deadline, emergency=emergency, received_at=received_at)
     nums = _target_numbers(numbers)
     accounts = sorted({int(a) for a in account_ids})
     if len(accounts) != User.objects.filter(pk__in=accounts).count():
@@ -135,22 +162,24 @@ def disclosure_request_receive(
     req = DisclosureRequest.objects.create(
         reference=reference.strip()[:100], authority=authority, legal_basis=legal_basis, categories=cats,
         window_start=window_start, window_end=window_end, target_count=len(nums) + len(accounts),
-        deadline=deadline, emergency=emergency, secrecy_until=secrecy_until,
+        emergency=emergency, secrecy_until=secrecy_until,
         notice_user=(legal_basis in NOTICE_BY_DEFAULT_BASES) if notice_user is None else notice_user,
-        received_by=actor,
+        received_by=actor, received_at=received_at, **dates,
     )
     DisclosureTarget.objects.bulk_create(
         [DisclosureTarget(request=req, kind=DisclosureTarget.Kind.NUMBER, number=e164, number_index=idx) for e164, idx in nums]
         + [DisclosureTarget(request=req, kind=DisclosureTarget.Kind.ACCOUNT, account_id=a) for a in accounts])
     request_hold_place(req=req, actor=actor)
     request_audit(actor=actor, action="receive", req=req, basis=legal_basis, categories=cats, numbers=len(nums),
-                  accounts=len(accounts), emergency=emergency, hold=req.hold_id)
+                  accounts=len(accounts), emergency=emergency, hold=req.hold_id,
+                  deadline=req.deadline.isoformat())
     return req
 
 
 @transaction.atomic
 def disclosure_document_add(*, actor, request: DisclosureRequest, title: str, content: bytes,
-                            content_type: str = "application/octet-stream", is_written_order: bool = False) -> DisclosureDocument:
+                            content_type: str = "application/octet-stream", is_written_order: bool = False,
+                            now: datetime | None = None) -> DisclosureDocument:
     """Store a received document encrypted, with its SHA-256. A written order ends an emergency flag."""
     require_officer(actor)
     if not content:
@@ -163,7 +192,7 @@ def disclosure_document_add(*, actor, request: DisclosureRequest, title: str, co
     doc.content_enc = encrypt_bytes(content, aad=f"disclosure-document:{doc.pk}".encode())
     doc.save(update_fields=["content_enc"])
     if is_written_order and req.written_order_at is None:
-        req.written_order_at = tz_now()
+        req.written_order_at = now or tz_now()
         req.save(update_fields=["written_order_at"])
     request_audit(actor=actor, action="document_add", req=req, document=doc.pk, sha256=doc.sha256,
                   written_order=is_written_order)

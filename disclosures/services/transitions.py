@@ -3,7 +3,7 @@ refuses any other, and is audited by pk only (never a number, a name or an addre
 pages reach these through one table, `disclosures/transitions.py`.
 
     RECEIVED -> AUTHORITY_VERIFIED -> UNDER_REVIEW <-> CLARIFICATION
-    UNDER_REVIEW -> APPROVED (two approvals; an emergency may skip the callback and the review)
+    UNDER_REVIEW -> APPROVED (two approvals; an emergency may skip the review, never the callback)
     APPROVED -> PRODUCING -> PRODUCED (packages.py) -> CHECKED -> DELIVERED -> CLOSED
     narrowing goes back to UNDER_REVIEW; REJECTED and WITHDRAWN end a request before delivery;
     a preservation order is closed from APPROVED (it keeps data, nothing is produced)
@@ -19,11 +19,13 @@ from typing import Iterable
 from django.conf import settings
 from django.db import transaction
 from django.utils.timezone import now as tz_now
+from django.utils.translation import gettext_noop
 
 from voipxs.exceptions import ApplicationError
 from voipxs.queue import enqueue_after_commit
 
-from ..models import OPEN_STATUSES, PRESERVATION_BASES, Approval, DisclosureRequest, Outcome, Package, Status
+from ..bases import PRESERVATION_BASES
+from ..models import OPEN_STATUSES, Approval, DisclosureRequest, Outcome, Package, Status
 from ..production import package_output_problems
 from .checks import (
     NOTE_REQUIRED,
@@ -34,6 +36,7 @@ from .checks import (
     require_officer,
     require_state,
 )
+from .deadlines import written_order_breach_flag
 from .holds import request_hold_place, request_hold_release, request_hold_release_schedule
 from .intake import validate_scope
 from .notices import delivery_notices_create
@@ -48,6 +51,8 @@ DELIVERY_NEEDS_APPROVALS = "Delivery needs two approvals and an output check."
 NARROW_NOT_SHRINKING = "Narrowing can only shrink the scope."
 RECEIPT_REQUIRED = "A delivery receipt is required."
 PRESERVATION_NOT_PRODUCED = "A preservation order keeps data; nothing is produced for it."
+CALLBACK_MISSING = gettext_noop("Nothing leaves the house before the authority is verified by a callback on the "
+                                "register's channel, not even in an emergency.")
 
 REQUIRED_APPROVALS = 2
 
@@ -130,7 +135,8 @@ def disclosure_request_narrow(*, actor, request: DisclosureRequest, remove_targe
         raise ApplicationError(NARROW_NOT_SHRINKING, extra={"field": "scope"})
     if len(target_ids - remove) == 0:
         raise ApplicationError(REQUEST_NO_TARGET, extra={"field": "remove_target_ids"})
-    validate_scope(legal_basis=req.legal_basis, categories=new_cats, window_start=new_start, window_end=new_end)
+    validate_scope(legal_basis=req.legal_basis, categories=new_cats, window_start=new_start, window_end=new_end,
+                   received_at=req.received_at)
     if not remove and new_start == req.window_start and new_end == req.window_end and new_cats == list(req.categories):
         raise ApplicationError(NARROW_NOT_SHRINKING, extra={"field": "scope"})
     req.targets.filter(pk__in=remove).delete()
@@ -161,12 +167,15 @@ def approval_refusal(*, req: DisclosureRequest, officer) -> str | None:
 @transaction.atomic
 def disclosure_request_approve(*, actor, request: DisclosureRequest) -> DisclosureRequest:
     """One of two approvals (see approval_refusal for who may give one).
-    Emergency requests may be approved before the callback and review (fast path), still by two."""
+    Emergency requests may be approved before the legal review (fast path), still by two, but never
+    before the callback: a forged "emergency" is the known attack, and the callback is what stops it."""
     require_officer(actor)
     req = request_locked(request=request)
+    if req.emergency and req.status == Status.RECEIVED:
+        raise ApplicationError(CALLBACK_MISSING, extra={"field": "status", "status": req.status})
     allowed = [Status.UNDER_REVIEW]
     if req.emergency:
-        allowed += [Status.RECEIVED, Status.AUTHORITY_VERIFIED]
+        allowed += [Status.AUTHORITY_VERIFIED]
     require_state(req, *allowed)
     refusal = approval_refusal(req=req, officer=actor)
     if refusal is not None:
@@ -221,6 +230,8 @@ def disclosure_production_start(*, actor, request: DisclosureRequest) -> Disclos
     require_state(req, Status.APPROVED)
     if req.legal_basis in PRESERVATION_BASES:
         raise ApplicationError(PRESERVATION_NOT_PRODUCED, extra={"field": "legal_basis"})
+    if req.verified_at is None:
+        raise ApplicationError(CALLBACK_MISSING, extra={"field": "status", "status": req.status})
     req.production_started_by, req.production_started_at, req.production_error = actor, tz_now(), ""
     request_move(req=req, status=Status.PRODUCING,
                  fields=["production_started_by", "production_started_at", "production_error"])
@@ -259,6 +270,8 @@ def disclosure_request_deliver(*, actor, request: DisclosureRequest, receipt: st
     if not receipt.strip():
         raise ApplicationError(RECEIPT_REQUIRED, extra={"field": "receipt"})
     req = request_locked(request=request)
+    if req.verified_at is None:
+        raise ApplicationError(CALLBACK_MISSING, extra={"field": "status", "status": req.status})
     approvers = set(req.approvals.values_list("officer_id", flat=True))
     if (len(approvers) < REQUIRED_APPROVALS or req.received_by_id in approvers or req.checked_by_id is None
             or req.status != Status.CHECKED):
@@ -275,6 +288,7 @@ def disclosure_request_deliver(*, actor, request: DisclosureRequest, receipt: st
     request_move(req=req, status=Status.DELIVERED, fields=["delivered_at", "delivery_receipt", "outcome"])
     notices = delivery_notices_create(req=req, moment=moment) if req.notice_user else 0
     request_audit(actor=actor, action="deliver", req=req, package=package.pk, notices=notices)
+    written_order_breach_flag(req=req, moment=moment, actor=actor)
     return req
 
 
@@ -292,7 +306,7 @@ def disclosure_request_close(*, actor, request: DisclosureRequest) -> Disclosure
         require_state(req, Status.DELIVERED)
     moment = tz_now()
     req.closed_at = moment
-    request_hold_release_schedule(req=req, at=moment)
+    request_hold_release_schedule(req=req, at=moment, keep_to_term=True)
     request_move(req=req, status=Status.CLOSED, fields=["closed_at", "hold_release_due_at", "outcome"])
     request_audit(actor=actor, action="close", req=req)
     return req

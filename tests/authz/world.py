@@ -132,7 +132,7 @@ def _disclosure(*, intake: User, approvers: tuple[User, User]) -> tuple[Any, Dis
     """A request about mallory's number, walked to delivered (so it has a package and a notice)."""
     authority = authority_create(actor=intake, name="Politie Authz", kind=AuthorityKind.POLICE,
                                  contact_phone="020 555 9999", contact_email="desk@politie.example")
-    authority_verify(actor=intake, authority=authority, note="checked")
+    authority_verify(actor=approvers[0], authority=authority, note="checked")  # another officer than the registrar
     req = disclosure_request_receive(
         actor=intake, authority=authority, reference="REF-AUTHZ", legal_basis=LegalBasis.SV_126N,
         categories=["traffic_data"], window_start=now() - timedelta(days=90), window_end=now(),

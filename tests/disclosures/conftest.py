@@ -24,17 +24,18 @@ OTHER = "+31612345678"
 
 
 @pytest.fixture
-def authority(legal1):
+def authority(legal1, legal2):
+    """Registered by legal1, its channels verified by legal2 (never the same officer)."""
     a = authority_create(actor=legal1, name="Politie Eenheid Test", kind=AuthorityKind.POLICE,
                          contact_phone="020 555 9999", contact_email="Desk@Politie.example")
-    return authority_verify(actor=legal1, authority=a, note="checked against the official register")
+    return authority_verify(actor=legal2, authority=a, note="checked against the official register")
 
 
 @pytest.fixture
-def dispute_body(legal1):
+def dispute_body(legal1, legal2):
     a = authority_create(actor=legal1, name="Geschillencommissie Test", kind=AuthorityKind.DISPUTE_COMMISSION,
                          contact_phone="+31703105310")
-    return authority_verify(actor=legal1, authority=a, note="register")
+    return authority_verify(actor=legal2, authority=a, note="register")
 
 
 def window(days: int = 30) -> tuple[datetime, datetime]:
@@ -48,7 +49,7 @@ def receive(actor, authority, *, numbers=(ALICE_NUMBER,), account_ids=(), basis=
     return disclosure_request_receive(
         actor=actor, authority=authority, reference=reference or f"REF-{DisclosureRequest.objects.count() + 1}",
         legal_basis=basis, categories=list(categories), window_start=start, window_end=end,
-        deadline=now() + timedelta(days=3), numbers=list(numbers), account_ids=list(account_ids), **kwargs)
+        deadline=kwargs.pop("deadline", now() + timedelta(days=3)), numbers=list(numbers), account_ids=list(account_ids), **kwargs)
 
 
 def to_state(req, state: str, *, intake, approvers, checker=None):

@@ -71,13 +71,13 @@ class OfficerPagesTests:
         assert r.status_code == 302, r.content
         req = DisclosureRequest.objects.get(reference="PV-2026-77")
         assert c.get(reverse("disclosures:dashboard")).content.count(b"PV-2026-77") == 1
-        assert c.post(f"/disclosures/requests/{req.pk}/verify/", {"channel": "phone"}).status_code == 302
+        assert c.post(f"/disclosures/requests/{req.pk}/verify/", {"channel": "phone", "confirm": "yes"}).status_code == 302
         assert c.post(f"/disclosures/requests/{req.pk}/review/").status_code == 302
-        r = c.post(f"/disclosures/requests/{req.pk}/approve/")
+        r = c.post(f"/disclosures/requests/{req.pk}/approve/", {"confirm": "yes"})
         assert r.status_code == 400 and b"took the request in" in r.content
         for officer in (legal2, legal3):
             verified_client(client, officer)
-            assert client.post(f"/disclosures/requests/{req.pk}/approve/").status_code == 302
+            assert client.post(f"/disclosures/requests/{req.pk}/approve/", {"confirm": "yes"}).status_code == 302
         verified_client(client, legal1)
         from django.test import TestCase
         with TestCase.captureOnCommitCallbacks(execute=True):
@@ -89,8 +89,12 @@ class OfficerPagesTests:
         assert r.status_code == 200 and r["Content-Type"] == "application/zip"
         assert "calls.csv" in zipfile.ZipFile(io.BytesIO(r.content)).namelist()
         assert PackageDownload.objects.filter(downloaded_by=legal2).count() == 1
-        assert client.post(f"/disclosures/requests/{req.pk}/deliver/", {"receipt": ""}).status_code == 400
-        assert client.post(f"/disclosures/requests/{req.pk}/deliver/", {"receipt": "PV receipt 1"}).status_code == 302
+        assert client.post(f"/disclosures/requests/{req.pk}/deliver/", {"receipt": "", "confirm": "yes"}).status_code == 400
+        r = client.post(f"/disclosures/requests/{req.pk}/deliver/", {"receipt": "PV receipt 1"})
+        assert r.status_code == 400 and b"Tick the box to confirm" in r.content  # the page asks first
+        assert DisclosureRequest.objects.get(pk=req.pk).status == "checked"
+        assert client.post(f"/disclosures/requests/{req.pk}/deliver/",
+                           {"receipt": "PV receipt 1", "confirm": "yes"}).status_code == 302
         assert DisclosureRequest.objects.get(pk=req.pk).status == "delivered"
 
     def test_bad_input_is_a_400_naming_the_field(self, client, legal1, authority):

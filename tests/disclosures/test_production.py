@@ -139,7 +139,7 @@ class PropertyTests:
         u = make_user("p-owner", numbers=[target])
         l1, l2, l3 = (make_user(f"p-legal{i}", roles=["legal_officer"]) for i in range(3))
         auth = authority_create(actor=l1, name="P", kind=AuthorityKind.POLICE, contact_phone="+31205559999")
-        auth = authority_verify(actor=l1, authority=auth, note="n")
+        auth = authority_verify(actor=l2, authority=auth, note="n")
         t = now().replace(microsecond=0)
         for src, dst, minutes in calls:
             make_cdr(account=u, src=src, dst=dst, started_at=t - timedelta(minutes=minutes + 1))

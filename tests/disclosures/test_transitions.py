@@ -45,7 +45,7 @@ class OneTableTests:
 
         monkeypatch.setitem(TRANSITIONS, "reject", replace(TRANSITIONS["reject"], service=service))
         verified_client(client, legal1)
-        assert client.post(f"/disclosures/requests/{req.pk}/reject/", {"note": "from the page"}).status_code == 302
+        assert client.post(f"/disclosures/requests/{req.pk}/reject/", {"note": "from the page", "confirm": "yes"}).status_code == 302
         api_client = APIClient()
         verified_client(api_client, legal1)
         r = api_client.post(f"/api/v1/staff/disclosures/requests/{req.pk}/reject/", {"note": "over the API"},

@@ -173,10 +173,14 @@ class DeliveryTests:
 
 
 class EmergencyTests:
-    def test_emergency_fast_path_still_needs_two_and_is_flagged_until_the_order(self, legal1, legal2, legal3, authority, alice):
+    def test_emergency_fast_path_still_needs_the_callback_and_two_and_is_flagged_until_the_order(
+            self, legal1, legal2, legal3, authority, alice):
         req = receive(legal1, authority, emergency=True)
+        with pytest.raises(ApplicationError, match="not even in an emergency"):
+            disclosure_request_approve(actor=legal2, request=req)
+        req = disclosure_request_verify_authority(actor=legal1, request=req, channel="phone")
         req = disclosure_request_approve(actor=legal2, request=req)
-        assert req.status == Status.RECEIVED
+        assert req.status == Status.AUTHORITY_VERIFIED
         req = disclosure_request_approve(actor=legal3, request=req)
         assert req.status == Status.APPROVED and req.awaiting_written_order
         disclosure_document_add(actor=legal1, request=req, title="order", content=b"signed order",

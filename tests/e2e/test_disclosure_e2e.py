@@ -33,7 +33,7 @@ class DisclosureInBrowserTests:
     def test_intake_two_approvals_check_and_download(self, page, live_server, page_log, legal1, legal2, legal3, alice, tmp_path):
         make_cdr(account=alice, src="+31205550101", dst="+31612345678", started_at=now() - timedelta(days=3))
         authority = authority_create(actor=legal1, name="Politie Eenheid E2E", kind="police", contact_phone="+31205559999")
-        authority_verify(actor=legal1, authority=authority, note="official register")
+        authority_verify(actor=legal2, authority=authority, note="official register")
 
         _as(page, live_server, legal1)
         with page.expect_navigation():
@@ -51,6 +51,7 @@ class DisclosureInBrowserTests:
             page.locator("#request-form button[type=submit]").click()
         req = DisclosureRequest.objects.get(reference="PV-E2E-1")
         assert "Received" in page.locator("#status").inner_text()
+        page.locator("form:has(#verify) input[name=confirm]").check()
         with page.expect_navigation():
             page.locator("#verify").click()
         with page.expect_navigation():
@@ -60,6 +61,7 @@ class DisclosureInBrowserTests:
         for officer in (legal2, legal3):
             _as(page, live_server, officer)
             page.goto(f"{live_server.url}/disclosures/requests/{req.pk}/")
+            page.locator("form:has(#approve) input[name=confirm]").check()
             with page.expect_navigation():
                 page.locator("#approve").click()
         assert "Approved" in page.locator("#status").inner_text()

@@ -154,7 +154,7 @@ def disclosure(*, prefix: str, number: str) -> dict:
     officers = [make_user(f"{prefix}-legal{i}", roles=(Role.LEGAL_OFFICER,), totp=True) for i in (1, 2, 3)]
     registered = authority_create(actor=officers[0], name=f"Politie {prefix}", kind=AuthorityKind.POLICE,
                                   contact_phone="020 555 9999", contact_email="desk@politie.example")
-    authority = authority_verify(actor=officers[0], authority=registered, note="checked against the official register")
+    authority = authority_verify(actor=officers[1], authority=registered, note="checked against the official register")
     req = to_state(receive(officers[0], authority, numbers=(number,), reference=f"{prefix}-REF"), "approved",
                    intake=officers[0], approvers=officers[1:])
     return {"request": req.pk, "status": req.status, "officer": _signed_in(officers[0])}

@@ -17,17 +17,17 @@ from tests.factories import make_cdr
 
 
 @pytest.fixture
-def police(legal1):
+def police(legal1, legal2):
     a = authority_create(actor=legal1, name="Politie Review", kind=AuthorityKind.POLICE,
                          contact_phone="020 555 9999", contact_email="desk@politie.example")
-    return authority_verify(actor=legal1, authority=a, note="checked")
+    return authority_verify(actor=legal2, authority=a, note="checked")
 
 
 @pytest.fixture
-def court(legal1):
+def court(legal1, legal2):
     a = authority_create(actor=legal1, name="Rechtbank Review", kind=AuthorityKind.DISPUTE_COMMISSION,
                          contact_phone="+31703105310")
-    return authority_verify(actor=legal1, authority=a, note="checked")
+    return authority_verify(actor=legal2, authority=a, note="checked")
 
 
 @pytest.mark.django_db

@@ -18,7 +18,7 @@ from disclosures.services.authorities import authority_create, authority_verify
 from disclosures.services.intake import disclosure_request_receive
 from tests.accounts.helpers import _fresh_cache  # noqa: F401
 from tests.accounts.test_access_isolation import BOB_SECRETS, walk_pages
-from tests.factories import PASSWORD, make_cdr
+from tests.factories import PASSWORD, make_cdr, make_user
 from traffic.services import invoices as invoicing
 
 BOB_NUMBER = "+31205550201"
@@ -40,7 +40,8 @@ def bobs_objects(bob, legal1, capture) -> dict[str, int]:
     assert export.status == ExportFile.Status.READY
     authority = authority_create(actor=legal1, name="Politie Test", kind=AuthorityKind.POLICE,
                                  contact_phone="020 555 9999", contact_email="desk@politie.example")
-    authority_verify(actor=legal1, authority=authority, note="checked")
+    # Another officer than the registrar verifies the body's channels.
+    authority_verify(actor=make_user("iso-legal-verifier", roles=["legal_officer"]), authority=authority, note="checked")
     disclosure = disclosure_request_receive(
         actor=legal1, authority=authority, reference="REF-ISO", legal_basis=LegalBasis.SV_126N,
         categories=["traffic_data"], window_start=now() - timedelta(days=90), window_end=now(),

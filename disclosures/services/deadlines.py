@@ -1,0 +1,123 @@
+"""The clocks the law runs on a request, and what happens when they run out (beat, tasks.py).
+
+- The answer time of an e-Evidence production order (bases.py: EPOC 10 days, 8 hours in an
+  emergency), and any emergency request's deadline: the legal officers are e-mailed at 50 %, 80 % and
+  100 % of the time between intake and the deadline, once per stage (LEGAL.md 4.1 item 6, row 17).
+- The written order of an emergency request: due DISCLOSURE_WRITTEN_ORDER_DAYS after intake (Sv
+  126ni(3): an oral order is confirmed in writing within 3 days). Late, the legal officers and the
+  DPO are told once; a request delivered without it is flagged for the breach register: data handed
+  over on an order that never came is an unlawful disclosure (Tw 11.3a), which the DPO must assess.
+
+Each job takes `now` (tests freeze the clock by passing it), marks what it did on the row under its
+lock, audits by pk, and mails ids and times only.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils.timezone import now as tz_now
+
+from accounts.dsr.breaches import breach_incident_create
+from accounts.services.roles import staff_role_mail
+from voipxs.privacy.purposes import Role
+
+from ..bases import BASES
+from ..models import OPEN_STATUSES, DisclosureRequest, SlaStage, Status
+from .checks import request_audit
+
+_STAGE_RANK = {SlaStage.NONE: 0, SlaStage.HALF: 1, SlaStage.EIGHTY: 2, SlaStage.OVERDUE: 3}
+SLA_BASES = frozenset(code for code, basis in BASES.items() if basis.answer_hours is not None)
+
+
+def sla_stage_at(*, received_at: datetime, due: datetime, moment: datetime) -> str:
+    """The stage reached at `moment` of the time from intake to the deadline."""
+    total = (due - received_at).total_seconds()
+    used = (moment - received_at).total_seconds() / total if total > 0 else 1.0
+    if used >= 1:
+        return SlaStage.OVERDUE
+    if used >= 0.8:
+        return SlaStage.EIGHTY
+    if used >= 0.5:
+        return SlaStage.HALF
+    return SlaStage.NONE
+
+
+def disclosure_sla_escalate(*, now: datetime | None = None, actor=None) -> int:
+    """E-mail the legal officers about e-Evidence and emergency requests that reached a further stage of
+    their answer time (50 / 80 / 100 %); once per stage. Returns how many requests moved on."""
+    moment = now or tz_now()
+    candidates = (DisclosureRequest.objects.filter(status__in=OPEN_STATUSES - {Status.DELIVERED})
+                  .filter(Q(legal_basis__in=SLA_BASES) | Q(emergency=True)).order_by("deadline", "pk"))
+    with transaction.atomic():
+        moved = []
+        for req in candidates.select_for_update():
+            stage = sla_stage_at(received_at=req.received_at, due=req.deadline, moment=moment)
+            if _STAGE_RANK[stage] > _STAGE_RANK[req.sla_stage]:
+                moved.append((req, stage))
+        if not moved:
+            return 0
+        lines = [f"Disclosure request #{req.pk} ({req.legal_basis}{', emergency' if req.emergency else ''}): "
+                 f"{SlaStage(stage).label}; due {req.deadline:%Y-%m-%d %H:%M} UTC." for req, stage in moved]
+        staff_role_mail(role=Role.LEGAL_OFFICER, subject=f"[VoIPXS] {len(moved)} request(s) on a statutory clock",
+                        message="\n".join(lines))
+        for req, stage in moved:
+            req.sla_stage = stage
+            req.save(update_fields=["sla_stage"])
+            request_audit(actor=actor, action="sla_escalate", req=req, stage=stage)
+    return len(moved)
+
+
+def _written_order_late(moment: datetime):
+    return DisclosureRequest.objects.filter(emergency=True, written_order_at__isnull=True,
+                                            written_order_due_at__lte=moment)
+
+
+def written_order_breach_flag(*, req: DisclosureRequest, moment: datetime, actor) -> bool:
+    """Flag `req` (locked by the caller) for the breach register if it was delivered and its written order
+    is overdue: an open incident the DPO assesses (notify the AP within 24 hours, or record why not)."""
+    if not (req.emergency and req.written_order_at is None and req.delivered_at is not None
+            and req.written_order_due_at is not None and moment >= req.written_order_due_at
+            and req.breach_flagged_at is None):
+        return False
+    incident = breach_incident_create(
+        title=f"Emergency disclosure #{req.pk} delivered without its written order",
+        detected_at=min(moment, tz_now()),  # a breach register entry is never dated in the future
+        scope=(f"Disclosure request #{req.pk} ({req.legal_basis}) was handed over in an emergency on "
+               f"{req.delivered_at:%Y-%m-%d %H:%M} UTC; the written order due {req.written_order_due_at:%Y-%m-%d %H:%M} "
+               f"UTC is not on file. Targets: {req.target_count}. Assess whether this disclosure was unlawful."),
+        telecom_service=True, affected_count=req.target_count, actor=actor)
+    req.breach_flagged_at, req.breach_incident = moment, incident
+    req.save(update_fields=["breach_flagged_at", "breach_incident"])
+    request_audit(actor=actor, action="breach_flag", req=req, breach=incident.pk)
+    return True
+
+
+def disclosure_written_orders_escalate(*, now: datetime | None = None, actor=None) -> dict:
+    """Emergency requests whose written order is overdue: tell the legal officers and the DPO once, and
+    flag those already delivered for the breach register. Returns the counts."""
+    moment = now or tz_now()
+    escalated, flagged = [], []
+    late = _written_order_late(moment).exclude(status__in=[Status.REJECTED, Status.WITHDRAWN]).order_by("pk")
+    for pk in late.values_list("pk", flat=True):
+        with transaction.atomic():
+            req = DisclosureRequest.objects.select_for_update().get(pk=pk)
+            if req.written_order_at is not None:
+                continue
+            if req.written_order_escalated_at is None:
+                req.written_order_escalated_at = moment
+                req.save(update_fields=["written_order_escalated_at"])
+                request_audit(actor=actor, action="written_order_escalate", req=req)
+                escalated.append(req)
+            if written_order_breach_flag(req=req, moment=moment, actor=actor):
+                flagged.append(req)
+    if escalated or flagged:
+        lines = [f"Emergency request #{r.pk}: the written order was due {r.written_order_due_at:%Y-%m-%d %H:%M} UTC "
+                 f"and is not on file." for r in escalated]
+        lines += [f"Emergency request #{r.pk} was delivered without it: breach register entry #{r.breach_incident_id}."
+                  for r in flagged]
+        for role in (Role.LEGAL_OFFICER, Role.DPO):
+            staff_role_mail(role=role, subject="[VoIPXS] Emergency disclosures without their written order",
+                            message="\n".join(lines))
+    return {"escalated": len(escalated), "flagged": len(flagged)}

@@ -1,0 +1,144 @@
+"""Preservation orders (Sv 126ni, EPOC-PR): data are kept, nothing is handed over. The hold placed at
+intake ends at the basis's term (bases.py: 90 or 60 days). Before that the legal officers are
+reminded (DISCLOSURE_PRESERVATION_REMINDER_DAYS); the order can be renewed once under a new order
+(126ni: a new order for at most 90 days; EPOC-PR: 30 days more), or converted into a production order
+on the same scope; at its term the hold is released and the request closed by the beat job, audited.
+
+Why at most one renewal here: the statute caps a preservation; a further one would be a fresh order,
+taken in as a new request and reviewed as such.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils.timezone import now as tz_now
+from django.utils.translation import gettext_noop
+
+from accounts.services.roles import staff_role_mail
+from retention.models import LegalHold
+from voipxs.exceptions import ApplicationError
+from voipxs.privacy.purposes import Role
+
+from ..bases import BASES, PRESERVATION_BASES, PRODUCTION_BASES
+from ..models import OPEN_STATUSES, DisclosureRequest, Outcome, Status
+from .checks import request_audit, request_locked, request_move, require_officer, require_state
+from .holds import request_hold_release, request_hold_renew
+from .intake import disclosure_request_receive
+
+NOT_PRESERVATION = gettext_noop("Only a preservation order (Sv 126ni, EPOC-PR) can be renewed or converted.")
+RENEWED_ONCE = gettext_noop("This preservation was renewed once already; a further one is a new order, "
+                            "taken in as a new request.")
+PRESERVATION_ENDED = gettext_noop("This preservation has ended.")
+ORDER_REFERENCE_REQUIRED = gettext_noop("Record the reference of the new order.")
+CONVERT_NEEDS_PRODUCTION_BASIS = gettext_noop("Convert into a production basis (not another preservation).")
+
+_PRESERVATION_OPEN = tuple(OPEN_STATUSES - {Status.PRODUCING, Status.PRODUCED, Status.CHECKED, Status.DELIVERED})
+
+
+def _preservation_locked(request: DisclosureRequest, moment: datetime) -> DisclosureRequest:
+    req = request_locked(request=request)
+    if req.legal_basis not in PRESERVATION_BASES:
+        raise ApplicationError(NOT_PRESERVATION, extra={"field": "legal_basis"})
+    require_state(req, *_PRESERVATION_OPEN)
+    if req.preserve_until is None or req.preserve_until <= moment:
+        raise ApplicationError(PRESERVATION_ENDED, extra={"field": "preserve_until"})
+    return req
+
+
+@transaction.atomic
+def disclosure_preservation_renew(*, actor, request: DisclosureRequest, order_reference: str,
+                                  now: datetime | None = None) -> DisclosureRequest:
+    """Extend a running preservation once, under a new order whose reference is recorded (and audited)."""
+    require_officer(actor)
+    moment = now or tz_now()
+    if not order_reference.strip():
+        raise ApplicationError(ORDER_REFERENCE_REQUIRED, extra={"field": "order_reference"})
+    req = _preservation_locked(request, moment)
+    if req.renewed_at is not None:
+        raise ApplicationError(RENEWED_ONCE, extra={"field": "renewed_at"})
+    until = req.preserve_until + timedelta(days=BASES[req.legal_basis].renewal_days)
+    request_hold_renew(req=req, actor=actor, expires_at=until, order_reference=order_reference, now=moment)
+    req.preserve_until, req.renewed_at, req.renewed_by = until, moment, actor
+    req.renewal_reference, req.preservation_reminded_at = order_reference.strip()[:100], None
+    req.save(update_fields=["preserve_until", "renewed_at", "renewed_by", "renewal_reference",
+                            "preservation_reminded_at"])
+    request_audit(actor=actor, action="preservation_renew", req=req, until=until.isoformat(),
+                  order=req.renewal_reference)
+    return req
+
+
+@transaction.atomic
+def disclosure_preservation_convert(*, actor, request: DisclosureRequest, legal_basis: str, reference: str,
+                                    deadline: datetime | None = None, categories: list[str] | None = None,
+                                    now: datetime | None = None) -> DisclosureRequest:
+    """The authority followed the preservation with a production order: take it in as a new request on
+    the preserved scope (its own hold, its own callback, review and two approvals), then end this one
+    (outcome "converted") and release its hold: the new one already covers the data, so there is no gap.
+    Returns the preservation request, which links to the new one (converted_to)."""
+    require_officer(actor)
+    moment = now or tz_now()
+    if legal_basis not in PRODUCTION_BASES:
+        raise ApplicationError(CONVERT_NEEDS_PRODUCTION_BASIS, extra={"field": "legal_basis"})
+    req = _preservation_locked(request, moment)
+    targets = list(req.targets.all())
+    new = disclosure_request_receive(
+        actor=actor, authority=req.authority, reference=reference, legal_basis=legal_basis,
+        categories=categories or list(req.categories), window_start=req.window_start, window_end=req.window_end,
+        deadline=deadline, numbers=[t.number for t in targets if t.number], now=moment,
+        account_ids=[t.account_id for t in targets if t.account_id], secrecy_until=req.secrecy_until)
+    request_hold_release(req=req, actor=actor, reason=LegalHold.Release.CONVERTED, now=moment)
+    req.converted_to, req.outcome, req.closed_at, req.hold_released_at = new, Outcome.CONVERTED, moment, moment
+    request_move(req=req, status=Status.CLOSED, fields=["converted_to", "outcome", "closed_at", "hold_released_at"])
+    request_audit(actor=actor, action="preservation_convert", req=req, into=new.pk, basis=legal_basis)
+    return req
+
+
+def disclosure_preservations_remind(*, now: datetime | None = None, actor=None) -> int:
+    """E-mail the legal officers about preservations ending within DISCLOSURE_PRESERVATION_REMINDER_DAYS
+    (once each; a renewal starts the count again): renew under a new order, convert, or let it end."""
+    moment = now or tz_now()
+    soon = moment + timedelta(days=settings.DISCLOSURE_PRESERVATION_REMINDER_DAYS)
+    due = (DisclosureRequest.objects.filter(legal_basis__in=PRESERVATION_BASES, status__in=_PRESERVATION_OPEN,
+                                            preservation_reminded_at__isnull=True, preserve_until__gt=moment,
+                                            preserve_until__lte=soon).order_by("preserve_until", "pk"))
+    with transaction.atomic():
+        rows = list(due.select_for_update())
+        if not rows:
+            return 0
+        lines = [f"Preservation request #{r.pk} ({r.legal_basis}) ends {r.preserve_until:%Y-%m-%d %H:%M} UTC"
+                 f"{' (already renewed once)' if r.renewed_at else ''}: renew under a new order, convert into a "
+                 f"production order, or let it end." for r in rows]
+        staff_role_mail(role=Role.LEGAL_OFFICER, subject=f"[VoIPXS] {len(rows)} preservation order(s) ending soon",
+                        message="\n".join(lines))
+        for r in rows:
+            r.preservation_reminded_at = moment
+            r.save(update_fields=["preservation_reminded_at"])
+            request_audit(actor=actor, action="preservation_remind", req=r, until=r.preserve_until.isoformat())
+    return len(rows)
+
+
+def disclosure_preservations_expire(*, now: datetime | None = None, actor=None) -> int:
+    """At its term, a preservation ends by itself: its hold is released (reason "expired", at the term)
+    and the request closed with outcome "preserved", both audited. Returns how many ended."""
+    moment = now or tz_now()
+    due = DisclosureRequest.objects.filter(legal_basis__in=PRESERVATION_BASES, preserve_until__lte=moment,
+                                           hold_released_at__isnull=True).order_by("pk")
+    done = 0
+    for pk in due.values_list("pk", flat=True):
+        with transaction.atomic():
+            req = DisclosureRequest.objects.select_for_update().get(pk=pk)
+            if req.hold_released_at is not None:
+                continue
+            request_hold_release(req=req, actor=actor, reason=LegalHold.Release.EXPIRED, now=req.preserve_until)
+            req.hold_released_at = req.preserve_until
+            fields = ["hold_released_at"]
+            if req.status in _PRESERVATION_OPEN:
+                req.status, req.outcome, req.closed_at = Status.CLOSED, Outcome.PRESERVED, req.preserve_until
+                fields += ["status", "outcome", "closed_at"]
+            req.save(update_fields=fields)
+            request_audit(actor=actor, action="preservation_expire", req=req, hold=req.hold_id,
+                          until=req.preserve_until.isoformat())
+            done += 1
+    return done
