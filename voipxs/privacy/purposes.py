@@ -22,6 +22,7 @@ class Purpose(models.TextChoices):
     CONTRACTOR_INFORMATION = "contractor_information", _("Informing the Contractor about its Users' traffic")
     SELF_SERVICE = "self_service", _("A user seeing and managing their own data")
     SECURITY = "security", _("Fraud and abuse prevention, security of the service")
+    CIOT = "ciot", _("Keeping user data available to the CIOT (Telecommunications Act art. 13.4)")
 
 
 class Role(models.TextChoices):
@@ -107,6 +108,17 @@ PURPOSES: dict[Purpose, PurposeInfo] = {
         recipients=("support and security staff",),
         retention="technical identifiers 30 days; unbilled calls 3 months",
         policy_reference="Privacy policy art. 4",
+    ),
+    Purpose.CIOT: PurposeInfo(
+        description="Keeping the subscriber file (name, address, number, service, validity dates) available to "
+                    "the CIOT information system, which authorised investigating bodies query; VoIPXS does not see "
+                    "their queries.",
+        legal_basis="GDPR art. 6(1)(c); Tw art. 13.4(3); Besluit verstrekking gegevens telecommunicatie (Bvgt)",
+        data_categories=("user data (name, address, postcode, town)", "numbers with their validity dates",
+                         "service type"),
+        recipients=("CIOT (Ministry of Justice and Security), for the bodies authorised under Sv 126n ff. and Wiv",),
+        retention="as the user data: until the closed account is anonymised; each sync file is replaced by the next",
+        policy_reference="Privacy policy art. 3, third bullet (legal obligations); this page, purposes",
     ),
 }
 
