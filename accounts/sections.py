@@ -52,6 +52,23 @@ register_section(Section(
     description="Telephone numbers you hold or held, with their periods.",
 ))
 
+
+
+def _export_subscriber_details(user: Any) -> Iterable[dict]:
+    for d in user.subscriber_details.order_by("valid_from"):
+        yield {"name": d.name, "street": d.street, "house_number": d.house_number, "postcode": d.postcode,
+               "town": d.town, "valid_from": d.valid_from.isoformat(),
+               "valid_to": d.valid_to.isoformat() if d.valid_to else None}
+
+
+register_section(Section(
+    name="subscriber_details", order=25, purpose="ciot",
+    legal_basis="GDPR art. 6(1)(c); Tw art. 13.4(3); Bvgt",
+    retention="as the profile; kept available to the CIOT while the account exists",
+    exporter=_export_subscriber_details,
+    description="Your name and address as given to the CIOT subscriber file, with the periods they applied.",
+))
+
 DEMO_PASSWORD = "demo-voipxs-2026"
 
 

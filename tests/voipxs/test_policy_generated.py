@@ -84,3 +84,13 @@ class DpiaTests:
     def test_the_register_lists_the_ciot_purpose_with_its_legal_basis(self):
         activity = next(a for a in processing_register()["activities"] if a["purpose"] == "ciot")
         assert "13.4" in activity["legal_basis"] and "6(1)(c)" in activity["legal_basis"]
+
+
+def test_the_export_schema_knows_every_purpose():
+    import json
+    from pathlib import Path
+
+    schema = json.loads((Path(__file__).resolve().parents[2] / "schemas" / "export.schema.json").read_text())
+    text = json.dumps(schema)
+    for purpose in Purpose:
+        assert f'"{purpose.value}"' in text, purpose
