@@ -198,3 +198,31 @@ def test_the_status_page_is_in_dutch(client, ciot_dir, dpo):
     ciot_sync(adapter=FailingAdapter())
     page = verified_client(client, dpo).get("/privacy-requests/dpo/ciot/", HTTP_ACCEPT_LANGUAGE="nl").content.decode()
     assert "De laatste CIOT-synchronisatie is mislukt." in page
+
+
+@pytest.mark.django_db
+def test_the_dpo_and_admin_homes_link_to_the_status_page(client, dpo, admin_user):
+    for user in (dpo, admin_user):
+        assert "/privacy-requests/dpo/ciot/" in verified_client(client, user).get("/").content.decode()
+        client.logout()
+
+
+@pytest.mark.django_db
+def test_the_persons_own_export_shows_their_name_and_address_versions(alice):
+    import json
+    from pathlib import Path
+
+    import jsonschema
+
+    from voipxs.privacy.registry import sections
+
+    _address(alice, "Alice Example", at=now() - timedelta(days=10))
+    _address(alice, "Alice Example", street="Singel")
+    section = next(s for s in sections() if s.name == "subscriber_details")
+    rows = list(section.exporter(alice))
+    assert [r["street"] for r in rows] == ["Damrak", "Singel"] and rows[1]["valid_to"] is None
+    schema = json.loads((Path(__file__).resolve().parents[2] / "schemas" / "export.schema.json").read_text())
+    item = {"$defs": schema["$defs"], **schema["$defs"]["subscriber_details"]}
+    for row in rows:
+        jsonschema.validate(row, item, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
+    assert section.purpose == "ciot"
