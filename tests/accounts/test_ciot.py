@@ -226,3 +226,31 @@ def test_the_persons_own_export_shows_their_name_and_address_versions(alice):
     for row in rows:
         jsonschema.validate(row, item, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
     assert section.purpose == "ciot"
+
+
+@pytest.mark.django_db
+class SubscriberDetailsAdminTests:
+    def test_an_admin_adds_a_version_that_closes_the_current_one(self, client, admin_user, alice):
+        _address(alice, "Alice Example", at=now() - timedelta(days=5))
+        admin = verified_client(client, admin_user)
+        response = admin.post("/admin/accounts/subscriberdetails/add/", {
+            "user": alice.pk, "name": "Alice Example", "street": "Singel", "house_number": "5",
+            "postcode": "1015ab", "town": "Amsterdam", "valid_from": ""})
+        assert response.status_code == 302, response.content.decode()[:2000]
+        versions = list(alice.subscriber_details.order_by("valid_from"))
+        assert [v.street for v in versions] == ["Damrak", "Singel"] and versions[0].valid_to == versions[1].valid_from
+        assert versions[1].postcode == "1015AB"
+        page = admin.get("/admin/accounts/subscriberdetails/").content.decode()
+        assert "Singel" not in page and AuditEntry.objects.filter(action="admin.subscriber_details.read").exists()
+        assert "Singel" in admin.get(f"/admin/accounts/subscriberdetails/{versions[1].pk}/change/").content.decode()
+
+    def test_an_empty_field_is_refused_naming_it(self, client, admin_user, alice):
+        response = verified_client(client, admin_user).post("/admin/accounts/subscriberdetails/add/", {
+            "user": alice.pk, "name": "Alice", "street": "Singel", "house_number": "", "postcode": "1015AB",
+            "town": "Amsterdam"})
+        assert response.status_code == 200 and not alice.subscriber_details.exists()
+        assert "house_number" in response.content.decode()
+
+    def test_a_customer_cannot_open_it(self, client, alice):
+        client.force_login(alice)
+        assert client.get("/admin/accounts/subscriberdetails/").status_code in (302, 403)
