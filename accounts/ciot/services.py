@@ -29,6 +29,7 @@ logger = logging.getLogger(__name__)
 CIOT_ACTOR = SystemActor("ciot_sync", frozenset({Purpose.CIOT}))
 SUBSCRIBER_FIELD_REQUIRED = "Fill in the {field}."
 SUBSCRIBER_FIELDS = ("name", "street", "house_number", "postcode", "town")
+ADDRESS_NOT_AFTER_CURRENT = "A new address must start after the current one."
 RUN_IN_PROGRESS = "A CIOT sync is already running."
 # A run still RUNNING after this long lost its worker: it is marked failed, and the next run may start.
 RUN_LEASE = timedelta(minutes=30)
@@ -48,7 +49,7 @@ def subscriber_details_set(*, user: User, actor: Any, at: datetime | None = None
     current = SubscriberDetails.objects.filter(user=user, valid_to__isnull=True).first()
     if current is not None:
         if at <= current.valid_from:
-            raise ApplicationError("A new address must start after the current one.", extra={"field": "valid_from"})
+            raise ApplicationError(ADDRESS_NOT_AFTER_CURRENT, extra={"field": "valid_from"})
         current.valid_to = at
         current.save(update_fields=["valid_to"])
     details = SubscriberDetails(user=user, valid_from=at, **cleaned)

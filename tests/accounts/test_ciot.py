@@ -254,3 +254,13 @@ class SubscriberDetailsAdminTests:
     def test_a_customer_cannot_open_it(self, client, alice):
         client.force_login(alice)
         assert client.get("/admin/accounts/subscriberdetails/").status_code in (302, 403)
+
+
+@pytest.mark.django_db
+def test_a_new_address_cannot_start_before_the_current_one(alice):
+    from accounts.ciot.services import ADDRESS_NOT_AFTER_CURRENT
+
+    _address(alice, "Alice Example")
+    with pytest.raises(ApplicationError, match=ADDRESS_NOT_AFTER_CURRENT):
+        _address(alice, "Alice Example", street="Singel", at=now() - timedelta(days=1))
+    assert alice.subscriber_details.get().valid_to is None
