@@ -354,3 +354,4 @@ class AuthTokenAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 class RoleGroupAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("name",)
     fields = ("name",)
+from .ciot import admin as _ciot_admin  # noqa: E402,F401  registers the subscriber details admin

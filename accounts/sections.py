@@ -12,6 +12,7 @@ from voipxs.privacy.purposes import STAFF_ROLES, Role
 from voipxs.privacy.registry import Section, register_demo_seeder, register_section
 
 from .models import Contractor, User
+from .ciot.services import subscriber_details_set
 from .services.numbers import phone_number_assign
 from .services.users import contractor_create, user_create
 
@@ -52,6 +53,23 @@ register_section(Section(
     description="Telephone numbers you hold or held, with their periods.",
 ))
 
+
+
+def _export_subscriber_details(user: Any) -> Iterable[dict]:
+    for d in user.subscriber_details.order_by("valid_from"):
+        yield {"name": d.name, "street": d.street, "house_number": d.house_number, "postcode": d.postcode,
+               "town": d.town, "valid_from": d.valid_from.isoformat(),
+               "valid_to": d.valid_to.isoformat() if d.valid_to else None}
+
+
+register_section(Section(
+    name="subscriber_details", order=25, purpose="ciot",
+    legal_basis="GDPR art. 6(1)(c); Tw art. 13.4(3); Bvgt",
+    retention="as the profile; kept available to the CIOT while the account exists",
+    exporter=_export_subscriber_details,
+    description="Your name and address as given to the CIOT subscriber file, with the periods they applied.",
+))
+
 DEMO_PASSWORD = "demo-voipxs-2026"
 
 
@@ -83,6 +101,10 @@ def seed_accounts(stdout: Any) -> None:
             user = user_create(username=username, password=DEMO_PASSWORD, email=email, roles=roles, contractor=contractor)
             for number in numbers:
                 phone_number_assign(user=user, number=number, valid_from=now() - timedelta(days=400))
+            if numbers:  # fictitious addresses: the CIOT file (accounts/ciot/) needs a name and address per number
+                subscriber_details_set(user=user, actor=None, at=now() - timedelta(days=400),
+                                       name=f"{username.title()} Demo", street="Voorbeeldstraat",
+                                       house_number=str(len(username)), postcode="1234 AB", town="Amsterdam")
         line = f"  {username:<11} {', '.join(roles):<28}"
         held = [p.number for p in user.phone_numbers.order_by("valid_from")]
         if held:

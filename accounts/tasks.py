@@ -7,8 +7,10 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from voipxs.exceptions import ApplicationError
 from voipxs.privacy.purposes import SystemActor
 
+from .ciot.services import ciot_sync
 from .dsr.export import dsr_export_build, dsr_exports_requeue
 from .dsr.policy import policy_notice_email_batch
 from .dsr.reminders import breach_clocks_remind, dsr_deadlines_remind
@@ -43,3 +45,13 @@ def dsr_deadlines_remind_task() -> dict:
 @shared_task(name="accounts.tasks.breach_clocks_remind_task")
 def breach_clocks_remind_task() -> dict:
     return {"reminded": breach_clocks_remind(actor=REMINDER_ACTOR)}
+
+
+@shared_task(name="accounts.tasks.ciot_sync_task", ignore_result=True)
+def ciot_sync_task() -> dict:
+    """Beat, hourly: deliver the CIOT subscriber file; a failure is logged and alerted by the service."""
+    try:
+        run = ciot_sync()
+    except ApplicationError:  # the previous run is still going: this hour's snapshot would be the same
+        return {"skipped": "running"}
+    return {"run": run.pk, "status": run.status}

@@ -86,4 +86,10 @@ SCHEDULE: dict[str, dict] = {
         # "0 2 1 * *": at 02:00 on the 1st of every month, invoice the month that just ended
         "schedule": crontab(minute="0", hour="2", day_of_month="1"),
     },
+    "ciot-sync": {
+        "task": "accounts.tasks.ciot_sync_task",
+        # "20 * * * *": at minute 20 of every hour, deliver the CIOT subscriber file (Tw art. 13.4), so a
+        # porting or a closure reaches the CIOT within the hour
+        "schedule": crontab(minute="20"),
+    },
 }

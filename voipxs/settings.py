@@ -246,6 +246,11 @@ PRIVATE_FILES_DIR = Path(env("PRIVATE_FILES_DIR", default=str(VAR_DIR / "private
 # database, replaced after every backup and every purge. Keep it away from the database dumps and out of
 # PRIVATE_FILES_DIR; every process that purges (the worker) must be able to write it.
 BACKUP_KEYS_FILE = Path(env("BACKUP_KEYS_FILE", default=str(VAR_DIR / "backup-keys" / "month-keys.enc")))
+# The CIOT subscriber file (Tw art. 13.4(3), Bvgt; accounts/ciot/): the adapter that delivers it (one
+# interface, accounts.ciot.adapters.CiotAdapter; the official CIOT connection spec is not public) and the
+# directory the default file adapter writes the current snapshot to (mode 0600; holds names and addresses).
+CIOT_ADAPTER = env("CIOT_ADAPTER", default="accounts.ciot.adapters.CsvFileAdapter")
+CIOT_EXPORT_DIR = Path(env("CIOT_EXPORT_DIR", default=str(VAR_DIR / "ciot")))
 
 # --- E-mail ------------------------------------------------------------------------------------
 EMAIL_CONFIG = env.email("EMAIL_URL", default="consolemail://")

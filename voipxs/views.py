@@ -12,7 +12,8 @@ from django.template import loader
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from .privacy.purposes import Role, roles_of
+from .privacy.purposes import PURPOSES, Purpose, Role, roles_of
+from .privacy.registry import retention_policies
 
 POLICY_FILE = Path(__file__).resolve().parent / "privacy-policy.txt"
 
@@ -52,7 +53,17 @@ def policy_blocks(text: str) -> list[dict]:
 def privacy_policy(request: HttpRequest) -> HttpResponse:
     blocks = policy_blocks(POLICY_FILE.read_text(encoding="utf-8"))
     headings = [b for b in blocks if b["kind"] == "heading"]
-    return render(request, "voipxs/privacy_policy.html", {"blocks": blocks, "headings": headings})
+    return render(request, "voipxs/privacy_policy.html", {"blocks": blocks, "headings": headings,
+                                                          **policy_generated_parts()})
+
+
+def policy_generated_parts() -> dict:
+    """The parts of the public page that are not typed in: every purpose the code uses (the same table as
+    the processing register) and the retention period of every category from the policies in force
+    (GDPR art. 13; Tw art. 11.5(4)). A policy change shows here at once."""
+    purposes = [{"key": p.value, "name": p.label, "description": PURPOSES[p].description,
+                 "legal_basis": PURPOSES[p].legal_basis, "recipients": PURPOSES[p].recipients} for p in Purpose]
+    return {"policy_purposes": purposes, "policy_retention": retention_policies()}
 
 
 @never_cache

@@ -1,6 +1,7 @@
 """The data-subject pages under /privacy-requests/ (voipxs/urls.py): the customer's and the DPO's."""
 from django.urls import path
 
+from ..ciot import views as ciot_views
 from . import views
 
 app_name = "accounts_dsr"
@@ -14,4 +15,5 @@ urlpatterns = [
     path("dpo/breaches/<int:pk>/", views.dpo_breach, name="dpo-breach"),
     path("dpo/register/", views.dpo_register, name="dpo-register"),
     path("dpo/policy/", views.dpo_policy, name="dpo-policy"),
+    path("dpo/ciot/", ciot_views.dpo_ciot, name="dpo-ciot"),
 ]

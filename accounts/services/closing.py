@@ -115,12 +115,16 @@ def _personal_data_remove(user: User, *, keep_numbers: bool, stamp: datetime) ->
     devices = TOTPDevice.objects.filter(user=user).delete()[0] + StaticDevice.objects.filter(user=user).delete()[0]
     attempts = login_attempts_forget(username=user.username)  # before the name goes
     numbers = 0 if keep_numbers else user.phone_numbers.all().delete()[0]
+    # Name and address (the CIOT subscriber file's user data) go with the account: the file then no
+    # longer names the person, even for the number periods a hold keeps.
+    subscriber = user.subscriber_details.all().delete()[0]
     user.username = f"erased-{secrets.token_hex(8)}"
     user.email = None
     user.anonymised_at = stamp
     user.restricted_at = user.restricted_at or stamp
     user.save(update_fields=["username", "email", "email_index", "anonymised_at", "restricted_at"])
-    return {"devices": devices, "login_attempts": attempts, "numbers_deleted": numbers}
+    return {"devices": devices, "login_attempts": attempts, "numbers_deleted": numbers,
+            "subscriber_details_deleted": subscriber}
 
 
 def _number_periods_end(user: User, *, at: datetime, actor: Any) -> dict:

@@ -80,3 +80,24 @@ def phone_number_relabel(*, phone: PhoneNumber, label: str, actor=None) -> Phone
     audit_record(actor=actor, action="phone_number.relabel", target_type="user", target_id=phone.user_id,
                  extra={"phone_number": phone.pk})
     return phone
+
+
+@transaction.atomic
+def phone_number_port_out(*, phone: PhoneNumber, at: datetime | None = None, actor=None) -> PhoneNumber:
+    """The number left VoIPXS for another provider (number portability): its period ends at `at`, so the
+    next CIOT sync shows the end date and no longer names this user for the number afterwards."""
+    phone = phone_number_release(phone=phone, at=at, actor=actor)
+    audit_record(actor=actor, action="phone_number.port_out", target_type="user", target_id=phone.user_id,
+                 extra={"phone_number": phone.pk})
+    return phone
+
+
+@transaction.atomic
+def phone_number_port_in(*, user: User, number: str, at: datetime | None = None, label: str = "",
+                         actor=None) -> PhoneNumber:
+    """A number ported in from another provider (or moved from another VoIPXS user, whose period must
+    have ended): a new period for `user` from `at`."""
+    phone = phone_number_assign(user=user, number=number, valid_from=at, label=label, actor=actor)
+    audit_record(actor=actor, action="phone_number.port_in", target_type="user", target_id=user.pk,
+                 extra={"phone_number": phone.pk})
+    return phone

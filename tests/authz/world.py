@@ -23,6 +23,7 @@ from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from knox.models import AuthToken
 
+from accounts.ciot.models import SubscriberDetails
 from accounts.dsr.breaches import breach_incident_create
 from accounts.dsr.models import ExportFile
 from accounts.dsr.services import dsr_request_create
@@ -174,5 +175,7 @@ def _admin_objects(*, people: dict[str, User], cdr: Cdr, invoice: Invoice, legal
         RetentionPolicy.objects.order_by("pk").first(), hold, PurgeReceipt.objects.order_by("pk").first(),
         PurgeRun.objects.get(), HeldCdr.objects.get(), disclosure.authority, disclosure,
         Package.objects.get(request=disclosure), Notice.objects.get(request=disclosure),
+        SubscriberDetails.objects.create(user=mallory, name="Mallory Example", street="Damrak", house_number="1",
+                                         postcode="1012LG", town="Amsterdam"),
     ]
     return {type(obj): obj for obj in objects}

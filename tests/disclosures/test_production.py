@@ -60,7 +60,7 @@ class PackageTests:
         assert sorted(zf.namelist()) == ["calls.csv", "calls.json", "calls_etsi.xml", "manifest.json"]
         assert b"'=cmd" in zf.read("calls.csv")  # formula neutralised
         xml = zf.read("calls_etsi.xml").decode()
-        assert "RetainedDataMessage" in xml and "<e164Number>+31205550101</e164Number>" in xml
+        assert "<retainedDataMessage" in xml and "<partyNumber>+31205550101</partyNumber>" in xml
         assert PackageDownload.objects.filter(package__request=req, downloaded_by=legal1).count() == 1
         path = tmp_path / name
         path.write_bytes(data)

@@ -23,6 +23,7 @@ class Purpose(models.TextChoices):
     SELF_SERVICE = "self_service", _("A user seeing and managing their own data")
     SECURITY = "security", _("Fraud and abuse prevention, security of the service")
     CUSTOMER_SUPPORT = "customer_support", _("Helping a customer with their account (support)")
+    CIOT = "ciot", _("Keeping user data available to the CIOT (Telecommunications Act art. 13.4)")
 
 
 class Role(models.TextChoices):
@@ -119,6 +120,17 @@ PURPOSES: dict[Purpose, PurposeInfo] = {
         recipients=("support staff",),
         retention="nothing is copied; each access and action stays in the audit log (5 years, pseudonymous)",
         policy_reference="Privacy policy art. 1 (execution of the Services) and art. 4 (access only by those authorised)",
+    ),
+    Purpose.CIOT: PurposeInfo(
+        description="Keeping the subscriber file (name, address, number, service, validity dates) available to "
+                    "the CIOT information system, which authorised investigating bodies query; VoIPXS does not see "
+                    "their queries.",
+        legal_basis="GDPR art. 6(1)(c); Tw art. 13.4(3); Besluit verstrekking gegevens telecommunicatie (Bvgt)",
+        data_categories=("user data (name, address, postcode, town)", "numbers with their validity dates",
+                         "service type"),
+        recipients=("CIOT (Ministry of Justice and Security), for the bodies authorised under Sv 126n ff. and Wiv",),
+        retention="as the user data: until the closed account is anonymised; each sync file is replaced by the next",
+        policy_reference="Privacy policy art. 3, third bullet (legal obligations); this page, purposes",
     ),
 }
 

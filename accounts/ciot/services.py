@@ -1,0 +1,127 @@
+"""Writes for the CIOT subscriber file: the subscriber's name and address (versioned) and the sync runs.
+
+A run is logged before it starts and finished in its own transaction, so a failure leaves a FAILED row
+(the error class, never the message: exceptions can quote a name or an address) and an alert: an e-mail
+to the DPOs and administrators, and the status on the DPO's CIOT page.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.urls import reverse
+from django.utils.timezone import now
+
+from voipxs.exceptions import ApplicationError
+from voipxs.privacy.audit import audit_record
+from voipxs.privacy.purposes import Purpose, Role, SystemActor
+
+from ..models import User
+from ..services.roles import staff_role_mail
+from .adapters import CiotAdapter, ciot_adapter
+from .models import CiotSyncRun, SubscriberDetails
+from .selectors import ciot_current_count, ciot_records, ciot_sync_last_done
+
+logger = logging.getLogger(__name__)
+CIOT_ACTOR = SystemActor("ciot_sync", frozenset({Purpose.CIOT}))
+SUBSCRIBER_FIELD_REQUIRED = "Fill in the {field}."
+SUBSCRIBER_FIELDS = ("name", "street", "house_number", "postcode", "town")
+ADDRESS_NOT_AFTER_CURRENT = "A new address must start after the current one."
+RUN_IN_PROGRESS = "A CIOT sync is already running."
+# A run still RUNNING after this long lost its worker: it is marked failed, and the next run may start.
+RUN_LEASE = timedelta(minutes=30)
+ALERT_SUBJECT = "VoIPXS: the CIOT subscriber file sync failed (run {run})"
+
+
+@transaction.atomic
+def subscriber_details_set(*, user: User, actor: Any, at: datetime | None = None, **values: str) -> SubscriberDetails:
+    """Record the user's name and address from `at` (default now): the current version ends there."""
+    cleaned = {f: (values.get(f) or "").strip() for f in SUBSCRIBER_FIELDS}
+    for field, value in cleaned.items():
+        if not value:
+            raise ApplicationError(SUBSCRIBER_FIELD_REQUIRED.format(field=field.replace("_", " ")), extra={"field": field})
+    cleaned["postcode"] = cleaned["postcode"].upper()
+    at = at or now()
+    User.objects.select_for_update().filter(pk=user.pk).first()  # one change per user at a time
+    current = SubscriberDetails.objects.filter(user=user, valid_to__isnull=True).first()
+    if current is not None:
+        if at <= current.valid_from:
+            raise ApplicationError(ADDRESS_NOT_AFTER_CURRENT, extra={"field": "valid_from"})
+        current.valid_to = at
+        current.save(update_fields=["valid_to"])
+    details = SubscriberDetails(user=user, valid_from=at, **cleaned)
+    details.full_clean()
+    details.save(force_insert=True)
+    audit_record(actor=actor, action="subscriber_details.set", target_type="user", target_id=user.pk,
+                 extra={"version": details.pk})
+    return details
+
+
+def _run_start(adapter_name: str) -> CiotSyncRun:
+    with transaction.atomic():
+        running = CiotSyncRun.objects.select_for_update().filter(status=CiotSyncRun.Status.RUNNING)
+        stale = [_run_fail(r, error="LeaseExpired: the worker stopped mid-run")
+                 for r in running.filter(started_at__lt=now() - RUN_LEASE)]
+        busy = running.filter(started_at__gte=now() - RUN_LEASE).exists()
+        run = None if busy else CiotSyncRun.objects.create(adapter=adapter_name)
+    for r in stale:
+        _alert(r)
+    if run is None:
+        raise ApplicationError(RUN_IN_PROGRESS)
+    return run
+
+
+def _run_fail(run: CiotSyncRun, *, error: str) -> CiotSyncRun:
+    run.status, run.finished_at, run.error = CiotSyncRun.Status.FAILED, now(), error[:200]
+    run.save(update_fields=["status", "finished_at", "error"])
+    audit_record(actor=CIOT_ACTOR, action="ciot.sync_failed", target_type="ciot_sync_run", target_id=run.pk,
+                 extra={"error": run.error})
+    return run
+
+
+def _alert(run: CiotSyncRun) -> None:
+    """After the failure is committed. A mail outage must not hide the failure: it stays on the status page
+    (alerted_at empty) and in the log."""
+    try:
+        ciot_sync_alert(run_id=run.pk)
+        run.refresh_from_db(fields=["alerted_at"])
+    except Exception as exc:  # noqa: BLE001
+        logger.error("CIOT sync run %s failed and its alert e-mail could not be sent (%s)", run.pk, type(exc).__name__)
+
+
+def ciot_sync(*, actor: Any = CIOT_ACTOR, adapter: CiotAdapter | None = None) -> CiotSyncRun:
+    """Build the full snapshot and deliver it through the adapter; log the run either way."""
+    adapter = adapter or ciot_adapter()
+    run = _run_start(adapter.name)
+    try:
+        rows, incomplete = ciot_records(actor=actor)
+        sha256 = adapter.deliver(records=rows, run_id=run.pk, generated_at=run.started_at)
+    except Exception as exc:  # noqa: BLE001  every failure is logged and alerted; the class only (no data)
+        with transaction.atomic():
+            _run_fail(run, error=f"{type(exc).__name__}: delivery or read failed")
+        _alert(run)
+        return run
+    previous = ciot_sync_last_done()
+    with transaction.atomic():
+        run.status, run.finished_at, run.sha256 = CiotSyncRun.Status.DONE, now(), sha256
+        run.records, run.current, run.incomplete = len(rows), ciot_current_count(rows), incomplete
+        run.changed = previous is None or previous.sha256 != sha256
+        run.save(update_fields=["status", "finished_at", "sha256", "records", "current", "incomplete", "changed"])
+        audit_record(actor=actor, action="ciot.sync", target_type="ciot_sync_run", target_id=run.pk,
+                     extra={"records": run.records, "incomplete": incomplete, "changed": run.changed})
+    return run
+
+
+def ciot_sync_alert(*, run_id: int) -> int:
+    """E-mail the DPOs and administrators about a failed run (ids and the error class only); returns how many."""
+    run = CiotSyncRun.objects.get(pk=run_id)
+    url = getattr(settings, "SITE_URL", "").rstrip("/") + reverse("accounts_dsr:dpo-ciot")
+    body = (f"The CIOT subscriber file sync run {run.pk} (started {run.started_at:%Y-%m-%d %H:%M} UTC) failed: "
+            f"{run.error}.\nThe CIOT may now hold outdated user data (Tw art. 13.4). Status: {url}\n")
+    sent = sum(staff_role_mail(role=role, subject=ALERT_SUBJECT.format(run=run.pk), message=body)
+               for role in (Role.DPO, Role.ADMIN))
+    CiotSyncRun.objects.filter(pk=run.pk).update(alerted_at=now())
+    return sent
