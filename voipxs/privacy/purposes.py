@@ -22,6 +22,7 @@ class Purpose(models.TextChoices):
     CONTRACTOR_INFORMATION = "contractor_information", _("Informing the Contractor about its Users' traffic")
     SELF_SERVICE = "self_service", _("A user seeing and managing their own data")
     SECURITY = "security", _("Fraud and abuse prevention, security of the service")
+    CALL_SETUP = "call_setup", _("Setting up a call the user asked for (click-to-call)")
 
 
 class Role(models.TextChoices):
@@ -108,11 +109,20 @@ PURPOSES: dict[Purpose, PurposeInfo] = {
         retention="technical identifiers 30 days; unbilled calls 3 months",
         policy_reference="Privacy policy art. 4",
     ),
+    Purpose.CALL_SETUP: PurposeInfo(
+        description="Setting up a call the user chose (click-to-call): their own phone rings first, then the "
+                    "chosen number. Only that number is received; nothing of the page it was on.",
+        legal_basis="GDPR art. 6(1)(b) contract; Tw art. 11.5(2) traffic data for the transmission",
+        data_categories=("user data (own number)", "the chosen number", "time of the set-up"),
+        recipients=("the user themself", "the switch that sets up the call"),
+        retention="set-up records 30 days; the call itself as a CDR (as billing)",
+        policy_reference="Privacy policy, opening promise and art. 3",
+    ),
 }
 
 ROLE_PURPOSES: dict[str, frozenset[Purpose]] = {
-    Role.CUSTOMER: frozenset({Purpose.SELF_SERVICE}),
-    Role.CONTRACTOR_ADMIN: frozenset({Purpose.SELF_SERVICE, Purpose.CONTRACTOR_INFORMATION}),
+    Role.CUSTOMER: frozenset({Purpose.SELF_SERVICE, Purpose.CALL_SETUP}),
+    Role.CONTRACTOR_ADMIN: frozenset({Purpose.SELF_SERVICE, Purpose.CONTRACTOR_INFORMATION, Purpose.CALL_SETUP}),
     # Staff are users too: SELF_SERVICE lets them see their own profile, never anyone else's.
     Role.BILLING: frozenset({Purpose.SELF_SERVICE, Purpose.BILLING, Purpose.INTERCONNECTION, Purpose.DISPUTE}),
     Role.LEGAL_OFFICER: frozenset({Purpose.SELF_SERVICE, Purpose.LEGAL_OBLIGATION, Purpose.DISPUTE}),
