@@ -9,20 +9,22 @@ import json
 import logging
 import threading
 import time
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 from django.apps import apps
 from django.core.cache import cache
+from django.utils.timezone import now
 
-from tests.factories import make_user
+from tests.factories import PASSWORD, make_cdr, make_user
 from tests.traffic.call_setup_helpers import token_for
 from tests.traffic.switch_fakes import FakeAmi
 from traffic.api.call_setup import CallSetupApi
 from traffic.models import CallSetup
 
-from .conftest import CHROMIUM, CHROMIUM_FLAGS, TIMEOUT_MS
+from .conftest import CHROMIUM, CHROMIUM_FLAGS, TIMEOUT_MS, login
 
 pytestmark = pytest.mark.e2e
 
@@ -165,3 +167,21 @@ def test_a_click_sends_only_the_number(extension_context, live_server, other_sit
         assert marker not in stored, marker
         assert marker not in logged, marker
         assert marker not in repr(switch.received), marker
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_portal_call_button_uses_the_same_api_under_the_csp(page, page_log, live_server, settings):
+    alice = make_user("alice", numbers=["+31205550101"])
+    make_cdr(account=alice, dst="+31612345678", started_at=now() - timedelta(hours=2))
+    cache.clear()
+    with FakeAmi() as switch:
+        settings.CALL_SETUP_BACKEND = "asterisk"
+        settings.CALL_SETUP_URL = f"ami://voipxs:secret@127.0.0.1:{switch.port}"
+        login(page, live_server, "alice", PASSWORD)
+        page.goto(f"{live_server.url}/calls/")
+        page.on("dialog", lambda dialog: dialog.accept())
+        page.click("button[data-call-number='+31612345678']")
+        page.wait_for_selector("#call-setup-status.ok")
+    assert "+31612345678" in page.inner_text("#call-setup-status")
+    assert CallSetup.objects.get().via == "portal"
+    assert page_log.console_errors == [] and page_log.page_errors == [] and page_log.foreign_requests == []
