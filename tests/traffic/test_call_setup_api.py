@@ -8,7 +8,7 @@ import logging
 import pytest
 
 from accounts.services.call_setup_tokens import call_setup_token_revoke
-from tests.factories import make_user
+from tests.factories import make_user, verified_client
 from tests.traffic.call_setup_helpers import URL, post, switch_settings, token_for
 from tests.traffic.switch_fakes import FakeAmi, FakeEsl, free_port
 from traffic.models import BlockedPrefix, CallSetup
@@ -96,6 +96,14 @@ class TestRefusals:
         with FakeAmi() as fake, switch_settings("asterisk", fake.port):
             response = post(client, token_for(alice), {"number": "020 555 0199", "from": bob.phone_numbers.get().pk})
         assert response.status_code == 400 and "from" in response.json() and fake.received == []
+
+    def test_staff_roles_have_no_call_setup(self, client, billing_staff):
+        verified_client(client, billing_staff)
+        with FakeAmi() as fake, switch_settings("asterisk", fake.port):
+            response = client.post(URL, {"number": "020 555 0199"}, content_type="application/json")
+        assert response.status_code == 403 and fake.received == []
+        assert client.get("/calls/click-to-call/").status_code == 403
+        assert client.post("/accounts/security/call-setup-tokens/", {"name": "x"}).status_code == 403
 
     def test_fields_beyond_number_and_from_are_refused(self, client, alice):
         with FakeAmi() as fake, switch_settings("asterisk", fake.port):

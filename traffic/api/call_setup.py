@@ -26,6 +26,7 @@ from voipxs.privacy.purposes import Purpose
 
 from ..callsetup.base import SwitchUnavailable
 from ..services.call_setup import NumberRefused, RateLimited, call_setup_request
+from .permissions import MaySetUpCalls
 
 EXTENSION_ORIGINS = ("chrome-extension://", "moz-extension://", "safari-web-extension://")
 FIELDS_ALLOWED = "Only 'number' and 'from' are accepted: a set-up needs nothing else."
@@ -42,7 +43,7 @@ SWITCH_MESSAGES = {
 
 class CallSetupApi(APIView):
     authentication_classes = [CallSetupTokenAuthentication, ExpiringTokenAuthentication, SessionAuthentication]
-    permission_classes = [IsAuthenticated, SecondFactorOrCallSetupToken]
+    permission_classes = [IsAuthenticated, SecondFactorOrCallSetupToken, MaySetUpCalls]
 
     class InputSerializer(serializers.Serializer):
         number = serializers.CharField(max_length=64, trim_whitespace=True)

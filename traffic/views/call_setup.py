@@ -5,15 +5,16 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as gettext_now
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from accounts.selectors import call_setup_token_list
 from voipxs.exceptions import ApplicationError
-from voipxs.privacy.purposes import Purpose
+from voipxs.privacy.purposes import Purpose, purposes_of
 
 from ..models import BlockedPrefix
 from ..selectors.call_setup import blocked_prefix_list, call_setup_recent
@@ -27,8 +28,11 @@ class BlockedPrefixForm(forms.Form):
 
 
 @login_required
+@require_safe
 def call_setups(request: HttpRequest) -> HttpResponse:
-    """The user's click-to-call tokens and their latest set-ups."""
+    """The user's click-to-call tokens and their latest set-ups (roles with the purpose CALL_SETUP)."""
+    if Purpose.CALL_SETUP not in purposes_of(request.user):
+        raise PermissionDenied
     tokens = call_setup_token_list(actor=request.user, purpose=Purpose.SELF_SERVICE, user=request.user)
     recent = call_setup_recent(actor=request.user, purpose=Purpose.SELF_SERVICE, user=request.user)
     return render(request, "traffic/call_setups.html", {"tokens": tokens, "recent": recent})
