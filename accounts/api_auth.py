@@ -4,11 +4,15 @@ from __future__ import annotations
 from django_otp import devices_for_user
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from knox.auth import TokenAuthentication
+from rest_framework.authentication import BaseAuthentication, get_authorization_header
+from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import BasePermission
 
 from .middleware import needs_second_factor
+from .services.call_setup_tokens import call_setup_token_authenticate
 
 SECOND_FACTOR_REQUIRED = "Two-factor verification is required for this account."
+CALL_SETUP_TOKEN_INVALID = "This call set-up token is not valid (revoked or mistyped); make a new one on the security page."
 
 
 class ExpiringTokenAuthentication(TokenAuthentication):
@@ -56,3 +60,44 @@ class StaffHasSecondFactor(BasePermission):
             return _token_issued_after_second_factor(user, request.auth)
         is_verified = getattr(user, "is_verified", None)
         return bool(is_verified and is_verified())
+
+
+CALL_SETUP_KEYWORD = "CallSetup"
+
+
+class CallSetupTokenAuthentication(BaseAuthentication):
+    """`Authorization: CallSetup <token>`: the click-to-call extension's token (accounts.CallSetupToken).
+    Only the call set-up API lists this class, so the token opens nothing else."""
+
+    def authenticate(self, request):
+        parts = get_authorization_header(request).split()
+        if not parts or parts[0].decode(errors="replace") != CALL_SETUP_KEYWORD:
+            return None
+        if len(parts) != 2:
+            raise AuthenticationFailed(CALL_SETUP_TOKEN_INVALID)
+        token = call_setup_token_authenticate(text=parts[1].decode(errors="replace"))
+        if token is None:
+            raise AuthenticationFailed(CALL_SETUP_TOKEN_INVALID)
+        return token.user, token
+
+    def authenticate_header(self, request) -> str:
+        return CALL_SETUP_KEYWORD
+
+
+class CallSetupTokenScheme(OpenApiAuthenticationExtension):
+    target_class = "accounts.api_auth.CallSetupTokenAuthentication"
+    name = "callSetupToken"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "apiKey", "in": "header", "name": "Authorization",
+                "description": "`CallSetup <token>` from /accounts/security/ (call set-up only)"}
+
+
+class SecondFactorOrCallSetupToken(StaffHasSecondFactor):
+    """A call set-up token was made on the security page, which whoever owes a second factor reaches only
+    after passing it; other ways in follow StaffHasSecondFactor."""
+
+    def has_permission(self, request, view) -> bool:
+        if isinstance(request.successful_authenticator, CallSetupTokenAuthentication):
+            return True
+        return super().has_permission(request, view)

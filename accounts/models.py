@@ -137,6 +137,30 @@ class RoleGrant(models.Model):
         return f"{self.role} for user {self.user_id} ({self.status})"
 
 
+class CallSetupToken(models.Model):
+    """A token the click-to-call extension sends with a call set-up (issue 12). It opens the call set-up API
+    and nothing else; only its SHA-256 digest is stored (the token is 256 random bits, shown once)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="call_setup_tokens")
+    name = models.CharField(_("name"), max_length=60)
+    digest = models.CharField(max_length=64, unique=True)
+    hint = models.CharField(max_length=12)  # the token's first characters, to tell tokens apart
+    created_at = models.DateTimeField(default=now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-created_at",)
+        indexes = [models.Index(fields=["user", "revoked_at"], name="callsetuptoken_user_idx")]
+
+    def __str__(self) -> str:
+        return f"call set-up token #{self.pk}"
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None
+
+
 from .dsr.models import (  # noqa: E402,F401  data-subject requests, policy versions, breach register
     BreachIncident, BreachNotification, DataSubjectRequest, ExportDownload, ExportFile, PolicyNoticeSeen, PolicyVersion,
 )

@@ -13,7 +13,7 @@ from voipxs.privacy.crypto import blind_index
 from voipxs.privacy.phone import InvalidNumber, normalize_e164
 from voipxs.privacy.purposes import Purpose, require_purpose
 
-from .models import PhoneNumber, User, normalize_email_address
+from .models import CallSetupToken, PhoneNumber, User, normalize_email_address
 
 # Purposes under which staff may look at any user's profile; SELF_SERVICE only ever sees oneself.
 _STAFF_WIDE = {Purpose.SECURITY, Purpose.BILLING, Purpose.LEGAL_OBLIGATION, Purpose.DISPUTE}
@@ -112,3 +112,9 @@ def phone_number_period_free(*, number: str, valid_from: datetime, valid_to: dat
     if exclude_pk:
         qs = qs.exclude(pk=exclude_pk)
     return not qs.exists()
+
+
+def call_setup_token_list(*, actor, purpose: Purpose | str, user: User) -> QuerySet[CallSetupToken]:
+    """A user's click-to-call tokens (never their text: only a digest is kept), newest first."""
+    access_user(actor=actor, purpose=purpose, user_id=user.pk)
+    return CallSetupToken.objects.filter(user=user).order_by("revoked_at", "-created_at")

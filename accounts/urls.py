@@ -11,6 +11,9 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),  # POST only (Django 5)
     path("numbers/", views.my_numbers, name="numbers"),
     path("security/", views.security, name="security"),
+    path("security/call-setup-tokens/", views.call_setup_token_create, name="call-setup-token-create"),
+    path("security/call-setup-tokens/<int:token_id>/revoke/", views.call_setup_token_revoke,
+         name="call-setup-token-revoke"),
     path("security/recovery-codes/", views.recovery_codes_regenerate, name="recovery-codes"),
     path("security/two-factor/disable/", views.two_factor_disable, name="two-factor-disable"),
     path("two-factor/", views.two_factor_verify, name="two-factor"),

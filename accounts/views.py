@@ -9,7 +9,8 @@ import qrcode.image.svg
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -22,13 +23,13 @@ from django_otp import login as otp_login
 
 from voipxs.exceptions import ApplicationError
 from voipxs.ratelimit import client_ip, rate_limit_exceeded
-from voipxs.privacy.purposes import Purpose
+from voipxs.privacy.purposes import Purpose, purposes_of
 
 from . import selectors
 from .forms import OTP_TOKEN_INVALID, OTP_TOKEN_THROTTLED, OtpTokenForm
 from .middleware import is_staff_account, needs_second_factor
 from .selectors import phone_number_list
-from .services import sign_in
+from .services import call_setup_tokens, sign_in
 
 
 @login_required
@@ -111,12 +112,38 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def security(request: HttpRequest) -> HttpResponse:
-    """Password and two-factor settings (behind the second factor: the middleware sees to it)."""
-    status = selectors.two_factor_status(user=request.user)
+def security(request: HttpRequest, *, new_token: str = "", token_error: str = "", status: int = 200) -> HttpResponse:
+    """Password, two-factor settings and click-to-call tokens (behind the second factor: the middleware
+    sees to it). A new token's text is shown here once, right after it was made."""
+    two_factor = selectors.two_factor_status(user=request.user)
+    click_to_call = Purpose.CALL_SETUP in purposes_of(request.user)
+    tokens = selectors.call_setup_token_list(actor=request.user, purpose=Purpose.SELF_SERVICE, user=request.user) \
+        if click_to_call else []
     return render(request, "accounts/security.html", {
-        **status, "is_staff": is_staff_account(request.user), "owes_second_factor": needs_second_factor(request.user),
-    })
+        **two_factor, "is_staff": is_staff_account(request.user), "owes_second_factor": needs_second_factor(request.user),
+        "click_to_call": click_to_call, "call_setup_tokens": tokens, "new_token": new_token, "token_error": token_error,
+    }, status=status)
+
+
+@login_required
+@require_POST
+def call_setup_token_create(request: HttpRequest) -> HttpResponse:
+    if Purpose.CALL_SETUP not in purposes_of(request.user):
+        raise PermissionDenied
+    try:
+        _token, text = call_setup_tokens.call_setup_token_create(user=request.user, name=request.POST.get("name", ""))
+    except ApplicationError as exc:
+        return security(request, token_error=_(exc.message), status=400)
+    return security(request, new_token=text)
+
+
+@login_required
+@require_POST
+def call_setup_token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
+    if call_setup_tokens.call_setup_token_revoke(user=request.user, token_id=token_id) is None:
+        raise Http404
+    messages.success(request, _("The token is revoked: the extension that used it can no longer set up calls."))
+    return redirect("accounts:security")
 
 
 @login_required

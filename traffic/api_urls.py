@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .api import call_exports, calls, interconnection, invoices, sources_imports
+from .api import call_exports, call_setup, calls, interconnection, invoices, sources_imports
 
 urlpatterns: list = [
     path("staff/sources/", sources_imports.SourceListCreateApi.as_view(), name="api-staff-sources"),
@@ -10,6 +10,7 @@ urlpatterns: list = [
     path("staff/cdr-imports/<int:import_id>/rerun/", sources_imports.CdrImportRerunApi.as_view(),
          name="api-staff-cdr-import-rerun"),
     path("me/calls/", calls.MeCallListApi.as_view(), name="api-me-calls"),
+    path("me/calls/setup/", call_setup.CallSetupApi.as_view(), name="api-me-call-setup"),
     path("me/calls.csv", calls.MeCallCsvApi.as_view(), name="api-me-calls-csv"),
     path("me/call-exports/", call_exports.MeCallExportCreateApi.as_view(), name="api-me-call-exports"),
     path("me/call-exports/<int:export_id>/", call_exports.MeCallExportDetailApi.as_view(), name="api-me-call-export"),

@@ -324,3 +324,6 @@ class CallExport(models.Model):
         """What binds the encrypted file to this export (voipxs.privacy.files): its data key's label
         and the chunks' associated data, so no other file (a data-subject export's) passes for it."""
         return {"key_label": f"call-export:{self.pk}", "aad_prefix": f"call-export:{self.pk}"}
+
+
+from .callsetup.models import BlockedPrefix, CallSetup  # noqa: E402,F401  click-to-call (issue 12)

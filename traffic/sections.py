@@ -16,7 +16,7 @@ from django.utils.timezone import now
 
 from voipxs.privacy.registry import Kept, Section, register_section
 
-from .models import Cdr, CdrTechnical, Invoice, InvoiceLine
+from .models import CallSetup, Cdr, CdrTechnical, Invoice, InvoiceLine
 from .selectors.cdr_reader import CallDecryptor, calls_in_time_order, held_matching
 from .services.call_exports import call_exports_delete_of
 
@@ -130,4 +130,24 @@ register_section(Section(
     retention="7 years after the invoice date",
     exporter=invoices_export, eraser=invoices_erase,
     description="Your invoices with their lines per zone and month (no called numbers).",
+))
+
+
+def call_setups_export(user: Any) -> Iterable[dict]:
+    for record in CallSetup.objects.filter(user=user).select_related("own_number").order_by("created_at"):
+        yield {"created_at": record.created_at.isoformat(), "number": record.number, "via": record.via,
+               "own_number": record.own_number.number if record.own_number else None}
+
+
+def call_setups_erase(user: Any, kept: list[Kept]) -> dict:
+    # A set-up record serves nothing once the call is a CDR (which follows the calls' own rules).
+    return {"deleted": CallSetup.objects.filter(user=user).delete()[0], "restricted": 0, "kept": 0}
+
+
+register_section(Section(
+    name="call_setups", order=45, purpose="call_setup",
+    legal_basis="GDPR art. 6(1)(b) contract (setting up the calls you asked for)",
+    retention="30 days",
+    exporter=call_setups_export, eraser=call_setups_erase,
+    description="Calls you set up with click-to-call: time, the number you chose, your number that rang first.",
 ))

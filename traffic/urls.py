@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import call_exports, calls, interconnection, invoices, sources_imports
+from .views import call_exports, call_setup, calls, interconnection, invoices, sources_imports
 
 app_name = "traffic"
 urlpatterns: list = [
@@ -8,6 +8,10 @@ urlpatterns: list = [
     path("export.csv", call_exports.call_export, name="export"),
     path("exports/<int:export_id>/", call_exports.call_export_status, name="call-export"),
     path("exports/<int:export_id>/download/", call_exports.call_export_download, name="call-export-download"),
+    path("click-to-call/", call_setup.call_setups, name="call-setups"),
+    path("staff/blocked-prefixes/", call_setup.staff_blocked_prefixes, name="staff-blocked-prefixes"),
+    path("staff/blocked-prefixes/<int:prefix_id>/remove/", call_setup.staff_blocked_prefix_remove,
+         name="staff-blocked-prefix-remove"),
     path("usage/", calls.usage, name="usage"),
     path("invoices/", invoices.invoice_list, name="invoices"),
     path("invoices/<int:invoice_id>/", invoices.invoice_detail, name="invoice"),

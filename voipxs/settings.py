@@ -356,6 +356,18 @@ if not DEBUG:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
 
+# --- Click-to-call (issue 12): the switch that sets up calls, and how often a user may ask -------------
+# "asterisk" (AMI Originate) or "freeswitch" (event socket bgapi originate); empty: set-up answers 503.
+CALL_SETUP_BACKEND = env("CALL_SETUP_BACKEND", default="")
+# ami://user:secret@host:5038 or esl://:password@host:8021 (a secret: set it in the environment).
+CALL_SETUP_URL = env("CALL_SETUP_URL", default="")
+CALL_SETUP_CHANNEL = env("CALL_SETUP_CHANNEL", default="PJSIP/{own}")  # {own}: the user's number, rings first
+CALL_SETUP_CONTEXT = env("CALL_SETUP_CONTEXT", default="click-to-call")  # dialplan context of the chosen number
+CALL_SETUP_TIMEOUT_SECONDS = env.float("CALL_SETUP_TIMEOUT_SECONDS", default=5.0)
+CALL_SETUP_RING_SECONDS = env.int("CALL_SETUP_RING_SECONDS", default=30)
+CALL_SETUP_RATE_LIMIT = env.int("CALL_SETUP_RATE_LIMIT", default=10)  # set-ups per user per window
+CALL_SETUP_RATE_WINDOW_SECONDS = env.int("CALL_SETUP_RATE_WINDOW_SECONDS", default=600)
+
 # --- Logging: counts and ids only; personal data never reaches a log line ------------------------
 LOGGING = {
     "version": 1,

@@ -12,6 +12,8 @@ import os
 
 import pytest
 
+from tests.traffic.switch_fakes import FakeAmi
+
 pytestmark = [pytest.mark.fuzz, pytest.mark.django_db]
 
 EXAMPLES = int(os.environ.get("VOIPXS_FUZZ_EXAMPLES", "25"))
@@ -40,6 +42,16 @@ def _token(user) -> str:
 
     _instance, token = AuthToken.objects.create(user=user)
     return token
+
+
+@pytest.fixture(autouse=True)
+def fake_switch(settings):
+    """Click-to-call set-ups reach a switch (a protocol-level fake of Asterisk AMI): without one the set-up
+    API answers 503 by design, which is no server error of ours."""
+    with FakeAmi() as switch:
+        settings.CALL_SETUP_BACKEND = "asterisk"
+        settings.CALL_SETUP_URL = f"ami://voipxs:secret@127.0.0.1:{switch.port}"
+        yield switch
 
 
 @pytest.fixture

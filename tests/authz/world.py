@@ -28,6 +28,7 @@ from accounts.dsr.breaches import breach_incident_create
 from accounts.dsr.models import ExportFile
 from accounts.dsr.services import dsr_request_create
 from accounts.models import Contractor, PhoneNumber, RoleGrant, User
+from accounts.services.call_setup_tokens import call_setup_token_create
 from accounts.services.roles import user_roles_set
 from accounts.services.sign_in import recovery_codes_regenerate
 from disclosures.models import AuthorityKind, DisclosureRequest, LegalBasis, Notice, Package
@@ -45,7 +46,7 @@ from retention.models import Category, HeldCdr, LegalHold, PurgeReceipt, PurgeRu
 from retention.purge.run import purge_expired
 from retention.services import legal_hold_place
 from tests.factories import PASSWORD, ContractorFactory, make_cdr, make_source, make_user
-from traffic.models import CallExport, Cdr, CdrImport, Invoice, Source, Tariff
+from traffic.models import BlockedPrefix, CallExport, Cdr, CdrImport, Invoice, Source, Tariff
 from traffic.services import invoices as invoicing
 from traffic.services.call_exports import call_export_request
 from voipxs.models import AuditEntry
@@ -106,6 +107,8 @@ def world_build(*, people: dict[str, User]) -> World:
     user_roles_set(user=people["support"], roles=[Role.SUPPORT, Role.DPO], actor=people["admin2"])  # a pending RoleGrant
     recovery_codes_regenerate(user=legal2)
     AuthToken.objects.create(user=mallory)
+    call_setup_token, _text = call_setup_token_create(user=mallory, name="mallory's browser")
+    blocked, _created = BlockedPrefix.objects.get_or_create(prefix="31909", defaults={"reason": "premium_rate"})
     purge_expired(dry_run=True)
     _admin_only_rows(cdr=cdr)
     ids = {"invoice": invoice.pk, "import": CdrImport.objects.get().pk, "dsr": dsr.pk, "export": export.pk,
@@ -113,7 +116,8 @@ def world_build(*, people: dict[str, User]) -> World:
            "user": mallory.pk, "category": Category.CDR_BILLED, "call_export": call_export.pk,
            # The customer the support desk acts on: bob, not mallory, so that support's unlock (which
            # deletes the login traces of the customer it acts on) leaves the trace the admin pages ask for.
-           "customer": people["bob"].pk}
+           "customer": people["bob"].pk,
+           "call_setup_token": call_setup_token.pk, "blocked_prefix": blocked.pk}
     objects = _admin_objects(people=people, cdr=cdr, invoice=invoice, legal2=legal2, disclosure=disclosure, hold=hold)
     return World(ids=ids, admin_objects={**objects, CallExport: call_export})
 

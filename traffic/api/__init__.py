@@ -6,5 +6,6 @@
 - `invoices`: own invoices; billing staff's list and state transitions.
 - `interconnection`: the monthly report per carrier and switch.
 - `sources_imports`: CDR sources, uploads and import reports.
+- `call_setup`: click-to-call set-up (the browser extension's token, or the portal's session).
 - `permissions`: the role permissions the staff APIs share.
 """

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rest_framework.permissions import BasePermission
 
-from voipxs.privacy.purposes import Role, has_role
+from voipxs.privacy.purposes import Purpose, Role, has_role, purposes_of
 
 
 class IsBillingOrAdmin(BasePermission):
@@ -26,3 +26,12 @@ class IsContractorAdmin(BasePermission):
 
     def has_permission(self, request, view) -> bool:
         return has_role(request.user, Role.CONTRACTOR_ADMIN)
+
+
+class MaySetUpCalls(BasePermission):
+    """Click-to-call is for the roles with the purpose CALL_SETUP (customers, contractor admins)."""
+
+    message = "Click-to-call is for customers: your role has no call set-up."
+
+    def has_permission(self, request, view) -> bool:
+        return Purpose.CALL_SETUP in purposes_of(request.user)

@@ -6,6 +6,7 @@
 - `invoices`: invoices and their lines (aggregates, no numbers).
 - `interconnection`: answered calls per switch and carrier in a month (aggregates).
 - `sources_imports`: CDR sources and import records, for the staff who run imports.
+- `call_setup`: a user's own recent click-to-call set-ups, the blocked prefixes.
 - `scope`: which rows a purpose lets an actor read (own, own contractor's, staff-wide; restricted
   rows only for the law and disputes), shared by the call and invoice selectors.
 - `cdr_reader`: the one reader of CDR rows (live calls and the copies a month drop kept, decrypted

@@ -10,6 +10,8 @@ numbers or names; callers import the submodule they need.
 - `partitions`: create the coming months' CDR partitions ahead of the rows.
 - `call_exports`: a customer's CSV file of own calls, too big for a web request: ask for it, write it
   (the task), reap dead runs, re-queue unsent ones, delete expired files.
+- `call_setup`: click-to-call: number to E.164, blocked prefixes, rate limit, audit, ask the switch
+  (`traffic.callsetup`); the blocked prefixes billing staff keep; the 30-day purge of set-up records.
 
 The month data keys (create, destroy, re-wrap) live in `traffic.keys`; the ingest pipeline that
 stores the rows of an import lives in `traffic.ingest`.

@@ -29,11 +29,30 @@ def _labels() -> tuple[dict[str, str], dict[str, str], dict[int, str]]:
     return directions, dispositions, months
 
 
+def _call_button_template() -> str:
+    label, confirm = esc_text(gettext("Call")), esc_text(gettext("Call %s? Your own phone rings first."))
+    return ('<button type="button" class="link call-button" data-call-number="{number}" '
+            f'data-confirm="{confirm}" aria-label="{label} {{number}}">{label}</button>')
+
+
+def esc_text(text: str) -> str:
+    return str(conditional_escape(text))
+
+
+def _call_button(template_html: str | None, number: str | None) -> str:
+    """A Call button beside a full number (not beside a masked or withheld one)."""
+    if not template_html or not number or not number.startswith("+") or not number[1:].isdigit():
+        return ""
+    return " " + template_html.format(number=number)
+
+
 @register.simple_tag
-def call_rows(rows, show_own: bool = True, names=None, show_user: bool = False) -> SafeString:
-    """`names` (user id -> name) and `show_user`: a contractor's page, with a User column after the date."""
+def call_rows(rows, show_own: bool = True, names=None, show_user: bool = False, call_buttons: bool = False) -> SafeString:
+    """`names` (user id -> name) and `show_user`: a contractor's page, with a User column after the date.
+    `call_buttons`: a Call button beside each full number (the user's own pages; static/js/call-button.js)."""
     directions, dispositions, months = _labels()
     esc = conditional_escape
+    button = _call_button_template() if call_buttons else None
     zone = timezone.get_current_timezone()
     out = []
     for call in rows:
@@ -47,7 +66,7 @@ def call_rows(rows, show_own: bool = True, names=None, show_user: bool = False) 
         if show_own:
             cells.append(f'<td class="number">{esc(call.own_number)}</td>')
         cells += [
-            f'<td class="number">{esc(call.other_number)}</td>',
+            f'<td class="number">{esc(call.other_number)}{_call_button(button, call.other_number)}</td>',
             f"<td>{esc(call.caller_name)}</td>",
             f"<td>{dispositions.get(call.disposition) or esc(call.disposition)}</td>",
             f'<td class="num">{call.billsec}</td>',

@@ -6,5 +6,6 @@
 - `invoices`: a customer's invoices and itemised bill; billing staff's invoice list and actions.
 - `interconnection`: the monthly report per carrier and switch (page and CSV).
 - `sources_imports`: CDR sources, uploads and import reports, for billing staff and administrators.
+- `call_setup`: a customer's click-to-call tokens and recent set-ups; billing staff's blocked prefixes.
 - `access`: the role checks the staff pages share.
 """

@@ -45,6 +45,8 @@ MEASURES: dict[str, str] = {
     "dsr": "access, export, erasure and restriction handled with deadlines (accounts/dsr/)",
     "support_scope": "support finds an account only by an exact number or e-mail (blind index), sees account and "
                      "number details but never traffic, and records a reason for each action (accounts/support/)",
+    "minimal_setup": "the extension sends only the number (no credentials, no referrer) and the API accepts "
+                     "exactly `number` and `from`, reading no request header; set-ups kept 30 days (traffic/callsetup/)",
     "minimal_file": "the CIOT file holds only the fields the Bvgt names; each sync logged, failures alerted (accounts/ciot/)",
 }
 
@@ -65,6 +67,9 @@ RISKS: tuple[Risk, ...] = (
     Risk("support-pretexting", "Someone posing as a customer talks support into unlocking the account, "
          "resetting its second factor or revealing its details.",
          (Purpose.CUSTOMER_SUPPORT,), "medium", "high", ("support_scope", "audit", "mfa", "purpose"), "low"),
+    Risk("page-leak-through-call-setup", "Setting up a call from a web page sends the provider more than the "
+         "chosen number: the page's address, its text, cookies or the browsing history.",
+         (Purpose.CALL_SETUP,), "medium", "medium", ("minimal_setup", "purpose", "audit"), "low"),
     Risk("subject-rights-missed", "A person's access, erasure or restriction request is not answered in time.",
          (Purpose.SELF_SERVICE,), "low", "medium", ("dsr",), "low"),
 )

@@ -57,6 +57,16 @@ def _parse_e164(text: str, default_region: str) -> str:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
+def region_of(e164: str, default: str = "NL") -> str:
+    """The region of an E.164 number ('+3120…' → 'NL'): national numbers a customer clicks are read in the
+    region of their own number."""
+    try:
+        region = phonenumbers.region_code_for_number(phonenumbers.parse(e164, None))
+    except phonenumbers.NumberParseException:
+        return default
+    return region if region and region != "ZZ" else default
+
+
 def mask(e164: str, *, visible: int = 3) -> str:
     """Hide the last digits: '+31201234567' → '+31201234•••'. Used wherever a number is shown masked."""
     if len(e164) <= visible + 3:

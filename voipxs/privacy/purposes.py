@@ -24,6 +24,7 @@ class Purpose(models.TextChoices):
     SECURITY = "security", _("Fraud and abuse prevention, security of the service")
     CUSTOMER_SUPPORT = "customer_support", _("Helping a customer with their account (support)")
     CIOT = "ciot", _("Keeping user data available to the CIOT (Telecommunications Act art. 13.4)")
+    CALL_SETUP = "call_setup", _("Setting up a call the user asked for (click-to-call)")
 
 
 class Role(models.TextChoices):
@@ -132,11 +133,20 @@ PURPOSES: dict[Purpose, PurposeInfo] = {
         retention="as the user data: until the closed account is anonymised; each sync file is replaced by the next",
         policy_reference="Privacy policy art. 3, third bullet (legal obligations); this page, purposes",
     ),
+    Purpose.CALL_SETUP: PurposeInfo(
+        description="Setting up a call the user chose (click-to-call): their own phone rings first, then the "
+                    "chosen number. Only that number is received; nothing of the page it was on.",
+        legal_basis="GDPR art. 6(1)(b) contract; Tw art. 11.5(2) traffic data for the transmission",
+        data_categories=("user data (own number)", "the chosen number", "time of the set-up"),
+        recipients=("the user themself", "the switch that sets up the call"),
+        retention="set-up records 30 days; the call itself as a CDR (as billing)",
+        policy_reference="Privacy policy, opening promise and art. 3",
+    ),
 }
 
 ROLE_PURPOSES: dict[str, frozenset[Purpose]] = {
-    Role.CUSTOMER: frozenset({Purpose.SELF_SERVICE}),
-    Role.CONTRACTOR_ADMIN: frozenset({Purpose.SELF_SERVICE, Purpose.CONTRACTOR_INFORMATION}),
+    Role.CUSTOMER: frozenset({Purpose.SELF_SERVICE, Purpose.CALL_SETUP}),
+    Role.CONTRACTOR_ADMIN: frozenset({Purpose.SELF_SERVICE, Purpose.CONTRACTOR_INFORMATION, Purpose.CALL_SETUP}),
     # Staff are users too: SELF_SERVICE lets them see their own profile, never anyone else's.
     Role.BILLING: frozenset({Purpose.SELF_SERVICE, Purpose.BILLING, Purpose.INTERCONNECTION, Purpose.DISPUTE}),
     Role.LEGAL_OFFICER: frozenset({Purpose.SELF_SERVICE, Purpose.LEGAL_OBLIGATION, Purpose.DISPUTE}),

@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0007_rolegrant_second_admin'),
+        ('accounts', '0008_callsetup_tokens'),
     ]
 
     operations = [

@@ -1,0 +1,68 @@
+"""Click-to-call pages: a customer's tokens (made on the security page) and recent set-ups, and the
+blocked prefixes that billing staff keep. Thin: selectors and services do the work."""
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as gettext_now
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST, require_safe
+
+from accounts.selectors import call_setup_token_list
+from voipxs.exceptions import ApplicationError
+from voipxs.privacy.purposes import Purpose, purposes_of
+
+from ..models import BlockedPrefix
+from ..selectors.call_setup import blocked_prefix_list, call_setup_recent
+from ..services.call_setup import blocked_prefix_add, blocked_prefix_remove
+from .access import require_billing
+
+
+class BlockedPrefixForm(forms.Form):
+    prefix = forms.CharField(label=_("Prefix (E.164 digits without '+')"), max_length=16)
+    reason = forms.ChoiceField(label=_("Reason"), choices=BlockedPrefix.Reason.choices)
+
+
+@login_required
+@require_safe
+def call_setups(request: HttpRequest) -> HttpResponse:
+    """The user's click-to-call tokens and their latest set-ups (roles with the purpose CALL_SETUP)."""
+    if Purpose.CALL_SETUP not in purposes_of(request.user):
+        raise PermissionDenied
+    tokens = call_setup_token_list(actor=request.user, purpose=Purpose.SELF_SERVICE, user=request.user)
+    recent = call_setup_recent(actor=request.user, purpose=Purpose.SELF_SERVICE, user=request.user)
+    return render(request, "traffic/call_setups.html", {"tokens": tokens, "recent": recent})
+
+
+@login_required
+def staff_blocked_prefixes(request: HttpRequest) -> HttpResponse:
+    require_billing(request)
+    form = BlockedPrefixForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                blocked = blocked_prefix_add(actor=request.user, **form.cleaned_data)
+            except ApplicationError as exc:
+                field = exc.extra.get("field")
+                form.add_error(field if field in form.fields else None, gettext_now(exc.message))
+            else:
+                messages.success(request, gettext_now("Calls to %(prefix)s are now refused.") % {"prefix": blocked})
+                return redirect("traffic:staff-blocked-prefixes")
+        status = 400
+    prefixes = blocked_prefix_list(actor=request.user)
+    return render(request, "traffic/blocked_prefixes.html", {"form": form, "prefixes": prefixes}, status=status)
+
+
+@login_required
+@require_POST
+def staff_blocked_prefix_remove(request: HttpRequest, prefix_id: int) -> HttpResponse:
+    require_billing(request)
+    if not blocked_prefix_remove(actor=request.user, prefix_id=prefix_id):
+        raise Http404
+    messages.success(request, gettext_now("The prefix is no longer blocked."))
+    return redirect("traffic:staff-blocked-prefixes")
