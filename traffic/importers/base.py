@@ -31,6 +31,9 @@ FLAG_AMBIGUOUS_LOCAL_TIME = "ambiguous_local_time"  # occurs twice (DST end): th
 FLAG_NONEXISTENT_LOCAL_TIME = "nonexistent_local_time"  # in the DST gap: read with the offset before the gap
 FLAG_INTERNAL_EXTENSION = "internal_extension"  # "100", "test", "s": an extension, not a phone number
 FLAG_UNDECODABLE_TEXT = "undecodable_text"  # bytes that were not UTF-8 were replaced
+# A leg from party A into a Local channel: a hop inside the switch. The Local channel's other half
+# writes its own leg towards the real destination, which is the one billed (never both).
+FLAG_LOCAL_HOP = "local_channel_hop"
 
 DISPOSITIONS = ("answered", "no_answer", "busy", "failed", "congestion")
 
@@ -59,6 +62,8 @@ class CallRecord:
     user_agent: str = ""
     flags: tuple[str, ...] = ()
     fingerprint: str = ""
+    leg: str = ""  # "" when unique_id is the leg's own id (FreeSWITCH); see leg_key
+    call_id: str = ""  # the call the leg belongs to (linkedid, A-leg uuid); "" = unique_id
 
 
 @dataclass(slots=True)
@@ -143,7 +148,9 @@ def record_rows(lines: Iterator[tuple[int, list[str] | None, str | None]], *,
     """The row loop every CSV parser shares: a CSV error or a column count no layout has becomes a
     RowError, the first record goes through `first_check` (refuse a CEL event log; later rows are
     not looked at), every other row through the builder for its column count."""
-    expected = " or ".join(str(n) for n in sorted(builders))
+    widths = sorted(builders)
+    contiguous = len(widths) > 2 and widths[-1] - widths[0] == len(widths) - 1
+    expected = f"{widths[0]} to {widths[-1]}" if contiguous else " or ".join(map(str, widths))
     checked = False
     for line, fields, error in lines:
         if fields is None:

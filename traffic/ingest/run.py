@@ -113,7 +113,7 @@ def run_import(*, cdr_import: CdrImport, path: Path, batch_size: int | None = No
         with open(path, "rb") as stream:
             batch: list[tuple] = []
             seen_rows = 0
-            for item in get_parser(source.format)(stream, tz=preparer.tz):
+            for item in get_parser(source.format)(stream, tz=preparer.tz, columns=source.columns):
                 seen_rows += 1
                 if isinstance(item, RowError):
                     totals.reject(item.line, item.reason)

@@ -30,6 +30,26 @@ def _labels() -> tuple[dict[str, str], dict[str, str], dict[int, str]]:
 
 
 @register.simple_tag
+def _leg_rows(call, show_own: bool, dispositions: dict, zone) -> list[str]:
+    """The legs of a call of several (a ring group, a Local-channel fork), under the call's row."""
+    esc = conditional_escape
+    rows = []
+    for number, leg in enumerate(call.legs, 1):
+        label = esc(gettext("leg %(number)d of %(count)d") % {"number": number, "count": len(call.legs)})
+        local = leg.started_at.astimezone(zone)
+        cells = [f'<td class="leg-label">{label}</td>', f'<td class="number">{local:%H:%M:%S}</td>']
+        if show_own:
+            cells.append(f'<td class="number">{esc(leg.own_number)}</td>')
+        cells += [
+            f'<td class="number">{esc(leg.other_number)}</td>', "<td></td>",
+            f"<td>{dispositions.get(leg.disposition) or esc(leg.disposition)}</td>",
+            f'<td class="num">{leg.billsec}</td>', f"<td>{esc(leg.zone)}</td>",
+            f'<td class="num">{"" if leg.price is None else f"{leg.price:.4f}"}</td>',
+        ]
+        rows.append('<tr class="leg">' + "".join(cells) + "</tr>")
+    return rows
+
+
 def call_rows(rows, show_own: bool = True) -> SafeString:
     directions, dispositions, months = _labels()
     esc = conditional_escape
@@ -52,6 +72,8 @@ def call_rows(rows, show_own: bool = True) -> SafeString:
             f'<td class="num">{"" if call.price is None else f"{call.price:.4f}"}</td>',
         ]
         out.append("<tr>" + "".join(cells) + "</tr>")
+        if len(call.legs) > 1:
+            out.extend(_leg_rows(call, show_own, dispositions, zone))
     if not out:
         colspan = 9 if show_own else 8
         out.append(f'<tr><td colspan="{colspan}">{esc(gettext("No calls match."))}</td></tr>')
