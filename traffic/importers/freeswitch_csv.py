@@ -6,9 +6,11 @@ cdr_csv.conf.xml or a stock template's name, layouts.freeswitch_template); witho
 "${answer_stamp}","${end_stamp}","${duration}","${billsec}","${hangup_cause}","${uuid}",
 "${bleg_uuid}","${accountcode}","${read_codec}","${write_codec}"
 
-A template that is plain CSV (one variable per column, quoted or not) is read with the csv module;
-any other (the stock `sql` one: an INSERT statement around the values) line by line against the
-template's literal text. Stamps are the switch's local time, `*_epoch`/`*_uepoch` UTC; an unanswered
+A template that is CSV (one variable per column, quoted or not: the stock ones but `sql`) is read with
+the csv module; a line that is no CSV is then matched against the template's literal text, because
+mod_cdr_csv expands the variables into the template as they are: a value with a quote in it
+(`${caller_id}` is `"Name" <number>`) breaks CSV quoting, not the template's `","` separators. Any
+other template (`sql`: an INSERT statement around the values) is matched line by line. Stamps are the switch's local time, `*_epoch`/`*_uepoch` UTC; an unanswered
 call has an empty answer_stamp. Each leg has its own uuid (`legs` = a, b or ab); the call is
 `call_uuid` when the template writes it (FreeSWITCH sets it to the A leg's uuid), else the uuid.
 
@@ -76,6 +78,7 @@ class _Columns:
         names = template.names
         self.width = len(names)
         self.at = {name: (names.index(name) if name in names else -1) for name in self.WANTED}
+        self.no_start = all(self.at[f"start_{kind}"] < 0 for kind in ("stamp", "epoch", "uepoch"))
 
 
 def parse(stream: BinaryIO, *, tz: ZoneInfo, columns: str = "") -> Iterator[CallRecord | RowError]:
@@ -87,9 +90,19 @@ def parse(stream: BinaryIO, *, tz: ZoneInfo, columns: str = "") -> Iterator[Call
         return _record(line, fields, layout, times)
 
     if template.csv:
-        lines = csv_lines(stream, widths=(layout.width,))
-        return record_rows(lines, builders={layout.width: build_row}, first_check=refuse_cel)
+        unreadable: dict[int, str] = {}
+        lines = csv_lines(stream, widths=(layout.width,), unreadable=unreadable)
+        rows = record_rows(lines, builders={layout.width: build_row}, first_check=refuse_cel)
+        return _matched_when_no_csv(rows, unreadable, template, build_row)
     return _template_rows(stream, template, build_row)
+
+
+def _matched_when_no_csv(rows: Iterator[CallRecord | RowError], unreadable: dict[int, str], template: Template,
+                         build_row) -> Iterator[CallRecord | RowError]:
+    for item in rows:
+        raw = unreadable.pop(item.line, None) if isinstance(item, RowError) else None
+        found = template.pattern.fullmatch(raw.strip()) if raw is not None else None
+        yield item if found is None else build_row(item.line, list(found.groups()))
 
 
 def _template_rows(stream: BinaryIO, template: Template, build_row) -> Iterator[CallRecord | RowError]:
@@ -104,7 +117,7 @@ def _template_rows(stream: BinaryIO, template: Template, build_row) -> Iterator[
         if found is None:
             yield RowError(number, "the line does not match the source's template")
             continue
-        yield build_row(number, list(found.groups()))
+        yield build_row(number, [value.replace('""', '"') if '""' in value else value for value in found.groups()])
 
 
 def _get(f: list[str], at: dict[str, int], name: str) -> str:
@@ -136,6 +149,8 @@ def _record(line: int, f: list[str], c: _Columns, times: LocalTimes) -> CallReco
         return RowError(line, "uuid: empty")
     try:
         started_at, flag_start = _time(f, at, "start", times, None)
+        if started_at is None and c.no_start:  # a template without start (opencdrrate): its answer time
+            started_at, flag_start = _time(f, at, "answer", times, None)
         if started_at is None:
             raise BadField("start_stamp: empty")
         answered_at, flag_answer = _time(f, at, "answer", times, started_at)

@@ -109,8 +109,8 @@ _PLAIN_VAR = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 @dataclass(frozen=True)
 class Template:
     names: tuple[str | None, ...]  # the variable of each ${...}, None for an expression
-    csv: bool  # the template is plain CSV of one variable per column: read with the csv module
-    pattern: re.Pattern | None  # otherwise: the whole line, literal text between the variables
+    csv: bool  # one variable per comma-separated column (quoted or not): CSV
+    pattern: re.Pattern  # a whole line: the template's literal text, a group for each variable
 
 
 def _variables(template: str) -> list[tuple[int, int, str]]:
@@ -145,29 +145,26 @@ def freeswitch_template(spec: str) -> Template:
     variables = _variables(text)
     names = tuple(inner if _PLAIN_VAR.fullmatch(inner) else None for _s, _e, inner in variables)
     missing = [name for name in FREESWITCH_NEEDED if name not in names]
-    if "start_stamp" not in names and "start_epoch" not in names and "start_uepoch" not in names:
-        missing.append("start_stamp")
+    if not any(f"{when}_{kind}" in names for when in ("start", "answer") for kind in ("stamp", "epoch", "uepoch")):
+        missing.append("start_stamp")  # the stock opencdrrate template writes only answer and end
     if missing:
         raise LayoutError(f"the template writes no {', '.join(missing)}")
     columns = [part.strip() for part in _top_level_split(text)]
     plain = len(columns) == len(variables) and all(
         column in (f'"${{{inner}}}"', f"${{{inner}}}") for column, (_s, _e, inner) in zip(columns, variables))
-    if plain:
-        return Template(names, True, None)
     parts, last = [], 0
     for start, end, _inner in variables:
         parts.append(_literal(text[last:start]))
         parts.append("(.*?)")
         last = end
     parts.append(_literal(text[last:]))
-    return Template(names, False, re.compile("".join(parts), re.DOTALL))
+    return Template(names, plain, re.compile("".join(parts), re.DOTALL))
 
 
 def _literal(text: str) -> str:
-    """Literal template text; a run of spaces matches any run (FreeSWITCH writes it as is, editors
-    and collectors sometimes do not)."""
-    return r"\s*".join(re.escape(piece) for piece in re.split(r"\s+", text)) if text.strip() != text or " " in text \
-        else re.escape(text)
+    """Literal template text; a run of spaces matches any run, or none (FreeSWITCH writes it as is,
+    editors and collectors sometimes do not)."""
+    return r"\s*".join(re.escape(piece) for piece in re.split(r"\s+", text))
 
 
 def layout_check(fmt: str, columns: str) -> None:

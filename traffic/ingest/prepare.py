@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 from accounts.models import PhoneNumber
 from voipxs.privacy.phone import InvalidNumber, is_valid_e164, normalize_e164
 
-from ..importers.base import EXTENSION_MAX_DIGITS, FLAG_LOCAL_HOP, FLAG_UNDECODABLE_TEXT
+from ..importers.base import ANONYMOUS_NAMES, EXTENSION_MAX_DIGITS, FLAG_LOCAL_HOP, FLAG_UNDECODABLE_TEXT
 from ..models import Cdr, Source
 from ..rating import TariffBook
 from .rows import (
@@ -47,9 +47,6 @@ _DISPOSITIONS.update({value: value for value in Cdr.Disposition.values})
 _UTC = timezone.utc
 _REPLACED = "\ufffd"  # what the parsers' errors="replace" puts where bytes were not UTF-8
 _FORMATTING = str.maketrans("", "", " -.()/\t")
-# Caller ids switches write when the number is withheld (Asterisk, FreeSWITCH, SIP RFC 3323 "anonymous").
-ANONYMOUS_NAMES = frozenset({"anonymous", "restricted", "private", "unknown", "unavailable", "withheld",
-                             "blocked", "anonymous@anonymous.invalid"})
 
 
 class HolderIndex:
@@ -111,7 +108,7 @@ class RowPreparer(RowBuilder):
         if dst.flag:
             flags.add(dst.flag)
         if _REPLACED in raw_src or _REPLACED in raw_dst or _REPLACED in caller_name or _REPLACED in account_code \
-                or (technical and any(_REPLACED in str(value) for value in technical.values())):
+                or _REPLACED in "".join(technical.values()):
             flags.add(FLAG_UNDECODABLE_TEXT)  # the file's bytes were not UTF-8 there: replaced, so flagged
         direction, account_id, contractor_id = self._attribute(src, dst, started, flags)
         rating, zone, price = self._rate(direction, disposition, billsec, dst, started, flags)

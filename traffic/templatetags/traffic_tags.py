@@ -29,7 +29,6 @@ def _labels() -> tuple[dict[str, str], dict[str, str], dict[int, str]]:
     return directions, dispositions, months
 
 
-@register.simple_tag
 def _leg_rows(call, show_own: bool, dispositions: dict, zone) -> list[str]:
     """The legs of a call of several (a ring group, a Local-channel fork), under the call's row."""
     esc = conditional_escape
@@ -50,6 +49,7 @@ def _leg_rows(call, show_own: bool, dispositions: dict, zone) -> list[str]:
     return rows
 
 
+@register.simple_tag
 def call_rows(rows, show_own: bool = True) -> SafeString:
     directions, dispositions, months = _labels()
     esc = conditional_escape
