@@ -138,9 +138,9 @@ class Cdr(models.Model):
     # A record's identity is its leg (Asterisk 12+ writes one CDR per pair of parties, all with party
     # A's uniqueid): "seq:N" (the CDR's sequence), "ch:<hash>" (a hash of the destination channel, whose
     # name may hold a number) or "" (formats with one id per leg, and rows stored before legs).
-    leg = models.CharField(max_length=40, blank=True, default="")
+    leg = models.CharField(max_length=40, blank=True, default="", db_default="")  # db_default: raw INSERTs (bench) may omit it
     # The call this leg belongs to (Asterisk linkedid, FreeSWITCH A-leg uuid); "" = unique_id itself.
-    call_id = models.CharField(max_length=150, blank=True, default="")
+    call_id = models.CharField(max_length=150, blank=True, default="", db_default="")
     fingerprint = models.CharField(max_length=32)
     import_batch = models.ForeignKey(CdrImport, null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+")
     # The account whose number took part (holder at started_at), and its contractor (denormalised

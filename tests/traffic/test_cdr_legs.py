@@ -17,6 +17,7 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 
+from tests.factories import verified_client
 from tests.traffic.test_import_api import partitions_restored  # noqa: F401  (fixture, for the PostgreSQL tests)
 from traffic.importers.base import FLAG_LOCAL_HOP
 from traffic.models import Cdr, Tariff
@@ -87,6 +88,14 @@ class RingGroupTests:
             "answered", 17, "+31201234567", "Jan Jansen")
         assert [(leg.disposition, leg.billsec) for leg in call.legs] == [
             ("no_answer", 0), ("answered", 17), ("no_answer", 0)]
+
+    def test_the_call_history_page_and_the_api_show_the_legs_under_the_call(self, pbx, alice, client):
+        import_file(pbx, text(ring_group()))
+        signed_in = verified_client(client, alice)
+        body = signed_in.get("/calls/").content.decode()
+        assert body.count('<tr class="leg">') == 3 and "leg 2 of 3" in body
+        (result,) = signed_in.get("/api/v1/me/calls/").json()["results"]
+        assert (result["billsec"], [leg["billsec"] for leg in result["legs"]]) == (17, [0, 17, 0])
 
     def test_importing_the_file_again_stores_nothing(self, pbx, alice):
         import_file(pbx, text(ring_group()))
@@ -222,3 +231,16 @@ class PostgresLegTests:
             (definition,) = cursor.fetchone()
         assert "(source_id, unique_id, leg, started_at)" in definition
         Cdr.objects.filter(source=source).delete()
+
+
+class TestsuiteSampleTests:
+    def test_five_records_of_one_uniqueid_without_a_destination_channel_are_one_leg(self, pbx):
+        """asterisk/testsuite cdrlib/good.csv: five records, one uniqueid, no dstchannel, no sequence, other
+        figures each: by the leg rule one leg written five times, so one is stored and four are conflicts
+        (reported with their lines), and a re-import adds nothing."""
+        from tests.traffic.test_importers_samples import sample
+
+        data = sample("asterisk_cdr_csv_good.csv")
+        first, again = import_file(pbx, data), import_file(pbx, data)
+        assert (first.imported, first.conflicts, [c["line"] for c in first.report["conflicts"]]) == (1, 4, [2, 3, 4, 5])
+        assert (again.imported, again.duplicates, again.conflicts) == (0, 1, 4)

@@ -22,12 +22,12 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='cdr',
             name='call_id',
-            field=models.CharField(blank=True, default='', max_length=150),
+            field=models.CharField(blank=True, db_default='', default='', max_length=150),
         ),
         migrations.AddField(
             model_name='cdr',
             name='leg',
-            field=models.CharField(blank=True, default='', max_length=40),
+            field=models.CharField(blank=True, db_default='', default='', max_length=40),
         ),
         migrations.AddField(
             model_name='source',
