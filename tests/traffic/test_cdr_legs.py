@@ -103,6 +103,12 @@ class RingGroupTests:
         assert (again.imported, again.duplicates, again.conflicts) == (0, 3, 0)
         assert Cdr.objects.filter(source=pbx).count() == 3
 
+    def test_a_leg_stored_before_legs_existed_is_a_duplicate_not_a_second_row(self, pbx, alice):
+        import_file(pbx, text(ring_group()))
+        Cdr.objects.filter(source=pbx, leg="seq:41").update(leg="")  # as migration 0009 left older rows
+        again = import_file(pbx, text(ring_group()))
+        assert (again.imported, again.duplicates, again.conflicts) == (0, 3, 0)
+
     def test_without_sequence_the_destination_channel_tells_the_legs_apart(self, pbx, alice):
         first = import_file(pbx, text([eighteen(line) for line in ring_group()]))
         assert (first.imported, first.conflicts) == (3, 0)
