@@ -81,8 +81,12 @@ class DialledStringTests:
         import phonenumbers
 
         rnd = random.Random(11)
-        for number in [f"+31{rnd.randrange(10**8, 10**9)}" for _ in range(3000)] + ["+4930123456", "+12025550123"]:
-            assert is_valid_e164(number) == phonenumbers.is_valid_number(phonenumbers.parse(number, None)), number
+        for code, low, high in (("31", 10**8, 10**9), ("44", 10**9, 10**10), ("49", 10**6, 10**11),
+                                ("1", 10**9, 10**10), ("39", 10**5, 10**11)):
+            for number in (f"+{code}{rnd.randrange(low, high)}" for _ in range(800)):
+                parsed = phonenumbers.parse(number, None)
+                if phonenumbers.is_possible_number(parsed):
+                    assert is_valid_e164(number) == phonenumbers.is_valid_number(parsed), number
 
 
 class SipUserNameTests:

@@ -148,26 +148,27 @@ class RowPreparer(RowBuilder):
         if hit is not None:
             return hit
         text = (raw or "").strip()
-        plain = text.translate(_FORMATTING)  # "020-123 45 67", "(020) 1234567"
-        digits = plain[1:] if plain.startswith("+") else plain
+        plain = text if text.isdigit() else text.translate(_FORMATTING)  # "020-123 45 67", "(020) 1234567"
+        digits = plain[1:] if plain[:1] == "+" else plain
         flag, e164 = "", ""
-        if not text or text.lower() in ANONYMOUS_NAMES:
+        if digits.isdigit():
+            if len(digits) <= EXTENSION_MAX_DIGITS and plain[:1] != "+":
+                stored, flag = text, FLAG_EXTENSION
+            else:
+                try:
+                    e164 = normalize_e164(plain, self.country)
+                except InvalidNumber:
+                    e164 = ""
+                if e164 and is_valid_e164(e164):
+                    stored = e164
+                else:  # a possible length perhaps, but no such number range: kept as written, never as E.164
+                    stored, flag, e164 = text, FLAG_BAD_NUMBER, ""
+        elif not text or text.lower() in ANONYMOUS_NAMES:
             stored, flag = text, FLAG_ANONYMOUS  # withheld: no number to attribute
         elif any(c.isalpha() for c in text):
             stored, flag = text, FLAG_EXTENSION  # a SIP user name ("alice", "reception2", "s"), not a number
-        elif not digits.isdigit():
-            stored, flag = text, FLAG_BAD_NUMBER  # "*21#", "06-", a feature code: dialled, but no number
-        elif len(digits) <= EXTENSION_MAX_DIGITS and not plain.startswith("+"):
-            stored, flag = text, FLAG_EXTENSION
         else:
-            try:
-                e164 = normalize_e164(plain, self.country)
-            except InvalidNumber:
-                e164 = ""
-            if e164 and is_valid_e164(e164):
-                stored = e164
-            else:  # possible length perhaps, but no such number range: kept as written, never as E.164
-                stored, flag, e164 = text, FLAG_BAD_NUMBER, ""
+            stored, flag = text, FLAG_BAD_NUMBER  # "*21#", "06-": dialled, but no number
         hit = number_make(stored, e164=e164, flag=flag)
         if len(self._numbers) < 500_000:  # bound the cache, not the import
             self._numbers[raw] = hit
