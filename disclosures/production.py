@@ -33,7 +33,7 @@ MANIFEST = "manifest.json"
 ZIP_DIGEST_PREFIX = b"sha256:"
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 CSV_HEADER = ["record_id", "start_utc", "end_utc", "duration_s", "billsec", "direction", "disposition",
-              "originating_party", "terminating_party"]
+              "originating_party", "terminating_party", "call"]  # call: the legs of one call share it
 
 
 class ScopeViolation(Exception):
@@ -66,7 +66,8 @@ def render_files(*, req: DisclosureRequest, scope: Scope, rows: list[Row], subsc
     records = []
     for r in rows:
         end = r.started_at + timedelta(seconds=r.duration)
-        cells = [r.cdr_id, _iso(r.started_at), _iso(end), r.duration, r.billsec, r.direction, r.disposition, r.src, r.dst]
+        cells = [r.cdr_id, _iso(r.started_at), _iso(end), r.duration, r.billsec, r.direction, r.disposition, r.src, r.dst,
+                 r.call]
         writer.writerow([_neutralise(c) for c in cells])
         records.append(dict(zip(CSV_HEADER, cells)))
     files = {

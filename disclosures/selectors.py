@@ -15,6 +15,7 @@ from django.http import Http404
 from django.utils.timezone import now as tz_now
 
 from accounts.models import PhoneNumber, User
+from traffic.selectors.call_legs import call_key
 from traffic.selectors.cdr_reader import CallDecryptor, calls_matching
 from voipxs.privacy.purposes import Purpose, require_purpose
 
@@ -77,6 +78,7 @@ class Row:
     src_index: str
     dst_index: str
     account_id: int | None
+    call: str = ""  # the call this record is a leg of (traffic.selectors.call_legs.call_key)
 
 
 def request_purpose(req: DisclosureRequest) -> Purpose:
@@ -102,7 +104,7 @@ def scope_of(req: DisclosureRequest) -> Scope:
 
 
 _ROW_FIELDS = ("id", "started_at", "answered_at", "duration", "billsec", "direction", "disposition",
-               "src_enc", "dst_enc", "src_index", "dst_index", "account_id")
+               "src_enc", "dst_enc", "src_index", "dst_index", "account_id", "source_id", "unique_id", "call_id")
 
 
 def _cdr_rows(scope: Scope) -> Iterator[Row]:
@@ -120,10 +122,11 @@ def _cdr_rows(scope: Scope) -> Iterator[Row]:
         filters.append(Q(account_id=account_id, started_at__gte=scope.window.start, started_at__lt=scope.window.end))
     calls = calls_matching(filters=filters, fields=_ROW_FIELDS, decrypt=CallDecryptor(shredded=CallDecryptor.RAISE))
     for (pk, started, answered, duration, billsec, direction, disposition, src_enc, dst_enc, src_index,
-         dst_index, account_id), read in calls:
+         dst_index, account_id, source_id, unique_id, call_id), read in calls:
         yield Row(cdr_id=pk, started_at=started, answered_at=answered, duration=duration, billsec=billsec,
                   direction=direction, disposition=disposition, src=read(src_enc), dst=read(dst_enc),
-                  src_index=src_index, dst_index=dst_index, account_id=account_id)
+                  src_index=src_index, dst_index=dst_index, account_id=account_id,
+                  call=call_key(source_id, unique_id, call_id))
 
 
 def disclosure_scope_rows(*, actor, request: DisclosureRequest) -> tuple[Scope, list[Row]]:

@@ -26,14 +26,15 @@ class NoCountPaginator(Paginator):
 class SourceAdminForm(forms.ModelForm):
     class Meta:
         model = Source
-        fields = ("name", "format", "timezone", "default_country", "carrier")
+        fields = ("name", "format", "timezone", "default_country", "carrier", "columns")
 
     def clean(self):
         data = super().clean()
         try:
             sources.source_validate(name=data.get("name") or (self.instance.name if self.instance.pk else ""),
                                     format=data.get("format", ""), timezone=(data.get("timezone") or "").strip(),
-                                    country=(data.get("default_country") or "").strip().upper())
+                                    country=(data.get("default_country") or "").strip().upper(),
+                                    columns=(data.get("columns") or "").strip())
         except ApplicationError as exc:
             field = exc.extra.get("field")
             self.add_error(field if field in self.fields else None, exc.message)
@@ -53,11 +54,11 @@ class SourceAdmin(admin.ModelAdmin):
         # Through the services, so time zone and country are validated and the change is audited.
         if change:
             sources.source_update(source=obj, actor=request.user, format=obj.format, timezone=obj.timezone,
-                                  default_country=obj.default_country, carrier=obj.carrier)
+                                  default_country=obj.default_country, carrier=obj.carrier, columns=obj.columns)
         else:
             created = sources.source_create(name=obj.name, format=obj.format, timezone=obj.timezone,
                                             default_country=obj.default_country, carrier=obj.carrier,
-                                            actor=request.user)
+                                            columns=obj.columns, actor=request.user)
             obj.pk = created.pk
 
 

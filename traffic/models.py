@@ -24,8 +24,10 @@ class Source(models.Model):
     class Format(models.TextChoices):
         ASTERISK_CSV = "asterisk-csv", "Asterisk cdr_csv (Master.csv)"
         ASTERISK_CUSTOM = "asterisk-custom", "Asterisk cdr_custom"
-        FREESWITCH_CSV = "freeswitch-csv", "FreeSWITCH mod_cdr_csv (example template)"
+        FREESWITCH_CSV = "freeswitch-csv", "FreeSWITCH mod_cdr_csv"
         FREESWITCH_JSON = "freeswitch-json", "FreeSWITCH mod_json_cdr"
+        FREESWITCH_XML = "freeswitch-xml", "FreeSWITCH mod_xml_cdr"
+        KAMAILIO_ACC = "kamailio-acc", "Kamailio acc dialog CDRs (cdr_enable)"
 
     name = models.SlugField(max_length=60, unique=True)
     format = models.CharField(max_length=20, choices=Format.choices)
@@ -33,6 +35,10 @@ class Source(models.Model):
     default_country = models.CharField(max_length=2, default="NL")
     # The carrier or trunk this switch hands traffic to, for the interconnection report.
     carrier = models.CharField(max_length=100, blank=True)
+    # The switch's own layout, exactly as configured there: a cdr_custom.conf mapping line
+    # (`Master.csv => ${CSV_QUOTE(${CDR(clid)})},...`), a mod_cdr_csv template string or the name of
+    # a stock one ("example", "sql", ...). Empty: the format's default layout (traffic.importers.layouts).
+    columns = models.TextField(blank=True)
     created_at = models.DateTimeField(default=now)
 
     def __str__(self) -> str:
@@ -129,6 +135,12 @@ class Cdr(models.Model):
     # PROTECT still guards them in the ORM; the importer only writes the id of the source it holds.
     source = models.ForeignKey(Source, on_delete=models.PROTECT, db_index=False, db_constraint=False, related_name="+")  # cdr_source_uid_idx covers it
     unique_id = models.CharField(max_length=150)
+    # A record's identity is its leg (Asterisk 12+ writes one CDR per pair of parties, all with party
+    # A's uniqueid): "seq:N" (the CDR's sequence), "ch:<hash>" (a hash of the destination channel, whose
+    # name may hold a number) or "" (formats with one id per leg, and rows stored before legs).
+    leg = models.CharField(max_length=40, blank=True, default="", db_default="")  # db_default: raw INSERTs (bench) may omit it
+    # The call this leg belongs to (Asterisk linkedid, FreeSWITCH A-leg uuid); "" = unique_id itself.
+    call_id = models.CharField(max_length=150, blank=True, default="", db_default="")
     fingerprint = models.CharField(max_length=32)
     import_batch = models.ForeignKey(CdrImport, null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+")
     # The account whose number took part (holder at started_at), and its contractor (denormalised
@@ -165,15 +177,17 @@ class Cdr(models.Model):
             models.Index(fields=["src_index", "started_at"], name="cdr_src_time_idx"),
             models.Index(fields=["dst_index", "started_at"], name="cdr_dst_time_idx"),
             models.Index(fields=["invoice"], name="cdr_invoice_idx"),
+            # The legs of one call (call list, itemised bill, disclosure package).
+            models.Index(fields=["source", "call_id"], name="cdr_source_call_idx", condition=~models.Q(call_id="")),
             # The hourly re-rating reads only calls still waiting for a price; ingest rates as it
             # imports, so this index holds the few without a tariff, not the table.
             models.Index(fields=["id"], name="cdr_rating_todo_idx",
                          condition=models.Q(rating__in=["pending", "unrated"], invoice__isnull=True)),
         ]
         constraints = [
-            # Dedupe key (source, unique id); a partitioned table's unique keys must hold started_at,
+            # Dedupe key (source, unique id, leg); a partitioned table's unique keys must hold started_at,
             # and the (source, unique_id) prefix also serves the importer's lookups.
-            models.UniqueConstraint(fields=["source", "unique_id", "started_at"], name="cdr_source_uid_start_uniq"),
+            models.UniqueConstraint(fields=["source", "unique_id", "leg", "started_at"], name="cdr_source_uid_leg_start_uniq"),
         ]
 
 

@@ -326,7 +326,7 @@ class NotACdrFileTests:
         assert (first.status, first.imported) == ("failed", 0)
         assert first.error == (
             "None of the first 1000 rows is a CDR of this source's format (asterisk-csv); line 1: expected 16 "
-            "or 18 columns, found 2. Check that this is the switch's CDR file and the source's format.")
+            "to 21 columns, found 2. Check that this is the switch's CDR file and the source's format.")
 
     def test_a_small_file_whose_every_row_is_broken_is_refused_too(self, asterisk):
         result = cdr_bulk_import(source=asterisk, stream=io.BytesIO(sample("asterisk_cdr_csv_buggy_truncated.csv")))

@@ -77,7 +77,7 @@ class AsteriskCsvTests:
         data = ast_row(uid="1.1") + "\n" + ast_row(uid="1.2") + "\n" + ast_row(uid="1.3")[:40]
         rows = parse("asterisk-csv", data)
         assert [type(r) for r in rows] == [CallRecord, CallRecord, RowError]
-        assert rows[2].line == 3 and rows[2].reason in {"unterminated quoted field", "expected 16 or 18 columns, found 3"}
+        assert rows[2].line == 3 and rows[2].reason in {"unterminated quoted field", "expected 16 to 21 columns, found 3"}
 
     def test_an_unterminated_quote_mid_file_never_swallows_the_next_rows(self):
         broken = '"acc1","0201234567","0612345678","ctx","""Jan <0201234567>,"SIP/1"'
@@ -91,7 +91,7 @@ class AsteriskCsvTests:
         rows = parse("asterisk-csv", data)
         errors = [r for r in rows if isinstance(r, RowError)]
         assert [(e.line, e.reason) for e in errors] == [
-            (2, "start: not a timestamp"), (3, "expected 16 or 18 columns, found 2"), (4, "disposition: unknown value")]
+            (2, "start: not a timestamp"), (3, "expected 16 to 21 columns, found 2"), (4, "disposition: unknown value")]
         assert not any("0201234567" in e.reason for e in errors)
 
     def test_duplicates_share_an_id_and_conflicts_differ_in_fingerprint(self):
@@ -228,8 +228,9 @@ class FreeswitchJsonTests:
 
 
 class RegistryTests:
-    def test_it_knows_exactly_the_four_formats(self):
-        assert set(FORMATS) == {"asterisk-csv", "asterisk-custom", "freeswitch-csv", "freeswitch-json"}
+    def test_it_knows_exactly_the_six_formats(self):
+        assert set(FORMATS) == {"asterisk-csv", "asterisk-custom", "freeswitch-csv", "freeswitch-json",
+                                "freeswitch-xml", "kamailio-acc"}
 
     def test_it_names_the_known_formats_for_an_unknown_one(self):
         with pytest.raises(ValueError, match="asterisk-csv"):

@@ -142,16 +142,16 @@ class AsteriskCsvStrictnessTests:
         data = row("1.1", clid='"X" <0205550101>').encode().replace(b'"X"', b'"\xff\xfeX"')
         record, garbage = parse(data + b"\n" + b"\x80\x81\x82,\xff\n")
         assert record.caller_name == "\ufffd\ufffdX"  # replaced, the row still lands
-        assert garbage == RowError(2, "expected 16 or 18 columns, found 2")
+        assert garbage == RowError(2, "expected 16 to 21 columns, found 2")
 
     def test_a_nul_byte_is_not_a_crash(self):
         rows = parse(row("1.1").replace("Dial", "Di\x00al") + "\n" + row("1.2"))
         assert [r.unique_id for r in rows] == ["1.1", "1.2"]
 
     def test_other_column_counts_are_rejected_by_line(self):
-        seventeen = row("1.2").rsplit(",", 1)[0]
-        rows = parse("\n".join([row("1.1"), seventeen, "", row("1.4")]))
-        assert rows[1] == RowError(2, "expected 16 or 18 columns, found 17")
+        twenty_two = row("1.2") + ',"","1.2",7,"x"'
+        rows = parse("\n".join([row("1.1"), twenty_two, "", row("1.4")]))
+        assert rows[1] == RowError(2, "expected 16 to 21 columns, found 22")
         assert rows[2].line == 4
 
     def test_unreadable_fields_are_rejected_by_line_and_name_the_column(self):
@@ -232,10 +232,11 @@ class AsteriskCsvCelTests:
 
 
 class RegistryTests:
-    def test_it_knows_the_four_formats_by_name(self):
+    def test_it_knows_the_six_formats_by_name(self):
         assert {name: module.FORMAT for name, module in FORMATS.items()} == {
             "asterisk-csv": "asterisk-csv", "asterisk-custom": "asterisk-custom",
-            "freeswitch-csv": "freeswitch-csv", "freeswitch-json": "freeswitch-json"}
+            "freeswitch-csv": "freeswitch-csv", "freeswitch-json": "freeswitch-json",
+            "freeswitch-xml": "freeswitch-xml", "kamailio-acc": "kamailio-acc"}
 
     def test_an_unknown_format_lists_the_known_ones(self):
         with pytest.raises(ValueError, match="asterisk-csv, asterisk-custom, freeswitch-csv, freeswitch-json"):

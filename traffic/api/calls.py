@@ -56,6 +56,19 @@ def _call_filters(data: dict) -> dict:
             "number": (data.get("number") or "").strip() or None, "invoice": data.get("invoice")}
 
 
+class CallLegSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    started_at = serializers.DateTimeField()
+    answered_at = serializers.DateTimeField(allow_null=True)
+    disposition = serializers.CharField()
+    duration = serializers.IntegerField()
+    billsec = serializers.IntegerField()
+    own_number = serializers.CharField()
+    other_number = serializers.CharField()
+    zone = serializers.CharField()
+    price = serializers.DecimalField(max_digits=12, decimal_places=5, allow_null=True)
+
+
 class CallOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     started_at = serializers.DateTimeField()
@@ -70,6 +83,9 @@ class CallOutputSerializer(serializers.Serializer):
     zone = serializers.CharField()
     price = serializers.DecimalField(max_digits=12, decimal_places=5, allow_null=True)
     masked = serializers.BooleanField()
+    legs = CallLegSerializer(many=True, help_text=(
+        "A call of several legs (a ring group, a Local-channel fork, a transfer): each leg in time order; "
+        "billsec and price above are the sums over them. Empty for a call of one leg."))
 
 
 class CallPageSerializer(serializers.Serializer):

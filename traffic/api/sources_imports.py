@@ -28,6 +28,9 @@ class SourceListCreateApi(APIView):
         timezone = serializers.CharField(max_length=64)
         default_country = serializers.CharField(max_length=2, default="NL")
         carrier = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+        columns = serializers.CharField(max_length=10_000, required=False, allow_blank=True, default="", help_text=(
+            "The switch's layout as configured there: a cdr_custom.conf mapping line, a mod_cdr_csv template "
+            "or a stock template's name (example, sql, snom, linksys, asterisk, opencdrrate)"))
 
     class OutputSerializer(serializers.Serializer):
         id = serializers.IntegerField()
@@ -36,6 +39,7 @@ class SourceListCreateApi(APIView):
         timezone = serializers.CharField()
         default_country = serializers.CharField()
         carrier = serializers.CharField()
+        columns = serializers.CharField()
         created_at = serializers.DateTimeField()
 
     @extend_schema(responses=OutputSerializer(many=True), summary="CDR sources (switches)")

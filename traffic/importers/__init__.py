@@ -1,5 +1,7 @@
 """CDR parsers, one small module per switch format (`asterisk_csv`, `asterisk_custom`, `freeswitch_csv`,
-`freeswitch_json`; the two Asterisk layouts share `_asterisk`). `base` holds the record they yield
+`freeswitch_json`, `freeswitch_xml`, `kamailio_acc`; the two Asterisk layouts share `_asterisk`). Each
+`parse(stream, tz=..., columns=...)` takes the source's declared layout (`layouts`: a cdr_custom
+mapping line, a mod_cdr_csv template) where its format has one. `base` holds the record they yield
 (CallRecord, or RowError for a broken row), strict CSV reading and time conversion; `sniff` says from
 its first bytes when a file is no CDR text at all (an image, random bytes, UTF-16), refused whole."""
 from __future__ import annotations
@@ -7,10 +9,11 @@ from __future__ import annotations
 from types import ModuleType
 from typing import Callable
 
-from . import asterisk_csv, asterisk_custom, freeswitch_csv, freeswitch_json
+from . import asterisk_csv, asterisk_custom, freeswitch_csv, freeswitch_json, freeswitch_xml, kamailio_acc
 
 FORMATS: dict[str, ModuleType] = {
-    module.FORMAT: module for module in (asterisk_csv, asterisk_custom, freeswitch_csv, freeswitch_json)
+    module.FORMAT: module for module in (asterisk_csv, asterisk_custom, freeswitch_csv, freeswitch_json,
+                                         freeswitch_xml, kamailio_acc)
 }
 
 

@@ -24,6 +24,7 @@ from typing import BinaryIO, Callable, Collection, Iterator
 from zoneinfo import ZoneInfo
 
 from . import sniff
+from .cel import CEL_EVENTS, CEL_REFUSAL, ImportFormatError, refuse_cel  # noqa: F401  (shared by the parsers)
 
 FLAG_BILLSEC_OVER_DURATION = "billsec_over_duration"
 FLAG_ANSWER_ON_UNANSWERED = "answer_time_on_unanswered"
@@ -31,6 +32,9 @@ FLAG_AMBIGUOUS_LOCAL_TIME = "ambiguous_local_time"  # occurs twice (DST end): th
 FLAG_NONEXISTENT_LOCAL_TIME = "nonexistent_local_time"  # in the DST gap: read with the offset before the gap
 FLAG_INTERNAL_EXTENSION = "internal_extension"  # "100", "test", "s": an extension, not a phone number
 FLAG_UNDECODABLE_TEXT = "undecodable_text"  # bytes that were not UTF-8 were replaced
+# A leg from party A into a Local channel: a hop inside the switch. The Local channel's other half
+# writes its own leg towards the real destination, which is the one billed (never both).
+FLAG_LOCAL_HOP = "local_channel_hop"
 
 DISPOSITIONS = ("answered", "no_answer", "busy", "failed", "congestion")
 
@@ -59,6 +63,8 @@ class CallRecord:
     user_agent: str = ""
     flags: tuple[str, ...] = ()
     fingerprint: str = ""
+    leg: str = ""  # "" when unique_id is the leg's own id (FreeSWITCH); see leg_key
+    call_id: str = ""  # the call the leg belongs to (linkedid, A-leg uuid); "" = unique_id
 
 
 @dataclass(slots=True)
@@ -67,20 +73,8 @@ class RowError:
     reason: str
 
 
-class ImportFormatError(Exception):
-    """The whole file is refused (wrong kind of file). The message never quotes the file."""
-
-
 class BadField(ValueError):
     """A field that cannot be read; the message names the column, never the value."""
-
-
-CEL_EVENTS = frozenset({
-    "CHAN_START", "CHAN_END", "ANSWER", "HANGUP", "BRIDGE_START", "BRIDGE_END", "BRIDGE_ENTER",
-    "BRIDGE_EXIT", "LINKEDID_END", "APP_START", "APP_END", "PARK_START", "PARK_END", "BLINDTRANSFER",
-    "ATTENDEDTRANSFER", "PICKUP", "FORWARD", "USER_DEFINED", "HOOKFLASH", "LOCAL_OPTIMIZE",
-})
-CEL_REFUSAL = "This is an Asterisk CEL event log, not CDRs: import the cdr_csv or cdr_custom file instead."
 
 
 def refuse_non_text(stream: BinaryIO) -> None:
@@ -97,13 +91,15 @@ def refuse_non_text(stream: BinaryIO) -> None:
         raise ImportFormatError(refusal)
 
 
-def csv_lines(stream: BinaryIO, *, widths: Collection[int] = ()) -> Iterator[tuple[int, list[str] | None, str | None]]:
+def csv_lines(stream: BinaryIO, *, widths: Collection[int] = (),
+              unreadable: dict[int, str] | None = None) -> Iterator[tuple[int, list[str] | None, str | None]]:
     """(first physical line, fields or None, error or None) for every non-blank record.
 
     Handles a UTF-8 byte-order mark, CRLF or LF line ends and a last line without a line end.
     Bytes that are not UTF-8 are replaced, never a crash. `widths` are the column counts of the
     layout: a record spanning several lines with one of them is a real multi-line field. A file that
-    is not text at all is refused first (`refuse_non_text`).
+    is not text at all is refused first (`refuse_non_text`). `unreadable` collects the text of each
+    line that is no CSV (by line number), for a parser that can read it otherwise.
     """
     refuse_non_text(stream)
     text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="replace", newline="")
@@ -134,7 +130,7 @@ def csv_lines(stream: BinaryIO, *, widths: Collection[int] = ()) -> Iterator[tup
         if not lines:  # an error without a line taken: cannot happen, but must never loop forever
             yield max(first - 1, 1), None, "malformed CSV"
             return
-        yield from _one_by_one(lines)
+        yield from _one_by_one(lines, unreadable)
 
 
 def record_rows(lines: Iterator[tuple[int, list[str] | None, str | None]], *,
@@ -143,7 +139,9 @@ def record_rows(lines: Iterator[tuple[int, list[str] | None, str | None]], *,
     """The row loop every CSV parser shares: a CSV error or a column count no layout has becomes a
     RowError, the first record goes through `first_check` (refuse a CEL event log; later rows are
     not looked at), every other row through the builder for its column count."""
-    expected = " or ".join(str(n) for n in sorted(builders))
+    widths = sorted(builders)
+    contiguous = len(widths) > 2 and widths[-1] - widths[0] == len(widths) - 1
+    expected = f"{widths[0]} to {widths[-1]}" if contiguous else " or ".join(map(str, widths))
     checked = False
     for line, fields, error in lines:
         if fields is None:
@@ -159,7 +157,8 @@ def record_rows(lines: Iterator[tuple[int, list[str] | None, str | None]], *,
         yield build(line, fields)
 
 
-def _one_by_one(lines: list[tuple[int, str]]) -> Iterator[tuple[int, list[str] | None, str | None]]:
+def _one_by_one(lines: list[tuple[int, str]], unreadable: dict[int, str] | None = None,
+                ) -> Iterator[tuple[int, list[str] | None, str | None]]:
     for number, raw in lines:
         line = raw.rstrip("\r\n")
         if not line.strip():
@@ -167,6 +166,8 @@ def _one_by_one(lines: list[tuple[int, str]]) -> Iterator[tuple[int, list[str] |
         try:
             rows = list(csv.reader((line,), strict=True))
         except csv.Error as exc:
+            if unreadable is not None and len(unreadable) < 1000:
+                unreadable[number] = line
             yield number, None, _csv_reason(str(exc))
             continue
         if len(rows) != 1:
@@ -183,19 +184,6 @@ def _csv_reason(message: str) -> str:
     if "field larger than field limit" in message:
         return "field too long"
     return "malformed CSV"
-
-
-def refuse_cel(fields: list[str]) -> None:
-    """A CEL line starts with an event name and then the event time: an epoch with microseconds
-    (the default) or a date when cel.conf sets `dateformat`. A CDR's second column is a number,
-    so a caller or account that happens to be called "ANSWER" does not refuse the file."""
-    if len(fields) < 2 or fields[0] not in CEL_EVENTS:
-        return
-    when = fields[1]
-    epoch = "." in when and when.replace(".", "", 1).isdigit()
-    date = len(when) >= 19 and when[4:5] == "-" and when[10:11] in (" ", "T")
-    if epoch or date:
-        raise ImportFormatError(CEL_REFUSAL)
 
 
 class LocalTimes:
@@ -311,14 +299,23 @@ def _parse_decimal(text: str, column: str) -> int:
     return int(number + 0.5) if number >= 0 else -1
 
 
+# Caller ids switches write when the number is withheld (Asterisk, FreeSWITCH, SIP RFC 3323 "anonymous"):
+# no number and no extension.
+ANONYMOUS_NAMES = frozenset({"anonymous", "restricted", "private", "unknown", "unavailable", "withheld",
+                             "blocked", "anonymous@anonymous.invalid"})
+
+
 @functools.lru_cache(maxsize=65536)
 def is_extension(number: str) -> bool:
-    """A short internal extension or a name ("s", "test"), not a phone number."""
+    """A short internal extension ("100") or a SIP user name ("s", "test", "alice"), not a phone number;
+    a withheld caller ("anonymous") is neither, nor is a dialled string of digits and symbols ("*21#")."""
     text = number.strip()
-    if text.startswith("+"):
+    if text.startswith("+") or text.lower() in ANONYMOUS_NAMES:
         return False
+    if any(c.isalpha() for c in text):
+        return True
     digits = text.replace(" ", "").replace("-", "")
-    return not digits.isdigit() or len(digits) <= EXTENSION_MAX_DIGITS
+    return digits.isdigit() and len(digits) <= EXTENSION_MAX_DIGITS
 
 
 def is_internal(number: str) -> bool:

@@ -212,7 +212,9 @@ def _record(line: int, doc: Any, times: LocalTimes) -> CallRecord | RowError:
     src = _v(variables.get("caller_id_number")) or _v(profile.get("caller_id_number")) or _v(profile.get("ani"))
     dst = _v(variables.get("destination_number")) or _v(profile.get("destination_number"))
     name = _v(variables.get("caller_id_name")) or _v(profile.get("caller_id_name"))
-    disposition = disposition_from_cause(_v(variables.get("hangup_cause")), billsec)
+    # Answered: an answer time and billed seconds, whatever the hangup cause (freeswitch_csv).
+    answered = answered_at is not None or not any(f"answer_{kind}" in variables for kind in ("epoch", "uepoch", "stamp"))
+    disposition = disposition_from_cause(_v(variables.get("hangup_cause")), billsec, answered)
     account = _v(variables.get("accountcode"))
     remote_ip = (_v(variables.get("sip_network_ip")) or _v(variables.get("sip_received_ip"))
                  or _v(profile.get("network_addr")))
@@ -230,10 +232,11 @@ def _record(line: int, doc: Any, times: LocalTimes) -> CallRecord | RowError:
                         duration=duration, billsec=billsec, extra=extra),
         fingerprint=fingerprint(src, dst, started_at.isoformat(), answered_at, ended_at, duration,
                                 billsec, disposition, account),
+        call_id=_v(variables.get("call_uuid")) or unique_id,
     )
 
 
-def parse(stream: BinaryIO, *, tz: ZoneInfo) -> Iterator[CallRecord | RowError]:
+def parse(stream: BinaryIO, *, tz: ZoneInfo, columns: str = "") -> Iterator[CallRecord | RowError]:
     times = LocalTimes(tz)
     for line, doc, error in _documents(stream):
         yield RowError(line, error) if error is not None else _record(line, doc, times)

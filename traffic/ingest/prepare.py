@@ -19,9 +19,9 @@ from typing import Any, Callable
 from zoneinfo import ZoneInfo
 
 from accounts.models import PhoneNumber
-from voipxs.privacy.phone import InvalidNumber, normalize_e164
+from voipxs.privacy.phone import InvalidNumber, is_valid_e164, normalize_e164
 
-from ..importers.base import EXTENSION_MAX_DIGITS
+from ..importers.base import ANONYMOUS_NAMES, EXTENSION_MAX_DIGITS, FLAG_LOCAL_HOP, FLAG_UNDECODABLE_TEXT
 from ..models import Cdr, Source
 from ..rating import TariffBook
 from .rows import (
@@ -45,6 +45,8 @@ _DISPOSITIONS = {
 _DISPOSITIONS.update({key.upper(): value for key, value in list(_DISPOSITIONS.items())})
 _DISPOSITIONS.update({value: value for value in Cdr.Disposition.values})
 _UTC = timezone.utc
+_REPLACED = "\ufffd"  # what the parsers' errors="replace" puts where bytes were not UTF-8
+_FORMATTING = str.maketrans("", "", " -.()/\t")
 
 
 class HolderIndex:
@@ -88,7 +90,7 @@ class RowPreparer(RowBuilder):
         if getter is None:
             getter = self._get = self._getter(record)
         (line, uid, started, answered, raw_src, raw_dst, duration, billsec, raw_disposition, parser_flags,
-         caller_name, account_code, fp, technical) = getter(record)
+         caller_name, account_code, fp, leg, call_id, technical) = getter(record)
         started, answered = self._times(started, answered)
         numbers = self._numbers
         src = numbers.get(raw_src) or self.number(raw_src or "")
@@ -105,11 +107,15 @@ class RowPreparer(RowBuilder):
             flags.add(src.flag)
         if dst.flag:
             flags.add(dst.flag)
+        if _REPLACED in raw_src or _REPLACED in raw_dst or _REPLACED in caller_name or _REPLACED in account_code \
+                or _REPLACED in "".join(technical.values()):
+            flags.add(FLAG_UNDECODABLE_TEXT)  # the file's bytes were not UTF-8 there: replaced, so flagged
         direction, account_id, contractor_id = self._attribute(src, dst, started, flags)
         rating, zone, price = self._rate(direction, disposition, billsec, dst, started, flags)
         return self.build(
             line, uid, fp, started, answered, crypto, src, dst, account_id, contractor_id, direction,
             disposition, duration, billsec, caller_name, account_code, flags, rating, zone, price, technical,
+            leg, call_id,
         )
 
     # --- the steps of prepare, in order -----------------------------------------------------------
@@ -142,17 +148,27 @@ class RowPreparer(RowBuilder):
         if hit is not None:
             return hit
         text = (raw or "").strip()
-        digits = text[1:] if text.startswith("+") else text
+        plain = text if text.isdigit() else text.translate(_FORMATTING)  # "020-123 45 67", "(020) 1234567"
+        digits = plain[1:] if plain[:1] == "+" else plain
         flag, e164 = "", ""
-        if not any(c.isdigit() for c in text):
-            stored, flag = text, FLAG_ANONYMOUS  # "", "anonymous", "Restricted": no number to attribute
-        elif not digits.isdigit() or (len(digits) <= EXTENSION_MAX_DIGITS and not text.startswith("+")):
-            stored, flag = text, FLAG_EXTENSION
+        if digits.isdigit():
+            if len(digits) <= EXTENSION_MAX_DIGITS and plain[:1] != "+":
+                stored, flag = text, FLAG_EXTENSION
+            else:
+                try:
+                    e164 = normalize_e164(plain, self.country)
+                except InvalidNumber:
+                    e164 = ""
+                if e164 and is_valid_e164(e164):
+                    stored = e164
+                else:  # a possible length perhaps, but no such number range: kept as written, never as E.164
+                    stored, flag, e164 = text, FLAG_BAD_NUMBER, ""
+        elif not text or text.lower() in ANONYMOUS_NAMES:
+            stored, flag = text, FLAG_ANONYMOUS  # withheld: no number to attribute
+        elif any(c.isalpha() for c in text):
+            stored, flag = text, FLAG_EXTENSION  # a SIP user name ("alice", "reception2", "s"), not a number
         else:
-            try:
-                stored = e164 = normalize_e164(text, self.country)
-            except InvalidNumber:
-                stored, flag = text, FLAG_BAD_NUMBER
+            stored, flag = text, FLAG_BAD_NUMBER  # "*21#", "06-": dialled, but no number
         hit = number_make(stored, e164=e164, flag=flag)
         if len(self._numbers) < 500_000:  # bound the cache, not the import
             self._numbers[raw] = hit
@@ -183,8 +199,8 @@ class RowPreparer(RowBuilder):
               flags: set[str]) -> tuple[str, str, str | None]:
         """Rating, zone and price text. Outgoing answered calls with billable seconds are priced; the
         rest is free (incoming calls cost the callee nothing; internal calls stay on our network)."""
-        if direction != "out" or disposition != "answered" or billsec <= 0:
-            return "free", "", "0"
+        if direction != "out" or disposition != "answered" or billsec <= 0 or FLAG_LOCAL_HOP in flags:
+            return "free", "", "0"  # a hop into a Local channel: its other half's leg is the one billed
         rule = self.tariffs.tariff_for(dst.e164, started.date()) if dst.e164 else None
         if rule is None:
             flags.add(FLAG_UNRATED)
@@ -200,6 +216,7 @@ class RowPreparer(RowBuilder):
         (("answered_at", "answer"), None), (("src", "source"), ""), (("dst", "destination"), ""),
         (("duration",), 0), (("billsec",), 0), (("disposition",), ""), (("flags",), ()),
         (("caller_name", "clid"), ""), (("account_code", "accountcode"), ""), (("fingerprint",), ""),
+        (("leg",), ""), (("call_id",), ""),
     )
     _TECHNICAL = ("channel", "dst_channel", "sip_call_id", "remote_ip", "user_agent")
 

@@ -49,7 +49,8 @@ MSG_UNIQUE_ID_TOO_LONG = f"unique id longer than {UNIQUE_ID_MAX} characters"
 # A prepared row (tuple, by position):
 R_LINE, R_UID, R_FP, R_STARTED, R_ACCOUNT, R_CONTRACTOR, R_DIRECTION, R_DISPOSITION, \
     R_ANSWERED, R_DURATION, R_BILLSEC, R_SRC, R_DST, R_SRC_IDX, R_DST_IDX, R_NAME, R_ACCOUNT_CODE, \
-    R_FLAGS, R_RATING, R_ZONE, R_PRICE, R_TECH = range(22)
+    R_FLAGS, R_RATING, R_ZONE, R_PRICE, R_TECH, R_LEG, R_CALL = range(24)
+LEG_MAX = Cdr._meta.get_field("leg").max_length
 
 
 class RowRejected(ValueError):
@@ -94,6 +95,8 @@ class CdrRecord:
     zone: str = ""
     price: Decimal | None = None
     technical: dict[str, str] | None = None
+    leg: str = ""  # see Cdr.leg
+    call_id: str = ""
 
 
 class RowBuilder:
@@ -125,14 +128,14 @@ class RowBuilder:
             number_make(record.src), number_make(record.dst), record.account_id, record.contractor_id,
             record.direction, record.disposition, record.duration, record.billsec, record.caller_name,
             record.account_code, set(record.flags), record.rating, record.zone,
-            None if price is None else str(price), record.technical or {},
+            None if price is None else str(price), record.technical or {}, record.leg, record.call_id,
         )
 
     def build(self, line: int, uid: str, fp: str, started: datetime, answered: datetime | None,
               crypto: MonthCrypto, src: Number, dst: Number, account_id: int | None, contractor_id: int | None,
               direction: str, disposition: str, duration: int, billsec: int, caller_name: str,
               account_code: str, flags: set[str], rating: str, zone: str, price: str | None,
-              technical: dict) -> tuple:
+              technical: dict, leg: str = "", call_id: str = "") -> tuple:
         """Times in UTC; `flags` is this row's set (the fallbacks below add to it). Positional
         arguments only: this runs once per imported row."""
         technical = {k: v for k, v in technical.items() if v}
@@ -153,6 +156,15 @@ class RowBuilder:
             raise RowRejected(MSG_UNIQUE_ID_TOO_LONG)
         elif "\x00" in uid or not (uid.isascii() or _storable(uid)):
             raise RowRejected(_text_problem("unique id", uid))
+        if call_id:
+            call_id = str(call_id)
+            if len(call_id) > UNIQUE_ID_MAX or "\x00" in call_id or not (call_id.isascii() or _storable(call_id)):
+                raise RowRejected(_text_problem("call id", call_id) if len(call_id) <= UNIQUE_ID_MAX
+                                  else "call id: longer than the column")
+            if call_id == uid:
+                call_id = ""  # the call is the record's own id: stored once
+        if leg and len(leg) > LEG_MAX:
+            raise RowRejected("leg: longer than the column")
         account_code = str(account_code or "")
         if account_code and ("\x00" in account_code or not (account_code.isascii() or _storable(account_code))):
             raise RowRejected(_text_problem("account code", account_code))
@@ -171,7 +183,7 @@ class RowBuilder:
             answered_iso, duration, billsec, src_enc, dst_enc,
             src.index, dst.index, name_enc,
             account_code, flag_text, rating, zone, price,
-            tech_enc,
+            tech_enc, leg or "", call_id or "",
         )
 
 

@@ -113,7 +113,7 @@ def run_import(*, cdr_import: CdrImport, path: Path, batch_size: int | None = No
         with open(path, "rb") as stream:
             batch: list[tuple] = []
             seen_rows = 0
-            for item in get_parser(source.format)(stream, tz=preparer.tz):
+            for item in get_parser(source.format)(stream, tz=preparer.tz, columns=source.columns):
                 seen_rows += 1
                 if isinstance(item, RowError):
                     totals.reject(item.line, item.reason)
@@ -146,7 +146,7 @@ def run_import(*, cdr_import: CdrImport, path: Path, batch_size: int | None = No
 def cdr_rows_write(*, source: Source, records: Iterable[CdrRecord], batch_size: int | None = None) -> ImportTotals:
     """Store CDRs that are already decided (demo data, test factories) the way an import stores them:
     the same row build (encryption under the month key, blind indexes, fingerprint), the same writer
-    (dedupe on (source, unique_id): a record already there counts as a duplicate or a conflict and is
+    (dedupe on (source, unique_id, leg): a record already there counts as a duplicate or a conflict and is
     not stored again), one transaction per batch, under the source's lock. Returns the counts."""
     batch_size = batch_size or BATCH_SIZE
     builder = RowBuilder()

@@ -4,21 +4,19 @@ Everything above the writer is the same code on both databases; the writer turns
 (rows.R_*) into what its backend takes: COPY text on PostgreSQL (encoded in the preparing thread, stored
 by a writer thread when the caller holds no transaction), executemany parameters on SQLite.
 
-Nothing lost, nothing doubled: the dedupe key is (source, unique_id). Per batch the writer looks up
-which unique ids the source already has (one indexed query), counts same-fingerprint rows as
-duplicates, reports different-fingerprint rows as conflicts, and stores only new rows straight into
-traffic_cdr (no staging table: a per-source advisory lock, run.py, serialises writes to one source, so
-the lookup cannot race another writer). When the source had no CDRs at all when the write started,
-the lookup is skipped for every unique id this write has not yet seen (the common first import).
-Each batch is one transaction, with the import's heartbeat, so the counts on the import are exactly
-the committed rows.
+Nothing lost, nothing doubled: the dedupe key is (source, unique_id, leg) (Cdr.leg). Per batch the
+writer looks up which unique ids the source already has (one indexed query): a leg already there with
+the same fingerprint is a duplicate (so is one stored before legs existed, under leg ""), with another a
+conflict; only new rows go straight into traffic_cdr (a per-source advisory lock, run.py, serialises
+writes to one source, so the lookup cannot race another writer). When the source had no CDRs when the
+write started, only unique ids this write has seen are looked up (the common first import). Each batch
+is one transaction, with the import's heartbeat, so the import's counts are exactly the committed rows.
 
 One row never costs the batch: rows.py rejects what it knows the database cannot store, and when the
 database refuses a batch anyway (a value out of a column's range, a byte COPY cannot take), the batch
 is halved, each half in a savepoint, down to the rows it refuses: those are rejected alone with their
-lines and a reason naming only the error's class, the rest is stored. A connection that fails is not a
-row's fault: that error (and more than REFUSED_PER_BATCH_MAX refused rows in one batch) stops the
-import as before.
+lines and a reason naming only the error's class. A failing connection (or more than
+REFUSED_PER_BATCH_MAX refused rows in one batch) is no row's fault: it stops the import.
 """
 from __future__ import annotations
 
@@ -34,7 +32,8 @@ from django.db import DataError, IntegrityError, connection, transaction
 
 from .rows import (
     R_ACCOUNT, R_ACCOUNT_CODE, R_ANSWERED, R_BILLSEC, R_CONTRACTOR, R_DIRECTION, R_DISPOSITION, R_DST, R_DST_IDX,
-    R_DURATION, R_FLAGS, R_FP, R_LINE, R_NAME, R_PRICE, R_RATING, R_SRC, R_SRC_IDX, R_STARTED, R_TECH, R_UID, R_ZONE,
+    R_CALL, R_DURATION, R_FLAGS, R_FP, R_LEG, R_LINE, R_NAME, R_PRICE, R_RATING, R_SRC, R_SRC_IDX, R_STARTED, R_TECH, R_UID,
+    R_ZONE,
 )
 
 if TYPE_CHECKING:  # run.py makes the totals and the writer; only the type is needed here
@@ -55,7 +54,7 @@ CDR_COLUMNS = (
     "id", "started_at", "source_id", "unique_id", "fingerprint", "import_batch_id", "account_id",
     "contractor_id", "direction", "disposition", "answered_at", "duration", "billsec", "src_enc",
     "dst_enc", "src_index", "dst_index", "caller_name_enc", "account_code", "flags", "rating", "zone",
-    "price",
+    "price", "leg", "call_id",
 )
 TECH_COLUMNS = ("cdr_id", "started_at", "payload_enc")
 
@@ -99,18 +98,19 @@ class BatchWriter(abc.ABC):
         self.import_id = import_id
         self.totals = totals
         self.heartbeat = heartbeat
-        # fast: the source had no CDRs when the import started; only ids seen earlier in this import
-        # can already exist, so only those are looked up.
+        # fast: the source had no CDRs when the import started; only ids seen in this import are looked up.
         self.seen: set[int] | None = set() if fast else None
-        # (line, reason) of rows the database refused; added to the totals by finish(), in the caller's
-        # thread (the writer thread must not touch the list the parser's rejections go to).
+        # (line, reason) of rows the database refused; added to the totals by finish(), in the caller's thread.
         self.refused: list[tuple[int, str]] = []
         self._refused_before = 0  # len(self.refused) when the batch being stored began
 
-    def _split(self, batch: list[tuple], existing: Callable[[list[str]], dict[str, str]]) -> list[tuple]:
+    leg_at = R_LEG  # where a row holds its leg (PostgreSQL's encoded rows differ)
+
+    def _split(self, batch: list[tuple], existing: Callable[[list[str]], dict[tuple[str, str], str]]) -> list[tuple]:
         """Drop duplicates and conflicts (in the batch and against the database); count them."""
         fresh: list[tuple] = []
-        in_batch: dict[str, str] = {}
+        in_batch: dict[tuple[str, str], str] = {}
+        leg_at = self.leg_at
         seen = self.seen
         if seen is None:
             lookup = [row[R_UID] for row in batch]
@@ -121,16 +121,19 @@ class BatchWriter(abc.ABC):
         totals = self.totals
         for row in batch:
             uid, fp = row[R_UID], row[R_FP]
-            other = known.get(uid) or in_batch.get(uid)
+            key = (uid, row[leg_at])
+            other = known.get(key) or in_batch.get(key)
+            if other is None and key[1] and known and known.get((uid, "")) == fp:
+                other = fp  # the same figures stored before legs existed (leg ""): a duplicate
             if other is None:
-                in_batch[uid] = fp
+                in_batch[key] = fp
                 fresh.append(row)
             elif other == fp:
                 totals.duplicates += 1
             else:
                 totals.conflict(row[R_LINE], uid)
         if seen is not None:
-            seen.update(map(hash, in_batch))
+            seen.update(hash(key[0]) for key in in_batch)
             if len(seen) > SEEN_LIMIT:
                 self.seen = None  # bounded memory: from now on every batch is looked up
         return fresh
@@ -206,8 +209,7 @@ class BatchRefused(RuntimeError):
 
 
 def _sqlite_dt(iso: str | None) -> str | None:
-    """Django's SQLite form of a UTC time ('2026-05-04 08:00:00'), so that its string comparisons
-    order and filter these rows like the ORM's own."""
+    """Django's SQLite form of a UTC time ('2026-05-04 08:00:00'): ordered and filtered like the ORM's."""
     if iso is None:
         return None
     return iso.removesuffix("+00:00").replace("T", " ")
@@ -219,8 +221,8 @@ class SqliteWriter(BatchWriter):
     def encode(self, batch: list[tuple]) -> list[tuple]:
         return batch
 
-    def _existing(self, uids: list[str]) -> dict[str, str]:
-        return dict(self._select("unique_id, fingerprint", uids))
+    def _existing(self, uids: list[str]) -> dict[tuple[str, str], str]:
+        return {(uid, leg): fp for uid, leg, fp in self._select("unique_id, leg, fingerprint", uids)}
 
     def _select(self, what: str, uids: list[str]) -> list[tuple]:
         found: list[tuple] = []
@@ -246,7 +248,7 @@ class SqliteWriter(BatchWriter):
             (_sqlite_dt(r[R_STARTED]), self.source_id, r[R_UID], r[R_FP], self.import_id, r[R_ACCOUNT], r[R_CONTRACTOR],
              r[R_DIRECTION], r[R_DISPOSITION], _sqlite_dt(r[R_ANSWERED]), r[R_DURATION], r[R_BILLSEC], r[R_SRC], r[R_DST],
              r[R_SRC_IDX], r[R_DST_IDX], r[R_NAME], r[R_ACCOUNT_CODE], r[R_FLAGS], r[R_RATING], r[R_ZONE],
-             r[R_PRICE])
+             r[R_PRICE], r[R_LEG], r[R_CALL])
             for r in fresh
         ]
         columns = CDR_COLUMNS[1:]
@@ -258,17 +260,17 @@ class SqliteWriter(BatchWriter):
             )
             tech = [r for r in fresh if r[R_TECH] is not None]
             if tech:
-                ids = dict(self._select("unique_id, id", [r[R_UID] for r in tech]))
+                ids = {(uid, leg): cdr_id for uid, leg, cdr_id in self._select("unique_id, leg, id", [r[R_UID] for r in tech])}
                 cursor.executemany(
                     "INSERT INTO traffic_cdrtechnical (cdr_id, started_at, payload_enc) VALUES (%s, %s, %s)",
-                    [(ids[r[R_UID]], _sqlite_dt(r[R_STARTED]), r[R_TECH]) for r in tech],
+                    [(ids[(r[R_UID], r[R_LEG])], _sqlite_dt(r[R_STARTED]), r[R_TECH]) for r in tech],
                 )
         self.totals.imported += len(fresh)
         self.totals.flagged += sum(1 for r in fresh if r[R_FLAGS])
 
 
-# Encoded PostgreSQL rows: (line, unique_id, fingerprint, cdr COPY line, tech COPY line or None, flagged)
-E_CDR, E_TECH, E_FLAGGED = 3, 4, 5
+# Encoded PostgreSQL rows: (line, unique_id, fingerprint, cdr COPY line, tech COPY line or None, flagged, leg).
+E_CDR, E_TECH, E_FLAGGED, E_LEG = 3, 4, 5, 6
 
 
 class PostgresWriter(BatchWriter):
@@ -277,6 +279,7 @@ class PostgresWriter(BatchWriter):
     thread encodes batch N+1 while the writer thread looks up and COPYs batch N."""
 
     _CDR_COPY = f"COPY traffic_cdr ({', '.join(CDR_COLUMNS)}) FROM STDIN"
+    leg_at = E_LEG
     _TECH_COPY = f"COPY traffic_cdrtechnical ({', '.join(TECH_COLUMNS)}) FROM STDIN"
 
     def __init__(self, *, threaded: bool, **kwargs: Any) -> None:
@@ -300,13 +303,13 @@ class PostgresWriter(BatchWriter):
         return _encode_copy(batch, ids, self.source_id, self.import_id)
 
     # Runs in the writer thread (threaded) or inline.
-    def _existing(self, uids: list[str]) -> dict[str, str]:
+    def _existing(self, uids: list[str]) -> dict[tuple[str, str], str]:
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT unique_id, fingerprint FROM traffic_cdr WHERE source_id = %s AND unique_id = ANY(%s)",
+                "SELECT unique_id, leg, fingerprint FROM traffic_cdr WHERE source_id = %s AND unique_id = ANY(%s)",
                 [self.source_id, uids],
             )
-            return dict(cursor.fetchall())
+            return {(uid, leg): fp for uid, leg, fp in cursor.fetchall()}
 
     def _store(self, batch: list[tuple]) -> None:
         started = time.perf_counter()
@@ -390,8 +393,8 @@ def _encode_copy(rows: list[tuple], ids: list[int], source_id: int, import_id: i
             r[R_DIRECTION], r[R_DISPOSITION], r[R_ANSWERED] or "\\N", str(r[R_DURATION]), str(r[R_BILLSEC]),
             "\\\\x" + r[R_SRC].hex(), "\\\\x" + r[R_DST].hex(), r[R_SRC_IDX], r[R_DST_IDX],
             "\\N" if name is None else "\\\\x" + name.hex(), esc(r[R_ACCOUNT_CODE]), esc(flags),
-            r[R_RATING], esc(r[R_ZONE]), r[R_PRICE] or "\\N",
+            r[R_RATING], esc(r[R_ZONE]), r[R_PRICE] or "\\N", esc(r[R_LEG]), esc(r[R_CALL]),
         )) + "\n"
         tech_line = None if tech is None else f"{sid}\t{r[R_STARTED]}\t\\\\x{tech.hex()}\n"
-        append((r[R_LINE], r[R_UID], r[R_FP], line, tech_line, bool(flags)))
+        append((r[R_LINE], r[R_UID], r[R_FP], line, tech_line, bool(flags), r[R_LEG]))
     return out

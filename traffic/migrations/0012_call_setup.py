@@ -23,7 +23,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0008_callsetup_tokens'),
-        ('traffic', '0008_callexport_create'),
+        ('traffic', '0009_cdr_legs'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -35,6 +35,7 @@ from voipxs.privacy.purposes import Purpose, require_purpose
 
 from ..models import Cdr
 from ..partitions import add_months, month_start
+from .call_legs import call_key, calls_of
 from .cdr_reader import CallDecryptor, calls_newest, held_matching
 from .scope import CALL_PURPOSES, call_scope_q
 
@@ -55,6 +56,7 @@ MAX_LIMIT = 500
 _ROW_FIELDS = (
     "id", "started_at", "answered_at", "direction", "disposition", "duration", "billsec",
     "src_enc", "dst_enc", "caller_name_enc", "zone", "price", "account_id", "invoice_id",
+    "source_id", "unique_id", "call_id",  # the leg's call (call_legs); call_id last: "" in the hold table
 )
 
 
@@ -77,6 +79,8 @@ class CallRow:
     account_id: int | None
     invoice_id: int | None
     masked: bool
+    call_key: str = ""  # the call this leg belongs to (call_legs.call_key)
+    legs: tuple = ()  # a call of several legs: each leg, in time order (call_legs.calls_of)
 
     def get_direction_display(self) -> str:
         return str(Cdr.Direction(self.direction).label) if self.direction in Cdr.Direction.values else self.direction
@@ -194,7 +198,7 @@ def _filtered(qs: QuerySet[Cdr], *, since=None, until=None, direction: str | Non
 
 def _to_row(values: tuple, decrypt: CallDecryptor, *, masked: bool, copied: bool = False) -> CallRow:
     (cdr_id, started_at, answered_at, direction, disposition, duration, billsec,
-     src_enc, dst_enc, name_enc, zone, price, account_id, invoice_id) = values[:14]
+     src_enc, dst_enc, name_enc, zone, price, account_id, invoice_id, source_id, unique_id, call_id) = values[:17]
     read = decrypt.row(started_at, held_id=cdr_id if copied else None)
     src, dst = read(src_enc), read(dst_enc)
     own, other = (dst, src) if direction == Cdr.Direction.IN else (src, dst)
@@ -203,7 +207,8 @@ def _to_row(values: tuple, decrypt: CallDecryptor, *, masked: bool, copied: bool
     else:
         name = read(name_enc)
     return CallRow(cdr_id, started_at, answered_at, direction, disposition, duration, billsec,
-                   own, other, name, zone, price, account_id, invoice_id, masked)
+                   own, other, name, zone, price, account_id, invoice_id, masked,
+                   call_key(source_id, unique_id, call_id))
 
 
 def _sources(*, actor: Any, purpose: Purpose, account: Any, contractor: Any, region: str,
@@ -246,7 +251,7 @@ def cdr_list(
     decrypt = CallDecryptor()
     rows = [_to_row(values, decrypt, masked=masked, copied=copied) for values, copied in found[:limit]]
     next_cursor = cursor_encode(rows[-1].started_at, rows[-1].id) if len(found) > limit else None
-    return CallPage(rows=rows, next_cursor=next_cursor)
+    return CallPage(rows=calls_of(rows), next_cursor=next_cursor)
 
 
 def _checked_sources(*, actor: Any, purpose: Purpose | str, action: str, account: Any, contractor: Any,

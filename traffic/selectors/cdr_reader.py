@@ -24,7 +24,7 @@ from datetime import date, datetime
 from typing import Any, Callable, Iterator
 
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import CharField, Q, QuerySet, Value
 
 from ..keys import MonthKeyDestroyed, MonthKeyMissing, month_cipher
 from ..models import Cdr
@@ -76,7 +76,11 @@ def held_matching(q: Q) -> QuerySet | None:
     """The hold table's copies matching `q` (a filter on the columns both tables share, such as
     account_id, contractor_id, restricted_at), or None where months are never dropped."""
     copies = kept_copies()
-    return copies.model.objects.filter(q) if copies is not None else None
+    if copies is None:
+        return None
+    # A copy keeps no call_id (the hold table predates legs): its call is its unique_id. Annotated
+    # last, so a read that names call_id last lines up with traffic_cdr's columns in a UNION.
+    return copies.model.objects.filter(q).annotate(call_id=Value("", output_field=CharField()))
 
 
 # --- decryption --------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from django.db import transaction
 from voipxs.exceptions import ApplicationError
 from voipxs.privacy.audit import audit_record
 
+from ..importers.layouts import LayoutError, layout_check
 from ..models import Source
 
 SOURCE_NAME_TAKEN = "A source with this name already exists."
@@ -19,9 +20,10 @@ SOURCE_NAME_INVALID = "Use letters, digits, hyphens and underscores only (at mos
 SOURCE_FORMAT_INVALID = "Unknown format; choose one of: {choices}."
 SOURCE_TZ_INVALID = "Unknown time zone; use an IANA name such as Europe/Amsterdam."
 SOURCE_COUNTRY_INVALID = "Unknown country; use a two-letter ISO code such as NL."
+SOURCE_COLUMNS_INVALID = "This is no layout of the format: {reason}."
 
 
-def source_validate(*, name: str, format: str, timezone: str, country: str) -> None:
+def source_validate(*, name: str, format: str, timezone: str, country: str, columns: str = "") -> None:
     """Raises ApplicationError naming the field that is wrong (the admin form shows it there)."""
     try:
         validate_slug(name)
@@ -39,18 +41,25 @@ def source_validate(*, name: str, format: str, timezone: str, country: str) -> N
         raise ApplicationError(SOURCE_TZ_INVALID, {"field": "timezone"}) from None
     if len(country) != 2 or country.upper() not in phonenumbers.SUPPORTED_REGIONS:
         raise ApplicationError(SOURCE_COUNTRY_INVALID, {"field": "default_country"})
+    try:
+        layout_check(format, columns)
+    except LayoutError as exc:
+        raise ApplicationError(SOURCE_COLUMNS_INVALID.format(reason=exc), {"field": "columns"}) from None
 
 
 @transaction.atomic
 def source_create(*, name: str, format: str, timezone: str = "Europe/Amsterdam", default_country: str = "NL",
-                  carrier: str = "", actor=None) -> Source:
-    """A switch that sends CDRs. Its format, time zone and country are declared, never guessed."""
+                  carrier: str = "", columns: str = "", actor=None) -> Source:
+    """A switch that sends CDRs. Its format, time zone and country are declared, never guessed; so is
+    its layout where the switch lets the operator choose one (`columns`: the cdr_custom.conf mapping
+    line, the mod_cdr_csv template or a stock template's name, exactly as configured there)."""
     name, timezone, default_country = name.strip(), timezone.strip(), default_country.strip().upper()
-    source_validate(name=name, format=format, timezone=timezone, country=default_country)
+    columns = columns.strip()
+    source_validate(name=name, format=format, timezone=timezone, country=default_country, columns=columns)
     if Source.objects.filter(name=name).exists():
         raise ApplicationError(SOURCE_NAME_TAKEN, {"field": "name"})
     source = Source(name=name, format=format, timezone=timezone, default_country=default_country,
-                    carrier=carrier.strip()[:100])
+                    carrier=carrier.strip()[:100], columns=columns)
     source.full_clean()
     source.save()
     audit_record(actor=actor, action="cdr_source.create", target_type="cdr_source", target_id=source.pk,
@@ -61,10 +70,11 @@ def source_create(*, name: str, format: str, timezone: str = "Europe/Amsterdam",
 @transaction.atomic
 def source_update(*, source: Source, actor=None, **changes: str) -> Source:
     source = Source.objects.select_for_update().get(pk=source.pk)
-    fields = [f for f in ("format", "timezone", "default_country", "carrier") if f in changes]
+    fields = [f for f in ("format", "timezone", "default_country", "carrier", "columns") if f in changes]
     for f in fields:
         setattr(source, f, changes[f].strip().upper() if f == "default_country" else changes[f].strip())
-    source_validate(name=source.name, format=source.format, timezone=source.timezone, country=source.default_country)
+    source_validate(name=source.name, format=source.format, timezone=source.timezone, country=source.default_country,
+                    columns=source.columns)
     source.full_clean()
     source.save(update_fields=fields)
     audit_record(actor=actor, action="cdr_source.update", target_type="cdr_source", target_id=source.pk,

@@ -46,6 +46,27 @@ def _call_button(template_html: str | None, number: str | None) -> str:
     return " " + template_html.format(number=number)
 
 
+def _leg_rows(call, show_own: bool, show_user: bool, dispositions: dict, zone) -> list[str]:
+    """The legs of a call of several (a ring group, a Local-channel fork), under the call's row."""
+    esc = conditional_escape
+    rows = []
+    for number, leg in enumerate(call.legs, 1):
+        label = esc(gettext("leg %(number)d of %(count)d") % {"number": number, "count": len(call.legs)})
+        local = leg.started_at.astimezone(zone)
+        cells = [f'<td class="leg-label">{label}</td>', *(["<td></td>"] if show_user else []),
+                 f'<td class="number">{local:%H:%M:%S}</td>']
+        if show_own:
+            cells.append(f'<td class="number">{esc(leg.own_number)}</td>')
+        cells += [
+            f'<td class="number">{esc(leg.other_number)}</td>', "<td></td>",
+            f"<td>{dispositions.get(leg.disposition) or esc(leg.disposition)}</td>",
+            f'<td class="num">{leg.billsec}</td>', f"<td>{esc(leg.zone)}</td>",
+            f'<td class="num">{"" if leg.price is None else f"{leg.price:.4f}"}</td>',
+        ]
+        rows.append('<tr class="leg">' + "".join(cells) + "</tr>")
+    return rows
+
+
 @register.simple_tag
 def call_rows(rows, show_own: bool = True, names=None, show_user: bool = False, call_buttons: bool = False) -> SafeString:
     """`names` (user id -> name) and `show_user`: a contractor's page, with a User column after the date.
@@ -74,6 +95,8 @@ def call_rows(rows, show_own: bool = True, names=None, show_user: bool = False, 
             f'<td class="num">{"" if call.price is None else f"{call.price:.4f}"}</td>',
         ]
         out.append("<tr>" + "".join(cells) + "</tr>")
+        if len(call.legs) > 1:
+            out.extend(_leg_rows(call, show_own, show_user, dispositions, zone))
     if not out:
         colspan = (9 if show_own else 8) + (1 if show_user else 0)
         out.append(f'<tr><td colspan="{colspan}">{esc(gettext("No calls match."))}</td></tr>')

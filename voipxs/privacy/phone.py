@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+import re
 
 import phonenumbers
 
@@ -72,3 +73,49 @@ def mask(e164: str, *, visible: int = 3) -> str:
     if len(e164) <= visible + 3:
         return "•" * len(e164)
     return e164[:-visible] + "•" * visible
+
+
+_NUMBER_KINDS = ("fixed_line", "mobile", "toll_free", "premium_rate", "shared_cost", "personal_number", "voip",
+                 "pager", "uan", "voicemail")
+
+
+def _kind_patterns(metadata) -> list[str]:
+    """Each number type's pattern, held to that type's possible lengths (as is_valid_number holds it)."""
+    patterns = []
+    general = tuple(metadata.general_desc.possible_length or ()) if metadata.general_desc else ()
+    for kind in _NUMBER_KINDS:
+        desc = getattr(metadata, kind, None)
+        if desc is None or not desc.national_number_pattern:
+            continue
+        lengths = [n for n in (desc.possible_length or general) if n > 0]
+        lookahead = "(?=" + "|".join(r"\d{%d}$" % n for n in lengths) + ")" if lengths else ""
+        patterns.append(f"(?:{lookahead}(?:{desc.national_number_pattern}))")
+    return patterns
+
+
+@functools.lru_cache(maxsize=None)
+def _country_pattern(code: int) -> re.Pattern:
+    """The national numbers phonenumbers calls valid under a country calling code: any number type's
+    pattern (fixed line, mobile, toll free, ...) of any region sharing the code, as one regex; a regex
+    match costs a microsecond where phonenumbers.is_valid_number costs a hundred, and ingest meets
+    many distinct numbers (tests/traffic/test_honest_flags.py compares the two)."""
+    patterns = []
+    for region in phonenumbers.region_codes_for_country_code(code):
+        metadata = (phonenumbers.PhoneMetadata.metadata_for_nongeo_region(code) if region == "001"
+                    else phonenumbers.PhoneMetadata.metadata_for_region(region))
+        if metadata is not None and metadata.general_desc and metadata.general_desc.national_number_pattern:
+            # As is_valid_number: the region's general pattern first, then one of its number types.
+            kinds = "|".join(_kind_patterns(metadata)) or "(?!)"
+            patterns.append(f"(?:(?=(?:{metadata.general_desc.national_number_pattern})$)(?:{kinds}))")
+    return re.compile("|".join(patterns) or "(?!)")
+
+
+def is_valid_e164(e164: str) -> bool:
+    """Whether an E.164 number ('+31201234567') is a valid (assigned-range) number, not only a
+    possible one: '+31991234567' has the right length for NL but no such range exists."""
+    digits = e164[1:] if e164.startswith("+") else e164
+    for length in (1, 2, 3):
+        code = int(digits[:length] or "0")
+        if code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:
+            return _country_pattern(code).fullmatch(digits[length:]) is not None
+    return False

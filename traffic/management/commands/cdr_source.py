@@ -1,4 +1,7 @@
-"""`cdr_source add NAME --format F --timezone TZ [--country NL] [--carrier X]` and `cdr_source list`."""
+"""`cdr_source add NAME --format F --timezone TZ [--country NL] [--carrier X] [--columns LAYOUT]` and
+`cdr_source list`. --columns takes the switch's own layout exactly as configured there: the mapping line
+of cdr_custom.conf (`Master.csv => ${CSV_QUOTE(${CDR(clid)})},...`), or a mod_cdr_csv template string of
+cdr_csv.conf.xml or a stock template's name (`example`, `sql`, `asterisk`, ...)."""
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
@@ -19,6 +22,8 @@ class Command(BaseCommand):
         add.add_argument("--timezone", required=True, help="IANA zone of the switch's local times, e.g. Europe/Amsterdam")
         add.add_argument("--country", default="NL", help="default country for national numbers (ISO code)")
         add.add_argument("--carrier", default="", help="carrier or trunk, for the interconnection report")
+        add.add_argument("--columns", default="", help="the switch's layout as configured there: a cdr_custom.conf "
+                         "mapping line, a mod_cdr_csv template, or a stock template's name")
         sub.add_parser("list", help="list sources")
 
     def handle(self, *args, **options) -> None:
@@ -28,7 +33,8 @@ class Command(BaseCommand):
             return
         try:
             source = source_create(name=options["name"], format=options["format"], timezone=options["timezone"],
-                                   default_country=options["country"], carrier=options["carrier"])
+                                   default_country=options["country"], carrier=options["carrier"],
+                                   columns=options["columns"])
         except ApplicationError as exc:
             field = exc.extra.get("field")
             raise CommandError(f"{field}: {exc.message}" if field else exc.message) from None

@@ -1,0 +1,72 @@
+"""FreeSWITCH mod_xml_cdr documents: `<cdr>` with `<variables>` (one element per channel variable,
+values URL-encoded by default) and one or more `<callflow>` with a `<caller_profile>`, the latest
+first. One document per file as mod_xml_cdr writes them (log-dir), or several one after the other
+(a collector's file): each `<cdr>...</cdr>` is read on its own, so a broken one is its own error.
+
+A document is turned into the shape of a mod_json_cdr one and read by freeswitch_json: the same
+fields, times, legs and answered rule. A document type declaration (`<!DOCTYPE`, `<!ENTITY`) is
+refused: mod_xml_cdr never writes one, and entities are how XML is made to explode or leak files.
+"""
+from __future__ import annotations
+
+import io
+import re
+import xml.etree.ElementTree as ElementTree
+from typing import Any, BinaryIO, Iterator
+from zoneinfo import ZoneInfo
+
+from .base import CallRecord, ImportFormatError, LocalTimes, RowError, refuse_non_text
+from .freeswitch_json import _record
+
+FORMAT = "freeswitch-xml"
+NOT_XML_CDR = "This file is not FreeSWITCH XML CDR: it holds no <cdr> document."
+BAD_DOCUMENT = "not an XML CDR document (malformed or truncated)"
+DTD_REFUSED = "an XML document type declaration (mod_xml_cdr writes none)"
+_DOCUMENT = re.compile(r"<cdr[\s>].*?</cdr\s*>", re.DOTALL)
+_START = re.compile(r"<cdr[\s>]")
+
+
+def _element_dict(element: ElementTree.Element | None) -> dict[str, str]:
+    if element is None:
+        return {}
+    return {child.tag: (child.text or "") for child in element if len(child) == 0}
+
+
+def _as_json_shape(root: ElementTree.Element) -> dict[str, Any]:
+    flows = [{"caller_profile": _element_dict(flow.find("caller_profile"))} for flow in root.findall("callflow")]
+    return {"variables": _element_dict(root.find("variables")), "callflow": flows}
+
+
+def _documents(text: str) -> Iterator[tuple[int, Any, str | None]]:
+    position, line = 0, 1
+    found = False
+    for start in _START.finditer(text):
+        if start.start() < position:
+            continue  # inside the previous document
+        found = True
+        line += text.count("\n", position, start.start())
+        position = start.start()
+        match = _DOCUMENT.match(text, position)
+        if match is None:
+            yield line, None, BAD_DOCUMENT
+            return
+        try:
+            root = ElementTree.fromstring(match.group(0))
+        except ElementTree.ParseError:
+            yield line, None, BAD_DOCUMENT
+        else:
+            yield line, _as_json_shape(root), None
+        line += text.count("\n", position, match.end())
+        position = match.end()
+    if not found:
+        raise ImportFormatError(NOT_XML_CDR)
+
+
+def parse(stream: BinaryIO, *, tz: ZoneInfo, columns: str = "") -> Iterator[CallRecord | RowError]:
+    refuse_non_text(stream)
+    text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="replace").read()
+    if "<!DOCTYPE" in text or "<!ENTITY" in text:
+        raise ImportFormatError(f"This file is refused: {DTD_REFUSED}.")
+    times = LocalTimes(tz)
+    for line, doc, error in _documents(text):
+        yield RowError(line, error) if error is not None else _record(line, doc, times)

@@ -1,0 +1,177 @@
+"""A switch's own CDR layout, given exactly as it is configured on the switch (Source.columns).
+
+- Asterisk cdr_custom: the mapping line of cdr_custom.conf,
+  `Master.csv => ${CSV_QUOTE(${CDR(clid)})},${CSV_QUOTE(${CDR(src)})},...,${CDR(sequence)}`: each
+  top-level comma-separated field names the CDR variable it writes (`${CDR(name)}` or
+  `${CDR(name,u)}`/`${CDR(name,f)}`, inside any function such as CSV_QUOTE); a field without a CDR
+  variable is a column we do not read. (Checked against asterisk/asterisk cdr/cdr_custom.c and
+  configs/samples/cdr_custom.conf.sample: the left side is the file name, the right side one line.)
+- FreeSWITCH mod_cdr_csv: a template string of cdr_csv.conf.xml (`"${caller_id_name}","${uuid}",...`),
+  or the name of a stock template shipped in conf/vanilla/autoload_configs/cdr_csv.conf.xml
+  (STOCK_TEMPLATES). A template is a line of literal text with `${variable}` in it: the text between
+  the variables (quotes, commas, an SQL INSERT around them) is matched as written.
+
+Nothing here sees a file's content; errors name what is wrong with the layout, never data.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# conf/vanilla/autoload_configs/cdr_csv.conf.xml of FreeSWITCH, verbatim (the `sql` and `snom` ones
+# have a space before "${accountcode}"; `opencdrrate` holds an expression we do not read).
+STOCK_TEMPLATES = {
+    "sql": 'INSERT INTO cdr VALUES ("${caller_id_name}","${caller_id_number}","${destination_number}",'
+           '"${context}","${start_stamp}","${answer_stamp}","${end_stamp}","${duration}","${billsec}",'
+           '"${hangup_cause}","${uuid}","${bleg_uuid}", "${accountcode}");',
+    "example": '"${caller_id_name}","${caller_id_number}","${destination_number}","${context}","${start_stamp}",'
+               '"${answer_stamp}","${end_stamp}","${duration}","${billsec}","${hangup_cause}","${uuid}",'
+               '"${bleg_uuid}","${accountcode}","${read_codec}","${write_codec}"',
+    "snom": '"${caller_id_name}","${caller_id_number}","${destination_number}","${context}","${start_stamp}",'
+            '"${answer_stamp}","${end_stamp}","${duration}","${billsec}","${hangup_cause}","${uuid}",'
+            '"${bleg_uuid}", "${accountcode}","${read_codec}","${write_codec}","${sip_user_agent}",'
+            '"${call_clientcode}","${sip_rtp_rxstat}","${sip_rtp_txstat}","${sofia_record_file}"',
+    "linksys": '"${caller_id_name}","${caller_id_number}","${destination_number}","${context}","${start_stamp}",'
+               '"${answer_stamp}","${end_stamp}","${duration}","${billsec}","${hangup_cause}","${uuid}",'
+               '"${bleg_uuid}","${accountcode}","${read_codec}","${write_codec}","${sip_user_agent}",'
+               '"${sip_p_rtp_stat}"',
+    "asterisk": '"${accountcode}","${caller_id_number}","${destination_number}","${context}","${caller_id}",'
+                '"${channel_name}","${bridge_channel}","${last_app}","${last_arg}","${start_stamp}",'
+                '"${answer_stamp}","${end_stamp}","${duration}","${billsec}","${hangup_cause}","${amaflags}",'
+                '"${uuid}","${userfield}"',
+    "opencdrrate": '"${uuid}","${signal_bond}","${direction}","${ani}","${destination_number}","${answer_stamp}",'
+                   '"${end_stamp}","${billsec}","${accountcode}","${userfield}","${network_addr}",'
+                   '"${regex(\'${original_caller_id_name}\'|^.)}","${sip_gateway_name}"',
+}
+
+
+class LayoutError(ValueError):
+    """The declared layout cannot be read; the message says what is missing."""
+
+
+# --- Asterisk cdr_custom ---------------------------------------------------------------------------
+
+_CDR_VAR = re.compile(r"\$\{CDR\(\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:,\s*([a-z]*)\s*)?\)\}")
+ASTERISK_NEEDED = ("start",)
+
+
+def _top_level_split(text: str) -> list[str]:
+    """Split on commas outside ${...} and (...) (a function's arguments hold commas of their own)."""
+    fields, depth, current = [], 0, []
+    for char in text:
+        if char in "{(":
+            depth += 1
+        elif char in "})":
+            depth = max(0, depth - 1)
+        if char == "," and depth == 0:
+            fields.append("".join(current))
+            current = []
+            continue
+        current.append(char)
+    fields.append("".join(current))
+    return fields
+
+
+def asterisk_mapping(line: str) -> tuple[tuple[str | None, ...], frozenset[str]]:
+    """A cdr_custom.conf mapping line → (CDR variable of each column or None, columns written as epochs
+    (`,u`)). Raises LayoutError when the line writes no start time."""
+    text = line.strip()
+    if "=>" in text:
+        text = text.split("=>", 1)[1]
+    elif "=" in text and text.split("=", 1)[0].strip().endswith((".csv", ".CSV")):
+        text = text.split("=", 1)[1]
+    text = text.strip()
+    if not text:
+        raise LayoutError("the mapping line is empty")
+    names: list[str | None] = []
+    epochs = set()
+    for field in _top_level_split(text):
+        found = _CDR_VAR.search(field)
+        if found is None:
+            names.append(None)
+            continue
+        name = found.group(1).lower()
+        names.append(name)
+        if found.group(2) and "u" in found.group(2):
+            epochs.add(name)
+    missing = [name for name in ASTERISK_NEEDED if name not in names]
+    if missing:
+        raise LayoutError(f"the mapping writes no {', '.join(missing)} (${{CDR({missing[0]})}})")
+    return tuple(names), frozenset(epochs)
+
+
+# --- FreeSWITCH mod_cdr_csv ------------------------------------------------------------------------
+
+FREESWITCH_NEEDED = ("uuid",)
+_PLAIN_VAR = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+@dataclass(frozen=True)
+class Template:
+    names: tuple[str | None, ...]  # the variable of each ${...}, None for an expression
+    csv: bool  # one variable per comma-separated column (quoted or not): CSV
+    pattern: re.Pattern  # a whole line: the template's literal text, a group for each variable
+
+
+def _variables(template: str) -> list[tuple[int, int, str]]:
+    """(start, end, inner text) of each top-level ${...}, nested braces included."""
+    found, i = [], 0
+    while True:
+        start = template.find("${", i)
+        if start < 0:
+            return found
+        depth, j = 0, start + 1
+        while j < len(template):
+            if template[j] == "{":
+                depth += 1
+            elif template[j] == "}":
+                depth -= 1
+                if depth == 0:
+                    break
+            j += 1
+        if depth:
+            raise LayoutError("a ${...} in the template is never closed")
+        found.append((start, j + 1, template[start + 2:j]))
+        i = j + 1
+
+
+def freeswitch_template(spec: str) -> Template:
+    """A template string of cdr_csv.conf.xml, or a stock template's name → Template."""
+    text = (spec or "").strip() or "example"
+    text = STOCK_TEMPLATES.get(text, text)
+    if "${" not in text:
+        raise LayoutError(f"not a template (no ${{variable}}) nor a stock template name "
+                          f"({', '.join(STOCK_TEMPLATES)})")
+    variables = _variables(text)
+    names = tuple(inner if _PLAIN_VAR.fullmatch(inner) else None for _s, _e, inner in variables)
+    missing = [name for name in FREESWITCH_NEEDED if name not in names]
+    if not any(f"{when}_{kind}" in names for when in ("start", "answer") for kind in ("stamp", "epoch", "uepoch")):
+        missing.append("start_stamp")  # the stock opencdrrate template writes only answer and end
+    if missing:
+        raise LayoutError(f"the template writes no {', '.join(missing)}")
+    columns = [part.strip() for part in _top_level_split(text)]
+    plain = len(columns) == len(variables) and all(
+        column in (f'"${{{inner}}}"', f"${{{inner}}}") for column, (_s, _e, inner) in zip(columns, variables))
+    parts, last = [], 0
+    for start, end, _inner in variables:
+        parts.append(_literal(text[last:start]))
+        parts.append("(.*?)")
+        last = end
+    parts.append(_literal(text[last:]))
+    return Template(names, plain, re.compile("".join(parts), re.DOTALL))
+
+
+def _literal(text: str) -> str:
+    """Literal template text; a run of spaces matches any run, or none (FreeSWITCH writes it as is,
+    editors and collectors sometimes do not)."""
+    return r"\s*".join(re.escape(piece) for piece in re.split(r"\s+", text))
+
+
+def layout_check(fmt: str, columns: str) -> None:
+    """Raises LayoutError when `columns` is no layout for `fmt` (a source's declaration)."""
+    if fmt == "asterisk-custom" and columns.strip():
+        asterisk_mapping(columns)
+    elif fmt == "freeswitch-csv":
+        freeswitch_template(columns)
+    elif columns.strip() and fmt not in ("asterisk-custom", "freeswitch-csv"):
+        raise LayoutError(f"the {fmt} format takes no column layout")
