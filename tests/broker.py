@@ -23,14 +23,12 @@ def closed_port() -> int:
         return s.getsockname()[1]
 
 
-def _pools_forget(*, close: bool) -> None:
+def _pools_forget() -> None:
     # The app keeps its broker connections in kombu's pools, one per URL (kombu.pools, shared by the
-    # process): forget them so the next publish takes the pool of the URL now configured. The dead URL's
-    # pools are closed on the way out; the others stay open for whoever uses them next.
-    if close:
-        for pool in (app._pool, app.amqp._producer_pool):  # noqa: SLF001
-            if pool is not None:
-                pool.force_close_all()
+    # process): forget them so the next publish takes the pool of the URL now configured. A dead URL's
+    # pools are left open, never closed: kombu's registry keeps them under their URL, and a later outage
+    # that draws the same free port is handed the same pool, which must still work ("Acquire on closed
+    # pool" otherwise). They hold no connection: none ever succeeded.
     app._pool = None  # noqa: SLF001
     app.amqp._producer_pool = None  # noqa: SLF001
 
@@ -42,11 +40,11 @@ def broker_outage() -> Iterator[str]:
     saved = (app.conf.broker_url, app.conf.task_always_eager)
     caches = {"default": {"BACKEND": "voipxs.cache.DegradingRedisCache", "LOCATION": url,
                           "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}}}
-    _pools_forget(close=False)
+    _pools_forget()
     app.conf.broker_url, app.conf.task_always_eager = url, False
     try:
         with override_settings(REDIS_URL=url, CELERY_BROKER_URL=url, CACHES=caches):
             yield url
     finally:
-        _pools_forget(close=True)
+        _pools_forget()
         app.conf.broker_url, app.conf.task_always_eager = saved
