@@ -18,6 +18,7 @@ urlpatterns: list = [
     path("me/usage/", calls.MeUsageApi.as_view(), name="api-me-usage"),
     path("me/invoices/", invoices.MeInvoiceListApi.as_view(), name="api-me-invoices"),
     path("me/invoices/<int:invoice_id>/", invoices.MeInvoiceDetailApi.as_view(), name="api-me-invoice"),
+    path("me/invoices/<int:invoice_id>/pdf/", invoices.MeInvoicePdfApi.as_view(), name="api-me-invoice-pdf"),
     path("contractor/calls/", calls.ContractorCallListApi.as_view(), name="api-contractor-calls"),
     path("staff/invoices/", invoices.StaffInvoiceListApi.as_view(), name="api-staff-invoices"),
     path("staff/invoices/<int:invoice_id>/paid/", invoices.StaffInvoicePaidApi.as_view(), name="api-staff-invoice-paid"),

@@ -11,6 +11,7 @@ urlpatterns: list = [
     path("usage/", calls.usage, name="usage"),
     path("invoices/", invoices.invoice_list, name="invoices"),
     path("invoices/<int:invoice_id>/", invoices.invoice_detail, name="invoice"),
+    path("invoices/<int:invoice_id>/pdf/", invoices.invoice_pdf, name="invoice-pdf"),
     path("contractor/", calls.contractor_calls, name="contractor"),
     path("staff/invoices/", invoices.staff_invoices, name="staff-invoices"),
     path("staff/invoices/<int:invoice_id>/<slug:action>/", invoices.staff_invoice_action, name="staff-invoice-action"),
