@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .api import call_exports, calls, interconnection, invoices, sources_imports
+from .api import call_exports, calls, interconnection, invoices, sources_imports, tariffs
 
 urlpatterns: list = [
     path("staff/sources/", sources_imports.SourceListCreateApi.as_view(), name="api-staff-sources"),
@@ -26,5 +26,9 @@ urlpatterns: list = [
          name="api-staff-invoice-dispute"),
     path("staff/invoices/<int:invoice_id>/reissue/", invoices.StaffInvoiceReissueApi.as_view(),
          name="api-staff-invoice-reissue"),
+    path("staff/tariffs/", tariffs.TariffListApi.as_view(), name="api-staff-tariffs"),
+    path("staff/tariffs/<int:tariff_id>/end/", tariffs.TariffEndApi.as_view(), name="api-staff-tariff-end"),
+    path("staff/tariffs/rate-deck/preview/", tariffs.RateDeckPreviewApi.as_view(), name="api-staff-rate-deck-preview"),
+    path("staff/tariffs/rate-deck/apply/", tariffs.RateDeckApplyApi.as_view(), name="api-staff-rate-deck-apply"),
     path("staff/interconnection/", interconnection.StaffInterconnectionApi.as_view(), name="api-staff-interconnection"),
 ]

@@ -109,7 +109,8 @@ def world_build(*, people: dict[str, User]) -> World:
     _admin_only_rows(cdr=cdr)
     ids = {"invoice": invoice.pk, "import": CdrImport.objects.get().pk, "dsr": dsr.pk, "export": export.pk,
            "authority": authority.pk, "disclosure": disclosure.pk, "hold": hold.pk, "breach": breach.pk,
-           "user": mallory.pk, "category": Category.CDR_BILLED, "call_export": call_export.pk}
+           "user": mallory.pk, "category": Category.CDR_BILLED, "call_export": call_export.pk,
+           "tariff": Tariff.objects.get().pk}
     objects = _admin_objects(people=people, cdr=cdr, invoice=invoice, legal2=legal2, disclosure=disclosure, hold=hold)
     return World(ids=ids, admin_objects={**objects, CallExport: call_export})
 
