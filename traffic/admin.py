@@ -13,6 +13,7 @@ from voipxs.exceptions import ApplicationError
 
 from .models import Cdr, CdrImport, Source, Tariff
 from .services import sources
+from .services.tariffs import tariff_admin_delete, tariff_admin_save
 
 
 class NoCountPaginator(Paginator):
@@ -75,6 +76,16 @@ class TariffAdmin(admin.ModelAdmin):
     list_display = ("prefix", "zone", "price_per_minute", "setup_fee", "increment_first", "increment_next", "valid_from", "valid_to")
     search_fields = ("prefix", "zone")
     list_filter = ("zone",)
+
+    def save_model(self, request, obj, form, change):
+        tariff_admin_save(tariff=obj, changed=list(form.changed_data), actor=request.user)
+
+    def delete_model(self, request, obj):
+        tariff_admin_delete(tariff=obj, actor=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for tariff in queryset:
+            tariff_admin_delete(tariff=tariff, actor=request.user)
 
 
 @admin.register(Cdr)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .api import call_exports, call_setup, calls, interconnection, invoices, sources_imports
+from .api import call_exports, call_setup, calls, interconnection, invoices, sources_imports, tariffs
 
 urlpatterns: list = [
     path("staff/sources/", sources_imports.SourceListCreateApi.as_view(), name="api-staff-sources"),
@@ -19,6 +19,7 @@ urlpatterns: list = [
     path("me/usage/", calls.MeUsageApi.as_view(), name="api-me-usage"),
     path("me/invoices/", invoices.MeInvoiceListApi.as_view(), name="api-me-invoices"),
     path("me/invoices/<int:invoice_id>/", invoices.MeInvoiceDetailApi.as_view(), name="api-me-invoice"),
+    path("me/invoices/<int:invoice_id>/pdf/", invoices.MeInvoicePdfApi.as_view(), name="api-me-invoice-pdf"),
     path("contractor/calls/", calls.ContractorCallListApi.as_view(), name="api-contractor-calls"),
     path("staff/invoices/", invoices.StaffInvoiceListApi.as_view(), name="api-staff-invoices"),
     path("staff/invoices/<int:invoice_id>/paid/", invoices.StaffInvoicePaidApi.as_view(), name="api-staff-invoice-paid"),
@@ -26,5 +27,9 @@ urlpatterns: list = [
          name="api-staff-invoice-dispute"),
     path("staff/invoices/<int:invoice_id>/reissue/", invoices.StaffInvoiceReissueApi.as_view(),
          name="api-staff-invoice-reissue"),
+    path("staff/tariffs/", tariffs.TariffListApi.as_view(), name="api-staff-tariffs"),
+    path("staff/tariffs/<int:tariff_id>/end/", tariffs.TariffEndApi.as_view(), name="api-staff-tariff-end"),
+    path("staff/tariffs/rate-deck/preview/", tariffs.RateDeckPreviewApi.as_view(), name="api-staff-rate-deck-preview"),
+    path("staff/tariffs/rate-deck/apply/", tariffs.RateDeckApplyApi.as_view(), name="api-staff-rate-deck-apply"),
     path("staff/interconnection/", interconnection.StaffInterconnectionApi.as_view(), name="api-staff-interconnection"),
 ]

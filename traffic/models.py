@@ -219,6 +219,11 @@ class Tariff(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["prefix", "valid_from"], name="tariff_prefix_idx")]
+        constraints = [
+            # valid_to is the inclusive last day: a tariff ended the day it starts still holds for that day.
+            models.CheckConstraint(condition=models.Q(valid_to__isnull=True) | models.Q(valid_to__gte=models.F("valid_from")),
+                                   name="tariff_validity_ordered"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.prefix} {self.zone}"
@@ -247,8 +252,17 @@ class Invoice(models.Model):
     # When the invoice last became settled (paid, a dispute rejected on a paid invoice, or void):
     # retention counts a closed account's period from here, so it never starts before the real end.
     settled_at = models.DateTimeField(null=True, blank=True)
+    # Amounts: the lines are net; subtotal is their sum, VAT is charged on it at vat_rate (percent,
+    # fixed when the invoice is made: INVOICE_VAT_RATE), and total = subtotal + vat_amount is due.
+    subtotal = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    vat_rate = models.DecimalField(max_digits=5, decimal_places=2, default=0)
+    vat_amount = models.DecimalField(max_digits=12, decimal_places=2, default=0)
     total = models.DecimalField(max_digits=12, decimal_places=2, default=0)
     currency = models.CharField(max_length=3, default="EUR")
+    # The customer as the invoice names them, fixed when it is made (an invoice must not change later):
+    # personal data, so encrypted; printed on the PDF only.
+    customer_name = EncryptedTextField(null=True, blank=True)
+    customer_address = EncryptedTextField(null=True, blank=True)
     restricted_at = models.DateTimeField(null=True, blank=True)
     # A corrected invoice points at the void one it replaces (traffic.services.invoices.invoice_reissue); one
     # replacement per void invoice (one-to-one), and PROTECT: the void one stays as long as its successor.

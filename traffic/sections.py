@@ -55,7 +55,9 @@ def invoices_export(user: Any) -> Iterable[dict]:
         yield {
             "number": inv.number, "period": inv.period.isoformat(), "issued_at": inv.issued_at.isoformat(),
             "due_date": inv.due_date.isoformat(), "dispute_window_ends": inv.dispute_window_ends.isoformat(),
-            "status": inv.status, "total": str(inv.total), "currency": inv.currency,
+            "status": inv.status, "subtotal": str(inv.subtotal), "vat_rate": str(inv.vat_rate),
+            "vat_amount": str(inv.vat_amount), "total": str(inv.total), "currency": inv.currency,
+            "customer_name": inv.customer_name or "", "customer_address": inv.customer_address or "",
             "restricted": inv.restricted_at is not None, "lines": lines.get(inv.pk, []),
         }
 

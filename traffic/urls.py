@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import call_exports, call_setup, calls, interconnection, invoices, sources_imports
+from .views import call_exports, call_setup, calls, interconnection, invoices, sources_imports, tariffs
 
 app_name = "traffic"
 urlpatterns: list = [
@@ -15,9 +15,14 @@ urlpatterns: list = [
     path("usage/", calls.usage, name="usage"),
     path("invoices/", invoices.invoice_list, name="invoices"),
     path("invoices/<int:invoice_id>/", invoices.invoice_detail, name="invoice"),
+    path("invoices/<int:invoice_id>/pdf/", invoices.invoice_pdf, name="invoice-pdf"),
     path("contractor/", calls.contractor_calls, name="contractor"),
     path("staff/invoices/", invoices.staff_invoices, name="staff-invoices"),
     path("staff/invoices/<int:invoice_id>/<slug:action>/", invoices.staff_invoice_action, name="staff-invoice-action"),
+    path("staff/tariffs/", tariffs.staff_tariffs, name="staff-tariffs"),
+    path("staff/tariffs/<int:tariff_id>/end/", tariffs.staff_tariff_end, name="staff-tariff-end"),
+    path("staff/tariffs/rate-deck/", tariffs.staff_rate_deck_preview, name="staff-rate-deck-preview"),
+    path("staff/tariffs/rate-deck/apply/", tariffs.staff_rate_deck_apply, name="staff-rate-deck-apply"),
     path("staff/interconnection/", interconnection.staff_interconnection, name="staff-interconnection"),
     path("staff/sources/", sources_imports.staff_sources, name="staff-sources"),
     path("staff/imports/", sources_imports.staff_imports, name="staff-imports"),

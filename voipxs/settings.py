@@ -5,6 +5,7 @@ missing one fails loudly at start-up instead of running with a guessable value.
 """
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
 import environ
@@ -294,6 +295,14 @@ TASK_RESEND_AFTER_SECONDS = env.int("TASK_RESEND_AFTER_SECONDS", default=300)
 # Days after the invoice date during which an invoice may be disputed; its CDRs are kept at least
 # that long (retention). Default about 6 months.
 INVOICE_DISPUTE_WINDOW_DAYS = env.int("INVOICE_DISPUTE_WINDOW_DAYS", default=183)
+# The supplier on every invoice (Wet OB art. 35a: name, address, VAT number; Handelsregisterbesluit art. 20:
+# the KvK number), and the VAT rate new invoices charge (percent; 21 is the Dutch general rate).
+INVOICE_COMPANY_NAME = env("INVOICE_COMPANY_NAME", default="VoIPXS B.V.")
+INVOICE_COMPANY_ADDRESS = env("INVOICE_COMPANY_ADDRESS", default="Voorbeeldstraat 1, 1011 AA Amsterdam, Nederland")
+INVOICE_COMPANY_VAT_NUMBER = env("INVOICE_COMPANY_VAT_NUMBER", default="NL000099998B57")
+INVOICE_COMPANY_KVK_NUMBER = env("INVOICE_COMPANY_KVK_NUMBER", default="00000000")
+INVOICE_COMPANY_IBAN = env("INVOICE_COMPANY_IBAN", default="")
+INVOICE_VAT_RATE = Decimal(env("INVOICE_VAT_RATE", default="21.00"))
 
 # Disclosures: a closed request's legal hold stays this many days (follow-up questions of the
 # authority); delivered packages are deleted this many days after delivery; legal officers are

@@ -47,7 +47,8 @@ PK_KINDS = {
 }
 # Other path parameters, by name: the id kind in World.ids, or a fixed value.
 PARAM_KINDS = {"invoice_id": "invoice", "import_id": "import", "export_id": "call_export", "category": "category",
-               "id": "user", "token_id": "call_setup_token", "prefix_id": "blocked_prefix"}
+               "id": "user", "token_id": "call_setup_token", "prefix_id": "blocked_prefix",
+               "tariff_id": "tariff"}
 # A slug that picks an action: the one value walked (every value passes the same role check first).
 ACTION_VALUES = {"traffic:staff-invoice-action": "paid"}
 

@@ -45,7 +45,7 @@ def void(march, billing_staff) -> Invoice:
 class InvoiceReissueTests:
     def test_it_makes_an_open_invoice_for_the_same_month_from_the_void_ones_calls(self, alice, march, void,
                                                                                   billing_staff):
-        void_lines, void_total = _lines(void), void.total
+        void_lines, void_total = _lines(void), void.subtotal
         # the void invoice was issued long ago: the corrected one gets its own due date and dispute window
         Invoice.objects.filter(pk=void.pk).update(issued_at=datetime(2026, 4, 1, tzinfo=timezone.utc),
                                                   due_date=date(2026, 4, 15), dispute_window_ends=date(2026, 10, 1))
@@ -54,13 +54,13 @@ class InvoiceReissueTests:
 
         assert new.status == "open" and new.period == MARCH and new.account_id == alice.pk
         assert new.number == f"INV-202603-{alice.pk:06d}-2" and new.replaces_id == void.pk
-        assert _lines(new) == void_lines and new.total == void_total == Decimal("0.32")
+        assert _lines(new) == void_lines and new.subtotal == void_total == Decimal("0.32")
         assert new.due_date == new.issued_at.date() + timedelta(days=invoicing.PAYMENT_TERM_DAYS)
         assert new.dispute_window_ends == new.issued_at.date() + timedelta(days=settings.INVOICE_DISPUTE_WINDOW_DAYS)
         assert new.dispute_window_ends > date(2026, 10, 1)
         assert set(Cdr.objects.filter(invoice=new).values_list("id", flat=True)) == {c.id for c in march}
         void.refresh_from_db()
-        assert void.status == "void" and void.total == void_total and _lines(void) == void_lines
+        assert void.status == "void" and void.subtotal == void_total and _lines(void) == void_lines
         assert void.number == f"INV-202603-{alice.pk:06d}" and void.replaced_by == new
         entry = AuditEntry.objects.get(action="invoice.reissue")
         assert entry.target_id == str(void.pk) and entry.extra["replaced_by"] == new.pk
@@ -68,7 +68,7 @@ class InvoiceReissueTests:
     def test_it_bills_the_calls_at_their_current_price(self, march, void, billing_staff):
         Cdr.objects.filter(pk=march[1].pk).update(price=Decimal("0.05"))  # billing corrected the price
         new = invoicing.invoice_reissue(invoice=void, actor=billing_staff)
-        assert new.total == Decimal("0.17") and void.total == Decimal("0.32")
+        assert new.subtotal == Decimal("0.17") and void.subtotal == Decimal("0.32")
 
     def test_it_bills_only_the_void_invoices_calls_and_the_next_run_bills_the_rest_once(self, alice, march, void,
                                                                                          billing_staff):
@@ -77,11 +77,11 @@ class InvoiceReissueTests:
 
         new = invoicing.invoice_reissue(invoice=void, actor=billing_staff)
 
-        assert new.total == Decimal("0.32")
+        assert new.subtotal == Decimal("0.32")
         assert Cdr.objects.filter(pk__in=[late.pk, older.pk], invoice__isnull=True).count() == 2
         assert invoicing.invoice_run(month=MARCH, today=APRIL) == []  # March is invoiced: no third one
         april = invoicing.invoice_run(month=APRIL, today=date(2026, 5, 1))[0]
-        assert april.total == Decimal("3.00")
+        assert april.subtotal == Decimal("3.00")
         assert set(Cdr.objects.filter(invoice=april).values_list("id", flat=True)) == {late.pk, older.pk}
         assert Cdr.objects.filter(invoice=new).count() == 3 and not Cdr.objects.filter(invoice=void).exists()
         assert invoicing.invoice_run(month=date(2026, 5, 1), today=date(2026, 6, 1)) == []
@@ -116,7 +116,7 @@ class InvoiceReissueTests:
         invoicing.invoice_void(invoice=second, actor=billing_staff)
         third = invoicing.invoice_reissue(invoice=second, actor=billing_staff)
         assert third.number == f"INV-202603-{alice.pk:06d}-3" and third.replaces == second
-        assert third.total == Decimal("0.32")
+        assert third.subtotal == Decimal("0.32")
 
 
 class InvoiceReissueRetentionTests:
@@ -126,7 +126,7 @@ class InvoiceReissueRetentionTests:
     def test_a_purge_between_void_and_reissue_keeps_the_calls_inside_the_window(self, march, void, billing_staff):
         purge_expired(now=now() + timedelta(days=1))  # March's calls are past the 3 months of unbilled calls
         assert Cdr.objects.filter(invoice=void).count() == 3
-        assert invoicing.invoice_reissue(invoice=void, actor=billing_staff).total == Decimal("0.32")
+        assert invoicing.invoice_reissue(invoice=void, actor=billing_staff).subtotal == Decimal("0.32")
 
     def test_after_the_window_the_calls_are_gone_and_the_reissue_is_refused(self, march, void, billing_staff):
         Invoice.objects.filter(pk=void.pk).update(dispute_window_ends=now().date() - timedelta(days=2))
@@ -181,7 +181,7 @@ class InvoiceReissueApiTests:
         response = client.post(f"/api/v1/staff/invoices/{void.pk}/reissue/")
         assert response.status_code == 201
         body = response.json()
-        assert body["replaces"] == void.pk and body["status"] == "open" and body["total"] == "0.32"
+        assert body["replaces"] == void.pk and body["status"] == "open" and body["subtotal"] == "0.32"
         again = client.post(f"/api/v1/staff/invoices/{void.pk}/reissue/")
         assert again.status_code == 400 and again.json()["field"] == "replaced_by"
         not_void = client.post(f"/api/v1/staff/invoices/{body['id']}/reissue/")

@@ -35,7 +35,7 @@ class InvoiceRunTests:
         invoice = Invoice.objects.get(account=alice, period=MARCH)
         lines = {(l.zone, l.calls, l.seconds, l.amount) for l in invoice.lines.all()}
         assert lines == {("NL mobile", 2, 180, Decimal("0.30")), ("NL fixed", 1, 30, Decimal("0.02"))}
-        assert invoice.total == Decimal("0.32")
+        assert invoice.subtotal == Decimal("0.32")
         assert invoice.dispute_window_ends == invoice.issued_at.date() + timedelta(days=settings.INVOICE_DISPUTE_WINDOW_DAYS)
         assert Cdr.objects.filter(invoice=invoice).count() == 3
         line_fields = {f.name for f in InvoiceLine._meta.get_fields()}
@@ -63,7 +63,7 @@ class InvoiceRunTests:
         assert Cdr.objects.get(pk=late.pk).invoice_id == april.pk
         assert {(line.month, line.zone, line.amount) for line in april.lines.all()} == {
             (MARCH, "NL mobile", Decimal("0.25")), (date(2026, 4, 1), "NL fixed", Decimal("0.05"))}
-        assert april.total == Decimal("0.30") and march.total == Decimal("0.10")
+        assert april.subtotal == Decimal("0.30") and march.subtotal == Decimal("0.10")
         assert invoicing.invoice_run(month=date(2026, 5, 1), today=date(2026, 6, 1)) == []  # billed once
         page = verified_client(client, alice).get(f"/calls/invoices/{april.pk}/").content.decode()
         assert "calls of March 2026, priced later" in page

@@ -3,16 +3,20 @@ all invoices and the state transitions (paid, dispute, reissue). Lines are aggre
 month: no numbers."""
 from __future__ import annotations
 
+import json
+
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from voipxs.privacy.purposes import Purpose
 
-from ..selectors.invoices import invoice_get, invoice_lines, invoice_list
+from ..invoice_pdf import pdf_response
+from ..selectors.invoices import invoice_get, invoice_lines, invoice_list, invoice_pdf
 from ..services.invoices import invoice_dispute, invoice_mark_paid, invoice_reissue
 from .permissions import IsBilling
 
@@ -21,7 +25,7 @@ class InvoiceLineOutputSerializer(serializers.Serializer):
     month = serializers.DateField()
     calls = serializers.IntegerField()
     seconds = serializers.IntegerField()
-    amount = serializers.DecimalField(max_digits=12, decimal_places=2)
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2, help_text="excl. VAT")
 
 
 class InvoiceOutputSerializer(serializers.Serializer):
@@ -34,7 +38,10 @@ class InvoiceOutputSerializer(serializers.Serializer):
     status = serializers.CharField()
     paid_at = serializers.DateTimeField(allow_null=True)
     disputed_at = serializers.DateTimeField(allow_null=True)
-    total = serializers.DecimalField(max_digits=12, decimal_places=2)
+    subtotal = serializers.DecimalField(max_digits=12, decimal_places=2, help_text="sum of the lines, excl. VAT")
+    vat_rate = serializers.DecimalField(max_digits=5, decimal_places=2, help_text="VAT rate in percent")
+    vat_amount = serializers.DecimalField(max_digits=12, decimal_places=2)
+    total = serializers.DecimalField(max_digits=12, decimal_places=2, help_text="amount due, incl. VAT")
     currency = serializers.CharField()
     replaces = serializers.IntegerField(source="replaces_id", allow_null=True,
                                         help_text="id of the void invoice this corrected one replaces")
@@ -72,6 +79,25 @@ class MeInvoiceDetailApi(APIView):
     def get(self, request: Request, invoice_id: int) -> Response:
         invoice = invoice_get(actor=request.user, purpose=Purpose.SELF_SERVICE, invoice_id=invoice_id)
         return Response(InvoiceDetailOutputSerializer(invoice).data)
+
+
+class PdfRenderer(BaseRenderer):
+    """Lets a client ask for `Accept: application/pdf`; an error answer is still JSON."""
+    media_type = "application/pdf"
+    format = "pdf"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None) -> bytes:
+        return data if isinstance(data, bytes) else json.dumps(data).encode()
+
+
+class MeInvoicePdfApi(APIView):
+    renderer_classes = [JSONRenderer, PdfRenderer]
+
+    @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY},
+                   summary="One of your invoices as a PDF (supplier, customer, lines, VAT, totals)")
+    def get(self, request: Request, invoice_id: int):
+        invoice, pdf = invoice_pdf(actor=request.user, purpose=Purpose.SELF_SERVICE, invoice_id=invoice_id)
+        return pdf_response(invoice, pdf)
 
 
 class StaffInvoiceListApi(APIView):

@@ -23,7 +23,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0008_callsetup_tokens'),
-        ('traffic', '0009_cdr_legs'),
+        ('traffic', '0011_invoice_vat_tariff_validity'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

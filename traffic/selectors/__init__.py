@@ -3,7 +3,8 @@
 - `calls`: the call history (own, a contractor's Users', an invoice's itemised bill), the CSV
   export's rows (and how many, up to a bound) and usage per month, purpose-bound and audited.
 - `call_exports`: a customer's call exports (own only) and the download of their files, audited.
-- `invoices`: invoices and their lines (aggregates, no numbers).
+- `invoices`: invoices and their lines (aggregates, no numbers), and an invoice's PDF (audited).
+- `tariffs`: the tariff list for billing staff (prices, no personal data).
 - `interconnection`: answered calls per switch and carrier in a month (aggregates).
 - `sources_imports`: CDR sources and import records, for the staff who run imports.
 - `call_setup`: a user's own recent click-to-call set-ups, the blocked prefixes.

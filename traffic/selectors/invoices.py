@@ -13,6 +13,7 @@ from django.http import Http404
 from voipxs.exceptions import ApplicationError
 from voipxs.privacy.purposes import Purpose, require_purpose
 
+from ..invoice_pdf import invoice_pdf_bytes
 from ..models import Invoice, InvoiceLine
 from ..partitions import month_start
 from .scope import SEES_RESTRICTED, STAFF_WIDE
@@ -61,3 +62,15 @@ def invoice_get(*, actor: Any, purpose: Purpose | str, invoice_id: int) -> Invoi
 def invoice_lines(*, invoice: Invoice) -> list[InvoiceLine]:
     """Lines of an invoice already obtained through `invoice_get` (aggregates, no numbers)."""
     return list(invoice.lines.order_by("month", "zone"))
+
+
+def invoice_pdf(*, actor: Any, purpose: Purpose | str, invoice_id: int) -> tuple[Invoice, bytes]:
+    """The invoice's PDF (its number, the customer's name and address, lines, VAT, totals), in the
+    active language. The read is audited as its own action, so who downloaded which invoice shows."""
+    purpose = require_purpose(actor=actor, purpose=purpose, action="invoice.pdf", target_type="invoice",
+                              target_id=invoice_id)
+    try:
+        invoice = _scoped_invoices(actor=actor, purpose=purpose).select_related("replaces").get(pk=invoice_id)
+    except (Invoice.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+    return invoice, invoice_pdf_bytes(invoice, invoice_lines(invoice=invoice))

@@ -5,7 +5,7 @@ numbers or names; callers import the submodule they need.
 - `imports`: CDR file imports: upload and queue, run, re-run a failed one, reap dead runs, re-queue
   stalled ones, delete stored uploads nothing will read any more.
 - `rating`: price the calls left pending or unrated (after tariffs were added).
-- `tariffs`: the audited tariff write.
+- `tariffs`: add and end tariffs, plan and apply a rate deck; audited, each queues the re-rating.
 - `invoices`: the monthly invoice run and one service per invoice state transition.
 - `partitions`: create the coming months' CDR partitions ahead of the rows.
 - `call_exports`: a customer's CSV file of own calls, too big for a web request: ask for it, write it

@@ -142,16 +142,17 @@ def _invoice_make(*, account_id: int, month: date, actor: Any, replaces: Invoice
                 contractor_id=account.contractor_id, period=month, replaces=replaces, issued_at=issued, due_date=issued.date() + timedelta(days=PAYMENT_TERM_DAYS),
                 dispute_window_ends=issued.date() + timedelta(days=dispute_window_days()),
             )
-            total = Decimal("0")
+            subtotal = Decimal("0")
             objs = []
             for line in lines:
                 amount = (line["amount"] or Decimal("0")).quantize(CENT, rounding=ROUND_HALF_UP)
-                total += amount
+                subtotal += amount
                 objs.append(InvoiceLine(invoice=invoice, zone=line["zone"] or "-", month=line["call_month"].date(),
                                         calls=line["calls"], seconds=int(line["seconds"]), amount=amount))
             InvoiceLine.objects.bulk_create(objs)
-            invoice.total = total
-            invoice.save(update_fields=["total"])
+            _invoice_set_amounts(invoice, subtotal=subtotal)
+            invoice.customer_name, invoice.customer_address = _bill_to(account, replaces=replaces)
+            invoice.save(update_fields=["subtotal", "vat_rate", "vat_amount", "total", "customer_name", "customer_address"])
             billed = _billable(account_id=account_id, month=month, billed_on=billed_on).update(invoice=invoice)
             audit_record(actor=actor, action="invoice.create", target_type="invoice", target_id=invoice.pk,
                          extra={"period": month.isoformat(), "calls": billed, "lines": len(objs),
@@ -160,6 +161,28 @@ def _invoice_make(*, account_id: int, month: date, actor: Any, replaces: Invoice
     except IntegrityError:
         # A concurrent run made this account's invoice first: the unique (account, period) held.
         return None
+
+
+def vat_of(subtotal: Decimal, rate: Decimal) -> Decimal:
+    """VAT on the invoice's net subtotal, rounded once to the cent (not per line)."""
+    return (subtotal * rate / 100).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def _invoice_set_amounts(invoice: Invoice, *, subtotal: Decimal) -> None:
+    rate = Decimal(str(getattr(settings, "INVOICE_VAT_RATE", "21.00")))
+    invoice.subtotal, invoice.vat_rate = subtotal, rate
+    invoice.vat_amount = vat_of(subtotal, rate)
+    invoice.total = subtotal + invoice.vat_amount
+
+
+def _bill_to(account: User, *, replaces: Invoice | None) -> tuple[str, str]:
+    """The customer as the invoice names them: a corrected invoice keeps the one it replaces; else the
+    Contractor's name for a contractor's User, the account otherwise. The account holds no postal
+    address yet, so the address is empty until billing details exist (printed as such on the PDF)."""
+    if replaces is not None and replaces.customer_name:
+        return replaces.customer_name, replaces.customer_address or ""
+    name = account.contractor.name if account.contractor_id else account.username
+    return name, ""
 
 
 def _locked(invoice: Invoice) -> Invoice:

@@ -16,6 +16,7 @@ from voipxs.confirm import confirmation_page, is_confirmed
 from voipxs.exceptions import ApplicationError
 from voipxs.privacy.purposes import Purpose
 
+from ..invoice_pdf import pdf_response
 from ..models import Invoice
 from ..selectors import invoices as invoice_selectors
 from ..selectors.calls import cdr_list
@@ -52,6 +53,12 @@ def invoice_detail(request: HttpRequest, invoice_id: int) -> HttpResponse:
         "invoice": invoice, "lines": invoice_selectors.invoice_lines(invoice=invoice), "page": page, "full": full,
         "error": error, "query": "full=1" if full else "", "is_first_page": not request.GET.get("after"),
     }, status=status)
+
+
+@login_required
+def invoice_pdf(request: HttpRequest, invoice_id: int) -> HttpResponse:
+    invoice, pdf = invoice_selectors.invoice_pdf(actor=request.user, purpose=Purpose.SELF_SERVICE, invoice_id=invoice_id)
+    return pdf_response(invoice, pdf)
 
 
 # --- billing staff -----------------------------------------------------------------------------------

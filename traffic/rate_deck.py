@@ -1,0 +1,118 @@
+"""A rate deck: the CSV a carrier or the product team sends with new prices, one destination a line:
+
+    prefix,description,rate,increments
+    31,Netherlands fixed,0.0120,60/60
+    316,Netherlands mobile,0.0450,1/1
+
+`prefix` is E.164 digits (a leading "+" or "00" is dropped), `description` becomes the tariff's zone,
+`rate` is the price per minute in EUR (a decimal comma is accepted), `increments` is "first/next" in
+seconds ("60/60", "30/6"; one number means both). The header line is optional. A broken line is
+reported with its number and field and nothing of the deck is applied until every line is right.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from django.utils.translation import gettext as _
+
+MAX_DECK_LINES = 20000
+MAX_DECK_BYTES = 2 * 1024 * 1024
+HEADER = ("prefix", "description", "rate", "increments")
+
+
+@dataclass(frozen=True)
+class DeckRow:
+    line: int
+    prefix: str
+    description: str
+    rate: Decimal
+    increment_first: int
+    increment_next: int
+
+
+@dataclass(frozen=True)
+class DeckError:
+    line: int
+    field: str
+    message: str
+
+
+def _prefix(value: str) -> str | None:
+    value = value.strip().replace(" ", "")
+    value = value[1:] if value.startswith("+") else value[2:] if value.startswith("00") else value
+    return value if value.isdigit() and 1 <= len(value) <= 20 else None
+
+
+def _rate(value: str) -> Decimal | None:
+    try:
+        rate = Decimal(value.strip().replace(",", "."))
+    except InvalidOperation:
+        return None
+    if not rate.is_finite() or rate < 0 or rate >= Decimal("100000") or rate.as_tuple().exponent < -5:
+        return None
+    return rate
+
+
+def _increments(value: str) -> tuple[int, int] | None:
+    parts = value.strip().split("/")
+    if len(parts) == 1:
+        parts = parts * 2
+    if len(parts) != 2 or not all(p.strip().isdigit() for p in parts):
+        return None
+    first, step = (int(p) for p in parts)
+    return (first, step) if 1 <= first <= 3600 and 1 <= step <= 3600 else None
+
+
+def _row(number: int, cells: list[str]) -> DeckRow | DeckError:
+    if len(cells) != 4:
+        return DeckError(number, "file", _("Expected 4 columns (prefix, description, rate, increments), found %(n)d.") % {"n": len(cells)})
+    prefix, description, rate, increments = cells
+    if (clean_prefix := _prefix(prefix)) is None:
+        return DeckError(number, "prefix", _("The prefix must be 1 to 20 digits."))
+    description = description.strip()
+    if not description or len(description) > 60:
+        return DeckError(number, "description", _("The description must be 1 to 60 characters."))
+    if (clean_rate := _rate(rate)) is None:
+        return DeckError(number, "rate", _("The rate must be a price per minute from 0 to 99999.99999 with at most 5 decimals."))
+    if (steps := _increments(increments)) is None:
+        return DeckError(number, "increments", _("Increments must be seconds as first/next, e.g. 60/60 or 30/6 (1 to 3600)."))
+    return DeckRow(number, clean_prefix, description, clean_rate, *steps)
+
+
+def parse_rate_deck(text: str) -> tuple[list[DeckRow], list[DeckError]]:
+    """Every row and every error of the deck (all of them, so one upload shows what to fix)."""
+    if len(text.encode()) > MAX_DECK_BYTES:
+        return [], [DeckError(0, "file", _("The rate deck is larger than 2 MB."))]
+    rows: list[DeckRow] = []
+    errors: list[DeckError] = []
+    seen: dict[str, int] = {}
+    first = text.partition("\n")[0]
+    # Spreadsheets with a decimal comma (Dutch Excel) write semicolons; some tools write tabs.
+    dialect = _Semicolon if first.count(";") >= 3 else csv.excel_tab if "\t" in first else csv.excel
+    for number, cells in enumerate(csv.reader(io.StringIO(text.lstrip("\ufeff")), dialect), start=1):
+        if not any(c.strip() for c in cells):
+            continue
+        if number == 1 and tuple(c.strip().lower() for c in cells) == HEADER:
+            continue
+        if number > MAX_DECK_LINES:
+            errors.append(DeckError(number, "file", _("A rate deck has at most %(n)d lines.") % {"n": MAX_DECK_LINES}))
+            break
+        row = _row(number, cells)
+        if isinstance(row, DeckError):
+            errors.append(row)
+        elif row.prefix in seen:
+            errors.append(DeckError(number, "prefix", _("Prefix %(prefix)s is already on line %(line)d.") % {
+                "prefix": row.prefix, "line": seen[row.prefix]}))
+        else:
+            seen[row.prefix] = number
+            rows.append(row)
+    if not rows and not errors:
+        errors.append(DeckError(0, "file", _("The rate deck has no lines.")))
+    return rows, errors
+
+
+class _Semicolon(csv.excel):
+    delimiter = ";"
