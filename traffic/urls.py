@@ -1,5 +1,6 @@
 from django.urls import path
 
+from .push import views as push_views
 from .views import call_exports, calls, interconnection, invoices, sources_imports
 
 app_name = "traffic"
@@ -15,6 +16,7 @@ urlpatterns: list = [
     path("staff/invoices/", invoices.staff_invoices, name="staff-invoices"),
     path("staff/invoices/<int:invoice_id>/<slug:action>/", invoices.staff_invoice_action, name="staff-invoice-action"),
     path("staff/interconnection/", interconnection.staff_interconnection, name="staff-interconnection"),
+    path("push/", push_views.cdr_push, name="cdr-push"),
     path("staff/sources/", sources_imports.staff_sources, name="staff-sources"),
     path("staff/imports/", sources_imports.staff_imports, name="staff-imports"),
     path("staff/imports/<int:import_id>/", sources_imports.staff_import_detail, name="staff-import"),
