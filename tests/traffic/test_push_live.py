@@ -17,8 +17,6 @@ from tests.traffic.test_push import fs_doc
 from traffic.models import Cdr
 from traffic.push.store import push_committer_stop
 
-pytestmark = pytest.mark.postgres
-
 
 def _post(url: str, creds: dict, body: bytes) -> int:
     token = base64.b64encode(f"{creds['username']}:{creds['password']}".encode()).decode()
@@ -31,7 +29,7 @@ def _post(url: str, creds: dict, body: bytes) -> int:
         return error.code
 
 
-def test_concurrent_pushes_and_retries_are_each_stored_once(live_server, transactional_db, settings):
+def test_concurrent_pushes_and_retries_are_each_stored_once(live_server, audit_log_flushable):
     out = io.StringIO()
     call_command("cdr_source", "add", "fs-live", "--format", "freeswitch-json", "--timezone", "UTC", "--push", stdout=out)
     creds = json.loads(out.getvalue().strip().splitlines()[-1])
