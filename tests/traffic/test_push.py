@@ -192,3 +192,30 @@ class RatedAndVisibleTests:
         verified_client(client, alice)
         calls = client.get("/api/v1/me/calls/").json()["results"]
         assert [(c["other_number"], c["billsec"]) for c in calls] == [("+31612345678", 61)]
+
+
+class AsteriskCollectorTests:
+    """An Asterisk collector (README "Connecting your switch") POSTs each new Master.csv line as it is."""
+
+    LINE = ('"acct-7","0205550101","0612345678","from-internal","""Jansen"" <0205550101>","SIP/alice-00000001",'
+            '"SIP/trunk-00000002","Dial","SIP/trunk/0612345678,60","2026-05-04 10:00:00","2026-05-04 10:00:05",'
+            '"2026-05-04 10:01:06",66,61,"ANSWERED","DOCUMENTATION","1001.1",""\n')
+
+    def test_a_master_csv_line_is_stored_once_in_the_sources_time_zone(self, client, db):
+        out = io.StringIO()
+        call_command("cdr_source", "add", "ast1", "--format", "asterisk-csv", "--timezone", "Europe/Amsterdam",
+                     "--push", stdout=out)
+        creds = json.loads(out.getvalue().strip().splitlines()[-1])
+        for _ in range(2):
+            response = client.post(URL, data=self.LINE.encode(), content_type="text/csv", **auth(creds))
+            assert response.status_code == 201, response.content
+        cdr = Cdr.objects.get()
+        assert (cdr.unique_id, cdr.billsec, cdr.started_at.isoformat()) == ("1001.1", 61, "2026-05-04T08:00:00+00:00")
+
+    def test_a_line_of_another_layout_is_a_4xx_naming_why(self, client, db):
+        out = io.StringIO()
+        call_command("cdr_source", "add", "ast2", "--format", "asterisk-csv", "--timezone", "UTC", "--push", stdout=out)
+        creds = json.loads(out.getvalue().strip().splitlines()[-1])
+        response = client.post(URL, data=b'"a","b"\n', content_type="text/csv", **auth(creds))
+        assert response.status_code == 400 and "column" in response.json()["error"].lower()
+        assert not Cdr.objects.exists()

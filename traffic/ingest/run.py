@@ -170,16 +170,18 @@ def records_write(*, source: Source, items: Iterable[Any], preparer: RowPreparer
     its records were rejected or conflicts. Called inside the caller's transaction, which keeps the
     source's lock until it commits (no other writer can miss these rows in its dedupe lookup)."""
     totals = ImportTotals()
-    batch: list[tuple] = []
-    for item in items:
-        if isinstance(item, RowError):
-            totals.reject(item.line, item.reason)
-            continue
-        try:
-            batch.append(preparer.prepare(item))
-        except (ValueError, TypeError, OverflowError) as exc:
-            totals.reject(_line_of(item), _safe_reason(exc))
+    # Prepared under the source's lock, as run_import does: preparing may create a month's key (and
+    # lock tables) in the caller's transaction, which must not happen before waiting for the lock.
     with _writing(source_id=source.pk, import_id=None, totals=totals) as writer:
+        batch: list[tuple] = []
+        for item in items:
+            if isinstance(item, RowError):
+                totals.reject(item.line, item.reason)
+                continue
+            try:
+                batch.append(preparer.prepare(item))
+            except (ValueError, TypeError, OverflowError) as exc:
+                totals.reject(_line_of(item), _safe_reason(exc))
         if batch:
             writer.submit(writer.encode(batch))
     return totals

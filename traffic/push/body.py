@@ -62,6 +62,10 @@ def push_document(*, content_type: str, body: bytes, fmt: str) -> bytes:
 def _unwrapped(kind: str, body: bytes) -> bytes:
     """The document inside a FreeSWITCH form (`cdr=...`), or the body itself."""
     if kind == FORM:
+        if body.startswith(b"cdr=") and b"&" not in body:
+            # What mod_json_cdr / mod_xml_cdr send: the one field. FreeSWITCH escapes "&" and "+", so a
+            # "+" here can only be a form-encoded space.
+            return unquote_to_bytes(body[4:].replace(b"+", b" "))
         fields = parse_qs(body.decode("latin-1"), keep_blank_values=True, max_num_fields=20, encoding="latin-1")
         if "cdr" not in fields:
             if body.lstrip()[:1] in (b"{", b"[", b"<"):

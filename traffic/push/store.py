@@ -84,17 +84,29 @@ def push_store(*, source: Source, document: bytes) -> PushOutcome:
 
 
 def _write(jobs: list[_Job], *, cached: bool = True) -> None:
-    """Write these pushes in one transaction; give each its outcome. `cached`: with the source's
-    preparer of the last PREPARER_SECONDS (the committer thread), not a new one."""
+    """Write these pushes, one transaction per source (one source's lock held at a time: no lock
+    order between sources to get wrong); give each push its outcome once its transaction committed.
+    `cached`: with the source's preparer of the last PREPARER_SECONDS (the committer thread)."""
     by_source: dict[int, list[_Job]] = {}
     for job in jobs:
         by_source.setdefault(job.source.pk, []).append(job)
-    with transaction.atomic():
-        for source_jobs in by_source.values():
-            _write_source(source_jobs, cached=cached)
-    # Committed: now (and only now) the outcomes are true.
-    for job in jobs:
-        job.outcome = job.outcome or PushOutcome(201, {"stored": True})
+    failed: Exception | None = None
+    for source_jobs in by_source.values():
+        try:
+            with transaction.atomic():
+                _write_source(source_jobs, cached=cached)
+        except Exception as exc:  # this source's pushes are answered 503; the others still go in
+            if connection.in_atomic_block:
+                raise
+            failed = failed or exc
+            for job in source_jobs:
+                job.outcome = None
+            continue
+        # Committed: now (and only now) the outcomes are true.
+        for job in source_jobs:
+            job.outcome = job.outcome or PushOutcome(201, {"stored": True})
+    if failed is not None:
+        raise failed
 
 
 def _write_source(jobs: list[_Job], *, cached: bool) -> None:
@@ -181,10 +193,8 @@ class _Committer:
             try:
                 close_old_connections()
                 _write(jobs)
-            except Exception:  # the pushes are answered 503 and retried; the thread goes on
-                logger.exception("cdr push: a group of %d pushes was not stored", len(jobs))
-                for job in jobs:
-                    job.outcome = None
+            except Exception:  # the pushes not stored are answered 503 (and retried); the thread goes on
+                logger.exception("cdr push: a group of %d pushes was not (wholly) stored", len(jobs))
                 connection.close()
             finally:
                 for job in jobs:
