@@ -45,3 +45,36 @@ def test_concurrent_pushes_and_retries_are_each_stored_once(live_server, audit_l
     stored = dict(Cdr.objects.filter(unique_id__startswith="live-").values_list("unique_id", "billsec"))
     assert stored == {f"live-{n}": 10 + n for n in range(40)}
     assert Cdr.objects.count() == 40
+
+
+@pytest.mark.postgres
+def test_a_source_locked_by_an_import_gets_503_and_the_retry_after_it_is_stored(live_server, audit_log_flushable):
+    """A file import of the same source holds its lock for the whole import: the push waits a bounded
+    time, is answered 503 (not stored), and its retry once the import is done is stored once."""
+    import psycopg2
+    from django.db import connection
+
+    from traffic.ingest.run import ADVISORY_LOCK_CLASS
+    from traffic.models import Source
+
+    out = io.StringIO()
+    call_command("cdr_source", "add", "fs-locked", "--format", "freeswitch-json", "--timezone", "UTC", "--push", stdout=out)
+    creds = json.loads(out.getvalue().strip().splitlines()[-1])
+    source_id = Source.objects.get(name="fs-locked").pk
+    settings_dict = connection.settings_dict
+    importer = psycopg2.connect(dbname=settings_dict["NAME"], user=settings_dict["USER"], host=settings_dict["HOST"],
+                                port=settings_dict["PORT"] or 5432, password=settings_dict["PASSWORD"] or None)
+    body = ("cdr=" + quote(json.dumps(fs_doc("locked-1")), safe="")).encode()
+    url = live_server.url + "/calls/push/"
+    try:
+        with importer.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(%s, %s)", [ADVISORY_LOCK_CLASS, source_id])
+        assert _post(url, creds, body) == 503
+        assert not Cdr.objects.filter(unique_id="locked-1").exists()
+        with importer.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [ADVISORY_LOCK_CLASS, source_id])
+        assert _post(url, creds, body) == 201
+        assert Cdr.objects.filter(unique_id="locked-1").count() == 1
+    finally:
+        importer.close()
+        push_committer_stop()

@@ -39,6 +39,9 @@ logger = logging.getLogger(__name__)
 
 PREPARER_SECONDS = 10.0
 WAIT_SECONDS = 20.0  # a push not committed by then is answered 503 (the switch retries it)
+# A push waits at most this long for its source's lock (a file import of the same source holds it for
+# the whole import): then that source's pushes are answered 503 and retried, the other sources' go on.
+LOCK_WAIT_MS = 3000
 GROUP_MAX = 500  # pushes written in one transaction at most
 NO_CDR = "The body holds no CDR of this source's format ({format})."
 NOT_STORED = "Not stored: {reason}"
@@ -94,6 +97,9 @@ def _write(jobs: list[_Job], *, cached: bool = True) -> None:
     for source_jobs in by_source.values():
         try:
             with transaction.atomic():
+                if cached and connection.vendor == "postgresql":  # the committer's own transaction
+                    with connection.cursor() as cursor:
+                        cursor.execute(f"SET LOCAL lock_timeout = {int(LOCK_WAIT_MS)}")
                 _write_source(source_jobs, cached=cached)
         except Exception as exc:  # this source's pushes are answered 503; the others still go in
             if connection.in_atomic_block:
