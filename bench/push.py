@@ -2,9 +2,10 @@
 
 1. Creates anew the database `<DATABASE_URL's name>_push`, migrates it, and declares one FreeSWITCH
    source with a push credential (`cdr_source add ... --push`).
-2. Starts gunicorn with the production settings on 127.0.0.1 (bench.load_server, the repository's
-   gunicorn.conf.py unless --gunicorn overrides it).
-3. N pushers (asyncio, one keep-alive HTTP/1.1 connection each, stdlib only) POST mod_json_cdr CDRs as
+2. Starts gunicorn with the production settings on 127.0.0.1 (bench.load_server): the repository's
+   gunicorn.conf.py (one worker per core) with 32 threads per worker, as a push receiver is deployed
+   (`GUNICORN_THREADS=32`); --gunicorn overrides it.
+3. N pushers (default 64; asyncio, one keep-alive HTTP/1.1 connection each, stdlib only) POST mod_json_cdr CDRs as
    FreeSWITCH sends them (form-encoded `cdr=`, values URL-encoded, HTTP basic auth), one at a time each,
    for `--duration` seconds after a warm-up; every tenth CDR is pushed a second time (a switch retrying).
 4. Checks that every CDR answered 2xx is stored exactly once (and nothing else is), then prints the
@@ -173,8 +174,12 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=float, default=20.0, help="measured seconds (default 20)")
     parser.add_argument("--warmup", type=float, default=3.0, help="seconds of pushing before the measured window")
-    parser.add_argument("--pushers", type=int, default=32, help="concurrent pushers (default 32)")
-    parser.add_argument("--gunicorn", default="", help="extra gunicorn arguments, e.g. \"--threads 16\"")
+    parser.add_argument("--pushers", type=int, default=64, help="concurrent pushers (default 64)")
+    # A push spends most of its time waiting for the group commit, not on the CPU: 32 threads per
+    # worker let each worker's committer write up to 32 pushes per transaction (the pages' 4 give
+    # groups of 4 and a third of the rate; BENCHMARKS.md "Push").
+    parser.add_argument("--gunicorn", default="--threads 32",
+                        help="gunicorn arguments over gunicorn.conf.py (default \"--threads 32\")")
     args = parser.parse_args(argv)
     if not (1 <= args.pushers <= 256 and 0 < args.duration <= 600):
         parser.error("pushers 1-256, duration up to 600 s")

@@ -12,10 +12,13 @@ from urllib.parse import quote
 
 import pytest
 from django.core.management import call_command
+from hypothesis import given
+from hypothesis import strategies as st
 from django.test import override_settings
 
 from tests.factories import verified_client
 from traffic.models import Cdr, PushCredential, Source, Tariff
+from traffic.push.body import percent_decode
 from voipxs.privacy.audit import AuditEntry
 
 URL = "/calls/push/"
@@ -137,6 +140,14 @@ class WhatFreeswitchSendsTests:
         response = form(json.dumps(fs_doc("u-c", billsec=99)), client, pusher)
         assert response.status_code == 409 and "same unique id" in response.json()["error"]
         assert list(Cdr.objects.values_list("billsec", flat=True)) == [61]
+
+
+@given(st.binary(max_size=64) | st.text(alphabet="%\\x0123456789abcdefABCDEF+ az", max_size=40).map(str.encode))
+def test_the_fast_percent_decoding_is_urllibs(data):
+    from urllib.parse import quote_from_bytes, unquote_to_bytes
+
+    assert percent_decode(data) == unquote_to_bytes(data)
+    assert percent_decode(quote_from_bytes(data).encode()) == data
 
 
 class RefusalTests:

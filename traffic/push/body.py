@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import codecs
 import json
 from urllib.parse import parse_qs, unquote_to_bytes
 # A DOCTYPE (and so any entity) is refused before ElementTree parses (_xml_as_json).
@@ -65,7 +66,7 @@ def _unwrapped(kind: str, body: bytes) -> bytes:
         if body.startswith(b"cdr=") and b"&" not in body:
             # What mod_json_cdr / mod_xml_cdr send: the one field. FreeSWITCH escapes "&" and "+", so a
             # "+" here can only be a form-encoded space.
-            return unquote_to_bytes(body[4:].replace(b"+", b" "))
+            return percent_decode(body[4:].replace(b"+", b" "))
         fields = parse_qs(body.decode("latin-1"), keep_blank_values=True, max_num_fields=20, encoding="latin-1")
         if "cdr" not in fields:
             if body.lstrip()[:1] in (b"{", b"[", b"<"):
@@ -82,6 +83,16 @@ def _unwrapped(kind: str, body: bytes) -> bytes:
         except (binascii.Error, ValueError):
             raise PushRefused(400, BAD_BASE64) from None
     return value  # x-www-form-plaintext: the document as it is, not URL-encoded
+
+
+def percent_decode(data: bytes) -> bytes:
+    """unquote_to_bytes, in C: a CDR form-encoded whole is ~1,000 escapes, which urllib decodes one list
+    item at a time (a third of a push's CPU). Every backslash is doubled first, so the only escapes
+    escape_decode sees are the %XX made \\xXX; a "%" without two hex digits falls back to urllib."""
+    try:
+        return codecs.escape_decode(data.replace(b"\\", b"\\\\").replace(b"%", b"\\x"))[0]
+    except ValueError:
+        return unquote_to_bytes(data)
 
 
 def _xml_as_json(document: bytes) -> bytes:
