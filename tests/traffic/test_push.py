@@ -85,6 +85,13 @@ class CredentialTests:
         assert client.post(URL, data=document, content_type="application/json", **auth(pusher)).status_code == 401
         assert client.post(URL, data=document, content_type="application/json", **auth(new)).status_code == 201
 
+    def test_a_new_credential_for_an_unknown_source_names_the_field(self, db):
+        from django.core.management import CommandError
+
+        with pytest.raises(CommandError, match="name: no source"):
+            call_command("cdr_source", "push", "nope", stdout=io.StringIO())
+        assert not PushCredential.objects.exists()
+
     @pytest.mark.parametrize("headers", [
         {}, {"HTTP_AUTHORIZATION": "Basic !!!"}, {"HTTP_AUTHORIZATION": "Bearer abc"},
         {"HTTP_AUTHORIZATION": "Basic " + base64.b64encode(b"push-nobody:x").decode()},

@@ -199,8 +199,10 @@ class _Committer:
             try:
                 close_old_connections()
                 _write(jobs)
-            except Exception:  # the pushes not stored are answered 503 (and retried); the thread goes on
-                logger.exception("cdr push: a group of %d pushes was not (wholly) stored", len(jobs))
+            except Exception as exc:  # the pushes not stored are answered 503 (and retried); the thread goes on
+                # The class only: a database message may quote a row (writers.py does the same).
+                logger.error("cdr push: a group of %d pushes was not (wholly) stored: %s", len(jobs),
+                             type(exc).__name__)
                 connection.close()
             finally:
                 for job in jobs:
