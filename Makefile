@@ -10,7 +10,7 @@ PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
 .PHONY: help install install-dev lock run migrate seed worker beat backup test e2e fuzz lint check clean-venv \
-        bench-ingest bench-portal bench-purge bench-export bench-disclosure bench-load bench-soak
+        bench-ingest bench-portal bench-purge bench-export bench-disclosure bench-load bench-soak bench-push
 
 help:
 	@echo "make run      virtualenv, install, migrate, demo data, server on http://127.0.0.1:$(PORT)"
@@ -20,6 +20,7 @@ help:
 	@echo "make backup   database + private files into $(BACKUP_DIR)/voipxs-<time>/, month keys into BACKUP_KEYS_FILE"
 	@echo "make bench-ingest | bench-portal | bench-purge | bench-export | bench-disclosure   (PostgreSQL: DATABASE_URL)"
 	@echo "make bench-load | bench-soak   gunicorn under 32 signed-in customers, 60 s / 10 min (DATABASE_URL, REDIS_URL)"
+	@echo "make bench-push   32 switches pushing CDRs over HTTP to gunicorn for 20 s (DATABASE_URL)"
 
 # --- virtualenv and dependencies -----------------------------------------------------------------
 # requirements.txt and requirements-dev.txt name what we depend on; the .lock files pin every package,
@@ -125,6 +126,8 @@ bench-load: install-dev .env
 	$(PY) -m bench.load $(BENCH_ARGS)
 bench-soak: install-dev .env
 	$(PY) -m bench.load --soak $(BENCH_ARGS)
+bench-push: install-dev .env
+	$(PY) -m bench.push $(BENCH_ARGS)
 
 clean-venv:
 	rm -rf $(VENV)

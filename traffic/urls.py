@@ -1,5 +1,6 @@
 from django.urls import path
 
+from .push import views as push_views
 from .views import call_exports, call_setup, calls, interconnection, invoices, sources_imports, tariffs
 
 app_name = "traffic"
@@ -24,6 +25,7 @@ urlpatterns: list = [
     path("staff/tariffs/rate-deck/", tariffs.staff_rate_deck_preview, name="staff-rate-deck-preview"),
     path("staff/tariffs/rate-deck/apply/", tariffs.staff_rate_deck_apply, name="staff-rate-deck-apply"),
     path("staff/interconnection/", interconnection.staff_interconnection, name="staff-interconnection"),
+    path("push/", push_views.cdr_push, name="cdr-push"),
     path("staff/sources/", sources_imports.staff_sources, name="staff-sources"),
     path("staff/imports/", sources_imports.staff_imports, name="staff-imports"),
     path("staff/imports/<int:import_id>/", sources_imports.staff_import_detail, name="staff-import"),

@@ -335,6 +335,11 @@ BREACH_REMINDER_HOURS = env.int("BREACH_REMINDER_HOURS", default=6)
 CDR_IMPORT_LEASE_SECONDS = env.int("CDR_IMPORT_LEASE_SECONDS", default=600)
 PURGE_LEASE_SECONDS = env.int("PURGE_LEASE_SECONDS", default=300)
 
+# Live CDR push (traffic/push): the largest body a switch may POST (one CDR is a few KB; mod_json_cdr's
+# largest are ~60 KB), and the address switches reach this site at, for the URL `cdr_source add --push` prints.
+CDR_PUSH_MAX_BYTES = env.int("CDR_PUSH_MAX_BYTES", default=1_048_576)
+SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
+
 # Every periodic task of the project, each with its crontab.guru reading: voipxs/beat.py.
 CELERY_BEAT_SCHEDULE = BEAT_SCHEDULE
 

@@ -5,7 +5,8 @@ The pipeline, one module per step (callers import the module they need, nothing 
 - `run`: `run_import` reads a file with the source's parser (traffic/importers) and feeds each record
   through the preparer into a writer, batch by batch, under the source's lock, renewing the import's
   lease; `cdr_rows_write` stores records that are already decided (demo data, test factories) through
-  the same builder and writers. Also the import's totals, heartbeat and undo.
+  the same builder and writers; `records_write` stores parsed records that come from no file (a push,
+  traffic/push) through the same preparer and writers, in the caller's transaction. Also the import's totals, heartbeat and undo.
 - `prepare`: `RowPreparer`, a parser's record → a prepared row: times in UTC, numbers in E.164,
   the account that held our number at that moment, the price of the call.
 - `rows`: `RowBuilder.build`, the one place a CDR is encrypted (under its month's key), indexed and

@@ -163,6 +163,30 @@ def cdr_rows_write(*, source: Source, records: Iterable[CdrRecord], batch_size: 
     return totals
 
 
+def records_write(*, source: Source, items: Iterable[Any], preparer: RowPreparer) -> ImportTotals:
+    """Store parsed records (CallRecord or RowError, as a parser yields them) that come from no file: a
+    push (traffic/push). The same preparer (times, numbers, attribution, rating), row build, writer and
+    dedupe as `run_import`, in one batch; `line` of each record is the caller's, so it can tell which of
+    its records were rejected or conflicts. Called inside the caller's transaction, which keeps the
+    source's lock until it commits (no other writer can miss these rows in its dedupe lookup)."""
+    totals = ImportTotals()
+    # Prepared under the source's lock, as run_import does: preparing may create a month's key (and
+    # lock tables) in the caller's transaction, which must not happen before waiting for the lock.
+    with _writing(source_id=source.pk, import_id=None, totals=totals) as writer:
+        batch: list[tuple] = []
+        for item in items:
+            if isinstance(item, RowError):
+                totals.reject(item.line, item.reason)
+                continue
+            try:
+                batch.append(preparer.prepare(item))
+            except (ValueError, TypeError, OverflowError) as exc:
+                totals.reject(_line_of(item), _safe_reason(exc))
+        if batch:
+            writer.submit(writer.encode(batch))
+    return totals
+
+
 @contextmanager
 def _writing(*, source_id: int, import_id: int | None, totals: ImportTotals) -> Iterator[BatchWriter]:
     """The source's lock and a writer for it, for the body's batches; on leaving, everything
@@ -185,10 +209,17 @@ class _source_lock:
     def __init__(self, source_id: int, import_id: int | None = None) -> None:
         self.source_id = source_id
         self.import_id = import_id
+        self.xact = False
 
     def __enter__(self) -> None:
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
+                if self.import_id is None and connection.in_atomic_block:
+                    # No lease to renew: wait for the lock, and hold it until the caller's transaction
+                    # ends, so the rows are committed before another writer looks for them.
+                    cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [ADVISORY_LOCK_CLASS, self.source_id])
+                    self.xact = True
+                    return
                 while True:
                     cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [ADVISORY_LOCK_CLASS, self.source_id])
                     if cursor.fetchone()[0]:
@@ -198,7 +229,7 @@ class _source_lock:
                     time.sleep(LOCK_POLL_SECONDS)
 
     def __exit__(self, *exc: object) -> None:
-        if connection.vendor == "postgresql":
+        if connection.vendor == "postgresql" and not self.xact:
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [ADVISORY_LOCK_CLASS, self.source_id])
 

@@ -15,7 +15,7 @@ def existing_invoices_net(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('traffic', '0009_cdr_legs'),
+        ('traffic', '0010_push_credentials'),
     ]
 
     operations = [
