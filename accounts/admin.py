@@ -25,7 +25,8 @@ from .selectors import phone_number_period_free
 from .services.closing import CLOSE_ROLES, account_close
 from .services.numbers import phone_number_assign, phone_number_relabel, phone_number_release
 from .services.roles import SECOND_ADMIN_ROLES, role_grant_approve, role_grant_refuse, user_roles_set
-from .services.users import contractor_create, contractor_rename, user_create, user_password_set, user_update_admin
+from .services.users import (contractor_create, contractor_itemisation_set, contractor_rename, user_create,
+                             user_password_set, user_update_admin)
 
 NUMBER_TAKEN = _("Someone else holds this number in that period.")
 NUMBER_INVALID = _("This is not a valid phone number.")
@@ -169,13 +170,17 @@ class UserAdmin(auth_admin.UserAdmin):
 class ContractorForm(forms.ModelForm):
     class Meta:
         model = Contractor
-        fields = ("name",)
+        fields = ("name", "itemisation")
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["itemisation"].required = False  # left out: unchanged (new: full)
 
 
 @admin.register(Contractor)
 class ContractorAdmin(admin.ModelAdmin):
     form = ContractorForm
-    list_display = ("name", "created_at")
+    list_display = ("name", "itemisation", "created_at")
     search_fields = ("name",)
 
     def save_model(self, request, obj, form, change) -> None:
@@ -184,6 +189,8 @@ class ContractorAdmin(admin.ModelAdmin):
             obj.pk, obj._state.adding, obj._state.db = created.pk, False, created._state.db
         else:
             contractor_rename(contractor=obj, name=form.cleaned_data["name"], actor=request.user)
+        if form.cleaned_data.get("itemisation"):
+            contractor_itemisation_set(contractor=obj, itemisation=form.cleaned_data["itemisation"], actor=request.user)
 
 
 class PhoneNumberAddForm(forms.ModelForm):

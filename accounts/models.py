@@ -19,8 +19,17 @@ def normalize_email_address(value: str) -> str:
 class Contractor(models.Model):
     """A business customer (the policy's "Contractor") that owns Users."""
 
+    class Itemisation(models.TextChoices):
+        """How its Users' itemised bills show the other party's number (Tw 11.4, ePrivacy art. 7)."""
+
+        FULL = "full", _("itemised, numbers in full")
+        MASKED = "masked", _("itemised, numbers masked")
+        NONE = "none", _("not itemised (totals only)")
+
     name = models.CharField(max_length=200, unique=True)
     created_at = models.DateTimeField(default=now)
+    itemisation = models.CharField(_("itemised bills"), max_length=8, choices=Itemisation.choices,
+                                   default=Itemisation.FULL)
 
     def __str__(self) -> str:
         return self.name
@@ -66,6 +75,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     # Login name, e-mail, devices and numbers removed (erasure at once; a closed account by the retention purge).
     anonymised_at = models.DateTimeField(null=True, blank=True)
     restricted_at = models.DateTimeField(null=True, blank=True)  # GDPR art. 18 restriction (accounts/dsr/services.py)
+    # Bude art. 4.2(1): this user's numbers show masked on other people's itemised bills.
+    number_masked = models.BooleanField(_("mask my number on other people's bills"), default=False)
 
     objects = UserManager()
 

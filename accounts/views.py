@@ -29,13 +29,26 @@ from . import selectors
 from .forms import OTP_TOKEN_INVALID, OTP_TOKEN_THROTTLED, OtpTokenForm
 from .middleware import is_staff_account, needs_second_factor
 from .selectors import phone_number_list
-from .services import call_setup_tokens, sign_in
+from .services import call_setup_tokens, sign_in, users
 
 
 @login_required
 def my_numbers(request: HttpRequest) -> HttpResponse:
     numbers = phone_number_list(actor=request.user, purpose=Purpose.SELF_SERVICE, user=request.user)
     return render(request, "accounts/numbers.html", {"numbers": numbers})
+
+
+@login_required
+@require_POST
+def my_number_masking(request: HttpRequest) -> HttpResponse:
+    """The user's own request to be masked on other people's bills (Bude art. 4.2), or its withdrawal."""
+    if request.POST.get("masked") not in ("0", "1"):
+        return HttpResponse("masked: must be 0 or 1", status=400, content_type="text/plain; charset=utf-8")
+    masked = request.POST["masked"] == "1"
+    users.user_number_masking_set(user=request.user, masked=masked)
+    messages.success(request, _("Your number is now masked on other people's bills.") if masked
+                     else _("Your number shows in full on other people's bills again."))
+    return redirect(reverse("accounts:numbers") + "#masking")
 
 
 def _next_url(request: HttpRequest) -> str:

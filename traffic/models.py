@@ -16,6 +16,7 @@ from django.utils.timezone import now
 from django.utils.translation import gettext_lazy as _
 
 from voipxs.privacy.fields import BlindIndexField, EncryptedTextField
+from voipxs.privacy.phone import normalize_e164
 
 
 class Source(models.Model):
@@ -366,6 +367,17 @@ class PushCredential(models.Model):
 
     def __str__(self) -> str:
         return self.username
+
+
+class MaskedNumber(models.Model):
+    """The national masking list (Bude art. 4.2): a number (a helpline, or one another provider asked
+    us to mask) never shown in full on a bill, for calls from `valid_from` on (the next billing period
+    after it was listed)."""
+
+    number = EncryptedTextField(_("number (E.164)"))
+    number_index = BlindIndexField(source="number", domain="phone", normalizer=normalize_e164, unique=True)
+    valid_from = models.DateTimeField()
+    created_at = models.DateTimeField(default=now)
 
 
 from .callsetup.models import BlockedPrefix, CallSetup  # noqa: E402,F401  click-to-call (issue 12)

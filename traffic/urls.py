@@ -1,7 +1,7 @@
 from django.urls import path
 
 from .push import views as push_views
-from .views import call_exports, call_setup, calls, interconnection, invoices, sources_imports, tariffs
+from .views import call_exports, call_setup, calls, interconnection, invoices, masking, sources_imports, tariffs
 
 app_name = "traffic"
 urlpatterns: list = [
@@ -20,6 +20,7 @@ urlpatterns: list = [
     path("contractor/", calls.contractor_calls, name="contractor"),
     path("staff/invoices/", invoices.staff_invoices, name="staff-invoices"),
     path("staff/invoices/<int:invoice_id>/<slug:action>/", invoices.staff_invoice_action, name="staff-invoice-action"),
+    path("staff/masking-list/", masking.staff_masking_list, name="staff-masking-list"),
     path("staff/tariffs/", tariffs.staff_tariffs, name="staff-tariffs"),
     path("staff/tariffs/<int:tariff_id>/end/", tariffs.staff_tariff_end, name="staff-tariff-end"),
     path("staff/tariffs/rate-deck/", tariffs.staff_rate_deck_preview, name="staff-rate-deck-preview"),

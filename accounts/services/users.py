@@ -84,3 +84,31 @@ def user_password_set(*, user: User, password: str, actor=None) -> User:
     audit_record(actor=actor or user, action="user.password_set", target_type="user", target_id=user.pk)
     api_tokens_revoke_all(user=user, actor=actor or user, reason="password_set")
     return user
+
+
+@transaction.atomic
+def user_number_masking_set(*, user: User, masked: bool, actor=None) -> User:
+    """The user's own request (Bude art. 4.2(1)) that their numbers show masked on other people's
+    itemised bills, or its withdrawal. Applied to bills read from now on (traffic/selectors/masking.py)."""
+    if user.number_masked != bool(masked):
+        user.number_masked = bool(masked)
+        user.save(update_fields=["number_masked"])
+        audit_record(actor=actor or user, action="user.number_masking", target_type="user", target_id=user.pk,
+                     extra={"masked": bool(masked)})
+    return user
+
+
+@transaction.atomic
+def contractor_itemisation_set(*, contractor: Contractor, itemisation: str, actor=None) -> Contractor:
+    """How the contractor's Users' itemised bills show the other party's number: full, masked or none
+    (no call list, totals only). Applied to bills read from now on."""
+    if itemisation not in Contractor.Itemisation.values:
+        raise ApplicationError("Itemisation must be one of: " + ", ".join(Contractor.Itemisation.values) + ".",
+                               {"field": "itemisation"})
+    before = Contractor.objects.filter(pk=contractor.pk).values_list("itemisation", flat=True).first()
+    contractor.itemisation = itemisation
+    if before != itemisation:
+        Contractor.objects.filter(pk=contractor.pk).update(itemisation=itemisation)
+        audit_record(actor=actor, action="contractor.itemisation", target_type="contractor", target_id=contractor.pk,
+                     extra={"from": before, "to": itemisation})
+    return contractor

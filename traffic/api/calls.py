@@ -91,6 +91,8 @@ class CallOutputSerializer(serializers.Serializer):
 class CallPageSerializer(serializers.Serializer):
     results = CallOutputSerializer(many=True, source="rows")
     next_cursor = serializers.CharField(allow_null=True)
+    itemised = serializers.BooleanField(help_text="false: the contractor chose bills without a call list "
+                                                  "(results stay empty); see Contractor.itemisation")
 
 
 class ContractorCallOutputSerializer(CallOutputSerializer):
@@ -104,6 +106,7 @@ class ContractorCallOutputSerializer(CallOutputSerializer):
 class ContractorCallPageSerializer(serializers.Serializer):
     results = ContractorCallOutputSerializer(many=True, source="rows")
     next_cursor = serializers.CharField(allow_null=True)
+    itemised = serializers.BooleanField()
 
 
 def _call_page_response(request: Request, *, purpose: Purpose) -> Response:

@@ -37,6 +37,7 @@ from ..models import Cdr
 from ..partitions import add_months, month_start
 from .call_legs import call_key, calls_of
 from .cdr_reader import CallDecryptor, calls_newest, held_matching
+from .masking import MaskRule, mask_rule
 from .scope import CALL_PURPOSES, call_scope_q
 
 CURSOR_INVALID = "This page link is not valid (malformed cursor); start again from the first page."
@@ -93,6 +94,7 @@ class CallRow:
 class CallPage:
     rows: list[CallRow]
     next_cursor: str | None  # opaque; None on the last page
+    itemised: bool = True  # False: the contractor chose bills without a call list (selectors/masking.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,14 +198,17 @@ def _filtered(qs: QuerySet[Cdr], *, since=None, until=None, direction: str | Non
 
 # --- rows -------------------------------------------------------------------------------------------
 
-def _to_row(values: tuple, decrypt: CallDecryptor, *, masked: bool, copied: bool = False) -> CallRow:
+def _to_row(values: tuple, decrypt: CallDecryptor, *, rule: MaskRule, copied: bool = False) -> CallRow:
     (cdr_id, started_at, answered_at, direction, disposition, duration, billsec,
      src_enc, dst_enc, name_enc, zone, price, account_id, invoice_id, source_id, unique_id, call_id) = values[:17]
     read = decrypt.row(started_at, held_id=cdr_id if copied else None)
     src, dst = read(src_enc), read(dst_enc)
     own, other = (dst, src) if direction == Cdr.Direction.IN else (src, dst)
+    masked = rule.mask_all
     if masked:
         own, other, name = mask(own), mask(other), ""
+    elif rule.masks(other, started_at):  # a listed number, or its holder asked (Bude art. 4.2)
+        other, name, masked = mask(other), "", True
     else:
         name = read(name_enc)
     return CallRow(cdr_id, started_at, answered_at, direction, disposition, duration, billsec,
@@ -243,22 +248,24 @@ def cdr_list(
     or when `masked=True`. Never counts: the next page exists if one more row was found."""
     if not (1 <= int(limit) <= MAX_LIMIT):
         raise ApplicationError(LIMIT_INVALID, {"field": "limit"})
-    masked, cdrs, held = _checked_sources(actor=actor, purpose=purpose, action="cdr.list", account=account,
+    rule, cdrs, held = _checked_sources(actor=actor, purpose=purpose, action="cdr.list", account=account,
                                           contractor=contractor, masked=masked, number=number,
                                           audit={"number_filter": bool(number)}, since=since, until=until,
                                           direction=direction, invoice=invoice)
+    if not rule.itemised:
+        return CallPage(rows=[], next_cursor=None, itemised=False)
     found = calls_newest(cdrs, held, fields=_ROW_FIELDS, after=cursor_decode(after) if after else None, n=limit + 1)
     decrypt = CallDecryptor()
-    rows = [_to_row(values, decrypt, masked=masked, copied=copied) for values, copied in found[:limit]]
+    rows = [_to_row(values, decrypt, rule=rule, copied=copied) for values, copied in found[:limit]]
     next_cursor = cursor_encode(rows[-1].started_at, rows[-1].id) if len(found) > limit else None
     return CallPage(rows=calls_of(rows), next_cursor=next_cursor)
 
 
 def _checked_sources(*, actor: Any, purpose: Purpose | str, action: str, account: Any, contractor: Any,
                      masked: bool, number: str | None, audit: dict | None = None,
-                     **filters: Any) -> tuple[bool, QuerySet[Cdr], QuerySet | None]:
+                     **filters: Any) -> tuple[MaskRule, QuerySet[Cdr], QuerySet | None]:
     """The access check of a list or an export (audited as `action`, with `audit` added to the entry)
-    and its sources: (masked, cdrs, held). Filters are validated here, so that a bad one is a 400
+    and its sources: (the masking rule, cdrs, held). Filters are validated here, so that a bad one is a 400
     before anything is read, streamed or queued."""
     purpose = require_purpose(
         actor=actor, purpose=purpose, action=action, target_type="user",
@@ -273,7 +280,10 @@ def _checked_sources(*, actor: Any, purpose: Purpose | str, action: str, account
     region = default_region_of(account if hasattr(account, "pk") else actor) if number else "NL"
     cdrs, held = _sources(actor=actor, purpose=purpose, account=account, contractor=contractor, number=number,
                           region=region, **filters)
-    return masked, cdrs, held
+    rule = mask_rule(actor=actor, purpose=purpose, invoice=filters.get("invoice"), masked=masked)
+    if number and not rule.searchable(_number_index(number, region=region)):
+        cdrs, held = cdrs.none(), None
+    return rule, cdrs, held
 
 
 def cdr_export_size(
@@ -315,17 +325,17 @@ def cdr_export_rows(
     """Every matching call, newest first, fetched in keyset batches so that an export of years of
     calls streams in constant memory. The access is checked and audited once, before the first row;
     filters are validated eagerly so that a bad one is a 400 before streaming starts."""
-    masked, cdrs, held = _checked_sources(actor=actor, purpose=purpose, action="cdr.export", account=account,
+    rule, cdrs, held = _checked_sources(actor=actor, purpose=purpose, action="cdr.export", account=account,
                                          contractor=contractor, masked=masked, since=since, until=until,
                                          direction=direction, number=number, invoice=invoice)
 
     def generate() -> Iterator[CallRow]:
         decrypt = CallDecryptor()
         after = None
-        while True:
+        while rule.itemised:  # not itemised: the file holds the header only
             batch = calls_newest(cdrs, held, fields=_ROW_FIELDS, after=after, n=batch_size)
             for values, copied in batch:
-                yield _to_row(values, decrypt, masked=masked, copied=copied)
+                yield _to_row(values, decrypt, rule=rule, copied=copied)
             if len(batch) < batch_size:
                 return
             after = (batch[-1][0][1], batch[-1][0][0])

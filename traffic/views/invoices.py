@@ -52,6 +52,7 @@ def invoice_detail(request: HttpRequest, invoice_id: int) -> HttpResponse:
     return render(request, "traffic/invoice_detail.html", {
         "invoice": invoice, "lines": invoice_selectors.invoice_lines(invoice=invoice), "page": page, "full": full,
         "error": error, "query": "full=1" if full else "", "is_first_page": not request.GET.get("after"),
+        "itemisation": getattr(request.user.contractor, "itemisation", "full"),
     }, status=status)
 
 

@@ -1,0 +1,236 @@
+"""Issue 14 item 5: itemisation per Contractor (full / masked / none), the national masking list
+(from the next billing period) and a caller's own request to be masked (Tw 11.4, Bude art. 4.2),
+on the itemised bill (page and API), the contractor view and the CSV of an invoice's calls."""
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+
+import pytest
+
+from accounts.services.users import contractor_itemisation_set, user_number_masking_set
+from tests.factories import make_cdr, make_user, verified_client
+from traffic.models import MaskedNumber
+from traffic.services import invoices as invoicing
+from traffic.services.masking import masking_list_import
+from voipxs.exceptions import ApplicationError
+from voipxs.privacy.models import AuditEntry
+
+pytestmark = pytest.mark.django_db
+
+T0 = datetime(2026, 3, 10, 9, 0, tzinfo=timezone.utc)
+OTHER = "+31611111111"
+OTHER_MASKED = "+31611111•••"
+HELPLINE = "+318000113"  # 0800-0113, a helpline
+
+
+@pytest.fixture
+def bill(bob):
+    """Bob (of Acme) called OTHER in March; his March invoice."""
+    make_cdr(account=bob, src="+31205550201", dst=OTHER, started_at=T0, caller_name="Someone")
+    return invoicing.invoice_run(month=date(2026, 3, 1), today=date(2026, 4, 2))[0]
+
+
+def _bill_page(client, user, invoice, full=True) -> str:
+    return verified_client(client, user).get(f"/calls/invoices/{invoice.pk}/" + ("?full=1" if full else "")
+                                             ).content.decode()
+
+
+def _bill_api(client, invoice) -> dict:
+    return client.get("/api/v1/me/calls/", {"invoice": invoice.pk}).json()
+
+
+def _bill_csv(client, invoice) -> str:
+    response = client.get("/api/v1/me/calls.csv", {"invoice": invoice.pk})
+    assert response.status_code == 200
+    return b"".join(response.streaming_content).decode()
+
+
+def _contractor_view(client, admin) -> tuple[str, dict]:
+    api = verified_client(client, admin)
+    return api.get("/calls/contractor/").content.decode(), api.get("/api/v1/contractor/calls/").json()
+
+
+class ItemisationTests:
+    def test_full_shows_the_number_on_the_bill_page_api_and_csv(self, client, bob, bill):
+        assert OTHER in _bill_page(client, bob, bill)
+        assert _bill_api(client, bill)["results"][0]["other_number"] == OTHER
+        assert OTHER in _bill_csv(client, bill)
+
+    def test_full_still_masks_the_contractor_view(self, client, bob, acme_admin, bill):
+        page, api = _contractor_view(client, acme_admin)
+        assert OTHER_MASKED in page and OTHER not in page
+        assert api["itemised"] is True and api["results"][0]["other_number"] == OTHER_MASKED
+
+    def test_masked_hides_the_last_digits_even_when_the_user_asks_for_full(self, client, acme, bob, bill):
+        contractor_itemisation_set(contractor=acme, itemisation="masked")
+        page = _bill_page(client, bob, bill, full=True)
+        assert OTHER_MASKED in page and OTHER not in page and "Someone" not in page
+        assert "Show full numbers" not in page
+        row = _bill_api(client, bill)["results"][0]
+        assert row["other_number"] == OTHER_MASKED and row["masked"] is True
+        csv = _bill_csv(client, bill)
+        assert OTHER_MASKED in csv and OTHER not in csv
+
+    def test_masked_masks_the_contractor_view(self, client, acme, bob, acme_admin, bill):
+        contractor_itemisation_set(contractor=acme, itemisation="masked")
+        page, api = _contractor_view(client, acme_admin)
+        assert OTHER_MASKED in page and OTHER not in page
+        assert api["results"][0]["other_number"] == OTHER_MASKED
+
+    def test_none_shows_only_the_totals_everywhere(self, client, acme, bob, acme_admin, bill):
+        contractor_itemisation_set(contractor=acme, itemisation="none")
+        page = _bill_page(client, bob, bill)
+        assert "+31611111" not in page and "only the totals" in page
+        assert str(bill.total) in page  # the totals stay
+        assert _bill_api(client, bill) == {"results": [], "next_cursor": None, "itemised": False}
+        assert _bill_csv(client, bill).strip().splitlines() == [
+            "started_at,direction,disposition,own_number,other_number,caller_name,duration_s,billsec,zone,price_eur"]
+        client.logout()
+        page, api = _contractor_view(client, acme_admin)
+        assert "+31611111" not in page and "no calls are listed" in page
+        assert api["results"] == [] and api["itemised"] is False
+
+    def test_a_user_without_a_contractor_keeps_the_full_bill(self, client, alice, acme):
+        contractor_itemisation_set(contractor=acme, itemisation="none")
+        make_cdr(account=alice, dst=OTHER, started_at=T0)
+        invoice = invoicing.invoice_run(month=date(2026, 3, 1), today=date(2026, 4, 2))[0]
+        assert OTHER in _bill_page(client, alice, invoice)
+
+    def test_the_setting_is_audited_and_refuses_an_unknown_value(self, acme, admin_user):
+        contractor_itemisation_set(contractor=acme, itemisation="masked", actor=admin_user)
+        assert AuditEntry.objects.filter(action="contractor.itemisation", extra__to="masked").exists()
+        with pytest.raises(ApplicationError) as error:
+            contractor_itemisation_set(contractor=acme, itemisation="partly")
+        assert error.value.extra["field"] == "itemisation"
+
+
+class MaskingListTests:
+    @pytest.fixture
+    def helpline_bill(self, bob):
+        make_cdr(account=bob, src="+31205550201", dst=HELPLINE, started_at=T0)
+        make_cdr(account=bob, src="+31205550201", dst=OTHER, started_at=T0)
+        return invoicing.invoice_run(month=date(2026, 3, 1), today=date(2026, 4, 2))[0]
+
+    def _list_before_march(self, billing_staff):
+        added, valid_from = masking_list_import(actor=billing_staff, text="number\n0800 0113\n",
+                                                at=datetime(2026, 2, 20, 12, tzinfo=timezone.utc))
+        assert added == 1 and valid_from.isoformat().startswith("2026-03-01T00:00")
+
+    def test_a_listed_number_is_masked_on_the_bill_api_csv_and_contractor_view(
+            self, client, bob, acme_admin, billing_staff, helpline_bill):
+        self._list_before_march(billing_staff)
+        page = _bill_page(client, bob, helpline_bill, full=True)
+        assert "+318000•••" in page and HELPLINE not in page and OTHER in page  # only the listed one
+        others = sorted(r["other_number"] for r in _bill_api(client, helpline_bill)["results"])
+        assert others == [OTHER, "+318000•••"]
+        csv = _bill_csv(client, helpline_bill)
+        assert HELPLINE not in csv and OTHER in csv
+        client.logout()
+        page, _api = _contractor_view(client, acme_admin)
+        assert HELPLINE not in page and "+318000•••" in page
+
+    def test_it_applies_from_the_next_billing_period_only(self, client, bob, billing_staff, helpline_bill):
+        # Listed on 15 March: the March bill still shows it in full; an April call is masked.
+        masking_list_import(actor=billing_staff, text="number\n+318000113\n",
+                            at=datetime(2026, 3, 15, 12, tzinfo=timezone.utc))
+        assert HELPLINE in _bill_page(client, bob, helpline_bill, full=True)
+        make_cdr(account=bob, src="+31205550201", dst=HELPLINE, started_at=datetime(2026, 4, 2, 9, tzinfo=timezone.utc))
+        april = invoicing.invoice_run(month=date(2026, 4, 1), today=date(2026, 5, 2))[0]
+        page = _bill_page(client, bob, april, full=True)
+        assert HELPLINE not in page and "+318000•••" in page
+
+    def test_staff_import_and_export_it_as_csv_audited_without_numbers(self, client, billing_staff, bob):
+        staff = verified_client(client, billing_staff)
+        upload = staff.post("/calls/staff/masking-list/", {"file": _file("number\n0800-0113\n+31 800 0113\n")})
+        assert upload.status_code == 302
+        assert MaskedNumber.objects.count() == 1  # the same number twice is listed once
+        exported = b"".join(staff.get("/calls/staff/masking-list/?format=csv").streaming_content).decode()
+        assert exported.splitlines()[0] == "number,valid_from" and "+318000113," in exported
+        entries = AuditEntry.objects.filter(action__startswith="masking_list.")
+        assert {"masking_list.import", "masking_list.export"} <= set(entries.values_list("action", flat=True))
+        assert "8000113" not in str(list(entries.values_list("extra", flat=True)))
+
+    def test_a_bad_file_is_a_400_naming_the_line_and_imports_nothing(self, client, billing_staff, bob):
+        staff = verified_client(client, billing_staff)
+        answer = staff.post("/calls/staff/masking-list/", {"file": _file("number\n+318000113\nnot a number\n")})
+        assert answer.status_code == 400 and "Line 3" in answer.content.decode()
+        assert MaskedNumber.objects.count() == 0
+        assert staff.post("/calls/staff/masking-list/", {"file": _file("phone\n1\n")}).status_code == 400
+
+    def test_only_billing_staff_reach_the_page(self, client, bob):
+        assert verified_client(client, bob).get("/calls/staff/masking-list/").status_code == 403
+
+
+class OwnRequestTests:
+    def test_a_caller_who_asked_is_masked_on_other_peoples_bills_api_csv_and_contractor_view(
+            self, client, bob, acme_admin):
+        dora = make_user("dora", numbers=[OTHER])
+        make_cdr(account=bob, src="+31205550201", dst=OTHER, started_at=T0)
+        bill = invoicing.invoice_run(month=date(2026, 3, 1), today=date(2026, 4, 2))[0]
+        verified_client(client, dora).post("/accounts/numbers/masking/", {"masked": "1"})
+        dora.refresh_from_db()
+        assert dora.number_masked is True
+        client.logout()
+        page = _bill_page(client, bob, bill, full=True)
+        assert OTHER_MASKED in page and OTHER not in page
+        assert _bill_api(client, bill)["results"][0]["other_number"] == OTHER_MASKED
+        assert OTHER not in _bill_csv(client, bill)
+        client.logout()
+        page, _api = _contractor_view(client, acme_admin)
+        assert OTHER not in page
+
+    def test_the_callers_own_bill_still_shows_their_own_and_the_other_number(self, client, bob):
+        dora = make_user("dora", numbers=[OTHER])
+        user_number_masking_set(user=dora, masked=True)
+        make_cdr(account=dora, src=OTHER, dst="+31205550201", started_at=T0)
+        bill = invoicing.invoice_run(month=date(2026, 3, 1), today=date(2026, 4, 2))[0]
+        page = _bill_page(client, dora, bill, full=True)
+        assert OTHER in page and "+31205550201" in page
+
+    def test_withdrawing_the_request_shows_the_number_again(self, client, bob, bill):
+        dora = make_user("dora", numbers=[OTHER])
+        user_number_masking_set(user=dora, masked=True)
+        user_number_masking_set(user=dora, masked=False)
+        assert OTHER in _bill_page(client, bob, bill, full=True)
+        assert AuditEntry.objects.filter(action="user.number_masking").count() == 2
+
+    def test_a_bad_value_is_a_400(self, client, bob):
+        assert verified_client(client, bob).post("/accounts/numbers/masking/", {"masked": "yes"}).status_code == 400
+
+
+def _file(text: str):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile("list.csv", text.encode(), content_type="text/csv")
+
+
+class ContractorAdminTests:
+    def test_an_admin_sets_the_itemisation_through_the_service(self, client, admin_user, acme):
+        answer = verified_client(client, admin_user).post(f"/admin/accounts/contractor/{acme.pk}/change/", {"name": "Acme BV",
+                                                                                      "itemisation": "none"})
+        assert answer.status_code == 302 and "/login/" not in answer["Location"]
+        acme.refresh_from_db()
+        assert acme.itemisation == "none"
+        assert AuditEntry.objects.filter(action="contractor.itemisation", extra__to="none").exists()
+
+
+class SearchOracleTests:
+    """A search by number must not confirm a guess of a masked number's hidden digits."""
+
+    def test_a_number_masked_at_its_holders_request_finds_nothing_like_a_wrong_guess(self, client, bob, bill):
+        dora = make_user("dora", numbers=[OTHER])
+        user_number_masking_set(user=dora, masked=True)
+        api = verified_client(client, bob)
+        right = api.get("/api/v1/me/calls/", {"invoice": bill.pk, "number": OTHER})
+        wrong = api.get("/api/v1/me/calls/", {"invoice": bill.pk, "number": "+31611111112"})
+        assert right.status_code == wrong.status_code == 200
+        assert right.json() == wrong.json() == {"results": [], "next_cursor": None, "itemised": True}
+
+    def test_a_contractor_that_masks_every_number_refuses_the_search(self, client, acme, bob, bill):
+        contractor_itemisation_set(contractor=acme, itemisation="masked")
+        answer = verified_client(client, bob).get("/api/v1/me/calls/", {"invoice": bill.pk, "number": OTHER})
+        assert answer.status_code == 400 and answer.json()["field"] == "number"
+
+    def test_without_masking_the_search_still_finds_the_call(self, client, bob, bill):
+        found = verified_client(client, bob).get("/api/v1/me/calls/", {"invoice": bill.pk, "number": OTHER}).json()
+        assert [r["other_number"] for r in found["results"]] == [OTHER]

@@ -1,0 +1,108 @@
+"""How a bill shows the other party's number (Tw 11.4, Bude art. 4.2, ePrivacy art. 7).
+
+Three rules decide it, and the strictest wins:
+- the Contractor's itemisation setting for its Users' itemised bills and for the contractor's own
+  view: full, masked (the last digits hidden, `voipxs.privacy.phone.mask`) or none (no call list,
+  only the invoice's totals). The contractor view is never more than masked (calls.py);
+- the national masking list (`MaskedNumber`): listed numbers never show in full on a bill, for calls
+  from the list entry's `valid_from` on (the next billing period after it was listed);
+- a User's own request (`User.number_masked`): the numbers they hold show masked on OTHER people's
+  bills; matched on the blind index of the number, so no number is decrypted to decide it.
+
+Only bills and the customer-facing views follow these rules (SELF_SERVICE, CONTRACTOR_INFORMATION);
+staff purposes (billing, disputes, the law) see what they saw before.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Iterator
+
+from django.utils.timezone import localtime, now
+
+from accounts.models import Contractor, PhoneNumber
+from voipxs.exceptions import ApplicationError
+from voipxs.privacy.crypto import blind_index
+from voipxs.privacy.phone import InvalidNumber, normalize_e164
+from voipxs.privacy.purposes import Purpose, require_purpose
+
+from ..models import MaskedNumber
+
+NUMBER_FILTER_MASKED = "Numbers are masked here, so calls cannot be searched by number."
+BILL_PURPOSES = frozenset({Purpose.SELF_SERVICE, Purpose.CONTRACTOR_INFORMATION})
+
+
+@dataclass
+class MaskRule:
+    """What a read of calls may show: `itemised` False means no call rows at all."""
+
+    mask_all: bool = False
+    itemised: bool = True
+    forced: bool = False  # masked by the contractor's setting, not by the reader's choice
+    listed: dict[str, datetime] = field(default_factory=dict)  # blind index -> masked for calls from then on
+    requested: frozenset[str] = frozenset()  # blind indexes of numbers whose holder asked to be masked
+    _seen: dict[str, str] = field(default_factory=dict)
+
+    def masks(self, number: str, started_at: datetime) -> bool:
+        """Whether the other party's `number` shows masked on a call made at `started_at`."""
+        if self.mask_all:
+            return True
+        if not (self.listed or self.requested) or not number:
+            return False
+        index = self._seen.get(number)
+        if index is None:
+            try:
+                index = blind_index(normalize_e164(number), domain="phone")
+            except InvalidNumber:
+                index = ""
+            self._seen[number] = index
+        since = self.listed.get(index)
+        return index in self.requested or (since is not None and started_at >= since)
+
+
+    def searchable(self, index: str) -> bool:
+        """Whether calls may be searched by the number of this blind index. A search that matched a
+        number shown masked would confirm a guess of its hidden digits: where the contractor masks
+        every number, searching by number is refused (as on the contractor's view); a number masked
+        by the list or at its holder's request finds nothing, exactly like a wrong guess."""
+        if self.forced:
+            raise ApplicationError(NUMBER_FILTER_MASKED, {"field": "number"})
+        return index not in self.requested and index not in self.listed
+
+
+def _itemisation(*, actor: Any, purpose: Purpose, invoice: Any) -> str:
+    """The itemisation setting that applies: the contractor's, for an itemised bill (a read of one
+    invoice's calls) of one of its Users, and for the contractor's own view."""
+    if purpose == Purpose.SELF_SERVICE and invoice is None:
+        return Contractor.Itemisation.FULL  # the user's own call history, not a bill
+    contractor_id = getattr(actor, "contractor_id", None)
+    if not contractor_id:
+        return Contractor.Itemisation.FULL
+    setting = Contractor.objects.filter(pk=contractor_id).values_list("itemisation", flat=True).first()
+    return setting or Contractor.Itemisation.FULL
+
+
+def mask_rule(*, actor: Any, purpose: Purpose, invoice: Any = None, masked: bool = False) -> MaskRule:
+    """The rule a read of calls for `purpose` follows (see the module docstring)."""
+    if purpose not in BILL_PURPOSES:
+        return MaskRule(mask_all=masked)
+    setting = _itemisation(actor=actor, purpose=purpose, invoice=invoice)
+    listed = dict(MaskedNumber.objects.values_list("number_index", "valid_from"))
+    requested = frozenset(PhoneNumber.objects.filter(user__number_masked=True, valid_to__isnull=True)
+                          .exclude(user_id=actor.pk).values_list("number_index", flat=True))
+    forced = setting == Contractor.Itemisation.MASKED
+    return MaskRule(mask_all=masked or forced, forced=forced,
+                    itemised=setting != Contractor.Itemisation.NONE, listed=listed, requested=requested)
+
+
+def masking_list_rows(*, actor: Any, purpose: Purpose | str = Purpose.BILLING) -> Iterator[tuple[str, str]]:
+    """The masking list as (number, valid_from) for billing staff's CSV export; audited as a read."""
+    require_purpose(actor=actor, purpose=purpose, action="masking_list.export", target_type="masking_list",
+                    extra={"entries": MaskedNumber.objects.count()})
+    for entry in MaskedNumber.objects.order_by("valid_from", "id").iterator():
+        yield entry.number, localtime(entry.valid_from).date().isoformat()
+
+
+def masking_list_size() -> tuple[int, int]:
+    """(entries, entries not yet in force) for the staff page; no numbers."""
+    return MaskedNumber.objects.count(), MaskedNumber.objects.filter(valid_from__gt=now()).count()
