@@ -144,6 +144,7 @@ class MaskingListTests:
         upload = staff.post("/calls/staff/masking-list/", {"file": _file("number\n0800-0113\n+31 800 0113\n")})
         assert upload.status_code == 302
         assert MaskedNumber.objects.count() == 1  # the same number twice is listed once
+        assert "1 number on the list" in staff.get("/calls/staff/masking-list/").content.decode()
         exported = b"".join(staff.get("/calls/staff/masking-list/?format=csv").streaming_content).decode()
         assert exported.splitlines()[0] == "number,valid_from" and "+318000113," in exported
         entries = AuditEntry.objects.filter(action__startswith="masking_list.")
@@ -159,6 +160,14 @@ class MaskingListTests:
 
     def test_only_billing_staff_reach_the_page(self, client, bob):
         assert verified_client(client, bob).get("/calls/staff/masking-list/").status_code == 403
+
+    def test_the_export_is_refused_without_the_billing_purpose(self, bob):
+        from django.core.exceptions import PermissionDenied
+
+        from traffic.selectors.masking import masking_list_rows
+
+        with pytest.raises(PermissionDenied):
+            masking_list_rows(actor=bob)  # refused at the call, before any row is read
 
 
 class OwnRequestTests:

@@ -96,11 +96,12 @@ def mask_rule(*, actor: Any, purpose: Purpose, invoice: Any = None, masked: bool
 
 
 def masking_list_rows(*, actor: Any, purpose: Purpose | str = Purpose.BILLING) -> Iterator[tuple[str, str]]:
-    """The masking list as (number, valid_from) for billing staff's CSV export; audited as a read."""
+    """The masking list as (number, valid_from) for billing staff's CSV export; checked and audited as
+    a read before the first row (eagerly: a refusal is a 403, not a broken download)."""
     require_purpose(actor=actor, purpose=purpose, action="masking_list.export", target_type="masking_list",
                     extra={"entries": MaskedNumber.objects.count()})
-    for entry in MaskedNumber.objects.order_by("valid_from", "id").iterator():
-        yield entry.number, localtime(entry.valid_from).date().isoformat()
+    return ((entry.number, localtime(entry.valid_from).date().isoformat())
+            for entry in MaskedNumber.objects.order_by("valid_from", "id").iterator())
 
 
 def masking_list_size() -> tuple[int, int]:
