@@ -9,6 +9,8 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.formats import date_format
+from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
@@ -111,7 +113,7 @@ def create(request: HttpRequest) -> HttpResponse:
         logout(request)
         return render(request, "accounts/dsr/erased.html", {"answer": answer, "kept": req.outcome.get("kept", [])})
     messages.success(request, _("Your request is registered. We answer by %(date)s.") % {
-        "date": req.deadline.astimezone().strftime("%Y-%m-%d")})
+        "date": date_format(localtime(req.deadline), "DATE_FORMAT")})
     return redirect("accounts_dsr:mine")
 
 

@@ -73,3 +73,9 @@ def test_makemessages_finds_no_string_missing_from_the_catalogue(tmp_path, monke
     assert len(regenerated) > 500
     assert not new, ("strings in the code that the nl catalogue lacks; run makemessages -l nl "
                                      "--no-obsolete and translate them:\n" + "\n".join(new))
+    # An entry makemessages cannot find is either dead or looked up at run time under a name xgettext does
+    # not know (a plain constant, an f-string, an alias): the next makemessages would drop its translation.
+    found = {e.key for e in regenerated}
+    dropped = [repr(key[1][:70]) for key in sorted(committed - found, key=str)]
+    assert not dropped, ("nl entries makemessages would drop; mark the string with gettext_noop/gettext_lazy "
+                         "where it is defined, or remove the entry:\n" + "\n".join(dropped))
