@@ -33,22 +33,27 @@ class NoteForm(forms.Form):
 
 
 class RequestForm(forms.Form):
-    authority = forms.IntegerField(widget=forms.Select)
-    reference = forms.CharField(max_length=100)
-    legal_basis = forms.ChoiceField(choices=LegalBasis.choices)
-    categories = forms.MultipleChoiceField(choices=DataCategory.choices, widget=forms.CheckboxSelectMultiple)
-    numbers = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}),
+    authority = forms.IntegerField(label=_("Authority"), widget=forms.Select)
+    reference = forms.CharField(label=_("Reference"), max_length=100)
+    legal_basis = forms.ChoiceField(label=_("Legal basis"), choices=LegalBasis.choices)
+    categories = forms.MultipleChoiceField(label=_("Categories"), choices=DataCategory.choices,
+                                           widget=forms.CheckboxSelectMultiple)
+    numbers = forms.CharField(label=_("Numbers"), required=False, widget=forms.Textarea(attrs={"rows": 2}),
                               help_text=_("one per line; normalised to E.164 and stored encrypted"))
-    account_ids = forms.CharField(required=False, help_text=_("comma separated"))
-    window_start = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
-    window_end = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), help_text=_("exclusive"))
-    deadline = forms.DateTimeField(required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    account_ids = forms.CharField(label=_("Account ids"), required=False, help_text=_("comma separated"))
+    window_start = forms.DateField(label=_("Start of the period"), widget=forms.DateInput(attrs={"type": "date"}))
+    window_end = forms.DateField(label=_("End of the period"), widget=forms.DateInput(attrs={"type": "date"}),
+                                 help_text=_("exclusive"))
+    deadline = forms.DateTimeField(label=_("Deadline"), required=False,
+                                   widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
                                    help_text=_("the authority's; an EPOC is due within 10 days (8 hours in an "
                                                "emergency) and a preservation order ends at its term anyway"))
-    emergency = forms.BooleanField(required=False)
-    secrecy_until = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}),
+    emergency = forms.BooleanField(label=_("Emergency"), required=False)
+    secrecy_until = forms.DateField(label=_("Secrecy until"), required=False,
+                                    widget=forms.DateInput(attrs={"type": "date"}),
                                     help_text=_("no notice to the user before this day"))
-    document = forms.FileField(required=False, help_text=_("the order or request letter; stored encrypted"))
+    document = forms.FileField(label=_("Document"), required=False,
+                               help_text=_("the order or request letter; stored encrypted"))
 
     def __init__(self, *args, authorities=(), **kwargs) -> None:
         super().__init__(*args, **kwargs)
