@@ -22,14 +22,15 @@ def day_start(day) -> datetime:
 
 
 class AuthorityForm(forms.Form):
-    name = forms.CharField(max_length=200)
-    kind = forms.ChoiceField(choices=AuthorityKind.choices)
-    contact_phone = forms.CharField(max_length=30, help_text=_("The body's switchboard, from an official source"))
-    contact_email = forms.EmailField(required=False)
+    name = forms.CharField(label=_("Name"), max_length=200)
+    kind = forms.ChoiceField(label=_("Kind"), choices=AuthorityKind.choices)
+    contact_phone = forms.CharField(label=_("Phone"),
+                                    max_length=30, help_text=_("The body's switchboard, from an official source"))
+    contact_email = forms.EmailField(label=_("E-mail"), required=False)
 
 
 class NoteForm(forms.Form):
-    note = forms.CharField(max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    note = forms.CharField(label=_("Note"), max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class RequestForm(forms.Form):
@@ -70,9 +71,12 @@ class RequestForm(forms.Form):
 
 
 class NarrowForm(forms.Form):
-    remove_target_ids = forms.CharField(required=False, help_text=_("target ids to drop, comma separated"))
-    window_start = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    window_end = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    remove_target_ids = forms.CharField(label=_("Targets to drop"),
+                                        required=False, help_text=_("target ids to drop, comma separated"))
+    window_start = forms.DateField(label=_("Start of the period"),
+                                   required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    window_end = forms.DateField(label=_("End of the period"),
+                                 required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
     def clean_remove_target_ids(self) -> list[int]:
         try:
@@ -93,8 +97,8 @@ def document_inputs(upload) -> dict:
 
 
 class DocumentForm(forms.Form):
-    document = forms.FileField()
-    is_written_order = forms.BooleanField(required=False)
+    document = forms.FileField(label=_("Document"))
+    is_written_order = forms.BooleanField(label=_("This is the written order"), required=False)
 
     def inputs(self) -> dict:
         return {**document_inputs(self.cleaned_data["document"]), "is_written_order": self.cleaned_data["is_written_order"]}
@@ -103,15 +107,18 @@ class DocumentForm(forms.Form):
 class ConvertForm(forms.Form):
     """The production order that follows a preservation: taken in as a new request on the same scope."""
 
-    legal_basis = forms.ChoiceField(choices=[c for c in LegalBasis.choices if c[0] in PRODUCTION_BASES])
-    reference = forms.CharField(max_length=100, help_text=_("the production order's reference"))
-    deadline = forms.DateTimeField(required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
-    categories = forms.MultipleChoiceField(choices=DataCategory.choices, widget=forms.CheckboxSelectMultiple)
+    legal_basis = forms.ChoiceField(label=_("Legal basis"),
+                                    choices=[c for c in LegalBasis.choices if c[0] in PRODUCTION_BASES])
+    reference = forms.CharField(label=_("Reference"), max_length=100, help_text=_("the production order's reference"))
+    deadline = forms.DateTimeField(label=_("Deadline"),
+                                   required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    categories = forms.MultipleChoiceField(label=_("Categories"),
+                                           choices=DataCategory.choices, widget=forms.CheckboxSelectMultiple)
 
     def inputs(self) -> dict:
         return dict(self.cleaned_data)
 
 
 class ReportForm(forms.Form):
-    year = forms.IntegerField(min_value=2000, max_value=2100)
-    half = forms.TypedChoiceField(choices=[(1, "H1"), (2, "H2")], coerce=int)
+    year = forms.IntegerField(label=_("Year"), min_value=2000, max_value=2100)
+    half = forms.TypedChoiceField(label=_("Half year"), choices=[(1, "H1"), (2, "H2")], coerce=int)
