@@ -22,33 +22,39 @@ def day_start(day) -> datetime:
 
 
 class AuthorityForm(forms.Form):
-    name = forms.CharField(max_length=200)
-    kind = forms.ChoiceField(choices=AuthorityKind.choices)
-    contact_phone = forms.CharField(max_length=30, help_text=_("The body's switchboard, from an official source"))
-    contact_email = forms.EmailField(required=False)
+    name = forms.CharField(label=_("Name"), max_length=200)
+    kind = forms.ChoiceField(label=_("Kind"), choices=AuthorityKind.choices)
+    contact_phone = forms.CharField(label=_("Phone"),
+                                    max_length=30, help_text=_("The body's switchboard, from an official source"))
+    contact_email = forms.EmailField(label=_("E-mail"), required=False)
 
 
 class NoteForm(forms.Form):
-    note = forms.CharField(max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    note = forms.CharField(label=_("Note"), max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class RequestForm(forms.Form):
-    authority = forms.IntegerField(widget=forms.Select)
-    reference = forms.CharField(max_length=100)
-    legal_basis = forms.ChoiceField(choices=LegalBasis.choices)
-    categories = forms.MultipleChoiceField(choices=DataCategory.choices, widget=forms.CheckboxSelectMultiple)
-    numbers = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}),
+    authority = forms.IntegerField(label=_("Authority"), widget=forms.Select)
+    reference = forms.CharField(label=_("Reference"), max_length=100)
+    legal_basis = forms.ChoiceField(label=_("Legal basis"), choices=LegalBasis.choices)
+    categories = forms.MultipleChoiceField(label=_("Categories"), choices=DataCategory.choices,
+                                           widget=forms.CheckboxSelectMultiple)
+    numbers = forms.CharField(label=_("Numbers"), required=False, widget=forms.Textarea(attrs={"rows": 2}),
                               help_text=_("one per line; normalised to E.164 and stored encrypted"))
-    account_ids = forms.CharField(required=False, help_text=_("comma separated"))
-    window_start = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
-    window_end = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), help_text=_("exclusive"))
-    deadline = forms.DateTimeField(required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    account_ids = forms.CharField(label=_("Account ids"), required=False, help_text=_("comma separated"))
+    window_start = forms.DateField(label=_("Start of the period"), widget=forms.DateInput(attrs={"type": "date"}))
+    window_end = forms.DateField(label=_("End of the period"), widget=forms.DateInput(attrs={"type": "date"}),
+                                 help_text=_("exclusive"))
+    deadline = forms.DateTimeField(label=_("Deadline"), required=False,
+                                   widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
                                    help_text=_("the authority's; an EPOC is due within 10 days (8 hours in an "
                                                "emergency) and a preservation order ends at its term anyway"))
-    emergency = forms.BooleanField(required=False)
-    secrecy_until = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}),
+    emergency = forms.BooleanField(label=_("Emergency"), required=False)
+    secrecy_until = forms.DateField(label=_("Secrecy until"), required=False,
+                                    widget=forms.DateInput(attrs={"type": "date"}),
                                     help_text=_("no notice to the user before this day"))
-    document = forms.FileField(required=False, help_text=_("the order or request letter; stored encrypted"))
+    document = forms.FileField(label=_("Document"), required=False,
+                               help_text=_("the order or request letter; stored encrypted"))
 
     def __init__(self, *args, authorities=(), **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -65,9 +71,12 @@ class RequestForm(forms.Form):
 
 
 class NarrowForm(forms.Form):
-    remove_target_ids = forms.CharField(required=False, help_text=_("target ids to drop, comma separated"))
-    window_start = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    window_end = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    remove_target_ids = forms.CharField(label=_("Targets to drop"),
+                                        required=False, help_text=_("target ids to drop, comma separated"))
+    window_start = forms.DateField(label=_("Start of the period"),
+                                   required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    window_end = forms.DateField(label=_("End of the period"),
+                                 required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
     def clean_remove_target_ids(self) -> list[int]:
         try:
@@ -88,8 +97,8 @@ def document_inputs(upload) -> dict:
 
 
 class DocumentForm(forms.Form):
-    document = forms.FileField()
-    is_written_order = forms.BooleanField(required=False)
+    document = forms.FileField(label=_("Document"))
+    is_written_order = forms.BooleanField(label=_("This is the written order"), required=False)
 
     def inputs(self) -> dict:
         return {**document_inputs(self.cleaned_data["document"]), "is_written_order": self.cleaned_data["is_written_order"]}
@@ -98,15 +107,18 @@ class DocumentForm(forms.Form):
 class ConvertForm(forms.Form):
     """The production order that follows a preservation: taken in as a new request on the same scope."""
 
-    legal_basis = forms.ChoiceField(choices=[c for c in LegalBasis.choices if c[0] in PRODUCTION_BASES])
-    reference = forms.CharField(max_length=100, help_text=_("the production order's reference"))
-    deadline = forms.DateTimeField(required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
-    categories = forms.MultipleChoiceField(choices=DataCategory.choices, widget=forms.CheckboxSelectMultiple)
+    legal_basis = forms.ChoiceField(label=_("Legal basis"),
+                                    choices=[c for c in LegalBasis.choices if c[0] in PRODUCTION_BASES])
+    reference = forms.CharField(label=_("Reference"), max_length=100, help_text=_("the production order's reference"))
+    deadline = forms.DateTimeField(label=_("Deadline"),
+                                   required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    categories = forms.MultipleChoiceField(label=_("Categories"),
+                                           choices=DataCategory.choices, widget=forms.CheckboxSelectMultiple)
 
     def inputs(self) -> dict:
         return dict(self.cleaned_data)
 
 
 class ReportForm(forms.Form):
-    year = forms.IntegerField(min_value=2000, max_value=2100)
-    half = forms.TypedChoiceField(choices=[(1, "H1"), (2, "H2")], coerce=int)
+    year = forms.IntegerField(label=_("Year"), min_value=2000, max_value=2100)
+    half = forms.TypedChoiceField(label=_("Half year"), choices=[(1, "H1"), (2, "H2")], coerce=int)

@@ -108,6 +108,7 @@ class SlaStage(models.TextChoices):
 
     NONE = "", _("—")
     HALF = "50", _("half the time used")
+    # xgettext:no-python-format
     EIGHTY = "80", _("80 % of the time used")
     OVERDUE = "100", _("overdue")
 

@@ -11,7 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.timezone import now
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from traffic.exports import csv_lines
@@ -37,7 +37,8 @@ from .services.packages import disclosure_package_download
 from .services.transitions import approval_refusal
 from .transitions import CONFIRM_REQUIRED, TRANSITIONS, Transition
 
-AUTHORITY_CONFIRM = _lazy("I checked these channels against an official source myself (not the request letter).")
+AUTHORITY_CONFIRM = gettext_lazy(
+    "I checked these channels against an official source myself (not the request letter).")
 
 
 def _officer(request: HttpRequest) -> None:

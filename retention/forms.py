@@ -9,11 +9,11 @@ from .models import Category, LegalHold, RetentionPolicy
 
 
 class PolicyForm(forms.Form):
-    trigger = forms.CharField(max_length=200)
-    period_months = forms.IntegerField(min_value=0, max_value=1200)
-    period_days = forms.IntegerField(min_value=0, max_value=36500)
-    action = forms.ChoiceField(choices=RetentionPolicy.Action.choices)
-    legal_basis = forms.CharField(max_length=200)
+    trigger = forms.CharField(label=_("Counted from"), max_length=200)
+    period_months = forms.IntegerField(label=_("Months"), min_value=0, max_value=1200)
+    period_days = forms.IntegerField(label=_("Days"), min_value=0, max_value=36500)
+    action = forms.ChoiceField(label=_("Action"), choices=RetentionPolicy.Action.choices)
+    legal_basis = forms.CharField(label=_("Legal basis"), max_length=200)
     change_reason = forms.CharField(max_length=300, label=_("Reason for the change"))
 
 
@@ -22,16 +22,20 @@ def _split(text: str) -> list[str]:
 
 
 class HoldForm(forms.Form):
-    reason = forms.ChoiceField(choices=LegalHold.Reason.choices)
-    reference = forms.CharField(max_length=100, help_text=_('e.g. "disclosure:12" or a court case number; no personal data'))
+    reason = forms.ChoiceField(label=_("Reason"), choices=LegalHold.Reason.choices)
+    reference = forms.CharField(label=_("Reference"), max_length=100,
+                                help_text=_('e.g. "disclosure:12" or a court case number; no personal data'))
     account_ids = forms.CharField(required=False, label=_("Account ids"), help_text=_("comma separated"))
-    numbers = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}),
+    numbers = forms.CharField(label=_("Numbers"), required=False, widget=forms.Textarea(attrs={"rows": 2}),
                               help_text=_("one per line; stored only as a blind index"))
-    categories = forms.MultipleChoiceField(choices=Category.choices, widget=forms.CheckboxSelectMultiple,
+    categories = forms.MultipleChoiceField(label=_("Categories"),
+                                           choices=Category.choices, widget=forms.CheckboxSelectMultiple,
                                            initial=[Category.CDR_BILLED, Category.CDR_UNBILLED])
-    window_start = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    window_end = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    expires_at = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    window_start = forms.DateField(label=_("Start of the period"),
+                                   required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    window_end = forms.DateField(label=_("End of the period"),
+                                 required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    expires_at = forms.DateField(label=_("Expires on"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
     def clean_account_ids(self) -> list[int]:
         try:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pytest
 from django.db import connection
+from django.utils import translation
 
 from tests.factories import *  # noqa: F401,F403  (fixtures below use them)
 
@@ -56,3 +57,10 @@ def broker_down():
 
     with broker_outage() as url:
         yield url
+
+
+@pytest.fixture(autouse=True)
+def _language_reset():
+    """A request in Dutch leaves nl active in the thread (LocaleMiddleware); the next test starts in English."""
+    yield
+    translation.deactivate()

@@ -62,8 +62,8 @@ def _header(pdf: _Pdf, invoice: Invoice, supplier: Supplier) -> None:
     pdf.set_font("helvetica", "B", 16)
     pdf.cell(0, 10, _text(supplier.name), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("helvetica", "", 9)
-    for line in (supplier.address, f"{_('VAT number')}: {supplier.vat_number}",
-                 f"{_('Chamber of Commerce (KvK)')}: {supplier.kvk_number}",
+    vat_label, kvk_label = _("VAT number"), _("Chamber of Commerce (KvK)")  # outside f-strings: xgettext sees them
+    for line in (supplier.address, f"{vat_label}: {supplier.vat_number}", f"{kvk_label}: {supplier.kvk_number}",
                  *([f"IBAN: {supplier.iban}"] if supplier.iban else [])):
         pdf.cell(0, 5, _text(line), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(6)

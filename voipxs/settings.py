@@ -223,6 +223,8 @@ SPECTACULAR_SETTINGS = {
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("nl", _("Dutch"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# One date/number format per language (voipxs/formats/<lang>/formats.py); templates use the named formats.
+FORMAT_MODULE_PATH = ["voipxs.formats"]
 USE_I18N = True
 USE_TZ = True  # stored in UTC
 TIME_ZONE = "Europe/Amsterdam"  # shown in Amsterdam time

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.utils.formats import date_format
 from django.utils.timezone import now
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -64,7 +65,7 @@ def _erasure_answer(kept: list[Kept]) -> str:
     lines = [_("Your account is closed and your profile and login data are erased. "
                "The law makes us keep the following; it is restricted (used only for that reason) until its deletion date:")]
     for k in told:
-        until = k.until.isoformat() if k.until else _("until the reason ends")
+        until = date_format(k.until, "DATE_FORMAT") if k.until else _("until the reason ends")
         lines.append(f"- {k.category}: {k.reason} ({k.legal_basis}); {_('deleted')}: {until}")
     lines.append(str(ERASURE_LEGAL_OBLIGATIONS))
     return "\n".join(lines)

@@ -24,6 +24,8 @@ from typing import Any, Iterable, Iterator
 
 from django.conf import settings
 from django.db import transaction
+from django.utils.formats import date_format
+from django.utils.timezone import localtime
 from django.utils.timezone import now as tz_now
 from django.utils.translation import gettext as _
 
@@ -247,7 +249,8 @@ def _export_mark_ready(*, export: ExportFile, name: str, size: int, sha256: str,
     req = DataSubjectRequest.objects.select_for_update().get(pk=export.request_id)
     if req.is_open:
         req.status, req.completed_at = DataSubjectRequest.Status.COMPLETED, stamp
-        req.answer = _("Your data is ready to download until %(date)s.") % {"date": export.expires_at.date().isoformat()}
+        until = date_format(localtime(export.expires_at), "DATE_FORMAT")
+        req.answer = _("Your data is ready to download until %(date)s.") % {"date": until}
         req.outcome = {"rows": counts}
         req.save(update_fields=["status", "completed_at", "answer", "outcome"])
     audit_record(actor=None, action="dsr.export_ready", target_type="dsr", target_id=export.request_id, extra={"rows": counts})

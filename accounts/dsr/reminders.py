@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.urls import reverse
+from django.utils.formats import date_format
 from django.utils.timezone import localtime
 from django.utils.timezone import now as tz_now
 
@@ -30,7 +31,7 @@ logger = logging.getLogger(__name__)
 
 
 def _when(moment: datetime) -> str:
-    return localtime(moment).strftime("%Y-%m-%d %H:%M %Z")
+    return f"{date_format(localtime(moment), 'DATETIME_FORMAT')} {localtime(moment):%Z}"
 
 
 def _remind(*, rows: QuerySet, deadline: Callable[[Any], datetime], warning: timedelta, moment: datetime,

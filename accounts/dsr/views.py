@@ -9,6 +9,8 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.formats import date_format
+from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
@@ -38,34 +40,36 @@ class RequestForm(forms.Form):
 
 
 class BreachForm(forms.Form):
-    title = forms.CharField(max_length=200)
+    title = forms.CharField(label=gettext_lazy("Title"), max_length=200)
     detected_at = forms.DateTimeField(label=gettext_lazy("Detected at (Europe/Amsterdam)"))
-    scope = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}))
-    affected_count = forms.IntegerField(min_value=0, initial=0)
+    scope = forms.CharField(label=gettext_lazy("Scope"), widget=forms.Textarea(attrs={"rows": 3}))
+    affected_count = forms.IntegerField(label=gettext_lazy("Number of people affected"), min_value=0, initial=0)
     telecom_service = forms.BooleanField(required=False, label=gettext_lazy("Breach of the telecom service (24-hour clock)"))
 
 
 class NotifyForm(forms.Form):
-    recipient = forms.ChoiceField(choices=BreachNotification.Recipient.choices)
-    stage = forms.ChoiceField(choices=BreachNotification.Stage.choices)
+    recipient = forms.ChoiceField(label=gettext_lazy("Recipient"), choices=BreachNotification.Recipient.choices)
+    stage = forms.ChoiceField(label=gettext_lazy("Stage"), choices=BreachNotification.Stage.choices)
     sent_at = forms.DateTimeField(label=gettext_lazy("Sent at (Europe/Amsterdam)"),
                                   widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
     reference = forms.CharField(max_length=120, required=False, label=gettext_lazy("Authority's reference"),
                                 help_text=gettext_lazy("The case number in the authority's confirmation "
                                                        "(required for the Dutch DPA and the ACM)."))
-    note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    note = forms.CharField(label=gettext_lazy("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class CloseForm(forms.Form):
-    authority_not_notified_reason = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
-    users_not_notified_reason = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    authority_not_notified_reason = forms.CharField(label=gettext_lazy("Why the authority was not notified"),
+                                                    required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    users_not_notified_reason = forms.CharField(label=gettext_lazy("Why the users were not told"),
+                                                required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class PolicyForm(forms.Form):
-    version = forms.CharField(max_length=20)
-    summary = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}))
-    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 12}))
-    substantive = forms.BooleanField(required=False)
+    version = forms.CharField(label=gettext_lazy("Version"), max_length=20)
+    summary = forms.CharField(label=gettext_lazy("Summary"), widget=forms.Textarea(attrs={"rows": 3}))
+    text = forms.CharField(label=gettext_lazy("Text"), widget=forms.Textarea(attrs={"rows": 12}))
+    substantive = forms.BooleanField(label=gettext_lazy("Substantive change"), required=False)
 
 
 def _error_to_form(form: forms.Form, exc: ApplicationError) -> None:
@@ -111,7 +115,7 @@ def create(request: HttpRequest) -> HttpResponse:
         logout(request)
         return render(request, "accounts/dsr/erased.html", {"answer": answer, "kept": req.outcome.get("kept", [])})
     messages.success(request, _("Your request is registered. We answer by %(date)s.") % {
-        "date": req.deadline.astimezone().strftime("%Y-%m-%d")})
+        "date": date_format(localtime(req.deadline), "DATE_FORMAT")})
     return redirect("accounts_dsr:mine")
 
 

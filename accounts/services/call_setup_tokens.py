@@ -8,6 +8,7 @@ import secrets
 
 from django.db import transaction
 from django.utils.timezone import now
+from django.utils.translation import gettext_noop
 
 from voipxs.exceptions import ApplicationError
 from voipxs.privacy.audit import audit_record
@@ -16,8 +17,8 @@ from ..models import CallSetupToken, User
 
 TOKEN_PREFIX = "vxc_"
 TOKEN_LIMIT = 10
-TOKEN_LIMIT_REACHED = "You have 10 active call set-up tokens; revoke one first."
-TOKEN_NAME_REQUIRED = "Give the token a name, such as the browser it is for."
+TOKEN_LIMIT_REACHED = gettext_noop("You have 10 active call set-up tokens; revoke one first.")
+TOKEN_NAME_REQUIRED = gettext_noop("Give the token a name, such as the browser it is for.")
 # last_used_at is written at most this often per token: a click is not worth a row write every time.
 LAST_USE_RESOLUTION_SECONDS = 60
 

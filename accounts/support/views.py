@@ -8,6 +8,8 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.formats import date_format
+from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
@@ -124,6 +126,6 @@ def open_request(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("Request #%(pk)s opened for the customer; it is due by %(date)s. The customer "
                                         "sees it under Your privacy.") % {
-                "pk": req.pk, "date": req.deadline.astimezone().strftime("%Y-%m-%d")})
+                "pk": req.pk, "date": date_format(localtime(req.deadline), "DATE_FORMAT")})
             return redirect("support:customer", pk=pk)
     return _card(request, pk, request_form=form, status=400)

@@ -77,7 +77,7 @@ class InvoicePdfTests:
             assert expected in text
         # invoice number, date, period, customer
         assert f"Invoice number {api['number']}" in text
-        assert f"Invoice date {invoice.issued_at:%m/%d/%Y}" in text
+        assert f"Invoice date {invoice.issued_at.day} {invoice.issued_at:%b %Y}" in text  # 4 Dec 2026: no 12/04 to misread
         assert "Period March 2026" in text
         assert "Invoice to\nalice" in text
         # the lines, VAT and totals exactly as the API has them (English number format: 1,249.32)

@@ -117,8 +117,8 @@ class HomePageTests:
         assert "/admin/" not in html
 
     @pytest.mark.parametrize("utc, shown", [
-        (datetime(2026, 7, 1, 12, 0, tzinfo=dt_timezone.utc), "1 July 2026, 14:00 CEST"),
-        (datetime(2026, 1, 15, 12, 0, tzinfo=dt_timezone.utc), "15 January 2026, 13:00 CET"),
+        (datetime(2026, 7, 1, 12, 0, tzinfo=dt_timezone.utc), "1 July 2026 14:00 CEST"),
+        (datetime(2026, 1, 15, 12, 0, tzinfo=dt_timezone.utc), "15 January 2026 13:00 CET"),
     ])
     def test_it_shows_times_in_amsterdam(self, client, alice, utc, shown):
         verified_client(client, alice)

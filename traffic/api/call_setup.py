@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.authentication import SessionAuthentication
@@ -29,15 +30,17 @@ from ..services.call_setup import NumberRefused, RateLimited, call_setup_request
 from .permissions import MaySetUpCalls
 
 EXTENSION_ORIGINS = ("chrome-extension://", "moz-extension://", "safari-web-extension://")
-FIELDS_ALLOWED = "Only 'number' and 'from' are accepted: a set-up needs nothing else."
-RATE_LIMITED = "Too many calls set up in a short time. Wait a few minutes and try again."
+FIELDS_ALLOWED = gettext_noop("Only 'number' and 'from' are accepted: a set-up needs nothing else.")
+RATE_LIMITED = gettext_noop("Too many calls set up in a short time. Wait a few minutes and try again.")
 SWITCH_MESSAGES = {
-    "off": "Click-to-call is not switched on for this service yet. Nothing was dialled.",
-    "down": "The phone switch cannot be reached. Nothing was dialled; try again in a few minutes.",
-    "timeout": "The phone switch did not answer in time. Nothing was dialled; try again in a few minutes.",
-    "login": "The phone switch refused our connection. Nothing was dialled; support has been told.",
-    "refused": "The phone switch did not accept the call. Nothing was dialled; try again in a few minutes.",
-    "protocol": "The phone switch answered something we did not understand. Nothing was dialled.",
+    "off": gettext_noop("Click-to-call is not switched on for this service yet. Nothing was dialled."),
+    "down": gettext_noop("The phone switch cannot be reached. Nothing was dialled; try again in a few minutes."),
+    "timeout": gettext_noop(
+        "The phone switch did not answer in time. Nothing was dialled; try again in a few minutes."),
+    "login": gettext_noop("The phone switch refused our connection. Nothing was dialled; support has been told."),
+    "refused": gettext_noop(
+        "The phone switch did not accept the call. Nothing was dialled; try again in a few minutes."),
+    "protocol": gettext_noop("The phone switch answered something we did not understand. Nothing was dialled."),
 }
 
 

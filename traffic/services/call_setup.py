@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils.timezone import now
+from django.utils.translation import gettext_noop
 
 from accounts.models import CallSetupToken, PhoneNumber, User
 from voipxs.exceptions import ApplicationError
@@ -29,12 +30,12 @@ from ..callsetup.backends import switch_adapter
 from ..callsetup.base import CallRequest, SwitchUnavailable
 from ..models import BlockedPrefix, CallSetup
 
-NUMBER_INVALID = "This is not a phone number that can be called."
-NUMBER_TOO_LONG = "A phone number has at most 15 digits."
-OWN_NUMBER_MISSING = "You hold no phone number that could ring first."
-OWN_NUMBER_UNKNOWN = "This is not one of your current numbers."
-PREFIX_INVALID = "A prefix is 1 to 15 digits, without '+' or spaces (e.g. 31900)."
-PREFIX_EXISTS = "This prefix is already blocked."
+NUMBER_INVALID = gettext_noop("This is not a phone number that can be called.")
+NUMBER_TOO_LONG = gettext_noop("A phone number has at most 15 digits.")
+OWN_NUMBER_MISSING = gettext_noop("You hold no phone number that could ring first.")
+OWN_NUMBER_UNKNOWN = gettext_noop("This is not one of your current numbers.")
+PREFIX_INVALID = gettext_noop("A prefix is 1 to 15 digits, without '+' or spaces (e.g. 31900).")
+PREFIX_EXISTS = gettext_noop("This prefix is already blocked.")
 _TEL_PARAMS = re.compile(r";.*$")
 
 
@@ -146,7 +147,7 @@ def blocked_prefix_add(*, actor: User, prefix: str, reason: str) -> BlockedPrefi
     if not prefix.isdigit() or not 1 <= len(prefix) <= 15:
         raise ApplicationError(PREFIX_INVALID, extra={"field": "prefix"})
     if reason not in BlockedPrefix.Reason.values:
-        raise ApplicationError("Choose one of the listed reasons.", extra={"field": "reason"})
+        raise ApplicationError(gettext_noop("Choose one of the listed reasons."), extra={"field": "reason"})
     try:
         with transaction.atomic():
             blocked = BlockedPrefix.objects.create(prefix=prefix, reason=reason, created_by=actor)

@@ -8,7 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.translation import gettext as gettext_now
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST, require_safe
 
@@ -49,9 +49,9 @@ def staff_blocked_prefixes(request: HttpRequest) -> HttpResponse:
                 blocked = blocked_prefix_add(actor=request.user, **form.cleaned_data)
             except ApplicationError as exc:
                 field = exc.extra.get("field")
-                form.add_error(field if field in form.fields else None, gettext_now(exc.message))
+                form.add_error(field if field in form.fields else None, gettext(exc.message))
             else:
-                messages.success(request, gettext_now("Calls to %(prefix)s are now refused.") % {"prefix": blocked})
+                messages.success(request, gettext("Calls to %(prefix)s are now refused.") % {"prefix": blocked})
                 return redirect("traffic:staff-blocked-prefixes")
         status = 400
     prefixes = blocked_prefix_list(actor=request.user)
@@ -64,5 +64,5 @@ def staff_blocked_prefix_remove(request: HttpRequest, prefix_id: int) -> HttpRes
     require_billing(request)
     if not blocked_prefix_remove(actor=request.user, prefix_id=prefix_id):
         raise Http404
-    messages.success(request, gettext_now("The prefix is no longer blocked."))
+    messages.success(request, gettext("The prefix is no longer blocked."))
     return redirect("traffic:staff-blocked-prefixes")
