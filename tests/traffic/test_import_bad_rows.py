@@ -62,7 +62,7 @@ def freeswitch_documents() -> list[dict]:
 
 
 def ndjson(docs: list[dict], *, raw: dict[int, tuple[str, str]] | None = None) -> bytes:
-    """One document per line (json.dumps escapes a lone surrogate as \\udXXX, as a switch's JSON
+    """One document per line (json.dumps writes a lone surrogate such as \\udc80 as an escape, as a switch's JSON
     library may); `raw` replaces text in a line's JSON, for what json.dumps cannot write."""
     lines = [json.dumps(doc) for doc in docs]
     for line, (old, new) in (raw or {}).items():
