@@ -7,6 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import send_mass_mail
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 from django.utils.timezone import now
 from django.utils.translation import gettext as _
 
@@ -96,9 +97,11 @@ def policy_notice_for(*, user: Any) -> PolicyVersion | None:
     """The newest substantive version published since the user joined that they have not seen."""
     if not getattr(user, "is_authenticated", False):
         return None
+    # One query (it runs on every portal page): the newest version, and whether the user has seen it.
+    seen = PolicyNoticeSeen.objects.filter(user_id=user.pk, version=OuterRef("pk"))
     pv = (PolicyVersion.objects.filter(published_at__isnull=False, substantive=True, published_at__gt=user.date_joined)
-          .order_by("-published_at", "-pk").first())
-    if pv is None or PolicyNoticeSeen.objects.filter(user_id=user.pk, version=pv).exists():
+          .annotate(seen=Exists(seen)).order_by("-published_at", "-pk").first())
+    if pv is None or pv.seen:
         return None
     return pv
 
