@@ -1,18 +1,15 @@
 from __future__ import annotations
 
-from functools import cache
 from typing import Callable
 from urllib.parse import quote
 
-from django.core.exceptions import ImproperlyConfigured
-from django.db import connection
-from django.db.models import Exists, OuterRef
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
-from django_otp import device_classes, user_has_device
+from django_otp import user_has_device
 
-from voipxs.privacy.purposes import STAFF_ROLES, roles_of, roles_remember
+from voipxs.privacy.purposes import STAFF_ROLES, roles_of
 
+from .backends import user_facts_read
 from .models import User
 
 # Paths a signed-in user who still owes the second factor may reach: the two-factor pages themselves,
@@ -38,37 +35,19 @@ def needs_second_factor(user) -> bool:
     return bool(roles & STAFF_ROLES) or has_device
 
 
-_USER_ID = -7_300_013  # stands for the user's id while the statement is compiled
-
-
-@cache
-def _roles_and_device_sql() -> tuple[str, tuple, int]:
-    """The statement of `_roles_and_device`, compiled by the ORM once per process (the models and the
-    database are fixed once the apps are loaded), for compiling it costs ten times what running it does:
-    (sql, its parameters, the position of the user's id among them)."""
-    devices = {f"device_{i}": Exists(model.objects.filter(user_id=OuterRef("pk"), confirmed=True))
-               for i, model in enumerate(device_classes())}
-    sql, params = (User.objects.filter(pk=_USER_ID).annotate(**devices).values_list("groups__name", *devices)
-                   .query.sql_with_params())
-    if params.count(_USER_ID) != 1:  # the id must be one parameter, or the statement is not what it seems
-        raise ImproperlyConfigured(f"unexpected parameters {params!r} in the roles-and-devices query")
-    return sql, params, params.index(_USER_ID)
-
-
 def _roles_and_device(user) -> tuple[frozenset[str], bool]:
-    """The user's roles and whether a confirmed device of any kind (TOTP, recovery codes) exists, in ONE
-    query: every page and API call asks, and `roles_of` plus `user_has_device` took three. The roles
-    are remembered on the user for the rest of the request, as `roles_of` itself does; the device is
-    asked afresh every time."""
-    sql, params, at = _roles_and_device_sql()
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*params[:at], user.pk, *params[at + 1:]])
-        rows = cursor.fetchall()
-    if not rows:  # the account row is gone: whatever a fresh look says
+    """The user's roles and whether a confirmed device of any kind (TOTP, recovery codes) exists: read
+    with the user by the session's backend (accounts.backends) or, for an API token's user, in one
+    query that remembers the roles (and the policy notice) for the rest of the request. The device is
+    asked afresh every time but the first (the middleware's, just after the user was read)."""
+    has_device = getattr(user, "_voipxs_has_device", None)  # request.user is a lazy proxy: no __dict__
+    if has_device is not None:
+        delattr(user, "_voipxs_has_device")
+        return roles_of(user), has_device
+    found = user_facts_read(user)
+    if found is None:  # the account row is gone: whatever a fresh look says
         return roles_of(user), user_has_device(user)
-    roles = frozenset(row[0] for row in rows if row[0] is not None)
-    roles_remember(user, roles)
-    return roles, any(rows[0][1:])
+    return found
 
 
 class StaffTwoFactorMiddleware:

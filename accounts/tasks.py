@@ -14,6 +14,7 @@ from .ciot.services import ciot_sync
 from .dsr.export import dsr_export_build, dsr_exports_requeue
 from .dsr.policy import policy_notice_email_batch
 from .dsr.reminders import breach_clocks_remind, dsr_deadlines_remind
+from .services.sign_in import api_tokens_expired_delete
 
 REMINDER_ACTOR = SystemActor("dpo_reminders")
 
@@ -27,6 +28,12 @@ def dsr_export_build_task(export_id: int) -> None:
 def dsr_exports_requeue_task() -> int:
     """Beat, every 5 minutes: send again the exports whose task never arrived (the broker was down)."""
     return len(dsr_exports_requeue())
+
+
+@shared_task(name="accounts.tasks.api_tokens_expired_delete_task", ignore_result=True)
+def api_tokens_expired_delete_task() -> int:
+    """Beat, daily: expired API tokens go (a call with one is refused anyway)."""
+    return api_tokens_expired_delete()
 
 
 @shared_task(name="accounts.tasks.policy_notice_email_task")

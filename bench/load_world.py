@@ -147,7 +147,7 @@ def customers_sign_in(*, count: int) -> list[Customer]:
     for user in User.objects.filter(username__startswith="bench").order_by("id")[:count]:
         session = engine.SessionStore()
         session[SESSION_KEY] = str(user.pk)
-        session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+        session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[-1]
         session[HASH_SESSION_KEY] = user.get_session_auth_hash()
         session.save()
         AuthToken.objects.filter(user=user).delete()  # one token each, however many runs came before

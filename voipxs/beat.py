@@ -59,6 +59,9 @@ SCHEDULE: dict[str, dict] = {
         # "0 8 * * *": at 08:00 every day, remind legal officers of notices whose secrecy order ended
         "schedule": crontab(minute="0", hour="8"),
     },
+    # "50 3 * * *": at 03:50 every day, delete expired API tokens (accounts.services.sign_in)
+    "api-tokens-expired-delete": {"task": "accounts.tasks.api_tokens_expired_delete_task",
+                                  "schedule": crontab(minute="50", hour="3")},
     "cdr-imports-reap": {
         "task": "traffic.tasks.cdr_imports_reap",
         # "*/5 * * * *": every 5 minutes, mark imports whose worker stopped mid-run as failed (re-runnable)

@@ -7,7 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import send_mass_mail
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Case, Exists, F, OuterRef, Subquery, When
 from django.utils.timezone import now
 from django.utils.translation import gettext as _
 
@@ -93,17 +93,39 @@ def policy_history() -> list[PolicyVersion]:
     return list(PolicyVersion.objects.filter(published_at__isnull=False).order_by("-published_at", "-pk"))
 
 
+def _newest_unseen(user_ref: Any, joined_ref: Any):
+    """The newest substantive version published since the user joined, as its id if they have not
+    seen it and NULL otherwise (an older unseen one does not count: the newest supersedes it)."""
+    seen = PolicyNoticeSeen.objects.filter(user_id=user_ref, version=OuterRef("pk"))
+    return (PolicyVersion.objects.filter(published_at__isnull=False, substantive=True, published_at__gt=joined_ref)
+            .annotate(unseen=Case(When(Exists(seen), then=None), default=F("pk"))).order_by("-published_at", "-pk"))
+
+
+def policy_notice_subquery() -> Subquery:
+    """`_newest_unseen` as a column of a query of users (accounts.middleware reads it with the roles)."""
+    return Subquery(_newest_unseen(OuterRef(OuterRef("pk")), OuterRef("date_joined")).values("unseen")[:1])
+
+
+_NOT_READ = object()
+
+
+def policy_notice_remember(user: Any, version_id: int | None) -> None:
+    """Remember what the roles query found, so the page's notice asks no query of its own."""
+    user._voipxs_policy_notice = version_id
+
+
 def policy_notice_for(*, user: Any) -> PolicyVersion | None:
-    """The newest substantive version published since the user joined that they have not seen."""
+    """The newest substantive version published since the user joined, if they have not seen it."""
     if not getattr(user, "is_authenticated", False):
         return None
-    # One query (it runs on every portal page): the newest version, and whether the user has seen it.
-    seen = PolicyNoticeSeen.objects.filter(user_id=user.pk, version=OuterRef("pk"))
-    pv = (PolicyVersion.objects.filter(published_at__isnull=False, substantive=True, published_at__gt=user.date_joined)
-          .annotate(seen=Exists(seen)).order_by("-published_at", "-pk").first())
-    if pv is None or pv.seen:
-        return None
-    return pv
+    remembered = getattr(user, "_voipxs_policy_notice", _NOT_READ)
+    if remembered is None:
+        return None  # the common case: read with the roles, nothing to show, no query
+    if remembered is not _NOT_READ:
+        return PolicyVersion.objects.filter(pk=remembered).first()
+    # One query (staff pages, whose roles are read elsewhere): the newest version, if unseen.
+    unseen = _newest_unseen(user.pk, user.date_joined).values_list("unseen", flat=True).first()
+    return PolicyVersion.objects.filter(pk=unseen).first() if unseen is not None else None
 
 
 def policy_notice_seen(*, user: Any) -> int:

@@ -10,8 +10,9 @@ from django.utils.timezone import now
 from voipxs.exceptions import ApplicationError
 from voipxs.privacy.audit import audit_record
 from voipxs.privacy.crypto import pseudonym
-from voipxs.privacy.purposes import STAFF_ROLES, Role, has_role, roles_forget
+from voipxs.privacy.purposes import STAFF_ROLES, Role, has_role
 
+from ..backends import user_facts_forget
 from ..models import RoleGrant, User
 from .sign_in import api_tokens_revoke_all
 
@@ -53,7 +54,7 @@ def user_roles_set(*, user: User, roles: list[str] | tuple[str, ...], actor=None
 
 def _roles_apply(*, user: User, roles: set[str], actor) -> None:
     user.groups.set([Group.objects.get_or_create(name=role)[0] for role in roles])
-    roles_forget(user)
+    user_facts_forget(user)
     # The staff and superuser flags follow the roles held, so that the admin and the second-factor
     # rules agree with them (a requested role gives neither).
     is_staff, is_superuser = bool(roles & STAFF_ROLES), Role.ADMIN in roles

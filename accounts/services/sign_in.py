@@ -18,6 +18,7 @@ from voipxs.exceptions import ApplicationError
 from voipxs.privacy.audit import audit_record
 from voipxs.privacy.purposes import STAFF_ROLES, roles_of
 
+from ..backends import user_facts_forget
 from ..models import User
 
 TOKEN_LIMIT_REACHED = "Too many active API tokens for this account; sign out of another client first."
@@ -39,6 +40,16 @@ def api_token_issue(*, user: User, actor=None) -> tuple[str, datetime | None]:
     audit_record(actor=actor or user, action="api_token.issue", target_type="user", target_id=user.pk,
                  extra={"expires": instance.expiry.isoformat() if instance.expiry else None})
     return token, instance.expiry
+
+
+def api_tokens_expired_delete() -> int:
+    """Daily: delete every expired API token. They open nothing (each call checks its own token's
+    expiry), but a digest kept past its use is kept for no purpose."""
+    count, _ = AuthToken.objects.filter(expiry__lt=now()).delete()
+    if count:
+        audit_record(actor=None, action="api_token.expired_delete", target_type="api_token", target_id="",
+                     extra={"count": count})
+    return count
 
 
 @transaction.atomic
@@ -79,6 +90,7 @@ def totp_device_confirm(*, device, token: str) -> bool:
     device.save(update_fields=["confirmed"])
     # One authenticator per person: an older confirmed one stops working once the new one is confirmed.
     type(device).objects.filter(user_id=device.user_id).exclude(pk=device.pk).delete()
+    user_facts_forget(device.user)
     audit_record(actor=device.user, action="two_factor.enrol", target_type="user", target_id=device.user_id)
     # Tokens issued before were issued without this factor; the API client signs in again with a code.
     api_tokens_revoke_all(user=device.user, reason="two_factor.enrol")
@@ -93,6 +105,7 @@ def recovery_codes_regenerate(*, user: User) -> list[str]:
     device.token_set.all().delete()
     codes = [StaticToken.random_token() for _ in range(RECOVERY_CODE_COUNT)]
     StaticToken.objects.bulk_create([StaticToken(device=device, token=code) for code in codes])
+    user_facts_forget(user)
     audit_record(actor=user, action="two_factor.recovery_codes", target_type="user", target_id=user.pk)
     return codes
 
@@ -104,6 +117,7 @@ def two_factor_disable(*, user: User, actor=None) -> None:
         raise ApplicationError(TWO_FACTOR_STAFF_REQUIRED)
     TOTPDevice.objects.filter(user=user).delete()
     StaticDevice.objects.filter(user=user).delete()
+    user_facts_forget(user)
     audit_record(actor=actor or user, action="two_factor.disable", target_type="user", target_id=user.pk)
 
 

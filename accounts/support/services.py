@@ -16,6 +16,7 @@ from voipxs.privacy.purposes import Purpose, require_purpose
 
 from ..dsr.models import DataSubjectRequest
 from ..dsr.services import dsr_request_create_for
+from ..backends import user_facts_forget
 from ..models import User
 from ..services.sign_in import login_attempts_forget
 from .selectors import support_customers
@@ -95,6 +96,7 @@ def support_two_factor_reset(*, actor, user: User, reason: str, ticket: str = ""
         raise ApplicationError(NO_SECOND_FACTOR)
     TOTPDevice.objects.filter(user=user).delete()
     StaticDevice.objects.filter(user=user).delete()
+    user_facts_forget(user)
     _audit(actor, "support.two_factor_reset", user, reason=reason, ticket=ticket)
     return user
 

@@ -43,6 +43,18 @@ class TokenLoginTests:
         AuthToken.objects.filter(user=alice).update(expiry=now() - timedelta(seconds=1))
         assert client.get("/api/v1/me/", HTTP_AUTHORIZATION=f"Token {token}").status_code == 401
 
+    def test_the_daily_sweep_deletes_expired_tokens_that_a_call_leaves_alone(self, client, alice):
+        from accounts.tasks import api_tokens_expired_delete_task
+
+        fresh = api_login(client, username="alice", password=PASSWORD).json()["token"]
+        stale = AuthToken.objects.create(user=alice)[0]
+        AuthToken.objects.filter(pk=stale.pk).update(expiry=now() - timedelta(days=1))
+        assert client.get("/api/v1/me/", HTTP_AUTHORIZATION=f"Token {fresh}").status_code == 200
+        assert AuthToken.objects.filter(pk=stale.pk).exists()  # a call reads only its own token
+        assert api_tokens_expired_delete_task.apply().get() == 1
+        assert not AuthToken.objects.filter(pk=stale.pk).exists()
+        assert client.get("/api/v1/me/", HTTP_AUTHORIZATION=f"Token {fresh}").status_code == 200
+
     def test_it_refuses_a_wrong_password_without_a_server_error(self, client, alice):
         response = api_login(client, username="alice", password="wrong-password-1")
         assert response.status_code == 400 and "token" not in response.json()

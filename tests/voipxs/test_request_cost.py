@@ -132,3 +132,35 @@ class AccessRecordOneRoundTripTests:
         assert client.get("/calls/").status_code == 500
         assert AuditEntry.objects.count() == before
         assert connection.get_autocommit() and not connection.in_atomic_block  # the connection goes on
+
+
+@pytest.mark.django_db
+class SignedInUserOneQueryTests:
+    """A signed-in page reads its user, their roles, their devices and the policy notice in ONE query
+    (accounts.backends), and a role taken away or a device added counts on the next request."""
+
+    def _queries(self, client, url="/calls/") -> list[str]:
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url)
+        assert response.status_code == 200
+        return [q["sql"] for q in queries]
+
+    def test_the_user_roles_devices_and_notice_come_in_one_query(self, client, alice):
+        client.force_login(alice)
+        sql = self._queries(client)
+        reading = [q for q in sql if "auth_group" in q or "accounts_policyversion" in q or "otp_totp" in q]
+        assert len(reading) == 1
+        assert '"accounts_user"."password"' in reading[0] and "accounts_policyversion" in reading[0]
+
+    def test_a_role_taken_away_counts_on_the_next_request(self, client, acme_admin):
+        from django.contrib.auth.models import Group
+
+        client.force_login(acme_admin)
+        assert client.get("/calls/contractor/").status_code == 200
+        acme_admin.groups.remove(Group.objects.get(name=Role.CONTRACTOR_ADMIN))
+        assert client.get("/calls/contractor/").status_code == 403
+
+    def test_an_inactive_account_is_signed_out(self, client, alice):
+        client.force_login(alice)
+        User.objects.filter(pk=alice.pk).update(is_active=False)
+        assert client.get("/calls/").status_code == 302

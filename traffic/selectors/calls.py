@@ -21,7 +21,7 @@ import binascii
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone as dt_timezone
 from decimal import Decimal
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q, QuerySet, Sum
@@ -198,11 +198,17 @@ def _filtered(qs: QuerySet[Cdr], *, since=None, until=None, direction: str | Non
 
 # --- rows -------------------------------------------------------------------------------------------
 
-def _to_row(values: tuple, decrypt: CallDecryptor, *, rule: MaskRule, copied: bool = False) -> CallRow:
+def _to_rows(batch: list[tuple[tuple, bool]], decrypt: CallDecryptor, *, rule: MaskRule) -> list[CallRow]:
+    """Call rows of (values, copied): numbers decrypted first, so masking looks them all up in one query."""
+    read = [(values, decrypt.row(values[1], held_id=values[0] if copied else None)) for values, copied in batch]
+    numbers = [(values, reader, reader(values[7]), reader(values[8])) for values, reader in read]
+    rule.prepare(src if values[3] == Cdr.Direction.IN else dst for values, _, src, dst in numbers)
+    return [_to_row(values, reader, src, dst, rule=rule) for values, reader, src, dst in numbers]
+
+
+def _to_row(values: tuple, read: Callable[[Any], str], src: str, dst: str, *, rule: MaskRule) -> CallRow:
     (cdr_id, started_at, answered_at, direction, disposition, duration, billsec,
-     src_enc, dst_enc, name_enc, zone, price, account_id, invoice_id, source_id, unique_id, call_id) = values[:17]
-    read = decrypt.row(started_at, held_id=cdr_id if copied else None)
-    src, dst = read(src_enc), read(dst_enc)
+     _src_enc, _dst_enc, name_enc, zone, price, account_id, invoice_id, source_id, unique_id, call_id) = values[:17]
     own, other = (dst, src) if direction == Cdr.Direction.IN else (src, dst)
     masked = rule.mask_all
     if masked:
@@ -256,7 +262,7 @@ def cdr_list(
         return CallPage(rows=[], next_cursor=None, itemised=False)
     found = calls_newest(cdrs, held, fields=_ROW_FIELDS, after=cursor_decode(after) if after else None, n=limit + 1)
     decrypt = CallDecryptor()
-    rows = [_to_row(values, decrypt, rule=rule, copied=copied) for values, copied in found[:limit]]
+    rows = _to_rows(found[:limit], decrypt, rule=rule)
     next_cursor = cursor_encode(rows[-1].started_at, rows[-1].id) if len(found) > limit else None
     return CallPage(rows=calls_of(rows), next_cursor=next_cursor)
 
@@ -334,8 +340,7 @@ def cdr_export_rows(
         after = None
         while rule.itemised:  # not itemised: the file holds the header only
             batch = calls_newest(cdrs, held, fields=_ROW_FIELDS, after=after, n=batch_size)
-            for values, copied in batch:
-                yield _to_row(values, decrypt, rule=rule, copied=copied)
+            yield from _to_rows(batch, decrypt, rule=rule)
             if len(batch) < batch_size:
                 return
             after = (batch[-1][0][1], batch[-1][0][0])

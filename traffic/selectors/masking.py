@@ -16,8 +16,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
+from django.db.models import DateTimeField, Value
 from django.utils.timezone import localtime, now
 
 from accounts.models import Contractor, PhoneNumber
@@ -34,21 +35,25 @@ BILL_PURPOSES = frozenset({Purpose.SELF_SERVICE, Purpose.CONTRACTOR_INFORMATION}
 
 @dataclass
 class MaskRule:
-    """What a read of calls may show: `itemised` False means no call rows at all."""
+    """What a read of calls may show: `itemised` False means no call rows at all.
+
+    The masking list and the holders' requests are looked up only for the numbers a read meets
+    (`prepare` a batch of them in one query), never loaded whole: the national list is long and a page
+    shows fifty numbers. `reader_id` is the reader's user id where they apply (the bill purposes)."""
 
     mask_all: bool = False
     itemised: bool = True
     forced: bool = False  # masked by the contractor's setting, not by the reader's choice
+    reader_id: int | None = None  # None: neither the list nor the holders' requests apply
     listed: dict[str, datetime] = field(default_factory=dict)  # blind index -> masked for calls from then on
-    requested: frozenset[str] = frozenset()  # blind indexes of numbers whose holder asked to be masked
+    requested: set[str] | None = None  # blind indexes of numbers whose holder asked to be masked (read once)
+    _looked_up: set[str] = field(default_factory=set)
     _seen: dict[str, str] = field(default_factory=dict)
 
-    def masks(self, number: str, started_at: datetime) -> bool:
-        """Whether the other party's `number` shows masked on a call made at `started_at`."""
-        if self.mask_all:
-            return True
-        if not (self.listed or self.requested) or not number:
-            return False
+    def _applies(self) -> bool:
+        return self.reader_id is not None and not self.mask_all
+
+    def _index(self, number: str) -> str:
         index = self._seen.get(number)
         if index is None:
             try:
@@ -56,9 +61,36 @@ class MaskRule:
             except InvalidNumber:
                 index = ""
             self._seen[number] = index
-        since = self.listed.get(index)
-        return index in self.requested or (since is not None and started_at >= since)
+        return index
 
+    def _look_up(self, indexes: set[str]) -> None:
+        listed, requested = masking_entries(indexes, reader_id=self.reader_id, requested=self.requested is None)
+        self.listed.update(listed)
+        if requested is not None:
+            self.requested = requested
+        self._looked_up |= indexes
+
+    def prepare(self, numbers: Iterable[str | None]) -> None:
+        """Looks up the numbers of a page or an export batch in one query, before `masks` asks per row."""
+        if not self._applies():
+            return
+        indexes = {self._index(number) for number in numbers if number} - self._looked_up - {""}
+        if indexes:
+            self._look_up(indexes)
+
+    def masks(self, number: str, started_at: datetime) -> bool:
+        """Whether the other party's `number` shows masked on a call made at `started_at`."""
+        if self.mask_all:
+            return True
+        if not self._applies() or not number:
+            return False
+        index = self._index(number)
+        if not index:
+            return False
+        if index not in self._looked_up:
+            self._look_up({index})
+        since = self.listed.get(index)
+        return index in (self.requested or ()) or (since is not None and started_at >= since)
 
     def searchable(self, index: str) -> bool:
         """Whether calls may be searched by the number of this blind index. A search that matched a
@@ -67,7 +99,32 @@ class MaskRule:
         by the list or at its holder's request finds nothing, exactly like a wrong guess."""
         if self.forced:
             raise ApplicationError(NUMBER_FILTER_MASKED, {"field": "number"})
-        return index not in self.requested and index not in self.listed
+        if self.reader_id is None or not index:
+            return True
+        if index not in self._looked_up:
+            self._look_up({index})
+        return index not in (self.requested or ()) and index not in self.listed
+
+
+def masking_entries(indexes: set[str], *, reader_id: int,
+                    requested: bool) -> tuple[dict[str, datetime], set[str] | None]:
+    """In one query: which of these blind indexes the masking list holds (index -> valid_from), and,
+    if `requested`, the numbers whose holder (another user than the reader) asked to be masked. Those
+    are few (a partial index on the users who asked finds them), the list is long (its unique index
+    finds the page's numbers)."""
+    listed = MaskedNumber.objects.filter(number_index__in=indexes).values_list("number_index", "valid_from")
+    if requested:
+        asked = (PhoneNumber.objects.filter(user__number_masked=True, valid_to__isnull=True).exclude(user_id=reader_id)
+                 .values_list("number_index", Value(None, output_field=DateTimeField())))
+        listed = listed.union(asked, all=True) if indexes else asked
+    found_listed: dict[str, datetime] = {}
+    found_asked: set[str] = set()
+    for index, valid_from in listed:
+        if valid_from is None:
+            found_asked.add(index)
+        else:
+            found_listed[index] = valid_from
+    return found_listed, (found_asked if requested else None)
 
 
 def _itemisation(*, actor: Any, purpose: Purpose, invoice: Any) -> str:
@@ -87,12 +144,9 @@ def mask_rule(*, actor: Any, purpose: Purpose, invoice: Any = None, masked: bool
     if purpose not in BILL_PURPOSES:
         return MaskRule(mask_all=masked)
     setting = _itemisation(actor=actor, purpose=purpose, invoice=invoice)
-    listed = dict(MaskedNumber.objects.values_list("number_index", "valid_from"))
-    requested = frozenset(PhoneNumber.objects.filter(user__number_masked=True, valid_to__isnull=True)
-                          .exclude(user_id=actor.pk).values_list("number_index", flat=True))
     forced = setting == Contractor.Itemisation.MASKED
-    return MaskRule(mask_all=masked or forced, forced=forced,
-                    itemised=setting != Contractor.Itemisation.NONE, listed=listed, requested=requested)
+    return MaskRule(mask_all=masked or forced, forced=forced, reader_id=actor.pk,
+                    itemised=setting != Contractor.Itemisation.NONE)
 
 
 def masking_list_rows(*, actor: Any, purpose: Purpose | str = Purpose.BILLING) -> Iterator[tuple[str, str]]:

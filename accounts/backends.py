@@ -1,0 +1,107 @@
+"""The authentication backend: Django's ModelBackend, with the signed-in user of every page read in
+ONE query together with what every page asks about them next.
+
+Each page asked three questions of the database before its view ran: the session's user (ModelBackend),
+their roles and second-factor devices (accounts.middleware), and the policy change they have yet to see
+(the notice on every portal page). `get_user` asks all three at once; the answers are remembered on the
+user object for this request only (the next request reads afresh, so a role taken away takes effect
+at once)."""
+from __future__ import annotations
+
+from functools import cache
+
+from django.contrib.auth.backends import ModelBackend
+from django.core.exceptions import ImproperlyConfigured
+from django.db import connection
+from django.db.models import Exists, F, OuterRef
+from django_otp import device_classes
+
+from voipxs.privacy.purposes import roles_forget, roles_remember
+
+from .dsr.policy import policy_notice_remember, policy_notice_subquery
+from .models import User
+
+_USER_ID = -7_300_013  # stands for the user's id while the statement is compiled
+
+
+def _query(user_id: int, *, with_user: bool):
+    """(the query of the user's row per role, with the devices and the notice; the user's fields first)."""
+    devices = {f"device_{i}": Exists(model.objects.filter(user_id=OuterRef("pk"), confirmed=True))
+               for i, model in enumerate(device_classes())}
+    fields = [f.attname for f in User._meta.concrete_fields] if with_user else []
+    return (User.objects.filter(pk=user_id)
+            .annotate(**devices, policy_notice=policy_notice_subquery(), role_name=F("groups__name"))
+            .values_list(*fields, "role_name", *devices, "policy_notice")), fields
+
+
+@cache
+def _statement(with_user: bool) -> tuple[str, tuple, int, list[str]]:
+    """The statement on PostgreSQL, compiled by the ORM once per process (the models and the database
+    are fixed once the apps are loaded), for compiling it costs ten times what running it does: (sql,
+    its parameters, the position of the user's id among them, the user's field names it reads first).
+    PostgreSQL's driver returns every column as Python wants it; SQLite's needs the ORM's converters."""
+    query, fields = _query(_USER_ID, with_user=with_user)
+    sql, params = query.query.sql_with_params()
+    if params.count(_USER_ID) != 1:  # the id must be one parameter, or the statement is not what it seems
+        raise ImproperlyConfigured(f"unexpected parameters {params!r} in the signed-in user's query")
+    return sql, params, params.index(_USER_ID), fields
+
+
+def _rows(user_id: int, *, with_user: bool) -> tuple[list[tuple], list[str]]:
+    if connection.vendor != "postgresql":
+        query, fields = _query(user_id, with_user=with_user)
+        return list(query), fields
+    sql, params, at, fields = _statement(with_user)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params[:at], user_id, *params[at + 1:]])
+        return cursor.fetchall(), fields
+
+
+def _read(user_id: int, *, with_user: bool) -> tuple[User | None, frozenset[str], bool, int | None] | None:
+    """(user or None, roles, has a confirmed device, unseen policy version id), or None: no such user."""
+    rows, fields = _rows(user_id, with_user=with_user)
+    if not rows:
+        return None
+    first, n = rows[0], len(fields)
+    user = User.from_db(connection.alias, fields, first[:n]) if with_user else None
+    roles = frozenset(row[n] for row in rows if row[n] is not None)
+    return user, roles, any(first[n + 1:-1]), first[-1]
+
+
+def user_facts_remember(user: User, roles: frozenset[str], notice: int | None) -> None:
+    roles_remember(user, roles)
+    policy_notice_remember(user, notice)
+
+
+def user_facts_forget(user) -> None:
+    """After a change of the user's roles or devices in this request: the next question reads afresh."""
+    if getattr(user, "_voipxs_has_device", None) is not None:
+        delattr(user, "_voipxs_has_device")
+    roles_forget(user)
+
+
+def user_facts_read(user: User) -> tuple[frozenset[str], bool] | None:
+    """(roles, has a confirmed device) of a user read elsewhere (an API token's), the roles and the
+    notice remembered as above; None if the account row is gone."""
+    found = _read(user.pk, with_user=False)
+    if found is None:
+        return None
+    _none, roles, has_device, notice = found
+    user_facts_remember(user, roles, notice)
+    return roles, has_device
+
+
+class UserBackend(ModelBackend):
+    """ModelBackend (passwords, permissions, `is_active`), reading a session's user as the module says."""
+
+    def get_user(self, user_id):
+        try:
+            found = _read(int(user_id), with_user=True)
+        except (TypeError, ValueError):
+            return None
+        if found is None:
+            return None
+        user, roles, has_device, notice = found
+        user_facts_remember(user, roles, notice)
+        user._voipxs_has_device = has_device  # for the middleware's check, once (accounts.middleware)
+        return user if self.user_can_authenticate(user) else None
