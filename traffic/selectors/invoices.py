@@ -33,11 +33,17 @@ def _scoped_invoices(*, actor: Any, purpose: Purpose) -> QuerySet[Invoice]:
 
 
 def invoice_list(*, actor: Any, purpose: Purpose | str, account: Any = None, status: str | None = None,
-                 period: date | None = None, limit: int = 200) -> list[Invoice]:
-    """Invoices newest first, scoped by purpose (own / own contractor's / staff-wide)."""
+                 period: date | None = None, limit: int = 200, replacements: bool = False) -> list[Invoice]:
+    """Invoices newest first, scoped by purpose (own / own contractor's / staff-wide). `replacements`:
+    with the void invoice each replaces and the one that replaced it, joined in the same query (the
+    pages show them). A customer's own list does not read their account again for every row."""
     purpose = require_purpose(actor=actor, purpose=purpose, action="invoice.list", target_type="user",
                               target_id=getattr(account, "pk", account) or "")
     qs = _scoped_invoices(actor=actor, purpose=purpose)
+    if purpose == Purpose.SELF_SERVICE:
+        qs = qs.select_related(None)
+    if replacements:
+        qs = qs.select_related("replaces", "replaced_by")
     if account is not None:
         qs = qs.filter(account_id=getattr(account, "pk", account))
     if status:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import prefetch_related_objects
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -24,16 +23,9 @@ from ..services import invoices as invoice_services
 from .access import require_billing
 
 
-def _with_replacements(invoices: list[Invoice]) -> list[Invoice]:
-    """The invoices a list shows, with the void one each replaces and the one that replaced it (the
-    same account's, read in two queries rather than two per row)."""
-    prefetch_related_objects(invoices, "replaces", "replaced_by")
-    return invoices
-
-
 @login_required
 def invoice_list(request: HttpRequest) -> HttpResponse:
-    invoices = _with_replacements(invoice_selectors.invoice_list(actor=request.user, purpose=Purpose.SELF_SERVICE))
+    invoices = invoice_selectors.invoice_list(actor=request.user, purpose=Purpose.SELF_SERVICE, replacements=True)
     return render(request, "traffic/invoice_list.html", {"invoices": invoices})
 
 
@@ -69,8 +61,8 @@ def staff_invoices(request: HttpRequest) -> HttpResponse:
     require_billing(request)
     status = request.GET.get("status") or None
     try:
-        invoices = _with_replacements(
-            invoice_selectors.invoice_list(actor=request.user, purpose=Purpose.BILLING, status=status))
+        invoices = invoice_selectors.invoice_list(actor=request.user, purpose=Purpose.BILLING, status=status,
+                                                  replacements=True)
         code = 200
     except ApplicationError as exc:
         invoices, code = [], 400
