@@ -347,6 +347,7 @@ SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 CELERY_BEAT_SCHEDULE = BEAT_SCHEDULE
 
 # --- Security ----------------------------------------------------------------------------------
+SESSION_ENGINE = "voipxs.sessions"  # Django's database sessions, read in one written-out statement
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = 60 * 60 * 8
 CSRF_COOKIE_HTTPONLY = True

@@ -164,3 +164,22 @@ class SignedInUserOneQueryTests:
         client.force_login(alice)
         User.objects.filter(pk=alice.pk).update(is_active=False)
         assert client.get("/calls/").status_code == 302
+
+
+@pytest.mark.django_db
+class SessionReadTests:
+    """voipxs.sessions reads a session in its own statement: the same answers as Django's backend."""
+
+    def test_a_live_session_signs_in_and_an_expired_or_unknown_one_does_not(self, client, alice):
+        from datetime import timedelta
+
+        from django.contrib.sessions.models import Session
+        from django.utils.timezone import now
+
+        client.force_login(alice)
+        assert client.get("/calls/").status_code == 200
+        key = client.cookies["sessionid"].value
+        Session.objects.filter(session_key=key).update(expire_date=now() - timedelta(seconds=1))
+        assert client.get("/calls/").status_code == 302
+        client.cookies["sessionid"] = "x" * 32
+        assert client.get("/calls/").status_code == 302
