@@ -10,7 +10,6 @@ from django_otp import user_has_device
 from voipxs.privacy.purposes import STAFF_ROLES, roles_of
 
 from .backends import user_facts_read
-from .models import User
 
 # Paths a signed-in user who still owes the second factor may reach: the two-factor pages themselves,
 # signing out, static files and public pages. The API answers 403 through its own permission class

@@ -127,6 +127,19 @@ class HeldCallsVisibleTests:
         first = client.get("/calls/?direction=out").content.decode()
         assert "+31614000002" in first and "+31612345678" in first and "+31687654321" not in first
 
+    def test_the_own_history_reads_what_the_general_statement_reads(self, alice, dropped):
+        """The unfiltered own history runs a statement compiled once (voipxs.statements): the same rows,
+        both tables, every cursor, as the statement built for each request."""
+        cdrs, held = selectors._sources(actor=alice, purpose=Purpose.SELF_SERVICE, account=None, contractor=None,
+                                        region="NL")
+        cursors = [None] + [(r[0][1], r[0][0]) for r in cdr_reader.calls_newest(
+            cdrs, held, fields=selectors._ROW_FIELDS, after=None, n=100)]
+        assert len(cursors) == len(ALICE_NEWEST_FIRST) + 1
+        for cursor in cursors:
+            for n in (1, 3, 100):
+                general = cdr_reader.calls_newest(cdrs, held, fields=selectors._ROW_FIELDS, after=cursor, n=n)
+                assert selectors._own_newest(alice, cursor, n=n) == general, (cursor, n)
+
     def test_it_applies_the_filters_to_the_kept_calls(self, client, alice, dropped):
         verified_client(client, alice)
 

@@ -16,39 +16,35 @@ cdr_account_time_idx (account, -started_at, -id) serves directly, and it reads p
 """
 from __future__ import annotations
 
-import base64
-import binascii
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone as dt_timezone
+from datetime import date, datetime, time, timezone as dt_timezone
 from decimal import Decimal
+from types import SimpleNamespace
 from typing import Any, Callable, Iterator
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db import connection
+from django.db.models import Count, QuerySet, Sum
 from django.db.models.functions import Coalesce, TruncMonth
-from django.utils.timezone import get_default_timezone, now
+from django.utils.timezone import now
 
 from voipxs.exceptions import ApplicationError
-from voipxs.privacy.crypto import blind_index
-from voipxs.privacy.phone import InvalidNumber, mask, normalize_e164
+from voipxs.privacy.phone import mask
 from voipxs.privacy.purposes import Purpose, require_purpose
+from voipxs.statements import statement
 
 from ..models import Cdr
 from ..partitions import add_months, month_start
 from .call_legs import call_key, calls_of
-from .cdr_reader import CallDecryptor, calls_newest, held_matching
+from .call_filters import (  # noqa: F401  (NUMBER_INVALID, default_region_of: call_exports imports them here)
+    NUMBER_INVALID, _filtered, _number_index, _refuse_masked_number_filter, _scoped_held, default_region_of,
+)
+from .cdr_reader import CallDecryptor, calls_newest, newest_rows, newest_statement
+from .cursors import cursor_decode, cursor_encode
 from .masking import MaskRule, mask_rule
 from .scope import CALL_PURPOSES, call_scope_q
 
-CURSOR_INVALID = "This page link is not valid (malformed cursor); start again from the first page."
-NUMBER_INVALID = "Enter a phone number, e.g. +31 20 555 0101 or 020 555 0101."
-DIRECTION_INVALID = "Direction must be one of: in, out, internal."
 LIMIT_INVALID = "The page size must be between 1 and 500."
-PERIOD_INVALID = "The start date must not be after the end date."
-DATE_INVALID = "This date is out of range."
-# A masked reader must not learn a full number by guessing it: a filter that matched full numbers
-# would confirm each guess of the hidden digits (at most 1,000 tries for three of them).
-NUMBER_FILTER_MASKED = "Numbers are masked here, so calls cannot be searched by number."
 
 MAX_LIMIT = 500
 
@@ -103,97 +99,6 @@ class UsageMonth:
     calls: int
     seconds: int
     amount: Decimal
-
-
-# --- cursors --------------------------------------------------------------------------------------
-
-def cursor_encode(started_at: datetime, cdr_id: int) -> str:
-    micros = int(started_at.timestamp() * 1_000_000)
-    return base64.urlsafe_b64encode(f"{micros}.{cdr_id}".encode()).decode().rstrip("=")
-
-
-def cursor_decode(cursor: str) -> tuple[datetime, int]:
-    """Raises ApplicationError (field "cursor") for anything that is not a cursor we made."""
-    try:
-        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
-        micros_text, id_text = text.split(".")
-        micros, cdr_id = int(micros_text), int(id_text)
-        if cdr_id <= 0 or not (0 <= micros < 10**17):
-            raise ValueError
-        moment = datetime(1970, 1, 1, tzinfo=dt_timezone.utc) + timedelta(microseconds=micros)
-    except (ValueError, UnicodeDecodeError, binascii.Error, OverflowError):
-        raise ApplicationError(CURSOR_INVALID, {"field": "cursor"}) from None
-    return moment, cdr_id
-
-
-# --- scoping ----------------------------------------------------------------------------------------
-
-def default_region_of(account: Any) -> str:
-    """The region a number typed by or for this account is read in (national format)."""
-    contractor = getattr(account, "contractor", None) if account is not None else None
-    return getattr(contractor, "default_country", None) or "NL"
-
-
-def _number_index(number: str, *, region: str) -> str:
-    try:
-        return blind_index(normalize_e164(number.strip(), region), domain="phone")
-    except InvalidNumber:
-        raise ApplicationError(NUMBER_INVALID, {"field": "number"}) from None
-
-
-def _as_datetime(value: date | datetime, *, end: bool = False) -> datetime:
-    """A date means the whole day in the site's time zone: `since` its start, `until` its end."""
-    if isinstance(value, datetime):
-        return value
-    try:
-        day = value + timedelta(days=1) if end else value
-        moment = datetime.combine(day, time.min, tzinfo=get_default_timezone())
-        moment.astimezone(dt_timezone.utc)  # the database compares in UTC: the edge years overflow here
-    except OverflowError:
-        raise ApplicationError(DATE_INVALID, {"field": "until" if end else "since"}) from None
-    return moment
-
-
-def _scoped_held(scope: Q, *, actor: Any, purpose: Purpose) -> QuerySet | None:
-    """The same scope in the hold table: calls a month drop kept (an open or disputed invoice, a legal
-    hold), or None where months are never dropped (SQLite: the table stays empty, nothing to read).
-
-    Rows there carry no mark that says why they were kept, and nothing read from them says so either:
-    a call kept for a secret (disclosure) hold reads exactly like any other call of its owner."""
-    if purpose == Purpose.SELF_SERVICE and getattr(actor, "restricted_at", None) is not None:
-        # A restricted account's own CDRs are marked restricted and leave its pages; its copies in the
-        # hold table may predate the restriction (unmarked), so they leave the pages with them.
-        return None
-    return held_matching(scope)
-
-
-def _refuse_masked_number_filter(*, purpose: Purpose, number: str | None) -> None:
-    """Whoever may see a number only masked may not filter by it either (the filter is an oracle).
-    A customer's own masked itemised bill is a display choice, not a limit: they may search it."""
-    if number and purpose == Purpose.CONTRACTOR_INFORMATION:
-        raise ApplicationError(NUMBER_FILTER_MASKED, {"field": "number"})
-
-
-def _filtered(qs: QuerySet[Cdr], *, since=None, until=None, direction: str | None = None,
-              number: str | None = None, region: str = "NL", invoice: Any = None) -> QuerySet[Cdr]:
-    if direction:
-        if direction not in Cdr.Direction.values:
-            raise ApplicationError(DIRECTION_INVALID, {"field": "direction"})
-        qs = qs.filter(direction=direction)
-    start = _as_datetime(since) if since is not None else None
-    stop = _as_datetime(until, end=True) if until is not None else None
-    if start is not None and stop is not None and start >= stop:
-        raise ApplicationError(PERIOD_INVALID, {"field": "since"})
-    if start is not None:
-        qs = qs.filter(started_at__gte=start)
-    if stop is not None:
-        qs = qs.filter(started_at__lt=stop)
-    if number:
-        index = _number_index(number, region=region)
-        qs = qs.filter(Q(src_index=index) | Q(dst_index=index))
-    if invoice is not None:
-        qs = qs.filter(invoice_id=getattr(invoice, "pk", invoice))
-    return qs
 
 
 # --- rows -------------------------------------------------------------------------------------------
@@ -254,25 +159,53 @@ def cdr_list(
     or when `masked=True`. Never counts: the next page exists if one more row was found."""
     if not (1 <= int(limit) <= MAX_LIMIT):
         raise ApplicationError(LIMIT_INVALID, {"field": "limit"})
-    rule, cdrs, held = _checked_sources(actor=actor, purpose=purpose, action="cdr.list", account=account,
-                                          contractor=contractor, masked=masked, number=number,
-                                          audit={"number_filter": bool(number)}, since=since, until=until,
-                                          direction=direction, invoice=invoice)
+    filters = {"since": since, "until": until, "direction": direction, "invoice": invoice}
+    cursor = cursor_decode(after) if after else None
+    rule, sources = _checked_sources(actor=actor, purpose=purpose, action="cdr.list", account=account,
+                                     contractor=contractor, masked=masked, number=number,
+                                     audit={"number_filter": bool(number)}, lazy=True, **filters)
     if not rule.itemised:
         return CallPage(rows=[], next_cursor=None, itemised=False)
-    found = calls_newest(cdrs, held, fields=_ROW_FIELDS, after=cursor_decode(after) if after else None, n=limit + 1)
+    if sources is None:  # the own history, unfiltered: the hottest page
+        found = _own_newest(actor, cursor, n=limit + 1)
+    else:
+        found = calls_newest(*sources(), fields=_ROW_FIELDS, after=cursor, n=limit + 1)
     decrypt = CallDecryptor()
     rows = _to_rows(found[:limit], decrypt, rule=rule)
     next_cursor = cursor_encode(rows[-1].started_at, rows[-1].id) if len(found) > limit else None
     return CallPage(rows=calls_of(rows), next_cursor=next_cursor)
 
 
+_SENTINELS = (-7_300_013, datetime(1901, 2, 3, 4, 5, 6, 789_012, tzinfo=dt_timezone.utc), -7_300_017)
+
+
+def _own_newest(actor: Any, after: tuple[datetime, int] | None, *, n: int) -> list[tuple[tuple, bool]]:
+    """`calls_newest` of the actor's own unfiltered history: the same statement, which the ORM compiles
+    once per process and shape (voipxs.statements) instead of on every page."""
+    def build(account_id: int, *cursor: Any) -> tuple[str, list]:
+        stand_in = SimpleNamespace(pk=account_id, restricted_at=None)
+        cdrs, held = _sources(actor=stand_in, purpose=Purpose.SELF_SERVICE, account=None, contractor=None, region="NL")
+        return newest_statement(cdrs, held, fields=_ROW_FIELDS, after=cursor or None, n=n)
+
+    count = 1 if after is None else 3
+    sql, params = statement(("own-calls", count, n), build, _SENTINELS[:count], (actor.pk, *(after or ())))
+    return newest_rows(sql, params)
+
+
+def _is_own_plain(*, actor: Any, purpose: Purpose, account: Any, contractor: Any, **filters: Any) -> bool:
+    """The own history with no filter, read through the hold table too (PostgreSQL, not restricted)."""
+    return (purpose == Purpose.SELF_SERVICE and connection.vendor == "postgresql" and contractor is None
+            and getattr(account, "pk", account) in (None, actor.pk) and not any(v is not None for v in filters.values())
+            and getattr(actor, "restricted_at", None) is None)
+
+
 def _checked_sources(*, actor: Any, purpose: Purpose | str, action: str, account: Any, contractor: Any,
-                     masked: bool, number: str | None, audit: dict | None = None,
-                     **filters: Any) -> tuple[MaskRule, QuerySet[Cdr], QuerySet | None]:
+                     masked: bool, number: str | None, audit: dict | None = None, lazy: bool = False,
+                     **filters: Any) -> tuple[MaskRule, Any]:
     """The access check of a list or an export (audited as `action`, with `audit` added to the entry)
-    and its sources: (the masking rule, cdrs, held). Filters are validated here, so that a bad one is a 400
-    before anything is read, streamed or queued."""
+    and its sources: (the masking rule, (cdrs, held)). Filters are validated here, so that a bad one is a
+    400 before anything is read, streamed or queued. `lazy`: the sources as a function that builds them,
+    or None for the own unfiltered history (`_own_newest` reads it)."""
     purpose = require_purpose(
         actor=actor, purpose=purpose, action=action, target_type="user",
         target_id=getattr(account, "pk", account) or (actor.pk if purpose == Purpose.SELF_SERVICE else ""),
@@ -284,12 +217,15 @@ def _checked_sources(*, actor: Any, purpose: Purpose | str, action: str, account
     _refuse_masked_number_filter(purpose=purpose, number=number)
     # The same reading of a typed number as the call list's, so a filter means the same in both.
     region = default_region_of(account if hasattr(account, "pk") else actor) if number else "NL"
+    rule = mask_rule(actor=actor, purpose=purpose, invoice=filters.get("invoice"), masked=masked)
+    if lazy and not number and _is_own_plain(actor=actor, purpose=purpose, account=account, contractor=contractor,
+                                             **filters):
+        return rule, None
     cdrs, held = _sources(actor=actor, purpose=purpose, account=account, contractor=contractor, number=number,
                           region=region, **filters)
-    rule = mask_rule(actor=actor, purpose=purpose, invoice=filters.get("invoice"), masked=masked)
     if number and not rule.searchable(_number_index(number, region=region)):
         cdrs, held = cdrs.none(), None
-    return rule, cdrs, held
+    return rule, ((lambda: (cdrs, held)) if lazy else (cdrs, held))
 
 
 def cdr_export_size(
@@ -308,7 +244,7 @@ def cdr_export_size(
     """How many calls the export with these filters holds, counted only up to `at_most + 1`: a page of
     (id, started_at) read from the same index as the history's first page, never a count of the table.
     The export pages use it to choose between streaming the file at once and a task that writes it."""
-    _masked, cdrs, held = _checked_sources(actor=actor, purpose=purpose, action="cdr.export_size", account=account,
+    _masked, (cdrs, held) = _checked_sources(actor=actor, purpose=purpose, action="cdr.export_size", account=account,
                                           contractor=contractor, masked=False, since=since, until=until,
                                           direction=direction, number=number, invoice=invoice)
     return len(calls_newest(cdrs, held, fields=("id", "started_at"), after=None, n=at_most + 1))
@@ -331,7 +267,7 @@ def cdr_export_rows(
     """Every matching call, newest first, fetched in keyset batches so that an export of years of
     calls streams in constant memory. The access is checked and audited once, before the first row;
     filters are validated eagerly so that a bad one is a 400 before streaming starts."""
-    rule, cdrs, held = _checked_sources(actor=actor, purpose=purpose, action="cdr.export", account=account,
+    rule, (cdrs, held) = _checked_sources(actor=actor, purpose=purpose, action="cdr.export", account=account,
                                          contractor=contractor, masked=masked, since=since, until=until,
                                          direction=direction, number=number, invoice=invoice)
 
