@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Iterable, Iterator
 
+from django.db import connection
 from django.db.models import DateTimeField, Value
 from django.utils.timezone import localtime, now
 
@@ -26,6 +27,7 @@ from voipxs.exceptions import ApplicationError
 from voipxs.privacy.crypto import blind_index
 from voipxs.privacy.phone import InvalidNumber, normalize_e164
 from voipxs.privacy.purposes import Purpose, require_purpose
+from voipxs.statements import statement
 
 from ..models import MaskedNumber
 
@@ -106,20 +108,42 @@ class MaskRule:
         return index not in (self.requested or ()) and index not in self.listed
 
 
+def _masking_query(indexes: list[str], reader_id: int, requested: bool):
+    listed = MaskedNumber.objects.filter(number_index__in=indexes).values_list("number_index", "valid_from")
+    if not requested:
+        return listed
+    asked = (PhoneNumber.objects.filter(user__number_masked=True, valid_to__isnull=True).exclude(user_id=reader_id)
+             .values_list("number_index", Value(None, output_field=DateTimeField())))
+    return listed.union(asked, all=True) if indexes else asked
+
+
+def _masking_rows(indexes: set[str], reader_id: int, requested: bool) -> list[tuple[str, datetime | None]]:
+    """On PostgreSQL the statement is compiled once per shape (how many numbers; voipxs.statements)."""
+    ordered = sorted(indexes)
+    if connection.vendor != "postgresql":
+        return list(_masking_query(ordered, reader_id, requested))
+
+    def build(*values: Any) -> tuple[str, tuple]:
+        reader, numbers = (values[0], values[1:]) if requested else (None, values)
+        return _masking_query(list(numbers), reader, requested).query.sql_with_params()
+
+    sentinels = ((-7_300_019,) if requested else ()) + tuple(f"\x00masking-{i}" for i in range(len(ordered)))
+    values = ((reader_id,) if requested else ()) + tuple(ordered)
+    sql, params = statement(("masking", len(ordered), requested), build, sentinels, values)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
 def masking_entries(indexes: set[str], *, reader_id: int,
                     requested: bool) -> tuple[dict[str, datetime], set[str] | None]:
     """In one query: which of these blind indexes the masking list holds (index -> valid_from), and,
     if `requested`, the numbers whose holder (another user than the reader) asked to be masked. Those
     are few (a partial index on the users who asked finds them), the list is long (its unique index
     finds the page's numbers)."""
-    listed = MaskedNumber.objects.filter(number_index__in=indexes).values_list("number_index", "valid_from")
-    if requested:
-        asked = (PhoneNumber.objects.filter(user__number_masked=True, valid_to__isnull=True).exclude(user_id=reader_id)
-                 .values_list("number_index", Value(None, output_field=DateTimeField())))
-        listed = listed.union(asked, all=True) if indexes else asked
     found_listed: dict[str, datetime] = {}
     found_asked: set[str] = set()
-    for index, valid_from in listed:
+    for index, valid_from in _masking_rows(indexes, reader_id, requested):
         if valid_from is None:
             found_asked.add(index)
         else:
