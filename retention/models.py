@@ -212,6 +212,20 @@ class PurgeReceipt(models.Model):
         indexes = [models.Index(fields=["-created_at"], name="purgereceipt_created_idx")]
 
     @property
+    def month_times(self) -> list[dict]:
+        """A month step's months with when each became unreadable and when its files went (datetimes;
+        None where not, or not yet): what the DPO's receipts table shows under the category."""
+        months = (self.details or {}).get("months") or []
+        times = []
+        for entry in months:
+            if not isinstance(entry, dict) or not ({"shredded_at", "reclaimed_at"} & entry.keys()):
+                continue
+            times.append({"month": entry.get("month", ""),
+                          **{k: datetime.fromisoformat(entry[k]) if entry.get(k) else None
+                             for k in ("shredded_at", "reclaimed_at")}})
+        return times
+
+    @property
     def category_label(self) -> str:
         """A readable name for the category (never the internal key, unless a new step has none yet)."""
         label = RECEIPT_LABELS.get(self.category)
