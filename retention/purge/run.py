@@ -45,9 +45,8 @@ from django.db.models import QuerySet
 from django.utils.timezone import now as tz_now
 
 from traffic.keys import month_key_destroy
-from traffic.partitions import month_start
 from traffic.models import Cdr, CdrTechnical, Invoice
-from traffic.partitions import cdr_partition_months
+from traffic.partitions import cdr_partition_months, month_start
 from voipxs.privacy.registry import purgers
 
 from ..models import Category, HeldCdr, PurgedMonth, PurgeRun
