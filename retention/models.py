@@ -148,7 +148,7 @@ class PurgeRun(models.Model):
     as_of = models.DateTimeField()  # the "now" the run computed its cutoffs from
     dry_run = models.BooleanField(default=False)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
-    # {"step": "cdr_unbilled", "months": {"2026-01": ["copied", "detached", "dropped", "key_destroyed"]}}
+    # {"step": "cdr_unbilled", "months": {"2026-01": ["copied", "detached", "key_destroyed", "reclaimed"]}}
     state = models.JSONField(default=dict, blank=True)
     error = models.CharField(max_length=300, blank=True)  # exception class and step; never data
 
@@ -160,13 +160,37 @@ class PurgeRun(models.Model):
 # (a month dropped whole, its key destroyed, the hold table, registered purgers' own categories).
 RECEIPT_LABELS: dict[str, str] = {
     **dict(Category.choices),
-    "cdr_month_drop": _("Whole months of calls (partition dropped)"),
+    "cdr_month_drop": _("Whole months of calls (detached, key destroyed: unreadable)"),
+    "cdr_month_reclaim": _("Files of unreadable months given back (detached tables dropped)"),
     "month_key": _("Encryption keys of purged months"),
     "held_cdr": _("Kept copies of calls (legal hold or open invoice ended)"),
     "login_attempts": _("Failed sign-in records"),
     "cdr_uploads": _("Stored CDR files of failed imports"),
     "call_export": _("Call export files"),
 }
+
+
+class PurgedMonth(models.Model):
+    """A month of calls the purge made unreadable: when its data key was destroyed (`shredded_at`: from
+    then on no copy of its numbers can be read, backups included) and, for a month detached whole, when
+    its detached tables were dropped and their files given back (`reclaimed_at`; empty until then). A
+    month emptied by batches (partial months; SQLite) lost its rows before its key: nothing to reclaim."""
+
+    class Method(models.TextChoices):
+        DETACHED = "detached", _("partition detached")
+        BATCHES = "batches", _("rows deleted in batches")
+
+    month = models.DateField(primary_key=True)  # first day of the month, UTC
+    method = models.CharField(max_length=10, choices=Method.choices)
+    shredded_at = models.DateTimeField()
+    reclaimed_at = models.DateTimeField(null=True, blank=True)
+    run = models.ForeignKey(PurgeRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["-month"]
+
+    def __str__(self) -> str:
+        return self.month.strftime("%Y-%m")
 
 
 class PurgeReceipt(models.Model):
@@ -186,6 +210,20 @@ class PurgeReceipt(models.Model):
     class Meta:
         ordering = ["-created_at", "category"]
         indexes = [models.Index(fields=["-created_at"], name="purgereceipt_created_idx")]
+
+    @property
+    def month_times(self) -> list[dict]:
+        """A month step's months with when each became unreadable and when its files went (datetimes;
+        None where not, or not yet): what the DPO's receipts table shows under the category."""
+        months = (self.details or {}).get("months") or []
+        times = []
+        for entry in months:
+            if not isinstance(entry, dict) or not ({"shredded_at", "reclaimed_at"} & entry.keys()):
+                continue
+            times.append({"month": entry.get("month", ""),
+                          **{k: datetime.fromisoformat(entry[k]) if entry.get(k) else None
+                             for k in ("shredded_at", "reclaimed_at")}})
+        return times
 
     @property
     def category_label(self) -> str:

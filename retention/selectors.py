@@ -15,7 +15,7 @@ from voipxs.privacy.crypto import blind_index
 from voipxs.privacy.phone import normalize_e164
 from voipxs.privacy.purposes import Purpose, require_purpose
 
-from .models import Category, HeldCdr, LegalHold, PurgeReceipt, PurgeRun, RetentionPolicy
+from .models import Category, HeldCdr, LegalHold, PurgedMonth, PurgeReceipt, PurgeRun, RetentionPolicy
 
 HELD_PURPOSES = frozenset({Purpose.LEGAL_OBLIGATION, Purpose.DISPUTE})
 HELD_PURPOSE_REFUSED = "Held calls may only be read for a legal obligation or a dispute."
@@ -76,6 +76,12 @@ def purge_receipt_list(*, limit: int = 30, dry_run: bool | None = None) -> Query
     if dry_run is not None:
         qs = qs.filter(dry_run=dry_run)
     return qs[:limit]
+
+
+def purged_month_list(*, limit: int = 24) -> QuerySet[PurgedMonth]:
+    """The months the purge made unreadable, newest month first: when (the key's destruction) and when
+    their files went (the detached tables' DROP). Months and times only, no personal data."""
+    return PurgedMonth.objects.order_by("-month")[:limit]
 
 
 @dataclass(frozen=True)

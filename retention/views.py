@@ -23,8 +23,8 @@ from voipxs.privacy.purposes import Purpose, Role, has_role
 
 from .forms import HoldForm, PolicyAtForm, PolicyForm
 from .models import Category, LegalHold, PurgeRun
-from .selectors import (legal_hold_list, purge_receipt_list, purge_run_unfinished_list, retention_policy_current_list,
-                        retention_policy_history)
+from .selectors import (legal_hold_list, purge_receipt_list, purge_run_unfinished_list, purged_month_list,
+                        retention_policy_current_list, retention_policy_history)
 from .services import legal_hold_place, legal_hold_release, retention_policy_update
 from .tasks import purge_expired_task
 
@@ -61,6 +61,7 @@ def _dashboard(request: HttpRequest, *, hold_form: HoldForm | None = None, polic
         "policy_errors": policy_errors or {},
         "receipts": purge_receipt_list(limit=40, dry_run=False),
         "unfinished_runs": purge_run_unfinished_list(),
+        "purged_months": purged_month_list(),
         "preview": preview,
         "preview_receipts": preview.receipts.order_by("id") if preview else [],
         "categories": Category.choices,

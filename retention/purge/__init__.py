@@ -10,6 +10,7 @@
 - lock.py    the lease that keeps two purges from running at once and runs out minutes after a killed
              purge's last batch (`PurgeBusy`, `PurgeLeaseLost`, PURGE_LEASE_SECONDS).
 - chunks.py  batched deletes, one transaction per batch, and commits without a flush wait.
-- months.py  whole months on PostgreSQL: copy what stays to the hold table, detach and drop the
-             partitions, and the expired months whose data key may be destroyed.
+- months.py  whole months on PostgreSQL: copy what stays to the hold table, detach the partitions and
+             destroy the month's key in one transaction (the shred), drop the detached tables later
+             (the reclaim), and the batch-emptied months whose data key may be destroyed.
 """

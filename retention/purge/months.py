@@ -1,10 +1,16 @@
 """Whole-month removal on PostgreSQL: which months may go, copying the rows that must stay to the
-hold table, detaching and dropping the month's partitions, and the months whose data key may go.
+hold table, detaching the month's partitions and destroying its data key (the shred), and dropping
+the detached tables afterwards (the reclaim).
 
-A month is removed in ONE transaction: lock the month's partitions, copy the rows that must stay into
+A month is shredded in ONE transaction: lock the month's partitions, copy the rows that must stay into
 retention_heldcdr (re-encrypted under the master key, idempotent through a unique key), detach the
-partitions and rename them out of the way. Either all of it happens or none. Dropping the detached
-tables is a second transaction; destroying the month's key a later step of the run (run.py).
+partitions, rename them out of the way and destroy the month's data key. Either all of it happens or
+none. From its commit the month is unreadable everywhere: no row of it is left in traffic_cdr, and
+the detached tables, the dumps and the month-key backup (re-taken when the key changes) hold only
+ciphertext under a key that no longer exists. Dropping the detached tables, which gives their files
+back to the file system and costs time per MB on some disks, is a second step (`reclaim_month`), one
+transaction per month; a run that dies in between leaves tables that are already unreadable, and the
+next run drops them (`detached_months`).
 """
 from __future__ import annotations
 
@@ -15,14 +21,15 @@ from typing import Any, Callable
 
 from django.db import connection, transaction
 from django.db.models import QuerySet
+from django.utils.timezone import now as tz_now
 
-from traffic.keys import month_cipher
+from traffic.keys import month_cipher, month_key_destroy
 from traffic.models import Cdr, CdrTechnical, Invoice, MonthKey
 from traffic.partitions import cdr_partition_months, partition_name, partitioning_enabled
 from voipxs.privacy import crypto
 from voipxs.privacy.audit import audit_record
 
-from ..models import Category, HeldCdr
+from ..models import Category, HeldCdr, PurgedMonth, PurgeRun
 from .chunks import Fault, fast_commit
 from .rules import PURGE_ACTOR, SETTLED_STATUSES, Cutoffs, held_q, month_bounds
 
@@ -35,9 +42,9 @@ class MonthDrop:
     rows: int
     technical_rows: int
     kept: int
-    ms: int = 0
-    detach_ms: int = 0  # lock, copy what stays, detach: the month is out of traffic_cdr
-    drop_ms: int = 0  # DROP of the detached tables: the files go back to the file system
+    ms: int = 0  # lock, copy what stays, detach, destroy the key, commit: the time to unrecoverable
+    shredded_at: str | None = None  # ISO 8601: the key's destruction, in the commit that detached the month
+    reclaimed_at: str | None = None  # ISO 8601: the DROP of its detached tables; None until then
 
 
 def droppable_months(c: Cutoffs) -> list[date]:
@@ -132,7 +139,7 @@ def _copy_to_hold(rows: QuerySet, c: Cutoffs, month: date) -> int:
 
 
 def detached_tables(month: date | None = None) -> list[str]:
-    """Tables a purge detached but has not dropped yet (a run died in between): dropped by the next run."""
+    """Tables a purge detached (and shredded) but has not dropped yet: the reclaim step drops them."""
     if not partitioning_enabled():
         return []
     pattern = DETACHED_PREFIX + ("%" if month is None else f"%_y{month.year:04d}m{month.month:02d}")
@@ -142,19 +149,32 @@ def detached_tables(month: date | None = None) -> list[str]:
         return [row[0] for row in cursor.fetchall()]
 
 
-def drop_detached(names: list[str], fault: Fault | None = None) -> None:
-    """Step two of a month drop, its own transaction: giving the files back to the file system costs
-    time in proportion to their size on some disks (online discard), so it does not hold the lock
-    that step one needs on traffic_cdr."""
-    if not names:
-        return
+def detached_months() -> dict[date, list[str]]:
+    """The detached tables still to drop, per month, oldest first: this run's and a dead run's alike."""
+    months: dict[date, list[str]] = {}
+    for name in detached_tables():
+        suffix = name.rsplit("_", 1)[-1]  # y2026m05
+        months.setdefault(date(int(suffix[1:5]), int(suffix[6:8]), 1), []).append(name)
+    return dict(sorted(months.items()))
+
+
+def reclaim_month(month: date, names: list[str], *, before_commit: Callable[[str], None] | None = None,
+                  fault: Fault | None = None) -> str:
+    """The reclaim, its own transaction: DROP the month's detached tables (PostgreSQL unlinks their files
+    at the commit) and note when on the month's PurgedMonth row. It holds no lock on traffic_cdr, and the
+    month was unreadable before it began. Returns the moment, ISO 8601."""
     with transaction.atomic():
         fast_commit()
         with connection.cursor() as cursor:
             for name in names:
                 cursor.execute(f'DROP TABLE IF EXISTS "{name}"')
+        moment = tz_now()
+        PurgedMonth.objects.filter(month=month, reclaimed_at__isnull=True).update(reclaimed_at=moment)
+        if before_commit is not None:
+            before_commit(moment.isoformat())  # the receipts commit with the drop they record
         if fault is not None:
             fault("month:dropped")
+    return moment.isoformat()
 
 
 def _detach(cursor: Any, *, month: date, tech_exists: bool) -> None:
@@ -169,10 +189,19 @@ def _detach(cursor: Any, *, month: date, tech_exists: bool) -> None:
             cursor.execute(f'ALTER TABLE "{part}" RENAME TO "{DETACHED_PREFIX}{part}"')
 
 
-def drop_month(month: date, c: Cutoffs, *, dry_run: bool, fault: Fault | None,
-               before_commit: Callable[[MonthDrop], None] | None = None) -> MonthDrop:
-    """Step one, one transaction: lock the month, copy what stays to the hold table, detach the month's
-    partitions and rename them out of the way. Step two (`drop_detached`) drops them."""
+def _shred(month: date, run: PurgeRun) -> str:
+    """Destroy the month's key inside the detaching transaction and note it on the month's row."""
+    key = month_key_destroy(month=month, actor=PURGE_ACTOR)
+    moment = key.destroyed_at or tz_now()
+    PurgedMonth.objects.update_or_create(month=month, defaults={
+        "method": PurgedMonth.Method.DETACHED, "shredded_at": moment, "reclaimed_at": None, "run": run})
+    return moment.isoformat()
+
+
+def shred_month(month: date, c: Cutoffs, *, run: PurgeRun, dry_run: bool, fault: Fault | None,
+                before_commit: Callable[[MonthDrop], None] | None = None) -> MonthDrop:
+    """One transaction: lock the month, copy what stays to the hold table, detach the month's partitions,
+    rename them out of the way and destroy the month's key. The reclaim (`reclaim_month`) drops them."""
     lower, upper = month_bounds(month)
     cdr_part, tech_part = partition_name("traffic_cdr", month), partition_name("traffic_cdrtechnical", month)
     tech_exists = month in cdr_partition_months("traffic_cdrtechnical")
@@ -206,20 +235,22 @@ def drop_month(month: date, c: Cutoffs, *, dry_run: bool, fault: Fault | None,
             _detach(cursor, month=month, tech_exists=tech_exists)
         audit_record(actor=PURGE_ACTOR, action="retention.month_drop", target_type="cdr_month",
                      target_id=f"{month:%Y-%m}", extra={"rows": rows - kept, "kept": kept, "technical": tech_rows})
-        result = MonthDrop(month=f"{month:%Y-%m}", rows=rows - kept, technical_rows=tech_rows, kept=kept)
+        # The shred: from this commit on the month is unreadable, its detached tables and every backup
+        # included. Its rows are out of traffic_cdr and what had to stay is in the hold table, so no row
+        # that must remain readable depends on the key.
+        result = MonthDrop(month=f"{month:%Y-%m}", rows=rows - kept, technical_rows=tech_rows, kept=kept,
+                           shredded_at=_shred(month, run))
         if before_commit is not None:
-            before_commit(result)  # the run's step state commits with the detach it records
-    result.detach_ms = int((time.monotonic() - started) * 1000)
-    dropping = time.monotonic()
-    drop_detached(detached_tables(month), fault)
-    result.drop_ms = int((time.monotonic() - dropping) * 1000)
+            before_commit(result)  # the run's step state and receipt commit with the shred they record
+    result.ms = int((time.monotonic() - started) * 1000)
     return result
 
 
 def emptied_months_with_keys(c: Cutoffs, *, remaining_cdrs: Callable[[QuerySet], QuerySet] | None = None,
                              remaining_technical: Callable[[QuerySet], QuerySet] | None = None) -> list[date]:
     """Months whose key is still live although the whole month is expired and no row of it is left:
-    dropped on PostgreSQL (maybe by a run that died before destroying the key) or emptied by batches."""
+    emptied by batches (partial months; every month on SQLite). A month detached whole lost its key in
+    the detaching transaction (`shred_month`)."""
     months = []
     for key in MonthKey.objects.filter(wrapped_key__isnull=False).order_by("month"):
         lower, upper = month_bounds(key.month)

@@ -7,12 +7,14 @@
 # - Batched deletes run one transaction per batch (like zulip's run_archiving_in_chunks) and select
 #   each batch afresh from the database, so a run that dies inside a batch loses only that batch's
 #   uncommitted work and the next run simply continues; nothing is computed from a stale list.
-# - A whole month on PostgreSQL is removed in ONE transaction: lock the month's partitions, copy the
+# - A whole month on PostgreSQL is shredded in ONE transaction: lock the month's partitions, copy the
 #   rows that must stay into retention_heldcdr (re-encrypted under the master key, idempotent through
-#   a unique key), detach and drop the partitions. Either all of it happens or none. Only after that
-#   commit is the month's data key destroyed (a separate step), and a later run destroys the key of
-#   any expired month that has no rows left, so a crash between the two steps is finished next time.
-#   The key is never destroyed while a row of its month still exists.
+#   a unique key), detach the partitions and destroy the month's data key. Either all of it happens or
+#   none; from its commit the month is unreadable, backups included (months.py). Dropping the detached
+#   tables (the reclaim) is a later step, one transaction per month, and the next run drops whatever
+#   a run that died after its shred left. A month emptied by batches loses its key once no row of it is
+#   left, in a later step that the next run repeats. The key is never destroyed while a row of its
+#   month is still in traffic_cdr or traffic_cdrtechnical.
 # - Two purges never run at once: a lease row taken with one conditional UPDATE (atomic on PostgreSQL
 #   and SQLite) and renewed with every committed batch and step; a dead worker's lease runs out
 #   PURGE_LEASE_SECONDS after its last batch, and the next run (or the reaper) takes over and marks
@@ -44,13 +46,14 @@ from django.utils.timezone import now as tz_now
 
 from traffic.keys import month_key_destroy
 from traffic.models import Cdr, CdrTechnical, Invoice
-from traffic.partitions import cdr_partition_months
+from traffic.partitions import cdr_partition_months, month_start
 from voipxs.privacy.registry import purgers
 
-from ..models import Category, HeldCdr, PurgeRun
+from ..models import Category, HeldCdr, PurgedMonth, PurgeRun
 from .chunks import DEFAULT_CHUNK_SIZE, Fault, fast_commit, run_in_chunks
 from .lock import lease_release, lease_renew
-from .months import MonthDrop, detached_tables, drop_detached, drop_month, droppable_months, emptied_months_with_keys
+from .months import (MonthDrop, detached_months, droppable_months, emptied_months_with_keys, reclaim_month,
+                     shred_month)
 from .rules import (PURGE_ACTOR, SETTLED_STATUSES, Cutoffs, exclude_held, expired_q, held_q, keep_q, months_excluded,
                     settled_invoice_ids)
 from .runs import Receipt, purge_receipt_dict, run_fail, run_finish, run_start
@@ -70,6 +73,9 @@ class PurgeContext:
     fault: Fault | None
     holder: str  # the lease's holder id (lock.py); "" for a dry run, which takes no lease
     months: list[date] = field(default_factory=list)
+    # The month drop's receipt and its months (MonthDrop dicts): the reclaim adds each month's reclaimed_at.
+    drop_receipt: Receipt | None = None
+    drop_months: list[dict] = field(default_factory=list)
     # Invoices whose calls may go, read once per run by the first CDR step that needs them.
     settled_ids: QuerySet | list[int] | None = None
 
@@ -91,13 +97,26 @@ class PurgeContext:
             return Receipt(self.run, category=category, cutoff=cutoff, details=details) if category else None
 
     def record_drop(self, receipt: Receipt, months: list[dict], result: MonthDrop) -> None:
-        """drop_month's before_commit: the run's step state and the receipt's counts commit with the
-        detach they record."""
+        """shred_month's before_commit: the run's step state and the receipt's counts commit with the
+        detach and the key destruction they record."""
         self.run.state["step"] = f"month {result.month}"
-        self.run.state["months"][result.month] = ["copied", "detached"]
+        self.run.state["months"][result.month] = ["copied", "detached", "key_destroyed"]
         self.run.save(update_fields=["state"])
         months.append(result.__dict__)
         receipt.add(deleted=result.rows, kept=result.kept, details={"months": months})
+        self.renew()
+
+    def record_reclaim(self, receipt: Receipt, reclaimed: list[dict], month: str, moment: str) -> None:
+        """reclaim_month's before_commit: both receipts say when the month's files went, with the DROP."""
+        self.run.state["step"] = f"reclaim {month}"
+        self.run.state["months"].setdefault(month, []).append("reclaimed")
+        self.run.save(update_fields=["state"])
+        reclaimed.append({"month": month, "reclaimed_at": moment})
+        receipt.add(details={"months": reclaimed})
+        mine = [m for m in self.drop_months if m["month"] == month]
+        if self.drop_receipt is not None and mine:  # shredded by this run: its drop receipt says it too
+            mine[0]["reclaimed_at"] = moment
+            self.drop_receipt.add(details={"months": self.drop_months})
         self.renew()
 
     def months_skipped(self) -> list[date]:
@@ -189,25 +208,41 @@ def _delete_invoices(ids: list[int]) -> int:
 # --- the steps, in the order they run --------------------------------------------------------------------------
 
 def step_cdr_months(ctx: PurgeContext) -> None:
-    """Whole months (PostgreSQL): copy what stays, detach and drop; step_month_keys destroys the key."""
+    """Whole months (PostgreSQL): copy what stays, detach and destroy the key, one transaction a month
+    (the shred); step_month_reclaim drops the detached tables afterwards."""
     ctx.months = droppable_months(ctx.cutoffs)
     receipt = ctx.begin("cdr_month_drop", category="cdr_month_drop", cutoff=ctx.cutoffs.unbilled,
                         details={"months": []})
-    months: list[dict] = []  # each month's MonthDrop, as the receipt's details
+    ctx.drop_receipt, months = receipt, ctx.drop_months  # each month's MonthDrop, as the receipt's details
     deleted = kept = 0
     for month in ctx.months:
-        month_started = time.monotonic()
-        result = drop_month(month, ctx.cutoffs, dry_run=ctx.dry_run, fault=ctx.fault,
-                            before_commit=partial(ctx.record_drop, receipt, months))
-        result.ms = int((time.monotonic() - month_started) * 1000)
+        result = shred_month(month, ctx.cutoffs, run=ctx.run, dry_run=ctx.dry_run, fault=ctx.fault,
+                             before_commit=partial(ctx.record_drop, receipt, months))
         deleted, kept = deleted + result.rows, kept + result.kept
         if ctx.dry_run:
             months.append(result.__dict__)
-        else:
-            ctx.run.state["months"][result.month].append("dropped")
-        if not ctx.dry_run and ctx.fault is not None:
-            ctx.fault("month:before_key")
+        elif ctx.fault is not None:
+            ctx.fault("month:shredded")  # committed: unreadable, its tables not dropped yet
     receipt.close(deleted=deleted, kept=kept, details={"months": months})  # with each month's timings
+
+
+def step_month_reclaim(ctx: PurgeContext) -> None:
+    """The files of shredded months back to the file system: the tables this run detached and any that a
+    run which died after its shred left behind, one transaction per month."""
+    receipt = ctx.begin("cdr_month_reclaim", category="cdr_month_reclaim", details={"months": []})
+    reclaimed: list[dict] = []
+    if ctx.dry_run:  # would reclaim: the months it shreds and what a dead run left
+        pending = sorted({f"{m:%Y-%m}" for m in [*ctx.months, *detached_months()]})
+        receipt.close(details={"months": [{"month": m} for m in pending]})
+        return
+    for month, names in detached_months().items():
+        started = time.monotonic()
+        reclaim_month(month, names, fault=ctx.fault,
+                      before_commit=partial(ctx.record_reclaim, receipt, reclaimed, f"{month:%Y-%m}"))
+        reclaimed[-1]["ms"] = int((time.monotonic() - started) * 1000)  # the DROP and its commit (the unlinks)
+        if ctx.fault is not None:
+            ctx.fault("month:reclaimed")
+    receipt.close(details={"months": reclaimed})
 
 
 def _step_cdrs(ctx: PurgeContext, category: str) -> None:
@@ -239,21 +274,14 @@ def step_cdr_technical(ctx: PurgeContext) -> None:
                                      label=Category.CDR_TECHNICAL, receipt=receipt))
 
 
-def step_detached_tables(ctx: PurgeContext) -> None:
-    """Tables detached by a run that died before dropping them."""
-    if ctx.dry_run:
-        return
-    ctx.begin("detached tables")
-    drop_detached(detached_tables())
-
-
 def step_month_keys(ctx: PurgeContext) -> None:
-    """Month keys: destroy the key of every expired month that has no row left (dropped above, emptied
-    by the batches, or dropped by an earlier run that died before this step). Never while a row remains."""
+    """Month keys: destroy the key of every expired month that the batches emptied (a month detached whole
+    lost its key when it was detached). Never while a row remains."""
     receipt = ctx.begin("month keys", category="month_key", cutoff=ctx.cutoffs.unbilled)
     if ctx.dry_run:
-        emptied = emptied_months_with_keys(ctx.cutoffs, remaining_cdrs=partial(_remaining_cdrs, ctx),
-                                           remaining_technical=partial(_remaining_technical, ctx))
+        emptied = [m for m in emptied_months_with_keys(ctx.cutoffs, remaining_cdrs=partial(_remaining_cdrs, ctx),
+                                                       remaining_technical=partial(_remaining_technical, ctx))
+                   if m not in ctx.months]  # those step_cdr_months shreds with their detach
     else:
         emptied = emptied_months_with_keys(ctx.cutoffs)
     details = {"months": [f"{m:%Y-%m}" for m in emptied]}
@@ -261,7 +289,9 @@ def step_month_keys(ctx: PurgeContext) -> None:
         with transaction.atomic():  # one commit for all keys, with their count; each destruction is idempotent
             fast_commit()
             for month in emptied:
-                month_key_destroy(month=month, actor=PURGE_ACTOR)
+                key = month_key_destroy(month=month, actor=PURGE_ACTOR)
+                PurgedMonth.objects.update_or_create(month=month_start(month), defaults={
+                    "method": PurgedMonth.Method.BATCHES, "shredded_at": key.destroyed_at, "run": ctx.run})
                 ctx.run.state["months"].setdefault(f"{month:%Y-%m}", []).append("key_destroyed")
             ctx.run.save(update_fields=["state"])
             receipt.add(deleted=len(emptied), details=details)
@@ -302,10 +332,10 @@ def step_registered_purgers(ctx: PurgeContext) -> None:
 
 STEPS: tuple[Callable[[PurgeContext], None], ...] = (
     step_cdr_months,
+    step_month_reclaim,
     step_cdrs_billed,
     step_cdrs_unbilled,
     step_cdr_technical,
-    step_detached_tables,
     step_month_keys,
     step_held_cdrs,
     step_invoices,

@@ -1,10 +1,12 @@
 """A purge in a process of its own, for tests/retention/test_purge_killed.py: the test SIGKILLs it.
 
-    python -m tests.retention.purge_child <as-of, ISO 8601> <chunk size> <batch to stop in>
+    python -m tests.retention.purge_child <as-of, ISO 8601> <chunk size> <batch to stop in> [<hook>]
 
 It runs the real purge (retention.purge.run.purge_expired) against DATABASE_URL, lets the batches
 before <batch to stop in> commit, and stops inside that batch (its rows deleted, not committed),
-prints "stopped" and sleeps until it is killed: a worker killed mid-batch, at a known place.
+prints "stopped" and sleeps until it is killed: a worker killed mid-batch, at a known place. With
+<hook> (e.g. "month:shredded", right after a month's shred committed) it stops the <batch to stop
+in>-th time the purge reaches that hook instead.
 """
 from __future__ import annotations
 
@@ -22,11 +24,12 @@ def main(argv: list[str]) -> None:
     from retention.purge.run import purge_expired
 
     as_of, chunk_size, stop_in = datetime.fromisoformat(argv[0]), int(argv[1]), int(argv[2])
+    hook = argv[3] if len(argv) > 3 else "batch:"
     batches = 0
 
     def stop_inside_a_batch(step: str) -> None:
         nonlocal batches
-        if not step.startswith("batch:"):
+        if not step.startswith(hook):
             return
         batches += 1
         if batches == stop_in:

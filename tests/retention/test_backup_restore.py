@@ -30,6 +30,8 @@ from django.utils.timezone import now
 from retention.backup import keyfile
 from retention.backup.database import pg_binary
 from retention.backup.run import PRIVATE_FILES
+from retention.purge.months import detached_tables
+from retention.purge.run import purge_expired
 from tests.factories import make_cdr, make_user
 from tests.retention.helpers import at, make_invoice
 from traffic import keys
@@ -43,6 +45,10 @@ JAN = date(2026, 1, 1)
 EMAIL = "alice.backup@example.org"
 NUMBERS = ("+31205550101", "+31612345678", "+31687650000")
 RAW_UPLOAD = "uniqueid,src,dst\nraw-1,+31205550101,+31612345678\n"  # a raw CDR file waits as the switch wrote it
+
+
+class WorkerDied(Exception):
+    pass
 
 
 @pytest.fixture
@@ -160,6 +166,35 @@ class BackupBeforePurgeTests:
         report = read_restored(restored_db, "purge", calls)
         assert report["jan"]["row"] is False and report["jan_free"]["row"] is False
         assert report["recent"]["decrypt"] == NUMBERS[0]
+
+    def test_a_backup_taken_before_cannot_read_a_month_whose_purge_died_between_shred_and_reclaim(
+            self, committed, places, calls, restored_db):
+        """Issue 15, item 2: the month is unreadable from the shred's commit, before its files are gone."""
+        jan_token = bytes(calls.jan.src_enc)
+        folder = take_backup(places)
+
+        def worker_dies_after_the_shred(step: str) -> None:
+            if step == "month:shredded":  # January's detach and key destruction have committed
+                raise WorkerDied()
+
+        try:
+            with pytest.raises(WorkerDied):
+                purge_expired(fault=worker_dies_after_the_shred)
+            # Its tables are still on disk (not reclaimed), but the key is gone, from the key backup too.
+            assert detached_tables(JAN) == ["retention_detached_traffic_cdr_y2026m01",
+                                            "retention_detached_traffic_cdrtechnical_y2026m01"]
+            assert key_file_months(places.keys)["2026-01"] == "destroyed"
+            restore = in_restored(restored_db, "manage.py", "backup_restore", "--from", str(folder),
+                                  "--keys", str(places.keys), "--private-dir", str(places.restored_private))
+            assert restore.returncode == 0, restore.stderr
+            report = read_restored(restored_db, "read", calls)
+            assert report["jan"] == {"row": True, "token": jan_token.hex(), "decrypt": "MonthKeyDestroyed",
+                                     "page": ["", ""]}
+            assert report["recent"]["decrypt"] == NUMBERS[0]
+        finally:
+            with connection.cursor() as cursor:
+                for name in detached_tables():
+                    cursor.execute(f'DROP TABLE IF EXISTS "{name}"')
 
     def test_the_restore_refuses_a_database_that_is_not_empty(self, committed, places, calls):
         folder = take_backup(places)

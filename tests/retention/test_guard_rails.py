@@ -62,7 +62,7 @@ class DryRunLabelTests:
         page = verified_client(client, dpo).get(reverse("retention:dashboard")).content.decode()
         preview = page.split('id="next-run"')[1].split("</table>")[0]
         assert "cdr_month_drop" not in preview and "cdr_technical" not in preview
-        assert "Whole months of calls (partition dropped)" in preview
+        assert "Whole months of calls (detached, key destroyed: unreadable)" in preview
         assert "Technical identifiers (IP, user agent, SIP call-id)" in preview
 
 

@@ -1,12 +1,14 @@
-"""PostgreSQL: a fully expired month goes by DETACH + DROP of its partitions, what must stay is copied
-to the hold table first, and then the month key is destroyed, so every copy of the month is unreadable."""
+"""PostgreSQL: a fully expired month goes by DETACH of its partitions and destruction of its month key in
+one transaction (what must stay is copied to the hold table first), so every copy of the month is
+unreadable from that commit; the DROP of the detached tables (the reclaim) comes after, and the next run
+finishes it when a run died in between."""
 from __future__ import annotations
 
 from datetime import date
 
 import pytest
 
-from retention.models import Category, HeldCdr
+from retention.models import Category, HeldCdr, PurgedMonth
 from retention.purge.months import detached_tables
 from retention.purge.run import purge_expired
 from retention.selectors import held_cdr_list
@@ -53,10 +55,20 @@ class MonthDropTests:
         copy_of_src = bytes(january["paid"].src_enc)  # e.g. from a backup
         result = purge_expired(now=at(2026, 8, 2))
         drop = next(r for r in result["receipts"] if r["category"] == "cdr_month_drop")
-        assert drop["details"]["months"][0]["month"] == "2026-01"
+        [month] = drop["details"]["months"]
+        assert month["month"] == "2026-01"
         assert drop["deleted"] == 2 and drop["kept"] == 2
+        # The key went with the detach (the month drop's receipt says when), not in the later key step.
         keys = next(r for r in result["receipts"] if r["category"] == "month_key")
-        assert keys["details"]["months"] == ["2026-01"]
+        assert keys["details"]["months"] == []
+        purged = PurgedMonth.objects.get(month=JAN)
+        assert purged.method == PurgedMonth.Method.DETACHED
+        assert purged.shredded_at == MonthKey.objects.get(month=JAN).destroyed_at
+        assert month["shredded_at"] == purged.shredded_at.isoformat()
+        assert month["reclaimed_at"] == purged.reclaimed_at.isoformat() and purged.reclaimed_at > purged.shredded_at
+        reclaim = next(r for r in result["receipts"] if r["category"] == "cdr_month_reclaim")
+        assert [(m["month"], m["reclaimed_at"]) for m in reclaim["details"]["months"]] == [
+            ("2026-01", purged.reclaimed_at.isoformat())]
         names = cdr_partitions_list_names()
         assert "traffic_cdr_y2026m01" not in names and "traffic_cdrtechnical_y2026m01" not in names
         assert MonthKey.objects.get(month=JAN).wrapped_key is None
@@ -91,9 +103,11 @@ class MonthDropTests:
         assert "traffic_cdr_y2026m01" not in cdr_partitions_list_names()
         assert HeldCdr.objects.count() == 2
 
-    def test_it_drops_the_detached_tables_and_then_the_key_when_the_run_died_before_the_drop(self, january, dpo):
+    def test_the_month_is_unreadable_before_its_tables_are_dropped_and_the_next_run_drops_them(self, january, dpo):
+        copy_of_src = bytes(january["paid"].src_enc)
+
         def die(step: str) -> None:
-            if step == "month:dropped":
+            if step == "month:dropped":  # inside the reclaim's transaction: the DROP rolls back
                 raise WorkerDied()
 
         with pytest.raises(WorkerDied):
@@ -101,22 +115,28 @@ class MonthDropTests:
         assert "traffic_cdr_y2026m01" not in cdr_partitions_list_names()
         assert detached_tables() == ["retention_detached_traffic_cdr_y2026m01",
                                       "retention_detached_traffic_cdrtechnical_y2026m01"]
-        assert MonthKey.objects.get(month=JAN).wrapped_key is not None  # never before the drop
+        assert MonthKey.objects.get(month=JAN).wrapped_key is None  # shredded with the detach
+        with pytest.raises(MonthKeyDestroyed):
+            decrypt_number(copy_of_src, started_at=at(2026, 1, 10))
+        assert PurgedMonth.objects.get(month=JAN).reclaimed_at is None
         purge_expired(now=at(2026, 8, 2))
         assert detached_tables() == []
-        assert MonthKey.objects.get(month=JAN).wrapped_key is None
+        assert PurgedMonth.objects.get(month=JAN).reclaimed_at is not None
 
-    def test_it_destroys_the_key_on_the_next_run_when_the_run_died_after_the_drop(self, january, dpo):
+    def test_a_run_that_died_right_after_the_shred_leaves_the_month_unreadable_and_the_next_run_reclaims_it(
+            self, january, dpo):
         def die(step: str) -> None:
-            if step == "month:before_key":
+            if step == "month:shredded":
                 raise WorkerDied()
 
         with pytest.raises(WorkerDied):
             purge_expired(now=at(2026, 8, 2), fault=die)
-        assert "traffic_cdr_y2026m01" not in cdr_partitions_list_names()
-        assert MonthKey.objects.get(month=JAN).wrapped_key is not None
-        purge_expired(now=at(2026, 8, 2))
         assert MonthKey.objects.get(month=JAN).wrapped_key is None
+        assert len(detached_tables()) == 2
+        result = purge_expired(now=at(2026, 8, 2))
+        reclaim = next(r for r in result["receipts"] if r["category"] == "cdr_month_reclaim")
+        assert [m["month"] for m in reclaim["details"]["months"]] == ["2026-01"]
+        assert detached_tables() == []
 
     def test_it_does_not_drop_a_month_whose_invoices_are_inside_their_window(self, january):
         purge_expired(now=at(2026, 7, 30))

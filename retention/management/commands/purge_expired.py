@@ -46,6 +46,10 @@ class Command(BaseCommand):
         verb = "would remove" if dry_run else "removed"
         for r in receipt["receipts"]:
             self.stdout.write(f"{r['category']:<20} {verb} {r['deleted']:>10}  kept {r['kept']:>8}  {r['duration_ms']} ms")
+            for m in (r.get("details") or {}).get("months") or []:
+                if isinstance(m, dict) and ("shredded_at" in m or "reclaimed_at" in m):  # a month's two moments
+                    self.stdout.write(f"  {m.get('month', '')}  unreadable since {m.get('shredded_at') or '-'}  "
+                                      f"files given back {m.get('reclaimed_at') or 'not yet'}")
 
     def _confirmed(self, chunk_size: int) -> bool:
         """Show what a purge now would remove (a dry run) and ask for the word."""
