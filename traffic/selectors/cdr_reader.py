@@ -26,6 +26,8 @@ from typing import Any, Callable, Iterator
 from django.db import connection
 from django.db.models import CharField, Q, QuerySet, Value
 
+from voipxs.fetch_ahead import rows_fetched_ahead
+
 from ..keys import MonthKeyDestroyed, MonthKeyMissing, month_cipher
 from ..models import Cdr
 from ..partitions import month_start, partitioning_enabled
@@ -121,7 +123,7 @@ class CallDecryptor:
 
     def _month_reader(self, month: date) -> FieldReader:
         try:
-            decrypt = month_cipher(month).decrypt
+            cipher = month_cipher(month)
         except (MonthKeyDestroyed, MonthKeyMissing) as exc:
             error, shredded = exc, self._shredded
             if shredded is CallDecryptor.RAISE:
@@ -131,7 +133,7 @@ class CallDecryptor:
                     raise error
                 return refuse
             return lambda token: "" if token is None else shredded
-        return lambda token: "" if token is None else decrypt(bytes(token))
+        return cipher.reader(null="")
 
 
 # --- the union of live calls and kept copies -------------------------------------------------------------
@@ -180,11 +182,12 @@ def _time_order(item: tuple[tuple, FieldReader]) -> tuple:
 
 def calls_in_time_order(*, q: Q, fields: tuple[str, ...], decrypt: CallDecryptor) -> Iterator[tuple[tuple, FieldReader]]:
     """Every call matching `q`, live and kept copies merged, oldest first on (started_at, id), each with
-    the reader of its number fields. Streamed from the database (`.iterator()`), so a person's
-    100,000 calls keep memory flat."""
+    the reader of its number fields. Streamed from the database (the live calls fetched ahead by a
+    thread, `voipxs.fetch_ahead`, the copies with `.iterator()`), so a person's 100,000 calls keep
+    memory flat."""
     def live() -> Iterator[tuple[tuple, FieldReader]]:
         qs = Cdr.objects.filter(q).order_by("started_at", "id").values_list(*fields)
-        for values in qs.iterator(chunk_size=_CHUNK):
+        for values in rows_fetched_ahead(qs, _CHUNK):
             yield values, decrypt.row(values[1])
 
     def held() -> Iterator[tuple[tuple, FieldReader]]:
