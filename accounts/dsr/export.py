@@ -113,9 +113,9 @@ def _write_export_zip(user: User, target: Any, *, build: str) -> dict[str, int]:
             out.write("]}")
             out.flush()
         for name, path in csv_paths:
-            with zf.open(name, "w", force_zip64=True) as entry:
+            with zf.open(name, "w", force_zip64=True) as entry, Background(entry) as background:
                 for chunk in files.decrypt_file(path, key_label=path, aad_prefix=path):
-                    entry.write(chunk)
+                    background.write(chunk)  # deflated while the next chunk is decrypted
         buf = io.StringIO()
         writer = csv.writer(buf)
         writer.writerow(["section", "description", "purpose", "purpose_description", "legal_basis", "retention", "rows"])

@@ -16,7 +16,6 @@ Nothing here writes to disk: the caller hands in the sinks (an encrypted file wr
 from __future__ import annotations
 
 import csv
-import io
 import json
 import queue
 import threading
@@ -101,8 +100,8 @@ def section_write(rows: Iterable[dict], *, json_out: TextOut, csv_out: Callable[
     first row's keys, then one line per row) to `csv_out`, in blocks. Returns the number of rows."""
     encode = json_rows_encoder()
     rows = iter(rows)
-    text = io.StringIO()
-    writer = csv.writer(text)
+    lines: list[str] = []  # csv.writer writes each line here (a StringIO slows down once it is rewound)
+    writer = csv.writer(_Lines(lines.append))
     columns: tuple | None = None
     n = 0
     while batch := list(islice(rows, BATCH)):
@@ -112,13 +111,21 @@ def section_write(rows: Iterable[dict], *, json_out: TextOut, csv_out: Callable[
         json_out.write(("," if n else "") + ",".join(encode(batch)))
         writer.writerows(csv_rows(batch, columns))
         n += len(batch)
-        if text.tell() >= FLUSH:
-            csv_out(text.getvalue().encode("utf-8"))
-            text.seek(0)
-            text.truncate()
-    if text.tell():
-        csv_out(text.getvalue().encode("utf-8"))
+        if sum(map(len, lines)) >= FLUSH:
+            csv_out("".join(lines).encode("utf-8"))
+            lines.clear()
+    if lines:
+        csv_out("".join(lines).encode("utf-8"))
     return n
+
+
+class _Lines:
+    """What csv.writer writes to: a `write` that keeps each line."""
+
+    __slots__ = ("write",)
+
+    def __init__(self, write: Callable[[str], Any]) -> None:
+        self.write = write
 
 
 class Background:
