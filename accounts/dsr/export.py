@@ -37,7 +37,7 @@ from voipxs.privacy.registry import sections
 from voipxs.queue import enqueue_after_commit, tasks_resend
 
 from ..models import User
-from .export_stream import Background, TextOut, csv_cell, section_write
+from .export_stream import Background, TextOut, csv_cell, few_collections, section_write
 from .models import DataSubjectRequest, ExportDownload, ExportFile
 
 EXPORT_DAYS = 7  # export files are deleted this long after they are ready (DESIGN.md retention table)
@@ -171,7 +171,8 @@ def _export_file_write(export: ExportFile) -> tuple[str, int, str, dict[str, int
     name = f"export-{export.pk}-{secrets.token_hex(8)}.zip.enc"
     path = _export_dir() / name
     try:
-        with open(path, "wb") as fh, files.EncryptedFileWriter(fh, **_file_labels(export.pk)) as writer:
+        with open(path, "wb") as fh, files.EncryptedFileWriter(fh, **_file_labels(export.pk)) as writer, \
+                few_collections():
             sink = _Sink(writer)
             counts = _write_export_zip(export.user, sink, build=f"build-{export.pk}-")
     except BaseException:

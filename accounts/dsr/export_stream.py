@@ -16,9 +16,11 @@ Nothing here writes to disk: the caller hands in the sinks (an encrypted file wr
 from __future__ import annotations
 
 import csv
+import gc
 import json
 import queue
 import threading
+from contextlib import contextmanager
 from itertools import islice, repeat
 from json import encoder as _json_impl
 from typing import Any, Callable, Iterable, Iterator
@@ -161,3 +163,23 @@ class Background:
         self._thread.join()
         if exc_type is None and self._error is not None:
             raise self._error
+
+
+# The collector's thresholds while an export is written: a first pass only after 50,000 more container
+# objects than were freed (a fetched batch is 20,000: its rows are freed by reference counting before
+# the collector would look at them), the older generations as rarely. With the defaults (700, 10, 10)
+# a build of 100,000 calls ran 770 young and 7 full collections, each full one over every object of
+# the worker (Django's, about 95,000), finding nothing: 0.3-0.4 s of 1.8 s of CPU (issue 15).
+_EXPORT_GC_THRESHOLDS = (50_000, 20, 100)
+
+
+@contextmanager
+def few_collections() -> Iterator[None]:
+    """Raise the collector's thresholds for the block (cycles are still collected), then put back
+    the ones it had."""
+    before = gc.get_threshold()
+    gc.set_threshold(*_EXPORT_GC_THRESHOLDS)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)

@@ -4,6 +4,7 @@ export streams: its memory does not follow the number of calls."""
 from __future__ import annotations
 
 import csv
+import gc
 import io
 import json
 import tracemalloc
@@ -86,6 +87,13 @@ class ExportRowsTests:
     def test_a_single_row_section_and_an_empty_one(self):
         assert _written([{"only": None}]) == ('{"only": null}', 'only\r\n""\r\n')
         assert _written([]) == ("", "")
+
+    def test_the_collector_gets_its_thresholds_back_even_after_an_error(self):
+        before = gc.get_threshold()
+        with pytest.raises(ValueError), export_stream.few_collections():
+            assert gc.get_threshold() == export_stream._EXPORT_GC_THRESHOLDS != before
+            raise ValueError
+        assert gc.get_threshold() == before
 
     def test_a_failing_sink_stops_the_background_writer_and_raises(self):
         class Broken:
