@@ -137,7 +137,7 @@ class Background:
 
     _END = None
 
-    def __init__(self, target: Any, *, depth: int = 4) -> None:
+    def __init__(self, target: Any, *, depth: int = 2) -> None:
         self._target, self._queue, self._error = target, queue.Queue(maxsize=depth), None
         self._thread = threading.Thread(target=self._run, name="export-writer", daemon=True)
         self._thread.start()

@@ -175,7 +175,7 @@ class ExportStreamsTests:
         settings.PRIVATE_FILES_DIR = tmp_path
         monkeypatch.setattr(export_stream, "BATCH", 100)
         monkeypatch.setattr(export_stream, "FLUSH", 16_384)
-        monkeypatch.setattr(cdr_reader, "_CHUNK", 100)
+        monkeypatch.setattr(cdr_reader, "_AHEAD", 100)
         monkeypatch.setattr(files, "CHUNK", 16_384)
         make_cdrs(account=alice, n=1_000, caller_name="Opa Jansen")
         make_cdrs(account=bob, n=5_000, caller_name="Opa Jansen")
