@@ -27,7 +27,7 @@ from typing import Any, Callable, Iterable, Iterator
 
 BATCH = 2000  # rows taken from a section at a time: enough to amortise, few enough to keep memory flat
 FLUSH = 1 << 20  # text is handed on in blocks of about 1 MiB
-_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_FIRST = frozenset(("=", "+", "-", "@", "\t", "\r"))  # a cell starting so is quoted
 
 
 def csv_cell(value: Any) -> Any:
@@ -36,7 +36,7 @@ def csv_cell(value: Any) -> Any:
     kind = type(value)
     if kind is str:
         # A spreadsheet must not run caller-ID text as a formula.
-        return "'" + value if value.startswith(_FORMULA_PREFIXES) else value
+        return "'" + value if value[:1] in _FORMULA_FIRST else value
     if value is None:
         return ""
     if kind is bool:
@@ -54,7 +54,7 @@ def _csv_row(values: Iterable[Any]) -> list[Any]:
     for value in values:
         kind = type(value)
         if kind is str:
-            append("'" + value if value.startswith(_FORMULA_PREFIXES) else value)
+            append("'" + value if value[:1] in _FORMULA_FIRST else value)
         elif kind is int or value is None:  # csv writes None as "", as csv_cell would
             append(value)
         else:
