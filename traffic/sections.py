@@ -11,37 +11,55 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-from django.db.models import Q
+from django.db import connection
+from django.db.models import BooleanField, ExpressionWrapper, Q, TextField
+from django.db.models.functions import Cast
 from django.utils.timezone import now
 
 from voipxs.privacy.registry import Kept, Section, register_section
 
 from .models import CallSetup, Cdr, CdrTechnical, Invoice, InvoiceLine
-from .selectors.cdr_reader import CallDecryptor, calls_in_time_order, held_matching
+from .selectors.cdr_reader import CallDecryptor, UtcIsoText, calls_in_time_order, held_matching
 from .services.call_exports import call_exports_delete_of
 
 _CHUNK = 5000
 _CALL_FIELDS = ("id", "started_at", "direction", "disposition", "answered_at", "duration", "billsec",
                 "src_enc", "dst_enc", "caller_name_enc", "zone", "price", "invoice_id", "restricted_at")
+# On PostgreSQL the server writes the times, the price and the restriction as the export writes them
+# (UtcIsoText: what isoformat() gives; numeric(12,5) as text: what str(Decimal) gives), so that 100,000
+# calls are neither parsed nor formatted here (issue 15). tests/accounts/test_export_rows.py holds
+# the two ways to the same text.
+_AS_TEXT = {"started_text": UtcIsoText("started_at"), "answered_text": UtcIsoText("answered_at"),
+            "price_text": Cast("price", output_field=TextField()),
+            "restricted": ExpressionWrapper(Q(restricted_at__isnull=False), output_field=BooleanField())}
+_CALL_TEXT_FIELDS = ("id", "started_text", "direction", "disposition", "answered_text", "duration", "billsec",
+                     "src_enc", "dst_enc", "caller_name_enc", "zone", "price_text", "invoice_id", "restricted")
 
 
 def _iso(value) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def calls_export(user: Any) -> Iterable[dict]:
+def calls_export(user: Any, *, server_text: bool | None = None) -> Iterable[dict]:
     # Calls whose month was dropped but that the purge kept (an open or disputed invoice, a legal hold)
     # are the person's data like any other call: merged in by time, without a word on why they stay.
     # A number of a month whose key was destroyed reads as None: it no longer exists anywhere.
-    calls = calls_in_time_order(q=Q(account_id=user.pk), fields=_CALL_FIELDS, decrypt=CallDecryptor(shredded=None))
+    # `server_text`: PostgreSQL formats (default there), or Python does (SQLite; tests compare both).
+    if server_text is None:
+        server_text = connection.vendor == "postgresql"
+    fields, computed = (_CALL_TEXT_FIELDS, _AS_TEXT) if server_text else (_CALL_FIELDS, None)
+    calls = calls_in_time_order(q=Q(account_id=user.pk), fields=fields, decrypt=CallDecryptor(shredded=None),
+                                computed=computed)
     for (pk, started, direction, disposition, answered, duration, billsec, src, dst, name, zone, price,
-         invoice_id, restricted_at), read in calls:
+         invoice_id, restricted), read in calls:
+        if not server_text:
+            started, answered = started.isoformat(), _iso(answered)
+            price, restricted = str(price) if price is not None else None, restricted is not None
         yield {
-            "id": pk, "started_at": started.isoformat(), "direction": direction, "disposition": disposition,
-            "answered_at": _iso(answered), "duration": duration, "billsec": billsec,
+            "id": pk, "started_at": started, "direction": direction, "disposition": disposition,
+            "answered_at": answered, "duration": duration, "billsec": billsec,
             "from": read(src), "to": read(dst), "caller_name": read(name),
-            "zone": zone, "price": str(price) if price is not None else None, "invoice": invoice_id,
-            "restricted": restricted_at is not None,
+            "zone": zone, "price": price, "invoice": invoice_id, "restricted": restricted,
         }
 
 

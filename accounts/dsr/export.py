@@ -37,6 +37,7 @@ from voipxs.privacy.registry import sections
 from voipxs.queue import enqueue_after_commit, tasks_resend
 
 from ..models import User
+from .export_stream import Background, TextOut, csv_cell, few_collections, section_write
 from .models import DataSubjectRequest, ExportDownload, ExportFile
 
 EXPORT_DAYS = 7  # export files are deleted this long after they are ready (DESIGN.md retention table)
@@ -49,37 +50,6 @@ def _export_dir() -> Path:
     path = Path(settings.PRIVATE_FILES_DIR) / "exports"
     path.mkdir(parents=True, exist_ok=True)
     return path
-
-
-_FORMULA_CHARS = frozenset(("=", "+", "-", "@", "\t", "\r"))
-
-
-def _csv_cell(value: Any) -> Any:
-    kind = type(value)
-    if kind is str:
-        # A spreadsheet must not run caller-ID text as a formula.
-        return "'" + value if value and value[0] in _FORMULA_CHARS else value
-    if value is None:
-        return ""
-    if kind is bool:
-        return "true" if value else "false"
-    if kind is list or kind is dict:
-        return _csv_cell(json.dumps(value, ensure_ascii=False, default=str))
-    return value
-
-
-def _csv_row(values: Iterable[Any]) -> list[Any]:
-    # Called once per exported row (100,000 calls): the common cases inline, the rest via _csv_cell.
-    out = []
-    append = out.append
-    for value in values:
-        if type(value) is str:
-            append("'" + value if value and value[0] in _FORMULA_CHARS else value)
-        elif type(value) is int:
-            append(value)
-        else:
-            append(_csv_cell(value))
-    return out
 
 
 def _section_header(section) -> dict:
@@ -107,45 +77,27 @@ class _Sink:
         """zipfile flushes; the writer seals chunks itself."""
 
 
-class _TextSink:
-    """The text side of a temporary encrypted CSV: csv.writer writes str, the file gets ciphertext."""
-
-    def __init__(self, writer: files.EncryptedFileWriter) -> None:
-        self.writer = writer
-
-    def write(self, text: str) -> int:
-        return self.writer.write(text.encode("utf-8"))
-
-
-def _section_csv_encrypted(path: str, rows_and_json: Iterable[dict], out: Any, encoder: json.JSONEncoder) -> int:
-    """One section's rows: into the JSON (`out`) and into the CSV at `path`, encrypted under a throwaway
-    key label (the CSV waits there until the JSON entry of the ZIP is closed). Returns the row count."""
-    n = 0
+def _section_csv_encrypted(path: str, rows: Iterable[dict], json_out: TextOut) -> int:
+    """One section's rows: into the JSON (`json_out`) and into the CSV at `path`, encrypted under a
+    throwaway key label (the CSV waits there until the JSON entry of the ZIP is closed). Returns the
+    row count."""
     with open(path, "wb") as fh, files.EncryptedFileWriter(fh, key_label=path, aad_prefix=path) as cipher:
-        writer, sink = None, _TextSink(cipher)
-        for row in rows_and_json:
-            if writer is None:
-                writer = csv.writer(sink)
-                columns = list(row.keys())
-                writer.writerow(columns)
-            writer.writerow(_csv_row(row.values()) if list(row) == columns else _csv_row(row.get(c) for c in columns))
-            out.write(("," if n else "") + encoder.encode(row))
-            n += 1
-    return n
+        return section_write(rows, json_out=json_out, csv_out=cipher.write)
 
 
 def _write_export_zip(user: User, target: Any, *, build: str) -> dict[str, int]:
     """Write the ZIP (export.json, one CSV per section, categories.csv) to the binary sink `target`.
-    Rows are streamed: the JSON is written row by row and each CSV goes to an encrypted temp file
-    alongside, copied into the ZIP once the JSON is done."""
+    Rows are streamed: the JSON is written batch by batch (compressed and encrypted in a thread of its
+    own, `Background`) and each CSV goes to an encrypted temp file alongside, copied into the ZIP once
+    the JSON is done."""
     counts: dict[str, int] = {}
     encoder = json.JSONEncoder(ensure_ascii=False, default=str)
     with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf, \
             tempfile.TemporaryDirectory(dir=_export_dir(), prefix=build) as tmp:
         csv_paths: list[tuple[str, str]] = []
         headers: list[dict] = []
-        with zf.open("export.json", "w", force_zip64=True) as raw:
-            out = io.TextIOWrapper(raw, encoding="utf-8", write_through=False)
+        with zf.open("export.json", "w", force_zip64=True) as raw, Background(raw) as background:
+            out = TextOut(background.write)
             head = {"$schema": SCHEMA_ID, "schema_version": SCHEMA_VERSION, "generated_at": tz_now().isoformat(),
                     "subject": {"account_id": user.pk}}
             out.write(encoder.encode(head)[:-1] + ', "sections": [')
@@ -154,23 +106,22 @@ def _write_export_zip(user: User, target: Any, *, build: str) -> dict[str, int]:
                 headers.append(header)
                 out.write(("," if i else "") + encoder.encode(header)[:-1] + ', "rows": [')
                 csv_path = os.path.join(tmp, f"{section.name}.csv.enc")
-                n = _section_csv_encrypted(csv_path, section.exporter(user), out, encoder)
+                n = _section_csv_encrypted(csv_path, section.exporter(user), out)
                 csv_paths.append((f"{section.name}.csv", csv_path))
                 counts[section.name] = n
                 out.write(f'], "count": {n}}}')
             out.write("]}")
             out.flush()
-            out.detach()
         for name, path in csv_paths:
-            with zf.open(name, "w", force_zip64=True) as entry:
+            with zf.open(name, "w", force_zip64=True) as entry, Background(entry) as background:
                 for chunk in files.decrypt_file(path, key_label=path, aad_prefix=path):
-                    entry.write(chunk)
+                    background.write(chunk)  # deflated while the next chunk is decrypted
         buf = io.StringIO()
         writer = csv.writer(buf)
         writer.writerow(["section", "description", "purpose", "purpose_description", "legal_basis", "retention", "rows"])
         for header in headers:
-            writer.writerow([_csv_cell(header[k]) for k in ("name", "description", "purpose", "purpose_description",
-                                                             "legal_basis", "retention")] + [counts[header["name"]]])
+            writer.writerow([csv_cell(header[k]) for k in ("name", "description", "purpose", "purpose_description",
+                                                            "legal_basis", "retention")] + [counts[header["name"]]])
         zf.writestr("categories.csv", buf.getvalue())
         zf.writestr("README.txt", _("Everything VoIPXS holds about you. export.json follows the JSON Schema %(schema)s; "
                                     "each section is also a CSV file; categories.csv says why we hold each category, "
@@ -220,7 +171,8 @@ def _export_file_write(export: ExportFile) -> tuple[str, int, str, dict[str, int
     name = f"export-{export.pk}-{secrets.token_hex(8)}.zip.enc"
     path = _export_dir() / name
     try:
-        with open(path, "wb") as fh, files.EncryptedFileWriter(fh, **_file_labels(export.pk)) as writer:
+        with open(path, "wb") as fh, files.EncryptedFileWriter(fh, **_file_labels(export.pk)) as writer, \
+                few_collections():
             sink = _Sink(writer)
             counts = _write_export_zip(export.user, sink, build=f"build-{export.pk}-")
     except BaseException:

@@ -24,13 +24,18 @@ from datetime import date, datetime
 from typing import Any, Callable, Iterator
 
 from django.db import connection
-from django.db.models import CharField, Q, QuerySet, Value
+from django.db.models import CharField, Func, Q, QuerySet, Value
+
+from voipxs.fetch_ahead import rows_fetched_ahead
 
 from ..keys import MonthKeyDestroyed, MonthKeyMissing, month_cipher
 from ..models import Cdr
 from ..partitions import month_start, partitioning_enabled
 
 _CHUNK = 5000
+# Rows a fetch-ahead batch holds: with one batch being read and one fetched, two of these (about
+# 2 kB a call as Python objects) are what the export keeps in memory for its reads.
+_AHEAD = 2000
 
 # A reader of one row's number fields: read(token) -> plain text ("" for a NULL field).
 FieldReader = Callable[[Any], "str | None"]
@@ -101,14 +106,21 @@ class CallDecryptor:
     __slots__ = ("_months", "_shredded")
 
     def __init__(self, *, shredded: Any = "") -> None:
-        self._months: dict[tuple[int, int], FieldReader] = {}
+        self._months: dict[tuple[int, int] | str, FieldReader] = {}
         self._shredded = shredded
 
-    def row(self, started_at: datetime, *, held_id: int | None = None) -> FieldReader:
-        """The reader of one row's fields; `held_id`: the row is a copy from the hold table (its cdr_id)."""
+    def row(self, started_at: datetime | str, *, held_id: int | None = None) -> FieldReader:
+        """The reader of one row's fields; `held_id`: the row is a copy from the hold table (its cdr_id).
+        `started_at` is the call's start, or its UTC text as `UtcIsoText` writes it."""
         if held_id is not None:
             decrypt = _registered.decrypt
             return lambda token: "" if token is None else decrypt(cdr_id=held_id, token=token)
+        if type(started_at) is str:  # UTC text (UtcIsoText): its month is its first 7 characters
+            reader = self._months.get(started_at[:7])
+            if reader is None:
+                month = date(int(started_at[:4]), int(started_at[5:7]), 1)
+                reader = self._months[started_at[:7]] = self._month_reader(month)
+            return reader
         if started_at.utcoffset():  # not UTC: the calendar month must be taken in UTC
             first = month_start(started_at)
             key = (first.year, first.month)
@@ -121,7 +133,7 @@ class CallDecryptor:
 
     def _month_reader(self, month: date) -> FieldReader:
         try:
-            decrypt = month_cipher(month).decrypt
+            cipher = month_cipher(month)
         except (MonthKeyDestroyed, MonthKeyMissing) as exc:
             error, shredded = exc, self._shredded
             if shredded is CallDecryptor.RAISE:
@@ -131,7 +143,19 @@ class CallDecryptor:
                     raise error
                 return refuse
             return lambda token: "" if token is None else shredded
-        return lambda token: "" if token is None else decrypt(bytes(token))
+        return cipher.reader(null="")
+
+
+class UtcIsoText(Func):
+    """PostgreSQL: a timestamp as the text `datetime.isoformat()` gives for it in UTC
+    ("2026-01-15T10:01:00+00:00", ".123456" before the offset when there are microseconds), made
+    by the server, so that a long read (the data-subject export) neither parses nor formats it in
+    Python. Texts of the one format sort as their times do ("+" before ".")."""
+
+    output_field = CharField()
+    template = ("(to_char(%(expressions)s AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS') || CASE WHEN "
+                "date_trunc('second', %(expressions)s AT TIME ZONE 'UTC') = %(expressions)s AT TIME ZONE 'UTC' "
+                "THEN '' ELSE to_char(%(expressions)s AT TIME ZONE 'UTC', '.US') END || '+00:00')")
 
 
 # --- the union of live calls and kept copies -------------------------------------------------------------
@@ -192,20 +216,25 @@ def _time_order(item: tuple[tuple, FieldReader]) -> tuple:
     return values[1], values[0]  # (started_at, id)
 
 
-def calls_in_time_order(*, q: Q, fields: tuple[str, ...], decrypt: CallDecryptor) -> Iterator[tuple[tuple, FieldReader]]:
+def calls_in_time_order(*, q: Q, fields: tuple[str, ...], decrypt: CallDecryptor,
+                        computed: dict[str, Any] | None = None) -> Iterator[tuple[tuple, FieldReader]]:
     """Every call matching `q`, live and kept copies merged, oldest first on (started_at, id), each with
-    the reader of its number fields. Streamed from the database (`.iterator()`), so a person's
-    100,000 calls keep memory flat."""
+    the reader of its number fields. Streamed from the database (the live calls fetched ahead by a
+    thread, `voipxs.fetch_ahead`, the copies with `.iterator()`), so a person's 100,000 calls keep
+    memory flat. `computed`: expressions over the columns both tables share, named in `fields`; the
+    second field may be the start as `UtcIsoText` (its text sorts as the time does)."""
+    computed = computed or {}
+
     def live() -> Iterator[tuple[tuple, FieldReader]]:
-        qs = Cdr.objects.filter(q).order_by("started_at", "id").values_list(*fields)
-        for values in qs.iterator(chunk_size=_CHUNK):
+        qs = Cdr.objects.filter(q).annotate(**computed).order_by("started_at", "id").values_list(*fields)
+        for values in rows_fetched_ahead(qs, _AHEAD):
             yield values, decrypt.row(values[1])
 
     def held() -> Iterator[tuple[tuple, FieldReader]]:
         copies = held_matching(q)
         if copies is None:
             return
-        qs = copies.order_by("started_at", "cdr_id").values_list(*held_fields(fields))
+        qs = copies.annotate(**computed).order_by("started_at", "cdr_id").values_list(*held_fields(fields))
         for values in qs.iterator(chunk_size=_CHUNK):
             yield values, decrypt.row(values[1], held_id=values[0])
 

@@ -14,7 +14,7 @@ import functools
 import hashlib
 import hmac
 import os
-from typing import Any
+from typing import Any, Callable
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -183,6 +183,24 @@ class DataKeyCipher:
         `encrypt(nonce, data, aad)` and the header `VERSION | key id` that precedes `nonce | ciphertext`,
         so that what it writes reads back with `decrypt` like any other token of this key."""
         return self._cipher.encrypt, bytes([VERSION]) + self._kid
+
+    def reader(self, *, null: Any = "") -> Callable[[Any], Any]:
+        """`decrypt` as one plain function for a loop over many tokens of this key, a NULL field (None)
+        reading as `null`: the same checks and errors in fewer steps, for the readers that decrypt
+        hundreds of thousands of fields in a row (the data-subject export)."""
+        decrypt, kid = self._cipher.decrypt, self._kid
+
+        def read(token: Any) -> Any:
+            if token is None:
+                return null
+            token = bytes(token)
+            if len(token) < _HEADER + 16 or token[0] != VERSION or token[1:5] != kid:
+                raise DecryptionError("ciphertext does not belong to this data key")
+            try:
+                return decrypt(token[5:17], token[17:], None).decode()
+            except InvalidTag as exc:
+                raise DecryptionError("ciphertext failed authentication (tampered or wrong key)") from exc
+        return read
 
     def decrypt(self, token: bytes) -> str:
         token = bytes(token)
