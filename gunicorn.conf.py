@@ -10,8 +10,9 @@ Measured with `make bench-load` (BENCHMARKS.md, "Load"): 32 signed-in customers 
 - One worker process per core. The Python code holds the GIL, so a second process per core adds
   switching and memory (each process keeps its own database connections), not throughput.
   4 x 2, 3 x 3 and sync 6-12 measured no better per CPU-second than 2 x 4; 4 x 4 and 2 x 8 did worse.
-  A worker keeps each client it accepts, so clients that all connect in the same instant can load
-  one worker more than another.
+  A worker keeps each client it accepts, so clients that all connect in the same instant loaded one
+  worker more than another (23 and 9 of 32): the worker class shares them evenly
+  (voipxs/gunicorn_worker.py; child_exit below frees a dead worker's share).
 Each thread keeps one database connection (CONN_MAX_AGE): workers x threads connections per host.
 WEB_CONCURRENCY and GUNICORN_THREADS override the two numbers.
 """
@@ -20,7 +21,7 @@ from __future__ import annotations
 import os
 
 wsgi_app = "voipxs.wsgi"
-worker_class = "gthread"
+worker_class = "voipxs.gunicorn_worker.BalancedThreadWorker"  # gthread, connections shared evenly
 workers = int(os.environ.get("WEB_CONCURRENCY", os.cpu_count() or 1))
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 keepalive = 5  # seconds an idle client connection stays open (behind a proxy: its upstream keep-alive)
@@ -42,3 +43,10 @@ def post_worker_init(worker) -> None:
     gc.collect()
     gc.freeze()
     gc.set_threshold(10_000, 20, 20)
+
+
+def child_exit(server, worker) -> None:
+    """In the arbiter: a worker that exited no longer holds a share of the connections."""
+    from voipxs.gunicorn_worker import slot_free
+
+    slot_free(worker.age)
