@@ -10,6 +10,7 @@ from __future__ import annotations
 from django import template
 from django.utils import timezone
 from django.utils.dates import MONTHS_3
+from django.utils.formats import get_format
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
@@ -33,6 +34,11 @@ def _call_button_template() -> str:
     label, confirm = esc_text(gettext("Call")), esc_text(gettext("Call %s? Your own phone rings first."))
     return ('<button type="button" class="link call-button" data-call-number="{number}" '
             f'data-confirm="{confirm}" aria-label="{label} {{number}}">{label}</button>')
+
+
+def _price(price) -> str:
+    """Four decimals with the active language's decimal sign ("0,1300" in Dutch), like every other amount."""
+    return "" if price is None else f"{price:.4f}".replace(".", get_format("DECIMAL_SEPARATOR"))
 
 
 def esc_text(text: str) -> str:
@@ -61,7 +67,7 @@ def _leg_rows(call, show_own: bool, show_user: bool, dispositions: dict, zone) -
             f'<td class="number c-other">{esc(leg.other_number)}</td>', '<td class="c-name"></td>',
             f'<td class="c-result">{dispositions.get(leg.disposition) or esc(leg.disposition)}</td>',
             f'<td class="num c-dur">{leg.billsec}</td>', f'<td class="c-zone">{esc(leg.zone)}</td>',
-            f'<td class="num c-price">{"" if leg.price is None else f"{leg.price:.4f}"}</td>', '<td class="c-more"></td>',
+            f'<td class="num c-price">{_price(leg.price)}</td>', '<td class="c-more"></td>',
         ]
         rows.append('<tr class="leg">' + "".join(cells) + "</tr>")
     return rows
@@ -117,7 +123,7 @@ def call_rows(rows, show_own: bool = True, names=None, show_user: bool = False, 
             f'<td class="c-result">{result}</td>',
             f'<td class="num c-dur">{call.billsec}</td>',
             f'<td class="c-zone">{zone_name}</td>',
-            f'<td class="num c-price">{"" if call.price is None else f"{call.price:.4f}"}</td>',
+            f'<td class="num c-price">{_price(call.price)}</td>',
             _details(summary, dts, [v for v in (user, direction, own, name, result, zone_name) if v is not None]),
         ]
         out.append("<tr>" + "".join(cells) + "</tr>")
