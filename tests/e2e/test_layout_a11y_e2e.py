@@ -69,7 +69,8 @@ def _problems_on(page, url: str, *, money: bool) -> list[str]:
     return problems
 
 
-def _walk(browser, live_server, role: str, username: str, paths: tuple[str, ...], invoice_url: str) -> list[str]:
+def _walk(browser, live_server, role: str, username: str, paths: tuple[str, ...], invoice_url: str,
+          language: str = "en") -> list[str]:
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
     context = browser.new_context(locale="en-GB", timezone_id="Europe/Amsterdam", bypass_csp=True)
@@ -77,12 +78,13 @@ def _walk(browser, live_server, role: str, username: str, paths: tuple[str, ...]
     page = context.new_page()
     try:
         login(page, live_server, username, DEMO_PASSWORD, totp_device=TOTPDevice.objects.filter(user__username=username).first())
+        context.add_cookies([{"name": "django_language", "value": language, "url": live_server.url}])
         problems = []
         for width, height in SIZES:
             page.set_viewport_size({"width": width, "height": height})
             for path in paths:
                 url = live_server.url + (invoice_url if path == INVOICE else path)
-                problems += [f"{role} {width}px {path}: {p}" for p in _problems_on(page, url, money=path in MONEY)]
+                problems += [f"{role} ({language}) {width}px {path}: {p}" for p in _problems_on(page, url, money=path in MONEY)]
         return problems
     finally:
         context.close()
@@ -98,6 +100,9 @@ class LayoutAndAccessibilityTests:
         problems = []
         for role, (username, paths) in ROLE_PAGES.items():
             problems += _walk(browser, live_server, role, username, paths, f"/calls/invoices/{invoice.pk}/")
+        # Dutch labels are longer: the customer's money pages once more in Dutch.
+        problems += _walk(browser, live_server, "customer", "alice", ROLE_PAGES["customer"][1][:4],
+                          f"/calls/invoices/{invoice.pk}/", language="nl")
         assert problems == [], "\n".join(problems)
 
     def test_the_check_catches_a_price_column_pushed_off_a_phone(self, browser, live_server):
