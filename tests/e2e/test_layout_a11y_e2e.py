@@ -9,13 +9,13 @@ import io
 import pytest
 from django.core.management import call_command
 
+from accounts.sections import DEMO_PASSWORD
 from tests.e2e.axe import serious_violations
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_FLAGS, TIMEOUT_MS, login
 
 # PostgreSQL only, like the other live-server tests (SQLite's flush meets the audit log's trigger).
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 
-DEMO_PASSWORD = "demo-voipxs-2026"  # voipxs/management/commands/seed_demo.py
 SIZES = ((1280, 800), (390, 844))
 INVOICE = "<alice's newest invoice>"
 # role -> (demo login, its pages; the first is the page it lands on from home); MONEY: pages with amounts.
