@@ -18,11 +18,11 @@ pytestmark = pytest.mark.django_db
 class ContractorUserColumnTests:
     def test_the_page_names_the_user_of_each_call(self, client, acme_admin, traffic):  # noqa: F811
         body = verified_client(client, acme_admin).get("/calls/contractor/").content.decode()
-        assert '<th scope="col">User</th>' in body
+        assert '<th scope="col" class="c-user">User</th>' in body
         rows = re.findall(r"<tr>(.*?)</tr>", body, flags=re.S)
         bob_row = next(r for r in rows if "+31611111•••" in r)
         carol_row = next(r for r in rows if "+31622222•••" in r)
-        assert "<td>bob</td>" in bob_row and "<td>carol</td>" in carol_row
+        assert '<td class="c-user">bob</td>' in bob_row and '<td class="c-user">carol</td>' in carol_row
         assert "mallory" not in body and "alice" not in body
 
     def test_the_api_gives_each_call_its_user(self, client, acme_admin, traffic):  # noqa: F811

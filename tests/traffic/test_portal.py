@@ -39,7 +39,7 @@ class CallHistoryPageTests:
         assert match, "an older → link"
         second = client.get(f"/calls/?after={match.group(1)}")
         assert second.status_code == 200
-        assert second.content.decode().count('<td class="num">60</td>') == 5
+        assert second.content.decode().count('<td class="num c-dur">60</td>') == 5
 
     def test_it_filters_a_month_and_keeps_the_filter_on_the_older_link(self, client, alice):
         make_cdr(account=alice, dst="+31611111111", started_at=T0)

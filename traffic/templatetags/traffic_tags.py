@@ -10,6 +10,7 @@ from __future__ import annotations
 from django import template
 from django.utils import timezone
 from django.utils.dates import MONTHS_3
+from django.utils.formats import get_format
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
@@ -35,6 +36,11 @@ def _call_button_template() -> str:
             f'data-confirm="{confirm}" aria-label="{label} {{number}}">{label}</button>')
 
 
+def _price(price) -> str:
+    """Four decimals with the active language's decimal sign ("0,1300" in Dutch), like every other amount."""
+    return "" if price is None else f"{price:.4f}".replace(".", get_format("DECIMAL_SEPARATOR"))
+
+
 def esc_text(text: str) -> str:
     return str(conditional_escape(text))
 
@@ -53,52 +59,78 @@ def _leg_rows(call, show_own: bool, show_user: bool, dispositions: dict, zone) -
     for number, leg in enumerate(call.legs, 1):
         label = esc(gettext("leg %(number)d of %(count)d") % {"number": number, "count": len(call.legs)})
         local = leg.started_at.astimezone(zone)
-        cells = [f'<td class="leg-label">{label}</td>', *(["<td></td>"] if show_user else []),
-                 f'<td class="number">{local:%H:%M:%S}</td>']
+        cells = [f'<td class="leg-label c-date">{label} <span class="number">{local:%H:%M:%S}</span></td>',
+                 *(['<td class="c-user"></td>'] if show_user else []), '<td class="c-dir"></td>']
         if show_own:
-            cells.append(f'<td class="number">{esc(leg.own_number)}</td>')
+            cells.append(f'<td class="number c-own">{esc(leg.own_number)}</td>')
         cells += [
-            f'<td class="number">{esc(leg.other_number)}</td>', "<td></td>",
-            f"<td>{dispositions.get(leg.disposition) or esc(leg.disposition)}</td>",
-            f'<td class="num">{leg.billsec}</td>', f"<td>{esc(leg.zone)}</td>",
-            f'<td class="num">{"" if leg.price is None else f"{leg.price:.4f}"}</td>',
+            f'<td class="number c-other">{esc(leg.other_number)}</td>', '<td class="c-name"></td>',
+            f'<td class="c-result">{dispositions.get(leg.disposition) or esc(leg.disposition)}</td>',
+            f'<td class="num c-dur">{leg.billsec}</td>', f'<td class="c-zone">{esc(leg.zone)}</td>',
+            f'<td class="num c-price">{_price(leg.price)}</td>', '<td class="c-more"></td>',
         ]
         rows.append('<tr class="leg">' + "".join(cells) + "</tr>")
     return rows
 
 
+def _details_labels(show_own: bool, show_user: bool) -> list[str]:
+    """The <dt> of the phone's "Details" disclosure: what the narrow layout hides from the row."""
+    labels = [gettext("User")] if show_user else []
+    labels.append(gettext("Direction"))
+    if show_own:
+        labels.append(gettext("Own number"))
+    labels += [gettext("Caller name"), gettext("Result"), gettext("Zone")]
+    return [f"<dt>{esc_text(label)}</dt>" for label in labels]
+
+
+def _details(summary: str, dts: list[str], values: list[str]) -> str:
+    """On a phone the row shows date, other party, duration and price; the rest is one tap away
+    (static/css/site.css hides this cell on wider screens and the columns it repeats on phones)."""
+    pairs = "".join(f"{dt}<dd>{value}</dd>" for dt, value in zip(dts, values))
+    return f'<td class="c-more"><details><summary>{summary}</summary><dl>{pairs}</dl></details></td>'
+
+
 @register.simple_tag
 def call_rows(rows, show_own: bool = True, names=None, show_user: bool = False, call_buttons: bool = False) -> SafeString:
     """`names` (user id -> name) and `show_user`: a contractor's page, with a User column after the date.
-    `call_buttons`: a Call button beside each full number (the user's own pages; static/js/call-button.js)."""
+    `call_buttons`: a Call button beside each full number (the user's own pages; static/js/call-button.js).
+    Every cell carries a `c-*` class: the phone layout in site.css turns each row into a short card."""
     directions, dispositions, months = _labels()
     esc = conditional_escape
     button = _call_button_template() if call_buttons else None
     zone = timezone.get_current_timezone()
+    dts, summary = _details_labels(show_own, show_user), esc_text(gettext("Details"))
     out = []
     for call in rows:
         local = call.started_at.astimezone(zone)
-        cells = [
-            f'<td class="number">{local.day} {months[local.month]} {local.year} {local:%H:%M:%S}</td>',
-        ]
+        user = esc((names or {}).get(call.account_id, "")) if show_user else None
+        direction = directions.get(call.direction) or esc(call.direction)
+        own = esc(call.own_number) if show_own else None
+        name = esc(call.caller_name)
+        result = dispositions.get(call.disposition) or esc(call.disposition)
+        zone_name = esc(call.zone)
+        # Date and time may break onto two lines (never inside either), so the price fits at 1280 px.
+        cells = [f'<td class="c-date"><span class="number">{local.day} {months[local.month]} {local.year}</span> '
+                 f'<span class="number">{local:%H:%M:%S}</span></td>']
         if show_user:
-            cells.append(f"<td>{esc((names or {}).get(call.account_id, ''))}</td>")
-        cells.append(f"<td>{directions.get(call.direction) or esc(call.direction)}</td>")
+            cells.append(f'<td class="c-user">{user}</td>')
+        cells.append(f'<td class="c-dir">{direction}</td>')
         if show_own:
-            cells.append(f'<td class="number">{esc(call.own_number)}</td>')
+            cells.append(f'<td class="number c-own">{own}</td>')
         cells += [
-            f'<td class="number">{esc(call.other_number)}{_call_button(button, call.other_number)}</td>',
-            f"<td>{esc(call.caller_name)}</td>",
-            f"<td>{dispositions.get(call.disposition) or esc(call.disposition)}</td>",
-            f'<td class="num">{call.billsec}</td>',
-            f"<td>{esc(call.zone)}</td>",
-            f'<td class="num">{"" if call.price is None else f"{call.price:.4f}"}</td>',
+            f'<td class="c-other"><span class="number">{esc(call.other_number)}</span>{_call_button(button, call.other_number)}</td>',
+            f'<td class="c-name">{name}</td>',
+            f'<td class="c-result">{result}</td>',
+            f'<td class="num c-dur">{call.billsec}</td>',
+            f'<td class="c-zone">{zone_name}</td>',
+            f'<td class="num c-price">{_price(call.price)}</td>',
+            _details(summary, dts, [v for v in (user, direction, own, name, result, zone_name) if v is not None]),
         ]
         out.append("<tr>" + "".join(cells) + "</tr>")
         if len(call.legs) > 1:
             out.extend(_leg_rows(call, show_own, show_user, dispositions, zone))
     if not out:
-        colspan = (9 if show_own else 8) + (1 if show_user else 0)
+        colspan = (10 if show_own else 9) + (1 if show_user else 0)
         out.append(f'<tr><td colspan="{colspan}">{esc(gettext("No calls match."))}</td></tr>')
     # Reviewed: every value above went through esc() (conditional_escape) or is a number we formatted.
     return mark_safe("\n".join(out))  # nosec B308 B703

@@ -2,10 +2,6 @@
 Thin: every read goes through `traffic.selectors.calls`. The CSV export is in `call_exports`."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date
-from decimal import Decimal
-
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -18,7 +14,8 @@ from voipxs.exceptions import ApplicationError
 from voipxs.privacy.purposes import Purpose, Role, has_role
 
 from ..models import Cdr
-from ..selectors.calls import UsageMonth, cdr_list, cdr_usage_by_month
+from ..selectors.calls import cdr_list, cdr_usage_by_month
+from ..usage_chart import usage_chart
 
 
 class CallFilterForm(forms.Form):
@@ -96,40 +93,7 @@ def contractor_calls(request: HttpRequest) -> HttpResponse:
 
 # --- usage chart -------------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class Bar:
-    month: date
-    calls: int
-    seconds: int
-    amount: Decimal
-    x: float
-    y: float
-    height: float
-    minutes: int
-
-
-CHART_W, CHART_H, CHART_TOP, CHART_BOTTOM = 600, 220, 20, 30
-
-
-def usage_bars(usage: list[UsageMonth]) -> list[Bar]:
-    """Bar geometry for the server-rendered SVG: height proportional to minutes called."""
-    peak = max((u.seconds for u in usage), default=0) or 1
-    slot = CHART_W / max(len(usage), 1)
-    usable = CHART_H - CHART_TOP - CHART_BOTTOM
-    bars = []
-    for i, u in enumerate(usage):
-        height = round(usable * u.seconds / peak, 1)
-        bars.append(Bar(month=u.month, calls=u.calls, seconds=u.seconds, amount=u.amount, x=round(i * slot + slot * 0.15, 1),
-                        y=round(CHART_TOP + usable - height, 1), height=height, minutes=(u.seconds + 59) // 60))
-    return bars
-
-
 @login_required
 def usage(request: HttpRequest) -> HttpResponse:
     months = cdr_usage_by_month(actor=request.user, purpose=Purpose.SELF_SERVICE, months=12)
-    bars = usage_bars(months)
-    slot = CHART_W / max(len(bars), 1)
-    return render(request, "traffic/usage.html", {
-        "bars": bars, "chart_w": CHART_W, "chart_h": CHART_H, "bar_w": round(slot * 0.7, 1),
-        "label_y": CHART_H - 10, "baseline_y": CHART_H - CHART_BOTTOM, "half_slot": round(slot * 0.35, 1),
-    })
+    return render(request, "traffic/usage.html", {"chart": usage_chart(months)})

@@ -1,0 +1,122 @@
+"""Each role's main pages in Chromium at 1280x800 and 390x844 (issue 13 items 1 and 7): nothing wider
+than the window, the money column on the screen where a page has money, and no serious or critical
+axe-core violation. One browser for the module, one context per role (both sizes), the demo world
+seeded once: the whole walk is one test that lists every problem it finds."""
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core.management import call_command
+
+from accounts.sections import DEMO_PASSWORD
+from tests.e2e.axe import serious_violations
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_FLAGS, TIMEOUT_MS, login
+
+# PostgreSQL only, like the other live-server tests (SQLite's flush meets the audit log's trigger).
+pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
+
+SIZES = ((1280, 800), (390, 844))
+INVOICE = "<alice's newest invoice>"
+# role -> (demo login, its pages; the first is the page it lands on from home); MONEY: pages with amounts.
+ROLE_PAGES = {
+    "customer": ("alice", ("/calls/", "/calls/invoices/", INVOICE, "/calls/usage/", "/privacy-requests/", "/")),
+    "contractor_admin": ("acme-admin", ("/calls/contractor/",)),
+    "billing": ("billing", ("/calls/staff/invoices/", "/calls/staff/tariffs/", "/calls/staff/interconnection/")),
+    "support": ("support", ("/support/", "/support/?q=%2B31205550101")),
+    "legal_officer": ("legal1", ("/disclosures/", "/disclosures/report/")),
+    "dpo": ("dpo", ("/retention/", "/privacy-requests/dpo/", "/privacy-requests/dpo/register/")),
+    "admin": ("admin", ("/",)),
+}
+MONEY = {"/calls/", "/calls/invoices/", INVOICE, "/calls/usage/", "/calls/contractor/", "/calls/staff/invoices/",
+         "/calls/staff/tariffs/", "/calls/staff/interconnection/"}
+
+OVERFLOW = "() => document.documentElement.scrollWidth - window.innerWidth"
+# The first amount on the page: a call's price cell (the phone layout hides the header row) or a money
+# column's header. Visible means: not collapsed, inside the window and not scrolled away in its box.
+MONEY_CELL = """() => {
+  const shown = e => e.getBoundingClientRect().width > 1;
+  const cell = [...document.querySelectorAll('main td.c-price:not(:empty)')].find(shown)
+            || [...document.querySelectorAll('main th.price')].find(shown);
+  if (!cell) return null;
+  const r = cell.getBoundingClientRect(), box = cell.closest('.table-wrap');
+  const right = Math.min(window.innerWidth, box ? box.getBoundingClientRect().right : window.innerWidth);
+  return {text: cell.innerText.trim(), left: Math.round(r.left), right: Math.round(r.right), limit: Math.round(right)};
+}"""
+
+
+@pytest.fixture(scope="module")
+def browser(playwright_driver):
+    browser = playwright_driver.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_FLAGS)
+    yield browser
+    browser.close()
+
+
+def _problems_on(page, url: str, *, money: bool) -> list[str]:
+    problems = []
+    page.goto(url)
+    overflow = page.evaluate(OVERFLOW)
+    if overflow > 0:
+        problems.append(f"{overflow}px wider than the window")
+    if money:
+        cell = page.evaluate(MONEY_CELL)
+        if cell is None:
+            problems.append("no price or amount column shown")
+        elif cell["left"] < 0 or cell["right"] > cell["limit"] + 1:
+            problems.append(f"the amount column ({cell['text']!r}) ends at {cell['right']}px, past {cell['limit']}px")
+    for violation in serious_violations(page):
+        problems.append(f"axe {violation['impact']} {violation['id']} ({violation['help']}) at {violation['nodes']}")
+    return problems
+
+
+def _walk(browser, live_server, role: str, username: str, paths: tuple[str, ...], invoice_url: str,
+          language: str = "en") -> list[str]:
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    context = browser.new_context(locale="en-GB", timezone_id="Europe/Amsterdam", bypass_csp=True)
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    try:
+        login(page, live_server, username, DEMO_PASSWORD, totp_device=TOTPDevice.objects.filter(user__username=username).first())
+        context.add_cookies([{"name": "django_language", "value": language, "url": live_server.url}])
+        problems = []
+        for width, height in SIZES:
+            page.set_viewport_size({"width": width, "height": height})
+            for path in paths:
+                url = live_server.url + (invoice_url if path == INVOICE else path)
+                problems += [f"{role} ({language}) {width}px {path}: {p}" for p in _problems_on(page, url, money=path in MONEY)]
+        return problems
+    finally:
+        context.close()
+
+
+class LayoutAndAccessibilityTests:
+    def test_every_roles_pages_fit_show_the_money_and_pass_axe(self, browser, live_server, settings, tmp_path):
+        from traffic.models import Invoice
+
+        settings.PRIVATE_FILES_DIR = tmp_path / "private"
+        call_command("seed_demo", stdout=io.StringIO())
+        invoice = Invoice.objects.filter(account__username="alice").order_by("-period").first()
+        problems = []
+        for role, (username, paths) in ROLE_PAGES.items():
+            problems += _walk(browser, live_server, role, username, paths, f"/calls/invoices/{invoice.pk}/")
+        # Dutch labels are longer: the customer's money pages once more in Dutch.
+        problems += _walk(browser, live_server, "customer", "alice", ROLE_PAGES["customer"][1][:4],
+                          f"/calls/invoices/{invoice.pk}/", language="nl")
+        assert problems == [], "\n".join(problems)
+
+    def test_the_check_catches_a_price_column_pushed_off_a_phone(self, browser, live_server):
+        """The walk above can fail: a table wider than its box hides the price, and axe names an
+        unlabelled field (a page of our own markup, served by the live server's origin)."""
+        context = browser.new_context(bypass_csp=True, viewport={"width": 390, "height": 844})
+        page = context.new_page()
+        try:
+            page.goto(live_server.url + "/privacy/")
+            page.evaluate("""() => { document.querySelector('main').innerHTML =
+              '<div class="table-wrap"><table class="table"><tr><th>' + 'x'.repeat(120) +
+              '</th><th class="price">Price</th></tr></table></div><input type="text">'; }""")
+            cell = page.evaluate(MONEY_CELL)
+            assert cell["right"] > cell["limit"] + 1
+            assert any(v["id"] == "label" for v in serious_violations(page))
+        finally:
+            context.close()

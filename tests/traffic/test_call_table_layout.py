@@ -1,0 +1,44 @@
+"""The call table's markup that the phone layout in site.css relies on (issue 13 item 1): each cell
+names its column, the details a phone hides from the row are one tap away in a <details>, and the
+price uses the language's decimal sign."""
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+from decimal import Decimal
+
+import pytest
+
+from tests.factories import make_cdr, verified_client
+
+pytestmark = pytest.mark.django_db
+T0 = datetime(2026, 3, 10, 9, 0, tzinfo=timezone.utc)
+
+
+def _first_row(body: str) -> str:
+    tbody = body[body.index("<tbody>"):body.index("</tbody>")]
+    return re.findall(r"<tr>(.*?)</tr>", tbody, flags=re.S)[0]
+
+
+class CallTableLayoutTests:
+    def test_each_cell_names_its_column_and_the_rest_is_in_details(self, client, alice):
+        make_cdr(account=alice, dst="+31612345678", started_at=T0, price=Decimal("0.13"), caller_name="Bakker, P.")
+        row = _first_row(verified_client(client, alice).get("/calls/").content.decode())
+        classes = re.findall(r'<td class="(?:num |number )?(c-[a-z]+)"', row)
+        assert classes == ["c-date", "c-dir", "c-own", "c-other", "c-name", "c-result", "c-dur", "c-zone", "c-price", "c-more"]
+        details = row[row.index("<details>"):row.index("</details>")]
+        assert "<summary>Details</summary>" in details
+        assert "<dt>Caller name</dt><dd>Bakker, P.</dd>" in details and "<dt>Zone</dt><dd>NL mobile</dd>" in details
+        assert '<td class="num c-price">0.1300</td>' in row
+
+    def test_the_dutch_page_prices_with_a_decimal_comma(self, client, alice):
+        make_cdr(account=alice, started_at=T0, price=Decimal("0.13"))
+        verified_client(client, alice)
+        client.cookies["django_language"] = "nl"
+        row = _first_row(client.get("/calls/").content.decode())
+        assert '<td class="num c-price">0,1300</td>' in row and "<summary>Meer gegevens</summary>" in row
+
+    def test_the_contractor_details_name_the_user(self, client, acme_admin, bob):
+        make_cdr(account=bob, src="+31205550201", dst="+31611111111", started_at=T0)
+        row = _first_row(verified_client(client, acme_admin).get("/calls/contractor/").content.decode())
+        assert '<td class="c-user">bob</td>' in row and "<dt>User</dt><dd>bob</dd>" in row
