@@ -3,7 +3,7 @@
 A switch's CDR push (`/calls/push/`, traffic/push) goes to a lean Django handler: the push carries no
 session, CSRF token, language, messages or sign-in, so it runs only the middleware it needs (security
 and response headers, host check, the access-audit hook) and resolves against its one route
-(voipxs/push_urls.py). The full middleware chain cost a push ~0.4 ms of its ~0.9 ms of request CPU
+(traffic/push/urls.py). The full middleware chain cost a push ~0.4 ms of its ~0.9 ms of request CPU
 (BENCHMARKS.md, "Push"). Every other path goes to Django's usual handler.
 """
 import os
@@ -17,7 +17,7 @@ from django.utils.module_loading import import_string
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "voipxs.settings")
 
 PUSH_PATH = "/calls/push/"
-PUSH_URLCONF = "voipxs.push_urls"
+PUSH_URLCONF = "traffic.push.urls"  # a name, as ROOT_URLCONF: voipxs imports no app
 # What a push needs of settings.MIDDLEWARE, in its order there (a test checks it is a sub-list).
 PUSH_MIDDLEWARE = (
     "django.middleware.security.SecurityMiddleware",

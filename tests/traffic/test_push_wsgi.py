@@ -7,11 +7,25 @@ import io
 import json
 from urllib.parse import quote
 
+import pytest
 from django.conf import settings as django_settings
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 
 from tests.traffic.test_push import auth, fs_doc, pusher  # noqa: F401 - the fixture
 from traffic.models import Cdr
 from voipxs import wsgi
+
+
+@pytest.fixture(autouse=True)
+def _keep_the_tests_connection():
+    """As Django's test client does: the handler's request signals must not close the connection that
+    holds the test's transaction."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
 
 
 def _call(path: str, *, body: bytes = b"", method: str = "POST", host: str = "testserver", **extra):
