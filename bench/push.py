@@ -9,7 +9,8 @@
    FreeSWITCH sends them (form-encoded `cdr=`, values URL-encoded, HTTP basic auth), one at a time each,
    for `--duration` seconds after a warm-up; every tenth CDR is pushed a second time (a switch retrying).
 4. Checks that every CDR answered 2xx is stored exactly once (and nothing else is), then prints the
-   rate, latency percentiles, errors, gunicorn's CPU time per CDR and the load average, and
+   rate, latency percentiles, errors, the CPU time per CDR of gunicorn, of PostgreSQL's backends and of
+   the generator itself, the load average, and
    `BENCH push cdrs_per_s=N p99_ms=X errors=N`.
 
 Bounded: a deadline, a timeout per request, loopback only. Run by hand (`make bench-push`), never in CI.
