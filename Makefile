@@ -20,7 +20,7 @@ help:
 	@echo "make backup   database + private files into $(BACKUP_DIR)/voipxs-<time>/, month keys into BACKUP_KEYS_FILE"
 	@echo "make bench-ingest | bench-portal | bench-purge | bench-export | bench-disclosure   (PostgreSQL: DATABASE_URL)"
 	@echo "make bench-load | bench-soak   gunicorn under 32 signed-in customers, 60 s / 10 min (DATABASE_URL, REDIS_URL)"
-	@echo "make bench-push   32 switches pushing CDRs over HTTP to gunicorn for 20 s (DATABASE_URL)"
+	@echo "make bench-push   64 switches pushing CDRs over HTTP to gunicorn for 20 s (DATABASE_URL)"
 
 # --- virtualenv and dependencies -----------------------------------------------------------------
 # requirements.txt and requirements-dev.txt name what we depend on; the .lock files pin every package,
