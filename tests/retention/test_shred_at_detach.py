@@ -150,4 +150,4 @@ class PurgedMonthPageTests:
         assert next(r for r in result["receipts"] if r["category"] == "month_key")["details"]["months"] == ["2026-02"]
         body = verified_client(client, dpo).get(URL).content.decode()
         section = body[body.index('id="purged-months"'):body.index('id="receipts"')]
-        assert "2026-02" in section and "rows deleted in batches" in section
+        assert "February 2026" in section and "rows deleted in batches" in section
