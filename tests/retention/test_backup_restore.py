@@ -140,13 +140,16 @@ class BackupBeforePurgeTests:
         recent_month = f"{month_start(calls.recent.started_at):%Y-%m}"
         jan_token = bytes(calls.jan.src_enc)
         folder = take_backup(places)
-        assert key_file_months(places.keys) == {"2026-01": "live", recent_month: "live"}
+        # Only this test's months: empty partitions other tests left behind may be in the file too.
+        assert {m: s for m, s in key_file_months(places.keys).items() if m in ("2026-01", recent_month)} == {
+            "2026-01": "live", recent_month: "live"}
 
         call_command("purge_expired", stdout=StringIO())  # drops January's partition, destroys its key
         assert "traffic_cdr_y2026m01" not in cdr_partitions_list_names()
         assert MonthKey.objects.get(month=JAN).wrapped_key is None
         # The purge took the month-key backup again once the destruction committed.
-        assert key_file_months(places.keys) == {"2026-01": "destroyed", recent_month: "live"}
+        assert {m: s for m, s in key_file_months(places.keys).items() if m in ("2026-01", recent_month)} == {
+            "2026-01": "destroyed", recent_month: "live"}
 
         restore = in_restored(restored_db, "manage.py", "backup_restore", "--from", str(folder),
                               "--keys", str(places.keys), "--private-dir", str(places.restored_private))
