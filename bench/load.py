@@ -28,20 +28,21 @@ import statistics
 import sys
 import threading
 import time
+from pathlib import Path
 
 from bench._common import ROOT, bench_database, database_migrate, database_recreate, database_use, environment_load
 
 OUT = ROOT / "var" / "bench-load"
 
 
-def production_environment() -> None:
-    """The variables a production web worker gets, before settings are read."""
+def production_environment(out: Path = OUT) -> None:
+    """The variables a production web worker gets, before settings are read (files under `out`)."""
     os.environ["DJANGO_DEBUG"] = "False"
     os.environ["ALLOWED_HOSTS"] = "127.0.0.1"
     os.environ["SECURE_SSL_REDIRECT"] = "False"  # plain HTTP on loopback; production sits behind TLS
     os.environ["DJANGO_SETTINGS_MODULE"] = "bench.load_settings"
-    os.environ["BENCH_STATIC_ROOT"] = str(OUT / "static")
-    os.environ["PRIVATE_FILES_DIR"] = str(OUT / "private")
+    os.environ["BENCH_STATIC_ROOT"] = str(out / "static")
+    os.environ["PRIVATE_FILES_DIR"] = str(out / "private")
     os.environ.setdefault("PYTHONUNBUFFERED", "1")
 
 

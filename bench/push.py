@@ -23,26 +23,16 @@ import base64
 import io
 import json
 import os
-import statistics
 import sys
 import time
 from urllib.parse import quote
 
 from bench._common import ROOT, bench_database, database_migrate, database_recreate, database_use, environment_load
+from bench.load import production_environment
 
 OUT = ROOT / "var" / "bench-push"
 REQUEST_TIMEOUT_S = 10.0
 START = int(time.time()) - 3600  # calls of the last hour, as a live push carries (this month's partition)
-
-
-def production_environment() -> None:
-    os.environ["DJANGO_DEBUG"] = "False"
-    os.environ["ALLOWED_HOSTS"] = "127.0.0.1"
-    os.environ["SECURE_SSL_REDIRECT"] = "False"  # plain HTTP on loopback; production sits behind TLS
-    os.environ["DJANGO_SETTINGS_MODULE"] = "bench.load_settings"
-    os.environ["BENCH_STATIC_ROOT"] = str(OUT / "static")
-    os.environ["PRIVATE_FILES_DIR"] = str(OUT / "private")
-    os.environ.setdefault("PYTHONUNBUFFERED", "1")
 
 
 # The channel variables every CDR carries alike, quoted once: the load generator shares the 2 cores with
@@ -159,7 +149,7 @@ def stored_check(stats: Stats) -> tuple[int, int, int]:
 
 def prepare() -> tuple[str, str]:
     """Environment, database, a source with a push credential. Returns (bench_url, basic auth token)."""
-    production_environment()
+    production_environment(OUT)
     environment_load(key_file=ROOT / "var" / "bench-push.keys")
     url, bench_url, bench_name = bench_database(bench="push", suffix="_push")
     database_recreate(url=url, bench_name=bench_name)
