@@ -36,9 +36,7 @@ from voipxs.statements import statement
 from ..models import Cdr
 from ..partitions import add_months, month_start
 from .call_legs import call_key, calls_of
-from .call_filters import (  # noqa: F401  (NUMBER_INVALID, default_region_of: call_exports imports them here)
-    NUMBER_INVALID, _filtered, _number_index, _refuse_masked_number_filter, _scoped_held, default_region_of,
-)
+from .call_filters import _filtered, _number_index, _refuse_masked_number_filter, _scoped_held, default_region_of
 from .cdr_reader import CallDecryptor, calls_newest, newest_rows, newest_statement
 from .cursors import cursor_decode, cursor_encode
 from .masking import MaskRule, mask_rule

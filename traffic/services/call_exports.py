@@ -37,7 +37,8 @@ from voipxs.queue import enqueue_after_commit, tasks_resend
 
 from .. import exports
 from ..models import CallExport
-from ..selectors.calls import NUMBER_INVALID, CallRow, cdr_export_rows, default_region_of
+from ..selectors.call_filters import NUMBER_INVALID, default_region_of
+from ..selectors.calls import CallRow, cdr_export_rows
 
 logger = logging.getLogger(__name__)
 
