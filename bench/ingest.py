@@ -4,18 +4,21 @@
 2. Seeds 10,000 own numbers (1,000 accounts) and a small tariff table; writes N synthetic Asterisk
    cdr_csv rows (18 columns, quoted caller names) to a temporary file, numbers drawn from the own
    pool and from 200,000 other numbers.
-3. Times `cdr_bulk_import` on that file: parse, normalise, attribute, rate, encrypt, COPY (ours).
+3. Times `cdr_bulk_import` on that file (parse, normalise, attribute, rate, encrypt, COPY: ours) once
+   per `--procs` value, into an empty traffic_cdr each time: by default prepared in the importing
+   process (0), then by a pool of 1 and of 2 preparing processes (traffic/ingest/parallel.py), each
+   with the CPU seconds of each stage (importing process, preparers, writer thread, PostgreSQL).
 4. Exports the rows it just stored as COPY text and times a plain `COPY ... FROM STDIN` of them into
    `bench_copy`, a table of the same shape (LIKE traffic_cdr INCLUDING ALL, same monthly partitions).
-5. Prints both rates, the ratio and the process's peak RSS:
-   `BENCH ingest ours_rows_per_s=N copy_rows_per_s=N ratio=X peak_mb=N`.
+5. Prints the rates, the ratio of the last run to raw COPY and to the 1-process run, and peak RSS:
+   `BENCH ingest procs=2 ours_rows_per_s=N copy_rows_per_s=N ratio=X procs1_rows_per_s=N scaling=X
+   serial_rows_per_s=N main_cpu=S prepare_cpu=S writer_cpu=S postgres_cpu=S peak_mb=N`.
 """
 from __future__ import annotations
 
 import argparse
 import os
 import random
-import sys
 import tempfile
 import time
 from datetime import datetime, timedelta
@@ -134,10 +137,75 @@ def copy_baseline(rows_file: Path) -> tuple[int, float]:
     return count, elapsed
 
 
+def postgres_cpu() -> float:
+    """CPU seconds used so far by this machine's PostgreSQL processes (backends, WAL writer,
+    checkpointer), the ones that exited included (the postmaster's reaped children): what storing
+    the rows costs the server. 0 when they cannot be read (not local)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        name = text[text.index("(") + 1:text.rindex(")")]
+        if name.startswith("postgres"):
+            fields = text[text.rindex(")") + 2:].split()
+            total += sum(int(value) for value in fields[11:15])  # utime, stime, cutime, cstime
+    return total / ticks
+
+
+def import_once(*, source, csv_path: Path, procs: int, rows: int, profile: str | None = None) -> dict:
+    """One import of the file with `procs` preparing processes (0: prepared in this process), into
+    an empty traffic_cdr; returns its rate and where the CPU went."""
+    from django.conf import settings
+    from django.db import connection
+
+    from traffic.ingest import parallel
+    from traffic.ingest.writers import LAST_WRITER_STATS
+    from traffic.services.imports import cdr_bulk_import
+
+    with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE traffic_cdrtechnical, traffic_cdr")
+        cursor.execute("CHECKPOINT")
+    settings.CDR_IMPORT_PROCS = procs
+    pg_before = postgres_cpu()
+    started = time.perf_counter()
+    if profile:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        cdr_import = profiler.runcall(cdr_bulk_import, source=source, path=csv_path, file_name="Master.csv")
+        profiler.dump_stats(profile)
+    else:
+        cdr_import = cdr_bulk_import(source=source, path=csv_path, file_name="Master.csv")
+    seconds = time.perf_counter() - started
+    if cdr_import.status != "done" or cdr_import.imported != rows:
+        raise SystemExit(f"import incomplete: status={cdr_import.status} imported={cdr_import.imported} "
+                         f"rejected={cdr_import.report.get('rejected_total')} error={cdr_import.error}")
+    stats = parallel.LAST_PARALLEL_STATS if procs else parallel.ParallelStats()
+    result = {
+        "procs": procs, "rate": cdr_import.imported / seconds, "seconds": seconds,
+        "main_cpu": LAST_WRITER_STATS.get("main_cpu", 0.0), "writer_cpu": LAST_WRITER_STATS.get("writer_cpu", 0.0),
+        "prepare_cpu": stats.prepare_cpu, "postgres_cpu": postgres_cpu() - pg_before, "chunks": stats.chunks,
+        "copy_wall": LAST_WRITER_STATS.get("copy", 0.0), "wait_wall": LAST_WRITER_STATS.get("wait", 0.0),
+    }
+    label = f"{procs} preparing processes" if procs else "prepared in the importing process"
+    print(f"ours, {label}: {rows:,} rows in {seconds:.2f} s = {result['rate']:,.0f} rows/s; CPU s: "
+          f"importing process {result['main_cpu']:.1f}, preparers {result['prepare_cpu']:.1f}, "
+          f"writer thread {result['writer_cpu']:.1f}, PostgreSQL {result['postgres_cpu']:.1f} "
+          f"(COPY {result['copy_wall']:.1f} s wall, {result['chunks']} chunks, waited for the writer "
+          f"{result['wait_wall']:.1f} s); peak rss {peak_rss_mb():.0f} MB", flush=True)
+    return result
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--profile", help="write a cProfile of the import to this file")
+    parser.add_argument("--procs", type=int, nargs="+", default=[0, 1, 2],
+                        help="preparing processes per run, in order (0: in the importing process); the BENCH "
+                             "line reports the last against raw COPY and against 1")
+    parser.add_argument("--profile", help="write a cProfile of the last import (the importing process) to this file")
     args = parser.parse_args(argv)
 
     environment_load()
@@ -155,43 +223,29 @@ def main(argv: list[str] | None = None) -> int:
     database_migrate()
     source = seed_world()
 
-    from traffic.services.imports import cdr_bulk_import
-    from django.db import connection
-
     with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp:
         csv_path = Path(tmp) / "Master.csv"
         print(f"writing {args.rows:,} Asterisk CSV rows ...", flush=True)
         write_rows(csv_path, args.rows)
-        with connection.cursor() as cursor:
-            cursor.execute("CHECKPOINT")
         print(f"importing (parse, normalise, rate, encrypt, COPY) ... (rss before: {current_rss_mb():.0f} MB)", flush=True)
-        started = time.perf_counter()
-        if args.profile:
-            import cProfile
-
-            profiler = cProfile.Profile()
-            cdr_import = profiler.runcall(cdr_bulk_import, source=source, path=csv_path, file_name="Master.csv")
-            profiler.dump_stats(args.profile)
-        else:
-            cdr_import = cdr_bulk_import(source=source, path=csv_path, file_name="Master.csv")
-        ours_s = time.perf_counter() - started
-        if cdr_import.status != "done" or cdr_import.imported != args.rows:
-            print(f"import incomplete: status={cdr_import.status} imported={cdr_import.imported} "
-                  f"rejected={cdr_import.report.get('rejected_total')} error={cdr_import.error}", file=sys.stderr)
-            return 1
-        ours = cdr_import.imported / ours_s
-        print(f"ours: {cdr_import.imported:,} rows in {ours_s:.2f} s = {ours:,.0f} rows/s", flush=True)
-        from traffic.ingest.writers import LAST_WRITER_STATS
-
-        print("  writer thread: " + ", ".join(f"{k} {v:.2f} s" for k, v in LAST_WRITER_STATS.items()) +
-              f"; peak rss so far {peak_rss_mb():.0f} MB", flush=True)
+        runs = [import_once(source=source, csv_path=csv_path, procs=procs, rows=args.rows,
+                            profile=args.profile if n == len(args.procs) - 1 else None)
+                for n, procs in enumerate(args.procs)]
         copied, copy_s = copy_baseline(Path(tmp) / "rows.copy")
         raw = copied / copy_s
         print(f"raw COPY: {copied:,} rows in {copy_s:.2f} s = {raw:,.0f} rows/s", flush=True)
     peak_mb = peak_rss_mb()
+    last = runs[-1]
+    one = next((r for r in runs if r["procs"] == 1), None)
+    scaling = f" procs1_rows_per_s={one['rate']:.0f} scaling={last['rate'] / one['rate']:.2f}" if one and last is not one else ""
+    serial = next((r for r in runs if r["procs"] == 0), None)
+    serial_part = f" serial_rows_per_s={serial['rate']:.0f}" if serial and last is not serial else ""
     # The machine is often shared: a busy one starves both sides differently, so say how busy it was.
     print("load average (1, 5, 15 min) at the end: " + ", ".join(f"{x:.2f}" for x in os.getloadavg()), flush=True)
-    print(f"BENCH ingest ours_rows_per_s={ours:.0f} copy_rows_per_s={raw:.0f} ratio={ours / raw:.2f} peak_mb={peak_mb:.0f}")
+    print(f"BENCH ingest procs={last['procs']} ours_rows_per_s={last['rate']:.0f} copy_rows_per_s={raw:.0f} "
+          f"ratio={last['rate'] / raw:.2f}{scaling}{serial_part} main_cpu={last['main_cpu']:.1f} "
+          f"prepare_cpu={last['prepare_cpu']:.1f} writer_cpu={last['writer_cpu']:.1f} "
+          f"postgres_cpu={last['postgres_cpu']:.1f} peak_mb={peak_mb:.0f}")
     return 0
 
 

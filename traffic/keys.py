@@ -60,6 +60,20 @@ def month_cipher(month: date, *, create: bool = False) -> crypto.DataKeyCipher:
     return cipher
 
 
+def month_key_wrapped(month: date) -> bytes:
+    """The month's key as stored (wrapped by a master key): what a preparing process of an import
+    (traffic.ingest.parallel) is handed, so no unwrapped key ever crosses a pipe."""
+    wrapped = MonthKey.objects.filter(month=month).values_list("wrapped_key", flat=True).first()
+    if wrapped is None:
+        raise MonthKeyMissing(f"no live data key for {month:%Y-%m}")
+    return bytes(wrapped)
+
+
+def month_cipher_unwrapped(month: date, wrapped: bytes) -> crypto.DataKeyCipher:
+    """The cipher of a wrapped month key (`month_key_wrapped`), without a query."""
+    return crypto.DataKeyCipher(crypto.unwrap_data_key(wrapped, label=_label(month)))
+
+
 def month_keys_forget() -> None:
     """Drop every cached month key of this process: the database behind them changed (a test's or a
     benchmark's fresh database, a restored backup)."""

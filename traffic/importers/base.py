@@ -24,6 +24,7 @@ from typing import BinaryIO, Callable, Collection, Iterator
 from zoneinfo import ZoneInfo
 
 from . import sniff
+from .chunks import chunk_current
 from .cel import CEL_EVENTS, CEL_REFUSAL, ImportFormatError, refuse_cel  # noqa: F401  (shared by the parsers)
 
 FLAG_BILLSEC_OVER_DURATION = "billsec_over_duration"
@@ -101,22 +102,27 @@ def csv_lines(stream: BinaryIO, *, widths: Collection[int] = (),
     is not text at all is refused first (`refuse_non_text`). `unreadable` collects the text of each
     line that is no CSV (by line number), for a parser that can read it otherwise.
     """
-    refuse_non_text(stream)
+    chunk = chunk_current()
+    if chunk is None or chunk.first:
+        refuse_non_text(stream)
+    offset = chunk.line_offset if chunk is not None else 0
     text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="replace", newline="")
     # tee keeps the physical lines the reader took, in C, so the fast path costs one next() per
     # line; the slow path (an error or a multi-line record) reads them back to re-parse them.
     physical, shadow = itertools.tee(text)
     reader = csv.reader(physical, strict=True)
     read, taken = reader.__next__, shadow.__next__
-    done = 0  # physical lines handed to the reader so far (line_num keeps counting across errors)
+    done = offset  # physical lines handed to the reader so far (line_num keeps counting across errors)
     while True:
         try:
             fields: list[str] | None = read()
         except StopIteration:
             return
-        except csv.Error:
+        except csv.Error as exc:
             fields = None
-        first, done = done + 1, reader.line_num
+            if chunk is not None and "unexpected end of data" in str(exc):
+                chunk.dirty_end = True  # the input ended inside a quoted field (strict mode says so only at its end)
+        first, done = done + 1, reader.line_num + offset
         span = done - first + 1
         if span == 1 and fields is not None:
             taken()
@@ -142,7 +148,8 @@ def record_rows(lines: Iterator[tuple[int, list[str] | None, str | None]], *,
     widths = sorted(builders)
     contiguous = len(widths) > 2 and widths[-1] - widths[0] == len(widths) - 1
     expected = f"{widths[0]} to {widths[-1]}" if contiguous else " or ".join(map(str, widths))
-    checked = False
+    chunk = chunk_current()
+    checked = chunk is not None and not chunk.first  # only a file's first record is first-checked
     for line, fields, error in lines:
         if fields is None:
             yield RowError(line, error or "malformed CSV")

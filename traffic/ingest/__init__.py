@@ -7,6 +7,9 @@ The pipeline, one module per step (callers import the module they need, nothing 
   lease; `cdr_rows_write` stores records that are already decided (demo data, test factories) through
   the same builder and writers; `records_write` stores parsed records that come from no file (a push,
   traffic/push) through the same preparer and writers, in the caller's transaction. Also the import's totals, heartbeat and undo.
+- `parallel`: a large CSV file cut into chunks at record boundaries and prepared by a pool of forked
+  processes (parse, prepare, encrypt, COPY text), fed in file order to the same writer: the same rows,
+  rejects and counts as preparing it in one process, on every core.
 - `prepare`: `RowPreparer`, a parser's record → a prepared row: times in UTC, numbers in E.164,
   the account that held our number at that moment, the price of the call.
 - `rows`: `RowBuilder.build`, the one place a CDR is encrypted (under its month's key), indexed and

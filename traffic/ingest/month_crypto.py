@@ -31,6 +31,19 @@ class MonthCrypto:
         self._pool = b""
         self._pos = 0
 
+    @classmethod
+    def of_cipher(cls, cipher: "keys.crypto.DataKeyCipher") -> "MonthCrypto":
+        """One over a cipher already at hand (a preparing process, traffic.ingest.parallel): no query."""
+        self = cls.__new__(cls)
+        self._encrypt, self._prefix = cipher.bulk_parts()
+        self._pool, self._pos = b"", 0
+        return self
+
+    def nonces_forget(self) -> None:
+        """Drop the nonces drawn so far: a forked process must never use the ones its parent drew
+        (AES-GCM under one key with one nonce twice leaks both plaintexts)."""
+        self._pool, self._pos = b"", 0
+
     def encrypt_row(self, src: bytes, dst: bytes, name: bytes | None, tech: bytes | None) -> tuple:
         """The four values of one CDR, each under its own fresh nonce (one pool check per row)."""
         pos, pool = self._pos, self._pool

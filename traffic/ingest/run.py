@@ -32,6 +32,7 @@ from django.utils.timezone import now
 from ..importers import get_parser
 from ..importers.base import ImportFormatError, RowError
 from ..models import CdrImport, Source
+from .parallel import ParallelPreparer, parallel_procs, run_chunks
 from .prepare import RowPreparer
 from .rows import CdrRecord, RowBuilder, RowRejected
 from .writers import LAST_WRITER_STATS, BatchWriter, writer_make
@@ -103,44 +104,89 @@ def run_import(*, cdr_import: CdrImport, path: Path, batch_size: int | None = No
                progress: Callable[[int], None] | None = None) -> ImportTotals:
     """Parse `path` with the source's parser and store its rows (`batch_size` rows per transaction,
     default BATCH_SIZE). Updates nothing on `cdr_import` except through the rows' import_batch_id
-    and the heartbeat's counts; the service records the outcome."""
+    and the heartbeat's counts; the service records the outcome. A large CSV file on PostgreSQL is
+    prepared by a pool of processes (parallel.py), with the same rows, rejects and counts."""
     batch_size = batch_size or BATCH_SIZE
     source = cdr_import.source
     totals = ImportTotals()
     preparer = RowPreparer(source=source)
+    procs = parallel_procs(fmt=source.format, columns=source.columns, path=path)
+    # Forked before the writer exists: no writer thread (nor its connection) in the children.
+    pool = ParallelPreparer(preparer=preparer, path=path, fmt=source.format, columns=source.columns,
+                            source_id=source.pk, import_id=cdr_import.pk, procs=procs) if procs else None
+    check = _FileCheck(totals=totals, fmt=source.format)
     cpu_started = time.thread_time()
-    with _writing(source_id=source.pk, import_id=cdr_import.pk, totals=totals) as writer:
-        with open(path, "rb") as stream:
-            batch: list[tuple] = []
-            seen_rows = 0
-            for item in get_parser(source.format)(stream, tz=preparer.tz, columns=source.columns):
-                seen_rows += 1
-                if isinstance(item, RowError):
-                    totals.reject(item.line, item.reason)
-                    if seen_rows == totals.rejected_total == NO_CDR_ROWS:
-                        _refuse_no_cdr(totals=totals, fmt=source.format, message=NO_CDR_FIRST)
-                    continue
-                try:
-                    batch.append(preparer.prepare(item))
-                except (ValueError, TypeError, OverflowError) as exc:
-                    # The message names the field, never its value.
-                    totals.reject(_line_of(item), _safe_reason(exc))
-                    if seen_rows == totals.rejected_total == NO_CDR_ROWS:
-                        _refuse_no_cdr(totals=totals, fmt=source.format, message=NO_CDR_FIRST)
-                    continue
-                if len(batch) >= batch_size:
-                    writer.submit(writer.encode(batch))
-                    batch = []
-                    if progress:
-                        progress(seen_rows)
-            if seen_rows and totals.rejected_total == seen_rows:
-                _refuse_no_cdr(totals=totals, fmt=source.format, message=NO_CDR_ANY)
-            if batch:
-                writer.submit(writer.encode(batch))
-            if progress:
-                progress(seen_rows)
+    try:
+        with _writing(source_id=source.pk, import_id=cdr_import.pk, totals=totals) as writer:
+            def serial(items: Iterable[Any]) -> None:
+                _rows_prepare(items, preparer=preparer, writer=writer, check=check, batch_size=batch_size,
+                              progress=progress)
+
+            if pool is None:
+                with open(path, "rb") as stream:
+                    serial(get_parser(source.format)(stream, tz=preparer.tz, columns=source.columns))
+            else:
+                run_chunks(parallel=pool, writer=writer, totals=totals, batch_size=batch_size,
+                           on_chunk=lambda seen, leading: check.chunk(seen, leading, progress), serial=serial)
+            check.finish()
+    finally:
+        if pool is not None:
+            pool.close()
     LAST_WRITER_STATS["main_cpu"] = time.thread_time() - cpu_started
     return totals
+
+
+class _FileCheck:
+    """The records seen so far, for the refusal of a file none of whose first rows is a CDR."""
+
+    def __init__(self, *, totals: ImportTotals, fmt: str) -> None:
+        self.totals, self.fmt, self.seen = totals, fmt, 0
+
+    def chunk(self, seen: int, leading: int, progress: Callable[[int], None] | None) -> None:
+        """After a chunk's rejects were added: were the file's first NO_CDR_ROWS records all rejected?"""
+        before = self.seen
+        if before < NO_CDR_ROWS and self.totals.rejected_total - leading == before and before + leading >= NO_CDR_ROWS:
+            _refuse_no_cdr(totals=self.totals, fmt=self.fmt, message=NO_CDR_FIRST)
+        self.seen += seen
+        if progress:
+            progress(self.seen)
+
+    def finish(self) -> None:
+        if self.seen and self.totals.rejected_total == self.seen:
+            _refuse_no_cdr(totals=self.totals, fmt=self.fmt, message=NO_CDR_ANY)
+
+
+def _rows_prepare(items: Iterable[Any], *, preparer: RowPreparer, writer: BatchWriter, check: _FileCheck,
+                  batch_size: int, progress: Callable[[int], None] | None) -> None:
+    """The serial row loop: a whole file, or the tail of one that could not be cut (parallel.py)."""
+    totals = check.totals
+    batch: list[tuple] = []
+    seen_rows = check.seen
+    for item in items:
+        seen_rows += 1
+        if isinstance(item, RowError):
+            totals.reject(item.line, item.reason)
+            if seen_rows == totals.rejected_total == NO_CDR_ROWS:
+                _refuse_no_cdr(totals=totals, fmt=check.fmt, message=NO_CDR_FIRST)
+            continue
+        try:
+            batch.append(preparer.prepare(item))
+        except (ValueError, TypeError, OverflowError) as exc:
+            # The message names the field, never its value.
+            totals.reject(_line_of(item), _safe_reason(exc))
+            if seen_rows == totals.rejected_total == NO_CDR_ROWS:
+                _refuse_no_cdr(totals=totals, fmt=check.fmt, message=NO_CDR_FIRST)
+            continue
+        if len(batch) >= batch_size:
+            writer.submit(writer.encode(batch))
+            batch = []
+            if progress:
+                progress(seen_rows)
+    check.seen = seen_rows
+    if batch:
+        writer.submit(writer.encode(batch))
+    if progress:
+        progress(seen_rows)
 
 
 def cdr_rows_write(*, source: Source, records: Iterable[CdrRecord], batch_size: int | None = None) -> ImportTotals:

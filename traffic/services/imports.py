@@ -24,6 +24,7 @@ from voipxs.exceptions import ApplicationError
 from voipxs.privacy.audit import audit_record
 
 from ..importers.base import ImportFormatError
+from ..ingest.parallel import PreparerStopped
 from ..ingest.run import ImportAbandoned, cdr_import_rows_delete, run_import
 from ..ingest.spool import file_sha256, spool_stream
 from ..models import CdrImport, Source
@@ -39,6 +40,8 @@ IMPORT_REAPED = ("The worker stopped mid-run; re-run to finish: rows already lan
 IMPORT_INTERNAL_ERROR = ("The import stopped on an internal error (logged for the operators), not on a row of "
                          "the file; rows of finished batches were kept. Re-run it once the cause is fixed: "
                          "rows already stored are skipped as duplicates.")
+IMPORT_PREPARER_STOPPED = ("A process preparing the file's rows stopped (killed, or out of memory); rows of finished "
+                           "batches were kept. Re-run the import: rows already stored are skipped as duplicates.")
 IMPORT_UPLOAD_EXPIRED = ("The stored file was deleted under the retention policy before it was imported "
                          "(raw CDR files carry technical identifiers, kept 30 days); upload it again to import it.")
 
@@ -144,6 +147,10 @@ def _import_execute(*, cdr_import: CdrImport, path: Path, batch_size: int | None
     except ImportFormatError as exc:
         cdr_import_rows_delete(import_id=cdr_import.pk)
         return cdr_import_fail(cdr_import, str(exc), actor=actor)
+    except PreparerStopped:
+        logger.error("cdr import %s stopped: a preparing process died", cdr_import.pk)
+        cdr_import_fail(cdr_import, IMPORT_PREPARER_STOPPED, actor=actor, keep_upload=True)
+        raise
     except Exception:
         logger.exception("cdr import %s stopped", cdr_import.pk)  # ids only; no row content in our exceptions
         cdr_import_fail(cdr_import, IMPORT_INTERNAL_ERROR, actor=actor, keep_upload=True)
