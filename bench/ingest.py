@@ -9,10 +9,16 @@
    process (0), then by a pool of 1 and of 2 preparing processes (traffic/ingest/parallel.py), each
    with the CPU seconds of each stage (importing process, preparers, writer thread, PostgreSQL).
 4. Exports the rows it just stored as COPY text and times a plain `COPY ... FROM STDIN` of them into
-   `bench_copy`, a table of the same shape (LIKE traffic_cdr INCLUDING ALL, same monthly partitions).
-5. Prints the rates, the ratio of the last run to raw COPY and to the 1-process run, and peak RSS:
-   `BENCH ingest procs=2 ours_rows_per_s=N copy_rows_per_s=N ratio=X procs1_rows_per_s=N scaling=X
-   serial_rows_per_s=N main_cpu=S prepare_cpu=S writer_cpu=S postgres_cpu=S peak_mb=N`.
+   `bench_copy`, a table of the same shape (LIKE traffic_cdr INCLUDING ALL, same monthly partitions):
+   the baseline `ratio` is measured against; then of the CDRs and their technical rows, everything an
+   import stores (`ratio_all`).
+5. Times the preparation alone (chunks prepared by 1, then 2 processes, nothing stored): how it
+   scales apart from what PostgreSQL's COPY allows on the same machine.
+6. Prints the rates, the ratio of the last run to raw COPY and to the 1-process run, and peak RSS:
+   `BENCH ingest procs=2 ours_rows_per_s=N copy_rows_per_s=N ratio=X copy_all_rows_per_s=N ratio_all=X
+   procs1_rows_per_s=N scaling=X
+   serial_rows_per_s=N main_cpu=S prepare_cpu=S writer_cpu=S postgres_cpu=S prepare_alone_1=N
+   prepare_alone_2=N prepare_scaling=X peak_mb=N`.
 """
 from __future__ import annotations
 
@@ -107,34 +113,47 @@ def seed_world() -> "object":
     return source_create(name="bench-pbx", format="asterisk-csv", timezone="Europe/Amsterdam")
 
 
-def copy_baseline(rows_file: Path) -> tuple[int, float]:
-    """COPY the ready-made rows into bench_copy (same shape, indexes and partitions)."""
+def copy_baseline(rows_file: Path) -> dict:
+    """COPY the ready-made rows into tables of the same shape (indexes, partitions): the CDRs alone
+    into bench_copy (the baseline of issue 3 and issue 15's targets), then the CDRs and their
+    technical rows, what an import stores (bench_copy_all and bench_copy_all_technical)."""
     from django.db import connection
 
-    from traffic.partitions import cdr_partition_months, add_months
+    from traffic.partitions import add_months, cdr_partition_months
 
+    months = cdr_partition_months("traffic_cdr")
+    timings = {}
     with connection.cursor() as cursor:
-        cursor.execute("DROP TABLE IF EXISTS bench_copy")
-        cursor.execute("CREATE TABLE bench_copy (LIKE traffic_cdr INCLUDING ALL) PARTITION BY RANGE (started_at)")
-        # LIKE copies columns, defaults, check constraints and indexes; traffic_cdr has no foreign
-        # keys (migration 0003), so the two tables are the same shape.
-        for month in cdr_partition_months("traffic_cdr"):
-            upper = add_months(month, 1)
-            cursor.execute(
-                f"CREATE TABLE bench_copy_y{month:%Y}m{month:%m} PARTITION OF bench_copy "
-                f"FOR VALUES FROM ('{month.isoformat()} 00:00:00+00') TO ('{upper.isoformat()} 00:00:00+00')"
-            )
+        for table in ("bench_copy", "bench_copy_all", "bench_copy_all_technical"):
+            like = "traffic_cdrtechnical" if table.endswith("technical") else "traffic_cdr"
+            cursor.execute(f"DROP TABLE IF EXISTS {table}")
+            cursor.execute(f"CREATE TABLE {table} (LIKE {like} INCLUDING ALL) PARTITION BY RANGE (started_at)")
+            # LIKE copies columns, defaults, check constraints and indexes; traffic_cdr has no foreign
+            # keys (migration 0003), so the tables are the same shape.
+            for month in months:
+                upper = add_months(month, 1)
+                cursor.execute(
+                    f"CREATE TABLE {table}_y{month:%Y}m{month:%m} PARTITION OF {table} "
+                    f"FOR VALUES FROM ('{month.isoformat()} 00:00:00+00') TO ('{upper.isoformat()} 00:00:00+00')"
+                )
+        tech_file = rows_file.with_suffix(".tech")
         with open(rows_file, "wb") as out:
             cursor.cursor.copy_expert("COPY (SELECT * FROM traffic_cdr) TO STDOUT", out)
-        cursor.execute("CHECKPOINT")
-        started = time.perf_counter()
-        with open(rows_file, "rb") as source:
-            cursor.cursor.copy_expert("COPY bench_copy FROM STDIN", source, size=1 << 20)
-        connection.commit() if not connection.get_autocommit() else None
-        elapsed = time.perf_counter() - started
+        with open(tech_file, "wb") as out:
+            cursor.cursor.copy_expert("COPY (SELECT * FROM traffic_cdrtechnical) TO STDOUT", out)
+        for name, targets in (("cdr", [("bench_copy", rows_file)]),
+                              ("all", [("bench_copy_all", rows_file), ("bench_copy_all_technical", tech_file)])):
+            cursor.execute("CHECKPOINT")
+            pg_before = postgres_cpu()
+            started = time.perf_counter()
+            for table, path in targets:
+                with open(path, "rb") as source:
+                    cursor.cursor.copy_expert(f"COPY {table} FROM STDIN", source, size=1 << 20)
+            connection.commit() if not connection.get_autocommit() else None
+            timings[name] = (time.perf_counter() - started, postgres_cpu() - pg_before)
         cursor.execute("SELECT count(*) FROM bench_copy")
-        count = cursor.fetchone()[0]
-    return count, elapsed
+        timings["rows"] = cursor.fetchone()[0]
+    return timings
 
 
 def postgres_cpu() -> float:
@@ -199,6 +218,26 @@ def import_once(*, source, csv_path: Path, procs: int, rows: int, profile: str |
     return result
 
 
+def prepare_only(*, source, csv_path: Path, procs: int) -> float:
+    """Rows per second that `procs` preparing processes turn out with nobody storing them: how row
+    preparation alone scales with processes, apart from what PostgreSQL's COPY allows."""
+    from traffic.ingest.parallel import ParallelPreparer
+    from traffic.ingest.prepare import RowPreparer
+
+    pool = ParallelPreparer(preparer=RowPreparer(source=source), path=csv_path, fmt=source.format,
+                            columns=source.columns, source_id=source.pk, import_id=None, procs=procs)
+    started = time.perf_counter()
+    rows = 0
+    try:
+        for result in pool.results():
+            rows += len(result.rows)
+    finally:
+        pool.close()
+    rate = rows / (time.perf_counter() - started)
+    print(f"preparation alone, {procs} processes, nothing stored: {rate:,.0f} rows/s", flush=True)
+    return rate
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -231,9 +270,14 @@ def main(argv: list[str] | None = None) -> int:
         runs = [import_once(source=source, csv_path=csv_path, procs=procs, rows=args.rows,
                             profile=args.profile if n == len(args.procs) - 1 else None)
                 for n, procs in enumerate(args.procs)]
-        copied, copy_s = copy_baseline(Path(tmp) / "rows.copy")
-        raw = copied / copy_s
-        print(f"raw COPY: {copied:,} rows in {copy_s:.2f} s = {raw:,.0f} rows/s", flush=True)
+        alone = {procs: prepare_only(source=source, csv_path=csv_path, procs=procs) for procs in (1, 2)}
+        baseline = copy_baseline(Path(tmp) / "rows.copy")
+        copied = baseline["rows"]
+        (copy_s, copy_pg), (all_s, all_pg) = baseline["cdr"], baseline["all"]
+        raw, raw_all = copied / copy_s, copied / all_s
+        print(f"raw COPY of the CDRs: {copied:,} rows in {copy_s:.2f} s = {raw:,.0f} rows/s (PostgreSQL CPU "
+              f"{copy_pg:.1f} s); of the CDRs and their technical rows, as stored: {all_s:.2f} s = "
+              f"{raw_all:,.0f} rows/s (PostgreSQL CPU {all_pg:.1f} s)", flush=True)
     peak_mb = peak_rss_mb()
     last = runs[-1]
     one = next((r for r in runs if r["procs"] == 1), None)
@@ -243,9 +287,10 @@ def main(argv: list[str] | None = None) -> int:
     # The machine is often shared: a busy one starves both sides differently, so say how busy it was.
     print("load average (1, 5, 15 min) at the end: " + ", ".join(f"{x:.2f}" for x in os.getloadavg()), flush=True)
     print(f"BENCH ingest procs={last['procs']} ours_rows_per_s={last['rate']:.0f} copy_rows_per_s={raw:.0f} "
-          f"ratio={last['rate'] / raw:.2f}{scaling}{serial_part} main_cpu={last['main_cpu']:.1f} "
+          f"ratio={last['rate'] / raw:.2f} copy_all_rows_per_s={raw_all:.0f} ratio_all={last['rate'] / raw_all:.2f}{scaling}{serial_part} main_cpu={last['main_cpu']:.1f} "
           f"prepare_cpu={last['prepare_cpu']:.1f} writer_cpu={last['writer_cpu']:.1f} "
-          f"postgres_cpu={last['postgres_cpu']:.1f} peak_mb={peak_mb:.0f}")
+          f"postgres_cpu={last['postgres_cpu']:.1f} prepare_alone_1={alone[1]:.0f} prepare_alone_2={alone[2]:.0f} "
+          f"prepare_scaling={alone[2] / alone[1]:.2f} peak_mb={peak_mb:.0f}")
     return 0
 
 

@@ -337,7 +337,7 @@ BREACH_REMINDER_HOURS = env.int("BREACH_REMINDER_HOURS", default=6)
 # 5 minutes), a purge with the receipts of what it removed. Until then another purge is refused (not a dry run).
 CDR_IMPORT_LEASE_SECONDS = env.int("CDR_IMPORT_LEASE_SECONDS", default=600)
 PURGE_LEASE_SECONDS = env.int("PURGE_LEASE_SECONDS", default=300)
-# Processes that prepare a large CSV import on PostgreSQL (traffic/ingest/parallel.py): None = one per core, 0 = none.
+# Processes that prepare a large CSV import on PostgreSQL (traffic/ingest/parallel.py): None = cores - 1, 0 = none.
 CDR_IMPORT_PROCS = env.int("CDR_IMPORT_PROCS", default=None)
 
 # Live CDR push (traffic/push): the largest body a switch may POST (one CDR is a few KB; mod_json_cdr's

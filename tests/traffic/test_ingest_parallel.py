@@ -139,10 +139,17 @@ def test_a_cel_log_is_still_refused_whole(tmp_path, settings, world):
     assert not Cdr.objects.filter(import_batch__in=[serial, pooled]).exists()
 
 
-def test_a_file_of_no_cdrs_is_refused_as_the_serial_import_refuses_it(tmp_path, settings, world):
-    data = b"".join(f"not,a,cdr,{n}\n".encode() for n in range(1500)) + master_csv(3, prefix="late")
-    serial, pooled = _both(tmp_path, settings, "asterisk-csv", data, "nocdr", chunk_bytes=4000)
-    assert serial.status == "failed" and _summary(pooled) == _summary(serial)
+@pytest.mark.parametrize("chunk_bytes", [1, 700, 4000, 9000])
+@pytest.mark.parametrize(("bad_first", "refused"), [(1000, True), (999, False)])
+def test_a_file_whose_first_rows_are_no_cdrs_is_refused_as_the_serial_import_refuses_it(
+        tmp_path, settings, world, chunk_bytes, bad_first, refused):
+    # The refusal looks at the first 1,000 records, wherever the chunks cut them.
+    bad = [f"not,a,cdr,{n}\n".encode() for n in range(bad_first + 200)]
+    data = b"".join(bad[:bad_first]) + master_csv(1, prefix="mid") + b"".join(bad[bad_first:]) + master_csv(3)
+    serial, pooled = _both(tmp_path, settings, "asterisk-csv", data, f"nocdr-{chunk_bytes}-{bad_first}",
+                           chunk_bytes=chunk_bytes)
+    assert (serial.status == "failed") is refused
+    assert _summary(pooled) == _summary(serial)
 
 
 def test_the_chunks_cover_the_file_count_its_lines_and_keep_a_quoted_line_break_whole(tmp_path):
@@ -203,3 +210,82 @@ def test_small_files_and_formats_that_cannot_be_cut_stay_in_one_process(tmp_path
     assert parallel.parallel_procs(fmt="kamailio-acc", columns="", path=path) == 0
     settings.CDR_IMPORT_PROCS = 0
     assert parallel.parallel_procs(fmt="asterisk-csv", columns="", path=path) == 0  # switched off
+
+
+WORKER = """
+import django, sys
+from pathlib import Path
+django.setup()
+from django.conf import settings
+from traffic.ingest import run as ingest_run
+from traffic.models import CdrImport
+from traffic.services import imports as services
+ingest_run.BATCH_SIZE = 500
+settings.PRIVATE_FILES_DIR = Path(sys.argv[2])
+settings.CDR_IMPORT_PROCS, settings.CDR_IMPORT_PARALLEL_MIN_BYTES, settings.CDR_IMPORT_CHUNK_BYTES = 2, 0, 64 << 10
+services.cdr_import_run(cdr_import=CdrImport.objects.get(pk=int(sys.argv[1])))
+"""
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        if int(text[text.rindex(")") + 2:].split()[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return text[text.rindex(")") + 2] not in "ZX"  # a zombie has died (its parent is gone, nobody reaped it)
+
+
+def test_killing_the_import_worker_kills_its_preparers_and_a_re_run_completes_the_file(tmp_path, settings, world):
+    import subprocess
+    import sys
+    import time
+
+    from tests.traffic.test_import_recovery import _test_database_url, later_than_lease
+
+    settings.PRIVATE_FILES_DIR = tmp_path
+    rows = 30_000
+    pbx = sources.source_create(name="pbx-killed-pool", format="asterisk-csv", timezone="Europe/Amsterdam")
+    upload = services.imports_dir() / "killed-pool-upload"
+    upload.write_bytes(master_csv(rows, prefix="kp"))
+    cdr_import = CdrImport.objects.create(source=pbx, file_name="Master.csv", file_sha256="0" * 64,
+                                          report={"upload": upload.name})
+    env = {**os.environ, "DATABASE_URL": _test_database_url(), "DJANGO_SETTINGS_MODULE": "voipxs.settings_test",
+           "REDIS_URL": ""}
+    worker = subprocess.Popen([sys.executable, "-c", WORKER, str(cdr_import.pk), str(tmp_path)],
+                              cwd=Path(__file__).resolve().parents[2], env=env)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and worker.poll() is None:
+            if CdrImport.objects.get(pk=cdr_import.pk).imported > 0:
+                break
+            time.sleep(0.01)
+        preparers = _children(worker.pid)
+        assert worker.poll() is None and len(preparers) >= 2, "the import finished before it could be killed"
+        os.kill(worker.pid, signal.SIGKILL)
+    finally:
+        worker.wait(timeout=30)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(_alive(pid) for pid in preparers):
+        time.sleep(0.05)
+    assert not any(_alive(pid) for pid in preparers), "a preparer outlived its import"
+
+    killed = CdrImport.objects.get(pk=cdr_import.pk)
+    landed = Cdr.objects.filter(source=pbx).count()
+    assert killed.status == "running" and 0 < killed.imported == landed < rows
+    assert services.cdr_imports_reap(at=later_than_lease()) == [cdr_import.pk]
+    rerun = services.cdr_import_rerun(cdr_import=killed)
+    rerun.refresh_from_db()
+    assert (rerun.status, rerun.imported, rerun.duplicates) == ("done", rows - landed, landed)
+    assert Cdr.objects.filter(source=pbx).count() == rows

@@ -35,6 +35,8 @@ import io
 import multiprocessing
 import os
 import signal
+import sys
+import threading
 import time
 from collections import deque
 from concurrent.futures import ProcessPoolExecutor
@@ -66,13 +68,24 @@ class PreparerStopped(RuntimeError):
 def parallel_procs(*, fmt: str, columns: str, path: Path) -> int:
     """How many preparing processes to use for this file: 0 = prepare it in this process."""
     procs = getattr(settings, "CDR_IMPORT_PROCS", None)
-    procs = len(os.sched_getaffinity(0)) if procs is None else int(procs)
+    procs = _cores() if procs is None else int(procs)
     if procs < 1 or connection.vendor != "postgresql" or not chunkable(fmt, columns):
         return 0
     minimum = int(getattr(settings, "CDR_IMPORT_PARALLEL_MIN_BYTES", PARALLEL_MIN_BYTES))
     if path.stat().st_size < minimum:
         return 0
     return procs
+
+
+def _cores() -> int:
+    """One preparer per core this process may run on (a container's CPU set), but one: the writer
+    and, where it shares the machine, PostgreSQL's COPY need a core too (bench-ingest on 2 cores:
+    2 preparers store no faster than 1). A worker machine of its own can set CDR_IMPORT_PROCS."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS
+        cores = os.cpu_count() or 1
+    return max(cores - 1, 1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,12 +184,13 @@ class _Context:
     import_id: int | None = None
 
 
+_FORKING = threading.Lock()
 _inherited_connections: list[Any] = []  # kept, never closed: closing would end the parent's session
 
 
 def _child_init() -> None:
-    # Die with the parent: an orphaned preparer must not outlive a killed import worker.
-    ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    if sys.platform == "linux":  # die with the parent: an orphan must not outlive a killed import worker
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     for conn in connections.all(initialized_only=True):
         _inherited_connections.append(conn.connection)  # the parent's socket: never used, never closed
         conn.connection = None
@@ -274,14 +288,15 @@ class ParallelPreparer:
         self.stats = ParallelStats(procs=procs)
         self.fmt, self.columns = fmt, columns
         self._wrapped: dict[date, bytes] = {}
-        _Context.preparer, _Context.path, _Context.fmt, _Context.columns = preparer, str(path), fmt, columns
-        _Context.source_id, _Context.import_id = source_id, import_id
-        try:
-            self.pool = ProcessPoolExecutor(max_workers=procs, mp_context=multiprocessing.get_context("fork"),
-                                            initializer=_child_init)
-            self.pool.submit(_ready).result()  # fork them all now, before the writer starts its thread
-        finally:
-            _Context.preparer = None  # the children hold their copy; this process keeps no extra reference
+        with _FORKING:  # two imports in threads of one process: each pool inherits its own context
+            _Context.preparer, _Context.path, _Context.fmt, _Context.columns = preparer, str(path), fmt, columns
+            _Context.source_id, _Context.import_id = source_id, import_id
+            try:
+                self.pool = ProcessPoolExecutor(max_workers=procs, mp_context=multiprocessing.get_context("fork"),
+                                                initializer=_child_init)
+                self.pool.submit(_ready).result()  # fork them all now, before the writer starts its thread
+            finally:
+                _Context.preparer = None  # the children hold their copy; this process keeps no extra reference
 
     def close(self) -> None:
         self.pool.shutdown(wait=True, cancel_futures=True)
@@ -294,7 +309,7 @@ class ParallelPreparer:
         here (the caller's serial loop), and stops."""
         in_flight: deque[tuple[Chunk, list[int], Any]] = deque()
         plan = chunks_plan(self.path, chunk_bytes=self.chunk_bytes)
-        depth = self.procs * 2
+        depth = self.procs + 1  # one chunk waiting per process, and the one being stored: bounded memory
         planned = True
         while True:
             while planned and len(in_flight) < depth:
@@ -354,9 +369,9 @@ def _ids(count: int) -> list[int]:
 
 
 def run_chunks(*, parallel: ParallelPreparer, writer: Any, totals: Any, batch_size: int,
-               on_chunk: Callable[[int, int], None], serial: Callable[[Iterator[Any]], None]) -> None:
+               on_chunk: Callable[[int, int, int], None], serial: Callable[[Iterator[Any]], None]) -> None:
     """Feed the chunks' rows to `writer` in batches of `batch_size`, their rejects to `totals`, in file
-    order. `on_chunk(seen, leading_rejects)` runs after a chunk's rejects are counted (run.py's refusal
+    order. `on_chunk(seen, leading_rejects, rejected_before)` runs after a chunk's rejects are counted (run.py's refusal
     of a file that holds no CDR, and progress); `serial(items)` prepares a tail that could not be cut."""
     pending: list[tuple] = []
     for result in parallel.results():
@@ -366,9 +381,10 @@ def run_chunks(*, parallel: ParallelPreparer, writer: Any, totals: Any, batch_si
                 pending = []
             serial(result)
             return
+        rejected_before = totals.rejected_total
         for line, reason in result.rejects:
             totals.reject(line, reason)
-        on_chunk(result.seen, result.leading_rejects)
+        on_chunk(result.seen, result.leading_rejects, rejected_before)
         pending.extend(result.rows)
         while len(pending) >= batch_size:
             writer.submit(pending[:batch_size])

@@ -127,7 +127,7 @@ def run_import(*, cdr_import: CdrImport, path: Path, batch_size: int | None = No
                     serial(get_parser(source.format)(stream, tz=preparer.tz, columns=source.columns))
             else:
                 run_chunks(parallel=pool, writer=writer, totals=totals, batch_size=batch_size,
-                           on_chunk=lambda seen, leading: check.chunk(seen, leading, progress), serial=serial)
+                           on_chunk=lambda *counts: check.chunk(*counts, progress=progress), serial=serial)
             check.finish()
     finally:
         if pool is not None:
@@ -142,10 +142,11 @@ class _FileCheck:
     def __init__(self, *, totals: ImportTotals, fmt: str) -> None:
         self.totals, self.fmt, self.seen = totals, fmt, 0
 
-    def chunk(self, seen: int, leading: int, progress: Callable[[int], None] | None) -> None:
-        """After a chunk's rejects were added: were the file's first NO_CDR_ROWS records all rejected?"""
+    def chunk(self, seen: int, leading: int, rejected_before: int, *, progress: Callable[[int], None] | None) -> None:
+        """After a chunk's rejects were added: were the file's first NO_CDR_ROWS records all rejected
+        (every record before the chunk, and enough of the chunk's leading ones)?"""
         before = self.seen
-        if before < NO_CDR_ROWS and self.totals.rejected_total - leading == before and before + leading >= NO_CDR_ROWS:
+        if before < NO_CDR_ROWS and rejected_before == before and before + leading >= NO_CDR_ROWS:
             _refuse_no_cdr(totals=self.totals, fmt=self.fmt, message=NO_CDR_FIRST)
         self.seen += seen
         if progress:
