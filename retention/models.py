@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.timezone import now
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 
 class Category(models.TextChoices):
@@ -68,16 +69,17 @@ class RetentionPolicy(models.Model):
 
     @property
     def period_label(self) -> str:
+        """The period as people write it, in the active language ("7 years", "3 maanden", "0 days")."""
         parts = []
         if self.period_months:
             years, months = divmod(self.period_months, 12)
             if years:
-                parts.append(f"{years} y")
+                parts.append(ngettext("%(n)d year", "%(n)d years", years) % {"n": years})
             if months:
-                parts.append(f"{months} mo")
-        if self.period_days:
-            parts.append(f"{self.period_days} d")
-        return " ".join(parts) or "0 d"
+                parts.append(ngettext("%(n)d month", "%(n)d months", months) % {"n": months})
+        if self.period_days or not parts:
+            parts.append(ngettext("%(n)d day", "%(n)d days", self.period_days) % {"n": self.period_days})
+        return " ".join(parts)
 
 
 class LegalHold(models.Model):

@@ -66,7 +66,9 @@ class RetentionPageTests:
         assert RetentionPolicy.objects.filter(category="cdr_unbilled").count() == 2
         assert AuditEntry.objects.filter(action="retention.policy_change").exists()
         body = c.get(URL, {"at": "2020-06-01"}).content.decode()
-        assert "Policies in force on" in body and "3 mo" in body
+        assert "Policies in force on" in body and "3 months" in body
+        dutch = c.get(URL, {"at": "2020-06-01"}, HTTP_ACCEPT_LANGUAGE="nl").content.decode()
+        assert "3 maanden" in dutch and "7 jaar" in dutch and "3 months" not in dutch
 
     def test_it_answers_400_naming_the_field_for_a_bad_policy(self, client, dpo):
         response = verified_client(client, dpo).post(reverse("retention:policy-update", args=["cdr_unbilled"]), {

@@ -38,6 +38,15 @@ class CallTableLayoutTests:
         row = _first_row(client.get("/calls/").content.decode())
         assert '<td class="num c-price">0,1300</td>' in row and "<summary>Meer gegevens</summary>" in row
 
+    def test_month_names_are_cased_as_each_language_writes_them(self, client, alice):
+        make_cdr(account=alice, started_at=T0)
+        verified_client(client, alice)
+        english = _first_row(client.get("/calls/").content.decode())
+        client.cookies["django_language"] = "nl"
+        dutch = _first_row(client.get("/calls/").content.decode())
+        assert '<span class="number">10 Mar 2026</span>' in english
+        assert '<span class="number">10 mrt 2026</span>' in dutch  # Dutch writes month names in lower case
+
     def test_the_contractor_details_name_the_user(self, client, acme_admin, bob):
         make_cdr(account=bob, src="+31205550201", dst="+31611111111", started_at=T0)
         row = _first_row(verified_client(client, acme_admin).get("/calls/contractor/").content.decode())

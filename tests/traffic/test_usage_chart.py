@@ -47,3 +47,6 @@ class UsagePageTests:
         assert ">Minuten</text>" in svg and 'class="tick">10</text>' in svg
         assert 'class="value">10</text>' in svg  # the minutes above the bar
         assert not re.search(r'(?:x|y|height|width)="\d+,\d', svg), "a Dutch decimal comma in an SVG coordinate"
+        months = re.findall(r'text-anchor="middle" class="tick">([^<]+)</text>', svg)
+        assert len(months) == 12 and all(m == m.lower() for m in months)  # "mrt", as Dutch writes it
+        assert "mrt" in months and "mei" in months

@@ -11,7 +11,7 @@ import html
 
 from django import template
 from django.utils import timezone
-from django.utils.dates import MONTHS_3
+from django.utils.dates import MONTHS, MONTHS_3
 from django.utils.formats import get_format
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
@@ -28,8 +28,16 @@ def _labels() -> tuple[dict[str, str], dict[str, str], dict[int, str]]:
     # Per call, in the active language; a handful of gettext lookups, not one per row.
     directions = {value: conditional_escape(str(label)) for value, label in Cdr.Direction.choices}
     dispositions = {value: conditional_escape(str(label)) for value, label in Cdr.Disposition.choices}
-    months = {number: str(name).capitalize() for number, name in MONTHS_3.items()}
+    # Abbreviations cased as the language writes month names: "Dec" in English, "dec" in Dutch.
+    months = {number: str(name).capitalize() if str(MONTHS[number])[:1].isupper() else str(name).lower()
+              for number, name in MONTHS_3.items()}
     return directions, dispositions, months
+
+
+@register.filter
+def month_abbr(day) -> str:
+    """`{{ day|month_abbr }}`: the month's abbreviation cased as the active language writes it."""
+    return _labels()[2][day.month] if day else ""
 
 
 def _call_button_template() -> str:
