@@ -7,6 +7,7 @@ from django.contrib.auth import forms as auth_forms
 from django.utils.translation import gettext_lazy as _
 
 from . import selectors
+from .services import billing_address
 from .services.users import user_password_set
 
 OTP_TOKEN_INVALID = _("That code is wrong or has expired. Wait for a new code and try again.")
@@ -47,3 +48,24 @@ class PasswordChangeThroughServiceForm(auth_forms.PasswordChangeForm):
 class SetPasswordThroughServiceForm(auth_forms.SetPasswordForm):
     def save(self, commit: bool = True):
         return user_password_set(user=self.user, password=self.cleaned_data["new_password1"])
+
+
+class BillingAddressForm(forms.Form):
+    """The name and address invoices are made out to; checked by the service's own rules."""
+
+    name = forms.CharField(label=_("Name on the invoice"), max_length=200,
+                           help_text=_("Your name, or your company's registered name."),
+                           widget=forms.TextInput(attrs={"autocomplete": "name"}))
+    street = forms.CharField(label=_("Street"), max_length=200, widget=forms.TextInput(attrs={"autocomplete": "address-line1"}))
+    house_number = forms.CharField(label=_("House number and addition"), max_length=200)
+    postcode = forms.CharField(label=_("Postcode"), max_length=200, widget=forms.TextInput(attrs={"autocomplete": "postal-code"}))
+    town = forms.CharField(label=_("Town"), max_length=200, widget=forms.TextInput(attrs={"autocomplete": "address-level2"}))
+    country = forms.ChoiceField(label=_("Country"), choices=billing_address.COUNTRY_CHOICES, initial="NL")
+
+    def clean(self) -> dict:
+        data = super().clean()
+        clean, errors = billing_address.billing_address_errors({**self.data.dict(), **data})
+        for field, message in errors.items():
+            if field not in self.errors:
+                self.add_error(field, message)
+        return {**data, **{k: v for k, v in clean.items() if k not in errors}}

@@ -174,6 +174,32 @@ class CallSetupToken(models.Model):
         return self.revoked_at is None
 
 
+class BillingAddress(models.Model):
+    """The name and postal address an invoice is made out to (Wet OB: the customer's name and address):
+    the Contractor's for its Users' invoices, else the user's own. Encrypted; read only through
+    accounts.selectors.billing_address_get (purpose-bound, audited). Each invoice keeps its own copy,
+    so a later change never alters an invoice already issued."""
+
+    user = models.OneToOneField(User, null=True, blank=True, on_delete=models.CASCADE, related_name="billing_address")
+    contractor = models.OneToOneField(Contractor, null=True, blank=True, on_delete=models.CASCADE,
+                                      related_name="billing_address")
+    name = EncryptedTextField(_("name on the invoice"))
+    street = EncryptedTextField(_("street"))
+    house_number = EncryptedTextField(_("house number and addition"))
+    postcode = EncryptedTextField(_("postcode"))
+    town = EncryptedTextField(_("town"))
+    country = models.CharField(_("country"), max_length=2, default="NL")
+    updated_at = models.DateTimeField(default=now)
+
+    class Meta:
+        constraints = [models.CheckConstraint(
+            condition=Q(user__isnull=True, contractor__isnull=False) | Q(user__isnull=False, contractor__isnull=True),
+            name="billing_address_one_party")]
+
+    def __str__(self) -> str:
+        return f"billing address #{self.pk}"
+
+
 from .dsr.models import (  # noqa: E402,F401  data-subject requests, policy versions, breach register
     BreachIncident, BreachNotification, DataSubjectRequest, ExportDownload, ExportFile, PolicyNoticeSeen, PolicyVersion,
 )

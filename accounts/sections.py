@@ -70,6 +70,25 @@ register_section(Section(
     description="Your name and address as given to the CIOT subscriber file, with the periods they applied.",
 ))
 
+
+
+def _export_billing_address(user: Any) -> Iterable[dict]:
+    # The user's own invoice address; a Contractor's is the Contractor's data, not the user's.
+    address = getattr(user, "billing_address", None) if user.contractor_id is None else None
+    if address is not None:
+        yield {"name": address.name, "street": address.street, "house_number": address.house_number,
+               "postcode": address.postcode, "town": address.town, "country": address.country,
+               "updated_at": address.updated_at.isoformat()}
+
+
+register_section(Section(
+    name="billing_address", order=26, purpose="billing",
+    legal_basis="GDPR art. 6(1)(b) contract; Wet OB art. 35a (the invoice names the customer)",
+    retention="until the account is closed; each invoice keeps its own copy for 7 years (AWR art. 52)",
+    exporter=_export_billing_address,
+    description="The name and address your invoices are made out to.",
+))
+
 DEMO_PASSWORD = "demo-voipxs-2026"
 
 

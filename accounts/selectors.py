@@ -13,7 +13,7 @@ from voipxs.privacy.crypto import blind_index
 from voipxs.privacy.phone import InvalidNumber, normalize_e164
 from voipxs.privacy.purposes import Purpose, require_purpose
 
-from .models import CallSetupToken, PhoneNumber, User, normalize_email_address
+from .models import BillingAddress, CallSetupToken, PhoneNumber, User, normalize_email_address
 
 # Purposes under which staff may look at any user's profile; SELF_SERVICE only ever sees oneself.
 _STAFF_WIDE = {Purpose.SECURITY, Purpose.BILLING, Purpose.LEGAL_OBLIGATION, Purpose.DISPUTE}
@@ -118,3 +118,27 @@ def call_setup_token_list(*, actor, purpose: Purpose | str, user: User) -> Query
     """A user's click-to-call tokens (never their text: only a digest is kept), newest first."""
     access_user(actor=actor, purpose=purpose, user_id=user.pk)
     return CallSetupToken.objects.filter(user=user).order_by("revoked_at", "-created_at")
+
+
+def billing_address_get(*, actor, purpose: Purpose | str, user: User) -> BillingAddress | None:
+    """The address `user`'s invoices are made out to (the Contractor's, for a Contractor's User), or
+    None. SELF_SERVICE: only the one who manages it (services.billing_address); BILLING: the invoice run."""
+    from .services.billing_address import billing_party_managed_by
+
+    target = ("contractor", user.contractor_id) if user.contractor_id else ("user", user.pk)
+    purpose = require_purpose(actor=actor, purpose=purpose, action="billing_address.get", target_type=target[0],
+                              target_id=target[1])
+    if purpose == Purpose.SELF_SERVICE and not (billing_party_managed_by(actor, user) or getattr(actor, "pk", None) == user.pk):
+        raise Http404
+    if purpose not in (Purpose.SELF_SERVICE, Purpose.BILLING):
+        raise Http404
+    party = {"contractor_id": user.contractor_id} if user.contractor_id else {"user_id": user.pk}
+    return BillingAddress.objects.filter(**party).first()
+
+
+def billing_address_lines(address: BillingAddress) -> list[str]:
+    """The address below the name, as an envelope (and an invoice) carries it."""
+    lines = [f"{address.street} {address.house_number}", f"{address.postcode} {address.town}"]
+    if address.country != "NL":
+        lines.append(address.country)
+    return lines

@@ -26,10 +26,10 @@ from voipxs.ratelimit import client_ip, rate_limit_exceeded
 from voipxs.privacy.purposes import Purpose, purposes_of
 
 from . import selectors
-from .forms import OTP_TOKEN_INVALID, OTP_TOKEN_THROTTLED, OtpTokenForm
+from .forms import OTP_TOKEN_INVALID, OTP_TOKEN_THROTTLED, BillingAddressForm, OtpTokenForm
 from .middleware import is_staff_account, needs_second_factor
 from .selectors import phone_number_list
-from .services import call_setup_tokens, sign_in, users
+from .services import billing_address, call_setup_tokens, sign_in, users
 
 
 @login_required
@@ -49,6 +49,30 @@ def my_number_masking(request: HttpRequest) -> HttpResponse:
     messages.success(request, _("Your number is now masked on other people's bills.") if masked
                      else _("Your number shows in full on other people's bills again."))
     return redirect(reverse("accounts:numbers") + "#masking")
+
+
+@login_required
+def billing_address_edit(request: HttpRequest) -> HttpResponse:
+    """The name and address the user's invoices are made out to. A Contractor's User sees the
+    Contractor's (its admin changes it); everyone else sets their own."""
+    user = request.user
+    may_change = billing_address.billing_party_managed_by(user, user)
+    address = selectors.billing_address_get(actor=user, purpose=Purpose.SELF_SERVICE, user=user)
+    initial = {f: getattr(address, f) for f in billing_address.FIELDS} if address else None
+    form = BillingAddressForm(request.POST if request.method == "POST" else None, initial=initial)
+    if request.method == "POST":
+        if not may_change:
+            return HttpResponse(str(billing_address.ONLY_CONTRACTOR_ADMIN), status=403,
+                                content_type="text/plain; charset=utf-8")
+        if form.is_valid():
+            billing_address.billing_address_set(actor=user, user=user, **form.cleaned_data)
+            messages.success(request, _("Your next invoices are made out to this name and address. Invoices "
+                                        "already issued keep the address they were issued with."))
+            return redirect("accounts:billing-address")
+    return render(request, "accounts/billing_address.html", {
+        "form": form, "address": address, "may_change": may_change,
+        "lines": selectors.billing_address_lines(address) if address else [],
+    }, status=400 if form.errors else 200)
 
 
 def _next_url(request: HttpRequest) -> str:

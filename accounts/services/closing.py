@@ -23,7 +23,7 @@ from voipxs.privacy.audit import audit_record
 from voipxs.privacy.purposes import Role, has_role
 from voipxs.privacy.registry import Kept, kept_for
 
-from ..models import AccountCloseReason, User
+from ..models import AccountCloseReason, BillingAddress, User
 from .numbers import phone_number_release
 from .sign_in import login_attempts_forget
 
@@ -118,6 +118,8 @@ def _personal_data_remove(user: User, *, keep_numbers: bool, stamp: datetime) ->
     # Name and address (the CIOT subscriber file's user data) go with the account: the file then no
     # longer names the person, even for the number periods a hold keeps.
     subscriber = user.subscriber_details.all().delete()[0]
+    # The invoice address goes too: each invoice issued keeps its own copy (AWR art. 52, 7 years).
+    BillingAddress.objects.filter(user=user).delete()
     user.username = f"erased-{secrets.token_hex(8)}"
     user.email = None
     user.anonymised_at = stamp

@@ -29,14 +29,18 @@ from django.db.models.functions import Coalesce, TruncMonth
 from django.utils.timezone import now
 
 from accounts.models import User
+from accounts.selectors import billing_address_get, billing_address_lines
 from voipxs.exceptions import ApplicationError
 from voipxs.privacy.audit import audit_record
+from voipxs.privacy.purposes import Purpose, SystemActor
 
 from ..models import Cdr, Invoice, InvoiceLine
 from ..partitions import add_months, month_start
 
 logger = logging.getLogger(__name__)
 
+# The invoice run reads each account's billing address for the invoice it issues, whoever started it.
+INVOICE_RUN = SystemActor("invoice_run", frozenset({Purpose.BILLING}))
 INVOICE_NOT_OPEN = "Only an open invoice can be marked paid."
 INVOICE_NOT_DISPUTABLE = "Only an open or paid invoice can be disputed."
 INVOICE_WINDOW_PASSED = "The dispute window of this invoice has ended."
@@ -177,10 +181,14 @@ def _invoice_set_amounts(invoice: Invoice, *, subtotal: Decimal) -> None:
 
 def _bill_to(account: User, *, replaces: Invoice | None) -> tuple[str, str]:
     """The customer as the invoice names them: a corrected invoice keeps the one it replaces; else the
-    Contractor's name for a contractor's User, the account otherwise. The account holds no postal
-    address yet, so the address is empty until billing details exist (printed as such on the PDF)."""
+    billing address (accounts.BillingAddress: the Contractor's for a contractor's User, the account's
+    own otherwise), read for billing; without one, the Contractor's or the account's name and no address
+    (the PDF then says none is on file)."""
     if replaces is not None and replaces.customer_name:
         return replaces.customer_name, replaces.customer_address or ""
+    address = billing_address_get(actor=INVOICE_RUN, purpose=Purpose.BILLING, user=account)
+    if address is not None:
+        return address.name, "\n".join(billing_address_lines(address))
     name = account.contractor.name if account.contractor_id else account.username
     return name, ""
 
