@@ -19,15 +19,19 @@ pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 
 SIZES = ((1280, 800), (390, 844))
 INVOICE = "<alice's newest invoice>"
+ADMIN_USER = "<alice's page in the admin>"
 # role -> (demo login, its pages; the first is the page it lands on from home); MONEY: pages with amounts.
 ROLE_PAGES = {
-    "customer": ("alice", ("/calls/", "/calls/invoices/", INVOICE, "/calls/usage/", "/privacy-requests/", "/")),
+    "customer": ("alice", ("/calls/", "/calls/invoices/", INVOICE, "/calls/usage/", "/privacy-requests/", "/",
+                           "/accounts/billing-address/")),
     "contractor_admin": ("acme-admin", ("/calls/contractor/",)),
     "billing": ("billing", ("/calls/staff/invoices/", "/calls/staff/tariffs/", "/calls/staff/interconnection/")),
     "support": ("support", ("/support/", "/support/?q=%2B31205550101")),
     "legal_officer": ("legal1", ("/disclosures/", "/disclosures/report/")),
     "dpo": ("dpo", ("/retention/", "/privacy-requests/dpo/", "/privacy-requests/dpo/register/")),
-    "admin": ("admin", ("/",)),
+    # The Django admin too: its index, a changelist with filters, an add form and a change form.
+    "admin": ("admin", ("/", "/admin/", "/admin/traffic/tariff/", "/admin/traffic/tariff/add/", "/admin/accounts/user/",
+                        ADMIN_USER)),
 }
 MONEY = {"/calls/", "/calls/invoices/", INVOICE, "/calls/usage/", "/calls/contractor/", "/calls/staff/invoices/",
          "/calls/staff/tariffs/", "/calls/staff/interconnection/"}
@@ -74,6 +78,9 @@ def _walk(browser, live_server, role: str, username: str, paths: tuple[str, ...]
           language: str = "en") -> list[str]:
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
+    from accounts.models import User
+
+    admin_user_url = f"/admin/accounts/user/{User.objects.get(username='alice').pk}/change/"
     context = browser.new_context(locale="en-GB", timezone_id="Europe/Amsterdam", bypass_csp=True)
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
@@ -84,7 +91,7 @@ def _walk(browser, live_server, role: str, username: str, paths: tuple[str, ...]
         for width, height in SIZES:
             page.set_viewport_size({"width": width, "height": height})
             for path in paths:
-                url = live_server.url + (invoice_url if path == INVOICE else path)
+                url = live_server.url + {INVOICE: invoice_url, ADMIN_USER: admin_user_url}.get(path, path)
                 problems += [f"{role} ({language}) {width}px {path}: {p}" for p in _problems_on(page, url, money=path in MONEY)]
         return problems
     finally:
