@@ -172,6 +172,25 @@ class MeNumbersApi(APIView):
         return Response(self.OutputSerializer(numbers, many=True).data)
 
 
+class BillingAddressSerializer(serializers.Serializer):
+    """An invoice address as MeBillingAddressApi answers it."""
+
+    name = serializers.CharField()
+    street = serializers.CharField()
+    house_number = serializers.CharField()
+    postcode = serializers.CharField()
+    town = serializers.CharField()
+    country = serializers.CharField()
+    lines = serializers.SerializerMethodField(help_text="The address below the name, as the invoice prints it.")
+    updated_at = serializers.DateTimeField()
+
+    class Meta:
+        ref_name = "MyBillingAddress"
+
+    def get_lines(self, address) -> list[str]:
+        return billing_address_lines(address)
+
+
 class MeBillingAddressApi(APIView):
     """The name and address your invoices are made out to (for a Contractor's User: the Contractor's,
     which only its admin changes). Invoices already issued keep the address they were issued with."""
@@ -193,30 +212,14 @@ class MeBillingAddressApi(APIView):
             return clean
 
     class OutputSerializer(serializers.Serializer):
-        name = serializers.CharField()
-        street = serializers.CharField()
-        house_number = serializers.CharField()
-        postcode = serializers.CharField()
-        town = serializers.CharField()
-        country = serializers.CharField()
-        lines = serializers.SerializerMethodField(help_text="The address below the name, as the invoice prints it.")
-        updated_at = serializers.DateTimeField()
-        may_change = serializers.SerializerMethodField(help_text="False for a Contractor's User: its admin sets it.")
+        address = BillingAddressSerializer(allow_null=True, help_text="null: none on file yet (invoices then say so).")
+        may_change = serializers.BooleanField(help_text="False for a Contractor's User: its admin sets it.")
 
-        def get_lines(self, address) -> list[str]:
-            return billing_address_lines(address)
-
-        def get_may_change(self, address) -> bool:
-            return self.context["may_change"]
-
-    @extend_schema(responses={200: OutputSerializer, 404: OpenApiResponse(ErrorSerializer, description="None on file yet")},
-                   summary="The name and address your invoices are made out to")
+    @extend_schema(responses=OutputSerializer, summary="The name and address your invoices are made out to")
     def get(self, request: Request) -> Response:
         address = billing_address_get(actor=request.user, purpose=Purpose.SELF_SERVICE, user=request.user)
-        if address is None:
-            raise exceptions.NotFound(str(billing_address.NONE_ON_FILE))
         may_change = billing_address.billing_party_managed_by(request.user, request.user)
-        return Response(self.OutputSerializer(address, context={"may_change": may_change}).data)
+        return Response(self.OutputSerializer({"address": address, "may_change": may_change}).data)
 
     @extend_schema(request=InputSerializer,
                    responses={200: OutputSerializer, 400: OpenApiResponse(description="A field is missing or wrong; named"),
@@ -228,7 +231,7 @@ class MeBillingAddressApi(APIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         address = billing_address.billing_address_set(actor=request.user, user=request.user, **data.validated_data)
-        return Response(self.OutputSerializer(address, context={"may_change": True}).data)
+        return Response(self.OutputSerializer({"address": address, "may_change": True}).data)
 
 
 class CanCloseAccounts(BasePermission):

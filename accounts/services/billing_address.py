@@ -26,7 +26,6 @@ POSTCODE_NL_INVALID = _("Enter a Dutch postcode: four digits and two letters, li
 FIELD_REQUIRED = _("This field is required on an invoice.")
 FIELD_TOO_LONG = _("At most 200 characters.")
 COUNTRY_UNKNOWN = _("Choose one of the listed countries.")
-NONE_ON_FILE = _("No invoice address is on file yet.")
 ONLY_CONTRACTOR_ADMIN = _("Your contractor's administrator manages the address your invoices are made out to.")
 
 

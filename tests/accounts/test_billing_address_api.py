@@ -19,12 +19,13 @@ ADDRESS = {"name": "Alice de Vries", "street": "Prinsengracht", "house_number": 
 class MeBillingAddressApiTests:
     def test_it_sets_the_address_and_reads_it_back_as_the_invoice_prints_it(self, client, alice):
         client.force_login(alice)
-        assert client.get(URL).status_code == 404
+        assert client.get(URL).json() == {"address": None, "may_change": True}
         response = client.put(URL, ADDRESS, content_type="application/json")
         assert response.status_code == 200, response.content
         data = client.get(URL).json()
-        assert data["postcode"] == "1016 GV" and data["may_change"] is True
-        assert data["lines"] == ["Prinsengracht 263 hs", "1016 GV Amsterdam"] and data["name"] == "Alice de Vries"
+        assert data["may_change"] is True and data["address"]["postcode"] == "1016 GV"
+        assert data["address"]["name"] == "Alice de Vries"
+        assert data["address"]["lines"] == ["Prinsengracht 263 hs", "1016 GV Amsterdam"]
 
     def test_reading_it_is_audited_under_self_service(self, client, alice):
         billing_address_set(actor=alice, user=alice, **ADDRESS)
@@ -52,16 +53,23 @@ class MeBillingAddressApiTests:
         response = client.put(URL, {**ADDRESS, "postcode": "12345"}, content_type="application/json")
         assert response.json()["postcode"] == ["Enter a Dutch postcode: four digits and two letters, like 1234 AB."]
 
+    def test_a_dutch_caller_is_answered_in_dutch(self, client, alice):
+        client.force_login(alice)
+        response = client.put(URL, {**ADDRESS, "postcode": "12345"}, content_type="application/json",
+                              HTTP_ACCEPT_LANGUAGE="nl")
+        assert response.json()["postcode"] == ["Vul een Nederlandse postcode in: vier cijfers en twee letters, "
+                                               "bijvoorbeeld 1234 AB."]
+
     def test_a_belgian_postcode_is_taken_as_written(self, client, alice):
         client.force_login(alice)
         response = client.put(URL, {**ADDRESS, "postcode": "1000", "country": "BE"}, content_type="application/json")
-        assert response.status_code == 200 and response.json()["lines"][-1] == "BE"
+        assert response.status_code == 200 and response.json()["address"]["lines"][-1] == "BE"
 
     def test_a_contractors_user_reads_the_contractors_address_and_may_not_change_it(self, client, bob, acme_admin):
         billing_address_set(actor=acme_admin, user=acme_admin, **{**ADDRESS, "name": "Acme B.V."})
         client.force_login(bob)
         data = client.get(URL).json()
-        assert data["name"] == "Acme B.V." and data["may_change"] is False
+        assert data["address"]["name"] == "Acme B.V." and data["may_change"] is False
         refused = client.put(URL, ADDRESS, content_type="application/json")
         assert refused.status_code == 403 and "administrator" in refused.json()["detail"]
         assert BillingAddress.objects.get().name == "Acme B.V."
