@@ -1,11 +1,12 @@
-"""The accounts API: sign-in with a knox token, sign-out, and the caller's own profile and numbers."""
+"""The accounts API: sign-in with a knox token, sign-out, and the caller's own profile, numbers and
+invoice address."""
 from __future__ import annotations
 
 from django.contrib.auth import authenticate, logout, user_logged_in, user_logged_out, user_login_failed
 from django_otp import user_has_device
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from knox.models import AuthToken
-from rest_framework import serializers, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
 from rest_framework.request import Request
@@ -19,7 +20,8 @@ from voipxs.privacy.purposes import Purpose, Role, has_role
 from .api_auth import ExpiringTokenAuthentication
 from .middleware import needs_second_factor
 from .models import AccountCloseReason
-from .selectors import access_user, phone_number_list
+from .selectors import access_user, billing_address_get, billing_address_lines, phone_number_list
+from .services import billing_address
 from .services.closing import ACCOUNT_CLOSE_NOT_ALLOWED, CLOSE_ROLES, account_close
 from .services.sign_in import api_token_issue, api_token_revoke, two_factor_check
 
@@ -168,6 +170,68 @@ class MeNumbersApi(APIView):
     def get(self, request: Request) -> Response:
         numbers = phone_number_list(actor=request.user, purpose=Purpose.SELF_SERVICE, user=request.user)
         return Response(self.OutputSerializer(numbers, many=True).data)
+
+
+class BillingAddressSerializer(serializers.Serializer):
+    """An invoice address as MeBillingAddressApi answers it."""
+
+    name = serializers.CharField()
+    street = serializers.CharField()
+    house_number = serializers.CharField()
+    postcode = serializers.CharField()
+    town = serializers.CharField()
+    country = serializers.CharField()
+    lines = serializers.SerializerMethodField(help_text="The address below the name, as the invoice prints it.")
+    updated_at = serializers.DateTimeField()
+
+    class Meta:
+        ref_name = "MyBillingAddress"
+
+    def get_lines(self, address) -> list[str]:
+        return billing_address_lines(address)
+
+
+class MeBillingAddressApi(APIView):
+    """The name and address your invoices are made out to (for a Contractor's User: the Contractor's,
+    which only its admin changes). Invoices already issued keep the address they were issued with."""
+
+    class InputSerializer(serializers.Serializer):
+        name = serializers.CharField(max_length=billing_address.MAX_LENGTH, help_text="Your name or your company's.")
+        street = serializers.CharField(max_length=billing_address.MAX_LENGTH)
+        house_number = serializers.CharField(max_length=billing_address.MAX_LENGTH, help_text="With any addition.")
+        postcode = serializers.CharField(max_length=billing_address.MAX_LENGTH,
+                                         help_text='In the Netherlands four digits and two letters; stored as "1234 AB".')
+        town = serializers.CharField(max_length=billing_address.MAX_LENGTH)
+        country = serializers.ChoiceField(choices=billing_address.COUNTRIES, default="NL")
+
+        def validate(self, attrs: dict) -> dict:
+            # The service's own rules (a Dutch postcode, no blank field), answered per field like DRF's.
+            clean, errors = billing_address.billing_address_errors(attrs)
+            if errors:
+                raise serializers.ValidationError({field: [message] for field, message in errors.items()})
+            return clean
+
+    class OutputSerializer(serializers.Serializer):
+        address = BillingAddressSerializer(allow_null=True, help_text="null: none on file yet (invoices then say so).")
+        may_change = serializers.BooleanField(help_text="False for a Contractor's User: its admin sets it.")
+
+    @extend_schema(responses=OutputSerializer, summary="The name and address your invoices are made out to")
+    def get(self, request: Request) -> Response:
+        address = billing_address_get(actor=request.user, purpose=Purpose.SELF_SERVICE, user=request.user)
+        may_change = billing_address.billing_party_managed_by(request.user, request.user)
+        return Response(self.OutputSerializer({"address": address, "may_change": may_change}).data)
+
+    @extend_schema(request=InputSerializer,
+                   responses={200: OutputSerializer, 400: OpenApiResponse(description="A field is missing or wrong; named"),
+                              403: OpenApiResponse(ErrorSerializer, description="A Contractor's User: its admin sets it")},
+                   summary="Set the name and address your next invoices are made out to")
+    def put(self, request: Request) -> Response:
+        if not billing_address.billing_party_managed_by(request.user, request.user):
+            raise exceptions.PermissionDenied(str(billing_address.ONLY_CONTRACTOR_ADMIN))
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        address = billing_address.billing_address_set(actor=request.user, user=request.user, **data.validated_data)
+        return Response(self.OutputSerializer({"address": address, "may_change": True}).data)
 
 
 class CanCloseAccounts(BasePermission):

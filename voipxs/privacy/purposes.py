@@ -58,9 +58,11 @@ PURPOSES: dict[Purpose, PurposeInfo] = {
     Purpose.BILLING: PurposeInfo(
         description="Rating calls and issuing invoices for the amounts due by the Contractor.",
         legal_basis="GDPR art. 6(1)(b) contract; Tw art. 11.5(2) traffic data for billing",
-        data_categories=("user data", "traffic data", "invoices"),
+        data_categories=("user data", "name and address on the invoice (the Contractor's, or the User's own)",
+                         "traffic data", "invoices"),
         recipients=("billing staff", "the Contractor (own invoices)"),
-        retention="CDRs until the invoice is paid, undisputed and its dispute window has passed; invoices 7 years (AWR art. 52)",
+        retention="CDRs until the invoice is paid, undisputed and its dispute window has passed; invoices 7 years (AWR art. 52); "
+                  "the invoice address until the account is anonymised (each invoice keeps its own copy)",
         policy_reference="Privacy policy art. 3, first bullet",
     ),
     Purpose.INTERCONNECTION: PurposeInfo(
