@@ -56,6 +56,14 @@ class UserAdminTests:
         by_mail = admin_client.get("/admin/accounts/user/?q=bob@example.org")
         assert b">bob<" not in by_mail.content  # e-mail is not searchable (that would decrypt the table)
 
+    def test_the_search_field_is_labelled_in_words_of_the_page_language(self, admin_client, alice):
+        # Django's own template labels it with the icon's alt text only, "Search" in every language.
+        english = admin_client.get("/admin/accounts/user/").content.decode()
+        admin_client.cookies["django_language"] = "nl"
+        dutch = admin_client.get("/admin/accounts/user/").content.decode()
+        assert '<span class="visually-hidden">Search</span></label>' in english
+        assert '<span class="visually-hidden">Zoeken</span></label>' in dutch and 'alt="Search"' not in dutch
+
     def test_it_adds_a_user_through_the_service(self, admin_client, acme):
         assert admin_client.get("/admin/accounts/user/add/").status_code == 200
         response = admin_client.post("/admin/accounts/user/add/", {

@@ -45,6 +45,9 @@ class ProcessingRegisterTests:
     def test_the_dpo_page_shows_it(self, client, dpo, alice):
         page = verified_client(client, dpo).get("/privacy-requests/dpo/register/").content.decode()
         assert "Processing register" in page and "Tw art. 11.5(2)" in page
+        assert "<td>7 years</td>" in page and "<td>30 days</td>" in page  # the invoice and technical-data periods
+        dutch = verified_client(client, dpo).get("/privacy-requests/dpo/register/", HTTP_ACCEPT_LANGUAGE="nl").content.decode()
+        assert "<td>7 jaar</td>" in dutch and "<td>30 dagen</td>" in dutch and "<td>3 maanden</td>" in dutch
         client.logout()
         assert verified_client(client, alice).get("/privacy-requests/dpo/register/").status_code == 403
 
@@ -55,13 +58,13 @@ class RegisterRetentionTests:
 
         monkeypatch.setattr(registry, "_retention_sources", [])
         assert processing_register()["retention_policies"] == []
-        registry.register_retention_source(lambda: [{"category": "invoice", "label": "Invoices", "period": "7 y",
+        registry.register_retention_source(lambda: [{"category": "invoice", "label": "Invoices", "period": "7 years",
                                                      "trigger": "invoice date", "action": "delete",
                                                      "legal_basis": "AWR art. 52"}])
         from voipxs.privacy.register import processing_register_markdown
 
         assert processing_register()["retention_policies"][0]["legal_basis"] == "AWR art. 52"
-        assert "| Invoices | 7 y | invoice date | delete | AWR art. 52 |" in processing_register_markdown()
+        assert "| Invoices | 7 years | invoice date | delete | AWR art. 52 |" in processing_register_markdown()
 
 
 @pytest.mark.django_db

@@ -8,6 +8,8 @@ from datetime import datetime, timezone
 from decimal import Decimal
 
 import pytest
+from django.template import Context, Template
+from django.utils import translation
 
 from tests.factories import make_cdr, verified_client
 
@@ -46,6 +48,14 @@ class CallTableLayoutTests:
         dutch = _first_row(client.get("/calls/").content.decode())
         assert '<span class="number">10 Mar 2026</span>' in english
         assert '<span class="number">10 mrt 2026</span>' in dutch  # Dutch writes month names in lower case
+
+    def test_a_month_abbreviation_is_of_the_local_date(self):
+        late = Template("{% load traffic_tags %}{{ at|month_abbr }}; {{ at|day_month_time }}")
+        at = datetime(2026, 1, 31, 23, 30, tzinfo=timezone.utc)  # 00:30 on 1 February in Amsterdam
+        with translation.override("nl"):
+            assert late.render(Context({"at": at})) == "feb; 1 feb 2026 00:30:00"
+        with translation.override("en"):
+            assert late.render(Context({"at": at})) == "Feb; 1 Feb 2026 00:30:00"
 
     def test_the_contractor_details_name_the_user(self, client, acme_admin, bob):
         make_cdr(account=bob, src="+31205550201", dst="+31611111111", started_at=T0)

@@ -52,6 +52,15 @@ class PublicPolicyPageTests:
         page = client.get("/privacy/", HTTP_ACCEPT_LANGUAGE="nl").content.decode()
         assert "Hoe lang we uw gegevens bewaren" in page
 
+    def test_the_dutch_page_gives_the_periods_in_dutch_words(self, client, dpo):
+        retention_policy_update(category=Category.CDR_UNBILLED, actor=dpo, period_months=5, period_days=0,
+                                change_reason="shorter")
+        page = client.get("/privacy/", HTTP_ACCEPT_LANGUAGE="nl").content.decode()
+        periods = {c: re.findall(r"<td>(.*?)</td>", _retention_row(page, c))[1] for c in Category.values}
+        assert periods[Category.CDR_UNBILLED] == "5 maanden" and periods[Category.INVOICE] == "7 jaar"
+        assert periods[Category.CDR_TECHNICAL] == "30 dagen" and periods[Category.DSR_EXPORT] == "7 dagen"
+        assert all(re.fullmatch(r"\d+ (jaar|maanden?|dagen|dag)( \d+ (maanden?|dagen|dag))*", p) for p in periods.values()), periods
+
 
 @pytest.mark.django_db
 class DpiaTests:

@@ -24,20 +24,32 @@ register = template.Library()
 
 
 
+def _months() -> dict[int, str]:
+    # Abbreviations cased as the language writes month names: "Dec" in English, "dec" in Dutch (Django's
+    # date format "M" always capitalises, "b" never does).
+    return {number: str(name).capitalize() if str(MONTHS[number])[:1].isupper() else str(name).lower()
+            for number, name in MONTHS_3.items()}
+
+
 def _labels() -> tuple[dict[str, str], dict[str, str], dict[int, str]]:
     # Per call, in the active language; a handful of gettext lookups, not one per row.
     directions = {value: conditional_escape(str(label)) for value, label in Cdr.Direction.choices}
     dispositions = {value: conditional_escape(str(label)) for value, label in Cdr.Disposition.choices}
-    # Abbreviations cased as the language writes month names: "Dec" in English, "dec" in Dutch.
-    months = {number: str(name).capitalize() if str(MONTHS[number])[:1].isupper() else str(name).lower()
-              for number, name in MONTHS_3.items()}
-    return directions, dispositions, months
+    return directions, dispositions, _months()
 
 
-@register.filter
+@register.filter(expects_localtime=True)
 def month_abbr(day) -> str:
-    """`{{ day|month_abbr }}`: the month's abbreviation cased as the active language writes it."""
-    return _labels()[2][day.month] if day else ""
+    """`{{ day|month_abbr }}`: the month's abbreviation cased as the active language writes it (of the
+    local date, like the `date` filter, so a call at 00:30 on 1 January in Amsterdam is in January)."""
+    return _months()[day.month] if day else ""
+
+
+@register.filter(expects_localtime=True)
+def day_month_time(moment) -> str:
+    """`{{ moment|day_month_time }}`: "5 Dec 2026 14:03:11" ("5 dec 2026" in Dutch), as a call's date
+    in the call table, with seconds (the click-to-call log)."""
+    return f"{moment.day} {_months()[moment.month]} {moment.year} {moment:%H:%M:%S}" if moment else ""
 
 
 def _call_button_template() -> str:
