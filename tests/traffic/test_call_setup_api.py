@@ -147,14 +147,14 @@ class TestSwitchFailures:
 class TestNothingOfThePage:
     def test_no_header_of_the_request_is_stored_or_logged(self, client, alice, caplog):
         token = token_for(alice)
-        marker_page = "https://shop.example/orders/4711?customer=jansen"
+        marker_page = "https://shop.example/orders/ORD-4711?customer=jansen"
         with caplog.at_level(logging.DEBUG), FakeAmi() as fake, switch_settings("asterisk", fake.port):
             response = post(client, token, {"number": "020 555 0199"}, HTTP_REFERER=marker_page,
                             HTTP_ORIGIN="chrome-extension://abcdefghijklmnop", HTTP_USER_AGENT="Mozilla/5.0 MarkerAgent/9")
         assert response.status_code == 201
         stored = repr([vars(row) for row in CallSetup.objects.all()]) + repr(
             [vars(row) for row in AuditEntry.objects.all()]) + repr([vars(t) for t in alice.call_setup_tokens.all()])
-        for secret in ("shop.example", "4711", "jansen", "MarkerAgent", "abcdefghijklmnop", "Mozilla"):
+        for secret in ("shop.example", "ORD-4711", "jansen", "MarkerAgent", "abcdefghijklmnop", "Mozilla"):
             assert secret not in stored and secret not in caplog.text and secret not in repr(fake.received)
         # the set-up is audited as a use of the number under its purpose, without the number in the clear
         audit = AuditEntry.objects.filter(purpose="call_setup").values_list("action", flat=True)
