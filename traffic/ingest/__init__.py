@@ -15,6 +15,7 @@ The pipeline, one module per step (callers import the module they need, nothing 
 - `rows`: `RowBuilder.build`, the one place a CDR is encrypted (under its month's key), indexed and
   laid out as a row tuple; `CdrRecord`; the row layout and the flags this layer adds.
 - `month_crypto`: AES-GCM under a month's data key, with nonces drawn in blocks.
+- `copy_text`: prepared rows as PostgreSQL COPY text, with ids reserved from the table's sequence.
 - `writers`: prepared rows into the tables, deduplicated on (source, unique_id, leg): COPY on PostgreSQL
   (in a writer thread when it can be), executemany on SQLite.
 

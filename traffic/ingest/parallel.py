@@ -51,10 +51,11 @@ from django.db import connection, connections
 
 from .. import keys
 from ..importers import chunkable, get_parser
-from ..importers.base import ImportFormatError, RowError
+from ..importers.base import RowError
 from ..importers.chunks import file_chunk
 from .month_crypto import MonthCrypto
 from .prepare import RowPreparer
+from .copy_text import cdr_ids_reserve, copy_encode
 
 CHUNK_BYTES = 2 << 20  # about 8,000 Asterisk rows: a few in flight keep the importing process under 500 MB
 PARALLEL_MIN_BYTES = 8 << 20  # below this a file is prepared in one process: forking costs more than it saves
@@ -216,8 +217,6 @@ def _ready() -> int:
 
 def _prepare_chunk(chunk: Chunk, ids: list[int], wrapped: dict[date, bytes]) -> ChunkResult:
     """Parse, prepare and encode one chunk (in a child). `wrapped`: the month keys known so far."""
-    from .writers import _encode_copy
-
     cpu = time.process_time()
     preparer = _Context.preparer
     months = preparer._months
@@ -232,7 +231,7 @@ def _prepare_chunk(chunk: Chunk, ids: list[int], wrapped: dict[date, bytes]) -> 
         rows = prepare_items(io.BytesIO(data), preparer=preparer, chunk=chunk, result=result)
     except _NeedMonth as need:
         return ChunkResult(chunk.index, need_month=need.month)
-    result.rows = _encode_copy(rows, ids, _Context.source_id, _Context.import_id)
+    result.rows = copy_encode(rows, ids, _Context.source_id, _Context.import_id)
     result.cpu = time.process_time() - cpu
     return result
 
@@ -317,7 +316,7 @@ class ParallelPreparer:
                 if chunk is None:
                     planned = False
                     break
-                ids = _ids(chunk.lines)
+                ids = cdr_ids_reserve(chunk.lines)
                 in_flight.append((chunk, ids, self._submit(chunk, ids)))
             if not in_flight:
                 return
@@ -362,12 +361,6 @@ class ParallelPreparer:
             yield from get_parser(self.fmt)(stream, tz=self.preparer.tz, columns=self.columns)
 
 
-def _ids(count: int) -> list[int]:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT nextval('traffic_cdr_id_seq') FROM generate_series(1, %s)", [count])
-        return [row[0] for row in cursor.fetchall()]
-
-
 def run_chunks(*, parallel: ParallelPreparer, writer: Any, totals: Any, batch_size: int,
                on_chunk: Callable[[int, int, int], None], serial: Callable[[Iterator[Any]], None]) -> None:
     """Feed the chunks' rows to `writer` in batches of `batch_size`, their rejects to `totals`, in file
@@ -392,5 +385,3 @@ def run_chunks(*, parallel: ParallelPreparer, writer: Any, totals: Any, batch_si
     if pending:
         writer.submit(pending)
 
-
-__all__ = ["ImportFormatError", "ParallelPreparer", "PreparerStopped", "parallel_procs", "run_chunks"]
