@@ -53,13 +53,13 @@ class SetPasswordThroughServiceForm(auth_forms.SetPasswordForm):
 class BillingAddressForm(forms.Form):
     """The name and address invoices are made out to; checked by the service's own rules."""
 
-    name = forms.CharField(label=_("Name on the invoice"), max_length=200,
+    name = forms.CharField(label=_("Name on the invoice"), max_length=billing_address.MAX_LENGTH,
                            help_text=_("Your name, or your company's registered name."),
                            widget=forms.TextInput(attrs={"autocomplete": "name"}))
-    street = forms.CharField(label=_("Street"), max_length=200, widget=forms.TextInput(attrs={"autocomplete": "address-line1"}))
-    house_number = forms.CharField(label=_("House number and addition"), max_length=200)
-    postcode = forms.CharField(label=_("Postcode"), max_length=200, widget=forms.TextInput(attrs={"autocomplete": "postal-code"}))
-    town = forms.CharField(label=_("Town"), max_length=200, widget=forms.TextInput(attrs={"autocomplete": "address-level2"}))
+    street = forms.CharField(label=_("Street"), max_length=billing_address.MAX_LENGTH, widget=forms.TextInput(attrs={"autocomplete": "address-line1"}))
+    house_number = forms.CharField(label=_("House number and addition"), max_length=billing_address.MAX_LENGTH)
+    postcode = forms.CharField(label=_("Postcode"), max_length=billing_address.MAX_LENGTH, widget=forms.TextInput(attrs={"autocomplete": "postal-code"}))
+    town = forms.CharField(label=_("Town"), max_length=billing_address.MAX_LENGTH, widget=forms.TextInput(attrs={"autocomplete": "address-level2"}))
     country = forms.ChoiceField(label=_("Country"), choices=billing_address.COUNTRY_CHOICES, initial="NL")
 
     def clean(self) -> dict:

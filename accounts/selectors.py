@@ -123,17 +123,16 @@ def call_setup_token_list(*, actor, purpose: Purpose | str, user: User) -> Query
 def billing_address_get(*, actor, purpose: Purpose | str, user: User) -> BillingAddress | None:
     """The address `user`'s invoices are made out to (the Contractor's, for a Contractor's User), or
     None. SELF_SERVICE: only the one who manages it (services.billing_address); BILLING: the invoice run."""
-    from .services.billing_address import billing_party_managed_by
+    from .services.billing_address import billing_party, billing_party_managed_by
 
-    target = ("contractor", user.contractor_id) if user.contractor_id else ("user", user.pk)
-    purpose = require_purpose(actor=actor, purpose=purpose, action="billing_address.get", target_type=target[0],
-                              target_id=target[1])
+    kind, party_id = billing_party(user)
+    purpose = require_purpose(actor=actor, purpose=purpose, action="billing_address.get", target_type=kind,
+                              target_id=party_id)
     if purpose == Purpose.SELF_SERVICE and not (billing_party_managed_by(actor, user) or getattr(actor, "pk", None) == user.pk):
         raise Http404
     if purpose not in (Purpose.SELF_SERVICE, Purpose.BILLING):
         raise Http404
-    party = {"contractor_id": user.contractor_id} if user.contractor_id else {"user_id": user.pk}
-    return BillingAddress.objects.filter(**party).first()
+    return BillingAddress.objects.filter(**{f"{kind}_id": party_id}).first()
 
 
 def billing_address_lines(address: BillingAddress) -> list[str]:

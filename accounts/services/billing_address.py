@@ -50,6 +50,11 @@ def billing_address_errors(values: dict[str, str]) -> tuple[dict[str, str], dict
     return clean, errors
 
 
+def billing_party(user: User) -> tuple[str, int]:
+    """Whose address `user`'s invoices carry: ("contractor", id) for a Contractor's User, else ("user", id)."""
+    return ("contractor", user.contractor_id) if user.contractor_id else ("user", user.pk)
+
+
 def billing_party_managed_by(actor: Any, user: User) -> bool:
     """Whether `actor` sets the address of `user`'s invoices: their own, or as the Contractor's admin."""
     if user.contractor_id is None:
@@ -67,15 +72,14 @@ def billing_address_set(*, actor: Any, user: User, **values: str) -> BillingAddr
     if errors:
         field = next(iter(errors))
         raise ApplicationError(f"{field}: {errors[field]}", {"field": field, "errors": errors})
-    party = {"contractor_id": user.contractor_id} if user.contractor_id else {"user_id": user.pk}
+    kind, party_id = billing_party(user)
     address, created = BillingAddress.objects.select_for_update().get_or_create(
-        **party, defaults={**clean, "updated_at": now()})
+        **{f"{kind}_id": party_id}, defaults={**clean, "updated_at": now()})
     if not created:
         for field, value in clean.items():
             setattr(address, field, value)
         address.updated_at = now()
         address.save()
-    target = ("contractor", user.contractor_id) if user.contractor_id else ("user", user.pk)
-    audit_record(actor=actor, action="billing_address.set", target_type=target[0], target_id=target[1],
+    audit_record(actor=actor, action="billing_address.set", target_type=kind, target_id=party_id,
                  extra={"created": created, "country": clean["country"]})
     return address

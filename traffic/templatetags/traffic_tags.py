@@ -24,11 +24,15 @@ register = template.Library()
 
 
 
+def _month_abbr(number: int) -> str:
+    # Cased as the language writes month names: "Dec" in English, "dec" in Dutch (Django's date format
+    # "M" always capitalises, "b" never does).
+    name = str(MONTHS_3[number])
+    return name.capitalize() if str(MONTHS[number])[:1].isupper() else name.lower()
+
+
 def _months() -> dict[int, str]:
-    # Abbreviations cased as the language writes month names: "Dec" in English, "dec" in Dutch (Django's
-    # date format "M" always capitalises, "b" never does).
-    return {number: str(name).capitalize() if str(MONTHS[number])[:1].isupper() else str(name).lower()
-            for number, name in MONTHS_3.items()}
+    return {number: _month_abbr(number) for number in MONTHS_3}
 
 
 def _labels() -> tuple[dict[str, str], dict[str, str], dict[int, str]]:
@@ -42,14 +46,14 @@ def _labels() -> tuple[dict[str, str], dict[str, str], dict[int, str]]:
 def month_abbr(day) -> str:
     """`{{ day|month_abbr }}`: the month's abbreviation cased as the active language writes it (of the
     local date, like the `date` filter, so a call at 00:30 on 1 January in Amsterdam is in January)."""
-    return _months()[day.month] if day else ""
+    return _month_abbr(day.month) if day else ""
 
 
 @register.filter(expects_localtime=True)
 def day_month_time(moment) -> str:
     """`{{ moment|day_month_time }}`: "5 Dec 2026 14:03:11" ("5 dec 2026" in Dutch), as a call's date
     in the call table, with seconds (the click-to-call log)."""
-    return f"{moment.day} {_months()[moment.month]} {moment.year} {moment:%H:%M:%S}" if moment else ""
+    return f"{moment.day} {_month_abbr(moment.month)} {moment.year} {moment:%H:%M:%S}" if moment else ""
 
 
 def _call_button_template() -> str:
