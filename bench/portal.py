@@ -11,7 +11,8 @@
    template rendering): server time per request. Half the requests are a first page, half follow the
    "older →" cursor of a first page.
 4. Times the bare indexed SQL query of the same pages (same columns, same LIMIT) in the same run.
-5. Prints both p50/p95 and ends with `BENCH portal p95_ms=X sql_p95_ms=X`.
+5. Prints both p50/p95, where a page's time goes (bench/portal_stages.py: each SQL statement, the
+   selector, the template, the rest of the request; the instruments add a few µs a page) and ends with `BENCH portal p95_ms=X sql_p95_ms=X`.
 """
 from __future__ import annotations
 
@@ -200,6 +201,9 @@ def main(argv: list[str] | None = None) -> None:
     import re
 
     cursor_re = re.compile(r'after=([A-Za-z0-9_\-]+)')
+    from bench.portal_stages import Stages
+
+    stages = Stages()
     print(f"timing {args.requests} call-history pages and their bare SQL ...", flush=True)
     for i, account_id in enumerate(sample):
         client.force_login(users[account_id])
@@ -209,9 +213,9 @@ def main(argv: list[str] | None = None) -> None:
             match = cursor_re.search(first)
             if match:
                 path = f"/calls/?after={match.group(1)}"
-        t = time.perf_counter()
-        response = client.get(path)
-        elapsed = (time.perf_counter() - t) * 1000
+        with stages.instrumented(), stages.request(keep=i >= 20):
+            response = client.get(path)
+        elapsed = stages.current["page"] * 1000
         if response.status_code != 200:
             sys.exit(f"the page answered {response.status_code}")
         if i >= 20:  # the first requests warm caches (templates, month keys, plans)
@@ -266,6 +270,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"page  p50={statistics.median(page_ms):.2f} ms  p95={_p(page_ms, 0.95):.2f} ms  max={max(page_ms):.2f} ms")
     print(f"view  p50={statistics.median(view_ms):.2f} ms  p95={_p(view_ms, 0.95):.2f} ms  (RequestFactory, no middleware)")
     print(f"sql   p50={statistics.median(sql_ms):.2f} ms  p95={_p(sql_ms, 0.95):.2f} ms")
+    print("\n".join(stages.report()))
     print(f"BENCH portal p95_ms={_p(page_ms, 0.95):.2f} sql_p95_ms={_p(sql_ms, 0.95):.2f}")
 
 
