@@ -51,6 +51,22 @@ class ProcessingRegisterTests:
         client.logout()
         assert verified_client(client, alice).get("/privacy-requests/dpo/register/").status_code == 403
 
+    @pytest.mark.django_db
+    def test_the_markdown_download_is_one_language_from_a_dutch_session(self, client, dpo):
+        """The document of record is English throughout: not English headings around "7 jaar"."""
+        md = verified_client(client, dpo).get("/privacy-requests/dpo/register/?format=md",
+                                              HTTP_ACCEPT_LANGUAGE="nl").content.decode()
+        assert md.startswith("# Processing register (GDPR art. 30)")
+        assert "7 years" in md and "30 days" in md and "7 jaar" not in md and "dagen" not in md
+        from django.utils import translation
+
+        from voipxs.privacy.dpia import dpia_markdown
+
+        with translation.override("nl"):
+            dpia = dpia_markdown()
+            assert translation.get_language() == "nl"  # the session's language is left as it was
+        assert "7 years" in dpia and "7 jaar" not in dpia and "maanden" not in dpia
+
 
 class RegisterRetentionTests:
     def test_it_lists_the_retention_policies_a_registered_source_gives(self, monkeypatch):

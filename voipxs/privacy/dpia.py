@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Mapping
 
+from django.utils import translation
+
 from .purposes import Purpose
 from .register import SECURITY_MEASURES, _cell, processing_register
 
@@ -88,7 +90,13 @@ def _covered(risks: tuple[Risk, ...], members: list[Any]) -> None:
 
 def dpia_markdown(*, risks: tuple[Risk, ...] | None = None, members: Any = None,
                   purposes: Mapping[Any, Any] | None = None) -> str:
-    """The DPIA as Markdown. `risks`/`members`/`purposes` are for tests (an incomplete assessment)."""
+    """The DPIA as Markdown, in English whatever the session's language (as the register).
+    `risks`/`members`/`purposes` are for tests (an incomplete assessment)."""
+    with translation.override("en"):
+        return _dpia_markdown(risks=risks, members=members, purposes=purposes)
+
+
+def _dpia_markdown(*, risks: tuple[Risk, ...] | None, members: Any, purposes: Mapping[Any, Any] | None) -> str:
     risks = RISKS if risks is None else risks
     members = list(Purpose) if members is None else list(members)
     _covered(risks, members)

@@ -11,6 +11,8 @@ import json
 from dataclasses import fields
 from typing import Any, Mapping
 
+from django.utils import translation
+
 from .purposes import PURPOSES, Purpose, PurposeInfo
 from .registry import retention_policies, sections
 
@@ -80,7 +82,13 @@ def _cell(text: str) -> str:
 
 
 def processing_register_markdown(**kwargs: Any) -> str:
-    reg = processing_register(**kwargs)
+    """The register as a document of record, in English whatever the session's language: its fixed text
+    is English, so the purposes and periods it lists are too (not "7 jaar" in an English table)."""
+    with translation.override("en"):
+        return _register_markdown(processing_register(**kwargs))
+
+
+def _register_markdown(reg: dict) -> str:
     out = ["# Processing register (GDPR art. 30)", "",
            f"Controller: {reg['controller']['name']} ({reg['controller']['contact']}); DPO: {reg['controller']['dpo']}.", "",
            "## Processing activities", "",
