@@ -1,7 +1,8 @@
 from django.urls import path
 
 from .push import views as push_views
-from .views import call_exports, call_setup, calls, interconnection, invoices, masking, sources_imports, tariffs
+from .views import (call_exports, call_setup, calls, interconnection, invoice_address, invoices, masking,
+                    sources_imports, tariffs)
 
 app_name = "traffic"
 urlpatterns: list = [
@@ -19,6 +20,7 @@ urlpatterns: list = [
     path("invoices/<int:invoice_id>/pdf/", invoices.invoice_pdf, name="invoice-pdf"),
     path("contractor/", calls.contractor_calls, name="contractor"),
     path("staff/invoices/", invoices.staff_invoices, name="staff-invoices"),
+    path("staff/invoices/<int:invoice_id>/address/", invoice_address.staff_invoice_address, name="staff-invoice-address"),
     path("staff/invoices/<int:invoice_id>/<slug:action>/", invoices.staff_invoice_action, name="staff-invoice-action"),
     path("staff/masking-list/", masking.staff_masking_list, name="staff-masking-list"),
     path("staff/tariffs/", tariffs.staff_tariffs, name="staff-tariffs"),

@@ -64,9 +64,11 @@ def billing_party_managed_by(actor: Any, user: User) -> bool:
 
 @transaction.atomic
 def billing_address_set(*, actor: Any, user: User, **values: str) -> BillingAddress:
-    """Set the address `user`'s invoices are made out to (the Contractor's, for a Contractor's User).
-    Invoices already issued keep the address they were issued with."""
-    if not billing_party_managed_by(actor, user):
+    """Set the address `user`'s invoices are made out to (the Contractor's, for a Contractor's User):
+    by whoever manages it, or by billing staff correcting it (audited as such). Invoices already issued
+    keep the address they were issued with; a corrected invoice made later carries the new one."""
+    by_billing = not billing_party_managed_by(actor, user)
+    if by_billing and not has_role(actor, Role.BILLING):
         raise ApplicationError(str(ONLY_CONTRACTOR_ADMIN))
     clean, errors = billing_address_errors(values)
     if errors:
@@ -81,5 +83,5 @@ def billing_address_set(*, actor: Any, user: User, **values: str) -> BillingAddr
         address.updated_at = now()
         address.save()
     audit_record(actor=actor, action="billing_address.set", target_type=kind, target_id=party_id,
-                 extra={"created": created, "country": clean["country"]})
+                 extra={"created": created, "country": clean["country"], **({"by": "billing"} if by_billing else {})})
     return address

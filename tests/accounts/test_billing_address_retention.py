@@ -1,6 +1,6 @@
 """The invoice address follows the account's other user data: in the data download (the user's own, not
 a Contractor's), gone when the account is anonymised or erased, while each issued invoice keeps its own
-copy for the fiscal retention; a corrected invoice keeps the address of the one it replaces."""
+copy for the fiscal retention; a corrected invoice carries the address on file (else the replaced one's)."""
 from __future__ import annotations
 
 import json
@@ -57,15 +57,26 @@ class BillingAddressRetentionTests:
         account_anonymise(user=bob, actor=billing_staff, kept=[])
         assert BillingAddress.objects.get().contractor_id == acme_admin.contractor_id
 
-    def test_a_corrected_invoice_keeps_the_address_of_the_one_it_replaces(self, alice, billing_staff):
+    def test_a_corrected_invoice_carries_the_address_on_file_now(self, alice, billing_staff):
+        """A wrong or old address is a reason to correct an invoice: the correction, issued now, carries
+        the address on file now (billing staff may just have corrected it)."""
         billing_address_set(actor=alice, user=alice, **ADDRESS)
         invoice = _invoice_of(alice)
         billing_address_set(actor=alice, user=alice, **{**ADDRESS, "street": "Herengracht", "house_number": "1"})
         invoicing.invoice_void(invoice=invoice, actor=billing_staff)
         corrected = invoicing.invoice_reissue(invoice=invoice, actor=billing_staff)
         assert corrected.replaces_id == invoice.pk
-        assert corrected.customer_address == invoice.customer_address
-        assert corrected.customer_address.startswith("Prinsengracht 263 hs")
+        assert corrected.customer_address.startswith("Herengracht 1")
+        invoice.refresh_from_db()
+        assert invoice.customer_address.startswith("Prinsengracht 263 hs")  # the void one keeps its own
+
+    def test_without_an_address_on_file_the_correction_keeps_the_replaced_ones(self, alice, billing_staff):
+        billing_address_set(actor=alice, user=alice, **ADDRESS)
+        invoice = _invoice_of(alice)
+        BillingAddress.objects.all().delete()  # as anonymising the account does
+        invoicing.invoice_void(invoice=invoice, actor=billing_staff)
+        corrected = invoicing.invoice_reissue(invoice=invoice, actor=billing_staff)
+        assert (corrected.customer_name, corrected.customer_address) == (invoice.customer_name, invoice.customer_address)
 
 
 class BillingAddressExportTests:

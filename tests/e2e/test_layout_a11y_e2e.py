@@ -20,12 +20,14 @@ pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 SIZES = ((1280, 800), (390, 844))
 INVOICE = "<alice's newest invoice>"
 ADMIN_USER = "<alice's page in the admin>"
+STAFF_ADDRESS = "<the invoice address of alice's newest invoice, for billing staff>"
 # role -> (demo login, its pages; the first is the page it lands on from home); MONEY: pages with amounts.
 ROLE_PAGES = {
     "customer": ("alice", ("/calls/", "/calls/invoices/", INVOICE, "/calls/usage/", "/privacy-requests/", "/",
                            "/accounts/billing-address/")),
     "contractor_admin": ("acme-admin", ("/calls/contractor/",)),
-    "billing": ("billing", ("/calls/staff/invoices/", "/calls/staff/tariffs/", "/calls/staff/interconnection/")),
+    "billing": ("billing", ("/calls/staff/invoices/", "/calls/staff/tariffs/", "/calls/staff/interconnection/",
+                            STAFF_ADDRESS)),
     "support": ("support", ("/support/", "/support/?q=%2B31205550101")),
     "legal_officer": ("legal1", ("/disclosures/", "/disclosures/report/")),
     "dpo": ("dpo", ("/retention/", "/privacy-requests/dpo/", "/privacy-requests/dpo/register/")),
@@ -79,13 +81,14 @@ def _problems_on(page, url: str, *, money: bool, language: str) -> list[str]:
     return problems
 
 
-def _walk(browser, live_server, role: str, username: str, paths: tuple[str, ...], invoice_url: str,
+def _walk(browser, live_server, role: str, username: str, paths: tuple[str, ...], invoice_id: int,
           language: str = "en") -> list[str]:
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
     from accounts.models import User
 
-    admin_user_url = f"/admin/accounts/user/{User.objects.get(username='alice').pk}/change/"
+    places = {INVOICE: f"/calls/invoices/{invoice_id}/", STAFF_ADDRESS: f"/calls/staff/invoices/{invoice_id}/address/",
+              ADMIN_USER: f"/admin/accounts/user/{User.objects.get(username='alice').pk}/change/"}
     context = browser.new_context(locale="en-GB", timezone_id="Europe/Amsterdam", bypass_csp=True)
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
@@ -96,7 +99,7 @@ def _walk(browser, live_server, role: str, username: str, paths: tuple[str, ...]
         for width, height in SIZES:
             page.set_viewport_size({"width": width, "height": height})
             for path in paths:
-                url = live_server.url + {INVOICE: invoice_url, ADMIN_USER: admin_user_url}.get(path, path)
+                url = live_server.url + places.get(path, path)
                 found = _problems_on(page, url, money=path in MONEY, language=language)
                 problems += [f"{role} ({language}) {width}px {path}: {p}" for p in found]
         return problems
@@ -125,13 +128,13 @@ class LayoutAndAccessibilityTests:
             invoice = Invoice.objects.filter(account__username="alice").order_by("-period").first()
             problems = []
             for role, (username, paths) in ROLE_PAGES.items():
-                problems += _walk(browser, live_server, role, username, paths, f"/calls/invoices/{invoice.pk}/")
+                problems += _walk(browser, live_server, role, username, paths, invoice.pk)
             # Dutch labels are longer: the customer's money pages once more in Dutch.
             problems += _walk(browser, live_server, "customer", "alice", ROLE_PAGES["customer"][1][:4],
-                              f"/calls/invoices/{invoice.pk}/", language="nl")
+                              invoice.pk, language="nl")
             # And the admin, which Django translates itself: its Dutch labels in our layout.
             problems += _walk(browser, live_server, "admin", "admin", ROLE_PAGES["admin"][1],
-                              f"/calls/invoices/{invoice.pk}/", language="nl")
+                              invoice.pk, language="nl")
             assert problems == [], "\n".join(problems)
         finally:
             _partitions_drop(set(cdr_partitions_list_names()) - before)

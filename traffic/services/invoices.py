@@ -180,15 +180,16 @@ def _invoice_set_amounts(invoice: Invoice, *, subtotal: Decimal) -> None:
 
 
 def _bill_to(account: User, *, replaces: Invoice | None) -> tuple[str, str]:
-    """The customer as the invoice names them: a corrected invoice keeps the one it replaces; else the
-    billing address (accounts.BillingAddress: the Contractor's for a contractor's User, the account's
-    own otherwise), read for billing; without one, the Contractor's or the account's name and no address
-    (the PDF then says none is on file)."""
-    if replaces is not None and replaces.customer_name:
-        return replaces.customer_name, replaces.customer_address or ""
+    """The customer as the invoice names them: the billing address on file now (accounts.BillingAddress:
+    the Contractor's for a contractor's User, the account's own otherwise), read for billing, also on a
+    corrected invoice (a wrong address is a reason to correct one); without one, what the replaced invoice
+    said (the account may have been anonymised since), else the Contractor's or the account's name and no
+    address (the PDF then says none is on file)."""
     address = billing_address_get(actor=INVOICE_RUN, purpose=Purpose.BILLING, user=account)
     if address is not None:
         return address.name, "\n".join(billing_address_lines(address))
+    if replaces is not None and replaces.customer_name:
+        return replaces.customer_name, replaces.customer_address or ""
     name = account.contractor.name if account.contractor_id else account.username
     return name, ""
 
