@@ -31,3 +31,24 @@ class InvoiceConfirmationTests:
         invoice = invoicing.invoice_run(month=date(2026, 3, 1), today=date(2026, 4, 2))[0]
         verified_client(client, billing_staff).post(f"/calls/staff/invoices/{invoice.pk}/dispute/")
         assert Invoice.objects.get(pk=invoice.pk).status == "disputed"
+
+    def test_upholding_a_dispute_asks_then_voids_it_as_the_disputes_outcome(self, client, billing_staff, alice):
+        """A disputed invoice offers Reject and Uphold (no bare Void: upholding is that decision, recorded
+        as the dispute's outcome); upholding asks first."""
+        from voipxs.privacy.models import AuditEntry
+
+        make_cdr(account=alice, started_at=T0)
+        invoice = invoicing.invoice_run(month=date(2026, 3, 1), today=date(2026, 4, 2))[0]
+        c = verified_client(client, billing_staff)
+        c.post(f"/calls/staff/invoices/{invoice.pk}/dispute/")
+        listing = c.get("/calls/staff/invoices/").content.decode()
+        assert f"/calls/staff/invoices/{invoice.pk}/uphold-dispute/" in listing
+        assert f"/calls/staff/invoices/{invoice.pk}/void/" not in listing
+        asked = c.post(f"/calls/staff/invoices/{invoice.pk}/uphold-dispute/").content.decode()
+        assert f"Uphold the dispute on invoice {invoice.number}?" in asked and "Reissue" in asked
+        assert Invoice.objects.get(pk=invoice.pk).status == "disputed"
+        done = c.post(f"/calls/staff/invoices/{invoice.pk}/uphold-dispute/", {"confirm": "yes"}, follow=True)
+        assert "upheld; the invoice is void" in done.content.decode()
+        assert Invoice.objects.get(pk=invoice.pk).status == "void"
+        assert AuditEntry.objects.get(action="invoice.dispute_resolved").extra == {"resolution": "upheld"}
+        assert f"/calls/staff/invoices/{invoice.pk}/reissue/" in done.content.decode()

@@ -81,6 +81,8 @@ _TRANSITIONS = {
              _("Invoice %(number)s voided.")),
     "reject-dispute": (Purpose.DISPUTE, lambda invoice, actor: invoice_services.invoice_resolve_dispute(
         invoice=invoice, actor=actor, resolution="rejected"), _("Dispute on %(number)s rejected; the invoice stands.")),
+    "uphold-dispute": (Purpose.DISPUTE, lambda invoice, actor: invoice_services.invoice_resolve_dispute(
+        invoice=invoice, actor=actor, resolution="upheld"), _("Dispute on %(number)s upheld; the invoice is void.")),
     # The message names the new invoice: the service returns the corrected one, not the void one.
     "reissue": (Purpose.BILLING, lambda invoice, actor: invoice_services.invoice_reissue(invoice=invoice, actor=actor),
                 _("Corrected invoice %(number)s made.")),
@@ -106,8 +108,18 @@ def _confirm_void(invoice: Invoice) -> tuple[str, list[str], str]:
     ], gettext("Yes, void it"))
 
 
+def _confirm_uphold(invoice: Invoice) -> tuple[str, list[str], str]:
+    numbers = {"number": invoice.number, "total": invoice.total}
+    return (gettext("Uphold the dispute on invoice %(number)s?") % numbers, [
+        gettext("The customer is right: invoice %(number)s (total EUR %(total)s) is void and no longer owed, "
+                "for good.") % numbers,
+        gettext("The decision is recorded as the dispute's outcome. Make a corrected invoice for the same "
+                "month with Reissue, after fixing what was wrong (a tariff, a price, the invoice address)."),
+    ], gettext("Yes, uphold the dispute"))
+
+
 # The transitions that ask first, naming what will happen (voipxs/confirm.py).
-_CONFIRMED = {"paid": _confirm_paid, "void": _confirm_void}
+_CONFIRMED = {"paid": _confirm_paid, "void": _confirm_void, "uphold-dispute": _confirm_uphold}
 
 
 @login_required
