@@ -372,11 +372,13 @@ class PushCredential(models.Model):
 class MaskedNumber(models.Model):
     """The national masking list (Bude art. 4.2): a number (a helpline, or one another provider asked
     us to mask) never shown in full on a bill, for calls from `valid_from` on (the next billing period
-    after it was listed)."""
+    after it was listed) and, once it leaves the list, before `valid_until` (the next billing period
+    after it was taken off): calls made while it was listed stay masked on every bill."""
 
     number = EncryptedTextField(_("number (E.164)"))
     number_index = BlindIndexField(source="number", domain="phone", normalizer=normalize_e164, unique=True)
     valid_from = models.DateTimeField()
+    valid_until = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=now)
 
 

@@ -27,7 +27,7 @@ ROLE_PAGES = {
                            "/accounts/billing-address/")),
     "contractor_admin": ("acme-admin", ("/calls/contractor/",)),
     "billing": ("billing", ("/calls/staff/invoices/", "/calls/staff/tariffs/", "/calls/staff/interconnection/",
-                            STAFF_ADDRESS)),
+                            STAFF_ADDRESS, "/calls/staff/masking-list/")),
     "support": ("support", ("/support/", "/support/?q=%2B31205550101")),
     "legal_officer": ("legal1", ("/disclosures/", "/disclosures/report/")),
     "dpo": ("dpo", ("/retention/", "/privacy-requests/dpo/", "/privacy-requests/dpo/register/")),

@@ -11,7 +11,7 @@ from accounts.services.users import contractor_itemisation_set, user_number_mask
 from tests.factories import make_cdr, make_user, verified_client
 from traffic.models import MaskedNumber
 from traffic.services import invoices as invoicing
-from traffic.services.masking import masking_list_import
+from traffic.services.masking import masking_list_import, masking_list_take_off
 from voipxs.exceptions import ApplicationError
 from voipxs.privacy.models import AuditEntry
 
@@ -146,7 +146,7 @@ class MaskingListTests:
         assert MaskedNumber.objects.count() == 1  # the same number twice is listed once
         assert "1 number on the list" in staff.get("/calls/staff/masking-list/").content.decode()
         exported = b"".join(staff.get("/calls/staff/masking-list/?format=csv").streaming_content).decode()
-        assert exported.splitlines()[0] == "number,valid_from" and "+318000113," in exported
+        assert exported.splitlines()[0] == "number,valid_from,valid_until" and "+318000113," in exported
         entries = AuditEntry.objects.filter(action__startswith="masking_list.")
         assert {"masking_list.import", "masking_list.export"} <= set(entries.values_list("action", flat=True))
         assert "8000113" not in str(list(entries.values_list("extra", flat=True)))
@@ -168,6 +168,60 @@ class MaskingListTests:
 
         with pytest.raises(PermissionDenied):
             masking_list_rows(actor=bob)  # refused at the call, before any row is read
+
+
+class TakeOffTests:
+    """A number that leaves the national list is taken off (typed, confirmed): its calls from the next
+    billing period on show in full; the calls made while it was listed stay masked, on old bills too."""
+
+    def _listed_in_march_off_in_april(self, billing_staff):
+        masking_list_import(actor=billing_staff, text="number\n0800 0113\n", at=datetime(2026, 2, 20, tzinfo=timezone.utc))
+        return masking_list_take_off(actor=billing_staff, text="\n+31 800 0113\n",
+                                     at=datetime(2026, 3, 20, 12, tzinfo=timezone.utc))
+
+    def test_calls_while_listed_stay_masked_and_later_ones_show_in_full(self, client, bob, billing_staff):
+        march = datetime(2026, 3, 10, 9, tzinfo=timezone.utc)
+        make_cdr(account=bob, src="+31205550201", dst=HELPLINE, started_at=march)
+        taken, since = self._listed_in_march_off_in_april(billing_staff)
+        assert taken == 1 and since.isoformat().startswith("2026-04-01T00:00")
+        make_cdr(account=bob, src="+31205550201", dst=HELPLINE, started_at=datetime(2026, 4, 2, 9, tzinfo=timezone.utc))
+        march_bill = invoicing.invoice_run(month=date(2026, 3, 1), today=date(2026, 4, 2))[0]
+        april_bill = invoicing.invoice_run(month=date(2026, 4, 1), today=date(2026, 5, 2))[0]
+        page = _bill_page(client, bob, march_bill, full=True)
+        assert HELPLINE not in page and "+318000•••" in page
+        page = _bill_page(client, bob, april_bill, full=True)
+        assert HELPLINE in page and "+318000•••" not in page
+
+    def test_importing_it_again_masks_it_again(self, client, bob, billing_staff):
+        self._listed_in_march_off_in_april(billing_staff)
+        added, _since = masking_list_import(actor=billing_staff, text="number\n+318000113\n",
+                                            at=datetime(2026, 4, 10, tzinfo=timezone.utc))
+        assert added == 1 and MaskedNumber.objects.get().valid_until is None
+        make_cdr(account=bob, src="+31205550201", dst=HELPLINE, started_at=datetime(2026, 4, 12, 9, tzinfo=timezone.utc))
+        april_bill = invoicing.invoice_run(month=date(2026, 4, 1), today=date(2026, 5, 2))[0]
+        assert HELPLINE not in _bill_page(client, bob, april_bill, full=True)
+
+    def test_staff_confirm_first_and_a_number_not_listed_is_named_by_its_line(self, client, billing_staff, bob):
+        masking_list_import(actor=billing_staff, text="number\n+318000113\n+31800432\n")
+        staff = verified_client(client, billing_staff)
+        wrong = staff.post("/calls/staff/masking-list/", {"numbers": "+318000113\n\n+31612345678\n"})
+        assert wrong.status_code == 400 and "Line 3: this number is not on the masking list" in wrong.content.decode()
+        assert 'aria-invalid="true"' in wrong.content.decode()
+        asked = staff.post("/calls/staff/masking-list/", {"numbers": "+318000113\n"})
+        body = asked.content.decode()
+        assert asked.status_code == 200 and "Take 1 numbers off the masking list?" in body and "stay masked" in body
+        assert not MaskedNumber.objects.filter(valid_until__isnull=False).exists()
+        done = staff.post("/calls/staff/masking-list/", {"numbers": "+318000113\n", "confirm": "yes"}, follow=True)
+        assert "1 numbers taken off the list" in done.content.decode()
+        assert "1 number on the list" in done.content.decode()  # the other one
+        assert MaskedNumber.objects.filter(valid_until__isnull=False).count() == 1
+        entry = AuditEntry.objects.filter(action="masking_list.take_off").exclude(extra={}).get()  # beside the access record
+        assert entry.extra["taken_off"] == 1 and "8000113" not in str(entry.extra)
+
+    def test_the_messages_are_dutch_for_a_dutch_session(self, client, billing_staff, bob):
+        answer = verified_client(client, billing_staff).post("/calls/staff/masking-list/", {"numbers": "not a number"},
+                                                             HTTP_ACCEPT_LANGUAGE="nl")
+        assert answer.status_code == 400 and "Regel 1: dit is geen telefoonnummer" in answer.content.decode()
 
 
 class OwnRequestTests:

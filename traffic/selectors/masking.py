@@ -5,7 +5,8 @@ Three rules decide it, and the strictest wins:
   view: full, masked (the last digits hidden, `voipxs.privacy.phone.mask`) or none (no call list,
   only the invoice's totals). The contractor view is never more than masked (calls.py);
 - the national masking list (`MaskedNumber`): listed numbers never show in full on a bill, for calls
-  from the list entry's `valid_from` on (the next billing period after it was listed);
+  from the list entry's `valid_from` on (the next billing period after it was listed) and, for a number
+  taken off the list, before its `valid_until`;
 - a User's own request (`User.number_masked`): the numbers they hold show masked on OTHER people's
   bills; matched on the blind index of the number, so no number is decrypted to decide it.
 
@@ -47,7 +48,8 @@ class MaskRule:
     itemised: bool = True
     forced: bool = False  # masked by the contractor's setting, not by the reader's choice
     reader_id: int | None = None  # None: neither the list nor the holders' requests apply
-    listed: dict[str, datetime] = field(default_factory=dict)  # blind index -> masked for calls from then on
+    # blind index -> (masked for calls from then on, until then or for good)
+    listed: dict[str, tuple[datetime, datetime | None]] = field(default_factory=dict)
     requested: set[str] | None = None  # blind indexes of numbers whose holder asked to be masked (read once)
     _looked_up: set[str] = field(default_factory=set)
     _seen: dict[str, str] = field(default_factory=dict)
@@ -91,14 +93,17 @@ class MaskRule:
             return False
         if index not in self._looked_up:
             self._look_up({index})
-        since = self.listed.get(index)
-        return index in (self.requested or ()) or (since is not None and started_at >= since)
+        if index in (self.requested or ()):
+            return True
+        entry = self.listed.get(index)
+        return entry is not None and entry[0] <= started_at and (entry[1] is None or started_at < entry[1])
 
     def searchable(self, index: str) -> bool:
         """Whether calls may be searched by the number of this blind index. A search that matched a
         number shown masked would confirm a guess of its hidden digits: where the contractor masks
         every number, searching by number is refused (as on the contractor's view); a number masked
-        by the list or at its holder's request finds nothing, exactly like a wrong guess."""
+        by the list (or once listed: its calls of then stay masked) or at its holder's request finds
+        nothing, exactly like a wrong guess."""
         if self.forced:
             raise ApplicationError(NUMBER_FILTER_MASKED, {"field": "number"})
         if self.reader_id is None or not index:
@@ -109,15 +114,18 @@ class MaskRule:
 
 
 def _masking_query(indexes: list[str], reader_id: int, requested: bool):
-    listed = MaskedNumber.objects.filter(number_index__in=indexes).values_list("number_index", "valid_from")
+    listed = MaskedNumber.objects.filter(number_index__in=indexes).values_list("number_index", "valid_from",
+                                                                             "valid_until")
     if not requested:
         return listed
+    nothing = Value(None, output_field=DateTimeField())
     asked = (PhoneNumber.objects.filter(user__number_masked=True, valid_to__isnull=True).exclude(user_id=reader_id)
-             .values_list("number_index", Value(None, output_field=DateTimeField())))
+             .values_list("number_index", nothing, nothing))
     return listed.union(asked, all=True) if indexes else asked
 
 
-def _masking_rows(indexes: set[str], reader_id: int, requested: bool) -> list[tuple[str, datetime | None]]:
+def _masking_rows(indexes: set[str], reader_id: int,
+                  requested: bool) -> list[tuple[str, datetime | None, datetime | None]]:
     """On PostgreSQL the statement is compiled once per shape (how many numbers; voipxs.statements)."""
     ordered = sorted(indexes)
     if connection.vendor != "postgresql":
@@ -136,18 +144,19 @@ def _masking_rows(indexes: set[str], reader_id: int, requested: bool) -> list[tu
 
 
 def masking_entries(indexes: set[str], *, reader_id: int,
-                    requested: bool) -> tuple[dict[str, datetime], set[str] | None]:
-    """In one query: which of these blind indexes the masking list holds (index -> valid_from), and,
+                    requested: bool) -> tuple[dict[str, tuple[datetime, datetime | None]], set[str] | None]:
+    """In one query: which of these blind indexes the masking list holds (index -> (valid_from,
+    valid_until)), and,
     if `requested`, the numbers whose holder (another user than the reader) asked to be masked. Those
     are few (a partial index on the users who asked finds them), the list is long (its unique index
     finds the page's numbers)."""
-    found_listed: dict[str, datetime] = {}
+    found_listed: dict[str, tuple[datetime, datetime | None]] = {}
     found_asked: set[str] = set()
-    for index, valid_from in _masking_rows(indexes, reader_id, requested):
+    for index, valid_from, valid_until in _masking_rows(indexes, reader_id, requested):
         if valid_from is None:
             found_asked.add(index)
         else:
-            found_listed[index] = valid_from
+            found_listed[index] = (valid_from, valid_until)
     return found_listed, (found_asked if requested else None)
 
 
@@ -173,15 +182,21 @@ def mask_rule(*, actor: Any, purpose: Purpose, invoice: Any = None, masked: bool
                     itemised=setting != Contractor.Itemisation.NONE)
 
 
-def masking_list_rows(*, actor: Any, purpose: Purpose | str = Purpose.BILLING) -> Iterator[tuple[str, str]]:
-    """The masking list as (number, valid_from) for billing staff's CSV export; checked and audited as
+def masking_list_rows(*, actor: Any, purpose: Purpose | str = Purpose.BILLING) -> Iterator[tuple[str, str, str]]:
+    """The masking list as (number, valid_from, valid_until or "") for billing staff's CSV export; checked
+    and audited as
     a read before the first row (eagerly: a refusal is a 403, not a broken download)."""
     require_purpose(actor=actor, purpose=purpose, action="masking_list.export", target_type="masking_list",
                     extra={"entries": MaskedNumber.objects.count()})
-    return ((entry.number, localtime(entry.valid_from).date().isoformat())
+    return ((entry.number, localtime(entry.valid_from).date().isoformat(),
+             localtime(entry.valid_until).date().isoformat() if entry.valid_until else "")
             for entry in MaskedNumber.objects.order_by("valid_from", "id").iterator())
 
 
-def masking_list_size() -> tuple[int, int]:
-    """(entries, entries not yet in force) for the staff page; no numbers."""
-    return MaskedNumber.objects.count(), MaskedNumber.objects.filter(valid_from__gt=now()).count()
+def masking_list_size() -> tuple[int, int, int]:
+    """(numbers on the list, of which not yet in force, numbers taken off that are still masked until the
+    next billing period) for the staff page; no numbers."""
+    moment = now()
+    on_list = MaskedNumber.objects.filter(valid_until__isnull=True)
+    return (on_list.count(), on_list.filter(valid_from__gt=moment).count(),
+            MaskedNumber.objects.filter(valid_until__gt=moment).count())

@@ -10,6 +10,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils.timezone import get_default_timezone, localtime, now
+from django.utils.translation import gettext_lazy as _
 
 from voipxs.exceptions import ApplicationError
 from voipxs.privacy.audit import audit_record
@@ -21,9 +22,9 @@ from ..models import MaskedNumber
 from ..partitions import add_months, month_start
 
 MAX_ROWS = 100_000
-HEADER_INVALID = "The file must be CSV with a column named number."
-NUMBER_INVALID_AT = "Line %(line)s: this is not a phone number; nothing was imported."
-TOO_MANY = "The file holds more than %(n)s numbers."
+HEADER_INVALID = _("The file must be CSV with a column named number.")
+NUMBER_INVALID_AT = _("Line %(line)s: this is not a phone number; nothing was imported.")
+TOO_MANY = _("The file holds more than %(n)s numbers.")
 
 
 def next_billing_period(moment: datetime | None = None) -> datetime:
@@ -35,7 +36,7 @@ def next_billing_period(moment: datetime | None = None) -> datetime:
 def _numbers(text: str) -> list[str]:
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     if not reader.fieldnames or "number" not in [f.strip().lower() for f in reader.fieldnames]:
-        raise ApplicationError(HEADER_INVALID, {"field": "file"})
+        raise ApplicationError(str(HEADER_INVALID), {"field": "file"})
     column = next(f for f in reader.fieldnames if f.strip().lower() == "number")
     numbers = []
     for line, row in enumerate(reader, start=2):
@@ -53,18 +54,80 @@ def _numbers(text: str) -> list[str]:
 
 @transaction.atomic
 def masking_list_import(*, actor: Any, text: str, at: datetime | None = None) -> tuple[int, datetime]:
-    """Add the file's numbers to the list, all or none; returns (numbers added, from when they are
-    masked: the billing period after `at`, default now). Audited with counts only, never a number."""
+    """Add the file's numbers to the list (or back on it), all or none; returns (numbers added, from when
+    they are masked: the billing period after `at`, default now). Audited with counts only, never a number."""
     require_purpose(actor=actor, purpose=Purpose.BILLING, action="masking_list.import", target_type="masking_list")
     numbers = _numbers(text)
     valid_from = next_billing_period(at)
-    listed = set(MaskedNumber.objects.values_list("number_index", flat=True))
-    added = 0
+    listed = dict(MaskedNumber.objects.values_list("number_index", "pk"))
+    taken_off = set(MaskedNumber.objects.filter(valid_until__isnull=False).values_list("pk", flat=True))
+    added, back = 0, []
     for number in dict.fromkeys(numbers):
-        if blind_index(number, domain="phone") in listed:
-            continue
-        MaskedNumber.objects.create(number=number, valid_from=valid_from)
-        added += 1
+        pk = listed.get(blind_index(number, domain="phone"))
+        if pk is None:
+            MaskedNumber.objects.create(number=number, valid_from=valid_from)
+            added += 1
+        elif pk in taken_off:
+            back.append(pk)
+    # A number listed again stays masked without a gap (one entry per number): masking the calls of the
+    # months it was off the list too errs on the side the list exists for.
+    added += MaskedNumber.objects.filter(pk__in=back).update(valid_until=None)
     audit_record(actor=actor, action="masking_list.import", purpose=Purpose.BILLING, target_type="masking_list",
                  extra={"rows": len(numbers), "added": added, "valid_from": valid_from.date().isoformat()})
     return added, valid_from
+
+
+NOT_LISTED_AT = _("Line %(line)s: this number is not on the masking list; nothing was taken off.")
+NOT_A_NUMBER_AT = _("Line %(line)s: this is not a phone number; nothing was taken off.")
+NOTHING_TO_TAKE_OFF = _("Enter the numbers to take off the list, one per line.")
+
+
+def _typed_indexes(text: str) -> dict[str, int]:
+    """The blind indexes of a text box's numbers, one per line, each with the line it is first on (blank
+    lines skipped); a line that is no number is named."""
+    found: dict[str, int] = {}
+    for line, raw in enumerate(text.splitlines(), start=1):
+        if raw.strip():
+            try:
+                found.setdefault(blind_index(normalize_e164(raw.strip(), "NL"), domain="phone"), line)
+            except InvalidNumber:
+                raise ApplicationError(NOT_A_NUMBER_AT % {"line": line}, {"field": "numbers", "line": line}) from None
+        if len(found) > MAX_ROWS:
+            raise ApplicationError(TOO_MANY % {"n": MAX_ROWS}, {"field": "numbers"})
+    if not found:
+        raise ApplicationError(str(NOTHING_TO_TAKE_OFF), {"field": "numbers"})
+    return found
+
+
+def _listed(typed: dict[str, int], *, lock: bool = False) -> list[MaskedNumber]:
+    """The list's entries of the typed numbers; the first number not on the list is named by its line."""
+    entries = MaskedNumber.objects.filter(number_index__in=list(typed))
+    found = {e.number_index: e for e in (entries.select_for_update() if lock else entries)}
+    for index, line in typed.items():
+        if index not in found:
+            raise ApplicationError(NOT_LISTED_AT % {"line": line}, {"field": "numbers", "line": line})
+    return list(found.values())
+
+
+def masking_list_take_off_check(text: str) -> tuple[int, datetime]:
+    """What `masking_list_take_off` would do, changing nothing (the confirmation names it): (numbers it
+    takes off, the start of the billing period from which their calls show in full). Raises as it would."""
+    entries = _listed(_typed_indexes(text))
+    return sum(1 for e in entries if e.valid_until is None), next_billing_period()
+
+
+@transaction.atomic
+def masking_list_take_off(*, actor: Any, text: str, at: datetime | None = None) -> tuple[int, datetime]:
+    """Take numbers off the list (one per line), all or none: calls made from the next billing period on
+    show them in full; calls made while they were listed stay masked on every bill, old ones included.
+    Returns (numbers taken off now, from when). A number already taken off keeps its date. Audited with
+    counts only, never a number."""
+    require_purpose(actor=actor, purpose=Purpose.BILLING, action="masking_list.take_off", target_type="masking_list")
+    typed = _typed_indexes(text)
+    entries = _listed(typed, lock=True)
+    valid_until = next_billing_period(at)
+    taken = MaskedNumber.objects.filter(pk__in=[e.pk for e in entries if e.valid_until is None]
+                                        ).update(valid_until=valid_until)
+    audit_record(actor=actor, action="masking_list.take_off", purpose=Purpose.BILLING, target_type="masking_list",
+                 extra={"rows": len(typed), "taken_off": taken, "valid_until": valid_until.date().isoformat()})
+    return taken, valid_until
