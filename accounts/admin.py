@@ -11,10 +11,10 @@ from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.models import Group
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
-from knox.models import AuthToken
 from django.utils.translation import gettext_lazy as _
+from knox.models import AuthToken
 
-from voipxs.admin import ReadOnlyAdminMixin
+from voipxs.admin import ReadOnlyAdminMixin, action_confirmation
 from voipxs.exceptions import ApplicationError
 from voipxs.models import AuditEntry
 from voipxs.privacy.phone import InvalidNumber, mask, normalize_e164
@@ -153,8 +153,18 @@ class UserAdmin(auth_admin.UserAdmin):
         return actions
 
     @admin.action(description=_("Close the selected accounts (no sign-in; data kept until retention anonymises it)"))
-    def close_accounts(self, request, queryset) -> None:
+    def close_accounts(self, request, queryset):
         reason = request.POST.get("reason") or AccountCloseReason.CONTRACT_ENDED
+        asked = action_confirmation(self, request, queryset, title=_("Close %(n)d account(s)?") % {"n": queryset.count()},
+                                    consequences=[
+                                        _("They can no longer sign in: sessions, API tokens and passwords stop "
+                                          "working; their numbers' periods end now."),
+                                        _("Their data is kept until the retention policy anonymises it; "
+                                          "invoices are kept for the fiscal retention."),
+                                        _("Reason recorded: %(reason)s.") % {"reason": AccountCloseReason(reason).label}],
+                                    action_label=_("Yes, close them"))
+        if asked is not None:
+            return asked
         closed = 0
         for user in queryset.order_by("pk"):
             try:
@@ -350,15 +360,9 @@ for _model in (AuthToken, Group):
         admin.site.unregister(_model)
 
 
-@admin.register(AuthToken)
-class AuthTokenAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ("user", "created", "expiry")
-    fields = ("user", "created", "expiry")
-    list_select_related = ("user",)
-
-
 @admin.register(Group)
 class RoleGroupAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("name",)
     fields = ("name",)
+from . import admin_tokens as _admin_tokens  # noqa: E402,F401  registers the API token admin
 from .ciot import admin as _ciot_admin  # noqa: E402,F401  registers the subscriber details admin

@@ -51,3 +51,22 @@ class ReadOnlyAdminMixin:
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+def action_confirmation(modeladmin: Any, request: HttpRequest, queryset: Any, *, title: str,
+                        consequences: list[str], action_label: str, describe: Any = str) -> Any:
+    """An admin action that changes or removes rows asks first, like Django's own "delete selected":
+    None once the staff member confirmed (the action then runs), else the page that names what will
+    happen to which rows. The action's own fields (a reason, say) are carried through the page."""
+    from django.template.response import TemplateResponse
+
+    if request.POST.get("post") == "yes":
+        return None
+    carried = [(name, value) for name, values in request.POST.lists()
+               if name not in ("csrfmiddlewaretoken", "post") for value in values]
+    opts = modeladmin.model._meta
+    return TemplateResponse(request, "admin/action_confirm.html", {
+        **modeladmin.admin_site.each_context(request), "title": title, "subtitle": None, "opts": opts,
+        "consequences": consequences, "action_label": action_label, "objects": [describe(o) for o in queryset[:100]],
+        "more": max(0, queryset.count() - 100), "carried": carried,
+    })

@@ -101,8 +101,11 @@ class AccountCloseTests:
 class AccountCloseAdminTests:
     def test_an_administrator_closes_accounts_from_the_user_list(self, client, admin_user, alice, bob):
         verified_client(client, admin_user)
-        response = client.post("/admin/accounts/user/", {"action": "close_accounts", "_selected_action": [alice.pk],
-                                                          "reason": "non_payment"}, follow=True)
+        action = {"action": "close_accounts", "_selected_action": [alice.pk], "reason": "non_payment"}
+        asked = client.post("/admin/accounts/user/", action).content.decode()
+        assert "Close 1 account(s)?" in asked and "alice" in asked and "contract ended for non-payment" in asked
+        assert User.objects.get(pk=alice.pk).closed_at is None  # asked first, nothing done
+        response = client.post("/admin/accounts/user/", {**action, "post": "yes"}, follow=True)
         assert response.status_code == 200
         assert "1 account(s) closed." in response.content.decode()
         assert User.objects.get(pk=alice.pk).closed_at is not None
@@ -113,7 +116,7 @@ class AccountCloseAdminTests:
         account_close(user=alice, actor=admin_user, reason=CONTRACT_ENDED)
         verified_client(client, admin_user)
         response = client.post("/admin/accounts/user/", {"action": "close_accounts", "_selected_action": [alice.pk],
-                                                          "reason": "contract_ended"}, follow=True)
+                                                          "reason": "contract_ended", "post": "yes"}, follow=True)
         assert ACCOUNT_ALREADY_CLOSED in response.content.decode()
 
     def test_staff_without_the_user_list_cannot_use_the_action(self, client, support, alice):
