@@ -326,7 +326,14 @@ class RoleGrantAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                 messages.success(request, f"{grant.user.username} ({grant.role}): {grant.get_status_display()}")
 
     @admin.action(description=_("Approve the selected role requests (as the second admin)"))
-    def approve(self, request, queryset) -> None:
+    def approve(self, request, queryset):
+        asked = action_confirmation(
+            self, request, queryset, title=_("Approve %(n)d role request(s)?") % {"n": queryset.count()},
+            consequences=[_("Each user gets the requested role at once, with the data its purposes open to them."),
+                          _("Your approval is recorded in the audit log as the second administrator's.")],
+            action_label=_("Yes, approve them"), describe=lambda grant: f"{grant.user.username}: {Role(grant.role).label}")
+        if asked is not None:
+            return asked
         self._decide(request, queryset, role_grant_approve)
 
     @admin.action(description=_("Refuse the selected role requests"))

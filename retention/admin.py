@@ -6,8 +6,10 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
-from voipxs.admin import ReadOnlyAdminMixin
+from voipxs.admin import ReadOnlyAdminMixin, action_confirmation
 from voipxs.exceptions import ApplicationError
 from voipxs.privacy.purposes import Role, has_role
 
@@ -113,8 +115,17 @@ class LegalHoldAdmin(_DpoOnly, admin.ModelAdmin):
             expires_at=obj.expires_at)
         obj.pk = hold.pk
 
-    @admin.action(description="Release the selected holds")
-    def release_holds(self, request: HttpRequest, queryset) -> None:
+    @admin.action(description=_("Release the selected holds"))
+    def release_holds(self, request: HttpRequest, queryset):
+        asked = action_confirmation(
+            self, request, queryset, title=ngettext("Release %(n)d legal hold?", "Release %(n)d legal holds?",
+                                                    queryset.count()) % {"n": queryset.count()},
+            consequences=[_("The data each hold keeps is deleted by the next retention purge once its own "
+                            "retention period has passed; a release cannot be undone."),
+                          _("Holds of disclosure requests stay: they end with their request.")],
+            action_label=_("Yes, release them"))
+        if asked is not None:
+            return asked
         released = refused = 0
         for hold in queryset.filter(released_at__isnull=True):
             try:
@@ -123,9 +134,10 @@ class LegalHoldAdmin(_DpoOnly, admin.ModelAdmin):
                 refused += 1  # a disclosure's hold: it ends with its request
                 continue
             released += 1
-        self.message_user(request, f"{released} hold(s) released.", messages.SUCCESS)
+        self.message_user(request, _("%(n)d hold(s) released.") % {"n": released}, messages.SUCCESS)
         if refused:
-            self.message_user(request, f"{refused} hold(s) belong to disclosure requests and stay.", messages.WARNING)
+            self.message_user(request, _("%(n)d hold(s) belong to disclosure requests and stay.") % {"n": refused},
+                              messages.WARNING)
 
 
 @admin.register(PurgeReceipt)

@@ -94,7 +94,12 @@ class SecondAdminApprovalTests:
         client.logout()
         second = verified_client(client, admin2)
         assert "legal_officer" in second.get("/admin/accounts/rolegrant/").content.decode()
-        response = second.post("/admin/accounts/rolegrant/", {"action": "approve", "_selected_action": [grant.pk]})
+        asked = second.post("/admin/accounts/rolegrant/", {"action": "approve", "_selected_action": [grant.pk]})
+        assert "Approve 1 role request(s)?" in asked.content.decode() and "alice: Legal officer" in asked.content.decode()
+        grant.refresh_from_db()
+        assert grant.status == "pending"  # asked first
+        response = second.post("/admin/accounts/rolegrant/", {"action": "approve", "_selected_action": [grant.pk],
+                                                               "post": "yes"})
         assert response.status_code == 302
         grant.refresh_from_db()
         assert grant.status == "approved" and grant.decided_by == admin2
@@ -107,7 +112,7 @@ class SecondAdminApprovalTests:
 
     def test_the_requesting_admin_cannot_approve_their_own_request(self, client, grant, admin_user, alice):
         admin = verified_client(client, admin_user)
-        admin.post("/admin/accounts/rolegrant/", {"action": "approve", "_selected_action": [grant.pk]})
+        admin.post("/admin/accounts/rolegrant/", {"action": "approve", "_selected_action": [grant.pk], "post": "yes"})
         grant.refresh_from_db()
         assert grant.status == "pending" and _roles(alice) == {"customer"}
 

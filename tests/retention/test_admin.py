@@ -46,7 +46,11 @@ class RetentionAdminTests:
 
     def test_it_releases_holds_through_the_service(self, superuser_client):
         hold = legal_hold_place(reason="dispute", reference="dispute:1", account_ids=[1], categories=["cdr_billed"])
-        response = superuser_client.post("/admin/retention/legalhold/", {"action": "release_holds", "_selected_action": [hold.pk]})
+        action = {"action": "release_holds", "_selected_action": [hold.pk]}
+        asked = superuser_client.post("/admin/retention/legalhold/", action).content.decode()
+        assert "Release 1 legal hold?" in asked and "cannot be undone" in asked
+        assert LegalHold.objects.get(pk=hold.pk).released_at is None  # asked first
+        response = superuser_client.post("/admin/retention/legalhold/", {**action, "post": "yes"})
         assert response.status_code == 302
         assert LegalHold.objects.get(pk=hold.pk).released_at is not None
         assert AuditEntry.objects.filter(action="retention.hold_release").exists()
