@@ -17,6 +17,7 @@ from django.db.models import Exists, F, OuterRef
 from django_otp import device_classes
 
 from voipxs.privacy.purposes import roles_forget, roles_remember
+from voipxs.statements import execute_prepared
 
 from .dsr.policy import policy_notice_remember, policy_notice_subquery
 from .models import User
@@ -53,7 +54,7 @@ def _rows(user_id: int, *, with_user: bool) -> tuple[list[tuple], list[str]]:
         return list(query), fields
     sql, params, at, fields = _statement(with_user)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*params[:at], user_id, *params[at + 1:]])
+        execute_prepared(cursor, ("user-facts", with_user), sql, [*params[:at], user_id, *params[at + 1:]])
         return cursor.fetchall(), fields
 
 

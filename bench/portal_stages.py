@@ -14,11 +14,15 @@ from contextlib import contextmanager
 from typing import Any, Callable, Iterator
 
 # The first words of each statement a page sends, and the name the breakdown gives it.
+# Prepared statements (voipxs/statements.py) run as EXECUTE voipxs_<kind>_<n>.
 _SQL_KINDS = (
     ("SELECT session_data", "sql session"),
     ('SELECT "accounts_user"', "sql user+roles"),
+    ("EXECUTE voipxs_user_facts_", "sql user+roles"),
     ("SELECT *, false FROM", "sql calls"),
+    ("EXECUTE voipxs_own_calls_", "sql calls"),
     ('(SELECT "traffic_maskednumber"', "sql masking list"),
+    ("EXECUTE voipxs_masking_", "sql masking list"),
     ("SET LOCAL synchronous_commit", "sql access record"),
 )
 

@@ -135,8 +135,8 @@ TEMPLATES = [
 # --- Database ----------------------------------------------------------------------------------
 # Default: an SQLite file for a first look. CI and production: DATABASE_URL=postgres://...
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
-DATABASES["default"]["ATOMIC_REQUESTS"] = True
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+DATABASES["default"].update(ATOMIC_REQUESTS=True, CONN_MAX_AGE=env.int("CONN_MAX_AGE", default=60))
+DATABASE_PREPARED_STATEMENTS = env.bool("DATABASE_PREPARED_STATEMENTS", default=True)  # voipxs/statements.py
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True  # checked before reuse: after a database restart, reconnect
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {"timeout": 20}

@@ -186,8 +186,9 @@ def _own_newest(actor: Any, after: tuple[datetime, int] | None, *, n: int) -> li
         return newest_statement(cdrs, held, fields=_ROW_FIELDS, after=cursor or None, n=n)
 
     count = 1 if after is None else 3
-    sql, params = statement(("own-calls", count, n), build, _SENTINELS[:count], (actor.pk, *(after or ())))
-    return newest_rows(sql, params)
+    key = ("own-calls", count, n)
+    sql, params = statement(key, build, _SENTINELS[:count], (actor.pk, *(after or ())))
+    return newest_rows(sql, params, prepared=key)
 
 
 def _is_own_plain(*, actor: Any, purpose: Purpose, account: Any, contractor: Any, **filters: Any) -> bool:

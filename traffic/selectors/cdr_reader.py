@@ -21,12 +21,13 @@ from __future__ import annotations
 import heapq
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Hashable, Iterator
 
 from django.db import connection
 from django.db.models import CharField, Func, Q, QuerySet, Value
 
 from voipxs.fetch_ahead import rows_fetched_ahead
+from voipxs.statements import execute_prepared
 
 from ..keys import MonthKeyDestroyed, MonthKeyMissing, month_cipher
 from ..models import Cdr
@@ -205,9 +206,13 @@ def newest_statement(cdrs: QuerySet, held: QuerySet, *, fields: tuple[str, ...],
             "ORDER BY 2 DESC, 1 DESC LIMIT %s", [*cdr_params, *held_params, n])
 
 
-def newest_rows(sql: str, params: list) -> list[tuple[tuple, bool]]:
+def newest_rows(sql: str, params: list, *, prepared: Hashable | None = None) -> list[tuple[tuple, bool]]:
+    """`prepared`: the statement's shape key, to run it as a prepared statement (voipxs.statements)."""
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        if prepared is not None:
+            execute_prepared(cursor, prepared, sql, params)
+        else:
+            cursor.execute(sql, params)
         return [(values[:-1], values[-1]) for values in cursor.fetchall()]
 
 

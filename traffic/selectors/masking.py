@@ -28,7 +28,7 @@ from voipxs.exceptions import ApplicationError
 from voipxs.privacy.crypto import blind_index
 from voipxs.privacy.phone import InvalidNumber, normalize_e164
 from voipxs.privacy.purposes import Purpose, require_purpose
-from voipxs.statements import statement
+from voipxs.statements import execute_prepared, statement
 
 from ..models import MaskedNumber
 
@@ -137,9 +137,10 @@ def _masking_rows(indexes: set[str], reader_id: int,
 
     sentinels = ((-7_300_019,) if requested else ()) + tuple(f"\x00masking-{i}" for i in range(len(ordered)))
     values = ((reader_id,) if requested else ()) + tuple(ordered)
-    sql, params = statement(("masking", len(ordered), requested), build, sentinels, values)
+    key = ("masking", len(ordered), requested)
+    sql, params = statement(key, build, sentinels, values)
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        execute_prepared(cursor, key, sql, params)
         return cursor.fetchall()
 
 
