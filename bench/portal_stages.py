@@ -17,6 +17,7 @@ from typing import Any, Callable, Iterator
 # Prepared statements (voipxs/statements.py) run as EXECUTE voipxs_<kind>_<n>.
 _SQL_KINDS = (
     ("SELECT session_data", "sql session"),
+    ("EXECUTE voipxs_session_read_", "sql session"),
     ('SELECT "accounts_user"', "sql user+roles"),
     ("EXECUTE voipxs_user_facts_", "sql user+roles"),
     ("SELECT *, false FROM", "sql calls"),
@@ -85,13 +86,14 @@ class Stages:
         seen = {name for r in self.requests for name in r} - {"page"}
         names = [n for n in _ORDER if n in seen] + sorted(seen - set(_ORDER))
         medians = {n: statistics.median([r.get(n, 0.0) for r in self.requests]) * 1000 for n in names}
+        p95s = {n: _p95([r.get(n, 0.0) for r in self.requests]) * 1000 for n in names}
         page = statistics.median([r["page"] for r in self.requests]) * 1000
         sql = statistics.median([sum(v for k, v in r.items() if k.startswith("sql")) for r in self.requests]) * 1000
         rest = statistics.median([r["page"] - r.get("template", 0.0) - r.get("selector (cdr_list)", 0.0)
                                   - sum(v for k, v in r.items() if k.startswith("sql") and k not in _IN_SELECTOR)
                                   for r in self.requests]) * 1000
-        lines = [f"breakdown of a page (p50 of each stage, ms; page p50 {page:.2f}):"]
-        lines += [f"  {name:<28} {medians[name]:6.2f}{'  (in the selector)' if name in _IN_SELECTOR else ''}"
+        lines = [f"breakdown of a page (p50 and p95 of each stage, ms; page p50 {page:.2f}):"]
+        lines += [f"  {name:<28} {medians[name]:6.2f} {p95s[name]:6.2f}{'  (in the selector)' if name in _IN_SELECTOR else ''}"
                   for name in names]
         lines += [f"  {'all SQL':<28} {sql:6.2f}",
                   f"  {'rest (middleware, response)':<28} {rest:6.2f}"]
@@ -101,3 +103,8 @@ class Stages:
 _ORDER = ("sql session", "sql user+roles", "selector (cdr_list)", "sql calls", "sql masking list", "template",
           "  of which call rows", "sql access record")
 _IN_SELECTOR = {"sql calls", "sql masking list"}  # sent from inside cdr_list, so counted in its time
+
+
+def _p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]

@@ -7,6 +7,8 @@ from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionS
 from django.db import connections, router
 from django.utils import timezone
 
+from .statements import execute_prepared
+
 
 class SessionStore(DatabaseSessionStore):
     def load(self) -> dict:
@@ -17,9 +19,11 @@ class SessionStore(DatabaseSessionStore):
         connection = connections[router.db_for_read(self.model)]
         table = connection.ops.quote_name(self.model._meta.db_table)
         with connection.cursor() as cursor:
-            # Reviewed: the table name is the model's; both values are bound parameters.
-            cursor.execute(f"SELECT session_data FROM {table} WHERE session_key = %s AND expire_date > %s",  # nosec B608
-                           [self.session_key, connection.ops.adapt_datetimefield_value(timezone.now())])
+            # Reviewed: the table name is the model's; both values are bound parameters. Prepared on
+            # PostgreSQL (voipxs/statements.py): every signed-in page reads its session.
+            execute_prepared(cursor, ("session-read", table),
+                             f"SELECT session_data FROM {table} WHERE session_key = %s AND expire_date > %s",  # nosec B608
+                             [self.session_key, connection.ops.adapt_datetimefield_value(timezone.now())])
             row = cursor.fetchone()
         if row is None:
             self._session_key = None
