@@ -16,7 +16,7 @@ from django.utils.timezone import now
 from django.utils.translation import gettext_lazy as _
 
 from voipxs.privacy.fields import BlindIndexField, EncryptedTextField
-from voipxs.privacy.phone import normalize_e164
+from voipxs.privacy.phone import normalize_masking_number
 
 
 class Source(models.Model):
@@ -375,8 +375,8 @@ class MaskedNumber(models.Model):
     after it was listed) and, once it leaves the list, before `valid_until` (the next billing period
     after it was taken off): calls made while it was listed stay masked on every bill."""
 
-    number = EncryptedTextField(_("number (E.164)"))
-    number_index = BlindIndexField(source="number", domain="phone", normalizer=normalize_e164, unique=True)
+    number = EncryptedTextField(_("number (E.164)"))  # or a short number as dialled (113, 116111)
+    number_index = BlindIndexField(source="number", domain="phone", normalizer=normalize_masking_number, unique=True)
     valid_from = models.DateTimeField()
     valid_until = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=now)

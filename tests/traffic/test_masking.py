@@ -170,6 +170,29 @@ class MaskingListTests:
             masking_list_rows(actor=bob)  # refused at the call, before any row is read
 
 
+class ShortNumberTests:
+    """Helplines dialled as short numbers (113, 116 111) are on the list as dialled: a call logged to
+    "113" is masked on the bill (it showed in full before, as only E.164 numbers could be listed)."""
+
+    def test_a_listed_short_number_is_masked_on_the_bill_and_the_csv(self, client, bob, billing_staff):
+        added, _since = masking_list_import(actor=billing_staff, text="number\n113\n116 111\n+31800-0113\n",
+                                            at=datetime(2026, 2, 20, tzinfo=timezone.utc))
+        assert added == 3
+        make_cdr(account=bob, src="+31205550201", dst="113", started_at=T0)
+        make_cdr(account=bob, src="+31205550201", dst=OTHER, started_at=T0)
+        bill = invoicing.invoice_run(month=date(2026, 3, 1), today=date(2026, 4, 2))[0]
+        page = _bill_page(client, bob, bill, full=True)
+        assert ">113<" not in page and "•••" in page and OTHER in page
+        assert sorted(r["other_number"] for r in _bill_api(client, bill)["results"]) == [OTHER, "•••"]
+        exported = sorted(MaskedNumber.objects.values_list("number", flat=True))
+        assert exported == ["+318000113", "113", "116111"]
+
+    def test_a_short_number_is_taken_off_by_its_digits(self, billing_staff):
+        masking_list_import(actor=billing_staff, text="number\n116111\n")
+        taken, _since = masking_list_take_off(actor=billing_staff, text="116 111")
+        assert taken == 1
+
+
 class TakeOffTests:
     """A number that leaves the national list is taken off (typed, confirmed): its calls from the next
     billing period on show in full; the calls made while it was listed stay masked, on old bills too."""

@@ -26,7 +26,7 @@ from django.utils.timezone import localtime, now
 from accounts.models import Contractor, PhoneNumber
 from voipxs.exceptions import ApplicationError
 from voipxs.privacy.crypto import blind_index
-from voipxs.privacy.phone import InvalidNumber, normalize_e164
+from voipxs.privacy.phone import InvalidNumber, normalize_masking_number
 from voipxs.privacy.purposes import Purpose, require_purpose
 from voipxs.statements import execute_prepared, statement
 
@@ -61,7 +61,7 @@ class MaskRule:
         index = self._seen.get(number)
         if index is None:
             try:
-                index = blind_index(normalize_e164(number), domain="phone")
+                index = blind_index(normalize_masking_number(number), domain="phone")
             except InvalidNumber:
                 index = ""
             self._seen[number] = index

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from voipxs.exceptions import ApplicationError
 from voipxs.privacy.audit import audit_record
 from voipxs.privacy.crypto import blind_index
-from voipxs.privacy.phone import InvalidNumber, normalize_e164
+from voipxs.privacy.phone import InvalidNumber, normalize_masking_number
 from voipxs.privacy.purposes import Purpose, require_purpose
 
 from ..models import MaskedNumber
@@ -44,7 +44,7 @@ def _numbers(text: str) -> list[str]:
         if not raw:
             continue
         try:
-            numbers.append(normalize_e164(raw, "NL"))
+            numbers.append(normalize_masking_number(raw, "NL"))
         except InvalidNumber:
             raise ApplicationError(NUMBER_INVALID_AT % {"line": line}, {"field": "file", "line": line}) from None
         if len(numbers) > MAX_ROWS:
@@ -89,7 +89,7 @@ def _typed_indexes(text: str) -> dict[str, int]:
     for line, raw in enumerate(text.splitlines(), start=1):
         if raw.strip():
             try:
-                found.setdefault(blind_index(normalize_e164(raw.strip(), "NL"), domain="phone"), line)
+                found.setdefault(blind_index(normalize_masking_number(raw, "NL"), domain="phone"), line)
             except InvalidNumber:
                 raise ApplicationError(NOT_A_NUMBER_AT % {"line": line}, {"field": "numbers", "line": line}) from None
         if len(found) > MAX_ROWS:

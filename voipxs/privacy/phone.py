@@ -45,6 +45,21 @@ def _fast_e164(text: str, region: str) -> str | None:
     return None
 
 
+# Dutch short numbers (112, 113, 116 111, 14 020, 1400): dialled as they are, never in E.164. Helplines
+# among them are on the masking list (Bude art. 4.2), and a switch logs them as dialled.
+_SHORT_NUMBER = re.compile(r"1[0-9]{2,5}")
+_SEPARATORS = str.maketrans("", "", " -.")
+
+
+def normalize_masking_number(raw: str, default_region: str = "NL") -> str:
+    """A number as the masking list holds it: a short number ('116 111') as its digits ('116111'),
+    anything else as E.164. Raises InvalidNumber as `normalize_e164` does."""
+    digits = (raw or "").strip().translate(_SEPARATORS)
+    if _SHORT_NUMBER.fullmatch(digits):
+        return digits
+    return normalize_e164(raw, default_region)
+
+
 @functools.lru_cache(maxsize=200_000)
 def _parse_e164(text: str, default_region: str) -> str:
     if text.startswith("00"):
