@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .api import call_exports, call_setup, calls, interconnection, invoices, sources_imports, tariffs
+from .api import call_exports, call_setup, calls, interconnection, invoices, masking, sources_imports, tariffs
 
 urlpatterns: list = [
     path("staff/sources/", sources_imports.SourceListCreateApi.as_view(), name="api-staff-sources"),
@@ -32,4 +32,7 @@ urlpatterns: list = [
     path("staff/tariffs/rate-deck/preview/", tariffs.RateDeckPreviewApi.as_view(), name="api-staff-rate-deck-preview"),
     path("staff/tariffs/rate-deck/apply/", tariffs.RateDeckApplyApi.as_view(), name="api-staff-rate-deck-apply"),
     path("staff/interconnection/", interconnection.StaffInterconnectionApi.as_view(), name="api-staff-interconnection"),
+    path("staff/masking-list/", masking.StaffMaskingListApi.as_view(), name="api-staff-masking-list"),
+    path("staff/masking-list/take-off/", masking.StaffMaskingListTakeOffApi.as_view(),
+         name="api-staff-masking-list-take-off"),
 ]
