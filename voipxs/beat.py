@@ -17,6 +17,11 @@ SCHEDULE: dict[str, dict] = {
         "task": "voipxs.tasks.audit_seal",
         "schedule": 10.0,  # every 10 seconds: link freshly appended audit entries into the chain
     },
+    "audit-verify": {
+        "task": "voipxs.tasks.audit_verify",
+        # "45 4 * * *": at 04:45 every day, walk the whole audit chain and record the outcome (DPO page)
+        "schedule": crontab(minute="45", hour="4"),
+    },
     "cdr-partitions-ahead": {
         "task": "traffic.tasks.cdr_partitions_ahead",
         # "15 3 * * *": at 03:15 every day, create this month's and the next 3 months' CDR partitions

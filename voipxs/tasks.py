@@ -8,3 +8,11 @@ from .privacy.audit import audit_seal as _audit_seal
 @shared_task(name="voipxs.tasks.audit_seal", ignore_result=True)
 def audit_seal() -> int:
     return _audit_seal()
+
+
+@shared_task(name="voipxs.tasks.audit_verify", ignore_result=True)
+def audit_verify() -> bool:
+    """Daily: walk the whole chain and record the outcome in the log (voipxs/privacy/audit_check.py)."""
+    from .privacy.audit_check import audit_chain_check
+
+    return audit_chain_check()[1] is None

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from voipxs.confirm import confirmation_page, is_confirmed
 from voipxs.exceptions import ApplicationError
+from voipxs.privacy.audit_check import audit_chain_check_latest
 from voipxs.privacy.register import processing_register, processing_register_markdown
 
 from . import breaches, policy
@@ -136,7 +137,8 @@ def download(request: HttpRequest, pk: int) -> StreamingHttpResponse:
 @login_required
 def dpo_requests(request: HttpRequest) -> HttpResponse:
     return render(request, "dpo/requests.html", {"open": dsr_request_list_open(actor=request.user),
-                                                 "closed": dsr_request_list_closed(actor=request.user)})
+                                                 "closed": dsr_request_list_closed(actor=request.user),
+                                                 "chain": audit_chain_check_latest()})
 
 
 @login_required
