@@ -16,7 +16,7 @@ from knox.models import AuthToken
 
 from voipxs.admin import ReadOnlyAdminMixin, action_confirmation
 from voipxs.exceptions import ApplicationError
-from voipxs.models import AuditEntry
+from voipxs.models import AuditAnchor, AuditEntry
 from voipxs.privacy.phone import InvalidNumber, mask, normalize_e164
 from voipxs.privacy.purposes import Purpose, Role, has_role, require_purpose, roles_of
 
@@ -291,6 +291,14 @@ class PhoneNumberAdmin(admin.ModelAdmin):
         except ApplicationError as exc:  # the forms check first; this is a race with another writer
             messages.error(request, exc.message)
             raise
+
+
+@admin.register(AuditAnchor)
+class AuditAnchorAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Where the chain starts after each retention trim, for auditors: read-only (the database refuses
+    changes; each anchor's MAC is checked by verify_audit_log and the daily check)."""
+
+    list_display = ("up_to_seq", "removed", "cutoff", "created_at")
 
 
 @admin.register(AuditEntry)

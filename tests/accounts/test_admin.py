@@ -133,6 +133,19 @@ class ContractorAndAuditAdminTests:
         detail = admin_client.get(f"/admin/voipxs/auditentry/{entry.pk}/change/")
         assert detail.status_code == 200 and b'name="_save"' not in detail.content
 
+    def test_it_lists_the_trim_anchors_read_only(self, admin_client):
+        from datetime import datetime, timezone
+
+        from voipxs.models import AuditAnchor
+        from voipxs.privacy.audit import anchor_mac
+
+        anchor = AuditAnchor(up_to_seq=0, entry_hash="0" * 64, removed=0, cutoff=datetime(2021, 1, 1, tzinfo=timezone.utc))
+        anchor.mac = anchor_mac(anchor)
+        anchor.save()
+        page = admin_client.get("/admin/voipxs/auditanchor/")
+        assert page.status_code == 200 and f"/admin/voipxs/auditanchor/{anchor.pk}/change/" in page.content.decode()
+        assert admin_client.get("/admin/voipxs/auditanchor/add/").status_code == 403
+
 
 @pytest.mark.django_db
 class StaffTokenTests:

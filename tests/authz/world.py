@@ -10,7 +10,8 @@ an admin page shows (login traces, a held CDR) are made directly.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from datetime import timezone as dt_timezone
 from decimal import Decimal
 from typing import Any
 
@@ -49,7 +50,7 @@ from tests.factories import PASSWORD, ContractorFactory, make_cdr, make_source, 
 from traffic.models import BlockedPrefix, CallExport, Cdr, CdrImport, Invoice, Source, Tariff
 from traffic.services import invoices as invoicing
 from traffic.services.call_exports import call_export_request
-from voipxs.models import AuditEntry
+from voipxs.models import AuditAnchor, AuditEntry
 from voipxs.privacy.purposes import Role
 
 MALLORY_NUMBER = "+31205550999"
@@ -182,5 +183,16 @@ def _admin_objects(*, people: dict[str, User], cdr: Cdr, invoice: Invoice, legal
         Package.objects.get(request=disclosure), Notice.objects.get(request=disclosure),
         SubscriberDetails.objects.create(user=mallory, name="Mallory Example", street="Damrak", house_number="1",
                                          postcode="1012LG", town="Amsterdam"),
+        _anchor(),
     ]
     return {type(obj): obj for obj in objects}
+
+
+def _anchor() -> AuditAnchor:
+    """A trim anchor (the admin lists them read-only), written as the trim writes one: with its MAC."""
+    from voipxs.privacy.audit import anchor_mac
+
+    anchor = AuditAnchor(up_to_seq=0, entry_hash="0" * 64, removed=0, cutoff=datetime(2021, 1, 1, tzinfo=dt_timezone.utc))
+    anchor.mac = anchor_mac(anchor)
+    anchor.save()
+    return anchor
