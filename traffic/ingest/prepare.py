@@ -19,6 +19,7 @@ from typing import Any, Callable
 from zoneinfo import ZoneInfo
 
 from accounts.models import PhoneNumber
+from voipxs.privacy.crypto import blind_indexer
 from voipxs.privacy.phone import InvalidNumber, is_valid_e164, normalize_e164
 
 from ..importers.base import ANONYMOUS_NAMES, EXTENSION_MAX_DIGITS, FLAG_LOCAL_HOP, FLAG_UNDECODABLE_TEXT
@@ -26,7 +27,7 @@ from ..models import Cdr, Source
 from ..rating import TariffBook
 from .rows import (
     FLAG_ANONYMOUS, FLAG_BAD_NUMBER, FLAG_DISPOSITION, FLAG_EXTENSION, FLAG_NO_ACCOUNT, FLAG_UNRATED, Number,
-    RowBuilder, RowRejected, number_make,
+    RowBuilder, RowRejected,
 )
 
 MSG_NO_START = "missing start time"
@@ -81,6 +82,7 @@ class RowPreparer(RowBuilder):
         self.holders = HolderIndex()
         self.tariffs = TariffBook.load()
         self._numbers: dict[str, Number] = {}
+        self._index = blind_indexer("phone")  # this cache of numbers is the only one needed
         self._get: Callable[[Any], tuple] | None = None
 
     def prepare(self, record: Any) -> tuple:
@@ -169,7 +171,7 @@ class RowPreparer(RowBuilder):
             stored, flag = text, FLAG_EXTENSION  # a SIP user name ("alice", "reception2", "s"), not a number
         else:
             stored, flag = text, FLAG_BAD_NUMBER  # "*21#", "06-": dialled, but no number
-        hit = number_make(stored, e164=e164, flag=flag)
+        hit = Number(stored.encode("utf-8"), self._index(stored), e164, flag)  # rows.number_make, uncached
         if len(self._numbers) < 500_000:  # bound the cache, not the import
             self._numbers[raw] = hit
         return hit
