@@ -92,7 +92,8 @@ class RowPreparer(RowBuilder):
         if getter is None:
             getter = self._get = self._getter(record)
         (line, uid, started, answered, raw_src, raw_dst, duration, billsec, raw_disposition, parser_flags,
-         caller_name, account_code, fp, leg, call_id, technical) = getter(record)
+         caller_name, account_code, fp, leg, call_id, channel, dst_channel, sip_call_id, remote_ip,
+         user_agent) = getter(record)
         started, answered = self._times(started, answered)
         numbers = self._numbers
         src = numbers.get(raw_src) or self.number(raw_src or "")
@@ -110,8 +111,11 @@ class RowPreparer(RowBuilder):
         if dst.flag:
             flags.add(dst.flag)
         if _REPLACED in raw_src or _REPLACED in raw_dst or _REPLACED in caller_name or _REPLACED in account_code \
-                or _REPLACED in "".join(technical.values()):
+                or _REPLACED in "".join((channel, dst_channel, sip_call_id, remote_ip, user_agent)):
             flags.add(FLAG_UNDECODABLE_TEXT)  # the file's bytes were not UTF-8 there: replaced, so flagged
+        # _TECHNICAL's fields; an empty one is left out of the stored payload (RowBuilder.build)
+        technical = {"channel": channel, "dst_channel": dst_channel, "sip_call_id": sip_call_id,
+                     "remote_ip": remote_ip, "user_agent": user_agent}
         direction, account_id, contractor_id = self._attribute(src, dst, started, flags)
         rating, zone, price = self._rate(direction, disposition, billsec, dst, started, flags)
         return self.build(
@@ -128,9 +132,9 @@ class RowPreparer(RowBuilder):
             raise RowRejected(MSG_NO_START)
         if started.__class__ is not datetime or started.tzinfo is None:
             started = self.utc(started)
-        else:
+        elif started.tzinfo is not _UTC:  # the parsers' are in UTC already
             started = started.astimezone(_UTC)
-        if answered is not None:
+        if answered is not None and (answered.__class__ is not datetime or answered.tzinfo is not _UTC):
             answered = answered.astimezone(_UTC) if answered.__class__ is datetime and answered.tzinfo else self.utc(answered)
         return started, answered
 
@@ -223,28 +227,26 @@ class RowPreparer(RowBuilder):
     _TECHNICAL = ("channel", "dst_channel", "sip_call_id", "remote_ip", "user_agent")
 
     def _getter(self, record: Any) -> Callable[[Any], tuple]:
-        """One attrgetter for the parser's record type, resolved once: a C call per row."""
+        """The values of _FIELDS and then of _TECHNICAL from the parser's record type, resolved once. For
+        the parsers' CallRecord, which has them all, one attrgetter: a C call per row, no Python frame."""
         names, defaults = [], []
         for candidates, default in self._FIELDS:
-            found = next((n for n in candidates if hasattr(record, n)), None)
-            names.append(found)
+            names.append(next((n for n in candidates if hasattr(record, n)), None))
             defaults.append(default)
-        tech = [n for n in self._TECHNICAL if hasattr(record, n)]
-        present = [n for n in names if n] + tech
+        for name in self._TECHNICAL:  # one the record lacks reads as empty: left out of the payload
+            names.append(name if hasattr(record, name) else None)
+            defaults.append("")
+        present = [n for n in names if n]
+        if len(present) == len(names):
+            return operator.attrgetter(*names)
         get = operator.attrgetter(*present) if len(present) > 1 else (lambda r: (getattr(r, present[0]),))
         positions = []
         i = 0
         for name in names:
             positions.append(i if name else None)
             i += 1 if name else 0
-        if all(p is not None for p in positions):
-            width = len(names)
-            if tech:
-                return lambda r: (lambda v: (*v[:width], dict(zip(tech, v[width:]))))(get(r))
-            return lambda r: (*get(r), {})
 
         def slow(r: Any) -> tuple:
             values = get(r)
-            out = tuple(values[p] if p is not None else d for p, d in zip(positions, defaults))
-            return (*out, dict(zip(tech, values[i:])))
+            return tuple(values[p] if p is not None else d for p, d in zip(positions, defaults))
         return slow
