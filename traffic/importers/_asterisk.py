@@ -20,6 +20,7 @@ from typing import Callable, Iterator
 
 from .base import (
     ASTERISK_DISPOSITIONS,
+    EXTENSION_MAX_DIGITS,
     FLAG_ANSWER_ON_UNANSWERED,
     FLAG_BILLSEC_OVER_DURATION,
     FLAG_INTERNAL_EXTENSION,
@@ -112,7 +113,12 @@ def build(line: int, f: list[str], c: Layout, times: LocalTimes) -> CallRecord |
             ended_at, flag_end = times.parse(end, "end")
             if flag_end:
                 ended_at, flag_end = times.parse_not_before(end, "end", started_at)
-        duration, billsec = parse_durations(duration_text, billsec_text)
+        try:  # parse_durations' own fast path, without its call
+            duration, billsec = int(duration_text), int(billsec_text)
+        except ValueError:
+            duration = -1
+        if duration < 0 or billsec < 0:  # a decimal, or a value it refuses with the column's name
+            duration, billsec = parse_durations(duration_text, billsec_text)
         disposition_text = f[c.disposition]
         disposition = ASTERISK_DISPOSITIONS.get(disposition_text) or _disposition(disposition_text, billsec)
     except BadField as exc:
@@ -127,11 +133,16 @@ def _record(line: int, f: list[str], c: Layout, start: str, answer: str, end: st
     unique_id = f[c.uniqueid] if c.uniqueid >= 0 else ""
     if not unique_id:
         unique_id = synthetic_unique_id(channel=channel, start=start, src=src, dst=dst)
-    leg = leg_key(sequence=f[c.sequence] if c.sequence >= 0 else "", dst_channel=dst_channel)
+    if c.sequence >= 0 or not dst_channel:
+        leg = leg_key(sequence=f[c.sequence] if c.sequence >= 0 else "", dst_channel=dst_channel)
+    else:  # leg_key's common case, without its call
+        leg = "ch:" + _leg_hash(dst_channel)
     call_id = (f[c.linkedid] if c.linkedid >= 0 else "") or unique_id
     over = billsec > duration
     odd_answer = answered_at is not None and disposition != "answered"
-    internal = is_internal(src) or is_internal(dst)
+    # is_internal, whose first test settles most numbers (a long string of digits) here without its call
+    internal = (not (len(src) > EXTENSION_MAX_DIGITS and src.isdigit()) and is_internal(src)) \
+        or (not (len(dst) > EXTENSION_MAX_DIGITS and dst.isdigit()) and is_internal(dst))
     local_hop = dst_channel[:6] == "Local/"
     if time_flags[0] or time_flags[1] or time_flags[2] or over or odd_answer or internal or local_hop:
         flags = _flags(*time_flags, over, odd_answer, internal, local_hop)

@@ -175,7 +175,8 @@ class RowPreparer(RowBuilder):
             stored, flag = text, FLAG_EXTENSION  # a SIP user name ("alice", "reception2", "s"), not a number
         else:
             stored, flag = text, FLAG_BAD_NUMBER  # "*21#", "06-": dialled, but no number
-        hit = Number(stored.encode("utf-8"), self._index(stored), e164, flag)  # rows.number_make, uncached
+        index = self._index(stored)  # rows.number_make, without the shared cache
+        hit = Number(stored.encode("utf-8"), index, e164, flag, self.holders.periods_of(index) if e164 else None)
         if len(self._numbers) < 500_000:  # bound the cache, not the import
             self._numbers[raw] = hit
         return hit
@@ -183,10 +184,9 @@ class RowPreparer(RowBuilder):
     def _attribute(self, src: Number, dst: Number, started: datetime,
                    flags: set[str]) -> tuple[str, int | None, int | None]:
         """Direction, account and contractor, from OUR numbers held at that moment."""
-        periods_of = self.holders.periods_of
-        periods = periods_of(src.index) if src.e164 else None
+        periods = src.held
         src_holder = _held(periods, started) if periods else None
-        periods = periods_of(dst.index) if dst.e164 else None
+        periods = dst.held
         dst_holder = _held(periods, started) if periods else None
         src_internal = src_holder is not None or src.flag == FLAG_EXTENSION
         dst_internal = dst_holder is not None or dst.flag == FLAG_EXTENSION

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from decimal import Decimal
 
@@ -63,6 +63,8 @@ class Number:
     index: str
     e164: str  # "" when not a number
     flag: str  # "" or FLAG_EXTENSION / FLAG_BAD_NUMBER / FLAG_ANONYMOUS
+    # who held it when, if it is one of ours (prepare.HolderIndex, looked up once per distinct number)
+    held: list | None = field(default=None, compare=False)
 
 
 def number_make(stored: str, *, e164: str = "", flag: str = "") -> Number:
