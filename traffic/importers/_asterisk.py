@@ -102,17 +102,8 @@ def build(line: int, f: list[str], c: Layout, times: LocalTimes) -> CallRecord |
     if c.epochs:
         return _build_epochs(line, f, c, times)
     try:
-        started_at, flag_start = times.parse(start, "start")
-        answered_at = ended_at = None
-        flag_answer = flag_end = ""
-        if answer:
-            answered_at, flag_answer = times.parse(answer, "answer")
-            if flag_answer:
-                answered_at, flag_answer = times.parse_not_before(answer, "answer", started_at)
-        if end:
-            ended_at, flag_end = times.parse(end, "end")
-            if flag_end:
-                ended_at, flag_end = times.parse_not_before(end, "end", started_at)
+        started_at, answered_at, ended_at, time_flags = (times.parse_plain(start, answer, end)
+                                                         or _times(start, answer, end, times))
         try:  # parse_durations' own fast path, without its call
             duration, billsec = int(duration_text), int(billsec_text)
         except ValueError:
@@ -124,7 +115,24 @@ def build(line: int, f: list[str], c: Layout, times: LocalTimes) -> CallRecord |
     except BadField as exc:
         return RowError(line, str(exc))
     return _record(line, f, c, start, answer, end, started_at, answered_at, ended_at, duration, billsec,
-                   disposition, (flag_start, flag_answer, flag_end))
+                   disposition, time_flags)
+
+
+def _times(start: str, answer: str, end: str, times: LocalTimes) -> tuple:
+    """(start, answer, end, their flags) of a row that LocalTimes.parse_plain leaves to the careful path:
+    an answer or end in an hour that occurs twice is read as not before the start."""
+    started_at, flag_start = times.parse(start, "start")
+    answered_at = ended_at = None
+    flag_answer = flag_end = ""
+    if answer:
+        answered_at, flag_answer = times.parse(answer, "answer")
+        if flag_answer:
+            answered_at, flag_answer = times.parse_not_before(answer, "answer", started_at)
+    if end:
+        ended_at, flag_end = times.parse(end, "end")
+        if flag_end:
+            ended_at, flag_end = times.parse_not_before(end, "end", started_at)
+    return started_at, answered_at, ended_at, (flag_start, flag_answer, flag_end)
 
 
 def _record(line: int, f: list[str], c: Layout, start: str, answer: str, end: str, started_at, answered_at,
