@@ -94,7 +94,9 @@ class RowPreparer(RowBuilder):
         (line, uid, started, answered, raw_src, raw_dst, duration, billsec, raw_disposition, parser_flags,
          caller_name, account_code, fp, leg, call_id, channel, dst_channel, sip_call_id, remote_ip,
          user_agent) = getter(record)
-        started, answered = self._times(started, answered)
+        if started.__class__ is not datetime or started.tzinfo is not _UTC or (answered is not None and (
+                answered.__class__ is not datetime or answered.tzinfo is not _UTC)):  # else the parsers' UTC
+            started, answered = self._times(started, answered)
         numbers = self._numbers
         src = numbers.get(raw_src) or self.number(raw_src or "")
         dst = numbers.get(raw_dst) or self.number(raw_dst or "")
