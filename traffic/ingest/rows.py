@@ -240,17 +240,17 @@ _JSON_KEYS: dict[tuple[str, ...], tuple[tuple[str, str], ...]] = {}
 
 
 def _iso(moment: datetime) -> str:
-    """moment.isoformat(), in ~0.5 of its 0.8 µs for an aware UTC datetime of whole seconds (every row
+    """moment.isoformat(), in 0.3 of its 0.7 µs for an aware UTC datetime of whole seconds (every row
     has two): the text up to the hour is made once per hour, minutes and seconds come from a table."""
     if moment.microsecond or moment.tzinfo is not _UTC:
         return moment.isoformat()
-    hour, rest = divmod(int(moment.timestamp()), 3600)
+    hour = moment.toordinal() * 24 + moment.hour
     prefix = _ISO_HOURS.get(hour)
     if prefix is None:
         if len(_ISO_HOURS) > 100_000:  # a few years of hours; a long-lived process keeps no more
             _ISO_HOURS.clear()
         prefix = _ISO_HOURS[hour] = moment.isoformat()[:14]  # "2026-03-01T12:"
-    return prefix + _ISO_MINUTES_SECONDS[rest]
+    return prefix + _ISO_MINUTES_SECONDS[moment.minute * 60 + moment.second]
 
 
 _ISO_HOURS: dict[int, str] = {}
