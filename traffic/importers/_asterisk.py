@@ -12,6 +12,7 @@ and its call is linkedid, else uniqueid.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from zlib import crc32 as _crc32
@@ -94,7 +95,7 @@ def synthetic_unique_id(*, channel: str, start: str, src: str, dst: str) -> str:
     return "h:" + _blake2b(joined.encode("utf-8", "replace"), digest_size=12).hexdigest()
 
 
-def build(line: int, f: list[str], c: Layout, times: LocalTimes) -> CallRecord | RowError:
+def build(c: Layout, times: LocalTimes, line: int, f: list[str]) -> CallRecord | RowError:
     if c.padded:
         f.append("")
     start, answer, end = f[c.start], f[c.answer], f[c.end]
@@ -235,13 +236,9 @@ def _builder(columns: tuple, times: LocalTimes, epochs: frozenset[str]) -> Calla
 
         def build_either(line: int, fields: list[str]) -> CallRecord | RowError:
             layout = with_uid if _UNIQUEID.fullmatch(fields[at]) else with_userfield
-            return build(line, fields, layout, times)
+            return build(layout, times, line, fields)
         return build_either
-    layout = Layout(columns, epochs)
-
-    def build_row(line: int, fields: list[str]) -> CallRecord | RowError:
-        return build(line, fields, layout, times)
-    return build_row
+    return functools.partial(build, Layout(columns, epochs), times)  # no Python frame of its own per row
 
 
 # An Asterisk uniqueid: "<epoch>.<n>", with "<systemname>-" before it when asterisk.conf sets systemname.
