@@ -43,5 +43,20 @@ class NormalizeTests:
                     checked += 1
         assert checked > 20_000  # the fast path was really exercised
 
+    def test_the_fast_path_for_foreign_numbers_gives_exactly_what_phonenumbers_gives(self):
+        rng = random.Random(20261205)
+        checked = 0
+        for code in sorted(phonenumbers.COUNTRY_CODE_TO_REGION_CODE):
+            for _ in range(60):
+                # Any length around the possible ones, often starting with a national prefix (0, 1, 8).
+                national = rng.choice(["", "0", "1", "8", "00"]) + "".join(
+                    rng.choice("0123456789") for _ in range(rng.randrange(0, 16)))
+                for text in (f"+{code}{national}", f"00{code}{national}"):
+                    fast = _fast_e164(text, "NL")
+                    if fast is not None:
+                        assert fast == _reference(text, "NL"), text
+                        checked += 1
+        assert checked > 2_000  # the fast path was really exercised
+
     def test_it_masks_the_last_digits(self):
         assert mask("+31205550101") == "+31205550•••"

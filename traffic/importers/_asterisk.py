@@ -12,6 +12,7 @@ and its call is linkedid, else uniqueid.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from zlib import crc32 as _crc32
@@ -20,6 +21,7 @@ from typing import Callable, Iterator
 
 from .base import (
     ASTERISK_DISPOSITIONS,
+    EXTENSION_MAX_DIGITS,
     FLAG_ANSWER_ON_UNANSWERED,
     FLAG_BILLSEC_OVER_DURATION,
     FLAG_INTERNAL_EXTENSION,
@@ -93,7 +95,7 @@ def synthetic_unique_id(*, channel: str, start: str, src: str, dst: str) -> str:
     return "h:" + _blake2b(joined.encode("utf-8", "replace"), digest_size=12).hexdigest()
 
 
-def build(line: int, f: list[str], c: Layout, times: LocalTimes) -> CallRecord | RowError:
+def build(c: Layout, times: LocalTimes, line: int, f: list[str]) -> CallRecord | RowError:
     if c.padded:
         f.append("")
     start, answer, end = f[c.start], f[c.answer], f[c.end]
@@ -101,24 +103,37 @@ def build(line: int, f: list[str], c: Layout, times: LocalTimes) -> CallRecord |
     if c.epochs:
         return _build_epochs(line, f, c, times)
     try:
-        started_at, flag_start = times.parse(start, "start")
-        answered_at = ended_at = None
-        flag_answer = flag_end = ""
-        if answer:
-            answered_at, flag_answer = times.parse(answer, "answer")
-            if flag_answer:
-                answered_at, flag_answer = times.parse_not_before(answer, "answer", started_at)
-        if end:
-            ended_at, flag_end = times.parse(end, "end")
-            if flag_end:
-                ended_at, flag_end = times.parse_not_before(end, "end", started_at)
-        duration, billsec = parse_durations(duration_text, billsec_text)
+        started_at, answered_at, ended_at, time_flags = (times.parse_plain(start, answer, end)
+                                                         or _times(start, answer, end, times))
+        try:  # parse_durations' own fast path, without its call
+            duration, billsec = int(duration_text), int(billsec_text)
+        except ValueError:
+            duration = -1
+        if duration < 0 or billsec < 0:  # a decimal, or a value it refuses with the column's name
+            duration, billsec = parse_durations(duration_text, billsec_text)
         disposition_text = f[c.disposition]
         disposition = ASTERISK_DISPOSITIONS.get(disposition_text) or _disposition(disposition_text, billsec)
     except BadField as exc:
         return RowError(line, str(exc))
     return _record(line, f, c, start, answer, end, started_at, answered_at, ended_at, duration, billsec,
-                   disposition, (flag_start, flag_answer, flag_end))
+                   disposition, time_flags)
+
+
+def _times(start: str, answer: str, end: str, times: LocalTimes) -> tuple:
+    """(start, answer, end, their flags) of a row that LocalTimes.parse_plain leaves to the careful path:
+    an answer or end in an hour that occurs twice is read as not before the start."""
+    started_at, flag_start = times.parse(start, "start")
+    answered_at = ended_at = None
+    flag_answer = flag_end = ""
+    if answer:
+        answered_at, flag_answer = times.parse(answer, "answer")
+        if flag_answer:
+            answered_at, flag_answer = times.parse_not_before(answer, "answer", started_at)
+    if end:
+        ended_at, flag_end = times.parse(end, "end")
+        if flag_end:
+            ended_at, flag_end = times.parse_not_before(end, "end", started_at)
+    return started_at, answered_at, ended_at, (flag_start, flag_answer, flag_end)
 
 
 def _record(line: int, f: list[str], c: Layout, start: str, answer: str, end: str, started_at, answered_at,
@@ -127,11 +142,16 @@ def _record(line: int, f: list[str], c: Layout, start: str, answer: str, end: st
     unique_id = f[c.uniqueid] if c.uniqueid >= 0 else ""
     if not unique_id:
         unique_id = synthetic_unique_id(channel=channel, start=start, src=src, dst=dst)
-    leg = leg_key(sequence=f[c.sequence] if c.sequence >= 0 else "", dst_channel=dst_channel)
+    if c.sequence >= 0 or not dst_channel:
+        leg = leg_key(sequence=f[c.sequence] if c.sequence >= 0 else "", dst_channel=dst_channel)
+    else:  # leg_key's common case, without its call
+        leg = "ch:" + _leg_hash(dst_channel)
     call_id = (f[c.linkedid] if c.linkedid >= 0 else "") or unique_id
     over = billsec > duration
     odd_answer = answered_at is not None and disposition != "answered"
-    internal = is_internal(src) or is_internal(dst)
+    # is_internal, whose first test settles most numbers (a long string of digits) here without its call
+    internal = (not (len(src) > EXTENSION_MAX_DIGITS and src.isdigit()) and is_internal(src)) \
+        or (not (len(dst) > EXTENSION_MAX_DIGITS and dst.isdigit()) and is_internal(dst))
     local_hop = dst_channel[:6] == "Local/"
     if time_flags[0] or time_flags[1] or time_flags[2] or over or odd_answer or internal or local_hop:
         flags = _flags(*time_flags, over, odd_answer, internal, local_hop)
@@ -216,13 +236,9 @@ def _builder(columns: tuple, times: LocalTimes, epochs: frozenset[str]) -> Calla
 
         def build_either(line: int, fields: list[str]) -> CallRecord | RowError:
             layout = with_uid if _UNIQUEID.fullmatch(fields[at]) else with_userfield
-            return build(line, fields, layout, times)
+            return build(layout, times, line, fields)
         return build_either
-    layout = Layout(columns, epochs)
-
-    def build_row(line: int, fields: list[str]) -> CallRecord | RowError:
-        return build(line, fields, layout, times)
-    return build_row
+    return functools.partial(build, Layout(columns, epochs), times)  # no Python frame of its own per row
 
 
 # An Asterisk uniqueid: "<epoch>.<n>", with "<systemname>-" before it when asterisk.conf sets systemname.

@@ -11,6 +11,11 @@ from .rows import (
     R_TECH, R_UID, R_ZONE,
 )
 
+# copy_encode unpacks a row in this order: the R_* positions must be exactly these.
+assert (R_LINE, R_UID, R_FP, R_STARTED, R_ACCOUNT, R_CONTRACTOR, R_DIRECTION, R_DISPOSITION, R_ANSWERED, R_DURATION,
+        R_BILLSEC, R_SRC, R_DST, R_SRC_IDX, R_DST_IDX, R_NAME, R_ACCOUNT_CODE, R_FLAGS, R_RATING, R_ZONE, R_PRICE,
+        R_TECH, R_LEG, R_CALL) == tuple(range(24))
+
 # Encoded rows: (line, unique_id, fingerprint, cdr COPY line, tech COPY line or None, flagged, leg).
 E_CDR, E_TECH, E_FLAGGED, E_LEG = 3, 4, 5, 6
 
@@ -33,23 +38,31 @@ def cdr_ids_reserve(count: int) -> list[int]:
 
 
 def copy_encode(rows: list[tuple], ids: list[int], source_id: int, import_id: int | None) -> list[tuple]:
-    """COPY text format: bytea as \\x hex (the backslash escaped), NULL as \\N, one line per row."""
+    """COPY text format: bytea as \\x hex (the backslash escaped), NULL as \\N, one line per row.
+
+    A row is unpacked at once and its line made by one f-string (no tuple to join, no R_* looked up per
+    field), and the texts that are mostly empty are escaped only when they are not: 0.4 µs of 3 a row."""
     src_id = str(source_id)
-    imp = str(import_id) if import_id is not None else "\\N"
+    imp = str(import_id) if import_id is not None else _NULL
     out: list[tuple] = []
     append, esc = out.append, _copy_text
-    for cdr_id, r in zip(ids, rows):
+    for cdr_id, row in zip(ids, rows):
+        (line_no, uid, fp, started, account, contractor, direction, disposition, answered, duration, billsec,
+         src, dst, src_idx, dst_idx, name, account_code, flags, rating, zone, price, tech, leg, call) = row
         sid = str(cdr_id)
-        name, tech, flags = r[R_NAME], r[R_TECH], r[R_FLAGS]
-        line = "\t".join((
-            sid, r[R_STARTED], src_id, esc(r[R_UID]), r[R_FP], imp,
-            "\\N" if r[R_ACCOUNT] is None else str(r[R_ACCOUNT]),
-            "\\N" if r[R_CONTRACTOR] is None else str(r[R_CONTRACTOR]),
-            r[R_DIRECTION], r[R_DISPOSITION], r[R_ANSWERED] or "\\N", str(r[R_DURATION]), str(r[R_BILLSEC]),
-            "\\\\x" + r[R_SRC].hex(), "\\\\x" + r[R_DST].hex(), r[R_SRC_IDX], r[R_DST_IDX],
-            "\\N" if name is None else "\\\\x" + name.hex(), esc(r[R_ACCOUNT_CODE]), esc(flags),
-            r[R_RATING], esc(r[R_ZONE]), r[R_PRICE] or "\\N", esc(r[R_LEG]), esc(r[R_CALL]),
-        )) + "\n"
-        tech_line = None if tech is None else f"{sid}\t{r[R_STARTED]}\t\\\\x{tech.hex()}\n"
-        append((r[R_LINE], r[R_UID], r[R_FP], line, tech_line, bool(flags), r[R_LEG]))
+        line = (
+            f"{sid}\t{started}\t{src_id}\t{esc(uid)}\t{fp}\t{imp}\t"
+            f"{_NULL if account is None else account}\t{_NULL if contractor is None else contractor}\t"
+            f"{direction}\t{disposition}\t{answered or _NULL}\t{duration}\t{billsec}\t"
+            f"{_HEX}{src.hex()}\t{_HEX}{dst.hex()}\t{src_idx}\t{dst_idx}\t"
+            f"{_NULL if name is None else _HEX + name.hex()}\t{esc(account_code) if account_code else ''}\t"
+            f"{esc(flags) if flags else ''}\t{rating}\t{esc(zone) if zone else ''}\t{price or _NULL}\t"
+            f"{esc(leg) if leg else ''}\t{esc(call) if call else ''}\n"
+        )
+        tech_line = None if tech is None else f"{sid}\t{started}\t{_HEX}{tech.hex()}\n"
+        append((line_no, uid, fp, line, tech_line, bool(flags), leg))
     return out
+
+
+_NULL = "\\N"
+_HEX = "\\\\x"  # a bytea's \x, its backslash escaped for COPY

@@ -19,6 +19,7 @@ from typing import Any, Callable
 from zoneinfo import ZoneInfo
 
 from accounts.models import PhoneNumber
+from voipxs.privacy.crypto import blind_indexer
 from voipxs.privacy.phone import InvalidNumber, is_valid_e164, normalize_e164
 
 from ..importers.base import ANONYMOUS_NAMES, EXTENSION_MAX_DIGITS, FLAG_LOCAL_HOP, FLAG_UNDECODABLE_TEXT
@@ -26,7 +27,7 @@ from ..models import Cdr, Source
 from ..rating import TariffBook
 from .rows import (
     FLAG_ANONYMOUS, FLAG_BAD_NUMBER, FLAG_DISPOSITION, FLAG_EXTENSION, FLAG_NO_ACCOUNT, FLAG_UNRATED, Number,
-    RowBuilder, RowRejected, number_make,
+    RowBuilder, RowRejected,
 )
 
 MSG_NO_START = "missing start time"
@@ -81,6 +82,7 @@ class RowPreparer(RowBuilder):
         self.holders = HolderIndex()
         self.tariffs = TariffBook.load()
         self._numbers: dict[str, Number] = {}
+        self._index = blind_indexer("phone")  # this cache of numbers is the only one needed
         self._get: Callable[[Any], tuple] | None = None
 
     def prepare(self, record: Any) -> tuple:
@@ -90,8 +92,11 @@ class RowPreparer(RowBuilder):
         if getter is None:
             getter = self._get = self._getter(record)
         (line, uid, started, answered, raw_src, raw_dst, duration, billsec, raw_disposition, parser_flags,
-         caller_name, account_code, fp, leg, call_id, technical) = getter(record)
-        started, answered = self._times(started, answered)
+         caller_name, account_code, fp, leg, call_id, channel, dst_channel, sip_call_id, remote_ip,
+         user_agent) = getter(record)
+        if started.__class__ is not datetime or started.tzinfo is not _UTC or (answered is not None and (
+                answered.__class__ is not datetime or answered.tzinfo is not _UTC)):  # else the parsers' UTC
+            started, answered = self._times(started, answered)
         numbers = self._numbers
         src = numbers.get(raw_src) or self.number(raw_src or "")
         dst = numbers.get(raw_dst) or self.number(raw_dst or "")
@@ -108,8 +113,11 @@ class RowPreparer(RowBuilder):
         if dst.flag:
             flags.add(dst.flag)
         if _REPLACED in raw_src or _REPLACED in raw_dst or _REPLACED in caller_name or _REPLACED in account_code \
-                or _REPLACED in "".join(technical.values()):
+                or _REPLACED in "".join((channel, dst_channel, sip_call_id, remote_ip, user_agent)):
             flags.add(FLAG_UNDECODABLE_TEXT)  # the file's bytes were not UTF-8 there: replaced, so flagged
+        # _TECHNICAL's fields; an empty one is left out of the stored payload (RowBuilder.build)
+        technical = {"channel": channel, "dst_channel": dst_channel, "sip_call_id": sip_call_id,
+                     "remote_ip": remote_ip, "user_agent": user_agent}
         direction, account_id, contractor_id = self._attribute(src, dst, started, flags)
         rating, zone, price = self._rate(direction, disposition, billsec, dst, started, flags)
         return self.build(
@@ -126,9 +134,9 @@ class RowPreparer(RowBuilder):
             raise RowRejected(MSG_NO_START)
         if started.__class__ is not datetime or started.tzinfo is None:
             started = self.utc(started)
-        else:
+        elif started.tzinfo is not _UTC:  # the parsers' are in UTC already
             started = started.astimezone(_UTC)
-        if answered is not None:
+        if answered is not None and (answered.__class__ is not datetime or answered.tzinfo is not _UTC):
             answered = answered.astimezone(_UTC) if answered.__class__ is datetime and answered.tzinfo else self.utc(answered)
         return started, answered
 
@@ -169,7 +177,8 @@ class RowPreparer(RowBuilder):
             stored, flag = text, FLAG_EXTENSION  # a SIP user name ("alice", "reception2", "s"), not a number
         else:
             stored, flag = text, FLAG_BAD_NUMBER  # "*21#", "06-": dialled, but no number
-        hit = number_make(stored, e164=e164, flag=flag)
+        index = self._index(stored)  # rows.number_make, without the shared cache
+        hit = Number(stored.encode("utf-8"), index, e164, flag, self.holders.periods_of(index) if e164 else None)
         if len(self._numbers) < 500_000:  # bound the cache, not the import
             self._numbers[raw] = hit
         return hit
@@ -177,10 +186,9 @@ class RowPreparer(RowBuilder):
     def _attribute(self, src: Number, dst: Number, started: datetime,
                    flags: set[str]) -> tuple[str, int | None, int | None]:
         """Direction, account and contractor, from OUR numbers held at that moment."""
-        periods_of = self.holders.periods_of
-        periods = periods_of(src.index) if src.e164 else None
+        periods = src.held
         src_holder = _held(periods, started) if periods else None
-        periods = periods_of(dst.index) if dst.e164 else None
+        periods = dst.held
         dst_holder = _held(periods, started) if periods else None
         src_internal = src_holder is not None or src.flag == FLAG_EXTENSION
         dst_internal = dst_holder is not None or dst.flag == FLAG_EXTENSION
@@ -221,28 +229,26 @@ class RowPreparer(RowBuilder):
     _TECHNICAL = ("channel", "dst_channel", "sip_call_id", "remote_ip", "user_agent")
 
     def _getter(self, record: Any) -> Callable[[Any], tuple]:
-        """One attrgetter for the parser's record type, resolved once: a C call per row."""
+        """The values of _FIELDS and then of _TECHNICAL from the parser's record type, resolved once. For
+        the parsers' CallRecord, which has them all, one attrgetter: a C call per row, no Python frame."""
         names, defaults = [], []
         for candidates, default in self._FIELDS:
-            found = next((n for n in candidates if hasattr(record, n)), None)
-            names.append(found)
+            names.append(next((n for n in candidates if hasattr(record, n)), None))
             defaults.append(default)
-        tech = [n for n in self._TECHNICAL if hasattr(record, n)]
-        present = [n for n in names if n] + tech
+        for name in self._TECHNICAL:  # one the record lacks reads as empty: left out of the payload
+            names.append(name if hasattr(record, name) else None)
+            defaults.append("")
+        present = [n for n in names if n]
+        if len(present) == len(names):
+            return operator.attrgetter(*names)
         get = operator.attrgetter(*present) if len(present) > 1 else (lambda r: (getattr(r, present[0]),))
         positions = []
         i = 0
         for name in names:
             positions.append(i if name else None)
             i += 1 if name else 0
-        if all(p is not None for p in positions):
-            width = len(names)
-            if tech:
-                return lambda r: (lambda v: (*v[:width], dict(zip(tech, v[width:]))))(get(r))
-            return lambda r: (*get(r), {})
 
         def slow(r: Any) -> tuple:
             values = get(r)
-            out = tuple(values[p] if p is not None else d for p, d in zip(positions, defaults))
-            return (*out, dict(zip(tech, values[i:])))
+            return tuple(values[p] if p is not None else d for p, d in zip(positions, defaults))
         return slow

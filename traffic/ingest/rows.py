@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from decimal import Decimal
 
@@ -63,6 +63,8 @@ class Number:
     index: str
     e164: str  # "" when not a number
     flag: str  # "" or FLAG_EXTENSION / FLAG_BAD_NUMBER / FLAG_ANONYMOUS
+    # who held it when, if it is one of ours (prepare.HolderIndex, looked up once per distinct number)
+    held: list | None = field(default=None, compare=False)
 
 
 def number_make(stored: str, *, e164: str = "", flag: str = "") -> Number:
@@ -138,9 +140,8 @@ class RowBuilder:
               technical: dict, leg: str = "", call_id: str = "") -> tuple:
         """Times in UTC; `flags` is this row's set (the fallbacks below add to it). Positional
         arguments only: this runs once per imported row."""
-        technical = {k: v for k, v in technical.items() if v}
-        started_iso = started.isoformat()
-        answered_iso = answered.isoformat() if answered is not None else None
+        started_iso = _iso(started)
+        answered_iso = _iso(answered) if answered is not None else None
         if not fp:  # the parser's fingerprint of the row's billing content, else ours of the normalised one
             fp = _blake2b(
                 f"{started_iso}\x1f{answered_iso}\x1f{src.index}\x1f{dst.index}\x1f{duration}\x1f{billsec}\x1f{disposition}".encode(),
@@ -176,7 +177,7 @@ class RowBuilder:
         flag_text = ",".join(sorted(flags))[:FLAGS_MAX] if flags else ""
         src_enc, dst_enc, name_enc, tech_enc = crypto.encrypt_row(
             src.stored, dst.stored, caller_name.encode("utf-8") if caller_name else None,
-            _json_compact(technical).encode("utf-8") if technical else None,
+            _json_compact(technical),
         )
         return (
             int(line or 0), uid, fp, started_iso, account_id, contractor_id, direction, disposition,
@@ -216,7 +217,41 @@ _blake2b = hashlib.blake2b
 _json_str = json.encoder.encode_basestring  # C: quotes and escapes one string
 
 
-def _json_compact(values: dict[str, str]) -> str:
-    """json.dumps(values, separators=(",", ":"), sort_keys=True, ensure_ascii=False) for a flat
-    dict of strings, without building an encoder per call (a fifth of the per-row cost otherwise)."""
-    return "{" + ",".join([f'"{key}":{_json_str(str(values[key]))}' for key in sorted(values)]) + "}"
+def _json_compact(values: dict[str, str]) -> bytes | None:
+    """json.dumps(values without the empty ones, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
+    in UTF-8 for a flat dict of strings, or None when every value is empty; without building an encoder
+    per call (a fifth of the per-row cost otherwise), a filtered copy of the dict, or a sort: the sorted
+    keys with their '"key":' text are kept per set of keys (a parser's rows all have the same ones)."""
+    keys = tuple(values)
+    order = _JSON_KEYS.get(keys)
+    if order is None:
+        if len(_JSON_KEYS) > 1000:
+            _JSON_KEYS.clear()
+        order = _JSON_KEYS[keys] = tuple((key, f'"{key}":') for key in sorted(keys))
+    parts = []
+    for key, text in order:
+        value = values[key]
+        if value:
+            parts.append(text + _json_str(str(value)))
+    return ("{" + ",".join(parts) + "}").encode("utf-8") if parts else None
+
+
+_JSON_KEYS: dict[tuple[str, ...], tuple[tuple[str, str], ...]] = {}
+
+
+def _iso(moment: datetime) -> str:
+    """moment.isoformat(), in 0.3 of its 0.7 µs for an aware UTC datetime of whole seconds (every row
+    has two): the text up to the hour is made once per hour, minutes and seconds come from a table."""
+    if moment.microsecond or moment.tzinfo is not _UTC:
+        return moment.isoformat()
+    hour = moment.toordinal() * 24 + moment.hour
+    prefix = _ISO_HOURS.get(hour)
+    if prefix is None:
+        if len(_ISO_HOURS) > 100_000:  # a few years of hours; a long-lived process keeps no more
+            _ISO_HOURS.clear()
+        prefix = _ISO_HOURS[hour] = moment.isoformat()[:14]  # "2026-03-01T12:"
+    return prefix + _ISO_MINUTES_SECONDS[moment.minute * 60 + moment.second]
+
+
+_ISO_HOURS: dict[int, str] = {}
+_ISO_MINUTES_SECONDS = [f"{m:02d}:{s:02d}+00:00" for m in range(60) for s in range(60)]

@@ -38,11 +38,50 @@ def _fast_e164(text: str, region: str) -> str | None:
         for code, length in _FIXED_LENGTH_REGIONS.values():
             if len(digits) == len(code) + length and digits.startswith(code) and digits[len(code)] != "0":
                 return "+" + digits
-        return None
+        return _fast_international(digits) if digits.isascii() else None
     fixed = _FIXED_LENGTH_REGIONS.get(region)
     if fixed is not None and len(digits) == fixed[1] + 1 and digits[0] == "0" and digits[1] != "0":
         return "+" + fixed[0] + digits[1:]
     return None
+
+
+def _fast_international(digits: str) -> str | None:
+    """'+' + digits when phonenumbers would parse '+<digits>' to exactly that and call it possible, else
+    None (phonenumbers decides). Its steps for plain ASCII digits after a '+', in its own order: the
+    country code is the shortest known prefix of 1 to 3 digits (none starts with 0); the rest is the
+    national number, from which a national prefix would be stripped only where the country's pattern
+    for one matches its start (left to phonenumbers); a national number of 2 to 17 digits is kept with
+    its leading zeros; it is possible when its length is one of the country's possible lengths. Saves
+    ~20 µs on each distinct foreign number an import meets (tests/voipxs/test_phone.py compares the two
+    on random numbers of every country code)."""
+    if len(digits) <= 2 or digits[0] == "0":
+        return None
+    for size in (1, 2, 3):
+        code = digits[:size]
+        if code in _COUNTRY_CODES:
+            national = digits[size:]
+            prefix, lengths = _international_rule(code)
+            if len(national) in lengths and (prefix is None or prefix.match(national) is None):
+                return "+" + digits
+            return None
+    return None
+
+
+_COUNTRY_CODES = frozenset(map(str, phonenumbers.COUNTRY_CODE_TO_REGION_CODE))
+
+
+@functools.lru_cache(maxsize=None)
+def _international_rule(code: str) -> tuple[re.Pattern | None, frozenset[int]]:
+    """(The country's national prefix pattern for parsing, the national number lengths phonenumbers
+    calls possible), asked of phonenumbers itself once per country code: possibility depends on the
+    length alone (its _test_number_length)."""
+    number = int(code)
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region_or_calling_code(
+        number, phonenumbers.region_code_for_country_code(number))
+    prefix = metadata.national_prefix_for_parsing if metadata is not None else None
+    lengths = frozenset(n for n in range(2, 18) if phonenumbers.is_possible_number(
+        phonenumbers.PhoneNumber(country_code=number, national_number=int("1" * n))))
+    return (re.compile(prefix) if prefix else None), lengths
 
 
 # Dutch short numbers (112, 113, 116 111, 14 020, 1400): dialled as they are, never in E.164. Helplines
