@@ -52,7 +52,7 @@ class CryptoTests:
         assert a != crypto.blind_index("+31205550101", domain="email")
 
     def test_its_blind_index_is_the_hmac_sha256_of_the_value_under_the_domains_key(self):
-        # blind_indexer hashes the padded key blocks once (RFC 2104 by hand): it must agree with hmac.
+        # blind_indexer keys one HMAC state and copies it per value: it must agree with hmac.new.
         key = crypto._derived(b"blind-index:phone")
         indexer = crypto.blind_indexer("phone")
         for value in ["", "+31205550101", "alice", "é" * 40, "x" * 200]:

@@ -141,23 +141,15 @@ def blind_indexer(domain: str) -> Callable[[str], str]:
 
 @functools.lru_cache(maxsize=16)
 def _indexer(raw_key: str, domain: str) -> Callable[[str], str]:
-    """HMAC-SHA256 under the domain's key (RFC 2104: H(K ^ opad, H(K ^ ipad, m))), with both padded
-    key blocks hashed once here: each value then costs two copies of a hash state and two short
-    updates, 0.6 µs where hmac.new/hmac.digest set up the key anew for every value (1.8 µs)."""
-    key = _derived_cached(raw_key, b"blind-index:" + domain.encode())
-    block = hashlib.sha256().block_size
-    assert len(key) <= block, "a key longer than the hash block is hashed first by HMAC"
-    padded = key.ljust(block, b"\0")
-    inner = hashlib.sha256(bytes(b ^ 0x36 for b in padded))
-    outer = hashlib.sha256(bytes(b ^ 0x5C for b in padded))
-    inner_copy, outer_copy = inner.copy, outer.copy
+    """HMAC-SHA256 under the domain's key, set up once: each value then costs a copy of the keyed HMAC
+    state and one short update (1.1 µs), where hmac.new/hmac.digest key it anew for every value (1.6 µs)."""
+    keyed = hmac.new(_derived_cached(raw_key, b"blind-index:" + domain.encode()), digestmod=hashlib.sha256)
+    copy = keyed.copy
 
     def index(value: str) -> str:
-        digest = inner_copy()
+        digest = copy()
         digest.update(value.encode("utf-8"))
-        result = outer_copy()
-        result.update(digest.digest())
-        return result.hexdigest()
+        return digest.hexdigest()
     return index
 
 
