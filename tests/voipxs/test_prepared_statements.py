@@ -71,3 +71,17 @@ class PreparedStatementTests:
         names = _prepared_names()
         assert any(n.startswith("voipxs_own_calls_") for n in names)
         assert any(n.startswith("voipxs_user_facts_") for n in names)
+
+    def test_the_masking_lookup_keeps_a_few_statements_whatever_the_count_of_numbers(self):
+        from traffic.models import MaskedNumber
+        from traffic.selectors.masking import masking_entries
+        from voipxs.privacy.crypto import blind_index
+
+        listed = MaskedNumber.objects.create(number="+318000113", valid_from=datetime(2026, 1, 1, tzinfo=timezone.utc))
+        before = _prepared_names()
+        others = [blind_index(f"+3161234{i:04d}", domain="phone") for i in range(40)]
+        for count in range(1, 41):  # a page or an export batch meets any count of numbers
+            found, _ = masking_entries({listed.number_index, *others[:count - 1]}, reader_id=1, requested=False)
+            assert found == {listed.number_index: (listed.valid_from, None)}
+        masking = [n for n in _prepared_names() - before if n.startswith("voipxs_masking_")]
+        assert len(masking) <= 7  # 1, 2, 4, 8, 16, 32 and 64 numbers (one per count, 40, before)

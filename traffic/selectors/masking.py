@@ -126,10 +126,13 @@ def _masking_query(indexes: list[str], reader_id: int, requested: bool):
 
 def _masking_rows(indexes: set[str], reader_id: int,
                   requested: bool) -> list[tuple[str, datetime | None, datetime | None]]:
-    """On PostgreSQL the statement is compiled once per shape (how many numbers; voipxs.statements)."""
+    """On PostgreSQL the statement is compiled and prepared once per shape (voipxs.statements): the list
+    of numbers is padded to the next power of two with "" (no number's blind index), so that a connection
+    holds a few statements (1, 2, 4 ... numbers) instead of one for every count a page or batch meets."""
     ordered = sorted(indexes)
     if connection.vendor != "postgresql":
         return list(_masking_query(ordered, reader_id, requested))
+    ordered += [""] * ((1 << (len(ordered) - 1).bit_length()) - len(ordered)) if ordered else []
 
     def build(*values: Any) -> tuple[str, tuple]:
         reader, numbers = (values[0], values[1:]) if requested else (None, values)
