@@ -36,7 +36,7 @@ class RetentionApiTests:
                                                   "categories": ["cdr_billed"]}, content_type="application/json")
         assert placed.status_code == 201 and placed.json()["numbers"] == 1
         listed = c.get(f"{BASE}/holds/")
-        assert "0101" not in listed.content.decode()
+        assert "5550101" not in listed.content.decode()
         hold_id = placed.json()["id"]
         assert c.post(f"{BASE}/holds/{hold_id}/release/").status_code == 200
         assert c.post(f"{BASE}/holds/{hold_id}/release/").status_code == 400  # already released

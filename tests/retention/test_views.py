@@ -97,7 +97,7 @@ class RetentionPageTests:
         assert response.status_code == 302
         hold = LegalHold.objects.get(reference="order:99")
         assert hold.number_indexes == [blind_index("+31205550101", domain="phone")]
-        assert "0101" not in str(hold.__dict__)
+        assert "5550101" not in str(hold.__dict__)
         asked = c.post(reverse("retention:hold-release", args=[hold.pk]))
         assert asked.status_code == 200 and "Release legal hold" in asked.content.decode()
         hold.refresh_from_db()
