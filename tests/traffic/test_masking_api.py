@@ -32,11 +32,11 @@ class MaskingListApiTests:
     def test_a_bad_line_or_a_number_not_listed_is_a_400_naming_it_and_nothing_changes(self, client, billing_staff):
         api = verified_client(client, billing_staff)
         bad = api.post(URL, {"csv": "number\n+318000113\nnot a number\n"}, content_type="application/json")
-        assert bad.status_code == 400 and bad.json()["line"] == "3" and "Line 3" in bad.json()["detail"]
+        assert bad.status_code == 400 and bad.json()["line"] == 3 and "Line 3" in bad.json()["detail"]
         assert not MaskedNumber.objects.exists()
         api.post(URL, {"csv": "number\n+318000113\n"}, content_type="application/json")
         unknown = api.post(URL + "take-off/", {"numbers": ["+318000113", "+31612345678"]}, content_type="application/json")
-        assert unknown.status_code == 400 and unknown.json()["field"] == "numbers" and unknown.json()["line"] == "2"
+        assert unknown.status_code == 400 and unknown.json()["field"] == "numbers" and unknown.json()["line"] == 2
         assert not MaskedNumber.objects.filter(valid_until__isnull=False).exists()
         empty = api.post(URL + "take-off/", {"numbers": []}, content_type="application/json")
         assert empty.status_code == 400 and "numbers" in empty.json()
