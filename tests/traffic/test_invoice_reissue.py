@@ -138,6 +138,47 @@ class InvoiceReissueRetentionTests:
         assert not Invoice.objects.filter(replaces=void).exists()
 
 
+@pytest.mark.postgres
+class InvoiceReissueKeptCopiesTests:
+    """A dispute outlives its window, the month of its calls is dropped meanwhile (its calls are copied to the
+    hold table, tied to the disputed invoice), and then the dispute is upheld: the corrected invoice still
+    bills them (it said there was nothing to reissue) and the copies follow it."""
+
+    def test_it_bills_the_void_invoices_calls_kept_in_the_hold_table(self, march, alice, billing_staff):
+        from retention.models import HeldCdr, PurgedMonth
+
+        invoice = invoicing.invoice_run(month=MARCH, today=APRIL)[0]
+        invoicing.invoice_dispute(invoice=invoice, actor=billing_staff)
+        Invoice.objects.filter(pk=invoice.pk).update(dispute_window_ends=now().date() - timedelta(days=2))
+        purge_expired(now=now())
+        assert PurgedMonth.objects.filter(month=MARCH).exists() and not Cdr.objects.filter(account=alice).exists()
+        assert HeldCdr.objects.filter(invoice_id=invoice.pk).count() == 3
+
+        void = invoicing.invoice_resolve_dispute(invoice=invoice, actor=billing_staff, resolution="upheld")
+        new = invoicing.invoice_reissue(invoice=void, actor=billing_staff)
+        assert new.subtotal == Decimal("0.32") and _lines(new) == _lines(void)
+        assert HeldCdr.objects.filter(invoice_id=new.pk).count() == 3 and not HeldCdr.objects.filter(invoice_id=void.pk)
+        assert AuditEntry.objects.get(action="invoice.create", target_id=str(new.pk)).extra["calls"] == 3
+        from traffic.selectors.calls import cdr_list
+        itemised = cdr_list(actor=alice, purpose="self_service", invoice=new).rows  # the corrected bill's calls
+        assert sorted(row.id for row in itemised) == sorted(c.pk for c in march)
+        purge_expired(now=now())  # the corrected invoice is open: it keeps its calls
+        assert HeldCdr.objects.filter(invoice_id=new.pk).count() == 3
+
+    def test_kept_copies_it_cannot_bill_leave_the_void_invoice(self, march, alice, billing_staff):
+        from retention.models import HeldCdr
+
+        invoice = invoicing.invoice_run(month=MARCH, today=APRIL)[0]
+        invoicing.invoice_dispute(invoice=invoice, actor=billing_staff)
+        Invoice.objects.filter(pk=invoice.pk).update(dispute_window_ends=now().date() - timedelta(days=2))
+        purge_expired(now=now())
+        HeldCdr.objects.filter(cdr_id=march[2].pk).update(rating=Cdr.Rating.FREE)
+        void = invoicing.invoice_resolve_dispute(invoice=invoice, actor=billing_staff, resolution="upheld")
+        new = invoicing.invoice_reissue(invoice=void, actor=billing_staff)
+        assert new.subtotal == Decimal("0.30")
+        assert HeldCdr.objects.get(cdr_id=march[2].pk).invoice_id is None
+
+
 class InvoiceReissuePagesTests:
     def test_billing_reissues_from_the_staff_page(self, client, billing_staff, void):
         verified_client(client, billing_staff)

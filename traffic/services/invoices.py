@@ -36,6 +36,7 @@ from voipxs.privacy.purposes import Purpose, SystemActor
 
 from ..models import Cdr, Invoice, InvoiceLine
 from ..partitions import add_months, month_start
+from ..selectors.cdr_reader import kept_copies
 
 logger = logging.getLogger(__name__)
 
@@ -89,6 +90,35 @@ def _billable(*, account_id: int, month: date, billed_on: int | None = None):
     )
 
 
+def _kept_billable(billed_on: int | None):
+    """A reissue's calls that a month drop moved to the hold table while their invoice was open or disputed
+    (retention.purge keeps them there, tied to it): rated and unrestricted as `_billable`'s. None for an
+    invoice run (an unbilled call's copy is never billed: its month is past the unbilled calls' 3 months),
+    and where months are never dropped."""
+    copies = kept_copies() if billed_on is not None else None
+    if copies is None:
+        return None
+    return copies.model.objects.filter(invoice_id=billed_on, rating=Cdr.Rating.RATED, restricted_at__isnull=True)
+
+
+def _invoice_lines(*, account_id: int, month: date, billed_on: int | None) -> list[dict]:
+    """Calls, seconds and amount per month of the call and zone, live CDRs and kept copies together."""
+    merged: dict[tuple, dict] = {}
+    for calls in (_billable(account_id=account_id, month=month, billed_on=billed_on), _kept_billable(billed_on)):
+        if calls is None:
+            continue
+        for line in (calls.annotate(call_month=TruncMonth("started_at", tzinfo=dt_timezone.utc))
+                     .values("call_month", "zone")
+                     .annotate(calls=Count("id"), seconds=Coalesce(Sum("billsec"), 0), amount=Sum("price"))
+                     .order_by()):
+            into = merged.setdefault((line["call_month"], line["zone"]), {**line, "calls": 0, "seconds": 0, "amount": None})
+            into["calls"] += line["calls"]
+            into["seconds"] += line["seconds"]
+            if line["amount"] is not None:
+                into["amount"] = (into["amount"] or Decimal("0")) + line["amount"]
+    return [merged[key] for key in sorted(merged, key=lambda k: (k[0], k[1] or ""))]
+
+
 def _invoice_number(*, account_id: int, month: date, replaces: Invoice | None) -> str:
     number = f"INV-{month:%Y%m}-{account_id:06d}"
     if replaces is None:
@@ -132,12 +162,7 @@ def _invoice_make(*, account_id: int, month: date, actor: Any, replaces: Invoice
             account = User.objects.filter(pk=account_id).first()
             if account is None:
                 return None  # a CDR of an account that no longer exists: nothing to invoice
-            lines = list(
-                _billable(account_id=account_id, month=month, billed_on=billed_on)
-                .annotate(call_month=TruncMonth("started_at", tzinfo=dt_timezone.utc)).values("call_month", "zone")
-                .annotate(calls=Count("id"), seconds=Coalesce(Sum("billsec"), 0), amount=Sum("price"))
-                .order_by("call_month", "zone")
-            )
+            lines = _invoice_lines(account_id=account_id, month=month, billed_on=billed_on)
             if not lines:
                 return None
             issued = now()
@@ -158,6 +183,8 @@ def _invoice_make(*, account_id: int, month: date, actor: Any, replaces: Invoice
             invoice.customer_name, invoice.customer_address = _bill_to(account, replaces=replaces)
             invoice.save(update_fields=["subtotal", "vat_rate", "vat_amount", "total", "customer_name", "customer_address"])
             billed = _billable(account_id=account_id, month=month, billed_on=billed_on).update(invoice=invoice)
+            kept = _kept_billable(billed_on)
+            billed += kept.update(invoice_id=invoice.pk) if kept is not None else 0
             audit_record(actor=actor, action="invoice.create", target_type="invoice", target_id=invoice.pk,
                          extra={"period": month.isoformat(), "calls": billed, "lines": len(objs),
                                 **({"replaces": billed_on} if billed_on is not None else {})})
@@ -263,8 +290,9 @@ def invoice_reissue(*, invoice: Invoice, actor: Any) -> Invoice:
     fresh due date and dispute window. The void invoice keeps its number, lines and total.
 
     Its calls leave it: the billable ones move to the new invoice in one UPDATE (no other unbilled or
-    late call of the account joins them: the next run bills those); the rest, now unrated or free, are
-    released (invoice NULL) to the hourly re-rating and the next run. Restricted calls (GDPR art. 18)
+    late call of the account joins them: the next run bills those), and so do its calls a month drop kept
+    in the hold table while it was open or disputed; the rest, now unrated or free, are released (invoice
+    NULL) to the hourly re-rating and the next run (copies: to the purge, their month being gone). Restricted calls (GDPR art. 18)
     are neither billed nor released: they stay on the void invoice, kept as long as it protects them.
 
     Retention: the void invoice keeps its calls until its dispute window ends (retention.purge), so a
@@ -279,6 +307,9 @@ def invoice_reissue(*, invoice: Invoice, actor: Any) -> Invoice:
     if new is None:
         raise ApplicationError(INVOICE_NOTHING_TO_REISSUE, {"field": "calls"})
     released = Cdr.objects.filter(invoice_id=invoice.pk, restricted_at__isnull=True).update(invoice=None)
+    copies = kept_copies()
+    if copies is not None:  # kept copies it cannot bill leave it too; the purge then ends them (their month is gone)
+        released += copies.model.objects.filter(invoice_id=invoice.pk, restricted_at__isnull=True).update(invoice_id=None)
     audit_record(actor=actor, action="invoice.reissue", target_type="invoice", target_id=invoice.pk,
                  extra={"replaced_by": new.pk, "released": released})
     return new
