@@ -5,28 +5,28 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.helpers import ActionForm
 from django.contrib.auth import admin as auth_admin
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.models import Group
+from django.db.models import Q
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django.utils.translation import gettext_lazy as _
 from knox.models import AuthToken
 
-from voipxs.admin import ReadOnlyAdminMixin, action_confirmation
+from voipxs.admin import ReadOnlyAdminMixin, action_confirmation, each_through_service
 from voipxs.exceptions import ApplicationError
 from voipxs.models import AuditAnchor, AuditEntry
 from voipxs.privacy.phone import InvalidNumber, mask, normalize_e164
 from voipxs.privacy.purposes import Purpose, Role, has_role, require_purpose, roles_of
 
+from .admin_contractors import CloseReasonActionForm  # also registers the Contractor admin
 from .models import AccountCloseReason, Contractor, PhoneNumber, RoleGrant, User
 from .selectors import phone_number_period_free
 from .services.closing import CLOSE_ROLES, account_close
 from .services.numbers import phone_number_assign, phone_number_relabel, phone_number_release
 from .services.roles import SECOND_ADMIN_ROLES, role_grant_approve, role_grant_refuse, user_roles_set
-from .services.users import (contractor_create, contractor_itemisation_set, contractor_rename, user_create,
-                             user_password_set, user_update_admin)
+from .services.users import user_create, user_password_set, user_update_admin
 
 NUMBER_TAKEN = _("Someone else holds this number in that period.")
 NUMBER_INVALID = _("This is not a valid phone number.")
@@ -43,7 +43,7 @@ class RolesField(forms.MultipleChoiceField):
 
 class UserAddForm(auth_forms.AdminUserCreationForm):
     email = forms.EmailField(label=_("e-mail address"), required=False)
-    contractor = forms.ModelChoiceField(Contractor.objects.all(), required=False)
+    contractor = forms.ModelChoiceField(Contractor.objects.filter(closed_at__isnull=True), required=False)
     roles = RolesField(initial=[Role.CUSTOMER])
 
     class Meta(auth_forms.AdminUserCreationForm.Meta):
@@ -62,6 +62,9 @@ class UserChangeForm(auth_forms.UserChangeForm):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
             self.fields["roles"].initial = sorted(self.instance.groups.values_list("name", flat=True))
+        # A closed contractor takes no new users; its own keep it.
+        self.fields["contractor"].queryset = Contractor.objects.filter(
+            Q(closed_at__isnull=True) | Q(pk=self.instance.contractor_id))
 
 
 class PasswordThroughServiceForm(auth_forms.AdminPasswordChangeForm):
@@ -77,11 +80,6 @@ class PasswordThroughServiceForm(auth_forms.AdminPasswordChangeForm):
         if self.cleaned_data.get("usable_password") is False or not self.cleaned_data.get("password1"):
             return super().save(commit=commit)
         return user_password_set(user=self.user, password=self.cleaned_data["password1"])
-
-
-class UserActionForm(ActionForm):
-    reason = forms.ChoiceField(label=_("reason"), choices=AccountCloseReason.choices, required=False,
-                               initial=AccountCloseReason.CONTRACT_ENDED)
 
 
 @admin.register(User)
@@ -103,7 +101,7 @@ class UserAdmin(auth_admin.UserAdmin):
         (_("Dates"), {"fields": ("last_login", "date_joined", "closed_at", "anonymised_at")}),
     )
     actions = ("close_accounts",)
-    action_form = UserActionForm
+    action_form = CloseReasonActionForm
     add_fieldsets = (
         (None, {"classes": ("wide",), "fields": ("username", "email", "contractor", "roles",
                                                  "usable_password", "password1", "password2")}),
@@ -165,42 +163,10 @@ class UserAdmin(auth_admin.UserAdmin):
                                     action_label=_("Yes, close them"))
         if asked is not None:
             return asked
-        closed = 0
-        for user in queryset.order_by("pk"):
-            try:
-                account_close(user=user, actor=request.user, reason=reason)
-            except ApplicationError as exc:
-                messages.error(request, f"{user.username}: {exc.message}")
-                continue
-            closed += 1
+        closed = each_through_service(request, queryset.order_by("pk"), name=lambda user: user.username,
+                                      act=lambda user: account_close(user=user, actor=request.user, reason=reason))
         if closed:
             messages.success(request, _("%(n)d account(s) closed.") % {"n": closed})
-
-
-class ContractorForm(forms.ModelForm):
-    class Meta:
-        model = Contractor
-        fields = ("name", "itemisation")
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["itemisation"].required = False  # left out: unchanged (new: full)
-
-
-@admin.register(Contractor)
-class ContractorAdmin(admin.ModelAdmin):
-    form = ContractorForm
-    list_display = ("name", "itemisation", "created_at")
-    search_fields = ("name",)
-
-    def save_model(self, request, obj, form, change) -> None:
-        if not change:
-            created = contractor_create(name=form.cleaned_data["name"], actor=request.user)
-            obj.pk, obj._state.adding, obj._state.db = created.pk, False, created._state.db
-        else:
-            contractor_rename(contractor=obj, name=form.cleaned_data["name"], actor=request.user)
-        if form.cleaned_data.get("itemisation"):
-            contractor_itemisation_set(contractor=obj, itemisation=form.cleaned_data["itemisation"], actor=request.user)
 
 
 class PhoneNumberAddForm(forms.ModelForm):

@@ -30,6 +30,14 @@ class Contractor(models.Model):
     created_at = models.DateTimeField(default=now)
     itemisation = models.CharField(_("itemised bills"), max_length=8, choices=Itemisation.choices,
                                    default=Itemisation.FULL)
+    # Its contract ended (accounts.services.closing.contractor_close): its Users' accounts were closed with it.
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    # Its last User was anonymised, and then its name and billing address went (contractor_anonymise).
+    anonymised_at = models.DateTimeField(_("anonymised at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("contractor")
+        verbose_name_plural = _("contractors")
 
     def __str__(self) -> str:
         return self.name

@@ -84,7 +84,8 @@ def _export_billing_address(user: Any) -> Iterable[dict]:
 register_section(Section(
     name="billing_address", order=26, purpose="billing",
     legal_basis="GDPR art. 6(1)(b) contract; Wet OB art. 35a (the invoice names the customer)",
-    retention="until the account is closed; each invoice keeps its own copy for 7 years (AWR art. 52)",
+    retention=("until the closed account is anonymised (a Contractor's: once its contract ended and its last "
+               "user was anonymised); each invoice keeps its own copy for 7 years (AWR art. 52)"),
     exporter=_export_billing_address,
     description="The name and address your invoices are made out to.",
 ))

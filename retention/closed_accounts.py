@@ -23,8 +23,8 @@ from datetime import datetime
 
 from django.db.models import Count, Max, Q
 
-from accounts.models import PhoneNumber, User
-from accounts.services.closing import account_anonymise
+from accounts.models import Contractor, PhoneNumber, User
+from accounts.services.closing import account_anonymise, contractor_anonymise
 from traffic.models import Cdr, Invoice
 from voipxs.exceptions import ApplicationError
 
@@ -102,5 +102,23 @@ def closed_accounts_purge(*, now: datetime, dry_run: bool = False) -> dict:
             except ApplicationError:
                 continue  # anonymised meanwhile (an erasure): nothing left to do
             anonymised += 1
-    return {"anonymised": anonymised, "kept": sum(why_kept.values()), "cutoff": cutoff.isoformat(), **why_kept}
+    return {"anonymised": anonymised, "kept": sum(why_kept.values()), "cutoff": cutoff.isoformat(), **why_kept,
+            "contractors_anonymised": _closed_contractors_anonymise(dry_run=dry_run)}
+
+
+def _closed_contractors_anonymise(*, dry_run: bool) -> int:
+    """Closed Contractors none of whose Users is left to anonymise (each waited for its own final invoice,
+    period and holds above): their name and invoice address go (accounts.services.closing)."""
+    due = (Contractor.objects.filter(closed_at__isnull=False, anonymised_at__isnull=True)
+           .exclude(users__anonymised_at__isnull=True))
+    if dry_run:
+        return due.count()
+    done = 0
+    for contractor in due.order_by("pk"):
+        try:
+            contractor_anonymise(contractor=contractor, actor=PURGE_ACTOR)
+        except ApplicationError:
+            continue  # a User was moved to it meanwhile: the next run decides again
+        done += 1
+    return done
 

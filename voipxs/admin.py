@@ -70,3 +70,21 @@ def action_confirmation(modeladmin: Any, request: HttpRequest, queryset: Any, *,
         "consequences": consequences, "action_label": action_label, "objects": [describe(o) for o in queryset[:100]],
         "more": max(0, queryset.count() - 100), "carried": carried,
     })
+
+
+def each_through_service(request: HttpRequest, objects: Any, act: Any, *, name: Any = str) -> int:
+    """An admin action's service call `act(obj)` for each object on its own: a refusal (ApplicationError) is
+    an error message naming the object and the others go on. Returns how many went through."""
+    from django.contrib import messages
+
+    from voipxs.exceptions import ApplicationError
+
+    done = 0
+    for obj in objects:
+        try:
+            act(obj)
+        except ApplicationError as exc:
+            messages.error(request, f"{name(obj)}: {exc.message}")
+            continue
+        done += 1
+    return done

@@ -3,6 +3,8 @@
 Closing (contract ended) stops every way in at once; the user data stays until retention's
 closed_account period after the final invoice is settled, then the purge anonymises it
 (retention/closed_accounts.py). Erasure (accounts/dsr/erasure.py) does both steps at once, with the same code.
+A Contractor's contract ends the same way for all its Users at once (contractor_close); its own name and
+invoice address go when the purge has anonymised the last of them (contractor_anonymise).
 """
 from __future__ import annotations
 
@@ -23,7 +25,7 @@ from voipxs.privacy.audit import audit_record
 from voipxs.privacy.purposes import Role, has_role
 from voipxs.privacy.registry import Kept, kept_for
 
-from ..models import AccountCloseReason, BillingAddress, User
+from ..models import AccountCloseReason, BillingAddress, Contractor, User
 from .numbers import phone_number_release
 from .sign_in import login_attempts_forget
 
@@ -33,17 +35,25 @@ ACCOUNT_ALREADY_CLOSED = "This account is already closed."
 ACCOUNT_CLOSE_REASON_UNKNOWN = "Choose one of the closing reasons."
 ACCOUNT_NOT_CLOSED = "Only a closed account can be anonymised."
 ACCOUNT_ALREADY_ANONYMISED = "This account is already anonymised."
+CONTRACTOR_ALREADY_CLOSED = "This contractor is already closed."
+CONTRACTOR_NOT_CLOSED = "Only a closed contractor can be anonymised."
+CONTRACTOR_ALREADY_ANONYMISED = "This contractor is already anonymised."
+CONTRACTOR_USERS_LEFT = "A contractor is anonymised only after all its users are."
 CLOSE_ROLES = (Role.BILLING, Role.ADMIN)
+
+
+def _close_allowed(*, actor: Any, reason: str) -> None:
+    if not has_role(actor, *CLOSE_ROLES):
+        raise ApplicationError(ACCOUNT_CLOSE_NOT_ALLOWED)
+    if reason not in AccountCloseReason.values:
+        raise ApplicationError(ACCOUNT_CLOSE_REASON_UNKNOWN, extra={"field": "reason"})
 
 
 @transaction.atomic
 def account_close(*, user: User, actor: Any, reason: str) -> User:
     """The contract ended: the account can no longer sign in (sessions, API tokens, password), its numbers'
     periods end now. Its user data stays until the retention purge anonymises it."""
-    if not has_role(actor, *CLOSE_ROLES):
-        raise ApplicationError(ACCOUNT_CLOSE_NOT_ALLOWED)
-    if reason not in AccountCloseReason.values:
-        raise ApplicationError(ACCOUNT_CLOSE_REASON_UNKNOWN, extra={"field": "reason"})
+    _close_allowed(actor=actor, reason=reason)
     user = User.objects.select_for_update().get(pk=user.pk)
     if user.closed_at is not None:
         raise ApplicationError(ACCOUNT_ALREADY_CLOSED)
@@ -74,6 +84,49 @@ def account_anonymise(*, user: User, actor: Any, kept: list[Kept] | None = None)
     counts = _personal_data_remove(user, keep_numbers=numbers_kept(kept), stamp=now())
     audit_record(actor=actor, action="account.anonymise", target_type="user", target_id=user.pk,
                  extra={**counts, "kept": sorted({k.category for k in kept})})
+    return counts
+
+
+@transaction.atomic
+def contractor_close(*, contractor: Contractor, actor: Any, reason: str) -> dict:
+    """The Contractor's contract ended: each of its Users' accounts still open is closed as `account_close`
+    closes one, all in one transaction (one refusal, such as the actor's own account, closes none), and
+    no User can be added to it any more. Its name, itemisation and invoice address stay for the final
+    invoices and go when the purge has anonymised its last User (`contractor_anonymise`)."""
+    _close_allowed(actor=actor, reason=reason)
+    contractor = Contractor.objects.select_for_update().get(pk=contractor.pk)
+    if contractor.closed_at is not None:
+        raise ApplicationError(CONTRACTOR_ALREADY_CLOSED)
+    users = list(contractor.users.filter(closed_at__isnull=True).order_by("pk"))
+    for user in users:
+        account_close(user=user, actor=actor, reason=reason)
+    contractor.closed_at = now()
+    contractor.save(update_fields=["closed_at"])
+    counts = {"reason": reason, "users_closed": len(users)}
+    audit_record(actor=actor, action="contractor.close", target_type="contractor", target_id=contractor.pk,
+                 extra=counts)
+    return counts
+
+
+@transaction.atomic
+def contractor_anonymise(*, contractor: Contractor, actor: Any) -> dict:
+    """A closed Contractor whose Users are all anonymised: its invoice address is deleted and its name (a
+    sole trader's trade name is often their own) replaced. Its invoices keep the name and address they
+    were made out to (AWR art. 52, 7 years); the row stays, as they refer to it."""
+    contractor = Contractor.objects.select_for_update().get(pk=contractor.pk)
+    if contractor.closed_at is None:
+        raise ApplicationError(CONTRACTOR_NOT_CLOSED)
+    if contractor.anonymised_at is not None:
+        raise ApplicationError(CONTRACTOR_ALREADY_ANONYMISED)
+    if contractor.users.filter(anonymised_at__isnull=True).exists():
+        raise ApplicationError(CONTRACTOR_USERS_LEFT)
+    addresses = BillingAddress.objects.filter(contractor=contractor).delete()[0]
+    contractor.name = f"closed-contractor-{contractor.pk}"
+    contractor.anonymised_at = now()
+    contractor.save(update_fields=["name", "anonymised_at"])
+    counts = {"billing_address_deleted": addresses}
+    audit_record(actor=actor, action="contractor.anonymise", target_type="contractor", target_id=contractor.pk,
+                 extra=counts)
     return counts
 
 

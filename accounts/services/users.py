@@ -12,6 +12,14 @@ from ..models import Contractor, User
 from .roles import user_roles_set
 from .sign_in import api_tokens_revoke_all
 
+CONTRACTOR_CLOSED = "This contractor's contract has ended: no users can be added to it."
+CONTRACTOR_ANONYMISED = "This contractor was anonymised after its contract ended; its name cannot be set again."
+
+
+def _contractor_open(contractor: Contractor | None) -> None:
+    if contractor is not None and Contractor.objects.filter(pk=contractor.pk, closed_at__isnull=False).exists():
+        raise ApplicationError(CONTRACTOR_CLOSED, {"field": "contractor"})
+
 
 @transaction.atomic
 def contractor_create(*, name: str, actor=None) -> Contractor:
@@ -24,6 +32,8 @@ def contractor_create(*, name: str, actor=None) -> Contractor:
 
 @transaction.atomic
 def contractor_rename(*, contractor: Contractor, name: str, actor=None) -> Contractor:
+    if Contractor.objects.filter(pk=contractor.pk, anonymised_at__isnull=False).exists():
+        raise ApplicationError(CONTRACTOR_ANONYMISED, {"field": "name"})  # its name went for good
     contractor.name = name
     try:
         contractor.full_clean()
@@ -44,6 +54,7 @@ def user_create(
     contractor: Contractor | None = None,
     actor=None,
 ) -> User:
+    _contractor_open(contractor)
     user = User(username=User.normalize_username(username), email=(email or None), contractor=contractor)
     user.set_password(password)
     user.full_clean(exclude=["password"])
@@ -58,6 +69,8 @@ def user_update_admin(*, user: User, fields: dict, actor=None) -> User:
     """The admin's change form: login name, e-mail, contractor, active. Roles go through user_roles_set."""
     allowed = {"username", "email", "contractor", "is_active"}  # the staff flags follow the roles
     changed = [name for name in fields if name in allowed]
+    if "contractor" in changed and getattr(fields["contractor"], "pk", None) != user.contractor_id:
+        _contractor_open(fields["contractor"])
     for name in changed:
         setattr(user, name, fields[name] if name != "email" else (fields[name] or None))
     try:

@@ -35,7 +35,7 @@ ROLE_PAGES = {
     # without a count), an add form and a change form. No overflow exemption is needed on a phone: a changelist
     # wider than 390 px scrolls inside its own box (Django's `.results`, overflow-x: auto), not the page.
     "admin": ("admin", ("/", "/admin/", "/admin/traffic/tariff/", "/admin/traffic/tariff/add/", "/admin/accounts/user/",
-                        ADMIN_USER, "/admin/traffic/cdr/", "/admin/knox/authtoken/")),
+                        ADMIN_USER, "/admin/traffic/cdr/", "/admin/knox/authtoken/", "/admin/accounts/contractor/")),
 }
 MONEY = {"/calls/", "/calls/invoices/", INVOICE, "/calls/usage/", "/calls/contractor/", "/calls/staff/invoices/",
          "/calls/staff/tariffs/", "/calls/staff/interconnection/"}
