@@ -19,10 +19,10 @@ from voipxs.privacy.purposes import Purpose, Role, has_role
 
 from .api_auth import ExpiringTokenAuthentication
 from .middleware import needs_second_factor
-from .models import AccountCloseReason
+from .models import AccountCloseReason, Contractor
 from .selectors import access_user, billing_address_get, billing_address_lines, phone_number_list
 from .services import billing_address
-from .services.closing import ACCOUNT_CLOSE_NOT_ALLOWED, CLOSE_ROLES, account_close
+from .services.closing import ACCOUNT_CLOSE_NOT_ALLOWED, CLOSE_ROLES, account_close, contractor_close
 from .services.sign_in import api_token_issue, api_token_revoke, two_factor_check
 
 LOGIN_FAILED = "Login name or password is wrong."
@@ -265,3 +265,31 @@ class StaffAccountCloseApi(APIView):
         user = access_user(actor=request.user, purpose=purpose, user_id=pk)
         user = account_close(user=user, actor=request.user, reason=data.validated_data["reason"])
         return Response(self.OutputSerializer(user).data)
+
+
+class StaffContractorCloseApi(APIView):
+    """End a Contractor's contract: every account of its Users still open is closed as the account API
+    closes one (all or none), and no User can be added to it any more. Its name and invoice address go
+    when the retention purge has anonymised its last User."""
+
+    permission_classes = [*APIView.permission_classes, CanCloseAccounts]
+    InputSerializer = StaffAccountCloseApi.InputSerializer
+
+    class OutputSerializer(serializers.Serializer):
+        id = serializers.IntegerField()
+        closed_at = serializers.DateTimeField()
+        users_closed = serializers.IntegerField()
+
+    @extend_schema(request=InputSerializer, responses={200: OutputSerializer,
+                                                       400: OpenApiResponse(description="Already closed, or your own account among its users")},
+                   summary="End a contractor's contract (closes its users' accounts)")
+    def post(self, request: Request, pk: int) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        contractor = Contractor.objects.filter(pk=pk).first()
+        if contractor is None:
+            raise exceptions.NotFound()
+        counts = contractor_close(contractor=contractor, actor=request.user, reason=data.validated_data["reason"])
+        contractor.refresh_from_db(fields=["closed_at"])
+        return Response(self.OutputSerializer({"id": contractor.pk, "closed_at": contractor.closed_at,
+                                               "users_closed": counts["users_closed"]}).data)

@@ -12,4 +12,5 @@ urlpatterns = [
     path("me/privacy-requests/", dsr_api.MyPrivacyRequestsApi.as_view(), name="api-me-privacy-requests"),
     path("me/exports/<int:pk>/", dsr_api.MyPrivacyExportDownloadApi.as_view(), name="api-me-export-download"),
     path("staff/accounts/<int:pk>/close/", api.StaffAccountCloseApi.as_view(), name="api-staff-account-close"),
+    path("staff/contractors/<int:pk>/close/", api.StaffContractorCloseApi.as_view(), name="api-staff-contractor-close"),
 ]

@@ -142,3 +142,33 @@ class ContractorCloseAdminTests:
         assert "Acme BV" not in client.get("/admin/accounts/user/add/").content.decode()
         assert "Acme BV" not in client.get(f"/admin/accounts/user/{mallory.pk}/change/").content.decode()
         assert "Acme BV" in client.get(f"/admin/accounts/user/{bob.pk}/change/").content.decode()
+
+
+class ContractorCloseApiTests:
+    URL = "/api/v1/staff/contractors/{}/close/"
+
+    def test_billing_staff_end_a_contract(self, client, billing_staff, acme, bob, carol):
+        verified_client(client, billing_staff)
+        response = client.post(self.URL.format(acme.pk), {"reason": "contract_ended"}, content_type="application/json")
+        assert response.status_code == 200
+        body = response.json()
+        assert body["id"] == acme.pk and body["users_closed"] == 2 and body["closed_at"]
+        assert "Acme" not in response.content.decode() and _closed(bob, carol) == [True, True]
+        again = client.post(self.URL.format(acme.pk), {"reason": "contract_ended"}, content_type="application/json")
+        assert again.status_code == 400 and again.json()["detail"] == CONTRACTOR_ALREADY_CLOSED
+
+    def test_a_bad_reason_is_a_400_naming_it_and_closes_nothing(self, client, billing_staff, acme, bob):
+        verified_client(client, billing_staff)
+        response = client.post(self.URL.format(acme.pk), {"reason": "bored"}, content_type="application/json")
+        assert response.status_code == 400 and "reason" in response.json() and _closed(bob) == [False]
+
+    @pytest.mark.parametrize("persona", ["acme_admin", "support", "dpo"])
+    def test_others_get_a_403(self, request, client, persona, acme, bob):
+        verified_client(client, request.getfixturevalue(persona))
+        response = client.post(self.URL.format(acme.pk), {"reason": "contract_ended"}, content_type="application/json")
+        assert response.status_code == 403 and _closed(bob) == [False]
+
+    def test_an_unknown_contractor_is_a_404(self, client, admin_user):
+        verified_client(client, admin_user)
+        response = client.post(self.URL.format(999999), {"reason": "contract_ended"}, content_type="application/json")
+        assert response.status_code == 404

@@ -41,7 +41,7 @@ PK_KINDS = {
     "disclosures:authority-verify": "authority", "disclosure-authority-verify": "authority",
     "accounts_dsr:download": "export", "api-me-export-download": "export",
     "accounts_dsr:dpo-request": "dsr", "accounts_dsr:dpo-breach": "breach",
-    "api-staff-account-close": "user",
+    "api-staff-account-close": "user", "api-staff-contractor-close": "contractor",
     "support:customer": "customer", "support:unlock": "customer", "support:two-factor-reset": "customer",
     "support:open-request": "customer",
 }

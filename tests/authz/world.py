@@ -117,7 +117,7 @@ def world_build(*, people: dict[str, User]) -> World:
            "user": mallory.pk, "category": Category.CDR_BILLED, "call_export": call_export.pk,
            # The customer the support desk acts on: bob, not mallory, so that support's unlock (which
            # deletes the login traces of the customer it acts on) leaves the trace the admin pages ask for.
-           "customer": people["bob"].pk,
+           "customer": people["bob"].pk, "contractor": mallory.contractor_id,
            "call_setup_token": call_setup_token.pk, "blocked_prefix": blocked.pk,
            "tariff": Tariff.objects.get().pk}
     objects = _admin_objects(people=people, cdr=cdr, invoice=invoice, legal2=legal2, disclosure=disclosure, hold=hold)
