@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from voipxs.admin import action_confirmation, each_through_service
 from voipxs.privacy.purposes import has_role
 
-from .models import AccountCloseReason, Contractor
+from .models import AccountCloseReason, Contractor, User
 from .services.closing import CLOSE_ROLES, contractor_close
 from .services.users import contractor_create, contractor_itemisation_set, contractor_rename
 
@@ -57,7 +57,7 @@ class ContractorAdmin(admin.ModelAdmin):
                   permissions=["close"])
     def close_contractors(self, request, queryset):
         reason = request.POST.get("reason") or AccountCloseReason.CONTRACT_ENDED
-        users = sum(c.users.filter(closed_at__isnull=True).count() for c in queryset)
+        users = User.objects.filter(contractor__in=queryset, closed_at__isnull=True).count()
         asked = action_confirmation(
             self, request, queryset, title=_("End the contract of %(n)d contractor(s)?") % {"n": queryset.count()},
             consequences=[

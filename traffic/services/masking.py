@@ -59,16 +59,17 @@ def masking_list_import(*, actor: Any, text: str, at: datetime | None = None) ->
     require_purpose(actor=actor, purpose=Purpose.BILLING, action="masking_list.import", target_type="masking_list")
     numbers = _numbers(text)
     valid_from = next_billing_period(at)
-    listed = dict(MaskedNumber.objects.values_list("number_index", "pk"))
-    taken_off = set(MaskedNumber.objects.filter(valid_until__isnull=False).values_list("pk", flat=True))
+    # blind index -> (pk, taken off), in one read of the list
+    listed = {index: (pk, until is not None) for index, pk, until in
+              MaskedNumber.objects.values_list("number_index", "pk", "valid_until")}
     added, back = 0, []
     for number in dict.fromkeys(numbers):
-        pk = listed.get(blind_index(number, domain="phone"))
-        if pk is None:
+        entry = listed.get(blind_index(number, domain="phone"))
+        if entry is None:
             MaskedNumber.objects.create(number=number, valid_from=valid_from)
             added += 1
-        elif pk in taken_off:
-            back.append(pk)
+        elif entry[1]:
+            back.append(entry[0])
     # A number listed again stays masked without a gap (one entry per number): masking the calls of the
     # months it was off the list too errs on the side the list exists for.
     added += MaskedNumber.objects.filter(pk__in=back).update(valid_until=None)
