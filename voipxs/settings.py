@@ -35,8 +35,7 @@ TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 # Never derived from SECRET_KEY. FIELD_ENCRYPTION_KEYS is a comma-separated list of urlsafe-base64
 # 32-byte AES keys, newest first: new writes use the first, every listed key still decrypts.
 FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS")
-# HMAC-SHA256 key of the blind indexes (exact lookups on encrypted columns). It cannot rotate
-# without re-indexing, so it is separate from the encryption keys.
+# HMAC-SHA256 key of the blind indexes (encrypted columns' exact lookups): not rotatable, so not an encryption key.
 BLIND_INDEX_KEY = env("BLIND_INDEX_KEY")
 
 _INSECURE_MARKERS = ("insecure", "test", "change-me", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
@@ -118,8 +117,9 @@ TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
         "DIRS": [BASE_DIR / "templates"],
-        "APP_DIRS": True,
-        "OPTIONS": {
+        "OPTIONS": {  # the cached loader, rendering fixed tags once per language: voipxs/template_folding.py
+            "loaders": [("voipxs.template_folding.Loader", ["django.template.loaders.filesystem.Loader",
+                                                            "django.template.loaders.app_directories.Loader"])],
             "context_processors": [
                 "django.template.context_processors.debug",
                 "django.template.context_processors.request",
