@@ -13,7 +13,6 @@ their unique_id.
 """
 from __future__ import annotations
 
-import dataclasses
 from datetime import timedelta
 from decimal import Decimal
 from typing import Iterable
@@ -54,7 +53,7 @@ def _one_call(legs: list):
     answered = [leg for leg in in_time if leg.disposition == ANSWERED]
     head = max(answered, key=lambda leg: leg.billsec) if answered else in_time[0]
     prices = [leg.price for leg in in_time if leg.price is not None]
-    return dataclasses.replace(
-        head, started_at=in_time[0].started_at, billsec=_talked(answered),
+    return head._replace(
+        started_at=in_time[0].started_at, billsec=_talked(answered),
         price=sum(prices, Decimal(0)) if prices else None, legs=tuple(in_time),
     )

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timezone as dt_timezone
 from decimal import Decimal
 from types import SimpleNamespace
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, NamedTuple
 
 from django.core.exceptions import PermissionDenied
 from django.db import connection
@@ -55,9 +55,9 @@ _ROW_FIELDS = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class CallRow:
-    """One call as the portal shows it. `caller_name` is untrusted text from the switch."""
+class CallRow(NamedTuple):
+    """One call as the portal shows it. `caller_name` is untrusted text from the switch. A named tuple,
+    not a frozen dataclass: as immutable, and built in a third of the time (50 a page, bench/portal.py)."""
 
     id: int
     started_at: datetime

@@ -23,8 +23,6 @@ from ..models import Cdr
 register = template.Library()
 
 
-
-
 def _month_abbr(number: int) -> str:
     # Cased as the language writes month names: "Dec" in English, "dec" in Dutch (Django's date format
     # "M" always capitalises, "b" never does).
@@ -45,7 +43,7 @@ def _texts(language: str | None, show_own: bool, show_user: bool, call_buttons: 
     dispositions = {value: conditional_escape(str(label)) for value, label in Cdr.Disposition.choices}
     button = _call_button_template() if call_buttons else None
     return (directions, dispositions, _months(), button, _details_labels(show_own, show_user),
-            esc_text(gettext("Details")))
+            esc_text(gettext("Details")), get_format("DECIMAL_SEPARATOR"))
 
 
 @register.filter(expects_localtime=True)
@@ -68,9 +66,9 @@ def _call_button_template() -> str:
             f'data-confirm="{confirm}" aria-label="{label} {{number}}">{label}</button>')
 
 
-def _price(price) -> str:
-    """Four decimals with the active language's decimal sign ("0,1300" in Dutch), like every other amount."""
-    return "" if price is None else f"{price:.4f}".replace(".", get_format("DECIMAL_SEPARATOR"))
+def _price(price, separator: str) -> str:
+    """Four decimals with the language's decimal sign ("0,1300" in Dutch), like every other amount."""
+    return "" if price is None else f"{price:.4f}".replace(".", separator)
 
 
 def _esc(value) -> str:
@@ -91,7 +89,7 @@ def _call_button(template_html: str | None, number: str | None) -> str:
     return " " + template_html.format(number=number)
 
 
-def _leg_rows(call, show_own: bool, show_user: bool, dispositions: dict, zone) -> list[str]:
+def _leg_rows(call, show_own: bool, show_user: bool, dispositions: dict, zone, separator: str) -> list[str]:
     """The legs of a call of several (a ring group, a Local-channel fork), under the call's row."""
     esc = _esc
     rows = []
@@ -106,7 +104,7 @@ def _leg_rows(call, show_own: bool, show_user: bool, dispositions: dict, zone) -
             f'<td class="number c-other">{esc(leg.other_number)}</td>', '<td class="c-name"></td>',
             f'<td class="c-result">{dispositions.get(leg.disposition) or esc(leg.disposition)}</td>',
             f'<td class="num c-dur">{leg.billsec}</td>', f'<td class="c-zone">{esc(leg.zone)}</td>',
-            f'<td class="num c-price">{_price(leg.price)}</td>', '<td class="c-more"></td>',
+            f'<td class="num c-price">{_price(leg.price, separator)}</td>', '<td class="c-more"></td>',
         ]
         rows.append('<tr class="leg">' + "".join(cells) + "</tr>")
     return rows
@@ -134,7 +132,8 @@ def call_rows(rows, show_own: bool = True, names=None, show_user: bool = False, 
     """`names` (user id -> name) and `show_user`: a contractor's page, with a User column after the date.
     `call_buttons`: a Call button beside each full number (the user's own pages; static/js/call-button.js).
     Every cell carries a `c-*` class: the phone layout in site.css turns each row into a short card."""
-    directions, dispositions, months, button, dts, summary = _texts(get_language(), show_own, show_user, call_buttons)
+    directions, dispositions, months, button, dts, summary, separator = _texts(
+        get_language(), show_own, show_user, call_buttons)
     esc = _esc
     zone = timezone.get_current_timezone()
     out = []
@@ -160,12 +159,12 @@ def call_rows(rows, show_own: bool = True, names=None, show_user: bool = False, 
             f'<td class="c-result">{result}</td>',
             f'<td class="num c-dur">{call.billsec}</td>',
             f'<td class="c-zone">{zone_name}</td>',
-            f'<td class="num c-price">{_price(call.price)}</td>',
+            f'<td class="num c-price">{_price(call.price, separator)}</td>',
             _details(summary, dts, [v for v in (user, direction, own, name, result, zone_name) if v is not None]),
         ]
         out.append("<tr>" + "".join(cells) + "</tr>")
         if len(call.legs) > 1:
-            out.extend(_leg_rows(call, show_own, show_user, dispositions, zone))
+            out.extend(_leg_rows(call, show_own, show_user, dispositions, zone, separator))
     if not out:
         colspan = (10 if show_own else 9) + (1 if show_user else 0)
         out.append(f'<tr><td colspan="{colspan}">{esc(gettext("No calls match."))}</td></tr>')
