@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
@@ -77,6 +78,7 @@ def _call_page(request: HttpRequest, *, purpose: Purpose, template: str, title: 
     }, status=status)
 
 
+@transaction.non_atomic_requests  # reads only (the access record is written after the view): no BEGIN, no COMMIT
 @login_required
 def call_history(request: HttpRequest) -> HttpResponse:
     return _call_page(request, purpose=Purpose.SELF_SERVICE, template="traffic/call_history.html",
