@@ -9,6 +9,7 @@ invoice address go when the purge has anonymised the last of them (contractor_an
 from __future__ import annotations
 
 import secrets
+from collections import Counter
 from datetime import datetime
 from typing import Any
 
@@ -54,13 +55,17 @@ def account_close(*, user: User, actor: Any, reason: str) -> User:
     """The contract ended: the account can no longer sign in (sessions, API tokens, password), its numbers'
     periods end now. Its user data stays until the retention purge anonymises it."""
     _close_allowed(actor=actor, reason=reason)
+    return _account_close(user, actor=actor, reason=reason, stamp=now())
+
+
+def _account_close(user: User, *, actor: Any, reason: str, stamp: datetime, sessions: Counter | None = None) -> User:
+    """`sessions`: the sessions already ended per user id (`_sessions_end`), when several accounts close at once."""
     user = User.objects.select_for_update().get(pk=user.pk)
     if user.closed_at is not None:
         raise ApplicationError(ACCOUNT_ALREADY_CLOSED)
     if user.pk == getattr(actor, "pk", None):
         raise ApplicationError(ACCOUNT_CLOSE_SELF)
-    stamp = now()
-    counts = _sign_in_end(user, stamp=stamp)
+    counts = _sign_in_end(user, stamp=stamp, sessions=sessions)
     counts.update(_number_periods_end(user, at=stamp, actor=actor))
     user.closed_at = stamp
     user.save(update_fields=["closed_at"])
@@ -98,9 +103,11 @@ def contractor_close(*, contractor: Contractor, actor: Any, reason: str) -> dict
     if contractor.closed_at is not None:
         raise ApplicationError(CONTRACTOR_ALREADY_CLOSED)
     users = list(contractor.users.filter(closed_at__isnull=True).order_by("pk"))
+    stamp = now()
+    sessions = _sessions_end({user.pk for user in users}, stamp=stamp)  # one scan of the sessions for all
     for user in users:
-        account_close(user=user, actor=actor, reason=reason)
-    contractor.closed_at = now()
+        _account_close(user, actor=actor, reason=reason, stamp=stamp, sessions=sessions)
+    contractor.closed_at = stamp
     contractor.save(update_fields=["closed_at"])
     counts = {"reason": reason, "users_closed": len(users)}
     audit_record(actor=actor, action="contractor.close", target_type="contractor", target_id=contractor.pk,
@@ -145,20 +152,31 @@ def numbers_kept(kept: list[Kept]) -> bool:
     return any("cdr" in k.category or k.reason.lower().startswith("legal hold") for k in kept)
 
 
-def _sign_in_end(user: User, *, stamp: datetime) -> dict:
-    """No way in any more: API tokens and sessions deleted, password unusable, account inactive.
-    Saves the user's password and is_active."""
-    tokens = AuthToken.objects.filter(user=user).delete()[0]
-    # Sessions are signed blobs keyed by session key; the user id is only inside, so decode them.
-    sessions = 0
+def _sessions_end(user_ids: set[int], *, stamp: datetime) -> Counter:
+    """Deletes the live sessions of these users; how many each had. Sessions are signed blobs keyed by
+    session key and the user id is only inside, so each live session is decoded, once for all the users."""
+    owners = {str(pk) for pk in user_ids}
+    ended: Counter = Counter()
+    keys = []
     for session in Session.objects.filter(expire_date__gt=stamp).iterator(chunk_size=500):
-        if str(session.get_decoded().get("_auth_user_id")) == str(user.pk):
-            session.delete()
-            sessions += 1
+        owner = str(session.get_decoded().get("_auth_user_id"))
+        if owner in owners:
+            keys.append(session.session_key)
+            ended[int(owner)] += 1
+    for at in range(0, len(keys), 500):
+        Session.objects.filter(session_key__in=keys[at:at + 500]).delete()
+    return ended
+
+
+def _sign_in_end(user: User, *, stamp: datetime, sessions: Counter | None = None) -> dict:
+    """No way in any more: API tokens and sessions deleted, password unusable, account inactive.
+    Saves the user's password and is_active. `sessions`: ended already (`_sessions_end`)."""
+    tokens = AuthToken.objects.filter(user=user).delete()[0]
+    ended = (_sessions_end({user.pk}, stamp=stamp) if sessions is None else sessions)[user.pk]
     user.set_unusable_password()
     user.is_active = False
     user.save(update_fields=["password", "is_active"])
-    return {"tokens": tokens, "sessions": sessions}
+    return {"tokens": tokens, "sessions": ended}
 
 
 def _personal_data_remove(user: User, *, keep_numbers: bool, stamp: datetime) -> dict:
