@@ -116,7 +116,7 @@ def fold(nodelist: NodeList) -> None:
         if node is not None and foldable(node):
             run.append(node)
             continue
-        if len(run) > 1 and any(type(n) is not TextNode for n in run):
+        if any(type(n) is not TextNode for n in run):  # text alone is as fast as it gets
             folded.append(FoldedNode(run))
         else:
             folded.extend(run)
