@@ -14,7 +14,8 @@ from voipxs.template_folding import FoldedNode
 
 PAGE = (
     "{% load i18n static %}<title>{% translate 'My calls' %}</title>"
-    "<link href=\"{% static 'css/site.css' %}\"><a href=\"{% url 'privacy-policy' %}\">{% translate 'Privacy policy' %}</a>"
+    "<link href=\"{% static 'css/site.css' %}\">"
+    "<a href=\"{% url 'privacy-policy' %}\">{% translate 'Privacy policy' %}</a>"
     "{% if user %}<b>{{ user }}</b> {% translate 'Sign out' %} <a href=\"{% url 'home' %}\">x</a>{% endif %}"
     "{% for n in numbers %}<i>{{ n }}</i>{% translate 'a & b' %}{% endfor %}"
     "{% translate greeting %}|{% translate 'Sign out' as label %}[{{ label }}]"
