@@ -74,11 +74,14 @@ def _numbered(sql: str) -> str:
     return _PLACEHOLDER.sub(lambda m: "%" if m.group(1) == "%" else f"${next(count)}", sql)
 
 
-def execute_prepared(cursor: Any, key: Hashable, sql: str, params: Sequence) -> None:
+def execute_prepared(cursor: Any, key: Hashable, sql: str, params: Sequence,
+                     execute: Callable[[str, Sequence], None] | None = None) -> None:
     """`cursor.execute(sql, params)`, as a prepared statement of the cursor's connection on PostgreSQL.
-    `key` names the statement's shape (the same SQL text for the same key, as `statement` keys it)."""
+    `key` names the statement's shape (the same SQL text for the same key, as `statement` keys it).
+    `execute`: what sends the statement in place of `cursor.execute` (voipxs.privacy.audit.recorded_execute)."""
+    execute = execute or cursor.execute
     if cursor.db.vendor != "postgresql" or key in _unpreparable or not settings.DATABASE_PREPARED_STATEMENTS:
-        cursor.execute(sql, params)
+        execute(sql, params)
         return
     cursor.db.ensure_connection()
     names = _prepared.setdefault(cursor.db.connection, {})
@@ -92,7 +95,7 @@ def execute_prepared(cursor: Any, key: Hashable, sql: str, params: Sequence) -> 
         except DatabaseError as exc:
             _unpreparable.add(key)
             logger.warning("statement %r cannot be prepared (%s); it is planned on every run", key, type(exc).__name__)
-            cursor.execute(sql, params)
+            execute(sql, params)
             return
         names[key] = name
-    cursor.execute(f"EXECUTE {name}({', '.join(['%s'] * len(params))})" if params else f"EXECUTE {name}", params)
+    execute(f"EXECUTE {name}({', '.join(['%s'] * len(params))})" if params else f"EXECUTE {name}", params)

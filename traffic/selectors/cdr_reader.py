@@ -27,6 +27,7 @@ from django.db import connection
 from django.db.models import CharField, Func, Q, QuerySet, Value
 
 from voipxs.fetch_ahead import rows_fetched_ahead
+from voipxs.privacy.audit import recorded_execute
 from voipxs.statements import execute_prepared
 
 from ..keys import MonthKeyDestroyed, MonthKeyMissing, month_cipher
@@ -207,12 +208,14 @@ def newest_statement(cdrs: QuerySet, held: QuerySet, *, fields: tuple[str, ...],
 
 
 def newest_rows(sql: str, params: list, *, prepared: Hashable | None = None) -> list[tuple[tuple, bool]]:
-    """`prepared`: the statement's shape key, to run it as a prepared statement (voipxs.statements)."""
+    """`prepared`: the statement's shape key, to run it as a prepared statement (voipxs.statements). The
+    request's pending access records go with the read where they can (voipxs.privacy.audit.recorded_execute)."""
     with connection.cursor() as cursor:
+        execute = recorded_execute(cursor)
         if prepared is not None:
-            execute_prepared(cursor, prepared, sql, params)
+            execute_prepared(cursor, prepared, sql, params, execute)
         else:
-            cursor.execute(sql, params)
+            execute(sql, params)
         return [(values[:-1], values[-1]) for values in cursor.fetchall()]
 
 

@@ -15,7 +15,8 @@ ever goes: the trimmed part is always a prefix of the chain.
 
 Read access records made during a web request are deferred to `AuditAccessMiddleware`, which
 writes them after the view's transaction has ended: a refused read raises PermissionDenied, which
-rolls the request's transaction back, and the refusal must be recorded all the same.
+rolls the request's transaction back, and the refusal must be recorded all the same. A read made
+outside a transaction may carry them instead, in its own query string (`recorded_execute`).
 """
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ import json
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, Sequence
 
 from django.db import connection, transaction
 from django.db.models.sql import InsertQuery
@@ -133,11 +134,15 @@ def _insert_one_sql() -> str:
     return query.get_compiler(connection=connection).as_sql()[0][0]
 
 
+def _insert_values(pending: list[AuditEntry]) -> list[list[Any]]:
+    return [[f.get_db_prep_save(getattr(e, f.attname), connection) for f in _INSERT_FIELDS] for e in pending]
+
+
 def _access_records_write(pending: list[AuditEntry]) -> None:
     """The request's access records, all or none. An error propagates: a page whose access cannot be
     recorded fails."""
     insert = _insert_one_sql()
-    rows = [[f.get_db_prep_save(getattr(e, f.attname), connection) for f in _INSERT_FIELDS] for e in pending]
+    rows = _insert_values(pending)
     if connection.vendor == "postgresql" and connection.get_autocommit():
         # One round trip: PostgreSQL runs the statements of one query string as one transaction (all or
         # none), and SET LOCAL holds inside it.
@@ -148,6 +153,28 @@ def _access_records_write(pending: list[AuditEntry]) -> None:
         if connection.vendor == "postgresql":
             cursor.execute(_ASYNC_COMMIT)
         cursor.executemany(insert, rows)
+
+
+def recorded_execute(cursor: Any) -> Callable[[str, Sequence], None]:
+    """`cursor.execute`, for a read that sends the request's pending access records with it.
+
+    On PostgreSQL outside a transaction (the call history's reads), the records and the read go in one
+    query string, which PostgreSQL runs as one transaction: the read runs only if its records were
+    written, the records stand only if the read ran, and the page saves the round trip of writing them
+    after the view (bench/portal.py). Once sent they are no longer pending. Anywhere else the read runs
+    alone and the records stay pending: inside a transaction, a later rollback would take them along,
+    so `AuditAccessMiddleware` writes them after it, as it does a refusal's."""
+    def execute(sql: str, params: Sequence) -> None:
+        pending = _deferred.get()
+        if not pending or cursor.db.vendor != "postgresql" or not cursor.db.get_autocommit():
+            cursor.execute(sql, params)
+            return
+        rows = _insert_values(pending)
+        # Reviewed: the INSERT is the ORM's own statement and `sql` the caller's; every value is a parameter.
+        cursor.execute("; ".join([_ASYNC_COMMIT, *[_insert_one_sql()] * len(rows), sql]),
+                       [*(v for row in rows for v in row), *params])
+        pending.clear()
+    return execute
 
 
 # --- the chain -----------------------------------------------------------------------------------------
