@@ -13,15 +13,16 @@ import time
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator
 
-# The first words of each statement a page sends, and the name the breakdown gives it.
-# Prepared statements (voipxs/statements.py) run as EXECUTE voipxs_<kind>_<n>.
+# What each statement a page sends contains, and the name the breakdown gives it (the first that matches).
+# Prepared statements (voipxs/statements.py) run as EXECUTE voipxs_<kind>_<n>. The calls' read carries the
+# page's access record (voipxs.privacy.audit.recorded_execute): the record counts in "sql calls" then.
 _SQL_KINDS = (
+    ("SELECT *, false FROM", "sql calls"),
+    ("EXECUTE voipxs_own_calls_", "sql calls"),
     ("SELECT session_data", "sql session"),
     ("EXECUTE voipxs_session_read_", "sql session"),
     ('SELECT "accounts_user"', "sql user+roles"),
     ("EXECUTE voipxs_user_facts_", "sql user+roles"),
-    ("SELECT *, false FROM", "sql calls"),
-    ("EXECUTE voipxs_own_calls_", "sql calls"),
     ('(SELECT "traffic_maskednumber"', "sql masking list"),
     ("EXECUTE voipxs_masking_", "sql masking list"),
     ("SET LOCAL synchronous_commit", "sql access record"),
@@ -50,7 +51,7 @@ class Stages:
         try:
             return execute(sql, params, many, context)
         finally:
-            kind = next((name for prefix, name in _SQL_KINDS if sql.lstrip().startswith(prefix)), "sql other")
+            kind = next((name for needle, name in _SQL_KINDS if needle in sql), "sql other")
             self.add(kind, time.perf_counter() - started)
 
     @contextmanager
