@@ -8,6 +8,9 @@ user object for this request only (the next request reads afresh, so a role take
 at once)."""
 from __future__ import annotations
 
+import contextvars
+import itertools
+import re
 from functools import cache
 
 from django.contrib.auth.backends import ModelBackend
@@ -58,9 +61,53 @@ def _rows(user_id: int, *, with_user: bool) -> tuple[list[tuple], list[str]]:
         return cursor.fetchall(), fields
 
 
+# --- the session's read brings its user along ------------------------------------------------------------
+# A signed-in page read its session, then its user: two round trips before the view. On PostgreSQL the
+# session store (accounts.sessions) reads both in one statement, joined on the session's user id, and hands
+# the user's rows to `get_user` below for this request only: they are taken once, for the user id the
+# session names, and each request's session store starts without any.
+
+_PLACEHOLDER = re.compile(r"%([%s])")
+_session_user: contextvars.ContextVar[tuple[int, list[tuple]] | None] = contextvars.ContextVar(
+    "session_user", default=None)
+
+
+@cache
+def session_statement(table: str) -> tuple[str, tuple]:
+    """(sql, its parameters before the session key and the time): the session row of a key, unexpired,
+    with its user id and that user's rows as `_statement(True)` reads them (NULLs: no user)."""
+    sql, params, at, _fields = _statement(True)
+    count = itertools.count()
+
+    def place(match: re.Match) -> str:
+        if match.group(1) == "%":
+            return "%%"
+        return "s.user_id" if next(count) == at else "%s"
+
+    facts = _PLACEHOLDER.sub(place, sql)
+    # Reviewed: the table is the session model's and `facts` the ORM's own statement; values are parameters.
+    joined = (f"SELECT s.session_data, s.user_id, u.* FROM {table} s "  # nosec B608
+              f"LEFT JOIN LATERAL ({facts}) u ON true WHERE s.session_key = %s AND s.expire_date > %s")
+    return joined, (*params[:at], *params[at + 1:])
+
+
+def session_user_give(user_id: int | None, rows: list[tuple]) -> None:
+    """What the session's read found of its user (rows without the session's two columns), or nothing."""
+    _session_user.set((user_id, rows) if user_id is not None and rows and rows[0][0] is not None else None)
+
+
+def _session_user_take(user_id: int) -> list[tuple] | None:
+    given = _session_user.get()
+    if given is None:
+        return None
+    _session_user.set(None)
+    return given[1] if given[0] == user_id else None
+
+
 def _read(user_id: int, *, with_user: bool) -> tuple[User | None, frozenset[str], bool, int | None] | None:
     """(user or None, roles, has a confirmed device, unseen policy version id), or None: no such user."""
-    rows, fields = _rows(user_id, with_user=with_user)
+    given = _session_user_take(user_id) if with_user else None
+    rows, fields = (given, _statement(True)[3]) if given is not None else _rows(user_id, with_user=with_user)
     if not rows:
         return None
     first, n = rows[0], len(fields)

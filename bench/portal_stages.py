@@ -20,7 +20,7 @@ _SQL_KINDS = (
     ("SELECT *, false FROM", "sql calls"),
     ("EXECUTE voipxs_own_calls_", "sql calls"),
     ("SELECT session_data", "sql session"),
-    ("EXECUTE voipxs_session_read_", "sql session"),
+    ("EXECUTE voipxs_session_read_", "sql session (+ user)"),  # with its user (accounts.sessions)
     ('SELECT "accounts_user"', "sql user+roles"),
     ("EXECUTE voipxs_user_facts_", "sql user+roles"),
     ('(SELECT "traffic_maskednumber"', "sql masking list"),
@@ -101,7 +101,7 @@ class Stages:
         return lines
 
 
-_ORDER = ("sql session", "sql user+roles", "selector (cdr_list)", "sql calls", "sql masking list", "template",
+_ORDER = ("sql session", "sql session (+ user)", "sql user+roles", "selector (cdr_list)", "sql calls", "sql masking list", "template",
           "  of which call rows", "sql access record")
 _IN_SELECTOR = {"sql calls", "sql masking list"}  # sent from inside cdr_list, so counted in its time
 

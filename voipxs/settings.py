@@ -349,7 +349,7 @@ SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 CELERY_BEAT_SCHEDULE = BEAT_SCHEDULE
 
 # --- Security ----------------------------------------------------------------------------------
-SESSION_ENGINE = "voipxs.sessions"  # Django's database sessions, read in one written-out statement
+SESSION_ENGINE = "accounts.sessions"  # database sessions with their user id: session and user in one read
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = 60 * 60 * 8
 CSRF_COOKIE_HTTPONLY = True

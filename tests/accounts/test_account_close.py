@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.contrib.sessions.models import Session
 from django.utils.timezone import now
 
-from accounts.models import AccountCloseReason, PhoneNumber, User
+from accounts.models import AccountCloseReason, PhoneNumber, User, UserSession
 from accounts.services.closing import (
     ACCOUNT_ALREADY_CLOSED,
     ACCOUNT_CLOSE_NOT_ALLOWED,
@@ -42,7 +41,7 @@ class AccountCloseTests:
 
         # the open session is gone: the next page asks for a login
         assert client.get("/calls/").status_code == 302
-        assert Session.objects.count() == 0
+        assert UserSession.objects.count() == 0
         # a real sign-in through the login page with the right password fails
         client.logout()
         response = client.post("/accounts/login/", {"username": "alice", "password": PASSWORD})

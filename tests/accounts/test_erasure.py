@@ -4,11 +4,10 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from django.contrib.sessions.models import Session
 from django.utils.timezone import now
 
 from accounts.dsr.services import WRONG_PASSWORD, dsr_request_create
-from accounts.models import PhoneNumber, User
+from accounts.models import PhoneNumber, User, UserSession
 from accounts.dsr.models import DataSubjectRequest
 from tests.factories import PASSWORD, make_cdr, verified_client
 from voipxs.exceptions import ApplicationError
@@ -41,12 +40,12 @@ class ErasureTests:
                          expires_at=now() + timedelta(days=90))
         AuthToken.objects.create(user=alice)
         verified_client(client, alice)
-        assert Session.objects.count() == 1
+        assert UserSession.objects.count() == 1
 
         asked = client.post("/privacy-requests/new/", {"kind": ERASURE, "password": PASSWORD})
         assert asked.status_code == 200 and "Erase your data and close your account?" in asked.content.decode()
         assert PASSWORD not in asked.content.decode()  # the password is asked again, never echoed into the page
-        assert Session.objects.count() == 1 and not DataSubjectRequest.objects.exists()
+        assert UserSession.objects.count() == 1 and not DataSubjectRequest.objects.exists()
         response = client.post("/privacy-requests/new/", {"kind": ERASURE, "password": PASSWORD, "confirm": "yes"})
 
         assert response.status_code == 200
@@ -59,7 +58,7 @@ class ErasureTests:
         alice = User.objects.get(pk=alice.pk)
         assert not alice.is_active and alice.closed_at and alice.email is None and alice.username.startswith("erased-")
         assert not alice.has_usable_password()
-        assert not AuthToken.objects.filter(user=alice).exists() and Session.objects.count() == 0
+        assert not AuthToken.objects.filter(user=alice).exists() and UserSession.objects.count() == 0
         assert not User.objects.filter(username="alice").exists()
         # kept and restricted, with a deletion date for the invoice
         assert Invoice.objects.get(pk=invoice.pk).restricted_at is not None

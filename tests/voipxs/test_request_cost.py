@@ -17,7 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.middleware import needs_second_factor
-from accounts.models import User
+from accounts.models import User, UserSession
 from tests.factories import make_user
 from voipxs import urls as project_urls
 from voipxs.models import AuditEntry
@@ -165,7 +165,7 @@ class AccessRecordOneRoundTripTests:
 
         with connection.execute_wrapper(watch):
             assert client.get("/calls/").status_code == 200
-        assert len(in_transaction) >= 3 and not any(in_transaction)  # session, user, calls with its record
+        assert len(in_transaction) >= 2 and not any(in_transaction)  # session with its user, calls with their record
         assert AuditEntry.objects.filter(action="cdr.list", actor=audit.actor_ref(alice)).count() == 1
 
     def test_a_write_the_database_refuses_fails_the_request_and_leaves_nothing(self, client, alice, monkeypatch):
@@ -191,14 +191,15 @@ class SignedInUserOneQueryTests:
         return _runs(queries)
 
     def test_the_user_roles_devices_and_notice_come_in_one_query(self, client, alice):
-        from accounts.backends import _statement
+        from accounts.backends import session_statement
 
         client.force_login(alice)
         sql = self._queries(client)
+        # PostgreSQL runs it prepared, and with the session's own read (accounts.sessions).
         reading = [q for q in sql if "auth_group" in q or "accounts_policyversion" in q or "otp_totp" in q
-                   or q.startswith("EXECUTE voipxs_user_facts_")]  # PostgreSQL runs it prepared
+                   or q.startswith(("EXECUTE voipxs_user_facts_", "EXECUTE voipxs_session_read_"))]
         assert len(reading) == 1
-        text = reading[0] if connection.vendor != "postgresql" else _statement(True)[0]
+        text = reading[0] if connection.vendor != "postgresql" else session_statement('"accounts_usersession"')[0]
         assert '"accounts_user"."password"' in text and "accounts_policyversion" in text
 
     def test_a_role_taken_away_counts_on_the_next_request(self, client, acme_admin):
@@ -217,21 +218,53 @@ class SignedInUserOneQueryTests:
 
 @pytest.mark.django_db
 class SessionReadTests:
-    """voipxs.sessions reads a session in its own statement: the same answers as Django's backend."""
+    """accounts.sessions reads a session (on PostgreSQL with its user, in one statement): the same answers
+    as Django's backend."""
 
     def test_a_live_session_signs_in_and_an_expired_or_unknown_one_does_not(self, client, alice):
         from datetime import timedelta
 
-        from django.contrib.sessions.models import Session
         from django.utils.timezone import now
 
         client.force_login(alice)
         assert client.get("/calls/").status_code == 200
         key = client.cookies["sessionid"].value
-        Session.objects.filter(session_key=key).update(expire_date=now() - timedelta(seconds=1))
+        UserSession.objects.filter(session_key=key).update(expire_date=now() - timedelta(seconds=1))
         assert client.get("/calls/").status_code == 302
         client.cookies["sessionid"] = "x" * 32
         assert client.get("/calls/").status_code == 302
+
+    def test_each_session_row_names_its_user_and_an_anonymous_one_none(self, client, alice):
+        from accounts.sessions import SessionStore
+
+        before_sign_in = SessionStore()
+        before_sign_in["probe"] = 1
+        before_sign_in.save()
+        assert UserSession.objects.get(session_key=before_sign_in.session_key).user_id is None
+        client.force_login(alice)
+        assert UserSession.objects.get(session_key=client.cookies["sessionid"].value).user_id == alice.pk
+
+    @pytest.mark.postgres
+    def test_a_signed_in_page_reads_its_session_and_its_user_in_one_statement(self, client, alice):
+        client.force_login(alice)
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get("/calls/").status_code == 200
+        sql = _runs(queries)
+        reading = [q for q in sql if q.startswith(("EXECUTE voipxs_session_read_", "EXECUTE voipxs_user_facts_"))]
+        assert [q.split("(")[0].rsplit("_", 1)[0] for q in reading] == ["EXECUTE voipxs_session_read"]
+
+    def test_a_password_changed_elsewhere_signs_the_session_out(self, client, alice):
+        """The user the session's read brings along is checked as Django checks its own: by the password."""
+        client.force_login(alice)
+        assert client.get("/calls/").status_code == 200
+        alice.set_password("another long passphrase")
+        alice.save()
+        assert client.get("/calls/").status_code == 302
+
+    def test_a_session_whose_user_is_deleted_is_gone_with_them(self, client, alice):
+        client.force_login(alice)
+        User.objects.filter(pk=alice.pk).delete()
+        assert not UserSession.objects.exists()
 
 
 def _runs(queries) -> list[str]:

@@ -216,10 +216,10 @@ def call_filters(form, error=None) -> SafeString:
     fields = [_input(form["since"], "date"), _input(form["until"], "date"), _select(form["direction"])]
     if "number" in form.fields:
         fields.append(_input(form["number"], "text", ' maxlength="40" inputmode="tel" autocomplete="off"'))
-    out = (f'<form method="get" class="filters" role="search" aria-label="{esc_text(gettext("Filter calls"))}">\n'
-           + "".join(fields)
-           + f'  <div class="actions"><button type="submit">{esc_text(gettext("Filter"))}</button> '
-           f'<a href="?">{esc_text(gettext("Clear"))}</a></div>\n</form>\n')
+    # Outside the f-strings, where makemessages finds them.
+    label, submit, clear = esc_text(gettext("Filter calls")), esc_text(gettext("Filter")), esc_text(gettext("Clear"))
+    out = (f'<form method="get" class="filters" role="search" aria-label="{label}">\n' + "".join(fields)
+           + f'  <div class="actions"><button type="submit">{submit}</button> <a href="?">{clear}</a></div>\n</form>\n')
     if error:
         out += f'<p class="error" role="alert">{_esc(error)}</p>\n'
     # Reviewed: every value above went through _esc() (conditional_escape) or is fixed markup.
