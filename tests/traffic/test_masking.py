@@ -320,3 +320,46 @@ class SearchOracleTests:
     def test_without_masking_the_search_still_finds_the_call(self, client, bob, bill):
         found = verified_client(client, bob).get("/api/v1/me/calls/", {"invoice": bill.pk, "number": OTHER}).json()
         assert [r["other_number"] for r in found["results"]] == [OTHER]
+
+
+class OwnHistoryTests:
+    """The own call history (/calls/) masks as the bill does. On PostgreSQL its one read also brings what
+    the list and the numbers' holders say of each call's stored number (traffic.selectors.calls
+    `_with_masking`), so the page sends no masking query unless a number is stored as dialled."""
+
+    def _page(self, client, user) -> tuple[str, list[str]]:
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as queries:
+            body = verified_client(client, user).get("/calls/").content.decode()
+        runs = [q["sql"] for q in queries if not q["sql"].startswith(("PREPARE ", "SAVEPOINT", "RELEASE SAVEPOINT"))]
+        return body, [q for q in runs if "traffic_maskednumber" in q or "voipxs_masking_" in q]
+
+    def test_listed_numbers_and_numbers_whose_holder_asked_are_masked_from_their_time(self, client, bob,
+                                                                                       billing_staff):
+        masking_list_import(actor=billing_staff, text=f"number\n{HELPLINE}\n",
+                            at=datetime(2026, 2, 20, tzinfo=timezone.utc))
+        user_number_masking_set(user=make_user("dora", numbers=[OTHER]), masked=True)
+        make_cdr(account=bob, src="+31205550201", dst=HELPLINE, started_at=T0)
+        make_cdr(account=bob, src="+31205550201", dst=HELPLINE, started_at=datetime(2026, 2, 1, tzinfo=timezone.utc))
+        make_cdr(account=bob, direction="in", src=OTHER, dst="+31205550201", started_at=T0, caller_name="Dora")
+        make_cdr(account=bob, src="+31205550201", dst="+31622222222", started_at=T0)
+        body, masking_reads = self._page(client, bob)
+        # March's call is masked; February's predates the listing and shows in full.
+        assert body.count("+318000•••") == 1 and body.count('<span class="number">+318000113</span>') == 1
+        assert OTHER_MASKED in body and OTHER not in body and "Dora" not in body
+        assert "+31622222222" in body
+        from django.db import connection
+        if connection.vendor == "postgresql":
+            assert masking_reads == []  # the calls' own read answered for every number
+
+    def test_a_short_number_stored_as_dialled_is_looked_up_by_its_digits(self, client, bob, billing_staff):
+        masking_list_import(actor=billing_staff, text="number\n116 111\n",
+                            at=datetime(2026, 2, 20, tzinfo=timezone.utc))
+        make_cdr(account=bob, src="+31205550201", dst="116 111", started_at=T0)  # as the switch logged it
+        body, masking_reads = self._page(client, bob)
+        assert "116 111" not in body and "•••" in body
+        from django.db import connection
+        if connection.vendor == "postgresql":  # its stored index is of "116 111", the list's of "116111"
+            assert len(masking_reads) == 1

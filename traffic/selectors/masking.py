@@ -41,8 +41,9 @@ class MaskRule:
     """What a read of calls may show: `itemised` False means no call rows at all.
 
     The masking list and the holders' requests are looked up only for the numbers a read meets
-    (`prepare` a batch of them in one query), never loaded whole: the national list is long and a page
-    shows fifty numbers. `reader_id` is the reader's user id where they apply (the bill purposes)."""
+    (`prepare` a batch of them in one query, or told by the read of the calls itself: `known`), never
+    loaded whole: the national list is long and a page shows fifty numbers. `reader_id` is the reader's
+    user id where they apply (the bill purposes)."""
 
     mask_all: bool = False
     itemised: bool = True
@@ -51,6 +52,7 @@ class MaskRule:
     # blind index -> (masked for calls from then on, until then or for good)
     listed: dict[str, tuple[datetime, datetime | None]] = field(default_factory=dict)
     requested: set[str] | None = None  # blind indexes of numbers whose holder asked to be masked (read once)
+    asked: set[str] = field(default_factory=set)  # of those, the ones a read's own statement named (`known`)
     _looked_up: set[str] = field(default_factory=set)
     _seen: dict[str, str] = field(default_factory=dict)
 
@@ -82,6 +84,19 @@ class MaskRule:
         if indexes:
             self._look_up(indexes)
 
+    def known(self, index: str, valid_from: datetime | None, valid_until: datetime | None, asked: bool) -> None:
+        """What a read of calls found in its own statement for a blind index (traffic.selectors.calls: the
+        stored index of each call's other number): the listing and the holder's request `prepare` would
+        look up. It answers for a number only if the number's own masking index is this one (a number
+        stored as dialled, "116 111", has another and is looked up as before)."""
+        if not self._applies() or not index:
+            return
+        self._looked_up.add(index)
+        if valid_from is not None:
+            self.listed[index] = (valid_from, valid_until)
+        if asked:
+            self.asked.add(index)
+
     def masks(self, number: str, started_at: datetime) -> bool:
         """Whether the other party's `number` shows masked on a call made at `started_at`."""
         if self.mask_all:
@@ -93,7 +108,7 @@ class MaskRule:
             return False
         if index not in self._looked_up:
             self._look_up({index})
-        if index in (self.requested or ()):
+        if index in self.asked or index in (self.requested or ()):
             return True
         entry = self.listed.get(index)
         return entry is not None and entry[0] <= started_at and (entry[1] is None or started_at < entry[1])
@@ -110,7 +125,7 @@ class MaskRule:
             return True
         if index not in self._looked_up:
             self._look_up({index})
-        return index not in (self.requested or ()) and index not in self.listed
+        return index not in (self.requested or ()) and index not in self.asked and index not in self.listed
 
 
 def _masking_query(indexes: list[str], reader_id: int, requested: bool):
