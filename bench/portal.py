@@ -6,9 +6,10 @@
    then ATTACHed as that month's partition (indexes are built once, in bulk, instead of row by row).
    Number fields are real AES-GCM tokens under each month's data key, drawn from a small set of
    pre-encrypted tokens per month: the page pays the real decryption cost, generating them does not.
-3. Times, for random accounts, the call-history page `/calls/` through Django's test Client against
-   the real view and middleware stack (session, 2FA check, audit, purpose check, query, decryption,
-   template rendering): server time per request. Half the requests are a first page, half follow the
+3. Times, for random accounts, the call-history page `/calls/` through Django's WSGI handler as gunicorn
+   calls it, against the real view and middleware stack (request signals, connection health check,
+   session, 2FA check, audit, purpose check, query, decryption, template rendering): server time per
+   request. Half the requests are a first page, half follow the
    "older →" cursor of a first page.
 4. Times the bare indexed SQL query of the same pages (same columns, same LIMIT) in the same run.
 5. Prints both p50/p95, where a page's time goes (bench/portal_stages.py: each SQL statement, the
@@ -119,6 +120,28 @@ SQL_PAGE = (
 )
 
 
+def _wsgi_server():
+    """`serve(path, session key)` -> (status, body): one request through Django's WSGI handler as gunicorn
+    makes it, from the environ to the closed response: the request signals and the connection's health
+    check (CONN_HEALTH_CHECKS), which the test Client leaves out, included."""
+    from django.core.handlers.wsgi import WSGIHandler
+    from django.test import RequestFactory
+
+    app, environ = WSGIHandler(), RequestFactory()._base_environ
+
+    def serve(path: str, session_key: str) -> tuple[int, bytes]:
+        path_info, _, query = path.partition("?")
+        status: list[str] = []
+        request = environ(PATH_INFO=path_info, QUERY_STRING=query, REQUEST_METHOD="GET",
+                          HTTP_COOKIE=f"sessionid={session_key}")
+        body = app(request, lambda line, headers, exc_info=None: status.append(line))
+        try:
+            return int(status[0].split()[0]), b"".join(body)
+        finally:
+            body.close()
+    return serve
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=10_000_000)
@@ -195,6 +218,7 @@ def main(argv: list[str] | None = None) -> None:
     users = {u.pk: u for u in User.objects.filter(pk__in=set(sample))}
 
     client = Client()
+    serve = _wsgi_server()
     page_ms: list[float] = []
     sql_ms: list[float] = []
     rows_seen = 0
@@ -207,20 +231,21 @@ def main(argv: list[str] | None = None) -> None:
     print(f"timing {args.requests} call-history pages and their bare SQL ...", flush=True)
     for i, account_id in enumerate(sample):
         client.force_login(users[account_id])
+        cookie = client.cookies["sessionid"].value
         path = "/calls/"
         if i % 2 == 1:
-            first = client.get("/calls/").content.decode()
+            first = serve("/calls/", cookie)[1].decode()
             match = cursor_re.search(first)
             if match:
                 path = f"/calls/?after={match.group(1)}"
         with stages.instrumented(), stages.request(keep=i >= 20):
-            response = client.get(path)
+            status, content = serve(path, cookie)
         elapsed = stages.current["page"] * 1000
-        if response.status_code != 200:
-            sys.exit(f"the page answered {response.status_code}")
+        if status != 200:
+            sys.exit(f"the page answered {status}")
         if i >= 20:  # the first requests warm caches (templates, month keys, plans)
             page_ms.append(elapsed)
-        rows_seen += response.content.count(b"<tr>") - 1
+        rows_seen += content.count(b"<tr>") - 1
         after_sql, params = "", [sql_sample[i]]
         if i % 2 == 1:  # the second page, as for the page: keyset after the 50th row
             with connection.cursor() as cursor:

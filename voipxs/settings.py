@@ -68,15 +68,13 @@ if not DEBUG:
 # --- Applications ------------------------------------------------------------------------------
 INSTALLED_APPS = [
     "voipxs.admin.OTPAdminConfig",  # django.contrib.admin on django-otp's OTPAdminSite (staff pass TOTP)
-    "django.contrib.auth",
-    "django.contrib.contenttypes",
+    "django.contrib.auth", "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
-    "rest_framework",
-    "knox",
+    "rest_framework", "knox",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_otp",
@@ -140,6 +138,8 @@ DATABASE_PREPARED_STATEMENTS = env.bool("DATABASE_PREPARED_STATEMENTS", default=
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True  # checked before reuse: after a database restart, reconnect
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {"timeout": 20}
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":  # Django's, checking without a round trip
+    DATABASES["default"]["ENGINE"] = "voipxs.db.postgresql"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Authentication ----------------------------------------------------------------------------
