@@ -14,7 +14,7 @@ from .ciot.services import ciot_sync
 from .dsr.export import dsr_export_build, dsr_exports_requeue
 from .dsr.policy import policy_notice_email_batch
 from .dsr.reminders import breach_clocks_remind, dsr_deadlines_remind
-from .services.sign_in import api_tokens_expired_delete
+from .services.sign_in import api_tokens_expired_delete, sessions_expired_delete
 
 REMINDER_ACTOR = SystemActor("dpo_reminders")
 
@@ -34,6 +34,12 @@ def dsr_exports_requeue_task() -> int:
 def api_tokens_expired_delete_task() -> int:
     """Beat, daily: expired API tokens go (a call with one is refused anyway)."""
     return api_tokens_expired_delete()
+
+
+@shared_task(name="accounts.tasks.sessions_expired_delete_task", ignore_result=True)
+def sessions_expired_delete_task() -> int:
+    """Beat, hourly: expired browser sessions go (a page with one is signed out anyway)."""
+    return sessions_expired_delete()
 
 
 @shared_task(name="accounts.tasks.policy_notice_email_task")

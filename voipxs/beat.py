@@ -67,6 +67,9 @@ SCHEDULE: dict[str, dict] = {
     # "50 3 * * *": at 03:50 every day, delete expired API tokens (accounts.services.sign_in)
     "api-tokens-expired-delete": {"task": "accounts.tasks.api_tokens_expired_delete_task",
                                   "schedule": crontab(minute="50", hour="3")},
+    # "20 * * * *": at 20 past every hour, delete expired browser sessions (accounts.services.sign_in)
+    "sessions-expired-delete": {"task": "accounts.tasks.sessions_expired_delete_task",
+                                "schedule": crontab(minute="20")},
     "cdr-imports-reap": {
         "task": "traffic.tasks.cdr_imports_reap",
         # "*/5 * * * *": every 5 minutes, mark imports whose worker stopped mid-run as failed (re-runnable)

@@ -19,7 +19,7 @@ from voipxs.privacy.audit import audit_record
 from voipxs.privacy.purposes import STAFF_ROLES, roles_of
 
 from ..backends import user_facts_forget
-from ..models import User
+from ..models import User, UserSession
 
 TOKEN_LIMIT_REACHED = "Too many active API tokens for this account; sign out of another client first."
 TWO_FACTOR_STAFF_REQUIRED = "Staff accounts must keep two-factor sign-in."
@@ -48,6 +48,16 @@ def api_tokens_expired_delete() -> int:
     count, _ = AuthToken.objects.filter(expiry__lt=now()).delete()
     if count:
         audit_record(actor=None, action="api_token.expired_delete", target_type="api_token", target_id="",
+                     extra={"count": count})
+    return count
+
+
+def sessions_expired_delete() -> int:
+    """Hourly: delete every expired browser session. An expired one signs nobody in (each page checks its
+    session's expiry), but its row (whose user, and what the session kept) would stay for no purpose."""
+    count, _ = UserSession.objects.filter(expire_date__lt=now()).delete()
+    if count:
+        audit_record(actor=None, action="session.expired_delete", target_type="session", target_id="",
                      extra={"count": count})
     return count
 

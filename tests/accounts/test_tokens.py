@@ -11,6 +11,7 @@ from knox.models import AuthToken
 from tests.accounts.helpers import _fresh_cache, totp_code  # noqa: F401
 from tests.factories import PASSWORD, make_user
 from voipxs.privacy.purposes import Role
+from voipxs.privacy.models import AuditEntry
 
 
 STAFF_ENDPOINT = "/api/v1/staff/sources/"  # billing staff may read it (purpose BILLING)
@@ -54,6 +55,22 @@ class TokenLoginTests:
         assert api_tokens_expired_delete_task.apply().get() == 1
         assert not AuthToken.objects.filter(pk=stale.pk).exists()
         assert client.get("/api/v1/me/", HTTP_AUTHORIZATION=f"Token {fresh}").status_code == 200
+
+    def test_the_hourly_sweep_deletes_expired_sessions_and_leaves_live_ones(self, client, alice, bob):
+        from django.test import Client
+
+        from accounts.models import UserSession
+        from accounts.tasks import sessions_expired_delete_task
+
+        client.force_login(alice)
+        other = Client()
+        other.force_login(bob)
+        UserSession.objects.filter(user=bob).update(expire_date=now() - timedelta(seconds=1))
+        assert sessions_expired_delete_task.apply().get() == 1
+        assert list(UserSession.objects.values_list("user_id", flat=True)) == [alice.pk]
+        assert client.get("/calls/").status_code == 200 and other.get("/calls/").status_code == 302
+        entry = AuditEntry.objects.get(action="session.expired_delete")
+        assert entry.extra == {"count": 1} and entry.target_id == ""
 
     def test_it_refuses_a_wrong_password_without_a_server_error(self, client, alice):
         response = api_login(client, username="alice", password="wrong-password-1")
