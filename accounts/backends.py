@@ -9,8 +9,6 @@ at once)."""
 from __future__ import annotations
 
 import contextvars
-import itertools
-import re
 from functools import cache
 
 from django.contrib.auth.backends import ModelBackend
@@ -20,7 +18,7 @@ from django.db.models import Exists, F, OuterRef
 from django_otp import device_classes
 
 from voipxs.privacy.purposes import roles_forget, roles_remember
-from voipxs.statements import execute_prepared
+from voipxs.statements import execute_prepared, parameter_inlined
 
 from .dsr.policy import policy_notice_remember, policy_notice_subquery
 from .models import User
@@ -67,7 +65,6 @@ def _rows(user_id: int, *, with_user: bool) -> tuple[list[tuple], list[str]]:
 # the user's rows to `get_user` below for this request only: they are taken once, for the user id the
 # session names, and each request's session store starts without any.
 
-_PLACEHOLDER = re.compile(r"%([%s])")
 _session_user: contextvars.ContextVar[tuple[int, list[tuple]] | None] = contextvars.ContextVar(
     "session_user", default=None)
 
@@ -77,14 +74,7 @@ def session_statement(table: str) -> tuple[str, tuple]:
     """(sql, its parameters before the session key and the time): the session row of a key, unexpired,
     with its user id and that user's rows as `_statement(True)` reads them (NULLs: no user)."""
     sql, params, at, _fields = _statement(True)
-    count = itertools.count()
-
-    def place(match: re.Match) -> str:
-        if match.group(1) == "%":
-            return "%%"
-        return "s.user_id" if next(count) == at else "%s"
-
-    facts = _PLACEHOLDER.sub(place, sql)
+    facts = parameter_inlined(sql, at, "s.user_id")
     # Reviewed: the table is the session model's and `facts` the ORM's own statement; values are parameters.
     joined = (f"SELECT s.session_data, s.user_id, u.* FROM {table} s "  # nosec B608
               f"LEFT JOIN LATERAL ({facts}) u ON true WHERE s.session_key = %s AND s.expire_date > %s")

@@ -51,12 +51,11 @@ class SessionStore(DatabaseSessionStore):
             if connection.vendor == "postgresql":
                 sql, params = session_statement(table)
                 execute_prepared(cursor, ("session-read", table), sql, [*params, self.session_key, stamp])
-                rows = cursor.fetchall()
             else:
                 # Reviewed: the table name is the model's; both values are bound parameters.
                 sql = f"SELECT session_data FROM {table} WHERE session_key = %s AND expire_date > %s"  # nosec B608
                 cursor.execute(sql, [self.session_key, stamp])
-                rows = cursor.fetchall()
+            rows = cursor.fetchall()
         if not rows:
             self._session_key = None
             return {}

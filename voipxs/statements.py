@@ -68,6 +68,13 @@ def connection_prepare(sender: Any, connection: Any, **kwargs: Any) -> None:
             cursor.execute("SET plan_cache_mode = force_generic_plan")
 
 
+def parameter_inlined(sql: str, at: int, expression: str) -> str:
+    """The statement with its `at`-th parameter (from 0) replaced by an SQL expression (a column of an
+    outer query it becomes part of); the other parameters stay as they were."""
+    count = itertools.count()
+    return _PLACEHOLDER.sub(lambda m: m.group(0) if m.group(1) == "%" or next(count) != at else expression, sql)
+
+
 def _numbered(sql: str) -> str:
     """The statement with PostgreSQL's $1, $2 ... for the driver's %s (and %% as the % it stands for)."""
     count = itertools.count(1)

@@ -140,7 +140,7 @@ class HeldCallsVisibleTests:
             for n in (1, 3, 100):
                 general = cdr_reader.calls_newest(cdrs, held, fields=selectors._ROW_FIELDS, after=cursor, n=n)
                 own = selectors._own_newest(alice, cursor, n=n, rule=MaskRule())
-                # ... followed by what the masking list says of each row's other number (_with_masking)
+                # ... followed by what the masking list says of each row's other number (masking.masking_joined)
                 assert [(values[:len(selectors._ROW_FIELDS)], copied) for values, copied in own] == general, (cursor, n)
 
     def test_it_applies_the_filters_to_the_kept_calls(self, client, alice, dropped):

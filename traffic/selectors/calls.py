@@ -28,19 +28,18 @@ from django.db.models import Count, QuerySet, Sum
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils.timezone import now
 
-from accounts.models import PhoneNumber, User
 from voipxs.exceptions import ApplicationError
 from voipxs.privacy.phone import mask
 from voipxs.privacy.purposes import Purpose, require_purpose
 from voipxs.statements import statement
 
-from ..models import Cdr, MaskedNumber
+from ..models import Cdr
 from ..partitions import add_months, month_start
 from .call_legs import call_key, calls_of
 from .call_filters import _filtered, _number_index, _refuse_masked_number_filter, _scoped_held, default_region_of
 from .cdr_reader import CallDecryptor, calls_newest, newest_rows, newest_statement
 from .cursors import cursor_decode, cursor_encode
-from .masking import MaskRule, mask_rule
+from .masking import MaskRule, mask_rule, masking_joined
 from .scope import CALL_PURPOSES, call_scope_q
 
 LIMIT_INVALID = "The page size must be between 1 and 500."
@@ -178,20 +177,20 @@ def cdr_list(
 _SENTINELS = (-7_300_013, datetime(1901, 2, 3, 4, 5, 6, 789_012, tzinfo=dt_timezone.utc), -7_300_017)
 
 # The own history reads the stored blind indexes of both numbers too, before call_id (which the hold table
-# annotates last, so it must stay last for the UNION to line up): `_with_masking` keys on them.
+# annotates last, so it must stay last for the UNION to line up): `masking_joined` keys on them.
 _OWN_FIELDS = (*_ROW_FIELDS[:-1], "src_index", "dst_index", _ROW_FIELDS[-1])
 
 
 def _own_newest(actor: Any, after: tuple[datetime, int] | None, *, n: int, rule: MaskRule) -> list[tuple[tuple, bool]]:
     """`calls_newest` of the actor's own unfiltered history: the same statement, which the ORM compiles
     once per process and shape (voipxs.statements) instead of on every page, with what the masking list
-    and the numbers' holders say of each call's other number (`_with_masking`): the page needs no
+    and the numbers' holders say of each call's other number (`masking_joined`): the page needs no
     masking query of its own but for a number stored otherwise than the list writes it."""
     def build(account_id: int, *cursor: Any) -> tuple[str, list]:
         stand_in = SimpleNamespace(pk=account_id, restricted_at=None)
         cdrs, held = _sources(actor=stand_in, purpose=Purpose.SELF_SERVICE, account=None, contractor=None, region="NL")
-        return _with_masking(*newest_statement(cdrs, held, fields=_OWN_FIELDS, after=cursor or None, n=n),
-                             reader_id=account_id)
+        return masking_joined(*newest_statement(cdrs, held, fields=_OWN_FIELDS, after=cursor or None, n=n),
+                              columns=_OWN_FIELDS, keep=_ROW_FIELDS, reader_id=account_id)
 
     count = 1 if after is None else 3
     key = ("own-calls", count, n)
@@ -200,26 +199,6 @@ def _own_newest(actor: Any, after: tuple[datetime, int] | None, *, n: int, rule:
     for values, _copied in found[:n - 1]:  # the page's rows; the last one only says whether there is more
         rule.known(*values[len(_ROW_FIELDS):])
     return found
-
-
-def _with_masking(sql: str, params: list, *, reader_id: int) -> tuple[str, list]:
-    """`sql` (rows of `_OWN_FIELDS` and the copy flag, from `newest_statement`) as rows of `_ROW_FIELDS`,
-    then the stored blind index of the call's other number, the masking list's `valid_from` and
-    `valid_until` for it (NULL: not listed), whether another user holding it asked to be masked (the
-    same questions as masking._masking_query), and the copy flag."""
-    width = len(_OWN_FIELDS)
-    names = [f"f{i}" for i in range(width)]
-    at = {name: f"f{i}" for i, name in enumerate(_OWN_FIELDS)}
-    row = ", ".join(f"p.{at[name]}" for name in _ROW_FIELDS)
-    listed, phones, users = MaskedNumber._meta.db_table, PhoneNumber._meta.db_table, User._meta.db_table
-    # Reviewed: table and column names are the models' and ours; every value stays a bound parameter.
-    return (f"SELECT {row}, p.other_index, m.valid_from, m.valid_until, EXISTS (SELECT 1 FROM {phones} n "  # nosec B608
-            f"JOIN {users} u ON u.id = n.user_id WHERE n.number_index = p.other_index AND u.number_masked "
-            f"AND n.valid_to IS NULL AND n.user_id <> %s), p.copied FROM (SELECT q.*, CASE WHEN "
-            f"q.{at['direction']} = '{Cdr.Direction.IN.value}' THEN q.{at['src_index']} ELSE q.{at['dst_index']} "
-            f"END AS other_index FROM ({sql}) q({', '.join(names)}, copied)) p "
-            f"LEFT JOIN {listed} m ON m.number_index = p.other_index "
-            f"ORDER BY p.{at['started_at']} DESC, p.{at['id']} DESC", [reader_id, *params])  # in text order
 
 
 def _is_own_plain(*, actor: Any, purpose: Purpose, account: Any, contractor: Any, **filters: Any) -> bool:

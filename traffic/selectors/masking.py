@@ -30,7 +30,7 @@ from voipxs.privacy.phone import InvalidNumber, normalize_masking_number
 from voipxs.privacy.purposes import Purpose, require_purpose
 from voipxs.statements import execute_prepared, statement
 
-from ..models import MaskedNumber
+from ..models import Cdr, MaskedNumber
 
 NUMBER_FILTER_MASKED = "Numbers are masked here, so calls cannot be searched by number."
 BILL_PURPOSES = frozenset({Purpose.SELF_SERVICE, Purpose.CONTRACTOR_INFORMATION})
@@ -128,15 +128,37 @@ class MaskRule:
         return index not in (self.requested or ()) and index not in self.asked and index not in self.listed
 
 
+def _asked(reader_id: int):
+    """The numbers whose holder, another user than the reader, asked to be masked (Bude art. 4.2)."""
+    return PhoneNumber.objects.filter(user__number_masked=True, valid_to__isnull=True).exclude(user_id=reader_id)
+
+
 def _masking_query(indexes: list[str], reader_id: int, requested: bool):
     listed = MaskedNumber.objects.filter(number_index__in=indexes).values_list("number_index", "valid_from",
                                                                              "valid_until")
     if not requested:
         return listed
     nothing = Value(None, output_field=DateTimeField())
-    asked = (PhoneNumber.objects.filter(user__number_masked=True, valid_to__isnull=True).exclude(user_id=reader_id)
-             .values_list("number_index", nothing, nothing))
+    asked = _asked(reader_id).values_list("number_index", nothing, nothing)
     return listed.union(asked, all=True) if indexes else asked
+
+
+def masking_joined(sql: str, params: list, *, columns: tuple[str, ...], keep: tuple[str, ...],
+                   reader_id: int) -> tuple[str, list]:
+    """A read of calls that also says what `prepare` would look up for each call's other number, in the same
+    statement. `sql` gives rows of `columns` (CDR column names, with `src_index` and `dst_index`) and a last
+    copy flag; the result gives rows of `keep`, then the stored blind index of the other number, the list's
+    `valid_from` and `valid_until` for it (NULL: not listed), whether its holder asked (`_asked`), and the
+    copy flag: what `MaskRule.known` takes after the kept columns. PostgreSQL only."""
+    at = {name: f"f{i}" for i, name in enumerate(columns)}
+    asked_sql, asked_params = _asked(reader_id).values("number_index").query.sql_with_params()
+    # Reviewed: names are the models' and ours, `asked_sql` the ORM's; every value stays a bound parameter.
+    return (f"SELECT {', '.join(f'p.{at[name]}' for name in keep)}, p.other_index, m.valid_from, "  # nosec B608
+            f"m.valid_until, p.other_index IN ({asked_sql}), p.copied FROM (SELECT q.*, CASE WHEN "
+            f"q.{at['direction']} = '{Cdr.Direction.IN.value}' THEN q.{at['src_index']} ELSE q.{at['dst_index']} "
+            f"END AS other_index FROM ({sql}) q({', '.join(at.values())}, copied)) p "
+            f"LEFT JOIN {MaskedNumber._meta.db_table} m ON m.number_index = p.other_index "
+            f"ORDER BY p.{at['started_at']} DESC, p.{at['id']} DESC", [*asked_params, *params])  # in text order
 
 
 def _masking_rows(indexes: set[str], reader_id: int,

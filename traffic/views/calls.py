@@ -78,7 +78,7 @@ def _call_page(request: HttpRequest, *, purpose: Purpose, template: str, title: 
     }, status=status)
 
 
-@transaction.non_atomic_requests  # reads only (the access record is written after the view): no BEGIN, no COMMIT
+@transaction.non_atomic_requests  # reads only (the access record goes with the calls' read): no BEGIN, no COMMIT
 @login_required
 def call_history(request: HttpRequest) -> HttpResponse:
     return _call_page(request, purpose=Purpose.SELF_SERVICE, template="traffic/call_history.html",
