@@ -1,6 +1,8 @@
 """Shared test world. Personas (HC-style, see tests/base.py for who may see what)."""
 from __future__ import annotations
 
+import threading
+
 import pytest
 from django.db import connection
 from django.utils import translation
@@ -64,3 +66,24 @@ def _language_reset():
     """A request in Dutch leaves nl active in the thread (LocaleMiddleware); the next test starts in English."""
     yield
     translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
+def _live_server_one_request_at_a_time_on_sqlite(request, monkeypatch):
+    """On SQLite the live server's threads share the test's one in-memory connection, so two requests
+    at once interleave their savepoints ("no such savepoint") and one fails. A browser or a switch may
+    well send two at once; on SQLite the live server serves them one after the other. PostgreSQL gives
+    each thread its own connection and is left concurrent."""
+    if "live_server" not in request.fixturenames or connection.vendor != "sqlite":
+        yield
+        return
+    from django.core.handlers.wsgi import WSGIHandler
+
+    lock, serve = threading.Lock(), WSGIHandler.__call__
+
+    def serve_alone(self, environ, start_response):
+        with lock:
+            return serve(self, environ, start_response)
+
+    monkeypatch.setattr(WSGIHandler, "__call__", serve_alone)
+    yield
