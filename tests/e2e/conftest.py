@@ -16,10 +16,6 @@ from urllib.parse import urlsplit
 
 import pytest
 
-# Playwright's sync API runs an event loop in this thread; Django would refuse ORM calls from the
-# test body (SynchronousOnlyOperation) although nothing here is async.
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-
 CHROMIUM = Path("/usr/bin/chromium")
 # Without the background-networking flags Chromium keeps calling Google's hosts, which this
 # machine's closed network refuses; the fresh profile comes from launch_persistent_context.
@@ -54,18 +50,35 @@ def _flushable_audit_log(audit_log_flushable):
     yield
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def playwright_driver():
+    """Playwright for the browser tests, and only for them. Its sync API keeps an event loop running in
+    this thread while it is started, so Django (1) would refuse ORM calls from the test body
+    (SynchronousOnlyOperation) although nothing here is async: allowed for this package only; and (2)
+    keeps this thread's connections in a context variable instead of the thread's own storage: they are
+    closed before the loop stops, or Django could no longer see them, and the test database could not be
+    dropped at the end of the run ("is being accessed by other users")."""
     if not CHROMIUM.exists():
         skip_or_fail("browser tests need Debian's Chromium at /usr/bin/chromium (apt-get install chromium)")
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
         skip_or_fail("browser tests need playwright (pip install -r requirements-dev.txt)")
+    from django.db import connections
+
+    before = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     manager = sync_playwright()
     driver = manager.start()
-    yield driver
-    manager.__exit__(None, None, None)
+    try:
+        yield driver
+    finally:
+        connections.close_all()
+        manager.__exit__(None, None, None)
+        if before is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = before
 
 
 @dataclass
