@@ -101,8 +101,8 @@ class Stages:
         return lines
 
 
-_ORDER = ("sql session", "sql session (+ user)", "sql user+roles", "selector (cdr_list)", "sql calls", "sql masking list", "template",
-          "  of which call rows", "sql access record")
+_ORDER = ("sql session", "sql session (+ user)", "sql user+roles", "selector (cdr_list)", "sql calls",
+          "sql masking list", "template", "  of which call rows", "sql access record")
 _IN_SELECTOR = {"sql calls", "sql masking list"}  # sent from inside cdr_list, so counted in its time
 
 
