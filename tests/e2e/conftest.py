@@ -55,9 +55,10 @@ def playwright_driver():
     """Playwright for the browser tests, and only for them. Its sync API keeps an event loop running in
     this thread while it is started, so Django (1) would refuse ORM calls from the test body
     (SynchronousOnlyOperation) although nothing here is async: allowed for this package only; and (2)
-    keeps this thread's connections in a context variable instead of the thread's own storage: they are
-    closed before the loop stops, or Django could no longer see them, and the test database could not be
-    dropped at the end of the run ("is being accessed by other users")."""
+    would keep this thread's connections in a context variable instead of the thread's own storage, as
+    new connections: the test would read through another connection than the one the live server shares
+    with it (on SQLite, "database table is locked"), and the last of them would stay open past the run (the
+    test database could not be dropped). So the thread's own connections are put in that storage too."""
     if not CHROMIUM.exists():
         skip_or_fail("browser tests need Debian's Chromium at /usr/bin/chromium (apt-get install chromium)")
     try:
@@ -68,12 +69,14 @@ def playwright_driver():
 
     before = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    own = {alias: connections[alias] for alias in connections}
     manager = sync_playwright()
     driver = manager.start()
+    for alias, wrapper in own.items():
+        connections[alias] = wrapper  # now in the loop's storage: the same connections as before
     try:
         yield driver
     finally:
-        connections.close_all()
         manager.__exit__(None, None, None)
         if before is None:
             os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)

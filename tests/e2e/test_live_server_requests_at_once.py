@@ -1,9 +1,13 @@
-"""Two quick clicks send two requests at once. The live server the browser tests use must answer both,
-on SQLite too, where its threads share one in-memory connection (tests/conftest.py serves them one
-after the other there): CI once lost a click-to-call test to "no such savepoint" from two such requests."""
+"""Two quick clicks send two requests at once, while the test reads the database to see their effect. The
+live server the browser tests use must answer both and the test's reads must work, on SQLite too, where
+the server's threads and the test share one in-memory connection (tests/conftest.py takes them one at a
+time there): CI lost a click-to-call test to "no such savepoint" from two such requests, and then to
+"database table is locked" from a read of the test during one."""
 from __future__ import annotations
 
 import threading
+import time
+import urllib.error
 import urllib.request
 from datetime import timedelta
 
@@ -13,6 +17,7 @@ from django.test import Client
 from django.utils.timezone import now
 
 from tests.factories import make_cdr, make_user
+from voipxs.privacy.models import AuditEntry
 
 pytestmark = pytest.mark.e2e
 
@@ -41,6 +46,19 @@ def test_requests_sent_at_once_are_all_answered(live_server):
     threads = [threading.Thread(target=fetch, args=(path,)) for path in paths]
     for thread in threads:
         thread.start()
+    counts = []
+    while any(thread.is_alive() for thread in threads):  # the test polls, as the browser tests do
+        counts.append(AuditEntry.objects.count())  # each request writes its access record there
+        time.sleep(0.01)
     for thread in threads:
         thread.join()
-    assert statuses == [200] * AT_ONCE
+    assert statuses == [200] * AT_ONCE and counts == sorted(counts)
+
+
+def test_the_test_reads_through_the_connection_the_live_server_shares(playwright_driver, live_server):
+    """On SQLite the live server shares the test's connection; with Playwright's event loop running, the test
+    must still read through that same one, not a second one that meets the server's table locks."""
+    from django.db import connections
+
+    shared = live_server.thread.connections_override.get("default")
+    assert shared is None or shared is connections["default"]  # None: PostgreSQL, a connection per thread
