@@ -6,6 +6,8 @@
    then ATTACHed as that month's partition (indexes are built once, in bulk, instead of row by row).
    Number fields are real AES-GCM tokens under each month's data key, drawn from a small set of
    pre-encrypted tokens per month: the page pays the real decryption cost, generating them does not.
+   The national masking list holds `--masked` numbers (20,000), one in 16 of the numbers on the pages
+   among them, so the page pays the list's real cost and masks some numbers.
 3. Times, for random accounts, the call-history page `/calls/` through Django's WSGI handler as gunicorn
    calls it, against the real view and middleware stack (request signals, connection health check,
    session, 2FA check, audit, purpose check, query, decryption, template rendering): server time per
@@ -31,6 +33,7 @@ MONTHS = 12
 FIRST_MONTH = date(2025, 4, 1)
 TOKENS_PER_MONTH = 256
 NAMES_PER_MONTH = 32
+MASKED_EVERY = 16  # one in 16 of the numbers on the pages is on the national masking list
 
 
 def _p(values: list[float], q: float) -> float:
@@ -55,6 +58,36 @@ def seed_accounts(accounts: int) -> list[int]:
     return ids
 
 
+def month_numbers(rnd: random.Random) -> tuple[list[str], list[str]]:
+    """A month's numbers: its callers (Amsterdam) and whom they call (mobiles), as fill_month draws them."""
+    src = [f"+3120{5_000_000 + rnd.randrange(4_000_000)}" for _ in range(TOKENS_PER_MONTH)]
+    dst = [f"+316{10_000_000 + rnd.randrange(80_000_000)}" for _ in range(TOKENS_PER_MONTH)]
+    return src, dst
+
+
+def seed_masking_list(entries: int) -> int:
+    """The national masking list at `entries` numbers: one in MASKED_EVERY of the numbers the pages show
+    (so the page masks some), the rest numbers no page shows, listed since long before the calls. Numbers
+    already listed stay; returns how many the list holds."""
+    from traffic.models import MaskedNumber
+
+    have = MaskedNumber.objects.count()
+    if have >= entries:
+        return have
+    numbers: list[str] = []
+    for i in range(MONTHS):
+        src, dst = month_numbers(random.Random(i))
+        numbers += src[::MASKED_EVERY] + dst[::MASKED_EVERY]
+    numbers = list(dict.fromkeys(numbers))[:entries]
+    numbers += [f"+31800{1_000_000 + i:07d}" for i in range(entries - len(numbers))]  # freephone lines
+    listed = set(MaskedNumber.objects.values_list("number_index", flat=True))
+    field = MaskedNumber._meta.get_field("number_index")
+    since = datetime(2020, 1, 1, tzinfo=timezone.utc)
+    MaskedNumber.objects.bulk_create([MaskedNumber(number=n, valid_from=since) for n in numbers
+                                      if field.index_of(n) not in listed], batch_size=5000)
+    return MaskedNumber.objects.count()
+
+
 def fill_month(*, month: date, rows: int, account_ids: list[int], source_id: int, seed: int) -> None:
     """One month of CDRs into a plain table, then ATTACHed as the month's partition."""
     from django.db import connection
@@ -65,8 +98,7 @@ def fill_month(*, month: date, rows: int, account_ids: list[int], source_id: int
 
     rnd = random.Random(seed)
     cipher = month_cipher(month, create=True)
-    src = [f"+3120{5_000_000 + rnd.randrange(4_000_000)}" for _ in range(TOKENS_PER_MONTH)]
-    dst = [f"+316{10_000_000 + rnd.randrange(80_000_000)}" for _ in range(TOKENS_PER_MONTH)]
+    src, dst = month_numbers(rnd)
     src_enc = [cipher.encrypt(n) for n in src]
     dst_enc = [cipher.encrypt(n) for n in dst]
     src_idx = [blind_index(n, domain="phone") for n in src]
@@ -148,6 +180,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--accounts", type=int, default=10_000)
     parser.add_argument("--requests", type=int, default=600)
     parser.add_argument("--reuse", action="store_true", help="skip the fill; time an existing bench database")
+    parser.add_argument("--masked", type=int, default=20_000,
+                        help="numbers on the national masking list, some of them on the pages (0: as many as listed)")
     args = parser.parse_args(argv)
 
     # Without .env, throwaway keys kept in var/ so that --reuse can still read what an earlier run encrypted.
@@ -201,6 +235,9 @@ def main(argv: list[str] | None = None) -> None:
         database_migrate()  # the models may have moved on since the fill
         account_ids = list(User.objects.filter(username__startswith="bench").order_by("id").values_list("id", flat=True))
 
+    if args.masked:
+        print(f"masking list: {seed_masking_list(args.masked):,} numbers", flush=True)
+
     # Production serves static files from a hashed manifest: build it in a scratch directory.
     import tempfile
 
@@ -221,7 +258,7 @@ def main(argv: list[str] | None = None) -> None:
     serve = _wsgi_server()
     page_ms: list[float] = []
     sql_ms: list[float] = []
-    rows_seen = 0
+    rows_seen = masked_seen = 0
     import re
 
     cursor_re = re.compile(r'after=([A-Za-z0-9_\-]+)')
@@ -246,6 +283,7 @@ def main(argv: list[str] | None = None) -> None:
         if i >= 20:  # the first requests warm caches (templates, month keys, plans)
             page_ms.append(elapsed)
         rows_seen += content.count(b"<tr>") - 1
+        masked_seen += content.count("•••".encode())
         after_sql, params = "", [sql_sample[i]]
         if i % 2 == 1:  # the second page, as for the page: keyset after the 50th row
             with connection.cursor() as cursor:
@@ -290,7 +328,7 @@ def main(argv: list[str] | None = None) -> None:
         cursor.execute("SELECT count(*) FROM traffic_cdr")
         total = cursor.fetchone()[0]
     print(f"CDRs in the table: {total:,}; accounts: {len(account_ids):,}; rows rendered per page (avg): "
-          f"{rows_seen / len(sample):.1f}")
+          f"{rows_seen / len(sample):.1f}, of their numbers shown masked: {masked_seen / len(sample):.1f}")
     print(f"load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     print(f"page  p50={statistics.median(page_ms):.2f} ms  p95={_p(page_ms, 0.95):.2f} ms  max={max(page_ms):.2f} ms")
     print(f"view  p50={statistics.median(view_ms):.2f} ms  p95={_p(view_ms, 0.95):.2f} ms  (RequestFactory, no middleware)")
