@@ -13,7 +13,7 @@ register_demo_seeder(40, "disclosures", seed_disclosures)
 register_purger("disclosure_package", disclosure_packages_purge)
 register_section(Section(
     name="disclosures", order=80, purpose="legal_obligation",
-    legal_basis="GDPR art. 6(1)(c); Tw art. 13.2a; Sv art. 126n, 126na",
+    legal_basis="GDPR art. 6(1)(c); Sv art. 126n, 126na, 126ni",
     retention="the request record as accountability; packages 90 days after delivery",
     exporter=disclosures_about_user,
     description=("Disclosures of your data to authorities (police, prosecutor, courts, dispute bodies). "

@@ -18,6 +18,17 @@ from .selectors import legal_hold_active_q, retention_policy_at
 from .services import hold_owner, legal_hold_place
 
 
+# Why a hold's data may not be erased (GDPR art. 17(3)), per reason: (b) a legal obligation, the order the
+# hold serves; (e) a legal claim. Never Tw art. 13.2a: the general retention duty it held was declared
+# inoperative in 2015 (ECLI:NL:RBDHA:2015:2498), so no hold rests on it (LEGAL.md 1.5).
+HOLD_BASES = {
+    LegalHold.Reason.DISCLOSURE_REQUEST: "GDPR art. 17(3)(b); the authority's order (Sv art. 126n-126nd; EPOC)",
+    LegalHold.Reason.PRESERVATION_ORDER: "GDPR art. 17(3)(b); a preservation order (Sv art. 126ni; EPOC-PR)",
+    LegalHold.Reason.DISPUTE: "GDPR art. 17(3)(e)",
+    LegalHold.Reason.UNPAID_INVOICE: "GDPR art. 17(3)(e); Tw art. 11.5(2)",
+}
+
+
 def _user_number_indexes(user: Any) -> list[str]:
     return [i for i in user.phone_numbers.values_list("number_index", flat=True) if i]
 
@@ -57,7 +68,7 @@ def retention_keeper(user: Any, *, now=None) -> list[Kept]:
         if user.pk not in hold.account_ids and not set(indexes) & set(hold.number_indexes):
             continue
         kept.append(Kept(category=",".join(hold.categories), reason=f"Legal hold ({hold.get_reason_display()}, {hold.reference}).",
-                         legal_basis="Tw art. 13.2a; Sv art. 126ni" if hold.reason != LegalHold.Reason.DISPUTE else "GDPR art. 17(3)(e)",
+                         legal_basis=HOLD_BASES.get(hold.reason, "GDPR art. 17(3)(e)"),
                          until=hold.expires_at.date() if hold.expires_at else None,
                          withheld_from_subject=hold_is_investigative(hold)))
     return kept

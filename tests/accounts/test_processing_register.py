@@ -21,6 +21,12 @@ class ProcessingRegisterTests:
         names = {c["category"] for c in reg["categories"]}
         assert {"profile", "numbers", "calls", "invoices", "requests"} <= names
 
+    @pytest.mark.django_db
+    def test_no_processing_rests_on_the_inoperative_retention_duty(self):
+        # Tw art. 13.2a (the Wbt's general retention duty) was declared inoperative in 2015 (LEGAL.md 1.5): the
+        # register, and the privacy page generated from the same purposes, must not give it as a basis.
+        assert "13.2a" not in json.dumps(processing_register())
+
     def test_it_fails_for_a_purpose_without_its_register_fields(self):
         fake = dict(PURPOSES)
         fake[Purpose.SECURITY] = PurposeInfo(description="Fraud", legal_basis="", data_categories=("x",),

@@ -38,3 +38,17 @@ class RetentionKeeperTests:
     def test_it_is_registered_with_the_kernel(self, alice):
         make_invoice(account=alice, period=date(2026, 1, 1), status="paid")
         assert any(k.category == "invoices" for k in kept_for(alice))
+
+    @pytest.mark.parametrize("reason, basis", [
+        ("unpaid_invoice", "GDPR art. 17(3)(e); Tw art. 11.5(2)"),
+        ("dispute", "GDPR art. 17(3)(e)"),
+        ("preservation_order", "GDPR art. 17(3)(b); a preservation order (Sv art. 126ni; EPOC-PR)"),
+        ("disclosure_request", "GDPR art. 17(3)(b); the authority's order (Sv art. 126n-126nd; EPOC)"),
+    ])
+    def test_each_hold_names_the_basis_its_reason_rests_on(self, alice, dpo, reason, basis):
+        # Never Tw art. 13.2a (inoperative since 2015, LEGAL.md 1.5): an unpaid invoice was once explained
+        # to the person asking for erasure with that article and a preservation order's.
+        legal_hold_place(reason=reason, reference="collection-7", account_ids=[alice.pk], categories=["cdr_billed"],
+                         actor=dpo)
+        hold = next(k for k in retention_keeper(alice) if "collection-7" in k.reason)
+        assert hold.legal_basis == basis

@@ -75,7 +75,7 @@ PURPOSES: dict[Purpose, PurposeInfo] = {
     ),
     Purpose.LEGAL_OBLIGATION: PurposeInfo(
         description="Legal obligations, including the prevention, detection and prosecution of criminal offences.",
-        legal_basis="GDPR art. 6(1)(c); Tw art. 13.2a; Sv art. 126n, 126na, 126ni",
+        legal_basis="GDPR art. 6(1)(c); Sv art. 126n, 126na, 126ni; Tw art. 13.4(3) and the Bvgt (CIOT)",
         data_categories=("user data", "traffic data"),
         recipients=("law-enforcement agencies", "public prosecutor", "courts"),
         retention="disclosure packages 90 days after delivery; the request record as accountability",
