@@ -20,6 +20,7 @@ from traffic.selectors.cdr_reader import CallDecryptor, calls_matching
 from voipxs.privacy.purposes import Purpose, require_purpose
 
 from .bases import PRESERVATION_BASES
+from .suppression import suppressed
 from .models import (
     DISPUTE_AUTHORITY_KINDS,
     OPEN_STATUSES,
@@ -235,22 +236,16 @@ def half_year_bounds(year: int, half: int) -> tuple[datetime, datetime]:
     return start, end
 
 
-def suppress(count: int, threshold: int | None = None) -> str:
-    threshold = settings.DISCLOSURE_REPORT_THRESHOLD if threshold is None else threshold
-    return f"< {threshold}" if 0 < count < threshold else str(count)
-
-
 def transparency_report(*, actor, year: int, half: int) -> dict:
     """Counts of requests received in the half-year. Small counts (0 < n < threshold) are suppressed,
-    so that a single investigation cannot be recognised in the published figures."""
+    so that a single investigation cannot be recognised in the published figures, and so are the counts
+    that would give one of them away by subtraction from a total the report shows (suppression.py)."""
     _officer(actor)
     start, end = half_year_bounds(year, half)
     reqs = list(DisclosureRequest.objects.filter(received_at__gte=start, received_at__lt=end).select_related("authority"))
-    by_basis = {str(b.label): 0 for b in LegalBasis}
     by_kind = {str(k.label): 0 for k in AuthorityKind}
     by_outcome = {o: 0 for o in (Outcome.FULL, Outcome.PARTIAL, Outcome.NO_DATA, Outcome.REJECTED)}
     for r in reqs:
-        by_basis[str(LegalBasis(r.legal_basis).label)] += 1
         by_kind[str(AuthorityKind(r.authority.kind).label)] += 1
         if r.outcome in by_outcome:
             by_outcome[r.outcome] += 1
@@ -259,27 +254,27 @@ def transparency_report(*, actor, year: int, half: int) -> dict:
                 if r.outcome in (Outcome.FULL, Outcome.PARTIAL, Outcome.NO_DATA, Outcome.REJECTED)
                 and (r.delivered_at or r.closed_at)]
     med = median(answered).total_seconds() / 3600 if answered else None
-    raw = {
-        "total": len(reqs),
-        "by_basis": by_basis,
-        "by_authority_kind": by_kind,
-        "by_outcome": {str(Outcome(k).label): v for k, v in by_outcome.items()},
-        "emergency": sum(1 for r in reqs if r.emergency),
-        "preservation": sum(1 for r in reqs if r.legal_basis in PRESERVATION_BASES),
-        "notices_sent": notices.filter(state=Notice.State.SENT).count(),
-        "notices_withheld": notices.filter(state=Notice.State.WITHHELD).count(),
-        "preservations_renewed": sum(1 for r in reqs if r.renewed_at is not None),
-        "preservations_converted": sum(1 for r in reqs if r.outcome == Outcome.CONVERTED),
-    }
-
-    def shown(value):
-        if isinstance(value, dict):
-            return {k: suppress(v) for k, v in value.items()}
-        return suppress(value)
-
-    report = {k: shown(v) for k, v in raw.items()}
-    report["basis_table"] = [{"basis": code, "label": str(LegalBasis(code).label), **shown(counts)}
-                             for code, counts in _by_basis(reqs).items()]
+    table = _by_basis(reqs)
+    counts = {("basis", code, column): n for code, row in table.items() for column, n in row.items()}
+    counts.update({("kind", k): v for k, v in by_kind.items()})
+    counts.update({("outcome", k): v for k, v in by_outcome.items()})
+    counts.update({
+        ("total",): len(reqs),
+        ("emergency",): sum(1 for r in reqs if r.emergency),
+        ("preservation",): sum(1 for r in reqs if r.legal_basis in PRESERVATION_BASES),
+        ("notices_sent",): notices.filter(state=Notice.State.SENT).count(),
+        ("notices_withheld",): notices.filter(state=Notice.State.WITHHELD).count(),
+        ("preservations_renewed",): sum(1 for r in reqs if r.renewed_at is not None),
+        ("preservations_converted",): sum(1 for r in reqs if r.outcome == Outcome.CONVERTED),
+    })
+    text = suppressed(counts, _report_sums(table), settings.DISCLOSURE_REPORT_THRESHOLD)
+    report = {name: text[(name,)] for name in ("total", "emergency", "preservation", "notices_sent", "notices_withheld",
+                                               "preservations_renewed", "preservations_converted")}
+    report["by_basis"] = {str(LegalBasis(code).label): text[("basis", code, "received")] for code in table}
+    report["by_authority_kind"] = {k: text[("kind", k)] for k in by_kind}
+    report["by_outcome"] = {str(Outcome(k).label): text[("outcome", k)] for k in by_outcome}
+    report["basis_table"] = [{"basis": code, "label": str(LegalBasis(code).label),
+                              **{column: text[("basis", code, column)] for column in BASIS_COLUMNS}} for code in table]
     report.update({"period": f"{year}-H{half}", "median_hours_to_answer": round(med, 1) if med is not None else None,
                    "threshold": settings.DISCLOSURE_REPORT_THRESHOLD})
     return report
@@ -287,6 +282,21 @@ def transparency_report(*, actor, year: int, half: int) -> dict:
 
 BASIS_COLUMNS = ("received", "emergency", "full", "partial", "no_data", "rejected", "withdrawn", "preserved",
                  "converted")
+_OUTCOME_COLUMNS = BASIS_COLUMNS[2:]
+
+
+def _report_sums(table: dict[str, dict[str, int]]) -> list:
+    """The sums the report shows, each as (its counts, the margin): suppression.suppressed's groups."""
+    codes = list(table)
+    return [
+        ([("basis", c, "received") for c in codes], ("total",)),
+        ([("basis", c, "emergency") for c in codes], ("emergency",)),
+        ([("basis", c, "received") for c in codes if c in PRESERVATION_BASES], ("preservation",)),
+        ([("basis", c, "converted") for c in codes], ("preservations_converted",)),
+        *(([("basis", c, o) for o in _OUTCOME_COLUMNS], ("basis", c, "received")) for c in codes),
+        *(([("basis", c, o) for c in codes], ("outcome", o)) for o in (Outcome.FULL, Outcome.PARTIAL,
+                                                                         Outcome.NO_DATA, Outcome.REJECTED)),
+    ]
 
 
 def _by_basis(reqs: list[DisclosureRequest]) -> dict[str, dict[str, int]]:

@@ -190,6 +190,23 @@ class DeadlineTests:
 
 
 class TransparencyTests:
+    def test_a_small_count_cannot_be_worked_out_from_the_total(self, client, legal1, authority, settings):
+        # Six 126n requests and one 126na: with the total (7) and 126n (6) shown, 126na's "< 5" was 7 - 6 = 1.
+        settings.DISCLOSURE_REPORT_THRESHOLD = 5
+        for _ in range(6):
+            receive(legal1, authority)
+        receive(legal1, authority, basis="sv_126na", categories=("user_data",))
+        from disclosures.selectors import transparency_report
+        today = now()
+        half = 1 if today.month <= 6 else 2
+        report = transparency_report(actor=legal1, year=today.year, half=half)
+        assert report["total"] == "7" and report["by_basis"]["Sv 126na (user data)"] == "< 5"
+        assert report["by_basis"]["Sv 126n (traffic data)"] == "*"
+        rows = {row["basis"]: row for row in report["basis_table"]}
+        assert rows["sv_126n"]["received"] == "*" and rows["sv_126na"]["received"] == "< 5"
+        page = verified_client(client, legal1).get(reverse("disclosures:report"), {"year": today.year, "half": half})
+        assert "cannot be worked out" in page.content.decode()
+
     def test_small_counts_are_suppressed(self, client, legal1, legal2, legal3, authority, settings):
         settings.DISCLOSURE_REPORT_THRESHOLD = 5
         for _ in range(6):
