@@ -83,6 +83,7 @@ class RequestOutputSerializer(serializers.Serializer):
     window_end = serializers.DateTimeField()
     deadline = serializers.DateTimeField()
     emergency = serializers.BooleanField()
+    oral_order = serializers.BooleanField()
     awaiting_written_order = serializers.BooleanField()
     secrecy_until = serializers.DateField(allow_null=True)
     status = serializers.CharField()
@@ -168,6 +169,8 @@ class RequestReceiveApi(OfficerApi):
         # Optional where the basis sets it (EPOC: 10 days / 8 hours; preservation: its term); never later.
         deadline = serializers.DateTimeField(required=False, allow_null=True, default=None)
         emergency = serializers.BooleanField(required=False, default=False)
+        # By phone or in person: its written order is due within DISCLOSURE_WRITTEN_ORDER_DAYS (Sv 126ni(3)).
+        oral_order = serializers.BooleanField(required=False, default=False)
         secrecy_until = serializers.DateField(required=False, allow_null=True, default=None)
 
     @extend_schema(request=InputSerializer, responses={201: RequestOutputSerializer}, summary="Take a request in (places a legal hold)")

@@ -50,6 +50,9 @@ class RequestForm(forms.Form):
                                    help_text=_("the authority's; an EPOC is due within 10 days (8 hours in an "
                                                "emergency) and a preservation order ends at its term anyway"))
     emergency = forms.BooleanField(label=_("Emergency"), required=False)
+    oral_order = forms.BooleanField(label=_("Ordered orally"), required=False,
+                                    help_text=_("by phone or in person: the written order is due within 3 days "
+                                                "(Sv 126ni(3)), and the officers are reminded"))
     secrecy_until = forms.DateField(label=_("Secrecy until"), required=False,
                                     widget=forms.DateInput(attrs={"type": "date"}),
                                     help_text=_("no notice to the user before this day"))

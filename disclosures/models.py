@@ -125,7 +125,9 @@ class DisclosureRequest(models.Model):
     target_count = models.PositiveIntegerField()
     deadline = models.DateTimeField()
     emergency = models.BooleanField(default=False)
-    written_order_at = models.DateTimeField(null=True, blank=True)  # emergency: the order arrived
+    # Ordered by phone or in person: Sv 126ni(3) wants it confirmed in writing within 3 days, as an emergency's.
+    oral_order = models.BooleanField(default=False)
+    written_order_at = models.DateTimeField(null=True, blank=True)  # emergency or oral order: the order arrived
     secrecy_until = models.DateField(null=True, blank=True)  # no notice to the user before this day
     notice_user = models.BooleanField(default=False)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.RECEIVED)
@@ -193,7 +195,7 @@ class DisclosureRequest(models.Model):
 
     @property
     def awaiting_written_order(self) -> bool:
-        return self.emergency and self.written_order_at is None
+        return (self.emergency or self.oral_order) and self.written_order_at is None
 
 
 class DisclosureTarget(models.Model):

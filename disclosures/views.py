@@ -119,7 +119,8 @@ def request_new(request: HttpRequest) -> HttpResponse:
                         actor=request.user, authority=authority, reference=d["reference"], legal_basis=d["legal_basis"],
                         categories=d["categories"], window_start=day_start(d["window_start"]),
                         window_end=day_start(d["window_end"]), deadline=d["deadline"], numbers=d["numbers"],
-                        account_ids=d["account_ids"], emergency=d["emergency"], secrecy_until=d["secrecy_until"])
+                        account_ids=d["account_ids"], emergency=d["emergency"], oral_order=d["oral_order"],
+                        secrecy_until=d["secrecy_until"])
                     if d["document"]:
                         disclosure_document_add(actor=request.user, request=req, **document_inputs(d["document"]))
                 except ApplicationError as exc:

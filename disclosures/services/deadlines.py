@@ -69,20 +69,25 @@ def disclosure_sla_escalate(*, now: datetime | None = None, actor=None) -> int:
     return len(moved)
 
 
+def _how(req: DisclosureRequest) -> str:
+    """Why a request waits for its written order, for the officers' mail and the breach register."""
+    return "Emergency" if req.emergency else "Orally ordered"
+
+
 def _written_order_late(moment: datetime):
-    return DisclosureRequest.objects.filter(emergency=True, written_order_at__isnull=True,
+    return DisclosureRequest.objects.filter(Q(emergency=True) | Q(oral_order=True), written_order_at__isnull=True,
                                             written_order_due_at__lte=moment)
 
 
 def written_order_breach_flag(*, req: DisclosureRequest, moment: datetime, actor) -> bool:
     """Flag `req` (locked by the caller) for the breach register if it was delivered and its written order
     is overdue: an open incident the DPO assesses (notify the AP within 24 hours, or record why not)."""
-    if not (req.emergency and req.written_order_at is None and req.delivered_at is not None
+    if not ((req.emergency or req.oral_order) and req.written_order_at is None and req.delivered_at is not None
             and req.written_order_due_at is not None and moment >= req.written_order_due_at
             and req.breach_flagged_at is None):
         return False
     incident = breach_incident_create(
-        title=f"Emergency disclosure #{req.pk} delivered without its written order",
+        title=f"{_how(req)} disclosure #{req.pk} delivered without its written order",
         detected_at=min(moment, tz_now()),  # a breach register entry is never dated in the future
         scope=(f"Disclosure request #{req.pk} ({req.legal_basis}) was handed over in an emergency on "
                f"{req.delivered_at:%Y-%m-%d %H:%M} UTC; the written order due {req.written_order_due_at:%Y-%m-%d %H:%M} "
@@ -95,8 +100,8 @@ def written_order_breach_flag(*, req: DisclosureRequest, moment: datetime, actor
 
 
 def disclosure_written_orders_escalate(*, now: datetime | None = None, actor=None) -> dict:
-    """Emergency requests whose written order is overdue: tell the legal officers and the DPO once, and
-    flag those already delivered for the breach register. Returns the counts."""
+    """Emergency and orally ordered requests whose written order is overdue: tell the legal officers and the DPO
+    once, and flag those already delivered for the breach register. Returns the counts."""
     moment = now or tz_now()
     escalated, flagged = [], []
     late = _written_order_late(moment).exclude(status__in=[Status.REJECTED, Status.WITHDRAWN]).order_by("pk")
@@ -113,11 +118,11 @@ def disclosure_written_orders_escalate(*, now: datetime | None = None, actor=Non
             if written_order_breach_flag(req=req, moment=moment, actor=actor):
                 flagged.append(req)
     if escalated or flagged:
-        lines = [f"Emergency request #{r.pk}: the written order was due {r.written_order_due_at:%Y-%m-%d %H:%M} UTC "
+        lines = [f"{_how(r)} request #{r.pk}: the written order was due {r.written_order_due_at:%Y-%m-%d %H:%M} UTC "
                  f"and is not on file." for r in escalated]
-        lines += [f"Emergency request #{r.pk} was delivered without it: breach register entry #{r.breach_incident_id}."
+        lines += [f"{_how(r)} request #{r.pk} was delivered without it: breach register entry #{r.breach_incident_id}."
                   for r in flagged]
         for role in (Role.LEGAL_OFFICER, Role.DPO):
-            staff_role_mail(role=role, subject="[VoIPXS] Emergency disclosures without their written order",
+            staff_role_mail(role=role, subject="[VoIPXS] Disclosures without their written order",
                             message="\n".join(lines))
     return {"escalated": len(escalated), "flagged": len(flagged)}

@@ -105,9 +105,10 @@ def validate_basis_for_authority(*, legal_basis: str, authority_kind: str) -> No
         raise ApplicationError(message.format(kind=str(kind).lower(), basis=basis), extra={"field": "legal_basis"})
 
 
-def _deadlines(*, legal_basis: str, deadline: datetime | None, emergency: bool, received_at: datetime) -> dict:
+def _deadlines(*, legal_basis: str, deadline: datetime | None, emergency: bool, received_at: datetime,
+               oral_order: bool = False) -> dict:
     """The dates the basis sets (bases.py): an answer time (EPOC: the authority may ask sooner, never
-    later), a preservation's end, and for an emergency the day its written order is due."""
+    later), a preservation's end, and for an emergency or an oral order the day its written order is due."""
     basis = BASES[legal_basis]
     statutory = basis.answer_due(received_at, emergency=emergency)
     preserve_until = basis.preserve_until(received_at)
@@ -117,7 +118,8 @@ def _deadlines(*, legal_basis: str, deadline: datetime | None, emergency: bool, 
         deadline = preserve_until
     if deadline is None:
         raise ApplicationError(REQUEST_NO_DEADLINE, extra={"field": "deadline"})
-    written_due = received_at + timedelta(days=settings.DISCLOSURE_WRITTEN_ORDER_DAYS) if emergency else None
+    written_days = timedelta(days=settings.DISCLOSURE_WRITTEN_ORDER_DAYS)
+    written_due = received_at + written_days if emergency or oral_order else None
     return {"deadline": deadline, "preserve_until": preserve_until, "written_order_due_at": written_due}
 
 
@@ -135,6 +137,7 @@ def disclosure_request_receive(
     numbers: Iterable[str] = (),
     account_ids: Iterable[int] = (),
     emergency: bool = False,
+    oral_order: bool = False,
     secrecy_until: date | None = None,
     notice_user: bool | None = None,
     now: datetime | None = None,
@@ -150,7 +153,8 @@ def disclosure_request_receive(
     validate_basis_for_authority(legal_basis=legal_basis, authority_kind=authority.kind)
     if deadline is not None and deadline < received_at:
         raise ApplicationError(REQUEST_DEADLINE_PAST, extra={"field": "deadline"})
-    dates = _deadlines(legal_basis=legal_basis, deadline=deadline, emergency=emergency, received_at=received_at)
+    dates = _deadlines(legal_basis=legal_basis, deadline=deadline, emergency=emergency, received_at=received_at,
+                       oral_order=oral_order)
     nums = _target_numbers(numbers)
     accounts = sorted({int(a) for a in account_ids})
     if len(accounts) != User.objects.filter(pk__in=accounts).count():
@@ -162,7 +166,7 @@ def disclosure_request_receive(
     req = DisclosureRequest.objects.create(
         reference=reference.strip()[:100], authority=authority, legal_basis=legal_basis, categories=cats,
         window_start=window_start, window_end=window_end, target_count=len(nums) + len(accounts),
-        emergency=emergency, secrecy_until=secrecy_until,
+        emergency=emergency, oral_order=oral_order, secrecy_until=secrecy_until,
         notice_user=(legal_basis in NOTICE_BY_DEFAULT_BASES) if notice_user is None else notice_user,
         received_by=actor, received_at=received_at, **dates,
     )
@@ -171,7 +175,7 @@ def disclosure_request_receive(
         + [DisclosureTarget(request=req, kind=DisclosureTarget.Kind.ACCOUNT, account_id=a) for a in accounts])
     request_hold_place(req=req, actor=actor)
     request_audit(actor=actor, action="receive", req=req, basis=legal_basis, categories=cats, numbers=len(nums),
-                  accounts=len(accounts), emergency=emergency, hold=req.hold_id,
+                  accounts=len(accounts), emergency=emergency, oral_order=oral_order, hold=req.hold_id,
                   deadline=req.deadline.isoformat())
     return req
 

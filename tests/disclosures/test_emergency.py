@@ -10,7 +10,7 @@ import pytest
 from django.core import mail
 
 from accounts.models import BreachIncident
-from disclosures.models import DisclosureRequest, Status
+from disclosures.models import DisclosureRequest, LegalBasis, Status
 from disclosures.services.authorities import authority_create, authority_verify
 from disclosures.services.deadlines import disclosure_written_orders_escalate
 from disclosures.services.intake import disclosure_document_add
@@ -84,6 +84,18 @@ class WrittenOrderTests:
         assert {legal1.email, dpo.email} <= recipients
         assert all(f"#{req.pk}" in m.body and ALICE_NUMBER not in m.body for m in mail.outbox)
         assert DisclosureRequest.objects.get(pk=req.pk).written_order_escalated_at == t0 + 3 * DAY
+
+    def test_an_oral_order_without_the_emergency_box_gets_the_same_clock(self, legal1, authority, dpo):
+        # Sv 126ni(3): an order given orally is confirmed in writing within 3 days; only emergencies had a clock.
+        oral = receive(legal1, authority, basis=LegalBasis.SV_126NI, deadline=None, oral_order=True)
+        written = receive(legal1, authority, basis=LegalBasis.SV_126NI, deadline=None)
+        t0 = oral.received_at
+        assert oral.written_order_due_at == t0 + 3 * DAY and oral.awaiting_written_order
+        assert written.written_order_due_at is None and not written.awaiting_written_order
+        mail.outbox.clear()
+        assert disclosure_written_orders_escalate(now=t0 + 3 * DAY + timedelta(minutes=1)) == {"escalated": 1,
+                                                                                               "flagged": 0}
+        assert f"Orally ordered request #{oral.pk}" in mail.outbox[0].body and f"#{written.pk}" not in mail.outbox[0].body
 
     def test_an_order_on_file_in_time_stops_the_clock(self, legal1, authority):
         req = receive(legal1, authority, emergency=True)

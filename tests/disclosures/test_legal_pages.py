@@ -118,6 +118,16 @@ class ApiTests:
         assert req.deadline == req.received_at + timedelta(hours=8)
         assert r.json()["written_order_due_at"] is not None
 
+    def test_an_oral_order_taken_in_over_the_api_waits_for_its_written_copy(self, client, legal1, authority):
+        body = {"authority": authority.pk, "reference": "PHONE-1", "legal_basis": "sv_126ni",
+                "categories": ["traffic_data"], "numbers": [ALICE_NUMBER], "oral_order": True,
+                "window_start": (now() - timedelta(days=5)).isoformat(), "window_end": now().isoformat()}
+        r = _api(legal1).post("/api/v1/staff/disclosures/requests/receive/", body, format="json")
+        assert r.status_code == 201, r.content
+        assert r.json()["oral_order"] and r.json()["awaiting_written_order"]
+        page = verified_client(client, legal1).get(reverse("disclosures:detail", args=[r.json()["id"]]))
+        assert 'id="oral-order"' in page.content.decode() and 'id="written-order-missing"' in page.content.decode()
+
     def test_renew_and_convert_over_the_api(self, legal1, legal2, legal3, authority):
         req = to_state(receive(legal1, authority, basis=LegalBasis.EU_PRESERVATION, deadline=None), "approved",
                        intake=legal1, approvers=[legal2, legal3])
