@@ -46,6 +46,8 @@ AUTHORITY_NO_CHANNEL = "The register has no such contact channel for this author
 APPROVER_IS_INTAKE = "The officer who took the request in cannot approve it."
 APPROVER_TWICE = "You have already approved this request."
 CHECKER_IS_PRODUCER = "The output must be checked by another officer than the one who produced it."
+CHECKER_IS_INTAKE = "The output must be checked by another officer than the one who took the request in."
+PRODUCER_IS_APPROVER = "An officer who approved the request cannot also collect its data."
 OUTPUT_UNREADABLE = "The package cannot be handed over: {problems}. Produce it again."
 DELIVERY_NEEDS_APPROVALS = "Delivery needs two approvals and an output check."
 NARROW_NOT_SHRINKING = "Narrowing can only shrink the scope."
@@ -232,6 +234,8 @@ def disclosure_production_start(*, actor, request: DisclosureRequest) -> Disclos
         raise ApplicationError(PRESERVATION_NOT_PRODUCED, extra={"field": "legal_basis"})
     if req.verified_at is None:
         raise ApplicationError(CALLBACK_MISSING, extra={"field": "status", "status": req.status})
+    if req.approvals.filter(officer=actor).exists():  # four eyes: who approved the scope does not collect it
+        raise ApplicationError(PRODUCER_IS_APPROVER, extra={"field": "officer"})
     req.production_started_by, req.production_started_at, req.production_error = actor, tz_now(), ""
     request_move(req=req, status=Status.PRODUCING,
                  fields=["production_started_by", "production_started_at", "production_error"])
@@ -252,6 +256,8 @@ def disclosure_output_check(*, actor, request: DisclosureRequest) -> DisclosureR
     require_state(req, Status.PRODUCED)
     if req.production_started_by_id == actor.pk:
         raise ApplicationError(CHECKER_IS_PRODUCER, extra={"field": "officer"})
+    if req.received_by_id == actor.pk:  # the output's approval, like the scope's, is never the intake's own
+        raise ApplicationError(CHECKER_IS_INTAKE, extra={"field": "officer"})
     package = Package.objects.filter(request=req).first()
     problems = package_output_problems(package) if package is not None else ["no package was stored"]
     if problems:

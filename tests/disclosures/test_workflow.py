@@ -26,6 +26,7 @@ from retention.models import LegalHold
 from tests.factories import make_user
 from voipxs.exceptions import ApplicationError
 from voipxs.models import AuditEntry
+from voipxs.privacy.purposes import Role
 
 from .conftest import ALICE_NUMBER, produce, receive, to_state, window
 
@@ -121,6 +122,22 @@ class ApprovalTests:
         with pytest.raises(ApplicationError, match="already approved"):
             disclosure_request_approve(actor=legal2, request=req)
         assert DisclosureRequest.objects.get(pk=req.pk).status == Status.UNDER_REVIEW
+
+    def test_an_approver_cannot_collect_the_data_nor_the_intake_officer_check_it(self, legal1, legal2, legal3,
+                                                                                 authority):
+        # LEGAL.md section 5, row 15: two distinct approvals (scope, output); neither is the creator's or the
+        # collector's. The scope's approvers may not produce; the output is not checked by who took it in.
+        req = to_state(receive(legal1, authority), "approved", intake=legal1, approvers=[legal2, legal3])
+        for approver in (legal2, legal3):
+            with pytest.raises(ApplicationError, match="cannot also collect"):
+                produce(approver, req)
+        assert DisclosureRequest.objects.get(pk=req.pk).status == Status.APPROVED
+        legal4 = make_user("legal4", roles=(Role.LEGAL_OFFICER,), totp=True)
+        req = produce(legal4, req)
+        assert req.status == Status.PRODUCED
+        with pytest.raises(ApplicationError, match="took the request in"):
+            disclosure_output_check(actor=legal1, request=req)
+        assert disclosure_output_check(actor=legal2, request=req).status == Status.CHECKED
 
     def test_two_different_officers_approve(self, legal1, legal2, legal3, authority):
         req = self._reviewed(legal1, authority)
