@@ -47,6 +47,7 @@ REQUEST_BASIS_CRIMINAL = ("A {kind} cannot use the basis “{basis}”: that is 
                           "body asks under a dispute-body ruling or a court order.")
 REQUEST_BASIS_DISPUTE = "A {kind} cannot use the basis “{basis}”: only a dispute commission or a mediator issues one."
 REQUEST_DUPLICATE = "This authority already sent a request with this reference."
+REQUEST_AUTHORITY_INACTIVE = "This authority is no longer active in the register; check who is asking."
 DOCUMENT_EMPTY = "The document is empty."
 
 
@@ -148,6 +149,8 @@ def disclosure_request_receive(
     received_at = now or tz_now()
     if not reference.strip():
         raise ApplicationError(REQUEST_NO_REFERENCE, extra={"field": "reference"})
+    if not authority.active:  # the intake page lists active ones only; the API must refuse the same
+        raise ApplicationError(REQUEST_AUTHORITY_INACTIVE, extra={"field": "authority"})
     cats = validate_scope(legal_basis=legal_basis, categories=categories, window_start=window_start,
                           window_end=window_end, received_at=received_at)
     validate_basis_for_authority(legal_basis=legal_basis, authority_kind=authority.kind)

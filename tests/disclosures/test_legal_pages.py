@@ -128,6 +128,16 @@ class ApiTests:
         page = verified_client(client, legal1).get(reverse("disclosures:detail", args=[r.json()["id"]]))
         assert 'id="oral-order"' in page.content.decode() and 'id="written-order-missing"' in page.content.decode()
 
+    def test_a_request_from_an_authority_taken_off_the_register_is_refused(self, legal1, authority):
+        authority.active = False
+        authority.save(update_fields=["active"])
+        body = {"authority": authority.pk, "reference": "OLD-1", "legal_basis": "sv_126n",
+                "categories": ["traffic_data"], "numbers": [ALICE_NUMBER],
+                "window_start": (now() - timedelta(days=5)).isoformat(), "window_end": now().isoformat()}
+        r = _api(legal1).post("/api/v1/staff/disclosures/requests/receive/", body, format="json")
+        assert r.status_code == 400 and "authority" in r.content.decode()
+        assert not DisclosureRequest.objects.filter(reference="OLD-1").exists()
+
     def test_renew_and_convert_over_the_api(self, legal1, legal2, legal3, authority):
         req = to_state(receive(legal1, authority, basis=LegalBasis.EU_PRESERVATION, deadline=None), "approved",
                        intake=legal1, approvers=[legal2, legal3])
