@@ -16,7 +16,7 @@ staff purposes (billing, disputes, the law) see what they saw before.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Iterable, Iterator
 
 from django.db import connection
@@ -128,9 +128,14 @@ class MaskRule:
         return index not in (self.requested or ()) and index not in self.asked and index not in self.listed
 
 
+def _requested():
+    """The numbers our subscribers asked to be masked (Bude art. 4.2(1)): the ones they hold now."""
+    return PhoneNumber.objects.filter(user__number_masked=True, valid_to__isnull=True)
+
+
 def _asked(reader_id: int):
     """The numbers whose holder, another user than the reader, asked to be masked (Bude art. 4.2)."""
-    return PhoneNumber.objects.filter(user__number_masked=True, valid_to__isnull=True).exclude(user_id=reader_id)
+    return _requested().exclude(user_id=reader_id)
 
 
 def _masking_query(indexes: list[str], reader_id: int, requested: bool):
@@ -224,14 +229,31 @@ def mask_rule(*, actor: Any, purpose: Purpose, invoice: Any = None, masked: bool
 
 
 def masking_list_rows(*, actor: Any, purpose: Purpose | str = Purpose.BILLING) -> Iterator[tuple[str, str, str]]:
-    """The masking list as (number, valid_from, valid_until or "") for billing staff's CSV export; checked
-    and audited as
-    a read before the first row (eagerly: a refusal is a 403, not a broken download)."""
+    """What billing staff send the other providers (Bude art. 4.2(2)), as (number, valid_from, valid_until or
+    "") for the CSV export: the masking list and our own subscribers' requests (`_requested`), each number
+    once. Checked and audited as a read before the first row (eagerly: a refusal is a 403, not a broken
+    download); the audit holds counts only."""
     require_purpose(actor=actor, purpose=purpose, action="masking_list.export", target_type="masking_list",
-                    extra={"entries": MaskedNumber.objects.count()})
-    return ((entry.number, localtime(entry.valid_from).date().isoformat(),
-             localtime(entry.valid_until).date().isoformat() if entry.valid_until else "")
-            for entry in MaskedNumber.objects.order_by("valid_from", "id").iterator())
+                    extra={"entries": MaskedNumber.objects.count(), "requested": _requested().count()})
+    # The requests are few (a partial index finds them) and the list is long: read the requests now, so a
+    # listed number that is also requested is written once, in its list row, while the list streams.
+    requested = {phone.number_index: phone.number for phone in _requested().only("number", "number_index")}
+    return _export_rows(requested, today=localtime().date())
+
+
+def _export_rows(requested: dict[str, str], *, today: date) -> Iterator[tuple[str, str, str]]:
+    for entry in MaskedNumber.objects.order_by("valid_from", "id").iterator():
+        since = localtime(entry.valid_from).date()
+        if requested.pop(entry.number_index, None) is not None:
+            # Its holder's request masks it on our bills already, and for as long as it stands.
+            yield entry.number, min(since, today).isoformat(), ""
+        else:
+            until = localtime(entry.valid_until).date().isoformat() if entry.valid_until else ""
+            yield entry.number, since.isoformat(), until
+    # Dated the day of the export: our bills mask them already, and when the subscriber asked or got the
+    # number is theirs to keep; art. 4.2(2) asks for a list of the numbers, nothing more.
+    for number in sorted(requested.values()):
+        yield number, today.isoformat(), ""
 
 
 def masking_list_size() -> tuple[int, int, int]:
