@@ -28,6 +28,8 @@ WRONG_PASSWORD = "The password is not correct."
 ALREADY_OPEN = "You already have an open request of this kind."
 NOT_OPEN = "This request is no longer open."
 ALREADY_EXTENDED = "The deadline of this request was already extended once."
+EXTENSION_TOO_LATE = ("The deadline of this request has passed: an extension had to be decided and told to the "
+                      "user before it. Answer the request now.")
 REASON_REQUIRED = "Give the reason the user will read."
 ANSWER_REQUIRED = "Write the answer the user will read."
 UNKNOWN_KIND = "Choose one of the request types."
@@ -111,13 +113,18 @@ def dsr_request_start(*, request: DataSubjectRequest, actor: Any) -> DataSubject
 
 @transaction.atomic
 def dsr_request_extend(*, request: DataSubjectRequest, reason: str, actor: Any) -> DataSubjectRequest:
-    """GDPR art. 12(3): once, by two further months, with a reason the user is told."""
+    """GDPR art. 12(3): once, by two further months, with a reason the user is told, within the first month."""
     req = _lock_open(request)
     if req.extended_at is not None:
         raise ApplicationError(ALREADY_EXTENDED)
+    moment = now()
+    # Art. 12(3) lets the extension and its notice come only within the first month: given later, it
+    # would make a request already late look on time. Not extended yet, so this is the original deadline.
+    if req.deadline <= moment:
+        raise ApplicationError(EXTENSION_TOO_LATE, extra={"field": "deadline"})
     if not reason.strip():
         raise ApplicationError(REASON_REQUIRED, extra={"field": "reason"})
-    req.extended_at = now()
+    req.extended_at = moment
     req.extension_reason = reason.strip()[:2000]
     req.deadline = add_months(req.deadline, EXTENSION_MONTHS)
     req.reminder_stage = ReminderStage.NONE  # the new deadline gets its own "due soon" and "overdue" reminders

@@ -4,9 +4,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.utils.timezone import now
 
 from accounts.dsr.models import DataSubjectRequest, add_months
-from accounts.dsr.services import ALREADY_EXTENDED, ALREADY_OPEN, dsr_request_create, dsr_request_extend
+from accounts.dsr.services import (
+    ALREADY_EXTENDED, ALREADY_OPEN, EXTENSION_TOO_LATE, dsr_request_create, dsr_request_extend,
+)
 from tests.factories import verified_client
 from voipxs.exceptions import ApplicationError
 from voipxs.models import AuditEntry
@@ -42,6 +45,28 @@ class DsrRequestTests:
             dsr_request_extend(request=req, reason="again", actor=dpo)
         client.logout()
         assert "Records at the carrier." in verified_client(client, alice).get("/privacy-requests/").content.decode()
+
+    def test_it_refuses_to_extend_a_request_whose_deadline_has_passed(self, client, alice, bob, dpo):
+        # GDPR art. 12(3): the extension and its notice come before the original deadline, not after it.
+        late = dsr_request_create(user=alice, kind=Kind.RECTIFICATION, details="My label is wrong")
+        DataSubjectRequest.objects.filter(pk=late.pk).update(received_at=now() - timedelta(days=70),
+                                                             deadline=now() - timedelta(days=40))
+        running = dsr_request_create(user=bob, kind=Kind.RECTIFICATION, details="My label is wrong")
+        verified_client(client, dpo)
+        assert "Extend by two months" not in client.get(f"/privacy-requests/dpo/{late.pk}/").content.decode()
+        refused = client.post(f"/privacy-requests/dpo/{late.pk}/", {"action": "extend", "text": "Busy."})
+        assert refused.status_code == 400 and "The deadline of this request has passed" in refused.content.decode()
+        late.refresh_from_db()
+        assert late.deadline < now() and late.extended_at is None and late.extension_reason == ""
+        with pytest.raises(ApplicationError, match=EXTENSION_TOO_LATE) as error:
+            dsr_request_extend(request=late, reason="Busy.", actor=dpo)
+        assert error.value.extra["field"] == "deadline"
+        assert not AuditEntry.objects.filter(action="dsr.extend").exists()
+        assert "Extend by two months" in client.get(f"/privacy-requests/dpo/{running.pk}/").content.decode()
+        extended = client.post(f"/privacy-requests/dpo/{running.pk}/", {"action": "extend", "text": "Busy."})
+        assert extended.status_code == 302
+        running.refresh_from_db()
+        assert running.extended_at is not None and running.deadline > now() + timedelta(days=50)
 
     def test_the_dpo_lists_open_requests_by_deadline_and_completes_them_audited(self, client, alice, bob, carol, dpo):
         late = dsr_request_create(user=alice, kind=Kind.RECTIFICATION, details="My label is wrong")
