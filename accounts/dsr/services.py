@@ -10,6 +10,7 @@ from typing import Any
 
 from django.apps import apps
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils.timezone import now
 
 from voipxs.exceptions import ApplicationError
@@ -160,21 +161,21 @@ def dsr_request_reject(*, request: DataSubjectRequest, answer: str, actor: Any) 
 
 # --- restriction (GDPR art. 18) -------------------------------------------------------------------------
 
-def _restrict_everything(user: User, stamp) -> dict:
+def _restrictable(user: User) -> dict[str, QuerySet]:
+    """Each model's rows of this person that a restriction marks and its lift clears: one list for both,
+    so a lift cannot miss a table the restriction reached (such as the hold table, keyed by plain id)."""
     # Through the sections' erasers would delete; restriction only marks. Sections expose no restrict
-    # hook, so the models that carry `restricted_at` are marked through the app registry (no import).
-    counts: dict[str, int] = {}
+    # hook, so the models that carry `restricted_at` are found through the app registry (no import).
+    rows: dict[str, QuerySet] = {}
     for model in apps.get_models():
         names = {f.name for f in model._meta.get_fields()}
         if "restricted_at" not in names or model is User:
             continue
         # A foreign key `account`/`user`, or a plain `account_id` (the hold table keeps ids, not keys).
         owner = next((f"{name}_id" for name in ("account", "user") if name in names or f"{name}_id" in names), None)
-        if owner is None:
-            continue
-        counts[model._meta.label_lower] = (model.objects.filter(**{owner: user.pk, "restricted_at__isnull": True})
-                                           .update(restricted_at=stamp))
-    return counts
+        if owner is not None:
+            rows[model._meta.label_lower] = model.objects.filter(**{owner: user.pk})
+    return rows
 
 
 @transaction.atomic
@@ -182,19 +183,21 @@ def dsr_restriction_apply(*, user: User, actor: Any) -> dict:
     stamp = now()
     User.objects.filter(pk=user.pk).update(restricted_at=stamp)
     user.restricted_at = stamp
-    counts = _restrict_everything(user, stamp)
+    counts = {label: rows.filter(restricted_at__isnull=True).update(restricted_at=stamp)
+              for label, rows in _restrictable(user).items()}
     audit_record(actor=actor, action="dsr.restrict", target_type="user", target_id=user.pk, extra={"counts": counts})
     return {"restricted": counts}
 
 
 @transaction.atomic
-def dsr_restriction_lift(*, user: User, actor: Any) -> None:
+def dsr_restriction_lift(*, user: User, actor: Any) -> dict:
     User.objects.filter(pk=user.pk).update(restricted_at=None)
-    for model in apps.get_models():
-        names = {f.name for f in model._meta.get_fields()}
-        if "restricted_at" in names and model is not User and "account" in names:
-            model.objects.filter(account_id=user.pk).update(restricted_at=None)
-    audit_record(actor=actor, action="dsr.restriction_lift", target_type="user", target_id=user.pk)
+    user.restricted_at = None  # the caller's copy too, as apply sets it: pages read it to hide the own calls
+    counts = {label: rows.filter(restricted_at__isnull=False).update(restricted_at=None)
+              for label, rows in _restrictable(user).items()}
+    audit_record(actor=actor, action="dsr.restriction_lift", target_type="user", target_id=user.pk,
+                 extra={"counts": counts})
+    return {"lifted": counts}
 
 
 # --- erasure (GDPR art. 17) ---------------------------------------------------------------------------

@@ -235,6 +235,21 @@ class HeldCallsVisibleTests:
         alice.refresh_from_db()
         assert selectors.cdr_list(actor=alice, purpose=Purpose.SELF_SERVICE).rows == []
 
+    def test_a_lifted_restriction_shows_the_copies_again_where_they_were(self, client, alice, dpo, dropped):
+        from accounts.dsr.services import dsr_restriction_apply, dsr_restriction_lift
+
+        def mine() -> list[int]:
+            return [r.id for r in selectors.cdr_list(actor=alice, purpose=Purpose.SELF_SERVICE).rows]
+
+        before = mine()
+        assert before == _ids(dropped, *ALICE_NEWEST_FIRST)  # the January and March copies among them
+        dsr_restriction_apply(user=alice, actor=dpo)
+        assert mine() == []
+        dsr_restriction_lift(user=alice, actor=dpo)
+        assert mine() == before
+        bill = verified_client(client, alice).get(f"/calls/invoices/{dropped['jan'].pk}/?full=1").content.decode()
+        assert "+31612345678" in bill and "Opa Jansen" in bill
+
     def test_erasure_restricts_the_copies_and_leaves_their_deletion_to_the_purge(self, alice, bob, dropped):
         from traffic.sections import calls_erase
         from voipxs.privacy.registry import Kept
