@@ -1,12 +1,14 @@
-"""The breach register (GDPR art. 33/34; Tw art. 11.3a and Reg. (EU) 611/2013 for telecom services).
+"""The breach register (GDPR art. 33/34; Tw art. 11.3a and Reg. (EU) 611/2013 for telecom).
 
 A telecom-service breach must reach the authority within 24 hours of detection, any other within
-72 hours. Notifications are staged (initial, follow-up, final) per recipient. An incident can only be
-closed once it records whether and when the authority and the users were told, or why not.
+72 hours. Notifications are staged (initial, follow-up, final) per recipient; a telecom breach's
+initial notification to the authority is followed by the full one within 3 days (Reg. (EU) 611/2013
+art. 2(3)). An incident can only be closed once it records whether and when the authority and the
+users were told, or why not, and owes the authority nothing more.
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -16,7 +18,7 @@ from django.utils.timezone import now
 from voipxs.exceptions import ApplicationError
 from voipxs.privacy.audit import audit_record
 
-from .models import BreachIncident, BreachNotification
+from .models import BreachIncident, BreachNotification, ReminderStage
 
 TITLE_REQUIRED = "Give the incident a title."
 SCOPE_REQUIRED = "Describe the scope (what data, how many people) without personal data."
@@ -63,15 +65,33 @@ def breach_notification_record(*, incident: BreachIncident, recipient: str, stag
     _check_notification(inc, recipient=recipient, sent_at=sent_at, reference=reference)
     note_obj = BreachNotification.objects.create(incident=inc, recipient=recipient, stage=stage, sent_at=sent_at,
                                                  reference=reference.strip()[:120], note=note)
-    if recipient == BreachNotification.Recipient.AUTHORITY and inc.authority_notified_at is None:
-        inc.authority_notified_at = sent_at
-        inc.save(update_fields=["authority_notified_at"])
+    if recipient == BreachNotification.Recipient.AUTHORITY:
+        _authority_told(inc, stage=stage, sent_at=sent_at)
     if recipient == BreachNotification.Recipient.USERS and inc.users_notified_at is None:
         inc.users_notified_at = sent_at
         inc.save(update_fields=["users_notified_at"])
     audit_record(actor=actor, action="breach.notify", target_type="breach", target_id=inc.pk,
                  extra={"recipient": recipient, "stage": stage, "late": sent_at > inc.authority_deadline})
     return note_obj
+
+
+def _authority_told(inc: BreachIncident, *, stage: str, sent_at: datetime) -> None:
+    """The authority's clocks after a notification: the first one stops the 24/72-hour clock; an initial one
+    of a telecom breach starts the 3 days to the full one (Reg. (EU) 611/2013 art. 2(3)), which a follow-up or
+    final one ends. Each new clock gets its own reminders."""
+    fields = []
+    if inc.authority_notified_at is None:
+        inc.authority_notified_at = sent_at
+        fields.append("authority_notified_at")
+        if stage == BreachNotification.Stage.INITIAL and inc.telecom_service:
+            inc.authority_full_due_at = sent_at + timedelta(days=BreachIncident.FULL_NOTIFICATION_DAYS)
+            inc.reminder_stage = ReminderStage.NONE
+            fields += ["authority_full_due_at", "reminder_stage"]
+    elif stage != BreachNotification.Stage.INITIAL and inc.authority_full_due_at is not None:
+        inc.authority_full_due_at = None
+        fields.append("authority_full_due_at")
+    if fields:
+        inc.save(update_fields=fields)
 
 
 def _check_notification(inc: BreachIncident, *, recipient: str, sent_at: datetime | None, reference: str) -> None:

@@ -160,12 +160,17 @@ class BreachIncident(models.Model):
     detected_at = models.DateTimeField()
     scope = models.TextField(help_text=_("What data, how many people, how (no personal data here)."))
     affected_count = models.PositiveIntegerField(default=0)
-    telecom_service = models.BooleanField(default=False, help_text=_("Breach in the provision of the public electronic communications service."))
+    # True unless said otherwise: a breach of subscriber, traffic or account data is one (LEGAL.md 1.7), 24 hours.
+    telecom_service = models.BooleanField(
+        default=True, help_text=_("Breach in the provision of the public electronic communications service."))
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN)
     created_at = models.DateTimeField(default=now)
     closed_at = models.DateTimeField(null=True, blank=True)
     authority_notified_at = models.DateTimeField(null=True, blank=True)
     authority_not_notified_reason = models.TextField(blank=True)
+    # Reg. (EU) 611/2013 art. 2(3): a telecom breach's initial notification is followed by the full one within
+    # 3 days. Set by that initial notification to the authority; cleared by its follow-up or final one.
+    authority_full_due_at = models.DateTimeField(null=True, blank=True)
     users_notified_at = models.DateTimeField(null=True, blank=True)
     users_not_notified_reason = models.TextField(blank=True)
     reminder_stage = models.CharField(max_length=8, choices=ReminderStage.choices, default=ReminderStage.NONE, blank=True)
@@ -178,6 +183,7 @@ class BreachIncident(models.Model):
 
     TELECOM_CLOCK_HOURS = 24  # Tw 11.3a, Reg. (EU) 611/2013 art. 2(2)
     GDPR_CLOCK_HOURS = 72  # GDPR art. 33(1)
+    FULL_NOTIFICATION_DAYS = 3  # Reg. (EU) 611/2013 art. 2(3), after the initial notification
 
     @property
     def clock_hours(self) -> int:
@@ -188,11 +194,20 @@ class BreachIncident(models.Model):
         return self.detected_at + timedelta(hours=self.clock_hours)
 
     @property
+    def clock_deadline(self):
+        """When the authority is next owed a notification: the first one, then (after an initial one) the full
+        one; None when nothing is owed."""
+        if self.status != self.Status.OPEN:
+            return None
+        return self.authority_deadline if self.authority_notified_at is None else self.authority_full_due_at
+
+    @property
     def clock_state(self) -> str:
-        """For the register: "overdue", "due_soon" (within BREACH_REMINDER_HOURS) or "" (authority told, closed)."""
-        if self.status != self.Status.OPEN or self.authority_notified_at is not None:
+        """For the register: "overdue", "due_soon" (within BREACH_REMINDER_HOURS) or "" (nothing owed, closed)."""
+        deadline = self.clock_deadline
+        if deadline is None:
             return ReminderStage.NONE
-        return reminder_stage_at(self.authority_deadline, now(), timedelta(hours=settings.BREACH_REMINDER_HOURS))
+        return reminder_stage_at(deadline, now(), timedelta(hours=settings.BREACH_REMINDER_HOURS))
 
     def clean(self) -> None:
         errors: dict[str, str] = {}
@@ -201,12 +216,16 @@ class BreachIncident(models.Model):
                 errors["authority_not_notified_reason"] = str(BREACH_AUTHORITY_UNRECORDED)
             if not self.users_notified_at and not self.users_not_notified_reason.strip():
                 errors["users_not_notified_reason"] = str(BREACH_USERS_UNRECORDED)
+            if self.authority_full_due_at is not None:
+                errors["authority_full_due_at"] = str(BREACH_FULL_UNRECORDED)
         if errors:
             raise ValidationError(errors)
 
 
 BREACH_AUTHORITY_UNRECORDED = _("Record when the authority (AP) was notified, or why not.")
 BREACH_USERS_UNRECORDED = _("Record when the affected users were told, or why not.")
+BREACH_FULL_UNRECORDED = _("Record the full notification to the authority: it follows the initial one within "
+                           "3 days (Reg. (EU) 611/2013 art. 2(3)).")
 
 
 class BreachNotification(models.Model):

@@ -79,6 +79,10 @@ def dsr_deadlines_remind(*, now: datetime | None = None, days: int | None = None
 
 def _breach_line(inc: BreachIncident, stage: str) -> str:
     url = reverse("accounts_dsr:dpo-breach", args=[inc.pk])
+    if inc.authority_notified_at is not None:  # told initially: the full notification is what is owed
+        late = " - OVERDUE" if stage == ReminderStage.OVERDUE else ""
+        return (f"Breach #{inc.pk}: the full notification to the authority (Reg. (EU) 611/2013 art. 2(3)) is due "
+                f"{_when(inc.authority_full_due_at)}{late}: {url}")
     if stage == ReminderStage.OVERDUE:
         return (f"Breach #{inc.pk}: the {inc.clock_hours}-hour clock to notify the authority ended "
                 f"{_when(inc.authority_deadline)} - OVERDUE, no notification recorded "
@@ -88,16 +92,18 @@ def _breach_line(inc: BreachIncident, stage: str) -> str:
 
 
 def breach_clocks_remind(*, now: datetime | None = None, hours: int | None = None, actor: Any = None) -> int:
-    """E-mail the DPOs about open breaches not yet notified to the authority whose clock ends within `hours`
-    hours (BREACH_REMINDER_HOURS) or has ended."""
+    """E-mail the DPOs about open breaches whose authority clock ends within `hours` hours (BREACH_REMINDER_HOURS)
+    or has ended: the first notification's, or after an initial one the full notification's."""
     moment = now or tz_now()
     warning = timedelta(hours=settings.BREACH_REMINDER_HOURS if hours is None else hours)
     # The clock ends at detected_at + 24 h (telecom) or + 72 h: within the warning when detected before
     # moment + warning - clock.
     near = (Q(telecom_service=True, detected_at__lte=moment + warning - timedelta(hours=BreachIncident.TELECOM_CLOCK_HOURS))
             | Q(telecom_service=False, detected_at__lte=moment + warning - timedelta(hours=BreachIncident.GDPR_CLOCK_HOURS)))
-    rows = (BreachIncident.objects.filter(near, status=BreachIncident.Status.OPEN, authority_notified_at__isnull=True)
+    near = (Q(near, authority_notified_at__isnull=True)
+            | Q(authority_notified_at__isnull=False, authority_full_due_at__lte=moment + warning))
+    rows = (BreachIncident.objects.filter(near, status=BreachIncident.Status.OPEN)
             .exclude(reminder_stage=ReminderStage.OVERDUE))
-    return _remind(rows=rows, deadline=lambda inc: inc.authority_deadline, warning=warning, moment=moment,
+    return _remind(rows=rows, deadline=lambda inc: inc.clock_deadline, warning=warning, moment=moment,
                    line=_breach_line, subject="[VoIPXS] {count} breach(es): authority notification clock ending or ended",
                    target_type="breach", actor=actor)

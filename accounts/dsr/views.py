@@ -45,7 +45,10 @@ class BreachForm(forms.Form):
     detected_at = forms.DateTimeField(label=gettext_lazy("Detected at (Europe/Amsterdam)"))
     scope = forms.CharField(label=gettext_lazy("Scope"), widget=forms.Textarea(attrs={"rows": 3}))
     affected_count = forms.IntegerField(label=gettext_lazy("Number of people affected"), min_value=0, initial=0)
-    telecom_service = forms.BooleanField(required=False, label=gettext_lazy("Breach of the telecom service (24-hour clock)"))
+    telecom_service = forms.BooleanField(required=False, initial=True,
+                                         label=gettext_lazy("Breach of the telecom service (24-hour clock)"),
+                                         help_text=gettext_lazy("Subscriber, traffic or account data: leave it "
+                                                                "ticked. Untick only for other data (72 hours)."))
 
 
 class NotifyForm(forms.Form):

@@ -1,6 +1,7 @@
 """Breach register: 24-hour clock for telecom breaches, 72 hours otherwise; a closed incident records who was told."""
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -8,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.utils.timezone import now
 
 from accounts.dsr.breaches import ACM_ONLY_TELECOM, breach_incident_close, breach_incident_create, breach_notification_record
-from accounts.dsr.models import BREACH_USERS_UNRECORDED, BreachIncident
+from accounts.dsr.models import BREACH_FULL_UNRECORDED, BREACH_USERS_UNRECORDED, BreachIncident
 from tests.factories import verified_client
 from voipxs.exceptions import ApplicationError
 
@@ -33,6 +34,8 @@ class BreachTests:
             breach_incident_close(incident=inc, actor=dpo)
         assert exc.value.message == str(BREACH_USERS_UNRECORDED) and exc.value.extra["field"] == "users_not_notified_reason"
         assert BreachIncident.objects.get(pk=inc.pk).status == "open"
+        breach_notification_record(incident=inc, recipient="authority", stage="final", reference="AP-1",
+                                   sent_at=now(), actor=dpo)
         closed = breach_incident_close(incident=inc, users_not_notified_reason="Encrypted data; no risk (art. 34(3)(a)).",
                                        actor=dpo)
         assert closed.status == "closed" and closed.authority_notified_at and closed.users_not_notified_reason
@@ -69,3 +72,39 @@ class BreachTests:
         bad = client.post("/privacy-requests/dpo/breaches/", {"title": "x", "detected_at": "not a date", "scope": "s",
                                                               "affected_count": "0"})
         assert bad.status_code == 400 and "detected_at" in bad.content.decode()
+
+
+@pytest.mark.django_db
+class FullNotificationTests:
+    """Reg. (EU) 611/2013 art. 2(3): a telecom breach's initial notification is followed by the full one within
+    3 days; nothing ran once the initial one was recorded, and the incident could be closed on it alone."""
+
+    def test_an_initial_notice_starts_three_days_to_the_full_one(self, client, dpo):
+        inc = breach_incident_create(title="Trunk logs readable", detected_at=now() - timedelta(hours=5), scope="s",
+                                     telecom_service=True, actor=dpo)
+        sent = now() - timedelta(hours=1)
+        breach_notification_record(incident=inc, recipient="authority", stage="initial", reference="AP-9",
+                                   sent_at=sent, actor=dpo)
+        inc.refresh_from_db()
+        assert inc.authority_full_due_at == sent + timedelta(days=3)
+        page = verified_client(client, dpo).get(f"/privacy-requests/dpo/breaches/{inc.pk}/").content.decode()
+        assert 'id="full-notification-due"' in page
+        with pytest.raises(ApplicationError) as exc:
+            breach_incident_close(incident=inc, users_not_notified_reason="No risk.", actor=dpo)
+        assert exc.value.message == str(BREACH_FULL_UNRECORDED)
+        breach_notification_record(incident=inc, recipient="authority", stage="follow_up", reference="AP-9",
+                                   sent_at=now(), actor=dpo)
+        assert BreachIncident.objects.get(pk=inc.pk).authority_full_due_at is None
+        assert breach_incident_close(incident=inc, users_not_notified_reason="No risk.", actor=dpo).status == "closed"
+
+    def test_a_final_first_notice_or_a_non_telecom_breach_owes_nothing_more(self, dpo):
+        final = breach_incident_create(title="t", detected_at=now(), scope="s", telecom_service=True, actor=dpo)
+        other = breach_incident_create(title="t", detected_at=now(), scope="s", telecom_service=False, actor=dpo)
+        for inc, stage in ((final, "final"), (other, "initial")):
+            breach_notification_record(incident=inc, recipient="authority", stage=stage, reference="AP-1",
+                                       sent_at=now(), actor=dpo)
+            assert BreachIncident.objects.get(pk=inc.pk).authority_full_due_at is None
+
+    def test_the_register_page_starts_with_the_24_hour_clock(self, client, dpo):
+        page = verified_client(client, dpo).get("/privacy-requests/dpo/breaches/").content.decode()
+        assert re.search(r'<input type="checkbox" name="telecom_service"[^>]* checked>', page)

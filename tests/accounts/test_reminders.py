@@ -172,6 +172,17 @@ class BreachClockReminderTests:
         assert breach_clocks_remind(now=moment + timedelta(hours=47)) == 1
         assert f"Breach #{inc.pk}: the 72-hour clock" in mail.outbox[0].body
 
+    def test_after_an_initial_notice_the_full_one_is_reminded(self, dpo):
+        moment = now()
+        inc = _breach(dpo=dpo, detected=moment - timedelta(hours=10), telecom=True)
+        breach_notification_record(incident=inc, recipient="authority", stage="initial", reference="AP-8",
+                                   sent_at=moment - timedelta(hours=2), actor=dpo)
+        assert breach_clocks_remind(now=moment) == 0  # 70 hours to the full notification
+        assert breach_clocks_remind(now=moment + timedelta(hours=66)) == 1
+        assert breach_clocks_remind(now=moment + timedelta(hours=71)) == 1
+        assert len(mail.outbox) == 2 and "full notification to the authority" in mail.outbox[0].body
+        assert "OVERDUE" in mail.outbox[1].body
+
     def test_a_notified_or_closed_incident_is_not_reminded(self, dpo):
         moment = now()
         told = _breach(dpo=dpo, detected=moment - timedelta(hours=30), telecom=True)
