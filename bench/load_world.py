@@ -116,6 +116,7 @@ def _invoices_seed(*, month: date, account_ids: list[int], age: int) -> None:
         invoices.append(Invoice(
             number=f"INV-{month:%Y%m}-{account_id}", account_id=account_id, period=month, issued_at=issued,
             due_date=issued.date() + timedelta(days=14), dispute_window_ends=issued.date() + timedelta(days=183),
+            calls_kept_until=issued.date() + timedelta(days=183),  # bulk_create skips Invoice.save's default
             status=status, total=total, paid_at=issued + timedelta(days=10) if status == Invoice.Status.PAID else None,
             settled_at=issued + timedelta(days=10) if status == Invoice.Status.PAID else None))
     Invoice.objects.bulk_create(invoices, batch_size=2000)

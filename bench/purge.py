@@ -80,7 +80,7 @@ def _fill(rows: int) -> None:
         window = add_months(month, 7)
         Invoice.objects.bulk_create([
             Invoice(number=f"B{month:%Y%m}-{a}", account_id=a, period=month, due_date=add_months(month, 2),
-                    dispute_window_ends=window, status=Invoice.Status.PAID,
+                    dispute_window_ends=window, calls_kept_until=window, status=Invoice.Status.PAID,
                     issued_at=datetime.combine(add_months(month, 1), datetime.min.time(), tzinfo=timezone.utc),
                     paid_at=datetime.combine(add_months(month, 2), datetime.min.time(), tzinfo=timezone.utc))
             for a in accounts])

@@ -29,6 +29,10 @@ HOLD_BASES = {
 }
 
 
+CALLS_KEPT_REASON = ("Calls of an invoice that is unpaid, disputed, inside its dispute window, or within the "
+                     "time to appeal a decision on its dispute.")
+
+
 def _user_number_indexes(user: Any) -> list[str]:
     return [i for i in user.phone_numbers.values_list("number_index", flat=True) if i]
 
@@ -57,12 +61,13 @@ def retention_keeper(user: Any, *, now=None) -> list[Kept]:
         calls = (Cdr.objects.filter(invoice_id__in=open_ids).count()
                  + HeldCdr.objects.filter(invoice_id__in=open_ids).count())
         pending = invoices.filter(id__in=open_ids)
-        # Unpaid or disputed: no end date yet; in the window only: the day after the window ends.
-        open_or_disputed = pending.exclude(status__in=[Invoice.Status.PAID, Invoice.Status.VOID]).exists()
-        window_end: date | None = pending.aggregate(m=Max("dispute_window_ends"))["m"]
-        kept.append(Kept(category="calls", reason="Calls of an invoice that is unpaid, disputed or inside its dispute window.",
-                         legal_basis="Tw art. 11.5(2)",
-                         until=None if open_or_disputed else window_end + timedelta(days=1), count=calls))
+        # Unpaid, disputed or an upheld dispute awaiting its corrected invoice: no end date yet; otherwise the
+        # day after the latest keep-until (the dispute window, or a decided dispute's appeal period).
+        no_end = pending.exclude(status__in=[Invoice.Status.PAID, Invoice.Status.VOID],
+                                 calls_kept_until__isnull=False).exists()
+        kept_until: date | None = pending.aggregate(m=Max("calls_kept_until"))["m"]
+        kept.append(Kept(category="calls", reason=CALLS_KEPT_REASON, legal_basis="Tw art. 11.5(2)",
+                         until=None if no_end or kept_until is None else kept_until + timedelta(days=1), count=calls))
     indexes = _user_number_indexes(user)
     for hold in LegalHold.objects.filter(legal_hold_active_q(at=now)):
         if user.pk not in hold.account_ids and not set(indexes) & set(hold.number_indexes):

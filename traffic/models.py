@@ -232,7 +232,7 @@ class Tariff(models.Model):
 
 class Invoice(models.Model):
     """A month's invoice for one account. Its lines are aggregates without called numbers, so it
-    can be kept 7 years while its CDRs go once it is paid, undisputed and out of its dispute window."""
+    can be kept 7 years while its CDRs go once it is settled and past `calls_kept_until`."""
 
     class Status(models.TextChoices):
         OPEN = "open", _("open")
@@ -253,6 +253,11 @@ class Invoice(models.Model):
     # When the invoice last became settled (paid, a dispute rejected on a paid invoice, or void):
     # retention counts a closed account's period from here, so it never starts before the real end.
     settled_at = models.DateTimeField(null=True, blank=True)
+    # Its calls may go once it is settled (paid or void) and this day has passed: the end of the dispute window,
+    # moved on when a dispute is decided (the customer may still appeal, Tw 11.5(2)); none (no end yet) while
+    # an upheld dispute's void invoice awaits its corrected one. Set by traffic.services.invoices only.
+    calls_kept_until = models.DateField(null=True, blank=True)
+    dispute_resolved_at = models.DateTimeField(null=True, blank=True)  # its last dispute decided (or voided)
     # Amounts: the lines are net; subtotal is their sum, VAT is charged on it at vat_rate (percent,
     # fixed when the invoice is made: INVOICE_VAT_RATE), and total = subtotal + vat_amount is due.
     subtotal = models.DecimalField(max_digits=12, decimal_places=2, default=0)
@@ -275,10 +280,16 @@ class Invoice(models.Model):
             models.UniqueConstraint(fields=["account", "period"], condition=~models.Q(status="void"),
                                     name="invoice_account_period_live_uniq"),
         ]
-        indexes = [models.Index(fields=["status", "dispute_window_ends"], name="invoice_status_window_idx")]
+        # The purge's question: settled invoices whose calls are past their keep-until.
+        indexes = [models.Index(fields=["status", "calls_kept_until"], name="invoice_status_kept_idx")]
 
     def __str__(self) -> str:
         return self.number
+
+    def save(self, *args, **kwargs) -> None:
+        if self._state.adding and self.calls_kept_until is None:  # made outside the invoice run (fixtures)
+            self.calls_kept_until = self.dispute_window_ends
+        super().save(*args, **kwargs)
 
     @property
     def replacement_links(self) -> list[tuple[str, Invoice]]:

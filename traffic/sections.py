@@ -81,10 +81,11 @@ def invoices_export(user: Any) -> Iterable[dict]:
 
 
 def _protected_invoice_ids(user: Any) -> list[int]:
-    """Invoices whose calls must stay: unpaid, disputed, or still inside the dispute window."""
+    """Invoices whose calls must stay: unpaid, disputed, or not past their keep-until (the dispute window, a
+    decided dispute's appeal period; none: an upheld dispute awaiting its corrected invoice), as the purge."""
     today = now().date()
     return list(Invoice.objects.filter(account_id=user.pk)
-                .filter(Q(status__in=[Invoice.Status.OPEN, Invoice.Status.DISPUTED]) | Q(dispute_window_ends__gte=today))
+                .exclude(status__in=[Invoice.Status.PAID, Invoice.Status.VOID], calls_kept_until__lt=today)
                 .values_list("id", flat=True))
 
 
@@ -140,7 +141,8 @@ def invoices_erase(user: Any, kept: list[Kept]) -> dict:
 register_section(Section(
     name="calls", order=40, purpose="billing",
     legal_basis="Tw art. 11.5(2) (billing); GDPR art. 6(1)(b)",
-    retention="until the invoice is paid, undisputed and its dispute window has passed; unbilled calls 3 months",
+    retention=("until the invoice is paid, undisputed and its dispute window has passed (a decided dispute: until the "
+               "time to take the decision further has passed); unbilled calls 3 months"),
     exporter=calls_export, eraser=calls_erase,
     description="Your calls that are still retained: time, direction, numbers, caller name, duration, price.",
 ))

@@ -295,9 +295,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 1, "interval_start": 0, "inter
 # Work stored as waiting (a DSR export `pending`, a disclosure `producing`) and not started this long after
 # lost its task (broker down): the reapers (beat) send it again; the tasks lock their row and skip work done.
 TASK_RESEND_AFTER_SECONDS = env.int("TASK_RESEND_AFTER_SECONDS", default=300)
-# Days after the invoice date during which an invoice may be disputed; its CDRs are kept at least
-# that long (retention). Default about 6 months.
-INVOICE_DISPUTE_WINDOW_DAYS = env.int("INVOICE_DISPUTE_WINDOW_DAYS", default=183)
+# Days an invoice may be disputed, and a decided dispute still taken further; its CDRs stay through both (Tw 11.5(2))
+INVOICE_DISPUTE_WINDOW_DAYS = env.int("INVOICE_DISPUTE_WINDOW_DAYS", default=183)  # from the invoice date, ~6 months
+INVOICE_DISPUTE_APPEAL_DAYS = env.int("INVOICE_DISPUTE_APPEAL_DAYS", default=365)  # Geschillencommissie: 12 months
 # The supplier on every invoice (Wet OB art. 35a: name, address, VAT number; Handelsregisterbesluit art. 20:
 # the KvK number), and the VAT rate new invoices charge (percent; 21 is the Dutch general rate).
 INVOICE_COMPANY_NAME = env("INVOICE_COMPANY_NAME", default="VoIPXS B.V.")

@@ -50,7 +50,8 @@ class MonthDrop:
 def droppable_months(c: Cutoffs) -> list[date]:
     """Months whose calls are all past retention by time: the whole month is older than the unbilled
     and technical periods and no invoice of the month is still inside its dispute window. What must
-    stay of them (holds, unpaid or disputed invoices) is copied to the hold table first."""
+    stay of them (holds, unpaid or disputed invoices, a decided dispute's appeal period) is copied to
+    the hold table first."""
     if not partitioning_enabled():
         return []
     candidates = [m for m in cdr_partition_months("traffic_cdr")
@@ -81,8 +82,11 @@ def _kept_ids(table: str, c: Cutoffs, *, lower: datetime, upper: datetime) -> li
     last_protected_day = c.today - timedelta(days=c.billed_grace_days)
     # Reviewed (this query): `table` is a partition name derived from a month and `column` one of three
     # names below, never input; every value is a bound parameter.
+    # An empty calls_kept_until (an upheld dispute awaiting its corrected invoice) protects: NOT (x < NULL) is
+    # NULL, not true, so it is named on its own.
     parts = [f"""SELECT id FROM "{table}" WHERE invoice_id = ANY(ARRAY(
-        SELECT id FROM traffic_invoice WHERE NOT (status = ANY(%s) AND dispute_window_ends < %s)))"""]  # nosec B608
+        SELECT id FROM traffic_invoice WHERE calls_kept_until IS NULL
+        OR NOT (status = ANY(%s) AND calls_kept_until < %s)))"""]  # nosec B608
     params: list[Any] = [list(SETTLED_STATUSES), last_protected_day]
     if upper > c.unbilled:  # never for a droppable month; kept for symmetry with keep_q
         parts.append(f'SELECT id FROM "{table}" WHERE invoice_id IS NULL AND started_at >= %s')  # nosec B608

@@ -1,5 +1,7 @@
 """Which rows the purge removes and which it keeps: cutoffs from the policies in force, and the rules
-that protect rows (open or disputed invoices, dispute windows, legal holds) as querysets and Q objects.
+that protect rows (open or disputed invoices, an invoice's `calls_kept_until`, legal holds) as querysets
+and Q objects. `calls_kept_until` is the end of the dispute window, moved on by the invoice services when
+a dispute is decided, and empty (no end yet) while an upheld dispute awaits its corrected invoice.
 
 A row goes only if no rule protects it; an unknown invoice state protects its calls (see run.py).
 """
@@ -19,7 +21,7 @@ from ..selectors import legal_holds_active, retention_policy_at
 
 # The actor of the purge's audit entries and of the writes it asks other apps' services for.
 PURGE_ACTOR = SystemActor("purge_expired")
-# Invoices whose calls may go once the dispute window has passed: nothing is owed or contested.
+# Invoices whose calls may go once their keep-until has passed: nothing is owed or contested.
 SETTLED_STATUSES = (Invoice.Status.PAID, Invoice.Status.VOID)
 # Defaults used when a category has no policy row (never in a migrated database; a safety net).
 _FALLBACK_PERIODS = {Category.CDR_UNBILLED: (3, 0), Category.CDR_TECHNICAL: (0, 30), Category.INVOICE: (84, 0)}
@@ -54,7 +56,7 @@ class Cutoffs:
     unbilled: datetime  # unbilled calls that started before this go
     technical: datetime  # technical identifiers of calls that started before this go
     invoice: datetime  # invoices issued before this go
-    billed_grace_days: int  # days after the dispute window ends (policy cdr_billed, default 0)
+    billed_grace_days: int  # days after an invoice's calls_kept_until (policy cdr_billed, default 0)
     holds: dict[str, list[LegalHold]] = field(default_factory=dict)
 
     @classmethod
@@ -76,25 +78,28 @@ class Cutoffs:
 # --- what stays -------------------------------------------------------------------------------------------
 
 def _settled_and_out(c: Cutoffs) -> Q:
+    """An empty calls_kept_until never matches (NULL < day is not true): such an invoice is protected."""
     last_protected_day = c.today - timedelta(days=c.billed_grace_days)
-    return Q(status__in=SETTLED_STATUSES, dispute_window_ends__lt=last_protected_day)
+    return Q(status__in=SETTLED_STATUSES, calls_kept_until__lt=last_protected_day)
 
 
 def protected_invoice_ids(c: Cutoffs) -> QuerySet:
     """Invoices whose calls must stay: not settled (open, disputed, anything unknown), or settled and
-    still inside the dispute window. A paid invoice's calls go the day after its window ends."""
+    not past their keep-until (the dispute window, a decided dispute's appeal period, an upheld dispute
+    awaiting its corrected invoice). A paid invoice's calls go the day after its keep-until."""
     return Invoice.objects.exclude(_settled_and_out(c)).values("id")
 
 
 def settled_invoice_ids(c: Cutoffs, *, window_ended_since: date | None = None) -> QuerySet | list[int]:
     """Invoices whose calls may go. `window_ended_since` bounds the set on PostgreSQL: an invoice whose
-    window ended before the oldest month that still has a partition can have no call left (a call
-    precedes its invoice's window end), so the daily run does not probe every invoice of 7 years.
+    keep-until ended before the oldest month that still has a partition can have no call left (a call
+    precedes its invoice's window end, which its keep-until never precedes), so the daily run does not
+    probe every invoice of 7 years.
     On PostgreSQL the ids are a list, so the CDR query is an index scan per partition
     (`invoice_id = ANY(...)`) rather than a join the planner might answer with a sequential scan."""
     qs = Invoice.objects.filter(_settled_and_out(c))
     if window_ended_since is not None:
-        qs = qs.filter(dispute_window_ends__gte=window_ended_since)
+        qs = qs.filter(calls_kept_until__gte=window_ended_since)
     if partitioning_enabled():
         return list(qs.values_list("id", flat=True))
     return qs.values("id")

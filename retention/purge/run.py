@@ -2,7 +2,8 @@
 #
 # Why this design is safe (deleting personal data is irreversible, so every step errs toward keeping):
 # - What stays is decided by positive rules that protect rows (an invoice that is unpaid, disputed or
-#   inside its dispute window; an unbilled call younger than its period; an active legal hold); a row
+#   not past its calls_kept_until: its dispute window, or a decided dispute's appeal period, or an upheld
+#   dispute awaiting its corrected invoice; an unbilled call younger than its period; an active legal hold); a row
 #   is removed only if no rule protects it. An unknown invoice state protects its calls.
 # - Batched deletes run one transaction per batch (like zulip's run_archiving_in_chunks) and select
 #   each batch afresh from the database, so a run that dies inside a batch loses only that batch's
@@ -258,7 +259,7 @@ def _step_cdrs(ctx: PurgeContext, category: str) -> None:
 
 
 def step_cdrs_billed(ctx: PurgeContext) -> None:
-    """Calls of settled invoices whose dispute window has passed."""
+    """Calls of settled invoices whose keep-until (dispute window, appeal period) has passed."""
     _step_cdrs(ctx, Category.CDR_BILLED)
 
 

@@ -1,7 +1,7 @@
 """The purge with a frozen clock (`now=` is passed in): what goes when, and what must stay."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
@@ -46,11 +46,27 @@ class PurgeBilledTests:
         assert surviving(january["disputed"]) == set(january["disputed"])
         assert surviving(january["open"]) == set(january["open"])
 
-    def test_it_lets_a_settled_dispute_go_after_its_window(self, january):
-        from traffic.models import Invoice
+    def test_it_lets_a_settled_dispute_go_after_its_appeal_period(self, january, billing_staff, settings):
+        # The dispute is decided today through the service, which leaves bob 30 days to take the decision
+        # further (Tw 11.5(2)); bob then pays. The calls outlive the window by that time, then go.
+        from django.utils.timezone import now
 
-        Invoice.objects.filter(status="disputed").update(status="paid")
-        purge_expired(now=at(2026, 8, 2))
+        from traffic.models import Invoice
+        from traffic.services.invoices import invoice_mark_paid, invoice_resolve_dispute
+
+        settings.INVOICE_DISPUTE_APPEAL_DAYS = 30
+        first = now().date()
+        decided = invoice_resolve_dispute(invoice=Invoice.objects.get(status="disputed"), actor=billing_staff,
+                                          resolution="rejected")
+        last = now().date()  # the same day, unless the decision crossed midnight UTC
+        invoice_mark_paid(invoice=decided, actor=billing_staff)
+        kept_through = max(WINDOW_ENDS, first + timedelta(days=30))
+        gone_on = max(WINDOW_ENDS, last + timedelta(days=30)) + timedelta(days=1)
+
+        purge_expired(now=at(2026, 8, 2))  # the day after the window
+        purge_expired(now=at(kept_through.year, kept_through.month, kept_through.day, 23))
+        assert surviving(january["disputed"]) == set(january["disputed"])
+        purge_expired(now=at(gone_on.year, gone_on.month, gone_on.day, 0))
         assert surviving(january["disputed"]) == set()
 
     def test_it_writes_a_receipt_and_an_audit_entry_without_data(self, january):

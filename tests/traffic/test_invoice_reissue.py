@@ -120,16 +120,20 @@ class InvoiceReissueTests:
 
 
 class InvoiceReissueRetentionTests:
-    """Between the void and the reissue the calls stay tied to the void invoice, which protects them
-    until its dispute window ends (retention.purge: a void invoice is settled, kept inside its window)."""
+    """Between the void and the reissue the calls stay tied to the void invoice, which protects them: an
+    upheld dispute's until the reissue, however late (tests/retention/test_purge_decided_disputes.py); one
+    voided while open until its dispute window ends (retention.purge: a void invoice is settled)."""
 
     def test_a_purge_between_void_and_reissue_keeps_the_calls_inside_the_window(self, march, void, billing_staff):
         purge_expired(now=now() + timedelta(days=1))  # March's calls are past the 3 months of unbilled calls
         assert Cdr.objects.filter(invoice=void).count() == 3
         assert invoicing.invoice_reissue(invoice=void, actor=billing_staff).subtotal == Decimal("0.32")
 
-    def test_after_the_window_the_calls_are_gone_and_the_reissue_is_refused(self, march, void, billing_staff):
-        Invoice.objects.filter(pk=void.pk).update(dispute_window_ends=now().date() - timedelta(days=2))
+    def test_after_the_window_an_invoice_voided_while_open_has_lost_its_calls_and_the_reissue_is_refused(
+            self, march, billing_staff):
+        void = invoicing.invoice_void(invoice=invoicing.invoice_run(month=MARCH, today=APRIL)[0], actor=billing_staff)
+        window_ended = now().date() - timedelta(days=2)  # issued long ago
+        Invoice.objects.filter(pk=void.pk).update(dispute_window_ends=window_ended, calls_kept_until=window_ended)
         purge_expired(now=now())
         assert not Cdr.objects.filter(pk__in=[c.pk for c in march]).exists()
         with pytest.raises(ApplicationError) as info:

@@ -35,6 +35,9 @@ class InvoiceOutputSerializer(serializers.Serializer):
     issued_at = serializers.DateTimeField()
     due_date = serializers.DateField()
     dispute_window_ends = serializers.DateField()
+    calls_kept_until = serializers.DateField(
+        allow_null=True, help_text="its calls are kept at least until this day: the dispute window's end, or later "
+        "once a dispute is decided (time to appeal); null: until the corrected invoice replacing it is made")
     status = serializers.CharField()
     paid_at = serializers.DateTimeField(allow_null=True)
     disputed_at = serializers.DateTimeField(allow_null=True)

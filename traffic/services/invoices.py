@@ -4,7 +4,7 @@ An invoice is made from the rated CDRs of one calendar month (UTC) of one accoun
 months before that were rated only after their own month was invoiced (LATE_MONTHS). Its lines are
 aggregates per destination zone (calls, seconds, amount) and hold no numbers, so the invoice can be
 kept 7 years (AWR art. 52) while its CDRs go once it is paid, undisputed and out of its dispute
-window (retention reads `status` and `dispute_window_ends`).
+window (retention reads `status` and `calls_kept_until`, which a decided dispute moves on).
 
 The run is idempotent: a second run skips an account that already has an invoice for the month (a
 void one included), the unique constraint (account, period) among live invoices stops a concurrent
@@ -59,6 +59,18 @@ CENT = Decimal("0.01")
 
 def dispute_window_days() -> int:
     return int(getattr(settings, "INVOICE_DISPUTE_WINDOW_DAYS", 183))
+
+
+def dispute_appeal_days() -> int:
+    return int(getattr(settings, "INVOICE_DISPUTE_APPEAL_DAYS", 365))
+
+
+def _appeal_ends(invoice: Invoice) -> date:
+    """The last day a decision on the invoice's dispute may still be taken further (Tw 11.5(2): the bill can
+    be challenged until then, so its calls stay). Counted from the decision, which is never before the
+    complaint the Geschillencommissie's 12 months count from."""
+    decided = invoice.dispute_resolved_at or now()
+    return decided.date() + timedelta(days=dispute_appeal_days())
 
 
 def _month_bounds(month: date) -> tuple[datetime, datetime]:
@@ -166,10 +178,11 @@ def _invoice_make(*, account_id: int, month: date, actor: Any, replaces: Invoice
             if not lines:
                 return None
             issued = now()
+            window_ends = issued.date() + timedelta(days=dispute_window_days())
             invoice = Invoice.objects.create(
                 number=_invoice_number(account_id=account_id, month=month, replaces=replaces), account=account,
                 contractor_id=account.contractor_id, period=month, replaces=replaces, issued_at=issued, due_date=issued.date() + timedelta(days=PAYMENT_TERM_DAYS),
-                dispute_window_ends=issued.date() + timedelta(days=dispute_window_days()),
+                dispute_window_ends=window_ends, calls_kept_until=window_ends,
             )
             subtotal = Decimal("0")
             objs = []
@@ -255,18 +268,27 @@ def invoice_dispute(*, invoice: Invoice, actor: Any, today: date | None = None) 
 @transaction.atomic
 def invoice_resolve_dispute(*, invoice: Invoice, actor: Any, resolution: str) -> Invoice:
     """'rejected': the invoice stands (back to paid if it had been paid, else open);
-    'upheld': the invoice is voided (a corrected one is made by hand)."""
+    'upheld': the invoice is voided (a corrected one is made with `invoice_reissue`).
+
+    Either way the customer may still take the decision further (Geschillencommissie, court), so the
+    invoice's calls stay at least until the appeal period after the decision ends, even past the dispute
+    window. An upheld dispute's calls stay until the corrected invoice is made, however late (no end
+    date: `invoice_reissue` sets one), since that invoice is billed from them."""
     invoice = _locked(invoice)
     if invoice.status != Invoice.Status.DISPUTED:
         raise ApplicationError(INVOICE_NOT_DISPUTED, {"field": "status"})
+    invoice.dispute_resolved_at = now()
     if resolution == "rejected":
         invoice.status = Invoice.Status.PAID if invoice.paid_at else Invoice.Status.OPEN
+        kept_until = invoice.calls_kept_until or invoice.dispute_window_ends
+        invoice.calls_kept_until = max(kept_until, _appeal_ends(invoice))
     elif resolution == "upheld":
-        invoice.status = Invoice.Status.VOID
+        invoice.status, invoice.calls_kept_until = Invoice.Status.VOID, None
     else:
         raise ApplicationError(RESOLUTION_INVALID, {"field": "resolution"})
-    invoice.settled_at = now() if invoice.status in (Invoice.Status.PAID, Invoice.Status.VOID) else None
-    invoice.save(update_fields=["status", "settled_at"])
+    settled = invoice.status in (Invoice.Status.PAID, Invoice.Status.VOID)
+    invoice.settled_at = invoice.dispute_resolved_at if settled else None
+    invoice.save(update_fields=["status", "settled_at", "dispute_resolved_at", "calls_kept_until"])
     audit_record(actor=actor, action="invoice.dispute_resolved", target_type="invoice", target_id=invoice.pk,
                  extra={"resolution": resolution})
     return invoice
@@ -277,8 +299,10 @@ def invoice_void(*, invoice: Invoice, actor: Any) -> Invoice:
     invoice = _locked(invoice)
     if invoice.status not in (Invoice.Status.OPEN, Invoice.Status.DISPUTED):
         raise ApplicationError(INVOICE_NOT_VOIDABLE, {"field": "status"})
+    if invoice.status == Invoice.Status.DISPUTED:  # voiding decides the dispute for the customer: as upheld
+        invoice.dispute_resolved_at, invoice.calls_kept_until = now(), None
     invoice.status, invoice.settled_at = Invoice.Status.VOID, now()
-    invoice.save(update_fields=["status", "settled_at"])
+    invoice.save(update_fields=["status", "settled_at", "dispute_resolved_at", "calls_kept_until"])
     audit_record(actor=actor, action="invoice.void", target_type="invoice", target_id=invoice.pk)
     return invoice
 
@@ -295,8 +319,11 @@ def invoice_reissue(*, invoice: Invoice, actor: Any) -> Invoice:
     NULL) to the hourly re-rating and the next run (copies: to the purge, their month being gone). Restricted calls (GDPR art. 18)
     are neither billed nor released: they stay on the void invoice, kept as long as it protects them.
 
-    Retention: the void invoice keeps its calls until its dispute window ends (retention.purge), so a
-    purge between the void and the reissue leaves them; after that window they are gone and this refuses.
+    Retention: a void invoice whose dispute was upheld (or that was voided while disputed) keeps its calls
+    until this runs, however late; one voided while open keeps them only until its dispute window ends
+    (retention.purge), after which they are gone and this refuses. What stays on the void invoice
+    (restricted calls) is then kept until the dispute's appeal period ends, or its window if later; the
+    moved calls follow the corrected invoice.
     The void invoice is locked first, so two reissues of it queue and the second is refused."""
     invoice = _locked(invoice)
     if invoice.status != Invoice.Status.VOID:
@@ -310,6 +337,9 @@ def invoice_reissue(*, invoice: Invoice, actor: Any) -> Invoice:
     copies = kept_copies()
     if copies is not None:  # kept copies it cannot bill leave it too; the purge then ends them (their month is gone)
         released += copies.model.objects.filter(invoice_id=invoice.pk, restricted_at__isnull=True).update(invoice_id=None)
+    if invoice.calls_kept_until is None:  # an upheld dispute's: its wait for the corrected invoice is over
+        invoice.calls_kept_until = max(invoice.dispute_window_ends, _appeal_ends(invoice), now().date())
+        invoice.save(update_fields=["calls_kept_until"])
     audit_record(actor=actor, action="invoice.reissue", target_type="invoice", target_id=invoice.pk,
                  extra={"replaced_by": new.pk, "released": released})
     return new

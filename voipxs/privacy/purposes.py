@@ -61,7 +61,8 @@ PURPOSES: dict[Purpose, PurposeInfo] = {
         data_categories=("user data", "name and address on the invoice (the Contractor's, or the User's own)",
                          "traffic data", "invoices"),
         recipients=("billing staff", "the Contractor (own invoices)"),
-        retention="CDRs until the invoice is paid, undisputed and its dispute window has passed; invoices 7 years (AWR art. 52); "
+        retention="CDRs until the invoice is paid, undisputed and its dispute window has passed (a decided dispute: "
+                  "until the time to take the decision further has passed); invoices 7 years (AWR art. 52); "
                   "the invoice address until the account is anonymised (each invoice keeps its own copy)",
         policy_reference="Privacy policy art. 3, first bullet",
     ),
