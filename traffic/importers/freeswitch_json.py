@@ -4,7 +4,8 @@ after the other (files concatenated), or a JSON array of them.
 
 Values are URL-encoded when mod_json_cdr's `encode-values` is on (its default), so every value
 used is percent-decoded. The called number may be only in `callflow[0].caller_profile` (the
-latest profile comes first); `callflow` is an array, in old CDRs a single object. Epoch fields
+latest profile comes first); `callflow` is an array, in old CDRs a single object or (seen in 2014-2015
+CDRs) the key repeated once per profile, latest first, which is read as the array. Epoch fields
 (`*_uepoch`, `*_epoch`) are UTC and preferred over the local `*_stamp` texts, which are read in
 the source's time zone only when no epoch is there.
 
@@ -48,6 +49,44 @@ NUMBER_TOO_LONG = f"a number longer than {sys.int_info.default_max_str_digits} d
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _decoder = json.JSONDecoder()
 _WHITESPACE = " \t\r\n"
+_CALLFLOW = "callflow"
+_CALLFLOW_KEY = f'"{_CALLFLOW}"'
+
+
+def _callflows_in_order(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """An object whose repeated "callflow" keys become one list in document order (json keeps the last
+    repeat only: the oldest profile, so the number before a transfer); any other repeated key keeps its
+    last value, as json does."""
+    obj = dict(pairs)
+    if len(obj) < len(pairs) and _CALLFLOW in obj:
+        flows: list[Any] = []
+        for key, value in pairs:
+            if key != _CALLFLOW:
+                continue
+            if isinstance(value, list):
+                flows.extend(value)
+            else:
+                flows.append(value)
+        obj[_CALLFLOW] = flows
+    return obj
+
+
+_repeats_decoder = json.JSONDecoder(object_pairs_hook=_callflows_in_order)
+
+
+def _callflow_may_repeat(document: Any, text: str, start: int, end: int) -> bool:
+    """Whether `text[start:end]`, read as `document`, may hold "callflow" more than once, so must be read
+    again keeping each. Only a callflow read as one object can be such a repeat (mod_json_cdr writes an
+    array today), so a current document costs one dict look-up, not the hook's Python call per object."""
+    return (isinstance(document, dict) and isinstance(document.get(_CALLFLOW), dict)
+            and text.count(_CALLFLOW_KEY, start, end) > 1)
+
+
+def _loads(text: str) -> Any:
+    document = json.loads(text)
+    if _callflow_may_repeat(document, text, 0, len(text)):
+        document = _repeats_decoder.decode(text)
+    return document
 
 
 def _documents(stream: BinaryIO) -> Iterator[tuple[int, Any, str | None]]:
@@ -65,7 +104,7 @@ def _documents(stream: BinaryIO) -> Iterator[tuple[int, Any, str | None]]:
     if head[:1] not in ("{", "["):
         raise ImportFormatError(NOT_JSON)
     try:
-        first = json.loads(line)
+        first = _loads(line)
     except (ValueError, RecursionError):  # not one document on one line (or one too odd to read whole)
         first = None
     if isinstance(first, dict):
@@ -76,7 +115,7 @@ def _documents(stream: BinaryIO) -> Iterator[tuple[int, Any, str | None]]:
             if not line.strip():
                 continue
             try:
-                yield number, json.loads(line), None
+                yield number, _loads(line), None
             except (ValueError, RecursionError) as exc:  # RecursionError: absurdly deep nesting
                 yield number, None, _unreadable(exc)
         return
@@ -109,7 +148,10 @@ def _whole(text: str, *, first_line: int) -> Iterator[tuple[int, Any, str | None
             break
         start_line = line_at(pos)
         try:
-            document, pos = _decoder.raw_decode(text, pos)
+            document, end = _decoder.raw_decode(text, pos)
+            if _callflow_may_repeat(document, text, pos, end):
+                document = _repeats_decoder.raw_decode(text, pos)[0]
+            pos = end
         except (ValueError, RecursionError) as exc:  # RecursionError: absurdly deep nesting
             item = (start_line, None, _unreadable(exc))
             # Resynchronise on the next document that starts a line; an array cannot be resynchronised.
