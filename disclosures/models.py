@@ -276,6 +276,19 @@ class PackageFile(models.Model):
         constraints = [models.UniqueConstraint(fields=["package", "name"], name="packagefile_name_uniq")]
 
 
+class PackageSigningKey(models.Model):
+    """An Ed25519 key that signs packages' seals (disclosures/signing.py). The newest signs; every one stays
+    published for the packages it signed. The private half is encrypted like any personal field."""
+
+    created_at = models.DateTimeField(default=now)
+    fingerprint = models.CharField(max_length=16, unique=True)  # the first 16 hex digits of SHA-256(public key)
+    public_key = models.CharField(max_length=64)  # raw, hex
+    private_key = EncryptedTextField()  # raw, hex
+
+    def __str__(self) -> str:
+        return f"package signing key {self.fingerprint}"
+
+
 class PackageDownload(models.Model):
     package = models.ForeignKey(Package, on_delete=models.CASCADE, related_name="downloads")
     downloaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")

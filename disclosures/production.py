@@ -6,7 +6,8 @@ A package: calls.csv, calls.json, calls_etsi.xml (ETSI TS 102 657 shape), subscr
 data is asked, and manifest.json (SHA-256 of every file, counts, legal basis, scope, approvers).
 Files are stored encrypted (AES-GCM, the package and file name as associated data). The ZIP handed
 out is deterministic and carries in its comment the SHA-256 of all bytes before the comment, so that
-`verify_package` notices a change to any byte, not only to a file's content.
+`verify_package` notices a change to any byte, not only to a file's content, and our Ed25519 signature of
+that SHA-256 (signing.py), so that a change cannot be hidden by recomputing it.
 """
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ from voipxs.privacy.crypto import decrypt_bytes, encrypt_bytes
 from .bases import PRESERVATION_BASES, scope_excess
 from .models import DisclosureRequest, Package, PackageFile
 from .selectors import Row, Scope, disclosure_scope_rows, disclosure_subscribers
+from .signing import SEAL, published_keys, seal_signature, signature_problem
 
 MANIFEST = "manifest.json"
 ZIP_DIGEST_PREFIX = b"sha256:"
@@ -147,7 +149,7 @@ def package_files(package: Package) -> dict[str, bytes]:
     return files
 
 
-def zip_bytes(files: dict[str, bytes]) -> bytes:
+def zip_bytes(files: dict[str, bytes], *, sign: bool = True) -> bytes:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         for name in sorted(files):
@@ -157,7 +159,8 @@ def zip_bytes(files: dict[str, bytes]) -> bytes:
     body = buf.getvalue()
     # Seal the archive bytes (headers, timestamps, directory) in the comment: a ZIP reader checks only
     # CRCs of file data; this makes any changed byte of the archive detectable.
-    comment = ZIP_DIGEST_PREFIX + hashlib.sha256(body[:-2]).hexdigest().encode()
+    digest = hashlib.sha256(body[:-2]).hexdigest().encode()
+    comment = ZIP_DIGEST_PREFIX + digest + (seal_signature(digest) if sign else b"")
     # The end-of-central-directory record ends with the 2-byte comment length.
     return body[:-2] + len(comment).to_bytes(2, "little") + comment
 
@@ -222,21 +225,25 @@ def package_output_problems(package: Package) -> list[str]:
     return problems
 
 
-def verify_zip(data: bytes) -> list[str]:
-    """Problems found, each naming the file (empty: the package matches its manifest)."""
+def verify_zip(data: bytes, keys: dict | None = None) -> list[str]:
+    """Problems found, each naming the file (empty: the package matches its manifest and carries a signature
+    by one of `keys`, fingerprint -> Ed25519 public key; None: every key we ever signed with)."""
     problems: list[str] = []
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile:
         return ["archive: not a readable ZIP file"]
-    # The seal is the archive's last bytes: comment length (2 bytes) + "sha256:" + 64 hex digits.
-    seal_len = len(ZIP_DIGEST_PREFIX) + 64
-    seal, length_field = data[-seal_len:], data[-seal_len - 2:-seal_len]
-    if (not seal.startswith(ZIP_DIGEST_PREFIX) or length_field != seal_len.to_bytes(2, "little")
-            or zf.comment != seal):
+    # The seal is the archive's last bytes: comment length (2 bytes) + "sha256:<64 hex>" + its signature.
+    seal = zf.comment
+    match = SEAL.fullmatch(seal)
+    if match is None or not data.endswith(len(seal).to_bytes(2, "little") + seal):
         problems.append("archive: no valid seal in the ZIP comment")
-    elif hashlib.sha256(data[:-seal_len - 2]).hexdigest().encode() != seal[len(ZIP_DIGEST_PREFIX):]:
+    elif hashlib.sha256(data[:-len(seal) - 2]).hexdigest().encode() != match["digest"]:
         problems.append("archive: bytes differ from the sealed archive")
+    else:
+        problem = signature_problem(match, published_keys() if keys is None else keys)
+        if problem:
+            problems.append(problem)
     try:
         manifest = json.loads(zf.read(MANIFEST))
         listed = manifest["files"]

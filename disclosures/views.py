@@ -35,6 +35,7 @@ from .services.authorities import authority_create, authority_verify
 from .services.intake import disclosure_document_add, disclosure_request_receive
 from .services.packages import disclosure_package_download
 from .services.transitions import approval_refusal
+from .signing import signing_public_key
 from .transitions import CONFIRM_REQUIRED, TRANSITIONS, Transition
 
 AUTHORITY_CONFIRM = gettext_lazy(
@@ -148,6 +149,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         "confirm": {name: row.confirm for name, row in TRANSITIONS.items() if row.confirm},
         "convert_form": ConvertForm(initial={"categories": req.categories}), "basis": BASES[req.legal_basis],
         "preservation": BASES[req.legal_basis].preservation,
+        "signing_key": signing_public_key() if hasattr(req, "package") else None,
     })
 
 
