@@ -37,9 +37,13 @@ def published_keys() -> dict[str, Ed25519PublicKey]:
     return dict(public_key_from_hex(k) for k in PackageSigningKey.objects.values_list("public_key", flat=True))
 
 
+def _newest() -> PackageSigningKey | None:
+    return PackageSigningKey.objects.order_by("-created_at", "-pk").first()
+
+
 def signing_key() -> PackageSigningKey:
     """The newest key, made on first use (two made at once are both valid: each signature names its key)."""
-    key = PackageSigningKey.objects.order_by("-created_at", "-pk").first()
+    key = _newest()
     if key is None:
         private = Ed25519PrivateKey.generate()
         public_raw = private.public_key().public_bytes(*_RAW)
@@ -79,5 +83,5 @@ def public_key_pem(key: PackageSigningKey) -> str:
 
 def signing_public_key() -> tuple[PackageSigningKey, str] | None:
     """The key packages are signed with now and its PEM, for the request's page (None: nothing signed yet)."""
-    key = PackageSigningKey.objects.order_by("-created_at", "-pk").first()
+    key = _newest()
     return None if key is None else (key, public_key_pem(key))

@@ -36,14 +36,22 @@ def _verify(path, *keys: str) -> tuple[bool, str]:
     return True, out.getvalue()
 
 
+def _changed_body(data: bytes, change) -> bytes:
+    """The archive's bytes before its comment once `change(files)` has altered its files."""
+    zf = zipfile.ZipFile(io.BytesIO(data))
+    files = {n: zf.read(n) for n in zf.namelist()}
+    change(files)
+    body = zip_bytes(files, sign=False)
+    return body[:-2 - len(zipfile.ZipFile(io.BytesIO(body)).comment)]
+
+
 def _forged(data: bytes) -> bytes:
     """What someone without our key can do: change a file and seal the archive again with a fresh SHA-256,
     signed by a key of their own."""
-    zf = zipfile.ZipFile(io.BytesIO(data))
-    files = {n: zf.read(n) for n in zf.namelist()}
-    files["calls.csv"] = files["calls.csv"].replace(b"+3120", b"+3130", 1)
-    body = zip_bytes(files, sign=False)
-    body = body[:-2 - len(zipfile.ZipFile(io.BytesIO(body)).comment)]
+    def change(files: dict[str, bytes]) -> None:
+        files["calls.csv"] = files["calls.csv"].replace(b"+3120", b"+3130", 1)
+
+    body = _changed_body(data, change)
     forger = Ed25519PrivateKey.generate()
     raw = forger.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     digest = hashlib.sha256(body).hexdigest()
@@ -87,11 +95,7 @@ class PackageSignatureTests:
         make_cdr(account=alice, src=ALICE_NUMBER, dst=OTHER, started_at=now() - timedelta(days=1))
         _, _, data = _zip(legal1, legal2, legal3, authority)
         comment = zipfile.ZipFile(io.BytesIO(data)).comment
-        zf = zipfile.ZipFile(io.BytesIO(data))
-        files = {n: zf.read(n) for n in zf.namelist()}
-        files["calls.csv"] += b"\n"
-        body = zip_bytes(files, sign=False)
-        body = body[:-2 - len(zipfile.ZipFile(io.BytesIO(body)).comment)]
+        body = _changed_body(data, lambda files: files.update({"calls.csv": files["calls.csv"] + b"\n"}))
         digest = hashlib.sha256(body).hexdigest().encode()
         signature = comment[comment.index(b" ed25519:"):]  # ours, of the genuine seal
         seal = b"sha256:" + digest + signature
