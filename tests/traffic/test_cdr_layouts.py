@@ -222,8 +222,11 @@ May  4 10:02:00 sip1 kamailio[812]: NOTICE: acc [acc_cdr.c:255]: start_time=1777
 """
 
 
+CONFIRMED = 'modparam("acc", "cdr_enable", 1)\nmodparam("acc", "cdr_start_on_confirmed", 1)'
+
+
 def test_kamailio_acc_cdr_lines_are_read_and_other_syslog_lines_skipped(db):
-    source = source_create(name="kam-acc", format="kamailio-acc", timezone=AMS)
+    source = source_create(name="kam-acc", format="kamailio-acc", timezone=AMS, columns=CONFIRMED)
     first = import_twice(source, KAMAILIO.encode())
     assert (first.imported, first.report["rejected"]) == (2, [])
     answered, busy = Cdr.objects.filter(source=source).order_by("started_at")
@@ -231,3 +234,71 @@ def test_kamailio_acc_cdr_lines_are_read_and_other_syslog_lines_skipped(db):
     assert answered.started_at == datetime(2026, 5, 4, 8, 0, 5, 120000, tzinfo=UTC)
     assert (busy.disposition, busy.billsec) == ("busy", 0)
     assert re.fullmatch(r"kc:[0-9a-f]{24}", answered.unique_id)  # the Call-ID may hold a host: hashed
+
+
+# Kamailio's default, cdr_start_on_confirmed=0: start_time is the INVITE (acc_cdr.c set_start_time on the
+# dialog's creation), so duration holds the ringing: 20 s ringing, 40 s talked, in both lines below.
+RINGING = """May  4 10:01:25 sip1 kamailio[812]: NOTICE: acc [acc_cdr.c:255]: start_time=1777881600.000000; end_time=1777881660.000000; duration=60.000000; callid=ring1@pc33; src_user=0205550101; dst_user=0612345678
+May  4 10:03:25 sip1 kamailio[812]: NOTICE: acc [acc_cdr.c:255]: start_time=1777881720.000000; end_time=1777881780.000000; duration=60.000000; callid=ring2@pc33; src_user=0205550101; dst_user=0612345678; answer_time=1777881740.000000
+"""
+
+
+@pytest.fixture
+def mobile_tariff(db):
+    from datetime import date
+    from decimal import Decimal
+
+    from traffic.models import Tariff
+
+    Tariff.objects.create(prefix="316", zone="NL mobile", price_per_minute=Decimal("0.12"), valid_from=date(2020, 1, 1))
+
+
+def test_kamailio_acc_at_its_default_never_bills_the_ringing(alice, mobile_tariff):
+    source = source_create(name="kam-default", format="kamailio-acc", timezone=AMS)  # nothing declared: defaults
+    first = import_twice(source, RINGING.encode())
+    assert (first.imported, first.flagged) == (2, 1)
+    unknown, known = Cdr.objects.filter(source=source).order_by("started_at")
+    # no answer time written: the call is kept, started at its INVITE, and not billed a second
+    assert unknown.started_at == datetime(2026, 5, 4, 8, 0, 0, tzinfo=UTC)
+    assert (unknown.disposition, unknown.duration, unknown.billsec, unknown.answered_at) == ("answered", 60, 0, None)
+    assert "answer_time_unknown" in unknown.flags.split(",")
+    assert (unknown.account_id, unknown.rating, unknown.price) == (alice.pk, "free", 0)
+    # an answer time in cdr_extra: billed the 40 s talked, at the mobile tariff, not the 60 s with ringing
+    assert (known.duration, known.billsec, known.flags) == (60, 40, "")
+    assert known.answered_at == datetime(2026, 5, 4, 8, 2, 20, tzinfo=UTC)
+    assert (known.account_id, known.rating) == (alice.pk, "rated") and known.price > 0
+
+
+def test_kamailio_acc_with_start_on_confirmed_bills_its_duration(alice, mobile_tariff):
+    source = source_create(name="kam-confirmed", format="kamailio-acc", timezone=AMS, columns=CONFIRMED)
+    import_twice(source, RINGING.encode())
+    first, second = Cdr.objects.filter(source=source).order_by("started_at")
+    assert (first.billsec, first.answered_at, first.rating) == (60, first.started_at, "rated")
+    assert second.billsec == 60  # start_time is the answer here: answer_time is not needed
+    assert first.flags == ""
+
+
+def test_kamailio_acc_attribute_names_are_the_declared_ones(alice, mobile_tariff):
+    columns = ('# acc, as in our kamailio.cfg\nmodparam("acc|dialog", "cdr_start_on_confirmed", 1)\n'
+               'modparam("acc", "cdr_start_id", "st")\n'
+               'modparam("acc", "cdr_end_id", "et")\nmodparam("acc", "cdr_duration_id", "d");\n'
+               'modparam("dialog", "dlg_flag", 4)')
+    source = source_create(name="kam-names", format="kamailio-acc", timezone=AMS, columns=columns)
+    line = ("May  4 10:01:25 sip1 kamailio[812]: NOTICE: acc [acc_cdr.c:255]: first=1; st=1777881600.000000; "
+            "et=1777881645.000000; d=45.000000; callid=n1@pc33; src_user=0205550101; dst_user=0612345678\n")
+    first = import_twice(source, line.encode())
+    cdr = Cdr.objects.get(source=source)
+    assert (first.imported, cdr.billsec, cdr.started_at) == (1, 45, datetime(2026, 5, 4, 8, 0, 0, tzinfo=UTC))
+
+
+@pytest.mark.parametrize("columns,reason", [
+    ('modparam("acc", "cdr_start_on_confirmed", 2)', "cdr_start_on_confirmed is 0 or 1"),
+    ('modparam("acc", "cdr_start_id", "")', "cdr_start_id is no attribute name"),
+    ("cdr_start_on_confirmed=1", 'line 1 is no modparam("acc", "name", value) line'),
+])
+def test_a_kamailio_declaration_that_is_not_one_is_refused_naming_the_field(db, columns, reason):
+    from voipxs.exceptions import ApplicationError
+
+    with pytest.raises(ApplicationError) as refused:
+        source_create(name="kam-bad", format="kamailio-acc", timezone=AMS, columns=columns)
+    assert refused.value.extra == {"field": "columns"} and reason in refused.value.message

@@ -30,7 +30,9 @@ class SourceListCreateApi(APIView):
         carrier = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
         columns = serializers.CharField(max_length=10_000, required=False, allow_blank=True, default="", help_text=(
             "The switch's layout as configured there: a cdr_custom.conf mapping line, a mod_cdr_csv template "
-            "or a stock template's name (example, sql, snom, linksys, asterisk, opencdrrate)"))
+            "or a stock template's name (example, sql, snom, linksys, asterisk, opencdrrate), or the "
+            "modparam(\"acc\", ...) lines of kamailio.cfg (cdr_start_on_confirmed, cdr_start_id, cdr_end_id, "
+            "cdr_duration_id; none: Kamailio's defaults)"))
 
     class OutputSerializer(serializers.Serializer):
         id = serializers.IntegerField()

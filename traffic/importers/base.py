@@ -37,6 +37,9 @@ FLAG_UNDECODABLE_TEXT = "undecodable_text"  # bytes that were not UTF-8 were rep
 # A leg from party A into a Local channel: a hop inside the switch. The Local channel's other half
 # writes its own leg towards the real destination, which is the one billed (never both).
 FLAG_LOCAL_HOP = "local_channel_hop"
+# Answered, but the switch wrote no answer time (Kamailio acc at cdr_start_on_confirmed=0, with no
+# answer attribute): the seconds talked are unknown, so the call is stored unbilled, never billed its ringing.
+FLAG_ANSWER_TIME_UNKNOWN = "answer_time_unknown"
 
 DISPOSITIONS = ("answered", "no_answer", "busy", "failed", "congestion")
 

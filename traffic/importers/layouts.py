@@ -10,6 +10,8 @@
   or the name of a stock template shipped in conf/vanilla/autoload_configs/cdr_csv.conf.xml
   (STOCK_TEMPLATES). A template is a line of literal text with `${variable}` in it: the text between
   the variables (quotes, commas, an SQL INSERT around them) is matched as written.
+- Kamailio acc: the `modparam("acc", ...)` lines of kamailio.cfg that change what a CDR line means
+  (`cdr_start_on_confirmed`, the attribute names), pasted as they are (KamailioAcc).
 
 Nothing here sees a file's content; errors name what is wrong with the layout, never data.
 """
@@ -167,11 +169,61 @@ def _literal(text: str) -> str:
     return r"\s*".join(re.escape(piece) for piece in re.split(r"\s+", text))
 
 
+# --- Kamailio acc ----------------------------------------------------------------------------------
+
+# modparam("acc", "name", 1) or modparam("acc", "name", "text"); a module regex such as "acc|dialog" too.
+_MODPARAM = re.compile(r'modparam\(\s*"([^"]*)"\s*,\s*"([A-Za-z_]+)"\s*,\s*(?:"([^"]*)"|(-?[0-9]+))\s*\)\s*;?')
+_ACC_NAMES = {"cdr_start_id": "start", "cdr_end_id": "end", "cdr_duration_id": "duration"}
+
+
+@dataclass(frozen=True)
+class KamailioAcc:
+    """What a source's acc CDR lines mean, from the acc modparam lines of its kamailio.cfg.
+
+    `start_on_confirmed`: Kamailio's `cdr_start_on_confirmed`. Its default, 0, makes start_time the
+    dialog's creation (the INVITE), so duration holds the ringing too (acc_cdr.c set_start_time, called
+    on creation and, only when the setting is 1, again on confirmation). The attribute names are
+    `cdr_start_id`, `cdr_end_id` and `cdr_duration_id` (defaults start_time, end_time, duration)."""
+
+    start_on_confirmed: bool = False
+    start: str = "start_time"
+    end: str = "end_time"
+    duration: str = "duration"
+
+
+def kamailio_acc(columns: str) -> KamailioAcc:
+    """The source's declaration: its `modparam("acc", ...)` lines as written in kamailio.cfg (other
+    modules' lines and comments are ignored; nothing declared is Kamailio's defaults)."""
+    settings: dict[str, object] = {}
+    for number, raw in enumerate(columns.splitlines(), 1):
+        text = raw.strip()
+        if not text or text.startswith("#"):
+            continue
+        found = _MODPARAM.fullmatch(text)
+        if found is None:
+            raise LayoutError(f'line {number} is no modparam("acc", "name", value) line of kamailio.cfg')
+        module, name, quoted, number_text = found.groups()
+        if "acc" not in module.split("|"):
+            continue
+        value = quoted if quoted is not None else number_text
+        if name == "cdr_start_on_confirmed":
+            if value not in ("0", "1"):
+                raise LayoutError("cdr_start_on_confirmed is 0 or 1")
+            settings["start_on_confirmed"] = value == "1"
+        elif name in _ACC_NAMES:
+            if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", value or ""):
+                raise LayoutError(f"{name} is no attribute name")
+            settings[_ACC_NAMES[name]] = value
+    return KamailioAcc(**settings)
+
+
 def layout_check(fmt: str, columns: str) -> None:
     """Raises LayoutError when `columns` is no layout for `fmt` (a source's declaration)."""
     if fmt == "asterisk-custom" and columns.strip():
         asterisk_mapping(columns)
     elif fmt == "freeswitch-csv":
         freeswitch_template(columns)
+    elif fmt == "kamailio-acc":
+        kamailio_acc(columns)
     elif columns.strip() and fmt not in ("asterisk-custom", "freeswitch-csv"):
         raise LayoutError(f"the {fmt} format takes no column layout")

@@ -25,8 +25,9 @@ class SourceForm(forms.Form):
     timezone = forms.CharField(label=_("Time zone"), max_length=64, initial="Europe/Amsterdam")
     default_country = forms.CharField(label=_("Default country"), max_length=2, initial="NL")
     carrier = forms.CharField(label=_("Carrier or trunk"), max_length=100, required=False)
-    columns = forms.CharField(label=_("Layout (cdr_custom mapping line or mod_cdr_csv template)"), max_length=10_000,
-                              required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    columns = forms.CharField(
+        label=_("Layout (cdr_custom mapping line, mod_cdr_csv template or Kamailio acc modparam lines)"),
+        max_length=10_000, required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class UploadForm(forms.Form):

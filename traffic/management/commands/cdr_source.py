@@ -33,7 +33,8 @@ class Command(BaseCommand):
         add.add_argument("--country", default="NL", help="default country for national numbers (ISO code)")
         add.add_argument("--carrier", default="", help="carrier or trunk, for the interconnection report")
         add.add_argument("--columns", default="", help="the switch's layout as configured there: a cdr_custom.conf "
-                         "mapping line, a mod_cdr_csv template, or a stock template's name")
+                         "mapping line, a mod_cdr_csv template, a stock template's name, or kamailio.cfg's "
+                         "modparam(\"acc\", ...) lines")
         add.add_argument("--push", action="store_true", help="also make a credential to push CDRs over HTTP")
         sub.add_parser("list", help="list sources")
         push = sub.add_parser("push", help="a new push credential for a source (the old one stops working)")
