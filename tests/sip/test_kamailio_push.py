@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -52,8 +53,9 @@ def stop(process: subprocess.Popen) -> None:
 
 
 @pytest.fixture
-def switch(live_server, audit_log_flushable, tmp_path):
-    """Kamailio pushing to live_server, and three SIPp callees: one answers, one is busy, one only rings."""
+def switch(request, live_server, audit_log_flushable, tmp_path):
+    """Kamailio pushing to live_server (started with the config names a test's parameter gives, `-A NAME`),
+    and four SIPp callees: one answers, one rings 2 s and then answers, one is busy, one only rings."""
     out = io.StringIO()
     call_command("cdr_source", "add", "kamailio1", "--format", "freeswitch-json", "--timezone", "UTC", "--push",
                  stdout=out)
@@ -61,15 +63,18 @@ def switch(live_server, audit_log_flushable, tmp_path):
     push_url = urlsplit(live_server.url)._replace(path=urlsplit(creds["url"]).path).geturl()
     push_url = push_url.replace("://", f"://{creds['username']}:{creds['password']}@", 1)
     proxy = free_udp_port()
-    callees = {"answer": free_udp_port(), "busy": free_udp_port(), "ring": free_udp_port()}
+    callees = {"answer": free_udp_port(), "busy": free_udp_port(), "ring": free_udp_port(),
+               "ring_then_answer": free_udp_port()}
+    defines = [arg for name in getattr(request, "param", ()) for arg in ("-A", name)]
     processes = []
     log = open(tmp_path / "kamailio.log", "wb")  # noqa: SIM115 - closed below
     processes.append(subprocess.Popen(
         ["kamailio", "-f", str(CONFIG), "-DD", "-E", "-m", "64", "-M", "8", "-Y", str(tmp_path), "-P", str(tmp_path / "k.pid"),
-         "-A", f"LISTEN=udp:{HOST}:{proxy}", "-A", f'PUSH_CON="voipxs=>{push_url}"'],
+         "-A", f"LISTEN=udp:{HOST}:{proxy}", "-A", f'PUSH_CON="voipxs=>{push_url}"', *defines],
         stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=tmp_path))
     for kind, port in callees.items():
-        scenario = ["-sf", str(SCENARIOS / f"uas_{ {'answer': 'answered', 'busy': 'busy', 'ring': 'ringing'}[kind]}.xml")]
+        name = {"answer": "answered", "busy": "busy", "ring": "ringing", "ring_then_answer": "ring_then_answer"}[kind]
+        scenario = ["-sf", str(SCENARIOS / f"uas_{name}.xml")]
         processes.append(subprocess.Popen(
             ["sipp", *scenario, "-i", HOST, "-p", str(port), "-nostdin", "-m", "100"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True, cwd=tmp_path))
@@ -136,3 +141,52 @@ def test_every_call_through_kamailio_arrives_once_with_its_times_and_billed_seco
         else:
             expected = {"rejected": "busy", "cancelled": "no_answer"}[scenario]
             assert (cdr.disposition, cdr.billsec, cdr.answered_at) == (expected, 0, None), scenario
+
+
+def acc_lines(switch: dict, call_id: str, timeout_s: float = 10) -> bytes:
+    """The acc CDR lines Kamailio wrote to its log (-E: stderr, a syslog line each), once the call's is there."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        lines = [line for line in switch["log"].read_bytes().splitlines(keepends=True) if b" start_time=" in line]
+        if any(f"callid={call_id};".encode() in line for line in lines) or time.monotonic() > deadline:
+            return b"".join(lines)
+        time.sleep(0.2)
+
+
+ACC_LAYOUT = 'modparam("acc", "cdr_enable", 1)'
+
+
+@pytest.mark.parametrize("switch", [(), ("ACC_START_ON_CONFIRMED",)], indirect=True,
+                         ids=["kamailio-default", "cdr_start_on_confirmed"])
+def test_kamailio_acc_lines_bill_what_was_talked_never_the_ringing(switch, request):
+    """A call that rang 2 s and talked 2 s, seen twice: pushed, and in the acc CDR line Kamailio logged; the line,
+    imported as a kamailio-acc source declaring the proxy's acc settings, bills the 2 s the push bills."""
+    from traffic.services.imports import cdr_bulk_import
+    from traffic.services.sources import source_create
+
+    confirmed = bool(request.node.callspec.params["switch"])
+    call_id, _before, _after = place_call(switch, scenario="answered", callee="ring_then_answer", pause_ms=2000,
+                                          caller="0205550101", dst="0612345678")
+    wait_for(1)
+    pushed = Cdr.objects.get(unique_id=call_id)
+    assert pushed.billsec == 2 and (pushed.answered_at - pushed.started_at).total_seconds() >= 1.9  # it rang
+    lines = acc_lines(switch, call_id)
+    layout = ACC_LAYOUT + ('\nmodparam("acc", "cdr_start_on_confirmed", 1)' if confirmed else "")
+    source = source_create(name="kamailio1-acc", format="kamailio-acc", timezone="UTC", columns=layout)
+    replayed = cdr_bulk_import(source=source, stream=io.BytesIO(lines), file_name="kamailio.log")
+    assert (replayed.imported, replayed.report["rejected"]) == (1, []), lines.decode(errors="replace")[-2000:]
+    replay = Cdr.objects.get(source=source)
+    assert (replay.disposition, replay.billsec, replay.flags) == ("answered", pushed.billsec, pushed.flags)
+    assert abs((replay.answered_at - pushed.answered_at).total_seconds()) < 0.05
+    if confirmed:  # start_time is the answer: the record starts there and lasts what was talked
+        assert replay.started_at == replay.answered_at and replay.duration == 2
+        return
+    # Kamailio's default: start_time is the INVITE and duration holds the ringing
+    assert abs((replay.started_at - pushed.started_at).total_seconds()) < 0.05 and replay.duration in (4, 5)
+    # the same real line from a proxy that logs no answer time: kept, flagged, and not billed the ringing
+    bare = re.sub(rb"; answer_time=[0-9.]*", b"", lines)
+    other = source_create(name="kamailio1-acc-bare", format="kamailio-acc", timezone="UTC", columns=ACC_LAYOUT)
+    assert cdr_bulk_import(source=other, stream=io.BytesIO(bare), file_name="kamailio.log").flagged == 1
+    unknown = Cdr.objects.get(source=other)
+    assert (unknown.disposition, unknown.billsec, unknown.answered_at) == ("answered", 0, None)
+    assert "answer_time_unknown" in unknown.flags.split(",") and unknown.rating == "free"
