@@ -37,6 +37,10 @@ FLAG_UNDECODABLE_TEXT = "undecodable_text"  # bytes that were not UTF-8 were rep
 # A leg from party A into a Local channel: a hop inside the switch. The Local channel's other half
 # writes its own leg towards the real destination, which is the one billed (never both).
 FLAG_LOCAL_HOP = "local_channel_hop"
+# FreeSWITCH's B leg of a bridged call (the channel names its A leg: `originator`) with the A leg's caller:
+# the A leg is billed, this one not a second time. A B leg with another caller (a forward that shows our
+# number) is billed as itself; either way it is a leg of the A leg's call.
+FLAG_BILLED_ON_A_LEG = "billed_on_a_leg"
 # Answered, but the switch wrote no answer time (Kamailio acc at cdr_start_on_confirmed=0, with no
 # answer attribute): the seconds talked are unknown, so the call is stored unbilled, never billed its ringing.
 FLAG_ANSWER_TIME_UNKNOWN = "answer_time_unknown"

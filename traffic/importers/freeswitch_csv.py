@@ -12,7 +12,11 @@ mod_cdr_csv expands the variables into the template as they are: a value with a 
 (`${caller_id}` is `"Name" <number>`) breaks CSV quoting, not the template's `","` separators. Any
 other template (`sql`: an INSERT statement around the values) is matched line by line. Stamps are the switch's local time, `*_epoch`/`*_uepoch` UTC; an unanswered
 call has an empty answer_stamp. Each leg has its own uuid (`legs` = a, b or ab); the call is
-`call_uuid` when the template writes it (FreeSWITCH sets it to the A leg's uuid), else the uuid.
+`call_uuid` when the template writes it (FreeSWITCH sets it to the A leg's uuid), else the uuid. A B leg
+(`legs="b"` or `"ab"`) is told apart only when the template writes `${originator}` or
+`${originating_leg_uuid}` (FreeSWITCH sets them on the B leg to its A leg's uuid; the stock templates write
+neither): it is then a leg of its A leg's call, not billed (FLAG_BILLED_ON_A_LEG: its A leg is, in the same
+file), since a CSV line does not say whose caller it carries.
 
 A call is answered when it has an answer time and billsec > 0, whatever its hangup cause: a call
 answered and then ended by SYSTEM_SHUTDOWN, MEDIA_TIMEOUT, ALLOTTED_TIMEOUT or
@@ -27,6 +31,7 @@ from typing import BinaryIO, Iterator
 from zoneinfo import ZoneInfo
 
 from .base import (
+    FLAG_BILLED_ON_A_LEG,
     BadField,
     CallRecord,
     LocalTimes,
@@ -72,7 +77,8 @@ class _Columns:
     WANTED = ("caller_id_name", "caller_id_number", "ani", "caller_id", "destination_number", "start_stamp",
               "answer_stamp", "end_stamp", "start_epoch", "answer_epoch", "end_epoch", "start_uepoch",
               "answer_uepoch", "end_uepoch", "duration", "billsec", "hangup_cause", "uuid", "call_uuid",
-              "accountcode", "channel_name", "bridge_channel", "sip_user_agent", "network_addr", "sip_call_id")
+              "accountcode", "channel_name", "bridge_channel", "sip_user_agent", "network_addr", "sip_call_id",
+              "originator", "originating_leg_uuid")
 
     def __init__(self, template: Template) -> None:
         names = template.names
@@ -167,15 +173,19 @@ def _record(line: int, f: list[str], c: _Columns, times: LocalTimes) -> CallReco
     disposition = disposition_from_cause(cause, billsec, answered)
     name = _get(f, at, "caller_id_name")
     name = name_unless_number(name, src) if name else caller_name_from_clid(_get(f, at, "caller_id"), src)
+    a_leg = _get(f, at, "originating_leg_uuid") or _get(f, at, "originator")
+    a_leg = "" if a_leg == uuid else a_leg
+    extra = tuple(flag for flag in (flag_start, flag_answer, flag_end, a_leg and FLAG_BILLED_ON_A_LEG) if flag)
     flags = odd_flags(src=src, dst=dst, disposition=disposition, answered_at=answered_at, duration=duration,
-                      billsec=billsec, extra=tuple(flag for flag in (flag_start, flag_answer, flag_end) if flag))
+                      billsec=billsec, extra=extra)
     content = "\x1f".join((src, dst, started_at.isoformat(), str(answered_at), str(ended_at), str(duration),
                            str(billsec), disposition, account))
     return CallRecord(
         line, uuid, src, dst, name, account, started_at, answered_at, ended_at, duration, billsec, disposition,
         _get(f, at, "channel_name"), _get(f, at, "bridge_channel"), _get(f, at, "sip_call_id"),
         _get(f, at, "network_addr"), _get(f, at, "sip_user_agent"), flags,
-        _blake2b(content.encode("utf-8", "replace"), digest_size=8).hexdigest(), "", _get(f, at, "call_uuid") or uuid,
+        _blake2b(content.encode("utf-8", "replace"), digest_size=8).hexdigest(), "",
+        a_leg or _get(f, at, "call_uuid") or uuid,
     )
 
 

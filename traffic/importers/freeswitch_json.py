@@ -9,6 +9,10 @@ CDRs) the key repeated once per profile, latest first, which is read as the arra
 (`*_uepoch`, `*_epoch`) are UTC and preferred over the local `*_stamp` texts, which are read in
 the source's time zone only when no epoch is there.
 
+A B leg (mod_json_cdr's `log-b-leg`, off by default) names its A leg (`originating_leg_uuid`, `originator`,
+and the `originator` profile in its callflow): it is a leg of the A leg's call, and not billed when it has
+the A leg's caller (an outgoing call, click-to-call), which its A leg is billed for (FLAG_BILLED_ON_A_LEG).
+
 `line` of a record or error is the physical line where its document starts. NDJSON is read line
 by line (a large file is never held in memory); any other layout is read whole. A document that cannot
 be read (malformed, truncated, or holding an integer past Python's 4,300-digit limit) is that
@@ -25,6 +29,7 @@ from urllib.parse import unquote
 from zoneinfo import ZoneInfo
 
 from .base import (
+    FLAG_BILLED_ON_A_LEG,
     BadField,
     CallRecord,
     ImportFormatError,
@@ -226,6 +231,18 @@ def _caller_profile(doc: dict[str, Any]) -> dict[str, Any]:
     return profile if isinstance(profile, dict) else {}
 
 
+def _a_leg(variables: dict[str, Any], profile: dict[str, Any]) -> tuple[str, str]:
+    """A B leg's A leg: its uuid (`originating_leg_uuid`, `originator`, or the originator profile FreeSWITCH
+    writes into the B leg's caller profile) and that profile's caller number; ("", "") on an A leg."""
+    origin = profile.get("originator")
+    profiles = origin.get("originator_caller_profiles") if isinstance(origin, dict) else None
+    first = profiles[0] if isinstance(profiles, list) and profiles and isinstance(profiles[0], dict) else {}
+    uuid = _v(variables.get("originating_leg_uuid")) or _v(variables.get("originator")) or _v(first.get("uuid"))
+    if not uuid:
+        return "", ""
+    return uuid, _v(first.get("caller_id_number")) or _v(first.get("ani"))
+
+
 def _seconds(variables: dict[str, Any], name: str, fallback: int) -> int:
     text = _v(variables.get(name))
     return parse_int(text, name) if text else fallback
@@ -260,7 +277,11 @@ def _record(line: int, doc: Any, times: LocalTimes) -> CallRecord | RowError:
     account = _v(variables.get("accountcode"))
     remote_ip = (_v(variables.get("sip_network_ip")) or _v(variables.get("sip_received_ip"))
                  or _v(profile.get("network_addr")))
-    extra = tuple(flag for flag in (flag_start, flag_answer, flag_end) if flag)
+    # A B leg with its A leg's caller is billed there; with another (a forward showing our number), here.
+    a_leg, a_caller = _a_leg(variables, profile)
+    a_leg = "" if a_leg == unique_id else a_leg
+    on_a_leg = FLAG_BILLED_ON_A_LEG if a_leg and (not a_caller or a_caller.strip() == src.strip()) else ""
+    extra = tuple(flag for flag in (flag_start, flag_answer, flag_end, on_a_leg) if flag)
     return CallRecord(
         line=line, unique_id=unique_id, src=src, dst=dst, caller_name=name_unless_number(name, src),
         account_code=account, started_at=started_at, answered_at=answered_at, ended_at=ended_at,
@@ -274,7 +295,7 @@ def _record(line: int, doc: Any, times: LocalTimes) -> CallRecord | RowError:
                         duration=duration, billsec=billsec, extra=extra),
         fingerprint=fingerprint(src, dst, started_at.isoformat(), answered_at, ended_at, duration,
                                 billsec, disposition, account),
-        call_id=_v(variables.get("call_uuid")) or unique_id,
+        call_id=a_leg or _v(variables.get("call_uuid")) or unique_id,
     )
 
 

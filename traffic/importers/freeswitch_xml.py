@@ -68,10 +68,21 @@ def _element_dict(element: ElementTree.Element | None) -> dict[str, str]:
     return {child.tag: (child.text or "") for child in element if len(child) == 0}
 
 
+def _profile(element: ElementTree.Element | None) -> dict[str, Any]:
+    """A caller profile's fields, with a B leg's `<originator><originator_caller_profile>`s as mod_json_cdr
+    writes them (`"originator": {"originator_caller_profiles": [...]}`)."""
+    profile: dict[str, Any] = _element_dict(element)
+    origin = element.find("originator") if element is not None else None
+    if origin is not None:
+        profile["originator"] = {"originator_caller_profiles": [
+            _element_dict(cp) for cp in origin.findall("originator_caller_profile")]}
+    return profile
+
+
 def as_json_shape(root: ElementTree.Element) -> dict[str, Any]:
     """The mod_json_cdr document a mod_xml_cdr one holds (its variables, its callflow profiles): what
     freeswitch_json reads, for files here and for pushes (traffic/push/body.py)."""
-    flows = [{"caller_profile": _element_dict(flow.find("caller_profile"))} for flow in root.findall("callflow")]
+    flows = [{"caller_profile": _profile(flow.find("caller_profile"))} for flow in root.findall("callflow")]
     return {"variables": _element_dict(root.find("variables")), "callflow": flows}
 
 

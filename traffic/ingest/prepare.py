@@ -22,7 +22,9 @@ from accounts.models import PhoneNumber
 from voipxs.privacy.crypto import blind_indexer
 from voipxs.privacy.phone import InvalidNumber, is_valid_e164, normalize_e164
 
-from ..importers.base import ANONYMOUS_NAMES, EXTENSION_MAX_DIGITS, FLAG_LOCAL_HOP, FLAG_UNDECODABLE_TEXT
+from ..importers.base import (
+    ANONYMOUS_NAMES, EXTENSION_MAX_DIGITS, FLAG_BILLED_ON_A_LEG, FLAG_LOCAL_HOP, FLAG_UNDECODABLE_TEXT,
+)
 from ..models import Cdr, Source
 from ..rating import TariffBook
 from .rows import (
@@ -207,8 +209,9 @@ class RowPreparer(RowBuilder):
               flags: set[str]) -> tuple[str, str, str | None]:
         """Rating, zone and price text. Outgoing answered calls with billable seconds are priced; the
         rest is free (incoming calls cost the callee nothing; internal calls stay on our network)."""
-        if direction != "out" or disposition != "answered" or billsec <= 0 or FLAG_LOCAL_HOP in flags:
-            return "free", "", "0"  # a hop into a Local channel: its other half's leg is the one billed
+        if direction != "out" or disposition != "answered" or billsec <= 0 or FLAG_LOCAL_HOP in flags \
+                or FLAG_BILLED_ON_A_LEG in flags:
+            return "free", "", "0"  # a hop into a Local channel, a B leg: another leg of the call is billed
         rule = self.tariffs.tariff_for(dst.e164, started.date()) if dst.e164 else None
         if rule is None:
             flags.add(FLAG_UNRATED)
