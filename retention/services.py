@@ -7,9 +7,13 @@ from typing import Iterable
 
 import phonenumbers
 
+from django.conf import settings
 from django.db import transaction
+from django.utils import translation
 from django.utils.timezone import now as tz_now
+from django.utils.translation import gettext
 
+from accounts.dsr.policy import policy_version_generated
 from voipxs.privacy.audit import audit_record
 from voipxs.privacy.crypto import blind_index
 from voipxs.exceptions import ApplicationError
@@ -137,7 +141,45 @@ def retention_policy_update(
     audit_record(actor=actor, action="retention.policy_change", target_type="retention_policy", target_id=policy.pk,
                  extra={"category": category, "version": policy.version,
                         "changed": {k: str(v) for k, v in changed.items()}})
+    # The privacy page lists this period (Tw 11.5(4), GDPR art. 13): its notice gets a new version, and a
+    # longer period, another action or basis is a change users are told of (LEGAL.md section 5, row 5).
+    policy_version_generated(summaries=policy_change_summaries(current, policy), actor=actor,
+                             substantive=policy_change_substantive(current, policy))
     return policy
+
+
+def _kept_days(policy: RetentionPolicy) -> float:
+    return policy.period_months * _DAYS_PER_MONTH + policy.period_days
+
+
+def policy_change_substantive(before: RetentionPolicy | None, after: RetentionPolicy) -> bool:
+    """Whether users must be told: anything but a shorter period (or a reworded reason) is."""
+    if before is None:
+        return True
+    same = all(getattr(before, f) == getattr(after, f) for f in ("trigger", "action", "legal_basis"))
+    return not (same and _kept_days(after) <= _kept_days(before))
+
+
+def policy_change_summaries(before: RetentionPolicy | None, after: RetentionPolicy) -> dict[str, str]:
+    """What changed, in every language of the site (the notice's summary): {language code: text}."""
+    summaries = {}
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            category = str(after.get_category_display())
+            if before is None:
+                parts = [gettext("Retention of %(category)s: %(period)s (new).") % {
+                    "category": category, "period": after.period_label}]
+            else:
+                parts = [gettext("Retention of %(category)s: %(old)s, now %(new)s.") % {
+                    "category": category, "old": before.period_label, "new": after.period_label}]
+                if before.action != after.action:
+                    parts.append(gettext("At the end of the period: %(action)s.") % {
+                        "action": after.get_action_display()})
+                if before.trigger != after.trigger or before.legal_basis != after.legal_basis:
+                    parts.append(gettext("The event the period counts from or its legal basis changed too; the "
+                                         "privacy page shows them."))
+            summaries[code] = " ".join(parts)
+    return summaries
 
 
 def _number_indexes(numbers: Iterable[str]) -> list[str]:

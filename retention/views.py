@@ -22,10 +22,11 @@ from voipxs.exceptions import ApplicationError
 from voipxs.privacy.purposes import Purpose, Role, has_role
 
 from .forms import HoldForm, PolicyAtForm, PolicyForm
-from .models import Category, LegalHold, PurgeRun
+from .models import Category, LegalHold, PurgeRun, RetentionPolicy
 from .selectors import (legal_hold_list, purge_receipt_list, purge_run_unfinished_list, purged_month_list,
-                        retention_policy_current_list, retention_policy_history)
-from .services import legal_hold_place, legal_hold_release, retention_policy_update
+                        retention_policy_at, retention_policy_current_list, retention_policy_history)
+from .services import (legal_hold_place, legal_hold_release, policy_change_substantive, retention_policy_changes,
+                       retention_policy_update)
 from .tasks import purge_expired_task
 
 logger = logging.getLogger(__name__)
@@ -86,12 +87,33 @@ def policy_update(request: HttpRequest, category: str) -> HttpResponse:
         errors = {f"{name}": errs for name, errs in form.errors.items()}
         return _dashboard(request, policy_errors={category: [f"{k}: {' '.join(v)}" for k, v in errors.items()]}, status=400)
     try:
+        if not is_confirmed(request):
+            return _policy_confirmation(request, category, form.cleaned_data)
         policy = retention_policy_update(category=category, actor=request.user, **form.cleaned_data)
     except ApplicationError as exc:
         return _dashboard(request, policy_errors={category: [exc.message]}, status=400)
     messages.success(request, _("Policy “%(category)s” is now version %(version)s.")
                      % {"category": policy.get_category_display(), "version": policy.version})
     return redirect("retention:dashboard")
+
+
+def _policy_confirmation(request: HttpRequest, category: str, data: dict) -> HttpResponse:
+    """What saving would do, checked as the service checks it (a refusal is shown before, not after, asking)."""
+    current = retention_policy_at(category=category)
+    retention_policy_changes(category=category, current=current, **{
+        k: v for k, v in data.items() if k != "change_reason"})
+    proposed = RetentionPolicy(category=category, **{k: v for k, v in data.items() if k != "change_reason"})
+    told = (_("Every user is told of it: a notice on their pages and an e-mail (a longer period, another action, "
+              "event or legal basis).") if policy_change_substantive(current, proposed)
+            else _("A shorter period: users are not e-mailed; the change is listed in the notice's version history."))
+    return confirmation_page(
+        request, title=_("Change the retention of %(category)s?") % {"category": proposed.get_category_display()},
+        consequences=[
+            _("From now on: kept %(period)s after %(trigger)s, then %(action)s; the purge applies it from its next "
+              "run.") % {"period": proposed.period_label, "trigger": proposed.trigger,
+                         "action": proposed.get_action_display()},
+            _("The privacy page lists the new period at once, as a new version of the privacy notice."), told],
+        action_label=_("Save as a new version"), cancel_url=reverse("retention:dashboard") + "#policies")
 
 
 @login_required

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.timezone import now
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 # GDPR art. 12(3): one month, extendable once by two further months (calendar months: a request of
@@ -129,6 +130,8 @@ class PolicyVersion(models.Model):
     published_at = models.DateTimeField(null=True, blank=True)  # None: draft
     substantive = models.BooleanField(default=False)
     summary = models.TextField(help_text=_("What changed, in plain words (shown in the notice)."))
+    # A version the system generated (a retention period changed) has its summary in each language too.
+    summaries = models.JSONField(default=dict, blank=True)
     text = models.TextField()
     created_at = models.DateTimeField(default=now)
     emailed_at = models.DateTimeField(null=True, blank=True)
@@ -138,6 +141,11 @@ class PolicyVersion(models.Model):
 
     def __str__(self) -> str:
         return f"policy {self.version}"
+
+    @property
+    def summary_shown(self) -> str:
+        """The summary in the page's language where the version has one in it, else the one typed."""
+        return self.summaries.get(get_language() or "", self.summary) if self.summaries else self.summary
 
 
 class PolicyNoticeSeen(models.Model):

@@ -85,6 +85,25 @@ def policy_notice_email_batch(*, version_id: int, after_user_id: int) -> int | N
     return users[-1].pk
 
 
+@transaction.atomic
+def policy_version_generated(*, summaries: dict[str, str], substantive: bool, actor: Any) -> PolicyVersion:
+    """A version the system publishes when a part of the policy page it generates changes (a retention
+    period: retention.services): the typed text stays as the newest version has it, the summary says what
+    changed (`summaries`: per language; the e-mail gives them all), and users are told as for any version
+    (the notice, and an e-mail, when substantive). Its number is the day and a counter ("2026-12-06.1")."""
+    current = PolicyVersion.objects.select_for_update().filter(published_at__isnull=False).order_by(
+        "-published_at", "-pk").first()
+    day = now().date().isoformat()
+    taken = set(PolicyVersion.objects.filter(version__startswith=f"{day}.").values_list("version", flat=True))
+    version = next(f"{day}.{n}" for n in range(1, len(taken) + 2) if f"{day}.{n}" not in taken)
+    pv = PolicyVersion.objects.create(version=version, summary="\n\n".join(dict.fromkeys(summaries.values())),
+                                      summaries=summaries, substantive=substantive,
+                                      text=current.text if current is not None else "")
+    audit_record(actor=actor, action="policy.create", target_type="policy_version", target_id=pv.pk,
+                 extra={"generated": True})
+    return policy_version_publish(policy=pv, actor=actor, email_users=substantive)
+
+
 def policy_current() -> PolicyVersion | None:
     return PolicyVersion.objects.filter(published_at__isnull=False).order_by("-published_at", "-pk").first()
 

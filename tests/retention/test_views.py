@@ -59,9 +59,13 @@ class RetentionPageTests:
 
     def test_it_saves_a_policy_change_as_a_new_version_and_shows_the_policy_in_force_on_a_past_date(self, client, dpo):
         c = verified_client(client, dpo)
-        response = c.post(reverse("retention:policy-update", args=["cdr_unbilled"]), {
-            "trigger": "call start", "period_months": 2, "period_days": 0, "action": "delete",
-            "legal_basis": "Tw art. 11.5(1)", "change_reason": "shorter after review"})
+        fields = {"trigger": "call start", "period_months": 2, "period_days": 0, "action": "delete",
+                  "legal_basis": "Tw art. 11.5(1)", "change_reason": "shorter after review"}
+        asked = c.post(reverse("retention:policy-update", args=["cdr_unbilled"]), fields)
+        assert asked.status_code == 200 and "Please confirm" in asked.content.decode()
+        assert "kept 2 months after call start, then delete" in asked.content.decode()
+        assert RetentionPolicy.objects.filter(category="cdr_unbilled").count() == 1  # asking changes nothing
+        response = c.post(reverse("retention:policy-update", args=["cdr_unbilled"]), fields | {"confirm": "yes"})
         assert response.status_code == 302
         assert RetentionPolicy.objects.filter(category="cdr_unbilled").count() == 2
         assert AuditEntry.objects.filter(action="retention.policy_change").exists()
