@@ -39,7 +39,8 @@ class DisclosureRequestAdmin(_LegalOfficersOnly):
     list_filter = ("status", "legal_basis", "emergency")
     list_select_related = ("authority",)
     fields = ("reference", "authority", "legal_basis", "categories", "window_start", "window_end", "target_count",
-              "deadline", "emergency", "written_order_at", "secrecy_until", "status", "outcome", "received_at",
+              "deadline", "emergency", "written_order_at", "secrecy_until", "notice_user", "notice_withheld_reason",
+              "notice_review_on", "notice_review_reminded_at", "status", "outcome", "received_at",
               "verified_at", "verified_channel", "approved_at", "produced_at", "checked_at", "delivered_at",
               "closed_at", "hold", "hold_release_due_at", "hold_released_at", "sla_stage", "written_order_due_at",
               "written_order_escalated_at", "breach_flagged_at", "breach_incident", "preserve_until",

@@ -86,6 +86,9 @@ class RequestOutputSerializer(serializers.Serializer):
     oral_order = serializers.BooleanField()
     awaiting_written_order = serializers.BooleanField()
     secrecy_until = serializers.DateField(allow_null=True)
+    notice_user = serializers.BooleanField()
+    notice_withheld_reason = serializers.CharField()
+    notice_review_on = serializers.DateField(allow_null=True)
     status = serializers.CharField()
     outcome = serializers.CharField()
     received_by = serializers.IntegerField(source="received_by_id")
@@ -172,6 +175,11 @@ class RequestReceiveApi(OfficerApi):
         # By phone or in person: its written order is due within DISCLOSURE_WRITTEN_ORDER_DAYS (Sv 126ni(3)).
         oral_order = serializers.BooleanField(required=False, default=False)
         secrecy_until = serializers.DateField(required=False, allow_null=True, default=None)
+        # Left out: as the basis says (bases.py). A withheld notice takes a reason (criminal-procedure and
+        # European orders have a default) and a review date (by default DISCLOSURE_NOTICE_REVIEW_DAYS on).
+        notice_user = serializers.BooleanField(required=False, allow_null=True, default=None)
+        notice_withheld_reason = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+        notice_review_on = serializers.DateField(required=False, allow_null=True, default=None)
 
     @extend_schema(request=InputSerializer, responses={201: RequestOutputSerializer}, summary="Take a request in (places a legal hold)")
     def post(self, request: Request) -> Response:
@@ -273,6 +281,10 @@ class RequestRenewApi(TransitionApi):
 
 class RequestConvertApi(TransitionApi):
     step = "convert"
+
+
+class RequestNoticeDecisionApi(TransitionApi):
+    step = "notice-decision"
 
 
 class DocumentAddApi(OfficerApi):

@@ -26,6 +26,8 @@ urlpatterns = [
     path(f"{P}requests/<int:pk>/renew-preservation/", api.RequestRenewApi.as_view(), name="disclosure-request-renew"),
     path(f"{P}requests/<int:pk>/convert-preservation/", api.RequestConvertApi.as_view(),
          name="disclosure-request-convert"),
+    path(f"{P}requests/<int:pk>/notice-decision/", api.RequestNoticeDecisionApi.as_view(),
+         name="disclosure-request-notice-decision"),
     path(f"{P}requests/<int:pk>/documents/", api.DocumentAddApi.as_view(), name="disclosure-document-add"),
     path(f"{P}requests/<int:pk>/package/", api.PackageDownloadApi.as_view(), name="disclosure-package-download"),
     path(f"{P}deadlines/", api.DeadlinesApi.as_view(), name="disclosure-deadlines"),

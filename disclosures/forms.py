@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, time, timezone as dt_timezone
 
 from django import forms
+from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -56,12 +57,24 @@ class RequestForm(forms.Form):
     secrecy_until = forms.DateField(label=_("Secrecy until"), required=False,
                                     widget=forms.DateInput(attrs={"type": "date"}),
                                     help_text=_("no notice to the user before this day"))
+    notice_user = forms.TypedChoiceField(label=_("Notice to the user"), required=False, empty_value=None,
+                                         coerce=lambda v: v == "yes", choices=[
+                                             ("", _("As the legal basis says")), ("yes", _("Notify the user")),
+                                             ("no", _("Withhold the notice"))])
+    notice_withheld_reason = forms.CharField(label=_("Reason the notice is withheld"), max_length=300, required=False,
+                                             widget=forms.Textarea(attrs={"rows": 2}),
+                                             help_text=_("required when a basis that notifies is turned off; "
+                                                         "criminal-procedure and European orders have a default"))
+    notice_review_on = forms.DateField(label=_("Review the withheld notice on"), required=False,
+                                       widget=forms.DateInput(attrs={"type": "date"}))
     document = forms.FileField(label=_("Document"), required=False,
                                help_text=_("the order or request letter; stored encrypted"))
 
     def __init__(self, *args, authorities=(), **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["authority"].widget.choices = [(a.pk, str(a)) for a in authorities]
+        days = {"days": settings.DISCLOSURE_NOTICE_REVIEW_DAYS}
+        self.fields["notice_review_on"].help_text = _("empty: %(days)s days after intake") % days
 
     def clean_numbers(self) -> list[str]:
         return _split(self.cleaned_data["numbers"])
@@ -117,6 +130,26 @@ class ConvertForm(forms.Form):
                                    required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
     categories = forms.MultipleChoiceField(label=_("Categories"),
                                            choices=DataCategory.choices, widget=forms.CheckboxSelectMultiple)
+
+    def inputs(self) -> dict:
+        return dict(self.cleaned_data)
+
+
+class NoticeDecisionForm(forms.Form):
+    """A new decision on the notice to the user, after a review (disclosure_notice_decision_set)."""
+
+    notify = forms.TypedChoiceField(label=_("Notice to the user"), coerce=lambda v: v == "yes",
+                                    choices=[("no", _("Withhold the notice")), ("yes", _("Notify the user"))],
+                                    widget=forms.RadioSelect)
+    reason = forms.CharField(label=_("Reason the notice is withheld"), max_length=300, required=False,
+                             widget=forms.Textarea(attrs={"rows": 2}))
+    review_on = forms.DateField(label=_("Review the withheld notice on"), required=False,
+                                widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        days = {"days": settings.DISCLOSURE_NOTICE_REVIEW_DAYS}
+        self.fields["review_on"].help_text = _("empty: %(days)s days from today") % days
 
     def inputs(self) -> dict:
         return dict(self.cleaned_data)

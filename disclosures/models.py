@@ -130,6 +130,11 @@ class DisclosureRequest(models.Model):
     written_order_at = models.DateTimeField(null=True, blank=True)  # emergency or oral order: the order arrived
     secrecy_until = models.DateField(null=True, blank=True)  # no notice to the user before this day
     notice_user = models.BooleanField(default=False)
+    # A withheld notice (notice_user off) records why and when to look at the decision again; beat reminds the
+    # officers on that day, once (notice_review_reminded_at). Both stay empty while the user is to be told.
+    notice_withheld_reason = models.CharField(max_length=300, blank=True, default="")
+    notice_review_on = models.DateField(null=True, blank=True)
+    notice_review_reminded_at = models.DateTimeField(null=True, blank=True)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.RECEIVED)
     outcome = models.CharField(max_length=12, choices=Outcome.choices, blank=True)
     received_at = models.DateTimeField(default=now)

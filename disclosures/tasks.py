@@ -8,7 +8,12 @@ from voipxs.privacy.purposes import SystemActor
 
 from .production import ScopeViolation
 from .services.deadlines import disclosure_sla_escalate, disclosure_written_orders_escalate
-from .services.jobs import disclosure_deadlines_escalate, disclosure_holds_release_due, disclosure_secrecy_reminders
+from .services.jobs import (
+    disclosure_deadlines_escalate,
+    disclosure_holds_release_due,
+    disclosure_notice_reviews_remind,
+    disclosure_secrecy_reminders,
+)
 from .services.packages import disclosure_package_build, disclosure_production_failed, disclosure_productions_requeue
 from .services.preservation import disclosure_preservations_expire, disclosure_preservations_remind
 
@@ -53,7 +58,10 @@ def disclosure_deadlines_task() -> dict:
 
 @shared_task(name="disclosures.tasks.disclosure_secrecy_reminders_task")
 def disclosure_secrecy_reminders_task() -> dict:
-    return {"reminded": disclosure_secrecy_reminders(actor=DEADLINE_ACTOR)}
+    """Beat, daily: remind the officers of withheld notices whose secrecy order ended, and of decisions to
+    withhold the notice whose review date has come."""
+    return {"reminded": disclosure_secrecy_reminders(actor=DEADLINE_ACTOR),
+            "reviews": disclosure_notice_reviews_remind(actor=DEADLINE_ACTOR)}
 
 
 @shared_task(name="disclosures.tasks.disclosure_preservations_task")

@@ -31,10 +31,10 @@ from rest_framework import serializers
 from voipxs.privacy.purposes import Role
 
 from .bases import PRODUCTION_BASES
-from .forms import ConvertForm, DocumentForm, NarrowForm
+from .forms import ConvertForm, DocumentForm, NarrowForm, NoticeDecisionForm
 from .models import DataCategory, DisclosureRequest, LegalBasis
 from .services.intake import disclosure_document_add
-from .services.notices import disclosure_request_notices_send
+from .services.notices import disclosure_notice_decision_set, disclosure_request_notices_send
 from .services.preservation import disclosure_preservation_convert, disclosure_preservation_renew
 from .services.transitions import (
     disclosure_output_check,
@@ -123,6 +123,13 @@ TRANSITIONS: dict[str, Transition] = {
         confirm=_("The authority sent a production order; take it in as a new request and end this preservation.")),
     "send-notices": Transition(disclosure_request_notices_send,
                                "Send the withheld notices of a request once its secrecy order has ended"),
+    "notice-decision": Transition(
+        disclosure_notice_decision_set, "Record a new decision on the notice to the user (after a review)",
+        {"notify": serializers.BooleanField(),
+         "reason": serializers.CharField(max_length=300, required=False, allow_blank=True, default=""),
+         "review_on": serializers.DateField(required=False, allow_null=True, default=None)},
+        page_form=NoticeDecisionForm, page_error=_("Check the fields of the notice decision."),
+        confirm=_("I reviewed whether the user may be told, and record this decision.")),
     "document": Transition(disclosure_document_add, "Add a received document (stored encrypted)",
                            page_form=DocumentForm, page_error=_("Choose a file."), api=False),
 }

@@ -18,7 +18,18 @@ from traffic.exports import csv_lines
 from voipxs.exceptions import ApplicationError
 from voipxs.privacy.purposes import Role, has_role
 
-from .forms import AuthorityForm, ConvertForm, DocumentForm, NarrowForm, NoteForm, ReportForm, RequestForm, day_start, document_inputs
+from .forms import (
+    AuthorityForm,
+    ConvertForm,
+    DocumentForm,
+    NarrowForm,
+    NoteForm,
+    NoticeDecisionForm,
+    ReportForm,
+    RequestForm,
+    day_start,
+    document_inputs,
+)
 from .models import Authority
 from .bases import BASES
 from .selectors import (
@@ -32,7 +43,7 @@ from .selectors import (
     transparency_rows,
 )
 from .services.authorities import authority_create, authority_verify
-from .services.intake import disclosure_document_add, disclosure_request_receive
+from .services.intake import NOTICE_DEFAULT_REASON, disclosure_document_add, disclosure_request_receive
 from .services.packages import disclosure_package_download
 from .services.transitions import approval_refusal
 from .signing import signing_public_key
@@ -121,7 +132,8 @@ def request_new(request: HttpRequest) -> HttpResponse:
                         categories=d["categories"], window_start=day_start(d["window_start"]),
                         window_end=day_start(d["window_end"]), deadline=d["deadline"], numbers=d["numbers"],
                         account_ids=d["account_ids"], emergency=d["emergency"], oral_order=d["oral_order"],
-                        secrecy_until=d["secrecy_until"])
+                        secrecy_until=d["secrecy_until"], notice_user=d["notice_user"],
+                        notice_withheld_reason=d["notice_withheld_reason"], notice_review_on=d["notice_review_on"])
                     if d["document"]:
                         disclosure_document_add(actor=request.user, request=req, **document_inputs(d["document"]))
                 except ApplicationError as exc:
@@ -132,6 +144,11 @@ def request_new(request: HttpRequest) -> HttpResponse:
                     return redirect("disclosures:detail", pk=req.pk)
         return render(request, "disclosures/request_new.html", {"form": form}, status=400)
     return render(request, "disclosures/request_new.html", {"form": form})
+
+
+def _notice_reason(reason: str) -> str:
+    """A reason the law gives is stored in English and shown in the page's language; an officer's as written."""
+    return _(reason) if reason in NOTICE_DEFAULT_REASON.values() else reason
 
 
 @login_required
@@ -146,10 +163,12 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         "downloads": req.package.downloads.select_related("downloaded_by") if hasattr(req, "package") else [],
         "note_form": NoteForm(), "narrow_form": NarrowForm(), "document_form": DocumentForm(),
         "may_approve": approval_refusal(req=req, officer=request.user) is None,
-        "confirm": {name: row.confirm for name, row in TRANSITIONS.items() if row.confirm},
+        "confirm": {name.replace("-", "_"): row.confirm for name, row in TRANSITIONS.items() if row.confirm},
         "convert_form": ConvertForm(initial={"categories": req.categories}), "basis": BASES[req.legal_basis],
         "preservation": BASES[req.legal_basis].preservation,
         "signing_key": signing_public_key() if hasattr(req, "package") else None,
+        "notice_reason": _notice_reason(req.notice_withheld_reason),
+        "notice_form": NoticeDecisionForm(initial={"notify": "yes" if req.notice_user else "no"}),
     })
 
 

@@ -18,8 +18,7 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"  # SQLite file, uploaded CDR files, export files (all git-ignored)
 
 env = environ.Env()
-# `make run` writes an ignored .env with fresh keys once (python -m voipxs.privacy.keys); real deployments
-# set the variables in their environment and have no .env file.
+# `make run` writes an ignored .env with fresh keys once (voipxs.privacy.keys); deployments use the environment.
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
@@ -164,8 +163,7 @@ LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
 
-# django-axes: lock out after 5 failures for 30 minutes, per login name and address. The attempt
-# records keep the login name and address only; the password is never stored.
+# django-axes: lock out after 5 failures for 30 minutes, per login name and address (never the password).
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.5)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
@@ -307,10 +305,10 @@ INVOICE_COMPANY_KVK_NUMBER = env("INVOICE_COMPANY_KVK_NUMBER", default="00000000
 INVOICE_COMPANY_IBAN = env("INVOICE_COMPANY_IBAN", default="")
 INVOICE_VAT_RATE = Decimal(env("INVOICE_VAT_RATE", default="21.00"))
 
-# Disclosures: a closed request's legal hold stays this many days (follow-up questions of the
-# authority); delivered packages are deleted this many days after delivery; legal officers are
-# e-mailed this many hours before a request's deadline; transparency counts below the threshold
-# are shown as "< N"; the provider id written into ETSI TS 102 657 packages.
+# Disclosures: a closed request's legal hold stays this many days (follow-up questions of the authority);
+# delivered packages are deleted this many days after delivery; legal officers are e-mailed this many hours
+# before a request's deadline; transparency counts below the threshold are shown as "< N"; the provider id
+# written into ETSI TS 102 657 packages.
 DISCLOSURE_HOLD_RELEASE_DAYS = env.int("DISCLOSURE_HOLD_RELEASE_DAYS", default=30)
 DISCLOSURE_PACKAGE_RETENTION_DAYS = env.int("DISCLOSURE_PACKAGE_RETENTION_DAYS", default=90)
 DISCLOSURE_ESCALATION_HOURS = env.int("DISCLOSURE_ESCALATION_HOURS", default=24)
@@ -319,8 +317,10 @@ DISCLOSURE_PROVIDER_ID = env("DISCLOSURE_PROVIDER_ID", default="VoIPXS-NL")
 # An emergency request's written order is due this many days after intake (Sv 126ni(3): 3 days); late, the
 # officers and the DPO are told and a delivery made without it is flagged for the breach register.
 DISCLOSURE_WRITTEN_ORDER_DAYS = env.int("DISCLOSURE_WRITTEN_ORDER_DAYS", default=3)
-# Legal officers are reminded this many days before a preservation order (126ni, EPOC-PR) ends.
+# Legal officers are reminded this many days before a preservation order (126ni, EPOC-PR) ends, and
+# a notice to the user withheld at intake is reviewed this many days after it (LEGAL.md row 18).
 DISCLOSURE_PRESERVATION_REMINDER_DAYS = env.int("DISCLOSURE_PRESERVATION_REMINDER_DAYS", default=7)
+DISCLOSURE_NOTICE_REVIEW_DAYS = env.int("DISCLOSURE_NOTICE_REVIEW_DAYS", default=365)
 # e-Evidence (Reg. (EU) 2023/1543, Dir. (EU) 2023/1544): the designated establishment or legal
 # representative that receives European Production and Preservation Orders for VoIPXS (name, address,
 # contact). Shown to the legal officers; empty means none is designated yet, which the pages flag.

@@ -49,6 +49,23 @@ REQUEST_BASIS_DISPUTE = "A {kind} cannot use the basis “{basis}”: only a dis
 REQUEST_DUPLICATE = "This authority already sent a request with this reference."
 REQUEST_AUTHORITY_INACTIVE = "This authority is no longer active in the register; check who is asking."
 DOCUMENT_EMPTY = "The document is empty."
+# The notice to the user (LEGAL.md section 5, row 18). A withheld one needs a reason and a review date. Where the
+# law gives the reason, it is the default, stored in English as written here and shown in the page's language.
+NOTICE_REASON_SV = gettext_noop("Criminal-procedure order: the Public Prosecution Service informs the person "
+                                "concerned (Sv 126bb).")
+NOTICE_REASON_EU = gettext_noop("European order: the issuing authority informs the person concerned "
+                                "(Reg. (EU) 2023/1543 art. 13).")
+NOTICE_REASON_REQUIRED = gettext_noop("Give the reason why the user is not notified.")
+NOTICE_REASON_TOO_LONG = gettext_noop("The reason may be at most 300 characters long.")
+NOTICE_REVIEW_PAST = gettext_noop("The review date is in the past; choose today or a later day.")
+NOTICE_NOT_WITHHELD = gettext_noop("The user is notified: a reason and a review date belong to a withheld notice only.")
+
+_SV_BASES = frozenset({LegalBasis.SV_126N, LegalBasis.SV_126NA, LegalBasis.SV_126U, LegalBasis.SV_126UA,
+                       LegalBasis.SV_126ZH, LegalBasis.SV_126ZI, LegalBasis.SV_126NI})
+# The default reason of each basis that does not notify by default; the others need the officer's own.
+NOTICE_DEFAULT_REASON = {**{b: NOTICE_REASON_SV for b in _SV_BASES},
+                         LegalBasis.EU_PRODUCTION: NOTICE_REASON_EU, LegalBasis.EU_PRESERVATION: NOTICE_REASON_EU}
+assert set(NOTICE_DEFAULT_REASON) == set(LegalBasis.values) - NOTICE_BY_DEFAULT_BASES, "a default per silent basis"
 
 
 def _target_numbers(numbers: Iterable[str]) -> list[tuple[str, str]]:
@@ -62,6 +79,17 @@ def _target_numbers(numbers: Iterable[str]) -> list[tuple[str, str]]:
             raise ApplicationError(REQUEST_BAD_NUMBER, extra={"field": "numbers"}) from None
         out[blind_index(e164, domain="phone")] = e164
     return sorted(((e164, idx) for idx, e164 in out.items()), key=lambda t: t[1])
+
+
+def _targets(*, numbers: Iterable[str], account_ids: Iterable[int]) -> tuple[list[tuple[str, str]], list[int]]:
+    """The target numbers (E.164, blind index) and account ids, once every one is valid and there is one."""
+    nums = _target_numbers(numbers)
+    accounts = sorted({int(a) for a in account_ids})
+    if len(accounts) != User.objects.filter(pk__in=accounts).count():
+        raise ApplicationError(REQUEST_BAD_ACCOUNT, extra={"field": "account_ids"})
+    if not nums and not accounts:
+        raise ApplicationError(REQUEST_NO_TARGET, extra={"field": "numbers"})
+    return nums, accounts
 
 
 def validate_scope(*, legal_basis: str, categories: Iterable[str], window_start, window_end,
@@ -106,6 +134,29 @@ def validate_basis_for_authority(*, legal_basis: str, authority_kind: str) -> No
         raise ApplicationError(message.format(kind=str(kind).lower(), basis=basis), extra={"field": "legal_basis"})
 
 
+def notice_decision(*, legal_basis: str, notify: bool, reason: str, review_on: date | None,
+                    today: date) -> tuple[str, date | None]:
+    """The reason and review date to store with a decision on the notice to the user. Notified: none (giving
+    one is refused). Withheld: the officer's reason or the basis's default (none for a basis that notifies by
+    default), and a review date not before `today`, by default DISCLOSURE_NOTICE_REVIEW_DAYS after it."""
+    reason = (reason or "").strip()
+    if notify:
+        if reason or review_on is not None:
+            field = "notice_withheld_reason" if reason else "notice_review_on"
+            raise ApplicationError(NOTICE_NOT_WITHHELD, extra={"field": field})
+        return "", None
+    reason = reason or NOTICE_DEFAULT_REASON.get(legal_basis, "")
+    if not reason:
+        raise ApplicationError(NOTICE_REASON_REQUIRED, extra={"field": "notice_withheld_reason"})
+    if len(reason) > DisclosureRequest._meta.get_field("notice_withheld_reason").max_length:
+        raise ApplicationError(NOTICE_REASON_TOO_LONG, extra={"field": "notice_withheld_reason"})
+    if review_on is None:
+        review_on = today + timedelta(days=settings.DISCLOSURE_NOTICE_REVIEW_DAYS)
+    elif review_on < today:
+        raise ApplicationError(NOTICE_REVIEW_PAST, extra={"field": "notice_review_on"})
+    return reason, review_on
+
+
 def _deadlines(*, legal_basis: str, deadline: datetime | None, emergency: bool, received_at: datetime,
                oral_order: bool = False) -> dict:
     """The dates the basis sets (bases.py): an answer time (EPOC: the authority may ask sooner, never
@@ -141,10 +192,14 @@ def disclosure_request_receive(
     oral_order: bool = False,
     secrecy_until: date | None = None,
     notice_user: bool | None = None,
+    notice_withheld_reason: str = "",
+    notice_review_on: date | None = None,
     now: datetime | None = None,
 ) -> DisclosureRequest:
     """Take a request in (state RECEIVED) and place a legal hold on its scope at once, so that nothing
-    it asks for is purged while it is reviewed. A preservation order's hold ends when its basis says."""
+    it asks for is purged while it is reviewed. A preservation order's hold ends when its basis says.
+    The user is notified as the basis says unless `notice_user` says otherwise; a withheld notice gets
+    its reason and review date (notice_decision)."""
     require_officer(actor)
     received_at = now or tz_now()
     if not reference.strip():
@@ -158,19 +213,17 @@ def disclosure_request_receive(
         raise ApplicationError(REQUEST_DEADLINE_PAST, extra={"field": "deadline"})
     dates = _deadlines(legal_basis=legal_basis, deadline=deadline, emergency=emergency, received_at=received_at,
                        oral_order=oral_order)
-    nums = _target_numbers(numbers)
-    accounts = sorted({int(a) for a in account_ids})
-    if len(accounts) != User.objects.filter(pk__in=accounts).count():
-        raise ApplicationError(REQUEST_BAD_ACCOUNT, extra={"field": "account_ids"})
-    if not nums and not accounts:
-        raise ApplicationError(REQUEST_NO_TARGET, extra={"field": "numbers"})
+    notify = (legal_basis in NOTICE_BY_DEFAULT_BASES) if notice_user is None else notice_user
+    reason, review_on = notice_decision(legal_basis=legal_basis, notify=notify, reason=notice_withheld_reason,
+                                        review_on=notice_review_on, today=received_at.date())
+    nums, accounts = _targets(numbers=numbers, account_ids=account_ids)
     if DisclosureRequest.objects.filter(authority=authority, reference=reference.strip()).exists():
         raise ApplicationError(REQUEST_DUPLICATE, extra={"field": "reference"})
     req = DisclosureRequest.objects.create(
         reference=reference.strip()[:100], authority=authority, legal_basis=legal_basis, categories=cats,
         window_start=window_start, window_end=window_end, target_count=len(nums) + len(accounts),
         emergency=emergency, oral_order=oral_order, secrecy_until=secrecy_until,
-        notice_user=(legal_basis in NOTICE_BY_DEFAULT_BASES) if notice_user is None else notice_user,
+        notice_user=notify, notice_withheld_reason=reason, notice_review_on=review_on,
         received_by=actor, received_at=received_at, **dates,
     )
     DisclosureTarget.objects.bulk_create(
@@ -179,7 +232,8 @@ def disclosure_request_receive(
     request_hold_place(req=req, actor=actor)
     request_audit(actor=actor, action="receive", req=req, basis=legal_basis, categories=cats, numbers=len(nums),
                   accounts=len(accounts), emergency=emergency, oral_order=oral_order, hold=req.hold_id,
-                  deadline=req.deadline.isoformat())
+                  deadline=req.deadline.isoformat(), notify=notify,
+                  notice_review_on=review_on.isoformat() if review_on else None)
     return req
 
 

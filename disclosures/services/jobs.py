@@ -62,8 +62,9 @@ def disclosure_deadlines_escalate(*, now: datetime | None = None, hours: int | N
 def disclosure_secrecy_reminders(*, now: datetime | None = None, actor=None) -> int:
     """Remind the legal officers of withheld notices whose secrecy order has ended (once each)."""
     moment = now or tz_now()
+    # A request whose notice is withheld by decision waits for its review date instead (below).
     due = Notice.objects.filter(state=Notice.State.WITHHELD, reminded_at__isnull=True,
-                                withheld_until__lte=moment.date())
+                                withheld_until__lte=moment.date(), request__notice_user=True)
     ids = list(due.values_list("pk", "request_id"))
     if not ids:
         return 0
@@ -74,6 +75,26 @@ def disclosure_secrecy_reminders(*, now: datetime | None = None, actor=None) -> 
         for pk, req_id in ids:
             audit_record(actor=actor, action="disclosure.secrecy_reminder", target_type="disclosure_request",
                          target_id=req_id, extra={"notice": pk})
+    return len(ids)
+
+
+def disclosure_notice_reviews_remind(*, now: datetime | None = None, actor=None) -> int:
+    """Remind the legal officers of requests whose decision to withhold the notice to the user is due for
+    review (notice_review_on has come), once per decision: a new decision sets a new date and reminds again."""
+    moment = now or tz_now()
+    due = (DisclosureRequest.objects.filter(notice_user=False, notice_review_reminded_at__isnull=True,
+                                            notice_review_on__lte=moment.date())
+           .exclude(status__in=[Status.REJECTED, Status.WITHDRAWN]).order_by("notice_review_on", "pk"))
+    ids = list(due.values_list("pk", flat=True))
+    if not ids:
+        return 0
+    body = "\n".join(f"Request #{pk}: the notice to the user is withheld; review that decision now." for pk in ids)
+    _officers_mail(subject="[VoIPXS] Withheld notices to review", message=body)
+    with transaction.atomic():
+        DisclosureRequest.objects.filter(pk__in=ids).update(notice_review_reminded_at=moment)
+        for pk in ids:
+            audit_record(actor=actor, action="disclosure.notice_review_reminder", target_type="disclosure_request",
+                         target_id=pk, extra={})
     return len(ids)
 
 

@@ -1,22 +1,28 @@
 """The notice to a user that data about them was handed over. Civil and dispute requests notify by
 default (NOTICE_BY_DEFAULT_BASES); a running secrecy order withholds the notice until it ends, and a
-withheld notice is sent only by an officer, never before that day."""
+withheld notice is sent only by an officer, never before that day. A request that does not notify at
+all records why and when to review that (intake.notice_decision); an officer records a new decision."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from django.db import transaction
 from django.db.models import Q
 from django.utils.timezone import now as tz_now
+from django.utils.translation import gettext_noop
 
 from accounts.models import PhoneNumber
 from voipxs.exceptions import ApplicationError
 from voipxs.privacy.audit import audit_record
 
 from ..models import DisclosureRequest, Notice
-from .checks import WRONG_STATE, require_officer
+from .checks import WRONG_STATE, request_audit, request_locked, require_officer
+from .intake import notice_decision
 
 SECRECY_RUNNING = "The secrecy order is still running."
+NOTICE_DECIDED_WITHHELD = gettext_noop("The notice to the user is withheld by decision; record a new decision "
+                                       "to notify first.")
+NOTICES_ALREADY_SENT = gettext_noop("Notices of this request were sent already; they cannot be withheld now.")
 
 
 def _notice_users(req: DisclosureRequest) -> set[int]:
@@ -52,6 +58,8 @@ def disclosure_notice_send(*, actor, notice: Notice) -> Notice:
     notice = Notice.objects.select_for_update().select_related("request").get(pk=notice.pk)
     if notice.state != Notice.State.WITHHELD:
         raise ApplicationError(WRONG_STATE, extra={"field": "state"})
+    if not notice.request.notice_user:
+        raise ApplicationError(NOTICE_DECIDED_WITHHELD, extra={"field": "notice_user"})
     until = notice.request.secrecy_until
     if until is not None and until > tz_now().date():
         raise ApplicationError(SECRECY_RUNNING, extra={"field": "secrecy_until"})
@@ -67,3 +75,27 @@ def disclosure_request_notices_send(*, actor, request: DisclosureRequest) -> lis
     """Send every withheld notice of a request (the officers' "secrecy order ended" step)."""
     require_officer(actor)
     return [disclosure_notice_send(actor=actor, notice=n) for n in request.notices.filter(state=Notice.State.WITHHELD)]
+
+
+@transaction.atomic
+def disclosure_notice_decision_set(*, actor, request: DisclosureRequest, notify: bool, reason: str = "",
+                                   review_on: date | None = None) -> DisclosureRequest:
+    """Record a new decision on the notice to the user, after a review (validated as at intake). Withheld, it
+    needs a reason and gets a review date, reminded again on that day; notices already sent cannot be withheld.
+    Switched to notify on a request already delivered, the notices are created as delivery creates them.
+    The audit holds the decision and the reason's length, never the reason (an officer's free text)."""
+    require_officer(actor)
+    req = request_locked(request=request)
+    reason, review_on = notice_decision(legal_basis=req.legal_basis, notify=notify, reason=reason,
+                                        review_on=review_on, today=tz_now().date())
+    if not notify and req.notices.filter(state=Notice.State.SENT).exists():
+        raise ApplicationError(NOTICES_ALREADY_SENT, extra={"field": "notice_user"})
+    req.notice_user, req.notice_withheld_reason, req.notice_review_on = notify, reason, review_on
+    req.notice_review_reminded_at = None
+    req.save(update_fields=["notice_user", "notice_withheld_reason", "notice_review_on", "notice_review_reminded_at"])
+    notices = 0
+    if notify and req.delivered_at is not None:
+        notices = delivery_notices_create(req=req, moment=tz_now())
+    request_audit(actor=actor, action="notice_decision", req=req, notify=notify, reason_length=len(reason),
+                  notice_review_on=review_on.isoformat() if review_on else None, notices=notices)
+    return req
