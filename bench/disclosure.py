@@ -97,7 +97,7 @@ def _request():
     from accounts.services.users import user_create
     from disclosures.models import AuthorityKind, LegalBasis
     from disclosures.services.authorities import authority_create, authority_verify
-    from disclosures.services.intake import disclosure_request_receive
+    from disclosures.services.intake import disclosure_document_add, disclosure_request_receive
     from disclosures.services.transitions import (
         disclosure_request_approve,
         disclosure_request_start_review,
@@ -118,6 +118,9 @@ def _request():
         actor=intake, authority=authority, reference="BENCH-1", legal_basis=LegalBasis.SV_126N,
         categories=["traffic_data"], window_start=start, window_end=start.replace(year=start.year + 1),
         deadline=datetime.now(timezone.utc) + timedelta(days=3), numbers=[TARGET])
+    # Its written order, filed at intake: nothing is approved or produced without it.
+    disclosure_document_add(actor=intake, request=req, title="BENCH-1 order.pdf", content=b"%PDF bench order",
+                            content_type="application/pdf", is_written_order=True)
     req = disclosure_request_verify_authority(actor=intake, request=req, channel="phone")
     req = disclosure_request_start_review(actor=intake, request=req)
     disclosure_request_approve(actor=a2, request=req)

@@ -27,19 +27,21 @@ class _LegalOfficersOnly(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 @admin.register(Authority)
 class AuthorityAdmin(_LegalOfficersOnly):
-    list_display = ("name", "kind", "contact_phone", "verified_at", "active")
+    list_display = ("name", "kind", "contact_phone", "email_domains", "verified_at", "active")
     list_filter = ("kind", "active")
-    fields = ("name", "kind", "contact_phone", "contact_email", "created_by", "verified_at", "verified_by",
-              "verification_note", "active")
+    fields = ("name", "kind", "contact_phone", "contact_email", "email_domains", "created_by", "verified_at",
+              "verified_by", "verification_note", "active")
 
 
 @admin.register(DisclosureRequest)
 class DisclosureRequestAdmin(_LegalOfficersOnly):
-    list_display = ("id", "reference", "authority", "legal_basis", "status", "outcome", "deadline", "emergency")
-    list_filter = ("status", "legal_basis", "emergency")
+    list_display = ("id", "reference", "authority", "legal_basis", "status", "outcome", "deadline", "emergency",
+                    "sender_domain", "sender_domain_listed")
+    list_filter = ("status", "legal_basis", "emergency", "sender_domain_listed")
     list_select_related = ("authority",)
     fields = ("reference", "authority", "legal_basis", "categories", "window_start", "window_end", "target_count",
-              "deadline", "emergency", "written_order_at", "secrecy_until", "notice_user", "notice_withheld_reason",
+              "deadline", "emergency", "oral_order", "written_order_at", "sender_domain", "sender_domain_listed",
+              "secrecy_until", "notice_user", "notice_withheld_reason",
               "notice_review_on", "notice_review_reminded_at", "status", "outcome", "received_at",
               "verified_at", "verified_channel", "approved_at", "produced_at", "checked_at", "delivered_at",
               "closed_at", "hold", "hold_release_due_at", "hold_released_at", "sla_stage", "written_order_due_at",

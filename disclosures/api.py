@@ -32,7 +32,7 @@ from .selectors import (
     transparency_report,
     transparency_rows,
 )
-from .services.authorities import authority_create, authority_verify
+from .services.authorities import authority_create, authority_domains_set, authority_verify
 from .services.checks import NOT_LEGAL_OFFICER
 from .services.intake import disclosure_document_add, disclosure_request_receive
 from .services.packages import disclosure_package_download
@@ -67,6 +67,7 @@ class AuthorityOutputSerializer(serializers.Serializer):
     kind = serializers.CharField()
     contact_phone = serializers.CharField()
     contact_email = serializers.CharField()
+    email_domains = serializers.ListField(child=serializers.CharField())
     verified_at = serializers.DateTimeField(allow_null=True)
     created_by = serializers.IntegerField(source="created_by_id", allow_null=True)
     verified_by = serializers.IntegerField(source="verified_by_id", allow_null=True)
@@ -85,6 +86,10 @@ class RequestOutputSerializer(serializers.Serializer):
     emergency = serializers.BooleanField()
     oral_order = serializers.BooleanField()
     awaiting_written_order = serializers.BooleanField()
+    written_order_missing = serializers.BooleanField()
+    sender_domain = serializers.CharField()  # "": no sender (by phone, on paper, in person)
+    sender_domain_listed = serializers.BooleanField(allow_null=True)
+    sender_unlisted = serializers.BooleanField()
     secrecy_until = serializers.DateField(allow_null=True)
     notice_user = serializers.BooleanField()
     notice_withheld_reason = serializers.CharField()
@@ -125,6 +130,7 @@ class AuthorityCreateApi(OfficerApi):
         kind = serializers.ChoiceField(choices=AuthorityKind.choices)
         contact_phone = serializers.CharField(max_length=30)
         contact_email = serializers.EmailField(required=False, default="")
+        email_domains = serializers.ListField(child=serializers.CharField(max_length=253), required=False, default=list)
 
     @extend_schema(request=InputSerializer, responses={201: AuthorityOutputSerializer}, summary="Add an authority")
     def post(self, request: Request) -> Response:
@@ -144,6 +150,20 @@ class AuthorityVerifyApi(OfficerApi):
         data.is_valid(raise_exception=True)
         authority = authority_verify(actor=request.user, authority=get_object_or_404(Authority, pk=pk),
                                      note=data.validated_data["note"])
+        return Response(AuthorityOutputSerializer(authority).data)
+
+
+class AuthorityDomainsApi(OfficerApi):
+    class InputSerializer(serializers.Serializer):
+        email_domains = serializers.ListField(child=serializers.CharField(max_length=253), allow_empty=True)
+
+    @extend_schema(request=InputSerializer, responses=AuthorityOutputSerializer,
+                   summary="Replace the e-mail domains the authority sends from (others are flagged)")
+    def post(self, request: Request, pk: int) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        authority = authority_domains_set(actor=request.user, authority=get_object_or_404(Authority, pk=pk),
+                                          email_domains=data.validated_data["email_domains"])
         return Response(AuthorityOutputSerializer(authority).data)
 
 
@@ -180,6 +200,8 @@ class RequestReceiveApi(OfficerApi):
         notice_user = serializers.BooleanField(required=False, allow_null=True, default=None)
         notice_withheld_reason = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
         notice_review_on = serializers.DateField(required=False, allow_null=True, default=None)
+        # The address an e-mailed request came from: only its domain is kept (and flagged if not listed).
+        received_from = serializers.EmailField(required=False, allow_blank=True, default="")
 
     @extend_schema(request=InputSerializer, responses={201: RequestOutputSerializer}, summary="Take a request in (places a legal hold)")
     def post(self, request: Request) -> Response:
@@ -332,6 +354,7 @@ class DeadlinesApi(OfficerApi):
         status = serializers.CharField(source="request.status")
         deadline = serializers.DateTimeField(source="request.deadline")
         emergency = serializers.BooleanField(source="request.emergency")
+        sender_unlisted = serializers.BooleanField(source="request.sender_unlisted")
         hours_left = serializers.FloatField()
         overdue = serializers.BooleanField()
 

@@ -7,6 +7,7 @@ urlpatterns = [
     path(f"{P}authorities/", api.AuthorityListApi.as_view(), name="disclosure-authority-list"),
     path(f"{P}authorities/create/", api.AuthorityCreateApi.as_view(), name="disclosure-authority-create"),
     path(f"{P}authorities/<int:pk>/verify/", api.AuthorityVerifyApi.as_view(), name="disclosure-authority-verify"),
+    path(f"{P}authorities/<int:pk>/domains/", api.AuthorityDomainsApi.as_view(), name="disclosure-authority-domains"),
     path(f"{P}requests/", api.RequestListApi.as_view(), name="disclosure-request-list"),
     path(f"{P}requests/receive/", api.RequestReceiveApi.as_view(), name="disclosure-request-receive"),
     path(f"{P}requests/<int:pk>/", api.RequestDetailApi.as_view(), name="disclosure-request-detail"),

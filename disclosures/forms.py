@@ -22,12 +22,26 @@ def day_start(day) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min)).astimezone(dt_timezone.utc)
 
 
-class AuthorityForm(forms.Form):
+class AuthorityDomainsForm(forms.Form):
+    """The e-mail domains a body sends from (authority_create, authority_domains_set); empty: none listed."""
+
+    email_domains = forms.CharField(label=_("E-mail domains"), required=False, max_length=2000,
+                                    widget=forms.Textarea(attrs={"rows": 2}),
+                                    help_text=_("the domains the body sends requests from, one per line "
+                                                "(politie.nl); a subdomain counts as listed. A request from any "
+                                                "other domain is flagged"))
+
+    def clean_email_domains(self) -> list[str]:
+        return _split(self.cleaned_data["email_domains"])
+
+
+class AuthorityForm(AuthorityDomainsForm):
     name = forms.CharField(label=_("Name"), max_length=200)
     kind = forms.ChoiceField(label=_("Kind"), choices=AuthorityKind.choices)
     contact_phone = forms.CharField(label=_("Phone"),
                                     max_length=30, help_text=_("The body's switchboard, from an official source"))
     contact_email = forms.EmailField(label=_("E-mail"), required=False)
+    field_order = ["name", "kind", "contact_phone", "contact_email", "email_domains"]
 
 
 class NoteForm(forms.Form):
@@ -37,6 +51,10 @@ class NoteForm(forms.Form):
 class RequestForm(forms.Form):
     authority = forms.IntegerField(label=_("Authority"), widget=forms.Select)
     reference = forms.CharField(label=_("Reference"), max_length=100)
+    received_from = forms.EmailField(label=_("Received from"), required=False,
+                                     help_text=_("the e-mail address the request came from: only its domain is "
+                                                 "kept, and checked against the authority's list. Empty for a "
+                                                 "request by phone, on paper or in person"))
     legal_basis = forms.ChoiceField(label=_("Legal basis"), choices=LegalBasis.choices)
     categories = forms.MultipleChoiceField(label=_("Categories"), choices=DataCategory.choices,
                                            widget=forms.CheckboxSelectMultiple)
@@ -69,6 +87,9 @@ class RequestForm(forms.Form):
                                        widget=forms.DateInput(attrs={"type": "date"}))
     document = forms.FileField(label=_("Document"), required=False,
                                help_text=_("the order or request letter; stored encrypted"))
+    document_is_order = forms.BooleanField(label=_("This document is the written order"), required=False,
+                                           help_text=_("the data are handed over on it: without it on file, only an "
+                                                       "emergency or an oral order is approved and delivered"))
 
     def __init__(self, *args, authorities=(), **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -78,6 +99,12 @@ class RequestForm(forms.Form):
 
     def clean_numbers(self) -> list[str]:
         return _split(self.cleaned_data["numbers"])
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("document_is_order") and not data.get("document"):
+            self.add_error("document", _("Attach the written order, or untick “This document is the written order”."))
+        return data
 
     def clean_account_ids(self) -> list[int]:
         try:

@@ -52,7 +52,8 @@ class LegalBasis(models.TextChoices):
 
 class Authority(models.Model):
     """A requesting body. Its contact channels are the body's own (switchboard, functional mailbox),
-    checked once (verified_*) and used for the out-of-band callback of every request."""
+    checked once (verified_*) and used for the out-of-band callback of every request. Its e-mail domains
+    are the ones it sends requests from: a request from any other domain is flagged at intake."""
 
     name = models.CharField(max_length=200)
     kind = models.CharField(max_length=24, choices=AuthorityKind.choices)
@@ -61,6 +62,9 @@ class Authority(models.Model):
     verified_at = models.DateTimeField(null=True, blank=True)
     verified_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     verification_note = models.CharField(max_length=300, blank=True)
+    # Lower-case domain names ("politie.nl"), no "@", no wildcards; a subdomain of one counts as listed
+    # (services/authorities.py). Empty: every request received by e-mail is flagged.
+    email_domains = models.JSONField(default=list, blank=True)
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=now)
     # Who entered the body in the register: another officer verifies its channels (four eyes on the
@@ -127,7 +131,11 @@ class DisclosureRequest(models.Model):
     emergency = models.BooleanField(default=False)
     # Ordered by phone or in person: Sv 126ni(3) wants it confirmed in writing within 3 days, as an emergency's.
     oral_order = models.BooleanField(default=False)
-    written_order_at = models.DateTimeField(null=True, blank=True)  # emergency or oral order: the order arrived
+    written_order_at = models.DateTimeField(null=True, blank=True)  # the written order is on file
+    # The domain of the e-mail address the request came from (the address itself is an officer's personal data
+    # and is not kept), and whether the authority listed it at intake. Both empty: by phone, on paper, in person.
+    sender_domain = models.CharField(max_length=253, blank=True, default="")
+    sender_domain_listed = models.BooleanField(null=True, blank=True)
     secrecy_until = models.DateField(null=True, blank=True)  # no notice to the user before this day
     notice_user = models.BooleanField(default=False)
     # A withheld notice (notice_user off) records why and when to look at the decision again; beat reminds the
@@ -188,6 +196,9 @@ class DisclosureRequest(models.Model):
             models.CheckConstraint(condition=Q(legal_basis__in=LegalBasis.values), name="disclosure_basis_known"),
             models.CheckConstraint(condition=~Q(reference=""), name="disclosure_reference_present"),
             models.UniqueConstraint(fields=["authority", "reference"], name="disclosure_authority_reference_uniq"),
+            models.CheckConstraint(condition=(Q(sender_domain="") & Q(sender_domain_listed__isnull=True))
+                                   | (~Q(sender_domain="") & Q(sender_domain_listed__isnull=False)),
+                                   name="disclosure_sender_domain_shape"),
         ]
         indexes = [models.Index(fields=["status", "deadline"], name="disclosure_status_deadline_idx")]
 
@@ -201,6 +212,21 @@ class DisclosureRequest(models.Model):
     @property
     def awaiting_written_order(self) -> bool:
         return (self.emergency or self.oral_order) and self.written_order_at is None
+
+    @property
+    def written_order_missing(self) -> bool:
+        """Data is handed over on the written order, which is not on file: nothing is approved, produced or
+        delivered before it. An emergency or an oral order may go first (its order follows, flagged when
+        late: awaiting_written_order); a preservation hands nothing over."""
+        from .bases import PRESERVATION_BASES  # bases.py imports this module
+
+        return (self.written_order_at is None and not (self.emergency or self.oral_order)
+                and self.legal_basis not in PRESERVATION_BASES)
+
+    @property
+    def sender_unlisted(self) -> bool:
+        """Received by e-mail from a domain the authority did not list at intake (or it listed none)."""
+        return bool(self.sender_domain) and self.sender_domain_listed is False
 
 
 class DisclosureTarget(models.Model):

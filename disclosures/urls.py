@@ -9,6 +9,7 @@ urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("authorities/", views.authorities, name="authorities"),
     path("authorities/<int:pk>/verify/", views.authority_verification, name="authority-verify"),
+    path("authorities/<int:pk>/domains/", views.authority_domains, name="authority-domains"),
     path("requests/new/", views.request_new, name="request-new"),
     path("requests/<int:pk>/", views.detail, name="detail"),
     path("requests/<int:pk>/download/", views.download, name="download"),

@@ -19,6 +19,7 @@ from voipxs.exceptions import ApplicationError
 from voipxs.privacy.purposes import Role, has_role
 
 from .forms import (
+    AuthorityDomainsForm,
     AuthorityForm,
     ConvertForm,
     DocumentForm,
@@ -42,7 +43,7 @@ from .selectors import (
     transparency_report,
     transparency_rows,
 )
-from .services.authorities import authority_create, authority_verify
+from .services.authorities import authority_create, authority_domains_set, authority_verify
 from .services.intake import NOTICE_DEFAULT_REASON, disclosure_document_add, disclosure_request_receive
 from .services.packages import disclosure_package_download
 from .services.transitions import approval_refusal
@@ -50,7 +51,7 @@ from .signing import signing_public_key
 from .transitions import CONFIRM_REQUIRED, TRANSITIONS, Transition
 
 AUTHORITY_CONFIRM = gettext_lazy(
-    "I checked these channels against an official source myself (not the request letter).")
+    "I checked these channels and e-mail domains against an official source myself (not the request letter).")
 
 
 def _officer(request: HttpRequest) -> None:
@@ -115,6 +116,24 @@ def authority_verification(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@require_POST
+def authority_domains(request: HttpRequest, pk: int) -> HttpResponse:
+    _officer(request)
+    authority = get_object_or_404(Authority, pk=pk)
+    form = AuthorityDomainsForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Check the e-mail domains."))
+        return redirect("disclosures:authorities")
+    try:
+        authority_domains_set(actor=request.user, authority=authority, email_domains=form.cleaned_data["email_domains"])
+    except ApplicationError as exc:
+        messages.error(request, shown(exc))
+    else:
+        messages.success(request, _("E-mail domains saved; requests already taken in keep the flag they got."))
+    return redirect("disclosures:authorities")
+
+
+@login_required
 def request_new(request: HttpRequest) -> HttpResponse:
     _officer(request)
     auths = list(authority_list(actor=request.user).filter(active=True))
@@ -133,9 +152,11 @@ def request_new(request: HttpRequest) -> HttpResponse:
                         window_end=day_start(d["window_end"]), deadline=d["deadline"], numbers=d["numbers"],
                         account_ids=d["account_ids"], emergency=d["emergency"], oral_order=d["oral_order"],
                         secrecy_until=d["secrecy_until"], notice_user=d["notice_user"],
-                        notice_withheld_reason=d["notice_withheld_reason"], notice_review_on=d["notice_review_on"])
+                        notice_withheld_reason=d["notice_withheld_reason"], notice_review_on=d["notice_review_on"],
+                        received_from=d["received_from"])
                     if d["document"]:
-                        disclosure_document_add(actor=request.user, request=req, **document_inputs(d["document"]))
+                        disclosure_document_add(actor=request.user, request=req, **document_inputs(d["document"]),
+                                                is_written_order=d["document_is_order"])
                 except ApplicationError as exc:
                     field = exc.extra.get("field")
                     form.add_error(field if field in form.fields else None, shown(exc))

@@ -2,8 +2,9 @@
 (`from disclosures.services import transitions`); nothing is re-exported here.
 
 - `checks`       what every write shares: the legal-officer check, the row lock, the state check,
-                 the audit line, and the messages they refuse with
-- `authorities`  the register of requesting bodies and the verification of their channels
+                 the written order on file, the audit line, and the messages they refuse with
+- `authorities`  the register of requesting bodies, the verification of their channels and the
+                 e-mail domains they send from
 - `intake`       taking a request in (scope, targets, the legal hold) and its received documents
 - `holds`        the legal hold on a request's scope: the only module that talks to retention
 - `transitions`  the request's state machine, one service per step, each refusing the wrong state

@@ -1,7 +1,14 @@
 """The register of requesting bodies. A body's contact channels are its own (switchboard, functional
 mailbox) from an official source, never the ones a request letter gives: the out-of-band callback of
-every request goes to them, so they are verified once before any request of the body is handled."""
+every request goes to them, so they are verified once before any request of the body is handled.
+
+A body also lists the e-mail domains it sends requests from (LEGAL.md section 5, row 14). A request
+that arrives from another domain is flagged, not refused: the callback on the register's channel is
+what verifies a request, and the flag tells the officer who makes it to be wary."""
 from __future__ import annotations
+
+import re
+from typing import Iterable
 
 from django.db import transaction
 from django.utils.translation import gettext_noop
@@ -18,6 +25,47 @@ AUTHORITY_BAD_KIND = "Unknown kind of authority."
 AUTHORITY_BAD_PHONE = "The authority's contact number is not a valid phone number."
 AUTHORITY_NO_NAME = "A name is required."
 AUTHORITY_SAME_OFFICER = gettext_noop("Another legal officer than the one who registered this authority must verify it.")
+DOMAIN_HAS_AT = gettext_noop("Enter e-mail domains without “@”: politie.nl, not an address.")
+DOMAIN_WILDCARD = gettext_noop("Enter e-mail domains without wildcards: a subdomain of a listed domain counts "
+                               "as listed.")
+DOMAIN_INVALID = gettext_noop("Enter e-mail domains as domain names with a dot, such as politie.nl.")
+DOMAINS_TOO_MANY = gettext_noop("An authority lists at most %(max)s e-mail domains.")
+MAX_DOMAINS = 20
+
+# A host name in ASCII (IDNA "xn--" labels pass): labels of letters, digits and inner hyphens, at least two,
+# the last one not all digits (an IP address is not a domain).
+_LABEL = r"(?!-)[a-z0-9-]{1,63}(?<!-)"
+_DOMAIN = re.compile(rf"({_LABEL}\.)+(?![0-9]+$){_LABEL}")
+
+
+def email_domain_clean(raw: str, *, field: str = "email_domains") -> str:
+    """`raw` as a lower-case domain name, or refused: no "@" (an address is not a domain), no wildcard (a
+    subdomain is covered anyway), at least two labels (a top-level domain would list a whole country).
+    The message never repeats what was typed: it may be someone's address."""
+    domain = raw.strip().lower().rstrip(".")
+    if "@" in domain:
+        raise ApplicationError(DOMAIN_HAS_AT, extra={"field": field})
+    if "*" in domain or "?" in domain or domain.startswith("."):
+        raise ApplicationError(DOMAIN_WILDCARD, extra={"field": field})
+    if len(domain) > 253 or not _DOMAIN.fullmatch(domain):
+        raise ApplicationError(DOMAIN_INVALID, extra={"field": field})
+    return domain
+
+
+def email_domains_clean(domains: Iterable[str]) -> list[str]:
+    """The list to store: each entry cleaned (email_domain_clean), blanks dropped, sorted, once each."""
+    cleaned = sorted({email_domain_clean(d) for d in domains if str(d).strip()})
+    if len(cleaned) > MAX_DOMAINS:
+        params = {"max": MAX_DOMAINS}
+        raise ApplicationError(DOMAINS_TOO_MANY % params,
+                               extra={"field": "email_domains", "msgid": DOMAINS_TOO_MANY, "params": params})
+    return cleaned
+
+
+def email_domain_listed(domain: str, listed: Iterable[str]) -> bool:
+    """Whether `domain` is one of `listed` or a subdomain of one (mail.politie.nl under politie.nl; not
+    evilpolitie.nl, which only ends in the same letters)."""
+    return any(domain == d or domain.endswith(f".{d}") for d in listed)
 
 
 def _normalise_contact_phone(raw: str) -> str:
@@ -28,18 +76,35 @@ def _normalise_contact_phone(raw: str) -> str:
 
 
 @transaction.atomic
-def authority_create(*, actor, name: str, kind: str, contact_phone: str, contact_email: str = "") -> Authority:
+def authority_create(*, actor, name: str, kind: str, contact_phone: str, contact_email: str = "",
+                     email_domains: Iterable[str] = ()) -> Authority:
     require_officer(actor)
     if kind not in AuthorityKind.values:
         raise ApplicationError(AUTHORITY_BAD_KIND, extra={"field": "kind"})
     if not name.strip():
         raise ApplicationError(AUTHORITY_NO_NAME, extra={"field": "name"})
     authority = Authority(name=name.strip()[:200], kind=kind, contact_phone=_normalise_contact_phone(contact_phone),
-                          contact_email=contact_email.strip().lower(), created_by=actor)
+                          contact_email=contact_email.strip().lower(), email_domains=email_domains_clean(email_domains),
+                          created_by=actor)
     authority.full_clean()
     authority.save(force_insert=True)
     audit_record(actor=actor, action="disclosure.authority_create", target_type="authority", target_id=authority.pk,
-                 extra={"kind": kind})
+                 extra={"kind": kind, "email_domains": authority.email_domains})
+    return authority
+
+
+@transaction.atomic
+def authority_domains_set(*, actor, authority: Authority, email_domains: Iterable[str]) -> Authority:
+    """Replace the e-mail domains the body sends from. Requests already taken in keep the flag they got at
+    intake; the change (both lists: domains are not personal data) is audited."""
+    require_officer(actor)
+    domains = email_domains_clean(email_domains)
+    authority = Authority.objects.select_for_update().get(pk=authority.pk)
+    before = list(authority.email_domains)
+    authority.email_domains = domains
+    authority.save(update_fields=["email_domains"])
+    audit_record(actor=actor, action="disclosure.authority_domains", target_type="authority", target_id=authority.pk,
+                 extra={"before": before, "after": domains})
     return authority
 
 

@@ -3,6 +3,8 @@ before it changes, a step refuses any state but the ones it starts from, and eac
 pk only (never a number, a name or an address)."""
 from __future__ import annotations
 
+from django.utils.translation import gettext_noop
+
 from voipxs.exceptions import ApplicationError
 from voipxs.privacy.audit import audit_record
 from voipxs.privacy.purposes import Role, has_role
@@ -13,6 +15,9 @@ NOT_LEGAL_OFFICER = "Only legal officers handle disclosure requests."
 WRONG_STATE = "This step is not possible in the request's current state."
 NOTE_REQUIRED = "A note is required."
 REQUEST_NO_TARGET = "At least one number or account is required."
+ORDER_NOT_ON_FILE = gettext_noop("The written order is not on file: add it under “Documents”, marked as the written "
+                                 "order. The data are handed over on it; only an emergency or an oral order may go "
+                                 "ahead of its written order.")
 
 
 def require_officer(actor) -> None:
@@ -27,6 +32,13 @@ def request_locked(*, request: DisclosureRequest) -> DisclosureRequest:
 def require_state(req: DisclosureRequest, *states: str) -> None:
     if req.status not in states:
         raise ApplicationError(WRONG_STATE, extra={"field": "status", "status": req.status})
+
+
+def require_written_order(req: DisclosureRequest) -> None:
+    """Refuse a step that leads to a hand-over while the order it is made on is not on file (written_order_missing:
+    not for an emergency or an oral order, whose order follows, nor a preservation, which hands nothing over)."""
+    if req.written_order_missing:
+        raise ApplicationError(ORDER_NOT_ON_FILE, extra={"field": "documents"})
 
 
 def request_audit(*, actor, action: str, req: DisclosureRequest, **extra) -> None:

@@ -1,10 +1,12 @@
 """Taking a request in: its scope is checked against what its legal basis allows, its target numbers
 are stored encrypted with a blind index, and a legal hold is placed on the scope at once. Documents
-that come with it (the order, the request letter) are stored encrypted with their SHA-256."""
+that come with it (the order, the request letter) are stored encrypted with their SHA-256. A request
+received by e-mail keeps the domain it came from, flagged when the authority does not list it."""
 from __future__ import annotations
 
 import hashlib
 from datetime import date, datetime, timedelta
+from email.utils import parseaddr
 from typing import Iterable
 
 from django.conf import settings
@@ -28,6 +30,7 @@ from ..models import (
     DISPUTE_AUTHORITY_KINDS,
     LegalBasis,
 )
+from .authorities import email_domain_clean, email_domain_listed
 from .checks import REQUEST_NO_TARGET, request_audit, request_locked, require_officer
 from .holds import request_hold_place
 
@@ -49,6 +52,8 @@ REQUEST_BASIS_DISPUTE = "A {kind} cannot use the basis “{basis}”: only a dis
 REQUEST_DUPLICATE = "This authority already sent a request with this reference."
 REQUEST_AUTHORITY_INACTIVE = "This authority is no longer active in the register; check who is asking."
 DOCUMENT_EMPTY = "The document is empty."
+REQUEST_BAD_SENDER = gettext_noop("“Received from” is not an e-mail address; leave it empty for a request by phone, "
+                                  "on paper or in person.")
 # The notice to the user (LEGAL.md section 5, row 18). A withheld one needs a reason and a review date. Where the
 # law gives the reason, it is the default, stored in English as written here and shown in the page's language.
 NOTICE_REASON_SV = gettext_noop("Criminal-procedure order: the Public Prosecution Service informs the person "
@@ -157,6 +162,30 @@ def notice_decision(*, legal_basis: str, notify: bool, reason: str, review_on: d
     return reason, review_on
 
 
+def _require_reference_and_active(*, reference: str, authority: Authority) -> None:
+    if not reference.strip():
+        raise ApplicationError(REQUEST_NO_REFERENCE, extra={"field": "reference"})
+    if not authority.active:  # the intake page lists active ones only; the API must refuse the same
+        raise ApplicationError(REQUEST_AUTHORITY_INACTIVE, extra={"field": "authority"})
+
+
+def _sender_domain(*, received_from: str, authority: Authority) -> tuple[str, bool | None]:
+    """The domain of the address a request came from and whether `authority` lists it; ("", None) for a request
+    without one (phone, paper). The address is read and dropped here: an officer's address is personal data,
+    the domain of the body is not. A refusal never repeats the address."""
+    raw = (received_from or "").strip()
+    if not raw:
+        return "", None
+    local, at, domain = parseaddr(raw)[1].rpartition("@")
+    if not local or not at:
+        raise ApplicationError(REQUEST_BAD_SENDER, extra={"field": "received_from"})
+    try:
+        domain = email_domain_clean(domain, field="received_from")
+    except ApplicationError:
+        raise ApplicationError(REQUEST_BAD_SENDER, extra={"field": "received_from"}) from None
+    return domain, email_domain_listed(domain, authority.email_domains)
+
+
 def _deadlines(*, legal_basis: str, deadline: datetime | None, emergency: bool, received_at: datetime,
                oral_order: bool = False) -> dict:
     """The dates the basis sets (bases.py): an answer time (EPOC: the authority may ask sooner, never
@@ -194,18 +223,17 @@ def disclosure_request_receive(
     notice_user: bool | None = None,
     notice_withheld_reason: str = "",
     notice_review_on: date | None = None,
+    received_from: str = "",
     now: datetime | None = None,
 ) -> DisclosureRequest:
     """Take a request in (state RECEIVED) and place a legal hold on its scope at once, so that nothing
     it asks for is purged while it is reviewed. A preservation order's hold ends when its basis says.
     The user is notified as the basis says unless `notice_user` says otherwise; a withheld notice gets
-    its reason and review date (notice_decision)."""
+    its reason and review date (notice_decision). `received_from`, the address an e-mailed request came
+    from, keeps only its domain and whether the authority lists it (_sender_domain)."""
     require_officer(actor)
     received_at = now or tz_now()
-    if not reference.strip():
-        raise ApplicationError(REQUEST_NO_REFERENCE, extra={"field": "reference"})
-    if not authority.active:  # the intake page lists active ones only; the API must refuse the same
-        raise ApplicationError(REQUEST_AUTHORITY_INACTIVE, extra={"field": "authority"})
+    _require_reference_and_active(reference=reference, authority=authority)
     cats = validate_scope(legal_basis=legal_basis, categories=categories, window_start=window_start,
                           window_end=window_end, received_at=received_at)
     validate_basis_for_authority(legal_basis=legal_basis, authority_kind=authority.kind)
@@ -217,6 +245,7 @@ def disclosure_request_receive(
     reason, review_on = notice_decision(legal_basis=legal_basis, notify=notify, reason=notice_withheld_reason,
                                         review_on=notice_review_on, today=received_at.date())
     nums, accounts = _targets(numbers=numbers, account_ids=account_ids)
+    domain, listed = _sender_domain(received_from=received_from, authority=authority)
     if DisclosureRequest.objects.filter(authority=authority, reference=reference.strip()).exists():
         raise ApplicationError(REQUEST_DUPLICATE, extra={"field": "reference"})
     req = DisclosureRequest.objects.create(
@@ -224,7 +253,7 @@ def disclosure_request_receive(
         window_start=window_start, window_end=window_end, target_count=len(nums) + len(accounts),
         emergency=emergency, oral_order=oral_order, secrecy_until=secrecy_until,
         notice_user=notify, notice_withheld_reason=reason, notice_review_on=review_on,
-        received_by=actor, received_at=received_at, **dates,
+        sender_domain=domain, sender_domain_listed=listed, received_by=actor, received_at=received_at, **dates,
     )
     DisclosureTarget.objects.bulk_create(
         [DisclosureTarget(request=req, kind=DisclosureTarget.Kind.NUMBER, number=e164, number_index=idx) for e164, idx in nums]
@@ -233,7 +262,8 @@ def disclosure_request_receive(
     request_audit(actor=actor, action="receive", req=req, basis=legal_basis, categories=cats, numbers=len(nums),
                   accounts=len(accounts), emergency=emergency, oral_order=oral_order, hold=req.hold_id,
                   deadline=req.deadline.isoformat(), notify=notify,
-                  notice_review_on=review_on.isoformat() if review_on else None)
+                  notice_review_on=review_on.isoformat() if review_on else None,
+                  sender_domain=domain or None, sender_listed=listed)
     return req
 
 
@@ -241,7 +271,8 @@ def disclosure_request_receive(
 def disclosure_document_add(*, actor, request: DisclosureRequest, title: str, content: bytes,
                             content_type: str = "application/octet-stream", is_written_order: bool = False,
                             now: datetime | None = None) -> DisclosureDocument:
-    """Store a received document encrypted, with its SHA-256. A written order ends an emergency flag."""
+    """Store a received document encrypted, with its SHA-256. The written order puts the order on file: it ends an
+    emergency's or an oral order's wait, and lets any other request be approved, produced and delivered."""
     require_officer(actor)
     if not content:
         raise ApplicationError(DOCUMENT_EMPTY, extra={"field": "content"})

@@ -8,6 +8,10 @@ pages reach these through one table, `disclosures/transitions.py`.
     narrowing goes back to UNDER_REVIEW; REJECTED and WITHDRAWN end a request before delivery;
     a preservation order is closed from APPROVED (it keeps data, nothing is produced)
 
+An approval, the production and the delivery of any other request need its written order on file
+(checks.require_written_order): it is what the data are handed over on. An emergency or an oral order
+goes ahead of it; deadlines.py flags a delivery whose written order comes late.
+
 Why two approvers who did not take the request in: a hand-over of traffic data is irreversible;
 four eyes that are not the intake's own catch a forged or overbroad order (DESIGN.md, issue 6).
 """
@@ -35,6 +39,7 @@ from .checks import (
     request_move,
     require_officer,
     require_state,
+    require_written_order,
 )
 from .deadlines import written_order_breach_flag
 from .holds import request_hold_place, request_hold_release, request_hold_release_schedule
@@ -78,7 +83,10 @@ def disclosure_request_verify_authority(*, actor, request: DisclosureRequest, ch
     req.status_note = note.strip()[:500]
     request_move(req=req, status=Status.AUTHORITY_VERIFIED,
                  fields=["verified_at", "verified_by", "verified_channel", "verified_contact", "status_note"])
-    request_audit(actor=actor, action="verify_authority", req=req, channel=channel, authority=authority.pk)
+    # The officer confirmed the callback knowing where the request came from (the page says so when its domain
+    # was not on the authority's list): the record keeps the domain and the flag, never the address.
+    request_audit(actor=actor, action="verify_authority", req=req, channel=channel, authority=authority.pk,
+                  sender_domain=req.sender_domain or None, sender_listed=req.sender_domain_listed)
     return req
 
 
@@ -170,7 +178,9 @@ def approval_refusal(*, req: DisclosureRequest, officer) -> str | None:
 def disclosure_request_approve(*, actor, request: DisclosureRequest) -> DisclosureRequest:
     """One of two approvals (see approval_refusal for who may give one).
     Emergency requests may be approved before the legal review (fast path), still by two, but never
-    before the callback: a forged "emergency" is the known attack, and the callback is what stops it."""
+    before the callback: a forged "emergency" is the known attack, and the callback is what stops it.
+    An approver confirms having reviewed the order, so any other request needs its written order on file
+    (require_written_order); an emergency or an oral order is approved on the order as given."""
     require_officer(actor)
     req = request_locked(request=request)
     if req.emergency and req.status == Status.RECEIVED:
@@ -179,6 +189,7 @@ def disclosure_request_approve(*, actor, request: DisclosureRequest) -> Disclosu
     if req.emergency:
         allowed += [Status.AUTHORITY_VERIFIED]
     require_state(req, *allowed)
+    require_written_order(req)
     refusal = approval_refusal(req=req, officer=actor)
     if refusal is not None:
         raise ApplicationError(refusal, extra={"field": "officer"})
@@ -234,6 +245,7 @@ def disclosure_production_start(*, actor, request: DisclosureRequest) -> Disclos
         raise ApplicationError(PRESERVATION_NOT_PRODUCED, extra={"field": "legal_basis"})
     if req.verified_at is None:
         raise ApplicationError(CALLBACK_MISSING, extra={"field": "status", "status": req.status})
+    require_written_order(req)  # approved before the order had to be on file: no data are collected without it
     if req.approvals.filter(officer=actor).exists():  # four eyes: who approved the scope does not collect it
         raise ApplicationError(PRODUCER_IS_APPROVER, extra={"field": "officer"})
     req.production_started_by, req.production_started_at, req.production_error = actor, tz_now(), ""
@@ -271,7 +283,9 @@ def disclosure_output_check(*, actor, request: DisclosureRequest) -> DisclosureR
 @transaction.atomic
 def disclosure_request_deliver(*, actor, request: DisclosureRequest, receipt: str) -> DisclosureRequest:
     """Mark the package handed over, with the authority's receipt. Refused without two approvals and
-    an output check, whatever the state says. Starts the package's retention and the user notices."""
+    an output check, whatever the state says, and without the written order the data are handed over on
+    (an emergency or an oral order excepted: flagged for the breach register when its order comes late).
+    Starts the package's retention and the user notices."""
     require_officer(actor)
     if not receipt.strip():
         raise ApplicationError(RECEIPT_REQUIRED, extra={"field": "receipt"})
@@ -282,6 +296,7 @@ def disclosure_request_deliver(*, actor, request: DisclosureRequest, receipt: st
     if (len(approvers) < REQUIRED_APPROVALS or req.received_by_id in approvers or req.checked_by_id is None
             or req.status != Status.CHECKED):
         raise ApplicationError(DELIVERY_NEEDS_APPROVALS, extra={"field": "status", "status": req.status})
+    require_written_order(req)
     moment = tz_now()
     package = Package.objects.get(request=req)
     package.delete_after = moment + timedelta(days=settings.DISCLOSURE_PACKAGE_RETENTION_DAYS)

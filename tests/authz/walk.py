@@ -39,6 +39,7 @@ NOT_ABOUT_WHO = {400, 409, 410, 422, 429}
 PK_KINDS = {
     "retention:hold-release": "hold", "retention-hold-release": "hold",
     "disclosures:authority-verify": "authority", "disclosure-authority-verify": "authority",
+    "disclosures:authority-domains": "authority", "disclosure-authority-domains": "authority",
     "accounts_dsr:download": "export", "api-me-export-download": "export",
     "accounts_dsr:dpo-request": "dsr", "accounts_dsr:dpo-breach": "breach",
     "api-staff-account-close": "user", "api-staff-contractor-close": "contractor",

@@ -34,7 +34,7 @@ from accounts.services.roles import user_roles_set
 from accounts.services.sign_in import recovery_codes_regenerate
 from disclosures.models import AuthorityKind, DisclosureRequest, LegalBasis, Notice, Package
 from disclosures.services.authorities import authority_create, authority_verify
-from disclosures.services.intake import disclosure_request_receive
+from disclosures.services.intake import disclosure_document_add, disclosure_request_receive
 from disclosures.services.transitions import (
     disclosure_output_check,
     disclosure_production_start,
@@ -144,6 +144,9 @@ def _disclosure(*, intake: User, approvers: tuple[User, User]) -> tuple[Any, Dis
         actor=intake, authority=authority, reference="REF-AUTHZ", legal_basis=LegalBasis.SV_126N,
         categories=["traffic_data"], window_start=now() - timedelta(days=90), window_end=now(),
         deadline=now() + timedelta(days=3), numbers=[MALLORY_NUMBER], account_ids=[])
+    # The written order it is handed over on, filed at intake as the order came in writing.
+    disclosure_document_add(actor=intake, request=req, title="vordering REF-AUTHZ.pdf", content=b"%PDF signed order",
+                            content_type="application/pdf", is_written_order=True)
     req = disclosure_request_verify_authority(actor=intake, request=req, channel="phone")
     req = disclosure_request_start_review(actor=intake, request=req)
     for officer in approvers:

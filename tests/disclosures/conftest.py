@@ -1,5 +1,6 @@
-"""Shared setup for the disclosures tests: a verified police unit, alice's number and a helper that
-walks a request through the workflow up to a given state."""
+"""Shared setup for the disclosures tests: a verified police unit, alice's number, a helper that takes a
+request in as an officer does (with its written order on file, unless it is an emergency or an oral
+order, whose order follows) and one that walks it through the workflow up to a given state."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone as dt_timezone
@@ -9,7 +10,7 @@ from django.utils.timezone import now
 
 from disclosures.models import AuthorityKind, DisclosureRequest, LegalBasis
 from disclosures.services.authorities import authority_create, authority_verify
-from disclosures.services.intake import disclosure_request_receive
+from disclosures.services.intake import disclosure_document_add, disclosure_request_receive
 from disclosures.services.transitions import (
     disclosure_output_check,
     disclosure_production_start,
@@ -44,12 +45,26 @@ def window(days: int = 30) -> tuple[datetime, datetime]:
 
 
 def receive(actor, authority, *, numbers=(ALICE_NUMBER,), account_ids=(), basis=LegalBasis.SV_126N,
-            categories=("traffic_data",), days=30, reference=None, **kwargs) -> DisclosureRequest:
+            categories=("traffic_data",), days=30, reference=None, with_order: bool | None = None,
+            **kwargs) -> DisclosureRequest:
+    """Take a request in. `with_order` (default: unless it is an emergency or an oral order) files its written
+    order at intake, as the officer does with an order that came in writing."""
     start, end = kwargs.pop("window", None) or window(days)
-    return disclosure_request_receive(
+    req = disclosure_request_receive(
         actor=actor, authority=authority, reference=reference or f"REF-{DisclosureRequest.objects.count() + 1}",
         legal_basis=basis, categories=list(categories), window_start=start, window_end=end,
         deadline=kwargs.pop("deadline", now() + timedelta(days=3)), numbers=list(numbers), account_ids=list(account_ids), **kwargs)
+    if with_order if with_order is not None else not (req.emergency or req.oral_order):
+        order_file(actor, req)
+    return DisclosureRequest.objects.get(pk=req.pk)
+
+
+def order_file(actor, req, **kwargs):
+    """File `req`'s written order (what the data are handed over on) under its documents."""
+    disclosure_document_add(actor=actor, request=req, title=f"vordering {req.reference}.pdf",
+                            content=b"%PDF signed order", content_type="application/pdf", is_written_order=True,
+                            **kwargs)
+    return DisclosureRequest.objects.get(pk=req.pk)
 
 
 def to_state(req, state: str, *, intake, approvers, checker=None):

@@ -20,7 +20,7 @@ from disclosures.services.intake import disclosure_request_receive
 from tests.factories import make_cdr
 from voipxs.exceptions import ApplicationError
 
-from .conftest import ALICE_NUMBER, receive, to_state
+from .conftest import ALICE_NUMBER, order_file, receive, to_state
 
 pytestmark = pytest.mark.django_db
 
@@ -30,10 +30,11 @@ T0 = datetime(2026, 9, 1, 9, 0, tzinfo=timezone.utc)
 def _receive_at(actor, authority, moment, *, basis, categories=("traffic_data",), start=None, end=None, **kw):
     if basis != LegalBasis.EU_PRODUCTION:
         kw.setdefault("deadline", moment + timedelta(days=3))  # the authority's; an EPOC's is the regulation's
-    return disclosure_request_receive(
+    req = disclosure_request_receive(
         actor=actor, authority=authority, reference=f"R-{DisclosureRequest.objects.count() + 1}", legal_basis=basis,
         categories=list(categories), window_start=start or moment - timedelta(days=30), window_end=end or moment,
         numbers=[ALICE_NUMBER], now=moment, **kw)
+    return order_file(actor, req, now=moment) if req.written_order_missing else req
 
 
 class TableTests:
@@ -173,6 +174,8 @@ class PropertyTests:
         assert limit is None or req.window_end <= limit
         if basis in PRESERVATION_BASES:
             return
+        if req.written_order_missing:  # filed at intake, as the officer does with an order that came in writing
+            req = order_file(legal1, req, now=moment)
         req = to_state(req, "produced", intake=legal1, approvers=[legal2, legal3])
         assert req.status == Status.PRODUCED, req.production_error
         manifest = req.package.manifest

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import base64
 import io
 import zipfile
 from datetime import timedelta
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils.timezone import now
 from rest_framework.test import APIClient
@@ -67,9 +69,13 @@ class OfficerPagesTests:
             "authority": authority.pk, "reference": "PV-2026-77", "legal_basis": "sv_126n", "categories": ["traffic_data"],
             "numbers": "020 555 0101", "window_start": (today - timedelta(days=30)).isoformat(),
             "window_end": (today + timedelta(days=1)).isoformat(), "deadline": (now() + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M"),
+            # The order came in writing: the officer files it with the request.
+            "document": SimpleUploadedFile("vordering.pdf", b"%PDF signed order", "application/pdf"),
+            "document_is_order": "on",
         })
         assert r.status_code == 302, r.content
         req = DisclosureRequest.objects.get(reference="PV-2026-77")
+        assert req.written_order_at is not None and req.documents.get().is_written_order
         assert c.get(reverse("disclosures:dashboard")).content.count(b"PV-2026-77") == 1
         assert c.post(f"/disclosures/requests/{req.pk}/verify/", {"channel": "phone", "confirm": "yes"}).status_code == 302
         assert c.post(f"/disclosures/requests/{req.pk}/review/").status_code == 302
@@ -122,6 +128,9 @@ class ApiTests:
         assert r.status_code == 400 and r.json()["field"] == "numbers"
         r = api.post(f"/api/v1/staff/disclosures/requests/{pk}/approve/", format="json")
         assert r.status_code == 400  # wrong state
+        order = {"title": "vordering.pdf", "content_base64": base64.b64encode(b"%PDF order").decode(),
+                 "is_written_order": True}
+        assert api.post(f"/api/v1/staff/disclosures/requests/{pk}/documents/", order, format="json").status_code == 201
         assert api.post(f"/api/v1/staff/disclosures/requests/{pk}/verify-authority/", {"channel": "phone"}, format="json").status_code == 200
         assert api.post(f"/api/v1/staff/disclosures/requests/{pk}/start-review/", format="json").json()["status"] == "under_review"
         r = api.post(f"/api/v1/staff/disclosures/requests/{pk}/approve/", format="json")

@@ -1,6 +1,6 @@
-"""In a real browser: legal1 takes a request in and records the callback, legal2 and legal3 approve it,
-legal1 starts the production, legal2 checks the output and downloads the package; the package
-verifies against its manifest and the audit chain verifies afterwards."""
+"""In a real browser: legal1 takes a request in with its written order and records the callback, legal2 and
+legal3 approve it, legal1 starts the production, legal2 checks the output and downloads the package; the
+package verifies against its manifest and the audit chain verifies afterwards."""
 from __future__ import annotations
 
 import io
@@ -47,10 +47,15 @@ class DisclosureInBrowserTests:
         page.fill("#id_window_start", (today - timedelta(days=30)).isoformat())
         page.fill("#id_window_end", (today + timedelta(days=1)).isoformat())
         page.fill("#id_deadline", localtime(now() + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M"))
+        # The order came in writing: legal1 files it with the request; the data are handed over on it.
+        page.set_input_files("#id_document", files=[{"name": "vordering.pdf", "mimeType": "application/pdf",
+                                                     "buffer": b"%PDF signed order"}])
+        page.check("#id_document_is_order")
         with page.expect_navigation():
             page.locator("#request-form button[type=submit]").click()
         req = DisclosureRequest.objects.get(reference="PV-E2E-1")
         assert "Received" in page.locator("#status").inner_text()
+        assert req.written_order_at is not None and page.locator("#order-missing").count() == 0
         page.locator("form:has(#verify) input[name=confirm]").check()
         with page.expect_navigation():
             page.locator("#verify").click()
