@@ -1,10 +1,12 @@
-"""The traffic app's registrations with the privacy kernel: its key rotator (month keys), its demo data,
-its purger (call export files, traffic/purgers.py) and (in sections.py) what it holds about a person
-for export and erasure."""
+"""The traffic app's registrations with the privacy kernel: its key rotators (month keys, notes on kept calls),
+its demo data, its purger (call export files, traffic/purgers.py) and (in sections.py) what it holds about a
+person for export and erasure; and with accounts, the notes on a requester's calls on the DPO's page of a
+rectification request (accounts.dsr.panels)."""
 from __future__ import annotations
 
 from django.apps import AppConfig
 
+from accounts.dsr.panels import RequestPanel, register_request_panel
 from voipxs.privacy.registry import register_demo_seeder, register_purger, register_rotator
 
 
@@ -15,11 +17,18 @@ class TrafficConfig(AppConfig):
     def ready(self) -> None:
         # Models load only once the apps are ready, so the modules that use them are imported here.
         from . import purgers, sections  # noqa: F401  sections: calls and invoices for data-subject export and erasure
+        from .annotations.sealing import cdr_annotation_rotate
         from .demo import seed_calls, seed_sources
         from .keys import month_key_rewrap
+        from .views.annotations import rectification_panel
 
         # Month data keys are wrapped by the master key: rotating the master re-wraps them.
         register_rotator("traffic.MonthKey", month_key_rewrap)
+        # Notes on calls kept in the hold table are sealed under the master key (traffic/annotations/sealing.py).
+        register_rotator("traffic.CdrAnnotation", cdr_annotation_rotate)
+        # The DPO's page of a rectification request shows the notes on the requester's calls, and adds one.
+        register_request_panel(RequestPanel(name="call_notes", kinds=frozenset({"rectification"}),
+                                            template="traffic/_dpo_call_notes.html", context=rectification_panel))
         register_demo_seeder(20, "traffic-sources", seed_sources)
         register_demo_seeder(25, "traffic-calls", seed_calls)
         register_purger(purgers.CALL_EXPORTS, purgers.call_exports_purge)  # call export files, a day after ready

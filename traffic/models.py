@@ -394,3 +394,4 @@ class MaskedNumber(models.Model):
 
 
 from .callsetup.models import BlockedPrefix, CallSetup  # noqa: E402,F401  click-to-call (issue 12)
+from .annotations.models import CdrAnnotation  # noqa: E402,F401  notes on calls (GDPR art. 16)

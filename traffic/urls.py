@@ -1,8 +1,8 @@
 from django.urls import path
 
 from .push import views as push_views
-from .views import (call_exports, call_setup, calls, interconnection, invoice_address, invoices, masking,
-                    sources_imports, tariffs)
+from .views import (annotations, call_exports, call_setup, calls, interconnection, invoice_address, invoices,
+                    masking, sources_imports, tariffs)
 
 app_name = "traffic"
 urlpatterns: list = [
@@ -28,6 +28,8 @@ urlpatterns: list = [
     path("staff/tariffs/rate-deck/", tariffs.staff_rate_deck_preview, name="staff-rate-deck-preview"),
     path("staff/tariffs/rate-deck/apply/", tariffs.staff_rate_deck_apply, name="staff-rate-deck-apply"),
     path("staff/interconnection/", interconnection.staff_interconnection, name="staff-interconnection"),
+    path("staff/privacy-requests/<int:pk>/call-notes/", annotations.dpo_call_note_add,
+         name="staff-call-note-add"),  # the DPO: a note on a call of a rectification request's requester
     path("push/", push_views.cdr_push, name="cdr-push"),
     path("staff/sources/", sources_imports.staff_sources, name="staff-sources"),
     path("staff/imports/", sources_imports.staff_imports, name="staff-imports"),

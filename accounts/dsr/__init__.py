@@ -11,6 +11,7 @@ requests against their deadlines and keeps the breach register and the privacy-p
 - breaches.py, policy.py: the breach register; policy versions and the notice of a change
 - reminders.py: deadline reminders to the DPO (requests and breach clocks)
 - selectors.py, views.py, api.py, urls.py: reads, pages (/privacy-requests/) and the API (/api/v1/me/...)
+- panels.py: what higher apps add to the DPO's request page (traffic: notes on the requester's calls)
 - sections.py: the "requests" section of the registry, the export-file purger, demo data
 - middleware.py, context_processors.py: a policy change seen on the policy page; its notice on every page
 """

@@ -23,6 +23,7 @@ from voipxs.privacy.register import processing_register, processing_register_mar
 from . import breaches, policy
 from .export import dsr_export_download_log, export_decrypt_stream
 from .models import BreachNotification, DataSubjectRequest, PolicyVersion
+from .panels import request_panels
 from .selectors import (
     breach_incident_get, breach_incident_list, dsr_export_get_own, dsr_request_get, dsr_request_list_closed,
     dsr_request_list_open, dsr_request_list_own, require_dpo,
@@ -165,7 +166,8 @@ def dpo_request(request: HttpRequest, pk: int) -> HttpResponse:
             except ApplicationError as exc:
                 messages.error(request, exc.message)
                 status = 400
-    return render(request, "dpo/request.html", {"req": req}, status=status)
+    panels = request_panels(actor=request.user, req=req, params=request.GET)  # e.g. notes on the requester's calls
+    return render(request, "dpo/request.html", {"req": req, "panels": panels}, status=status)
 
 
 # --- DPO: breaches ---------------------------------------------------------------------------------------

@@ -4,7 +4,8 @@ the detached tables afterwards (the reclaim).
 
 A month is shredded in ONE transaction: lock the month's partitions, copy the rows that must stay into
 retention_heldcdr (re-encrypted under the master key, idempotent through a unique key), detach the
-partitions, rename them out of the way and destroy the month's data key. Either all of it happens or
+partitions, rename them out of the way and destroy the month's data key (the notes on its calls go with them;
+a kept call's note is re-sealed under the master key and stays with its copy). Either all of it happens or
 none. From its commit the month is unreadable everywhere: no row of it is left in traffic_cdr, and
 the detached tables, the dumps and the month-key backup (re-taken when the key changes) hold only
 ciphertext under a key that no longer exists. Dropping the detached tables, which gives their files
@@ -26,6 +27,7 @@ from django.utils.timezone import now as tz_now
 from traffic.keys import month_cipher, month_key_destroy
 from traffic.models import Cdr, CdrTechnical, Invoice, MonthKey
 from traffic.partitions import cdr_partition_months, partition_name, partitioning_enabled
+from traffic.services.annotations import cdr_annotations_month_drop
 from voipxs.privacy import crypto
 from voipxs.privacy.audit import audit_record
 
@@ -227,18 +229,22 @@ def shred_month(month: date, c: Cutoffs, *, run: PurgeRun, dry_run: bool, fault:
                     cursor.execute(f'LOCK TABLE "{tech_part}" IN ACCESS EXCLUSIVE MODE')
         rows = _partition_rows(cdr_part)
         tech_rows = _partition_rows(tech_part) if tech_exists else 0
-        kept_qs = Cdr.objects.filter(started_at__gte=lower, started_at__lt=upper,
-                                     id__in=_kept_ids(cdr_part, c, lower=lower, upper=upper))
+        kept_ids = _kept_ids(cdr_part, c, lower=lower, upper=upper)
+        kept_qs = Cdr.objects.filter(started_at__gte=lower, started_at__lt=upper, id__in=kept_ids)
         if dry_run:
             kept = kept_qs.count()
             return MonthDrop(month=f"{month:%Y-%m}", rows=rows - kept, technical_rows=tech_rows, kept=kept)
         kept = _copy_to_hold(kept_qs, c, month)
+        # Notes on the month's calls: a kept call's note stays with it (re-sealed under the master key, like
+        # its numbers), the others go, before the key does.
+        notes = cdr_annotations_month_drop(month=month, kept_ids=set(kept_ids))
         if fault is not None:
             fault("month:copied")
         with connection.cursor() as cursor:
             _detach(cursor, month=month, tech_exists=tech_exists)
         audit_record(actor=PURGE_ACTOR, action="retention.month_drop", target_type="cdr_month",
-                     target_id=f"{month:%Y-%m}", extra={"rows": rows - kept, "kept": kept, "technical": tech_rows})
+                     target_id=f"{month:%Y-%m}", extra={"rows": rows - kept, "kept": kept, "technical": tech_rows,
+                                                        "notes": notes["deleted"], "notes_kept": notes["kept"]})
         # The shred: from this commit on the month is unreadable, its detached tables and every backup
         # included. Its rows are out of traffic_cdr and what had to stay is in the hold table, so no row
         # that must remain readable depends on the key.

@@ -15,7 +15,8 @@
 #   tables (the reclaim) is a later step, one transaction per month, and the next run drops whatever
 #   a run that died after its shred left. A month emptied by batches loses its key once no row of it is
 #   left, in a later step that the next run repeats. The key is never destroyed while a row of its
-#   month is still in traffic_cdr or traffic_cdrtechnical.
+#   month is still in traffic_cdr or traffic_cdrtechnical. Notes on calls (GDPR art. 16) go with their
+#   calls: in the same batch, in the month's shred (a kept call's note stays with it), never after them.
 # - Two purges never run at once: a lease row taken with one conditional UPDATE (atomic on PostgreSQL
 #   and SQLite) and renewed with every committed batch and step; a dead worker's lease runs out
 #   PURGE_LEASE_SECONDS after its last batch, and the next run (or the reaper) takes over and marks
@@ -48,6 +49,7 @@ from django.utils.timezone import now as tz_now
 from traffic.keys import month_key_destroy
 from traffic.models import Cdr, CdrTechnical, Invoice
 from traffic.partitions import cdr_partition_months, month_start
+from traffic.services.annotations import cdr_annotations_delete, cdr_annotations_month_forget
 from voipxs.privacy.registry import purgers
 
 from ..models import Category, HeldCdr, PurgedMonth, PurgeRun
@@ -191,7 +193,9 @@ def _select_invoices(cutoffs: Cutoffs, held_accounts: list[int]) -> QuerySet:
 
 def _delete_cdrs(ids: list[int]) -> int:
     CdrTechnical.objects.filter(cdr_id__in=ids).delete()
-    return Cdr.objects.filter(id__in=ids).delete()[0]
+    deleted = Cdr.objects.filter(id__in=ids).delete()[0]
+    cdr_annotations_delete(cdr_ids=ids)  # after the calls: a note written meanwhile held its call's row
+    return deleted
 
 
 def _delete_technical(ids: list[int]) -> int:
@@ -199,7 +203,10 @@ def _delete_technical(ids: list[int]) -> int:
 
 
 def _delete_held(ids: list[int]) -> int:
-    return HeldCdr.objects.filter(id__in=ids).delete()[0]
+    cdr_ids = list(HeldCdr.objects.filter(id__in=ids).values_list("cdr_id", flat=True))
+    deleted = HeldCdr.objects.filter(id__in=ids).delete()[0]
+    cdr_annotations_delete(cdr_ids=cdr_ids)  # the kept call's notes go with it
+    return deleted
 
 
 def _delete_invoices(ids: list[int]) -> int:
@@ -290,6 +297,7 @@ def step_month_keys(ctx: PurgeContext) -> None:
         with transaction.atomic():  # one commit for all keys, with their count; each destruction is idempotent
             fast_commit()
             for month in emptied:
+                cdr_annotations_month_forget(month=month)  # none left, as a rule: each went with its call
                 key = month_key_destroy(month=month, actor=PURGE_ACTOR)
                 PurgedMonth.objects.update_or_create(month=month_start(month), defaults={
                     "method": PurgedMonth.Method.BATCHES, "shredded_at": key.destroyed_at, "run": ctx.run})

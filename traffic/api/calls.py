@@ -69,6 +69,12 @@ class CallLegSerializer(serializers.Serializer):
     price = serializers.DecimalField(max_digits=12, decimal_places=5, allow_null=True)
 
 
+class CallNoteSerializer(serializers.Serializer):
+    text = serializers.CharField(allow_null=True, help_text="What you stated about the call, as the DPO "
+                                 "recorded it; null: it can no longer be read (the call's month was purged)")
+    created_at = serializers.DateTimeField()
+
+
 class CallOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     started_at = serializers.DateTimeField()
@@ -86,6 +92,9 @@ class CallOutputSerializer(serializers.Serializer):
     legs = CallLegSerializer(many=True, help_text=(
         "A call of several legs (a ring group, a Local-channel fork, a transfer): each leg in time order; "
         "billsec and price above are the sums over them. Empty for a call of one leg."))
+    notes = CallNoteSerializer(many=True, help_text=(
+        "Notes on the call, oldest first (GDPR art. 16): a call is never changed after the switch recorded it; "
+        "what you asked to correct is attached to it as a note. Empty for most calls."))
 
 
 class CallPageSerializer(serializers.Serializer):
@@ -96,6 +105,7 @@ class CallPageSerializer(serializers.Serializer):
 
 
 class ContractorCallOutputSerializer(CallOutputSerializer):
+    notes = None  # a User's statements about their calls are theirs, not the contractor's (selectors.annotations)
     user = serializers.SerializerMethodField(help_text="The User who made or took the call: the login name your "
                                                        "contractor created them under")
 

@@ -8,6 +8,8 @@
 - `interconnection`: answered calls per switch and carrier in a month (aggregates).
 - `sources_imports`: CDR sources and import records, for the staff who run imports.
 - `call_setup`: a user's own recent click-to-call set-ups, the blocked prefixes.
+- `annotations`: the notes on calls, read with their calls (pages, API, data-subject export) and the
+  DPO's list of a person's notes (audited).
 - `scope`: which rows a purpose lets an actor read (own, own contractor's, staff-wide; restricted
   rows only for the law and disputes), shared by the call and invoice selectors.
 - `cdr_reader`: the one reader of CDR rows (live calls and the copies a month drop kept, decrypted

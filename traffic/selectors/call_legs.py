@@ -8,8 +8,8 @@ call (else its first leg), the call's billed seconds are the talk time its answe
 halves of a Local channel talk at once: counted once; legs one after the other, as in a transfer: added),
 its price the sum over its legs (each answered leg is rated once at import: a hop into a Local channel is
 free, its other half is priced),
-and `legs` holds every leg in time order. Copies kept in the hold table have no call_id: their call is
-their unique_id.
+`legs` holds every leg in time order and `notes` the notes on any of them (traffic.selectors.annotations).
+Copies kept in the hold table have no call_id: their call is their unique_id.
 """
 from __future__ import annotations
 
@@ -56,4 +56,5 @@ def _one_call(legs: list):
     return head._replace(
         started_at=in_time[0].started_at, billsec=_talked(answered),
         price=sum(prices, Decimal(0)) if prices else None, legs=tuple(in_time),
+        notes=tuple(note for leg in in_time for note in leg.notes),  # a note on any leg is the call's
     )

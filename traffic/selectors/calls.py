@@ -12,7 +12,9 @@ hold is secret).
 
 The call history never counts: it pages by keyset on (started_at, id), which the index
 cdr_account_time_idx (account, -started_at, -id) serves directly, and it reads plain tuples
-(`values_list`), not model instances, because it is the hottest page of the portal.
+(`values_list`), not model instances, because it is the hottest page of the portal. A page's calls come
+with their notes (what the owner stated about a call, GDPR art. 16): one more query, over the page's ids,
+under the same access (`traffic.selectors.annotations.notes_attached`).
 """
 from __future__ import annotations
 
@@ -35,6 +37,7 @@ from voipxs.statements import statement
 
 from ..models import Cdr
 from ..partitions import add_months, month_start
+from .annotations import notes_attached
 from .call_legs import call_key, calls_of
 from .call_filters import _filtered, _number_index, _refuse_masked_number_filter, _scoped_held, default_region_of
 from .cdr_reader import CallDecryptor, calls_newest, newest_rows, newest_statement
@@ -76,6 +79,7 @@ class CallRow(NamedTuple):
     masked: bool
     call_key: str = ""  # the call this leg belongs to (call_legs.call_key)
     legs: tuple = ()  # a call of several legs: each leg, in time order (call_legs.calls_of)
+    notes: tuple = ()  # what its owner stated about it (annotations.CallNote, oldest first; a call: its legs')
 
     def get_direction_display(self) -> str:
         return str(Cdr.Direction(self.direction).label) if self.direction in Cdr.Direction.values else self.direction
@@ -164,12 +168,14 @@ def cdr_list(
                                      audit={"number_filter": bool(number)}, lazy=True, **filters)
     if not rule.itemised:
         return CallPage(rows=[], next_cursor=None, itemised=False)
+    noted = None  # the ids of the calls with a note, where the read's own statement says so
     if sources is None:  # the own history, unfiltered: the hottest page
         found = _own_newest(actor, cursor, n=limit + 1, rule=rule)
+        noted = {values[0] for values, _copied in found[:limit] if values[_NOTED_AT]}
     else:
         found = calls_newest(*sources(), fields=_ROW_FIELDS, after=cursor, n=limit + 1)
     decrypt = CallDecryptor()
-    rows = _to_rows(found[:limit], decrypt, rule=rule)
+    rows = notes_attached(_to_rows(found[:limit], decrypt, rule=rule), purpose=purpose, noted=noted)
     next_cursor = cursor_encode(rows[-1].started_at, rows[-1].id) if len(found) > limit else None
     return CallPage(rows=calls_of(rows), next_cursor=next_cursor)
 
@@ -190,15 +196,18 @@ def _own_newest(actor: Any, after: tuple[datetime, int] | None, *, n: int, rule:
         stand_in = SimpleNamespace(pk=account_id, restricted_at=None)
         cdrs, held = _sources(actor=stand_in, purpose=Purpose.SELF_SERVICE, account=None, contractor=None, region="NL")
         return masking_joined(*newest_statement(cdrs, held, fields=_OWN_FIELDS, after=cursor or None, n=n),
-                              columns=_OWN_FIELDS, keep=_ROW_FIELDS, reader_id=account_id)
+                              columns=_OWN_FIELDS, keep=_ROW_FIELDS, reader_id=account_id, noted=True)
 
     count = 1 if after is None else 3
     key = ("own-calls", count, n)
     sql, params = statement(key, build, _SENTINELS[:count], (actor.pk, *(after or ())))
     found = newest_rows(sql, params, prepared=key)
     for values, _copied in found[:n - 1]:  # the page's rows; the last one only says whether there is more
-        rule.known(*values[len(_ROW_FIELDS):])
+        rule.known(*values[len(_ROW_FIELDS):_NOTED_AT])
     return found
+
+
+_NOTED_AT = len(_ROW_FIELDS) + 4  # after the masking columns of `masking_joined`: whether the call has a note
 
 
 def _is_own_plain(*, actor: Any, purpose: Purpose, account: Any, contractor: Any, **filters: Any) -> bool:

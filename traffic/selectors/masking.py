@@ -30,6 +30,7 @@ from voipxs.privacy.phone import InvalidNumber, normalize_masking_number
 from voipxs.privacy.purposes import Purpose, require_purpose
 from voipxs.statements import execute_prepared, statement
 
+from ..annotations.models import CdrAnnotation
 from ..models import Cdr, MaskedNumber
 
 NUMBER_FILTER_MASKED = "Numbers are masked here, so calls cannot be searched by number."
@@ -149,17 +150,21 @@ def _masking_query(indexes: list[str], reader_id: int, requested: bool):
 
 
 def masking_joined(sql: str, params: list, *, columns: tuple[str, ...], keep: tuple[str, ...],
-                   reader_id: int) -> tuple[str, list]:
+                   reader_id: int, noted: bool = False) -> tuple[str, list]:
     """A read of calls that also says what `prepare` would look up for each call's other number, in the same
     statement. `sql` gives rows of `columns` (CDR column names, with `src_index` and `dst_index`) and a last
     copy flag; the result gives rows of `keep`, then the stored blind index of the other number, the list's
     `valid_from` and `valid_until` for it (NULL: not listed), whether its holder asked (`_asked`), and the
-    copy flag: what `MaskRule.known` takes after the kept columns. PostgreSQL only."""
+    copy flag: what `MaskRule.known` takes after the kept columns; with `noted`, whether the call has a note
+    (traffic.annotations) comes before the copy flag, so a page of calls without one asks nothing more.
+    PostgreSQL only."""
     at = {name: f"f{i}" for i, name in enumerate(columns)}
     asked_sql, asked_params = _asked(reader_id).values("number_index").query.sql_with_params()
+    note = (f"EXISTS (SELECT 1 FROM {CdrAnnotation._meta.db_table} n WHERE n.cdr_id = p.{at['id']}), "  # nosec B608
+            if noted else "")
     # Reviewed: names are the models' and ours, `asked_sql` the ORM's; every value stays a bound parameter.
     return (f"SELECT {', '.join(f'p.{at[name]}' for name in keep)}, p.other_index, m.valid_from, "  # nosec B608
-            f"m.valid_until, p.other_index IN ({asked_sql}), p.copied FROM (SELECT q.*, CASE WHEN "
+            f"m.valid_until, p.other_index IN ({asked_sql}), {note}p.copied FROM (SELECT q.*, CASE WHEN "
             f"q.{at['direction']} = '{Cdr.Direction.IN.value}' THEN q.{at['src_index']} ELSE q.{at['dst_index']} "
             f"END AS other_index FROM ({sql}) q({', '.join(at.values())}, copied)) p "
             f"LEFT JOIN {MaskedNumber._meta.db_table} m ON m.number_index = p.other_index "

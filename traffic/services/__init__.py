@@ -12,6 +12,8 @@ numbers or names; callers import the submodule they need.
   (the task), reap dead runs, re-queue unsent ones, delete expired files.
 - `call_setup`: click-to-call: number to E.164, blocked prefixes, rate limit, audit, ask the switch
   (`traffic.callsetup`); the blocked prefixes billing staff keep; the 30-day purge of set-up records.
+- `annotations`: the DPO's note on a call (GDPR art. 16: a call is never changed, what the customer
+  states is attached to it), and the removal of notes with their calls (purge, erasure).
 
 The month data keys (create, destroy, re-wrap) live in `traffic.keys`; the ingest pipeline that
 stores the rows of an import lives in `traffic.ingest`.

@@ -110,6 +110,19 @@ def _leg_rows(call, show_own: bool, show_user: bool, dispositions: dict, zone, s
     return rows
 
 
+def _note_rows(call, colspan: int, zone, months: dict) -> list[str]:
+    """A row under the call for each note on it (GDPR art. 16): what its owner stated, marked as a note, never
+    mixed into the call's own cells, which stay as the switch recorded them."""
+    label, rows = esc_text(gettext("Note")), []
+    for note in call.notes:
+        text = _esc(note.text) if note.text is not None else esc_text(gettext("This note can no longer be read."))
+        local = note.created_at.astimezone(zone)
+        added = _esc(gettext("added on %(date)s") % {"date": f"{local.day} {months[local.month]} {local.year}"})
+        rows.append(f'<tr class="note"><td class="c-note" colspan="{colspan}"><strong class="badge warn">{label}'
+                    f'</strong> <span class="note-text">{text}</span> <span class="muted">({added})</span></td></tr>')
+    return rows
+
+
 def _details_labels(show_own: bool, show_user: bool) -> list[str]:
     """The <dt> of the phone's "Details" disclosure: what the narrow layout hides from the row."""
     labels = [gettext("User")] if show_user else []
@@ -163,6 +176,8 @@ def call_rows(rows, show_own: bool = True, names=None, show_user: bool = False, 
             _details(summary, dts, [v for v in (user, direction, own, name, result, zone_name) if v is not None]),
         ]
         out.append("<tr>" + "".join(cells) + "</tr>")
+        if call.notes:
+            out.extend(_note_rows(call, len(cells), zone, months))
         if len(call.legs) > 1:
             out.extend(_leg_rows(call, show_own, show_user, dispositions, zone, separator))
     if not out:

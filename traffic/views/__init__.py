@@ -7,5 +7,7 @@
 - `interconnection`: the monthly report per carrier and switch (page and CSV).
 - `sources_imports`: CDR sources, uploads and import reports, for billing staff and administrators.
 - `call_setup`: a customer's click-to-call tokens and recent set-ups; billing staff's blocked prefixes.
+- `annotations`: the DPO's notes on a requester's calls (GDPR art. 16), a panel of the rectification
+  request's page (accounts.dsr.panels) and its form, which asks first.
 - `access`: the role checks the staff pages share.
 """
