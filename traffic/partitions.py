@@ -5,7 +5,7 @@ in UTC, matching `month_start`. Creation is idempotent (CREATE TABLE IF NOT EXIS
 """
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import date, datetime, time, timezone
 from typing import Iterable
 
 from django.db import connection
@@ -23,6 +23,13 @@ def month_start(moment: datetime | date) -> date:
 def add_months(month: date, n: int) -> date:
     index = month.year * 12 + (month.month - 1) + n
     return date(index // 12, index % 12 + 1, 1)
+
+
+def month_bounds(month: date) -> tuple[datetime, datetime]:
+    """[first moment of the month `month` falls in, first moment of the next) in UTC, as the partitions are cut."""
+    first = month_start(month)
+    return (datetime.combine(first, time.min, tzinfo=timezone.utc),
+            datetime.combine(add_months(first, 1), time.min, tzinfo=timezone.utc))
 
 
 def partition_name(table: str, month: date) -> str:

@@ -8,12 +8,12 @@ A row goes only if no rule protects it; an unknown invoice state protects its ca
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time as dtime, timedelta, timezone as dt_timezone
+from datetime import date, datetime, timedelta, timezone as dt_timezone
 
 from django.db.models import Q, QuerySet
 
 from traffic.models import Invoice
-from traffic.partitions import add_months, partitioning_enabled
+from traffic.partitions import add_months, month_bounds, partitioning_enabled
 from voipxs.privacy.purposes import SystemActor
 
 from ..models import Category, LegalHold
@@ -41,12 +41,6 @@ def period_cutoff(category: str, now: datetime) -> datetime:
     policy = retention_policy_at(category=category, at=now)
     months, days = (policy.period_months, policy.period_days) if policy else _FALLBACK_PERIODS[category]
     return shift_months(now, -months) - timedelta(days=days)
-
-
-def month_bounds(month: date) -> tuple[datetime, datetime]:
-    """[first moment of `month`, first moment of the next month) in UTC, as the partitions are cut."""
-    lower = datetime.combine(month, dtime.min, tzinfo=dt_timezone.utc)
-    return lower, datetime.combine(add_months(month, 1), dtime.min, tzinfo=dt_timezone.utc)
 
 
 @dataclass

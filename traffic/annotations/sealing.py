@@ -12,9 +12,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db import transaction
-
 from voipxs.privacy import crypto
+from voipxs.privacy.rotation import rotate_bound
 
 from ..keys import MonthKeyDestroyed, MonthKeyMissing, month_cipher
 from ..partitions import month_start
@@ -55,27 +54,5 @@ def note_reseal_kept(token: bytes | memoryview, *, cdr_id: int, cipher: crypto.D
 def cdr_annotation_rotate(*, batch_size: int = 500, dry_run: bool = False) -> dict:
     """`rotate_keys`: re-encrypt the notes of kept calls (master key) under the newest key. A month-key note
     needs nothing: month keys are re-wrapped by traffic.keys.month_key_rewrap. Counts only."""
-    scanned = rotated = undecryptable = 0
-    last_id = 0
-    while True:
-        with transaction.atomic():
-            rows = list(CdrAnnotation.objects.select_for_update().filter(kept_at__isnull=False, id__gt=last_id)
-                        .order_by("id")[:batch_size])
-            if not rows:
-                break
-            for note in rows:
-                scanned += 1
-                token = bytes(note.text_enc)
-                if not crypto.needs_rotation(token):
-                    continue
-                try:
-                    plain = crypto.decrypt_bytes(token, aad=_aad(note.cdr_id))
-                except crypto.DecryptionError:
-                    undecryptable += 1
-                    continue
-                rotated += 1
-                if not dry_run:
-                    note.text_enc = crypto.encrypt_bytes(plain, aad=_aad(note.cdr_id))
-                    note.save(update_fields=["text_enc"])
-            last_id = rows[-1].id
-    return {"scanned": scanned, "rotated": rotated, "undecryptable": undecryptable}
+    return rotate_bound(CdrAnnotation.objects.filter(kept_at__isnull=False), ("text_enc",),
+                        aad=lambda note: _aad(note.cdr_id), batch_size=batch_size, dry_run=dry_run)

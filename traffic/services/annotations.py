@@ -13,7 +13,7 @@ audit entries say what went.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timezone as dt_timezone
+from datetime import date, datetime
 from typing import Any, Collection, Iterable
 
 from django.core.exceptions import PermissionDenied
@@ -29,7 +29,7 @@ from ..annotations.models import CdrAnnotation
 from ..annotations.sealing import note_reseal_kept, note_seal, note_seal_kept
 from ..keys import month_cipher
 from ..models import Cdr
-from ..partitions import add_months
+from ..partitions import month_bounds
 from ..selectors.cdr_reader import kept_copies
 
 NOTE_MAX_LENGTH = 2000
@@ -117,8 +117,8 @@ def cdr_annotate(*, actor: Any, cdr_id: int, started_at: datetime, text: str,
 # --- what goes with the calls --------------------------------------------------------------------------
 
 def _month_range(month: date) -> dict[str, datetime]:
-    return {"started_at__gte": datetime.combine(month, time.min, tzinfo=dt_timezone.utc),
-            "started_at__lt": datetime.combine(add_months(month, 1), time.min, tzinfo=dt_timezone.utc)}
+    lower, upper = month_bounds(month)
+    return {"started_at__gte": lower, "started_at__lt": upper}
 
 
 def cdr_annotations_delete(*, cdr_ids: Iterable[int]) -> int:

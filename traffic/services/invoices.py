@@ -18,7 +18,7 @@ calls at their current rating and price. Its number gets a suffix ("INV-202603-0
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime, time, timedelta, timezone as dt_timezone
+from datetime import date, datetime, timedelta, timezone as dt_timezone
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -35,7 +35,7 @@ from voipxs.privacy.audit import audit_record
 from voipxs.privacy.purposes import Purpose, SystemActor
 
 from ..models import Cdr, Invoice, InvoiceLine
-from ..partitions import add_months, month_start
+from ..partitions import add_months, month_bounds, month_start
 from ..selectors.cdr_reader import kept_copies
 
 logger = logging.getLogger(__name__)
@@ -73,12 +73,6 @@ def _appeal_ends(invoice: Invoice) -> date:
     return decided.date() + timedelta(days=dispute_appeal_days())
 
 
-def _month_bounds(month: date) -> tuple[datetime, datetime]:
-    first = month_start(month)
-    return (datetime.combine(first, time.min, tzinfo=dt_timezone.utc),
-            datetime.combine(add_months(first, 1), time.min, tzinfo=dt_timezone.utc))
-
-
 # A call rated after its month was invoiced (its tariff came later: traffic.services.rating.cdr_rate_pending
 # runs hourly) goes on the next invoice, as a line of its own month, for as long as unbilled calls are
 # kept (3 months): never lost, never billed twice (each call is tied to the invoice that billed it).
@@ -86,8 +80,8 @@ LATE_MONTHS = 3
 
 
 def _billing_range(month: date) -> tuple[datetime, datetime]:
-    start, stop = _month_bounds(month)
-    return _month_bounds(add_months(month, -LATE_MONTHS))[0], stop
+    start, stop = month_bounds(month)
+    return month_bounds(add_months(month, -LATE_MONTHS))[0], stop
 
 
 def _billable(*, account_id: int, month: date, billed_on: int | None = None):
