@@ -27,10 +27,10 @@ class _LegalOfficersOnly(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 @admin.register(Authority)
 class AuthorityAdmin(_LegalOfficersOnly):
-    list_display = ("name", "kind", "contact_phone", "email_domains", "verified_at", "active")
+    list_display = ("name", "kind", "contact_phone", "email_domains", "certificate_not_after", "verified_at", "active")
     list_filter = ("kind", "active")
-    fields = ("name", "kind", "contact_phone", "contact_email", "email_domains", "created_by", "verified_at",
-              "verified_by", "verification_note", "active")
+    fields = ("name", "kind", "contact_phone", "contact_email", "email_domains", "certificate_sha256",
+              "certificate_not_after", "created_by", "verified_at", "verified_by", "verification_note", "active")
 
 
 @admin.register(DisclosureRequest)
@@ -44,7 +44,8 @@ class DisclosureRequestAdmin(_LegalOfficersOnly):
               "secrecy_until", "notice_user", "notice_withheld_reason",
               "notice_review_on", "notice_review_reminded_at", "status", "outcome", "received_at",
               "verified_at", "verified_channel", "approved_at", "produced_at", "checked_at", "delivered_at",
-              "closed_at", "hold", "hold_release_due_at", "hold_released_at", "sla_stage", "written_order_due_at",
+              "delivery_sha256", "delivery_encrypted_to", "closed_at", "hold", "hold_release_due_at",
+              "hold_released_at", "sla_stage", "written_order_due_at",
               "written_order_escalated_at", "breach_flagged_at", "breach_incident", "preserve_until",
               "preservation_reminded_at", "renewed_at", "renewal_reference", "converted_to")
 

@@ -35,7 +35,7 @@ from .selectors import (
 from .services.authorities import authority_create, authority_domains_set, authority_verify
 from .services.checks import NOT_LEGAL_OFFICER
 from .services.intake import disclosure_document_add, disclosure_request_receive
-from .services.packages import disclosure_package_download
+from .services.packages import disclosure_package_download, package_content_type
 from .transitions import TRANSITIONS
 
 DOCUMENT_NOT_BASE64 = "The document must be base64-encoded."
@@ -68,6 +68,8 @@ class AuthorityOutputSerializer(serializers.Serializer):
     contact_phone = serializers.CharField()
     contact_email = serializers.CharField()
     email_domains = serializers.ListField(child=serializers.CharField())
+    certificate_sha256 = serializers.CharField()  # "": none on file (set on the staff page)
+    certificate_not_after = serializers.DateTimeField(allow_null=True)
     verified_at = serializers.DateTimeField(allow_null=True)
     created_by = serializers.IntegerField(source="created_by_id", allow_null=True)
     verified_by = serializers.IntegerField(source="verified_by_id", allow_null=True)
@@ -113,6 +115,8 @@ class RequestOutputSerializer(serializers.Serializer):
     renewed_at = serializers.DateTimeField(allow_null=True)
     renewal_reference = serializers.CharField()
     converted_to = serializers.IntegerField(source="converted_to_id", allow_null=True)
+    delivery_sha256 = serializers.CharField()  # of the file handed over (.p7m, or the ZIP on an encrypted channel)
+    delivery_encrypted_to = serializers.CharField()  # the certificate's SHA-256; "": not encrypted
 
     def get_approvers(self, obj) -> list[int]:
         return sorted(obj.approvals.values_list("officer_id", flat=True))
@@ -338,11 +342,12 @@ class DocumentAddApi(OfficerApi):
 
 
 class PackageDownloadApi(OfficerApi):
-    @extend_schema(responses={(200, "application/zip"): OpenApiTypes.BINARY}, summary="Download the package ZIP (logged)")
+    @extend_schema(responses={(200, "application/pkcs7-mime"): OpenApiTypes.BINARY, (200, "application/zip"):
+                              OpenApiTypes.BINARY}, summary="The package: .p7m to the certificate, else ZIP (logged)")
     def get(self, request: Request, pk: int) -> HttpResponse:
         req = disclosure_request_get(actor=request.user, pk=pk)
         name, data = disclosure_package_download(actor=request.user, request=req)
-        response = HttpResponse(data, content_type="application/zip")
+        response = HttpResponse(data, content_type=package_content_type(name))
         response["Content-Disposition"] = f'attachment; filename="{name}"'
         return response
 

@@ -35,6 +35,16 @@ class AuthorityDomainsForm(forms.Form):
         return _split(self.cleaned_data["email_domains"])
 
 
+class AuthorityCertificateForm(forms.Form):
+    """The certificate packages are encrypted to (authority_certificate_set); empty: remove it."""
+
+    certificate = forms.CharField(label=_("Certificate (PEM)"), required=False, max_length=20_000, strip=False,
+                                  widget=forms.Textarea(attrs={"rows": 6, "spellcheck": "false"}),
+                                  help_text=_("the authority's X.509 encryption certificate with an RSA key, from "
+                                              "-----BEGIN CERTIFICATE----- to -----END CERTIFICATE-----; never a "
+                                              "private key. Empty: remove the certificate"))
+
+
 class AuthorityForm(AuthorityDomainsForm):
     name = forms.CharField(label=_("Name"), max_length=200)
     kind = forms.ChoiceField(label=_("Kind"), choices=AuthorityKind.choices)

@@ -65,6 +65,12 @@ class Authority(models.Model):
     # Lower-case domain names ("politie.nl"), no "@", no wildcards; a subdomain of one counts as listed
     # (services/authorities.py). Empty: every request received by e-mail is flagged.
     email_domains = models.JSONField(default=list, blank=True)
+    # The X.509 certificate packages are encrypted to (envelope.py), PEM, set through services/authorities.py;
+    # its SHA-256 fingerprint and term kept beside it. Empty: no certificate, a package goes only on a channel
+    # that is itself encrypted, which the officer records at delivery.
+    certificate = models.TextField(blank=True, default="")
+    certificate_sha256 = models.CharField(max_length=64, blank=True, default="")
+    certificate_not_after = models.DateTimeField(null=True, blank=True)
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=now)
     # Who entered the body in the register: another officer verifies its channels (four eyes on the
@@ -77,6 +83,10 @@ class Authority(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.get_kind_display()})"
+
+    @property
+    def certificate_expired(self) -> bool:
+        return self.certificate_not_after is not None and self.certificate_not_after <= now()
 
 
 class Status(models.TextChoices):
@@ -162,6 +172,12 @@ class DisclosureRequest(models.Model):
     checked_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     delivered_at = models.DateTimeField(null=True, blank=True)
     delivery_receipt = models.CharField(max_length=300, blank=True)
+    # What was handed over: the SHA-256 of the file (the .p7m, or the ZIP where no certificate was on file), the
+    # SHA-256 of the certificate it was encrypted to ("": not encrypted), and the encrypted channel the officer
+    # recorded (required without a certificate).
+    delivery_sha256 = models.CharField(max_length=64, blank=True, default="")
+    delivery_encrypted_to = models.CharField(max_length=64, blank=True, default="")
+    delivery_channel = models.CharField(max_length=200, blank=True, default="")
     closed_at = models.DateTimeField(null=True, blank=True)
     narrowed_at = models.DateTimeField(null=True, blank=True)
     status_note = models.CharField(max_length=500, blank=True)  # clarification question, rejection reason
@@ -325,6 +341,27 @@ class PackageDownload(models.Model):
     downloaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     downloaded_at = models.DateTimeField(default=now)
     zip_sha256 = models.CharField(max_length=64)
+    # The file handed out: the .p7m encrypted to the certificate `encrypted_to` names, or the ZIP itself ("").
+    sha256 = models.CharField(max_length=64, blank=True, default="")
+    encrypted_to = models.CharField(max_length=64, blank=True, default="")
+
+
+class PackageEnvelope(models.Model):
+    """The package's ZIP encrypted to one certificate (envelope.py). Made once per certificate and ZIP and then
+    handed out as stored: an envelope draws a new content key each time it is made, and the delivery receipt
+    names the SHA-256 of the very file the authority got. Readable only with the authority's private key;
+    deleted with the package's files."""
+
+    package = models.ForeignKey(Package, on_delete=models.CASCADE, related_name="envelopes")
+    recipient_sha256 = models.CharField(max_length=64)  # the certificate's
+    zip_sha256 = models.CharField(max_length=64)  # the sealed ZIP inside
+    sha256 = models.CharField(max_length=64)  # of the .p7m
+    content = models.BinaryField()
+    created_at = models.DateTimeField(default=now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["package", "recipient_sha256", "zip_sha256"],
+                                               name="packageenvelope_once_uniq")]
 
 
 class Notice(models.Model):

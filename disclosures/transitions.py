@@ -103,9 +103,12 @@ TRANSITIONS: dict[str, Transition] = {
         page_form=NarrowForm, page_error=_("Check the narrowing fields.")),
     "produce": Transition(disclosure_production_start, "Queue the production of the package"),
     "check": Transition(disclosure_output_check, "Record the output check (another officer than the producer)"),
-    "deliver": Transition(disclosure_request_deliver, "Mark delivered with the authority's receipt",
-                          {"receipt": serializers.CharField(max_length=300)},
-                          confirm=_("The package was handed to the authority; this cannot be undone.")),
+    "deliver": Transition(
+        disclosure_request_deliver, "Mark delivered with the authority's receipt (and, where the authority has no "
+        "certificate on file, the encrypted channel the package went by)",
+        {"receipt": serializers.CharField(max_length=300),
+         "secure_channel": serializers.CharField(max_length=200, required=False, allow_blank=True, default="")},
+        confirm=_("The package was handed to the authority; this cannot be undone.")),
     "close": Transition(disclosure_request_close, "Close the request (hold released after the grace period)",
                         confirm=_("Close this request.")),
     "renew": Transition(

@@ -10,6 +10,7 @@ urlpatterns = [
     path("authorities/", views.authorities, name="authorities"),
     path("authorities/<int:pk>/verify/", views.authority_verification, name="authority-verify"),
     path("authorities/<int:pk>/domains/", views.authority_domains, name="authority-domains"),
+    path("authorities/<int:pk>/certificate/", views.authority_certificate, name="authority-certificate"),
     path("requests/new/", views.request_new, name="request-new"),
     path("requests/<int:pk>/", views.detail, name="detail"),
     path("requests/<int:pk>/download/", views.download, name="download"),

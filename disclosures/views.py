@@ -19,6 +19,7 @@ from voipxs.exceptions import ApplicationError
 from voipxs.privacy.purposes import Role, has_role
 
 from .forms import (
+    AuthorityCertificateForm,
     AuthorityDomainsForm,
     AuthorityForm,
     ConvertForm,
@@ -43,15 +44,24 @@ from .selectors import (
     transparency_report,
     transparency_rows,
 )
-from .services.authorities import authority_create, authority_domains_set, authority_verify
+from .services.authorities import (
+    CERTIFICATE_UNREADABLE,
+    authority_certificate_set,
+    authority_create,
+    authority_domains_set,
+    authority_verify,
+)
 from .services.intake import NOTICE_DEFAULT_REASON, disclosure_document_add, disclosure_request_receive
-from .services.packages import disclosure_package_download
+from .services.packages import disclosure_package_download, package_content_type
 from .services.transitions import approval_refusal
 from .signing import signing_public_key
 from .transitions import CONFIRM_REQUIRED, TRANSITIONS, Transition
 
 AUTHORITY_CONFIRM = gettext_lazy(
     "I checked these channels and e-mail domains against an official source myself (not the request letter).")
+CERTIFICATE_CONFIRM = gettext_lazy(
+    "I received this certificate from the authority and compared its SHA-256 fingerprint with the authority on a "
+    "channel of the register.")
 
 
 def _officer(request: HttpRequest) -> None:
@@ -96,7 +106,7 @@ def authorities(request: HttpRequest) -> HttpResponse:
         status = 400
     return render(request, "disclosures/authorities.html",
                   {"authorities": authority_list(actor=request.user), "form": form, "note_form": NoteForm(),
-                   "confirm_text": AUTHORITY_CONFIRM}, status=status)
+                   "confirm_text": AUTHORITY_CONFIRM, "certificate_confirm": CERTIFICATE_CONFIRM}, status=status)
 
 
 @login_required
@@ -130,6 +140,29 @@ def authority_domains(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, shown(exc))
     else:
         messages.success(request, _("E-mail domains saved; requests already taken in keep the flag they got."))
+    return redirect("disclosures:authorities")
+
+
+@login_required
+@require_POST
+def authority_certificate(request: HttpRequest, pk: int) -> HttpResponse:
+    _officer(request)
+    authority = get_object_or_404(Authority, pk=pk)
+    form = AuthorityCertificateForm(request.POST)
+    try:
+        if request.POST.get("confirm") != "yes":
+            raise ApplicationError(CONFIRM_REQUIRED, extra={"field": "confirm"})
+        if not form.is_valid():
+            raise ApplicationError(CERTIFICATE_UNREADABLE, extra={"field": "certificate"})
+        authority_certificate_set(actor=request.user, authority=authority,
+                                  certificate=form.cleaned_data["certificate"])
+    except ApplicationError as exc:
+        messages.error(request, shown(exc))
+    else:
+        messages.success(request, _("Certificate saved: packages for this authority are now encrypted to it.")
+                         if form.cleaned_data["certificate"].strip() else
+                         _("Certificate removed: packages for this authority go only on an encrypted channel, "
+                           "recorded at delivery."))
     return redirect("disclosures:authorities")
 
 
@@ -232,7 +265,7 @@ def download(request: HttpRequest, pk: int) -> HttpResponse:
     except ApplicationError as exc:
         messages.error(request, shown(exc))
         return redirect("disclosures:detail", pk=pk)
-    response = HttpResponse(data, content_type="application/zip")
+    response = HttpResponse(data, content_type=package_content_type(name))
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     response["Cache-Control"] = "no-store"
     return response

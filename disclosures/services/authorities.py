@@ -4,7 +4,11 @@ every request goes to them, so they are verified once before any request of the 
 
 A body also lists the e-mail domains it sends requests from (LEGAL.md section 5, row 14). A request
 that arrives from another domain is flagged, not refused: the callback on the register's channel is
-what verifies a request, and the flag tells the officer who makes it to be wary."""
+what verifies a request, and the flag tells the officer who makes it to be wary.
+
+And a body has the X.509 certificate its packages are encrypted to (LEGAL.md section 5, row 19; envelope.py):
+checked when it is set (one certificate, an RSA key for encryption, not expired) and audited by its SHA-256
+fingerprint, never its text."""
 from __future__ import annotations
 
 import re
@@ -18,6 +22,7 @@ from voipxs.exceptions import ApplicationError
 from voipxs.privacy.audit import audit_record
 from voipxs.privacy.phone import InvalidNumber, normalize_e164
 
+from ..envelope import MIN_RSA_BITS, RecipientCertificate, UnreadableCertificate, certificate_read
 from ..models import Authority, AuthorityKind
 from .checks import NOTE_REQUIRED, require_officer
 
@@ -31,6 +36,18 @@ DOMAIN_WILDCARD = gettext_noop("Enter e-mail domains without wildcards: a subdom
 DOMAIN_INVALID = gettext_noop("Enter e-mail domains as domain names with a dot, such as politie.nl.")
 DOMAINS_TOO_MANY = gettext_noop("An authority lists at most %(max)s e-mail domains.")
 MAX_DOMAINS = 20
+CERTIFICATE_UNREADABLE = gettext_noop("The certificate cannot be read: paste the authority's X.509 certificate in "
+                                      "PEM form, from -----BEGIN CERTIFICATE----- to -----END CERTIFICATE-----.")
+CERTIFICATE_SEVERAL = gettext_noop("Paste exactly one certificate: the authority's own, not its chain.")
+CERTIFICATE_PRIVATE_KEY = gettext_noop("That is a private key: it is not kept here, and the authority should "
+                                       "replace it. Paste only the authority's certificate.")
+CERTIFICATE_NOT_RSA = gettext_noop("The certificate must hold an RSA key of at least %(bits)s bits: packages are "
+                                   "encrypted to it as CMS with RSA key transport.")
+CERTIFICATE_NOT_FOR_ENCRYPTION = gettext_noop("The certificate's key usage does not allow encryption (key "
+                                              "encipherment): ask the authority for its encryption certificate.")
+CERTIFICATE_EXPIRED = gettext_noop("The certificate has expired: ask the authority for its current one.")
+_UNREADABLE = {"unreadable": CERTIFICATE_UNREADABLE, "several": CERTIFICATE_SEVERAL,
+               "private_key": CERTIFICATE_PRIVATE_KEY}
 
 # A host name in ASCII (IDNA "xn--" labels pass): labels of letters, digits and inner hyphens, at least two,
 # the last one not all digits (an IP address is not a domain).
@@ -123,4 +140,42 @@ def authority_verify(*, actor, authority: Authority, note: str) -> Authority:
     authority.save(update_fields=["verified_at", "verified_by", "verification_note"])
     audit_record(actor=actor, action="disclosure.authority_verify", target_type="authority", target_id=authority.pk,
                  extra={"registered_by": authority.created_by_id})
+    return authority
+
+
+def certificate_clean(text: str, *, field: str = "certificate") -> RecipientCertificate:
+    """The certificate in `text`, or refused naming `field`: one X.509 certificate (PEM) with an RSA key of at least
+    MIN_RSA_BITS bits that may encrypt, and not expired. The message never repeats what was pasted."""
+    try:
+        cert = certificate_read(text)
+    except UnreadableCertificate as exc:
+        raise ApplicationError(_UNREADABLE[exc.reason], extra={"field": field}) from None
+    if cert.rsa_bits is None or cert.rsa_bits < MIN_RSA_BITS:
+        params = {"bits": MIN_RSA_BITS}
+        raise ApplicationError(CERTIFICATE_NOT_RSA % params,
+                               extra={"field": field, "msgid": CERTIFICATE_NOT_RSA, "params": params})
+    if not cert.for_encryption:
+        raise ApplicationError(CERTIFICATE_NOT_FOR_ENCRYPTION, extra={"field": field})
+    if cert.not_after <= tz_now():
+        raise ApplicationError(CERTIFICATE_EXPIRED, extra={"field": field})
+    return cert
+
+
+@transaction.atomic
+def authority_certificate_set(*, actor, authority: Authority, certificate: str) -> Authority:
+    """Set, replace or (with an empty text) remove the certificate the body's packages are encrypted to. Audited
+    by the SHA-256 fingerprints before and after, never the PEM. Packages already delivered keep the record of
+    what they were encrypted to; a package downloaded from now on is encrypted to the new certificate."""
+    require_officer(actor)
+    cert = certificate_clean(certificate) if certificate.strip() else None
+    authority = Authority.objects.select_for_update().get(pk=authority.pk)
+    before = authority.certificate_sha256 or None
+    authority.certificate = cert.pem if cert else ""
+    authority.certificate_sha256 = cert.sha256 if cert else ""
+    authority.certificate_not_after = cert.not_after if cert else None
+    authority.full_clean()
+    authority.save(update_fields=["certificate", "certificate_sha256", "certificate_not_after"])
+    audit_record(actor=actor, action="disclosure.authority_certificate", target_type="authority",
+                 target_id=authority.pk, extra={"before": before, "after": cert.sha256 if cert else None,
+                                                "not_after": cert.not_after.isoformat() if cert else None})
     return authority

@@ -99,8 +99,9 @@ def disclosure_notice_reviews_remind(*, now: datetime | None = None, actor=None)
 
 
 def disclosure_packages_purge(*, now: datetime | None = None, dry_run: bool = False) -> dict:
-    """Retention of delivered packages: their files go DISCLOSURE_PACKAGE_RETENTION_DAYS after delivery;
-    the request record and the manifest (hashes, counts; no data) stay as accountability."""
+    """Retention of delivered packages: their files (and the envelopes made of them) go
+    DISCLOSURE_PACKAGE_RETENTION_DAYS after delivery; the request record and the manifest (hashes, counts; no
+    data) stay as accountability."""
     moment = now or tz_now()
     due = Package.objects.filter(state=Package.State.SEALED, delete_after__lte=moment)
     if dry_run:
@@ -112,6 +113,7 @@ def disclosure_packages_purge(*, now: datetime | None = None, dry_run: bool = Fa
             if package.state != Package.State.SEALED:
                 continue
             package.files.all().delete()
+            package.envelopes.all().delete()
             package.state, package.deleted_at = Package.State.DELETED, moment
             package.save(update_fields=["state", "deleted_at"])
             audit_record(actor=None, action="disclosure.package_purge", target_type="disclosure_request",

@@ -1,23 +1,86 @@
 """The package of an approved request: built by the Celery task that `transitions.disclosure_production_start`
 queues (the rows come from the approved scope only, see production.py), sent back for a retry when the
 build fails, sent again by the reaper when its task never arrived (`disclosure_productions_requeue`,
-beat), and downloaded by an officer once the output is checked, every download logged."""
+beat), and downloaded by an officer once the output is checked, every download logged.
+
+What is handed out (LEGAL.md section 5, row 19): for an authority with a certificate on file, the sealed ZIP
+encrypted to it, a CMS EnvelopedData `.p7m` (envelope.py), made once per certificate and ZIP and stored, so that
+every download and the delivery receipt name the same file; for one without, the ZIP itself, which is delivered
+only on a channel that is itself encrypted, recorded by the officer (transitions.disclosure_request_deliver).
+An expired certificate stops both until it is replaced."""
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
-from django.utils.timezone import now as tz_now
+from django.utils.formats import date_format
+from django.utils.timezone import localtime, now as tz_now
+from django.utils.translation import gettext_noop
 
 from voipxs.exceptions import ApplicationError
 from voipxs.queue import tasks_resend
 
-from ..models import DisclosureRequest, Package, PackageDownload, Status
+from ..envelope import CONTENT_TYPE as P7M_CONTENT_TYPE
+from ..envelope import SUFFIX as P7M_SUFFIX
+from ..envelope import envelope_der
+from ..models import Authority, DisclosureRequest, Package, PackageDownload, PackageEnvelope, Status
 from ..production import build_package, package_zip
 from .checks import WRONG_STATE, request_audit, request_locked, request_move, require_officer, require_state
+
+CERTIFICATE_EXPIRED_ON = gettext_noop("The authority's certificate expired on %(date)s: nothing is handed over "
+                                      "encrypted to it. Ask the authority for its current certificate and replace "
+                                      "it in the register of authorities.")
+ZIP_CONTENT_TYPE = "application/zip"
+
+
+@dataclass(frozen=True)
+class DeliveryFile:
+    """The file handed to the authority: `data` under `name`, and what the receipt says of it."""
+
+    name: str
+    data: bytes
+    sha256: str  # of `data`
+    zip_sha256: str  # of the sealed ZIP (the same as sha256 where it is not encrypted)
+    encrypted_to: str  # the certificate's SHA-256; "": the plain ZIP
+
+
+def package_content_type(name: str) -> str:
+    """The media type of a file package_delivery_file named."""
+    return P7M_CONTENT_TYPE if name.endswith(P7M_SUFFIX) else ZIP_CONTENT_TYPE
+
+
+def certificate_refusal(authority: Authority) -> None:
+    """Refuse while the authority's certificate has expired: nothing goes out encrypted to it, nor in plain."""
+    if authority.certificate and authority.certificate_expired:
+        params = {"date": date_format(localtime(authority.certificate_not_after), "DATE_FORMAT")}
+        raise ApplicationError(CERTIFICATE_EXPIRED_ON % params,
+                               extra={"field": "certificate", "msgid": CERTIFICATE_EXPIRED_ON, "params": params})
+
+
+def package_delivery_file(*, req: DisclosureRequest, package: Package) -> DeliveryFile:
+    """What the authority of `req` (locked by the caller) gets: the sealed ZIP encrypted to its certificate, the
+    envelope made once and then handed out as stored; or, without a certificate, the ZIP. Refused while its
+    certificate has expired."""
+    authority = req.authority
+    certificate_refusal(authority)
+    data = package_zip(package)
+    zip_digest = hashlib.sha256(data).hexdigest()
+    name = f"disclosure-{req.pk}.zip"
+    if not authority.certificate:
+        return DeliveryFile(name=name, data=data, sha256=zip_digest, zip_sha256=zip_digest, encrypted_to="")
+    envelope = PackageEnvelope.objects.filter(package=package, recipient_sha256=authority.certificate_sha256,
+                                              zip_sha256=zip_digest).first()
+    if envelope is None:
+        content = envelope_der(data, authority.certificate)
+        envelope = PackageEnvelope.objects.create(package=package, recipient_sha256=authority.certificate_sha256,
+                                                  zip_sha256=zip_digest, sha256=hashlib.sha256(content).hexdigest(),
+                                                  content=content)
+    return DeliveryFile(name=name + P7M_SUFFIX, data=bytes(envelope.content), sha256=envelope.sha256,
+                        zip_sha256=zip_digest, encrypted_to=envelope.recipient_sha256)
 
 
 @transaction.atomic
@@ -75,15 +138,18 @@ def disclosure_production_failed(*, request_id: int, actor, error: str) -> Discl
 
 @transaction.atomic
 def disclosure_package_download(*, actor, request: DisclosureRequest) -> tuple[str, bytes]:
-    """The ZIP of the sealed package, logged per download. Only after the output check."""
+    """The package as the authority gets it (package_delivery_file: a .p7m encrypted to its certificate, or the
+    ZIP where it has none), logged per download with the file's SHA-256 and the certificate's. Only after the
+    output check. The name ends in .p7m or .zip (package_content_type)."""
     require_officer(actor)
     req = request_locked(request=request)
     require_state(req, Status.CHECKED, Status.DELIVERED)
     package = Package.objects.get(request=req)
     if package.state != Package.State.SEALED:
         raise ApplicationError(WRONG_STATE, extra={"field": "package"})
-    data = package_zip(package)
-    digest = hashlib.sha256(data).hexdigest()
-    PackageDownload.objects.create(package=package, downloaded_by=actor, zip_sha256=digest)
-    request_audit(actor=actor, action="package_download", req=req, package=package.pk, sha256=digest)
-    return f"disclosure-{req.pk}.zip", data
+    out = package_delivery_file(req=req, package=package)
+    PackageDownload.objects.create(package=package, downloaded_by=actor, zip_sha256=out.zip_sha256, sha256=out.sha256,
+                                   encrypted_to=out.encrypted_to)
+    request_audit(actor=actor, action="package_download", req=req, package=package.pk, sha256=out.zip_sha256,
+                  file_sha256=out.sha256, encrypted_to=out.encrypted_to or None)
+    return out.name, out.data

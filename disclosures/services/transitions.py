@@ -45,6 +45,7 @@ from .deadlines import written_order_breach_flag
 from .holds import request_hold_place, request_hold_release, request_hold_release_schedule
 from .intake import validate_scope
 from .notices import delivery_notices_create
+from .packages import package_delivery_file
 
 AUTHORITY_NOT_VERIFIED = "The authority's contact channels are not verified yet."
 AUTHORITY_NO_CHANNEL = "The register has no such contact channel for this authority."
@@ -58,6 +59,10 @@ DELIVERY_NEEDS_APPROVALS = "Delivery needs two approvals and an output check."
 NARROW_NOT_SHRINKING = "Narrowing can only shrink the scope."
 RECEIPT_REQUIRED = "A delivery receipt is required."
 PRESERVATION_NOT_PRODUCED = "A preservation order keeps data; nothing is produced for it."
+CHANNEL_REQUIRED = gettext_noop("The authority has no certificate on file, so the package is not encrypted: it is "
+                                "delivered only on a channel that is itself encrypted (handed over in person on an "
+                                "encrypted medium, the authority's secure portal). Record that channel, or add the "
+                                "authority's certificate in the register of authorities first.")
 CALLBACK_MISSING = gettext_noop("Nothing leaves the house before the authority is verified by a callback on the "
                                 "register's channel, not even in an emergency.")
 
@@ -281,10 +286,14 @@ def disclosure_output_check(*, actor, request: DisclosureRequest) -> DisclosureR
 
 
 @transaction.atomic
-def disclosure_request_deliver(*, actor, request: DisclosureRequest, receipt: str) -> DisclosureRequest:
+def disclosure_request_deliver(*, actor, request: DisclosureRequest, receipt: str,
+                               secure_channel: str = "") -> DisclosureRequest:
     """Mark the package handed over, with the authority's receipt. Refused without two approvals and
     an output check, whatever the state says, and without the written order the data are handed over on
     (an emergency or an oral order excepted: flagged for the breach register when its order comes late).
+    The package goes encrypted to the authority's certificate (packages.package_delivery_file); an authority
+    without one gets it only on a channel that is itself encrypted, which `secure_channel` records (refused
+    without: CHANNEL_REQUIRED). The record keeps the SHA-256 of the file handed over and of the certificate.
     Starts the package's retention and the user notices."""
     require_officer(actor)
     if not receipt.strip():
@@ -297,18 +306,28 @@ def disclosure_request_deliver(*, actor, request: DisclosureRequest, receipt: st
             or req.status != Status.CHECKED):
         raise ApplicationError(DELIVERY_NEEDS_APPROVALS, extra={"field": "status", "status": req.status})
     require_written_order(req)
+    if not req.authority.certificate and not secure_channel.strip():
+        raise ApplicationError(CHANNEL_REQUIRED, extra={"field": "secure_channel"})
     moment = tz_now()
     package = Package.objects.get(request=req)
+    handed = package_delivery_file(req=req, package=package)
     package.delete_after = moment + timedelta(days=settings.DISCLOSURE_PACKAGE_RETENTION_DAYS)
     package.save(update_fields=["delete_after"])
     req.delivered_at, req.delivery_receipt = moment, receipt.strip()[:300]
+    req.delivery_sha256, req.delivery_encrypted_to = handed.sha256, handed.encrypted_to
+    req.delivery_channel = secure_channel.strip()[:200]
     has_data = bool(package.record_count or package.manifest.get("subscriber_count"))
     req.outcome = Outcome.FULL if has_data else Outcome.NO_DATA
     if req.narrowed_at is not None and has_data:
         req.outcome = Outcome.PARTIAL
-    request_move(req=req, status=Status.DELIVERED, fields=["delivered_at", "delivery_receipt", "outcome"])
+    request_move(req=req, status=Status.DELIVERED, fields=["delivered_at", "delivery_receipt", "outcome",
+                                                           "delivery_sha256", "delivery_encrypted_to",
+                                                           "delivery_channel"])
     notices = delivery_notices_create(req=req, moment=moment) if req.notice_user else 0
-    request_audit(actor=actor, action="deliver", req=req, package=package.pk, notices=notices)
+    # The channel is the officer's own words: the record says only that one was given.
+    request_audit(actor=actor, action="deliver", req=req, package=package.pk, notices=notices,
+                  sha256=handed.sha256, encrypted_to=handed.encrypted_to or None,
+                  secure_channel=bool(req.delivery_channel))
     written_order_breach_flag(req=req, moment=moment, actor=actor)
     return req
 

@@ -40,6 +40,7 @@ PK_KINDS = {
     "retention:hold-release": "hold", "retention-hold-release": "hold",
     "disclosures:authority-verify": "authority", "disclosure-authority-verify": "authority",
     "disclosures:authority-domains": "authority", "disclosure-authority-domains": "authority",
+    "disclosures:authority-certificate": "authority",
     "accounts_dsr:download": "export", "api-me-export-download": "export",
     "accounts_dsr:dpo-request": "dsr", "accounts_dsr:dpo-breach": "breach",
     "api-staff-account-close": "user", "api-staff-contractor-close": "contractor",

@@ -154,7 +154,8 @@ def _disclosure(*, intake: User, approvers: tuple[User, User]) -> tuple[Any, Dis
     with TestCase.captureOnCommitCallbacks(execute=True):
         disclosure_production_start(actor=intake, request=req)
     req = disclosure_output_check(actor=approvers[0], request=DisclosureRequest.objects.get(pk=req.pk))
-    req = disclosure_request_deliver(actor=intake, request=req, receipt="handed over, receipt PV-1")
+    req = disclosure_request_deliver(actor=intake, request=req, receipt="handed over, receipt PV-1",
+                                     secure_channel="in person, on an encrypted USB stick")
     return authority, req
 
 

@@ -1,6 +1,7 @@
-"""Shared setup for the disclosures tests: a verified police unit, alice's number, a helper that takes a
-request in as an officer does (with its written order on file, unless it is an emergency or an oral
-order, whose order follows) and one that walks it through the workflow up to a given state."""
+"""Shared setup for the disclosures tests: a verified police unit with its encryption certificate on file
+(tests/disclosures/certificates.py), alice's number, a helper that takes a request in as an officer does (with
+its written order on file, unless it is an emergency or an oral order, whose order follows) and one that walks
+it through the workflow up to a given state."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone as dt_timezone
@@ -9,7 +10,7 @@ import pytest
 from django.utils.timezone import now
 
 from disclosures.models import AuthorityKind, DisclosureRequest, LegalBasis
-from disclosures.services.authorities import authority_create, authority_verify
+from disclosures.services.authorities import authority_certificate_set, authority_create, authority_verify
 from disclosures.services.intake import disclosure_document_add, disclosure_request_receive
 from disclosures.services.transitions import (
     disclosure_output_check,
@@ -20,6 +21,8 @@ from disclosures.services.transitions import (
     disclosure_request_verify_authority,
 )
 
+from .certificates import police_recipient
+
 ALICE_NUMBER = "+31205550101"
 OTHER = "+31612345678"
 
@@ -29,14 +32,20 @@ def authority(legal1, legal2):
     """Registered by legal1, its channels verified by legal2 (never the same officer)."""
     a = authority_create(actor=legal1, name="Politie Eenheid Test", kind=AuthorityKind.POLICE,
                          contact_phone="020 555 9999", contact_email="Desk@Politie.example")
-    return authority_verify(actor=legal2, authority=a, note="checked against the official register")
+    return with_certificate(authority_verify(actor=legal2, authority=a, note="checked against the official register"),
+                            actor=legal1)
 
 
 @pytest.fixture
 def dispute_body(legal1, legal2):
     a = authority_create(actor=legal1, name="Geschillencommissie Test", kind=AuthorityKind.DISPUTE_COMMISSION,
                          contact_phone="+31703105310")
-    return authority_verify(actor=legal2, authority=a, note="register")
+    return with_certificate(authority_verify(actor=legal2, authority=a, note="register"), actor=legal1)
+
+
+def with_certificate(authority, *, actor):
+    """`authority` with the test police certificate on file (police_recipient), as the register would have it."""
+    return authority_certificate_set(actor=actor, authority=authority, certificate=police_recipient().certificate_pem)
 
 
 def window(days: int = 30) -> tuple[datetime, datetime]:
@@ -84,6 +93,8 @@ def to_state(req, state: str, *, intake, approvers, checker=None):
     if target >= 4 and req.status == "produced":
         req = disclosure_output_check(actor=checker or approvers[0], request=req)
     if target >= 5 and req.status == "checked":
+        if not req.authority.certificate:  # packages go encrypted to the authority's certificate
+            with_certificate(req.authority, actor=intake)
         req = disclosure_request_deliver(actor=intake, request=req, receipt="handed over, receipt PV-1")
     return DisclosureRequest.objects.get(pk=req.pk)
 

@@ -17,6 +17,7 @@ from disclosures.services.notices import disclosure_notice_send
 from disclosures.services.transitions import disclosure_request_reject
 from tests.factories import make_cdr, verified_client
 
+from .certificates import police_recipient
 from .conftest import ALICE_NUMBER, OTHER, receive, to_state
 
 pytestmark = pytest.mark.django_db
@@ -91,9 +92,10 @@ class OfficerPagesTests:
         assert client.post(f"/disclosures/requests/{req.pk}/check/").status_code == 400  # producer
         verified_client(client, legal2)
         assert client.post(f"/disclosures/requests/{req.pk}/check/").status_code == 302
-        r = client.get(f"/disclosures/requests/{req.pk}/download/")
-        assert r.status_code == 200 and r["Content-Type"] == "application/zip"
-        assert "calls.csv" in zipfile.ZipFile(io.BytesIO(r.content)).namelist()
+        r = client.get(f"/disclosures/requests/{req.pk}/download/")  # encrypted to the authority's certificate
+        assert r.status_code == 200 and r["Content-Type"].startswith("application/pkcs7-mime")
+        assert r["Content-Disposition"].endswith(f'disclosure-{req.pk}.zip.p7m"')
+        assert "calls.csv" in zipfile.ZipFile(io.BytesIO(police_recipient().decrypt(r.content))).namelist()
         assert PackageDownload.objects.filter(downloaded_by=legal2).count() == 1
         assert client.post(f"/disclosures/requests/{req.pk}/deliver/", {"receipt": "", "confirm": "yes"}).status_code == 400
         r = client.post(f"/disclosures/requests/{req.pk}/deliver/", {"receipt": "PV receipt 1"})

@@ -1,0 +1,134 @@
+"""An authority's recipient certificate (LEGAL.md section 5, row 19): the X.509 certificate its packages are
+encrypted to. Set, replaced or removed only through authority_certificate_set (the staff page's form), checked
+when it is set (one PEM certificate, an RSA key of at least 2048 bits that may encrypt, not expired) with an
+error naming the field, and audited by SHA-256 fingerprint, never by its text or a key."""
+from __future__ import annotations
+
+import hashlib
+import json
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from django.urls import reverse
+
+from disclosures.models import Authority, AuthorityKind
+from disclosures.services.authorities import (
+    CERTIFICATE_EXPIRED,
+    CERTIFICATE_NOT_FOR_ENCRYPTION,
+    CERTIFICATE_NOT_RSA,
+    CERTIFICATE_PRIVATE_KEY,
+    CERTIFICATE_SEVERAL,
+    CERTIFICATE_UNREADABLE,
+    authority_certificate_set,
+    authority_create,
+    authority_verify,
+)
+from tests.factories import verified_client
+from voipxs.exceptions import ApplicationError
+from voipxs.models import AuditEntry
+
+from .certificates import make_recipient, police_recipient
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def bare(legal1, legal2):
+    """A verified police unit without a certificate on file."""
+    body = authority_create(actor=legal1, name="Politie Eenheid Zonder", kind=AuthorityKind.POLICE,
+                            contact_phone="020 555 9999")
+    return authority_verify(actor=legal2, authority=body, note="checked against the official register")
+
+
+def _fingerprint(pem: str) -> str:
+    return hashlib.sha256(x509.load_pem_x509_certificate(pem.encode()).public_bytes(
+        serialization.Encoding.DER)).hexdigest()
+
+
+def _audit_text() -> str:
+    return json.dumps(list(AuditEntry.objects.values_list("extra", flat=True)))
+
+
+class AuthorityCertificateTests:
+    def test_it_keeps_the_certificate_its_fingerprint_and_term_and_audits_the_fingerprint_only(self, legal3, bare):
+        pem = police_recipient().certificate_pem
+        body = authority_certificate_set(actor=legal3, authority=bare, certificate=f"  \n{pem}\n  ")
+        stored = Authority.objects.get(pk=body.pk)
+        assert stored.certificate == pem and stored.certificate_sha256 == _fingerprint(pem)
+        assert stored.certificate_not_after == police_recipient().certificate.not_valid_after_utc
+        assert not stored.certificate_expired
+        entry = AuditEntry.objects.get(action="disclosure.authority_certificate")
+        assert entry.extra == {"before": None, "after": _fingerprint(pem),
+                               "not_after": stored.certificate_not_after.isoformat()}
+        assert "BEGIN" not in _audit_text()
+
+    def test_replacing_audits_both_fingerprints_and_an_empty_text_removes_it(self, legal3, bare):
+        first, second = police_recipient().certificate_pem, make_recipient().certificate_pem
+        authority_certificate_set(actor=legal3, authority=bare, certificate=first)
+        authority_certificate_set(actor=legal3, authority=bare, certificate=second)
+        body = authority_certificate_set(actor=legal3, authority=bare, certificate="  ")
+        assert (body.certificate, body.certificate_sha256, body.certificate_not_after) == ("", "", None)
+        trail = [(e.extra["before"], e.extra["after"]) for e in
+                 AuditEntry.objects.filter(action="disclosure.authority_certificate").order_by("pk")]
+        assert trail == [(None, _fingerprint(first)), (_fingerprint(first), _fingerprint(second)),
+                         (_fingerprint(second), None)]
+
+    @pytest.mark.parametrize("make, message", [
+        (lambda: "not a certificate", CERTIFICATE_UNREADABLE),
+        (lambda: "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n", CERTIFICATE_UNREADABLE),
+        (lambda: police_recipient().certificate_pem + make_recipient().certificate_pem, CERTIFICATE_SEVERAL),
+        (lambda: police_recipient().certificate_pem + police_recipient().key_pem.decode(), CERTIFICATE_PRIVATE_KEY),
+        (lambda: make_recipient(ec_key=True).certificate_pem, CERTIFICATE_NOT_RSA % {"bits": 2048}),
+        (lambda: make_recipient(key_size=1024).certificate_pem, CERTIFICATE_NOT_RSA % {"bits": 2048}),
+        (lambda: make_recipient(for_encryption=False).certificate_pem, CERTIFICATE_NOT_FOR_ENCRYPTION),
+        (lambda: make_recipient(expired=True).certificate_pem, CERTIFICATE_EXPIRED),
+    ], ids=["text", "bad-base64", "chain", "private-key", "ec-key", "rsa-1024", "signing-only", "expired"])
+    def test_it_refuses_what_packages_cannot_be_encrypted_to_naming_the_field(self, legal3, bare, make, message):
+        with pytest.raises(ApplicationError) as exc:
+            authority_certificate_set(actor=legal3, authority=bare, certificate=make())
+        assert exc.value.message == message and exc.value.extra["field"] == "certificate"
+        assert Authority.objects.get(pk=bare.pk).certificate == ""
+        assert not AuditEntry.objects.filter(action="disclosure.authority_certificate").exists()
+
+    def test_a_customer_cannot_set_it(self, alice, bare):
+        with pytest.raises(ApplicationError):
+            authority_certificate_set(actor=alice, authority=bare, certificate=police_recipient().certificate_pem)
+        assert Authority.objects.get(pk=bare.pk).certificate == ""
+
+
+class AuthorityCertificatePageTests:
+    def _post(self, client, body, **data):
+        return client.post(reverse("disclosures:authority-certificate", args=[body.pk]), data, follow=True)
+
+    def test_an_officer_sets_it_on_the_register_page_after_confirming(self, client, legal3, bare):
+        staff = verified_client(client, legal3)
+        pem = police_recipient().certificate_pem
+        page = self._post(staff, bare, certificate=pem)
+        assert b"Tick the box to confirm" in page.content and Authority.objects.get(pk=bare.pk).certificate == ""
+        page = self._post(staff, bare, certificate=pem, confirm="yes")
+        assert page.status_code == 200 and b"Certificate saved" in page.content
+        assert Authority.objects.get(pk=bare.pk).certificate_sha256 == _fingerprint(pem)
+        assert _fingerprint(pem).encode() in page.content  # the register shows the fingerprint to compare
+
+    def test_a_refusal_is_shown_and_nothing_is_stored(self, client, legal3, bare):
+        staff = verified_client(client, legal3)
+        page = self._post(staff, bare, certificate=make_recipient(for_encryption=False).certificate_pem, confirm="yes")
+        assert b"does not allow encryption" in page.content
+        assert Authority.objects.get(pk=bare.pk).certificate == ""
+
+    def test_the_register_page_works_in_dutch_and_english(self, client, legal3, bare, authority):
+        staff = verified_client(client, legal3)
+        for language in ("nl", "en"):
+            page = staff.get(reverse("disclosures:authorities"), HTTP_ACCEPT_LANGUAGE=language)
+            assert page.status_code == 200 and f'<html lang="{language}"'.encode() in page.content
+            assert f'id="certificate-{bare.pk}"'.encode() in page.content
+            assert authority.certificate_sha256.encode() in page.content
+
+    def test_only_a_post_by_a_legal_officer_reaches_it(self, client, alice, legal3, bare):
+        url = reverse("disclosures:authority-certificate", args=[bare.pk])
+        assert verified_client(client, legal3).get(url).status_code == 405
+        customer = verified_client(client, alice)
+        posted = {"certificate": police_recipient().certificate_pem, "confirm": "yes"}
+        assert customer.post(url, posted).status_code == 404
+        assert Authority.objects.get(pk=bare.pk).certificate == ""
