@@ -22,7 +22,8 @@ class ContractorForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["itemisation"].required = False  # left out: unchanged (new: full)
+        self.fields["itemisation"].required = False  # left out: unchanged (new: not itemised)
+        self.fields["itemisation"].help_text = _("Whether its users' bills list their calls (new: not itemised).")
 
 
 class CloseReasonActionForm(ActionForm):

@@ -7,6 +7,7 @@ from django.contrib.auth import forms as auth_forms
 from django.utils.translation import gettext_lazy as _
 
 from . import selectors
+from .models import Itemisation
 from .services import billing_address
 from .services.users import user_password_set
 
@@ -48,6 +49,16 @@ class PasswordChangeThroughServiceForm(auth_forms.PasswordChangeForm):
 class SetPasswordThroughServiceForm(auth_forms.SetPasswordForm):
     def save(self, commit: bool = True):
         return user_password_set(user=self.user, password=self.cleaned_data["new_password1"])
+
+
+class ItemisationForm(forms.Form):
+    """An individual subscriber's choice of itemised bills (accounts.services.users.user_itemisation_set)."""
+
+    itemisation = forms.ChoiceField(label=_("List of calls on your bills"), widget=forms.RadioSelect, choices=[
+        (Itemisation.NONE, _("Not itemised: totals only")),
+        (Itemisation.MASKED, _("Itemised: each call, with the last digits of the number hidden")),
+        (Itemisation.FULL, _("Itemised: each call, with the full number")),
+    ])
 
 
 class BillingAddressForm(forms.Form):

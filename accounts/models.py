@@ -17,20 +17,26 @@ def normalize_email_address(value: str) -> str:
     return value.strip().lower()
 
 
+class Itemisation(models.TextChoices):
+    """Whether a bill lists the calls, and how it shows the other party's number (Tw 11.4, ePrivacy art. 7).
+    Not itemised unless the subscriber opts in (GDPR art. 25): the default of the Contractor's setting and of
+    an individual User's own."""
+
+    FULL = "full", _("itemised, numbers in full")
+    MASKED = "masked", _("itemised, numbers masked")
+    NONE = "none", _("not itemised (totals only)")
+
+
 class Contractor(models.Model):
     """A business customer (the policy's "Contractor") that owns Users."""
 
-    class Itemisation(models.TextChoices):
-        """How its Users' itemised bills show the other party's number (Tw 11.4, ePrivacy art. 7)."""
-
-        FULL = "full", _("itemised, numbers in full")
-        MASKED = "masked", _("itemised, numbers masked")
-        NONE = "none", _("not itemised (totals only)")
+    Itemisation = Itemisation
 
     name = models.CharField(max_length=200, unique=True)
     created_at = models.DateTimeField(default=now)
+    # Its Users' bills (their own setting below does not apply to them).
     itemisation = models.CharField(_("itemised bills"), max_length=8, choices=Itemisation.choices,
-                                   default=Itemisation.FULL)
+                                   default=Itemisation.NONE)
     # Its contract ended (accounts.services.closing.contractor_close): its Users' accounts were closed with it.
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     # Its last User was anonymised, and then its name and billing address went (contractor_anonymise).
@@ -86,6 +92,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     restricted_at = models.DateTimeField(null=True, blank=True)  # GDPR art. 18 restriction (accounts/dsr/services.py)
     # Bude art. 4.2(1): this user's numbers show masked on other people's itemised bills.
     number_masked = models.BooleanField(_("mask my number on other people's bills"), default=False)
+    # The bills of a User without a Contractor (accounts.services.users.user_itemisation_set); a Contractor's
+    # Users get the Contractor's setting instead.
+    itemisation = models.CharField(_("itemised bills"), max_length=8, choices=Itemisation.choices,
+                                   default=Itemisation.NONE)
 
     objects = UserManager()
 

@@ -14,7 +14,7 @@ from voipxs.privacy.registry import Section, register_demo_seeder, register_sect
 from .models import Contractor, User
 from .ciot.services import subscriber_details_set
 from .services.numbers import phone_number_assign
-from .services.users import contractor_create, user_create
+from .services.users import contractor_create, contractor_itemisation_set, user_create, user_itemisation_set
 
 
 def _export_profile(user: Any) -> Iterable[dict]:
@@ -99,7 +99,9 @@ def _totp_secret_b32(device: Any) -> str:
 
 def seed_accounts(stdout: Any) -> None:
     """Idempotent: re-running finds the demo users by login name and leaves them as they are."""
-    acme = Contractor.objects.filter(name="Acme BV").first() or contractor_create(name="Acme BV")
+    acme = Contractor.objects.filter(name="Acme BV").first()
+    if acme is None:  # bills are not itemised by default (GDPR art. 25); the demo's customers opted in
+        acme = contractor_itemisation_set(contractor=contractor_create(name="Acme BV"), itemisation="full")
     # Fictitious numbers in the 555 block; no real subscriber holds them.
     people = [
         ("alice", "alice@example.org", [Role.CUSTOMER], None, ["+31205550101", "+31655501010"]),
@@ -119,6 +121,8 @@ def seed_accounts(stdout: Any) -> None:
         user = User.objects.filter(username=username).first()
         if user is None:
             user = user_create(username=username, password=DEMO_PASSWORD, email=email, roles=roles, contractor=contractor)
+            if username == "alice":
+                user_itemisation_set(user=user, itemisation="full")
             for number in numbers:
                 phone_number_assign(user=user, number=number, valid_from=now() - timedelta(days=400))
             if numbers:  # fictitious addresses: the CIOT file (accounts/ciot/) needs a name and address per number

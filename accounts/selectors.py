@@ -13,7 +13,7 @@ from voipxs.privacy.crypto import blind_index
 from voipxs.privacy.phone import InvalidNumber, normalize_e164
 from voipxs.privacy.purposes import Purpose, require_purpose
 
-from .models import BillingAddress, CallSetupToken, PhoneNumber, User, normalize_email_address
+from .models import BillingAddress, CallSetupToken, Contractor, Itemisation, PhoneNumber, User, normalize_email_address
 
 # Purposes under which staff may look at any user's profile; SELF_SERVICE only ever sees oneself.
 _STAFF_WIDE = {Purpose.SECURITY, Purpose.BILLING, Purpose.LEGAL_OBLIGATION, Purpose.DISPUTE}
@@ -84,6 +84,18 @@ def user_by_email(*, email: str) -> User | None:
     """Internal lookup for login and password reset (the person themself proves the address)."""
     index = blind_index(normalize_email_address(email), domain="email")
     return User.objects.filter(email_index=index, is_active=True).first()
+
+
+def user_itemisation_get(*, user) -> str:
+    """How `user`'s bills are itemised (an `Itemisation` value): a Contractor's User gets the contractor's
+    setting, read now (not from a contractor cached on the user); an individual their own, as `user` was
+    read for this request. Not itemised when unknown (GDPR art. 25)."""
+    contractor_id = getattr(user, "contractor_id", None)
+    if contractor_id:
+        setting = Contractor.objects.filter(pk=contractor_id).values_list("itemisation", flat=True).first()
+    else:
+        setting = getattr(user, "itemisation", None)
+    return setting or Itemisation.NONE
 
 
 # --- two-factor devices (the person's own; used by the sign-in pages) ------------------------------

@@ -11,6 +11,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),  # POST only (Django 5)
     path("numbers/", views.my_numbers, name="numbers"),
     path("numbers/masking/", views.my_number_masking, name="number-masking"),
+    path("numbers/itemisation/", views.my_itemisation, name="itemisation"),
     path("billing-address/", views.billing_address_edit, name="billing-address"),
     path("security/", views.security, name="security"),
     path("security/call-setup-tokens/", views.call_setup_token_create, name="call-setup-token-create"),

@@ -1,5 +1,6 @@
-"""Portal pages of accounts: own numbers, the security page, two-factor verification and enrolment,
-recovery codes. Sign-in, sign-out and passwords use Django's views with our forms (accounts/urls.py)."""
+"""Portal pages of accounts: own numbers (with number masking and itemised bills), the invoice address, the
+security page, two-factor verification and enrolment, recovery codes. Sign-in, sign-out and passwords use
+Django's views with our forms (accounts/urls.py)."""
 from __future__ import annotations
 
 from base64 import b32encode
@@ -26,16 +27,25 @@ from voipxs.ratelimit import client_ip, rate_limit_exceeded
 from voipxs.privacy.purposes import Purpose, purposes_of
 
 from . import selectors
-from .forms import OTP_TOKEN_INVALID, OTP_TOKEN_THROTTLED, BillingAddressForm, OtpTokenForm
+from .forms import OTP_TOKEN_INVALID, OTP_TOKEN_THROTTLED, BillingAddressForm, ItemisationForm, OtpTokenForm
 from .middleware import is_staff_account, needs_second_factor
+from .models import Itemisation
 from .selectors import phone_number_list
 from .services import billing_address, call_setup_tokens, sign_in, users
 
 
 @login_required
-def my_numbers(request: HttpRequest) -> HttpResponse:
-    numbers = phone_number_list(actor=request.user, purpose=Purpose.SELF_SERVICE, user=request.user)
-    return render(request, "accounts/numbers.html", {"numbers": numbers})
+def my_numbers(request: HttpRequest, *, itemisation_form: ItemisationForm | None = None,
+               status: int = 200) -> HttpResponse:
+    """Own numbers, and the settings on them: masking on other people's bills, itemised bills."""
+    user = request.user
+    numbers = phone_number_list(actor=user, purpose=Purpose.SELF_SERVICE, user=user)
+    itemisation = selectors.user_itemisation_get(user=user)
+    return render(request, "accounts/numbers.html", {
+        "numbers": numbers, "by_contractor": bool(user.contractor_id),
+        "itemisation_label": Itemisation(itemisation).label,
+        "itemisation_form": itemisation_form or ItemisationForm(initial={"itemisation": itemisation}),
+    }, status=status)
 
 
 @login_required
@@ -49,6 +59,21 @@ def my_number_masking(request: HttpRequest) -> HttpResponse:
     messages.success(request, _("Your number is now masked on other people's bills.") if masked
                      else _("Your number shows in full on other people's bills again."))
     return redirect(reverse("accounts:numbers") + "#masking")
+
+
+@login_required
+@require_POST
+def my_itemisation(request: HttpRequest) -> HttpResponse:
+    """An individual subscriber's choice of itemised bills (ePrivacy art. 7); a Contractor's User has the
+    contractor's and cannot choose."""
+    if request.user.contractor_id:
+        return HttpResponse(_(users.ITEMISATION_BY_CONTRACTOR), status=403, content_type="text/plain; charset=utf-8")
+    form = ItemisationForm(request.POST)
+    if not form.is_valid():
+        return my_numbers(request, itemisation_form=form, status=400)
+    users.user_itemisation_set(user=request.user, itemisation=form.cleaned_data["itemisation"])
+    messages.success(request, _("Your choice of itemised bills is saved. It applies to all your bills from now on."))
+    return redirect(reverse("accounts:numbers") + "#itemisation")
 
 
 @login_required

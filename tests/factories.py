@@ -1,8 +1,10 @@
 """factory_boy factories and the named personas used across the suite.
 
 Personas:
-- alice: private customer, holds +31205550101. Sees only her own data (SELF_SERVICE).
-- bob, carol: Users of contractor Acme BV. Each sees only their own data.
+- alice: private customer, holds +31205550101. Sees only her own data (SELF_SERVICE). Opted in to itemised
+  bills with full numbers (new accounts have none: GDPR art. 25).
+- bob, carol: Users of contractor Acme BV. Each sees only their own data. Acme opted in to itemised bills
+  with full numbers for its Users (new contractors have none).
 - acme_admin: contractor_admin of Acme BV; sees Acme's Users' traffic masked (CONTRACTOR_INFORMATION).
 - mallory: customer of another contractor; must never see Acme's or alice's data.
 - legal1/2/3: legal officers (LEGAL_OBLIGATION, DISPUTE), with confirmed TOTP devices.
@@ -18,9 +20,9 @@ import factory
 import pytest
 from django.utils.timezone import now
 
-from accounts.models import Contractor, PhoneNumber, User
+from accounts.models import Contractor, Itemisation, PhoneNumber, User
 from accounts.services.numbers import phone_number_assign
-from accounts.services.users import user_create
+from accounts.services.users import user_create, user_itemisation_set
 from traffic.ingest.rows import CdrRecord
 from traffic.ingest.run import cdr_rows_write
 from traffic.models import Cdr, Source
@@ -37,9 +39,13 @@ class ContractorFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Contractor {n} BV")
 
 
-def make_user(username: str, *, roles=(Role.CUSTOMER,), contractor=None, numbers=(), email=None, totp=False) -> User:
+def make_user(username: str, *, roles=(Role.CUSTOMER,), contractor=None, numbers=(), email=None, totp=False,
+              itemisation: str | None = None) -> User:
+    """`itemisation`: the user opts in (or out) of itemised bills as in the portal; None keeps the default."""
     user = user_create(username=username, password=PASSWORD, email=email or f"{username}@example.org",
                        roles=list(roles), contractor=contractor)
+    if itemisation is not None:
+        user_itemisation_set(user=user, itemisation=itemisation)
     for number in numbers:
         phone_number_assign(user=user, number=number, valid_from=now() - timedelta(days=365))
     if totp:
@@ -51,12 +57,12 @@ def make_user(username: str, *, roles=(Role.CUSTOMER,), contractor=None, numbers
 
 @pytest.fixture
 def acme(db) -> Contractor:
-    return ContractorFactory(name="Acme BV")
+    return ContractorFactory(name="Acme BV", itemisation=Itemisation.FULL)  # opted in (the default is NONE)
 
 
 @pytest.fixture
 def alice(db) -> User:
-    return make_user("alice", numbers=["+31205550101"])
+    return make_user("alice", numbers=["+31205550101"], itemisation=Itemisation.FULL)  # opted in
 
 
 @pytest.fixture

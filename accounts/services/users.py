@@ -1,19 +1,23 @@
-"""Users and contractors: create, change, password. Roles are roles.py; sign-in is sign_in.py."""
+"""Users and contractors: create, change, password, number masking and itemised bills. Roles are roles.py;
+sign-in is sign_in.py."""
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext_noop
 
 from voipxs.exceptions import ApplicationError
 from voipxs.privacy.audit import audit_record
 from voipxs.privacy.purposes import Role
 
-from ..models import Contractor, User
+from ..models import Contractor, Itemisation, User
 from .roles import user_roles_set
 from .sign_in import api_tokens_revoke_all
 
 CONTRACTOR_CLOSED = "This contractor's contract has ended: no users can be added to it."
 CONTRACTOR_ANONYMISED = "This contractor was anonymised after its contract ended; its name cannot be set again."
+ITEMISATION_INVALID = "Itemisation must be one of: " + ", ".join(Itemisation.values) + "."
+ITEMISATION_BY_CONTRACTOR = gettext_noop("Your contractor decides how your bills are itemised.")
 
 
 def _contractor_open(contractor: Contractor | None) -> None:
@@ -115,9 +119,8 @@ def user_number_masking_set(*, user: User, masked: bool, actor=None) -> User:
 def contractor_itemisation_set(*, contractor: Contractor, itemisation: str, actor=None) -> Contractor:
     """How the contractor's Users' itemised bills show the other party's number: full, masked or none
     (no call list, totals only). Applied to bills read from now on."""
-    if itemisation not in Contractor.Itemisation.values:
-        raise ApplicationError("Itemisation must be one of: " + ", ".join(Contractor.Itemisation.values) + ".",
-                               {"field": "itemisation"})
+    if itemisation not in Itemisation.values:
+        raise ApplicationError(ITEMISATION_INVALID, {"field": "itemisation"})
     before = Contractor.objects.filter(pk=contractor.pk).values_list("itemisation", flat=True).first()
     contractor.itemisation = itemisation
     if before != itemisation:
@@ -125,3 +128,21 @@ def contractor_itemisation_set(*, contractor: Contractor, itemisation: str, acto
         audit_record(actor=actor, action="contractor.itemisation", target_type="contractor", target_id=contractor.pk,
                      extra={"from": before, "to": itemisation})
     return contractor
+
+
+@transaction.atomic
+def user_itemisation_set(*, user: User, itemisation: str, actor=None) -> User:
+    """An individual subscriber's choice of itemised bills (ePrivacy art. 7, Tw 11.4): full, masked or none
+    (totals only, the default). A Contractor's User gets the Contractor's setting and cannot choose.
+    Applied to bills read from now on."""
+    if itemisation not in Itemisation.values:
+        raise ApplicationError(ITEMISATION_INVALID, {"field": "itemisation"})
+    row = User.objects.select_for_update().filter(pk=user.pk).values("contractor_id", "itemisation").get()
+    if row["contractor_id"] is not None:
+        raise ApplicationError(ITEMISATION_BY_CONTRACTOR, {"field": "itemisation"})
+    user.itemisation = itemisation
+    if row["itemisation"] != itemisation:
+        user.save(update_fields=["itemisation"])
+        audit_record(actor=actor or user, action="user.itemisation", target_type="user", target_id=user.pk,
+                     extra={"from": row["itemisation"], "to": itemisation})
+    return user

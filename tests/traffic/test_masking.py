@@ -91,6 +91,7 @@ class ItemisationTests:
         assert api["results"] == [] and api["itemised"] is False
 
     def test_a_user_without_a_contractor_keeps_the_full_bill(self, client, alice, acme):
+        # alice opted in to full itemised bills (tests/factories.py); a contractor's setting is not hers.
         contractor_itemisation_set(contractor=acme, itemisation="none")
         make_cdr(account=alice, dst=OTHER, started_at=T0)
         invoice = invoicing.invoice_run(month=date(2026, 3, 1), today=date(2026, 4, 2))[0]
@@ -266,7 +267,7 @@ class OwnRequestTests:
         assert OTHER not in page
 
     def test_the_callers_own_bill_still_shows_their_own_and_the_other_number(self, client, bob):
-        dora = make_user("dora", numbers=[OTHER])
+        dora = make_user("dora", numbers=[OTHER], itemisation="full")  # her own itemised bill, opted in
         user_number_masking_set(user=dora, masked=True)
         make_cdr(account=dora, src=OTHER, dst="+31205550201", started_at=T0)
         bill = invoicing.invoice_run(month=date(2026, 3, 1), today=date(2026, 4, 2))[0]

@@ -100,8 +100,10 @@ class CallOutputSerializer(serializers.Serializer):
 class CallPageSerializer(serializers.Serializer):
     results = CallOutputSerializer(many=True, source="rows")
     next_cursor = serializers.CharField(allow_null=True)
-    itemised = serializers.BooleanField(help_text="false: the contractor chose bills without a call list "
-                                                  "(results stay empty); see Contractor.itemisation")
+    itemised = serializers.BooleanField(help_text=(
+        "false: an invoice's calls are not listed (results stay empty): your bills are not itemised, the "
+        "default; your contractor's setting (Contractor.itemisation), or your own without a contractor "
+        "(User.itemisation). Your own calls without `invoice` are always listed"))
 
 
 class ContractorCallOutputSerializer(CallOutputSerializer):

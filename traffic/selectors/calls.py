@@ -92,7 +92,7 @@ class CallRow(NamedTuple):
 class CallPage:
     rows: list[CallRow]
     next_cursor: str | None  # opaque; None on the last page
-    itemised: bool = True  # False: the contractor chose bills without a call list (selectors/masking.py)
+    itemised: bool = True  # False: bills without a call list, the contractor's or user's setting (masking.py)
 
 
 @dataclass(frozen=True, slots=True)

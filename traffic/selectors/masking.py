@@ -1,9 +1,11 @@
 """How a bill shows the other party's number (Tw 11.4, Bude art. 4.2, ePrivacy art. 7).
 
 Three rules decide it, and the strictest wins:
-- the Contractor's itemisation setting for its Users' itemised bills and for the contractor's own
-  view: full, masked (the last digits hidden, `voipxs.privacy.phone.mask`) or none (no call list,
-  only the invoice's totals). The contractor view is never more than masked (calls.py);
+- the itemisation setting (`accounts.models.Itemisation`): the Contractor's for its Users' bills and for
+  the contractor's own view, an individual User's own for theirs: full, masked (the last digits hidden,
+  `voipxs.privacy.phone.mask`) or none (no call list, only the invoice's totals; the default, GDPR
+  art. 25). The contractor view is never more than masked (calls.py). A user's own call history is not
+  a bill: it lists their calls whatever the setting;
 - the national masking list (`MaskedNumber`): listed numbers never show in full on a bill, for calls
   from the list entry's `valid_from` on (the next billing period after it was listed) and, for a number
   taken off the list, before its `valid_until`;
@@ -23,7 +25,8 @@ from django.db import connection
 from django.db.models import DateTimeField, Value
 from django.utils.timezone import localtime, now
 
-from accounts.models import Contractor, PhoneNumber
+from accounts.models import Itemisation, PhoneNumber
+from accounts.selectors import user_itemisation_get
 from voipxs.exceptions import ApplicationError
 from voipxs.privacy.crypto import blind_index
 from voipxs.privacy.phone import InvalidNumber, normalize_masking_number
@@ -212,15 +215,11 @@ def masking_entries(indexes: set[str], *, reader_id: int,
 
 
 def _itemisation(*, actor: Any, purpose: Purpose, invoice: Any) -> str:
-    """The itemisation setting that applies: the contractor's, for an itemised bill (a read of one
-    invoice's calls) of one of its Users, and for the contractor's own view."""
+    """The itemisation setting that applies to an itemised bill (a read of one invoice's calls) and to
+    the contractor's own view: the reader's contractor's, or an individual reader's own."""
     if purpose == Purpose.SELF_SERVICE and invoice is None:
-        return Contractor.Itemisation.FULL  # the user's own call history, not a bill
-    contractor_id = getattr(actor, "contractor_id", None)
-    if not contractor_id:
-        return Contractor.Itemisation.FULL
-    setting = Contractor.objects.filter(pk=contractor_id).values_list("itemisation", flat=True).first()
-    return setting or Contractor.Itemisation.FULL
+        return Itemisation.FULL  # the user's own call history, not a bill
+    return user_itemisation_get(user=actor)
 
 
 def mask_rule(*, actor: Any, purpose: Purpose, invoice: Any = None, masked: bool = False) -> MaskRule:
@@ -228,9 +227,9 @@ def mask_rule(*, actor: Any, purpose: Purpose, invoice: Any = None, masked: bool
     if purpose not in BILL_PURPOSES:
         return MaskRule(mask_all=masked)
     setting = _itemisation(actor=actor, purpose=purpose, invoice=invoice)
-    forced = setting == Contractor.Itemisation.MASKED
+    forced = setting == Itemisation.MASKED
     return MaskRule(mask_all=masked or forced, forced=forced, reader_id=actor.pk,
-                    itemised=setting != Contractor.Itemisation.NONE)
+                    itemised=setting != Itemisation.NONE)
 
 
 def masking_list_rows(*, actor: Any, purpose: Purpose | str = Purpose.BILLING) -> Iterator[tuple[str, str, str]]:

@@ -11,6 +11,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
+from accounts.selectors import user_itemisation_get
 from voipxs.confirm import confirmation_page, is_confirmed
 from voipxs.exceptions import ApplicationError
 from voipxs.privacy.purposes import Purpose
@@ -31,8 +32,9 @@ def invoice_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def invoice_detail(request: HttpRequest, invoice_id: int) -> HttpResponse:
-    """The invoice and its itemised bill. Called numbers are masked unless the owner asks for them
-    (`?full=1`), which the selector records as an unmasked read."""
+    """The invoice and its itemised bill, if the owner's bills are itemised (their contractor's setting, or
+    their own). Called numbers are masked unless the owner asks for them (`?full=1`), which the selector
+    records as an unmasked read."""
     invoice = invoice_selectors.invoice_get(actor=request.user, purpose=Purpose.SELF_SERVICE, invoice_id=invoice_id)
     full = request.GET.get("full") == "1"
     try:
@@ -44,7 +46,7 @@ def invoice_detail(request: HttpRequest, invoice_id: int) -> HttpResponse:
     return render(request, "traffic/invoice_detail.html", {
         "invoice": invoice, "lines": invoice_selectors.invoice_lines(invoice=invoice), "page": page, "full": full,
         "error": error, "query": "full=1" if full else "", "is_first_page": not request.GET.get("after"),
-        "itemisation": getattr(request.user.contractor, "itemisation", "full"),
+        "itemisation": user_itemisation_get(user=request.user), "by_contractor": bool(request.user.contractor_id),
     }, status=status)
 
 
