@@ -61,8 +61,8 @@ def retention_keeper(user: Any, *, now=None) -> list[Kept]:
         calls = (Cdr.objects.filter(invoice_id__in=open_ids).count()
                  + HeldCdr.objects.filter(invoice_id__in=open_ids).count())
         pending = invoices.filter(id__in=open_ids)
-        # Unpaid, disputed or an upheld dispute awaiting its corrected invoice: no end date yet; otherwise the
-        # day after the latest keep-until (the dispute window, or a decided dispute's appeal period).
+        # Unpaid or disputed: no end date yet; otherwise the day after the latest keep-until (the dispute
+        # window, or a decided dispute's appeal period, upheld or rejected).
         no_end = pending.exclude(status__in=[Invoice.Status.PAID, Invoice.Status.VOID],
                                  calls_kept_until__isnull=False).exists()
         kept_until: date | None = pending.aggregate(m=Max("calls_kept_until"))["m"]

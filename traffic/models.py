@@ -254,10 +254,11 @@ class Invoice(models.Model):
     # retention counts a closed account's period from here, so it never starts before the real end.
     settled_at = models.DateTimeField(null=True, blank=True)
     # Its calls may go once it is settled (paid or void) and this day has passed: the end of the dispute window,
-    # moved on when a dispute is decided (the customer may still appeal, Tw 11.5(2)); none (no end yet) while
-    # an upheld dispute's void invoice awaits its corrected one. Set by traffic.services.invoices only.
+    # moved on when a dispute is decided (the customer may still appeal, Tw 11.5(2)); an upheld dispute's void
+    # invoice keeps them as long for its corrected one. Set by traffic.services.invoices only.
     calls_kept_until = models.DateField(null=True, blank=True)
     dispute_resolved_at = models.DateTimeField(null=True, blank=True)  # its last dispute decided (or voided)
+    reissue_reminded_at = models.DateTimeField(null=True, blank=True)  # billing told to reissue it in time
     # Amounts: the lines are net; subtotal is their sum, VAT is charged on it at vat_rate (percent,
     # fixed when the invoice is made: INVOICE_VAT_RATE), and total = subtotal + vat_amount is due.
     subtotal = models.DecimalField(max_digits=12, decimal_places=2, default=0)

@@ -93,7 +93,7 @@ def invoices_export(user: Any) -> Iterable[dict]:
 
 def _protected_invoice_ids(user: Any) -> list[int]:
     """Invoices whose calls must stay: unpaid, disputed, or not past their keep-until (the dispute window, a
-    decided dispute's appeal period; none: an upheld dispute awaiting its corrected invoice), as the purge."""
+    decided dispute's appeal period, upheld or rejected), as the purge."""
     today = now().date()
     return list(Invoice.objects.filter(account_id=user.pk)
                 .exclude(status__in=[Invoice.Status.PAID, Invoice.Status.VOID], calls_kept_until__lt=today)

@@ -43,6 +43,12 @@ def invoice_run(month: str | None = None) -> int:
     return len(invoices.invoice_run(month=target))
 
 
+@shared_task(name="traffic.tasks.invoice_reissues_remind", ignore_result=True)
+def invoice_reissues_remind() -> int:
+    """Remind billing of upheld disputes' void invoices whose calls go soon (once each)."""
+    return invoices.invoice_reissues_remind(actor=invoices.INVOICE_RUN)
+
+
 @shared_task(name="traffic.tasks.call_export_build", ignore_result=True, acks_late=True)
 def call_export_build(export_id: int) -> None:
     """Write a customer's call export into its encrypted file. Only the CallExport id travels."""

@@ -98,6 +98,11 @@ SCHEDULE: dict[str, dict] = {
         # "0 2 1 * *": at 02:00 on the 1st of every month, invoice the month that just ended
         "schedule": crontab(minute="0", hour="2", day_of_month="1"),
     },
+    "invoice-reissues-remind": {
+        "task": "traffic.tasks.invoice_reissues_remind",
+        # "10 8 * * *": at 08:10 every day, tell billing which void invoices to reissue before their calls go
+        "schedule": crontab(minute="10", hour="8"),
+    },
     "ciot-sync": {
         "task": "accounts.tasks.ciot_sync_task",
         # "20 * * * *": at minute 20 of every hour, deliver the CIOT subscriber file (Tw art. 13.4), so a

@@ -296,6 +296,7 @@ TASK_RESEND_AFTER_SECONDS = env.int("TASK_RESEND_AFTER_SECONDS", default=300)
 # Days an invoice may be disputed, and a decided dispute still taken further; its CDRs stay through both (Tw 11.5(2))
 INVOICE_DISPUTE_WINDOW_DAYS = env.int("INVOICE_DISPUTE_WINDOW_DAYS", default=183)  # from the invoice date, ~6 months
 INVOICE_DISPUTE_APPEAL_DAYS = env.int("INVOICE_DISPUTE_APPEAL_DAYS", default=365)  # Geschillencommissie: 12 months
+INVOICE_REISSUE_REMIND_DAYS = env.int("INVOICE_REISSUE_REMIND_DAYS", default=30)  # upheld: mail billing this early
 # The supplier on every invoice (Wet OB art. 35a: name, address, VAT number; Handelsregisterbesluit art. 20:
 # the KvK number), and the VAT rate new invoices charge (percent; 21 is the Dutch general rate).
 INVOICE_COMPANY_NAME = env("INVOICE_COMPANY_NAME", default="VoIPXS B.V.")
@@ -339,7 +340,6 @@ CDR_IMPORT_LEASE_SECONDS = env.int("CDR_IMPORT_LEASE_SECONDS", default=600)
 PURGE_LEASE_SECONDS = env.int("PURGE_LEASE_SECONDS", default=300)
 # Processes that prepare a large CSV import on PostgreSQL (traffic/ingest/parallel.py): None = cores - 1, 0 = none.
 CDR_IMPORT_PROCS = env.int("CDR_IMPORT_PROCS", default=None)
-
 # Live CDR push (traffic/push): the largest body a switch may POST (one CDR is a few KB; mod_json_cdr's
 # largest are ~60 KB), and the address switches reach this site at, for the URL `cdr_source add --push` prints.
 CDR_PUSH_MAX_BYTES = env.int("CDR_PUSH_MAX_BYTES", default=1_048_576)

@@ -84,8 +84,8 @@ def _kept_ids(table: str, c: Cutoffs, *, lower: datetime, upper: datetime) -> li
     last_protected_day = c.today - timedelta(days=c.billed_grace_days)
     # Reviewed (this query): `table` is a partition name derived from a month and `column` one of three
     # names below, never input; every value is a bound parameter.
-    # An empty calls_kept_until (an upheld dispute awaiting its corrected invoice) protects: NOT (x < NULL) is
-    # NULL, not true, so it is named on its own.
+    # An empty calls_kept_until (none is made any more; see rules.py) protects: NOT (x < NULL) is NULL, not
+    # true, so it is named on its own.
     parts = [f"""SELECT id FROM "{table}" WHERE invoice_id = ANY(ARRAY(
         SELECT id FROM traffic_invoice WHERE calls_kept_until IS NULL
         OR NOT (status = ANY(%s) AND calls_kept_until < %s)))"""]  # nosec B608

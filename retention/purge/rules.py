@@ -1,7 +1,8 @@
 """Which rows the purge removes and which it keeps: cutoffs from the policies in force, and the rules
 that protect rows (open or disputed invoices, an invoice's `calls_kept_until`, legal holds) as querysets
 and Q objects. `calls_kept_until` is the end of the dispute window, moved on by the invoice services when
-a dispute is decided, and empty (no end yet) while an upheld dispute awaits its corrected invoice.
+a dispute is decided (an upheld dispute's void invoice keeps them as long for its corrected one); an
+empty one (invoices from before 2026-12) protects its calls.
 
 A row goes only if no rule protects it; an unknown invoice state protects its calls (see run.py).
 """
@@ -79,8 +80,8 @@ def _settled_and_out(c: Cutoffs) -> Q:
 
 def protected_invoice_ids(c: Cutoffs) -> QuerySet:
     """Invoices whose calls must stay: not settled (open, disputed, anything unknown), or settled and
-    not past their keep-until (the dispute window, a decided dispute's appeal period, an upheld dispute
-    awaiting its corrected invoice). A paid invoice's calls go the day after its keep-until."""
+    not past their keep-until (the dispute window, or a decided dispute's appeal period, upheld or
+    rejected). A paid invoice's calls go the day after its keep-until."""
     return Invoice.objects.exclude(_settled_and_out(c)).values("id")
 
 

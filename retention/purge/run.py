@@ -2,8 +2,8 @@
 #
 # Why this design is safe (deleting personal data is irreversible, so every step errs toward keeping):
 # - What stays is decided by positive rules that protect rows (an invoice that is unpaid, disputed or
-#   not past its calls_kept_until: its dispute window, or a decided dispute's appeal period, or an upheld
-#   dispute awaiting its corrected invoice; an unbilled call younger than its period; an active legal hold); a row
+#   not past its calls_kept_until: its dispute window, or a decided dispute's appeal period (an upheld
+#   one's is also its last day to reissue); an unbilled call younger than its period; an active legal hold); a row
 #   is removed only if no rule protects it. An unknown invoice state protects its calls.
 # - Batched deletes run one transaction per batch (like zulip's run_archiving_in_chunks) and select
 #   each batch afresh from the database, so a run that dies inside a batch loses only that batch's

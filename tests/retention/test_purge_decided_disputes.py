@@ -1,6 +1,7 @@
 """A dispute decided after the invoice's dispute window has closed (Tw 11.5(2), LEGAL.md 1.1 and section 5 row 2):
 the customer may still take the decision further (Geschillencommissie, court), so the invoice's calls stay until
-the appeal period after the decision ends; an upheld dispute's calls stay until the corrected invoice is made.
+the appeal period after the decision ends; an upheld dispute's calls stay as long, for the corrected invoice,
+and then go whether or not it was made (no call is kept without an end date, GDPR art. 5(1)(e)).
 
 The invoice services run on the real clock (the dispute is decided today, ten days after the window closed);
 the purge is given its clock (`now=`), as in test_purge.py."""
@@ -73,15 +74,15 @@ class PurgeDecidedDisputeTests:
         purge_expired(now=_day(latest + timedelta(days=APPEAL_DAYS + 1), 0))
         assert surviving(ids) == set()
 
-    def test_an_upheld_dispute_keeps_the_calls_until_the_reissue_then_they_follow_the_corrected_invoice(
+    def test_an_upheld_dispute_keeps_the_calls_through_the_appeal_period_then_they_follow_the_corrected_invoice(
             self, disputed, billing_staff):
         invoice, ids = disputed
-        void = invoice_resolve_dispute(invoice=invoice, actor=billing_staff, resolution="upheld")
+        void, earliest, _latest = _decide(invoice, "upheld", billing_staff)
         purge_expired(now=now() + timedelta(days=1))
-        purge_expired(now=now() + timedelta(days=APPEAL_DAYS + 1))  # the appeal period is over: still waiting
+        purge_expired(now=_day(earliest + timedelta(days=APPEAL_DAYS), 23))  # the last day to reissue
         assert surviving(ids) == set(ids)
 
-        new = invoice_reissue(invoice=void, actor=billing_staff)  # billing corrects the bill late
+        new = invoice_reissue(invoice=void, actor=billing_staff)  # billing corrects the bill, late but in time
         assert new.subtotal == Decimal("0.20")
         # The calls it bills: in traffic_cdr, or on PostgreSQL (their month dropped a year on) the hold table's copies.
         billed = (set(Cdr.objects.filter(invoice=new).values_list("id", flat=True))
@@ -93,6 +94,18 @@ class PurgeDecidedDisputeTests:
         assert surviving(ids) == set(ids)
         purge_expired(now=_day(new.dispute_window_ends + timedelta(days=1), 0))
         assert surviving(ids) == set()
+
+    def test_an_upheld_dispute_never_reissued_loses_its_calls_when_the_appeal_period_ends(self, disputed,
+                                                                                           billing_staff):
+        from voipxs.exceptions import ApplicationError
+
+        invoice, ids = disputed
+        void, _earliest, latest = _decide(invoice, "upheld", billing_staff)
+        purge_expired(now=_day(latest + timedelta(days=APPEAL_DAYS + 1), 0))
+        assert surviving(ids) == set()
+        with pytest.raises(ApplicationError) as info:  # nothing left to bill: the month stays unbilled
+            invoice_reissue(invoice=void, actor=billing_staff)
+        assert info.value.extra == {"field": "calls"}
 
     def test_after_the_reissue_what_stays_on_the_void_invoice_is_kept_until_the_appeal_period_ends(
             self, disputed, billing_staff):
@@ -108,10 +121,12 @@ class PurgeDecidedDisputeTests:
     def test_voiding_a_disputed_invoice_keeps_the_calls_for_its_reissue_as_upholding_does(self, disputed,
                                                                                          billing_staff):
         invoice, ids = disputed
+        earliest = now().date()
         void = invoice_void(invoice=invoice, actor=billing_staff)
-        purge_expired(now=now() + timedelta(days=APPEAL_DAYS + 1))
+        purge_expired(now=_day(earliest + timedelta(days=APPEAL_DAYS), 23))
         assert surviving(ids) == set(ids)
         assert invoice_reissue(invoice=void, actor=billing_staff).subtotal == Decimal("0.20")
+        assert void.calls_kept_until in {now().date() + timedelta(days=APPEAL_DAYS), earliest + timedelta(days=APPEAL_DAYS)}
 
 
 class DecidedDisputeShownTests:
@@ -122,11 +137,13 @@ class DecidedDisputeShownTests:
         assert calls.count == 2
         assert calls.until in {day + timedelta(days=APPEAL_DAYS + 1) for day in (earliest, latest)}
 
-    def test_an_upheld_dispute_has_no_end_date_before_its_reissue(self, alice, disputed, billing_staff):
+    def test_an_upheld_dispute_says_until_when_the_calls_wait_for_the_corrected_invoice(self, alice, disputed,
+                                                                                        billing_staff):
         invoice, ids = disputed
-        invoice_resolve_dispute(invoice=invoice, actor=billing_staff, resolution="upheld")
+        _, earliest, latest = _decide(invoice, "upheld", billing_staff)
         calls = next(k for k in retention_keeper(alice) if k.category == "calls")
-        assert calls.count == 2 and calls.until is None
+        assert calls.count == 2
+        assert calls.until in {day + timedelta(days=APPEAL_DAYS + 1) for day in (earliest, latest)}
 
     def test_erasure_in_the_appeal_period_restricts_the_calls_instead_of_deleting_them(self, alice, disputed,
                                                                                        billing_staff):
@@ -148,11 +165,14 @@ class DecidedDisputeShownTests:
         api = client.get(f"/api/v1/me/invoices/{invoice.pk}/").json()
         assert api["calls_kept_until"] in {str(day + timedelta(days=APPEAL_DAYS)) for day in (earliest, latest)}
 
-    def test_the_customer_sees_that_an_upheld_disputes_calls_wait_for_the_corrected_invoice(
+    def test_the_customer_sees_until_when_an_upheld_disputes_calls_wait_for_the_corrected_invoice(
             self, client, alice, disputed, billing_staff):
         invoice, ids = disputed
-        invoice_resolve_dispute(invoice=invoice, actor=billing_staff, resolution="upheld")
+        _, earliest, latest = _decide(invoice, "upheld", billing_staff)
         verified_client(client, alice)
         page = client.get(f"/calls/invoices/{invoice.pk}/").content.decode()
-        assert "Calls kept at least until</dt><dd>its corrected invoice is made</dd>" in page
-        assert client.get(f"/api/v1/me/invoices/{invoice.pk}/").json()["calls_kept_until"] is None
+        shown = {f"Calls kept at least until</dt><dd>{date_format(day + timedelta(days=APPEAL_DAYS), 'DATE_FORMAT')}"
+                 for day in (earliest, latest)}
+        assert any(line in page for line in shown)
+        api = client.get(f"/api/v1/me/invoices/{invoice.pk}/").json()
+        assert api["calls_kept_until"] in {str(day + timedelta(days=APPEAL_DAYS)) for day in (earliest, latest)}

@@ -121,7 +121,7 @@ class InvoiceReissueTests:
 
 class InvoiceReissueRetentionTests:
     """Between the void and the reissue the calls stay tied to the void invoice, which protects them: an
-    upheld dispute's until the reissue, however late (tests/retention/test_purge_decided_disputes.py); one
+    upheld dispute's until its appeal period ends (tests/retention/test_purge_decided_disputes.py); one
     voided while open until its dispute window ends (retention.purge: a void invoice is settled)."""
 
     def test_a_purge_between_void_and_reissue_keeps_the_calls_inside_the_window(self, march, void, billing_staff):

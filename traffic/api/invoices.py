@@ -37,7 +37,7 @@ class InvoiceOutputSerializer(serializers.Serializer):
     dispute_window_ends = serializers.DateField()
     calls_kept_until = serializers.DateField(
         allow_null=True, help_text="its calls are kept at least until this day: the dispute window's end, or later "
-        "once a dispute is decided (time to appeal); null: until the corrected invoice replacing it is made")
+        "once a dispute is decided (time to appeal, and for an upheld dispute to make the corrected invoice)")
     status = serializers.CharField()
     paid_at = serializers.DateTimeField(allow_null=True)
     disputed_at = serializers.DateTimeField(allow_null=True)

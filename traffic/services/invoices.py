@@ -30,9 +30,10 @@ from django.utils.timezone import now
 
 from accounts.models import User
 from accounts.selectors import billing_address_get, billing_address_lines
+from accounts.services.roles import staff_role_mail
 from voipxs.exceptions import ApplicationError
 from voipxs.privacy.audit import audit_record
-from voipxs.privacy.purposes import Purpose, SystemActor
+from voipxs.privacy.purposes import Purpose, Role, SystemActor
 
 from ..models import Cdr, Invoice, InvoiceLine
 from ..partitions import add_months, month_bounds, month_start
@@ -71,6 +72,38 @@ def _appeal_ends(invoice: Invoice) -> date:
     complaint the Geschillencommissie's 12 months count from."""
     decided = invoice.dispute_resolved_at or now()
     return decided.date() + timedelta(days=dispute_appeal_days())
+
+
+def reissue_ends(invoice: Invoice, *, decided_on: date | None = None) -> date:
+    """The last day an upheld dispute's void invoice keeps its calls for the corrected one: its appeal period
+    counted from `decided_on` (default: the decision recorded), or its dispute window if that ends later."""
+    appeal = decided_on + timedelta(days=dispute_appeal_days()) if decided_on else _appeal_ends(invoice)
+    return max(invoice.calls_kept_until or invoice.dispute_window_ends, invoice.dispute_window_ends, appeal)
+
+
+def invoice_reissues_remind(*, today: date | None = None, actor: Any = None) -> int:
+    """Tell billing, once per invoice, which upheld disputes' void invoices still await their corrected
+    invoice while their calls go within INVOICE_REISSUE_REMIND_DAYS (Celery beat, daily). The mail names
+    invoice numbers and days only; returns how many invoices it named."""
+    day = today or now().date()
+    horizon = day + timedelta(days=settings.INVOICE_REISSUE_REMIND_DAYS)
+    due = list(Invoice.objects.filter(status=Invoice.Status.VOID, dispute_resolved_at__isnull=False,
+                                      replaced_by__isnull=True, reissue_reminded_at__isnull=True,
+                                      calls_kept_until__gte=day, calls_kept_until__lte=horizon)
+               .order_by("calls_kept_until", "pk").values_list("pk", "number", "calls_kept_until"))
+    if not due:
+        return 0
+    body = "\n".join(f"Invoice {number}: its dispute was upheld and no corrected invoice has been made. Its calls "
+                     f"are deleted after {until.isoformat()}; reissue it before then, or it stays unbilled."
+                     for _pk, number, until in due)
+    staff_role_mail(role=Role.BILLING, subject="[VoIPXS] Void invoices to reissue before their calls go",
+                    message=body)
+    with transaction.atomic():
+        Invoice.objects.filter(pk__in=[pk for pk, _n, _u in due]).update(reissue_reminded_at=now())
+        for pk, _number, until in due:
+            audit_record(actor=actor, action="invoice.reissue_reminder", target_type="invoice", target_id=pk,
+                         extra={"calls_kept_until": until.isoformat()})
+    return len(due)
 
 
 # A call rated after its month was invoiced (its tariff came later: traffic.services.rating.cdr_rate_pending
@@ -266,8 +299,10 @@ def invoice_resolve_dispute(*, invoice: Invoice, actor: Any, resolution: str) ->
 
     Either way the customer may still take the decision further (Geschillencommissie, court), so the
     invoice's calls stay at least until the appeal period after the decision ends, even past the dispute
-    window. An upheld dispute's calls stay until the corrected invoice is made, however late (no end
-    date: `invoice_reissue` sets one), since that invoice is billed from them."""
+    window. An upheld dispute's calls are kept for the corrected invoice (`invoice_reissue`) for as long:
+    until its appeal period ends, the last day it can be made (billing is reminded before, by
+    `invoice_reissues_remind`); after that they go, as any settled invoice's (GDPR art. 5(1)(e)), and the
+    month is not billed again."""
     invoice = _locked(invoice)
     if invoice.status != Invoice.Status.DISPUTED:
         raise ApplicationError(INVOICE_NOT_DISPUTED, {"field": "status"})
@@ -277,7 +312,7 @@ def invoice_resolve_dispute(*, invoice: Invoice, actor: Any, resolution: str) ->
         kept_until = invoice.calls_kept_until or invoice.dispute_window_ends
         invoice.calls_kept_until = max(kept_until, _appeal_ends(invoice))
     elif resolution == "upheld":
-        invoice.status, invoice.calls_kept_until = Invoice.Status.VOID, None
+        invoice.status, invoice.calls_kept_until = Invoice.Status.VOID, reissue_ends(invoice)
     else:
         raise ApplicationError(RESOLUTION_INVALID, {"field": "resolution"})
     settled = invoice.status in (Invoice.Status.PAID, Invoice.Status.VOID)
@@ -294,7 +329,8 @@ def invoice_void(*, invoice: Invoice, actor: Any) -> Invoice:
     if invoice.status not in (Invoice.Status.OPEN, Invoice.Status.DISPUTED):
         raise ApplicationError(INVOICE_NOT_VOIDABLE, {"field": "status"})
     if invoice.status == Invoice.Status.DISPUTED:  # voiding decides the dispute for the customer: as upheld
-        invoice.dispute_resolved_at, invoice.calls_kept_until = now(), None
+        invoice.dispute_resolved_at = now()
+        invoice.calls_kept_until = reissue_ends(invoice)
     invoice.status, invoice.settled_at = Invoice.Status.VOID, now()
     invoice.save(update_fields=["status", "settled_at", "dispute_resolved_at", "calls_kept_until"])
     audit_record(actor=actor, action="invoice.void", target_type="invoice", target_id=invoice.pk)
@@ -314,10 +350,9 @@ def invoice_reissue(*, invoice: Invoice, actor: Any) -> Invoice:
     are neither billed nor released: they stay on the void invoice, kept as long as it protects them.
 
     Retention: a void invoice whose dispute was upheld (or that was voided while disputed) keeps its calls
-    until this runs, however late; one voided while open keeps them only until its dispute window ends
-    (retention.purge), after which they are gone and this refuses. What stays on the void invoice
-    (restricted calls) is then kept until the dispute's appeal period ends, or its window if later; the
-    moved calls follow the corrected invoice.
+    until the dispute's appeal period ends, or its window if later; one voided while open keeps them until
+    its dispute window ends (retention.purge). After that they are gone and this refuses. What stays on the
+    void invoice (restricted calls) is kept as long; the moved calls follow the corrected invoice.
     The void invoice is locked first, so two reissues of it queue and the second is refused."""
     invoice = _locked(invoice)
     if invoice.status != Invoice.Status.VOID:
@@ -331,9 +366,6 @@ def invoice_reissue(*, invoice: Invoice, actor: Any) -> Invoice:
     copies = kept_copies()
     if copies is not None:  # kept copies it cannot bill leave it too; the purge then ends them (their month is gone)
         released += copies.model.objects.filter(invoice_id=invoice.pk, restricted_at__isnull=True).update(invoice_id=None)
-    if invoice.calls_kept_until is None:  # an upheld dispute's: its wait for the corrected invoice is over
-        invoice.calls_kept_until = max(invoice.dispute_window_ends, _appeal_ends(invoice), now().date())
-        invoice.save(update_fields=["calls_kept_until"])
     audit_record(actor=actor, action="invoice.reissue", target_type="invoice", target_id=invoice.pk,
                  extra={"replaced_by": new.pk, "released": released})
     return new

@@ -7,6 +7,8 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.formats import date_format
+from django.utils.timezone import now
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
@@ -117,6 +119,9 @@ def _confirm_uphold(invoice: Invoice) -> tuple[str, list[str], str]:
                 "for good.") % numbers,
         gettext("The decision is recorded as the dispute's outcome. Make a corrected invoice for the same "
                 "month with Reissue, after fixing what was wrong (a tariff, a price, the invoice address)."),
+        gettext("Its calls are kept for the corrected invoice until %(day)s, when the dispute's appeal period "
+                "ends; after that they are deleted and the month can no longer be billed.")
+        % {"day": date_format(invoice_services.reissue_ends(invoice, decided_on=now().date()), "DATE_FORMAT")},
     ], gettext("Yes, uphold the dispute"))
 
 
