@@ -13,8 +13,10 @@ from .selectors.interconnection import InterconnectionRow
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
+# note: what the customer stated about the call (GDPR art. 16, traffic.annotations), its own export only.
 CALL_HEADER = ["started_at", "direction", "disposition", "own_number", "other_number", "caller_name",
-               "duration_s", "billsec", "zone", "price_eur"]
+               "duration_s", "billsec", "zone", "price_eur", "note"]
+UNREADABLE_NOTE = "(a note that can no longer be read)"
 INTERCONNECTION_HEADER = ["carrier", "source", "calls", "seconds", "amount_eur"]
 
 
@@ -39,7 +41,8 @@ def csv_lines(rows: Iterable[Iterable[object]]) -> Iterator[str]:
 def call_cells(row: CallRow) -> list[object]:
     local = timezone.localtime(row.started_at)
     return [local.isoformat(timespec="seconds"), row.direction, row.disposition, row.own_number, row.other_number,
-            row.caller_name, row.duration, row.billsec, row.zone, "" if row.price is None else row.price]
+            row.caller_name, row.duration, row.billsec, row.zone, "" if row.price is None else row.price,
+            " | ".join(UNREADABLE_NOTE if note.text is None else note.text for note in row.notes)]
 
 
 def calls_csv(rows: Iterable[CallRow]) -> Iterator[str]:

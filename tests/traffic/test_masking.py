@@ -84,7 +84,7 @@ class ItemisationTests:
         assert str(bill.total) in page  # the totals stay
         assert _bill_api(client, bill) == {"results": [], "next_cursor": None, "itemised": False}
         assert _bill_csv(client, bill).strip().splitlines() == [
-            "started_at,direction,disposition,own_number,other_number,caller_name,duration_s,billsec,zone,price_eur"]
+            "started_at,direction,disposition,own_number,other_number,caller_name,duration_s,billsec,zone,price_eur,note"]
         client.logout()
         page, api = _contractor_view(client, acme_admin)
         assert "+31611111" not in page and "no calls are listed" in page

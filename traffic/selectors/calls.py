@@ -294,7 +294,7 @@ def cdr_export_rows(
         after = None
         while rule.itemised:  # not itemised: the file holds the header only
             batch = calls_newest(cdrs, held, fields=_ROW_FIELDS, after=after, n=batch_size)
-            yield from _to_rows(batch, decrypt, rule=rule)
+            yield from notes_attached(_to_rows(batch, decrypt, rule=rule), purpose=purpose)  # one read a batch
             if len(batch) < batch_size:
                 return
             after = (batch[-1][0][1], batch[-1][0][0])
