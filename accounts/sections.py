@@ -12,6 +12,7 @@ from voipxs.privacy.purposes import STAFF_ROLES, Role
 from voipxs.privacy.registry import Section, register_demo_seeder, register_section
 
 from .models import Contractor, User
+from .selectors import user_itemisation_get
 from .ciot.services import subscriber_details_set
 from .services.numbers import phone_number_assign
 from .services.users import contractor_create, contractor_itemisation_set, user_create, user_itemisation_set
@@ -25,6 +26,9 @@ def _export_profile(user: Any) -> Iterable[dict]:
         "date_joined": user.date_joined.isoformat(),
         "last_login": user.last_login.isoformat() if user.last_login else None,
         "roles": sorted(user.groups.values_list("name", flat=True)),
+        # The choices the person made about their bills (a Contractor's User: the Contractor's setting).
+        "number_masked_on_others_bills": user.number_masked,
+        "itemised_bills": user_itemisation_get(user=user),
     }
 
 

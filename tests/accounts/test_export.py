@@ -54,6 +54,8 @@ class ExportTests:
         names = {s["name"] for s in data["sections"]}
         assert {"profile", "numbers", "calls", "invoices", "requests", "disclosures"} <= names
         assert section(data, "numbers")["rows"][0]["number"] == "+31205550101"
+        [profile] = section(data, "profile")["rows"]
+        assert profile["itemised_bills"] == "full" and profile["number_masked_on_others_bills"] is False
         disclosures = section(data, "disclosures")["rows"]
         assert len(disclosures) == 1  # the open one; the one under a running secrecy order is not there
         everything = b"".join(export_zip(export).read(n) for n in export_zip(export).namelist())
