@@ -71,6 +71,13 @@ class Authority(models.Model):
     certificate = models.TextField(blank=True, default="")
     certificate_sha256 = models.CharField(max_length=64, blank=True, default="")
     certificate_not_after = models.DateTimeField(null=True, blank=True)
+    # A change of it waits for a second officer (services/authorities.py): the certificate proposed (PEM; "" with a
+    # proposal time: its removal), its fingerprint, and who proposed it when. One officer alone cannot redirect it.
+    certificate_proposed = models.TextField(blank=True, default="")
+    certificate_proposed_sha256 = models.CharField(max_length=64, blank=True, default="")
+    certificate_proposed_at = models.DateTimeField(null=True, blank=True)
+    certificate_proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                                on_delete=models.PROTECT, related_name="+")
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=now)
     # Who entered the body in the register: another officer verifies its channels (four eyes on the

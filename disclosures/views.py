@@ -46,6 +46,8 @@ from .selectors import (
 )
 from .services.authorities import (
     CERTIFICATE_UNREADABLE,
+    authority_certificate_confirm,
+    authority_certificate_discard,
     authority_certificate_set,
     authority_create,
     authority_domains_set,
@@ -62,6 +64,9 @@ AUTHORITY_CONFIRM = gettext_lazy(
 CERTIFICATE_CONFIRM = gettext_lazy(
     "I received this certificate from the authority and compared its SHA-256 fingerprint with the authority on a "
     "channel of the register.")
+CERTIFICATE_SECOND_CONFIRM = gettext_lazy(
+    "I compared this fingerprint with the authority myself, on a channel of the register, not on the word of the "
+    "officer who proposed it.")
 
 
 def _officer(request: HttpRequest) -> None:
@@ -106,7 +111,8 @@ def authorities(request: HttpRequest) -> HttpResponse:
         status = 400
     return render(request, "disclosures/authorities.html",
                   {"authorities": authority_list(actor=request.user), "form": form, "note_form": NoteForm(),
-                   "confirm_text": AUTHORITY_CONFIRM, "certificate_confirm": CERTIFICATE_CONFIRM}, status=status)
+                   "confirm_text": AUTHORITY_CONFIRM, "certificate_confirm": CERTIFICATE_CONFIRM,
+                   "certificate_second_confirm": CERTIFICATE_SECOND_CONFIRM}, status=status)
 
 
 @login_required
@@ -159,10 +165,41 @@ def authority_certificate(request: HttpRequest, pk: int) -> HttpResponse:
     except ApplicationError as exc:
         messages.error(request, shown(exc))
     else:
+        messages.success(request, _("Change proposed: it takes effect when another legal officer confirms it, "
+                                    "after comparing its fingerprint with the authority."))
+    return redirect("disclosures:authorities")
+
+
+@login_required
+@require_POST
+def authority_certificate_confirmation(request: HttpRequest, pk: int) -> HttpResponse:
+    _officer(request)
+    authority = get_object_or_404(Authority, pk=pk)
+    try:
+        if request.POST.get("confirm") != "yes":
+            raise ApplicationError(CONFIRM_REQUIRED, extra={"field": "confirm"})
+        authority = authority_certificate_confirm(actor=request.user, authority=authority,
+                                                  proposed_sha256=request.POST.get("proposed_sha256", ""))
+    except ApplicationError as exc:
+        messages.error(request, shown(exc))
+    else:
         messages.success(request, _("Certificate saved: packages for this authority are now encrypted to it.")
-                         if form.cleaned_data["certificate"].strip() else
+                         if authority.certificate else
                          _("Certificate removed: packages for this authority go only on an encrypted channel, "
                            "recorded at delivery."))
+    return redirect("disclosures:authorities")
+
+
+@login_required
+@require_POST
+def authority_certificate_discarding(request: HttpRequest, pk: int) -> HttpResponse:
+    _officer(request)
+    try:
+        authority_certificate_discard(actor=request.user, authority=get_object_or_404(Authority, pk=pk))
+    except ApplicationError as exc:
+        messages.error(request, shown(exc))
+    else:
+        messages.success(request, _("The proposed change of the certificate was discarded; nothing changed."))
     return redirect("disclosures:authorities")
 
 

@@ -20,6 +20,7 @@ from django.utils.timezone import now as tz_now
 
 from voipxs.exceptions import ApplicationError
 from voipxs.privacy.audit import audit_record
+from voipxs.privacy.crypto import pseudonym
 from voipxs.privacy.phone import InvalidNumber, normalize_e164
 
 from ..envelope import MIN_RSA_BITS, RecipientCertificate, UnreadableCertificate, certificate_read
@@ -161,21 +162,90 @@ def certificate_clean(text: str, *, field: str = "certificate") -> RecipientCert
     return cert
 
 
-@transaction.atomic
-def authority_certificate_set(*, actor, authority: Authority, certificate: str) -> Authority:
-    """Set, replace or (with an empty text) remove the certificate the body's packages are encrypted to. Audited
-    by the SHA-256 fingerprints before and after, never the PEM. Packages already delivered keep the record of
-    what they were encrypted to; a package downloaded from now on is encrypted to the new certificate."""
-    require_officer(actor)
-    cert = certificate_clean(certificate) if certificate.strip() else None
-    authority = Authority.objects.select_for_update().get(pk=authority.pk)
+CERTIFICATE_NOTHING_PROPOSED = gettext_noop("No change of this authority's certificate is waiting to be confirmed.")
+CERTIFICATE_SAME_OFFICER = gettext_noop("Another legal officer than the one who proposed this change must confirm it.")
+CERTIFICATE_NOT_THE_PROPOSAL = gettext_noop("The certificate proposed has changed since this page was shown: compare "
+                                            "its fingerprint again.")
+
+
+def _certificate_apply(authority: Authority, cert: RecipientCertificate | None) -> str | None:
+    """Put `cert` (None: no certificate) in force on the locked `authority` and clear any proposal; returns the
+    fingerprint it replaced."""
     before = authority.certificate_sha256 or None
     authority.certificate = cert.pem if cert else ""
     authority.certificate_sha256 = cert.sha256 if cert else ""
     authority.certificate_not_after = cert.not_after if cert else None
+    authority.certificate_proposed, authority.certificate_proposed_sha256 = "", ""
+    authority.certificate_proposed_at, authority.certificate_proposed_by = None, None
     authority.full_clean()
-    authority.save(update_fields=["certificate", "certificate_sha256", "certificate_not_after"])
+    authority.save(update_fields=["certificate", "certificate_sha256", "certificate_not_after", "certificate_proposed",
+                                  "certificate_proposed_sha256", "certificate_proposed_at", "certificate_proposed_by"])
+    return before
+
+
+@transaction.atomic
+def authority_certificate_set(*, actor, authority: Authority, certificate: str) -> Authority:
+    """Propose to set, replace or (with an empty text) remove the certificate the body's packages are encrypted to.
+    The change takes effect only when another officer confirms it (`authority_certificate_confirm`): one officer
+    alone could otherwise put their own certificate in, or take it out, and read what goes to the authority. A
+    new proposal replaces a waiting one. Without an actor (the operator's command line, seeding) it takes effect
+    at once. Audited by the SHA-256 fingerprints, never the PEM."""
+    if actor is not None:
+        require_officer(actor)
+    cert = certificate_clean(certificate) if certificate.strip() else None
+    authority = Authority.objects.select_for_update().get(pk=authority.pk)
+    after = cert.sha256 if cert else None
+    extra = {"before": authority.certificate_sha256 or None, "after": after,
+             "not_after": cert.not_after.isoformat() if cert else None}
+    if actor is None:
+        _certificate_apply(authority, cert)
+        audit_record(actor=None, action="disclosure.authority_certificate", target_type="authority",
+                     target_id=authority.pk, extra=extra)
+        return authority
+    authority.certificate_proposed, authority.certificate_proposed_sha256 = (cert.pem, after) if cert else ("", "")
+    authority.certificate_proposed_at, authority.certificate_proposed_by = tz_now(), actor
+    authority.save(update_fields=["certificate_proposed", "certificate_proposed_sha256", "certificate_proposed_at",
+                                  "certificate_proposed_by"])
+    audit_record(actor=actor, action="disclosure.authority_certificate_proposed", target_type="authority",
+                 target_id=authority.pk, extra=extra)
+    return authority
+
+
+@transaction.atomic
+def authority_certificate_confirm(*, actor, authority: Authority, proposed_sha256: str) -> Authority:
+    """A second officer puts the waiting change in force, having compared its fingerprint with the authority on a
+    channel of the register; `proposed_sha256` is the fingerprint they saw ("" for a removal), so a proposal
+    replaced in between is not confirmed unseen. The certificate is checked again (it may have expired since)."""
+    require_officer(actor)
+    authority = Authority.objects.select_for_update().get(pk=authority.pk)
+    if authority.certificate_proposed_at is None:
+        raise ApplicationError(CERTIFICATE_NOTHING_PROPOSED, extra={"field": "certificate"})
+    if authority.certificate_proposed_by_id == actor.pk:
+        raise ApplicationError(CERTIFICATE_SAME_OFFICER, extra={"field": "confirmed_by"})
+    if proposed_sha256.strip().lower() != authority.certificate_proposed_sha256:
+        raise ApplicationError(CERTIFICATE_NOT_THE_PROPOSAL, extra={"field": "proposed_sha256"})
+    proposed_by = authority.certificate_proposed_by_id
+    cert = certificate_clean(authority.certificate_proposed) if authority.certificate_proposed else None
+    before = _certificate_apply(authority, cert)
     audit_record(actor=actor, action="disclosure.authority_certificate", target_type="authority",
                  target_id=authority.pk, extra={"before": before, "after": cert.sha256 if cert else None,
-                                                "not_after": cert.not_after.isoformat() if cert else None})
+                                                "not_after": cert.not_after.isoformat() if cert else None,
+                                                "proposed_by": pseudonym("user", proposed_by)})
+    return authority
+
+
+@transaction.atomic
+def authority_certificate_discard(*, actor, authority: Authority) -> Authority:
+    """Drop the waiting change (any officer: the proposer who erred, or the one who would not confirm it)."""
+    require_officer(actor)
+    authority = Authority.objects.select_for_update().get(pk=authority.pk)
+    if authority.certificate_proposed_at is None:
+        raise ApplicationError(CERTIFICATE_NOTHING_PROPOSED, extra={"field": "certificate"})
+    dropped = authority.certificate_proposed_sha256 or None
+    authority.certificate_proposed, authority.certificate_proposed_sha256 = "", ""
+    authority.certificate_proposed_at, authority.certificate_proposed_by = None, None
+    authority.save(update_fields=["certificate_proposed", "certificate_proposed_sha256", "certificate_proposed_at",
+                                  "certificate_proposed_by"])
+    audit_record(actor=actor, action="disclosure.authority_certificate_discarded", target_type="authority",
+                 target_id=authority.pk, extra={"proposed": dropped})
     return authority

@@ -44,8 +44,10 @@ def dispute_body(legal1, legal2):
 
 
 def with_certificate(authority, *, actor):
-    """`authority` with the test police certificate on file (police_recipient), as the register would have it."""
-    return authority_certificate_set(actor=actor, authority=authority, certificate=police_recipient().certificate_pem)
+    """`authority` with the test police certificate on file (police_recipient), as the register would have it once a
+    second officer confirmed it (here set as the operator sets it, without an actor: tests of the four eyes are in
+    test_authority_certificate.py)."""
+    return authority_certificate_set(actor=None, authority=authority, certificate=police_recipient().certificate_pem)
 
 
 def window(days: int = 30) -> tuple[datetime, datetime]:

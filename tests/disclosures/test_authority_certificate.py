@@ -1,7 +1,9 @@
 """An authority's recipient certificate (LEGAL.md section 5, row 19): the X.509 certificate its packages are
-encrypted to. Set, replaced or removed only through authority_certificate_set (the staff page's form), checked
-when it is set (one PEM certificate, an RSA key of at least 2048 bits that may encrypt, not expired) with an
-error naming the field, and audited by SHA-256 fingerprint, never by its text or a key."""
+encrypted to. Set, replaced or removed only through authority_certificate_set (the staff page's form), which
+proposes the change, and authority_certificate_confirm by a second officer, which puts it in force (one officer
+alone cannot redirect what goes to the authority); checked when proposed and again when confirmed (one PEM
+certificate, an RSA key of at least 2048 bits that may encrypt, not expired) with an error naming the field, and
+audited by SHA-256 fingerprint, never by its text or a key."""
 from __future__ import annotations
 
 import hashlib
@@ -19,7 +21,12 @@ from disclosures.services.authorities import (
     CERTIFICATE_NOT_RSA,
     CERTIFICATE_PRIVATE_KEY,
     CERTIFICATE_SEVERAL,
+    CERTIFICATE_NOT_THE_PROPOSAL,
+    CERTIFICATE_NOTHING_PROPOSED,
+    CERTIFICATE_SAME_OFFICER,
     CERTIFICATE_UNREADABLE,
+    authority_certificate_confirm,
+    authority_certificate_discard,
     authority_certificate_set,
     authority_create,
     authority_verify,
@@ -27,6 +34,7 @@ from disclosures.services.authorities import (
 from tests.factories import verified_client
 from voipxs.exceptions import ApplicationError
 from voipxs.models import AuditEntry
+from voipxs.privacy.crypto import pseudonym
 
 from .certificates import make_recipient, police_recipient
 
@@ -50,24 +58,32 @@ def _audit_text() -> str:
     return json.dumps(list(AuditEntry.objects.values_list("extra", flat=True)))
 
 
+def _set(proposer, confirmer, body, pem: str) -> Authority:
+    proposed = authority_certificate_set(actor=proposer, authority=body, certificate=pem)
+    return authority_certificate_confirm(actor=confirmer, authority=body,
+                                         proposed_sha256=proposed.certificate_proposed_sha256)
+
+
 class AuthorityCertificateTests:
-    def test_it_keeps_the_certificate_its_fingerprint_and_term_and_audits_the_fingerprint_only(self, legal3, bare):
+    def test_it_keeps_the_certificate_its_fingerprint_and_term_and_audits_the_fingerprint_only(self, legal1, legal3,
+                                                                                                bare):
         pem = police_recipient().certificate_pem
-        body = authority_certificate_set(actor=legal3, authority=bare, certificate=f"  \n{pem}\n  ")
+        body = _set(legal3, legal1, bare, f"  \n{pem}\n  ")
         stored = Authority.objects.get(pk=body.pk)
         assert stored.certificate == pem and stored.certificate_sha256 == _fingerprint(pem)
         assert stored.certificate_not_after == police_recipient().certificate.not_valid_after_utc
-        assert not stored.certificate_expired
+        assert not stored.certificate_expired and stored.certificate_proposed_at is None
         entry = AuditEntry.objects.get(action="disclosure.authority_certificate")
-        assert entry.extra == {"before": None, "after": _fingerprint(pem),
+        assert entry.actor == pseudonym("user", legal1.pk)  # the second officer put it in force
+        assert entry.extra == {"before": None, "after": _fingerprint(pem), "proposed_by": pseudonym("user", legal3.pk),
                                "not_after": stored.certificate_not_after.isoformat()}
         assert "BEGIN" not in _audit_text()
 
-    def test_replacing_audits_both_fingerprints_and_an_empty_text_removes_it(self, legal3, bare):
+    def test_replacing_audits_both_fingerprints_and_an_empty_text_removes_it(self, legal1, legal3, bare):
         first, second = police_recipient().certificate_pem, make_recipient().certificate_pem
-        authority_certificate_set(actor=legal3, authority=bare, certificate=first)
-        authority_certificate_set(actor=legal3, authority=bare, certificate=second)
-        body = authority_certificate_set(actor=legal3, authority=bare, certificate="  ")
+        _set(legal3, legal1, bare, first)
+        _set(legal1, legal3, bare, second)
+        body = _set(legal3, legal1, bare, "  ")
         assert (body.certificate, body.certificate_sha256, body.certificate_not_after) == ("", "", None)
         trail = [(e.extra["before"], e.extra["after"]) for e in
                  AuditEntry.objects.filter(action="disclosure.authority_certificate").order_by("pk")]
@@ -91,6 +107,43 @@ class AuthorityCertificateTests:
         assert Authority.objects.get(pk=bare.pk).certificate == ""
         assert not AuditEntry.objects.filter(action="disclosure.authority_certificate").exists()
 
+    def test_a_proposal_changes_nothing_until_a_second_officer_confirms_it(self, legal1, legal3, bare):
+        pem = police_recipient().certificate_pem
+        body = authority_certificate_set(actor=legal3, authority=bare, certificate=pem)
+        stored = Authority.objects.get(pk=body.pk)
+        assert stored.certificate == "" and stored.certificate_proposed_sha256 == _fingerprint(pem)
+        assert stored.certificate_proposed_by == legal3
+        with pytest.raises(ApplicationError) as exc:  # the proposer alone
+            authority_certificate_confirm(actor=legal3, authority=bare, proposed_sha256=_fingerprint(pem))
+        assert exc.value.message == CERTIFICATE_SAME_OFFICER and exc.value.extra["field"] == "confirmed_by"
+        assert Authority.objects.get(pk=bare.pk).certificate == ""
+        assert AuditEntry.objects.get(action="disclosure.authority_certificate_proposed").extra["after"] == \
+            _fingerprint(pem)
+
+    def test_a_removal_waits_for_the_second_officer_too(self, legal1, legal3, bare):
+        _set(legal3, legal1, bare, police_recipient().certificate_pem)
+        authority_certificate_set(actor=legal3, authority=bare, certificate="")
+        assert Authority.objects.get(pk=bare.pk).certificate == police_recipient().certificate_pem  # still in force
+        assert authority_certificate_confirm(actor=legal1, authority=bare, proposed_sha256="").certificate == ""
+
+    def test_a_confirmation_of_another_fingerprint_than_the_waiting_one_is_refused(self, legal1, legal3, bare):
+        authority_certificate_set(actor=legal3, authority=bare, certificate=police_recipient().certificate_pem)
+        seen = Authority.objects.get(pk=bare.pk).certificate_proposed_sha256
+        authority_certificate_set(actor=legal3, authority=bare, certificate=make_recipient().certificate_pem)
+        with pytest.raises(ApplicationError) as exc:
+            authority_certificate_confirm(actor=legal1, authority=bare, proposed_sha256=seen)
+        assert exc.value.message == CERTIFICATE_NOT_THE_PROPOSAL and exc.value.extra["field"] == "proposed_sha256"
+        assert Authority.objects.get(pk=bare.pk).certificate == ""
+
+    def test_a_discarded_proposal_cannot_be_confirmed(self, legal1, legal3, bare):
+        authority_certificate_set(actor=legal3, authority=bare, certificate=police_recipient().certificate_pem)
+        seen = Authority.objects.get(pk=bare.pk).certificate_proposed_sha256
+        authority_certificate_discard(actor=legal1, authority=bare)
+        with pytest.raises(ApplicationError) as exc:
+            authority_certificate_confirm(actor=legal1, authority=bare, proposed_sha256=seen)
+        assert exc.value.message == CERTIFICATE_NOTHING_PROPOSED
+        assert AuditEntry.objects.get(action="disclosure.authority_certificate_discarded").extra == {"proposed": seen}
+
     def test_a_customer_cannot_set_it(self, alice, bare):
         with pytest.raises(ApplicationError):
             authority_certificate_set(actor=alice, authority=bare, certificate=police_recipient().certificate_pem)
@@ -101,15 +154,33 @@ class AuthorityCertificatePageTests:
     def _post(self, client, body, **data):
         return client.post(reverse("disclosures:authority-certificate", args=[body.pk]), data, follow=True)
 
-    def test_an_officer_sets_it_on_the_register_page_after_confirming(self, client, legal3, bare):
+    def test_one_officer_proposes_it_on_the_register_page_and_another_confirms_it(self, client, legal1, legal3,
+                                                                                   bare):
         staff = verified_client(client, legal3)
         pem = police_recipient().certificate_pem
         page = self._post(staff, bare, certificate=pem)
         assert b"Tick the box to confirm" in page.content and Authority.objects.get(pk=bare.pk).certificate == ""
         page = self._post(staff, bare, certificate=pem, confirm="yes")
+        assert page.status_code == 200 and b"Change proposed" in page.content
+        assert _fingerprint(pem).encode() in page.content  # the register shows the fingerprint to compare
+        assert b"another legal officer confirms it" in page.content  # not a button for the proposer
+        assert Authority.objects.get(pk=bare.pk).certificate == ""
+        client.logout()
+        second = verified_client(client, legal1)
+        confirm_url = reverse("disclosures:authority-certificate-confirm", args=[bare.pk])
+        assert confirm_url.encode() in second.get(reverse("disclosures:authorities")).content
+        page = second.post(confirm_url, {"proposed_sha256": _fingerprint(pem)}, follow=True)
+        assert b"Tick the box to confirm" in page.content and Authority.objects.get(pk=bare.pk).certificate == ""
+        page = second.post(confirm_url, {"proposed_sha256": _fingerprint(pem), "confirm": "yes"}, follow=True)
         assert page.status_code == 200 and b"Certificate saved" in page.content
         assert Authority.objects.get(pk=bare.pk).certificate_sha256 == _fingerprint(pem)
-        assert _fingerprint(pem).encode() in page.content  # the register shows the fingerprint to compare
+
+    def test_a_proposal_is_discarded_on_the_page(self, client, legal3, bare):
+        staff = verified_client(client, legal3)
+        self._post(staff, bare, certificate=police_recipient().certificate_pem, confirm="yes")
+        page = staff.post(reverse("disclosures:authority-certificate-discard", args=[bare.pk]), follow=True)
+        assert b"was discarded" in page.content
+        assert Authority.objects.get(pk=bare.pk).certificate_proposed_at is None
 
     def test_a_refusal_is_shown_and_nothing_is_stored(self, client, legal3, bare):
         staff = verified_client(client, legal3)
