@@ -11,6 +11,7 @@ import pytest
 from accounts.models import User
 from accounts.services.users import contractor_itemisation_set
 from tests.factories import make_cdr, make_user, verified_client
+from traffic.exports import CALL_HEADER
 from traffic.selectors.masking import mask_rule
 from traffic.services import invoices as invoicing
 from voipxs.privacy.models import AuditEntry
@@ -20,7 +21,7 @@ pytestmark = pytest.mark.django_db
 
 T0 = datetime(2026, 3, 10, 9, 0, tzinfo=timezone.utc)
 OWN, OTHER, OTHER_MASKED = "+31205550301", "+31611111111", "+31611111•••"
-CSV_HEADER = "started_at,direction,disposition,own_number,other_number,caller_name,duration_s,billsec,zone,price_eur"
+CSV_HEADER = ",".join(CALL_HEADER)
 
 
 @pytest.fixture
