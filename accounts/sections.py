@@ -108,7 +108,7 @@ def seed_accounts(stdout: Any) -> None:
         acme = contractor_itemisation_set(contractor=contractor_create(name="Acme BV"), itemisation="full")
     # Fictitious numbers in the 555 block; no real subscriber holds them.
     people = [
-        ("alice", "alice@example.org", [Role.CUSTOMER], None, ["+31205550101", "+31655501010"]),
+        ("alice", "alice@example.org", [Role.CUSTOMER], None, ["+31205550101", "+31699996010"]),
         ("acme-admin", "it@acme.example", [Role.CUSTOMER, Role.CONTRACTOR_ADMIN], acme, ["+31205550200"]),
         ("bob", "bob@acme.example", [Role.CUSTOMER], acme, ["+31205550201"]),
         ("carol", "carol@acme.example", [Role.CUSTOMER], acme, ["+31205550202"]),

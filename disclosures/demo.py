@@ -28,7 +28,7 @@ def seed_disclosures(stdout) -> None:
         authority_verify(actor=verifier, authority=police, note="Switchboard number from politie.nl (demo)")
     commission = Authority.objects.filter(name="Geschillencommissie Telecommunicatie").first() or authority_create(
         actor=intake, name="Geschillencommissie Telecommunicatie", kind=AuthorityKind.DISPUTE_COMMISSION,
-        contact_phone="+31 70 310 5310", contact_email="info@degeschillencommissie.example",
+        contact_phone="+31 20 555 5310", contact_email="info@degeschillencommissie.example",
         email_domains=["degeschillencommissie.example"])
     if commission.verified_at is None and verifier != intake:
         authority_verify(actor=verifier, authority=commission, note="Register entry checked (demo)")

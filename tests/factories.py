@@ -145,7 +145,7 @@ def make_cdr(
     *,
     account=None,
     src: str = "+31205550101",
-    dst: str = "+31612345678",
+    dst: str = "+31699993678",
     started_at=None,
     direction: str = "out",
     disposition: str = "answered",

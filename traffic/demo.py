@@ -53,8 +53,8 @@ DEMO_TARIFFS = (
 DEMO_PEOPLE = {  # username: own number used in the demo calls
     "alice": "+31205550101", "bob": "+31205550201", "carol": "+31205550202", "acme-admin": "+31205550200",
 }
-OTHER_PARTIES = ["+31612340001", "+31612340002", "+31201234567", "+31301234567", "+447700900123", "+493012345678",
-                 "+31612340003", "+31104567890"]
+OTHER_PARTIES = ["+31699992001", "+31699992002", "+31205554567", "+31205553567", "+447700900123", "+493012345678",
+                 "+31699992003", "+31205557890"]
 # Untrusted caller-ID text as switches really deliver it; the pages and CSV export must defuse it.
 CALLER_NAMES = ["Jan de Vries", "Pizzeria \"Roma\"", "<b>Bold</b> & co", '=HYPERLINK("http://evil.example","Click")',
                 "Bakker, P.", ""]

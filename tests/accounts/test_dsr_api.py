@@ -21,7 +21,7 @@ def _private_dir(settings, tmp_path):
 class DsrApiTests:
     def test_it_makes_an_access_request_and_lets_only_the_owner_download(self, client, alice, bob,
                                                                          django_capture_on_commit_callbacks):
-        make_cdr(account=alice, dst="+31612345678")
+        make_cdr(account=alice, dst="+31699993678")
         client.force_login(alice)
         with django_capture_on_commit_callbacks(execute=True):
             response = client.post("/api/v1/me/privacy-requests/", {"kind": "portability"}, content_type="application/json")
@@ -31,7 +31,7 @@ class DsrApiTests:
         assert listed[0]["status"] == "completed" and listed[0]["exports"][0]["status"] == "ready"
         body = b"".join(client.get(f"/api/v1/me/exports/{export_id}/").streaming_content)
         data = json.loads(zipfile.ZipFile(io.BytesIO(body)).read("export.json"))
-        assert next(s for s in data["sections"] if s["name"] == "calls")["rows"][0]["to"] == "+31612345678"
+        assert next(s for s in data["sections"] if s["name"] == "calls")["rows"][0]["to"] == "+31699993678"
         client.logout()
         client.force_login(bob)
         assert client.get(f"/api/v1/me/exports/{export_id}/").status_code == 404

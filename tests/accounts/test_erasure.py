@@ -32,8 +32,8 @@ class ErasureTests:
 
         invoice = _invoice(alice, status="open", period=date.today().replace(day=1) - timedelta(days=40),
                            window_ends=date.today() + timedelta(days=150))
-        billed = make_cdr(account=alice, invoice=invoice, dst="+31612345678")
-        other = make_cdr(account=alice, dst="+31687654321", started_at=now() - timedelta(days=3))
+        billed = make_cdr(account=alice, invoice=invoice, dst="+31699993678")
+        other = make_cdr(account=alice, dst="+31699997321", started_at=now() - timedelta(days=3))
         bobs = make_cdr(account=bob, src="+31205550201")
         legal_hold_place(reason="preservation_order", reference="TEST-HOLD-1", categories=["cdr_billed", "cdr_unbilled"],
                          numbers=["+31205550101"], window_start=now() - timedelta(days=60),

@@ -64,7 +64,7 @@ def _written(rows: list[dict]) -> tuple[str, str]:
 
 
 def _odd_rows(n: int) -> list[dict]:
-    texts = ["=SUM(A1)", "+31612345678", "-5", "@home", "\tx", "\rx", "", "plain", "Zoë ☎", 'say "hi", then\nleave',
+    texts = ["=SUM(A1)", "+31699993678", "-5", "@home", "\tx", "\rx", "", "plain", "Zoë ☎", 'say "hi", then\nleave',
              "€\u2028\x01", "'quoted"]
     values = [None, True, False, 0, -7, 2 ** 70, 1.5, float("inf"), Decimal("-0.05000"),
               datetime(2026, 1, 2, 3, 4, 5, 6, tzinfo=timezone.utc), date(2026, 1, 2), ["a", 1, None],
@@ -116,7 +116,7 @@ def _calls_of_every_shape(user):
     make_cdr(account=user, started_at=at + timedelta(days=2), price=Decimal("1234567.12345"))
     restricted = make_cdr(account=user, started_at=datetime(2026, 3, 31, 23, 59, 59, 500, tzinfo=timezone.utc))
     Cdr.objects.filter(pk=restricted.pk).update(restricted_at=now())
-    make_cdr(account=user, started_at=datetime(2026, 4, 1, 0, 0, tzinfo=timezone.utc), dst="+31611111111")
+    make_cdr(account=user, started_at=datetime(2026, 4, 1, 0, 0, tzinfo=timezone.utc), dst="+31699991111")
 
 
 @pytest.mark.django_db

@@ -61,10 +61,10 @@ class SupportFindTests:
 
 class SupportCardTests:
     def test_it_shows_account_and_numbers_but_never_traffic(self, client, support, bob, acme):
-        make_cdr(account=bob, src="+31205550201", dst="+31611111111", started_at=now() - timedelta(days=1))
+        make_cdr(account=bob, src="+31205550201", dst="+31699991111", started_at=now() - timedelta(days=1))
         page = verified_client(client, support).get(f"/support/customers/{bob.pk}/").content.decode()
         assert "bob@example.org" in page and "+31205550201" in page and "Acme BV" in page
-        assert "+31611111111" not in page and "3161111" not in page
+        assert "+31699991111" not in page and "3169999111" not in page
         assert AuditEntry.objects.filter(action="support.customer_get", purpose="customer_support").exists()
 
     def test_the_desk_is_in_the_support_menu_and_on_its_home(self, client, support):

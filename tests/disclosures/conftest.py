@@ -24,7 +24,7 @@ from disclosures.services.transitions import (
 from .certificates import police_recipient
 
 ALICE_NUMBER = "+31205550101"
-OTHER = "+31612345678"
+OTHER = "+31699993678"
 
 
 @pytest.fixture
@@ -39,7 +39,7 @@ def authority(legal1, legal2):
 @pytest.fixture
 def dispute_body(legal1, legal2):
     a = authority_create(actor=legal1, name="Geschillencommissie Test", kind=AuthorityKind.DISPUTE_COMMISSION,
-                         contact_phone="+31703105310")
+                         contact_phone="+31205555310")
     return with_certificate(authority_verify(actor=legal2, authority=a, note="register"), actor=legal1)
 
 

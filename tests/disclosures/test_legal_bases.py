@@ -157,7 +157,7 @@ class PropertyTests:
                                                                   dispute_body, alice):
         basis, categories, start_days, length, emergency = order
         moment = datetime.now(timezone.utc).replace(microsecond=0)
-        make_cdr(account=alice, src=ALICE_NUMBER, dst="+31612345678", started_at=moment - 2 * DAY)
+        make_cdr(account=alice, src=ALICE_NUMBER, dst="+31699993678", started_at=moment - 2 * DAY)
         start = moment + start_days * DAY
         body = dispute_body if basis in (LegalBasis.COURT_ORDER, LegalBasis.DISPUTE_RULING) else authority
         try:

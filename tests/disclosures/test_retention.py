@@ -23,7 +23,7 @@ class HoldDuringPurgeTests:
         old = now() - timedelta(days=200)
         PhoneNumber.objects.filter(user=alice).update(valid_from=old - timedelta(days=30))
         in_scope = make_cdr(account=alice, src=ALICE_NUMBER, dst=OTHER, started_at=old, rating="free")
-        out_of_scope = make_cdr(src="+31201111111", dst=OTHER, started_at=old, rating="free")
+        out_of_scope = make_cdr(src="+31205551111", dst=OTHER, started_at=old, rating="free")
         req = receive(legal1, authority, window=(old - timedelta(days=1), old + timedelta(days=1)))
         assert req.is_open
         purge_expired()

@@ -57,7 +57,7 @@ def _row_text(req: DisclosureRequest) -> str:
 
 class DomainListTests:
     def test_it_stores_the_domains_lower_case_sorted_and_once(self, legal1):
-        body = authority_create(actor=legal1, name="OM", kind=AuthorityKind.PROSECUTOR, contact_phone="+31703399999",
+        body = authority_create(actor=legal1, name="OM", kind=AuthorityKind.PROSECUTOR, contact_phone="+31205553999",
                                 email_domains=["Politie.NL", " om.nl ", "politie.nl.", ""])
         assert body.email_domains == ["om.nl", "politie.nl"]
         entry = AuditEntry.objects.get(action="disclosure.authority_create", target_id=str(body.pk))
@@ -212,13 +212,13 @@ class PagesTests:
     def test_the_authorities_page_adds_and_changes_the_domains(self, client, legal1):
         c = verified_client(client, legal1)
         r = c.post(reverse("disclosures:authorities"), {"name": "OM Test", "kind": "prosecutor",
-                                                        "contact_phone": "+31703399999",
+                                                        "contact_phone": "+31205553999",
                                                         "email_domains": "om.nl\nPolitie.nl, "})
         assert r.status_code == 302
         body = Authority.objects.get(name="OM Test")
         assert body.email_domains == ["om.nl", "politie.nl"]
         r = c.post(reverse("disclosures:authorities"), {"name": "Wild", "kind": "police",
-                                                        "contact_phone": "+31703399998", "email_domains": "*.om.nl"})
+                                                        "contact_phone": "+31205553998", "email_domains": "*.om.nl"})
         assert r.status_code == 400 and b"without wildcards" in r.content
         url = reverse("disclosures:authority-domains", args=[body.pk])
         assert c.post(url, {"email_domains": "om.nl"}).status_code == 302
@@ -269,7 +269,7 @@ class ApiTests:
     def test_the_api_creates_and_changes_the_domains(self, legal1, police):
         api = self._api(legal1)
         r = api.post("/api/v1/staff/disclosures/authorities/create/",
-                     {"name": "OM API", "kind": "prosecutor", "contact_phone": "+31703399999",
+                     {"name": "OM API", "kind": "prosecutor", "contact_phone": "+31205553999",
                       "email_domains": ["OM.nl"]}, format="json")
         assert r.status_code == 201 and r.json()["email_domains"] == ["om.nl"]
         url = f"/api/v1/staff/disclosures/authorities/{police.pk}/domains/"

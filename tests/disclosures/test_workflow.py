@@ -207,7 +207,7 @@ class EmergencyTests:
 
 class NarrowTests:
     def test_it_only_shrinks_and_drops_approvals(self, legal1, legal2, legal3, authority, alice):
-        req = receive(legal1, authority, numbers=[ALICE_NUMBER, "+31612345678"])
+        req = receive(legal1, authority, numbers=[ALICE_NUMBER, "+31699993678"])
         req = to_state(req, "approved", intake=legal1, approvers=[legal2, legal3])
         with pytest.raises(ApplicationError, match="only shrink"):
             disclosure_request_narrow(actor=legal1, request=req, window_start=req.window_start - timedelta(days=1))

@@ -172,7 +172,7 @@ def test_a_click_sends_only_the_number(extension_context, live_server, other_sit
 @pytest.mark.django_db(transaction=True)
 def test_the_portal_call_button_uses_the_same_api_under_the_csp(page, page_log, live_server, settings):
     alice = make_user("alice", numbers=["+31205550101"])
-    make_cdr(account=alice, dst="+31612345678", started_at=now() - timedelta(hours=2))
+    make_cdr(account=alice, dst="+31699993678", started_at=now() - timedelta(hours=2))
     cache.clear()
     with FakeAmi() as switch:
         settings.CALL_SETUP_BACKEND = "asterisk"
@@ -180,8 +180,8 @@ def test_the_portal_call_button_uses_the_same_api_under_the_csp(page, page_log, 
         login(page, live_server, "alice", PASSWORD)
         page.goto(f"{live_server.url}/calls/")
         page.on("dialog", lambda dialog: dialog.accept())
-        page.click("button[data-call-number='+31612345678']")
+        page.click("button[data-call-number='+31699993678']")
         page.wait_for_selector("#call-setup-status.ok")
-    assert "+31612345678" in page.inner_text("#call-setup-status")
+    assert "+31699993678" in page.inner_text("#call-setup-status")
     assert CallSetup.objects.get().via == "portal"
     assert page_log.console_errors == [] and page_log.page_errors == [] and page_log.foreign_requests == []

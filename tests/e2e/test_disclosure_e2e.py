@@ -31,7 +31,7 @@ def _as(page, live_server, user) -> None:
 
 class DisclosureInBrowserTests:
     def test_intake_two_approvals_check_and_download(self, page, live_server, page_log, legal1, legal2, legal3, alice, tmp_path):
-        make_cdr(account=alice, src="+31205550101", dst="+31612345678", started_at=now() - timedelta(days=3))
+        make_cdr(account=alice, src="+31205550101", dst="+31699993678", started_at=now() - timedelta(days=3))
         authority = authority_create(actor=legal1, name="Politie Eenheid E2E", kind="police", contact_phone="+31205559999")
         authority_verify(actor=legal2, authority=authority, note="official register")
 

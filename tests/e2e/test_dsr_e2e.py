@@ -20,8 +20,8 @@ class DsrInBrowserTests:
         from accounts.dsr.policy import policy_version_create, policy_version_publish
 
         settings.PRIVATE_FILES_DIR = tmp_path / "private"
-        make_cdr(account=alice, dst="+31612345678")
-        make_cdr(account=bob, src="+31205550201", dst="+31677777777")
+        make_cdr(account=alice, dst="+31699993678")
+        make_cdr(account=bob, src="+31205550201", dst="+31699995777")
 
         login(page, live_server, "alice", PASSWORD)
         with page.expect_navigation():
@@ -37,8 +37,8 @@ class DsrInBrowserTests:
         archive = zipfile.ZipFile(path)
         data = json.loads(archive.read("export.json"))
         calls = next(s for s in data["sections"] if s["name"] == "calls")
-        assert [c["to"] for c in calls["rows"]] == ["+31612345678"]
-        assert b"+31677777777" not in b"".join(archive.read(n) for n in archive.namelist())
+        assert [c["to"] for c in calls["rows"]] == ["+31699993678"]
+        assert b"+31699995777" not in b"".join(archive.read(n) for n in archive.namelist())
 
         assert page.locator("#policy-notice").count() == 0
         pv = policy_version_create(version="2", summary="Unbilled calls are now kept two months.", text="Article 1\n\nNew.",

@@ -27,7 +27,7 @@ AT_ONCE = 8
 @pytest.mark.django_db(transaction=True)
 def test_requests_sent_at_once_are_all_answered(live_server):
     alice = make_user("alice", numbers=["+31205550101"])
-    make_cdr(account=alice, dst="+31612345678", started_at=now() - timedelta(hours=2))
+    make_cdr(account=alice, dst="+31699993678", started_at=now() - timedelta(hours=2))
     client = Client()
     client.force_login(alice)
     cookie = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"

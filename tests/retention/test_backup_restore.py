@@ -44,8 +44,8 @@ from voipxs.privacy.files import decrypt_file
 ROOT = Path(__file__).resolve().parents[2]
 JAN = date(2026, 1, 1)
 EMAIL = "alice.backup@example.org"
-NUMBERS = ("+31205550101", "+31612345678", "+31687650000")
-RAW_UPLOAD = "uniqueid,src,dst\nraw-1,+31205550101,+31612345678\n"  # a raw CDR file waits as the switch wrote it
+NUMBERS = ("+31205550101", "+31699993678", "+31699997000")
+RAW_UPLOAD = "uniqueid,src,dst\nraw-1,+31205550101,+31699993678\n"  # a raw CDR file waits as the switch wrote it
 
 
 class WorkerDied(Exception):

@@ -45,21 +45,21 @@ def dropped(alice, bob, mallory, dpo):
     mar = make_invoice(account=alice, period=date(2026, 3, 1), status="disputed", window_ends=date(2026, 8, 1))
     bobs_jan = make_invoice(account=bob, period=date(2026, 1, 1), status="disputed", window_ends=date(2026, 8, 1))
     calls = {
-        "jan_out": make_cdr(account=alice, src="+31205550101", dst="+31612345678", started_at=at(2026, 1, 10),
+        "jan_out": make_cdr(account=alice, src="+31205550101", dst="+31699993678", started_at=at(2026, 1, 10),
                             invoice=jan),
-        "jan_in": make_cdr(account=alice, direction="in", src="+31687654321", dst="+31205550101",
+        "jan_in": make_cdr(account=alice, direction="in", src="+31699997321", dst="+31205550101",
                            caller_name="Opa Jansen", started_at=at(2026, 1, 11), invoice=jan),
-        "jan_late": make_cdr(account=alice, src="+31205550101", dst="+31201112233", started_at=at(2026, 1, 12),
+        "jan_late": make_cdr(account=alice, src="+31205550101", dst="+31205552233", started_at=at(2026, 1, 12),
                              invoice=jan),
         "jan_free": make_cdr(account=alice, started_at=at(2026, 1, 13), rating="free"),  # expired: goes
-        "feb_1": make_cdr(account=alice, dst="+31613000001", started_at=at(2026, 2, 3), invoice=feb),
-        "feb_2": make_cdr(account=alice, dst="+31613000002", started_at=at(2026, 2, 4), invoice=feb),
-        "mar_1": make_cdr(account=alice, dst="+31614000001", started_at=at(2026, 3, 5), invoice=mar),
-        "mar_2": make_cdr(account=alice, dst="+31614000002", started_at=at(2026, 3, 6), invoice=mar),
-        "jun": make_cdr(account=alice, dst="+31615000001", started_at=at(2026, 6, 20), rating="free"),
-        "bob_jan": make_cdr(account=bob, src="+31205550201", dst="+31616000001", started_at=at(2026, 1, 14),
+        "feb_1": make_cdr(account=alice, dst="+31699991001", started_at=at(2026, 2, 3), invoice=feb),
+        "feb_2": make_cdr(account=alice, dst="+31699991002", started_at=at(2026, 2, 4), invoice=feb),
+        "mar_1": make_cdr(account=alice, dst="+31699994001", started_at=at(2026, 3, 5), invoice=mar),
+        "mar_2": make_cdr(account=alice, dst="+31699994002", started_at=at(2026, 3, 6), invoice=mar),
+        "jun": make_cdr(account=alice, dst="+31699995001", started_at=at(2026, 6, 20), rating="free"),
+        "bob_jan": make_cdr(account=bob, src="+31205550201", dst="+31699996001", started_at=at(2026, 1, 14),
                             invoice=bobs_jan),
-        "mallory_jan": make_cdr(account=mallory, src="+31205550999", dst="+31617000001", started_at=at(2026, 1, 15),
+        "mallory_jan": make_cdr(account=mallory, src="+31205550999", dst="+31699998001", started_at=at(2026, 1, 15),
                                 rating="free", caller_name="Mallory"),
     }
     legal_hold_place(reason="disclosure_request", reference="disclosure:12", owner="disclosure",
@@ -105,15 +105,15 @@ class HeldCallsVisibleTests:
         verified_client(client, alice)
         url = f"/calls/invoices/{dropped['jan'].pk}/"
         full = client.get(url + "?full=1").content.decode()
-        assert "+31612345678" in full and "+31687654321" in full and "+31201112233" in full
+        assert "+31699993678" in full and "+31699997321" in full and "+31205552233" in full
         assert "Opa Jansen" in full and "No calls match." not in full
         masked = client.get(url).content.decode()
-        assert mask("+31612345678") in masked and "+31612345678" not in masked and "Opa Jansen" not in masked
+        assert mask("+31699993678") in masked and "+31699993678" not in masked and "Opa Jansen" not in masked
         api = client.get(f"/api/v1/me/calls/?invoice={dropped['jan'].pk}").json()
         assert [r["id"] for r in api["results"]] == _ids(dropped, "jan_late", "jan_in", "jan_out")
         incoming = next(r for r in api["results"] if r["id"] == dropped["calls"]["jan_in"].id)
         assert (incoming["own_number"], incoming["other_number"], incoming["caller_name"]) == (
-            "+31205550101", "+31687654321", "Opa Jansen")
+            "+31205550101", "+31699997321", "Opa Jansen")
         assert incoming["price"] == "0.05000" and incoming["direction"] == "in"
 
     def test_it_pages_through_both_tables_returning_every_call_once_newest_first(self, client, alice, dropped):
@@ -122,11 +122,11 @@ class HeldCallsVisibleTests:
             rows = _all_pages(client, "/api/v1/me/calls/", limit)
             assert [r["id"] for r in rows] == _ids(dropped, *ALICE_NEWEST_FIRST), limit
         by_id = {r["id"]: r for r in _all_pages(client, "/api/v1/me/calls/", 3)}
-        assert by_id[dropped["calls"]["mar_1"].id]["other_number"] == "+31614000001"
-        assert by_id[dropped["calls"]["feb_1"].id]["other_number"] == "+31613000001"
+        assert by_id[dropped["calls"]["mar_1"].id]["other_number"] == "+31699994001"
+        assert by_id[dropped["calls"]["feb_1"].id]["other_number"] == "+31699991001"
         # the HTML history follows the same cursor across the boundary
         first = client.get("/calls/?direction=out").content.decode()
-        assert "+31614000002" in first and "+31612345678" in first and "+31687654321" not in first
+        assert "+31699994002" in first and "+31699993678" in first and "+31699997321" not in first
 
     def test_the_own_history_reads_what_the_general_statement_reads(self, alice, dropped):
         """The unfiltered own history runs a statement compiled once (voipxs.statements): the same rows,
@@ -149,7 +149,7 @@ class HeldCallsVisibleTests:
         def ids(query: str) -> list[int]:
             return [r["id"] for r in client.get(f"/api/v1/me/calls/?{query}").json()["results"]]
 
-        assert ids("number=0687654321") == _ids(dropped, "jan_in")
+        assert ids("number=0699997321") == _ids(dropped, "jan_in")
         assert ids("direction=in") == _ids(dropped, "jan_in")
         assert ids("since=2026-03-01&until=2026-03-31") == _ids(dropped, "mar_2", "mar_1")
         assert ids("since=2026-01-11&until=2026-02-03") == _ids(dropped, "feb_1", "jan_late", "jan_in")
@@ -159,20 +159,20 @@ class HeldCallsVisibleTests:
         assert [r["id"] for r in client.get("/api/v1/me/calls/").json()["results"]] == _ids(dropped, "bob_jan")
         assert client.get(f"/calls/invoices/{dropped['jan'].pk}/?full=1").status_code == 404
         assert client.get(f"/api/v1/me/calls/?invoice={dropped['jan'].pk}").json()["results"] == []
-        assert "+31612345678" not in client.get("/calls/").content.decode()
-        assert "+31612345678" not in _body(client.get("/api/v1/me/calls.csv"))
+        assert "+31699993678" not in client.get("/calls/").content.decode()
+        assert "+31699993678" not in _body(client.get("/api/v1/me/calls.csv"))
         client.logout()
         # Acme's admin sees its user's kept call, masked and without a caller name; not Alice's or Mallory's
         verified_client(client, acme_admin)
         rows = client.get("/api/v1/contractor/calls/").json()["results"]
-        assert [(r["id"], r["other_number"]) for r in rows] == [(dropped["calls"]["bob_jan"].id, mask("+31616000001"))]
+        assert [(r["id"], r["other_number"]) for r in rows] == [(dropped["calls"]["bob_jan"].id, mask("+31699996001"))]
 
     def test_it_puts_them_in_the_csv_and_the_usage_chart(self, client, alice, dropped):
         verified_client(client, alice)
         body = _body(client.get("/calls/export.csv"))
         others = [row["other_number"].lstrip("'") for row in csv.DictReader(io.StringIO(body))]  # '+: not a formula
-        assert others == ["+31615000001", "+31614000002", "+31614000001", "+31613000002", "+31613000001",
-                          "+31201112233", "+31687654321", "+31612345678"]
+        assert others == ["+31699995001", "+31699994002", "+31699994001", "+31699991002", "+31699991001",
+                          "+31205552233", "+31699997321", "+31699993678"]
         usage = selectors.cdr_usage_by_month(actor=alice, purpose=Purpose.SELF_SERVICE, months=12,
                                              today=date(2026, 8, 2))
         calls = {u.month: u.calls for u in usage}
@@ -194,7 +194,7 @@ class HeldCallsVisibleTests:
         rows = section(data, "calls")["rows"]
         assert [r["id"] for r in rows] == _ids(dropped, *reversed(ALICE_NEWEST_FIRST))  # oldest first, merged
         incoming = next(r for r in rows if r["id"] == dropped["calls"]["jan_in"].id)
-        assert (incoming["from"], incoming["to"], incoming["caller_name"]) == ("+31687654321", "+31205550101",
+        assert (incoming["from"], incoming["to"], incoming["caller_name"]) == ("+31699997321", "+31205550101",
                                                                               "Opa Jansen")
         assert incoming["invoice"] == dropped["jan"].pk and incoming["restricted"] is False
         assert section(data, "calls")["count"] == 8
@@ -209,7 +209,7 @@ class HeldCallsVisibleTests:
                                                   "/calls/export.csv", "/api/v1/me/calls/", "/api/v1/me/usage/",
                                                   "/api/v1/me/invoices/")}
         history = pages["/calls/"].content.decode()
-        assert "+31617000001" in history and "Mallory" in history  # her own call, shown like any other
+        assert "+31699998001" in history and "Mallory" in history  # her own call, shown like any other
         for url, response in pages.items():
             assert response.status_code == 200, url
             body = _body(response)
@@ -218,7 +218,7 @@ class HeldCallsVisibleTests:
         with django_capture_on_commit_callbacks(execute=True):
             req = dsr_request_create(user=mallory, kind=DataSubjectRequest.Kind.ACCESS)
         calls = section(export_json(ExportFile.objects.get(request=req)), "calls")
-        assert [r["to"] for r in calls["rows"]] == ["+31617000001"]
+        assert [r["to"] for r in calls["rows"]] == ["+31699998001"]
         assert not HOLD_WORDS.search(json.dumps(calls))
 
     def test_it_hides_restricted_copies_as_it_hides_restricted_calls(self, alice, legal1, dropped):
@@ -248,7 +248,7 @@ class HeldCallsVisibleTests:
         dsr_restriction_lift(user=alice, actor=dpo)
         assert mine() == before
         bill = verified_client(client, alice).get(f"/calls/invoices/{dropped['jan'].pk}/?full=1").content.decode()
-        assert "+31612345678" in bill and "Opa Jansen" in bill
+        assert "+31699993678" in bill and "Opa Jansen" in bill
 
     def test_erasure_restricts_the_copies_and_leaves_their_deletion_to_the_purge(self, alice, bob, dropped):
         from traffic.sections import calls_erase

@@ -32,9 +32,9 @@ def january(alice, bob, mallory):
     paid = make_invoice(account=alice, period=JAN, status="paid", window_ends=date(2026, 8, 1))
     disputed = make_invoice(account=bob, period=JAN, status="disputed", window_ends=date(2026, 8, 1))
     return {
-        "paid": make_cdr(account=alice, src="+31205550101", dst="+31612345678", started_at=at(2026, 1, 10), invoice=paid,
+        "paid": make_cdr(account=alice, src="+31205550101", dst="+31699993678", started_at=at(2026, 1, 10), invoice=paid,
                          technical={"ip": "192.0.2.7"}),
-        "held": make_cdr(account=mallory, src="+31205550999", dst="+31687654321", started_at=at(2026, 1, 11),
+        "held": make_cdr(account=mallory, src="+31205550999", dst="+31699997321", started_at=at(2026, 1, 11),
                          rating="free", caller_name="Mallory"),
         "disputed": make_cdr(account=bob, src="+31205550201", started_at=at(2026, 1, 12), invoice=disputed),
         "free": make_cdr(account=alice, started_at=at(2026, 1, 13), rating="free"),
@@ -79,7 +79,7 @@ class MonthDropTests:
         hold_mallory(dpo, expires_at=at(2026, 9, 1))
         purge_expired(now=at(2026, 8, 2))
         calls = held_cdr_list(actor=legal1, purpose="legal_obligation", number="+31205550999")
-        assert [(c.cdr_id, c.src, c.dst) for c in calls] == [(january["held"].id, "+31205550999", "+31687654321")]
+        assert [(c.cdr_id, c.src, c.dst) for c in calls] == [(january["held"].id, "+31205550999", "+31699997321")]
         assert surviving([january["disputed"].id]) == {january["disputed"].id}  # disputed: copied as well
         assert surviving([january["paid"].id, january["free"].id]) == set()
 

@@ -20,7 +20,7 @@ class HeldCdrRotationTests:
             token = crypto.encrypt_bytes(b"+31205550101", aad=b"heldcdr:7")
         row = HeldCdr.objects.create(cdr_id=7, started_at=datetime(2026, 1, 1, tzinfo=timezone.utc), source_id=1,
                                      unique_id="u", fingerprint="f", direction="out", disposition="answered",
-                                     src_enc=token, dst_enc=crypto.encrypt_bytes(b"+31612345678", aad=b"heldcdr:7"),
+                                     src_enc=token, dst_enc=crypto.encrypt_bytes(b"+31699993678", aad=b"heldcdr:7"),
                                      src_index="a", dst_index="b", rating="rated")
         assert crypto.needs_rotation(token)
         assert held_cdr_rotate() == {"scanned": 1, "rotated": 1, "undecryptable": 0}

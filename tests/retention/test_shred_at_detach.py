@@ -52,7 +52,7 @@ def committed(audit_log_flushable):
 @pytest.fixture
 def january(alice):
     paid = make_invoice(account=alice, period=JAN, status="paid", window_ends=date(2026, 8, 1))
-    return [make_cdr(account=alice, src="+31205550101", dst="+31612345678", started_at=at(2026, 1, 10), invoice=paid,
+    return [make_cdr(account=alice, src="+31205550101", dst="+31699993678", started_at=at(2026, 1, 10), invoice=paid,
                      technical={"ip": "192.0.2.7"}),
             make_cdr(account=alice, started_at=at(2026, 1, 13), rating="free")]
 

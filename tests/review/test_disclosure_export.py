@@ -26,7 +26,7 @@ def police(legal1, legal2):
 @pytest.fixture
 def court(legal1, legal2):
     a = authority_create(actor=legal1, name="Rechtbank Review", kind=AuthorityKind.DISPUTE_COMMISSION,
-                         contact_phone="+31703105310")
+                         contact_phone="+31205555310")
     return authority_verify(actor=legal2, authority=a, note="checked")
 
 

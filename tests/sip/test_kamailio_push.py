@@ -113,10 +113,10 @@ def wait_for(count: int, timeout_s: float = 15) -> None:
 
 def test_every_call_through_kamailio_arrives_once_with_its_times_and_billed_seconds(switch):
     calls = [
-        ("answered", "answer", 2000, "0205550101", "0612345678"),
-        ("answered", "answer", 3000, "0205550102", "0612345679"),
-        ("rejected", "busy", 0, "0205550103", "0612345670"),
-        ("cancelled", "ring", 1000, "0205550104", "0612345671"),
+        ("answered", "answer", 2000, "0205550101", "0699993678"),
+        ("answered", "answer", 3000, "0205550102", "0699993679"),
+        ("rejected", "busy", 0, "0205550103", "0699993670"),
+        ("cancelled", "ring", 1000, "0205550104", "0699993671"),
     ]
     placed = {}
     for scenario, callee, pause_ms, caller, dst in calls:
@@ -166,7 +166,7 @@ def test_kamailio_acc_lines_bill_what_was_talked_never_the_ringing(switch, reque
 
     confirmed = bool(request.node.callspec.params["switch"])
     call_id, _before, _after = place_call(switch, scenario="answered", callee="ring_then_answer", pause_ms=2000,
-                                          caller="0205550101", dst="0612345678")
+                                          caller="0205550101", dst="0699993678")
     wait_for(1)
     pushed = Cdr.objects.get(unique_id=call_id)
     assert pushed.billsec == 2 and (pushed.answered_at - pushed.started_at).total_seconds() >= 1.9  # it rang

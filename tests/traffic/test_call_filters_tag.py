@@ -22,7 +22,7 @@ FORMS = [
     (CallFilterForm, {"since": "2026-04-01", "until": "2026-03-01", "direction": ""}, None),
     (CallFilterForm, {"direction": "in"}, "The cursor <is> not valid."),
     (ContractorCallFilterForm, None, None),
-    (ContractorCallFilterForm, {"direction": "in", "number": "0612345678"}, None),
+    (ContractorCallFilterForm, {"direction": "in", "number": "0699993678"}, None),
 ]
 
 

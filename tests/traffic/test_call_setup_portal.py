@@ -65,25 +65,25 @@ class TestTokensOnTheSecurityPage:
 
 class TestCallButtons:
     def test_call_history_has_a_call_button_beside_the_other_party_and_loads_the_script(self, client, alice):
-        make_cdr(account=alice, dst="+31612345678", started_at=T0)
+        make_cdr(account=alice, dst="+31699993678", started_at=T0)
         body = verified_client(client, alice).get("/calls/").content.decode()
-        assert 'data-call-number="+31612345678"' in body
+        assert 'data-call-number="+31699993678"' in body
         assert "js/call-button.js" in body and "<script>" not in body  # no inline script (CSP)
         assert 'name="voipxs-call-setup" content="/api/v1/me/calls/setup/"' in body
 
     def test_a_contractors_masked_view_has_no_call_buttons(self, client, acme_admin, bob):
-        make_cdr(account=bob, src="+31205550201", dst="+31612345678", started_at=T0)
-        assert "+31612" in verified_client(client, acme_admin).get("/calls/contractor/").content.decode()
+        make_cdr(account=bob, src="+31205550201", dst="+31699993678", started_at=T0)
+        assert "+31699993" in verified_client(client, acme_admin).get("/calls/contractor/").content.decode()
         body = verified_client(client, acme_admin).get("/calls/contractor/").content.decode()
         assert "data-call-number" not in body
 
     def test_the_session_sets_up_a_call_with_the_same_api(self, client, alice):
         verified_client(client, alice)
         with FakeAmi() as fake, switch_settings("asterisk", fake.port):
-            response = client.post(URL, {"number": "+31612345678"}, content_type="application/json")
+            response = client.post(URL, {"number": "+31699993678"}, content_type="application/json")
         assert response.status_code == 201
         page = client.get("/calls/click-to-call/").content.decode()
-        assert "+31612345678" in page and "portal" in page
+        assert "+31699993678" in page and "portal" in page
         assert re.search(r"<td>\d{1,2} [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d</td>", page)  # "5 Dec 2026 14:03:11"
         client.cookies["django_language"] = "nl"
         dutch = client.get("/calls/click-to-call/").content.decode()

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 
 
 def setup_for(user, *, age_days: int) -> CallSetup:
-    return CallSetup.objects.create(user=user, own_number=user.phone_numbers.get(), number="+31612345678",
+    return CallSetup.objects.create(user=user, own_number=user.phone_numbers.get(), number="+31699993678",
                                     via="extension", backend="asterisk", created_at=now() - timedelta(days=age_days))
 
 
@@ -33,6 +33,6 @@ def test_export_and_erasure(alice, bob):
     section = next(s for s in sections() if s.name == "call_setups")
     assert section.purpose == "call_setup"
     rows = list(section.exporter(alice))
-    assert [(r["number"], r["own_number"], r["via"]) for r in rows] == [("+31612345678", "+31205550101", "extension")]
+    assert [(r["number"], r["own_number"], r["via"]) for r in rows] == [("+31699993678", "+31205550101", "extension")]
     assert section.eraser(alice, [])["deleted"] == 1
     assert not CallSetup.objects.filter(user=alice).exists() and CallSetup.objects.filter(user=bob).exists()

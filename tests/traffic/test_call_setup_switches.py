@@ -11,7 +11,7 @@ from traffic.callsetup.ami import AmiAdapter
 from traffic.callsetup.base import CallRequest, SwitchConfig, SwitchUnavailable
 from traffic.callsetup.esl import EslAdapter
 
-CALL = CallRequest(own_number="+31205550101", number="+31612345678")
+CALL = CallRequest(own_number="+31205550101", number="+31699993678")
 
 
 def config(port: int, *, secret: str = "secret", timeout: float = 2.0, channel: str = "PJSIP/{own}") -> SwitchConfig:
@@ -31,7 +31,7 @@ class TestAsteriskAmi:
         assert login["Action"] == "Login" and login["Username"] == "voipxs" and login["Secret"] == "secret"
         assert originate == {
             "Action": "Originate", "ActionID": reference, "Channel": "PJSIP/+31205550101",
-            "Context": "click-to-call", "Exten": "+31612345678", "Priority": "1", "CallerID": "<+31205550101>",
+            "Context": "click-to-call", "Exten": "+31699993678", "Priority": "1", "CallerID": "<+31205550101>",
             "Timeout": "30000", "Async": "true",
         }
         assert logoff["Action"] == "Logoff"
@@ -79,7 +79,7 @@ class TestFreeswitchEsl:
         command, job_header = bgapi.split("\n")
         assert command == ("bgapi originate {origination_caller_id_number=+31205550101,"
                            "effective_caller_id_number=+31205550101,originate_timeout=30,ignore_early_media=true}"
-                           "sofia/gateway/voipxs/+31205550101 +31612345678 XML click-to-call +31205550101 +31205550101")
+                           "sofia/gateway/voipxs/+31205550101 +31699993678 XML click-to-call +31205550101 +31205550101")
         assert job_header == f"Job-UUID: {job}"
         assert goodbye == "exit"
 

@@ -24,7 +24,7 @@ def _first_row(body: str) -> str:
 
 class CallTableLayoutTests:
     def test_each_cell_names_its_column_and_the_rest_is_in_details(self, client, alice):
-        make_cdr(account=alice, dst="+31612345678", started_at=T0, price=Decimal("0.13"), caller_name="Bakker, P.")
+        make_cdr(account=alice, dst="+31699993678", started_at=T0, price=Decimal("0.13"), caller_name="Bakker, P.")
         row = _first_row(verified_client(client, alice).get("/calls/").content.decode())
         classes = re.findall(r'<td class="(?:num |number )?(c-[a-z]+)"', row)
         assert classes == ["c-date", "c-dir", "c-own", "c-other", "c-name", "c-result", "c-dur", "c-zone", "c-price", "c-more"]
@@ -58,6 +58,6 @@ class CallTableLayoutTests:
             assert late.render(Context({"at": at})) == "Feb; 1 Feb 2026 00:30:00"
 
     def test_the_contractor_details_name_the_user(self, client, acme_admin, bob):
-        make_cdr(account=bob, src="+31205550201", dst="+31611111111", started_at=T0)
+        make_cdr(account=bob, src="+31205550201", dst="+31699991111", started_at=T0)
         row = _first_row(verified_client(client, acme_admin).get("/calls/contractor/").content.decode())
         assert '<td class="c-user">bob</td>' in row and "<dt>User</dt><dd>bob</dd>" in row

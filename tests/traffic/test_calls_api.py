@@ -16,11 +16,11 @@ T0 = datetime(2026, 3, 10, 9, 0, tzinfo=timezone.utc)
 class MeCallsApiTests:
     def test_it_returns_only_own_calls_with_a_cursor(self, client, alice, mallory):
         for i in range(3):
-            make_cdr(account=alice, dst="+31612345678", started_at=T0 - timedelta(minutes=i))
+            make_cdr(account=alice, dst="+31699993678", started_at=T0 - timedelta(minutes=i))
         make_cdr(account=mallory, src="+31205550999", started_at=T0)
         verified_client(client, alice)
         first = client.get("/api/v1/me/calls/?limit=2").json()
-        assert [r["other_number"] for r in first["results"]] == ["+31612345678"] * 2
+        assert [r["other_number"] for r in first["results"]] == ["+31699993678"] * 2
         rest = client.get(f"/api/v1/me/calls/?limit=2&cursor={first['next_cursor']}").json()
         assert len(rest["results"]) == 1 and rest["next_cursor"] is None
         client.logout()
@@ -51,7 +51,7 @@ class MeCallsApiTests:
 class MeInvoiceApiTests:
     @pytest.fixture
     def invoice(self, alice):
-        make_cdr(account=alice, dst="+31612345678", started_at=T0, price=Decimal("0.10"))
+        make_cdr(account=alice, dst="+31699993678", started_at=T0, price=Decimal("0.10"))
         return invoicing.invoice_run(month=date(2026, 3, 1), today=date(2026, 4, 2))[0]
 
     def test_it_lists_and_shows_own_invoices_without_numbers(self, client, alice, invoice):
@@ -59,7 +59,7 @@ class MeInvoiceApiTests:
         assert [i["number"] for i in client.get("/api/v1/me/invoices/").json()] == [invoice.number]
         detail = client.get(f"/api/v1/me/invoices/{invoice.pk}/")
         assert detail.json()["lines"][0]["calls"] == 1
-        assert "3161234" not in detail.content.decode()
+        assert "3169999" not in detail.content.decode()
 
     def test_it_hides_another_users_invoice(self, client, mallory, invoice):
         verified_client(client, mallory)
@@ -67,13 +67,13 @@ class MeInvoiceApiTests:
         assert client.get("/api/v1/me/invoices/").json() == []
 
     def test_it_lists_an_invoices_itemised_calls_to_its_owner_only(self, client, alice, mallory, invoice):
-        unbilled = make_cdr(account=alice, dst="+31687654321", started_at=T0 + timedelta(days=40))
+        unbilled = make_cdr(account=alice, dst="+31699997321", started_at=T0 + timedelta(days=40))
         verified_client(client, alice)
         rows = client.get(f"/api/v1/me/calls/?invoice={invoice.pk}").json()["results"]
-        assert [r["other_number"] for r in rows] == ["+31612345678"]
+        assert [r["other_number"] for r in rows] == ["+31699993678"]
         assert unbilled.id in [r["id"] for r in client.get("/api/v1/me/calls/").json()["results"]]
         csv_body = b"".join(client.get(f"/api/v1/me/calls.csv?invoice={invoice.pk}").streaming_content).decode()
-        assert "+31612345678" in csv_body and "+31687654321" not in csv_body
+        assert "+31699993678" in csv_body and "+31699997321" not in csv_body
         bad = client.get("/api/v1/me/calls/?invoice=first")
         assert bad.status_code == 400 and "invoice" in bad.json()
         client.logout()

@@ -32,7 +32,7 @@ from voipxs.models import AuditEntry
 from voipxs.privacy import registry
 
 STATEMENT = "The customer states this call was not made from their line."
-OTHER_NUMBER = "+31612345678"
+OTHER_NUMBER = "+31699993678"
 
 
 @pytest.fixture
@@ -190,7 +190,7 @@ class DpoPageTests:
         annotate(dpo, call, request_of_alice)
         page = verified_client(client, dpo).get(f"/privacy-requests/dpo/{request_of_alice.pk}/").content.decode()
         assert 'id="call-notes"' in page and STATEMENT in page
-        assert f'value="{call.id}@' in page and "+31612345•••" in page and OTHER_NUMBER not in page
+        assert f'value="{call.id}@' in page and "+31699993•••" in page and OTHER_NUMBER not in page
         access = dsr_request_create(user=call.account, kind=DataSubjectRequest.Kind.RESTRICTION)
         assert 'id="call-notes"' not in client.get(f"/privacy-requests/dpo/{access.pk}/").content.decode()
 

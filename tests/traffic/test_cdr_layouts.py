@@ -94,7 +94,7 @@ def test_cdr_source_add_takes_the_mapping_line_as_it_stands_in_cdr_custom_conf(d
                  "--columns", HIRES, stdout=out)
     source = Source.objects.get(name="pbx-hires")
     assert source.columns == HIRES
-    line = ('"""Piet"" <0201234567>","0201234567","0612345678","default","SIP/alice-0000000a","SIP/kpn-0000000b",'
+    line = ('"""Piet"" <0205554567>","0205554567","0612345678","default","SIP/alice-0000000a","SIP/kpn-0000000b",'
             '"Dial","SIP/kpn/0612345678","1777881600.250000","1777881606.500000","1777881650.100000","49.850",'
             '"43.600","ANSWERED","DOCUMENTATION","acct7","1777881600.10","",1777881600.10,12\n')
     first = import_twice(source, line.encode())
@@ -113,8 +113,8 @@ def test_a_mapping_without_a_start_time_is_refused_naming_the_columns(db):
 # --- FreeSWITCH mod_cdr_csv: stock templates and a template string -----------------------------------------
 
 CALL = {
-    "caller_id_name": "Piet", "caller_id_number": "0201234567", "ani": "0201234567", "destination_number": "0612345678",
-    "context": "default", "caller_id": '"Piet" <0201234567>', "start_stamp": "2026-05-04 10:00:00",
+    "caller_id_name": "Piet", "caller_id_number": "0205554567", "ani": "0205554567", "destination_number": "0612345678",
+    "context": "default", "caller_id": '"Piet" <0205554567>', "start_stamp": "2026-05-04 10:00:00",
     "answer_stamp": "2026-05-04 10:00:05", "end_stamp": "2026-05-04 10:01:05", "duration": "65", "billsec": "60",
     "hangup_cause": "NORMAL_CLEARING", "uuid": "a7f3e8f2-1c36-4f0c-9a55-7c3e2b1d0e01", "bleg_uuid": "", "accountcode": "",
 }
@@ -142,7 +142,7 @@ def test_a_template_string_from_cdr_csv_conf_xml_is_read(db):
     template = '${uuid}|${call_uuid}|${caller_id_number}|${destination_number}|${start_epoch}|${answer_epoch}|' \
                '${end_epoch}|${billsec}|${hangup_cause}'
     source = source_create(name="fs-pipes", format="freeswitch-csv", timezone=AMS, columns=template)
-    line = "b-leg-1|a-leg-1|0201234567|0612345678|1777881600|1777881605|1777881665|60|NORMAL_CLEARING\n"
+    line = "b-leg-1|a-leg-1|0205554567|0612345678|1777881600|1777881605|1777881665|60|NORMAL_CLEARING\n"
     first = import_twice(source, line.encode())
     cdr = Cdr.objects.get(source=source)
     assert (first.imported, cdr.unique_id, cdr.call_id, cdr.billsec) == (1, "b-leg-1", "a-leg-1", 60)
@@ -180,14 +180,14 @@ def xml_cdr(uuid: str, cause: str = "MEDIA_TIMEOUT") -> str:
   <channel_data><state>CS_REPORTING</state><direction>inbound</direction></channel_data>
   <variables>
     <uuid>{uuid}</uuid><call_uuid>{uuid}</call_uuid><sip_call_id>a84b4c76e66710%40pc33</sip_call_id>
-    <caller_id_name>Piet%20Jansen</caller_id_name><caller_id_number>0201234567</caller_id_number>
+    <caller_id_name>Piet%20Jansen</caller_id_name><caller_id_number>0205554567</caller_id_number>
     <start_epoch>1777881600</start_epoch><answer_epoch>1777881605</answer_epoch><end_epoch>1777881665</end_epoch>
     <start_uepoch>1777881600000000</start_uepoch><answer_uepoch>1777881605000000</answer_uepoch>
     <end_uepoch>1777881665000000</end_uepoch><duration>65</duration><billsec>60</billsec>
     <hangup_cause>{cause}</hangup_cause>
   </variables>
   <callflow dialplan="XML" profile_index="1">
-    <caller_profile><username>1000</username><caller_id_number>0201234567</caller_id_number>
+    <caller_profile><username>1000</username><caller_id_number>0205554567</caller_id_number>
       <destination_number>0612345678</destination_number><uuid>{uuid}</uuid></caller_profile>
   </callflow>
 </cdr>

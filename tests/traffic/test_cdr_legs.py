@@ -31,7 +31,7 @@ UID = "1777881600.33"  # the caller's channel: every leg of the ring group carri
 
 def csv21(dst_channel: str, *, answer: str, end: str, duration: int, billsec: int, disposition: str,
           sequence: int, uid: str = UID, linkedid: str = UID, channel: str = "SIP/kpn-00000021",
-          src: str = "0201234567", dst: str = "0205550101", clid: str = '"""Jan Jansen"" <0201234567>"') -> str:
+          src: str = "0205554567", dst: str = "0205550101", clid: str = '"""Jan Jansen"" <0205554567>"') -> str:
     """One cdr_csv line with loguniqueid, loguserfield and newcdrcolumns (21 columns)."""
     return (f'"","{src}","{dst}","from-trunk",{clid},"{channel}","{dst_channel}","Dial",'
             f'"SIP/201&SIP/202&SIP/203,20","2026-05-04 10:00:00","{answer}","{end}",{duration},{billsec},'
@@ -85,7 +85,7 @@ class RingGroupTests:
         import_file(pbx, text(ring_group()))
         (call,) = calls_of(alice)
         assert (call.disposition, call.billsec, call.other_number, call.caller_name) == (
-            "answered", 17, "+31201234567", "Jan Jansen")
+            "answered", 17, "+31205554567", "Jan Jansen")
         assert [(leg.disposition, leg.billsec) for leg in call.legs] == [
             ("no_answer", 0), ("answered", 17), ("no_answer", 0)]
 
@@ -141,8 +141,8 @@ CALLER = "1777881700.50"  # SIP/kpn-00000030, the caller
 
 
 def custom(uid: str, channel: str, dst: str, dst_channel: str, *, answer: str, end: str, duration: int,
-           billsec: int, disposition: str, sequence: int, src: str = "0201234567") -> str:
-    return (f'"""Jan Jansen"" <0201234567>","{src}","{dst}","followme","{channel}","{dst_channel}","Dial",'
+           billsec: int, disposition: str, sequence: int, src: str = "0205554567") -> str:
+    return (f'"""Jan Jansen"" <0205554567>","{src}","{dst}","followme","{channel}","{dst_channel}","Dial",'
             f'"Local/201@phones&Local/202@phones","2026-05-04 10:01:40","{answer}","{end}","{duration}",'
             f'"{billsec}","{disposition}","DOCUMENTATION","","{uid}","","{CALLER}",{sequence}')
 

@@ -13,22 +13,22 @@ T0 = datetime(2026, 3, 10, 9, 0, tzinfo=timezone.utc)
 
 @pytest.fixture
 def traffic(bob, carol, alice, mallory):
-    make_cdr(account=bob, src="+31205550201", dst="+31611111111", started_at=T0, caller_name="Secret Name")
-    make_cdr(account=carol, src="+31205550202", dst="+31622222222", started_at=T0)
-    make_cdr(account=alice, dst="+31633333333", started_at=T0)
-    make_cdr(account=mallory, src="+31205550999", dst="+31644444444", started_at=T0)
+    make_cdr(account=bob, src="+31205550201", dst="+31699991111", started_at=T0, caller_name="Secret Name")
+    make_cdr(account=carol, src="+31205550202", dst="+31699994222", started_at=T0)
+    make_cdr(account=alice, dst="+31699995333", started_at=T0)
+    make_cdr(account=mallory, src="+31205550999", dst="+31699996444", started_at=T0)
 
 
 class ContractorTrafficTests:
     def test_it_shows_the_contractor_admin_its_users_masked_on_the_page(self, client, acme_admin, traffic):
         body = verified_client(client, acme_admin).get("/calls/contractor/").content.decode()
-        assert "+31611111•••" in body and "+31622222•••" in body
-        for hidden in ("+31611111111", "+31633333", "+31644444", "Secret Name"):
+        assert "+31699991•••" in body and "+31699994•••" in body
+        for hidden in ("+31699991111", "+31633333", "+31644444", "Secret Name"):
             assert hidden not in body
 
     def test_it_shows_the_same_through_the_api(self, client, acme_admin, traffic):
         results = verified_client(client, acme_admin).get("/api/v1/contractor/calls/").json()["results"]
-        assert sorted(r["other_number"] for r in results) == ["+31611111•••", "+31622222•••"]
+        assert sorted(r["other_number"] for r in results) == ["+31699991•••", "+31699994•••"]
         assert all(r["masked"] and r["caller_name"] == "" for r in results)
 
     def test_it_refuses_users_who_are_not_contractor_admins(self, client, bob, mallory, traffic):
@@ -46,7 +46,7 @@ class ContractorNumberOracleTests:
 
     def _guesses(self):
         # The right guess among wrong ones; the attack needs only a difference between their answers.
-        return ["+31611111110", "+31611111111", "+31611111112"]
+        return ["+31699991110", "+31699991111", "+31699991112"]
 
     def test_it_refuses_a_number_filter_in_the_contractor_api(self, client, acme_admin, traffic):
         api = verified_client(client, acme_admin)
@@ -62,9 +62,9 @@ class ContractorNumberOracleTests:
         assert 'name="number"' not in bodies[0]
         # Every guess shows the same unfiltered list, so no guess stands out.
         for body in bodies:
-            assert body.count("+31611111•••") == bodies[0].count("+31611111•••") >= 1
-            assert "+31622222•••" in body
+            assert body.count("+31699991•••") == bodies[0].count("+31699991•••") >= 1
+            assert "+31699994•••" in body
 
     def test_it_keeps_the_number_filter_for_customers_on_their_own_calls(self, client, bob, traffic):
-        results = verified_client(client, bob).get("/api/v1/me/calls/", {"number": "+31611111111"}).json()["results"]
-        assert [r["other_number"] for r in results] == ["+31611111111"]
+        results = verified_client(client, bob).get("/api/v1/me/calls/", {"number": "+31699991111"}).json()["results"]
+        assert [r["other_number"] for r in results] == ["+31699991111"]

@@ -20,15 +20,15 @@ class ContractorUserColumnTests:
         body = verified_client(client, acme_admin).get("/calls/contractor/").content.decode()
         assert '<th scope="col" class="c-user">User</th>' in body
         rows = re.findall(r"<tr>(.*?)</tr>", body, flags=re.S)
-        bob_row = next(r for r in rows if "+31611111•••" in r)
-        carol_row = next(r for r in rows if "+31622222•••" in r)
+        bob_row = next(r for r in rows if "+31699991•••" in r)
+        carol_row = next(r for r in rows if "+31699994•••" in r)
         assert '<td class="c-user">bob</td>' in bob_row and '<td class="c-user">carol</td>' in carol_row
         assert "mallory" not in body and "alice" not in body
 
     def test_the_api_gives_each_call_its_user(self, client, acme_admin, traffic):  # noqa: F811
         results = verified_client(client, acme_admin).get("/api/v1/contractor/calls/").json()["results"]
         assert sorted((r["user"], r["other_number"]) for r in results) == [
-            ("bob", "+31611111•••"), ("carol", "+31622222•••")]
+            ("bob", "+31699991•••"), ("carol", "+31699994•••")]
         assert AuditEntry.objects.filter(action="user.names", purpose="contractor_information").exists()
 
     def test_a_customers_own_calls_have_no_user_column(self, client, bob, traffic):  # noqa: F811

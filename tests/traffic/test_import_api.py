@@ -21,12 +21,12 @@ URL = "/api/v1/staff/cdr-imports/"
 
 def master_csv(*uids: str, bad_line: bool = False) -> bytes:
     lines = [
-        f'"","0205550101","0612345678","ctx","""Alice"" <0205550101>","SIP/a-1","SIP/b-1","Dial","",'
+        f'"","0205550101","0699993678","ctx","""Alice"" <0205550101>","SIP/a-1","SIP/b-1","Dial","",'
         f'"2026-05-04 10:00:00","2026-05-04 10:00:05","2026-05-04 10:01:06",66,61,"ANSWERED","DOCUMENTATION","{uid}",""'
         for uid in uids
     ]
     if bad_line:
-        lines.insert(1, '"","0205550101","0612345678","ctx","x"')
+        lines.insert(1, '"","0205550101","0699993678","ctx","x"')
     return ("\n".join(lines) + "\n").encode()
 
 

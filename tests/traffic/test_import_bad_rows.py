@@ -153,7 +153,7 @@ class OneBadRowTests:
 def prepared_rows(count: int) -> list[tuple]:
     builder = RowBuilder()
     records = [CdrRecord(unique_id=f"w.{n}", started_at=datetime(2026, 5, 4, 10, n, tzinfo=UTC), src="+31205550101",
-                         dst="+31612345678", direction="out", disposition="answered", rating="free", duration=60,
+                         dst="+31699993678", direction="out", disposition="answered", rating="free", duration=60,
                          billsec=55, technical={"channel": f"SIP/a-{n}"}) for n in range(count)]
     return [builder.record_row(record, line=n + 1) for n, record in enumerate(records)]
 

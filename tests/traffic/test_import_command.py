@@ -14,7 +14,7 @@ pytest.importorskip("traffic.importers", reason="the CDR parsers (traffic/import
 
 
 def row(uid: str, billsec: int = 61) -> str:
-    return (f'"","0205550101","0612345678","ctx","""Alice"" <0205550101>","SIP/a-1","SIP/b-1","Dial","",'
+    return (f'"","0205550101","0699993678","ctx","""Alice"" <0205550101>","SIP/a-1","SIP/b-1","Dial","",'
             f'"2026-05-04 10:00:00","2026-05-04 10:00:05","2026-05-04 10:01:06",66,{billsec},"ANSWERED",'
             f'"DOCUMENTATION","{uid}",""')
 

@@ -38,7 +38,7 @@ def sample(name: str) -> bytes:
     return path.read_bytes()
 
 
-def ast_row(*, src="0201234567", dst="0612345678", clid='"Jan" <0201234567>', start="2026-03-10 10:00:00",
+def ast_row(*, src="0205554567", dst="0699993678", clid='"Jan" <0205554567>', start="2026-03-10 10:00:00",
             answer="2026-03-10 10:00:05", end="2026-03-10 10:01:05", duration=65, billsec=60,
             disposition="ANSWERED", uid="1700000000.1", extra=True) -> str:
     cols = ["acc1", src, dst, "from-internal", clid, "SIP/100-0001", "SIP/trunk-0002", "Dial", "SIP/trunk",
@@ -58,7 +58,7 @@ class AsteriskCsvTests:
         assert (rows[0].duration, rows[0].billsec, rows[0].disposition) == (65, 60, "answered")
 
     def test_it_keeps_quoted_commas_and_doubled_quotes_in_caller_names(self):
-        row = ast_row(clid='"Smith, "Bobby" <script>" <0201234567>')  # Asterisk does not escape the name
+        row = ast_row(clid='"Smith, "Bobby" <script>" <0205554567>')  # Asterisk does not escape the name
         (record,) = parse("asterisk-csv", row)
         assert record.caller_name == 'Smith, "Bobby" <script>'
 
@@ -80,7 +80,7 @@ class AsteriskCsvTests:
         assert rows[2].line == 3 and rows[2].reason in {"unterminated quoted field", "expected 16 to 21 columns, found 3"}
 
     def test_an_unterminated_quote_mid_file_never_swallows_the_next_rows(self):
-        broken = '"acc1","0201234567","0612345678","ctx","""Jan <0201234567>,"SIP/1"'
+        broken = '"acc1","0205554567","0699993678","ctx","""Jan <0205554567>,"SIP/1"'
         data = "\n".join([ast_row(uid="1.1"), broken, ast_row(uid="1.3"), ast_row(uid="1.4")])
         rows = parse("asterisk-csv", data)
         assert [getattr(r, "unique_id", None) for r in rows] == ["1.1", None, "1.3", "1.4"]
@@ -92,7 +92,7 @@ class AsteriskCsvTests:
         errors = [r for r in rows if isinstance(r, RowError)]
         assert [(e.line, e.reason) for e in errors] == [
             (2, "start: not a timestamp"), (3, "expected 16 to 21 columns, found 2"), (4, "disposition: unknown value")]
-        assert not any("0201234567" in e.reason for e in errors)
+        assert not any("0205554567" in e.reason for e in errors)
 
     def test_duplicates_share_an_id_and_conflicts_differ_in_fingerprint(self):
         a, b, c = parse("asterisk-csv", "\n".join([ast_row(), ast_row(), ast_row(billsec=61)]))
@@ -156,8 +156,8 @@ class SharedSampleTests:
 
 
 class AsteriskCustomTests:
-    def _row(self, uid="1.1", clid='"Jan, "J"" <0201234567>', answer="2026-03-10 10:00:05") -> str:
-        cols = [clid, "0201234567", "0612345678", "ctx", "SIP/100-1", "SIP/trunk-2", "Dial", "x",
+    def _row(self, uid="1.1", clid='"Jan, "J"" <0205554567>', answer="2026-03-10 10:00:05") -> str:
+        cols = [clid, "0205554567", "0699993678", "ctx", "SIP/100-1", "SIP/trunk-2", "Dial", "x",
                 "2026-03-10 10:00:00", answer, "2026-03-10 10:01:05", "65", "60",
                 "ANSWERED" if answer else "NO ANSWER", "DOCUMENTATION", "acc9", uid, "", "7"]
         return ",".join('"' + c.replace('"', '""') + '"' for c in cols)
@@ -174,7 +174,7 @@ class AsteriskCustomTests:
 
 class FreeswitchCsvTests:
     def _row(self, *, uuid="a-1", cause="NORMAL_CLEARING", billsec=60, answer="2026-03-10 10:00:05", name='Jan "J", Sr'):
-        cols = [name, "0201234567", "0612345678", "default", "2026-03-10 10:00:00", answer,
+        cols = [name, "0205554567", "0699993678", "default", "2026-03-10 10:00:00", answer,
                 "2026-03-10 10:01:05", "65", str(billsec), cause, uuid, "b-1", "acc", "PCMA", "PCMA"]
         return ",".join('"' + c.replace('"', '""') + '"' for c in cols)
 
@@ -200,13 +200,13 @@ class FreeswitchJsonTests:
     def _doc(self, **variables) -> dict:
         base = {"uuid": "u-1", "start_epoch": "1773136800", "answer_epoch": "1773136805", "end_epoch": "1773136865",
                 "duration": "65", "billsec": "60", "hangup_cause": "NORMAL_CLEARING",
-                "caller_id_name": "Jan%20%22J%22", "caller_id_number": "0201234567"}
+                "caller_id_name": "Jan%20%22J%22", "caller_id_number": "0205554567"}
         base.update(variables)
-        return {"variables": base, "callflow": [{"caller_profile": {"destination_number": "0612345678"}}]}
+        return {"variables": base, "callflow": [{"caller_profile": {"destination_number": "0699993678"}}]}
 
     def test_it_decodes_url_encoded_values_and_finds_the_destination_in_the_callflow(self):
         (record,) = parse("freeswitch-json", json.dumps(self._doc()))
-        assert record.caller_name == 'Jan "J"' and record.dst == "0612345678"
+        assert record.caller_name == 'Jan "J"' and record.dst == "0699993678"
         assert record.started_at == datetime.fromtimestamp(1773136800, tz=timezone.utc)
 
     def test_it_accepts_an_old_callflow_object_and_ndjson_with_a_broken_line(self):
@@ -215,7 +215,7 @@ class FreeswitchJsonTests:
         data = json.dumps(self._doc()) + "\n{broken\n" + json.dumps(old) + "\n"
         rows = parse("freeswitch-json", data)
         assert [type(r).__name__ for r in rows] == ["CallRecord", "RowError", "CallRecord"]
-        assert rows[1].line == 2 and rows[2].dst == "0612345678"
+        assert rows[1].line == 2 and rows[2].dst == "0699993678"
 
     def test_it_falls_back_to_local_stamps(self):
         doc = self._doc(start_epoch="", answer_epoch="0", end_epoch="", start_stamp="2026-03-10%2010%3A00%3A00")

@@ -24,7 +24,7 @@ from traffic.importers.base import (
 AMS = ZoneInfo("Europe/Amsterdam")
 FIXTURES = Path(__file__).parent / "fixtures"
 NAME = 'Jansen, "Jan"'
-PERSONAL = ("0205550101", "0612345678", "Jansen", "Jan")
+PERSONAL = ("0205550101", "0699993678", "Jansen", "Jan")
 
 
 def parse(data: bytes | str, tz: ZoneInfo = AMS) -> list[CallRecord | RowError]:
@@ -38,8 +38,8 @@ def q(value: str) -> str:
 
 def row(uid: str = "1.1", *, clid: str = f'"{NAME}" <0205550101>', start: str = "2026-05-04 10:00:00",
         answer: str = "2026-05-04 10:00:05", end: str = "2026-05-04 10:01:06", duration: str = "66",
-        billsec: str = "61", disposition: str = "ANSWERED", lastdata: str = "SIP/trunk/0612345678,60") -> str:
-    return ",".join([q("acct-7"), q("0205550101"), q("0612345678"), q("from-internal"), q(clid), q("SIP/alice-1"),
+        billsec: str = "61", disposition: str = "ANSWERED", lastdata: str = "SIP/trunk/0699993678,60") -> str:
+    return ",".join([q("acct-7"), q("0205550101"), q("0699993678"), q("from-internal"), q(clid), q("SIP/alice-1"),
                      q("SIP/trunk-2"), q("Dial"), q(lastdata), q(start), q(answer), q(end), duration, billsec,
                      q(disposition), q("DOCUMENTATION"), q(uid), q("")])
 
@@ -66,7 +66,7 @@ class AsteriskCsvFixtureTests:
         first = rows[0]
         assert first.caller_name == NAME  # '"Jansen, "Jan"" <0205550101>' without the number part
         assert (first.src, first.dst, first.account_code, first.unique_id) == (
-            "0205550101", "0612345678", "acct-7", "1001.1")
+            "0205550101", "0699993678", "acct-7", "1001.1")
         assert first.channel == "SIP/alice-00000001" and first.dst_channel == "SIP/trunk-00000002"
 
     def test_the_byte_order_mark_does_not_stick_to_the_first_field(self, rows):
@@ -116,7 +116,7 @@ class AsteriskCsvStrictnessTests:
         assert rows[1].unique_id == "1.2"
 
     def test_an_unterminated_quote_mid_file_is_that_lines_error_and_the_next_rows_land(self):
-        broken = '"acct-7","0205550101","0612345678","ctx","""Jan <0205550101>,"SIP/1"'
+        broken = '"acct-7","0205550101","0699993678","ctx","""Jan <0205550101>,"SIP/1"'
         data = "\n".join([row("1.1"), broken, row("1.3"), row("1.4")])
         rows = parse(data)
         assert [getattr(r, "unique_id", r.line) for r in rows] == ["1.1", 2, "1.3", "1.4"]
@@ -164,8 +164,8 @@ class AsteriskCsvStrictnessTests:
             (4, "billsec: negative"), (5, "disposition: unknown value"), (6, "end: not a timestamp")]
 
     def test_reasons_never_quote_numbers_or_names(self):
-        broken = ['"0205550101","Jansen","', row("1.2", start="0612345678"), row("1.3", disposition="Jansen, Jan"),
-                  '"0612345678"', row("1.5")[:80]]
+        broken = ['"0205550101","Jansen","', row("1.2", start="0699993678"), row("1.3", disposition="Jansen, Jan"),
+                  '"0699993678"', row("1.5")[:80]]
         errors = [r for r in parse("\n".join(broken)) if isinstance(r, RowError)]
         assert len(errors) == 5
         assert not [e.reason for e in errors if any(p in e.reason for p in PERSONAL)]

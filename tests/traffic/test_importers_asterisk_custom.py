@@ -42,7 +42,7 @@ class AsteriskCustomTests:
         first = rows[0]
         assert first.caller_name == 'Jansen, "Jan"'  # clid, the first column, quotes and comma kept
         assert (first.src, first.dst, first.account_code, first.unique_id) == (
-            "0205550101", "0612345678", "acct-7", "2001.1")
+            "0205550101", "0699993678", "acct-7", "2001.1")
         assert (first.channel, first.dst_channel) == ("SIP/alice-1", "SIP/trunk-2")
         assert first.started_at == datetime(2026, 5, 4, 8, 0, tzinfo=timezone.utc)
         assert (first.duration, first.billsec, first.disposition) == (66, 61, "answered")
@@ -65,7 +65,7 @@ class AsteriskCustomTests:
         assert (rows[7].duration, rows[7].billsec) == (65, 61)  # "65.4", "60.5"
 
     def test_a_cdr_csv_row_is_not_taken_for_a_custom_one(self):
-        cdr_csv = ",".join(['"acct"', '"0205550101"', '"0612345678"', '"ctx"', '"x"', '"SIP/a"', '""', '"Dial"', '""',
+        cdr_csv = ",".join(['"acct"', '"0205550101"', '"0699993678"', '"ctx"', '"x"', '"SIP/a"', '""', '"Dial"', '""',
                             '"2026-05-04 10:00:00"', '""', '"2026-05-04 10:01:00"', "60", "0", '"NO ANSWER"',
                             '"DOCUMENTATION"', '"1.1"', '""'])
         assert parse(cdr_csv) == [RowError(1, "expected 19 columns, found 18")]

@@ -32,7 +32,7 @@ def parse(data: bytes | str, tz: ZoneInfo = AMS) -> list[CallRecord | RowError]:
 
 def row(uid: str, *, name: str = "Jan", cause: str = "NORMAL_CLEARING", billsec: str = "61",
         answer: str = "2026-05-04 10:00:05", start: str = "2026-05-04 10:00:00") -> str:
-    values = [name, "0205550101", "0612345678", "default", start, answer, "2026-05-04 10:01:06", "66", billsec,
+    values = [name, "0205550101", "0699993678", "default", start, answer, "2026-05-04 10:01:06", "66", billsec,
               cause, uid, "", "acct-7", "PCMA", "PCMA"]
     return ",".join('"' + v.replace('"', '""') + '"' for v in values)
 
@@ -50,7 +50,7 @@ class FreeswitchCsvFixtureTests:
     def test_it_reads_the_example_template(self, rows):
         first = rows[0]
         assert (first.caller_name, first.src, first.dst, first.account_code, first.unique_id) == (
-            'Jansen, "Jan"', "0205550101", "0612345678", "acct-7", "a-1")
+            'Jansen, "Jan"', "0205550101", "0699993678", "acct-7", "a-1")
         assert (first.started_at, first.answered_at, first.ended_at) == (
             datetime(2026, 5, 4, 8, 0, tzinfo=timezone.utc), datetime(2026, 5, 4, 8, 0, 5, tzinfo=timezone.utc),
             datetime(2026, 5, 4, 8, 1, 6, tzinfo=timezone.utc))

@@ -29,7 +29,7 @@ def doc(uid: str, **variables: Any) -> dict[str, Any]:
     base = {"uuid": uid, "start_epoch": "1777881600", "answer_epoch": "1777881605", "end_epoch": "1777881666",
             "duration": "66", "billsec": "61", "hangup_cause": "NORMAL_CLEARING", "caller_id_number": "0205550101"}
     base.update(variables)
-    return {"variables": base, "callflow": [{"caller_profile": {"destination_number": "0612345678"}}]}
+    return {"variables": base, "callflow": [{"caller_profile": {"destination_number": "0699993678"}}]}
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +45,7 @@ class FreeswitchJsonFixtureTests:
     def test_it_percent_decodes_and_takes_the_destination_from_the_callflow(self, rows):
         first = rows[0]
         assert (first.caller_name, first.src, first.dst, first.unique_id) == (
-            'Jansen, "Jan"', "0205550101", "0612345678", "u-1")
+            'Jansen, "Jan"', "0205550101", "0699993678", "u-1")
         assert (first.channel, first.sip_call_id, first.remote_ip, first.user_agent) == (
             "sofia/internal/alice@pbx", "abc@192.0.2.1", "192.0.2.1", "Yealink T46U 66.86.0.15")
 
@@ -55,7 +55,7 @@ class FreeswitchJsonFixtureTests:
 
     def test_an_unanswered_call_with_an_old_callflow_object(self, rows):
         unanswered = rows[1]
-        assert (unanswered.answered_at, unanswered.disposition, unanswered.dst) == (None, "no_answer", "0612345678")
+        assert (unanswered.answered_at, unanswered.disposition, unanswered.dst) == (None, "no_answer", "0699993678")
 
     def test_a_duplicate_and_a_conflict_share_the_id(self, rows):
         first, duplicate, conflict = rows[0], rows[2], rows[3]
@@ -108,7 +108,7 @@ class FreeswitchJsonLayoutTests:
 class FreeswitchJsonRefusalTests:
     @pytest.mark.parametrize("data", [
         b"not json at all\nnor this",
-        b'"acct","0205550101","0612345678"\n',
+        b'"acct","0205550101","0699993678"\n',
         b"{broken",
         b"\xff\xfe\x00garbage",
     ])

@@ -3,7 +3,7 @@ as real documents of 2014 and 2015 do (kept by cgrates/cgrates in general_tests/
 `jsonCdr` and `jsonCdr2`, up to commit 63a83e655). The called number is the latest profile's: after a
 transfer, the number the call was transferred to.
 
-fixtures/freeswitch_json_cdr_repeated_callflow.json is written here in that shape: 0201234567 calls the
+fixtures/freeswitch_json_cdr_repeated_callflow.json is written here in that shape: 0205554567 calls the
 reception 0205550100 (profile 1), whose dialplan transfers the call to 0612345678 (profile 2, first)."""
 from __future__ import annotations
 
@@ -51,7 +51,7 @@ class RepeatedCallflowTests:
         cdr = Cdr.objects.get(source=fs_json)
         assert (cdr.unique_id, cdr.disposition, cdr.billsec, cdr.duration) == (UID, "answered", 90, 96)
         assert cdr.answered_at == datetime(2026, 5, 4, 8, 0, 6, 717006, tzinfo=UTC)
-        assert decrypt_number(cdr.src_enc, started_at=cdr.started_at) == "+31201234567"
+        assert decrypt_number(cdr.src_enc, started_at=cdr.started_at) == "+31205554567"
         assert dst(cdr) == AFTER_TRANSFER
 
     def test_one_document_per_line_keeps_the_latest_profile_too(self, fs_json):

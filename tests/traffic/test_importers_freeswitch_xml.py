@@ -50,7 +50,7 @@ class PrefixedVariableTests:
         assert (cdr.unique_id, cdr.disposition, cdr.billsec, cdr.duration) == (
             "0f3a7c52-9d41-4e8b-a6f0-2c5d81b7e903", "answered", 263, 264)
         assert cdr.answered_at == datetime(2026, 5, 4, 8, 0, 1, 993409, tzinfo=UTC)
-        assert (number(cdr, "src_enc"), number(cdr, "dst_enc")) == ("+31201234567", "+31612345678")
+        assert (number(cdr, "src_enc"), number(cdr, "dst_enc")) == ("+31205554567", "+31612345678")
 
     def test_a_collector_file_of_such_documents_is_stored_whole(self, fs_xml):
         document = NOLOCAL.read_text().split("?>", 1)[1]
@@ -90,7 +90,7 @@ class RefusalTests:
 
     def test_predefined_entities_and_character_references_are_still_read(self, fs_xml):
         document = NOLOCAL.read_text().replace(
-            "<caller_id_name>0201234567</caller_id_name>", "<caller_id_name>Jansen &amp; Zn&#46;</caller_id_name>")
+            "<caller_id_name>0205554567</caller_id_name>", "<caller_id_name>Jansen &amp; Zn&#46;</caller_id_name>")
 
         assert import_text(fs_xml, document).imported == 1
 

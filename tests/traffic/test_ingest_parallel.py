@@ -42,7 +42,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True),
 def world(db):
     from tests.factories import make_user
 
-    make_user("alice-p", numbers=["+31205550101", "+31201234567"])
+    make_user("alice-p", numbers=["+31205550101", "+31205554567"])
 
 
 def _import(tmp_path, fmt: str, data: bytes, *, procs: int, name: str, settings, chunk_bytes: int = 1,

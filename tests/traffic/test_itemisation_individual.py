@@ -20,7 +20,7 @@ from voipxs.privacy.purposes import Purpose
 pytestmark = pytest.mark.django_db
 
 T0 = datetime(2026, 3, 10, 9, 0, tzinfo=timezone.utc)
-OWN, OTHER, OTHER_MASKED = "+31205550301", "+31611111111", "+31611111•••"
+OWN, OTHER, OTHER_MASKED = "+31205550301", "+31699991111", "+31699991•••"
 CSV_HEADER = ",".join(CALL_HEADER)
 
 
@@ -53,7 +53,7 @@ def _bill(client, invoice, full: bool = True) -> tuple[str, dict, str]:
 class IndividualItemisationTests:
     def test_an_individual_who_did_not_opt_in_sees_totals_only(self, client, dora, bill):
         page, api, csv = _bill(verified_client(client, dora), bill)
-        assert "+31611111" not in page and "only the totals above are shown" in page
+        assert "+31699991" not in page and "only the totals above are shown" in page
         assert str(bill.total) in page and 'href="/accounts/numbers/#itemisation"' in page
         assert api == {"results": [], "next_cursor": None, "itemised": False}
         assert csv.strip().splitlines() == [CSV_HEADER]
@@ -80,7 +80,7 @@ class IndividualItemisationTests:
         _opt_in(client, dora, "full")
         _opt_in(client, dora, "none")
         page, api, _csv = _bill(client, bill)
-        assert "+31611111" not in page and api["itemised"] is False
+        assert "+31699991" not in page and api["itemised"] is False
 
     def test_the_own_call_history_lists_the_calls_without_itemised_bills(self, client, dora, bill):
         api = verified_client(client, dora).get("/api/v1/me/calls/").json()

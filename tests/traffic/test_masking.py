@@ -18,8 +18,8 @@ from voipxs.privacy.models import AuditEntry
 pytestmark = pytest.mark.django_db
 
 T0 = datetime(2026, 3, 10, 9, 0, tzinfo=timezone.utc)
-OTHER = "+31611111111"
-OTHER_MASKED = "+31611111•••"
+OTHER = "+31699991111"
+OTHER_MASKED = "+31699991•••"
 HELPLINE = "+318000113"  # 0800-0113, a helpline
 
 
@@ -80,14 +80,14 @@ class ItemisationTests:
     def test_none_shows_only_the_totals_everywhere(self, client, acme, bob, acme_admin, bill):
         contractor_itemisation_set(contractor=acme, itemisation="none")
         page = _bill_page(client, bob, bill)
-        assert "+31611111" not in page and "only the totals" in page
+        assert "+31699991" not in page and "only the totals" in page
         assert str(bill.total) in page  # the totals stay
         assert _bill_api(client, bill) == {"results": [], "next_cursor": None, "itemised": False}
         assert _bill_csv(client, bill).strip().splitlines() == [
             "started_at,direction,disposition,own_number,other_number,caller_name,duration_s,billsec,zone,price_eur,note"]
         client.logout()
         page, api = _contractor_view(client, acme_admin)
-        assert "+31611111" not in page and "no calls are listed" in page
+        assert "+31699991" not in page and "no calls are listed" in page
         assert api["results"] == [] and api["itemised"] is False
 
     def test_a_user_without_a_contractor_keeps_the_full_bill(self, client, alice, acme):
@@ -228,7 +228,7 @@ class TakeOffTests:
     def test_staff_confirm_first_and_a_number_not_listed_is_named_by_its_line(self, client, billing_staff, bob):
         masking_list_import(actor=billing_staff, text="number\n+318000113\n+31800432\n")
         staff = verified_client(client, billing_staff)
-        wrong = staff.post("/calls/staff/masking-list/", {"numbers": "+318000113\n\n+31612345678\n"})
+        wrong = staff.post("/calls/staff/masking-list/", {"numbers": "+318000113\n\n+31699993678\n"})
         assert wrong.status_code == 400 and "Line 3: this number is not on the masking list" in wrong.content.decode()
         assert 'aria-invalid="true"' in wrong.content.decode()
         asked = staff.post("/calls/staff/masking-list/", {"numbers": "+318000113\n"})
@@ -309,7 +309,7 @@ class SearchOracleTests:
         user_number_masking_set(user=dora, masked=True)
         api = verified_client(client, bob)
         right = api.get("/api/v1/me/calls/", {"invoice": bill.pk, "number": OTHER})
-        wrong = api.get("/api/v1/me/calls/", {"invoice": bill.pk, "number": "+31611111112"})
+        wrong = api.get("/api/v1/me/calls/", {"invoice": bill.pk, "number": "+31699991112"})
         assert right.status_code == wrong.status_code == 200
         assert right.json() == wrong.json() == {"results": [], "next_cursor": None, "itemised": True}
 
@@ -345,12 +345,12 @@ class OwnHistoryTests:
         make_cdr(account=bob, src="+31205550201", dst=HELPLINE, started_at=T0)
         make_cdr(account=bob, src="+31205550201", dst=HELPLINE, started_at=datetime(2026, 2, 1, tzinfo=timezone.utc))
         make_cdr(account=bob, direction="in", src=OTHER, dst="+31205550201", started_at=T0, caller_name="Dora")
-        make_cdr(account=bob, src="+31205550201", dst="+31622222222", started_at=T0)
+        make_cdr(account=bob, src="+31205550201", dst="+31699994222", started_at=T0)
         body, masking_reads = self._page(client, bob)
         # March's call is masked; February's predates the listing and shows in full.
         assert body.count("+318000•••") == 1 and body.count('<span class="number">+318000113</span>') == 1
         assert OTHER_MASKED in body and OTHER not in body and "Dora" not in body
-        assert "+31622222222" in body
+        assert "+31699994222" in body
         from django.db import connection
         if connection.vendor == "postgresql":
             assert masking_reads == []  # the calls' own read answered for every number

@@ -35,7 +35,7 @@ class MaskingListApiTests:
         assert bad.status_code == 400 and bad.json()["line"] == 3 and "Line 3" in bad.json()["detail"]
         assert not MaskedNumber.objects.exists()
         api.post(URL, {"csv": "number\n+318000113\n"}, content_type="application/json")
-        unknown = api.post(URL + "take-off/", {"numbers": ["+318000113", "+31612345678"]}, content_type="application/json")
+        unknown = api.post(URL + "take-off/", {"numbers": ["+318000113", "+31699993678"]}, content_type="application/json")
         assert unknown.status_code == 400 and unknown.json()["field"] == "numbers" and unknown.json()["line"] == 2
         assert not MaskedNumber.objects.filter(valid_until__isnull=False).exists()
         empty = api.post(URL + "take-off/", {"numbers": []}, content_type="application/json")

@@ -29,28 +29,28 @@ def _export(client, billing_staff) -> list[list[str]]:
 
 class MaskingExportTests:
     def test_it_holds_our_subscribers_requests_beside_the_list_each_number_once(self, client, bob, billing_staff):
-        masking_list_import(actor=billing_staff, text="number\n+318000113\n+31622222222\n",
+        masking_list_import(actor=billing_staff, text="number\n+318000113\n+31699994222\n",
                             at=datetime(2026, 2, 20, tzinfo=timezone.utc))
-        masking_list_take_off(actor=billing_staff, text="+31622222222",
+        masking_list_take_off(actor=billing_staff, text="+31699994222",
                               at=datetime(2026, 3, 20, tzinfo=timezone.utc))
-        masking_list_import(actor=billing_staff, text="number\n+31633333333\n")  # masked from next month on
-        for name, number in (("dora", "+31611111111"), ("erin", "+31622222222"), ("finn", "+31633333333")):
+        masking_list_import(actor=billing_staff, text="number\n+31699995333\n")  # masked from next month on
+        for name, number in (("dora", "+31699991111"), ("erin", "+31699994222"), ("finn", "+31699995333")):
             user_number_masking_set(user=make_user(name, numbers=[number]), masked=True)
         today = localdate().isoformat()
         rows = _export(client, billing_staff)
         assert rows[0] == HEADER
         # Numbers start with a quote, as every CSV cell starting with + does (traffic.exports.neutralise).
         assert sorted(rows[1:]) == [
-            ["'+31611111111", today, ""],  # dora's request
-            ["'+31622222222", "2026-03-01", ""],  # taken off the list, but erin asked: still masked
-            ["'+31633333333", today, ""],  # listed from next month on; finn's request masks it now
+            ["'+31699991111", today, ""],  # dora's request
+            ["'+31699994222", "2026-03-01", ""],  # taken off the list, but erin asked: still masked
+            ["'+31699995333", today, ""],  # listed from next month on; finn's request masks it now
             ["'+318000113", "2026-03-01", ""],
         ]  # bob (+31205550201) did not ask
         extras = str(list(AuditEntry.objects.filter(action="masking_list.export").values_list("extra", flat=True)))
         assert "1111111" not in extras and "2222222" not in extras
 
     def test_a_withdrawn_request_and_a_number_given_up_leave_it(self, client, billing_staff):
-        dora, erin = make_user("dora", numbers=["+31611111111"]), make_user("erin", numbers=["+31622222222"])
+        dora, erin = make_user("dora", numbers=["+31699991111"]), make_user("erin", numbers=["+31699994222"])
         for user in (dora, erin):
             user_number_masking_set(user=user, masked=True)
         assert len(_export(client, billing_staff)) == 3

@@ -17,14 +17,14 @@ T0 = datetime(2026, 3, 10, 9, 0, tzinfo=timezone.utc)
 
 class CallHistoryPageTests:
     def test_it_shows_a_customer_only_own_calls(self, client, alice, mallory):
-        make_cdr(account=alice, dst="+31612345678", started_at=T0)
-        make_cdr(account=mallory, src="+31205550999", dst="+31677777777", started_at=T0)
+        make_cdr(account=alice, dst="+31699993678", started_at=T0)
+        make_cdr(account=mallory, src="+31205550999", dst="+31699995777", started_at=T0)
         body = verified_client(client, alice).get("/calls/").content.decode()
-        assert "+31612345678" in body
-        assert "+31677777777" not in body and "+31205550999" not in body
+        assert "+31699993678" in body
+        assert "+31699995777" not in body and "+31205550999" not in body
 
     def test_it_escapes_a_hostile_caller_name(self, client, alice):
-        make_cdr(account=alice, direction="in", src="+31612345678", dst="+31205550101", started_at=T0,
+        make_cdr(account=alice, direction="in", src="+31699993678", dst="+31205550101", started_at=T0,
                  caller_name='<script>alert("x")</script>')
         body = verified_client(client, alice).get("/calls/").content.decode()
         assert "<script>alert" not in body
@@ -42,10 +42,10 @@ class CallHistoryPageTests:
         assert second.content.decode().count('<td class="num c-dur">60</td>') == 5
 
     def test_it_filters_a_month_and_keeps_the_filter_on_the_older_link(self, client, alice):
-        make_cdr(account=alice, dst="+31611111111", started_at=T0)
-        make_cdr(account=alice, dst="+31622222222", started_at=T0 - timedelta(days=40))
+        make_cdr(account=alice, dst="+31699991111", started_at=T0)
+        make_cdr(account=alice, dst="+31699994222", started_at=T0 - timedelta(days=40))
         body = verified_client(client, alice).get("/calls/?since=2026-03-01&until=2026-03-31").content.decode()
-        assert "+31611111111" in body and "+31622222222" not in body
+        assert "+31699991111" in body and "+31699994222" not in body
 
     def test_it_answers_bad_filters_with_400_naming_the_field(self, client, alice):
         verified_client(client, alice)
@@ -62,15 +62,15 @@ class CallHistoryPageTests:
 class InvoicePageTests:
     @pytest.fixture
     def invoice(self, alice):
-        make_cdr(account=alice, dst="+31612345678", started_at=T0, price=Decimal("0.10"))
+        make_cdr(account=alice, dst="+31699993678", started_at=T0, price=Decimal("0.10"))
         return invoicing.invoice_run(month=date(2026, 3, 1), today=date(2026, 4, 2))[0]
 
     def test_it_masks_called_numbers_until_the_owner_asks(self, client, alice, invoice):
         verified_client(client, alice)
         masked = client.get(f"/calls/invoices/{invoice.pk}/").content.decode()
-        assert "+31612345•••" in masked and "+31612345678" not in masked
+        assert "+31699993•••" in masked and "+31699993678" not in masked
         full = client.get(f"/calls/invoices/{invoice.pk}/?full=1").content.decode()
-        assert "+31612345678" in full
+        assert "+31699993678" in full
         assert AuditEntry.objects.filter(action="cdr.list", extra__masked=False).exists()
 
     def test_it_hides_another_users_invoice(self, client, mallory, invoice):
@@ -78,13 +78,13 @@ class InvoicePageTests:
 
     def test_it_pages_a_long_itemised_bill_with_a_way_back_to_the_first_page(self, client, alice, invoice):
         for i in range(100):  # 101 calls on the invoice: the page shows 100
-            make_cdr(account=alice, dst="+31612340000", started_at=T0 - timedelta(minutes=i + 1), invoice=invoice)
+            make_cdr(account=alice, dst="+31699992000", started_at=T0 - timedelta(minutes=i + 1), invoice=invoice)
         verified_client(client, alice)
         first = client.get(f"/calls/invoices/{invoice.pk}/").content.decode()
         older = re.search(r'href="\?after=([^"]+)"', first)
         assert older and "← newest" not in first
         second = client.get(f"/calls/invoices/{invoice.pk}/?after={older.group(1)}").content.decode()
-        assert second.count("+31612340•••") == 1 and "← newest" in second and 'rel="next"' not in second
+        assert second.count("+31699992•••") == 1 and "← newest" in second and 'rel="next"' not in second
 
     def test_it_lists_own_invoices(self, client, alice, mallory, invoice):
         assert invoice.number in verified_client(client, alice).get("/calls/invoices/").content.decode()

@@ -61,7 +61,7 @@ class RateDeckParseTests:
 class TariffServiceTests:
     def test_a_new_tariff_re_rates_the_calls_waiting_for_a_price(self, alice, billing_staff,
                                                                  django_capture_on_commit_callbacks):
-        call = make_cdr(account=alice, dst="+31612345678", started_at=datetime(2026, 3, 2, 10, tzinfo=timezone.utc),
+        call = make_cdr(account=alice, dst="+31699993678", started_at=datetime(2026, 3, 2, 10, tzinfo=timezone.utc),
                         billsec=90, rating="unrated")
         with django_capture_on_commit_callbacks(execute=True):
             tariff_services.tariff_create(prefix="316", zone="NL mobile", price_per_minute=Decimal("0.06"),

@@ -99,4 +99,4 @@ class MonthKeyRotationTests:
             call_command("rotate_keys", stdout=io.StringIO())
             assert not crypto.needs_rotation(bytes(MonthKey.objects.get().wrapped_key))
             keys.month_keys_forget()
-            assert decrypt_number(cdr.dst_enc, started_at=cdr.started_at) == "+31612345678"
+            assert decrypt_number(cdr.dst_enc, started_at=cdr.started_at) == "+31699993678"

@@ -37,7 +37,7 @@ def _both(engines: tuple[Engine, Engine], context: dict) -> tuple[str, str]:
 
 
 CONTEXTS = [
-    {"user": "alice <&>", "numbers": ["+31201234567", "113"], "greeting": "My calls"},
+    {"user": "alice <&>", "numbers": ["+31205554567", "113"], "greeting": "My calls"},
     {"user": "", "numbers": [], "greeting": "Sign out"},
 ]
 
