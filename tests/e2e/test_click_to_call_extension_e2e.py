@@ -148,6 +148,9 @@ def test_a_click_sends_only_the_number(extension_context, live_server, other_sit
         page.click("#tel-link")
         _wait_for(lambda: CallSetup.objects.count() == 2)
         page.wait_for_selector("[data-voipxs-toast='ok']", state="attached")
+        # The row is stored before the switch is asked: wait for the second Originate too (a loaded machine
+        # took longer than the toast).
+        _wait_for(lambda: sum("Exten: " in message for message in switch.received) >= 2)
 
     posts = [r for r in seen_by_server if r["method"] == "POST"]
     assert [json.loads(r["body"]) for r in posts] == [{"number": "020-555 0199"}, {"number": "+31205550188"}]
