@@ -1,4 +1,5 @@
-"""Legal officers' API under /api/v1/staff/disclosures/ and the customer's own notices under
+"""Legal officers' API under /api/v1/staff/disclosures/ (the register of authorities: api_authorities.py) and
+the customer's own notices under
 /api/v1/me/disclosure-notices/. One APIView per operation; services and selectors do the work. The
 steps on a request (RequestVerifyApi ... RequestSendNoticesApi) each name their row of the table in
 transitions.py, which the pages dispatch through too: the service, the input fields, the role."""
@@ -9,7 +10,6 @@ import binascii
 from typing import ClassVar
 
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -22,9 +22,8 @@ from traffic.exports import csv_lines
 from voipxs.exceptions import ApplicationError
 from voipxs.privacy.purposes import Role, has_role
 
-from .models import Authority, AuthorityKind, DataCategory, LegalBasis
+from .models import Authority, DataCategory, LegalBasis
 from .selectors import (
-    authority_list,
     disclosure_deadlines,
     disclosure_request_get,
     disclosure_request_list,
@@ -32,7 +31,6 @@ from .selectors import (
     transparency_report,
     transparency_rows,
 )
-from .services.authorities import authority_create, authority_domains_set, authority_verify
 from .services.checks import NOT_LEGAL_OFFICER
 from .services.intake import disclosure_document_add, disclosure_request_receive
 from .services.packages import disclosure_package_download, package_content_type
@@ -59,21 +57,6 @@ class MayTakeStep(BasePermission):
 
 class OfficerApi(APIView):
     permission_classes = [*APIView.permission_classes, IsLegalOfficer]
-
-
-class AuthorityOutputSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    name = serializers.CharField()
-    kind = serializers.CharField()
-    contact_phone = serializers.CharField()
-    contact_email = serializers.CharField()
-    email_domains = serializers.ListField(child=serializers.CharField())
-    certificate_sha256 = serializers.CharField()  # "": none on file (set on the staff page)
-    certificate_not_after = serializers.DateTimeField(allow_null=True)
-    verified_at = serializers.DateTimeField(allow_null=True)
-    created_by = serializers.IntegerField(source="created_by_id", allow_null=True)
-    verified_by = serializers.IntegerField(source="verified_by_id", allow_null=True)
-    active = serializers.BooleanField()
 
 
 class RequestOutputSerializer(serializers.Serializer):
@@ -120,55 +103,6 @@ class RequestOutputSerializer(serializers.Serializer):
 
     def get_approvers(self, obj) -> list[int]:
         return sorted(obj.approvals.values_list("officer_id", flat=True))
-
-
-class AuthorityListApi(OfficerApi):
-    @extend_schema(responses=AuthorityOutputSerializer(many=True), summary="The register of authorities")
-    def get(self, request: Request) -> Response:
-        return Response(AuthorityOutputSerializer(authority_list(actor=request.user), many=True).data)
-
-
-class AuthorityCreateApi(OfficerApi):
-    class InputSerializer(serializers.Serializer):
-        name = serializers.CharField(max_length=200)
-        kind = serializers.ChoiceField(choices=AuthorityKind.choices)
-        contact_phone = serializers.CharField(max_length=30)
-        contact_email = serializers.EmailField(required=False, default="")
-        email_domains = serializers.ListField(child=serializers.CharField(max_length=253), required=False, default=list)
-
-    @extend_schema(request=InputSerializer, responses={201: AuthorityOutputSerializer}, summary="Add an authority")
-    def post(self, request: Request) -> Response:
-        data = self.InputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        authority = authority_create(actor=request.user, **data.validated_data)
-        return Response(AuthorityOutputSerializer(authority).data, status=status.HTTP_201_CREATED)
-
-
-class AuthorityVerifyApi(OfficerApi):
-    class InputSerializer(serializers.Serializer):
-        note = serializers.CharField(max_length=300)
-
-    @extend_schema(request=InputSerializer, responses=AuthorityOutputSerializer, summary="Record the channels as verified")
-    def post(self, request: Request, pk: int) -> Response:
-        data = self.InputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        authority = authority_verify(actor=request.user, authority=get_object_or_404(Authority, pk=pk),
-                                     note=data.validated_data["note"])
-        return Response(AuthorityOutputSerializer(authority).data)
-
-
-class AuthorityDomainsApi(OfficerApi):
-    class InputSerializer(serializers.Serializer):
-        email_domains = serializers.ListField(child=serializers.CharField(max_length=253), allow_empty=True)
-
-    @extend_schema(request=InputSerializer, responses=AuthorityOutputSerializer,
-                   summary="Replace the e-mail domains the authority sends from (others are flagged)")
-    def post(self, request: Request, pk: int) -> Response:
-        data = self.InputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        authority = authority_domains_set(actor=request.user, authority=get_object_or_404(Authority, pk=pk),
-                                          email_domains=data.validated_data["email_domains"])
-        return Response(AuthorityOutputSerializer(authority).data)
 
 
 class RequestListApi(OfficerApi):

@@ -1,13 +1,21 @@
 from django.urls import path
 
-from . import api
+from . import api, api_authorities
 
 P = "staff/disclosures/"
 urlpatterns = [
-    path(f"{P}authorities/", api.AuthorityListApi.as_view(), name="disclosure-authority-list"),
-    path(f"{P}authorities/create/", api.AuthorityCreateApi.as_view(), name="disclosure-authority-create"),
-    path(f"{P}authorities/<int:pk>/verify/", api.AuthorityVerifyApi.as_view(), name="disclosure-authority-verify"),
-    path(f"{P}authorities/<int:pk>/domains/", api.AuthorityDomainsApi.as_view(), name="disclosure-authority-domains"),
+    path(f"{P}authorities/", api_authorities.AuthorityListApi.as_view(), name="disclosure-authority-list"),
+    path(f"{P}authorities/create/", api_authorities.AuthorityCreateApi.as_view(), name="disclosure-authority-create"),
+    path(f"{P}authorities/<int:pk>/verify/", api_authorities.AuthorityVerifyApi.as_view(),
+         name="disclosure-authority-verify"),
+    path(f"{P}authorities/<int:pk>/domains/", api_authorities.AuthorityDomainsApi.as_view(),
+         name="disclosure-authority-domains"),
+    path(f"{P}authorities/<int:pk>/certificate/", api_authorities.AuthorityCertificateApi.as_view(),
+         name="disclosure-authority-certificate"),
+    path(f"{P}authorities/<int:pk>/certificate/confirm/", api_authorities.AuthorityCertificateConfirmApi.as_view(),
+         name="disclosure-authority-certificate-confirm"),
+    path(f"{P}authorities/<int:pk>/certificate/discard/", api_authorities.AuthorityCertificateDiscardApi.as_view(),
+         name="disclosure-authority-certificate-discard"),
     path(f"{P}requests/", api.RequestListApi.as_view(), name="disclosure-request-list"),
     path(f"{P}requests/receive/", api.RequestReceiveApi.as_view(), name="disclosure-request-receive"),
     path(f"{P}requests/<int:pk>/", api.RequestDetailApi.as_view(), name="disclosure-request-detail"),
