@@ -4,6 +4,8 @@ deliver, ...) is dispatched through the table in transitions.py, the one the API
 the legal officer role gets 404 on the staff pages: customers never learn that a disclosure exists."""
 from __future__ import annotations
 
+from typing import Callable
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -11,7 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.timezone import now
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 from django.views.decorators.http import require_POST
 
 from traffic.exports import csv_lines
@@ -61,6 +63,7 @@ from .transitions import CONFIRM_REQUIRED, TRANSITIONS, Transition
 
 AUTHORITY_CONFIRM = gettext_lazy(
     "I checked these channels and e-mail domains against an official source myself (not the request letter).")
+DOMAINS_INVALID = gettext_noop("Check the e-mail domains.")
 CERTIFICATE_CONFIRM = gettext_lazy(
     "I received this certificate from the authority and compared its SHA-256 fingerprint with the authority on a "
     "channel of the register.")
@@ -115,92 +118,76 @@ def authorities(request: HttpRequest) -> HttpResponse:
                    "certificate_second_confirm": CERTIFICATE_SECOND_CONFIRM}, status=status)
 
 
-@login_required
-@require_POST
-def authority_verification(request: HttpRequest, pk: int) -> HttpResponse:
+def _register_step(request: HttpRequest, pk: int, step: Callable[[Authority], str], *,
+                   confirm: bool = False) -> HttpResponse:
+    """One change to the register from its page, by a legal officer: `step` calls its service on the authority and
+    returns what to tell the officer; a refusal (or, with `confirm`, an unticked confirmation box) is shown instead.
+    Back to the register either way."""
     _officer(request)
     authority = get_object_or_404(Authority, pk=pk)
     try:
-        if request.POST.get("confirm") != "yes":
+        if confirm and request.POST.get("confirm") != "yes":
             raise ApplicationError(CONFIRM_REQUIRED, extra={"field": "confirm"})
-        authority_verify(actor=request.user, authority=authority, note=request.POST.get("note", ""))
+        messages.success(request, step(authority))
     except ApplicationError as exc:
         messages.error(request, shown(exc))
-    else:
-        messages.success(request, _("Contact channels recorded as verified."))
     return redirect("disclosures:authorities")
+
+
+@login_required
+@require_POST
+def authority_verification(request: HttpRequest, pk: int) -> HttpResponse:
+    def step(authority: Authority) -> str:
+        authority_verify(actor=request.user, authority=authority, note=request.POST.get("note", ""))
+        return _("Contact channels recorded as verified.")
+    return _register_step(request, pk, step, confirm=True)
 
 
 @login_required
 @require_POST
 def authority_domains(request: HttpRequest, pk: int) -> HttpResponse:
-    _officer(request)
-    authority = get_object_or_404(Authority, pk=pk)
-    form = AuthorityDomainsForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Check the e-mail domains."))
-        return redirect("disclosures:authorities")
-    try:
+    def step(authority: Authority) -> str:
+        form = AuthorityDomainsForm(request.POST)
+        if not form.is_valid():
+            raise ApplicationError(DOMAINS_INVALID, extra={"field": "email_domains"})
         authority_domains_set(actor=request.user, authority=authority, email_domains=form.cleaned_data["email_domains"])
-    except ApplicationError as exc:
-        messages.error(request, shown(exc))
-    else:
-        messages.success(request, _("E-mail domains saved; requests already taken in keep the flag they got."))
-    return redirect("disclosures:authorities")
+        return _("E-mail domains saved; requests already taken in keep the flag they got.")
+    return _register_step(request, pk, step)
 
 
 @login_required
 @require_POST
 def authority_certificate(request: HttpRequest, pk: int) -> HttpResponse:
-    _officer(request)
-    authority = get_object_or_404(Authority, pk=pk)
-    form = AuthorityCertificateForm(request.POST)
-    try:
-        if request.POST.get("confirm") != "yes":
-            raise ApplicationError(CONFIRM_REQUIRED, extra={"field": "confirm"})
+    def step(authority: Authority) -> str:
+        form = AuthorityCertificateForm(request.POST)
         if not form.is_valid():
             raise ApplicationError(CERTIFICATE_UNREADABLE, extra={"field": "certificate"})
-        authority_certificate_set(actor=request.user, authority=authority,
-                                  certificate=form.cleaned_data["certificate"])
-    except ApplicationError as exc:
-        messages.error(request, shown(exc))
-    else:
-        messages.success(request, _("Change proposed: it takes effect when another legal officer confirms it, "
-                                    "after comparing its fingerprint with the authority."))
-    return redirect("disclosures:authorities")
+        authority_certificate_set(actor=request.user, authority=authority, certificate=form.cleaned_data["certificate"])
+        return _("Change proposed: it takes effect when another legal officer confirms it, after comparing its "
+                 "fingerprint with the authority.")
+    return _register_step(request, pk, step, confirm=True)
 
 
 @login_required
 @require_POST
 def authority_certificate_confirmation(request: HttpRequest, pk: int) -> HttpResponse:
-    _officer(request)
-    authority = get_object_or_404(Authority, pk=pk)
-    try:
-        if request.POST.get("confirm") != "yes":
-            raise ApplicationError(CONFIRM_REQUIRED, extra={"field": "confirm"})
+    def step(authority: Authority) -> str:
         authority = authority_certificate_confirm(actor=request.user, authority=authority,
                                                   proposed_sha256=request.POST.get("proposed_sha256", ""))
-    except ApplicationError as exc:
-        messages.error(request, shown(exc))
-    else:
-        messages.success(request, _("Certificate saved: packages for this authority are now encrypted to it.")
-                         if authority.certificate else
-                         _("Certificate removed: packages for this authority go only on an encrypted channel, "
-                           "recorded at delivery."))
-    return redirect("disclosures:authorities")
+        if authority.certificate:
+            return _("Certificate saved: packages for this authority are now encrypted to it.")
+        return _("Certificate removed: packages for this authority go only on an encrypted channel, recorded at "
+                 "delivery.")
+    return _register_step(request, pk, step, confirm=True)
 
 
 @login_required
 @require_POST
 def authority_certificate_discarding(request: HttpRequest, pk: int) -> HttpResponse:
-    _officer(request)
-    try:
-        authority_certificate_discard(actor=request.user, authority=get_object_or_404(Authority, pk=pk))
-    except ApplicationError as exc:
-        messages.error(request, shown(exc))
-    else:
-        messages.success(request, _("The proposed change of the certificate was discarded; nothing changed."))
-    return redirect("disclosures:authorities")
+    def step(authority: Authority) -> str:
+        authority_certificate_discard(actor=request.user, authority=authority)
+        return _("The proposed change of the certificate was discarded; nothing changed.")
+    return _register_step(request, pk, step)
 
 
 @login_required

@@ -168,6 +168,18 @@ CERTIFICATE_NOT_THE_PROPOSAL = gettext_noop("The certificate proposed has change
                                             "its fingerprint again.")
 
 
+_PROPOSAL_FIELDS = ["certificate_proposed", "certificate_proposed_sha256", "certificate_proposed_at",
+                    "certificate_proposed_by"]
+
+
+def _proposal_set(authority: Authority, cert: RecipientCertificate | None, *, actor) -> None:
+    """The waiting change on `authority` (not saved): `cert` proposed by `actor`, or (no actor) none waiting."""
+    authority.certificate_proposed = cert.pem if cert and actor else ""
+    authority.certificate_proposed_sha256 = cert.sha256 if cert and actor else ""
+    authority.certificate_proposed_at = tz_now() if actor else None
+    authority.certificate_proposed_by = actor
+
+
 def _certificate_apply(authority: Authority, cert: RecipientCertificate | None) -> str | None:
     """Put `cert` (None: no certificate) in force on the locked `authority` and clear any proposal; returns the
     fingerprint it replaced."""
@@ -175,11 +187,9 @@ def _certificate_apply(authority: Authority, cert: RecipientCertificate | None) 
     authority.certificate = cert.pem if cert else ""
     authority.certificate_sha256 = cert.sha256 if cert else ""
     authority.certificate_not_after = cert.not_after if cert else None
-    authority.certificate_proposed, authority.certificate_proposed_sha256 = "", ""
-    authority.certificate_proposed_at, authority.certificate_proposed_by = None, None
+    _proposal_set(authority, None, actor=None)
     authority.full_clean()
-    authority.save(update_fields=["certificate", "certificate_sha256", "certificate_not_after", "certificate_proposed",
-                                  "certificate_proposed_sha256", "certificate_proposed_at", "certificate_proposed_by"])
+    authority.save(update_fields=["certificate", "certificate_sha256", "certificate_not_after", *_PROPOSAL_FIELDS])
     return before
 
 
@@ -202,10 +212,8 @@ def authority_certificate_set(*, actor, authority: Authority, certificate: str) 
         audit_record(actor=None, action="disclosure.authority_certificate", target_type="authority",
                      target_id=authority.pk, extra=extra)
         return authority
-    authority.certificate_proposed, authority.certificate_proposed_sha256 = (cert.pem, after) if cert else ("", "")
-    authority.certificate_proposed_at, authority.certificate_proposed_by = tz_now(), actor
-    authority.save(update_fields=["certificate_proposed", "certificate_proposed_sha256", "certificate_proposed_at",
-                                  "certificate_proposed_by"])
+    _proposal_set(authority, cert, actor=actor)
+    authority.save(update_fields=_PROPOSAL_FIELDS)
     audit_record(actor=actor, action="disclosure.authority_certificate_proposed", target_type="authority",
                  target_id=authority.pk, extra=extra)
     return authority
@@ -242,10 +250,8 @@ def authority_certificate_discard(*, actor, authority: Authority) -> Authority:
     if authority.certificate_proposed_at is None:
         raise ApplicationError(CERTIFICATE_NOTHING_PROPOSED, extra={"field": "certificate"})
     dropped = authority.certificate_proposed_sha256 or None
-    authority.certificate_proposed, authority.certificate_proposed_sha256 = "", ""
-    authority.certificate_proposed_at, authority.certificate_proposed_by = None, None
-    authority.save(update_fields=["certificate_proposed", "certificate_proposed_sha256", "certificate_proposed_at",
-                                  "certificate_proposed_by"])
+    _proposal_set(authority, None, actor=None)
+    authority.save(update_fields=_PROPOSAL_FIELDS)
     audit_record(actor=actor, action="disclosure.authority_certificate_discarded", target_type="authority",
                  target_id=authority.pk, extra={"proposed": dropped})
     return authority
