@@ -1,5 +1,5 @@
 """The register of authorities through the legal officers' API (/api/v1/staff/disclosures/authorities/): list,
-add, verify the channels, the e-mail domains, and the encryption certificate, whose change one officer proposes
+add, verify the channels, the e-mail domains and the encryption certificate, whose changes one officer proposes
 and another confirms (services/authorities.py). One APIView per operation; the services do the work."""
 from __future__ import annotations
 
@@ -17,6 +17,8 @@ from .services.authorities import (
     authority_certificate_discard,
     authority_certificate_set,
     authority_create,
+    authority_domains_confirm,
+    authority_domains_discard,
     authority_domains_set,
     authority_verify,
 )
@@ -29,6 +31,10 @@ class AuthorityOutputSerializer(serializers.Serializer):
     contact_phone = serializers.CharField()
     contact_email = serializers.CharField()
     email_domains = serializers.ListField(child=serializers.CharField())
+    # A change of the list waiting for a second officer: the list proposed ([] with a time: no domain), when, by whom.
+    email_domains_proposed = serializers.ListField(child=serializers.CharField())
+    email_domains_proposed_at = serializers.DateTimeField(allow_null=True)
+    email_domains_proposed_by = serializers.IntegerField(source="email_domains_proposed_by_id", allow_null=True)
     certificate_sha256 = serializers.CharField()  # "": none on file
     certificate_not_after = serializers.DateTimeField(allow_null=True)
     # A change waiting for a second officer: the fingerprint proposed ("" with a time: removal), when and by whom.
@@ -81,12 +87,38 @@ class AuthorityDomainsApi(OfficerApi):
         email_domains = serializers.ListField(child=serializers.CharField(max_length=253), allow_empty=True)
 
     @extend_schema(request=InputSerializer, responses=AuthorityOutputSerializer,
-                   summary="Replace the e-mail domains the authority sends from (others are flagged)")
+                   summary="Propose the e-mail domains the authority sends from (others are flagged). It takes "
+                           "effect when another legal officer confirms it")
     def post(self, request: Request, pk: int) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         authority = authority_domains_set(actor=request.user, authority=get_object_or_404(Authority, pk=pk),
                                           email_domains=data.validated_data["email_domains"])
+        return Response(AuthorityOutputSerializer(authority).data)
+
+
+class AuthorityDomainsConfirmApi(OfficerApi):
+    class InputSerializer(serializers.Serializer):
+        proposed_domains = serializers.ListField(child=serializers.CharField(max_length=253), allow_empty=True,
+                                                 max_length=100,
+                                                 help_text="the list checked with the authority; []: no domain")
+
+    @extend_schema(request=InputSerializer, responses=AuthorityOutputSerializer,
+                   summary="Confirm the waiting change of the e-mail domains (another officer than the one who "
+                           "proposed it)")
+    def post(self, request: Request, pk: int) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        authority = authority_domains_confirm(actor=request.user, authority=get_object_or_404(Authority, pk=pk),
+                                              proposed_domains=data.validated_data["proposed_domains"])
+        return Response(AuthorityOutputSerializer(authority).data)
+
+
+class AuthorityDomainsDiscardApi(OfficerApi):
+    @extend_schema(request=None, responses=AuthorityOutputSerializer,
+                   summary="Discard the waiting change of the e-mail domains")
+    def post(self, request: Request, pk: int) -> Response:
+        authority = authority_domains_discard(actor=request.user, authority=get_object_or_404(Authority, pk=pk))
         return Response(AuthorityOutputSerializer(authority).data)
 
 

@@ -65,6 +65,12 @@ class Authority(models.Model):
     # Lower-case domain names ("politie.nl"), no "@", no wildcards; a subdomain of one counts as listed
     # (services/authorities.py). Empty: every request received by e-mail is flagged.
     email_domains = models.JSONField(default=list, blank=True)
+    # A change of the list waits for a second officer (services/authorities.py): the list proposed ([] with a
+    # proposal time: no domain at all), who proposed it when. Until confirmed, intake checks the list above.
+    email_domains_proposed = models.JSONField(default=list, blank=True)
+    email_domains_proposed_at = models.DateTimeField(null=True, blank=True)
+    email_domains_proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                                  on_delete=models.PROTECT, related_name="+")
     # The X.509 certificate packages are encrypted to (envelope.py), PEM, set through services/authorities.py;
     # its SHA-256 fingerprint and term kept beside it. Empty: no certificate, a package goes only on a channel
     # that is itself encrypted, which the officer records at delivery.

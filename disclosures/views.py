@@ -52,6 +52,8 @@ from .services.authorities import (
     authority_certificate_discard,
     authority_certificate_set,
     authority_create,
+    authority_domains_confirm,
+    authority_domains_discard,
     authority_domains_set,
     authority_verify,
 )
@@ -64,6 +66,11 @@ from .transitions import CONFIRM_REQUIRED, TRANSITIONS, Transition
 AUTHORITY_CONFIRM = gettext_lazy(
     "I checked these channels and e-mail domains against an official source myself (not the request letter).")
 DOMAINS_INVALID = gettext_noop("Check the e-mail domains.")
+DOMAINS_CONFIRM = gettext_lazy(
+    "I took these e-mail domains from an official source of the authority, not from a request letter.")
+DOMAINS_SECOND_CONFIRM = gettext_lazy(
+    "I checked these e-mail domains against an official source of the authority myself, not on the word of the "
+    "officer who proposed them.")
 CERTIFICATE_CONFIRM = gettext_lazy(
     "I received this certificate from the authority and compared its SHA-256 fingerprint with the authority on a "
     "channel of the register.")
@@ -115,7 +122,8 @@ def authorities(request: HttpRequest) -> HttpResponse:
     return render(request, "disclosures/authorities.html",
                   {"authorities": authority_list(actor=request.user), "form": form, "note_form": NoteForm(),
                    "confirm_text": AUTHORITY_CONFIRM, "certificate_confirm": CERTIFICATE_CONFIRM,
-                   "certificate_second_confirm": CERTIFICATE_SECOND_CONFIRM}, status=status)
+                   "certificate_second_confirm": CERTIFICATE_SECOND_CONFIRM, "domains_confirm": DOMAINS_CONFIRM,
+                   "domains_second_confirm": DOMAINS_SECOND_CONFIRM}, status=status)
 
 
 def _register_step(request: HttpRequest, pk: int, step: Callable[[Authority], str], *,
@@ -151,7 +159,28 @@ def authority_domains(request: HttpRequest, pk: int) -> HttpResponse:
         if not form.is_valid():
             raise ApplicationError(DOMAINS_INVALID, extra={"field": "email_domains"})
         authority_domains_set(actor=request.user, authority=authority, email_domains=form.cleaned_data["email_domains"])
+        return _("Change proposed: it takes effect when another legal officer confirms it; until then requests are "
+                 "checked against the e-mail domains in force.")
+    return _register_step(request, pk, step, confirm=True)
+
+
+@login_required
+@require_POST
+def authority_domains_confirmation(request: HttpRequest, pk: int) -> HttpResponse:
+    def step(authority: Authority) -> str:
+        # The page posts the list it showed, comma-separated (the register's hidden field).
+        seen = request.POST.get("proposed_domains", "").split(",")
+        authority_domains_confirm(actor=request.user, authority=authority, proposed_domains=seen)
         return _("E-mail domains saved; requests already taken in keep the flag they got.")
+    return _register_step(request, pk, step, confirm=True)
+
+
+@login_required
+@require_POST
+def authority_domains_discarding(request: HttpRequest, pk: int) -> HttpResponse:
+    def step(authority: Authority) -> str:
+        authority_domains_discard(actor=request.user, authority=authority)
+        return _("The proposed change of the e-mail domains was discarded; nothing changed.")
     return _register_step(request, pk, step)
 
 

@@ -4,7 +4,8 @@ every request goes to them, so they are verified once before any request of the 
 
 A body also lists the e-mail domains it sends requests from (LEGAL.md section 5, row 14). A request
 that arrives from another domain is flagged, not refused: the callback on the register's channel is
-what verifies a request, and the flag tells the officer who makes it to be wary.
+what verifies a request, and the flag tells the officer who makes it to be wary. A change of the list, like one of
+the certificate below, is proposed by one officer and put in force by another (authority_domains_set, _confirm).
 
 And a body has the X.509 certificate its packages are encrypted to (LEGAL.md section 5, row 19; envelope.py):
 checked when it is set (one certificate, an RSA key for encryption, not expired) and audited by its SHA-256
@@ -108,21 +109,6 @@ def authority_create(*, actor, name: str, kind: str, contact_phone: str, contact
     authority.save(force_insert=True)
     audit_record(actor=actor, action="disclosure.authority_create", target_type="authority", target_id=authority.pk,
                  extra={"kind": kind, "email_domains": authority.email_domains})
-    return authority
-
-
-@transaction.atomic
-def authority_domains_set(*, actor, authority: Authority, email_domains: Iterable[str]) -> Authority:
-    """Replace the e-mail domains the body sends from. Requests already taken in keep the flag they got at
-    intake; the change (both lists: domains are not personal data) is audited."""
-    require_officer(actor)
-    domains = email_domains_clean(email_domains)
-    authority = Authority.objects.select_for_update().get(pk=authority.pk)
-    before = list(authority.email_domains)
-    authority.email_domains = domains
-    authority.save(update_fields=["email_domains"])
-    audit_record(actor=actor, action="disclosure.authority_domains", target_type="authority", target_id=authority.pk,
-                 extra={"before": before, "after": domains})
     return authority
 
 
@@ -253,5 +239,96 @@ def authority_certificate_discard(*, actor, authority: Authority) -> Authority:
     _proposal_set(authority, None, actor=None)
     authority.save(update_fields=_PROPOSAL_FIELDS)
     audit_record(actor=actor, action="disclosure.authority_certificate_discarded", target_type="authority",
+                 target_id=authority.pk, extra={"proposed": dropped})
+    return authority
+
+
+DOMAINS_NOTHING_PROPOSED = gettext_noop("No change of this authority's e-mail domains is waiting to be confirmed.")
+DOMAINS_SAME_OFFICER = CERTIFICATE_SAME_OFFICER
+DOMAINS_NOT_THE_PROPOSAL = gettext_noop("The e-mail domains proposed have changed since this page was shown: compare "
+                                        "them again.")
+
+_DOMAINS_PROPOSAL_FIELDS = ["email_domains_proposed", "email_domains_proposed_at", "email_domains_proposed_by"]
+
+
+def _domains_proposal_set(authority: Authority, domains: list[str], *, actor) -> None:
+    """The waiting change of the list on `authority` (not saved): `domains` proposed by `actor`, or (no actor) none."""
+    authority.email_domains_proposed = list(domains) if actor else []
+    authority.email_domains_proposed_at = tz_now() if actor else None
+    authority.email_domains_proposed_by = actor
+
+
+def _domains_apply(authority: Authority, domains: list[str]) -> list[str]:
+    """Put `domains` in force on the locked `authority` and clear any proposal; returns the list it replaced."""
+    before = list(authority.email_domains)
+    authority.email_domains = domains
+    _domains_proposal_set(authority, [], actor=None)
+    authority.full_clean()
+    authority.save(update_fields=["email_domains", *_DOMAINS_PROPOSAL_FIELDS])
+    return before
+
+
+def _domains_seen(domains: Iterable[str]) -> list[str]:
+    """The list a confirmation names, in the form a proposal is stored (lower case, no trailing dot, sorted, once
+    each). Not checked further: an entry that is no domain name just does not match the proposal."""
+    return sorted({str(d).strip().lower().rstrip(".") for d in domains if str(d).strip()})
+
+
+@transaction.atomic
+def authority_domains_set(*, actor, authority: Authority, email_domains: Iterable[str]) -> Authority:
+    """Propose to replace the e-mail domains the body sends from. The change takes effect only when another officer
+    confirms it (`authority_domains_confirm`): one officer alone could otherwise list an attacker's domain, whose
+    requests would then no longer be flagged. Until then intake checks the list in force. A new proposal replaces a
+    waiting one. Without an actor (the operator's command line, seeding) it takes effect at once. Requests already
+    taken in keep the flag they got at intake. Audited with both lists: domains are not personal data."""
+    if actor is not None:
+        require_officer(actor)
+    domains = email_domains_clean(email_domains)
+    authority = Authority.objects.select_for_update().get(pk=authority.pk)
+    extra = {"before": list(authority.email_domains), "after": domains}
+    if actor is None:
+        _domains_apply(authority, domains)
+        audit_record(actor=None, action="disclosure.authority_domains", target_type="authority",
+                     target_id=authority.pk, extra=extra)
+        return authority
+    _domains_proposal_set(authority, domains, actor=actor)
+    authority.save(update_fields=_DOMAINS_PROPOSAL_FIELDS)
+    audit_record(actor=actor, action="disclosure.authority_domains_proposed", target_type="authority",
+                 target_id=authority.pk, extra=extra)
+    return authority
+
+
+@transaction.atomic
+def authority_domains_confirm(*, actor, authority: Authority, proposed_domains: Iterable[str]) -> Authority:
+    """A second officer puts the waiting list in force, having checked it against an official source of the body;
+    `proposed_domains` is the list they saw ([] for a list without domains), so a proposal replaced in between is
+    not confirmed unseen. The list is cleaned again (email_domains_clean) before it is stored."""
+    require_officer(actor)
+    authority = Authority.objects.select_for_update().get(pk=authority.pk)
+    if authority.email_domains_proposed_at is None:
+        raise ApplicationError(DOMAINS_NOTHING_PROPOSED, extra={"field": "email_domains"})
+    if authority.email_domains_proposed_by_id == actor.pk:
+        raise ApplicationError(DOMAINS_SAME_OFFICER, extra={"field": "confirmed_by"})
+    if _domains_seen(proposed_domains) != list(authority.email_domains_proposed):
+        raise ApplicationError(DOMAINS_NOT_THE_PROPOSAL, extra={"field": "proposed_domains"})
+    proposed_by = authority.email_domains_proposed_by_id
+    domains = email_domains_clean(authority.email_domains_proposed)
+    before = _domains_apply(authority, domains)
+    audit_record(actor=actor, action="disclosure.authority_domains", target_type="authority", target_id=authority.pk,
+                 extra={"before": before, "after": domains, "proposed_by": pseudonym("user", proposed_by)})
+    return authority
+
+
+@transaction.atomic
+def authority_domains_discard(*, actor, authority: Authority) -> Authority:
+    """Drop the waiting change of the list (any officer: the proposer who erred, or one who would not confirm it)."""
+    require_officer(actor)
+    authority = Authority.objects.select_for_update().get(pk=authority.pk)
+    if authority.email_domains_proposed_at is None:
+        raise ApplicationError(DOMAINS_NOTHING_PROPOSED, extra={"field": "email_domains"})
+    dropped = list(authority.email_domains_proposed)
+    _domains_proposal_set(authority, [], actor=None)
+    authority.save(update_fields=_DOMAINS_PROPOSAL_FIELDS)
+    audit_record(actor=actor, action="disclosure.authority_domains_discarded", target_type="authority",
                  target_id=authority.pk, extra={"proposed": dropped})
     return authority

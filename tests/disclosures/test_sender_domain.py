@@ -21,6 +21,7 @@ from disclosures.services.authorities import (
     DOMAIN_INVALID,
     DOMAIN_WILDCARD,
     authority_create,
+    authority_domains_confirm,
     authority_domains_set,
     authority_verify,
     email_domain_listed,
@@ -45,6 +46,12 @@ def police(legal1, legal2):
     body = authority_create(actor=legal1, name="Politie Eenheid Domein", kind=AuthorityKind.POLICE,
                             contact_phone="020 555 9999", email_domains=["politie.nl"])
     return authority_verify(actor=legal2, authority=body, note="checked against the official register")
+
+
+def _change(proposer, confirmer, body, domains: list[str]) -> Authority:
+    """The list of `body` changed as the register changes it: proposed by one officer, confirmed by another."""
+    proposed = authority_domains_set(actor=proposer, authority=body, email_domains=domains)
+    return authority_domains_confirm(actor=confirmer, authority=body, proposed_domains=proposed.email_domains_proposed)
 
 
 def _audit_text() -> str:
@@ -84,12 +91,12 @@ class DomainListTests:
     def test_a_subdomain_counts_as_listed_and_a_lookalike_does_not(self, domain, listed):
         assert email_domain_listed(domain, ["politie.nl"]) is listed
 
-    def test_it_replaces_the_list_and_audits_both_lists(self, legal3, police):
-        body = authority_domains_set(actor=legal3, authority=police, email_domains=["politie.nl", "OM.nl"])
+    def test_it_replaces_the_list_and_audits_both_lists(self, legal1, legal3, police):
+        body = _change(legal3, legal1, police, ["politie.nl", "OM.nl"])
         assert Authority.objects.get(pk=body.pk).email_domains == ["om.nl", "politie.nl"]
         entry = AuditEntry.objects.get(action="disclosure.authority_domains")
-        assert entry.extra == {"before": ["politie.nl"], "after": ["om.nl", "politie.nl"]}
-        assert authority_domains_set(actor=legal3, authority=police, email_domains=[]).email_domains == []
+        assert entry.extra["before"] == ["politie.nl"] and entry.extra["after"] == ["om.nl", "politie.nl"]
+        assert _change(legal3, legal1, police, []).email_domains == []
 
     def test_a_customer_cannot_change_the_list(self, alice, police):
         with pytest.raises(ApplicationError):
@@ -136,7 +143,7 @@ class IntakeTests:
 
     def test_a_later_change_of_the_list_leaves_the_flag_a_request_got(self, legal1, legal3, police):
         req = receive(legal1, police, received_from=FORGED_ADDRESS)
-        authority_domains_set(actor=legal3, authority=police, email_domains=["politie.nl", "politie-nl.com"])
+        _change(legal3, legal1, police, ["politie.nl", "politie-nl.com"])
         assert DisclosureRequest.objects.get(pk=req.pk).sender_unlisted
 
     def test_the_database_refuses_a_domain_without_its_flag_or_a_flag_without_a_domain(self, legal1, police):
@@ -209,7 +216,7 @@ class PagesTests:
         assert req.sender_domain == "politie-nl.com" and req.sender_unlisted
         assert "jansen" not in _row_text(req) + _audit_text()
 
-    def test_the_authorities_page_adds_and_changes_the_domains(self, client, legal1):
+    def test_the_authorities_page_adds_and_proposes_a_change_of_the_domains(self, client, legal1):
         c = verified_client(client, legal1)
         r = c.post(reverse("disclosures:authorities"), {"name": "OM Test", "kind": "prosecutor",
                                                         "contact_phone": "+31205553999",
@@ -221,11 +228,11 @@ class PagesTests:
                                                         "contact_phone": "+31205553998", "email_domains": "*.om.nl"})
         assert r.status_code == 400 and b"without wildcards" in r.content
         url = reverse("disclosures:authority-domains", args=[body.pk])
-        assert c.post(url, {"email_domains": "om.nl"}).status_code == 302
-        assert Authority.objects.get(pk=body.pk).email_domains == ["om.nl"]
-        r = c.post(url, {"email_domains": "desk@om.nl"}, follow=True)
+        assert c.post(url, {"email_domains": "om.nl", "confirm": "yes"}).status_code == 302
+        assert Authority.objects.get(pk=body.pk).email_domains_proposed == ["om.nl"]  # a second officer confirms it
+        r = c.post(url, {"email_domains": "desk@om.nl", "confirm": "yes"}, follow=True)
         assert "without “@”" in r.content.decode()
-        assert Authority.objects.get(pk=body.pk).email_domains == ["om.nl"]
+        assert Authority.objects.get(pk=body.pk).email_domains_proposed == ["om.nl"]
         assert b"om.nl" in c.get(reverse("disclosures:authorities")).content
 
     def test_only_legal_officers_change_the_domains(self, client, alice, dpo, police):
@@ -266,7 +273,7 @@ class ApiTests:
         assert {row["reference"]: row["sender_unlisted"] for row in deadlines} == {"API-MAIL-1": True,
                                                                                  "API-PAPER-1": False}
 
-    def test_the_api_creates_and_changes_the_domains(self, legal1, police):
+    def test_the_api_creates_and_proposes_a_change_of_the_domains(self, legal1, police):
         api = self._api(legal1)
         r = api.post("/api/v1/staff/disclosures/authorities/create/",
                      {"name": "OM API", "kind": "prosecutor", "contact_phone": "+31205553999",
@@ -274,10 +281,11 @@ class ApiTests:
         assert r.status_code == 201 and r.json()["email_domains"] == ["om.nl"]
         url = f"/api/v1/staff/disclosures/authorities/{police.pk}/domains/"
         r = api.post(url, {"email_domains": ["politie.nl", "mail.politie.nl"]}, format="json")
-        assert r.status_code == 200 and r.json()["email_domains"] == ["mail.politie.nl", "politie.nl"]
+        assert r.status_code == 200 and r.json()["email_domains_proposed"] == ["mail.politie.nl", "politie.nl"]
+        assert r.json()["email_domains"] == ["politie.nl"]  # in force until another officer confirms the change
         r = api.post(url, {"email_domains": ["*.politie.nl"]}, format="json")
         assert r.status_code == 400 and r.json()["field"] == "email_domains"
-        assert Authority.objects.get(pk=police.pk).email_domains == ["mail.politie.nl", "politie.nl"]
+        assert Authority.objects.get(pk=police.pk).email_domains_proposed == ["mail.politie.nl", "politie.nl"]
 
     def test_only_legal_officers_change_the_domains_over_the_api(self, alice, dpo, police):
         for user in (alice, dpo):
