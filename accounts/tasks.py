@@ -15,6 +15,7 @@ from .dsr.export import dsr_export_build, dsr_exports_requeue
 from .dsr.policy import policy_notice_email_batch
 from .dsr.reminders import breach_clocks_remind, dsr_deadlines_remind
 from .services.sign_in import api_tokens_expired_delete, sessions_expired_delete
+from .support.services import SupportNoticeMailError, support_itemisation_notice_send
 
 REMINDER_ACTOR = SystemActor("dpo_reminders")
 
@@ -68,3 +69,11 @@ def ciot_sync_task() -> dict:
     except ApplicationError:  # the previous run is still going: this hour's snapshot would be the same
         return {"skipped": "running"}
     return {"run": run.pk, "status": run.status}
+
+
+@shared_task(name="accounts.tasks.support_itemisation_notice_task", autoretry_for=(SupportNoticeMailError,),
+             retry_backoff=60, max_retries=5)
+def support_itemisation_notice_task(user_id: int) -> bool:
+    """After support changed a customer's itemised bills: tell the customer by e-mail (retried while the
+    mail server refuses; the error names the user id only)."""
+    return support_itemisation_notice_send(user_id=user_id)

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_noop
 
 from voipxs.exceptions import ApplicationError
 from voipxs.privacy.audit import audit_record
-from voipxs.privacy.purposes import Role
+from voipxs.privacy.purposes import Purpose, Role
 
 from ..models import Contractor, Itemisation, User
 from .roles import user_roles_set
@@ -131,10 +131,12 @@ def contractor_itemisation_set(*, contractor: Contractor, itemisation: str, acto
 
 
 @transaction.atomic
-def user_itemisation_set(*, user: User, itemisation: str, actor=None) -> User:
+def user_itemisation_set(*, user: User, itemisation: str, actor=None, on_behalf: dict | None = None) -> User:
     """An individual subscriber's choice of itemised bills (ePrivacy art. 7, Tw 11.4): full, masked or none
     (totals only, the default). A Contractor's User gets the Contractor's setting and cannot choose.
-    Applied to bills read from now on."""
+    Applied to bills read from now on. `on_behalf`: support made the change at the customer's request
+    (accounts.support.services.support_itemisation_set); its codes (how they asked, a ticket reference) go
+    into the same audit entry, under CUSTOMER_SUPPORT, with the staff member as the actor."""
     if itemisation not in Itemisation.values:
         raise ApplicationError(ITEMISATION_INVALID, {"field": "itemisation"})
     row = User.objects.select_for_update().filter(pk=user.pk).values("contractor_id", "itemisation").get()
@@ -143,6 +145,9 @@ def user_itemisation_set(*, user: User, itemisation: str, actor=None) -> User:
     user.itemisation = itemisation
     if row["itemisation"] != itemisation:
         user.save(update_fields=["itemisation"])
+        extra = {"from": row["itemisation"], "to": itemisation}
+        if on_behalf is not None:
+            extra.update(on_behalf=True, **on_behalf)
         audit_record(actor=actor or user, action="user.itemisation", target_type="user", target_id=user.pk,
-                     extra={"from": row["itemisation"], "to": itemisation})
+                     purpose=Purpose.CUSTOMER_SUPPORT if on_behalf is not None else "", extra=extra)
     return user

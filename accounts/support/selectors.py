@@ -19,6 +19,7 @@ from voipxs.privacy.purposes import STAFF_ROLES, Purpose, require_purpose
 
 from ..dsr.models import DataSubjectRequest
 from ..models import PhoneNumber, User, normalize_email_address
+from ..selectors import user_itemisation_get
 
 QUERY_INVALID = "Enter a phone number (e.g. 020 555 0101) or an e-mail address."
 MAX_RESULTS = 20
@@ -35,6 +36,7 @@ class CustomerCard:
     two_factor: bool
     recovery_codes_left: int
     open_requests: list[DataSubjectRequest]
+    itemisation: str  # an Itemisation value: the contractor's for a Contractor's User
 
 
 def support_customers() -> QuerySet[User]:
@@ -107,4 +109,5 @@ def support_customer_card(*, actor, user_id: int) -> CustomerCard:
         recovery_codes_left=StaticToken.objects.filter(device__user=user, device__confirmed=True).count(),
         open_requests=list(DataSubjectRequest.objects.filter(user=user, status__in=DataSubjectRequest.OPEN_STATUSES)
                            .order_by("deadline")),
+        itemisation=user_itemisation_get(user=user),
     )

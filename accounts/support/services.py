@@ -2,30 +2,43 @@
 from __future__ import annotations
 
 import re
+import smtplib
 
 import phonenumbers
+from django.conf import settings
+from django.core.mail import send_mail
 from django.db import models, transaction
+from django.http import Http404
+from django.urls import reverse
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from voipxs.exceptions import ApplicationError
 from voipxs.privacy.audit import audit_record
 from voipxs.privacy.phone import InvalidNumber, normalize_e164
-from voipxs.privacy.purposes import Purpose, require_purpose
+from voipxs.privacy.purposes import Purpose, SystemActor, require_purpose
+from voipxs.queue import enqueue_after_commit
 
 from ..dsr.models import DataSubjectRequest
 from ..dsr.services import dsr_request_create_for
 from ..backends import user_facts_forget
-from ..models import User
+from ..models import Itemisation, User
+from ..selectors import user_itemisation_get
 from ..services.sign_in import login_attempts_forget
-from .selectors import support_customers
+from ..services.users import ITEMISATION_BY_CONTRACTOR, ITEMISATION_INVALID, user_itemisation_set
+from .selectors import support_customer_get, support_customers
 
 REASON_REQUIRED = "Choose the reason for the reset."
 TICKET_PERSONAL = ("The ticket reference must not contain a phone number or an e-mail address (it is kept in the "
                    "audit log); use the ticket number.")
 NO_SECOND_FACTOR = "This customer has no second factor to reset."
 NOT_A_CUSTOMER = "Support can only help customer accounts."
+CHANNEL_REQUIRED = gettext_noop("Choose how the customer asked for the change.")
+# The itemisation notice reads the customer's address through the support selector, as this system actor.
+NOTICE_ACTOR = SystemActor("support_notices", frozenset({Purpose.CUSTOMER_SUPPORT}))
 
 _NUMBER_RUN = re.compile(r"\+?\d[\d\s().-]{6,}\d")
 
@@ -37,6 +50,19 @@ class ResetReason(models.TextChoices):
     NEW_DEVICE = "new_device", _("Moved to a new phone without moving the codes")
     APP_REMOVED = "app_removed", _("Authenticator app removed or reset")
     NO_RECOVERY_CODES = "no_recovery_codes", _("Recovery codes used up or lost")
+
+
+class RequestChannel(models.TextChoices):
+    """How the customer asked support to change something for them: a code in the audit log."""
+
+    PHONE = "phone", _("By phone")
+    LETTER = "letter", _("By letter")
+    EMAIL = "email", _("By e-mail")
+
+
+class SupportNoticeMailError(RuntimeError):
+    """A notice to a customer could not be sent. Its message names the user id and the error class only:
+    smtplib's own exceptions quote the recipient's address, and Celery logs (and stores) what a task raises."""
 
 
 def _customer_locked(user: User) -> User:
@@ -57,6 +83,14 @@ def _ticket_is_personal(ticket: str) -> bool:
         except InvalidNumber:
             continue
     return False
+
+
+def _ticket_clean(ticket: str) -> str:
+    """The optional ticket reference as it is kept (in the audit log): short, and no personal data."""
+    ticket = (ticket or "").strip()[:60]
+    if _ticket_is_personal(ticket):
+        raise ApplicationError(TICKET_PERSONAL, extra={"field": "ticket"})
+    return ticket
 
 
 def _require(actor, action: str, user: User) -> None:
@@ -88,9 +122,7 @@ def support_two_factor_reset(*, actor, user: User, reason: str, ticket: str = ""
     _require(actor, "support.two_factor_reset", user)
     if reason not in ResetReason.values:
         raise ApplicationError(REASON_REQUIRED, extra={"field": "reason"})
-    ticket = ticket.strip()[:60]
-    if _ticket_is_personal(ticket):
-        raise ApplicationError(TICKET_PERSONAL, extra={"field": "ticket"})
+    ticket = _ticket_clean(ticket)
     user = _customer_locked(user)
     if not TOTPDevice.objects.filter(user=user).exists() and not StaticDevice.objects.filter(user=user).exists():
         raise ApplicationError(NO_SECOND_FACTOR)
@@ -108,3 +140,63 @@ def support_request_open(*, actor, user: User, kind: str, details: str = "") -> 
     if not support_customers().filter(pk=user.pk).exists():
         raise ApplicationError(NOT_A_CUSTOMER)
     return dsr_request_create_for(user=user, kind=kind, details=details, actor=actor)
+
+
+def support_itemisation_check(*, user: User, itemisation: str, channel: str, ticket: str = "") -> str:
+    """The rules of support_itemisation_set, so that the page names the field before it asks to confirm
+    (writes and audits nothing). Returns the ticket reference as it will be kept."""
+    if itemisation not in Itemisation.values:
+        raise ApplicationError(ITEMISATION_INVALID, extra={"field": "itemisation"})
+    if user.contractor_id is not None:
+        raise ApplicationError(ITEMISATION_BY_CONTRACTOR, extra={"field": "itemisation"})
+    if channel not in RequestChannel.values:
+        raise ApplicationError(CHANNEL_REQUIRED, extra={"field": "channel"})
+    return _ticket_clean(ticket)
+
+
+@transaction.atomic
+def support_itemisation_set(*, actor, user: User, itemisation: str, channel: str, ticket: str = "") -> bool:
+    """Change how a customer's bills are itemised because they asked support (by phone, letter or e-mail:
+    `channel`), for a customer who cannot or does not use the portal. The change is user_itemisation_set's,
+    audited there with the staff member as actor, the channel and the ticket; a Contractor's User is refused
+    (the contractor decides). The customer is e-mailed after the commit, so that a change they did not ask
+    for does not go unnoticed. Returns whether anything changed (no change: no audit entry, no e-mail)."""
+    _require(actor, "support.itemisation", user)
+    ticket = support_itemisation_check(user=user, itemisation=itemisation, channel=channel, ticket=ticket)
+    locked = _customer_locked(user)
+    before = locked.itemisation
+    user_itemisation_set(user=locked, itemisation=itemisation, actor=actor,
+                         on_behalf={"channel": channel, "ticket": ticket})
+    if before == itemisation:
+        return False
+    from ..tasks import support_itemisation_notice_task  # lazy: the services-to-tasks pair (tasks import this)
+
+    # A broker outage must not fail the stored change: the warning logged names the task and the user id.
+    enqueue_after_commit(support_itemisation_notice_task, locked.pk)
+    return True
+
+
+def support_itemisation_notice_send(*, user_id: int) -> bool:
+    """E-mail the customer that support changed their itemised bills at their request: the choice in force
+    now and where to change it, nothing else. False when there is nobody to tell (no e-mail address; the
+    account was erased or restricted meanwhile)."""
+    try:
+        user = support_customer_get(actor=NOTICE_ACTOR, user_id=user_id)
+    except Http404:
+        return False
+    if not user.email:
+        return False
+    choice = Itemisation(user_itemisation_get(user=user)).label
+    url = getattr(settings, "SITE_URL", "").rstrip("/") + reverse("accounts:numbers") + "#itemisation"
+    subject = gettext("Your itemised bills were changed at your request")
+    body = gettext("At your request, our customer service has changed how your bills list your calls. From now "
+                   "on: %(choice)s.\n\nYou can see and change this choice under My numbers: %(url)s\n\nIf you "
+                   "did not ask for this change, please contact us.\n") % {"choice": choice, "url": url}
+    try:
+        send_mail(subject=subject, message=body, from_email=settings.DEFAULT_FROM_EMAIL, recipient_list=[user.email])
+    except (smtplib.SMTPException, OSError) as exc:
+        # `from None`: the original (with the address) must not ride along as the cause in a traceback.
+        raise SupportNoticeMailError(f"itemisation notice to user {user_id} failed ({type(exc).__name__})") from None
+    audit_record(actor=NOTICE_ACTOR, action="user.itemisation_notice", purpose=Purpose.CUSTOMER_SUPPORT,
+                 target_type="user", target_id=user_id)
+    return True

@@ -10,4 +10,5 @@ urlpatterns = [
     path("customers/<int:pk>/unlock/", views.unlock, name="unlock"),
     path("customers/<int:pk>/two-factor-reset/", views.two_factor_reset, name="two-factor-reset"),
     path("customers/<int:pk>/requests/", views.open_request, name="open-request"),
+    path("customers/<int:pk>/itemisation/", views.itemisation, name="itemisation"),
 ]

@@ -1,4 +1,4 @@
-"""The support desk's pages (/support/): find a customer, their card, and the three things support does.
+"""The support desk's pages (/support/): find a customer, their card, and the four things support does.
 Thin: accounts/support/selectors.py and services.py do the work."""
 from __future__ import annotations
 
@@ -8,18 +8,25 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
+from voipxs.confirm import confirmation_page, is_confirmed
 from voipxs.exceptions import ApplicationError
 from voipxs.privacy.purposes import Role, has_role
 
 from ..dsr.models import DataSubjectRequest
+from ..forms import ItemisationForm
+from ..models import Itemisation, User
 from .selectors import support_customer_card, support_customer_find, support_customer_get
-from .services import ResetReason, support_lockout_clear, support_request_open, support_two_factor_reset
+from .services import (
+    RequestChannel, ResetReason, support_itemisation_check, support_itemisation_set, support_lockout_clear,
+    support_request_open, support_two_factor_reset,
+)
 
 SUPPORT_ONLY = "Only support staff use the support desk."
 
@@ -42,6 +49,19 @@ class RequestForm(forms.Form):
                               required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 3}))
 
 
+class ItemisationChangeForm(ItemisationForm):
+    """The customer's choice of itemised bills, made by support at their request (services.support_itemisation_set)."""
+
+    channel = forms.ChoiceField(label=gettext_lazy("The customer asked"), choices=RequestChannel.choices,
+                                widget=forms.RadioSelect)
+    ticket = forms.CharField(label=gettext_lazy("Ticket reference (optional)"), max_length=60, required=False,
+                             help_text=gettext_lazy("No phone number or e-mail address: it is kept in the audit log."))
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["itemisation"].label = gettext_lazy("List of calls on the customer's bills")
+
+
 def _require_support(request: HttpRequest) -> None:
     if not has_role(request.user, Role.SUPPORT):
         raise PermissionDenied(SUPPORT_ONLY)
@@ -49,7 +69,7 @@ def _require_support(request: HttpRequest) -> None:
 
 def _error_to_form(form: forms.Form, exc: ApplicationError) -> None:
     field = exc.extra.get("field")
-    form.add_error(field if field in form.fields else None, exc.message)
+    form.add_error(field if field in form.fields else None, _(exc.message))
 
 
 @login_required
@@ -69,10 +89,13 @@ def search(request: HttpRequest) -> HttpResponse:
 
 
 def _card(request: HttpRequest, pk: int, *, reset_form: ResetForm | None = None,
-          request_form: RequestForm | None = None, status: int = 200) -> HttpResponse:
+          request_form: RequestForm | None = None, itemisation_form: ItemisationChangeForm | None = None,
+          status: int = 200) -> HttpResponse:
+    card = support_customer_card(actor=request.user, user_id=pk)
     return render(request, "support/customer.html", {
-        "card": support_customer_card(actor=request.user, user_id=pk),
+        "card": card, "itemisation_label": Itemisation(card.itemisation).label,
         "reset_form": reset_form or ResetForm(), "request_form": request_form or RequestForm(),
+        "itemisation_form": itemisation_form or ItemisationChangeForm(initial={"itemisation": card.itemisation}),
     }, status=status)
 
 
@@ -129,3 +152,38 @@ def open_request(request: HttpRequest, pk: int) -> HttpResponse:
                 "pk": req.pk, "date": date_format(localtime(req.deadline), "DATE_FORMAT")})
             return redirect("support:customer", pk=pk)
     return _card(request, pk, request_form=form, status=400)
+
+
+def _itemisation_confirm(request: HttpRequest, user: User, itemisation: str) -> HttpResponse:
+    told = (_("The customer is told by e-mail that support made this change at their request.") if user.email
+            else _("The customer has no e-mail address and is not told by e-mail: tell them yourself."))
+    return confirmation_page(
+        request, title=_("Change this customer's itemised bills?"),
+        consequences=[_("Their bills show from now on: %(choice)s.") % {"choice": Itemisation(itemisation).label},
+                      _("Only do this because the customer asked for it themselves."), told],
+        action_label=_("Yes, change the itemised bills"),
+        cancel_url=reverse("support:customer", kwargs={"pk": user.pk}) + "#itemisation")
+
+
+@login_required
+@require_POST
+def itemisation(request: HttpRequest, pk: int) -> HttpResponse:
+    """The customer's itemised bills, changed at their request (phone, letter): checked, then confirmed, then
+    changed; the customer is e-mailed (services.support_itemisation_set)."""
+    _require_support(request)
+    user = support_customer_get(actor=request.user, user_id=pk)
+    form = ItemisationChangeForm(request.POST)
+    if form.is_valid():
+        try:
+            support_itemisation_check(user=user, **form.cleaned_data)
+            if not is_confirmed(request):
+                return _itemisation_confirm(request, user, form.cleaned_data["itemisation"])
+            changed = support_itemisation_set(actor=request.user, user=user, **form.cleaned_data)
+        except ApplicationError as exc:
+            _error_to_form(form, exc)
+        else:
+            label = Itemisation(form.cleaned_data["itemisation"]).label
+            messages.success(request, _("Itemised bills changed to: %(choice)s.") % {"choice": label} if changed
+                             else _("The customer already had this choice; nothing changed."))
+            return redirect(reverse("support:customer", kwargs={"pk": pk}) + "#itemisation")
+    return _card(request, pk, itemisation_form=form, status=400)

@@ -43,11 +43,13 @@ PK_KINDS = {
     "disclosures:authority-certificate": "authority", "disclosures:authority-certificate-confirm": "authority",
     "disclosures:authority-certificate-discard": "authority", "disclosure-authority-certificate": "authority",
     "disclosure-authority-certificate-confirm": "authority", "disclosure-authority-certificate-discard": "authority",
+    "disclosures:authority-domains-confirm": "authority", "disclosures:authority-domains-discard": "authority",
+    "disclosure-authority-domains-confirm": "authority", "disclosure-authority-domains-discard": "authority",
     "accounts_dsr:download": "export", "api-me-export-download": "export",
     "accounts_dsr:dpo-request": "dsr", "accounts_dsr:dpo-breach": "breach",
     "api-staff-account-close": "user", "api-staff-contractor-close": "contractor",
     "support:customer": "customer", "support:unlock": "customer", "support:two-factor-reset": "customer",
-    "support:open-request": "customer", "traffic:staff-call-note-add": "dsr",
+    "support:open-request": "customer", "support:itemisation": "customer", "traffic:staff-call-note-add": "dsr",
 }
 # Other path parameters, by name: the id kind in World.ids, or a fixed value.
 PARAM_KINDS = {"invoice_id": "invoice", "import_id": "import", "export_id": "call_export", "category": "category",
