@@ -6,6 +6,11 @@ the database (PackageSigningKey, re-encrypted by `rotate_keys` like every encryp
 The comment reads `sha256:<64 hex> ed25519:<key fingerprint, 16 hex>:<signature, 128 hex>`. The newest key
 signs; older ones stay published for the packages they signed. The public key is on the request's page and
 `verify_package --public-key HEX` checks a package against it anywhere.
+
+A key is made deliberately, before the first package, with `manage.py package_signing_key --new` (which also
+rotates it), so that its public half can reach the authorities ahead of any package; the first package made
+without one makes one itself rather than go unsigned. Either way the making is in the audit log, with the
+fingerprint and never the key.
 """
 from __future__ import annotations
 
@@ -15,8 +20,14 @@ import re
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from django.db import transaction
+
+from voipxs.privacy.audit import audit_record
+from voipxs.privacy.purposes import SystemActor
 
 from .models import PackageSigningKey
+
+FIRST_USE_ACTOR = SystemActor("package_signing_first_use")
 
 SEAL = re.compile(rb"sha256:(?P<digest>[0-9a-f]{64})(?: ed25519:(?P<key>[0-9a-f]{16}):(?P<sig>[0-9a-f]{128}))?")
 _RAW = serialization.Encoding.Raw, serialization.PublicFormat.Raw
@@ -41,17 +52,27 @@ def _newest() -> PackageSigningKey | None:
     return PackageSigningKey.objects.order_by("-created_at", "-pk").first()
 
 
-def signing_key() -> PackageSigningKey:
-    """The newest key, made on first use (two made at once are both valid: each signature names its key)."""
-    key = _newest()
-    if key is None:
-        private = Ed25519PrivateKey.generate()
-        public_raw = private.public_key().public_bytes(*_RAW)
-        private_raw = private.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
-                                            serialization.NoEncryption())
-        key = PackageSigningKey.objects.create(fingerprint=fingerprint(public_raw), public_key=public_raw.hex(),
-                                               private_key=private_raw.hex())
+@transaction.atomic
+def signing_key_create(*, actor) -> PackageSigningKey:
+    """A new signing key, which signs from now on (the older ones stay published). Audited with its
+    fingerprint: when a key began and who made it is what a recipient's check of an old package may ask."""
+    private = Ed25519PrivateKey.generate()
+    public_raw = private.public_key().public_bytes(*_RAW)
+    private_raw = private.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
+                                        serialization.NoEncryption())
+    replaces = _newest()
+    key = PackageSigningKey.objects.create(fingerprint=fingerprint(public_raw), public_key=public_raw.hex(),
+                                           private_key=private_raw.hex())
+    audit_record(actor=actor, action="package_signing_key.create", target_type="package_signing_key",
+                 target_id=key.pk, extra={"fingerprint": key.fingerprint,
+                                          "replaces": replaces.fingerprint if replaces else None})
     return key
+
+
+def signing_key() -> PackageSigningKey:
+    """The newest key; made here, audited, if none was made before the first package (two made at once are
+    both valid: each signature names its key)."""
+    return _newest() or signing_key_create(actor=FIRST_USE_ACTOR)
 
 
 def seal_signature(digest_hex: bytes) -> bytes:
