@@ -133,11 +133,9 @@ def _details_labels(show_own: bool, show_user: bool) -> list[str]:
     return [f"<dt>{esc_text(label)}</dt>" for label in labels]
 
 
-def _details(summary: str, dts: list[str], values: list[str]) -> str:
-    """On a phone the row shows date, other party, duration and price; the rest is one tap away
-    (static/css/site.css hides this cell on wider screens and the columns it repeats on phones)."""
-    pairs = "".join(f"{dt}<dd>{value}</dd>" for dt, value in zip(dts, values))
-    return f'<td class="c-more"><details><summary>{summary}</summary><dl>{pairs}</dl></details></td>'
+def _braced(text: str) -> str:
+    """`text` inside a str.format template, as itself."""
+    return text.replace("{", "{{").replace("}", "}}")
 
 
 @register.simple_tag
@@ -147,8 +145,13 @@ def call_rows(rows, show_own: bool = True, names=None, show_user: bool = False, 
     Every cell carries a `c-*` class: the phone layout in site.css turns each row into a short card."""
     directions, dispositions, months, button, dts, summary, separator = _texts(
         get_language(), show_own, show_user, call_buttons)
-    esc = _esc
+    esc, price_of, button_of = _esc, _price, _call_button
     zone = timezone.get_current_timezone()
+    # On a phone a row shows date, other party, duration and price; the rest is one tap away, in "Details"
+    # (static/css/site.css hides that cell on wider screens and the columns it repeats on phones): its <dt>s
+    # and the cells they repeat, as one format per page.
+    details = (f'<td class="c-more"><details><summary>{_braced(summary)}</summary><dl>'
+               + "".join(f"{_braced(dt)}<dd>{{}}</dd>" for dt in dts) + "</dl></details></td></tr>")
     out = []
     for call in rows:
         local = call.started_at.astimezone(zone)
@@ -158,26 +161,23 @@ def call_rows(rows, show_own: bool = True, names=None, show_user: bool = False, 
         name = esc(call.caller_name)
         result = dispositions.get(call.disposition) or esc(call.disposition)
         zone_name = esc(call.zone)
+        other = call.other_number
         # Date and time may break onto two lines (never inside either), so the price fits at 1280 px.
-        cells = [f'<td class="c-date"><span class="number">{local.day} {months[local.month]} {local.year}</span> '
-                 f'<span class="number">{local:%H:%M:%S}</span></td>']
+        row = (f'<tr><td class="c-date"><span class="number">{local.day} {months[local.month]} {local.year}</span> '
+               f'<span class="number">{local.hour:02}:{local.minute:02}:{local.second:02}</span></td>')
         if show_user:
-            cells.append(f'<td class="c-user">{user}</td>')
-        cells.append(f'<td class="c-dir">{direction}</td>')
+            row += f'<td class="c-user">{user}</td>'
+        row += f'<td class="c-dir">{direction}</td>'
         if show_own:
-            cells.append(f'<td class="number c-own">{own}</td>')
-        cells += [
-            f'<td class="c-other"><span class="number">{esc(call.other_number)}</span>{_call_button(button, call.other_number)}</td>',
-            f'<td class="c-name">{name}</td>',
-            f'<td class="c-result">{result}</td>',
-            f'<td class="num c-dur">{call.billsec}</td>',
-            f'<td class="c-zone">{zone_name}</td>',
-            f'<td class="num c-price">{_price(call.price, separator)}</td>',
-            _details(summary, dts, [v for v in (user, direction, own, name, result, zone_name) if v is not None]),
-        ]
-        out.append("<tr>" + "".join(cells) + "</tr>")
+            row += f'<td class="number c-own">{own}</td>'
+        out.append(
+            f'{row}<td class="c-other"><span class="number">{esc(other)}</span>{button_of(button, other)}</td>'
+            f'<td class="c-name">{name}</td><td class="c-result">{result}</td>'
+            f'<td class="num c-dur">{call.billsec}</td><td class="c-zone">{zone_name}</td>'
+            f'<td class="num c-price">{price_of(call.price, separator)}</td>'
+            + details.format(*[v for v in (user, direction, own, name, result, zone_name) if v is not None]))
         if call.notes:
-            out.extend(_note_rows(call, len(cells), zone, months))
+            out.extend(_note_rows(call, (10 if show_own else 9) + (1 if show_user else 0), zone, months))
         if len(call.legs) > 1:
             out.extend(_leg_rows(call, show_own, show_user, dispositions, zone, separator))
     if not out:

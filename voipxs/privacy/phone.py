@@ -93,6 +93,8 @@ _SEPARATORS = str.maketrans("", "", " -.")
 def normalize_masking_number(raw: str, default_region: str = "NL") -> str:
     """A number as the masking list holds it: a short number ('116 111') as its digits ('116111'),
     anything else as E.164. Raises InvalidNumber as `normalize_e164` does."""
+    if raw and raw[0] == "+":  # never a short number (the bills' numbers mostly come as E.164 already)
+        return normalize_e164(raw, default_region)
     digits = (raw or "").strip().translate(_SEPARATORS)
     if _SHORT_NUMBER.fullmatch(digits):
         return digits
