@@ -11,6 +11,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from voipxs.privacy.purposes import STAFF_ROLES, Role
 from voipxs.privacy.registry import Section, register_demo_seeder, register_section
 
+from .dsr.restriction import restriction_export_fields
 from .models import Contractor, User
 from .selectors import user_itemisation_get
 from .ciot.services import subscriber_details_set
@@ -29,6 +30,9 @@ def _export_profile(user: Any) -> Iterable[dict]:
         # The choices the person made about their bills (a Contractor's User: the Contractor's setting).
         "number_masked_on_others_bills": user.number_masked,
         "itemised_bills": user_itemisation_get(user=user),
+        # GDPR art. 18: whether the processing of the person's data is restricted, since when, on which
+        # ground of art. 18(1) and until which last day.
+        **restriction_export_fields(user),
     }
 
 

@@ -13,7 +13,8 @@ from voipxs.privacy.purposes import SystemActor
 from .ciot.services import ciot_sync
 from .dsr.export import dsr_export_build, dsr_exports_requeue
 from .dsr.policy import policy_notice_email_batch
-from .dsr.reminders import breach_clocks_remind, dsr_deadlines_remind
+from .dsr.reminders import breach_clocks_remind, dsr_deadlines_remind, restriction_ends_remind
+from .dsr.restriction import RestrictionNoticeMailError, restriction_lift_notice_send
 from .services.sign_in import api_tokens_expired_delete, sessions_expired_delete
 from .support.services import SupportNoticeMailError, support_itemisation_notice_send
 
@@ -77,3 +78,17 @@ def support_itemisation_notice_task(user_id: int) -> bool:
     """After support changed a customer's itemised bills: tell the customer by e-mail (retried while the
     mail server refuses; the error names the user id only)."""
     return support_itemisation_notice_send(user_id=user_id)
+
+
+@shared_task(name="accounts.tasks.restriction_lift_notice_task", autoretry_for=(RestrictionNoticeMailError,),
+             retry_backoff=60, max_retries=5)
+def restriction_lift_notice_task(user_id: int) -> bool:
+    """The DPO asked to tell the person that their restriction (GDPR art. 18) will be lifted: e-mail them and
+    record when, which the lift waits for (retried while the mail server refuses; the error names the user id)."""
+    return restriction_lift_notice_send(user_id=user_id)
+
+
+@shared_task(name="accounts.tasks.restriction_ends_remind_task")
+def restriction_ends_remind_task() -> dict:
+    """Beat, daily: e-mail the DPOs about restrictions past their last day and not lifted (once each)."""
+    return {"reminded": restriction_ends_remind(actor=REMINDER_ACTOR)}

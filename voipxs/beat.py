@@ -54,6 +54,12 @@ SCHEDULE: dict[str, dict] = {
         # "5 * * * *": at minute 5 of every hour, e-mail the DPOs about requests due soon or overdue
         "schedule": crontab(minute="5"),
     },
+    "restriction-end-reminders": {
+        "task": "accounts.tasks.restriction_ends_remind_task",
+        # "30 7 * * *": at 07:30 every day, e-mail the DPOs (once per restriction and end date) about restrictions
+        # of processing past their last day and not lifted (GDPR art. 18)
+        "schedule": crontab(minute="30", hour="7"),
+    },
     "breach-clock-reminders": {
         "task": "accounts.tasks.breach_clocks_remind_task",
         # "5 * * * *": at minute 5 of every hour, e-mail the DPOs about breach clocks ending or ended

@@ -256,3 +256,40 @@ class BreachNotification(models.Model):
 
     class Meta:
         ordering = ["sent_at"]
+
+
+class Restriction(models.Model):
+    """A GDPR art. 18 restriction of one person's processing, as the DPO decided it: on which ground of art.
+    18(1), until when, and its lift, which art. 18(3) lets come only after the person was told. The marks on
+    the data themselves (`restricted_at`) are set and cleared by accounts/dsr/restriction.py."""
+
+    class Ground(models.TextChoices):
+        ACCURACY_CONTESTED = "accuracy_contested", _("Accuracy contested, for the time to verify it (art. 18(1)(a))")
+        UNLAWFUL = "unlawful", _("Processing unlawful, and the person opposes erasure (art. 18(1)(b))")
+        LEGAL_CLAIMS = "legal_claims", _("No longer needed, but the person needs it for legal claims (art. 18(1)(c))")
+        OBJECTION_PENDING = "objection_pending", _("Objection under art. 21(1) pending verification (art. 18(1)(d))")
+
+    # These grounds last only while something is checked: the end date is required.
+    GROUNDS_WITH_END = frozenset({Ground.ACCURACY_CONTESTED, Ground.OBJECTION_PENDING})
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="restrictions")
+    request = models.ForeignKey(DataSubjectRequest, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    # Blank only for restrictions applied before the ground was recorded (migration 0018).
+    ground = models.CharField(max_length=20, choices=Ground.choices, blank=True)
+    ends_on = models.DateField(null=True, blank=True)  # the last day (Europe/Amsterdam); None: no end set
+    started_at = models.DateTimeField(default=now)
+    lift_notice_sent_at = models.DateTimeField(null=True, blank=True)  # art. 18(3): the person was told
+    lifted_at = models.DateTimeField(null=True, blank=True)
+    # The DPO is reminded once that the end date passed; cleared when a new decision moves the end date.
+    reminder_stage = models.CharField(max_length=8, choices=ReminderStage.choices, default=ReminderStage.NONE,
+                                      blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user"], condition=models.Q(lifted_at__isnull=True),
+                                               name="restriction_one_active_per_user")]
+        # The daily reminder's scan: active restrictions by end date.
+        indexes = [models.Index(fields=["lifted_at", "ends_on"], name="restriction_active_end_idx")]
+        ordering = ["started_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"restriction #{self.pk}"

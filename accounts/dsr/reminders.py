@@ -1,5 +1,6 @@
-"""Deadline reminders to the DPO: data-subject requests (GDPR art. 12(3)) and breach notification clocks
-(Tw 11.3a: 24 hours for telecom-service breaches; GDPR art. 33: 72 hours otherwise).
+"""Deadline reminders to the DPO: data-subject requests (GDPR art. 12(3)), breach notification clocks
+(Tw 11.3a: 24 hours for telecom-service breaches; GDPR art. 33: 72 hours otherwise), and restrictions
+(GDPR art. 18) past their last day and not lifted (daily; "overdue" is their only stage).
 
 Each item is reminded at most once per stage ("due soon", then "overdue"): the stage sent is stored on the
 item, under a row lock, in the same transaction that sends the mail. Two overlapping runs therefore send
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -18,14 +19,15 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils.formats import date_format
-from django.utils.timezone import localtime
+from django.utils.timezone import localdate, localtime, make_aware
 from django.utils.timezone import now as tz_now
 
 from voipxs.privacy.audit import audit_record
 from voipxs.privacy.purposes import Role
 
+from ..models import User
 from ..services.roles import staff_role_mail
-from .models import BreachIncident, DataSubjectRequest, ReminderStage, reminder_stage_at
+from .models import BreachIncident, DataSubjectRequest, ReminderStage, Restriction, reminder_stage_at
 
 logger = logging.getLogger(__name__)
 
@@ -107,3 +109,30 @@ def breach_clocks_remind(*, now: datetime | None = None, hours: int | None = Non
     return _remind(rows=rows, deadline=lambda inc: inc.clock_deadline, warning=warning, moment=moment,
                    line=_breach_line, subject="[VoIPXS] {count} breach(es): authority notification clock ending or ended",
                    target_type="breach", actor=actor)
+
+
+def _day_after(day: date) -> datetime:
+    """A restriction's end: the start of the day after its last day, in the site's time zone."""
+    return make_aware(datetime.combine(day + timedelta(days=1), time.min))
+
+
+def _restriction_line(restriction: Restriction, stage: str) -> str:
+    url = reverse("accounts_dsr:dpo-restrictions") + f"#restriction-{restriction.pk}"
+    told = (f"person told {restriction.lift_notice_sent_at.date().isoformat()}" if restriction.lift_notice_sent_at
+            else "person not told yet")
+    return (f"Restriction #{restriction.pk} (account #{restriction.user_id}): last day "
+            f"{restriction.ends_on.isoformat()}, not lifted ({told}): {url}")
+
+
+def restriction_ends_remind(*, now: datetime | None = None, actor: Any = None) -> int:
+    """E-mail the DPOs about active restrictions (GDPR art. 18) whose last day has passed: once per restriction
+    and end date (a new decision that moves the end date clears the stage). Erased accounts are left out:
+    their restriction is the law's and is never lifted here."""
+    moment = now or tz_now()
+    not_erased = User.objects.filter(anonymised_at__isnull=True).values("pk")
+    rows = (Restriction.objects.filter(lifted_at__isnull=True, ends_on__lt=localdate(moment), user_id__in=not_erased)
+            .exclude(reminder_stage=ReminderStage.OVERDUE))
+    # No warning window: only "overdue" is a stage here (the DPO chose the day, and tells the person first).
+    return _remind(rows=rows, deadline=lambda r: _day_after(r.ends_on), warning=timedelta(0), moment=moment,
+                   line=_restriction_line, subject="[VoIPXS] {count} restriction(s) past their end date, not lifted",
+                   target_type="restriction", actor=actor)

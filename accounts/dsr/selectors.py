@@ -4,12 +4,14 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.http import Http404
 
 from voipxs.privacy.purposes import Purpose, Role, has_role, require_purpose
 
-from .models import BreachIncident, DataSubjectRequest, ExportFile
+from ..models import User
+from ..selectors import access_user
+from .models import BreachIncident, DataSubjectRequest, ExportFile, Restriction
 
 DPO_ONLY = "Only the data protection officer handles data-subject requests and the registers."
 
@@ -69,3 +71,32 @@ def breach_incident_get(*, actor: Any, incident_id: int, purpose: Purpose | str 
         return BreachIncident.objects.prefetch_related("notifications").get(pk=incident_id)
     except BreachIncident.DoesNotExist:
         raise Http404 from None
+
+
+def restriction_list_active(*, actor: Any, purpose: Purpose | str = Purpose.LEGAL_OBLIGATION) -> QuerySet[Restriction]:
+    """Active art. 18 restrictions of accounts not erased, the nearest end date first (none last): the DPO's
+    list to tell and lift. Pseudonymous: account ids, grounds and dates only."""
+    require_dpo(actor)
+    require_purpose(actor=actor, purpose=purpose, action="restriction.list", target_type="restriction")
+    not_erased = User.objects.filter(anonymised_at__isnull=True).values("pk")
+    return (Restriction.objects.filter(lifted_at__isnull=True, user_id__in=not_erased)
+            .order_by(F("ends_on").asc(nulls_last=True), "started_at", "pk"))
+
+
+def restriction_get(*, actor: Any, restriction_id: int,
+                    purpose: Purpose | str = Purpose.LEGAL_OBLIGATION) -> Restriction:
+    """One restriction for the DPO's steps, erased or lifted too (the steps refuse those, saying why)."""
+    require_dpo(actor)
+    require_purpose(actor=actor, purpose=purpose, action="restriction.get", target_type="restriction",
+                    target_id=restriction_id)
+    try:
+        return Restriction.objects.get(pk=restriction_id)
+    except Restriction.DoesNotExist:
+        raise Http404 from None
+
+
+def restriction_notice_recipient_get(*, actor: Any, user_id: int,
+                                     purpose: Purpose | str = Purpose.LEGAL_OBLIGATION) -> User:
+    """The restricted person, to tell them before the lift (GDPR art. 18(3)): through accounts' access_user,
+    which checks the purpose (a restricted person is seen only for legal obligations and disputes)."""
+    return access_user(actor=actor, purpose=purpose, user_id=user_id)

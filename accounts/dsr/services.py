@@ -6,11 +6,10 @@ What erasure does to the data is dsr/erasure.py; the export file is dsr/export.p
 """
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
-from django.apps import apps
 from django.db import transaction
-from django.db.models import QuerySet
 from django.utils.timezone import now
 
 from voipxs.exceptions import ApplicationError
@@ -21,6 +20,10 @@ from ..models import User
 from .erasure import erasure_apply
 from .export import dsr_export_retry
 from .models import EXTENSION_MONTHS, DataSubjectRequest, ExportFile, ReminderStage, add_months
+# Restriction's marks and decision live in dsr/restriction.py; the two mark services are re-exported here.
+from .restriction import (  # noqa: F401
+    dsr_restriction_apply, dsr_restriction_lift, restriction_record, restriction_terms_check,
+)
 
 Kind = DataSubjectRequest.Kind
 Status = DataSubjectRequest.Status
@@ -135,13 +138,19 @@ def dsr_request_extend(*, request: DataSubjectRequest, reason: str, actor: Any) 
 
 
 @transaction.atomic
-def dsr_request_complete(*, request: DataSubjectRequest, answer: str, actor: Any) -> DataSubjectRequest:
-    """Rectification and restriction are completed by the DPO with an answer; restriction is applied here."""
+def dsr_request_complete(*, request: DataSubjectRequest, answer: str, actor: Any, ground: str = "",
+                         ends_on: date | None = None) -> DataSubjectRequest:
+    """Rectification and restriction are completed by the DPO with an answer; restriction is applied here,
+    with its ground (GDPR art. 18(1)) and, where the ground needs one, its last day (dsr/restriction.py)."""
     req = _lock_open(request)
     if not answer.strip():
         raise ApplicationError(ANSWER_REQUIRED, extra={"field": "answer"})
     if req.kind == Kind.RESTRICTION:
+        restriction_terms_check(ground=ground, ends_on=ends_on)  # before anything is marked
         req.outcome = dsr_restriction_apply(user=req.user, actor=actor)
+        restriction = restriction_record(request=req, ground=ground, ends_on=ends_on, actor=actor)
+        req.outcome.update({"restriction": restriction.pk, "ground": ground,
+                            "ends_on": ends_on.isoformat() if ends_on else None})
     req.status, req.completed_at, req.answer = Status.COMPLETED, now(), answer.strip()[:8000]
     req.save(update_fields=["status", "completed_at", "answer", "outcome"])
     audit_record(actor=actor, action="dsr.complete", target_type="dsr", target_id=req.pk, extra={"kind": req.kind})
@@ -157,47 +166,6 @@ def dsr_request_reject(*, request: DataSubjectRequest, answer: str, actor: Any) 
     req.save(update_fields=["status", "completed_at", "answer"])
     audit_record(actor=actor, action="dsr.reject", target_type="dsr", target_id=req.pk)
     return req
-
-
-# --- restriction (GDPR art. 18) -------------------------------------------------------------------------
-
-def _restrictable(user: User) -> dict[str, QuerySet]:
-    """Each model's rows of this person that a restriction marks and its lift clears: one list for both,
-    so a lift cannot miss a table the restriction reached (such as the hold table, keyed by plain id)."""
-    # Through the sections' erasers would delete; restriction only marks. Sections expose no restrict
-    # hook, so the models that carry `restricted_at` are found through the app registry (no import).
-    rows: dict[str, QuerySet] = {}
-    for model in apps.get_models():
-        names = {f.name for f in model._meta.get_fields()}
-        if "restricted_at" not in names or model is User:
-            continue
-        # A foreign key `account`/`user`, or a plain `account_id` (the hold table keeps ids, not keys).
-        owner = next((f"{name}_id" for name in ("account", "user") if name in names or f"{name}_id" in names), None)
-        if owner is not None:
-            rows[model._meta.label_lower] = model.objects.filter(**{owner: user.pk})
-    return rows
-
-
-@transaction.atomic
-def dsr_restriction_apply(*, user: User, actor: Any) -> dict:
-    stamp = now()
-    User.objects.filter(pk=user.pk).update(restricted_at=stamp)
-    user.restricted_at = stamp
-    counts = {label: rows.filter(restricted_at__isnull=True).update(restricted_at=stamp)
-              for label, rows in _restrictable(user).items()}
-    audit_record(actor=actor, action="dsr.restrict", target_type="user", target_id=user.pk, extra={"counts": counts})
-    return {"restricted": counts}
-
-
-@transaction.atomic
-def dsr_restriction_lift(*, user: User, actor: Any) -> dict:
-    User.objects.filter(pk=user.pk).update(restricted_at=None)
-    user.restricted_at = None  # the caller's copy too, as apply sets it: pages read it to hide the own calls
-    counts = {label: rows.filter(restricted_at__isnull=False).update(restricted_at=None)
-              for label, rows in _restrictable(user).items()}
-    audit_record(actor=actor, action="dsr.restriction_lift", target_type="user", target_id=user.pk,
-                 extra={"counts": counts})
-    return {"lifted": counts}
 
 
 # --- erasure (GDPR art. 17) ---------------------------------------------------------------------------

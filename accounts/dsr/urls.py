@@ -11,6 +11,7 @@ urlpatterns = [
     path("exports/<int:pk>/download/", views.download, name="download"),
     path("dpo/", views.dpo_requests, name="dpo-requests"),
     path("dpo/<int:pk>/", views.dpo_request, name="dpo-request"),
+    path("dpo/restrictions/", views.dpo_restrictions, name="dpo-restrictions"),
     path("dpo/breaches/", views.dpo_breaches, name="dpo-breaches"),
     path("dpo/breaches/<int:pk>/", views.dpo_breach, name="dpo-breach"),
     path("dpo/register/", views.dpo_register, name="dpo-register"),

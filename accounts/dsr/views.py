@@ -22,11 +22,12 @@ from voipxs.privacy.register import processing_register, processing_register_mar
 
 from . import breaches, policy
 from .export import dsr_export_download_log, export_decrypt_stream
-from .models import BreachNotification, DataSubjectRequest, PolicyVersion
+from .models import BreachNotification, DataSubjectRequest, PolicyVersion, Restriction
 from .panels import request_panels
+from .restriction import restriction_lift, restriction_lift_notice_request, restriction_step_check
 from .selectors import (
     breach_incident_get, breach_incident_list, dsr_export_get_own, dsr_request_get, dsr_request_list_closed,
-    dsr_request_list_open, dsr_request_list_own, require_dpo,
+    dsr_request_list_open, dsr_request_list_own, require_dpo, restriction_get, restriction_list_active,
 )
 from .services import (
     dsr_request_complete, dsr_request_create, dsr_request_extend, dsr_request_reject, dsr_request_start,
@@ -68,6 +69,15 @@ class CloseForm(forms.Form):
                                                     required=False, widget=forms.Textarea(attrs={"rows": 2}))
     users_not_notified_reason = forms.CharField(label=gettext_lazy("Why the users were not told"),
                                                 required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class RestrictionTermsForm(forms.Form):
+    """The ground and last day the DPO chooses when completing a restriction request (services check the rules)."""
+
+    ground = forms.ChoiceField(label=gettext_lazy("Ground"), required=False,
+                               choices=[("", "---------"), *Restriction.Ground.choices])
+    ends_on = forms.DateField(label=gettext_lazy("End date (last day)"), required=False,
+                              widget=forms.DateInput(attrs={"type": "date"}))
 
 
 class PolicyForm(forms.Form):
@@ -151,11 +161,14 @@ def dpo_request(request: HttpRequest, pk: int) -> HttpResponse:
     status = 200
     if request.method == "POST":
         action, text = request.POST.get("action", ""), request.POST.get("text", "")
+        terms = _restriction_terms(request, req) if action == "complete" else {}
         services = {"start": lambda: dsr_request_start(request=req, actor=request.user),
                     "extend": lambda: dsr_request_extend(request=req, reason=text, actor=request.user),
-                    "complete": lambda: dsr_request_complete(request=req, answer=text, actor=request.user),
+                    "complete": lambda: dsr_request_complete(request=req, answer=text, actor=request.user, **terms),
                     "reject": lambda: dsr_request_reject(request=req, answer=text, actor=request.user)}
-        if action not in services:
+        if terms is None:
+            status = 400
+        elif action not in services:
             messages.error(request, _("Choose an action."))
             status = 400
         else:
@@ -167,7 +180,82 @@ def dpo_request(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.error(request, exc.message)
                 status = 400
     panels = request_panels(actor=request.user, req=req, params=request.GET)  # e.g. notes on the requester's calls
-    return render(request, "dpo/request.html", {"req": req, "panels": panels}, status=status)
+    return render(request, "dpo/request.html", {"req": req, "panels": panels, "grounds": Restriction.Ground.choices},
+                  status=status)
+
+
+def _restriction_terms(request: HttpRequest, req: DataSubjectRequest) -> dict | None:
+    """A restriction request's ground and last day from the form; None (an error message naming the field
+    added) when the date cannot be read. Other kinds have none."""
+    if req.kind != DataSubjectRequest.Kind.RESTRICTION:
+        return {}
+    form = RestrictionTermsForm(request.POST)
+    if not form.is_valid():
+        for name, errors in form.errors.items():
+            messages.error(request, f"{form.fields[name].label}: {' '.join(errors)}")
+        return None
+    return {"ground": form.cleaned_data["ground"], "ends_on": form.cleaned_data["ends_on"]}
+
+
+# --- DPO: restrictions (GDPR art. 18) --------------------------------------------------------------------
+
+def _restriction_consequences(restriction: Restriction, step: str) -> tuple[str, list[str], str]:
+    """The confirmation page's title, sentences and button for a step."""
+    if step == "notify":
+        return (_("Tell account #%(account)s that the restriction will be lifted?") % {"account": restriction.user_id},
+                [_("The person is e-mailed now that the restriction of their data (GDPR art. 18) will be lifted, "
+                   "and on which ground it stood; the e-mail names nothing else."),
+                 _("When the e-mail is sent, it is recorded; only then can the restriction be lifted.")],
+                _("Yes, tell the person"))
+    return (_("Lift the restriction of account #%(account)s?") % {"account": restriction.user_id},
+            [_("Its data is processed again for every purpose of the privacy policy: staff, the portal and "
+               "reports see it again."),
+             _("The person was told on %(date)s.") % {
+                 "date": date_format(localtime(restriction.lift_notice_sent_at), "DATE_FORMAT")}],
+            _("Yes, lift the restriction"))
+
+
+def _restriction_step(request: HttpRequest) -> HttpResponse | None:
+    """One step on one restriction, after its confirmation page; None when refused (the message says why)."""
+    step = request.POST.get("action", "")
+    if step not in ("notify", "lift"):
+        messages.error(request, _("Choose an action."))
+        return None
+    try:
+        restriction = restriction_get(actor=request.user, restriction_id=int(request.POST.get("restriction", "")))
+    except ValueError:
+        messages.error(request, _("Choose a restriction."))
+        return None
+    try:
+        restriction_step_check(restriction=restriction, step=step)
+        if not is_confirmed(request):
+            title, consequences, label = _restriction_consequences(restriction, step)
+            return confirmation_page(request, title=title, consequences=consequences, action_label=label,
+                                     cancel_url=reverse("accounts_dsr:dpo-restrictions"))
+        if step == "notify":
+            restriction_lift_notice_request(restriction=restriction, actor=request.user)
+            messages.success(request, _("The e-mail to the person is on its way; the lift is possible once it is "
+                                        "recorded as sent."))
+        else:
+            restriction_lift(restriction=restriction, actor=request.user)
+            messages.success(request, _("The restriction is lifted."))
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return None
+    return redirect("accounts_dsr:dpo-restrictions")
+
+
+@login_required
+def dpo_restrictions(request: HttpRequest) -> HttpResponse:
+    require_dpo(request.user)
+    status = 200
+    if request.method == "POST":
+        response = _restriction_step(request)
+        if response is not None:
+            return response
+        status = 400
+    return render(request, "dpo/restrictions.html", {"restrictions": restriction_list_active(actor=request.user),
+                                                     "today": localtime().date()}, status=status)
 
 
 # --- DPO: breaches ---------------------------------------------------------------------------------------

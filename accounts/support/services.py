@@ -2,11 +2,8 @@
 from __future__ import annotations
 
 import re
-import smtplib
-
 import phonenumbers
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import models, transaction
 from django.http import Http404
 from django.urls import reverse
@@ -17,6 +14,7 @@ from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from voipxs.exceptions import ApplicationError
+from voipxs.mail import person_mail_send
 from voipxs.privacy.audit import audit_record
 from voipxs.privacy.phone import InvalidNumber, normalize_e164
 from voipxs.privacy.purposes import Purpose, SystemActor, require_purpose
@@ -192,11 +190,8 @@ def support_itemisation_notice_send(*, user_id: int) -> bool:
     body = gettext("At your request, our customer service has changed how your bills list your calls. From now "
                    "on: %(choice)s.\n\nYou can see and change this choice under My numbers: %(url)s\n\nIf you "
                    "did not ask for this change, please contact us.\n") % {"choice": choice, "url": url}
-    try:
-        send_mail(subject=subject, message=body, from_email=settings.DEFAULT_FROM_EMAIL, recipient_list=[user.email])
-    except (smtplib.SMTPException, OSError) as exc:
-        # `from None`: the original (with the address) must not ride along as the cause in a traceback.
-        raise SupportNoticeMailError(f"itemisation notice to user {user_id} failed ({type(exc).__name__})") from None
+    person_mail_send(user_id=user_id, to=user.email, subject=subject, body=body, what="itemisation notice",
+                     error=SupportNoticeMailError)
     audit_record(actor=NOTICE_ACTOR, action="user.itemisation_notice", purpose=Purpose.CUSTOMER_SUPPORT,
                  target_type="user", target_id=user_id)
     return True

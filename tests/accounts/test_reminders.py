@@ -90,7 +90,7 @@ class DsrDeadlineReminderTests:
         moment = now()
         _request_due(alice, due=moment + timedelta(days=8))
         done = _request_due(alice, kind=Kind.RESTRICTION, due=moment - timedelta(days=1))
-        dsr_request_complete(request=done, answer="Restricted.", actor=dpo)
+        dsr_request_complete(request=done, answer="Restricted.", actor=dpo, ground="legal_claims")
         assert dsr_deadlines_remind(now=moment) == 0
         assert mail.outbox == []
 

@@ -18,7 +18,8 @@ from voipxs.privacy.purposes import Purpose
 class RestrictionTests:
     def _restrict(self, user, dpo):
         req = dsr_request_create(user=user, kind=DataSubjectRequest.Kind.RESTRICTION, details="accuracy contested")
-        return dsr_request_complete(request=req, answer="Restricted while we check.", actor=dpo)
+        return dsr_request_complete(request=req, answer="Restricted while we check.", actor=dpo,
+                                    ground="legal_claims")
 
     def test_it_hides_restricted_calls_from_the_portal_but_not_from_legal_obligation(self, client, alice, bob, dpo, legal1):
         mine = make_cdr(account=alice, dst="+31699993678")

@@ -164,7 +164,7 @@ class SupportItemisationNoticeTaskTests:
 
     def test_a_mail_failure_names_the_user_id_only(self, alice):
         refused = smtplib.SMTPRecipientsRefused({"alice@example.org": (550, b"no such user")})
-        with patch("accounts.support.services.send_mail", side_effect=refused):
+        with patch("voipxs.mail.send_mail", side_effect=refused):
             with pytest.raises(SupportNoticeMailError) as error:
                 support_itemisation_notice_task(alice.pk)
         assert str(error.value) == f"itemisation notice to user {alice.pk} failed (SMTPRecipientsRefused)"

@@ -1,0 +1,241 @@
+"""Restriction (GDPR art. 18): marking a person's data, the DPO's decision (ground and end), and the lift.
+
+The marks: every model with a `restricted_at` column is stamped for the person (`dsr_restriction_apply`)
+and cleared by the lift (`dsr_restriction_lift`). The decision: a `Restriction` row per restriction, with
+its ground of art. 18(1) and, for the grounds that last only while something is checked, its last day.
+The lift comes in two steps, because art. 18(3) lets it come only after the person was told: the DPO
+asks for the notice (`restriction_lift_notice_request`), a task e-mails the person and records when
+(`restriction_lift_notice_send`), and only then does `restriction_lift` clear the marks.
+
+An erased account stays restricted for good: erasure restricts what the law keeps (dsr/erasure.py,
+accounts.services.closing sets `anonymised_at` and `restricted_at`), and that is not the person's art. 18
+restriction to lift. Every step here refuses it.
+
+Audit entries carry codes, ids and dates only.
+"""
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.apps import apps
+from django.conf import settings
+from django.db import transaction
+from django.db.models import QuerySet
+from django.http import Http404
+from django.urls import reverse
+from django.utils.timezone import localdate, now
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from voipxs.exceptions import ApplicationError
+from voipxs.mail import person_mail_send
+from voipxs.privacy.audit import audit_record
+from voipxs.privacy.purposes import Purpose, SystemActor
+from voipxs.queue import enqueue_after_commit
+
+from ..models import User
+from .models import DataSubjectRequest, ReminderStage, Restriction
+from .selectors import restriction_notice_recipient_get
+
+Ground = Restriction.Ground
+
+GROUND_REQUIRED = _("Ground: choose the ground of the restriction (GDPR art. 18(1)).")
+END_REQUIRED = _("End date: this ground lasts only while it is checked, so give the last day of the restriction.")
+END_IN_PAST = _("End date: give a day from today on.")
+ERASED = _("This account was erased: what the law keeps of it stays restricted, and its restriction cannot be lifted.")
+NOT_ACTIVE = _("This restriction was already lifted.")
+NO_EMAIL = _("E-mail address: this account has none, so the person cannot be told by e-mail before the lift.")
+NOTICE_ALREADY_SENT = _("Person told: the person was already told that the restriction will be lifted.")
+NOTICE_NOT_SENT = _("Person told: the person must be told before the restriction is lifted (GDPR art. 18(3)); "
+                    "send the notice first.")
+# The notice reads the person's address through the accounts selector, as this system actor: art. 18(3) is
+# a legal obligation, the one purpose besides disputes that still sees a restricted person (art. 18(2)).
+NOTICE_ACTOR = SystemActor("restriction_notices", frozenset({Purpose.LEGAL_OBLIGATION}))
+
+
+class RestrictionNoticeMailError(RuntimeError):
+    """The notice could not be sent. Names the user id and the error class only: smtplib's exceptions quote
+    the recipient's address, and Celery logs (and stores) what a task raises."""
+
+
+# --- the marks --------------------------------------------------------------------------------------------
+
+def _restrictable(user: User) -> dict[str, QuerySet]:
+    """Each model's rows of this person that a restriction marks and its lift clears: one list for both,
+    so a lift cannot miss a table the restriction reached (such as the hold table, keyed by plain id)."""
+    # Through the sections' erasers would delete; restriction only marks. Sections expose no restrict
+    # hook, so the models that carry `restricted_at` are found through the app registry (no import).
+    rows: dict[str, QuerySet] = {}
+    for model in apps.get_models():
+        names = {f.name for f in model._meta.get_fields()}
+        if "restricted_at" not in names or model is User:
+            continue
+        # A foreign key `account`/`user`, or a plain `account_id` (the hold table keeps ids, not keys).
+        owner = next((f"{name}_id" for name in ("account", "user") if name in names or f"{name}_id" in names), None)
+        if owner is not None:
+            rows[model._meta.label_lower] = model.objects.filter(**{owner: user.pk})
+    return rows
+
+
+@transaction.atomic
+def dsr_restriction_apply(*, user: User, actor: Any) -> dict:
+    stamp = now()
+    User.objects.filter(pk=user.pk).update(restricted_at=stamp)
+    user.restricted_at = stamp
+    counts = {label: rows.filter(restricted_at__isnull=True).update(restricted_at=stamp)
+              for label, rows in _restrictable(user).items()}
+    audit_record(actor=actor, action="dsr.restrict", target_type="user", target_id=user.pk, extra={"counts": counts})
+    return {"restricted": counts}
+
+
+@transaction.atomic
+def dsr_restriction_lift(*, user: User, actor: Any) -> dict:
+    """Clear the marks. Refused for an erased account, whatever calls it (see the module's docstring)."""
+    if User.objects.filter(pk=user.pk, anonymised_at__isnull=False).exists():
+        raise ApplicationError(str(ERASED), extra={"field": "account"})
+    User.objects.filter(pk=user.pk).update(restricted_at=None)
+    user.restricted_at = None  # the caller's copy too, as apply sets it: pages read it to hide the own calls
+    counts = {label: rows.filter(restricted_at__isnull=False).update(restricted_at=None)
+              for label, rows in _restrictable(user).items()}
+    audit_record(actor=actor, action="dsr.restriction_lift", target_type="user", target_id=user.pk,
+                 extra={"counts": counts})
+    return {"lifted": counts}
+
+
+# --- the decision: ground and end ------------------------------------------------------------------------
+
+def restriction_terms_check(*, ground: str, ends_on: date | None) -> None:
+    """The DPO's choice when completing a restriction request: a ground of art. 18(1); a last day, required
+    for the grounds that last only while something is checked, and not in the past."""
+    if ground not in Ground.values:
+        raise ApplicationError(str(GROUND_REQUIRED), extra={"field": "ground"})
+    if ends_on is None and ground in Restriction.GROUNDS_WITH_END:
+        raise ApplicationError(str(END_REQUIRED), extra={"field": "ends_on"})
+    if ends_on is not None and ends_on < localdate():
+        raise ApplicationError(str(END_IN_PAST), extra={"field": "ends_on"})
+
+
+def restriction_record(*, request: DataSubjectRequest, ground: str, ends_on: date | None, actor: Any) -> Restriction:
+    """Record the decision on a restriction request (dsr_request_complete calls it in its transaction, after
+    the marks). A person already restricted keeps one active restriction: the new decision replaces its
+    ground and end, and a notice of lifting given under the old one no longer counts."""
+    restriction_terms_check(ground=ground, ends_on=ends_on)
+    restriction = (Restriction.objects.select_for_update()
+                   .filter(user_id=request.user_id, lifted_at__isnull=True).first())
+    if restriction is None:
+        restriction = Restriction(user_id=request.user_id, started_at=now())
+    restriction.request, restriction.ground, restriction.ends_on = request, ground, ends_on
+    restriction.lift_notice_sent_at, restriction.reminder_stage = None, ReminderStage.NONE
+    restriction.full_clean(validate_constraints=False)  # the lock above keeps it the one active row
+    restriction.save()
+    audit_record(actor=actor, action="dsr.restriction_terms", target_type="user", target_id=request.user_id,
+                 extra={"restriction": restriction.pk, "request": request.pk, "ground": ground,
+                        "ends_on": ends_on.isoformat() if ends_on else None})
+    return restriction
+
+
+# --- the lift: notice first ------------------------------------------------------------------------------
+
+def _locked_active(restriction: Restriction) -> Restriction:
+    locked = Restriction.objects.select_for_update().get(pk=restriction.pk)
+    if User.objects.filter(pk=locked.user_id, anonymised_at__isnull=False).exists():
+        raise ApplicationError(str(ERASED), extra={"field": "account"})
+    if locked.lifted_at is not None:
+        raise ApplicationError(str(NOT_ACTIVE), extra={"field": "lifted_at"})
+    return locked
+
+
+def restriction_step_check(*, restriction: Restriction, step: str) -> None:
+    """The rules of the notice ("notify") and the lift ("lift") steps, so the page names the field before
+    it asks to confirm. Writes nothing."""
+    with transaction.atomic():
+        locked = _locked_active(restriction)
+        if step == "notify":
+            _notice_allowed(locked)
+        elif locked.lift_notice_sent_at is None:
+            raise ApplicationError(str(NOTICE_NOT_SENT), extra={"field": "lift_notice_sent_at"})
+
+
+def _notice_allowed(restriction: Restriction) -> None:
+    if restriction.lift_notice_sent_at is not None:
+        raise ApplicationError(str(NOTICE_ALREADY_SENT), extra={"field": "lift_notice_sent_at"})
+    if not User.objects.filter(pk=restriction.user_id, email__isnull=False).exists():
+        raise ApplicationError(str(NO_EMAIL), extra={"field": "email"})
+
+
+@transaction.atomic
+def restriction_lift_notice_request(*, restriction: Restriction, actor: Any) -> Restriction:
+    """The DPO's step "tell the person": the e-mail goes from a task after the commit, which records when."""
+    restriction = _locked_active(restriction)
+    _notice_allowed(restriction)
+    audit_record(actor=actor, action="dsr.restriction_notice_request", target_type="user",
+                 target_id=restriction.user_id, extra={"restriction": restriction.pk})
+    from ..tasks import restriction_lift_notice_task  # lazy: the services-to-tasks pair (tasks import this)
+
+    # A broker outage must not fail the request: the DPO sees no notice recorded and asks again.
+    enqueue_after_commit(restriction_lift_notice_task, restriction.user_id)
+    return restriction
+
+
+def restriction_lift_notice_send(*, user_id: int) -> bool:
+    """E-mail the person that their restriction will be lifted, and record when (the task's body). False when
+    there is nothing to tell: no active restriction, notice already recorded, erased, or no address."""
+    with transaction.atomic():
+        restriction = (Restriction.objects.select_for_update()
+                       .filter(user_id=user_id, lifted_at__isnull=True, lift_notice_sent_at__isnull=True).first())
+        if restriction is None:
+            return False
+        try:
+            user = restriction_notice_recipient_get(actor=NOTICE_ACTOR, user_id=user_id)
+        except Http404:
+            return False
+        if not user.email:
+            return False
+        _notice_mail(user=user, restriction=restriction)
+        restriction.lift_notice_sent_at = now()
+        restriction.save(update_fields=["lift_notice_sent_at"])
+        audit_record(actor=NOTICE_ACTOR, action="dsr.restriction_notice_sent", purpose=Purpose.LEGAL_OBLIGATION,
+                     target_type="user", target_id=user_id, extra={"restriction": restriction.pk})
+    return True
+
+
+def _notice_mail(*, user: User, restriction: Restriction) -> None:
+    """What the person needs and nothing more: that the restriction they asked for ends, on which ground it
+    stood, where to ask. No name, number or address in the text."""
+    url = getattr(settings, "SITE_URL", "").rstrip("/") + reverse("accounts_dsr:mine")
+    ground = Ground(restriction.ground).label if restriction.ground else gettext("restriction of processing")
+    subject = gettext("The restriction of your data will be lifted")
+    body = gettext("We restricted the processing of your data (GDPR art. 18) on this ground: %(ground)s.\n\n"
+                   "We will lift this restriction soon. After that we process your data again as our privacy "
+                   "policy describes.\n\nIf you have questions or do not agree, reply to this e-mail or go to "
+                   "Your privacy: %(url)s\n") % {"ground": ground, "url": url}
+    person_mail_send(user_id=user.pk, to=user.email, subject=subject, body=body, what="restriction notice",
+                     error=RestrictionNoticeMailError)
+
+
+@transaction.atomic
+def restriction_lift(*, restriction: Restriction, actor: Any) -> Restriction:
+    """The DPO's step "lift": only after the notice was recorded as sent. Clears the marks and closes the row."""
+    restriction = _locked_active(restriction)
+    if restriction.lift_notice_sent_at is None:
+        raise ApplicationError(str(NOTICE_NOT_SENT), extra={"field": "lift_notice_sent_at"})
+    user = User.objects.select_for_update().get(pk=restriction.user_id)
+    counts = dsr_restriction_lift(user=user, actor=actor)
+    restriction.lifted_at = now()
+    restriction.save(update_fields=["lifted_at"])
+    audit_record(actor=actor, action="dsr.restriction_lifted", target_type="user", target_id=user.pk,
+                 extra={"restriction": restriction.pk, "ground": restriction.ground,
+                        "notice_sent_at": restriction.lift_notice_sent_at.isoformat(), **counts})
+    return restriction
+
+
+def restriction_export_fields(user: Any) -> dict:
+    """The person's own export (the profile section): whether their processing is restricted, since when, on
+    what ground, until when. An account's own data, read by the profile's exporter."""
+    since = user.restricted_at
+    active = Restriction.objects.filter(user_id=user.pk, lifted_at__isnull=True).first() if since else None
+    return {"restricted": since is not None,
+            "restricted_since": since.isoformat() if since else None,
+            "restriction_ground": active.ground if active else "",
+            "restricted_until": active.ends_on.isoformat() if active and active.ends_on else None}
