@@ -269,6 +269,14 @@ class Restriction(models.Model):
         LEGAL_CLAIMS = "legal_claims", _("No longer needed, but the person needs it for legal claims (art. 18(1)(c))")
         OBJECTION_PENDING = "objection_pending", _("Objection under art. 21(1) pending verification (art. 18(1)(d))")
 
+    class NoticeChannel(models.TextChoices):
+        """How the person was told of the lift (art. 18(3)): our e-mail, or another way the DPO records."""
+
+        EMAIL = "email", _("by our e-mail")
+        LETTER = "letter", _("by letter")
+        PHONE = "phone", _("by phone")
+        IN_PERSON = "in_person", _("in person")
+
     # These grounds last only while something is checked: the end date is required.
     GROUNDS_WITH_END = frozenset({Ground.ACCURACY_CONTESTED, Ground.OBJECTION_PENDING})
 
@@ -279,6 +287,7 @@ class Restriction(models.Model):
     ends_on = models.DateField(null=True, blank=True)  # the last day (Europe/Amsterdam); None: no end set
     started_at = models.DateTimeField(default=now)
     lift_notice_sent_at = models.DateTimeField(null=True, blank=True)  # art. 18(3): the person was told
+    lift_notice_channel = models.CharField(max_length=10, choices=NoticeChannel.choices, blank=True)
     lifted_at = models.DateTimeField(null=True, blank=True)
     # The DPO is reminded once that the end date passed; cleared when a new decision moves the end date.
     reminder_stage = models.CharField(max_length=8, choices=ReminderStage.choices, default=ReminderStage.NONE,

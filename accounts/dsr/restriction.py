@@ -45,8 +45,10 @@ END_REQUIRED = _("End date: this ground lasts only while it is checked, so give 
 END_IN_PAST = _("End date: give a day from today on.")
 ERASED = _("This account was erased: what the law keeps of it stays restricted, and its restriction cannot be lifted.")
 NOT_ACTIVE = _("This restriction was already lifted.")
-NO_EMAIL = _("E-mail address: this account has none, so the person cannot be told by e-mail before the lift.")
+NO_EMAIL = _("E-mail address: this account has none, so the person cannot be told by e-mail before the lift; "
+             "tell them another way and record it.")
 NOTICE_ALREADY_SENT = _("Person told: the person was already told that the restriction will be lifted.")
+CHANNEL_INVALID = _("Told by: choose how the person was told (letter, phone or in person).")
 NOTICE_NOT_SENT = _("Person told: the person must be told before the restriction is lifted (GDPR art. 18(3)); "
                     "send the notice first.")
 # The notice reads the person's address through the accounts selector, as this system actor: art. 18(3) is
@@ -126,7 +128,8 @@ def restriction_record(*, request: DataSubjectRequest, ground: str, ends_on: dat
     if restriction is None:
         restriction = Restriction(user_id=request.user_id, started_at=now())
     restriction.request, restriction.ground, restriction.ends_on = request, ground, ends_on
-    restriction.lift_notice_sent_at, restriction.reminder_stage = None, ReminderStage.NONE
+    restriction.lift_notice_sent_at, restriction.lift_notice_channel = None, ""
+    restriction.reminder_stage = ReminderStage.NONE
     restriction.full_clean(validate_constraints=False)  # the lock above keeps it the one active row
     restriction.save()
     audit_record(actor=actor, action="dsr.restriction_terms", target_type="user", target_id=request.user_id,
@@ -146,13 +149,19 @@ def _locked_active(restriction: Restriction) -> Restriction:
     return locked
 
 
-def restriction_step_check(*, restriction: Restriction, step: str) -> None:
-    """The rules of the notice ("notify") and the lift ("lift") steps, so the page names the field before
-    it asks to confirm. Writes nothing."""
+# How the DPO may record that the person was told another way than by our e-mail (which records itself).
+OTHER_CHANNELS = frozenset(Restriction.NoticeChannel.values) - {Restriction.NoticeChannel.EMAIL}
+
+
+def restriction_step_check(*, restriction: Restriction, step: str, channel: str = "") -> None:
+    """The rules of the notice ("notify"), the notice given another way ("record") and the lift ("lift")
+    steps, so the page names the field before it asks to confirm. Writes nothing."""
     with transaction.atomic():
         locked = _locked_active(restriction)
         if step == "notify":
             _notice_allowed(locked)
+        elif step == "record":
+            _recorded_notice_allowed(locked, channel)
         elif locked.lift_notice_sent_at is None:
             raise ApplicationError(str(NOTICE_NOT_SENT), extra={"field": "lift_notice_sent_at"})
 
@@ -162,6 +171,27 @@ def _notice_allowed(restriction: Restriction) -> None:
         raise ApplicationError(str(NOTICE_ALREADY_SENT), extra={"field": "lift_notice_sent_at"})
     if not User.objects.filter(pk=restriction.user_id, email__isnull=False).exists():
         raise ApplicationError(str(NO_EMAIL), extra={"field": "email"})
+
+
+def _recorded_notice_allowed(restriction: Restriction, channel: str) -> None:
+    if restriction.lift_notice_sent_at is not None:
+        raise ApplicationError(str(NOTICE_ALREADY_SENT), extra={"field": "lift_notice_sent_at"})
+    if channel not in OTHER_CHANNELS:
+        raise ApplicationError(str(CHANNEL_INVALID), extra={"field": "channel"})
+
+
+@transaction.atomic
+def restriction_lift_notice_record(*, restriction: Restriction, channel: str, actor: Any) -> Restriction:
+    """The DPO's record that the person was told of the lift another way (a letter, a call, in person): for a
+    person without an e-mail address, or one the DPO reached otherwise. Recorded as told now, with the channel's
+    code; the lift may follow."""
+    restriction = _locked_active(restriction)
+    _recorded_notice_allowed(restriction, channel)
+    restriction.lift_notice_sent_at, restriction.lift_notice_channel = now(), channel
+    restriction.save(update_fields=["lift_notice_sent_at", "lift_notice_channel"])
+    audit_record(actor=actor, action="dsr.restriction_notice_recorded", target_type="user",
+                 target_id=restriction.user_id, extra={"restriction": restriction.pk, "channel": channel})
+    return restriction
 
 
 @transaction.atomic
@@ -194,7 +224,8 @@ def restriction_lift_notice_send(*, user_id: int) -> bool:
             return False
         _notice_mail(user=user, restriction=restriction)
         restriction.lift_notice_sent_at = now()
-        restriction.save(update_fields=["lift_notice_sent_at"])
+        restriction.lift_notice_channel = Restriction.NoticeChannel.EMAIL
+        restriction.save(update_fields=["lift_notice_sent_at", "lift_notice_channel"])
         audit_record(actor=NOTICE_ACTOR, action="dsr.restriction_notice_sent", purpose=Purpose.LEGAL_OBLIGATION,
                      target_type="user", target_id=user_id, extra={"restriction": restriction.pk})
     return True
@@ -226,7 +257,8 @@ def restriction_lift(*, restriction: Restriction, actor: Any) -> Restriction:
     restriction.save(update_fields=["lifted_at"])
     audit_record(actor=actor, action="dsr.restriction_lifted", target_type="user", target_id=user.pk,
                  extra={"restriction": restriction.pk, "ground": restriction.ground,
-                        "notice_sent_at": restriction.lift_notice_sent_at.isoformat(), **counts})
+                        "notice_sent_at": restriction.lift_notice_sent_at.isoformat(),
+                        "notice_channel": restriction.lift_notice_channel, **counts})
     return restriction
 
 

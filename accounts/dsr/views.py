@@ -24,7 +24,9 @@ from . import breaches, policy
 from .export import dsr_export_download_log, export_decrypt_stream
 from .models import BreachNotification, DataSubjectRequest, PolicyVersion, Restriction
 from .panels import request_panels
-from .restriction import restriction_lift, restriction_lift_notice_request, restriction_step_check
+from .restriction import (
+    restriction_lift, restriction_lift_notice_record, restriction_lift_notice_request, restriction_step_check,
+)
 from .selectors import (
     breach_incident_get, breach_incident_list, dsr_export_get_own, dsr_request_get, dsr_request_list_closed,
     dsr_request_list_open, dsr_request_list_own, require_dpo, restriction_get, restriction_list_active,
@@ -199,7 +201,7 @@ def _restriction_terms(request: HttpRequest, req: DataSubjectRequest) -> dict | 
 
 # --- DPO: restrictions (GDPR art. 18) --------------------------------------------------------------------
 
-def _restriction_consequences(restriction: Restriction, step: str) -> tuple[str, list[str], str]:
+def _restriction_consequences(restriction: Restriction, step: str, channel: str) -> tuple[str, list[str], str]:
     """The confirmation page's title, sentences and button for a step."""
     if step == "notify":
         return (_("Tell account #%(account)s that the restriction will be lifted?") % {"account": restriction.user_id},
@@ -207,6 +209,14 @@ def _restriction_consequences(restriction: Restriction, step: str) -> tuple[str,
                    "and on which ground it stood; the e-mail names nothing else."),
                  _("When the e-mail is sent, it is recorded; only then can the restriction be lifted.")],
                 _("Yes, tell the person"))
+    if step == "record":
+        return (_("Record that account #%(account)s was told the restriction will be lifted?") % {
+                    "account": restriction.user_id},
+                [_("Record this only after the person was told %(channel)s that the restriction of their data "
+                   "will be lifted, and on which ground it stood.") % {
+                       "channel": Restriction.NoticeChannel(channel).label},
+                 _("The record counts as the notice of GDPR art. 18(3): the restriction can be lifted after it.")],
+                _("Yes, record it"))
     return (_("Lift the restriction of account #%(account)s?") % {"account": restriction.user_id},
             [_("Its data is processed again for every purpose of the privacy policy: staff, the portal and "
                "reports see it again."),
@@ -218,7 +228,7 @@ def _restriction_consequences(restriction: Restriction, step: str) -> tuple[str,
 def _restriction_step(request: HttpRequest) -> HttpResponse | None:
     """One step on one restriction, after its confirmation page; None when refused (the message says why)."""
     step = request.POST.get("action", "")
-    if step not in ("notify", "lift"):
+    if step not in ("notify", "record", "lift"):
         messages.error(request, _("Choose an action."))
         return None
     try:
@@ -227,15 +237,19 @@ def _restriction_step(request: HttpRequest) -> HttpResponse | None:
         messages.error(request, _("Choose a restriction."))
         return None
     try:
-        restriction_step_check(restriction=restriction, step=step)
+        channel = request.POST.get("channel", "")
+        restriction_step_check(restriction=restriction, step=step, channel=channel)
         if not is_confirmed(request):
-            title, consequences, label = _restriction_consequences(restriction, step)
+            title, consequences, label = _restriction_consequences(restriction, step, channel)
             return confirmation_page(request, title=title, consequences=consequences, action_label=label,
                                      cancel_url=reverse("accounts_dsr:dpo-restrictions"))
         if step == "notify":
             restriction_lift_notice_request(restriction=restriction, actor=request.user)
             messages.success(request, _("The e-mail to the person is on its way; the lift is possible once it is "
                                         "recorded as sent."))
+        elif step == "record":
+            restriction_lift_notice_record(restriction=restriction, channel=channel, actor=request.user)
+            messages.success(request, _("Recorded that the person was told; the restriction can now be lifted."))
         else:
             restriction_lift(restriction=restriction, actor=request.user)
             messages.success(request, _("The restriction is lifted."))
@@ -254,8 +268,10 @@ def dpo_restrictions(request: HttpRequest) -> HttpResponse:
         if response is not None:
             return response
         status = 400
+    other_channels = [(c.value, c.label) for c in Restriction.NoticeChannel if c != Restriction.NoticeChannel.EMAIL]
     return render(request, "dpo/restrictions.html", {"restrictions": restriction_list_active(actor=request.user),
-                                                     "today": localtime().date()}, status=status)
+                                                     "today": localtime().date(), "other_channels": other_channels},
+                  status=status)
 
 
 # --- DPO: breaches ---------------------------------------------------------------------------------------

@@ -39,6 +39,9 @@ class Migration(migrations.Migration):
                 ("ends_on", models.DateField(blank=True, null=True)),
                 ("started_at", models.DateTimeField(default=django.utils.timezone.now)),
                 ("lift_notice_sent_at", models.DateTimeField(blank=True, null=True)),
+                ("lift_notice_channel", models.CharField(blank=True, choices=[
+                    ("email", "by our e-mail"), ("letter", "by letter"), ("phone", "by phone"),
+                    ("in_person", "in person")], max_length=10)),
                 ("lifted_at", models.DateTimeField(blank=True, null=True)),
                 ("reminder_stage", models.CharField(blank=True, choices=[("", "None"), ("due_soon", "Due soon"),
                                                                          ("overdue", "Overdue")],
