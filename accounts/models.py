@@ -96,6 +96,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     # Users get the Contractor's setting instead.
     itemisation = models.CharField(_("itemised bills"), max_length=8, choices=Itemisation.choices,
                                    default=Itemisation.NONE)
+    # Support changed the itemisation at the customer's request: the e-mail telling them is due since then; cleared
+    # when sent (or when there is nobody to tell). A reaper sends it again if the broker lost it.
+    itemisation_notice_due_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = UserManager()
 

@@ -14,9 +14,11 @@ from .ciot.services import ciot_sync
 from .dsr.export import dsr_export_build, dsr_exports_requeue
 from .dsr.policy import policy_notice_email_batch
 from .dsr.reminders import breach_clocks_remind, dsr_deadlines_remind, restriction_ends_remind
-from .dsr.restriction import RestrictionNoticeMailError, restriction_lift_notice_send
+from .dsr.restriction import RestrictionNoticeMailError, restriction_lift_notice_send, restriction_notices_requeue
 from .services.sign_in import api_tokens_expired_delete, sessions_expired_delete
-from .support.services import SupportNoticeMailError, support_itemisation_notice_send
+from .support.services import (
+    SupportNoticeMailError, support_itemisation_notice_send, support_itemisation_notices_requeue,
+)
 
 REMINDER_ACTOR = SystemActor("dpo_reminders")
 
@@ -86,6 +88,13 @@ def restriction_lift_notice_task(user_id: int) -> bool:
     """The DPO asked to tell the person that their restriction (GDPR art. 18) will be lifted: e-mail them and
     record when, which the lift waits for (retried while the mail server refuses; the error names the user id)."""
     return restriction_lift_notice_send(user_id=user_id)
+
+
+@shared_task(name="accounts.tasks.person_notices_requeue_task")
+def person_notices_requeue_task() -> dict:
+    """Beat: send again the e-mails to a person still waiting after TASK_RESEND_AFTER_SECONDS (support's change
+    of their itemised bills, the coming lift of their restriction): the broker was down or lost the task."""
+    return {"itemisation": support_itemisation_notices_requeue(), "restriction": restriction_notices_requeue()}
 
 
 @shared_task(name="accounts.tasks.restriction_ends_remind_task")

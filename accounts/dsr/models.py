@@ -286,7 +286,9 @@ class Restriction(models.Model):
     ground = models.CharField(max_length=20, choices=Ground.choices, blank=True)
     ends_on = models.DateField(null=True, blank=True)  # the last day (Europe/Amsterdam); None: no end set
     started_at = models.DateTimeField(default=now)
-    lift_notice_sent_at = models.DateTimeField(null=True, blank=True)  # art. 18(3): the person was told
+    # The DPO asked for the e-mail of art. 18(3) (a reaper sends it again if the broker lost it) ...
+    lift_notice_asked_at = models.DateTimeField(null=True, blank=True)
+    lift_notice_sent_at = models.DateTimeField(null=True, blank=True)  # ... and the person was told
     lift_notice_channel = models.CharField(max_length=10, choices=NoticeChannel.choices, blank=True)
     lifted_at = models.DateTimeField(null=True, blank=True)
     # The DPO is reminded once that the end date passed; cleared when a new decision moves the end date.

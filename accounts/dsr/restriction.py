@@ -15,7 +15,7 @@ Audit entries carry codes, ids and dates only.
 """
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from django.apps import apps
@@ -32,7 +32,7 @@ from voipxs.exceptions import ApplicationError
 from voipxs.mail import person_mail_send
 from voipxs.privacy.audit import audit_record
 from voipxs.privacy.purposes import Purpose, SystemActor
-from voipxs.queue import enqueue_after_commit
+from voipxs.queue import enqueue_after_commit, tasks_resend
 
 from ..models import User
 from .models import DataSubjectRequest, ReminderStage, Restriction
@@ -128,7 +128,7 @@ def restriction_record(*, request: DataSubjectRequest, ground: str, ends_on: dat
     if restriction is None:
         restriction = Restriction(user_id=request.user_id, started_at=now())
     restriction.request, restriction.ground, restriction.ends_on = request, ground, ends_on
-    restriction.lift_notice_sent_at, restriction.lift_notice_channel = None, ""
+    restriction.lift_notice_asked_at, restriction.lift_notice_sent_at, restriction.lift_notice_channel = None, None, ""
     restriction.reminder_stage = ReminderStage.NONE
     restriction.full_clean(validate_constraints=False)  # the lock above keeps it the one active row
     restriction.save()
@@ -199,13 +199,26 @@ def restriction_lift_notice_request(*, restriction: Restriction, actor: Any) -> 
     """The DPO's step "tell the person": the e-mail goes from a task after the commit, which records when."""
     restriction = _locked_active(restriction)
     _notice_allowed(restriction)
+    restriction.lift_notice_asked_at = now()
+    restriction.save(update_fields=["lift_notice_asked_at"])
     audit_record(actor=actor, action="dsr.restriction_notice_request", target_type="user",
                  target_id=restriction.user_id, extra={"restriction": restriction.pk})
     from ..tasks import restriction_lift_notice_task  # lazy: the services-to-tasks pair (tasks import this)
 
-    # A broker outage must not fail the request: the DPO sees no notice recorded and asks again.
+    # A broker outage must not fail the request, nor lose the e-mail: restriction_notices_requeue sends it again.
     enqueue_after_commit(restriction_lift_notice_task, restriction.user_id)
     return restriction
+
+
+def restriction_notices_requeue(*, at=None) -> list[int]:
+    """Beat: send again every notice of a lift asked for TASK_RESEND_AFTER_SECONDS ago and not sent (the broker
+    was down, or lost the task). Stops at the first send the broker refuses. Returns the user ids sent."""
+    from ..tasks import restriction_lift_notice_task
+
+    cutoff = (at or now()) - timedelta(seconds=settings.TASK_RESEND_AFTER_SECONDS)
+    waiting = (Restriction.objects.filter(lift_notice_asked_at__lt=cutoff, lift_notice_sent_at__isnull=True,
+                                          lifted_at__isnull=True).order_by("pk").values_list("user_id", flat=True))
+    return tasks_resend(restriction_lift_notice_task, [(user_id,) for user_id in waiting])
 
 
 def restriction_lift_notice_send(*, user_id: int) -> bool:
@@ -219,8 +232,10 @@ def restriction_lift_notice_send(*, user_id: int) -> bool:
         try:
             user = restriction_notice_recipient_get(actor=NOTICE_ACTOR, user_id=user_id)
         except Http404:
-            return False
-        if not user.email:
+            user = None
+        if user is None or not user.email:  # nobody to tell by e-mail: the DPO sees it still untold
+            restriction.lift_notice_asked_at = None
+            restriction.save(update_fields=["lift_notice_asked_at"])
             return False
         _notice_mail(user=user, restriction=restriction)
         restriction.lift_notice_sent_at = now()

@@ -2,11 +2,14 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
+
 import phonenumbers
 from django.conf import settings
 from django.db import models, transaction
 from django.http import Http404
 from django.urls import reverse
+from django.utils.timezone import now as tz_now
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
@@ -18,7 +21,7 @@ from voipxs.mail import person_mail_send
 from voipxs.privacy.audit import audit_record
 from voipxs.privacy.phone import InvalidNumber, normalize_e164
 from voipxs.privacy.purposes import Purpose, SystemActor, require_purpose
-from voipxs.queue import enqueue_after_commit
+from voipxs.queue import enqueue_after_commit, tasks_resend
 
 from ..dsr.models import DataSubjectRequest
 from ..dsr.services import dsr_request_create_for
@@ -169,20 +172,37 @@ def support_itemisation_set(*, actor, user: User, itemisation: str, channel: str
         return False
     from ..tasks import support_itemisation_notice_task  # lazy: the services-to-tasks pair (tasks import this)
 
-    # A broker outage must not fail the stored change: the warning logged names the task and the user id.
+    # The notice is due from now, stored with the change: a broker outage must not fail the change, nor lose the
+    # notice (support_itemisation_notices_requeue sends it again; the warning logged names the task and user id).
+    User.objects.filter(pk=locked.pk).update(itemisation_notice_due_at=tz_now())
     enqueue_after_commit(support_itemisation_notice_task, locked.pk)
     return True
 
 
+def support_itemisation_notices_requeue(*, at=None) -> list[int]:
+    """Beat: send again every itemisation notice still due TASK_RESEND_AFTER_SECONDS after the change (the broker
+    was down, or lost the task). Stops at the first send the broker refuses. Returns the user ids sent."""
+    from ..tasks import support_itemisation_notice_task
+
+    cutoff = (at or tz_now()) - timedelta(seconds=settings.TASK_RESEND_AFTER_SECONDS)
+    due = User.objects.filter(itemisation_notice_due_at__lt=cutoff).order_by("pk").values_list("pk", flat=True)
+    return tasks_resend(support_itemisation_notice_task, [(pk,) for pk in due])
+
+
+@transaction.atomic
 def support_itemisation_notice_send(*, user_id: int) -> bool:
     """E-mail the customer that support changed their itemised bills at their request: the choice in force
-    now and where to change it, nothing else. False when there is nobody to tell (no e-mail address; the
-    account was erased or restricted meanwhile)."""
+    now and where to change it, nothing else; then the notice is no longer due. False when it is not due (sent
+    already: a task sent twice) or there is nobody to tell (no e-mail address; the account was erased or
+    restricted meanwhile), which ends it too."""
+    if not User.objects.select_for_update().filter(pk=user_id, itemisation_notice_due_at__isnull=False).exists():
+        return False
     try:
         user = support_customer_get(actor=NOTICE_ACTOR, user_id=user_id)
     except Http404:
-        return False
-    if not user.email:
+        user = None
+    if user is None or not user.email:
+        User.objects.filter(pk=user_id).update(itemisation_notice_due_at=None)
         return False
     choice = Itemisation(user_itemisation_get(user=user)).label
     url = getattr(settings, "SITE_URL", "").rstrip("/") + reverse("accounts:numbers") + "#itemisation"
@@ -192,6 +212,7 @@ def support_itemisation_notice_send(*, user_id: int) -> bool:
                    "did not ask for this change, please contact us.\n") % {"choice": choice, "url": url}
     person_mail_send(user_id=user_id, to=user.email, subject=subject, body=body, what="itemisation notice",
                      error=SupportNoticeMailError)
+    User.objects.filter(pk=user_id).update(itemisation_notice_due_at=None)
     audit_record(actor=NOTICE_ACTOR, action="user.itemisation_notice", purpose=Purpose.CUSTOMER_SUPPORT,
                  target_type="user", target_id=user_id)
     return True

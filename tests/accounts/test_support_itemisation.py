@@ -9,6 +9,7 @@ from unittest.mock import patch
 
 import pytest
 from django.core import mail
+from django.utils.timezone import now
 
 from accounts.models import Itemisation, User
 from accounts.services.users import ITEMISATION_BY_CONTRACTOR, user_create
@@ -158,11 +159,14 @@ class SupportItemisationServiceTests:
 
 
 class SupportItemisationNoticeTaskTests:
-    def test_a_customer_without_an_address_is_not_mailed(self, support):
+    def test_a_customer_without_an_address_is_not_mailed_and_the_notice_ends(self, support):
         dora = user_create(username="dora", password=PASSWORD, email=None)
+        User.objects.filter(pk=dora.pk).update(itemisation_notice_due_at=now())
         assert support_itemisation_notice_task(dora.pk) is False and mail.outbox == []
+        assert User.objects.get(pk=dora.pk).itemisation_notice_due_at is None  # nothing left for the reaper
 
     def test_a_mail_failure_names_the_user_id_only(self, alice):
+        User.objects.filter(pk=alice.pk).update(itemisation_notice_due_at=now())
         refused = smtplib.SMTPRecipientsRefused({"alice@example.org": (550, b"no such user")})
         with patch("voipxs.mail.send_mail", side_effect=refused):
             with pytest.raises(SupportNoticeMailError) as error:
@@ -170,3 +174,4 @@ class SupportItemisationNoticeTaskTests:
         assert str(error.value) == f"itemisation notice to user {alice.pk} failed (SMTPRecipientsRefused)"
         assert error.value.__cause__ is None and error.value.__suppress_context__
         assert not AuditEntry.objects.filter(action="user.itemisation_notice").exists()
+        assert User.objects.get(pk=alice.pk).itemisation_notice_due_at is not None  # still due: sent again later
