@@ -64,6 +64,8 @@ class DataSubjectRequest(models.Model):
     received_at = models.DateTimeField(default=now)
     deadline = models.DateTimeField()
     extended_at = models.DateTimeField(null=True, blank=True)
+    # The e-mail telling the person of the extension is due since then (dsr/extension_notice.py); cleared when sent.
+    extension_notice_due_at = models.DateTimeField(null=True, blank=True)
     extension_reason = models.TextField(blank=True)  # shown to the user
     completed_at = models.DateTimeField(null=True, blank=True)
     outcome = models.JSONField(default=dict, blank=True)  # counts and kept categories, never data

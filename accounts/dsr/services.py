@@ -19,6 +19,7 @@ from voipxs.queue import enqueue_after_commit
 from ..models import User
 from .erasure import erasure_apply
 from .export import dsr_export_retry
+from .extension_notice import extension_notice_queue
 from .models import EXTENSION_MONTHS, DataSubjectRequest, ExportFile, ReminderStage, add_months
 # Restriction's marks and decision live in dsr/restriction.py; the two mark services are re-exported here.
 from .restriction import (  # noqa: F401
@@ -134,6 +135,7 @@ def dsr_request_extend(*, request: DataSubjectRequest, reason: str, actor: Any) 
     req.reminder_stage = ReminderStage.NONE  # the new deadline gets its own "due soon" and "overdue" reminders
     req.save(update_fields=["extended_at", "extension_reason", "deadline", "reminder_stage"])
     audit_record(actor=actor, action="dsr.extend", target_type="dsr", target_id=req.pk)
+    extension_notice_queue(req)  # e-mailed too, not only shown on the portal: before the original deadline
     return req
 
 

@@ -1,6 +1,7 @@
 """The e-mails to one person that a task sends are stored as due with the change that asks for them, so that a
 reaper sends them again if the broker lost them: support's change of the itemised bills
-(User.itemisation_notice_due_at) and the coming lift of a restriction (Restriction.lift_notice_asked_at)."""
+(User.itemisation_notice_due_at), the coming lift of a restriction (Restriction.lift_notice_asked_at) and the
+extension of a privacy request (DataSubjectRequest.extension_notice_due_at)."""
 from django.db import migrations, models
 
 
@@ -11,6 +12,11 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.AddField(
+            model_name="datasubjectrequest",
+            name="extension_notice_due_at",
+            field=models.DateTimeField(blank=True, null=True),
+        ),
         migrations.AddField(
             model_name="restriction",
             name="lift_notice_asked_at",
