@@ -110,3 +110,26 @@ class InvoiceTransitionTests:
         assert invoice.status == "void"
         with pytest.raises(ApplicationError):
             invoicing.invoice_resolve_dispute(invoice=invoice, actor=billing_staff, resolution="rejected")
+
+
+class InvoiceAfterPurgeTests:
+    """LEGAL.md row 3: the fiscal record outlives the called numbers. Once the dispute window of a paid invoice
+    has passed, the purge removes its calls; the invoice, its totals and its lines stay (7 years) and still add up."""
+
+    def test_totals_reproduce_from_the_lines_after_the_calls_are_purged(self, alice, billing_staff):
+        from retention.purge.run import purge_expired
+        from tests.retention.helpers import at
+
+        make_cdr(account=alice, started_at=T0, billsec=60, zone="NL mobile", price=Decimal("0.10"))
+        make_cdr(account=alice, started_at=T0 + timedelta(days=3), billsec=90, zone="NL fixed", price=Decimal("0.05"))
+        invoice = _run()[0]
+        invoicing.invoice_mark_paid(invoice=invoice, actor=billing_staff)
+        before = Invoice.objects.get(pk=invoice.pk)
+        lines_before = sorted((l.zone, l.calls, l.seconds, l.amount) for l in before.lines.all())
+        window_ends = before.dispute_window_ends
+        purge_expired(now=at(window_ends.year, window_ends.month, window_ends.day) + timedelta(days=2))
+        assert not Cdr.objects.filter(account=alice).exists()  # the called numbers are gone
+        after = Invoice.objects.get(pk=invoice.pk)
+        assert sorted((l.zone, l.calls, l.seconds, l.amount) for l in after.lines.all()) == lines_before
+        assert sum(l.amount for l in after.lines.all()) == after.subtotal == before.subtotal == Decimal("0.15")
+        assert (after.vat_amount, after.total) == (before.vat_amount, before.total) != (0, 0)

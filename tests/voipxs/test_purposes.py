@@ -124,3 +124,20 @@ class DeferredRefusalAuditTests:
             assert client.get("/probe/").status_code == 403
         assert AuditEntry.objects.filter(outcome="refused", action="probe.forbidden").count() == 1
         assert AuditEntry.objects.filter(outcome="refused").count() == before + 1
+
+
+@pytest.mark.django_db
+class MarketingTests:
+    """LEGAL.md row 4: no marketing or value-added use of traffic data (Tw 11.5(3)): the call service itself refuses
+    the purpose, for a customer and for every staff role, and the refusal is in the audit log with its purpose."""
+
+    @pytest.mark.parametrize("who", ["alice", "billing_staff", "dpo", "admin_user"])
+    def test_the_call_service_refuses_marketing_and_audits_the_refusal(self, who, request):
+        from traffic.selectors.calls import cdr_list
+        from voipxs.privacy.models import AuditEntry
+
+        actor = request.getfixturevalue(who)
+        with pytest.raises(PermissionDenied):
+            cdr_list(actor=actor, purpose="marketing")
+        entry = AuditEntry.objects.get(action="cdr.list")
+        assert entry.outcome == AuditEntry.Outcome.REFUSED and entry.purpose == "marketing"
