@@ -87,3 +87,27 @@ def _live_server_one_request_at_a_time_on_sqlite(request, monkeypatch):
 
     monkeypatch.setattr(WSGIHandler, "__call__", serve_alone)
     yield
+
+
+@pytest.fixture(autouse=True)
+def _call_reads_are_audited(request):
+    """LEGAL.md section 5 row 21 (tests/audit_guard.py): a test whose application code read call records fails
+    unless an audit entry with a purpose was written during it."""
+    import os
+
+    if (os.environ.get("VOIPXS_AUDIT_GUARD") == "off" or request.node.get_closest_marker("django_db") is None
+            or request.node.get_closest_marker("audit_guard_exempt") is not None or "e2e" in request.keywords):
+        yield  # the browser tests read in the live server's thread, and their pages are tested here too
+        return
+    request.getfixturevalue("_django_db_helper")
+    if "audit_log_flushable" in request.fixturenames:
+        request.getfixturevalue("audit_log_flushable")  # it empties the log after the test: after this check, then
+    from tests import audit_guard
+
+    start = audit_guard.last_entry_id()
+    reads = audit_guard.Reads()
+    with connection.execute_wrapper(reads):
+        yield
+    if reads.origins and not audit_guard.purposeful_entries_since(start):
+        pytest.fail("LEGAL.md row 21: call records were read without an audit entry carrying a purpose, by "
+                    f"{sorted(reads.origins)} (tests/audit_guard.py)", pytrace=False)

@@ -161,7 +161,8 @@ def dsr_export_build(*, export_id: int) -> ExportFile:
                   .update(status=ExportFile.Status.FAILED, error=type(exc).__name__[:200]))
         if failed:
             request_id = ExportFile.objects.values_list("request_id", flat=True).get(pk=export_id)
-            audit_record(actor=None, action="dsr.export_failed", target_type="dsr", target_id=request_id)
+            audit_record(actor=None, action="dsr.export_failed", purpose=Purpose.SELF_SERVICE, target_type="dsr",
+                         target_id=request_id)
         raise
 
 
@@ -205,7 +206,9 @@ def _export_mark_ready(*, export: ExportFile, name: str, size: int, sha256: str,
         req.answer = _("Your data is ready to download until %(date)s.") % {"date": until}
         req.outcome = {"rows": counts}
         req.save(update_fields=["status", "completed_at", "answer", "outcome"])
-    audit_record(actor=None, action="dsr.export_ready", target_type="dsr", target_id=export.request_id, extra={"rows": counts})
+    # The build read the person's own data for them (GDPR art. 15, 20): that purpose, as every read of calls has.
+    audit_record(actor=None, action="dsr.export_ready", purpose=Purpose.SELF_SERVICE, target_type="dsr",
+                 target_id=export.request_id, extra={"rows": counts})
     return export
 
 

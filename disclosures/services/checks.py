@@ -41,9 +41,9 @@ def require_written_order(req: DisclosureRequest) -> None:
         raise ApplicationError(ORDER_NOT_ON_FILE, extra={"field": "documents"})
 
 
-def request_audit(*, actor, action: str, req: DisclosureRequest, **extra) -> None:
-    audit_record(actor=actor, action=f"disclosure.{action}", target_type="disclosure_request", target_id=req.pk,
-                 extra={"status": req.status, **extra})
+def request_audit(*, actor, action: str, req: DisclosureRequest, purpose: str = "", **extra) -> None:
+    audit_record(actor=actor, action=f"disclosure.{action}", purpose=purpose, target_type="disclosure_request",
+                 target_id=req.pk, extra={"status": req.status, **extra})
 
 
 def request_move(*, req: DisclosureRequest, status: str, fields: list[str]) -> None:

@@ -29,6 +29,7 @@ from ..envelope import SUFFIX as P7M_SUFFIX
 from ..envelope import envelope_der
 from ..models import Authority, DisclosureRequest, Package, PackageDownload, PackageEnvelope, Status
 from ..production import build_package, package_zip
+from ..selectors import request_purpose
 from .checks import WRONG_STATE, request_audit, request_locked, request_move, require_officer, require_state
 
 CERTIFICATE_EXPIRED_ON = gettext_noop("The authority's certificate expired on %(date)s: nothing is handed over "
@@ -132,7 +133,9 @@ def disclosure_production_failed(*, request_id: int, actor, error: str) -> Discl
     require_state(req, Status.PRODUCING)
     req.production_error = error[:300]
     request_move(req=req, status=Status.APPROVED, fields=["production_error"])
-    request_audit(actor=actor, action="production_failed", req=req, error=error[:100])
+    # The failed production read the scope's calls under the request's purpose, and its own access record went
+    # with the rolled-back transaction: this entry keeps the read on the record, with that purpose (LEGAL.md row 21).
+    request_audit(actor=actor, action="production_failed", req=req, purpose=request_purpose(req), error=error[:100])
     return req
 
 

@@ -23,7 +23,7 @@ from django.utils.timezone import now
 from accounts.models import DataSubjectRequest
 from voipxs.exceptions import ApplicationError
 from voipxs.privacy.audit import audit_record
-from voipxs.privacy.purposes import Role, has_role
+from voipxs.privacy.purposes import Purpose, Role, has_role
 
 from ..annotations.models import CdrAnnotation
 from ..annotations.sealing import note_reseal_kept, note_seal, note_seal_kept
@@ -109,8 +109,9 @@ def cdr_annotate(*, actor: Any, cdr_id: int, started_at: datetime, text: str,
         kept_at=stamp if call.kept else None, created_at=stamp)
     note.full_clean()
     note.save(force_insert=True)
-    audit_record(actor=actor, action="cdr.annotate", target_type="cdr", target_id=cdr_id,
-                 extra={"note": note.pk, "request": dsr_request.pk if dsr_request else None})
+    # GDPR art. 16: the DPO records what the person stated, answering their request (a legal obligation).
+    audit_record(actor=actor, action="cdr.annotate", purpose=Purpose.LEGAL_OBLIGATION, target_type="cdr",
+                 target_id=cdr_id, extra={"note": note.pk, "request": dsr_request.pk if dsr_request else None})
     return note
 
 

@@ -225,9 +225,9 @@ def _invoice_make(*, account_id: int, month: date, actor: Any, replaces: Invoice
             billed = _billable(account_id=account_id, month=month, billed_on=billed_on).update(invoice=invoice)
             kept = _kept_billable(billed_on)
             billed += kept.update(invoice_id=invoice.pk) if kept is not None else 0
-            audit_record(actor=actor, action="invoice.create", target_type="invoice", target_id=invoice.pk,
-                         extra={"period": month.isoformat(), "calls": billed, "lines": len(objs),
-                                **({"replaces": billed_on} if billed_on is not None else {})})
+            audit_record(actor=actor, action="invoice.create", purpose=Purpose.BILLING, target_type="invoice",
+                         target_id=invoice.pk, extra={"period": month.isoformat(), "calls": billed, "lines": len(objs),
+                                                      **({"replaces": billed_on} if billed_on is not None else {})})
             return invoice
     except IntegrityError:
         # A concurrent run made this account's invoice first: the unique (account, period) held.
@@ -366,8 +366,8 @@ def invoice_reissue(*, invoice: Invoice, actor: Any) -> Invoice:
     copies = kept_copies()
     if copies is not None:  # kept copies it cannot bill leave it too; the purge then ends them (their month is gone)
         released += copies.model.objects.filter(invoice_id=invoice.pk, restricted_at__isnull=True).update(invoice_id=None)
-    audit_record(actor=actor, action="invoice.reissue", target_type="invoice", target_id=invoice.pk,
-                 extra={"replaced_by": new.pk, "released": released})
+    audit_record(actor=actor, action="invoice.reissue", purpose=Purpose.BILLING, target_type="invoice",
+                 target_id=invoice.pk, extra={"replaced_by": new.pk, "released": released})
     return new
 
 

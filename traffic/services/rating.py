@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.db import transaction
 
 from voipxs.privacy.audit import audit_record
+from voipxs.privacy.purposes import Purpose
 
 from ..ingest.rows import FLAG_UNRATED
 from ..keys import decrypt_number
@@ -36,7 +37,7 @@ def cdr_rate_pending(*, source: Source | None = None, batch_size: int = 5000, ac
         last_id = rows[-1].id
         with transaction.atomic():
             rated += sum(_cdr_rate(cdr, book=book) for cdr in rows)
-    audit_record(actor=actor, action="cdr.rate_pending", target_type="cdr_source",
+    audit_record(actor=actor, action="cdr.rate_pending", purpose=Purpose.BILLING, target_type="cdr_source",
                  target_id=source.pk if source else "", extra={"rated": rated})
     return rated
 

@@ -1,0 +1,46 @@
+"""The guard of LEGAL.md row 21 (tests/audit_guard.py) can fail: it notes a read of call records sent by
+application code, leaves the test's own reads alone and the system paths it lists, and a test that reads through
+a selector leaves the audit entry with a purpose that satisfies it."""
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+
+from tests import audit_guard
+from tests.factories import make_cdr
+from traffic.models import Cdr
+from traffic.selectors.calls import cdr_list
+from traffic.selectors.cdr_reader import calls_newest
+from voipxs.privacy.purposes import Purpose
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.audit_guard_exempt("it shows the guard an unaudited read on purpose")
+def test_an_unaudited_read_by_application_code_is_noted_and_no_purpose_is_on_record(alice):
+    make_cdr(account=alice)
+    start = audit_guard.last_entry_id()
+    reads = audit_guard.Reads()
+    with connection.execute_wrapper(reads):
+        calls_newest(Cdr.objects.filter(account=alice), None, fields=("id", "started_at"), after=None, n=5)
+    assert reads.origins == {"traffic/selectors/cdr_reader.py:calls_newest"}
+    assert not audit_guard.purposeful_entries_since(start)  # so the guard would fail such a test
+
+
+def test_the_tests_own_reads_and_the_listed_system_paths_are_left_alone(alice):
+    make_cdr(account=alice)  # ingest's own checks of what is stored (traffic/ingest/)
+    reads = audit_guard.Reads()
+    with connection.execute_wrapper(reads):
+        assert Cdr.objects.filter(account=alice).count() == 1
+        make_cdr(account=alice)
+    assert reads.origins == set()
+    assert audit_guard.exempt("retention/purge/run.py:remove") and not audit_guard.exempt("traffic/selectors/x.py:y")
+
+
+def test_a_read_through_the_selector_leaves_its_purpose_on_record(alice):
+    make_cdr(account=alice)
+    start = audit_guard.last_entry_id()
+    reads = audit_guard.Reads()
+    with connection.execute_wrapper(reads):
+        assert len(cdr_list(actor=alice, purpose=Purpose.SELF_SERVICE).rows) == 1
+    assert reads.origins and audit_guard.purposeful_entries_since(start)
