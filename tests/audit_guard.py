@@ -1,6 +1,6 @@
 """LEGAL.md section 5 row 21: every read of call records in the test suite leaves an audit entry carrying a purpose.
 
-`calls_read_audited` (an autouse fixture, tests/conftest.py) watches the SQL of every database test
+`_call_reads_are_audited` (an autouse fixture, tests/conftest.py) watches the SQL of every database test
 (django.db.connection.execute_wrapper) and notes each SELECT that reads call records (traffic_cdr and its month
 partitions, the hold table, the technical identifiers, and the prepared statements of the call history) and was
 sent from application code (a frame under accounts/, traffic/, disclosures/, retention/ or voipxs/: the test's
@@ -37,10 +37,11 @@ SYSTEM_PATHS = {
                                                 "audited erasure",
     "voipxs/privacy/rotation.py": "key rotation re-encrypts values and reads no plaintext for anyone",
     "accounts/dsr/middleware.py": "no application code between the middleware and the read: Django's admin reading "
-                                  "its read-only call-record pages. A known gap: the admin's reads are not audited "
-                                  "one by one (its staff are admins; noted in the closing note)",
+                                  "its read-only call-record pages. A known gap, to close: the admin's reads are "
+                                  "not audited one by one",
     "traffic/services/annotations.py:_call_locked": "a note's service locks the call it is about before it writes; "
-                                                     "a refused note (another person's call) writes no entry",
+                                                     "a refused note (another person's call) writes no entry, a "
+                                                     "known gap, to close",
 }
 
 
