@@ -16,10 +16,13 @@ by another worker, alone. Task arguments are ids only: they go to the broker and
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timedelta
 from typing import Iterable
 
 from celery import Task
+from django.conf import settings
 from django.db import transaction
+from django.utils.timezone import now
 from kombu.exceptions import OperationalError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -57,6 +60,12 @@ def enqueue_after_commit(task: Task, *ids: int) -> None:
     row waiting for its reaper and never fails the request."""
     _ids_only(ids)
     transaction.on_commit(lambda: task_send(task, *ids))
+
+
+def resend_cutoff(at: datetime | None = None) -> datetime:
+    """The moment before which waiting work has waited longer than TASK_RESEND_AFTER_SECONDS (at `at`, or now):
+    what a reaper sends again."""
+    return (at or now()) - timedelta(seconds=settings.TASK_RESEND_AFTER_SECONDS)
 
 
 def tasks_resend(task: Task, calls: Iterable[tuple[int, ...]]) -> list[int]:

@@ -34,7 +34,7 @@ from voipxs.privacy import files
 from voipxs.privacy.audit import audit_record
 from voipxs.privacy.purposes import PURPOSES, Purpose
 from voipxs.privacy.registry import sections
-from voipxs.queue import enqueue_after_commit, tasks_resend
+from voipxs.queue import enqueue_after_commit, resend_cutoff, tasks_resend
 
 from ..models import User
 from .export_stream import Background, TextOut, csv_cell, few_collections, section_write
@@ -222,10 +222,6 @@ def _export_idle(export_id: int) -> bool:
                 .values_list("pk", flat=True).first()) is not None
 
 
-def _resend_cutoff(at=None):
-    return (at or tz_now()) - timedelta(seconds=settings.TASK_RESEND_AFTER_SECONDS)
-
-
 def dsr_exports_requeue(*, at=None) -> list[int]:
     """Beat: send again the build of every export still pending TASK_RESEND_AFTER_SECONDS after it was
     asked for and not being built: the broker was down when the request was made (the request was
@@ -233,7 +229,7 @@ def dsr_exports_requeue(*, at=None) -> list[int]:
     refuses (the next run tries again). Returns the ids sent (voipxs/queue.py)."""
     from ..tasks import dsr_export_build_task  # lazy: the services-to-tasks pair (tasks import this module)
 
-    waiting = ExportFile.objects.filter(status=ExportFile.Status.PENDING, created_at__lt=_resend_cutoff(at))
+    waiting = ExportFile.objects.filter(status=ExportFile.Status.PENDING, created_at__lt=resend_cutoff(at))
     return tasks_resend(dsr_export_build_task, [(pk,) for pk in waiting.order_by("pk").values_list("pk", flat=True)
                                                 if _export_idle(pk)])
 
@@ -247,7 +243,7 @@ def dsr_export_retry(*, request: DataSubjectRequest, actor: Any) -> bool:
         return False
     if export.status == ExportFile.Status.FAILED:
         export = ExportFile.objects.create(request=request, user=request.user)
-    elif not (export.status == ExportFile.Status.PENDING and export.created_at < _resend_cutoff()
+    elif not (export.status == ExportFile.Status.PENDING and export.created_at < resend_cutoff()
               and _export_idle(export.pk)):
         return False
     audit_record(actor=actor, action="dsr.export_retry", target_type="dsr", target_id=request.pk,

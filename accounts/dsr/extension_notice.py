@@ -5,8 +5,6 @@ a person who does not look at the portal learns of it in time. The notice is sto
 (accounts.tasks.person_notices_requeue_task) if the broker lost it. Audit entries carry ids only."""
 from __future__ import annotations
 
-from datetime import timedelta
-
 from django.conf import settings
 from django.db import transaction
 from django.http import Http404
@@ -18,10 +16,10 @@ from django.utils.translation import gettext
 from voipxs.mail import person_mail_send
 from voipxs.privacy.audit import audit_record
 from voipxs.privacy.purposes import Purpose, SystemActor
-from voipxs.queue import enqueue_after_commit, tasks_resend
+from voipxs.queue import enqueue_after_commit, resend_cutoff, tasks_resend
 
 from .models import DataSubjectRequest
-from .selectors import restriction_notice_recipient_get
+from .selectors import notice_recipient_get
 
 # Art. 12(3) is a legal obligation: the person is read (for their address) under it, as for a restriction's lift.
 NOTICE_ACTOR = SystemActor("dsr_extension_notices", frozenset({Purpose.LEGAL_OBLIGATION}))
@@ -44,7 +42,7 @@ def extension_notices_requeue(*, at=None) -> list[int]:
     the first send the broker refuses. Returns the request ids sent."""
     from ..tasks import dsr_extension_notice_task
 
-    cutoff = (at or now()) - timedelta(seconds=settings.TASK_RESEND_AFTER_SECONDS)
+    cutoff = resend_cutoff(at)
     due = (DataSubjectRequest.objects.filter(extension_notice_due_at__lt=cutoff).order_by("pk")
            .values_list("pk", flat=True))
     return tasks_resend(dsr_extension_notice_task, [(pk,) for pk in due])
@@ -59,7 +57,7 @@ def extension_notice_send(*, request_id: int) -> bool:
     if req is None:
         return False
     try:
-        user = restriction_notice_recipient_get(actor=NOTICE_ACTOR, user_id=req.user_id)
+        user = notice_recipient_get(actor=NOTICE_ACTOR, user_id=req.user_id)
     except Http404:
         user = None
     if user is not None and user.email:

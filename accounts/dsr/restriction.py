@@ -15,7 +15,7 @@ Audit entries carry codes, ids and dates only.
 """
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from django.apps import apps
@@ -32,11 +32,11 @@ from voipxs.exceptions import ApplicationError
 from voipxs.mail import person_mail_send
 from voipxs.privacy.audit import audit_record
 from voipxs.privacy.purposes import Purpose, SystemActor
-from voipxs.queue import enqueue_after_commit, tasks_resend
+from voipxs.queue import enqueue_after_commit, resend_cutoff, tasks_resend
 
 from ..models import User
 from .models import DataSubjectRequest, ReminderStage, Restriction
-from .selectors import restriction_notice_recipient_get
+from .selectors import notice_recipient_get
 
 Ground = Restriction.Ground
 
@@ -215,7 +215,7 @@ def restriction_notices_requeue(*, at=None) -> list[int]:
     was down, or lost the task). Stops at the first send the broker refuses. Returns the user ids sent."""
     from ..tasks import restriction_lift_notice_task
 
-    cutoff = (at or now()) - timedelta(seconds=settings.TASK_RESEND_AFTER_SECONDS)
+    cutoff = resend_cutoff(at)
     waiting = (Restriction.objects.filter(lift_notice_asked_at__lt=cutoff, lift_notice_sent_at__isnull=True,
                                           lifted_at__isnull=True).order_by("pk").values_list("user_id", flat=True))
     return tasks_resend(restriction_lift_notice_task, [(user_id,) for user_id in waiting])
@@ -230,7 +230,7 @@ def restriction_lift_notice_send(*, user_id: int) -> bool:
         if restriction is None:
             return False
         try:
-            user = restriction_notice_recipient_get(actor=NOTICE_ACTOR, user_id=user_id)
+            user = notice_recipient_get(actor=NOTICE_ACTOR, user_id=user_id)
         except Http404:
             user = None
         if user is None or not user.email:  # nobody to tell by e-mail: the DPO sees it still untold

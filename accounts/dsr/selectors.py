@@ -95,8 +95,8 @@ def restriction_get(*, actor: Any, restriction_id: int,
         raise Http404 from None
 
 
-def restriction_notice_recipient_get(*, actor: Any, user_id: int,
-                                     purpose: Purpose | str = Purpose.LEGAL_OBLIGATION) -> User:
-    """The restricted person, to tell them before the lift (GDPR art. 18(3)): through accounts' access_user,
-    which checks the purpose (a restricted person is seen only for legal obligations and disputes)."""
+def notice_recipient_get(*, actor: Any, user_id: int, purpose: Purpose | str = Purpose.LEGAL_OBLIGATION) -> User:
+    """A person the law says we must tell something (a restriction's coming lift, GDPR art. 18(3); a request's
+    extension, art. 12(3)), for their address: through accounts' access_user, which checks the purpose (a
+    restricted person is seen only for legal obligations and disputes)."""
     return access_user(actor=actor, purpose=purpose, user_id=user_id)

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 
 import phonenumbers
 from django.conf import settings
@@ -21,7 +20,7 @@ from voipxs.mail import person_mail_send
 from voipxs.privacy.audit import audit_record
 from voipxs.privacy.phone import InvalidNumber, normalize_e164
 from voipxs.privacy.purposes import Purpose, SystemActor, require_purpose
-from voipxs.queue import enqueue_after_commit, tasks_resend
+from voipxs.queue import enqueue_after_commit, resend_cutoff, tasks_resend
 
 from ..dsr.models import DataSubjectRequest
 from ..dsr.services import dsr_request_create_for
@@ -184,7 +183,7 @@ def support_itemisation_notices_requeue(*, at=None) -> list[int]:
     was down, or lost the task). Stops at the first send the broker refuses. Returns the user ids sent."""
     from ..tasks import support_itemisation_notice_task
 
-    cutoff = (at or tz_now()) - timedelta(seconds=settings.TASK_RESEND_AFTER_SECONDS)
+    cutoff = resend_cutoff(at)
     due = User.objects.filter(itemisation_notice_due_at__lt=cutoff).order_by("pk").values_list("pk", flat=True)
     return tasks_resend(support_itemisation_notice_task, [(pk,) for pk in due])
 

@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils.formats import date_format
@@ -22,7 +21,7 @@ from django.utils.timezone import localtime, now as tz_now
 from django.utils.translation import gettext_noop
 
 from voipxs.exceptions import ApplicationError
-from voipxs.queue import tasks_resend
+from voipxs.queue import resend_cutoff, tasks_resend
 
 from ..envelope import CONTENT_TYPE as P7M_CONTENT_TYPE
 from ..envelope import SUFFIX as P7M_SUFFIX
@@ -118,7 +117,7 @@ def disclosure_productions_requeue(*, at: datetime | None = None) -> list[int]:
     the broker refuses (the next run tries again). Returns the request ids sent (voipxs/queue.py)."""
     from ..tasks import disclosure_package_build_task  # lazy: the services-to-tasks pair (tasks import this module)
 
-    cutoff = (at or tz_now()) - timedelta(seconds=settings.TASK_RESEND_AFTER_SECONDS)
+    cutoff = resend_cutoff(at)
     # A request left producing by code older than production_started_at has no start time: it is old.
     waiting = (DisclosureRequest.objects.filter(status=Status.PRODUCING, production_started_by__isnull=False)
                .filter(Q(production_started_at__lt=cutoff) | Q(production_started_at__isnull=True)).order_by("pk")

@@ -22,7 +22,6 @@ import secrets
 from datetime import date, timedelta
 from typing import Any, Iterable
 
-from django.conf import settings
 from django.db import transaction
 from django.utils.timezone import now
 
@@ -33,7 +32,7 @@ from voipxs.privacy.crypto import blind_index
 from voipxs.privacy.files import EncryptedFileWriter
 from voipxs.privacy.phone import InvalidNumber, normalize_e164
 from voipxs.privacy.purposes import Purpose
-from voipxs.queue import enqueue_after_commit, tasks_resend
+from voipxs.queue import enqueue_after_commit, resend_cutoff, tasks_resend
 
 from .. import exports
 from ..models import CallExport
@@ -210,7 +209,7 @@ def call_exports_requeue(*, at=None) -> list[int]:
     moment = at or now()
     waiting = CallExport.objects.filter(
         status=CallExport.Status.QUEUED, expires_at__gt=moment,
-        created_at__lt=moment - timedelta(seconds=settings.TASK_RESEND_AFTER_SECONDS))
+        created_at__lt=resend_cutoff(moment))
     return tasks_resend(call_export_build, [(pk,) for pk in waiting.order_by("pk").values_list("pk", flat=True)])
 
 
