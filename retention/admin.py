@@ -9,11 +9,12 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from voipxs.admin import ReadOnlyAdminMixin, action_confirmation
+from voipxs.admin import AuditedReadsAdminMixin, ReadOnlyAdminMixin, action_confirmation
 from voipxs.exceptions import ApplicationError
 from voipxs.privacy.purposes import Role, has_role
 
 from .models import HeldCdr, LegalHold, PurgeReceipt, PurgeRun, RetentionPolicy
+from .selectors import HELD_CDR_ADMIN_READS
 from .services import legal_hold_place, legal_hold_release, retention_policy_changes, retention_policy_update
 
 
@@ -153,8 +154,10 @@ class PurgeRunAdmin(ReadOnlyAdminMixin, _DpoSeesToo, admin.ModelAdmin):
 
 
 @admin.register(HeldCdr)
-class HeldCdrAdmin(ReadOnlyAdminMixin, _DpoOnly, admin.ModelAdmin):
-    # Counts and ids only; numbers stay encrypted (read them through retention.selectors.held_cdr_list).
+class HeldCdrAdmin(AuditedReadsAdminMixin, ReadOnlyAdminMixin, _DpoOnly, admin.ModelAdmin):
+    # Counts and ids only; numbers stay encrypted (read them through retention.selectors.held_cdr_list). Every page
+    # reads through the selector, which checks the purpose (LEGAL_OBLIGATION) and records the calls' ids.
+    reads = HELD_CDR_ADMIN_READS
     list_display = ("cdr_id", "started_at", "account_id", "invoice_id", "held_at")
     fields = ("cdr_id", "started_at", "account_id", "invoice_id", "held_at")
     show_full_result_count = False

@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils.timezone import now as tz_now
 
+from traffic.selectors.admin_calls import AdminCallReads
 from traffic.selectors.cdr_reader import register_kept_copies
 from voipxs.privacy import crypto
 from voipxs.privacy.crypto import blind_index
@@ -114,6 +115,13 @@ def held_token_decrypt(*, cdr_id: int, token: bytes | memoryview | None) -> str:
 # it, so retention hands it the table and the decryption when this module loads (AppConfig.ready
 # imports it through .keeper; tests/retention/test_held_visible.py checks that it is registered).
 register_kept_copies(model=HeldCdr, decrypt=held_token_decrypt)
+
+
+# The DPO's admin page of the kept copies (retention/admin.py HeldCdrAdmin: ids and times, no numbers): what the
+# hold table keeps is kept for legal holds and open or disputed invoices, and the DPO reads it under the purpose
+# the DPO holds for them, as `held_cdr_list` demands one of HELD_PURPOSES. Checked and recorded by ids, per page.
+HELD_CDR_ADMIN_READS = AdminCallReads(model=HeldCdr, purpose=Purpose.LEGAL_OBLIGATION, name="held_cdr",
+                                      id_field="cdr_id")
 
 
 def held_cdr_list(*, actor, purpose: Purpose | str, number: str | None = None, account_id: int | None = None,

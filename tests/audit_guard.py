@@ -36,12 +36,6 @@ SYSTEM_PATHS = {
     "traffic/sections.py:_restrict_held_calls": "erasure restricts the kept copies the law still protects, inside the "
                                                 "audited erasure",
     "voipxs/privacy/rotation.py": "key rotation re-encrypts values and reads no plaintext for anyone",
-    "accounts/dsr/middleware.py": "no application code between the middleware and the read: Django's admin reading "
-                                  "its read-only call-record pages. A known gap, to close: the admin's reads are "
-                                  "not audited one by one",
-    "traffic/services/annotations.py:_call_locked": "a note's service locks the call it is about before it writes; "
-                                                     "a refused note (another person's call) writes no entry, a "
-                                                     "known gap, to close",
 }
 
 

@@ -8,10 +8,11 @@ from django.contrib import admin
 from django.core.paginator import Paginator
 from django.utils.functional import cached_property
 
-from voipxs.admin import ReadOnlyAdminMixin
+from voipxs.admin import AuditedReadsAdminMixin, ReadOnlyAdminMixin
 from voipxs.exceptions import ApplicationError
 
 from .models import Cdr, CdrImport, Source, Tariff
+from .selectors.admin_calls import CDR_ADMIN_READS
 from .services import sources
 from .services.tariffs import tariff_admin_delete, tariff_admin_save
 
@@ -89,8 +90,11 @@ class TariffAdmin(admin.ModelAdmin):
 
 
 @admin.register(Cdr)
-class CdrAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    """Read-only; numbers and caller names are not shown (they are encrypted and need a purpose)."""
+class CdrAdmin(AuditedReadsAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Read-only; numbers and caller names are not shown (they are encrypted and need a purpose). Every page reads
+    through the selector, which checks the purpose (SECURITY) and records the ids of the calls it read."""
+
+    reads = CDR_ADMIN_READS
 
     list_display = ("id", "started_at", "source", "direction", "disposition", "billsec", "rating", "zone", "price", "flags")
     list_filter = ("direction", "rating")

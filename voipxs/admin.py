@@ -53,6 +53,28 @@ class ReadOnlyAdminMixin:
         return False
 
 
+class AuditedReadsAdminMixin:
+    """For a read-only ModelAdmin of call records (LEGAL.md section 5 row 21): every page reads through `reads`
+    (traffic.selectors.admin_calls.AdminCallReads), which checks the purpose before anything is read and records
+    what the page read: the list page the ids it shows, an object's page (change, history, delete) its id. Put it
+    before `admin.ModelAdmin` in the bases."""
+
+    reads: Any = None
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        qs = self.reads.queryset(actor=request.user)
+        ordering = self.get_ordering(request)
+        return qs.order_by(*ordering) if ordering else qs
+
+    def get_changelist_instance(self, request: HttpRequest) -> Any:
+        changelist = super().get_changelist_instance(request)
+        changelist.result_list = self.reads.page(actor=request.user, rows=changelist.result_list)
+        return changelist
+
+    def get_object(self, request: HttpRequest, object_id: str, from_field: str | None = None) -> Any:
+        return self.reads.get(actor=request.user, obj=super().get_object(request, object_id, from_field))
+
+
 def action_confirmation(modeladmin: Any, request: HttpRequest, queryset: Any, *, title: str,
                         consequences: list[str], action_label: str, describe: Any = str) -> Any:
     """An admin action that changes or removes rows asks first, like Django's own "delete selected":

@@ -254,19 +254,11 @@ class KeptNoteTests:
             assert note_open(note.text_enc, cdr_id=call.id, started_at=call.started_at, kept=True) == STATEMENT
 
 
-def _superuser(django_user_model):
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
-    user = django_user_model.objects.create_superuser(username="root", email="root@example.org", password="x" * 20)
-    TOTPDevice.objects.create(user=user, name="default", confirmed=True)
-    return user
-
-
 @pytest.mark.django_db
 class CdrCannotBeEditedTests:
-    def test_a_change_posted_to_the_admin_changes_nothing(self, client, django_user_model, alice, call):
+    def test_a_change_posted_to_the_admin_changes_nothing(self, client, admin_user, alice, call):
         before = call_fields(call)
-        admin = verified_client(client, _superuser(django_user_model))
+        admin = verified_client(client, admin_user)
         posted = admin.post(f"/admin/traffic/cdr/{call.pk}/change/", {
             **{k: v for k, v in model_to_dict(call).items() if v is not None and not isinstance(v, bytes)},
             "billsec": 1, "duration": 1, "disposition": "failed", "zone": "changed", "_save": "Save"})

@@ -17,9 +17,10 @@ def superuser(django_user_model):
 
 
 class CdrAdminTests:
-    def test_the_cdr_list_never_counts_the_table_and_shows_no_number(self, client, db, django_user_model, alice):
+    # The administrator (the admin role): the call pages read under its purpose SECURITY (test_admin_call_reads.py).
+    def test_the_cdr_list_never_counts_the_table_and_shows_no_number(self, client, db, admin_user, alice):
         make_cdr(account=alice, src="+31205550101", dst="+31699993678", caller_name="Alice A")
-        client = verified_client(client, superuser(django_user_model))
+        client = verified_client(client, admin_user)
 
         with CaptureQueriesContext(connection) as queries:
             response = client.get("/admin/traffic/cdr/")
@@ -30,9 +31,9 @@ class CdrAdminTests:
         body = response.content.decode()
         assert "31699993678" not in body and "Alice A" not in body
 
-    def test_cdrs_cannot_be_added_or_changed(self, client, db, django_user_model, alice):
+    def test_cdrs_cannot_be_added_or_changed(self, client, db, admin_user, alice):
         cdr = make_cdr(account=alice)
-        client = verified_client(client, superuser(django_user_model))
+        client = verified_client(client, admin_user)
         assert client.get("/admin/traffic/cdr/add/").status_code == 403
         page = client.get(f"/admin/traffic/cdr/{cdr.pk}/change/")
         assert page.status_code == 200 and b"31699993678" not in page.content and 'name="_save"' not in page.content.decode()

@@ -44,3 +44,33 @@ def test_a_read_through_the_selector_leaves_its_purpose_on_record(alice):
     with connection.execute_wrapper(reads):
         assert len(cdr_list(actor=alice, purpose=Purpose.SELF_SERVICE).rows) == 1
     assert reads.origins and audit_guard.purposeful_entries_since(start)
+
+
+def test_the_admins_call_pages_and_a_refused_note_are_watched_and_leave_their_purpose(client, admin_user, dpo,
+                                                                                       alice, bob):
+    # The two gaps the guard once listed (Django's admin reading its call pages; a refused note's lock of the
+    # call) are exempt no more: their reads are noted, and each leaves an entry with a purpose.
+    from accounts.dsr.models import DataSubjectRequest
+    from accounts.dsr.services import dsr_request_create
+    from tests.factories import verified_client
+    from traffic.services.annotations import cdr_annotate
+    from voipxs.exceptions import ApplicationError
+
+    assert not audit_guard.exempt("accounts/dsr/middleware.py:__call__")
+    assert not audit_guard.exempt("traffic/services/annotations.py:_call_locked")
+    call, bobs = make_cdr(account=alice), make_cdr(account=bob, src="+31205550201")
+    req = dsr_request_create(user=alice, kind=DataSubjectRequest.Kind.RECTIFICATION, details="not mine")
+    admin = verified_client(client, admin_user)
+    for origin, read in (
+            ("traffic/selectors/admin_calls.py:page", lambda: admin.get("/admin/traffic/cdr/")),
+            ("voipxs/admin.py:get_object", lambda: admin.get(f"/admin/traffic/cdr/{call.pk}/change/")),
+            ("traffic/services/annotations.py:_call_locked",
+             lambda: cdr_annotate(actor=dpo, cdr_id=bobs.id, started_at=bobs.started_at, text="x", dsr_request=req))):
+        start = audit_guard.last_entry_id()
+        reads = audit_guard.Reads()
+        with connection.execute_wrapper(reads):
+            try:
+                read()
+            except ApplicationError:
+                pass  # the refused note
+        assert origin in reads.origins and audit_guard.purposeful_entries_since(start), reads.origins

@@ -10,6 +10,8 @@
 - `call_setup`: a user's own recent click-to-call set-ups, the blocked prefixes.
 - `annotations`: the notes on calls, read with their calls (pages, API, data-subject export) and the
   DPO's list of a person's notes (audited).
+- `admin_calls`: the staff admin's read-only pages of calls (and of the kept copies, for retention's admin):
+  purpose checked before the read, each page recorded by the calls' ids.
 - `scope`: which rows a purpose lets an actor read (own, own contractor's, staff-wide; restricted
   rows only for the law and disputes), shared by the call and invoice selectors.
 - `cdr_reader`: the one reader of CDR rows (live calls and the copies a month drop kept, decrypted

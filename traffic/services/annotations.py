@@ -22,7 +22,7 @@ from django.utils.timezone import now
 
 from accounts.models import DataSubjectRequest
 from voipxs.exceptions import ApplicationError
-from voipxs.privacy.audit import audit_record
+from voipxs.privacy.audit import audit_access, audit_record
 from voipxs.privacy.purposes import Purpose, Role, has_role
 
 from ..annotations.models import CdrAnnotation
@@ -77,31 +77,62 @@ def cdr_annotation_text_validate(text: str) -> str:
     return text
 
 
+class _Refused(Exception):
+    """A refusal of `_note_write`, raised out of its transaction so that `cdr_annotate` records it after the
+    rollback: `error` is what the caller gets, `reason` the code the audit entry gets."""
+
+    def __init__(self, reason: str, error: ApplicationError) -> None:
+        super().__init__(reason)
+        self.reason, self.error = reason, error
+
+
 def _request_checked(dsr_request: DataSubjectRequest) -> DataSubjectRequest:
     dsr_request = DataSubjectRequest.objects.select_for_update().get(pk=dsr_request.pk)
     if dsr_request.kind != DataSubjectRequest.Kind.RECTIFICATION:
-        raise ApplicationError(REQUEST_NOT_RECTIFICATION)
+        raise _Refused("request_not_rectification", ApplicationError(REQUEST_NOT_RECTIFICATION))
     if not dsr_request.is_open:
-        raise ApplicationError(REQUEST_NOT_OPEN)
+        raise _Refused("request_not_open", ApplicationError(REQUEST_NOT_OPEN))
     return dsr_request
 
 
-@transaction.atomic
 def cdr_annotate(*, actor: Any, cdr_id: int, started_at: datetime, text: str,
                  dsr_request: DataSubjectRequest | None = None) -> CdrAnnotation:
     """Attach `text` (what the customer states) to the call (`cdr_id`, `started_at`): DPO only. With a request
     (an open rectification request), the call must be the requester's. The call itself is not touched. Audited
-    by ids; the text is in no log, no audit entry and no error."""
+    by ids; the text is in no log, no audit entry and no error.
+
+    A refused note is a refused attempt on a call (LEGAL.md section 5 row 21): it is recorded too, by ids and
+    with its reason, after the note's transaction rolled back (not atomic itself, for that reason: `_note_write`
+    is). Only the text's own validation, a form error about no call, is not."""
     if not has_role(actor, Role.DPO):
+        _refusal_record(actor=actor, cdr_id=cdr_id, dsr_request=dsr_request, reason="not_dpo")
         raise PermissionDenied(DPO_ONLY)
     text = cdr_annotation_text_validate(text)
+    try:
+        return _note_write(actor=actor, cdr_id=cdr_id, started_at=started_at, text=text, dsr_request=dsr_request)
+    except _Refused as refused:
+        _refusal_record(actor=actor, cdr_id=cdr_id, dsr_request=dsr_request, reason=refused.reason)
+        raise refused.error from None
+
+
+def _refusal_record(*, actor: Any, cdr_id: int, dsr_request: DataSubjectRequest | None, reason: str) -> None:
+    # `audit_access`: in a web request it is written once the request's own transaction has ended, so that a
+    # request that rolls back keeps it; elsewhere at once, in the caller's transaction.
+    audit_access(actor=actor, action="cdr.annotate", purpose=Purpose.LEGAL_OBLIGATION, target_type="cdr",
+                 target_id=cdr_id, outcome="refused",
+                 extra={"reason": reason, "request": dsr_request.pk if dsr_request else None})
+
+
+@transaction.atomic
+def _note_write(*, actor: Any, cdr_id: int, started_at: datetime, text: str,
+                dsr_request: DataSubjectRequest | None) -> CdrAnnotation:
     if dsr_request is not None:
         dsr_request = _request_checked(dsr_request)
     call = _call_locked(cdr_id=cdr_id, started_at=started_at)
     if call is None or call.account_id is None:
-        raise ApplicationError(CALL_NOT_FOUND, {"field": "call"})
+        raise _Refused("no_such_call", ApplicationError(CALL_NOT_FOUND, {"field": "call"}))
     if dsr_request is not None and call.account_id != dsr_request.user_id:
-        raise ApplicationError(CALL_NOT_THE_REQUESTERS, {"field": "call"})
+        raise _Refused("not_the_requesters", ApplicationError(CALL_NOT_THE_REQUESTERS, {"field": "call"}))
     stamp = now()
     note = CdrAnnotation(
         cdr_id=cdr_id, started_at=call.started_at, account_id=call.account_id, author=actor, dsr_request=dsr_request,
