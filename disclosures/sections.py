@@ -6,7 +6,7 @@ from __future__ import annotations
 from voipxs.privacy.registry import Section, register_demo_seeder, register_purger, register_section
 
 from .demo import seed_disclosures
-from .selectors import disclosures_about_user
+from .selectors import disclosures_about_user, disclosures_withheld_from_user
 from .services.jobs import disclosure_packages_purge
 
 register_demo_seeder(40, "disclosures", seed_disclosures)
@@ -16,6 +16,7 @@ register_section(Section(
     legal_basis="GDPR art. 6(1)(c); Sv art. 126n, 126na, 126ni",
     retention="the request record as accountability; packages 90 days after delivery",
     exporter=disclosures_about_user,
+    withheld=disclosures_withheld_from_user,
     description=("Disclosures of your data to authorities (police, prosecutor, courts, dispute bodies). "
                  "Disclosures under a secrecy order that is still running are not listed."),
 ))

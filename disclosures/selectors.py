@@ -10,7 +10,7 @@ from statistics import median
 from typing import Iterator
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils.timezone import now as tz_now
 
@@ -27,6 +27,7 @@ from .models import (
     Authority,
     AuthorityKind,
     DisclosureRequest,
+    DisclosureTarget,
     LegalBasis,
     Notice,
     Outcome,
@@ -213,19 +214,38 @@ def notice_list_for_user(*, actor, purpose: Purpose | str = Purpose.SELF_SERVICE
             .order_by("-sent_at"))
 
 
+_HANDED_OVER = Q(status__in=[Status.DELIVERED, Status.CLOSED], delivered_at__isnull=False)
+
+
+def _told_of(user) -> QuerySet[DisclosureRequest]:
+    return (DisclosureRequest.objects.filter(notices__user=user, notices__state=Notice.State.SENT)
+            .filter(_HANDED_OVER).distinct())
+
+
 def disclosures_about_user(user) -> list[dict]:
     """For the data export: the disclosures `user` has been told of (a sent notice), nothing more. A
     claim without notice (Sv 126n and the like), one under a running secrecy order, or one about a
     number before the user held it (numbers are recycled; the notice follows the holding periods)
     must not surface through the export either.
     The authority's kind and the basis, dates and categories; never the target numbers of others."""
-    reqs = (DisclosureRequest.objects.filter(notices__user=user, notices__state=Notice.State.SENT)
-            .filter(status__in=[Status.DELIVERED, Status.CLOSED], delivered_at__isnull=False)
-            .select_related("authority").distinct().order_by("delivered_at"))
+    reqs = _told_of(user).select_related("authority").order_by("delivered_at")
     return [{"request": r.pk, "authority": r.authority.name, "authority_kind": r.authority.kind,
              "legal_basis": r.get_legal_basis_display(), "categories": r.categories,
              "window_start": r.window_start.isoformat(), "window_end": r.window_end.isoformat(),
              "delivered_at": r.delivered_at.isoformat()} for r in reqs]
+
+
+def disclosures_withheld_from_user(user) -> int:
+    """For the export's audit entry: how many handed-over disclosures concern `user` (a target account, or a
+    target number the user held in the request's window) that the export leaves out (a secrecy order, or no
+    notice by decision). A number only: which ones stays with the legal officers."""
+    held = (PhoneNumber.objects.filter(user=user, number_index=OuterRef("number_index"),
+                                       valid_from__lt=OuterRef("request__window_end"))
+            .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=OuterRef("request__window_start"))))
+    concerned = set(DisclosureTarget.objects.filter(Q(account=user) | Q(Exists(held)))
+                    .filter(request__in=DisclosureRequest.objects.filter(_HANDED_OVER))
+                    .values_list("request_id", flat=True))
+    return len(concerned - set(_told_of(user).values_list("pk", flat=True)))
 
 
 # --- transparency ------------------------------------------------------------------------------------
@@ -239,10 +259,13 @@ def half_year_bounds(year: int, half: int) -> tuple[datetime, datetime]:
 def transparency_report(*, actor, year: int, half: int) -> dict:
     """Counts of requests received in the half-year. Small counts (0 < n < threshold) are suppressed,
     so that a single investigation cannot be recognised in the published figures, and so are the counts
-    that would give one of them away by subtraction from a total the report shows (suppression.py)."""
+    that would give one of them away by subtraction from a total the report shows (suppression.py).
+    "Accounts affected" counts distinct customer accounts whose data was handed over (a full or partial
+    answer): per basis, and in all (an account named under two bases counts once there)."""
     _officer(actor)
     start, end = half_year_bounds(year, half)
-    reqs = list(DisclosureRequest.objects.filter(received_at__gte=start, received_at__lt=end).select_related("authority"))
+    reqs = list(DisclosureRequest.objects.filter(received_at__gte=start, received_at__lt=end)
+                .select_related("authority").prefetch_related("targets"))
     by_kind = {str(k.label): 0 for k in AuthorityKind}
     by_outcome = {o: 0 for o in (Outcome.FULL, Outcome.PARTIAL, Outcome.NO_DATA, Outcome.REJECTED)}
     for r in reqs:
@@ -254,7 +277,7 @@ def transparency_report(*, actor, year: int, half: int) -> dict:
                 if r.outcome in (Outcome.FULL, Outcome.PARTIAL, Outcome.NO_DATA, Outcome.REJECTED)
                 and (r.delivered_at or r.closed_at)]
     med = median(answered).total_seconds() / 3600 if answered else None
-    table = _by_basis(reqs)
+    table, accounts = _by_basis(reqs)
     counts = {("basis", code, column): n for code, row in table.items() for column, n in row.items()}
     counts.update({("kind", k): v for k, v in by_kind.items()})
     counts.update({("outcome", k): v for k, v in by_outcome.items()})
@@ -266,10 +289,10 @@ def transparency_report(*, actor, year: int, half: int) -> dict:
         ("notices_withheld",): notices.filter(state=Notice.State.WITHHELD).count(),
         ("preservations_renewed",): sum(1 for r in reqs if r.renewed_at is not None),
         ("preservations_converted",): sum(1 for r in reqs if r.outcome == Outcome.CONVERTED),
+        ("accounts_affected",): accounts,
     })
     text = suppressed(counts, _report_sums(table), settings.DISCLOSURE_REPORT_THRESHOLD)
-    report = {name: text[(name,)] for name in ("total", "emergency", "preservation", "notices_sent", "notices_withheld",
-                                               "preservations_renewed", "preservations_converted")}
+    report = {name: text[(name,)] for name in _REPORT_MEASURES}
     report["by_basis"] = {str(LegalBasis(code).label): text[("basis", code, "received")] for code in table}
     report["by_authority_kind"] = {k: text[("kind", k)] for k in by_kind}
     report["by_outcome"] = {str(Outcome(k).label): text[("outcome", k)] for k in by_outcome}
@@ -280,41 +303,65 @@ def transparency_report(*, actor, year: int, half: int) -> dict:
     return report
 
 
-BASIS_COLUMNS = ("received", "emergency", "full", "partial", "no_data", "rejected", "withdrawn", "preserved",
-                 "converted")
-_OUTCOME_COLUMNS = BASIS_COLUMNS[2:]
+_REPORT_MEASURES = ("total", "emergency", "preservation", "preservations_renewed", "preservations_converted",
+                    "notices_sent", "notices_withheld", "accounts_affected")
+_OUTCOME_COLUMNS = ("full", "partial", "no_data", "rejected", "withdrawn", "preserved", "converted")
+BASIS_COLUMNS = ("received", "emergency", *_OUTCOME_COLUMNS, "accounts")
+_DISCLOSED = (Outcome.FULL, Outcome.PARTIAL)  # data was handed over
 
 
 def _report_sums(table: dict[str, dict[str, int]]) -> list:
-    """The sums the report shows, each as (its counts, the margin): suppression.suppressed's groups."""
+    """The sums the report shows, each as (its counts, the margin): suppression.suppressed's groups. The
+    accounts of the bases add up to all accounts affected only when no account was named under two bases;
+    suppressed() leaves a group out when its counts do not add up."""
     codes = list(table)
     return [
         ([("basis", c, "received") for c in codes], ("total",)),
         ([("basis", c, "emergency") for c in codes], ("emergency",)),
         ([("basis", c, "received") for c in codes if c in PRESERVATION_BASES], ("preservation",)),
         ([("basis", c, "converted") for c in codes], ("preservations_converted",)),
+        ([("basis", c, "accounts") for c in codes], ("accounts_affected",)),
         *(([("basis", c, o) for o in _OUTCOME_COLUMNS], ("basis", c, "received")) for c in codes),
         *(([("basis", c, o) for c in codes], ("outcome", o)) for o in (Outcome.FULL, Outcome.PARTIAL,
                                                                          Outcome.NO_DATA, Outcome.REJECTED)),
     ]
 
 
-def _by_basis(reqs: list[DisclosureRequest]) -> dict[str, dict[str, int]]:
-    """Per basis of the table (every basis, also those with no request): what came in and how it ended."""
+def _by_basis(reqs: list[DisclosureRequest]) -> tuple[dict[str, dict[str, int]], int]:
+    """Per basis of the table (every basis, also those with no request): what came in, how it ended and how
+    many distinct accounts had data handed over; and the distinct accounts over all bases."""
     table = {code: dict.fromkeys(BASIS_COLUMNS, 0) for code in LegalBasis.values}
+    accounts: dict[str, set[int]] = {code: set() for code in LegalBasis.values}
     for r in reqs:
         row = table[r.legal_basis]
         row["received"] += 1
         row["emergency"] += int(r.emergency)
-        if r.outcome in row:
+        if r.outcome in _OUTCOME_COLUMNS:
             row[r.outcome] += 1
-    return table
+        if r.outcome in _DISCLOSED:
+            accounts[r.legal_basis] |= request_subject_ids(r)
+    for code, ids in accounts.items():
+        table[code]["accounts"] = len(ids)
+    return table, len(set().union(*accounts.values()))
+
+
+def request_subject_ids(req: DisclosureRequest) -> set[int]:
+    """The customer accounts a request concerns: its target accounts, and whoever held a target number in its
+    window (numbers are recycled: an earlier or later holder is not concerned). The notices to users and the
+    report's accounts affected both count these."""
+    targets = list(req.targets.all())
+    users = {t.account_id for t in targets if t.account_id}
+    indexes = [t.number_index for t in targets if t.number_index]
+    if indexes:
+        users |= set(PhoneNumber.objects.filter(number_index__in=indexes, valid_from__lt=req.window_end)
+                     .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=req.window_start))
+                     .values_list("user_id", flat=True))
+    return users
 
 
 def transparency_rows(report: dict) -> list[list[str]]:
     rows = [["period", "measure", "key", "count"]]
-    for measure in ("total", "emergency", "preservation", "preservations_renewed", "preservations_converted",
-                    "notices_sent", "notices_withheld"):
+    for measure in _REPORT_MEASURES:
         rows.append([report["period"], measure, "", report[measure]])
     for row in report["basis_table"]:
         for column in BASIS_COLUMNS:

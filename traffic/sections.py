@@ -51,7 +51,8 @@ def _notes_export(notes: list[CallNote]) -> list[dict]:
 def calls_export(user: Any, *, server_text: bool | None = None) -> Iterable[dict]:
     # Calls whose month was dropped but that the purge kept (an open or disputed invoice, a legal hold)
     # are the person's data like any other call: merged in by time, without a word on why they stay.
-    # A number of a month whose key was destroyed reads as None: it no longer exists anywhere.
+    # A number of a month whose key was destroyed reads as None: it no longer exists anywhere. No caller name
+    # is None too, never "": the CSV writes both as an empty cell, and the two files must say the same.
     # `server_text`: PostgreSQL formats (default there), or Python does (SQLite; tests compare both).
     if server_text is None:
         server_text = connection.vendor == "postgresql"
@@ -69,7 +70,7 @@ def calls_export(user: Any, *, server_text: bool | None = None) -> Iterable[dict
         yield {
             "id": pk, "started_at": started, "direction": direction, "disposition": disposition,
             "answered_at": answered, "duration": duration, "billsec": billsec,
-            "from": read(src), "to": read(dst), "caller_name": read(name),
+            "from": read(src), "to": read(dst), "caller_name": read(name) or None,
             "zone": zone, "price": price, "invoice": invoice_id, "restricted": restricted, "notes": notes.get(pk),
         }
 

@@ -207,8 +207,11 @@ def _export_mark_ready(*, export: ExportFile, name: str, size: int, sha256: str,
         req.outcome = {"rows": counts}
         req.save(update_fields=["status", "completed_at", "answer", "outcome"])
     # The build read the person's own data for them (GDPR art. 15, 20): that purpose, as every read of calls has.
+    # What a section left out on purpose (a disclosure under a secrecy order) is logged as a number per section,
+    # here only: never in the export or the answer, which would tip the person off.
+    withheld = {s.name: s.withheld(export.user) for s in sections() if s.withheld is not None}
     audit_record(actor=None, action="dsr.export_ready", purpose=Purpose.SELF_SERVICE, target_type="dsr",
-                 target_id=export.request_id, extra={"rows": counts})
+                 target_id=export.request_id, extra={"rows": counts, "withheld": withheld})
     return export
 
 

@@ -28,15 +28,20 @@ from typing import Any, Callable, Iterable, Iterator
 BATCH = 2000  # rows taken from a section at a time: enough to amortise, few enough to keep memory flat
 FLUSH = 1 << 20  # text is handed on in blocks of about 1 MiB
 _FORMULA_FIRST = frozenset(("=", "+", "-", "@", "\t", "\r"))  # a cell starting so is quoted
+# Text that starts with apostrophes and then a formula character gets one more apostrophe, so that reading a
+# cell back (csv_text: drop one leading apostrophe where a formula character follows the apostrophes) gives
+# the value again: "'=x" is written "''=x", where it used to read back as "=x". Other text starting with an
+# apostrophe ("'s-Hertogenbosch") is written as it is.
+_QUOTE_FIRST = _FORMULA_FIRST | {"'"}
 
 
 def csv_cell(value: Any) -> Any:
-    """One CSV cell: text that a spreadsheet would run as a formula gets a leading quote, None is empty,
-    a bool is true/false and a list or dict its JSON; anything else as csv writes it."""
+    """One CSV cell: text that a spreadsheet would run as a formula (also after apostrophes) gets a leading quote,
+    None is empty, a bool is true/false and a list or dict its JSON; anything else as csv writes it."""
     kind = type(value)
     if kind is str:
         # A spreadsheet must not run caller-ID text as a formula.
-        return "'" + value if value[:1] in _FORMULA_FIRST else value
+        return "'" + value if value[:1] in _QUOTE_FIRST and value.lstrip("'")[:1] in _FORMULA_FIRST else value
     if value is None:
         return ""
     if kind is bool:
@@ -44,6 +49,11 @@ def csv_cell(value: Any) -> Any:
     if kind is list or kind is dict:
         return csv_cell(json.dumps(value, ensure_ascii=False, default=str))
     return value
+
+
+def csv_text(cell: str) -> str:
+    """A text cell of the export's CSV read back: the inverse of csv_cell's rule for text."""
+    return cell[1:] if cell[:1] == "'" and cell.lstrip("'")[:1] in _FORMULA_FIRST else cell
 
 
 def _csv_row(values: Iterable[Any]) -> list[Any]:
@@ -54,7 +64,7 @@ def _csv_row(values: Iterable[Any]) -> list[Any]:
     for value in values:
         kind = type(value)
         if kind is str:
-            append("'" + value if value[:1] in _FORMULA_FIRST else value)
+            append("'" + value if value[:1] in _QUOTE_FIRST and value.lstrip("'")[:1] in _FORMULA_FIRST else value)
         elif kind is int or value is None:  # csv writes None as "", as csv_cell would
             append(value)
         else:

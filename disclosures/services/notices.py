@@ -7,15 +7,14 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from django.db import transaction
-from django.db.models import Q
 from django.utils.timezone import now as tz_now
 from django.utils.translation import gettext_noop
 
-from accounts.models import PhoneNumber
 from voipxs.exceptions import ApplicationError
 from voipxs.privacy.audit import audit_record
 
 from ..models import DisclosureRequest, Notice
+from ..selectors import request_subject_ids
 from .checks import WRONG_STATE, request_audit, request_locked, require_officer
 from .intake import notice_decision
 
@@ -25,24 +24,13 @@ NOTICE_DECIDED_WITHHELD = gettext_noop("The notice to the user is withheld by de
 NOTICES_ALREADY_SENT = gettext_noop("Notices of this request were sent already; they cannot be withheld now.")
 
 
-def _notice_users(req: DisclosureRequest) -> set[int]:
-    """The subscribers concerned: target accounts, and whoever held a target number in the window."""
-    users = {t.account_id for t in req.targets.all() if t.account_id}
-    indexes = [t.number_index for t in req.targets.all() if t.number_index]
-    if indexes:
-        users |= set(PhoneNumber.objects.filter(number_index__in=indexes, valid_from__lt=req.window_end)
-                     .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=req.window_start))
-                     .values_list("user_id", flat=True))
-    return users
-
-
 def delivery_notices_create(*, req: DisclosureRequest, moment: datetime) -> int:
     """At delivery (inside its transaction): one notice per user concerned, sent now or withheld until
     the secrecy order ends. The number of notices."""
     today = moment.date()
     secret = req.secrecy_until is not None and req.secrecy_until > today
     notices = 0
-    for user_id in sorted(_notice_users(req)):
+    for user_id in sorted(request_subject_ids(req)):
         Notice.objects.get_or_create(request=req, user_id=user_id, defaults={
             "state": Notice.State.WITHHELD if secret else Notice.State.SENT,
             "withheld_until": req.secrecy_until if secret else None,

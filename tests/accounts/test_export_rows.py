@@ -32,7 +32,8 @@ from voipxs.privacy import files
 def _cell(value):
     """A CSV cell as the export has always written it (the rule, spelled out slowly)."""
     if type(value) is str:
-        return "'" + value if value and value[0] in "=+-@\t\r" else value
+        # A formula character first, or after leading apostrophes ("'=x" would read back as "=x"), gets one more.
+        return "'" + value if value.lstrip("'")[:1] in tuple("=+-@\t\r") else value
     if value is None:
         return ""
     if type(value) is bool:
@@ -65,7 +66,7 @@ def _written(rows: list[dict]) -> tuple[str, str]:
 
 def _odd_rows(n: int) -> list[dict]:
     texts = ["=SUM(A1)", "+31699993678", "-5", "@home", "\tx", "\rx", "", "plain", "Zoë ☎", 'say "hi", then\nleave',
-             "€\u2028\x01", "'quoted"]
+             "€\u2028\x01", "'quoted", "'=quoted formula", "''+31"]
     values = [None, True, False, 0, -7, 2 ** 70, 1.5, float("inf"), Decimal("-0.05000"),
               datetime(2026, 1, 2, 3, 4, 5, 6, tzinfo=timezone.utc), date(2026, 1, 2), ["a", 1, None],
               {"k": "=v", "n": [1, {"x": True}]}, []]

@@ -39,6 +39,9 @@ class Section:
     # eraser(user, kept: list[Kept]) -> dict of counts; must leave what `kept` names, restricted
     eraser: Callable[[Any, list[Kept]], dict] | None = None
     description: str = ""
+    # withheld(user) -> how many items about the person the exporter leaves out on purpose (a disclosure under a
+    # secrecy order): the export's audit entry records the number, so the omission is logged; never which ones.
+    withheld: Callable[[Any], int] | None = None
 
 
 @dataclass
