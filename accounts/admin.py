@@ -347,3 +347,4 @@ class RoleGroupAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     fields = ("name",)
 from . import admin_tokens as _admin_tokens  # noqa: E402,F401  registers the API token admin
 from .ciot import admin as _ciot_admin  # noqa: E402,F401  registers the subscriber details admin
+from .dsr import admin as _dsr_admin  # noqa: E402,F401  registers the restriction admin (read-only, the DPO's)

@@ -56,8 +56,8 @@ SCHEDULE: dict[str, dict] = {
     },
     "restriction-end-reminders": {
         "task": "accounts.tasks.restriction_ends_remind_task",
-        # "30 7 * * *": at 07:30 every day, e-mail the DPOs (once per restriction and end date) about restrictions
-        # of processing past their last day and not lifted (GDPR art. 18)
+        # "30 7 * * *": at 07:30 every day, e-mail the DPOs about restrictions of processing (GDPR art. 18) not lifted
+        # whose last day is within 7 days, and again once it has passed (once per stage and end date)
         "schedule": crontab(minute="30", hour="7"),
     },
     "breach-clock-reminders": {

@@ -279,8 +279,20 @@ class Restriction(models.Model):
         PHONE = "phone", _("by phone")
         IN_PERSON = "in_person", _("in person")
 
+    class EndChangeReason(models.TextChoices):
+        """Why the DPO moved the last day of an active restriction: a code, never free text, so that the audit
+        entry that records the change holds no words of, or about, the person."""
+
+        CHECK_LONGER = "check_longer", _("The check takes longer than planned")
+        CHECK_SOONER = "check_sooner", _("The check ends sooner than planned")
+        PERSON_ASKED = "person_asked", _("The person asked for another end date")
+        DATE_WRONG = "date_wrong", _("The recorded end date was a mistake")
+
     # These grounds last only while something is checked: the end date is required.
     GROUNDS_WITH_END = frozenset({Ground.ACCURACY_CONTESTED, Ground.OBJECTION_PENDING})
+    # "Due soon": a last day within this many days. A week, because the lift must wait for the person to be told
+    # (art. 18(3)), and a letter takes days: time to tell them, or to move the end date, before the day passes.
+    DUE_SOON_DAYS = 7
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="restrictions")
     request = models.ForeignKey(DataSubjectRequest, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
@@ -293,7 +305,8 @@ class Restriction(models.Model):
     lift_notice_sent_at = models.DateTimeField(null=True, blank=True)  # ... and the person was told
     lift_notice_channel = models.CharField(max_length=10, choices=NoticeChannel.choices, blank=True)
     lifted_at = models.DateTimeField(null=True, blank=True)
-    # The DPO is reminded once that the end date passed; cleared when a new decision moves the end date.
+    # The DPO is reminded once when the last day is near (DUE_SOON_DAYS) and once when it passed; cleared when
+    # the end date moves (a new decision, or restriction_end_change).
     reminder_stage = models.CharField(max_length=8, choices=ReminderStage.choices, default=ReminderStage.NONE,
                                       blank=True)
 

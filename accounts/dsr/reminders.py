@@ -1,6 +1,6 @@
 """Deadline reminders to the DPO: data-subject requests (GDPR art. 12(3)), breach notification clocks
 (Tw 11.3a: 24 hours for telecom-service breaches; GDPR art. 33: 72 hours otherwise), and restrictions
-(GDPR art. 18) past their last day and not lifted (daily; "overdue" is their only stage).
+(GDPR art. 18) not lifted whose last day is near (Restriction.DUE_SOON_DAYS) or has passed (daily).
 
 Each item is reminded at most once per stage ("due soon", then "overdue"): the stage sent is stored on the
 item, under a row lock, in the same transaction that sends the mail. Two overlapping runs therefore send
@@ -120,19 +120,25 @@ def _restriction_line(restriction: Restriction, stage: str) -> str:
     url = reverse("accounts_dsr:dpo-restrictions") + f"#restriction-{restriction.pk}"
     told = (f"person told {restriction.lift_notice_sent_at.date().isoformat()}" if restriction.lift_notice_sent_at
             else "person not told yet")
+    state = "not lifted" if stage == ReminderStage.OVERDUE else "ends soon"
     return (f"Restriction #{restriction.pk} (account #{restriction.user_id}): last day "
-            f"{restriction.ends_on.isoformat()}, not lifted ({told}): {url}")
+            f"{restriction.ends_on.isoformat()}, {state} ({told}): {url}")
 
 
 def restriction_ends_remind(*, now: datetime | None = None, actor: Any = None) -> int:
-    """E-mail the DPOs about active restrictions (GDPR art. 18) whose last day has passed: once per restriction
-    and end date (a new decision that moves the end date clears the stage). Erased accounts are left out:
-    their restriction is the law's and is never lifted here."""
+    """E-mail the DPOs about active restrictions (GDPR art. 18) whose last day is within DUE_SOON_DAYS days
+    ("due soon": time to tell the person, art. 18(3), or to move the end date), and again once it has passed:
+    once per stage and end date (moving the end date clears the stage). Erased accounts are left out: their
+    restriction is the law's and is never lifted here."""
     moment = now or tz_now()
+    days = Restriction.DUE_SOON_DAYS
     not_erased = User.objects.filter(anonymised_at__isnull=True).values("pk")
-    rows = (Restriction.objects.filter(lifted_at__isnull=True, ends_on__lt=localdate(moment), user_id__in=not_erased)
+    rows = (Restriction.objects.filter(lifted_at__isnull=True, ends_on__lte=localdate(moment) + timedelta(days=days),
+                                       user_id__in=not_erased)
             .exclude(reminder_stage=ReminderStage.OVERDUE))
-    # No warning window: only "overdue" is a stage here (the DPO chose the day, and tells the person first).
-    return _remind(rows=rows, deadline=lambda r: _day_after(r.ends_on), warning=timedelta(0), moment=moment,
-                   line=_restriction_line, subject="[VoIPXS] {count} restriction(s) past their end date, not lifted",
+    # The deadline is the start of the day after the last day, so a last day within `days` days of today is
+    # within `days` + 1 days of now (the daily run is at 07:30, clear of midnight and of a DST shift's hour).
+    return _remind(rows=rows, deadline=lambda r: _day_after(r.ends_on), warning=timedelta(days=days + 1),
+                   moment=moment, line=_restriction_line,
+                   subject="[VoIPXS] {count} restriction(s) ending soon or past their end date, not lifted",
                    target_type="restriction", actor=actor)

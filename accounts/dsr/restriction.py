@@ -5,7 +5,8 @@ and cleared by the lift (`dsr_restriction_lift`). The decision: a `Restriction` 
 its ground of art. 18(1) and, for the grounds that last only while something is checked, its last day.
 The lift comes in two steps, because art. 18(3) lets it come only after the person was told: the DPO
 asks for the notice (`restriction_lift_notice_request`), a task e-mails the person and records when
-(`restriction_lift_notice_send`), and only then does `restriction_lift` clear the marks.
+(`restriction_lift_notice_send`), and only then does `restriction_lift` clear the marks. The last day can be
+moved while the restriction lasts (`restriction_end_change`), by the rules it was recorded with.
 
 An erased account stays restricted for good: erasure restricts what the law keeps (dsr/erasure.py,
 accounts.services.closing sets `anonymised_at` and `restricted_at`), and that is not the person's art. 18
@@ -54,6 +55,10 @@ NOTICE_NOT_SENT = _("Person told: the person must be told before the restriction
 # The notice reads the person's address through the accounts selector, as this system actor: art. 18(3) is
 # a legal obligation, the one purpose besides disputes that still sees a restricted person (art. 18(2)).
 NOTICE_ACTOR = SystemActor("restriction_notices", frozenset({Purpose.LEGAL_OBLIGATION}))
+NO_GROUND = _("This restriction has no recorded ground, so its end date cannot be checked: record a new decision "
+              "on a restriction request, with its ground and last day.")
+END_UNCHANGED = _("End date: this is already the restriction's last day.")
+END_REASON_INVALID = _("Reason: choose why the end date changes.")
 
 
 class RestrictionNoticeMailError(RuntimeError):
@@ -134,6 +139,44 @@ def restriction_record(*, request: DataSubjectRequest, ground: str, ends_on: dat
     restriction.save()
     audit_record(actor=actor, action="dsr.restriction_terms", target_type="user", target_id=request.user_id,
                  extra={"restriction": restriction.pk, "request": request.pk, "ground": ground,
+                        "ends_on": ends_on.isoformat() if ends_on else None})
+    return restriction
+
+
+# --- the end date, moved ---------------------------------------------------------------------------------
+
+def _end_change_allowed(restriction: Restriction, ends_on: date | None, reason: str) -> None:
+    """The rules of recording, on the restriction's own ground (restriction_terms_check), plus a real change and a
+    reason of EndChangeReason."""
+    if not restriction.ground:
+        raise ApplicationError(str(NO_GROUND), extra={"field": "ground"})
+    restriction_terms_check(ground=restriction.ground, ends_on=ends_on)
+    if ends_on == restriction.ends_on:
+        raise ApplicationError(str(END_UNCHANGED), extra={"field": "ends_on"})
+    if reason not in Restriction.EndChangeReason.values:
+        raise ApplicationError(str(END_REASON_INVALID), extra={"field": "reason"})
+
+
+def restriction_end_change_check(*, restriction: Restriction, ends_on: date | None, reason: str) -> None:
+    """The rules of `restriction_end_change`, so the page names the field before it asks to confirm. Writes nothing."""
+    with transaction.atomic():
+        _end_change_allowed(_locked_active(restriction), ends_on, reason)
+
+
+@transaction.atomic
+def restriction_end_change(*, restriction: Restriction, ends_on: date | None, reason: str, actor: Any) -> Restriction:
+    """The DPO moves the last day of an active restriction (extends or shortens it; or, for a ground that needs
+    none, sets or removes it), with a reason code. Only the end date changes: ground, request and any notice of
+    the lift stand. The reminders start again for the new date. Audited with ids, dates and the code only."""
+    restriction = _locked_active(restriction)
+    _end_change_allowed(restriction, ends_on, reason)
+    before = restriction.ends_on
+    restriction.ends_on, restriction.reminder_stage = ends_on, ReminderStage.NONE
+    restriction.full_clean(validate_constraints=False)  # the row lock keeps it the one active row
+    restriction.save(update_fields=["ends_on", "reminder_stage"])
+    audit_record(actor=actor, action="dsr.restriction_end_change", target_type="user", target_id=restriction.user_id,
+                 extra={"restriction": restriction.pk, "reason": reason,
+                        "ends_on_before": before.isoformat() if before else None,
                         "ends_on": ends_on.isoformat() if ends_on else None})
     return restriction
 

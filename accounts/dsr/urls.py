@@ -2,7 +2,7 @@
 from django.urls import path
 
 from ..ciot import views as ciot_views
-from . import views
+from . import restriction_views, views
 
 app_name = "accounts_dsr"
 urlpatterns = [
@@ -12,6 +12,7 @@ urlpatterns = [
     path("dpo/", views.dpo_requests, name="dpo-requests"),
     path("dpo/<int:pk>/", views.dpo_request, name="dpo-request"),
     path("dpo/restrictions/", views.dpo_restrictions, name="dpo-restrictions"),
+    path("dpo/restrictions/<int:pk>/end/", restriction_views.dpo_restriction_end, name="dpo-restriction-end"),
     path("dpo/breaches/", views.dpo_breaches, name="dpo-breaches"),
     path("dpo/breaches/<int:pk>/", views.dpo_breach, name="dpo-breach"),
     path("dpo/register/", views.dpo_register, name="dpo-register"),

@@ -2,6 +2,8 @@
 Thin: services and selectors do the work."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth import logout
@@ -269,9 +271,11 @@ def dpo_restrictions(request: HttpRequest) -> HttpResponse:
             return response
         status = 400
     other_channels = [(c.value, c.label) for c in Restriction.NoticeChannel if c != Restriction.NoticeChannel.EMAIL]
-    return render(request, "dpo/restrictions.html", {"restrictions": restriction_list_active(actor=request.user),
-                                                     "today": localtime().date(), "other_channels": other_channels},
-                  status=status)
+    today = localtime().date()
+    return render(request, "dpo/restrictions.html", {
+        "restrictions": restriction_list_active(actor=request.user), "today": today, "other_channels": other_channels,
+        "due_soon_days": Restriction.DUE_SOON_DAYS, "due_soon_until": today + timedelta(days=Restriction.DUE_SOON_DAYS),
+    }, status=status)
 
 
 # --- DPO: breaches ---------------------------------------------------------------------------------------

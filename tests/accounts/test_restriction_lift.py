@@ -207,11 +207,12 @@ class RestrictionReminderTests:
     def test_the_dpo_is_mailed_once_per_restriction_past_its_last_day_with_ids_and_dates_only(self, dpo):
         person = make_user("jansen.pieter", email="pieter.jansen@example.net")
         overdue = _restricted(person, dpo, days=1)
-        running = _restricted(make_user("dora"), dpo, days=10)
+        running = _restricted(make_user("dora"), dpo, days=30)
         endless = _restricted(make_user("erik"), dpo, ground=Ground.LEGAL_CLAIMS, days=None)
         today = now()
 
-        assert restriction_ends_remind(now=today) == 0  # its last day is tomorrow: not yet
+        assert restriction_ends_remind(now=today) == 1  # its last day is tomorrow: due soon (test_restriction_end)
+        mail.outbox.clear()
         assert restriction_ends_remind(now=today + timedelta(days=2)) == 1
         (message,) = mail.outbox
         assert message.to == [dpo.email]
@@ -226,19 +227,23 @@ class RestrictionReminderTests:
         assert restriction_ends_remind(now=today + timedelta(days=3)) == 0
         assert restriction_ends_remind(now=today + timedelta(days=4)) == 0
         assert len(mail.outbox) == 1
-        assert AuditEntry.objects.filter(action="restriction.reminder").count() == 1
+        assert AuditEntry.objects.filter(action="restriction.reminder", extra__stage="overdue").count() == 1
 
-        # A new decision with a new last day is reminded of again once that day has passed.
+        # A new decision with a new last day is reminded of again: when it is near, and once it has passed.
         _restricted(person, dpo, days=5)
-        assert restriction_ends_remind(now=today + timedelta(days=4)) == 0
+        assert restriction_ends_remind(now=today + timedelta(days=4)) == 1
+        assert "ends soon" in mail.outbox[-1].body
         assert restriction_ends_remind(now=today + timedelta(days=6)) == 1
-        assert len(mail.outbox) == 2
+        assert "not lifted" in mail.outbox[-1].body
+        assert len(mail.outbox) == 3
 
     def test_the_last_day_itself_is_not_past(self, alice, dpo):
         restriction = _restricted(alice, dpo, days=1)
         last_day = datetime.combine(restriction.ends_on, time(23, 59))
-        assert restriction_ends_remind(now=make_aware(last_day)) == 0
+        assert restriction_ends_remind(now=make_aware(last_day)) == 1
+        assert Restriction.objects.get(pk=restriction.pk).reminder_stage == "due_soon"  # near, not past
         assert restriction_ends_remind(now=make_aware(last_day + timedelta(minutes=2))) == 1
+        assert Restriction.objects.get(pk=restriction.pk).reminder_stage == "overdue"
 
     def test_lifted_and_erased_restrictions_are_not_reminded_of(self, alice, dpo, django_capture_on_commit_callbacks):
         lifted = _told(_restricted(alice, dpo, days=1), dpo, django_capture_on_commit_callbacks)

@@ -50,6 +50,7 @@ PK_KINDS = {
     "api-staff-account-close": "user", "api-staff-contractor-close": "contractor",
     "support:customer": "customer", "support:unlock": "customer", "support:two-factor-reset": "customer",
     "support:open-request": "customer", "support:itemisation": "customer", "traffic:staff-call-note-add": "dsr",
+    "accounts_dsr:dpo-restriction-end": "restriction",
 }
 # Other path parameters, by name: the id kind in World.ids, or a fixed value.
 PARAM_KINDS = {"invoice_id": "invoice", "import_id": "import", "export_id": "call_export", "category": "category",

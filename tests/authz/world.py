@@ -26,8 +26,8 @@ from knox.models import AuthToken
 
 from accounts.ciot.models import SubscriberDetails
 from accounts.dsr.breaches import breach_incident_create
-from accounts.dsr.models import ExportFile
-from accounts.dsr.services import dsr_request_create
+from accounts.dsr.models import DataSubjectRequest, ExportFile, Restriction
+from accounts.dsr.services import dsr_request_complete, dsr_request_create
 from accounts.models import Contractor, PhoneNumber, RoleGrant, User
 from accounts.services.call_setup_tokens import call_setup_token_create
 from accounts.services.roles import user_roles_set
@@ -112,6 +112,7 @@ def world_build(*, people: dict[str, User]) -> World:
     blocked, _created = BlockedPrefix.objects.get_or_create(prefix="31909", defaults={"reason": "premium_rate"})
     purge_expired(dry_run=True)
     _admin_only_rows(cdr=cdr)
+    restriction = _restriction(dpo=people["dpo"])
     ids = {"invoice": invoice.pk, "import": CdrImport.objects.get().pk, "dsr": dsr.pk, "export": export.pk,
            "authority": authority.pk, "disclosure": disclosure.pk, "hold": hold.pk, "breach": breach.pk,
            "user": mallory.pk, "category": Category.CDR_BILLED, "call_export": call_export.pk,
@@ -119,9 +120,9 @@ def world_build(*, people: dict[str, User]) -> World:
            # deletes the login traces of the customer it acts on) leaves the trace the admin pages ask for.
            "customer": people["bob"].pk, "contractor": mallory.contractor_id,
            "call_setup_token": call_setup_token.pk, "blocked_prefix": blocked.pk,
-           "tariff": Tariff.objects.get().pk}
+           "tariff": Tariff.objects.get().pk, "restriction": restriction.pk}
     objects = _admin_objects(people=people, cdr=cdr, invoice=invoice, legal2=legal2, disclosure=disclosure, hold=hold)
-    return World(ids=ids, admin_objects={**objects, CallExport: call_export})
+    return World(ids=ids, admin_objects={**objects, CallExport: call_export, Restriction: restriction})
 
 
 def _traffic(*, mallory: User) -> tuple[Cdr, Invoice]:
@@ -157,6 +158,16 @@ def _disclosure(*, intake: User, approvers: tuple[User, User]) -> tuple[Any, Dis
     req = disclosure_request_deliver(actor=intake, request=req, receipt="handed over, receipt PV-1",
                                      secure_channel="in person, on an encrypted USB stick")
     return authority, req
+
+
+def _restriction(*, dpo: User) -> Restriction:
+    """A restriction (GDPR art. 18) of a person of its own, who has no numbers or calls: restricting mallory would
+    hide her calls from the roles the other rows are about."""
+    person = make_user("rita")
+    req = dsr_request_create(user=person, kind=DataSubjectRequest.Kind.RESTRICTION, details="My address is wrong")
+    dsr_request_complete(request=req, answer="Restricted while we check.", actor=dpo,
+                         ground=Restriction.Ground.ACCURACY_CONTESTED, ends_on=now().date() + timedelta(days=14))
+    return Restriction.objects.get(user=person)
 
 
 def _admin_only_rows(*, cdr: Cdr) -> None:

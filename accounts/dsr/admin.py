@@ -1,0 +1,62 @@
+"""The restriction (GDPR art. 18) admin: read-only, the DPO's only, pseudonymous. Restrictions change only
+through accounts/dsr/restriction.py (the DPO's pages); here the DPO looks one up by its id or the account's id.
+No name, login name or e-mail address is shown: the account is its id, as on the DPO's pages, since that a
+person asked to restrict their processing (and on which ground) is itself something about them.
+Imported by accounts/admin.py, which Django's autodiscovery loads."""
+from __future__ import annotations
+
+from django.contrib import admin
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from voipxs.admin import ReadOnlyAdminMixin
+from voipxs.privacy.purposes import Purpose, Role, has_role, require_purpose
+
+from .models import Restriction
+
+
+class RestrictionStateFilter(admin.SimpleListFilter):
+    title = _("state")
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return (("active", _("active")), ("lifted", _("lifted")))
+
+    def queryset(self, request, queryset):
+        if self.value() in ("active", "lifted"):
+            return queryset.filter(lifted_at__isnull=self.value() == "active")
+        return queryset
+
+
+@admin.register(Restriction)
+class RestrictionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    # Ids, codes and dates only: `user` and `request` would print the login name (User.__str__) and link to it.
+    list_display = ("id", "account", "request_id", "ground", "started_at", "ends_on", "state", "lift_notice_sent_at",
+                    "lift_notice_channel", "lifted_at", "reminder_stage")
+    fields = readonly_fields = ("id", "account", "request_id", "ground", "started_at", "ends_on", "state",
+                                "lift_notice_asked_at", "lift_notice_sent_at", "lift_notice_channel", "lifted_at",
+                                "reminder_stage")
+    list_filter = (RestrictionStateFilter, "ground", "reminder_stage")
+    search_fields = ("=id", "=user__id")
+    search_help_text = _("A restriction's id or an account's id.")
+    ordering = ("-started_at", "-pk")
+
+    def get_queryset(self, request: HttpRequest):
+        # Who is restricted, and why, is the DPO's to read (as restriction_list_active), and each read is audited.
+        require_purpose(actor=request.user, purpose=Purpose.LEGAL_OBLIGATION, action="admin.restriction.read",
+                        target_type="restriction")
+        return super().get_queryset(request)
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return has_role(request.user, Role.DPO)
+
+    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
+        return has_role(request.user, Role.DPO)
+
+    @admin.display(description=_("account"), ordering="user_id")
+    def account(self, obj: Restriction) -> str:
+        return f"#{obj.user_id}"
+
+    @admin.display(description=_("state"), ordering="lifted_at")
+    def state(self, obj: Restriction) -> str:
+        return str(_("active") if obj.lifted_at is None else _("lifted"))
