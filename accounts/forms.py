@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth import forms as auth_forms
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+
+from voipxs.mail import person_language
 
 from . import selectors
 from .models import Itemisation
@@ -40,6 +43,12 @@ class PasswordResetByIndexForm(auth_forms.PasswordResetForm):
         if user is not None and user.has_usable_password() and user.email:
             yield user
 
+    def send_mail(self, subject_template_name, email_template_name, context, *args, **kwargs) -> None:
+        """In the account holder's language where they chose one, else in the language of the page the
+        request came from (the person asking for a reset is usually the holder)."""
+        with person_language(context["user"].language or get_language()):
+            super().send_mail(subject_template_name, email_template_name, context, *args, **kwargs)
+
 
 class PasswordChangeThroughServiceForm(auth_forms.PasswordChangeForm):
     def save(self, commit: bool = True):
@@ -59,6 +68,15 @@ class ItemisationForm(forms.Form):
         (Itemisation.MASKED, _("Itemised: each call, with the last digits of the number hidden")),
         (Itemisation.FULL, _("Itemised: each call, with the full number")),
     ])
+    # Unticked (also when left out): calls to free and helpline numbers stay off the bill, the default.
+    list_free_numbers = forms.BooleanField(label=_("Also list calls to free and helpline numbers (such as 0800, 112, "
+                                                   "113 and 116 numbers)"), required=False)
+
+    def service_arguments(self) -> dict:
+        """The cleaned choice as the services take it (`omit_free_numbers`)."""
+        data = dict(self.cleaned_data)
+        data["omit_free_numbers"] = not data.pop("list_free_numbers", False)
+        return data
 
 
 class BillingAddressForm(forms.Form):

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.contrib.sessions.base_session import AbstractBaseSession
@@ -34,9 +35,12 @@ class Contractor(models.Model):
 
     name = models.CharField(max_length=200, unique=True)
     created_at = models.DateTimeField(default=now)
-    # Its Users' bills (their own setting below does not apply to them).
+    # Its Users' bills (their own setting below does not apply to them). The latest choice: a change applies from
+    # the next billing period on, and bills of the periods before keep what applied then (ItemisationChange).
     itemisation = models.CharField(_("itemised bills"), max_length=8, choices=Itemisation.choices,
                                    default=Itemisation.NONE)
+    # Calls to freephone and helpline numbers left off its Users' itemised bills (they still count in the totals).
+    omit_free_numbers = models.BooleanField(_("leave free and helpline numbers off itemised bills"), default=True)
     # Its contract ended (accounts.services.closing.contractor_close): its Users' accounts were closed with it.
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     # Its last User was anonymised, and then its name and billing address went (contractor_anonymise).
@@ -96,9 +100,13 @@ class User(AbstractBaseUser, PermissionsMixin):
     # Users get the Contractor's setting instead.
     itemisation = models.CharField(_("itemised bills"), max_length=8, choices=Itemisation.choices,
                                    default=Itemisation.NONE)
+    omit_free_numbers = models.BooleanField(_("leave free and helpline numbers off itemised bills"), default=True)
     # Support changed the itemisation at the customer's request: the e-mail telling them is due since then; cleared
     # when sent (or when there is nobody to tell). A reaper sends it again if the broker lost it.
     itemisation_notice_due_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The language the person last chose in the portal (accounts.services.users.user_language_set): the e-mails
+    # to them are written in it (voipxs.mail.person_language). Empty: never chose, so the site's default.
+    language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES, blank=True, default="")
 
     objects = UserManager()
 
@@ -113,6 +121,38 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self) -> str:
         return self.username
+
+
+class ItemisationChange(models.Model):
+    """A change of a Contractor's or an individual User's itemised bills (LEGAL.md row 9): the new choice, on the
+    party itself, applies from `valid_from`, the billing period after the one it was made in (an invoice's
+    period: a calendar month, UTC), as the masking list's entries do (Bude art. 4.2(3)). What applied before is
+    kept here, so that a bill of an earlier period keeps the setting of its period. Changes made in one period
+    are one row (the first one's "before"); written by accounts.services.users only, read by
+    accounts.selectors.itemisation_history."""
+
+    contractor = models.ForeignKey(Contractor, null=True, blank=True, on_delete=models.CASCADE,
+                                   related_name="itemisation_changes")
+    user = models.ForeignKey("User", null=True, blank=True, on_delete=models.CASCADE,
+                             related_name="itemisation_changes")
+    valid_from = models.DateField()  # the first day of the billing period the new choice applies from
+    itemisation_before = models.CharField(max_length=8, choices=Itemisation.choices)
+    omit_free_before = models.BooleanField()
+    changed_at = models.DateTimeField(default=now)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(user__isnull=True, contractor__isnull=False) | Q(user__isnull=False, contractor__isnull=True),
+                name="itemisationchange_one_party"),
+            models.UniqueConstraint(fields=["contractor", "valid_from"], condition=Q(contractor__isnull=False),
+                                    name="itemisationchange_contractor_uniq"),
+            models.UniqueConstraint(fields=["user", "valid_from"], condition=Q(user__isnull=False),
+                                    name="itemisationchange_user_uniq"),
+        ]
+
+    def __str__(self) -> str:
+        return f"itemisation change #{self.pk} from {self.valid_from}"
 
 
 class PhoneNumber(models.Model):

@@ -16,7 +16,7 @@ from .models import Contractor, User
 from .selectors import user_itemisation_get
 from .ciot.services import subscriber_details_set
 from .services.numbers import phone_number_assign
-from .services.users import contractor_create, contractor_itemisation_set, user_create, user_itemisation_set
+from .services.users import contractor_create, user_create
 
 
 def _export_profile(user: Any) -> Iterable[dict]:
@@ -30,6 +30,8 @@ def _export_profile(user: Any) -> Iterable[dict]:
         # The choices the person made about their bills (a Contractor's User: the Contractor's setting).
         "number_masked_on_others_bills": user.number_masked,
         "itemised_bills": user_itemisation_get(user=user),
+        # The language of the e-mails to them, as they chose it in the portal ("": never chose, the site's default).
+        "language": user.language,
         # GDPR art. 18: whether the processing of the person's data is restricted, since when, on which
         # ground of art. 18(1) and until which last day.
         **restriction_export_fields(user),
@@ -109,7 +111,7 @@ def seed_accounts(stdout: Any) -> None:
     """Idempotent: re-running finds the demo users by login name and leaves them as they are."""
     acme = Contractor.objects.filter(name="Acme BV").first()
     if acme is None:  # bills are not itemised by default (GDPR art. 25); the demo's customers opted in
-        acme = contractor_itemisation_set(contractor=contractor_create(name="Acme BV"), itemisation="full")
+        acme = contractor_create(name="Acme BV", itemisation="full")
     # Fictitious numbers in the 555 block; no real subscriber holds them.
     people = [
         ("alice", "alice@example.org", [Role.CUSTOMER], None, ["+31205550101", "+31699996010"]),
@@ -128,9 +130,8 @@ def seed_accounts(stdout: Any) -> None:
     for username, email, roles, contractor, numbers in people:
         user = User.objects.filter(username=username).first()
         if user is None:
-            user = user_create(username=username, password=DEMO_PASSWORD, email=email, roles=roles, contractor=contractor)
-            if username == "alice":
-                user_itemisation_set(user=user, itemisation="full")
+            user = user_create(username=username, password=DEMO_PASSWORD, email=email, roles=roles,
+                               contractor=contractor, itemisation="full" if username == "alice" else "none")
             for number in numbers:
                 phone_number_assign(user=user, number=number, valid_from=now() - timedelta(days=400))
             if numbers:  # fictitious addresses: the CIOT file (accounts/ciot/) needs a name and address per number

@@ -1,7 +1,8 @@
 """Every read of personal data in accounts: purpose-bound, audited."""
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
 
 from django.db.models import Q, QuerySet
 from django.http import Http404
@@ -9,11 +10,15 @@ from django.utils.timezone import now
 from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from voipxs.months import add_months, month_start
 from voipxs.privacy.crypto import blind_index
 from voipxs.privacy.phone import InvalidNumber, normalize_e164
 from voipxs.privacy.purposes import Purpose, require_purpose
 
-from .models import BillingAddress, CallSetupToken, Contractor, Itemisation, PhoneNumber, User, normalize_email_address
+from .models import (
+    BillingAddress, CallSetupToken, Contractor, Itemisation, ItemisationChange, PhoneNumber, User,
+    normalize_email_address,
+)
 
 # Purposes under which staff may look at any user's profile; SELF_SERVICE only ever sees oneself.
 _STAFF_WIDE = {Purpose.SECURITY, Purpose.BILLING, Purpose.LEGAL_OBLIGATION, Purpose.DISPUTE}
@@ -86,16 +91,87 @@ def user_by_email(*, email: str) -> User | None:
     return User.objects.filter(email_index=index, is_active=True).first()
 
 
-def user_itemisation_get(*, user) -> str:
-    """How `user`'s bills are itemised (an `Itemisation` value): a Contractor's User gets the contractor's
-    setting, read now (not from a contractor cached on the user); an individual their own, as `user` was
-    read for this request. Not itemised when unknown (GDPR art. 25)."""
-    contractor_id = getattr(user, "contractor_id", None)
+def billing_period(moment: datetime | None = None) -> date:
+    """The billing period `moment` (default now) falls in: its first day, as an invoice's `period` (a calendar
+    month in UTC, traffic.partitions.month_start)."""
+    return month_start(moment or now())
+
+
+def next_billing_period(moment: datetime | None = None) -> date:
+    """The period after the one `moment` falls in: when a change of itemised bills made then applies."""
+    return add_months(billing_period(moment), 1)
+
+
+@dataclass(frozen=True)
+class ItemisationSetting:
+    itemisation: str  # an Itemisation value
+    omit_free_numbers: bool  # calls to freephone and helpline numbers are left off the call list
+
+    @property
+    def itemised(self) -> bool:
+        return self.itemisation != Itemisation.NONE
+
+    @property
+    def label(self):
+        """Lazy: it is rendered in the language active where it is used (an e-mail in its recipient's)."""
+        return Itemisation(self.itemisation).label
+
+
+_NOT_ITEMISED = ItemisationSetting(Itemisation.NONE, True)  # GDPR art. 25, when nothing is known
+
+
+@dataclass(frozen=True)
+class ItemisationHistory:
+    """The itemised-bill settings of a Contractor or an individual User by billing period: `periods` holds
+    (first period, setting) oldest first, the first from the beginning (None)."""
+
+    periods: tuple[tuple[date | None, ItemisationSetting], ...]
+
+    def at(self, period: date) -> ItemisationSetting:
+        """The setting of the bills of `period` (an invoice's period, or any day in it)."""
+        found = self.periods[0][1]
+        for start, setting in self.periods:
+            if start is None or start <= period:
+                found = setting
+        return found
+
+    def current(self, today: date | None = None) -> ItemisationSetting:
+        return self.at(billing_period() if today is None else month_start(today))
+
+    def pending(self, today: date | None = None) -> tuple[date, ItemisationSetting] | None:
+        """(from which period, the setting) of a change that does not apply yet, or None."""
+        period = billing_period() if today is None else month_start(today)
+        later = [(start, setting) for start, setting in self.periods if start is not None and start > period]
+        return later[-1] if later else None
+
+
+def itemisation_history(*, user=None, contractor: Contractor | None = None) -> ItemisationHistory:
+    """The settings that apply to `user`'s bills period by period (a Contractor's User: the contractor's, read
+    now; an individual: their own, as `user` was read for this request), or to `contractor`'s Users'."""
+    contractor_id = getattr(contractor, "pk", None) or getattr(user, "contractor_id", None)
     if contractor_id:
-        setting = Contractor.objects.filter(pk=contractor_id).values_list("itemisation", flat=True).first()
+        row = Contractor.objects.filter(pk=contractor_id).values_list("itemisation", "omit_free_numbers").first()
+        latest, party = (ItemisationSetting(*row) if row else _NOT_ITEMISED), {"contractor_id": contractor_id}
+    elif user is not None and getattr(user, "pk", None) is not None:
+        latest = ItemisationSetting(getattr(user, "itemisation", None) or Itemisation.NONE,
+                                    getattr(user, "omit_free_numbers", True))
+        party = {"user_id": user.pk}
     else:
-        setting = getattr(user, "itemisation", None)
-    return setting or Itemisation.NONE
+        return ItemisationHistory(((None, _NOT_ITEMISED),))
+    changes = list(ItemisationChange.objects.filter(**party).order_by("valid_from", "id")
+                   .values_list("valid_from", "itemisation_before", "omit_free_before"))
+    # Each change keeps what applied before it; the latest choice applies from the last change on.
+    starts = [None, *(valid_from for valid_from, _i, _o in changes)]
+    chosen = [*(ItemisationSetting(before, omit) for _v, before, omit in changes), latest]
+    return ItemisationHistory(tuple(zip(starts, chosen)))
+
+
+def user_itemisation_get(*, user, period: date | None = None) -> str:
+    """How `user`'s bills of `period` (default: the current billing period) are itemised (an `Itemisation`
+    value): a Contractor's User gets the contractor's setting, read now (not from a contractor cached on the
+    user); an individual their own. Not itemised when unknown (GDPR art. 25)."""
+    history = itemisation_history(user=user)
+    return (history.current() if period is None else history.at(period)).itemisation
 
 
 # --- two-factor devices (the person's own; used by the sign-in pages) ------------------------------

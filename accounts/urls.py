@@ -5,9 +5,7 @@ from . import forms, views
 
 app_name = "accounts"
 urlpatterns = [
-    # Django's LoginView hands the request to authenticate(), so django-axes sees every attempt.
-    path("login/", auth_views.LoginView.as_view(template_name="accounts/login.html", redirect_authenticated_user=True),
-         name="login"),
+    path("login/", views.SignInView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),  # POST only (Django 5)
     path("numbers/", views.my_numbers, name="numbers"),
     path("numbers/masking/", views.my_number_masking, name="number-masking"),

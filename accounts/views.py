@@ -1,12 +1,13 @@
 """Portal pages of accounts: own numbers (with number masking and itemised bills), the invoice address, the
-security page, two-factor verification and enrolment, recovery codes. Sign-in, sign-out and passwords use
-Django's views with our forms (accounts/urls.py)."""
+security page, two-factor verification and enrolment, recovery codes, the language switch. Sign-in, sign-out and
+passwords use Django's views with our forms (accounts/urls.py)."""
 from __future__ import annotations
 
 from base64 import b32encode
 
 import qrcode
 import qrcode.image.svg
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
@@ -14,11 +15,13 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.formats import date_format
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import get_language_info, gettext_lazy
 from django.views.decorators.http import require_POST
+from django.views.i18n import LANGUAGE_QUERY_PARAMETER, set_language
 from django_otp import devices_for_user, user_has_device
 from django_otp import login as otp_login
 
@@ -29,7 +32,6 @@ from voipxs.privacy.purposes import Purpose, purposes_of
 from . import selectors
 from .forms import OTP_TOKEN_INVALID, OTP_TOKEN_THROTTLED, BillingAddressForm, ItemisationForm, OtpTokenForm
 from .middleware import is_staff_account, needs_second_factor
-from .models import Itemisation
 from .selectors import phone_number_list
 from .services import billing_address, call_setup_tokens, sign_in, users
 
@@ -40,11 +42,14 @@ def my_numbers(request: HttpRequest, *, itemisation_form: ItemisationForm | None
     """Own numbers, and the settings on them: masking on other people's bills, itemised bills."""
     user = request.user
     numbers = phone_number_list(actor=user, purpose=Purpose.SELF_SERVICE, user=user)
-    itemisation = selectors.user_itemisation_get(user=user)
+    history = selectors.itemisation_history(user=user)
+    current, pending = history.current(), history.pending()
+    chosen = pending[1] if pending else current  # the form shows the latest choice, pending or not
     return render(request, "accounts/numbers.html", {
-        "numbers": numbers, "by_contractor": bool(user.contractor_id),
-        "itemisation_label": Itemisation(itemisation).label,
-        "itemisation_form": itemisation_form or ItemisationForm(initial={"itemisation": itemisation}),
+        "numbers": numbers, "by_contractor": bool(user.contractor_id), "itemisation": current,
+        "pending": pending and {"from": pending[0], "setting": pending[1]},
+        "itemisation_form": itemisation_form or ItemisationForm(initial={
+            "itemisation": chosen.itemisation, "list_free_numbers": not chosen.omit_free_numbers}),
     }, status=status)
 
 
@@ -71,9 +76,44 @@ def my_itemisation(request: HttpRequest) -> HttpResponse:
     form = ItemisationForm(request.POST)
     if not form.is_valid():
         return my_numbers(request, itemisation_form=form, status=400)
-    users.user_itemisation_set(user=request.user, itemisation=form.cleaned_data["itemisation"])
-    messages.success(request, _("Your choice of itemised bills is saved. It applies to all your bills from now on."))
+    users.user_itemisation_set(user=request.user, **form.service_arguments())
+    pending = selectors.itemisation_history(user=request.user).pending()
+    if pending:
+        messages.success(request, _("Your choice of itemised bills is saved. It applies to your bills from %(month)s "
+                                    "on; the bills of earlier months stay as they were.")
+                         % {"month": date_format(pending[0], "YEAR_MONTH_FORMAT")})
+    else:
+        messages.success(request, _("Your choice of itemised bills is saved. Your bills stay as they are."))
     return redirect(reverse("accounts:numbers") + "#itemisation")
+
+
+def language_set(request: HttpRequest) -> HttpResponse:
+    """The footer's language switch (accounts/i18n_urls.py, the name `set_language`): Django's view sets the
+    cookie and goes back; a signed-in person's choice is also kept on their account, for the e-mails to them."""
+    response = set_language(request)
+    language = request.POST.get(LANGUAGE_QUERY_PARAMETER, "") if request.method == "POST" else ""
+    if request.user.is_authenticated and language in {code for code, _name in settings.LANGUAGES}:
+        users.user_language_set(user=request.user, language=language)
+    return response
+
+
+class SignInView(auth_views.LoginView):
+    """Django's sign-in (it hands the request to authenticate(), so django-axes sees every attempt), which also
+    puts the site in the language the person chose before, on whatever device they sign in from."""
+
+    template_name = "accounts/login.html"
+    redirect_authenticated_user = True
+
+    def form_valid(self, form) -> HttpResponse:
+        response = super().form_valid(form)
+        language = form.get_user().language
+        if language in {code for code, _name in settings.LANGUAGES}:
+            response.set_cookie(
+                settings.LANGUAGE_COOKIE_NAME, language, max_age=settings.LANGUAGE_COOKIE_AGE,
+                path=settings.LANGUAGE_COOKIE_PATH, domain=settings.LANGUAGE_COOKIE_DOMAIN,
+                secure=settings.LANGUAGE_COOKIE_SECURE, httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+                samesite=settings.LANGUAGE_COOKIE_SAMESITE)
+        return response
 
 
 @login_required
@@ -175,8 +215,8 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def security(request: HttpRequest, *, new_token: str = "", token_error: str = "", status: int = 200) -> HttpResponse:
-    """Password, two-factor settings and click-to-call tokens (behind the second factor: the middleware
-    sees to it). A new token's text is shown here once, right after it was made."""
+    """Password, two-factor settings, click-to-call tokens and the language of e-mails (behind the second
+    factor: the middleware sees to it). A new token's text is shown here once, right after it was made."""
     two_factor = selectors.two_factor_status(user=request.user)
     click_to_call = Purpose.CALL_SETUP in purposes_of(request.user)
     tokens = selectors.call_setup_token_list(actor=request.user, purpose=Purpose.SELF_SERVICE, user=request.user) \
@@ -184,6 +224,7 @@ def security(request: HttpRequest, *, new_token: str = "", token_error: str = ""
     return render(request, "accounts/security.html", {
         **two_factor, "is_staff": is_staff_account(request.user), "owes_second_factor": needs_second_factor(request.user),
         "click_to_call": click_to_call, "call_setup_tokens": tokens, "new_token": new_token, "token_error": token_error,
+        "mail_language": get_language_info(request.user.language or settings.LANGUAGE_CODE)["name_translated"],
     }, status=status)
 
 

@@ -22,7 +22,7 @@ from django.utils.timezone import now
 
 from accounts.models import Contractor, Itemisation, PhoneNumber, User
 from accounts.services.numbers import phone_number_assign
-from accounts.services.users import user_create, user_itemisation_set
+from accounts.services.users import user_create
 from traffic.ingest.rows import CdrRecord
 from traffic.ingest.run import cdr_rows_write
 from traffic.models import Cdr, Source
@@ -40,12 +40,12 @@ class ContractorFactory(factory.django.DjangoModelFactory):
 
 
 def make_user(username: str, *, roles=(Role.CUSTOMER,), contractor=None, numbers=(), email=None, totp=False,
-              itemisation: str | None = None) -> User:
-    """`itemisation`: the user opts in (or out) of itemised bills as in the portal; None keeps the default."""
+              itemisation: str | None = None, omit_free_numbers: bool = True) -> User:
+    """`itemisation`: the user's choice of itemised bills at sign-up, which applies to all their bills (a change
+    later, user_itemisation_set, applies from the next billing period); None keeps the default."""
     user = user_create(username=username, password=PASSWORD, email=email or f"{username}@example.org",
-                       roles=list(roles), contractor=contractor)
-    if itemisation is not None:
-        user_itemisation_set(user=user, itemisation=itemisation)
+                       roles=list(roles), contractor=contractor, itemisation=itemisation or Itemisation.NONE,
+                       omit_free_numbers=omit_free_numbers)
     for number in numbers:
         phone_number_assign(user=user, number=number, valid_from=now() - timedelta(days=365))
     if totp:

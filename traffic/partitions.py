@@ -10,19 +10,9 @@ from typing import Iterable
 
 from django.db import connection
 
+from voipxs.months import add_months, month_start
+
 PARTITIONED_TABLES = ("traffic_cdr", "traffic_cdrtechnical")
-
-
-def month_start(moment: datetime | date) -> date:
-    """The first day (UTC) of the month `moment` falls in."""
-    if isinstance(moment, datetime):
-        moment = moment.astimezone(timezone.utc)
-    return date(moment.year, moment.month, 1)
-
-
-def add_months(month: date, n: int) -> date:
-    index = month.year * 12 + (month.month - 1) + n
-    return date(index // 12, index % 12 + 1, 1)
 
 
 def month_bounds(month: date) -> tuple[datetime, datetime]:

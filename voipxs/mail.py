@@ -1,16 +1,28 @@
 """E-mail to one person, for the notices a task sends (support's change of itemised bills, the lift of a
 restriction): a refused send raises the caller's error naming the user id and the error's class only.
-smtplib's own exceptions quote the recipient's address, and Celery logs (and stores) what a task raises."""
+smtplib's own exceptions quote the recipient's address, and Celery logs (and stores) what a task raises.
+
+A notice is written in the person's language (`person_language`), not in whatever language happens to be
+active: a task runs with none, and a notice queued from a staff member's request must not take theirs."""
 from __future__ import annotations
 
 import smtplib
 
 from django.conf import settings
 from django.core.mail import send_mail
+from django.utils import translation
+
+
+def person_language(code: str | None) -> translation.override:
+    """`with person_language(user.language):` around the subject and body of an e-mail to that person: their
+    language where the site still offers it, else the site's default (settings.LANGUAGE_CODE)."""
+    offered = {language for language, _name in settings.LANGUAGES}
+    return translation.override(code if code in offered else settings.LANGUAGE_CODE)
 
 
 def person_mail_send(*, user_id: int, to: str, subject: str, body: str, what: str, error: type[Exception]) -> None:
-    """Send `subject` and `body` to `to`; on failure raise `error("<what> to user <id> failed (<class>)")`."""
+    """Send `subject` and `body` to `to`; on failure raise `error("<what> to user <id> failed (<class>)")`.
+    The caller renders both inside `person_language`."""
     try:
         send_mail(subject=subject, message=body, from_email=settings.DEFAULT_FROM_EMAIL, recipient_list=[to])
     except (smtplib.SMTPException, OSError) as exc:

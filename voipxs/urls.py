@@ -8,7 +8,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("privacy/", views.privacy_policy, name="privacy-policy"),
-    path("i18n/", include("django.conf.urls.i18n")),
+    path("i18n/", include("accounts.i18n_urls")),  # Django's set_language, which also keeps a person's choice
     path("accounts/", include("accounts.urls")),
     path("calls/", include("traffic.urls")),
     path("retention/", include("retention.urls")),

@@ -13,7 +13,7 @@ from django.utils.formats import date_format
 from django.utils.timezone import localtime, now
 from django.utils.translation import gettext
 
-from voipxs.mail import person_mail_send
+from voipxs.mail import person_language, person_mail_send
 from voipxs.privacy.audit import audit_record
 from voipxs.privacy.purposes import Purpose, SystemActor
 from voipxs.queue import enqueue_after_commit, resend_cutoff, tasks_resend
@@ -62,11 +62,13 @@ def extension_notice_send(*, request_id: int) -> bool:
         user = None
     if user is not None and user.email:
         url = getattr(settings, "SITE_URL", "").rstrip("/") + reverse("accounts_dsr:mine")
-        subject = gettext("Your privacy request #%(number)s takes longer") % {"number": req.pk}
-        body = gettext("We need more time to answer your request #%(number)s (%(kind)s). We will answer by "
-                       "%(deadline)s.\n\nThe reason: %(reason)s\n\nYou can follow your request under Your privacy: "
-                       "%(url)s\n") % {"number": req.pk, "kind": req.get_kind_display(), "reason": req.extension_reason,
-                                       "deadline": date_format(localtime(req.deadline), "DATE_FORMAT"), "url": url}
+        with person_language(user.language):  # the kind and the date too: "1 juli 2026" in Dutch
+            subject = gettext("Your privacy request #%(number)s takes longer") % {"number": req.pk}
+            body = gettext("We need more time to answer your request #%(number)s (%(kind)s). We will answer by "
+                           "%(deadline)s.\n\nThe reason: %(reason)s\n\nYou can follow your request under Your "
+                           "privacy: %(url)s\n") % {
+                "number": req.pk, "kind": req.get_kind_display(), "reason": req.extension_reason,
+                "deadline": date_format(localtime(req.deadline), "DATE_FORMAT"), "url": url}
         person_mail_send(user_id=req.user_id, to=user.email, subject=subject, body=body, what="extension notice",
                          error=ExtensionNoticeMailError)
         audit_record(actor=NOTICE_ACTOR, action="dsr.extension_notice", purpose=Purpose.LEGAL_OBLIGATION,

@@ -12,6 +12,7 @@ from django.utils.timezone import now
 from django.utils.translation import gettext as _
 
 from voipxs.exceptions import ApplicationError
+from voipxs.mail import person_language
 from voipxs.privacy.audit import audit_record
 from voipxs.queue import enqueue_after_commit
 
@@ -67,11 +68,11 @@ def policy_notice_email_batch(*, version_id: int, after_user_id: int) -> int | N
     pv = PolicyVersion.objects.get(pk=version_id)
     users = list(User.objects.filter(is_active=True, pk__gt=after_user_id, email_index__isnull=False)
                  .order_by("pk")[:EMAIL_BATCH])
-    subject = _("VoIPXS has changed its privacy policy (version %(version)s)") % {"version": pv.version}
-    body = _("We have changed our privacy policy. What changed:\n\n%(summary)s\n\nRead it at %(url)s\n") % {
-        "summary": pv.summary, "url": getattr(settings, "SITE_URL", "").rstrip("/") + "/privacy/"}
+    texts: dict[str, tuple[str, str]] = {}  # per language: (subject, body)
+    for language in {u.language for u in users}:
+        texts[language] = _policy_notice_text(pv, language)
     try:
-        send_mass_mail([(subject, body, settings.DEFAULT_FROM_EMAIL, [u.email]) for u in users if u.email],
+        send_mass_mail([(*texts[u.language], settings.DEFAULT_FROM_EMAIL, [u.email]) for u in users if u.email],
                        fail_silently=False)
     except (smtplib.SMTPException, OSError) as exc:
         # `from None`: the original (with the addresses) must not ride along as the cause in a traceback.
@@ -83,6 +84,17 @@ def policy_notice_email_batch(*, version_id: int, after_user_id: int) -> int | N
             audit_record(actor=None, action="policy.emailed", target_type="policy_version", target_id=pv.pk)
         return None
     return users[-1].pk
+
+
+def _policy_notice_text(pv: PolicyVersion, language: str) -> tuple[str, str]:
+    """Subject and body in the person's language, with the summary in it where the version has one. A person who
+    never chose a language gets every summary (a generated version has one per language), as before."""
+    summary = pv.summaries.get(language, pv.summary) if language else pv.summary
+    with person_language(language):
+        subject = _("VoIPXS has changed its privacy policy (version %(version)s)") % {"version": pv.version}
+        body = _("We have changed our privacy policy. What changed:\n\n%(summary)s\n\nRead it at %(url)s\n") % {
+            "summary": summary, "url": getattr(settings, "SITE_URL", "").rstrip("/") + "/privacy/"}
+    return subject, body
 
 
 @transaction.atomic

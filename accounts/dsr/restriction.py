@@ -30,7 +30,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from voipxs.exceptions import ApplicationError
-from voipxs.mail import person_mail_send
+from voipxs.mail import person_language, person_mail_send
 from voipxs.privacy.audit import audit_record
 from voipxs.privacy.purposes import Purpose, SystemActor
 from voipxs.queue import enqueue_after_commit, resend_cutoff, tasks_resend
@@ -293,12 +293,13 @@ def _notice_mail(*, user: User, restriction: Restriction) -> None:
     """What the person needs and nothing more: that the restriction they asked for ends, on which ground it
     stood, where to ask. No name, number or address in the text."""
     url = getattr(settings, "SITE_URL", "").rstrip("/") + reverse("accounts_dsr:mine")
-    ground = Ground(restriction.ground).label if restriction.ground else gettext("restriction of processing")
-    subject = gettext("The restriction of your data will be lifted")
-    body = gettext("We restricted the processing of your data (GDPR art. 18) on this ground: %(ground)s.\n\n"
-                   "We will lift this restriction soon. After that we process your data again as our privacy "
-                   "policy describes.\n\nIf you have questions or do not agree, reply to this e-mail or go to "
-                   "Your privacy: %(url)s\n") % {"ground": ground, "url": url}
+    with person_language(user.language):
+        ground = Ground(restriction.ground).label if restriction.ground else gettext("restriction of processing")
+        subject = gettext("The restriction of your data will be lifted")
+        body = gettext("We restricted the processing of your data (GDPR art. 18) on this ground: %(ground)s.\n\n"
+                       "We will lift this restriction soon. After that we process your data again as our privacy "
+                       "policy describes.\n\nIf you have questions or do not agree, reply to this e-mail or go to "
+                       "Your privacy: %(url)s\n") % {"ground": ground, "url": url}
     person_mail_send(user_id=user.pk, to=user.email, subject=subject, body=body, what="restriction notice",
                      error=RestrictionNoticeMailError)
 

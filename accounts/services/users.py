@@ -1,7 +1,10 @@
-"""Users and contractors: create, change, password, number masking and itemised bills. Roles are roles.py;
-sign-in is sign_in.py."""
+"""Users and contractors: create, change, password, number masking, itemised bills and language. Roles are
+roles.py; sign-in is sign_in.py."""
 from __future__ import annotations
 
+from datetime import datetime
+
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext_noop
@@ -10,7 +13,8 @@ from voipxs.exceptions import ApplicationError
 from voipxs.privacy.audit import audit_record
 from voipxs.privacy.purposes import Purpose, Role
 
-from ..models import Contractor, Itemisation, User
+from ..models import Contractor, Itemisation, ItemisationChange, User
+from ..selectors import ItemisationSetting, next_billing_period
 from .roles import user_roles_set
 from .sign_in import api_tokens_revoke_all
 
@@ -18,6 +22,7 @@ CONTRACTOR_CLOSED = "This contractor's contract has ended: no users can be added
 CONTRACTOR_ANONYMISED = "This contractor was anonymised after its contract ended; its name cannot be set again."
 ITEMISATION_INVALID = "Itemisation must be one of: " + ", ".join(Itemisation.values) + "."
 ITEMISATION_BY_CONTRACTOR = gettext_noop("Your contractor decides how your bills are itemised.")
+LANGUAGE_INVALID = "Language must be one of: " + ", ".join(code for code, _name in settings.LANGUAGES) + "."
 
 
 def _contractor_open(contractor: Contractor | None) -> None:
@@ -26,8 +31,14 @@ def _contractor_open(contractor: Contractor | None) -> None:
 
 
 @transaction.atomic
-def contractor_create(*, name: str, actor=None) -> Contractor:
-    contractor = Contractor(name=name)
+def contractor_create(*, name: str, actor=None, itemisation: str = Itemisation.NONE,
+                      omit_free_numbers: bool = True) -> Contractor:
+    """A new contractor. `itemisation` is the choice its contract starts with: it applies to every bill of its
+    Users (there is no earlier period to keep); a later change waits for the next period
+    (contractor_itemisation_set)."""
+    if itemisation not in Itemisation.values:
+        raise ApplicationError(ITEMISATION_INVALID, {"field": "itemisation"})
+    contractor = Contractor(name=name, itemisation=itemisation, omit_free_numbers=bool(omit_free_numbers))
     contractor.full_clean()
     contractor.save()
     audit_record(actor=actor, action="contractor.create", target_type="contractor", target_id=contractor.pk)
@@ -57,9 +68,17 @@ def user_create(
     roles: list[str] | tuple[str, ...] = (Role.CUSTOMER,),
     contractor: Contractor | None = None,
     actor=None,
+    itemisation: str = Itemisation.NONE,
+    omit_free_numbers: bool = True,
 ) -> User:
+    """A new account. `itemisation`: an individual's choice of itemised bills at sign-up, which applies to all
+    their bills (a later change waits for the next period: user_itemisation_set); a Contractor's User has the
+    contractor's."""
     _contractor_open(contractor)
-    user = User(username=User.normalize_username(username), email=(email or None), contractor=contractor)
+    if itemisation not in Itemisation.values:
+        raise ApplicationError(ITEMISATION_INVALID, {"field": "itemisation"})
+    user = User(username=User.normalize_username(username), email=(email or None), contractor=contractor,
+                itemisation=itemisation, omit_free_numbers=bool(omit_free_numbers))
     user.set_password(password)
     user.full_clean(exclude=["password"])
     user.save()
@@ -115,39 +134,93 @@ def user_number_masking_set(*, user: User, masked: bool, actor=None) -> User:
     return user
 
 
-@transaction.atomic
-def contractor_itemisation_set(*, contractor: Contractor, itemisation: str, actor=None) -> Contractor:
-    """How the contractor's Users' itemised bills show the other party's number: full, masked or none
-    (no call list, totals only). Applied to bills read from now on."""
+def _itemisation_schedule(*, party: dict, before: ItemisationSetting, after: ItemisationSetting,
+                          at: datetime | None) -> str | None:
+    """Record a change of itemised bills from `before` (the latest choice, in force now) to `after`, which applies
+    from the next billing period (LEGAL.md row 9: a request made in period P is effective from P+1); bills of this
+    period and earlier keep what applied to them. A second change in the same period amends the first (its
+    "before" stays: what this period's bills show), and a change back to it leaves nothing pending. The party's
+    row is locked by the caller. `at`: when it was asked (default now). Returns the first day of the period the
+    change applies from (ISO), or None."""
+    valid_from = next_billing_period(at)
+    pending = ItemisationChange.objects.select_for_update().filter(**party, valid_from=valid_from).first()
+    if pending is None:
+        ItemisationChange.objects.create(**party, valid_from=valid_from, itemisation_before=before.itemisation,
+                                         omit_free_before=before.omit_free_numbers)
+    elif (pending.itemisation_before, pending.omit_free_before) == (after.itemisation, after.omit_free_numbers):
+        pending.delete()
+        return None
+    return valid_from.isoformat()
+
+
+def _itemisation_after(before: ItemisationSetting, itemisation: str,
+                       omit_free_numbers: bool | None) -> ItemisationSetting:
     if itemisation not in Itemisation.values:
         raise ApplicationError(ITEMISATION_INVALID, {"field": "itemisation"})
-    before = Contractor.objects.filter(pk=contractor.pk).values_list("itemisation", flat=True).first()
-    contractor.itemisation = itemisation
-    if before != itemisation:
-        Contractor.objects.filter(pk=contractor.pk).update(itemisation=itemisation)
+    return ItemisationSetting(itemisation, before.omit_free_numbers if omit_free_numbers is None
+                              else bool(omit_free_numbers))
+
+
+@transaction.atomic
+def contractor_itemisation_set(*, contractor: Contractor, itemisation: str, actor=None,
+                               omit_free_numbers: bool | None = None, at: datetime | None = None) -> Contractor:
+    """How the contractor's Users' itemised bills show the other party's number: full, masked or none
+    (no call list, totals only), and whether they leave calls to free and helpline numbers off
+    (`omit_free_numbers`, None: unchanged). Applies from the next billing period (_itemisation_schedule)."""
+    row = (Contractor.objects.select_for_update().filter(pk=contractor.pk)
+           .values("itemisation", "omit_free_numbers").get())
+    before = ItemisationSetting(row["itemisation"], row["omit_free_numbers"])
+    after = _itemisation_after(before, itemisation, omit_free_numbers)
+    contractor.itemisation, contractor.omit_free_numbers = after.itemisation, after.omit_free_numbers
+    if before != after:
+        applies_from = _itemisation_schedule(party={"contractor_id": contractor.pk}, before=before, after=after,
+                                             at=at)
+        Contractor.objects.filter(pk=contractor.pk).update(itemisation=after.itemisation,
+                                                           omit_free_numbers=after.omit_free_numbers)
         audit_record(actor=actor, action="contractor.itemisation", target_type="contractor", target_id=contractor.pk,
-                     extra={"from": before, "to": itemisation})
+                     extra={"from": before.itemisation, "to": after.itemisation,
+                            "omit_free_numbers": after.omit_free_numbers, "applies_from": applies_from})
     return contractor
 
 
 @transaction.atomic
-def user_itemisation_set(*, user: User, itemisation: str, actor=None, on_behalf: dict | None = None) -> User:
+def user_itemisation_set(*, user: User, itemisation: str, actor=None, on_behalf: dict | None = None,
+                         omit_free_numbers: bool | None = None, at: datetime | None = None) -> User:
     """An individual subscriber's choice of itemised bills (ePrivacy art. 7, Tw 11.4): full, masked or none
-    (totals only, the default). A Contractor's User gets the Contractor's setting and cannot choose.
-    Applied to bills read from now on. `on_behalf`: support made the change at the customer's request
+    (totals only, the default), and whether calls to free and helpline numbers are left off (`omit_free_numbers`,
+    None: unchanged). A Contractor's User gets the Contractor's setting and cannot choose. Applies from the next
+    billing period (_itemisation_schedule). `on_behalf`: support made the change at the customer's request
     (accounts.support.services.support_itemisation_set); its codes (how they asked, a ticket reference) go
     into the same audit entry, under CUSTOMER_SUPPORT, with the staff member as the actor."""
-    if itemisation not in Itemisation.values:
-        raise ApplicationError(ITEMISATION_INVALID, {"field": "itemisation"})
-    row = User.objects.select_for_update().filter(pk=user.pk).values("contractor_id", "itemisation").get()
+    row = (User.objects.select_for_update().filter(pk=user.pk)
+           .values("contractor_id", "itemisation", "omit_free_numbers").get())
+    before = ItemisationSetting(row["itemisation"], row["omit_free_numbers"])
+    after = _itemisation_after(before, itemisation, omit_free_numbers)
     if row["contractor_id"] is not None:
         raise ApplicationError(ITEMISATION_BY_CONTRACTOR, {"field": "itemisation"})
-    user.itemisation = itemisation
-    if row["itemisation"] != itemisation:
-        user.save(update_fields=["itemisation"])
-        extra = {"from": row["itemisation"], "to": itemisation}
+    user.itemisation, user.omit_free_numbers = after.itemisation, after.omit_free_numbers
+    if before != after:
+        applies_from = _itemisation_schedule(party={"user_id": user.pk}, before=before, after=after, at=at)
+        user.save(update_fields=["itemisation", "omit_free_numbers"])
+        extra = {"from": before.itemisation, "to": after.itemisation, "omit_free_numbers": after.omit_free_numbers,
+                 "applies_from": applies_from}
         if on_behalf is not None:
             extra.update(on_behalf=True, **on_behalf)
         audit_record(actor=actor or user, action="user.itemisation", target_type="user", target_id=user.pk,
                      purpose=Purpose.CUSTOMER_SUPPORT if on_behalf is not None else "", extra=extra)
+    return user
+
+
+@transaction.atomic
+def user_language_set(*, user: User, language: str, actor=None) -> User:
+    """The language the person chose in the portal (the footer's switch): the e-mails to them are written in it
+    (voipxs.mail.person_language). "" forgets the choice, back to the site's default."""
+    if language and language not in {code for code, _name in settings.LANGUAGES}:
+        raise ApplicationError(LANGUAGE_INVALID, {"field": "language"})
+    before = User.objects.select_for_update().filter(pk=user.pk).values_list("language", flat=True).get()
+    user.language = language
+    if before != language:
+        user.save(update_fields=["language"])
+        audit_record(actor=actor or user, action="user.language", target_type="user", target_id=user.pk,
+                     extra={"from": before, "to": language})
     return user

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models, transaction
 from django.http import Http404
 from django.urls import reverse
+from django.utils.formats import date_format
 from django.utils.timezone import now as tz_now
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -16,7 +17,7 @@ from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from voipxs.exceptions import ApplicationError
-from voipxs.mail import person_mail_send
+from voipxs.mail import person_language, person_mail_send
 from voipxs.privacy.audit import audit_record
 from voipxs.privacy.phone import InvalidNumber, normalize_e164
 from voipxs.privacy.purposes import Purpose, SystemActor, require_purpose
@@ -26,7 +27,7 @@ from ..dsr.models import DataSubjectRequest
 from ..dsr.services import dsr_request_create_for
 from ..backends import user_facts_forget
 from ..models import Itemisation, User
-from ..selectors import user_itemisation_get
+from ..selectors import itemisation_history
 from ..services.sign_in import login_attempts_forget
 from ..services.users import ITEMISATION_BY_CONTRACTOR, ITEMISATION_INVALID, user_itemisation_set
 from .selectors import support_customer_get, support_customers
@@ -142,7 +143,8 @@ def support_request_open(*, actor, user: User, kind: str, details: str = "") -> 
     return dsr_request_create_for(user=user, kind=kind, details=details, actor=actor)
 
 
-def support_itemisation_check(*, user: User, itemisation: str, channel: str, ticket: str = "") -> str:
+def support_itemisation_check(*, user: User, itemisation: str, channel: str, ticket: str = "",
+                              omit_free_numbers: bool | None = None) -> str:
     """The rules of support_itemisation_set, so that the page names the field before it asks to confirm
     (writes and audits nothing). Returns the ticket reference as it will be kept."""
     if itemisation not in Itemisation.values:
@@ -155,19 +157,22 @@ def support_itemisation_check(*, user: User, itemisation: str, channel: str, tic
 
 
 @transaction.atomic
-def support_itemisation_set(*, actor, user: User, itemisation: str, channel: str, ticket: str = "") -> bool:
+def support_itemisation_set(*, actor, user: User, itemisation: str, channel: str, ticket: str = "",
+                            omit_free_numbers: bool | None = None) -> bool:
     """Change how a customer's bills are itemised because they asked support (by phone, letter or e-mail:
     `channel`), for a customer who cannot or does not use the portal. The change is user_itemisation_set's,
     audited there with the staff member as actor, the channel and the ticket; a Contractor's User is refused
     (the contractor decides). The customer is e-mailed after the commit, so that a change they did not ask
-    for does not go unnoticed. Returns whether anything changed (no change: no audit entry, no e-mail)."""
+    for does not go unnoticed. Like any change of itemised bills it applies from the next billing period
+    (`omit_free_numbers`: whether calls to free and helpline numbers are left off; None: unchanged). Returns
+    whether anything changed (no change: no audit entry, no e-mail)."""
     _require(actor, "support.itemisation", user)
     ticket = support_itemisation_check(user=user, itemisation=itemisation, channel=channel, ticket=ticket)
     locked = _customer_locked(user)
-    before = locked.itemisation
-    user_itemisation_set(user=locked, itemisation=itemisation, actor=actor,
+    before = (locked.itemisation, locked.omit_free_numbers)
+    user_itemisation_set(user=locked, itemisation=itemisation, actor=actor, omit_free_numbers=omit_free_numbers,
                          on_behalf={"channel": channel, "ticket": ticket})
-    if before == itemisation:
+    if before == (locked.itemisation, locked.omit_free_numbers):
         return False
     from ..tasks import support_itemisation_notice_task  # lazy: the services-to-tasks pair (tasks import this)
 
@@ -203,12 +208,18 @@ def support_itemisation_notice_send(*, user_id: int) -> bool:
     if user is None or not user.email:
         User.objects.filter(pk=user_id).update(itemisation_notice_due_at=None)
         return False
-    choice = Itemisation(user_itemisation_get(user=user)).label
+    history = itemisation_history(user=user)
+    pending = history.pending()  # the change applies from the next billing period: name it and that month
+    choice = (pending[1] if pending else history.current()).label
     url = getattr(settings, "SITE_URL", "").rstrip("/") + reverse("accounts:numbers") + "#itemisation"
-    subject = gettext("Your itemised bills were changed at your request")
-    body = gettext("At your request, our customer service has changed how your bills list your calls. From now "
-                   "on: %(choice)s.\n\nYou can see and change this choice under My numbers: %(url)s\n\nIf you "
-                   "did not ask for this change, please contact us.\n") % {"choice": choice, "url": url}
+    with person_language(user.language):  # the customer's, not the support member's whose request queued this
+        subject = gettext("Your itemised bills were changed at your request")
+        body = gettext("At your request, our customer service has changed how your bills list your calls. Your "
+                       "new choice: %(choice)s.\n\nYou can see and change this choice under My numbers: %(url)s\n\n"
+                       "If you did not ask for this change, please contact us.\n") % {"choice": choice, "url": url}
+        if pending:
+            body += gettext("\nThe change applies to your bills from %(month)s on; the bills of earlier months stay "
+                            "as they were.\n") % {"month": date_format(pending[0], "YEAR_MONTH_FORMAT")}
     person_mail_send(user_id=user_id, to=user.email, subject=subject, body=body, what="itemisation notice",
                      error=SupportNoticeMailError)
     User.objects.filter(pk=user_id).update(itemisation_notice_due_at=None)

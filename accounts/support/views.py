@@ -21,6 +21,7 @@ from voipxs.privacy.purposes import Role, has_role
 
 from ..dsr.models import DataSubjectRequest
 from ..forms import ItemisationForm
+from ..selectors import itemisation_history, next_billing_period
 from ..models import Itemisation, User
 from .selectors import support_customer_card, support_customer_find, support_customer_get
 from .services import (
@@ -92,10 +93,14 @@ def _card(request: HttpRequest, pk: int, *, reset_form: ResetForm | None = None,
           request_form: RequestForm | None = None, itemisation_form: ItemisationChangeForm | None = None,
           status: int = 200) -> HttpResponse:
     card = support_customer_card(actor=request.user, user_id=pk)
+    history = itemisation_history(user=card.user)
+    current, pending = history.current(), history.pending()
+    chosen = pending[1] if pending else current  # the form starts from the latest choice, pending or not
     return render(request, "support/customer.html", {
-        "card": card, "itemisation_label": Itemisation(card.itemisation).label,
+        "card": card, "itemisation": current, "pending": pending and {"from": pending[0], "setting": pending[1]},
         "reset_form": reset_form or ResetForm(), "request_form": request_form or RequestForm(),
-        "itemisation_form": itemisation_form or ItemisationChangeForm(initial={"itemisation": card.itemisation}),
+        "itemisation_form": itemisation_form or ItemisationChangeForm(initial={
+            "itemisation": chosen.itemisation, "list_free_numbers": not chosen.omit_free_numbers}),
     }, status=status)
 
 
@@ -154,12 +159,18 @@ def open_request(request: HttpRequest, pk: int) -> HttpResponse:
     return _card(request, pk, request_form=form, status=400)
 
 
-def _itemisation_confirm(request: HttpRequest, user: User, itemisation: str) -> HttpResponse:
+def _itemisation_confirm(request: HttpRequest, user: User, itemisation: str,
+                         omit_free_numbers: bool) -> HttpResponse:
     told = (_("The customer is told by e-mail that support made this change at their request.") if user.email
             else _("The customer has no e-mail address and is not told by e-mail: tell them yourself."))
     return confirmation_page(
         request, title=_("Change this customer's itemised bills?"),
-        consequences=[_("Their bills show from now on: %(choice)s.") % {"choice": Itemisation(itemisation).label},
+        consequences=[_("Their bills from %(month)s on show: %(choice)s.") % {
+                          "choice": Itemisation(itemisation).label,
+                          "month": date_format(next_billing_period(), "YEAR_MONTH_FORMAT")},
+                      _("Calls to free and helpline numbers are left off.") if omit_free_numbers
+                      else _("Calls to free and helpline numbers are listed."),
+                      _("The bills of this month and earlier months stay as they were."),
                       _("Only do this because the customer asked for it themselves."), told],
         action_label=_("Yes, change the itemised bills"),
         cancel_url=reverse("support:customer", kwargs={"pk": user.pk}) + "#itemisation")
@@ -175,15 +186,17 @@ def itemisation(request: HttpRequest, pk: int) -> HttpResponse:
     form = ItemisationChangeForm(request.POST)
     if form.is_valid():
         try:
-            support_itemisation_check(user=user, **form.cleaned_data)
+            arguments = form.service_arguments()
+            support_itemisation_check(user=user, **arguments)
             if not is_confirmed(request):
-                return _itemisation_confirm(request, user, form.cleaned_data["itemisation"])
-            changed = support_itemisation_set(actor=request.user, user=user, **form.cleaned_data)
+                return _itemisation_confirm(request, user, arguments["itemisation"], arguments["omit_free_numbers"])
+            changed = support_itemisation_set(actor=request.user, user=user, **arguments)
         except ApplicationError as exc:
             _error_to_form(form, exc)
         else:
             label = Itemisation(form.cleaned_data["itemisation"]).label
-            messages.success(request, _("Itemised bills changed to: %(choice)s.") % {"choice": label} if changed
+            messages.success(request, _("Itemised bills changed to: %(choice)s, from the bills of %(month)s on.") % {
+                "choice": label, "month": date_format(next_billing_period(), "YEAR_MONTH_FORMAT")} if changed
                              else _("The customer already had this choice; nothing changed."))
             return redirect(reverse("support:customer", kwargs={"pk": pk}) + "#itemisation")
     return _card(request, pk, itemisation_form=form, status=400)

@@ -11,7 +11,7 @@ import pytest
 from django.apps import apps
 
 from accounts.models import Contractor, Itemisation, User
-from accounts.selectors import user_itemisation_get
+from accounts.selectors import next_billing_period, user_itemisation_get
 from accounts.services.users import (
     ITEMISATION_BY_CONTRACTOR, ITEMISATION_INVALID, contractor_create, contractor_itemisation_set, user_create,
     user_itemisation_set,
@@ -52,7 +52,9 @@ class NewTenantDefaultsTests:
         user = user_create(username="worker", password=PASSWORD, contractor=contractor)
         assert user_itemisation_get(user=user) == Itemisation.NONE
         contractor_itemisation_set(contractor=contractor, itemisation=Itemisation.MASKED)
-        assert user_itemisation_get(user=user) == Itemisation.MASKED  # read now, not from a cached contractor
+        # read now, not from a cached contractor; a change applies from the next billing period (LEGAL.md row 9)
+        assert user_itemisation_get(user=user, period=next_billing_period()) == Itemisation.MASKED
+        assert user_itemisation_get(user=user) == Itemisation.NONE
 
 
 class MigrationTests:
@@ -83,7 +85,10 @@ class UserItemisationSetTests:
         user_itemisation_set(user=user, itemisation=Itemisation.MASKED)
         user_itemisation_set(user=user, itemisation=Itemisation.MASKED)  # no change: nothing to record
         assert User.objects.get(pk=user.pk).itemisation == Itemisation.MASKED
-        assert _itemisation_audits(user) == [{"from": "none", "to": "full"}, {"from": "full", "to": "masked"}]
+        applies_from = next_billing_period().isoformat()
+        assert _itemisation_audits(user) == [
+            {"from": "none", "to": "full", "omit_free_numbers": True, "applies_from": applies_from},
+            {"from": "full", "to": "masked", "omit_free_numbers": True, "applies_from": applies_from}]
 
     def test_it_refuses_an_unknown_value(self):
         user = make_user("dora")
@@ -111,7 +116,8 @@ class ItemisationPageTests:
         response = verified_client(client, dora).post(CHOOSE, {"itemisation": "full"})
         assert response.status_code == 302 and response["Location"] == f"{PAGE}#itemisation"
         assert User.objects.get(pk=dora.pk).itemisation == Itemisation.FULL
-        assert _itemisation_audits(dora) == [{"from": "none", "to": "full"}]
+        assert _itemisation_audits(dora) == [{"from": "none", "to": "full", "omit_free_numbers": True,
+                                              "applies_from": next_billing_period().isoformat()}]
         page = client.get(PAGE).content.decode()
         assert "Your choice of itemised bills is saved." in page
         assert _checked(page) == ["full"]

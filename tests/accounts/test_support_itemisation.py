@@ -12,6 +12,7 @@ from django.core import mail
 from django.utils.timezone import now
 
 from accounts.models import Itemisation, User
+from accounts.selectors import next_billing_period
 from accounts.services.users import ITEMISATION_BY_CONTRACTOR, user_create
 from accounts.support.services import (
     CHANNEL_REQUIRED, NOT_A_CUSTOMER, SupportNoticeMailError, support_itemisation_set,
@@ -66,12 +67,12 @@ class SupportItemisationPageTests:
         assert len(mail.outbox) == 1 and mail.outbox[0].to == ["alice@example.org"]
         message = mail.outbox[0]
         assert message.subject == "Your itemised bills were changed at your request"
-        assert "From now on: itemised, numbers masked." in message.body and "/accounts/numbers/" in message.body
+        assert "Your new choice: itemised, numbers masked." in message.body and "/accounts/numbers/" in message.body
         assert "If you did not ask for this change" in message.body and "5550101" not in message.body
         assert AuditEntry.objects.filter(action="user.itemisation_notice", target_id=target_ref("user", alice.pk),
                                          actor="system:support_notices").count() == 1
         card = c.get(response["Location"]).content.decode()
-        assert "Itemised bills changed to: itemised, numbers masked." in card
+        assert "Itemised bills changed to: itemised, numbers masked, from the bills of " in card
 
     def test_it_is_audited_with_the_staff_actor_and_how_the_customer_asked(self, client, support, alice,
                                                                            django_capture_on_commit_callbacks):
@@ -80,7 +81,8 @@ class SupportItemisationPageTests:
         [entry] = _changes(alice)
         assert entry.actor == actor_ref(support) and entry.purpose == "customer_support"
         assert entry.extra == {"from": "full", "to": "masked", "on_behalf": True, "channel": "letter",
-                               "ticket": "TCK-2026-0077"}
+                               "ticket": "TCK-2026-0077", "omit_free_numbers": True,
+                               "applies_from": next_billing_period().isoformat()}
 
     def test_the_same_choice_again_changes_sends_and_records_nothing(self, client, support, alice,
                                                                      django_capture_on_commit_callbacks):

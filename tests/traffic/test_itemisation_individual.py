@@ -4,14 +4,16 @@ history is not a bill and lists their calls either way. A Contractor's User gets
 never their own field."""
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
 from accounts.models import User
+from accounts.selectors import next_billing_period
 from accounts.services.users import contractor_itemisation_set
 from tests.factories import make_cdr, make_user, verified_client
 from traffic.exports import CALL_HEADER
+from traffic.partitions import add_months
 from traffic.selectors.masking import mask_rule
 from traffic.services import invoices as invoicing
 from voipxs.privacy.models import AuditEntry
@@ -37,6 +39,15 @@ def bill(dora):
     return invoicing.invoice_run(month=date(2026, 3, 1), today=date(2026, 4, 2))[0]
 
 
+@pytest.fixture
+def next_bill(dora):
+    """Dora's bill of the next billing period, when a choice she makes now applies (LEGAL.md row 9)."""
+    month = next_billing_period()
+    make_cdr(account=dora, src=OWN, dst=OTHER, started_at=datetime.combine(month, datetime.min.time(), timezone.utc)
+             + timedelta(days=9))
+    return invoicing.invoice_run(month=month, today=add_months(month, 1) + timedelta(days=1))[0]
+
+
 def _opt_in(client, user, choice: str) -> None:
     response = verified_client(client, user).post("/accounts/numbers/itemisation/", {"itemisation": choice})
     assert response.status_code == 302
@@ -58,19 +69,22 @@ class IndividualItemisationTests:
         assert api == {"results": [], "next_cursor": None, "itemised": False}
         assert csv.strip().splitlines() == [CSV_HEADER]
 
-    def test_an_individual_who_opts_in_sees_the_itemised_bill_masked_until_they_ask(self, client, dora, bill):
+    def test_an_individual_who_opts_in_sees_the_itemised_bill_masked_until_they_ask(self, client, dora, bill,
+                                                                                     next_bill):
         _opt_in(client, dora, "full")
-        page, api, csv = _bill(client, bill)
+        page, api, csv = _bill(client, next_bill)
         assert OTHER in page and "only the totals" not in page
         assert api["itemised"] is True and api["results"][0]["other_number"] == OTHER
         assert OTHER in csv
-        masked_page = client.get(f"/calls/invoices/{bill.pk}/").content.decode()
+        masked_page = client.get(f"/calls/invoices/{next_bill.pk}/").content.decode()
         assert OTHER_MASKED in masked_page and OTHER not in masked_page and "Show full numbers" in masked_page
-        assert AuditEntry.objects.filter(action="user.itemisation", extra={"from": "none", "to": "full"}).exists()
+        assert AuditEntry.objects.filter(action="user.itemisation", extra__from="none", extra__to="full").exists()
+        _page, api, _csv = _bill(client, bill)  # the bill of a month before the choice stays as it was
+        assert api["itemised"] is False
 
-    def test_masked_hides_the_last_digits_even_when_they_ask_for_full(self, client, dora, bill):
+    def test_masked_hides_the_last_digits_even_when_they_ask_for_full(self, client, dora, next_bill):
         _opt_in(client, dora, "masked")
-        page, api, csv = _bill(client, bill, full=True)
+        page, api, csv = _bill(client, next_bill, full=True)
         assert OTHER_MASKED in page and OTHER not in page and "Show full numbers" not in page
         assert "as you chose" in page
         assert api["results"][0]["other_number"] == OTHER_MASKED and api["results"][0]["masked"] is True
@@ -95,8 +109,9 @@ class SelectorTests:
     def test_a_contractors_user_follows_the_contractor_not_their_own_field(self, acme, bob):
         User.objects.filter(pk=bob.pk).update(itemisation="full")  # a stale value of their own never applies
         bob.refresh_from_db()
-        contractor_itemisation_set(contractor=acme, itemisation="none")
+        last_month = datetime.now(timezone.utc) - timedelta(days=31)  # so that it applies to this month's bills
+        contractor_itemisation_set(contractor=acme, itemisation="none", at=last_month)
         assert mask_rule(actor=bob, purpose=Purpose.SELF_SERVICE, invoice=object()).itemised is False
-        contractor_itemisation_set(contractor=acme, itemisation="masked")
+        contractor_itemisation_set(contractor=acme, itemisation="masked", at=last_month)
         rule = mask_rule(actor=bob, purpose=Purpose.SELF_SERVICE, invoice=object())
         assert rule.itemised is True and rule.mask_all is True

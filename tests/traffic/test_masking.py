@@ -21,6 +21,17 @@ T0 = datetime(2026, 3, 10, 9, 0, tzinfo=timezone.utc)
 OTHER = "+31699991111"
 OTHER_MASKED = "+31699991•••"
 HELPLINE = "+318000113"  # 0800-0113, a helpline
+# A change of itemised bills applies from the next billing period (LEGAL.md row 9): made in February, it is the
+# setting of the March bills these tests read.
+FEBRUARY = datetime(2026, 2, 12, 10, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def acme_lists_free_numbers(acme):
+    """The masking list's examples are helplines, which bills leave off unless the contract lists them: Acme's
+    does, from February (a change in January), so these tests see how the list masks them."""
+    contractor_itemisation_set(contractor=acme, itemisation="full", omit_free_numbers=False,
+                               at=datetime(2026, 1, 15, tzinfo=timezone.utc))
 
 
 @pytest.fixture
@@ -62,7 +73,7 @@ class ItemisationTests:
         assert api["itemised"] is True and api["results"][0]["other_number"] == OTHER_MASKED
 
     def test_masked_hides_the_last_digits_even_when_the_user_asks_for_full(self, client, acme, bob, bill):
-        contractor_itemisation_set(contractor=acme, itemisation="masked")
+        contractor_itemisation_set(contractor=acme, itemisation="masked", at=FEBRUARY)
         page = _bill_page(client, bob, bill, full=True)
         assert OTHER_MASKED in page and OTHER not in page and "Someone" not in page
         assert "Show full numbers" not in page
@@ -72,13 +83,13 @@ class ItemisationTests:
         assert OTHER_MASKED in csv and OTHER not in csv
 
     def test_masked_masks_the_contractor_view(self, client, acme, bob, acme_admin, bill):
-        contractor_itemisation_set(contractor=acme, itemisation="masked")
+        contractor_itemisation_set(contractor=acme, itemisation="masked", at=FEBRUARY)
         page, api = _contractor_view(client, acme_admin)
         assert OTHER_MASKED in page and OTHER not in page
         assert api["results"][0]["other_number"] == OTHER_MASKED
 
     def test_none_shows_only_the_totals_everywhere(self, client, acme, bob, acme_admin, bill):
-        contractor_itemisation_set(contractor=acme, itemisation="none")
+        contractor_itemisation_set(contractor=acme, itemisation="none", at=FEBRUARY)
         page = _bill_page(client, bob, bill)
         assert "+31699991" not in page and "only the totals" in page
         assert str(bill.total) in page  # the totals stay
@@ -92,7 +103,7 @@ class ItemisationTests:
 
     def test_a_user_without_a_contractor_keeps_the_full_bill(self, client, alice, acme):
         # alice opted in to full itemised bills (tests/factories.py); a contractor's setting is not hers.
-        contractor_itemisation_set(contractor=acme, itemisation="none")
+        contractor_itemisation_set(contractor=acme, itemisation="none", at=FEBRUARY)
         make_cdr(account=alice, dst=OTHER, started_at=T0)
         invoice = invoicing.invoice_run(month=date(2026, 3, 1), today=date(2026, 4, 2))[0]
         assert OTHER in _bill_page(client, alice, invoice)
@@ -105,6 +116,7 @@ class ItemisationTests:
         assert error.value.extra["field"] == "itemisation"
 
 
+@pytest.mark.usefixtures("acme_lists_free_numbers")
 class MaskingListTests:
     @pytest.fixture
     def helpline_bill(self, bob):
@@ -171,6 +183,7 @@ class MaskingListTests:
             masking_list_rows(actor=bob)  # refused at the call, before any row is read
 
 
+@pytest.mark.usefixtures("acme_lists_free_numbers")
 class ShortNumberTests:
     """Helplines dialled as short numbers (113, 116 111) are on the list as dialled: a call logged to
     "113" is masked on the bill (it showed in full before, as only E.164 numbers could be listed)."""
@@ -194,6 +207,7 @@ class ShortNumberTests:
         assert taken == 1
 
 
+@pytest.mark.usefixtures("acme_lists_free_numbers")
 class TakeOffTests:
     """A number that leaves the national list is taken off (typed, confirmed): its calls from the next
     billing period on show in full; the calls made while it was listed stay masked, on old bills too."""
@@ -314,7 +328,7 @@ class SearchOracleTests:
         assert right.json() == wrong.json() == {"results": [], "next_cursor": None, "itemised": True}
 
     def test_a_contractor_that_masks_every_number_refuses_the_search(self, client, acme, bob, bill):
-        contractor_itemisation_set(contractor=acme, itemisation="masked")
+        contractor_itemisation_set(contractor=acme, itemisation="masked", at=FEBRUARY)
         answer = verified_client(client, bob).get("/api/v1/me/calls/", {"invoice": bill.pk, "number": OTHER})
         assert answer.status_code == 400 and answer.json()["field"] == "number"
 

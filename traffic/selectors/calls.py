@@ -106,9 +106,12 @@ class UsageMonth:
 # --- rows -------------------------------------------------------------------------------------------
 
 def _to_rows(batch: list[tuple[tuple, bool]], decrypt: CallDecryptor, *, rule: MaskRule) -> list[CallRow]:
-    """Call rows of (values, copied): numbers decrypted first, so masking looks them all up in one query."""
+    """Call rows of (values, copied): numbers decrypted first, so masking looks them all up in one query. Calls
+    the bill leaves off (free and helpline numbers, `MaskRule.omits`) are dropped here, before masking."""
     read = [(values, decrypt.row(values[1], held_id=values[0] if copied else None)) for values, copied in batch]
     numbers = [(values, reader, reader(values[7]), reader(values[8])) for values, reader in read]
+    numbers = [(values, reader, src, dst) for values, reader, src, dst in numbers
+               if not rule.omits(src if values[3] == Cdr.Direction.IN else dst, values[1])]
     rule.prepare(src if values[3] == Cdr.Direction.IN else dst for values, _, src, dst in numbers)
     return [_to_row(values, reader, src, dst, rule=rule) for values, reader, src, dst in numbers]
 
@@ -176,7 +179,10 @@ def cdr_list(
         found = calls_newest(*sources(), fields=_ROW_FIELDS, after=cursor, n=limit + 1)
     decrypt = CallDecryptor()
     rows = notes_attached(_to_rows(found[:limit], decrypt, rule=rule), purpose=purpose, noted=noted)
-    next_cursor = cursor_encode(rows[-1].started_at, rows[-1].id) if len(found) > limit else None
+    last = rows[-1] if rows and len(rows) == limit else None  # else some were left off: page on after the read
+    if last is None and len(found) > limit:
+        last = SimpleNamespace(id=found[limit - 1][0][0], started_at=found[limit - 1][0][1])
+    next_cursor = cursor_encode(last.started_at, last.id) if len(found) > limit else None
     return CallPage(rows=calls_of(rows), next_cursor=next_cursor)
 
 
@@ -241,6 +247,9 @@ def _checked_sources(*, actor: Any, purpose: Purpose | str, action: str, account
         return rule, None
     cdrs, held = _sources(actor=actor, purpose=purpose, account=account, contractor=contractor, number=number,
                           region=region, **filters)
+    periods = rule.periods_q()  # the contractor's view: the calls of the periods that were itemised only
+    if periods is not None:
+        cdrs, held = cdrs.filter(periods), (held.filter(periods) if held is not None else None)
     if number and not rule.searchable(_number_index(number, region=region)):
         cdrs, held = cdrs.none(), None
     return rule, ((lambda: (cdrs, held)) if lazy else (cdrs, held))

@@ -12,6 +12,13 @@ Three rules decide it, and the strictest wins:
 - a User's own request (`User.number_masked`): the numbers they hold show masked on OTHER people's
   bills; matched on the blind index of the number, so no number is decrypted to decide it.
 
+The itemisation setting of a bill is the one of its invoice's billing period (a change applies from the
+period after the one it was made in, `accounts.selectors.itemisation_history`); the contractor's view lists
+the calls of the periods that were itemised, each under its period's setting, and nothing while the setting
+in force is "none". A setting also says whether
+calls to freephone and helpline numbers are left off (`voipxs.privacy.phone.is_free_or_helpline`: 0800, +800,
+112, 113, 116 xxx): they still count in the invoice's totals, which are its lines, not its calls.
+
 Only bills and the customer-facing views follow these rules (SELF_SERVICE, CONTRACTOR_INFORMATION);
 staff purposes (billing, disputes, the law) see what they saw before.
 """
@@ -22,19 +29,20 @@ from datetime import date, datetime
 from typing import Any, Iterable, Iterator
 
 from django.db import connection
-from django.db.models import DateTimeField, Value
+from django.db.models import DateTimeField, Q, Value
 from django.utils.timezone import localtime, now
 
 from accounts.models import Itemisation, PhoneNumber
-from accounts.selectors import user_itemisation_get
+from accounts.selectors import ItemisationHistory, itemisation_history
 from voipxs.exceptions import ApplicationError
 from voipxs.privacy.crypto import blind_index
-from voipxs.privacy.phone import InvalidNumber, normalize_masking_number
+from voipxs.privacy.phone import InvalidNumber, is_free_or_helpline, normalize_masking_number
 from voipxs.privacy.purposes import Purpose, require_purpose
 from voipxs.statements import execute_prepared, statement
 
 from ..annotations.models import CdrAnnotation
-from ..models import Cdr, MaskedNumber
+from ..models import Cdr, Invoice, MaskedNumber
+from ..partitions import month_bounds, month_start
 
 NUMBER_FILTER_MASKED = "Numbers are masked here, so calls cannot be searched by number."
 BILL_PURPOSES = frozenset({Purpose.SELF_SERVICE, Purpose.CONTRACTOR_INFORMATION})
@@ -56,6 +64,8 @@ class MaskRule:
     # blind index -> (masked for calls from then on, until then or for good)
     listed: dict[str, tuple[datetime, datetime | None]] = field(default_factory=dict)
     requested: set[str] | None = None  # blind indexes of numbers whose holder asked to be masked (read once)
+    omit_free: bool = False  # calls to freephone and helpline numbers are left off (an invoice's bill)
+    by_period: ItemisationHistory | None = None  # the contractor's view: each call under its period's setting
     asked: set[str] = field(default_factory=set)  # of those, the ones a read's own statement named (`known`)
     _looked_up: set[str] = field(default_factory=set)
     _seen: dict[str, str] = field(default_factory=dict)
@@ -116,6 +126,30 @@ class MaskRule:
             return True
         entry = self.listed.get(index)
         return entry is not None and entry[0] <= started_at and (entry[1] is None or started_at < entry[1])
+
+    def omits(self, number: str, started_at: datetime) -> bool:
+        """Whether a call to or from `number` (the other party's, unmasked) at `started_at` is left off."""
+        if self.by_period is not None:
+            if not self.by_period.at(month_start(started_at)).omit_free_numbers:
+                return False
+        elif not self.omit_free:
+            return False
+        return bool(number) and is_free_or_helpline(number)
+
+    def periods_q(self) -> Q | None:
+        """The contractor's view: only calls of the billing periods whose setting was itemised (None: all)."""
+        if self.by_period is None:
+            return None
+        periods = self.by_period.periods
+        if all(setting.itemised for _start, setting in periods):
+            return None
+        q = Q(pk__in=[])
+        for i, (start, setting) in enumerate(periods):
+            if setting.itemised:
+                stop = periods[i + 1][0] if i + 1 < len(periods) else None
+                span = Q(started_at__gte=month_bounds(start)[0]) if start is not None else Q()
+                q |= span & Q(started_at__lt=month_bounds(stop)[0]) if stop is not None else span
+        return q
 
     def searchable(self, index: str) -> bool:
         """Whether calls may be searched by the number of this blind index. A search that matched a
@@ -214,22 +248,44 @@ def masking_entries(indexes: set[str], *, reader_id: int,
     return found_listed, (found_asked if requested else None)
 
 
-def _itemisation(*, actor: Any, purpose: Purpose, invoice: Any) -> str:
-    """The itemisation setting that applies to an itemised bill (a read of one invoice's calls) and to
-    the contractor's own view: the reader's contractor's, or an individual reader's own."""
-    if purpose == Purpose.SELF_SERVICE and invoice is None:
-        return Itemisation.FULL  # the user's own call history, not a bill
-    return user_itemisation_get(user=actor)
+def _invoice_period(*, actor: Any, purpose: Purpose, invoice: Any) -> Any:
+    """The billing period of the invoice a bill is read for (an Invoice, or its id from the API), looked up in
+    the reader's own scope; None when it is not theirs (its calls are out of scope too)."""
+    if isinstance(invoice, Invoice):
+        return invoice.period
+    try:
+        invoice_id = int(getattr(invoice, "pk", invoice))
+    except (TypeError, ValueError):
+        return None
+    if purpose == Purpose.SELF_SERVICE:
+        mine = Q(account_id=actor.pk)
+    elif getattr(actor, "contractor_id", None):
+        mine = Q(contractor_id=actor.contractor_id)
+    else:
+        return None
+    return Invoice.objects.filter(mine, pk=invoice_id).values_list("period", flat=True).first()
 
 
 def mask_rule(*, actor: Any, purpose: Purpose, invoice: Any = None, masked: bool = False) -> MaskRule:
-    """The rule a read of calls for `purpose` follows (see the module docstring)."""
+    """The rule a read of calls for `purpose` follows (see the module docstring): an itemised bill (a read of
+    one invoice's calls) follows the setting of the invoice's period (the reader's contractor's, or an
+    individual reader's own); the contractor's own view, each call's period's; a user's own call history is
+    not a bill and lists all their calls."""
     if purpose not in BILL_PURPOSES:
         return MaskRule(mask_all=masked)
-    setting = _itemisation(actor=actor, purpose=purpose, invoice=invoice)
-    forced = setting == Itemisation.MASKED
-    return MaskRule(mask_all=masked or forced, forced=forced, reader_id=actor.pk,
-                    itemised=setting != Itemisation.NONE)
+    if purpose == Purpose.SELF_SERVICE and invoice is None:
+        return MaskRule(mask_all=masked, reader_id=actor.pk)
+    history = itemisation_history(user=actor)
+    if invoice is None:  # the contractor's view of its Users' calls (always masked: calls.py): none while its
+        # bills are not itemised, and then only the calls of the periods whose bills were (`periods_q`)
+        setting = history.current()
+        return MaskRule(mask_all=True, forced=setting.itemisation == Itemisation.MASKED, reader_id=actor.pk,
+                        itemised=setting.itemised, by_period=history)
+    period = _invoice_period(actor=actor, purpose=purpose, invoice=invoice)
+    setting = history.at(period) if period is not None else history.current()
+    forced = setting.itemisation == Itemisation.MASKED
+    return MaskRule(mask_all=masked or forced, forced=forced, reader_id=actor.pk, itemised=setting.itemised,
+                    omit_free=setting.omit_free_numbers)
 
 
 def masking_list_rows(*, actor: Any, purpose: Purpose | str = Purpose.BILLING) -> Iterator[tuple[str, str, str]]:

@@ -13,7 +13,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
-from accounts.selectors import user_itemisation_get
+from accounts.selectors import itemisation_history
 from voipxs.confirm import confirmation_page, is_confirmed
 from voipxs.exceptions import ApplicationError
 from voipxs.privacy.purposes import Purpose
@@ -34,11 +34,12 @@ def invoice_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def invoice_detail(request: HttpRequest, invoice_id: int) -> HttpResponse:
-    """The invoice and its itemised bill, if the owner's bills are itemised (their contractor's setting, or
-    their own). Called numbers are masked unless the owner asks for them (`?full=1`), which the selector
+    """The invoice and its itemised bill, if the owner's bills of its period are itemised (their contractor's
+    setting, or their own, as it applied in that period). Called numbers are masked unless the owner asks for them (`?full=1`), which the selector
     records as an unmasked read."""
     invoice = invoice_selectors.invoice_get(actor=request.user, purpose=Purpose.SELF_SERVICE, invoice_id=invoice_id)
     full = request.GET.get("full") == "1"
+    setting = itemisation_history(user=request.user).at(invoice.period)  # the bill keeps its period's setting
     try:
         page = cdr_list(actor=request.user, purpose=Purpose.SELF_SERVICE, invoice=invoice,
                         masked=not full, after=request.GET.get("after") or None, limit=100)
@@ -48,7 +49,8 @@ def invoice_detail(request: HttpRequest, invoice_id: int) -> HttpResponse:
     return render(request, "traffic/invoice_detail.html", {
         "invoice": invoice, "lines": invoice_selectors.invoice_lines(invoice=invoice), "page": page, "full": full,
         "error": error, "query": "full=1" if full else "", "is_first_page": not request.GET.get("after"),
-        "itemisation": user_itemisation_get(user=request.user), "by_contractor": bool(request.user.contractor_id),
+        "itemisation": setting.itemisation, "omits_free": setting.omit_free_numbers,
+        "by_contractor": bool(request.user.contractor_id),
     }, status=status)
 
 

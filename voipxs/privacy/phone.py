@@ -5,6 +5,7 @@ import functools
 import re
 
 import phonenumbers
+from phonenumbers import shortnumberinfo
 
 
 class InvalidNumber(ValueError):
@@ -175,3 +176,32 @@ def is_valid_e164(e164: str) -> bool:
         if code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:
             return _country_pattern(code).fullmatch(digits[length:]) is not None
     return False
+
+
+# Freephone and helplines, which an itemised bill may leave off (LEGAL.md row 9; Ofcom and Traficom: calls to
+# them are not listed): what phonenumbers calls toll free (0800 in NL, +800 the international freephone, other
+# countries' freephone ranges), a short number it calls toll free where dialled (112, the harmonised
+# 116 xxx helplines of social value), and short numbers of helplines its metadata does not know: 113, the Dutch
+# suicide prevention line (its 0800 0113 is toll free anyway).
+_HELPLINES = {"NL": frozenset({"113"})}
+
+
+@functools.lru_cache(maxsize=50_000)
+def is_free_or_helpline(number: str, region: str = "NL") -> bool:
+    """Whether a call's other number ('+318001234', '116 111', '113', '+80012345678') is a freephone or
+    helpline number. A short number is read as dialled in `region`; anything not a number is neither."""
+    text = (number or "").strip()
+    digits = text[1:] if text[:1] == "+" else text.translate(_SEPARATORS)
+    if text[:1] != "+" and _SHORT_NUMBER.fullmatch(digits):
+        if digits in _HELPLINES.get(region, ()) or (len(digits) == 6 and digits.startswith("116")):
+            return True
+        try:
+            parsed = phonenumbers.parse(digits, region)
+        except phonenumbers.NumberParseException:
+            return False
+        return shortnumberinfo.expected_cost_for_region(parsed, region) == shortnumberinfo.ShortNumberCost.TOLL_FREE
+    try:
+        parsed = phonenumbers.parse(normalize_e164(text, region), None)
+    except (InvalidNumber, phonenumbers.NumberParseException):
+        return False
+    return phonenumbers.number_type(parsed) == phonenumbers.PhoneNumberType.TOLL_FREE
