@@ -98,6 +98,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "deadlines": disclosure_deadlines(actor=request.user),
         "preservations": disclosure_preservations(actor=request.user),
         "legal_representative": settings.EEVIDENCE_LEGAL_REPRESENTATIVE,
+        # Delivered and not yet closed: off the deadline list, but the officers still owe the close (which
+        # schedules the release of the hold), so they stay in sight.
+        "delivered": disclosure_request_list(actor=request.user).filter(status="delivered").order_by("delivered_at"),
         "closed": disclosure_request_list(actor=request.user).filter(status__in=["closed", "rejected", "withdrawn"])
         .order_by("-closed_at")[:20],
     })

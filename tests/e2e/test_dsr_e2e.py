@@ -3,11 +3,11 @@ privacy-policy version on every page until she opens the policy."""
 from __future__ import annotations
 
 import json
-import zipfile
 
 import pytest
 
 from tests.e2e.conftest import login
+from tests.e2e.flows import data_export_download
 from tests.factories import PASSWORD, make_cdr
 
 # PostgreSQL only, like the other live-server tests (SQLite's flush meets the audit log's trigger).
@@ -24,17 +24,7 @@ class DsrInBrowserTests:
         make_cdr(account=bob, src="+31205550201", dst="+31699995777")
 
         login(page, live_server, "alice", PASSWORD)
-        with page.expect_navigation():
-            page.get_by_role("link", name="Your privacy").first.click()
-        page.select_option("#id_kind", "access")
-        with page.expect_navigation():
-            page.get_by_role("button", name="Send request").click()
-        page.reload()
-        with page.expect_download() as info:
-            page.get_by_role("link", name="Download your data (ZIP)").click()
-        path = tmp_path / "export.zip"
-        info.value.save_as(path)
-        archive = zipfile.ZipFile(path)
+        archive = data_export_download(page, tmp_path)
         data = json.loads(archive.read("export.json"))
         calls = next(s for s in data["sections"] if s["name"] == "calls")
         assert [c["to"] for c in calls["rows"]] == ["+31699993678"]
