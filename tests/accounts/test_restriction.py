@@ -81,3 +81,22 @@ def _held(account, cdr_id: int) -> HeldCdr:
     return HeldCdr.objects.create(cdr_id=cdr_id, started_at=now(), source_id=1, unique_id=f"h{cdr_id}", fingerprint="f",
                                   account_id=account.pk, direction="out", disposition="answered", src_enc=b"x",
                                   dst_enc=b"x", src_index="s", dst_index="d", rating="rated")
+
+
+@pytest.mark.django_db
+class RestrictedPersonPagesTests:
+    def test_a_restricted_person_is_told_why_their_pages_are_closed_and_where_their_requests_are(self, client, alice,
+                                                                                                bob, dpo):
+        req = dsr_request_create(user=alice, kind=DataSubjectRequest.Kind.RESTRICTION, details="accuracy contested")
+        dsr_request_complete(request=req, answer="Restricted while we check.", actor=dpo, ground="legal_claims")
+        verified_client(client, alice)
+        response = client.get("/accounts/numbers/")
+        assert response.status_code == 404
+        page = response.content.decode()
+        assert 'id="restricted-notice"' in page and "restricted at your request" in page
+        assert 'href="/privacy-requests/"' in page
+        assert client.get("/privacy-requests/").status_code == 200  # where the notice sends them is open to them
+
+        verified_client(client, bob)  # a page that is not there, for someone not restricted: no such notice
+        response = client.get("/accounts/no-such-page/")
+        assert response.status_code == 404 and "restricted-notice" not in response.content.decode()
