@@ -50,6 +50,13 @@ def price_of(rule: TariffRule, billsec: int) -> Decimal:
     return amount.quantize(PRICE_QUANTUM, rounding=ROUND_HALF_UP)
 
 
+# A call to a Dutch freephone number (0800, +31 800) costs the caller nothing: the called party pays for it
+# (Nummerplan voor telefoon- en ISDN-diensten). No tariff of the table prices it, whatever its prefixes; the call is
+# rated at 0 in a zone of its own, so the invoice shows it as free rather than as a national call. (Freephone numbers
+# of other countries are often charged when called from abroad: they follow the table.)
+FREEPHONE = TariffRule(0, "31800", "NL freephone (0800)", Decimal("0"), Decimal("0"), 1, 1, date.min, None)
+
+
 class TariffBook:
     """All tariffs in memory, indexed by prefix, with per-destination and per-price caches."""
 
@@ -57,6 +64,10 @@ class TariffBook:
         self._by_prefix: dict[str, list[TariffRule]] = {}
         for rule in rules:
             self._by_prefix.setdefault(rule.prefix, []).append(rule)
+        for prefix in list(self._by_prefix):
+            if prefix.startswith(FREEPHONE.prefix):  # a longer prefix inside 0800 would price some of them
+                del self._by_prefix[prefix]
+        self._by_prefix[FREEPHONE.prefix] = [FREEPHONE]
         self._max_len = max((len(p) for p in self._by_prefix), default=0)
         self._key_len = self._max_len + 1  # "+" and the digits a prefix can cover
         self._candidates: dict[str, tuple[TariffRule, ...]] = {}

@@ -75,6 +75,14 @@ class AsteriskCsvIngestTests:
         assert cdr.import_batch_id == result.pk
         assert len(result.file_sha256) == 64 and result.file_name == "Master.csv"
 
+    def test_a_call_to_a_dutch_freephone_number_is_free_though_the_table_prices_national_calls(self, pbx, tariffs,
+                                                                                                alice):
+        run(pbx, [ast("f.1", dst="08007654"), ast("f.2", dst="0205550199")])
+
+        free, national = Cdr.objects.get(unique_id="f.1"), Cdr.objects.get(unique_id="f.2")
+        assert (free.rating, free.zone, free.price) == ("rated", "NL freephone (0800)", Decimal("0.00000"))
+        assert (national.rating, national.zone, national.price) == ("rated", "NL", Decimal("0.12000"))  # 61 s at 60/60
+
     def test_it_keeps_technical_identifiers_apart_in_one_encrypted_blob(self, pbx, alice):
         run(pbx, [ast("t.1", channel="SIP/alice-00aa", dstchannel="SIP/trunk-00bb")])
 

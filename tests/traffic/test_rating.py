@@ -41,8 +41,16 @@ class TariffBookTests:
         book = TariffBook([rule("31", zone="NL", id=1), rule("316", zone="NL mobile", id=2), rule("3120", zone="Amsterdam", id=3)])
         assert book.tariff_for("+31699993678", date(2026, 5, 1)).zone == "NL mobile"
         assert book.tariff_for("+31205554567", date(2026, 5, 1)).zone == "Amsterdam"
-        assert book.tariff_for("+318001234567", date(2026, 5, 1)).zone == "NL"
         assert book.tariff_for("+4930123456", date(2026, 5, 1)) is None
+
+    def test_a_dutch_freephone_number_is_free_whatever_the_table_says(self):
+        book = TariffBook([rule("31", zone="NL", id=1), rule("31800", zone="priced 0800", ppm="0.10", id=2),
+                           rule("318001", zone="priced 08001", ppm="0.20", id=3), rule("44800", zone="UK 0800", id=4)])
+        for number in ("+318007654", "+318001234567"):
+            found = book.tariff_for(number, date(2026, 5, 1))
+            assert found.zone == "NL freephone (0800)" and book.price(found, 3600) == (Decimal("0.00000"), "0.00000")
+        assert book.tariff_for("+448001111", date(2026, 5, 1)).zone == "UK 0800"  # another country's: the table
+        assert book.tariff_for("+31205550101", date(2026, 5, 1)).zone == "NL"
 
     def test_it_only_uses_tariffs_valid_on_the_call_date(self):
         book = TariffBook([
