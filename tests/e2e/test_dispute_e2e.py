@@ -78,6 +78,7 @@ class DisputeCaseInBrowserTests:
         login(page, live_server, "alice", PASSWORD)
         page.goto(f"{live_server.url}/disclosures/notices/")
         assert "data was disclosed to a dispute commission" in page.locator("main").inner_text().lower()
+        page.goto(f"{live_server.url}/")
         archive = data_export_download(page, tmp_path)
         data = json.loads(archive.read("export.json"))
         recipients = next(s for s in data["sections"] if s["name"] == "disclosures")["rows"]
