@@ -3,21 +3,44 @@ restriction): a refused send raises the caller's error naming the user id and th
 smtplib's own exceptions quote the recipient's address, and Celery logs (and stores) what a task raises.
 
 A notice is written in the person's language (`person_language`), not in whatever language happens to be
-active: a task runs with none, and a notice queued from a staff member's request must not take theirs."""
+active: a task runs with none, and a notice queued from a staff member's request must not take theirs. The
+mails to the members of a staff role follow the same rule, one message per language
+(accounts.services.roles.staff_role_mail). Dates in a mail go through `mail_date` / `mail_datetime`, so that
+they read in the language it is written in."""
 from __future__ import annotations
 
 import smtplib
+from datetime import date, datetime
 
 from django.conf import settings
 from django.core.mail import send_mail
 from django.utils import translation
+from django.utils.formats import date_format
+from django.utils.timezone import localtime
+
+
+def mail_language(code: str | None) -> str:
+    """The language an e-mail to a person with `code` (User.language) is written in: theirs where the site
+    still offers it, else the site's default (settings.LANGUAGE_CODE)."""
+    offered = {language for language, _name in settings.LANGUAGES}
+    return code if code in offered else settings.LANGUAGE_CODE
 
 
 def person_language(code: str | None) -> translation.override:
     """`with person_language(user.language):` around the subject and body of an e-mail to that person: their
     language where the site still offers it, else the site's default (settings.LANGUAGE_CODE)."""
-    offered = {language for language, _name in settings.LANGUAGES}
-    return translation.override(code if code in offered else settings.LANGUAGE_CODE)
+    return translation.override(mail_language(code))
+
+
+def mail_date(day: date) -> str:
+    """A day in an e-mail, in the active language: "4 December 2026", "4 december 2026"."""
+    return date_format(day, "DATE_FORMAT")
+
+
+def mail_datetime(moment: datetime) -> str:
+    """A moment in an e-mail, in the active language and the site's time zone, named: "4 december 2026 15:39 CET"."""
+    local = localtime(moment)
+    return f"{date_format(local, 'DATETIME_FORMAT')} {local:%Z}"
 
 
 def person_mail_send(*, user_id: int, to: str, subject: str, body: str, what: str, error: type[Exception]) -> None:

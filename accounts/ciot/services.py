@@ -14,8 +14,10 @@ from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 from django.utils.timezone import now
+from django.utils.translation import gettext
 
 from voipxs.exceptions import ApplicationError
+from voipxs.mail import mail_datetime
 from voipxs.privacy.audit import audit_record
 from voipxs.privacy.purposes import Purpose, Role, SystemActor
 
@@ -33,7 +35,6 @@ ADDRESS_NOT_AFTER_CURRENT = "A new address must start after the current one."
 RUN_IN_PROGRESS = "A CIOT sync is already running."
 # A run still RUNNING after this long lost its worker: it is marked failed, and the next run may start.
 RUN_LEASE = timedelta(minutes=30)
-ALERT_SUBJECT = "VoIPXS: the CIOT subscriber file sync failed (run {run})"
 
 
 @transaction.atomic
@@ -119,9 +120,13 @@ def ciot_sync_alert(*, run_id: int) -> int:
     """E-mail the DPOs and administrators about a failed run (ids and the error class only); returns how many."""
     run = CiotSyncRun.objects.get(pk=run_id)
     url = getattr(settings, "SITE_URL", "").rstrip("/") + reverse("accounts_dsr:dpo-ciot")
-    body = (f"The CIOT subscriber file sync run {run.pk} (started {run.started_at:%Y-%m-%d %H:%M} UTC) failed: "
-            f"{run.error}.\nThe CIOT may now hold outdated user data (Tw art. 13.4). Status: {url}\n")
-    sent = sum(staff_role_mail(role=role, subject=ALERT_SUBJECT.format(run=run.pk), message=body)
-               for role in (Role.DPO, Role.ADMIN))
+
+    def compose() -> tuple[str, str]:
+        values = {"run": run.pk, "started": mail_datetime(run.started_at), "error": run.error, "url": url}
+        return (gettext("[VoIPXS] The CIOT subscriber file sync failed (run %(run)s)") % values,
+                gettext("The CIOT subscriber file sync run %(run)s (started %(started)s) failed: %(error)s.\nThe CIOT "
+                        "may now hold outdated user data (Tw art. 13.4). Status: %(url)s\n") % values)
+
+    sent = sum(staff_role_mail(role=role, compose=compose) for role in (Role.DPO, Role.ADMIN))
     CiotSyncRun.objects.filter(pk=run.pk).update(alerted_at=now())
     return sent

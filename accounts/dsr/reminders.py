@@ -18,10 +18,11 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.urls import reverse
-from django.utils.formats import date_format
-from django.utils.timezone import localdate, localtime, make_aware
+from django.utils.timezone import localdate, make_aware
 from django.utils.timezone import now as tz_now
+from django.utils.translation import gettext, ngettext, pgettext
 
+from voipxs.mail import mail_date, mail_datetime
 from voipxs.privacy.audit import audit_record
 from voipxs.privacy.purposes import Role
 
@@ -32,13 +33,10 @@ from .models import BreachIncident, DataSubjectRequest, ReminderStage, Restricti
 logger = logging.getLogger(__name__)
 
 
-def _when(moment: datetime) -> str:
-    return f"{date_format(localtime(moment), 'DATETIME_FORMAT')} {localtime(moment):%Z}"
-
-
 def _remind(*, rows: QuerySet, deadline: Callable[[Any], datetime], warning: timedelta, moment: datetime,
-            line: Callable[[Any, str], str], subject: str, target_type: str, actor: Any) -> int:
-    """Mail the DPOs one message listing each row whose stage moved on; record the stage and an audit entry."""
+            line: Callable[[Any, str], str], subject: Callable[[int], str], target_type: str, actor: Any) -> int:
+    """Mail the DPOs one message listing each row whose stage moved on (per language: `subject(count)` and
+    `line(row, stage)` render in each DPO's); record the stage and an audit entry."""
     with transaction.atomic():
         due = []
         for row in rows.select_for_update().order_by("pk"):
@@ -47,8 +45,8 @@ def _remind(*, rows: QuerySet, deadline: Callable[[Any], datetime], warning: tim
                 due.append((row, stage))
         if not due:
             return 0
-        body = "\n".join(line(row, stage) for row, stage in due)
-        sent_to = staff_role_mail(role=Role.DPO, subject=subject.format(count=len(due)), message=body)
+        sent_to = staff_role_mail(role=Role.DPO, compose=lambda: (
+            subject(len(due)), "\n".join(line(row, stage) for row, stage in due)))
         if not sent_to:
             # Nothing is recorded, so the reminders go out once a DPO has an address.
             logger.warning("no active DPO with an e-mail address: %d %s reminder(s) not sent", len(due), target_type)
@@ -63,9 +61,15 @@ def _remind(*, rows: QuerySet, deadline: Callable[[Any], datetime], warning: tim
 
 def _dsr_line(req: DataSubjectRequest, stage: str) -> str:
     url = reverse("accounts_dsr:dpo-request", args=[req.pk])
+    values = {"number": req.pk, "kind": req.kind, "due": mail_datetime(req.deadline), "url": url}
     if stage == ReminderStage.OVERDUE:
-        return f"Request #{req.pk} ({req.kind}) was due {_when(req.deadline)} - OVERDUE: {url}"
-    return f"Request #{req.pk} ({req.kind}) is due {_when(req.deadline)}: {url}"
+        return gettext("Request #%(number)s (%(kind)s) was due %(due)s - OVERDUE: %(url)s") % values
+    return gettext("Request #%(number)s (%(kind)s) is due %(due)s: %(url)s") % values
+
+
+def _dsr_subject(count: int) -> str:
+    return ngettext("[VoIPXS] %(count)d data-subject request near or past its deadline",
+                    "[VoIPXS] %(count)d data-subject requests near or past their deadline", count) % {"count": count}
 
 
 def dsr_deadlines_remind(*, now: datetime | None = None, days: int | None = None, actor: Any = None) -> int:
@@ -75,22 +79,33 @@ def dsr_deadlines_remind(*, now: datetime | None = None, days: int | None = None
     rows = (DataSubjectRequest.objects.filter(status__in=DataSubjectRequest.OPEN_STATUSES, deadline__lte=moment + warning)
             .exclude(reminder_stage=ReminderStage.OVERDUE))
     return _remind(rows=rows, deadline=lambda req: req.deadline, warning=warning, moment=moment, line=_dsr_line,
-                   subject="[VoIPXS] {count} data-subject request(s) near or past their deadline",
+                   subject=_dsr_subject,
                    target_type="dsr", actor=actor)
 
 
 def _breach_line(inc: BreachIncident, stage: str) -> str:
     url = reverse("accounts_dsr:dpo-breach", args=[inc.pk])
+    values = {"number": inc.pk, "hours": inc.clock_hours, "url": url}
     if inc.authority_notified_at is not None:  # told initially: the full notification is what is owed
-        late = " - OVERDUE" if stage == ReminderStage.OVERDUE else ""
-        return (f"Breach #{inc.pk}: the full notification to the authority (Reg. (EU) 611/2013 art. 2(3)) is due "
-                f"{_when(inc.authority_full_due_at)}{late}: {url}")
+        values["due"] = mail_datetime(inc.authority_full_due_at)
+        if stage == ReminderStage.OVERDUE:
+            return gettext("Breach #%(number)s: the full notification to the authority (Reg. (EU) 611/2013 art. "
+                           "2(3)) was due %(due)s - OVERDUE: %(url)s") % values
+        return gettext("Breach #%(number)s: the full notification to the authority (Reg. (EU) 611/2013 art. 2(3)) "
+                       "is due %(due)s: %(url)s") % values
+    values["due"] = mail_datetime(inc.authority_deadline)
     if stage == ReminderStage.OVERDUE:
-        return (f"Breach #{inc.pk}: the {inc.clock_hours}-hour clock to notify the authority ended "
-                f"{_when(inc.authority_deadline)} - OVERDUE, no notification recorded "
-                f"(a late notification gives the reasons for the delay): {url}")
-    return (f"Breach #{inc.pk}: the {inc.clock_hours}-hour clock to notify the authority ends "
-            f"{_when(inc.authority_deadline)}, no notification recorded yet: {url}")
+        return gettext("Breach #%(number)s: the %(hours)s-hour clock to notify the authority ended %(due)s - "
+                       "OVERDUE, no notification recorded (a late notification gives the reasons for the delay): "
+                       "%(url)s") % values
+    return gettext("Breach #%(number)s: the %(hours)s-hour clock to notify the authority ends %(due)s, no "
+                   "notification recorded yet: %(url)s") % values
+
+
+def _breach_subject(count: int) -> str:
+    return ngettext("[VoIPXS] %(count)d breach: authority notification clock ending or ended",
+                    "[VoIPXS] %(count)d breaches: authority notification clock ending or ended", count) % {
+        "count": count}
 
 
 def breach_clocks_remind(*, now: datetime | None = None, hours: int | None = None, actor: Any = None) -> int:
@@ -107,7 +122,7 @@ def breach_clocks_remind(*, now: datetime | None = None, hours: int | None = Non
     rows = (BreachIncident.objects.filter(near, status=BreachIncident.Status.OPEN)
             .exclude(reminder_stage=ReminderStage.OVERDUE))
     return _remind(rows=rows, deadline=lambda inc: inc.clock_deadline, warning=warning, moment=moment,
-                   line=_breach_line, subject="[VoIPXS] {count} breach(es): authority notification clock ending or ended",
+                   line=_breach_line, subject=_breach_subject,
                    target_type="breach", actor=actor)
 
 
@@ -118,11 +133,22 @@ def _day_after(day: date) -> datetime:
 
 def _restriction_line(restriction: Restriction, stage: str) -> str:
     url = reverse("accounts_dsr:dpo-restrictions") + f"#restriction-{restriction.pk}"
-    told = (f"person told {restriction.lift_notice_sent_at.date().isoformat()}" if restriction.lift_notice_sent_at
-            else "person not told yet")
-    state = "not lifted" if stage == ReminderStage.OVERDUE else "ends soon"
-    return (f"Restriction #{restriction.pk} (account #{restriction.user_id}): last day "
-            f"{restriction.ends_on.isoformat()}, {state} ({told}): {url}")
+    if restriction.lift_notice_sent_at:
+        told = pgettext("restriction reminder", "person told %(day)s") % {
+            "day": mail_date(localdate(restriction.lift_notice_sent_at))}
+    else:
+        told = pgettext("restriction reminder", "person not told yet")
+    state = (pgettext("restriction reminder", "not lifted") if stage == ReminderStage.OVERDUE
+             else pgettext("restriction reminder", "ends soon"))
+    return gettext("Restriction #%(number)s (account #%(account)s): last day %(day)s, %(state)s (%(told)s): "
+                   "%(url)s") % {"number": restriction.pk, "account": restriction.user_id,
+                                 "day": mail_date(restriction.ends_on), "state": state, "told": told, "url": url}
+
+
+def _restriction_subject(count: int) -> str:
+    return ngettext("[VoIPXS] %(count)d restriction ending soon or past its end date, not lifted",
+                    "[VoIPXS] %(count)d restrictions ending soon or past their end date, not lifted", count) % {
+        "count": count}
 
 
 def restriction_ends_remind(*, now: datetime | None = None, actor: Any = None) -> int:
@@ -140,5 +166,5 @@ def restriction_ends_remind(*, now: datetime | None = None, actor: Any = None) -
     # within `days` + 1 days of now (the daily run is at 07:30, clear of midnight and of a DST shift's hour).
     return _remind(rows=rows, deadline=lambda r: _day_after(r.ends_on), warning=timedelta(days=days + 1),
                    moment=moment, line=_restriction_line,
-                   subject="[VoIPXS] {count} restriction(s) ending soon or past their end date, not lifted",
+                   subject=_restriction_subject,
                    target_type="restriction", actor=actor)

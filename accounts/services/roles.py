@@ -2,12 +2,15 @@
 RoleGrant), deciding those requests, and mailing the members of a staff role."""
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.contrib.auth.models import Group
 from django.core.mail import send_mail
 from django.db import transaction
 from django.utils.timezone import now
 
 from voipxs.exceptions import ApplicationError
+from voipxs.mail import mail_language, person_language
 from voipxs.privacy.audit import audit_record
 from voipxs.privacy.crypto import pseudonym
 from voipxs.privacy.purposes import STAFF_ROLES, Role, has_role
@@ -28,13 +31,21 @@ GRANT_SAME_ADMIN = "A second admin must approve: not the one who asked, nor the 
 GRANT_NOT_ADMIN = "Only an admin may decide role requests."
 
 
-def staff_role_mail(*, role: str, subject: str, message: str) -> int:
-    """E-mail every active member of a staff role who has an address (one message); returns how many.
-    Callers write ids, kinds and dates into the message, never personal data of the people it is about."""
-    recipients = [u.email for u in User.objects.filter(groups__name=role, is_active=True).distinct() if u.email]
-    if recipients:
+def staff_role_mail(*, role: str, compose: Callable[[], tuple[str, str]]) -> int:
+    """E-mail every active member of a staff role who has an address, each in their language (User.language, else
+    the site's default): one message per language, its (subject, body) from `compose()`, called inside
+    `person_language`, so the gettext, ngettext and date_format in it render in that language. Returns how many
+    were mailed. Callers write ids, kinds, counts and dates into the message, never personal data of the people
+    it is about."""
+    by_language: dict[str, list[str]] = {}
+    for user in User.objects.filter(groups__name=role, is_active=True).distinct().order_by("pk"):
+        if user.email:
+            by_language.setdefault(mail_language(user.language), []).append(user.email)
+    for language, recipients in sorted(by_language.items()):
+        with person_language(language):
+            subject, message = compose()
         send_mail(subject=subject, message=message, from_email=None, recipient_list=recipients)
-    return len(recipients)
+    return sum(len(recipients) for recipients in by_language.values())
 
 
 @transaction.atomic

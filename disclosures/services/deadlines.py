@@ -18,9 +18,11 @@ from datetime import datetime
 from django.db import transaction
 from django.db.models import Q
 from django.utils.timezone import now as tz_now
+from django.utils.translation import gettext, ngettext
 
 from accounts.dsr.breaches import breach_incident_create
 from accounts.services.roles import staff_role_mail
+from voipxs.mail import mail_datetime
 from voipxs.privacy.purposes import Role
 
 from ..bases import BASES
@@ -58,10 +60,7 @@ def disclosure_sla_escalate(*, now: datetime | None = None, actor=None) -> int:
                 moved.append((req, stage))
         if not moved:
             return 0
-        lines = [f"Disclosure request #{req.pk} ({req.legal_basis}{', emergency' if req.emergency else ''}): "
-                 f"{SlaStage(stage).label}; due {req.deadline:%Y-%m-%d %H:%M} UTC." for req, stage in moved]
-        staff_role_mail(role=Role.LEGAL_OFFICER, subject=f"[VoIPXS] {len(moved)} request(s) on a statutory clock",
-                        message="\n".join(lines))
+        staff_role_mail(role=Role.LEGAL_OFFICER, compose=lambda: _sla_mail(moved))
         for req, stage in moved:
             req.sla_stage = stage
             req.save(update_fields=["sla_stage"])
@@ -69,8 +68,33 @@ def disclosure_sla_escalate(*, now: datetime | None = None, actor=None) -> int:
     return len(moved)
 
 
+def _sla_mail(moved: list[tuple[DisclosureRequest, str]]) -> tuple[str, str]:
+    """The legal officers' mail about requests further on their answer time, in the active language."""
+    subject = ngettext("[VoIPXS] %(count)d request on a statutory clock",
+                       "[VoIPXS] %(count)d requests on a statutory clock", len(moved)) % {"count": len(moved)}
+    lines = [(gettext("Disclosure request #%(number)s (%(basis)s, emergency): %(stage)s; due %(due)s.")
+              if req.emergency else gettext("Disclosure request #%(number)s (%(basis)s): %(stage)s; due %(due)s."))
+             % {"number": req.pk, "basis": req.legal_basis, "stage": SlaStage(stage).label,
+                "due": mail_datetime(req.deadline)} for req, stage in moved]
+    return subject, "\n".join(lines)
+
+
+def _written_orders_mail(escalated: list[DisclosureRequest], flagged: list[DisclosureRequest]) -> tuple[str, str]:
+    """The legal officers' and DPO's mail about written orders overdue, in the active language."""
+    lines = [(gettext("Emergency request #%(number)s: the written order was due %(due)s and is not on file.")
+              if r.emergency else
+              gettext("Orally ordered request #%(number)s: the written order was due %(due)s and is not on file."))
+             % {"number": r.pk, "due": mail_datetime(r.written_order_due_at)} for r in escalated]
+    lines += [(gettext("Emergency request #%(number)s was delivered without it: breach register entry #%(entry)s.")
+               if r.emergency else
+               gettext("Orally ordered request #%(number)s was delivered without it: breach register entry "
+                       "#%(entry)s.")) % {"number": r.pk, "entry": r.breach_incident_id} for r in flagged]
+    return gettext("[VoIPXS] Disclosures without their written order"), "\n".join(lines)
+
+
 def _how(req: DisclosureRequest) -> str:
-    """Why a request waits for its written order, for the officers' mail and the breach register."""
+    """Why a request waits for its written order, for the breach register (the officers' mail has its own
+    wording per language)."""
     return "Emergency" if req.emergency else "Orally ordered"
 
 
@@ -118,11 +142,6 @@ def disclosure_written_orders_escalate(*, now: datetime | None = None, actor=Non
             if written_order_breach_flag(req=req, moment=moment, actor=actor):
                 flagged.append(req)
     if escalated or flagged:
-        lines = [f"{_how(r)} request #{r.pk}: the written order was due {r.written_order_due_at:%Y-%m-%d %H:%M} UTC "
-                 f"and is not on file." for r in escalated]
-        lines += [f"{_how(r)} request #{r.pk} was delivered without it: breach register entry #{r.breach_incident_id}."
-                  for r in flagged]
         for role in (Role.LEGAL_OFFICER, Role.DPO):
-            staff_role_mail(role=role, subject="[VoIPXS] Disclosures without their written order",
-                            message="\n".join(lines))
+            staff_role_mail(role=role, compose=lambda: _written_orders_mail(escalated, flagged))
     return {"escalated": len(escalated), "flagged": len(flagged)}

@@ -3,11 +3,13 @@ purger registered in sections.py). Each job picks its rows by a due date, handle
 timestamp marks it done), audits by pk and returns a count; mails name request and notice ids only."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
 from django.utils.timezone import now as tz_now
+from django.utils.translation import gettext, ngettext
 
 from accounts.services.roles import staff_role_mail
 from voipxs.privacy.audit import audit_record
@@ -18,8 +20,28 @@ from .checks import request_audit
 from .holds import request_hold_release
 
 
-def _officers_mail(*, subject: str, message: str) -> int:
-    return staff_role_mail(role=Role.LEGAL_OFFICER, subject=subject, message=message)
+def _officers_mail(compose: Callable[[], tuple[str, str]]) -> int:
+    """Mail the legal officers, each in their language: `compose()` gives the subject and the body."""
+    return staff_role_mail(role=Role.LEGAL_OFFICER, compose=compose)
+
+
+def _deadlines_mail(ids: list[int], hours: int) -> tuple[str, str]:
+    subject = ngettext("[VoIPXS] %(count)d disclosure request near its deadline",
+                       "[VoIPXS] %(count)d disclosure requests near their deadline", len(ids)) % {"count": len(ids)}
+    line = ngettext("Disclosure request #%(number)s is due within %(hours)d hour.",
+                    "Disclosure request #%(number)s is due within %(hours)d hours.", hours)
+    return subject, "\n".join(line % {"number": pk, "hours": hours} for pk in ids)
+
+
+def _secrecy_mail(ids: list[tuple[int, int]]) -> tuple[str, str]:
+    line = gettext("Request #%(number)s: the secrecy order has ended; notice #%(notice)s can now be sent.")
+    return (gettext("[VoIPXS] Secrecy orders ended: notices to send"),
+            "\n".join(line % {"number": req, "notice": pk} for pk, req in ids))
+
+
+def _reviews_mail(ids: list[int]) -> tuple[str, str]:
+    line = gettext("Request #%(number)s: the notice to the user is withheld; review that decision now.")
+    return gettext("[VoIPXS] Withheld notices to review"), "\n".join(line % {"number": pk} for pk in ids)
 
 
 def disclosure_holds_release_due(*, now: datetime | None = None, actor=None) -> int:
@@ -49,8 +71,7 @@ def disclosure_deadlines_escalate(*, now: datetime | None = None, hours: int | N
     ids = list(due.values_list("pk", flat=True))
     if not ids:
         return 0
-    body = "\n".join(f"Disclosure request #{pk} is due within {hours} hours." for pk in ids)
-    _officers_mail(subject=f"[VoIPXS] {len(ids)} disclosure request(s) near their deadline", message=body)
+    _officers_mail(lambda: _deadlines_mail(ids, hours))
     with transaction.atomic():
         for req in DisclosureRequest.objects.select_for_update().filter(pk__in=ids):
             req.escalated_at = moment
@@ -68,8 +89,7 @@ def disclosure_secrecy_reminders(*, now: datetime | None = None, actor=None) -> 
     ids = list(due.values_list("pk", "request_id"))
     if not ids:
         return 0
-    body = "\n".join(f"Request #{req}: the secrecy order has ended; notice #{pk} can now be sent." for pk, req in ids)
-    _officers_mail(subject="[VoIPXS] Secrecy orders ended: notices to send", message=body)
+    _officers_mail(lambda: _secrecy_mail(ids))
     with transaction.atomic():
         Notice.objects.filter(pk__in=[pk for pk, _ in ids]).update(reminded_at=moment)
         for pk, req_id in ids:
@@ -88,8 +108,7 @@ def disclosure_notice_reviews_remind(*, now: datetime | None = None, actor=None)
     ids = list(due.values_list("pk", flat=True))
     if not ids:
         return 0
-    body = "\n".join(f"Request #{pk}: the notice to the user is withheld; review that decision now." for pk in ids)
-    _officers_mail(subject="[VoIPXS] Withheld notices to review", message=body)
+    _officers_mail(lambda: _reviews_mail(ids))
     with transaction.atomic():
         DisclosureRequest.objects.filter(pk__in=ids).update(notice_review_reminded_at=moment)
         for pk in ids:

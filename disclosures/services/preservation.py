@@ -14,11 +14,12 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import transaction
 from django.utils.timezone import now as tz_now
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext, gettext_noop, ngettext
 
 from accounts.services.roles import staff_role_mail
 from retention.models import LegalHold
 from voipxs.exceptions import ApplicationError
+from voipxs.mail import mail_datetime
 from voipxs.privacy.purposes import Role
 
 from ..bases import BASES, PRESERVATION_BASES, PRODUCTION_BASES
@@ -95,6 +96,19 @@ def disclosure_preservation_convert(*, actor, request: DisclosureRequest, legal_
     return req
 
 
+def _remind_mail(rows: list[DisclosureRequest]) -> tuple[str, str]:
+    """The legal officers' reminder of preservations ending soon, in the active language."""
+    subject = ngettext("[VoIPXS] %(count)d preservation order ending soon",
+                       "[VoIPXS] %(count)d preservation orders ending soon", len(rows)) % {"count": len(rows)}
+    renewed = gettext("Preservation request #%(number)s (%(basis)s) ends %(end)s (already renewed once): renew "
+                      "under a new order, convert into a production order, or let it end.")
+    first = gettext("Preservation request #%(number)s (%(basis)s) ends %(end)s: renew under a new order, convert "
+                    "into a production order, or let it end.")
+    return subject, "\n".join((renewed if r.renewed_at else first)
+                               % {"number": r.pk, "basis": r.legal_basis, "end": mail_datetime(r.preserve_until)}
+                               for r in rows)
+
+
 def disclosure_preservations_remind(*, now: datetime | None = None, actor=None) -> int:
     """E-mail the legal officers about preservations ending within DISCLOSURE_PRESERVATION_REMINDER_DAYS
     (once each; a renewal starts the count again): renew under a new order, convert, or let it end."""
@@ -107,11 +121,7 @@ def disclosure_preservations_remind(*, now: datetime | None = None, actor=None) 
         rows = list(due.select_for_update())
         if not rows:
             return 0
-        lines = [f"Preservation request #{r.pk} ({r.legal_basis}) ends {r.preserve_until:%Y-%m-%d %H:%M} UTC"
-                 f"{' (already renewed once)' if r.renewed_at else ''}: renew under a new order, convert into a "
-                 f"production order, or let it end." for r in rows]
-        staff_role_mail(role=Role.LEGAL_OFFICER, subject=f"[VoIPXS] {len(rows)} preservation order(s) ending soon",
-                        message="\n".join(lines))
+        staff_role_mail(role=Role.LEGAL_OFFICER, compose=lambda: _remind_mail(rows))
         for r in rows:
             r.preservation_reminded_at = moment
             r.save(update_fields=["preservation_reminded_at"])

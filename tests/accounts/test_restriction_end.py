@@ -10,6 +10,7 @@ from datetime import datetime, time, timedelta
 
 import pytest
 from django.core import mail
+from django.utils.formats import date_format
 from django.utils.timezone import localdate, make_aware
 
 from accounts.dsr.models import DataSubjectRequest, Restriction
@@ -88,8 +89,8 @@ class RestrictionDueSoonTests:
         assert restriction_ends_remind_task() == {"reminded": 1}  # the beat task, as it runs at 07:30
         (message,) = mail.outbox
         assert message.to == [dpo.email] and "ending soon" in message.subject
-        assert f"Restriction #{soon.pk} (account #{person.pk}): last day {soon.ends_on.isoformat()}, ends soon" \
-            in message.body
+        assert (f"Restriction #{soon.pk} (account #{person.pk}): last day {date_format(soon.ends_on, 'DATE_FORMAT')}, "
+                f"ends soon") in message.body
         assert "person not told yet" in message.body and f"#{later.pk} " not in message.body
         text = f"{message.subject}\n{message.body}".lower()
         for personal in ("jansen", "pieter", "example.net", "205550177", "accuracy", "address"):
@@ -115,7 +116,8 @@ class RestrictionDueSoonTests:
                                reason=Reason.CHECK_LONGER, actor=dpo)
         assert restriction_ends_remind(now=_at_half_past_seven(1)) == 0  # 19 days left: not near
         assert restriction_ends_remind(now=_at_half_past_seven(14)) == 1  # 6 days left: near again
-        assert len(mail.outbox) == 2 and (localdate() + timedelta(days=20)).isoformat() in mail.outbox[1].body
+        new_last_day = date_format(localdate() + timedelta(days=20), "DATE_FORMAT")  # "26 December 2026"
+        assert len(mail.outbox) == 2 and new_last_day in mail.outbox[1].body
 
 
 class RestrictionEndChangeTests:

@@ -27,11 +27,13 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Sum
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils.timezone import now
+from django.utils.translation import gettext
 
 from accounts.models import User
 from accounts.selectors import billing_address_get, billing_address_lines
 from accounts.services.roles import staff_role_mail
 from voipxs.exceptions import ApplicationError
+from voipxs.mail import mail_date
 from voipxs.privacy.audit import audit_record
 from voipxs.privacy.purposes import Purpose, Role, SystemActor
 
@@ -81,6 +83,14 @@ def reissue_ends(invoice: Invoice, *, decided_on: date | None = None) -> date:
     return max(invoice.calls_kept_until or invoice.dispute_window_ends, invoice.dispute_window_ends, appeal)
 
 
+def _reissues_mail(due: list[tuple[int, str, date]]) -> tuple[str, str]:
+    """Billing's reminder of void invoices awaiting their corrected one, in the active language."""
+    line = gettext("Invoice %(number)s: its dispute was upheld and no corrected invoice has been made. Its calls are "
+                   "deleted after %(day)s; reissue it before then, or it stays unbilled.")
+    return (gettext("[VoIPXS] Void invoices to reissue before their calls go"),
+            "\n".join(line % {"number": number, "day": mail_date(until)} for _pk, number, until in due))
+
+
 def invoice_reissues_remind(*, today: date | None = None, actor: Any = None) -> int:
     """Tell billing, once per invoice, which upheld disputes' void invoices still await their corrected
     invoice while their calls go within INVOICE_REISSUE_REMIND_DAYS (Celery beat, daily). The mail names
@@ -93,11 +103,7 @@ def invoice_reissues_remind(*, today: date | None = None, actor: Any = None) -> 
                .order_by("calls_kept_until", "pk").values_list("pk", "number", "calls_kept_until"))
     if not due:
         return 0
-    body = "\n".join(f"Invoice {number}: its dispute was upheld and no corrected invoice has been made. Its calls "
-                     f"are deleted after {until.isoformat()}; reissue it before then, or it stays unbilled."
-                     for _pk, number, until in due)
-    staff_role_mail(role=Role.BILLING, subject="[VoIPXS] Void invoices to reissue before their calls go",
-                    message=body)
+    staff_role_mail(role=Role.BILLING, compose=lambda: _reissues_mail(due))
     with transaction.atomic():
         Invoice.objects.filter(pk__in=[pk for pk, _n, _u in due]).update(reissue_reminded_at=now())
         for pk, _number, until in due:
