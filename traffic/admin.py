@@ -7,6 +7,7 @@ from django import forms
 from django.contrib import admin
 from django.core.paginator import Paginator
 from django.utils.functional import cached_property
+from django.utils.translation import gettext_lazy as _
 
 from voipxs.admin import AuditedReadsAdminMixin, ReadOnlyAdminMixin
 from voipxs.exceptions import ApplicationError
@@ -101,8 +102,24 @@ class CdrAdmin(AuditedReadsAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     paginator = NoCountPaginator
     show_full_result_count = False
     list_select_related = ("source",)
-    exclude = ("src_enc", "dst_enc", "caller_name_enc", "src_index", "dst_index")
+    exclude = ("src_enc", "dst_enc", "caller_name_enc", "src_index", "dst_index", "account", "contractor")
     ordering = ("-started_at", "-id")
+    _BY_ID = {"account": "account_ref", "contractor": "contractor_ref"}
 
     def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in Cdr._meta.fields if f.name not in self.exclude]
+        # The account and the contractor by id: their names (a login name is personal data) are on their own
+        # admin pages, where opening them is a read of its own.
+        return [self._BY_ID.get(f.name, f.name) for f in Cdr._meta.fields
+                if f.name in self._BY_ID or f.name not in self.exclude]
+
+    @admin.display(description=_("account"))
+    def account_ref(self, obj: Cdr) -> str:
+        return _id_ref(obj.account_id)
+
+    @admin.display(description=_("contractor"))
+    def contractor_ref(self, obj: Cdr) -> str:
+        return _id_ref(obj.contractor_id)
+
+
+def _id_ref(pk: int | None) -> str:
+    return f"#{pk}" if pk is not None else "-"

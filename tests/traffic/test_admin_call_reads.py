@@ -81,3 +81,14 @@ class CdrAdminReadsTests:
         assert admin.get("/admin/traffic/cdr/").status_code == 200
         assert entries("admin.cdr.list")[0].extra["ids"] == [shown.pk]
         assert admin.get(f"/admin/traffic/cdr/{restricted.pk}/change/").status_code == 302  # as if not there
+
+
+class CdrAdminShowsIdsTests:
+    def test_a_calls_page_names_its_account_by_id_not_by_login_name(self, client, admin_user, alice):
+        call = make_cdr(account=alice, src="+31205550101", dst=OTHER_NUMBER)
+        page = verified_client(client, admin_user).get(f"/admin/traffic/cdr/{call.pk}/change/")
+        body = page.content.decode()
+        assert page.status_code == 200
+        assert f"#{alice.pk}" in body
+        assert alice.username not in body.replace(admin_user.username, "")
+        assert 'name="account"' not in body  # not an editable choice of every user either
