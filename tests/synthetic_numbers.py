@@ -38,8 +38,9 @@ ALLOWED_NSN: dict[str, re.Pattern] = {
     "service numbers 0800/0900/0906/0909": SERVICE_NSN,
 }
 
-# Ofcom's numbers reserved for drama: +44 20 7946 0xxx (London) and +44 7700 900xxx (mobile).
-UK_DRAMA_NSN = re.compile(r"2079460\d{3}|7700900\d{3}")
+# Ofcom's numbers reserved for drama: +44 20 7946 0xxx (London), +44 7700 900xxx (mobile) and +44 808 157 0xxx
+# (freephone, which phonenumbers calls TOLL_FREE: a foreign freephone number in the free-number tests).
+UK_DRAMA_NSN = re.compile(r"2079460\d{3}|7700900\d{3}|8081570\d{3}")
 
 
 def is_allowed_nsn(nsn: str) -> bool:

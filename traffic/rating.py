@@ -53,7 +53,8 @@ def price_of(rule: TariffRule, billsec: int) -> Decimal:
 # A call to a Dutch freephone number (0800, +31 800) costs the caller nothing: the called party pays for it
 # (Nummerplan voor telefoon- en ISDN-diensten). No tariff of the table prices it, whatever its prefixes; the call is
 # rated at 0 in a zone of its own, so the invoice shows it as free rather than as a national call. (Freephone numbers
-# of other countries are often charged when called from abroad: they follow the table.)
+# of other countries are often charged when called from abroad: they follow the table, and an itemised bill lists
+# such a call, as every call that cost something: traffic.selectors.masking.MaskRule.omits.)
 FREEPHONE = TariffRule(0, "31800", "NL freephone (0800)", Decimal("0"), Decimal("0"), 1, 1, date.min, None)
 
 

@@ -1,19 +1,30 @@
 """LEGAL.md row 9: an itemised bill may leave off calls to free and helpline numbers (0800 and +800 freephone,
 112, 113, the 116 xxx helplines), per Contractor and per individual User, on by default (GDPR art. 25; the
 privacy policy promises nothing else). Left off the bill page, the API and the CSV of an invoice's calls and the
-contractor's view; they still count in the invoice's lines and totals (the invoice and its PDF name no number)."""
+contractor's view; they still count in the invoice's lines and totals (the invoice and its PDF name no number).
+Only a call that cost nothing is left off: one the customer paid for (another country's freephone number, which
+our tariffs price) is listed, so every charge the invoice totals can be checked on the bill.
+
+A change of the setting applies from the next billing period, and a billing period is an invoice's: a calendar
+month in UTC, for the itemisation setting and the masking list alike, also in the first hours of a month in
+Amsterdam."""
 from __future__ import annotations
 
 import io
 from datetime import date, datetime, timezone
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from pypdf import PdfReader
 
-from accounts.services.users import contractor_itemisation_set
+from accounts.selectors import next_billing_period
+from accounts.services.users import contractor_itemisation_set, user_itemisation_set
 from tests.factories import make_cdr, make_user, verified_client
+from traffic.models import Cdr
+from traffic.rating import TariffBook, TariffRule
 from traffic.services import invoices as invoicing
+from traffic.services.masking import masking_list_import
 from voipxs.privacy.phone import is_free_or_helpline
 
 pytestmark = pytest.mark.django_db
@@ -65,7 +76,8 @@ class OmittedByDefaultTests:
         page, api, csv = _bill(verified_client(client, bob), bobs_bill)
         assert api == [OTHER] and OTHER in page and OTHER in csv
         assert _listed(page) == [] and _listed(csv) == []
-        assert "Calls to free and helpline numbers (such as 0800, 112, 113 and 116 numbers) are not listed" in page
+        assert ("Calls that cost nothing to free and helpline numbers (such as 0800, 112, 113 and 116 numbers) "
+                "are not listed here") in page and "Every call you pay for is listed." in page
 
     def test_they_still_count_in_the_lines_and_totals(self, client, bob, bobs_bill):
         lines = {line.zone: line.calls for line in bobs_bill.lines.all()}
@@ -113,3 +125,126 @@ class ListedOnRequestTests:
         c.post("/accounts/numbers/itemisation/", {"itemisation": "full"})
         dora.refresh_from_db()
         assert dora.omit_free_numbers is True
+
+
+# A UK freephone number (Ofcom's drama range 08081 570xxx, tests/synthetic_numbers.py): toll free to
+# phonenumbers, so `is_free_or_helpline` calls it free, but only NL 0800 is rated 0 (traffic.rating.FREEPHONE):
+# called from the Netherlands it is priced by the tariff table's +44 tariff.
+UK_FREEPHONE = "+448081570123"
+UK_FREEPHONE_MASKED = "+448081570•••"
+
+
+class ChargedFreeNumberTests:
+    """A call to a free number that cost the customer something is listed on the itemised bill."""
+
+    @pytest.fixture
+    def bobs_bill(self, bob):
+        """Bob (of Acme: itemised in full, free numbers left off, the default) called an ordinary number, a UK
+        freephone number (charged EUR 0.05), a Dutch 0800 number (free) and a helpline (not priced) in March."""
+        make_cdr(account=bob, src="+31205550201", dst=OTHER, started_at=T0, price=Decimal("0.50"))
+        make_cdr(account=bob, src="+31205550201", dst=UK_FREEPHONE, started_at=T0, price=Decimal("0.05"), zone="UK")
+        make_cdr(account=bob, src="+31205550201", dst=FREEPHONE, started_at=T0, price=Decimal("0"), zone="NL free")
+        unpriced = make_cdr(account=bob, src="+31205550201", dst=HELPLINE_116, started_at=T0, zone="NL free")
+        Cdr.objects.filter(pk=unpriced.pk).update(price=None)
+        return invoicing.invoice_run(month=date(2026, 3, 1), today=date(2026, 4, 2))[0]
+
+    def test_rating_charges_what_the_bill_rule_calls_free(self):
+        book = TariffBook([TariffRule(1, "44", "UK", Decimal("0.05"), Decimal("0"), 60, 60, date(2020, 1, 1), None)])
+        rule = book.tariff_for(UK_FREEPHONE, date(2026, 3, 10))
+        assert book.price(rule, 60)[0] == Decimal("0.05") and is_free_or_helpline(UK_FREEPHONE)
+        assert book.price(book.tariff_for(FREEPHONE, date(2026, 3, 10)), 60)[0] == 0
+
+    def test_the_charged_call_is_on_the_bill_page_api_and_csv_and_the_free_ones_are_not(self, client, bob, bobs_bill):
+        page, api, csv = _bill(verified_client(client, bob), bobs_bill)
+        assert sorted(api) == sorted([OTHER, UK_FREEPHONE])
+        assert UK_FREEPHONE in page and UK_FREEPHONE in csv and OTHER in page and OTHER in csv
+        assert _listed(page) == [] and _listed(csv) == []
+
+    def test_its_price_is_shown_where_it_is_listed(self, client, bob, bobs_bill):
+        c = verified_client(client, bob)
+        rows = {r["other_number"]: r for r in c.get("/api/v1/me/calls/", {"invoice": bobs_bill.pk}).json()["results"]}
+        assert Decimal(str(rows[UK_FREEPHONE]["price"])) == Decimal("0.05")
+
+    def test_the_totals_are_unchanged(self, bobs_bill):
+        lines = {line.zone: (line.calls, line.amount) for line in bobs_bill.lines.all()}
+        assert lines == {"NL mobile": (1, Decimal("0.50")), "UK": (1, Decimal("0.05")), "NL free": (2, Decimal("0"))}
+        assert bobs_bill.subtotal == Decimal("0.55")
+
+    def test_the_contractor_view_lists_it_masked(self, client, acme_admin, bobs_bill):
+        api = verified_client(client, acme_admin).get("/api/v1/contractor/calls/").json()
+        assert sorted(r["other_number"] for r in api["results"]) == sorted(["+31699991•••", UK_FREEPHONE_MASKED])
+
+    def test_an_individual_bill_lists_it_too(self, client):
+        dora = make_user("dora", numbers=["+31205550301"], itemisation="full")
+        make_cdr(account=dora, src="+31205550301", dst=UK_FREEPHONE, started_at=T0, price=Decimal("0.05"), zone="UK")
+        make_cdr(account=dora, src="+31205550301", dst=FREEPHONE, started_at=T0, price=Decimal("0"), zone="NL free")
+        invoice = invoicing.invoice_run(month=date(2026, 3, 1), today=date(2026, 4, 2))[0]
+        assert _bill(verified_client(client, dora), invoice)[1] == [UK_FREEPHONE]
+
+    def test_an_incoming_call_from_a_free_number_that_cost_nothing_is_left_off(self, client, bob):
+        make_cdr(account=bob, src=UK_FREEPHONE, dst="+31205550201", direction="in", started_at=T0,
+                 price=Decimal("0"), zone="incoming")
+        make_cdr(account=bob, src="+31205550201", dst=OTHER, started_at=T0, price=Decimal("0.50"))
+        invoice = invoicing.invoice_run(month=date(2026, 3, 1), today=date(2026, 4, 2))[0]
+        assert _bill(verified_client(client, bob), invoice)[1] == [OTHER]
+
+
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+# Half past midnight on 1 March in Amsterdam is still February in UTC, the invoices' month (traffic invoicing).
+FIRST_HOUR_OF_MARCH_IN_AMSTERDAM = datetime(2026, 3, 1, 0, 30, tzinfo=AMSTERDAM)
+AN_HOUR_LATER = datetime(2026, 3, 1, 1, 30, tzinfo=AMSTERDAM)  # 1 March 00:30 UTC: March everywhere
+
+
+class BillingPeriodBoundaryTests:
+    """A change applies from the billing period after the one it was made in, reckoned as the invoices are."""
+
+    def test_the_moment_is_the_last_hour_of_february_in_utc(self):
+        assert FIRST_HOUR_OF_MARCH_IN_AMSTERDAM.astimezone(timezone.utc) == datetime(2026, 2, 28, 23, 30,
+                                                                                     tzinfo=timezone.utc)
+        assert next_billing_period(FIRST_HOUR_OF_MARCH_IN_AMSTERDAM) == date(2026, 3, 1)
+        assert next_billing_period(AN_HOUR_LATER) == date(2026, 4, 1)
+
+    @pytest.mark.parametrize(("asked_at", "listed_in_march"), [(FIRST_HOUR_OF_MARCH_IN_AMSTERDAM, True),
+                                                               (AN_HOUR_LATER, False)])
+    def test_a_contractors_change_in_the_first_hour_of_the_month_applies_to_that_months_invoice(
+            self, client, acme, bob, asked_at, listed_in_march):
+        _calls(bob, "+31205550201")
+        february_call = datetime(2026, 2, 28, 23, 45, tzinfo=timezone.utc)  # 00:45 on 1 March in Amsterdam
+        make_cdr(account=bob, src="+31205550201", dst=FREEPHONE, started_at=february_call, price=Decimal("0"),
+                 zone="NL free")
+        february = invoicing.invoice_run(month=date(2026, 2, 1), today=date(2026, 3, 2))[0]
+        march = invoicing.invoice_run(month=date(2026, 3, 1), today=date(2026, 4, 2))[0]
+        contractor_itemisation_set(contractor=acme, itemisation="full", omit_free_numbers=False, at=asked_at)
+        c = verified_client(client, bob)
+        assert _bill(c, february)[1] == []  # asked in February at the earliest: February's bill keeps its setting
+        assert sorted(_listed(_bill(c, march)[0])) == (sorted(FREE) if listed_in_march else [])
+
+    def test_an_individuals_change_in_the_first_hour_of_the_month_applies_to_that_months_invoice(self, client):
+        dora = make_user("dora", numbers=["+31205550301"], itemisation="full")
+        user_itemisation_set(user=dora, itemisation="full", omit_free_numbers=False,
+                             at=FIRST_HOUR_OF_MARCH_IN_AMSTERDAM)
+        _calls(dora, "+31205550301")
+        march = invoicing.invoice_run(month=date(2026, 3, 1), today=date(2026, 4, 2))[0]
+        assert sorted(_bill(verified_client(client, dora), march)[1]) == sorted([OTHER, *FREE])
+
+    def test_a_number_listed_in_the_first_hour_of_the_month_is_masked_on_that_months_invoice(
+            self, client, bob, billing_staff):
+        added, valid_from = masking_list_import(actor=billing_staff, text=f"number\n{OTHER}\n",
+                                                at=FIRST_HOUR_OF_MARCH_IN_AMSTERDAM)
+        assert added == 1 and valid_from == datetime(2026, 3, 1, tzinfo=timezone.utc)
+        make_cdr(account=bob, src="+31205550201", dst=OTHER, started_at=datetime(2026, 3, 2, 9, tzinfo=timezone.utc))
+        march = invoicing.invoice_run(month=date(2026, 3, 1), today=date(2026, 4, 2))[0]
+        assert _bill(verified_client(client, bob), march)[1] == ["+31699991•••"]
+
+    def test_a_number_listed_in_february_shows_in_full_on_the_whole_february_invoice(
+            self, client, bob, billing_staff):
+        masking_list_import(actor=billing_staff, text=f"number\n{OTHER}\n",
+                            at=datetime(2026, 2, 15, 12, tzinfo=timezone.utc))
+        last_hour = datetime(2026, 2, 28, 23, 30, tzinfo=timezone.utc)  # 00:30 on 1 March in Amsterdam
+        make_cdr(account=bob, src="+31205550201", dst=OTHER, started_at=last_hour)
+        make_cdr(account=bob, src="+31205550201", dst=OTHER, started_at=datetime(2026, 3, 1, 0, 30, tzinfo=timezone.utc))
+        february = invoicing.invoice_run(month=date(2026, 2, 1), today=date(2026, 3, 2))[0]
+        march = invoicing.invoice_run(month=date(2026, 3, 1), today=date(2026, 4, 2))[0]
+        c = verified_client(client, bob)
+        assert _bill(c, february)[1] == [OTHER]
+        assert _bill(c, march)[1] == ["+31699991•••"]

@@ -107,11 +107,12 @@ class UsageMonth:
 
 def _to_rows(batch: list[tuple[tuple, bool]], decrypt: CallDecryptor, *, rule: MaskRule) -> list[CallRow]:
     """Call rows of (values, copied): numbers decrypted first, so masking looks them all up in one query. Calls
-    the bill leaves off (free and helpline numbers, `MaskRule.omits`) are dropped here, before masking."""
+    the bill leaves off (free and helpline numbers, when the call cost nothing: `MaskRule.omits`, on the price
+    the row already holds) are dropped here, before masking."""
     read = [(values, decrypt.row(values[1], held_id=values[0] if copied else None)) for values, copied in batch]
     numbers = [(values, reader, reader(values[7]), reader(values[8])) for values, reader in read]
     numbers = [(values, reader, src, dst) for values, reader, src, dst in numbers
-               if not rule.omits(src if values[3] == Cdr.Direction.IN else dst, values[1])]
+               if not rule.omits(src if values[3] == Cdr.Direction.IN else dst, values[1], values[11])]
     rule.prepare(src if values[3] == Cdr.Direction.IN else dst for values, _, src, dst in numbers)
     return [_to_row(values, reader, src, dst, rule=rule) for values, reader, src, dst in numbers]
 

@@ -17,7 +17,10 @@ period after the one it was made in, `accounts.selectors.itemisation_history`); 
 the calls of the periods that were itemised, each under its period's setting, and nothing while the setting
 in force is "none". A setting also says whether
 calls to freephone and helpline numbers are left off (`voipxs.privacy.phone.is_free_or_helpline`: 0800, +800,
-112, 113, 116 xxx): they still count in the invoice's totals, which are its lines, not its calls.
+other countries' freephone, 112, 113, 116 xxx) when they cost the customer nothing (`MaskRule.omits`): a call
+to such a number that was charged (a foreign freephone number the tariff table prices; rating forces only NL
+0800 to 0, traffic.rating.FREEPHONE) is listed, so that every charge the invoice totals can be checked. Calls
+left off still count in the invoice's lines and totals, which are its lines, not its calls.
 
 Only bills and the customer-facing views follow these rules (SELF_SERVICE, CONTRACTOR_INFORMATION);
 staff purposes (billing, disputes, the law) see what they saw before.
@@ -26,6 +29,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any, Iterable, Iterator
 
 from django.db import connection
@@ -127,8 +131,13 @@ class MaskRule:
         entry = self.listed.get(index)
         return entry is not None and entry[0] <= started_at and (entry[1] is None or started_at < entry[1])
 
-    def omits(self, number: str, started_at: datetime) -> bool:
-        """Whether a call to or from `number` (the other party's, unmasked) at `started_at` is left off."""
+    def omits(self, number: str, started_at: datetime, price: Decimal | None) -> bool:
+        """Whether a call to or from `number` (the other party's, unmasked) at `started_at` that cost the
+        customer `price` is left off: only a call that cost nothing (0, or NULL: not priced) to a free or
+        helpline number. A call the customer pays for is always listed, whatever its number (a foreign
+        freephone number our tariffs price): the bill must let them check every charge it totals."""
+        if price:  # checked first: no number is classified for a charged call
+            return False
         if self.by_period is not None:
             if not self.by_period.at(month_start(started_at)).omit_free_numbers:
                 return False

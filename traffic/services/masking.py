@@ -1,15 +1,16 @@
 """The national masking list (Bude art. 4.2): billing staff import numbers as CSV. A number listed
-now is masked from the next billing period on (`valid_from` is the first day of next month, site
-time), as art. 4.2(3) allows at the latest; a number already listed keeps its earlier start."""
+now is masked from the next billing period on (`valid_from` is the first moment of next month in UTC,
+the invoices' billing period), as art. 4.2(3) allows at the latest; a number already listed keeps its
+earlier start."""
 from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime, time
+from datetime import datetime
 from typing import Any
 
 from django.db import transaction
-from django.utils.timezone import get_default_timezone, localtime, now
+from django.utils.timezone import now
 from django.utils.translation import gettext_lazy as _
 
 from voipxs.exceptions import ApplicationError
@@ -19,7 +20,7 @@ from voipxs.privacy.phone import InvalidNumber, normalize_masking_number
 from voipxs.privacy.purposes import Purpose, require_purpose
 
 from ..models import MaskedNumber
-from ..partitions import add_months, month_start
+from ..partitions import add_months, month_bounds, month_start
 
 MAX_ROWS = 100_000
 HEADER_INVALID = _("The file must be CSV with a column named number.")
@@ -28,9 +29,11 @@ TOO_MANY = _("The file holds more than %(n)s numbers.")
 
 
 def next_billing_period(moment: datetime | None = None) -> datetime:
-    """The start of the month after `moment` (site time): when a number listed now starts to be masked."""
-    first = add_months(month_start(localtime(moment or now()).date()), 1)
-    return datetime.combine(first, time.min, tzinfo=get_default_timezone())
+    """The first moment of the billing period after the one `moment` falls in: when a number listed now starts
+    to be masked. A billing period is an invoice's: a calendar month in UTC (voipxs.months), as for a change of
+    itemised bills (accounts.selectors.next_billing_period), so a bill is masked from its first call to its
+    last, never from 22:00 or 23:00 UTC on its last day as a month in site time would have it."""
+    return month_bounds(add_months(month_start(moment or now()), 1))[0]
 
 
 def _numbers(text: str) -> list[str]:
