@@ -7,13 +7,21 @@ sent from application code (a frame under accounts/, traffic/, disclosures/, ret
 own reads, to assert what happened, are the test's business). When the test ends there must be an audit entry
 with a purpose written during it, unless every read came from a path in SYSTEM_PATHS below, each with the reason
 it reads without one. A test that breaks the audit on purpose says so with `@pytest.mark.audit_guard_exempt`.
-`VOIPXS_AUDIT_GUARD=off` turns the guard off (to find out whether it is the guard that fails a test)."""
+`VOIPXS_AUDIT_GUARD=off` turns the guard off (to find out whether it is the guard that fails a test).
+
+Tests with a live server (the browser tests of tests/e2e, the live pushes) are watched too: the server answers
+each request in a thread of its own, which on PostgreSQL reads through a connection of its own, not the test's
+(`ServerRequests` gives those connections the same wrapper, and waits for the requests still running before the
+check). On SQLite in memory the server shares the test's connection, and so its wrapper, anyway."""
 from __future__ import annotations
 
 import os
 import re
 import sys
+import threading
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 ROOT = Path(__file__).resolve().parent.parent
 APPS = tuple(str(ROOT / app) + os.sep for app in ("accounts", "traffic", "disclosures", "retention", "voipxs"))
@@ -24,18 +32,16 @@ SELECT = re.compile(r"\bSELECT\b|\bEXECUTE\b", re.IGNORECASE)
 # Helpers that read for whoever calls them: the caller is the path that reads.
 PASS_THROUGH = ("voipxs/fetch_ahead.py", "voipxs/statements.py", "voipxs/db/", "voipxs/privacy/audit.py")
 
-# Paths that read call records without a purpose-bearing audit entry of their own, and why that is right.
+# Paths that read call records without a purpose-bearing audit entry of their own, and why that is right. The
+# retention purge (retention/purge/, the closed accounts' purge), erasure's calls section and key rotation are
+# listed no more: each now records the purpose it serves (voipxs.privacy.purposes.RETENTION_PURPOSE,
+# ERASURE_PURPOSE, KEY_ROTATION_PURPOSE), so the guard holds them to it like any selector.
 SYSTEM_PATHS = {
     "traffic/ingest/": "ingest checks what a source already stored (dedupe, its watermark) and shows nothing; every "
                        "import is recorded as a CdrImport with its counts",
-    "retention/purge/": "the purge reads only to delete (storage limitation); each run leaves a PurgeRun and a "
-                        "receipt per category, which are its record",
-    "retention/closed_accounts.py": "the purge of closed accounts, as the purge",
-    "retention/keeper.py": "erasure asks the keepers what the law still needs (counts), inside the audited erasure",
-    "traffic/sections.py:calls_erase": "erasure deletes the person's calls, inside the audited erasure (dsr.erase)",
-    "traffic/sections.py:_restrict_held_calls": "erasure restricts the kept copies the law still protects, inside the "
-                                                "audited erasure",
-    "voipxs/privacy/rotation.py": "key rotation re-encrypts values and reads no plaintext for anyone",
+    "retention/keeper.py": "the keepers count what the law still needs (counts, shown to no one) for erasure "
+                           "(dsr.erase) and the closed accounts' purge (account.anonymise), which record their "
+                           "purpose; the keeper's own tests ask it alone",
 }
 
 
@@ -70,6 +76,75 @@ class Reads:
             if origin is not None and not exempt(origin):
                 self.origins.add(origin)
         return execute(sql, params, many, context)
+
+
+class ServerRequests:
+    """The live server's requests, watched by `reads` while the guard is on: from a request's start to its end
+    (Django's `request_started` and `request_finished`, both sent in the thread that serves it; the end comes after
+    a streamed body's last byte), that thread's connections carry `reads` too. The test's own thread (the test
+    client's requests) has it already. `wait_idle` waits for the requests that are still running: a page's access
+    records are written when its view ends, so a read whose request is still running at the test's end has not had
+    the time to leave its entry. The late requests of an earlier test (one that began before this guard) are not
+    this test's: they are neither watched nor waited for."""
+
+    IDLE_TIMEOUT = 10.0  # seconds; a live-server request of the suite takes well under one
+
+    def __init__(self, reads: Reads) -> None:
+        self.reads = reads
+        self._test_thread = threading.get_ident()
+        self._running: dict[int, list] = {}  # serving thread -> the connections given `reads` for its request
+        self._changed = threading.Condition()
+        self._uid = f"audit_guard_server_requests_{id(self)}"
+
+    def _started(self, **kwargs) -> None:
+        if threading.get_ident() == self._test_thread:
+            return
+        from django.db import connections
+
+        added = []
+        for alias in connections:
+            wrapper = connections[alias]  # this thread's own (PostgreSQL), or the test's shared one (SQLite)
+            if self.reads not in wrapper.execute_wrappers:
+                wrapper.execute_wrappers.append(self.reads)
+                added.append(wrapper)
+        with self._changed:
+            self._running[threading.get_ident()] = added
+
+    def _finished(self, **kwargs) -> None:
+        with self._changed:
+            added = self._running.pop(threading.get_ident(), None)
+            self._changed.notify_all()
+        for wrapper in added or ():
+            if self.reads in wrapper.execute_wrappers:
+                wrapper.execute_wrappers.remove(self.reads)
+
+    def running(self) -> int:
+        with self._changed:
+            return len(self._running)
+
+    def wait_idle(self, timeout: float | None = None) -> bool:
+        """True once no watched request is running; False if some still are after `timeout` seconds."""
+        with self._changed:
+            return self._changed.wait_for(lambda: not self._running,
+                                          self.IDLE_TIMEOUT if timeout is None else timeout)
+
+    @contextmanager
+    def watching(self) -> Iterator["ServerRequests"]:
+        from django.core.signals import request_finished, request_started
+
+        request_started.connect(self._started, weak=False, dispatch_uid=self._uid)
+        request_finished.connect(self._finished, weak=False, dispatch_uid=self._uid)
+        try:
+            yield self
+        finally:
+            request_started.disconnect(dispatch_uid=self._uid)
+            request_finished.disconnect(dispatch_uid=self._uid)
+            with self._changed:
+                left, self._running = self._running, {}
+            for added in left.values():  # requests that outlived the wait: unwatched from here on
+                for wrapper in added:
+                    if self.reads in wrapper.execute_wrappers:
+                        wrapper.execute_wrappers.remove(self.reads)
 
 
 def last_entry_id() -> int:

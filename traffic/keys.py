@@ -19,6 +19,8 @@ from django.utils.timezone import now
 
 from voipxs.privacy import crypto
 from voipxs.privacy.audit import audit_record
+from voipxs.privacy.purposes import RETENTION_PURPOSE
+from voipxs.privacy.rotation import rotation_recorded
 
 from .models import MonthKey
 from .partitions import month_start
@@ -113,26 +115,30 @@ def month_key_destroy(*, month: date, actor=None) -> MonthKey:
     if key.wrapped_key is not None or key.destroyed_at is None:
         key.wrapped_key, key.destroyed_at = None, now()
         key.save(update_fields=["wrapped_key", "destroyed_at"])
-        audit_record(actor=actor, action="month_key.destroy", target_type="month_key", target_id=month.isoformat())
+        # Only the retention purge destroys a month's key (its period is over): crypto-shredding is its deletion.
+        audit_record(actor=actor, action="month_key.destroy", purpose=RETENTION_PURPOSE, target_type="month_key",
+                     target_id=month.isoformat())
     month_key_forget(month=month)
     transaction.on_commit(lambda: month_key_forget(month=month))
     return key
 
 
 def month_key_rewrap(*, batch_size: int = 100, dry_run: bool = False) -> dict:
-    """Re-wrap live month keys under the newest master key (a `rotate_keys` rotator). Counts only."""
-    scanned = rotated = 0
-    for key in MonthKey.objects.filter(wrapped_key__isnull=False).iterator(chunk_size=batch_size):
-        scanned += 1
-        wrapped = bytes(key.wrapped_key)
-        if not crypto.needs_rotation(wrapped):
-            continue
-        rotated += 1
-        if not dry_run:
-            data_key = crypto.unwrap_data_key(wrapped, label=_label(key.month))
-            key.wrapped_key = crypto.wrap_data_key(data_key, label=_label(key.month))
-            key.save(update_fields=["wrapped_key"])
-    return {"scanned": scanned, "rotated": rotated}
+    """Re-wrap live month keys under the newest master key (a `rotate_keys` rotator). Counts only, in its
+    audit entry too (voipxs.privacy.rotation.rotation_recorded)."""
+    with rotation_recorded(MonthKey._meta.label, dry_run=dry_run) as counts:
+        counts.update(scanned=0, rotated=0)
+        for key in MonthKey.objects.filter(wrapped_key__isnull=False).iterator(chunk_size=batch_size):
+            counts["scanned"] += 1
+            wrapped = bytes(key.wrapped_key)
+            if not crypto.needs_rotation(wrapped):
+                continue
+            counts["rotated"] += 1
+            if not dry_run:
+                data_key = crypto.unwrap_data_key(wrapped, label=_label(key.month))
+                key.wrapped_key = crypto.wrap_data_key(data_key, label=_label(key.month))
+                key.save(update_fields=["wrapped_key"])
+    return dict(counts)
 
 
 def decrypt_number(token: bytes | memoryview | None, *, started_at) -> str:

@@ -32,7 +32,7 @@ from django.utils.translation import gettext as _
 from voipxs.exceptions import ApplicationError
 from voipxs.privacy import files
 from voipxs.privacy.audit import audit_record
-from voipxs.privacy.purposes import PURPOSES, Purpose
+from voipxs.privacy.purposes import PURPOSES, RETENTION_PURPOSE, Purpose
 from voipxs.privacy.registry import sections
 from voipxs.queue import enqueue_after_commit, resend_cutoff, tasks_resend
 
@@ -289,5 +289,6 @@ def dsr_exports_purge(*, now=None, dry_run: bool = False) -> dict:  # noqa: A002
             export_file_delete(export)
         deleted += 1
     if deleted:
-        audit_record(actor=None, action="dsr.exports_purge", target_type="dsr_export", extra={"deleted": deleted})
+        audit_record(actor=None, action="dsr.exports_purge", purpose=RETENTION_PURPOSE, target_type="dsr_export",
+                     extra={"deleted": deleted})
     return {"deleted": deleted}

@@ -22,7 +22,7 @@ from knox.models import AuthToken
 
 from voipxs.exceptions import ApplicationError
 from voipxs.privacy.audit import audit_record
-from voipxs.privacy.purposes import Role, has_role
+from voipxs.privacy.purposes import RETENTION_PURPOSE, Role, has_role
 from voipxs.privacy.registry import Kept, kept_for
 
 from ..models import AccountCloseReason, BillingAddress, Contractor, User, UserSession
@@ -86,8 +86,8 @@ def account_anonymise(*, user: User, actor: Any, kept: list[Kept] | None = None)
     kept = kept_for(user) if kept is None else kept
     # account_close already ended every sign-in (tokens, sessions, password): not scanned again here.
     counts = _personal_data_remove(user, keep_numbers=numbers_kept(kept), stamp=now())
-    audit_record(actor=actor, action="account.anonymise", target_type="user", target_id=user.pk,
-                 extra={**counts, "kept": sorted({k.category for k in kept})})
+    audit_record(actor=actor, action="account.anonymise", purpose=RETENTION_PURPOSE, target_type="user",
+                 target_id=user.pk, extra={**counts, "kept": sorted({k.category for k in kept})})
     return counts
 
 
@@ -131,8 +131,8 @@ def contractor_anonymise(*, contractor: Contractor, actor: Any) -> dict:
     contractor.anonymised_at = now()
     contractor.save(update_fields=["name", "anonymised_at"])
     counts = {"billing_address_deleted": addresses}
-    audit_record(actor=actor, action="contractor.anonymise", target_type="contractor", target_id=contractor.pk,
-                 extra=counts)
+    audit_record(actor=actor, action="contractor.anonymise", purpose=RETENTION_PURPOSE, target_type="contractor",
+                 target_id=contractor.pk, extra=counts)
     return counts
 
 

@@ -16,7 +16,7 @@ from knox.models import AuthToken
 
 from voipxs.exceptions import ApplicationError
 from voipxs.privacy.audit import audit_record
-from voipxs.privacy.purposes import STAFF_ROLES, roles_of
+from voipxs.privacy.purposes import RETENTION_PURPOSE, STAFF_ROLES, roles_of
 
 from ..backends import user_facts_forget
 from ..models import User, UserSession
@@ -157,6 +157,6 @@ def login_attempts_delete(*, before: datetime, dry_run: bool = False, actor: Any
         return old.count()
     deleted = old.delete()[1].get("axes.AccessAttempt", 0)
     if deleted:
-        audit_record(actor=actor, action="login_attempts.purge", target_type="login_attempt",
+        audit_record(actor=actor, action="login_attempts.purge", purpose=RETENTION_PURPOSE, target_type="login_attempt",
                      extra={"deleted": deleted, "before": before.isoformat()})
     return deleted

@@ -13,7 +13,7 @@ from django.utils.translation import gettext, ngettext
 
 from accounts.services.roles import staff_role_mail
 from voipxs.privacy.audit import audit_record
-from voipxs.privacy.purposes import Role
+from voipxs.privacy.purposes import RETENTION_PURPOSE, Role
 
 from ..models import OPEN_STATUSES, DisclosureRequest, Notice, Package, Status
 from .checks import request_audit
@@ -135,7 +135,8 @@ def disclosure_packages_purge(*, now: datetime | None = None, dry_run: bool = Fa
             package.envelopes.all().delete()
             package.state, package.deleted_at = Package.State.DELETED, moment
             package.save(update_fields=["state", "deleted_at"])
-            audit_record(actor=None, action="disclosure.package_purge", target_type="disclosure_request",
+            audit_record(actor=None, action="disclosure.package_purge", purpose=RETENTION_PURPOSE,
+                         target_type="disclosure_request",
                          target_id=package.request_id, extra={"package": package.pk})
             deleted += 1
     return {"deleted": deleted}

@@ -30,6 +30,7 @@ from traffic.partitions import cdr_partition_months, partition_name, partitionin
 from traffic.services.annotations import cdr_annotations_month_drop
 from voipxs.privacy import crypto
 from voipxs.privacy.audit import audit_record
+from voipxs.privacy.purposes import RETENTION_PURPOSE
 
 from ..models import Category, HeldCdr, PurgedMonth, PurgeRun
 from .chunks import Fault, fast_commit
@@ -242,9 +243,10 @@ def shred_month(month: date, c: Cutoffs, *, run: PurgeRun, dry_run: bool, fault:
             fault("month:copied")
         with connection.cursor() as cursor:
             _detach(cursor, month=month, tech_exists=tech_exists)
-        audit_record(actor=PURGE_ACTOR, action="retention.month_drop", target_type="cdr_month",
-                     target_id=f"{month:%Y-%m}", extra={"rows": rows - kept, "kept": kept, "technical": tech_rows,
-                                                        "notes": notes["deleted"], "notes_kept": notes["kept"]})
+        audit_record(actor=PURGE_ACTOR, action="retention.month_drop", purpose=RETENTION_PURPOSE,
+                     target_type="cdr_month", target_id=f"{month:%Y-%m}",
+                     extra={"rows": rows - kept, "kept": kept, "technical": tech_rows, "notes": notes["deleted"],
+                            "notes_kept": notes["kept"]})
         # The shred: from this commit on the month is unreadable, its detached tables and every backup
         # included. Its rows are out of traffic_cdr and what had to stay is in the hold table, so no row
         # that must remain readable depends on the key.

@@ -25,6 +25,7 @@ from django.db.models import F, Q, QuerySet
 from django.utils.timezone import now as tz_now
 
 from voipxs.privacy.audit import audit_record
+from voipxs.privacy.purposes import RETENTION_PURPOSE
 
 from ..models import PurgeReceipt, PurgeRun
 from .lock import (LEASE_LOST, PurgeBusy, PurgeLeaseLost, lease_expires_at, lease_release, lease_renew, lease_take,
@@ -93,7 +94,7 @@ def run_finish(*, run: PurgeRun, holder: str, actor) -> None:
             raise PurgeLeaseLost(LEASE_LOST)
         run.status, run.finished_at = PurgeRun.Status.DONE, moment
         audit_record(actor=actor, action="retention.purge_dry_run" if run.dry_run else "retention.purge",
-                     target_type="purge_run", target_id=run.pk,
+                     purpose=RETENTION_PURPOSE, target_type="purge_run", target_id=run.pk,
                      extra={"as_of": run.as_of.isoformat(), **run_counts(run)})
         if holder:
             lease_release(holder=holder)
@@ -109,7 +110,8 @@ def run_fail(*, run: PurgeRun, error: str, at: datetime | None = None) -> bool:
         if not failed:
             return False
         run.status, run.finished_at, run.error = PurgeRun.Status.FAILED, moment, error[:300]
-        audit_record(actor=PURGE_ACTOR, action=RUN_FAILED_ACTION, target_type="purge_run", target_id=run.pk,
+        audit_record(actor=PURGE_ACTOR, action=RUN_FAILED_ACTION, purpose=RETENTION_PURPOSE, target_type="purge_run",
+                     target_id=run.pk,
                      extra={"as_of": run.as_of.isoformat(), "dry_run": run.dry_run, "step": run.state.get("step", ""),
                             **run_counts(run)})
     logger.warning("purge run %s failed: %s", run.pk, error)

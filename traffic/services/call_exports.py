@@ -31,7 +31,7 @@ from voipxs.privacy.audit import audit_record
 from voipxs.privacy.crypto import blind_index
 from voipxs.privacy.files import EncryptedFileWriter
 from voipxs.privacy.phone import InvalidNumber, normalize_e164
-from voipxs.privacy.purposes import Purpose
+from voipxs.privacy.purposes import RETENTION_PURPOSE, Purpose
 from voipxs.queue import enqueue_after_commit, resend_cutoff, tasks_resend
 
 from .. import exports
@@ -223,7 +223,8 @@ def call_exports_delete_expired(*, before, dry_run: bool = False) -> int:
         return due.count()
     deleted = _delete(due)
     if deleted:
-        audit_record(actor=None, action="call_export.purge", target_type="call_export", extra={"deleted": deleted})
+        audit_record(actor=None, action="call_export.purge", purpose=RETENTION_PURPOSE, target_type="call_export",
+                     extra={"deleted": deleted})
     return deleted
 
 

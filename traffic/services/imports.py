@@ -22,6 +22,7 @@ from kombu.exceptions import OperationalError
 
 from voipxs.exceptions import ApplicationError
 from voipxs.privacy.audit import audit_record
+from voipxs.privacy.purposes import RETENTION_PURPOSE
 
 from ..importers.base import ImportFormatError
 from ..ingest.parallel import PreparerStopped
@@ -170,8 +171,10 @@ def _import_execute(*, cdr_import: CdrImport, path: Path, batch_size: int | None
     return cdr_import
 
 
-def cdr_import_fail(cdr_import: CdrImport, message: str, *, actor=None, keep_upload: bool = False) -> CdrImport:
-    """Mark an import failed. `keep_upload`: the stored file stays so that staff can re-run it."""
+def cdr_import_fail(cdr_import: CdrImport, message: str, *, actor=None, keep_upload: bool = False,
+                    purpose: str = "") -> CdrImport:
+    """Mark an import failed. `keep_upload`: the stored file stays so that staff can re-run it. `purpose`: the
+    one its audit entry records, when the failure is another duty's doing (the retention purge's)."""
     cdr_import.status = CdrImport.Status.FAILED
     cdr_import.finished_at = now()
     cdr_import.error = message[:2000]
@@ -180,8 +183,8 @@ def cdr_import_fail(cdr_import: CdrImport, message: str, *, actor=None, keep_upl
         report.pop("upload", None)
     cdr_import.report = report
     cdr_import.save(update_fields=["status", "finished_at", "error", "report"])
-    audit_record(actor=actor or cdr_import.imported_by, action="cdr_import.failed", target_type="cdr_import",
-                 target_id=cdr_import.pk)
+    audit_record(actor=actor or cdr_import.imported_by, action="cdr_import.failed", purpose=purpose,
+                 target_type="cdr_import", target_id=cdr_import.pk)
     return cdr_import
 
 
@@ -291,13 +294,14 @@ def cdr_import_uploads_delete(*, before, dry_run: bool = False, actor=None) -> i
             if not name:
                 continue  # re-run or claimed meanwhile
             if cdr_import.status == CdrImport.Status.QUEUED:
-                cdr_import_fail(cdr_import, IMPORT_UPLOAD_EXPIRED, actor=actor)  # drops the upload from the report
+                # drops the upload from the report
+                cdr_import_fail(cdr_import, IMPORT_UPLOAD_EXPIRED, actor=actor, purpose=RETENTION_PURPOSE)
             else:
                 cdr_import.report = {k: v for k, v in cdr_import.report.items() if k != "upload"}
                 cdr_import.error = f"{cdr_import.error}\n{IMPORT_UPLOAD_EXPIRED}".strip()[:2000]
                 cdr_import.save(update_fields=["report", "error"])
-            audit_record(actor=actor, action="cdr_import.upload_deleted", target_type="cdr_import",
-                         target_id=cdr_import.pk)
+            audit_record(actor=actor, action="cdr_import.upload_deleted", purpose=RETENTION_PURPOSE,
+                         target_type="cdr_import", target_id=cdr_import.pk)
             path = imports_dir() / name
             transaction.on_commit(lambda path=path: _upload_release(path))
             deleted += 1

@@ -36,7 +36,7 @@ from django.http import HttpRequest, HttpResponse
 
 from . import crypto
 from .models import AuditAnchor, AuditEntry
-from .purposes import SystemActor
+from .purposes import RETENTION_PURPOSE, SystemActor
 
 logger = logging.getLogger(__name__)
 
@@ -319,7 +319,7 @@ def audit_trim(*, before: datetime, chunk_size: int = 5000, dry_run: bool = Fals
             logger.info("audit trim: deleted %s entries up to seq %s", batch, current.up_to_seq)
     result = {"deleted": deleted, "up_to_seq": current.up_to_seq if current else 0, "cutoff": before.isoformat(),
               "anchored": anchor is not None}
-    audit_record(actor=TRIM_ACTOR, action="audit.trim", target_type="audit_anchor",
+    audit_record(actor=TRIM_ACTOR, action="audit.trim", purpose=RETENTION_PURPOSE, target_type="audit_anchor",
                  target_id=current.pk if current else "", extra=result)
     return result
 

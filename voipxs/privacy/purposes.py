@@ -41,6 +41,18 @@ class Role(models.TextChoices):
 
 STAFF_ROLES = frozenset({Role.BILLING, Role.LEGAL_OFFICER, Role.DPO, Role.SUPPORT, Role.ADMIN})
 
+# The purposes that the privacy duties done by services, not selectors, are recorded under in the audit
+# log (LEGAL.md section 5 row 21). Erasure and the retention purge (with its crypto-shredding and the
+# audit log's own trim) delete or anonymise because the law says so: GDPR art. 17(1) ("the controller
+# shall have the obligation to erase"), art. 5(1)(e) (storage limitation), Tw art. 11.5(1) (traffic
+# data erased or anonymised once no longer needed). That is processing necessary for compliance with a
+# legal obligation (GDPR art. 6(1)(c)), recorded the way the deadline and restriction notices of
+# art. 12(3) and 18(3) already are. Key rotation re-encrypts under a new key: the security of
+# processing (GDPR art. 32). Existing purposes, so no new purpose enters the register or the DPIA.
+ERASURE_PURPOSE = Purpose.LEGAL_OBLIGATION
+RETENTION_PURPOSE = Purpose.LEGAL_OBLIGATION
+KEY_ROTATION_PURPOSE = Purpose.SECURITY
+
 
 @dataclass(frozen=True)
 class PurposeInfo:

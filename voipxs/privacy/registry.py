@@ -102,7 +102,9 @@ def purgers() -> dict[str, Callable[..., dict]]:
 # --- key rotators (rotate_keys) ---------------------------------------------------------------------
 # `rotate_keys` re-encrypts every EncryptedTextField itself. Anything else encrypted under the master
 # keys (e.g. traffic's wrapped month keys) registers rotator(*, batch_size, dry_run) -> {"scanned": n,
-# "rotated": m} here, and the command runs it after the fields. Counts only, never values.
+# "rotated": m} here, and the command runs it after the fields. Counts only, never values. A rotator walks
+# its table inside `voipxs.privacy.rotation.rotation_recorded` (as `rotate_bound` does), so that the walk
+# leaves its audit entry under the purpose SECURITY.
 _rotators: dict[str, Callable[..., dict]] = {}
 
 

@@ -6,7 +6,8 @@ The command finds every model with an EncryptedTextField through the app registr
 no app), walks each table in primary-key order in batches, one transaction per batch, and writes
 back only the rows whose ciphertext names an older key. Then it runs the rotators other apps
 registered (voipxs.privacy.registry.register_rotator). It prints counts, never values; a row that no
-configured key decrypts is counted and makes the command fail at the end.
+configured key decrypts is counted and makes the command fail at the end. Each table's walk, a dry run's
+too, leaves an audit entry with its counts under the purpose SECURITY (voipxs.privacy.rotation).
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from django.db.models.functions import Cast
 
 from voipxs.privacy import crypto, registry
 from voipxs.privacy.fields import EncryptedTextField
+from voipxs.privacy.rotation import rotation_recorded
 
 
 def encrypted_fields() -> list[tuple[type, list[str]]]:
@@ -33,8 +35,15 @@ def encrypted_fields() -> list[tuple[type, list[str]]]:
 
 
 def rotate_model(model: type, field_names: list[str], *, batch_size: int, dry_run: bool) -> dict:
-    """Counts for one model: rows scanned, values rotated, values that no configured key decrypts."""
-    counts = {"scanned": 0, "rotated": 0, "undecryptable": 0}
+    """Counts for one model: rows scanned, values rotated, values that no configured key decrypts. The walk
+    leaves its audit entry with these counts (voipxs.privacy.rotation.rotation_recorded)."""
+    with rotation_recorded(model._meta.label, dry_run=dry_run) as counts:
+        counts.update(scanned=0, rotated=0, undecryptable=0)
+        _rotate_rows(model, field_names, counts, batch_size=batch_size, dry_run=dry_run)
+    return dict(counts)
+
+
+def _rotate_rows(model: type, field_names: list[str], counts: dict, *, batch_size: int, dry_run: bool) -> None:
     pk_name = model._meta.pk.attname
     # Cast to a plain BinaryField so the ORM hands back the stored ciphertext, not the decrypted text.
     raw = {f"_raw_{name}": Cast(name, output_field=BinaryField()) for name in field_names}
@@ -72,7 +81,6 @@ def rotate_model(model: type, field_names: list[str], *, batch_size: int, dry_ru
                         manager.filter(**{pk_name: pk}).update(**changes)
             counts["scanned"] += len(rows)
             last = rows[-1][0]
-    return counts
 
 
 class Command(BaseCommand):
@@ -108,4 +116,4 @@ class Command(BaseCommand):
             raise CommandError(
                 f"{undecryptable} value(s) decrypt with none of the configured keys; was a key removed too early?"
             )
-        self.stdout.write(self.style.SUCCESS("Dry run: nothing written." if dry_run else "Key rotation done."))
+        self.stdout.write(self.style.SUCCESS("Dry run: no data changed (the audit log records the counts)." if dry_run else "Key rotation done."))
