@@ -15,7 +15,10 @@ from .dsr.export import dsr_export_build, dsr_exports_requeue
 from .dsr.extension_notice import ExtensionNoticeMailError, extension_notice_send, extension_notices_requeue
 from .dsr.policy import policy_notice_email_batch
 from .dsr.reminders import breach_clocks_remind, dsr_deadlines_remind, restriction_ends_remind
-from .dsr.restriction import RestrictionNoticeMailError, restriction_lift_notice_send, restriction_notices_requeue
+from .dsr.restriction_mail import (
+    RestrictionNoticeMailError, restriction_continuation_notice_send, restriction_lift_notice_send,
+    restriction_notices_requeue,
+)
 from .services.sign_in import api_tokens_expired_delete, sessions_expired_delete
 from .support.services import (
     SupportNoticeMailError, support_itemisation_notice_send, support_itemisation_notices_requeue,
@@ -91,6 +94,14 @@ def restriction_lift_notice_task(user_id: int) -> bool:
     return restriction_lift_notice_send(user_id=user_id)
 
 
+@shared_task(name="accounts.tasks.restriction_continuation_notice_task",
+             autoretry_for=(RestrictionNoticeMailError,), retry_backoff=60, max_retries=5)
+def restriction_continuation_notice_task(user_id: int) -> bool:
+    """The DPO moved the end date of a restriction the person was told would be lifted: e-mail them that it
+    continues (retried while the mail server refuses; the error names the user id only)."""
+    return restriction_continuation_notice_send(user_id=user_id)
+
+
 @shared_task(name="accounts.tasks.dsr_extension_notice_task", autoretry_for=(ExtensionNoticeMailError,),
              retry_backoff=60, max_retries=5)
 def dsr_extension_notice_task(request_id: int) -> bool:
@@ -102,8 +113,8 @@ def dsr_extension_notice_task(request_id: int) -> bool:
 @shared_task(name="accounts.tasks.person_notices_requeue_task")
 def person_notices_requeue_task() -> dict:
     """Beat: send again the e-mails to a person still waiting after TASK_RESEND_AFTER_SECONDS (support's change
-    of their itemised bills, the coming lift of their restriction, the extension of their request): the broker
-    was down or lost the task."""
+    of their itemised bills, the coming lift of their restriction or that it continues, the extension of their
+    request): the broker was down or lost the task."""
     return {"itemisation": support_itemisation_notices_requeue(), "restriction": restriction_notices_requeue(),
             "extension": extension_notices_requeue()}
 

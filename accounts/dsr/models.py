@@ -15,6 +15,8 @@ from django.utils.timezone import now
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from voipxs.privacy.fields import EncryptedTextField
+
 # GDPR art. 12(3): one month, extendable once by two further months (calendar months: a request of
 # 31 January is due on the last day of February, as Reg. 1182/71 on periods counts them).
 DEADLINE_MONTHS = 1
@@ -55,6 +57,14 @@ class DataSubjectRequest(models.Model):
         COMPLETED = "completed", _("Completed")
         REJECTED = "rejected", _("Rejected")
 
+    class RepresentativeKind(models.TextChoices):
+        """Who made the request for the person, when support records one made through a representative (a code)."""
+
+        LAWYER = "lawyer", _("Lawyer")
+        LEGAL_GUARDIAN = "legal_guardian", _("Legal guardian (of a minor)")
+        POWER_OF_ATTORNEY = "power_of_attorney", _("Someone with a power of attorney")
+        OTHER = "other", _("Other representative")
+
     OPEN_STATUSES = (Status.RECEIVED, Status.IN_PROGRESS)
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="dsr_requests")
@@ -72,9 +82,19 @@ class DataSubjectRequest(models.Model):
     answer = models.TextField(blank=True)  # what the user is told
     # Cleared when the deadline moves (extension), so the new deadline is reminded of again.
     reminder_stage = models.CharField(max_length=8, choices=ReminderStage.choices, default=ReminderStage.NONE, blank=True)
+    # Made through a representative (support records it: accounts/support): the kind's code; their name, encrypted
+    # (the representative's personal data, shown to the DPO only, never in the audit log); and when support
+    # confirmed it had checked their proof of authority. The answer still goes to the person's own account.
+    representative_kind = models.CharField(max_length=20, choices=RepresentativeKind.choices, blank=True)
+    representative_name = EncryptedTextField(_("representative's name"), null=True, blank=True)
+    representative_checked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["status", "deadline"], name="dsr_status_deadline_idx")]
+        # No request through a representative without the check of their proof of authority.
+        constraints = [models.CheckConstraint(
+            condition=models.Q(representative_kind="") | models.Q(representative_checked_at__isnull=False),
+            name="dsr_representative_checked")]
         ordering = ["deadline"]
 
     def __str__(self) -> str:
@@ -304,6 +324,12 @@ class Restriction(models.Model):
     lift_notice_asked_at = models.DateTimeField(null=True, blank=True)
     lift_notice_sent_at = models.DateTimeField(null=True, blank=True)  # ... and the person was told
     lift_notice_channel = models.CharField(max_length=10, choices=NoticeChannel.choices, blank=True)
+    # The end date moved after the person was told of the lift: that notice was withdrawn then, so the lift waits
+    # for a new one (art. 18(3)) ...
+    lift_notice_withdrawn_at = models.DateTimeField(null=True, blank=True)
+    # ... and the e-mail telling them the restriction continues is due since then (sent by a task after the commit,
+    # again by the reaper if the broker lost it); cleared when sent, or when there is nobody to e-mail.
+    continuation_notice_due_at = models.DateTimeField(null=True, blank=True)
     lifted_at = models.DateTimeField(null=True, blank=True)
     # The DPO is reminded once when the last day is near (DUE_SOON_DAYS) and once when it passed; cleared when
     # the end date moves (a new decision, or restriction_end_change).

@@ -6,7 +6,10 @@ its ground of art. 18(1) and, for the grounds that last only while something is 
 The lift comes in two steps, because art. 18(3) lets it come only after the person was told: the DPO
 asks for the notice (`restriction_lift_notice_request`), a task e-mails the person and records when
 (`restriction_lift_notice_send`), and only then does `restriction_lift` clear the marks. The last day can be
-moved while the restriction lasts (`restriction_end_change`), by the rules it was recorded with.
+moved while the restriction lasts (`restriction_end_change`), by the rules it was recorded with. Moved after the
+person was told of the lift, it withdraws that notice, which named a lift that no longer comes then: the lift
+waits for a new notice, and a task e-mails the person that the restriction continues
+(`restriction_continuation_notice_send`). The e-mails and their tasks' bodies are in restriction_mail.py.
 
 An erased account stays restricted for good: erasure restricts what the law keeps (dsr/erasure.py,
 accounts.services.closing sets `anonymised_at` and `restricted_at`), and that is not the person's art. 18
@@ -20,24 +23,17 @@ from datetime import date
 from typing import Any
 
 from django.apps import apps
-from django.conf import settings
 from django.db import transaction
 from django.db.models import QuerySet
-from django.http import Http404
-from django.urls import reverse
 from django.utils.timezone import localdate, now
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from voipxs.exceptions import ApplicationError
-from voipxs.mail import person_language, person_mail_send
 from voipxs.privacy.audit import audit_record
-from voipxs.privacy.purposes import Purpose, SystemActor
-from voipxs.queue import enqueue_after_commit, resend_cutoff, tasks_resend
+from voipxs.queue import enqueue_after_commit
 
 from ..models import User
 from .models import DataSubjectRequest, ReminderStage, Restriction
-from .selectors import notice_recipient_get
 
 Ground = Restriction.Ground
 
@@ -52,18 +48,12 @@ NOTICE_ALREADY_SENT = _("Person told: the person was already told that the restr
 CHANNEL_INVALID = _("Told by: choose how the person was told (letter, phone or in person).")
 NOTICE_NOT_SENT = _("Person told: the person must be told before the restriction is lifted (GDPR art. 18(3)); "
                     "send the notice first.")
-# The notice reads the person's address through the accounts selector, as this system actor: art. 18(3) is
-# a legal obligation, the one purpose besides disputes that still sees a restricted person (art. 18(2)).
-NOTICE_ACTOR = SystemActor("restriction_notices", frozenset({Purpose.LEGAL_OBLIGATION}))
+NOTICE_WITHDRAWN = _("Person told: the notice of the lift was withdrawn when the end date moved, so the person must "
+                     "be told again before the restriction is lifted (GDPR art. 18(3)); send a new notice first.")
 NO_GROUND = _("This restriction has no recorded ground, so its end date cannot be checked: record a new decision "
               "on a restriction request, with its ground and last day.")
 END_UNCHANGED = _("End date: this is already the restriction's last day.")
 END_REASON_INVALID = _("Reason: choose why the end date changes.")
-
-
-class RestrictionNoticeMailError(RuntimeError):
-    """The notice could not be sent. Names the user id and the error class only: smtplib's exceptions quote
-    the recipient's address, and Celery logs (and stores) what a task raises."""
 
 
 # --- the marks --------------------------------------------------------------------------------------------
@@ -163,21 +153,52 @@ def restriction_end_change_check(*, restriction: Restriction, ends_on: date | No
         _end_change_allowed(_locked_active(restriction), ends_on, reason)
 
 
+def _has_email(user_id: int) -> bool:
+    return User.objects.filter(pk=user_id, email__isnull=False).exists()
+
+
+def restriction_continuation_by_email(*, restriction: Restriction) -> bool:
+    """Whether moving the end date now would e-mail the person that the restriction continues: they were told of
+    the lift, and have an address. For the DPO's page; reads no address, only whether there is one."""
+    return restriction.lift_notice_sent_at is not None and _has_email(restriction.user_id)
+
+
 @transaction.atomic
 def restriction_end_change(*, restriction: Restriction, ends_on: date | None, reason: str, actor: Any) -> Restriction:
     """The DPO moves the last day of an active restriction (extends or shortens it; or, for a ground that needs
-    none, sets or removes it), with a reason code. Only the end date changes: ground, request and any notice of
-    the lift stand. The reminders start again for the new date. Audited with ids, dates and the code only."""
+    none, sets or removes it), with a reason code. Ground and request stand; the reminders start again for the new
+    date. A notice of the lift the person was already given is withdrawn: it named a lift that no longer comes
+    then, so the lift waits for a new notice (art. 18(3)), and the person is e-mailed after the commit that the
+    restriction continues. Without a notice given, only the date changes. Audited with ids, dates and codes only."""
     restriction = _locked_active(restriction)
     _end_change_allowed(restriction, ends_on, reason)
     before = restriction.ends_on
     restriction.ends_on, restriction.reminder_stage = ends_on, ReminderStage.NONE
+    fields = ["ends_on", "reminder_stage"]
+    extra = {"restriction": restriction.pk, "reason": reason, "ends_on_before": before.isoformat() if before else None,
+             "ends_on": ends_on.isoformat() if ends_on else None}
+    told_at, by_email = restriction.lift_notice_sent_at, False
+    if told_at is not None:
+        by_email = _has_email(restriction.user_id)
+        extra.update({"notice_withdrawn": told_at.isoformat(),
+                      "notice_withdrawn_channel": restriction.lift_notice_channel,
+                      "continuation_notice": "email" if by_email else "no_email"})
+        # The asked-for time goes too: else the reaper would send the old notice again, and the list show it asked.
+        restriction.lift_notice_asked_at, restriction.lift_notice_sent_at = None, None
+        restriction.lift_notice_channel, restriction.lift_notice_withdrawn_at = "", now()
+        # Without an address nobody is e-mailed: the DPO's page says to tell the person another way.
+        restriction.continuation_notice_due_at = restriction.lift_notice_withdrawn_at if by_email else None
+        fields += ["lift_notice_asked_at", "lift_notice_sent_at", "lift_notice_channel", "lift_notice_withdrawn_at",
+                   "continuation_notice_due_at"]
     restriction.full_clean(validate_constraints=False)  # the row lock keeps it the one active row
-    restriction.save(update_fields=["ends_on", "reminder_stage"])
+    restriction.save(update_fields=fields)
     audit_record(actor=actor, action="dsr.restriction_end_change", target_type="user", target_id=restriction.user_id,
-                 extra={"restriction": restriction.pk, "reason": reason,
-                        "ends_on_before": before.isoformat() if before else None,
-                        "ends_on": ends_on.isoformat() if ends_on else None})
+                 extra=extra)
+    if by_email:
+        from ..tasks import restriction_continuation_notice_task  # lazy: the services-to-tasks pair
+
+        # A broker outage must not fail the change, nor lose the e-mail: restriction_notices_requeue sends it again.
+        enqueue_after_commit(restriction_continuation_notice_task, restriction.user_id)
     return restriction
 
 
@@ -205,8 +226,15 @@ def restriction_step_check(*, restriction: Restriction, step: str, channel: str 
             _notice_allowed(locked)
         elif step == "record":
             _recorded_notice_allowed(locked, channel)
-        elif locked.lift_notice_sent_at is None:
-            raise ApplicationError(str(NOTICE_NOT_SENT), extra={"field": "lift_notice_sent_at"})
+        else:
+            _lift_allowed(locked)
+
+
+def _lift_allowed(restriction: Restriction) -> None:
+    """Art. 18(3): only after a notice, and one given since the end date last moved (a move withdraws it)."""
+    if restriction.lift_notice_sent_at is None:
+        message = NOTICE_WITHDRAWN if restriction.lift_notice_withdrawn_at is not None else NOTICE_NOT_SENT
+        raise ApplicationError(str(message), extra={"field": "lift_notice_sent_at"})
 
 
 def _notice_allowed(restriction: Restriction) -> None:
@@ -253,63 +281,11 @@ def restriction_lift_notice_request(*, restriction: Restriction, actor: Any) -> 
     return restriction
 
 
-def restriction_notices_requeue(*, at=None) -> list[int]:
-    """Beat: send again every notice of a lift asked for TASK_RESEND_AFTER_SECONDS ago and not sent (the broker
-    was down, or lost the task). Stops at the first send the broker refuses. Returns the user ids sent."""
-    from ..tasks import restriction_lift_notice_task
-
-    cutoff = resend_cutoff(at)
-    waiting = (Restriction.objects.filter(lift_notice_asked_at__lt=cutoff, lift_notice_sent_at__isnull=True,
-                                          lifted_at__isnull=True).order_by("pk").values_list("user_id", flat=True))
-    return tasks_resend(restriction_lift_notice_task, [(user_id,) for user_id in waiting])
-
-
-def restriction_lift_notice_send(*, user_id: int) -> bool:
-    """E-mail the person that their restriction will be lifted, and record when (the task's body). False when
-    there is nothing to tell: no active restriction, notice already recorded, erased, or no address."""
-    with transaction.atomic():
-        restriction = (Restriction.objects.select_for_update()
-                       .filter(user_id=user_id, lifted_at__isnull=True, lift_notice_sent_at__isnull=True).first())
-        if restriction is None:
-            return False
-        try:
-            user = notice_recipient_get(actor=NOTICE_ACTOR, user_id=user_id)
-        except Http404:
-            user = None
-        if user is None or not user.email:  # nobody to tell by e-mail: the DPO sees it still untold
-            restriction.lift_notice_asked_at = None
-            restriction.save(update_fields=["lift_notice_asked_at"])
-            return False
-        _notice_mail(user=user, restriction=restriction)
-        restriction.lift_notice_sent_at = now()
-        restriction.lift_notice_channel = Restriction.NoticeChannel.EMAIL
-        restriction.save(update_fields=["lift_notice_sent_at", "lift_notice_channel"])
-        audit_record(actor=NOTICE_ACTOR, action="dsr.restriction_notice_sent", purpose=Purpose.LEGAL_OBLIGATION,
-                     target_type="user", target_id=user_id, extra={"restriction": restriction.pk})
-    return True
-
-
-def _notice_mail(*, user: User, restriction: Restriction) -> None:
-    """What the person needs and nothing more: that the restriction they asked for ends, on which ground it
-    stood, where to ask. No name, number or address in the text."""
-    url = getattr(settings, "SITE_URL", "").rstrip("/") + reverse("accounts_dsr:mine")
-    with person_language(user.language):
-        ground = Ground(restriction.ground).label if restriction.ground else gettext("restriction of processing")
-        subject = gettext("The restriction of your data will be lifted")
-        body = gettext("We restricted the processing of your data (GDPR art. 18) on this ground: %(ground)s.\n\n"
-                       "We will lift this restriction soon. After that we process your data again as our privacy "
-                       "policy describes.\n\nIf you have questions or do not agree, reply to this e-mail or go to "
-                       "Your privacy: %(url)s\n") % {"ground": ground, "url": url}
-    person_mail_send(user_id=user.pk, to=user.email, subject=subject, body=body, what="restriction notice",
-                     error=RestrictionNoticeMailError)
-
-
 @transaction.atomic
 def restriction_lift(*, restriction: Restriction, actor: Any) -> Restriction:
     """The DPO's step "lift": only after the notice was recorded as sent. Clears the marks and closes the row."""
     restriction = _locked_active(restriction)
-    if restriction.lift_notice_sent_at is None:
-        raise ApplicationError(str(NOTICE_NOT_SENT), extra={"field": "lift_notice_sent_at"})
+    _lift_allowed(restriction)
     user = User.objects.select_for_update().get(pk=restriction.user_id)
     counts = dsr_restriction_lift(user=user, actor=actor)
     restriction.lifted_at = now()

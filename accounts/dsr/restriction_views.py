@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.formats import date_format
+from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -16,7 +17,7 @@ from voipxs.confirm import confirmation_page, is_confirmed
 from voipxs.exceptions import ApplicationError
 
 from .models import Restriction
-from .restriction import restriction_end_change, restriction_end_change_check
+from .restriction import restriction_continuation_by_email, restriction_end_change, restriction_end_change_check
 from .selectors import require_dpo, restriction_get
 
 
@@ -34,12 +35,27 @@ def _day(day) -> str:
     return date_format(day, "DATE_FORMAT") if day else _("no end date")
 
 
+def _withdrawal(restriction: Restriction) -> str:
+    """What moving the end date does to a notice of the lift already given; "" when none was."""
+    if restriction.lift_notice_sent_at is None:
+        return ""
+    told = {"date": date_format(localtime(restriction.lift_notice_sent_at), "DATE_FORMAT")}
+    if restriction_continuation_by_email(restriction=restriction):
+        return _("The person was told on %(date)s that the restriction will be lifted. That notice is withdrawn: "
+                 "they are e-mailed that the restriction continues, and must be told again before the lift.") % told
+    return _("The person was told on %(date)s that the restriction will be lifted. That notice is withdrawn, and "
+             "they have no e-mail address: tell them another way that the restriction continues. They must be "
+             "told again before the lift.") % told
+
+
 def _end_consequences(restriction: Restriction, ends_on) -> tuple[str, list[str]]:
     """The confirmation page's title and sentences: from which day to which, and what follows from it."""
     title = _("Change the end date of the restriction of account #%(account)s?") % {"account": restriction.user_id}
+    withdrawal = _withdrawal(restriction)
     return title, [
         _("The last day of the restriction changes from %(before)s to %(after)s; its ground stays.") % {
             "before": _day(restriction.ends_on), "after": _day(ends_on)},
+        *([withdrawal] if withdrawal else []),
         _("The data stays restricted until it is lifted; the person is told before the lift (GDPR art. 18(3)), "
           "and the reminders about the end date start again for the new date."),
         _("The change is recorded in the audit log with the dates and the reason."),
@@ -62,11 +78,15 @@ def dpo_restriction_end(request: HttpRequest, pk: int) -> HttpResponse:
                     return confirmation_page(request, title=title, consequences=consequences,
                                              action_label=_("Yes, change the end date"),
                                              cancel_url=reverse("accounts_dsr:dpo-restrictions"))
+                told = restriction.lift_notice_sent_at is not None
                 restriction_end_change(restriction=restriction, ends_on=ends_on, reason=reason, actor=request.user)
-                messages.success(request, _("The end date of the restriction is changed."))
+                messages.success(request, _("The end date of the restriction is changed.") if not told else _(
+                    "The end date of the restriction is changed, and the notice of the lift is withdrawn: tell the "
+                    "person again before the lift."))
                 return redirect(reverse("accounts_dsr:dpo-restrictions") + f"#restriction-{restriction.pk}")
             except ApplicationError as exc:
                 field = exc.extra.get("field")
                 form.add_error(field if field in form.fields else None, exc.message)
         status = 400
-    return render(request, "dpo/restriction_end.html", {"restriction": restriction, "form": form}, status=status)
+    return render(request, "dpo/restriction_end.html", {"restriction": restriction, "form": form,
+                                                        "withdrawal": _withdrawal(restriction)}, status=status)

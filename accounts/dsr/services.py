@@ -11,9 +11,11 @@ from typing import Any
 
 from django.db import transaction
 from django.utils.timezone import now
+from django.utils.translation import gettext_noop
 
 from voipxs.exceptions import ApplicationError
 from voipxs.privacy.audit import audit_record
+from voipxs.privacy.purposes import ERASURE_PURPOSE
 from voipxs.queue import enqueue_after_commit
 
 from ..models import User
@@ -43,6 +45,18 @@ ERASURE_IN_PERSON = ("Erasure closes the account at once, so only the customer c
 DETAILS_REQUIRED = "Say what is wrong and what it should be: a correction request cannot be handled without it."
 # Kinds that say nothing without the person's own words (what to correct); the others are complete as asked.
 KINDS_NEEDING_DETAILS = frozenset({Kind.RECTIFICATION})
+# A request made through a representative (support records it). Marked for translation; the page translates them.
+REPRESENTATIVE_KIND_INVALID = gettext_noop("Made by: choose the kind of representative.")
+REPRESENTATIVE_WITHOUT_KIND = gettext_noop("Made by: choose the kind of representative, or leave the representative's "
+                                           "name and the proof check empty for a request the customer made "
+                                           "themselves.")
+REPRESENTATIVE_NAME_REQUIRED = gettext_noop("Representative's name: give the name of the person who made the request "
+                                            "for the customer.")
+REPRESENTATIVE_NAME_TOO_LONG = gettext_noop("Representative's name: at most 200 characters.")
+REPRESENTATIVE_PROOF_REQUIRED = gettext_noop("Proof of authority: check the representative's proof of authority (the "
+                                             "power of attorney, the proof of guardianship, the lawyer's mandate) "
+                                             "before you record the request, and tick the box.")
+REPRESENTATIVE_NAME_MAX = 200
 
 
 # --- requests ---------------------------------------------------------------------------------------
@@ -58,19 +72,48 @@ def dsr_request_create(*, user: User, kind: str, details: str = "", password: st
     return _dsr_open(user=user, kind=kind, details=details, actor=user)
 
 
+def dsr_representative_check(*, representative_kind: str = "", representative_name: str = "",
+                             authority_checked: bool = False) -> tuple[str, str]:
+    """The rules of a request made through a representative (a lawyer, the legal guardian of a minor, someone with
+    a power of attorney): the kind's code, their name, and the proof of their authority checked. All empty: the
+    person asked themselves. Returns (kind, name) as they are kept. Writes nothing."""
+    name = (representative_name or "").strip()
+    if not representative_kind:
+        if name or authority_checked:
+            raise ApplicationError(REPRESENTATIVE_WITHOUT_KIND, extra={"field": "representative_kind"})
+        return "", ""
+    if representative_kind not in DataSubjectRequest.RepresentativeKind.values:
+        raise ApplicationError(REPRESENTATIVE_KIND_INVALID, extra={"field": "representative_kind"})
+    if not name:
+        raise ApplicationError(REPRESENTATIVE_NAME_REQUIRED, extra={"field": "representative_name"})
+    if len(name) > REPRESENTATIVE_NAME_MAX:
+        raise ApplicationError(REPRESENTATIVE_NAME_TOO_LONG, extra={"field": "representative_name"})
+    if authority_checked is not True:
+        raise ApplicationError(REPRESENTATIVE_PROOF_REQUIRED, extra={"field": "authority_checked"})
+    return representative_kind, name
+
+
 @transaction.atomic
-def dsr_request_create_for(*, user: User, kind: str, details: str = "", actor: Any) -> DataSubjectRequest:
-    """A request opened for the person by support, whom they asked (accounts/support). The same rules
-    and deadline as their own; erasure is not opened for anyone: it closes the account at once, so the
-    person asks for it themselves, signed in, with their password."""
+def dsr_request_create_for(*, user: User, kind: str, details: str = "", actor: Any, representative_kind: str = "",
+                           representative_name: str = "", authority_checked: bool = False) -> DataSubjectRequest:
+    """A request opened for the person by support, whom they asked (accounts/support), or whose representative
+    asked: a lawyer, a legal guardian, someone with a power of attorney, after support checked their proof of
+    authority (dsr_representative_check). The same rules and deadline as the person's own, and the answer goes to
+    the person's account as usual. Erasure is not opened for anyone: it closes the account at once, so the person
+    asks for it themselves, signed in, with their password. The representative's name is kept encrypted on the
+    request; the audit entry gets the kind's code only."""
     if kind not in Kind.values:
         raise ApplicationError(UNKNOWN_KIND, extra={"field": "kind"})
     if kind == Kind.ERASURE:
         raise ApplicationError(ERASURE_IN_PERSON, extra={"field": "kind"})
-    return _dsr_open(user=user, kind=kind, details=details, actor=actor)
+    representative = dsr_representative_check(representative_kind=representative_kind,
+                                              representative_name=representative_name,
+                                              authority_checked=authority_checked)
+    return _dsr_open(user=user, kind=kind, details=details, actor=actor, representative=representative)
 
 
-def _dsr_open(*, user: User, kind: str, details: str, actor: Any) -> DataSubjectRequest:
+def _dsr_open(*, user: User, kind: str, details: str, actor: Any,
+              representative: tuple[str, str] = ("", "")) -> DataSubjectRequest:
     already = DataSubjectRequest.objects.filter(user=user, kind=kind, status__in=DataSubjectRequest.OPEN_STATUSES).first()
     if already is not None:
         # Asking again for an export that is stuck (its task never arrived, or it failed) sends it again;
@@ -81,10 +124,15 @@ def _dsr_open(*, user: User, kind: str, details: str, actor: Any) -> DataSubject
     if kind in KINDS_NEEDING_DETAILS and not details.strip():
         raise ApplicationError(DETAILS_REQUIRED, extra={"field": "details"})
     received = now()
+    agent_kind, agent_name = representative
     req = DataSubjectRequest.objects.create(user=user, kind=kind, details=details.strip()[:4000], received_at=received,
-                                            deadline=DataSubjectRequest.first_deadline(received))
+                                            deadline=DataSubjectRequest.first_deadline(received),
+                                            representative_kind=agent_kind, representative_name=agent_name or None,
+                                            representative_checked_at=received if agent_kind else None)
+    # The representative by the kind's code only: their name is personal data, kept encrypted on the request.
     audit_record(actor=actor, action="dsr.create", target_type="dsr", target_id=req.pk,
-                 extra={"kind": kind, **({"on_behalf": True} if actor is not user else {})})
+                 extra={"kind": kind, **({"on_behalf": True} if actor is not user else {}),
+                        **({"representative": agent_kind} if agent_kind else {})})
     if kind in (Kind.ACCESS, Kind.PORTABILITY):
         export = ExportFile.objects.create(request=req, user=user)
         req.status = Status.IN_PROGRESS
@@ -181,6 +229,6 @@ def dsr_erasure_perform(*, request: DataSubjectRequest, actor: Any) -> DataSubje
     req.status, req.completed_at = Status.COMPLETED, erasure.stamp
     req.outcome, req.answer = erasure.outcome, erasure.answer
     req.save(update_fields=["status", "completed_at", "outcome", "answer"])
-    audit_record(actor=actor, action="dsr.erase", target_type="user", target_id=user.pk,
+    audit_record(actor=actor, action="dsr.erase", purpose=ERASURE_PURPOSE, target_type="user", target_id=user.pk,
                  extra={"request": req.pk, "kept": [k.category for k in erasure.kept]})
     return req

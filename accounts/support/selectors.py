@@ -107,7 +107,8 @@ def support_customer_card(*, actor, user_id: int) -> CustomerCard:
         locked_out=locked,
         two_factor=TOTPDevice.objects.filter(user=user, confirmed=True).exists(),
         recovery_codes_left=StaticToken.objects.filter(device__user=user, device__confirmed=True).count(),
+        # Not the representative's name (the DPO's to read): support sees only that a representative made one.
         open_requests=list(DataSubjectRequest.objects.filter(user=user, status__in=DataSubjectRequest.OPEN_STATUSES)
-                           .order_by("deadline")),
+                           .defer("representative_name").order_by("deadline")),
         itemisation=user_itemisation_get(user=user),
     )

@@ -48,6 +48,21 @@ class RequestForm(forms.Form):
                              choices=[c for c in DataSubjectRequest.Kind.choices if c[0] != DataSubjectRequest.Kind.ERASURE])
     details = forms.CharField(label=gettext_lazy("Details in the customer's words (what is wrong, what to restrict)"),
                               required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 3}))
+    # A request made through a representative (services.support_request_open checks the three together).
+    representative_kind = forms.ChoiceField(
+        label=gettext_lazy("Made by"), required=False,
+        choices=[("", gettext_lazy("The customer themselves")), *DataSubjectRequest.RepresentativeKind.choices],
+        help_text=gettext_lazy("A representative: a lawyer, the legal guardian of a minor, someone with a power of "
+                               "attorney. The answer still goes to the customer's account (Your privacy), not to "
+                               "the representative."))
+    representative_name = forms.CharField(
+        label=gettext_lazy("Representative's name"), required=False, max_length=200,
+        help_text=gettext_lazy("Only for a request made through a representative. Kept encrypted; only the data "
+                               "protection officer sees it."))
+    authority_checked = forms.BooleanField(
+        label=gettext_lazy("I checked the representative's proof of authority"), required=False,
+        help_text=gettext_lazy("Required for a request made through a representative: the power of attorney, the "
+                               "proof of guardianship or the lawyer's mandate, and that it covers this request."))
 
 
 class ItemisationChangeForm(ItemisationForm):
@@ -152,9 +167,12 @@ def open_request(request: HttpRequest, pk: int) -> HttpResponse:
         except ApplicationError as exc:
             _error_to_form(form, exc)
         else:
-            messages.success(request, _("Request #%(pk)s opened for the customer; it is due by %(date)s. The customer "
-                                        "sees it under Your privacy.") % {
-                "pk": req.pk, "date": date_format(localtime(req.deadline), "DATE_FORMAT")})
+            opened = {"pk": req.pk, "date": date_format(localtime(req.deadline), "DATE_FORMAT")}
+            messages.success(request, _("Request #%(pk)s opened for the customer, made through their representative; "
+                                        "it is due by %(date)s. The answer goes to the customer's account: they see "
+                                        "it under Your privacy.") % opened if req.representative_kind else
+                             _("Request #%(pk)s opened for the customer; it is due by %(date)s. The customer "
+                               "sees it under Your privacy.") % opened)
             return redirect("support:customer", pk=pk)
     return _card(request, pk, request_form=form, status=400)
 

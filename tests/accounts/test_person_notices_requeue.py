@@ -12,7 +12,8 @@ from django.test import TestCase
 from django.utils.timezone import now
 
 from accounts.dsr.models import Restriction
-from accounts.dsr.restriction import restriction_lift_notice_request, restriction_notices_requeue
+from accounts.dsr.restriction import restriction_lift_notice_request
+from accounts.dsr.restriction_mail import restriction_notices_requeue
 from accounts.models import Itemisation, User
 from accounts.support.services import support_itemisation_notices_requeue, support_itemisation_set
 from accounts.tasks import person_notices_requeue_task, support_itemisation_notice_task

@@ -18,9 +18,10 @@ from django.utils.timezone import localdate, make_aware, now
 from accounts.dsr.models import DataSubjectRequest, Restriction
 from accounts.dsr.reminders import restriction_ends_remind
 from accounts.dsr.restriction import (
-    END_IN_PAST, END_REQUIRED, ERASED, GROUND_REQUIRED, NO_EMAIL, NOTICE_NOT_SENT, RestrictionNoticeMailError,
-    restriction_lift, restriction_lift_notice_request,
+    END_IN_PAST, END_REQUIRED, ERASED, GROUND_REQUIRED, NO_EMAIL, NOTICE_NOT_SENT, restriction_lift,
+    restriction_lift_notice_request,
 )
+from accounts.dsr.restriction_mail import RestrictionNoticeMailError
 from accounts.dsr.selectors import restriction_get, restriction_list_active
 from accounts.dsr.services import (
     dsr_request_complete, dsr_request_create, dsr_restriction_apply, dsr_restriction_lift,
