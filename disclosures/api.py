@@ -9,7 +9,7 @@ import base64
 import binascii
 from typing import ClassVar
 
-from django.http import HttpResponse
+from django.http import FileResponse, HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -34,9 +34,7 @@ from .selectors import (
 from .services.checks import NOT_LEGAL_OFFICER
 from .services.intake import disclosure_document_add, disclosure_request_receive
 from .services.packages import disclosure_package_download, package_content_type
-from .transitions import TRANSITIONS
-
-DOCUMENT_NOT_BASE64 = "The document must be base64-encoded."
+from .transitions import DOCUMENT_NOT_BASE64, TRANSITIONS
 
 
 class IsLegalOfficer(BasePermission):
@@ -278,11 +276,12 @@ class DocumentAddApi(OfficerApi):
 class PackageDownloadApi(OfficerApi):
     @extend_schema(responses={(200, "application/pkcs7-mime"): OpenApiTypes.BINARY, (200, "application/zip"):
                               OpenApiTypes.BINARY}, summary="The package: .p7m to the certificate, else ZIP (logged)")
-    def get(self, request: Request, pk: int) -> HttpResponse:
+    def get(self, request: Request, pk: int) -> FileResponse:
         req = disclosure_request_get(actor=request.user, pk=pk)
-        name, data = disclosure_package_download(actor=request.user, request=req)
-        response = HttpResponse(data, content_type=package_content_type(name))
-        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        name, file = disclosure_package_download(actor=request.user, request=req)
+        # Streamed from the package's temporary file, which the response closes (and so deletes) once sent.
+        response = FileResponse(file, as_attachment=True, filename=name, content_type=package_content_type(name))
+        response["Cache-Control"] = "no-store"
         return response
 
 

@@ -9,7 +9,11 @@ wrapped with the certificate's RSA key (PKCS #1 v1.5 key transport: what cryptog
 makes, and every CMS reader opens), so the certificate must hold an RSA key.
 
 `Binary` matters: without it the builder wraps the data in a MIME text part, and what the authority decrypts
-would no longer be our ZIP byte for byte."""
+would no longer be our ZIP byte for byte.
+
+The other way (envelope_open, for `verify_package FILE.p7m --key`): cryptography's pkcs7_decrypt_der with the
+recipient's RSA key and the certificate the envelope names, after checks that tell a file that is not CMS, one cut
+short and one encrypted to someone else apart, so that each is named as what it is."""
 from __future__ import annotations
 
 import hashlib
@@ -87,3 +91,140 @@ def envelope_der(data: bytes, certificate_pem: str) -> bytes:
     return (pkcs7.PKCS7EnvelopeBuilder().set_data(data).add_recipient(cert)
             .set_content_encryption_algorithm(algorithms.AES256)
             .encrypt(serialization.Encoding.DER, [pkcs7.PKCS7Options.Binary]))
+
+
+# What a .p7m opens with, and why it may not (verify_package on the authority's side, or ours in a dispute).
+# DER of a ContentInfo: SEQUENCE { OID 1.2.840.113549.1.7.3 (envelopedData), [0] EnvelopedData }.
+_PKCS7_OID = bytes.fromhex("06092a864886f70d0107")  # 1.2.840.113549.1.7, the content types' arc
+_ENVELOPED_DATA = 3
+_NO_RECIPIENT = "No recipient found"  # cryptography's ValueError when no RecipientInfo names the certificate
+
+
+class EnvelopeProblem(ValueError):
+    """Why a .p7m, or the key or certificate to open it, cannot be used. `reason` says which (a code for the
+    caller's message, listed by each function that raises it); `detail`, where there is one, is counts or sizes,
+    never content."""
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(reason if not detail else f"{reason}: {detail}")
+        self.reason, self.detail = reason, detail
+
+
+def recipient_key_read(data: bytes, passphrase: bytes | None = None,
+                       ) -> tuple[rsa.RSAPrivateKey, list[x509.Certificate]]:
+    """The private key in `data` (PEM or DER, PKCS #8 or the older RSA form, encrypted or not) and the
+    certificates that came in the same PEM file (often the key's own). Raises EnvelopeProblem: key_unreadable,
+    passphrase_needed (an encrypted key and no passphrase), passphrase_wrong, not_rsa, certificate_unreadable."""
+    pem = b"-----BEGIN" in data
+    load = serialization.load_pem_private_key if pem else serialization.load_der_private_key
+    try:
+        key = load(data, password=None)
+    except TypeError:  # documented: the key is encrypted and no password was given
+        key = None
+    except (ValueError, UnsupportedAlgorithm):
+        raise EnvelopeProblem("key_unreadable") from None
+    if key is None:
+        if passphrase is None:
+            raise EnvelopeProblem("passphrase_needed")
+        try:
+            key = load(data, password=passphrase)
+        except (ValueError, TypeError, UnsupportedAlgorithm):
+            raise EnvelopeProblem("passphrase_wrong") from None
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise EnvelopeProblem("not_rsa")
+    certificates = []
+    if pem and b"-----BEGIN CERTIFICATE-----" in data:
+        try:
+            certificates = x509.load_pem_x509_certificates(data)
+        except ValueError:
+            raise EnvelopeProblem("certificate_unreadable") from None
+    return key, certificates
+
+
+def recipient_certificate_read(data: bytes) -> x509.Certificate:
+    """The one certificate in `data`, PEM or DER. Raises EnvelopeProblem("certificate_unreadable")."""
+    try:
+        if b"-----BEGIN CERTIFICATE-----" in data:
+            found = x509.load_pem_x509_certificates(data)
+            if len(found) != 1:
+                raise EnvelopeProblem("certificate_unreadable", f"{len(found)} certificates")
+            return found[0]
+        return x509.load_der_x509_certificate(data)
+    except ValueError as exc:
+        if isinstance(exc, EnvelopeProblem):
+            raise
+        raise EnvelopeProblem("certificate_unreadable") from None
+
+
+def key_certificate(private_key: rsa.RSAPrivateKey, certificates: list[x509.Certificate]) -> x509.Certificate:
+    """The certificate among `certificates` whose public key is `private_key`'s. Raises EnvelopeProblem:
+    certificate_missing (none given), certificate_mismatch (none of them is the key's)."""
+    if not certificates:
+        raise EnvelopeProblem("certificate_missing")
+    public = private_key.public_key().public_numbers()
+    for cert in certificates:
+        try:
+            key = cert.public_key()
+        except (ValueError, UnsupportedAlgorithm):
+            continue
+        if isinstance(key, rsa.RSAPublicKey) and key.public_numbers() == public:
+            return cert
+    raise EnvelopeProblem("certificate_mismatch")
+
+
+def _der_header(data: bytes) -> tuple[int, int | None]:
+    """(offset of the content, total length the header declares; None: indefinite) of a DER SEQUENCE at the start
+    of `data`. Raises EnvelopeProblem("not_cms") when there is none."""
+    if len(data) < 2 or data[0] != 0x30:
+        raise EnvelopeProblem("not_cms")
+    first = data[1]
+    if first < 0x80:
+        return 2, 2 + first
+    if first == 0x80:  # BER's indefinite length: no total to compare the size with
+        return 2, None
+    count = first & 0x7F
+    if count > 8 or len(data) < 2 + count:
+        raise EnvelopeProblem("not_cms")
+    return 2 + count, 2 + count + int.from_bytes(data[2:2 + count], "big")
+
+
+def envelope_kind(data: bytes) -> str:
+    """What `data` starts as, from its first bytes: "enveloped", a CMS EnvelopedData (what envelope_der makes);
+    "cms", another CMS content type (a signature, say); "", not CMS at all (a ZIP, say)."""
+    try:
+        offset, _total = _der_header(data)
+    except EnvelopeProblem:
+        return ""
+    oid = data[offset:offset + len(_PKCS7_OID) + 1]
+    if oid[:-1] != _PKCS7_OID:
+        return ""
+    return "enveloped" if oid[-1] == _ENVELOPED_DATA else "cms"
+
+
+def envelope_open(data: bytes, *, private_key: rsa.RSAPrivateKey, certificate: x509.Certificate) -> bytes:
+    """The content of a .p7m (for ours: the sealed ZIP, byte for byte), decrypted with the recipient's key and the
+    certificate it was encrypted to (CMS finds its recipient by the certificate's issuer and serial number).
+    Raises EnvelopeProblem: not_cms, not_enveloped, truncated, trailing, damaged, other_recipient (encrypted to
+    another certificate: the wrong key), not_rsa, certificate_mismatch (the certificate is not the key's).
+
+    AES-CBC has no integrity check of its own: a changed byte in the encrypted content may decrypt to changed
+    content without any error here. The ZIP's seal and signature (production.verify_zip) catch that."""
+    if not isinstance(private_key, rsa.RSAPrivateKey):
+        raise EnvelopeProblem("not_rsa")
+    key_certificate(private_key, [certificate])
+    kind = envelope_kind(data)
+    if kind != "enveloped":
+        raise EnvelopeProblem("not_enveloped" if kind else "not_cms")
+    _offset, total = _der_header(data)
+    if total is not None and len(data) < total:
+        raise EnvelopeProblem("truncated", f"{len(data)} of the {total} bytes its header declares")
+    if total is not None and len(data) > total:
+        raise EnvelopeProblem("trailing", f"{len(data) - total} bytes after the {total} its header declares")
+    try:
+        return pkcs7.pkcs7_decrypt_der(data, certificate, private_key, [])
+    except TypeError:  # a key type cryptography's CMS does not take (checked above: RSA only)
+        raise EnvelopeProblem("not_rsa") from None
+    except ValueError as exc:
+        # No RecipientInfo names this certificate: encrypted to someone else. Anything else (a structure that
+        # does not parse, a padding that does not check out) is damage.
+        raise EnvelopeProblem("other_recipient" if _NO_RECIPIENT in str(exc) else "damaged") from None

@@ -163,13 +163,20 @@ class ConvertForm(forms.Form):
     legal_basis = forms.ChoiceField(label=_("Legal basis"),
                                     choices=[c for c in LegalBasis.choices if c[0] in PRODUCTION_BASES])
     reference = forms.CharField(label=_("Reference"), max_length=100, help_text=_("the production order's reference"))
+    # Named apart from DocumentForm's "document", which the same page shows (one id per page).
+    order_document = forms.FileField(label=_("Production order"),
+                                     help_text=_("the authority's written order; stored encrypted with its SHA-256 "
+                                                 "and filed as the new request's written order"))
     deadline = forms.DateTimeField(label=_("Deadline"),
                                    required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
     categories = forms.MultipleChoiceField(label=_("Categories"),
                                            choices=DataCategory.choices, widget=forms.CheckboxSelectMultiple)
 
     def inputs(self) -> dict:
-        return dict(self.cleaned_data)
+        d = dict(self.cleaned_data)
+        upload = document_inputs(d.pop("order_document"))
+        return {**d, "order_document": upload["content"], "order_document_title": upload["title"],
+                "order_document_content_type": upload["content_type"]}
 
 
 class NoticeDecisionForm(forms.Form):

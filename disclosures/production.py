@@ -8,6 +8,12 @@ Files are stored encrypted (AES-GCM, the package and file name as associated dat
 out is deterministic and carries in its comment the SHA-256 of all bytes before the comment, so that
 `verify_package` notices a change to any byte, not only to a file's content, and our Ed25519 signature of
 that SHA-256 (signing.py), so that a change cannot be hidden by recomputing it.
+
+The ZIP is written to a temporary file (`package_zip_open`), one stored file decrypted at a time, so that a
+package of hundreds of thousands of calls does not need several times its size in the web or worker process.
+The file holds personal data in plain text: it stays in memory up to ZIP_SPOOL_BYTES, and beyond that goes to
+an unnamed file (mode 0600, unlinked as it is made, so that nothing is left on disk even when the process
+dies) in PRIVATE_FILES_DIR/package-spool; it is gone once closed.
 """
 from __future__ import annotations
 
@@ -15,9 +21,11 @@ import csv
 import hashlib
 import io
 import json
+import tempfile
 import zipfile
 from datetime import timedelta
-from typing import Iterable
+from pathlib import Path
+from typing import IO, BinaryIO, Iterable, Iterator
 # Reviewed: the parser reads only our own sealed files, and refuses any DOCTYPE or entity (_content_problem).
 from xml.parsers import expat
 
@@ -33,6 +41,9 @@ from .signing import SEAL, published_keys, seal_signature, signature_problem
 
 MANIFEST = "manifest.json"
 ZIP_DIGEST_PREFIX = b"sha256:"
+ZIP_SPOOL_BYTES = 4 << 20  # a package's ZIP stays in memory up to this size, then goes to an unnamed file
+_CHUNK = 1 << 20
+_ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # every entry's time: the same package gives the same bytes
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 CSV_HEADER = ["record_id", "start_utc", "end_utc", "duration_s", "billsec", "direction", "disposition",
               "originating_party", "terminating_party", "call"]  # call: the legs of one call share it
@@ -139,34 +150,108 @@ def build_package(*, request: DisclosureRequest, actor, inject: Iterable[Row] = 
     return package
 
 
+def _stored_file(package: Package, name: str) -> bytes:
+    """One stored file, decrypted and matched to its hash (ScopeViolation otherwise). Fetched on its own, so
+    that only this file's ciphertext is in memory."""
+    f = package.files.only("name", "sha256", "content_enc").get(name=name)
+    data = decrypt_bytes(bytes(f.content_enc), aad=_aad(package.pk, f.name))
+    if hashlib.sha256(data).hexdigest() != f.sha256:
+        raise ScopeViolation(f"stored file {f.name} does not match its hash")
+    return data
+
+
+def _stored_names(package: Package) -> list[str]:
+    # Sorted here, not by the database: the ZIP's order is Python's, whatever the collation.
+    return sorted(package.files.values_list("name", flat=True))
+
+
+def _stored_files(package: Package) -> Iterator[tuple[str, bytes]]:
+    """(name, content) of every stored file, in the ZIP's order, one file at a time."""
+    for name in _stored_names(package):
+        yield name, _stored_file(package, name)
+
+
 def package_files(package: Package) -> dict[str, bytes]:
-    files = {}
-    for f in package.files.order_by("name"):
-        data = decrypt_bytes(bytes(f.content_enc), aad=_aad(package.pk, f.name))
-        if hashlib.sha256(data).hexdigest() != f.sha256:
-            raise ScopeViolation(f"stored file {f.name} does not match its hash")
-        files[f.name] = data
-    return files
+    """Every file, decrypted, at once (tests and small reads; the ZIP is built with `package_zip_open`)."""
+    return dict(_stored_files(package))
+
+
+def _spool_dir() -> Path:
+    path = Path(settings.PRIVATE_FILES_DIR) / "package-spool"
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return path
+
+
+def _spool() -> IO[bytes]:
+    """An empty temporary file for a package: in memory up to ZIP_SPOOL_BYTES, then an unnamed file (mkstemp's mode
+    0600, unlinked at once) in the private directory. Closing it deletes it."""
+    return tempfile.SpooledTemporaryFile(max_size=ZIP_SPOOL_BYTES, dir=_spool_dir(), prefix="package-")
+
+
+def _sha256_upto(fh: BinaryIO, end: int) -> hashlib._Hash:
+    """The SHA-256 of `fh`'s first `end` bytes, read in chunks (the object, to go on hashing)."""
+    digest = hashlib.sha256()
+    fh.seek(0)
+    left = end
+    while left:
+        chunk = fh.read(min(_CHUNK, left))
+        if not chunk:
+            raise ValueError("the file ended early")
+        digest.update(chunk)
+        left -= len(chunk)
+    return digest
+
+
+def _write_sealed_zip(target: BinaryIO, files: Iterable[tuple[str, bytes]], *, sign: bool) -> str:
+    """Write the sealed ZIP of `files` ((name, content), in the order given) into the empty, seekable `target`
+    and return the SHA-256 of the whole; `target` is left at its start. Only the file being added is in memory."""
+    with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for name, data in files:
+            info = zipfile.ZipInfo(name, date_time=_ZIP_DATE)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            zf.writestr(info, data)
+            del data  # before the next file is decrypted
+    # Seal the archive bytes (headers, timestamps, directory) in the comment: a ZIP reader checks only
+    # CRCs of file data; this makes any changed byte of the archive detectable.
+    # The end-of-central-directory record ends with the 2-byte comment length (0 so far): the seal is the
+    # SHA-256 of everything before it, and the comment replaces it.
+    body_end = target.seek(0, io.SEEK_END) - 2
+    digest = _sha256_upto(target, body_end)
+    seal = digest.hexdigest().encode()
+    comment = ZIP_DIGEST_PREFIX + seal + (seal_signature(seal) if sign else b"")
+    tail = len(comment).to_bytes(2, "little") + comment
+    target.seek(body_end)
+    target.write(tail)
+    digest.update(tail)
+    target.seek(0)
+    return digest.hexdigest()
 
 
 def zip_bytes(files: dict[str, bytes], *, sign: bool = True) -> bytes:
+    """The sealed ZIP of `files` in memory (small archives, tests); packages go through `package_zip_open`."""
     buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-        for name in sorted(files):
-            info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
-            info.compress_type = zipfile.ZIP_DEFLATED
-            zf.writestr(info, files[name])
-    body = buf.getvalue()
-    # Seal the archive bytes (headers, timestamps, directory) in the comment: a ZIP reader checks only
-    # CRCs of file data; this makes any changed byte of the archive detectable.
-    digest = hashlib.sha256(body[:-2]).hexdigest().encode()
-    comment = ZIP_DIGEST_PREFIX + digest + (seal_signature(digest) if sign else b"")
-    # The end-of-central-directory record ends with the 2-byte comment length.
-    return body[:-2] + len(comment).to_bytes(2, "little") + comment
+    _write_sealed_zip(buf, ((name, files[name]) for name in sorted(files)), sign=sign)
+    return buf.getvalue()
+
+
+def package_zip_open(package: Package) -> tuple[IO[bytes], str]:
+    """The package's sealed ZIP in a temporary file (see the module's docstring), decrypted one stored file at a
+    time, and its SHA-256. The file is open at its start: the caller closes it (a FileResponse does), which deletes
+    it. The bytes are the same as `zip_bytes(package_files(package))`."""
+    fh = _spool()
+    try:
+        digest = _write_sealed_zip(fh, _stored_files(package), sign=True)
+    except BaseException:
+        fh.close()
+        raise
+    return fh, digest
 
 
 def package_zip(package: Package) -> bytes:
-    return zip_bytes(package_files(package))
+    """The sealed ZIP's bytes (tests, small packages): `package_zip_open` read into memory."""
+    fh, _digest = package_zip_open(package)
+    with fh:
+        return fh.read()
 
 
 def _refuse_doctype(*_args) -> None:
@@ -200,10 +285,13 @@ def package_output_problems(package: Package) -> list[str]:
     """The output check's own look at the package: every stored file is decrypted and matched to its
     hash, the sealed ZIP the authority gets is rebuilt and verified against its manifest, and each file is
     opened as its reader will (JSON, CSV with the format's header and the manifest's record count, XML
-    without any DOCTYPE). Empty: the package can be handed over. Problems name files, never data."""
+    without any DOCTYPE). Empty: the package can be handed over. Problems name files, never data.
+    One stored file is in memory at a time, and the ZIP is rebuilt in a temporary file (package_zip_open)."""
     problems: list[str] = []
-    files: dict[str, bytes] = {}
-    for f in package.files.order_by("name"):
+    opened: list[str] = []
+    content_problems: list[str] = []
+    for name in _stored_names(package):
+        f = package.files.only("name", "sha256", "content_enc").get(name=name)
         try:
             data = decrypt_bytes(bytes(f.content_enc), aad=_aad(package.pk, f.name))
         except Exception:  # noqa: BLE001 - a wrong key, a damaged or tampered ciphertext: one finding each
@@ -212,33 +300,39 @@ def package_output_problems(package: Package) -> list[str]:
         if hashlib.sha256(data).hexdigest() != f.sha256:
             problems.append(f"{f.name}: content differs from its stored SHA-256")
             continue
-        files[f.name] = data
-    if not files or MANIFEST not in files:
+        opened.append(name)
+        problem = _content_problem(name, data, package.record_count if name == "calls.csv" else None)
+        if problem:
+            content_problems.append(problem)
+        del f, data
+    if not opened or MANIFEST not in opened:
         return problems + [f"{MANIFEST}: missing or unreadable"]
     if problems:
         return problems
-    problems += verify_zip(zip_bytes(files))
-    for name, data in sorted(files.items()):
-        problem = _content_problem(name, data, package.record_count if name == "calls.csv" else None)
-        if problem:
-            problems.append(problem)
-    return problems
+    fh, _digest = package_zip_open(package)
+    with fh:
+        return verify_zip(fh) + content_problems
 
 
-def verify_zip(data: bytes, keys: dict | None = None) -> list[str]:
+def verify_zip(data: bytes | BinaryIO, keys: dict | None = None) -> list[str]:
     """Problems found, each naming the file (empty: the package matches its manifest and carries a signature
-    by one of `keys`, fingerprint -> Ed25519 public key; None: every key we ever signed with)."""
+    by one of `keys`, fingerprint -> Ed25519 public key; None: every key we ever signed with). `data`: the ZIP's
+    bytes, or a seekable binary file holding them (read in chunks, never whole)."""
+    source = io.BytesIO(data) if isinstance(data, (bytes, bytearray, memoryview)) else data
     problems: list[str] = []
     try:
-        zf = zipfile.ZipFile(io.BytesIO(data))
+        zf = zipfile.ZipFile(source)
     except zipfile.BadZipFile:
         return ["archive: not a readable ZIP file"]
     # The seal is the archive's last bytes: comment length (2 bytes) + "sha256:<64 hex>" + its signature.
     seal = zf.comment
     match = SEAL.fullmatch(seal)
-    if match is None or not data.endswith(len(seal).to_bytes(2, "little") + seal):
+    tail = len(seal).to_bytes(2, "little") + seal
+    body_end = source.seek(0, io.SEEK_END) - len(tail)
+    source.seek(body_end)
+    if match is None or source.read(len(tail)) != tail:
         problems.append("archive: no valid seal in the ZIP comment")
-    elif hashlib.sha256(data[:-len(seal) - 2]).hexdigest().encode() != match["digest"]:
+    elif _sha256_upto(source, body_end).hexdigest().encode() != match["digest"]:
         problems.append("archive: bytes differ from the sealed archive")
     else:
         problem = signature_problem(match, published_keys() if keys is None else keys)
@@ -253,15 +347,19 @@ def verify_zip(data: bytes, keys: dict | None = None) -> list[str]:
     for name in sorted(names - set(listed)):
         problems.append(f"{name}: not listed in the manifest")
     for name, meta in sorted(listed.items()):
+        digest, size = hashlib.sha256(), 0
         try:
-            content = zf.read(name)
+            with zf.open(name) as member:
+                while chunk := member.read(_CHUNK):
+                    digest.update(chunk)
+                    size += len(chunk)
         except KeyError:
             problems.append(f"{name}: listed in the manifest but missing")
             continue
         except Exception:  # noqa: BLE001 - CRC errors, broken compression
             problems.append(f"{name}: unreadable (damaged)")
             continue
-        if hashlib.sha256(content).hexdigest() != meta.get("sha256") or len(content) != meta.get("size"):
+        if digest.hexdigest() != meta.get("sha256") or size != meta.get("size"):
             problems.append(f"{name}: SHA-256 differs from the manifest")
     if "calls.json" in listed and not any(p.startswith("calls.json") for p in problems):
         records = json.loads(zf.read("calls.json")).get("records", [])

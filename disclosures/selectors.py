@@ -26,6 +26,7 @@ from .models import (
     OPEN_STATUSES,
     Authority,
     AuthorityKind,
+    DisclosureDocument,
     DisclosureRequest,
     DisclosureTarget,
     LegalBasis,
@@ -180,6 +181,14 @@ def disclosure_request_get(*, actor, pk: int) -> DisclosureRequest:
     if req is None:
         raise Http404
     return req
+
+
+def disclosure_preservation_documents(*, actor, request: DisclosureRequest) -> QuerySet[DisclosureDocument]:
+    """The documents of the preservation `request` was converted from (none for any other request), oldest first:
+    the production order's file shows the whole history, the preservation order and its renewal's papers too."""
+    require_purpose(actor=actor, purpose=Purpose.LEGAL_OBLIGATION, action="disclosure.documents",
+                    target_type="disclosure_request", target_id=request.pk)
+    return DisclosureDocument.objects.filter(request__converted_to=request).order_by("uploaded_at", "pk")
 
 
 def authority_list(*, actor) -> QuerySet[Authority]:

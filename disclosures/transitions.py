@@ -20,6 +20,8 @@ A row says:
 """
 from __future__ import annotations
 
+import base64
+import binascii
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
@@ -71,6 +73,17 @@ class Transition:
 
 
 CONFIRM_REQUIRED = gettext_noop("Tick the box to confirm this step.")
+DOCUMENT_NOT_BASE64 = "The document must be base64-encoded."
+
+
+class Base64ContentField(serializers.CharField):
+    """A file sent in JSON as base64 (as DocumentAddApi takes it), handed to the service as bytes."""
+
+    def to_internal_value(self, data) -> bytes:
+        try:
+            return base64.b64decode(super().to_internal_value(data), validate=True)
+        except (binascii.Error, ValueError):
+            raise serializers.ValidationError(DOCUMENT_NOT_BASE64) from None
 
 # Created before the rows: an API serializer lists its fields in the order they were created.
 NOTE = serializers.CharField(max_length=500, required=False, default="")
@@ -119,9 +132,15 @@ TRANSITIONS: dict[str, Transition] = {
         disclosure_preservation_convert, "Convert a preservation into a production order on the same scope",
         {"legal_basis": serializers.ChoiceField(choices=[c for c in LegalBasis.choices if c[0] in PRODUCTION_BASES]),
          "reference": serializers.CharField(max_length=100),
+         # The production order's document, filed on the new request as its written order (required).
+         "order_document_base64": Base64ContentField(max_length=20_000_000),
+         "order_document_title": serializers.CharField(max_length=200),
+         "order_document_content_type": serializers.CharField(max_length=100, required=False,
+                                                              default="application/octet-stream"),
          "deadline": serializers.DateTimeField(required=False, allow_null=True, default=None),
          "categories": serializers.ListField(child=serializers.ChoiceField(choices=DataCategory.choices),
                                              required=False, allow_null=True, default=None)},
+        keywords={"order_document_base64": "order_document"},
         page_form=ConvertForm, page_error=_("Check the production order's fields."),
         confirm=_("The authority sent a production order; take it in as a new request and end this preservation.")),
     "send-notices": Transition(disclosure_request_notices_send,

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from typing import Callable
 
+from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.timezone import now
 from django.utils.translation import gettext as _
@@ -39,6 +40,7 @@ from .bases import BASES
 from .selectors import (
     authority_list,
     disclosure_deadlines,
+    disclosure_preservation_documents,
     disclosure_preservations,
     disclosure_request_get,
     disclosure_request_list,
@@ -262,7 +264,8 @@ def _notice_reason(reason: str) -> str:
 
 
 @login_required
-def detail(request: HttpRequest, pk: int) -> HttpResponse:
+def detail(request: HttpRequest, pk: int, bound_forms: dict[str, forms.Form] | None = None) -> HttpResponse:
+    """The request's page; `bound_forms` (by their name here) replace the blank ones after a refused step."""
     _officer(request)
     req = disclosure_request_get(actor=request.user, pk=pk)
     approvers = list(req.approvals.select_related("officer"))
@@ -279,14 +282,23 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         "signing_key": signing_public_key() if hasattr(req, "package") else None,
         "notice_reason": _notice_reason(req.notice_withheld_reason),
         "notice_form": NoticeDecisionForm(initial={"notify": "yes" if req.notice_user else "no"}),
+        # A production order converted from a preservation: that preservation's documents, shown with its own.
+        "preservation_documents": (disclosure_preservation_documents(actor=request.user, request=req)
+                                   if hasattr(req, "converted_from") else ()),
+        **(bound_forms or {}),
     })
 
 
-def _step_inputs(row: Transition, request: HttpRequest) -> dict:
+# The steps whose form the page shows again when the step is refused, bound, the refusal next to the field it names
+# (a file is chosen again: a browser does not send it back): the step's URL segment -> the form's name in detail.
+_FORMS_SHOWN_AGAIN = {"convert": "convert_form"}
+
+
+def _step_inputs(row: Transition, request: HttpRequest, form: forms.Form | None = None) -> dict:
     """What the page posted for the step: text under the row's field names, or its form's inputs."""
     if row.page_form is None:
         return {name: request.POST.get(name, "") for name in row.fields}
-    form = row.page_form(request.POST, request.FILES)
+    form = form or row.page_form(request.POST, request.FILES)
     if not form.is_valid():
         raise ApplicationError(row.page_error, extra={"field": next(iter(form.errors))})
     return form.inputs()
@@ -298,14 +310,21 @@ def transition(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     row = TRANSITIONS.get(action)
     if row is None or not has_role(request.user, row.role):
         raise Http404
+    form = row.page_form(request.POST, request.FILES) if action in _FORMS_SHOWN_AGAIN else None
     try:
         req = disclosure_request_get(actor=request.user, pk=pk)
         if row.confirm and request.POST.get("confirm") != "yes":
             raise ApplicationError(CONFIRM_REQUIRED, extra={"field": "confirm"})
-        row.run(actor=request.user, request=req, inputs=_step_inputs(row, request))
+        row.run(actor=request.user, request=req, inputs=_step_inputs(row, request, form))
     except ApplicationError as exc:
         messages.error(request, shown(exc))
-        response = detail(request, pk)
+        bound = {}
+        if form is not None:
+            field = exc.extra.get("field")
+            if form.is_valid() and field != "confirm":  # the service refused: say so at the field it names
+                form.add_error(field if field in form.fields else None, shown(exc))
+            bound[_FORMS_SHOWN_AGAIN[action]] = form
+        response = detail(request, pk, bound_forms=bound)
         response.status_code = 400
         return response
     messages.success(request, _("Done."))
@@ -317,12 +336,12 @@ def download(request: HttpRequest, pk: int) -> HttpResponse:
     _officer(request)
     req = disclosure_request_get(actor=request.user, pk=pk)
     try:
-        name, data = disclosure_package_download(actor=request.user, request=req)
+        name, file = disclosure_package_download(actor=request.user, request=req)
     except ApplicationError as exc:
         messages.error(request, shown(exc))
         return redirect("disclosures:detail", pk=pk)
-    response = HttpResponse(data, content_type=package_content_type(name))
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    # Streamed from the package's temporary file, which the response closes (and so deletes) once sent.
+    response = FileResponse(file, as_attachment=True, filename=name, content_type=package_content_type(name))
     response["Cache-Control"] = "no-store"
     return response
 

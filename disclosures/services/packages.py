@@ -7,12 +7,17 @@ What is handed out (LEGAL.md section 5, row 19): for an authority with a certifi
 encrypted to it, a CMS EnvelopedData `.p7m` (envelope.py), made once per certificate and ZIP and stored, so that
 every download and the delivery receipt name the same file; for one without, the ZIP itself, which is delivered
 only on a channel that is itself encrypted, recorded by the officer (transitions.disclosure_request_deliver).
-An expired certificate stops both until it is replaced."""
+An expired certificate stops both until it is replaced.
+
+The ZIP is rebuilt for every download in a temporary file (production.package_zip_open), which the download hands
+to a streaming response; only the making of an envelope reads it into memory (cryptography encrypts bytes)."""
 from __future__ import annotations
 
 import hashlib
+import io
 from dataclasses import dataclass
 from datetime import datetime
+from typing import IO
 
 from django.db import transaction
 from django.db.models import Q
@@ -27,7 +32,7 @@ from ..envelope import CONTENT_TYPE as P7M_CONTENT_TYPE
 from ..envelope import SUFFIX as P7M_SUFFIX
 from ..envelope import envelope_der
 from ..models import Authority, DisclosureRequest, Package, PackageDownload, PackageEnvelope, Status
-from ..production import build_package, package_zip
+from ..production import build_package, package_zip_open
 from ..selectors import request_purpose
 from .checks import WRONG_STATE, request_audit, request_locked, request_move, require_officer, require_state
 
@@ -39,11 +44,12 @@ ZIP_CONTENT_TYPE = "application/zip"
 
 @dataclass(frozen=True)
 class DeliveryFile:
-    """The file handed to the authority: `data` under `name`, and what the receipt says of it."""
+    """The file handed to the authority: `file` under `name`, and what the receipt says of it. `file` is open at
+    its start; whoever takes it closes it (a FileResponse does), which deletes the temporary file a ZIP is in."""
 
     name: str
-    data: bytes
-    sha256: str  # of `data`
+    file: IO[bytes]
+    sha256: str  # of the file's content
     zip_sha256: str  # of the sealed ZIP (the same as sha256 where it is not encrypted)
     encrypted_to: str  # the certificate's SHA-256; "": the plain ZIP
 
@@ -67,19 +73,19 @@ def package_delivery_file(*, req: DisclosureRequest, package: Package) -> Delive
     certificate has expired."""
     authority = req.authority
     certificate_refusal(authority)
-    data = package_zip(package)
-    zip_digest = hashlib.sha256(data).hexdigest()
+    zip_file, zip_digest = package_zip_open(package)
     name = f"disclosure-{req.pk}.zip"
     if not authority.certificate:
-        return DeliveryFile(name=name, data=data, sha256=zip_digest, zip_sha256=zip_digest, encrypted_to="")
-    envelope = PackageEnvelope.objects.filter(package=package, recipient_sha256=authority.certificate_sha256,
-                                              zip_sha256=zip_digest).first()
-    if envelope is None:
-        content = envelope_der(data, authority.certificate)
-        envelope = PackageEnvelope.objects.create(package=package, recipient_sha256=authority.certificate_sha256,
-                                                  zip_sha256=zip_digest, sha256=hashlib.sha256(content).hexdigest(),
-                                                  content=content)
-    return DeliveryFile(name=name + P7M_SUFFIX, data=bytes(envelope.content), sha256=envelope.sha256,
+        return DeliveryFile(name=name, file=zip_file, sha256=zip_digest, zip_sha256=zip_digest, encrypted_to="")
+    with zip_file:
+        envelope = PackageEnvelope.objects.filter(package=package, recipient_sha256=authority.certificate_sha256,
+                                                  zip_sha256=zip_digest).first()
+        if envelope is None:
+            content = envelope_der(zip_file.read(), authority.certificate)
+            envelope = PackageEnvelope.objects.create(package=package, recipient_sha256=authority.certificate_sha256,
+                                                      zip_sha256=zip_digest,
+                                                      sha256=hashlib.sha256(content).hexdigest(), content=content)
+    return DeliveryFile(name=name + P7M_SUFFIX, file=io.BytesIO(envelope.content), sha256=envelope.sha256,
                         zip_sha256=zip_digest, encrypted_to=envelope.recipient_sha256)
 
 
@@ -139,10 +145,11 @@ def disclosure_production_failed(*, request_id: int, actor, error: str) -> Discl
 
 
 @transaction.atomic
-def disclosure_package_download(*, actor, request: DisclosureRequest) -> tuple[str, bytes]:
+def disclosure_package_download(*, actor, request: DisclosureRequest) -> tuple[str, IO[bytes]]:
     """The package as the authority gets it (package_delivery_file: a .p7m encrypted to its certificate, or the
     ZIP where it has none), logged per download with the file's SHA-256 and the certificate's. Only after the
-    output check. The name ends in .p7m or .zip (package_content_type)."""
+    output check. The name ends in .p7m or .zip (package_content_type). The file is open at its start, for a
+    FileResponse, which closes it (and so deletes the temporary file); any other caller closes it."""
     require_officer(actor)
     req = request_locked(request=request)
     require_state(req, Status.CHECKED, Status.DELIVERED)
@@ -150,8 +157,12 @@ def disclosure_package_download(*, actor, request: DisclosureRequest) -> tuple[s
     if package.state != Package.State.SEALED:
         raise ApplicationError(WRONG_STATE, extra={"field": "package"})
     out = package_delivery_file(req=req, package=package)
-    PackageDownload.objects.create(package=package, downloaded_by=actor, zip_sha256=out.zip_sha256, sha256=out.sha256,
-                                   encrypted_to=out.encrypted_to)
-    request_audit(actor=actor, action="package_download", req=req, package=package.pk, sha256=out.zip_sha256,
-                  file_sha256=out.sha256, encrypted_to=out.encrypted_to or None)
-    return out.name, out.data
+    try:
+        PackageDownload.objects.create(package=package, downloaded_by=actor, zip_sha256=out.zip_sha256,
+                                       sha256=out.sha256, encrypted_to=out.encrypted_to)
+        request_audit(actor=actor, action="package_download", req=req, package=package.pk, sha256=out.zip_sha256,
+                      file_sha256=out.sha256, encrypted_to=out.encrypted_to or None)
+    except BaseException:
+        out.file.close()
+        raise
+    return out.name, out.file

@@ -2,7 +2,7 @@
 intake ends at the basis's term (bases.py: 90 or 60 days). Before that the legal officers are
 reminded (DISCLOSURE_PRESERVATION_REMINDER_DAYS); the order can be renewed once under a new order
 (126ni: a new order for at most 90 days; EPOC-PR: 30 days more), or converted into a production order
-on the same scope; at its term the hold is released and the request closed by the beat job, audited.
+on the same scope, taken in with that order's document as a normal intake files it; at its term the hold is released and the request closed by the beat job, audited.
 
 Why at most one renewal here: the statute caps a preservation; a further one would be a fresh order,
 taken in as a new request and reviewed as such.
@@ -26,7 +26,7 @@ from ..bases import BASES, PRESERVATION_BASES, PRODUCTION_BASES
 from ..models import OPEN_STATUSES, DisclosureRequest, Outcome, Status
 from .checks import request_audit, request_locked, request_move, require_officer, require_state
 from .holds import request_hold_release, request_hold_renew
-from .intake import disclosure_request_receive
+from .intake import disclosure_document_add, disclosure_request_receive
 
 NOT_PRESERVATION = gettext_noop("Only a preservation order (Sv 126ni, EPOC-PR) can be renewed or converted.")
 RENEWED_ONCE = gettext_noop("This preservation was renewed once already; a further one is a new order, "
@@ -34,6 +34,8 @@ RENEWED_ONCE = gettext_noop("This preservation was renewed once already; a furth
 PRESERVATION_ENDED = gettext_noop("This preservation has ended.")
 ORDER_REFERENCE_REQUIRED = gettext_noop("Record the reference of the new order.")
 CONVERT_NEEDS_PRODUCTION_BASIS = gettext_noop("Convert into a production basis (not another preservation).")
+ORDER_DOCUMENT_REQUIRED = gettext_noop("Attach the production order: the new request is handed over on it, so it "
+                                       "is filed with it as its written order.")
 
 _PRESERVATION_OPEN = tuple(OPEN_STATUSES - {Status.PRODUCING, Status.PRODUCED, Status.CHECKED, Status.DELIVERED})
 
@@ -72,16 +74,25 @@ def disclosure_preservation_renew(*, actor, request: DisclosureRequest, order_re
 
 @transaction.atomic
 def disclosure_preservation_convert(*, actor, request: DisclosureRequest, legal_basis: str, reference: str,
+                                    order_document: bytes | None = None, order_document_title: str = "",
+                                    order_document_content_type: str = "application/octet-stream",
                                     deadline: datetime | None = None, categories: list[str] | None = None,
                                     now: datetime | None = None) -> DisclosureRequest:
     """The authority followed the preservation with a production order: take it in as a new request on
     the preserved scope (its own hold, its own callback, review and two approvals), then end this one
     (outcome "converted") and release its hold: the new one already covers the data, so there is no gap.
-    Returns the preservation request, which links to the new one (converted_to)."""
+    The production order's document is required and filed on the new request as its written order, through
+    intake's own disclosure_document_add (encrypted, with its SHA-256, under the same checks), so the new request
+    is never approved, produced or delivered without it; the preservation's documents stay on the preservation,
+    reached from the new request through converted_from (selectors.disclosure_preservation_documents).
+    Any refusal changes nothing (one transaction). Returns the preservation request, which links to the new
+    one (converted_to)."""
     require_officer(actor)
     moment = now or tz_now()
     if legal_basis not in PRODUCTION_BASES:
         raise ApplicationError(CONVERT_NEEDS_PRODUCTION_BASIS, extra={"field": "legal_basis"})
+    if not order_document:
+        raise ApplicationError(ORDER_DOCUMENT_REQUIRED, extra={"field": "order_document"})
     req = _preservation_locked(request, moment)
     targets = list(req.targets.all())
     new = disclosure_request_receive(
@@ -89,10 +100,17 @@ def disclosure_preservation_convert(*, actor, request: DisclosureRequest, legal_
         categories=categories or list(req.categories), window_start=req.window_start, window_end=req.window_end,
         deadline=deadline, numbers=[t.number for t in targets if t.number], now=moment,
         account_ids=[t.account_id for t in targets if t.account_id], secrecy_until=req.secrecy_until)
+    try:
+        doc = disclosure_document_add(actor=actor, request=new, title=order_document_title, content=order_document,
+                                      content_type=order_document_content_type, is_written_order=True, now=moment)
+    except ApplicationError as exc:  # intake's own document checks, refused under this form's field
+        raise ApplicationError(exc.message, extra={**exc.extra, "field": "order_document"}) from None
+    new.refresh_from_db()  # as the document left it (written_order_at), for the caller reading converted_to
     request_hold_release(req=req, actor=actor, reason=LegalHold.Release.CONVERTED, now=moment)
     req.converted_to, req.outcome, req.closed_at, req.hold_released_at = new, Outcome.CONVERTED, moment, moment
     request_move(req=req, status=Status.CLOSED, fields=["converted_to", "outcome", "closed_at", "hold_released_at"])
-    request_audit(actor=actor, action="preservation_convert", req=req, into=new.pk, basis=legal_basis)
+    request_audit(actor=actor, action="preservation_convert", req=req, into=new.pk, basis=legal_basis,
+                  order_document=doc.pk, preservation_documents=sorted(req.documents.values_list("pk", flat=True)))
     return req
 
 

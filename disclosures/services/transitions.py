@@ -311,6 +311,7 @@ def disclosure_request_deliver(*, actor, request: DisclosureRequest, receipt: st
     moment = tz_now()
     package = Package.objects.get(request=req)
     handed = package_delivery_file(req=req, package=package)
+    handed.file.close()  # the record names the file by its SHA-256; closing deletes a ZIP's temporary file
     package.delete_after = moment + timedelta(days=settings.DISCLOSURE_PACKAGE_RETENTION_DAYS)
     package.save(update_fields=["delete_after"])
     req.delivered_at, req.delivery_receipt = moment, receipt.strip()[:300]

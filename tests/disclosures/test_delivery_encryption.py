@@ -59,6 +59,13 @@ def checked_bare(legal1, legal2, legal3, bare, alice):
     return to_state(receive(legal1, bare), "checked", intake=legal1, approvers=[legal2, legal3])
 
 
+def _download(actor, request) -> tuple[str, bytes]:
+    """The package downloaded: its name and the bytes the response sends (the service hands out an open file)."""
+    name, file = disclosure_package_download(actor=actor, request=request)
+    with file:
+        return name, file.read()
+
+
 def _flipped(data: bytes, pos: int) -> bytes:
     tampered = bytearray(data)
     tampered[pos] ^= 0x01
@@ -70,7 +77,7 @@ class EnvelopeTests:
         openssl = shutil.which("openssl")
         if openssl is None:
             pytest.skip("the openssl binary is not installed: the pkcs7_decrypt_der test covers the format")
-        name, envelope = disclosure_package_download(actor=legal1, request=checked)
+        name, envelope = _download(legal1, checked)
         assert name == f"disclosure-{checked.pk}.zip.p7m"
         recipient = police_recipient()
         (tmp_path / name).write_bytes(envelope)
@@ -87,7 +94,7 @@ class EnvelopeTests:
         assert verify_zip(_flipped(opened, len(opened) // 2))
 
     def test_pkcs7_decrypt_der_gives_back_the_zip_that_verifies_and_a_flipped_byte_fails(self, legal1, checked):
-        _name, envelope = disclosure_package_download(actor=legal1, request=checked)
+        _name, envelope = _download(legal1, checked)
         assert envelope[:1] == b"\x30" and b"calls.csv" not in envelope  # DER, and nothing of the ZIP readable
         opened = police_recipient().decrypt(envelope)
         assert opened == package_zip(Package.objects.get(request=checked))
@@ -99,8 +106,8 @@ class EnvelopeTests:
 
     def test_every_download_hands_out_the_same_envelope_logged_with_its_sha256_and_the_certificate(
             self, legal1, legal2, checked, authority):
-        _n, first = disclosure_package_download(actor=legal1, request=checked)
-        _n, second = disclosure_package_download(actor=legal2, request=checked)
+        _n, first = _download(legal1, checked)
+        _n, second = _download(legal2, checked)
         assert first == second
         digest = hashlib.sha256(first).hexdigest()
         zip_digest = hashlib.sha256(police_recipient().decrypt(first)).hexdigest()
@@ -113,7 +120,7 @@ class EnvelopeTests:
 
 class DeliveryTests:
     def test_the_delivery_records_the_p7m_handed_over_and_the_certificate(self, legal1, checked, authority):
-        _n, envelope = disclosure_package_download(actor=legal1, request=checked)
+        _n, envelope = _download(legal1, checked)
         req = disclosure_request_deliver(actor=legal1, request=checked, receipt="PV-7, received by the desk")
         assert req.status == "delivered"
         assert req.delivery_sha256 == hashlib.sha256(envelope).hexdigest()
@@ -122,7 +129,7 @@ class DeliveryTests:
         assert entry.extra["sha256"] == req.delivery_sha256
         assert (entry.extra["encrypted_to"], entry.extra["secure_channel"]) == (authority.certificate_sha256, False)
         # A download after the delivery is the very file the receipt names.
-        assert disclosure_package_download(actor=legal1, request=req)[1] == envelope
+        assert _download(legal1, req)[1] == envelope
 
     def test_without_a_certificate_the_delivery_is_refused_unless_an_encrypted_channel_is_recorded(
             self, legal1, checked_bare):
@@ -131,7 +138,7 @@ class DeliveryTests:
         assert exc.value.message == CHANNEL_REQUIRED and exc.value.extra["field"] == "secure_channel"
         after = DisclosureRequest.objects.get(pk=checked_bare.pk)
         assert (after.status, after.delivered_at, after.delivery_sha256) == ("checked", None, "")
-        name, data = disclosure_package_download(actor=legal1, request=checked_bare)  # the plain ZIP, for the medium
+        name, data = _download(legal1, checked_bare)  # the plain ZIP, for the medium
         assert name.endswith(".zip") and verify_zip(data) == []
         req = disclosure_request_deliver(actor=legal1, request=checked_bare, receipt="PV-1", secure_channel=CHANNEL)
         assert (req.status, req.delivery_encrypted_to, req.delivery_channel) == ("delivered", "", CHANNEL)
@@ -176,7 +183,7 @@ class DeliveryPageTests:
             assert 'id="secure_channel"' not in body
         r = staff.get(reverse("disclosures:download", args=[checked.pk]))
         assert r["Content-Type"] == "application/pkcs7-mime; smime-type=enveloped-data"
-        assert verify_zip(police_recipient().decrypt(r.content)) == []
+        assert verify_zip(police_recipient().decrypt(b"".join(r.streaming_content))) == []
 
     def test_without_a_certificate_the_page_states_the_rule_and_asks_for_the_channel(self, client, legal1,
                                                                                      checked_bare):

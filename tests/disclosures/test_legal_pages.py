@@ -3,10 +3,12 @@ renewal and conversion of a preservation (the page asks to confirm, and validate
 Dutch), the register's four eyes, and the transparency report by basis."""
 from __future__ import annotations
 
+import base64
 from datetime import timedelta
 
 import pytest
 from django.conf import settings as django_settings
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils.timezone import now
 from rest_framework.test import APIClient
@@ -77,11 +79,18 @@ class PreservationPageTests:
         c = verified_client(client, legal2)
         form = {"legal_basis": "sv_126n", "reference": "PV-CONV", "categories": ["traffic_data"],
                 "deadline": (now() + timedelta(days=3)).strftime("%Y-%m-%dT%H:%M")}
-        assert c.post(f"/disclosures/requests/{req.pk}/convert/", form).status_code == 400
-        r = c.post(f"/disclosures/requests/{req.pk}/convert/", {**form, "legal_basis": "sv_126ni", "confirm": "yes"})
+
+        def order():
+            return SimpleUploadedFile("vordering PV-CONV.pdf", b"%PDF production order", "application/pdf")
+
+        assert c.post(f"/disclosures/requests/{req.pk}/convert/", {**form, "order_document": order()}).status_code == 400
+        r = c.post(f"/disclosures/requests/{req.pk}/convert/",
+                   {**form, "legal_basis": "sv_126ni", "confirm": "yes", "order_document": order()})
         assert r.status_code == 400 and "Check the production order" in r.content.decode()
-        assert c.post(f"/disclosures/requests/{req.pk}/convert/", {**form, "confirm": "yes"}).status_code == 302
+        r = c.post(f"/disclosures/requests/{req.pk}/convert/", {**form, "confirm": "yes", "order_document": order()})
+        assert r.status_code == 302
         new = DisclosureRequest.objects.get(reference="PV-CONV")
+        assert new.documents.get().is_written_order and not new.written_order_missing
         assert DisclosureRequest.objects.get(pk=req.pk).converted_to == new
         assert f"/disclosures/requests/{new.pk}/" in c.get(f"/disclosures/requests/{req.pk}/").content.decode()
 
@@ -147,7 +156,8 @@ class ApiTests:
         assert r.status_code == 400 and "order_reference" in r.json().get("errors", r.json()).__str__()
         r = api.post(f"{base}renew-preservation/", {"order_reference": "EPOC-PR-2"}, format="json")
         assert r.status_code == 200 and r.json()["renewal_reference"] == "EPOC-PR-2"
-        r = api.post(f"{base}convert-preservation/", {"legal_basis": "eu_production", "reference": "EPOC-9"},
+        order = {"order_document_title": "EPOC-9.pdf", "order_document_base64": base64.b64encode(b"%PDF EPOC").decode()}
+        r = api.post(f"{base}convert-preservation/", {"legal_basis": "eu_production", "reference": "EPOC-9", **order},
                      format="json")
         assert r.status_code == 200 and r.json()["converted_to"] is not None
         assert r.json()["outcome"] == "converted"

@@ -95,7 +95,8 @@ class OfficerPagesTests:
         r = client.get(f"/disclosures/requests/{req.pk}/download/")  # encrypted to the authority's certificate
         assert r.status_code == 200 and r["Content-Type"].startswith("application/pkcs7-mime")
         assert r["Content-Disposition"].endswith(f'disclosure-{req.pk}.zip.p7m"')
-        assert "calls.csv" in zipfile.ZipFile(io.BytesIO(police_recipient().decrypt(r.content))).namelist()
+        opened = police_recipient().decrypt(b"".join(r.streaming_content))  # streamed (FileResponse)
+        assert "calls.csv" in zipfile.ZipFile(io.BytesIO(opened)).namelist()
         assert PackageDownload.objects.filter(downloaded_by=legal2).count() == 1
         assert client.post(f"/disclosures/requests/{req.pk}/deliver/", {"receipt": "", "confirm": "yes"}).status_code == 400
         r = client.post(f"/disclosures/requests/{req.pk}/deliver/", {"receipt": "PV receipt 1"})

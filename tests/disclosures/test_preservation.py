@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from django.core import mail
 
-from disclosures.models import DisclosureRequest, LegalBasis, Outcome, Status
+from disclosures.models import DisclosureDocument, DisclosureRequest, LegalBasis, Outcome, Status
 from disclosures.services.intake import disclosure_request_receive
 from disclosures.services.preservation import (
     disclosure_preservation_convert,
@@ -27,6 +27,7 @@ pytestmark = pytest.mark.django_db
 
 T0 = datetime(2026, 9, 1, 9, 0, tzinfo=timezone.utc)
 DAY = timedelta(days=1)
+ORDER = b"%PDF signed production order"
 
 
 def preserve(actor, authority, *, basis=LegalBasis.SV_126NI, moment=T0, reference="PRES-1"):
@@ -133,7 +134,8 @@ class ConversionTests:
         req = to_state(preserve(legal1, authority), "approved", intake=legal1, approvers=[legal2, legal3])
         old_hold = req.hold_id
         req = disclosure_preservation_convert(actor=legal2, request=req, legal_basis=LegalBasis.SV_126N,
-                                              reference="PV-PROD-1", deadline=T0 + 40 * DAY, now=T0 + 30 * DAY)
+                                              reference="PV-PROD-1", deadline=T0 + 40 * DAY, now=T0 + 30 * DAY,
+                                              order_document=ORDER, order_document_title="vordering PV-PROD-1.pdf")
         new = req.converted_to
         assert (req.status, req.outcome) == (Status.CLOSED, Outcome.CONVERTED)
         assert (new.status, new.legal_basis, new.reference) == (Status.RECEIVED, "sv_126n", "PV-PROD-1")
@@ -144,15 +146,19 @@ class ConversionTests:
         assert LegalHold.objects.get(pk=new.hold_id).is_active(T0 + 30 * DAY)
         assert new.preserve_until is None and new.verified_at is None  # its own callback, review, approvals
         assert new.converted_from == req
+        order = new.documents.get()  # the production order, filed as the new request's written order
+        assert (order.is_written_order, new.written_order_at, new.written_order_missing) == (True, T0 + 30 * DAY, False)
 
     def test_a_basis_that_refuses_the_preserved_categories_changes_nothing(self, legal1, authority):
         req = preserve(legal1, authority)
         with pytest.raises(ApplicationError) as exc:
             disclosure_preservation_convert(actor=legal1, request=req, legal_basis=LegalBasis.SV_126NA,
-                                            reference="PV-2", deadline=T0 + 5 * DAY, now=T0 + DAY)
+                                            reference="PV-2", deadline=T0 + 5 * DAY, now=T0 + DAY,
+                                            order_document=ORDER)
         assert exc.value.extra["field"] == "categories"
         with pytest.raises(ApplicationError, match="production basis"):
             disclosure_preservation_convert(actor=legal1, request=req, legal_basis=LegalBasis.EU_PRESERVATION,
-                                            reference="PV-3", now=T0 + DAY)
+                                            reference="PV-3", now=T0 + DAY, order_document=ORDER)
         assert DisclosureRequest.objects.count() == 1
         assert _hold(req).released_at is None
+        assert DisclosureDocument.objects.count() == 0

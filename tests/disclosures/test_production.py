@@ -29,7 +29,9 @@ pytestmark = pytest.mark.django_db
 def _zip(legal1, legal2, legal3, authority):
     """The package downloaded, and opened as the authority opens it: the ZIP (decrypted where it was encrypted)."""
     req = to_state(receive(legal1, authority), "checked", intake=legal1, approvers=[legal2, legal3])
-    name, data = disclosure_package_download(actor=legal1, request=req)
+    name, file = disclosure_package_download(actor=legal1, request=req)
+    with file:
+        data = file.read()
     if name.endswith(".p7m"):
         name, data = name.removesuffix(".p7m"), police_recipient().decrypt(data)
     return req, name, data

@@ -1,0 +1,224 @@
+"""The package's ZIP is written to a temporary file, one stored file decrypted at a time, instead of being put
+together in memory (production.package_zip_open): the bytes, and so the seal, the signature and every SHA-256 on
+record, are exactly those of the in-memory build it replaced (kept below as it was, to compare with). The file is
+in memory while small, and beyond that an unnamed file (mode 0600) in PRIVATE_FILES_DIR/package-spool that is gone
+once closed; the download streams it (FileResponse) and closes it."""
+from __future__ import annotations
+
+import gc
+import hashlib
+import io
+import os
+import stat
+import time
+import tracemalloc
+import zipfile
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.http import FileResponse
+from django.urls import reverse
+from django.utils.timezone import now
+from rest_framework.test import APIClient
+
+from disclosures import production
+from disclosures.models import AuthorityKind, Package, PackageFile
+from disclosures.production import (
+    ZIP_DIGEST_PREFIX,
+    package_zip,
+    package_zip_open,
+    render_files,
+    verify_zip,
+    zip_bytes,
+)
+from disclosures.selectors import Row, scope_of
+from disclosures.services.authorities import authority_create, authority_verify
+from disclosures.signing import seal_signature
+from tests.factories import make_cdr, verified_client
+from voipxs.privacy.crypto import decrypt_bytes, encrypt_bytes
+
+from .conftest import ALICE_NUMBER, OTHER, receive, to_state
+
+pytestmark = pytest.mark.django_db
+
+
+# The in-memory build as it was before the streaming one, kept verbatim to prove the bytes did not change.
+def _old_package_files(package: Package) -> dict[str, bytes]:
+    files = {}
+    for f in package.files.order_by("name"):
+        data = decrypt_bytes(bytes(f.content_enc), aad=f"disclosure-package:{package.pk}:{f.name}".encode())
+        if hashlib.sha256(data).hexdigest() != f.sha256:
+            raise AssertionError(f"stored file {f.name} does not match its hash")
+        files[f.name] = data
+    return files
+
+
+def _old_zip_bytes(files: dict[str, bytes], *, sign: bool = True) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for name in sorted(files):
+            info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            zf.writestr(info, files[name])
+    body = buf.getvalue()
+    digest = hashlib.sha256(body[:-2]).hexdigest().encode()
+    comment = ZIP_DIGEST_PREFIX + digest + (seal_signature(digest) if sign else b"")
+    return body[:-2] + len(comment).to_bytes(2, "little") + comment
+
+
+def _streamed(response) -> bytes:
+    return b"".join(response.streaming_content)
+
+
+def _spool_dir() -> Path:
+    return Path(settings.PRIVATE_FILES_DIR) / "package-spool"
+
+
+@pytest.fixture
+def bare(legal1, legal2):
+    """A verified police unit without a certificate on file: it gets the plain ZIP."""
+    body = authority_create(actor=legal1, name="Politie Eenheid Zonder", kind=AuthorityKind.POLICE,
+                            contact_phone="020 555 9999")
+    return authority_verify(actor=legal2, authority=body, note="checked against the official register")
+
+
+@pytest.fixture
+def checked_bare(legal1, legal2, legal3, bare, alice):
+    t = now()
+    make_cdr(account=alice, src=ALICE_NUMBER, dst=OTHER, started_at=t - timedelta(days=1))
+    make_cdr(account=alice, src=ALICE_NUMBER, dst="=cmd|' /C calc'!A0", started_at=t - timedelta(days=2))
+    make_cdr(src=OTHER, dst=ALICE_NUMBER, started_at=t - timedelta(days=3), direction="in")
+    return to_state(receive(legal1, bare), "checked", intake=legal1, approvers=[legal2, legal3])
+
+
+class PackageStreamingTests:
+    def test_the_streamed_zip_is_byte_for_byte_the_one_the_in_memory_build_made(self, checked_bare):
+        package = Package.objects.get(request=checked_bare)
+        old = _old_zip_bytes(_old_package_files(package))
+        fh, digest = package_zip_open(package)
+        with fh:
+            assert fh.tell() == 0
+            new = fh.read()
+        assert new == old and digest == hashlib.sha256(old).hexdigest()
+        assert package_zip(package) == old
+        assert verify_zip(new) == []
+
+    def test_it_stays_identical_and_private_when_the_zip_goes_to_disk(self, checked_bare, monkeypatch):
+        package = Package.objects.get(request=checked_bare)
+        old = _old_zip_bytes(_old_package_files(package))
+        monkeypatch.setattr(production, "ZIP_SPOOL_BYTES", 256)  # far below this package: it goes to disk
+        fh, digest = package_zip_open(package)
+        with fh:
+            info = os.fstat(fh.fileno())
+            assert stat.S_ISREG(info.st_mode) and stat.S_IMODE(info.st_mode) == 0o600
+            assert info.st_nlink == 0  # unnamed: nothing to find, or to leave behind if the process dies
+            assert list(_spool_dir().iterdir()) == []
+            assert stat.S_IMODE(_spool_dir().stat().st_mode) == 0o700
+            assert fh.read() == old and digest == hashlib.sha256(old).hexdigest()
+        assert fh.closed and list(_spool_dir().iterdir()) == []
+
+    @pytest.mark.parametrize("sign", [True, False])
+    def test_zip_bytes_matches_the_old_build_for_empty_small_and_large_files(self, sign, legal1):
+        files = {"empty.json": b"", "manifest.json": b'{"files": {}}',
+                 "calls.csv": b"record_id,start_utc\n" + b"1,2026-01-01T00:00:00Z\n" * 50_000,
+                 "random.bin": os.urandom(3 << 20)}  # incompressible, beyond the in-memory spool size
+        assert zip_bytes(files, sign=sign) == _old_zip_bytes(files, sign=sign)
+        assert zip_bytes({}, sign=sign) == _old_zip_bytes({}, sign=sign)
+
+    def test_the_page_streams_the_zip_and_closes_its_file_once_sent(self, client, legal2, checked_bare,
+                                                                     monkeypatch):
+        monkeypatch.setattr(production, "ZIP_SPOOL_BYTES", 256)
+        expected = package_zip(Package.objects.get(request=checked_bare))
+        made = []
+        spool = production._spool
+        monkeypatch.setattr(production, "_spool", lambda: made.append(spool()) or made[-1])
+        r = verified_client(client, legal2).get(reverse("disclosures:download", args=[checked_bare.pk]))
+        assert r.status_code == 200 and isinstance(r, FileResponse)
+        assert r["Content-Type"] == "application/zip" and r["Cache-Control"] == "no-store"
+        assert r["Content-Disposition"] == f'attachment; filename="disclosure-{checked_bare.pk}.zip"'
+        assert int(r["Content-Length"]) == len(expected)
+        assert _streamed(r) == expected and verify_zip(expected) == []
+        r.close()
+        assert len(made) == 1 and made[0].closed and list(_spool_dir().iterdir()) == []
+
+    def test_the_api_streams_the_same_zip(self, legal1, checked_bare):
+        api = APIClient()
+        verified_client(api, legal1)
+        r = api.get(f"/api/v1/staff/disclosures/requests/{checked_bare.pk}/package/")
+        assert r.status_code == 200 and r.streaming and r["Content-Type"] == "application/zip"
+        body = _streamed(r)
+        assert body == _old_zip_bytes(_old_package_files(Package.objects.get(request=checked_bare)))
+        zf = zipfile.ZipFile(io.BytesIO(body))
+        assert b"'=cmd" in zf.read("calls.csv") and zf.comment.startswith(b"sha256:")
+
+    def test_verify_zip_reads_a_file_as_it_reads_bytes(self, checked_bare, tmp_path):
+        data = package_zip(Package.objects.get(request=checked_bare))
+        path = tmp_path / "p.zip"
+        path.write_bytes(data)
+        with path.open("rb") as fh:
+            assert verify_zip(fh) == []
+        tampered = bytearray(data)
+        tampered[len(data) // 2] ^= 1
+        path.write_bytes(bytes(tampered))
+        with path.open("rb") as fh:
+            assert verify_zip(fh) == verify_zip(bytes(tampered)) != []
+
+
+def _synthetic_rows(count: int) -> list[Row]:
+    start = now().replace(microsecond=0) - timedelta(days=20)
+    return [Row(cdr_id=i, started_at=start + timedelta(seconds=i), answered_at=None, duration=60 + i % 600,
+                billsec=55 + i % 600, direction="out" if i % 3 else "in", disposition="answered",
+                src=f"+3169999{i % 10_000:04d}", dst=f"+3120555{(i * 7) % 10_000:04d}", src_index="s", dst_index="d",
+                account_id=None, call=f"c{i}") for i in range(count)]
+
+
+def _peak(build) -> int:
+    gc.collect()
+    tracemalloc.start()
+    try:
+        build()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+@pytest.mark.skipif(not os.environ.get("PACKAGE_MEMORY_ROWS"),
+                    reason="a measurement, not a check: PACKAGE_MEMORY_ROWS=200000 runs it (about a minute)")
+class PackageMemoryTests:
+    def test_peak_memory_of_building_a_large_package_zip(self, checked_bare, capsys):
+        """Prints the peak traced memory of the in-memory build and of the streamed one, for a package of
+        PACKAGE_MEMORY_ROWS synthetic calls (files rendered as a production renders them)."""
+        count = int(os.environ["PACKAGE_MEMORY_ROWS"])
+        package = Package.objects.get(request=checked_bare)
+        files = render_files(req=checked_bare, scope=scope_of(checked_bare), rows=_synthetic_rows(count),
+                             subscribers=None, approvers=[], generated_at=now())
+        PackageFile.objects.filter(package=package).delete()
+        for name, data in files.items():
+            PackageFile.objects.create(package=package, name=name, sha256=hashlib.sha256(data).hexdigest(),
+                                       size=len(data), content_enc=encrypt_bytes(data, aad=production._aad(package.pk,
+                                                                                                      name)))
+        sizes = {name: len(data) for name, data in files.items()}
+        del files
+
+        def old() -> None:
+            _old_zip_bytes(_old_package_files(package))
+
+        def new() -> None:
+            fh, _digest = package_zip_open(package)
+            with fh:
+                while fh.read(1 << 16):  # as the response sends it
+                    pass
+
+        t = time.perf_counter()
+        old_peak = _peak(old)
+        old_s = time.perf_counter() - t
+        t = time.perf_counter()
+        new_peak = _peak(new)
+        new_s = time.perf_counter() - t
+        with capsys.disabled():
+            print(f"\nMEASURE package of {count} calls, files {sizes} ({sum(sizes.values()):,} bytes): "
+                  f"in-memory build peak {old_peak:,} bytes ({old_s:.1f} s), streamed build peak {new_peak:,} bytes "
+                  f"({new_s:.1f} s)")
+        assert new_peak < old_peak
