@@ -51,9 +51,9 @@ class ProcessingRegisterTests:
     def test_the_dpo_page_shows_it(self, client, dpo, alice):
         page = verified_client(client, dpo).get("/privacy-requests/dpo/register/").content.decode()
         assert "Processing register" in page and "Tw art. 11.5(2)" in page
-        assert "<td>7 years</td>" in page and "<td>30 days</td>" in page  # the invoice and technical-data periods
+        assert ">7 years</td>" in page and ">30 days</td>" in page  # the invoice and technical-data periods
         dutch = verified_client(client, dpo).get("/privacy-requests/dpo/register/", HTTP_ACCEPT_LANGUAGE="nl").content.decode()
-        assert "<td>7 jaar</td>" in dutch and "<td>30 dagen</td>" in dutch and "<td>3 maanden</td>" in dutch
+        assert ">7 jaar</td>" in dutch and ">30 dagen</td>" in dutch and ">3 maanden</td>" in dutch
         client.logout()
         assert verified_client(client, alice).get("/privacy-requests/dpo/register/").status_code == 403
 

@@ -1,6 +1,8 @@
 """Each role's main pages in Chromium at 1280x800 and 390x844 (issue 13 items 1 and 7): nothing wider
 than the window, the money column on the screen where a page has money, and no serious or critical
-axe-core violation. One browser for the module, one context per role (both sizes), the demo world
+axe-core violation. The staff list pages (STAFF_LISTS) show every table as it is on a wide screen and,
+on a phone, as cards that fit the screen, each value beside its column's heading ({% stacked_table %}),
+in English and in Dutch. One browser for the module, one context per role (both sizes), the demo world
 seeded once: the whole walk is one test that lists every problem it finds."""
 from __future__ import annotations
 
@@ -21,16 +23,18 @@ SIZES = ((1280, 800), (390, 844))
 INVOICE = "<alice's newest invoice>"
 ADMIN_USER = "<alice's page in the admin>"
 STAFF_ADDRESS = "<the invoice address of alice's newest invoice, for billing staff>"
+SUPPORT_CUSTOMER = "<alice's page for support staff>"
 # role -> (demo login, its pages; the first is the page it lands on from home); MONEY: pages with amounts.
 ROLE_PAGES = {
     "customer": ("alice", ("/calls/", "/calls/invoices/", INVOICE, "/calls/usage/", "/privacy-requests/", "/",
                            "/accounts/billing-address/")),
     "contractor_admin": ("acme-admin", ("/calls/contractor/",)),
     "billing": ("billing", ("/calls/staff/invoices/", "/calls/staff/tariffs/", "/calls/staff/interconnection/",
-                            STAFF_ADDRESS, "/calls/staff/masking-list/")),
-    "support": ("support", ("/support/", "/support/?q=%2B31205550101")),
-    "legal_officer": ("legal1", ("/disclosures/", "/disclosures/report/")),
-    "dpo": ("dpo", ("/retention/", "/privacy-requests/dpo/", "/privacy-requests/dpo/register/")),
+                            STAFF_ADDRESS, "/calls/staff/masking-list/", "/calls/staff/imports/")),
+    "support": ("support", ("/support/", "/support/?q=%2B31205550101", SUPPORT_CUSTOMER)),
+    "legal_officer": ("legal1", ("/disclosures/", "/disclosures/report/", "/disclosures/authorities/")),
+    "dpo": ("dpo", ("/retention/", "/privacy-requests/dpo/", "/privacy-requests/dpo/register/",
+                    "/privacy-requests/dpo/restrictions/", "/privacy-requests/dpo/breaches/")),
     # The Django admin too: its index, changelists with search and filters (and the read-only calls, paged
     # without a count), an add form and a change form. No overflow exemption is needed on a phone: a changelist
     # wider than 390 px scrolls inside its own box (Django's `.results`, overflow-x: auto), not the page.
@@ -40,7 +44,30 @@ ROLE_PAGES = {
 MONEY = {"/calls/", "/calls/invoices/", INVOICE, "/calls/usage/", "/calls/contractor/", "/calls/staff/invoices/",
          "/calls/staff/tariffs/", "/calls/staff/interconnection/"}
 
+# Staff list pages: every table on them is a {% stacked_table %}.
+STAFF_LISTS = {"/calls/staff/imports/", SUPPORT_CUSTOMER, "/disclosures/", "/disclosures/authorities/", "/retention/",
+               "/privacy-requests/dpo/", "/privacy-requests/dpo/register/", "/privacy-requests/dpo/restrictions/",
+               "/privacy-requests/dpo/breaches/"}
+
 OVERFLOW = "() => document.documentElement.scrollWidth - window.innerWidth"
+# The tables of a page: wider than their box (so swiped sideways on a phone)? stacked? And on a phone, the body
+# cells of a stacked table (shown, with a heading) that do not show that heading beside their value.
+TABLES = """() => [...document.querySelectorAll('main table.table')].filter(t => t.getBoundingClientRect().width > 0)
+  .map(t => {
+    const box = t.closest('.table-wrap') || t.parentElement;
+    const cells = [...t.querySelectorAll(':scope > tbody > tr > [data-label]')];
+    // a cell without its heading beside it; not a message across the whole table ("None yet."), nor a cell of a
+    // column without a heading (its buttons)
+    const heads = [...t.querySelectorAll(':scope > thead > tr:last-child > th')].map(h => h.textContent.trim());
+    const unlabelled = [...t.querySelectorAll(':scope > tbody > tr > :not([data-label]):not([colspan])')]
+      .filter(c => heads[c.cellIndex]).length;
+    const bare = cells.filter(c => c.getBoundingClientRect().width > 0 && (
+      !getComputedStyle(c, '::before').content.includes(c.dataset.label) ||
+      c.getBoundingClientRect().right > box.getBoundingClientRect().right + 1));
+    return {name: t.id || t.querySelector('th')?.innerText.trim() || '?', stacked: t.classList.contains('stacked'),
+            overflow: Math.max(t.scrollWidth, box.scrollWidth) - box.clientWidth, cells: cells.length, unlabelled,
+            bare: bare.slice(0, 3).map(c => c.dataset.label)};
+  })"""
 # The first amount on the page: a call's price cell (the phone layout hides the header row) or a money
 # column's header. Visible means: not collapsed, inside the window and not scrolled away in its box.
 MONEY_CELL = """() => {
@@ -61,7 +88,7 @@ def browser(playwright_driver):
     browser.close()
 
 
-def _problems_on(page, url: str, *, money: bool, language: str) -> list[str]:
+def _problems_on(page, url: str, *, money: bool, language: str, staff_list: bool = False) -> list[str]:
     problems = []
     page.goto(url)
     shown = page.evaluate("() => document.documentElement.lang")
@@ -76,6 +103,15 @@ def _problems_on(page, url: str, *, money: bool, language: str) -> list[str]:
             problems.append("no price or amount column shown")
         elif cell["left"] < 0 or cell["right"] > cell["limit"] + 1:
             problems.append(f"the amount column ({cell['text']!r}) ends at {cell['right']}px, past {cell['limit']}px")
+    if staff_list:
+        phone = page.evaluate("window.innerWidth") < 640
+        for table in page.evaluate(TABLES):
+            if not table["stacked"] or table["unlabelled"]:
+                problems.append(f"the table {table['name']!r} is not a stacked table with labelled cells")
+            if phone and table["overflow"] > 0:
+                problems.append(f"the table {table['name']!r} is {table['overflow']}px wider than its box")
+            if phone and table["bare"]:
+                problems.append(f"cards of the table {table['name']!r} show cells without their heading: {table['bare']}")
     for violation in serious_violations(page):
         problems.append(f"axe {violation['impact']} {violation['id']} ({violation['help']}) at {violation['nodes']}")
     return problems
@@ -87,8 +123,9 @@ def _walk(browser, live_server, role: str, username: str, paths: tuple[str, ...]
 
     from accounts.models import User
 
+    alice = User.objects.get(username="alice").pk
     places = {INVOICE: f"/calls/invoices/{invoice_id}/", STAFF_ADDRESS: f"/calls/staff/invoices/{invoice_id}/address/",
-              ADMIN_USER: f"/admin/accounts/user/{User.objects.get(username='alice').pk}/change/"}
+              ADMIN_USER: f"/admin/accounts/user/{alice}/change/", SUPPORT_CUSTOMER: f"/support/customers/{alice}/"}
     context = browser.new_context(locale="en-GB", timezone_id="Europe/Amsterdam", bypass_csp=True)
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
@@ -100,11 +137,45 @@ def _walk(browser, live_server, role: str, username: str, paths: tuple[str, ...]
             page.set_viewport_size({"width": width, "height": height})
             for path in paths:
                 url = live_server.url + places.get(path, path)
-                found = _problems_on(page, url, money=path in MONEY, language=language)
+                found = _problems_on(page, url, money=path in MONEY, language=language, staff_list=path in STAFF_LISTS)
                 problems += [f"{role} ({language}) {width}px {path}: {p}" for p in found]
         return problems
     finally:
         context.close()
+
+
+def _staff_rows() -> None:
+    """Rows for the staff tables the demo leaves empty: a restriction ending soon, a breach on its clock, and
+    beside the demo's open disclosure request one overdue and one delivered but not closed."""
+    from datetime import timedelta
+
+    from django.db import transaction
+    from django.utils.timezone import localdate, now
+
+    from accounts.dsr.breaches import breach_incident_create
+    from accounts.dsr.models import DataSubjectRequest, Restriction
+    from accounts.dsr.restriction import restriction_record
+    from accounts.dsr.services import dsr_request_create
+    from accounts.models import User
+    from disclosures.models import Authority, DisclosureRequest, LegalBasis
+    from disclosures.services.intake import disclosure_request_receive
+
+    dpo, legal1, alice = (User.objects.get(username=name) for name in ("dpo", "legal1", "alice"))
+    with transaction.atomic():  # as dsr_request_complete records it, in its transaction
+        restriction_record(request=dsr_request_create(user=alice, kind=DataSubjectRequest.Kind.RESTRICTION),
+                           ground=Restriction.Ground.ACCURACY_CONTESTED, ends_on=localdate() + timedelta(days=3),
+                           actor=dpo)
+    breach_incident_create(title="Support notes e-mailed to the wrong customer", detected_at=now() - timedelta(hours=30),
+                           scope="Notes of one customer", telecom_service=True, affected_count=1, actor=dpo)
+    police, moment = Authority.objects.get(name="Politie Eenheid Amsterdam"), now()
+    overdue, delivered = (disclosure_request_receive(
+        actor=legal1, authority=police, reference=reference, legal_basis=LegalBasis.SV_126N, categories=["traffic_data"],
+        window_start=moment - timedelta(days=90), window_end=moment, deadline=moment + timedelta(days=2),
+        numbers=["+31205550101"]) for reference in ("DEMO-2026-002", "DEMO-2026-003"))
+    # Only the dashboard reads these two states (walking a request through production takes a certificate and
+    # a package): set directly.
+    DisclosureRequest.objects.filter(pk=overdue.pk).update(deadline=moment - timedelta(hours=5))
+    DisclosureRequest.objects.filter(pk=delivered.pk).update(status="delivered", delivered_at=moment - timedelta(days=1))
 
 
 def _partitions_drop(names: set[str]) -> None:
@@ -125,6 +196,7 @@ class LayoutAndAccessibilityTests:
         before = set(cdr_partitions_list_names())
         try:
             call_command("seed_demo", stdout=io.StringIO())
+            _staff_rows()
             invoice = Invoice.objects.filter(account__username="alice").order_by("-period").first()
             problems = []
             for role, (username, paths) in ROLE_PAGES.items():
@@ -132,6 +204,10 @@ class LayoutAndAccessibilityTests:
             # Dutch labels are longer: the customer's money pages once more in Dutch.
             problems += _walk(browser, live_server, "customer", "alice", ROLE_PAGES["customer"][1][:4],
                               invoice.pk, language="nl")
+            # The staff list pages in Dutch: longer headings, beside each value on a phone.
+            for role in ("legal_officer", "dpo"):
+                problems += _walk(browser, live_server, role, ROLE_PAGES[role][0], ROLE_PAGES[role][1],
+                                  invoice.pk, language="nl")
             # And the admin, which Django translates itself: its Dutch labels in our layout.
             problems += _walk(browser, live_server, "admin", "admin", ROLE_PAGES["admin"][1],
                               invoice.pk, language="nl")
@@ -152,5 +228,24 @@ class LayoutAndAccessibilityTests:
             cell = page.evaluate(MONEY_CELL)
             assert cell["right"] > cell["limit"] + 1
             assert any(v["id"] == "label" for v in serious_violations(page))
+        finally:
+            context.close()
+
+    def test_the_check_catches_a_table_a_phone_must_swipe(self, browser, live_server):
+        """A staff table of long values is swiped sideways on a phone as a plain table, and fits as cards
+        with each value beside its heading once it is stacked (the same markup {% stacked_table %} writes)."""
+        context = browser.new_context(bypass_csp=True, viewport={"width": 390, "height": 844})
+        page = context.new_page()
+        try:
+            page.goto(live_server.url + "/privacy/")
+            table = ('<div class="table-wrap"><table class="table{}"><thead><tr>' + "".join(
+                f'<th scope="col">Heading {n}</th>' for n in range(6)) + "</tr></thead><tbody><tr>" + "".join(
+                f'<td data-label="Heading {n}">{n}-' + "value " * 6 + "</td>" for n in range(6)) + "</tr></tbody></table></div>")
+            page.evaluate("html => { document.querySelector('main').innerHTML = html; }", table.format(""))
+            [plain] = page.evaluate(TABLES)
+            assert not plain["stacked"] and plain["overflow"] > 0
+            page.evaluate("html => { document.querySelector('main').innerHTML = html; }", table.format(" stacked"))
+            [cards] = page.evaluate(TABLES)
+            assert cards["stacked"] and cards["overflow"] <= 0 and cards["cells"] == 6 and cards["bare"] == []
         finally:
             context.close()

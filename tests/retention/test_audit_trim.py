@@ -2,6 +2,7 @@
 anchor, says so in its receipt and on the DPO's page, and leaves a chain that still verifies."""
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -68,4 +69,4 @@ class AuditLogPurgeTests:
         deleted = _audit_receipt(purge_expired(now=NOW))["deleted"]
         assert deleted > 0
         receipts = c.get("/retention/").content.decode().split('id="receipts"', 1)[1]
-        assert f"<td>Audit log (pseudonymous)</td><td>{deleted}</td>" in receipts
+        assert re.search(rf">Audit log \(pseudonymous\)</td><td[^>]*>{deleted}</td>", receipts)

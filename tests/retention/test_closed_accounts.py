@@ -6,6 +6,7 @@ user data 30 days after that.
 """
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -214,8 +215,9 @@ class ClosedAccountReceiptPageTests:
 
         body = verified_client(client, dpo).get("/retention/").content.decode()
         receipts = body[body.index('id="receipts"'):]
-        row = next(r for r in receipts.split("<tr>") if "<td>Closed account&#x27;s user data</td>" in r)
-        cells = [c.split("</td>")[0] for c in row.split("<td>")[1:]]
+        # the cells carry their column's heading for the phone layout ({% stacked_table %})
+        row = next(r for r in receipts.split("<tr") if ">Closed account&#x27;s user data</td>" in r)
+        cells = re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
         # when, category, removed, anonymised, kept, cutoff, duration
         assert cells[1:5] == ["Closed account&#x27;s user data", "0", "1", "0"]
         cutoff = FINAL_PAID + timedelta(days=31) - timedelta(days=30)
