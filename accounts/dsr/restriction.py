@@ -190,6 +190,12 @@ def restriction_end_change(*, restriction: Restriction, ends_on: date | None, re
         restriction.continuation_notice_due_at = restriction.lift_notice_withdrawn_at if by_email else None
         fields += ["lift_notice_asked_at", "lift_notice_sent_at", "lift_notice_channel", "lift_notice_withdrawn_at",
                    "continuation_notice_due_at"]
+    elif restriction.lift_notice_asked_at is not None:
+        # Asked for and not sent yet: it would tell the person of a lift "soon" that now comes later (or earlier), so
+        # it is called off (its task, when it runs, finds it withdrawn) and the DPO asks again for the new date.
+        extra["notice_called_off"] = restriction.lift_notice_asked_at.isoformat()
+        restriction.lift_notice_asked_at, restriction.lift_notice_withdrawn_at = None, now()
+        fields += ["lift_notice_asked_at", "lift_notice_withdrawn_at"]
     restriction.full_clean(validate_constraints=False)  # the row lock keeps it the one active row
     restriction.save(update_fields=fields)
     audit_record(actor=actor, action="dsr.restriction_end_change", target_type="user", target_id=restriction.user_id,

@@ -269,3 +269,23 @@ class EndChangePagesTests:
         done = client.post(url, {**data, "confirm": "yes"}, follow=True).content.decode()
         assert "The end date of the restriction is changed." in done and "withdrawn" not in done
         assert "New notice needed" not in _row(client.get(PAGE).content.decode(), restriction)
+
+
+class EndChangeCallsOffANoticeNotSentYetTests:
+    def test_a_notice_asked_for_but_not_sent_is_called_off_and_its_task_sends_nothing(self, dpo):
+        person = _person()
+        restriction = _restricted(person, dpo)
+        restriction_lift_notice_request(restriction=restriction, actor=dpo)  # its task is not run: still pending
+        restriction.refresh_from_db()
+        assert restriction.lift_notice_asked_at is not None and restriction.lift_notice_sent_at is None
+        restriction = _moved(restriction, dpo)
+        assert restriction.lift_notice_asked_at is None
+        assert restriction_lift_notice_task.run(person.pk) is False  # the queued copy arrives late: nothing sent
+        assert mail.outbox == []
+        assert restriction_notices_requeue(at=now() + LATER) == []  # and it is not sent again later
+        with pytest.raises(ApplicationError):
+            restriction_lift(restriction=restriction, actor=dpo)
+        entry = AuditEntry.objects.filter(action="dsr.restriction_end_change").latest("id")
+        assert "notice_called_off" in entry.extra and "continuation_notice" not in entry.extra
+        restriction = _told(restriction, dpo)  # asked again, for the new date: sent
+        assert len(mail.outbox) == 1
