@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.core.signals import request_finished
+from django.db import close_old_connections
 from django.http import FileResponse
 from django.urls import reverse
 from django.utils.timezone import now
@@ -140,7 +142,13 @@ class PackageStreamingTests:
         assert r["Content-Disposition"] == f'attachment; filename="disclosure-{checked_bare.pk}.zip"'
         assert int(r["Content-Length"]) == len(expected)
         assert _streamed(r) == expected and verify_zip(expected) == []
-        r.close()
+        # As the test client does around a request: closing the response sends request_finished, whose
+        # close_old_connections would close the test's own database connection (PostgreSQL).
+        request_finished.disconnect(close_old_connections)
+        try:
+            r.close()
+        finally:
+            request_finished.connect(close_old_connections)
         assert len(made) == 1 and made[0].closed and list(_spool_dir().iterdir()) == []
 
     def test_the_api_streams_the_same_zip(self, legal1, checked_bare):
