@@ -18,16 +18,16 @@ from django.utils.formats import date_format
 from django.utils.timezone import localdate, now
 from django.utils.translation import gettext
 
-from accounts.dsr.models import DataSubjectRequest, Restriction
+from accounts.dsr.models import Restriction
 from accounts.dsr.restriction import (
     NOTICE_NOT_SENT, NOTICE_WITHDRAWN, restriction_end_change, restriction_lift, restriction_lift_notice_record,
     restriction_lift_notice_request,
 )
 from accounts.dsr.restriction_mail import RestrictionNoticeMailError, restriction_notices_requeue
-from accounts.dsr.services import dsr_request_complete, dsr_request_create
 from accounts.models import User
 from accounts.services.users import user_language_set
 from accounts.tasks import restriction_continuation_notice_task, restriction_lift_notice_task
+from tests.accounts.test_restriction_end import _person, _restricted
 from tests.broker import broker_outage
 from tests.factories import make_user, verified_client
 from voipxs.exceptions import ApplicationError
@@ -39,13 +39,6 @@ PAGE = "/privacy-requests/dpo/restrictions/"
 LATER = timedelta(minutes=10)  # past TASK_RESEND_AFTER_SECONDS (5 minutes)
 
 pytestmark = pytest.mark.django_db
-
-
-def _restricted(user, dpo, *, ground=Ground.ACCURACY_CONTESTED, days: int | None = 14) -> Restriction:
-    req = dsr_request_create(user=user, kind=DataSubjectRequest.Kind.RESTRICTION, details="My address is wrong")
-    dsr_request_complete(request=req, answer="Restricted while we check.", actor=dpo, ground=ground,
-                         ends_on=localdate() + timedelta(days=days) if days is not None else None)
-    return Restriction.objects.get(user=user, lifted_at__isnull=True)
 
 
 def _told(restriction: Restriction, dpo) -> Restriction:
@@ -64,10 +57,6 @@ def _moved(restriction: Restriction, dpo, *, days: int | None = 40, reason=Reaso
                                reason=reason, actor=dpo)
     restriction.refresh_from_db()
     return restriction
-
-
-def _person():
-    return make_user("jansen.pieter", email="pieter.jansen@example.net", numbers=["+31205550177"])
 
 
 def _row(page: str, restriction: Restriction) -> str:

@@ -37,6 +37,14 @@ def authority(legal1, legal2):
 
 
 @pytest.fixture
+def bare(legal1, legal2):
+    """A verified police unit without a certificate on file: it gets the plain ZIP."""
+    body = authority_create(actor=legal1, name="Politie Eenheid Zonder", kind=AuthorityKind.POLICE,
+                            contact_phone="020 555 9999")
+    return authority_verify(actor=legal2, authority=body, note="checked against the official register")
+
+
+@pytest.fixture
 def dispute_body(legal1, legal2):
     a = authority_create(actor=legal1, name="Geschillencommissie Test", kind=AuthorityKind.DISPUTE_COMMISSION,
                          contact_phone="+31205555310")

@@ -14,7 +14,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from django.urls import reverse
 
-from disclosures.models import Authority, AuthorityKind
+from disclosures.models import Authority
 from disclosures.services.authorities import (
     CERTIFICATE_EXPIRED,
     CERTIFICATE_NOT_FOR_ENCRYPTION,
@@ -28,8 +28,6 @@ from disclosures.services.authorities import (
     authority_certificate_confirm,
     authority_certificate_discard,
     authority_certificate_set,
-    authority_create,
-    authority_verify,
 )
 from tests.factories import verified_client
 from voipxs.exceptions import ApplicationError
@@ -39,14 +37,6 @@ from voipxs.privacy.crypto import pseudonym
 from .certificates import make_recipient, police_recipient
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def bare(legal1, legal2):
-    """A verified police unit without a certificate on file."""
-    body = authority_create(actor=legal1, name="Politie Eenheid Zonder", kind=AuthorityKind.POLICE,
-                            contact_phone="020 555 9999")
-    return authority_verify(actor=legal2, authority=body, note="checked against the official register")
 
 
 def _fingerprint(pem: str) -> str:

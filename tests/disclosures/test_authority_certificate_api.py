@@ -6,8 +6,7 @@ from __future__ import annotations
 import pytest
 from rest_framework.test import APIClient
 
-from disclosures.models import Authority, AuthorityKind
-from disclosures.services.authorities import authority_create, authority_verify
+from disclosures.models import Authority
 from tests.factories import verified_client
 
 from .certificates import make_recipient, police_recipient
@@ -15,13 +14,6 @@ from .certificates import make_recipient, police_recipient
 pytestmark = pytest.mark.django_db
 
 BASE = "/api/v1/staff/disclosures/authorities"
-
-
-@pytest.fixture
-def bare(legal1, legal2):
-    body = authority_create(actor=legal1, name="Politie Eenheid Zonder", kind=AuthorityKind.POLICE,
-                            contact_phone="020 555 9999")
-    return authority_verify(actor=legal2, authority=body, note="checked against the official register")
 
 
 def _api(user) -> APIClient:

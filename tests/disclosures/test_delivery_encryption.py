@@ -20,9 +20,8 @@ from django.urls import reverse
 from django.utils.timezone import now
 from rest_framework.test import APIClient
 
-from disclosures.models import Authority, AuthorityKind, DisclosureRequest, Package, PackageDownload
+from disclosures.models import Authority, DisclosureRequest, Package, PackageDownload
 from disclosures.production import package_zip, verify_zip
-from disclosures.services.authorities import authority_create, authority_verify
 from disclosures.services.jobs import disclosure_packages_purge
 from disclosures.services.packages import CERTIFICATE_EXPIRED_ON, disclosure_package_download
 from disclosures.services.transitions import CHANNEL_REQUIRED, disclosure_request_deliver
@@ -43,14 +42,6 @@ def checked(legal1, legal2, legal3, authority, alice):
     """A request of the police unit (certificate on file) whose output is checked: ready to hand over."""
     make_cdr(account=alice, src=ALICE_NUMBER, dst=OTHER, started_at=now() - timedelta(days=1))
     return to_state(receive(legal1, authority), "checked", intake=legal1, approvers=[legal2, legal3])
-
-
-@pytest.fixture
-def bare(legal1, legal2):
-    """A verified police unit without a certificate on file."""
-    body = authority_create(actor=legal1, name="Politie Eenheid Zonder", kind=AuthorityKind.POLICE,
-                            contact_phone="020 555 9999")
-    return authority_verify(actor=legal2, authority=body, note="checked against the official register")
 
 
 @pytest.fixture

@@ -26,7 +26,7 @@ from django.utils.timezone import now
 from rest_framework.test import APIClient
 
 from disclosures import production
-from disclosures.models import AuthorityKind, Package, PackageFile
+from disclosures.models import Package, PackageFile
 from disclosures.production import (
     ZIP_DIGEST_PREFIX,
     package_zip,
@@ -36,7 +36,6 @@ from disclosures.production import (
     zip_bytes,
 )
 from disclosures.selectors import Row, scope_of
-from disclosures.services.authorities import authority_create, authority_verify
 from disclosures.signing import seal_signature
 from tests.factories import make_cdr, verified_client
 from voipxs.privacy.crypto import decrypt_bytes, encrypt_bytes
@@ -76,14 +75,6 @@ def _streamed(response) -> bytes:
 
 def _spool_dir() -> Path:
     return Path(settings.PRIVATE_FILES_DIR) / "package-spool"
-
-
-@pytest.fixture
-def bare(legal1, legal2):
-    """A verified police unit without a certificate on file: it gets the plain ZIP."""
-    body = authority_create(actor=legal1, name="Politie Eenheid Zonder", kind=AuthorityKind.POLICE,
-                            contact_phone="020 555 9999")
-    return authority_verify(actor=legal2, authority=body, note="checked against the official register")
 
 
 @pytest.fixture
