@@ -145,10 +145,13 @@ class ItemisationHistory:
         return later[-1] if later else None
 
 
-def itemisation_history(*, user=None, contractor: Contractor | None = None) -> ItemisationHistory:
+def itemisation_history(*, user=None, contractor: Contractor | int | None = None,
+                        individual: bool = False) -> ItemisationHistory:
     """The settings that apply to `user`'s bills period by period (a Contractor's User: the contractor's, read
-    now; an individual: their own, as `user` was read for this request), or to `contractor`'s Users'."""
-    contractor_id = getattr(contractor, "pk", None) or getattr(user, "contractor_id", None)
+    now; an individual: their own, as `user` was read for this request), or to `contractor`'s Users' (a
+    Contractor or its id). `individual`: `user`'s own, whatever contractor they belong to now."""
+    contractor_id = (contractor if isinstance(contractor, int) else getattr(contractor, "pk", None)) \
+        or (None if individual else getattr(user, "contractor_id", None))
     if contractor_id:
         row = Contractor.objects.filter(pk=contractor_id).values_list("itemisation", "omit_free_numbers").first()
         latest, party = (ItemisationSetting(*row) if row else _NOT_ITEMISED), {"contractor_id": contractor_id}
@@ -164,6 +167,15 @@ def itemisation_history(*, user=None, contractor: Contractor | None = None) -> I
     starts = [None, *(valid_from for valid_from, _i, _o in changes)]
     chosen = [*(ItemisationSetting(before, omit) for _v, before, omit in changes), latest]
     return ItemisationHistory(tuple(zip(starts, chosen)))
+
+
+def bill_itemisation_history(*, user, invoice_contractor_id: int | None) -> ItemisationHistory:
+    """The settings of the bills of an invoice of `user`'s: those of the party it was issued to, the
+    contractor it names or `user` as an individual. A User who joined or left a contractor since keeps each
+    bill under the setting it had then, not under the one of their status today."""
+    if invoice_contractor_id:
+        return itemisation_history(contractor=invoice_contractor_id)
+    return itemisation_history(user=user, individual=True)
 
 
 def user_itemisation_get(*, user, period: date | None = None) -> str:

@@ -13,7 +13,7 @@ from django.utils.formats import date_format
 
 from accounts.models import Contractor, ItemisationChange
 from accounts.selectors import itemisation_history, next_billing_period
-from accounts.services.users import contractor_itemisation_set, user_itemisation_set
+from accounts.services.users import contractor_create, contractor_itemisation_set, user_itemisation_set, user_update_admin
 from tests.factories import make_cdr, make_user, verified_client
 from traffic.services import invoices as invoicing
 
@@ -85,6 +85,39 @@ class ContractorChangeTests:
         api = verified_client(client, acme_admin).get("/api/v1/contractor/calls/").json()
         assert api["itemised"] is True
         assert sorted(r["started_at"][:7] for r in api["results"]) == ["2026-01", "2026-03"]
+
+
+class StatusChangeTests:
+    """A User who leaves a contractor, or joins one, keeps each bill under the setting of the party it was
+    issued to in its period: the contractor's then, or their own as an individual."""
+
+    def test_a_user_who_left_the_contractor_still_sees_the_contractors_itemised_bill(self, client, bob):
+        march, _april = _march_and_april_bills(bob, "+31205550201")  # issued to Acme, whose bills are itemised
+        user_update_admin(user=bob, fields={"contractor": None})  # now an individual, not itemised (the default)
+        verified_client(client, bob)
+        page, api, csv = _bill(client, march)
+        assert OTHER in page and "only the totals above are shown" not in page
+        assert [r["other_number"] for r in api["results"]] == [OTHER] and OTHER in csv
+
+    def test_a_user_who_joined_a_contractor_keeps_their_own_itemised_bill(self, client):
+        dora = make_user("dora", numbers=[OWN], itemisation="full")
+        march, _april = _march_and_april_bills(dora, OWN)  # issued to Dora herself
+        beta = contractor_create(name="Beta BV", itemisation="none")
+        user_update_admin(user=dora, fields={"contractor": beta})
+        verified_client(client, dora)
+        page, api, csv = _bill(client, march)
+        assert OTHER in page and "Your contract has bills without a list of calls" not in page
+        assert [r["other_number"] for r in api["results"]] == [OTHER] and OTHER in csv
+
+    def test_the_new_status_applies_to_the_bills_issued_under_it(self, client):
+        dora = make_user("dora", numbers=[OWN], itemisation="full")
+        beta = contractor_create(name="Beta BV", itemisation="none")
+        user_update_admin(user=dora, fields={"contractor": beta})
+        _march, april = _march_and_april_bills(dora, OWN)  # issued to Beta, whose bills have no list
+        verified_client(client, dora)
+        page, api, csv = _bill(client, april)
+        assert OTHER not in page and "Your contract has bills without a list of calls" in page
+        assert api == {"results": [], "next_cursor": None, "itemised": False} and OTHER not in csv
 
 
 class PendingChangeTests:

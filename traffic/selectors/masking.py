@@ -37,7 +37,7 @@ from django.db.models import DateTimeField, Q, Value
 from django.utils.timezone import localtime, now
 
 from accounts.models import Itemisation, PhoneNumber
-from accounts.selectors import ItemisationHistory, itemisation_history
+from accounts.selectors import ItemisationHistory, bill_itemisation_history, itemisation_history
 from voipxs.exceptions import ApplicationError
 from voipxs.privacy.crypto import blind_index
 from voipxs.privacy.phone import InvalidNumber, is_free_or_helpline, normalize_masking_number
@@ -257,11 +257,11 @@ def masking_entries(indexes: set[str], *, reader_id: int,
     return found_listed, (found_asked if requested else None)
 
 
-def _invoice_period(*, actor: Any, purpose: Purpose, invoice: Any) -> Any:
-    """The billing period of the invoice a bill is read for (an Invoice, or its id from the API), looked up in
-    the reader's own scope; None when it is not theirs (its calls are out of scope too)."""
+def _invoice_party(*, actor: Any, purpose: Purpose, invoice: Any) -> tuple[Any, int | None] | None:
+    """(billing period, contractor id or None) of the invoice a bill is read for (an Invoice, or its id from
+    the API), looked up in the reader's own scope; None when it is not theirs (its calls are out of scope too)."""
     if isinstance(invoice, Invoice):
-        return invoice.period
+        return invoice.period, invoice.contractor_id
     try:
         invoice_id = int(getattr(invoice, "pk", invoice))
     except (TypeError, ValueError):
@@ -272,7 +272,7 @@ def _invoice_period(*, actor: Any, purpose: Purpose, invoice: Any) -> Any:
         mine = Q(contractor_id=actor.contractor_id)
     else:
         return None
-    return Invoice.objects.filter(mine, pk=invoice_id).values_list("period", flat=True).first()
+    return Invoice.objects.filter(mine, pk=invoice_id).values_list("period", "contractor_id").first()
 
 
 def mask_rule(*, actor: Any, purpose: Purpose, invoice: Any = None, masked: bool = False) -> MaskRule:
@@ -284,14 +284,17 @@ def mask_rule(*, actor: Any, purpose: Purpose, invoice: Any = None, masked: bool
         return MaskRule(mask_all=masked)
     if purpose == Purpose.SELF_SERVICE and invoice is None:
         return MaskRule(mask_all=masked, reader_id=actor.pk)
-    history = itemisation_history(user=actor)
     if invoice is None:  # the contractor's view of its Users' calls (always masked: calls.py): none while its
         # bills are not itemised, and then only the calls of the periods whose bills were (`periods_q`)
+        history = itemisation_history(user=actor)
         setting = history.current()
         return MaskRule(mask_all=True, forced=setting.itemisation == Itemisation.MASKED, reader_id=actor.pk,
                         itemised=setting.itemised, by_period=history)
-    period = _invoice_period(actor=actor, purpose=purpose, invoice=invoice)
-    setting = history.at(period) if period is not None else history.current()
+    party = _invoice_party(actor=actor, purpose=purpose, invoice=invoice)
+    if party is None:
+        setting = itemisation_history(user=actor).current()
+    else:  # the bill keeps the setting of the party it was issued to, in its period
+        setting = bill_itemisation_history(user=actor, invoice_contractor_id=party[1]).at(party[0])
     forced = setting.itemisation == Itemisation.MASKED
     return MaskRule(mask_all=masked or forced, forced=forced, reader_id=actor.pk, itemised=setting.itemised,
                     omit_free=setting.omit_free_numbers)

@@ -13,7 +13,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
-from accounts.selectors import itemisation_history
+from accounts.selectors import bill_itemisation_history
 from voipxs.confirm import confirmation_page, is_confirmed
 from voipxs.exceptions import ApplicationError
 from voipxs.privacy.purposes import Purpose
@@ -39,7 +39,9 @@ def invoice_detail(request: HttpRequest, invoice_id: int) -> HttpResponse:
     records as an unmasked read."""
     invoice = invoice_selectors.invoice_get(actor=request.user, purpose=Purpose.SELF_SERVICE, invoice_id=invoice_id)
     full = request.GET.get("full") == "1"
-    setting = itemisation_history(user=request.user).at(invoice.period)  # the bill keeps its period's setting
+    # the bill keeps the setting of its period and of the party it was issued to (contractor or individual)
+    history = bill_itemisation_history(user=request.user, invoice_contractor_id=invoice.contractor_id)
+    setting = history.at(invoice.period)
     try:
         page = cdr_list(actor=request.user, purpose=Purpose.SELF_SERVICE, invoice=invoice,
                         masked=not full, after=request.GET.get("after") or None, limit=100)
@@ -50,7 +52,7 @@ def invoice_detail(request: HttpRequest, invoice_id: int) -> HttpResponse:
         "invoice": invoice, "lines": invoice_selectors.invoice_lines(invoice=invoice), "page": page, "full": full,
         "error": error, "query": "full=1" if full else "", "is_first_page": not request.GET.get("after"),
         "itemisation": setting.itemisation, "omits_free": setting.omit_free_numbers,
-        "by_contractor": bool(request.user.contractor_id),
+        "by_contractor": bool(invoice.contractor_id),
     }, status=status)
 
 
