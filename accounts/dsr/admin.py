@@ -35,7 +35,8 @@ class RestrictionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                     "lift_notice_channel", "lifted_at", "reminder_stage")
     fields = readonly_fields = ("id", "account", "request_id", "ground", "started_at", "ends_on", "state",
                                 "lift_notice_asked_at", "lift_notice_sent_at", "lift_notice_channel",
-                                "lift_notice_withdrawn_at", "continuation_notice_due_at", "lifted_at", "reminder_stage")
+                                "lift_notice_withdrawn_at", "lift_notice_withdrawn_by", "continuation_notice_due_at",
+                                "lifted_at", "reminder_stage")
     list_filter = (RestrictionStateFilter, "ground", "reminder_stage")
     search_fields = ("=id", "=user__id")
     search_help_text = _("A restriction's id or an account's id.")

@@ -308,6 +308,12 @@ class Restriction(models.Model):
         PERSON_ASKED = "person_asked", _("The person asked for another end date")
         DATE_WRONG = "date_wrong", _("The recorded end date was a mistake")
 
+    class NoticeWithdrawal(models.TextChoices):
+        """What withdrew a notice of the lift (or called off one asked for): the pages name it."""
+
+        END_CHANGE = "end_change", _("The end date moved")
+        NEW_DECISION = "new_decision", _("A new decision was recorded")
+
     # These grounds last only while something is checked: the end date is required.
     GROUNDS_WITH_END = frozenset({Ground.ACCURACY_CONTESTED, Ground.OBJECTION_PENDING})
     # "Due soon": a last day within this many days. A week, because the lift must wait for the person to be told
@@ -324,9 +330,10 @@ class Restriction(models.Model):
     lift_notice_asked_at = models.DateTimeField(null=True, blank=True)
     lift_notice_sent_at = models.DateTimeField(null=True, blank=True)  # ... and the person was told
     lift_notice_channel = models.CharField(max_length=10, choices=NoticeChannel.choices, blank=True)
-    # The end date moved after the person was told of the lift: that notice was withdrawn then, so the lift waits
-    # for a new one (art. 18(3)) ...
+    # The end date moved, or a new decision was recorded, after the person was told of the lift: that notice was
+    # withdrawn then (and by which of the two), so the lift waits for a new one (art. 18(3)) ...
     lift_notice_withdrawn_at = models.DateTimeField(null=True, blank=True)
+    lift_notice_withdrawn_by = models.CharField(max_length=12, choices=NoticeWithdrawal.choices, blank=True)
     # ... and the e-mail telling them the restriction continues is due since then (sent by a task after the commit,
     # again by the reaper if the broker lost it); cleared when sent, or when there is nobody to e-mail.
     continuation_notice_due_at = models.DateTimeField(null=True, blank=True)

@@ -6,9 +6,10 @@ its ground of art. 18(1) and, for the grounds that last only while something is 
 The lift comes in two steps, because art. 18(3) lets it come only after the person was told: the DPO
 asks for the notice (`restriction_lift_notice_request`), a task e-mails the person and records when
 (`restriction_lift_notice_send`), and only then does `restriction_lift` clear the marks. The last day can be
-moved while the restriction lasts (`restriction_end_change`), by the rules it was recorded with. Moved after the
-person was told of the lift, it withdraws that notice, which named a lift that no longer comes then: the lift
-waits for a new notice, and a task e-mails the person that the restriction continues
+moved while the restriction lasts (`restriction_end_change`), by the rules it was recorded with, and a new decision
+on a new request replaces the terms of the active restriction (`restriction_record`). Either, after the person was
+told of the lift, withdraws that notice, which named a lift that no longer comes then (`_lift_notice_withdraw`): the
+lift waits for a new notice, and a task e-mails the person that the restriction continues
 (`restriction_continuation_notice_send`). The e-mails and their tasks' bodies are in restriction_mail.py.
 
 An erased account stays restricted for good: erasure restricts what the law keeps (dsr/erasure.py,
@@ -50,6 +51,9 @@ NOTICE_NOT_SENT = _("Person told: the person must be told before the restriction
                     "send the notice first.")
 NOTICE_WITHDRAWN = _("Person told: the notice of the lift was withdrawn when the end date moved, so the person must "
                      "be told again before the restriction is lifted (GDPR art. 18(3)); send a new notice first.")
+NOTICE_WITHDRAWN_BY_DECISION = _("Person told: the notice of the lift was withdrawn when a new decision on the "
+                                 "restriction was recorded, so the person must be told again before the restriction "
+                                 "is lifted (GDPR art. 18(3)); send a new notice first.")
 NO_GROUND = _("This restriction has no recorded ground, so its end date cannot be checked: record a new decision "
               "on a restriction request, with its ground and last day.")
 END_UNCHANGED = _("End date: this is already the restriction's last day.")
@@ -116,20 +120,25 @@ def restriction_terms_check(*, ground: str, ends_on: date | None) -> None:
 def restriction_record(*, request: DataSubjectRequest, ground: str, ends_on: date | None, actor: Any) -> Restriction:
     """Record the decision on a restriction request (dsr_request_complete calls it in its transaction, after
     the marks). A person already restricted keeps one active restriction: the new decision replaces its
-    ground and end, and a notice of lifting given under the old one no longer counts."""
+    ground and end, and a notice of the lift given (or asked for) under the old terms goes as when the end date
+    moves (`_lift_notice_withdraw`): the lift waits for a new notice, and the person is e-mailed after the commit
+    that the restriction continues. Audited with ids, dates and codes only."""
     restriction_terms_check(ground=ground, ends_on=ends_on)
     restriction = (Restriction.objects.select_for_update()
                    .filter(user_id=request.user_id, lifted_at__isnull=True).first())
+    withdrawal: dict = {}
     if restriction is None:
         restriction = Restriction(user_id=request.user_id, started_at=now())
+    else:
+        withdrawal = _lift_notice_withdraw(restriction, by=Restriction.NoticeWithdrawal.NEW_DECISION)[1]
     restriction.request, restriction.ground, restriction.ends_on = request, ground, ends_on
-    restriction.lift_notice_asked_at, restriction.lift_notice_sent_at, restriction.lift_notice_channel = None, None, ""
     restriction.reminder_stage = ReminderStage.NONE
     restriction.full_clean(validate_constraints=False)  # the lock above keeps it the one active row
     restriction.save()
     audit_record(actor=actor, action="dsr.restriction_terms", target_type="user", target_id=request.user_id,
                  extra={"restriction": restriction.pk, "request": request.pk, "ground": ground,
-                        "ends_on": ends_on.isoformat() if ends_on else None})
+                        "ends_on": ends_on.isoformat() if ends_on else None, **withdrawal})
+    _continuation_notice_queue(withdrawal, restriction.user_id)
     return restriction
 
 
@@ -154,12 +163,16 @@ def restriction_end_change_check(*, restriction: Restriction, ends_on: date | No
 
 
 def _has_email(user_id: int) -> bool:
-    return User.objects.filter(pk=user_id, email__isnull=False).exists()
+    """Whether the person has an e-mail address to be told at, without reading it: an empty one ("", or spaces)
+    is none. The blind index is over the trimmed, lower-cased address, so an empty one has the index of ""."""
+    empty = User._meta.get_field("email_index").index_of("")
+    return User.objects.filter(pk=user_id, email__isnull=False).exclude(email_index=empty).exists()
 
 
 def restriction_continuation_by_email(*, restriction: Restriction) -> bool:
-    """Whether moving the end date now would e-mail the person that the restriction continues: they were told of
-    the lift, and have an address. For the DPO's page; reads no address, only whether there is one."""
+    """Whether moving the end date (or a new decision) now would e-mail the person that the restriction continues:
+    they were told of the lift, and have an address. For the DPO's pages; reads no address, only whether there is
+    one."""
     return restriction.lift_notice_sent_at is not None and _has_email(restriction.user_id)
 
 
@@ -169,43 +182,62 @@ def restriction_end_change(*, restriction: Restriction, ends_on: date | None, re
     none, sets or removes it), with a reason code. Ground and request stand; the reminders start again for the new
     date. A notice of the lift the person was already given is withdrawn: it named a lift that no longer comes
     then, so the lift waits for a new notice (art. 18(3)), and the person is e-mailed after the commit that the
-    restriction continues. Without a notice given, only the date changes. Audited with ids, dates and codes only."""
+    restriction continues (`_lift_notice_withdraw`). Without a notice given or asked for, only the date changes.
+    Audited with ids, dates and codes only."""
     restriction = _locked_active(restriction)
     _end_change_allowed(restriction, ends_on, reason)
     before = restriction.ends_on
     restriction.ends_on, restriction.reminder_stage = ends_on, ReminderStage.NONE
-    fields = ["ends_on", "reminder_stage"]
-    extra = {"restriction": restriction.pk, "reason": reason, "ends_on_before": before.isoformat() if before else None,
-             "ends_on": ends_on.isoformat() if ends_on else None}
-    told_at, by_email = restriction.lift_notice_sent_at, False
+    fields, withdrawal = _lift_notice_withdraw(restriction, by=Restriction.NoticeWithdrawal.END_CHANGE)
+    restriction.full_clean(validate_constraints=False)  # the row lock keeps it the one active row
+    restriction.save(update_fields=["ends_on", "reminder_stage", *fields])
+    audit_record(actor=actor, action="dsr.restriction_end_change", target_type="user", target_id=restriction.user_id,
+                 extra={"restriction": restriction.pk, "reason": reason,
+                        "ends_on_before": before.isoformat() if before else None,
+                        "ends_on": ends_on.isoformat() if ends_on else None, **withdrawal})
+    _continuation_notice_queue(withdrawal, restriction.user_id)
+    return restriction
+
+
+# --- a notice of the lift, withdrawn when the terms change -----------------------------------------------
+
+def _lift_notice_withdraw(restriction: Restriction, *, by: str) -> tuple[list[str], dict]:
+    """The terms of a locked active restriction change (`by`: a moved end date, a new decision), so a notice of the
+    lift given or asked for under the old ones named a lift that no longer comes then (art. 18(3)). A notice given
+    is withdrawn: the lift waits for a new one, and the person is due an e-mail that the restriction continues
+    (`_continuation_notice_queue` sends it after the commit), or, without an address, the DPO's page says to tell
+    them another way. A notice asked for and not sent yet is called off: its task, when it runs, finds it
+    withdrawn. Sets the fields without saving; returns their names and the audit entry's dates and codes (both
+    empty when no notice was given or asked for)."""
+    told_at, asked_at = restriction.lift_notice_sent_at, restriction.lift_notice_asked_at
+    if told_at is None and asked_at is None:
+        return [], {}
+    fields = ["lift_notice_asked_at", "lift_notice_sent_at", "lift_notice_channel", "lift_notice_withdrawn_at",
+              "lift_notice_withdrawn_by"]
     if told_at is not None:
         by_email = _has_email(restriction.user_id)
-        extra.update({"notice_withdrawn": told_at.isoformat(),
-                      "notice_withdrawn_channel": restriction.lift_notice_channel,
-                      "continuation_notice": "email" if by_email else "no_email"})
-        # The asked-for time goes too: else the reaper would send the old notice again, and the list show it asked.
-        restriction.lift_notice_asked_at, restriction.lift_notice_sent_at = None, None
-        restriction.lift_notice_channel, restriction.lift_notice_withdrawn_at = "", now()
+        extra = {"notice_withdrawn": told_at.isoformat(), "notice_withdrawn_channel": restriction.lift_notice_channel,
+                 "continuation_notice": "email" if by_email else "no_email"}
+        fields.append("continuation_notice_due_at")
+    else:
+        extra = {"notice_called_off": asked_at.isoformat()}
+    # The asked-for time goes too: else the reaper would send the old notice again, and the list show it asked.
+    restriction.lift_notice_asked_at, restriction.lift_notice_sent_at, restriction.lift_notice_channel = None, None, ""
+    restriction.lift_notice_withdrawn_at, restriction.lift_notice_withdrawn_by = now(), by
+    if told_at is not None:
         # Without an address nobody is e-mailed: the DPO's page says to tell the person another way.
         restriction.continuation_notice_due_at = restriction.lift_notice_withdrawn_at if by_email else None
-        fields += ["lift_notice_asked_at", "lift_notice_sent_at", "lift_notice_channel", "lift_notice_withdrawn_at",
-                   "continuation_notice_due_at"]
-    elif restriction.lift_notice_asked_at is not None:
-        # Asked for and not sent yet: it would tell the person of a lift "soon" that now comes later (or earlier), so
-        # it is called off (its task, when it runs, finds it withdrawn) and the DPO asks again for the new date.
-        extra["notice_called_off"] = restriction.lift_notice_asked_at.isoformat()
-        restriction.lift_notice_asked_at, restriction.lift_notice_withdrawn_at = None, now()
-        fields += ["lift_notice_asked_at", "lift_notice_withdrawn_at"]
-    restriction.full_clean(validate_constraints=False)  # the row lock keeps it the one active row
-    restriction.save(update_fields=fields)
-    audit_record(actor=actor, action="dsr.restriction_end_change", target_type="user", target_id=restriction.user_id,
-                 extra=extra)
-    if by_email:
-        from ..tasks import restriction_continuation_notice_task  # lazy: the services-to-tasks pair
+    return fields, extra
 
-        # A broker outage must not fail the change, nor lose the e-mail: restriction_notices_requeue sends it again.
-        enqueue_after_commit(restriction_continuation_notice_task, restriction.user_id)
-    return restriction
+
+def _continuation_notice_queue(withdrawal: dict, user_id: int) -> None:
+    """After the commit, the e-mail that the restriction continues, when `_lift_notice_withdraw` made one due."""
+    if withdrawal.get("continuation_notice") != "email":
+        return
+    from ..tasks import restriction_continuation_notice_task  # lazy: the services-to-tasks pair
+
+    # A broker outage must not fail the change, nor lose the e-mail: restriction_notices_requeue sends it again.
+    enqueue_after_commit(restriction_continuation_notice_task, user_id)
 
 
 # --- the lift: notice first ------------------------------------------------------------------------------
@@ -237,16 +269,20 @@ def restriction_step_check(*, restriction: Restriction, step: str, channel: str 
 
 
 def _lift_allowed(restriction: Restriction) -> None:
-    """Art. 18(3): only after a notice, and one given since the end date last moved (a move withdraws it)."""
+    """Art. 18(3): only after a notice, and one given since the terms last changed (a moved end date, or a new
+    decision, withdraws it)."""
     if restriction.lift_notice_sent_at is None:
-        message = NOTICE_WITHDRAWN if restriction.lift_notice_withdrawn_at is not None else NOTICE_NOT_SENT
+        message = NOTICE_NOT_SENT
+        if restriction.lift_notice_withdrawn_at is not None:
+            by_decision = restriction.lift_notice_withdrawn_by == Restriction.NoticeWithdrawal.NEW_DECISION
+            message = NOTICE_WITHDRAWN_BY_DECISION if by_decision else NOTICE_WITHDRAWN
         raise ApplicationError(str(message), extra={"field": "lift_notice_sent_at"})
 
 
 def _notice_allowed(restriction: Restriction) -> None:
     if restriction.lift_notice_sent_at is not None:
         raise ApplicationError(str(NOTICE_ALREADY_SENT), extra={"field": "lift_notice_sent_at"})
-    if not User.objects.filter(pk=restriction.user_id, email__isnull=False).exists():
+    if not _has_email(restriction.user_id):
         raise ApplicationError(str(NO_EMAIL), extra={"field": "email"})
 
 

@@ -3,7 +3,7 @@
 The notice that the restriction will be lifted (`restriction_lift_notice_send`, asked for by
 `restriction_lift_notice_request`), which art. 18(3) requires before the lift, and the notice that it continues
 (`restriction_continuation_notice_send`), after `restriction_end_change` moved the last day of a restriction
-whose lift the person had been told of. A beat job sends again what the broker lost
+whose lift the person had been told of, or `restriction_record` recorded a new decision on it. A beat job sends again what the broker lost
 (`restriction_notices_requeue`). The texts name the ground, the date and where to ask: no name, number or
 address; the audit entries carry ids and dates only.
 """

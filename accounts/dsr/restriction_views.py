@@ -1,5 +1,7 @@
 """The DPO's page to move the last day of an active restriction (GDPR art. 18), beside the list of restrictions
-(views.dpo_restrictions). Thin: the form reads the date and the reason, restriction.py checks and writes."""
+(views.dpo_restrictions), and what the page of a new restriction request says of a notice of the lift its new
+decision withdraws (views.dpo_request). Thin: the form reads the date and the reason, restriction.py checks and
+writes."""
 from __future__ import annotations
 
 from django import forms
@@ -16,9 +18,9 @@ from django.utils.translation import gettext_lazy
 from voipxs.confirm import confirmation_page, is_confirmed
 from voipxs.exceptions import ApplicationError
 
-from .models import Restriction
+from .models import DataSubjectRequest, Restriction
 from .restriction import restriction_continuation_by_email, restriction_end_change, restriction_end_change_check
-from .selectors import require_dpo, restriction_get
+from .selectors import require_dpo, restriction_active_for, restriction_get
 
 
 class RestrictionEndForm(forms.Form):
@@ -46,6 +48,20 @@ def _withdrawal(restriction: Restriction) -> str:
     return _("The person was told on %(date)s that the restriction will be lifted. That notice is withdrawn, and "
              "they have no e-mail address: tell them another way that the restriction continues. They must be "
              "told again before the lift.") % told
+
+
+def request_withdrawal(*, actor, req: DataSubjectRequest) -> str:
+    """For the page of an open restriction request of a person already restricted and told of the lift: completing
+    it records a new decision on that restriction, which withdraws the notice (restriction_record), as moving the
+    end date does. "" otherwise."""
+    if req.kind != DataSubjectRequest.Kind.RESTRICTION or not req.is_open:
+        return ""
+    active = restriction_active_for(actor=actor, user_id=req.user_id)
+    withdrawal = _withdrawal(active) if active is not None else ""
+    if not withdrawal:
+        return ""
+    return " ".join([_("This account is already restricted: completing this request records a new decision on its "
+                       "restriction #%(restriction)s.") % {"restriction": active.pk}, withdrawal])
 
 
 def _end_consequences(restriction: Restriction, ends_on) -> tuple[str, list[str]]:

@@ -95,6 +95,16 @@ def restriction_get(*, actor: Any, restriction_id: int,
         raise Http404 from None
 
 
+def restriction_active_for(*, actor: Any, user_id: int,
+                           purpose: Purpose | str = Purpose.LEGAL_OBLIGATION) -> Restriction | None:
+    """The person's active restriction, if any, for the DPO's page of a new restriction request (a new decision
+    replaces its terms). Pseudonymous: ids, grounds and dates only."""
+    require_dpo(actor)
+    require_purpose(actor=actor, purpose=purpose, action="restriction.get_active", target_type="user",
+                    target_id=user_id)
+    return Restriction.objects.filter(user_id=user_id, lifted_at__isnull=True).first()
+
+
 def notice_recipient_get(*, actor: Any, user_id: int, purpose: Purpose | str = Purpose.LEGAL_OBLIGATION) -> User:
     """A person the law says we must tell something (a restriction's coming lift, GDPR art. 18(3); a request's
     extension, art. 12(3)), for their address: through accounts' access_user, which checks the purpose (a

@@ -29,6 +29,7 @@ from .panels import request_panels
 from .restriction import (
     restriction_lift, restriction_lift_notice_record, restriction_lift_notice_request, restriction_step_check,
 )
+from .restriction_views import request_withdrawal
 from .selectors import (
     breach_incident_get, breach_incident_list, dsr_export_get_own, dsr_request_get, dsr_request_list_closed,
     dsr_request_list_open, dsr_request_list_own, require_dpo, restriction_get, restriction_list_active,
@@ -162,7 +163,7 @@ def dpo_requests(request: HttpRequest) -> HttpResponse:
 @login_required
 def dpo_request(request: HttpRequest, pk: int) -> HttpResponse:
     req = dsr_request_get(actor=request.user, request_id=pk)
-    status = 200
+    status, withdrawal = 200, request_withdrawal(actor=request.user, req=req)  # a notice a new decision withdraws
     if request.method == "POST":
         action, text = request.POST.get("action", ""), request.POST.get("text", "")
         terms = _restriction_terms(request, req) if action == "complete" else {}
@@ -179,13 +180,15 @@ def dpo_request(request: HttpRequest, pk: int) -> HttpResponse:
             try:
                 services[action]()
                 messages.success(request, _("Done."))
+                if action == "complete" and withdrawal:
+                    messages.warning(request, withdrawal)
                 return redirect("accounts_dsr:dpo-request", pk=req.pk)
             except ApplicationError as exc:
                 messages.error(request, exc.message)
                 status = 400
     panels = request_panels(actor=request.user, req=req, params=request.GET)  # e.g. notes on the requester's calls
-    return render(request, "dpo/request.html", {"req": req, "panels": panels, "grounds": Restriction.Ground.choices},
-                  status=status)
+    return render(request, "dpo/request.html", {"req": req, "panels": panels, "grounds": Restriction.Ground.choices,
+                                                "withdrawal": withdrawal}, status=status)
 
 
 def _restriction_terms(request: HttpRequest, req: DataSubjectRequest) -> dict | None:
