@@ -88,13 +88,29 @@ class DataSubjectRequest(models.Model):
     representative_kind = models.CharField(max_length=20, choices=RepresentativeKind.choices, blank=True)
     representative_name = EncryptedTextField(_("representative's name"), null=True, blank=True)
     representative_checked_at = models.DateTimeField(null=True, blank=True)
+    # The representative's name is a third party's personal data, kept only for the accountability of this request:
+    # it goes when the person's account is erased or anonymised (dsr/representative.py), and this says when. The
+    # kind and the check stay, as the record of who asked and that their authority was checked.
+    representative_name_erased_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["status", "deadline"], name="dsr_status_deadline_idx")]
-        # No request through a representative without the check of their proof of authority.
-        constraints = [models.CheckConstraint(
-            condition=models.Q(representative_kind="") | models.Q(representative_checked_at__isnull=False),
-            name="dsr_representative_checked")]
+        constraints = [
+            # No request through a representative without the check of their proof of authority.
+            models.CheckConstraint(
+                condition=models.Q(representative_kind="") | models.Q(representative_checked_at__isnull=False),
+                name="dsr_representative_checked"),
+            # A request through a representative holds either their name or when it was erased, never both nor
+            # neither; a request the person made themselves holds neither.
+            models.CheckConstraint(
+                condition=(models.Q(representative_kind="", representative_name__isnull=True,
+                                    representative_name_erased_at__isnull=True)
+                           | (~models.Q(representative_kind="")
+                              & (models.Q(representative_name__isnull=False, representative_name_erased_at__isnull=True)
+                                 | models.Q(representative_name__isnull=True,
+                                            representative_name_erased_at__isnull=False)))),
+                name="dsr_representative_named"),
+        ]
         ordering = ["deadline"]
 
     def __str__(self) -> str:
@@ -114,6 +130,23 @@ class DataSubjectRequest(models.Model):
         if not self.is_open:
             return ReminderStage.NONE
         return reminder_stage_at(self.deadline, now(), timedelta(days=settings.DSR_REMINDER_DAYS))
+
+
+class RepresentativeProof(models.Model):
+    """The representative's proof of authority (a power of attorney, a proof of guardianship, a lawyer's mandate),
+    when support uploaded it with the request: a PDF or an image, encrypted in the database under the master key
+    (voipxs.privacy.crypto, as disclosures' received documents), read by the DPO only, and deleted with the
+    representative's name (dsr/representative.py). No file name: it could name the person or the representative."""
+
+    request = models.OneToOneField(DataSubjectRequest, on_delete=models.CASCADE, related_name="representative_proof")
+    content_type = models.CharField(max_length=20)  # from the file's own first bytes, not what the browser said
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    content_enc = models.BinaryField()
+    uploaded_at = models.DateTimeField(default=now)
+
+    def __str__(self) -> str:
+        return f"proof of authority #{self.pk}"
 
 
 class ExportFile(models.Model):

@@ -1,32 +1,48 @@
-"""Registrations of the data-subject workflow: the "requests" section, the export-file purger, demo data."""
+"""Registrations of the data-subject workflow: the "requests" section, the export-file purger, the key rotator of
+representatives' proofs of authority, demo data."""
 from __future__ import annotations
 
 from typing import Any, Iterable
 
-from voipxs.privacy.registry import Section, register_demo_seeder, register_purger, register_section
+from voipxs.privacy.registry import (
+    Section, register_demo_seeder, register_purger, register_rotator, register_section,
+)
 
 from ..models import User
 from .export import dsr_exports_purge
 from .models import DataSubjectRequest
+from .representative import representative_proof_rotate
 from .services import dsr_request_create
 
 
 def _export_requests(user: Any) -> Iterable[dict]:
-    """The "requests" section: the requests a person made, in their own export."""
-    for req in DataSubjectRequest.objects.filter(user_id=user.pk).order_by("received_at"):
+    """The "requests" section: the requests a person made, in their own export. One made through a representative
+    says so, with the kind, the representative's name (the person is entitled to know who acted for them: it is
+    their own request's record), when support checked the representative's proof of authority, and whether a copy
+    of that proof is kept (not the copy: dsr/representative.py)."""
+    requests = (DataSubjectRequest.objects.filter(user_id=user.pk).select_related("representative_proof")
+                .defer("representative_proof__content_enc").order_by("received_at"))
+    for req in requests:
+        checked = req.representative_checked_at
         yield {"id": req.pk, "kind": req.kind, "status": req.status, "received_at": req.received_at.isoformat(),
                "deadline": req.deadline.isoformat(), "extension_reason": req.extension_reason,
-               "completed_at": req.completed_at.isoformat() if req.completed_at else None, "answer": req.answer}
+               "completed_at": req.completed_at.isoformat() if req.completed_at else None, "answer": req.answer,
+               "through_representative": bool(req.representative_kind),
+               "representative_kind": req.representative_kind, "representative_name": req.representative_name,
+               "representative_authority_checked_at": checked.isoformat() if checked else None,
+               "representative_proof_kept": hasattr(req, "representative_proof")}
 
 
 register_section(Section(
     name="requests", order=70, purpose="self_service",
     legal_basis="GDPR art. 6(1)(c); GDPR art. 12 and 5(2) (accountability)",
-    retention="as the account; the request record as accountability",
+    retention=("as the account; the request record as accountability, without a representative's name and proof "
+               "of authority once the account is erased"),
     exporter=_export_requests,
     description="The data-subject requests you made and our answers.",
 ))
 register_purger("dsr_export", dsr_exports_purge)
+register_rotator("accounts.RepresentativeProof", representative_proof_rotate)  # sealed under the master keys
 
 
 def seed_dsr(stdout: Any) -> None:

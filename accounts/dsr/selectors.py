@@ -11,7 +11,8 @@ from voipxs.privacy.purposes import Purpose, Role, has_role, require_purpose
 
 from ..models import User
 from ..selectors import access_user
-from .models import BreachIncident, DataSubjectRequest, ExportFile, Restriction
+from .models import BreachIncident, DataSubjectRequest, ExportFile, RepresentativeProof, Restriction
+from .representative import representative_proof_content
 
 DPO_ONLY = "Only the data protection officer handles data-subject requests and the registers."
 
@@ -50,12 +51,29 @@ def dsr_request_list_closed(*, actor: Any, purpose: Purpose | str = Purpose.LEGA
 
 
 def dsr_request_get(*, actor: Any, request_id: int, purpose: Purpose | str = Purpose.LEGAL_OBLIGATION) -> DataSubjectRequest:
+    """One request, with whether a representative's proof of authority is on file (its type and size, not the
+    file: dsr_representative_proof_get reads that)."""
     require_dpo(actor)
     require_purpose(actor=actor, purpose=purpose, action="dsr.get", target_type="dsr", target_id=request_id)
     try:
-        return DataSubjectRequest.objects.get(pk=request_id)
+        return (DataSubjectRequest.objects.select_related("representative_proof")
+                .defer("representative_proof__content_enc").get(pk=request_id))
     except DataSubjectRequest.DoesNotExist:
         raise Http404 from None
+
+
+def dsr_representative_proof_get(
+        *, actor: Any, request_id: int, purpose: Purpose | str = Purpose.LEGAL_OBLIGATION,
+) -> tuple[RepresentativeProof, bytes]:
+    """The proof of authority of a request made through a representative, decrypted, for the DPO only; a 404 when
+    there is none (never uploaded, or deleted with the customer's account)."""
+    require_dpo(actor)
+    require_purpose(actor=actor, purpose=purpose, action="dsr.representative_proof_get", target_type="dsr",
+                    target_id=request_id)
+    proof = RepresentativeProof.objects.filter(request_id=request_id).first()
+    if proof is None:
+        raise Http404
+    return proof, representative_proof_content(proof)
 
 
 def breach_incident_list(*, actor: Any, purpose: Purpose | str = Purpose.LEGAL_OBLIGATION) -> QuerySet[BreachIncident]:

@@ -23,6 +23,7 @@ from .erasure import erasure_apply
 from .export import dsr_export_retry
 from .extension_notice import extension_notice_queue
 from .models import EXTENSION_MONTHS, DataSubjectRequest, ExportFile, ReminderStage, add_months
+from .representative import representative_proof_check, representative_proof_store
 # Restriction's marks and decision live in dsr/restriction.py; the two mark services are re-exported here.
 from .restriction import (  # noqa: F401
     dsr_restriction_apply, dsr_restriction_lift, restriction_record, restriction_terms_check,
@@ -73,13 +74,14 @@ def dsr_request_create(*, user: User, kind: str, details: str = "", password: st
 
 
 def dsr_representative_check(*, representative_kind: str = "", representative_name: str = "",
-                             authority_checked: bool = False) -> tuple[str, str]:
+                             authority_checked: bool = False, proof: bytes | None = None) -> tuple[str, str]:
     """The rules of a request made through a representative (a lawyer, the legal guardian of a minor, someone with
-    a power of attorney): the kind's code, their name, and the proof of their authority checked. All empty: the
-    person asked themselves. Returns (kind, name) as they are kept. Writes nothing."""
+    a power of attorney): the kind's code, their name, and the proof of their authority checked; the proof's file
+    is optional (dsr/representative.py). All empty: the person asked themselves. Returns (kind, name) as they are
+    kept. Writes nothing."""
     name = (representative_name or "").strip()
     if not representative_kind:
-        if name or authority_checked:
+        if name or authority_checked or proof is not None:
             raise ApplicationError(REPRESENTATIVE_WITHOUT_KIND, extra={"field": "representative_kind"})
         return "", ""
     if representative_kind not in DataSubjectRequest.RepresentativeKind.values:
@@ -90,30 +92,34 @@ def dsr_representative_check(*, representative_kind: str = "", representative_na
         raise ApplicationError(REPRESENTATIVE_NAME_TOO_LONG, extra={"field": "representative_name"})
     if authority_checked is not True:
         raise ApplicationError(REPRESENTATIVE_PROOF_REQUIRED, extra={"field": "authority_checked"})
+    if proof is not None:
+        representative_proof_check(content=proof)
     return representative_kind, name
 
 
 @transaction.atomic
 def dsr_request_create_for(*, user: User, kind: str, details: str = "", actor: Any, representative_kind: str = "",
-                           representative_name: str = "", authority_checked: bool = False) -> DataSubjectRequest:
+                           representative_name: str = "", authority_checked: bool = False,
+                           proof: bytes | None = None) -> DataSubjectRequest:
     """A request opened for the person by support, whom they asked (accounts/support), or whose representative
     asked: a lawyer, a legal guardian, someone with a power of attorney, after support checked their proof of
     authority (dsr_representative_check). The same rules and deadline as the person's own, and the answer goes to
     the person's account as usual. Erasure is not opened for anyone: it closes the account at once, so the person
     asks for it themselves, signed in, with their password. The representative's name is kept encrypted on the
-    request; the audit entry gets the kind's code only."""
+    request, their proof of authority (optional: `proof`, the file's bytes) encrypted beside it; the audit entry
+    gets the kind's code only."""
     if kind not in Kind.values:
         raise ApplicationError(UNKNOWN_KIND, extra={"field": "kind"})
     if kind == Kind.ERASURE:
         raise ApplicationError(ERASURE_IN_PERSON, extra={"field": "kind"})
     representative = dsr_representative_check(representative_kind=representative_kind,
                                               representative_name=representative_name,
-                                              authority_checked=authority_checked)
-    return _dsr_open(user=user, kind=kind, details=details, actor=actor, representative=representative)
+                                              authority_checked=authority_checked, proof=proof)
+    return _dsr_open(user=user, kind=kind, details=details, actor=actor, representative=representative, proof=proof)
 
 
 def _dsr_open(*, user: User, kind: str, details: str, actor: Any,
-              representative: tuple[str, str] = ("", "")) -> DataSubjectRequest:
+              representative: tuple[str, str] = ("", ""), proof: bytes | None = None) -> DataSubjectRequest:
     already = DataSubjectRequest.objects.filter(user=user, kind=kind, status__in=DataSubjectRequest.OPEN_STATUSES).first()
     if already is not None:
         # Asking again for an export that is stuck (its task never arrived, or it failed) sends it again;
@@ -133,6 +139,8 @@ def _dsr_open(*, user: User, kind: str, details: str, actor: Any,
     audit_record(actor=actor, action="dsr.create", target_type="dsr", target_id=req.pk,
                  extra={"kind": kind, **({"on_behalf": True} if actor is not user else {}),
                         **({"representative": agent_kind} if agent_kind else {})})
+    if proof is not None:
+        representative_proof_store(request=req, content=proof, actor=actor)
     if kind in (Kind.ACCESS, Kind.PORTABILITY):
         export = ExportFile.objects.create(request=req, user=user)
         req.status = Status.IN_PROGRESS
@@ -229,6 +237,9 @@ def dsr_erasure_perform(*, request: DataSubjectRequest, actor: Any) -> DataSubje
     req.status, req.completed_at = Status.COMPLETED, erasure.stamp
     req.outcome, req.answer = erasure.outcome, erasure.answer
     req.save(update_fields=["status", "completed_at", "outcome", "answer"])
+    # How many representatives' names and proofs went with the account (dsr/representative.py): counts only.
+    account = erasure.outcome["counts"]["account"]
     audit_record(actor=actor, action="dsr.erase", purpose=ERASURE_PURPOSE, target_type="user", target_id=user.pk,
-                 extra={"request": req.pk, "kept": [k.category for k in erasure.kept]})
+                 extra={"request": req.pk, "kept": [k.category for k in erasure.kept],
+                        **{k: account[k] for k in ("representative_names_erased", "representative_proofs_deleted")}})
     return req

@@ -2,7 +2,7 @@
 from django.urls import path
 
 from ..ciot import views as ciot_views
-from . import restriction_views, views
+from . import representative_views, restriction_views, views
 
 app_name = "accounts_dsr"
 urlpatterns = [
@@ -11,6 +11,8 @@ urlpatterns = [
     path("exports/<int:pk>/download/", views.download, name="download"),
     path("dpo/", views.dpo_requests, name="dpo-requests"),
     path("dpo/<int:pk>/", views.dpo_request, name="dpo-request"),
+    path("dpo/<int:pk>/proof-of-authority/", representative_views.dpo_representative_proof,
+         name="dpo-representative-proof"),
     path("dpo/restrictions/", views.dpo_restrictions, name="dpo-restrictions"),
     path("dpo/restrictions/<int:pk>/end/", restriction_views.dpo_restriction_end, name="dpo-restriction-end"),
     path("dpo/breaches/", views.dpo_breaches, name="dpo-breaches"),

@@ -25,6 +25,7 @@ from voipxs.privacy.audit import audit_record
 from voipxs.privacy.purposes import RETENTION_PURPOSE, Role, has_role
 from voipxs.privacy.registry import Kept, kept_for
 
+from ..dsr.representative import dsr_representative_erase
 from ..models import AccountCloseReason, BillingAddress, Contractor, User, UserSession
 from .numbers import phone_number_release
 from .sign_in import login_attempts_forget
@@ -172,7 +173,8 @@ def _sign_in_end(user: User, *, stamp: datetime, sessions: Counter | None = None
 
 def _personal_data_remove(user: User, *, keep_numbers: bool, stamp: datetime) -> dict:
     """The user data of the privacy policy (login name, e-mail, numbers) and what hangs on them: two-factor
-    devices and failed sign-in records under the login name. The row stays (invoices refer to it).
+    devices and failed sign-in records under the login name, representatives' names and proofs on the person's
+    requests. The row stays (invoices refer to it).
     Saves the user's username, email, anonymised_at and restricted_at."""
     devices = TOTPDevice.objects.filter(user=user).delete()[0] + StaticDevice.objects.filter(user=user).delete()[0]
     attempts = login_attempts_forget(username=user.username)  # before the name goes
@@ -182,13 +184,16 @@ def _personal_data_remove(user: User, *, keep_numbers: bool, stamp: datetime) ->
     subscriber = user.subscriber_details.all().delete()[0]
     # The invoice address goes too: each invoice issued keeps its own copy (AWR art. 52, 7 years).
     BillingAddress.objects.filter(user=user).delete()
+    # A representative's name and proof of authority on the person's requests (a third party's, kept for that
+    # request only) go too; the requests stay as the record, with the kind and the check of their authority.
+    representatives = dsr_representative_erase(user=user, stamp=stamp)
     user.username = f"erased-{secrets.token_hex(8)}"
     user.email = None
     user.anonymised_at = stamp
     user.restricted_at = user.restricted_at or stamp
     user.save(update_fields=["username", "email", "email_index", "anonymised_at", "restricted_at"])
     return {"devices": devices, "login_attempts": attempts, "numbers_deleted": numbers,
-            "subscriber_details_deleted": subscriber}
+            "subscriber_details_deleted": subscriber, **representatives}
 
 
 def _number_periods_end(user: User, *, at: datetime, actor: Any) -> dict:

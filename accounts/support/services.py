@@ -135,17 +135,19 @@ def support_two_factor_reset(*, actor, user: User, reason: str, ticket: str = ""
 
 
 def support_request_open(*, actor, user: User, kind: str, details: str = "", representative_kind: str = "",
-                         representative_name: str = "", authority_checked: bool = False) -> DataSubjectRequest:
+                         representative_name: str = "", authority_checked: bool = False,
+                         proof: bytes | None = None) -> DataSubjectRequest:
     """Open a rights request for the customer, who asked support for it (same rules and deadline as
     one they make themselves; erasure they confirm themselves, with their password), or whose representative
     asked: then with the kind of representative, their name, and support's confirmation that it checked their
-    proof of authority (dsr_request_create_for). The answer goes to the customer's account either way."""
+    proof of authority (dsr_request_create_for), and, optionally, a scan of that proof (`proof`, the file's bytes,
+    kept encrypted for the DPO). The answer goes to the customer's account either way."""
     _require(actor, "support.dsr_open", user)
     if not support_customers().filter(pk=user.pk).exists():
         raise ApplicationError(NOT_A_CUSTOMER)
     return dsr_request_create_for(user=user, kind=kind, details=details, actor=actor,
                                   representative_kind=representative_kind, representative_name=representative_name,
-                                  authority_checked=authority_checked)
+                                  authority_checked=authority_checked, proof=proof)
 
 
 def support_itemisation_check(*, user: User, itemisation: str, channel: str, ticket: str = "",

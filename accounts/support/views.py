@@ -2,10 +2,14 @@
 Thin: accounts/support/selectors.py and services.py do the work."""
 from __future__ import annotations
 
+import io
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.files.uploadedfile import InMemoryUploadedFile
+from django.core.files.uploadhandler import FileUploadHandler
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -13,6 +17,7 @@ from django.utils.formats import date_format
 from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 
 from voipxs.confirm import confirmation_page, is_confirmed
@@ -20,6 +25,7 @@ from voipxs.exceptions import ApplicationError
 from voipxs.privacy.purposes import Role, has_role
 
 from ..dsr.models import DataSubjectRequest
+from ..dsr.representative import PROOF_MAX_BYTES, PROOF_TOO_LARGE
 from ..forms import ItemisationForm
 from ..selectors import itemisation_history, next_billing_period
 from ..models import Itemisation, User
@@ -63,6 +69,50 @@ class RequestForm(forms.Form):
         label=gettext_lazy("I checked the representative's proof of authority"), required=False,
         help_text=gettext_lazy("Required for a request made through a representative: the power of attorney, the "
                                "proof of guardianship or the lawyer's mandate, and that it covers this request."))
+    proof = forms.FileField(
+        label=gettext_lazy("Proof of authority (optional)"), required=False,
+        widget=forms.FileInput(attrs={"accept": "application/pdf,image/jpeg,image/png"}),
+        help_text=gettext_lazy("A scan or photo of the proof you checked: PDF, JPEG or PNG, at most 5 MB. Kept "
+                               "encrypted; only the data protection officer can open it. It is deleted with the "
+                               "representative's name when the customer's account is erased."))
+
+    def clean_proof(self) -> bytes | None:
+        """The file's bytes for the service (which checks its type); one over the limit was never kept
+        (_ProofUploadHandler), only its size."""
+        upload = self.cleaned_data.get("proof")
+        if not upload:
+            return None
+        if upload.size > PROOF_MAX_BYTES:
+            raise forms.ValidationError(_(PROOF_TOO_LARGE))
+        return upload.read()
+
+
+class _ProofUploadHandler(FileUploadHandler):
+    """Keeps an uploaded proof of authority in memory only, never in a temporary file where it would lie on disk in
+    plain text, and at most PROOF_MAX_BYTES for the request's files together: a file past that arrives empty with
+    its real size, which RequestForm refuses as too large."""
+
+    def __init__(self, request=None) -> None:
+        super().__init__(request)
+        self._room = PROOF_MAX_BYTES
+
+    def new_file(self, *args, **kwargs) -> None:
+        super().new_file(*args, **kwargs)
+        self._buffer, self._fits = io.BytesIO(), True
+
+    def receive_data_chunk(self, raw_data: bytes, start: int) -> None:
+        if self._fits and len(raw_data) <= self._room:
+            self._buffer.write(raw_data)
+            self._room -= len(raw_data)
+        else:
+            self._fits = False
+        return None
+
+    def file_complete(self, file_size: int) -> InMemoryUploadedFile:
+        content = self._buffer if self._fits else io.BytesIO()
+        content.seek(0)
+        return InMemoryUploadedFile(content, self.field_name, self.file_name, self.content_type, file_size,
+                                    self.charset, self.content_type_extra)
 
 
 class ItemisationChangeForm(ItemisationForm):
@@ -155,12 +205,19 @@ def two_factor_reset(request: HttpRequest, pk: int) -> HttpResponse:
     return _card(request, pk, reset_form=form, status=400)
 
 
+@csrf_exempt  # only until the upload handler is set: _open_request checks the CSRF token (Django's documented way)
+def open_request(request: HttpRequest, pk: int) -> HttpResponse:
+    request.upload_handlers = [_ProofUploadHandler(request)]
+    return _open_request(request, pk)
+
+
+@csrf_protect
 @login_required
 @require_POST
-def open_request(request: HttpRequest, pk: int) -> HttpResponse:
+def _open_request(request: HttpRequest, pk: int) -> HttpResponse:
     _require_support(request)
     user = support_customer_get(actor=request.user, user_id=pk)
-    form = RequestForm(request.POST)
+    form = RequestForm(request.POST, request.FILES)
     if form.is_valid():
         try:
             req = support_request_open(actor=request.user, user=user, **form.cleaned_data)

@@ -15,6 +15,7 @@ import pytest
 from accounts.dsr.export_stream import csv_text
 from accounts.dsr.models import DataSubjectRequest, ExportFile
 from accounts.dsr.services import dsr_request_create
+from accounts.support.services import support_request_open
 from tests.accounts.dsr_helpers import SCHEMA_PATH, delivered_disclosure, export_json, export_zip, section
 from tests.factories import make_cdr
 from traffic.services import invoices as invoicing
@@ -73,7 +74,7 @@ def _read(cell: str, types: set[str]):
 
 class ExportRoundTripTests:
     def test_every_section_s_csv_holds_the_json_rows_and_the_json_its_schema(
-            self, alice, legal1, django_capture_on_commit_callbacks):
+            self, alice, legal1, support, django_capture_on_commit_callbacks):
         for i, name in enumerate(CALLER_NAMES):
             make_cdr(account=alice, started_at=datetime(2026, 3, 2 + i, 9, tzinfo=timezone.utc), caller_name=name,
                      dst=f"+3169999{i:04d}", billsec=60 + i, price=Decimal("0.05") * (i + 1))
@@ -81,6 +82,9 @@ class ExportRoundTripTests:
                  billsec=0, rating="unrated")
         [invoice] = invoicing.invoice_run(month=date(2026, 3, 1), today=date(2026, 4, 2))
         delivered_disclosure(user=alice, officer=legal1, reference="TOLD-1", secrecy_days=None)
+        # A request made through a representative, whose name a spreadsheet would take for a formula.
+        support_request_open(actor=support, user=alice, kind="restriction", representative_kind="power_of_attorney",
+                             representative_name=CALLER_NAMES[0], authority_checked=True)
         with django_capture_on_commit_callbacks(execute=True):
             req = dsr_request_create(user=alice, kind=DataSubjectRequest.Kind.PORTABILITY)
         export = ExportFile.objects.get(request=req)
@@ -105,3 +109,6 @@ class ExportRoundTripTests:
         names = [c["caller_name"] for c in section(data, "calls")["rows"]]
         assert set(CALLER_NAMES) <= set(names)
         assert section(data, "invoices")["rows"][0]["number"] == invoice.number
+        agents = [r for r in section(data, "requests")["rows"] if r["through_representative"]]
+        assert [(r["representative_kind"], r["representative_name"]) for r in agents] == [
+            ("power_of_attorney", CALLER_NAMES[0])]
