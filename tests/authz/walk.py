@@ -46,7 +46,7 @@ PK_KINDS = {
     "disclosures:authority-domains-confirm": "authority", "disclosures:authority-domains-discard": "authority",
     "disclosure-authority-domains-confirm": "authority", "disclosure-authority-domains-discard": "authority",
     "accounts_dsr:download": "export", "api-me-export-download": "export",
-    "accounts_dsr:dpo-request": "dsr", "accounts_dsr:dpo-breach": "breach",
+    "accounts_dsr:dpo-request": "dsr", "accounts_dsr:dpo-representative-proof": "dsr_proof", "accounts_dsr:dpo-breach": "breach",
     "api-staff-account-close": "user", "api-staff-contractor-close": "contractor",
     "support:customer": "customer", "support:unlock": "customer", "support:two-factor-reset": "customer",
     "support:open-request": "customer", "support:itemisation": "customer", "traffic:staff-call-note-add": "dsr",

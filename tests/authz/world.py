@@ -30,6 +30,7 @@ from accounts.dsr.models import DataSubjectRequest, ExportFile, Restriction
 from accounts.dsr.services import dsr_request_complete, dsr_request_create
 from accounts.models import Contractor, PhoneNumber, RoleGrant, User
 from accounts.services.call_setup_tokens import call_setup_token_create
+from accounts.support.services import support_request_open
 from accounts.services.roles import user_roles_set
 from accounts.services.sign_in import recovery_codes_regenerate
 from disclosures.models import AuthorityKind, DisclosureRequest, LegalBasis, Notice, Package
@@ -113,6 +114,10 @@ def world_build(*, people: dict[str, User]) -> World:
     purge_expired(dry_run=True)
     _admin_only_rows(cdr=cdr)
     restriction = _restriction(dpo=people["dpo"])
+    # A request made through a representative, with their proof of authority on file (only the DPO opens it).
+    proof_request = support_request_open(actor=people["support"], user=people["bob"], kind="restriction",
+                                         representative_kind="lawyer", representative_name="A. Advocaat",
+                                         authority_checked=True, proof=b"%PDF-1.4\n%%EOF\n")
     ids = {"invoice": invoice.pk, "import": CdrImport.objects.get().pk, "dsr": dsr.pk, "export": export.pk,
            "authority": authority.pk, "disclosure": disclosure.pk, "hold": hold.pk, "breach": breach.pk,
            "user": mallory.pk, "category": Category.CDR_BILLED, "call_export": call_export.pk,
@@ -120,7 +125,7 @@ def world_build(*, people: dict[str, User]) -> World:
            # deletes the login traces of the customer it acts on) leaves the trace the admin pages ask for.
            "customer": people["bob"].pk, "contractor": mallory.contractor_id,
            "call_setup_token": call_setup_token.pk, "blocked_prefix": blocked.pk,
-           "tariff": Tariff.objects.get().pk, "restriction": restriction.pk}
+           "tariff": Tariff.objects.get().pk, "restriction": restriction.pk, "dsr_proof": proof_request.pk}
     objects = _admin_objects(people=people, cdr=cdr, invoice=invoice, legal2=legal2, disclosure=disclosure, hold=hold)
     return World(ids=ids, admin_objects={**objects, CallExport: call_export, Restriction: restriction})
 
