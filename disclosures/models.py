@@ -378,9 +378,10 @@ class PackageEnvelope(models.Model):
 
 
 class Notice(models.Model):
-    """What the user is told: that data about them was disclosed, to whom (kind of body) and when."""
+    """What the user is told: that data about them was disclosed, to whom (kind of body) and when (once sent)."""
 
     class State(models.TextChoices):
+        DRAFT = "draft", _("Draft (to review)")
         WITHHELD = "withheld", _("Withheld (secrecy order)")
         SENT = "sent", _("Sent")
 

@@ -216,7 +216,7 @@ def disclosure_preservations(*, actor) -> QuerySet[DisclosureRequest]:
 # --- customers: their own notices only ---------------------------------------------------------------
 
 def notice_list_for_user(*, actor, purpose: Purpose | str = Purpose.SELF_SERVICE) -> QuerySet[Notice]:
-    """A user's sent notices (never withheld ones: a secrecy order is itself secret)."""
+    """A user's sent notices (never withheld ones: a secrecy order is itself secret; nor drafts, not yet sent)."""
     require_purpose(actor=actor, purpose=purpose, action="disclosure.notice_list", target_type="user",
                     target_id=actor.pk)
     return (Notice.objects.filter(user=actor, state=Notice.State.SENT).select_related("request__authority")
@@ -227,13 +227,17 @@ _HANDED_OVER = Q(status__in=[Status.DELIVERED, Status.CLOSED], delivered_at__isn
 
 
 def _told_of(user) -> QuerySet[DisclosureRequest]:
-    return (DisclosureRequest.objects.filter(notices__user=user, notices__state=Notice.State.SENT)
-            .filter(_HANDED_OVER).distinct())
+    """The handed-over requests `user` is told of: a sent notice, or a draft while the decision is to notify (the
+    export lists the disclosure, a recipient of their data, not the draft: the notice itself is the officer's
+    to review and send)."""
+    told = Notice.objects.filter(request=OuterRef("pk"), user=user).filter(
+        Q(state=Notice.State.SENT) | Q(state=Notice.State.DRAFT, request__notice_user=True))
+    return DisclosureRequest.objects.filter(Exists(told)).filter(_HANDED_OVER)
 
 
 def disclosures_about_user(user) -> list[dict]:
-    """For the data export: the disclosures `user` has been told of (a sent notice), nothing more. A
-    claim without notice (Sv 126n and the like), one under a running secrecy order, or one about a
+    """For the data export: the disclosures `user` has been told of or is to be told of (a sent notice, a draft),
+    nothing more. A claim without notice (Sv 126n and the like), one under a running secrecy order, or one about a
     number before the user held it (numbers are recycled; the notice follows the holding periods)
     must not surface through the export either.
     The authority's kind and the basis, dates and categories; never the target numbers of others."""

@@ -11,6 +11,7 @@ from .services.deadlines import disclosure_sla_escalate, disclosure_written_orde
 from .services.jobs import (
     disclosure_deadlines_escalate,
     disclosure_holds_release_due,
+    disclosure_notice_drafts_remind,
     disclosure_notice_reviews_remind,
     disclosure_secrecy_reminders,
 )
@@ -58,10 +59,11 @@ def disclosure_deadlines_task() -> dict:
 
 @shared_task(name="disclosures.tasks.disclosure_secrecy_reminders_task")
 def disclosure_secrecy_reminders_task() -> dict:
-    """Beat, daily: remind the officers of withheld notices whose secrecy order ended, and of decisions to
-    withhold the notice whose review date has come."""
+    """Beat, daily: remind the officers of withheld notices whose secrecy order ended, of decisions to
+    withhold the notice whose review date has come, and of draft notices left unsent."""
     return {"reminded": disclosure_secrecy_reminders(actor=DEADLINE_ACTOR),
-            "reviews": disclosure_notice_reviews_remind(actor=DEADLINE_ACTOR)}
+            "reviews": disclosure_notice_reviews_remind(actor=DEADLINE_ACTOR),
+            "drafts": disclosure_notice_drafts_remind(actor=DEADLINE_ACTOR)}
 
 
 @shared_task(name="disclosures.tasks.disclosure_preservations_task")

@@ -144,7 +144,8 @@ TRANSITIONS: dict[str, Transition] = {
         page_form=ConvertForm, page_error=_("Check the production order's fields."),
         confirm=_("The authority sent a production order; take it in as a new request and end this preservation.")),
     "send-notices": Transition(disclosure_request_notices_send,
-                               "Send the withheld notices of a request once its secrecy order has ended"),
+                               "Send the notices of a request to its users: the drafts an officer reviewed, or "
+                               "the withheld ones once the secrecy order has ended"),
     "notice-decision": Transition(
         disclosure_notice_decision_set, "Record a new decision on the notice to the user (after a review)",
         {"notify": serializers.BooleanField(),

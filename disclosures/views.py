@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy, gettext_noop
 from django.views.decorators.http import require_POST
 
 from traffic.exports import csv_lines
+from voipxs.confirm import is_confirmed
 from voipxs.exceptions import ApplicationError
 from voipxs.privacy.purposes import Role, has_role
 
@@ -35,8 +36,9 @@ from .forms import (
     day_start,
     document_inputs,
 )
-from .models import Authority
+from .models import Authority, Notice
 from .bases import BASES
+from .notice_confirm import notices_send_confirmation
 from .selectors import (
     authority_list,
     disclosure_deadlines,
@@ -103,6 +105,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         # Delivered and not yet closed: off the deadline list, but the officers still owe the close (which
         # schedules the release of the hold), so they stay in sight.
         "delivered": disclosure_request_list(actor=request.user).filter(status="delivered").order_by("delivered_at"),
+        # Delivered, the user to be told, and the notice still a draft: an officer reviews and sends it.
+        "notice_drafts": disclosure_request_list(actor=request.user).filter(
+            notice_user=True, notices__state=Notice.State.DRAFT).distinct().order_by("delivered_at"),
         "closed": disclosure_request_list(actor=request.user).filter(status__in=["closed", "rejected", "withdrawn"])
         .order_by("-closed_at")[:20],
     })
@@ -269,10 +274,12 @@ def detail(request: HttpRequest, pk: int, bound_forms: dict[str, forms.Form] | N
     _officer(request)
     req = disclosure_request_get(actor=request.user, pk=pk)
     approvers = list(req.approvals.select_related("officer"))
+    notices = list(req.notices.select_related("request__authority").order_by("pk"))
     return render(request, "disclosures/detail.html", {
         "req": req, "targets": list(req.targets.select_related("account")), "approvals": approvers,
         "documents": req.documents.order_by("uploaded_at"), "package": getattr(req, "package", None),
-        "notices": list(req.notices.order_by("pk")),
+        "notices": notices, "notices_withheld": any(n.state == Notice.State.WITHHELD for n in notices),
+        "notice_drafts": [n for n in notices if n.state == Notice.State.DRAFT],
         "downloads": req.package.downloads.select_related("downloaded_by") if hasattr(req, "package") else [],
         "note_form": NoteForm(), "narrow_form": NarrowForm(), "document_form": DocumentForm(),
         "may_approve": approval_refusal(req=req, officer=request.user) is None,
@@ -292,6 +299,8 @@ def detail(request: HttpRequest, pk: int, bound_forms: dict[str, forms.Form] | N
 # The steps whose form the page shows again when the step is refused, bound, the refusal next to the field it names
 # (a file is chosen again: a browser does not send it back): the step's URL segment -> the form's name in detail.
 _FORMS_SHOWN_AGAIN = {"convert": "convert_form"}
+# The steps whose first POST answers with a page that says what will happen (voipxs/confirm.py), or refuses.
+_CONFIRMATION_PAGES = {"send-notices": notices_send_confirmation}
 
 
 def _step_inputs(row: Transition, request: HttpRequest, form: forms.Form | None = None) -> dict:
@@ -313,6 +322,8 @@ def transition(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     form = row.page_form(request.POST, request.FILES) if action in _FORMS_SHOWN_AGAIN else None
     try:
         req = disclosure_request_get(actor=request.user, pk=pk)
+        if action in _CONFIRMATION_PAGES and not is_confirmed(request):
+            return _CONFIRMATION_PAGES[action](request, req)
         if row.confirm and request.POST.get("confirm") != "yes":
             raise ApplicationError(CONFIRM_REQUIRED, extra={"field": "confirm"})
         row.run(actor=request.user, request=req, inputs=_step_inputs(row, request, form))

@@ -67,8 +67,8 @@ SCHEDULE: dict[str, dict] = {
     },
     "disclosure-secrecy-reminders": {
         "task": "disclosures.tasks.disclosure_secrecy_reminders_task",
-        # "0 8 * * *": at 08:00 every day, remind legal officers of notices whose secrecy order ended, and of
-        # withheld notices whose review date has come (LEGAL.md row 18)
+        # "0 8 * * *": at 08:00 every day, remind legal officers of notices whose secrecy order ended, of
+        # withheld notices whose review date has come, and of draft notices left unsent (LEGAL.md row 18)
         "schedule": crontab(minute="0", hour="8"),
     },
     # "50 3 * * *": at 03:50 every day, delete expired API tokens (accounts.services.sign_in)

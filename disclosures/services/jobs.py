@@ -19,6 +19,9 @@ from ..models import OPEN_STATUSES, DisclosureRequest, Notice, Package, Status
 from .checks import request_audit
 from .holds import request_hold_release
 
+# A draft notice not sent this many days after delivery is reminded to the officers (once).
+NOTICE_DRAFT_REMIND_DAYS = 3
+
 
 def _officers_mail(compose: Callable[[], tuple[str, str]]) -> int:
     """Mail the legal officers, each in their language: `compose()` gives the subject and the body."""
@@ -36,6 +39,13 @@ def _deadlines_mail(ids: list[int], hours: int) -> tuple[str, str]:
 def _secrecy_mail(ids: list[tuple[int, int]]) -> tuple[str, str]:
     line = gettext("Request #%(number)s: the secrecy order has ended; notice #%(notice)s can now be sent.")
     return (gettext("[VoIPXS] Secrecy orders ended: notices to send"),
+            "\n".join(line % {"number": req, "notice": pk} for pk, req in ids))
+
+
+def _drafts_mail(ids: list[tuple[int, int]]) -> tuple[str, str]:
+    line = gettext("Request #%(number)s: notice #%(notice)s to the user is a draft not yet sent; review it and send "
+                   "it.")
+    return (gettext("[VoIPXS] Draft notices to send"),
             "\n".join(line % {"number": req, "notice": pk} for pk, req in ids))
 
 
@@ -86,15 +96,32 @@ def disclosure_secrecy_reminders(*, now: datetime | None = None, actor=None) -> 
     # A request whose notice is withheld by decision waits for its review date instead (below).
     due = Notice.objects.filter(state=Notice.State.WITHHELD, reminded_at__isnull=True,
                                 withheld_until__lte=moment.date(), request__notice_user=True)
-    ids = list(due.values_list("pk", "request_id"))
+    return _notices_remind(due, compose=_secrecy_mail, action="disclosure.secrecy_reminder", moment=moment,
+                           actor=actor)
+
+
+def disclosure_notice_drafts_remind(*, now: datetime | None = None, actor=None) -> int:
+    """Remind the legal officers of draft notices not sent NOTICE_DRAFT_REMIND_DAYS after delivery (once each): a
+    civil or dispute case's user is to be told, and the draft waits for an officer to review and send it."""
+    moment = now or tz_now()
+    due = Notice.objects.filter(state=Notice.State.DRAFT, reminded_at__isnull=True, request__notice_user=True,
+                                created_at__lte=moment - timedelta(days=NOTICE_DRAFT_REMIND_DAYS))
+    return _notices_remind(due, compose=_drafts_mail, action="disclosure.notice_draft_reminder", moment=moment,
+                           actor=actor)
+
+
+def _notices_remind(due, *, compose: Callable[[list[tuple[int, int]]], tuple[str, str]], action: str,
+                    moment: datetime, actor) -> int:
+    """Mail the officers about the notices `due` (their ids and their requests' only), mark them reminded, audit."""
+    ids = list(due.order_by("request_id", "pk").values_list("pk", "request_id"))
     if not ids:
         return 0
-    _officers_mail(lambda: _secrecy_mail(ids))
+    _officers_mail(lambda: compose(ids))
     with transaction.atomic():
         Notice.objects.filter(pk__in=[pk for pk, _ in ids]).update(reminded_at=moment)
         for pk, req_id in ids:
-            audit_record(actor=actor, action="disclosure.secrecy_reminder", target_type="disclosure_request",
-                         target_id=req_id, extra={"notice": pk})
+            audit_record(actor=actor, action=action, target_type="disclosure_request", target_id=req_id,
+                         extra={"notice": pk})
     return len(ids)
 
 

@@ -50,14 +50,15 @@ class ExportWithheldTests:
         def deliver(req):
             return to_state(req, "delivered", intake=legal1, approvers=[legal2, legal3])
 
-        # A dispute ruling on alice's number: she is told. A court order on her account under a secrecy order that
+        # A dispute ruling on alice's number: she is told (her notice a draft that an officer has yet to send; the
+        # disclosure is made all the same, and listed). A court order on her account under a secrecy order that
         # runs two more months: her notice is withheld.
         told = deliver(receive(legal1, bodies[AuthorityKind.DISPUTE_COMMISSION], numbers=[ALICE_NUMBER],
                                basis=LegalBasis.DISPUTE_RULING, reference="TOLD-1"))
         secret = deliver(receive(legal1, bodies[AuthorityKind.COURT], numbers=[], account_ids=[alice.pk],
                                  basis=LegalBasis.COURT_ORDER, categories=("user_data",), reference="SECRET-1",
                                  secrecy_until=now().date() + timedelta(days=60)))
-        assert [n.state for n in told.notices.all()] == ["sent"] and [n.state for n in secret.notices.all()] == [
+        assert [n.state for n in told.notices.all()] == ["draft"] and [n.state for n in secret.notices.all()] == [
             "withheld"]
 
         export, entry = _export(alice, django_capture_on_commit_callbacks)

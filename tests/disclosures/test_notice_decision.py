@@ -156,19 +156,19 @@ class ReviewReminderTests:
 
     def test_the_beat_task_reminds_of_reviews_as_well(self, legal1, authority):
         receive(legal1, authority, notice_review_on=now().date())
-        assert disclosure_secrecy_reminders_task() == {"reminded": 0, "reviews": 1}
-        assert disclosure_secrecy_reminders_task() == {"reminded": 0, "reviews": 0}
+        assert disclosure_secrecy_reminders_task() == {"reminded": 0, "reviews": 1, "drafts": 0}
+        assert disclosure_secrecy_reminders_task() == {"reminded": 0, "reviews": 0, "drafts": 0}
 
 
 class DecisionTests:
-    def test_switching_to_notify_after_delivery_creates_the_notices(self, legal1, legal2, legal3, authority, alice):
+    def test_switching_to_notify_after_delivery_creates_draft_notices(self, legal1, legal2, legal3, authority, alice):
         make_cdr(account=alice, src=ALICE_NUMBER, dst=OTHER, started_at=now() - DAY)
         req = to_state(receive(legal1, authority), "delivered", intake=legal1, approvers=[legal2, legal3])
         assert not Notice.objects.filter(request=req).exists()
         req = disclosure_notice_decision_set(actor=legal2, request=req, notify=True, reason="", review_on=None)
         assert (req.notice_user, req.notice_withheld_reason, req.notice_review_on) == (True, "", None)
         notice = Notice.objects.get(request=req)
-        assert (notice.user_id, notice.state) == (alice.pk, Notice.State.SENT)
+        assert (notice.user_id, notice.state, notice.sent_at) == (alice.pk, Notice.State.DRAFT, None)
         entry = AuditEntry.objects.get(action="disclosure.notice_decision", target_id=str(req.pk))
         assert entry.extra == {"status": "delivered", "notify": True, "reason_length": 0,
                                "notice_review_on": None, "notices": 1}
@@ -206,7 +206,7 @@ class DecisionTests:
     def test_notices_already_sent_cannot_be_withheld(self, legal1, legal2, legal3, dispute_body, alice):
         req = to_state(receive(legal1, dispute_body, basis=LegalBasis.COURT_ORDER, account_ids=[alice.pk],
                                numbers=[]), "delivered", intake=legal1, approvers=[legal2, legal3])
-        assert Notice.objects.get(request=req).state == Notice.State.SENT
+        assert disclosure_request_notices_send(actor=legal2, request=req)[0].state == Notice.State.SENT
         _refused("notice_user", NOTICES_ALREADY_SENT, call=disclosure_notice_decision_set, actor=legal1,
                  request=req, notify=False, reason=GAG)
 

@@ -153,8 +153,12 @@ class NoticeTests:
         secret = receive(legal1, dispute_body, basis="court_order", numbers=[ALICE_NUMBER],
                          secrecy_until=(now() + timedelta(days=10)).date())
         to_state(secret, "delivered", intake=legal1, approvers=[legal2, legal3])
-        assert Notice.objects.get(request=open_req, user=alice).state == "sent"
+        assert Notice.objects.get(request=open_req, user=alice).state == "draft"
         assert Notice.objects.get(request=secret, user=alice).state == "withheld"
+        verified_client(client, alice)
+        assert b"There are no disclosures" in client.get(reverse("disclosures:notices")).content  # a draft, unsent
+        verified_client(client, legal1)
+        assert client.post(f"/disclosures/requests/{open_req.pk}/send-notices/", {"confirm": "yes"}).status_code == 302
         verified_client(client, alice)
         page = client.get(reverse("disclosures:notices"))
         assert page.status_code == 200 and page.content.count(b"data was disclosed") == 1
@@ -176,7 +180,9 @@ class NoticeTests:
         assert r.status_code == 400 and Notice.objects.get(pk=notice.pk).state == "withheld"
         DisclosureRequest.objects.filter(pk=secret.pk).update(secrecy_until=now().date())
         verified_client(client, legal1)
-        assert client.post(f"/disclosures/requests/{secret.pk}/send-notices/").status_code == 302
+        assert client.post(f"/disclosures/requests/{secret.pk}/send-notices/").status_code == 200  # asks first
+        assert Notice.objects.get(pk=notice.pk).state == "withheld"
+        assert client.post(f"/disclosures/requests/{secret.pk}/send-notices/", {"confirm": "yes"}).status_code == 302
         assert Notice.objects.get(pk=notice.pk).state == "sent"
         verified_client(client, alice)
         assert client.get(reverse("disclosures:notices")).content.count(b"data was disclosed") == 2

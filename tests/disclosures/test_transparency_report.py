@@ -15,6 +15,7 @@ from django.utils.timezone import now
 from disclosures.models import AuthorityKind, LegalBasis
 from disclosures.selectors import transparency_report
 from disclosures.services.authorities import authority_create, authority_verify
+from disclosures.services.notices import disclosure_request_notices_send
 from disclosures.services.preservation import disclosure_preservation_convert, disclosure_preservation_renew
 from disclosures.services.transitions import (
     disclosure_request_close,
@@ -81,10 +82,11 @@ def seeded(legal1, legal2, legal3, authority, dispute_body, alice, bob, carol):
                                     order_document=b"%PDF production order", order_document_title="vordering.pdf",
                                     deadline=now() + timedelta(days=10))
     # Court order about erin under a running secrecy order: full, its notice withheld. Dispute body about alice:
-    # full, notice sent. An EPOC emergency still open.
+    # full, its draft notice sent by an officer. An EPOC emergency still open.
     deliver(receive(legal1, court, numbers=[], account_ids=[erin.pk], basis=LegalBasis.COURT_ORDER,
                     categories=USER_DATA, secrecy_until=now().date() + timedelta(days=90)))
-    deliver(receive(legal1, dispute_body, basis=LegalBasis.DISPUTE_RULING))
+    disclosure_request_notices_send(actor=legal2, request=deliver(receive(legal1, dispute_body,
+                                                                         basis=LegalBasis.DISPUTE_RULING)))
     receive(legal1, authority, basis=LegalBasis.EU_PRODUCTION, emergency=True)
 
 

@@ -1,8 +1,9 @@
 """LEGAL.md section 5 row 7, end to end in a real browser: a Geschillencommissie (a dispute body, Tw art. 11.5(6))
 asks for a customer's call data. The officers take the case in through the same pages as a police request (its
 written ruling filed, the callback, two approvals, the production, the output check by another officer) and
-deliver it; the case then stands in the register of requests, and the customer sees it twice: on her page of
-disclosures, and among the recipients in the data export she downloads."""
+deliver it; the case then stands in the register of requests. The notice to the customer is a draft (row 18): an
+officer reads what she will be told and sends it after a confirmation page. The customer then sees the case twice:
+on her page of disclosures, and among the recipients in the data export she downloads."""
 from __future__ import annotations
 
 import json
@@ -61,6 +62,14 @@ class DisputeCaseInBrowserTests:
         page.fill("#secure_channel", "in person, on an encrypted USB stick")
         _click(page, "#deliver", confirm=True)
         assert "Delivered" in page.locator("#status").inner_text()
+        assert Notice.objects.get(request=req, user=alice).state == Notice.State.DRAFT
+        # The draft: what the customer will be told, sent only once the officer confirms it.
+        assert "data was disclosed to a dispute commission" in page.locator("#notice-draft").inner_text().lower()
+        _click(page, "#send-notice")
+        assert "data was disclosed to a dispute commission" in page.locator(".consequences").inner_text().lower()
+        assert Notice.objects.get(request=req, user=alice).state == Notice.State.DRAFT
+        with page.expect_navigation():
+            page.get_by_role("button", name="Yes, send the notice").click()
         assert Notice.objects.get(request=req, user=alice).state == Notice.State.SENT
 
         # The register of requests: the case with its authority, basis and state; closed, among the ended ones.

@@ -1,6 +1,7 @@
-"""The data-subject export lists a disclosure about the person only when they have been told of it
-(a sent notice). A criminal claim without notice (Sv 126n: notice_user is off) must not surface in
-the export, nor must a disclosure about a number before the person held it (numbers are recycled)."""
+"""The data-subject export lists a disclosure about the person only when they are told of it (a notice sent, or
+its draft while the decision is to notify: the disclosure is made, the officer has yet to send the notice). A
+criminal claim without notice (Sv 126n: notice_user is off) must not surface in the export, nor must a
+disclosure about a number before the person held it (numbers are recycled)."""
 from __future__ import annotations
 
 from datetime import timedelta
