@@ -322,6 +322,8 @@ DISCLOSURE_WRITTEN_ORDER_DAYS = env.int("DISCLOSURE_WRITTEN_ORDER_DAYS", default
 # a notice to the user withheld at intake is reviewed this many days after it (LEGAL.md row 18).
 DISCLOSURE_PRESERVATION_REMINDER_DAYS = env.int("DISCLOSURE_PRESERVATION_REMINDER_DAYS", default=7)
 DISCLOSURE_NOTICE_REVIEW_DAYS = env.int("DISCLOSURE_NOTICE_REVIEW_DAYS", default=365)
+# A notice to the user is a draft at delivery: the officers are reminded of one not sent after this many days.
+DISCLOSURE_NOTICE_DRAFT_REMIND_DAYS = env.int("DISCLOSURE_NOTICE_DRAFT_REMIND_DAYS", default=3)
 # e-Evidence (Reg. (EU) 2023/1543, Dir. (EU) 2023/1544): the designated establishment or legal
 # representative that receives European Production and Preservation Orders for VoIPXS (name, address,
 # contact). Shown to the legal officers; empty means none is designated yet, which the pages flag.

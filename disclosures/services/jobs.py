@@ -19,9 +19,6 @@ from ..models import OPEN_STATUSES, DisclosureRequest, Notice, Package, Status
 from .checks import request_audit
 from .holds import request_hold_release
 
-# A draft notice not sent this many days after delivery is reminded to the officers (once).
-NOTICE_DRAFT_REMIND_DAYS = 3
-
 
 def _officers_mail(compose: Callable[[], tuple[str, str]]) -> int:
     """Mail the legal officers, each in their language: `compose()` gives the subject and the body."""
@@ -101,11 +98,11 @@ def disclosure_secrecy_reminders(*, now: datetime | None = None, actor=None) -> 
 
 
 def disclosure_notice_drafts_remind(*, now: datetime | None = None, actor=None) -> int:
-    """Remind the legal officers of draft notices not sent NOTICE_DRAFT_REMIND_DAYS after delivery (once each): a
-    civil or dispute case's user is to be told, and the draft waits for an officer to review and send it."""
+    """Remind the legal officers of draft notices not sent DISCLOSURE_NOTICE_DRAFT_REMIND_DAYS after delivery (once
+    each): a civil or dispute case's user is to be told, and the draft waits for an officer to review and send it."""
     moment = now or tz_now()
     due = Notice.objects.filter(state=Notice.State.DRAFT, reminded_at__isnull=True, request__notice_user=True,
-                                created_at__lte=moment - timedelta(days=NOTICE_DRAFT_REMIND_DAYS))
+                                created_at__lte=moment - timedelta(days=settings.DISCLOSURE_NOTICE_DRAFT_REMIND_DAYS))
     return _notices_remind(due, compose=_drafts_mail, action="disclosure.notice_draft_reminder", moment=moment,
                            actor=actor)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 
 import pytest
+from django.conf import settings
 from django.core import mail
 from django.utils.formats import date_format
 from django.utils.timezone import localtime, now
@@ -16,7 +17,6 @@ from rest_framework.test import APIClient
 from disclosures.models import DisclosureRequest, LegalBasis, Notice
 from disclosures.selectors import disclosures_about_user, transparency_report
 from disclosures.services.jobs import (
-    NOTICE_DRAFT_REMIND_DAYS,
     disclosure_notice_drafts_remind,
     disclosure_secrecy_reminders,
 )
@@ -197,7 +197,7 @@ class ReminderTests:
     def test_a_draft_left_unsent_is_reminded_once(self, legal1, legal2, legal3, dispute_body, alice):
         req = _civil(legal1, legal2, legal3, dispute_body, alice)
         notice = Notice.objects.get(request=req)
-        due = notice.created_at + NOTICE_DRAFT_REMIND_DAYS * DAY
+        due = notice.created_at + settings.DISCLOSURE_NOTICE_DRAFT_REMIND_DAYS * DAY
         assert disclosure_notice_drafts_remind(now=due - timedelta(minutes=1)) == 0 and mail.outbox == []
         assert disclosure_notice_drafts_remind(now=due) == 1
         assert disclosure_notice_drafts_remind(now=due + DAY) == 0
@@ -213,7 +213,7 @@ class ReminderTests:
         sent = _civil(legal1, legal2, legal3, dispute_body, alice)
         disclosure_request_notices_send(actor=legal1, request=sent)
         _civil(legal1, legal2, legal3, dispute_body, bob)
-        Notice.objects.update(created_at=now() - NOTICE_DRAFT_REMIND_DAYS * DAY)
+        Notice.objects.update(created_at=now() - settings.DISCLOSURE_NOTICE_DRAFT_REMIND_DAYS * DAY)
         assert disclosure_secrecy_reminders_task() == {"reminded": 0, "reviews": 0, "drafts": 1}
         assert disclosure_secrecy_reminders_task() == {"reminded": 0, "reviews": 0, "drafts": 0}
 
