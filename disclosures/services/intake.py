@@ -30,6 +30,7 @@ from ..models import (
     DISPUTE_AUTHORITY_KINDS,
     LegalBasis,
 )
+from ..rotation import document_aad
 from .authorities import email_domain_clean, email_domain_listed
 from .checks import REQUEST_NO_TARGET, request_audit, request_locked, require_officer
 from .holds import request_hold_place
@@ -281,7 +282,7 @@ def disclosure_document_add(*, actor, request: DisclosureRequest, title: str, co
                              size=len(content), sha256=hashlib.sha256(content).hexdigest(), content_enc=b"",
                              is_written_order=is_written_order, uploaded_by=actor)
     doc.save(force_insert=True)
-    doc.content_enc = encrypt_bytes(content, aad=f"disclosure-document:{doc.pk}".encode())
+    doc.content_enc = encrypt_bytes(content, aad=document_aad(doc.pk))
     doc.save(update_fields=["content_enc"])
     if is_written_order and req.written_order_at is None:
         req.written_order_at = now or tz_now()
