@@ -32,9 +32,11 @@ from .selectors import (
     transparency_rows,
 )
 from .services.checks import NOT_LEGAL_OFFICER
-from .services.intake import disclosure_document_add, disclosure_request_receive
+from .services.intake import ReceivedDocument, disclosure_document_add, disclosure_request_take_in
 from .services.packages import disclosure_package_download, package_content_type
-from .transitions import DOCUMENT_NOT_BASE64, TRANSITIONS
+from .transitions import DOCUMENT_NOT_BASE64, TRANSITIONS, Base64ContentField
+
+ORDER_WITHOUT_DOCUMENT = "Send the written order in document_base64, or leave document_is_order false."
 
 
 class IsLegalOfficer(BasePermission):
@@ -138,8 +140,21 @@ class RequestReceiveApi(OfficerApi):
         notice_review_on = serializers.DateField(required=False, allow_null=True, default=None)
         # The address an e-mailed request came from: only its domain is kept (and flagged if not listed).
         received_from = serializers.EmailField(required=False, allow_blank=True, default="")
+        # The document the request came with (the order, the request letter), as DocumentAddApi takes one; checked
+        # before anything is stored, so a refused one leaves no request behind.
+        document_base64 = Base64ContentField(max_length=20_000_000, required=False)
+        document_title = serializers.CharField(max_length=200, required=False, default="")
+        document_content_type = serializers.CharField(max_length=100, required=False,
+                                                      default="application/octet-stream")
+        document_is_order = serializers.BooleanField(required=False, default=False)
 
-    @extend_schema(request=InputSerializer, responses={201: RequestOutputSerializer}, summary="Take a request in (places a legal hold)")
+        def validate(self, attrs: dict) -> dict:
+            if attrs.get("document_is_order") and "document_base64" not in attrs:
+                raise serializers.ValidationError({"document_base64": ORDER_WITHOUT_DOCUMENT})
+            return attrs
+
+    @extend_schema(request=InputSerializer, responses={201: RequestOutputSerializer},
+                   summary="Take a request in (places a legal hold), with the document it came with")
     def post(self, request: Request) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -147,7 +162,16 @@ class RequestReceiveApi(OfficerApi):
         authority = Authority.objects.filter(pk=d.pop("authority")).first()
         if authority is None:
             raise ApplicationError("Unknown authority.", extra={"field": "authority"})
-        req = disclosure_request_receive(actor=request.user, authority=authority, **d)
+        upload = {"title": d.pop("document_title"), "content_type": d.pop("document_content_type"),
+                  "is_written_order": d.pop("document_is_order")}
+        content = d.pop("document_base64", None)
+        document = None if content is None else ReceivedDocument(content=content, **upload)
+        try:
+            req = disclosure_request_take_in(actor=request.user, authority=authority, document=document, **d)
+        except ApplicationError as exc:  # intake's document checks, under this API's field
+            if exc.extra.get("field") == "document":
+                raise ApplicationError(exc.message, extra={**exc.extra, "field": "document_base64"}) from None
+            raise
         return Response(RequestOutputSerializer(req).data, status=status.HTTP_201_CREATED)
 
 

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .bases import PRODUCTION_BASES
 from .models import AuthorityKind, DataCategory, LegalBasis
+from .services.intake import DOCUMENT_MAX_BYTES
 
 
 def _split(text: str) -> list[str]:
@@ -145,8 +146,10 @@ class NarrowForm(forms.Form):
 
 
 def document_inputs(upload) -> dict:
-    """An uploaded file as disclosure_document_add takes it."""
-    return {"title": upload.name, "content": upload.read(), "content_type": upload.content_type or ""}
+    """An uploaded file as disclosure_document_add takes it; of a file larger than intake takes, no more than it
+    takes and a byte, enough for intake to refuse it (document_check) without reading all of it into memory."""
+    return {"title": upload.name, "content": upload.read(DOCUMENT_MAX_BYTES + 1),
+            "content_type": upload.content_type or ""}
 
 
 class DocumentForm(forms.Form):

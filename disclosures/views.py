@@ -61,7 +61,7 @@ from .services.authorities import (
     authority_domains_set,
     authority_verify,
 )
-from .services.intake import NOTICE_DEFAULT_REASON, disclosure_document_add, disclosure_request_receive
+from .services.intake import NOTICE_DEFAULT_REASON, ReceivedDocument, disclosure_request_take_in
 from .services.packages import disclosure_package_download, package_content_type
 from .services.transitions import approval_refusal
 from .signing import signing_public_key
@@ -241,18 +241,18 @@ def request_new(request: HttpRequest) -> HttpResponse:
             if authority is None:
                 form.add_error("authority", _("Choose an authority from the register."))
             else:
-                try:
-                    req = disclosure_request_receive(
-                        actor=request.user, authority=authority, reference=d["reference"], legal_basis=d["legal_basis"],
-                        categories=d["categories"], window_start=day_start(d["window_start"]),
-                        window_end=day_start(d["window_end"]), deadline=d["deadline"], numbers=d["numbers"],
-                        account_ids=d["account_ids"], emergency=d["emergency"], oral_order=d["oral_order"],
-                        secrecy_until=d["secrecy_until"], notice_user=d["notice_user"],
-                        notice_withheld_reason=d["notice_withheld_reason"], notice_review_on=d["notice_review_on"],
-                        received_from=d["received_from"])
-                    if d["document"]:
-                        disclosure_document_add(actor=request.user, request=req, **document_inputs(d["document"]),
-                                                is_written_order=d["document_is_order"])
+                upload = d["document"]
+                document = (ReceivedDocument(**document_inputs(upload), is_written_order=d["document_is_order"])
+                            if upload else None)
+                try:  # the document is checked before anything is stored, and filed in the request's transaction
+                    req = disclosure_request_take_in(
+                        actor=request.user, document=document, authority=authority, reference=d["reference"],
+                        legal_basis=d["legal_basis"], categories=d["categories"],
+                        window_start=day_start(d["window_start"]), window_end=day_start(d["window_end"]),
+                        deadline=d["deadline"], numbers=d["numbers"], account_ids=d["account_ids"],
+                        emergency=d["emergency"], oral_order=d["oral_order"], secrecy_until=d["secrecy_until"],
+                        notice_user=d["notice_user"], notice_withheld_reason=d["notice_withheld_reason"],
+                        notice_review_on=d["notice_review_on"], received_from=d["received_from"])
                 except ApplicationError as exc:
                     field = exc.extra.get("field")
                     form.add_error(field if field in form.fields else None, shown(exc))

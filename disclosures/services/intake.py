@@ -5,6 +5,7 @@ received by e-mail keeps the domain it came from, flagged when the authority doe
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from email.utils import parseaddr
 from typing import Iterable
@@ -52,7 +53,10 @@ REQUEST_BASIS_CRIMINAL = ("A {kind} cannot use the basis “{basis}”: that is 
 REQUEST_BASIS_DISPUTE = "A {kind} cannot use the basis “{basis}”: only a dispute commission or a mediator issues one."
 REQUEST_DUPLICATE = "This authority already sent a request with this reference."
 REQUEST_AUTHORITY_INACTIVE = "This authority is no longer active in the register; check who is asking."
-DOCUMENT_EMPTY = "The document is empty."
+DOCUMENT_EMPTY = gettext_noop("The document is empty.")
+# The API's own cap (20,000,000 characters of base64 are 15,000,000 bytes), for the page's uploads too.
+DOCUMENT_MAX_BYTES = 15_000_000
+DOCUMENT_TOO_LARGE = gettext_noop("The document is larger than %(megabytes)s MB, the most a document may be.")
 REQUEST_BAD_SENDER = gettext_noop("“Received from” is not an e-mail address; leave it empty for a request by phone, "
                                   "on paper or in person.")
 # The notice to the user (LEGAL.md section 5, row 18). A withheld one needs a reason and a review date. Where the
@@ -268,6 +272,46 @@ def disclosure_request_receive(
     return req
 
 
+def document_check(*, content: bytes, field: str = "content") -> None:
+    """Intake's checks on a received document, made before anything of it (or of the request it comes with) is
+    stored: not empty, and at most DOCUMENT_MAX_BYTES. Its type is not checked: authorities send PDFs, scans,
+    e-mails and signed files, and the document is only stored (encrypted) and listed, never served."""
+    if not content:
+        raise ApplicationError(DOCUMENT_EMPTY, extra={"field": field})
+    if len(content) > DOCUMENT_MAX_BYTES:
+        params = {"megabytes": DOCUMENT_MAX_BYTES // 1_000_000}
+        raise ApplicationError(DOCUMENT_TOO_LARGE % params,
+                               extra={"field": field, "msgid": DOCUMENT_TOO_LARGE, "params": params})
+
+
+@dataclass(frozen=True)
+class ReceivedDocument:
+    """A document that comes with a request when it is taken in (the order, the request letter)."""
+
+    content: bytes
+    title: str = ""
+    content_type: str = "application/octet-stream"
+    is_written_order: bool = False
+
+
+@transaction.atomic
+def disclosure_request_take_in(*, actor, document: ReceivedDocument | None = None,
+                               **request_fields) -> DisclosureRequest:
+    """Take a request in (disclosure_request_receive, `request_fields`) with the document it came with, filed as
+    disclosure_document_add files one. The document is checked first (document_check, field "document"), so a
+    refused one stores nothing, and both are written in one transaction: a request is never left behind without
+    the document it was taken in with."""
+    if document is not None:
+        document_check(content=document.content, field="document")
+    req = disclosure_request_receive(actor=actor, **request_fields)
+    if document is not None:
+        disclosure_document_add(actor=actor, request=req, title=document.title, content=document.content,
+                                content_type=document.content_type, is_written_order=document.is_written_order,
+                                now=request_fields.get("now"))
+        req.refresh_from_db()  # as the document left it (written_order_at)
+    return req
+
+
 @transaction.atomic
 def disclosure_document_add(*, actor, request: DisclosureRequest, title: str, content: bytes,
                             content_type: str = "application/octet-stream", is_written_order: bool = False,
@@ -275,8 +319,7 @@ def disclosure_document_add(*, actor, request: DisclosureRequest, title: str, co
     """Store a received document encrypted, with its SHA-256. The written order puts the order on file: it ends an
     emergency's or an oral order's wait, and lets any other request be approved, produced and delivered."""
     require_officer(actor)
-    if not content:
-        raise ApplicationError(DOCUMENT_EMPTY, extra={"field": "content"})
+    document_check(content=content)
     req = request_locked(request=request)
     doc = DisclosureDocument(request=req, title=(title.strip() or "document")[:200], content_type=content_type[:100],
                              size=len(content), sha256=hashlib.sha256(content).hexdigest(), content_enc=b"",

@@ -81,6 +81,16 @@ class StackedTableTests:
             Template("{% load voipxs_tables %}{% stacked_table wide %}{% endstacked_table %}")
 
 
+class BreakableAddressTests:
+    def test_an_address_may_wrap_after_a_dot_and_before_the_at_only(self):
+        html = _render("{% load voipxs_tables %}{{ a|breakable_address }}", a="desk@fiod-belasting.example")
+        assert html == "desk<wbr>@fiod-belasting.<wbr>example"
+
+    def test_it_escapes_what_it_is_given(self):
+        html = _render("{% load voipxs_tables %}{{ a|breakable_address }}", a='x<script>"@y.nl')
+        assert html == "x&lt;script&gt;&quot;<wbr>@y.<wbr>nl"
+
+
 @pytest.mark.django_db
 class StaffPagesOnAPhoneTests:
     def test_the_dpo_work_list_labels_each_cell_in_english_and_dutch(self, client, alice, dpo):

@@ -16,6 +16,10 @@ them as ARIA roles (table, rowgroup, row, columnheader, rowheader, cell), which 
 
 Only the outermost table is changed; a cell that spans columns (an empty-list message) gets no label. The
 pass is one regular-expression scan over the rendered table, a few microseconds a row.
+
+`{{ address|breakable_address }}`: an e-mail address or a domain that a narrow column may wrap after a dot and
+before the "@" (a <wbr> there) as well as at a hyphen, so a long address neither widens its table nor breaks
+inside a word.
 """
 from __future__ import annotations
 
@@ -160,6 +164,14 @@ class StackedTableNode(template.Node):
         # Reviewed: the content was rendered (and autoescaped) by the template; the pass adds only fixed
         # attributes and headings of that same content, escaped again for an attribute.
         return mark_safe(_stack(rendered))  # nosec B308 B703
+
+
+@register.filter
+def breakable_address(value: object) -> SafeString:
+    """`value` escaped, with a line-break opportunity (<wbr>) after each dot and before the "@" (see the module)."""
+    text = str(escape(value))  # escaping writes no "." or "@"
+    # Reviewed: the text is escaped above; only fixed <wbr> tags are added.
+    return mark_safe(text.replace(".", ".<wbr>").replace("@", "<wbr>@"))  # nosec B308 B703
 
 
 @register.tag("stacked_table")
