@@ -315,14 +315,12 @@ DISCLOSURE_PACKAGE_RETENTION_DAYS = env.int("DISCLOSURE_PACKAGE_RETENTION_DAYS",
 DISCLOSURE_ESCALATION_HOURS = env.int("DISCLOSURE_ESCALATION_HOURS", default=24)
 DISCLOSURE_REPORT_THRESHOLD = env.int("DISCLOSURE_REPORT_THRESHOLD", default=5)
 DISCLOSURE_PROVIDER_ID = env("DISCLOSURE_PROVIDER_ID", default="VoIPXS-NL")
-# An emergency request's written order is due this many days after intake (Sv 126ni(3): 3 days); late, the
-# officers and the DPO are told and a delivery made without it is flagged for the breach register.
+# An emergency's written order is due this many days after intake (Sv 126ni(3)); late, officers and DPO are told.
 DISCLOSURE_WRITTEN_ORDER_DAYS = env.int("DISCLOSURE_WRITTEN_ORDER_DAYS", default=3)
-# Legal officers are reminded this many days before a preservation order (126ni, EPOC-PR) ends, and
-# a notice to the user withheld at intake is reviewed this many days after it (LEGAL.md row 18).
+# Legal officers are reminded this many days before a preservation order (126ni, EPOC-PR) ends; a notice withheld at
+# intake is reviewed, and a draft notice still unsent is reminded, this many days after (LEGAL.md row 18).
 DISCLOSURE_PRESERVATION_REMINDER_DAYS = env.int("DISCLOSURE_PRESERVATION_REMINDER_DAYS", default=7)
 DISCLOSURE_NOTICE_REVIEW_DAYS = env.int("DISCLOSURE_NOTICE_REVIEW_DAYS", default=365)
-# A notice to the user is a draft at delivery: the officers are reminded of one not sent after this many days.
 DISCLOSURE_NOTICE_DRAFT_REMIND_DAYS = env.int("DISCLOSURE_NOTICE_DRAFT_REMIND_DAYS", default=3)
 # e-Evidence (Reg. (EU) 2023/1543, Dir. (EU) 2023/1544): the designated establishment or legal
 # representative that receives European Production and Preservation Orders for VoIPXS (name, address,
