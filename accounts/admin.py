@@ -269,9 +269,11 @@ class AuditAnchorAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 class AuditPurposeFilter(admin.SimpleListFilter):
     """The audit log by purpose, each named as the register names it. The choices come from the enum, not from
-    a scan of the whole log for its distinct values (five years of entries); entries that record no purpose
-    (service events) and purposes the enum does not know (a refused ask for one) can be picked too. The
-    parameter keeps the field's name, so a link filtered by a purpose code still works."""
+    a scan of the whole log for its distinct values (five years of entries). Service events name their purpose too
+    (an alias such as BREACH_PURPOSE is one of the enum's, so it is listed under that name); entries that record
+    none (service events written before they did, kept as the log is append-only) and purposes the enum does not
+    know (a refused ask for one) can be picked too. The parameter keeps the field's name, so a link filtered by a
+    purpose code still works."""
 
     title = _("purpose")
     parameter_name = "purpose"

@@ -84,8 +84,13 @@ class Row:
     call: str = ""  # the call this record is a leg of (traffic.selectors.call_legs.call_key)
 
 
+def authority_purpose(authority: Authority) -> Purpose:
+    """The purpose an authority's requests serve, and so the record kept of it: a dispute body's, disputes."""
+    return Purpose.DISPUTE if authority.kind in DISPUTE_AUTHORITY_KINDS else Purpose.LEGAL_OBLIGATION
+
+
 def request_purpose(req: DisclosureRequest) -> Purpose:
-    return Purpose.DISPUTE if req.authority.kind in DISPUTE_AUTHORITY_KINDS else Purpose.LEGAL_OBLIGATION
+    return authority_purpose(req.authority)
 
 
 def scope_of(req: DisclosureRequest) -> Scope:

@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from django.db import transaction
 
 from voipxs.privacy.audit import audit_record
-from voipxs.privacy.purposes import SystemActor
+from voipxs.privacy.purposes import Purpose, SystemActor
 
 from .models import PackageSigningKey
 
@@ -63,8 +63,8 @@ def signing_key_create(*, actor) -> PackageSigningKey:
     replaces = _newest()
     key = PackageSigningKey.objects.create(fingerprint=fingerprint(public_raw), public_key=public_raw.hex(),
                                            private_key=private_raw.hex())
-    audit_record(actor=actor, action="package_signing_key.create", target_type="package_signing_key",
-                 target_id=key.pk, extra={"fingerprint": key.fingerprint,
+    audit_record(actor=actor, action="package_signing_key.create", purpose=Purpose.SECURITY,
+                 target_type="package_signing_key", target_id=key.pk, extra={"fingerprint": key.fingerprint,
                                           "replaces": replaces.fingerprint if replaces else None})
     return key
 

@@ -18,6 +18,7 @@ from voipxs.privacy.audit import audit_record
 from voipxs.privacy.crypto import blind_index
 from voipxs.exceptions import ApplicationError
 from voipxs.privacy.phone import InvalidNumber, normalize_e164
+from voipxs.privacy.purposes import RETENTION_PURPOSE, Purpose
 
 from .models import SUPPORTED_ACTIONS, Category, LegalHold, RetentionPolicy
 
@@ -138,7 +139,8 @@ def retention_policy_update(
     )
     policy.full_clean()
     policy.save(force_insert=True)
-    audit_record(actor=actor, action="retention.policy_change", target_type="retention_policy", target_id=policy.pk,
+    audit_record(actor=actor, action="retention.policy_change", purpose=RETENTION_PURPOSE,
+                 target_type="retention_policy", target_id=policy.pk,
                  extra={"category": category, "version": policy.version,
                         "changed": {k: str(v) for k, v in changed.items()}})
     # The privacy page lists this period (Tw 11.5(4), GDPR art. 13): its notice gets a new version, and a
@@ -180,6 +182,15 @@ def policy_change_summaries(before: RetentionPolicy | None, after: RetentionPoli
                                          "privacy page shows them."))
             summaries[code] = " ".join(parts)
     return summaries
+
+
+# A hold's audit entries carry the purpose of what it keeps the data for (LEGAL.md row 21).
+_HOLD_PURPOSES = {LegalHold.Reason.DISPUTE: Purpose.DISPUTE, LegalHold.Reason.UNPAID_INVOICE: Purpose.BILLING}
+
+
+def hold_purpose(reason: str) -> Purpose:
+    """A disclosure request's or preservation order's hold serves the legal obligation; a dispute's, the dispute."""
+    return _HOLD_PURPOSES.get(reason, Purpose.LEGAL_OBLIGATION)
 
 
 def _number_indexes(numbers: Iterable[str]) -> list[str]:
@@ -239,7 +250,8 @@ def legal_hold_place(
     )
     hold.full_clean()
     hold.save(force_insert=True)
-    audit_record(actor=actor, action="retention.hold_place", target_type="legal_hold", target_id=hold.pk,
+    audit_record(actor=actor, action="retention.hold_place", purpose=hold_purpose(hold.reason),
+                 target_type="legal_hold", target_id=hold.pk,
                  extra={"reason": reason, "reference": hold.reference, "accounts": len(accounts),
                         "numbers": len(indexes), "categories": categories})
     return hold
@@ -274,8 +286,8 @@ def legal_hold_release(*, hold: LegalHold, actor, now: datetime | None = None, o
     hold.released_by = actor if getattr(actor, "pk", None) else None
     hold.release_reason = reason
     hold.save(update_fields=["released_at", "released_by", "release_reason"])
-    audit_record(actor=actor, action="retention.hold_release", target_type="legal_hold", target_id=hold.pk,
-                 extra={"reference": hold.reference, "reason": reason})
+    audit_record(actor=actor, action="retention.hold_release", purpose=hold_purpose(hold.reason),
+                 target_type="legal_hold", target_id=hold.pk, extra={"reference": hold.reference, "reason": reason})
     return hold
 
 
@@ -298,7 +310,8 @@ def legal_hold_renew(*, hold: LegalHold, expires_at: datetime, order_reference: 
         raise ApplicationError(HOLD_REFERENCE_REQUIRED, extra={"field": "order_reference"})
     hold.expires_at, hold.renewed_at, hold.renewal_reference = expires_at, moment, order_reference.strip()[:100]
     hold.save(update_fields=["expires_at", "renewed_at", "renewal_reference"])
-    audit_record(actor=actor, action="retention.hold_renew", target_type="legal_hold", target_id=hold.pk,
+    audit_record(actor=actor, action="retention.hold_renew", purpose=hold_purpose(hold.reason),
+                 target_type="legal_hold", target_id=hold.pk,
                  extra={"reference": hold.reference, "order": hold.renewal_reference,
                         "expires_at": expires_at.isoformat()})
     return hold
@@ -318,7 +331,8 @@ def legal_holds_expire(*, now: datetime | None = None, actor=None) -> list[int]:
                 continue
             hold.released_at, hold.release_reason = hold.expires_at, LegalHold.Release.EXPIRED
             hold.save(update_fields=["released_at", "release_reason"])
-            audit_record(actor=actor, action="retention.hold_expire", target_type="legal_hold", target_id=hold.pk,
+            audit_record(actor=actor, action="retention.hold_expire", purpose=hold_purpose(hold.reason),
+                         target_type="legal_hold", target_id=hold.pk,
                          extra={"reference": hold.reference, "expired_at": hold.expires_at.isoformat()})
             done.append(pk)
     return done

@@ -12,7 +12,14 @@ it reads without one. A test that breaks the audit on purpose says so with `@pyt
 Tests with a live server (the browser tests of tests/e2e, the live pushes) are watched too: the server answers
 each request in a thread of its own, which on PostgreSQL reads through a connection of its own, not the test's
 (`ServerRequests` gives those connections the same wrapper, and waits for the requests still running before the
-check). On SQLite in memory the server shares the test's connection, and so its wrapper, anyway."""
+check). On SQLite in memory the server shares the test's connection, and so its wrapper, anyway.
+
+The other half of row 21 ("including the purpose"): every audit entry application code writes carries a purpose,
+reads and workflow events alike (a DSR taken in, a breach recorded, a number assigned, a clean-up that deleted
+something). `PurposelessEntries` wraps the one function every entry is made by (voipxs.privacy.audit._entry) and
+notes where each entry without a purpose came from (the innermost application frame, as for reads); the test
+fails if it noted any. Entries a test writes itself are the test's business, and a refused ask for a purpose the
+enum does not know records what was asked, even nothing (require_purpose, "unknown purpose")."""
 from __future__ import annotations
 
 import os
@@ -45,9 +52,10 @@ SYSTEM_PATHS = {
 }
 
 
-def _origin() -> str | None:
-    """The innermost application frame that sent the statement, as "path:function", or None (not ours)."""
-    frame = sys._getframe(2)
+def _origin(depth: int = 2) -> str | None:
+    """The innermost application frame that sent the statement (or wrote the entry), as "path:function", or None
+    (not ours). `depth`: how many frames up from here the search starts."""
+    frame = sys._getframe(depth)
     while frame is not None:
         filename = frame.f_code.co_filename
         if filename.startswith(APPS) and "/migrations/" not in filename:
@@ -157,3 +165,36 @@ def purposeful_entries_since(start_id: int) -> bool:
     from voipxs.privacy.models import AuditEntry
 
     return AuditEntry.objects.filter(pk__gt=start_id).exclude(purpose="").exists()
+
+
+def _asked_for_an_unknown_purpose(entry) -> bool:
+    return entry.outcome == "refused" and (entry.extra or {}).get("reason") == "unknown purpose"
+
+
+class PurposelessEntries:
+    """The origins of the audit entries written by application code without a purpose (see the module docstring)."""
+
+    def __init__(self) -> None:
+        self.origins: set[str] = set()
+
+    def wrap(self, make):
+        """`make` is voipxs.privacy.audit._entry; the returned function stands in for it while the test runs."""
+        def entry(**kwargs):
+            made = make(**kwargs)
+            if not made.purpose and not _asked_for_an_unknown_purpose(made):
+                origin = _origin(2)  # from the frame that called this stand-in (audit_record, passed through)
+                if origin is not None:
+                    self.origins.add(f"{origin} ({made.action})")
+            return made
+        return entry
+
+    @contextmanager
+    def watching(self) -> Iterator["PurposelessEntries"]:
+        from voipxs.privacy import audit
+
+        make = audit._entry
+        audit._entry = self.wrap(make)
+        try:
+            yield self
+        finally:
+            audit._entry = make

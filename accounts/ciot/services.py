@@ -56,8 +56,8 @@ def subscriber_details_set(*, user: User, actor: Any, at: datetime | None = None
     details = SubscriberDetails(user=user, valid_from=at, **cleaned)
     details.full_clean()
     details.save(force_insert=True)
-    audit_record(actor=actor, action="subscriber_details.set", target_type="user", target_id=user.pk,
-                 extra={"version": details.pk})
+    audit_record(actor=actor, action="subscriber_details.set", purpose=Purpose.CIOT, target_type="user",
+                 target_id=user.pk, extra={"version": details.pk})
     return details
 
 
@@ -78,8 +78,8 @@ def _run_start(adapter_name: str) -> CiotSyncRun:
 def _run_fail(run: CiotSyncRun, *, error: str) -> CiotSyncRun:
     run.status, run.finished_at, run.error = CiotSyncRun.Status.FAILED, now(), error[:200]
     run.save(update_fields=["status", "finished_at", "error"])
-    audit_record(actor=CIOT_ACTOR, action="ciot.sync_failed", target_type="ciot_sync_run", target_id=run.pk,
-                 extra={"error": run.error})
+    audit_record(actor=CIOT_ACTOR, action="ciot.sync_failed", purpose=Purpose.CIOT, target_type="ciot_sync_run",
+                 target_id=run.pk, extra={"error": run.error})
     return run
 
 
@@ -111,8 +111,8 @@ def ciot_sync(*, actor: Any = CIOT_ACTOR, adapter: CiotAdapter | None = None) ->
         run.records, run.current, run.incomplete = len(rows), ciot_current_count(rows), incomplete
         run.changed = previous is None or previous.sha256 != sha256
         run.save(update_fields=["status", "finished_at", "sha256", "records", "current", "incomplete", "changed"])
-        audit_record(actor=actor, action="ciot.sync", target_type="ciot_sync_run", target_id=run.pk,
-                     extra={"records": run.records, "incomplete": incomplete, "changed": run.changed})
+        audit_record(actor=actor, action="ciot.sync", purpose=Purpose.CIOT, target_type="ciot_sync_run",
+                     target_id=run.pk, extra={"records": run.records, "incomplete": incomplete, "changed": run.changed})
     return run
 
 

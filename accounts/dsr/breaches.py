@@ -17,6 +17,7 @@ from django.utils.timezone import now
 
 from voipxs.exceptions import ApplicationError
 from voipxs.privacy.audit import audit_record
+from voipxs.privacy.purposes import BREACH_PURPOSE
 
 from .models import BreachIncident, BreachNotification, ReminderStage
 
@@ -45,8 +46,8 @@ def breach_incident_create(*, title: str, detected_at: datetime, scope: str, tel
         raise ApplicationError(DETECTED_IN_FUTURE, extra={"field": "detected_at"})
     incident = BreachIncident.objects.create(title=title.strip()[:200], detected_at=detected_at, scope=scope.strip(),
                                              telecom_service=telecom_service, affected_count=affected_count)
-    audit_record(actor=actor, action="breach.create", target_type="breach", target_id=incident.pk,
-                 extra={"telecom": telecom_service, "clock_hours": incident.clock_hours})
+    audit_record(actor=actor, action="breach.create", purpose=BREACH_PURPOSE, target_type="breach",
+                 target_id=incident.pk, extra={"telecom": telecom_service, "clock_hours": incident.clock_hours})
     return incident
 
 
@@ -70,7 +71,7 @@ def breach_notification_record(*, incident: BreachIncident, recipient: str, stag
     if recipient == BreachNotification.Recipient.USERS and inc.users_notified_at is None:
         inc.users_notified_at = sent_at
         inc.save(update_fields=["users_notified_at"])
-    audit_record(actor=actor, action="breach.notify", target_type="breach", target_id=inc.pk,
+    audit_record(actor=actor, action="breach.notify", purpose=BREACH_PURPOSE, target_type="breach", target_id=inc.pk,
                  extra={"recipient": recipient, "stage": stage, "late": sent_at > inc.authority_deadline})
     return note_obj
 
@@ -121,6 +122,6 @@ def breach_incident_close(*, incident: BreachIncident, authority_not_notified_re
         field, messages = next(iter(exc.message_dict.items()))
         raise ApplicationError(messages[0], extra={"field": field}) from None
     inc.save(update_fields=["status", "closed_at", "authority_not_notified_reason", "users_not_notified_reason"])
-    audit_record(actor=actor, action="breach.close", target_type="breach", target_id=inc.pk)
+    audit_record(actor=actor, action="breach.close", purpose=BREACH_PURPOSE, target_type="breach", target_id=inc.pk)
     return inc
 

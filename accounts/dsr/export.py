@@ -249,8 +249,8 @@ def dsr_export_retry(*, request: DataSubjectRequest, actor: Any) -> bool:
     elif not (export.status == ExportFile.Status.PENDING and export.created_at < resend_cutoff()
               and _export_idle(export.pk)):
         return False
-    audit_record(actor=actor, action="dsr.export_retry", target_type="dsr", target_id=request.pk,
-                 extra={"export": export.pk})
+    audit_record(actor=actor, action="dsr.export_retry", purpose=Purpose.SELF_SERVICE, target_type="dsr",
+                 target_id=request.pk, extra={"export": export.pk})
     from ..tasks import dsr_export_build_task  # lazy: the services-to-tasks pair (tasks import this module)
 
     enqueue_after_commit(dsr_export_build_task, export.pk)
@@ -262,7 +262,8 @@ def dsr_export_download_log(*, export: ExportFile, actor: User) -> ExportDownloa
     if export.status != ExportFile.Status.READY:
         raise ApplicationError(EXPORT_NOT_READY)
     download = ExportDownload.objects.create(export=export)
-    audit_record(actor=actor, action="dsr.export_download", target_type="dsr", target_id=export.request_id)
+    audit_record(actor=actor, action="dsr.export_download", purpose=Purpose.SELF_SERVICE, target_type="dsr",
+                 target_id=export.request_id)
     return download
 
 

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from voipxs.exceptions import ApplicationError
 from voipxs.mail import person_language
 from voipxs.privacy.audit import audit_record
+from voipxs.privacy.purposes import TRANSPARENCY_PURPOSE
 from voipxs.queue import enqueue_after_commit
 
 from ..models import User
@@ -41,7 +42,8 @@ def policy_version_create(*, version: str, summary: str, text: str, substantive:
     if PolicyVersion.objects.filter(version=version.strip()).exists():
         raise ApplicationError(VERSION_TAKEN, extra={"field": "version"})
     pv = PolicyVersion.objects.create(version=version.strip(), summary=summary.strip(), text=text, substantive=substantive)
-    audit_record(actor=actor, action="policy.create", target_type="policy_version", target_id=pv.pk)
+    audit_record(actor=actor, action="policy.create", purpose=TRANSPARENCY_PURPOSE, target_type="policy_version",
+                 target_id=pv.pk)
     return pv
 
 
@@ -52,8 +54,8 @@ def policy_version_publish(*, policy: PolicyVersion, actor: Any, email_users: bo
         raise ApplicationError(ALREADY_PUBLISHED)
     pv.published_at = now()
     pv.save(update_fields=["published_at"])
-    audit_record(actor=actor, action="policy.publish", target_type="policy_version", target_id=pv.pk,
-                 extra={"substantive": pv.substantive, "email": email_users})
+    audit_record(actor=actor, action="policy.publish", purpose=TRANSPARENCY_PURPOSE, target_type="policy_version",
+                 target_id=pv.pk, extra={"substantive": pv.substantive, "email": email_users})
     if email_users and pv.substantive:
         from ..tasks import policy_notice_email_task  # lazy: the services-to-tasks pair (tasks import this module)
 
@@ -81,7 +83,8 @@ def policy_notice_email_batch(*, version_id: int, after_user_id: int) -> int | N
     if len(users) < EMAIL_BATCH:
         with transaction.atomic():
             PolicyVersion.objects.filter(pk=pv.pk).update(emailed_at=now())
-            audit_record(actor=None, action="policy.emailed", target_type="policy_version", target_id=pv.pk)
+            audit_record(actor=None, action="policy.emailed", purpose=TRANSPARENCY_PURPOSE,
+                         target_type="policy_version", target_id=pv.pk)
         return None
     return users[-1].pk
 
@@ -111,8 +114,8 @@ def policy_version_generated(*, summaries: dict[str, str], substantive: bool, ac
     pv = PolicyVersion.objects.create(version=version, summary="\n\n".join(dict.fromkeys(summaries.values())),
                                       summaries=summaries, substantive=substantive,
                                       text=current.text if current is not None else "")
-    audit_record(actor=actor, action="policy.create", target_type="policy_version", target_id=pv.pk,
-                 extra={"generated": True})
+    audit_record(actor=actor, action="policy.create", purpose=TRANSPARENCY_PURPOSE, target_type="policy_version",
+                 target_id=pv.pk, extra={"generated": True})
     return policy_version_publish(policy=pv, actor=actor, email_users=substantive)
 
 
@@ -174,5 +177,6 @@ def policy_notice_seen(*, user: Any) -> int:
         except IntegrityError:
             pass  # a second tab marked it in the same moment
     if made:
-        audit_record(actor=user, action="policy.seen", target_type="user", target_id=user.pk)
+        audit_record(actor=user, action="policy.seen", purpose=TRANSPARENCY_PURPOSE, target_type="user",
+                     target_id=user.pk)
     return made

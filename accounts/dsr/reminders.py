@@ -24,13 +24,16 @@ from django.utils.translation import gettext, ngettext, pgettext
 
 from voipxs.mail import mail_date, mail_datetime
 from voipxs.privacy.audit import audit_record
-from voipxs.privacy.purposes import Role
+from voipxs.privacy.purposes import BREACH_PURPOSE, DSR_PURPOSE, Role
 
 from ..models import User
 from ..services.roles import staff_role_mail
 from .models import BreachIncident, DataSubjectRequest, ReminderStage, Restriction, reminder_stage_at
 
 logger = logging.getLogger(__name__)
+
+# Each reminder is recorded under the purpose of the duty whose deadline it is (LEGAL.md row 21).
+REMINDER_PURPOSES = {"dsr": DSR_PURPOSE, "breach": BREACH_PURPOSE, "restriction": DSR_PURPOSE}
 
 
 def _remind(*, rows: QuerySet, deadline: Callable[[Any], datetime], warning: timedelta, moment: datetime,
@@ -54,8 +57,8 @@ def _remind(*, rows: QuerySet, deadline: Callable[[Any], datetime], warning: tim
         for row, stage in due:
             row.reminder_stage = stage
             row.save(update_fields=["reminder_stage"])
-            audit_record(actor=actor, action=f"{target_type}.reminder", target_type=target_type, target_id=row.pk,
-                         extra={"stage": stage, "recipients": sent_to})
+            audit_record(actor=actor, action=f"{target_type}.reminder", purpose=REMINDER_PURPOSES[target_type],
+                         target_type=target_type, target_id=row.pk, extra={"stage": stage, "recipients": sent_to})
     return len(due)
 
 

@@ -25,6 +25,7 @@ from django.utils.translation import gettext_noop
 from voipxs.exceptions import ApplicationError
 from voipxs.privacy.audit import audit_record
 from voipxs.privacy.crypto import decrypt_bytes, encrypt_bytes
+from voipxs.privacy.purposes import DSR_PURPOSE
 from voipxs.privacy.rotation import rotate_bound
 
 from ..models import User
@@ -64,7 +65,8 @@ def representative_proof_store(*, request: DataSubjectRequest, content: bytes, a
     proof = RepresentativeProof.objects.create(
         request=request, content_type=content_type, size=len(content), sha256=hashlib.sha256(content).hexdigest(),
         content_enc=encrypt_bytes(content, aad=_aad(request.pk)))
-    audit_record(actor=actor, action="dsr.representative_proof_add", target_type="dsr", target_id=request.pk,
+    audit_record(actor=actor, action="dsr.representative_proof_add", purpose=DSR_PURPOSE, target_type="dsr",
+                 target_id=request.pk,
                  extra={"content_type": content_type, "size": len(content)})
     return proof
 

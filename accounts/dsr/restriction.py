@@ -31,6 +31,7 @@ from django.utils.translation import gettext_lazy as _
 
 from voipxs.exceptions import ApplicationError
 from voipxs.privacy.audit import audit_record
+from voipxs.privacy.purposes import DSR_PURPOSE
 from voipxs.queue import enqueue_after_commit
 
 from ..models import User
@@ -86,7 +87,8 @@ def dsr_restriction_apply(*, user: User, actor: Any) -> dict:
     user.restricted_at = stamp
     counts = {label: rows.filter(restricted_at__isnull=True).update(restricted_at=stamp)
               for label, rows in _restrictable(user).items()}
-    audit_record(actor=actor, action="dsr.restrict", target_type="user", target_id=user.pk, extra={"counts": counts})
+    audit_record(actor=actor, action="dsr.restrict", purpose=DSR_PURPOSE, target_type="user", target_id=user.pk,
+                 extra={"counts": counts})
     return {"restricted": counts}
 
 
@@ -99,7 +101,7 @@ def dsr_restriction_lift(*, user: User, actor: Any) -> dict:
     user.restricted_at = None  # the caller's copy too, as apply sets it: pages read it to hide the own calls
     counts = {label: rows.filter(restricted_at__isnull=False).update(restricted_at=None)
               for label, rows in _restrictable(user).items()}
-    audit_record(actor=actor, action="dsr.restriction_lift", target_type="user", target_id=user.pk,
+    audit_record(actor=actor, action="dsr.restriction_lift", purpose=DSR_PURPOSE, target_type="user", target_id=user.pk,
                  extra={"counts": counts})
     return {"lifted": counts}
 
@@ -135,7 +137,8 @@ def restriction_record(*, request: DataSubjectRequest, ground: str, ends_on: dat
     restriction.reminder_stage = ReminderStage.NONE
     restriction.full_clean(validate_constraints=False)  # the lock above keeps it the one active row
     restriction.save()
-    audit_record(actor=actor, action="dsr.restriction_terms", target_type="user", target_id=request.user_id,
+    audit_record(actor=actor, action="dsr.restriction_terms", purpose=DSR_PURPOSE, target_type="user",
+                 target_id=request.user_id,
                  extra={"restriction": restriction.pk, "request": request.pk, "ground": ground,
                         "ends_on": ends_on.isoformat() if ends_on else None, **withdrawal})
     _continuation_notice_queue(withdrawal, restriction.user_id)
@@ -191,7 +194,8 @@ def restriction_end_change(*, restriction: Restriction, ends_on: date | None, re
     fields, withdrawal = _lift_notice_withdraw(restriction, by=Restriction.NoticeWithdrawal.END_CHANGE)
     restriction.full_clean(validate_constraints=False)  # the row lock keeps it the one active row
     restriction.save(update_fields=["ends_on", "reminder_stage", *fields])
-    audit_record(actor=actor, action="dsr.restriction_end_change", target_type="user", target_id=restriction.user_id,
+    audit_record(actor=actor, action="dsr.restriction_end_change", purpose=DSR_PURPOSE, target_type="user",
+                 target_id=restriction.user_id,
                  extra={"restriction": restriction.pk, "reason": reason,
                         "ends_on_before": before.isoformat() if before else None,
                         "ends_on": ends_on.isoformat() if ends_on else None, **withdrawal})
@@ -302,7 +306,7 @@ def restriction_lift_notice_record(*, restriction: Restriction, channel: str, ac
     _recorded_notice_allowed(restriction, channel)
     restriction.lift_notice_sent_at, restriction.lift_notice_channel = now(), channel
     restriction.save(update_fields=["lift_notice_sent_at", "lift_notice_channel"])
-    audit_record(actor=actor, action="dsr.restriction_notice_recorded", target_type="user",
+    audit_record(actor=actor, action="dsr.restriction_notice_recorded", purpose=DSR_PURPOSE, target_type="user",
                  target_id=restriction.user_id, extra={"restriction": restriction.pk, "channel": channel})
     return restriction
 
@@ -314,7 +318,7 @@ def restriction_lift_notice_request(*, restriction: Restriction, actor: Any) -> 
     _notice_allowed(restriction)
     restriction.lift_notice_asked_at = now()
     restriction.save(update_fields=["lift_notice_asked_at"])
-    audit_record(actor=actor, action="dsr.restriction_notice_request", target_type="user",
+    audit_record(actor=actor, action="dsr.restriction_notice_request", purpose=DSR_PURPOSE, target_type="user",
                  target_id=restriction.user_id, extra={"restriction": restriction.pk})
     from ..tasks import restriction_lift_notice_task  # lazy: the services-to-tasks pair (tasks import this)
 
@@ -332,8 +336,8 @@ def restriction_lift(*, restriction: Restriction, actor: Any) -> Restriction:
     counts = dsr_restriction_lift(user=user, actor=actor)
     restriction.lifted_at = now()
     restriction.save(update_fields=["lifted_at"])
-    audit_record(actor=actor, action="dsr.restriction_lifted", target_type="user", target_id=user.pk,
-                 extra={"restriction": restriction.pk, "ground": restriction.ground,
+    audit_record(actor=actor, action="dsr.restriction_lifted", purpose=DSR_PURPOSE, target_type="user",
+                 target_id=user.pk, extra={"restriction": restriction.pk, "ground": restriction.ground,
                         "notice_sent_at": restriction.lift_notice_sent_at.isoformat(),
                         "notice_channel": restriction.lift_notice_channel, **counts})
     return restriction

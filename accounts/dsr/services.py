@@ -15,7 +15,7 @@ from django.utils.translation import gettext_noop
 
 from voipxs.exceptions import ApplicationError
 from voipxs.privacy.audit import audit_record
-from voipxs.privacy.purposes import ERASURE_PURPOSE
+from voipxs.privacy.purposes import ACCESS_SECURITY_PURPOSE, DSR_PURPOSE, ERASURE_PURPOSE
 from voipxs.queue import enqueue_after_commit
 
 from ..models import User
@@ -68,7 +68,8 @@ def dsr_request_create(*, user: User, kind: str, details: str = "", password: st
     if kind not in Kind.values:
         raise ApplicationError(UNKNOWN_KIND, extra={"field": "kind"})
     if kind == Kind.ERASURE and not (password and user.check_password(password)):
-        audit_record(actor=user, action="dsr.reauth_failed", target_type="user", target_id=user.pk)
+        audit_record(actor=user, action="dsr.reauth_failed", purpose=ACCESS_SECURITY_PURPOSE, target_type="user",
+                     target_id=user.pk)
         raise ApplicationError(WRONG_PASSWORD, extra={"field": "password"})
     return _dsr_open(user=user, kind=kind, details=details, actor=user)
 
@@ -136,7 +137,7 @@ def _dsr_open(*, user: User, kind: str, details: str, actor: Any,
                                             representative_kind=agent_kind, representative_name=agent_name or None,
                                             representative_checked_at=received if agent_kind else None)
     # The representative by the kind's code only: their name is personal data, kept encrypted on the request.
-    audit_record(actor=actor, action="dsr.create", target_type="dsr", target_id=req.pk,
+    audit_record(actor=actor, action="dsr.create", purpose=DSR_PURPOSE, target_type="dsr", target_id=req.pk,
                  extra={"kind": kind, **({"on_behalf": True} if actor is not user else {}),
                         **({"representative": agent_kind} if agent_kind else {})})
     if proof is not None:
@@ -168,7 +169,7 @@ def dsr_request_start(*, request: DataSubjectRequest, actor: Any) -> DataSubject
     if req.status == Status.RECEIVED:
         req.status = Status.IN_PROGRESS
         req.save(update_fields=["status"])
-        audit_record(actor=actor, action="dsr.start", target_type="dsr", target_id=req.pk)
+        audit_record(actor=actor, action="dsr.start", purpose=DSR_PURPOSE, target_type="dsr", target_id=req.pk)
     return req
 
 
@@ -190,7 +191,7 @@ def dsr_request_extend(*, request: DataSubjectRequest, reason: str, actor: Any) 
     req.deadline = add_months(req.deadline, EXTENSION_MONTHS)
     req.reminder_stage = ReminderStage.NONE  # the new deadline gets its own "due soon" and "overdue" reminders
     req.save(update_fields=["extended_at", "extension_reason", "deadline", "reminder_stage"])
-    audit_record(actor=actor, action="dsr.extend", target_type="dsr", target_id=req.pk)
+    audit_record(actor=actor, action="dsr.extend", purpose=DSR_PURPOSE, target_type="dsr", target_id=req.pk)
     extension_notice_queue(req)  # e-mailed too, not only shown on the portal: before the original deadline
     return req
 
@@ -211,7 +212,8 @@ def dsr_request_complete(*, request: DataSubjectRequest, answer: str, actor: Any
                             "ends_on": ends_on.isoformat() if ends_on else None})
     req.status, req.completed_at, req.answer = Status.COMPLETED, now(), answer.strip()[:8000]
     req.save(update_fields=["status", "completed_at", "answer", "outcome"])
-    audit_record(actor=actor, action="dsr.complete", target_type="dsr", target_id=req.pk, extra={"kind": req.kind})
+    audit_record(actor=actor, action="dsr.complete", purpose=DSR_PURPOSE, target_type="dsr", target_id=req.pk,
+                 extra={"kind": req.kind})
     return req
 
 
@@ -222,7 +224,7 @@ def dsr_request_reject(*, request: DataSubjectRequest, answer: str, actor: Any) 
         raise ApplicationError(ANSWER_REQUIRED, extra={"field": "answer"})
     req.status, req.completed_at, req.answer = Status.REJECTED, now(), answer.strip()[:8000]
     req.save(update_fields=["status", "completed_at", "answer"])
-    audit_record(actor=actor, action="dsr.reject", target_type="dsr", target_id=req.pk)
+    audit_record(actor=actor, action="dsr.reject", purpose=DSR_PURPOSE, target_type="dsr", target_id=req.pk)
     return req
 
 

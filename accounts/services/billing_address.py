@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from voipxs.exceptions import ApplicationError
 from voipxs.privacy.audit import audit_record
-from voipxs.privacy.purposes import Role, has_role
+from voipxs.privacy.purposes import Purpose, Role, has_role
 
 from ..models import BillingAddress, User
 
@@ -82,6 +82,7 @@ def billing_address_set(*, actor: Any, user: User, **values: str) -> BillingAddr
             setattr(address, field, value)
         address.updated_at = now()
         address.save()
-    audit_record(actor=actor, action="billing_address.set", target_type=kind, target_id=party_id,
+    audit_record(actor=actor, action="billing_address.set", purpose=Purpose.BILLING, target_type=kind,
+                 target_id=party_id,
                  extra={"created": created, "country": clean["country"], **({"by": "billing"} if by_billing else {})})
     return address

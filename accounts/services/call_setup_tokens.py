@@ -12,6 +12,7 @@ from django.utils.translation import gettext_noop
 
 from voipxs.exceptions import ApplicationError
 from voipxs.privacy.audit import audit_record
+from voipxs.privacy.purposes import Purpose
 
 from ..models import CallSetupToken, User
 
@@ -40,7 +41,8 @@ def call_setup_token_create(*, user: User, name: str) -> tuple[CallSetupToken, s
     token = CallSetupToken(user=user, name=name, digest=token_digest(text), hint=text[:10])
     token.full_clean()
     token.save(force_insert=True)
-    audit_record(actor=user, action="call_setup_token.create", target_type="call_setup_token", target_id=token.pk)
+    audit_record(actor=user, action="call_setup_token.create", purpose=Purpose.CALL_SETUP,
+                 target_type="call_setup_token", target_id=token.pk)
     return token, text
 
 
@@ -53,7 +55,8 @@ def call_setup_token_revoke(*, user: User, token_id: int) -> CallSetupToken | No
         return None
     token.revoked_at = now()
     token.save(update_fields=["revoked_at"])
-    audit_record(actor=user, action="call_setup_token.revoke", target_type="call_setup_token", target_id=token.pk)
+    audit_record(actor=user, action="call_setup_token.revoke", purpose=Purpose.CALL_SETUP,
+                 target_type="call_setup_token", target_id=token.pk)
     return token
 
 

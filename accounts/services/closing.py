@@ -22,7 +22,7 @@ from knox.models import AuthToken
 
 from voipxs.exceptions import ApplicationError
 from voipxs.privacy.audit import audit_record
-from voipxs.privacy.purposes import RETENTION_PURPOSE, Role, has_role
+from voipxs.privacy.purposes import CONTRACT_PURPOSE, RETENTION_PURPOSE, Role, has_role
 from voipxs.privacy.registry import Kept, kept_for
 
 from ..dsr.representative import dsr_representative_erase
@@ -69,7 +69,7 @@ def _account_close(user: User, *, actor: Any, reason: str, stamp: datetime, sess
     counts.update(_number_periods_end(user, at=stamp, actor=actor))
     user.closed_at = stamp
     user.save(update_fields=["closed_at"])
-    audit_record(actor=actor, action="account.close", target_type="user", target_id=user.pk,
+    audit_record(actor=actor, action="account.close", purpose=CONTRACT_PURPOSE, target_type="user", target_id=user.pk,
                  extra={"reason": reason, **counts})
     return user
 
@@ -110,8 +110,8 @@ def contractor_close(*, contractor: Contractor, actor: Any, reason: str) -> dict
     contractor.closed_at = stamp
     contractor.save(update_fields=["closed_at"])
     counts = {"reason": reason, "users_closed": len(users)}
-    audit_record(actor=actor, action="contractor.close", target_type="contractor", target_id=contractor.pk,
-                 extra=counts)
+    audit_record(actor=actor, action="contractor.close", purpose=CONTRACT_PURPOSE, target_type="contractor",
+                 target_id=contractor.pk, extra=counts)
     return counts
 
 

@@ -13,6 +13,7 @@ from django.utils.timezone import now
 from voipxs.exceptions import ApplicationError
 from voipxs.privacy.audit import audit_record
 from voipxs.privacy.phone import InvalidNumber, normalize_e164
+from voipxs.privacy.purposes import CONTRACT_PURPOSE
 
 from ..models import PhoneNumber, User
 
@@ -53,8 +54,8 @@ def phone_number_assign(
     except ValidationError as exc:
         raise ApplicationError("; ".join(exc.messages)) from None
     phone.save()
-    audit_record(actor=actor, action="phone_number.assign", target_type="user", target_id=user.pk,
-                 extra={"phone_number": phone.pk})
+    audit_record(actor=actor, action="phone_number.assign", purpose=CONTRACT_PURPOSE, target_type="user",
+                 target_id=user.pk, extra={"phone_number": phone.pk})
     return phone
 
 
@@ -68,8 +69,8 @@ def phone_number_release(*, phone: PhoneNumber, at: datetime | None = None, acto
         raise ApplicationError("A number cannot be released before it was assigned.")
     phone.valid_to = at
     phone.save(update_fields=["valid_to"])
-    audit_record(actor=actor, action="phone_number.release", target_type="user", target_id=phone.user_id,
-                 extra={"phone_number": phone.pk})
+    audit_record(actor=actor, action="phone_number.release", purpose=CONTRACT_PURPOSE, target_type="user",
+                 target_id=phone.user_id, extra={"phone_number": phone.pk})
     return phone
 
 
@@ -77,8 +78,8 @@ def phone_number_release(*, phone: PhoneNumber, at: datetime | None = None, acto
 def phone_number_relabel(*, phone: PhoneNumber, label: str, actor=None) -> PhoneNumber:
     phone.label = label
     phone.save(update_fields=["label"])
-    audit_record(actor=actor, action="phone_number.relabel", target_type="user", target_id=phone.user_id,
-                 extra={"phone_number": phone.pk})
+    audit_record(actor=actor, action="phone_number.relabel", purpose=CONTRACT_PURPOSE, target_type="user",
+                 target_id=phone.user_id, extra={"phone_number": phone.pk})
     return phone
 
 
@@ -87,8 +88,8 @@ def phone_number_port_out(*, phone: PhoneNumber, at: datetime | None = None, act
     """The number left VoIPXS for another provider (number portability): its period ends at `at`, so the
     next CIOT sync shows the end date and no longer names this user for the number afterwards."""
     phone = phone_number_release(phone=phone, at=at, actor=actor)
-    audit_record(actor=actor, action="phone_number.port_out", target_type="user", target_id=phone.user_id,
-                 extra={"phone_number": phone.pk})
+    audit_record(actor=actor, action="phone_number.port_out", purpose=CONTRACT_PURPOSE, target_type="user",
+                 target_id=phone.user_id, extra={"phone_number": phone.pk})
     return phone
 
 
@@ -98,6 +99,6 @@ def phone_number_port_in(*, user: User, number: str, at: datetime | None = None,
     """A number ported in from another provider (or moved from another VoIPXS user, whose period must
     have ended): a new period for `user` from `at`."""
     phone = phone_number_assign(user=user, number=number, valid_from=at, label=label, actor=actor)
-    audit_record(actor=actor, action="phone_number.port_in", target_type="user", target_id=user.pk,
-                 extra={"phone_number": phone.pk})
+    audit_record(actor=actor, action="phone_number.port_in", purpose=CONTRACT_PURPOSE, target_type="user",
+                 target_id=user.pk, extra={"phone_number": phone.pk})
     return phone

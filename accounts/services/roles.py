@@ -13,7 +13,7 @@ from voipxs.exceptions import ApplicationError
 from voipxs.mail import mail_language, person_language
 from voipxs.privacy.audit import audit_record
 from voipxs.privacy.crypto import pseudonym
-from voipxs.privacy.purposes import STAFF_ROLES, Role, has_role
+from voipxs.privacy.purposes import ACCESS_SECURITY_PURPOSE, STAFF_ROLES, Role, has_role
 
 from ..backends import user_facts_forget
 from ..models import RoleGrant, User
@@ -76,15 +76,16 @@ def _roles_apply(*, user: User, roles: set[str], actor) -> None:
     if became_staff:
         # Tokens issued before the account owed a second factor must not outlive that change.
         api_tokens_revoke_all(user=user, actor=actor, reason="became_staff")
-    audit_record(actor=actor, action="user.roles_set", target_type="user", target_id=user.pk, extra={"roles": sorted(roles)})
+    audit_record(actor=actor, action="user.roles_set", purpose=ACCESS_SECURITY_PURPOSE, target_type="user",
+                 target_id=user.pk, extra={"roles": sorted(roles)})
 
 
 def _role_grant_request(*, user: User, role: str, actor) -> RoleGrant:
     grant, created = RoleGrant.objects.get_or_create(user=user, role=role, status=RoleGrant.Status.PENDING,
                                                      defaults={"requested_by": actor})
     if created:
-        audit_record(actor=actor, action="role_grant.request", target_type="user", target_id=user.pk,
-                     extra={"role": role, "grant": grant.pk})
+        audit_record(actor=actor, action="role_grant.request", purpose=ACCESS_SECURITY_PURPOSE, target_type="user",
+                     target_id=user.pk, extra={"role": role, "grant": grant.pk})
     return grant
 
 
@@ -99,7 +100,7 @@ def _role_grant_decide(*, grant: RoleGrant, actor, status: str) -> RoleGrant:
     grant.status, grant.decided_by, grant.decided_at = status, actor, now()
     grant.save(update_fields=["status", "decided_by", "decided_at"])
     audit_record(actor=actor, action=f"role_grant.{'approve' if status == RoleGrant.Status.APPROVED else 'refuse'}",
-                 target_type="user", target_id=grant.user_id,
+                 purpose=ACCESS_SECURITY_PURPOSE, target_type="user", target_id=grant.user_id,
                  extra={"role": grant.role, "grant": grant.pk, "requested_by": pseudonym("user", grant.requested_by_id)})
     return grant
 

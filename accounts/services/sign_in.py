@@ -16,7 +16,7 @@ from knox.models import AuthToken
 
 from voipxs.exceptions import ApplicationError
 from voipxs.privacy.audit import audit_record
-from voipxs.privacy.purposes import RETENTION_PURPOSE, STAFF_ROLES, roles_of
+from voipxs.privacy.purposes import ACCESS_SECURITY_PURPOSE, RETENTION_PURPOSE, STAFF_ROLES, roles_of
 
 from ..backends import user_facts_forget
 from ..models import User, UserSession
@@ -37,8 +37,8 @@ def api_token_issue(*, user: User, actor=None) -> tuple[str, datetime | None]:
     if limit is not None and AuthToken.objects.filter(user=user).count() >= limit:
         raise ApplicationError(TOKEN_LIMIT_REACHED)
     instance, token = AuthToken.objects.create(user=user)
-    audit_record(actor=actor or user, action="api_token.issue", target_type="user", target_id=user.pk,
-                 extra={"expires": instance.expiry.isoformat() if instance.expiry else None})
+    audit_record(actor=actor or user, action="api_token.issue", purpose=ACCESS_SECURITY_PURPOSE, target_type="user",
+                 target_id=user.pk, extra={"expires": instance.expiry.isoformat() if instance.expiry else None})
     return token, instance.expiry
 
 
@@ -47,8 +47,8 @@ def api_tokens_expired_delete() -> int:
     expiry), but a digest kept past its use is kept for no purpose."""
     count, _ = AuthToken.objects.filter(expiry__lt=now()).delete()
     if count:
-        audit_record(actor=None, action="api_token.expired_delete", target_type="api_token", target_id="",
-                     extra={"count": count})
+        audit_record(actor=None, action="api_token.expired_delete", purpose=RETENTION_PURPOSE, target_type="api_token",
+                     target_id="", extra={"count": count})
     return count
 
 
@@ -57,8 +57,8 @@ def sessions_expired_delete() -> int:
     session's expiry), but its row (whose user, and what the session kept) would stay for no purpose."""
     count, _ = UserSession.objects.filter(expire_date__lt=now()).delete()
     if count:
-        audit_record(actor=None, action="session.expired_delete", target_type="session", target_id="",
-                     extra={"count": count})
+        audit_record(actor=None, action="session.expired_delete", purpose=RETENTION_PURPOSE, target_type="session",
+                     target_id="", extra={"count": count})
     return count
 
 
@@ -67,7 +67,8 @@ def api_token_revoke(*, token, actor=None) -> None:
     """Delete one knox AuthToken row (the one the client signed in with)."""
     user_id = token.user_id
     token.delete()
-    audit_record(actor=actor, action="api_token.revoke", target_type="user", target_id=user_id)
+    audit_record(actor=actor, action="api_token.revoke", purpose=ACCESS_SECURITY_PURPOSE, target_type="user",
+                 target_id=user_id)
 
 
 @transaction.atomic
@@ -76,8 +77,8 @@ def api_tokens_revoke_all(*, user: User, actor=None, reason: str = "") -> int:
     role, two-factor switched on): a token is only trusted because it was issued after that factor."""
     count, _ = AuthToken.objects.filter(user=user).delete()
     if count:
-        audit_record(actor=actor or user, action="api_token.revoke_all", target_type="user", target_id=user.pk,
-                     extra={"count": count, "reason": reason})
+        audit_record(actor=actor or user, action="api_token.revoke_all", purpose=ACCESS_SECURITY_PURPOSE,
+                     target_type="user", target_id=user.pk, extra={"count": count, "reason": reason})
     return count
 
 
@@ -101,7 +102,8 @@ def totp_device_confirm(*, device, token: str) -> bool:
     # One authenticator per person: an older confirmed one stops working once the new one is confirmed.
     type(device).objects.filter(user_id=device.user_id).exclude(pk=device.pk).delete()
     user_facts_forget(device.user)
-    audit_record(actor=device.user, action="two_factor.enrol", target_type="user", target_id=device.user_id)
+    audit_record(actor=device.user, action="two_factor.enrol", purpose=ACCESS_SECURITY_PURPOSE, target_type="user",
+                 target_id=device.user_id)
     # Tokens issued before were issued without this factor; the API client signs in again with a code.
     api_tokens_revoke_all(user=device.user, reason="two_factor.enrol")
     return True
@@ -116,7 +118,8 @@ def recovery_codes_regenerate(*, user: User) -> list[str]:
     codes = [StaticToken.random_token() for _ in range(RECOVERY_CODE_COUNT)]
     StaticToken.objects.bulk_create([StaticToken(device=device, token=code) for code in codes])
     user_facts_forget(user)
-    audit_record(actor=user, action="two_factor.recovery_codes", target_type="user", target_id=user.pk)
+    audit_record(actor=user, action="two_factor.recovery_codes", purpose=ACCESS_SECURITY_PURPOSE, target_type="user",
+                 target_id=user.pk)
     return codes
 
 
@@ -128,7 +131,8 @@ def two_factor_disable(*, user: User, actor=None) -> None:
     TOTPDevice.objects.filter(user=user).delete()
     StaticDevice.objects.filter(user=user).delete()
     user_facts_forget(user)
-    audit_record(actor=actor or user, action="two_factor.disable", target_type="user", target_id=user.pk)
+    audit_record(actor=actor or user, action="two_factor.disable", purpose=ACCESS_SECURITY_PURPOSE, target_type="user",
+                 target_id=user.pk)
 
 
 def two_factor_check(*, user: User, token: str):
@@ -136,8 +140,8 @@ def two_factor_check(*, user: User, token: str):
     itself (django-otp ThrottlingMixin: 1, 2, 4 … seconds of back-off) and a recovery code works once."""
     device = match_token(user, token)
     if device is not None:
-        audit_record(actor=user, action="two_factor.verify", target_type="user", target_id=user.pk,
-                     extra={"kind": type(device).__name__})
+        audit_record(actor=user, action="two_factor.verify", purpose=ACCESS_SECURITY_PURPOSE, target_type="user",
+                     target_id=user.pk, extra={"kind": type(device).__name__})
     return device
 
 

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_noop
 
 from voipxs.exceptions import ApplicationError
 from voipxs.privacy.audit import audit_record
-from voipxs.privacy.purposes import Purpose, Role
+from voipxs.privacy.purposes import ACCESS_SECURITY_PURPOSE, CONTRACT_PURPOSE, STAFF_ROLES, Purpose, Role, roles_of
 
 from ..models import Contractor, Itemisation, ItemisationChange, User
 from ..selectors import ItemisationSetting, next_billing_period
@@ -41,7 +41,8 @@ def contractor_create(*, name: str, actor=None, itemisation: str = Itemisation.N
     contractor = Contractor(name=name, itemisation=itemisation, omit_free_numbers=bool(omit_free_numbers))
     contractor.full_clean()
     contractor.save()
-    audit_record(actor=actor, action="contractor.create", target_type="contractor", target_id=contractor.pk)
+    audit_record(actor=actor, action="contractor.create", purpose=CONTRACT_PURPOSE, target_type="contractor",
+                 target_id=contractor.pk)
     return contractor
 
 
@@ -55,8 +56,14 @@ def contractor_rename(*, contractor: Contractor, name: str, actor=None) -> Contr
     except ValidationError as exc:
         raise ApplicationError("; ".join(exc.messages)) from None
     contractor.save(update_fields=["name"])
-    audit_record(actor=actor, action="contractor.rename", target_type="contractor", target_id=contractor.pk)
+    audit_record(actor=actor, action="contractor.rename", purpose=CONTRACT_PURPOSE, target_type="contractor",
+                 target_id=contractor.pk)
     return contractor
+
+
+def _account_purpose(roles) -> str:
+    """A customer's account is kept for the contract; a staff member's sign-in, for the security of processing."""
+    return ACCESS_SECURITY_PURPOSE if set(roles) & STAFF_ROLES else CONTRACT_PURPOSE
 
 
 @transaction.atomic
@@ -82,7 +89,8 @@ def user_create(
     user.set_password(password)
     user.full_clean(exclude=["password"])
     user.save()
-    audit_record(actor=actor, action="user.create", target_type="user", target_id=user.pk, extra={"roles": sorted(roles)})
+    audit_record(actor=actor, action="user.create", purpose=_account_purpose(roles), target_type="user",
+                 target_id=user.pk, extra={"roles": sorted(roles)})
     user_roles_set(user=user, roles=roles, actor=actor)
     return user
 
@@ -105,8 +113,8 @@ def user_update_admin(*, user: User, fields: dict, actor=None) -> User:
         update.append("email_index")
     if update:
         user.save(update_fields=update)
-    audit_record(actor=actor, action="user.update", target_type="user", target_id=user.pk,
-                 extra={"fields": sorted(changed)})
+    audit_record(actor=actor, action="user.update", purpose=_account_purpose(roles_of(user)), target_type="user",
+                 target_id=user.pk, extra={"fields": sorted(changed)})
     return user
 
 
@@ -117,7 +125,8 @@ def user_password_set(*, user: User, password: str, actor=None) -> User:
     under, as the person who changes a password after a theft expects."""
     user.set_password(password)
     user.save(update_fields=["password"])
-    audit_record(actor=actor or user, action="user.password_set", target_type="user", target_id=user.pk)
+    audit_record(actor=actor or user, action="user.password_set", purpose=ACCESS_SECURITY_PURPOSE, target_type="user",
+                 target_id=user.pk)
     api_tokens_revoke_all(user=user, actor=actor or user, reason="password_set")
     return user
 
@@ -129,8 +138,8 @@ def user_number_masking_set(*, user: User, masked: bool, actor=None) -> User:
     if user.number_masked != bool(masked):
         user.number_masked = bool(masked)
         user.save(update_fields=["number_masked"])
-        audit_record(actor=actor or user, action="user.number_masking", target_type="user", target_id=user.pk,
-                     extra={"masked": bool(masked)})
+        audit_record(actor=actor or user, action="user.number_masking", purpose=Purpose.SELF_SERVICE,
+                     target_type="user", target_id=user.pk, extra={"masked": bool(masked)})
     return user
 
 
@@ -177,8 +186,8 @@ def contractor_itemisation_set(*, contractor: Contractor, itemisation: str, acto
                                              at=at)
         Contractor.objects.filter(pk=contractor.pk).update(itemisation=after.itemisation,
                                                            omit_free_numbers=after.omit_free_numbers)
-        audit_record(actor=actor, action="contractor.itemisation", target_type="contractor", target_id=contractor.pk,
-                     extra={"from": before.itemisation, "to": after.itemisation,
+        audit_record(actor=actor, action="contractor.itemisation", purpose=Purpose.BILLING, target_type="contractor",
+                     target_id=contractor.pk, extra={"from": before.itemisation, "to": after.itemisation,
                             "omit_free_numbers": after.omit_free_numbers, "applies_from": applies_from})
     return contractor
 
@@ -207,7 +216,7 @@ def user_itemisation_set(*, user: User, itemisation: str, actor=None, on_behalf:
         if on_behalf is not None:
             extra.update(on_behalf=True, **on_behalf)
         audit_record(actor=actor or user, action="user.itemisation", target_type="user", target_id=user.pk,
-                     purpose=Purpose.CUSTOMER_SUPPORT if on_behalf is not None else "", extra=extra)
+                     purpose=Purpose.CUSTOMER_SUPPORT if on_behalf is not None else Purpose.SELF_SERVICE, extra=extra)
     return user
 
 
@@ -221,6 +230,6 @@ def user_language_set(*, user: User, language: str, actor=None) -> User:
     user.language = language
     if before != language:
         user.save(update_fields=["language"])
-        audit_record(actor=actor or user, action="user.language", target_type="user", target_id=user.pk,
-                     extra={"from": before, "to": language})
+        audit_record(actor=actor or user, action="user.language", purpose=Purpose.SELF_SERVICE, target_type="user",
+                     target_id=user.pk, extra={"from": before, "to": language})
     return user

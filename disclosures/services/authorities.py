@@ -26,6 +26,7 @@ from voipxs.privacy.phone import InvalidNumber, normalize_e164
 
 from ..envelope import MIN_RSA_BITS, RecipientCertificate, UnreadableCertificate, certificate_read
 from ..models import Authority, AuthorityKind
+from ..selectors import authority_purpose
 from .checks import NOTE_REQUIRED, require_officer
 
 AUTHORITY_BAD_KIND = "Unknown kind of authority."
@@ -107,7 +108,8 @@ def authority_create(*, actor, name: str, kind: str, contact_phone: str, contact
                           created_by=actor)
     authority.full_clean()
     authority.save(force_insert=True)
-    audit_record(actor=actor, action="disclosure.authority_create", target_type="authority", target_id=authority.pk,
+    audit_record(actor=actor, action="disclosure.authority_create", purpose=authority_purpose(authority),
+                 target_type="authority", target_id=authority.pk,
                  extra={"kind": kind, "email_domains": authority.email_domains})
     return authority
 
@@ -125,8 +127,8 @@ def authority_verify(*, actor, authority: Authority, note: str) -> Authority:
         raise ApplicationError(AUTHORITY_SAME_OFFICER, extra={"field": "verified_by"})
     authority.verified_at, authority.verified_by, authority.verification_note = tz_now(), actor, note.strip()[:300]
     authority.save(update_fields=["verified_at", "verified_by", "verification_note"])
-    audit_record(actor=actor, action="disclosure.authority_verify", target_type="authority", target_id=authority.pk,
-                 extra={"registered_by": authority.created_by_id})
+    audit_record(actor=actor, action="disclosure.authority_verify", purpose=authority_purpose(authority),
+                 target_type="authority", target_id=authority.pk, extra={"registered_by": authority.created_by_id})
     return authority
 
 
@@ -195,13 +197,13 @@ def authority_certificate_set(*, actor, authority: Authority, certificate: str) 
              "not_after": cert.not_after.isoformat() if cert else None}
     if actor is None:
         _certificate_apply(authority, cert)
-        audit_record(actor=None, action="disclosure.authority_certificate", target_type="authority",
-                     target_id=authority.pk, extra=extra)
+        audit_record(actor=None, action="disclosure.authority_certificate", purpose=authority_purpose(authority),
+                     target_type="authority", target_id=authority.pk, extra=extra)
         return authority
     _proposal_set(authority, cert, actor=actor)
     authority.save(update_fields=_PROPOSAL_FIELDS)
-    audit_record(actor=actor, action="disclosure.authority_certificate_proposed", target_type="authority",
-                 target_id=authority.pk, extra=extra)
+    audit_record(actor=actor, action="disclosure.authority_certificate_proposed", purpose=authority_purpose(authority),
+                 target_type="authority", target_id=authority.pk, extra=extra)
     return authority
 
 
@@ -221,7 +223,8 @@ def authority_certificate_confirm(*, actor, authority: Authority, proposed_sha25
     proposed_by = authority.certificate_proposed_by_id
     cert = certificate_clean(authority.certificate_proposed) if authority.certificate_proposed else None
     before = _certificate_apply(authority, cert)
-    audit_record(actor=actor, action="disclosure.authority_certificate", target_type="authority",
+    audit_record(actor=actor, action="disclosure.authority_certificate", purpose=authority_purpose(authority),
+                 target_type="authority",
                  target_id=authority.pk, extra={"before": before, "after": cert.sha256 if cert else None,
                                                 "not_after": cert.not_after.isoformat() if cert else None,
                                                 "proposed_by": pseudonym("user", proposed_by)})
@@ -238,7 +241,8 @@ def authority_certificate_discard(*, actor, authority: Authority) -> Authority:
     dropped = authority.certificate_proposed_sha256 or None
     _proposal_set(authority, None, actor=None)
     authority.save(update_fields=_PROPOSAL_FIELDS)
-    audit_record(actor=actor, action="disclosure.authority_certificate_discarded", target_type="authority",
+    audit_record(actor=actor, action="disclosure.authority_certificate_discarded",
+                 purpose=authority_purpose(authority), target_type="authority",
                  target_id=authority.pk, extra={"proposed": dropped})
     return authority
 
@@ -288,13 +292,13 @@ def authority_domains_set(*, actor, authority: Authority, email_domains: Iterabl
     extra = {"before": list(authority.email_domains), "after": domains}
     if actor is None:
         _domains_apply(authority, domains)
-        audit_record(actor=None, action="disclosure.authority_domains", target_type="authority",
-                     target_id=authority.pk, extra=extra)
+        audit_record(actor=None, action="disclosure.authority_domains", purpose=authority_purpose(authority),
+                     target_type="authority", target_id=authority.pk, extra=extra)
         return authority
     _domains_proposal_set(authority, domains, actor=actor)
     authority.save(update_fields=_DOMAINS_PROPOSAL_FIELDS)
-    audit_record(actor=actor, action="disclosure.authority_domains_proposed", target_type="authority",
-                 target_id=authority.pk, extra=extra)
+    audit_record(actor=actor, action="disclosure.authority_domains_proposed", purpose=authority_purpose(authority),
+                 target_type="authority", target_id=authority.pk, extra=extra)
     return authority
 
 
@@ -314,7 +318,8 @@ def authority_domains_confirm(*, actor, authority: Authority, proposed_domains: 
     proposed_by = authority.email_domains_proposed_by_id
     domains = email_domains_clean(authority.email_domains_proposed)
     before = _domains_apply(authority, domains)
-    audit_record(actor=actor, action="disclosure.authority_domains", target_type="authority", target_id=authority.pk,
+    audit_record(actor=actor, action="disclosure.authority_domains", purpose=authority_purpose(authority),
+                 target_type="authority", target_id=authority.pk,
                  extra={"before": before, "after": domains, "proposed_by": pseudonym("user", proposed_by)})
     return authority
 
@@ -329,6 +334,6 @@ def authority_domains_discard(*, actor, authority: Authority) -> Authority:
     dropped = list(authority.email_domains_proposed)
     _domains_proposal_set(authority, [], actor=None)
     authority.save(update_fields=_DOMAINS_PROPOSAL_FIELDS)
-    audit_record(actor=actor, action="disclosure.authority_domains_discarded", target_type="authority",
-                 target_id=authority.pk, extra={"proposed": dropped})
+    audit_record(actor=actor, action="disclosure.authority_domains_discarded", purpose=authority_purpose(authority),
+                 target_type="authority", target_id=authority.pk, extra={"proposed": dropped})
     return authority

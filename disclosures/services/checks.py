@@ -10,6 +10,7 @@ from voipxs.privacy.audit import audit_record
 from voipxs.privacy.purposes import Role, has_role
 
 from ..models import DisclosureRequest
+from ..selectors import request_purpose
 
 NOT_LEGAL_OFFICER = "Only legal officers handle disclosure requests."
 WRONG_STATE = "This step is not possible in the request's current state."
@@ -42,8 +43,10 @@ def require_written_order(req: DisclosureRequest) -> None:
 
 
 def request_audit(*, actor, action: str, req: DisclosureRequest, purpose: str = "", **extra) -> None:
-    audit_record(actor=actor, action=f"disclosure.{action}", purpose=purpose, target_type="disclosure_request",
-                 target_id=req.pk, extra={"status": req.status, **extra})
+    """Every step of a request is recorded under the purpose the request serves (LEGAL.md row 21), unless the
+    caller names another."""
+    audit_record(actor=actor, action=f"disclosure.{action}", purpose=purpose or request_purpose(req),
+                 target_type="disclosure_request", target_id=req.pk, extra={"status": req.status, **extra})
 
 
 def request_move(*, req: DisclosureRequest, status: str, fields: list[str]) -> None:

@@ -13,7 +13,7 @@ from django.utils.translation import gettext, ngettext
 
 from accounts.services.roles import staff_role_mail
 from voipxs.privacy.audit import audit_record
-from voipxs.privacy.purposes import RETENTION_PURPOSE, Role
+from voipxs.privacy.purposes import RETENTION_PURPOSE, Purpose, Role
 
 from ..models import OPEN_STATUSES, DisclosureRequest, Notice, Package, Status
 from .checks import request_audit
@@ -117,8 +117,8 @@ def _notices_remind(due, *, compose: Callable[[list[tuple[int, int]]], tuple[str
     with transaction.atomic():
         Notice.objects.filter(pk__in=[pk for pk, _ in ids]).update(reminded_at=moment)
         for pk, req_id in ids:
-            audit_record(actor=actor, action=action, target_type="disclosure_request", target_id=req_id,
-                         extra={"notice": pk})
+            audit_record(actor=actor, action=action, purpose=Purpose.LEGAL_OBLIGATION,
+                         target_type="disclosure_request", target_id=req_id, extra={"notice": pk})
     return len(ids)
 
 
@@ -136,8 +136,8 @@ def disclosure_notice_reviews_remind(*, now: datetime | None = None, actor=None)
     with transaction.atomic():
         DisclosureRequest.objects.filter(pk__in=ids).update(notice_review_reminded_at=moment)
         for pk in ids:
-            audit_record(actor=actor, action="disclosure.notice_review_reminder", target_type="disclosure_request",
-                         target_id=pk, extra={})
+            audit_record(actor=actor, action="disclosure.notice_review_reminder", purpose=Purpose.LEGAL_OBLIGATION,
+                         target_type="disclosure_request", target_id=pk, extra={})
     return len(ids)
 
 

@@ -16,7 +16,7 @@ from voipxs.exceptions import ApplicationError
 from voipxs.privacy.audit import audit_record
 
 from ..models import DisclosureRequest, Notice
-from ..selectors import request_subject_ids
+from ..selectors import request_purpose, request_subject_ids
 from .checks import WRONG_STATE, request_audit, request_locked, require_officer
 from .intake import notice_decision
 
@@ -78,7 +78,8 @@ def disclosure_notice_send(*, actor, notice: Notice) -> Notice:
     was = notice.state
     notice.state, notice.sent_at = Notice.State.SENT, tz_now()
     notice.save(update_fields=["state", "sent_at"])
-    audit_record(actor=actor, action="disclosure.notice_send", target_type="user", target_id=notice.user_id,
+    audit_record(actor=actor, action="disclosure.notice_send", purpose=request_purpose(notice.request),
+                 target_type="user", target_id=notice.user_id,
                  extra={"request": notice.request_id, "notice": notice.pk, "was": was})
     return notice
 

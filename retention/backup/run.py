@@ -29,6 +29,7 @@ from django.utils.timezone import now
 
 from voipxs.privacy import crypto
 from voipxs.privacy.audit import audit_record
+from voipxs.privacy.purposes import Purpose
 
 from .archive import private_files_pack, private_files_unpack
 from .database import database_dump, database_is_empty, database_restore, dump_file_name
@@ -139,7 +140,8 @@ def backup_restore(*, folder: Path, keys: Path, private_dir: Path) -> dict[str, 
     database_restore(source=folder / manifest["database"]["file"])
     with transaction.atomic():
         key_counts = month_keys_load(key_data)
-        audit_record(actor=None, action="backup.restore", target_type="backup", target_id=manifest["name"],
+        audit_record(actor=None, action="backup.restore", purpose=Purpose.SECURITY, target_type="backup",
+                     target_id=manifest["name"],
                      extra={"month_keys_live": key_counts["live"], "month_keys_destroyed": key_counts["destroyed"]})
     files = private_files_unpack(source=folder / manifest["private_files"]["file"], root=private_dir,
                                  label=manifest["private_files"]["key_label"])

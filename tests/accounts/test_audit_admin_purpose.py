@@ -44,3 +44,28 @@ class AuditAdminPurposeTests:
         assert page.status_code == 200
         row = page.content.decode().split(f"/admin/voipxs/auditentry/{entries['rotation']}/change/", 1)[1]
         assert "Fraud and abuse prevention, security of the service" in row.split("</tr>", 1)[0]
+
+
+@pytest.mark.django_db
+def test_workflow_events_are_listed_under_the_purpose_they_now_record(client, admin_user, dpo, alice):
+    from datetime import timedelta
+
+    from django.utils.timezone import now
+
+    from accounts.dsr.breaches import breach_incident_create
+    from accounts.services.numbers import phone_number_assign
+    from voipxs.models import AuditEntry
+
+    breach_incident_create(title="t", detected_at=now() - timedelta(hours=1), scope="s", telecom_service=False,
+                           actor=dpo)
+    phone_number_assign(user=alice, number="+31205550998", actor=admin_user)
+    breach = str(AuditEntry.objects.filter(action="breach.create").latest("pk").pk)
+    number = str(AuditEntry.objects.filter(action="phone_number.assign").latest("pk").pk)
+    admin = verified_client(client, admin_user)
+    assert breach in _ids(admin.get("/admin/voipxs/auditentry/", {"purpose": "legal_obligation"}).content.decode())
+    assert number in _ids(admin.get("/admin/voipxs/auditentry/", {"purpose": "billing"}).content.decode())
+    unrecorded = _ids(admin.get("/admin/voipxs/auditentry/", {"purpose": "-"}).content.decode())
+    assert not {breach, number} & unrecorded
+    page = admin.get("/admin/voipxs/auditentry/", {"purpose": "billing"}).content.decode()
+    row = page.split(f"/admin/voipxs/auditentry/{number}/change/", 1)[1].split("</tr>", 1)[0]
+    assert "Invoicing the amounts due" in row

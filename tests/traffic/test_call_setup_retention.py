@@ -36,3 +36,19 @@ def test_export_and_erasure(alice, bob):
     assert [(r["number"], r["own_number"], r["via"]) for r in rows] == [("+31699993678", "+31205550101", "extension")]
     assert section.eraser(alice, [])["deleted"] == 1
     assert not CallSetup.objects.filter(user=alice).exists() and CallSetup.objects.filter(user=bob).exists()
+
+
+def test_a_purge_that_deleted_set_ups_records_it_under_the_retention_purpose_with_counts_only(alice):
+    from voipxs.models import AuditEntry
+    from voipxs.privacy.purposes import RETENTION_PURPOSE
+
+    setup_for(alice, age_days=31), setup_for(alice, age_days=45), setup_for(alice, age_days=29)
+    assert call_setups_purge(now=now(), dry_run=True)["deleted"] == 2
+    assert not AuditEntry.objects.filter(action="call_setup.purge").exists()  # a dry run writes nothing
+    result = call_setups_purge(now=now())
+    entry = AuditEntry.objects.get(action="call_setup.purge")
+    assert entry.purpose == RETENTION_PURPOSE and entry.outcome == "ok"
+    assert entry.extra == {"deleted": 2, "cutoff": result["cutoff"]}  # counts, no number, no person
+    assert entry.target_id == "" and entry.actor == "system"
+    assert call_setups_purge(now=now())["deleted"] == 0
+    assert AuditEntry.objects.filter(action="call_setup.purge").count() == 1  # nothing deleted, nothing recorded

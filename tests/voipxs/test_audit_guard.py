@@ -80,3 +80,28 @@ def test_the_admins_call_pages_and_a_refused_note_are_watched_and_leave_their_pu
             except ApplicationError:
                 pass  # the refused note
         assert origin in reads.origins and audit_guard.purposeful_entries_since(start), reads.origins
+
+
+@pytest.mark.audit_guard_exempt("it shows the guard an entry without a purpose on purpose")
+def test_an_entry_application_code_writes_without_a_purpose_is_noted_and_the_tests_own_are_not(alice):
+    from django.core.exceptions import PermissionDenied
+
+    from tests.factories import make_source
+    from traffic.models import CdrImport
+    from traffic.services.imports import cdr_import_fail
+    from voipxs.privacy import audit
+    from voipxs.privacy.purposes import require_purpose
+
+    cdr_import = CdrImport.objects.create(source=make_source(), file_name="Master.csv", file_sha256="0" * 64)
+    make = audit._entry
+    purposeless = audit_guard.PurposelessEntries()
+    with purposeless.watching():
+        audit.audit_record(actor=None, action="test.own")  # the test's own entry is the test's business
+        cdr_import_fail(cdr_import, "stopped")  # the ingest's purpose by default
+        assert purposeless.origins == set()
+        with pytest.raises(PermissionDenied):  # a refused ask for no purpose records what was asked: nothing
+            require_purpose(actor=alice, purpose="", action="calls.list")
+        assert purposeless.origins == set()
+        cdr_import_fail(cdr_import, "stopped", purpose="")  # a caller that passes an empty one
+    assert purposeless.origins == {"traffic/services/imports.py:cdr_import_fail (cdr_import.failed)"}
+    assert audit._entry is make  # the stand-in is gone after the test

@@ -16,6 +16,7 @@ import time
 from django.db import transaction
 
 from voipxs.privacy.audit import audit_record
+from voipxs.privacy.purposes import Purpose
 
 from ..models import PushCredential, Source
 
@@ -36,8 +37,8 @@ def push_credential_create(*, source: Source, actor=None) -> tuple[str, str]:
     password = secrets.token_urlsafe(32)
     PushCredential.objects.update_or_create(source=source, defaults={
         "username": username, "password_sha256": _sha256(password)})
-    audit_record(actor=actor, action="cdr_source.push_credential", target_type="cdr_source", target_id=source.pk,
-                 extra={"username": username})
+    audit_record(actor=actor, action="cdr_source.push_credential", purpose=Purpose.SECURITY, target_type="cdr_source",
+                 target_id=source.pk, extra={"username": username})
     with _cache_lock:
         _cache.pop(username, None)
     return username, password

@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo
 from django.db import close_old_connections, connection, transaction
 
 from voipxs.privacy.audit import audit_record
+from voipxs.privacy.purposes import Purpose
 
 from ..importers import get_parser
 from ..importers.base import ImportFormatError, RowError
@@ -135,7 +136,8 @@ def _write_source(jobs: list[_Job], *, cached: bool) -> None:
             status = 409 if mine[0] in conflicts else 422
             job.outcome = PushOutcome(status, {"error": refused[mine[0]], "refused": len(mine),
                                                "cdrs": len(job.lines)})
-    audit_record(actor=None, action="cdr_push.store", target_type="cdr_source", target_id=source.pk,
+    audit_record(actor=None, action="cdr_push.store", purpose=Purpose.BILLING, target_type="cdr_source",
+                 target_id=source.pk,
                  extra={"pushes": len(jobs), "imported": totals.imported, "duplicates": totals.duplicates,
                         "conflicts": totals.conflicts, "rejected": totals.rejected_total})
 

@@ -96,8 +96,8 @@ def call_export_request(*, owner: User, since: date | None = None, until: date |
     export = CallExport(owner=owner, since=since, until=until, direction=direction or "", number=e164,
                         invoice_id=invoice_id, created_at=stamp, expires_at=stamp + timedelta(hours=CALL_EXPORT_HOURS))
     export.save(force_insert=True)
-    audit_record(actor=owner, action="call_export.create", target_type="call_export", target_id=export.pk,
-                 extra={"number_filter": e164 is not None})
+    audit_record(actor=owner, action="call_export.create", purpose=Purpose.SELF_SERVICE, target_type="call_export",
+                 target_id=export.pk, extra={"number_filter": e164 is not None})
     _queue_after_commit(export.pk)
     return export
 
@@ -169,8 +169,8 @@ def _finish_ready(*, export: CallExport, calls: int, size: int) -> CallExport | 
         path = export.file_path
         transaction.on_commit(lambda: path.unlink(missing_ok=True))
         return None
-    audit_record(actor=None, action="call_export.ready", target_type="call_export", target_id=export.pk,
-                 extra={"calls": calls})
+    audit_record(actor=None, action="call_export.ready", purpose=Purpose.SELF_SERVICE, target_type="call_export",
+                 target_id=export.pk, extra={"calls": calls})
     return CallExport.objects.get(pk=export.pk)
 
 
@@ -179,8 +179,8 @@ def _finish_failed(*, export_id: int, reason: str, cause: str) -> bool:
     done = CallExport.objects.filter(pk=export_id, status=CallExport.Status.RUNNING).update(
         status=CallExport.Status.FAILED, error=reason, finished_at=now())
     if done:
-        audit_record(actor=None, action="call_export.failed", target_type="call_export", target_id=export_id,
-                     extra={"cause": cause})
+        audit_record(actor=None, action="call_export.failed", purpose=Purpose.SELF_SERVICE, target_type="call_export",
+                     target_id=export_id, extra={"cause": cause})
         logger.warning("call export %s failed (%s)", export_id, cause)
     return bool(done)
 

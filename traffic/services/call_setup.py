@@ -23,7 +23,7 @@ from accounts.models import CallSetupToken, PhoneNumber, User
 from voipxs.exceptions import ApplicationError
 from voipxs.privacy.audit import audit_access, audit_record
 from voipxs.privacy.phone import InvalidNumber, normalize_e164, region_of
-from voipxs.privacy.purposes import Purpose, require_purpose
+from voipxs.privacy.purposes import RETENTION_PURPOSE, Purpose, require_purpose
 from voipxs.ratelimit import rate_limit_exceeded
 
 from ..callsetup.backends import switch_adapter
@@ -132,11 +132,18 @@ def call_setup_request(*, user: User, number: str, from_id: int | None = None,
 
 
 def call_setups_delete(*, before, dry_run: bool = False) -> int:
-    """Set-up records older than `before` (the purge passes 30 days back): the call itself is a CDR."""
+    """Set-up records older than `before` (the purge passes 30 days back): the call itself is a CDR. Returns how
+    many. A run that deleted some records it in the audit log, counts only, under the retention purpose (as the
+    other purgers do), in the same transaction as the delete; a dry run only counts (its purge run is recorded)."""
     old = CallSetup.objects.filter(created_at__lt=before)
     if dry_run:
         return old.count()
-    return old.delete()[0]
+    with transaction.atomic():
+        deleted = old.delete()[0]
+        if deleted:
+            audit_record(actor=None, action="call_setup.purge", purpose=RETENTION_PURPOSE, target_type="call_setup",
+                         extra={"deleted": deleted, "cutoff": before.isoformat()})
+    return deleted
 
 
 # --- blocked prefixes (billing staff) -------------------------------------------------------------------

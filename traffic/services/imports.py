@@ -22,7 +22,7 @@ from kombu.exceptions import OperationalError
 
 from voipxs.exceptions import ApplicationError
 from voipxs.privacy.audit import audit_record
-from voipxs.privacy.purposes import RETENTION_PURPOSE
+from voipxs.privacy.purposes import RETENTION_PURPOSE, Purpose
 
 from ..importers.base import ImportFormatError
 from ..ingest.parallel import PreparerStopped
@@ -69,8 +69,8 @@ def cdr_import_upload(*, source: Source, upload: IO[bytes], file_name: str, acto
         imported_by=actor if getattr(actor, "pk", None) else None,
         report={"upload": target.name},
     )
-    audit_record(actor=actor, action="cdr_import.upload", target_type="cdr_import", target_id=cdr_import.pk,
-                 extra={"source": source.pk})
+    audit_record(actor=actor, action="cdr_import.upload", purpose=Purpose.BILLING, target_type="cdr_import",
+                 target_id=cdr_import.pk, extra={"source": source.pk})
     from ..tasks import cdr_import_run
 
     # robust: with the broker down the upload is still recorded (queued) and the page answers;
@@ -162,8 +162,8 @@ def _import_execute(*, cdr_import: CdrImport, path: Path, batch_size: int | None
     cdr_import.refresh_from_db()
     if not finished:  # reaped between its last batch and here: the counts are already on it
         return cdr_import
-    audit_record(actor=actor or cdr_import.imported_by, action="cdr_import.done", target_type="cdr_import",
-                 target_id=cdr_import.pk,
+    audit_record(actor=actor or cdr_import.imported_by, action="cdr_import.done", purpose=Purpose.BILLING,
+                 target_type="cdr_import", target_id=cdr_import.pk,
                  extra={"imported": totals.imported, "duplicates": totals.duplicates, "conflicts": totals.conflicts,
                         "rejected": totals.rejected_total, "flagged": totals.flagged})
     logger.info("cdr import %s done: imported=%s duplicates=%s conflicts=%s rejected=%s", cdr_import.pk,
@@ -172,9 +172,10 @@ def _import_execute(*, cdr_import: CdrImport, path: Path, batch_size: int | None
 
 
 def cdr_import_fail(cdr_import: CdrImport, message: str, *, actor=None, keep_upload: bool = False,
-                    purpose: str = "") -> CdrImport:
+                    purpose: str = Purpose.BILLING) -> CdrImport:
     """Mark an import failed. `keep_upload`: the stored file stays so that staff can re-run it. `purpose`: the
-    one its audit entry records, when the failure is another duty's doing (the retention purge's)."""
+    one its audit entry records: the ingest's (BILLING), unless the failure is another duty's doing (the retention
+    purge's)."""
     cdr_import.status = CdrImport.Status.FAILED
     cdr_import.finished_at = now()
     cdr_import.error = message[:2000]
@@ -240,7 +241,8 @@ def _cdr_import_reap_one(*, pk: int, cutoff, at) -> bool:
     silent = int((at - (cdr_import.heartbeat_at or cdr_import.created_at)).total_seconds())
     name = cdr_import.upload_name
     cdr_import_fail(cdr_import, IMPORT_REAPED, keep_upload=bool(name) and (imports_dir() / os.path.basename(name)).exists())
-    audit_record(actor=None, action="cdr_import.reaped", target_type="cdr_import", target_id=pk,
+    audit_record(actor=None, action="cdr_import.reaped", purpose=Purpose.BILLING, target_type="cdr_import",
+                 target_id=pk,
                  extra={"silent_seconds": silent, "landed": cdr_import.imported, "rerunnable": bool(cdr_import.upload_name)})
     logger.warning("cdr import %s reaped: no heartbeat for %ss, %s rows had landed", pk, silent, cdr_import.imported)
     return True
@@ -266,8 +268,8 @@ def cdr_import_rerun(*, cdr_import: CdrImport, actor=None) -> CdrImport:
     )
     failed.report = {k: v for k, v in (failed.report or {}).items() if k != "upload"}
     failed.save(update_fields=["report"])
-    audit_record(actor=actor, action="cdr_import.rerun", target_type="cdr_import", target_id=rerun.pk,
-                 extra={"rerun_of": failed.pk, "source": failed.source_id})
+    audit_record(actor=actor, action="cdr_import.rerun", purpose=Purpose.BILLING, target_type="cdr_import",
+                 target_id=rerun.pk, extra={"rerun_of": failed.pk, "source": failed.source_id})
     from ..tasks import cdr_import_run
 
     transaction.on_commit(lambda: cdr_import_run.delay(rerun.pk), robust=True)

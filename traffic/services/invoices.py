@@ -107,8 +107,8 @@ def invoice_reissues_remind(*, today: date | None = None, actor: Any = None) -> 
     with transaction.atomic():
         Invoice.objects.filter(pk__in=[pk for pk, _n, _u in due]).update(reissue_reminded_at=now())
         for pk, _number, until in due:
-            audit_record(actor=actor, action="invoice.reissue_reminder", target_type="invoice", target_id=pk,
-                         extra={"calls_kept_until": until.isoformat()})
+            audit_record(actor=actor, action="invoice.reissue_reminder", purpose=Purpose.BILLING,
+                         target_type="invoice", target_id=pk, extra={"calls_kept_until": until.isoformat()})
     return len(due)
 
 
@@ -279,7 +279,8 @@ def invoice_mark_paid(*, invoice: Invoice, actor: Any, paid_at: datetime | None 
     invoice.status, invoice.paid_at = Invoice.Status.PAID, paid_at or now()
     invoice.settled_at = invoice.paid_at
     invoice.save(update_fields=["status", "paid_at", "settled_at"])
-    audit_record(actor=actor, action="invoice.paid", target_type="invoice", target_id=invoice.pk)
+    audit_record(actor=actor, action="invoice.paid", purpose=Purpose.BILLING, target_type="invoice",
+                 target_id=invoice.pk)
     return invoice
 
 
@@ -294,7 +295,8 @@ def invoice_dispute(*, invoice: Invoice, actor: Any, today: date | None = None) 
         raise ApplicationError(INVOICE_WINDOW_PASSED, {"field": "status"})
     invoice.status, invoice.disputed_at, invoice.settled_at = Invoice.Status.DISPUTED, now(), None
     invoice.save(update_fields=["status", "disputed_at", "settled_at"])
-    audit_record(actor=actor, action="invoice.dispute", target_type="invoice", target_id=invoice.pk)
+    audit_record(actor=actor, action="invoice.dispute", purpose=Purpose.DISPUTE, target_type="invoice",
+                 target_id=invoice.pk)
     return invoice
 
 
@@ -324,8 +326,8 @@ def invoice_resolve_dispute(*, invoice: Invoice, actor: Any, resolution: str) ->
     settled = invoice.status in (Invoice.Status.PAID, Invoice.Status.VOID)
     invoice.settled_at = invoice.dispute_resolved_at if settled else None
     invoice.save(update_fields=["status", "settled_at", "dispute_resolved_at", "calls_kept_until"])
-    audit_record(actor=actor, action="invoice.dispute_resolved", target_type="invoice", target_id=invoice.pk,
-                 extra={"resolution": resolution})
+    audit_record(actor=actor, action="invoice.dispute_resolved", purpose=Purpose.DISPUTE, target_type="invoice",
+                 target_id=invoice.pk, extra={"resolution": resolution})
     return invoice
 
 
@@ -339,7 +341,8 @@ def invoice_void(*, invoice: Invoice, actor: Any) -> Invoice:
         invoice.calls_kept_until = reissue_ends(invoice)
     invoice.status, invoice.settled_at = Invoice.Status.VOID, now()
     invoice.save(update_fields=["status", "settled_at", "dispute_resolved_at", "calls_kept_until"])
-    audit_record(actor=actor, action="invoice.void", target_type="invoice", target_id=invoice.pk)
+    audit_record(actor=actor, action="invoice.void", purpose=Purpose.BILLING, target_type="invoice",
+                 target_id=invoice.pk)
     return invoice
 
 

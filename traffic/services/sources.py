@@ -11,6 +11,7 @@ from django.db import transaction
 
 from voipxs.exceptions import ApplicationError
 from voipxs.privacy.audit import audit_record
+from voipxs.privacy.purposes import Purpose
 
 from ..importers.layouts import LayoutError, layout_check
 from ..models import Source
@@ -62,8 +63,8 @@ def source_create(*, name: str, format: str, timezone: str = "Europe/Amsterdam",
                     carrier=carrier.strip()[:100], columns=columns)
     source.full_clean()
     source.save()
-    audit_record(actor=actor, action="cdr_source.create", target_type="cdr_source", target_id=source.pk,
-                 extra={"format": format})
+    audit_record(actor=actor, action="cdr_source.create", purpose=Purpose.BILLING, target_type="cdr_source",
+                 target_id=source.pk, extra={"format": format})
     return source
 
 
@@ -77,6 +78,6 @@ def source_update(*, source: Source, actor=None, **changes: str) -> Source:
                     columns=source.columns)
     source.full_clean()
     source.save(update_fields=fields)
-    audit_record(actor=actor, action="cdr_source.update", target_type="cdr_source", target_id=source.pk,
-                 extra={"fields": fields})
+    audit_record(actor=actor, action="cdr_source.update", purpose=Purpose.BILLING, target_type="cdr_source",
+                 target_id=source.pk, extra={"fields": fields})
     return source

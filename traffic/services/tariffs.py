@@ -24,6 +24,7 @@ from django.db.models import Q
 
 from voipxs.exceptions import ApplicationError
 from voipxs.privacy.audit import audit_record
+from voipxs.privacy.purposes import Purpose
 
 from ..models import Tariff
 from ..rate_deck import DeckRow
@@ -59,8 +60,8 @@ def tariff_create(*, prefix: str, zone: str, price_per_minute: Decimal, valid_fr
                                increment_first=increment_first, increment_next=increment_next, valid_from=valid_from,
                                valid_to=valid_to))
     tariff.save()
-    audit_record(actor=actor, action="tariff.create", target_type="tariff", target_id=tariff.pk,
-                 extra={"valid_from": valid_from.isoformat()})
+    audit_record(actor=actor, action="tariff.create", purpose=Purpose.BILLING, target_type="tariff",
+                 target_id=tariff.pk, extra={"valid_from": valid_from.isoformat()})
     _rerate_after_commit()
     return tariff
 
@@ -76,7 +77,7 @@ def tariff_end(*, tariff: Tariff, last_day: date, actor: Any) -> Tariff:
         raise ApplicationError(TARIFF_ALREADY_ENDED, {"field": "valid_to"})
     previous, tariff.valid_to = tariff.valid_to, last_day
     tariff.save(update_fields=["valid_to"])
-    audit_record(actor=actor, action="tariff.end", target_type="tariff", target_id=tariff.pk,
+    audit_record(actor=actor, action="tariff.end", purpose=Purpose.BILLING, target_type="tariff", target_id=tariff.pk,
                  extra={"valid_to": last_day.isoformat(), "was": previous.isoformat() if previous else None})
     _rerate_after_commit()
     return tariff
@@ -87,8 +88,8 @@ def tariff_admin_save(*, tariff: Tariff, changed: list[str], actor: Any) -> Tari
     """An administrator's edit in the Django admin: the same checks, audit and re-rating as the pages."""
     created = tariff.pk is None
     _validated(tariff).save()
-    audit_record(actor=actor, action="tariff.admin_save", target_type="tariff", target_id=tariff.pk,
-                 extra={"created": created, "fields": sorted(changed)})
+    audit_record(actor=actor, action="tariff.admin_save", purpose=Purpose.BILLING, target_type="tariff",
+                 target_id=tariff.pk, extra={"created": created, "fields": sorted(changed)})
     _rerate_after_commit()
     return tariff
 
@@ -96,7 +97,8 @@ def tariff_admin_save(*, tariff: Tariff, changed: list[str], actor: Any) -> Tari
 @transaction.atomic
 def tariff_admin_delete(*, tariff: Tariff, actor: Any) -> None:
     """Prices already fixed on calls stay; calls still unpriced may become unrated."""
-    audit_record(actor=actor, action="tariff.admin_delete", target_type="tariff", target_id=tariff.pk)
+    audit_record(actor=actor, action="tariff.admin_delete", purpose=Purpose.BILLING, target_type="tariff",
+                 target_id=tariff.pk)
     tariff.delete()
 
 
@@ -185,7 +187,7 @@ def rate_deck_apply(*, rows: list[DeckRow], valid_from: date, confirm: str, acto
     for tariff in new:
         _validated(tariff)
     Tariff.objects.bulk_create(new)
-    audit_record(actor=actor, action="tariff.rate_deck", target_type="tariff", target_id="",
+    audit_record(actor=actor, action="tariff.rate_deck", purpose=Purpose.BILLING, target_type="tariff", target_id="",
                  extra={"valid_from": valid_from.isoformat(), **plan.counts,
                         "ended": [c.current.pk for c in plan.changes if c.kind == "price"]})
     _rerate_after_commit()

@@ -13,7 +13,7 @@ from django.utils.timezone import now
 
 from .audit import ChainProblem, audit_record, audit_seal_all, audit_verify
 from .models import AuditEntry
-from .purposes import SystemActor
+from .purposes import Purpose, SystemActor
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +38,7 @@ def audit_chain_check(*, actor=VERIFY_ACTOR) -> tuple[int, ChainProblem | None]:
     """Seal what is pending, verify the whole chain, and record the outcome in the log itself."""
     audit_seal_all()
     checked, problem = audit_verify()
-    audit_record(actor=actor, action=VERIFY_ACTION,
+    audit_record(actor=actor, action=VERIFY_ACTION, purpose=Purpose.SECURITY,
                  extra={"checked": checked, "intact": problem is None, "problem": str(problem or "")[:200]})
     if problem is not None:
         logger.error("audit chain broken at %s (%s entries before it verified)", problem, checked)
