@@ -15,17 +15,20 @@ What goes where:
   with a TelephonyPartyInformation per party (partyRole originating-Party / terminating-Party,
   partyNumber E.164, communicationTime {startTime, endTime, durationTime}); the call's id, direction and
   disposition as key=value pairs in additionalInformation/otherInformation (the standard's free field).
-Values go through ElementTree, so caller-supplied text is always escaped.
+Values go through ElementTree, so caller-supplied text is always escaped. A package's file is written one batch
+of records at a time (`render_chunks`), so that a delivery of hundreds of thousands of calls never has the whole
+tree or text in memory; the bytes are those of ElementTree writing the whole message.
 """
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from datetime import datetime, timedelta, timezone
-from typing import Iterable
+from typing import Iterable, Iterator
 
 NAMESPACE = "http://uri.etsi.org/02657/v1.28.1#/RetainedData"
 RD_HEADER_ID = "0.4.0.2.3.0.28"  # retainedData rdHeader version28 (the OID of the module version used)
 COUNTRY_CODE = "NL"
+_MARKER = "responseRecordsGoHere"  # where render_chunks cuts the frame
 
 
 def generalized_time(moment: datetime) -> str:
@@ -37,40 +40,50 @@ def _q(tag: str) -> str:
     return f"{{{NAMESPACE}}}{tag}"
 
 
-def _sub(parent: ET.Element, tag: str, text: object | None = None) -> ET.Element:
-    element = ET.SubElement(parent, _q(tag))
+def _sub(parent: ET.Element, tag: str, text: object | None = None, *, qualified: bool = True) -> ET.Element:
+    element = ET.SubElement(parent, _q(tag) if qualified else tag)
     if text is not None:
         element.text = str(text)
     return element
 
 
 def _party(parent: ET.Element, *, role: str, number: str, start: datetime, end: datetime, duration: int) -> None:
-    party = _sub(parent, "TelephonyPartyInformation")
-    _sub(_sub(party, "partyRole"), role)
-    _sub(party, "partyNumber", number)
-    when = _sub(party, "communicationTime")
-    _sub(when, "startTime", generalized_time(start))
-    _sub(when, "endTime", generalized_time(end))
-    _sub(when, "durationTime", duration)
+    party = _sub(parent, "TelephonyPartyInformation", qualified=False)
+    _sub(_sub(party, "partyRole", qualified=False), role, qualified=False)
+    _sub(party, "partyNumber", number, qualified=False)
+    when = _sub(party, "communicationTime", qualified=False)
+    _sub(when, "startTime", generalized_time(start), qualified=False)
+    _sub(when, "endTime", generalized_time(end), qualified=False)
+    _sub(when, "durationTime", duration, qualified=False)
 
 
-def _record(payload: ET.Element, number: int, row) -> None:
-    record = _sub(payload, "ResponseRecord")
-    _sub(record, "recordNumber", number)
-    usage = _sub(_sub(_sub(record, "recordPayload"), "telephonyRecord"), "telephonyServiceUsage")
-    parties = _sub(usage, "partyInformation")
+def _record(number: int, row) -> ET.Element:
+    """One ResponseRecord, its tags without the namespace: serialised on its own it reads exactly as it does
+    inside the message, where the namespace is the default one (no prefix)."""
+    record = ET.Element("ResponseRecord")
+    _sub(record, "recordNumber", number, qualified=False)
+    usage = record
+    for tag in ("recordPayload", "telephonyRecord", "telephonyServiceUsage"):
+        usage = _sub(usage, tag, qualified=False)
+    parties = _sub(usage, "partyInformation", qualified=False)
     end = row.started_at + timedelta(seconds=row.duration)
     for role, party_number in (("originating-Party", row.src), ("terminating-Party", row.dst)):
         _party(parties, role=role, number=party_number, start=row.started_at, end=end, duration=row.duration)
     other = ";".join(f'"{k}"="{v}"' for k, v in (("cdrID", row.cdr_id), ("direction", row.direction),
                                                   ("disposition", row.disposition)))
-    _sub(_sub(record, "additionalInformation"), "otherInformation", other)
+    _sub(_sub(record, "additionalInformation", qualified=False), "otherInformation", other, qualified=False)
+    return record
 
 
-def render(*, request_id: int, reference: str, authority: str, provider_id: str, legal_basis: str,
-           generated_at: datetime, rows: Iterable) -> bytes:
-    """`request_id` and `legal_basis` are named in the manifest; the XML identifies the request the way
-    the standard does, by the authority and its request number (`reference`)."""
+def record_xml(number: int, row) -> bytes:
+    """The ResponseRecord of call `number` (1..n), as ElementTree writes it in the message (UTF-8, characters
+    it cannot encode as character references)."""
+    return ET.tostring(_record(number, row), encoding="unicode").encode("utf-8", "xmlcharrefreplace")
+
+
+def _message(*, reference: str, authority: str, provider_id: str, generated_at: datetime,
+             ) -> tuple[ET.Element, ET.Element]:
+    """The message without its records, and the responsePayload element they go in."""
     ET.register_namespace("", NAMESPACE)
     root = ET.Element(_q("retainedDataMessage"))
     _sub(root, "rdHeaderId", RD_HEADER_ID)
@@ -83,7 +96,39 @@ def render(*, request_id: int, reference: str, authority: str, provider_id: str,
     _sub(header, "timeStamp", generalized_time(generated_at))
     response = _sub(_sub(root, "retainedDataPayload"), "responseMessage")
     _sub(_sub(response, "responseStatus"), "responseComplete")
-    payload = _sub(response, "responsePayload")
-    for number, row in enumerate(rows, start=1):
-        _record(payload, number, row)
-    return ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    return root, _sub(response, "responsePayload")
+
+
+def render_chunks(*, request_id: int, reference: str, authority: str, provider_id: str, legal_basis: str,
+                  generated_at: datetime, rows: Iterable, batch: int = 1000) -> Iterator[bytes]:
+    """The message in pieces (`batch` records each), without the whole tree or text in memory: the bytes joined
+    are those ElementTree writes for the whole message (`render`). The frame is written by ElementTree around a
+    marker element, and cut at it; text goes through ElementTree, which escapes `<`, so the marker's tag cannot
+    appear anywhere else."""
+    root, payload = _message(reference=reference, authority=authority, provider_id=provider_id,
+                             generated_at=generated_at)
+    records = enumerate(rows, start=1)
+    first = next(records, None)
+    if first is None:  # an empty responsePayload is written as <responsePayload />, as before
+        yield ET.tostring(root, encoding="utf-8", xml_declaration=True)
+        return
+    _sub(payload, _MARKER)
+    head, tail = ET.tostring(root, encoding="utf-8", xml_declaration=True).split(b"<" + _MARKER.encode() + b" />")
+    yield head
+    pending = [record_xml(*first)]
+    for number, row in records:
+        pending.append(record_xml(number, row))
+        if len(pending) >= batch:
+            yield b"".join(pending)
+            pending = []
+    yield b"".join(pending) + tail
+
+
+def render(*, request_id: int, reference: str, authority: str, provider_id: str, legal_basis: str,
+           generated_at: datetime, rows: Iterable) -> bytes:
+    """`request_id` and `legal_basis` are named in the manifest; the XML identifies the request the way
+    the standard does, by the authority and its request number (`reference`). The whole message at once (tests,
+    small files); a package writes `render_chunks` into its file."""
+    return b"".join(render_chunks(request_id=request_id, reference=reference, authority=authority,
+                                  provider_id=provider_id, legal_basis=legal_basis, generated_at=generated_at,
+                                  rows=rows))

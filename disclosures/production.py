@@ -9,57 +9,46 @@ out is deterministic and carries in its comment the SHA-256 of all bytes before 
 `verify_package` notices a change to any byte, not only to a file's content, and our Ed25519 signature of
 that SHA-256 (signing.py), so that a change cannot be hidden by recomputing it.
 
-The ZIP is written to a temporary file (`package_zip_open`), one stored file decrypted at a time, so that a
-package of hundreds of thousands of calls does not need several times its size in the web or worker process.
-The file holds personal data in plain text: it stays in memory up to ZIP_SPOOL_BYTES, and beyond that goes to
-an unnamed file (mode 0600, unlinked as it is made, so that nothing is left on disk even when the process
-dies) in PRIVATE_FILES_DIR/package-spool; it is gone once closed.
+Memory does not grow with the package beyond the rows and one stored file's ciphertext (the value the database
+takes and returns whole), so that a package of hundreds of thousands of calls fits a web or worker process: the
+files are rendered a batch of records at a time into temporary files (rendering.py) and encrypted from them in
+chunks (crypto.encrypt_stream); the ZIP is written to a temporary file (`package_zip_open`), each stored file
+decrypted in chunks straight into it (stored.py), and the output check reads the files the same way. The bytes
+are exactly those of the whole-in-memory build these replaced. A temporary file holds personal data in plain
+text: it stays in memory up to ZIP_SPOOL_BYTES, and beyond that goes to an unnamed file (mode 0600, unlinked as
+it is made, so that nothing is left on disk even when the process dies) in PRIVATE_FILES_DIR/package-spool; it is
+gone once closed.
 """
 from __future__ import annotations
 
-import csv
 import hashlib
 import io
 import json
 import tempfile
 import zipfile
-from datetime import timedelta
 from pathlib import Path
 from typing import IO, BinaryIO, Iterable, Iterator
-# Reviewed: the parser reads only our own sealed files, and refuses any DOCTYPE or entity (_content_problem).
-from xml.parsers import expat
 
 from django.conf import settings
 from django.utils.timezone import now as tz_now
 
-from voipxs.privacy.crypto import decrypt_bytes, encrypt_bytes
+from voipxs.privacy.crypto import CryptoError, decrypt_bytes
 
 from .bases import PRESERVATION_BASES, scope_excess
-from .models import DisclosureRequest, Package, PackageFile
+from .models import DisclosureRequest, Package
+from .rendering import MANIFEST, RenderedFile, calls_json_count, render_package
 from .selectors import Row, Scope, disclosure_scope_rows, disclosure_subscribers
 from .signing import SEAL, published_keys, seal_signature, signature_problem
+from .stored import StoredFile, content_problem, stored_file_create
 
-MANIFEST = "manifest.json"
 ZIP_DIGEST_PREFIX = b"sha256:"
 ZIP_SPOOL_BYTES = 4 << 20  # a package's ZIP stays in memory up to this size, then goes to an unnamed file
 _CHUNK = 1 << 20
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # every entry's time: the same package gives the same bytes
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-CSV_HEADER = ["record_id", "start_utc", "end_utc", "duration_s", "billsec", "direction", "disposition",
-              "originating_party", "terminating_party", "call"]  # call: the legs of one call share it
 
 
 class ScopeViolation(Exception):
     """A produced row is outside the approved scope. Carries the row's CDR id only."""
-
-
-def _neutralise(value: object) -> str:
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
-
-
-def _iso(moment) -> str:
-    return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def check_rows(scope: Scope, rows: Iterable[Row]) -> None:
@@ -67,52 +56,6 @@ def check_rows(scope: Scope, rows: Iterable[Row]) -> None:
         if not scope.admits(src_index=row.src_index, dst_index=row.dst_index, account_id=row.account_id,
                             started_at=row.started_at):
             raise ScopeViolation(f"record {row.cdr_id} is outside the approved scope")
-
-
-def render_files(*, req: DisclosureRequest, scope: Scope, rows: list[Row], subscribers: list[dict] | None,
-                 approvers: list[int], generated_at) -> dict[str, bytes]:
-    from .etsi import render
-
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(CSV_HEADER)
-    records = []
-    for r in rows:
-        end = r.started_at + timedelta(seconds=r.duration)
-        cells = [r.cdr_id, _iso(r.started_at), _iso(end), r.duration, r.billsec, r.direction, r.disposition, r.src, r.dst,
-                 r.call]
-        writer.writerow([_neutralise(c) for c in cells])
-        records.append(dict(zip(CSV_HEADER, cells)))
-    files = {
-        "calls.csv": out.getvalue().encode(),
-        "calls.json": json.dumps({"request": req.pk, "records": records}, ensure_ascii=False, indent=1).encode(),
-        "calls_etsi.xml": render(request_id=req.pk, reference=req.reference, authority=req.authority.name,
-                                 provider_id=settings.DISCLOSURE_PROVIDER_ID, legal_basis=req.get_legal_basis_display(),
-                                 generated_at=generated_at, rows=rows),
-    }
-    if subscribers is not None:
-        files["subscribers.json"] = json.dumps({"request": req.pk, "subscribers": subscribers}, ensure_ascii=False,
-                                               indent=1).encode()
-    manifest = {
-        "request_id": req.pk,
-        "reference": req.reference,
-        "authority": {"id": req.authority_id, "name": req.authority.name, "kind": req.authority.kind},
-        "provider_id": settings.DISCLOSURE_PROVIDER_ID,
-        "legal_basis": req.legal_basis,
-        "scope": {"window_start": _iso(scope.window.start), "window_end": _iso(scope.window.end),
-                  "categories": list(scope.categories), "numbers": len(scope.numbers),
-                  "accounts": sorted(scope.accounts),
-                  "number_periods": sum(len(v) for v in scope.numbers.values())},
-        "approvers": approvers,
-        "received_by": req.received_by_id,
-        "produced_at": _iso(generated_at),
-        "record_count": len(rows),
-        "subscriber_count": len(subscribers) if subscribers is not None else None,
-        "files": {name: {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
-                  for name, data in sorted(files.items())},
-    }
-    files[MANIFEST] = json.dumps(manifest, indent=1, sort_keys=True).encode()
-    return files
 
 
 def _aad(package_id: int, name: str) -> bytes:
@@ -139,22 +82,32 @@ def build_package(*, request: DisclosureRequest, actor, inject: Iterable[Row] = 
     subscribers = (disclosure_subscribers(actor=actor, request=request, scope=scope)
                    if "user_data" in scope.categories else None)
     approvers = sorted(request.approvals.values_list("officer_id", flat=True))
-    generated_at = tz_now()
-    files = render_files(req=request, scope=scope, rows=rows, subscribers=subscribers, approvers=approvers,
-                         generated_at=generated_at)
-    package = Package.objects.create(request=request, manifest=json.loads(files[MANIFEST]), record_count=len(rows))
-    PackageFile.objects.bulk_create([
-        PackageFile(package=package, name=name, sha256=hashlib.sha256(data).hexdigest(), size=len(data),
-                    content_enc=encrypt_bytes(data, aad=_aad(package.pk, name)))
-        for name, data in files.items()])
+    files = render_package(spool=_spool, req=request, scope=scope, rows=rows, subscribers=subscribers,
+                           approvers=approvers, generated_at=tz_now())
+    record_count = len(rows)
+    del rows  # in the files now: not kept while they are encrypted and stored
+    try:
+        return _store(request, files, record_count=record_count)
+    finally:
+        for f in files.values():
+            f.file.close()
+
+
+def _store(request: DisclosureRequest, files: dict[str, RenderedFile], *, record_count: int) -> Package:
+    """The package and its files, each encrypted from its temporary file in chunks (stored.stored_file_create)."""
+    manifest = json.load(files[MANIFEST].file)
+    files[MANIFEST].file.seek(0)
+    package = Package.objects.create(request=request, manifest=manifest, record_count=record_count)
+    for name, f in files.items():
+        stored_file_create(package=package, name=name, sha256=f.sha256, file=f.file, size=f.size,
+                           aad=_aad(package.pk, name))
     return package
 
 
 def _stored_file(package: Package, name: str) -> bytes:
-    """One stored file, decrypted and matched to its hash (ScopeViolation otherwise). Fetched on its own, so
-    that only this file's ciphertext is in memory."""
+    """One stored file, decrypted whole and matched to its hash (ScopeViolation otherwise): tests, small reads."""
     f = package.files.only("name", "sha256", "content_enc").get(name=name)
-    data = decrypt_bytes(bytes(f.content_enc), aad=_aad(package.pk, f.name))
+    data = decrypt_bytes(f.content_enc, aad=_aad(package.pk, f.name))
     if hashlib.sha256(data).hexdigest() != f.sha256:
         raise ScopeViolation(f"stored file {f.name} does not match its hash")
     return data
@@ -165,15 +118,17 @@ def _stored_names(package: Package) -> list[str]:
     return sorted(package.files.values_list("name", flat=True))
 
 
-def _stored_files(package: Package) -> Iterator[tuple[str, bytes]]:
-    """(name, content) of every stored file, in the ZIP's order, one file at a time."""
+def _stored_files(package: Package) -> Iterator[tuple[str, StoredFile]]:
+    """(name, plaintext stream) of every stored file, in the ZIP's order, one file at a time; each is closed when
+    the next one is asked for."""
     for name in _stored_names(package):
-        yield name, _stored_file(package, name)
+        with StoredFile(package, name, aad=_aad(package.pk, name)) as stored:
+            yield name, stored
 
 
 def package_files(package: Package) -> dict[str, bytes]:
     """Every file, decrypted, at once (tests and small reads; the ZIP is built with `package_zip_open`)."""
-    return dict(_stored_files(package))
+    return {name: _stored_file(package, name) for name in _stored_names(package)}
 
 
 def _spool_dir() -> Path:
@@ -202,14 +157,31 @@ def _sha256_upto(fh: BinaryIO, end: int) -> hashlib._Hash:
     return digest
 
 
-def _write_sealed_zip(target: BinaryIO, files: Iterable[tuple[str, bytes]], *, sign: bool) -> str:
-    """Write the sealed ZIP of `files` ((name, content), in the order given) into the empty, seekable `target`
-    and return the SHA-256 of the whole; `target` is left at its start. Only the file being added is in memory."""
+def _zip_member(zf: zipfile.ZipFile, name: str, data: bytes | StoredFile) -> None:
+    """Add one file: bytes as they are; a stored file streamed in chunks into the member, then matched to its hash
+    (ScopeViolation otherwise). Both give the same bytes: the member's header gets the size first, as writestr
+    gives it (so the same ZIP64 choice), and is rewritten with the CRC and sizes when the member closes; deflate's
+    output does not depend on how its input is cut."""
+    info = zipfile.ZipInfo(name, date_time=_ZIP_DATE)
+    info.compress_type = zipfile.ZIP_DEFLATED
+    if isinstance(data, (bytes, bytearray)):
+        zf.writestr(info, data)
+        return
+    info.file_size = data.size
+    with zf.open(info, "w") as member:
+        while chunk := data.read(_CHUNK):
+            member.write(chunk)
+    if not data.matches():
+        raise ScopeViolation(f"stored file {name} does not match its hash")
+
+
+def _write_sealed_zip(target: BinaryIO, files: Iterable[tuple[str, bytes | StoredFile]], *, sign: bool) -> str:
+    """Write the sealed ZIP of `files` ((name, content or stream), in the order given) into the empty, seekable
+    `target` and return the SHA-256 of the whole; `target` is left at its start. Only the file being added is in
+    memory, and of a stored file only its ciphertext and a chunk."""
     with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         for name, data in files:
-            info = zipfile.ZipInfo(name, date_time=_ZIP_DATE)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            zf.writestr(info, data)
+            _zip_member(zf, name, data)
             del data  # before the next file is decrypted
     # Seal the archive bytes (headers, timestamps, directory) in the comment: a ZIP reader checks only
     # CRCs of file data; this makes any changed byte of the archive detectable.
@@ -254,31 +226,19 @@ def package_zip(package: Package) -> bytes:
         return fh.read()
 
 
-def _refuse_doctype(*_args) -> None:
-    raise ValueError("a DOCTYPE or entity declaration")  # our XML has none; one would be an attack or damage
-
-
-def _content_problem(name: str, data: bytes, record_count: int | None) -> str | None:
-    """Open one file the way its reader will and say what is wrong with it (None: it opens)."""
+def _stored_problem(package: Package, name: str) -> tuple[str | None, str | None]:
+    """(what is wrong with the stored file: it does not decrypt, or not to its stored SHA-256; what is wrong with
+    its content, content_problem) of one file, read once, in chunks."""
     try:
-        if name.endswith(".json"):
-            json.loads(data.decode("utf-8"))
-        elif name.endswith(".csv"):
-            rows = list(csv.reader(io.StringIO(data.decode("utf-8"))))
-            if not rows or rows[0] != CSV_HEADER:
-                return f"{name}: the header row is not the one the package format names"
-            if record_count is not None and len(rows) - 1 != record_count:
-                return f"{name}: {len(rows) - 1} rows, the manifest says {record_count}"
-        elif name.endswith(".xml"):
-            parser = expat.ParserCreate()
-            parser.StartDoctypeDeclHandler = _refuse_doctype
-            parser.EntityDeclHandler = _refuse_doctype
-            parser.Parse(data, True)
-        else:
-            return f"{name}: not a file type the package format has"
-    except (ValueError, UnicodeDecodeError, csv.Error, expat.ExpatError) as exc:
-        return f"{name}: cannot be opened ({type(exc).__name__})"
-    return None
+        with StoredFile(package, name, aad=_aad(package.pk, name)) as stored:
+            problem = content_problem(name, stored, package.record_count if name == "calls.csv" else None)
+            stored.drain()
+            matches = stored.matches()
+    except CryptoError:  # a wrong key, a damaged or tampered ciphertext: one finding each
+        return f"{name}: cannot be decrypted", None
+    if not matches:
+        return f"{name}: content differs from its stored SHA-256", None
+    return None, problem
 
 
 def package_output_problems(package: Package) -> list[str]:
@@ -286,25 +246,18 @@ def package_output_problems(package: Package) -> list[str]:
     hash, the sealed ZIP the authority gets is rebuilt and verified against its manifest, and each file is
     opened as its reader will (JSON, CSV with the format's header and the manifest's record count, XML
     without any DOCTYPE). Empty: the package can be handed over. Problems name files, never data.
-    One stored file is in memory at a time, and the ZIP is rebuilt in a temporary file (package_zip_open)."""
+    Each file is read in chunks (stored.py), and the ZIP is rebuilt in a temporary file (package_zip_open)."""
     problems: list[str] = []
     opened: list[str] = []
     content_problems: list[str] = []
     for name in _stored_names(package):
-        f = package.files.only("name", "sha256", "content_enc").get(name=name)
-        try:
-            data = decrypt_bytes(bytes(f.content_enc), aad=_aad(package.pk, f.name))
-        except Exception:  # noqa: BLE001 - a wrong key, a damaged or tampered ciphertext: one finding each
-            problems.append(f"{f.name}: cannot be decrypted")
-            continue
-        if hashlib.sha256(data).hexdigest() != f.sha256:
-            problems.append(f"{f.name}: content differs from its stored SHA-256")
+        stored_problem, problem = _stored_problem(package, name)
+        if stored_problem:
+            problems.append(stored_problem)
             continue
         opened.append(name)
-        problem = _content_problem(name, data, package.record_count if name == "calls.csv" else None)
         if problem:
             content_problems.append(problem)
-        del f, data
     if not opened or MANIFEST not in opened:
         return problems + [f"{MANIFEST}: missing or unreadable"]
     if problems:
@@ -362,7 +315,11 @@ def verify_zip(data: bytes | BinaryIO, keys: dict | None = None) -> list[str]:
         if digest.hexdigest() != meta.get("sha256") or size != meta.get("size"):
             problems.append(f"{name}: SHA-256 differs from the manifest")
     if "calls.json" in listed and not any(p.startswith("calls.json") for p in problems):
-        records = json.loads(zf.read("calls.json")).get("records", [])
-        if len(records) != manifest.get("record_count"):
+        try:  # a line at a time, in the layout its writer gives it (rendering.calls_json_count)
+            with zf.open("calls.json") as member:
+                count = calls_json_count(io.TextIOWrapper(member, encoding="utf-8", newline="\n"))
+        except ValueError:  # json's errors and UnicodeDecodeError are ValueErrors too
+            return problems + ["calls.json: not laid out as the package format writes it"]
+        if count != manifest.get("record_count"):
             problems.append("calls.json: record count differs from the manifest")
     return problems

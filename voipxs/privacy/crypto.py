@@ -13,10 +13,12 @@ import base64
 import functools
 import hashlib
 import hmac
+import io
 import os
-from typing import Any, Callable
+from typing import Any, BinaryIO, Callable, Iterator
 
 from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.hashes import SHA256
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
@@ -24,6 +26,8 @@ from django.conf import settings
 
 VERSION = 1
 _HEADER = 1 + 4 + 12
+_TAG = 16
+STREAM_CHUNK = 1 << 20  # what encrypt_stream and DecryptingReader handle at a time
 
 
 class CryptoError(Exception):
@@ -91,17 +95,121 @@ def encrypt_bytes(plaintext: bytes, *, aad: bytes = b"") -> bytes:
 
 
 def decrypt_bytes(token: bytes, *, aad: bytes = b"") -> bytes:
-    token = bytes(token)
-    if len(token) < _HEADER + 16 or token[0] != VERSION:
+    # A view, not bytes(token)[17:]: a large token (a disclosure package's file) is not copied twice first. As
+    # bytes ("B"): psycopg2 hands out bytea as a view of characters ("c"), whose items are not numbers.
+    view = memoryview(token).cast("B")
+    if len(view) < _HEADER + _TAG or view[0] != VERSION:
         raise DecryptionError("not a VoIPXS ciphertext")
-    kid, nonce, body = token[1:5], token[5:17], token[17:]
+    kid, nonce = bytes(view[1:5]), bytes(view[5:17])
     for candidate_id, cipher in keyring():
         if candidate_id == kid:
             try:
-                return cipher.decrypt(nonce, body, aad or None)
+                return cipher.decrypt(nonce, view[_HEADER:], aad or None)
             except InvalidTag as exc:
                 raise DecryptionError("ciphertext failed authentication (tampered or wrong key)") from exc
     raise DecryptionError("no configured key matches this ciphertext's key id")
+
+
+# --- large values in chunks ------------------------------------------------------------------------
+# The same layout as encrypt_bytes, made and read with AES-GCM's streaming form (cryptography's Cipher with
+# modes.GCM: the ciphertext of update() calls plus the tag is exactly AESGCM.encrypt's output), so that a value
+# of hundreds of megabytes needs one chunk of plaintext in memory, not the whole of it beside its ciphertext.
+
+@functools.lru_cache(maxsize=8)
+def _key_bytes(raw: tuple[str, ...]) -> dict[bytes, bytes]:
+    keys = (_decode_key(k, name="FIELD_ENCRYPTION_KEYS") for k in raw if k.strip())
+    return {key_id(key): key for key in keys}
+
+
+def _aes_key(kid: bytes) -> bytes:
+    keyring()  # the same refusal of a missing or malformed key as everywhere else
+    key = _key_bytes(tuple(settings.FIELD_ENCRYPTION_KEYS)).get(kid)
+    if key is None:
+        raise DecryptionError("no configured key matches this ciphertext's key id")
+    return key
+
+
+def encrypt_chunks(source: BinaryIO, size: int, *, aad: bytes = b"") -> Iterator[bytes]:
+    """`encrypt_bytes`' token of the `size` bytes `source` holds from where it stands, in pieces (its header, the
+    ciphertext of one STREAM_CHUNK of plaintext at a time, the tag): joined, they are a token like any other."""
+    kid = keyring()[0][0]
+    nonce = os.urandom(12)
+    encryptor = Cipher(algorithms.AES(_aes_key(kid)), modes.GCM(nonce)).encryptor()
+    if aad:
+        encryptor.authenticate_additional_data(aad)
+    yield bytes([VERSION]) + kid + nonce
+    left = size
+    while left:
+        chunk = source.read(min(STREAM_CHUNK, left))
+        if not chunk:
+            raise CryptoError("the source ended before its size")
+        yield encryptor.update(chunk)  # GCM: as many bytes out as in
+        left -= len(chunk)
+    if source.read(1):
+        raise CryptoError("the source holds more than its size")
+    encryptor.finalize()
+    yield encryptor.tag
+
+
+def encrypt_stream(source: BinaryIO, size: int, *, aad: bytes = b"") -> bytearray:
+    """`encrypt_chunks` joined in one buffer of the token's size (what a BinaryField stores): no copy of the
+    plaintext, nor of the token."""
+    token = bytearray(_HEADER + size + _TAG)
+    at = 0
+    for piece in encrypt_chunks(source, size, aad=aad):
+        token[at:at + len(piece)] = piece
+        at += len(piece)
+    return token
+
+
+class DecryptingReader(io.RawIOBase):
+    """The plaintext of a token (encrypt_bytes' or encrypt_chunks'), read in chunks: neither the token nor the
+    plaintext is copied whole. `token` is bytes-like (read through a view), or anything with len() and slicing
+    that returns bytes (a value the database hands out in pieces). `size` is the plaintext's length. The tag can
+    only be checked at the end: the read that reaches it raises DecryptionError when the token was changed or made
+    with another key, so what came before is unauthenticated until a read has returned b"" (keep it private until
+    then)."""
+
+    def __init__(self, token, *, aad: bytes = b"") -> None:
+        view = memoryview(token).cast("B") if isinstance(token, (bytes, bytearray, memoryview)) else token
+        head = bytes(view[:_HEADER]) if len(view) >= _HEADER + _TAG else b""
+        if not head or head[0] != VERSION:
+            raise DecryptionError("not a VoIPXS ciphertext")
+        mode = modes.GCM(head[5:17], bytes(view[len(view) - _TAG:]))
+        self._decryptor = Cipher(algorithms.AES(_aes_key(head[1:5])), mode).decryptor()
+        if aad:
+            self._decryptor.authenticate_additional_data(aad)
+        self._token = view
+        self.size = len(view) - _HEADER - _TAG
+        self._at = 0
+        self._forged = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        count = min(len(buffer), self.size - self._at, STREAM_CHUNK)
+        if count <= 0:
+            self._authenticate()
+            return 0
+        start = _HEADER + self._at
+        buffer[:count] = self._decryptor.update(self._token[start:start + count])
+        self._at += count
+        return count
+
+    def _authenticate(self) -> None:
+        if self._decryptor is not None:
+            decryptor, self._decryptor = self._decryptor, None
+            try:
+                decryptor.finalize()
+            except InvalidTag:
+                self._forged = True
+        if self._forged:  # every read at the end says so, not only the first
+            raise DecryptionError("ciphertext failed authentication (tampered or wrong key)")
+
+    def close(self) -> None:
+        self._token = memoryview(b"")  # lets go of the token
+        super().close()
 
 
 def encrypt_str(value: str) -> bytes:

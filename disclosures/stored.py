@@ -1,0 +1,190 @@
+"""A package's stored files, written and read back in chunks, so that neither a file nor its ciphertext need be in
+memory whole.
+
+On PostgreSQL a file goes in by COPY, its ciphertext made a chunk at a time from its temporary file as COPY reads
+it (crypto.encrypt_chunks), and comes out a slice at a time (substring): ciphertext does not compress, so
+PostgreSQL keeps it uncompressed out of line and a slice reads only its own pages. SQLite (the first look) takes
+and returns a value whole: there one ciphertext is in memory at a time, and the plaintext read from a view of it.
+
+Read back (the ZIP, the output check), the plaintext is decrypted in chunks (crypto.DecryptingReader), hashed as
+it is read, and opened by the output check the way its reader will, without the whole file or its parsed content
+in memory."""
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+from contextlib import contextmanager
+from typing import IO, Iterator
+# Reviewed: the parser reads only our own sealed files, and refuses any DOCTYPE or entity (content_problem).
+from xml.parsers import expat
+
+from django.db import connection
+from django.db.models.functions import Length, Substr
+
+from voipxs.privacy.crypto import STREAM_CHUNK, DecryptingReader, encrypt_chunks, encrypt_stream
+
+from .models import Package, PackageFile
+from .rendering import CSV_HEADER, calls_json_count
+
+_COPY = f"COPY {PackageFile._meta.db_table} (package_id, name, sha256, size, content_enc) FROM STDIN"
+_COPY_SPECIAL = ("\\", "\t", "\n", "\r")  # what COPY's text format would read as something else
+
+
+def _sliced() -> bool:
+    return connection.vendor == "postgresql"
+
+
+class _Pieces(io.RawIOBase):
+    """The bytes of `pieces` as a file (what COPY reads from)."""
+
+    def __init__(self, pieces: Iterator[bytes]) -> None:
+        self._pieces, self._pending = pieces, memoryview(b"")
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        while not self._pending:
+            piece = next(self._pieces, None)
+            if piece is None:
+                return 0
+            self._pending = memoryview(piece)
+        count = min(len(buffer), len(self._pending))
+        buffer[:count] = self._pending[:count]
+        self._pending = self._pending[count:]
+        return count
+
+
+def _copy_line(package: Package, name: str, sha256: str, file: IO[bytes], size: int, aad: bytes) -> Iterator[bytes]:
+    if any(c in name + sha256 for c in _COPY_SPECIAL):
+        raise ValueError("a package file's name or hash with a character COPY would change")
+    yield f"{package.pk}\t{name}\t{sha256}\t{size}\t\\\\x".encode()  # bytea in hex; the backslash doubled
+    for piece in encrypt_chunks(file, size, aad=aad):
+        yield piece.hex().encode()
+    yield b"\n"
+
+
+def stored_file_create(*, package: Package, name: str, sha256: str, file: IO[bytes], size: int, aad: bytes) -> None:
+    """Store one file of `package`, encrypted from `file` (its `size` bytes from where it stands, in chunks)."""
+    if not _sliced():
+        PackageFile.objects.create(package=package, name=name, sha256=sha256, size=size,
+                                   content_enc=encrypt_stream(file, size, aad=aad))
+        return
+    with connection.cursor() as cursor, connection.wrap_database_errors:  # psycopg2's errors as Django's
+        cursor.cursor.copy_expert(_COPY, _Pieces(_copy_line(package, name, sha256, file, size, aad)),
+                                  size=STREAM_CHUNK)
+
+
+class _DatabaseValue:
+    """A stored file's ciphertext in the database, read a slice at a time: what DecryptingReader takes (len() and
+    slicing that returns bytes). Slicing beyond the end gives what there is, as with bytes."""
+
+    def __init__(self, pk: int) -> None:
+        self._files = PackageFile.objects.filter(pk=pk)
+        self._length = self._files.values_list(Length("content_enc"), flat=True).get()
+
+    def __len__(self) -> int:
+        return self._length
+
+    def __getitem__(self, part: slice) -> bytes:
+        start, stop, _step = part.indices(self._length)
+        if stop <= start:
+            return b""
+        return bytes(self._files.values_list(Substr("content_enc", start + 1, stop - start), flat=True).get())
+
+
+class StoredFile(io.RawIOBase):
+    """One stored file of `package`, read as plaintext. Read it to the end (`drain`), then `matches()` says whether
+    it is the content whose SHA-256 was stored; a ciphertext that was changed, or made with another key, raises
+    crypto.DecryptionError (a CryptoError) instead, at the start or at the end. Until then what was read is
+    unauthenticated: it goes only into private temporary files and checks, which are discarded on an error."""
+
+    def __init__(self, package: Package, name: str, *, aad: bytes) -> None:
+        fields = ("name", "sha256") if _sliced() else ("name", "sha256", "content_enc")
+        stored = package.files.only(*fields).get(name=name)
+        self.name, self._sha256 = stored.name, stored.sha256
+        self._source = DecryptingReader(_DatabaseValue(stored.pk) if _sliced() else stored.content_enc, aad=aad)
+        self.size = self._source.size  # of the plaintext
+        self._digest = hashlib.sha256()
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        count = self._source.readinto(buffer)
+        self._digest.update(memoryview(buffer)[:count])
+        return count
+
+    def drain(self) -> None:
+        """Read what is left (hashed, and the tag checked at the end)."""
+        while self.read(STREAM_CHUNK):
+            pass
+
+    def matches(self) -> bool:
+        return self._digest.hexdigest() == self._sha256
+
+    def close(self) -> None:
+        self._source.close()
+        super().close()
+
+
+@contextmanager
+def _text(stream: io.RawIOBase) -> Iterator[io.TextIOWrapper]:
+    """`stream` as UTF-8 text split at "\\n" only, as `bytes.decode` and io.StringIO read it; `stream` stays open
+    for the caller (the wrappers are detached, not closed, whatever happens)."""
+    buffered = io.BufferedReader(stream, STREAM_CHUNK)
+    text = io.TextIOWrapper(buffered, encoding="utf-8", newline="\n")
+    try:
+        yield text
+    finally:
+        text.detach()
+        buffered.detach()
+
+
+def _refuse_doctype(*_args) -> None:
+    raise ValueError("a DOCTYPE or entity declaration")  # our XML has none; one would be an attack or damage
+
+
+def _csv_problem(name: str, stream: io.RawIOBase, record_count: int | None) -> str | None:
+    with _text(stream) as text:
+        reader = csv.reader(text)
+        header = next(reader, None)
+        rows = sum(1 for _row in reader)  # to the end: a file that does not decode is that, whatever its header
+    if header != CSV_HEADER:
+        return f"{name}: the header row is not the one the package format names"
+    if record_count is not None and rows != record_count:
+        return f"{name}: {rows} rows, the manifest says {record_count}"
+    return None
+
+
+def _xml_open(stream: io.RawIOBase) -> None:
+    parser = expat.ParserCreate()
+    parser.StartDoctypeDeclHandler = _refuse_doctype
+    parser.EntityDeclHandler = _refuse_doctype
+    while chunk := stream.read(STREAM_CHUNK):
+        parser.Parse(chunk, False)
+    parser.Parse(b"", True)
+
+
+def content_problem(name: str, stream: io.RawIOBase, record_count: int | None) -> str | None:
+    """Open one file, read from `stream`, the way its reader will and say what is wrong with it (None: it opens).
+    calls.json is read a line at a time in the layout its writer gives it (rendering.calls_json_count); the other
+    JSON files (the manifest, subscribers) are small and parsed whole. `record_count`: the number of data rows
+    calls.csv must have (None: not checked)."""
+    try:
+        if name == "calls.json":
+            with _text(stream) as text:
+                calls_json_count(text)
+        elif name.endswith(".json"):
+            json.loads(stream.readall().decode("utf-8"))
+        elif name.endswith(".csv"):
+            return _csv_problem(name, stream, record_count)
+        elif name.endswith(".xml"):
+            _xml_open(stream)
+        else:
+            return f"{name}: not a file type the package format has"
+    except (ValueError, UnicodeDecodeError, csv.Error, expat.ExpatError) as exc:
+        return f"{name}: cannot be opened ({type(exc).__name__})"
+    return None
