@@ -195,7 +195,7 @@ def _authority_rows(police) -> None:
     authority_certificate_set(actor=legal2, authority=police, certificate=make_recipient().certificate_pem)
     authority_domains_set(actor=legal2, authority=police, email_domains=["politie.nl", "rechtshulp.politie.nl"])
     authority_create(actor=legal2, name="Fiscale Inlichtingen- en Opsporingsdienst (FIOD)",
-                     kind=AuthorityKind.PROSECUTOR, contact_phone="+31 88 151 9000",
+                     kind=AuthorityKind.PROSECUTOR, contact_phone="+31 20 555 0990",
                      contact_email="rechtshulpverzoeken.telecom@fiod-belastingdienst.example",
                      email_domains=["fiod-belastingdienst.example", "belastingdienst.example"])
 
