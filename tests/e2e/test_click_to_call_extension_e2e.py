@@ -145,6 +145,9 @@ def test_a_click_sends_only_the_number(extension_context, live_server, other_sit
 
         page.click("#text-number .voipxs-c2c")
         _wait_for(lambda: len(seen_by_server) >= 1)
+        # The switch is asked from a task: wait for the first Originate, else a quick second click can reach the
+        # switch first (seen once on a loaded machine) and the order below would be the tasks', not the clicks'.
+        _wait_for(lambda: sum("Exten: " in message for message in switch.received) >= 1)
         page.click("#tel-link")
         _wait_for(lambda: CallSetup.objects.count() == 2)
         page.wait_for_selector("[data-voipxs-toast='ok']", state="attached")
