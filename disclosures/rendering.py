@@ -19,13 +19,14 @@ from typing import IO, Callable, Iterable, Sequence
 
 from django.conf import settings
 
+from traffic.exports import neutralise
+
 from .models import DisclosureRequest
 from .selectors import Row, Scope
 
 MANIFEST = "manifest.json"
 CSV_HEADER = ["record_id", "start_utc", "end_utc", "duration_s", "billsec", "direction", "disposition",
               "originating_party", "terminating_party", "call"]  # call: the legs of one call share it
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _BATCH = 1000  # records written to the files at a time
 # calls.json around its records, as json.dumps(..., indent=1) writes them: each record is two levels in.
 _RECORDS_OPEN, _RECORD_INDENT, _RECORDS_CLOSE, _NO_RECORDS = ' "records": [', "\n  ", "\n ]\n}", ' "records": []\n}'
@@ -54,11 +55,6 @@ class _Sink:
         return RenderedFile(file=self.file, sha256=self._digest.hexdigest(), size=self.size)
 
 
-def _neutralise(value: object) -> str:
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
-
-
 def _iso(moment) -> str:
     return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
 
@@ -80,7 +76,7 @@ def _write_calls(csv_sink: _Sink, json_sink: _Sink, *, request_id: int, rows: Se
         end = r.started_at + timedelta(seconds=r.duration)
         cells = [r.cdr_id, _iso(r.started_at), _iso(end), r.duration, r.billsec, r.direction, r.disposition, r.src,
                  r.dst, r.call]
-        writer.writerow([_neutralise(c) for c in cells])
+        writer.writerow([neutralise(c) for c in cells])
         records.append(("," if number else "") + _RECORD_INDENT + _json_record(cells))
         if len(records) >= _BATCH:
             json_sink.write("".join(records).encode())
