@@ -32,17 +32,10 @@ worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None  # nosec B108
 
 
 def post_worker_init(worker) -> None:
-    """Once the worker has loaded Django: everything loaded so far (modules, URL patterns, templates,
-    about 100,000 objects) leaves the garbage collector's view (`gc.freeze`), and the youngest
-    generation is collected every 10,000 allocations instead of every 700. A page allocates a few
-    thousand objects and frees nearly all of them by reference counting; the collector's passes over the
-    long-lived objects found nothing to free. Measured in-process on bench.load's round (BENCHMARKS.md,
-    "Load"): 3-5% less CPU per request. Cycles are still collected."""
-    import gc
+    """Once the worker has loaded Django: the garbage collector settles (voipxs.gunicorn_worker.collector_settle)."""
+    from voipxs.gunicorn_worker import collector_settle
 
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(10_000, 20, 20)
+    collector_settle()
 
 
 def child_exit(server, worker) -> None:

@@ -9,7 +9,7 @@
    The national masking list holds `--masked` numbers (20,000), one in 16 of the numbers on the pages
    among them, so the page pays the list's real cost and masks some numbers.
 3. Times, for random accounts, the call-history page `/calls/` through Django's WSGI handler as gunicorn
-   calls it, against the real view and middleware stack (request signals, connection health check,
+   calls it, the garbage collector settled as in a gunicorn worker (gunicorn.conf.py), against the real view and middleware stack (request signals, connection health check,
    session, 2FA check, audit, purpose check, query, decryption, template rendering): server time per
    request. Half the requests are a first page, half follow the
    "older →" cursor of a first page.
@@ -256,6 +256,10 @@ def main(argv: list[str] | None = None) -> None:
 
     client = Client()
     serve = _wsgi_server()
+    # As a gunicorn worker does once it has loaded Django (gunicorn.conf.py post_worker_init).
+    from voipxs.gunicorn_worker import collector_settle
+
+    collector_settle()
     page_ms: list[float] = []
     sql_ms: list[float] = []
     rows_seen = masked_seen = 0
