@@ -1,4 +1,5 @@
-"""The data-subject API: a person's own requests (list, make one) and the download of a ready export."""
+"""The data-subject API: a person's own requests (list, make one; one made through a representative says so, as
+the page and the export do) and the download of a ready export."""
 from __future__ import annotations
 
 from django.http import StreamingHttpResponse
@@ -41,6 +42,19 @@ class MyPrivacyRequestsApi(APIView):
         completed_at = serializers.DateTimeField(allow_null=True)
         answer = serializers.CharField()
         exports = serializers.SerializerMethodField()
+        # Made through a representative (support records it): as the page and the export show it.
+        through_representative = serializers.SerializerMethodField()
+        representative_kind = serializers.ChoiceField(
+            choices=DataSubjectRequest.RepresentativeKind.choices, allow_blank=True,
+            help_text="Who made the request for you; empty when you made it yourself.")
+        representative_name = serializers.CharField(
+            allow_null=True, help_text="The representative's name; null when you made it yourself, or once it was "
+                                       "erased with your account's data.")
+        representative_authority_checked_at = serializers.DateTimeField(
+            source="representative_checked_at", allow_null=True,
+            help_text="When support checked the representative's proof of authority.")
+        representative_proof_kept = serializers.SerializerMethodField(
+            help_text="Whether a copy of that proof of authority is kept (only the data protection officer opens it).")
 
         class Meta:
             ref_name = "MyPrivacyRequest"
@@ -48,6 +62,12 @@ class MyPrivacyRequestsApi(APIView):
         def get_exports(self, obj) -> list[dict]:
             return MyPrivacyRequestsApi.ExportSerializer(
                 [e for e in obj.exports.all() if e.status != "deleted"], many=True).data
+
+        def get_through_representative(self, obj) -> bool:
+            return bool(obj.representative_kind)
+
+        def get_representative_proof_kept(self, obj) -> bool:
+            return bool(obj.representative_kind) and hasattr(obj, "representative_proof")
 
     @extend_schema(responses=OutputSerializer(many=True), summary="Your data-subject requests")
     def get(self, request: Request) -> Response:

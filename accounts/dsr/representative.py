@@ -13,6 +13,11 @@ anonymised: nobody answers for that request to the person any more. So both go w
 _personal_data_remove, which erasure and the retention purge both use), and `representative_name_erased_at` says
 when (the database allows a request through a representative without a name only with it). What the record needs
 stays: the kind of representative and when support checked their proof of authority.
+
+A representative may ask for what the person already has open (an export whose build is stuck is then sent again:
+dsr_request_create_for returns the open request). Their kind, name and proof are then recorded on that request when it
+has no representative yet; when it has the same one, only a proof it lacks is added; another representative, or a
+second proof, is refused with a field error: nothing support typed or uploaded is dropped unnoticed.
 """
 from __future__ import annotations
 
@@ -20,6 +25,7 @@ import hashlib
 from datetime import datetime
 from typing import Any
 
+from django.utils.timezone import now
 from django.utils.translation import gettext_noop
 
 from voipxs.exceptions import ApplicationError
@@ -39,6 +45,18 @@ PROOF_EXTENSIONS = {"application/pdf": "pdf", "image/png": "png", "image/jpeg": 
 PROOF_EMPTY = gettext_noop("Proof of authority: the file is empty.")
 PROOF_TOO_LARGE = gettext_noop("Proof of authority: at most 5 MB.")
 PROOF_WRONG_TYPE = gettext_noop("Proof of authority: upload a PDF, JPEG or PNG file (a scan or a photo of it).")
+# The person's open request of the same kind answers a representative's request too; it records one representative.
+OPEN_HAS_OTHER_KIND = gettext_noop("Made by: the customer's open request of this kind was made through another kind of "
+                                   "representative, and one request records one representative. Nothing was "
+                                   "recorded: tell the data protection officer.")
+OPEN_HAS_OTHER_NAME = gettext_noop("Representative's name: the customer's open request of this kind was made through "
+                                   "another representative, and one request records one representative. Nothing was "
+                                   "recorded: tell the data protection officer.")
+OPEN_HAS_PROOF = gettext_noop("Proof of authority: the customer's open request of this kind already keeps a copy of "
+                              "this representative's proof. Send the form again without the file.")
+# What a request through a representative did to the open request that answers it (representative_open_check).
+REPRESENTATIVE_ADDED = "representative_added"
+REPRESENTATIVE_SAME = "representative_same"
 
 
 def representative_proof_check(*, content: bytes) -> str:
@@ -69,6 +87,49 @@ def representative_proof_store(*, request: DataSubjectRequest, content: bytes, a
                  target_id=request.pk,
                  extra={"content_type": content_type, "size": len(content)})
     return proof
+
+
+def _same_name(kept: str | None, given: str) -> bool:
+    """Spacing and case aside: support types what it hears or reads."""
+    return kept is not None and " ".join(kept.split()).casefold() == " ".join(given.split()).casefold()
+
+
+def representative_open_check(*, request: DataSubjectRequest, representative: tuple[str, str],
+                              proof: bytes | None) -> str:
+    """What a request through `representative` (dsr_representative_check's kind and name) adds to `request`, the
+    person's open request of the same kind that answers it: REPRESENTATIVE_ADDED when it has none yet,
+    REPRESENTATIVE_SAME when it has this one, "" when no representative is named. Another representative, or a proof
+    where one is kept already, is a field error. Writes nothing."""
+    agent_kind, agent_name = representative
+    if not agent_kind:
+        return ""
+    if not request.representative_kind:
+        return REPRESENTATIVE_ADDED
+    if request.representative_kind != agent_kind:
+        raise ApplicationError(OPEN_HAS_OTHER_KIND, extra={"field": "representative_kind"})
+    if not _same_name(request.representative_name, agent_name):
+        raise ApplicationError(OPEN_HAS_OTHER_NAME, extra={"field": "representative_name"})
+    if proof is not None and RepresentativeProof.objects.filter(request_id=request.pk).exists():
+        raise ApplicationError(OPEN_HAS_PROOF, extra={"field": "proof"})
+    return REPRESENTATIVE_SAME
+
+
+def representative_open_record(*, request: DataSubjectRequest, representative: tuple[str, str], outcome: str,
+                               proof: bytes | None, actor: Any) -> None:
+    """Record what representative_open_check found on the open request (locked by the caller, in its transaction):
+    the representative when it had none, with when support checked their proof now; their proof when given. The
+    audit entry has the kind's code, what happened and the count of proofs added, never the name."""
+    if not outcome:
+        return
+    if outcome == REPRESENTATIVE_ADDED:
+        request.representative_kind, request.representative_name = representative
+        request.representative_checked_at = now()
+        request.save(update_fields=["representative_kind", "representative_name", "representative_checked_at"])
+    if proof is not None:
+        representative_proof_store(request=request, content=proof, actor=actor)
+    audit_record(actor=actor, action="dsr.representative_on_open", purpose=DSR_PURPOSE, target_type="dsr",
+                 target_id=request.pk, extra={"representative": representative[0], "outcome": outcome,
+                                              "proofs_added": int(proof is not None)})
 
 
 def representative_proof_content(proof: RepresentativeProof) -> bytes:

@@ -23,7 +23,9 @@ from .erasure import erasure_apply
 from .export import dsr_export_retry
 from .extension_notice import extension_notice_queue
 from .models import EXTENSION_MONTHS, DataSubjectRequest, ExportFile, ReminderStage, add_months
-from .representative import representative_proof_check, representative_proof_store
+from .representative import (
+    representative_open_check, representative_open_record, representative_proof_check, representative_proof_store,
+)
 # Restriction's marks and decision live in dsr/restriction.py; the two mark services are re-exported here.
 from .restriction import (  # noqa: F401
     dsr_restriction_apply, dsr_restriction_lift, restriction_record, restriction_terms_check,
@@ -58,6 +60,10 @@ REPRESENTATIVE_PROOF_REQUIRED = gettext_noop("Proof of authority: check the repr
                                              "power of attorney, the proof of guardianship, the lawyer's mandate) "
                                              "before you record the request, and tick the box.")
 REPRESENTATIVE_NAME_MAX = 200
+# What dsr_request_create_for did, on the request it returns as `open_outcome`: opened it; sent the stuck export of
+# the open one again; or that too, recording the representative on it (REPRESENTATIVE_ADDED) or the same one's
+# proof (REPRESENTATIVE_SAME, dsr/representative.py).
+OPENED, RESENT = "opened", "resent"
 
 
 # --- requests ---------------------------------------------------------------------------------------
@@ -108,7 +114,8 @@ def dsr_request_create_for(*, user: User, kind: str, details: str = "", actor: A
     the person's account as usual. Erasure is not opened for anyone: it closes the account at once, so the person
     asks for it themselves, signed in, with their password. The representative's name is kept encrypted on the
     request, their proof of authority (optional: `proof`, the file's bytes) encrypted beside it; the audit entry
-    gets the kind's code only."""
+    gets the kind's code only. When the person's open request of this kind answers it, that request is returned and
+    the representative recorded on it (_dsr_open_again); `open_outcome` on the request says what happened."""
     if kind not in Kind.values:
         raise ApplicationError(UNKNOWN_KIND, extra={"field": "kind"})
     if kind == Kind.ERASURE:
@@ -121,13 +128,10 @@ def dsr_request_create_for(*, user: User, kind: str, details: str = "", actor: A
 
 def _dsr_open(*, user: User, kind: str, details: str, actor: Any,
               representative: tuple[str, str] = ("", ""), proof: bytes | None = None) -> DataSubjectRequest:
-    already = DataSubjectRequest.objects.filter(user=user, kind=kind, status__in=DataSubjectRequest.OPEN_STATUSES).first()
+    already = (DataSubjectRequest.objects.select_for_update()
+               .filter(user=user, kind=kind, status__in=DataSubjectRequest.OPEN_STATUSES).first())
     if already is not None:
-        # Asking again for an export that is stuck (its task never arrived, or it failed) sends it again;
-        # the open request, with its first deadline, is the answer. Anything else is refused.
-        if kind in (Kind.ACCESS, Kind.PORTABILITY) and dsr_export_retry(request=already, actor=actor):
-            return already
-        raise ApplicationError(ALREADY_OPEN, extra={"field": "kind"})
+        return _dsr_open_again(already=already, actor=actor, representative=representative, proof=proof)
     if kind in KINDS_NEEDING_DETAILS and not details.strip():
         raise ApplicationError(DETAILS_REQUIRED, extra={"field": "details"})
     received = now()
@@ -142,6 +146,7 @@ def _dsr_open(*, user: User, kind: str, details: str, actor: Any,
                         **({"representative": agent_kind} if agent_kind else {})})
     if proof is not None:
         representative_proof_store(request=req, content=proof, actor=actor)
+    req.open_outcome = OPENED
     if kind in (Kind.ACCESS, Kind.PORTABILITY):
         export = ExportFile.objects.create(request=req, user=user)
         req.status = Status.IN_PROGRESS
@@ -154,6 +159,21 @@ def _dsr_open(*, user: User, kind: str, details: str, actor: Any,
         # The person proved it is them a second ago: close the account now, so logins and tokens end at once.
         req = dsr_erasure_perform(request=req, actor=user)
     return req
+
+
+def _dsr_open_again(*, already: DataSubjectRequest, actor: Any, representative: tuple[str, str],
+                    proof: bytes | None) -> DataSubjectRequest:
+    """Asking again for an export that is stuck (its task never arrived, or it failed) sends it again; the open
+    request, with its first deadline, is the answer. A representative who asked is recorded on it, with their proof
+    (dsr/representative.py: refused first, before anything is sent, when it cannot hold them). Anything else is
+    refused. `open_outcome` on the request returned says which (the support page tells it)."""
+    outcome = representative_open_check(request=already, representative=representative, proof=proof)
+    if already.kind in (Kind.ACCESS, Kind.PORTABILITY) and dsr_export_retry(request=already, actor=actor):
+        representative_open_record(request=already, representative=representative, outcome=outcome, proof=proof,
+                                   actor=actor)
+        already.open_outcome = outcome or RESENT
+        return already
+    raise ApplicationError(ALREADY_OPEN, extra={"field": "kind"})
 
 
 def _lock_open(request: DataSubjectRequest) -> DataSubjectRequest:

@@ -25,7 +25,8 @@ from voipxs.exceptions import ApplicationError
 from voipxs.privacy.purposes import Role, has_role
 
 from ..dsr.models import DataSubjectRequest
-from ..dsr.representative import PROOF_MAX_BYTES, PROOF_TOO_LARGE
+from ..dsr.representative import PROOF_MAX_BYTES, PROOF_TOO_LARGE, REPRESENTATIVE_ADDED, REPRESENTATIVE_SAME
+from ..dsr.services import OPENED
 from ..forms import ItemisationForm
 from ..selectors import itemisation_history, next_billing_period
 from ..models import Itemisation, User
@@ -224,14 +225,31 @@ def _open_request(request: HttpRequest, pk: int) -> HttpResponse:
         except ApplicationError as exc:
             _error_to_form(form, exc)
         else:
-            opened = {"pk": req.pk, "date": date_format(localtime(req.deadline), "DATE_FORMAT")}
-            messages.success(request, _("Request #%(pk)s opened for the customer, made through their representative; "
-                                        "it is due by %(date)s. The answer goes to the customer's account: they see "
-                                        "it under Your privacy.") % opened if req.representative_kind else
-                             _("Request #%(pk)s opened for the customer; it is due by %(date)s. The customer "
-                               "sees it under Your privacy.") % opened)
+            _request_opened_message(request, req, proof_added=form.cleaned_data["proof"] is not None)
             return redirect("support:customer", pk=pk)
     return _card(request, pk, request_form=form, status=400)
+
+
+def _request_opened_message(request: HttpRequest, req: DataSubjectRequest, *, proof_added: bool) -> None:
+    """What support_request_open did: opened a request, or answered with the customer's open one of the same kind
+    (its stuck export sent again), then saying whether the representative and their proof were recorded on it."""
+    opened = {"pk": req.pk, "date": date_format(localtime(req.deadline), "DATE_FORMAT")}
+    if req.open_outcome == OPENED:
+        messages.success(request, _("Request #%(pk)s opened for the customer, made through their representative; "
+                                    "it is due by %(date)s. The answer goes to the customer's account: they see "
+                                    "it under Your privacy.") % opened if req.representative_kind else
+                         _("Request #%(pk)s opened for the customer; it is due by %(date)s. The customer "
+                           "sees it under Your privacy.") % opened)
+        return
+    told = [_("No new request was opened: the customer already had request #%(pk)s of this kind open, due by "
+              "%(date)s. Its export is being prepared again.") % opened]
+    if req.open_outcome == REPRESENTATIVE_ADDED:
+        told.append(_("The representative is now recorded on that request."))
+    elif req.open_outcome == REPRESENTATIVE_SAME:
+        told.append(_("That request was already recorded as made through this representative."))
+    if proof_added:
+        told.append(_("Their proof of authority is kept with it."))
+    messages.warning(request, " ".join(told))
 
 
 def _itemisation_confirm(request: HttpRequest, user: User, itemisation: str,
