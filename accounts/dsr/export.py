@@ -32,7 +32,7 @@ from django.utils.translation import gettext as _
 from voipxs.exceptions import ApplicationError
 from voipxs.privacy import files
 from voipxs.privacy.audit import audit_record
-from voipxs.privacy.purposes import PURPOSES, RETENTION_PURPOSE, Purpose
+from voipxs.privacy.purposes import DSR_PURPOSE, PURPOSES, RETENTION_PURPOSE, Purpose
 from voipxs.privacy.registry import sections
 from voipxs.queue import enqueue_after_commit, resend_cutoff, tasks_resend
 
@@ -238,9 +238,12 @@ def dsr_exports_requeue(*, at=None) -> list[int]:
 
 
 def dsr_export_retry(*, request: DataSubjectRequest, actor: Any) -> bool:
-    """The person asks again while their access or portability request is open. If its export is stuck
-    (failed, or pending past TASK_RESEND_AFTER_SECONDS and not being built), send it again (a failed one
-    is made anew) and answer True; False when there is nothing to retry (the caller refuses as before)."""
+    """The person asks again while their access or portability request is open, or support asks again for them
+    (dsr_request_create_for). If its export is stuck (failed, or pending past TASK_RESEND_AFTER_SECONDS and not
+    being built), send it again (a failed one is made anew) and answer True; False when there is nothing to retry
+    (the caller refuses as before). The entry's purpose fits the actor: the person's own asking is self-service, as
+    the export's other entries; support acting on the person's request is the controller's duty to answer it, as
+    the request's own entries (dsr.create, dsr.representative_on_open)."""
     export = request.exports.order_by("-pk").first()
     if export is None or not request.is_open:
         return False
@@ -249,8 +252,10 @@ def dsr_export_retry(*, request: DataSubjectRequest, actor: Any) -> bool:
     elif not (export.status == ExportFile.Status.PENDING and export.created_at < resend_cutoff()
               and _export_idle(export.pk)):
         return False
-    audit_record(actor=actor, action="dsr.export_retry", purpose=Purpose.SELF_SERVICE, target_type="dsr",
-                 target_id=request.pk, extra={"export": export.pk})
+    on_behalf = getattr(actor, "pk", None) != request.user_id
+    audit_record(actor=actor, action="dsr.export_retry", purpose=DSR_PURPOSE if on_behalf else Purpose.SELF_SERVICE,
+                 target_type="dsr", target_id=request.pk,
+                 extra={"export": export.pk, **({"on_behalf": True} if on_behalf else {})})
     from ..tasks import dsr_export_build_task  # lazy: the services-to-tasks pair (tasks import this module)
 
     enqueue_after_commit(dsr_export_build_task, export.pk)

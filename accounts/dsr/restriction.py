@@ -165,9 +165,10 @@ def restriction_end_change_check(*, restriction: Restriction, ends_on: date | No
         _end_change_allowed(_locked_active(restriction), ends_on, reason)
 
 
-def _has_email(user_id: int) -> bool:
+def user_has_email(user_id: int) -> bool:
     """Whether the person has an e-mail address to be told at, without reading it: an empty one ("", or spaces)
-    is none. The blind index is over the trimmed, lower-cased address, so an empty one has the index of ""."""
+    is none. The blind index is over the trimmed, lower-cased address, so an empty one has the index of "". The one
+    rule for the services here and the tasks that send the e-mails (restriction_mail.py)."""
     empty = User._meta.get_field("email_index").index_of("")
     return User.objects.filter(pk=user_id, email__isnull=False).exclude(email_index=empty).exists()
 
@@ -176,7 +177,7 @@ def restriction_continuation_by_email(*, restriction: Restriction) -> bool:
     """Whether moving the end date (or a new decision) now would e-mail the person that the restriction continues:
     they were told of the lift, and have an address. For the DPO's pages; reads no address, only whether there is
     one."""
-    return restriction.lift_notice_sent_at is not None and _has_email(restriction.user_id)
+    return restriction.lift_notice_sent_at is not None and user_has_email(restriction.user_id)
 
 
 @transaction.atomic
@@ -219,7 +220,7 @@ def _lift_notice_withdraw(restriction: Restriction, *, by: str) -> tuple[list[st
     fields = ["lift_notice_asked_at", "lift_notice_sent_at", "lift_notice_channel", "lift_notice_withdrawn_at",
               "lift_notice_withdrawn_by"]
     if told_at is not None:
-        by_email = _has_email(restriction.user_id)
+        by_email = user_has_email(restriction.user_id)
         extra = {"notice_withdrawn": told_at.isoformat(), "notice_withdrawn_channel": restriction.lift_notice_channel,
                  "continuation_notice": "email" if by_email else "no_email"}
         fields.append("continuation_notice_due_at")
@@ -286,7 +287,7 @@ def _lift_allowed(restriction: Restriction) -> None:
 def _notice_allowed(restriction: Restriction) -> None:
     if restriction.lift_notice_sent_at is not None:
         raise ApplicationError(str(NOTICE_ALREADY_SENT), extra={"field": "lift_notice_sent_at"})
-    if not _has_email(restriction.user_id):
+    if not user_has_email(restriction.user_id):
         raise ApplicationError(str(NO_EMAIL), extra={"field": "email"})
 
 

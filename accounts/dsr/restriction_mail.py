@@ -23,6 +23,7 @@ from voipxs.queue import resend_cutoff, tasks_resend
 
 from ..models import User
 from .models import Restriction
+from .restriction import user_has_email
 from .selectors import notice_recipient_get
 
 Ground = Restriction.Ground
@@ -68,7 +69,9 @@ def restriction_lift_notice_send(*, user_id: int) -> bool:
             user = notice_recipient_get(actor=NOTICE_ACTOR, user_id=user_id)
         except Http404:
             user = None
-        if user is None or not user.email:  # nobody to tell by e-mail: the DPO sees it still untold
+        # Nobody to tell by e-mail (an address of only spaces is none, as for the services that queue this): the
+        # DPO sees it still untold.
+        if user is None or not user_has_email(user_id):
             restriction.lift_notice_asked_at = None
             restriction.save(update_fields=["lift_notice_asked_at"])
             return False
@@ -113,7 +116,7 @@ def restriction_continuation_notice_send(*, user_id: int) -> bool:
                 user = notice_recipient_get(actor=NOTICE_ACTOR, user_id=user_id)
             except Http404:
                 pass
-        sent = user is not None and bool(user.email)
+        sent = user is not None and user_has_email(user_id)  # the services' rule: spaces are no address
         if sent:
             _continuation_mail(user=user, restriction=restriction)
             audit_record(actor=NOTICE_ACTOR, action="dsr.restriction_continuation_sent",

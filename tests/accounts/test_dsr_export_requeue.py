@@ -16,11 +16,13 @@ from django.utils.timezone import now
 
 from accounts.dsr.export import dsr_export_build, dsr_exports_requeue
 from accounts.dsr.models import DataSubjectRequest, ExportFile
-from accounts.dsr.services import ALREADY_OPEN, dsr_request_create
+from accounts.dsr.services import ALREADY_OPEN, RESENT, dsr_request_create
+from accounts.support.services import support_request_open
 from accounts.tasks import dsr_export_build_task
 from tests.broker import broker_outage
 from voipxs.exceptions import ApplicationError
 from voipxs.models import AuditEntry
+from voipxs.privacy.audit import actor_ref
 
 Kind = DataSubjectRequest.Kind
 LATER = timedelta(minutes=10)  # past TASK_RESEND_AFTER_SECONDS (5 minutes)
@@ -97,6 +99,23 @@ class ExportRetryTests:
         with TestCase.captureOnCommitCallbacks(execute=True):
             req = dsr_request_create(user=alice, kind=Kind.PORTABILITY)
         assert list(req.exports.order_by("pk").values_list("status", flat=True)) == ["failed", "ready"]
+
+    @pytest.mark.parametrize("who, purpose, on_behalf", [("person", "self_service", None),
+                                                          ("support", "legal_obligation", True)])
+    def test_the_retry_entry_names_the_purpose_of_who_asked_again(self, alice, support, who, purpose, on_behalf):
+        """The person asking again is self-service (as the export's other entries); support asking again for them
+        acts on the request the controller must answer (GDPR art. 12(3)), as the request's own entries do."""
+        unsent_export(alice, age=LATER)
+        first = DataSubjectRequest.objects.get(user=alice)
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            if who == "person":
+                again = dsr_request_create(user=alice, kind=Kind.ACCESS)
+            else:
+                again = support_request_open(actor=support, user=alice, kind=Kind.ACCESS)
+        assert again.pk == first.pk and again.open_outcome == RESENT
+        entry = AuditEntry.objects.get(action="dsr.export_retry", target_id=first.pk)
+        assert entry.purpose == purpose and entry.extra.get("on_behalf") is on_behalf
+        assert entry.actor == actor_ref(alice if who == "person" else support)
 
     def test_asking_again_once_it_is_ready_opens_a_new_request(self, alice):
         unsent_export(alice, age=LATER)

@@ -9,11 +9,15 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 
 import jsonschema
 import pytest
 from django.db import IntegrityError, connection, transaction
-from django.utils.timezone import now
+from django.utils import translation
+from django.utils.formats import date_format
+from django.utils.timezone import localtime, now
+from django.utils.translation import gettext
 
 from accounts.dsr.models import DataSubjectRequest, ExportFile
 from accounts.dsr.services import dsr_request_complete, dsr_request_create
@@ -28,6 +32,9 @@ pytestmark = pytest.mark.django_db
 
 Agent = DataSubjectRequest.RepresentativeKind
 NAME = "Mr. A.B. de Vries-Representant"
+PDF = b"%PDF-1.7\n1 0 obj <</Type /Catalog>> endobj\n%%EOF\n"
+COPY_KEPT = "A copy of it is kept; only our data protection officer can open it."
+NO_COPY = "No copy of it is kept."
 SCHEMA = json.loads(SCHEMA_PATH.read_text())
 
 
@@ -39,6 +46,12 @@ def _private_dir(settings, tmp_path):
 def _through_lawyer(support, user) -> DataSubjectRequest:
     return support_request_open(actor=support, user=user, kind="rectification", details="My label is wrong",
                                 representative_kind=Agent.LAWYER, representative_name=NAME, authority_checked=True)
+
+
+def _representative_checks(page: str) -> list[str]:
+    """What the person's privacy page says of each representative's proof of authority, spaces collapsed."""
+    return [" ".join(text.split()) for text in
+            re.findall(r'<span class="representative-check">(.*?)</span>', page, re.DOTALL)]
 
 
 def _erase(client, user) -> None:
@@ -112,6 +125,30 @@ class RepresentativeInOwnExportTests:
         assert page.count('class="representative"') == 1
         assert f"Made for you by {NAME} (Lawyer)" in page
 
+    @pytest.mark.parametrize("language, checked_in_words", [
+        ("en", "Support checked their proof of authority on"),
+        ("nl", "De klantenservice heeft het bewijs van bevoegdheid gecontroleerd op")])
+    def test_the_persons_privacy_page_says_when_the_proof_was_checked_and_whether_a_copy_is_kept(
+            self, client, support, alice, language, checked_in_words):
+        """As the person's API and export do (representative_authority_checked_at, representative_proof_kept),
+        read through the same selector: the time of the check and whether a copy is kept, never the copy."""
+        kept = support_request_open(actor=support, user=alice, kind="restriction", representative_kind=Agent.LAWYER,
+                                    representative_name=NAME, authority_checked=True, proof=PDF)
+        not_kept = _through_lawyer(support, alice)
+        dsr_request_create(user=alice, kind=DataSubjectRequest.Kind.ACCESS)
+        verified_client(client, alice)
+        client.cookies["django_language"] = language
+        page = client.get("/privacy-requests/").content.decode()
+
+        with translation.override(language):
+            expected = [gettext("Support checked their proof of authority on %(date)s.") % {
+                "date": date_format(localtime(DataSubjectRequest.objects.get(pk=req.pk).representative_checked_at),
+                                    "DATETIME_FORMAT")} + " " + gettext(copy)
+                for req, copy in ((not_kept, NO_COPY), (kept, COPY_KEPT))]  # newest first; not the person's own
+        assert _representative_checks(page) == expected
+        assert expected[0].startswith(checked_in_words)
+        assert page.count('class="representative"') == 2
+        assert "%PDF" not in page and "representative-proof" not in page
 
 class RepresentativeNameAfterErasureTests:
     def test_erasure_blanks_the_name_keeps_the_kind_and_the_check_and_counts_it_in_the_audit(

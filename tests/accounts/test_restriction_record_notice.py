@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import re
 from datetime import timedelta
 
 import pytest
@@ -180,6 +181,15 @@ class NewDecisionPagesTests:
         assert refused.status_code == 400
         assert "withdrawn when a new decision on the restriction was recorded" in refused.content.decode()
         assert User.objects.get(pk=alice.pk).restricted_at is not None
+
+    def test_the_list_says_up_front_that_a_new_decision_withdraws_a_notice_as_a_moved_end_date_does(self, client,
+                                                                                                       dpo):
+        page = verified_client(client, dpo).get(PAGE).content.decode()
+        intro = page.split("<h1>", 1)[1].split('<table', 1)[0]
+        withdrawal = next(p for p in re.findall(r"<p>(.*?)</p>", intro, re.DOTALL) if "withdraws that notice" in p)
+        assert "Moving the end date after the person was told withdraws that notice" in withdrawal
+        assert "a new decision recorded on a new restriction request of someone already restricted" in withdrawal
+        assert "must be told again before the lift" in withdrawal
 
     def test_without_a_notice_the_request_page_mentions_no_withdrawal(self, client, alice, dpo):
         _restricted(alice, dpo)
