@@ -153,7 +153,7 @@ SQL_PAGE = (
 
 
 def _wsgi_server():
-    """`serve(path, session key)` -> (status, body): one request through Django's WSGI handler as gunicorn
+    """`serve(path, cookies)` -> (status, body): one request through Django's WSGI handler as gunicorn
     makes it, from the environ to the closed response: the request signals and the connection's health
     check (CONN_HEALTH_CHECKS), which the test Client leaves out, included."""
     from django.core.handlers.wsgi import WSGIHandler
@@ -161,11 +161,11 @@ def _wsgi_server():
 
     app, environ = WSGIHandler(), RequestFactory()._base_environ
 
-    def serve(path: str, session_key: str) -> tuple[int, bytes]:
+    def serve(path: str, cookies: str) -> tuple[int, bytes]:
         path_info, _, query = path.partition("?")
         status: list[str] = []
         request = environ(PATH_INFO=path_info, QUERY_STRING=query, REQUEST_METHOD="GET",
-                          HTTP_COOKIE=f"sessionid={session_key}")
+                          HTTP_COOKIE=cookies)
         body = app(request, lambda line, headers, exc_info=None: status.append(line))
         try:
             return int(status[0].split()[0]), b"".join(body)
@@ -204,7 +204,9 @@ def main(argv: list[str] | None = None) -> None:
     logging.disable(logging.WARNING)
     from django.core.management import call_command
     from django.db import connection
+    from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH
     from django.test import Client
+    from django.utils.crypto import get_random_string
 
     from accounts.models import User
     from traffic.models import Source
@@ -254,6 +256,9 @@ def main(argv: list[str] | None = None) -> None:
     sql_sample = [rnd.choice(account_ids) for _ in range(args.requests)]
     users = {u.pk: u for u in User.objects.filter(pk__in=set(sample))}
 
+    def csrf_secret() -> str:
+        return get_random_string(CSRF_SECRET_LENGTH, allowed_chars=CSRF_ALLOWED_CHARS)
+
     client = Client()
     serve = _wsgi_server()
     # As a gunicorn worker does once it has loaded Django (gunicorn.conf.py post_worker_init).
@@ -272,7 +277,9 @@ def main(argv: list[str] | None = None) -> None:
     print(f"timing {args.requests} call-history pages and their bare SQL ...", flush=True)
     for i, account_id in enumerate(sample):
         client.force_login(users[account_id])
-        cookie = client.cookies["sessionid"].value
+        # A signed-in browser also holds the CSRF cookie (the sign-in form set it): without it, every page would
+        # make and set a new CSRF secret, which no page a customer opens does.
+        cookie = f"sessionid={client.cookies['sessionid'].value}; csrftoken={csrf_secret()}"
         path = "/calls/"
         if i % 2 == 1:
             first = serve("/calls/", cookie)[1].decode()

@@ -37,6 +37,9 @@ class CallHistoryPageTests:
         first = client.get("/calls/").content.decode()
         match = re.search(r'href="\?after=([^"]+)"', first)
         assert match, "an older → link"
+        # No masked number on it: no character beyond Latin-1, so Python builds and encodes the page one byte a
+        # character (an arrow in the pager made every page two bytes a character).
+        assert max(map(ord, first)) < 0x100
         second = client.get(f"/calls/?after={match.group(1)}")
         assert second.status_code == 200
         assert second.content.decode().count('<td class="num c-dur">60</td>') == 5
@@ -82,9 +85,9 @@ class InvoicePageTests:
         verified_client(client, alice)
         first = client.get(f"/calls/invoices/{invoice.pk}/").content.decode()
         older = re.search(r'href="\?after=([^"]+)"', first)
-        assert older and "← newest" not in first
+        assert older and "newest</a>" not in first
         second = client.get(f"/calls/invoices/{invoice.pk}/?after={older.group(1)}").content.decode()
-        assert second.count("+31699992•••") == 1 and "← newest" in second and 'rel="next"' not in second
+        assert second.count("+31699992•••") == 1 and "newest</a>" in second and 'rel="next"' not in second
 
     def test_it_lists_own_invoices(self, client, alice, mallory, invoice):
         assert invoice.number in verified_client(client, alice).get("/calls/invoices/").content.decode()

@@ -73,7 +73,10 @@ def _price(price, separator: str) -> str:
 
 def _esc(value) -> str:
     """`conditional_escape` without its lazy-string wrapper around every call (this is the portal's
-    hottest loop): the same text for every value, safe strings kept as they are."""
+    hottest loop): the same text for every value, safe strings kept as they are. A plain str, nearly every
+    value, is escaped without looking for an `__html__` it cannot have."""
+    if value.__class__ is str:
+        return html.escape(value)
     html_method = getattr(value, "__html__", None)
     return html_method() if html_method is not None else html.escape(str(value))
 
