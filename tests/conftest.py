@@ -93,9 +93,9 @@ def _live_server_one_request_at_a_time_on_sqlite(request, monkeypatch):
 @pytest.fixture(autouse=True)
 def _call_reads_are_audited(request):
     """LEGAL.md section 5 row 21 (tests/audit_guard.py): a test whose application code read call records fails
-    unless an audit entry with a purpose was written during it; and one whose application code wrote an audit entry
-    without a purpose fails. Tests with a live server (the browser tests, which have no django_db mark) are watched
-    in the server's request threads too."""
+    unless each read is tied to an audit entry with a purpose written on its call path; and one whose application
+    code wrote an audit entry without a purpose fails. Tests with a live server (the browser tests, which have no
+    django_db mark) are watched in the server's request threads too."""
     import os
 
     live = "live_server" in request.fixturenames
@@ -112,17 +112,16 @@ def _call_reads_are_audited(request):
     start = audit_guard.last_entry_id()
     reads = audit_guard.Reads()
     server = audit_guard.ServerRequests(reads)
-    purposeless = audit_guard.PurposelessEntries()
-    with (connection.execute_wrapper(reads), purposeless.watching(),
+    entries = audit_guard.Entries()
+    with (connection.execute_wrapper(reads), entries.watching(),
           server.watching() if live else contextlib.nullcontext()):
         yield
         # The browser is closed by now (its fixture ends first); a request it left running writes its entries yet.
         running = 0 if not live or server.wait_idle() else server.running()
-    if purposeless.origins:
+    if entries.purposeless:
         pytest.fail("LEGAL.md row 21: application code wrote audit entries without a purpose: "
-                    f"{sorted(purposeless.origins)} (tests/audit_guard.py)", pytrace=False)
-    if reads.origins and not audit_guard.purposeful_entries_since(start):
+                    f"{sorted(entries.purposeless)} (tests/audit_guard.py)", pytrace=False)
+    if unaudited := audit_guard.unaudited_reads(reads, entries, start):
         still = (f"; {running} live-server request(s) were still running after {server.IDLE_TIMEOUT:g} s, whose "
                  "entries may not have been written yet") if running else ""
-        pytest.fail("LEGAL.md row 21: call records were read without an audit entry carrying a purpose, by "
-                    f"{sorted(reads.origins)} (tests/audit_guard.py){still}", pytrace=False)
+        pytest.fail(f"LEGAL.md row 21: {unaudited} (tests/audit_guard.py){still}", pytrace=False)

@@ -251,6 +251,8 @@ class HeldCallsVisibleTests:
         bill = verified_client(client, alice).get(f"/calls/invoices/{dropped['jan'].pk}/?full=1").content.decode()
         assert "+31699993678" in bill and "Opa Jansen" in bill
 
+    @pytest.mark.audit_guard_exempt("it calls erasure's calls section alone; the erasure service that calls it "
+                                     "(dsr_erasure_perform) records its purpose, dsr.erase")
     def test_erasure_restricts_the_copies_and_leaves_their_deletion_to_the_purge(self, alice, bob, dropped):
         from traffic.sections import calls_erase
         from voipxs.privacy.registry import Kept

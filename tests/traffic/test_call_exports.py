@@ -236,6 +236,8 @@ class CallExportReaperAndPurgeTests:
         assert client.get(f"/calls/exports/{export.pk}/download/").status_code == 404
         assert client.get(f"/api/v1/me/call-exports/{export.pk}/download/").status_code == 404
 
+    @pytest.mark.audit_guard_exempt("it calls erasure's calls section alone; the erasure service that calls it "
+                                     "(dsr_erasure_perform) records its purpose, dsr.erase")
     def test_erasure_deletes_the_persons_export_files_at_once(self, alice, bob, private_dir,
                                                                django_capture_on_commit_callbacks):
         from traffic.sections import calls_erase
