@@ -53,7 +53,7 @@ class MyPrivacyRequestsApi(APIView):
         representative_authority_checked_at = serializers.DateTimeField(
             source="representative_checked_at", allow_null=True,
             help_text="When support checked the representative's proof of authority.")
-        representative_proof_kept = serializers.SerializerMethodField(
+        representative_proof_kept = serializers.BooleanField(
             help_text="Whether a copy of that proof of authority is kept (only the data protection officer opens it).")
 
         class Meta:
@@ -65,9 +65,6 @@ class MyPrivacyRequestsApi(APIView):
 
         def get_through_representative(self, obj) -> bool:
             return bool(obj.representative_kind)
-
-        def get_representative_proof_kept(self, obj) -> bool:
-            return bool(obj.representative_kind) and hasattr(obj, "representative_proof")
 
     @extend_schema(responses=OutputSerializer(many=True), summary="Your data-subject requests")
     def get(self, request: Request) -> Response:

@@ -120,6 +120,12 @@ class DataSubjectRequest(models.Model):
     def is_open(self) -> bool:
         return self.status in self.OPEN_STATUSES
 
+    @property
+    def representative_proof_kept(self) -> bool:
+        """Whether a copy of the representative's proof of authority is kept (that it is, never the file): what the
+        person's export, API and page say. Readers select_related the proof and defer its content."""
+        return hasattr(self, "representative_proof")
+
     @staticmethod
     def first_deadline(received_at):
         return add_months(received_at, DEADLINE_MONTHS)

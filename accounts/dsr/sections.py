@@ -30,7 +30,7 @@ def _export_requests(user: Any) -> Iterable[dict]:
                "through_representative": bool(req.representative_kind),
                "representative_kind": req.representative_kind, "representative_name": req.representative_name,
                "representative_authority_checked_at": checked.isoformat() if checked else None,
-               "representative_proof_kept": hasattr(req, "representative_proof")}
+               "representative_proof_kept": req.representative_proof_kept}
 
 
 register_section(Section(
