@@ -6,7 +6,10 @@ A notice is written in the person's language (`person_language`), not in whateve
 active: a task runs with none, and a notice queued from a staff member's request must not take theirs. The
 mails to the members of a staff role follow the same rule, one message per language
 (accounts.services.roles.staff_role_mail). Dates in a mail go through `mail_date` / `mail_datetime`, so that
-they read in the language it is written in."""
+they read in the language it is written in.
+
+Whether a person has an address to write to is one rule: `mail_address`, an empty one ("" or only spaces) is none.
+"""
 from __future__ import annotations
 
 import smtplib
@@ -17,6 +20,13 @@ from django.core.mail import send_mail
 from django.utils import translation
 from django.utils.formats import date_format
 from django.utils.timezone import localtime
+
+
+def mail_address(address: str | None) -> str:
+    """The address to send a person's mail to, trimmed, or "" when they have none: an address that is empty or only
+    spaces is no address. The same rule as accounts.dsr.restriction.user_has_email, which asks it of the blind
+    index (over the trimmed, lower-cased address) for callers that must not decrypt the address."""
+    return (address or "").strip()
 
 
 def mail_language(code: str | None) -> str:

@@ -13,7 +13,7 @@ from django.utils.formats import date_format
 from django.utils.timezone import localtime, now
 from django.utils.translation import gettext
 
-from voipxs.mail import person_language, person_mail_send
+from voipxs.mail import mail_address, person_language, person_mail_send
 from voipxs.privacy.audit import audit_record
 from voipxs.privacy.purposes import Purpose, SystemActor
 from voipxs.queue import enqueue_after_commit, resend_cutoff, tasks_resend
@@ -60,7 +60,8 @@ def extension_notice_send(*, request_id: int) -> bool:
         user = notice_recipient_get(actor=NOTICE_ACTOR, user_id=req.user_id)
     except Http404:
         user = None
-    if user is not None and user.email:
+    to = mail_address(user.email) if user is not None else ""  # only spaces is no address
+    if to:
         url = getattr(settings, "SITE_URL", "").rstrip("/") + reverse("accounts_dsr:mine")
         with person_language(user.language):  # the kind and the date too: "1 juli 2026" in Dutch
             subject = gettext("Your privacy request #%(number)s takes longer") % {"number": req.pk}
@@ -69,9 +70,9 @@ def extension_notice_send(*, request_id: int) -> bool:
                            "privacy: %(url)s\n") % {
                 "number": req.pk, "kind": req.get_kind_display(), "reason": req.extension_reason,
                 "deadline": date_format(localtime(req.deadline), "DATE_FORMAT"), "url": url}
-        person_mail_send(user_id=req.user_id, to=user.email, subject=subject, body=body, what="extension notice",
+        person_mail_send(user_id=req.user_id, to=to, subject=subject, body=body, what="extension notice",
                          error=ExtensionNoticeMailError)
         audit_record(actor=NOTICE_ACTOR, action="dsr.extension_notice", purpose=Purpose.LEGAL_OBLIGATION,
                      target_type="dsr", target_id=req.pk)
     DataSubjectRequest.objects.filter(pk=req.pk).update(extension_notice_due_at=None)
-    return user is not None and bool(user.email)
+    return bool(to)

@@ -12,7 +12,7 @@ from django.utils.timezone import now
 from django.utils.translation import gettext as _
 
 from voipxs.exceptions import ApplicationError
-from voipxs.mail import person_language
+from voipxs.mail import mail_address, person_language
 from voipxs.privacy.audit import audit_record
 from voipxs.privacy.purposes import TRANSPARENCY_PURPOSE
 from voipxs.queue import enqueue_after_commit
@@ -74,8 +74,8 @@ def policy_notice_email_batch(*, version_id: int, after_user_id: int) -> int | N
     for language in {u.language for u in users}:
         texts[language] = _policy_notice_text(pv, language)
     try:
-        send_mass_mail([(*texts[u.language], settings.DEFAULT_FROM_EMAIL, [u.email]) for u in users if u.email],
-                       fail_silently=False)
+        send_mass_mail([(*texts[u.language], settings.DEFAULT_FROM_EMAIL, [to]) for u in users
+                        if (to := mail_address(u.email))], fail_silently=False)  # only spaces is no address
     except (smtplib.SMTPException, OSError) as exc:
         # `from None`: the original (with the addresses) must not ride along as the cause in a traceback.
         raise PolicyNoticeMailError(f"policy version {pv.pk}: e-mail batch after user {after_user_id} failed "

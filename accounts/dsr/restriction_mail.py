@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils.timezone import now
 from django.utils.translation import gettext
 
-from voipxs.mail import mail_date, person_language, person_mail_send
+from voipxs.mail import mail_address, mail_date, person_language, person_mail_send
 from voipxs.privacy.audit import audit_record
 from voipxs.privacy.purposes import Purpose, SystemActor
 from voipxs.queue import resend_cutoff, tasks_resend
@@ -95,8 +95,8 @@ def _notice_mail(*, user: User, restriction: Restriction) -> None:
                        "We will lift this restriction soon. After that we process your data again as our privacy "
                        "policy describes.\n\nIf you have questions or do not agree, reply to this e-mail or go to "
                        "Your privacy: %(url)s\n") % {"ground": ground, "url": url}
-    person_mail_send(user_id=user.pk, to=user.email, subject=subject, body=body, what="restriction notice",
-                     error=RestrictionNoticeMailError)
+    person_mail_send(user_id=user.pk, to=mail_address(user.email), subject=subject, body=body,
+                     what="restriction notice", error=RestrictionNoticeMailError)
 
 
 def restriction_continuation_notice_send(*, user_id: int) -> bool:
@@ -148,5 +148,5 @@ def _continuation_mail(*, user: User, restriction: Restriction) -> None:
                            "restriction continues, for now without an end date. Before we lift it, we will tell you "
                            "again.\n\nIf you have questions or do not agree, reply to this e-mail or go to Your "
                            "privacy: %(url)s\n") % {"ground": ground, "url": url}
-    person_mail_send(user_id=user.pk, to=user.email, subject=subject, body=body,
+    person_mail_send(user_id=user.pk, to=mail_address(user.email), subject=subject, body=body,
                      what="restriction continuation notice", error=RestrictionNoticeMailError)

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils.timezone import now
 
 from voipxs.exceptions import ApplicationError
-from voipxs.mail import mail_language, person_language
+from voipxs.mail import mail_address, mail_language, person_language
 from voipxs.privacy.audit import audit_record
 from voipxs.privacy.crypto import pseudonym
 from voipxs.privacy.purposes import ACCESS_SECURITY_PURPOSE, STAFF_ROLES, Role, has_role
@@ -39,8 +39,8 @@ def staff_role_mail(*, role: str, compose: Callable[[], tuple[str, str]]) -> int
     it is about."""
     by_language: dict[str, list[str]] = {}
     for user in User.objects.filter(groups__name=role, is_active=True).distinct().order_by("pk"):
-        if user.email:
-            by_language.setdefault(mail_language(user.language), []).append(user.email)
+        if address := mail_address(user.email):  # only spaces is no address
+            by_language.setdefault(mail_language(user.language), []).append(address)
     for language, recipients in sorted(by_language.items()):
         with person_language(language):
             subject, message = compose()

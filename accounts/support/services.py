@@ -17,7 +17,7 @@ from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from voipxs.exceptions import ApplicationError
-from voipxs.mail import person_language, person_mail_send
+from voipxs.mail import mail_address, person_language, person_mail_send
 from voipxs.privacy.audit import audit_record
 from voipxs.privacy.phone import InvalidNumber, normalize_e164
 from voipxs.privacy.purposes import Purpose, SystemActor, require_purpose
@@ -212,7 +212,8 @@ def support_itemisation_notice_send(*, user_id: int) -> bool:
         user = support_customer_get(actor=NOTICE_ACTOR, user_id=user_id)
     except Http404:
         user = None
-    if user is None or not user.email:
+    to = mail_address(user.email) if user is not None else ""  # only spaces is no address
+    if not to:
         User.objects.filter(pk=user_id).update(itemisation_notice_due_at=None)
         return False
     history = itemisation_history(user=user)
@@ -227,7 +228,7 @@ def support_itemisation_notice_send(*, user_id: int) -> bool:
         if pending:
             body += gettext("\nThe change applies to your bills from %(month)s on; the bills of earlier months stay "
                             "as they were.\n") % {"month": date_format(pending[0], "YEAR_MONTH_FORMAT")}
-    person_mail_send(user_id=user_id, to=user.email, subject=subject, body=body, what="itemisation notice",
+    person_mail_send(user_id=user_id, to=to, subject=subject, body=body, what="itemisation notice",
                      error=SupportNoticeMailError)
     User.objects.filter(pk=user_id).update(itemisation_notice_due_at=None)
     audit_record(actor=NOTICE_ACTOR, action="user.itemisation_notice", purpose=Purpose.CUSTOMER_SUPPORT,

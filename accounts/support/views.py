@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from voipxs.confirm import confirmation_page, is_confirmed
 from voipxs.exceptions import ApplicationError
+from voipxs.mail import mail_address
 from voipxs.privacy.purposes import Role, has_role
 
 from ..dsr.models import DataSubjectRequest
@@ -254,7 +255,8 @@ def _request_opened_message(request: HttpRequest, req: DataSubjectRequest, *, pr
 
 def _itemisation_confirm(request: HttpRequest, user: User, itemisation: str,
                          omit_free_numbers: bool) -> HttpResponse:
-    told = (_("The customer is told by e-mail that support made this change at their request.") if user.email
+    by_email = bool(mail_address(user.email))  # the notice's rule: only spaces is no address
+    told = (_("The customer is told by e-mail that support made this change at their request.") if by_email
             else _("The customer has no e-mail address and is not told by e-mail: tell them yourself."))
     return confirmation_page(
         request, title=_("Change this customer's itemised bills?"),
