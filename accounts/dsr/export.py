@@ -237,21 +237,28 @@ def dsr_exports_requeue(*, at=None) -> list[int]:
                                                 if _export_idle(pk)])
 
 
-def dsr_export_retry(*, request: DataSubjectRequest, actor: Any) -> bool:
-    """The person asks again while their access or portability request is open, or support asks again for them
-    (dsr_request_create_for). If its export is stuck (failed, or pending past TASK_RESEND_AFTER_SECONDS and not
-    being built), send it again (a failed one is made anew) and answer True; False when there is nothing to retry
-    (the caller refuses as before). The entry's purpose fits the actor: the person's own asking is self-service, as
-    the export's other entries; support acting on the person's request is the controller's duty to answer it, as
-    the request's own entries (dsr.create, dsr.representative_on_open)."""
+def dsr_export_stuck(*, request: DataSubjectRequest) -> ExportFile | None:
+    """The export of the open access or portability `request` that asking again sends again (dsr_export_retry):
+    failed, or pending past TASK_RESEND_AFTER_SECONDS and not being built. None when there is nothing to retry (the
+    caller refuses). Writes nothing; its check of the build's row lock holds that lock to the caller's commit."""
     export = request.exports.order_by("-pk").first()
     if export is None or not request.is_open:
-        return False
+        return None
+    if export.status == ExportFile.Status.FAILED or (
+            export.status == ExportFile.Status.PENDING and export.created_at < resend_cutoff()
+            and _export_idle(export.pk)):
+        return export
+    return None
+
+
+def dsr_export_retry(*, request: DataSubjectRequest, export: ExportFile, actor: Any) -> None:
+    """The person asks again while their access or portability request is open, or support asks again for them
+    (dsr_request_create_for), and its export is stuck (`export`, from dsr_export_stuck): send it again, a failed
+    one made anew. The entry's purpose fits the actor: the person's own asking is self-service, as the export's
+    other entries; support acting on the person's request is the controller's duty to answer it, as the request's
+    own entries (dsr.create, dsr.representative_on_open)."""
     if export.status == ExportFile.Status.FAILED:
         export = ExportFile.objects.create(request=request, user=request.user)
-    elif not (export.status == ExportFile.Status.PENDING and export.created_at < resend_cutoff()
-              and _export_idle(export.pk)):
-        return False
     on_behalf = getattr(actor, "pk", None) != request.user_id
     audit_record(actor=actor, action="dsr.export_retry", purpose=DSR_PURPOSE if on_behalf else Purpose.SELF_SERVICE,
                  target_type="dsr", target_id=request.pk,
@@ -259,7 +266,6 @@ def dsr_export_retry(*, request: DataSubjectRequest, actor: Any) -> bool:
     from ..tasks import dsr_export_build_task  # lazy: the services-to-tasks pair (tasks import this module)
 
     enqueue_after_commit(dsr_export_build_task, export.pk)
-    return True
 
 
 @transaction.atomic

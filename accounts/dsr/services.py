@@ -20,7 +20,7 @@ from voipxs.queue import enqueue_after_commit
 
 from ..models import User
 from .erasure import erasure_apply
-from .export import dsr_export_retry
+from .export import dsr_export_retry, dsr_export_stuck
 from .extension_notice import extension_notice_queue
 from .models import EXTENSION_MONTHS, DataSubjectRequest, ExportFile, ReminderStage, add_months
 from .representative import (
@@ -36,6 +36,8 @@ Status = DataSubjectRequest.Status
 
 WRONG_PASSWORD = "The password is not correct."
 ALREADY_OPEN = "You already have an open request of this kind."
+# The same, when support opens the request for the customer: told to support, with the open request's number.
+ALREADY_OPEN_FOR_CUSTOMER = gettext_noop("This customer already has an open request of this kind: #%(number)s.")
 NOT_OPEN = "This request is no longer open."
 ALREADY_EXTENDED = "The deadline of this request was already extended once."
 EXTENSION_TOO_LATE = ("The deadline of this request has passed: an extension had to be decided and told to the "
@@ -166,14 +168,27 @@ def _dsr_open_again(*, already: DataSubjectRequest, actor: Any, representative: 
     """Asking again for an export that is stuck (its task never arrived, or it failed) sends it again; the open
     request, with its first deadline, is the answer. A representative who asked is recorded on it, with their proof
     (dsr/representative.py: refused first, before anything is sent, when it cannot hold them). Anything else is
-    refused. `open_outcome` on the request returned says which (the support page tells it)."""
+    refused, and first: an open request that cannot answer again is ALREADY_OPEN whoever the representative.
+    `open_outcome` on the request returned says which (the support page tells it)."""
+    stuck = dsr_export_stuck(request=already) if already.kind in (Kind.ACCESS, Kind.PORTABILITY) else None
+    if stuck is None:
+        raise _already_open(already, actor)
     outcome = representative_open_check(request=already, representative=representative, proof=proof)
-    if already.kind in (Kind.ACCESS, Kind.PORTABILITY) and dsr_export_retry(request=already, actor=actor):
-        representative_open_record(request=already, representative=representative, outcome=outcome, proof=proof,
-                                   actor=actor)
-        already.open_outcome = outcome or RESENT
-        return already
-    raise ApplicationError(ALREADY_OPEN, extra={"field": "kind"})
+    dsr_export_retry(request=already, export=stuck, actor=actor)
+    representative_open_record(request=already, representative=representative, outcome=outcome, proof=proof,
+                               actor=actor)
+    already.open_outcome = outcome or RESENT
+    return already
+
+
+def _already_open(already: DataSubjectRequest, actor: Any) -> ApplicationError:
+    """The refusal of a request of a kind the person has open: to the person in their words; to support, who opens
+    it for them, naming the open request (its number only)."""
+    if getattr(actor, "pk", None) == already.user_id:
+        return ApplicationError(ALREADY_OPEN, extra={"field": "kind"})
+    params = {"number": already.pk}
+    return ApplicationError(ALREADY_OPEN_FOR_CUSTOMER % params,
+                            extra={"field": "kind", "msgid": ALREADY_OPEN_FOR_CUSTOMER, "params": params})
 
 
 def _lock_open(request: DataSubjectRequest) -> DataSubjectRequest:

@@ -137,7 +137,8 @@ def _require_support(request: HttpRequest) -> None:
 
 def _error_to_form(form: forms.Form, exc: ApplicationError) -> None:
     field = exc.extra.get("field")
-    form.add_error(field if field in form.fields else None, _(exc.message))
+    text = _(exc.extra["msgid"]) % exc.extra["params"] if "msgid" in exc.extra else _(exc.message)
+    form.add_error(field if field in form.fields else None, text)
 
 
 @login_required

@@ -14,7 +14,7 @@ from accounts.dsr.models import DataSubjectRequest, ExportFile, RepresentativePr
 from accounts.dsr.representative import (
     OPEN_HAS_OTHER_KIND, OPEN_HAS_OTHER_NAME, OPEN_HAS_PROOF, REPRESENTATIVE_ADDED, REPRESENTATIVE_SAME,
 )
-from accounts.dsr.services import ALREADY_OPEN, OPENED, RESENT, dsr_request_create
+from accounts.dsr.services import ALREADY_OPEN_FOR_CUSTOMER, OPENED, RESENT, dsr_request_create
 from accounts.support.services import support_request_open
 from tests.factories import verified_client
 from voipxs.exceptions import ApplicationError
@@ -117,8 +117,9 @@ class RepresentativeOnOpenRequestTests:
 
     def test_an_open_request_that_is_not_stuck_is_refused_as_before_and_records_nothing(self, support, alice):
         own = dsr_request_create(user=alice, kind="access")  # its export is pending, not late
-        with pytest.raises(ApplicationError, match=ALREADY_OPEN):
+        with pytest.raises(ApplicationError) as refused:
             _through(support, alice, proof=PDF)
+        assert refused.value.message == ALREADY_OPEN_FOR_CUSTOMER % {"number": own.pk}
         req = DataSubjectRequest.objects.get(pk=own.pk)
         assert (req.representative_kind, req.representative_name) == ("", None)
         assert not RepresentativeProof.objects.exists()
