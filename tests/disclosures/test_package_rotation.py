@@ -24,6 +24,7 @@ from rest_framework.test import APIClient
 
 from disclosures.models import Package, PackageFile
 from disclosures.production import package_output_problems, package_zip
+from disclosures.rotation import _file_reseal
 from disclosures.stored import StoredFile, package_file_aad
 from tests.factories import make_cdr, verified_client
 from voipxs.models import AuditEntry
@@ -97,6 +98,16 @@ class PackageRotationTests:
         verified_client(api, legal1)
         r = api.get(f"/api/v1/staff/disclosures/requests/{package.request_id}/package/")
         assert r.status_code == 200 and b"".join(r.streaming_content) == expected
+
+    def test_a_file_rotated_since_it_was_listed_is_left_alone(self, package, key_a, settings):
+        """As when two runs overlap: the file is looked at again once locked."""
+        file = package.files.order_by("id").first()
+        settings.FIELD_ENCRYPTION_KEYS = [KEY_B, key_a]
+        assert _file_reseal(file.pk, dry_run=False) is True
+        rotated = bytes(PackageFile.objects.get(pk=file.pk).content_enc)
+
+        assert _file_reseal(file.pk, dry_run=False) is False
+        assert bytes(PackageFile.objects.get(pk=file.pk).content_enc) == rotated
 
     def test_a_dry_run_counts_the_files_and_changes_none(self, package, key_a, settings):
         before = list(package.files.order_by("id").values_list("content_enc", flat=True))
