@@ -10,6 +10,7 @@ import gc
 import hashlib
 import io
 import os
+import threading
 import time
 import tracemalloc
 from datetime import timedelta
@@ -18,7 +19,7 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import connection
+from django.db import connection, transaction
 from django.utils.timezone import now
 from rest_framework.test import APIClient
 
@@ -29,6 +30,7 @@ from disclosures.stored import StoredFile, package_file_aad
 from tests.factories import make_cdr, verified_client
 from voipxs.models import AuditEntry
 from voipxs.privacy import crypto
+from voipxs.privacy.crypto import STREAM_CHUNK
 from voipxs.privacy.registry import rotators
 from voipxs.privacy.rotation import ROTATION_ACTION
 
@@ -171,18 +173,12 @@ class PackageRotationTests:
                                        "dry_run": False}
 
 
+@pytest.mark.postgres  # SQLite takes and returns a value whole (stored.py)
 class PackageRotationMemoryTests:
     SIZE = 48 << 20
 
     def test_a_large_file_is_sealed_anew_without_being_in_memory_whole(self, package, key_a, settings, capsys):
-        if connection.vendor != "postgresql":
-            pytest.skip("PostgreSQL only: SQLite takes and returns a value whole (stored.py)")
-        big = os.urandom(self.SIZE)
-        name, digest = "calls.csv", hashlib.sha256(big).hexdigest()
-        aad = package_file_aad(package.pk, name)
-        PackageFile.objects.filter(package=package, name=name).update(
-            content_enc=crypto.encrypt_bytes(big, aad=aad), sha256=digest, size=len(big))
-        del big
+        name, aad, digest = _large_calls_csv(package, self.SIZE)
         settings.FIELD_ENCRYPTION_KEYS = [KEY_B, key_a]
         gc.collect()
         Path("/proc/self/clear_refs").write_text("5")  # the resident set's peak reset to the present
@@ -206,3 +202,58 @@ class PackageRotationMemoryTests:
             again.drain()
             assert again.matches() and again.size == self.SIZE
         assert PackageFile.objects.get(package=package, name=name).sha256 == digest
+
+
+def _large_calls_csv(package: Package, size: int) -> tuple[str, bytes, str]:
+    """calls.csv replaced by `size` random bytes sealed under the present key: (name, its aad, its SHA-256)."""
+    big = os.urandom(size)
+    name, digest = "calls.csv", hashlib.sha256(big).hexdigest()
+    aad = package_file_aad(package.pk, name)
+    PackageFile.objects.filter(package=package, name=name).update(
+        content_enc=crypto.encrypt_bytes(big, aad=aad), sha256=digest, size=len(big))
+    return name, aad, digest
+
+
+@pytest.mark.postgres  # SQLite reads a value whole, in one statement (and its flush meets the audit log's trigger)
+@pytest.mark.django_db(transaction=True)
+def test_a_read_under_way_is_not_cut_by_a_rotation_of_its_file(package, key_a, settings):
+    """A download reads a file in slices, one statement each: a rotation that replaced the value in between would
+    make it fail at the tag. The read's lock (stored._hold) makes the rotation wait for the read's transaction."""
+    name, aad, _digest = _large_calls_csv(package, 3 * STREAM_CHUNK)
+    files = package.files.count()
+    settings.FIELD_ENCRYPTION_KEYS = [KEY_B, key_a]
+    first_slice_read, carry_on, results = threading.Event(), threading.Event(), {}
+
+    def read() -> None:
+        try:
+            with transaction.atomic(), StoredFile(package, name, aad=aad) as plain:
+                plain.read(STREAM_CHUNK)
+                first_slice_read.set()
+                carry_on.wait(10)
+                plain.drain()
+                results["read"] = plain.matches()
+        except Exception as exc:  # noqa: BLE001 - reported to the test's thread
+            results["read"] = type(exc).__name__
+        finally:
+            first_slice_read.set()
+            connection.close()
+
+    def rotate() -> None:
+        try:
+            results["rotated"] = rotators()[LABEL]()["rotated"]
+        finally:
+            connection.close()
+
+    reader, rotation = threading.Thread(target=read), threading.Thread(target=rotate)
+    reader.start()
+    assert first_slice_read.wait(10)
+    rotation.start()
+    rotation.join(2)  # time enough to replace the value, if nothing held it back
+    carry_on.set()
+    reader.join(10)
+    rotation.join(30)
+    assert results == {"read": True, "rotated": files}
+    settings.FIELD_ENCRYPTION_KEYS = [KEY_B]
+    with StoredFile(package, name, aad=aad) as again:
+        again.drain()
+        assert again.matches()
