@@ -102,6 +102,16 @@ class _DatabaseValue:
         return bytes(self._files.values_list(Substr("content_enc", start + 1, stop - start), flat=True).get())
 
 
+def _hold(package: Package, name: str) -> None:
+    """Lock the file's row FOR KEY SHARE until the transaction ends, before anything of it is read: a key rotation
+    (stored_file_reseal, the row locked FOR UPDATE) cannot replace the value between two slices of one read (the
+    read would fail at its tag), and a read that waited for a rotation reads the new value throughout. Readers do
+    not wait for each other. Outside a transaction (autocommit) the lock ends with its statement."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT 1 FROM {PackageFile._meta.db_table} WHERE package_id = %s AND name = %s "
+                       "FOR KEY SHARE", [package.pk, name])
+
+
 class StoredFile(io.RawIOBase):
     """One stored file of `package`, read as plaintext. Read it to the end (`drain`), then `matches()` says whether
     it is the content whose SHA-256 was stored; a ciphertext that was changed, or made with another key, raises
@@ -109,6 +119,8 @@ class StoredFile(io.RawIOBase):
     unauthenticated: it goes only into private temporary files and checks, which are discarded on an error."""
 
     def __init__(self, package: Package, name: str, *, aad: bytes) -> None:
+        if _sliced():
+            _hold(package, name)
         fields = ("name", "sha256") if _sliced() else ("name", "sha256", "content_enc")
         stored = package.files.only(*fields).get(name=name)
         self.pk, self.name, self._sha256 = stored.pk, stored.name, stored.sha256
