@@ -30,8 +30,8 @@ def disclosure_document_rotate(*, batch_size: int = 500, dry_run: bool = False) 
 
 
 def _sealed_files():
-    """The files of the packages not yet deleted, each with the head of its ciphertext (version and key id), not
-    its content."""
+    """The files of the packages not yet deleted, in id order, each with the head of its ciphertext (version and key
+    id) as `head` for who asks for it, never its content."""
     return (PackageFile.objects.filter(package__state=Package.State.SEALED)
             .annotate(head=Substr("content_enc", 1, 5)).order_by("id"))
 
@@ -64,14 +64,12 @@ def disclosure_package_rotate(*, batch_size: int = 500, dry_run: bool = False) -
     with rotation_recorded(PackageFile._meta.label, dry_run=dry_run) as counts:
         counts.update(scanned=0, rotated=0, undecryptable=0)
         last_id = 0
-        while batch := list(_sealed_files().filter(id__gt=last_id).values_list("id", "head")[:batch_size]):
-            for file_id, head in batch:
+        while batch := list(_sealed_files().filter(id__gt=last_id).values_list("id", flat=True)[:batch_size]):
+            for file_id in batch:
                 counts["scanned"] += 1
-                if not crypto.needs_rotation(bytes(head)):
-                    continue
                 try:
                     counts["rotated"] += _file_reseal(file_id, dry_run=dry_run)
                 except crypto.CryptoError:
                     counts["undecryptable"] += 1
-            last_id = batch[-1][0]
+            last_id = batch[-1]
     return dict(counts)
