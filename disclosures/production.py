@@ -40,6 +40,7 @@ from .rendering import MANIFEST, RenderedFile, calls_json_count, render_package
 from .selectors import Row, Scope, disclosure_scope_rows, disclosure_subscribers
 from .signing import SEAL, published_keys, seal_signature, signature_problem
 from .stored import StoredFile, content_problem, stored_file_create
+from .stored import package_file_aad as _aad
 
 ZIP_DIGEST_PREFIX = b"sha256:"
 ZIP_SPOOL_BYTES = 4 << 20  # a package's ZIP stays in memory up to this size, then goes to an unnamed file
@@ -56,10 +57,6 @@ def check_rows(scope: Scope, rows: Iterable[Row]) -> None:
         if not scope.admits(src_index=row.src_index, dst_index=row.dst_index, account_id=row.account_id,
                             started_at=row.started_at):
             raise ScopeViolation(f"record {row.cdr_id} is outside the approved scope")
-
-
-def _aad(package_id: int, name: str) -> bytes:
-    return f"disclosure-package:{package_id}:{name}".encode()
 
 
 def check_basis(request: DisclosureRequest) -> None:

@@ -1,6 +1,6 @@
 """What the disclosures app registers with the privacy kernel (imported by apps.py once the models
 are loaded): its section of the data-subject export, the purger of delivered packages, the key rotation of
-received documents, and the demo seeder."""
+received documents and of delivered packages' files, and the demo seeder."""
 from __future__ import annotations
 
 from voipxs.privacy.registry import (
@@ -8,13 +8,14 @@ from voipxs.privacy.registry import (
 )
 
 from .demo import seed_disclosures
-from .rotation import disclosure_document_rotate
+from .rotation import disclosure_document_rotate, disclosure_package_rotate
 from .selectors import disclosures_about_user, disclosures_withheld_from_user
 from .services.jobs import disclosure_packages_purge
 
 register_demo_seeder(40, "disclosures", seed_disclosures)
 register_purger("disclosure_package", disclosure_packages_purge)
 register_rotator("disclosures.DisclosureDocument", disclosure_document_rotate)  # sealed under the master keys
+register_rotator("disclosures.PackageFile", disclosure_package_rotate)  # so are delivered packages' files
 register_section(Section(
     name="disclosures", order=80, purpose="legal_obligation",
     legal_basis="GDPR art. 6(1)(c); Sv art. 126n, 126na, 126ni",

@@ -8,7 +8,8 @@ and returns a value whole: there one ciphertext is in memory at a time, and the 
 
 Read back (the ZIP, the output check), the plaintext is decrypted in chunks (crypto.DecryptingReader), hashed as
 it is read, and opened by the output check the way its reader will, without the whole file or its parsed content
-in memory."""
+in memory. A key rotation seals a file anew the same way, read in slices and written in chunks (stored_file_reseal).
+"""
 from __future__ import annotations
 
 import csv
@@ -57,6 +58,12 @@ class _Pieces(io.RawIOBase):
         return count
 
 
+def package_file_aad(package_id: int, name: str) -> bytes:
+    """The associated data a package's file is sealed with: the package and the file's name, so that a ciphertext
+    cannot be moved to another package or file."""
+    return f"disclosure-package:{package_id}:{name}".encode()
+
+
 def _copy_line(package: Package, name: str, sha256: str, file: IO[bytes], size: int, aad: bytes) -> Iterator[bytes]:
     if any(c in name + sha256 for c in _COPY_SPECIAL):
         raise ValueError("a package file's name or hash with a character COPY would change")
@@ -95,6 +102,16 @@ class _DatabaseValue:
         return bytes(self._files.values_list(Substr("content_enc", start + 1, stop - start), flat=True).get())
 
 
+def _hold(package: Package, name: str) -> None:
+    """Lock the file's row FOR KEY SHARE until the transaction ends, before anything of it is read: a key rotation
+    (stored_file_reseal, the row locked FOR UPDATE) cannot replace the value between two slices of one read (the
+    read would fail at its tag), and a read that waited for a rotation reads the new value throughout. Readers do
+    not wait for each other. Outside a transaction (autocommit) the lock ends with its statement."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT 1 FROM {PackageFile._meta.db_table} WHERE package_id = %s AND name = %s "
+                       "FOR KEY SHARE", [package.pk, name])
+
+
 class StoredFile(io.RawIOBase):
     """One stored file of `package`, read as plaintext. Read it to the end (`drain`), then `matches()` says whether
     it is the content whose SHA-256 was stored; a ciphertext that was changed, or made with another key, raises
@@ -102,9 +119,11 @@ class StoredFile(io.RawIOBase):
     unauthenticated: it goes only into private temporary files and checks, which are discarded on an error."""
 
     def __init__(self, package: Package, name: str, *, aad: bytes) -> None:
+        if _sliced():
+            _hold(package, name)
         fields = ("name", "sha256") if _sliced() else ("name", "sha256", "content_enc")
         stored = package.files.only(*fields).get(name=name)
-        self.name, self._sha256 = stored.name, stored.sha256
+        self.pk, self.name, self._sha256 = stored.pk, stored.name, stored.sha256
         self._source = DecryptingReader(_DatabaseValue(stored.pk) if _sliced() else stored.content_enc, aad=aad)
         self.size = self._source.size  # of the plaintext
         self._digest = hashlib.sha256()
@@ -188,3 +207,28 @@ def content_problem(name: str, stream: io.RawIOBase, record_count: int | None) -
     except (ValueError, UnicodeDecodeError, csv.Error, expat.ExpatError) as exc:
         return f"{name}: cannot be opened ({type(exc).__name__})"
     return None
+
+
+def stored_file_reseal(*, package: Package, name: str, aad: bytes) -> None:
+    """Seal one stored file of `package` anew under the newest key with the same associated data (key rotation),
+    in chunks as it was stored: its ciphertext read a slice at a time and decrypted (StoredFile), encrypted again
+    (crypto.encrypt_chunks) into a large object, which then replaces the value in one statement. Not by COPY, as
+    stored_file_create writes: the slices are read on the same connection, which a COPY holds until it ends. The
+    plaintext, its SHA-256 and size stay what they were. Call it in a transaction, the row locked: a value that
+    does not open raises crypto.CryptoError before anything is replaced (at its end at the latest, where the tag
+    is checked), and the rollback leaves the old ciphertext, and no large object, behind."""
+    with StoredFile(package, name, aad=aad) as plain:
+        if not _sliced():  # SQLite takes a value whole
+            PackageFile.objects.filter(pk=plain.pk).update(content_enc=encrypt_stream(plain, plain.size, aad=aad))
+            return
+        pieces = encrypt_chunks(plain, plain.size, aad=aad)
+        with connection.cursor() as cursor:
+            header = next(pieces)
+            cursor.execute("SELECT lo_from_bytea(0, %s)", [header])
+            (oid,), written = cursor.fetchone(), len(header)
+            for piece in pieces:
+                cursor.execute("SELECT lo_put(%s, %s, %s)", [oid, written, piece])
+                written += len(piece)
+            cursor.execute(f"UPDATE {PackageFile._meta.db_table} SET content_enc = lo_get(%s) WHERE id = %s",
+                           [oid, plain.pk])
+            cursor.execute("SELECT lo_unlink(%s)", [oid])
