@@ -8,8 +8,10 @@ untouched), so integrity is checked after decryption as before (verify_package).
 wrapped with the certificate's RSA key (PKCS #1 v1.5 key transport: what cryptography's PKCS7EnvelopeBuilder
 makes, and every CMS reader opens), so the certificate must hold an RSA key.
 
-`Binary` matters: without it the builder wraps the data in a MIME text part, and what the authority decrypts
-would no longer be our ZIP byte for byte.
+The envelope is written here, a chunk at a time (envelope_chunks), in the very layout cryptography's
+PKCS7EnvelopeBuilder gives it with the `Binary` option (the data as it is, not wrapped in a MIME text part), so that
+neither the ZIP nor the envelope is ever in memory whole: DER needs every length before its content, and all of
+them are known in advance (the ZIP's size is, and AES-CBC with PKCS #7 padding makes (n // 16 + 1) * 16 bytes of n).
 
 The other way (envelope_open, for `verify_package FILE.p7m --key`): cryptography's pkcs7_decrypt_der with the
 recipient's RSA key and the certificate the envelope names, after checks that tell a file that is not CMS, one cut
@@ -17,15 +19,21 @@ short and one encrypted to someone else apart, so that each is named as what it 
 from __future__ import annotations
 
 import hashlib
+import io
+import os
 from dataclasses import dataclass
 from datetime import datetime
+from typing import IO, Iterator
 
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import padding, serialization
+from cryptography.hazmat.primitives.asymmetric import padding as key_padding
 from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.hazmat.primitives.ciphers import algorithms
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.serialization import pkcs7
+
+from voipxs.privacy.crypto import STREAM_CHUNK
 
 MIN_RSA_BITS = 2048
 MAX_PEM_CHARS = 20_000
@@ -84,13 +92,105 @@ def certificate_read(text: str) -> RecipientCertificate:
                                 for_encryption=for_encryption)
 
 
-def envelope_der(data: bytes, certificate_pem: str) -> bytes:
-    """`data` encrypted to the certificate: a CMS EnvelopedData, DER (a `.p7m`). Each call draws a new content
-    key, so two envelopes of the same data differ; the one handed out is stored (models.PackageEnvelope)."""
+# The DER of the CMS EnvelopedData (RFC 5652) with one KeyTransRecipientInfo, as PKCS7EnvelopeBuilder makes it:
+#   ContentInfo SEQUENCE { envelopedData, [0] EXPLICIT EnvelopedData SEQUENCE { version 0,
+#     recipientInfos SET { KeyTransRecipientInfo SEQUENCE { version 0, IssuerAndSerialNumber SEQUENCE { the
+#       certificate's issuer and serial, as it encodes them }, rsaEncryption with NULL, encryptedKey OCTET STRING } },
+#     EncryptedContentInfo SEQUENCE { data, aes256-CBC with the IV as OCTET STRING, [0] IMPLICIT encryptedContent } } }
+_OID_ENVELOPED_DATA = bytes.fromhex("06092a864886f70d010703")  # 1.2.840.113549.1.7.3
+_OID_DATA = bytes.fromhex("06092a864886f70d010701")  # 1.2.840.113549.1.7.1
+_RSA_ENCRYPTION = bytes.fromhex("300d06092a864886f70d0101010500")  # AlgorithmIdentifier 1.2.840.113549.1.1.1, NULL
+_OID_AES256_CBC = bytes.fromhex("060960864801650304012a")  # 2.16.840.1.101.3.4.1.42
+_VERSION_0 = bytes.fromhex("020100")
+_BLOCK = 16  # AES's block, in bytes
+# What is read and encrypted at a time: each piece is copied a few times on its way (padder, cipher, COPY's hex), so
+# a quarter of STREAM_CHUNK keeps those copies below the 1 MB buffers around them. A multiple of _BLOCK.
+_PIECE = STREAM_CHUNK // 4
+
+
+def encrypted_size(size: int) -> int:
+    """The bytes of `size` bytes encrypted with AES-CBC and PKCS #7 padding: always one to 16 bytes of padding."""
+    return (size // _BLOCK + 1) * _BLOCK
+
+
+def _header(tag: int, length: int) -> bytes:
+    """A DER tag and length: short form below 128, else the fewest big-endian bytes after 0x80 | their count."""
+    if length < 0x80:
+        return bytes((tag, length))
+    count = (length.bit_length() + 7) // 8
+    return bytes((tag, 0x80 | count)) + length.to_bytes(count, "big")
+
+
+def _around(tag: int, start: bytes, rest: int = 0) -> bytes:
+    """The header of a value of `tag` whose content is `start` and then `rest` bytes to come, and `start`."""
+    return _header(tag, len(start) + rest) + start
+
+
+def _element(data: bytes, at: int) -> tuple[int, int]:
+    """(where its content starts, where it ends) of the DER element at `at` (DER: definite lengths only)."""
+    first = data[at + 1]
+    if first < 0x80:
+        return at + 2, at + 2 + first
+    start = at + 2 + (first & 0x7F)
+    return start, start + int.from_bytes(data[at + 2:start], "big")
+
+
+def _issuer_and_serial(cert: x509.Certificate) -> bytes:
+    """IssuerAndSerialNumber from the certificate's own DER, its issuer Name and serial INTEGER as they are encoded
+    there (what CMS readers compare): TBSCertificate SEQUENCE { [0] version OPTIONAL, serialNumber, signature,
+    issuer, ... }."""
+    tbs = cert.tbs_certificate_bytes
+    serial = _element(tbs, 0)[0]
+    if tbs[serial] == 0xA0:  # the version (absent from version 1 certificates)
+        serial = _element(tbs, serial)[1]
+    signature = _element(tbs, serial)[1]
+    issuer = _element(tbs, signature)[1]
+    return _around(0x30, tbs[issuer:_element(tbs, issuer)[1]] + tbs[serial:signature])
+
+
+def _head(cert: x509.Certificate, key: bytes, iv: bytes, content_size: int) -> bytes:
+    """Everything of the envelope before its encrypted content (`content_size` bytes, which follow it)."""
+    public = cert.public_key()
+    if not isinstance(public, rsa.RSAPublicKey):
+        raise TypeError("the certificate's key is not an RSA key")  # certificate_read refuses those at the register
+    wrapped = public.encrypt(key, key_padding.PKCS1v15())
+    recipient = _around(0x30, _VERSION_0 + _issuer_and_serial(cert) + _RSA_ENCRYPTION + _around(0x04, wrapped))
+    algorithm = _around(0x30, _OID_AES256_CBC + _around(0x04, iv))
+    head = _header(0x80, content_size)  # [0] IMPLICIT OCTET STRING, primitive
+    head = _around(0x30, _OID_DATA + algorithm + head, content_size)  # EncryptedContentInfo
+    head = _around(0x30, _VERSION_0 + _around(0x31, recipient) + head, content_size)  # EnvelopedData
+    head = _around(0xA0, head, content_size)
+    return _around(0x30, _OID_ENVELOPED_DATA + head, content_size)  # ContentInfo
+
+
+def _encrypted(source: IO[bytes], size: int, key: bytes, iv: bytes) -> Iterator[bytes]:
+    encryptor = Cipher(algorithms.AES256(key), modes.CBC(iv)).encryptor()
+    padder = padding.PKCS7(algorithms.AES256.block_size).padder()
+    left = size
+    while left:
+        chunk = source.read(min(_PIECE, left))
+        if not chunk:
+            raise ValueError(f"the content ended {left} bytes short of the {size} announced")
+        left -= len(chunk)
+        if piece := encryptor.update(padder.update(chunk)):
+            yield piece
+    yield encryptor.update(padder.finalize()) + encryptor.finalize()
+
+
+def envelope_chunks(source: IO[bytes], size: int, certificate_pem: str) -> Iterator[bytes]:
+    """The `size` bytes read from `source` (from where it stands) encrypted to the certificate: a CMS
+    EnvelopedData in DER (a `.p7m`), given a piece at a time, none larger than a quarter of STREAM_CHUNK. Each
+    envelope draws a new content key and IV, so two envelopes of the same data differ; the one handed out is
+    stored (models.PackageEnvelope). Raises ValueError if `source` ends before `size` bytes."""
     cert = x509.load_pem_x509_certificate(certificate_pem.encode("ascii"))
-    return (pkcs7.PKCS7EnvelopeBuilder().set_data(data).add_recipient(cert)
-            .set_content_encryption_algorithm(algorithms.AES256)
-            .encrypt(serialization.Encoding.DER, [pkcs7.PKCS7Options.Binary]))
+    key, iv = os.urandom(32), os.urandom(_BLOCK)
+    yield _head(cert, key, iv, encrypted_size(size))
+    yield from _encrypted(source, size, key, iv)
+
+
+def envelope_der(data: bytes, certificate_pem: str) -> bytes:
+    """`data` encrypted to the certificate (envelope_chunks), whole: for small data and tests."""
+    return b"".join(envelope_chunks(io.BytesIO(data), len(data), certificate_pem))
 
 
 # What a .p7m opens with, and why it may not (verify_package on the authority's side, or ours in a dispute).

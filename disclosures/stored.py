@@ -9,28 +9,35 @@ and returns a value whole: there one ciphertext is in memory at a time, and the 
 Read back (the ZIP, the output check), the plaintext is decrypted in chunks (crypto.DecryptingReader), hashed as
 it is read, and opened by the output check the way its reader will, without the whole file or its parsed content
 in memory. A key rotation seals a file anew the same way, read in slices and written in chunks (stored_file_reseal).
-"""
+
+A package's envelope (envelope.py, the .p7m handed out) goes in the same way, by COPY as it is made, hashed as it
+goes, and is served a slice at a time (stored_envelope_open); it is already encrypted, to the authority."""
 from __future__ import annotations
 
+import binascii
 import csv
 import hashlib
 import io
 import json
 from contextlib import contextmanager
-from typing import IO, Iterator
+from typing import IO, Iterable, Iterator
 # Reviewed: the parser reads only our own sealed files, and refuses any DOCTYPE or entity (content_problem).
 from xml.parsers import expat
 
-from django.db import connection
+from django.db import connection, models
 from django.db.models.functions import Length, Substr
+from django.utils.timezone import now
 
 from voipxs.privacy.crypto import STREAM_CHUNK, DecryptingReader, encrypt_chunks, encrypt_stream
 
-from .models import Package, PackageFile
+from .models import Package, PackageEnvelope, PackageFile
 from .rendering import CSV_HEADER, calls_json_count
 
 _COPY = f"COPY {PackageFile._meta.db_table} (package_id, name, sha256, size, content_enc) FROM STDIN"
 _COPY_SPECIAL = ("\\", "\t", "\n", "\r")  # what COPY's text format would read as something else
+# The content before its SHA-256, which is known only once the content has gone in.
+_COPY_ENVELOPE = (f"COPY {PackageEnvelope._meta.db_table} (package_id, recipient_sha256, zip_sha256, created_at, "
+                  "content, sha256) FROM STDIN")
 
 
 def _sliced() -> bool:
@@ -73,24 +80,29 @@ def _copy_line(package: Package, name: str, sha256: str, file: IO[bytes], size: 
     yield b"\n"
 
 
+def _copy(statement: str, line: Iterator[bytes]) -> None:
+    """Run `statement` (COPY ... FROM STDIN) with `line`, read as COPY asks for it."""
+    with connection.cursor() as cursor, connection.wrap_database_errors:  # psycopg2's errors as Django's
+        cursor.cursor.copy_expert(statement, _Pieces(line), size=STREAM_CHUNK)
+
+
 def stored_file_create(*, package: Package, name: str, sha256: str, file: IO[bytes], size: int, aad: bytes) -> None:
     """Store one file of `package`, encrypted from `file` (its `size` bytes from where it stands, in chunks)."""
     if not _sliced():
         PackageFile.objects.create(package=package, name=name, sha256=sha256, size=size,
                                    content_enc=encrypt_stream(file, size, aad=aad))
         return
-    with connection.cursor() as cursor, connection.wrap_database_errors:  # psycopg2's errors as Django's
-        cursor.cursor.copy_expert(_COPY, _Pieces(_copy_line(package, name, sha256, file, size, aad)),
-                                  size=STREAM_CHUNK)
+    _copy(_COPY, _copy_line(package, name, sha256, file, size, aad))
 
 
 class _DatabaseValue:
-    """A stored file's ciphertext in the database, read a slice at a time: what DecryptingReader takes (len() and
-    slicing that returns bytes). Slicing beyond the end gives what there is, as with bytes."""
+    """A stored file's ciphertext in the database (or another binary `field` of a `model`'s row), read a slice at a
+    time: what DecryptingReader takes (len() and slicing that returns bytes). Slicing beyond the end gives what
+    there is, as with bytes."""
 
-    def __init__(self, pk: int) -> None:
-        self._files = PackageFile.objects.filter(pk=pk)
-        self._length = self._files.values_list(Length("content_enc"), flat=True).get()
+    def __init__(self, pk: int, *, model: type[models.Model] = PackageFile, field: str = "content_enc") -> None:
+        self._files, self._field = model.objects.filter(pk=pk), field
+        self._length = self._files.values_list(Length(field), flat=True).get()
 
     def __len__(self) -> int:
         return self._length
@@ -99,7 +111,7 @@ class _DatabaseValue:
         start, stop, _step = part.indices(self._length)
         if stop <= start:
             return b""
-        return bytes(self._files.values_list(Substr("content_enc", start + 1, stop - start), flat=True).get())
+        return bytes(self._files.values_list(Substr(self._field, start + 1, stop - start), flat=True).get())
 
 
 def _hold(package: Package, name: str) -> None:
@@ -147,6 +159,70 @@ class StoredFile(io.RawIOBase):
     def close(self) -> None:
         self._source.close()
         super().close()
+
+
+def _envelope_line(fields: str, pieces: Iterable[bytes]) -> Iterator[bytes]:
+    """The COPY line of an envelope (_COPY_ENVELOPE): `fields`, the content from `pieces`, and its SHA-256."""
+    digest = hashlib.sha256()
+    yield f"{fields}\t\\\\x".encode()
+    for piece in pieces:
+        digest.update(piece)
+        yield binascii.hexlify(piece)  # bytes at once: piece.hex().encode() would hold it as text too
+    yield f"\t{digest.hexdigest()}\n".encode()
+
+
+def stored_envelope_create(*, package: Package, recipient_sha256: str, zip_sha256: str,
+                           pieces: Iterable[bytes]) -> PackageEnvelope:
+    """Store the envelope whose DER `pieces` gives a piece at a time (envelope.envelope_chunks), with its SHA-256.
+    The row comes back without its content (stored_envelope_open reads that)."""
+    if not _sliced():
+        content = b"".join(pieces)
+        return PackageEnvelope.objects.create(package=package, recipient_sha256=recipient_sha256,
+                                              zip_sha256=zip_sha256, sha256=hashlib.sha256(content).hexdigest(),
+                                              content=content)
+    if any(c in recipient_sha256 + zip_sha256 for c in _COPY_SPECIAL):
+        raise ValueError("a hash with a character COPY would change")
+    _copy(_COPY_ENVELOPE, _envelope_line(f"{package.pk}\t{recipient_sha256}\t{zip_sha256}\t{now().isoformat()}",
+                                         pieces))
+    return PackageEnvelope.objects.defer("content").get(package=package, recipient_sha256=recipient_sha256,
+                                                        zip_sha256=zip_sha256)
+
+
+class _ValueReader(io.RawIOBase):
+    """A stored value (bytes, or a _DatabaseValue) as a seekable file: a FileResponse measures it, then reads it."""
+
+    def __init__(self, value: bytes | _DatabaseValue) -> None:
+        self._value, self._at = value, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._at
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._at, io.SEEK_END: len(self._value)}[whence]
+        self._at = max(0, base + offset)
+        return self._at
+
+    def readinto(self, buffer) -> int:
+        piece = self._value[self._at:self._at + min(len(buffer), STREAM_CHUNK)]
+        buffer[:len(piece)] = piece
+        self._at += len(piece)
+        return len(piece)
+
+
+def stored_envelope_open(envelope: PackageEnvelope) -> IO[bytes]:
+    """The stored envelope as a file open at its start, read from the database in STREAM_CHUNK slices (PostgreSQL)
+    whatever size its reader asks for (a FileResponse asks for a few kB at a time)."""
+    if _sliced():
+        value = _DatabaseValue(envelope.pk, model=PackageEnvelope, field="content")
+    else:
+        value = bytes(PackageEnvelope.objects.values_list("content", flat=True).get(pk=envelope.pk))
+    return io.BufferedReader(_ValueReader(value), STREAM_CHUNK)
 
 
 @contextmanager

@@ -351,7 +351,7 @@ def download(request: HttpRequest, pk: int) -> HttpResponse:
     except ApplicationError as exc:
         messages.error(request, shown(exc))
         return redirect("disclosures:detail", pk=pk)
-    # Streamed from the package's temporary file, which the response closes (and so deletes) once sent.
+    # Streamed from the ZIP's temporary file (closed, and so deleted, once sent) or, a .p7m, from the database.
     response = FileResponse(file, as_attachment=True, filename=name, content_type=package_content_type(name))
     response["Cache-Control"] = "no-store"
     return response

@@ -10,10 +10,10 @@ only on a channel that is itself encrypted, recorded by the officer (transitions
 An expired certificate stops both until it is replaced.
 
 The ZIP is rebuilt for every download in a temporary file (production.package_zip_open), which the download hands
-to a streaming response; only the making of an envelope reads it into memory (cryptography encrypts bytes)."""
+to a streaming response. An envelope is made from that file a chunk at a time as it goes into the database, and is
+read back from there a slice at a time (stored.py): neither is ever in memory whole."""
 from __future__ import annotations
 
-import hashlib
 import io
 from dataclasses import dataclass
 from datetime import datetime
@@ -30,10 +30,11 @@ from voipxs.queue import resend_cutoff, tasks_resend
 
 from ..envelope import CONTENT_TYPE as P7M_CONTENT_TYPE
 from ..envelope import SUFFIX as P7M_SUFFIX
-from ..envelope import envelope_der
+from ..envelope import envelope_chunks
 from ..models import Authority, DisclosureRequest, Package, PackageDownload, PackageEnvelope, Status
 from ..production import build_package, package_zip_open
 from ..selectors import request_purpose
+from ..stored import stored_envelope_create, stored_envelope_open
 from .checks import WRONG_STATE, request_audit, request_locked, request_move, require_officer, require_state
 
 CERTIFICATE_EXPIRED_ON = gettext_noop("The authority's certificate expired on %(date)s: nothing is handed over "
@@ -78,14 +79,15 @@ def package_delivery_file(*, req: DisclosureRequest, package: Package) -> Delive
     if not authority.certificate:
         return DeliveryFile(name=name, file=zip_file, sha256=zip_digest, zip_sha256=zip_digest, encrypted_to="")
     with zip_file:
-        envelope = PackageEnvelope.objects.filter(package=package, recipient_sha256=authority.certificate_sha256,
-                                                  zip_sha256=zip_digest).first()
+        envelope = (PackageEnvelope.objects.defer("content").filter(
+            package=package, recipient_sha256=authority.certificate_sha256, zip_sha256=zip_digest).first())
         if envelope is None:
-            content = envelope_der(zip_file.read(), authority.certificate)
-            envelope = PackageEnvelope.objects.create(package=package, recipient_sha256=authority.certificate_sha256,
-                                                      zip_sha256=zip_digest,
-                                                      sha256=hashlib.sha256(content).hexdigest(), content=content)
-    return DeliveryFile(name=name + P7M_SUFFIX, file=io.BytesIO(envelope.content), sha256=envelope.sha256,
+            size = zip_file.seek(0, io.SEEK_END)
+            zip_file.seek(0)
+            envelope = stored_envelope_create(package=package, recipient_sha256=authority.certificate_sha256,
+                                              zip_sha256=zip_digest,
+                                              pieces=envelope_chunks(zip_file, size, authority.certificate))
+    return DeliveryFile(name=name + P7M_SUFFIX, file=stored_envelope_open(envelope), sha256=envelope.sha256,
                         zip_sha256=zip_digest, encrypted_to=envelope.recipient_sha256)
 
 
