@@ -116,7 +116,7 @@ def authorities(request: HttpRequest) -> HttpResponse:
             try:
                 authority_create(actor=request.user, **form.cleaned_data)
             except ApplicationError as exc:
-                form.add_error(exc.extra.get("field") if exc.extra.get("field") in form.fields else None, exc.shown())
+                exc.add_to(form)
             else:
                 messages.success(request, _("Authority added; another legal officer verifies its channels before "
                                             "its requests are handled."))
@@ -247,8 +247,7 @@ def request_new(request: HttpRequest) -> HttpResponse:
                         notice_user=d["notice_user"], notice_withheld_reason=d["notice_withheld_reason"],
                         notice_review_on=d["notice_review_on"], received_from=d["received_from"])
                 except ApplicationError as exc:
-                    field = exc.extra.get("field")
-                    form.add_error(field if field in form.fields else None, exc.shown())
+                    exc.add_to(form)
                 else:
                     messages.success(request, _("Request taken in; a legal hold was placed on its scope."))
                     return redirect("disclosures:detail", pk=req.pk)
@@ -326,7 +325,7 @@ def transition(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         if form is not None:
             field = exc.extra.get("field")
             if form.is_valid() and field != "confirm":  # the service refused: say so at the field it names
-                form.add_error(field if field in form.fields else None, exc.shown())
+                exc.add_to(form)
             bound[_FORMS_SHOWN_AGAIN[action]] = form
         response = detail(request, pk, bound_forms=bound)
         response.status_code = 400

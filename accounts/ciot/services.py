@@ -30,9 +30,11 @@ from .selectors import ciot_current_count, ciot_records, ciot_sync_last_done
 logger = logging.getLogger(__name__)
 CIOT_ACTOR = SystemActor("ciot_sync", frozenset({Purpose.CIOT}))
 # One message per field, so a Dutch page names the field in Dutch too.
-SUBSCRIBER_FIELD_REQUIRED = {"name": gettext_noop("Fill in the name."), "street": gettext_noop("Fill in the street."),
-                             "house_number": gettext_noop("Fill in the house number."),
-                             "postcode": gettext_noop("Fill in the postcode."), "town": gettext_noop("Fill in the town.")}
+SUBSCRIBER_FIELD_REQUIRED = {
+    "name": gettext_noop("Fill in the name."), "street": gettext_noop("Fill in the street."),
+    "house_number": gettext_noop("Fill in the house number."), "postcode": gettext_noop("Fill in the postcode."),
+    "town": gettext_noop("Fill in the town."),
+}
 SUBSCRIBER_FIELDS = tuple(SUBSCRIBER_FIELD_REQUIRED)
 ADDRESS_NOT_AFTER_CURRENT = gettext_noop("A new address must start after the current one.")
 RUN_IN_PROGRESS = gettext_noop("A CIOT sync is already running.")
