@@ -255,7 +255,7 @@ class PhoneNumberAdmin(admin.ModelAdmin):
             if "valid_to" in form.changed_data and data.get("valid_to"):
                 phone_number_release(phone=obj, at=data["valid_to"], actor=request.user)
         except ApplicationError as exc:  # the forms check first; this is a race with another writer
-            messages.error(request, exc.message)
+            messages.error(request, exc.shown())
             raise
 
 
@@ -326,7 +326,7 @@ class RoleGrantAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             try:
                 service(grant=grant, actor=request.user)
             except ApplicationError as exc:
-                messages.error(request, f"{grant.user.username} ({grant.role}): {exc.message}")
+                messages.error(request, f"{grant.user.username} ({grant.role}): {exc.shown()}")
             else:
                 messages.success(request, f"{grant.user.username} ({grant.role}): {grant.get_status_display()}")
 

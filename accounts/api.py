@@ -110,7 +110,7 @@ class LoginApi(APIView):
         try:
             token, expiry = api_token_issue(user=user)
         except ApplicationError as exc:
-            return Response({"detail": exc.message}, status=status.HTTP_403_FORBIDDEN)
+            return Response({"detail": exc.shown()}, status=status.HTTP_403_FORBIDDEN)
         user_logged_in.send(sender=user.__class__, request=django_request, user=user)
         return Response(self.OutputSerializer({"token": token, "expiry": expiry}).data)
 

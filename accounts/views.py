@@ -236,7 +236,7 @@ def call_setup_token_create(request: HttpRequest) -> HttpResponse:
     try:
         _token, text = call_setup_tokens.call_setup_token_create(user=request.user, name=request.POST.get("name", ""))
     except ApplicationError as exc:
-        return security(request, token_error=_(exc.message), status=400)
+        return security(request, token_error=exc.shown(), status=400)
     return security(request, new_token=text)
 
 
@@ -265,7 +265,7 @@ def two_factor_disable(request: HttpRequest) -> HttpResponse:
     try:
         sign_in.two_factor_disable(user=request.user)
     except ApplicationError as exc:
-        messages.error(request, _(exc.message))
+        messages.error(request, exc.shown())
         return redirect("accounts:security")
     messages.success(request, _("Two-factor sign-in is off for your account."))
     return redirect("accounts:security")

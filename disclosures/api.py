@@ -10,6 +10,7 @@ import binascii
 from typing import ClassVar
 
 from django.http import FileResponse, HttpResponse
+from django.utils.translation import gettext_noop
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -161,7 +162,7 @@ class RequestReceiveApi(OfficerApi):
         d = dict(data.validated_data)
         authority = Authority.objects.filter(pk=d.pop("authority")).first()
         if authority is None:
-            raise ApplicationError("Unknown authority.", extra={"field": "authority"})
+            raise ApplicationError(gettext_noop("Unknown authority."), extra={"field": "authority"})
         upload = {"title": d.pop("document_title"), "content_type": d.pop("document_content_type"),
                   "is_written_order": d.pop("document_is_order")}
         content = d.pop("document_base64", None)

@@ -73,7 +73,7 @@ class Transition:
 
 
 CONFIRM_REQUIRED = gettext_noop("Tick the box to confirm this step.")
-DOCUMENT_NOT_BASE64 = "The document must be base64-encoded."
+DOCUMENT_NOT_BASE64 = gettext_noop("The document must be base64-encoded.")
 
 
 class Base64ContentField(serializers.CharField):

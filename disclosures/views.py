@@ -88,13 +88,6 @@ def _officer(request: HttpRequest) -> None:
         raise Http404
 
 
-def shown(exc: ApplicationError) -> str:
-    """A service's refusal in the page's language (its messages are marked with gettext_noop)."""
-    if "msgid" in exc.extra:
-        return _(exc.extra["msgid"]) % exc.extra.get("params", {})
-    return _(exc.message)
-
-
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     _officer(request)
@@ -123,7 +116,7 @@ def authorities(request: HttpRequest) -> HttpResponse:
             try:
                 authority_create(actor=request.user, **form.cleaned_data)
             except ApplicationError as exc:
-                form.add_error(exc.extra.get("field") if exc.extra.get("field") in form.fields else None, shown(exc))
+                exc.add_to(form)
             else:
                 messages.success(request, _("Authority added; another legal officer verifies its channels before "
                                             "its requests are handled."))
@@ -148,7 +141,7 @@ def _register_step(request: HttpRequest, pk: int, step: Callable[[Authority], st
             raise ApplicationError(CONFIRM_REQUIRED, extra={"field": "confirm"})
         messages.success(request, step(authority))
     except ApplicationError as exc:
-        messages.error(request, shown(exc))
+        messages.error(request, exc.shown())
     return redirect("disclosures:authorities")
 
 
@@ -254,8 +247,7 @@ def request_new(request: HttpRequest) -> HttpResponse:
                         notice_user=d["notice_user"], notice_withheld_reason=d["notice_withheld_reason"],
                         notice_review_on=d["notice_review_on"], received_from=d["received_from"])
                 except ApplicationError as exc:
-                    field = exc.extra.get("field")
-                    form.add_error(field if field in form.fields else None, shown(exc))
+                    exc.add_to(form)
                 else:
                     messages.success(request, _("Request taken in; a legal hold was placed on its scope."))
                     return redirect("disclosures:detail", pk=req.pk)
@@ -328,12 +320,12 @@ def transition(request: HttpRequest, pk: int, action: str) -> HttpResponse:
             raise ApplicationError(CONFIRM_REQUIRED, extra={"field": "confirm"})
         row.run(actor=request.user, request=req, inputs=_step_inputs(row, request, form))
     except ApplicationError as exc:
-        messages.error(request, shown(exc))
+        messages.error(request, exc.shown())
         bound = {}
         if form is not None:
             field = exc.extra.get("field")
             if form.is_valid() and field != "confirm":  # the service refused: say so at the field it names
-                form.add_error(field if field in form.fields else None, shown(exc))
+                exc.add_to(form)
             bound[_FORMS_SHOWN_AGAIN[action]] = form
         response = detail(request, pk, bound_forms=bound)
         response.status_code = 400
@@ -349,7 +341,7 @@ def download(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         name, file = disclosure_package_download(actor=request.user, request=req)
     except ApplicationError as exc:
-        messages.error(request, shown(exc))
+        messages.error(request, exc.shown())
         return redirect("disclosures:detail", pk=pk)
     # Streamed from the ZIP's temporary file (closed, and so deleted, once sent) or, a .p7m, from the database.
     response = FileResponse(file, as_attachment=True, filename=name, content_type=package_content_type(name))

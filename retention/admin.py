@@ -34,7 +34,7 @@ class RetentionPolicyAdminForm(forms.ModelForm):
             retention_policy_changes(category=category, current=current, **{
                 f: cleaned.get(f) for f in ("trigger", "period_months", "period_days", "action", "legal_basis")})
         except ApplicationError as exc:
-            raise ValidationError({exc.extra.get("field", NON_FIELD_ERRORS): exc.message}) from None
+            raise ValidationError({exc.extra.get("field", NON_FIELD_ERRORS): exc.shown()}) from None
         return cleaned
 
 

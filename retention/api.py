@@ -3,6 +3,7 @@ and a dry run. One APIView per operation; services and selectors do the work."""
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext_noop
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import BasePermission
@@ -18,7 +19,7 @@ from .purge.run import purge_expired
 from .selectors import legal_hold_list, purge_receipt_list, retention_policy_history
 from .services import legal_hold_place, legal_hold_release, retention_policy_update
 
-UNKNOWN_CATEGORY = "Unknown data category."
+UNKNOWN_CATEGORY = gettext_noop("Unknown data category.")
 
 
 class IsDpo(BasePermission):

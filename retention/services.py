@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import translation
 from django.utils.timezone import now as tz_now
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 from accounts.dsr.policy import policy_version_generated
 from voipxs.privacy.audit import audit_record
@@ -22,25 +22,28 @@ from voipxs.privacy.purposes import RETENTION_PURPOSE, Purpose
 
 from .models import SUPPORTED_ACTIONS, Category, LegalHold, RetentionPolicy
 
-POLICY_UNKNOWN_CATEGORY = "Unknown data category."
-POLICY_NO_CHANGE = "The new version changes nothing."
-POLICY_ACTION_UNSUPPORTED = "The purge can only {actions} this category's data; it cannot {action} it."
-POLICY_BELOW_FLOOR = ("{category} must be kept at least {floor} ({basis}); {period} is shorter. Choose a period of "
-                      "at least {floor}.")
-HOLD_NO_SCOPE = "A legal hold needs at least one account or number."
-HOLD_NO_CATEGORIES = "A legal hold needs at least one data category."
-HOLD_BAD_CATEGORY = "Unknown data category in the hold."
-HOLD_BAD_WINDOW = "The window must end after it starts."
-HOLD_BAD_EXPIRY = "The expiry must be after the start."
-HOLD_ALREADY_RELEASED = "This hold was already released."
-HOLD_NOT_RUNNING = "Only a running hold with an expiry can be renewed."
-HOLD_RENEWED_ONCE = "This hold was already renewed once; a further one needs a new order and a new request."
-HOLD_OWNED = "This hold belongs to a disclosure request; it ends when that request is closed."
-HOLD_REFERENCE_RESERVED = "References starting with \"disclosure:\" are reserved for holds of disclosure requests."
-HOLD_BAD_NUMBER = "A number in the hold is not a valid phone number."
-HOLD_REFERENCE_REQUIRED = "A reference is required (e.g. disclosure:12)."
-HOLD_REFERENCE_PERSONAL = ("The reference must not contain a phone number or an e-mail address (it is kept in the "
-                           "audit log); use a case or request number.")
+POLICY_UNKNOWN_CATEGORY = gettext_noop("Unknown data category.")
+POLICY_NO_CHANGE = gettext_noop("The new version changes nothing.")
+POLICY_ACTION_UNSUPPORTED = gettext_noop("The purge can only %(actions)s this category's data; it cannot %(action)s "
+                                         "it.")
+POLICY_BELOW_FLOOR = gettext_noop("%(category)s must be kept at least %(floor)s (%(basis)s); %(period)s is shorter. "
+                                  "Choose a period of at least %(floor)s.")
+HOLD_NO_SCOPE = gettext_noop("A legal hold needs at least one account or number.")
+HOLD_NO_CATEGORIES = gettext_noop("A legal hold needs at least one data category.")
+HOLD_BAD_CATEGORY = gettext_noop("Unknown data category in the hold.")
+HOLD_BAD_WINDOW = gettext_noop("The window must end after it starts.")
+HOLD_BAD_EXPIRY = gettext_noop("The expiry must be after the start.")
+HOLD_ALREADY_RELEASED = gettext_noop("This hold was already released.")
+HOLD_NOT_RUNNING = gettext_noop("Only a running hold with an expiry can be renewed.")
+HOLD_RENEWED_ONCE = gettext_noop("This hold was already renewed once; a further one needs a new order and a new "
+                                 "request.")
+HOLD_OWNED = gettext_noop("This hold belongs to a disclosure request; it ends when that request is closed.")
+HOLD_REFERENCE_RESERVED = gettext_noop("References starting with \"disclosure:\" are reserved for holds of "
+                                       "disclosure requests.")
+HOLD_BAD_NUMBER = gettext_noop("A number in the hold is not a valid phone number.")
+HOLD_REFERENCE_REQUIRED = gettext_noop("A reference is required (e.g. disclosure:12).")
+HOLD_REFERENCE_PERSONAL = gettext_noop("The reference must not contain a phone number or an e-mail address (it is "
+                                       "kept in the audit log); use a case or request number.")
 # Holds that a workflow places and must end itself: a DPO releasing a disclosure's hold (a
 # preservation order, say) would let the purge delete data that is still being produced.
 OWNED_REFERENCE_PREFIXES = {"disclosure:": "disclosure"}
@@ -75,9 +78,9 @@ def _check_period(category: str, months: int, days: int) -> None:
         return
     floor_months, basis = floor
     if months * _DAYS_PER_MONTH + days < floor_months * _DAYS_PER_MONTH:
-        raise ApplicationError(POLICY_BELOW_FLOOR.format(
-            category=Category(category).label, floor=_months_label(floor_months), basis=basis,
-            period=_months_label(months, days)), extra={"field": "period_months"})
+        raise ApplicationError.formatted(POLICY_BELOW_FLOOR, {
+            "category": str(Category(category).label), "floor": str(_months_label(floor_months)), "basis": str(basis),
+            "period": str(_months_label(months, days))}, field="period_months")
 
 
 def hold_owner(reference: str) -> str:
@@ -99,9 +102,9 @@ def retention_policy_changes(*, category: str, current: RetentionPolicy | None, 
                   int(changed.get("period_days", values["period_days"]) or 0))
     action = changed.get("action", values["action"]) or RetentionPolicy.Action.DELETE
     if action not in SUPPORTED_ACTIONS[category]:
-        raise ApplicationError(POLICY_ACTION_UNSUPPORTED.format(
-            actions=" or ".join(str(RetentionPolicy.Action(a).label) for a in SUPPORTED_ACTIONS[category]),
-            action=RetentionPolicy.Action(action).label), extra={"field": "action"})
+        raise ApplicationError.formatted(POLICY_ACTION_UNSUPPORTED, {
+            "actions": " or ".join(str(RetentionPolicy.Action(a).label) for a in SUPPORTED_ACTIONS[category]),
+            "action": str(RetentionPolicy.Action(action).label)}, field="action")
     return changed
 
 

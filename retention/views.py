@@ -91,7 +91,7 @@ def policy_update(request: HttpRequest, category: str) -> HttpResponse:
             return _policy_confirmation(request, category, form.cleaned_data)
         policy = retention_policy_update(category=category, actor=request.user, **form.cleaned_data)
     except ApplicationError as exc:
-        return _dashboard(request, policy_errors={category: [exc.message]}, status=400)
+        return _dashboard(request, policy_errors={category: [exc.shown()]}, status=400)
     messages.success(request, _("Policy “%(category)s” is now version %(version)s.")
                      % {"category": policy.get_category_display(), "version": policy.version})
     return redirect("retention:dashboard")
@@ -131,7 +131,7 @@ def hold_place(request: HttpRequest) -> HttpResponse:
                 expires_at=form.as_moment(data["expires_at"]),
             )
         except ApplicationError as exc:
-            form.add_error(exc.extra.get("field") if exc.extra.get("field") in form.fields else None, exc.message)
+            exc.add_to(form)
         else:
             messages.success(request, _("Legal hold %(pk)s placed.") % {"pk": hold.pk})
             return redirect("retention:dashboard")
@@ -157,7 +157,7 @@ def hold_release(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         legal_hold_release(hold=hold, actor=request.user)
     except ApplicationError as exc:
-        messages.error(request, exc.message)
+        messages.error(request, exc.shown())
         return redirect("retention:dashboard")
     messages.success(request, _("Legal hold %(pk)s released; its data falls back under the policies at the next run.")
                      % {"pk": hold.pk})

@@ -39,8 +39,7 @@ class SourceAdminForm(forms.ModelForm):
                                     country=(data.get("default_country") or "").strip().upper(),
                                     columns=(data.get("columns") or "").strip())
         except ApplicationError as exc:
-            field = exc.extra.get("field")
-            self.add_error(field if field in self.fields else None, exc.message)
+            exc.add_to(self)
         return data
 
 

@@ -106,7 +106,7 @@ def each_through_service(request: HttpRequest, objects: Any, act: Any, *, name: 
         try:
             act(obj)
         except ApplicationError as exc:
-            messages.error(request, f"{name(obj)}: {exc.message}")
+            messages.error(request, f"{name(obj)}: {exc.shown()}")
             continue
         done += 1
     return done

@@ -19,7 +19,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages})
     elif isinstance(exc, ApplicationError):
-        response = drf_exception_handler(exceptions.ValidationError({"detail": exc.message, **exc.extra}), context)
+        response = drf_exception_handler(exceptions.ValidationError({"detail": exc.shown(), **exc.extra}), context)
         # DRF's error details are text; a line number or a count stays a number, as in the import reports.
         response.data.update({k: v for k, v in exc.extra.items() if type(v) in (int, float, bool)})
         return response

@@ -68,6 +68,6 @@ class SubscriberDetailsAdmin(admin.ModelAdmin):
             details = subscriber_details_set(user=data["user"], actor=request.user, at=data.get("valid_from"),
                                              **{f: data[f] for f in DETAIL_FIELDS})
         except ApplicationError as exc:
-            messages.error(request, exc.message)
+            messages.error(request, exc.shown())
             raise
         obj.pk, obj._state.adding, obj._state.db = details.pk, False, details._state.db

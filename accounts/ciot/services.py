@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 from django.utils.timezone import now
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 from voipxs.exceptions import ApplicationError
 from voipxs.mail import mail_datetime
@@ -29,10 +29,15 @@ from .selectors import ciot_current_count, ciot_records, ciot_sync_last_done
 
 logger = logging.getLogger(__name__)
 CIOT_ACTOR = SystemActor("ciot_sync", frozenset({Purpose.CIOT}))
-SUBSCRIBER_FIELD_REQUIRED = "Fill in the {field}."
-SUBSCRIBER_FIELDS = ("name", "street", "house_number", "postcode", "town")
-ADDRESS_NOT_AFTER_CURRENT = "A new address must start after the current one."
-RUN_IN_PROGRESS = "A CIOT sync is already running."
+# One message per field, so a Dutch page names the field in Dutch too.
+SUBSCRIBER_FIELD_REQUIRED = {
+    "name": gettext_noop("Fill in the name."), "street": gettext_noop("Fill in the street."),
+    "house_number": gettext_noop("Fill in the house number."), "postcode": gettext_noop("Fill in the postcode."),
+    "town": gettext_noop("Fill in the town."),
+}
+SUBSCRIBER_FIELDS = tuple(SUBSCRIBER_FIELD_REQUIRED)
+ADDRESS_NOT_AFTER_CURRENT = gettext_noop("A new address must start after the current one.")
+RUN_IN_PROGRESS = gettext_noop("A CIOT sync is already running.")
 # A run still RUNNING after this long lost its worker: it is marked failed, and the next run may start.
 RUN_LEASE = timedelta(minutes=30)
 
@@ -43,7 +48,7 @@ def subscriber_details_set(*, user: User, actor: Any, at: datetime | None = None
     cleaned = {f: (values.get(f) or "").strip() for f in SUBSCRIBER_FIELDS}
     for field, value in cleaned.items():
         if not value:
-            raise ApplicationError(SUBSCRIBER_FIELD_REQUIRED.format(field=field.replace("_", " ")), extra={"field": field})
+            raise ApplicationError(SUBSCRIBER_FIELD_REQUIRED[field], extra={"field": field})
     cleaned["postcode"] = cleaned["postcode"].upper()
     at = at or now()
     User.objects.select_for_update().filter(pk=user.pk).first()  # one change per user at a time

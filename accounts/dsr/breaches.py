@@ -14,6 +14,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.timezone import now
+from django.utils.translation import gettext_noop
 
 from voipxs.exceptions import ApplicationError
 from voipxs.privacy.audit import audit_record
@@ -21,16 +22,16 @@ from voipxs.privacy.purposes import BREACH_PURPOSE
 
 from .models import BreachIncident, BreachNotification, ReminderStage
 
-TITLE_REQUIRED = "Give the incident a title."
-SCOPE_REQUIRED = "Describe the scope (what data, how many people) without personal data."
-DETECTED_IN_FUTURE = "The detection time cannot be in the future."
-INCIDENT_CLOSED = "This incident is closed."
-ACM_ONLY_TELECOM = "The ACM is notified of telecom-service breaches only."
-SENT_AT_REQUIRED = "Give the date and time the notification was sent."
-SENT_IN_FUTURE = "The notification cannot have been sent in the future."
-SENT_BEFORE_DETECTION = "The notification cannot have been sent before the breach was detected."
-REFERENCE_REQUIRED = ("Give the reference the authority gave this notification (the case number in its "
-                      "confirmation); without it the register cannot prove the authority was told.")
+TITLE_REQUIRED = gettext_noop("Give the incident a title.")
+SCOPE_REQUIRED = gettext_noop("Describe the scope (what data, how many people) without personal data.")
+DETECTED_IN_FUTURE = gettext_noop("The detection time cannot be in the future.")
+INCIDENT_CLOSED = gettext_noop("This incident is closed.")
+ACM_ONLY_TELECOM = gettext_noop("The ACM is notified of telecom-service breaches only.")
+SENT_AT_REQUIRED = gettext_noop("Give the date and time the notification was sent.")
+SENT_IN_FUTURE = gettext_noop("The notification cannot have been sent in the future.")
+SENT_BEFORE_DETECTION = gettext_noop("The notification cannot have been sent before the breach was detected.")
+REFERENCE_REQUIRED = gettext_noop("Give the reference the authority gave this notification (the case number in its "
+                                  "confirmation); without it the register cannot prove the authority was told.")
 # Regulators answer a notification with their own case number; users get no reference.
 REFERENCE_RECIPIENTS = frozenset({BreachNotification.Recipient.AUTHORITY, BreachNotification.Recipient.ACM})
 
@@ -58,9 +59,9 @@ def breach_notification_record(*, incident: BreachIncident, recipient: str, stag
     if inc.status == BreachIncident.Status.CLOSED:
         raise ApplicationError(INCIDENT_CLOSED)
     if recipient not in BreachNotification.Recipient.values:
-        raise ApplicationError("Choose a recipient.", extra={"field": "recipient"})
+        raise ApplicationError(gettext_noop("Choose a recipient."), extra={"field": "recipient"})
     if stage not in BreachNotification.Stage.values:
-        raise ApplicationError("Choose a stage.", extra={"field": "stage"})
+        raise ApplicationError(gettext_noop("Choose a stage."), extra={"field": "stage"})
     if recipient == BreachNotification.Recipient.ACM and not inc.telecom_service:
         raise ApplicationError(ACM_ONLY_TELECOM, extra={"field": "recipient"})
     _check_notification(inc, recipient=recipient, sent_at=sent_at, reference=reference)

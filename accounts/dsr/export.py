@@ -27,7 +27,7 @@ from django.db import transaction
 from django.utils.formats import date_format
 from django.utils.timezone import localtime
 from django.utils.timezone import now as tz_now
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext as _, gettext_noop
 
 from voipxs.exceptions import ApplicationError
 from voipxs.privacy import files
@@ -43,7 +43,7 @@ from .models import DataSubjectRequest, ExportDownload, ExportFile
 EXPORT_DAYS = 7  # export files are deleted this long after they are ready (DESIGN.md retention table)
 SCHEMA_ID = "https://voipxs.example/schemas/export.schema.json"
 SCHEMA_VERSION = 1
-EXPORT_NOT_READY = "This export is not ready."
+EXPORT_NOT_READY = gettext_noop("This export is not ready.")
 
 
 def _export_dir() -> Path:

@@ -9,7 +9,7 @@ from django.core.mail import send_mass_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Case, Exists, F, OuterRef, Subquery, When
 from django.utils.timezone import now
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext as _, gettext_noop
 
 from voipxs.exceptions import ApplicationError
 from voipxs.mail import mail_address, person_language
@@ -20,11 +20,11 @@ from voipxs.queue import enqueue_after_commit
 from ..models import User
 from .models import PolicyNoticeSeen, PolicyVersion
 
-VERSION_TAKEN = "This version number is already used."
-VERSION_REQUIRED = "Give the version number."
-SUMMARY_REQUIRED = "Summarise what changed."
-TEXT_REQUIRED = "Paste the full text of the policy."
-ALREADY_PUBLISHED = "This version is already published."
+VERSION_TAKEN = gettext_noop("This version number is already used.")
+VERSION_REQUIRED = gettext_noop("Give the version number.")
+SUMMARY_REQUIRED = gettext_noop("Summarise what changed.")
+TEXT_REQUIRED = gettext_noop("Paste the full text of the policy.")
+ALREADY_PUBLISHED = gettext_noop("This version is already published.")
 EMAIL_BATCH = 200
 
 

@@ -101,8 +101,7 @@ def dpo_restriction_end(request: HttpRequest, pk: int) -> HttpResponse:
                     "person again before the lift."))
                 return redirect(reverse("accounts_dsr:dpo-restrictions") + f"#restriction-{restriction.pk}")
             except ApplicationError as exc:
-                field = exc.extra.get("field")
-                form.add_error(field if field in form.fields else None, exc.message)
+                exc.add_to(form)
         status = 400
     return render(request, "dpo/restriction_end.html", {"restriction": restriction, "form": form,
                                                         "withdrawal": _withdrawal(restriction)}, status=status)

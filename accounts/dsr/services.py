@@ -34,20 +34,21 @@ from .restriction import (  # noqa: F401
 Kind = DataSubjectRequest.Kind
 Status = DataSubjectRequest.Status
 
-WRONG_PASSWORD = "The password is not correct."
-ALREADY_OPEN = "You already have an open request of this kind."
+WRONG_PASSWORD = gettext_noop("The password is not correct.")
+ALREADY_OPEN = gettext_noop("You already have an open request of this kind.")
 # The same, when support opens the request for the customer: told to support, with the open request's number.
 ALREADY_OPEN_FOR_CUSTOMER = gettext_noop("This customer already has an open request of this kind: #%(number)s.")
-NOT_OPEN = "This request is no longer open."
-ALREADY_EXTENDED = "The deadline of this request was already extended once."
-EXTENSION_TOO_LATE = ("The deadline of this request has passed: an extension had to be decided and told to the "
-                      "user before it. Answer the request now.")
-REASON_REQUIRED = "Give the reason the user will read."
-ANSWER_REQUIRED = "Write the answer the user will read."
-UNKNOWN_KIND = "Choose one of the request types."
-ERASURE_IN_PERSON = ("Erasure closes the account at once, so only the customer can ask for it: signed in, under "
-                     "Your privacy, with their password.")
-DETAILS_REQUIRED = "Say what is wrong and what it should be: a correction request cannot be handled without it."
+NOT_OPEN = gettext_noop("This request is no longer open.")
+ALREADY_EXTENDED = gettext_noop("The deadline of this request was already extended once.")
+EXTENSION_TOO_LATE = gettext_noop("The deadline of this request has passed: an extension had to be decided and told "
+                                  "to the user before it. Answer the request now.")
+REASON_REQUIRED = gettext_noop("Give the reason the user will read.")
+ANSWER_REQUIRED = gettext_noop("Write the answer the user will read.")
+UNKNOWN_KIND = gettext_noop("Choose one of the request types.")
+ERASURE_IN_PERSON = gettext_noop("Erasure closes the account at once, so only the customer can ask for it: signed "
+                                 "in, under Your privacy, with their password.")
+DETAILS_REQUIRED = gettext_noop("Say what is wrong and what it should be: a correction request cannot be handled "
+                                "without it.")
 # Kinds that say nothing without the person's own words (what to correct); the others are complete as asked.
 KINDS_NEEDING_DETAILS = frozenset({Kind.RECTIFICATION})
 # A request made through a representative (support records it). Marked for translation; the page translates them.
@@ -187,8 +188,7 @@ def _already_open(already: DataSubjectRequest, actor: Any) -> ApplicationError:
     if getattr(actor, "pk", None) == already.user_id:
         return ApplicationError(ALREADY_OPEN, extra={"field": "kind"})
     params = {"number": already.pk}
-    return ApplicationError(ALREADY_OPEN_FOR_CUSTOMER % params,
-                            extra={"field": "kind", "msgid": ALREADY_OPEN_FOR_CUSTOMER, "params": params})
+    return ApplicationError.formatted(ALREADY_OPEN_FOR_CUSTOMER, params, field="kind")
 
 
 def _lock_open(request: DataSubjectRequest) -> DataSubjectRequest:

@@ -92,11 +92,6 @@ class PolicyForm(forms.Form):
     substantive = forms.BooleanField(label=gettext_lazy("Substantive change"), required=False)
 
 
-def _error_to_form(form: forms.Form, exc: ApplicationError) -> None:
-    field = exc.extra.get("field")
-    form.add_error(field if field in form.fields else None, exc.message)
-
-
 # --- customer ----------------------------------------------------------------------------------------
 
 @login_required
@@ -128,7 +123,7 @@ def create(request: HttpRequest) -> HttpResponse:
         req = dsr_request_create(user=request.user, kind=form.cleaned_data["kind"],
                                      details=form.cleaned_data["details"], password=form.cleaned_data["password"])
     except ApplicationError as exc:
-        _error_to_form(form, exc)
+        exc.add_to(form)
         return mine(request, form=form, status=400)
     if req.kind == DataSubjectRequest.Kind.ERASURE:
         answer = req.answer
@@ -184,7 +179,7 @@ def dpo_request(request: HttpRequest, pk: int) -> HttpResponse:
                     messages.warning(request, withdrawal)
                 return redirect("accounts_dsr:dpo-request", pk=req.pk)
             except ApplicationError as exc:
-                messages.error(request, exc.message)
+                messages.error(request, exc.shown())
                 status = 400
     panels = request_panels(actor=request.user, req=req, params=request.GET)  # e.g. notes on the requester's calls
     return render(request, "dpo/request.html", {"req": req, "panels": panels, "grounds": Restriction.Ground.choices,
@@ -259,7 +254,7 @@ def _restriction_step(request: HttpRequest) -> HttpResponse | None:
             restriction_lift(restriction=restriction, actor=request.user)
             messages.success(request, _("The restriction is lifted."))
     except ApplicationError as exc:
-        messages.error(request, exc.message)
+        messages.error(request, exc.shown())
         return None
     return redirect("accounts_dsr:dpo-restrictions")
 
@@ -294,7 +289,7 @@ def dpo_breaches(request: HttpRequest) -> HttpResponse:
                 incident = breaches.breach_incident_create(actor=request.user, **form.cleaned_data)
                 return redirect("accounts_dsr:dpo-breach", pk=incident.pk)
             except ApplicationError as exc:
-                _error_to_form(form, exc)
+                exc.add_to(form)
         status = 400
     return render(request, "dpo/breaches.html", {"incidents": breach_incident_list(actor=request.user), "form": form},
                   status=status)
@@ -312,7 +307,7 @@ def dpo_breach(request: HttpRequest, pk: int) -> HttpResponse:
                     breaches.breach_incident_close(incident=incident, actor=request.user, **close_form.cleaned_data)
                     return redirect("accounts_dsr:dpo-breach", pk=pk)
                 except ApplicationError as exc:
-                    _error_to_form(close_form, exc)
+                    exc.add_to(close_form)
         else:
             notify_form = NotifyForm(request.POST)
             if notify_form.is_valid():
@@ -320,7 +315,7 @@ def dpo_breach(request: HttpRequest, pk: int) -> HttpResponse:
                     breaches.breach_notification_record(incident=incident, actor=request.user, **notify_form.cleaned_data)
                     return redirect("accounts_dsr:dpo-breach", pk=pk)
                 except ApplicationError as exc:
-                    _error_to_form(notify_form, exc)
+                    exc.add_to(notify_form)
         status = 400
     return render(request, "dpo/breach.html", {"incident": incident, "notify_form": notify_form,
                                                "close_form": close_form}, status=status)
@@ -363,7 +358,7 @@ def _publish(request: HttpRequest) -> HttpResponse:
     try:
         policy.policy_version_publish(policy=pv, actor=request.user, email_users=email)
     except ApplicationError as exc:
-        messages.error(request, exc.message)
+        messages.error(request, exc.shown())
         return HttpResponse(status=400)
     messages.success(request, _("Published."))
     return redirect("accounts_dsr:dpo-policy")
@@ -386,7 +381,7 @@ def dpo_policy(request: HttpRequest) -> HttpResponse:
                     policy.policy_version_create(actor=request.user, **form.cleaned_data)
                     return redirect("accounts_dsr:dpo-policy")
                 except ApplicationError as exc:
-                    _error_to_form(form, exc)
+                    exc.add_to(form)
             status = 400
     versions = PolicyVersion.objects.order_by("-created_at", "-pk")
     return render(request, "accounts/policy/versions.html", {"versions": versions, "form": form}, status=status)

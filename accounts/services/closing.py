@@ -18,6 +18,7 @@ from django.db.models import Q
 from django.utils.timezone import now
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django.utils.translation import gettext_noop
 from knox.models import AuthToken
 
 from voipxs.exceptions import ApplicationError
@@ -30,16 +31,16 @@ from ..models import AccountCloseReason, BillingAddress, Contractor, User, UserS
 from .numbers import phone_number_release
 from .sign_in import login_attempts_forget
 
-ACCOUNT_CLOSE_NOT_ALLOWED = "Only billing staff and administrators can close an account."
-ACCOUNT_CLOSE_SELF = "You cannot close your own account."
-ACCOUNT_ALREADY_CLOSED = "This account is already closed."
-ACCOUNT_CLOSE_REASON_UNKNOWN = "Choose one of the closing reasons."
-ACCOUNT_NOT_CLOSED = "Only a closed account can be anonymised."
-ACCOUNT_ALREADY_ANONYMISED = "This account is already anonymised."
-CONTRACTOR_ALREADY_CLOSED = "This contractor is already closed."
-CONTRACTOR_NOT_CLOSED = "Only a closed contractor can be anonymised."
-CONTRACTOR_ALREADY_ANONYMISED = "This contractor is already anonymised."
-CONTRACTOR_USERS_LEFT = "A contractor is anonymised only after all its users are."
+ACCOUNT_CLOSE_NOT_ALLOWED = gettext_noop("Only billing staff and administrators can close an account.")
+ACCOUNT_CLOSE_SELF = gettext_noop("You cannot close your own account.")
+ACCOUNT_ALREADY_CLOSED = gettext_noop("This account is already closed.")
+ACCOUNT_CLOSE_REASON_UNKNOWN = gettext_noop("Choose one of the closing reasons.")
+ACCOUNT_NOT_CLOSED = gettext_noop("Only a closed account can be anonymised.")
+ACCOUNT_ALREADY_ANONYMISED = gettext_noop("This account is already anonymised.")
+CONTRACTOR_ALREADY_CLOSED = gettext_noop("This contractor is already closed.")
+CONTRACTOR_NOT_CLOSED = gettext_noop("Only a closed contractor can be anonymised.")
+CONTRACTOR_ALREADY_ANONYMISED = gettext_noop("This contractor is already anonymised.")
+CONTRACTOR_USERS_LEFT = gettext_noop("A contractor is anonymised only after all its users are.")
 CLOSE_ROLES = (Role.BILLING, Role.ADMIN)
 
 

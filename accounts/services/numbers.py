@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils.timezone import now
+from django.utils.translation import gettext_noop
 
 from voipxs.exceptions import ApplicationError
 from voipxs.privacy.audit import audit_record
@@ -17,8 +18,8 @@ from voipxs.privacy.purposes import CONTRACT_PURPOSE
 
 from ..models import PhoneNumber, User
 
-NUMBER_ALREADY_HELD = "This number is held by another assignment in that period."
-NUMBER_INVALID = "This is not a valid phone number."
+NUMBER_ALREADY_HELD = gettext_noop("This number is held by another assignment in that period.")
+NUMBER_INVALID = gettext_noop("This is not a valid phone number.")
 
 
 def _overlapping(index: str, start: datetime, end: datetime | None):
@@ -64,9 +65,9 @@ def phone_number_release(*, phone: PhoneNumber, at: datetime | None = None, acto
     phone = PhoneNumber.objects.select_for_update().get(pk=phone.pk)
     at = at or now()
     if phone.valid_to is not None and phone.valid_to <= at:
-        raise ApplicationError("This number was already released.")
+        raise ApplicationError(gettext_noop("This number was already released."))
     if at <= phone.valid_from:
-        raise ApplicationError("A number cannot be released before it was assigned.")
+        raise ApplicationError(gettext_noop("A number cannot be released before it was assigned."))
     phone.valid_to = at
     phone.save(update_fields=["valid_to"])
     audit_record(actor=actor, action="phone_number.release", purpose=CONTRACT_PURPOSE, target_type="user",

@@ -8,6 +8,7 @@ from django.contrib.auth.models import Group
 from django.core.mail import send_mail
 from django.db import transaction
 from django.utils.timezone import now
+from django.utils.translation import gettext_noop
 
 from voipxs.exceptions import ApplicationError
 from voipxs.mail import mail_address, mail_language, person_language
@@ -19,16 +20,16 @@ from ..backends import user_facts_forget
 from ..models import RoleGrant, User
 from .sign_in import api_tokens_revoke_all
 
-UNKNOWN_ROLE = "Unknown role."
+UNKNOWN_ROLE = gettext_noop("Unknown role.")
 
 # Roles one admin cannot give alone: legal officers open secret disclosure requests and their packages,
 # the DPO holds the registers, and an admin could give either (or make a second, puppet admin). When a
 # person gives one of these, it becomes a RoleGrant that another admin approves. Without an actor (the
 # operator's command line, seeding, migrations) roles are set directly.
 SECOND_ADMIN_ROLES = frozenset({Role.ADMIN, Role.LEGAL_OFFICER, Role.DPO})
-GRANT_NOT_PENDING = "This role request was already decided."
-GRANT_SAME_ADMIN = "A second admin must approve: not the one who asked, nor the person who gets the role."
-GRANT_NOT_ADMIN = "Only an admin may decide role requests."
+GRANT_NOT_PENDING = gettext_noop("This role request was already decided.")
+GRANT_SAME_ADMIN = gettext_noop("A second admin must approve: not the one who asked, nor the person who gets the role.")
+GRANT_NOT_ADMIN = gettext_noop("Only an admin may decide role requests.")
 
 
 def staff_role_mail(*, role: str, compose: Callable[[], tuple[str, str]]) -> int:

@@ -12,6 +12,7 @@ from django.utils.timezone import now
 from django_otp import match_token
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django.utils.translation import gettext_noop
 from knox.models import AuthToken
 
 from voipxs.exceptions import ApplicationError
@@ -21,8 +22,8 @@ from voipxs.privacy.purposes import ACCESS_SECURITY_PURPOSE, RETENTION_PURPOSE, 
 from ..backends import user_facts_forget
 from ..models import User, UserSession
 
-TOKEN_LIMIT_REACHED = "Too many active API tokens for this account; sign out of another client first."
-TWO_FACTOR_STAFF_REQUIRED = "Staff accounts must keep two-factor sign-in."
+TOKEN_LIMIT_REACHED = gettext_noop("Too many active API tokens for this account; sign out of another client first.")
+TWO_FACTOR_STAFF_REQUIRED = gettext_noop("Staff accounts must keep two-factor sign-in.")
 RECOVERY_CODE_COUNT = 10
 
 

@@ -18,11 +18,16 @@ from ..selectors import ItemisationSetting, next_billing_period
 from .roles import user_roles_set
 from .sign_in import api_tokens_revoke_all
 
-CONTRACTOR_CLOSED = "This contractor's contract has ended: no users can be added to it."
-CONTRACTOR_ANONYMISED = "This contractor was anonymised after its contract ended; its name cannot be set again."
-ITEMISATION_INVALID = "Itemisation must be one of: " + ", ".join(Itemisation.values) + "."
+CONTRACTOR_CLOSED = gettext_noop("This contractor's contract has ended: no users can be added to it.")
+CONTRACTOR_ANONYMISED = gettext_noop("This contractor was anonymised after its contract ended; its name cannot be "
+                                     "set again.")
+ITEMISATION_INVALID_MSGID = gettext_noop("Itemisation must be one of: %(choices)s.")
+ITEMISATION_CHOICES = {"choices": ", ".join(Itemisation.values)}
+ITEMISATION_INVALID = ITEMISATION_INVALID_MSGID % ITEMISATION_CHOICES
 ITEMISATION_BY_CONTRACTOR = gettext_noop("Your contractor decides how your bills are itemised.")
-LANGUAGE_INVALID = "Language must be one of: " + ", ".join(code for code, _name in settings.LANGUAGES) + "."
+LANGUAGE_INVALID_MSGID = gettext_noop("Language must be one of: %(choices)s.")
+LANGUAGE_CHOICES = {"choices": ", ".join(code for code, _name in settings.LANGUAGES)}
+LANGUAGE_INVALID = LANGUAGE_INVALID_MSGID % LANGUAGE_CHOICES
 
 
 def _contractor_open(contractor: Contractor | None) -> None:
@@ -37,7 +42,7 @@ def contractor_create(*, name: str, actor=None, itemisation: str = Itemisation.N
     Users (there is no earlier period to keep); a later change waits for the next period
     (contractor_itemisation_set)."""
     if itemisation not in Itemisation.values:
-        raise ApplicationError(ITEMISATION_INVALID, {"field": "itemisation"})
+        raise ApplicationError.formatted(ITEMISATION_INVALID_MSGID, ITEMISATION_CHOICES, field="itemisation")
     contractor = Contractor(name=name, itemisation=itemisation, omit_free_numbers=bool(omit_free_numbers))
     contractor.full_clean()
     contractor.save()
@@ -83,7 +88,7 @@ def user_create(
     contractor's."""
     _contractor_open(contractor)
     if itemisation not in Itemisation.values:
-        raise ApplicationError(ITEMISATION_INVALID, {"field": "itemisation"})
+        raise ApplicationError.formatted(ITEMISATION_INVALID_MSGID, ITEMISATION_CHOICES, field="itemisation")
     user = User(username=User.normalize_username(username), email=(email or None), contractor=contractor,
                 itemisation=itemisation, omit_free_numbers=bool(omit_free_numbers))
     user.set_password(password)
@@ -165,7 +170,7 @@ def _itemisation_schedule(*, party: dict, before: ItemisationSetting, after: Ite
 def _itemisation_after(before: ItemisationSetting, itemisation: str,
                        omit_free_numbers: bool | None) -> ItemisationSetting:
     if itemisation not in Itemisation.values:
-        raise ApplicationError(ITEMISATION_INVALID, {"field": "itemisation"})
+        raise ApplicationError.formatted(ITEMISATION_INVALID_MSGID, ITEMISATION_CHOICES, field="itemisation")
     return ItemisationSetting(itemisation, before.omit_free_numbers if omit_free_numbers is None
                               else bool(omit_free_numbers))
 
@@ -225,7 +230,7 @@ def user_language_set(*, user: User, language: str, actor=None) -> User:
     """The language the person chose in the portal (the footer's switch): the e-mails to them are written in it
     (voipxs.mail.person_language). "" forgets the choice, back to the site's default."""
     if language and language not in {code for code, _name in settings.LANGUAGES}:
-        raise ApplicationError(LANGUAGE_INVALID, {"field": "language"})
+        raise ApplicationError.formatted(LANGUAGE_INVALID_MSGID, LANGUAGE_CHOICES, field="language")
     before = User.objects.select_for_update().filter(pk=user.pk).values_list("language", flat=True).get()
     user.language = language
     if before != language:

@@ -11,6 +11,7 @@ from django.http import Http404
 from django.utils.timezone import now
 from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django.utils.translation import gettext_noop
 
 from voipxs.exceptions import ApplicationError
 from voipxs.privacy.crypto import blind_index
@@ -21,7 +22,7 @@ from ..dsr.models import DataSubjectRequest
 from ..models import PhoneNumber, User, normalize_email_address
 from ..selectors import user_itemisation_get
 
-QUERY_INVALID = "Enter a phone number (e.g. 020 555 0101) or an e-mail address."
+QUERY_INVALID = gettext_noop("Enter a phone number (e.g. 020 555 0101) or an e-mail address.")
 MAX_RESULTS = 20
 
 

@@ -29,14 +29,15 @@ from ..backends import user_facts_forget
 from ..models import Itemisation, User
 from ..selectors import itemisation_history
 from ..services.sign_in import login_attempts_forget
-from ..services.users import ITEMISATION_BY_CONTRACTOR, ITEMISATION_INVALID, user_itemisation_set
+from ..services.users import (ITEMISATION_BY_CONTRACTOR, ITEMISATION_CHOICES, ITEMISATION_INVALID_MSGID,
+                               user_itemisation_set)
 from .selectors import support_customer_get, support_customers
 
-REASON_REQUIRED = "Choose the reason for the reset."
-TICKET_PERSONAL = ("The ticket reference must not contain a phone number or an e-mail address (it is kept in the "
-                   "audit log); use the ticket number.")
-NO_SECOND_FACTOR = "This customer has no second factor to reset."
-NOT_A_CUSTOMER = "Support can only help customer accounts."
+REASON_REQUIRED = gettext_noop("Choose the reason for the reset.")
+TICKET_PERSONAL = gettext_noop("The ticket reference must not contain a phone number or an e-mail address (it is "
+                               "kept in the audit log); use the ticket number.")
+NO_SECOND_FACTOR = gettext_noop("This customer has no second factor to reset.")
+NOT_A_CUSTOMER = gettext_noop("Support can only help customer accounts.")
 CHANNEL_REQUIRED = gettext_noop("Choose how the customer asked for the change.")
 # The itemisation notice reads the customer's address through the support selector, as this system actor.
 NOTICE_ACTOR = SystemActor("support_notices", frozenset({Purpose.CUSTOMER_SUPPORT}))
@@ -155,7 +156,7 @@ def support_itemisation_check(*, user: User, itemisation: str, channel: str, tic
     """The rules of support_itemisation_set, so that the page names the field before it asks to confirm
     (writes and audits nothing). Returns the ticket reference as it will be kept."""
     if itemisation not in Itemisation.values:
-        raise ApplicationError(ITEMISATION_INVALID, extra={"field": "itemisation"})
+        raise ApplicationError.formatted(ITEMISATION_INVALID_MSGID, ITEMISATION_CHOICES, field="itemisation")
     if user.contractor_id is not None:
         raise ApplicationError(ITEMISATION_BY_CONTRACTOR, extra={"field": "itemisation"})
     if channel not in RequestChannel.values:

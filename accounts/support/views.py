@@ -135,12 +135,6 @@ def _require_support(request: HttpRequest) -> None:
         raise PermissionDenied(SUPPORT_ONLY)
 
 
-def _error_to_form(form: forms.Form, exc: ApplicationError) -> None:
-    field = exc.extra.get("field")
-    text = _(exc.extra["msgid"]) % exc.extra["params"] if "msgid" in exc.extra else _(exc.message)
-    form.add_error(field if field in form.fields else None, text)
-
-
 @login_required
 @require_GET
 def search(request: HttpRequest) -> HttpResponse:
@@ -151,7 +145,7 @@ def search(request: HttpRequest) -> HttpResponse:
             try:
                 results = support_customer_find(actor=request.user, query=form.cleaned_data["q"])
             except ApplicationError as exc:
-                _error_to_form(form, exc)
+                exc.add_to(form)
         if form.errors:
             status = 400
     return render(request, "support/search.html", {"form": form, "results": results}, status=status)
@@ -200,7 +194,7 @@ def two_factor_reset(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             support_two_factor_reset(actor=request.user, user=user, **form.cleaned_data)
         except ApplicationError as exc:
-            _error_to_form(form, exc)
+            exc.add_to(form)
         else:
             messages.success(request, _("Second factor reset. The customer signs in with their password and can "
                                         "set up an authenticator again under Sign-in and security."))
@@ -225,7 +219,7 @@ def _open_request(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             req = support_request_open(actor=request.user, user=user, **form.cleaned_data)
         except ApplicationError as exc:
-            _error_to_form(form, exc)
+            exc.add_to(form)
         else:
             _request_opened_message(request, req, proof_added=form.cleaned_data["proof"] is not None)
             return redirect("support:customer", pk=pk)
@@ -288,7 +282,7 @@ def itemisation(request: HttpRequest, pk: int) -> HttpResponse:
                 return _itemisation_confirm(request, user, arguments["itemisation"], arguments["omit_free_numbers"])
             changed = support_itemisation_set(actor=request.user, user=user, **arguments)
         except ApplicationError as exc:
-            _error_to_form(form, exc)
+            exc.add_to(form)
         else:
             label = Itemisation(form.cleaned_data["itemisation"]).label
             messages.success(request, _("Itemised bills changed to: %(choice)s, from the bills of %(month)s on.") % {

@@ -29,9 +29,9 @@ from ..models import Authority, AuthorityKind
 from ..selectors import authority_purpose
 from .checks import NOTE_REQUIRED, require_officer
 
-AUTHORITY_BAD_KIND = "Unknown kind of authority."
-AUTHORITY_BAD_PHONE = "The authority's contact number is not a valid phone number."
-AUTHORITY_NO_NAME = "A name is required."
+AUTHORITY_BAD_KIND = gettext_noop("Unknown kind of authority.")
+AUTHORITY_BAD_PHONE = gettext_noop("The authority's contact number is not a valid phone number.")
+AUTHORITY_NO_NAME = gettext_noop("A name is required.")
 AUTHORITY_SAME_OFFICER = gettext_noop("Another legal officer than the one who registered this authority must verify it.")
 DOMAIN_HAS_AT = gettext_noop("Enter e-mail domains without “@”: politie.nl, not an address.")
 DOMAIN_WILDCARD = gettext_noop("Enter e-mail domains without wildcards: a subdomain of a listed domain counts "
@@ -77,8 +77,7 @@ def email_domains_clean(domains: Iterable[str]) -> list[str]:
     cleaned = sorted({email_domain_clean(d) for d in domains if str(d).strip()})
     if len(cleaned) > MAX_DOMAINS:
         params = {"max": MAX_DOMAINS}
-        raise ApplicationError(DOMAINS_TOO_MANY % params,
-                               extra={"field": "email_domains", "msgid": DOMAINS_TOO_MANY, "params": params})
+        raise ApplicationError.formatted(DOMAINS_TOO_MANY, params, field="email_domains")
     return cleaned
 
 
@@ -141,8 +140,7 @@ def certificate_clean(text: str, *, field: str = "certificate") -> RecipientCert
         raise ApplicationError(_UNREADABLE[exc.reason], extra={"field": field}) from None
     if cert.rsa_bits is None or cert.rsa_bits < MIN_RSA_BITS:
         params = {"bits": MIN_RSA_BITS}
-        raise ApplicationError(CERTIFICATE_NOT_RSA % params,
-                               extra={"field": field, "msgid": CERTIFICATE_NOT_RSA, "params": params})
+        raise ApplicationError.formatted(CERTIFICATE_NOT_RSA, params, field=field)
     if not cert.for_encryption:
         raise ApplicationError(CERTIFICATE_NOT_FOR_ENCRYPTION, extra={"field": field})
     if cert.not_after <= tz_now():

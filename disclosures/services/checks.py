@@ -12,10 +12,10 @@ from voipxs.privacy.purposes import Role, has_role
 from ..models import DisclosureRequest
 from ..selectors import request_purpose
 
-NOT_LEGAL_OFFICER = "Only legal officers handle disclosure requests."
-WRONG_STATE = "This step is not possible in the request's current state."
-NOTE_REQUIRED = "A note is required."
-REQUEST_NO_TARGET = "At least one number or account is required."
+NOT_LEGAL_OFFICER = gettext_noop("Only legal officers handle disclosure requests.")
+WRONG_STATE = gettext_noop("This step is not possible in the request's current state.")
+NOTE_REQUIRED = gettext_noop("A note is required.")
+REQUEST_NO_TARGET = gettext_noop("At least one number or account is required.")
 ORDER_NOT_ON_FILE = gettext_noop("The written order is not on file: add it under “Documents”, marked as the written "
                                  "order. The data are handed over on it; only an emergency or an oral order may go "
                                  "ahead of its written order.")

@@ -36,23 +36,24 @@ from .authorities import email_domain_clean, email_domain_listed
 from .checks import REQUEST_NO_TARGET, request_audit, request_locked, require_officer
 from .holds import request_hold_place
 
-REQUEST_NO_REFERENCE = "A reference is required."
-REQUEST_NO_BASIS = "A legal basis is required."
-REQUEST_NO_CATEGORIES = "At least one data category is required."
-REQUEST_BAD_CATEGORY = "Unknown data category."
-REQUEST_BASIS_REFUSES = "This legal basis does not allow these data categories."
+REQUEST_NO_REFERENCE = gettext_noop("A reference is required.")
+REQUEST_NO_BASIS = gettext_noop("A legal basis is required.")
+REQUEST_NO_CATEGORIES = gettext_noop("At least one data category is required.")
+REQUEST_BAD_CATEGORY = gettext_noop("Unknown data category.")
+REQUEST_BASIS_REFUSES = gettext_noop("This legal basis does not allow these data categories.")
 REQUEST_TOO_FAR_AHEAD = gettext_noop("This legal basis allows future data for at most %(months)s months after the order.")
-REQUEST_BAD_NUMBER = "A target number is not a valid phone number."
-REQUEST_BAD_ACCOUNT = "A target account does not exist."
-REQUEST_NO_WINDOW = "A time window (start and end) is required."
-REQUEST_BAD_WINDOW = "The window must end after it starts."
-REQUEST_NO_DEADLINE = "A deadline is required."
-REQUEST_DEADLINE_PAST = "The deadline is in the past; enter the date the authority set (today or later)."
-REQUEST_BASIS_CRIMINAL = ("A {kind} cannot use the basis “{basis}”: that is a criminal-procedure power. A dispute "
-                          "body asks under a dispute-body ruling or a court order.")
-REQUEST_BASIS_DISPUTE = "A {kind} cannot use the basis “{basis}”: only a dispute commission or a mediator issues one."
-REQUEST_DUPLICATE = "This authority already sent a request with this reference."
-REQUEST_AUTHORITY_INACTIVE = "This authority is no longer active in the register; check who is asking."
+REQUEST_BAD_NUMBER = gettext_noop("A target number is not a valid phone number.")
+REQUEST_BAD_ACCOUNT = gettext_noop("A target account does not exist.")
+REQUEST_NO_WINDOW = gettext_noop("A time window (start and end) is required.")
+REQUEST_BAD_WINDOW = gettext_noop("The window must end after it starts.")
+REQUEST_NO_DEADLINE = gettext_noop("A deadline is required.")
+REQUEST_DEADLINE_PAST = gettext_noop("The deadline is in the past; enter the date the authority set (today or later).")
+REQUEST_BASIS_CRIMINAL = gettext_noop("A %(kind)s cannot use the basis “%(basis)s”: that is a criminal-procedure "
+                                      "power. A dispute body asks under a dispute-body ruling or a court order.")
+REQUEST_BASIS_DISPUTE = gettext_noop("A %(kind)s cannot use the basis “%(basis)s”: only a dispute commission or a "
+                                     "mediator issues one.")
+REQUEST_DUPLICATE = gettext_noop("This authority already sent a request with this reference.")
+REQUEST_AUTHORITY_INACTIVE = gettext_noop("This authority is no longer active in the register; check who is asking.")
 DOCUMENT_EMPTY = gettext_noop("The document is empty.")
 # The API's own cap (20,000,000 characters of base64 are 15,000,000 bytes), for the page's uploads too.
 DOCUMENT_MAX_BYTES = 15_000_000
@@ -124,8 +125,7 @@ def validate_scope(*, legal_basis: str, categories: Iterable[str], window_start,
         raise ApplicationError(REQUEST_BAD_WINDOW, extra={"field": "window_end"})
     if scope_excess(legal_basis=legal_basis, categories=cats, window_end=window_end, received_at=received_at):
         params = {"months": BASES[legal_basis].future_months}
-        raise ApplicationError(REQUEST_TOO_FAR_AHEAD % params,
-                               extra={"field": "window_end", "msgid": REQUEST_TOO_FAR_AHEAD, "params": params})
+        raise ApplicationError.formatted(REQUEST_TOO_FAR_AHEAD, params, field="window_end")
     return cats
 
 
@@ -141,7 +141,7 @@ def validate_basis_for_authority(*, legal_basis: str, authority_kind: str) -> No
         kind = AuthorityKind(authority_kind).label if authority_kind in AuthorityKind.values else authority_kind
         basis = LegalBasis(legal_basis).label if legal_basis in LegalBasis.values else legal_basis
         message = REQUEST_BASIS_CRIMINAL if dispute_body else REQUEST_BASIS_DISPUTE
-        raise ApplicationError(message.format(kind=str(kind).lower(), basis=basis), extra={"field": "legal_basis"})
+        raise ApplicationError.formatted(message, {"kind": str(kind).lower(), "basis": str(basis)}, field="legal_basis")
 
 
 def notice_decision(*, legal_basis: str, notify: bool, reason: str, review_on: date | None,
@@ -280,8 +280,7 @@ def document_check(*, content: bytes, field: str = "content") -> None:
         raise ApplicationError(DOCUMENT_EMPTY, extra={"field": field})
     if len(content) > DOCUMENT_MAX_BYTES:
         params = {"megabytes": DOCUMENT_MAX_BYTES // 1_000_000}
-        raise ApplicationError(DOCUMENT_TOO_LARGE % params,
-                               extra={"field": field, "msgid": DOCUMENT_TOO_LARGE, "params": params})
+        raise ApplicationError.formatted(DOCUMENT_TOO_LARGE, params, field=field)
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from ..selectors import request_purpose, request_subject_ids
 from .checks import WRONG_STATE, request_audit, request_locked, require_officer
 from .intake import notice_decision
 
-SECRECY_RUNNING = "The secrecy order is still running."
+SECRECY_RUNNING = gettext_noop("The secrecy order is still running.")
 NOTICE_DECIDED_WITHHELD = gettext_noop("The notice to the user is withheld by decision; record a new decision "
                                        "to notify first.")
 NOTICES_ALREADY_SENT = gettext_noop("Notices of this request were sent already; they cannot be withheld now.")

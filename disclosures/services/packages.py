@@ -64,8 +64,7 @@ def certificate_refusal(authority: Authority) -> None:
     """Refuse while the authority's certificate has expired: nothing goes out encrypted to it, nor in plain."""
     if authority.certificate and authority.certificate_expired:
         params = {"date": date_format(localtime(authority.certificate_not_after), "DATE_FORMAT")}
-        raise ApplicationError(CERTIFICATE_EXPIRED_ON % params,
-                               extra={"field": "certificate", "msgid": CERTIFICATE_EXPIRED_ON, "params": params})
+        raise ApplicationError.formatted(CERTIFICATE_EXPIRED_ON, params, field="certificate")
 
 
 def package_delivery_file(*, req: DisclosureRequest, package: Package) -> DeliveryFile:

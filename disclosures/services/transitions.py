@@ -47,18 +47,18 @@ from .intake import validate_scope
 from .notices import delivery_notices_create
 from .packages import package_delivery_file
 
-AUTHORITY_NOT_VERIFIED = "The authority's contact channels are not verified yet."
-AUTHORITY_NO_CHANNEL = "The register has no such contact channel for this authority."
-APPROVER_IS_INTAKE = "The officer who took the request in cannot approve it."
-APPROVER_TWICE = "You have already approved this request."
-CHECKER_IS_PRODUCER = "The output must be checked by another officer than the one who produced it."
-CHECKER_IS_INTAKE = "The output must be checked by another officer than the one who took the request in."
-PRODUCER_IS_APPROVER = "An officer who approved the request cannot also collect its data."
-OUTPUT_UNREADABLE = "The package cannot be handed over: {problems}. Produce it again."
-DELIVERY_NEEDS_APPROVALS = "Delivery needs two approvals and an output check."
-NARROW_NOT_SHRINKING = "Narrowing can only shrink the scope."
-RECEIPT_REQUIRED = "A delivery receipt is required."
-PRESERVATION_NOT_PRODUCED = "A preservation order keeps data; nothing is produced for it."
+AUTHORITY_NOT_VERIFIED = gettext_noop("The authority's contact channels are not verified yet.")
+AUTHORITY_NO_CHANNEL = gettext_noop("The register has no such contact channel for this authority.")
+APPROVER_IS_INTAKE = gettext_noop("The officer who took the request in cannot approve it.")
+APPROVER_TWICE = gettext_noop("You have already approved this request.")
+CHECKER_IS_PRODUCER = gettext_noop("The output must be checked by another officer than the one who produced it.")
+CHECKER_IS_INTAKE = gettext_noop("The output must be checked by another officer than the one who took the request in.")
+PRODUCER_IS_APPROVER = gettext_noop("An officer who approved the request cannot also collect its data.")
+OUTPUT_UNREADABLE = gettext_noop("The package cannot be handed over: %(problems)s. Produce it again.")
+DELIVERY_NEEDS_APPROVALS = gettext_noop("Delivery needs two approvals and an output check.")
+NARROW_NOT_SHRINKING = gettext_noop("Narrowing can only shrink the scope.")
+RECEIPT_REQUIRED = gettext_noop("A delivery receipt is required.")
+PRESERVATION_NOT_PRODUCED = gettext_noop("A preservation order keeps data; nothing is produced for it.")
 CHANNEL_REQUIRED = gettext_noop("The authority has no certificate on file, so the package is not encrypted: it is "
                                 "delivered only on a channel that is itself encrypted (handed over in person on an "
                                 "encrypted medium, the authority's secure portal). Record that channel, or add the "
@@ -278,7 +278,7 @@ def disclosure_output_check(*, actor, request: DisclosureRequest) -> DisclosureR
     package = Package.objects.filter(request=req).first()
     problems = package_output_problems(package) if package is not None else ["no package was stored"]
     if problems:
-        raise ApplicationError(OUTPUT_UNREADABLE.format(problems="; ".join(problems)), extra={"field": "package"})
+        raise ApplicationError.formatted(OUTPUT_UNREADABLE, {"problems": "; ".join(problems)}, field="package")
     req.checked_at, req.checked_by = tz_now(), actor
     request_move(req=req, status=Status.CHECKED, fields=["checked_at", "checked_by"])
     request_audit(actor=actor, action="output_check", req=req)

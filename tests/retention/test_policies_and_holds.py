@@ -47,7 +47,7 @@ class RetentionPolicyTests:
         # a policy that said otherwise would promise what the purge does not do.
         with pytest.raises(ApplicationError, match="can only delete") as refused:
             retention_policy_update(category="cdr_billed", actor=dpo, action="anonymise", change_reason="r")
-        assert refused.value.extra == {"field": "action"}
+        assert refused.value.extra["field"] == "action"
         with pytest.raises(ApplicationError, match="can only anonymise"):
             retention_policy_update(category="closed_account", actor=dpo, action="delete", change_reason="r")
         assert RetentionPolicy.objects.filter(category__in=["cdr_billed", "closed_account"], version=2).count() == 0

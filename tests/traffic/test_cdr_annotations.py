@@ -87,7 +87,7 @@ class CdrAnnotateTests:
         for text, message in (("", TEXT_REQUIRED), ("  \n ", TEXT_REQUIRED), (too_long, TEXT_TOO_LONG)):
             with pytest.raises(ApplicationError) as refused:
                 annotate(dpo, call, request_of_alice, text=text)
-            assert refused.value.message == message and refused.value.extra == {"field": "text"}
+            assert refused.value.message == message and refused.value.extra["field"] == "text"
         assert not CdrAnnotation.objects.exists()
 
     def test_a_call_of_another_customer_is_refused_when_a_request_is_given(self, dpo, bob, request_of_alice):

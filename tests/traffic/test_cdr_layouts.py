@@ -301,4 +301,4 @@ def test_a_kamailio_declaration_that_is_not_one_is_refused_naming_the_field(db, 
 
     with pytest.raises(ApplicationError) as refused:
         source_create(name="kam-bad", format="kamailio-acc", timezone=AMS, columns=columns)
-    assert refused.value.extra == {"field": "columns"} and reason in refused.value.message
+    assert refused.value.extra["field"] == "columns" and reason in refused.value.message

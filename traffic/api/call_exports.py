@@ -79,7 +79,7 @@ def call_export_accepted(request: Request, export: CallExport) -> Response:
 
 def call_export_busy(request: Request, exc: CallExportBusy) -> Response:
     request.accepted_renderer, request.accepted_media_type = JSONRenderer(), "application/json"
-    return Response({"detail": exc.message, **exc.extra}, status=status.HTTP_429_TOO_MANY_REQUESTS)
+    return Response({"detail": exc.shown(), **exc.extra}, status=status.HTTP_429_TOO_MANY_REQUESTS)
 
 
 BUSY_RESPONSE = OpenApiResponse(description="Too many exports being prepared: wait until one is ready")

@@ -121,7 +121,7 @@ class CallSetupApi(APIView):
                                       from_id=data.validated_data.get("from"), token=token)
         except NumberRefused as exc:
             field = exc.extra.get("field", "number")
-            return Response({field: [_(exc.message)], "reason": exc.extra.get("reason", "")}, status=400)
+            return Response({field: [exc.shown()], "reason": exc.extra.get("reason", "")}, status=400)
         except RateLimited:
             return Response({"detail": _(RATE_LIMITED)}, status=429, headers={"Retry-After": "60"})
         except SwitchUnavailable as exc:

@@ -7,6 +7,7 @@ from typing import Any, Iterator
 
 from django.http import Http404
 from django.utils.timezone import now
+from django.utils.translation import gettext_noop
 
 from voipxs.exceptions import ApplicationError
 from voipxs.privacy import files
@@ -14,7 +15,7 @@ from voipxs.privacy.purposes import Purpose, require_purpose
 
 from ..models import CallExport
 
-EXPORT_NOT_READY = "This export is not ready yet; its status says when it is."
+EXPORT_NOT_READY = gettext_noop("This export is not ready yet; its status says when it is.")
 
 
 def call_export_get_own(*, actor: Any, export_id: int) -> CallExport:

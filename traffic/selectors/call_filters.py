@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.utils.timezone import get_default_timezone
+from django.utils.translation import gettext_noop
 
 from voipxs.exceptions import ApplicationError
 from voipxs.privacy.crypto import blind_index
@@ -16,13 +17,13 @@ from voipxs.privacy.purposes import Purpose
 from ..models import Cdr
 from .cdr_reader import held_matching
 
-NUMBER_INVALID = "Enter a phone number, e.g. +31 20 555 0101 or 020 555 0101."
-DIRECTION_INVALID = "Direction must be one of: in, out, internal."
-PERIOD_INVALID = "The start date must not be after the end date."
-DATE_INVALID = "This date is out of range."
+NUMBER_INVALID = gettext_noop("Enter a phone number, e.g. +31 20 555 0101 or 020 555 0101.")
+DIRECTION_INVALID = gettext_noop("Direction must be one of: in, out, internal.")
+PERIOD_INVALID = gettext_noop("The start date must not be after the end date.")
+DATE_INVALID = gettext_noop("This date is out of range.")
 # A masked reader must not learn a full number by guessing it: a filter that matched full numbers
 # would confirm each guess of the hidden digits (at most 1,000 tries for three of them).
-NUMBER_FILTER_MASKED = "Numbers are masked here, so calls cannot be searched by number."
+NUMBER_FILTER_MASKED = gettext_noop("Numbers are masked here, so calls cannot be searched by number.")
 
 
 def default_region_of(account: Any) -> str:

@@ -29,6 +29,7 @@ from django.db import connection
 from django.db.models import Count, QuerySet, Sum
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils.timezone import now
+from django.utils.translation import gettext_noop
 
 from voipxs.exceptions import ApplicationError
 from voipxs.privacy.phone import mask
@@ -45,7 +46,7 @@ from .cursors import cursor_decode, cursor_encode
 from .masking import MaskRule, mask_rule, masking_joined
 from .scope import CALL_PURPOSES, call_scope_q
 
-LIMIT_INVALID = "The page size must be between 1 and 500."
+LIMIT_INVALID = gettext_noop("The page size must be between 1 and 500.")
 
 MAX_LIMIT = 500
 

@@ -5,9 +5,11 @@ import base64
 import binascii
 from datetime import datetime, timedelta, timezone as dt_timezone
 
+from django.utils.translation import gettext_noop
+
 from voipxs.exceptions import ApplicationError
 
-CURSOR_INVALID = "This page link is not valid (malformed cursor); start again from the first page."
+CURSOR_INVALID = gettext_noop("This page link is not valid (malformed cursor); start again from the first page.")
 
 
 def cursor_encode(started_at: datetime, cdr_id: int) -> str:

@@ -10,6 +10,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Sum
 from django.db.models.functions import Coalesce
+from django.utils.translation import gettext_noop
 
 from voipxs.exceptions import ApplicationError
 from voipxs.privacy.purposes import Purpose, require_purpose
@@ -17,7 +18,7 @@ from voipxs.privacy.purposes import Purpose, require_purpose
 from ..models import Cdr, Source
 from ..partitions import add_months, month_start
 
-MONTH_INVALID = "Give the month as YYYY-MM."
+MONTH_INVALID = gettext_noop("Give the month as YYYY-MM.")
 
 
 @dataclass(frozen=True, slots=True)

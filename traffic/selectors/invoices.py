@@ -9,6 +9,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404
+from django.utils.translation import gettext_noop
 
 from voipxs.exceptions import ApplicationError
 from voipxs.privacy.purposes import Purpose, require_purpose
@@ -17,6 +18,8 @@ from ..invoice_pdf import invoice_pdf_bytes
 from ..models import Invoice, InvoiceLine
 from ..partitions import month_start
 from .scope import SEES_RESTRICTED, STAFF_WIDE
+
+STATUS_INVALID = gettext_noop("Status must be one of: %(choices)s.")
 
 
 def _scoped_invoices(*, actor: Any, purpose: Purpose) -> QuerySet[Invoice]:
@@ -48,7 +51,8 @@ def invoice_list(*, actor: Any, purpose: Purpose | str, account: Any = None, sta
         qs = qs.filter(account_id=getattr(account, "pk", account))
     if status:
         if status not in Invoice.Status.values:
-            raise ApplicationError("Status must be one of: " + ", ".join(Invoice.Status.values) + ".", {"field": "status"})
+            choices = {"choices": ", ".join(Invoice.Status.values)}
+            raise ApplicationError.formatted(STATUS_INVALID, choices, field="status")
         qs = qs.filter(status=status)
     if period is not None:
         qs = qs.filter(period=month_start(period))

@@ -35,6 +35,7 @@ from typing import Any, Iterable, Iterator
 from django.db import connection
 from django.db.models import DateTimeField, Q, Value
 from django.utils.timezone import localtime, now
+from django.utils.translation import gettext_noop
 
 from accounts.models import Itemisation, PhoneNumber
 from accounts.selectors import ItemisationHistory, bill_itemisation_history, itemisation_history
@@ -48,7 +49,7 @@ from ..annotations.models import CdrAnnotation
 from ..models import Cdr, Invoice, MaskedNumber
 from ..partitions import month_bounds, month_start
 
-NUMBER_FILTER_MASKED = "Numbers are masked here, so calls cannot be searched by number."
+NUMBER_FILTER_MASKED = gettext_noop("Numbers are masked here, so calls cannot be searched by number.")
 BILL_PURPOSES = frozenset({Purpose.SELF_SERVICE, Purpose.CONTRACTOR_INFORMATION})
 
 

@@ -19,6 +19,7 @@ from typing import Any, Collection, Iterable
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils.timezone import now
+from django.utils.translation import gettext_noop
 
 from accounts.models import DataSubjectRequest
 from voipxs.exceptions import ApplicationError
@@ -34,12 +35,13 @@ from ..selectors.cdr_reader import kept_copies
 
 NOTE_MAX_LENGTH = 2000
 DPO_ONLY = "Only the data protection officer writes notes on calls."
-TEXT_REQUIRED = "Write the note: what the customer states about this call."
-TEXT_TOO_LONG = f"A note is at most {NOTE_MAX_LENGTH} characters."
-CALL_NOT_FOUND = "There is no such call of a customer."
-CALL_NOT_THE_REQUESTERS = "This call is not one of the requester's calls."
-REQUEST_NOT_RECTIFICATION = "Only a rectification request is answered with a note on a call."
-REQUEST_NOT_OPEN = "This request is no longer open."
+TEXT_REQUIRED = gettext_noop("Write the note: what the customer states about this call.")
+TEXT_TOO_LONG_MSGID = gettext_noop("A note is at most %(n)s characters.")
+TEXT_TOO_LONG = TEXT_TOO_LONG_MSGID % {"n": NOTE_MAX_LENGTH}
+CALL_NOT_FOUND = gettext_noop("There is no such call of a customer.")
+CALL_NOT_THE_REQUESTERS = gettext_noop("This call is not one of the requester's calls.")
+REQUEST_NOT_RECTIFICATION = gettext_noop("Only a rectification request is answered with a note on a call.")
+REQUEST_NOT_OPEN = gettext_noop("This request is no longer open.")
 
 
 @dataclass(frozen=True)
@@ -73,7 +75,7 @@ def cdr_annotation_text_validate(text: str) -> str:
     if not text:
         raise ApplicationError(TEXT_REQUIRED, {"field": "text"})
     if len(text) > NOTE_MAX_LENGTH:
-        raise ApplicationError(TEXT_TOO_LONG, {"field": "text"})
+        raise ApplicationError.formatted(TEXT_TOO_LONG_MSGID, {"n": NOTE_MAX_LENGTH}, field="text")
     return text
 
 

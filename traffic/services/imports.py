@@ -18,6 +18,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils.timezone import now
+from django.utils.translation import gettext_noop
 from kombu.exceptions import OperationalError
 
 from voipxs.exceptions import ApplicationError
@@ -32,9 +33,10 @@ from ..models import CdrImport, Source
 
 logger = logging.getLogger(__name__)
 
-IMPORT_FILE_EMPTY = "The file is empty."
-IMPORT_NOT_RERUNNABLE = "Only a failed import can be run again."
-IMPORT_FILE_GONE = "The stored file of this import is gone; upload the file again (rows that landed are skipped)."
+IMPORT_FILE_EMPTY = gettext_noop("The file is empty.")
+IMPORT_NOT_RERUNNABLE = gettext_noop("Only a failed import can be run again.")
+IMPORT_FILE_GONE = gettext_noop("The stored file of this import is gone; upload the file again (rows that landed are "
+                                "skipped).")
 IMPORT_REAPED = ("The worker stopped mid-run; re-run to finish: rows already landed are skipped as duplicates.")
 # Not a row's fault (a row the database refuses is rejected alone, traffic.ingest): the database went
 # away, a bug. A re-run completes the file only once that cause is gone, so the message says so.

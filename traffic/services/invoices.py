@@ -27,7 +27,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Sum
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils.timezone import now
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 from accounts.models import User
 from accounts.selectors import billing_address_get, billing_address_lines
@@ -45,16 +45,17 @@ logger = logging.getLogger(__name__)
 
 # The invoice run reads each account's billing address for the invoice it issues, whoever started it.
 INVOICE_RUN = SystemActor("invoice_run", frozenset({Purpose.BILLING}))
-INVOICE_NOT_OPEN = "Only an open invoice can be marked paid."
-INVOICE_NOT_DISPUTABLE = "Only an open or paid invoice can be disputed."
-INVOICE_WINDOW_PASSED = "The dispute window of this invoice has ended."
-INVOICE_NOT_DISPUTED = "Only a disputed invoice can have its dispute resolved."
-INVOICE_NOT_VOIDABLE = "Only an open or disputed invoice can be voided."
-INVOICE_NOT_VOID = "Only a void invoice can be reissued."
-INVOICE_ALREADY_REPLACED = "This void invoice has already been replaced by a corrected one."
-INVOICE_NOTHING_TO_REISSUE = "None of this invoice's calls can be billed again (none left, priced or unrestricted)."
-RESOLUTION_INVALID = "Resolve a dispute as 'upheld' (void the invoice) or 'rejected' (it stands)."
-MONTH_NOT_OVER = "A month can only be invoiced once it is over."
+INVOICE_NOT_OPEN = gettext_noop("Only an open invoice can be marked paid.")
+INVOICE_NOT_DISPUTABLE = gettext_noop("Only an open or paid invoice can be disputed.")
+INVOICE_WINDOW_PASSED = gettext_noop("The dispute window of this invoice has ended.")
+INVOICE_NOT_DISPUTED = gettext_noop("Only a disputed invoice can have its dispute resolved.")
+INVOICE_NOT_VOIDABLE = gettext_noop("Only an open or disputed invoice can be voided.")
+INVOICE_NOT_VOID = gettext_noop("Only a void invoice can be reissued.")
+INVOICE_ALREADY_REPLACED = gettext_noop("This void invoice has already been replaced by a corrected one.")
+INVOICE_NOTHING_TO_REISSUE = gettext_noop("None of this invoice's calls can be billed again (none left, priced or "
+                                          "unrestricted).")
+RESOLUTION_INVALID = gettext_noop("Resolve a dispute as 'upheld' (void the invoice) or 'rejected' (it stands).")
+MONTH_NOT_OVER = gettext_noop("A month can only be invoiced once it is over.")
 
 PAYMENT_TERM_DAYS = 14
 CENT = Decimal("0.01")

@@ -11,7 +11,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils.timezone import now
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from voipxs.exceptions import ApplicationError
 from voipxs.privacy.audit import audit_record
@@ -23,9 +23,9 @@ from ..models import MaskedNumber
 from ..partitions import add_months, month_bounds, month_start
 
 MAX_ROWS = 100_000
-HEADER_INVALID = _("The file must be CSV with a column named number.")
-NUMBER_INVALID_AT = _("Line %(line)s: this is not a phone number; nothing was imported.")
-TOO_MANY = _("The file holds more than %(n)s numbers.")
+HEADER_INVALID = gettext_noop("The file must be CSV with a column named number.")
+NUMBER_INVALID_AT = gettext_noop("Line %(line)s: this is not a phone number; nothing was imported.")
+TOO_MANY = gettext_noop("The file holds more than %(n)s numbers.")
 
 
 def next_billing_period(moment: datetime | None = None) -> datetime:
@@ -39,7 +39,7 @@ def next_billing_period(moment: datetime | None = None) -> datetime:
 def _numbers(text: str) -> list[str]:
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     if not reader.fieldnames or "number" not in [f.strip().lower() for f in reader.fieldnames]:
-        raise ApplicationError(str(HEADER_INVALID), {"field": "file"})
+        raise ApplicationError(HEADER_INVALID, {"field": "file"})
     column = next(f for f in reader.fieldnames if f.strip().lower() == "number")
     numbers = []
     for line, row in enumerate(reader, start=2):
@@ -49,9 +49,9 @@ def _numbers(text: str) -> list[str]:
         try:
             numbers.append(normalize_masking_number(raw, "NL"))
         except InvalidNumber:
-            raise ApplicationError(NUMBER_INVALID_AT % {"line": line}, {"field": "file", "line": line}) from None
+            raise ApplicationError.formatted(NUMBER_INVALID_AT, {"line": line}, field="file", line=line) from None
         if len(numbers) > MAX_ROWS:
-            raise ApplicationError(TOO_MANY % {"n": MAX_ROWS}, {"field": "file"})
+            raise ApplicationError.formatted(TOO_MANY, {"n": MAX_ROWS}, field="file")
     return numbers
 
 
@@ -81,9 +81,9 @@ def masking_list_import(*, actor: Any, text: str, at: datetime | None = None) ->
     return added, valid_from
 
 
-NOT_LISTED_AT = _("Line %(line)s: this number is not on the masking list; nothing was taken off.")
-NOT_A_NUMBER_AT = _("Line %(line)s: this is not a phone number; nothing was taken off.")
-NOTHING_TO_TAKE_OFF = _("Enter the numbers to take off the list, one per line.")
+NOT_LISTED_AT = gettext_noop("Line %(line)s: this number is not on the masking list; nothing was taken off.")
+NOT_A_NUMBER_AT = gettext_noop("Line %(line)s: this is not a phone number; nothing was taken off.")
+NOTHING_TO_TAKE_OFF = gettext_noop("Enter the numbers to take off the list, one per line.")
 
 
 def _typed_indexes(text: str) -> dict[str, int]:
@@ -95,11 +95,11 @@ def _typed_indexes(text: str) -> dict[str, int]:
             try:
                 found.setdefault(blind_index(normalize_masking_number(raw, "NL"), domain="phone"), line)
             except InvalidNumber:
-                raise ApplicationError(NOT_A_NUMBER_AT % {"line": line}, {"field": "numbers", "line": line}) from None
+                raise ApplicationError.formatted(NOT_A_NUMBER_AT, {"line": line}, field="numbers", line=line) from None
         if len(found) > MAX_ROWS:
-            raise ApplicationError(TOO_MANY % {"n": MAX_ROWS}, {"field": "numbers"})
+            raise ApplicationError.formatted(TOO_MANY, {"n": MAX_ROWS}, field="numbers")
     if not found:
-        raise ApplicationError(str(NOTHING_TO_TAKE_OFF), {"field": "numbers"})
+        raise ApplicationError(NOTHING_TO_TAKE_OFF, {"field": "numbers"})
     return found
 
 
@@ -109,7 +109,7 @@ def _listed(typed: dict[str, int], *, lock: bool = False) -> list[MaskedNumber]:
     found = {e.number_index: e for e in (entries.select_for_update() if lock else entries)}
     for index, line in typed.items():
         if index not in found:
-            raise ApplicationError(NOT_LISTED_AT % {"line": line}, {"field": "numbers", "line": line})
+            raise ApplicationError.formatted(NOT_LISTED_AT, {"line": line}, field="numbers", line=line)
     return list(found.values())
 
 

@@ -8,6 +8,7 @@ import phonenumbers
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_slug
 from django.db import transaction
+from django.utils.translation import gettext_noop
 
 from voipxs.exceptions import ApplicationError
 from voipxs.privacy.audit import audit_record
@@ -16,12 +17,12 @@ from voipxs.privacy.purposes import Purpose
 from ..importers.layouts import LayoutError, layout_check
 from ..models import Source
 
-SOURCE_NAME_TAKEN = "A source with this name already exists."
-SOURCE_NAME_INVALID = "Use letters, digits, hyphens and underscores only (at most 60)."
-SOURCE_FORMAT_INVALID = "Unknown format; choose one of: {choices}."
-SOURCE_TZ_INVALID = "Unknown time zone; use an IANA name such as Europe/Amsterdam."
-SOURCE_COUNTRY_INVALID = "Unknown country; use a two-letter ISO code such as NL."
-SOURCE_COLUMNS_INVALID = "This is no layout of the format: {reason}."
+SOURCE_NAME_TAKEN = gettext_noop("A source with this name already exists.")
+SOURCE_NAME_INVALID = gettext_noop("Use letters, digits, hyphens and underscores only (at most 60).")
+SOURCE_FORMAT_INVALID = gettext_noop("Unknown format; choose one of: %(choices)s.")
+SOURCE_TZ_INVALID = gettext_noop("Unknown time zone; use an IANA name such as Europe/Amsterdam.")
+SOURCE_COUNTRY_INVALID = gettext_noop("Unknown country; use a two-letter ISO code such as NL.")
+SOURCE_COLUMNS_INVALID = gettext_noop("This is no layout of the format: %(reason)s.")
 
 
 def source_validate(*, name: str, format: str, timezone: str, country: str, columns: str = "") -> None:
@@ -33,7 +34,8 @@ def source_validate(*, name: str, format: str, timezone: str, country: str, colu
     if not name or len(name) > 60:
         raise ApplicationError(SOURCE_NAME_INVALID, {"field": "name"})
     if format not in Source.Format.values:
-        raise ApplicationError(SOURCE_FORMAT_INVALID.format(choices=", ".join(Source.Format.values)), {"field": "format"})
+        choices = {"choices": ", ".join(Source.Format.values)}
+        raise ApplicationError.formatted(SOURCE_FORMAT_INVALID, choices, field="format")
     try:
         if not timezone or "/" not in timezone and timezone != "UTC":
             raise ZoneInfoNotFoundError(timezone)
@@ -45,7 +47,7 @@ def source_validate(*, name: str, format: str, timezone: str, country: str, colu
     try:
         layout_check(format, columns)
     except LayoutError as exc:
-        raise ApplicationError(SOURCE_COLUMNS_INVALID.format(reason=exc), {"field": "columns"}) from None
+        raise ApplicationError.formatted(SOURCE_COLUMNS_INVALID, {"reason": str(exc)}, field="columns") from None
 
 
 @transaction.atomic

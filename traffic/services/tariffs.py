@@ -21,6 +21,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
+from django.utils.translation import gettext_noop
 
 from voipxs.exceptions import ApplicationError
 from voipxs.privacy.audit import audit_record
@@ -29,11 +30,12 @@ from voipxs.privacy.purposes import Purpose
 from ..models import Tariff
 from ..rate_deck import DeckRow
 
-TARIFF_ALREADY_ENDED = "This tariff already ended on an earlier day; it cannot be extended."
-TARIFF_END_BEFORE_START = "The last day cannot be before the day the tariff starts."
-DECK_CHANGED = "The tariffs changed since the preview. Preview the rate deck again."
-DECK_NOTHING = "The rate deck changes nothing: every prefix already has this price from that date."
-TARIFF_STARTS_LATER = "Prefix %(prefix)s already has a tariff starting on or after %(day)s; end or correct it first."
+TARIFF_ALREADY_ENDED = gettext_noop("This tariff already ended on an earlier day; it cannot be extended.")
+TARIFF_END_BEFORE_START = gettext_noop("The last day cannot be before the day the tariff starts.")
+DECK_CHANGED = gettext_noop("The tariffs changed since the preview. Preview the rate deck again.")
+DECK_NOTHING = gettext_noop("The rate deck changes nothing: every prefix already has this price from that date.")
+TARIFF_STARTS_LATER = gettext_noop("Prefix %(prefix)s already has a tariff starting on or after %(day)s; end or "
+                                   "correct it first.")
 
 
 def _rerate_after_commit() -> None:
@@ -148,8 +150,8 @@ def rate_deck_plan(*, rows: list[DeckRow], valid_from: date) -> DeckPlan:
     in_force: dict[str, Tariff] = {}
     for tariff in Tariff.objects.filter(prefix__in=prefixes).order_by("prefix", "-valid_from", "-id"):
         if tariff.valid_from > valid_from or (tariff.valid_from == valid_from and not _same_row(rows, tariff)):
-            raise ApplicationError(TARIFF_STARTS_LATER % {"prefix": tariff.prefix, "day": valid_from.isoformat()},
-                                   {"field": "valid_from"})
+            params = {"prefix": tariff.prefix, "day": valid_from.isoformat()}
+            raise ApplicationError.formatted(TARIFF_STARTS_LATER, params, field="valid_from")
         if tariff.valid_to is None or tariff.valid_to >= valid_from:
             in_force.setdefault(tariff.prefix, tariff)
     plan = DeckPlan(valid_from=valid_from)

@@ -108,8 +108,8 @@ def dpo_call_note_add(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect(back + (f"?day={day.isoformat()}" if day else ""))
         except ApplicationError as exc:
             if exc.extra.get("field") in form.fields:
-                form.add_error(exc.extra["field"], exc.message)
+                exc.add_to(form)
             else:  # the request's state (not open, not a rectification): the form may not be on the page
-                messages.error(request, exc.message)
+                messages.error(request, exc.shown())
     context = rectification_panel(actor=request.user, req=req, params=request.POST, form=form)
     return render(request, "traffic/dpo_call_note.html", {"req": req, "panel": context}, status=400)

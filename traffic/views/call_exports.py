@@ -48,7 +48,7 @@ def call_export(request: HttpRequest) -> HttpResponse:
                                     "one of them is ready.") % {"n": ACTIVE_MAX})
         return redirect(reverse("traffic:history") + (f"?{request.GET.urlencode()}" if request.GET else ""))
     except ApplicationError as exc:
-        return _text(f"{exc.extra.get('field', 'detail')}: {exc.message}", status=400)
+        return _text(f"{exc.extra.get('field', 'detail')}: {exc.shown()}", status=400)
     response = StreamingHttpResponse(exports.calls_csv(rows), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="calls-{timezone.now():%Y%m%d}.csv"'
     return response

@@ -48,8 +48,7 @@ def staff_blocked_prefixes(request: HttpRequest) -> HttpResponse:
             try:
                 blocked = blocked_prefix_add(actor=request.user, **form.cleaned_data)
             except ApplicationError as exc:
-                field = exc.extra.get("field")
-                form.add_error(field if field in form.fields else None, gettext(exc.message))
+                exc.add_to(form)
             else:
                 messages.success(request, gettext("Calls to %(prefix)s are now refused.") % {"prefix": blocked})
                 return redirect("traffic:staff-blocked-prefixes")

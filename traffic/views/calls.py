@@ -65,9 +65,9 @@ def _call_page(request: HttpRequest, *, purpose: Purpose, template: str, title: 
         except ApplicationError as exc:
             field = exc.extra.get("field")
             if field in form.fields and form.is_bound:
-                form.add_error(field, exc.message)
+                form.add_error(field, exc.shown())
             else:
-                error = exc.message
+                error = exc.shown()
             status = 400
     # A contractor's page names the User of each call (the contractor's own login names for them).
     names = (contractor_user_names(actor=request.user, user_ids=[r.account_id for r in page.rows])

@@ -26,7 +26,7 @@ def staff_interconnection(request: HttpRequest) -> HttpResponse:
     try:
         month = parse_month(month_text)
     except ApplicationError as exc:
-        return render(request, "traffic/interconnection.html", {"rows": [], "month": month_text, "error": exc.message},
+        return render(request, "traffic/interconnection.html", {"rows": [], "month": month_text, "error": exc.shown()},
                       status=400)
     rows = interconnection_report(actor=request.user, purpose=Purpose.INTERCONNECTION, month=month)
     if request.GET.get("format") == "csv":

@@ -47,7 +47,7 @@ def invoice_detail(request: HttpRequest, invoice_id: int) -> HttpResponse:
                         masked=not full, after=request.GET.get("after") or None, limit=100)
         status, error = 200, None
     except ApplicationError as exc:
-        page, status, error = None, 400, exc.message
+        page, status, error = None, 400, exc.shown()
     return render(request, "traffic/invoice_detail.html", {
         "invoice": invoice, "lines": invoice_selectors.invoice_lines(invoice=invoice), "page": page, "full": full,
         "error": error, "query": "full=1" if full else "", "is_first_page": not request.GET.get("after"),
@@ -74,7 +74,7 @@ def staff_invoices(request: HttpRequest) -> HttpResponse:
         code = 200
     except ApplicationError as exc:
         invoices, code = [], 400
-        messages.error(request, exc.message)
+        messages.error(request, exc.shown())
     return render(request, "traffic/staff_invoices.html", {
         "invoices": invoices, "status": status or "", "statuses": Invoice.Status.choices,
     }, status=code)
@@ -149,5 +149,5 @@ def staff_invoice_action(request: HttpRequest, invoice_id: int, action: str) -> 
         invoice = service(invoice, request.user)
         messages.success(request, message % {"number": invoice.number})
     except ApplicationError as exc:
-        messages.error(request, exc.message)
+        messages.error(request, exc.shown())
     return redirect("traffic:staff-invoices")

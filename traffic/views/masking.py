@@ -54,7 +54,7 @@ def _import(request: HttpRequest) -> HttpResponse:
             raise ApplicationError(_("The file must be UTF-8 text."), {"field": "file"}) from None
         added, valid_from = masking_list_import(actor=request.user, text=text)
     except ApplicationError as exc:
-        return _page(request, 400, error=exc.message)
+        return _page(request, 400, error=exc.shown())
     messages.success(request, _("%(n)s numbers added; they are masked on bills from %(date)s on.")
                      % {"n": added, "date": valid_from.date().isoformat()})
     return redirect("traffic:staff-masking-list")
@@ -71,7 +71,7 @@ def _take_off(request: HttpRequest) -> HttpResponse:
                                      action_label=_("Yes, take them off"))
         taken, since = masking_list_take_off(actor=request.user, text=text)
     except ApplicationError as exc:
-        return _page(request, 400, take_off_error=exc.message)
+        return _page(request, 400, take_off_error=exc.shown())
     messages.success(request, _("%(n)s numbers taken off the list; calls from %(date)s on show them in full.")
                      % {"n": taken, "date": since.date().isoformat()})
     return redirect("traffic:staff-masking-list")

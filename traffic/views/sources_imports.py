@@ -35,11 +35,6 @@ class UploadForm(forms.Form):
     file = forms.FileField(label=_("CDR file"), allow_empty_file=False)
 
 
-def _apply_error(form: forms.Form, exc: ApplicationError) -> None:
-    field = exc.extra.get("field")
-    form.add_error(field if field in form.fields else None, exc.message)
-
-
 @login_required
 def staff_sources(request: HttpRequest) -> HttpResponse:
     require_billing_or_admin(request)
@@ -50,7 +45,7 @@ def staff_sources(request: HttpRequest) -> HttpResponse:
             try:
                 source = source_create(actor=request.user, **form.cleaned_data)
             except ApplicationError as exc:
-                _apply_error(form, exc)
+                exc.add_to(form)
             else:
                 messages.success(request, _("Source %(name)s added.") % {"name": source.name})
                 return redirect("traffic:staff-sources")
@@ -71,7 +66,7 @@ def staff_imports(request: HttpRequest) -> HttpResponse:
                 cdr_import = cdr_import_upload(source=form.cleaned_data["source"], upload=upload,
                                                file_name=upload.name or "", actor=request.user)
             except ApplicationError as exc:
-                _apply_error(form, exc)
+                exc.add_to(form)
             else:
                 messages.success(request, _("File received; import #%(id)s is queued.") % {"id": cdr_import.pk})
                 return redirect("traffic:staff-import", import_id=cdr_import.pk)
@@ -100,7 +95,7 @@ def staff_import_rerun(request: HttpRequest, import_id: int) -> HttpResponse:
     try:
         rerun = cdr_import_rerun(cdr_import=cdr_import, actor=request.user)
     except ApplicationError as exc:
-        messages.error(request, exc.message)
+        messages.error(request, exc.shown())
         return redirect("traffic:staff-import", import_id=cdr_import.pk)
     messages.success(request, _("Import #%(old)s is run again as import #%(id)s.") % {"old": cdr_import.pk, "id": rerun.pk})
     return redirect("traffic:staff-import", import_id=rerun.pk)

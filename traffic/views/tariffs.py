@@ -46,11 +46,6 @@ class DeckConfirmForm(forms.Form):
     confirm = forms.CharField(widget=forms.HiddenInput, max_length=64)
 
 
-def _error(request: HttpRequest, form: forms.Form, exc: ApplicationError) -> None:
-    field = exc.extra.get("field")
-    form.add_error(field if field in form.fields else None, exc.message)
-
-
 def _list_page(request: HttpRequest, *, form=None, deck_form=None, status: int = 200) -> HttpResponse:
     prefix = (request.GET.get("prefix") or "").strip()
     tariffs = tariff_list(prefix=prefix if prefix.lstrip("+").isdigit() else None)
@@ -74,7 +69,7 @@ def staff_tariffs(request: HttpRequest) -> HttpResponse:
     try:
         tariff = tariff_services.tariff_create(actor=request.user, **form.cleaned_data)
     except ApplicationError as exc:
-        _error(request, form, exc)
+        exc.add_to(form)
         return _list_page(request, form=form, status=400)
     messages.success(request, _("Tariff %(prefix)s %(zone)s added; calls waiting for a price are re-rated.")
                      % {"prefix": tariff.prefix, "zone": tariff.zone})
@@ -97,7 +92,7 @@ def staff_tariff_end(request: HttpRequest, tariff_id: int) -> HttpResponse:
     try:
         tariff_services.tariff_end(tariff=tariff, last_day=form.cleaned_data["valid_to"], actor=request.user)
     except ApplicationError as exc:
-        _error(request, form, exc)
+        exc.add_to(form)
         return render(request, "traffic/tariff_end.html", context, status=400)
     messages.success(request, _("Tariff %(prefix)s %(zone)s ends on %(day)s.") % {
         "prefix": tariff.prefix, "zone": tariff.zone, "day": form.cleaned_data["valid_to"]})
@@ -123,7 +118,7 @@ def staff_rate_deck_preview(request: HttpRequest) -> HttpResponse:
         try:
             plan = tariff_services.rate_deck_plan(rows=rows, valid_from=deck_form.cleaned_data["valid_from"])
         except ApplicationError as exc:
-            _error(request, deck_form, exc)
+            exc.add_to(deck_form)
             return _list_page(request, deck_form=deck_form, status=400)
     confirm = DeckConfirmForm(initial={"csv": text, "valid_from": deck_form.cleaned_data["valid_from"],
                                        "confirm": plan.digest if plan else ""})
@@ -143,7 +138,7 @@ def staff_rate_deck_apply(request: HttpRequest) -> HttpResponse:
                 plan = tariff_services.rate_deck_apply(rows=rows, valid_from=form.cleaned_data["valid_from"],
                                                        confirm=form.cleaned_data["confirm"], actor=request.user)
             except ApplicationError as exc:
-                messages.error(request, exc.message)
+                messages.error(request, exc.shown())
             else:
                 messages.success(request, _("Rate deck applied from %(day)s: %(new)d new prefixes, %(price)d new prices, "
                                             "%(unchanged)d unchanged; calls waiting for a price are re-rated.")

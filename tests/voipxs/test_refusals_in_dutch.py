@@ -1,0 +1,94 @@
+"""A refusal is shown in the page's language: a Dutch customer, support agent or DPO reads why in Dutch (the
+customer in the formal "u"), an English one in English; the API answers in the language the client asks for."""
+from __future__ import annotations
+
+import html
+
+import pytest
+from django.conf import settings
+from django.urls import reverse
+
+from accounts.dsr.services import dsr_request_create
+from tests.factories import verified_client
+
+pytestmark = pytest.mark.django_db
+
+
+def _in(language: str, client):
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    return client
+
+
+def _page(response) -> str:
+    return html.unescape(response.content.decode())
+
+
+@pytest.fixture(autouse=True)
+def _private_dir(settings, tmp_path):
+    settings.PRIVATE_FILES_DIR = tmp_path
+
+
+class CustomerTests:
+    def test_asking_for_a_request_already_open_is_refused_in_dutch(self, client, alice):
+        dsr_request_create(user=alice, kind="rectification", details="Mijn label klopt niet")
+
+        response = _in("nl", verified_client(client, alice)).post(
+            reverse("accounts_dsr:create"), {"kind": "rectification", "details": "Nog steeds fout"})
+
+        assert response.status_code == 400
+        assert "U hebt al een openstaand verzoek van deze soort." in _page(response)
+        assert "You already have an open request" not in _page(response)
+
+    def test_in_english_it_stays_english(self, client, alice):
+        dsr_request_create(user=alice, kind="rectification", details="My label is wrong")
+
+        response = _in("en", verified_client(client, alice)).post(
+            reverse("accounts_dsr:create"), {"kind": "rectification", "details": "Still wrong"})
+
+        assert response.status_code == 400
+        assert "You already have an open request of this kind." in _page(response)
+
+
+class SupportTests:
+    def test_the_open_requests_number_is_given_in_the_dutch_sentence(self, client, support, alice):
+        own = dsr_request_create(user=alice, kind="access")
+
+        response = _in("nl", verified_client(client, support)).post(
+            reverse("support:open-request", args=[alice.pk]), {"kind": "access"})
+
+        assert response.status_code == 400
+        assert f"Deze klant heeft al een openstaand verzoek van deze soort: #{own.pk}." in _page(response)
+        assert "already has an open request" not in _page(response)
+
+
+class DpoTests:
+    HOLD = {"reason": "dispute", "reference": "d:1", "categories": ["cdr_billed"]}
+
+    def test_a_hold_without_scope_is_refused_in_dutch(self, client, dpo):
+        response = _in("nl", verified_client(client, dpo)).post(reverse("retention:hold-place"), self.HOLD)
+
+        assert response.status_code == 400
+        assert "Een bewaarplicht vraagt ten minste één account of nummer." in _page(response)
+        assert "at least one account or number" not in _page(response)
+
+    def test_in_english_it_stays_english(self, client, dpo):
+        response = _in("en", verified_client(client, dpo)).post(reverse("retention:hold-place"), self.HOLD)
+
+        assert response.status_code == 400
+        assert "A legal hold needs at least one account or number." in _page(response)
+
+
+class ApiTests:
+    def test_the_detail_is_in_the_language_the_client_asks_for(self, client, alice):
+        dsr_request_create(user=alice, kind="rectification", details="My label is wrong")
+        client.force_login(alice)
+        asked = {"kind": "rectification", "details": "Still wrong"}
+
+        dutch = client.post("/api/v1/me/privacy-requests/", asked, content_type="application/json",
+                            HTTP_ACCEPT_LANGUAGE="nl")
+        english = client.post("/api/v1/me/privacy-requests/", asked, content_type="application/json")
+
+        assert dutch.status_code == english.status_code == 400
+        assert dutch.json()["detail"] == "U hebt al een openstaand verzoek van deze soort."
+        assert english.json()["detail"] == "You already have an open request of this kind."
+        assert dutch.json()["field"] == english.json()["field"] == "kind"
