@@ -3,6 +3,8 @@ format, and nothing else passes for one of them: an executable, an archive or Of
 e-mail, or DER that is no CMS file (a certificate, a private key)."""
 from __future__ import annotations
 
+import time
+
 import pytest
 from cryptography.hazmat.primitives.serialization import Encoding
 
@@ -54,6 +56,23 @@ class FileTypeDetectTests:
                         certificate.replace(b"CERTIFICATE", b"PKCS7"),  # a certificate under a CMS label
                         b"-----BEGIN PKCS7-----\n%%%%\n-----END PKCS7-----\n"):
             assert _kind(content) is None
+
+    def test_it_reads_an_xml_prolog_through_comments_instructions_and_a_document_type(self):
+        head = b'<?xml version="1.0" encoding="UTF-8"?>\n<?xml-stylesheet href="a.xsl"?>\n<!-- a > b -->\n'
+        assert _kind(head + b'<!DOCTYPE r [<!ENTITY x "y">]>\n<r>&x;</r>') == XML
+        assert _kind(head + b'<!DOCTYPE html [<!ENTITY x "y">]>\n<r/>') is None  # a page by its document type
+        assert _kind(head + b"<!-- never closed <r/>") is None
+
+    def test_a_long_prolog_is_read_in_one_pass_and_one_too_long_is_refused(self):
+        """A regex over the prolog took minutes on a file of many comments (backtracking): an upload of it held a
+        worker. Read step by step, such files take milliseconds; one second is the bound here."""
+        head = b'<?xml version="1.0"?>'
+        started = time.perf_counter()
+        assert _kind(head + b"<!--a-->" * 7000 + b"<r/>") == XML
+        assert _kind(head + b"<!-- -->" * 7000 + b"<!--") is None
+        assert _kind(head + b"<?p ?>" * 9000) is None
+        assert time.perf_counter() - started < 1
+        assert _kind(head + b" " * filetypes._XML_PROLOG_MAX + b"<r/>") is None
 
     def test_it_takes_only_the_kinds_it_is_given(self):
         assert file_type_detect(samples.TIFF_LE, accepted=(PDF, PNG, JPEG)) is None

@@ -46,11 +46,13 @@ _PKCS7_OID = bytes.fromhex("06092a864886f70d0107")
 _CMS_CONTENT = frozenset({2, 3})
 _PEM_LABELS = (b"PKCS7", b"CMS")  # OpenSSL writes the first with `smime`/`pkcs7`, the second with `cms`
 _UTF8_BOM = b"\xef\xbb\xbf"
-# The prolog of an XML document (its declaration, then comments, processing instructions and a document type in
-# any order), up to the root element's name. Each alternative starts with a character of its own, so the regex
-# does not backtrack over a long prolog; one longer than _XML_PROLOG_MAX is refused.
-_XML_PROLOG = re.compile(
-    rb"<\?xml\s.*?\?>(?:\s|<!--.*?-->|<\?.*?\?>|<!DOCTYPE\s+([^\s>\[]+)[^>\[]*(?:\[.*?\])?\s*>)*<([^\s/>!?]+)", re.S)
+# An XML document's prolog (its declaration, then comments, processing instructions and a document type in any
+# order) is read up to the root element's name by _xml_names, step by step with find(): a regex over the whole
+# prolog backtracks without end on a file of many comments. One longer than _XML_PROLOG_MAX is refused.
+_XML_DECLARATION = re.compile(rb"<\?xml\s")
+_XML_SPACE = re.compile(rb"\s*")
+_XML_DOCTYPE = re.compile(rb"<!DOCTYPE\s+([^\s>\[]+)")
+_XML_NAME = re.compile(rb"[^\s/>!?<]+")
 _XML_PROLOG_MAX = 64 * 1024
 # XHTML and SVG are XML too, but pages (scripts included), not documents an authority sends.
 _XML_REFUSED_ROOTS = frozenset({b"html", b"svg"})
@@ -89,13 +91,50 @@ def _cms_pem(content: bytes) -> bool:
     return False
 
 
+def _past(body: bytes, marker: bytes, start: int) -> int:
+    """The position just after the next `marker` in `body` from `start`; -1 when there is none."""
+    found = body.find(marker, start)
+    return found + len(marker) if found >= 0 else -1
+
+
+def _doctype_end(body: bytes, start: int) -> int:
+    """The position just after a document type whose name ends at `start`, internal subset ([...]) included."""
+    close = body.find(b">", start)
+    subset = body.find(b"[", start, close) if close >= 0 else -1
+    if subset < 0:
+        return close + 1 if close >= 0 else -1
+    subset_end = body.find(b"]", subset)
+    return _past(body, b">", subset_end) if subset_end >= 0 else -1
+
+
+def _xml_names(body: bytes) -> list[bytes] | None:
+    """The names of the document type (if any) and of the root element of the XML document `body`, read through
+    its prolog; None when it does not start with a declaration or no root element follows the prolog. Each step
+    moves on past what it read, so a file is read once, however long its prolog."""
+    if not _XML_DECLARATION.match(body):
+        return None
+    at, names = _past(body, b"?>", 0), []
+    while at >= 0:
+        at = _XML_SPACE.match(body, at).end()
+        if body.startswith(b"<!--", at):
+            at = _past(body, b"-->", at + 4)
+        elif body.startswith(b"<?", at):
+            at = _past(body, b"?>", at + 2)
+        elif doctype := _XML_DOCTYPE.match(body, at):
+            names.append(doctype.group(1))
+            at = _doctype_end(body, doctype.end())
+        elif body.startswith(b"<", at) and (root := _XML_NAME.match(body, at + 1)):
+            return [*names, root.group(0)]
+        else:
+            return None
+    return None
+
+
 def _xml(content: bytes) -> bool:
     """An XML document declared as one (`<?xml `, after a UTF-8 byte order mark or not) whose root is no page."""
-    body = content.removeprefix(_UTF8_BOM)
-    match = _XML_PROLOG.match(body[:_XML_PROLOG_MAX])
-    if match is None:
+    names = _xml_names(content.removeprefix(_UTF8_BOM)[:_XML_PROLOG_MAX])
+    if names is None:
         return False
-    names = [name for name in match.groups() if name]
     return not any(name.rpartition(b":")[2].lower() in _XML_REFUSED_ROOTS for name in names)
 
 
