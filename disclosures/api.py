@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import base64
 import binascii
-from typing import ClassVar
+from contextlib import contextmanager
+from typing import ClassVar, Iterator
 
 from django.http import FileResponse, HttpResponse
 from django.utils.translation import gettext_noop
@@ -35,9 +36,20 @@ from .selectors import (
 from .services.checks import NOT_LEGAL_OFFICER
 from .services.intake import ReceivedDocument, disclosure_document_add, disclosure_request_take_in
 from .services.packages import disclosure_package_download, package_content_type
-from .transitions import DOCUMENT_NOT_BASE64, TRANSITIONS, Base64ContentField
+from .transitions import CLAIMED_TYPE_HELP, DOCUMENT_HELP, DOCUMENT_NOT_BASE64, TRANSITIONS, Base64ContentField
 
 ORDER_WITHOUT_DOCUMENT = "Send the written order in document_base64, or leave document_is_order false."
+
+
+@contextmanager
+def _document_field(name: str) -> Iterator[None]:
+    """Intake's document checks (document_check) refuse under the field "document"; an API names its own input."""
+    try:
+        yield
+    except ApplicationError as exc:
+        if exc.extra.get("field") == "document":
+            raise ApplicationError(exc.message, extra={**exc.extra, "field": name}) from None
+        raise
 
 
 class IsLegalOfficer(BasePermission):
@@ -143,10 +155,10 @@ class RequestReceiveApi(OfficerApi):
         received_from = serializers.EmailField(required=False, allow_blank=True, default="")
         # The document the request came with (the order, the request letter), as DocumentAddApi takes one; checked
         # before anything is stored, so a refused one leaves no request behind.
-        document_base64 = Base64ContentField(max_length=20_000_000, required=False)
+        document_base64 = Base64ContentField(max_length=20_000_000, required=False, help_text=DOCUMENT_HELP)
         document_title = serializers.CharField(max_length=200, required=False, default="")
         document_content_type = serializers.CharField(max_length=100, required=False,
-                                                      default="application/octet-stream")
+                                                      default="application/octet-stream", help_text=CLAIMED_TYPE_HELP)
         document_is_order = serializers.BooleanField(required=False, default=False)
 
         def validate(self, attrs: dict) -> dict:
@@ -167,12 +179,8 @@ class RequestReceiveApi(OfficerApi):
                   "is_written_order": d.pop("document_is_order")}
         content = d.pop("document_base64", None)
         document = None if content is None else ReceivedDocument(content=content, **upload)
-        try:
+        with _document_field("document_base64"):
             req = disclosure_request_take_in(actor=request.user, authority=authority, document=document, **d)
-        except ApplicationError as exc:  # intake's document checks, under this API's field
-            if exc.extra.get("field") == "document":
-                raise ApplicationError(exc.message, extra={**exc.extra, "field": "document_base64"}) from None
-            raise
         return Response(RequestOutputSerializer(req).data, status=status.HTTP_201_CREATED)
 
 
@@ -273,13 +281,15 @@ class RequestNoticeDecisionApi(TransitionApi):
 class DocumentAddApi(OfficerApi):
     class InputSerializer(serializers.Serializer):
         title = serializers.CharField(max_length=200)
-        content_base64 = serializers.CharField(max_length=20_000_000)
-        content_type = serializers.CharField(max_length=100, required=False, default="application/octet-stream")
+        content_base64 = serializers.CharField(max_length=20_000_000, help_text=DOCUMENT_HELP)
+        content_type = serializers.CharField(max_length=100, required=False, default="application/octet-stream",
+                                             help_text=CLAIMED_TYPE_HELP)
         is_written_order = serializers.BooleanField(required=False, default=False)
 
     class OutputSerializer(serializers.Serializer):
         id = serializers.IntegerField()
         title = serializers.CharField()
+        content_type = serializers.CharField()  # read from the file's bytes
         size = serializers.IntegerField()
         sha256 = serializers.CharField()
         is_written_order = serializers.BooleanField()
@@ -294,7 +304,8 @@ class DocumentAddApi(OfficerApi):
         except (binascii.Error, ValueError):
             raise ApplicationError(DOCUMENT_NOT_BASE64, extra={"field": "content_base64"}) from None
         req = disclosure_request_get(actor=request.user, pk=pk)
-        doc = disclosure_document_add(actor=request.user, request=req, content=content, **d)
+        with _document_field("content_base64"):
+            doc = disclosure_document_add(actor=request.user, request=req, content=content, **d)
         return Response(self.OutputSerializer(doc).data, status=status.HTTP_201_CREATED)
 
 

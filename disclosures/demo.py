@@ -13,6 +13,10 @@ from .models import Authority, AuthorityKind, DisclosureRequest, LegalBasis
 from .services.authorities import authority_create, authority_verify
 from .services.intake import disclosure_document_add, disclosure_request_receive
 
+# An XML order (intake takes PDFs, scans, signed files and XML; voipxs.privacy.filetypes), as plain as a demo needs.
+DEMO_ORDER = (b'<?xml version="1.0" encoding="UTF-8"?>\n<vordering demo="true"><referentie>DEMO-2026-001</referentie>'
+              b'<grondslag>art. 126n Sv</grondslag></vordering>\n')
+
 
 def seed_disclosures(stdout) -> None:
     intake = User.objects.filter(username="legal1").first()
@@ -39,8 +43,7 @@ def seed_disclosures(stdout) -> None:
             categories=["traffic_data"], window_start=moment - timedelta(days=90), window_end=moment,
             deadline=moment + timedelta(days=5), numbers=["+31205550101"])
         # The order the data are handed over on, as the officer files it at intake (demo text, no real order).
-        disclosure_document_add(actor=intake, request=req, title="Vordering DEMO-2026-001 (demo).txt",
-                                content=b"Demo: vordering ex art. 126n Sv, DEMO-2026-001.\n", content_type="text/plain",
-                                is_written_order=True)
+        disclosure_document_add(actor=intake, request=req, title="Vordering DEMO-2026-001 (demo).xml",
+                                content=DEMO_ORDER, content_type="application/xml", is_written_order=True)
     stdout.write("  disclosures: 2 authorities; request DEMO-2026-001 awaiting the callback "
                  "(legal1 took it in; legal2 and legal3 approve)\n")

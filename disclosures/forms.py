@@ -7,11 +7,21 @@ from datetime import datetime, time, timezone as dt_timezone
 from django import forms
 from django.conf import settings
 from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from .bases import PRODUCTION_BASES
 from .models import AuthorityKind, DataCategory, LegalBasis
 from .services.intake import DOCUMENT_MAX_BYTES
+
+
+# The kinds of document intake takes (services.intake.DOCUMENT_TYPES), under each document's file field.
+DOCUMENT_KINDS = _("Taken: a PDF, a scan as PNG, JPEG or TIFF, a signed or encrypted file (.p7m, .p7s) or an XML "
+                   "file, told apart by the file's own bytes")
+
+
+def _document_help(text) -> str:
+    return format_lazy("{}. {}", text, DOCUMENT_KINDS) if text else DOCUMENT_KINDS
 
 
 def _split(text: str) -> list[str]:
@@ -97,7 +107,7 @@ class RequestForm(forms.Form):
     notice_review_on = forms.DateField(label=_("Review the withheld notice on"), required=False,
                                        widget=forms.DateInput(attrs={"type": "date"}))
     document = forms.FileField(label=_("Document"), required=False,
-                               help_text=_("the order or request letter; stored encrypted"))
+                               help_text=_document_help(_("the order or request letter; stored encrypted")))
     document_is_order = forms.BooleanField(label=_("This document is the written order"), required=False,
                                            help_text=_("the data are handed over on it: without it on file, only an "
                                                        "emergency or an oral order is approved and delivered"))
@@ -153,7 +163,7 @@ def document_inputs(upload) -> dict:
 
 
 class DocumentForm(forms.Form):
-    document = forms.FileField(label=_("Document"))
+    document = forms.FileField(label=_("Document"), help_text=_document_help(""))
     is_written_order = forms.BooleanField(label=_("This is the written order"), required=False)
 
     def inputs(self) -> dict:
@@ -168,8 +178,9 @@ class ConvertForm(forms.Form):
     reference = forms.CharField(label=_("Reference"), max_length=100, help_text=_("the production order's reference"))
     # Named apart from DocumentForm's "document", which the same page shows (one id per page).
     order_document = forms.FileField(label=_("Production order"),
-                                     help_text=_("the authority's written order; stored encrypted with its SHA-256 "
-                                                 "and filed as the new request's written order"))
+                                     help_text=_document_help(_("the authority's written order; stored encrypted "
+                                                                "with its SHA-256 and filed as the new request's "
+                                                                "written order")))
     deadline = forms.DateTimeField(label=_("Deadline"),
                                    required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
     categories = forms.MultipleChoiceField(label=_("Categories"),

@@ -74,6 +74,11 @@ class Transition:
 
 CONFIRM_REQUIRED = gettext_noop("Tick the box to confirm this step.")
 DOCUMENT_NOT_BASE64 = gettext_noop("The document must be base64-encoded.")
+# The schema's description of a document's fields (intake's DOCUMENT_TYPES, read from the bytes).
+DOCUMENT_HELP = ("The file, base64-encoded, at most 15 MB: a PDF, a PNG, JPEG or TIFF scan, a signed or encrypted "
+                 "CMS/PKCS#7 file (.p7m, .p7s; DER or PEM) or an XML file. Its type is read from its bytes; any other "
+                 "file is refused (400, naming this field).")
+CLAIMED_TYPE_HELP = "Not used: the type stored is the one read from the file's bytes."
 
 
 class Base64ContentField(serializers.CharField):
@@ -133,10 +138,11 @@ TRANSITIONS: dict[str, Transition] = {
         {"legal_basis": serializers.ChoiceField(choices=[c for c in LegalBasis.choices if c[0] in PRODUCTION_BASES]),
          "reference": serializers.CharField(max_length=100),
          # The production order's document, filed on the new request as its written order (required).
-         "order_document_base64": Base64ContentField(max_length=20_000_000),
+         "order_document_base64": Base64ContentField(max_length=20_000_000, help_text=DOCUMENT_HELP),
          "order_document_title": serializers.CharField(max_length=200),
          "order_document_content_type": serializers.CharField(max_length=100, required=False,
-                                                              default="application/octet-stream"),
+                                                              default="application/octet-stream",
+                                                              help_text=CLAIMED_TYPE_HELP),
          "deadline": serializers.DateTimeField(required=False, allow_null=True, default=None),
          "categories": serializers.ListField(child=serializers.ChoiceField(choices=DataCategory.choices),
                                              required=False, allow_null=True, default=None)},

@@ -290,7 +290,7 @@ def detail(request: HttpRequest, pk: int, bound_forms: dict[str, forms.Form] | N
 
 # The steps whose form the page shows again when the step is refused, bound, the refusal next to the field it names
 # (a file is chosen again: a browser does not send it back): the step's URL segment -> the form's name in detail.
-_FORMS_SHOWN_AGAIN = {"convert": "convert_form"}
+_FORMS_SHOWN_AGAIN = {"convert": "convert_form", "document": "document_form"}
 # The steps whose first POST answers with a page that says what will happen (voipxs/confirm.py), or refuses.
 _CONFIRMATION_PAGES = {"send-notices": notices_send_confirmation}
 

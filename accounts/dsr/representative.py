@@ -31,6 +31,7 @@ from django.utils.translation import gettext_noop
 from voipxs.exceptions import ApplicationError
 from voipxs.privacy.audit import audit_record
 from voipxs.privacy.crypto import decrypt_bytes, encrypt_bytes
+from voipxs.privacy.filetypes import JPEG, PDF, PNG, file_type_detect
 from voipxs.privacy.purposes import DSR_PURPOSE
 from voipxs.privacy.rotation import rotate_bound
 
@@ -38,9 +39,10 @@ from ..models import User
 from .models import DataSubjectRequest, RepresentativeProof
 
 PROOF_MAX_BYTES = 5 * 1024 * 1024
-# The first bytes of each kind of file taken, and its content type; the DPO's download is named after the last part.
-PROOF_SIGNATURES = ((b"%PDF-", "application/pdf"), (b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"))
-PROOF_EXTENSIONS = {"application/pdf": "pdf", "image/png": "png", "image/jpeg": "jpg"}
+# The kinds of file taken, told apart by their first bytes (voipxs.privacy.filetypes); the DPO's download is named
+# with the extension of the content type stored.
+PROOF_TYPES = (PDF, PNG, JPEG)
+PROOF_EXTENSIONS = {kind.content_type: kind.extension for kind in PROOF_TYPES}
 # Marked for translation; the page translates them.
 PROOF_EMPTY = gettext_noop("Proof of authority: the file is empty.")
 PROOF_TOO_LARGE = gettext_noop("Proof of authority: at most 5 MB.")
@@ -66,10 +68,10 @@ def representative_proof_check(*, content: bytes) -> str:
         raise ApplicationError(PROOF_EMPTY, extra={"field": "proof"})
     if len(content) > PROOF_MAX_BYTES:
         raise ApplicationError(PROOF_TOO_LARGE, extra={"field": "proof"})
-    for signature, content_type in PROOF_SIGNATURES:
-        if content.startswith(signature):
-            return content_type
-    raise ApplicationError(PROOF_WRONG_TYPE, extra={"field": "proof"})
+    kind = file_type_detect(content, accepted=PROOF_TYPES)
+    if kind is None:
+        raise ApplicationError(PROOF_WRONG_TYPE, extra={"field": "proof"})
+    return kind.content_type
 
 
 def _aad(request_id: int) -> bytes:

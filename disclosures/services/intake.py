@@ -18,6 +18,7 @@ from django.utils.translation import gettext_noop
 from accounts.models import User
 from voipxs.exceptions import ApplicationError
 from voipxs.privacy.crypto import blind_index, encrypt_bytes
+from voipxs.privacy.filetypes import CMS, CMS_PEM, JPEG, PDF, PNG, TIFF, XML, FileType, file_type_detect
 from voipxs.privacy.phone import InvalidNumber, normalize_e164
 
 from ..bases import BASES, NOTICE_BY_DEFAULT_BASES, scope_excess
@@ -58,6 +59,12 @@ DOCUMENT_EMPTY = gettext_noop("The document is empty.")
 # The API's own cap (20,000,000 characters of base64 are 15,000,000 bytes), for the page's uploads too.
 DOCUMENT_MAX_BYTES = 15_000_000
 DOCUMENT_TOO_LARGE = gettext_noop("The document is larger than %(megabytes)s MB, the most a document may be.")
+# What authorities send: the order or letter as a PDF or a scan, signed or encrypted (CMS: .p7m, .p7s), or an
+# XML request (ETSI TS 102 657). Read from the file's bytes (voipxs.privacy.filetypes), whatever its name or claimed
+# type. Not e-mails (.eml): one carries any attachment and HTML; the order attached to it is filed instead.
+DOCUMENT_TYPES = (PDF, PNG, JPEG, TIFF, CMS, CMS_PEM, XML)
+DOCUMENT_WRONG_TYPE = gettext_noop("The document is not of a kind taken in: send a PDF, a scan as PNG, JPEG or TIFF, "
+                                   "a signed or encrypted file (CMS/PKCS#7: .p7m or .p7s, DER or PEM) or an XML file.")
 REQUEST_BAD_SENDER = gettext_noop("“Received from” is not an e-mail address; leave it empty for a request by phone, "
                                   "on paper or in person.")
 # The notice to the user (LEGAL.md section 5, row 18). A withheld one needs a reason and a review date. Where the
@@ -272,20 +279,25 @@ def disclosure_request_receive(
     return req
 
 
-def document_check(*, content: bytes, field: str = "content") -> None:
+def document_check(*, content: bytes, field: str = "document") -> FileType:
     """Intake's checks on a received document, made before anything of it (or of the request it comes with) is
-    stored: not empty, and at most DOCUMENT_MAX_BYTES. Its type is not checked: authorities send PDFs, scans,
-    e-mails and signed files, and the document is only stored (encrypted) and listed, never served."""
+    stored: not empty, at most DOCUMENT_MAX_BYTES, and one of DOCUMENT_TYPES by its own bytes. Its type, which
+    is what gets stored and listed, never the type the uploader claimed."""
     if not content:
         raise ApplicationError(DOCUMENT_EMPTY, extra={"field": field})
     if len(content) > DOCUMENT_MAX_BYTES:
         params = {"megabytes": DOCUMENT_MAX_BYTES // 1_000_000}
         raise ApplicationError.formatted(DOCUMENT_TOO_LARGE, params, field=field)
+    kind = file_type_detect(content, accepted=DOCUMENT_TYPES)
+    if kind is None:
+        raise ApplicationError(DOCUMENT_WRONG_TYPE, extra={"field": field})
+    return kind
 
 
 @dataclass(frozen=True)
 class ReceivedDocument:
-    """A document that comes with a request when it is taken in (the order, the request letter)."""
+    """A document that comes with a request when it is taken in (the order, the request letter). `content_type` is
+    what the uploader claimed: not trusted, and not stored (document_check reads the type from `content`)."""
 
     content: bytes
     title: str = ""
@@ -301,7 +313,7 @@ def disclosure_request_take_in(*, actor, document: ReceivedDocument | None = Non
     refused one stores nothing, and both are written in one transaction: a request is never left behind without
     the document it was taken in with."""
     if document is not None:
-        document_check(content=document.content, field="document")
+        document_check(content=document.content)
     req = disclosure_request_receive(actor=actor, **request_fields)
     if document is not None:
         disclosure_document_add(actor=actor, request=req, title=document.title, content=document.content,
@@ -315,12 +327,13 @@ def disclosure_request_take_in(*, actor, document: ReceivedDocument | None = Non
 def disclosure_document_add(*, actor, request: DisclosureRequest, title: str, content: bytes,
                             content_type: str = "application/octet-stream", is_written_order: bool = False,
                             now: datetime | None = None) -> DisclosureDocument:
-    """Store a received document encrypted, with its SHA-256. The written order puts the order on file: it ends an
-    emergency's or an oral order's wait, and lets any other request be approved, produced and delivered."""
+    """Store a received document encrypted, with its SHA-256 and the type read from its bytes (document_check;
+    `content_type`, the uploader's claim, is not trusted and not stored). The written order puts the order on file:
+    it ends an emergency's or an oral order's wait, and lets any other request be approved, produced and delivered."""
     require_officer(actor)
-    document_check(content=content)
+    kind = document_check(content=content)
     req = request_locked(request=request)
-    doc = DisclosureDocument(request=req, title=(title.strip() or "document")[:200], content_type=content_type[:100],
+    doc = DisclosureDocument(request=req, title=(title.strip() or "document")[:200], content_type=kind.content_type,
                              size=len(content), sha256=hashlib.sha256(content).hexdigest(), content_enc=b"",
                              is_written_order=is_written_order, uploaded_by=actor)
     doc.save(force_insert=True)
@@ -330,5 +343,5 @@ def disclosure_document_add(*, actor, request: DisclosureRequest, title: str, co
         req.written_order_at = now or tz_now()
         req.save(update_fields=["written_order_at"])
     request_audit(actor=actor, action="document_add", req=req, document=doc.pk, sha256=doc.sha256,
-                  written_order=is_written_order)
+                  file_type=kind.code, written_order=is_written_order)
     return doc

@@ -9,11 +9,20 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
 
 from accounts.dsr.models import DataSubjectRequest, ExportFile, RepresentativeProof
-from accounts.dsr.representative import PROOF_MAX_BYTES, representative_proof_content, representative_proof_rotate
+from accounts.dsr.representative import (
+    PROOF_EXTENSIONS,
+    PROOF_MAX_BYTES,
+    PROOF_WRONG_TYPE,
+    representative_proof_check,
+    representative_proof_content,
+    representative_proof_rotate,
+)
 from accounts.dsr.services import dsr_request_create
 from accounts.support.services import support_request_open
+from tests import file_samples as samples
 from tests.accounts.dsr_helpers import export_json, section
 from tests.factories import PASSWORD, verified_client
+from voipxs.exceptions import ApplicationError
 from voipxs.privacy import crypto
 from voipxs.privacy.models import AuditEntry
 from voipxs.privacy.registry import rotators
@@ -161,3 +170,20 @@ class ProofLifeTests:
         proof.refresh_from_db()
         assert not crypto.needs_rotation(bytes(proof.content_enc)) and representative_proof_content(proof) == PDF
         assert "accounts.RepresentativeProof" in rotators()
+
+
+class ProofKindsTests:
+    """The proof's kinds are read by the rules intake's documents use (voipxs.privacy.filetypes); sharing them
+    widened nothing: a TIFF, a signed file or an XML file is no proof, as before."""
+
+    def test_it_takes_a_pdf_jpeg_or_png_as_before(self):
+        assert [representative_proof_check(content=c) for c in (PDF, PNG, JPEG)] == [
+            "application/pdf", "image/png", "image/jpeg"]
+        assert PROOF_EXTENSIONS == {"application/pdf": "pdf", "image/png": "png", "image/jpeg": "jpg"}
+
+    @pytest.mark.parametrize("content", [samples.TIFF_LE, samples.XML_BOM, samples.cms_signed(),
+                                         samples.REFUSED["executable"]])
+    def test_it_refuses_what_intake_takes_and_a_proof_is_not(self, content):
+        with pytest.raises(ApplicationError) as exc:
+            representative_proof_check(content=content)
+        assert exc.value.extra == {"field": "proof"} and exc.value.message == PROOF_WRONG_TYPE

@@ -151,7 +151,7 @@ def _disclosure(*, intake: User, approvers: tuple[User, User]) -> tuple[Any, Dis
         categories=["traffic_data"], window_start=now() - timedelta(days=90), window_end=now(),
         deadline=now() + timedelta(days=3), numbers=[MALLORY_NUMBER], account_ids=[])
     # The written order it is handed over on, filed at intake as the order came in writing.
-    disclosure_document_add(actor=intake, request=req, title="vordering REF-AUTHZ.pdf", content=b"%PDF signed order",
+    disclosure_document_add(actor=intake, request=req, title="vordering REF-AUTHZ.pdf", content=b"%PDF-1.7 signed order",
                             content_type="application/pdf", is_written_order=True)
     req = disclosure_request_verify_authority(actor=intake, request=req, channel="phone")
     req = disclosure_request_start_review(actor=intake, request=req)

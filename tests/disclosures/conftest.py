@@ -81,7 +81,7 @@ def receive(actor, authority, *, numbers=(ALICE_NUMBER,), account_ids=(), basis=
 def order_file(actor, req, **kwargs):
     """File `req`'s written order (what the data are handed over on) under its documents."""
     disclosure_document_add(actor=actor, request=req, title=f"vordering {req.reference}.pdf",
-                            content=b"%PDF signed order", content_type="application/pdf", is_written_order=True,
+                            content=b"%PDF-1.7 signed order", content_type="application/pdf", is_written_order=True,
                             **kwargs)
     return DisclosureRequest.objects.get(pk=req.pk)
 

@@ -16,7 +16,7 @@ from .conftest import receive
 
 pytestmark = pytest.mark.django_db
 
-ORDER = b"%PDF signed order"
+ORDER = b"%PDF-1.7 signed order"
 
 
 def test_a_written_order_sealed_under_an_old_key_still_opens_once_that_key_is_gone(settings, legal1, authority):

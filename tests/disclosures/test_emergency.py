@@ -99,7 +99,7 @@ class WrittenOrderTests:
 
     def test_an_order_on_file_in_time_stops_the_clock(self, legal1, authority):
         req = receive(legal1, authority, emergency=True)
-        disclosure_document_add(actor=legal1, request=req, title="order", content=b"signed", is_written_order=True,
+        disclosure_document_add(actor=legal1, request=req, title="order", content=b"%PDF-1.7 signed", is_written_order=True,
                                 now=req.received_at + 2 * DAY)
         assert disclosure_written_orders_escalate(now=req.received_at + 5 * DAY) == {"escalated": 0, "flagged": 0}
 

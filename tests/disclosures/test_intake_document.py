@@ -1,7 +1,8 @@
 """A request taken in with its document (the intake page, the receive API): a document intake refuses
-(document_check: empty, or larger than DOCUMENT_MAX_BYTES) is refused at the document's field and leaves
-nothing behind: no request, no legal hold, no document, no audit line of an intake. Before, the page stored
-the request first and filed the document after it, so a refused document left a request without it."""
+(document_check: empty, larger than DOCUMENT_MAX_BYTES, or of a kind it does not take) is refused at the
+document's field and leaves nothing behind: no request, no legal hold, no document, no audit line of an intake.
+Before, the page stored the request first and filed the document after it, so a refused document left a request
+without it. The kinds themselves: test_intake_document_type.py."""
 from __future__ import annotations
 
 import base64
@@ -77,7 +78,7 @@ class IntakePageDocumentTests:
     def test_a_document_over_the_limit_is_refused_at_its_field_and_leaves_no_request(
             self, client, legal1, authority, small_limit):
         c = verified_client(client, legal1)
-        upload = SimpleUploadedFile("vordering.pdf", b"%PDF" + b"x" * (SMALL_LIMIT - 3), "application/pdf")
+        upload = SimpleUploadedFile("vordering.pdf", b"%PDF-" + b"x" * (SMALL_LIMIT - 4), "application/pdf")
         r = c.post(reverse("disclosures:request-new"), _page_form(authority, document=upload))
         assert r.status_code == 400
         assert "The document is larger than 1 MB" in _error_of(r.content.decode(), "document")
@@ -86,7 +87,7 @@ class IntakePageDocumentTests:
 
     def test_a_document_at_the_limit_is_taken_in_with_its_request(self, client, legal1, authority, small_limit):
         c = verified_client(client, legal1)
-        upload = SimpleUploadedFile("vordering.pdf", b"%PDF" + b"x" * (SMALL_LIMIT - 4), "application/pdf")
+        upload = SimpleUploadedFile("vordering.pdf", b"%PDF-" + b"x" * (SMALL_LIMIT - 5), "application/pdf")
         r = c.post(reverse("disclosures:request-new"), _page_form(authority, document=upload))
         assert r.status_code == 302
         req = DisclosureRequest.objects.get(reference="PV-DOC-1")
@@ -95,7 +96,7 @@ class IntakePageDocumentTests:
 
     def test_a_refused_request_stores_no_document_either(self, client, legal1, authority):
         c = verified_client(client, legal1)
-        upload = SimpleUploadedFile("vordering.pdf", b"%PDF order", "application/pdf")
+        upload = SimpleUploadedFile("vordering.pdf", b"%PDF-1.7 order", "application/pdf")
         r = c.post(reverse("disclosures:request-new"), _page_form(authority, document=upload, legal_basis="sv_126na"))
         assert r.status_code == 400 and "does not allow these data categories" in r.content.decode()
         assert _nothing_stored()
@@ -104,7 +105,7 @@ class IntakePageDocumentTests:
 class IntakeApiDocumentTests:
     def test_a_document_over_the_limit_is_refused_naming_its_field_and_leaves_no_request(
             self, legal1, authority, small_limit):
-        r = _api(legal1).post(API, _api_body(authority, b"%PDF" + b"x" * (SMALL_LIMIT - 3)), format="json")
+        r = _api(legal1).post(API, _api_body(authority, b"%PDF-" + b"x" * (SMALL_LIMIT - 4)), format="json")
         assert r.status_code == 400, r.json()
         assert r.json()["field"] == "document_base64" and "larger than 1 MB" in r.json()["detail"]
         assert _nothing_stored()
@@ -119,12 +120,12 @@ class IntakeApiDocumentTests:
         assert _nothing_stored()
 
     def test_a_request_with_its_written_order_is_taken_in_in_one_call(self, legal1, authority):
-        r = _api(legal1).post(API, _api_body(authority, b"%PDF order"), format="json")
+        r = _api(legal1).post(API, _api_body(authority, b"%PDF-1.7 order"), format="json")
         assert r.status_code == 201, r.json()
         assert r.json()["written_order_missing"] is False and r.json()["written_order_at"] is not None
         doc = DisclosureRequest.objects.get(pk=r.json()["id"]).documents.get()
         assert (doc.title, doc.content_type, doc.size, doc.is_written_order) == ("vordering.pdf", "application/pdf",
-                                                                                 10, True)
+                                                                                 14, True)
 
     def test_the_api_takes_at_most_what_intake_takes(self):
         """The serializer's cap on the base64 text is the base64 length of intake's largest document, so the

@@ -81,7 +81,7 @@ class PreservationPageTests:
                 "deadline": (now() + timedelta(days=3)).strftime("%Y-%m-%dT%H:%M")}
 
         def order():
-            return SimpleUploadedFile("vordering PV-CONV.pdf", b"%PDF production order", "application/pdf")
+            return SimpleUploadedFile("vordering PV-CONV.pdf", b"%PDF-1.7 production order", "application/pdf")
 
         assert c.post(f"/disclosures/requests/{req.pk}/convert/", {**form, "order_document": order()}).status_code == 400
         r = c.post(f"/disclosures/requests/{req.pk}/convert/",
@@ -156,7 +156,7 @@ class ApiTests:
         assert r.status_code == 400 and "order_reference" in r.json().get("errors", r.json()).__str__()
         r = api.post(f"{base}renew-preservation/", {"order_reference": "EPOC-PR-2"}, format="json")
         assert r.status_code == 200 and r.json()["renewal_reference"] == "EPOC-PR-2"
-        order = {"order_document_title": "EPOC-9.pdf", "order_document_base64": base64.b64encode(b"%PDF EPOC").decode()}
+        order = {"order_document_title": "EPOC-9.pdf", "order_document_base64": base64.b64encode(b"%PDF-1.7 EPOC").decode()}
         r = api.post(f"{base}convert-preservation/", {"legal_basis": "eu_production", "reference": "EPOC-9", **order},
                      format="json")
         assert r.status_code == 200 and r.json()["converted_to"] is not None

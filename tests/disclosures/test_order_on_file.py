@@ -77,7 +77,7 @@ class DeliveryTests:
 
         req = _before_the_rule(to_state(receive(legal1, authority), "checked", intake=legal1,
                                         approvers=[legal2, legal3]))
-        disclosure_document_add(actor=legal1, request=req, title="cover letter", content=b"please see attached")
+        disclosure_document_add(actor=legal1, request=req, title="cover letter", content=b"%PDF-1.7 please see attached")
         with pytest.raises(ApplicationError) as exc:
             disclosure_request_deliver(actor=legal1, request=req, receipt="PV-1")
         assert exc.value.extra["field"] == "documents"
@@ -167,7 +167,7 @@ class PageTests:
         r = c.post(reverse("disclosures:request-new"), form)
         assert r.status_code == 400 and not DisclosureRequest.objects.exists()
         r = c.post(reverse("disclosures:request-new"),
-                   {**form, "document": SimpleUploadedFile("order.pdf", b"%PDF order", "application/pdf")})
+                   {**form, "document": SimpleUploadedFile("order.pdf", b"%PDF-1.7 order", "application/pdf")})
         assert r.status_code == 302
         req = DisclosureRequest.objects.get(reference="PV-ORDER-1")
         assert req.written_order_at is not None and req.documents.get().is_written_order
@@ -179,7 +179,7 @@ class ApiTests:
         api = APIClient()
         verified_client(api, legal1)
         assert api.get(f"/api/v1/staff/disclosures/requests/{req.pk}/").json()["written_order_missing"] is True
-        order = {"title": "vordering.pdf", "content_base64": base64.b64encode(b"%PDF order").decode(),
+        order = {"title": "vordering.pdf", "content_base64": base64.b64encode(b"%PDF-1.7 order").decode(),
                  "is_written_order": True}
         r = api.post(f"/api/v1/staff/disclosures/requests/{req.pk}/documents/", order, format="json")
         assert r.status_code == 201

@@ -71,7 +71,7 @@ class OfficerPagesTests:
             "numbers": "020 555 0101", "window_start": (today - timedelta(days=30)).isoformat(),
             "window_end": (today + timedelta(days=1)).isoformat(), "deadline": (now() + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M"),
             # The order came in writing: the officer files it with the request.
-            "document": SimpleUploadedFile("vordering.pdf", b"%PDF signed order", "application/pdf"),
+            "document": SimpleUploadedFile("vordering.pdf", b"%PDF-1.7 signed order", "application/pdf"),
             "document_is_order": "on",
         })
         assert r.status_code == 302, r.content
@@ -131,7 +131,7 @@ class ApiTests:
         assert r.status_code == 400 and r.json()["field"] == "numbers"
         r = api.post(f"/api/v1/staff/disclosures/requests/{pk}/approve/", format="json")
         assert r.status_code == 400  # wrong state
-        order = {"title": "vordering.pdf", "content_base64": base64.b64encode(b"%PDF order").decode(),
+        order = {"title": "vordering.pdf", "content_base64": base64.b64encode(b"%PDF-1.7 order").decode(),
                  "is_written_order": True}
         assert api.post(f"/api/v1/staff/disclosures/requests/{pk}/documents/", order, format="json").status_code == 201
         assert api.post(f"/api/v1/staff/disclosures/requests/{pk}/verify-authority/", {"channel": "phone"}, format="json").status_code == 200

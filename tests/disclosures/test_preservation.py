@@ -27,7 +27,7 @@ pytestmark = pytest.mark.django_db
 
 T0 = datetime(2026, 9, 1, 9, 0, tzinfo=timezone.utc)
 DAY = timedelta(days=1)
-ORDER = b"%PDF signed production order"
+ORDER = b"%PDF-1.7 signed production order"
 
 
 def preserve(actor, authority, *, basis=LegalBasis.SV_126NI, moment=T0, reference="PRES-1"):

@@ -79,7 +79,7 @@ def seeded(legal1, legal2, legal3, authority, dispute_body, alice, bob, carol):
     disclosure_preservation_convert(actor=legal2, request=receive(legal1, authority, numbers=[BOB_NUMBER],
                                                                   basis=LegalBasis.SV_126NI),
                                     legal_basis=LegalBasis.SV_126N, reference="PV-CONVERTED-1",
-                                    order_document=b"%PDF production order", order_document_title="vordering.pdf",
+                                    order_document=b"%PDF-1.7 production order", order_document_title="vordering.pdf",
                                     deadline=now() + timedelta(days=10))
     # Court order about erin under a running secrecy order: full, its notice withheld. Dispute body about alice:
     # full, its draft notice sent by an officer. An EPOC emergency still open.

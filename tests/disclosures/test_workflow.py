@@ -98,9 +98,9 @@ class IntakeTests:
 
     def test_documents_are_stored_encrypted_with_their_hash(self, legal1, authority):
         req = receive(legal1, authority)
-        doc = disclosure_document_add(actor=legal1, request=req, title="vordering.pdf", content=b"%PDF order text")
+        doc = disclosure_document_add(actor=legal1, request=req, title="vordering.pdf", content=b"%PDF-1.7 order text")
         import hashlib
-        assert doc.sha256 == hashlib.sha256(b"%PDF order text").hexdigest()
+        assert doc.sha256 == hashlib.sha256(b"%PDF-1.7 order text").hexdigest()
         assert b"order text" not in bytes(doc.content_enc)
 
 
@@ -200,7 +200,7 @@ class EmergencyTests:
         assert req.status == Status.AUTHORITY_VERIFIED
         req = disclosure_request_approve(actor=legal3, request=req)
         assert req.status == Status.APPROVED and req.awaiting_written_order
-        disclosure_document_add(actor=legal1, request=req, title="order", content=b"signed order",
+        disclosure_document_add(actor=legal1, request=req, title="order", content=b"%PDF-1.7 signed order",
                                 is_written_order=True)
         assert not DisclosureRequest.objects.get(pk=req.pk).awaiting_written_order
 

@@ -39,7 +39,7 @@ def disclosure_take_in(page, *, authority, reference: str, basis: str, document:
     page.fill("#id_window_end", (today + timedelta(days=1)).isoformat())
     page.fill("#id_deadline", localtime(now() + timedelta(days=deadline_days)).strftime("%Y-%m-%dT%H:%M"))
     page.set_input_files("#id_document", files=[{"name": document, "mimeType": "application/pdf",
-                                                 "buffer": b"%PDF signed order"}])
+                                                 "buffer": b"%PDF-1.7 signed order"}])
     page.check("#id_document_is_order")
     with page.expect_navigation():
         page.locator("#request-form button[type=submit]").click()
