@@ -19,9 +19,11 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages})
     elif isinstance(exc, ApplicationError):
-        response = drf_exception_handler(exceptions.ValidationError({"detail": exc.shown(), **exc.extra}), context)
+        # The translation's msgid and params are the page's business (ApplicationError.shown), not the API's.
+        extra = {k: v for k, v in exc.extra.items() if k not in ("msgid", "params")}
+        response = drf_exception_handler(exceptions.ValidationError({"detail": exc.shown(), **extra}), context)
         # DRF's error details are text; a line number or a count stays a number, as in the import reports.
-        response.data.update({k: v for k, v in exc.extra.items() if type(v) in (int, float, bool)})
+        response.data.update({k: v for k, v in extra.items() if type(v) in (int, float, bool)})
         return response
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()

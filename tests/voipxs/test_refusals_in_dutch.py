@@ -9,6 +9,7 @@ from django.conf import settings
 from django.urls import reverse
 
 from accounts.dsr.services import dsr_request_create
+from voipxs.exceptions import ApplicationError
 from tests.factories import verified_client
 
 pytestmark = pytest.mark.django_db
@@ -92,3 +93,18 @@ class ApiTests:
         assert dutch.json()["detail"] == "U hebt al een openstaand verzoek van deze soort."
         assert english.json()["detail"] == "You already have an open request of this kind."
         assert dutch.json()["field"] == english.json()["field"] == "kind"
+
+    def test_a_refusal_with_placeholders_answers_its_text_field_and_numbers_not_its_msgid(self):
+        # voipxs.api.exception_handler: the msgid and params are the page's translation machinery, not the API's.
+        from django.utils import translation
+
+        from traffic.services.masking import NUMBER_INVALID_AT
+        from voipxs.api import exception_handler
+
+        refusal = ApplicationError.formatted(NUMBER_INVALID_AT, {"line": 7}, field="file", line=7)
+        with translation.override("nl"):
+            body = exception_handler(refusal, {}).data
+
+        assert str(body["detail"]) == "Regel 7: dit is geen telefoonnummer; er is niets geïmporteerd."
+        assert str(body["field"]) == "file" and body["line"] == 7
+        assert "msgid" not in body and "params" not in body
