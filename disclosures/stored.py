@@ -120,7 +120,8 @@ def _hold(package: Package, name: str) -> None:
     read would fail at its tag), and a read that waited for a rotation reads the new value throughout. Readers do
     not wait for each other. Outside a transaction (autocommit) the lock ends with its statement."""
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT 1 FROM {PackageFile._meta.db_table} WHERE package_id = %s AND name = %s "
+        # Reviewed: the table's name is the model's own; every value stays a bound parameter.
+        cursor.execute(f"SELECT 1 FROM {PackageFile._meta.db_table} WHERE package_id = %s AND name = %s "  # nosec B608
                        "FOR KEY SHARE", [package.pk, name])
 
 
@@ -305,6 +306,7 @@ def stored_file_reseal(*, package: Package, name: str, aad: bytes) -> None:
             for piece in pieces:
                 cursor.execute("SELECT lo_put(%s, %s, %s)", [oid, written, piece])
                 written += len(piece)
-            cursor.execute(f"UPDATE {PackageFile._meta.db_table} SET content_enc = lo_get(%s) WHERE id = %s",
-                           [oid, plain.pk])
+            # Reviewed: the table's name is the model's own; every value stays a bound parameter.
+            table = PackageFile._meta.db_table
+            cursor.execute(f"UPDATE {table} SET content_enc = lo_get(%s) WHERE id = %s", [oid, plain.pk])  # nosec B608
             cursor.execute("SELECT lo_unlink(%s)", [oid])
