@@ -30,6 +30,12 @@ LANGUAGE_CHOICES = {"choices": ", ".join(code for code, _name in settings.LANGUA
 LANGUAGE_INVALID = LANGUAGE_INVALID_MSGID % LANGUAGE_CHOICES
 
 
+def itemisation_check(itemisation: str) -> None:
+    """Refuse an itemisation that is none of Itemisation's values, at the field "itemisation"."""
+    if itemisation not in Itemisation.values:
+        raise ApplicationError.formatted(ITEMISATION_INVALID_MSGID, ITEMISATION_CHOICES, field="itemisation")
+
+
 def _contractor_open(contractor: Contractor | None) -> None:
     if contractor is not None and Contractor.objects.filter(pk=contractor.pk, closed_at__isnull=False).exists():
         raise ApplicationError(CONTRACTOR_CLOSED, {"field": "contractor"})
@@ -41,8 +47,7 @@ def contractor_create(*, name: str, actor=None, itemisation: str = Itemisation.N
     """A new contractor. `itemisation` is the choice its contract starts with: it applies to every bill of its
     Users (there is no earlier period to keep); a later change waits for the next period
     (contractor_itemisation_set)."""
-    if itemisation not in Itemisation.values:
-        raise ApplicationError.formatted(ITEMISATION_INVALID_MSGID, ITEMISATION_CHOICES, field="itemisation")
+    itemisation_check(itemisation)
     contractor = Contractor(name=name, itemisation=itemisation, omit_free_numbers=bool(omit_free_numbers))
     contractor.full_clean()
     contractor.save()
@@ -87,8 +92,7 @@ def user_create(
     their bills (a later change waits for the next period: user_itemisation_set); a Contractor's User has the
     contractor's."""
     _contractor_open(contractor)
-    if itemisation not in Itemisation.values:
-        raise ApplicationError.formatted(ITEMISATION_INVALID_MSGID, ITEMISATION_CHOICES, field="itemisation")
+    itemisation_check(itemisation)
     user = User(username=User.normalize_username(username), email=(email or None), contractor=contractor,
                 itemisation=itemisation, omit_free_numbers=bool(omit_free_numbers))
     user.set_password(password)
@@ -169,8 +173,7 @@ def _itemisation_schedule(*, party: dict, before: ItemisationSetting, after: Ite
 
 def _itemisation_after(before: ItemisationSetting, itemisation: str,
                        omit_free_numbers: bool | None) -> ItemisationSetting:
-    if itemisation not in Itemisation.values:
-        raise ApplicationError.formatted(ITEMISATION_INVALID_MSGID, ITEMISATION_CHOICES, field="itemisation")
+    itemisation_check(itemisation)
     return ItemisationSetting(itemisation, before.omit_free_numbers if omit_free_numbers is None
                               else bool(omit_free_numbers))
 

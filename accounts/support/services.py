@@ -26,11 +26,10 @@ from voipxs.queue import enqueue_after_commit, resend_cutoff, tasks_resend
 from ..dsr.models import DataSubjectRequest
 from ..dsr.services import dsr_request_create_for
 from ..backends import user_facts_forget
-from ..models import Itemisation, User
+from ..models import User
 from ..selectors import itemisation_history
 from ..services.sign_in import login_attempts_forget
-from ..services.users import (ITEMISATION_BY_CONTRACTOR, ITEMISATION_CHOICES, ITEMISATION_INVALID_MSGID,
-                               user_itemisation_set)
+from ..services.users import ITEMISATION_BY_CONTRACTOR, itemisation_check, user_itemisation_set
 from .selectors import support_customer_get, support_customers
 
 REASON_REQUIRED = gettext_noop("Choose the reason for the reset.")
@@ -155,8 +154,7 @@ def support_itemisation_check(*, user: User, itemisation: str, channel: str, tic
                               omit_free_numbers: bool | None = None) -> str:
     """The rules of support_itemisation_set, so that the page names the field before it asks to confirm
     (writes and audits nothing). Returns the ticket reference as it will be kept."""
-    if itemisation not in Itemisation.values:
-        raise ApplicationError.formatted(ITEMISATION_INVALID_MSGID, ITEMISATION_CHOICES, field="itemisation")
+    itemisation_check(itemisation)
     if user.contractor_id is not None:
         raise ApplicationError(ITEMISATION_BY_CONTRACTOR, extra={"field": "itemisation"})
     if channel not in RequestChannel.values:
