@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from contextlib import contextmanager
-from typing import ClassVar, Iterator
+from typing import ClassVar
 
 from django.http import FileResponse, HttpResponse
 from django.utils.translation import gettext_noop
@@ -34,22 +33,13 @@ from .selectors import (
     transparency_rows,
 )
 from .services.checks import NOT_LEGAL_OFFICER
-from .services.intake import ReceivedDocument, disclosure_document_add, disclosure_request_take_in
+from .services.intake import (
+    ReceivedDocument, disclosure_document_add, disclosure_request_take_in, document_refused_at,
+)
 from .services.packages import disclosure_package_download, package_content_type
 from .transitions import CLAIMED_TYPE_HELP, DOCUMENT_HELP, DOCUMENT_NOT_BASE64, TRANSITIONS, Base64ContentField
 
 ORDER_WITHOUT_DOCUMENT = "Send the written order in document_base64, or leave document_is_order false."
-
-
-@contextmanager
-def _document_field(name: str) -> Iterator[None]:
-    """Intake's document checks (document_check) refuse under the field "document"; an API names its own input."""
-    try:
-        yield
-    except ApplicationError as exc:
-        if exc.extra.get("field") == "document":
-            raise ApplicationError(exc.message, extra={**exc.extra, "field": name}) from None
-        raise
 
 
 class IsLegalOfficer(BasePermission):
@@ -179,7 +169,7 @@ class RequestReceiveApi(OfficerApi):
                   "is_written_order": d.pop("document_is_order")}
         content = d.pop("document_base64", None)
         document = None if content is None else ReceivedDocument(content=content, **upload)
-        with _document_field("document_base64"):
+        with document_refused_at("document_base64"):
             req = disclosure_request_take_in(actor=request.user, authority=authority, document=document, **d)
         return Response(RequestOutputSerializer(req).data, status=status.HTTP_201_CREATED)
 
@@ -304,7 +294,7 @@ class DocumentAddApi(OfficerApi):
         except (binascii.Error, ValueError):
             raise ApplicationError(DOCUMENT_NOT_BASE64, extra={"field": "content_base64"}) from None
         req = disclosure_request_get(actor=request.user, pk=pk)
-        with _document_field("content_base64"):
+        with document_refused_at("content_base64"):
             doc = disclosure_document_add(actor=request.user, request=req, content=content, **d)
         return Response(self.OutputSerializer(doc).data, status=status.HTTP_201_CREATED)
 

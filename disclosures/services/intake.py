@@ -5,10 +5,11 @@ received by e-mail keeps the domain it came from, flagged when the authority doe
 from __future__ import annotations
 
 import hashlib
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from email.utils import parseaddr
-from typing import Iterable
+from typing import Iterable, Iterator
 
 from django.conf import settings
 from django.db import transaction
@@ -292,6 +293,18 @@ def document_check(*, content: bytes, field: str = "document") -> FileType:
     if kind is None:
         raise ApplicationError(DOCUMENT_WRONG_TYPE, extra={"field": field})
     return kind
+
+
+@contextmanager
+def document_refused_at(field: str) -> Iterator[None]:
+    """document_check refuses under the field "document" (the pages' file input); a caller whose input has another
+    name (the API's document_base64 and content_base64, a conversion's order_document) has the refusal name it."""
+    try:
+        yield
+    except ApplicationError as exc:
+        if exc.extra.get("field") == "document":
+            raise ApplicationError(exc.message, extra={**exc.extra, "field": field}) from None
+        raise
 
 
 @dataclass(frozen=True)

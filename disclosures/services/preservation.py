@@ -26,7 +26,7 @@ from ..bases import BASES, PRESERVATION_BASES, PRODUCTION_BASES
 from ..models import OPEN_STATUSES, DisclosureRequest, Outcome, Status
 from .checks import request_audit, request_locked, request_move, require_officer, require_state
 from .holds import request_hold_release, request_hold_renew
-from .intake import disclosure_document_add, disclosure_request_receive
+from .intake import disclosure_document_add, disclosure_request_receive, document_refused_at
 
 NOT_PRESERVATION = gettext_noop("Only a preservation order (Sv 126ni, EPOC-PR) can be renewed or converted.")
 RENEWED_ONCE = gettext_noop("This preservation was renewed once already; a further one is a new order, "
@@ -100,11 +100,9 @@ def disclosure_preservation_convert(*, actor, request: DisclosureRequest, legal_
         categories=categories or list(req.categories), window_start=req.window_start, window_end=req.window_end,
         deadline=deadline, numbers=[t.number for t in targets if t.number], now=moment,
         account_ids=[t.account_id for t in targets if t.account_id], secrecy_until=req.secrecy_until)
-    try:
+    with document_refused_at("order_document"):  # intake's own document checks, under this form's field
         doc = disclosure_document_add(actor=actor, request=new, title=order_document_title, content=order_document,
                                       content_type=order_document_content_type, is_written_order=True, now=moment)
-    except ApplicationError as exc:  # intake's own document checks, refused under this form's field
-        raise ApplicationError(exc.message, extra={**exc.extra, "field": "order_document"}) from None
     new.refresh_from_db()  # as the document left it (written_order_at), for the caller reading converted_to
     request_hold_release(req=req, actor=actor, reason=LegalHold.Release.CONVERTED, now=moment)
     req.converted_to, req.outcome, req.closed_at, req.hold_released_at = new, Outcome.CONVERTED, moment, moment
