@@ -76,7 +76,7 @@ def _copy_line(package: Package, name: str, sha256: str, file: IO[bytes], size: 
         raise ValueError("a package file's name or hash with a character COPY would change")
     yield f"{package.pk}\t{name}\t{sha256}\t{size}\t\\\\x".encode()  # bytea in hex; the backslash doubled
     for piece in encrypt_chunks(file, size, aad=aad):
-        yield piece.hex().encode()
+        yield binascii.hexlify(piece)  # bytes at once, as _envelope_line writes them
     yield b"\n"
 
 
