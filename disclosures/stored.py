@@ -11,7 +11,9 @@ it is read, and opened by the output check the way its reader will, without the 
 in memory. A key rotation seals a file anew the same way, read in slices and written in chunks (stored_file_reseal).
 
 A package's envelope (envelope.py, the .p7m handed out) goes in the same way, by COPY as it is made, hashed as it
-goes, and is served a slice at a time (stored_envelope_open); it is already encrypted, to the authority."""
+goes, and is copied out a slice at a time into the download's own temporary file (stored_envelope_copy), inside
+the download's transaction: the response is sent after that transaction has ended, when retention may already
+have deleted the row. It is already encrypted, to the authority."""
 from __future__ import annotations
 
 import binascii
@@ -189,41 +191,23 @@ def stored_envelope_create(*, package: Package, recipient_sha256: str, zip_sha25
                                                         zip_sha256=zip_sha256)
 
 
-class _ValueReader(io.RawIOBase):
-    """A stored value (bytes, or a _DatabaseValue) as a seekable file: a FileResponse measures it, then reads it."""
-
-    def __init__(self, value: bytes | _DatabaseValue) -> None:
-        self._value, self._at = value, 0
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def tell(self) -> int:
-        return self._at
-
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._at, io.SEEK_END: len(self._value)}[whence]
-        self._at = max(0, base + offset)
-        return self._at
-
-    def readinto(self, buffer) -> int:
-        piece = self._value[self._at:self._at + min(len(buffer), STREAM_CHUNK)]
-        buffer[:len(piece)] = piece
-        self._at += len(piece)
-        return len(piece)
-
-
-def stored_envelope_open(envelope: PackageEnvelope) -> IO[bytes]:
-    """The stored envelope as a file open at its start, read from the database in STREAM_CHUNK slices (PostgreSQL)
-    whatever size its reader asks for (a FileResponse asks for a few kB at a time)."""
+def stored_envelope_copy(envelope: PackageEnvelope, target: IO[bytes]) -> None:
+    """Copy the stored envelope into the empty file `target` (a download's temporary file), read a STREAM_CHUNK
+    slice at a time (PostgreSQL) and hashed as it goes, and leave `target` at its start. Called in the download's
+    transaction, so that what is handed out is the one stored envelope, whole, whatever happens to the row
+    afterwards. ValueError if what was read is not the content whose SHA-256 was stored."""
     if _sliced():
         value = _DatabaseValue(envelope.pk, model=PackageEnvelope, field="content")
     else:
         value = bytes(PackageEnvelope.objects.values_list("content", flat=True).get(pk=envelope.pk))
-    return io.BufferedReader(_ValueReader(value), STREAM_CHUNK)
+    digest = hashlib.sha256()
+    for start in range(0, len(value), STREAM_CHUNK):
+        piece = value[start:start + STREAM_CHUNK]
+        digest.update(piece)
+        target.write(piece)
+    target.seek(0)
+    if digest.hexdigest() != envelope.sha256:
+        raise ValueError("the stored envelope is not the content whose SHA-256 was stored")
 
 
 @contextmanager
