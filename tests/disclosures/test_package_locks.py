@@ -55,6 +55,16 @@ def _read(package: Package) -> bool:
         return plain.matches()
 
 
+def _read_paused(package: Package, paused: threading.Event, carry_on: threading.Event) -> bool:
+    """As _read, but once its first slice is read it says so (`paused`) and waits to be let on (`carry_on`)."""
+    with transaction.atomic(), StoredFile(package, NAME, aad=package_file_aad(package.pk, NAME)) as plain:
+        plain.read(STREAM_CHUNK)
+        paused.set()
+        carry_on.wait(10)
+        plain.drain()
+        return plain.matches()
+
+
 def _started(results: dict, key: str, step: Callable[[], object]) -> threading.Thread:
     """`step` running on a thread (a connection) of its own; its result, or the name of what it raised, goes into
     results[key]."""
@@ -112,16 +122,7 @@ class ConcurrencyTests:
 
     def test_readers_do_not_wait_for_each_other(self, delivered):
         first_slice_read, carry_on, results = threading.Event(), threading.Event(), {}
-
-        def read_slowly() -> bool:
-            with transaction.atomic(), StoredFile(delivered, NAME, aad=package_file_aad(delivered.pk, NAME)) as plain:
-                plain.read(STREAM_CHUNK)
-                first_slice_read.set()
-                carry_on.wait(10)
-                plain.drain()
-                return plain.matches()
-
-        slow = _started(results, "slow", read_slowly)
+        slow = _started(results, "slow", lambda: _read_paused(delivered, first_slice_read, carry_on))
         try:
             assert first_slice_read.wait(10)
             with transaction.atomic():
@@ -139,17 +140,12 @@ class ConcurrencyTests:
         envelope = PackageEnvelope.objects.defer("content").get(package=delivered)
 
         def read() -> bool:
+            if what == "file":
+                return _read_paused(delivered, paused, carry_on)
             with transaction.atomic():
-                if what == "envelope":
-                    copy = _Paused(paused, carry_on)
-                    stored_envelope_copy(envelope, copy)
-                    return hashlib.sha256(copy.getvalue()).hexdigest() == envelope.sha256
-                with StoredFile(delivered, NAME, aad=package_file_aad(delivered.pk, NAME)) as plain:
-                    plain.read(STREAM_CHUNK)
-                    paused.set()
-                    carry_on.wait(10)
-                    plain.drain()
-                    return plain.matches()
+                copy = _Paused(paused, carry_on)
+                stored_envelope_copy(envelope, copy)
+                return hashlib.sha256(copy.getvalue()).hexdigest() == envelope.sha256
 
         reader = _started(results, "read", read)
         assert paused.wait(10)
