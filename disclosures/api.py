@@ -305,7 +305,7 @@ class PackageDownloadApi(OfficerApi):
     def get(self, request: Request, pk: int) -> FileResponse:
         req = disclosure_request_get(actor=request.user, pk=pk)
         name, file = disclosure_package_download(actor=request.user, request=req)
-        # Streamed from the ZIP's temporary file (closed, and so deleted, once sent) or, a .p7m, from the database.
+        # Streamed from the temporary file the service made (closed, and so deleted, once sent).
         response = FileResponse(file, as_attachment=True, filename=name, content_type=package_content_type(name))
         response["Cache-Control"] = "no-store"
         return response

@@ -27,7 +27,7 @@ import json
 import tempfile
 import zipfile
 from pathlib import Path
-from typing import IO, BinaryIO, Iterable, Iterator
+from typing import IO, BinaryIO, Callable, Iterable, Iterator, TypeVar
 
 from django.conf import settings
 from django.utils.timezone import now as tz_now
@@ -46,6 +46,7 @@ ZIP_DIGEST_PREFIX = b"sha256:"
 ZIP_SPOOL_BYTES = 4 << 20  # a package's ZIP stays in memory up to this size, then goes to an unnamed file
 _CHUNK = 1 << 20
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # every entry's time: the same package gives the same bytes
+T = TypeVar("T")
 
 
 class ScopeViolation(Exception):
@@ -203,17 +204,23 @@ def zip_bytes(files: dict[str, bytes], *, sign: bool = True) -> bytes:
     return buf.getvalue()
 
 
-def package_zip_open(package: Package) -> tuple[IO[bytes], str]:
-    """The package's sealed ZIP in a temporary file (see the module's docstring), decrypted one stored file at a
-    time, and its SHA-256. The file is open at its start: the caller closes it (a FileResponse does), which deletes
-    it. The bytes are the same as `zip_bytes(package_files(package))`."""
+def package_spooled(fill: Callable[[IO[bytes]], T]) -> tuple[IO[bytes], T]:
+    """A temporary file for a package's download (see the module's docstring) written by `fill`, with what `fill`
+    returned; `fill` leaves it at its start. The caller closes it (a FileResponse does), which deletes it; if
+    `fill` raises, it is closed here."""
     fh = _spool()
     try:
-        digest = _write_sealed_zip(fh, _stored_files(package), sign=True)
+        return fh, fill(fh)
     except BaseException:
         fh.close()
         raise
-    return fh, digest
+
+
+def package_zip_open(package: Package) -> tuple[IO[bytes], str]:
+    """The package's sealed ZIP in a temporary file (package_spooled), decrypted one stored file at a time, and its
+    SHA-256. The file is open at its start: the caller closes it (a FileResponse does), which deletes it. The bytes
+    are the same as `zip_bytes(package_files(package))`."""
+    return package_spooled(lambda fh: _write_sealed_zip(fh, _stored_files(package), sign=True))
 
 
 def package_zip(package: Package) -> bytes:

@@ -12,7 +12,7 @@ from voipxs.privacy import crypto
 from voipxs.privacy.rotation import rotate_bound, rotation_recorded
 
 from .models import DisclosureDocument, Package, PackageFile
-from .stored import StoredFile, package_file_aad, stored_file_reseal
+from .stored import StoredFile, package_file_aad, stored_file_lock, stored_file_reseal
 
 # A document is read whole (up to the intake's size limit): at most this many per transaction.
 DOCUMENTS_PER_BATCH = 10
@@ -37,14 +37,15 @@ def _sealed_files():
 
 
 def _file_reseal(file_id: int, *, dry_run: bool) -> bool:
-    """One file in one transaction, its row locked: sealed anew under the newest key (stored.stored_file_reseal),
-    or on a dry run read to its end as that would. False when it needs nothing (any more: rotated or deleted since
-    it was listed). crypto.CryptoError when no configured key opens it; nothing is written then."""
+    """One file in one transaction, its write lock taken first (stored.stored_file_lock: it waits for the reads
+    under way, and the file is looked at once it has it): sealed anew under the newest key
+    (stored.stored_file_reseal), or on a dry run read to its end as that would. False when it needs nothing (any
+    more: rotated or deleted since it was listed). crypto.CryptoError when no configured key opens it; nothing is
+    written then."""
     with transaction.atomic():
-        files = _sealed_files().select_related("package").filter(id=file_id)
         if not dry_run:
-            files = files.select_for_update(of=("self",))
-        file = files.only("id", "name", "package").first()
+            stored_file_lock(file_id)
+        file = _sealed_files().select_related("package").filter(id=file_id).only("id", "name", "package").first()
         if file is None or not crypto.needs_rotation(bytes(file.head)):
             return False
         aad = package_file_aad(file.package_id, file.name)

@@ -11,7 +11,15 @@ it is read, and opened by the output check the way its reader will, without the 
 in memory. A key rotation seals a file anew the same way, read in slices and written in chunks (stored_file_reseal).
 
 A package's envelope (envelope.py, the .p7m handed out) goes in the same way, by COPY as it is made, hashed as it
-goes, and is served a slice at a time (stored_envelope_open); it is already encrypted, to the authority."""
+goes, and is copied out a slice at a time into the download's own temporary file (stored_envelope_copy), inside
+the download's transaction: the response is sent after that transaction has ended, when retention may already
+have deleted the row. It is already encrypted, to the authority.
+
+Locks (PostgreSQL; SQLite reads a value whole, in one statement): a stored value read in slices is read under a
+shared transaction-level advisory lock on its row's id (FILE_LOCK_CLASS, ENVELOPE_LOCK_CLASS), and whatever
+replaces or deletes it takes the same lock exclusively first: a key rotation (stored_file_lock, then
+stored_file_reseal) and retention (stored_package_lock). Readers do not wait for each other, and need no more than
+SELECT on the tables (a row lock, FOR KEY SHARE, would need UPDATE: a read-only role could not read a package)."""
 from __future__ import annotations
 
 import binascii
@@ -38,6 +46,10 @@ _COPY_SPECIAL = ("\\", "\t", "\n", "\r")  # what COPY's text format would read a
 # The content before its SHA-256, which is known only once the content has gone in.
 _COPY_ENVELOPE = (f"COPY {PackageEnvelope._meta.db_table} (package_id, recipient_sha256, zip_sha256, created_at, "
                   "content, sha256) FROM STDIN")
+# pg_advisory_xact_lock(class, id) classes, beside voipxs.privacy.audit.SEAL_LOCK_ID and traffic's importer lock
+# (7_300_010): a package file's value and a package envelope's content, each keyed by its row's id.
+FILE_LOCK_CLASS = 7_300_011
+ENVELOPE_LOCK_CLASS = 7_300_012
 
 
 def _sliced() -> bool:
@@ -114,15 +126,45 @@ class _DatabaseValue:
         return bytes(self._files.values_list(Substr(self._field, start + 1, stop - start), flat=True).get())
 
 
-def _hold(package: Package, name: str) -> None:
-    """Lock the file's row FOR KEY SHARE until the transaction ends, before anything of it is read: a key rotation
-    (stored_file_reseal, the row locked FOR UPDATE) cannot replace the value between two slices of one read (the
-    read would fail at its tag), and a read that waited for a rotation reads the new value throughout. Readers do
-    not wait for each other. Outside a transaction (autocommit) the lock ends with its statement."""
+def _lock(lock_class: int, pk: int, *, exclusive: bool = False) -> None:
+    """Take the advisory lock (lock_class, pk) until the transaction ends, shared (a read) or exclusive (a change);
+    outside a transaction (autocommit) it ends with its statement. The id goes in as an int4, the key's second
+    half: distinct for the first 2**32 ids, beyond which two rows may share a key, and then only wait for each
+    other."""
+    key = (pk + 2**31) % 2**32 - 2**31
+    function = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
     with connection.cursor() as cursor:
-        # Reviewed: the table's name is the model's own; every value stays a bound parameter.
-        cursor.execute(f"SELECT 1 FROM {PackageFile._meta.db_table} WHERE package_id = %s AND name = %s "  # nosec B608
-                       "FOR KEY SHARE", [package.pk, name])
+        cursor.execute(f"SELECT {function}(%s, %s)", [lock_class, key])
+
+
+def _hold(package: Package, name: str) -> None:
+    """Take the file's read lock (shared) before anything of it is read: a key rotation (which takes it exclusively,
+    stored_file_lock) cannot replace the value between two slices of one read (the read would fail at its tag),
+    and a read that waited for a rotation reads the new value throughout (each statement after the wait sees what
+    the rotation committed). Readers do not wait for each other."""
+    _lock(FILE_LOCK_CLASS, package.files.filter(name=name).values_list("pk", flat=True).get())
+
+
+def stored_file_lock(pk: int) -> None:
+    """Take the write lock of the stored file `pk` (PackageFile) until the transaction ends, before it is looked at
+    and sealed anew (rotation.py): it waits for the reads under way, and the reads that start meanwhile wait for
+    it (_hold). No-op on SQLite."""
+    if _sliced():
+        _lock(FILE_LOCK_CLASS, pk, exclusive=True)
+
+
+def stored_package_lock(package_id: int) -> None:
+    """Take the write lock of every stored file of the package and of every envelope made of them until the
+    transaction ends, before they are deleted (retention): it waits for the reads under way, which would otherwise
+    find the rest of a value gone. The files' locks in the order a ZIP reads them (by name, as Python sorts), then
+    the envelopes' (read after the ZIP), so that a reader and the deletion never wait for each other in a circle.
+    Take it before the package's row: a download inserts rows that refer to that row. No-op on SQLite."""
+    if not _sliced():
+        return
+    for _name, pk in sorted(PackageFile.objects.filter(package_id=package_id).values_list("name", "pk")):
+        _lock(FILE_LOCK_CLASS, pk, exclusive=True)
+    for pk in PackageEnvelope.objects.filter(package_id=package_id).order_by("pk").values_list("pk", flat=True):
+        _lock(ENVELOPE_LOCK_CLASS, pk, exclusive=True)
 
 
 class StoredFile(io.RawIOBase):
@@ -189,41 +231,24 @@ def stored_envelope_create(*, package: Package, recipient_sha256: str, zip_sha25
                                                         zip_sha256=zip_sha256)
 
 
-class _ValueReader(io.RawIOBase):
-    """A stored value (bytes, or a _DatabaseValue) as a seekable file: a FileResponse measures it, then reads it."""
-
-    def __init__(self, value: bytes | _DatabaseValue) -> None:
-        self._value, self._at = value, 0
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def tell(self) -> int:
-        return self._at
-
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._at, io.SEEK_END: len(self._value)}[whence]
-        self._at = max(0, base + offset)
-        return self._at
-
-    def readinto(self, buffer) -> int:
-        piece = self._value[self._at:self._at + min(len(buffer), STREAM_CHUNK)]
-        buffer[:len(piece)] = piece
-        self._at += len(piece)
-        return len(piece)
-
-
-def stored_envelope_open(envelope: PackageEnvelope) -> IO[bytes]:
-    """The stored envelope as a file open at its start, read from the database in STREAM_CHUNK slices (PostgreSQL)
-    whatever size its reader asks for (a FileResponse asks for a few kB at a time)."""
+def stored_envelope_copy(envelope: PackageEnvelope, target: IO[bytes]) -> None:
+    """Copy the stored envelope into the empty file `target` (a download's temporary file), read a STREAM_CHUNK
+    slice at a time under its read lock (PostgreSQL) and hashed as it goes, and leave `target` at its start. Called
+    in the download's transaction, so that what is handed out is the one stored envelope, whole, whatever happens
+    to the row afterwards. ValueError if what was read is not the content whose SHA-256 was stored."""
     if _sliced():
+        _lock(ENVELOPE_LOCK_CLASS, envelope.pk)
         value = _DatabaseValue(envelope.pk, model=PackageEnvelope, field="content")
     else:
         value = bytes(PackageEnvelope.objects.values_list("content", flat=True).get(pk=envelope.pk))
-    return io.BufferedReader(_ValueReader(value), STREAM_CHUNK)
+    digest = hashlib.sha256()
+    for start in range(0, len(value), STREAM_CHUNK):
+        piece = value[start:start + STREAM_CHUNK]
+        digest.update(piece)
+        target.write(piece)
+    target.seek(0)
+    if digest.hexdigest() != envelope.sha256:
+        raise ValueError("the stored envelope is not the content whose SHA-256 was stored")
 
 
 @contextmanager
@@ -291,9 +316,10 @@ def stored_file_reseal(*, package: Package, name: str, aad: bytes) -> None:
     in chunks as it was stored: its ciphertext read a slice at a time and decrypted (StoredFile), encrypted again
     (crypto.encrypt_chunks) into a large object, which then replaces the value in one statement. Not by COPY, as
     stored_file_create writes: the slices are read on the same connection, which a COPY holds until it ends. The
-    plaintext, its SHA-256 and size stay what they were. Call it in a transaction, the row locked: a value that
-    does not open raises crypto.CryptoError before anything is replaced (at its end at the latest, where the tag
-    is checked), and the rollback leaves the old ciphertext, and no large object, behind."""
+    plaintext, its SHA-256 and size stay what they were. Call it in a transaction, with the file's write lock
+    taken before the file was looked at (stored_file_lock): a value that does not open raises crypto.CryptoError
+    before anything is replaced (at its end at the latest, where the tag is checked), and the rollback leaves the
+    old ciphertext, and no large object, behind."""
     with StoredFile(package, name, aad=aad) as plain:
         if not _sliced():  # SQLite takes a value whole
             PackageFile.objects.filter(pk=plain.pk).update(content_enc=encrypt_stream(plain, plain.size, aad=aad))

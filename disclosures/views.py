@@ -343,7 +343,7 @@ def download(request: HttpRequest, pk: int) -> HttpResponse:
     except ApplicationError as exc:
         messages.error(request, exc.shown())
         return redirect("disclosures:detail", pk=pk)
-    # Streamed from the ZIP's temporary file (closed, and so deleted, once sent) or, a .p7m, from the database.
+    # Streamed from the temporary file the service made (closed, and so deleted, once sent).
     response = FileResponse(file, as_attachment=True, filename=name, content_type=package_content_type(name))
     response["Cache-Control"] = "no-store"
     return response

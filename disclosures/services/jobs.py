@@ -16,6 +16,7 @@ from voipxs.privacy.audit import audit_record
 from voipxs.privacy.purposes import RETENTION_PURPOSE, Purpose, Role
 
 from ..models import OPEN_STATUSES, DisclosureRequest, Notice, Package, Status
+from ..stored import stored_package_lock
 from .checks import request_audit
 from .holds import request_hold_release
 
@@ -152,6 +153,7 @@ def disclosure_packages_purge(*, now: datetime | None = None, dry_run: bool = Fa
     deleted = 0
     for pk in due.values_list("pk", flat=True):
         with transaction.atomic():
+            stored_package_lock(pk)  # the reads under way end first (stored.py), then the row (see there)
             package = Package.objects.select_for_update().get(pk=pk)
             if package.state != Package.State.SEALED:
                 continue

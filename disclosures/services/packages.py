@@ -11,7 +11,10 @@ An expired certificate stops both until it is replaced.
 
 The ZIP is rebuilt for every download in a temporary file (production.package_zip_open), which the download hands
 to a streaming response. An envelope is made from that file a chunk at a time as it goes into the database, and is
-read back from there a slice at a time (stored.py): neither is ever in memory whole."""
+copied back out a slice at a time into a temporary file of its own (stored.py), which the response streams:
+neither is ever in memory whole. Both files are made in the download's transaction, as its record is written; the
+response is sent after that transaction has ended, so that what retention or anything else changes in the
+database meanwhile cannot cut or change the file the record names."""
 from __future__ import annotations
 
 import io
@@ -32,9 +35,9 @@ from ..envelope import CONTENT_TYPE as P7M_CONTENT_TYPE
 from ..envelope import SUFFIX as P7M_SUFFIX
 from ..envelope import envelope_chunks
 from ..models import Authority, DisclosureRequest, Package, PackageDownload, PackageEnvelope, Status
-from ..production import build_package, package_zip_open
+from ..production import build_package, package_spooled, package_zip_open
 from ..selectors import request_purpose
-from ..stored import stored_envelope_create, stored_envelope_open
+from ..stored import stored_envelope_copy, stored_envelope_create
 from .checks import WRONG_STATE, request_audit, request_locked, request_move, require_officer, require_state
 
 CERTIFICATE_EXPIRED_ON = gettext_noop("The authority's certificate expired on %(date)s: nothing is handed over "
@@ -46,7 +49,8 @@ ZIP_CONTENT_TYPE = "application/zip"
 @dataclass(frozen=True)
 class DeliveryFile:
     """The file handed to the authority: `file` under `name`, and what the receipt says of it. `file` is open at
-    its start; whoever takes it closes it (a FileResponse does), which deletes the temporary file a ZIP is in."""
+    its start, a temporary file (the ZIP, or the stored envelope copied out of the database); whoever takes it
+    closes it (a FileResponse does), which deletes it."""
 
     name: str
     file: IO[bytes]
@@ -86,7 +90,8 @@ def package_delivery_file(*, req: DisclosureRequest, package: Package) -> Delive
             envelope = stored_envelope_create(package=package, recipient_sha256=authority.certificate_sha256,
                                               zip_sha256=zip_digest,
                                               pieces=envelope_chunks(zip_file, size, authority.certificate))
-    return DeliveryFile(name=name + P7M_SUFFIX, file=stored_envelope_open(envelope), sha256=envelope.sha256,
+    envelope_file, _none = package_spooled(lambda fh: stored_envelope_copy(envelope, fh))
+    return DeliveryFile(name=name + P7M_SUFFIX, file=envelope_file, sha256=envelope.sha256,
                         zip_sha256=zip_digest, encrypted_to=envelope.recipient_sha256)
 
 

@@ -1,7 +1,9 @@
 """The .p7m is written a chunk at a time (envelope.envelope_chunks) in the layout cryptography's PKCS7EnvelopeBuilder
 gives it, goes into the database by COPY as it is made and comes back out a slice at a time (stored.py), so that
 delivering a package holds neither the ZIP nor its envelope in memory. What the authority gets still opens with
-`openssl cms -decrypt` and with envelope_open (verify_package --key) to the ZIP byte for byte."""
+`openssl cms -decrypt` and with envelope_open (verify_package --key) to the ZIP byte for byte. A download copies the
+stored envelope into a temporary file of its own in its transaction, so that the response, sent after that
+transaction, is the stored envelope whole even when retention deletes it meanwhile."""
 from __future__ import annotations
 
 import hashlib
@@ -23,8 +25,9 @@ from django.utils.timezone import now
 
 from disclosures import production
 from disclosures.envelope import encrypted_size, envelope_chunks, envelope_der, envelope_open
-from disclosures.models import Package, PackageEnvelope, PackageFile
+from disclosures.models import Package, PackageDownload, PackageEnvelope, PackageFile
 from disclosures.production import package_zip
+from disclosures.services.jobs import disclosure_packages_purge
 from disclosures.services.packages import disclosure_package_download
 from tests.factories import make_cdr, verified_client
 from voipxs.privacy.crypto import STREAM_CHUNK, encrypt_bytes
@@ -167,6 +170,43 @@ class EnvelopeDeliveryTests:
         assert int(r["Content-Length"]) == len(body) and hashlib.sha256(body).hexdigest() == envelope.sha256
         (tmp_path / "x.p7m").write_bytes(body)
         assert _openssl_decrypt(tmp_path / "x.p7m", tmp_path) == zip_bytes
+
+    def test_a_download_is_the_whole_envelope_even_when_retention_deletes_it_before_it_is_sent(
+            self, client, legal1, legal2, checked, tmp_path):
+        """The response is sent after the view's transaction has ended: before, it read the envelope from the
+        database as it went, and retention deleting it meanwhile cut the file short under a 200 and its length."""
+        package = Package.objects.get(request=checked)
+        _enlarge(package, 3 * STREAM_CHUNK + 5)  # an envelope of several slices
+        delivered = to_state(checked, "delivered", intake=legal1, approvers=[])  # its retention starts
+        zip_bytes = package_zip(package)
+        r = verified_client(client, legal2).get(reverse("disclosures:download", args=[delivered.pk]))
+        assert r.status_code == 200
+
+        assert disclosure_packages_purge(now=now() + timedelta(days=3650)) == {"deleted": 1}
+        assert not PackageEnvelope.objects.exists() and not PackageFile.objects.exists()
+        body = b"".join(r.streaming_content)
+        request_finished.disconnect(close_old_connections)  # as above
+        try:
+            r.close()
+        finally:
+            request_finished.connect(close_old_connections)
+
+        recorded = PackageDownload.objects.get().sha256  # the record of this download
+        assert int(r["Content-Length"]) == len(body) > 3 * STREAM_CHUNK
+        assert hashlib.sha256(body).hexdigest() == recorded == delivered.delivery_sha256
+        (tmp_path / "x.p7m").write_bytes(body)
+        assert _openssl_decrypt(tmp_path / "x.p7m", tmp_path) == zip_bytes
+
+    def test_a_stored_envelope_that_differs_from_its_sha256_is_not_handed_out_nor_recorded(self, legal2, checked):
+        name, file = disclosure_package_download(actor=legal2, request=checked)
+        file.close()
+        stored = bytearray(PackageEnvelope.objects.values_list("content", flat=True).get())
+        stored[-1] ^= 1  # one byte of the encrypted content
+        PackageEnvelope.objects.update(content=bytes(stored))
+
+        with pytest.raises(ValueError, match="SHA-256"):
+            disclosure_package_download(actor=legal2, request=checked)
+        assert name.endswith(".p7m") and PackageDownload.objects.count() == 1
 
     @pytest.mark.postgres
     def test_delivering_a_large_package_holds_neither_the_zip_nor_the_envelope_in_memory(self, legal1, checked,
