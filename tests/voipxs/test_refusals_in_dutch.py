@@ -7,6 +7,7 @@ import html
 import pytest
 from django.conf import settings
 from django.urls import reverse
+from django.utils import translation
 
 from accounts.dsr.services import dsr_request_create
 from voipxs.exceptions import ApplicationError
@@ -96,8 +97,6 @@ class ApiTests:
 
     def test_a_refusal_with_placeholders_answers_its_text_field_and_numbers_not_its_msgid(self):
         # voipxs.api.exception_handler: the msgid and params are the page's translation machinery, not the API's.
-        from django.utils import translation
-
         from traffic.services.masking import NUMBER_INVALID_AT
         from voipxs.api import exception_handler
 
@@ -108,3 +107,53 @@ class ApiTests:
         assert str(body["detail"]) == "Regel 7: dit is geen telefoonnummer; er is niets geïmporteerd."
         assert str(body["field"]) == "file" and body["line"] == 7
         assert "msgid" not in body and "params" not in body
+
+
+class LabelsInRefusalsTests:
+    """A refusal that names a label (a category, a kind of body, an action) or a date, raised in a Dutch request:
+    its message (logs, commands) is English through and through, and what the page shows is Dutch through and
+    through, the label included."""
+
+    def test_an_authority_kind_and_a_basis_are_english_in_the_message_and_dutch_when_shown(self):
+        from disclosures.services.intake import validate_basis_for_authority
+
+        with translation.override("nl"), pytest.raises(ApplicationError) as refused:
+            validate_basis_for_authority(legal_basis="sv_126n", authority_kind="dispute_commission")
+        with translation.override("nl"):
+            dutch = refused.value.shown()
+
+        assert refused.value.message.startswith("A dispute commission cannot use the basis “Sv 126n (traffic data)”: ")
+        assert dutch.startswith("Een geschillencommissie kan de grondslag “Sv 126n (verkeersgegevens)” niet gebruiken")
+        assert refused.value.shown().startswith("A dispute commission cannot use the basis “Sv 126n (traffic data)”")
+
+    def test_a_retention_action_and_category_are_english_in_the_message_and_dutch_when_shown(self):
+        from retention.services import retention_policy_changes
+
+        with translation.override("nl"), pytest.raises(ApplicationError) as action:
+            retention_policy_changes(category="closed_account", current=None, period_months=120, action="delete")
+        with translation.override("nl"), pytest.raises(ApplicationError) as period:
+            retention_policy_changes(category="audit_log", current=None, period_months=1)
+        with translation.override("nl"):
+            dutch = (action.value.shown(), period.value.shown())
+
+        assert action.value.message == "The purge can only anonymise this category's data; it cannot delete it."
+        assert dutch[0] == ("De opschoning kan de gegevens van deze categorie alleen anonimiseren; ze kan ze niet "
+                            "verwijderen.")
+        assert period.value.message.startswith("Audit log (pseudonymous) must be kept at least ")
+        assert dutch[1].startswith("Auditlog (gepseudonimiseerd) moet ten minste ")
+
+    def test_an_expiry_date_is_written_out_in_each_language(self):
+        from datetime import UTC, datetime
+
+        from disclosures.models import Authority
+        from disclosures.services.packages import certificate_refusal
+
+        expired = Authority(certificate="-----BEGIN CERTIFICATE-----",
+                            certificate_not_after=datetime(2026, 3, 7, 12, tzinfo=UTC))
+        with translation.override("nl"), pytest.raises(ApplicationError) as refused:
+            certificate_refusal(expired)
+        with translation.override("nl"):
+            dutch = refused.value.shown()
+
+        assert "expired on 7 March 2026:" in refused.value.message
+        assert "is op 7 maart 2026 verlopen" in dutch and "March" not in dutch
