@@ -17,7 +17,7 @@ from .services.intake import DOCUMENT_MAX_BYTES
 
 # The kinds of document intake takes (services.intake.DOCUMENT_TYPES), under each document's file field.
 DOCUMENT_KINDS = _("Taken: a PDF, a scan as PNG, JPEG or TIFF, a signed or encrypted file (.p7m, .p7s) or an XML "
-                   "file, told apart by the file's own bytes")
+                   "file, told apart by the file's own bytes.")
 
 
 def _document_help(text) -> str:

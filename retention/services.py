@@ -16,7 +16,7 @@ from django.utils.translation import gettext, gettext_noop
 from accounts.dsr.policy import policy_version_generated
 from voipxs.privacy.audit import audit_record
 from voipxs.privacy.crypto import blind_index
-from voipxs.exceptions import ApplicationError
+from voipxs.exceptions import ApplicationError, joined_lazy
 from voipxs.privacy.phone import InvalidNumber, normalize_e164
 from voipxs.privacy.purposes import RETENTION_PURPOSE, Purpose
 
@@ -79,8 +79,8 @@ def _check_period(category: str, months: int, days: int) -> None:
     floor_months, basis = floor
     if months * _DAYS_PER_MONTH + days < floor_months * _DAYS_PER_MONTH:
         raise ApplicationError.formatted(POLICY_BELOW_FLOOR, {
-            "category": str(Category(category).label), "floor": str(_months_label(floor_months)), "basis": str(basis),
-            "period": str(_months_label(months, days))}, field="period_months")
+            "category": Category(category).label, "floor": _months_label(floor_months), "basis": basis,
+            "period": _months_label(months, days)}, field="period_months")
 
 
 def hold_owner(reference: str) -> str:
@@ -103,8 +103,8 @@ def retention_policy_changes(*, category: str, current: RetentionPolicy | None, 
     action = changed.get("action", values["action"]) or RetentionPolicy.Action.DELETE
     if action not in SUPPORTED_ACTIONS[category]:
         raise ApplicationError.formatted(POLICY_ACTION_UNSUPPORTED, {
-            "actions": " or ".join(str(RetentionPolicy.Action(a).label) for a in SUPPORTED_ACTIONS[category]),
-            "action": str(RetentionPolicy.Action(action).label)}, field="action")
+            "actions": joined_lazy(" or ", tuple(RetentionPolicy.Action(a).label for a in SUPPORTED_ACTIONS[category])),
+            "action": RetentionPolicy.Action(action).label}, field="action")
     return changed
 
 

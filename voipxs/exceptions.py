@@ -2,7 +2,28 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils import translation
+from django.utils.functional import lazy
 from django.utils.translation import gettext
+
+
+def _filled(msgid: str, params: dict[str, Any]) -> str:
+    return gettext(msgid) % params
+
+
+def _lowered(text: Any) -> str:
+    return str(text).lower()
+
+
+def _joined(separator: str, texts: tuple[Any, ...]) -> str:
+    return separator.join(str(text) for text in texts)
+
+
+# Params of a refusal that become text only when it is shown, in the language active then; `formatted()` makes
+# its message with English active, so the message holds their English. A label (gettext_lazy) is one already.
+filled_lazy = lazy(_filled, str)  # a piece with placeholders of its own: filled_lazy(MSGID, {"name": ...})
+lowered_lazy = lazy(_lowered, str)  # a label inside a sentence: lowered_lazy(Kind.X.label)
+joined_lazy = lazy(_joined, str)  # labels in a row: joined_lazy(", ", (label, ...))
 
 
 class ApplicationError(Exception):
@@ -10,7 +31,9 @@ class ApplicationError(Exception):
 
     The message stays English (logs, management commands); pages show `shown()`. Messages are marked with
     gettext_noop where they are defined, so the catalogue has them; a message with placeholders is raised
-    with `formatted()`, which keeps its msgid and params in `extra` for the translation."""
+    with `formatted()`, which keeps its msgid and params in `extra` for the translation. A param that is itself
+    text (a label, a piece with placeholders) is passed lazy, so that it too is English in the message and in
+    the active language in `shown()` (gettext_lazy labels, filled_lazy, lowered_lazy, joined_lazy)."""
 
     def __init__(self, message: str, extra: dict | None = None) -> None:
         super().__init__(message)
@@ -19,8 +42,11 @@ class ApplicationError(Exception):
 
     @classmethod
     def formatted(cls, msgid: str, params: dict[str, Any], **extra: Any) -> ApplicationError:
-        """A refusal whose message has %(name)s placeholders: `msgid % params` now, translated by `shown()`."""
-        return cls(msgid % params, extra={**extra, "msgid": msgid, "params": params})
+        """A refusal whose message has %(name)s placeholders: `msgid % params` now, in English whatever the
+        request's language (lazy params are made text in English here), translated by `shown()`."""
+        with translation.override("en"):
+            message = msgid % params
+        return cls(message, extra={**extra, "msgid": msgid, "params": params})
 
     def shown(self) -> str:
         """The refusal in the active language (the request's, on a page): the catalogue's translation of the

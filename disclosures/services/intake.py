@@ -17,7 +17,7 @@ from django.utils.timezone import now as tz_now
 from django.utils.translation import gettext_noop
 
 from accounts.models import User
-from voipxs.exceptions import ApplicationError
+from voipxs.exceptions import ApplicationError, lowered_lazy
 from voipxs.privacy.crypto import blind_index, encrypt_bytes
 from voipxs.privacy.filetypes import CMS, CMS_PEM, JPEG, PDF, PNG, TIFF, XML, FileType, file_type_detect
 from voipxs.privacy.phone import InvalidNumber, normalize_e164
@@ -149,7 +149,9 @@ def validate_basis_for_authority(*, legal_basis: str, authority_kind: str) -> No
         kind = AuthorityKind(authority_kind).label if authority_kind in AuthorityKind.values else authority_kind
         basis = LegalBasis(legal_basis).label if legal_basis in LegalBasis.values else legal_basis
         message = REQUEST_BASIS_CRIMINAL if dispute_body else REQUEST_BASIS_DISPUTE
-        raise ApplicationError.formatted(message, {"kind": str(kind).lower(), "basis": str(basis)}, field="legal_basis")
+        # Labels stay lazy: the message (logs) gets them in English, shown() in the page's language.
+        params = {"kind": lowered_lazy(kind), "basis": basis}
+        raise ApplicationError.formatted(message, params, field="legal_basis")
 
 
 def notice_decision(*, legal_basis: str, notify: bool, reason: str, review_on: date | None,

@@ -25,6 +25,7 @@ from typing import IO
 from django.db import transaction
 from django.db.models import Q
 from django.utils.formats import date_format
+from django.utils.functional import lazy
 from django.utils.timezone import localtime, now as tz_now
 from django.utils.translation import gettext_noop
 
@@ -67,7 +68,8 @@ def package_content_type(name: str) -> str:
 def certificate_refusal(authority: Authority) -> None:
     """Refuse while the authority's certificate has expired: nothing goes out encrypted to it, nor in plain."""
     if authority.certificate and authority.certificate_expired:
-        params = {"date": date_format(localtime(authority.certificate_not_after), "DATE_FORMAT")}
+        # Written out in the language the refusal is shown in (the month's name), English in the message.
+        params = {"date": lazy(date_format, str)(localtime(authority.certificate_not_after), "DATE_FORMAT")}
         raise ApplicationError.formatted(CERTIFICATE_EXPIRED_ON, params, field="certificate")
 
 

@@ -16,6 +16,7 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils.timezone import now
 
+from disclosures.forms import ConvertForm, DocumentForm, RequestForm
 from disclosures.models import DisclosureDocument
 from disclosures.services.intake import (
     DOCUMENT_TYPES,
@@ -25,6 +26,7 @@ from disclosures.services.intake import (
     disclosure_request_take_in,
 )
 from disclosures.services.preservation import disclosure_preservation_convert
+from disclosures.transitions import CLAIMED_TYPE_HELP, DOCUMENT_HELP
 from tests import file_samples as samples
 from tests.factories import verified_client
 from voipxs.exceptions import ApplicationError
@@ -137,6 +139,11 @@ class IntakeDocumentTypeApiTests:
         body = {"title": "etsi.xml", "content_base64": base64.b64encode(samples.XML_BOM).decode()}
         r = api.post(url, body, format="json")
         assert r.status_code == 201 and r.json()["content_type"] == "application/xml", r.content
+
+    def test_each_document_fields_help_ends_its_last_sentence(self):
+        helps = [str(RequestForm().fields["document"].help_text), str(DocumentForm().fields["document"].help_text),
+                 str(ConvertForm().fields["order_document"].help_text), DOCUMENT_HELP, CLAIMED_TYPE_HELP]
+        assert all(text.endswith(".") and not text.endswith("..") for text in helps), helps
 
     def test_the_schema_names_the_kinds_taken_on_each_document_field(self):
         out = io.StringIO()

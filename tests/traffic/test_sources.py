@@ -122,3 +122,38 @@ class DemoSourcesTests:
         assert sorted(Source.objects.values_list("name", flat=True)) == ["ams-asterisk", "rtm-freeswitch"]
         assert "import_cdrs --source ams-asterisk" in out.getvalue()
         assert [order for order, name, _ in demo_seeders() if name == "traffic-sources"] == [20]
+
+
+# Each reason the layout parser gives (traffic.importers.layouts), with a layout that gets it. The English is
+# what the staff page, the API, the command and the docs have always said.
+BAD_LAYOUTS = [
+    ("asterisk-custom", "Master.csv =>", "the mapping line is empty"),
+    ("asterisk-custom", "${CSV_QUOTE(${CDR(src)})},${CDR(dst)}", "the mapping writes no start (${CDR(start)})"),
+    ("freeswitch-csv", '"${uuid}","${start_stamp', "a ${...} in the template is never closed"),
+    ("freeswitch-csv", "vanilla", "not a template (no ${variable}) nor a stock template name "
+                                  "(sql, example, snom, linksys, asterisk, opencdrrate)"),
+    ("freeswitch-csv", '"${caller_id_number}"', "the template writes no uuid, start_stamp"),
+    ("kamailio-acc", "cdr_start_on_confirmed=1", 'line 1 is no modparam("acc", "name", value) line of kamailio.cfg'),
+    ("kamailio-acc", 'modparam("acc", "cdr_start_on_confirmed", 2)', "cdr_start_on_confirmed is 0 or 1"),
+    ("kamailio-acc", '# acc\nmodparam("acc", "cdr_end_id", "end time")', "cdr_end_id is no attribute name"),
+    ("asterisk-csv", "${CDR(start)}", "the asterisk-csv format takes no column layout"),
+]
+
+
+class SourceLayoutRefusalTests:
+    @pytest.mark.parametrize("fmt, columns, reason", BAD_LAYOUTS)
+    def test_it_refuses_a_layout_that_is_none_saying_why_in_english(self, db, fmt, columns, reason):
+        from django.utils import translation
+
+        from traffic.importers import layouts
+
+        with translation.override("nl"), pytest.raises(ApplicationError) as caught:
+            source_create(name="pbx", format=fmt, timezone="UTC", columns=columns)
+
+        assert caught.value.message == f"This is no layout of the format: {reason}."  # logs and the command
+        assert caught.value.extra["field"] == "columns" and not Source.objects.exists()
+        with pytest.raises(layouts.LayoutError) as parsed:
+            layouts.layout_check(fmt, columns)
+        # The reason is one of the parser's msgids with its params, so a page can show it in its language.
+        assert parsed.value.msgid in {getattr(layouts, n) for n in dir(layouts) if n.startswith("LAYOUT_")}
+        assert parsed.value.msgid % parsed.value.params == str(parsed.value) == reason

@@ -19,6 +19,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
+
+from django.utils.translation import gettext_noop
 
 # conf/vanilla/autoload_configs/cdr_csv.conf.xml of FreeSWITCH, verbatim (the `sql` and `snom` ones
 # have a space before "${accountcode}"; `opencdrrate` holds an expression we do not read).
@@ -48,7 +51,25 @@ STOCK_TEMPLATES = {
 
 
 class LayoutError(ValueError):
-    """The declared layout cannot be read; the message says what is missing."""
+    """The declared layout cannot be read; the message says what is missing. It is one of the LAYOUT_* msgids
+    below filled with `params` (names of variables and columns, line numbers: the layout's, never data), so
+    that the refusal built from it can show it in the user's language (`msgid`, `params`); str() is English."""
+
+    def __init__(self, msgid: str, params: dict[str, Any] | None = None) -> None:
+        self.msgid, self.params = msgid, params or {}
+        super().__init__(msgid % self.params if params else msgid)
+
+
+# The reasons: lowercase, they end a sentence of the refusal ("This is no layout of the format: <reason>.").
+LAYOUT_MAPPING_EMPTY = gettext_noop("the mapping line is empty")
+LAYOUT_MAPPING_MISSING = gettext_noop("the mapping writes no %(names)s (${CDR(%(first)s)})")
+LAYOUT_VARIABLE_OPEN = gettext_noop("a ${...} in the template is never closed")
+LAYOUT_NOT_A_TEMPLATE = gettext_noop("not a template (no ${variable}) nor a stock template name (%(names)s)")
+LAYOUT_TEMPLATE_MISSING = gettext_noop("the template writes no %(names)s")
+LAYOUT_NOT_MODPARAM = gettext_noop('line %(line)s is no modparam("acc", "name", value) line of kamailio.cfg')
+LAYOUT_START_ON_CONFIRMED = gettext_noop("cdr_start_on_confirmed is 0 or 1")
+LAYOUT_NOT_AN_ATTRIBUTE = gettext_noop("%(name)s is no attribute name")
+LAYOUT_NONE_TAKEN = gettext_noop("the %(format)s format takes no column layout")
 
 
 # --- Asterisk cdr_custom ---------------------------------------------------------------------------
@@ -84,7 +105,7 @@ def asterisk_mapping(line: str) -> tuple[tuple[str | None, ...], frozenset[str]]
         text = text.split("=", 1)[1]
     text = text.strip()
     if not text:
-        raise LayoutError("the mapping line is empty")
+        raise LayoutError(LAYOUT_MAPPING_EMPTY)
     names: list[str | None] = []
     epochs = set()
     for field in _top_level_split(text):
@@ -98,7 +119,7 @@ def asterisk_mapping(line: str) -> tuple[tuple[str | None, ...], frozenset[str]]
             epochs.add(name)
     missing = [name for name in ASTERISK_NEEDED if name not in names]
     if missing:
-        raise LayoutError(f"the mapping writes no {', '.join(missing)} (${{CDR({missing[0]})}})")
+        raise LayoutError(LAYOUT_MAPPING_MISSING, {"names": ", ".join(missing), "first": missing[0]})
     return tuple(names), frozenset(epochs)
 
 
@@ -132,7 +153,7 @@ def _variables(template: str) -> list[tuple[int, int, str]]:
                     break
             j += 1
         if depth:
-            raise LayoutError("a ${...} in the template is never closed")
+            raise LayoutError(LAYOUT_VARIABLE_OPEN)
         found.append((start, j + 1, template[start + 2:j]))
         i = j + 1
 
@@ -142,15 +163,14 @@ def freeswitch_template(spec: str) -> Template:
     text = (spec or "").strip() or "example"
     text = STOCK_TEMPLATES.get(text, text)
     if "${" not in text:
-        raise LayoutError(f"not a template (no ${{variable}}) nor a stock template name "
-                          f"({', '.join(STOCK_TEMPLATES)})")
+        raise LayoutError(LAYOUT_NOT_A_TEMPLATE, {"names": ", ".join(STOCK_TEMPLATES)})
     variables = _variables(text)
     names = tuple(inner if _PLAIN_VAR.fullmatch(inner) else None for _s, _e, inner in variables)
     missing = [name for name in FREESWITCH_NEEDED if name not in names]
     if not any(f"{when}_{kind}" in names for when in ("start", "answer") for kind in ("stamp", "epoch", "uepoch")):
         missing.append("start_stamp")  # the stock opencdrrate template writes only answer and end
     if missing:
-        raise LayoutError(f"the template writes no {', '.join(missing)}")
+        raise LayoutError(LAYOUT_TEMPLATE_MISSING, {"names": ", ".join(missing)})
     columns = [part.strip() for part in _top_level_split(text)]
     plain = len(columns) == len(variables) and all(
         column in (f'"${{{inner}}}"', f"${{{inner}}}") for column, (_s, _e, inner) in zip(columns, variables))
@@ -201,18 +221,18 @@ def kamailio_acc(columns: str) -> KamailioAcc:
             continue
         found = _MODPARAM.fullmatch(text)
         if found is None:
-            raise LayoutError(f'line {number} is no modparam("acc", "name", value) line of kamailio.cfg')
+            raise LayoutError(LAYOUT_NOT_MODPARAM, {"line": number})
         module, name, quoted, number_text = found.groups()
         if "acc" not in module.split("|"):
             continue
         value = quoted if quoted is not None else number_text
         if name == "cdr_start_on_confirmed":
             if value not in ("0", "1"):
-                raise LayoutError("cdr_start_on_confirmed is 0 or 1")
+                raise LayoutError(LAYOUT_START_ON_CONFIRMED)
             settings["start_on_confirmed"] = value == "1"
         elif name in _ACC_NAMES:
             if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", value or ""):
-                raise LayoutError(f"{name} is no attribute name")
+                raise LayoutError(LAYOUT_NOT_AN_ATTRIBUTE, {"name": name})
             settings[_ACC_NAMES[name]] = value
     return KamailioAcc(**settings)
 
@@ -226,4 +246,4 @@ def layout_check(fmt: str, columns: str) -> None:
     elif fmt == "kamailio-acc":
         kamailio_acc(columns)
     elif columns.strip() and fmt not in ("asterisk-custom", "freeswitch-csv"):
-        raise LayoutError(f"the {fmt} format takes no column layout")
+        raise LayoutError(LAYOUT_NONE_TAKEN, {"format": fmt})

@@ -10,7 +10,7 @@ from django.core.validators import validate_slug
 from django.db import transaction
 from django.utils.translation import gettext_noop
 
-from voipxs.exceptions import ApplicationError
+from voipxs.exceptions import ApplicationError, filled_lazy
 from voipxs.privacy.audit import audit_record
 from voipxs.privacy.purposes import Purpose
 
@@ -47,7 +47,9 @@ def source_validate(*, name: str, format: str, timezone: str, country: str, colu
     try:
         layout_check(format, columns)
     except LayoutError as exc:
-        raise ApplicationError.formatted(SOURCE_COLUMNS_INVALID, {"reason": str(exc)}, field="columns") from None
+        # The reason is a msgid of its own (layouts.LAYOUT_*): shown in the same language as the sentence.
+        reason = filled_lazy(exc.msgid, exc.params)
+        raise ApplicationError.formatted(SOURCE_COLUMNS_INVALID, {"reason": reason}, field="columns") from None
 
 
 @transaction.atomic
