@@ -15,10 +15,11 @@ from django.utils.translation import gettext_noop
 
 from voipxs.exceptions import ApplicationError
 from voipxs.privacy.audit import audit_record
-from voipxs.privacy.purposes import ACCESS_SECURITY_PURPOSE, DSR_PURPOSE, ERASURE_PURPOSE
+from voipxs.privacy.purposes import DSR_PURPOSE, ERASURE_PURPOSE
 from voipxs.queue import enqueue_after_commit
 
 from ..models import User
+from ..services.sign_in import password_reauthenticate
 from .erasure import erasure_apply
 from .export import dsr_export_retry, dsr_export_stuck
 from .extension_notice import extension_notice_queue
@@ -34,7 +35,6 @@ from .restriction import (  # noqa: F401
 Kind = DataSubjectRequest.Kind
 Status = DataSubjectRequest.Status
 
-WRONG_PASSWORD = gettext_noop("The password is not correct.")
 ALREADY_OPEN = gettext_noop("You already have an open request of this kind.")
 # The same, when support opens the request for the customer: told to support, with the open request's number.
 ALREADY_OPEN_FOR_CUSTOMER = gettext_noop("This customer already has an open request of this kind: #%(number)s.")
@@ -71,16 +71,15 @@ OPENED, RESENT = "opened", "resent"
 
 # --- requests ---------------------------------------------------------------------------------------
 
-@transaction.atomic
 def dsr_request_create(*, user: User, kind: str, details: str = "", password: str | None = None) -> DataSubjectRequest:
-    """A request made by the signed-in person. Erasure needs the password again (re-authentication)."""
+    """A request made by the signed-in person. Erasure needs the password again (re-authentication), checked
+    before the transaction so that a refusal keeps its audit entry."""
     if kind not in Kind.values:
         raise ApplicationError(UNKNOWN_KIND, extra={"field": "kind"})
-    if kind == Kind.ERASURE and not (password and user.check_password(password)):
-        audit_record(actor=user, action="dsr.reauth_failed", purpose=ACCESS_SECURITY_PURPOSE, target_type="user",
-                     target_id=user.pk)
-        raise ApplicationError(WRONG_PASSWORD, extra={"field": "password"})
-    return _dsr_open(user=user, kind=kind, details=details, actor=user)
+    if kind == Kind.ERASURE:
+        password_reauthenticate(user=user, password=password, action="dsr.reauth_failed")
+    with transaction.atomic():
+        return _dsr_open(user=user, kind=kind, details=details, actor=user)
 
 
 def dsr_representative_check(*, representative_kind: str = "", representative_name: str = "",

@@ -43,7 +43,8 @@ class TestTokensOnTheSecurityPage:
             assert post(client.__class__(), text, {"number": "020 555 0199"}).status_code == 201
             row = CallSetupToken.objects.get(user=alice)
             assert row.last_used_at is not None
-            assert client.post(f"/accounts/security/call-setup-tokens/{row.pk}/revoke/").status_code == 302
+            assert client.post(f"/accounts/security/call-setup-tokens/{row.pk}/revoke/",
+                               {"confirm": "yes"}).status_code == 302
             assert post(client.__class__(), text, {"number": "020 555 0199"}).status_code == 401
         assert "revoked" in client.get("/accounts/security/").content.decode()
 
@@ -98,7 +99,7 @@ class TestBlockedPrefixesPage:
         assert "+3187" in client.get("/calls/staff/blocked-prefixes/").content.decode()
         response = client.post("/calls/staff/blocked-prefixes/", {"prefix": "31 87", "reason": "shared_cost"})
         assert response.status_code == 400 and "1 to 15 digits" in response.content.decode()
-        assert client.post(f"/calls/staff/blocked-prefixes/{blocked.pk}/remove/").status_code == 302
+        assert client.post(f"/calls/staff/blocked-prefixes/{blocked.pk}/remove/", {"confirm": "yes"}).status_code == 302
         assert not BlockedPrefix.objects.filter(prefix="3187").exists()
 
     def test_customers_may_not(self, client, alice):
