@@ -68,8 +68,8 @@ class Transition:
     api: bool = True
     confirm: str = ""
 
-    def run(self, *, actor, request: DisclosureRequest, inputs: Mapping[str, Any]) -> None:
-        self.service(actor=actor, request=request, **{self.keywords.get(k, k): v for k, v in inputs.items()})
+    def run(self, *, actor, request: DisclosureRequest, inputs: Mapping[str, Any]) -> Any:
+        return self.service(actor=actor, request=request, **{self.keywords.get(k, k): v for k, v in inputs.items()})
 
 
 CONFIRM_REQUIRED = gettext_noop("Tick the box to confirm this step.")
@@ -108,8 +108,9 @@ TRANSITIONS: dict[str, Transition] = {
                           confirm=_("I reviewed the order and its legal basis, and approve this scope.")),
     "reject": Transition(disclosure_request_reject, "Reject the request", {"note": NOTE_REQUIRED},
                          keywords={"note": "reason"}, confirm=_("Reject this request; it cannot be reopened.")),
-    "withdraw": Transition(disclosure_request_withdraw, "Record that the authority withdrew the request",
-                           {"note": NOTE}),
+    "withdraw": Transition(disclosure_request_withdraw, "Record that the authority withdrew the request (final; "
+                           "the note says how it withdrew it: its reference, or who said so)", {"note": NOTE_REQUIRED},
+                           confirm=_("The authority withdrew this request: it ends here and cannot be reopened.")),
     "narrow": Transition(
         disclosure_request_narrow, "Narrow the scope (only shrinks; approvals start again)",
         {"remove_target_ids": serializers.ListField(child=serializers.IntegerField(min_value=1), required=False,
