@@ -230,16 +230,26 @@ def dsr_request_extend(*, request: DataSubjectRequest, reason: str, actor: Any) 
     return req
 
 
+def dsr_request_answer_check(*, request: DataSubjectRequest, answer: str, completing: bool, ground: str = "",
+                             ends_on: date | None = None) -> None:
+    """Whether the DPO may answer (complete or reject) `request` so, before they confirm it: still open, an answer
+    the user will read and, completing a restriction, its terms. Writes nothing; the services check it again."""
+    if not request.is_open:
+        raise ApplicationError(NOT_OPEN)
+    if not answer.strip():
+        raise ApplicationError(ANSWER_REQUIRED, extra={"field": "answer"})
+    if completing and request.kind == Kind.RESTRICTION:
+        restriction_terms_check(ground=ground, ends_on=ends_on)
+
+
 @transaction.atomic
 def dsr_request_complete(*, request: DataSubjectRequest, answer: str, actor: Any, ground: str = "",
                          ends_on: date | None = None) -> DataSubjectRequest:
     """Rectification and restriction are completed by the DPO with an answer; restriction is applied here,
     with its ground (GDPR art. 18(1)) and, where the ground needs one, its last day (dsr/restriction.py)."""
     req = _lock_open(request)
-    if not answer.strip():
-        raise ApplicationError(ANSWER_REQUIRED, extra={"field": "answer"})
+    dsr_request_answer_check(request=req, answer=answer, completing=True, ground=ground, ends_on=ends_on)
     if req.kind == Kind.RESTRICTION:
-        restriction_terms_check(ground=ground, ends_on=ends_on)  # before anything is marked
         req.outcome = dsr_restriction_apply(user=req.user, actor=actor)
         restriction = restriction_record(request=req, ground=ground, ends_on=ends_on, actor=actor)
         req.outcome.update({"restriction": restriction.pk, "ground": ground,
@@ -254,8 +264,7 @@ def dsr_request_complete(*, request: DataSubjectRequest, answer: str, actor: Any
 @transaction.atomic
 def dsr_request_reject(*, request: DataSubjectRequest, answer: str, actor: Any) -> DataSubjectRequest:
     req = _lock_open(request)
-    if not answer.strip():
-        raise ApplicationError(ANSWER_REQUIRED, extra={"field": "answer"})
+    dsr_request_answer_check(request=req, answer=answer, completing=False)
     req.status, req.completed_at, req.answer = Status.REJECTED, now(), answer.strip()[:8000]
     req.save(update_fields=["status", "completed_at", "answer"])
     audit_record(actor=actor, action="dsr.reject", purpose=DSR_PURPOSE, target_type="dsr", target_id=req.pk)

@@ -1,0 +1,48 @@
+"""The page the DPO confirms before answering a request for good (views.dpo_request, "complete" and "reject"): the
+answer goes to the customer, who reads it under "Your privacy", and cannot be taken back or changed, so the first
+POST only asks (voipxs/confirm.py), once the services' check (dsr_request_answer_check) has passed."""
+from __future__ import annotations
+
+from datetime import date
+
+from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+
+from voipxs.confirm import confirmation_page
+
+from .models import DataSubjectRequest, Restriction
+
+
+def answer_confirmation(request: HttpRequest, req: DataSubjectRequest, *, action: str, answer: str,
+                        terms: dict, withdrawal: str = "") -> HttpResponse:
+    told = _("The answer below goes to the customer: they read it under “Your privacy”. Once sent it cannot be "
+             "taken back or changed.")
+    quoted = _("The answer: “%(answer)s”") % {"answer": answer.strip()}
+    if action == "reject":
+        return confirmation_page(
+            request, title=_("Reject request #%(pk)s?") % {"pk": req.pk},
+            consequences=[told, _("Nothing of what the customer asked for is done; the request is closed as "
+                                  "rejected."), quoted],
+            action_label=_("Yes, reject the request and send the answer"), cancel_url=_cancel(req))
+    lines = [told, _("The request is closed as completed."), quoted]
+    if req.kind == DataSubjectRequest.Kind.RESTRICTION:
+        lines.insert(1, _restricted(terms["ground"], terms["ends_on"]))
+        if withdrawal:
+            lines.insert(2, withdrawal)
+    return confirmation_page(
+        request, title=_("Complete request #%(pk)s?") % {"pk": req.pk}, consequences=lines,
+        action_label=_("Yes, complete the request and send the answer"), cancel_url=_cancel(req))
+
+
+def _restricted(ground: str, ends_on: date | None) -> str:
+    label = Restriction.Ground(ground).label
+    if ends_on is None:
+        return _("The customer's data is restricted from now on (%(ground)s), with no end date.") % {"ground": label}
+    return _("The customer's data is restricted from now on (%(ground)s), to %(date)s inclusive.") % {
+        "ground": label, "date": date_format(ends_on, "DATE_FORMAT")}
+
+
+def _cancel(req: DataSubjectRequest) -> str:
+    return reverse("accounts_dsr:dpo-request", kwargs={"pk": req.pk}) + "#answer-title"
