@@ -23,7 +23,7 @@ from voipxs.privacy.audit_check import audit_chain_check_latest
 from voipxs.privacy.register import processing_register, processing_register_markdown
 
 from . import breaches, policy
-from .answer_confirm import answer_confirmation
+from .dpo_confirm import answer_confirmation, breach_close_confirmation
 from .export import dsr_export_download_log, export_decrypt_stream
 from .models import BreachNotification, DataSubjectRequest, PolicyVersion, Restriction
 from .panels import request_panels
@@ -310,6 +310,9 @@ def dpo_breach(request: HttpRequest, pk: int) -> HttpResponse:
             close_form = CloseForm(request.POST)
             if close_form.is_valid():
                 try:
+                    closed = breaches.breach_incident_close_check(incident=incident, **close_form.cleaned_data)
+                    if not is_confirmed(request):
+                        return breach_close_confirmation(request, closed)
                     breaches.breach_incident_close(incident=incident, actor=request.user, **close_form.cleaned_data)
                     return redirect("accounts_dsr:dpo-breach", pk=pk)
                 except ApplicationError as exc:

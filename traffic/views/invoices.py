@@ -129,8 +129,19 @@ def _confirm_uphold(invoice: Invoice) -> tuple[str, list[str], str]:
     ], gettext("Yes, uphold the dispute"))
 
 
+def _confirm_reject(invoice: Invoice) -> tuple[str, list[str], str]:
+    numbers = {"number": invoice.number, "total": invoice.total}
+    return (gettext("Reject the dispute on invoice %(number)s?") % numbers, [
+        gettext("The customer is not right: invoice %(number)s (total EUR %(total)s) stands and is owed again, "
+                "or stays paid.") % numbers,
+        gettext("The decision is recorded as the dispute's outcome. The customer may still take it further (the "
+                "Geschillencommissie, a court): the invoice's calls are kept until that appeal period ends."),
+    ], gettext("Yes, reject the dispute"))
+
+
 # The transitions that ask first, naming what will happen (voipxs/confirm.py).
-_CONFIRMED = {"paid": _confirm_paid, "void": _confirm_void, "uphold-dispute": _confirm_uphold}
+_CONFIRMED = {"paid": _confirm_paid, "void": _confirm_void, "uphold-dispute": _confirm_uphold,
+              "reject-dispute": _confirm_reject}
 
 
 @login_required
