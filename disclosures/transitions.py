@@ -119,7 +119,9 @@ TRANSITIONS: dict[str, Transition] = {
          "window_end": serializers.DateTimeField(required=False, allow_null=True, default=None),
          "categories": serializers.ListField(child=serializers.ChoiceField(choices=DataCategory.choices),
                                              required=False, allow_null=True, default=None)},
-        page_form=NarrowForm, page_error=_("Check the narrowing fields.")),
+        page_form=NarrowForm, page_error=_("Check the narrowing fields."),
+        confirm=_("Narrow the scope: it cannot be widened again, the approvals start again, and the data that falls "
+                  "out of it loses its legal hold.")),
     "produce": Transition(disclosure_production_start, "Queue the production of the package"),
     "check": Transition(disclosure_output_check, "Record the output check (another officer than the producer)"),
     "deliver": Transition(

@@ -1,6 +1,7 @@
-"""Recording that the authority withdrew a request (step "withdraw") ends it for good and schedules its legal hold's
-release, so the page asks first (voipxs/confirm.py): the first POST names the consequences and the release date,
-the confirmed one acts and says what it did. The note saying how the authority withdrew it is required."""
+"""Steps on a request that cannot be undone confirm first. Recording that the authority withdrew it ("withdraw")
+ends it for good and schedules its legal hold's release, so the page asks (voipxs/confirm.py): the first POST names
+the consequences and the release date, the confirmed one acts and says what it did; the note saying how the
+authority withdrew it is required. Narrowing ("narrow") takes the page's box, as the other legal acts do."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -85,3 +86,21 @@ class WithdrawalPageTests:
         assert DisclosureRequest.objects.get(pk=req.pk).status == Status.RECEIVED
         ok = api.post(f"/api/v1/staff/disclosures/requests/{req.pk}/withdraw/", {"note": NOTE}, format="json")
         assert ok.status_code == 200 and DisclosureRequest.objects.get(pk=req.pk).status == Status.WITHDRAWN
+
+
+class NarrowPageTests:
+    """Narrowing cannot be undone and releases the hold on what falls out of the scope: the page's box confirms it."""
+
+    def test_narrowing_on_the_page_needs_the_box(self, client, legal1, authority):
+        req = receive(legal1, authority, numbers=["+31201234567", "+31699993678"])
+        drop = req.targets.order_by("pk").last()
+        verified_client(client, legal1)
+        DisclosureRequest.objects.filter(pk=req.pk).update(status=Status.UNDER_REVIEW)
+        page = client.get(f"/disclosures/requests/{req.pk}/").content.decode()
+        assert "it cannot be widened again" in page
+        refused = client.post(f"/disclosures/requests/{req.pk}/narrow/", {"remove_target_ids": str(drop.pk)})
+        assert refused.status_code == 400 and "Tick the box to confirm this step." in refused.content.decode()
+        assert DisclosureRequest.objects.get(pk=req.pk).targets.count() == 2
+        done = client.post(f"/disclosures/requests/{req.pk}/narrow/", {"remove_target_ids": str(drop.pk),
+                                                                        "confirm": "yes"})
+        assert done.status_code == 302 and DisclosureRequest.objects.get(pk=req.pk).targets.count() == 1
