@@ -132,7 +132,8 @@ def breach_incident_close(*, incident: BreachIncident, authority_not_notified_re
                           users_not_notified_reason: str = "", actor: Any) -> BreachIncident:
     inc = breach_incident_close_check(
         incident=BreachIncident.objects.select_for_update().get(pk=incident.pk),
-        authority_not_notified_reason=authority_not_notified_reason, users_not_notified_reason=users_not_notified_reason)
+        authority_not_notified_reason=authority_not_notified_reason,
+        users_not_notified_reason=users_not_notified_reason)
     inc.save(update_fields=["status", "closed_at", "authority_not_notified_reason", "users_not_notified_reason"])
     audit_record(actor=actor, action="breach.close", purpose=BREACH_PURPOSE, target_type="breach", target_id=inc.pk)
     return inc

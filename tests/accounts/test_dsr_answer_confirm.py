@@ -26,7 +26,8 @@ def _status(req: DataSubjectRequest) -> str:
 
 
 class AnswerConfirmationTests:
-    @pytest.mark.parametrize("action, title", [("complete", "Complete request #%s?"), ("reject", "Reject request #%s?")])
+    @pytest.mark.parametrize("action, title", [("complete", "Complete request #%s?"),
+                                               ("reject", "Reject request #%s?")])
     def test_the_first_click_asks_and_changes_nothing(self, client, alice, dpo, action, title):
         req = dsr_request_create(user=alice, kind=Kind.RECTIFICATION, details="My label is wrong")
         verified_client(client, dpo)

@@ -65,5 +65,5 @@ class SupportResetConfirmationTests:
     def test_the_confirmed_click_resets(self, client, support, alice):
         _enrolled(alice)
         response = verified_client(client, support).post(_url(alice), {"reason": "new_device", "confirm": "yes"})
-        assert response.status_code == 302
-        assert not TOTPDevice.objects.filter(user=alice).exists() and not StaticDevice.objects.filter(user=alice).exists()
+        assert response.status_code == 302 and not TOTPDevice.objects.filter(user=alice).exists()
+        assert not StaticDevice.objects.filter(user=alice).exists()
