@@ -25,11 +25,12 @@ from django.views.i18n import LANGUAGE_QUERY_PARAMETER, set_language
 from django_otp import devices_for_user, user_has_device
 from django_otp import login as otp_login
 
+from voipxs.confirm import is_confirmed
 from voipxs.exceptions import ApplicationError
 from voipxs.ratelimit import client_ip, rate_limit_exceeded
 from voipxs.privacy.purposes import Purpose, purposes_of
 
-from . import selectors
+from . import security_confirm, selectors
 from .forms import OTP_TOKEN_INVALID, OTP_TOKEN_THROTTLED, BillingAddressForm, ItemisationForm, OtpTokenForm
 from .middleware import is_staff_account, needs_second_factor
 from .selectors import phone_number_list
@@ -243,10 +244,17 @@ def call_setup_token_create(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def call_setup_token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
+    token = selectors.call_setup_token_list(actor=request.user, purpose=Purpose.SELF_SERVICE, user=request.user) \
+        .filter(pk=token_id, revoked_at__isnull=True).first()
+    if token is None:
+        raise Http404
+    if not is_confirmed(request):
+        return security_confirm.token_revoke_page(request, token)
     if call_setup_tokens.call_setup_token_revoke(user=request.user, token_id=token_id) is None:
         raise Http404
-    messages.success(request, _("The token is revoked: the extension that used it can no longer set up calls."))
-    return redirect("accounts:security")
+    messages.success(request, _("The token “%(name)s” is revoked: the extension that used it can no longer set up "
+                                "calls.") % {"name": token.name})
+    return redirect(reverse("accounts:security") + "#click-to-call")
 
 
 @login_required
@@ -254,21 +262,28 @@ def call_setup_token_revoke(request: HttpRequest, token_id: int) -> HttpResponse
 def recovery_codes_regenerate(request: HttpRequest) -> HttpResponse:
     if not user_has_device(request.user):
         return redirect("accounts:two-factor-setup")
-    codes = sign_in.recovery_codes_regenerate(user=request.user)
-    return render(request, "accounts/recovery_codes.html", {"codes": codes, "fresh_enrolment": False,
-                                                             "next": reverse("accounts:security")})
+
+    def replace(password: str) -> HttpResponse:
+        codes = sign_in.recovery_codes_replace(user=request.user, password=password)
+        return render(request, "accounts/recovery_codes.html", {"codes": codes, "fresh_enrolment": False,
+                                                                 "next": reverse("accounts:security")})
+    return security_confirm.with_password(request, security_confirm.recovery_codes_page, replace)
 
 
 @login_required
 @require_POST
 def two_factor_disable(request: HttpRequest) -> HttpResponse:
     try:
-        sign_in.two_factor_disable(user=request.user)
+        sign_in.two_factor_disable_check(user=request.user)
     except ApplicationError as exc:
         messages.error(request, exc.shown())
         return redirect("accounts:security")
-    messages.success(request, _("Two-factor sign-in is off for your account."))
-    return redirect("accounts:security")
+
+    def disable(password: str) -> HttpResponse:
+        sign_in.two_factor_disable(user=request.user, password=password)
+        messages.success(request, _("Two-factor sign-in is off for your account."))
+        return redirect("accounts:security")
+    return security_confirm.with_password(request, security_confirm.two_factor_disable_page, disable)
 
 
 # A reset link is a mail sent on an anonymous request: without a limit, anyone could have the site mail

@@ -68,8 +68,8 @@ class Transition:
     api: bool = True
     confirm: str = ""
 
-    def run(self, *, actor, request: DisclosureRequest, inputs: Mapping[str, Any]) -> None:
-        self.service(actor=actor, request=request, **{self.keywords.get(k, k): v for k, v in inputs.items()})
+    def run(self, *, actor, request: DisclosureRequest, inputs: Mapping[str, Any]) -> Any:
+        return self.service(actor=actor, request=request, **{self.keywords.get(k, k): v for k, v in inputs.items()})
 
 
 CONFIRM_REQUIRED = gettext_noop("Tick the box to confirm this step.")
@@ -108,8 +108,9 @@ TRANSITIONS: dict[str, Transition] = {
                           confirm=_("I reviewed the order and its legal basis, and approve this scope.")),
     "reject": Transition(disclosure_request_reject, "Reject the request", {"note": NOTE_REQUIRED},
                          keywords={"note": "reason"}, confirm=_("Reject this request; it cannot be reopened.")),
-    "withdraw": Transition(disclosure_request_withdraw, "Record that the authority withdrew the request",
-                           {"note": NOTE}),
+    "withdraw": Transition(disclosure_request_withdraw, "Record that the authority withdrew the request (final; "
+                           "the note says how it withdrew it: its reference, or who said so)", {"note": NOTE_REQUIRED},
+                           confirm=_("The authority withdrew this request: it ends here and cannot be reopened.")),
     "narrow": Transition(
         disclosure_request_narrow, "Narrow the scope (only shrinks; approvals start again)",
         {"remove_target_ids": serializers.ListField(child=serializers.IntegerField(min_value=1), required=False,
@@ -118,7 +119,9 @@ TRANSITIONS: dict[str, Transition] = {
          "window_end": serializers.DateTimeField(required=False, allow_null=True, default=None),
          "categories": serializers.ListField(child=serializers.ChoiceField(choices=DataCategory.choices),
                                              required=False, allow_null=True, default=None)},
-        page_form=NarrowForm, page_error=_("Check the narrowing fields.")),
+        page_form=NarrowForm, page_error=_("Check the narrowing fields."),
+        confirm=_("Narrow the scope: it cannot be widened again, the approvals start again, and the data that falls "
+                  "out of it loses its legal hold.")),
     "produce": Transition(disclosure_production_start, "Queue the production of the package"),
     "check": Transition(disclosure_output_check, "Record the output check (another officer than the producer)"),
     "deliver": Transition(

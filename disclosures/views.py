@@ -39,6 +39,7 @@ from .forms import (
 from .models import Authority, Notice
 from .bases import BASES
 from .notice_confirm import notices_send_confirmation
+from .withdrawal_confirm import withdrawal_confirmation, withdrawal_done
 from .selectors import (
     authority_list,
     disclosure_deadlines,
@@ -292,7 +293,9 @@ def detail(request: HttpRequest, pk: int, bound_forms: dict[str, forms.Form] | N
 # (a file is chosen again: a browser does not send it back): the step's URL segment -> the form's name in detail.
 _FORMS_SHOWN_AGAIN = {"convert": "convert_form", "document": "document_form"}
 # The steps whose first POST answers with a page that says what will happen (voipxs/confirm.py), or refuses.
-_CONFIRMATION_PAGES = {"send-notices": notices_send_confirmation}
+_CONFIRMATION_PAGES = {"send-notices": notices_send_confirmation, "withdraw": withdrawal_confirmation}
+# The steps that say what they did, from the request the service returns; the others say "Done.".
+_DONE_MESSAGES = {"withdraw": withdrawal_done}
 
 
 def _step_inputs(row: Transition, request: HttpRequest, form: forms.Form | None = None) -> dict:
@@ -318,7 +321,7 @@ def transition(request: HttpRequest, pk: int, action: str) -> HttpResponse:
             return _CONFIRMATION_PAGES[action](request, req)
         if row.confirm and request.POST.get("confirm") != "yes":
             raise ApplicationError(CONFIRM_REQUIRED, extra={"field": "confirm"})
-        row.run(actor=request.user, request=req, inputs=_step_inputs(row, request, form))
+        result = row.run(actor=request.user, request=req, inputs=_step_inputs(row, request, form))
     except ApplicationError as exc:
         messages.error(request, exc.shown())
         bound = {}
@@ -330,7 +333,7 @@ def transition(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         response = detail(request, pk, bound_forms=bound)
         response.status_code = 400
         return response
-    messages.success(request, _("Done."))
+    messages.success(request, _DONE_MESSAGES[action](result) if action in _DONE_MESSAGES else _("Done."))
     return redirect("disclosures:detail", pk=pk)
 
 

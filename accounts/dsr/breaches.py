@@ -8,6 +8,7 @@ users were told, or why not, and owes the authority nothing more.
 """
 from __future__ import annotations
 
+from copy import copy
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -108,10 +109,11 @@ def _check_notification(inc: BreachIncident, *, recipient: str, sent_at: datetim
         raise ApplicationError(REFERENCE_REQUIRED, extra={"field": "reference"})
 
 
-@transaction.atomic
-def breach_incident_close(*, incident: BreachIncident, authority_not_notified_reason: str = "",
-                          users_not_notified_reason: str = "", actor: Any) -> BreachIncident:
-    inc = BreachIncident.objects.select_for_update().get(pk=incident.pk)
+def breach_incident_close_check(*, incident: BreachIncident, authority_not_notified_reason: str = "",
+                                users_not_notified_reason: str = "") -> BreachIncident:
+    """Whether the incident may be closed so (before the DPO confirms it): still open, and for a party not notified
+    the reason why (the model's rules). Returns a copy of the incident as it would be closed, unsaved."""
+    inc = copy(incident)
     if inc.status == BreachIncident.Status.CLOSED:
         raise ApplicationError(INCIDENT_CLOSED)
     inc.authority_not_notified_reason = authority_not_notified_reason.strip() if not inc.authority_notified_at else ""
@@ -122,6 +124,16 @@ def breach_incident_close(*, incident: BreachIncident, authority_not_notified_re
     except ValidationError as exc:
         field, messages = next(iter(exc.message_dict.items()))
         raise ApplicationError(messages[0], extra={"field": field}) from None
+    return inc
+
+
+@transaction.atomic
+def breach_incident_close(*, incident: BreachIncident, authority_not_notified_reason: str = "",
+                          users_not_notified_reason: str = "", actor: Any) -> BreachIncident:
+    inc = breach_incident_close_check(
+        incident=BreachIncident.objects.select_for_update().get(pk=incident.pk),
+        authority_not_notified_reason=authority_not_notified_reason,
+        users_not_notified_reason=users_not_notified_reason)
     inc.save(update_fields=["status", "closed_at", "authority_not_notified_reason", "users_not_notified_reason"])
     audit_record(actor=actor, action="breach.close", purpose=BREACH_PURPOSE, target_type="breach", target_id=inc.pk)
     return inc

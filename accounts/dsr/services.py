@@ -15,10 +15,11 @@ from django.utils.translation import gettext_noop
 
 from voipxs.exceptions import ApplicationError
 from voipxs.privacy.audit import audit_record
-from voipxs.privacy.purposes import ACCESS_SECURITY_PURPOSE, DSR_PURPOSE, ERASURE_PURPOSE
+from voipxs.privacy.purposes import DSR_PURPOSE, ERASURE_PURPOSE
 from voipxs.queue import enqueue_after_commit
 
 from ..models import User
+from ..services.sign_in import password_reauthenticate
 from .erasure import erasure_apply
 from .export import dsr_export_retry, dsr_export_stuck
 from .extension_notice import extension_notice_queue
@@ -34,7 +35,6 @@ from .restriction import (  # noqa: F401
 Kind = DataSubjectRequest.Kind
 Status = DataSubjectRequest.Status
 
-WRONG_PASSWORD = gettext_noop("The password is not correct.")
 ALREADY_OPEN = gettext_noop("You already have an open request of this kind.")
 # The same, when support opens the request for the customer: told to support, with the open request's number.
 ALREADY_OPEN_FOR_CUSTOMER = gettext_noop("This customer already has an open request of this kind: #%(number)s.")
@@ -71,16 +71,15 @@ OPENED, RESENT = "opened", "resent"
 
 # --- requests ---------------------------------------------------------------------------------------
 
-@transaction.atomic
 def dsr_request_create(*, user: User, kind: str, details: str = "", password: str | None = None) -> DataSubjectRequest:
-    """A request made by the signed-in person. Erasure needs the password again (re-authentication)."""
+    """A request made by the signed-in person. Erasure needs the password again (re-authentication), checked
+    before the transaction so that a refusal keeps its audit entry."""
     if kind not in Kind.values:
         raise ApplicationError(UNKNOWN_KIND, extra={"field": "kind"})
-    if kind == Kind.ERASURE and not (password and user.check_password(password)):
-        audit_record(actor=user, action="dsr.reauth_failed", purpose=ACCESS_SECURITY_PURPOSE, target_type="user",
-                     target_id=user.pk)
-        raise ApplicationError(WRONG_PASSWORD, extra={"field": "password"})
-    return _dsr_open(user=user, kind=kind, details=details, actor=user)
+    if kind == Kind.ERASURE:
+        password_reauthenticate(user=user, password=password, action="dsr.reauth_failed")
+    with transaction.atomic():
+        return _dsr_open(user=user, kind=kind, details=details, actor=user)
 
 
 def dsr_representative_check(*, representative_kind: str = "", representative_name: str = "",
@@ -231,16 +230,26 @@ def dsr_request_extend(*, request: DataSubjectRequest, reason: str, actor: Any) 
     return req
 
 
+def dsr_request_answer_check(*, request: DataSubjectRequest, answer: str, completing: bool, ground: str = "",
+                             ends_on: date | None = None) -> None:
+    """Whether the DPO may answer (complete or reject) `request` so, before they confirm it: still open, an answer
+    the user will read and, completing a restriction, its terms. Writes nothing; the services check it again."""
+    if not request.is_open:
+        raise ApplicationError(NOT_OPEN)
+    if not answer.strip():
+        raise ApplicationError(ANSWER_REQUIRED, extra={"field": "answer"})
+    if completing and request.kind == Kind.RESTRICTION:
+        restriction_terms_check(ground=ground, ends_on=ends_on)
+
+
 @transaction.atomic
 def dsr_request_complete(*, request: DataSubjectRequest, answer: str, actor: Any, ground: str = "",
                          ends_on: date | None = None) -> DataSubjectRequest:
     """Rectification and restriction are completed by the DPO with an answer; restriction is applied here,
     with its ground (GDPR art. 18(1)) and, where the ground needs one, its last day (dsr/restriction.py)."""
     req = _lock_open(request)
-    if not answer.strip():
-        raise ApplicationError(ANSWER_REQUIRED, extra={"field": "answer"})
+    dsr_request_answer_check(request=req, answer=answer, completing=True, ground=ground, ends_on=ends_on)
     if req.kind == Kind.RESTRICTION:
-        restriction_terms_check(ground=ground, ends_on=ends_on)  # before anything is marked
         req.outcome = dsr_restriction_apply(user=req.user, actor=actor)
         restriction = restriction_record(request=req, ground=ground, ends_on=ends_on, actor=actor)
         req.outcome.update({"restriction": restriction.pk, "ground": ground,
@@ -255,8 +264,7 @@ def dsr_request_complete(*, request: DataSubjectRequest, answer: str, actor: Any
 @transaction.atomic
 def dsr_request_reject(*, request: DataSubjectRequest, answer: str, actor: Any) -> DataSubjectRequest:
     req = _lock_open(request)
-    if not answer.strip():
-        raise ApplicationError(ANSWER_REQUIRED, extra={"field": "answer"})
+    dsr_request_answer_check(request=req, answer=answer, completing=False)
     req.status, req.completed_at, req.answer = Status.REJECTED, now(), answer.strip()[:8000]
     req.save(update_fields=["status", "completed_at", "answer"])
     audit_record(actor=actor, action="dsr.reject", purpose=DSR_PURPOSE, target_type="dsr", target_id=req.pk)

@@ -23,6 +23,7 @@ from voipxs.privacy.audit_check import audit_chain_check_latest
 from voipxs.privacy.register import processing_register, processing_register_markdown
 
 from . import breaches, policy
+from .dpo_confirm import answer_confirmation, breach_close_confirmation
 from .export import dsr_export_download_log, export_decrypt_stream
 from .models import BreachNotification, DataSubjectRequest, PolicyVersion, Restriction
 from .panels import request_panels
@@ -35,7 +36,8 @@ from .selectors import (
     dsr_request_list_open, dsr_request_list_own, require_dpo, restriction_get, restriction_list_active,
 )
 from .services import (
-    dsr_request_complete, dsr_request_create, dsr_request_extend, dsr_request_reject, dsr_request_start,
+    dsr_request_answer_check, dsr_request_complete, dsr_request_create, dsr_request_extend, dsr_request_reject,
+    dsr_request_start,
 )
 
 
@@ -173,6 +175,10 @@ def dpo_request(request: HttpRequest, pk: int) -> HttpResponse:
             status = 400
         else:
             try:
+                if action in ("complete", "reject") and not is_confirmed(request):  # the customer is answered for good
+                    dsr_request_answer_check(request=req, answer=text, completing=action == "complete", **terms)
+                    return answer_confirmation(request, req, action=action, answer=text, terms=terms,
+                                               withdrawal=withdrawal)
                 services[action]()
                 messages.success(request, _("Done."))
                 if action == "complete" and withdrawal:
@@ -304,6 +310,9 @@ def dpo_breach(request: HttpRequest, pk: int) -> HttpResponse:
             close_form = CloseForm(request.POST)
             if close_form.is_valid():
                 try:
+                    closed = breaches.breach_incident_close_check(incident=incident, **close_form.cleaned_data)
+                    if not is_confirmed(request):
+                        return breach_close_confirmation(request, closed)
                     breaches.breach_incident_close(incident=incident, actor=request.user, **close_form.cleaned_data)
                     return redirect("accounts_dsr:dpo-breach", pk=pk)
                 except ApplicationError as exc:

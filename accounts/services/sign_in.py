@@ -24,6 +24,7 @@ from ..models import User, UserSession
 
 TOKEN_LIMIT_REACHED = gettext_noop("Too many active API tokens for this account; sign out of another client first.")
 TWO_FACTOR_STAFF_REQUIRED = gettext_noop("Staff accounts must keep two-factor sign-in.")
+WRONG_PASSWORD = gettext_noop("The password is not correct.")
 RECOVERY_CODE_COUNT = 10
 
 
@@ -124,11 +125,38 @@ def recovery_codes_regenerate(*, user: User) -> list[str]:
     return codes
 
 
-@transaction.atomic
-def two_factor_disable(*, user: User, actor=None) -> None:
-    """A customer who opted in may opt out again; staff may not (TWO_FACTOR_STAFF_REQUIRED)."""
+def password_reauthenticate(*, user: User, password: str | None, action: str) -> None:
+    """The signed-in person's password asked again before a step that weakens or ends their account: refuses
+    (WRONG_PASSWORD, at the field "password") and records `action` in the audit log when it is not theirs.
+    Call it outside the step's transaction, or the refusal rolls the audit entry back with it."""
+    if password and user.check_password(password):
+        return
+    audit_record(actor=user, action=action, purpose=ACCESS_SECURITY_PURPOSE, target_type="user", target_id=user.pk)
+    raise ApplicationError(WRONG_PASSWORD, extra={"field": "password"})
+
+
+def recovery_codes_replace(*, user: User, password: str | None) -> list[str]:
+    """New recovery codes asked for on the security page: the old ones stop working, so the password first."""
+    password_reauthenticate(user=user, password=password, action="two_factor.reauth_failed")
+    return recovery_codes_regenerate(user=user)
+
+
+def two_factor_disable_check(*, user: User) -> None:
+    """Whether `user` may turn two-factor sign-in off: a customer who opted in may; staff may not."""
     if user.is_staff or user.is_superuser or roles_of(user) & STAFF_ROLES:
         raise ApplicationError(TWO_FACTOR_STAFF_REQUIRED)
+
+
+def two_factor_disable(*, user: User, password: str | None, actor=None) -> None:
+    """A customer who opted in may opt out again, giving their password again; staff may not
+    (TWO_FACTOR_STAFF_REQUIRED)."""
+    two_factor_disable_check(user=user)
+    password_reauthenticate(user=user, password=password, action="two_factor.reauth_failed")
+    _two_factor_remove(user=user, actor=actor)
+
+
+@transaction.atomic
+def _two_factor_remove(*, user: User, actor=None) -> None:
     TOTPDevice.objects.filter(user=user).delete()
     StaticDevice.objects.filter(user=user).delete()
     user_facts_forget(user)

@@ -121,17 +121,24 @@ def support_two_factor_reset(*, actor, user: User, reason: str, ticket: str = ""
     """Remove the customer's authenticator and recovery codes, so they can sign in with their password and
     enrol again. Needs a reason code; an optional ticket reference that holds no personal data."""
     _require(actor, "support.two_factor_reset", user)
-    if reason not in ResetReason.values:
-        raise ApplicationError(REASON_REQUIRED, extra={"field": "reason"})
-    ticket = _ticket_clean(ticket)
     user = _customer_locked(user)
-    if not TOTPDevice.objects.filter(user=user).exists() and not StaticDevice.objects.filter(user=user).exists():
-        raise ApplicationError(NO_SECOND_FACTOR)
+    ticket = support_two_factor_reset_check(user=user, reason=reason, ticket=ticket)
     TOTPDevice.objects.filter(user=user).delete()
     StaticDevice.objects.filter(user=user).delete()
     user_facts_forget(user)
     _audit(actor, "support.two_factor_reset", user, reason=reason, ticket=ticket)
     return user
+
+
+def support_two_factor_reset_check(*, user: User, reason: str, ticket: str = "") -> str:
+    """Whether support may reset `user`'s second factor so (before support confirms it): a reason code chosen, a
+    ticket reference without personal data, and a second factor to reset. Returns the ticket as it is kept."""
+    if reason not in ResetReason.values:
+        raise ApplicationError(REASON_REQUIRED, extra={"field": "reason"})
+    ticket = _ticket_clean(ticket)
+    if not TOTPDevice.objects.filter(user=user).exists() and not StaticDevice.objects.filter(user=user).exists():
+        raise ApplicationError(NO_SECOND_FACTOR)
+    return ticket
 
 
 def support_request_open(*, actor, user: User, kind: str, details: str = "", representative_kind: str = "",

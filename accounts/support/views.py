@@ -34,7 +34,7 @@ from ..models import Itemisation, User
 from .selectors import support_customer_card, support_customer_find, support_customer_get
 from .services import (
     RequestChannel, ResetReason, support_itemisation_check, support_itemisation_set, support_lockout_clear,
-    support_request_open, support_two_factor_reset,
+    support_request_open, support_two_factor_reset, support_two_factor_reset_check,
 )
 
 SUPPORT_ONLY = "Only support staff use the support desk."
@@ -46,7 +46,7 @@ class SearchForm(forms.Form):
 
 
 class ResetForm(forms.Form):
-    reason = forms.ChoiceField(label=gettext_lazy("Reason"), choices=ResetReason.choices)
+    reason = forms.ChoiceField(label=gettext_lazy("Reason"), choices=[("", "---------"), *ResetReason.choices])
     ticket = forms.CharField(label=gettext_lazy("Ticket reference (optional)"), max_length=60, required=False,
                              help_text=gettext_lazy("No phone number or e-mail address: it is kept in the audit log."))
 
@@ -192,6 +192,9 @@ def two_factor_reset(request: HttpRequest, pk: int) -> HttpResponse:
     form = ResetForm(request.POST)
     if form.is_valid():
         try:
+            support_two_factor_reset_check(user=user, **form.cleaned_data)
+            if not is_confirmed(request):
+                return _two_factor_reset_confirm(request, user, form.cleaned_data["reason"])
             support_two_factor_reset(actor=request.user, user=user, **form.cleaned_data)
         except ApplicationError as exc:
             exc.add_to(form)
@@ -200,6 +203,16 @@ def two_factor_reset(request: HttpRequest, pk: int) -> HttpResponse:
                                         "set up an authenticator again under Sign-in and security."))
             return redirect("support:customer", pk=pk)
     return _card(request, pk, reset_form=form, status=400)
+
+
+def _two_factor_reset_confirm(request: HttpRequest, user: User, reason: str) -> HttpResponse:
+    return confirmation_page(
+        request, title=_("Reset this customer's second factor?"),
+        consequences=[_("Their authenticator and recovery codes stop working at once: until they set up a new "
+                        "authenticator, their password alone signs them in."),
+                      _("Only do this because the customer asked for it themselves."),
+                      _("The reason is kept in the audit log: %(reason)s.") % {"reason": ResetReason(reason).label}],
+        action_label=_("Yes, reset the second factor"), cancel_url=reverse("support:customer", kwargs={"pk": user.pk}))
 
 
 @csrf_exempt  # only until the upload handler is set: _open_request checks the CSRF token (Django's documented way)

@@ -46,12 +46,17 @@ def request_hold_renew(*, req: DisclosureRequest, actor, expires_at: datetime, o
                      owner=OWNER, now=now)
 
 
-def request_hold_release_schedule(*, req: DisclosureRequest, at: datetime, keep_to_term: bool = False) -> None:
-    """A request that ended keeps its hold DISCLOSURE_HOLD_RELEASE_DAYS more, for follow-up questions
-    of the authority; `jobs.disclosure_holds_release_due` releases it then. A preservation's hold never
-    outlives its order (it expires at preserve_until); a preservation closed as done (`keep_to_term`)
-    keeps its data to that term, one rejected or withdrawn goes after the grace period or the term."""
+def request_hold_release_due(*, req: DisclosureRequest, at: datetime, keep_to_term: bool = False) -> datetime:
+    """When the hold of a request that ends at `at` is released. It keeps its hold DISCLOSURE_HOLD_RELEASE_DAYS
+    more, for follow-up questions of the authority; `jobs.disclosure_holds_release_due` releases it then. A
+    preservation's hold never outlives its order (it expires at preserve_until); a preservation closed as done
+    (`keep_to_term`) keeps its data to that term, one rejected or withdrawn goes after the grace period or the term."""
     due = at + timedelta(days=settings.DISCLOSURE_HOLD_RELEASE_DAYS)
     if req.preserve_until is not None:
         due = req.preserve_until if keep_to_term else min(due, req.preserve_until)
-    req.hold_release_due_at = due
+    return due
+
+
+def request_hold_release_schedule(*, req: DisclosureRequest, at: datetime, keep_to_term: bool = False) -> None:
+    """Set the release of the hold of a request that ended at `at` (request_hold_release_due)."""
+    req.hold_release_due_at = request_hold_release_due(req=req, at=at, keep_to_term=keep_to_term)

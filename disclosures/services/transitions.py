@@ -42,7 +42,7 @@ from .checks import (
     require_written_order,
 )
 from .deadlines import written_order_breach_flag
-from .holds import request_hold_place, request_hold_release, request_hold_release_schedule
+from .holds import request_hold_place, request_hold_release, request_hold_release_due, request_hold_release_schedule
 from .intake import validate_scope
 from .notices import delivery_notices_create
 from .packages import package_delivery_file
@@ -63,6 +63,8 @@ CHANNEL_REQUIRED = gettext_noop("The authority has no certificate on file, so th
                                 "delivered only on a channel that is itself encrypted (handed over in person on an "
                                 "encrypted medium, the authority's secure portal). Record that channel, or add the "
                                 "authority's certificate in the register of authorities first.")
+WITHDRAWAL_NOTE_REQUIRED = gettext_noop("Say how the authority withdrew the request: the reference of its letter or "
+                                        "e-mail, or who told you so and when.")
 CALLBACK_MISSING = gettext_noop("Nothing leaves the house before the authority is verified by a callback on the "
                                 "register's channel, not even in an emergency.")
 
@@ -222,12 +224,26 @@ def disclosure_request_reject(*, actor, request: DisclosureRequest, reason: str)
     return req
 
 
+WITHDRAWAL_STATUSES = OPEN_STATUSES - {Status.DELIVERED, Status.PRODUCING}
+
+
+def disclosure_request_withdraw_check(*, request: DisclosureRequest, note: str) -> datetime:
+    """Whether the withdrawal may be recorded (before the officer confirms it): the request is still open and
+    nothing is being produced or was delivered, and the note says how the authority withdrew it (the reference
+    of its letter or e-mail, or who said so). Returns when the request's hold would be released. Writes nothing."""
+    if not note.strip():
+        raise ApplicationError(WITHDRAWAL_NOTE_REQUIRED, extra={"field": "note"})
+    require_state(request, *WITHDRAWAL_STATUSES)
+    return request_hold_release_due(req=request, at=tz_now())
+
+
 @transaction.atomic
-def disclosure_request_withdraw(*, actor, request: DisclosureRequest, note: str = "") -> DisclosureRequest:
-    """The authority withdrew its request (before anything was delivered)."""
+def disclosure_request_withdraw(*, actor, request: DisclosureRequest, note: str) -> DisclosureRequest:
+    """The authority withdrew its request (before anything was delivered): final, and the hold released after
+    the grace period (request_hold_release_schedule)."""
     require_officer(actor)
     req = request_locked(request=request)
-    require_state(req, *(OPEN_STATUSES - {Status.DELIVERED, Status.PRODUCING}))
+    disclosure_request_withdraw_check(request=req, note=note)
     moment = tz_now()
     req.status_note, req.outcome, req.closed_at = note.strip()[:500], Outcome.WITHDRAWN, moment
     request_hold_release_schedule(req=req, at=moment)

@@ -74,7 +74,8 @@ class DsrRequestTests:
         DataSubjectRequest.objects.filter(pk=soon.pk).update(deadline=late.deadline - timedelta(days=10))
         done = dsr_request_create(user=carol, kind=Kind.RECTIFICATION, details="My label is wrong")
         verified_client(client, dpo)
-        client.post(f"/privacy-requests/dpo/{done.pk}/", {"action": "complete", "text": "Corrected."})
+        client.post(f"/privacy-requests/dpo/{done.pk}/", {"action": "complete", "text": "Corrected.",
+                                                          "confirm": "yes"})
         page = client.get("/privacy-requests/dpo/").content.decode()
         open_table = page.split('id="dsr-open"')[1].split("</table>")[0]
         assert open_table.index(f">{soon.pk}<") < open_table.index(f">{late.pk}<")

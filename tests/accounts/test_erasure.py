@@ -6,11 +6,13 @@ from datetime import date, timedelta
 import pytest
 from django.utils.timezone import now
 
-from accounts.dsr.services import WRONG_PASSWORD, dsr_request_create
+from accounts.dsr.services import dsr_request_create
+from accounts.services.sign_in import WRONG_PASSWORD
 from accounts.models import PhoneNumber, User, UserSession
 from accounts.dsr.models import DataSubjectRequest
 from tests.factories import PASSWORD, make_cdr, verified_client
 from voipxs.exceptions import ApplicationError
+from voipxs.privacy.models import AuditEntry
 
 ERASURE = DataSubjectRequest.Kind.ERASURE
 
@@ -117,6 +119,7 @@ class ErasureTests:
         response = client.post("/privacy-requests/new/", {"kind": ERASURE, "password": "wrong", "confirm": "yes"})
         assert response.status_code == 400 and WRONG_PASSWORD in response.content.decode()
         assert User.objects.get(pk=alice.pk).is_active
+        assert AuditEntry.objects.filter(action="dsr.reauth_failed").exists()  # the refusal keeps its audit entry
         with pytest.raises(ApplicationError):
             dsr_request_create(user=alice, kind=ERASURE, password="")
         assert not DataSubjectRequest.objects.exists()

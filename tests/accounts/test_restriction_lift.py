@@ -353,7 +353,7 @@ class RestrictionPageTests:
         assert not Restriction.objects.exists()
         last_day = localdate() + timedelta(days=20)
         done = client.post(url, {"action": "complete", "text": "Restricted.", "ground": "objection_pending",
-                                 "ends_on": last_day.isoformat()})
+                                 "ends_on": last_day.isoformat(), "confirm": "yes"})
         assert done.status_code == 302
         restriction = Restriction.objects.get(user=alice)
         assert (restriction.ground, restriction.ends_on) == ("objection_pending", last_day)

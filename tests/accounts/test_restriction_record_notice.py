@@ -164,7 +164,8 @@ class NewDecisionPagesTests:
         assert 'id="notice-withdrawal"' in page and f"records a new decision on its restriction #{restriction.pk}" in page
         assert "e-mailed that the restriction continues" in page
 
-        data = {"action": "complete", "text": "Restricted again.", "ground": Ground.LEGAL_CLAIMS, "ends_on": ""}
+        data = {"action": "complete", "text": "Restricted again.", "ground": Ground.LEGAL_CLAIMS, "ends_on": "",
+                "confirm": "yes"}
         with TestCase.captureOnCommitCallbacks(execute=True):
             done = client.post(url, data, follow=True)
         assert done.status_code == 200 and "That notice is withdrawn" in done.content.decode()
@@ -210,7 +211,7 @@ class EmptyAddressTests:
         sent = len(mail.outbox)
         with TestCase.captureOnCommitCallbacks(execute=True):
             client.post(f"/privacy-requests/dpo/{req.pk}/", {"action": "complete", "text": "Again.",
-                                                             "ground": Ground.LEGAL_CLAIMS})
+                                                             "ground": Ground.LEGAL_CLAIMS, "confirm": "yes"})
         restriction = Restriction.objects.get(user=alice, lifted_at__isnull=True)
         assert len(mail.outbox) == sent and restriction.continuation_notice_due_at is None
         assert _terms_entry()["continuation_notice"] == "no_email"

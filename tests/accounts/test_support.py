@@ -110,7 +110,7 @@ class SupportTwoFactorResetTests:
         assert missing.status_code == 400 and 'id="id_reason_error"' in missing.content.decode()
         assert TOTPDevice.objects.filter(user=alice).exists()
         response = c.post(f"/support/customers/{alice.pk}/two-factor-reset/",
-                          {"reason": "lost_device", "ticket": "TCK-2026-0042"})
+                          {"reason": "lost_device", "ticket": "TCK-2026-0042", "confirm": "yes"})
         assert response.status_code == 302
         assert not TOTPDevice.objects.filter(user=alice).exists() and not StaticDevice.objects.filter(user=alice).exists()
         entry = AuditEntry.objects.get(action="support.two_factor_reset", outcome="ok", purpose="customer_support")

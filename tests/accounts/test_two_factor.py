@@ -97,7 +97,7 @@ class StaffTwoFactorPortalTests:
 
         old = recovery_codes_regenerate(user=legal1)
         verified_client(client, legal1)
-        response = client.post("/accounts/security/recovery-codes/")
+        response = client.post("/accounts/security/recovery-codes/", {"confirm": "yes", "password": PASSWORD})
         new = re.findall(r"<li><code>([a-z0-9]+)</code></li>", response.content.decode())
         assert len(new) == 10 and not set(new) & set(old)
         assert set(StaticToken.objects.filter(device__user=legal1).values_list("token", flat=True)) == set(new)
@@ -125,7 +125,8 @@ class CustomerTwoFactorTests:
     def test_it_lets_a_customer_turn_it_off_again(self, client, alice):
         sign_in(client, "alice")
         enrol(client)
-        response = client.post("/accounts/security/two-factor/disable/", follow=True)
+        response = client.post("/accounts/security/two-factor/disable/", {"confirm": "yes", "password": PASSWORD},
+                               follow=True)
         assert b"off" in response.content
         assert not TOTPDevice.objects.filter(user=alice).exists()
         assert not StaticToken.objects.filter(device__user=alice).exists()

@@ -35,7 +35,7 @@ class HoldDuringPurgeTests:
         PhoneNumber.objects.filter(user=alice).update(valid_from=old - timedelta(days=30))
         cdr = make_cdr(account=alice, src=ALICE_NUMBER, dst=OTHER, started_at=old, rating="free")
         req = receive(legal1, authority, window=(old - timedelta(days=1), old + timedelta(days=1)))
-        req = disclosure_request_withdraw(actor=legal1, request=req)
+        req = disclosure_request_withdraw(actor=legal1, request=req, note="by phone, the officer in charge")
         disclosure_holds_release_due(now=now() + timedelta(days=365))
         purge_expired()
         assert not Cdr.objects.filter(pk=cdr.pk).exists() and not _held(cdr.pk)

@@ -222,7 +222,7 @@ class NarrowTests:
 class RejectWithdrawTests:
     def test_rejected_and_withdrawn_requests_end_and_schedule_the_release(self, legal1, authority):
         r1 = disclosure_request_reject(actor=legal1, request=receive(legal1, authority), reason="no legal basis")
-        r2 = disclosure_request_withdraw(actor=legal1, request=receive(legal1, authority))
+        r2 = disclosure_request_withdraw(actor=legal1, request=receive(legal1, authority), note="letter 2026/17")
         assert (r1.status, r1.outcome, r2.status, r2.outcome) == ("rejected", "rejected", "withdrawn", "withdrawn")
         assert r1.hold_release_due_at and r2.hold_release_due_at
         with pytest.raises(ApplicationError):

@@ -43,7 +43,8 @@ class TestTokensOnTheSecurityPage:
             assert post(client.__class__(), text, {"number": "020 555 0199"}).status_code == 201
             row = CallSetupToken.objects.get(user=alice)
             assert row.last_used_at is not None
-            assert client.post(f"/accounts/security/call-setup-tokens/{row.pk}/revoke/").status_code == 302
+            assert client.post(f"/accounts/security/call-setup-tokens/{row.pk}/revoke/",
+                               {"confirm": "yes"}).status_code == 302
             assert post(client.__class__(), text, {"number": "020 555 0199"}).status_code == 401
         assert "revoked" in client.get("/accounts/security/").content.decode()
 
@@ -98,8 +99,26 @@ class TestBlockedPrefixesPage:
         assert "+3187" in client.get("/calls/staff/blocked-prefixes/").content.decode()
         response = client.post("/calls/staff/blocked-prefixes/", {"prefix": "31 87", "reason": "shared_cost"})
         assert response.status_code == 400 and "1 to 15 digits" in response.content.decode()
-        assert client.post(f"/calls/staff/blocked-prefixes/{blocked.pk}/remove/").status_code == 302
+        assert client.post(f"/calls/staff/blocked-prefixes/{blocked.pk}/remove/", {"confirm": "yes"}).status_code == 302
         assert not BlockedPrefix.objects.filter(prefix="3187").exists()
+
+    def test_unblocking_asks_first_naming_the_prefix(self, client, billing_staff):
+        blocked = BlockedPrefix.objects.create(prefix="3190", reason="premium_rate")
+        verified_client(client, billing_staff)
+        response = client.post(f"/calls/staff/blocked-prefixes/{blocked.pk}/remove/")
+        body = response.content.decode()
+        assert response.status_code == 200 and "Unblock the prefix +3190?" in body and "again at once" in body
+        assert blocked.get_reason_display() in body and 'name="confirm" value="yes"' in body
+        assert BlockedPrefix.objects.filter(pk=blocked.pk).exists()
+        client.cookies["django_language"] = "nl"
+        dutch = client.post(f"/calls/staff/blocked-prefixes/{blocked.pk}/remove/").content.decode()
+        assert '<html lang="nl">' in dutch and "Bevestig alstublieft" in dutch and "+3190" in dutch
+        assert BlockedPrefix.objects.filter(pk=blocked.pk).exists()
+        client.cookies["django_language"] = "en"
+        done = client.post(f"/calls/staff/blocked-prefixes/{blocked.pk}/remove/", {"confirm": "yes"}, follow=True)
+        assert "The prefix +3190 is no longer blocked." in done.content.decode()
+        assert not BlockedPrefix.objects.filter(pk=blocked.pk).exists()
+        assert client.post(f"/calls/staff/blocked-prefixes/{blocked.pk}/remove/").status_code == 404
 
     def test_customers_may_not(self, client, alice):
         verified_client(client, alice)

@@ -52,3 +52,18 @@ class InvoiceConfirmationTests:
         assert Invoice.objects.get(pk=invoice.pk).status == "void"
         assert AuditEntry.objects.get(action="invoice.dispute_resolved").extra == {"resolution": "upheld"}
         assert f"/calls/staff/invoices/{invoice.pk}/reissue/" in done.content.decode()
+
+    def test_rejecting_a_dispute_asks_then_lets_the_invoice_stand(self, client, billing_staff, alice):
+        make_cdr(account=alice, started_at=T0)
+        invoice = invoicing.invoice_run(month=date(2026, 3, 1), today=date(2026, 4, 2))[0]
+        c = verified_client(client, billing_staff)
+        c.post(f"/calls/staff/invoices/{invoice.pk}/dispute/")
+        asked = c.post(f"/calls/staff/invoices/{invoice.pk}/reject-dispute/").content.decode()
+        assert f"Reject the dispute on invoice {invoice.number}?" in asked and "stands and is owed again" in asked
+        assert Invoice.objects.get(pk=invoice.pk).status == "disputed"
+        c.cookies["django_language"] = "nl"
+        dutch = c.post(f"/calls/staff/invoices/{invoice.pk}/reject-dispute/").content.decode()
+        assert '<html lang="nl">' in dutch and "Bevestig alstublieft" in dutch
+        assert Invoice.objects.get(pk=invoice.pk).status == "disputed"
+        c.post(f"/calls/staff/invoices/{invoice.pk}/reject-dispute/", {"confirm": "yes"})
+        assert Invoice.objects.get(pk=invoice.pk).status == "open"

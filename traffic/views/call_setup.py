@@ -8,11 +8,13 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST, require_safe
 
 from accounts.selectors import call_setup_token_list
+from voipxs.confirm import confirmation_page, is_confirmed
 from voipxs.exceptions import ApplicationError
 from voipxs.privacy.purposes import Purpose, purposes_of
 
@@ -60,8 +62,21 @@ def staff_blocked_prefixes(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def staff_blocked_prefix_remove(request: HttpRequest, prefix_id: int) -> HttpResponse:
+    """Unblocking lets click-to-call reach costly numbers again at once, so the first POST asks, naming the prefix."""
     require_billing(request)
+    blocked = blocked_prefix_list(actor=request.user).filter(pk=prefix_id).first()
+    if blocked is None:
+        raise Http404
+    named = {"prefix": blocked.prefix, "reason": blocked.get_reason_display()}
+    if not is_confirmed(request):
+        return confirmation_page(
+            request, title=gettext("Unblock the prefix +%(prefix)s?") % named,
+            consequences=[gettext("Click-to-call sets up calls to numbers that start with +%(prefix)s again at once, "
+                                  "at the customers' cost; it was blocked as: %(reason)s.") % named,
+                          gettext("To block it again, add it again on this page.")],
+            action_label=gettext("Yes, unblock +%(prefix)s") % named,
+            cancel_url=reverse("traffic:staff-blocked-prefixes"))
     if not blocked_prefix_remove(actor=request.user, prefix_id=prefix_id):
         raise Http404
-    messages.success(request, gettext("The prefix is no longer blocked."))
+    messages.success(request, gettext("The prefix +%(prefix)s is no longer blocked.") % named)
     return redirect("traffic:staff-blocked-prefixes")

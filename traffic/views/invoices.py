@@ -2,6 +2,8 @@
 the owner asks), and billing staff's list of all invoices with one POST per state transition."""
 from __future__ import annotations
 
+from typing import Callable
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -9,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.timezone import now
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
@@ -97,23 +99,31 @@ _TRANSITIONS = {
 }
 
 
-def _confirm_paid(invoice: Invoice) -> tuple[str, list[str], str]:
-    numbers = {"number": invoice.number, "total": invoice.total}
-    return (gettext("Mark invoice %(number)s paid?") % numbers, [
-        gettext("Invoice %(number)s (total EUR %(total)s) is recorded as paid today and no longer counts as owed.")
-        % numbers,
-        gettext("Its calls are deleted by the retention purge once its dispute window has passed."),
-        gettext("A payment cannot be undone here; a wrong one needs a dispute or a void and a corrected invoice."),
-    ], gettext("Yes, mark it paid"))
+def _asking(title: str, lines: list[str], label: str) -> Callable[[Invoice], tuple[str, list[str], str]]:
+    """The confirmation of a step whose sentences name only the invoice (its number and total): msgids marked with
+    gettext_noop, translated when the page is made."""
+    def page(invoice: Invoice) -> tuple[str, list[str], str]:
+        numbers = {"number": invoice.number, "total": invoice.total}
+        return gettext(title) % numbers, [gettext(line) % numbers for line in lines], gettext(label)
+    return page
 
 
-def _confirm_void(invoice: Invoice) -> tuple[str, list[str], str]:
-    numbers = {"number": invoice.number, "total": invoice.total}
-    return (gettext("Void invoice %(number)s?") % numbers, [
-        gettext("Invoice %(number)s (total EUR %(total)s) stops counting as owed, for good: a void invoice "
-                "cannot be reopened.") % numbers,
-        gettext("The customer sees it as void; you can then make a corrected invoice for the same month (Reissue)."),
-    ], gettext("Yes, void it"))
+_confirm_paid = _asking(gettext_noop("Mark invoice %(number)s paid?"), [
+    gettext_noop("Invoice %(number)s (total EUR %(total)s) is recorded as paid today and no longer counts as owed."),
+    gettext_noop("Its calls are deleted by the retention purge once its dispute window has passed."),
+    gettext_noop("A payment cannot be undone here; a wrong one needs a dispute or a void and a corrected invoice."),
+], gettext_noop("Yes, mark it paid"))
+_confirm_void = _asking(gettext_noop("Void invoice %(number)s?"), [
+    gettext_noop("Invoice %(number)s (total EUR %(total)s) stops counting as owed, for good: a void invoice "
+                 "cannot be reopened."),
+    gettext_noop("The customer sees it as void; you can then make a corrected invoice for the same month (Reissue)."),
+], gettext_noop("Yes, void it"))
+_confirm_reject = _asking(gettext_noop("Reject the dispute on invoice %(number)s?"), [
+    gettext_noop("The customer is not right: invoice %(number)s (total EUR %(total)s) stands and is owed again, "
+                 "or stays paid."),
+    gettext_noop("The decision is recorded as the dispute's outcome. The customer may still take it further (the "
+                 "Geschillencommissie, a court): the invoice's calls are kept until that appeal period ends."),
+], gettext_noop("Yes, reject the dispute"))
 
 
 def _confirm_uphold(invoice: Invoice) -> tuple[str, list[str], str]:
@@ -130,7 +140,8 @@ def _confirm_uphold(invoice: Invoice) -> tuple[str, list[str], str]:
 
 
 # The transitions that ask first, naming what will happen (voipxs/confirm.py).
-_CONFIRMED = {"paid": _confirm_paid, "void": _confirm_void, "uphold-dispute": _confirm_uphold}
+_CONFIRMED = {"paid": _confirm_paid, "void": _confirm_void, "uphold-dispute": _confirm_uphold,
+              "reject-dispute": _confirm_reject}
 
 
 @login_required
