@@ -2,9 +2,9 @@
 
 `backup_create` writes, in this order: the database (without month keys), the private files, the
 month-key backup, and last the manifest. The month-key backup comes AFTER the dump, so it holds a key
-for every month the dump has calls of (a key made after the dump is an extra, harmless) and every
-key destroyed after the dump as destroyed. A directory without a manifest is an unfinished backup:
-`backup_restore` refuses it.
+for every month the dump has calls of (a key made after the dump is an extra, harmless), every
+key destroyed after the dump as destroyed, and every erasure done after the dump. A directory
+without a manifest is an unfinished backup: `backup_restore` refuses it.
 
 The manifest lists each file's SHA-256 and size, the migrations the database had, and where the
 month keys went (never the keys). It carries a seal: its own SHA-256 encrypted under the master key
@@ -13,7 +13,11 @@ written by whoever holds the master key.
 
 `backup_restore` checks the seal and the sums, restores the database into an empty one, loads the
 month keys from the CURRENT month-key backup (not from anything of the same age as the dump: a month
-purged since is destroyed there), unpacks the private files and records the restore in the audit log.
+purged since is destroyed there), replays from the same file the erasures done since the dump
+(erasures.py), unpacks the private files and records the restore in the audit log. The keys, the
+replays and the restore's audit entry are one transaction, under the key file's lock: nothing retakes
+the file before the replayed erasures are in the database, and a restore that fails there leaves no
+month keys in the restored database (it cannot serve; restore again into a new one).
 """
 from __future__ import annotations
 
@@ -33,7 +37,8 @@ from voipxs.privacy.purposes import Purpose
 
 from .archive import private_files_pack, private_files_unpack
 from .database import database_dump, database_is_empty, database_restore, dump_file_name
-from .keyfile import month_keys_load, month_keys_read, month_keys_take
+from .erasures import erasures_replay
+from .keyfile import keys_locked, month_keys_load, month_keys_read, month_keys_take
 
 MANIFEST = "manifest.json"
 PRIVATE_FILES = "private-files.tar.gz.enc"
@@ -138,12 +143,14 @@ def backup_restore(*, folder: Path, keys: Path, private_dir: Path) -> dict[str, 
     if private_dir.exists() and any(private_dir.iterdir()):
         raise BackupError(f"{private_dir} is not empty: restore the private files into an empty directory")
     database_restore(source=folder / manifest["database"]["file"])
-    with transaction.atomic():
+    with keys_locked(keys), transaction.atomic():
         key_counts = month_keys_load(key_data)
+        erasures = erasures_replay(key_data.get("erasures"), backup=manifest["name"])
         audit_record(actor=None, action="backup.restore", purpose=Purpose.SECURITY, target_type="backup",
                      target_id=manifest["name"],
-                     extra={"month_keys_live": key_counts["live"], "month_keys_destroyed": key_counts["destroyed"]})
+                     extra={"month_keys_live": key_counts["live"], "month_keys_destroyed": key_counts["destroyed"],
+                            "erasures_replayed": erasures["replayed"]})
     files = private_files_unpack(source=folder / manifest["private_files"]["file"], root=private_dir,
                                  label=manifest["private_files"]["key_label"])
-    return {"backup": manifest["name"], "month_keys": key_counts, "private_files": files,
+    return {"backup": manifest["name"], "month_keys": key_counts, "erasures": erasures, "private_files": files,
             "keys_belong_to": key_data["database"], "keys_taken_at": key_data["taken_at"]}
