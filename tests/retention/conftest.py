@@ -8,19 +8,12 @@ import pytest
 from django.db import connection
 
 from tests.retention.backup_helpers import RAW_UPLOAD, database_url
-from traffic import keys
-from traffic.partitions import cdr_partitions_list_names
 
 
 @pytest.fixture
-def committed(audit_log_flushable):
-    """A transaction=True test commits DDL: drop the partitions it made and forget cached month keys."""
-    before = set(cdr_partitions_list_names())
+def committed(audit_log_flushable, partitions_restored):
+    """A transaction=True test commits DDL and audit entries: both are cleaned up after it."""
     yield
-    with connection.cursor() as cursor:
-        for name in sorted(set(cdr_partitions_list_names()) - before):
-            cursor.execute(f"DROP TABLE IF EXISTS {name}")
-    keys.month_keys_forget()
 
 
 @pytest.fixture
