@@ -27,7 +27,7 @@ from accounts.models import User
 from retention.backup import keyfile
 from retention.backup.erasures import erasure_records, erasures_replay
 from retention.services import legal_hold_place
-from tests.factories import PASSWORD, make_cdr, make_user
+from tests.factories import PASSWORD, make_cdr, make_user, verified_client
 from tests.retention.backup_helpers import in_restored, take_backup
 from tests.retention.erasure_child import snapshot
 from tests.retention.helpers import make_invoice
@@ -186,6 +186,16 @@ class ErasureReplayTests:
         dave = User.objects.get(pk=dave.pk)
         assert dave.email == "dave@example.org" and dave.anonymised_at is None and dave.is_active
         assert not DataSubjectRequest.objects.filter(pk=999).exists()
+
+    def test_the_dpo_sees_the_request_was_erased_again_and_that_its_answer_is_not_in_the_backup(self, client, dpo,
+                                                                                                places):
+        erin = make_user("erin", email="erin@example.org")
+        received = now() - timedelta(days=2)
+        assert dsr_erasure_replay(account_id=erin.pk, account_created=erin.date_joined, request_id=4242,
+                                  received_at=received, erased_at=received, backup="voipxs-20261205T020000Z")
+        page = verified_client(client, dpo).get("/privacy-requests/dpo/4242/").content.decode()
+        assert "Erased again after a restore" in page and "voipxs-20261205T020000Z" in page
+        assert "is not in that backup" in page and ">Answer<" not in page
 
     def test_a_replayed_request_takes_its_own_number_and_the_next_request_comes_after_it(self, places):
         erin = make_user("erin", email="erin@example.org")
