@@ -13,18 +13,20 @@ written by whoever holds the master key.
 
 `backup_restore` checks the seal and the sums, restores the database into an empty one, loads the
 month keys from the CURRENT month-key backup (not from anything of the same age as the dump: a month
-purged since is destroyed there), replays from the same file the erasures done since the dump
-(erasures.py), unpacks the private files and records the restore in the audit log. The keys, the
-replays and the restore's audit entry are one transaction, under the key file's lock: nothing retakes
-the file before the replayed erasures are in the database, and a restore that fails there leaves no
-month keys in the restored database (it cannot serve; restore again into a new one).
+purged since is destroyed there), unpacks the private files, replays from the key file the erasures
+done since the dump (erasures.py: they delete the person's files among those too) and records the
+restore in the audit log. The keys, the replays and the restore's audit entry are one transaction,
+under the key file's lock: nothing retakes the file before the replayed erasures are in the
+database, and a restore that fails there leaves no month keys in the restored database (it cannot
+serve; restore again into a new one).
 """
 from __future__ import annotations
 
 import hashlib
 import json
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -131,6 +133,17 @@ def manifest_verify(folder: Path) -> dict[str, Any]:
     return manifest
 
 
+@contextmanager
+def _private_files_at(path: Path) -> Iterator[None]:
+    """PRIVATE_FILES_DIR is the restored one (`--private-dir`) while the restore's erasures are replayed."""
+    configured = settings.PRIVATE_FILES_DIR
+    settings.PRIVATE_FILES_DIR = path
+    try:
+        yield
+    finally:
+        settings.PRIVATE_FILES_DIR = configured
+
+
 def backup_restore(*, folder: Path, keys: Path, private_dir: Path) -> dict[str, Any]:
     """Restore the backup in `folder` into the configured (empty) database and `private_dir` (empty),
     with the month keys of the key file `keys`. Returns what was restored (counts)."""
@@ -143,14 +156,16 @@ def backup_restore(*, folder: Path, keys: Path, private_dir: Path) -> dict[str, 
     if private_dir.exists() and any(private_dir.iterdir()):
         raise BackupError(f"{private_dir} is not empty: restore the private files into an empty directory")
     database_restore(source=folder / manifest["database"]["file"])
-    with keys_locked(keys), transaction.atomic():
+    # The private files before the erasures are replayed: an erasure deletes the person's export files, so they
+    # must be there to be deleted, where the erasure looks for them (PRIVATE_FILES_DIR).
+    files = private_files_unpack(source=folder / manifest["private_files"]["file"], root=private_dir,
+                                 label=manifest["private_files"]["key_label"])
+    with _private_files_at(private_dir), keys_locked(keys), transaction.atomic():
         key_counts = month_keys_load(key_data)
         erasures = erasures_replay(key_data.get("erasures"), backup=manifest["name"])
         audit_record(actor=None, action="backup.restore", purpose=Purpose.SECURITY, target_type="backup",
                      target_id=manifest["name"],
                      extra={"month_keys_live": key_counts["live"], "month_keys_destroyed": key_counts["destroyed"],
                             "erasures_replayed": erasures["replayed"]})
-    files = private_files_unpack(source=folder / manifest["private_files"]["file"], root=private_dir,
-                                 label=manifest["private_files"]["key_label"])
     return {"backup": manifest["name"], "month_keys": key_counts, "erasures": erasures, "private_files": files,
             "keys_belong_to": key_data["database"], "keys_taken_at": key_data["taken_at"]}

@@ -24,7 +24,7 @@ def places(tmp_path, settings):
     upload.parent.mkdir(parents=True)
     upload.write_text(RAW_UPLOAD)
     return SimpleNamespace(out=tmp_path / "backups", keys=tmp_path / "keys" / "month-keys.enc",
-                           restored_private=tmp_path / "restored-private")
+                           private=tmp_path / "private", restored_private=tmp_path / "restored-private")
 
 
 def _restored_postgres():

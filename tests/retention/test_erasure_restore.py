@@ -17,11 +17,12 @@ from io import StringIO
 from types import SimpleNamespace
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command
 from django.utils.timezone import now
 
 from accounts.ciot.services import subscriber_details_set
-from accounts.dsr.models import DataSubjectRequest
+from accounts.dsr.models import DataSubjectRequest, ExportFile
 from accounts.dsr.services import dsr_erasure_replay, dsr_request_create
 from accounts.models import User
 from retention.backup import keyfile
@@ -40,6 +41,7 @@ CAROL = {"email": "carol.erased@example.org", "number": "+31205550177", "name": 
 DAVE = {"email": "dave.erased@example.org", "number": "+31205550178"}
 OTHER = "+31699993411"
 HOLD = "TEST-HOLD-R1"
+EXPORT = "export-carol-synthetic.zip.enc"
 PERSONAL = (*CAROL.values(), DAVE["email"], DAVE["number"], OTHER, HOLD, "carol", "dave")
 
 
@@ -52,7 +54,8 @@ def key_file_text(path) -> str:
 def customers() -> SimpleNamespace:
     """carol: a number, a name and address, a paid invoice of three months ago (under the tax rule's 7 years: kept,
     restricted), a call billed on it, a failed call, and a call of three days ago under a preservation order on
-    her number (the hold keeps every call of hers, restricted: traffic/sections.py calls_erase). dave: a number, a
+    her number (the hold keeps every call of hers, restricted: traffic/sections.py calls_erase), and her data's
+    export, ready to download (a file among the private files). dave: a number, a
     paid invoice whose dispute window has closed and a call billed on it, which nothing keeps."""
     carol = make_user("carol", numbers=[CAROL["number"]], email=CAROL["email"])
     subscriber_details_set(user=carol, actor=None, name=CAROL["name"], street=CAROL["street"], house_number="7",
@@ -67,6 +70,11 @@ def customers() -> SimpleNamespace:
     legal_hold_place(reason="preservation_order", reference=HOLD, categories=["cdr_billed", "cdr_unbilled"],
                      numbers=[CAROL["number"]], window_start=now() - timedelta(days=10),
                      expires_at=now() + timedelta(days=90))
+    asked = DataSubjectRequest.objects.create(user=carol, kind="access", status="completed", deadline=now())
+    ExportFile.objects.create(request=asked, user=carol, status="ready", file_name=EXPORT, ready_at=now(),
+                              expires_at=now() + timedelta(days=7))
+    (settings.PRIVATE_FILES_DIR / "exports").mkdir(parents=True, exist_ok=True)
+    (settings.PRIVATE_FILES_DIR / "exports" / EXPORT).write_bytes(b"carol's export, encrypted (synthetic)")
     dave = make_user("dave", numbers=[DAVE["number"]], email=DAVE["email"])
     dave_invoice = make_invoice(account=dave, period=month_start(billed_at), status="paid", window_ends=window_closed)
     dave_call = make_cdr(account=dave, src=DAVE["number"], dst=OTHER, started_at=billed_at, invoice=dave_invoice)
@@ -116,7 +124,11 @@ class ErasureAfterBackupTests:
             assert personal not in text, personal
             assert personal.encode() not in places.keys.read_bytes(), personal
 
+        assert not (places.private / "exports" / EXPORT).exists()  # the erasure deleted her export
         assert "erasures: 2 replayed" in restore(restored_url, folder, places)
+        # The backup's private files are back, but her export, which came back with them, is deleted again.
+        assert (places.restored_private / "imports" / "upload-1").exists()
+        assert not (places.restored_private / "exports" / EXPORT).exists()
 
         report = restored_report(restored_url, "read", spec(world, requests))
         # Their personal data came back with the dump and is gone again, as the erasures left it: carol's name,
