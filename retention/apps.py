@@ -20,7 +20,8 @@ class RetentionConfig(AppConfig):
     def ready(self) -> None:
         # Models load only once the apps are ready, so the modules that use them are imported here.
         from . import purgers
-        from .backup import keyfile  # noqa: F401  re-takes the month-key backup when a month key changes
+        # keyfile re-takes the key backup when a month key changes or an erasure is done
+        from .backup import keyfile  # noqa: F401
         from .closed_accounts import closed_accounts_purge
         from .keeper import retention_keeper, seed_retention
         from .models import Category

@@ -125,3 +125,18 @@ def _call_reads_are_audited(request):
         still = (f"; {running} live-server request(s) were still running after {server.IDLE_TIMEOUT:g} s, whose "
                  "entries may not have been written yet") if running else ""
         pytest.fail(f"LEGAL.md row 21: {unaudited} (tests/audit_guard.py){still}", pytrace=False)
+
+
+@pytest.fixture
+def partitions_restored():
+    """A transaction=True test commits DDL: drop the partitions it made and forget cached month keys,
+    so later tests (retention's month drop) see the database as the suite left it."""
+    from traffic import keys
+    from traffic.partitions import cdr_partitions_list_names
+
+    before = set(cdr_partitions_list_names())
+    yield
+    with connection.cursor() as cursor:
+        for name in sorted(set(cdr_partitions_list_names()) - before):
+            cursor.execute(f"DROP TABLE IF EXISTS {name}")
+    keys.month_keys_forget()

@@ -6,21 +6,22 @@ What erasure does to the data is dsr/erasure.py; the export file is dsr/export.p
 """
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
-from django.db import transaction
+from django.core.management.color import no_style
+from django.db import connection, transaction
 from django.utils.timezone import now
 from django.utils.translation import gettext_noop
 
 from voipxs.exceptions import ApplicationError
 from voipxs.privacy.audit import audit_record
-from voipxs.privacy.purposes import DSR_PURPOSE, ERASURE_PURPOSE
+from voipxs.privacy.purposes import DSR_PURPOSE, ERASURE_PURPOSE, SystemActor
 from voipxs.queue import enqueue_after_commit
 
 from ..models import User
 from ..services.sign_in import password_reauthenticate
-from .erasure import erasure_apply
+from .erasure import Erasure, erasure_apply
 from .export import dsr_export_retry, dsr_export_stuck
 from .extension_notice import extension_notice_queue
 from .models import EXTENSION_MONTHS, DataSubjectRequest, ExportFile, ReminderStage, add_months
@@ -67,6 +68,8 @@ REPRESENTATIVE_NAME_MAX = 200
 # the open one again; or that too, recording the representative on it (REPRESENTATIVE_ADDED) or the same one's
 # proof (REPRESENTATIVE_SAME, dsr/representative.py).
 OPENED, RESENT = "opened", "resent"
+# Who erases again, after a restore, an account erased after the backup was taken (dsr_erasure_replay).
+ERASURE_REPLAY_ACTOR = SystemActor("erasure_replay", frozenset({ERASURE_PURPOSE}))
 
 
 # --- requests ---------------------------------------------------------------------------------------
@@ -282,9 +285,48 @@ def dsr_erasure_perform(*, request: DataSubjectRequest, actor: Any) -> DataSubje
     req.status, req.completed_at = Status.COMPLETED, erasure.stamp
     req.outcome, req.answer = erasure.outcome, erasure.answer
     req.save(update_fields=["status", "completed_at", "outcome", "answer"])
-    # How many representatives' names and proofs went with the account (dsr/representative.py): counts only.
-    account = erasure.outcome["counts"]["account"]
-    audit_record(actor=actor, action="dsr.erase", purpose=ERASURE_PURPOSE, target_type="user", target_id=user.pk,
-                 extra={"request": req.pk, "kept": [k.category for k in erasure.kept],
-                        **{k: account[k] for k in ("representative_names_erased", "representative_proofs_deleted")}})
+    _erasure_audit(erasure=erasure, user=user, actor=actor, action="dsr.erase", request=req.pk)
     return req
+
+
+def _erasure_audit(*, erasure: Erasure, user: User, actor: Any, action: str, **extra: Any) -> None:
+    """The erasure's audit entry: the categories kept and how many representatives' names and proofs went with
+    the account (dsr/representative.py); counts and ids only."""
+    account = erasure.outcome["counts"]["account"]
+    audit_record(actor=actor, action=action, purpose=ERASURE_PURPOSE, target_type="user", target_id=user.pk,
+                 extra={**extra, "kept": [k.category for k in erasure.kept],
+                        **{k: account[k] for k in ("representative_names_erased", "representative_proofs_deleted")}})
+
+
+@transaction.atomic
+def dsr_erasure_replay(*, account_id: int, account_created: datetime, request_id: int, received_at: datetime,
+                       erased_at: datetime, backup: str) -> bool:
+    """After a restore (retention/backup/erasures.py): erase again an account erased after the backup was taken,
+    by the same erasure_apply, so today's keepers (holds, invoices under the tax rule, disputes) decide what stays,
+    as the system (ERASURE_REPLAY_ACTOR). False, changing nothing, when this database has no such account (none
+    under that id, or another one: its creation time differs) or has it erased already.
+
+    The request's record is made again as it was: received and completed at the original times, under its own
+    number. Its answer was given to the person then and is not in the backup: it is left empty, not written again
+    (the person was answered once); the outcome is the replay's (what is kept now) and says it was a replay."""
+    user = User.objects.select_for_update().filter(pk=account_id, date_joined=account_created).first()
+    if user is None or user.anonymised_at is not None:
+        return False
+    erasure = erasure_apply(user=user)
+    outcome = {**erasure.outcome, "replayed_after_restore": {"backup": backup, "at": erasure.stamp.isoformat()}}
+    req = DataSubjectRequest.objects.filter(pk=request_id, user=user, kind=Kind.ERASURE).first()
+    if req is not None:  # its record is in the restored database (the erasure itself is not): said on it
+        req.outcome = outcome
+        req.save(update_fields=["outcome"])
+    else:
+        number = None if DataSubjectRequest.objects.filter(pk=request_id).exists() else request_id
+        req = DataSubjectRequest.objects.create(
+            pk=number, user=user, kind=Kind.ERASURE, status=Status.COMPLETED, received_at=received_at,
+            deadline=DataSubjectRequest.first_deadline(received_at), completed_at=erased_at,
+            outcome=outcome)
+        with connection.cursor() as cursor:  # its number given by hand: the next request's must come after it
+            for statement in connection.ops.sequence_reset_sql(no_style(), [DataSubjectRequest]):
+                cursor.execute(statement)
+    _erasure_audit(erasure=erasure, user=user, actor=ERASURE_REPLAY_ACTOR, action="dsr.erase_replayed", request=req.pk,
+                   backup=backup, erased_at=erased_at.isoformat())
+    return True

@@ -20,6 +20,14 @@ in the table. It names the database it belongs to (vendor and database name): a 
 another database (a trial restore beside production, a test run) never replaces it, and
 `backup_create` replaces another database's file only when told to (`--replace-keys`, after a restore
 into a database of another name).
+
+Erasures (GDPR art. 17) have the same problem: a dump taken before an erasure holds the person's data,
+and restoring it would bring them back. So the same file also lists every erasure done (account id,
+when the account was created, the request's number, when it was received and answered: ids and times,
+no name, number, address or e-mail; `retention.backup.erasures`), is taken again once an erasure
+commits (`erasure_saved`), and a restore replays from it each erasure the restored database does not
+have yet. One file rather than a sibling: both lists must be of the same moment and both are needed by
+every restore; one file has one lock, one atomic replacement, one owner check and one `--keys`.
 """
 from __future__ import annotations
 
@@ -28,6 +36,7 @@ import fcntl
 import json
 import logging
 import os
+import threading
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
@@ -40,14 +49,18 @@ from django.dispatch import receiver
 from django.utils.dateparse import parse_datetime
 from django.utils.timezone import now
 
+from accounts.dsr.models import DataSubjectRequest
 from traffic.keys import month_keys_forget
 from traffic.models import MonthKey
 from voipxs.privacy import crypto
 
+from .erasures import erasure_records
+
 log = logging.getLogger(__name__)
 
 MAGIC = b"VXMKEYS1"
-FORMAT = 1
+FORMAT = 2  # 2: with the erasures; a file of format 1 (month keys only) still restores, replaying none
+_FORMATS = (1, FORMAT)
 _AAD = b"voipxs:month-key-backup"
 
 
@@ -73,12 +86,17 @@ def month_keys_snapshot() -> dict[str, Any]:
         "created_at": key.created_at.isoformat(),
         "destroyed_at": key.destroyed_at.isoformat() if key.destroyed_at else None,
     } for key in MonthKey.objects.order_by("month")]
-    return {"format": FORMAT, "database": database_identity(), "taken_at": now().isoformat(), "months": months}
+    return {"format": FORMAT, "database": database_identity(), "taken_at": now().isoformat(), "months": months,
+            "erasures": erasure_records()}
 
 
-def counts(data: dict[str, Any]) -> dict[str, int]:
+def counts(data: dict[str, Any]) -> dict[str, int | None]:
+    """How many live and destroyed month keys the file holds, and how many erasures (None: a file of format 1,
+    taken before erasures were kept in it)."""
     live = sum(1 for m in data["months"] if m["wrapped_key"] is not None)
-    return {"live": live, "destroyed": len(data["months"]) - live}
+    erasures = data.get("erasures")
+    return {"live": live, "destroyed": len(data["months"]) - live,
+            "erasures": None if erasures is None else len(erasures)}
 
 
 def month_keys_read(path: Path) -> dict[str, Any]:
@@ -93,21 +111,34 @@ def month_keys_read(path: Path) -> dict[str, Any]:
         data = json.loads(crypto.decrypt_bytes(raw[len(MAGIC):], aad=_AAD))
     except crypto.DecryptionError as exc:
         raise KeyFileError(f"{path} does not decrypt with the configured FIELD_ENCRYPTION_KEYS") from exc
-    if data.get("format") != FORMAT:
+    if data.get("format") not in _FORMATS:
         raise KeyFileError(f"{path}: unknown format {data.get('format')!r}")
     return data
 
 
+_held = threading.local()  # the key files whose lock this thread holds already (`keys_locked`)
+
+
 @contextmanager
-def _locked(path: Path) -> Iterator[None]:
+def keys_locked(path: Path) -> Iterator[None]:
     """One writer at a time (a backup job and a purging worker), so the file written last is always
-    made from the newest committed table: each writer reads the table only once it holds the lock."""
+    made from the newest committed table: each writer reads the table only once it holds the lock.
+    A restore holds it over its whole load-and-replay transaction (retention/backup/run.py); the file
+    taken again when that commits runs inside it, so the lock is re-entered by the thread holding it."""
+    if not hasattr(_held, "paths"):
+        _held.paths = set()
+    held, name = _held.paths, path.resolve()
+    if name in held:
+        yield
+        return
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     with open(path.with_name(path.name + ".lock"), "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
+        held.add(name)
         try:
             yield
         finally:
+            held.discard(name)
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
@@ -142,7 +173,7 @@ def month_keys_take(*, path: Path, replace_other: bool = False, only_if_ours: bo
     """Write the key file from the table as it is now. Refuses (KeyFileError) to replace another
     database's file unless `replace_other`; with `only_if_ours` (the receiver below) it writes only
     over a file of this database and otherwise does nothing (None)."""
-    with _locked(path):
+    with keys_locked(path):
         owner = _owner(path)
         if only_if_ours and owner != database_identity():
             return None
@@ -176,12 +207,20 @@ def _retake() -> None:
         return
     try:
         month_keys_take(path=path, only_if_ours=True)
-    except Exception:  # after the commit: the purge stands; the stale file must be loud, not silent
-        log.exception("The month-key backup %s was NOT re-taken after a month key changed: it may still hold "
-                      "a destroyed key. Run `manage.py backup_create --keys-only` now.", path)
+    except Exception:  # after the commit: the change stands; the stale file must be loud, not silent
+        log.exception("The key backup %s was NOT re-taken after a month key or an erasure changed: it may still "
+                      "hold a destroyed key or miss an erasure. Run `manage.py backup_create --keys-only` now.", path)
 
 
 @receiver(post_save, sender=MonthKey, dispatch_uid="retention.backup.month_key_saved")
 def month_key_saved(sender: Any, instance: MonthKey, **kwargs: Any) -> None:
     """A month key was made, destroyed or re-wrapped: take the key backup again once that commits."""
     transaction.on_commit(_retake)
+
+
+@receiver(post_save, sender=DataSubjectRequest, dispatch_uid="retention.backup.erasure_saved")
+def erasure_saved(sender: Any, instance: DataSubjectRequest, **kwargs: Any) -> None:
+    """An erasure was done (or replayed after a restore): take the key backup again once that commits, so
+    a restore of a backup older than the erasure erases the account again (retention/backup/erasures.py)."""
+    if instance.kind == DataSubjectRequest.Kind.ERASURE and instance.status == DataSubjectRequest.Status.COMPLETED:
+        transaction.on_commit(_retake)

@@ -2,9 +2,9 @@
 
 `backup_create` writes, in this order: the database (without month keys), the private files, the
 month-key backup, and last the manifest. The month-key backup comes AFTER the dump, so it holds a key
-for every month the dump has calls of (a key made after the dump is an extra, harmless) and every
-key destroyed after the dump as destroyed. A directory without a manifest is an unfinished backup:
-`backup_restore` refuses it.
+for every month the dump has calls of (a key made after the dump is an extra, harmless), every
+key destroyed after the dump as destroyed, and every erasure done after the dump. A directory
+without a manifest is an unfinished backup: `backup_restore` refuses it.
 
 The manifest lists each file's SHA-256 and size, the migrations the database had, and where the
 month keys went (never the keys). It carries a seal: its own SHA-256 encrypted under the master key
@@ -13,14 +13,20 @@ written by whoever holds the master key.
 
 `backup_restore` checks the seal and the sums, restores the database into an empty one, loads the
 month keys from the CURRENT month-key backup (not from anything of the same age as the dump: a month
-purged since is destroyed there), unpacks the private files and records the restore in the audit log.
+purged since is destroyed there), unpacks the private files, replays from the key file the erasures
+done since the dump (erasures.py: they delete the person's files among those too) and records the
+restore in the audit log. The keys, the replays and the restore's audit entry are one transaction,
+under the key file's lock: nothing retakes the file before the replayed erasures are in the
+database, and a restore that fails there leaves no month keys in the restored database (it cannot
+serve; restore again into a new one).
 """
 from __future__ import annotations
 
 import hashlib
 import json
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -33,7 +39,8 @@ from voipxs.privacy.purposes import Purpose
 
 from .archive import private_files_pack, private_files_unpack
 from .database import database_dump, database_is_empty, database_restore, dump_file_name
-from .keyfile import month_keys_load, month_keys_read, month_keys_take
+from .erasures import erasures_replay
+from .keyfile import keys_locked, month_keys_load, month_keys_read, month_keys_take
 
 MANIFEST = "manifest.json"
 PRIVATE_FILES = "private-files.tar.gz.enc"
@@ -126,6 +133,17 @@ def manifest_verify(folder: Path) -> dict[str, Any]:
     return manifest
 
 
+@contextmanager
+def _private_files_at(path: Path) -> Iterator[None]:
+    """PRIVATE_FILES_DIR is the restored one (`--private-dir`) while the restore's erasures are replayed."""
+    configured = settings.PRIVATE_FILES_DIR
+    settings.PRIVATE_FILES_DIR = path
+    try:
+        yield
+    finally:
+        settings.PRIVATE_FILES_DIR = configured
+
+
 def backup_restore(*, folder: Path, keys: Path, private_dir: Path) -> dict[str, Any]:
     """Restore the backup in `folder` into the configured (empty) database and `private_dir` (empty),
     with the month keys of the key file `keys`. Returns what was restored (counts)."""
@@ -138,12 +156,16 @@ def backup_restore(*, folder: Path, keys: Path, private_dir: Path) -> dict[str, 
     if private_dir.exists() and any(private_dir.iterdir()):
         raise BackupError(f"{private_dir} is not empty: restore the private files into an empty directory")
     database_restore(source=folder / manifest["database"]["file"])
-    with transaction.atomic():
-        key_counts = month_keys_load(key_data)
-        audit_record(actor=None, action="backup.restore", purpose=Purpose.SECURITY, target_type="backup",
-                     target_id=manifest["name"],
-                     extra={"month_keys_live": key_counts["live"], "month_keys_destroyed": key_counts["destroyed"]})
+    # The private files before the erasures are replayed: an erasure deletes the person's export files, so they
+    # must be there to be deleted, where the erasure looks for them (PRIVATE_FILES_DIR).
     files = private_files_unpack(source=folder / manifest["private_files"]["file"], root=private_dir,
                                  label=manifest["private_files"]["key_label"])
-    return {"backup": manifest["name"], "month_keys": key_counts, "private_files": files,
+    with _private_files_at(private_dir), keys_locked(keys), transaction.atomic():
+        key_counts = month_keys_load(key_data)
+        erasures = erasures_replay(key_data.get("erasures"), backup=manifest["name"])
+        audit_record(actor=None, action="backup.restore", purpose=Purpose.SECURITY, target_type="backup",
+                     target_id=manifest["name"],
+                     extra={"month_keys_live": key_counts["live"], "month_keys_destroyed": key_counts["destroyed"],
+                            "erasures_replayed": erasures["replayed"]})
+    return {"backup": manifest["name"], "month_keys": key_counts, "erasures": erasures, "private_files": files,
             "keys_belong_to": key_data["database"], "keys_taken_at": key_data["taken_at"]}

@@ -12,16 +12,13 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
 import re
 import sqlite3
 import subprocess
-import sys
 from datetime import date, timedelta
 from io import StringIO
 from pathlib import Path
 from types import SimpleNamespace
-from urllib.parse import quote
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -34,44 +31,20 @@ from retention.backup.run import PRIVATE_FILES
 from retention.purge.months import detached_tables
 from retention.purge.run import purge_expired
 from tests.factories import make_cdr, make_user
+from tests.retention.backup_helpers import RAW_UPLOAD, in_restored, key_file_months, take_backup
 from tests.retention.helpers import at, make_invoice
-from traffic import keys
 from traffic.keys import month_key_destroy
 from traffic.models import MonthKey
 from traffic.partitions import cdr_partitions_list_names, month_start
 from voipxs.privacy.files import decrypt_file
 
-ROOT = Path(__file__).resolve().parents[2]
 JAN = date(2026, 1, 1)
 EMAIL = "alice.backup@example.org"
 NUMBERS = ("+31205550101", "+31699993678", "+31699997000")
-RAW_UPLOAD = "uniqueid,src,dst\nraw-1,+31205550101,+31699993678\n"  # a raw CDR file waits as the switch wrote it
 
 
 class WorkerDied(Exception):
     pass
-
-
-@pytest.fixture
-def committed(audit_log_flushable):
-    """A transaction=True test commits DDL: drop the partitions it made and forget cached month keys."""
-    before = set(cdr_partitions_list_names())
-    yield
-    with connection.cursor() as cursor:
-        for name in sorted(set(cdr_partitions_list_names()) - before):
-            cursor.execute(f"DROP TABLE IF EXISTS {name}")
-    keys.month_keys_forget()
-
-
-@pytest.fixture
-def places(tmp_path, settings):
-    settings.PRIVATE_FILES_DIR = tmp_path / "private"
-    settings.BACKUP_KEYS_FILE = tmp_path / "keys" / "month-keys.enc"
-    upload = tmp_path / "private" / "imports" / "upload-1"
-    upload.parent.mkdir(parents=True)
-    upload.write_text(RAW_UPLOAD)
-    return SimpleNamespace(out=tmp_path / "backups", keys=tmp_path / "keys" / "month-keys.enc",
-                           restored_private=tmp_path / "restored-private")
 
 
 @pytest.fixture
@@ -89,48 +62,12 @@ def calls():
     )
 
 
-def take_backup(places, **options) -> Path:
-    call_command("backup_create", out=places.out, keys=places.keys, stdout=StringIO(), **options)
-    [folder] = list(places.out.iterdir())
-    return folder
-
-
-def key_file_months(path: Path) -> dict[str, str]:
-    data = keyfile.month_keys_read(path)
-    return {m["month"][:7]: "live" if m["wrapped_key"] else "destroyed" for m in data["months"]}
-
-
-def _url(name: str) -> str:
-    s = connection.settings_dict
-    return (f"postgres://{quote(s['USER'] or '')}:{quote(s['PASSWORD'] or '')}"
-            f"@{s['HOST'] or 'localhost'}:{s['PORT'] or 5432}/{name}")
-
-
-def in_restored(db: str, *args: str) -> subprocess.CompletedProcess:
-    """A fresh process on the restored database, as the operator's shell and the restarted app are."""
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
-    env.update(DJANGO_SETTINGS_MODULE="voipxs.settings_test", DATABASE_URL=_url(db))
-    return subprocess.run([sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=300, check=False)
-
-
 def read_restored(db: str, action: str, c) -> dict[str, dict]:
     done = in_restored(db, "-m", "tests.retention.backup_child", action, "alice",
                        *(str(x.id) for x in (c.jan, c.jan_free, c.recent)))
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout.strip().splitlines()[-1])
     return {name: report[str(getattr(c, name).id)] for name in ("jan", "jan_free", "recent")}
-
-
-@pytest.fixture
-def restored_db():
-    name = f"{connection.settings_dict['NAME']}_restored"
-    with connection.cursor() as cursor:
-        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        cursor.execute(f'CREATE DATABASE "{name}"')
-    yield name
-    with connection.cursor() as cursor:
-        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.mark.postgres

@@ -19,18 +19,7 @@ from django.utils.timezone import now
 from retention.purge.run import purge_expired
 from tests.factories import make_cdr
 from tests.retention.helpers import at
-from traffic import keys
 from traffic.partitions import cdr_partitions_list_names
-
-
-@pytest.fixture
-def committed(audit_log_flushable):
-    before = set(cdr_partitions_list_names())
-    yield
-    with connection.cursor() as cursor:
-        for name in sorted(set(cdr_partitions_list_names()) - before):
-            cursor.execute(f"DROP TABLE IF EXISTS {name}")
-    keys.month_keys_forget()
 
 
 def _reader():

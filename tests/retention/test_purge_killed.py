@@ -37,9 +37,7 @@ from retention.purge.run import purge_expired
 from retention.purge.runs import RUN_FAILED_ACTION, purge_runs_reap
 from tests.factories import make_cdrs
 from tests.retention.helpers import at
-from traffic import keys
 from traffic.models import Cdr
-from traffic.partitions import cdr_partitions_list_names
 from voipxs.models import AuditEntry
 
 ROOT = Path(settings.BASE_DIR)
@@ -93,17 +91,6 @@ def child_for_this_database(tmp_path: Path) -> Child:
         source.close()
 
     return Child(env=env, bring_back=bring_back)
-
-
-@pytest.fixture
-def partitions_restored():
-    """A transaction=True test commits DDL: drop the partitions it made and forget cached month keys."""
-    before = set(cdr_partitions_list_names())
-    yield
-    with connection.cursor() as cursor:
-        for name in sorted(set(cdr_partitions_list_names()) - before):
-            cursor.execute(f"DROP TABLE IF EXISTS {name}")
-    keys.month_keys_forget()
 
 
 @pytest.fixture

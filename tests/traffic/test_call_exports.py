@@ -15,7 +15,6 @@ from django.utils.timezone import now
 
 from tests.broker import broker_outage
 from tests.factories import make_cdrs, make_user, verified_client
-from tests.traffic.test_import_api import partitions_restored  # noqa: F401  (a fixture)
 from traffic import purgers
 from traffic.models import CallExport
 from traffic.services import call_exports

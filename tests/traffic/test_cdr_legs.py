@@ -18,7 +18,6 @@ import pytest
 from django.db import connection
 
 from tests.factories import verified_client
-from tests.traffic.test_import_api import partitions_restored  # noqa: F401  (fixture, for the PostgreSQL tests)
 from traffic.importers.base import FLAG_LOCAL_HOP
 from traffic.models import Cdr, Tariff
 from traffic.selectors.calls import cdr_list

@@ -8,7 +8,6 @@ import time
 import pytest
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection
 
 from tests.factories import verified_client
 from traffic.models import Cdr, CdrImport
@@ -136,21 +135,6 @@ class ImportPageTests:
         assert b"0205550101" not in page.content and b"Alice" not in page.content
         listing = client.get("/calls/staff/imports/")
         assert b"pbx-upload" in listing.content
-
-
-@pytest.fixture
-def partitions_restored():
-    """A transaction=True test commits DDL: drop the partitions it made and forget cached month keys,
-    so later tests (retention's month drop) see the database as the suite left it."""
-    from traffic import keys
-    from traffic.partitions import cdr_partitions_list_names
-
-    before = set(cdr_partitions_list_names())
-    yield
-    with connection.cursor() as cursor:
-        for name in sorted(set(cdr_partitions_list_names()) - before):
-            cursor.execute(f"DROP TABLE IF EXISTS {name}")
-    keys.month_keys_forget()
 
 
 

@@ -24,7 +24,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.factories import verified_client
-from tests.traffic.test_import_api import partitions_restored  # noqa: F401  (fixture, for the PostgreSQL tests)
 from tests.traffic.test_importers_samples import sample
 from traffic.importers.sniff import NOT_CDR_TEXT, UTF16_REFUSAL
 from traffic.ingest import run as ingest_run

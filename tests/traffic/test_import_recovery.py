@@ -22,7 +22,6 @@ from django.db import connection
 from django.utils.timezone import now
 
 from tests.factories import verified_client
-from tests.traffic.test_import_api import partitions_restored  # noqa: F401  (fixture, for the PostgreSQL test)
 from traffic.ingest import run as ingest_run
 from traffic.models import Cdr, CdrImport, Tariff
 from traffic.services import imports as services

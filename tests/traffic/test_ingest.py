@@ -229,21 +229,6 @@ class PartitionTests:
         assert Cdr.objects.filter(unique_id="far.1").exists()
 
 
-@pytest.fixture
-def partitions_restored():
-    """A transaction=True test commits DDL: drop the partitions it made and forget cached month keys,
-    so later tests (retention's month drop) see the database as the suite left it."""
-    from traffic import keys
-    from traffic.partitions import cdr_partitions_list_names
-
-    before = set(cdr_partitions_list_names())
-    yield
-    with connection.cursor() as cursor:
-        for name in sorted(set(cdr_partitions_list_names()) - before):
-            cursor.execute(f"DROP TABLE IF EXISTS {name}")
-    keys.month_keys_forget()
-
-
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 class ThreadedCopyTests:

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.traffic.test_import_api import partitions_restored  # noqa: F401  (fixture, used by pytestmark)
 from tests.traffic.test_import_recovery import master_csv
 from traffic import keys
 from traffic.ingest import parallel

@@ -34,7 +34,8 @@ class Command(BaseCommand):
         try:
             if options["keys_only"]:
                 counts = month_keys_take(path=keys, replace_other=options["replace_keys"])
-                self.stdout.write(f"month keys: {counts['live']} live, {counts['destroyed']} destroyed -> {keys}")
+                self.stdout.write(f"month keys: {counts['live']} live, {counts['destroyed']} destroyed; "
+                                  f"{counts['erasures']} erasures -> {keys}")
                 return
             if connection.vendor == "sqlite":
                 self.stdout.write("SQLite: the database file is copied (online backup API), without the month keys.")
@@ -46,7 +47,8 @@ class Command(BaseCommand):
         for name, info in manifest["files"].items():
             self.stdout.write(f"  {name:<28} {info['bytes']:>12} bytes  sha256 {info['sha256']}")
         self.stdout.write(f"  private files: {manifest['private_files']['files']}")
-        self.stdout.write(f"month keys ({mk['live']} live, {mk['destroyed']} destroyed) -> {keys}  "
-                          "(keep it apart from the backup directory; it is replaced after every purge)")
+        self.stdout.write(f"month keys ({mk['live']} live, {mk['destroyed']} destroyed) and {mk['erasures']} "
+                          f"erasures -> {keys}  (keep it apart from the backup directory; it is replaced after "
+                          "every purge and every erasure)")
         self.stdout.write("master keys: in no backup; keep SECRET_KEY, FIELD_ENCRYPTION_KEYS and BLIND_INDEX_KEY "
                           "in your secret store")

@@ -3,8 +3,9 @@
 SQLite: a DATABASE_URL naming a file that does not exist yet).
 
 The month keys come from the current month-key backup (BACKUP_KEYS_FILE or --keys), never from the
-backup directory: a month purged after the backup was taken stays unreadable. Thin: the work is in
-retention/backup/run.py.
+backup directory: a month purged after the backup was taken stays unreadable. The erasures listed in
+the same file are replayed: an account erased after the backup was taken is erased again. Thin: the work
+is in retention/backup/run.py.
 """
 from __future__ import annotations
 
@@ -40,6 +41,13 @@ class Command(BaseCommand):
         self.stdout.write(f"restored {done['backup']} into {database_identity()}")
         self.stdout.write(f"month keys from {keys} (taken {done['keys_taken_at']}): {mk['live']} live, "
                           f"{mk['destroyed']} destroyed; months purged since the backup stay unreadable")
+        erasures = done["erasures"]
+        if erasures["listed"] is None:
+            self.stdout.write(f"erasures: none replayed; {keys} was taken before the key backup listed erasures, "
+                              "so accounts erased after the backup was taken are NOT erased again here")
+        else:
+            self.stdout.write(f"erasures: {erasures['replayed']} replayed (of {erasures['listed']} in {keys}; the "
+                              "others are erased in the backup already or not in it)")
         self.stdout.write(f"private files: {done['private_files']} into {private_dir}")
         self.stdout.write("Before the app serves: manage.py migrate; manage.py purge_expired (retention catches up "
                           "with what expired since the backup); then manage.py backup_create"
