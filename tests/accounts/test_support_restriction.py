@@ -82,7 +82,8 @@ class SupportDeskTests:
         assert desk.post(f"/support/customers/{pk}/unlock/").status_code == 404
         assert desk.post(f"/support/customers/{pk}/two-factor-reset/",
                          {"reason": "lost_device", "ticket": "T-1"}).status_code == 404
-        assert desk.post(f"/support/customers/{pk}/requests/", {"kind": "access", "channel": "phone"}).status_code == 404
+        opened = desk.post(f"/support/customers/{pk}/requests/", {"kind": "access", "channel": "phone"})
+        assert opened.status_code == 404
         assert desk.post(f"/support/customers/{pk}/itemisation/", {"itemisation": "none"}).status_code == 404
         # Nothing changed for the restricted customer.
         assert AccessAttempt.objects.filter(username=restricted.username).exists()
