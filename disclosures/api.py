@@ -23,6 +23,7 @@ from traffic.exports import csv_lines
 from voipxs.exceptions import ApplicationError
 from voipxs.privacy.purposes import Role, has_role
 
+from .bases import CONTENT, CONTENT_LABEL
 from .models import Authority, DataCategory, LegalBasis
 from .selectors import (
     disclosure_deadlines,
@@ -125,7 +126,9 @@ class RequestReceiveApi(OfficerApi):
         authority = serializers.IntegerField(min_value=1)
         reference = serializers.CharField(max_length=100)
         legal_basis = serializers.ChoiceField(choices=LegalBasis.choices)
-        categories = serializers.ListField(child=serializers.ChoiceField(choices=DataCategory.choices), min_length=1)
+        # "content" is taken, to be refused by intake with its own answer ("no data", bases.CONTENT).
+        categories = serializers.ListField(child=serializers.ChoiceField(
+            choices=[*DataCategory.choices, (CONTENT, CONTENT_LABEL)]), min_length=1)
         numbers = serializers.ListField(child=serializers.CharField(max_length=32), required=False, default=list)
         account_ids = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False, default=list)
         window_start = serializers.DateTimeField()

@@ -32,6 +32,12 @@ from .models import DataCategory, LegalBasis
 
 USER = DataCategory.USER_DATA
 TRAFFIC = DataCategory.TRAFFIC_DATA
+# What an order may ask for but no basis ever gets: the content of communications (what is said in a call). VoIPXS
+# records who called whom, when and for how long, never what was said, so there is nothing to produce and the answer
+# is "no data" (LEGAL.md section 5, row 12). Not a DataCategory (nothing is stored under it): intake offers it so an
+# officer can record what the order asks, and refuses it with its own message (services.intake.REQUEST_CONTENT_NONE).
+CONTENT = "content"
+CONTENT_LABEL = _("Content of communications (VoIPXS keeps none)")
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from .bases import PRODUCTION_BASES
+from .bases import CONTENT, CONTENT_LABEL, PRODUCTION_BASES
 from .models import AuthorityKind, DataCategory, LegalBasis
 from .services.intake import DOCUMENT_MAX_BYTES
 
@@ -77,7 +77,9 @@ class RequestForm(forms.Form):
                                                  "kept, and checked against the authority's list. Empty for a "
                                                  "request by phone, on paper or in person"))
     legal_basis = forms.ChoiceField(label=_("Legal basis"), choices=LegalBasis.choices)
-    categories = forms.MultipleChoiceField(label=_("Categories"), choices=DataCategory.choices,
+    # Content is offered to record what an order asks; intake refuses it ("no data", bases.CONTENT).
+    categories = forms.MultipleChoiceField(label=_("Categories"),
+                                           choices=[*DataCategory.choices, (CONTENT, CONTENT_LABEL)],
                                            widget=forms.CheckboxSelectMultiple)
     numbers = forms.CharField(label=_("Numbers"), required=False, widget=forms.Textarea(attrs={"rows": 2}),
                               help_text=_("one per line; normalised to E.164 and stored encrypted"))

@@ -22,7 +22,7 @@ from voipxs.privacy.crypto import blind_index, encrypt_bytes
 from voipxs.privacy.filetypes import CMS, CMS_PEM, JPEG, PDF, PNG, TIFF, XML, FileType, file_type_detect
 from voipxs.privacy.phone import InvalidNumber, normalize_e164
 
-from ..bases import BASES, NOTICE_BY_DEFAULT_BASES, scope_excess
+from ..bases import BASES, CONTENT, NOTICE_BY_DEFAULT_BASES, scope_excess
 from ..models import (
     Authority,
     AuthorityKind,
@@ -42,6 +42,8 @@ REQUEST_NO_REFERENCE = gettext_noop("A reference is required.")
 REQUEST_NO_BASIS = gettext_noop("A legal basis is required.")
 REQUEST_NO_CATEGORIES = gettext_noop("At least one data category is required.")
 REQUEST_BAD_CATEGORY = gettext_noop("Unknown data category.")
+REQUEST_CONTENT_NONE = gettext_noop("VoIPXS keeps no content of communications (what is said in a call), so there is "
+                                    "no data to give for it: answer the authority “no data” for the content.")
 REQUEST_BASIS_REFUSES = gettext_noop("This legal basis does not allow these data categories.")
 REQUEST_TOO_FAR_AHEAD = gettext_noop("This legal basis allows future data for at most %(months)s months after the order.")
 REQUEST_BAD_NUMBER = gettext_noop("A target number is not a valid phone number.")
@@ -123,6 +125,8 @@ def validate_scope(*, legal_basis: str, categories: Iterable[str], window_start,
     cats = sorted(set(categories))
     if not cats:
         raise ApplicationError(REQUEST_NO_CATEGORIES, extra={"field": "categories"})
+    if CONTENT in cats:  # before the unknown ones: a request for content gets its own answer, "no data"
+        raise ApplicationError(REQUEST_CONTENT_NONE, extra={"field": "categories"})
     if any(c not in DataCategory.values for c in cats):
         raise ApplicationError(REQUEST_BAD_CATEGORY, extra={"field": "categories"})
     if not set(cats) <= BASES[legal_basis].categories:

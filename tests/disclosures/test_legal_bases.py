@@ -16,7 +16,7 @@ from disclosures.bases import BASES, PRESERVATION_BASES
 from disclosures.models import DisclosureRequest, LegalBasis, Status
 from disclosures.production import ScopeViolation, build_package
 from disclosures.services.deadlines import disclosure_sla_escalate
-from disclosures.services.intake import disclosure_request_receive
+from disclosures.services.intake import REQUEST_BASIS_REFUSES, disclosure_request_receive
 from tests.factories import make_cdr
 from voipxs.exceptions import ApplicationError
 
@@ -52,7 +52,7 @@ class TableTests:
     def test_an_identifying_basis_refuses_traffic_data(self, legal1, authority, basis):
         with pytest.raises(ApplicationError) as exc:
             _receive_at(legal1, authority, T0, basis=basis, categories=["traffic_data"])
-        assert exc.value.extra["field"] == "categories"
+        assert exc.value.extra["field"] == "categories" and exc.value.message == REQUEST_BASIS_REFUSES
         assert DisclosureRequest.objects.count() == 0
 
 

@@ -1,34 +1,59 @@
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 
 import pytest
 
-from tests.factories import make_cdr, verified_client
+from tests.factories import make_cdr, make_user, verified_client
 
 pytestmark = pytest.mark.django_db
 
 T0 = datetime(2026, 3, 10, 9, 0, tzinfo=timezone.utc)
 
 
+# Each call's zone is its own, so a call shows on a page by its zone as well as by its (masked) other number.
+OWN_CALLS = {"+31699991111": "Zone Bob", "+31699994222": "Zone Carol"}  # Acme's Users bob and carol
+# The other tenants' calls: alice (a customer without a contractor), mallory and trent (Users of Other BV).
+OTHER_CALLS = {"+31699995333": "Zone Alice", "+31699996444": "Zone Mallory", "+31699997555": "Zone Trent"}
+
+
 @pytest.fixture
 def traffic(bob, carol, alice, mallory):
-    make_cdr(account=bob, src="+31205550201", dst="+31699991111", started_at=T0, caller_name="Secret Name")
-    make_cdr(account=carol, src="+31205550202", dst="+31699994222", started_at=T0)
-    make_cdr(account=alice, dst="+31699995333", started_at=T0)
-    make_cdr(account=mallory, src="+31205550999", dst="+31699996444", started_at=T0)
+    trent = make_user("trent", contractor=mallory.contractor, numbers=["+31205550998"])
+    make_cdr(account=bob, src="+31205550201", dst="+31699991111", started_at=T0, caller_name="Secret Name",
+             zone="Zone Bob")
+    make_cdr(account=carol, src="+31205550202", dst="+31699994222", started_at=T0, zone="Zone Carol")
+    make_cdr(account=alice, dst="+31699995333", started_at=T0, caller_name="Alice Caller", zone="Zone Alice")
+    make_cdr(account=mallory, src="+31205550999", dst="+31699996444", started_at=T0, caller_name="Mallory Caller",
+             zone="Zone Mallory")
+    make_cdr(account=trent, src="+31205550998", dst="+31699997555", started_at=T0, zone="Zone Trent")
+
+
+def masked(number: str) -> str:
+    return number[:-3] + "•••"
 
 
 class ContractorTrafficTests:
     def test_it_shows_the_contractor_admin_its_users_masked_on_the_page(self, client, acme_admin, traffic):
         body = verified_client(client, acme_admin).get("/calls/contractor/").content.decode()
-        assert "+31699991•••" in body and "+31699994•••" in body
-        for hidden in ("+31699991111", "+31633333", "+31644444", "Secret Name"):
-            assert hidden not in body
+        for number, zone in OWN_CALLS.items():
+            assert masked(number) in body and zone in body
+            assert number not in body
+        assert "Secret Name" not in body
+
+    def test_it_shows_no_call_of_another_contractor_or_of_a_customer_without_one(self, client, acme_admin, traffic):
+        body = verified_client(client, acme_admin).get("/calls/contractor/").content.decode()
+        for number, zone in OTHER_CALLS.items():
+            assert masked(number) not in body and number not in body and zone not in body
+        for name in ("mallory", "trent", "alice", "Alice Caller", "Mallory Caller"):
+            assert name not in body
+        assert len(re.findall(r'<td class="c-user">', body)) == len(OWN_CALLS)  # one row per own call, no more
 
     def test_it_shows_the_same_through_the_api(self, client, acme_admin, traffic):
         results = verified_client(client, acme_admin).get("/api/v1/contractor/calls/").json()["results"]
-        assert sorted(r["other_number"] for r in results) == ["+31699991•••", "+31699994•••"]
+        assert sorted((r["other_number"], r["zone"]) for r in results) == sorted(
+            (masked(number), zone) for number, zone in OWN_CALLS.items())
         assert all(r["masked"] and r["caller_name"] == "" for r in results)
 
     def test_it_refuses_users_who_are_not_contractor_admins(self, client, bob, mallory, traffic):

@@ -40,7 +40,9 @@ class CdrListTests:
             selectors.cdr_list(actor=alice, purpose=Purpose.BILLING)
         with pytest.raises(PermissionDenied):
             selectors.cdr_list(actor=support, purpose=Purpose.SECURITY)
-        assert AuditEntry.objects.filter(action="cdr.list", outcome="refused").count() == 1
+        # Support holds SECURITY, which reads no calls: refused, and recorded so (not as a read that never happened).
+        assert AuditEntry.objects.filter(action="cdr.list", outcome="refused").count() == 2
+        assert not AuditEntry.objects.filter(action="cdr.list", outcome="ok").exists()
 
     def test_it_audits_each_read(self, alice):
         selectors.cdr_list(actor=alice, purpose=Purpose.SELF_SERVICE)

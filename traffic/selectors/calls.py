@@ -32,6 +32,7 @@ from django.utils.timezone import now
 from django.utils.translation import gettext_noop
 
 from voipxs.exceptions import ApplicationError
+from voipxs.privacy.audit import audit_access
 from voipxs.privacy.phone import mask
 from voipxs.privacy.purposes import Purpose, require_purpose
 from voipxs.statements import statement
@@ -47,6 +48,7 @@ from .masking import MaskRule, mask_rule, masking_joined
 from .scope import CALL_PURPOSES, call_scope_q
 
 LIMIT_INVALID = gettext_noop("The page size must be between 1 and 500.")
+CALLS_NOT_FOR_PURPOSE = "This purpose does not allow reading calls."
 
 MAX_LIMIT = 500
 
@@ -225,6 +227,19 @@ def _is_own_plain(*, actor: Any, purpose: Purpose, account: Any, contractor: Any
             and getattr(actor, "restricted_at", None) is None)
 
 
+def _require_call_purpose(*, actor: Any, purpose: Purpose | str, action: str, account: Any,
+                          extra: dict | None = None) -> Purpose:
+    """`require_purpose` for a read of calls. A purpose that reads no calls is refused even where the role holds it
+    (support's SECURITY), and recorded as refused: recorded as granted, the log showed a read that never happened."""
+    target_id = getattr(account, "pk", account) or (actor.pk if purpose == Purpose.SELF_SERVICE else "")
+    if purpose in Purpose.values and Purpose(purpose) not in CALL_PURPOSES:
+        audit_access(actor=actor, purpose=purpose, action=action, target_type="user", target_id=target_id,
+                     outcome="refused", extra={**(extra or {}), "reason": "purpose reads no calls"})
+        raise PermissionDenied(CALLS_NOT_FOR_PURPOSE)
+    return require_purpose(actor=actor, purpose=purpose, action=action, target_type="user", target_id=target_id,
+                           extra=extra)
+
+
 def _checked_sources(*, actor: Any, purpose: Purpose | str, action: str, account: Any, contractor: Any,
                      masked: bool, number: str | None, audit: dict | None = None, lazy: bool = False,
                      **filters: Any) -> tuple[MaskRule, Any]:
@@ -232,13 +247,10 @@ def _checked_sources(*, actor: Any, purpose: Purpose | str, action: str, account
     and its sources: (the masking rule, (cdrs, held)). Filters are validated here, so that a bad one is a
     400 before anything is read, streamed or queued. `lazy`: the sources as a function that builds them,
     or None for the own unfiltered history (`_own_newest` reads it)."""
-    purpose = require_purpose(
-        actor=actor, purpose=purpose, action=action, target_type="user",
-        target_id=getattr(account, "pk", account) or (actor.pk if purpose == Purpose.SELF_SERVICE else ""),
+    purpose = _require_call_purpose(
+        actor=actor, purpose=purpose, action=action, account=account,
         extra={"masked": bool(masked) or purpose == Purpose.CONTRACTOR_INFORMATION, **(audit or {})},
     )
-    if purpose not in CALL_PURPOSES:
-        raise PermissionDenied("This purpose does not allow reading calls.")
     masked = masked or purpose == Purpose.CONTRACTOR_INFORMATION
     _refuse_masked_number_filter(purpose=purpose, number=number)
     # The same reading of a typed number as the call list's, so a filter means the same in both.
@@ -324,12 +336,7 @@ def cdr_usage_by_month(
 ) -> list[UsageMonth]:
     """Calls, seconds and amount per month for the last `months` months (oldest first), summed in
     SQL; months without calls appear with zeros so that a chart has no gaps."""
-    purpose = require_purpose(
-        actor=actor, purpose=purpose, action="cdr.usage", target_type="user",
-        target_id=getattr(account, "pk", account) or (actor.pk if purpose == Purpose.SELF_SERVICE else ""),
-    )
-    if purpose not in CALL_PURPOSES:
-        raise PermissionDenied("This purpose does not allow reading calls.")
+    purpose = _require_call_purpose(actor=actor, purpose=purpose, action="cdr.usage", account=account)
     this_month = month_start(today or now())
     first = add_months(this_month, -(months - 1))
     start = datetime.combine(first, time.min, tzinfo=dt_timezone.utc)
