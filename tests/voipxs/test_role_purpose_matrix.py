@@ -164,3 +164,39 @@ class CdrReadMatrixTests:
                                     expected=reads_calls(role, purpose)))
         wrong = [w for w in wrong if w]
         assert not wrong, f"{role}: " + "; ".join(wrong)
+
+
+@pytest.mark.django_db
+class OutOfScopeReadTests:
+    """A purpose the role holds, asked for calls outside its scope, is refused and recorded as refused only: a
+    "granted" entry before the refusal would show a read that never happened."""
+
+    def _entries(self, user) -> list[str]:
+        return list(AuditEntry.objects.filter(actor=actor_ref(user), action="cdr.list").values_list("outcome", flat=True))
+
+    def test_another_account_under_self_service(self):
+        customer, other = make_user("self"), make_user("someone-else")
+        make_cdr(account=other)
+        with pytest.raises(PermissionDenied):
+            cdr_list(actor=customer, purpose=Purpose.SELF_SERVICE, account=other)
+        assert self._entries(customer) == ["refused"]
+
+    def test_another_contractors_calls(self):
+        admin = _one_role_users()[Role.CONTRACTOR_ADMIN]
+        other = ContractorFactory(name="Other BV")
+        make_cdr(account=make_user("other-user", contractor=other))
+        with pytest.raises(PermissionDenied):
+            cdr_list(actor=admin, purpose=Purpose.CONTRACTOR_INFORMATION, contractor=other)
+        assert self._entries(admin) == ["refused"]
+
+    def test_a_contractor_admin_without_a_contractor(self):
+        admin = make_user("no-contractor", roles=(Role.CONTRACTOR_ADMIN,))
+        with pytest.raises(PermissionDenied):
+            cdr_list(actor=admin, purpose=Purpose.CONTRACTOR_INFORMATION)
+        assert self._entries(admin) == ["refused"]
+
+    def test_the_own_calls_are_still_granted_once(self):
+        customer = make_user("self")
+        make_cdr(account=customer)
+        assert len(cdr_list(actor=customer, purpose=Purpose.SELF_SERVICE, account=customer).rows) == 1
+        assert self._entries(customer) == ["ok"]

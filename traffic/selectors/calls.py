@@ -34,7 +34,7 @@ from django.utils.translation import gettext_noop
 from voipxs.exceptions import ApplicationError
 from voipxs.privacy.audit import audit_access
 from voipxs.privacy.phone import mask
-from voipxs.privacy.purposes import Purpose, require_purpose
+from voipxs.privacy.purposes import Purpose, purposes_of, require_purpose
 from voipxs.statements import statement
 
 from ..models import Cdr
@@ -45,7 +45,7 @@ from .call_filters import _filtered, _number_index, _refuse_masked_number_filter
 from .cdr_reader import CallDecryptor, calls_newest, newest_rows, newest_statement
 from .cursors import cursor_decode, cursor_encode
 from .masking import MaskRule, mask_rule, masking_joined
-from .scope import CALL_PURPOSES, call_scope_q
+from .scope import CALL_PURPOSES, call_scope_check, call_scope_q
 
 LIMIT_INVALID = gettext_noop("The page size must be between 1 and 500.")
 CALLS_NOT_FOR_PURPOSE = "This purpose does not allow reading calls."
@@ -227,15 +227,26 @@ def _is_own_plain(*, actor: Any, purpose: Purpose, account: Any, contractor: Any
             and getattr(actor, "restricted_at", None) is None)
 
 
-def _require_call_purpose(*, actor: Any, purpose: Purpose | str, action: str, account: Any,
+def _require_call_purpose(*, actor: Any, purpose: Purpose | str, action: str, account: Any, contractor: Any = None,
                           extra: dict | None = None) -> Purpose:
-    """`require_purpose` for a read of calls. A purpose that reads no calls is refused even where the role holds it
-    (support's SECURITY), and recorded as refused: recorded as granted, the log showed a read that never happened."""
+    """`require_purpose` for a read of calls, recorded as refused wherever it is refused: a purpose that reads no
+    calls (support's SECURITY, even where the role holds it), and a held purpose asked for calls outside its scope
+    (another account's under SELF_SERVICE, another contractor's). Recorded as granted, the log showed a read that
+    never happened."""
     target_id = getattr(account, "pk", account) or (actor.pk if purpose == Purpose.SELF_SERVICE else "")
-    if purpose in Purpose.values and Purpose(purpose) not in CALL_PURPOSES:
-        audit_access(actor=actor, purpose=purpose, action=action, target_type="user", target_id=target_id,
-                     outcome="refused", extra={**(extra or {}), "reason": "purpose reads no calls"})
-        raise PermissionDenied(CALLS_NOT_FOR_PURPOSE)
+    if purpose in Purpose.values:
+        reason = None
+        if Purpose(purpose) not in CALL_PURPOSES:
+            reason, refusal = "purpose reads no calls", PermissionDenied(CALLS_NOT_FOR_PURPOSE)
+        elif Purpose(purpose) in purposes_of(actor):  # the role holds it: its scope decides before the grant
+            try:
+                call_scope_check(actor=actor, purpose=Purpose(purpose), account=account, contractor=contractor)
+            except PermissionDenied as exc:
+                reason, refusal = "outside the purpose's scope", exc
+        if reason is not None:
+            audit_access(actor=actor, purpose=purpose, action=action, target_type="user", target_id=target_id,
+                         outcome="refused", extra={**(extra or {}), "reason": reason})
+            raise refusal
     return require_purpose(actor=actor, purpose=purpose, action=action, target_type="user", target_id=target_id,
                            extra=extra)
 
@@ -248,7 +259,7 @@ def _checked_sources(*, actor: Any, purpose: Purpose | str, action: str, account
     400 before anything is read, streamed or queued. `lazy`: the sources as a function that builds them,
     or None for the own unfiltered history (`_own_newest` reads it)."""
     purpose = _require_call_purpose(
-        actor=actor, purpose=purpose, action=action, account=account,
+        actor=actor, purpose=purpose, action=action, account=account, contractor=contractor,
         extra={"masked": bool(masked) or purpose == Purpose.CONTRACTOR_INFORMATION, **(audit or {})},
     )
     masked = masked or purpose == Purpose.CONTRACTOR_INFORMATION
@@ -336,7 +347,8 @@ def cdr_usage_by_month(
 ) -> list[UsageMonth]:
     """Calls, seconds and amount per month for the last `months` months (oldest first), summed in
     SQL; months without calls appear with zeros so that a chart has no gaps."""
-    purpose = _require_call_purpose(actor=actor, purpose=purpose, action="cdr.usage", account=account)
+    purpose = _require_call_purpose(actor=actor, purpose=purpose, action="cdr.usage", account=account,
+                                    contractor=contractor)
     this_month = month_start(today or now())
     first = add_months(this_month, -(months - 1))
     start = datetime.combine(first, time.min, tzinfo=dt_timezone.utc)
