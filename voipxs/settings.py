@@ -248,10 +248,7 @@ PRIVATE_FILES_DIR = Path(env("PRIVATE_FILES_DIR", default=str(VAR_DIR / "private
 # database, replaced after every backup and every purge. Keep it away from the database dumps and out of
 # PRIVATE_FILES_DIR; every process that purges (the worker) must be able to write it.
 BACKUP_KEYS_FILE = Path(env("BACKUP_KEYS_FILE", default=str(VAR_DIR / "backup-keys" / "month-keys.enc")))
-# The audit log's head witness (voipxs/privacy/audit_head.py): how far the hash chain had reached, kept outside
-# the database so that deleting its newest entries is noticed. Written by the sealer (the worker) every 10 s;
-# put it where whoever administers the database cannot write, and apart from the database dumps.
-AUDIT_HEAD_FILE = Path(env("AUDIT_HEAD_FILE", default=str(VAR_DIR / "audit-head" / "audit-head.json")))
+AUDIT_HEAD_FILE = Path(env("AUDIT_HEAD_FILE", default=str(VAR_DIR / "audit-head" / "head.json")))  # see audit_head.py
 # The CIOT subscriber file (Tw art. 13.4(3), Bvgt; accounts/ciot/): the adapter that delivers it (one
 # interface, accounts.ciot.adapters.CiotAdapter; the official CIOT connection spec is not public) and the
 # directory the default file adapter writes the current snapshot to (mode 0600; holds names and addresses).
