@@ -326,8 +326,9 @@ class BackupAuditHeadTests:
         restore = in_restored(restored_db, "manage.py", "backup_restore", "--from", str(folder),
                               "--keys", str(places.keys), "--private-dir", str(places.restored_private))
         assert restore.returncode == 0, restore.stderr
-        assert (f"the backup's chain ends at seq {at_backup}; the head witness had seen seq {witnessed}" in restore.stdout
-                and f"the {lost} entries sealed after the backup are lost" in restore.stdout)
+        said = restore.stdout
+        assert f"the backup's chain ends at seq {at_backup}; the head witness had seen seq {witnessed}" in said
+        assert f"the {lost} entries sealed after the backup are lost" in said
         assert f"now follows this database from seq {at_backup + 1}" in restore.stdout
         witness = _witness()
         assert (witness.database, witness.seq, witness.started_by) == (restored, at_backup + 1,

@@ -156,7 +156,8 @@ class AuditHeadNoticeTests:
         assert _witness()["witness"]["database"] == "postgresql:production" and _witness()["witness"]["seq"] == theirs
         assert AuditEntry.objects.get(seq=theirs).entry_hash == _witness()["witness"]["entry_hash"]
         call_command("verify_audit_log", stdout=(out := StringIO()))  # no false alarm: not this chain's witness
-        assert "audit chain intact" in out.getvalue() and "belongs to the database postgresql:production" in out.getvalue()
+        said = out.getvalue()
+        assert "audit chain intact" in said and "belongs to the database postgresql:production" in said
         check = audit_chain_check_latest()
         assert check.intact and "--replace-witness" in check.witness
         page = verified_client(client, dpo).get(DPO_HOME).content.decode()

@@ -62,7 +62,7 @@ def audit_head_take_over(*, actor: object) -> tuple[Head | None, Head]:
     and records the take-over in the log with what the witness held before (ids and seqs only)."""
     audit_seal_all()
     previous, head = audit_head_restart(started_by="verify_audit_log --replace-witness")
-    before = {"database": previous.database, "seq": previous.seq, "recorded_at": previous.recorded_at} if previous else None
+    before = previous and {"database": previous.database, "seq": previous.seq, "recorded_at": previous.recorded_at}
     audit_record(actor=actor, action=WITNESS_REPLACE_ACTION, purpose=Purpose.SECURITY, target_type="audit_head",
                  extra={"previous": before, "seq": head.seq})
     return previous, head
