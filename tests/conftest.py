@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import itertools
 import threading
 
 import pytest
@@ -60,6 +61,20 @@ def broker_down():
 
     with broker_outage() as url:
         yield url
+
+
+_witness_files = itertools.count()
+
+
+@pytest.fixture(autouse=True)
+def _audit_head_witness_of_its_own(settings, monkeypatch, tmp_path_factory):
+    """Each test gets a head witness file of its own (voipxs/privacy/audit_head.py) in the run's temporary
+    directory: a test's chain is rolled back or flushed after it, and the head it reached must not accuse the
+    next test's shorter chain, nor land in var/. A process the test starts inherits it through the environment."""
+    path = tmp_path_factory.getbasetemp() / "audit-head" / f"{next(_witness_files)}.json"
+    settings.AUDIT_HEAD_FILE = path
+    monkeypatch.setenv("AUDIT_HEAD_FILE", str(path))
+    yield
 
 
 @pytest.fixture(autouse=True)

@@ -244,10 +244,10 @@ STORAGES = {
 }
 # Where uploaded CDR files and encrypted export files wait for their task (never in a task argument).
 PRIVATE_FILES_DIR = Path(env("PRIVATE_FILES_DIR", default=str(VAR_DIR / "private")))
-# The month-key backup (retention/backup/keyfile.py): the only copy of the month data keys outside the
-# database, replaced after every backup and every purge. Keep it away from the database dumps and out of
-# PRIVATE_FILES_DIR; every process that purges (the worker) must be able to write it.
+# Kept outside the database, apart from its dumps and PRIVATE_FILES_DIR, writable by the worker: the month-key backup
+# with the erasures (retention/backup/keyfile.py) and the audit log's head witness (voipxs/privacy/audit_head.py).
 BACKUP_KEYS_FILE = Path(env("BACKUP_KEYS_FILE", default=str(VAR_DIR / "backup-keys" / "month-keys.enc")))
+AUDIT_HEAD_FILE = Path(env("AUDIT_HEAD_FILE", default=str(VAR_DIR / "audit-head" / "head.json")))
 # The CIOT subscriber file (Tw art. 13.4(3), Bvgt; accounts/ciot/): the adapter that delivers it (one
 # interface, accounts.ciot.adapters.CiotAdapter; the official CIOT connection spec is not public) and the
 # directory the default file adapter writes the current snapshot to (mode 0600; holds names and addresses).

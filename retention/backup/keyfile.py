@@ -32,18 +32,14 @@ every restore; one file has one lock, one atomic replacement, one owner check an
 from __future__ import annotations
 
 import base64
-import fcntl
 import json
 import logging
-import os
-import threading
-from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 from django.utils.dateparse import parse_datetime
@@ -53,6 +49,7 @@ from accounts.dsr.models import DataSubjectRequest
 from traffic.keys import month_keys_forget
 from traffic.models import MonthKey
 from voipxs.privacy import crypto
+from voipxs.privacy.owned_file import database_identity, locked, write_atomic
 
 from .erasures import erasure_records
 
@@ -70,12 +67,6 @@ class KeyFileError(Exception):
 
 def keys_path() -> Path:
     return Path(settings.BACKUP_KEYS_FILE)
-
-
-def database_identity() -> str:
-    """Which database a key file belongs to: the vendor and the database name (not the host, which
-    differs between the web host, the worker and a backup job reaching the same database)."""
-    return f"{connection.vendor}:{connection.settings_dict['NAME']}"
 
 
 def month_keys_snapshot() -> dict[str, Any]:
@@ -116,48 +107,6 @@ def month_keys_read(path: Path) -> dict[str, Any]:
     return data
 
 
-_held = threading.local()  # the key files whose lock this thread holds already (`keys_locked`)
-
-
-@contextmanager
-def keys_locked(path: Path) -> Iterator[None]:
-    """One writer at a time (a backup job and a purging worker), so the file written last is always
-    made from the newest committed table: each writer reads the table only once it holds the lock.
-    A restore holds it over its whole load-and-replay transaction (retention/backup/run.py); the file
-    taken again when that commits runs inside it, so the lock is re-entered by the thread holding it."""
-    if not hasattr(_held, "paths"):
-        _held.paths = set()
-    held, name = _held.paths, path.resolve()
-    if name in held:
-        yield
-        return
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    with open(path.with_name(path.name + ".lock"), "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        held.add(name)
-        try:
-            yield
-        finally:
-            held.discard(name)
-            fcntl.flock(lock, fcntl.LOCK_UN)
-
-
-def _write_atomic(path: Path, content: bytes) -> None:
-    """Replace the file in one step (rename), so a crash leaves the old file or the new one, never half."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(content)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
-
-
 def _owner(path: Path) -> str | None:
     """The database an existing key file belongs to; None when there is no readable file there."""
     if not path.exists():
@@ -173,7 +122,7 @@ def month_keys_take(*, path: Path, replace_other: bool = False, only_if_ours: bo
     """Write the key file from the table as it is now. Refuses (KeyFileError) to replace another
     database's file unless `replace_other`; with `only_if_ours` (the receiver below) it writes only
     over a file of this database and otherwise does nothing (None)."""
-    with keys_locked(path):
+    with locked(path):
         owner = _owner(path)
         if only_if_ours and owner != database_identity():
             return None
@@ -182,7 +131,7 @@ def month_keys_take(*, path: Path, replace_other: bool = False, only_if_ours: bo
                 f"{path} is the month-key backup of {owner}, not of {database_identity()}. Pass another "
                 "--keys file, or --replace-keys if that database was restored into this one.")
         data = month_keys_snapshot()
-        _write_atomic(path, MAGIC + crypto.encrypt_bytes(json.dumps(data).encode(), aad=_AAD))
+        write_atomic(path, MAGIC + crypto.encrypt_bytes(json.dumps(data).encode(), aad=_AAD))
     return counts(data)
 
 

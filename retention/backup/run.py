@@ -19,6 +19,14 @@ restore in the audit log. The keys, the replays and the restore's audit entry ar
 under the key file's lock: nothing retakes the file before the replayed erasures are in the
 database, and a restore that fails there leaves no month keys in the restored database (it cannot
 serve; restore again into a new one).
+
+The restored audit chain ends where the backup's did, legitimately before the head witness
+(voipxs/privacy/audit_head.py) of the database it replaces: the entries sealed after the backup are lost
+with it. The restore records that span (the witness's seq and time, the restored chain's end) in its own
+audit entry and, when it restores into the database the witness follows (the same name; or there is no
+witness yet), seals and restarts the witness at the restored head, so it raises no false alarm. A witness
+of another database (a trial restore beside production) or one that does not verify is left as it is;
+`verify_audit_log --replace-witness` takes it over once the restored database replaces the other.
 """
 from __future__ import annotations
 
@@ -34,13 +42,16 @@ from django.db.migrations.recorder import MigrationRecorder
 from django.utils.timezone import now
 
 from voipxs.privacy import crypto
-from voipxs.privacy.audit import audit_record
+from voipxs.privacy.audit import audit_record, audit_seal_all
+from voipxs.privacy.audit_head import HeadWitnessError, HeadWitnessMissing, audit_head_read, audit_head_restart
+from voipxs.privacy.audit_head import chain_head, head_path
+from voipxs.privacy.owned_file import locked
 from voipxs.privacy.purposes import Purpose
 
 from .archive import private_files_pack, private_files_unpack
 from .database import database_dump, database_is_empty, database_restore, dump_file_name
 from .erasures import erasures_replay
-from .keyfile import keys_locked, month_keys_load, month_keys_read, month_keys_take
+from .keyfile import database_identity, month_keys_load, month_keys_read, month_keys_take
 
 MANIFEST = "manifest.json"
 PRIVATE_FILES = "private-files.tar.gz.enc"
@@ -144,6 +155,31 @@ def _private_files_at(path: Path) -> Iterator[None]:
         settings.PRIVATE_FILES_DIR = configured
 
 
+def _audit_head_before() -> dict[str, Any]:
+    """The head witness against the restored chain: whose it is, how far it had seen the chain, and how many
+    sealed entries the restore loses (seqs, times and database names only)."""
+    restored = chain_head()[0]
+    try:
+        witness = audit_head_read(head_path())
+    except HeadWitnessMissing:
+        return {"state": "missing", "restored_seq": restored}
+    except HeadWitnessError:
+        return {"state": "unverified", "restored_seq": restored}
+    ours = witness.database == database_identity()
+    return {"state": "ours" if ours else "other", "database": witness.database, "seq": witness.seq,
+            "recorded_at": witness.recorded_at, "restored_seq": restored,
+            "lost": max(witness.seq - restored, 0) if ours else None}
+
+
+def _audit_head_after(head: dict[str, Any], *, backup: str) -> dict[str, Any]:
+    """Restart the witness here if it follows this database (or there is none); leave any other alone."""
+    audit_seal_all()  # the restore's own entry is in the chain the witness starts from
+    if head["state"] not in {"ours", "missing"}:
+        return {**head, "restarted_at": None}
+    _, new = audit_head_restart(started_by=f"backup_restore {backup}")
+    return {**head, "restarted_at": new.seq}
+
+
 def backup_restore(*, folder: Path, keys: Path, private_dir: Path) -> dict[str, Any]:
     """Restore the backup in `folder` into the configured (empty) database and `private_dir` (empty),
     with the month keys of the key file `keys`. Returns what was restored (counts)."""
@@ -160,12 +196,14 @@ def backup_restore(*, folder: Path, keys: Path, private_dir: Path) -> dict[str, 
     # must be there to be deleted, where the erasure looks for them (PRIVATE_FILES_DIR).
     files = private_files_unpack(source=folder / manifest["private_files"]["file"], root=private_dir,
                                  label=manifest["private_files"]["key_label"])
-    with _private_files_at(private_dir), keys_locked(keys), transaction.atomic():
+    head = _audit_head_before()
+    with _private_files_at(private_dir), locked(keys), transaction.atomic():
         key_counts = month_keys_load(key_data)
         erasures = erasures_replay(key_data.get("erasures"), backup=manifest["name"])
         audit_record(actor=None, action="backup.restore", purpose=Purpose.SECURITY, target_type="backup",
                      target_id=manifest["name"],
                      extra={"month_keys_live": key_counts["live"], "month_keys_destroyed": key_counts["destroyed"],
-                            "erasures_replayed": erasures["replayed"]})
+                            "erasures_replayed": erasures["replayed"], "audit_head": head})
+    head = _audit_head_after(head, backup=manifest["name"])
     return {"backup": manifest["name"], "month_keys": key_counts, "erasures": erasures, "private_files": files,
-            "keys_belong_to": key_data["database"], "keys_taken_at": key_data["taken_at"]}
+            "keys_belong_to": key_data["database"], "keys_taken_at": key_data["taken_at"], "audit_head": head}

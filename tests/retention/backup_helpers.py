@@ -37,8 +37,10 @@ def database_url(name: str) -> str:
 
 def in_restored(db: str, *args: str) -> subprocess.CompletedProcess:
     """A fresh process on the restored database, as the operator's shell and the restarted app are. `db`: a
-    PostgreSQL database's name, or a DATABASE_URL (the SQLite file of `restored_url`)."""
+    DATABASE_URL (`restored_url`), or a database's name (`restored_db`: on SQLite a file's path)."""
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
     env.update(DJANGO_SETTINGS_MODULE="voipxs.settings_test", DATABASE_URL=db if "://" in db else database_url(db))
+    if "://" not in db and connection.vendor == "sqlite":
+        env["DATABASE_URL"] = f"sqlite:///{db}"
     return subprocess.run([sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True,
                           timeout=300, check=False)

@@ -41,7 +41,12 @@ def _restored_drop(name: str) -> None:
 
 
 @pytest.fixture
-def restored_db():
+def restored_db(tmp_path):
+    """A new, empty database to restore into, by name: on PostgreSQL a new database beside the test's, on SQLite a
+    file that does not exist yet (in_restored makes either a DATABASE_URL)."""
+    if connection.vendor != "postgresql":
+        yield str(tmp_path / "restored.sqlite3")
+        return
     name = _restored_postgres()
     yield name
     _restored_drop(name)

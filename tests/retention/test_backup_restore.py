@@ -36,6 +36,8 @@ from tests.retention.helpers import at, make_invoice
 from traffic.keys import month_key_destroy
 from traffic.models import MonthKey
 from traffic.partitions import cdr_partitions_list_names, month_start
+from voipxs.privacy import audit_head
+from voipxs.privacy.audit import audit_record, audit_seal
 from voipxs.privacy.files import decrypt_file
 
 JAN = date(2026, 1, 1)
@@ -220,3 +222,70 @@ class BackupRefusalTests:
             call_command("backup_create", keys_only=True, keys=places.keys, stdout=StringIO())
         call_command("backup_create", keys_only=True, keys=places.keys, replace_keys=True, stdout=StringIO())
         assert keyfile.month_keys_read(places.keys)["database"] == keyfile.database_identity()
+
+
+def _sealed(n: int) -> int:
+    """n entries, sealed and committed (the witness follows); the chain's head."""
+    for i in range(n):
+        audit_record(actor="system:test", action="test.event", extra={"i": i})
+    audit_seal()
+    return audit_head.chain_head()[0]
+
+
+def _witness() -> audit_head.Head:
+    return audit_head.audit_head_read(audit_head.head_path())
+
+
+@pytest.mark.django_db(transaction=True)
+class BackupAuditHeadTests:
+    """A restored audit chain ends where the backup's did, before the head witness: the restore says how many
+    sealed entries it lost and restarts the witness for the database it restored, so nothing false alarms; a
+    trial restore beside this database leaves this database's witness alone."""
+
+    def test_a_restore_into_the_witnessed_database_records_the_loss_and_restarts_the_witness(
+            self, audit_log_flushable, places, restored_db, monkeypatch):
+        at_backup = _sealed(3)
+        folder = take_backup(places)
+        lost = _sealed(4) - at_backup
+        # The witness follows the database that is restored under its own name (dropped, created empty again).
+        restored = f"{connection.vendor}:{restored_db}"
+        with monkeypatch.context() as m:
+            m.setattr(audit_head, "database_identity", lambda: restored)
+            audit_head.audit_head_restart(started_by="a test")
+        witnessed = _witness().seq
+
+        restore = in_restored(restored_db, "manage.py", "backup_restore", "--from", str(folder),
+                              "--keys", str(places.keys), "--private-dir", str(places.restored_private))
+        assert restore.returncode == 0, restore.stderr
+        said = restore.stdout
+        assert f"the backup's chain ends at seq {at_backup}; the head witness had seen seq {witnessed}" in said
+        assert f"the {lost} entries sealed after the backup are lost" in said
+        assert f"now follows this database from seq {at_backup + 1}" in restore.stdout
+        witness = _witness()
+        assert (witness.database, witness.seq, witness.started_by) == (restored, at_backup + 1,
+                                                                      f"backup_restore {folder.name}")
+        verify = in_restored(restored_db, "manage.py", "verify_audit_log")
+        assert verify.returncode == 0, verify.stderr + verify.stdout
+        assert "audit chain intact" in verify.stdout and "head witness: seq" in verify.stdout
+
+    def test_a_trial_restore_leaves_this_databases_witness_alone_until_told(self, audit_log_flushable, places,
+                                                                            restored_db):
+        _sealed(3)
+        folder = take_backup(places)
+        ours = _sealed(2)
+        before = audit_head.head_path().read_bytes()
+        restore = in_restored(restored_db, "manage.py", "backup_restore", "--from", str(folder),
+                              "--keys", str(places.keys), "--private-dir", str(places.restored_private))
+        assert restore.returncode == 0, restore.stderr
+        assert f"belongs to {audit_head.database_identity()} (seq {ours}," in restore.stdout
+        assert "was left as it is" in restore.stdout and "verify_audit_log --replace-witness" in restore.stdout
+        assert audit_head.head_path().read_bytes() == before
+        verify = in_restored(restored_db, "manage.py", "verify_audit_log")  # no false alarm, said plainly
+        assert verify.returncode == 0 and "not compared with a head witness" in verify.stdout
+        assert audit_head.head_path().read_bytes() == before
+
+        take_over = in_restored(restored_db, "manage.py", "verify_audit_log", "--replace-witness")
+        assert take_over.returncode == 0, take_over.stderr
+        assert _witness().database == f"{connection.vendor}:{restored_db}"
+        call_command("verify_audit_log", stdout=(out := StringIO()))  # this database: intact, not its witness now
+        assert "audit chain intact" in out.getvalue() and "belongs to the database" in out.getvalue()

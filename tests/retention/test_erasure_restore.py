@@ -33,7 +33,7 @@ from tests.retention.backup_helpers import in_restored, take_backup
 from tests.retention.erasure_child import snapshot
 from tests.retention.helpers import make_invoice
 from traffic.partitions import month_start
-from voipxs.privacy import crypto
+from voipxs.privacy import crypto, owned_file
 
 ERASURE = DataSubjectRequest.Kind.ERASURE
 CAROL = {"email": "carol.erased@example.org", "number": "+31205550177", "name": "Carol Testperson",
@@ -234,7 +234,7 @@ class ErasureReplayTests:
         previous = signal.signal(signal.SIGALRM, stuck)
         signal.alarm(10)
         try:
-            with keyfile.keys_locked(places.keys):
+            with owned_file.locked(places.keys):
                 assert keyfile.month_keys_take(path=places.keys)["erasures"] == 0
         finally:
             signal.alarm(0)

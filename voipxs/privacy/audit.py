@@ -35,6 +35,7 @@ from django.db.models.sql import InsertQuery
 from django.http import HttpRequest, HttpResponse
 
 from . import crypto
+from .audit_head import audit_head_load, audit_head_problem, audit_head_record_after_seal
 from .models import AuditAnchor, AuditEntry
 from .purposes import RETENTION_PURPOSE, SystemActor
 
@@ -214,6 +215,7 @@ def audit_seal(*, batch_size: int = 5000) -> int:
         entry.entry_hash = prev = entry_digest(entry, entry.prev_hash)
     if entries:
         AuditEntry.objects.bulk_update(entries, ["seq", "prev_hash", "entry_hash"], batch_size=1000)
+        transaction.on_commit(audit_head_record_after_seal)  # the head, outside the database (audit_head.py)
     return len(entries)
 
 
@@ -332,8 +334,11 @@ class ChainProblem:
     entry_id: int | None
     reason: str
     anchor_id: int | None = None
+    place: str = ""  # found in something other than an entry or an anchor (the head witness)
 
     def __str__(self) -> str:
+        if self.place:
+            return f"{self.place}: {self.reason}"
         if self.anchor_id is not None:
             where = f"anchor id {self.anchor_id}"
         else:
@@ -351,7 +356,9 @@ def _anchors_problem() -> ChainProblem | None:
 
 def audit_verify(*, chunk_size: int = 5000) -> tuple[int, ChainProblem | None]:
     """Walk the chain in seq order from its start (GENESIS, or the newest anchor once trimmed).
-    Returns (entries verified, first problem or None)."""
+    Returns (entries verified, first problem or None). Then compares the chain's end with the head
+    witness (audit_head.py): newest entries removed, or the chain rewritten at the witnessed seq."""
+    witness, witness_problem, _ = audit_head_load()
     if problem := _anchors_problem():
         return 0, problem
     anchor = audit_anchor_latest()
@@ -366,6 +373,8 @@ def audit_verify(*, chunk_size: int = 5000) -> tuple[int, ChainProblem | None]:
         if not hmac.compare_digest(entry_digest(entry, prev), entry.entry_hash):
             return checked, ChainProblem(entry.seq, entry.pk, "content altered (hash mismatch)")
         prev, expected_seq, checked = entry.entry_hash, expected_seq + 1, checked + 1
+    if found := witness_problem or audit_head_problem(witness, end_seq=expected_seq - 1):
+        return checked, ChainProblem(found.seq, found.entry_id, found.reason, place=found.place)
     return checked, None
 
 

@@ -277,6 +277,11 @@ def audit_anchor_key() -> bytes:
     return _derived(b"audit-anchor")
 
 
+def audit_head_key() -> bytes:
+    """MAC key of the audit log's head witness (audit_head.py), a file outside the database."""
+    return _derived(b"audit-head")
+
+
 # --- month data keys (crypto-shredding) ---------------------------------------------------------------
 
 def new_data_key() -> bytes:
