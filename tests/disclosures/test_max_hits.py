@@ -1,0 +1,112 @@
+"""The authority's cap on the number of records (ETSI TS 102 657 RequestMessage maxHits; LEGAL.md section 5, row 16):
+taken in on the intake page and by the API (no ETSI requestMessage is parsed at intake: an XML request is filed as a
+document, and the officer enters its maxHits), refused at its field when it is not a whole number from 1 to the
+limit, shown on the request's page."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils.timezone import now
+from rest_framework.test import APIClient
+
+from disclosures.models import DisclosureRequest
+from disclosures.services.intake import MAX_HITS_LIMIT, disclosure_request_receive
+from tests.factories import verified_client
+from voipxs.exceptions import ApplicationError
+from voipxs.privacy.models import AuditEntry
+
+from .conftest import ALICE_NUMBER
+
+pytestmark = pytest.mark.django_db
+
+API = "/api/v1/staff/disclosures/requests/receive/"
+REFUSAL = "The cap on the number of records (maxHits) is a whole number from 1 to 10 million"
+
+
+def _page_form(authority, **extra) -> dict:
+    today = now().date()
+    return {"authority": authority.pk, "reference": "PV-CAP-1", "legal_basis": "sv_126n",
+            "categories": ["traffic_data"], "numbers": "020 555 0101",
+            "window_start": (today - timedelta(days=30)).isoformat(), "window_end": today.isoformat(),
+            "deadline": (now() + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M"), **extra}
+
+
+def _error_of(page: str, field: str) -> str:
+    marker = f'id="id_{field}_error">'
+    return page.split(marker, 1)[1].split("</ul>", 1)[0] if marker in page else ""
+
+
+def _api_body(authority, **extra) -> dict:
+    return {"authority": authority.pk, "reference": "API-CAP-1", "legal_basis": "sv_126n",
+            "categories": ["traffic_data"], "numbers": [ALICE_NUMBER],
+            "window_start": (now() - timedelta(days=5)).isoformat(), "window_end": now().isoformat(),
+            "deadline": (now() + timedelta(days=1)).isoformat(), **extra}
+
+
+def _api(user) -> APIClient:
+    client = APIClient()
+    verified_client(client, user)
+    return client
+
+
+class IntakeTests:
+    def test_the_page_takes_the_cap_and_the_request_page_shows_it(self, client, legal1, authority):
+        c = verified_client(client, legal1)
+        r = c.post(reverse("disclosures:request-new"), _page_form(authority, max_hits="25"))
+        assert r.status_code == 302, r.content.decode()[:2000]
+        req = DisclosureRequest.objects.get(reference="PV-CAP-1")
+        assert req.max_hits == 25
+        page = c.get(reverse("disclosures:detail", args=[req.pk])).content.decode()
+        assert '<dd id="max-hits">25</dd>' in page
+        entry = AuditEntry.objects.get(action="disclosure.receive", target_id=str(req.pk))
+        assert entry.extra["max_hits"] == 25
+
+    def test_without_a_cap_the_page_says_every_matching_record(self, client, legal1, authority):
+        c = verified_client(client, legal1)
+        r = c.post(reverse("disclosures:request-new"), _page_form(authority, max_hits=""))
+        assert r.status_code == 302
+        req = DisclosureRequest.objects.get(reference="PV-CAP-1")
+        assert req.max_hits is None
+        assert "None: every matching record" in c.get(reverse("disclosures:detail", args=[req.pk])).content.decode()
+
+    @pytest.mark.parametrize("value", ["0", "-3", str(MAX_HITS_LIMIT + 1), "9" * 40])
+    def test_the_page_refuses_a_cap_out_of_range_at_its_field(self, client, legal1, authority, value):
+        r = verified_client(client, legal1).post(reverse("disclosures:request-new"),
+                                                 _page_form(authority, max_hits=value))
+        assert r.status_code == 400
+        assert REFUSAL in _error_of(r.content.decode(), "max_hits")
+        assert not DisclosureRequest.objects.exists()
+
+    @pytest.mark.parametrize("value", ["ten", "2.5", "1e3"])
+    def test_the_page_refuses_a_cap_that_is_no_whole_number_at_its_field(self, client, legal1, authority, value):
+        r = verified_client(client, legal1).post(reverse("disclosures:request-new"),
+                                                 _page_form(authority, max_hits=value))
+        assert r.status_code == 400 and _error_of(r.content.decode(), "max_hits")
+        assert not DisclosureRequest.objects.exists()
+
+    def test_the_api_takes_the_cap_and_answers_with_it(self, legal1, authority):
+        api = _api(legal1)
+        r = api.post(API, _api_body(authority, max_hits=MAX_HITS_LIMIT), format="json")
+        assert r.status_code == 201, r.json()
+        assert r.json()["max_hits"] == MAX_HITS_LIMIT
+        r = api.post(API, _api_body(authority, reference="API-CAP-2"), format="json")
+        assert r.status_code == 201 and r.json()["max_hits"] is None
+
+    @pytest.mark.parametrize("value", [0, -1, MAX_HITS_LIMIT + 1, 10 ** 40, "ten", 2.5, True, [3], {"n": 3}])
+    def test_the_api_refuses_a_bad_cap_naming_the_field_never_with_a_500(self, legal1, authority, value):
+        r = _api(legal1).post(API, _api_body(authority, max_hits=value), format="json")
+        assert r.status_code == 400, r.content
+        body = r.json()
+        assert body.get("field") == "max_hits" or "max_hits" in body, body
+        assert not DisclosureRequest.objects.exists()
+
+    @pytest.mark.parametrize("value", [0, MAX_HITS_LIMIT + 1, True, "5", 2.0])
+    def test_the_service_refuses_what_is_no_cap_itself(self, legal1, authority, value):
+        with pytest.raises(ApplicationError) as caught:
+            disclosure_request_receive(actor=legal1, authority=authority, reference="S-1", legal_basis="sv_126n",
+                                       categories=["traffic_data"], window_start=now() - timedelta(days=2),
+                                       window_end=now(), deadline=now() + timedelta(days=1),
+                                       numbers=[ALICE_NUMBER], max_hits=value)
+        assert caught.value.extra["field"] == "max_hits" and caught.value.message.startswith(REFUSAL)
