@@ -69,18 +69,27 @@ def check_basis(request: DisclosureRequest) -> None:
         raise ScopeViolation(f"the scope goes beyond its legal basis ({excess})")
 
 
+def capped(rows: list[Row], max_hits: int | None) -> list[Row]:
+    """The records handed over: all of `rows` (in time order, as the scope's query sorts them), or, where the
+    authority capped the answer (ETSI maxHits), the first `max_hits` of them. The manifest and the request's page
+    say how many matched and that the answer was capped (rendering.py); nothing is cut silently."""
+    return rows if max_hits is None else rows[:max_hits]
+
+
 def build_package(*, request: DisclosureRequest, actor, inject: Iterable[Row] = ()) -> Package:
     """Collect, check, render and store. `inject` adds rows after the query and before the check (tests
-    use it to prove that an out-of-scope row makes the production fail)."""
+    use it to prove that an out-of-scope row makes the production fail). Every matching row is checked; at most
+    the request's maxHits of them go into the package (`capped`)."""
     check_basis(request)
     scope, rows = disclosure_scope_rows(actor=actor, request=request)
     rows = rows + list(inject)
     check_rows(scope, rows)
+    matched, rows = len(rows), capped(rows, request.max_hits)
     subscribers = (disclosure_subscribers(actor=actor, request=request, scope=scope)
                    if "user_data" in scope.categories else None)
     approvers = sorted(request.approvals.values_list("officer_id", flat=True))
     files = render_package(spool=_spool, req=request, scope=scope, rows=rows, subscribers=subscribers,
-                           approvers=approvers, generated_at=tz_now())
+                           approvers=approvers, generated_at=tz_now(), matched=matched)
     record_count = len(rows)
     del rows  # in the files now: not kept while they are encrypted and stored
     try:

@@ -267,7 +267,7 @@ def disclosure_production_start(*, actor, request: DisclosureRequest) -> Disclos
 def disclosure_output_check(*, actor, request: DisclosureRequest) -> DisclosureRequest:
     """A second officer looked at the output (counts, scope) before it leaves the house, and the service
     opened every file of the package (production.package_output_problems): a package that does not
-    decrypt, match its manifest or parse is refused, never approved."""
+    decrypt, match its manifest or parse is refused, never approved. The audit entry keeps counts only."""
     require_officer(actor)
     req = request_locked(request=request)
     require_state(req, Status.PRODUCED)
@@ -281,7 +281,9 @@ def disclosure_output_check(*, actor, request: DisclosureRequest) -> DisclosureR
         raise ApplicationError.formatted(OUTPUT_UNREADABLE, {"problems": "; ".join(problems)}, field="package")
     req.checked_at, req.checked_by = tz_now(), actor
     request_move(req=req, status=Status.CHECKED, fields=["checked_at", "checked_by"])
-    request_audit(actor=actor, action="output_check", req=req)
+    capped = package.manifest.get("max_hits") or {}
+    request_audit(actor=actor, action="output_check", req=req, records=package.record_count,
+                  matched=capped.get("matched", package.record_count), max_hits=req.max_hits)
     return req
 
 

@@ -1,9 +1,13 @@
 """The authority's cap on the number of records (ETSI TS 102 657 RequestMessage maxHits; LEGAL.md section 5, row 16):
 taken in on the intake page and by the API (no ETSI requestMessage is parsed at intake: an XML request is filed as a
 document, and the officer enters its maxHits), refused at its field when it is not a whole number from 1 to the
-limit, shown on the request's page."""
+limit, shown on the request's page; the package holds at most that many records, the first in time order, and the
+manifest and the request's page say how many matched. Audit entries keep counts only."""
 from __future__ import annotations
 
+import csv
+import io
+import json
 from datetime import timedelta
 
 import pytest
@@ -12,12 +16,13 @@ from django.utils.timezone import now
 from rest_framework.test import APIClient
 
 from disclosures.models import DisclosureRequest
+from disclosures.production import package_files
 from disclosures.services.intake import MAX_HITS_LIMIT, disclosure_request_receive
-from tests.factories import verified_client
+from tests.factories import make_cdr, verified_client
 from voipxs.exceptions import ApplicationError
 from voipxs.privacy.models import AuditEntry
 
-from .conftest import ALICE_NUMBER
+from .conftest import ALICE_NUMBER, OTHER, receive, to_state
 
 pytestmark = pytest.mark.django_db
 
@@ -110,3 +115,59 @@ class IntakeTests:
                                        window_end=now(), deadline=now() + timedelta(days=1),
                                        numbers=[ALICE_NUMBER], max_hits=value)
         assert caught.value.extra["field"] == "max_hits" and caught.value.message.startswith(REFUSAL)
+
+
+def _calls(count: int) -> list:
+    """`count` calls of alice's, one a day back from yesterday (oldest last)."""
+    t = now()
+    return [make_cdr(src=ALICE_NUMBER, dst=OTHER, started_at=t - timedelta(days=1 + i, minutes=i))
+            for i in range(count)]
+
+
+def _record_ids(files: dict[str, bytes]) -> dict[str, list[int]]:
+    xml = files["calls_etsi.xml"].decode()
+    return {
+        "calls.json": [r["record_id"] for r in json.loads(files["calls.json"])["records"]],
+        "calls.csv": [int(row["record_id"]) for row in csv.DictReader(io.StringIO(files["calls.csv"].decode()))],
+        "calls_etsi.xml": [int(part.split('"', 1)[0]) for part in xml.split('"cdrID"="')[1:]],
+    }
+
+
+class CappedPackageTests:
+    def test_more_matches_than_the_cap_give_the_first_in_time_order_and_say_so(
+            self, client, legal1, legal2, legal3, authority, alice):
+        calls = _calls(5)
+        req = to_state(receive(legal1, authority, max_hits=3), "produced", intake=legal1, approvers=[legal2, legal3])
+        package = req.package
+        first_three = [c.pk for c in sorted(calls, key=lambda c: c.started_at)[:3]]
+        assert package.record_count == 3
+        for name, ids in _record_ids(package_files(package)).items():
+            assert ids == first_three, name
+        manifest = json.loads(package_files(package)["manifest.json"])
+        assert manifest["record_count"] == 3
+        assert manifest["max_hits"] == {"cap": 3, "matched": 5, "delivered": 3, "capped": True,
+                                        "rule": "the first records in time order (start time, then record id), up to "
+                                                "the cap"}
+        page = verified_client(client, legal2).get(reverse("disclosures:detail", args=[req.pk])).content.decode()
+        assert "5 records match; the authority capped the answer at 3." in page
+        assert 'id="check"' in page  # shown at the output check, before it is approved
+        produced = AuditEntry.objects.get(action="disclosure.produce", target_id=str(req.pk))
+        assert (produced.extra["records"], produced.extra["matched"], produced.extra["max_hits"]) == (3, 5, 3)
+        req = to_state(req, "checked", intake=legal1, approvers=[legal2, legal3])
+        checked = AuditEntry.objects.get(action="disclosure.output_check", target_id=str(req.pk))
+        assert (checked.extra["records"], checked.extra["matched"], checked.extra["max_hits"]) == (3, 5, 3)
+        assert ALICE_NUMBER not in str(produced.extra) + str(checked.extra)
+
+    def test_within_the_cap_everything_goes_and_the_page_says_it_was_within(
+            self, client, legal1, legal2, legal3, authority, alice):
+        _calls(2)
+        req = to_state(receive(legal1, authority, max_hits=3), "produced", intake=legal1, approvers=[legal2, legal3])
+        assert req.package.record_count == 2
+        assert req.package.manifest["max_hits"]["capped"] is False
+        page = verified_client(client, legal2).get(reverse("disclosures:detail", args=[req.pk])).content.decode()
+        assert "2 records match, within the authority's cap of 3." in page
+
+    def test_without_a_cap_the_manifest_has_no_cap_entry(self, legal1, legal2, legal3, authority, alice):
+        _calls(2)
+        req = to_state(receive(legal1, authority), "produced", intake=legal1, approvers=[legal2, legal3])
+        assert req.package.record_count == 2 and "max_hits" not in req.package.manifest
