@@ -36,6 +36,7 @@ from voipxs.privacy.crypto import CryptoError, decrypt_bytes
 
 from .bases import PRESERVATION_BASES, scope_excess
 from .models import DisclosureRequest, Package
+from .output_scope import ScopeRule
 from .rendering import MANIFEST, RenderedFile, calls_json_count, render_package
 from .selectors import Row, Scope, disclosure_scope_rows, disclosure_subscribers
 from .signing import SEAL, published_keys, seal_signature, signature_problem
@@ -232,12 +233,13 @@ def package_zip(package: Package) -> bytes:
         return fh.read()
 
 
-def _stored_problem(package: Package, name: str) -> tuple[str | None, str | None]:
+def _stored_problem(package: Package, name: str, rule: ScopeRule | None) -> tuple[str | None, str | None]:
     """(what is wrong with the stored file: it does not decrypt, or not to its stored SHA-256; what is wrong with
     its content, content_problem) of one file, read once, in chunks."""
     try:
         with StoredFile(package, name, aad=_aad(package.pk, name)) as stored:
-            problem = content_problem(name, stored, package.record_count if name == "calls.csv" else None)
+            counted = name in ("calls.csv", "calls_etsi.xml")  # calls.json's count: verify_zip
+            problem = content_problem(name, stored, package.record_count if counted else None, rule)
             stored.drain()
             matches = stored.matches()
     except CryptoError:  # a wrong key, a damaged or tampered ciphertext: one finding each
@@ -247,17 +249,19 @@ def _stored_problem(package: Package, name: str) -> tuple[str | None, str | None
     return None, problem
 
 
-def package_output_problems(package: Package) -> list[str]:
+def package_output_problems(package: Package, *, rule: ScopeRule | None = None) -> list[str]:
     """The output check's own look at the package: every stored file is decrypted and matched to its
     hash, the sealed ZIP the authority gets is rebuilt and verified against its manifest, and each file is
     opened as its reader will (JSON, CSV with the format's header and the manifest's record count, XML
-    without any DOCTYPE). Empty: the package can be handed over. Problems name files, never data.
+    without any DOCTYPE and with that count too). With `rule` (output_scope.disclosure_output_scope, which the
+    output check always gives), every record of calls.csv, calls.json and calls_etsi.xml is held against the
+    approved scope and the authority's cap. Empty: the package can be handed over. Problems name files, never data.
     Each file is read in chunks (stored.py), and the ZIP is rebuilt in a temporary file (package_zip_open)."""
     problems: list[str] = []
     opened: list[str] = []
     content_problems: list[str] = []
     for name in _stored_names(package):
-        stored_problem, problem = _stored_problem(package, name)
+        stored_problem, problem = _stored_problem(package, name, rule)
         if stored_problem:
             problems.append(stored_problem)
             continue

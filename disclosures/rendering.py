@@ -15,7 +15,7 @@ import io
 import json
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import IO, Callable, Iterable, Sequence
+from typing import IO, Callable, Iterable, Iterator, Sequence
 
 from django.conf import settings
 
@@ -158,10 +158,15 @@ def render_files(**kwargs) -> dict[str, bytes]:
 
 
 def calls_json_count(lines: Iterable[str]) -> int:
-    """The number of records in calls.json, read a line at a time (`lines`: its text, split at "\\n" only, each
-    line keeping its end, e.g. a TextIOWrapper with newline="\\n"). Every record is parsed on its own with
-    json.loads, and the lines around them must be exactly the ones `_write_calls` writes, so that the whole is the
-    JSON a reader of the file parses. ValueError (json.JSONDecodeError is one) names what is not."""
+    """The number of records in calls.json, read a line at a time (calls_json_records)."""
+    return sum(1 for _record in calls_json_records(lines))
+
+
+def calls_json_records(lines: Iterable[str]) -> Iterator[dict]:
+    """The records of calls.json, read a line at a time (`lines`: its text, split at "\\n" only, each line keeping
+    its end, e.g. a TextIOWrapper with newline="\\n"). Every record is parsed on its own with json.loads, and the
+    lines around them must be exactly the ones `_write_calls` writes, so that the whole is the JSON a reader of the
+    file parses. ValueError (json.JSONDecodeError is one) names what is not, where it is met."""
     it = iter(lines)
     if next(it, "") != "{\n":
         raise ValueError("calls.json does not open as the package format writes it")
@@ -170,35 +175,34 @@ def calls_json_count(lines: Iterable[str]) -> int:
         raise ValueError("calls.json has no request line")
     json.loads(line[len(' "request": '):-2])
     line = next(it, "")
-    count = 0
     if line == _NO_RECORDS.split("\n")[0] + "\n":
         closing = "}"
     elif line == _RECORDS_OPEN + "\n":
         closing = ""
         while not closing:
-            count += 1
-            closing = _calls_json_record(it)
+            record, closing = _calls_json_record(it)
+            yield record
     else:
         raise ValueError("calls.json has no records line")
     if next(it, "") != closing or next(it, None) is not None:
         raise ValueError("calls.json does not close as the package format writes it")
-    return count
 
 
-def _calls_json_record(it) -> str:
-    """Read one record of calls.json (from its opening line on) and parse it; return what must follow it: "" when
-    another record follows, else the file's last line."""
+def _calls_json_record(it) -> tuple[dict, str]:
+    """Read one record of calls.json (from its opening line on) and parse it; return it, and what must follow it:
+    "" when another record follows, else the file's last line."""
     if next(it, "") != "  {\n":
         raise ValueError("calls.json: a record does not open where one must")
     parts = ["{"]
     for line in it:
         if line in ("  },\n", "  }\n"):
-            if not isinstance(json.loads("".join(parts) + "}"), dict):
+            record = json.loads("".join(parts) + "}")
+            if not isinstance(record, dict):
                 raise ValueError("calls.json: a record is not an object")
             if line == "  },\n":
-                return ""
+                return record, ""
             if next(it, "") != " ]\n":
                 raise ValueError("calls.json: the records do not close")
-            return "}"
+            return record, "}"
         parts.append(line)
     raise ValueError("calls.json ends inside a record")

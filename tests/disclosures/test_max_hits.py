@@ -13,7 +13,6 @@ from datetime import timedelta
 import pytest
 from django.urls import reverse
 from django.utils.timezone import now
-from rest_framework.test import APIClient
 
 from disclosures.models import DisclosureRequest
 from disclosures.production import package_files
@@ -23,6 +22,9 @@ from voipxs.exceptions import ApplicationError
 from voipxs.privacy.models import AuditEntry
 
 from .conftest import ALICE_NUMBER, OTHER, receive, to_state
+from .test_intake_document import _api, _error_of
+from .test_intake_document import _api_body as intake_body
+from .test_intake_document import _page_form as intake_form
 
 pytestmark = pytest.mark.django_db
 
@@ -31,29 +33,11 @@ REFUSAL = "The cap on the number of records (maxHits) is a whole number from 1 t
 
 
 def _page_form(authority, **extra) -> dict:
-    today = now().date()
-    return {"authority": authority.pk, "reference": "PV-CAP-1", "legal_basis": "sv_126n",
-            "categories": ["traffic_data"], "numbers": "020 555 0101",
-            "window_start": (today - timedelta(days=30)).isoformat(), "window_end": today.isoformat(),
-            "deadline": (now() + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M"), **extra}
-
-
-def _error_of(page: str, field: str) -> str:
-    marker = f'id="id_{field}_error">'
-    return page.split(marker, 1)[1].split("</ul>", 1)[0] if marker in page else ""
+    return intake_form(authority, **{"reference": "PV-CAP-1", "document_is_order": "", **extra})
 
 
 def _api_body(authority, **extra) -> dict:
-    return {"authority": authority.pk, "reference": "API-CAP-1", "legal_basis": "sv_126n",
-            "categories": ["traffic_data"], "numbers": [ALICE_NUMBER],
-            "window_start": (now() - timedelta(days=5)).isoformat(), "window_end": now().isoformat(),
-            "deadline": (now() + timedelta(days=1)).isoformat(), **extra}
-
-
-def _api(user) -> APIClient:
-    client = APIClient()
-    verified_client(client, user)
-    return client
+    return intake_body(authority, None, **{"reference": "API-CAP-1", **extra})
 
 
 class IntakeTests:
