@@ -137,6 +137,10 @@ class InjectedRecordTests:
         message = _refusal(produced_request, legal2)
         assert f"{name}: 4 records, more than the 3 the authority capped the answer at" in message
 
+    def test_an_etsi_file_with_a_record_less_than_the_manifest_fails_the_check(self, produced_request, legal2):
+        _inject(produced_request.package, "calls_etsi.xml", lambda records: records[:-1])
+        assert "calls_etsi.xml: 2 records, the manifest says 3" in _refusal(produced_request, legal2)
+
     def test_the_untouched_package_passes(self, produced_request, legal2):
         assert disclosure_output_check(actor=legal2, request=produced_request).status == Status.CHECKED
 
