@@ -71,6 +71,7 @@ class RequestOutputSerializer(serializers.Serializer):
     categories = serializers.ListField(child=serializers.CharField())
     window_start = serializers.DateTimeField()
     window_end = serializers.DateTimeField()
+    max_hits = serializers.IntegerField(allow_null=True)  # the authority's cap on records (ETSI maxHits); null: none
     deadline = serializers.DateTimeField()
     emergency = serializers.BooleanField()
     oral_order = serializers.BooleanField()
@@ -133,6 +134,9 @@ class RequestReceiveApi(OfficerApi):
         account_ids = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False, default=list)
         window_start = serializers.DateTimeField()
         window_end = serializers.DateTimeField()
+        # ETSI maxHits, the authority's cap on the number of records: checked by intake (max_hits_check, 1 to
+        # MAX_HITS_LIMIT), which refuses naming this field. Left out or null: no cap.
+        max_hits = serializers.IntegerField(required=False, allow_null=True, default=None)
         # Optional where the basis sets it (EPOC: 10 days / 8 hours; preservation: its term); never later.
         deadline = serializers.DateTimeField(required=False, allow_null=True, default=None)
         emergency = serializers.BooleanField(required=False, default=False)

@@ -15,6 +15,11 @@ What goes where:
   with a TelephonyPartyInformation per party (partyRole originating-Party / terminating-Party,
   partyNumber E.164, communicationTime {startTime, endTime, durationTime}); the call's id, direction and
   disposition as key=value pairs in additionalInformation/otherInformation (the standard's free field).
+- responseStatus: responseComplete, also where the authority capped the answer (RequestMessage maxHits) and more
+  records matched than it asked for: the answer is complete to the cap. The standard's responseIncomplete, as far as
+  it could be read here (LEGAL.md section 3.2 marks it [R]), says that further response messages follow, which none
+  do; that the answer was cut to the cap, and how many matched, is in the manifest (rendering._max_hits) and on the
+  officer's pages.
 Values go through ElementTree, so caller-supplied text is always escaped. A package's file is written one batch
 of records at a time (`render_chunks`), so that a delivery of hundreds of thousands of calls never has the whole
 tree or text in memory; the bytes are those of ElementTree writing the whole message.

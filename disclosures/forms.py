@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .bases import CONTENT, CONTENT_LABEL, PRODUCTION_BASES
 from .models import AuthorityKind, DataCategory, LegalBasis
-from .services.intake import DOCUMENT_MAX_BYTES
+from .services.intake import DOCUMENT_MAX_BYTES, MAX_HITS_LIMIT
 
 
 # The kinds of document intake takes (services.intake.DOCUMENT_TYPES), under each document's file field.
@@ -87,6 +87,12 @@ class RequestForm(forms.Form):
     window_start = forms.DateField(label=_("Start of the period"), widget=forms.DateInput(attrs={"type": "date"}))
     window_end = forms.DateField(label=_("End of the period"), widget=forms.DateInput(attrs={"type": "date"}),
                                  help_text=_("exclusive"))
+    # The service decides (intake.max_hits_check) and refuses at this field; the browser is told the range too.
+    max_hits = forms.IntegerField(label=_("Cap on the number of records (maxHits)"), required=False,
+                                  widget=forms.NumberInput(attrs={"min": 1, "max": MAX_HITS_LIMIT}),
+                                  help_text=_("only when the authority set one (ETSI maxHits): the package holds at "
+                                              "most this many records, the first in time order, and says so when "
+                                              "more match. Empty: no cap"))
     deadline = forms.DateTimeField(label=_("Deadline"), required=False,
                                    widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
                                    help_text=_("the authority's; an EPOC is due within 10 days (8 hours in an "

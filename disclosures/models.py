@@ -147,6 +147,7 @@ class DisclosureRequest(models.Model):
     categories = models.JSONField(default=list)
     window_start = models.DateTimeField()
     window_end = models.DateTimeField()  # exclusive
+    max_hits = models.PositiveIntegerField(null=True, blank=True)  # ETSI maxHits: the authority's cap on records
     # Targets live in DisclosureTarget; the count is kept here so that the database itself refuses
     # a request without any (a row constraint cannot look at another table).
     target_count = models.PositiveIntegerField()
@@ -222,6 +223,7 @@ class DisclosureRequest(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(window_end__gt=F("window_start")), name="disclosure_window_positive"),
             models.CheckConstraint(condition=Q(target_count__gte=1), name="disclosure_has_target"),
+            models.CheckConstraint(condition=Q(max_hits__gte=1), name="disclosure_max_hits_positive"),  # NULL: no cap
             models.CheckConstraint(condition=Q(legal_basis__in=LegalBasis.values), name="disclosure_basis_known"),
             models.CheckConstraint(condition=~Q(reference=""), name="disclosure_reference_present"),
             models.UniqueConstraint(fields=["authority", "reference"], name="disclosure_authority_reference_uniq"),

@@ -36,6 +36,7 @@ from voipxs.privacy.crypto import CryptoError, decrypt_bytes
 
 from .bases import PRESERVATION_BASES, scope_excess
 from .models import DisclosureRequest, Package
+from .output_scope import ScopeRule
 from .rendering import MANIFEST, RenderedFile, calls_json_count, render_package
 from .selectors import Row, Scope, disclosure_scope_rows, disclosure_subscribers
 from .signing import SEAL, published_keys, seal_signature, signature_problem
@@ -70,18 +71,27 @@ def check_basis(request: DisclosureRequest) -> None:
         raise ScopeViolation(f"the scope goes beyond its legal basis ({excess})")
 
 
+def capped(rows: list[Row], max_hits: int | None) -> list[Row]:
+    """The records handed over: all of `rows` (in time order, as the scope's query sorts them), or, where the
+    authority capped the answer (ETSI maxHits), the first `max_hits` of them. The manifest and the request's page
+    say how many matched and that the answer was capped (rendering.py); nothing is cut silently."""
+    return rows if max_hits is None else rows[:max_hits]
+
+
 def build_package(*, request: DisclosureRequest, actor, inject: Iterable[Row] = ()) -> Package:
     """Collect, check, render and store. `inject` adds rows after the query and before the check (tests
-    use it to prove that an out-of-scope row makes the production fail)."""
+    use it to prove that an out-of-scope row makes the production fail). Every matching row is checked; at most
+    the request's maxHits of them go into the package (`capped`)."""
     check_basis(request)
     scope, rows = disclosure_scope_rows(actor=actor, request=request)
     rows = rows + list(inject)
     check_rows(scope, rows)
+    matched, rows = len(rows), capped(rows, request.max_hits)
     subscribers = (disclosure_subscribers(actor=actor, request=request, scope=scope)
                    if "user_data" in scope.categories else None)
     approvers = sorted(request.approvals.values_list("officer_id", flat=True))
     files = render_package(spool=_spool, req=request, scope=scope, rows=rows, subscribers=subscribers,
-                           approvers=approvers, generated_at=tz_now())
+                           approvers=approvers, generated_at=tz_now(), matched=matched)
     record_count = len(rows)
     del rows  # in the files now: not kept while they are encrypted and stored
     try:
@@ -230,12 +240,13 @@ def package_zip(package: Package) -> bytes:
         return fh.read()
 
 
-def _stored_problem(package: Package, name: str) -> tuple[str | None, str | None]:
+def _stored_problem(package: Package, name: str, rule: ScopeRule | None) -> tuple[str | None, str | None]:
     """(what is wrong with the stored file: it does not decrypt, or not to its stored SHA-256; what is wrong with
     its content, content_problem) of one file, read once, in chunks."""
     try:
         with StoredFile(package, name, aad=_aad(package.pk, name)) as stored:
-            problem = content_problem(name, stored, package.record_count if name == "calls.csv" else None)
+            counted = name in ("calls.csv", "calls_etsi.xml")  # calls.json's count: verify_zip
+            problem = content_problem(name, stored, package.record_count if counted else None, rule)
             stored.drain()
             matches = stored.matches()
     except CryptoError:  # a wrong key, a damaged or tampered ciphertext: one finding each
@@ -245,17 +256,19 @@ def _stored_problem(package: Package, name: str) -> tuple[str | None, str | None
     return None, problem
 
 
-def package_output_problems(package: Package) -> list[str]:
+def package_output_problems(package: Package, *, rule: ScopeRule | None = None) -> list[str]:
     """The output check's own look at the package: every stored file is decrypted and matched to its
     hash, the sealed ZIP the authority gets is rebuilt and verified against its manifest, and each file is
     opened as its reader will (JSON, CSV with the format's header and the manifest's record count, XML
-    without any DOCTYPE). Empty: the package can be handed over. Problems name files, never data.
+    without any DOCTYPE and with that count too). With `rule` (output_scope.disclosure_output_scope, which the
+    output check always gives), every record of calls.csv, calls.json and calls_etsi.xml is held against the
+    approved scope and the authority's cap. Empty: the package can be handed over. Problems name files, never data.
     Each file is read in chunks (stored.py), and the ZIP is rebuilt in a temporary file (package_zip_open)."""
     problems: list[str] = []
     opened: list[str] = []
     content_problems: list[str] = []
     for name in _stored_names(package):
-        stored_problem, problem = _stored_problem(package, name)
+        stored_problem, problem = _stored_problem(package, name, rule)
         if stored_problem:
             problems.append(stored_problem)
             continue

@@ -15,7 +15,7 @@ import io
 import json
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import IO, Callable, Iterable, Sequence
+from typing import IO, Callable, Iterable, Iterator, Sequence
 
 from django.conf import settings
 
@@ -88,8 +88,15 @@ def _write_calls(csv_sink: _Sink, json_sink: _Sink, *, request_id: int, rows: Se
     csv_sink.write(buffer.getvalue().encode())
 
 
+def _max_hits(*, cap: int, matched: int, delivered: int) -> dict:
+    """The manifest's account of the authority's cap on records (ETSI maxHits): how many records matched the scope,
+    how many are in the package, and whether the answer was cut to the cap, and how."""
+    return {"cap": cap, "matched": matched, "delivered": delivered, "capped": matched > delivered,
+            "rule": "the first records in time order (start time, then record id), up to the cap"}
+
+
 def _manifest(*, req: DisclosureRequest, scope: Scope, files: dict[str, RenderedFile], record_count: int,
-              subscriber_count: int | None, approvers: list[int], generated_at) -> bytes:
+              subscriber_count: int | None, approvers: list[int], generated_at, matched: int) -> bytes:
     manifest = {
         "request_id": req.pk,
         "reference": req.reference,
@@ -107,14 +114,18 @@ def _manifest(*, req: DisclosureRequest, scope: Scope, files: dict[str, Rendered
         "subscriber_count": subscriber_count,
         "files": {name: {"sha256": f.sha256, "size": f.size} for name, f in sorted(files.items())},
     }
+    if req.max_hits is not None:  # only then: the manifests of requests without a cap stay as they were
+        manifest["max_hits"] = _max_hits(cap=req.max_hits, matched=matched, delivered=record_count)
     return json.dumps(manifest, indent=1, sort_keys=True).encode()
 
 
 def render_package(*, spool: Callable[[], IO[bytes]], req: DisclosureRequest, scope: Scope, rows: Sequence[Row],
-                   subscribers: list[dict] | None, approvers: list[int], generated_at) -> dict[str, RenderedFile]:
+                   subscribers: list[dict] | None, approvers: list[int], generated_at,
+                   matched: int | None = None) -> dict[str, RenderedFile]:
     """Every file of the package, each in a file from `spool` (open at its start: the caller closes them all), in
     the order they are stored: calls.csv, calls.json, calls_etsi.xml, subscribers.json (user data asked), and
-    manifest.json (SHA-256 and size of the others, counts, basis, scope, approvers)."""
+    manifest.json (SHA-256 and size of the others, counts, basis, scope, approvers; with the request's cap on
+    records, how many matched: `matched`, by default as many as `rows`)."""
     from .etsi import render_chunks
 
     sinks = {name: _Sink(spool()) for name in ("calls.csv", "calls.json", "calls_etsi.xml")}
@@ -132,7 +143,8 @@ def render_package(*, spool: Callable[[], IO[bytes]], req: DisclosureRequest, sc
         sinks[MANIFEST] = _Sink(spool())
         sinks[MANIFEST].write(_manifest(req=req, scope=scope, files=files, record_count=len(rows),
                                         subscriber_count=len(subscribers) if subscribers is not None else None,
-                                        approvers=approvers, generated_at=generated_at))
+                                        approvers=approvers, generated_at=generated_at,
+                                        matched=len(rows) if matched is None else matched))
         return {**files, MANIFEST: sinks[MANIFEST].done()}
     except BaseException:
         for sink in sinks.values():
@@ -146,10 +158,15 @@ def render_files(**kwargs) -> dict[str, bytes]:
 
 
 def calls_json_count(lines: Iterable[str]) -> int:
-    """The number of records in calls.json, read a line at a time (`lines`: its text, split at "\\n" only, each
-    line keeping its end, e.g. a TextIOWrapper with newline="\\n"). Every record is parsed on its own with
-    json.loads, and the lines around them must be exactly the ones `_write_calls` writes, so that the whole is the
-    JSON a reader of the file parses. ValueError (json.JSONDecodeError is one) names what is not."""
+    """The number of records in calls.json, read a line at a time (calls_json_records)."""
+    return sum(1 for _record in calls_json_records(lines))
+
+
+def calls_json_records(lines: Iterable[str]) -> Iterator[dict]:
+    """The records of calls.json, read a line at a time (`lines`: its text, split at "\\n" only, each line keeping
+    its end, e.g. a TextIOWrapper with newline="\\n"). Every record is parsed on its own with json.loads, and the
+    lines around them must be exactly the ones `_write_calls` writes, so that the whole is the JSON a reader of the
+    file parses. ValueError (json.JSONDecodeError is one) names what is not, where it is met."""
     it = iter(lines)
     if next(it, "") != "{\n":
         raise ValueError("calls.json does not open as the package format writes it")
@@ -158,35 +175,34 @@ def calls_json_count(lines: Iterable[str]) -> int:
         raise ValueError("calls.json has no request line")
     json.loads(line[len(' "request": '):-2])
     line = next(it, "")
-    count = 0
     if line == _NO_RECORDS.split("\n")[0] + "\n":
         closing = "}"
     elif line == _RECORDS_OPEN + "\n":
         closing = ""
         while not closing:
-            count += 1
-            closing = _calls_json_record(it)
+            record, closing = _calls_json_record(it)
+            yield record
     else:
         raise ValueError("calls.json has no records line")
     if next(it, "") != closing or next(it, None) is not None:
         raise ValueError("calls.json does not close as the package format writes it")
-    return count
 
 
-def _calls_json_record(it) -> str:
-    """Read one record of calls.json (from its opening line on) and parse it; return what must follow it: "" when
-    another record follows, else the file's last line."""
+def _calls_json_record(it) -> tuple[dict, str]:
+    """Read one record of calls.json (from its opening line on) and parse it; return it, and what must follow it:
+    "" when another record follows, else the file's last line."""
     if next(it, "") != "  {\n":
         raise ValueError("calls.json: a record does not open where one must")
     parts = ["{"]
     for line in it:
         if line in ("  },\n", "  }\n"):
-            if not isinstance(json.loads("".join(parts) + "}"), dict):
+            record = json.loads("".join(parts) + "}")
+            if not isinstance(record, dict):
                 raise ValueError("calls.json: a record is not an object")
             if line == "  },\n":
-                return ""
+                return record, ""
             if next(it, "") != " ]\n":
                 raise ValueError("calls.json: the records do not close")
-            return "}"
+            return record, "}"
         parts.append(line)
     raise ValueError("calls.json ends inside a record")

@@ -36,10 +36,12 @@ from django.db import connection, models
 from django.db.models.functions import Length, Substr
 from django.utils.timezone import now
 
+from traffic.exports import neutralised_value
 from voipxs.privacy.crypto import STREAM_CHUNK, DecryptingReader, encrypt_chunks, encrypt_stream
 
 from .models import Package, PackageEnvelope, PackageFile
-from .rendering import CSV_HEADER, calls_json_count
+from .output_scope import RecordTally, ScopeRule, etsi_record_id, generalized_second, iso_second
+from .rendering import CSV_HEADER, calls_json_records
 
 _COPY = f"COPY {PackageFile._meta.db_table} (package_id, name, sha256, size, content_enc) FROM STDIN"
 _COPY_SPECIAL = ("\\", "\t", "\n", "\r")  # what COPY's text format would read as something else
@@ -268,47 +270,87 @@ def _refuse_doctype(*_args) -> None:
     raise ValueError("a DOCTYPE or entity declaration")  # our XML has none; one would be an attack or damage
 
 
-def _csv_problem(name: str, stream: io.RawIOBase, record_count: int | None) -> str | None:
+def _csv_problem(name: str, stream: io.RawIOBase, record_count: int | None, rule: ScopeRule | None) -> list[str]:
+    tally = RecordTally(name, rule, parse=iso_second)
     with _text(stream) as text:
         reader = csv.reader(text)
         header = next(reader, None)
-        rows = sum(1 for _row in reader)  # to the end: a file that does not decode is that, whatever its header
+        for row in reader:  # to the end: a file that does not decode is that, whatever its header
+            cells = dict(zip(CSV_HEADER, map(neutralised_value, row))) if len(row) == len(CSV_HEADER) else {}
+            tally.add(record_id=cells.get("record_id", ""), starts=[cells["start_utc"]] if cells else [],
+                      numbers=[cells.get("originating_party", ""), cells.get("terminating_party", "")])
     if header != CSV_HEADER:
-        return f"{name}: the header row is not the one the package format names"
-    if record_count is not None and rows != record_count:
-        return f"{name}: {rows} rows, the manifest says {record_count}"
-    return None
+        return [f"{name}: the header row is not the one the package format names"]
+    if record_count is not None and tally.count != record_count:
+        return [f"{name}: {tally.count} rows, the manifest says {record_count}", *tally.problems(None)]
+    return tally.problems(None)
 
 
-def _xml_open(stream: io.RawIOBase) -> None:
-    parser = expat.ParserCreate()
+def _json_problem(name: str, stream: io.RawIOBase, rule: ScopeRule | None) -> list[str]:
+    """calls.json, a record at a time (its count against the manifest: production.verify_zip)."""
+    tally = RecordTally(name, rule, parse=iso_second)
+    with _text(stream) as text:
+        for record in calls_json_records(text):
+            tally.add(record_id=str(record.get("record_id", "")), starts=[record.get("start_utc")],
+                      numbers=[str(record.get("originating_party", "")), str(record.get("terminating_party", ""))])
+    return tally.problems(None)
+
+
+def _xml_problem(name: str, stream: io.RawIOBase, record_count: int | None, rule: ScopeRule | None) -> list[str]:
+    """The XML file, streamed through expat; each ETSI ResponseRecord (its partyNumbers, startTimes and the cdrID
+    of its otherInformation) is counted and held against the rule as its end is read."""
+    tally = RecordTally(name, rule, parse=generalized_second)
+    parser = expat.ParserCreate(namespace_separator=" ")
     parser.StartDoctypeDeclHandler = _refuse_doctype
     parser.EntityDeclHandler = _refuse_doctype
+    record: dict[str, list[str]] = {}
+    text: list[str] = []
+
+    def start(tag: str, _attributes) -> None:
+        if tag.rpartition(" ")[2] == "ResponseRecord":
+            record.update(partyNumber=[], startTime=[], otherInformation=[])
+        text.clear()
+
+    def end(tag: str) -> None:
+        tag = tag.rpartition(" ")[2]
+        if tag == "ResponseRecord" and record:
+            tally.add(record_id=etsi_record_id("".join(record["otherInformation"])), numbers=record["partyNumber"],
+                      starts=record["startTime"])
+            record.clear()
+        elif tag in record:
+            record[tag].append("".join(text))
+        text.clear()
+
+    parser.StartElementHandler, parser.EndElementHandler = start, end
+    parser.CharacterDataHandler = lambda data: text.append(data) if record else None
     while chunk := stream.read(STREAM_CHUNK):
         parser.Parse(chunk, False)
     parser.Parse(b"", True)
+    return tally.problems(record_count)
 
 
-def content_problem(name: str, stream: io.RawIOBase, record_count: int | None) -> str | None:
+def content_problem(name: str, stream: io.RawIOBase, record_count: int | None,
+                    rule: ScopeRule | None = None) -> str | None:
     """Open one file, read from `stream`, the way its reader will and say what is wrong with it (None: it opens).
-    calls.json is read a line at a time in the layout its writer gives it (rendering.calls_json_count); the other
-    JSON files (the manifest, subscribers) are small and parsed whole. `record_count`: the number of data rows
-    calls.csv must have (None: not checked)."""
+    calls.json is read a line at a time in the layout its writer gives it (rendering.calls_json_records); the other
+    JSON files (the manifest, subscribers) are small and parsed whole. `record_count`: the number of records
+    calls.csv and the XML file must have (None: not checked). `rule`: what every record of the three files that
+    carry records must keep to, the approved scope and the cap (output_scope.py; None: not checked)."""
     try:
         if name == "calls.json":
-            with _text(stream) as text:
-                calls_json_count(text)
+            problems = _json_problem(name, stream, rule)
         elif name.endswith(".json"):
             json.loads(stream.readall().decode("utf-8"))
+            problems = []
         elif name.endswith(".csv"):
-            return _csv_problem(name, stream, record_count)
+            problems = _csv_problem(name, stream, record_count, rule)
         elif name.endswith(".xml"):
-            _xml_open(stream)
+            problems = _xml_problem(name, stream, record_count, rule)
         else:
             return f"{name}: not a file type the package format has"
     except (ValueError, UnicodeDecodeError, csv.Error, expat.ExpatError) as exc:
         return f"{name}: cannot be opened ({type(exc).__name__})"
-    return None
+    return "; ".join(problems) or None
 
 
 def stored_file_reseal(*, package: Package, name: str, aad: bytes) -> None:

@@ -244,6 +244,7 @@ def request_new(request: HttpRequest) -> HttpResponse:
                         legal_basis=d["legal_basis"], categories=d["categories"],
                         window_start=day_start(d["window_start"]), window_end=day_start(d["window_end"]),
                         deadline=d["deadline"], numbers=d["numbers"], account_ids=d["account_ids"],
+                        max_hits=d["max_hits"],
                         emergency=d["emergency"], oral_order=d["oral_order"], secrecy_until=d["secrecy_until"],
                         notice_user=d["notice_user"], notice_withheld_reason=d["notice_withheld_reason"],
                         notice_review_on=d["notice_review_on"], received_from=d["received_from"])

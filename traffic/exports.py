@@ -27,6 +27,12 @@ def neutralise(value: object) -> str:
     return text
 
 
+def neutralised_value(cell: str) -> str:
+    """What `neutralise` made `cell` from: the quote it put before a formula's first character taken off again (a
+    reader checking a file's values against what they must be)."""
+    return cell[1:] if cell.startswith("'") and cell[1:].startswith(_FORMULA_START) else cell
+
+
 class _Echo:
     def write(self, value: str) -> str:
         return value

@@ -56,6 +56,11 @@ REQUEST_BASIS_CRIMINAL = gettext_noop("A %(kind)s cannot use the basis “%(basi
                                       "power. A dispute body asks under a dispute-body ruling or a court order.")
 REQUEST_BASIS_DISPUTE = gettext_noop("A %(kind)s cannot use the basis “%(basis)s”: only a dispute commission or a "
                                      "mediator issues one.")
+# ETSI TS 102 657 maxHits: the authority's cap on the number of records. Above this no cap means anything (a package
+# holds hundreds of thousands of calls at most); a bigger number is a typing error, or no cap at all.
+MAX_HITS_LIMIT = 10_000_000
+REQUEST_BAD_MAX_HITS = gettext_noop("The cap on the number of records (maxHits) is a whole number from 1 to "
+                                    "%(millions)s million; leave it empty when the authority set no cap.")
 REQUEST_DUPLICATE = gettext_noop("This authority already sent a request with this reference.")
 REQUEST_AUTHORITY_INACTIVE = gettext_noop("This authority is no longer active in the register; check who is asking.")
 DOCUMENT_EMPTY = gettext_noop("The document is empty.")
@@ -181,6 +186,16 @@ def notice_decision(*, legal_basis: str, notify: bool, reason: str, review_on: d
     return reason, review_on
 
 
+def max_hits_check(value: object) -> int | None:
+    """The authority's cap on records (None: no cap), once it is a whole number from 1 to MAX_HITS_LIMIT."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_HITS_LIMIT:
+        params = {"millions": MAX_HITS_LIMIT // 1_000_000}
+        raise ApplicationError.formatted(REQUEST_BAD_MAX_HITS, params, field="max_hits")
+    return value
+
+
 def _require_reference_and_active(*, reference: str, authority: Authority) -> None:
     if not reference.strip():
         raise ApplicationError(REQUEST_NO_REFERENCE, extra={"field": "reference"})
@@ -236,6 +251,7 @@ def disclosure_request_receive(
     deadline: datetime | None = None,
     numbers: Iterable[str] = (),
     account_ids: Iterable[int] = (),
+    max_hits: int | None = None,
     emergency: bool = False,
     oral_order: bool = False,
     secrecy_until: date | None = None,
@@ -249,10 +265,12 @@ def disclosure_request_receive(
     it asks for is purged while it is reviewed. A preservation order's hold ends when its basis says.
     The user is notified as the basis says unless `notice_user` says otherwise; a withheld notice gets
     its reason and review date (notice_decision). `received_from`, the address an e-mailed request came
-    from, keeps only its domain and whether the authority lists it (_sender_domain)."""
+    from, keeps only its domain and whether the authority lists it (_sender_domain). `max_hits`: the authority's
+    cap on the number of records (ETSI maxHits; None: none), which the package keeps to (production.py)."""
     require_officer(actor)
     received_at = now or tz_now()
     _require_reference_and_active(reference=reference, authority=authority)
+    max_hits = max_hits_check(max_hits)
     cats = validate_scope(legal_basis=legal_basis, categories=categories, window_start=window_start,
                           window_end=window_end, received_at=received_at)
     validate_basis_for_authority(legal_basis=legal_basis, authority_kind=authority.kind)
@@ -269,7 +287,7 @@ def disclosure_request_receive(
         raise ApplicationError(REQUEST_DUPLICATE, extra={"field": "reference"})
     req = DisclosureRequest.objects.create(
         reference=reference.strip()[:100], authority=authority, legal_basis=legal_basis, categories=cats,
-        window_start=window_start, window_end=window_end, target_count=len(nums) + len(accounts),
+        window_start=window_start, window_end=window_end, target_count=len(nums) + len(accounts), max_hits=max_hits,
         emergency=emergency, oral_order=oral_order, secrecy_until=secrecy_until,
         notice_user=notify, notice_withheld_reason=reason, notice_review_on=review_on,
         sender_domain=domain, sender_domain_listed=listed, received_by=actor, received_at=received_at, **dates,
@@ -279,8 +297,8 @@ def disclosure_request_receive(
         + [DisclosureTarget(request=req, kind=DisclosureTarget.Kind.ACCOUNT, account_id=a) for a in accounts])
     request_hold_place(req=req, actor=actor)
     request_audit(actor=actor, action="receive", req=req, basis=legal_basis, categories=cats, numbers=len(nums),
-                  accounts=len(accounts), emergency=emergency, oral_order=oral_order, hold=req.hold_id,
-                  deadline=req.deadline.isoformat(), notify=notify,
+                  accounts=len(accounts), max_hits=max_hits, emergency=emergency, oral_order=oral_order,
+                  hold=req.hold_id, deadline=req.deadline.isoformat(), notify=notify,
                   notice_review_on=review_on.isoformat() if review_on else None,
                   sender_domain=domain or None, sender_listed=listed)
     return req

@@ -112,7 +112,9 @@ def disclosure_package_build(*, request_id: int, actor) -> Package | None:
     package = build_package(request=req, actor=actor)
     req.produced_at = tz_now()
     request_move(req=req, status=Status.PRODUCED, fields=["produced_at"])
-    request_audit(actor=actor, action="produce", req=req, package=package.pk, records=package.record_count)
+    capped = package.manifest.get("max_hits") or {}  # counts only: how many matched, how many went in, the cap
+    request_audit(actor=actor, action="produce", req=req, package=package.pk, records=package.record_count,
+                  matched=capped.get("matched", package.record_count), max_hits=req.max_hits)
     return package
 
 

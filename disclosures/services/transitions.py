@@ -30,6 +30,7 @@ from voipxs.queue import enqueue_after_commit
 
 from ..bases import PRESERVATION_BASES
 from ..models import OPEN_STATUSES, Approval, DisclosureRequest, Outcome, Package, Status
+from ..output_scope import disclosure_output_scope
 from ..production import package_output_problems
 from .checks import (
     NOTE_REQUIRED,
@@ -283,7 +284,9 @@ def disclosure_production_start(*, actor, request: DisclosureRequest) -> Disclos
 def disclosure_output_check(*, actor, request: DisclosureRequest) -> DisclosureRequest:
     """A second officer looked at the output (counts, scope) before it leaves the house, and the service
     opened every file of the package (production.package_output_problems): a package that does not
-    decrypt, match its manifest or parse is refused, never approved."""
+    decrypt, match its manifest or parse, or with a record outside the approved scope or beyond the authority's
+    cap in any file that carries records (output_scope.py), is refused, never approved. The audit entry keeps
+    counts only."""
     require_officer(actor)
     req = request_locked(request=request)
     require_state(req, Status.PRODUCED)
@@ -292,12 +295,15 @@ def disclosure_output_check(*, actor, request: DisclosureRequest) -> DisclosureR
     if req.received_by_id == actor.pk:  # the output's approval, like the scope's, is never the intake's own
         raise ApplicationError(CHECKER_IS_INTAKE, extra={"field": "officer"})
     package = Package.objects.filter(request=req).first()
-    problems = package_output_problems(package) if package is not None else ["no package was stored"]
+    problems = (package_output_problems(package, rule=disclosure_output_scope(actor=actor, request=req))
+                if package is not None else ["no package was stored"])
     if problems:
         raise ApplicationError.formatted(OUTPUT_UNREADABLE, {"problems": "; ".join(problems)}, field="package")
     req.checked_at, req.checked_by = tz_now(), actor
     request_move(req=req, status=Status.CHECKED, fields=["checked_at", "checked_by"])
-    request_audit(actor=actor, action="output_check", req=req)
+    capped = package.manifest.get("max_hits") or {}
+    request_audit(actor=actor, action="output_check", req=req, records=package.record_count,
+                  matched=capped.get("matched", package.record_count), max_hits=req.max_hits)
     return req
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 import io
 import json
 import zipfile
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -127,18 +127,23 @@ class PropertyTests:
                        min_size=0, max_size=12),
         window_days=st.integers(min_value=1, max_value=59),
         target=st.sampled_from([ALICE_NUMBER, OTHER]),
+        max_hits=st.none() | st.integers(min_value=1, max_value=12),
     )
-    def test_every_row_matches_a_target_and_falls_in_the_window(self, django_db_blocker, calls, window_days, target):
+    def test_every_row_matches_a_target_and_falls_in_the_window(self, django_db_blocker, calls, window_days, target,
+                                                                 max_hits):
+        """In every file that carries records (calls.json, calls.csv, calls_etsi.xml): each record has the target
+        as a party and starts in the window, and there are no more of them than the authority's cap, the first in
+        time order; the output check passes the package."""
         from django.db import transaction
 
         with django_db_blocker.unblock(), transaction.atomic():
             sid = transaction.savepoint()
             try:
-                self._check(calls, window_days, target)
+                self._check(calls, window_days, target, max_hits)
             finally:
                 transaction.savepoint_rollback(sid)
 
-    def _check(self, calls, window_days, target):
+    def _check(self, calls, window_days, target, max_hits):
         from tests.disclosures.conftest import window
 
         from disclosures.models import AuthorityKind
@@ -151,18 +156,40 @@ class PropertyTests:
         for src, dst, minutes in calls:
             make_cdr(account=u, src=src, dst=dst, started_at=t - timedelta(minutes=minutes + 1))
         start, end = t - timedelta(days=window_days), t
-        req = receive(l1, auth, numbers=[target], window=(start, end))
+        req = receive(l1, auth, numbers=[target], window=(start, end), max_hits=max_hits)
         req = to_state(req, "produced", intake=l1, approvers=[l2, l3])
         assert req.status == Status.PRODUCED
         from disclosures.production import package_files
-        records = json.loads(package_files(req.package)["calls.json"])["records"]
-        expected = sum(1 for s, d, m in calls if target in (s, d) and t - timedelta(minutes=m + 1) >= start)
-        assert len(records) == expected
-        for r in records:
-            assert target in (r["originating_party"], r["terminating_party"])
-            from datetime import datetime
-            started = datetime.fromisoformat(r["start_utc"].replace("Z", "+00:00"))
-            assert start <= started < end
+        expected = sorted(t - timedelta(minutes=m + 1) for s, d, m in calls
+                          if target in (s, d) and t - timedelta(minutes=m + 1) >= start)[:max_hits]
+        for name, records in _file_records(package_files(req.package)).items():
+            assert [started for _numbers, started in records] == expected, name
+            for numbers, started in records:
+                assert target in numbers and start <= started < end, name
+        assert to_state(req, "checked", intake=l1, approvers=[l2, l3]).status == Status.CHECKED
+
+
+def _file_records(files: dict[str, bytes]) -> dict[str, list[tuple[set[str], datetime]]]:
+    """(party numbers, start) of every record of each file that carries records, read as its reader reads it."""
+    import csv
+    import xml.etree.ElementTree as ET
+
+    from traffic.exports import neutralised_value
+
+    def utc(text: str) -> datetime:
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+    rows = list(csv.DictReader(io.StringIO(files["calls.csv"].decode(), newline="")))
+    xml = [r for r in ET.fromstring(files["calls_etsi.xml"]).iter() if r.tag.endswith("}ResponseRecord")]
+    return {
+        "calls.json": [({r["originating_party"], r["terminating_party"]}, utc(r["start_utc"]))
+                       for r in json.loads(files["calls.json"])["records"]],
+        "calls.csv": [({neutralised_value(r["originating_party"]), neutralised_value(r["terminating_party"])},
+                       utc(r["start_utc"])) for r in rows],
+        "calls_etsi.xml": [({e.text for e in r.iter() if e.tag.endswith("}partyNumber")},
+                            datetime.strptime(next(e.text for e in r.iter() if e.tag.endswith("}startTime")),
+                                              "%Y%m%d%H%M%SZ").replace(tzinfo=timezone.utc)) for r in xml],
+    }
 
 
 class UserDataTests:
