@@ -91,7 +91,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_staff = models.BooleanField(_("staff status"), default=False)
     is_active = models.BooleanField(_("active"), default=True)
     date_joined = models.DateTimeField(_("date joined"), default=now)
-    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)  # no sign-in from then on (account_close, erasure)
+    # no sign-in from then on (account_close, erasure)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     # Login name, e-mail, devices and numbers removed (erasure at once; a closed account by the retention purge).
     anonymised_at = models.DateTimeField(_("anonymised at"), null=True, blank=True)
     restricted_at = models.DateTimeField(null=True, blank=True)  # GDPR art. 18 restriction (accounts/dsr/services.py)
