@@ -37,7 +37,7 @@ PASSWORD_BY_OWNER = _("Admins, legal officers and the DPO reset their own passwo
 
 class RolesField(forms.MultipleChoiceField):
     def __init__(self, **kwargs) -> None:
-        super().__init__(choices=Role.choices, widget=forms.CheckboxSelectMultiple, required=False,
+        super().__init__(choices=Role.choices, widget=forms.CheckboxSelectMultiple, required=False, label=_("roles"),
                          help_text=_("Staff roles make the account staff; staff must use two-factor sign-in."), **kwargs)
 
 
@@ -82,13 +82,26 @@ class PasswordThroughServiceForm(auth_forms.AdminPasswordChangeForm):
         return user_password_set(user=self.user, password=self.cleaned_data["password1"])
 
 
+class UserRoleFilter(admin.SimpleListFilter):
+    """Users by role, each by its name: a role is a group named by the role's code, which "groups" would list."""
+
+    title = _("role")
+    parameter_name = "role"
+
+    def lookups(self, request, model_admin) -> list[tuple[str, str]]:
+        return Role.choices
+
+    def queryset(self, request, queryset):
+        return queryset.filter(groups__name=self.value()) if self.value() else queryset
+
+
 @admin.register(User)
 class UserAdmin(auth_admin.UserAdmin):
     form = UserChangeForm
     add_form = UserAddForm
     change_password_form = PasswordThroughServiceForm
     list_display = ("username", "email", "contractor", "is_staff", "is_active", "last_login")
-    list_filter = ("is_staff", "is_superuser", "is_active", "groups", "contractor")
+    list_filter = ("is_staff", "is_superuser", "is_active", UserRoleFilter, "contractor")
     search_fields = ("username",)  # never by e-mail: that would mean decrypting the table
     search_help_text = _("Search by login name.")
     ordering = ("username",)

@@ -86,13 +86,15 @@ class User(AbstractBaseUser, PermissionsMixin):
     username = models.CharField(_("login name"), max_length=150, unique=True, validators=[UnicodeUsernameValidator()])
     email = EncryptedTextField(_("e-mail address"), null=True, blank=True)
     email_index = BlindIndexField(source="email", domain="email", normalizer=normalize_email_address, null=True, blank=True)
-    contractor = models.ForeignKey(Contractor, null=True, blank=True, on_delete=models.PROTECT, related_name="users")
+    contractor = models.ForeignKey(Contractor, null=True, blank=True, on_delete=models.PROTECT, related_name="users",
+                                   verbose_name=_("contractor"))
     is_staff = models.BooleanField(_("staff status"), default=False)
     is_active = models.BooleanField(_("active"), default=True)
-    date_joined = models.DateTimeField(default=now)
-    closed_at = models.DateTimeField(null=True, blank=True)  # no sign-in from then on (account_close, erasure)
+    date_joined = models.DateTimeField(_("date joined"), default=now)
+    # no sign-in from then on (account_close, erasure)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     # Login name, e-mail, devices and numbers removed (erasure at once; a closed account by the retention purge).
-    anonymised_at = models.DateTimeField(null=True, blank=True)
+    anonymised_at = models.DateTimeField(_("anonymised at"), null=True, blank=True)
     restricted_at = models.DateTimeField(null=True, blank=True)  # GDPR art. 18 restriction (accounts/dsr/services.py)
     # Bude art. 4.2(1): this user's numbers show masked on other people's itemised bills.
     number_masked = models.BooleanField(_("mask my number on other people's bills"), default=False)

@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import Any, Iterable
 
 from django.utils.timezone import now
+from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from voipxs.privacy.purposes import STAFF_ROLES, Role
@@ -49,14 +50,14 @@ def _export_numbers(user: Any) -> Iterable[dict]:
 
 
 register_section(Section(
-    name="profile", order=10, purpose="self_service",
+    name="profile", label=_("Account"), order=10, purpose="self_service",
     legal_basis="GDPR art. 6(1)(b) contract",
     retention="until the account is closed and its final invoice settled, plus 30 days",
     exporter=_export_profile,
     description="Login name, e-mail address, contractor, roles.",
 ))
 register_section(Section(
-    name="numbers", order=20, purpose="billing",
+    name="numbers", label=_("Numbers"), order=20, purpose="billing",
     legal_basis="GDPR art. 6(1)(b) contract; Tw art. 11.5(2)",
     retention="as the profile; the assignment periods as long as CDRs that refer to them",
     exporter=_export_numbers,
@@ -73,7 +74,7 @@ def _export_subscriber_details(user: Any) -> Iterable[dict]:
 
 
 register_section(Section(
-    name="subscriber_details", order=25, purpose="ciot",
+    name="subscriber_details", label=_("Subscriber details (CIOT)"), order=25, purpose="ciot",
     legal_basis="GDPR art. 6(1)(c); Tw art. 13.4(3); Bvgt",
     retention="as the profile; kept available to the CIOT while the account exists",
     exporter=_export_subscriber_details,
@@ -92,7 +93,7 @@ def _export_billing_address(user: Any) -> Iterable[dict]:
 
 
 register_section(Section(
-    name="billing_address", order=26, purpose="billing",
+    name="billing_address", label=_("Invoice address"), order=26, purpose="billing",
     legal_basis="GDPR art. 6(1)(b) contract; Wet OB art. 35a (the invoice names the customer)",
     retention=("until the closed account is anonymised (a Contractor's: once its contract ended and its last "
                "user was anonymised); each invoice keeps its own copy for 7 years (AWR art. 52)"),

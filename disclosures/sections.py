@@ -3,6 +3,8 @@ are loaded): its section of the data-subject export, the purger of delivered pac
 received documents and of delivered packages' files, and the demo seeder."""
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
+
 from voipxs.privacy.registry import (
     Section, register_demo_seeder, register_purger, register_rotator, register_section,
 )
@@ -17,7 +19,7 @@ register_purger("disclosure_package", disclosure_packages_purge)
 register_rotator("disclosures.DisclosureDocument", disclosure_document_rotate)  # sealed under the master keys
 register_rotator("disclosures.PackageFile", disclosure_package_rotate)  # so are delivered packages' files
 register_section(Section(
-    name="disclosures", order=80, purpose="legal_obligation",
+    name="disclosures", label=_("Disclosures"), order=80, purpose="legal_obligation",
     legal_basis="GDPR art. 6(1)(c); Sv art. 126n, 126na, 126ni",
     retention="the request record as accountability; packages 90 days after delivery",
     exporter=disclosures_about_user,

@@ -36,7 +36,7 @@ from .forms import (
     day_start,
     document_inputs,
 )
-from .models import Authority, Notice
+from .models import Authority, DataCategory, Notice
 from .bases import BASES
 from .notice_confirm import notices_send_confirmation
 from .withdrawal_confirm import withdrawal_confirmation, withdrawal_done
@@ -279,6 +279,7 @@ def detail(request: HttpRequest, pk: int, bound_forms: dict[str, forms.Form] | N
         "may_approve": approval_refusal(req=req, officer=request.user) is None,
         "confirm": {name.replace("-", "_"): row.confirm for name, row in TRANSITIONS.items() if row.confirm},
         "convert_form": ConvertForm(initial={"categories": req.categories}), "basis": BASES[req.legal_basis],
+        "category_labels": [DataCategory(c).label if c in DataCategory.values else c for c in req.categories],
         "preservation": BASES[req.legal_basis].preservation,
         "signing_key": signing_public_key() if hasattr(req, "package") else None,
         "notice_reason": _notice_reason(req.notice_withheld_reason),

@@ -12,8 +12,8 @@ from datetime import datetime
 from django.conf import settings
 from django.db import models
 from django.utils.timezone import now
+from django.utils.translation import gettext, gettext_noop, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
 
 class Category(models.TextChoices):
@@ -33,6 +33,33 @@ class Category(models.TextChoices):
 # policy may only name an action the purge carries out, so the policy shown is the policy applied.
 SUPPORTED_ACTIONS: dict[str, tuple[str, ...]] = {category: ("delete",) for category in Category.values}
 SUPPORTED_ACTIONS[Category.CLOSED_ACCOUNT] = ("anonymise",)
+
+# The change reason of the default policies (version 1, valid from 1 January 2000: in force from the start).
+SEEDED_REASON = "DESIGN.md defaults"
+# The events and legal bases the default policies were seeded with (migrations/0002_seed_default_policies.py),
+# marked for translation: a policy that still states one is shown in the reader's language. Both are free text
+# the DPO may rewrite; what the DPO wrote is shown as written, in the language it was written in. (Bases that
+# read the same in Dutch, "Tw art. 11.5(2)", "AWR art. 52", need no entry.)
+SEEDED_TEXTS = frozenset((
+    gettext_noop("invoice paid and undisputed and its dispute window (6 months after the invoice date) passed"),
+    gettext_noop("call start (failed, free or never invoiced calls)"),
+    gettext_noop("call start (IP, user agent, SIP call-id)"),
+    gettext_noop("invoice date"),
+    gettext_noop("final invoice settled, except what invoices must keep"),
+    gettext_noop("delivery of the package"),
+    gettext_noop("export file ready"),
+    gettext_noop("entry written (pseudonymous)"),
+    gettext_noop("Tw art. 11.5(1); security"),
+    gettext_noop("GDPR art. 5(1)(e)"),
+    gettext_noop("accountability (GDPR art. 5(2))"),
+    gettext_noop("minimisation (GDPR art. 5(1)(c))"),
+    gettext_noop("GDPR art. 5(2)"),
+))
+
+
+def seeded_text_shown(text: str) -> str:
+    """`text` in the active language if the defaults were seeded with it (SEEDED_TEXTS), else as written."""
+    return gettext(text) if text in SEEDED_TEXTS else text
 
 
 class RetentionPolicy(models.Model):
@@ -66,6 +93,19 @@ class RetentionPolicy(models.Model):
     def action_choices(self) -> list[tuple[str, str]]:
         """The actions a new version of this policy may name (the purge's, see SUPPORTED_ACTIONS)."""
         return [(action, self.Action(action).label) for action in SUPPORTED_ACTIONS[self.category]]
+
+    @property
+    def seeded(self) -> bool:
+        """The default version 1 that migration 0002 wrote, "valid from 1 January 2000": in force from the start."""
+        return self.version == 1 and self.change_reason == SEEDED_REASON
+
+    @property
+    def trigger_label(self) -> str:
+        return seeded_text_shown(self.trigger)
+
+    @property
+    def legal_basis_label(self) -> str:
+        return seeded_text_shown(self.legal_basis)
 
     @property
     def period_label(self) -> str:
@@ -124,6 +164,18 @@ class LegalHold(models.Model):
 
     def __str__(self) -> str:
         return f"hold {self.pk} ({self.reference})"
+
+    @property
+    def category_labels(self) -> list[str]:
+        """The held data categories by name, in the active language."""
+        return [str(Category(c).label) if c in Category.values else c for c in self.categories]
+
+    @property
+    def disclosure_request_id(self) -> int | None:
+        """The disclosure request that placed the hold: its reference is "disclosure:<id>", a prefix that only
+        disclosures may use (retention.services.OWNED_REFERENCE_PREFIXES)."""
+        prefix, _colon, rest = self.reference.partition(":")
+        return int(rest) if prefix == "disclosure" and rest.isdigit() else None
 
     def is_active(self, at: datetime | None = None) -> bool:
         at = at or now()

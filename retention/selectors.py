@@ -35,10 +35,12 @@ def retention_policy_current_list(*, at: datetime | None = None) -> list[Retenti
 
 def retention_policy_register_list() -> list[dict]:
     """The policies in force as rows of the processing register (GDPR art. 30; registered with
-    voipxs.privacy.registry.register_retention_source, so the kernel never imports retention)."""
+    voipxs.privacy.registry.register_retention_source, so the kernel never imports retention), in the
+    active language: the register's page and the privacy policy show them to the reader, its documents
+    of record (Markdown, DPIA) ask for them in English."""
     return [
         {"category": p.category, "label": str(p.get_category_display()), "period": p.period_label,
-         "trigger": p.trigger, "action": p.action, "legal_basis": p.legal_basis}
+         "trigger": p.trigger_label, "action": str(p.get_action_display()), "legal_basis": p.legal_basis_label}
         for p in retention_policy_current_list()
     ]
 

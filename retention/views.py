@@ -57,6 +57,8 @@ def _dashboard(request: HttpRequest, *, hold_form: HoldForm | None = None, polic
         "at_form": at_form,
         "history": retention_policy_history(),
         "holds": legal_hold_list(actor=request.user, purpose=Purpose.LEGAL_OBLIGATION)[:100],
+        # a hold's disclosure request is a link for those who may open it (legal officers), else its number
+        "can_open_disclosures": has_role(request.user, Role.LEGAL_OFFICER),
         "hold_form": hold_form or HoldForm(),
         "policy_form": PolicyForm(),
         "policy_errors": policy_errors or {},

@@ -13,7 +13,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import models
 from django.utils.timezone import now
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_lazy as _, pgettext_lazy
 
 from voipxs.privacy.fields import BlindIndexField, EncryptedTextField
 from voipxs.privacy.phone import normalize_masking_number
@@ -208,15 +208,17 @@ class CdrTechnical(models.Model):
 class Tariff(models.Model):
     """Price per destination prefix; the longest matching prefix wins."""
 
-    prefix = models.CharField(max_length=20, help_text="E.164 digits without '+', e.g. 316 or 3120")
-    zone = models.CharField(max_length=60)
-    price_per_minute = models.DecimalField(max_digits=10, decimal_places=5)
-    setup_fee = models.DecimalField(max_digits=10, decimal_places=5, default=0)
-    increment_first = models.PositiveSmallIntegerField(default=60)  # e.g. 60/60 or 1/1
-    increment_next = models.PositiveSmallIntegerField(default=60)
-    currency = models.CharField(max_length=3, default="EUR")
-    valid_from = models.DateField()
-    valid_to = models.DateField(null=True, blank=True)
+    # Labels as the staff tariff page names the same fields (traffic/views/tariffs.py), for the admin's forms.
+    prefix = models.CharField(pgettext_lazy("tariffs", "Prefix"), max_length=20,
+                              help_text=_("E.164 digits without '+', e.g. 316 or 3120"))
+    zone = models.CharField(pgettext_lazy("tariffs", "Description (zone)"), max_length=60)
+    price_per_minute = models.DecimalField(_("price per minute"), max_digits=10, decimal_places=5)
+    setup_fee = models.DecimalField(pgettext_lazy("tariffs", "Set-up fee"), max_digits=10, decimal_places=5, default=0)
+    increment_first = models.PositiveSmallIntegerField(_("First increment (s)"), default=60)  # e.g. 60/60 or 1/1
+    increment_next = models.PositiveSmallIntegerField(_("Next increments (s)"), default=60)
+    currency = models.CharField(_("currency"), max_length=3, default="EUR")
+    valid_from = models.DateField(pgettext_lazy("tariffs", "Valid from"))
+    valid_to = models.DateField(pgettext_lazy("tariffs", "Last day"), null=True, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["prefix", "valid_from"], name="tariff_prefix_idx")]

@@ -16,6 +16,7 @@ from django.db import connection
 from django.db.models import BooleanField, ExpressionWrapper, Q, TextField
 from django.db.models.functions import Cast
 from django.utils.timezone import now
+from django.utils.translation import gettext_lazy as _
 
 from voipxs.privacy.registry import Kept, Section, register_section
 
@@ -152,7 +153,7 @@ def invoices_erase(user: Any, kept: list[Kept]) -> dict:
 
 
 register_section(Section(
-    name="calls", order=40, purpose="billing",
+    name="calls", label=_("Calls"), order=40, purpose="billing",
     legal_basis="Tw art. 11.5(2) (billing); GDPR art. 6(1)(b)",
     retention=("until the invoice is paid, undisputed and its dispute window has passed (a decided dispute: until the "
                "time to take the decision further has passed); unbilled calls 3 months"),
@@ -161,7 +162,7 @@ register_section(Section(
                  "the notes on a call you asked us to correct."),
 ))
 register_section(Section(
-    name="invoices", order=50, purpose="billing",
+    name="invoices", label=_("Invoices"), order=50, purpose="billing",
     legal_basis="GDPR art. 6(1)(b)/(c); AWR art. 52 (fiscal retention)",
     retention="7 years after the invoice date",
     exporter=invoices_export, eraser=invoices_erase,
@@ -181,7 +182,7 @@ def call_setups_erase(user: Any, kept: list[Kept]) -> dict:
 
 
 register_section(Section(
-    name="call_setups", order=45, purpose="call_setup",
+    name="call_setups", label=_("Click-to-call"), order=45, purpose="call_setup",
     legal_basis="GDPR art. 6(1)(b) contract (setting up the calls you asked for)",
     retention="30 days",
     exporter=call_setups_export, eraser=call_setups_erase,

@@ -24,12 +24,11 @@ from typing import Any, Iterable, Iterator
 
 from django.conf import settings
 from django.db import transaction
-from django.utils.formats import date_format
-from django.utils.timezone import localtime
 from django.utils.timezone import now as tz_now
 from django.utils.translation import gettext as _, gettext_noop
 
 from voipxs.exceptions import ApplicationError
+from voipxs.mail import person_language
 from voipxs.privacy import files
 from voipxs.privacy.audit import audit_record
 from voipxs.privacy.purposes import DSR_PURPOSE, PURPOSES, RETENTION_PURPOSE, Purpose
@@ -202,8 +201,10 @@ def _export_mark_ready(*, export: ExportFile, name: str, size: int, sha256: str,
     req = DataSubjectRequest.objects.select_for_update().get(pk=export.request_id)
     if req.is_open:
         req.status, req.completed_at = DataSubjectRequest.Status.COMPLETED, stamp
-        until = date_format(localtime(export.expires_at), "DATE_FORMAT")
-        req.answer = _("Your data is ready to download until %(date)s.") % {"date": until}
+        # In the person's language (the build runs in a task); without the last day, which their page shows
+        # beside the download link, in the language of the page.
+        with person_language(export.user.language):
+            req.answer = _("Your data is ready to download.")
         req.outcome = {"rows": counts}
         req.save(update_fields=["status", "completed_at", "answer", "outcome"])
     # The build read the person's own data for them (GDPR art. 15, 20): that purpose, as every read of calls has.

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
+from django.utils.translation import gettext_lazy as _
+
 from voipxs.privacy.registry import (
     Section, register_demo_seeder, register_purger, register_rotator, register_section,
 )
@@ -34,7 +36,7 @@ def _export_requests(user: Any) -> Iterable[dict]:
 
 
 register_section(Section(
-    name="requests", order=70, purpose="self_service",
+    name="requests", label=_("Data-subject requests"), order=70, purpose="self_service",
     legal_basis="GDPR art. 6(1)(c); GDPR art. 12 and 5(2) (accountability)",
     retention=("as the account; the request record as accountability, without a representative's name and proof "
                "of authority once the account is erased"),

@@ -64,6 +64,23 @@ class UserAdminTests:
         assert '<span class="visually-hidden">Search</span></label>' in english
         assert '<span class="visually-hidden">Zoeken</span></label>' in dutch and 'alt="Search"' not in dutch
 
+    def test_it_filters_users_by_role_each_named_in_the_page_language(self, admin_client, alice, legal1):
+        english = admin_client.get("/admin/accounts/user/").content.decode()
+        assert ">Legal officer</a>" in english and ">legal_officer</a>" not in english  # not the group's code
+        only = admin_client.get("/admin/accounts/user/?role=legal_officer").content.decode()
+        assert ">legal1</a>" in only and ">alice</a>" not in only
+        admin_client.cookies["django_language"] = "nl"
+        assert ">Juridisch medewerker</a>" in admin_client.get("/admin/accounts/user/").content.decode()
+
+    def test_the_forms_label_their_fields_in_the_page_language(self, admin_client, alice):
+        admin_client.cookies["django_language"] = "nl"
+        user = admin_client.get(f"/admin/accounts/user/{alice.pk}/change/").content.decode()
+        assert "Opgeheven op:" in user and "Geanonimiseerd op:" in user and "Opdrachtgever:" in user
+        assert "Closed at" not in user and "Anonymised at" not in user
+        tariff = admin_client.get("/admin/traffic/tariff/add/").content.decode()
+        assert "Omschrijving (zone):" in tariff and "Starttarief:" in tariff and "Geldig vanaf:" in tariff
+        assert "Eerste tariefeenheid (s):" in tariff and "Setup fee" not in tariff and "Valid from" not in tariff
+
     def test_it_adds_a_user_through_the_service(self, admin_client, acme):
         assert admin_client.get("/admin/accounts/user/add/").status_code == 200
         response = admin_client.post("/admin/accounts/user/add/", {

@@ -8,7 +8,8 @@ from datetime import timedelta
 
 import jsonschema
 import pytest
-from django.utils.timezone import now
+from django.utils.formats import date_format
+from django.utils.timezone import localtime, now
 
 from accounts.dsr.export import dsr_exports_purge
 from accounts.dsr.models import DataSubjectRequest, ExportDownload, ExportFile
@@ -86,6 +87,14 @@ class ExportTests:
         body = b"".join(response.streaming_content)
         assert body[:2] == b"PK" and response["Content-Disposition"].startswith("attachment")
         assert ExportDownload.objects.filter(export=export).count() == 1
+
+    def test_the_persons_page_says_once_until_when_they_can_download_it(self, client, alice, export_for):
+        export = export_for(alice)
+        export.refresh_from_db()
+        page = verified_client(client, alice).get("/privacy-requests/").content.decode()
+        last_day = date_format(localtime(export.expires_at), "DATE_FORMAT")
+        assert "Your data is ready to download." in page and "Download your data (ZIP)" in page
+        assert page.count(last_day) == 1  # beside the link, not in the answer too
 
     def test_it_deletes_the_file_after_seven_days(self, alice, settings, export_for):
         export = export_for(alice)

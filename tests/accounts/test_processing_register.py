@@ -58,6 +58,19 @@ class ProcessingRegisterTests:
         assert verified_client(client, alice).get("/privacy-requests/dpo/register/").status_code == 403
 
     @pytest.mark.django_db
+    def test_the_dpo_page_names_the_categories_held_and_their_purposes_not_their_codes(self, client, dpo):
+        """"Categories held" once listed the codes the apps register them by ("subscriber_details", "self_service")."""
+        c = verified_client(client, dpo)
+        for language, invoices, billing, retention in (
+                ("en", ">Invoices</td>", ">Invoicing the amounts due</td>", ">delete</td>"),
+                ("nl", ">Facturen</td>", ">Factureren van de verschuldigde bedragen</td>", ">verwijderen</td>")):
+            page = c.get("/privacy-requests/dpo/register/", HTTP_ACCEPT_LANGUAGE=language).content.decode()
+            held = page[page.index('id="categories-held"'):page.index('id="register-retention"')]
+            assert invoices in held and billing in held, language
+            assert "subscriber_details" not in held and "self_service" not in held, language
+            assert retention in page[page.index('id="register-retention"'):], language  # "Then": the action's name
+
+    @pytest.mark.django_db
     def test_the_markdown_download_is_one_language_from_a_dutch_session(self, client, dpo):
         """The document of record is English throughout: not English headings around "7 jaar"."""
         md = verified_client(client, dpo).get("/privacy-requests/dpo/register/?format=md",

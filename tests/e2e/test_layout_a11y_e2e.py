@@ -1,8 +1,9 @@
 """Each role's main pages in Chromium at 1280x800 and 390x844 (issue 13 items 1 and 7): nothing wider
 than the window, the money column on the screen where a page has money, and no serious or critical
-axe-core violation. The staff list pages (STAFF_LISTS) show every table as it is on a wide screen and,
-on a phone, as cards that fit the screen, each value beside its column's heading ({% stacked_table %}),
-in English and in Dutch; at both sizes no table on them is wider than its box (scrolled sideways inside it).
+axe-core violation. The staff list pages (STAFF_LISTS) and the customer's (CUSTOMER_LISTS) show every table
+as it is on a wide screen and, on a phone, as cards that fit the screen, each value beside its column's heading
+and no heading beside nothing ({% stacked_table %}), in English and in Dutch; at both sizes no table on them is
+wider than its box (scrolled sideways inside it).
 One browser for the module, one context per role (both sizes), the demo world seeded once: the whole walk
 is one test that lists every problem it finds."""
 from __future__ import annotations
@@ -25,17 +26,18 @@ INVOICE = "<alice's newest invoice>"
 ADMIN_USER = "<alice's page in the admin>"
 STAFF_ADDRESS = "<the invoice address of alice's newest invoice, for billing staff>"
 SUPPORT_CUSTOMER = "<alice's page for support staff>"
+DPO_RECTIFICATION = "<alice's request to correct her data, for the DPO: the call picker>"
 # role -> (demo login, its pages; the first is the page it lands on from home); MONEY: pages with amounts.
 ROLE_PAGES = {
     "customer": ("alice", ("/calls/", "/calls/invoices/", INVOICE, "/calls/usage/", "/privacy-requests/", "/",
-                           "/accounts/billing-address/")),
+                           "/accounts/billing-address/", "/calls/click-to-call/", "/accounts/security/", "/privacy/")),
     "contractor_admin": ("acme-admin", ("/calls/contractor/",)),
     "billing": ("billing", ("/calls/staff/invoices/", "/calls/staff/tariffs/", "/calls/staff/interconnection/",
                             STAFF_ADDRESS, "/calls/staff/masking-list/", "/calls/staff/imports/")),
     "support": ("support", ("/support/", "/support/?q=%2B31205550101", SUPPORT_CUSTOMER)),
     "legal_officer": ("legal1", ("/disclosures/", "/disclosures/report/", "/disclosures/authorities/")),
     "dpo": ("dpo", ("/retention/", "/privacy-requests/dpo/", "/privacy-requests/dpo/register/",
-                    "/privacy-requests/dpo/restrictions/", "/privacy-requests/dpo/breaches/")),
+                    "/privacy-requests/dpo/restrictions/", "/privacy-requests/dpo/breaches/", DPO_RECTIFICATION)),
     # The Django admin too: its index, changelists with search and filters (and the read-only calls, paged
     # without a count), an add form and a change form. No overflow exemption is needed on a phone: a changelist
     # wider than 390 px scrolls inside its own box (Django's `.results`, overflow-x: auto), not the page.
@@ -49,7 +51,12 @@ MONEY = {"/calls/", "/calls/invoices/", INVOICE, "/calls/usage/", "/calls/contra
 # authorities and the Dutch transparency report once scrolled sideways in theirs at 1280 px).
 STAFF_LISTS = {"/calls/staff/imports/", SUPPORT_CUSTOMER, "/disclosures/", "/disclosures/authorities/",
                "/disclosures/report/", "/retention/", "/privacy-requests/dpo/", "/privacy-requests/dpo/register/",
-               "/privacy-requests/dpo/restrictions/", "/privacy-requests/dpo/breaches/"}
+               "/privacy-requests/dpo/restrictions/", "/privacy-requests/dpo/breaches/", "/calls/staff/invoices/",
+               "/calls/staff/tariffs/", DPO_RECTIFICATION}
+# The customer's own lists and the privacy policy's tables, cards on a phone too (the privacy requests once hid
+# their status and download link off a 390 px screen, the click-to-call tokens their status, the policy its legal
+# bases): swiped sideways, a customer misses them.
+CUSTOMER_LISTS = {"/privacy-requests/", "/calls/click-to-call/", "/accounts/security/", "/privacy/"}
 
 OVERFLOW = "() => document.documentElement.scrollWidth - window.innerWidth"
 # The tables of a page: wider than their box (so swiped sideways on a phone)? stacked? And on a phone, the body
@@ -63,19 +70,24 @@ TABLES = """() => [...document.querySelectorAll('main table.table')].filter(t =>
     const heads = [...t.querySelectorAll(':scope > thead > tr:last-child > th')].map(h => h.textContent.trim());
     const unlabelled = [...t.querySelectorAll(':scope > tbody > tr > :not([data-label]):not([colspan])')]
       .filter(c => heads[c.cellIndex]).length;
-    const bare = cells.filter(c => c.getBoundingClientRect().width > 0 && (
-      !getComputedStyle(c, '::before').content.includes(c.dataset.label) ||
-      c.getBoundingClientRect().right > box.getBoundingClientRect().right + 1));
+    const shown = cells.filter(c => c.getBoundingClientRect().width > 0);
+    const bare = shown.filter(c => !getComputedStyle(c, '::before').content.includes(c.dataset.label) ||
+      c.getBoundingClientRect().right > box.getBoundingClientRect().right + 1);
+    // a heading beside nothing (a number without a label): a card shows only the values a row has
+    const blank = shown.filter(c => !c.textContent.trim() && !c.querySelector('input,button,select,a,img,svg'));
     return {name: t.id || t.querySelector('th')?.innerText.trim() || '?', stacked: t.classList.contains('stacked'),
             overflow: Math.max(t.scrollWidth, box.scrollWidth) - box.clientWidth, cells: cells.length, unlabelled,
-            bare: bare.slice(0, 3).map(c => c.dataset.label)};
+            bare: bare.slice(0, 3).map(c => c.dataset.label), blank: blank.slice(0, 3).map(c => c.dataset.label)};
   })"""
 # The first amount on the page: a call's price cell (the phone layout hides the header row) or a money
 # column's header. Visible means: not collapsed, inside the window and not scrolled away in its box.
 MONEY_CELL = """() => {
   const shown = e => e.getBoundingClientRect().width > 1;
+  // a stacked table ({% stacked_table %}) hides its header row on a phone: its first amount, in the money column
+  const priced = [...document.querySelectorAll('main table.stacked th.price')].map(th =>
+      th.closest('table').querySelector(`:scope > tbody > tr > :nth-child(${th.cellIndex + 1})`));
   const cell = [...document.querySelectorAll('main td.c-price:not(:empty)')].find(shown)
-            || [...document.querySelectorAll('main th.price')].find(shown);
+            || priced.find(c => c && shown(c)) || [...document.querySelectorAll('main th.price')].find(shown);
   if (!cell) return null;
   const r = cell.getBoundingClientRect(), box = cell.closest('.table-wrap');
   const right = Math.min(window.innerWidth, box ? box.getBoundingClientRect().right : window.innerWidth);
@@ -114,6 +126,8 @@ def _problems_on(page, url: str, *, money: bool, language: str, staff_list: bool
                 problems.append(f"the table {table['name']!r} is {table['overflow']}px wider than its box")
             if phone and table["bare"]:
                 problems.append(f"cards of the table {table['name']!r} show cells without their heading: {table['bare']}")
+            if phone and table["blank"]:
+                problems.append(f"cards of the table {table['name']!r} show headings without a value: {table['blank']}")
     for violation in serious_violations(page):
         problems.append(f"axe {violation['impact']} {violation['id']} ({violation['help']}) at {violation['nodes']}")
     return problems
@@ -123,11 +137,14 @@ def _walk(browser, live_server, role: str, username: str, paths: tuple[str, ...]
           language: str = "en") -> list[str]:
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
+    from accounts.dsr.models import DataSubjectRequest
     from accounts.models import User
 
     alice = User.objects.get(username="alice").pk
+    rectification = DataSubjectRequest.objects.filter(user=alice, kind=DataSubjectRequest.Kind.RECTIFICATION).first()
     places = {INVOICE: f"/calls/invoices/{invoice_id}/", STAFF_ADDRESS: f"/calls/staff/invoices/{invoice_id}/address/",
-              ADMIN_USER: f"/admin/accounts/user/{alice}/change/", SUPPORT_CUSTOMER: f"/support/customers/{alice}/"}
+              ADMIN_USER: f"/admin/accounts/user/{alice}/change/", SUPPORT_CUSTOMER: f"/support/customers/{alice}/",
+              DPO_RECTIFICATION: f"/privacy-requests/dpo/{rectification.pk}/"}
     context = browser.new_context(locale="en-GB", timezone_id="Europe/Amsterdam", bypass_csp=True)
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
@@ -139,7 +156,8 @@ def _walk(browser, live_server, role: str, username: str, paths: tuple[str, ...]
             page.set_viewport_size({"width": width, "height": height})
             for path in paths:
                 url = live_server.url + places.get(path, path)
-                found = _problems_on(page, url, money=path in MONEY, language=language, staff_list=path in STAFF_LISTS)
+                found = _problems_on(page, url, money=path in MONEY, language=language,
+                                     staff_list=path in STAFF_LISTS | CUSTOMER_LISTS)
                 problems += [f"{role} ({language}) {width}px {path}: {p}" for p in found]
         return problems
     finally:
@@ -181,6 +199,26 @@ def _staff_rows() -> None:
     _authority_rows(police)
 
 
+def _customer_rows() -> None:
+    """alice's lists that the demo leaves empty: an access request answered with a file to download (the widest
+    answer), a request to correct her data (whose page shows the DPO her calls to attach a note to), a click-to-call
+    token with a long name, and a call set up with it."""
+    from accounts.dsr.models import DataSubjectRequest
+    from accounts.dsr.services import dsr_request_create
+    from accounts.models import User
+    from accounts.services.call_setup_tokens import call_setup_token_create
+    from traffic.models import CallSetup
+
+    alice = User.objects.get(username="alice")
+    dsr_request_create(user=alice, kind=DataSubjectRequest.Kind.ACCESS)
+    dsr_request_create(user=alice, kind=DataSubjectRequest.Kind.RECTIFICATION,
+                       details="The call of 3 November to a Dutch mobile number was not made by me.")
+    token, _text = call_setup_token_create(user=alice, name="Firefox on the kitchen laptop (work profile)")
+    # Only the list reads it (setting up a call asks a switch): made directly.
+    CallSetup.objects.create(user=alice, token=token, own_number=alice.phone_numbers.first(), number="+31699993678",
+                             via=CallSetup.Via.EXTENSION, backend="asterisk")
+
+
 def _authority_rows(police) -> None:
     """The register's widest rows, which the demo does not have: the police unit with its certificate in force and
     a new one and new e-mail domains waiting for a second officer (proposed by legal2, so legal1 may confirm), and a
@@ -219,6 +257,7 @@ class LayoutAndAccessibilityTests:
         try:
             call_command("seed_demo", stdout=io.StringIO())
             _staff_rows()
+            _customer_rows()
             invoice = Invoice.objects.filter(account__username="alice").order_by("-period").first()
             problems = []
             for role, (username, paths) in ROLE_PAGES.items():
@@ -226,10 +265,12 @@ class LayoutAndAccessibilityTests:
             # Dutch labels are longer: the customer's money pages once more in Dutch.
             problems += _walk(browser, live_server, "customer", "alice", ROLE_PAGES["customer"][1][:4],
                               invoice.pk, language="nl")
-            # The staff list pages in Dutch: longer headings, beside each value on a phone.
-            for role in ("legal_officer", "dpo"):
+            # The list pages in Dutch: longer headings, beside each value on a phone.
+            for role in ("legal_officer", "dpo", "billing"):
                 problems += _walk(browser, live_server, role, ROLE_PAGES[role][0], ROLE_PAGES[role][1],
                                   invoice.pk, language="nl")
+            problems += _walk(browser, live_server, "customer", "alice", tuple(sorted(CUSTOMER_LISTS)), invoice.pk,
+                              language="nl")
             # And the admin, which Django translates itself: its Dutch labels in our layout.
             problems += _walk(browser, live_server, "admin", "admin", ROLE_PAGES["admin"][1],
                               invoice.pk, language="nl")

@@ -61,6 +61,16 @@ class HomeLinksTests:
         assert f'href="{link}"' in html
         assert "<title>" in html and str(Role(role).label) in html
 
+    @pytest.mark.parametrize("roles, shown", [
+        ((Role.CUSTOMER,), True), ((Role.CONTRACTOR_ADMIN,), True), ((Role.BILLING,), False), ((Role.DPO,), False),
+        ((Role.SUPPORT,), False), ((Role.LEGAL_OFFICER,), False), ((Role.DPO, Role.CUSTOMER), True),
+    ])
+    def test_it_offers_my_numbers_to_those_who_hold_numbers_not_to_staff(self, client, roles, shown):
+        """Staff hold no numbers, unless they are customers too."""
+        user = make_user("home-" + "-".join(roles), roles=roles, totp=roles != (Role.CUSTOMER,))
+        html = verified_client(client, user).get("/").content.decode()
+        assert ('href="/accounts/numbers/"' in html) is shown and ("My numbers" in html) is shown
+
 
 @pytest.mark.django_db
 class PrivacyPolicyPageTests:

@@ -66,11 +66,17 @@ def processing_register(*, purposes: Mapping[Any, Any] | None = None, members: A
             "policy_reference": info.policy_reference,
             "categories_held": [s.name for s in sections() if s.purpose == str(getattr(purpose, "value", purpose))],
         })
-    categories = [{"category": s.name, "description": s.description, "purpose": s.purpose,
+    categories = [{"category": s.name, "label": str(s.label or s.name), "description": s.description,
+                   "purpose": s.purpose, "purpose_label": _purpose_label(s.purpose),
                    "legal_basis": s.legal_basis, "retention": s.retention} for s in sections()]
     return {"controller": CONTROLLER, "activities": activities, "categories": categories,
             "retention_policies": retention_policies(),
             "security_measures": list(SECURITY_MEASURES), "transfers": TRANSFERS}
+
+
+def _purpose_label(purpose: str) -> str:
+    """A purpose by its name in the active language ("billing": "Invoicing the amounts due")."""
+    return str(Purpose(purpose).label) if purpose in Purpose.values else purpose
 
 
 def processing_register_json(**kwargs: Any) -> str:

@@ -42,6 +42,8 @@ class Section:
     # withheld(user) -> how many items about the person the exporter leaves out on purpose (a disclosure under a
     # secrecy order): the export's audit entry records the number, so the omission is logged; never which ones.
     withheld: Callable[[Any], int] | None = None
+    # what the processing register's page calls it, marked for translation (gettext_lazy); `name` if empty
+    label: str = ""
 
 
 @dataclass

@@ -1,4 +1,5 @@
-"""`{% stacked_table %}…{% endstacked_table %}`: a staff list table that a phone shows as cards, one per row.
+"""`{% stacked_table %}…{% endstacked_table %}`: a list table (staff's, and a customer's own) that a phone shows as
+cards, one per row.
 
     {% load voipxs_tables %}
     {% stacked_table %}<div class="table-wrap" tabindex="0"><table class="table">
