@@ -29,9 +29,7 @@ from .conftest import ALICE_NUMBER, receive
 pytestmark = pytest.mark.django_db
 
 RECEIVE_API = "/api/v1/staff/disclosures/requests/receive/"
-# The Dutch proposed for the catalogue (locale/nl, which this change does not edit): until the entry is there the
-# Dutch tests fail as expected; strict, so that once it is there they fail until the mark is removed.
-NL_PENDING = pytest.mark.xfail(strict=True, reason="REQUEST_CONTENT_NONE awaits its entry in locale/nl")
+# The refusal as a Dutch officer reads it (locale/nl).
 CONTENT_NONE_NL = ("VoIPXS bewaart geen inhoud van communicatie (wat er in een gesprek wordt gezegd), dus daarvan "
                    "zijn er geen gegevens te verstrekken: antwoord de autoriteit voor de inhoud „geen gegevens”.")
 
@@ -85,7 +83,6 @@ class ContentRequestPageTests:
         assert REQUEST_CONTENT_NONE in _page(response)
         assert _nothing_taken_in()
 
-    @NL_PENDING
     def test_the_dutch_page_says_it_in_dutch(self, client, legal1, authority):
         client.cookies[settings.LANGUAGE_COOKIE_NAME] = "nl"
         response = verified_client(client, legal1).post(reverse("disclosures:request-new"),
@@ -110,7 +107,6 @@ class ContentRequestApiTests:
         assert response.json()["field"] == "categories" and response.json()["detail"] == REQUEST_CONTENT_NONE
         assert _nothing_taken_in()
 
-    @NL_PENDING
     def test_the_api_answers_in_dutch_when_asked(self, legal1, authority):
         response = self._post(legal1, authority, [CONTENT], HTTP_ACCEPT_LANGUAGE="nl")
         assert response.status_code == 400 and response.json()["detail"] == CONTENT_NONE_NL

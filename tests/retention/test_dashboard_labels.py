@@ -64,6 +64,9 @@ class DashboardLabelsTests:
         policies = _policies(c.get(URL).content.decode())
         assert "laatste gesprek" in policies and "v2, from the start" not in policies
         assert policies.count("from the start") == len(Category.values) - 1
+        dutch = _policies(c.get(URL, HTTP_ACCEPT_LANGUAGE="nl").content.decode())
+        assert "exportbestand klaar" in dutch and "verantwoordingsplicht (AVG art. 5(2))" in dutch
+        assert "laatste gesprek" in dutch  # a DPO's own text as written
 
     def test_every_seeded_text_that_dutch_writes_otherwise_is_shown_translated(self):
         """The texts migration 0002 wrote are marked (SEEDED_TEXTS), but for the citations Dutch writes alike."""
