@@ -108,6 +108,12 @@ class RetentionPolicy(models.Model):
         return seeded_text_shown(self.legal_basis)
 
     @property
+    def seeded_english(self) -> tuple[bool, bool]:
+        """Whether the stored trigger and legal basis are the English the defaults were seeded with: the edit
+        form shows the stored text, marked lang="en" then (a DPO's own text may be in any language)."""
+        return self.trigger in SEEDED_TEXTS, self.legal_basis in SEEDED_TEXTS
+
+    @property
     def period_label(self) -> str:
         """The period as people write it, in the active language ("7 years", "3 maanden", "0 days")."""
         parts = []

@@ -223,7 +223,10 @@ def _sender_domain(*, received_from: str, authority: Authority) -> tuple[str, bo
 def _deadlines(*, legal_basis: str, deadline: datetime | None, emergency: bool, received_at: datetime,
                oral_order: bool = False) -> dict:
     """The dates the basis sets (bases.py): an answer time (EPOC: the authority may ask sooner, never
-    later), a preservation's end, and for an emergency or an oral order the day its written order is due."""
+    later), a preservation's end, and for an emergency or an oral order the day its written order is due. A
+    deadline the authority set cannot be in the past (REQUEST_DEADLINE_PAST)."""
+    if deadline is not None and deadline < received_at:
+        raise ApplicationError(REQUEST_DEADLINE_PAST, extra={"field": "deadline"})
     basis = BASES[legal_basis]
     statutory = basis.answer_due(received_at, emergency=emergency)
     preserve_until = basis.preserve_until(received_at)
@@ -239,6 +242,12 @@ def _deadlines(*, legal_basis: str, deadline: datetime | None, emergency: bool, 
 
 
 @transaction.atomic
+def _targets_store(*, req: DisclosureRequest, nums: list, accounts: list) -> None:
+    DisclosureTarget.objects.bulk_create(
+        [DisclosureTarget(request=req, kind=DisclosureTarget.Kind.NUMBER, number=e164, number_index=idx) for e164, idx in nums]
+        + [DisclosureTarget(request=req, kind=DisclosureTarget.Kind.ACCOUNT, account_id=a) for a in accounts])
+
+
 def disclosure_request_receive(
     *,
     actor,
@@ -274,8 +283,6 @@ def disclosure_request_receive(
     cats = validate_scope(legal_basis=legal_basis, categories=categories, window_start=window_start,
                           window_end=window_end, received_at=received_at)
     validate_basis_for_authority(legal_basis=legal_basis, authority_kind=authority.kind)
-    if deadline is not None and deadline < received_at:
-        raise ApplicationError(REQUEST_DEADLINE_PAST, extra={"field": "deadline"})
     dates = _deadlines(legal_basis=legal_basis, deadline=deadline, emergency=emergency, received_at=received_at,
                        oral_order=oral_order)
     notify = (legal_basis in NOTICE_BY_DEFAULT_BASES) if notice_user is None else notice_user
@@ -292,9 +299,7 @@ def disclosure_request_receive(
         notice_user=notify, notice_withheld_reason=reason, notice_review_on=review_on,
         sender_domain=domain, sender_domain_listed=listed, received_by=actor, received_at=received_at, **dates,
     )
-    DisclosureTarget.objects.bulk_create(
-        [DisclosureTarget(request=req, kind=DisclosureTarget.Kind.NUMBER, number=e164, number_index=idx) for e164, idx in nums]
-        + [DisclosureTarget(request=req, kind=DisclosureTarget.Kind.ACCOUNT, account_id=a) for a in accounts])
+    _targets_store(req=req, nums=nums, accounts=accounts)
     request_hold_place(req=req, actor=actor)
     request_audit(actor=actor, action="receive", req=req, basis=legal_basis, categories=cats, numbers=len(nums),
                   accounts=len(accounts), max_hits=max_hits, emergency=emergency, oral_order=oral_order,

@@ -92,7 +92,7 @@ class NarrowPageTests:
     """Narrowing cannot be undone and releases the hold on what falls out of the scope: the page's box confirms it."""
 
     def test_narrowing_on_the_page_needs_the_box(self, client, legal1, authority):
-        req = receive(legal1, authority, numbers=["+31201234567", "+31699993678"])
+        req = receive(legal1, authority, numbers=["+31205550177", "+31699993678"])
         drop = req.targets.order_by("pk").last()
         verified_client(client, legal1)
         DisclosureRequest.objects.filter(pk=req.pk).update(status=Status.UNDER_REVIEW)

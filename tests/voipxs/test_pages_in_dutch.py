@@ -16,6 +16,7 @@ _HREF = re.compile(r'href="(/[^"#?]*)"')
 _TAGS = re.compile(r"<[^>]+>")
 # Content the page itself declares English (the legal text of the policy, the register's own wording).
 _DECLARED_ENGLISH = re.compile(r'<(\w+)[^>]*\slang="en"[^>]*>.*?</\1>', re.S)
+_DECLARED_ENGLISH_INPUT = re.compile(r'<input[^>]*\slang="en"[^>]*>')  # a stored English value in a form field
 
 
 def _english_sentences():
@@ -36,7 +37,7 @@ ENGLISH = _english_sentences()
 
 
 def _untranslated(page: str) -> list[str]:
-    page = _DECLARED_ENGLISH.sub(" ", page)
+    page = _DECLARED_ENGLISH_INPUT.sub(" ", _DECLARED_ENGLISH.sub(" ", page))
     text = html.unescape(page)
     visible = html.unescape(_TAGS.sub(" ", page))
     return sorted(s for s in ENGLISH if s in text or s in visible)
