@@ -13,7 +13,7 @@ from traffic.models import Cdr, Invoice
 from voipxs.privacy.registry import Kept
 
 from .models import Category, HeldCdr, LegalHold
-from .purge.rules import Cutoffs, protected_invoice_ids, shift_months
+from .purge.rules import Cutoffs, hold_rows_q, protected_invoice_ids, shift_months
 from .selectors import legal_hold_active_q, retention_policy_at
 from .services import hold_owner, legal_hold_place
 
@@ -75,7 +75,7 @@ def retention_keeper(user: Any, *, now=None) -> list[Kept]:
         kept.append(Kept(category=",".join(hold.categories), reason=f"Legal hold ({hold.get_reason_display()}, {hold.reference}).",
                          legal_basis=HOLD_BASES.get(hold.reason, "GDPR art. 17(3)(e)"),
                          until=hold.expires_at.date() if hold.expires_at else None,
-                         withheld_from_subject=hold_is_investigative(hold)))
+                         withheld_from_subject=hold_is_investigative(hold), rows=hold_rows_q(hold)))
     return kept
 
 

@@ -102,21 +102,30 @@ def _protected_invoice_ids(user: Any) -> list[int]:
                 .values_list("id", flat=True))
 
 
-def _calls_under_hold(kept: list[Kept]) -> bool:
-    # A legal hold names categories such as "cdr_billed,cdr_unbilled"; its window is the hold's, which
-    # the keeper does not pass on, so every call of the person is kept (restricted) while it runs.
-    return any("cdr" in k.category for k in kept)
+def _kept_calls_q(user: Any, kept: list[Kept]) -> Q | None:
+    """The person's calls an exception keeps, or None if none does: the calls a legal hold covers (a hold names
+    categories such as "cdr_billed,cdr_unbilled"; its accounts' or numbers' calls in its window, Kept.rows; a hold
+    that does not say which: every call) and the calls of invoices whose calls must stay."""
+    parts = []
+    for k in kept:
+        if "cdr" in k.category:
+            if k.rows is None:
+                return Q()  # everything
+            parts.append(k.rows)
+        elif k.category == "calls":
+            parts.append(Q(invoice_id__in=_protected_invoice_ids(user)))
+    if not parts:
+        return None
+    keep_q = parts[0]
+    for part in parts[1:]:
+        keep_q |= part
+    return keep_q
 
 
 def calls_erase(user: Any, kept: list[Kept]) -> dict:
     mine = Cdr.objects.filter(account_id=user.pk)
     stamp = now()
-    if _calls_under_hold(kept):
-        keep_q = Q()  # everything
-    elif any(k.category == "calls" for k in kept):
-        keep_q = Q(invoice_id__in=_protected_invoice_ids(user))
-    else:
-        keep_q = None
+    keep_q = _kept_calls_q(user, kept)
     restricted = 0
     if keep_q is not None:
         restricted = mine.filter(keep_q).filter(restricted_at__isnull=True).update(restricted_at=stamp)

@@ -100,7 +100,8 @@ def settled_invoice_ids(c: Cutoffs, *, window_ended_since: date | None = None) -
     return qs.values("id")
 
 
-def _hold_q(hold: LegalHold) -> Q:
+def hold_rows_q(hold: LegalHold) -> Q:
+    """The rows (of Cdr or HeldCdr: same field names) `hold` covers: its accounts' or numbers' calls in its window."""
     who = Q(pk__in=[])
     if hold.account_ids:
         who |= Q(account_id__in=hold.account_ids)
@@ -119,9 +120,9 @@ def held_q(c: Cutoffs, category: str) -> Q | None:
     holds = c.holds_on(category)
     if not holds:
         return None
-    q = _hold_q(holds[0])
+    q = hold_rows_q(holds[0])
     for hold in holds[1:]:
-        q |= _hold_q(hold)
+        q |= hold_rows_q(hold)
     return q
 
 

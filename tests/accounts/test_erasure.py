@@ -114,6 +114,28 @@ class ErasureTests:
         assert [k["reason"] for k in req.outcome["kept"]] == ["Legal hold (dispute, geschil-77)."]
         assert Cdr.objects.filter(account_id=alice.pk).count() == 1  # kept, and restricted
 
+    def test_a_hold_keeps_only_the_calls_it_covers_and_the_rest_goes(self, alice):
+        """A hold keeps its numbers' or accounts' calls in its window, not every call of the person (GDPR art.
+        5(1)(c), 17(3)(e): the exception reaches as far as the hold, no further)."""
+        from retention.services import legal_hold_place
+        from traffic.models import Cdr
+
+        held = make_cdr(account=alice, src="+31205550101", started_at=now() - timedelta(days=5))
+        before_window = make_cdr(account=alice, src="+31205550101", started_at=now() - timedelta(days=40))
+        other_number = make_cdr(account=alice, src="+31205550109", dst="+31699997321",
+                                started_at=now() - timedelta(days=4))
+        legal_hold_place(reason="preservation_order", reference="TEST-HOLD-2", categories=["cdr_billed", "cdr_unbilled"],
+                         numbers=["+31205550101"], window_start=now() - timedelta(days=10),
+                         expires_at=now() + timedelta(days=90))
+
+        req = dsr_request_create(user=alice, kind=ERASURE, password=PASSWORD)
+
+        assert set(Cdr.objects.filter(account_id=alice.pk).values_list("id", flat=True)) == {held.id}
+        assert Cdr.objects.get(pk=held.pk).restricted_at is not None
+        assert not Cdr.objects.filter(pk__in=[before_window.pk, other_number.pk]).exists()
+        calls = req.outcome["counts"]["calls"]
+        assert (calls["deleted"], calls["restricted"], calls["kept"]) == (2, 1, 1)
+
     def test_it_refuses_erasure_without_the_password(self, client, alice):
         verified_client(client, alice)
         response = client.post("/privacy-requests/new/", {"kind": ERASURE, "password": "wrong", "confirm": "yes"})

@@ -25,6 +25,9 @@ class Kept:
     # and is restricted, but telling the person would tip them off (Sv 126n ff., UAVG art. 41), so
     # the erasure's answer and the person's own pages never name it.
     withheld_from_subject: bool = False
+    # Which calls a legal hold keeps: a filter on the fields calls share (account_id, src_index, dst_index,
+    # started_at), the hold's accounts or numbers in its window. None: every call of the person in its category.
+    rows: Any = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
