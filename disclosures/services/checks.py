@@ -27,7 +27,8 @@ def require_officer(actor) -> None:
 
 
 def request_locked(*, request: DisclosureRequest) -> DisclosureRequest:
-    return DisclosureRequest.objects.select_for_update().select_related("authority").get(pk=request.pk)
+    # Only the request's row: the authority is read, not changed (a role without UPDATE on it may still download).
+    return DisclosureRequest.objects.select_for_update(of=("self",)).select_related("authority").get(pk=request.pk)
 
 
 def require_state(req: DisclosureRequest, *states: str) -> None:

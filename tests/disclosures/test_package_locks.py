@@ -229,8 +229,9 @@ class ReadOnlyRoleTests:
                 assert hashlib.sha256(copy.read()).hexdigest() == envelope.sha256
 
     def test_the_download_needs_no_more_than_select_on_the_packages_tables(self, delivered, reader_role, legal2):
-        """Granted only what the download itself writes (its record, the audit entry, its request's row lock)."""
-        _grant(reader_role, "UPDATE", DisclosureRequest, DisclosureRequest.authority.field.related_model)
+        """Granted only what the download itself writes (its record, the audit entry, its request's row lock; not the
+        authority's row, which it reads)."""
+        _grant(reader_role, "UPDATE", DisclosureRequest)
         _grant(reader_role, "INSERT", PackageDownload, AuditEntry)
         with connection.cursor() as cursor:
             cursor.execute(f'GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO "{reader_role}"')
