@@ -99,6 +99,11 @@ class TestBlockedPrefixesPage:
         assert "+3187" in client.get("/calls/staff/blocked-prefixes/").content.decode()
         response = client.post("/calls/staff/blocked-prefixes/", {"prefix": "31 87", "reason": "shared_cost"})
         assert response.status_code == 400 and "1 to 15 digits" in response.content.decode()
+        # The reason is told to the customer: billing picks one, none is chosen for them.
+        page = client.get("/calls/staff/blocked-prefixes/").content.decode()
+        assert '<option value="" selected>' in page
+        response = client.post("/calls/staff/blocked-prefixes/", {"prefix": "3188"})
+        assert response.status_code == 400 and not BlockedPrefix.objects.filter(prefix="3188").exists()
         assert client.post(f"/calls/staff/blocked-prefixes/{blocked.pk}/remove/", {"confirm": "yes"}).status_code == 302
         assert not BlockedPrefix.objects.filter(prefix="3187").exists()
 

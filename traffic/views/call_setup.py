@@ -26,7 +26,8 @@ from .access import require_billing
 
 class BlockedPrefixForm(forms.Form):
     prefix = forms.CharField(label=_("Prefix (E.164 digits without '+')"), max_length=16)
-    reason = forms.ChoiceField(label=_("Reason"), choices=BlockedPrefix.Reason.choices)
+    # No reason chosen for the billing staff: the customer is told it (the first option is empty, so one is picked).
+    reason = forms.ChoiceField(label=_("Reason"), choices=[("", "---------"), *BlockedPrefix.Reason.choices])
 
 
 @login_required
