@@ -31,6 +31,18 @@ class DockerComposeTests:
         assert services["postgres"]["image"] == "postgres:15"
         assert services["redis"]["image"] == "redis:7"
 
+    def test_the_files_kept_outside_the_database_are_on_volumes(self):
+        """The month-key backup (with the erasures) and the audit head witness outlive a recreated container: the
+        folders settings.py puts them in by default (under VAR_DIR, /app/var in the image) are named volumes."""
+        text = (ROOT / "voipxs" / "settings.py").read_text()
+        services, named = compose()["services"], set(compose()["volumes"])
+        for variable in ("BACKUP_KEYS_FILE", "AUDIT_HEAD_FILE"):
+            folder = re.search(variable + r' = Path\(env\("' + variable + r'", default=str\(VAR_DIR / "([^"]+)"', text)
+            assert folder, variable
+            for name in APP_SERVICES:
+                mounts = {target: source for source, target in (v.split(":", 1) for v in services[name]["volumes"])}
+                assert mounts.get(f"/app/var/{folder.group(1)}") in named, (name, variable)
+
     def test_it_builds_one_image_with_one_environment_for_the_app(self):
         services = compose()["services"]
         images = {services[name]["image"] for name in APP_SERVICES}
