@@ -234,13 +234,14 @@ def _require_call_purpose(*, actor: Any, purpose: Purpose | str, action: str, ac
     (another account's under SELF_SERVICE, another contractor's). Recorded as granted, the log showed a read that
     never happened."""
     target_id = getattr(account, "pk", account) or (actor.pk if purpose == Purpose.SELF_SERVICE else "")
-    if purpose in Purpose.values:
+    known = Purpose(purpose) if purpose in Purpose.values else None  # an unknown one: require_purpose refuses it
+    if known is not None:
         reason = None
-        if Purpose(purpose) not in CALL_PURPOSES:
+        if known not in CALL_PURPOSES:
             reason, refusal = "purpose reads no calls", PermissionDenied(CALLS_NOT_FOR_PURPOSE)
-        elif Purpose(purpose) in purposes_of(actor):  # the role holds it: its scope decides before the grant
+        elif known in purposes_of(actor):  # the role holds it: its scope decides before the grant
             try:
-                call_scope_check(actor=actor, purpose=Purpose(purpose), account=account, contractor=contractor)
+                call_scope_check(actor=actor, purpose=known, account=account, contractor=contractor)
             except PermissionDenied as exc:
                 reason, refusal = "outside the purpose's scope", exc
         if reason is not None:
