@@ -107,11 +107,15 @@ class RetentionPolicy(models.Model):
     def legal_basis_label(self) -> str:
         return seeded_text_shown(self.legal_basis)
 
+    # Whether the stored trigger and legal basis are the English the defaults were seeded with: the edit form shows
+    # the stored text, marked lang="en" then (a DPO's own text may be in any language).
     @property
-    def seeded_english(self) -> tuple[bool, bool]:
-        """Whether the stored trigger and legal basis are the English the defaults were seeded with: the edit
-        form shows the stored text, marked lang="en" then (a DPO's own text may be in any language)."""
-        return self.trigger in SEEDED_TEXTS, self.legal_basis in SEEDED_TEXTS
+    def trigger_seeded(self) -> bool:
+        return self.trigger in SEEDED_TEXTS
+
+    @property
+    def legal_basis_seeded(self) -> bool:
+        return self.legal_basis in SEEDED_TEXTS
 
     @property
     def period_label(self) -> str:
