@@ -87,6 +87,49 @@ class ProcessingRegisterTests:
         assert "7 years" in dpia and "7 jaar" not in dpia and "maanden" not in dpia
 
 
+class RoleMatrixInTheRegisterTests:
+    """Art. 30's register names who may use each purpose, read from the table `purposes_of` enforces (LEGAL row 6):
+    an auditor reads the role-purpose matrix in the register, and it cannot drift from the code."""
+
+    @pytest.mark.django_db
+    def test_each_activity_names_the_roles_holding_its_purpose(self):
+        used_by = {a["purpose"]: a["roles"] for a in processing_register()["activities"]}
+        assert used_by["legal_obligation"] == ["Legal officer", "Data protection officer"]
+        assert used_by["dispute"] == ["Billing staff", "Legal officer"]
+        assert used_by["ciot"] == []  # only the CIOT sync job
+        assert used_by["call_setup"] == ["Customer", "Contractor admin"]
+        assert all("Customer" not in roles for purpose, roles in used_by.items()
+                   if purpose not in ("self_service", "call_setup"))
+
+    @pytest.mark.django_db
+    def test_a_role_given_a_purpose_appears_in_the_register(self, monkeypatch):
+        from voipxs.privacy import purposes
+
+        grown = dict(purposes.ROLE_PURPOSES, support=purposes.ROLE_PURPOSES["support"] | {Purpose.BILLING})
+        monkeypatch.setattr(purposes, "ROLE_PURPOSES", grown)
+        from voipxs.privacy import register
+
+        monkeypatch.setattr(register, "ROLE_PURPOSES", grown)
+        billing = next(a for a in processing_register()["activities"] if a["purpose"] == "billing")
+        assert billing["roles"] == ["Billing staff", "Support"]
+
+    @pytest.mark.django_db
+    def test_the_markdown_and_the_dpo_page_show_it(self, client, dpo):
+        from voipxs.privacy.register import processing_register_markdown
+
+        md = processing_register_markdown()
+        assert "| used by |" in md and "| Legal officer, Data protection officer |" in md
+        assert "| scheduled jobs only |" in md
+        c = verified_client(client, dpo)
+        for language, heading, officers, jobs in (
+                ("en", "Used by (roles)", "Legal officer, Data protection officer", "Scheduled jobs only"),
+                ("nl", "Gebruikt door (rollen)", "Juridisch medewerker, Functionaris gegevensbescherming",
+                 "Alleen geplande taken")):
+            page = c.get("/privacy-requests/dpo/register/", HTTP_ACCEPT_LANGUAGE=language).content.decode()
+            activities = page[page.index('id="register-activities"'):page.index('id="categories-held"')]
+            assert heading in activities and f">{officers}</td>" in activities and jobs in activities, language
+
+
 class RegisterRetentionTests:
     def test_it_lists_the_retention_policies_a_registered_source_gives(self, monkeypatch):
         from voipxs.privacy import registry

@@ -13,7 +13,7 @@ from typing import Any, Mapping
 
 from django.utils import translation
 
-from .purposes import PURPOSES, Purpose, PurposeInfo
+from .purposes import PURPOSES, ROLE_PURPOSES, Purpose, PurposeInfo, Role
 from .registry import retention_policies, sections
 
 CONTROLLER = {
@@ -29,6 +29,7 @@ SECURITY_MEASURES = (
     "Automatic deletion by retention policy; legal holds; restriction (GDPR art. 18)",
 )
 TRANSFERS = "No transfers outside the EEA."
+JOBS_ONLY = "scheduled jobs only"
 
 
 class IncompleteRegister(Exception):
@@ -65,6 +66,7 @@ def processing_register(*, purposes: Mapping[Any, Any] | None = None, members: A
             "retention": info.retention,
             "policy_reference": info.policy_reference,
             "categories_held": [s.name for s in sections() if s.purpose == str(getattr(purpose, "value", purpose))],
+            "roles": roles_holding(purpose),
         })
     categories = [{"category": s.name, "label": str(s.label or s.name), "description": s.description,
                    "purpose": s.purpose, "purpose_label": _purpose_label(s.purpose),
@@ -72,6 +74,12 @@ def processing_register(*, purposes: Mapping[Any, Any] | None = None, members: A
     return {"controller": CONTROLLER, "activities": activities, "categories": categories,
             "retention_policies": retention_policies(),
             "security_measures": list(SECURITY_MEASURES), "transfers": TRANSFERS}
+
+
+def roles_holding(purpose: Any) -> list[str]:
+    """The roles that may use `purpose`, by name in the active language, in `Role`'s order: the role-purpose matrix
+    that `purposes_of` enforces (ROLE_PURPOSES), read from the same table. Empty: only scheduled jobs use it."""
+    return [str(role.label) for role in Role if purpose in ROLE_PURPOSES.get(role, ())]
 
 
 def _purpose_label(purpose: str) -> str:
@@ -98,12 +106,12 @@ def _register_markdown(reg: dict) -> str:
     out = ["# Processing register (GDPR art. 30)", "",
            f"Controller: {reg['controller']['name']} ({reg['controller']['contact']}); DPO: {reg['controller']['dpo']}.", "",
            "## Processing activities", "",
-           "| purpose | description | legal basis | data categories | recipients | retention | policy |",
-           "|---|---|---|---|---|---|---|"]
+           "| purpose | description | legal basis | data categories | recipients | used by | retention | policy |",
+           "|---|---|---|---|---|---|---|---|"]
     for a in reg["activities"]:
         out.append("| " + " | ".join(_cell(x) for x in (
             a["name"], a["description"], a["legal_basis"], ", ".join(a["data_categories"]),
-            ", ".join(a["recipients"]), a["retention"], a["policy_reference"])) + " |")
+            ", ".join(a["recipients"]), ", ".join(a["roles"]) or JOBS_ONLY, a["retention"], a["policy_reference"])) + " |")
     out += ["", "## Categories of personal data held (from the apps' registered sections)", "",
             "| category | purpose | legal basis | retention |", "|---|---|---|---|"]
     for c in reg["categories"]:
