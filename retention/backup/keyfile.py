@@ -51,7 +51,7 @@ from traffic.models import MonthKey
 from voipxs.privacy import crypto
 from voipxs.privacy.owned_file import database_identity, locked, write_atomic
 
-from .erasures import erasure_records
+from .erasures import erasure_records_merged
 
 log = logging.getLogger(__name__)
 
@@ -69,8 +69,9 @@ def keys_path() -> Path:
     return Path(settings.BACKUP_KEYS_FILE)
 
 
-def month_keys_snapshot() -> dict[str, Any]:
-    """The month-key table as it is now, live keys (still wrapped) and destroyed ones alike."""
+def month_keys_snapshot(*, listed: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The month-key table as it is now, live keys (still wrapped) and destroyed ones alike, and the erasures:
+    this database's and those of `listed` (the file it replaces) that it does not have (erasures.py)."""
     months = [{
         "month": key.month.isoformat(),
         "wrapped_key": base64.b64encode(bytes(key.wrapped_key)).decode() if key.wrapped_key is not None else None,
@@ -78,7 +79,7 @@ def month_keys_snapshot() -> dict[str, Any]:
         "destroyed_at": key.destroyed_at.isoformat() if key.destroyed_at else None,
     } for key in MonthKey.objects.order_by("month")]
     return {"format": FORMAT, "database": database_identity(), "taken_at": now().isoformat(), "months": months,
-            "erasures": erasure_records()}
+            "erasures": erasure_records_merged(listed)}
 
 
 def counts(data: dict[str, Any]) -> dict[str, int | None]:
@@ -107,30 +108,33 @@ def month_keys_read(path: Path) -> dict[str, Any]:
     return data
 
 
-def _owner(path: Path) -> str | None:
-    """The database an existing key file belongs to; None when there is no readable file there."""
+def _existing(path: Path) -> dict[str, Any] | None:
+    """The content of the key file there now; None when there is no readable file there."""
     if not path.exists():
         return None
     try:
-        return month_keys_read(path)["database"]
+        return month_keys_read(path)
     except KeyFileError:
         log.warning("month-key backup %s does not read with the configured keys; it is replaced", path)
         return None
 
 
 def month_keys_take(*, path: Path, replace_other: bool = False, only_if_ours: bool = False) -> dict[str, int] | None:
-    """Write the key file from the table as it is now. Refuses (KeyFileError) to replace another
-    database's file unless `replace_other`; with `only_if_ours` (the receiver below) it writes only
-    over a file of this database and otherwise does nothing (None)."""
+    """Write the key file from the table as it is now, keeping the erasures the file listed (erasures.py).
+    Refuses (KeyFileError) to replace another database's file unless `replace_other`; with `only_if_ours`
+    (the receiver below) it writes only over a file of this database and otherwise does nothing (None)."""
     with locked(path):
-        owner = _owner(path)
+        existing = _existing(path)
+        owner = existing and existing["database"]
         if only_if_ours and owner != database_identity():
             return None
         if owner is not None and owner != database_identity() and not replace_other:
             raise KeyFileError(
                 f"{path} is the month-key backup of {owner}, not of {database_identity()}. Pass another "
                 "--keys file, or --replace-keys if that database was restored into this one.")
-        data = month_keys_snapshot()
+        # The erasures it listed stay listed, also when it was another database's (replaced after a restore under
+        # a new name: that database's erasures are this one's history).
+        data = month_keys_snapshot(listed=existing and existing.get("erasures"))
         write_atomic(path, MAGIC + crypto.encrypt_bytes(json.dumps(data).encode(), aad=_AAD))
     return counts(data)
 
