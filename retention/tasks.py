@@ -5,6 +5,7 @@ from celery import shared_task
 
 from voipxs.privacy.purposes import SystemActor
 
+from .backup.keyfile import month_keys_retake
 from .purge.lock import PurgeBusy
 from .purge.run import purge_daily, purge_expired
 from .purge.runs import purge_runs_reap
@@ -33,3 +34,11 @@ def purge_runs_reap_task() -> int:
 def legal_holds_expire_task() -> int:
     """Hourly (CELERY_BEAT_SCHEDULE): record the end of the holds whose expiry passed (audited)."""
     return len(legal_holds_expire(actor=SystemActor("hold_expiry")))
+
+
+@shared_task(name="retention.tasks.backup_keys_retake_task")
+def backup_keys_retake_task() -> dict:
+    """Daily (CELERY_BEAT_SCHEDULE): take the month-key backup, with the list of erasures, again, so a retake
+    that failed after an erasure or a month-key change lags a day at most (retention/backup/keyfile.py).
+    Returns counts only (JSON, no data)."""
+    return month_keys_retake()

@@ -22,6 +22,12 @@ SCHEDULE: dict[str, dict] = {
         # "45 4 * * *": at 04:45 every day, walk the whole audit chain and record the outcome (DPO page)
         "schedule": crontab(minute="45", hour="4"),
     },
+    "backup-keys-retake": {
+        "task": "retention.tasks.backup_keys_retake_task",
+        # "15 4 * * *": at 04:15 every day, take the month-key backup (month keys and erasures) again, so a
+        # retake that failed after an erasure or a purge is caught up within a day (retention/backup/keyfile.py)
+        "schedule": crontab(minute="15", hour="4"),
+    },
     "cdr-partitions-ahead": {
         "task": "traffic.tasks.cdr_partitions_ahead",
         # "15 3 * * *": at 03:15 every day, create this month's and the next 3 months' CDR partitions

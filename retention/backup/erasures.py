@@ -16,9 +16,16 @@ keys (keyfile.py), the truth is kept outside the database, in the same file:
   replay. An account already erased, missing, or another account under the same id (its creation time
   differs: ids handed out again after a restore) is left alone, so a replay run twice changes nothing.
 
+The list never loses an erasure: each retake lists the erasures of the database AND keeps those the file
+already listed (`erasure_records_merged`, one entry per account id and creation time). The database alone
+would not do: after a restore of a backup that does not hold an erased account (made before it was), that
+erasure is neither replayed nor recorded there, and a file made from that database would drop it; a later
+restore of a backup that does hold the account would bring the person back.
+
 A crash between an erasure's commit and the file's retake leaves the file without that erasure until the
-next write of the file (the next erasure, month-key change or backup, or `backup_create --keys-only`),
-which is made from the database and so includes it; a restore in between would not replay it.
+next write of the file (the next erasure, month-key change or backup, `backup_create --keys-only`, or the
+daily retake, retention.tasks.backup_keys_retake_task), which includes it; a restore in between would not
+replay it. The DPO's retention page says when the file was last written if an erasure is newer.
 """
 from __future__ import annotations
 
@@ -39,6 +46,19 @@ def erasure_records() -> list[dict[str, Any]]:
     return [{"request": pk, "account": account, "account_created": created.isoformat(),
              "received_at": received.isoformat(), "erased_at": erased.isoformat()}
             for pk, account, created, received, erased in done]
+
+
+def _erasure_key(record: dict[str, Any]) -> tuple[int, Any]:
+    return record["account"], parse_datetime(record["account_created"])
+
+
+def erasure_records_merged(listed: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
+    """This database's erasures and those of `listed` (the key file's) that it does not have, oldest first:
+    one per account (id and creation time), this database's record where both have one."""
+    records = erasure_records()
+    have = {_erasure_key(r) for r in records}
+    kept = [r for r in listed or [] if _erasure_key(r) not in have]
+    return sorted([*records, *kept], key=lambda r: (parse_datetime(r["erased_at"]), r["request"]))
 
 
 def erasures_replay(records: list[dict[str, Any]] | None, *, backup: str) -> dict[str, int | None]:

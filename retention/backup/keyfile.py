@@ -28,18 +28,24 @@ no name, number, address or e-mail; `retention.backup.erasures`), is taken again
 commits (`erasure_saved`), and a restore replays from it each erasure the restored database does not
 have yet. One file rather than a sibling: both lists must be of the same moment and both are needed by
 every restore; one file has one lock, one atomic replacement, one owner check and one `--keys`.
+
+A retake after a commit that fails is logged, and caught up by the daily retake (`month_keys_retake`, beat) or
+the next write; until then the DPO's retention page says since when the list of erasures has not been written
+(`erasure_list_lag`), so a lagging file is seen by the people who answer for the erasures, not only in a log.
 """
 from __future__ import annotations
 
 import base64
 import json
 import logging
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Max
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 from django.utils.dateparse import parse_datetime
@@ -51,7 +57,7 @@ from traffic.models import MonthKey
 from voipxs.privacy import crypto
 from voipxs.privacy.owned_file import database_identity, locked, write_atomic
 
-from .erasures import erasure_records
+from .erasures import erasure_records_merged
 
 log = logging.getLogger(__name__)
 
@@ -69,8 +75,9 @@ def keys_path() -> Path:
     return Path(settings.BACKUP_KEYS_FILE)
 
 
-def month_keys_snapshot() -> dict[str, Any]:
-    """The month-key table as it is now, live keys (still wrapped) and destroyed ones alike."""
+def month_keys_snapshot(*, listed: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The month-key table as it is now, live keys (still wrapped) and destroyed ones alike, and the erasures:
+    this database's and those of `listed` (the file it replaces) that it does not have (erasures.py)."""
     months = [{
         "month": key.month.isoformat(),
         "wrapped_key": base64.b64encode(bytes(key.wrapped_key)).decode() if key.wrapped_key is not None else None,
@@ -78,7 +85,7 @@ def month_keys_snapshot() -> dict[str, Any]:
         "destroyed_at": key.destroyed_at.isoformat() if key.destroyed_at else None,
     } for key in MonthKey.objects.order_by("month")]
     return {"format": FORMAT, "database": database_identity(), "taken_at": now().isoformat(), "months": months,
-            "erasures": erasure_records()}
+            "erasures": erasure_records_merged(listed)}
 
 
 def counts(data: dict[str, Any]) -> dict[str, int | None]:
@@ -107,30 +114,33 @@ def month_keys_read(path: Path) -> dict[str, Any]:
     return data
 
 
-def _owner(path: Path) -> str | None:
-    """The database an existing key file belongs to; None when there is no readable file there."""
+def _existing(path: Path) -> dict[str, Any] | None:
+    """The content of the key file there now; None when there is no readable file there."""
     if not path.exists():
         return None
     try:
-        return month_keys_read(path)["database"]
+        return month_keys_read(path)
     except KeyFileError:
         log.warning("month-key backup %s does not read with the configured keys; it is replaced", path)
         return None
 
 
 def month_keys_take(*, path: Path, replace_other: bool = False, only_if_ours: bool = False) -> dict[str, int] | None:
-    """Write the key file from the table as it is now. Refuses (KeyFileError) to replace another
-    database's file unless `replace_other`; with `only_if_ours` (the receiver below) it writes only
-    over a file of this database and otherwise does nothing (None)."""
+    """Write the key file from the table as it is now, keeping the erasures the file listed (erasures.py).
+    Refuses (KeyFileError) to replace another database's file unless `replace_other`; with `only_if_ours`
+    (the receiver below) it writes only over a file of this database and otherwise does nothing (None)."""
     with locked(path):
-        owner = _owner(path)
+        existing = _existing(path)
+        owner = existing and existing["database"]
         if only_if_ours and owner != database_identity():
             return None
         if owner is not None and owner != database_identity() and not replace_other:
             raise KeyFileError(
                 f"{path} is the month-key backup of {owner}, not of {database_identity()}. Pass another "
                 "--keys file, or --replace-keys if that database was restored into this one.")
-        data = month_keys_snapshot()
+        # The erasures it listed stay listed, also when it was another database's (replaced after a restore under
+        # a new name: that database's erasures are this one's history).
+        data = month_keys_snapshot(listed=existing and existing.get("erasures"))
         write_atomic(path, MAGIC + crypto.encrypt_bytes(json.dumps(data).encode(), aad=_AAD))
     return counts(data)
 
@@ -150,6 +160,40 @@ def month_keys_load(data: dict[str, Any]) -> dict[str, int]:
     return counts(data)
 
 
+def month_keys_retake() -> dict[str, Any]:
+    """The daily retake (retention.tasks.backup_keys_retake_task), what `backup_create --keys-only` does: so a
+    retake that failed after a commit (`_retake`, logged) is caught up within a day. Another database's file is
+    left alone (an error in the log: that is `--replace-keys`, for an operator to decide). Counts only."""
+    path = keys_path()
+    try:
+        return {"written": True, **month_keys_take(path=path)}
+    except KeyFileError as exc:
+        log.error("The daily retake of the key backup was refused: %s", exc)
+        return {"written": False}
+
+
+@dataclass(frozen=True)
+class ErasureListLag:
+    """The key file's list of erasures is older than the newest erasure (the DPO's retention page says so)."""
+
+    written_at: datetime | None  # when the key file was taken; None: there is none, or it does not read
+    last_erasure_at: datetime
+
+
+def erasure_list_lag() -> ErasureListLag | None:
+    """None while the key file was taken after the newest erasure (or there is no erasure); else when each was."""
+    last = DataSubjectRequest.objects.filter(
+        kind=DataSubjectRequest.Kind.ERASURE, status=DataSubjectRequest.Status.COMPLETED,
+    ).aggregate(last=Max("completed_at"))["last"]
+    if last is None:
+        return None
+    try:
+        written = parse_datetime(month_keys_read(keys_path())["taken_at"])
+    except KeyFileError:
+        written = None
+    return None if written is not None and written >= last else ErasureListLag(written, last)
+
+
 def _retake() -> None:
     path = keys_path()
     if not path.exists():  # no key backup taken yet: nothing can be stale
@@ -158,7 +202,8 @@ def _retake() -> None:
         month_keys_take(path=path, only_if_ours=True)
     except Exception:  # after the commit: the change stands; the stale file must be loud, not silent
         log.exception("The key backup %s was NOT re-taken after a month key or an erasure changed: it may still "
-                      "hold a destroyed key or miss an erasure. Run `manage.py backup_create --keys-only` now.", path)
+                      "hold a destroyed key or miss an erasure. Run `manage.py backup_create --keys-only` now (the "
+                      "daily retake at 04:15 would catch up).", path)
 
 
 @receiver(post_save, sender=MonthKey, dispatch_uid="retention.backup.month_key_saved")

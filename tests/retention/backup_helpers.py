@@ -18,9 +18,10 @@ ROOT = Path(__file__).resolve().parents[2]
 RAW_UPLOAD = "uniqueid,src,dst\nraw-1,+31205550101,+31699993678\n"  # a raw CDR file waits as the switch wrote it
 
 
-def take_backup(places, **options) -> Path:
-    call_command("backup_create", out=places.out, keys=places.keys, stdout=StringIO(), **options)
-    [folder] = list(places.out.iterdir())
+def take_backup(places, *, out: Path | None = None, **options) -> Path:
+    out = out or places.out
+    call_command("backup_create", out=out, keys=places.keys, stdout=StringIO(), **options)
+    [folder] = list(out.iterdir())
     return folder
 
 

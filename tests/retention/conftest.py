@@ -27,8 +27,8 @@ def places(tmp_path, settings):
                            private=tmp_path / "private", restored_private=tmp_path / "restored-private")
 
 
-def _restored_postgres():
-    name = f"{connection.settings_dict['NAME']}_restored"
+def _restored_postgres(suffix: str = "restored"):
+    name = f"{connection.settings_dict['NAME']}_{suffix}"
     with connection.cursor() as cursor:
         cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         cursor.execute(f'CREATE DATABASE "{name}"')
@@ -60,5 +60,16 @@ def restored_url(tmp_path):
         yield f"sqlite:///{tmp_path / 'restored.sqlite3'}"
         return
     name = _restored_postgres()
+    yield database_url(name)
+    _restored_drop(name)
+
+
+@pytest.fixture
+def second_restored_url(tmp_path):
+    """Another new, empty database, for a test that restores twice (one backup, then another)."""
+    if connection.vendor != "postgresql":
+        yield f"sqlite:///{tmp_path / 'restored-2.sqlite3'}"
+        return
+    name = _restored_postgres("restored_2")
     yield database_url(name)
     _restored_drop(name)

@@ -2,12 +2,16 @@
 
     python -m tests.retention.erasure_child read '{"accounts": [..], "requests": [..], "invoices": [..], "cdrs": [..]}'
     python -m tests.retention.erasure_child again '{...}' FILE
+    python -m tests.retention.erasure_child make '{"username": .., "email": .., "number": ..}'
+    python -m tests.retention.erasure_child erase '{"account": ..}' FILE
 
 against DATABASE_URL (the restored database). Prints one JSON object: each account's personal data as the
 database holds it, whether each invoice and call is there and restricted, each erasure request's record,
 and the audit entries of erasures replayed and of the restore. `again` first replays the key file's erasures
 of the key file FILE a second time (retention.backup.erasures.erasures_replay, as a second restore would) and
-reports its counts.
+reports its counts. `make` makes a customer and `erase` erases one, with FILE as BACKUP_KEYS_FILE (the key
+backup taken again once the erasure commits), in a database a test uses as production
+(test_restore_same_name.py); both seal the audit log, so its head witness follows.
 """
 from __future__ import annotations
 
@@ -61,6 +65,24 @@ def snapshot(spec: dict) -> dict:
     }
 
 
+def _make_or_erase(action: str, spec: dict, argv: list[str]) -> dict:
+    from django.conf import settings
+
+    from accounts.dsr.services import dsr_request_create
+    from accounts.models import User
+    from tests.factories import PASSWORD, make_user
+    from voipxs.privacy.audit import audit_seal_all
+
+    if action == "make":
+        done = {"account": make_user(spec["username"], numbers=[spec["number"]], email=spec["email"]).pk}
+    else:
+        settings.BACKUP_KEYS_FILE = argv[2]
+        user = User.objects.get(pk=spec["account"])
+        done = {"request": dsr_request_create(user=user, kind="erasure", password=PASSWORD).pk}
+    audit_seal_all()
+    return done
+
+
 def main(argv: list[str]) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "voipxs.settings_test")
     django.setup()
@@ -73,6 +95,9 @@ def main(argv: list[str]) -> None:
 
     action, spec = argv[0], json.loads(argv[1])
     report: dict = {}
+    if action in ("make", "erase"):
+        print(json.dumps(_make_or_erase(action, spec, argv)))
+        return
     if action == "again":
         with transaction.atomic():
             report["again"] = erasures_replay(month_keys_read(Path(argv[2]))["erasures"], backup="again")

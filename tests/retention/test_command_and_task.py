@@ -98,7 +98,7 @@ class PurgeTaskTests:
 @pytest.mark.redis
 @pytest.mark.django_db(transaction=True)
 class PurgeWorkerTests:
-    def test_a_real_worker_on_redis_runs_the_purge(self, old_free_call, real_worker):
+    def test_a_real_worker_on_redis_runs_the_purge(self, committed, old_free_call, real_worker):
         from retention.tasks import purge_expired_task
 
         async_result = purge_expired_task.delay()

@@ -186,6 +186,34 @@ class ErasureAfterBackupTests:
         assert report["cdrs"][str(world.dave_call.pk)]["row"] is False
         assert report["accounts"][str(world.carol.pk)]["email"] == CAROL["email"]  # not erased: left as it was
 
+    def test_an_erasure_stays_listed_after_a_restore_without_its_account_and_a_later_restore_still_replays_it(
+            self, committed, places, restored_url, second_restored_url):
+        """The list is not only the database's: a backup from before the account existed (A) is restored, so the
+        restored database has neither the account nor its erasure, and the key file is taken again there (its
+        first backup, --replace-keys). A restore after that of a backup that holds the account, taken before the
+        erasure (B), must still erase it again: the retake kept the file's entry."""
+        backup_a = take_backup(places, out=places.out / "a")
+        erin = make_user("erin", numbers=[DAVE["number"]], email=DAVE["email"])
+        backup_b = take_backup(places, out=places.out / "b")
+        request = dsr_request_create(user=erin, kind=ERASURE, password=PASSWORD)
+        listed = {"request": request.pk, "account": erin.pk, "account_created": erin.date_joined.isoformat(),
+                  "received_at": request.received_at.isoformat(), "erased_at": request.completed_at.isoformat()}
+        assert keyfile.month_keys_read(places.keys)["erasures"] == [listed]
+
+        assert "erasures: 0 replayed (of 1" in restore(restored_url, backup_a, places)
+        retake = in_restored(restored_url, "manage.py", "backup_create", "--keys-only", "--replace-keys",
+                             "--keys", str(places.keys))
+        assert retake.returncode == 0, retake.stderr
+        assert "1 erasures" in retake.stdout
+        assert keyfile.month_keys_read(places.keys)["erasures"] == [listed]  # kept, though that database lacks it
+
+        places.restored_private = places.restored_private.with_name("restored-private-2")
+        assert "erasures: 1 replayed" in restore(second_restored_url, backup_b, places)
+        report = restored_report(second_restored_url, "read", {"accounts": [erin.pk], "requests": [request.pk],
+                                                               "invoices": [], "cdrs": []})
+        assert report["accounts"][str(erin.pk)]["email"] is None and report["accounts"][str(erin.pk)]["numbers"] == 0
+        assert report["requests"][str(request.pk)]["replayed"]["backup"] == backup_b.name
+
 
 @pytest.mark.django_db
 class ErasureReplayTests:
