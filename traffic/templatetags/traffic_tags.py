@@ -129,9 +129,9 @@ def _note_rows(call, colspan: int, zone, months: dict) -> list[str]:
 
 
 def _details_labels(show_own: bool, show_user: bool) -> list[str]:
-    """The <dt> of the phone's "Details" disclosure: what the narrow layout hides from the row."""
+    """The <dt> of the phone's "Details" disclosure: what the narrow layout hides from the row (not the direction,
+    which a phone's card shows on its face: static/css/site.css)."""
     labels = [gettext("User")] if show_user else []
-    labels.append(gettext("Direction"))
     if show_own:
         labels.append(gettext("Own number"))
     labels += [gettext("Caller name"), gettext("Result"), gettext("Zone")]
@@ -152,7 +152,7 @@ def call_rows(rows, show_own: bool = True, names=None, show_user: bool = False, 
         get_language(), show_own, show_user, call_buttons)
     esc, price_of, button_of = _esc, _price, _call_button
     zone = timezone.get_current_timezone()
-    # On a phone a row shows date, other party, duration and price; the rest is one tap away, in "Details"
+    # On a phone a row shows date, other party, direction, duration and price; the rest is one tap away, in "Details"
     # (static/css/site.css hides that cell on wider screens and the columns it repeats on phones): its <dt>s
     # and the cells they repeat, as one format per page.
     details = (f'<td class="c-more"><details><summary>{_braced(summary)}</summary><dl>'
@@ -180,7 +180,7 @@ def call_rows(rows, show_own: bool = True, names=None, show_user: bool = False, 
             f'<td class="c-name">{name}</td><td class="c-result">{result}</td>'
             f'<td class="num c-dur">{call.billsec}</td><td class="c-zone">{zone_name}</td>'
             f'<td class="num c-price">{price_of(call.price, price_format)}</td>'
-            + details.format(*[v for v in (user, direction, own, name, result, zone_name) if v is not None]))
+            + details.format(*[v for v in (user, own, name, result, zone_name) if v is not None]))
         if call.notes:
             out.extend(_note_rows(call, (10 if show_own else 9) + (1 if show_user else 0), zone, months))
         if len(call.legs) > 1:
