@@ -102,3 +102,17 @@ class MoneyOnPagesTests:
         verified_client(client, alice)
         client.cookies["django_language"] = "nl"
         assert f'<td class="num">{NL}1,50</td>' in _page(client.get("/calls/usage/"))
+
+    def test_a_tariffs_confirmation_and_a_rate_decks_preview(self, client, billing_staff):
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        tariff_services.tariff_create(prefix="316", zone="NL mobile", price_per_minute=Decimal("0.06"),
+                                      valid_from=date(2026, 1, 1), actor=billing_staff)
+        verified_client(client, billing_staff)
+        asked = _page(client.post("/calls/staff/tariffs/", {
+            "prefix": "49", "zone": "Germany", "price_per_minute": "0.05", "setup_fee": "0.01235",
+            "increment_first": "60", "increment_next": "60", "valid_from": "2026-02-01"}))
+        assert "at €0.0500 per minute, set-up fee €0.01235, increments 60/60" in asked
+        deck = SimpleUploadedFile("deck.csv", b"prefix,description,rate,increments\n316,NL mobile,0.045,1/1\n")
+        preview = _page(client.post("/calls/staff/tariffs/rate-deck/", {"file": deck, "valid_from": "2026-06-01"}))
+        assert '<td class="num">€0.0600 (60/60)</td>' in preview and '<td class="num">€0.0450 (1/1)</td>' in preview
