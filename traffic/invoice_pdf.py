@@ -5,8 +5,9 @@ the VAT rate and amount, and the totals.
 
 A pure function of an invoice already read through the selector (`traffic.selectors.invoices.invoice_pdf`
 audits the read); it reads nothing itself. Written with fpdf2 and its built-in Helvetica, so no font
-file ships with the app; that font covers Latin-1 only, and other characters print as "?".
-Amounts are formatted in the active language (1.234,56 in Dutch, 1,234.56 in English).
+file ships with the app; that font is written in Windows-1252 here (Latin-1 and the euro sign), and other
+characters print as "?". Amounts are money as on the pages (voipxs/money.py): € 1.234,56 in Dutch, €1,234.56
+in English.
 """
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ from django.http import HttpResponse
 from django.utils import formats
 from django.utils.translation import gettext as _
 from fpdf import FPDF
+
+from voipxs.money import money
 
 from .models import Invoice, InvoiceLine
 
@@ -37,13 +40,16 @@ class Supplier:
                    iban=getattr(settings, "INVOICE_COMPANY_IBAN", ""))
 
 
+ENCODING = "windows-1252"  # the core font's: Latin-1 and the euro sign
+
+
 def _text(value: object) -> str:
-    """Latin-1 only (the core font): the euro sign as EUR, anything else outside it as '?'."""
-    return str(value).replace("\u20ac", "EUR").encode("latin-1", "replace").decode("latin-1")
+    """What the core font can print (ENCODING); anything outside it as '?'."""
+    return str(value).encode(ENCODING, "replace").decode(ENCODING)
 
 
-def money(amount: Decimal, currency: str) -> str:
-    return f"{currency} {formats.number_format(amount, decimal_pos=2, use_l10n=True, force_grouping=True)}"
+def _money(amount: Decimal, invoice: Invoice) -> str:
+    return money(amount, 2, invoice.currency)
 
 
 def _date(value) -> str:
@@ -97,18 +103,19 @@ def _lines(pdf: _Pdf, invoice: Invoice, lines: list[InvoiceLine]) -> None:
         if line.month != invoice.period:
             zone = f"{zone} ({formats.date_format(line.month, 'YEAR_MONTH_FORMAT')})"
         pdf.row([(zone, widths[0], "L"), (str(line.calls), widths[1], "R"), (str(line.seconds), widths[2], "R"),
-                 (money(line.amount, invoice.currency), widths[3], "R")])
+                 (_money(line.amount, invoice), widths[3], "R")])
     pdf.ln(2)
     rate = formats.number_format(invoice.vat_rate, decimal_pos=0 if invoice.vat_rate == invoice.vat_rate.to_integral() else 2)
     for label, amount, bold in ((_("Subtotal excl. VAT"), invoice.subtotal, False),
                                 (_("VAT %(rate)s%%") % {"rate": rate}, invoice.vat_amount, False),
                                 (_("Total incl. VAT"), invoice.total, True)):
-        pdf.row([(label, sum(widths[:3]), "R"), (money(amount, invoice.currency), widths[3], "R")], bold=bold)
+        pdf.row([(label, sum(widths[:3]), "R"), (_money(amount, invoice), widths[3], "R")], bold=bold)
 
 
 def invoice_pdf_bytes(invoice: Invoice, lines: list[InvoiceLine], *, supplier: Supplier | None = None) -> bytes:
     supplier = supplier or Supplier.from_settings()
     pdf = _Pdf(format="A4")
+    pdf.core_fonts_encoding = ENCODING
     pdf.set_title(_text(_("Invoice %(number)s") % {"number": invoice.number}))
     pdf.set_author(_text(supplier.name))
     pdf.set_creation_date(invoice.issued_at)
@@ -118,7 +125,7 @@ def invoice_pdf_bytes(invoice: Invoice, lines: list[InvoiceLine], *, supplier: S
     pdf.ln(6)
     pdf.set_font("helvetica", "", 8)
     pdf.multi_cell(0, 4, _text(_("Please pay %(total)s by %(due)s, quoting invoice number %(number)s.") % {
-        "total": money(invoice.total, invoice.currency), "due": _date(invoice.due_date), "number": invoice.number}))
+        "total": _money(invoice.total, invoice), "due": _date(invoice.due_date), "number": invoice.number}))
     return bytes(pdf.output())
 
 

@@ -8,6 +8,7 @@ from datetime import date
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.formats import date_format
+from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 
 from voipxs.confirm import confirmation_page
@@ -60,3 +61,15 @@ def breach_close_confirmation(request: HttpRequest, closed: BreachIncident) -> H
     return confirmation_page(request, title=_("Close incident #%(pk)s?") % {"pk": closed.pk}, consequences=lines,
                              action_label=_("Yes, close the incident"),
                              cancel_url=reverse("accounts_dsr:dpo-breach", kwargs={"pk": closed.pk}))
+
+
+def answered(req: DataSubjectRequest, action: str) -> str:
+    """What the DPO's step on `req` did, said after it (views.dpo_request)."""
+    if action == "start":
+        return _("Request #%(pk)s is in progress.") % {"pk": req.pk}
+    if action == "extend":
+        return _("Request #%(pk)s is extended to %(date)s; the customer is e-mailed the reason.") % {
+            "pk": req.pk, "date": date_format(localtime(req.deadline), "DATE_FORMAT")}
+    if action == "complete":
+        return _("Request #%(pk)s is completed; the customer reads your answer under “Your privacy”.") % {"pk": req.pk}
+    return _("Request #%(pk)s is rejected; the customer reads your answer under “Your privacy”.") % {"pk": req.pk}

@@ -23,7 +23,8 @@ from voipxs.privacy.audit_check import audit_chain_check_latest
 from voipxs.privacy.register import processing_register, processing_register_markdown
 
 from . import breaches, policy
-from .dpo_confirm import answer_confirmation, breach_close_confirmation
+from .dpo_confirm import answer_confirmation, answered, breach_close_confirmation
+from .erasure_confirm import erasure_confirmation
 from .export import dsr_export_download_log, export_decrypt_stream
 from .models import BreachNotification, DataSubjectRequest, PolicyVersion, Restriction
 from .panels import request_panels
@@ -108,23 +109,15 @@ def create(request: HttpRequest) -> HttpResponse:
     form = RequestForm(request.POST)
     if not form.is_valid():
         return mine(request, form=form, status=400)
-    if form.cleaned_data["kind"] == DataSubjectRequest.Kind.ERASURE and not is_confirmed(request):
-        return confirmation_page(
-            request, title=_("Erase your data and close your account?"),
-            consequences=[
-                _("Your account is closed at once: you are signed out and can no longer sign in, and your API "
-                  "tokens stop working."),
-                _("Your login name, e-mail address and sign-in details are erased now, and everything else that "
-                  "the law does not make us keep; this cannot be undone."),
-                _("What the law makes us keep (invoices for 7 years, calls of an unpaid or disputed invoice) is "
-                  "kept, restricted, until its period ends; the confirmation lists it."),
-            ],
-            action_label=_("Yes, erase my data and close my account"), cancel_url=reverse("accounts_dsr:mine"),
-            secret_fields=[("password", _("Your password (needed for erasure)"))])
+    erasure = form.cleaned_data["kind"] == DataSubjectRequest.Kind.ERASURE
+    if erasure and not is_confirmed(request):
+        return erasure_confirmation(request)
     try:
         req = dsr_request_create(user=request.user, kind=form.cleaned_data["kind"],
-                                     details=form.cleaned_data["details"], password=form.cleaned_data["password"])
+                                 details=form.cleaned_data["details"], password=form.cleaned_data["password"])
     except ApplicationError as exc:
+        if erasure and exc.extra.get("field") == "password":  # asked again on the confirmation page, said there
+            return erasure_confirmation(request, errors={"password": exc.shown()})
         exc.add_to(form)
         return mine(request, form=form, status=400)
     if req.kind == DataSubjectRequest.Kind.ERASURE:
@@ -179,8 +172,7 @@ def dpo_request(request: HttpRequest, pk: int) -> HttpResponse:
                     dsr_request_answer_check(request=req, answer=text, completing=action == "complete", **terms)
                     return answer_confirmation(request, req, action=action, answer=text, terms=terms,
                                                withdrawal=withdrawal)
-                services[action]()
-                messages.success(request, _("Done."))
+                messages.success(request, answered(services[action](), action))
                 if action == "complete" and withdrawal:
                     messages.warning(request, withdrawal)
                 return redirect("accounts_dsr:dpo-request", pk=req.pk)

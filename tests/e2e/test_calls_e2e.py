@@ -52,3 +52,36 @@ class CallHistoryInBrowserTests:
             page.get_by_role("link", name="Show full numbers").click()
         assert "+31699993678" in page.locator("table.calls").inner_text()
         assert page_log.page_errors == [] and page_log.foreign_requests == []
+
+
+# Each card's face on a phone, read in the browser: the visible cells outside "Details" (their text, and whether
+# any lies past the window's right edge), and the page's sideways overflow.
+CARDS = """() => [...document.querySelectorAll('table.calls > tbody > tr:not(.leg):not(.note)')].map(tr => {
+  const face = [...tr.children].filter(td => !td.classList.contains('c-more') && td.getBoundingClientRect().width > 0);
+  return {face: face.map(td => td.innerText.trim()), past: face.some(td => td.getBoundingClientRect().right > innerWidth),
+          details: tr.querySelector('details') ? tr.querySelector('details').open : null,
+          before: getComputedStyle(tr.querySelector('.c-price'), '::before').content};
+})"""
+
+
+class CallCardOnAPhoneTests:
+    @pytest.mark.parametrize("language, incoming, outgoing", [("en", "incoming", "outgoing"),
+                                                               ("nl", "inkomend", "uitgaand")])
+    def test_a_card_shows_the_call_direction_without_opening_details(self, page, live_server, alice, language,
+                                                                       incoming, outgoing):
+        make_cdr(account=alice, direction="in", src="+31699999999", dst="+31205550101",
+                 started_at=datetime(2026, 3, 11, 9, 0, tzinfo=timezone.utc), price=Decimal("0.0615"))
+        make_cdr(account=alice, dst="+31699993678", started_at=datetime(2026, 3, 10, 9, 0, tzinfo=timezone.utc))
+        page.set_viewport_size({"width": 390, "height": 844})
+        page.context.add_cookies([{"name": "django_language", "value": language, "url": live_server.url}])
+        login(page, live_server, "alice", PASSWORD)
+        page.goto(f"{live_server.url}/calls/")
+        assert page.evaluate("() => document.documentElement.lang") == language
+        cards = page.evaluate(CARDS)
+        assert [card["details"] for card in cards] == [False, False]  # nothing opened
+        assert incoming in cards[0]["face"] and outgoing in cards[1]["face"], cards
+        assert not any(card["past"] for card in cards)
+        # the price is money as on every page, its euro sign once (the phone's style once added a second)
+        assert {"en": "€0.0615", "nl": "€\u00a00,0615"}[language] in cards[0]["face"]
+        assert {card["before"] for card in cards} == {"none"}
+        assert page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth") <= 0

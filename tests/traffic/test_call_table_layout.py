@@ -1,6 +1,6 @@
 """The call table's markup that the phone layout in site.css relies on (issue 13 item 1): each cell
 names its column, the details a phone hides from the row are one tap away in a <details>, and the
-price uses the language's decimal sign."""
+price is money in the page's language (voipxs/money.py)."""
 from __future__ import annotations
 
 import re
@@ -31,14 +31,14 @@ class CallTableLayoutTests:
         details = row[row.index("<details>"):row.index("</details>")]
         assert "<summary>Details</summary>" in details
         assert "<dt>Caller name</dt><dd>Bakker, P.</dd>" in details and "<dt>Zone</dt><dd>NL mobile</dd>" in details
-        assert '<td class="num c-price">0.1300</td>' in row
+        assert '<td class="num c-price">&euro;0.1300</td>' in row  # money as everywhere (voipxs/money.py)
 
     def test_the_dutch_page_prices_with_a_decimal_comma(self, client, alice):
         make_cdr(account=alice, started_at=T0, price=Decimal("0.13"))
         verified_client(client, alice)
         client.cookies["django_language"] = "nl"
         row = _first_row(client.get("/calls/").content.decode())
-        assert '<td class="num c-price">0,1300</td>' in row and "<summary>Meer gegevens</summary>" in row
+        assert '<td class="num c-price">&euro;&nbsp;0,1300</td>' in row and "<summary>Meer gegevens</summary>" in row
 
     def test_month_names_are_cased_as_each_language_writes_them(self, client, alice):
         make_cdr(account=alice, started_at=T0)

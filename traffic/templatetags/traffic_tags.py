@@ -13,10 +13,11 @@ import html
 from django import template
 from django.utils import timezone
 from django.utils.dates import MONTHS, MONTHS_3
-from django.utils.formats import get_format
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, gettext
+
+from voipxs.money import money_format
 
 from ..models import Cdr
 
@@ -43,7 +44,7 @@ def _texts(language: str | None, show_own: bool, show_user: bool, call_buttons: 
     dispositions = {value: conditional_escape(str(label)) for value, label in Cdr.Disposition.choices}
     button = _call_button_template() if call_buttons else None
     return (directions, dispositions, _months(), button, _details_labels(show_own, show_user),
-            esc_text(gettext("Details")), get_format("DECIMAL_SEPARATOR"))
+            esc_text(gettext("Details")), money_format(language, 4, html=True))
 
 
 @register.filter(expects_localtime=True)
@@ -66,9 +67,10 @@ def _call_button_template() -> str:
             f'data-confirm="{confirm}" aria-label="{label} {{number}}">{label}</button>')
 
 
-def _price(price, separator: str) -> str:
-    """Four decimals with the language's decimal sign ("0,1300" in Dutch), like every other amount."""
-    return "" if price is None else f"{price:.4f}".replace(".", separator)
+def _price(price, formatted) -> str:
+    """A call's price as money with four decimals ("€ 0,1300" in Dutch, "€0.1300" in English: voipxs/money.py),
+    as HTML; `formatted` is the page language's formatter."""
+    return "" if price is None else formatted(price)
 
 
 def _esc(value) -> str:
@@ -92,7 +94,7 @@ def _call_button(template_html: str | None, number: str | None) -> str:
     return " " + template_html.format(number=number)
 
 
-def _leg_rows(call, show_own: bool, show_user: bool, dispositions: dict, zone, separator: str) -> list[str]:
+def _leg_rows(call, show_own: bool, show_user: bool, dispositions: dict, zone, price_format) -> list[str]:
     """The legs of a call of several (a ring group, a Local-channel fork), under the call's row."""
     esc = _esc
     rows = []
@@ -107,7 +109,7 @@ def _leg_rows(call, show_own: bool, show_user: bool, dispositions: dict, zone, s
             f'<td class="number c-other">{esc(leg.other_number)}</td>', '<td class="c-name"></td>',
             f'<td class="c-result">{dispositions.get(leg.disposition) or esc(leg.disposition)}</td>',
             f'<td class="num c-dur">{leg.billsec}</td>', f'<td class="c-zone">{esc(leg.zone)}</td>',
-            f'<td class="num c-price">{_price(leg.price, separator)}</td>', '<td class="c-more"></td>',
+            f'<td class="num c-price">{_price(leg.price, price_format)}</td>', '<td class="c-more"></td>',
         ]
         rows.append('<tr class="leg">' + "".join(cells) + "</tr>")
     return rows
@@ -127,9 +129,9 @@ def _note_rows(call, colspan: int, zone, months: dict) -> list[str]:
 
 
 def _details_labels(show_own: bool, show_user: bool) -> list[str]:
-    """The <dt> of the phone's "Details" disclosure: what the narrow layout hides from the row."""
+    """The <dt> of the phone's "Details" disclosure: what the narrow layout hides from the row (not the direction,
+    which a phone's card shows on its face: static/css/site.css)."""
     labels = [gettext("User")] if show_user else []
-    labels.append(gettext("Direction"))
     if show_own:
         labels.append(gettext("Own number"))
     labels += [gettext("Caller name"), gettext("Result"), gettext("Zone")]
@@ -146,11 +148,11 @@ def call_rows(rows, show_own: bool = True, names=None, show_user: bool = False, 
     """`names` (user id -> name) and `show_user`: a contractor's page, with a User column after the date.
     `call_buttons`: a Call button beside each full number (the user's own pages; static/js/call-button.js).
     Every cell carries a `c-*` class: the phone layout in site.css turns each row into a short card."""
-    directions, dispositions, months, button, dts, summary, separator = _texts(
+    directions, dispositions, months, button, dts, summary, price_format = _texts(
         get_language(), show_own, show_user, call_buttons)
     esc, price_of, button_of = _esc, _price, _call_button
     zone = timezone.get_current_timezone()
-    # On a phone a row shows date, other party, duration and price; the rest is one tap away, in "Details"
+    # On a phone a row shows date, other party, direction, duration and price; the rest is one tap away, in "Details"
     # (static/css/site.css hides that cell on wider screens and the columns it repeats on phones): its <dt>s
     # and the cells they repeat, as one format per page.
     details = (f'<td class="c-more"><details><summary>{_braced(summary)}</summary><dl>'
@@ -177,12 +179,12 @@ def call_rows(rows, show_own: bool = True, names=None, show_user: bool = False, 
             f'{row}<td class="c-other"><span class="number">{esc(other)}</span>{button_of(button, other)}</td>'
             f'<td class="c-name">{name}</td><td class="c-result">{result}</td>'
             f'<td class="num c-dur">{call.billsec}</td><td class="c-zone">{zone_name}</td>'
-            f'<td class="num c-price">{price_of(call.price, separator)}</td>'
-            + details.format(*[v for v in (user, direction, own, name, result, zone_name) if v is not None]))
+            f'<td class="num c-price">{price_of(call.price, price_format)}</td>'
+            + details.format(*[v for v in (user, own, name, result, zone_name) if v is not None]))
         if call.notes:
             out.extend(_note_rows(call, (10 if show_own else 9) + (1 if show_user else 0), zone, months))
         if len(call.legs) > 1:
-            out.extend(_leg_rows(call, show_own, show_user, dispositions, zone, separator))
+            out.extend(_leg_rows(call, show_own, show_user, dispositions, zone, price_format))
     if not out:
         colspan = (10 if show_own else 9) + (1 if show_user else 0)
         out.append(f'<tr><td colspan="{colspan}">{esc(gettext("No calls match."))}</td></tr>')

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 from accounts.selectors import bill_itemisation_history
 from voipxs.confirm import confirmation_page, is_confirmed
 from voipxs.exceptions import ApplicationError
+from voipxs.money import money
 from voipxs.privacy.purposes import Purpose
 
 from ..invoice_pdf import pdf_response
@@ -103,23 +104,23 @@ def _asking(title: str, lines: list[str], label: str) -> Callable[[Invoice], tup
     """The confirmation of a step whose sentences name only the invoice (its number and total): msgids marked with
     gettext_noop, translated when the page is made."""
     def page(invoice: Invoice) -> tuple[str, list[str], str]:
-        numbers = {"number": invoice.number, "total": invoice.total}
+        numbers = {"number": invoice.number, "total": money(invoice.total)}
         return gettext(title) % numbers, [gettext(line) % numbers for line in lines], gettext(label)
     return page
 
 
 _confirm_paid = _asking(gettext_noop("Mark invoice %(number)s paid?"), [
-    gettext_noop("Invoice %(number)s (total EUR %(total)s) is recorded as paid today and no longer counts as owed."),
+    gettext_noop("Invoice %(number)s (total %(total)s) is recorded as paid today and no longer counts as owed."),
     gettext_noop("Its calls are deleted by the retention purge once its dispute window has passed."),
     gettext_noop("A payment cannot be undone here; a wrong one needs a dispute or a void and a corrected invoice."),
 ], gettext_noop("Yes, mark it paid"))
 _confirm_void = _asking(gettext_noop("Void invoice %(number)s?"), [
-    gettext_noop("Invoice %(number)s (total EUR %(total)s) stops counting as owed, for good: a void invoice "
+    gettext_noop("Invoice %(number)s (total %(total)s) stops counting as owed, for good: a void invoice "
                  "cannot be reopened."),
     gettext_noop("The customer sees it as void; you can then make a corrected invoice for the same month (Reissue)."),
 ], gettext_noop("Yes, void it"))
 _confirm_reject = _asking(gettext_noop("Reject the dispute on invoice %(number)s?"), [
-    gettext_noop("The customer is not right: invoice %(number)s (total EUR %(total)s) stands and is owed again, "
+    gettext_noop("The customer is not right: invoice %(number)s (total %(total)s) stands and is owed again, "
                  "or stays paid."),
     gettext_noop("The decision is recorded as the dispute's outcome. The customer may still take it further (the "
                  "Geschillencommissie, a court): the invoice's calls are kept until that appeal period ends."),
@@ -127,9 +128,9 @@ _confirm_reject = _asking(gettext_noop("Reject the dispute on invoice %(number)s
 
 
 def _confirm_uphold(invoice: Invoice) -> tuple[str, list[str], str]:
-    numbers = {"number": invoice.number, "total": invoice.total}
+    numbers = {"number": invoice.number, "total": money(invoice.total)}
     return (gettext("Uphold the dispute on invoice %(number)s?") % numbers, [
-        gettext("The customer is right: invoice %(number)s (total EUR %(total)s) is void and no longer owed, "
+        gettext("The customer is right: invoice %(number)s (total %(total)s) is void and no longer owed, "
                 "for good.") % numbers,
         gettext("The decision is recorded as the dispute's outcome. Make a corrected invoice for the same "
                 "month with Reissue, after fixing what was wrong (a tariff, a price, the invoice address)."),
