@@ -100,6 +100,12 @@ class RetentionPolicy(models.Model):
         return self.version == 1 and self.change_reason == SEEDED_REASON
 
     @property
+    def change_reason_label(self) -> str:
+        """The reason as people read it: the seeded version's stored reason names a design file, so it is shown as
+        the defaults at installation, in the active language (the row itself is history and stays as it was)."""
+        return gettext("Defaults at installation") if self.seeded else self.change_reason
+
+    @property
     def trigger_label(self) -> str:
         return seeded_text_shown(self.trigger)
 
