@@ -57,6 +57,20 @@ SEEDED_TEXTS = frozenset((
 ))
 
 
+def period_words(months: int, days: int = 0) -> str:
+    """A retention period as people write it, in the active language ("7 years", "1 jaar 2 maanden", "0 days")."""
+    parts = []
+    if months:
+        years, rest = divmod(months, 12)
+        if years:
+            parts.append(ngettext("%(n)d year", "%(n)d years", years) % {"n": years})
+        if rest:
+            parts.append(ngettext("%(n)d month", "%(n)d months", rest) % {"n": rest})
+    if days or not parts:
+        parts.append(ngettext("%(n)d day", "%(n)d days", days) % {"n": days})
+    return " ".join(parts)
+
+
 def seeded_text_shown(text: str) -> str:
     """`text` in the active language if the defaults were seeded with it (SEEDED_TEXTS), else as written."""
     return gettext(text) if text in SEEDED_TEXTS else text
@@ -126,16 +140,7 @@ class RetentionPolicy(models.Model):
     @property
     def period_label(self) -> str:
         """The period as people write it, in the active language ("7 years", "3 maanden", "0 days")."""
-        parts = []
-        if self.period_months:
-            years, months = divmod(self.period_months, 12)
-            if years:
-                parts.append(ngettext("%(n)d year", "%(n)d years", years) % {"n": years})
-            if months:
-                parts.append(ngettext("%(n)d month", "%(n)d months", months) % {"n": months})
-        if self.period_days or not parts:
-            parts.append(ngettext("%(n)d day", "%(n)d days", self.period_days) % {"n": self.period_days})
-        return " ".join(parts)
+        return period_words(self.period_months, self.period_days)
 
 
 class LegalHold(models.Model):
