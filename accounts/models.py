@@ -95,7 +95,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     # Login name, e-mail, devices and numbers removed (erasure at once; a closed account by the retention purge).
     anonymised_at = models.DateTimeField(_("anonymised at"), null=True, blank=True)
-    restricted_at = models.DateTimeField(null=True, blank=True)  # GDPR art. 18 restriction (accounts/dsr/services.py)
+    restricted_at = models.DateTimeField(_("restricted since"), null=True, blank=True)  # GDPR art. 18 restriction (accounts/dsr/services.py)
     # Bude art. 4.2(1): this user's numbers show masked on other people's itemised bills.
     number_masked = models.BooleanField(_("mask my number on other people's bills"), default=False)
     # The bills of a User without a Contractor (accounts.services.users.user_itemisation_set); a Contractor's
