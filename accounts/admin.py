@@ -9,6 +9,7 @@ from django.contrib.auth import admin as auth_admin
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.models import Group
 from django.db.models import Q
+from django.utils.text import capfirst
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django.utils.translation import gettext_lazy as _
@@ -43,8 +44,9 @@ class RolesField(forms.MultipleChoiceField):
 
 
 class UserAddForm(auth_forms.AdminUserCreationForm):
-    email = forms.EmailField(label=_("e-mail address"), required=False)
-    contractor = forms.ModelChoiceField(Contractor.objects.filter(closed_at__isnull=True), required=False)
+    email = forms.EmailField(label=capfirst(_("e-mail address")), required=False)
+    contractor = forms.ModelChoiceField(Contractor.objects.filter(closed_at__isnull=True), required=False,
+                                        label=capfirst(_("contractor")))
     roles = RolesField(initial=[Role.CUSTOMER])
 
     class Meta(auth_forms.AdminUserCreationForm.Meta):
