@@ -9,6 +9,7 @@ from django.contrib.auth import admin as auth_admin
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.models import Group
 from django.db.models import Q
+from django.utils.text import capfirst
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django.utils.translation import gettext_lazy as _
@@ -18,9 +19,10 @@ from voipxs.admin import ReadOnlyAdminMixin, action_confirmation, each_through_s
 from voipxs.exceptions import ApplicationError
 from voipxs.models import AuditAnchor, AuditEntry
 from voipxs.privacy.phone import InvalidNumber, mask, normalize_e164
-from voipxs.privacy.purposes import Purpose, Role, has_role, require_purpose, roles_of
+from voipxs.privacy.purposes import Purpose, Role, has_role, roles_of
 
 from .admin_contractors import CloseReasonActionForm  # also registers the Contractor admin
+from .admin_restricted import RestrictedUserFilter, RestrictedUsersAdminMixin
 from .models import AccountCloseReason, Contractor, PhoneNumber, RoleGrant, User
 from .selectors import phone_number_period_free
 from .services.closing import CLOSE_ROLES, account_close
@@ -42,8 +44,9 @@ class RolesField(forms.MultipleChoiceField):
 
 
 class UserAddForm(auth_forms.AdminUserCreationForm):
-    email = forms.EmailField(label=_("e-mail address"), required=False)
-    contractor = forms.ModelChoiceField(Contractor.objects.filter(closed_at__isnull=True), required=False)
+    email = forms.EmailField(label=capfirst(_("e-mail address")), required=False)
+    contractor = forms.ModelChoiceField(Contractor.objects.filter(closed_at__isnull=True), required=False,
+                                        label=capfirst(_("contractor")))
     roles = RolesField(initial=[Role.CUSTOMER])
 
     class Meta(auth_forms.AdminUserCreationForm.Meta):
@@ -96,12 +99,12 @@ class UserRoleFilter(admin.SimpleListFilter):
 
 
 @admin.register(User)
-class UserAdmin(auth_admin.UserAdmin):
+class UserAdmin(RestrictedUsersAdminMixin, auth_admin.UserAdmin):
     form = UserChangeForm
     add_form = UserAddForm
     change_password_form = PasswordThroughServiceForm
     list_display = ("username", "email", "contractor", "is_staff", "is_active", "last_login")
-    list_filter = ("is_staff", "is_superuser", "is_active", UserRoleFilter, "contractor")
+    list_filter = ("is_staff", "is_superuser", "is_active", UserRoleFilter, "contractor", RestrictedUserFilter)
     search_fields = ("username",)  # never by e-mail: that would mean decrypting the table
     search_help_text = _("Search by login name.")
     ordering = ("username",)
@@ -119,12 +122,6 @@ class UserAdmin(auth_admin.UserAdmin):
         (None, {"classes": ("wide",), "fields": ("username", "email", "contractor", "roles",
                                                  "usable_password", "password1", "password2")}),
     )
-
-    def get_queryset(self, request):
-        # The list and forms show decrypted e-mail addresses: account administration is processing
-        # for SECURITY, checked and audited like every other read of user data.
-        require_purpose(actor=request.user, purpose=Purpose.SECURITY, action="admin.user.read", target_type="user")
-        return super().get_queryset(request)
 
     def save_model(self, request, obj, form, change) -> None:
         data = form.cleaned_data

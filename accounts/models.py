@@ -33,8 +33,8 @@ class Contractor(models.Model):
 
     Itemisation = Itemisation
 
-    name = models.CharField(max_length=200, unique=True)
-    created_at = models.DateTimeField(default=now)
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    created_at = models.DateTimeField(_("created at"), default=now)
     # Its Users' bills (their own setting below does not apply to them). The latest choice: a change applies from
     # the next billing period on, and bills of the periods before keep what applied then (ItemisationChange).
     itemisation = models.CharField(_("itemised bills"), max_length=8, choices=Itemisation.choices,
@@ -95,7 +95,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     # Login name, e-mail, devices and numbers removed (erasure at once; a closed account by the retention purge).
     anonymised_at = models.DateTimeField(_("anonymised at"), null=True, blank=True)
-    restricted_at = models.DateTimeField(null=True, blank=True)  # GDPR art. 18 restriction (accounts/dsr/services.py)
+    restricted_at = models.DateTimeField(_("restricted since"), null=True, blank=True)  # GDPR art. 18 restriction (accounts/dsr/services.py)
     # Bude art. 4.2(1): this user's numbers show masked on other people's itemised bills.
     number_masked = models.BooleanField(_("mask my number on other people's bills"), default=False)
     # The bills of a User without a Contractor (accounts.services.users.user_itemisation_set); a Contractor's
@@ -162,14 +162,15 @@ class PhoneNumber(models.Model):
     so "who held +31… at time T" has exactly one answer (enforced by phone_number_assign and, on
     PostgreSQL, by an exclusion constraint)."""
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="phone_numbers")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="phone_numbers", verbose_name=_("user"))
     number = EncryptedTextField(_("number (E.164)"))
     number_index = BlindIndexField(source="number", domain="phone", normalizer=normalize_e164)
-    label = models.CharField(max_length=60, blank=True)
-    valid_from = models.DateTimeField(default=now)
-    valid_to = models.DateTimeField(null=True, blank=True)  # exclusive; None = still held
+    label = models.CharField(_("Label"), max_length=60, blank=True)
+    valid_from = models.DateTimeField(_("valid from"), default=now)
+    valid_to = models.DateTimeField(_("valid to"), null=True, blank=True)  # exclusive; None = still held
 
     class Meta:
+        verbose_name, verbose_name_plural = _("phone number"), _("phone numbers")
         indexes = [models.Index(fields=["number_index", "valid_from"], name="phone_index_from_idx")]
         constraints = [
             models.CheckConstraint(
@@ -195,15 +196,17 @@ class RoleGrant(models.Model):
         APPROVED = "approved", _("approved")
         REFUSED = "refused", _("refused")
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="role_grants")
-    role = models.CharField(max_length=32)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
-    requested_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
-    requested_at = models.DateTimeField(default=now)
-    decided_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    decided_at = models.DateTimeField(null=True, blank=True)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="role_grants", verbose_name=_("user"))
+    role = models.CharField(_("role"), max_length=32)
+    status = models.CharField(_("Status"), max_length=16, choices=Status.choices, default=Status.PENDING)
+    requested_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+", verbose_name=_("requested by"))
+    requested_at = models.DateTimeField(_("requested at"), default=now)
+    decided_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                                   verbose_name=_("decided by"))
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
 
     class Meta:
+        verbose_name, verbose_name_plural = _("role grant"), _("role grants")
         ordering = ("-requested_at",)
         constraints = [
             models.UniqueConstraint(fields=("user", "role"), condition=Q(status="pending"),

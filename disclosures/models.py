@@ -15,6 +15,8 @@ from django.utils.translation import gettext_lazy as _
 
 from voipxs.privacy.fields import EncryptedTextField
 
+from .choices import Outcome, SlaStage  # noqa: F401  (defined there; imported from here too)
+
 
 class AuthorityKind(models.TextChoices):
     POLICE = "police", _("Police unit")
@@ -55,16 +57,17 @@ class Authority(models.Model):
     checked once (verified_*) and used for the out-of-band callback of every request. Its e-mail domains
     are the ones it sends requests from: a request from any other domain is flagged at intake."""
 
-    name = models.CharField(max_length=200)
-    kind = models.CharField(max_length=24, choices=AuthorityKind.choices)
-    contact_phone = models.CharField(max_length=20, help_text=_("E.164, normalised"))
-    contact_email = models.EmailField(blank=True)
-    verified_at = models.DateTimeField(null=True, blank=True)
-    verified_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    verification_note = models.CharField(max_length=300, blank=True)
+    name = models.CharField(_("name"), max_length=200)
+    kind = models.CharField(_("Kind"), max_length=24, choices=AuthorityKind.choices)
+    contact_phone = models.CharField(_("contact phone"), max_length=20, help_text=_("E.164, normalised"))
+    contact_email = models.EmailField(_("contact e-mail address"), blank=True)
+    verified_at = models.DateTimeField(_("verified at"), null=True, blank=True)
+    verified_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                                    verbose_name=_("verified by"))
+    verification_note = models.CharField(_("verification note"), max_length=300, blank=True)
     # Lower-case domain names ("politie.nl"), no "@", no wildcards; a subdomain of one counts as listed
     # (services/authorities.py). Empty: every request received by e-mail is flagged.
-    email_domains = models.JSONField(default=list, blank=True)
+    email_domains = models.JSONField(_("E-mail domains"), default=list, blank=True)
     # A change of the list waits for a second officer (services/authorities.py): the list proposed ([] with a
     # proposal time: no domain at all), who proposed it when. Until confirmed, intake checks the list above.
     email_domains_proposed = models.JSONField(default=list, blank=True)
@@ -75,8 +78,8 @@ class Authority(models.Model):
     # its SHA-256 fingerprint and term kept beside it. Empty: no certificate, a package goes only on a channel
     # that is itself encrypted, which the officer records at delivery.
     certificate = models.TextField(blank=True, default="")
-    certificate_sha256 = models.CharField(max_length=64, blank=True, default="")
-    certificate_not_after = models.DateTimeField(null=True, blank=True)
+    certificate_sha256 = models.CharField(_("certificate SHA-256"), max_length=64, blank=True, default="")
+    certificate_not_after = models.DateTimeField(_("certificate valid until"), null=True, blank=True)
     # A change of it waits for a second officer (services/authorities.py): the certificate proposed (PEM; "" with a
     # proposal time: its removal), its fingerprint, and who proposed it when. One officer alone cannot redirect it.
     certificate_proposed = models.TextField(blank=True, default="")
@@ -84,13 +87,15 @@ class Authority(models.Model):
     certificate_proposed_at = models.DateTimeField(null=True, blank=True)
     certificate_proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                                 on_delete=models.PROTECT, related_name="+")
-    active = models.BooleanField(default=True)
+    active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(default=now)
     # Who entered the body in the register: another officer verifies its channels (four eyes on the
     # register, since every callback trusts it). Empty for bodies registered before this was kept.
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                                   verbose_name=_("created by"))
 
     class Meta:
+        verbose_name, verbose_name_plural = _("Authority"), _("Authorities")
         ordering = ["name"]
         constraints = [models.UniqueConstraint(fields=["name", "kind"], name="authority_name_kind_uniq")]
 
@@ -120,105 +125,91 @@ class Status(models.TextChoices):
 OPEN_STATUSES = frozenset(set(Status.values) - {Status.CLOSED, Status.REJECTED, Status.WITHDRAWN})
 
 
-class Outcome(models.TextChoices):
-    FULL = "full", _("Full")
-    PARTIAL = "partial", _("Partial")
-    NO_DATA = "no_data", _("No data")
-    REJECTED = "rejected", _("Rejected")
-    WITHDRAWN = "withdrawn", _("Withdrawn")
-    PRESERVED = "preserved", _("Preserved (no hand-over)")
-    CONVERTED = "converted", _("Converted into a production order")
-
-
-class SlaStage(models.TextChoices):
-    """How far a request with a statutory answer time (EPOC 10 days, emergency 8 hours) has used it."""
-
-    NONE = "", _("—")
-    HALF = "50", _("half the time used")
-    # xgettext:no-python-format
-    EIGHTY = "80", _("80 % of the time used")
-    OVERDUE = "100", _("overdue")
-
-
 class DisclosureRequest(models.Model):
-    reference = models.CharField(max_length=100, help_text=_("The authority's reference"))
-    authority = models.ForeignKey(Authority, on_delete=models.PROTECT, related_name="requests")
-    legal_basis = models.CharField(max_length=20, choices=LegalBasis.choices)
-    categories = models.JSONField(default=list)
-    window_start = models.DateTimeField()
-    window_end = models.DateTimeField()  # exclusive
+    reference = models.CharField(_("Reference"), max_length=100, help_text=_("The authority's reference"))
+    authority = models.ForeignKey(Authority, on_delete=models.PROTECT, related_name="requests",
+                                  verbose_name=_("Authority"))
+    legal_basis = models.CharField(_("Legal basis"), max_length=20, choices=LegalBasis.choices)
+    categories = models.JSONField(_("Data categories"), default=list)
+    window_start = models.DateTimeField(_("window start"))
+    window_end = models.DateTimeField(_("window end"))  # exclusive
     max_hits = models.PositiveIntegerField(null=True, blank=True)  # ETSI maxHits: the authority's cap on records
     # Targets live in DisclosureTarget; the count is kept here so that the database itself refuses
     # a request without any (a row constraint cannot look at another table).
-    target_count = models.PositiveIntegerField()
-    deadline = models.DateTimeField()
-    emergency = models.BooleanField(default=False)
+    target_count = models.PositiveIntegerField(_("target count"))
+    deadline = models.DateTimeField(_("Deadline"))
+    emergency = models.BooleanField(_("emergency"), default=False)
     # Ordered by phone or in person: Sv 126ni(3) wants it confirmed in writing within 3 days, as an emergency's.
-    oral_order = models.BooleanField(default=False)
-    written_order_at = models.DateTimeField(null=True, blank=True)  # the written order is on file
+    oral_order = models.BooleanField(_("oral order"), default=False)
+    # the written order is on file
+    written_order_at = models.DateTimeField(_("written order at"), null=True, blank=True)
     # The domain of the e-mail address the request came from (the address itself is an officer's personal data
     # and is not kept), and whether the authority listed it at intake. Both empty: by phone, on paper, in person.
-    sender_domain = models.CharField(max_length=253, blank=True, default="")
-    sender_domain_listed = models.BooleanField(null=True, blank=True)
-    secrecy_until = models.DateField(null=True, blank=True)  # no notice to the user before this day
-    notice_user = models.BooleanField(default=False)
+    sender_domain = models.CharField(_("sender domain"), max_length=253, blank=True, default="")
+    sender_domain_listed = models.BooleanField(_("sender domain listed"), null=True, blank=True)
+    secrecy_until = models.DateField(_("Secrecy until"), null=True, blank=True)  # no notice to the user before this day
+    notice_user = models.BooleanField(_("Notify the user"), default=False)
     # A withheld notice (notice_user off) records why and when to look at the decision again; beat reminds the
     # officers on that day, once (notice_review_reminded_at). Both stay empty while the user is to be told.
-    notice_withheld_reason = models.CharField(max_length=300, blank=True, default="")
-    notice_review_on = models.DateField(null=True, blank=True)
-    notice_review_reminded_at = models.DateTimeField(null=True, blank=True)
-    status = models.CharField(max_length=20, choices=Status.choices, default=Status.RECEIVED)
-    outcome = models.CharField(max_length=12, choices=Outcome.choices, blank=True)
-    received_at = models.DateTimeField(default=now)
+    notice_withheld_reason = models.CharField(_("notice withheld reason"), max_length=300, blank=True, default="")
+    notice_review_on = models.DateField(_("notice review on"), null=True, blank=True)
+    notice_review_reminded_at = models.DateTimeField(_("notice review reminded at"), null=True, blank=True)
+    status = models.CharField(_("Status"), max_length=20, choices=Status.choices, default=Status.RECEIVED)
+    outcome = models.CharField(_("outcome"), max_length=12, choices=Outcome.choices, blank=True)
+    received_at = models.DateTimeField(_("received at"), default=now)
     received_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    verified_at = models.DateTimeField(null=True, blank=True)
+    verified_at = models.DateTimeField(_("verified at"), null=True, blank=True)
     verified_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    verified_channel = models.CharField(max_length=10, blank=True)  # "phone" | "email" of the register
+    # "phone" | "email" of the register
+    verified_channel = models.CharField(_("verified channel"), max_length=10, blank=True)
     verified_contact = models.CharField(max_length=254, blank=True)  # the register's contact used
     review_started_at = models.DateTimeField(null=True, blank=True)
-    approved_at = models.DateTimeField(null=True, blank=True)
-    produced_at = models.DateTimeField(null=True, blank=True)
+    approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
+    produced_at = models.DateTimeField(_("produced at"), null=True, blank=True)
     production_started_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     # When the package build was queued: a request still producing long after has lost its task (the
     # broker was down) and the reaper sends it again (services/packages.py).
     production_started_at = models.DateTimeField(null=True, blank=True)
-    checked_at = models.DateTimeField(null=True, blank=True)
+    checked_at = models.DateTimeField(_("checked at"), null=True, blank=True)
     checked_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    delivered_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
     delivery_receipt = models.CharField(max_length=300, blank=True)
     # What was handed over: the SHA-256 of the file (the .p7m, or the ZIP where no certificate was on file), the
     # SHA-256 of the certificate it was encrypted to ("": not encrypted), and the encrypted channel the officer
     # recorded (required without a certificate).
-    delivery_sha256 = models.CharField(max_length=64, blank=True, default="")
-    delivery_encrypted_to = models.CharField(max_length=64, blank=True, default="")
+    delivery_sha256 = models.CharField(_("delivery SHA-256"), max_length=64, blank=True, default="")
+    delivery_encrypted_to = models.CharField(_("delivery encrypted to"), max_length=64, blank=True, default="")
     delivery_channel = models.CharField(max_length=200, blank=True, default="")
-    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     narrowed_at = models.DateTimeField(null=True, blank=True)
     status_note = models.CharField(max_length=500, blank=True)  # clarification question, rejection reason
-    hold = models.ForeignKey("retention.LegalHold", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    hold_release_due_at = models.DateTimeField(null=True, blank=True)
-    hold_released_at = models.DateTimeField(null=True, blank=True)
+    hold = models.ForeignKey("retention.LegalHold", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                             verbose_name=_("hold"))
+    hold_release_due_at = models.DateTimeField(_("hold release due at"), null=True, blank=True)
+    hold_released_at = models.DateTimeField(_("hold released at"), null=True, blank=True)
     escalated_at = models.DateTimeField(null=True, blank=True)
-    sla_stage = models.CharField(max_length=3, choices=SlaStage.choices, default=SlaStage.NONE, blank=True)
+    sla_stage = models.CharField(_("deadline reminder stage"), max_length=3, choices=SlaStage.choices,
+                                 default=SlaStage.NONE, blank=True)
     # Emergency: the written order is due this long after intake (DISCLOSURE_WRITTEN_ORDER_DAYS); late,
     # the officers are told once (escalated); a delivery made without it is flagged for the breach register.
-    written_order_due_at = models.DateTimeField(null=True, blank=True)
-    written_order_escalated_at = models.DateTimeField(null=True, blank=True)
-    breach_flagged_at = models.DateTimeField(null=True, blank=True)
+    written_order_due_at = models.DateTimeField(_("written order due at"), null=True, blank=True)
+    written_order_escalated_at = models.DateTimeField(_("written order escalated at"), null=True, blank=True)
+    breach_flagged_at = models.DateTimeField(_("breach flagged at"), null=True, blank=True)
     breach_incident = models.ForeignKey("accounts.BreachIncident", null=True, blank=True, on_delete=models.SET_NULL,
-                                        related_name="+")
+                                        related_name="+", verbose_name=_("breach incident"))
     # Preservation (bases.py): the hold ends at preserve_until; officers are reminded before; one renewal
     # under a new order (its reference recorded); or the order is converted into a production order.
-    preserve_until = models.DateTimeField(null=True, blank=True)
-    preservation_reminded_at = models.DateTimeField(null=True, blank=True)
-    renewed_at = models.DateTimeField(null=True, blank=True)
+    preserve_until = models.DateTimeField(_("preserve until"), null=True, blank=True)
+    preservation_reminded_at = models.DateTimeField(_("preservation reminded at"), null=True, blank=True)
+    renewed_at = models.DateTimeField(_("renewed at"), null=True, blank=True)
     renewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    renewal_reference = models.CharField(max_length=100, blank=True)
+    renewal_reference = models.CharField(_("renewal reference"), max_length=100, blank=True)
     converted_to = models.OneToOneField("self", null=True, blank=True, on_delete=models.PROTECT,
-                                        related_name="converted_from")
+                                        related_name="converted_from", verbose_name=_("converted to"))
     production_error = models.CharField(max_length=300, blank=True)
 
     class Meta:
+        verbose_name, verbose_name_plural = _("disclosure request"), _("Disclosure requests")
         ordering = ["deadline"]
         constraints = [
             models.CheckConstraint(condition=Q(window_end__gt=F("window_start")), name="disclosure_window_positive"),
@@ -315,13 +306,17 @@ class Package(models.Model):
         SEALED = "sealed", _("Sealed")
         DELETED = "deleted", _("Deleted after retention")
 
-    request = models.OneToOneField(DisclosureRequest, on_delete=models.PROTECT, related_name="package")
-    state = models.CharField(max_length=10, choices=State.choices, default=State.SEALED)
+    request = models.OneToOneField(DisclosureRequest, on_delete=models.PROTECT, related_name="package",
+                                   verbose_name=_("Request"))
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.SEALED)
     manifest = models.JSONField(default=dict)
-    record_count = models.PositiveIntegerField(default=0)
-    created_at = models.DateTimeField(default=now)
-    delete_after = models.DateTimeField(null=True, blank=True)
-    deleted_at = models.DateTimeField(null=True, blank=True)
+    record_count = models.PositiveIntegerField(_("record count"), default=0)
+    created_at = models.DateTimeField(_("created at"), default=now)
+    delete_after = models.DateTimeField(_("delete after"), null=True, blank=True)
+    deleted_at = models.DateTimeField(_("deleted at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name, verbose_name_plural = _("Package"), _("packages")
 
     def __str__(self) -> str:
         return f"package #{self.pk}"
@@ -387,14 +382,16 @@ class Notice(models.Model):
         WITHHELD = "withheld", _("Withheld (secrecy order)")
         SENT = "sent", _("Sent")
 
-    request = models.ForeignKey(DisclosureRequest, on_delete=models.CASCADE, related_name="notices")
+    request = models.ForeignKey(DisclosureRequest, on_delete=models.CASCADE, related_name="notices",
+                                verbose_name=_("Request"))
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="disclosure_notices")
-    state = models.CharField(max_length=10, choices=State.choices)
-    withheld_until = models.DateField(null=True, blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    reminded_at = models.DateTimeField(null=True, blank=True)
+    state = models.CharField(_("state"), max_length=10, choices=State.choices)
+    withheld_until = models.DateField(_("withheld until"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    reminded_at = models.DateTimeField(_("reminded at"), null=True, blank=True)
     created_at = models.DateTimeField(default=now)
 
     class Meta:
+        verbose_name, verbose_name_plural = _("notice"), _("notices")
         constraints = [models.UniqueConstraint(fields=["request", "user"], name="notice_once_per_user")]
         ordering = ["-created_at"]

@@ -6,6 +6,8 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.http import HttpRequest
+from django.utils.formats import date_format
+from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -70,7 +72,8 @@ class _DpoSeesToo:
 @admin.register(RetentionPolicy)
 class RetentionPolicyAdmin(_DpoOnly, admin.ModelAdmin):
     form = RetentionPolicyAdminForm
-    list_display = ("category", "version", "period_months", "period_days", "action", "legal_basis", "valid_from", "changed_by")
+    list_display = ("category", "version", "period_months", "period_days", "action", "legal_basis", "valid_from_shown",
+                    "changed_by")
     list_filter = ("category",)
     list_select_related = ("changed_by",)
     fields = ("category", "trigger", "period_months", "period_days", "action", "legal_basis", "change_reason")
@@ -81,6 +84,12 @@ class RetentionPolicyAdmin(_DpoOnly, admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False  # history is never rewritten
+
+    @admin.display(description=_("Valid from"), ordering="valid_from")
+    def valid_from_shown(self, obj: RetentionPolicy) -> str:
+        """The seeded version 1 is in force since installation (it is stored as from 1 January 2000, which no one
+        chose), as on the DPO's retention page; every later version from when it was saved."""
+        return str(_("since installation")) if obj.seeded else date_format(localtime(obj.valid_from), "DATETIME_FORMAT")
 
     def save_model(self, request, obj, form, change) -> None:
         # A change never edits the row: it saves a new version through the service.

@@ -3,6 +3,7 @@ purges for other apps, its key rotator, its policies for the processing register
 from __future__ import annotations
 
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 from voipxs.privacy.registry import (
     register_demo_seeder,
@@ -15,7 +16,7 @@ from voipxs.privacy.registry import (
 
 class RetentionConfig(AppConfig):
     name = "retention"
-    verbose_name = "Retention"
+    verbose_name = _("Retention")
 
     def ready(self) -> None:
         # Models load only once the apps are ready, so the modules that use them are imported here.

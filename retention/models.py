@@ -57,6 +57,20 @@ SEEDED_TEXTS = frozenset((
 ))
 
 
+def period_words(months: int, days: int = 0) -> str:
+    """A retention period as people write it, in the active language ("7 years", "1 jaar 2 maanden", "0 days")."""
+    parts = []
+    if months:
+        years, rest = divmod(months, 12)
+        if years:
+            parts.append(ngettext("%(n)d year", "%(n)d years", years) % {"n": years})
+        if rest:
+            parts.append(ngettext("%(n)d month", "%(n)d months", rest) % {"n": rest})
+    if days or not parts:
+        parts.append(ngettext("%(n)d day", "%(n)d days", days) % {"n": days})
+    return " ".join(parts)
+
+
 def seeded_text_shown(text: str) -> str:
     """`text` in the active language if the defaults were seeded with it (SEEDED_TEXTS), else as written."""
     return gettext(text) if text in SEEDED_TEXTS else text
@@ -70,18 +84,20 @@ class RetentionPolicy(models.Model):
         DELETE = "delete", _("delete")
         ANONYMISE = "anonymise", _("anonymise")
 
-    category = models.CharField(max_length=32, choices=Category.choices)
-    version = models.PositiveIntegerField()
-    trigger = models.CharField(max_length=200, help_text=_("The event the period counts from"))
-    period_months = models.PositiveIntegerField(default=0)
-    period_days = models.PositiveIntegerField(default=0)
-    action = models.CharField(max_length=10, choices=Action.choices, default=Action.DELETE)
-    legal_basis = models.CharField(max_length=200)
-    valid_from = models.DateTimeField(default=now)
-    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    change_reason = models.CharField(max_length=300, blank=True)
+    category = models.CharField(_("Category"), max_length=32, choices=Category.choices)
+    version = models.PositiveIntegerField(_("Version"))
+    trigger = models.CharField(_("trigger"), max_length=200, help_text=_("The event the period counts from"))
+    period_months = models.PositiveIntegerField(_("period months"), default=0)
+    period_days = models.PositiveIntegerField(_("period days"), default=0)
+    action = models.CharField(_("Action"), max_length=10, choices=Action.choices, default=Action.DELETE)
+    legal_basis = models.CharField(_("Legal basis"), max_length=200)
+    valid_from = models.DateTimeField(_("valid from"), default=now)
+    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                                   verbose_name=_("Changed by"))
+    change_reason = models.CharField(_("change reason"), max_length=300, blank=True)
 
     class Meta:
+        verbose_name, verbose_name_plural = _("retention policy"), _("Retention policies")
         constraints = [models.UniqueConstraint(fields=["category", "version"], name="retpolicy_category_version_uniq")]
         indexes = [models.Index(fields=["category", "-valid_from"], name="retpolicy_category_from_idx")]
         ordering = ["category", "-version"]
@@ -98,6 +114,12 @@ class RetentionPolicy(models.Model):
     def seeded(self) -> bool:
         """The default version 1 that migration 0002 wrote, "valid from 1 January 2000": in force from the start."""
         return self.version == 1 and self.change_reason == SEEDED_REASON
+
+    @property
+    def change_reason_label(self) -> str:
+        """The reason as people read it: the seeded version's stored reason names a design file, so it is shown as
+        the defaults at installation, in the active language (the row itself is history and stays as it was)."""
+        return gettext("Defaults at installation") if self.seeded else self.change_reason
 
     @property
     def trigger_label(self) -> str:
@@ -120,16 +142,7 @@ class RetentionPolicy(models.Model):
     @property
     def period_label(self) -> str:
         """The period as people write it, in the active language ("7 years", "3 maanden", "0 days")."""
-        parts = []
-        if self.period_months:
-            years, months = divmod(self.period_months, 12)
-            if years:
-                parts.append(ngettext("%(n)d year", "%(n)d years", years) % {"n": years})
-            if months:
-                parts.append(ngettext("%(n)d month", "%(n)d months", months) % {"n": months})
-        if self.period_days or not parts:
-            parts.append(ngettext("%(n)d day", "%(n)d days", self.period_days) % {"n": self.period_days})
-        return " ".join(parts)
+        return period_words(self.period_months, self.period_days)
 
 
 class LegalHold(models.Model):
@@ -148,18 +161,19 @@ class LegalHold(models.Model):
         EXPIRED = "expired", _("expired")
         CONVERTED = "converted", _("converted into a production order")
 
-    reason = models.CharField(max_length=24, choices=Reason.choices)
-    reference = models.CharField(max_length=100, help_text=_('e.g. "disclosure:12"; no personal data'))
-    account_ids = models.JSONField(default=list, blank=True)
-    number_indexes = models.JSONField(default=list, blank=True)
-    window_start = models.DateTimeField(null=True, blank=True)
-    window_end = models.DateTimeField(null=True, blank=True)  # exclusive
-    categories = models.JSONField(default=list)
-    starts_at = models.DateTimeField(default=now)
-    expires_at = models.DateTimeField(null=True, blank=True)
-    placed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    reason = models.CharField(_("reason"), max_length=24, choices=Reason.choices)
+    reference = models.CharField(_("Reference"), max_length=100, help_text=_('e.g. "disclosure:12"; no personal data'))
+    account_ids = models.JSONField(_("Account ids"), default=list, blank=True)
+    number_indexes = models.JSONField(_("number indexes"), default=list, blank=True)
+    window_start = models.DateTimeField(_("window start"), null=True, blank=True)
+    window_end = models.DateTimeField(_("window end"), null=True, blank=True)  # exclusive
+    categories = models.JSONField(_("Categories"), default=list)
+    starts_at = models.DateTimeField(_("starts at"), default=now)
+    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
+    placed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                                  verbose_name=_("placed by"))
     released_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    released_at = models.DateTimeField(null=True, blank=True)
+    released_at = models.DateTimeField(_("released at"), null=True, blank=True)
     # Why it ended: released by its owner, expired (the job records the end of a hold whose order ran
     # out; the purge already ignores it from expires_at on), or converted into another order's hold.
     release_reason = models.CharField(max_length=10, choices=Release.choices, blank=True)
@@ -169,6 +183,7 @@ class LegalHold(models.Model):
     created_at = models.DateTimeField(default=now)
 
     class Meta:
+        verbose_name, verbose_name_plural = _("Legal hold"), _("Legal holds")
         indexes = [models.Index(fields=["released_at", "expires_at"], name="legalhold_active_idx")]
         ordering = ["-starts_at"]
 
@@ -205,18 +220,19 @@ class PurgeRun(models.Model):
         DONE = "done", _("done")
         FAILED = "failed", _("failed")
 
-    started_at = models.DateTimeField(default=now)
+    started_at = models.DateTimeField(_("started at"), default=now)
     # Renewed at every step: a dry run takes no lease, so a dry run silent for a lease is dead.
-    heartbeat_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    as_of = models.DateTimeField()  # the "now" the run computed its cutoffs from
-    dry_run = models.BooleanField(default=False)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
+    heartbeat_at = models.DateTimeField(_("heartbeat at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    as_of = models.DateTimeField(_("as of"))  # the "now" the run computed its cutoffs from
+    dry_run = models.BooleanField(_("dry run"), default=False)
+    status = models.CharField(_("Status"), max_length=10, choices=Status.choices, default=Status.RUNNING)
     # {"step": "cdr_unbilled", "months": {"2026-01": ["copied", "detached", "key_destroyed", "reclaimed"]}}
-    state = models.JSONField(default=dict, blank=True)
-    error = models.CharField(max_length=300, blank=True)  # exception class and step; never data
+    state = models.JSONField(_("state"), default=dict, blank=True)
+    error = models.CharField(_("error"), max_length=300, blank=True)  # exception class and step; never data
 
     class Meta:
+        verbose_name, verbose_name_plural = _("purge run"), _("purge runs")
         ordering = ["-started_at"]
 
 
@@ -260,18 +276,20 @@ class PurgedMonth(models.Model):
 class PurgeReceipt(models.Model):
     """What one run removed in one category: counts, cutoff, duration. Never the data."""
 
-    run = models.ForeignKey(PurgeRun, null=True, on_delete=models.SET_NULL, related_name="receipts")
-    category = models.CharField(max_length=32)
-    deleted = models.PositiveBigIntegerField(default=0)
-    anonymised = models.PositiveBigIntegerField(default=0)
-    kept = models.PositiveBigIntegerField(default=0)  # held or still needed rows seen by the step
-    cutoff = models.DateTimeField(null=True, blank=True)
-    duration_ms = models.PositiveIntegerField(default=0)
-    dry_run = models.BooleanField(default=False)
-    details = models.JSONField(default=dict, blank=True)  # e.g. months dropped; counts only
-    created_at = models.DateTimeField(default=now)
+    run = models.ForeignKey(PurgeRun, null=True, on_delete=models.SET_NULL, related_name="receipts",
+                            verbose_name=_("purge run"))
+    category = models.CharField(_("Category"), max_length=32)
+    deleted = models.PositiveBigIntegerField(_("Deleted"), default=0)
+    anonymised = models.PositiveBigIntegerField(_("Anonymised"), default=0)
+    kept = models.PositiveBigIntegerField(_("kept"), default=0)  # held or still needed rows seen by the step
+    cutoff = models.DateTimeField(_("Cutoff"), null=True, blank=True)
+    duration_ms = models.PositiveIntegerField(_("duration (ms)"), default=0)
+    dry_run = models.BooleanField(_("dry run"), default=False)
+    details = models.JSONField(_("Details"), default=dict, blank=True)  # e.g. months dropped; counts only
+    created_at = models.DateTimeField(_("created at"), default=now)
 
     class Meta:
+        verbose_name, verbose_name_plural = _("purge receipt"), _("Purge receipts")
         ordering = ["-created_at", "category"]
         indexes = [models.Index(fields=["-created_at"], name="purgereceipt_created_idx")]
 
@@ -311,13 +329,13 @@ class HeldCdr(models.Model):
     or an open/disputed invoice still needs it. Same columns as traffic_cdr (the CDR's own id is
     `cdr_id`); number fields re-encrypted under the master key with AAD "heldcdr:<cdr_id>"."""
 
-    cdr_id = models.BigIntegerField()
-    started_at = models.DateTimeField()
+    cdr_id = models.BigIntegerField(_("CDR id"))
+    started_at = models.DateTimeField(_("started at"))
     source_id = models.BigIntegerField()
     unique_id = models.CharField(max_length=150)
     fingerprint = models.CharField(max_length=32)
     import_batch_id = models.BigIntegerField(null=True, blank=True)
-    account_id = models.BigIntegerField(null=True, blank=True)
+    account_id = models.BigIntegerField(_("account id"), null=True, blank=True)
     contractor_id = models.BigIntegerField(null=True, blank=True)
     direction = models.CharField(max_length=8)
     disposition = models.CharField(max_length=10)
@@ -334,13 +352,14 @@ class HeldCdr(models.Model):
     rating = models.CharField(max_length=8)
     zone = models.CharField(max_length=60, blank=True)
     price = models.DecimalField(max_digits=12, decimal_places=5, null=True, blank=True)
-    invoice_id = models.BigIntegerField(null=True, blank=True)
+    invoice_id = models.BigIntegerField(_("invoice id"), null=True, blank=True)
     restricted_at = models.DateTimeField(null=True, blank=True)
     # The call's technical identifiers, when a hold also covers them (re-encrypted as well).
     technical_enc = models.BinaryField(null=True)
-    held_at = models.DateTimeField(default=now)
+    held_at = models.DateTimeField(_("held at"), default=now)
 
     class Meta:
+        verbose_name, verbose_name_plural = _("held CDR"), _("held CDRs")
         constraints = [
             # Copying is idempotent: a rerun after a crash inserts nothing twice.
             models.UniqueConstraint(fields=["cdr_id", "started_at"], name="heldcdr_cdr_uniq"),

@@ -11,7 +11,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import translation
 from django.utils.timezone import now as tz_now
-from django.utils.translation import gettext, gettext_noop
+from django.utils.functional import lazy
+from django.utils.translation import gettext, gettext_lazy, gettext_noop
 
 from accounts.dsr.policy import policy_version_generated
 from voipxs.privacy.audit import audit_record
@@ -20,7 +21,7 @@ from voipxs.exceptions import ApplicationError, joined_lazy
 from voipxs.privacy.phone import InvalidNumber, normalize_e164
 from voipxs.privacy.purposes import RETENTION_PURPOSE, Purpose
 
-from .models import SUPPORTED_ACTIONS, Category, LegalHold, RetentionPolicy
+from .models import SUPPORTED_ACTIONS, Category, LegalHold, RetentionPolicy, period_words
 
 POLICY_UNKNOWN_CATEGORY = gettext_noop("Unknown data category.")
 POLICY_NO_CHANGE = gettext_noop("The new version changes nothing.")
@@ -54,20 +55,15 @@ _NUMBER_RUN = re.compile(r"\+?\d[\d\s().-]{6,}\d")
 _POLICY_FIELDS = ("trigger", "period_months", "period_days", "action", "legal_basis")
 
 # The floors the law sets, which the privacy policy and the register name (DESIGN.md "Retention"):
-# a policy version may keep longer, never shorter. Months, and the basis the message names.
+# a policy version may keep longer, never shorter. Months, and the basis the message names (lazy: in the
+# page's language where the refusal is shown, English in its message).
 LEGAL_FLOORS: dict[str, tuple[int, str]] = {
-    Category.INVOICE: (84, "AWR art. 52: the fiscal duty to keep invoices 7 years"),
-    Category.AUDIT_LOG: (60, "GDPR art. 5(2): the accountability record is kept 5 years"),
+    Category.INVOICE: (84, gettext_lazy("AWR art. 52: the fiscal duty to keep invoices 7 years")),
+    Category.AUDIT_LOG: (60, gettext_lazy("GDPR art. 5(2): the accountability record is kept 5 years")),
 }
 _DAYS_PER_MONTH = 365.25 / 12
-
-
-def _months_label(months: int, days: int = 0) -> str:
-    years, rest = divmod(months, 12)
-    parts = [f"{years} years" if years > 1 else "1 year" if years else "",
-             f"{rest} months" if rest > 1 else "1 month" if rest else "",
-             f"{days} days" if days > 1 else "1 day" if days else ""]
-    return ", ".join(p for p in parts if p) or "0 days"
+# A period in a refusal: words in the language active when it is made text (see voipxs/exceptions.py).
+_period_lazy = lazy(period_words, str)
 
 
 def _check_period(category: str, months: int, days: int) -> None:
@@ -79,8 +75,8 @@ def _check_period(category: str, months: int, days: int) -> None:
     floor_months, basis = floor
     if months * _DAYS_PER_MONTH + days < floor_months * _DAYS_PER_MONTH:
         raise ApplicationError.formatted(POLICY_BELOW_FLOOR, {
-            "category": Category(category).label, "floor": _months_label(floor_months), "basis": basis,
-            "period": _months_label(months, days)}, field="period_months")
+            "category": Category(category).label, "floor": _period_lazy(floor_months), "basis": basis,
+            "period": _period_lazy(months, days)}, field="period_months")
 
 
 def hold_owner(reference: str) -> str:

@@ -5,6 +5,7 @@ rectification request (accounts.dsr.panels)."""
 from __future__ import annotations
 
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 from accounts.dsr.panels import RequestPanel, register_request_panel
 from voipxs.privacy.registry import register_demo_seeder, register_purger, register_rotator
@@ -12,7 +13,7 @@ from voipxs.privacy.registry import register_demo_seeder, register_purger, regis
 
 class TrafficConfig(AppConfig):
     name = "traffic"
-    verbose_name = "Traffic"
+    verbose_name = _("Traffic")
 
     def ready(self) -> None:
         # Models load only once the apps are ready, so the modules that use them are imported here.

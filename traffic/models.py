@@ -30,17 +30,20 @@ class Source(models.Model):
         FREESWITCH_XML = "freeswitch-xml", "FreeSWITCH mod_xml_cdr"
         KAMAILIO_ACC = "kamailio-acc", "Kamailio acc dialog CDRs (cdr_enable)"
 
-    name = models.SlugField(max_length=60, unique=True)
-    format = models.CharField(max_length=20, choices=Format.choices)
-    timezone = models.CharField(max_length=64, default="Europe/Amsterdam")
-    default_country = models.CharField(max_length=2, default="NL")
+    name = models.SlugField(_("name"), max_length=60, unique=True)
+    format = models.CharField(_("Format"), max_length=20, choices=Format.choices)
+    timezone = models.CharField(_("Time zone"), max_length=64, default="Europe/Amsterdam")
+    default_country = models.CharField(_("Default country"), max_length=2, default="NL")
     # The carrier or trunk this switch hands traffic to, for the interconnection report.
-    carrier = models.CharField(max_length=100, blank=True)
+    carrier = models.CharField(_("Carrier"), max_length=100, blank=True)
     # The switch's own layout, exactly as configured there: a cdr_custom.conf mapping line
     # (`Master.csv => ${CSV_QUOTE(${CDR(clid)})},...`), a mod_cdr_csv template string or the name of
     # a stock one ("example", "sql", ...). Empty: the format's default layout (traffic.importers.layouts).
-    columns = models.TextField(blank=True)
-    created_at = models.DateTimeField(default=now)
+    columns = models.TextField(_("columns"), blank=True)
+    created_at = models.DateTimeField(_("created at"), default=now)
+
+    class Meta:
+        verbose_name, verbose_name_plural = _("Source"), _("Sources")
 
     def __str__(self) -> str:
         return self.name
@@ -70,29 +73,32 @@ class CdrImport(models.Model):
         DONE = "done"
         FAILED = "failed"
 
-    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="imports")
-    file_name = models.CharField(max_length=255, blank=True)
-    file_sha256 = models.CharField(max_length=64, db_index=True)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
-    imported_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    created_at = models.DateTimeField(default=now)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    imported = models.PositiveIntegerField(default=0)
-    duplicates = models.PositiveIntegerField(default=0)
-    conflicts = models.PositiveIntegerField(default=0)
-    flagged = models.PositiveIntegerField(default=0)
+    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="imports", verbose_name=_("Source"))
+    file_name = models.CharField(_("file name"), max_length=255, blank=True)
+    file_sha256 = models.CharField(_("file SHA-256"), max_length=64, db_index=True)
+    status = models.CharField(_("Status"), max_length=10, choices=Status.choices, default=Status.QUEUED)
+    imported_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                                    verbose_name=_("imported by"))
+    created_at = models.DateTimeField(_("created at"), default=now)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    imported = models.PositiveIntegerField(_("imported rows"), default=0)
+    duplicates = models.PositiveIntegerField(_("duplicate rows"), default=0)
+    conflicts = models.PositiveIntegerField(_("conflicting rows"), default=0)
+    flagged = models.PositiveIntegerField(_("flagged rows"), default=0)
     # {"rejected": [{"line": n, "reason": "..."}], "conflicts": [{"line": n, "unique_id": "..."}]}
-    report = models.JSONField(default=dict, blank=True)
-    error = models.TextField(blank=True)  # whole-file refusal reason (no file content)
+    report = models.JSONField(_("report"), default=dict, blank=True)
+    error = models.TextField(_("error"), blank=True)  # whole-file refusal reason (no file content)
     # The lease of a running import: set when it starts and renewed in the transaction of every batch it
     # commits (and while it waits for its source's lock). A "running" import whose heartbeat is older
     # than CDR_IMPORT_LEASE_SECONDS has lost its worker (OOM, kill -9, deploy) and is reaped.
-    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(_("heartbeat at"), null=True, blank=True)
     # A re-run is a new import of the same stored file: each import's counts say what that run did
     # (rows the earlier attempt landed are this run's duplicates), so neither report is rewritten.
-    rerun_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="reruns")
+    rerun_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="reruns",
+                                 verbose_name=_("Re-run of"))
 
     class Meta:
+        verbose_name, verbose_name_plural = _("CDR import"), _("CDR imports")
         indexes = [models.Index(fields=["source", "-created_at"], name="cdrimport_source_time_idx")]
 
     @property
@@ -129,47 +135,53 @@ class Cdr(models.Model):
 
     # On PostgreSQL the real primary key is (id, started_at); ids come from one sequence, so `id`
     # alone is still unique and Django may treat it as the primary key.
-    id = models.BigAutoField(primary_key=True)
-    started_at = models.DateTimeField()
+    id = models.BigAutoField(_("id"), primary_key=True)
+    started_at = models.DateTimeField(_("started at"))
     # No database FK (like the other references below): a deferred FK check per row doubled the cost
     # of COPY (measured: 6.4 s against 3.4 s for 200,000 rows). Sources are never deleted, and
     # PROTECT still guards them in the ORM; the importer only writes the id of the source it holds.
-    source = models.ForeignKey(Source, on_delete=models.PROTECT, db_index=False, db_constraint=False, related_name="+")  # cdr_source_uid_idx covers it
-    unique_id = models.CharField(max_length=150)
+    # cdr_source_uid_idx covers it
+    source = models.ForeignKey(Source, on_delete=models.PROTECT, db_index=False, db_constraint=False, related_name="+",
+                               verbose_name=_("Source"))
+    unique_id = models.CharField(_("unique id"), max_length=150)
     # A record's identity is its leg (Asterisk 12+ writes one CDR per pair of parties, all with party
     # A's uniqueid): "seq:N" (the CDR's sequence), "ch:<hash>" (a hash of the destination channel, whose
     # name may hold a number) or "" (formats with one id per leg, and rows stored before legs).
-    leg = models.CharField(max_length=40, blank=True, default="", db_default="")  # db_default: raw INSERTs (bench) may omit it
+    # db_default: raw INSERTs (bench) may omit it
+    leg = models.CharField(_("leg"), max_length=40, blank=True, default="", db_default="")
     # The call this leg belongs to (Asterisk linkedid, FreeSWITCH A-leg uuid); "" = unique_id itself.
-    call_id = models.CharField(max_length=150, blank=True, default="", db_default="")
-    fingerprint = models.CharField(max_length=32)
-    import_batch = models.ForeignKey(CdrImport, null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+")
+    call_id = models.CharField(_("Call id"), max_length=150, blank=True, default="", db_default="")
+    fingerprint = models.CharField(_("fingerprint"), max_length=32)
+    import_batch = models.ForeignKey(CdrImport, null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+",
+                                     verbose_name=_("import"))
     # The account whose number took part (holder at started_at), and its contractor (denormalised
     # so that a contractor's traffic is one index range). No database FK: CDRs outlive nothing by
     # cascade; retention decides when they go.
     account = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+")
     contractor = models.ForeignKey("accounts.Contractor", null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+")
-    direction = models.CharField(max_length=8, choices=Direction.choices)
-    disposition = models.CharField(max_length=10, choices=Disposition.choices)
-    answered_at = models.DateTimeField(null=True, blank=True)
-    duration = models.PositiveIntegerField(default=0)
-    billsec = models.PositiveIntegerField(default=0)
+    direction = models.CharField(_("Direction"), max_length=8, choices=Direction.choices)
+    disposition = models.CharField(_("disposition"), max_length=10, choices=Disposition.choices)
+    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+    duration = models.PositiveIntegerField(_("duration (seconds)"), default=0)
+    billsec = models.PositiveIntegerField(_("Billed seconds"), default=0)
     # Numbers in E.164 (or the extension as written), encrypted under the month key; blind indexes for lookups.
     src_enc = models.BinaryField()
     dst_enc = models.BinaryField()
     src_index = models.CharField(max_length=64)
     dst_index = models.CharField(max_length=64)
     caller_name_enc = models.BinaryField(null=True)  # untrusted text, encrypted
-    account_code = models.CharField(max_length=80, blank=True)
-    flags = models.CharField(max_length=200, blank=True)  # comma-separated importers.base FLAG_* values
+    account_code = models.CharField(_("account code"), max_length=80, blank=True)
+    flags = models.CharField(_("flags"), max_length=200, blank=True)  # comma-separated importers.base FLAG_* values
     # Rating: the price is fixed here when rated and never recomputed.
-    rating = models.CharField(max_length=8, choices=Rating.choices, default=Rating.PENDING)
-    zone = models.CharField(max_length=60, blank=True)
-    price = models.DecimalField(max_digits=12, decimal_places=5, null=True, blank=True)
-    invoice = models.ForeignKey("traffic.Invoice", null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+")
-    restricted_at = models.DateTimeField(null=True, blank=True)  # GDPR art. 18 restriction
+    rating = models.CharField(_("rating"), max_length=8, choices=Rating.choices, default=Rating.PENDING)
+    zone = models.CharField(_("Zone"), max_length=60, blank=True)
+    price = models.DecimalField(_("price"), max_digits=12, decimal_places=5, null=True, blank=True)
+    invoice = models.ForeignKey("traffic.Invoice", null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+",
+                                verbose_name=_("Invoice"))
+    restricted_at = models.DateTimeField(_("restricted at"), null=True, blank=True)  # GDPR art. 18 restriction
 
     class Meta:
+        verbose_name, verbose_name_plural = _("CDR"), _("CDRs")
         indexes = [
             # Call history: one account, newest first, keyset pagination on (started_at, id).
             models.Index(fields=["account", "-started_at", "-id"], name="cdr_account_time_idx"),
@@ -221,6 +233,7 @@ class Tariff(models.Model):
     valid_to = models.DateField(pgettext_lazy("tariffs", "Last day"), null=True, blank=True)
 
     class Meta:
+        verbose_name, verbose_name_plural = _("tariff"), _("tariffs")
         indexes = [models.Index(fields=["prefix", "valid_from"], name="tariff_prefix_idx")]
         constraints = [
             # valid_to is the inclusive last day: a tariff ended the day it starts still holds for that day.
@@ -369,20 +382,6 @@ class CallExport(models.Model):
         return {"key_label": f"call-export:{self.pk}", "aad_prefix": f"call-export:{self.pk}"}
 
 
-class PushCredential(models.Model):
-    """The HTTP basic credential a switch pushes its CDRs with (traffic/push). Only the SHA-256 of the
-    password is kept: the password is 32 random bytes, shown once (`cdr_source add --push`), so a fast
-    hash is as safe as a slow one and costs nothing per push."""
-
-    source = models.OneToOneField(Source, on_delete=models.CASCADE, related_name="push_credential")
-    username = models.CharField(max_length=80, unique=True)
-    password_sha256 = models.CharField(max_length=64)
-    created_at = models.DateTimeField(default=now)
-
-    def __str__(self) -> str:
-        return self.username
-
-
 class MaskedNumber(models.Model):
     """The national masking list (Bude art. 4.2): a number (a helpline, or one another provider asked
     us to mask) never shown in full on a bill, for calls from `valid_from` on (the next billing period
@@ -397,4 +396,5 @@ class MaskedNumber(models.Model):
 
 
 from .callsetup.models import BlockedPrefix, CallSetup  # noqa: E402,F401  click-to-call (issue 12)
+from .push.models import PushCredential  # noqa: E402,F401  a switch's credential for live push
 from .annotations.models import CdrAnnotation  # noqa: E402,F401  notes on calls (GDPR art. 16)

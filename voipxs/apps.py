@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class VoipxsConfig(AppConfig):
     name = "voipxs"
-    verbose_name = "Privacy kernel"
+    verbose_name = _("Privacy kernel")
 
     def ready(self) -> None:
         from django.db.backends.signals import connection_created

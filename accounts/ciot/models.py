@@ -13,16 +13,18 @@ class SubscriberDetails(models.Model):
     """The name and address of a user for [valid_from, valid_to). A change closes the current version and
     adds one (subscriber_details_set), so the CIOT file can say who held a number at any past moment."""
 
-    user = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="subscriber_details")
+    user = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="subscriber_details",
+                             verbose_name=_("user"))
     name = EncryptedTextField(_("name"))
     street = EncryptedTextField(_("street"))
     house_number = EncryptedTextField(_("house number and addition"))
     postcode = EncryptedTextField(_("postcode"))
     town = EncryptedTextField(_("town"))
-    valid_from = models.DateTimeField(default=now)
-    valid_to = models.DateTimeField(null=True, blank=True)  # exclusive; None = current
+    valid_from = models.DateTimeField(_("valid from"), default=now)
+    valid_to = models.DateTimeField(_("valid to"), null=True, blank=True)  # exclusive; None = current
 
     class Meta:
+        verbose_name, verbose_name_plural = _("subscriber details"), _("subscriber details")
         indexes = [models.Index(fields=["user", "valid_from"], name="subscriber_user_from_idx")]
         constraints = [
             models.CheckConstraint(condition=Q(valid_to__isnull=True) | Q(valid_to__gt=models.F("valid_from")),

@@ -360,29 +360,35 @@ class Restriction(models.Model):
     DUE_SOON_DAYS = 7
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="restrictions")
-    request = models.ForeignKey(DataSubjectRequest, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    request = models.ForeignKey(DataSubjectRequest, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                                verbose_name=_("data-subject request"))
     # Blank only for restrictions applied before the ground was recorded (migration 0018).
-    ground = models.CharField(max_length=20, choices=Ground.choices, blank=True)
-    ends_on = models.DateField(null=True, blank=True)  # the last day (Europe/Amsterdam); None: no end set
-    started_at = models.DateTimeField(default=now)
+    ground = models.CharField(_("Ground"), max_length=20, choices=Ground.choices, blank=True)
+    ends_on = models.DateField(_("ends on"), null=True, blank=True)  # the last day (Europe/Amsterdam); None: no end set
+    started_at = models.DateTimeField(_("started at"), default=now)
     # The DPO asked for the e-mail of art. 18(3) (a reaper sends it again if the broker lost it) ...
-    lift_notice_asked_at = models.DateTimeField(null=True, blank=True)
-    lift_notice_sent_at = models.DateTimeField(null=True, blank=True)  # ... and the person was told
-    lift_notice_channel = models.CharField(max_length=10, choices=NoticeChannel.choices, blank=True)
+    lift_notice_asked_at = models.DateTimeField(_("lift notice asked at"), null=True, blank=True)
+    # ... and the person was told
+    lift_notice_sent_at = models.DateTimeField(_("lift notice sent at"), null=True, blank=True)
+    lift_notice_channel = models.CharField(_("lift notice channel"), max_length=10, choices=NoticeChannel.choices,
+                                           blank=True)
     # The end date moved, or a new decision was recorded, after the person was told of the lift: that notice was
     # withdrawn then (and by which of the two), so the lift waits for a new one (art. 18(3)) ...
-    lift_notice_withdrawn_at = models.DateTimeField(null=True, blank=True)
-    lift_notice_withdrawn_by = models.CharField(max_length=12, choices=NoticeWithdrawal.choices, blank=True)
+    lift_notice_withdrawn_at = models.DateTimeField(_("lift notice withdrawn at"), null=True, blank=True)
+    lift_notice_withdrawn_by = models.CharField(_("lift notice withdrawn by"), max_length=12,
+                                                choices=NoticeWithdrawal.choices, blank=True)
     # ... and the e-mail telling them the restriction continues is due since then (sent by a task after the commit,
     # again by the reaper if the broker lost it); cleared when sent, or when there is nobody to e-mail.
-    continuation_notice_due_at = models.DateTimeField(null=True, blank=True)
-    lifted_at = models.DateTimeField(null=True, blank=True)
+    continuation_notice_due_at = models.DateTimeField(_("continuation notice due at"), null=True, blank=True)
+    lifted_at = models.DateTimeField(_("lifted at"), null=True, blank=True)
     # The DPO is reminded once when the last day is near (DUE_SOON_DAYS) and once when it passed; cleared when
     # the end date moves (a new decision, or restriction_end_change).
-    reminder_stage = models.CharField(max_length=8, choices=ReminderStage.choices, default=ReminderStage.NONE,
+    reminder_stage = models.CharField(_("reminder stage"), max_length=8, choices=ReminderStage.choices,
+                                      default=ReminderStage.NONE,
                                       blank=True)
 
     class Meta:
+        verbose_name, verbose_name_plural = _("restriction"), _("Restrictions")
         constraints = [models.UniqueConstraint(fields=["user"], condition=models.Q(lifted_at__isnull=True),
                                                name="restriction_one_active_per_user")]
         # The daily reminder's scan: active restrictions by end date.

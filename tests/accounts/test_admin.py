@@ -81,6 +81,16 @@ class UserAdminTests:
         assert "Omschrijving (zone):" in tariff and "Starttarief:" in tariff and "Geldig vanaf:" in tariff
         assert "Eerste tariefeenheid (s):" in tariff and "Setup fee" not in tariff and "Valid from" not in tariff
 
+    def test_the_e_mail_address_and_contractor_are_labelled_in_the_page_language(self, admin_client, alice):
+        # The encrypted e-mail field once labelled itself by its name ("Email:"), and the add form's contractor too.
+        english = admin_client.get(f"/admin/accounts/user/{alice.pk}/change/").content.decode()
+        assert "E-mail address:</label>" in english and "Email:" not in english
+        admin_client.cookies["django_language"] = "nl"
+        change = admin_client.get(f"/admin/accounts/user/{alice.pk}/change/").content.decode()
+        add = admin_client.get("/admin/accounts/user/add/").content.decode()
+        assert "E-mailadres:</label>" in change and "Email:" not in change
+        assert "Opdrachtgever:</label>" in add and "Contractor:" not in add
+
     def test_it_adds_a_user_through_the_service(self, admin_client, acme):
         assert admin_client.get("/admin/accounts/user/add/").status_code == 200
         response = admin_client.post("/admin/accounts/user/add/", {

@@ -21,6 +21,17 @@ class RetentionAdminTests:
         for name in ("retentionpolicy", "legalhold", "purgereceipt", "purgerun", "heldcdr"):
             assert superuser_client.get(f"/admin/retention/{name}/").status_code == 200, name
 
+    def test_the_policy_list_shows_the_defaults_as_in_force_since_installation(self, superuser_client):
+        policy = RetentionPolicy.objects.get(category=Category.DSR_EXPORT, version=1)
+        superuser_client.post(f"/admin/retention/retentionpolicy/{policy.pk}/change/", {
+            "trigger": policy.trigger, "period_months": 0, "period_days": 3, "action": "delete",
+            "legal_basis": policy.legal_basis, "change_reason": "faster"})
+        page = superuser_client.get("/admin/retention/retentionpolicy/").content.decode()
+        start = page.index('id="result_list"')
+        rows = page[start:page.index("</table>", start)]
+        assert rows.count("since installation") == len(Category.values) and "2000" not in rows  # v1 of each
+        assert rows.count("<tr") == len(Category.values) + 2  # the header, every v1, and v2 with its own date
+
     def test_it_saves_a_policy_change_as_a_new_version_through_the_service(self, superuser_client):
         policy = RetentionPolicy.objects.get(category=Category.DSR_EXPORT, version=1)
         response = superuser_client.post(f"/admin/retention/retentionpolicy/{policy.pk}/change/", {

@@ -79,3 +79,36 @@ class DashboardLabelsTests:
             assert policy.trigger_label == translation.gettext("export file ready")
             assert policy.legal_basis_label == translation.gettext("minimisation (GDPR art. 5(1)(c))")
         assert RetentionPolicy(trigger="eigen tekst", legal_basis="GDPR art. 6").trigger_label == "eigen tekst"
+
+    def test_the_history_shows_the_default_versions_as_installed_without_changing_them(self, client, dpo):
+        """The seeded version 1's stored reason ("DESIGN.md defaults") and 1 January 2000 stay in the table (history
+        is never rewritten); the page says what they mean, in its language."""
+        stored = list(RetentionPolicy.objects.filter(version=1).values_list("change_reason", "valid_from"))
+        c = verified_client(client, dpo)
+        history = _history(c.get(URL).content.decode())
+        assert history.count("Defaults at installation") == len(Category.values)
+        assert history.count("since installation") == len(Category.values)
+        assert "DESIGN.md" not in history and "2000" not in history
+        dutch = _history(c.get(URL, HTTP_ACCEPT_LANGUAGE="nl").content.decode())
+        assert "DESIGN.md" not in dutch and "2000" not in dutch
+        with translation.override("nl"):  # through the catalogue, once translated
+            assert dutch.count(translation.gettext("Defaults at installation")) == len(Category.values)
+            assert dutch.count(translation.gettext("since installation")) == len(Category.values)
+        assert list(RetentionPolicy.objects.filter(version=1).values_list("change_reason", "valid_from")) == stored
+
+    def test_a_later_versions_reason_and_date_are_shown_as_stored(self, client, dpo):
+        fields = {"trigger": "call start (failed, free or never invoiced calls)", "period_months": 2,
+                  "period_days": 0, "action": "delete", "legal_basis": "Tw art. 11.5(1)",
+                  "change_reason": "shorter after review", "confirm": "yes"}
+        c = verified_client(client, dpo)
+        assert c.post(reverse("retention:policy-update", args=["cdr_unbilled"]), fields).status_code == 302
+        history = _history(c.get(URL).content.decode())
+        assert "shorter after review" in history
+        assert history.count("Defaults at installation") == history.count("since installation") == len(
+            Category.values)  # v2 has its own date and reason; v1 is still there
+
+
+def _history(body: str) -> str:
+    body = html.unescape(body)
+    start = body.rindex("<details>", 0, body.index('id="holds"'))  # the history's, the last before the holds
+    return body[start:body.index("</table>", start)]

@@ -49,7 +49,11 @@ class EncryptedTextField(models.BinaryField):
 
     def formfield(self, **kwargs: Any) -> Any:
         from django import forms
+        from django.utils.text import capfirst
 
+        # As Django's own fields do: the form labels the field with its verbose name (translated), not its name.
+        kwargs.setdefault("label", capfirst(self.verbose_name))
+        kwargs.setdefault("help_text", self.help_text)
         return forms.CharField(required=not self.blank, **kwargs)
 
 

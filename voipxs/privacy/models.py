@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils.timezone import now
+from django.utils.translation import gettext_lazy as _
 
 
 class AuditEntry(models.Model):
@@ -16,27 +17,28 @@ class AuditEntry(models.Model):
         OK = "ok"
         REFUSED = "refused"
 
-    created_at = models.DateTimeField(default=now)
-    actor = models.CharField(max_length=64)  # "u_…" pseudonym, or "system:<job>"
-    action = models.CharField(max_length=64)  # "calls.list", "disclosure.approve", ...
-    purpose = models.CharField(max_length=32, blank=True)
-    target_type = models.CharField(max_length=32, blank=True)
-    target_id = models.CharField(max_length=64, blank=True)  # pseudonym or plain pk of a non-person object
-    outcome = models.CharField(max_length=8, choices=Outcome.choices, default=Outcome.OK)
-    extra = models.JSONField(default=dict, blank=True)  # counts, states, ids; never personal data
+    created_at = models.DateTimeField(_("created at"), default=now)
+    actor = models.CharField(_("actor"), max_length=64)  # "u_…" pseudonym, or "system:<job>"
+    action = models.CharField(_("Action"), max_length=64)  # "calls.list", "disclosure.approve", ...
+    purpose = models.CharField(_("purpose"), max_length=32, blank=True)
+    target_type = models.CharField(_("target type"), max_length=32, blank=True)
+    # pseudonym or plain pk of a non-person object
+    target_id = models.CharField(_("target id"), max_length=64, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=8, choices=Outcome.choices, default=Outcome.OK)
+    extra = models.JSONField(_("Details"), default=dict, blank=True)  # counts, states, ids; never personal data
     # Filled once by the sealer, in chain order.
-    seq = models.BigIntegerField(null=True, blank=True, unique=True)
-    prev_hash = models.CharField(max_length=64, blank=True)
-    entry_hash = models.CharField(max_length=64, blank=True)
+    seq = models.BigIntegerField(_("sequence number"), null=True, blank=True, unique=True)
+    prev_hash = models.CharField(_("previous hash"), max_length=64, blank=True)
+    entry_hash = models.CharField(_("entry hash"), max_length=64, blank=True)
 
     class Meta:
+        verbose_name, verbose_name_plural = _("audit entry"), _("audit entries")
         indexes = [
             # The sealer's "what is not linked yet" scan: a partial index stays tiny.
             models.Index(fields=["id"], name="audit_unsealed_idx", condition=models.Q(seq__isnull=True)),
             models.Index(fields=["actor", "created_at"], name="audit_actor_time_idx"),
             models.Index(fields=["target_type", "target_id"], name="audit_target_idx"),
         ]
-        verbose_name_plural = "audit entries"
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.action} {self.outcome}"
@@ -52,14 +54,16 @@ class AuditAnchor(models.Model):
     anchor (migration 0004).
     """
 
-    up_to_seq = models.BigIntegerField(unique=True)
-    entry_hash = models.CharField(max_length=64)  # entry_hash of the entry with seq == up_to_seq
-    removed = models.BigIntegerField(default=0)  # entries this anchor lets go (seq after the previous anchor)
-    cutoff = models.DateTimeField()  # entries older than this were due
-    created_at = models.DateTimeField(default=now)
-    mac = models.CharField(max_length=64)
+    up_to_seq = models.BigIntegerField(_("up to sequence number"), unique=True)
+    entry_hash = models.CharField(_("entry hash"), max_length=64)  # entry_hash of the entry with seq == up_to_seq
+    # entries this anchor lets go (seq after the previous anchor)
+    removed = models.BigIntegerField(_("entries removed"), default=0)
+    cutoff = models.DateTimeField(_("Cutoff"))  # entries older than this were due
+    created_at = models.DateTimeField(_("created at"), default=now)
+    mac = models.CharField(_("MAC"), max_length=64)
 
     class Meta:
+        verbose_name, verbose_name_plural = _("audit anchor"), _("audit anchors")
         ordering = ["-up_to_seq"]
 
     def __str__(self) -> str:
