@@ -102,7 +102,6 @@ def seeded(db):
 
 
 @pytest.mark.django_db
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason="Dutch pending")
 def test_every_admin_page_of_every_staff_role_names_our_things_in_dutch(client, seeded):
     found = {}
     for username in STAFF:
