@@ -230,6 +230,10 @@ class PhoneNumberAdmin(admin.ModelAdmin):
     def masked_number(self, obj: PhoneNumber) -> str:
         return mask(obj.number)
 
+    def get_queryset(self, request):
+        # A restricted person's numbers are only stored (GDPR art. 18), as their account is in the user admin.
+        return super().get_queryset(request).filter(user__restricted_at__isnull=True)
+
     def get_form(self, request, obj=None, change=False, **kwargs):
         kwargs["form"] = PhoneNumberChangeForm if obj is not None else PhoneNumberAddForm
         return super().get_form(request, obj, change=change, **kwargs)

@@ -41,7 +41,9 @@ class SubscriberDetailsAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         require_purpose(actor=request.user, purpose=Purpose.SECURITY, action="admin.subscriber_details.read",
                         target_type="subscriber_details")
-        return super().get_queryset(request)
+        # A restricted person's name and address are only stored (GDPR art. 18, as in the user admin): SECURITY does
+        # not see them; the CIOT sync reads them under its own purpose.
+        return super().get_queryset(request).filter(user__restricted_at__isnull=True)
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         if obj is None:

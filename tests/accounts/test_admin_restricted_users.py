@@ -88,3 +88,28 @@ class RestrictedUserAdminTests:
     def test_a_role_without_security_may_not_list_them(self, client, dpo, restricted):
         response = verified_client(client, dpo).get(USERS, {"restricted": "yes"})
         assert response.status_code == 403
+
+
+class RestrictedPeopleInOtherAdminListsTests:
+    """The user admin was not the only place: the phone-number and subscriber-details admins named a restricted
+    person (login name, masked number, name and address)."""
+
+    def test_the_phone_number_admin_leaves_the_restricted_persons_numbers_out(self, admin_client, carol, restricted):
+        numbers = "/admin/accounts/phonenumber/"
+        rows = _results(_page(admin_client.get(numbers)))
+        assert ">carol<" in rows and ">bob<" not in rows
+        assert ">bob<" not in _results(_page(admin_client.get(numbers, {"q": "bob"})))
+        assert ">bob<" not in _results(_page(admin_client.get(numbers, {"q": "+31205550201"})))
+        bobs = restricted.phone_numbers.get()
+        assert admin_client.get(f"{numbers}{bobs.pk}/change/", follow=True).redirect_chain  # not found: to the index
+
+    def test_the_subscriber_details_admin_leaves_the_restricted_persons_address_out(self, admin_client, carol,
+                                                                                   restricted, admin_user):
+        from accounts.ciot.services import subscriber_details_set
+
+        for user, name in ((carol, "Carol Example"), (restricted, "Bob Example")):
+            subscriber_details_set(user=user, actor=admin_user, name=name, street="Damrak", house_number="1",
+                                   postcode="1012 LG", town="Amsterdam")
+        rows = _results(_page(admin_client.get("/admin/accounts/subscriberdetails/")))
+        assert ">carol<" in rows
+        assert "Bob Example" not in rows and ">bob<" not in rows
