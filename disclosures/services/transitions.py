@@ -46,7 +46,7 @@ from .deadlines import written_order_breach_flag
 from .holds import request_hold_place, request_hold_release, request_hold_release_due, request_hold_release_schedule
 from .intake import validate_scope
 from .notices import delivery_notices_create
-from .packages import package_delivery_file
+from .packages import package_delivery_digests
 
 AUTHORITY_NOT_VERIFIED = gettext_noop("The authority's contact channels are not verified yet.")
 AUTHORITY_NO_CHANNEL = gettext_noop("The register has no such contact channel for this authority.")
@@ -315,7 +315,8 @@ def disclosure_request_deliver(*, actor, request: DisclosureRequest, receipt: st
     (an emergency or an oral order excepted: flagged for the breach register when its order comes late).
     The package goes encrypted to the authority's certificate (packages.package_delivery_file); an authority
     without one gets it only on a channel that is itself encrypted, which `secure_channel` records (refused
-    without: CHANNEL_REQUIRED). The record keeps the SHA-256 of the file handed over and of the certificate.
+    without: CHANNEL_REQUIRED). The record keeps the SHA-256 of the file handed over and of the certificate
+    (packages.package_delivery_digests: the stored envelope's, not copied out again).
     Starts the package's retention and the user notices."""
     require_officer(actor)
     if not receipt.strip():
@@ -332,12 +333,11 @@ def disclosure_request_deliver(*, actor, request: DisclosureRequest, receipt: st
         raise ApplicationError(CHANNEL_REQUIRED, extra={"field": "secure_channel"})
     moment = tz_now()
     package = Package.objects.get(request=req)
-    handed = package_delivery_file(req=req, package=package)
-    handed.file.close()  # the record names the file by its SHA-256; closing deletes a ZIP's temporary file
+    sha256, encrypted_to = package_delivery_digests(req=req, package=package)  # names the file, copies nothing
     package.delete_after = moment + timedelta(days=settings.DISCLOSURE_PACKAGE_RETENTION_DAYS)
     package.save(update_fields=["delete_after"])
     req.delivered_at, req.delivery_receipt = moment, receipt.strip()[:300]
-    req.delivery_sha256, req.delivery_encrypted_to = handed.sha256, handed.encrypted_to
+    req.delivery_sha256, req.delivery_encrypted_to = sha256, encrypted_to
     req.delivery_channel = secure_channel.strip()[:200]
     has_data = bool(package.record_count or package.manifest.get("subscriber_count"))
     req.outcome = Outcome.FULL if has_data else Outcome.NO_DATA
@@ -349,7 +349,7 @@ def disclosure_request_deliver(*, actor, request: DisclosureRequest, receipt: st
     notices = delivery_notices_create(req=req, moment=moment) if req.notice_user else 0
     # The channel is the officer's own words: the record says only that one was given.
     request_audit(actor=actor, action="deliver", req=req, package=package.pk, notices=notices,
-                  sha256=handed.sha256, encrypted_to=handed.encrypted_to or None,
+                  sha256=sha256, encrypted_to=encrypted_to or None,
                   secure_channel=bool(req.delivery_channel))
     written_order_breach_flag(req=req, moment=moment, actor=actor)
     return req
