@@ -341,8 +341,10 @@ def disclosure_request_deliver(*, actor, request: DisclosureRequest, receipt: st
     req.delivery_channel = secure_channel.strip()[:200]
     has_data = bool(package.record_count or package.manifest.get("subscriber_count"))
     req.outcome = Outcome.FULL if has_data else Outcome.NO_DATA
-    if req.narrowed_at is not None and has_data:
+    if req.narrowed_at is not None and has_data:  # we handed over less than was asked: partial, capped or not
         req.outcome = Outcome.PARTIAL
+    elif (package.manifest.get("max_hits") or {}).get("capped"):  # the authority's maxHits left records out
+        req.outcome = Outcome.CAPPED
     request_move(req=req, status=Status.DELIVERED, fields=["delivered_at", "delivery_receipt", "outcome",
                                                            "delivery_sha256", "delivery_encrypted_to",
                                                            "delivery_channel"])
