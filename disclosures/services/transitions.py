@@ -44,7 +44,7 @@ from .checks import (
 )
 from .deadlines import written_order_breach_flag
 from .holds import request_hold_place, request_hold_release, request_hold_release_due, request_hold_release_schedule
-from .intake import validate_scope
+from .intake import max_hits_check, validate_scope
 from .notices import delivery_notices_create
 from .packages import package_delivery_digests
 
@@ -58,6 +58,8 @@ PRODUCER_IS_APPROVER = gettext_noop("An officer who approved the request cannot 
 OUTPUT_UNREADABLE = gettext_noop("The package cannot be handed over: %(problems)s. Produce it again.")
 DELIVERY_NEEDS_APPROVALS = gettext_noop("Delivery needs two approvals and an output check.")
 NARROW_NOT_SHRINKING = gettext_noop("Narrowing can only shrink the scope.")
+NARROW_CAP_NOT_LOWER = gettext_noop("Narrowing can only lower the cap on the number of records (maxHits), now "
+                                    "%(cap)s.")
 RECEIPT_REQUIRED = gettext_noop("A delivery receipt is required.")
 PRESERVATION_NOT_PRODUCED = gettext_noop("A preservation order keeps data; nothing is produced for it.")
 CHANNEL_REQUIRED = gettext_noop("The authority has no certificate on file, so the package is not encrypted: it is "
@@ -137,9 +139,12 @@ def disclosure_request_resume_review(*, actor, request: DisclosureRequest) -> Di
 @transaction.atomic
 def disclosure_request_narrow(*, actor, request: DisclosureRequest, remove_target_ids: Iterable[int] = (),
                               window_start: datetime | None = None, window_end: datetime | None = None,
-                              categories: Iterable[str] | None = None) -> DisclosureRequest:
-    """Shrink the scope (fewer targets, a shorter window, fewer categories). Anything that would widen
-    it is refused. Approvals given for the wider scope are dropped: the narrower one is approved anew."""
+                              categories: Iterable[str] | None = None,
+                              max_hits: int | None = None) -> DisclosureRequest:
+    """Shrink the scope (fewer targets, a shorter window, fewer categories, a lower cap on the number of records:
+    `max_hits`, checked as at intake; None keeps the cap; a cap where there was none shrinks too). Anything that
+    would widen it is refused, a higher cap included. Approvals given for the wider scope are dropped: the narrower
+    one is approved anew."""
     require_officer(actor)
     req = request_locked(request=request)
     require_state(req, Status.UNDER_REVIEW, Status.CLARIFICATION, Status.APPROVED)
@@ -153,22 +158,28 @@ def disclosure_request_narrow(*, actor, request: DisclosureRequest, remove_targe
         raise ApplicationError(NARROW_NOT_SHRINKING, extra={"field": "scope"})
     if len(target_ids - remove) == 0:
         raise ApplicationError(REQUEST_NO_TARGET, extra={"field": "remove_target_ids"})
+    new_cap = req.max_hits if max_hits is None else max_hits_check(max_hits)
+    if req.max_hits is not None and new_cap > req.max_hits:
+        raise ApplicationError.formatted(NARROW_CAP_NOT_LOWER, {"cap": req.max_hits}, field="max_hits")
     validate_scope(legal_basis=req.legal_basis, categories=new_cats, window_start=new_start, window_end=new_end,
                    received_at=req.received_at)
-    if not remove and new_start == req.window_start and new_end == req.window_end and new_cats == list(req.categories):
+    if (not remove and new_start == req.window_start and new_end == req.window_end
+            and new_cats == list(req.categories) and new_cap == req.max_hits):
         raise ApplicationError(NARROW_NOT_SHRINKING, extra={"field": "scope"})
     req.targets.filter(pk__in=remove).delete()
-    req.window_start, req.window_end, req.categories = new_start, new_end, new_cats
+    req.window_start, req.window_end, req.categories, req.max_hits = new_start, new_end, new_cats, new_cap
     req.target_count = len(target_ids - remove)
     req.narrowed_at = tz_now()
     req.approvals.all().delete()
     req.approved_at = None
     request_move(req=req, status=Status.UNDER_REVIEW,
-                 fields=["window_start", "window_end", "categories", "target_count", "narrowed_at", "approved_at"])
+                 fields=["window_start", "window_end", "categories", "max_hits", "target_count", "narrowed_at",
+                         "approved_at"])
     # The hold follows the narrower scope: release the wide one, place the narrow one.
     request_hold_release(req=req, actor=actor)
     request_hold_place(req=req, actor=actor)
-    request_audit(actor=actor, action="narrow", req=req, removed_targets=len(remove), categories=new_cats)
+    request_audit(actor=actor, action="narrow", req=req, removed_targets=len(remove), categories=new_cats,
+                  max_hits=new_cap)
     return req
 
 
