@@ -31,6 +31,7 @@ from voipxs.queue import enqueue_after_commit
 from ..bases import PRESERVATION_BASES
 from ..models import OPEN_STATUSES, Approval, DisclosureRequest, Outcome, Package, Status
 from ..output_scope import disclosure_output_scope
+from ..problems import problems_joined
 from ..production import package_output_problems
 from .checks import (
     NOTE_REQUIRED,
@@ -309,7 +310,8 @@ def disclosure_output_check(*, actor, request: DisclosureRequest) -> DisclosureR
     problems = (package_output_problems(package, rule=disclosure_output_scope(actor=actor, request=req))
                 if package is not None else ["no package was stored"])
     if problems:
-        raise ApplicationError.formatted(OUTPUT_UNREADABLE, {"problems": "; ".join(problems)}, field="package")
+        # English in the message (logs), in the page's language where it is shown (problems.py).
+        raise ApplicationError.formatted(OUTPUT_UNREADABLE, {"problems": problems_joined(problems)}, field="package")
     req.checked_at, req.checked_by = tz_now(), actor
     request_move(req=req, status=Status.CHECKED, fields=["checked_at", "checked_by"])
     capped = package.manifest.get("max_hits") or {}
