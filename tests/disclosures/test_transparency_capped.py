@@ -15,6 +15,7 @@ from django.utils.timezone import now
 
 from disclosures.models import Outcome
 from disclosures.selectors import BASIS_COLUMNS, transparency_report
+from disclosures.services.transitions import disclosure_request_narrow
 from disclosures.suppression import SECONDARY
 from tests.factories import make_cdr, verified_client
 
@@ -55,6 +56,16 @@ class CappedAnswerTests:
         capped, within, uncapped = answers
         assert capped.package.record_count == 2 and capped.package.manifest["max_hits"]["matched"] == 3
         assert [r.outcome for r in answers] == [Outcome.CAPPED, Outcome.FULL, Outcome.FULL]
+
+    def test_a_narrowed_request_stays_partial_even_when_capped_too(self, legal1, legal2, legal3, authority, alice):
+        for hours in (30, 20, 10):
+            make_cdr(account=alice, src=ALICE_NUMBER, dst=OTHER, started_at=now() - timedelta(hours=hours))
+        req = to_state(receive(legal1, authority, numbers=[ALICE_NUMBER, "+31205550177"], max_hits=2),
+                       "under_review", intake=legal1, approvers=[])
+        other = [t.pk for t in req.targets.all() if t.number != ALICE_NUMBER]
+        narrowed = disclosure_request_narrow(actor=legal1, request=req, remove_target_ids=other)
+        delivered = to_state(narrowed, "delivered", intake=legal1, approvers=[legal2, legal3])
+        assert delivered.package.manifest["max_hits"]["capped"] and delivered.outcome == Outcome.PARTIAL
 
     def test_the_report_counts_it_as_capped_not_as_full(self, answers, legal1, settings):
         report = _report(legal1, settings, threshold=1)
