@@ -4,7 +4,7 @@ language. Until the Dutch catalogue has them, a stand-in catalogue ("NL[...]" ar
 Dutch is active) shows which texts are looked up in the page's language; the last test checks the real Dutch."""
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from django.utils import translation
@@ -12,6 +12,8 @@ from django.utils.timezone import now
 
 import voipxs.exceptions
 from disclosures.models import DisclosureRequest, Package, Status
+from disclosures.output_scope import RecordTally, ScopeRule, iso_second
+from disclosures.selectors import Interval, Scope
 from disclosures.services.transitions import disclosure_output_check
 from tests.factories import make_cdr, verified_client
 from voipxs.exceptions import ApplicationError
@@ -70,3 +72,16 @@ def test_the_officer_s_page_shows_the_problems_in_dutch(client, row_short, legal
     c.cookies["django_language"] = "nl"
     page = c.post(f"/disclosures/requests/{row_short.pk}/check/").content.decode()
     assert "calls.csv: 2 rijen, het manifest zegt 3" in page
+
+
+def test_a_record_out_of_scope_is_named_with_its_reason_each_in_the_shown_language(stand_in_dutch):
+    window = Interval(datetime(2026, 3, 1, tzinfo=timezone.utc), datetime(2026, 3, 2, tzinfo=timezone.utc))
+    rule = ScopeRule(scope=Scope(request_id=1, window=window, numbers={}, accounts=frozenset(), categories=()),
+                     max_hits=None, account_calls={})
+    tally = RecordTally("calls.csv", rule, parse=iso_second)
+    tally.add(record_id="7", numbers=["+31205550101"], starts=["2026-03-05T12:00:00+00:00"])
+    [found] = tally.problems(None)
+    assert str(found) == "calls.csv: record 1 is outside the approved scope (it starts outside the period asked for)"
+    with translation.override("nl"):
+        assert str(found) == ("NL[calls.csv: record 1 is outside the approved scope (NL[it starts outside the period "
+                              "asked for])]")
