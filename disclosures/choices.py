@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 class Outcome(models.TextChoices):
     FULL = "full", _("Full")
     PARTIAL = "partial", _("Partial")
+    CAPPED = "capped", _("Capped at the authority's request")  # fewer records than matched: the maxHits it set
     NO_DATA = "no_data", _("No data")
     REJECTED = "rejected", _("Rejected")
     WITHDRAWN = "withdrawn", _("Withdrawn")

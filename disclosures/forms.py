@@ -69,6 +69,16 @@ class NoteForm(forms.Form):
     note = forms.CharField(label=_("Note"), max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
+def max_hits_field(help_text=None) -> forms.IntegerField:
+    """The authority's cap on records (ETSI maxHits), as intake, a narrowing and a conversion take it. The service
+    decides (intake.max_hits_check) and refuses at this field; the browser is told the range too."""
+    return forms.IntegerField(label=_("Cap on the number of records (maxHits)"), required=False,
+                              widget=forms.NumberInput(attrs={"min": 1, "max": MAX_HITS_LIMIT}),
+                              help_text=help_text or _("only when the authority set one (ETSI maxHits): the package "
+                                                       "holds at most this many records, the first in time order, "
+                                                       "and says so when more match. Empty: no cap"))
+
+
 class RequestForm(forms.Form):
     authority = forms.IntegerField(label=_("Authority"), widget=forms.Select)
     reference = forms.CharField(label=_("Reference"), max_length=100)
@@ -87,12 +97,7 @@ class RequestForm(forms.Form):
     window_start = forms.DateField(label=_("Start of the period"), widget=forms.DateInput(attrs={"type": "date"}))
     window_end = forms.DateField(label=_("End of the period"), widget=forms.DateInput(attrs={"type": "date"}),
                                  help_text=_("exclusive"))
-    # The service decides (intake.max_hits_check) and refuses at this field; the browser is told the range too.
-    max_hits = forms.IntegerField(label=_("Cap on the number of records (maxHits)"), required=False,
-                                  widget=forms.NumberInput(attrs={"min": 1, "max": MAX_HITS_LIMIT}),
-                                  help_text=_("only when the authority set one (ETSI maxHits): the package holds at "
-                                              "most this many records, the first in time order, and says so when "
-                                              "more match. Empty: no cap"))
+    max_hits = max_hits_field()
     deadline = forms.DateTimeField(label=_("Deadline"), required=False,
                                    widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
                                    help_text=_("the authority's; an EPOC is due within 10 days (8 hours in an "
@@ -149,6 +154,8 @@ class NarrowForm(forms.Form):
                                    required=False, widget=forms.DateInput(attrs={"type": "date"}))
     window_end = forms.DateField(label=_("End of the period"),
                                  required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    max_hits = max_hits_field(_("only lower: at most this many records, the first in time order. Empty: the cap "
+                                "stays as it is"))
 
     def clean_remove_target_ids(self) -> list[int]:
         try:
@@ -160,7 +167,7 @@ class NarrowForm(forms.Form):
         d = self.cleaned_data
         return {"remove_target_ids": d["remove_target_ids"],
                 "window_start": day_start(d["window_start"]) if d["window_start"] else None,
-                "window_end": day_start(d["window_end"]) if d["window_end"] else None}
+                "window_end": day_start(d["window_end"]) if d["window_end"] else None, "max_hits": d["max_hits"]}
 
 
 def document_inputs(upload) -> dict:
@@ -193,6 +200,7 @@ class ConvertForm(forms.Form):
                                    required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
     categories = forms.MultipleChoiceField(label=_("Categories"),
                                            choices=DataCategory.choices, widget=forms.CheckboxSelectMultiple)
+    max_hits = max_hits_field(_("only when the production order sets one (ETSI maxHits). Empty: no cap"))
 
     def inputs(self) -> dict:
         d = dict(self.cleaned_data)

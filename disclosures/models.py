@@ -174,9 +174,8 @@ class DisclosureRequest(models.Model):
     checked_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
     delivery_receipt = models.CharField(max_length=300, blank=True)
-    # What was handed over: the SHA-256 of the file (the .p7m, or the ZIP where no certificate was on file), the
-    # SHA-256 of the certificate it was encrypted to ("": not encrypted), and the encrypted channel the officer
-    # recorded (required without a certificate).
+    # What was handed over: the SHA-256 of the file (the .p7m, or the ZIP where no certificate was on file), of the
+    # certificate it was encrypted to ("": not encrypted), and the encrypted channel recorded (needed without one).
     delivery_sha256 = models.CharField(_("delivery SHA-256"), max_length=64, blank=True, default="")
     delivery_encrypted_to = models.CharField(_("delivery encrypted to"), max_length=64, blank=True, default="")
     delivery_channel = models.CharField(max_length=200, blank=True, default="")

@@ -24,6 +24,7 @@ from traffic.selectors.cdr_reader import CallDecryptor, calls_matching
 from voipxs.privacy.crypto import blind_index
 from voipxs.privacy.purposes import require_purpose
 
+from . import problems as P
 from .models import DisclosureRequest
 from .selectors import Interval, Scope, request_purpose, scope_of
 
@@ -47,15 +48,13 @@ class ScopeRule:
     def refusal(self, *, record_id: str, numbers: Iterable[str], start: datetime) -> str | None:
         """Why the record (its id, party numbers, start time to the second) is outside the scope; None: it is in."""
         if not _meets(self.scope.window, start):
-            return "it starts outside the period asked for"
+            return P.problem(P.STARTS_OUTSIDE)
         for number in numbers:
             if any(_meets(iv, start) for iv in self.scope.numbers.get(self._index(number), ())):
                 return None
         if record_id.isdigit() and self._account_calls.get(int(record_id)) == start:
             return None
-        if self.scope.accounts:
-            return "no party number is a target at its time, and it is no call of a target account"
-        return "no party number is a target at its time"
+        return P.problem(P.NO_TARGET_NOR_ACCOUNT if self.scope.accounts else P.NO_TARGET)
 
 
 def _meets(interval: Interval, second: datetime) -> bool:
@@ -91,25 +90,25 @@ class RecordTally:
         try:
             seconds = {self._parse(text) for text in starts}
         except (ValueError, TypeError):
-            self._first = f"{self.name}: record {self.count} has no start time the package format writes"
+            self._first = P.problem(P.RECORD_UNTIMED, file=self.name, n=self.count)
             return
         numbers = list(numbers)
         for second in sorted(seconds) or [None]:
-            reason = ("it has no start time" if second is None
+            reason = (P.problem(P.NO_START) if second is None
                       else self.rule.refusal(record_id=record_id, numbers=numbers, start=second))
             if reason:
-                self._first = f"{self.name}: record {self.count} is outside the approved scope ({reason})"
+                self._first = P.problem(P.RECORD_OUTSIDE, file=self.name, n=self.count, reason=reason)
                 return
 
     def problems(self, record_count: int | None) -> list[str]:
         """What is wrong with the file's records: one out of scope, more than the cap, or (`record_count`: the
-        manifest's) another number of them."""
+        manifest's) another number of them. Each is made text when shown (problems.py)."""
         out = [self._first] if self._first else []
         cap = self.rule.max_hits if self.rule is not None else None
         if cap is not None and self.count > cap:
-            out.append(f"{self.name}: {self.count} records, more than the {cap} the authority capped the answer at")
+            out.append(P.problem(P.OVER_CAP, file=self.name, n=self.count, cap=cap))
         if record_count is not None and self.count != record_count:
-            out.append(f"{self.name}: {self.count} records, the manifest says {record_count}")
+            out.append(P.problem(P.RECORDS_DIFFER, file=self.name, n=self.count, manifest=record_count))
         return out
 
 

@@ -34,6 +34,7 @@ from django.utils.timezone import now as tz_now
 
 from voipxs.privacy.crypto import CryptoError, decrypt_bytes
 
+from . import problems as P
 from .bases import PRESERVATION_BASES, scope_excess
 from .models import DisclosureRequest, Package
 from .output_scope import ScopeRule
@@ -250,9 +251,9 @@ def _stored_problem(package: Package, name: str, rule: ScopeRule | None) -> tupl
             stored.drain()
             matches = stored.matches()
     except CryptoError:  # a wrong key, a damaged or tampered ciphertext: one finding each
-        return f"{name}: cannot be decrypted", None
+        return P.problem(P.UNDECRYPTABLE, file=name), None
     if not matches:
-        return f"{name}: content differs from its stored SHA-256", None
+        return P.problem(P.STORED_HASH_DIFFERS, file=name), None
     return None, problem
 
 
@@ -276,7 +277,7 @@ def package_output_problems(package: Package, *, rule: ScopeRule | None = None) 
         if problem:
             content_problems.append(problem)
     if not opened or MANIFEST not in opened:
-        return problems + [f"{MANIFEST}: missing or unreadable"]
+        return problems + [P.problem(P.MISSING_OR_UNREADABLE, file=MANIFEST)]
     if problems:
         return problems
     fh, _digest = package_zip_open(package)
@@ -293,7 +294,7 @@ def verify_zip(data: bytes | BinaryIO, keys: dict | None = None) -> list[str]:
     try:
         zf = zipfile.ZipFile(source)
     except zipfile.BadZipFile:
-        return ["archive: not a readable ZIP file"]
+        return [P.problem(P.NOT_A_ZIP)]
     # The seal is the archive's last bytes: comment length (2 bytes) + "sha256:<64 hex>" + its signature.
     seal = zf.comment
     match = SEAL.fullmatch(seal)
@@ -301,9 +302,9 @@ def verify_zip(data: bytes | BinaryIO, keys: dict | None = None) -> list[str]:
     body_end = source.seek(0, io.SEEK_END) - len(tail)
     source.seek(body_end)
     if match is None or source.read(len(tail)) != tail:
-        problems.append("archive: no valid seal in the ZIP comment")
+        problems.append(P.problem(P.NO_SEAL))
     elif _sha256_upto(source, body_end).hexdigest().encode() != match["digest"]:
-        problems.append("archive: bytes differ from the sealed archive")
+        problems.append(P.problem(P.SEAL_DIFFERS))
     else:
         problem = signature_problem(match, published_keys() if keys is None else keys)
         if problem:
@@ -312,10 +313,11 @@ def verify_zip(data: bytes | BinaryIO, keys: dict | None = None) -> list[str]:
         manifest = json.loads(zf.read(MANIFEST))
         listed = manifest["files"]
     except Exception:  # noqa: BLE001 - any damage to the manifest is one finding
-        return problems + [f"{MANIFEST}: missing or unreadable"]
+        return problems + [P.problem(P.MISSING_OR_UNREADABLE, file=MANIFEST)]
     names = set(zf.namelist()) - {MANIFEST}
     for name in sorted(names - set(listed)):
-        problems.append(f"{name}: not listed in the manifest")
+        problems.append(P.problem(P.NOT_LISTED, file=name))
+    json_sound = True  # no problem named calls.json yet: its records are counted below
     for name, meta in sorted(listed.items()):
         digest, size = hashlib.sha256(), 0
         try:
@@ -324,19 +326,21 @@ def verify_zip(data: bytes | BinaryIO, keys: dict | None = None) -> list[str]:
                     digest.update(chunk)
                     size += len(chunk)
         except KeyError:
-            problems.append(f"{name}: listed in the manifest but missing")
-            continue
+            problem = P.LISTED_MISSING
         except Exception:  # noqa: BLE001 - CRC errors, broken compression
-            problems.append(f"{name}: unreadable (damaged)")
-            continue
-        if digest.hexdigest() != meta.get("sha256") or size != meta.get("size"):
-            problems.append(f"{name}: SHA-256 differs from the manifest")
-    if "calls.json" in listed and not any(p.startswith("calls.json") for p in problems):
+            problem = P.DAMAGED
+        else:
+            if digest.hexdigest() == meta.get("sha256") and size == meta.get("size"):
+                continue
+            problem = P.HASH_DIFFERS
+        problems.append(P.problem(problem, file=name))
+        json_sound = json_sound and name != "calls.json"
+    if "calls.json" in listed and json_sound:
         try:  # a line at a time, in the layout its writer gives it (rendering.calls_json_count)
             with zf.open("calls.json") as member:
                 count = calls_json_count(io.TextIOWrapper(member, encoding="utf-8", newline="\n"))
         except ValueError:  # json's errors and UnicodeDecodeError are ValueErrors too
-            return problems + ["calls.json: not laid out as the package format writes it"]
+            return problems + [P.problem(P.JSON_LAYOUT, file="calls.json")]
         if count != manifest.get("record_count"):
-            problems.append("calls.json: record count differs from the manifest")
+            problems.append(P.problem(P.COUNT_DIFFERS, file="calls.json"))
     return problems

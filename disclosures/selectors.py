@@ -278,22 +278,22 @@ def transparency_report(*, actor, year: int, half: int) -> dict:
     """Counts of requests received in the half-year. Small counts (0 < n < threshold) are suppressed,
     so that a single investigation cannot be recognised in the published figures, and so are the counts
     that would give one of them away by subtraction from a total the report shows (suppression.py).
-    "Accounts affected" counts distinct customer accounts whose data was handed over (a full or partial
-    answer): per basis, and in all (an account named under two bases counts once there)."""
+    "Accounts affected" counts distinct customer accounts whose data was handed over (a full, partial or capped
+    answer): per basis, and in all (an account named under two bases counts once there). An answer cut to the
+    authority's maxHits is counted as capped, not as full."""
     _officer(actor)
     start, end = half_year_bounds(year, half)
     reqs = list(DisclosureRequest.objects.filter(received_at__gte=start, received_at__lt=end)
                 .select_related("authority").prefetch_related("targets"))
     by_kind = {str(k.label): 0 for k in AuthorityKind}
-    by_outcome = {o: 0 for o in (Outcome.FULL, Outcome.PARTIAL, Outcome.NO_DATA, Outcome.REJECTED)}
+    by_outcome = dict.fromkeys(_ANSWERS, 0)
     for r in reqs:
         by_kind[str(AuthorityKind(r.authority.kind).label)] += 1
         if r.outcome in by_outcome:
             by_outcome[r.outcome] += 1
     notices = Notice.objects.filter(request__in=reqs)
     answered = [(r.delivered_at or r.closed_at) - r.received_at for r in reqs
-                if r.outcome in (Outcome.FULL, Outcome.PARTIAL, Outcome.NO_DATA, Outcome.REJECTED)
-                and (r.delivered_at or r.closed_at)]
+                if r.outcome in _ANSWERS and (r.delivered_at or r.closed_at)]
     med = median(answered).total_seconds() / 3600 if answered else None
     table, accounts = _by_basis(reqs)
     counts = {("basis", code, column): n for code, row in table.items() for column, n in row.items()}
@@ -323,9 +323,11 @@ def transparency_report(*, actor, year: int, half: int) -> dict:
 
 _REPORT_MEASURES = ("total", "emergency", "preservation", "preservations_renewed", "preservations_converted",
                     "notices_sent", "notices_withheld", "accounts_affected")
-_OUTCOME_COLUMNS = ("full", "partial", "no_data", "rejected", "withdrawn", "preserved", "converted")
+_OUTCOME_COLUMNS = ("full", "partial", "capped", "no_data", "rejected", "withdrawn", "preserved", "converted")
 BASIS_COLUMNS = ("received", "emergency", *_OUTCOME_COLUMNS, "accounts")
-_DISCLOSED = (Outcome.FULL, Outcome.PARTIAL)  # data was handed over
+_DISCLOSED = (Outcome.FULL, Outcome.PARTIAL, Outcome.CAPPED)  # data was handed over
+# The answers the report counts by outcome (and times): capped is its own, never counted as full.
+_ANSWERS = (Outcome.FULL, Outcome.PARTIAL, Outcome.CAPPED, Outcome.NO_DATA, Outcome.REJECTED)
 
 
 def _report_sums(table: dict[str, dict[str, int]]) -> list:
@@ -340,8 +342,7 @@ def _report_sums(table: dict[str, dict[str, int]]) -> list:
         ([("basis", c, "converted") for c in codes], ("preservations_converted",)),
         ([("basis", c, "accounts") for c in codes], ("accounts_affected",)),
         *(([("basis", c, o) for o in _OUTCOME_COLUMNS], ("basis", c, "received")) for c in codes),
-        *(([("basis", c, o) for c in codes], ("outcome", o)) for o in (Outcome.FULL, Outcome.PARTIAL,
-                                                                         Outcome.NO_DATA, Outcome.REJECTED)),
+        *(([("basis", c, o) for c in codes], ("outcome", o)) for o in _ANSWERS),
     ]
 
 

@@ -25,6 +25,7 @@ from django.db import transaction
 from voipxs.privacy.audit import audit_record
 from voipxs.privacy.purposes import Purpose, SystemActor
 
+from . import problems as P
 from .models import PackageSigningKey
 
 FIRST_USE_ACTOR = SystemActor("package_signing_first_use")
@@ -85,14 +86,14 @@ def seal_signature(digest_hex: bytes) -> bytes:
 def signature_problem(match: re.Match, keys: dict[str, Ed25519PublicKey]) -> str | None:
     """Why a seal's signature does not vouch for it (None: it does)."""
     if match["sig"] is None:
-        return "archive: not signed"
+        return P.problem(P.UNSIGNED)
     key = keys.get(match["key"].decode())
     if key is None:
-        return f"archive: signed with a key this check was not given ({match['key'].decode()})"
+        return P.problem(P.UNKNOWN_KEY, key=match["key"].decode())
     try:
         key.verify(bytes.fromhex(match["sig"].decode()), bytes.fromhex(match["digest"].decode()))
     except InvalidSignature:
-        return "archive: the signature does not match its seal (changed after signing, or not signed by us)"
+        return P.problem(P.BAD_SIGNATURE)
     return None
 
 

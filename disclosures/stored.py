@@ -39,6 +39,7 @@ from django.utils.timezone import now
 from traffic.exports import neutralised_value
 from voipxs.privacy.crypto import STREAM_CHUNK, DecryptingReader, encrypt_chunks, encrypt_stream
 
+from . import problems as P
 from .models import Package, PackageEnvelope, PackageFile
 from .output_scope import RecordTally, ScopeRule, etsi_record_id, generalized_second, iso_second
 from .rendering import CSV_HEADER, calls_json_records
@@ -280,9 +281,9 @@ def _csv_problem(name: str, stream: io.RawIOBase, record_count: int | None, rule
             tally.add(record_id=cells.get("record_id", ""), starts=[cells["start_utc"]] if cells else [],
                       numbers=[cells.get("originating_party", ""), cells.get("terminating_party", "")])
     if header != CSV_HEADER:
-        return [f"{name}: the header row is not the one the package format names"]
+        return [P.problem(P.HEADER_WRONG, file=name)]
     if record_count is not None and tally.count != record_count:
-        return [f"{name}: {tally.count} rows, the manifest says {record_count}", *tally.problems(None)]
+        return [P.problem(P.ROWS_DIFFER, file=name, n=tally.count, manifest=record_count), *tally.problems(None)]
     return tally.problems(None)
 
 
@@ -347,10 +348,10 @@ def content_problem(name: str, stream: io.RawIOBase, record_count: int | None,
         elif name.endswith(".xml"):
             problems = _xml_problem(name, stream, record_count, rule)
         else:
-            return f"{name}: not a file type the package format has"
+            return P.problem(P.TYPE_UNKNOWN, file=name)
     except (ValueError, UnicodeDecodeError, csv.Error, expat.ExpatError) as exc:
-        return f"{name}: cannot be opened ({type(exc).__name__})"
-    return "; ".join(problems) or None
+        return P.problem(P.UNOPENABLE, file=name, error=type(exc).__name__)
+    return P.problems_joined(problems) if problems else None
 
 
 def stored_file_reseal(*, package: Package, name: str, aad: bytes) -> None:

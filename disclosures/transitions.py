@@ -93,6 +93,10 @@ class Base64ContentField(serializers.CharField):
 # Created before the rows: an API serializer lists its fields in the order they were created.
 NOTE = serializers.CharField(max_length=500, required=False, default="")
 NOTE_REQUIRED = serializers.CharField(max_length=500)
+# ETSI maxHits, checked by the service as at intake (intake.max_hits_check: 1 to 10 million, refused at the field).
+MAX_HITS = serializers.IntegerField(required=False, allow_null=True, default=None,
+                                   help_text="The authority's cap on the number of records; null or absent: "
+                                             "unchanged when narrowing (only lowers), none when converting.")
 
 # Keyed by the page's URL segment; each API view names its row the same way.
 TRANSITIONS: dict[str, Transition] = {
@@ -118,7 +122,8 @@ TRANSITIONS: dict[str, Transition] = {
          "window_start": serializers.DateTimeField(required=False, allow_null=True, default=None),
          "window_end": serializers.DateTimeField(required=False, allow_null=True, default=None),
          "categories": serializers.ListField(child=serializers.ChoiceField(choices=DataCategory.choices),
-                                             required=False, allow_null=True, default=None)},
+                                             required=False, allow_null=True, default=None),
+         "max_hits": MAX_HITS},
         page_form=NarrowForm, page_error=_("Check the narrowing fields."),
         confirm=_("Narrow the scope: it cannot be widened again, the approvals start again, and the data that falls "
                   "out of it loses its legal hold.")),
@@ -148,7 +153,8 @@ TRANSITIONS: dict[str, Transition] = {
                                                               help_text=CLAIMED_TYPE_HELP),
          "deadline": serializers.DateTimeField(required=False, allow_null=True, default=None),
          "categories": serializers.ListField(child=serializers.ChoiceField(choices=DataCategory.choices),
-                                             required=False, allow_null=True, default=None)},
+                                             required=False, allow_null=True, default=None),
+         "max_hits": MAX_HITS},
         keywords={"order_document_base64": "order_document"},
         page_form=ConvertForm, page_error=_("Check the production order's fields."),
         confirm=_("The authority sent a production order; take it in as a new request and end this preservation.")),

@@ -39,7 +39,8 @@ from .forms import (
 from .models import Authority, DataCategory, Notice
 from .bases import BASES
 from .notice_confirm import notices_send_confirmation
-from .withdrawal_confirm import withdrawal_confirmation, withdrawal_done
+from .step_done import step_done
+from .withdrawal_confirm import withdrawal_confirmation
 from .selectors import (
     authority_list,
     disclosure_deadlines,
@@ -275,7 +276,7 @@ def detail(request: HttpRequest, pk: int, bound_forms: dict[str, forms.Form] | N
         "notices": notices, "notices_withheld": any(n.state == Notice.State.WITHHELD for n in notices),
         "notice_drafts": [n for n in notices if n.state == Notice.State.DRAFT],
         "downloads": req.package.downloads.select_related("downloaded_by") if hasattr(req, "package") else [],
-        "note_form": NoteForm(), "narrow_form": NarrowForm(), "document_form": DocumentForm(),
+        "note_form": NoteForm(), "narrow_form": NarrowForm(auto_id="id_narrow_%s"), "document_form": DocumentForm(),
         "may_approve": approval_refusal(req=req, officer=request.user) is None,
         "confirm": {name.replace("-", "_"): row.confirm for name, row in TRANSITIONS.items() if row.confirm},
         "convert_form": ConvertForm(initial={"categories": req.categories}), "basis": BASES[req.legal_basis],
@@ -296,8 +297,6 @@ def detail(request: HttpRequest, pk: int, bound_forms: dict[str, forms.Form] | N
 _FORMS_SHOWN_AGAIN = {"convert": "convert_form", "document": "document_form"}
 # The steps whose first POST answers with a page that says what will happen (voipxs/confirm.py), or refuses.
 _CONFIRMATION_PAGES = {"send-notices": notices_send_confirmation, "withdraw": withdrawal_confirmation}
-# The steps that say what they did, from the request the service returns; the others say "Done.".
-_DONE_MESSAGES = {"withdraw": withdrawal_done}
 
 
 def _step_inputs(row: Transition, request: HttpRequest, form: forms.Form | None = None) -> dict:
@@ -335,7 +334,7 @@ def transition(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         response = detail(request, pk, bound_forms=bound)
         response.status_code = 400
         return response
-    messages.success(request, _DONE_MESSAGES[action](result) if action in _DONE_MESSAGES else _("Done."))
+    messages.success(request, step_done(action, req, result))  # what the step did, never a bare "Done."
     return redirect("disclosures:detail", pk=pk)
 
 

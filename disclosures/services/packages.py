@@ -73,17 +73,16 @@ def certificate_refusal(authority: Authority) -> None:
         raise ApplicationError.formatted(CERTIFICATE_EXPIRED_ON, params, field="certificate")
 
 
-def package_delivery_file(*, req: DisclosureRequest, package: Package) -> DeliveryFile:
-    """What the authority of `req` (locked by the caller) gets: the sealed ZIP encrypted to its certificate, the
-    envelope made once and then handed out as stored; or, without a certificate, the ZIP. Refused while its
-    certificate has expired."""
+def _sealed_for(req: DisclosureRequest, package: Package) -> tuple[IO[bytes], str, PackageEnvelope | None]:
+    """The sealed ZIP (open at its start) and its SHA-256, and, where the authority of `req` has a certificate, the
+    envelope encrypted to it (made once from that ZIP, then as stored; without its content). Refused while the
+    certificate has expired. The caller closes the ZIP, which deletes it."""
     authority = req.authority
     certificate_refusal(authority)
     zip_file, zip_digest = package_zip_open(package)
-    name = f"disclosure-{req.pk}.zip"
     if not authority.certificate:
-        return DeliveryFile(name=name, file=zip_file, sha256=zip_digest, zip_sha256=zip_digest, encrypted_to="")
-    with zip_file:
+        return zip_file, zip_digest, None
+    try:
         envelope = (PackageEnvelope.objects.defer("content").filter(
             package=package, recipient_sha256=authority.certificate_sha256, zip_sha256=zip_digest).first())
         if envelope is None:
@@ -92,9 +91,34 @@ def package_delivery_file(*, req: DisclosureRequest, package: Package) -> Delive
             envelope = stored_envelope_create(package=package, recipient_sha256=authority.certificate_sha256,
                                               zip_sha256=zip_digest,
                                               pieces=envelope_chunks(zip_file, size, authority.certificate))
+    except BaseException:
+        zip_file.close()
+        raise
+    zip_file.seek(0)
+    return zip_file, zip_digest, envelope
+
+
+def package_delivery_file(*, req: DisclosureRequest, package: Package) -> DeliveryFile:
+    """What the authority of `req` (locked by the caller) gets: the sealed ZIP encrypted to its certificate, the
+    envelope made once and then handed out as stored (copied out and checked against its SHA-256,
+    stored_envelope_copy); or, without a certificate, the ZIP. Refused while its certificate has expired."""
+    zip_file, zip_digest, envelope = _sealed_for(req, package)
+    name = f"disclosure-{req.pk}.zip"
+    if envelope is None:
+        return DeliveryFile(name=name, file=zip_file, sha256=zip_digest, zip_sha256=zip_digest, encrypted_to="")
+    zip_file.close()
     envelope_file, _none = package_spooled(lambda fh: stored_envelope_copy(envelope, fh))
     return DeliveryFile(name=name + P7M_SUFFIX, file=envelope_file, sha256=envelope.sha256,
                         zip_sha256=zip_digest, encrypted_to=envelope.recipient_sha256)
+
+
+def package_delivery_digests(*, req: DisclosureRequest, package: Package) -> tuple[str, str]:
+    """What the delivery record names of the file handed over (its SHA-256, and the certificate's SHA-256 or ""),
+    as package_delivery_file would hand it out, without copying the envelope out of the database: the record
+    needs the stored envelope's SHA-256 only (each download copies it out and checks the content against that)."""
+    zip_file, zip_digest, envelope = _sealed_for(req, package)
+    zip_file.close()
+    return (zip_digest, "") if envelope is None else (envelope.sha256, envelope.recipient_sha256)
 
 
 @transaction.atomic

@@ -77,7 +77,7 @@ def disclosure_preservation_convert(*, actor, request: DisclosureRequest, legal_
                                     order_document: bytes | None = None, order_document_title: str = "",
                                     order_document_content_type: str = "application/octet-stream",
                                     deadline: datetime | None = None, categories: list[str] | None = None,
-                                    now: datetime | None = None) -> DisclosureRequest:
+                                    max_hits: int | None = None, now: datetime | None = None) -> DisclosureRequest:
     """The authority followed the preservation with a production order: take it in as a new request on
     the preserved scope (its own hold, its own callback, review and two approvals), then end this one
     (outcome "converted") and release its hold: the new one already covers the data, so there is no gap.
@@ -85,7 +85,8 @@ def disclosure_preservation_convert(*, actor, request: DisclosureRequest, legal_
     intake's own disclosure_document_add (encrypted, with its SHA-256, under the same checks), so the new request
     is never approved, produced or delivered without it; the preservation's documents stay on the preservation,
     reached from the new request through converted_from (selectors.disclosure_preservation_documents).
-    Any refusal changes nothing (one transaction). Returns the preservation request, which links to the new
+    `max_hits`: the production order's cap on the number of records (ETSI maxHits), checked as at intake; None:
+    none. Any refusal changes nothing (one transaction). Returns the preservation request, which links to the new
     one (converted_to)."""
     require_officer(actor)
     moment = now or tz_now()
@@ -98,7 +99,7 @@ def disclosure_preservation_convert(*, actor, request: DisclosureRequest, legal_
     new = disclosure_request_receive(
         actor=actor, authority=req.authority, reference=reference, legal_basis=legal_basis,
         categories=categories or list(req.categories), window_start=req.window_start, window_end=req.window_end,
-        deadline=deadline, numbers=[t.number for t in targets if t.number], now=moment,
+        deadline=deadline, numbers=[t.number for t in targets if t.number], now=moment, max_hits=max_hits,
         account_ids=[t.account_id for t in targets if t.account_id], secrecy_until=req.secrecy_until)
     with document_refused_at("order_document"):  # intake's own document checks, under this form's field
         doc = disclosure_document_add(actor=actor, request=new, title=order_document_title, content=order_document,

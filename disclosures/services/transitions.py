@@ -31,6 +31,7 @@ from voipxs.queue import enqueue_after_commit
 from ..bases import PRESERVATION_BASES
 from ..models import OPEN_STATUSES, Approval, DisclosureRequest, Outcome, Package, Status
 from ..output_scope import disclosure_output_scope
+from ..problems import problems_joined
 from ..production import package_output_problems
 from .checks import (
     NOTE_REQUIRED,
@@ -44,9 +45,9 @@ from .checks import (
 )
 from .deadlines import written_order_breach_flag
 from .holds import request_hold_place, request_hold_release, request_hold_release_due, request_hold_release_schedule
-from .intake import validate_scope
+from .intake import max_hits_check, validate_scope
 from .notices import delivery_notices_create
-from .packages import package_delivery_file
+from .packages import package_delivery_digests
 
 AUTHORITY_NOT_VERIFIED = gettext_noop("The authority's contact channels are not verified yet.")
 AUTHORITY_NO_CHANNEL = gettext_noop("The register has no such contact channel for this authority.")
@@ -58,6 +59,8 @@ PRODUCER_IS_APPROVER = gettext_noop("An officer who approved the request cannot 
 OUTPUT_UNREADABLE = gettext_noop("The package cannot be handed over: %(problems)s. Produce it again.")
 DELIVERY_NEEDS_APPROVALS = gettext_noop("Delivery needs two approvals and an output check.")
 NARROW_NOT_SHRINKING = gettext_noop("Narrowing can only shrink the scope.")
+NARROW_CAP_NOT_LOWER = gettext_noop("Narrowing can only lower the cap on the number of records (maxHits), now "
+                                    "%(cap)s.")
 RECEIPT_REQUIRED = gettext_noop("A delivery receipt is required.")
 PRESERVATION_NOT_PRODUCED = gettext_noop("A preservation order keeps data; nothing is produced for it.")
 CHANNEL_REQUIRED = gettext_noop("The authority has no certificate on file, so the package is not encrypted: it is "
@@ -137,9 +140,12 @@ def disclosure_request_resume_review(*, actor, request: DisclosureRequest) -> Di
 @transaction.atomic
 def disclosure_request_narrow(*, actor, request: DisclosureRequest, remove_target_ids: Iterable[int] = (),
                               window_start: datetime | None = None, window_end: datetime | None = None,
-                              categories: Iterable[str] | None = None) -> DisclosureRequest:
-    """Shrink the scope (fewer targets, a shorter window, fewer categories). Anything that would widen
-    it is refused. Approvals given for the wider scope are dropped: the narrower one is approved anew."""
+                              categories: Iterable[str] | None = None,
+                              max_hits: int | None = None) -> DisclosureRequest:
+    """Shrink the scope (fewer targets, a shorter window, fewer categories, a lower cap on the number of records:
+    `max_hits`, checked as at intake; None keeps the cap; a cap where there was none shrinks too). Anything that
+    would widen it is refused, a higher cap included. Approvals given for the wider scope are dropped: the narrower
+    one is approved anew."""
     require_officer(actor)
     req = request_locked(request=request)
     require_state(req, Status.UNDER_REVIEW, Status.CLARIFICATION, Status.APPROVED)
@@ -153,22 +159,28 @@ def disclosure_request_narrow(*, actor, request: DisclosureRequest, remove_targe
         raise ApplicationError(NARROW_NOT_SHRINKING, extra={"field": "scope"})
     if len(target_ids - remove) == 0:
         raise ApplicationError(REQUEST_NO_TARGET, extra={"field": "remove_target_ids"})
+    new_cap = req.max_hits if max_hits is None else max_hits_check(max_hits)
+    if req.max_hits is not None and new_cap > req.max_hits:
+        raise ApplicationError.formatted(NARROW_CAP_NOT_LOWER, {"cap": req.max_hits}, field="max_hits")
     validate_scope(legal_basis=req.legal_basis, categories=new_cats, window_start=new_start, window_end=new_end,
                    received_at=req.received_at)
-    if not remove and new_start == req.window_start and new_end == req.window_end and new_cats == list(req.categories):
+    if (not remove and new_start == req.window_start and new_end == req.window_end
+            and new_cats == list(req.categories) and new_cap == req.max_hits):
         raise ApplicationError(NARROW_NOT_SHRINKING, extra={"field": "scope"})
     req.targets.filter(pk__in=remove).delete()
-    req.window_start, req.window_end, req.categories = new_start, new_end, new_cats
+    req.window_start, req.window_end, req.categories, req.max_hits = new_start, new_end, new_cats, new_cap
     req.target_count = len(target_ids - remove)
     req.narrowed_at = tz_now()
     req.approvals.all().delete()
     req.approved_at = None
     request_move(req=req, status=Status.UNDER_REVIEW,
-                 fields=["window_start", "window_end", "categories", "target_count", "narrowed_at", "approved_at"])
+                 fields=["window_start", "window_end", "categories", "max_hits", "target_count", "narrowed_at",
+                         "approved_at"])
     # The hold follows the narrower scope: release the wide one, place the narrow one.
     request_hold_release(req=req, actor=actor)
     request_hold_place(req=req, actor=actor)
-    request_audit(actor=actor, action="narrow", req=req, removed_targets=len(remove), categories=new_cats)
+    request_audit(actor=actor, action="narrow", req=req, removed_targets=len(remove), categories=new_cats,
+                  max_hits=new_cap)
     return req
 
 
@@ -298,7 +310,8 @@ def disclosure_output_check(*, actor, request: DisclosureRequest) -> DisclosureR
     problems = (package_output_problems(package, rule=disclosure_output_scope(actor=actor, request=req))
                 if package is not None else ["no package was stored"])
     if problems:
-        raise ApplicationError.formatted(OUTPUT_UNREADABLE, {"problems": "; ".join(problems)}, field="package")
+        # English in the message (logs), in the page's language where it is shown (problems.py).
+        raise ApplicationError.formatted(OUTPUT_UNREADABLE, {"problems": problems_joined(problems)}, field="package")
     req.checked_at, req.checked_by = tz_now(), actor
     request_move(req=req, status=Status.CHECKED, fields=["checked_at", "checked_by"])
     capped = package.manifest.get("max_hits") or {}
@@ -315,7 +328,8 @@ def disclosure_request_deliver(*, actor, request: DisclosureRequest, receipt: st
     (an emergency or an oral order excepted: flagged for the breach register when its order comes late).
     The package goes encrypted to the authority's certificate (packages.package_delivery_file); an authority
     without one gets it only on a channel that is itself encrypted, which `secure_channel` records (refused
-    without: CHANNEL_REQUIRED). The record keeps the SHA-256 of the file handed over and of the certificate.
+    without: CHANNEL_REQUIRED). The record keeps the SHA-256 of the file handed over and of the certificate
+    (packages.package_delivery_digests: the stored envelope's, not copied out again).
     Starts the package's retention and the user notices."""
     require_officer(actor)
     if not receipt.strip():
@@ -332,24 +346,25 @@ def disclosure_request_deliver(*, actor, request: DisclosureRequest, receipt: st
         raise ApplicationError(CHANNEL_REQUIRED, extra={"field": "secure_channel"})
     moment = tz_now()
     package = Package.objects.get(request=req)
-    handed = package_delivery_file(req=req, package=package)
-    handed.file.close()  # the record names the file by its SHA-256; closing deletes a ZIP's temporary file
+    sha256, encrypted_to = package_delivery_digests(req=req, package=package)  # names the file, copies nothing
     package.delete_after = moment + timedelta(days=settings.DISCLOSURE_PACKAGE_RETENTION_DAYS)
     package.save(update_fields=["delete_after"])
     req.delivered_at, req.delivery_receipt = moment, receipt.strip()[:300]
-    req.delivery_sha256, req.delivery_encrypted_to = handed.sha256, handed.encrypted_to
+    req.delivery_sha256, req.delivery_encrypted_to = sha256, encrypted_to
     req.delivery_channel = secure_channel.strip()[:200]
     has_data = bool(package.record_count or package.manifest.get("subscriber_count"))
     req.outcome = Outcome.FULL if has_data else Outcome.NO_DATA
-    if req.narrowed_at is not None and has_data:
+    if req.narrowed_at is not None and has_data:  # we handed over less than was asked: partial, capped or not
         req.outcome = Outcome.PARTIAL
+    elif (package.manifest.get("max_hits") or {}).get("capped"):  # the authority's maxHits left records out
+        req.outcome = Outcome.CAPPED
     request_move(req=req, status=Status.DELIVERED, fields=["delivered_at", "delivery_receipt", "outcome",
                                                            "delivery_sha256", "delivery_encrypted_to",
                                                            "delivery_channel"])
     notices = delivery_notices_create(req=req, moment=moment) if req.notice_user else 0
     # The channel is the officer's own words: the record says only that one was given.
     request_audit(actor=actor, action="deliver", req=req, package=package.pk, notices=notices,
-                  sha256=handed.sha256, encrypted_to=handed.encrypted_to or None,
+                  sha256=sha256, encrypted_to=encrypted_to or None,
                   secure_channel=bool(req.delivery_channel))
     written_order_breach_flag(req=req, moment=moment, actor=actor)
     return req

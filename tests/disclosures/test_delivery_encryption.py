@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.utils.timezone import now
 from rest_framework.test import APIClient
 
-from disclosures.models import Authority, DisclosureRequest, Package, PackageDownload
+from disclosures.models import Authority, DisclosureRequest, Package, PackageDownload, PackageEnvelope
 from disclosures.production import package_zip, verify_zip
 from disclosures.services.jobs import disclosure_packages_purge
 from disclosures.services.packages import CERTIFICATE_EXPIRED_ON, disclosure_package_download
@@ -121,6 +121,26 @@ class DeliveryTests:
         assert (entry.extra["encrypted_to"], entry.extra["secure_channel"]) == (authority.certificate_sha256, False)
         # A download after the delivery is the very file the receipt names.
         assert _download(legal1, req)[1] == envelope
+
+    def test_the_delivery_names_the_stored_envelope_without_copying_it_out_and_a_download_still_checks_it(
+            self, legal1, checked, monkeypatch):
+        from disclosures.services import packages
+
+        copies = []
+        real_copy = packages.stored_envelope_copy
+
+        def counted(envelope, target):  # the real copy (and its SHA-256 check), counted
+            copies.append(envelope.pk)
+            return real_copy(envelope, target)
+
+        monkeypatch.setattr(packages, "stored_envelope_copy", counted)
+        # Delivered before any download: the envelope is made here, and only its SHA-256 is recorded.
+        req = disclosure_request_deliver(actor=legal1, request=checked, receipt="PV-8, received by the desk")
+        assert copies == [] and PackageEnvelope.objects.filter(package__request=req).count() == 1
+        _n, envelope = _download(legal1, req)
+        assert len(copies) == 1  # the download copies it out, checked against the stored SHA-256
+        assert req.delivery_sha256 == hashlib.sha256(envelope).hexdigest()
+        assert police_recipient().decrypt(envelope) == package_zip(Package.objects.get(request=req))
 
     def test_without_a_certificate_the_delivery_is_refused_unless_an_encrypted_channel_is_recorded(
             self, legal1, checked_bare):

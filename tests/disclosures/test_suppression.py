@@ -27,3 +27,12 @@ def test_hiding_one_count_to_protect_a_row_then_protects_its_column():
     assert {cell for cell, shown in text.items() if shown == SECONDARY} == {("r1", "y"), ("r2", "x"), ("r2", "y")}
     assert text["r1"] == "9" and text["x"] == "10"  # the margins stay: no hidden count can be derived from them
 
+
+
+def test_a_count_hidden_only_to_protect_another_is_not_left_readable_in_a_margin_it_alone_makes_up():
+    # Row r: x = 1 (small), y = 6; so y is hidden too. Column y has r's y as its only count: its margin, 6, would
+    # give it back (and with r's margin, 7, the small x), so the margin goes as well.
+    counts = {("r", "x"): 1, ("r", "y"): 6, ("q", "y"): 0, "r": 7, "y": 6}
+    groups = [([("r", "x"), ("r", "y")], "r"), ([("r", "y"), ("q", "y")], "y")]
+    text = suppressed(counts, groups, threshold=5)
+    assert (text[("r", "x")], text[("r", "y")], text["y"], text["r"]) == ("< 5", SECONDARY, SECONDARY, "7")
