@@ -66,7 +66,6 @@ def test_the_officer_s_page_shows_the_problems_in_its_language(client, row_short
     assert DisclosureRequest.objects.get(pk=row_short.pk).status == Status.PRODUCED
 
 
-@pytest.mark.xfail(strict=True, reason="Dutch pending")
 def test_the_officer_s_page_shows_the_problems_in_dutch(client, row_short, legal2):
     c = verified_client(client, legal2)
     c.cookies["django_language"] = "nl"

@@ -103,7 +103,6 @@ class StepMessageTests:
         assert shown == (f"Preservation #{pres.pk} converted into production order #{new}, a new request that is "
                          "verified and approved anew.")
 
-    @pytest.mark.xfail(strict=True, reason="Dutch pending")
     def test_the_message_is_in_the_page_s_language(self, client, legal1, authority):
         req = receive(legal1, authority)
         c = _as(client, legal1)

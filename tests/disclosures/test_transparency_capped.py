@@ -97,7 +97,6 @@ class CappedAnswerTests:
         api = _api(legal1).get("/api/v1/staff/disclosures/transparency/", _half()).json()
         assert _row(api)["capped"] == "1" and api["by_outcome"][CAPPED] == "1" and api["by_outcome"]["Full"] == "2"
 
-    @pytest.mark.xfail(strict=True, reason="Dutch pending")
     def test_the_page_in_dutch_names_the_capped_column(self, answers, client, legal1):
         c = verified_client(client, legal1)
         c.cookies["django_language"] = "nl"

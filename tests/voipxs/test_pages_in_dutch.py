@@ -80,9 +80,7 @@ def test_public_pages_in_dutch_hold_no_english(client):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("who", ["alice", "acme_admin",
-                                 pytest.param("legal1", marks=pytest.mark.xfail(strict=True, reason="Dutch pending")),
-                                 "dpo", "billing_staff", "support", "admin_user"])
+@pytest.mark.parametrize("who", ["alice", "acme_admin", "legal1", "dpo", "billing_staff", "support", "admin_user"])
 def test_every_role_sees_its_pages_in_dutch(client, who, request):
     user = request.getfixturevalue(who)
     if who in ("alice", "acme_admin"):
