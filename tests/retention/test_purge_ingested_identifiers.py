@@ -35,7 +35,8 @@ def _asterisk_line() -> str:
     fields = ["", "0205550101", "0699990001", "from-internal", '"Alice" <0205550101>', f"SIP/{ASTERISK_IP}-0000002a",
               "SIP/trunk-0000002b", "Dial", "SIP/trunk/0699990001,60", "2026-05-04 10:00:00", "2026-05-04 10:00:05",
               "2026-05-04 10:01:06"]
-    return ",".join('"' + f.replace('"', '""') + '"' for f in fields) + ',66,61,"ANSWERED","DOCUMENTATION","1777881600.42",""\n'
+    quoted = ",".join('"' + f.replace('"', '""') + '"' for f in fields)
+    return quoted + ',66,61,"ANSWERED","DOCUMENTATION","1777881600.42",""\n'
 
 
 def _freeswitch_doc() -> dict:

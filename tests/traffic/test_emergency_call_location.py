@@ -54,7 +54,8 @@ def _freeswitch() -> bytes:
                  "destination_number": "112", "start_epoch": str(START + 600), "answer_epoch": str(START + 602),
                  "end_epoch": str(START + 782), "duration": "182", "billsec": "180", "hangup_cause": "NORMAL_CLEARING",
                  "sip_call_id": "e1f2a3b4@192.0.2.60", "sip_network_ip": "192.0.2.60", **_location_variables()}
-    return json.dumps({"variables": variables, "callflow": [{"caller_profile": {"destination_number": "112"}}]}).encode()
+    flow = [{"caller_profile": {"destination_number": "112"}}]
+    return json.dumps({"variables": variables, "callflow": flow}).encode()
 
 
 def _kamailio_push() -> dict:
