@@ -13,8 +13,10 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from retention.purge.run import purge_expired
+from tests.factories import make_cdr
 from tests.stored_values import columns_holding, decrypted_call_values
 from tests.traffic.test_push import URL, auth, push_json
+from traffic.ingest.rows import stored_id
 from traffic.models import Cdr, CdrTechnical, Source
 from traffic.services.imports import cdr_bulk_import
 from traffic.services.sources import source_create
@@ -103,3 +105,17 @@ class TransientIdentifiersPurgeTests:
         assert (first.status_code, again.status_code) == (201, 201), again.content
         assert Cdr.objects.filter(source__name="kamailio2").count() == 1
         assert Cdr.objects.get(source__name="kamailio2").unique_id == kamailio.unique_id
+
+
+@pytest.mark.parametrize("switch_id, hidden", [
+    ("5a1c0b7e3f2d9e41@192.0.2.44", True),  # a SIP Call-ID: random@host
+    ("192.0.2.7-1777881600-5512", True),  # a Call-ID that is the address with a counter
+    ("f81d4fae@[2001:db8::7]", True), ("2001:db8::7-1777881600", True),  # IPv6
+    ("1777881600.42", False), ("pbx1-1777881600.42", False),  # Asterisk uniqueid, with systemname
+    ("3f0e8c1a-2b4d-4e6f-8a9b-0c1d2e3f4a5b", False),  # FreeSWITCH uuid
+    ("kc:0a1b2c3d4e5f60718293a4b5", False), ("h:0a1b2c3d4e5f60718293a4b5", False),  # ours, already hashes
+])
+def test_an_id_that_names_a_host_is_stored_as_its_hash_and_others_as_written(alice, switch_id, hidden):
+    cdr = make_cdr(account=alice, unique_id=switch_id, started_at=STARTED)
+    stored = Cdr.objects.get(id=cdr.id).unique_id
+    assert (stored == stored_id(switch_id) != switch_id) if hidden else stored == switch_id
