@@ -23,7 +23,7 @@ from django.utils.timezone import now
 from accounts.models import Contractor, Itemisation, PhoneNumber, User
 from accounts.services.numbers import phone_number_assign
 from accounts.services.users import user_create
-from traffic.ingest.rows import CdrRecord
+from traffic.ingest.rows import CdrRecord, stored_id
 from traffic.ingest.run import cdr_rows_write
 from traffic.models import Cdr, Source
 from voipxs.privacy.purposes import Role
@@ -179,7 +179,7 @@ def make_cdr(
     )
     written = cdr_rows_write(source=source, records=[record])
     assert written.imported == 1, f"make_cdr: unique id {uid!r} is already taken in source {source.name!r}"
-    cdrs = Cdr.objects.filter(source=source, unique_id=uid)
+    cdrs = Cdr.objects.filter(source=source, unique_id=stored_id(uid))  # an id naming a host is stored hashed
     if invoice is not None:
         cdrs.update(invoice=invoice)
     return cdrs.get()

@@ -64,6 +64,15 @@ def auth(creds: dict, password: str | None = None) -> dict:
     return {"HTTP_AUTHORIZATION": f"Basic {token}"}
 
 
+def push_json(client, document: dict, *, source: str = "kamailio1"):
+    """A new push source of format freeswitch-json (as deploy/kamailio/kamailio.cfg's is declared), and one
+    JSON document POSTed to it the way Kamailio's http_client sends it."""
+    out = io.StringIO()
+    call_command("cdr_source", "add", source, "--format", "freeswitch-json", "--timezone", "UTC", "--push", stdout=out)
+    creds = json.loads(out.getvalue().strip().splitlines()[-1])
+    return client.post(URL, data=json.dumps(document).encode(), content_type="application/json", **auth(creds)), creds
+
+
 def form(document: str, client, creds, *, kind: str = "application/x-www-form-urlencoded", encode=True):
     body = "cdr=" + (quote(document, safe="") if encode else document)
     return client.post(URL, data=body.encode(), content_type=kind, **auth(creds))

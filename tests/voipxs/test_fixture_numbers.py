@@ -5,7 +5,9 @@ Scanned, because these are the numbers we wrote ourselves as data:
 - tests/: *.py, *.json, *.csv, *.xml, *.txt (fixtures, factories, expected values), and every text file in
   any fixtures/ directory, in tests/ (CDR samples in .ndjson, .html) or in an app;
 - the demo seeders: accounts/sections.py (seed_accounts) and every <app>/demo.py;
-- bench/ (load and benchmark worlds) and deploy/ (sample configurations).
+- bench/ (load and benchmark worlds) and deploy/ (sample configurations);
+- what users are shown as data or examples: the page templates (templates/: placeholders, sample values), the
+  export schema (schemas/), and the browser extension's pages and texts (extension/*.html, *.json, _locales/).
 Not scanned: the apps' docstrings and examples elsewhere, README and docs (prose, not data), vendored
 third-party code (tests/e2e/vendor), and the public sample CDR files in /work/shared/cdr-samples, which are
 not ours to change and stay outside the repository.
@@ -50,8 +52,9 @@ def scanned_files(root: Path = ROOT) -> Iterator[Path]:
     for path in (root / "tests").rglob("*"):
         if path.suffix in TEST_SUFFIXES or "fixtures" in path.relative_to(root).parts:
             found.add(path)
-    for folder in ("bench", "deploy"):
+    for folder in ("bench", "deploy", "templates", "schemas"):
         found.update((root / folder).rglob("*"))
+    found.update(p for p in (root / "extension").rglob("*") if p.suffix in (".html", ".json"))
     found.update(root.glob("*/demo.py"))
     found.update(root.glob("*/fixtures/**/*"))  # an app's own fixtures/ (none yet)
     found.add(root / "accounts" / "sections.py")
@@ -127,6 +130,11 @@ class FixtureNumberTests:
         for text in ("+31 6 9999 0001", "020 555 0101", "+31205559999", "+318000113", "1777881600.5612345678",
                      "+31991234567", "112", "116111"):
             assert not [nsn for _, nsn in dutch_numbers(text) if _assigned("31", nsn) and not is_allowed_nsn(nsn)]
+
+    def test_the_pages_schemas_and_extension_texts_are_scanned(self):
+        scanned = {str(p.relative_to(ROOT)) for p in scanned_files()}
+        assert {"templates/base.html", "schemas/export.schema.json", "extension/options.html",
+                "extension/manifest.json", "extension/_locales/nl/messages.json"} <= scanned
 
     def test_the_public_sample_cdrs_are_not_scanned(self):
         assert not [p for p in scanned_files() if "cdr-samples" in str(p) or "/work/shared" in str(p)]

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from decimal import Decimal
@@ -157,11 +158,14 @@ class RowBuilder:
             raise RowRejected(MSG_UNIQUE_ID_TOO_LONG)
         elif "\x00" in uid or not (uid.isascii() or _storable(uid)):
             raise RowRejected(_text_problem("unique id", uid))
+        else:
+            uid = stored_id(uid)
         if call_id:
             call_id = str(call_id)
             if len(call_id) > UNIQUE_ID_MAX or "\x00" in call_id or not (call_id.isascii() or _storable(call_id)):
                 raise RowRejected(_text_problem("call id", call_id) if len(call_id) <= UNIQUE_ID_MAX
                                   else "call id: longer than the column")
+            call_id = stored_id(call_id)
             if call_id == uid:
                 call_id = ""  # the call is the record's own id: stored once
         if leg and len(leg) > LEG_MAX:
@@ -196,6 +200,24 @@ def _storable(text: str) -> bool:
     except UnicodeEncodeError:
         return False
     return True
+
+
+# A SIP Call-ID used as the record's id ("a84b4c76e66710@192.0.2.4": Kamailio's push sends it as the uuid,
+# deploy/kamailio/kamailio.cfg) names the host that placed the call: an IP address, which is technical data kept
+# 30 days with the other technical identifiers (CdrTechnical), not for the months a billing row is kept
+# (Tw art. 11.5(1), LEGAL.md section 5 row 1). Such an id (an "@", an IPv6 address's colons or an IPv4
+# address in it) is stored as its hash, as the Kamailio acc importer stores its Call-IDs: the same Call-ID gives
+# the same id, so the dedupe key and the grouping of a call's legs are unchanged. Switch-made ids (Asterisk
+# "1733300000.12", FreeSWITCH UUIDs, our "fp:"/"h:"/"kc:" ids) hold none of these and are stored as written.
+# The plain string tests come first: they decide an ordinary id in well under a microsecond.
+_IPV4 = re.compile(r"(?<![\d.])\d{1,3}(?:\.\d{1,3}){3}(?![\d.])")
+
+
+def stored_id(value: str) -> str:
+    """A unique id or call id as it is stored: its hash if it names a host (see above), else as written."""
+    if "@" in value or value.count(":") >= 2 or (value.count(".") >= 3 and _IPV4.search(value) is not None):
+        return "ci:" + _blake2b(value.encode("utf-8"), digest_size=12).hexdigest()
+    return value
 
 
 def _text_problem(field: str, text: str) -> str:
