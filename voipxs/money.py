@@ -53,14 +53,17 @@ def money_format(language: str | None, places: int, currency: str = "EUR",
     if currency not in SYMBOLS:
         positive, negative = _CODE
     space = "&nbsp;" if html else NBSP
-    table = str.maketrans({",": thousands, ".": decimal_sign})
-    quantum = Decimal(1).scaleb(-places)
+    # Every pattern ends with the number: what stands before it is fixed for this language and currency.
+    before_positive, before_negative = (p.format(sign=sign, space=space, number="") for p in (positive, negative))
+    table = None if (decimal_sign, thousands) == (".", ",") else str.maketrans({",": thousands, ".": decimal_sign})
+    quantum, spec = Decimal(1).scaleb(-places), f",.{places}f"
 
     def formatted(amount: Decimal) -> str:
-        # Rounded half up, as the invoice rounds (traffic/services/invoices.py), not half to even as format() would
-        number = f"{abs(amount).quantize(quantum, rounding=ROUND_HALF_UP):,.{places}f}".translate(table)
-        negative_amount = amount < 0 and number.strip("0.,") != ""  # "-€0.00" would read as a debt
-        return (negative if negative_amount else positive).format(sign=sign, space=space, number=number)
+        # Rounded half up, as the invoice rounds (traffic/services/invoices.py), not half to even as format() would;
+        # an amount that rounds to zero has no minus ("-€0.00" would read as a debt)
+        rounded = amount.quantize(quantum, rounding=ROUND_HALF_UP)
+        number = format(abs(rounded), spec)
+        return (before_negative if rounded < 0 else before_positive) + (number.translate(table) if table else number)
 
     return formatted
 
