@@ -93,7 +93,8 @@ class MoneyOnPagesTests:
         assert _cells(client.get("/calls/staff/invoices/")) == ["€1,493.90"]
         assert _cells(client.get("/calls/staff/tariffs/")) == ["€0.01235", "€0.0000"]  # per minute, set-up fee
         interconnection = _page(client.get("/calls/staff/interconnection/?month=2026-03"))
-        assert '<td class="num">€1,234.62</td></tr></tfoot>' in interconnection
+        # 0.61 + 1234.015 rounded half up, as the invoice's subtotal of the same calls (€1,234.63)
+        assert '<td class="num">€1,234.63</td></tr></tfoot>' in interconnection
         asked = client.post(f"/calls/staff/invoices/{invoice.pk}/paid/").content.decode()
         assert f"Invoice {invoice.number} (total €1,493.90) is recorded as paid" in asked
 
