@@ -28,6 +28,13 @@ class RetentionPolicyAdminForm(forms.ModelForm):
         model = RetentionPolicy
         fields = ("category", "trigger", "period_months", "period_days", "action", "legal_basis", "change_reason")
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # The reason is why this change is made, as on the DPO's page: it starts empty (not the shown version's
+        # reason, "DESIGN.md defaults" for version 1) and must be given.
+        self.initial["change_reason"] = ""
+        self.fields["change_reason"].required = True
+
     def clean(self) -> dict:
         cleaned = super().clean()
         category = self.instance.category if self.instance.pk else cleaned.get("category")

@@ -11,11 +11,21 @@ from django.utils.translation import gettext_lazy as _
 
 from voipxs.admin import AuditedReadsAdminMixin, ReadOnlyAdminMixin
 from voipxs.exceptions import ApplicationError
+from voipxs.money import RATE, money
 
 from .models import Cdr, CdrImport, Source, Tariff
 from .selectors.admin_calls import CDR_ADMIN_READS
 from .services import sources
 from .services.tariffs import tariff_admin_delete, tariff_admin_save
+
+
+def _money_column(model, field: str, places: int | str):
+    """A list column that shows a stored amount as every page does (voipxs/money.py), not as the raw decimal
+    ("0.06000"); headed by the field's name and sorted by it."""
+    @admin.display(description=model._meta.get_field(field).verbose_name, ordering=field)
+    def column(self, obj) -> str:
+        return money(getattr(obj, field), places)
+    return column
 
 
 class NoCountPaginator(Paginator):
@@ -74,9 +84,12 @@ class CdrImportAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 @admin.register(Tariff)
 class TariffAdmin(admin.ModelAdmin):
-    list_display = ("prefix", "zone", "price_per_minute", "setup_fee", "increment_first", "increment_next", "valid_from", "valid_to")
+    list_display = ("prefix", "zone", "price_per_minute_shown", "setup_fee_shown", "increment_first", "increment_next",
+                    "valid_from", "valid_to")
     search_fields = ("prefix", "zone")
     list_filter = ("zone",)
+    price_per_minute_shown = _money_column(Tariff, "price_per_minute", RATE)
+    setup_fee_shown = _money_column(Tariff, "setup_fee", RATE)
 
     def save_model(self, request, obj, form, change):
         tariff_admin_save(tariff=obj, changed=list(form.changed_data), actor=request.user)
@@ -96,7 +109,8 @@ class CdrAdmin(AuditedReadsAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
 
     reads = CDR_ADMIN_READS
 
-    list_display = ("id", "started_at", "source", "direction", "disposition", "billsec", "rating", "zone", "price", "flags")
+    list_display = ("id", "started_at", "source", "direction", "disposition", "billsec", "rating", "zone", "price_shown",
+                    "flags")
     list_filter = ("direction", "rating")
     paginator = NoCountPaginator
     show_full_result_count = False
@@ -104,6 +118,7 @@ class CdrAdmin(AuditedReadsAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     exclude = ("src_enc", "dst_enc", "caller_name_enc", "src_index", "dst_index", "account", "contractor")
     ordering = ("-started_at", "-id")
     _BY_ID = {"account": "account_ref", "contractor": "contractor_ref"}
+    price_shown = _money_column(Cdr, "price", 4)  # a call's price, four decimals as on the call list
 
     def get_readonly_fields(self, request, obj=None):
         # The account and the contractor by id: their names (a login name is personal data) are on their own

@@ -31,6 +31,7 @@ from django.utils.html import escape
 from django.utils.translation import get_language
 
 RATE = "rate"
+CENT = Decimal("0.01")
 NBSP = "\u00a0"
 # currency -> (its sign as text, as HTML); HTML writes it as an entity, so that a page stays Latin-1 and Python
 # builds and sends it one byte a character (tests/traffic/test_portal.py: the call list's speed)
@@ -66,6 +67,13 @@ def money_format(language: str | None, places: int, currency: str = "EUR",
         return (before_negative if rounded < 0 else before_positive) + (number.translate(table) if table else number)
 
     return formatted
+
+
+def to_cent(amount: Decimal | None) -> Decimal:
+    """`amount` rounded to the cent half up, as the invoice rounds its lines and VAT (traffic/services/invoices.py):
+    every total kept in whole cents (an invoice line, the interconnection report, a month's usage) rounds here,
+    so that €0.125 is €0.13 in all of them, not €0.12 in one. None is 0.00."""
+    return (amount or Decimal("0")).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def money(amount, places: int | str = 2, currency: str = "EUR", *, html: bool = False) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from voipxs.exceptions import ApplicationError
@@ -16,13 +17,18 @@ from .services import subscriber_details_set
 DETAIL_FIELDS = ("name", "street", "house_number", "postcode", "town")
 
 
+def _label(field: str):
+    """A field's name as the admin heads a model's own fields: its verbose name, capitalised ("Postcode")."""
+    return capfirst(SubscriberDetails._meta.get_field(field).verbose_name)
+
+
 class SubscriberDetailsAddForm(forms.ModelForm):
-    name = forms.CharField(label=_("name"), max_length=200)
-    street = forms.CharField(label=_("street"), max_length=200)
-    house_number = forms.CharField(label=_("house number and addition"), max_length=20)
-    postcode = forms.CharField(label=_("postcode"), max_length=12)
-    town = forms.CharField(label=_("town"), max_length=100)
-    valid_from = forms.DateTimeField(label=_("valid from"), required=False,
+    name = forms.CharField(label=_label("name"), max_length=200)
+    street = forms.CharField(label=_label("street"), max_length=200)
+    house_number = forms.CharField(label=_label("house_number"), max_length=20)
+    postcode = forms.CharField(label=_label("postcode"), max_length=12)
+    town = forms.CharField(label=_label("town"), max_length=100)
+    valid_from = forms.DateTimeField(label=_label("valid_from"), required=False,
                                      help_text=_("Empty: from now. The current version ends at this moment."))
 
     class Meta:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import timedelta
 
 import pytest
@@ -250,6 +251,16 @@ class SubscriberDetailsAdminTests:
             "town": "Amsterdam"})
         assert response.status_code == 200 and not alice.subscriber_details.exists()
         assert "house_number" in response.content.decode()
+
+    @pytest.mark.parametrize("language, labels", [
+        ("en", ["User", "Name", "Street", "House number and addition", "Postcode", "Town", "Valid from"]),
+        ("nl", ["Gebruiker", "Naam", "Straat", "Huisnummer en toevoeging", "Postcode", "Woonplaats", "Geldig vanaf"])])
+    def test_the_add_form_labels_its_fields_capitalised_as_the_rest_of_the_admin(self, client, admin_user, language,
+                                                                                  labels):
+        admin = verified_client(client, admin_user)
+        admin.cookies["django_language"] = language
+        page = admin.get("/admin/accounts/subscriberdetails/add/").content.decode()
+        assert re.findall(r'<label[^>]*for="id_[a-z_]+"[^>]*>([^<]*):</label>', page) == labels
 
     def test_a_customer_cannot_open_it(self, client, alice):
         client.force_login(alice)

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from retention.models import Category, LegalHold, RetentionPolicy
@@ -42,6 +44,17 @@ class RetentionAdminTests:
         assert policy.period_days == 7  # the old version is untouched
         assert RetentionPolicy.objects.get(category=Category.DSR_EXPORT, version=2).period_days == 3
         assert AuditEntry.objects.filter(action="retention.policy_change").exists()
+
+    def test_a_new_versions_reason_starts_empty_and_must_be_given(self, superuser_client):
+        policy = RetentionPolicy.objects.get(category=Category.DSR_EXPORT, version=1)
+        url = f"/admin/retention/retentionpolicy/{policy.pk}/change/"
+        page = superuser_client.get(url).content.decode()
+        field = re.search(r'<input [^>]*name="change_reason"[^>]*>', page).group(0)
+        assert "value=" not in field and " required" in field and "DESIGN.md defaults" not in page
+        response = superuser_client.post(url, {"trigger": policy.trigger, "period_months": 0, "period_days": 3,
+                                               "action": "delete", "legal_basis": policy.legal_basis})
+        assert response.status_code == 200 and "This field is required." in response.content.decode()
+        assert RetentionPolicy.objects.filter(category=Category.DSR_EXPORT).count() == 1
 
     def test_it_shows_a_refused_change_as_a_form_error_and_saves_nothing(self, superuser_client):
         policy = RetentionPolicy.objects.get(category=Category.CDR_BILLED, version=1)

@@ -3,7 +3,9 @@ call's page) leaves an audit entry with its purpose and the ids of the calls it 
 the purpose is refused before anything is read, and the refusal is on record; a restricted call is not shown."""
 from __future__ import annotations
 
+import html
 import json
+from decimal import Decimal
 
 import pytest
 from django.utils.timezone import now
@@ -35,6 +37,11 @@ class CdrAdminReadsTests:
         assert (entry.actor, entry.purpose, entry.outcome) == (actor_ref(admin_user), "security", "ok")
         assert sorted(entry.extra["ids"]) == sorted(c.pk for c in calls)
         assert "31699993678" not in plain(entry) and "31205550101" not in plain(entry)
+
+    def test_the_list_shows_a_calls_price_as_money(self, client, admin_user, alice):
+        make_cdr(account=alice, price=Decimal("0.61"))
+        page = html.unescape(verified_client(client, admin_user).get("/admin/traffic/cdr/").content.decode())
+        assert '<td class="field-price_shown">€0.6100</td>' in page and "0.61000" not in page
 
     def test_a_calls_page_records_that_call_by_its_id(self, client, admin_user, alice):
         call = make_cdr(account=alice, src="+31205550101", dst=OTHER_NUMBER)

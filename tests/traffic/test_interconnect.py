@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import csv
+import html
 import io
 from datetime import datetime, timezone
 from decimal import Decimal
@@ -50,6 +51,19 @@ class InterconnectionReportTests:
         assert rows[0] == ["carrier", "source", "calls", "seconds", "amount_eur"] and len(rows) == 3
         api = client.get("/api/v1/staff/interconnection/?month=2026-03").json()
         assert {r["source"] for r in api} == {"pbx-kpn", "pbx-2"}
+
+    def test_it_rounds_half_up_to_the_cent_as_the_invoice_does_on_the_page_and_in_the_csv(self, client,
+                                                                                            billing_staff):
+        # 0.10000 + 0.02500 = 0.125: half to even made it €0.12 here while the invoice of the same calls said €0.13
+        source = make_source("pbx-half")
+        for price in ("0.10000", "0.02500"):
+            make_cdr(account=billing_staff, source=source, started_at=T0, billsec=60, price=Decimal(price))
+        verified_client(client, billing_staff)
+        page = html.unescape(client.get("/calls/staff/interconnection/?month=2026-03").content.decode())
+        assert '<td class="num">€0.13</td>' in page and "€0.12" not in page
+        response = client.get("/calls/staff/interconnection/?month=2026-03&format=csv")
+        rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+        assert rows[1][-1] == "0.13"
 
     def test_it_answers_a_bad_month_with_400(self, client, billing_staff):
         verified_client(client, billing_staff)

@@ -124,3 +124,9 @@ class UsageTests:
         usage = selectors.cdr_usage_by_month(actor=alice, purpose=Purpose.SELF_SERVICE, months=3, today=T0.date())
         assert [(u.month.month, u.calls, u.seconds, u.amount) for u in usage] == [
             (1, 0, 0, Decimal("0.00")), (2, 1, 10, Decimal("0.01")), (3, 2, 90, Decimal("0.15"))]
+
+    def test_a_months_amount_rounds_half_up_to_the_cent_as_the_invoice_does(self, alice):
+        for price in ("0.10000", "0.02500"):  # 0.125: €0.13 on the invoice, so €0.13 here (half to even gave 0.12)
+            make_cdr(account=alice, started_at=T0, billsec=60, price=Decimal(price))
+        usage = selectors.cdr_usage_by_month(actor=alice, purpose=Purpose.SELF_SERVICE, months=1, today=T0.date())
+        assert usage[0].amount == Decimal("0.13")

@@ -2,6 +2,8 @@
 preview of what changes before it is confirmed; every change audited; pending calls re-rated after it."""
 from __future__ import annotations
 
+import html
+import re
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
@@ -243,6 +245,14 @@ class TariffPageTests:
 
 
 class TariffAdminTests:
+    def test_the_admin_list_shows_rates_as_money_not_raw_decimals(self, client, admin_user, mobile, billing_staff):
+        tariff_services.tariff_create(prefix="49", zone="Germany", price_per_minute=Decimal("0.01235"),
+                                      setup_fee=Decimal("0.05"), valid_from=JAN, actor=billing_staff)
+        page = html.unescape(verified_client(client, admin_user).get("/admin/traffic/tariff/").content.decode())
+        cells = re.findall(r'<td class="field-(?:price_per_minute|setup_fee)_shown">([^<]*)</td>', page)
+        assert sorted(cells) == ["€0.0000", "€0.01235", "€0.0500", "€0.0600"]  # rates: four decimals, five if set
+        assert ">Price per minute<" in page and "0.06000" not in page
+
     def test_an_admin_edit_goes_through_the_audited_service(self, client, admin_user, mobile):
         verified_client(client, admin_user)
         response = client.post(f"/admin/traffic/tariff/{mobile.pk}/change/", {

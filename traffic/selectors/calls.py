@@ -32,6 +32,7 @@ from django.utils.timezone import now
 from django.utils.translation import gettext_noop
 
 from voipxs.exceptions import ApplicationError
+from voipxs.money import to_cent
 from voipxs.privacy.audit import audit_access
 from voipxs.privacy.phone import mask
 from voipxs.privacy.purposes import Purpose, purposes_of, require_purpose
@@ -380,6 +381,6 @@ def cdr_usage_by_month(
             month=month,
             calls=row["calls"] if row else 0,
             seconds=int(row["seconds"]) if row else 0,
-            amount=(row["amount"] or Decimal("0")).quantize(Decimal("0.01")) if row else Decimal("0.00"),
+            amount=to_cent(row["amount"] if row else None),
         ))
     return result

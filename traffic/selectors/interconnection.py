@@ -13,6 +13,7 @@ from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_noop
 
 from voipxs.exceptions import ApplicationError
+from voipxs.money import to_cent
 from voipxs.privacy.purposes import Purpose, require_purpose
 
 from ..models import Cdr, Source
@@ -67,6 +68,6 @@ def interconnection_report(*, actor: Any, purpose: Purpose | str = Purpose.INTER
             source=source.name if source else str(row["source_id"]),
             carrier=source.carrier if source else "",
             calls=row["calls"], seconds=int(row["seconds"]),
-            amount=(row["amount"] or Decimal("0")).quantize(Decimal("0.01")),
+            amount=to_cent(row["amount"]),
         ))
     return sorted(rows, key=lambda r: (r.carrier, r.source))

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 from datetime import date, datetime, timedelta, timezone as dt_timezone
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -34,6 +34,7 @@ from accounts.selectors import billing_address_get, billing_address_lines
 from accounts.services.roles import staff_role_mail
 from voipxs.exceptions import ApplicationError
 from voipxs.mail import mail_date
+from voipxs.money import to_cent
 from voipxs.privacy.audit import audit_record
 from voipxs.privacy.purposes import Purpose, Role, SystemActor
 
@@ -58,7 +59,6 @@ RESOLUTION_INVALID = gettext_noop("Resolve a dispute as 'upheld' (void the invoi
 MONTH_NOT_OVER = gettext_noop("A month can only be invoiced once it is over.")
 
 PAYMENT_TERM_DAYS = 14
-CENT = Decimal("0.01")
 
 
 def dispute_window_days() -> int:
@@ -221,7 +221,7 @@ def _invoice_make(*, account_id: int, month: date, actor: Any, replaces: Invoice
             subtotal = Decimal("0")
             objs = []
             for line in lines:
-                amount = (line["amount"] or Decimal("0")).quantize(CENT, rounding=ROUND_HALF_UP)
+                amount = to_cent(line["amount"])
                 subtotal += amount
                 objs.append(InvoiceLine(invoice=invoice, zone=line["zone"] or "-", month=line["call_month"].date(),
                                         calls=line["calls"], seconds=int(line["seconds"]), amount=amount))
@@ -243,7 +243,7 @@ def _invoice_make(*, account_id: int, month: date, actor: Any, replaces: Invoice
 
 def vat_of(subtotal: Decimal, rate: Decimal) -> Decimal:
     """VAT on the invoice's net subtotal, rounded once to the cent (not per line)."""
-    return (subtotal * rate / 100).quantize(CENT, rounding=ROUND_HALF_UP)
+    return to_cent(subtotal * rate / 100)
 
 
 def _invoice_set_amounts(invoice: Invoice, *, subtotal: Decimal) -> None:
