@@ -115,7 +115,6 @@ class MoneyOnPagesTests:
         assert '<th scope="col" class="num price">Amount</th>' in interconnection
         assert not any("(EUR)" in page for page in (calls, usage, interconnection))
 
-    @pytest.mark.xfail(strict=True, reason="Dutch pending: 'Price' → 'Prijs', 'Amount' → 'Bedrag'")
     def test_the_amount_columns_are_headed_in_dutch(self, client, alice, invoice):
         verified_client(client, alice)
         client.cookies["django_language"] = "nl"
