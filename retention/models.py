@@ -246,6 +246,7 @@ RECEIPT_LABELS: dict[str, str] = {
     "held_cdr": _("Kept copies of calls (legal hold or open invoice ended)"),
     "login_attempts": _("Failed sign-in records"),
     "cdr_uploads": _("Stored CDR files of failed imports"),
+    "cdr_call_ids": _("Call ids naming a host (IP), replaced by their hash"),
     "call_export": _("Call export files"),
 }
 

@@ -53,6 +53,7 @@ from traffic.services.annotations import cdr_annotations_delete, cdr_annotations
 from voipxs.privacy.registry import purgers
 
 from ..models import Category, HeldCdr, PurgedMonth, PurgeRun
+from .call_ids import step_cdr_call_ids
 from .chunks import DEFAULT_CHUNK_SIZE, Fault, fast_commit, run_in_chunks
 from .lock import lease_release, lease_renew
 from .months import (MonthDrop, detached_months, droppable_months, emptied_months_with_keys, reclaim_month,
@@ -345,6 +346,7 @@ STEPS: tuple[Callable[[PurgeContext], None], ...] = (
     step_cdrs_billed,
     step_cdrs_unbilled,
     step_cdr_technical,
+    step_cdr_call_ids,
     step_month_keys,
     step_held_cdrs,
     step_invoices,

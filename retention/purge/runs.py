@@ -47,9 +47,10 @@ class Receipt:
         self.row = PurgeReceipt.objects.create(run=run, category=category, cutoff=cutoff, dry_run=run.dry_run,
                                                details=details or {})
 
-    def add(self, *, deleted: int = 0, kept: int = 0, details: dict | None = None) -> None:
+    def add(self, *, deleted: int = 0, kept: int = 0, anonymised: int = 0, details: dict | None = None) -> None:
         """Counts of work done in the caller's transaction: they commit, or roll back, with it."""
-        fields: dict = {"deleted": F("deleted") + deleted, "kept": F("kept") + kept}
+        fields: dict = {"deleted": F("deleted") + deleted, "kept": F("kept") + kept,
+                        "anonymised": F("anonymised") + anonymised}
         if details is not None:
             fields["details"] = details
         PurgeReceipt.objects.filter(pk=self.row.pk).update(**fields)
@@ -61,8 +62,15 @@ class Receipt:
 
 
 def run_counts(run: PurgeRun) -> dict[str, int]:
-    """What the run's receipts say it removed, per category (counts only: audit entries carry these)."""
-    return dict(PurgeReceipt.objects.filter(run=run).order_by("id").values_list("category", "deleted"))
+    """What the run's receipts say it removed (and anonymised, where it did), per category (counts only: audit
+    entries carry these)."""
+    counts = {}
+    for category, deleted, anonymised in PurgeReceipt.objects.filter(run=run).order_by("id").values_list(
+            "category", "deleted", "anonymised"):
+        counts[category] = deleted
+        if anonymised:
+            counts[f"{category}_anonymised"] = anonymised
+    return counts
 
 
 @transaction.atomic
