@@ -13,7 +13,8 @@ re-push of the call finds the rewritten row (the same hash) and a call's legs st
 - A clash: a row with the hashed id, leg and start already exists in the source (the call was pushed again
   after the upgrade, and the two hashes being unequal it was not recognised as a duplicate). The two are one
   call; the one an invoice refers to stays (else the one stored first), rewritten to the hash, and the other
-  goes with its technical row and notes, counted as deleted.
+  goes with its technical row and notes, counted as deleted. If both were invoiced (billed twice), neither goes:
+  the clear one takes its hash with its own id appended ("ci:…-123"), so no host is left and the key stays unique.
 - A call under a legal hold on technical data keeps its clear id, as it keeps its technical row.
 - Rows of the hold table (retention_heldcdr, copies of kept calls of shredded months) are rewritten too.
 - Once a run has walked every row before its cutoff with no technical hold in force, no clear id can be left
@@ -89,7 +90,11 @@ def _rewrite_cdrs(rows: list[tuple]) -> tuple[int, int]:
         if new_uid != uid:
             twin = (Cdr.objects.filter(source_id=source_id, unique_id=new_uid, leg=leg, started_at=started_at)
                     .values_list("id", "invoice_id").first())
-            if twin is not None:
+            if twin is not None and twin[1] is not None and invoice_id is not None:
+                # Both copies were billed: neither may go (an invoice refers to each; billing corrects the double
+                # charge). This one keeps a hash of its own, so the host is gone and the key stays unique.
+                new_uid = f"{new_uid}-{pk}"
+            elif twin is not None:
                 keep_twin = twin[1] is not None and invoice_id is None or (
                     (twin[1] is None) == (invoice_id is None) and twin[0] < pk)
                 loser = pk if keep_twin else twin[0]

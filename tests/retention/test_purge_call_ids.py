@@ -96,6 +96,26 @@ class CallIdRewriteTests:
 
         assert list(Cdr.objects.values_list("id", "unique_id", "invoice_id")) == [(twin.id, HASHED, invoice.id)]
 
+    def test_of_a_call_stored_and_billed_twice_both_stay_and_no_host_is_left(self, legacy, client, alice):
+        """Neither copy of a call billed twice may be deleted (an invoice refers to each): the clear one is hashed
+        apart from its twin."""
+        cdr_id, creds = legacy
+        assert _push_again(client, creds).status_code == 201
+        twin = Cdr.objects.exclude(id=cdr_id).get()
+        first = make_invoice(account=alice, period=PUSHED_AT.date().replace(day=1), status="open")
+        # the second copy came late and went on the next month's invoice, as a late call does
+        next_month = (PUSHED_AT.date().replace(day=1) + timedelta(days=32)).replace(day=1)
+        second = make_invoice(account=alice, period=next_month, status="open")
+        Cdr.objects.filter(id=cdr_id).update(invoice=first)
+        Cdr.objects.filter(id=twin.id).update(invoice=second)
+
+        run = purge_expired(now=STARTED + timedelta(days=31))
+
+        assert set(Cdr.objects.values_list("id", "unique_id", "invoice_id")) == {
+            (cdr_id, f"{HASHED}-{cdr_id}", first.id), (twin.id, HASHED, second.id)}
+        assert (_receipt(run)["anonymised"], _receipt(run)["deleted"]) == (1, 0)
+        assert columns_holding(KAMAILIO_CALL_ID, "192.0.2.44") == []
+
     def test_the_legs_of_a_call_stay_one_call(self, alice):
         a_leg = make_cdr(account=alice, started_at=STARTED, unique_id="a-leg")
         b_leg = make_cdr(account=alice, started_at=STARTED + timedelta(seconds=2), unique_id="b-leg")
