@@ -19,7 +19,7 @@ from voipxs.admin import ReadOnlyAdminMixin, action_confirmation, each_through_s
 from voipxs.exceptions import ApplicationError
 from voipxs.models import AuditAnchor, AuditEntry
 from voipxs.privacy.phone import InvalidNumber, mask, normalize_e164
-from voipxs.privacy.purposes import Purpose, Role, has_role, roles_of
+from voipxs.privacy.purposes import Purpose, Role, has_role, require_purpose, roles_of
 
 from .admin_contractors import CloseReasonActionForm  # also registers the Contractor admin
 from .admin_restricted import RestrictedUserFilter, RestrictedUsersAdminMixin
@@ -231,7 +231,10 @@ class PhoneNumberAdmin(admin.ModelAdmin):
         return mask(obj.number)
 
     def get_queryset(self, request):
-        # A restricted person's numbers are only stored (GDPR art. 18), as their account is in the user admin.
+        # Holders' login names and (masked) numbers: read for SECURITY and audited, as the user admin reads users; a
+        # restricted person's numbers are only stored (GDPR art. 18), as their account is in the user admin.
+        require_purpose(actor=request.user, purpose=Purpose.SECURITY, action="admin.phone_number.read",
+                        target_type="phone_number")
         return super().get_queryset(request).filter(user__restricted_at__isnull=True)
 
     def get_form(self, request, obj=None, change=False, **kwargs):

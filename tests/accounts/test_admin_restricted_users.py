@@ -113,3 +113,10 @@ class RestrictedPeopleInOtherAdminListsTests:
         rows = _results(_page(admin_client.get("/admin/accounts/subscriberdetails/")))
         assert ">carol<" in rows
         assert "Bob Example" not in rows and ">bob<" not in rows
+
+    def test_reading_the_phone_number_admin_is_recorded_under_security(self, admin_client, carol):
+        before = AuditEntry.objects.filter(action="admin.phone_number.read").count()
+        assert ">carol<" in _results(_page(admin_client.get("/admin/accounts/phonenumber/")))
+        entry = AuditEntry.objects.filter(action="admin.phone_number.read").order_by("-id").first()
+        assert AuditEntry.objects.filter(action="admin.phone_number.read").count() > before
+        assert entry.purpose == "security" and entry.outcome == "ok"
