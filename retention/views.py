@@ -21,7 +21,7 @@ from voipxs.confirm import confirmation_page, is_confirmed
 from voipxs.exceptions import ApplicationError
 from voipxs.privacy.purposes import Purpose, Role, has_role
 
-from .backup.keyfile import erasure_list_lag
+from .backup.keyfile import erasure_list_lag, set_aside_list
 from .forms import HoldForm, PolicyAtForm, PolicyForm
 from .models import Category, LegalHold, PurgeRun, RetentionPolicy
 from .selectors import (legal_hold_list, purge_receipt_list, purge_run_unfinished_list, purged_month_list,
@@ -70,6 +70,7 @@ def _dashboard(request: HttpRequest, *, hold_form: HoldForm | None = None, polic
         "preview_receipts": preview.receipts.order_by("id") if preview else [],
         "categories": Category.choices,
         "erasure_list": erasure_list_lag(),
+        "keys_set_aside": set_aside_list(),
     }
     return render(request, "retention/dashboard.html", context, status=status)
 

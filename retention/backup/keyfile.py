@@ -38,8 +38,9 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import os
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -114,23 +115,53 @@ def month_keys_read(path: Path) -> dict[str, Any]:
     return data
 
 
-def _existing(path: Path) -> dict[str, Any] | None:
-    """The content of the key file there now; None when there is no readable file there."""
+def _existing(path: Path, *, set_aside: bool) -> dict[str, Any] | None:
+    """The content of the key file there now; None when there is no readable file there. A file that does not
+    read (a master key dropped from FIELD_ENCRYPTION_KEYS too early, a damaged disk) may hold the only list of
+    some erasures: with `set_aside` it is renamed, never overwritten, so that it can still be read with the old
+    key (`set_aside_path`)."""
     if not path.exists():
         return None
     try:
         return month_keys_read(path)
     except KeyFileError:
-        log.warning("month-key backup %s does not read with the configured keys; it is replaced", path)
+        if set_aside:
+            aside = set_aside_path(path)
+            os.replace(path, aside)
+            log.error("The month-key backup %s does not read with the configured keys. It was set aside as %s (not "
+                      "deleted): it may list erasures no other file has. Read it with the old master key "
+                      "(`month_keys_read`) and keep it until a restore can no longer need it.", path, aside)
         return None
+
+
+def set_aside_path(path: Path) -> Path:
+    """Where an unreadable key file goes: beside it, named for the moment it was set aside (UTC)."""
+    return path.with_name(f"{path.name}.unreadable-{now():%Y%m%dT%H%M%S%fZ}")
+
+
+@dataclass(frozen=True)
+class SetAside:
+    """A key file set aside because it did not read (the DPO's retention page lists them)."""
+
+    name: str
+    at: datetime
+
+
+def set_aside_list() -> list[SetAside]:
+    """The key files set aside beside the configured one, newest first."""
+    path = keys_path()
+    found = [SetAside(p.name, datetime.fromtimestamp(p.stat().st_mtime, tz=timezone.utc))
+             for p in path.parent.glob(path.name + ".unreadable-*")] if path.parent.is_dir() else []
+    return sorted(found, key=lambda item: item.at, reverse=True)
 
 
 def month_keys_take(*, path: Path, replace_other: bool = False, only_if_ours: bool = False) -> dict[str, int] | None:
     """Write the key file from the table as it is now, keeping the erasures the file listed (erasures.py).
     Refuses (KeyFileError) to replace another database's file unless `replace_other`; with `only_if_ours`
-    (the receiver below) it writes only over a file of this database and otherwise does nothing (None)."""
+    (the receiver below) it writes only over a file of this database and otherwise does nothing (None). A file
+    that does not read is set aside, never overwritten (`_existing`)."""
     with locked(path):
-        existing = _existing(path)
+        existing = _existing(path, set_aside=not only_if_ours)
         owner = existing and existing["database"]
         if only_if_ours and owner != database_identity():
             return None

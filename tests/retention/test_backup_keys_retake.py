@@ -82,6 +82,26 @@ class BackupKeysRetakeTaskTests:
         assert keyfile.keys_path().read_bytes() == before
         assert "daily retake of the key backup was refused" in caplog.text
 
+    def test_an_unreadable_key_backup_is_set_aside_with_its_erasures_never_overwritten(self, places, monkeypatch,
+                                                                                        caplog, client, dpo):
+        request = _erased_without_retake(monkeypatch)
+        keyfile.month_keys_take(path=keyfile.keys_path())
+        path = keyfile.keys_path()
+        damaged = bytearray(path.read_bytes())
+        damaged[-5] ^= 0xFF  # a damaged disk; a master key dropped too early reads the same: it does not decrypt
+        path.write_bytes(bytes(damaged))
+
+        keyfile._retake()  # the retake after a commit writes only over a file it knows to be this database's
+        assert path.read_bytes() == bytes(damaged)
+
+        assert backup_keys_retake_task()["written"] is True
+        assert request.user_id in _listed()  # a fresh, readable file
+        aside = list(path.parent.glob(path.name + ".unreadable-*"))
+        assert len(aside) == 1 and aside[0].read_bytes() == bytes(damaged)  # kept whole, for the old key
+        assert f"set aside as {aside[0]}" in caplog.text
+        page = _dashboard(client, dpo)  # the people who answer for the erasures see it, not only a log
+        assert 'id="keys-set-aside-1"' in page and f"was set aside as {aside[0].name} on" in page
+
 
 @pytest.mark.redis
 @pytest.mark.django_db(transaction=True)
