@@ -16,10 +16,17 @@ What goes where:
   partyNumber E.164, communicationTime {startTime, endTime, durationTime}); the call's id, direction and
   disposition as key=value pairs in additionalInformation/otherInformation (the standard's free field).
 - responseStatus: responseComplete, also where the authority capped the answer (RequestMessage maxHits) and more
-  records matched than it asked for: the answer is complete to the cap. The standard's responseIncomplete, as far as
-  it could be read here (LEGAL.md section 3.2 marks it [R]), says that further response messages follow, which none
-  do; that the answer was cut to the cap, and how many matched, is in the manifest (rendering._max_hits) and on the
-  officer's pages.
+  records matched than it asked for. What the standard itself says of that case is the comment on maxHits in
+  RDMessage.asn (ETSI Forge li/trial, 102657/RDMessage.asn, kept alike in the v16 and v17 modules of the diff
+  42061c3b): "Maximum number of records to be returned. / On a national basis maximum numbers could be considered
+  / In case of maxHit a responseFailed message is sent and no data is sent / (see clause 6.3.3.2)". So the standard
+  does not cut an answer to maxHits: it refuses it whole. We hand over the first records up to the cap instead
+  (production.capped, as this app was designed), so no status of the standard's describes the file: responseFailed says no
+  data follow, where the file holds records, and responseIncomplete (LEGAL.md section 3.2, [R]) announces further
+  messages, which none are. The file says what it holds, completely; that the answer was cut to the cap, and how
+  many matched, is in the manifest (rendering._max_hits, per category) and on the officer's pages. Clause 6.3.3.2
+  itself, and the ResponseStatus type's text, could not be read here. The file holds call records only:
+  subscriber data go in subscribers.json.
 Values go through ElementTree, so caller-supplied text is always escaped. A package's file is written one batch
 of records at a time (`render_chunks`), so that a delivery of hundreds of thousands of calls never has the whole
 tree or text in memory; the bytes are those of ElementTree writing the whole message.

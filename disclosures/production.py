@@ -38,7 +38,7 @@ from . import problems as P
 from .bases import PRESERVATION_BASES, scope_excess
 from .models import DisclosureRequest, Package
 from .output_scope import ScopeRule
-from .rendering import MANIFEST, RenderedFile, calls_json_count, render_package
+from .rendering import MANIFEST, SUBSCRIBERS, RenderedFile, calls_json_count, render_package, subscriber_count
 from .selectors import Row, Scope, disclosure_scope_rows, disclosure_subscribers
 from .signing import SEAL, published_keys, seal_signature, signature_problem
 from .stored import StoredFile, content_problem, stored_file_create
@@ -82,17 +82,21 @@ def capped(rows: list[Row], max_hits: int | None) -> list[Row]:
 def build_package(*, request: DisclosureRequest, actor, inject: Iterable[Row] = ()) -> Package:
     """Collect, check, render and store. `inject` adds rows after the query and before the check (tests
     use it to prove that an out-of-scope row makes the production fail). Every matching row is checked; at most
-    the request's maxHits of them go into the package (`capped`)."""
+    the request's maxHits of them go into the package (`capped`), and, where user data are asked, at most that many
+    subscriber records too, the first by account id (selectors.disclosure_subscribers; a cap per category, as
+    rendering._max_hits explains)."""
     check_basis(request)
     scope, rows = disclosure_scope_rows(actor=actor, request=request)
     rows = rows + list(inject)
     check_rows(scope, rows)
     matched, rows = len(rows), capped(rows, request.max_hits)
-    subscribers = (disclosure_subscribers(actor=actor, request=request, scope=scope)
-                   if "user_data" in scope.categories else None)
+    subscribers_matched, subscribers = (
+        disclosure_subscribers(actor=actor, request=request, scope=scope, max_hits=request.max_hits)
+        if "user_data" in scope.categories else (None, None))
     approvers = sorted(request.approvals.values_list("officer_id", flat=True))
     files = render_package(spool=_spool, req=request, scope=scope, rows=rows, subscribers=subscribers,
-                           approvers=approvers, generated_at=tz_now(), matched=matched)
+                           approvers=approvers, generated_at=tz_now(), matched=matched,
+                           subscribers_matched=subscribers_matched)
     record_count = len(rows)
     del rows  # in the files now: not kept while they are encrypted and stored
     try:
@@ -247,7 +251,8 @@ def _stored_problem(package: Package, name: str, rule: ScopeRule | None) -> tupl
     try:
         with StoredFile(package, name, aad=_aad(package.pk, name)) as stored:
             counted = name in ("calls.csv", "calls_etsi.xml")  # calls.json's count: verify_zip
-            problem = content_problem(name, stored, package.record_count if counted else None, rule)
+            count = package.manifest.get("subscriber_count") if name == SUBSCRIBERS else None
+            problem = content_problem(name, stored, package.record_count if counted else count, rule)
             stored.drain()
             matches = stored.matches()
     except CryptoError:  # a wrong key, a damaged or tampered ciphertext: one finding each
@@ -317,7 +322,7 @@ def verify_zip(data: bytes | BinaryIO, keys: dict | None = None) -> list[str]:
     names = set(zf.namelist()) - {MANIFEST}
     for name in sorted(names - set(listed)):
         problems.append(P.problem(P.NOT_LISTED, file=name))
-    json_sound = True  # no problem named calls.json yet: its records are counted below
+    damaged: set[str] = set()  # files whose bytes are not the manifest's: their records are not counted below
     for name, meta in sorted(listed.items()):
         digest, size = hashlib.sha256(), 0
         try:
@@ -334,13 +339,27 @@ def verify_zip(data: bytes | BinaryIO, keys: dict | None = None) -> list[str]:
                 continue
             problem = P.HASH_DIFFERS
         problems.append(P.problem(problem, file=name))
-        json_sound = json_sound and name != "calls.json"
-    if "calls.json" in listed and json_sound:
+        damaged.add(name)
+    return problems + _record_count_problems(zf, manifest, damaged)
+
+
+def _record_count_problems(zf: zipfile.ZipFile, manifest: dict, damaged: set[str]) -> list[str]:
+    """The records of calls.json and subscribers.json counted against the manifest (record_count, subscriber_count:
+    what was delivered, capped or not); a file in `damaged` (its bytes are not the manifest's) is not read."""
+    listed, problems = manifest["files"], []
+    if "calls.json" in listed and "calls.json" not in damaged:
         try:  # a line at a time, in the layout its writer gives it (rendering.calls_json_count)
             with zf.open("calls.json") as member:
                 count = calls_json_count(io.TextIOWrapper(member, encoding="utf-8", newline="\n"))
         except ValueError:  # json's errors and UnicodeDecodeError are ValueErrors too
-            return problems + [P.problem(P.JSON_LAYOUT, file="calls.json")]
+            return [P.problem(P.JSON_LAYOUT, file="calls.json")]
         if count != manifest.get("record_count"):
             problems.append(P.problem(P.COUNT_DIFFERS, file="calls.json"))
+    if SUBSCRIBERS in listed and SUBSCRIBERS not in damaged:
+        try:  # small, parsed whole
+            count = subscriber_count(zf.read(SUBSCRIBERS))
+        except ValueError:
+            count = None
+        if count != manifest.get("subscriber_count"):
+            problems.append(P.problem(P.COUNT_DIFFERS, file=SUBSCRIBERS))
     return problems

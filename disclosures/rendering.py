@@ -25,6 +25,7 @@ from .models import DisclosureRequest
 from .selectors import Row, Scope
 
 MANIFEST = "manifest.json"
+SUBSCRIBERS = "subscribers.json"
 CSV_HEADER = ["record_id", "start_utc", "end_utc", "duration_s", "billsec", "direction", "disposition",
               "originating_party", "terminating_party", "call"]  # call: the legs of one call share it
 _BATCH = 1000  # records written to the files at a time
@@ -88,15 +89,41 @@ def _write_calls(csv_sink: _Sink, json_sink: _Sink, *, request_id: int, rows: Se
     csv_sink.write(buffer.getvalue().encode())
 
 
-def _max_hits(*, cap: int, matched: int, delivered: int) -> dict:
+def _max_hits(*, cap: int, matched: int, delivered: int, subscribers: tuple[int, int] | None = None) -> dict:
     """The manifest's account of the authority's cap on records (ETSI maxHits): how many records matched the scope,
-    how many are in the package, and whether the answer was cut to the cap, and how."""
-    return {"cap": cap, "matched": matched, "delivered": delivered, "capped": matched > delivered,
-            "rule": "the first records in time order (start time, then record id), up to the cap"}
+    how many are in the package, and whether the answer was cut to the cap, and how. The entry's own fields are the
+    call records' (as in every package made before subscriber data were capped too); where user data were asked,
+    `subscribers` ((matched, delivered)) adds a "subscribers" entry of the same shape. The cap holds per category,
+    as in TS 102 657, where a RequestMessage carries one maxHits and asks for one kind of record (subscriber data,
+    telephonySubscriber, and call records, telephonyServiceUsage, are separate requests): at most `cap` call
+    records and at most `cap` subscriber records, the first subscribers by account id."""
+    entry = {"cap": cap, "matched": matched, "delivered": delivered, "capped": matched > delivered,
+             "rule": "the first records in time order (start time, then record id), up to the cap"}
+    if subscribers is not None:
+        entry["subscribers"] = {"cap": cap, "matched": subscribers[0], "delivered": subscribers[1],
+                                "capped": subscribers[0] > subscribers[1],
+                                "rule": "the first subscribers by account id, up to the cap (a cap of their own, "
+                                        "apart from the call records')"}
+    return entry
+
+
+def manifest_capped(manifest: dict) -> bool:
+    """Whether the authority's cap left records out of the package, call records or subscribers (old manifests have
+    only the calls' entry)."""
+    entry = manifest.get("max_hits") or {}
+    return bool(entry.get("capped") or (entry.get("subscribers") or {}).get("capped"))
+
+
+def max_hits_counts(manifest: dict, record_count: int) -> dict:
+    """What the audit keeps of the cap: how many call records and subscribers matched (counts only)."""
+    entry = manifest.get("max_hits") or {}
+    return {"matched": entry.get("matched", record_count),
+            "subscribers_matched": (entry.get("subscribers") or {}).get("matched")}
 
 
 def _manifest(*, req: DisclosureRequest, scope: Scope, files: dict[str, RenderedFile], record_count: int,
-              subscriber_count: int | None, approvers: list[int], generated_at, matched: int) -> bytes:
+              subscriber_count: int | None, approvers: list[int], generated_at, matched: int,
+              subscribers_matched: int | None) -> bytes:
     manifest = {
         "request_id": req.pk,
         "reference": req.reference,
@@ -115,17 +142,20 @@ def _manifest(*, req: DisclosureRequest, scope: Scope, files: dict[str, Rendered
         "files": {name: {"sha256": f.sha256, "size": f.size} for name, f in sorted(files.items())},
     }
     if req.max_hits is not None:  # only then: the manifests of requests without a cap stay as they were
-        manifest["max_hits"] = _max_hits(cap=req.max_hits, matched=matched, delivered=record_count)
+        manifest["max_hits"] = _max_hits(
+            cap=req.max_hits, matched=matched, delivered=record_count,
+            subscribers=None if subscriber_count is None else (subscribers_matched, subscriber_count))
     return json.dumps(manifest, indent=1, sort_keys=True).encode()
 
 
 def render_package(*, spool: Callable[[], IO[bytes]], req: DisclosureRequest, scope: Scope, rows: Sequence[Row],
                    subscribers: list[dict] | None, approvers: list[int], generated_at,
-                   matched: int | None = None) -> dict[str, RenderedFile]:
+                   matched: int | None = None, subscribers_matched: int | None = None) -> dict[str, RenderedFile]:
     """Every file of the package, each in a file from `spool` (open at its start: the caller closes them all), in
     the order they are stored: calls.csv, calls.json, calls_etsi.xml, subscribers.json (user data asked), and
     manifest.json (SHA-256 and size of the others, counts, basis, scope, approvers; with the request's cap on
-    records, how many matched: `matched`, by default as many as `rows`)."""
+    records, how many matched: `matched`, by default as many as `rows`, and `subscribers_matched`, by default as many as
+    `subscribers`)."""
     from .etsi import render_chunks
 
     sinks = {name: _Sink(spool()) for name in ("calls.csv", "calls.json", "calls_etsi.xml")}
@@ -136,15 +166,17 @@ def render_package(*, spool: Callable[[], IO[bytes]], req: DisclosureRequest, sc
                                    legal_basis=req.get_legal_basis_display(), generated_at=generated_at, rows=rows):
             sinks["calls_etsi.xml"].write(chunk)
         if subscribers is not None:
-            sinks["subscribers.json"] = _Sink(spool())
-            sinks["subscribers.json"].write(json.dumps({"request": req.pk, "subscribers": subscribers},
+            sinks[SUBSCRIBERS] = _Sink(spool())
+            sinks[SUBSCRIBERS].write(json.dumps({"request": req.pk, "subscribers": subscribers},
                                                        ensure_ascii=False, indent=1).encode())
         files = {name: sink.done() for name, sink in sinks.items()}
         sinks[MANIFEST] = _Sink(spool())
         sinks[MANIFEST].write(_manifest(req=req, scope=scope, files=files, record_count=len(rows),
                                         subscriber_count=len(subscribers) if subscribers is not None else None,
                                         approvers=approvers, generated_at=generated_at,
-                                        matched=len(rows) if matched is None else matched))
+                                        matched=len(rows) if matched is None else matched,
+                                        subscribers_matched=(len(subscribers) if subscribers_matched is None
+                                                             and subscribers is not None else subscribers_matched)))
         return {**files, MANIFEST: sinks[MANIFEST].done()}
     except BaseException:
         for sink in sinks.values():
@@ -155,6 +187,15 @@ def render_package(*, spool: Callable[[], IO[bytes]], req: DisclosureRequest, sc
 def render_files(**kwargs) -> dict[str, bytes]:
     """`render_package` in memory, each file as bytes (tests, small packages)."""
     return {name: f.file.getvalue() for name, f in render_package(spool=io.BytesIO, **kwargs).items()}
+
+
+def subscriber_count(data: bytes) -> int:
+    """The number of subscriber records in subscribers.json (its bytes); ValueError when it is not the JSON object
+    with a list of subscribers that `render_package` writes."""
+    parsed = json.loads(data.decode("utf-8"))
+    if not isinstance(parsed, dict) or not isinstance(parsed.get("subscribers"), list):
+        raise ValueError("subscribers.json has no list of subscribers")
+    return len(parsed["subscribers"])
 
 
 def calls_json_count(lines: Iterable[str]) -> int:

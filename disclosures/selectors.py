@@ -149,22 +149,27 @@ def disclosure_scope_rows(*, actor, request: DisclosureRequest) -> tuple[Scope, 
     return scope, rows
 
 
-def disclosure_subscribers(*, actor, request: DisclosureRequest, scope: Scope) -> list[dict]:
-    """User data (subscriber records) for the scope's accounts and the holders of its numbers."""
+def disclosure_subscribers(*, actor, request: DisclosureRequest, scope: Scope,
+                           max_hits: int | None = None) -> tuple[int, list[dict]]:
+    """User data (subscriber records) for the scope's accounts and the holders of its numbers: how many match, and
+    the records by account id; with `max_hits` (the authority's cap, ETSI maxHits) only the first that many, and
+    the name, e-mail and numbers of no other subscriber are even read (matching needs ids and periods only)."""
     require_purpose(actor=actor, purpose=request_purpose(request), action="disclosure.subscribers",
                     target_type="disclosure_request", target_id=request.pk)
-    user_ids = set(scope.accounts)
+    user_ids, held = set(scope.accounts), []
+    for pk, user_id, index, start, end in (PhoneNumber.objects.filter(number_index__in=list(scope.numbers))
+                                           .values_list("pk", "user_id", "number_index", "valid_from", "valid_to")):
+        if any(iv.start < (end or iv.end) and start < iv.end for iv in scope.numbers[index]):
+            user_ids.add(user_id)
+            held.append(pk)
+    matched = list(User.objects.filter(pk__in=user_ids).order_by("pk").values_list("pk", flat=True))
     periods: dict[int, list[dict]] = {}
-    for pn in PhoneNumber.objects.filter(number_index__in=list(scope.numbers)).select_related("user"):
-        if any(iv.start < (pn.valid_to or iv.end) and pn.valid_from < iv.end for iv in scope.numbers[pn.number_index]):
-            user_ids.add(pn.user_id)
-            periods.setdefault(pn.user_id, []).append({"number": pn.number, "valid_from": pn.valid_from.isoformat(),
-                                                      "valid_to": pn.valid_to.isoformat() if pn.valid_to else None})
-    out = []
-    for user in User.objects.filter(pk__in=user_ids).order_by("pk"):
-        out.append({"account_id": user.pk, "name": user.get_full_name() if hasattr(user, "get_full_name") else "",
-                    "email": user.email, "numbers": periods.get(user.pk, [])})
-    return out
+    for pn in PhoneNumber.objects.filter(pk__in=held, user_id__in=matched[:max_hits]).order_by("pk"):
+        periods.setdefault(pn.user_id, []).append({"number": pn.number, "valid_from": pn.valid_from.isoformat(),
+                                                  "valid_to": pn.valid_to.isoformat() if pn.valid_to else None})
+    return len(matched), [{"account_id": u.pk, "name": u.get_full_name() if hasattr(u, "get_full_name") else "",
+                           "email": u.email, "numbers": periods.get(u.pk, [])}
+                          for u in User.objects.filter(pk__in=matched[:max_hits]).order_by("pk")]
 
 
 # --- staff lists -------------------------------------------------------------------------------------

@@ -42,7 +42,7 @@ from voipxs.privacy.crypto import STREAM_CHUNK, DecryptingReader, encrypt_chunks
 from . import problems as P
 from .models import Package, PackageEnvelope, PackageFile
 from .output_scope import RecordTally, ScopeRule, etsi_record_id, generalized_second, iso_second
-from .rendering import CSV_HEADER, calls_json_records
+from .rendering import CSV_HEADER, SUBSCRIBERS, calls_json_records, subscriber_count
 
 _COPY = f"COPY {PackageFile._meta.db_table} (package_id, name, sha256, size, content_enc) FROM STDIN"
 _COPY_SPECIAL = ("\\", "\t", "\n", "\r")  # what COPY's text format would read as something else
@@ -297,6 +297,18 @@ def _json_problem(name: str, stream: io.RawIOBase, rule: ScopeRule | None) -> li
     return tally.problems(None)
 
 
+def _subscribers_problem(name: str, stream: io.RawIOBase, record_count: int | None,
+                         rule: ScopeRule | None) -> list[str]:
+    """subscribers.json (small, parsed whole): no more subscriber records than the authority's cap, a cap of their
+    own apart from the calls' (rendering._max_hits), and as many as the manifest's subscriber_count."""
+    count = subscriber_count(stream.readall())
+    cap = rule.max_hits if rule is not None else None
+    problems = [P.problem(P.OVER_CAP, file=name, n=count, cap=cap)] if cap is not None and count > cap else []
+    if record_count is not None and count != record_count:
+        problems.append(P.problem(P.RECORDS_DIFFER, file=name, n=count, manifest=record_count))
+    return problems
+
+
 def _xml_problem(name: str, stream: io.RawIOBase, record_count: int | None, rule: ScopeRule | None) -> list[str]:
     """The XML file, streamed through expat; each ETSI ResponseRecord (its partyNumbers, startTimes and the cdrID
     of its otherInformation) is counted and held against the rule as its end is read."""
@@ -335,11 +347,14 @@ def content_problem(name: str, stream: io.RawIOBase, record_count: int | None,
     """Open one file, read from `stream`, the way its reader will and say what is wrong with it (None: it opens).
     calls.json is read a line at a time in the layout its writer gives it (rendering.calls_json_records); the other
     JSON files (the manifest, subscribers) are small and parsed whole. `record_count`: the number of records
-    calls.csv and the XML file must have (None: not checked). `rule`: what every record of the three files that
-    carry records must keep to, the approved scope and the cap (output_scope.py; None: not checked)."""
+    calls.csv and the XML file, or of subscribers subscribers.json, must have (None: not checked). `rule`: what every
+    record of the three files that carry calls must keep to, the approved scope and the cap, and the cap on
+    subscribers.json's (output_scope.py; None: not checked)."""
     try:
         if name == "calls.json":
             problems = _json_problem(name, stream, rule)
+        elif name == SUBSCRIBERS:
+            problems = _subscribers_problem(name, stream, record_count, rule)
         elif name.endswith(".json"):
             json.loads(stream.readall().decode("utf-8"))
             problems = []

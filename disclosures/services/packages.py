@@ -37,6 +37,7 @@ from ..envelope import SUFFIX as P7M_SUFFIX
 from ..envelope import envelope_chunks
 from ..models import Authority, DisclosureRequest, Package, PackageDownload, PackageEnvelope, Status
 from ..production import build_package, package_spooled, package_zip_open
+from ..rendering import max_hits_counts
 from ..selectors import request_purpose
 from ..stored import stored_envelope_copy, stored_envelope_create
 from .checks import WRONG_STATE, request_audit, request_locked, request_move, require_officer, require_state
@@ -136,9 +137,10 @@ def disclosure_package_build(*, request_id: int, actor) -> Package | None:
     package = build_package(request=req, actor=actor)
     req.produced_at = tz_now()
     request_move(req=req, status=Status.PRODUCED, fields=["produced_at"])
-    capped = package.manifest.get("max_hits") or {}  # counts only: how many matched, how many went in, the cap
+    # Counts only: how many matched (calls, subscribers), how many went in, the cap.
     request_audit(actor=actor, action="produce", req=req, package=package.pk, records=package.record_count,
-                  matched=capped.get("matched", package.record_count), max_hits=req.max_hits)
+                  subscribers=package.manifest.get("subscriber_count"),
+                  **max_hits_counts(package.manifest, package.record_count), max_hits=req.max_hits)
     return package
 
 

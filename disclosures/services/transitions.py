@@ -33,6 +33,7 @@ from ..models import OPEN_STATUSES, Approval, DisclosureRequest, Outcome, Packag
 from ..output_scope import disclosure_output_scope
 from ..problems import problems_joined
 from ..production import package_output_problems
+from ..rendering import manifest_capped, max_hits_counts
 from .checks import (
     NOTE_REQUIRED,
     REQUEST_NO_TARGET,
@@ -314,9 +315,9 @@ def disclosure_output_check(*, actor, request: DisclosureRequest) -> DisclosureR
         raise ApplicationError.formatted(OUTPUT_UNREADABLE, {"problems": problems_joined(problems)}, field="package")
     req.checked_at, req.checked_by = tz_now(), actor
     request_move(req=req, status=Status.CHECKED, fields=["checked_at", "checked_by"])
-    capped = package.manifest.get("max_hits") or {}
     request_audit(actor=actor, action="output_check", req=req, records=package.record_count,
-                  matched=capped.get("matched", package.record_count), max_hits=req.max_hits)
+                  subscribers=package.manifest.get("subscriber_count"),
+                  **max_hits_counts(package.manifest, package.record_count), max_hits=req.max_hits)
     return req
 
 
@@ -356,7 +357,7 @@ def disclosure_request_deliver(*, actor, request: DisclosureRequest, receipt: st
     req.outcome = Outcome.FULL if has_data else Outcome.NO_DATA
     if req.narrowed_at is not None and has_data:  # we handed over less than was asked: partial, capped or not
         req.outcome = Outcome.PARTIAL
-    elif (package.manifest.get("max_hits") or {}).get("capped"):  # the authority's maxHits left records out
+    elif manifest_capped(package.manifest):  # the authority's maxHits left call records or subscribers out
         req.outcome = Outcome.CAPPED
     request_move(req=req, status=Status.DELIVERED, fields=["delivered_at", "delivery_receipt", "outcome",
                                                            "delivery_sha256", "delivery_encrypted_to",
