@@ -8,6 +8,8 @@ Only where the English text is still exactly the seed text (voipxs/privacy-polic
 deployment whose DPO edited the policy keeps it as it is, without a Dutch text that would no longer match it. The
 versions published when a retention period changed carry the newest text forward (policy_version_generated), so
 every version whose English text is the seed gets the Dutch; a Dutch text already given is never overwritten.
+The seeded version's summary, which 0004 wrote in English, gets its Dutch too (`summaries`, as a generated version
+has them), so the page's version history reads in Dutch as well.
 """
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from django.db import migrations
 VOIPXS = Path(__file__).resolve().parent.parent.parent / "voipxs"
 SEED_EN = VOIPXS / "privacy-policy.txt"
 SEED_NL = VOIPXS / "privacy-policy.nl.txt"
+SEED_SUMMARY = "First published version."  # as 0004 wrote it
 
 
 def seed_dutch_text(apps, schema_editor) -> int:
@@ -26,6 +29,8 @@ def seed_dutch_text(apps, schema_editor) -> int:
     if not (SEED_EN.exists() and SEED_NL.exists()):
         return 0
     english, dutch = SEED_EN.read_text(encoding="utf-8"), SEED_NL.read_text(encoding="utf-8")
+    PolicyVersion.objects.filter(version="1", summary=SEED_SUMMARY, summaries={}).update(
+        summaries={"en": SEED_SUMMARY, "nl": "Eerste gepubliceerde versie."})
     return PolicyVersion.objects.filter(text=english, text_nl="").update(text_nl=dutch)
 
 
