@@ -9,13 +9,18 @@ from django.db import InterfaceError, OperationalError, connection, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template import loader
+from django.utils.translation import get_language
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from .privacy.purposes import PURPOSES, Purpose, Role, roles_of
+from .privacy.purposes_nl import register_cell
 from .privacy.registry import retention_policies
 
 POLICY_FILE = Path(__file__).resolve().parent / "privacy-policy.txt"
+# The seed text in Dutch (accounts migration 0029 gives it to the seeded version); the page falls back to both.
+POLICY_FILE_NL = POLICY_FILE.with_name("privacy-policy.nl.txt")
+_HEADING = re.compile(r"^(?:Article|Artikel) (\d+)\b")  # English and Dutch headings: one anchor, article-N
 
 # Most specific role first: a person with several roles lands on the first matching home.
 _HOME_ORDER = [Role.ADMIN, Role.DPO, Role.LEGAL_OFFICER, Role.BILLING, Role.SUPPORT, Role.CONTRACTOR_ADMIN, Role.CUSTOMER]
@@ -42,18 +47,27 @@ def policy_blocks(text: str) -> list[dict]:
             if not blocks or blocks[-1]["kind"] != "list":
                 blocks.append({"kind": "list", "items": []})
             blocks[-1]["items"].append(line.lstrip("• ").strip())
-        elif re.match(r"^Article \d+\b", line):
-            number = re.match(r"^Article (\d+)", line).group(1)
-            blocks.append({"kind": "heading", "text": line, "anchor": f"article-{number}"})
+        elif heading := _HEADING.match(line):
+            blocks.append({"kind": "heading", "text": line, "anchor": f"article-{heading.group(1)}"})
         else:
             blocks.append({"kind": "paragraph", "text": line})
     return blocks
 
 
+def policy_text_shown(texts: dict[str, str]) -> dict:
+    """The policy's text in the reader's language where there is one (`texts`: language -> text, "en" the
+    original), else in English: its blocks, headings and the language it is in (the page marks it `lang`)."""
+    language = (get_language() or "en").split("-")[0]
+    lang = language if (texts.get(language) or "").strip() else "en"
+    blocks = policy_blocks(texts.get(lang) or "")
+    return {"blocks": blocks, "headings": [b for b in blocks if b["kind"] == "heading"], "lang": lang}
+
+
 def privacy_policy(request: HttpRequest) -> HttpResponse:
-    blocks = policy_blocks(POLICY_FILE.read_text(encoding="utf-8"))
-    headings = [b for b in blocks if b["kind"] == "heading"]
-    return render(request, "voipxs/privacy_policy.html", {"blocks": blocks, "headings": headings,
+    # The files the versions were seeded from, shown where no version is published (accounts' context
+    # processor gives the page the published one as `policy_current_text`).
+    files = {"en": POLICY_FILE.read_text(encoding="utf-8"), "nl": POLICY_FILE_NL.read_text(encoding="utf-8")}
+    return render(request, "voipxs/privacy_policy.html", {"policy_file_text": policy_text_shown(files),
                                                           **policy_generated_parts()})
 
 
@@ -61,8 +75,12 @@ def policy_generated_parts() -> dict:
     """The parts of the public page that are not typed in: every purpose the code uses (the same table as
     the processing register) and the retention period of every category from the policies in force
     (GDPR art. 13; Tw art. 11.5(4)). A policy change shows here at once."""
-    purposes = [{"key": p.value, "name": p.label, "description": PURPOSES[p].description,
-                 "legal_basis": PURPOSES[p].legal_basis, "recipients": PURPOSES[p].recipients} for p in Purpose]
+    # The register's texts stay English in PURPOSES (the DPIA's fingerprint reads them); each cell is shown in
+    # the reader's language where it has its translation (purposes_nl), else in English, marked lang="en".
+    language = (get_language() or "en").split("-")[0]
+    purposes = [{"key": p.value, "name": p.label, "description": register_cell(PURPOSES[p].description, language),
+                 "legal_basis": register_cell(PURPOSES[p].legal_basis, language),
+                 "recipients": register_cell(PURPOSES[p].recipients, language)} for p in Purpose]
     return {"policy_purposes": purposes, "policy_retention": retention_policies()}
 
 

@@ -193,7 +193,8 @@ class PolicyVersion(models.Model):
     summary = models.TextField(help_text=_("What changed, in plain words (shown in the notice)."))
     # A version the system generated (a retention period changed) has its summary in each language too.
     summaries = models.JSONField(default=dict, blank=True)
-    text = models.TextField()
+    text = models.TextField()  # in English: the policy as published, which every other language translates
+    text_nl = models.TextField(blank=True, default="")  # the same policy in Dutch, where given ("": English only)
     created_at = models.DateTimeField(default=now)
     emailed_at = models.DateTimeField(null=True, blank=True)
 

@@ -24,6 +24,7 @@ VERSION_TAKEN = gettext_noop("This version number is already used.")
 VERSION_REQUIRED = gettext_noop("Give the version number.")
 SUMMARY_REQUIRED = gettext_noop("Summarise what changed.")
 TEXT_REQUIRED = gettext_noop("Paste the full text of the policy.")
+TEXT_NL_BLANK = gettext_noop("Paste the full text of the policy in Dutch, or leave the field empty.")
 ALREADY_PUBLISHED = gettext_noop("This version is already published.")
 EMAIL_BATCH = 200
 
@@ -34,14 +35,18 @@ class PolicyNoticeMailError(RuntimeError):
 
 
 @transaction.atomic
-def policy_version_create(*, version: str, summary: str, text: str, substantive: bool, actor: Any) -> PolicyVersion:
+def policy_version_create(*, version: str, summary: str, text: str, substantive: bool, actor: Any,
+                          text_nl: str | None = None) -> PolicyVersion:
+    """A draft version. `text` is the policy in English; `text_nl` the same policy in Dutch, optional (None: the
+    page shows Dutch readers the English, saying so), but a text given must not be blank, as the English."""
     for value, message, field in ((version, VERSION_REQUIRED, "version"), (summary, SUMMARY_REQUIRED, "summary"),
-                                  (text, TEXT_REQUIRED, "text")):
-        if not value.strip():
+                                  (text, TEXT_REQUIRED, "text"), (text_nl, TEXT_NL_BLANK, "text_nl")):
+        if value is not None and not value.strip():
             raise ApplicationError(message, extra={"field": field})
     if PolicyVersion.objects.filter(version=version.strip()).exists():
         raise ApplicationError(VERSION_TAKEN, extra={"field": "version"})
-    pv = PolicyVersion.objects.create(version=version.strip(), summary=summary.strip(), text=text, substantive=substantive)
+    pv = PolicyVersion.objects.create(version=version.strip(), summary=summary.strip(), text=text,
+                                      text_nl=text_nl or "", substantive=substantive)
     audit_record(actor=actor, action="policy.create", purpose=TRANSPARENCY_PURPOSE, target_type="policy_version",
                  target_id=pv.pk)
     return pv
@@ -103,9 +108,9 @@ def _policy_notice_text(pv: PolicyVersion, language: str) -> tuple[str, str]:
 @transaction.atomic
 def policy_version_generated(*, summaries: dict[str, str], substantive: bool, actor: Any) -> PolicyVersion:
     """A version the system publishes when a part of the policy page it generates changes (a retention
-    period: retention.services): the typed text stays as the newest version has it, the summary says what
-    changed (`summaries`: per language; the e-mail gives them all), and users are told as for any version
-    (the notice, and an e-mail, when substantive). Its number is the day and a counter ("2026-12-06.1")."""
+    period: retention.services): the typed text, English and Dutch, stays as the newest version has it, the
+    summary says what changed (`summaries`: per language; the e-mail gives them all), and users are told as for
+    any version (the notice, and an e-mail, when substantive). Its number is the day and a counter ("2026-12-06.1")."""
     current = PolicyVersion.objects.select_for_update().filter(published_at__isnull=False).order_by(
         "-published_at", "-pk").first()
     day = now().date().isoformat()
@@ -113,7 +118,8 @@ def policy_version_generated(*, summaries: dict[str, str], substantive: bool, ac
     version = next(f"{day}.{n}" for n in range(1, len(taken) + 2) if f"{day}.{n}" not in taken)
     pv = PolicyVersion.objects.create(version=version, summary="\n\n".join(dict.fromkeys(summaries.values())),
                                       summaries=summaries, substantive=substantive,
-                                      text=current.text if current is not None else "")
+                                      text=current.text if current is not None else "",
+                                      text_nl=current.text_nl if current is not None else "")
     audit_record(actor=actor, action="policy.create", purpose=TRANSPARENCY_PURPOSE, target_type="policy_version",
                  target_id=pv.pk, extra={"generated": True})
     return policy_version_publish(policy=pv, actor=actor, email_users=substantive)

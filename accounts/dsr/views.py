@@ -92,7 +92,14 @@ class PolicyForm(forms.Form):
     version = forms.CharField(label=gettext_lazy("Version"), max_length=20)
     summary = forms.CharField(label=gettext_lazy("Summary"), widget=forms.Textarea(attrs={"rows": 3}))
     text = forms.CharField(label=gettext_lazy("Text"), widget=forms.Textarea(attrs={"rows": 12}))
+    # Not stripped: a text of only spaces is given, and refused by the service (the field named); empty: none.
+    text_nl = forms.CharField(label=gettext_lazy("Text in Dutch"), required=False, strip=False,
+                              widget=forms.Textarea(attrs={"rows": 12}),
+                              help_text=gettext_lazy("Optional. Without it, Dutch readers see the English text."))
     substantive = forms.BooleanField(label=gettext_lazy("Substantive change"), required=False)
+
+    def clean_text_nl(self) -> str | None:
+        return self.cleaned_data["text_nl"] or None
 
 
 # --- customer ----------------------------------------------------------------------------------------
