@@ -79,7 +79,6 @@ class PolicyTextInDutchTests:
         assert NOTE_CLASS in page and '<html lang="nl"' in page
         assert NOTE_CLASS not in _page(client, "en")  # to an English reader it is simply the policy
 
-    @pytest.mark.xfail(strict=True, reason="Dutch pending")
     def test_the_english_only_note_is_in_dutch(self, client, dpo):
         _publish_english_only(dpo)
         assert "Deze tekst is alleen in het Engels beschikbaar." in _page(client, "nl")
