@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _, pgettext_lazy
 
 from voipxs.privacy.fields import BlindIndexField, EncryptedTextField
 from voipxs.privacy.phone import normalize_masking_number
+from .tariff_rules import validate_tariff_prefix, validate_zone_text
 
 
 class Source(models.Model):
@@ -221,9 +222,9 @@ class Tariff(models.Model):
     """Price per destination prefix; the longest matching prefix wins."""
 
     # Labels as the staff tariff page names the same fields (traffic/views/tariffs.py), for the admin's forms.
-    prefix = models.CharField(pgettext_lazy("tariffs", "Prefix"), max_length=20,
+    prefix = models.CharField(pgettext_lazy("tariffs", "Prefix"), max_length=20, validators=[validate_tariff_prefix],
                               help_text=_("E.164 digits without '+', e.g. 316 or 3120"))
-    zone = models.CharField(pgettext_lazy("tariffs", "Description (zone)"), max_length=60)
+    zone = models.CharField(pgettext_lazy("tariffs", "Description (zone)"), max_length=60, validators=[validate_zone_text])
     price_per_minute = models.DecimalField(_("price per minute"), max_digits=10, decimal_places=5)
     setup_fee = models.DecimalField(pgettext_lazy("tariffs", "Set-up fee"), max_digits=10, decimal_places=5, default=0)
     increment_first = models.PositiveSmallIntegerField(_("First increment (s)"), default=60)  # e.g. 60/60 or 1/1
@@ -364,8 +365,7 @@ class CallExport(models.Model):
     expires_at = models.DateTimeField()
 
     class Meta:
-        indexes = [models.Index(fields=["owner", "status"], name="callexport_owner_status_idx"),
-                   models.Index(fields=["expires_at"], name="callexport_expires_idx")]
+        indexes = [models.Index(fields=["owner", "status"], name="callexport_owner_status_idx"), models.Index(fields=["expires_at"], name="callexport_expires_idx")]
 
     @property
     def is_unfinished(self) -> bool:
