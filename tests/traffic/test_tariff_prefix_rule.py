@@ -161,6 +161,12 @@ class StoredTariffCheckTests:
         assert AMSTERDAM not in shown and "555 0101" not in shown and OK_PREFIX not in shown
         assert "traffic.W00" not in self._check()  # it reads the database, so only when asked to (and on migrate)
 
+    def test_ending_an_old_narrow_tariff_is_the_remedy_the_check_asks_for(self, billing_staff):
+        narrow = Tariff.objects.create(prefix=AMSTERDAM, zone="Mum", price_per_minute=1, valid_from=date(2020, 1, 1))
+        assert "traffic.W001" in self._check("--database", "default")
+        tariff_services.tariff_end(tariff=narrow, last_day=date(2020, 12, 31), actor=billing_staff)
+        assert "traffic.W00" not in self._check("--database", "default")
+
     def test_the_check_is_quiet_when_every_tariff_keeps_to_the_rule(self):
         Tariff.objects.create(prefix=OK_PREFIX, zone="Amsterdam", price_per_minute=1, valid_from=date(2020, 1, 1))
         assert "traffic.W00" not in self._check("--database", "default")
