@@ -155,9 +155,8 @@ class Cdr(models.Model):
     fingerprint = models.CharField(_("fingerprint"), max_length=32)
     import_batch = models.ForeignKey(CdrImport, null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+",
                                      verbose_name=_("import"))
-    # The account whose number took part (holder at started_at), and its contractor (denormalised
-    # so that a contractor's traffic is one index range). No database FK: CDRs outlive nothing by
-    # cascade; retention decides when they go.
+    # The account whose number took part (holder at started_at), and its contractor (denormalised so that a contractor's
+    # traffic is one index range). No database FK: CDRs outlive nothing by cascade; retention decides when they go.
     account = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+")
     contractor = models.ForeignKey("accounts.Contractor", null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+")
     direction = models.CharField(_("Direction"), max_length=8, choices=Direction.choices)
@@ -365,7 +364,8 @@ class CallExport(models.Model):
     expires_at = models.DateTimeField()
 
     class Meta:
-        indexes = [models.Index(fields=["owner", "status"], name="callexport_owner_status_idx"), models.Index(fields=["expires_at"], name="callexport_expires_idx")]
+        indexes = [models.Index(fields=["owner", "status"], name="callexport_owner_status_idx"),
+                   models.Index(fields=["expires_at"], name="callexport_expires_idx")]
 
     @property
     def is_unfinished(self) -> bool:
