@@ -12,8 +12,9 @@ number it can start, i.e. cover at least 10,000 numbers:
 (Amsterdam fixed lines), so "3120555" (7 digits) is the longest Amsterdam prefix; +31 14 starts the 5-digit
 municipal numbers, so "3114" already names fewer than 10,000. Whether a pattern can match a number that
 starts with the prefix is worked out on the pattern's parse tree (`_lengths`) rather than by trying the up to
-10^n completions: 10 to 200 µs a prefix (the NANP's 136 patterns are the slowest), cached. Lookaheads are ignored (no
-type pattern in phonenumbers' metadata has one today); ignoring one could only add lengths, i.e. be stricter.
+10^n completions: 10 to 200 µs a prefix (the NANP's 136 patterns are the slowest), cached; a 20,000-line rate
+deck of mixed countries parses in about 1.5 s. Lookaheads are ignored (no type pattern in phonenumbers'
+metadata has one today); ignoring one could only add lengths, i.e. be stricter.
 
 A prefix that starts no valid number at all (a typo, an unassigned range) is held to the limit of its
 longest part that does. A country code alone is always allowed (a price per country must stay possible),
