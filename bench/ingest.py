@@ -105,7 +105,9 @@ def seed_world() -> "object":
         for i in range(OWN_NUMBERS)
     ], batch_size=2000)
     tariffs = [("31", "NL fixed", "0.02"), ("316", "NL mobile", "0.08"), ("3120", "NL Amsterdam", "0.015"),
-               ("44", "UK", "0.05"), ("447", "UK mobile", "0.12"), ("49", "Germany", "0.04"), ("4930", "Berlin", "0.03")]
+               ("44", "UK", "0.05"), ("447", "UK mobile", "0.12"), ("49", "Germany", "0.04"),
+               # Not Berlin's 4930: German fixed numbers may have 5 digits, so it would name too few (LEGAL row 3).
+               ("4917", "Germany mobile", "0.09")]
     Tariff.objects.bulk_create([
         Tariff(prefix=p, zone=z, price_per_minute=Decimal(ppm), setup_fee=Decimal("0.01"), increment_first=30,
                increment_next=6, valid_from=date(2020, 1, 1)) for p, z, ppm in tariffs

@@ -6,7 +6,7 @@
 
   const ext = typeof browser !== "undefined" ? browser : chrome;
   const CLASS = "voipxs-c2c";
-  // +31 20 555 0101, 0031-20-5550101, +31 (0)20 5550101, 020-555 0101, 06 12345678
+  // +31 20 555 0101, 0031-20-5550101, +31 (0)20 5550101, 020-555 0101, 06 99990001
   const NUMBER = /(?:\+|\b00)[1-9][\d\u00a0 ().\-\/]{6,20}\d|(?<![\w+\-\/.])0[1-9][\d\u00a0 ().\-\/]{6,16}\d/g;
   const SKIP = new Set(["SCRIPT", "STYLE", "NOSCRIPT", "TEXTAREA", "INPUT", "SELECT", "OPTION", "BUTTON",
     "A", "CODE", "PRE", "SVG", "MATH", "TEMPLATE", "IFRAME"]);

@@ -17,6 +17,7 @@ class TrafficConfig(AppConfig):
 
     def ready(self) -> None:
         # Models load only once the apps are ready, so the modules that use them are imported here.
+        from . import checks  # noqa: F401  system checks: stored tariffs that invoices must not repeat (LEGAL row 3)
         from . import purgers, sections  # noqa: F401  sections: calls and invoices for data-subject export and erasure
         from .annotations.sealing import cdr_annotation_rotate
         from .demo import seed_calls, seed_sources

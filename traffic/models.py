@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _, pgettext_lazy
 
 from voipxs.privacy.fields import BlindIndexField, EncryptedTextField
 from voipxs.privacy.phone import normalize_masking_number
+from .tariff_rules import validate_tariff_prefix, validate_zone_text
 
 
 class Source(models.Model):
@@ -154,9 +155,8 @@ class Cdr(models.Model):
     fingerprint = models.CharField(_("fingerprint"), max_length=32)
     import_batch = models.ForeignKey(CdrImport, null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+",
                                      verbose_name=_("import"))
-    # The account whose number took part (holder at started_at), and its contractor (denormalised
-    # so that a contractor's traffic is one index range). No database FK: CDRs outlive nothing by
-    # cascade; retention decides when they go.
+    # The account whose number took part (holder at started_at), and its contractor (denormalised so that a contractor's
+    # traffic is one index range). No database FK: CDRs outlive nothing by cascade; retention decides when they go.
     account = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+")
     contractor = models.ForeignKey("accounts.Contractor", null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+")
     direction = models.CharField(_("Direction"), max_length=8, choices=Direction.choices)
@@ -221,9 +221,9 @@ class Tariff(models.Model):
     """Price per destination prefix; the longest matching prefix wins."""
 
     # Labels as the staff tariff page names the same fields (traffic/views/tariffs.py), for the admin's forms.
-    prefix = models.CharField(pgettext_lazy("tariffs", "Prefix"), max_length=20,
+    prefix = models.CharField(pgettext_lazy("tariffs", "Prefix"), max_length=20, validators=[validate_tariff_prefix],
                               help_text=_("E.164 digits without '+', e.g. 316 or 3120"))
-    zone = models.CharField(pgettext_lazy("tariffs", "Description (zone)"), max_length=60)
+    zone = models.CharField(pgettext_lazy("tariffs", "Description (zone)"), max_length=60, validators=[validate_zone_text])
     price_per_minute = models.DecimalField(_("price per minute"), max_digits=10, decimal_places=5)
     setup_fee = models.DecimalField(pgettext_lazy("tariffs", "Set-up fee"), max_digits=10, decimal_places=5, default=0)
     increment_first = models.PositiveSmallIntegerField(_("First increment (s)"), default=60)  # e.g. 60/60 or 1/1

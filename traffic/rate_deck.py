@@ -16,7 +16,10 @@ import io
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+
+from .tariff_rules import validate_tariff_prefix, validate_zone_text
 
 MAX_DECK_LINES = 20000
 MAX_DECK_BYTES = 2 * 1024 * 1024
@@ -75,6 +78,12 @@ def _row(number: int, cells: list[str]) -> DeckRow | DeckError:
     description = description.strip()
     if not description or len(description) > 60:
         return DeckError(number, "description", _("The description must be 1 to 60 characters."))
+    for field, value, validate in (("prefix", clean_prefix, validate_tariff_prefix),
+                                   ("description", description, validate_zone_text)):
+        try:
+            validate(value)
+        except ValidationError as exc:
+            return DeckError(number, field, exc.messages[0])
     if (clean_rate := _rate(rate)) is None:
         return DeckError(number, "rate", _("The rate must be a price per minute from 0 to 99999.99999 with at most 5 decimals."))
     if (steps := _increments(increments)) is None:

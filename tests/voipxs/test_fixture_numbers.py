@@ -1,16 +1,21 @@
-"""CI check: our fixtures and seed data hold no real Dutch phone numbers (GDPR art. 25, LEGAL.md section 5
+"""CI check: our fixtures, seed data and code hold no real Dutch phone numbers (GDPR art. 25, LEGAL.md section 5
 row 28). Every Dutch number in the scanned files must lie in a synthetic range of tests/synthetic_numbers.py.
 
-Scanned, because these are the numbers we wrote ourselves as data:
+Scanned, whole (code, comments and docstrings alike), because these are the numbers we wrote ourselves:
 - tests/: *.py, *.json, *.csv, *.xml, *.txt (fixtures, factories, expected values), and every text file in
   any fixtures/ directory, in tests/ (CDR samples in .ndjson, .html) or in an app;
 - the demo seeders: accounts/sections.py (seed_accounts) and every <app>/demo.py;
 - bench/ (load and benchmark worlds) and deploy/ (sample configurations);
-- what users are shown as data or examples: the page templates (templates/: placeholders, sample values), the
-  export schema (schemas/), and the browser extension's pages and texts (extension/*.html, *.json, _locales/).
-Not scanned: the apps' docstrings and examples elsewhere, README and docs (prose, not data), vendored
-third-party code (tests/e2e/vendor), and the public sample CDR files in /work/shared/cdr-samples, which are
-not ours to change and stay outside the repository.
+- what users are shown as data or examples: the page templates (templates/: placeholders, sample values, and
+  their {# #} and {% comment %} comments), the export schema (schemas/), and the browser extension's pages and
+  texts (extension/*.html, *.json, _locales/);
+- the code itself: every Python module of the project package and the apps (migrations included) and the
+  top-level scripts, where `#` comments and docstrings give examples ("'020 ...' -> '+3120...'"), and our
+  JavaScript (extension/*.js, static/), `//` and `/* */` comments included. An example a reader copies into a
+  test or a page is data too.
+Not scanned: README and docs (prose), the translation catalogues (locale/: generated from the code, which is
+scanned), vendored third-party code (tests/e2e/vendor, any vendor/ folder), and the public sample CDR files in
+/work/shared/cdr-samples, which are not ours to change and stay outside the repository.
 
 A Dutch number is "+31", "0031", "%2B31" or a bare "31" followed by its national significant number (NSN),
 or a national "0…" form ("0699990001", "06 9999 0001", "06-99990001", "020 555 0101"). It is an offender
@@ -18,6 +23,8 @@ when libphonenumber calls it valid (an assigned range, so possibly someone's num
 allows it; a number in no assigned range (e.g. +31 99…, used to test our own validation) cannot be real.
 Numbers built at run time (f"+316{i:08d}") are not seen by this check. Other countries are out of scope;
 `uk_offenders` lists UK numbers outside Ofcom's drama ranges for a human to review, without failing.
+Each file's text is searched as a whole (a line number is worked out for a hit only), so the ~800 files take
+about a second.
 """
 from __future__ import annotations
 
@@ -32,6 +39,7 @@ from tests.synthetic_numbers import PENDING_VALID_MOBILE, UK_DRAMA_NSN, is_allow
 ROOT = Path(__file__).resolve().parents[2]
 TEST_SUFFIXES = {".py", ".json", ".csv", ".xml", ".txt"}
 SKIPPED_DIRS = {"vendor", "__pycache__", "node_modules", ".venv"}
+CODE_PACKAGES = ("voipxs", "accounts", "traffic", "retention", "disclosures")
 
 _SEP = r"[ .-]?"
 # Not inside a word or a longer number, but may follow an escape such as \n in source text.
@@ -55,6 +63,11 @@ def scanned_files(root: Path = ROOT) -> Iterator[Path]:
     for folder in ("bench", "deploy", "templates", "schemas"):
         found.update((root / folder).rglob("*"))
     found.update(p for p in (root / "extension").rglob("*") if p.suffix in (".html", ".json"))
+    for package in CODE_PACKAGES:
+        found.update((root / package).rglob("*.py"))
+    found.update(root.glob("*.py"))  # manage.py, gunicorn.conf.py
+    found.update((root / "extension").glob("*.js"))
+    found.update((root / "static").rglob("*.js"))
     found.update(root.glob("*/demo.py"))
     found.update(root.glob("*/fixtures/**/*"))  # an app's own fixtures/ (none yet)
     found.add(root / "accounts" / "sections.py")
@@ -77,19 +90,30 @@ def _assigned(country: str, nsn: str) -> bool:
         return False
 
 
-def _lines(path: Path) -> Iterator[tuple[int, str]]:
+def _text(path: Path) -> str:
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
-        return
-    yield from enumerate(text.splitlines(), start=1)
+        return ""
+
+
+def _lines(path: Path) -> Iterator[tuple[int, str]]:
+    yield from enumerate(_text(path).splitlines(), start=1)
+
+
+def _numbers_in(text: str) -> Iterator[tuple[int, str, str]]:
+    """(line, text as written, NSN) for each Dutch-looking number in a file's text. The patterns run over the
+    whole text at once (no separator they allow is a line break), ten times faster than line by line."""
+    for pattern in (_INTERNATIONAL, _BARE, _NATIONAL):
+        for match in pattern.finditer(text):
+            yield text.count("\n", 0, match.start()) + 1, match.group(0), re.sub(r"\D", "", match.group(1))
 
 
 def real_numbers(root: Path = ROOT) -> Iterator[tuple[str, int, str, str]]:
     """(path, line, text as written, NSN) for each Dutch number in an assigned range that no synthetic
     range allows."""
     for path in scanned_files(root):
-        for number, (written, nsn) in ((n, hit) for n, text in _lines(path) for hit in dutch_numbers(text)):
+        for number, written, nsn in sorted(_numbers_in(_text(path))):
             if _assigned("31", nsn) and not is_allowed_nsn(nsn):
                 yield str(path.relative_to(root)), number, written.strip(), nsn
 
@@ -138,3 +162,26 @@ class FixtureNumberTests:
 
     def test_the_public_sample_cdrs_are_not_scanned(self):
         assert not [p for p in scanned_files() if "cdr-samples" in str(p) or "/work/shared" in str(p)]
+
+    def test_comments_and_docstrings_in_code_pages_and_scripts_are_read(self, tmp_path):
+        mobile, fixed = "6" + "12345678", "20" + "7654321"  # built, so that this file stays clean
+        files = {
+            "traffic/example.py": f'"""Normalises \'0{fixed}\' to E.164."""\nSTEP = 1  # e.g. +31{mobile}\n',
+            "templates/traffic/page.html": f"{{# sample: 0{mobile} #}}\n{{% comment %}}\n+31 {fixed}\n"
+                                           "{% endcomment %}\n<p>+31 20 555 0101</p>\n",
+            "extension/content.js": f"// 0{mobile}\nconst A = 1; /* a number:\n  0031{fixed} */\n",
+            "static/js/call-button.js": f"let b = 2; // 06-{mobile[1:]}\n",
+            "voipxs/ok.py": "# the synthetic ranges pass: +31 6 9999 0001, 020 555 0101\n",
+        }
+        for name, text in files.items():
+            (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+            (tmp_path / name).write_text(text, encoding="utf-8")
+        assert sorted(line.rsplit(": ", 1)[0] for line in offenders(tmp_path)) == [
+            "extension/content.js:1", "extension/content.js:3", "static/js/call-button.js:1",
+            "templates/traffic/page.html:1", "templates/traffic/page.html:3", "traffic/example.py:1",
+            "traffic/example.py:2"]
+
+    def test_the_apps_code_and_scripts_are_scanned(self):
+        scanned = {str(p.relative_to(ROOT)) for p in scanned_files()}
+        assert {"voipxs/privacy/phone.py", "traffic/importers/kamailio_acc.py", "manage.py",
+                "extension/content.js", "static/js/call-button.js"} <= scanned

@@ -14,6 +14,7 @@ from voipxs.exceptions import ApplicationError
 from ..rate_deck import parse_rate_deck
 from ..selectors.tariffs import tariff_get, tariff_list
 from ..services.tariffs import rate_deck_apply, rate_deck_plan, tariff_create, tariff_end
+from ..tariff_rules import validate_tariff_prefix, validate_zone_text
 from .permissions import IsBilling
 
 
@@ -38,8 +39,8 @@ class TariffListApi(APIView):
         on = serializers.DateField(required=False, help_text="only tariffs valid on this day")
 
     class InputSerializer(serializers.Serializer):
-        prefix = serializers.RegexField(r"^\+?\d{1,20}$")
-        zone = serializers.CharField(max_length=60)
+        prefix = serializers.RegexField(r"^\+?\d{1,20}$", validators=[validate_tariff_prefix])
+        zone = serializers.CharField(max_length=60, validators=[validate_zone_text])
         price_per_minute = serializers.DecimalField(max_digits=10, decimal_places=5, min_value=0)
         setup_fee = serializers.DecimalField(max_digits=10, decimal_places=5, min_value=0, required=False)
         increment_first = serializers.IntegerField(min_value=1, max_value=3600, required=False)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 def caller_name_from_clid(clid: str, number: str = "") -> str:
     """'"Test User" <test>' → 'Test User'. The number part never goes into the name: Asterisk
-    writes a clid with no name as the bare number ("0201234567"), which is then no name at all."""
+    writes a clid with no name as the bare number ("0205550101"), which is then no name at all."""
     text = clid.strip()
     if text[-1:] == ">":
         cut = text.rfind("<")

@@ -3,7 +3,7 @@
 (acc_cdr.c log_write_cdr), after whatever prefix syslog puts before them:
 
   ... kamailio[812]: NOTICE: acc [acc_cdr.c:255]: start_time=1733300000.123456; end_time=1733300060.654321;
-  duration=60.530865; callid=a84b4c76e66710@pc33; src_user=0205550101; dst_user=0612345678; sip_code=200
+  duration=60.530865; callid=a84b4c76e66710@pc33; src_user=0205550101; dst_user=0699990001; sip_code=200
 
 start_time, end_time and duration are the core attributes (`cdr_start_id`, `cdr_end_id`,
 `cdr_duration_id`; the source may declare other names): epochs with microseconds. What start_time is

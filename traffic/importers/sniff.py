@@ -6,7 +6,7 @@ Refused, with a message saying what the file is:
 - UTF-16 or UTF-32 text (a byte-order mark, or a NUL in every other byte). It is refused, not decoded:
   no switch writes it (Asterisk's cdr_csv and cdr_custom and FreeSWITCH's mod_cdr_csv and mod_json_cdr
   write UTF-8). Such a file went through a spreadsheet or a Windows PowerShell redirect, which may also
-  have re-formatted dates and cut the leading zeros of numbers ("0612345678" → 612345678), so the
+  have re-formatted dates and cut the leading zeros of numbers ("0699990001" → 699990001), so the
   switch's own file is asked for instead of storing numbers that may be wrong.
 - binary data (an image, an archive, random bytes): more than CONTROL_SHARE_MAX of the first bytes are
   C0 control bytes, which text (UTF-8 or an 8-bit code page) has next to none of; random bytes have one

@@ -158,7 +158,7 @@ class RowPreparer(RowBuilder):
         if hit is not None:
             return hit
         text = (raw or "").strip()
-        plain = text if text.isdigit() else text.translate(_FORMATTING)  # "020-123 45 67", "(020) 1234567"
+        plain = text if text.isdigit() else text.translate(_FORMATTING)  # "020-555 01 01", "(020) 5550101"
         digits = plain[1:] if plain[:1] == "+" else plain
         flag, e164 = "", ""
         if digits.isdigit():

@@ -17,13 +17,16 @@ from voipxs.exceptions import ApplicationError
 from ..rate_deck import parse_rate_deck
 from ..selectors.tariffs import tariff_get, tariff_list
 from ..services import tariffs as tariff_services
+from ..tariff_rules import validate_tariff_prefix, validate_zone_text
 from .access import require_billing
 
 
 class TariffForm(forms.Form):
     prefix = forms.RegexField(label=pgettext_lazy("tariffs", "Prefix"), regex=r"^\+?\d{1,20}$", max_length=21,
-                              help_text=_("E.164 digits, e.g. 316 for Dutch mobile numbers"))
-    zone = forms.CharField(label=pgettext_lazy("tariffs", "Description (zone)"), max_length=60)
+                              help_text=_("E.164 digits, e.g. 316 for Dutch mobile numbers"),
+                              validators=[validate_tariff_prefix])
+    zone = forms.CharField(label=pgettext_lazy("tariffs", "Description (zone)"), max_length=60,
+                           validators=[validate_zone_text])
     price_per_minute = forms.DecimalField(label=_("Price per minute (EUR)"), min_value=0, max_digits=10, decimal_places=5)
     setup_fee = forms.DecimalField(label=_("Set-up fee (EUR)"), min_value=0, max_digits=10, decimal_places=5, initial=0)
     increment_first = forms.IntegerField(label=_("First increment (s)"), min_value=1, max_value=3600, initial=60)

@@ -20,7 +20,7 @@ _FIXED_LENGTH_REGIONS = {"NL": ("31", 9)}
 
 
 def normalize_e164(raw: str, default_region: str = "NL") -> str:
-    """'020 123 4567' → '+31201234567'. Raises InvalidNumber for anything that is not a number."""
+    """'020 555 0101' → '+31205550101'. Raises InvalidNumber for anything that is not a number."""
     text = (raw or "").strip()
     fast = _fast_e164(text, default_region)
     return fast if fast is not None else _parse_e164(text, default_region)
@@ -126,7 +126,7 @@ def region_of(e164: str, default: str = "NL") -> str:
 
 
 def mask(e164: str, *, visible: int = 3) -> str:
-    """Hide the last digits: '+31201234567' → '+31201234•••'. Used wherever a number is shown masked."""
+    """Hide the last digits: '+31205550101' → '+31205550•••'. Used wherever a number is shown masked."""
     if len(e164) <= visible + 3:
         return "•" * len(e164)
     return e164[:-visible] + "•" * visible
@@ -168,7 +168,7 @@ def _country_pattern(code: int) -> re.Pattern:
 
 
 def is_valid_e164(e164: str) -> bool:
-    """Whether an E.164 number ('+31201234567') is a valid (assigned-range) number, not only a
+    """Whether an E.164 number ('+31205550101') is a valid (assigned-range) number, not only a
     possible one: '+31991234567' has the right length for NL but no such range exists."""
     digits = e164[1:] if e164.startswith("+") else e164
     for length in (1, 2, 3):
