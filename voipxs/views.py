@@ -18,7 +18,8 @@ from .privacy.registry import retention_policies
 POLICY_FILE = Path(__file__).resolve().parent / "privacy-policy.txt"
 
 # Most specific role first: a person with several roles lands on the first matching home.
-_HOME_ORDER = [Role.ADMIN, Role.DPO, Role.LEGAL_OFFICER, Role.BILLING, Role.SUPPORT, Role.CONTRACTOR_ADMIN, Role.CUSTOMER]
+_HOME_ORDER = [Role.ADMIN, Role.DPO, Role.LEGAL_OFFICER, Role.BILLING, Role.SUPPORT, Role.NOC, Role.FRAUD,
+               Role.CONTRACTOR_ADMIN, Role.CUSTOMER]
 
 
 def home(request: HttpRequest) -> HttpResponse:
