@@ -126,6 +126,8 @@ def seed_accounts(stdout: Any) -> None:
         ("dpo", "dpo@voipxs.example", [Role.DPO], None, []),
         ("support", "support@voipxs.example", [Role.SUPPORT], None, []),
         ("admin", "admin@voipxs.example", [Role.ADMIN], None, []),
+        ("noc", "noc@voipxs.example", [Role.NOC], None, []),
+        ("fraud", "fraud@voipxs.example", [Role.FRAUD], None, []),
     ]
     stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
     for username, email, roles, contractor, numbers in people:

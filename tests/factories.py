@@ -121,6 +121,18 @@ def admin_user(db) -> User:
     return make_user("admin", roles=(Role.ADMIN,), totp=True)
 
 
+@pytest.fixture
+def noc(db) -> User:
+    """Network operations: the CDR sources and imports (the switches), read under SECURITY."""
+    return make_user("noc", roles=(Role.NOC,), totp=True)
+
+
+@pytest.fixture
+def fraud_analyst(db) -> User:
+    """The fraud analyst: the blocked click-to-call prefixes, read and changed under SECURITY."""
+    return make_user("fraud", roles=(Role.FRAUD,), totp=True)
+
+
 def verified_client(client, user):
     """A Django test client signed in as `user` with the second factor passed (django-otp)."""
     from django_otp import DEVICE_ID_SESSION_KEY

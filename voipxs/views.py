@@ -23,7 +23,8 @@ POLICY_FILE_NL = POLICY_FILE.with_name("privacy-policy.nl.txt")
 _HEADING = re.compile(r"^(?:Article|Artikel) (\d+)\b")  # English and Dutch headings: one anchor, article-N
 
 # Most specific role first: a person with several roles lands on the first matching home.
-_HOME_ORDER = [Role.ADMIN, Role.DPO, Role.LEGAL_OFFICER, Role.BILLING, Role.SUPPORT, Role.CONTRACTOR_ADMIN, Role.CUSTOMER]
+_HOME_ORDER = [Role.ADMIN, Role.DPO, Role.LEGAL_OFFICER, Role.BILLING, Role.SUPPORT, Role.NOC, Role.FRAUD,
+               Role.CONTRACTOR_ADMIN, Role.CUSTOMER]
 
 
 def home(request: HttpRequest) -> HttpResponse:

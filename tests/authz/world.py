@@ -61,6 +61,7 @@ ROLES: tuple[str, ...] = (ANONYMOUS, *Role.values)
 ROLE_PEOPLE: dict[str, str | None] = {
     ANONYMOUS: None, Role.CUSTOMER: "alice", Role.CONTRACTOR_ADMIN: "acme_admin", Role.BILLING: "billing",
     Role.LEGAL_OFFICER: "legal1", Role.DPO: "dpo", Role.SUPPORT: "support", Role.ADMIN: "admin",
+    Role.NOC: "noc", Role.FRAUD: "fraud",
 }
 
 
@@ -85,7 +86,7 @@ def people_make() -> dict[str, User]:
     }
     staff = {"legal1": Role.LEGAL_OFFICER, "legal2": Role.LEGAL_OFFICER, "legal3": Role.LEGAL_OFFICER,
              "legal4": Role.LEGAL_OFFICER, "dpo": Role.DPO, "billing": Role.BILLING, "support": Role.SUPPORT,
-             "admin": Role.ADMIN, "admin2": Role.ADMIN}
+             "admin": Role.ADMIN, "admin2": Role.ADMIN, "noc": Role.NOC, "fraud": Role.FRAUD}
     people.update({name: make_user(name, roles=(role,), totp=True) for name, role in staff.items()})
     return people
 

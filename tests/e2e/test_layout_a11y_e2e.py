@@ -35,6 +35,8 @@ ROLE_PAGES = {
     "billing": ("billing", ("/calls/staff/invoices/", "/calls/staff/tariffs/", "/calls/staff/interconnection/",
                             STAFF_ADDRESS, "/calls/staff/masking-list/", "/calls/staff/imports/")),
     "support": ("support", ("/support/", "/support/?q=%2B31205550101", SUPPORT_CUSTOMER)),
+    "noc": ("noc", ("/calls/staff/imports/", "/calls/staff/sources/")),
+    "fraud": ("fraud", ("/calls/staff/blocked-prefixes/",)),
     "legal_officer": ("legal1", ("/disclosures/", "/disclosures/report/", "/disclosures/authorities/")),
     "dpo": ("dpo", ("/retention/", "/privacy-requests/dpo/", "/privacy-requests/dpo/register/",
                     "/privacy-requests/dpo/restrictions/", "/privacy-requests/dpo/breaches/", DPO_RECTIFICATION)),

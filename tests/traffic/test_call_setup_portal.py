@@ -1,6 +1,6 @@
 """Click-to-call in the portal (issue 12): tokens made on the security page (shown once, listed with their
 last use, revocable), the Call buttons beside one's own calls, the page of recent set-ups, and the blocked
-prefixes kept by billing staff."""
+prefixes kept by fraud analysts (billing staff no longer: blocking destinations is fraud control, not invoicing)."""
 from __future__ import annotations
 
 import re
@@ -92,24 +92,28 @@ class TestCallButtons:
 
 
 class TestBlockedPrefixesPage:
-    def test_billing_staff_block_and_unblock_a_prefix(self, client, billing_staff):
-        verified_client(client, billing_staff)
+    def test_the_fraud_analyst_blocks_and_unblocks_a_prefix(self, client, fraud_analyst):
+        verified_client(client, fraud_analyst)
         assert client.post("/calls/staff/blocked-prefixes/", {"prefix": "+3187", "reason": "shared_cost"}).status_code == 302
         blocked = BlockedPrefix.objects.get(prefix="3187")
         assert "+3187" in client.get("/calls/staff/blocked-prefixes/").content.decode()
         response = client.post("/calls/staff/blocked-prefixes/", {"prefix": "31 87", "reason": "shared_cost"})
         assert response.status_code == 400 and "1 to 15 digits" in response.content.decode()
-        # The reason is told to the customer: billing picks one, none is chosen for them.
+        # The reason is told to the customer: the analyst picks one, none is chosen for them.
         page = client.get("/calls/staff/blocked-prefixes/").content.decode()
         assert '<option value="" selected>' in page
         response = client.post("/calls/staff/blocked-prefixes/", {"prefix": "3188"})
         assert response.status_code == 400 and not BlockedPrefix.objects.filter(prefix="3188").exists()
         assert client.post(f"/calls/staff/blocked-prefixes/{blocked.pk}/remove/", {"confirm": "yes"}).status_code == 302
         assert not BlockedPrefix.objects.filter(prefix="3187").exists()
+        # Fraud prevention: the changes are recorded under the purpose security, as the page's reads are.
+        changes = AuditEntry.objects.filter(action__in=("blocked_prefix.add", "blocked_prefix.remove"))
+        assert sorted(changes.values_list("action", "purpose")) == [
+            ("blocked_prefix.add", "security"), ("blocked_prefix.remove", "security")]
 
-    def test_unblocking_asks_first_naming_the_prefix(self, client, billing_staff):
+    def test_unblocking_asks_first_naming_the_prefix(self, client, fraud_analyst):
         blocked = BlockedPrefix.objects.create(prefix="3190", reason="premium_rate")
-        verified_client(client, billing_staff)
+        verified_client(client, fraud_analyst)
         response = client.post(f"/calls/staff/blocked-prefixes/{blocked.pk}/remove/")
         body = response.content.decode()
         assert response.status_code == 200 and "Unblock the prefix +3190?" in body and "again at once" in body
@@ -125,8 +129,12 @@ class TestBlockedPrefixesPage:
         assert not BlockedPrefix.objects.filter(pk=blocked.pk).exists()
         assert client.post(f"/calls/staff/blocked-prefixes/{blocked.pk}/remove/").status_code == 404
 
-    def test_customers_may_not(self, client, alice):
-        verified_client(client, alice)
+    @pytest.mark.parametrize("persona", ["alice", "billing_staff", "noc"])
+    def test_customers_billing_staff_and_network_operations_may_not(self, request, client, persona):
+        blocked = BlockedPrefix.objects.create(prefix="3190", reason="premium_rate")
+        verified_client(client, request.getfixturevalue(persona))
+        assert client.post(f"/calls/staff/blocked-prefixes/{blocked.pk}/remove/", {"confirm": "yes"}).status_code == 403
+        assert BlockedPrefix.objects.filter(pk=blocked.pk).exists()
         assert client.get("/calls/staff/blocked-prefixes/").status_code == 403
         assert client.post("/calls/staff/blocked-prefixes/", {"prefix": "31", "reason": "other"}).status_code == 403
         assert not BlockedPrefix.objects.filter(prefix="31").exists()

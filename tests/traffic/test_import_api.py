@@ -103,7 +103,7 @@ class CdrImportApiTests:
         assert field in response.json()
         assert not CdrImport.objects.exists()
 
-    @pytest.mark.parametrize("persona", ["alice", "support", "dpo"])
+    @pytest.mark.parametrize("persona", ["alice", "support", "dpo", "fraud_analyst"])
     def test_other_roles_cannot_upload_or_read(self, client, persona, request, pbx, private_dir):
         client = verified_client(client, request.getfixturevalue(persona))
         response = client.post(URL, {"source": "pbx-upload", "file": SimpleUploadedFile("x.csv", master_csv("r.1"))})

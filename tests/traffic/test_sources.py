@@ -77,7 +77,7 @@ class SourceApiTests:
         response = client.post(self.url, {"name": "pbx", "format": "nope", "timezone": "UTC"}, content_type="application/json")
         assert response.status_code == 400 and "format" in response.json()
 
-    @pytest.mark.parametrize("persona", ["alice", "support", "legal1"])
+    @pytest.mark.parametrize("persona", ["alice", "support", "legal1", "fraud_analyst"])
     def test_other_roles_are_refused(self, client, persona, request):
         user = request.getfixturevalue(persona)
         client = verified_client(client, user)

@@ -6,6 +6,8 @@ Each cell says where it comes from:
   D  DESIGN.md grants it: the role's task there is processing for this purpose (the row's SOURCE says which);
   g  voipxs/privacy/purposes.py grants it and DESIGN.md says nothing either way (the support and admin roles, the
      purposes CUSTOMER_SUPPORT, CIOT and CALL_SETUP, and a staff member seeing their own profile are not in it);
+  L  LEGAL.md section 5 row 6 names the role ("NOC/traffic", "fraud") and DESIGN.md's SECURITY is "(fraud, abuse)":
+     network operations keep the switches' sources and imports, the fraud analyst the blocked click-to-call prefixes;
   -  not granted.
 The first test pins ROLE_PURPOSES to it cell by cell; the others ask, as a user holding exactly one role, for every
 purpose, the purpose gate (require_purpose) and the CDR read selector (cdr_list, whose object is calls: only the
@@ -35,6 +37,8 @@ legal_officer        -        -        D        D        -         g        -   
 dpo                  -        -        D        -        -         g        -       -      -      -
 support              -        -        -        -        -         g        g       g      -      -
 admin                -        -        -        -        -         g        g       -      -      -
+noc                  -        -        -        -        -         g        L       -      -      -
+fraud                -        -        -        -        -         g        L       -      -      -
 """
 SOURCE = {
     "customer": "Who uses it: 'sees own numbers, calls, usage, invoices; downloads own data'; Click-to-call: "
@@ -47,6 +51,8 @@ SOURCE = {
            "register' (duties the law sets: GDPR art. 12-22, 30, 33-34)",
     "support": "not in DESIGN.md",
     "admin": "not in DESIGN.md",
+    "noc": "LEGAL.md section 5 row 6: 'RBAC roles (billing, NOC/traffic, ...)'; not in DESIGN.md",
+    "fraud": "LEGAL.md section 5 row 6: 'RBAC roles (..., fraud, ...)'; DESIGN.md: 'SECURITY (fraud, abuse)'",
 }
 
 
@@ -61,7 +67,7 @@ CELLS = [(role, purpose) for role in Role.values for purpose in Purpose.values]
 
 
 def granted(role: str, purpose: str) -> bool:
-    return MATRIX[role][purpose] in ("D", "g")
+    return MATRIX[role][purpose] in ("D", "g", "L")
 
 
 def reads_calls(role: str, purpose: str) -> bool:
@@ -73,7 +79,7 @@ class MatrixTests:
     def test_the_matrix_has_a_row_per_role_and_a_column_per_purpose(self):
         assert set(MATRIX) == set(Role.values) == set(SOURCE)
         assert set(COLUMNS) == set(Purpose.values)
-        assert all(cell in ("D", "g", "-") for row in MATRIX.values() for cell in row.values())
+        assert all(cell in ("D", "g", "L", "-") for row in MATRIX.values() for cell in row.values())
 
     @pytest.mark.parametrize("role,purpose", CELLS)
     def test_role_purposes_holds_exactly_the_matrix(self, role, purpose):

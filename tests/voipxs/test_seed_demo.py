@@ -17,7 +17,7 @@ from django.db import connection
 from accounts.models import PhoneNumber, User
 
 OUR_APPS = ["voipxs", "accounts", "traffic", "retention", "disclosures"]
-STAFF = ["billing", "legal1", "legal2", "legal3", "dpo", "support", "admin"]
+STAFF = ["billing", "legal1", "legal2", "legal3", "dpo", "support", "admin", "noc", "fraud"]
 CUSTOMERS = ["alice", "acme-admin", "bob", "carol"]
 
 

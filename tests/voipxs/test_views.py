@@ -54,6 +54,8 @@ class HomeLinksTests:
     @pytest.mark.parametrize("role,link", [
         (Role.CUSTOMER, "/calls/"), (Role.DPO, "/retention/"), (Role.LEGAL_OFFICER, "/disclosures/"),
         (Role.BILLING, "/calls/staff/invoices/"), (Role.ADMIN, "/admin/"),
+        (Role.NOC, "/calls/staff/imports/"), (Role.NOC, "/calls/staff/sources/"),
+        (Role.FRAUD, "/calls/staff/blocked-prefixes/"),
     ])
     def test_it_shows_each_role_its_links(self, client, role, link):
         user = make_user(f"home-{role}", roles=(role,), totp=role != Role.CUSTOMER)
@@ -64,6 +66,7 @@ class HomeLinksTests:
     @pytest.mark.parametrize("roles, shown", [
         ((Role.CUSTOMER,), True), ((Role.CONTRACTOR_ADMIN,), True), ((Role.BILLING,), False), ((Role.DPO,), False),
         ((Role.SUPPORT,), False), ((Role.LEGAL_OFFICER,), False), ((Role.DPO, Role.CUSTOMER), True),
+        ((Role.NOC,), False), ((Role.FRAUD,), False),
     ])
     def test_it_offers_my_numbers_to_those_who_hold_numbers_not_to_staff(self, client, roles, shown):
         """Staff hold no numbers, unless they are customers too."""
@@ -105,6 +108,8 @@ HOMES = [
     ("dpo", "Data protection officer", "dpo"),
     ("support", "Support", "support"),
     ("admin_user", "Administrator", "admin"),
+    ("noc", "Network operations", "noc"),
+    ("fraud_analyst", "Fraud analyst", "fraud"),
 ]
 
 

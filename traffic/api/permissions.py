@@ -6,12 +6,14 @@ from rest_framework.permissions import BasePermission
 
 from voipxs.privacy.purposes import Purpose, Role, has_role, purposes_of
 
+from ..selectors.sources_imports import INGEST_ROLES
 
-class IsBillingOrAdmin(BasePermission):
-    message = "Only billing staff and administrators manage CDR sources and imports."
+
+class IsIngestStaff(BasePermission):
+    message = "Only billing staff, network operations and administrators manage CDR sources and imports."
 
     def has_permission(self, request, view) -> bool:
-        return has_role(request.user, Role.BILLING, Role.ADMIN)
+        return has_role(request.user, *INGEST_ROLES)
 
 
 class IsBilling(BasePermission):

@@ -1,5 +1,5 @@
-"""CDR sources and imports for billing staff and administrators: declare a source, upload a file
-(imported in the background), follow the import and its report, re-run a failed one."""
+"""CDR sources and imports for billing staff, network operations and administrators: declare a source,
+upload a file (imported in the background), follow the import and its report, re-run a failed one."""
 from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema
@@ -13,14 +13,14 @@ from ..models import CdrImport, Source
 from ..selectors.sources_imports import cdr_import_get, cdr_import_list, ingest_purpose, source_list
 from ..services.imports import cdr_import_rerun, cdr_import_upload
 from ..services.sources import source_create
-from .permissions import IsBillingOrAdmin
+from .permissions import IsIngestStaff
 
 IMPORT_SOURCE_UNKNOWN = "No such source."
 UPLOAD_MAX_BYTES = 512 * 1024 * 1024
 
 
 class SourceListCreateApi(APIView):
-    permission_classes = [*APIView.permission_classes, IsBillingOrAdmin]
+    permission_classes = [*APIView.permission_classes, IsIngestStaff]
 
     class InputSerializer(serializers.Serializer):
         name = serializers.CharField(max_length=60)
@@ -89,7 +89,7 @@ class CdrImportOutputSerializer(serializers.Serializer):
 
 
 class CdrImportCreateApi(APIView):
-    permission_classes = [*APIView.permission_classes, IsBillingOrAdmin]
+    permission_classes = [*APIView.permission_classes, IsIngestStaff]
     parser_classes = [MultiPartParser, FormParser]
 
     class InputSerializer(serializers.Serializer):
@@ -123,7 +123,7 @@ class CdrImportCreateApi(APIView):
 
 
 class CdrImportListApi(APIView):
-    permission_classes = [*APIView.permission_classes, IsBillingOrAdmin]
+    permission_classes = [*APIView.permission_classes, IsIngestStaff]
 
     @extend_schema(responses=CdrImportOutputSerializer(many=True), summary="Recent CDR imports")
     def get(self, request: Request) -> Response:
@@ -132,7 +132,7 @@ class CdrImportListApi(APIView):
 
 
 class CdrImportDetailApi(APIView):
-    permission_classes = [*APIView.permission_classes, IsBillingOrAdmin]
+    permission_classes = [*APIView.permission_classes, IsIngestStaff]
 
     @extend_schema(responses=CdrImportOutputSerializer, summary="One CDR import with its report")
     def get(self, request: Request, import_id: int) -> Response:
@@ -144,7 +144,7 @@ class CdrImportRerunApi(APIView):
     """A failed import's stored file, imported again as a new import (rows already landed count as its
     duplicates); 202 with the new import."""
 
-    permission_classes = [*APIView.permission_classes, IsBillingOrAdmin]
+    permission_classes = [*APIView.permission_classes, IsIngestStaff]
 
     @extend_schema(request=None, responses={202: CdrImportOutputSerializer}, summary="Re-run a failed CDR import")
     def post(self, request: Request, import_id: int) -> Response:

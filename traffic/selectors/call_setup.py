@@ -35,7 +35,7 @@ def call_setup_recent(*, actor, purpose: Purpose | str, user: User, limit: int =
                      token_name=r.token.name if r.token else "") for r in records]
 
 
-def blocked_prefix_list(*, actor, purpose: Purpose | str = Purpose.BILLING) -> QuerySet[BlockedPrefix]:
-    """The blocked prefixes (no personal data; the purpose check keeps the page to billing staff)."""
+def blocked_prefix_list(*, actor, purpose: Purpose | str = Purpose.SECURITY) -> QuerySet[BlockedPrefix]:
+    """The blocked prefixes (no personal data): a fraud control, read under SECURITY by fraud analysts."""
     require_purpose(actor=actor, purpose=purpose, action="blocked_prefix.list", target_type="blocked_prefix")
     return BlockedPrefix.objects.order_by("prefix")

@@ -1,7 +1,8 @@
 """Reads of sources and import records, purpose-bound and audited.
 
 Import reports hold line numbers, reasons and switch call ids, never numbers or names; they are
-still traffic-adjacent, so they are read under BILLING like the CDRs they describe."""
+still traffic-adjacent, so billing staff read them under BILLING like the CDRs they describe, and those who
+operate the switches (network operations, administrators) under SECURITY (`ingest_purpose`)."""
 from __future__ import annotations
 
 from django.db.models import QuerySet
@@ -10,6 +11,10 @@ from django.shortcuts import get_object_or_404
 from voipxs.privacy.purposes import Purpose, Role, has_role, require_purpose
 
 from ..models import CdrImport, Source
+
+# Who works with the CDR sources and imports: billing staff run imports for invoicing; network operations and
+# administrators operate the switches. The pages and the API let these roles in (views/access.py, api/permissions.py).
+INGEST_ROLES = (Role.BILLING, Role.NOC, Role.ADMIN)
 
 
 def source_list(*, actor, purpose: Purpose | str = Purpose.BILLING) -> QuerySet[Source]:
@@ -32,8 +37,8 @@ def cdr_import_get(*, actor, import_id: int, purpose: Purpose | str = Purpose.BI
 
 
 def ingest_purpose(actor) -> Purpose:
-    """Billing staff run imports for invoicing; administrators operate the switches (security of the
-    service). Anyone else is refused by require_purpose with the purpose billing."""
-    if has_role(actor, Role.ADMIN) and not has_role(actor, Role.BILLING):
+    """Billing staff run imports for invoicing; network operations and administrators operate the switches
+    (security of the service). Anyone else is refused by require_purpose with the purpose billing."""
+    if has_role(actor, Role.NOC, Role.ADMIN) and not has_role(actor, Role.BILLING):
         return Purpose.SECURITY
     return Purpose.BILLING

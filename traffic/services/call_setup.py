@@ -5,7 +5,7 @@ nothing else, so it can store nothing else. Steps: count the request against the
 the number in the region of the user's own number, refuse blocked prefixes, record the use of the number
 under the purpose CALL_SETUP (audited), then ask the switch. The record is written in the same
 transaction as the switch is asked: when the switch fails, the exception rolls the record back, so
-nothing says a call was set up that was not. Blocked prefixes are kept by billing staff (below).
+nothing says a call was set up that was not. Blocked prefixes are kept by fraud analysts (below).
 """
 from __future__ import annotations
 
@@ -146,7 +146,7 @@ def call_setups_delete(*, before, dry_run: bool = False) -> int:
     return deleted
 
 
-# --- blocked prefixes (billing staff) -------------------------------------------------------------------
+# --- blocked prefixes (fraud analysts): fraud prevention, so their changes are recorded under SECURITY ----------
 
 @transaction.atomic
 def blocked_prefix_add(*, actor: User, prefix: str, reason: str) -> BlockedPrefix:
@@ -160,7 +160,7 @@ def blocked_prefix_add(*, actor: User, prefix: str, reason: str) -> BlockedPrefi
             blocked = BlockedPrefix.objects.create(prefix=prefix, reason=reason, created_by=actor)
     except IntegrityError:
         raise ApplicationError(PREFIX_EXISTS, extra={"field": "prefix"}) from None
-    audit_record(actor=actor, purpose=Purpose.BILLING, action="blocked_prefix.add", target_type="blocked_prefix",
+    audit_record(actor=actor, purpose=Purpose.SECURITY, action="blocked_prefix.add", target_type="blocked_prefix",
                  target_id=blocked.pk, extra={"prefix": prefix, "reason": reason})
     return blocked
 
@@ -170,7 +170,7 @@ def blocked_prefix_remove(*, actor: User, prefix_id: int) -> bool:
     blocked = BlockedPrefix.objects.select_for_update().filter(pk=prefix_id).first()
     if blocked is None:
         return False
-    audit_record(actor=actor, purpose=Purpose.BILLING, action="blocked_prefix.remove",
+    audit_record(actor=actor, purpose=Purpose.SECURITY, action="blocked_prefix.remove",
                  target_type="blocked_prefix", target_id=blocked.pk, extra={"prefix": blocked.prefix})
     blocked.delete()
     return True

@@ -1,5 +1,6 @@
 """Click-to-call pages: a customer's tokens (made on the security page) and recent set-ups, and the
-blocked prefixes that billing staff keep. Thin: selectors and services do the work."""
+blocked prefixes that fraud analysts keep (read and changed under SECURITY). Thin: selectors and services do
+the work."""
 from __future__ import annotations
 
 from django import forms
@@ -21,12 +22,12 @@ from voipxs.privacy.purposes import Purpose, purposes_of
 from ..models import BlockedPrefix
 from ..selectors.call_setup import blocked_prefix_list, call_setup_recent
 from ..services.call_setup import blocked_prefix_add, blocked_prefix_remove
-from .access import require_billing
+from .access import require_fraud
 
 
 class BlockedPrefixForm(forms.Form):
     prefix = forms.CharField(label=_("Prefix (E.164 digits without '+')"), max_length=16)
-    # No reason chosen for the billing staff: the customer is told it (the first option is empty, so one is picked).
+    # No reason chosen for the fraud analyst: the customer is told it (the first option is empty, so one is picked).
     reason = forms.ChoiceField(label=_("Reason"), choices=[("", "---------"), *BlockedPrefix.Reason.choices])
 
 
@@ -43,7 +44,7 @@ def call_setups(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def staff_blocked_prefixes(request: HttpRequest) -> HttpResponse:
-    require_billing(request)
+    require_fraud(request)
     form = BlockedPrefixForm(request.POST or None)
     status = 200
     if request.method == "POST":
@@ -56,7 +57,7 @@ def staff_blocked_prefixes(request: HttpRequest) -> HttpResponse:
                 messages.success(request, gettext("Calls to %(prefix)s are now refused.") % {"prefix": blocked})
                 return redirect("traffic:staff-blocked-prefixes")
         status = 400
-    prefixes = blocked_prefix_list(actor=request.user)
+    prefixes = blocked_prefix_list(actor=request.user, purpose=Purpose.SECURITY)
     return render(request, "traffic/blocked_prefixes.html", {"form": form, "prefixes": prefixes}, status=status)
 
 
@@ -64,8 +65,8 @@ def staff_blocked_prefixes(request: HttpRequest) -> HttpResponse:
 @require_POST
 def staff_blocked_prefix_remove(request: HttpRequest, prefix_id: int) -> HttpResponse:
     """Unblocking lets click-to-call reach costly numbers again at once, so the first POST asks, naming the prefix."""
-    require_billing(request)
-    blocked = blocked_prefix_list(actor=request.user).filter(pk=prefix_id).first()
+    require_fraud(request)
+    blocked = blocked_prefix_list(actor=request.user, purpose=Purpose.SECURITY).filter(pk=prefix_id).first()
     if blocked is None:
         raise Http404
     named = {"prefix": blocked.prefix, "reason": blocked.get_reason_display()}

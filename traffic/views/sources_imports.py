@@ -1,4 +1,4 @@
-"""Staff HTML pages for CDR sources and imports (billing and admin roles). Thin: forms in, services
+"""Staff HTML pages for CDR sources and imports (billing, network operations and admin roles). Thin: forms in, services
 and selectors out, errors shown next to the field they concern."""
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from ..models import Source
 from ..selectors.sources_imports import cdr_import_get, cdr_import_list, ingest_purpose, source_list
 from ..services.imports import cdr_import_rerun, cdr_import_upload
 from ..services.sources import source_create
-from .access import require_billing_or_admin
+from .access import require_ingest_role
 
 
 class SourceForm(forms.Form):
@@ -37,7 +37,7 @@ class UploadForm(forms.Form):
 
 @login_required
 def staff_sources(request: HttpRequest) -> HttpResponse:
-    require_billing_or_admin(request)
+    require_ingest_role(request)
     form = SourceForm(request.POST or None)
     status = 200
     if request.method == "POST":
@@ -56,7 +56,7 @@ def staff_sources(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def staff_imports(request: HttpRequest) -> HttpResponse:
-    require_billing_or_admin(request)
+    require_ingest_role(request)
     form = UploadForm(request.POST or None, request.FILES or None)
     status = 200
     if request.method == "POST":
@@ -77,7 +77,7 @@ def staff_imports(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def staff_import_detail(request: HttpRequest, import_id: int) -> HttpResponse:
-    require_billing_or_admin(request)
+    require_ingest_role(request)
     cdr_import = cdr_import_get(actor=request.user, import_id=import_id, purpose=ingest_purpose(request.user))
     report = cdr_import.report or {}
     return render(request, "traffic/imports_detail.html", {
@@ -90,7 +90,7 @@ def staff_import_detail(request: HttpRequest, import_id: int) -> HttpResponse:
 @require_POST
 def staff_import_rerun(request: HttpRequest, import_id: int) -> HttpResponse:
     """Import a failed import's stored file again (a new import; see services.imports.cdr_import_rerun)."""
-    require_billing_or_admin(request)
+    require_ingest_role(request)
     cdr_import = cdr_import_get(actor=request.user, import_id=import_id, purpose=ingest_purpose(request.user))
     try:
         rerun = cdr_import_rerun(cdr_import=cdr_import, actor=request.user)
