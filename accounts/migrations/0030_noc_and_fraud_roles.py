@@ -13,7 +13,7 @@ def create_roles(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("accounts", "0027_field_labels"), ("auth", "0012_alter_user_first_name_max_length")]
+    dependencies = [("accounts", "0029_policy_v1_dutch_text"), ("auth", "0012_alter_user_first_name_max_length")]
     operations = [
         # Backwards leaves the groups: members may hold them, and removing a role is a decision, not a rollback.
         migrations.RunPython(create_roles, migrations.RunPython.noop),
