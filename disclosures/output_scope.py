@@ -56,6 +56,30 @@ class ScopeRule:
             return None
         return P.problem(P.NO_TARGET_NOR_ACCOUNT if self.scope.accounts else P.NO_TARGET)
 
+    def subscriber_refusal(self, record: dict) -> str | None:
+        """Why a subscriber record of subscribers.json is outside the scope; None: it is in. In: a target account, or
+        a holder of a target number in the window; and every number it lists is one it held while that number was a
+        target (the periods selectors.disclosure_subscribers writes), so no other number of theirs goes out."""
+        numbers = record.get("numbers") or []
+        for held in numbers:
+            start = datetime.fromisoformat(held["valid_from"])
+            end = datetime.fromisoformat(held["valid_to"]) if held.get("valid_to") else None
+            if not any(iv.start < (end or iv.end) and start < iv.end
+                       for iv in self.scope.numbers.get(self._index(held["number"]), ())):
+                return P.problem(P.NUMBER_NOT_TARGET)
+        if numbers or record.get("account_id") in self.scope.accounts:
+            return None
+        return P.problem(P.NO_TARGET_ACCOUNT_NOR_HOLDER)
+
+    def first_subscriber_outside(self, records: list) -> tuple[int, str] | None:
+        """The place (from 1) of the first subscriber record outside the scope, and why; None: all are in."""
+        for n, record in enumerate(records, start=1):
+            reason = (self.subscriber_refusal(record) if isinstance(record, dict)
+                      else P.problem(P.NO_TARGET_ACCOUNT_NOR_HOLDER))
+            if reason is not None:
+                return n, reason
+        return None
+
 
 def _meets(interval: Interval, second: datetime) -> bool:
     """Whether the second starting at `second` (a time the file gives to the second) meets `interval`."""

@@ -15,9 +15,14 @@ STARTS_OUTSIDE = gettext_noop("it starts outside the period asked for")
 NO_START = gettext_noop("it has no start time")
 NO_TARGET = gettext_noop("no party number is a target at its time")
 NO_TARGET_NOR_ACCOUNT = gettext_noop("no party number is a target at its time, and it is no call of a target account")
+# Why a subscriber record is outside it (output_scope.ScopeRule.subscriber_refusal).
+NUMBER_NOT_TARGET = gettext_noop("it lists a number that is no target in the period asked for")
+NO_TARGET_ACCOUNT_NOR_HOLDER = gettext_noop("it is no target account and holds no target number in the period "
+                                            "asked for")
 # A file's records (output_scope.RecordTally, stored.content_problem).
 RECORD_UNTIMED = gettext_noop("%(file)s: record %(n)s has no start time the package format writes")
 RECORD_OUTSIDE = gettext_noop("%(file)s: record %(n)s is outside the approved scope (%(reason)s)")
+SUBSCRIBER_OUTSIDE = gettext_noop("%(file)s: subscriber %(n)s is outside the approved scope (%(reason)s)")
 OVER_CAP = gettext_noop("%(file)s: %(n)s records, more than the %(cap)s the authority capped the answer at")
 RECORDS_DIFFER = gettext_noop("%(file)s: %(n)s records, the manifest says %(manifest)s")
 ROWS_DIFFER = gettext_noop("%(file)s: %(n)s rows, the manifest says %(manifest)s")

@@ -189,13 +189,18 @@ def render_files(**kwargs) -> dict[str, bytes]:
     return {name: f.file.getvalue() for name, f in render_package(spool=io.BytesIO, **kwargs).items()}
 
 
-def subscriber_count(data: bytes) -> int:
-    """The number of subscriber records in subscribers.json (its bytes); ValueError when it is not the JSON object
-    with a list of subscribers that `render_package` writes."""
+def subscriber_records(data: bytes) -> list:
+    """The subscriber records of subscribers.json (its bytes); ValueError when it is not the JSON object with a list
+    of subscribers that `render_package` writes."""
     parsed = json.loads(data.decode("utf-8"))
     if not isinstance(parsed, dict) or not isinstance(parsed.get("subscribers"), list):
         raise ValueError("subscribers.json has no list of subscribers")
-    return len(parsed["subscribers"])
+    return parsed["subscribers"]
+
+
+def subscriber_count(data: bytes) -> int:
+    """The number of subscriber records in subscribers.json (its bytes); ValueError as `subscriber_records`."""
+    return len(subscriber_records(data))
 
 
 def calls_json_count(lines: Iterable[str]) -> int:

@@ -42,7 +42,7 @@ from voipxs.privacy.crypto import STREAM_CHUNK, DecryptingReader, encrypt_chunks
 from . import problems as P
 from .models import Package, PackageEnvelope, PackageFile
 from .output_scope import RecordTally, ScopeRule, etsi_record_id, generalized_second, iso_second
-from .rendering import CSV_HEADER, SUBSCRIBERS, calls_json_records, subscriber_count
+from .rendering import CSV_HEADER, SUBSCRIBERS, calls_json_records, subscriber_records
 
 _COPY = f"COPY {PackageFile._meta.db_table} (package_id, name, sha256, size, content_enc) FROM STDIN"
 _COPY_SPECIAL = ("\\", "\t", "\n", "\r")  # what COPY's text format would read as something else
@@ -299,11 +299,15 @@ def _json_problem(name: str, stream: io.RawIOBase, rule: ScopeRule | None) -> li
 
 def _subscribers_problem(name: str, stream: io.RawIOBase, record_count: int | None,
                          rule: ScopeRule | None) -> list[str]:
-    """subscribers.json (small, parsed whole): no more subscriber records than the authority's cap, a cap of their
-    own apart from the calls' (rendering._max_hits), and as many as the manifest's subscriber_count."""
-    count = subscriber_count(stream.readall())
-    cap = rule.max_hits if rule is not None else None
+    """subscribers.json (small, parsed whole): every subscriber in the approved scope, no more of them than the
+    authority's cap, a cap of their own apart from the calls' (rendering._max_hits), and as many as the manifest's
+    subscriber_count."""
+    records = subscriber_records(stream.readall())
+    count, cap = len(records), rule.max_hits if rule is not None else None
     problems = [P.problem(P.OVER_CAP, file=name, n=count, cap=cap)] if cap is not None and count > cap else []
+    outside = rule.first_subscriber_outside(records) if rule is not None else None
+    if outside is not None:
+        problems.append(P.problem(P.SUBSCRIBER_OUTSIDE, file=name, n=outside[0], reason=outside[1]))
     if record_count is not None and count != record_count:
         problems.append(P.problem(P.RECORDS_DIFFER, file=name, n=count, manifest=record_count))
     return problems

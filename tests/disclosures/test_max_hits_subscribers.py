@@ -183,3 +183,36 @@ class SubscriberCapCheckTests:
         assert verify_zip(zip_bytes({**files, "manifest.json": json.dumps(manifest).encode()})) == []
         assert not manifest_capped(manifest) and manifest_capped({"max_hits": {"capped": True}})
         assert not manifest_capped({})
+
+
+class SubscriberScopeCheckTests:
+    """The output check holds each subscriber record to the approved scope, as it holds each call record: a target
+    account, or the holder of a target number in the period asked for, listing no other number."""
+
+    def test_a_subscriber_who_is_no_target_is_refused_by_place_never_by_data(self, officers, authority, staff):
+        req = _produced(officers, authority, staff[:2], cap=None)
+        assert package_output_problems(req.package) == []
+        data = json.loads(_file(req.package, "subscribers.json"))
+        data["subscribers"][1] = {**data["subscribers"][1], "account_id": staff[3].pk, "email": staff[3].email}
+        _restore(req.package, "subscribers.json", json.dumps(data, indent=1).encode())
+        message = _refusal(req, officers[1])
+        assert ("subscribers.json: subscriber 2 is outside the approved scope (it is no target account and holds no "
+                "target number in the period asked for)") in message
+        assert "@example.org" not in message
+
+    def test_a_number_the_holder_has_besides_the_target_is_refused(self, officers, authority, staff):
+        legal1, legal2, legal3 = officers
+        target = staff[0].phone_numbers.get().number
+        req = receive(legal1, authority, numbers=[target], basis=LegalBasis.SV_126N, categories=("user_data",))
+        req = to_state(req, "produced", intake=legal1, approvers=[legal2, legal3])
+        data = json.loads(_file(req.package, "subscribers.json"))
+        assert [s["account_id"] for s in data["subscribers"]] == [staff[0].pk]
+        assert [n["number"] for n in data["subscribers"][0]["numbers"]] == [target]
+        assert package_output_problems(req.package) == []
+        other = {**data["subscribers"][0]["numbers"][0], "number": staff[1].phone_numbers.get().number}
+        data["subscribers"][0]["numbers"].append(other)
+        _restore(req.package, "subscribers.json", json.dumps(data, indent=1).encode())
+        message = _refusal(req, legal2)
+        assert ("subscribers.json: subscriber 1 is outside the approved scope (it lists a number that is no target in "
+                "the period asked for)") in message
+        assert "+31" not in message
