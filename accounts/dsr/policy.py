@@ -25,6 +25,8 @@ VERSION_REQUIRED = gettext_noop("Give the version number.")
 SUMMARY_REQUIRED = gettext_noop("Summarise what changed.")
 TEXT_REQUIRED = gettext_noop("Paste the full text of the policy.")
 TEXT_NL_BLANK = gettext_noop("Paste the full text of the policy in Dutch, or leave the field empty.")
+TEXT_NL_ARTICLES = gettext_noop("The Dutch text must have the same articles as the English: %(english)s in English, "
+                                 "%(dutch)s in Dutch.")
 ALREADY_PUBLISHED = gettext_noop("This version is already published.")
 EMAIL_BATCH = 200
 
@@ -45,11 +47,21 @@ def policy_version_create(*, version: str, summary: str, text: str, substantive:
             raise ApplicationError(message, extra={"field": field})
     if PolicyVersion.objects.filter(version=version.strip()).exists():
         raise ApplicationError(VERSION_TAKEN, extra={"field": "version"})
+    if text_nl is not None and _articles(text_nl) != _articles(text):  # one policy in two languages, article by article
+        raise ApplicationError.formatted(TEXT_NL_ARTICLES, {"english": _articles(text) or "-",
+                                                            "dutch": _articles(text_nl) or "-"}, field="text_nl")
     pv = PolicyVersion.objects.create(version=version.strip(), summary=summary.strip(), text=text,
                                       text_nl=text_nl or "", substantive=substantive)
     audit_record(actor=actor, action="policy.create", purpose=TRANSPARENCY_PURPOSE, target_type="policy_version",
                  target_id=pv.pk)
     return pv
+
+
+def _articles(text: str) -> str:
+    """The article numbers of a policy text, in order ("1, 2, 3, 4"), as the page's contents list reads them."""
+    from voipxs.views import policy_blocks  # lazy: voipxs.views imports this app's context processor's helpers
+
+    return ", ".join(b["anchor"].removeprefix("article-") for b in policy_blocks(text) if b["kind"] == "heading")
 
 
 @transaction.atomic

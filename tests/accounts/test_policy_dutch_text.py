@@ -3,6 +3,7 @@ a generated version, and added to the seeded version by migration 0029 only whil
 from __future__ import annotations
 
 import importlib
+import re
 from pathlib import Path
 
 import pytest
@@ -71,6 +72,26 @@ class PolicyPageDutchTextTests:
         assert response.status_code == 400 and not PolicyVersion.objects.filter(version="5").exists()
         error = page.index('id="id_text_nl_error"')
         assert "Paste the full text of the policy in Dutch, or leave the field empty." in page[error:error + 400]
+
+    def test_a_dutch_text_that_misses_an_article_is_refused_at_its_field_in_the_dpos_language(self, client, dpo):
+        verified_client(client, dpo)
+        client.cookies["django_language"] = "nl"
+        response = client.post(PAGE, {"action": "create", "version": "7", "summary": "s",
+                                      "text": "Article 1: A\nArticle 2: B\nArticle 3: C",
+                                      "text_nl": "Artikel 1: A\nArtikel 3: C"})
+        page = response.content.decode()
+        assert response.status_code == 400 and not PolicyVersion.objects.filter(version="7").exists()
+        error = page.index('id="id_text_nl_error"')
+        assert "1, 2, 3 in het Engels, 1, 3 in het Nederlands" in page[error:error + 400]
+
+    def test_the_versions_list_says_which_have_a_dutch_text(self, client, dpo):
+        policy_version_create(version="8", summary="s", text="Article 1: A", substantive=False, actor=dpo)
+        page = verified_client(client, dpo).get(PAGE).content.decode()
+        table = page[page.index('id="policy-versions"'):page.index("</table>")]
+        rows = (re.findall(r"<td[^>]*>(.*?)</td>", tr, flags=re.S) for tr in table.split("<tr"))
+        cells = {row[0]: row for row in rows if row}
+        assert cells["1"][3] == "yes"  # the seeded version, given its Dutch by 0029
+        assert cells["8"][3] == "no"
 
 
 @pytest.mark.django_db
