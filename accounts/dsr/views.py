@@ -344,6 +344,8 @@ def _publish_consequences(pv: PolicyVersion, email: bool) -> list[str]:
                "published version cannot be withdrawn or edited, only followed by a new one.") % {"version": pv.version}]
     if pv.substantive:
         lines.append(_("It is marked substantive: every signed-in user is asked to read it."))
+    if not pv.text_nl:
+        lines.append(_("It has no Dutch text: readers who chose Dutch see the English text, marked as such."))
     if email and pv.substantive:
         lines.append(_("Every user with an e-mail address is e-mailed about the change."))
     elif email:

@@ -93,6 +93,16 @@ class PolicyPageDutchTextTests:
         assert cells["1"][3] == "yes"  # the seeded version, given its Dutch by 0029
         assert cells["8"][3] == "no"
 
+    def test_publishing_a_version_without_dutch_text_says_so_before_it_is_done(self, client, dpo):
+        bare = policy_version_create(version="9", summary="s", text="Article 1: A", substantive=False, actor=dpo)
+        both = policy_version_create(version="10", summary="s", text="Article 1: A", substantive=False, actor=dpo,
+                                     text_nl="Artikel 1: A")
+        verified_client(client, dpo)
+        note = "It has no Dutch text: readers who chose Dutch see the English text, marked as such."
+        assert note in client.post(PAGE, {"action": "publish", "pk": bare.pk}).content.decode()
+        assert note not in client.post(PAGE, {"action": "publish", "pk": both.pk}).content.decode()
+        assert not PolicyVersion.objects.filter(published_at__isnull=False, version__in=["9", "10"]).exists()
+
 
 @pytest.mark.django_db
 class SeedDutchTextMigrationTests:
