@@ -16,6 +16,7 @@ from voipxs.mail import mail_address, person_language
 from voipxs.privacy.audit import audit_record
 from voipxs.privacy.purposes import TRANSPARENCY_PURPOSE
 from voipxs.queue import enqueue_after_commit
+from voipxs.views import policy_blocks
 
 from ..models import User
 from .models import PolicyNoticeSeen, PolicyVersion
@@ -59,8 +60,6 @@ def policy_version_create(*, version: str, summary: str, text: str, substantive:
 
 def _articles(text: str) -> str:
     """The article numbers of a policy text, in order ("1, 2, 3, 4"), as the page's contents list reads them."""
-    from voipxs.views import policy_blocks  # lazy: voipxs.views imports this app's context processor's helpers
-
     return ", ".join(b["anchor"].removeprefix("article-") for b in policy_blocks(text) if b["kind"] == "heading")
 
 
