@@ -64,8 +64,7 @@ class ScopeRule:
         for held in numbers:
             start = datetime.fromisoformat(held["valid_from"])
             end = datetime.fromisoformat(held["valid_to"]) if held.get("valid_to") else None
-            if not any(iv.start < (end or iv.end) and start < iv.end
-                       for iv in self.scope.numbers.get(self._index(held["number"]), ())):
+            if not self.scope.held_in_scope(self._index(held["number"]), start, end):
                 return P.problem(P.NUMBER_NOT_TARGET)
         if numbers or record.get("account_id") in self.scope.accounts:
             return None

@@ -66,6 +66,9 @@ class Scope:
                 return True
         return False
 
+    def held_in_scope(self, index: str, start: datetime, end: datetime | None) -> bool:  # end None: still held
+        return any(iv.start < (end or iv.end) and start < iv.end for iv in self.numbers.get(index, ()))
+
 
 @dataclass(frozen=True)
 class Row:
@@ -159,7 +162,7 @@ def disclosure_subscribers(*, actor, request: DisclosureRequest, scope: Scope,
     user_ids, held = set(scope.accounts), []
     for pk, user_id, index, start, end in (PhoneNumber.objects.filter(number_index__in=list(scope.numbers))
                                            .values_list("pk", "user_id", "number_index", "valid_from", "valid_to")):
-        if any(iv.start < (end or iv.end) and start < iv.end for iv in scope.numbers[index]):
+        if scope.held_in_scope(index, start, end):
             user_ids.add(user_id)
             held.append(pk)
     matched = list(User.objects.filter(pk__in=user_ids).order_by("pk").values_list("pk", flat=True))

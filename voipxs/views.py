@@ -55,10 +55,15 @@ def policy_blocks(text: str) -> list[dict]:
     return blocks
 
 
+def _reader_language() -> str:
+    """The page's language without its region ("nl" for "nl-nl")."""
+    return (get_language() or "en").split("-")[0]
+
+
 def policy_text_shown(texts: dict[str, str]) -> dict:
     """The policy's text in the reader's language where there is one (`texts`: language -> text, "en" the
     original), else in English: its blocks, headings and the language it is in (the page marks it `lang`)."""
-    language = (get_language() or "en").split("-")[0]
+    language = _reader_language()
     lang = language if (texts.get(language) or "").strip() else "en"
     blocks = policy_blocks(texts.get(lang) or "")
     return {"blocks": blocks, "headings": [b for b in blocks if b["kind"] == "heading"], "lang": lang}
@@ -78,7 +83,7 @@ def policy_generated_parts() -> dict:
     (GDPR art. 13; Tw art. 11.5(4)). A policy change shows here at once."""
     # The register's texts stay English in PURPOSES (the DPIA's fingerprint reads them); each cell is shown in
     # the reader's language where it has its translation (purposes_nl), else in English, marked lang="en".
-    language = (get_language() or "en").split("-")[0]
+    language = _reader_language()
     purposes = [{"key": p.value, "name": p.label, "description": register_cell(PURPOSES[p].description, language),
                  "legal_basis": register_cell(PURPOSES[p].legal_basis, language),
                  "recipients": register_cell(PURPOSES[p].recipients, language)} for p in Purpose]
