@@ -71,10 +71,13 @@ class ScopeRule:
         return P.problem(P.NO_TARGET_ACCOUNT_NOR_HOLDER)
 
     def first_subscriber_outside(self, records: list) -> tuple[int, str] | None:
-        """The place (from 1) of the first subscriber record outside the scope, and why; None: all are in."""
+        """The place (from 1) of the first subscriber record outside the scope, and why; None: all are in.
+        ValueError (the file does not open as the format: stored.content_problem) for a record of another shape."""
         for n, record in enumerate(records, start=1):
-            reason = (self.subscriber_refusal(record) if isinstance(record, dict)
-                      else P.problem(P.NO_TARGET_ACCOUNT_NOR_HOLDER))
+            try:
+                reason = self.subscriber_refusal(record)
+            except (AttributeError, KeyError, TypeError) as exc:  # not a record as the package format writes one
+                raise ValueError(f"subscriber {n} is not a record of the package format") from exc
             if reason is not None:
                 return n, reason
         return None

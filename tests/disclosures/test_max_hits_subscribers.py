@@ -216,3 +216,12 @@ class SubscriberScopeCheckTests:
         assert ("subscribers.json: subscriber 1 is outside the approved scope (it lists a number that is no target in "
                 "the period asked for)") in message
         assert "+31" not in message
+
+    @pytest.mark.parametrize("broken", [{"account_id": 1, "numbers": [{"number": "+31205550210"}]}, ["not", "a record"],
+                                        {"account_id": 1, "numbers": [{"number": 7, "valid_from": None}]}])
+    def test_a_subscriber_record_of_another_shape_is_refused_not_a_crash(self, officers, authority, staff, broken):
+        req = _produced(officers, authority, staff[:1], cap=None)
+        data = json.loads(_file(req.package, "subscribers.json"))
+        data["subscribers"][0] = broken
+        _restore(req.package, "subscribers.json", json.dumps(data, indent=1).encode())
+        assert "subscribers.json: cannot be opened (ValueError)" in _refusal(req, officers[1])
