@@ -26,6 +26,9 @@ def _reads_since(user, start: int) -> set[tuple[str, str, str]]:
     return set(rows)
 
 
+WRITES = {"cdr_source.create", "cdr_source.update", "cdr_import.upload", "cdr_import.rerun"}
+
+
 def _last() -> int:
     return AuditEntry.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
 
@@ -56,10 +59,38 @@ class NetworkOperationsTests:
         assert response.status_code == 302
         assert CdrImport.objects.get().imported_by == noc
 
+    def test_what_they_do_is_recorded_under_their_purpose_not_billings(self, client, noc, settings, tmp_path):
+        """The audit log says for which purpose a person acted; network operations hold SECURITY, not BILLING, so their
+        upload, re-run and source changes are recorded under SECURITY (an auditor matching entries to roles finds no
+        purpose the actor does not hold)."""
+        settings.PRIVATE_FILES_DIR = tmp_path
+        start = _last()
+        verified_client(client, noc)
+        assert client.post("/calls/staff/sources/", {"name": "pbx2", "format": "asterisk-csv",
+                                                    "timezone": "Europe/Amsterdam", "default_country": "NL"}
+                           ).status_code == 302
+        assert client.post("/calls/staff/imports/", {
+            "source": "pbx2", "file": SimpleUploadedFile("Master.csv", b'"","0205550101"\n')}).status_code == 302
+        failed = CdrImport.objects.get()
+        CdrImport.objects.filter(pk=failed.pk).update(status=CdrImport.Status.FAILED)
+        assert client.post(f"/calls/staff/imports/{failed.pk}/rerun/").status_code == 302
+        writes = {(a, p) for a, p, _ in _reads_since(noc, start) if a in WRITES}
+        assert writes == {("cdr_source.create", "security"), ("cdr_import.upload", "security"),
+                          ("cdr_import.rerun", "security")}
+
     def test_billing_staff_still_read_them_for_invoicing(self, client, billing_staff):
         start = _last()
         assert verified_client(client, billing_staff).get("/calls/staff/imports/").status_code == 200
         assert _reads_since(billing_staff, start) == {("cdr_import.list", "billing", "ok")}
+
+    def test_billing_staffs_uploads_stay_recorded_under_billing(self, client, billing_staff, settings, tmp_path):
+        settings.PRIVATE_FILES_DIR = tmp_path
+        make_source()
+        start = _last()
+        verified_client(client, billing_staff).post("/calls/staff/imports/", {
+            "source": "pbx1", "file": SimpleUploadedFile("Master.csv", b'"","0205550101"\n')})
+        assert {(a, p) for a, p, _ in _reads_since(billing_staff, start) if a in WRITES} == {
+            ("cdr_import.upload", "billing")}
 
     def test_they_see_their_pages_in_the_menu_and_nothing_of_billing(self, client, noc):
         html = verified_client(client, noc).get("/calls/staff/imports/").content.decode()

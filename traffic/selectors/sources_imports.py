@@ -38,7 +38,9 @@ def cdr_import_get(*, actor, import_id: int, purpose: Purpose | str = Purpose.BI
 
 def ingest_purpose(actor) -> Purpose:
     """Billing staff run imports for invoicing; network operations and administrators operate the switches
-    (security of the service). Anyone else is refused by require_purpose with the purpose billing."""
+    (security of the service). Anyone else is refused by require_purpose with the purpose billing. The services
+    record a person's upload, re-run and source changes under it too; a command or a task (no person) acts for
+    billing."""
     if has_role(actor, Role.NOC, Role.ADMIN) and not has_role(actor, Role.BILLING):
         return Purpose.SECURITY
     return Purpose.BILLING

@@ -30,6 +30,7 @@ from ..ingest.parallel import PreparerStopped
 from ..ingest.run import ImportAbandoned, cdr_import_rows_delete, run_import
 from ..ingest.spool import file_sha256, spool_stream
 from ..models import CdrImport, Source
+from ..selectors.sources_imports import ingest_purpose
 
 logger = logging.getLogger(__name__)
 
@@ -71,7 +72,7 @@ def cdr_import_upload(*, source: Source, upload: IO[bytes], file_name: str, acto
         imported_by=actor if getattr(actor, "pk", None) else None,
         report={"upload": target.name},
     )
-    audit_record(actor=actor, action="cdr_import.upload", purpose=Purpose.BILLING, target_type="cdr_import",
+    audit_record(actor=actor, action="cdr_import.upload", purpose=ingest_purpose(actor), target_type="cdr_import",
                  target_id=cdr_import.pk, extra={"source": source.pk})
     from ..tasks import cdr_import_run
 
@@ -270,7 +271,7 @@ def cdr_import_rerun(*, cdr_import: CdrImport, actor=None) -> CdrImport:
     )
     failed.report = {k: v for k, v in (failed.report or {}).items() if k != "upload"}
     failed.save(update_fields=["report"])
-    audit_record(actor=actor, action="cdr_import.rerun", purpose=Purpose.BILLING, target_type="cdr_import",
+    audit_record(actor=actor, action="cdr_import.rerun", purpose=ingest_purpose(actor), target_type="cdr_import",
                  target_id=rerun.pk, extra={"rerun_of": failed.pk, "source": failed.source_id})
     from ..tasks import cdr_import_run
 

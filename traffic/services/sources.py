@@ -12,10 +12,10 @@ from django.utils.translation import gettext_noop
 
 from voipxs.exceptions import ApplicationError, filled_lazy
 from voipxs.privacy.audit import audit_record
-from voipxs.privacy.purposes import Purpose
 
 from ..importers.layouts import LayoutError, layout_check
 from ..models import Source
+from ..selectors.sources_imports import ingest_purpose
 
 SOURCE_NAME_TAKEN = gettext_noop("A source with this name already exists.")
 SOURCE_NAME_INVALID = gettext_noop("Use letters, digits, hyphens and underscores only (at most 60).")
@@ -67,7 +67,7 @@ def source_create(*, name: str, format: str, timezone: str = "Europe/Amsterdam",
                     carrier=carrier.strip()[:100], columns=columns)
     source.full_clean()
     source.save()
-    audit_record(actor=actor, action="cdr_source.create", purpose=Purpose.BILLING, target_type="cdr_source",
+    audit_record(actor=actor, action="cdr_source.create", purpose=ingest_purpose(actor), target_type="cdr_source",
                  target_id=source.pk, extra={"format": format})
     return source
 
@@ -82,6 +82,6 @@ def source_update(*, source: Source, actor=None, **changes: str) -> Source:
                     columns=source.columns)
     source.full_clean()
     source.save(update_fields=fields)
-    audit_record(actor=actor, action="cdr_source.update", purpose=Purpose.BILLING, target_type="cdr_source",
+    audit_record(actor=actor, action="cdr_source.update", purpose=ingest_purpose(actor), target_type="cdr_source",
                  target_id=source.pk, extra={"fields": fields})
     return source
