@@ -206,8 +206,15 @@ class PolicyVersion(models.Model):
 
     @property
     def summary_shown(self) -> str:
-        """The summary in the page's language where the version has one in it, else the one typed."""
+        """The summary in the page's language where the version has one in it, else the one typed (English)."""
         return self.summaries.get(get_language() or "", self.summary) if self.summaries else self.summary
+
+    @property
+    def summary_shown_lang(self) -> str:
+        """"en" where `summary_shown` is the English of a page in another language (its element says so, WCAG
+        3.1.2), else ""."""
+        language = (get_language() or "en").split("-")[0]
+        return "" if language == "en" or language in self.summaries else "en"
 
 
 class PolicyNoticeSeen(models.Model):

@@ -26,6 +26,9 @@ VERSION_REQUIRED = gettext_noop("Give the version number.")
 SUMMARY_REQUIRED = gettext_noop("Summarise what changed.")
 TEXT_REQUIRED = gettext_noop("Paste the full text of the policy.")
 TEXT_NL_BLANK = gettext_noop("Paste the full text of the policy in Dutch, or leave the field empty.")
+SUMMARY_NL_NEEDED = gettext_noop("Summarise what changed in Dutch too: Dutch readers see the summary in the notice "
+                                 "above every page.")
+SUMMARY_NL_BLANK = gettext_noop("Summarise what changed in Dutch, or leave the field empty.")
 TEXT_NL_ARTICLES = gettext_noop("The Dutch text must have the same articles as the English: %(english)s in English, "
                                  "%(dutch)s in Dutch.")
 ALREADY_PUBLISHED = gettext_noop("This version is already published.")
@@ -39,20 +42,26 @@ class PolicyNoticeMailError(RuntimeError):
 
 @transaction.atomic
 def policy_version_create(*, version: str, summary: str, text: str, substantive: bool, actor: Any,
-                          text_nl: str | None = None) -> PolicyVersion:
+                          text_nl: str | None = None, summary_nl: str | None = None) -> PolicyVersion:
     """A draft version. `text` is the policy in English; `text_nl` the same policy in Dutch, optional (None: the
-    page shows Dutch readers the English, saying so), but a text given must not be blank, as the English."""
+    page shows Dutch readers the English, saying so), but a text given must not be blank, as the English.
+    `summary_nl`: what changed, in Dutch, for the notice and the e-mail; required with a Dutch text (a Dutch reader
+    of a translated policy is told of it in Dutch), optional without one."""
     for value, message, field in ((version, VERSION_REQUIRED, "version"), (summary, SUMMARY_REQUIRED, "summary"),
-                                  (text, TEXT_REQUIRED, "text"), (text_nl, TEXT_NL_BLANK, "text_nl")):
+                                  (text, TEXT_REQUIRED, "text"), (text_nl, TEXT_NL_BLANK, "text_nl"),
+                                  (summary_nl, SUMMARY_NL_BLANK, "summary_nl")):
         if value is not None and not value.strip():
             raise ApplicationError(message, extra={"field": field})
+    if text_nl is not None and summary_nl is None:
+        raise ApplicationError(SUMMARY_NL_NEEDED, extra={"field": "summary_nl"})
     if PolicyVersion.objects.filter(version=version.strip()).exists():
         raise ApplicationError(VERSION_TAKEN, extra={"field": "version"})
     if text_nl is not None and _articles(text_nl) != _articles(text):  # one policy in two languages, article by article
         raise ApplicationError.formatted(TEXT_NL_ARTICLES, {"english": _articles(text) or "-",
                                                             "dutch": _articles(text_nl) or "-"}, field="text_nl")
-    pv = PolicyVersion.objects.create(version=version.strip(), summary=summary.strip(), text=text,
-                                      text_nl=text_nl or "", substantive=substantive)
+    summaries = {"en": summary.strip(), "nl": summary_nl.strip()} if summary_nl is not None else {}
+    pv = PolicyVersion.objects.create(version=version.strip(), summary=summary.strip(), summaries=summaries,
+                                      text=text, text_nl=text_nl or "", substantive=substantive)
     audit_record(actor=actor, action="policy.create", purpose=TRANSPARENCY_PURPOSE, target_type="policy_version",
                  target_id=pv.pk)
     return pv
@@ -107,8 +116,11 @@ def policy_notice_email_batch(*, version_id: int, after_user_id: int) -> int | N
 
 def _policy_notice_text(pv: PolicyVersion, language: str) -> tuple[str, str]:
     """Subject and body in the person's language, with the summary in it where the version has one. A person who
-    never chose a language gets every summary (a generated version has one per language), as before."""
-    summary = pv.summaries.get(language, pv.summary) if language else pv.summary
+    never chose a language gets every summary the version has (one per language where it has them)."""
+    if language:
+        summary = pv.summaries.get(language, pv.summary)
+    else:
+        summary = "\n\n".join(dict.fromkeys(pv.summaries.values())) if pv.summaries else pv.summary
     with person_language(language):
         subject = _("VoIPXS has changed its privacy policy (version %(version)s)") % {"version": pv.version}
         body = _("We have changed our privacy policy. What changed:\n\n%(summary)s\n\nRead it at %(url)s\n") % {

@@ -96,10 +96,19 @@ class PolicyForm(forms.Form):
     text_nl = forms.CharField(label=gettext_lazy("Text in Dutch"), required=False, strip=False,
                               widget=forms.Textarea(attrs={"rows": 12}),
                               help_text=gettext_lazy("Optional. Without it, Dutch readers see the English text."))
+    summary_nl = forms.CharField(label=gettext_lazy("Summary in Dutch"), required=False, strip=False,
+                                 widget=forms.Textarea(attrs={"rows": 3}),
+                                 help_text=gettext_lazy("Required with a text in Dutch; without it, Dutch readers "
+                                                        "see the English summary."))
     substantive = forms.BooleanField(label=gettext_lazy("Substantive change"), required=False)
+
+    field_order = ("version", "summary", "text", "summary_nl", "text_nl", "substantive")
 
     def clean_text_nl(self) -> str | None:
         return self.cleaned_data["text_nl"] or None
+
+    def clean_summary_nl(self) -> str | None:
+        return self.cleaned_data["summary_nl"] or None
 
 
 # --- customer ----------------------------------------------------------------------------------------

@@ -27,7 +27,7 @@ migration = importlib.import_module("accounts.migrations.0029_policy_v1_dutch_te
 class PolicyVersionDutchTextTests:
     def test_it_stores_the_dutch_text_given_with_a_version(self, dpo):
         pv = policy_version_create(version="2", summary="s", text="Article 1: A", substantive=False, actor=dpo,
-                                   text_nl="Artikel 1: A")
+                                   text_nl="Artikel 1: A", summary_nl="z")
         assert PolicyVersion.objects.get(pk=pv.pk).text_nl == "Artikel 1: A"
 
     def test_a_version_may_come_without_dutch_text(self, dpo):
@@ -57,7 +57,7 @@ class PolicyPageDutchTextTests:
         form = client.get(PAGE).content.decode()
         assert 'name="text_nl"' in form and "Text in Dutch" in form
         response = client.post(PAGE, {"action": "create", "version": "5", "summary": "s", "text": "Article 1: A",
-                                      "text_nl": "Artikel 1: A"})
+                                      "text_nl": "Artikel 1: A", "summary_nl": "z"})
         assert response.status_code == 302
         assert PolicyVersion.objects.get(version="5").text_nl == "Artikel 1: A"
         response = client.post(PAGE, {"action": "create", "version": "6", "summary": "s", "text": "Article 1: A",
@@ -78,7 +78,7 @@ class PolicyPageDutchTextTests:
         client.cookies["django_language"] = "nl"
         response = client.post(PAGE, {"action": "create", "version": "7", "summary": "s",
                                       "text": "Article 1: A\nArticle 2: B\nArticle 3: C",
-                                      "text_nl": "Artikel 1: A\nArtikel 3: C"})
+                                      "text_nl": "Artikel 1: A\nArtikel 3: C", "summary_nl": "z"})
         page = response.content.decode()
         assert response.status_code == 400 and not PolicyVersion.objects.filter(version="7").exists()
         error = page.index('id="id_text_nl_error"')
@@ -96,7 +96,7 @@ class PolicyPageDutchTextTests:
     def test_publishing_a_version_without_dutch_text_says_so_before_it_is_done(self, client, dpo):
         bare = policy_version_create(version="9", summary="s", text="Article 1: A", substantive=False, actor=dpo)
         both = policy_version_create(version="10", summary="s", text="Article 1: A", substantive=False, actor=dpo,
-                                     text_nl="Artikel 1: A")
+                                     text_nl="Artikel 1: A", summary_nl="z")
         verified_client(client, dpo)
         note = "It has no Dutch text: readers who chose Dutch see the English text, marked as such."
         assert note in client.post(PAGE, {"action": "publish", "pk": bare.pk}).content.decode()

@@ -85,7 +85,8 @@ class PolicyTextInDutchTests:
 
     def test_a_published_dutch_text_is_what_dutch_readers_see(self, client, dpo):
         pv = policy_version_create(version="2", summary="s", text="Article 1: Scope\n\nEnglish.", substantive=False,
-                                   actor=dpo, text_nl="Artikel 1: Reikwijdte\n\nNederlands.")
+                                   actor=dpo, text_nl="Artikel 1: Reikwijdte\n\nNederlands.",
+                                   summary_nl="z")
         policy_version_publish(policy=pv, actor=dpo)
         dutch, english = _page(client, "nl"), _page(client, "en")
         assert '<h2 id="article-1">Artikel 1: Reikwijdte</h2>' in dutch and "Nederlands." in dutch
