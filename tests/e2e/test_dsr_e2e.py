@@ -37,6 +37,12 @@ class DsrInBrowserTests:
         for url in ("/", "/calls/", "/privacy-requests/"):
             page.goto(f"{live_server.url}{url}")
             assert "Unbilled calls are now kept two months." in page.locator("#policy-notice").inner_text(), url
+        for width in (390, 1280):  # a banner, its text aligned with the page's, not run against the window's edge
+            page.set_viewport_size({"width": width, "height": 800})
+            text, heading = page.locator("#policy-notice p").bounding_box(), page.locator("main h1").bounding_box()
+            assert abs(text["x"] - heading["x"]) <= 8 and text["x"] >= 12, width
+            assert page.locator("#policy-notice").evaluate("e => getComputedStyle(e).backgroundColor") not in (
+                "rgba(0, 0, 0, 0)", "rgb(255, 255, 255)")
         with page.expect_navigation():
             page.get_by_role("link", name="Read the new policy").click()
         assert "Version history" in page.content()
