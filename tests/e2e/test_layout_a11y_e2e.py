@@ -81,6 +81,16 @@ TABLES = """() => [...document.querySelectorAll('main table.table')].filter(t =>
             overflow: Math.max(t.scrollWidth, box.scrollWidth) - box.clientWidth, cells: cells.length, unlabelled,
             bare: bare.slice(0, 3).map(c => c.dataset.label), blank: blank.slice(0, 3).map(c => c.dataset.label)};
   })"""
+# On a phone, a form's fields each under their label: the ids of those beside it (a field squeezed next to the
+# label's last word). Filter bars (.filters) keep their labels beside the fields on purpose and are not `.form`.
+FIELD_BESIDE_LABEL = """() => [...document.querySelectorAll('main form.form label[for]')].map(label => {
+  const field = document.getElementById(label.htmlFor);
+  if (!field || field.matches('[type=checkbox],[type=radio],[type=hidden]') || !field.getBoundingClientRect().width)
+    return null;
+  return field.getBoundingClientRect().top >= label.getBoundingClientRect().bottom - 1 ? null : label.htmlFor;
+}).filter(Boolean)"""
+DUPLICATE_IDS = """() => { const ids = [...document.querySelectorAll('[id]')].map(e => e.id);
+  return [...new Set(ids.filter((id, i) => ids.indexOf(id) !== i))]; }"""
 # The first amount on the page: a call's price cell (the phone layout hides the header row) or a money
 # column's header. Visible means: not collapsed, inside the window and not scrolled away in its box.
 MONEY_CELL = """() => {
@@ -113,6 +123,10 @@ def _problems_on(page, url: str, *, money: bool, language: str, staff_list: bool
     overflow = page.evaluate(OVERFLOW)
     if overflow > 0:
         problems.append(f"{overflow}px wider than the window")
+    if twice := page.evaluate(DUPLICATE_IDS):
+        problems.append(f"ids used twice (a label or a link then names another element): {twice}")
+    if page.evaluate("window.innerWidth") < 640 and (beside := page.evaluate(FIELD_BESIDE_LABEL)):
+        problems.append(f"fields beside their label, not under it: {beside}")
     if money:
         cell = page.evaluate(MONEY_CELL)
         if cell is None:
@@ -312,5 +326,20 @@ class LayoutAndAccessibilityTests:
             page.evaluate("html => { document.querySelector('main').innerHTML = html; }", table.format(" stacked"))
             [cards] = page.evaluate(TABLES)
             assert cards["stacked"] and cards["overflow"] <= 0 and cards["cells"] == 6 and cards["bare"] == []
+        finally:
+            context.close()
+
+    def test_the_check_catches_a_field_beside_its_label_on_a_phone(self, browser, live_server):
+        """A field laid out as Django's as_p writes it (a paragraph, not the field's div) sits beside its label's
+        last word on a phone; in the div site.css lays out, it is under its label."""
+        context = browser.new_context(bypass_csp=True, viewport={"width": 390, "height": 844})
+        page = context.new_page()
+        try:
+            page.goto(live_server.url + "/privacy/")
+            form = '<form class="form"><{0}><label for="f">Name</label> <input id="f" size="10"></{0}></form>'
+            page.evaluate("html => { document.querySelector('main').innerHTML = html; }", form.format("p"))
+            assert page.evaluate(FIELD_BESIDE_LABEL) == ["f"]
+            page.evaluate("html => { document.querySelector('main').innerHTML = html; }", form.format("div"))
+            assert page.evaluate(FIELD_BESIDE_LABEL) == []
         finally:
             context.close()

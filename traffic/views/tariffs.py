@@ -42,6 +42,11 @@ class DeckForm(forms.Form):
     file = forms.FileField(label=_("Rate deck (CSV: prefix, description, rate, increments)"), allow_empty_file=False)
     valid_from = forms.DateField(label=_("New prices valid from"), widget=forms.DateInput(attrs={"type": "date"}))
 
+    def __init__(self, *args, **kwargs) -> None:
+        # On the page beside the tariff form, which has a valid_from too: ids of its own, so each label names its field.
+        kwargs.setdefault("auto_id", "id_deck_%s")
+        super().__init__(*args, **kwargs)
+
 
 class DeckConfirmForm(forms.Form):
     csv = forms.CharField(widget=forms.HiddenInput, strip=False, max_length=2 * 1024 * 1024)
