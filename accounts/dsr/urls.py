@@ -2,7 +2,7 @@
 from django.urls import path
 
 from ..ciot import views as ciot_views
-from . import representative_views, restriction_views, views
+from . import policy_views, representative_views, restriction_views, views
 
 app_name = "accounts_dsr"
 urlpatterns = [
@@ -18,6 +18,6 @@ urlpatterns = [
     path("dpo/breaches/", views.dpo_breaches, name="dpo-breaches"),
     path("dpo/breaches/<int:pk>/", views.dpo_breach, name="dpo-breach"),
     path("dpo/register/", views.dpo_register, name="dpo-register"),
-    path("dpo/policy/", views.dpo_policy, name="dpo-policy"),
+    path("dpo/policy/", policy_views.dpo_policy, name="dpo-policy"),
     path("dpo/ciot/", ciot_views.dpo_ciot, name="dpo-ciot"),
 ]

@@ -22,11 +22,11 @@ from voipxs.exceptions import ApplicationError
 from voipxs.privacy.audit_check import audit_chain_check_latest
 from voipxs.privacy.register import processing_register, processing_register_markdown
 
-from . import breaches, policy
+from . import breaches
 from .dpo_confirm import answer_confirmation, answered, breach_close_confirmation
 from .erasure_confirm import erasure_confirmation
 from .export import dsr_export_download_log, export_decrypt_stream
-from .models import BreachNotification, DataSubjectRequest, PolicyVersion, Restriction
+from .models import BreachNotification, DataSubjectRequest, Restriction
 from .panels import request_panels
 from .restriction import (
     restriction_lift, restriction_lift_notice_record, restriction_lift_notice_request, restriction_step_check,
@@ -86,29 +86,6 @@ class RestrictionTermsForm(forms.Form):
                                choices=[("", "---------"), *Restriction.Ground.choices])
     ends_on = forms.DateField(label=gettext_lazy("End date (last day)"), required=False,
                               widget=forms.DateInput(attrs={"type": "date"}))
-
-
-class PolicyForm(forms.Form):
-    version = forms.CharField(label=gettext_lazy("Version"), max_length=20)
-    summary = forms.CharField(label=gettext_lazy("Summary"), widget=forms.Textarea(attrs={"rows": 3}))
-    text = forms.CharField(label=gettext_lazy("Text"), widget=forms.Textarea(attrs={"rows": 12}))
-    # Not stripped: a text of only spaces is given, and refused by the service (the field named); empty: none.
-    text_nl = forms.CharField(label=gettext_lazy("Text in Dutch"), required=False, strip=False,
-                              widget=forms.Textarea(attrs={"rows": 12}),
-                              help_text=gettext_lazy("Optional. Without it, Dutch readers see the English text."))
-    summary_nl = forms.CharField(label=gettext_lazy("Summary in Dutch"), required=False, strip=False,
-                                 widget=forms.Textarea(attrs={"rows": 3}),
-                                 help_text=gettext_lazy("Required with a text in Dutch; without it, Dutch readers "
-                                                        "see the English summary."))
-    substantive = forms.BooleanField(label=gettext_lazy("Substantive change"), required=False)
-
-    field_order = ("version", "summary", "text", "summary_nl", "text_nl", "substantive")
-
-    def clean_text_nl(self) -> str | None:
-        return self.cleaned_data["text_nl"] or None
-
-    def clean_summary_nl(self) -> str | None:
-        return self.cleaned_data["summary_nl"] or None
 
 
 # --- customer ----------------------------------------------------------------------------------------
@@ -338,7 +315,7 @@ def dpo_breach(request: HttpRequest, pk: int) -> HttpResponse:
                                                "close_form": close_form}, status=status)
 
 
-# --- DPO: processing register and policy versions --------------------------------------------------------
+# --- DPO: processing register (the policy versions: policy_views) --------------------------------------------------------
 
 @login_required
 def dpo_register(request: HttpRequest) -> HttpResponse:
@@ -346,61 +323,3 @@ def dpo_register(request: HttpRequest) -> HttpResponse:
     if request.GET.get("format") == "md":
         return HttpResponse(processing_register_markdown(), content_type="text/markdown; charset=utf-8")
     return render(request, "dpo/register.html", {"register": processing_register()})
-
-
-def _publish_consequences(pv: PolicyVersion, email: bool) -> list[str]:
-    lines = [_("Version %(version)s becomes the privacy policy in force now and is shown to everyone; a "
-               "published version cannot be withdrawn or edited, only followed by a new one.") % {"version": pv.version}]
-    if pv.substantive:
-        lines.append(_("It is marked substantive: every signed-in user is asked to read it."))
-    if not pv.text_nl:
-        lines.append(_("It has no Dutch text: readers who chose Dutch see the English text, marked as such."))
-    if email and pv.substantive:
-        lines.append(_("Every user with an e-mail address is e-mailed about the change."))
-    elif email:
-        lines.append(_("No e-mail is sent: only substantive changes are e-mailed."))
-    return lines
-
-
-def _publish(request: HttpRequest) -> HttpResponse:
-    """Publish a version, after a confirmation page naming what publishing does. 400: nothing done."""
-    try:
-        pv = PolicyVersion.objects.get(pk=int(request.POST.get("pk", "0")))
-    except (PolicyVersion.DoesNotExist, ValueError):
-        messages.error(request, _("Choose a version."))
-        return HttpResponse(status=400)
-    email = bool(request.POST.get("email"))
-    if pv.published_at is None and not is_confirmed(request):
-        return confirmation_page(request, title=_("Publish version %(version)s?") % {"version": pv.version},
-                                 consequences=_publish_consequences(pv, email), action_label=_("Yes, publish it"),
-                                 cancel_url=reverse("accounts_dsr:dpo-policy"))
-    try:
-        policy.policy_version_publish(policy=pv, actor=request.user, email_users=email)
-    except ApplicationError as exc:
-        messages.error(request, exc.shown())
-        return HttpResponse(status=400)
-    messages.success(request, _("Published."))
-    return redirect("accounts_dsr:dpo-policy")
-
-
-@login_required
-def dpo_policy(request: HttpRequest) -> HttpResponse:
-    require_dpo(request.user)
-    form, status = PolicyForm(), 200
-    if request.method == "POST":
-        if request.POST.get("action") == "publish":
-            response = _publish(request)
-            if response.status_code != 400:
-                return response
-            status = 400
-        else:
-            form = PolicyForm(request.POST)
-            if form.is_valid():
-                try:
-                    policy.policy_version_create(actor=request.user, **form.cleaned_data)
-                    return redirect("accounts_dsr:dpo-policy")
-                except ApplicationError as exc:
-                    exc.add_to(form)
-            status = 400
-    versions = PolicyVersion.objects.order_by("-created_at", "-pk")
-    return render(request, "accounts/policy/versions.html", {"versions": versions, "form": form}, status=status)
