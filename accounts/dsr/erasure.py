@@ -44,7 +44,9 @@ def erasure_apply(*, user: User) -> Erasure:
         if section.eraser is not None:
             counts[section.name] = section.eraser(user, kept)
     counts["account"] = account_close_and_anonymise(user=user, keep_numbers=numbers_kept(kept), stamp=stamp)
-    for export in ExportFile.objects.filter(user=user).exclude(status=ExportFile.Status.DELETED):
+    # Locked: a build in progress holds its export's row until the file is written and marked ready, so erasure
+    # waits for it and deletes that file too (read unlocked, the export was marked deleted and its file left).
+    for export in ExportFile.objects.select_for_update().filter(user=user).exclude(status=ExportFile.Status.DELETED):
         export_file_delete(export)
     outcome = {"counts": counts, "kept": _kept_summary(kept), "kept_withheld": _kept_summary(kept, withheld=True)}
     return Erasure(stamp=stamp, kept=kept, outcome=outcome, answer=_erasure_answer(kept))
