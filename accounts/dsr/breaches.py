@@ -21,7 +21,8 @@ from voipxs.exceptions import ApplicationError
 from voipxs.privacy.audit import audit_record
 from voipxs.privacy.purposes import BREACH_PURPOSE
 
-from .models import BreachIncident, BreachNotification, ReminderStage
+from .deadlines import ReminderStage
+from .models import BreachIncident, BreachNotification
 
 TITLE_REQUIRED = gettext_noop("Give the incident a title.")
 SCOPE_REQUIRED = gettext_noop("Describe the scope (what data, how many people) without personal data.")

@@ -28,7 +28,8 @@ from voipxs.privacy.purposes import BREACH_PURPOSE, DSR_PURPOSE, Role
 
 from ..models import User
 from ..services.roles import staff_role_mail
-from .models import BreachIncident, DataSubjectRequest, ReminderStage, Restriction, reminder_stage_at
+from .deadlines import ReminderStage, reminder_stage_at
+from .models import BreachIncident, DataSubjectRequest, Restriction
 
 logger = logging.getLogger(__name__)
 

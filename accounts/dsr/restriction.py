@@ -35,7 +35,8 @@ from voipxs.privacy.purposes import DSR_PURPOSE
 from voipxs.queue import enqueue_after_commit
 
 from ..models import User
-from .models import DataSubjectRequest, ReminderStage, Restriction
+from .deadlines import ReminderStage
+from .models import DataSubjectRequest, Restriction
 
 Ground = Restriction.Ground
 

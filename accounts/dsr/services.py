@@ -21,10 +21,11 @@ from voipxs.queue import enqueue_after_commit
 
 from ..models import User
 from ..services.sign_in import password_reauthenticate
+from .deadlines import EXTENSION_MONTHS, ReminderStage, add_months
 from .erasure import Erasure, erasure_apply
 from .export import dsr_export_retry, dsr_export_stuck
 from .extension_notice import extension_notice_queue
-from .models import EXTENSION_MONTHS, DataSubjectRequest, ExportFile, ReminderStage, add_months
+from .models import DataSubjectRequest, ExportFile
 from .representative import (
     representative_open_check, representative_open_record, representative_proof_check, representative_proof_store,
 )

@@ -6,7 +6,8 @@ from datetime import timedelta
 import pytest
 from django.utils.timezone import now
 
-from accounts.dsr.models import DataSubjectRequest, add_months
+from accounts.dsr.deadlines import add_months
+from accounts.dsr.models import DataSubjectRequest
 from accounts.dsr.services import (
     ALREADY_EXTENDED, ALREADY_OPEN, EXTENSION_TOO_LATE, dsr_request_create, dsr_request_extend,
 )
