@@ -253,8 +253,8 @@ def disclosure_request_withdraw_check(*, request: DisclosureRequest, note: str) 
 
 @transaction.atomic
 def disclosure_request_withdraw(*, actor, request: DisclosureRequest, note: str) -> DisclosureRequest:
-    """The authority withdrew its request (before anything was delivered): final, and the hold released after
-    the grace period (request_hold_release_schedule)."""
+    """The authority withdrew its request (before anything was delivered): final, the hold released after the
+    grace period (request_hold_release_schedule), and a package already built deleted at the next purge."""
     require_officer(actor)
     req = request_locked(request=request)
     disclosure_request_withdraw_check(request=req, note=note)
@@ -262,6 +262,8 @@ def disclosure_request_withdraw(*, actor, request: DisclosureRequest, note: str)
     req.status_note, req.outcome, req.closed_at = note.strip()[:500], Outcome.WITHDRAWN, moment
     request_hold_release_schedule(req=req, at=moment)
     request_move(req=req, status=Status.WITHDRAWN, fields=["status_note", "outcome", "closed_at", "hold_release_due_at"])
+    # A package built and never handed over keeps nothing to prove: its files go at the next purge (jobs.py).
+    Package.objects.filter(request=req, state=Package.State.SEALED).update(delete_after=moment)
     request_audit(actor=actor, action="withdraw", req=req)
     return req
 
