@@ -38,7 +38,9 @@ from .services.intake import (
     ReceivedDocument, disclosure_document_add, disclosure_request_take_in, document_refused_at,
 )
 from .services.packages import disclosure_package_download, package_content_type
-from .transitions import CLAIMED_TYPE_HELP, DOCUMENT_HELP, DOCUMENT_NOT_BASE64, TRANSITIONS, Base64ContentField
+from .transitions import (
+    CLAIMED_TYPE_HELP, DOCUMENT_HELP, DOCUMENT_NOT_BASE64, TRANSITIONS, Base64ContentField, DateTimeInput,
+)
 
 ORDER_WITHOUT_DOCUMENT = "Send the written order in document_base64, or leave document_is_order false."
 
@@ -132,13 +134,13 @@ class RequestReceiveApi(OfficerApi):
             choices=[*DataCategory.choices, (CONTENT, CONTENT_LABEL)]), min_length=1)
         numbers = serializers.ListField(child=serializers.CharField(max_length=32), required=False, default=list)
         account_ids = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False, default=list)
-        window_start = serializers.DateTimeField()
-        window_end = serializers.DateTimeField()
+        window_start = DateTimeInput()
+        window_end = DateTimeInput()
         # ETSI maxHits, the authority's cap on the number of records: checked by intake (max_hits_check, 1 to
         # MAX_HITS_LIMIT), which refuses naming this field. Left out or null: no cap.
         max_hits = serializers.IntegerField(required=False, allow_null=True, default=None)
         # Optional where the basis sets it (EPOC: 10 days / 8 hours; preservation: its term); never later.
-        deadline = serializers.DateTimeField(required=False, allow_null=True, default=None)
+        deadline = DateTimeInput(required=False, allow_null=True, default=None)
         emergency = serializers.BooleanField(required=False, default=False)
         # By phone or in person: its written order is due within DISCLOSURE_WRITTEN_ORDER_DAYS (Sv 126ni(3)).
         oral_order = serializers.BooleanField(required=False, default=False)

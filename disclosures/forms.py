@@ -33,6 +33,20 @@ def day_start(day) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min)).astimezone(dt_timezone.utc)
 
 
+class DayField(forms.DateField):
+    """A day in Amsterdam, as day_start stores it: one that starts before year 1 in UTC (0001-01-01) is refused as
+    not a valid date, at its field, instead of failing the page."""
+
+    def to_python(self, value):
+        day = super().to_python(value)
+        if day is not None:
+            try:
+                day_start(day)
+            except OverflowError:
+                raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
+        return day
+
+
 class AuthorityDomainsForm(forms.Form):
     """The e-mail domains a body sends from (authority_create, authority_domains_set); empty: none listed."""
 
@@ -94,8 +108,8 @@ class RequestForm(forms.Form):
     numbers = forms.CharField(label=_("Numbers"), required=False, widget=forms.Textarea(attrs={"rows": 2}),
                               help_text=_("one per line; normalised to E.164 and stored encrypted"))
     account_ids = forms.CharField(label=_("Account ids"), required=False, help_text=_("comma separated"))
-    window_start = forms.DateField(label=_("Start of the period"), widget=forms.DateInput(attrs={"type": "date"}))
-    window_end = forms.DateField(label=_("End of the period"), widget=forms.DateInput(attrs={"type": "date"}),
+    window_start = DayField(label=_("Start of the period"), widget=forms.DateInput(attrs={"type": "date"}))
+    window_end = DayField(label=_("End of the period"), widget=forms.DateInput(attrs={"type": "date"}),
                                  help_text=_("exclusive"))
     max_hits = max_hits_field()
     deadline = forms.DateTimeField(label=_("Deadline"), required=False,
@@ -150,10 +164,10 @@ class RequestForm(forms.Form):
 class NarrowForm(forms.Form):
     remove_target_ids = forms.CharField(label=_("Targets to drop"),
                                         required=False, help_text=_("target ids to drop, comma separated"))
-    window_start = forms.DateField(label=_("Start of the period"),
-                                   required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    window_end = forms.DateField(label=_("End of the period"),
-                                 required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    window_start = DayField(label=_("Start of the period"),
+                            required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    window_end = DayField(label=_("End of the period"),
+                          required=False, widget=forms.DateInput(attrs={"type": "date"}))
     max_hits = max_hits_field(_("only lower: at most this many records, the first in time order. Empty: the cap "
                                 "stays as it is"))
 

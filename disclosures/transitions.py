@@ -90,6 +90,17 @@ class Base64ContentField(serializers.CharField):
         except (binascii.Error, ValueError):
             raise serializers.ValidationError(DOCUMENT_NOT_BASE64) from None
 
+class DateTimeInput(serializers.DateTimeField):
+    """DRF's field, but a time without a zone that is before year 1 in UTC (0001-01-01T00:00 in Amsterdam) is
+    refused as out of range (400, DRF's own message) instead of failing the request with an OverflowError."""
+
+    def enforce_timezone(self, value):
+        try:
+            return super().enforce_timezone(value)
+        except OverflowError:
+            self.fail("overflow")
+
+
 # Created before the rows: an API serializer lists its fields in the order they were created.
 NOTE = serializers.CharField(max_length=500, required=False, default="")
 NOTE_REQUIRED = serializers.CharField(max_length=500)
@@ -119,8 +130,8 @@ TRANSITIONS: dict[str, Transition] = {
         disclosure_request_narrow, "Narrow the scope (only shrinks; approvals start again)",
         {"remove_target_ids": serializers.ListField(child=serializers.IntegerField(min_value=1), required=False,
                                                     default=list),
-         "window_start": serializers.DateTimeField(required=False, allow_null=True, default=None),
-         "window_end": serializers.DateTimeField(required=False, allow_null=True, default=None),
+         "window_start": DateTimeInput(required=False, allow_null=True, default=None),
+         "window_end": DateTimeInput(required=False, allow_null=True, default=None),
          "categories": serializers.ListField(child=serializers.ChoiceField(choices=DataCategory.choices),
                                              required=False, allow_null=True, default=None),
          "max_hits": MAX_HITS},
@@ -151,7 +162,7 @@ TRANSITIONS: dict[str, Transition] = {
          "order_document_content_type": serializers.CharField(max_length=100, required=False,
                                                               default="application/octet-stream",
                                                               help_text=CLAIMED_TYPE_HELP),
-         "deadline": serializers.DateTimeField(required=False, allow_null=True, default=None),
+         "deadline": DateTimeInput(required=False, allow_null=True, default=None),
          "categories": serializers.ListField(child=serializers.ChoiceField(choices=DataCategory.choices),
                                              required=False, allow_null=True, default=None),
          "max_hits": MAX_HITS},

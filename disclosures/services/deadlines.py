@@ -113,7 +113,8 @@ def written_order_breach_flag(*, req: DisclosureRequest, moment: datetime, actor
     incident = breach_incident_create(
         title=f"{_how(req)} disclosure #{req.pk} delivered without its written order",
         detected_at=min(moment, tz_now()),  # a breach register entry is never dated in the future
-        scope=(f"Disclosure request #{req.pk} ({req.legal_basis}) was handed over in an emergency on "
+        scope=(f"Disclosure request #{req.pk} ({req.legal_basis}) was handed over "
+               f"{'in an emergency' if req.emergency else 'on an oral order'} on "
                f"{req.delivered_at:%Y-%m-%d %H:%M} UTC; the written order due {req.written_order_due_at:%Y-%m-%d %H:%M} "
                f"UTC is not on file. Targets: {req.target_count}. Assess whether this disclosure was unlawful."),
         telecom_service=True, affected_count=req.target_count, actor=actor)

@@ -39,7 +39,7 @@ from ..models import Authority, DisclosureRequest, Package, PackageDownload, Pac
 from ..production import build_package, package_spooled, package_zip_open
 from ..rendering import max_hits_counts
 from ..selectors import request_purpose
-from ..stored import stored_envelope_copy, stored_envelope_create
+from ..stored import stored_envelope_copy, stored_envelope_create, stored_package_lock
 from .checks import WRONG_STATE, request_audit, request_locked, request_move, require_officer, require_state
 
 CERTIFICATE_EXPIRED_ON = gettext_noop("The authority's certificate expired on %(date)s: nothing is handed over "
@@ -142,6 +142,19 @@ def disclosure_package_build(*, request_id: int, actor) -> Package | None:
                   subscribers=package.manifest.get("subscriber_count"),
                   **max_hits_counts(package.manifest, package.record_count), max_hits=req.max_hits)
     return package
+
+
+def package_unchecked_discard(*, req: DisclosureRequest) -> int | None:
+    """Delete the package of `req` (locked by the caller, produced, its output not checked) so that it is built anew
+    from the approved scope, as a refused output check says: it never left the house (downloads and the delivery
+    come after the check). Its id, or None. The stored files' locks first, as retention takes them (stored.py)."""
+    package = Package.objects.filter(request=req).first()
+    if package is None:
+        return None
+    pk = package.pk
+    stored_package_lock(pk)
+    package.delete()  # its files with it; envelopes and downloads are made after the check, so there are none
+    return pk
 
 
 def _production_idle(request_id: int) -> bool:

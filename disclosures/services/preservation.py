@@ -53,7 +53,8 @@ def _preservation_locked(request: DisclosureRequest, moment: datetime) -> Disclo
 @transaction.atomic
 def disclosure_preservation_renew(*, actor, request: DisclosureRequest, order_reference: str,
                                   now: datetime | None = None) -> DisclosureRequest:
-    """Extend a running preservation once, under a new order whose reference is recorded (and audited)."""
+    """Extend a running preservation once, under a new order whose reference is recorded (and audited). A deadline
+    that was the term itself moves with it; one the authority set stays."""
     require_officer(actor)
     moment = now or tz_now()
     if not order_reference.strip():
@@ -63,10 +64,12 @@ def disclosure_preservation_renew(*, actor, request: DisclosureRequest, order_re
         raise ApplicationError(RENEWED_ONCE, extra={"field": "renewed_at"})
     until = req.preserve_until + timedelta(days=BASES[req.legal_basis].renewal_days)
     request_hold_renew(req=req, actor=actor, expires_at=until, order_reference=order_reference, now=moment)
+    if req.deadline == req.preserve_until:  # due at the term (intake's default): the dashboard and mails follow it
+        req.deadline, req.escalated_at = until, None
     req.preserve_until, req.renewed_at, req.renewed_by = until, moment, actor
     req.renewal_reference, req.preservation_reminded_at = order_reference.strip()[:100], None
     req.save(update_fields=["preserve_until", "renewed_at", "renewed_by", "renewal_reference",
-                            "preservation_reminded_at"])
+                            "preservation_reminded_at", "deadline", "escalated_at"])
     request_audit(actor=actor, action="preservation_renew", req=req, until=until.isoformat(),
                   order=req.renewal_reference)
     return req

@@ -48,7 +48,7 @@ from .deadlines import written_order_breach_flag
 from .holds import request_hold_place, request_hold_release, request_hold_release_due, request_hold_release_schedule
 from .intake import max_hits_check, validate_scope
 from .notices import delivery_notices_create
-from .packages import package_delivery_digests
+from .packages import package_delivery_digests, package_unchecked_discard
 
 AUTHORITY_NOT_VERIFIED = gettext_noop("The authority's contact channels are not verified yet.")
 AUTHORITY_NO_CHANNEL = gettext_noop("The register has no such contact channel for this authority.")
@@ -253,8 +253,8 @@ def disclosure_request_withdraw_check(*, request: DisclosureRequest, note: str) 
 
 @transaction.atomic
 def disclosure_request_withdraw(*, actor, request: DisclosureRequest, note: str) -> DisclosureRequest:
-    """The authority withdrew its request (before anything was delivered): final, and the hold released after
-    the grace period (request_hold_release_schedule)."""
+    """The authority withdrew its request (before anything was delivered): final, the hold released after the
+    grace period (request_hold_release_schedule), and a package already built deleted at the next purge."""
     require_officer(actor)
     req = request_locked(request=request)
     disclosure_request_withdraw_check(request=req, note=note)
@@ -262,6 +262,8 @@ def disclosure_request_withdraw(*, actor, request: DisclosureRequest, note: str)
     req.status_note, req.outcome, req.closed_at = note.strip()[:500], Outcome.WITHDRAWN, moment
     request_hold_release_schedule(req=req, at=moment)
     request_move(req=req, status=Status.WITHDRAWN, fields=["status_note", "outcome", "closed_at", "hold_release_due_at"])
+    # A package built and never handed over keeps nothing to prove: its files go at the next purge (jobs.py).
+    Package.objects.filter(request=req, state=Package.State.SEALED).update(delete_after=moment)
     request_audit(actor=actor, action="withdraw", req=req)
     return req
 
@@ -270,12 +272,13 @@ def disclosure_request_withdraw(*, actor, request: DisclosureRequest, note: str)
 
 @transaction.atomic
 def disclosure_production_start(*, actor, request: DisclosureRequest) -> DisclosureRequest:
-    """Queue the package build (ids only) once the transaction commits (packages.disclosure_package_build)."""
+    """Queue the package build (ids only) once the transaction commits (packages.disclosure_package_build). From
+    PRODUCED it builds the package again, the unchecked one deleted (packages.package_unchecked_discard)."""
     from ..tasks import disclosure_package_build_task
 
     require_officer(actor)
     req = request_locked(request=request)
-    require_state(req, Status.APPROVED)
+    require_state(req, Status.APPROVED, Status.PRODUCED)  # produced: again, the output check refused the package
     if req.legal_basis in PRESERVATION_BASES:
         raise ApplicationError(PRESERVATION_NOT_PRODUCED, extra={"field": "legal_basis"})
     if req.verified_at is None:
@@ -283,10 +286,12 @@ def disclosure_production_start(*, actor, request: DisclosureRequest) -> Disclos
     require_written_order(req)  # approved before the order had to be on file: no data are collected without it
     if req.approvals.filter(officer=actor).exists():  # four eyes: who approved the scope does not collect it
         raise ApplicationError(PRODUCER_IS_APPROVER, extra={"field": "officer"})
+    replaced = package_unchecked_discard(req=req) if req.status == Status.PRODUCED else None
     req.production_started_by, req.production_started_at, req.production_error = actor, tz_now(), ""
     request_move(req=req, status=Status.PRODUCING,
                  fields=["production_started_by", "production_started_at", "production_error"])
-    request_audit(actor=actor, action="production_start", req=req)
+    request_audit(actor=actor, action="production_start", req=req,
+                  **({"replaces_package": replaced} if replaced else {}))
     # A broker outage must not fail the stored step: the request stays producing and the reaper
     # (packages.disclosure_productions_requeue) sends the build again.
     enqueue_after_commit(disclosure_package_build_task, req.pk, actor.pk)

@@ -117,3 +117,12 @@ class WrittenOrderTests:
         assert f"#{req.pk}" in incident.title and ALICE_NUMBER not in incident.scope
         assert disclosure_written_orders_escalate(now=t0 + 5 * DAY) == {"escalated": 0, "flagged": 0}
         assert BreachIncident.objects.count() == 1
+
+    def test_the_breach_entry_of_an_oral_order_says_it_was_ordered_orally_not_in_an_emergency(
+            self, legal1, legal2, legal3, authority, alice, dpo):
+        # The DPO assesses the entry as written: an order given by phone is not an emergency.
+        req = to_state(receive(legal1, authority, oral_order=True), "delivered", intake=legal1, approvers=[legal2, legal3])
+        disclosure_written_orders_escalate(now=req.received_at + 3 * DAY + timedelta(hours=1))
+        incident = BreachIncident.objects.get()
+        assert incident.title.startswith("Orally ordered disclosure")
+        assert "emergency" not in incident.scope and "on an oral order" in incident.scope

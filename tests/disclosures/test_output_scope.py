@@ -18,12 +18,13 @@ from django.utils.timezone import now
 
 from disclosures.etsi import NAMESPACE
 from disclosures.models import Package, Status
-from disclosures.services.transitions import disclosure_output_check
-from tests.factories import make_cdr
+from disclosures.services.transitions import disclosure_output_check, disclosure_production_start
+from tests.factories import make_cdr, verified_client
 from traffic.exports import neutralise
 from voipxs.exceptions import ApplicationError
+from voipxs.models import AuditEntry
 
-from .conftest import ALICE_NUMBER, OTHER, receive, to_state
+from .conftest import ALICE_NUMBER, OTHER, produce, receive, to_state
 from .test_package_rendering import _file, _restore
 
 pytestmark = pytest.mark.django_db
@@ -180,3 +181,27 @@ class AdmittedRecordTests:
         _inject(req.package, "calls_etsi.xml", _first(lambda r: [setattr(e, "text", moved.strftime("%Y%m%d%H%M%SZ"))
                                                                  for e in _xml_texts(r, "startTime")] and r))
         assert "calls_etsi.xml: record 1 is outside the approved scope" in _refusal(req, legal2)
+
+
+class ProducedAgainTests:
+    """The output check's refusal ends "Produce it again.": a package that fails it is built anew from the approved
+    scope, as the refusal says, instead of leaving the request at "produced" with only a check that refuses."""
+
+    def test_a_package_refused_at_the_output_check_is_produced_again_and_then_passes(
+            self, client, produced_request, legal1, legal2):
+        old = produced_request.package.pk
+        _inject(produced_request.package, "calls.csv", _first(_stranger("calls.csv")))
+        assert "Produce it again." in _refusal(produced_request, legal2)
+        page = verified_client(client, legal1).get(f"/disclosures/requests/{produced_request.pk}/").content.decode()
+        assert 'id="produce"' in page
+        req = produce(legal1, produced_request)
+        assert req.status == Status.PRODUCED and req.package.pk != old
+        assert not Package.objects.filter(pk=old).exists()
+        assert disclosure_output_check(actor=legal2, request=req).status == Status.CHECKED
+        entry = AuditEntry.objects.filter(action="disclosure.production_start", target_id=str(req.pk)).last()
+        assert entry.extra["replaces_package"] == old
+
+    def test_an_approver_still_cannot_produce_it_again(self, produced_request, legal2):
+        with pytest.raises(ApplicationError, match="cannot also collect"):
+            disclosure_production_start(actor=legal2, request=produced_request)
+        assert Package.objects.filter(request=produced_request).exists()

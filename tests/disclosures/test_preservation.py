@@ -9,7 +9,9 @@ import pytest
 from django.core import mail
 
 from disclosures.models import DisclosureDocument, DisclosureRequest, LegalBasis, Outcome, Status
+from disclosures.selectors import disclosure_deadlines
 from disclosures.services.intake import disclosure_request_receive
+from disclosures.services.jobs import disclosure_deadlines_escalate
 from disclosures.services.preservation import (
     disclosure_preservation_convert,
     disclosure_preservation_renew,
@@ -27,6 +29,7 @@ pytestmark = pytest.mark.django_db
 
 T0 = datetime(2026, 9, 1, 9, 0, tzinfo=timezone.utc)
 DAY = timedelta(days=1)
+HOUR = timedelta(hours=1)
 ORDER = b"%PDF-1.7 signed production order"
 
 
@@ -111,6 +114,34 @@ class RenewalTests:
         with pytest.raises(ApplicationError, match="renewed once"):
             disclosure_preservation_renew(actor=legal2, request=req, order_reference="OvJ-3", now=T0 + 59 * DAY)
         assert _hold(req).expires_at == T0 + until * DAY
+
+    def test_a_renewed_preservation_is_not_shown_overdue_nor_mailed_at_its_first_term(self, legal1, legal2,
+                                                                                        authority):
+        # The dashboard's "Open requests by due time" read the first term (90 days) after a renewal to 180: the
+        # renewed order was listed "overdue by 10 days" beside "kept until" day 180, and mailed as due at day 89.
+        req = preserve(legal1, authority)
+        req = disclosure_preservation_renew(actor=legal2, request=req, order_reference="OvJ-2026-0042",
+                                            now=T0 + 58 * DAY)
+        row = next(r for r in disclosure_deadlines(actor=legal1, now=T0 + 100 * DAY) if r["request"].pk == req.pk)
+        assert not row["overdue"] and not row["soon"]
+        assert req.deadline == req.preserve_until == T0 + 180 * DAY
+        mail.outbox.clear()
+        assert disclosure_deadlines_escalate(now=T0 + 89 * DAY + timedelta(hours=12)) == 0
+        assert disclosure_deadlines_escalate(now=T0 + 179 * DAY + timedelta(hours=12)) == 1  # the new term's
+
+    def test_a_renewal_after_the_deadline_mail_is_mailed_again_before_the_new_term(self, legal1, legal2, authority):
+        req = preserve(legal1, authority)
+        assert disclosure_deadlines_escalate(now=T0 + 89 * DAY + timedelta(hours=12)) == 1
+        disclosure_preservation_renew(actor=legal2, request=req, order_reference="OvJ-8", now=T0 + 89 * DAY + 13 * HOUR)
+        assert disclosure_deadlines_escalate(now=T0 + 179 * DAY + timedelta(hours=12)) == 1
+
+    def test_a_renewal_keeps_a_deadline_the_authority_set(self, legal1, legal2, authority):
+        req = disclosure_request_receive(
+            actor=legal1, authority=authority, reference="PRES-D", legal_basis=LegalBasis.SV_126NI,
+            categories=["traffic_data"], window_start=T0 - 60 * DAY, window_end=T0, numbers=[ALICE_NUMBER],
+            deadline=T0 + 10 * DAY, now=T0)
+        req = disclosure_preservation_renew(actor=legal2, request=req, order_reference="OvJ-7", now=T0 + 5 * DAY)
+        assert req.deadline == T0 + 10 * DAY
 
     def test_a_renewal_needs_the_new_order_s_reference_and_a_running_preservation(self, legal1, authority):
         req = preserve(legal1, authority)

@@ -60,3 +60,16 @@ class PackageRetentionTests:
         assert package.state == "deleted" and package.files.count() == 0
         assert package.manifest["record_count"] == 1  # the accountability record stays
         assert any(r["category"] == "disclosure_package" and r["deleted"] == 1 for r in receipt["receipts"])
+
+    @pytest.mark.parametrize("state", ["produced", "checked"])
+    def test_the_package_of_a_request_withdrawn_after_production_goes_at_the_next_purge(
+            self, legal1, legal2, legal3, authority, alice, state):
+        # Retention started only at delivery: the package of a request the authority withdrew once it was built
+        # kept its copy of the calls for good, with no date to go, long after the calls themselves were purged.
+        make_cdr(account=alice, src=ALICE_NUMBER, dst=OTHER, started_at=now() - timedelta(days=1))
+        req = to_state(receive(legal1, authority), state, intake=legal1, approvers=[legal2, legal3])
+        req = disclosure_request_withdraw(actor=legal1, request=req, note="letter PV-W1 of the unit")
+        purge_expired(now=now() + timedelta(days=1))
+        package = Package.objects.get(request=req)
+        assert package.state == "deleted" and package.files.count() == 0
+        assert package.manifest["record_count"] == 1  # the record of what was built stays (hashes, counts)
