@@ -90,6 +90,7 @@ class Base64ContentField(serializers.CharField):
         except (binascii.Error, ValueError):
             raise serializers.ValidationError(DOCUMENT_NOT_BASE64) from None
 
+
 class DateTimeInput(serializers.DateTimeField):
     """DRF's field, but a time without a zone that is before year 1 in UTC (0001-01-01T00:00 in Amsterdam) is
     refused as out of range (400, DRF's own message) instead of failing the request with an OverflowError."""
