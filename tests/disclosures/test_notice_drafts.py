@@ -127,6 +127,17 @@ class SendingTests:
         told = date_format(localtime(delivered), "DATE_FORMAT") + ": data was disclosed"
         assert told in page and date_format(localtime(now()), "DATE_FORMAT") + ": data" not in page
 
+    def test_the_period_ends_on_its_last_day_not_the_exclusive_end(self, client, legal1, legal2, legal3,
+                                                                    dispute_body, alice):
+        """The window's end is exclusive (the midnight after its last day): the user is told the days it covered."""
+        req = _civil(legal1, legal2, legal3, dispute_body, alice)
+        start = datetime(2026, 3, 1, tzinfo=UTC) - timedelta(hours=1)  # 1 March 00:00 in Amsterdam (CET)
+        DisclosureRequest.objects.filter(pk=req.pk).update(window_start=start,
+                                                           window_end=datetime(2026, 3, 31, 22, tzinfo=UTC))
+        disclosure_request_notices_send(actor=legal1, request=req)
+        page = _user_sees(client, alice)[0].decode()
+        assert "Period: 1 March 2026 – 31 March 2026." in page
+
     def test_the_api_sends_a_draft_without_a_page_to_confirm(self, legal1, legal2, legal3, dispute_body, alice):
         req = _civil(legal1, legal2, legal3, dispute_body, alice)
         r = _api(legal2).post(f"/api/v1/staff/disclosures/requests/{req.pk}/send-notices/", format="json")

@@ -1,8 +1,10 @@
 """`{{ hours|duration_words }}`: a span of hours as people say it ("2 days 5 hours", "40 minutes"),
-in the active language. Pages show deadlines with it instead of a raw number of hours."""
+in the active language. Pages show deadlines with it instead of a raw number of hours.
+`{{ end|last_moment }}`: the last moment before an exclusive end, so that a period ending at midnight is shown
+ending on its last day ("1 – 31 March", not "1 March – 1 April")."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django import template
 from django.utils.timezone import now
@@ -35,3 +37,10 @@ def duration_words(hours: float | int | datetime | None) -> str:
 
 
 register.filter("duration_words", duration_words)
+
+
+def last_moment(end: datetime | None) -> datetime | None:
+    return None if end is None else end - timedelta(microseconds=1)
+
+
+register.filter("last_moment", last_moment)
