@@ -2,7 +2,7 @@
 Thin: services and selectors do the work."""
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django import forms
 from django.contrib import messages
@@ -116,7 +116,9 @@ def create(request: HttpRequest) -> HttpResponse:
     if req.kind == DataSubjectRequest.Kind.ERASURE:
         answer = req.answer
         logout(request)
-        return render(request, "accounts/dsr/erased.html", {"answer": answer, "kept": req.outcome.get("kept", [])})
+        kept = [{**k, "until": date.fromisoformat(k["until"]) if k.get("until") else None}  # shown as a date
+                for k in req.outcome.get("kept", [])]
+        return render(request, "accounts/dsr/erased.html", {"answer": answer, "kept": kept})
     messages.success(request, _("Your request is registered. We answer by %(date)s.") % {
         "date": date_format(localtime(req.deadline), "DATE_FORMAT")})
     return redirect("accounts_dsr:mine")

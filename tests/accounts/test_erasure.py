@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+from django.utils.formats import date_format
 from django.utils.timezone import now
 
 from accounts.dsr.services import dsr_request_create
@@ -70,6 +71,9 @@ class ErasureTests:
         req = DataSubjectRequest.objects.get(user=alice, kind=ERASURE)
         kept = {k["category"]: k for k in req.outcome["kept"]}
         assert kept["invoices"]["until"] and "calls" in kept and not any("cdr" in c for c in kept)
+        # the table's "Deleted on" is a date as people read it, not the stored ISO text
+        until = date.fromisoformat(kept["invoices"]["until"])
+        assert f"<td>{date_format(until, 'DATE_FORMAT')}</td>" in page and kept["invoices"]["until"] not in page
         # the DPO's record of the request still names the hold that kept the calls
         assert [k["reason"] for k in req.outcome["kept_withheld"]] == ["Legal hold (preservation order, TEST-HOLD-1)."]
         assert "TEST-HOLD-1" not in req.answer
