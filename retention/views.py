@@ -132,7 +132,7 @@ def hold_place(request: HttpRequest) -> HttpResponse:
             hold = legal_hold_place(
                 reason=data["reason"], reference=data["reference"], categories=data["categories"], actor=request.user,
                 account_ids=data["account_ids"], numbers=data["numbers"],
-                window_start=form.as_moment(data["window_start"]), window_end=form.as_moment(data["window_end"]),
+                window_start=form.as_day_start(data["window_start"]), window_end=form.as_day_end(data["window_end"]),
                 expires_at=form.as_moment(data["expires_at"]),
             )
         except ApplicationError as exc:
