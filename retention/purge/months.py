@@ -34,7 +34,7 @@ from voipxs.privacy.purposes import RETENTION_PURPOSE
 
 from ..models import Category, HeldCdr, PurgedMonth, PurgeRun
 from .chunks import Fault, fast_commit
-from .rules import PURGE_ACTOR, SETTLED_STATUSES, Cutoffs, held_q, month_bounds
+from .rules import CALL_HOLD_CATEGORIES, PURGE_ACTOR, SETTLED_STATUSES, Cutoffs, held_q, month_bounds
 
 DETACHED_PREFIX = "retention_detached_"
 
@@ -94,7 +94,7 @@ def _kept_ids(table: str, c: Cutoffs, *, lower: datetime, upper: datetime) -> li
     if upper > c.unbilled:  # never for a droppable month; kept for symmetry with keep_q
         parts.append(f'SELECT id FROM "{table}" WHERE invoice_id IS NULL AND started_at >= %s')  # nosec B608
         params.append(c.unbilled)
-    holds = {h.pk: h for category in (Category.CDR_BILLED, Category.CDR_UNBILLED) for h in c.holds_on(category)}
+    holds = {h.pk: h for category in CALL_HOLD_CATEGORIES for h in c.holds_on(category)}
     for hold in holds.values():
         start = max(lower, hold.window_start) if hold.window_start else lower
         end = min(upper, hold.window_end) if hold.window_end else upper

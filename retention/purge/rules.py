@@ -136,21 +136,27 @@ def expired_q(c: Cutoffs, category: str, *, settled_ids: QuerySet | list[int]) -
     return Q(invoice_id__isnull=True, started_at__lt=c.unbilled)
 
 
+# The hold categories that keep a call row: its own two, and its technical identifiers, which hang on it (the
+# CdrTechnical row by cdr_id, the SIP call-id in the row itself) and would go with it (as erasure keeps them too).
+CALL_HOLD_CATEGORIES = (Category.CDR_BILLED, Category.CDR_UNBILLED, Category.CDR_TECHNICAL)
+
+
 def keep_q(c: Cutoffs) -> Q:
     """Rows of a fully expired month that must still be kept (copied to the hold table)."""
     q = Q(invoice_id__in=protected_invoice_ids(c)) | Q(invoice_id__isnull=True, started_at__gte=c.unbilled)
-    hq = held_q(c, Category.CDR_BILLED)
-    hq_unbilled = held_q(c, Category.CDR_UNBILLED)
-    for extra in (hq, hq_unbilled):
+    for category in CALL_HOLD_CATEGORIES:
+        extra = held_q(c, category)
         if extra is not None:
             q |= extra
     return q
 
 
 def exclude_held(qs: QuerySet, c: Cutoffs, category: str) -> QuerySet:
-    """`qs` without the rows an active hold on `category` covers."""
-    hq = held_q(c, category)
-    return qs.exclude(hq) if hq is not None else qs
+    """`qs` (calls) without the rows an active hold on `category`, or on their technical identifiers, covers."""
+    for held in {category, Category.CDR_TECHNICAL}:
+        hq = held_q(c, held)
+        qs = qs.exclude(hq) if hq is not None else qs
+    return qs
 
 
 def months_excluded(qs: QuerySet, months: list[date]) -> QuerySet:

@@ -7,7 +7,7 @@ import pytest
 
 from retention.models import Category, HeldCdr, PurgeReceipt, PurgeRun
 from retention.purge.run import purge_expired
-from retention.services import legal_hold_place
+from retention.services import legal_hold_place, legal_hold_release
 from tests.factories import make_cdr
 from tests.retention.helpers import at, make_invoice, surviving, technical_ids
 from traffic.keys import decrypt_number
@@ -116,6 +116,19 @@ class PurgeLegalHoldTests:
         purge_expired(now=at(2026, 9, 2))  # first run after the hold expired
         assert surviving(january["paid"]) == set()
         assert hold.pk  # the hold itself stays as the record of what was kept
+
+    def test_a_hold_on_technical_identifiers_keeps_them_when_their_call_expires(self, alice, dpo):
+        # A preservation order for a customer's IP addresses: the rows hang on their call, which is past its
+        # own 3 months (unbilled) long before the order ends.
+        cdr = make_cdr(account=alice, started_at=at(2026, 3, 10), rating="free", technical={"ip": "192.0.2.44"})
+        hold = legal_hold_place(reason="preservation_order", reference="order:8", account_ids=[alice.pk],
+                                categories=[Category.CDR_TECHNICAL], starts_at=at(2026, 3, 1), actor=dpo)
+        purge_expired(now=at(2026, 8, 1))  # on PostgreSQL March goes whole, its key destroyed
+        assert technical_ids([cdr.id]) == {cdr.id} or HeldCdr.objects.filter(
+            cdr_id=cdr.id, technical_enc__isnull=False).exists()
+        legal_hold_release(hold=hold, actor=dpo, now=at(2026, 8, 1))
+        purge_expired(now=at(2026, 8, 2))
+        assert surviving([cdr.id]) == set() and technical_ids([cdr.id]) == set()
 
 
 @pytest.mark.django_db
