@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any, Callable
 
 from django.db import connection, transaction
@@ -82,7 +82,7 @@ def _partition_rows(table: str) -> int:
 def _kept_ids(table: str, c: Cutoffs, *, lower: datetime, upper: datetime) -> list[int]:
     """Ids of the rows of one month partition that must stay (same rules as `keep_q`), as a UNION of
     index scans: cost follows the kept rows and the protected invoices, not the rows of the month."""
-    last_protected_day = c.today - timedelta(days=c.billed_grace_days)
+    last_protected_day = c.billed_kept_before
     # Reviewed (this query): `table` is a partition name derived from a month and `column` one of three
     # names below, never input; every value is a bound parameter.
     # An empty calls_kept_until (none is made any more; see rules.py) protects: NOT (x < NULL) is NULL, not

@@ -30,7 +30,7 @@ _FALLBACK_PERIODS = {Category.CDR_UNBILLED: (3, 0), Category.CDR_TECHNICAL: (0, 
 
 # --- time ---------------------------------------------------------------------------------------------
 
-def shift_months(moment: datetime, months: int) -> datetime:
+def shift_months(moment: datetime | date, months: int) -> datetime | date:
     """`moment` moved by whole calendar months, the day clamped to the target month's length."""
     first = add_months(date(moment.year, moment.month, 1), months)
     last_day = (add_months(first, 1) - timedelta(days=1)).day
@@ -51,7 +51,7 @@ class Cutoffs:
     unbilled: datetime  # unbilled calls that started before this go
     technical: datetime  # technical identifiers of calls that started before this go
     invoice: datetime  # invoices issued before this go
-    billed_grace_days: int  # days after an invoice's calls_kept_until (policy cdr_billed, default 0)
+    billed_period: tuple[int, int]  # (months, days) after an invoice's calls_kept_until (policy cdr_billed, default 0)
     holds: dict[str, list[LegalHold]] = field(default_factory=dict)
 
     @classmethod
@@ -61,7 +61,19 @@ class Cutoffs:
                    unbilled=period_cutoff(Category.CDR_UNBILLED, now),
                    technical=period_cutoff(Category.CDR_TECHNICAL, now),
                    invoice=period_cutoff(Category.INVOICE, now),
-                   billed_grace_days=billed.period_days if billed else 0)
+                   billed_period=(billed.period_months, billed.period_days) if billed else (0, 0))
+
+    @property
+    def billed_kept_before(self) -> date:
+        """A settled invoice's calls go once its calls_kept_until is before this day: the cdr_billed period
+        (months and days, as the policy shows it) has passed since."""
+        months, days = self.billed_period
+        return shift_months(self.today, -months) - timedelta(days=days)
+
+    def billed_calls_go_on(self, kept_until: date) -> date:
+        """The first day a purge removes the calls of a settled invoice kept until `kept_until`."""
+        months, days = self.billed_period
+        return shift_months(kept_until, months) + timedelta(days=days + 1)
 
     def holds_on(self, category: str) -> list[LegalHold]:
         """The holds active at `now` that cover `category`, read once per run and category."""
@@ -74,8 +86,7 @@ class Cutoffs:
 
 def _settled_and_out(c: Cutoffs) -> Q:
     """An empty calls_kept_until never matches (NULL < day is not true): such an invoice is protected."""
-    last_protected_day = c.today - timedelta(days=c.billed_grace_days)
-    return Q(status__in=SETTLED_STATUSES, calls_kept_until__lt=last_protected_day)
+    return Q(status__in=SETTLED_STATUSES, calls_kept_until__lt=c.billed_kept_before)
 
 
 def protected_invoice_ids(c: Cutoffs) -> QuerySet:

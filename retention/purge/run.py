@@ -258,8 +258,7 @@ def _step_cdrs(ctx: PurgeContext, category: str) -> None:
     """Batched deletes of CDRs outside whole-month drops (partial months; every month on SQLite)."""
     details = {}
     if category == Category.CDR_BILLED:
-        last_protected_day = ctx.cutoffs.today - timedelta(days=ctx.cutoffs.billed_grace_days)
-        details["dispute_window_ended_before"] = last_protected_day.isoformat()
+        details["dispute_window_ended_before"] = ctx.cutoffs.billed_kept_before.isoformat()
     receipt = ctx.begin(category, category=category, details=details,
                         cutoff=ctx.cutoffs.unbilled if category == Category.CDR_UNBILLED else None)
     receipt.close(deleted=ctx.remove(select=partial(_select_cdrs, ctx, category), delete=_delete_cdrs,

@@ -7,7 +7,7 @@ import pytest
 
 from retention.models import Category, HeldCdr, PurgeReceipt, PurgeRun
 from retention.purge.run import purge_expired
-from retention.services import legal_hold_place, legal_hold_release
+from retention.services import legal_hold_place, legal_hold_release, retention_policy_update
 from tests.factories import make_cdr
 from tests.retention.helpers import at, make_invoice, surviving, technical_ids
 from traffic.keys import decrypt_number
@@ -68,6 +68,16 @@ class PurgeBilledTests:
         assert surviving(january["disputed"]) == set(january["disputed"])
         purge_expired(now=at(gone_on.year, gone_on.month, gone_on.day, 0))
         assert surviving(january["disputed"]) == set()
+
+    def test_a_billed_calls_period_in_months_keeps_them_that_long_after_the_window(self, january, dpo):
+        # The DPO keeps billed calls a month past the dispute window; the privacy page says "1 month".
+        retention_policy_update(category=Category.CDR_BILLED, actor=dpo, period_months=1, now=at(2026, 7, 1),
+                                change_reason="a month to challenge the bill after the window")
+        purge_expired(now=at(2026, 8, 2))
+        purge_expired(now=at(2026, 9, 1, 23))  # the window's last day (1 August) and a month
+        assert surviving(january["paid"]) == set(january["paid"])
+        purge_expired(now=at(2026, 9, 2, 0))
+        assert surviving(january["paid"]) == set()
 
     def test_it_writes_a_receipt_and_an_audit_entry_without_data(self, january):
         result = purge_expired(now=at(2026, 8, 2))
