@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta, timezone as dt_timezone
 
 from django.db.models import Q, QuerySet
 
+from accounts.models import PhoneNumber
 from traffic.models import Invoice
 from traffic.partitions import add_months, month_bounds, partitioning_enabled
 from voipxs.privacy.purposes import SystemActor
@@ -124,6 +125,16 @@ def hold_rows_q(hold: LegalHold) -> Q:
     if hold.window_end:
         when &= Q(started_at__lt=hold.window_end)
     return who & when
+
+
+def hold_account_ids(holds: list[LegalHold]) -> set[int]:
+    """Accounts `holds` name, or that held a number they name (at any time): for what is kept per account
+    (invoices, a closed account's user data)."""
+    held = {int(a) for hold in holds for a in hold.account_ids}
+    indexes = {i for hold in holds for i in hold.number_indexes}
+    if indexes:
+        held.update(PhoneNumber.objects.filter(number_index__in=indexes).values_list("user_id", flat=True))
+    return held
 
 
 def held_q(c: Cutoffs, category: str) -> Q | None:

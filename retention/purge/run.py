@@ -58,8 +58,8 @@ from .chunks import DEFAULT_CHUNK_SIZE, Fault, fast_commit, run_in_chunks
 from .lock import lease_release, lease_renew
 from .months import (MonthDrop, detached_months, droppable_months, emptied_months_with_keys, reclaim_month,
                      shred_month)
-from .rules import (PURGE_ACTOR, SETTLED_STATUSES, Cutoffs, exclude_held, expired_q, held_q, keep_q, months_excluded,
-                    settled_invoice_ids)
+from .rules import (PURGE_ACTOR, SETTLED_STATUSES, Cutoffs, exclude_held, expired_q, held_q, hold_account_ids, keep_q,
+                    months_excluded, settled_invoice_ids)
 from .runs import Receipt, purge_receipt_dict, run_fail, run_finish, run_start
 
 CDR_CATEGORIES = (Category.CDR_BILLED, Category.CDR_UNBILLED)
@@ -319,7 +319,7 @@ def step_held_cdrs(ctx: PurgeContext) -> None:
 def step_invoices(ctx: PurgeContext) -> None:
     """Invoices after 7 years (AWR art. 52), unless held (e.g. an invoice dispute in court)."""
     receipt = ctx.begin(Category.INVOICE, category=Category.INVOICE, cutoff=ctx.cutoffs.invoice)
-    held_accounts = sorted({a for h in ctx.cutoffs.holds_on(Category.INVOICE) for a in h.account_ids})
+    held_accounts = sorted(hold_account_ids(ctx.cutoffs.holds_on(Category.INVOICE)))  # named, or holding a named number
     receipt.close(deleted=ctx.remove(select=partial(_select_invoices, ctx.cutoffs, held_accounts),
                                      delete=_delete_invoices, label=Category.INVOICE, receipt=receipt,
                                      chunk_size=min(ctx.chunk_size, 1000)))

@@ -11,7 +11,7 @@ from retention.services import legal_hold_place, legal_hold_release, retention_p
 from tests.factories import make_cdr
 from tests.retention.helpers import at, make_invoice, surviving, technical_ids
 from traffic.keys import decrypt_number
-from traffic.models import Cdr, CdrTechnical
+from traffic.models import Cdr, CdrTechnical, Invoice
 from voipxs.models import AuditEntry
 
 JAN = date(2026, 1, 1)
@@ -139,6 +139,14 @@ class PurgeLegalHoldTests:
         legal_hold_release(hold=hold, actor=dpo, now=at(2026, 8, 1))
         purge_expired(now=at(2026, 8, 2))
         assert surviving([cdr.id]) == set() and technical_ids([cdr.id]) == set()
+
+    def test_a_hold_on_invoices_by_number_keeps_the_invoices_of_the_account_holding_it(self, alice, bob, dpo):
+        # A court case about the bills of a line: invoices past their 7 years stay while the hold lasts.
+        old = {user.username: make_invoice(account=user, period=date(2019, 1, 1)).pk for user in (alice, bob)}
+        legal_hold_place(reason="dispute", reference="court:2026-77", numbers=["+31205550101"],
+                         categories=[Category.INVOICE], actor=dpo)
+        purge_expired()
+        assert set(Invoice.objects.filter(pk__in=old.values()).values_list("pk", flat=True)) == {old["alice"]}
 
 
 @pytest.mark.django_db
