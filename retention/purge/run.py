@@ -188,8 +188,10 @@ def _select_held(cutoffs: Cutoffs) -> QuerySet:
 
 
 def _select_invoices(cutoffs: Cutoffs, held_accounts: list[int]) -> QuerySet:
+    """A void invoice stays as long as the corrected one that replaces it (Invoice.replaces, PROTECT): it goes
+    in a later batch or run, once its successor has."""
     return Invoice.objects.filter(issued_at__lt=cutoffs.invoice, status__in=SETTLED_STATUSES).exclude(
-        account_id__in=held_accounts)
+        account_id__in=held_accounts).exclude(replaced_by__isnull=False)
 
 
 def _delete_cdrs(ids: list[int]) -> int:

@@ -150,6 +150,27 @@ class PurgeLegalHoldTests:
 
 
 @pytest.mark.django_db
+class PurgeInvoiceTests:
+    def test_a_void_invoice_stays_while_its_corrected_one_is_kept_and_the_run_goes_on(self, alice):
+        # January 2019's invoice was voided after an upheld dispute and reissued in 2020: the void one is past
+        # its 7 years, the corrected one (which points at it) is not yet.
+        void = make_invoice(account=alice, period=date(2019, 1, 1), status="void")
+        corrected = make_invoice(account=alice, period=date(2019, 1, 1))
+        Invoice.objects.filter(pk=corrected.pk).update(replaces=void, issued_at=at(2020, 3, 2))
+        other = make_invoice(account=alice, period=date(2019, 2, 1))
+
+        result = purge_expired()
+
+        assert result["status"] == PurgeRun.Status.DONE
+        assert set(Invoice.objects.values_list("pk", flat=True)) == {void.pk, corrected.pk}
+        assert next(r for r in result["receipts"] if r["category"] == "invoice")["deleted"] == 1
+        assert {"closed_account", "login_attempts"} <= {r["category"] for r in result["receipts"]}  # later steps ran
+        assert not Invoice.objects.filter(pk=other.pk).exists()
+        purge_expired(now=at(2027, 3, 3))  # the corrected one's 7 years are over: both go, it first
+        assert not Invoice.objects.filter(pk__in=[void.pk, corrected.pk]).exists()
+
+
+@pytest.mark.django_db
 class PurgeDryRunTests:
     def test_it_deletes_nothing_and_reports_the_same_counts_as_the_real_run(self, january, alice):
         for day in (1, 2, 3):
