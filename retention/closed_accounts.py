@@ -23,13 +23,13 @@ from datetime import datetime
 
 from django.db.models import Count, Max, Q
 
-from accounts.models import Contractor, PhoneNumber, User
+from accounts.models import Contractor, User
 from accounts.services.closing import account_anonymise, contractor_anonymise
 from traffic.models import Cdr, Invoice
 from voipxs.exceptions import ApplicationError
 
 from .models import Category
-from .purge.rules import PURGE_ACTOR, SETTLED_STATUSES, period_cutoff
+from .purge.rules import PURGE_ACTOR, SETTLED_STATUSES, hold_account_ids, period_cutoff
 from .selectors import legal_holds_active, retention_policy_at
 
 _CHUNK = 500
@@ -40,14 +40,7 @@ _TO_BE_INVOICED = (Cdr.Rating.RATED, Cdr.Rating.PENDING, Cdr.Rating.UNRATED)
 
 def _held_account_ids(now: datetime) -> set[int]:
     """Accounts under an active hold on closed_account: named, or holding a named number (at any time)."""
-    held: set[int] = set()
-    indexes: set[str] = set()
-    for hold in legal_holds_active(at=now, category=Category.CLOSED_ACCOUNT):
-        held.update(int(a) for a in hold.account_ids)
-        indexes.update(hold.number_indexes)
-    if indexes:
-        held.update(PhoneNumber.objects.filter(number_index__in=indexes).values_list("user_id", flat=True))
-    return held
+    return hold_account_ids(legal_holds_active(at=now, category=Category.CLOSED_ACCOUNT))
 
 
 def _last_event(closed_at: datetime, invoice: dict | None) -> datetime:

@@ -1,8 +1,9 @@
 from __future__ import annotations
 
-from datetime import datetime, time, timezone as dt_timezone
+from datetime import datetime, time, timedelta, timezone as dt_timezone
 
 from django import forms
+from django.utils.timezone import get_default_timezone
 from django.utils.translation import gettext_lazy as _
 
 from .models import Category, LegalHold, RetentionPolicy
@@ -49,6 +50,16 @@ class HoldForm(forms.Form):
     @staticmethod
     def as_moment(value) -> datetime | None:
         return datetime.combine(value, time.min, tzinfo=dt_timezone.utc) if value else None
+
+    # The period's dates are days as the DPO (and the page, in TIME_ZONE) reads them: from the first day's
+    # midnight in Amsterdam up to the end of the last day (a hold's window_end is exclusive).
+    @staticmethod
+    def as_day_start(value) -> datetime | None:
+        return datetime.combine(value, time.min, tzinfo=get_default_timezone()) if value else None
+
+    @staticmethod
+    def as_day_end(value) -> datetime | None:
+        return datetime.combine(value + timedelta(days=1), time.min, tzinfo=get_default_timezone()) if value else None
 
 
 class PolicyAtForm(forms.Form):

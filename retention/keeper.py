@@ -62,12 +62,12 @@ def retention_keeper(user: Any, *, now=None) -> list[Kept]:
                  + HeldCdr.objects.filter(invoice_id__in=open_ids).count())
         pending = invoices.filter(id__in=open_ids)
         # Unpaid or disputed: no end date yet; otherwise the day after the latest keep-until (the dispute
-        # window, or a decided dispute's appeal period, upheld or rejected).
+        # window, or a decided dispute's appeal period, upheld or rejected) and the cdr_billed period.
         no_end = pending.exclude(status__in=[Invoice.Status.PAID, Invoice.Status.VOID],
                                  calls_kept_until__isnull=False).exists()
         kept_until: date | None = pending.aggregate(m=Max("calls_kept_until"))["m"]
         kept.append(Kept(category="calls", reason=CALLS_KEPT_REASON, legal_basis="Tw art. 11.5(2)",
-                         until=None if no_end or kept_until is None else kept_until + timedelta(days=1), count=calls))
+                         until=None if no_end or kept_until is None else c.billed_calls_go_on(kept_until), count=calls))
     indexes = _user_number_indexes(user)
     for hold in LegalHold.objects.filter(legal_hold_active_q(at=now)):
         if user.pk not in hold.account_ids and not set(indexes) & set(hold.number_indexes):

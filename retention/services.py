@@ -15,6 +15,7 @@ from django.utils.functional import lazy
 from django.utils.translation import gettext, gettext_lazy, gettext_noop
 
 from accounts.dsr.policy import policy_version_generated
+from accounts.models import User
 from voipxs.privacy.audit import audit_record
 from voipxs.privacy.crypto import blind_index
 from voipxs.exceptions import ApplicationError, joined_lazy
@@ -42,6 +43,7 @@ HOLD_OWNED = gettext_noop("This hold belongs to a disclosure request; it ends wh
 HOLD_REFERENCE_RESERVED = gettext_noop("References starting with \"disclosure:\" are reserved for holds of "
                                        "disclosure requests.")
 HOLD_BAD_NUMBER = gettext_noop("A number in the hold is not a valid phone number.")
+HOLD_UNKNOWN_ACCOUNT = gettext_noop("No account has the id %(id)s.")
 HOLD_REFERENCE_REQUIRED = gettext_noop("A reference is required (e.g. disclosure:12).")
 HOLD_REFERENCE_PERSONAL = gettext_noop("The reference must not contain a phone number or an e-mail address (it is "
                                        "kept in the audit log); use a case or request number.")
@@ -234,7 +236,7 @@ def legal_hold_place(
     if hold_owner(reference.strip()) != owner:
         raise ApplicationError(HOLD_REFERENCE_RESERVED, extra={"field": "reference"})
     indexes = sorted(set(_number_indexes(numbers)) | set(number_indexes))
-    accounts = sorted({int(a) for a in account_ids})
+    accounts = _known_accounts(account_ids)
     if not indexes and not accounts:
         raise ApplicationError(HOLD_NO_SCOPE, extra={"field": "numbers"})
     if window_start and window_end and window_end <= window_start:
@@ -254,6 +256,18 @@ def legal_hold_place(
                  extra={"reason": reason, "reference": hold.reference, "accounts": len(accounts),
                         "numbers": len(indexes), "categories": categories})
     return hold
+
+
+def _known_accounts(account_ids: Iterable[int]) -> list[int]:
+    """The ids, sorted; an id no account has (a typo, digits pasted from elsewhere, one too large for the database)
+    is refused: the hold would keep nothing of it while its page counts it."""
+    accounts = sorted({int(a) for a in account_ids})
+    storable = [a for a in accounts if 0 < a < 2 ** 63]
+    known = set(User.objects.filter(pk__in=storable).values_list("pk", flat=True))
+    unknown = [a for a in accounts if a not in known]
+    if unknown:
+        raise ApplicationError.formatted(HOLD_UNKNOWN_ACCOUNT, {"id": unknown[0]}, field="account_ids")
+    return accounts
 
 
 def _reference_is_personal(reference: str) -> bool:

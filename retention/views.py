@@ -6,7 +6,7 @@ broker outage."""
 from __future__ import annotations
 
 import logging
-from datetime import datetime, time, timezone as dt_timezone
+from datetime import datetime, time
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.timezone import get_default_timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -50,7 +51,8 @@ def _dashboard(request: HttpRequest, *, hold_form: HoldForm | None = None, polic
     at_form = PolicyAtForm(request.GET or None)
     at = None
     if at_form.is_bound and at_form.is_valid():
-        at = datetime.combine(at_form.cleaned_data["at"], time.max, tzinfo=dt_timezone.utc)
+        # the end of that day in Amsterdam, where the page shows every time (a policy's "valid from" too)
+        at = datetime.combine(at_form.cleaned_data["at"], time.max, tzinfo=get_default_timezone())
     preview = _latest_dry_run()
     context = {
         "policies": retention_policy_current_list(),
@@ -132,7 +134,7 @@ def hold_place(request: HttpRequest) -> HttpResponse:
             hold = legal_hold_place(
                 reason=data["reason"], reference=data["reference"], categories=data["categories"], actor=request.user,
                 account_ids=data["account_ids"], numbers=data["numbers"],
-                window_start=form.as_moment(data["window_start"]), window_end=form.as_moment(data["window_end"]),
+                window_start=form.as_day_start(data["window_start"]), window_end=form.as_day_end(data["window_end"]),
                 expires_at=form.as_moment(data["expires_at"]),
             )
         except ApplicationError as exc:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any, Callable
 
 from django.db import connection, transaction
@@ -34,7 +34,7 @@ from voipxs.privacy.purposes import RETENTION_PURPOSE
 
 from ..models import Category, HeldCdr, PurgedMonth, PurgeRun
 from .chunks import Fault, fast_commit
-from .rules import PURGE_ACTOR, SETTLED_STATUSES, Cutoffs, held_q, month_bounds
+from .rules import CALL_HOLD_CATEGORIES, PURGE_ACTOR, SETTLED_STATUSES, Cutoffs, held_q, month_bounds
 
 DETACHED_PREFIX = "retention_detached_"
 
@@ -82,7 +82,7 @@ def _partition_rows(table: str) -> int:
 def _kept_ids(table: str, c: Cutoffs, *, lower: datetime, upper: datetime) -> list[int]:
     """Ids of the rows of one month partition that must stay (same rules as `keep_q`), as a UNION of
     index scans: cost follows the kept rows and the protected invoices, not the rows of the month."""
-    last_protected_day = c.today - timedelta(days=c.billed_grace_days)
+    last_protected_day = c.billed_kept_before
     # Reviewed (this query): `table` is a partition name derived from a month and `column` one of three
     # names below, never input; every value is a bound parameter.
     # An empty calls_kept_until (none is made any more; see rules.py) protects: NOT (x < NULL) is NULL, not
@@ -94,7 +94,7 @@ def _kept_ids(table: str, c: Cutoffs, *, lower: datetime, upper: datetime) -> li
     if upper > c.unbilled:  # never for a droppable month; kept for symmetry with keep_q
         parts.append(f'SELECT id FROM "{table}" WHERE invoice_id IS NULL AND started_at >= %s')  # nosec B608
         params.append(c.unbilled)
-    holds = {h.pk: h for category in (Category.CDR_BILLED, Category.CDR_UNBILLED) for h in c.holds_on(category)}
+    holds = {h.pk: h for category in CALL_HOLD_CATEGORIES for h in c.holds_on(category)}
     for hold in holds.values():
         start = max(lower, hold.window_start) if hold.window_start else lower
         end = min(upper, hold.window_end) if hold.window_end else upper

@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta, timezone as dt_timezone
 
 from django.db.models import Q, QuerySet
 
+from accounts.models import PhoneNumber
 from traffic.models import Invoice
 from traffic.partitions import add_months, month_bounds, partitioning_enabled
 from voipxs.privacy.purposes import SystemActor
@@ -30,7 +31,7 @@ _FALLBACK_PERIODS = {Category.CDR_UNBILLED: (3, 0), Category.CDR_TECHNICAL: (0, 
 
 # --- time ---------------------------------------------------------------------------------------------
 
-def shift_months(moment: datetime, months: int) -> datetime:
+def shift_months(moment: datetime | date, months: int) -> datetime | date:
     """`moment` moved by whole calendar months, the day clamped to the target month's length."""
     first = add_months(date(moment.year, moment.month, 1), months)
     last_day = (add_months(first, 1) - timedelta(days=1)).day
@@ -51,7 +52,7 @@ class Cutoffs:
     unbilled: datetime  # unbilled calls that started before this go
     technical: datetime  # technical identifiers of calls that started before this go
     invoice: datetime  # invoices issued before this go
-    billed_grace_days: int  # days after an invoice's calls_kept_until (policy cdr_billed, default 0)
+    billed_period: tuple[int, int]  # (months, days) after an invoice's calls_kept_until (policy cdr_billed, default 0)
     holds: dict[str, list[LegalHold]] = field(default_factory=dict)
 
     @classmethod
@@ -61,7 +62,19 @@ class Cutoffs:
                    unbilled=period_cutoff(Category.CDR_UNBILLED, now),
                    technical=period_cutoff(Category.CDR_TECHNICAL, now),
                    invoice=period_cutoff(Category.INVOICE, now),
-                   billed_grace_days=billed.period_days if billed else 0)
+                   billed_period=(billed.period_months, billed.period_days) if billed else (0, 0))
+
+    @property
+    def billed_kept_before(self) -> date:
+        """A settled invoice's calls go once its calls_kept_until is before this day: the cdr_billed period
+        (months and days, as the policy shows it) has passed since."""
+        months, days = self.billed_period
+        return shift_months(self.today, -months) - timedelta(days=days)
+
+    def billed_calls_go_on(self, kept_until: date) -> date:
+        """The first day a purge removes the calls of a settled invoice kept until `kept_until`."""
+        months, days = self.billed_period
+        return shift_months(kept_until, months) + timedelta(days=days + 1)
 
     def holds_on(self, category: str) -> list[LegalHold]:
         """The holds active at `now` that cover `category`, read once per run and category."""
@@ -74,8 +87,7 @@ class Cutoffs:
 
 def _settled_and_out(c: Cutoffs) -> Q:
     """An empty calls_kept_until never matches (NULL < day is not true): such an invoice is protected."""
-    last_protected_day = c.today - timedelta(days=c.billed_grace_days)
-    return Q(status__in=SETTLED_STATUSES, calls_kept_until__lt=last_protected_day)
+    return Q(status__in=SETTLED_STATUSES, calls_kept_until__lt=c.billed_kept_before)
 
 
 def protected_invoice_ids(c: Cutoffs) -> QuerySet:
@@ -115,6 +127,16 @@ def hold_rows_q(hold: LegalHold) -> Q:
     return who & when
 
 
+def hold_account_ids(holds: list[LegalHold]) -> set[int]:
+    """Accounts `holds` name, or that held a number they name (at any time): for what is kept per account
+    (invoices, a closed account's user data)."""
+    held = {int(a) for hold in holds for a in hold.account_ids}
+    indexes = {i for hold in holds for i in hold.number_indexes}
+    if indexes:
+        held.update(PhoneNumber.objects.filter(number_index__in=indexes).values_list("user_id", flat=True))
+    return held
+
+
 def held_q(c: Cutoffs, category: str) -> Q | None:
     """Rows (of Cdr or HeldCdr: same field names) under an active hold on `category`; None if none."""
     holds = c.holds_on(category)
@@ -136,21 +158,27 @@ def expired_q(c: Cutoffs, category: str, *, settled_ids: QuerySet | list[int]) -
     return Q(invoice_id__isnull=True, started_at__lt=c.unbilled)
 
 
+# The hold categories that keep a call row: its own two, and its technical identifiers, which hang on it (the
+# CdrTechnical row by cdr_id, the SIP call-id in the row itself) and would go with it (as erasure keeps them too).
+CALL_HOLD_CATEGORIES = (Category.CDR_BILLED, Category.CDR_UNBILLED, Category.CDR_TECHNICAL)
+
+
 def keep_q(c: Cutoffs) -> Q:
     """Rows of a fully expired month that must still be kept (copied to the hold table)."""
     q = Q(invoice_id__in=protected_invoice_ids(c)) | Q(invoice_id__isnull=True, started_at__gte=c.unbilled)
-    hq = held_q(c, Category.CDR_BILLED)
-    hq_unbilled = held_q(c, Category.CDR_UNBILLED)
-    for extra in (hq, hq_unbilled):
+    for category in CALL_HOLD_CATEGORIES:
+        extra = held_q(c, category)
         if extra is not None:
             q |= extra
     return q
 
 
 def exclude_held(qs: QuerySet, c: Cutoffs, category: str) -> QuerySet:
-    """`qs` without the rows an active hold on `category` covers."""
-    hq = held_q(c, category)
-    return qs.exclude(hq) if hq is not None else qs
+    """`qs` (calls) without the rows an active hold on `category`, or on their technical identifiers, covers."""
+    for held in {category, Category.CDR_TECHNICAL}:
+        hq = held_q(c, held)
+        qs = qs.exclude(hq) if hq is not None else qs
+    return qs
 
 
 def months_excluded(qs: QuerySet, months: list[date]) -> QuerySet:

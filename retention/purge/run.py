@@ -58,8 +58,8 @@ from .chunks import DEFAULT_CHUNK_SIZE, Fault, fast_commit, run_in_chunks
 from .lock import lease_release, lease_renew
 from .months import (MonthDrop, detached_months, droppable_months, emptied_months_with_keys, reclaim_month,
                      shred_month)
-from .rules import (PURGE_ACTOR, SETTLED_STATUSES, Cutoffs, exclude_held, expired_q, held_q, keep_q, months_excluded,
-                    settled_invoice_ids)
+from .rules import (PURGE_ACTOR, SETTLED_STATUSES, Cutoffs, exclude_held, expired_q, held_q, hold_account_ids, keep_q,
+                    months_excluded, settled_invoice_ids)
 from .runs import Receipt, purge_receipt_dict, run_fail, run_finish, run_start
 
 CDR_CATEGORIES = (Category.CDR_BILLED, Category.CDR_UNBILLED)
@@ -188,8 +188,10 @@ def _select_held(cutoffs: Cutoffs) -> QuerySet:
 
 
 def _select_invoices(cutoffs: Cutoffs, held_accounts: list[int]) -> QuerySet:
+    """A void invoice stays as long as the corrected one that replaces it (Invoice.replaces, PROTECT): it goes
+    in a later batch or run, once its successor has."""
     return Invoice.objects.filter(issued_at__lt=cutoffs.invoice, status__in=SETTLED_STATUSES).exclude(
-        account_id__in=held_accounts)
+        account_id__in=held_accounts).exclude(replaced_by__isnull=False)
 
 
 def _delete_cdrs(ids: list[int]) -> int:
@@ -258,8 +260,7 @@ def _step_cdrs(ctx: PurgeContext, category: str) -> None:
     """Batched deletes of CDRs outside whole-month drops (partial months; every month on SQLite)."""
     details = {}
     if category == Category.CDR_BILLED:
-        last_protected_day = ctx.cutoffs.today - timedelta(days=ctx.cutoffs.billed_grace_days)
-        details["dispute_window_ended_before"] = last_protected_day.isoformat()
+        details["dispute_window_ended_before"] = ctx.cutoffs.billed_kept_before.isoformat()
     receipt = ctx.begin(category, category=category, details=details,
                         cutoff=ctx.cutoffs.unbilled if category == Category.CDR_UNBILLED else None)
     receipt.close(deleted=ctx.remove(select=partial(_select_cdrs, ctx, category), delete=_delete_cdrs,
@@ -320,7 +321,7 @@ def step_held_cdrs(ctx: PurgeContext) -> None:
 def step_invoices(ctx: PurgeContext) -> None:
     """Invoices after 7 years (AWR art. 52), unless held (e.g. an invoice dispute in court)."""
     receipt = ctx.begin(Category.INVOICE, category=Category.INVOICE, cutoff=ctx.cutoffs.invoice)
-    held_accounts = sorted({a for h in ctx.cutoffs.holds_on(Category.INVOICE) for a in h.account_ids})
+    held_accounts = sorted(hold_account_ids(ctx.cutoffs.holds_on(Category.INVOICE)))  # named, or holding a named number
     receipt.close(deleted=ctx.remove(select=partial(_select_invoices, ctx.cutoffs, held_accounts),
                                      delete=_delete_invoices, label=Category.INVOICE, receipt=receipt,
                                      chunk_size=min(ctx.chunk_size, 1000)))

@@ -68,8 +68,9 @@ class RetentionAdminTests:
         assert "changes nothing" in unchanged.content.decode()
         assert RetentionPolicy.objects.filter(category=Category.CDR_BILLED).count() == 1
 
-    def test_it_releases_holds_through_the_service(self, superuser_client):
-        hold = legal_hold_place(reason="dispute", reference="dispute:1", account_ids=[1], categories=["cdr_billed"])
+    def test_it_releases_holds_through_the_service(self, superuser_client, dpo):
+        hold = legal_hold_place(reason="dispute", reference="dispute:1", account_ids=[dpo.pk],
+                                categories=["cdr_billed"])
         action = {"action": "release_holds", "_selected_action": [hold.pk]}
         asked = superuser_client.post("/admin/retention/legalhold/", action).content.decode()
         assert "Release 1 legal hold?" in asked and "cannot be undone" in asked

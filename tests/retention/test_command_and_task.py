@@ -37,6 +37,13 @@ class PurgeCommandTests:
         assert sum(r["deleted"] for r in receipt["receipts"] if r["category"] in REMOVED_WITH) == 1
         assert Cdr.objects.filter(id=old_free_call.id).exists()
 
+    @pytest.mark.parametrize("size", ["0", "-5"])
+    def test_it_refuses_a_batch_size_below_one_rather_than_report_a_run_that_deleted_nothing(self, old_free_call, size):
+        # 0 left every batch step empty and the run "done" with the expired call still there; -5 crashed mid-run.
+        with pytest.raises(CommandError, match="--chunk-size"):
+            call_command("purge_expired", "--yes", "--chunk-size", size, stdout=StringIO())
+        assert not PurgeRun.objects.exists() and Cdr.objects.filter(id=old_free_call.id).exists()
+
     def test_it_purges_and_prints_counts(self, old_free_call):
         out = StringIO()
         call_command("purge_expired", stdout=out)

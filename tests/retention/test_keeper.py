@@ -1,13 +1,14 @@
 """The keeper tells erasure what must stay for a person and why."""
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 from django.utils.timezone import now
 
 from retention.keeper import retention_keeper
-from retention.services import legal_hold_place
+from retention.models import Category
+from retention.services import legal_hold_place, retention_policy_update
 from tests.factories import make_cdr
 from tests.retention.helpers import make_invoice
 from voipxs.privacy.registry import kept_for
@@ -23,6 +24,16 @@ class RetentionKeeperTests:
         assert kept["invoices"].legal_basis == "AWR art. 52" and kept["invoices"].count == 1
         assert kept["invoices"].until.year == invoice.issued_at.year + 7
         assert kept["calls"].count == 1 and kept["calls"].until is None  # unpaid: no end date yet
+
+    def test_it_names_the_day_a_paid_invoices_calls_go_under_the_billed_calls_policy(self, alice, dpo):
+        # The person asking for erasure is told when the calls kept for the bill go: the day after the invoice's
+        # keep-until and the cdr_billed period the privacy page shows (here a month and 2 days).
+        retention_policy_update(category=Category.CDR_BILLED, actor=dpo, period_months=1, period_days=2,
+                                change_reason="time to challenge the bill")
+        invoice = make_invoice(account=alice, period=date(2026, 1, 1), status="paid", window_ends=date(2027, 1, 20))
+        make_cdr(account=alice, started_at=datetime(2026, 1, 5, tzinfo=timezone.utc), invoice=invoice)
+        kept = {k.category: k for k in retention_keeper(alice, now=datetime(2027, 1, 10, tzinfo=timezone.utc))}
+        assert kept["calls"].until == date(2027, 2, 23)
 
     def test_it_names_a_legal_hold_on_the_users_number_with_its_end(self, alice, dpo):
         legal_hold_place(reason="preservation_order", reference="order:5", numbers=["+31205550101"],

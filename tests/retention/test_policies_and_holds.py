@@ -77,14 +77,14 @@ class LegalHoldTests:
         with pytest.raises(ApplicationError, match=HOLD_NO_SCOPE):
             legal_hold_place(reason="dispute", reference="d:1", categories=["cdr_billed"])
         with pytest.raises(ApplicationError, match=HOLD_BAD_CATEGORY):
-            legal_hold_place(reason="dispute", reference="d:1", account_ids=[1], categories=["everything"])
+            legal_hold_place(reason="dispute", reference="d:1", account_ids=[dpo.pk], categories=["everything"])
         with pytest.raises(ApplicationError, match=HOLD_BAD_EXPIRY):
-            legal_hold_place(reason="dispute", reference="d:1", account_ids=[1], categories=["cdr_billed"],
+            legal_hold_place(reason="dispute", reference="d:1", account_ids=[dpo.pk], categories=["cdr_billed"],
                              starts_at=now(), expires_at=now() - timedelta(days=1))
         assert not LegalHold.objects.exists()
 
     def test_it_releases_once(self, dpo):
-        hold = legal_hold_place(reason="dispute", reference="d:1", account_ids=[1], categories=["cdr_billed"])
+        hold = legal_hold_place(reason="dispute", reference="d:1", account_ids=[dpo.pk], categories=["cdr_billed"])
         legal_hold_release(hold=hold, actor=dpo)
         assert not LegalHold.objects.get(pk=hold.pk).is_active()
         with pytest.raises(ApplicationError, match=HOLD_ALREADY_RELEASED):
@@ -108,12 +108,13 @@ class OwnedHoldTests:
         from tests.factories import verified_client
 
         hold = legal_hold_place(reason="preservation_order", reference="disclosure:7", owner="disclosure",
-                                account_ids=[1], categories=["cdr_billed"])
+                                account_ids=[dpo.pk], categories=["cdr_billed"])
         with pytest.raises(ApplicationError, match=HOLD_OWNED):
             legal_hold_release(hold=hold, actor=dpo)
         response = verified_client(client, dpo).post(f"/api/v1/staff/retention/holds/{hold.pk}/release/")
         assert response.status_code in (400, 404) and LegalHold.objects.get(pk=hold.pk).is_active()
         with pytest.raises(ApplicationError, match="reserved"):
-            legal_hold_place(reason="dispute", reference="disclosure:8", account_ids=[1], categories=["cdr_billed"])
+            legal_hold_place(reason="dispute", reference="disclosure:8", account_ids=[dpo.pk],
+                             categories=["cdr_billed"])
         legal_hold_release(hold=hold, actor=dpo, owner="disclosure")
         assert not LegalHold.objects.get(pk=hold.pk).is_active()

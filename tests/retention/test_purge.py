@@ -7,11 +7,11 @@ import pytest
 
 from retention.models import Category, HeldCdr, PurgeReceipt, PurgeRun
 from retention.purge.run import purge_expired
-from retention.services import legal_hold_place
+from retention.services import legal_hold_place, legal_hold_release, retention_policy_update
 from tests.factories import make_cdr
 from tests.retention.helpers import at, make_invoice, surviving, technical_ids
 from traffic.keys import decrypt_number
-from traffic.models import Cdr, CdrTechnical
+from traffic.models import Cdr, CdrTechnical, Invoice
 from voipxs.models import AuditEntry
 
 JAN = date(2026, 1, 1)
@@ -69,6 +69,16 @@ class PurgeBilledTests:
         purge_expired(now=at(gone_on.year, gone_on.month, gone_on.day, 0))
         assert surviving(january["disputed"]) == set()
 
+    def test_a_billed_calls_period_in_months_keeps_them_that_long_after_the_window(self, january, dpo):
+        # The DPO keeps billed calls a month past the dispute window; the privacy page says "1 month".
+        retention_policy_update(category=Category.CDR_BILLED, actor=dpo, period_months=1, now=at(2026, 7, 1),
+                                change_reason="a month to challenge the bill after the window")
+        purge_expired(now=at(2026, 8, 2))
+        purge_expired(now=at(2026, 9, 1, 23))  # the window's last day (1 August) and a month
+        assert surviving(january["paid"]) == set(january["paid"])
+        purge_expired(now=at(2026, 9, 2, 0))
+        assert surviving(january["paid"]) == set()
+
     def test_it_writes_a_receipt_and_an_audit_entry_without_data(self, january):
         result = purge_expired(now=at(2026, 8, 2))
         run = PurgeRun.objects.get(pk=result["run"])
@@ -116,6 +126,48 @@ class PurgeLegalHoldTests:
         purge_expired(now=at(2026, 9, 2))  # first run after the hold expired
         assert surviving(january["paid"]) == set()
         assert hold.pk  # the hold itself stays as the record of what was kept
+
+    def test_a_hold_on_technical_identifiers_keeps_them_when_their_call_expires(self, alice, dpo):
+        # A preservation order for a customer's IP addresses: the rows hang on their call, which is past its
+        # own 3 months (unbilled) long before the order ends.
+        cdr = make_cdr(account=alice, started_at=at(2026, 3, 10), rating="free", technical={"ip": "192.0.2.44"})
+        hold = legal_hold_place(reason="preservation_order", reference="order:8", account_ids=[alice.pk],
+                                categories=[Category.CDR_TECHNICAL], starts_at=at(2026, 3, 1), actor=dpo)
+        purge_expired(now=at(2026, 8, 1))  # on PostgreSQL March goes whole, its key destroyed
+        assert technical_ids([cdr.id]) == {cdr.id} or HeldCdr.objects.filter(
+            cdr_id=cdr.id, technical_enc__isnull=False).exists()
+        legal_hold_release(hold=hold, actor=dpo, now=at(2026, 8, 1))
+        purge_expired(now=at(2026, 8, 2))
+        assert surviving([cdr.id]) == set() and technical_ids([cdr.id]) == set()
+
+    def test_a_hold_on_invoices_by_number_keeps_the_invoices_of_the_account_holding_it(self, alice, bob, dpo):
+        # A court case about the bills of a line: invoices past their 7 years stay while the hold lasts.
+        old = {user.username: make_invoice(account=user, period=date(2019, 1, 1)).pk for user in (alice, bob)}
+        legal_hold_place(reason="dispute", reference="court:2026-77", numbers=["+31205550101"],
+                         categories=[Category.INVOICE], actor=dpo)
+        purge_expired()
+        assert set(Invoice.objects.filter(pk__in=old.values()).values_list("pk", flat=True)) == {old["alice"]}
+
+
+@pytest.mark.django_db
+class PurgeInvoiceTests:
+    def test_a_void_invoice_stays_while_its_corrected_one_is_kept_and_the_run_goes_on(self, alice):
+        # January 2019's invoice was voided after an upheld dispute and reissued in 2020: the void one is past
+        # its 7 years, the corrected one (which points at it) is not yet.
+        void = make_invoice(account=alice, period=date(2019, 1, 1), status="void")
+        corrected = make_invoice(account=alice, period=date(2019, 1, 1))
+        Invoice.objects.filter(pk=corrected.pk).update(replaces=void, issued_at=at(2020, 3, 2))
+        other = make_invoice(account=alice, period=date(2019, 2, 1))
+
+        result = purge_expired()
+
+        assert result["status"] == PurgeRun.Status.DONE
+        assert set(Invoice.objects.values_list("pk", flat=True)) == {void.pk, corrected.pk}
+        assert next(r for r in result["receipts"] if r["category"] == "invoice")["deleted"] == 1
+        assert {"closed_account", "login_attempts"} <= {r["category"] for r in result["receipts"]}  # later steps ran
+        assert not Invoice.objects.filter(pk=other.pk).exists()
+        purge_expired(now=at(2027, 3, 3))  # the corrected one's 7 years are over: both go, it first
+        assert not Invoice.objects.filter(pk__in=[void.pk, corrected.pk]).exists()
 
 
 @pytest.mark.django_db

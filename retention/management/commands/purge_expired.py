@@ -10,6 +10,7 @@ terminal (cron, beat's task, tests) nothing asks, as Django's own `flush --no-in
 """
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 
@@ -23,13 +24,22 @@ from retention.purge.run import purge_expired
 CONFIRM_WORD = "purge"
 
 
+def _positive(value: str) -> int:
+    """A batch size: 0 would make every batch step delete nothing (and the run say done), a negative one fail."""
+    size = int(value)
+    if size < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return size
+
+
 class Command(BaseCommand):
     help = "Purge data past its retention period (honours legal holds, open invoices and disputes)."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--dry-run", action="store_true", help="count what would go; delete nothing")
         parser.add_argument("--json", action="store_true", help="print the receipt as JSON")
-        parser.add_argument("--chunk-size", type=int, default=DEFAULT_CHUNK_SIZE)
+        parser.add_argument("--chunk-size", type=_positive, default=DEFAULT_CHUNK_SIZE,
+                            help="rows per batch (1 or more)")
         parser.add_argument("--yes", action="store_true", help="do not ask before a live purge at a terminal")
 
     def handle(self, *args, **options) -> None:
