@@ -132,3 +132,11 @@ class EdgeDateTests:
                     f"/calls/?after={cursor}&direction=out"):
             assert client.get(url).status_code == 400, url
         assert "This page link is not valid" in client.get(f"/calls/?after={cursor}").content.decode()
+
+    def test_an_invoice_id_past_any_invoice_is_a_400_naming_the_field_not_a_500(self, client, alice):
+        make_cdr(account=alice, started_at=T0)
+        verified_client(client, alice)
+        for response in (client.get(f"/api/v1/me/calls/?invoice={10**20}"),
+                         client.get(f"/api/v1/me/calls.csv?invoice={10**20}"),
+                         client.post("/api/v1/me/call-exports/", {"invoice": 10**20}, content_type="application/json")):
+            assert response.status_code == 400 and "invoice" in response.json()

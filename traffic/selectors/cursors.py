@@ -10,7 +10,7 @@ from django.utils.translation import gettext_noop
 from voipxs.exceptions import ApplicationError
 
 # A call id is a bigint: a larger one (an edited link) is no cursor we made, and PostgreSQL refuses to compare it.
-MAX_ID = 2**63
+MAX_ID = 2**63  # also the bound of an invoice id a filter may name (traffic.api)
 CURSOR_INVALID = gettext_noop("This page link is not valid (malformed cursor); start again from the first page.")
 
 
