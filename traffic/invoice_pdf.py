@@ -12,11 +12,13 @@ in English.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
 from django.http import HttpResponse
 from django.utils import formats
+from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from fpdf import FPDF
 
@@ -53,6 +55,9 @@ def _money(amount: Decimal, invoice: Invoice) -> str:
 
 
 def _date(value) -> str:
+    """A date, or a moment as its day in the site's time zone (the day the pages show: `|date` converts too)."""
+    if isinstance(value, datetime):
+        value = localtime(value)
     return formats.date_format(value, "SHORT_DATE_FORMAT")
 
 

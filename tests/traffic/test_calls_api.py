@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import base64
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
@@ -121,3 +122,21 @@ class EdgeDateTests:
             assert response.status_code in (200, 400), query
         assert verified_client(client, alice).get("/calls/?until=9999-12-31").status_code in (200, 400)
         assert client.get("/calls/export.csv?until=9999-12-31").status_code in (200, 400)
+
+    def test_a_page_link_edited_to_an_id_past_any_call_is_a_400_not_a_500(self, client, alice):
+        # a cursor is base64 of "<microseconds>.<id>": one edited by hand to an id past what the id column holds
+        make_cdr(account=alice, started_at=T0)
+        cursor = base64.urlsafe_b64encode(f"{int(T0.timestamp() * 1_000_000)}.{10**20}".encode()).decode().rstrip("=")
+        verified_client(client, alice)
+        for url in (f"/api/v1/me/calls/?cursor={cursor}", f"/calls/?after={cursor}",
+                    f"/calls/?after={cursor}&direction=out"):
+            assert client.get(url).status_code == 400, url
+        assert "This page link is not valid" in client.get(f"/calls/?after={cursor}").content.decode()
+
+    def test_an_invoice_id_past_any_invoice_is_a_400_naming_the_field_not_a_500(self, client, alice):
+        make_cdr(account=alice, started_at=T0)
+        verified_client(client, alice)
+        for response in (client.get(f"/api/v1/me/calls/?invoice={10**20}"),
+                         client.get(f"/api/v1/me/calls.csv?invoice={10**20}"),
+                         client.post("/api/v1/me/call-exports/", {"invoice": 10**20}, content_type="application/json")):
+            assert response.status_code == 400 and "invoice" in response.json()

@@ -122,3 +122,15 @@ class InvoicePdfTests:
         verified_client(client, alice)
         text = _pdf_text(client.get(f"/calls/invoices/{invoice.pk}/pdf/").content)
         assert "Zoë ?traße ??" in text and "Dorpsstraat 1\n1234 AB Ergens" in text
+
+
+class InvoiceDateTests:
+    def test_the_pdf_dates_the_invoice_on_the_same_amsterdam_day_as_the_page(self, client, alice, invoice):
+        # made at 23:30 UTC on 7 December: 00:30 on 8 December in Amsterdam, the day the page shows
+        Invoice.objects.filter(pk=invoice.pk).update(issued_at=datetime(2026, 12, 7, 23, 30, tzinfo=timezone.utc))
+        verified_client(client, alice)
+        page = client.get(f"/calls/invoices/{invoice.pk}/").content.decode()
+        assert "8 December 2026" in page
+        text = _pdf_text(client.get(f"/calls/invoices/{invoice.pk}/pdf/").content)
+        assert "Invoice date 8 Dec 2026" in text
+        assert "Invoice date 7 Dec 2026" not in text

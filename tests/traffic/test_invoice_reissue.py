@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 from django.conf import settings
-from django.utils.timezone import now
+from django.utils.timezone import localtime, now
 
 from retention.purge.run import purge_expired
 from tests.factories import make_cdr, verified_client
@@ -55,8 +55,8 @@ class InvoiceReissueTests:
         assert new.status == "open" and new.period == MARCH and new.account_id == alice.pk
         assert new.number == f"INV-202603-{alice.pk:06d}-2" and new.replaces_id == void.pk
         assert _lines(new) == void_lines and new.subtotal == void_total == Decimal("0.32")
-        assert new.due_date == new.issued_at.date() + timedelta(days=invoicing.PAYMENT_TERM_DAYS)
-        assert new.dispute_window_ends == new.issued_at.date() + timedelta(days=settings.INVOICE_DISPUTE_WINDOW_DAYS)
+        assert new.due_date == localtime(new.issued_at).date() + timedelta(days=invoicing.PAYMENT_TERM_DAYS)
+        assert new.dispute_window_ends == localtime(new.issued_at).date() + timedelta(days=settings.INVOICE_DISPUTE_WINDOW_DAYS)
         assert new.dispute_window_ends > date(2026, 10, 1)
         assert set(Cdr.objects.filter(invoice=new).values_list("id", flat=True)) == {c.id for c in march}
         void.refresh_from_db()
@@ -243,3 +243,17 @@ class InvoiceReissueApiTests:
         verified_client(client, alice)
         schema = client.get("/api/schema/?format=json").json()
         assert "post" in schema["paths"]["/api/v1/staff/invoices/{invoice_id}/reissue/"]
+
+
+class ReissuedAtNightTests:
+    def test_a_corrected_invoice_made_after_midnight_in_amsterdam_gets_the_full_payment_term(
+            self, client, alice, void, billing_staff, monkeypatch):
+        # 23:30 UTC on 7 December is 00:30 on 8 December in Amsterdam: the invoice is dated the 8th
+        monkeypatch.setattr(invoicing, "now", lambda: datetime(2026, 12, 7, 23, 30, tzinfo=timezone.utc))
+        new = invoicing.invoice_reissue(invoice=void, actor=billing_staff)
+        verified_client(client, alice)
+        page = client.get(f"/calls/invoices/{new.pk}/").content.decode()
+        assert "8 December 2026" in page  # issued
+        assert "22 December 2026" in page  # due: 14 days later, not 13
+        assert new.due_date == date(2026, 12, 22)
+        assert new.dispute_window_ends == date(2026, 12, 8) + timedelta(days=settings.INVOICE_DISPUTE_WINDOW_DAYS)

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 from django.conf import settings
+from django.utils.timezone import localtime
 
 from tests.factories import make_cdr
 from traffic.services import invoices as invoicing
@@ -36,7 +37,7 @@ class InvoiceRunTests:
         lines = {(l.zone, l.calls, l.seconds, l.amount) for l in invoice.lines.all()}
         assert lines == {("NL mobile", 2, 180, Decimal("0.30")), ("NL fixed", 1, 30, Decimal("0.02"))}
         assert invoice.subtotal == Decimal("0.32")
-        assert invoice.dispute_window_ends == invoice.issued_at.date() + timedelta(days=settings.INVOICE_DISPUTE_WINDOW_DAYS)
+        assert invoice.dispute_window_ends == localtime(invoice.issued_at).date() + timedelta(days=settings.INVOICE_DISPUTE_WINDOW_DAYS)
         assert Cdr.objects.filter(invoice=invoice).count() == 3
         line_fields = {f.name for f in InvoiceLine._meta.get_fields()}
         assert not line_fields & {"dst_enc", "src_enc", "number", "dst_index"}

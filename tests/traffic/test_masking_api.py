@@ -47,3 +47,14 @@ class MaskingListApiTests:
         client.logout()
         assert verified_client(client, support).post(URL + "take-off/", {"numbers": ["113"]},
                                                      content_type="application/json").status_code == 403
+
+    def test_a_quote_left_open_in_a_long_list_is_a_400_naming_its_line_not_a_server_error(self, client, billing_staff):
+        # the quote opened on line 3 is never closed: the CSV reader takes the rest of the file as one field,
+        # longer than it reads (131,072 characters)
+        api = verified_client(client, billing_staff)
+        rest = "".join(f"+3169999{n % 10000:04d}\n" for n in range(12_000))
+        bad = api.post(URL, {"csv": f'number\n+318000113\n"+318000114\n{rest}'}, content_type="application/json")
+        assert bad.status_code == 400 and bad.json()["line"] == 3 and "Line 3" in bad.json()["detail"]
+        assert not MaskedNumber.objects.exists()
+        header = api.post(URL, {"csv": f'"number\n{rest}'}, content_type="application/json")
+        assert header.status_code == 400 and header.json()["field"] == "file"

@@ -20,6 +20,7 @@ from voipxs.privacy.purposes import Purpose
 from ..models import CallExport
 from ..selectors.call_exports import EXPORT_NOT_READY, call_export_file, call_export_get_own
 from ..selectors.calls import cdr_export_size
+from ..selectors.cursors import MAX_ID
 from ..services.call_exports import CallExportBusy, call_export_request
 
 
@@ -91,7 +92,7 @@ class MeCallExportCreateApi(APIView):
         until = serializers.DateField(required=False)
         direction = serializers.ChoiceField(choices=["in", "out", "internal"], required=False)
         number = serializers.CharField(required=False, max_length=40, allow_blank=True)
-        invoice = serializers.IntegerField(required=False, min_value=1)
+        invoice = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID - 1)  # an id: a bigint
 
         def validate(self, attrs):
             if attrs.get("since") and attrs.get("until") and attrs["since"] > attrs["until"]:

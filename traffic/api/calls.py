@@ -17,6 +17,7 @@ from voipxs.privacy.purposes import Purpose
 
 from .. import exports
 from ..selectors.calls import MAX_LIMIT, cdr_export_rows, cdr_export_size, cdr_list, cdr_usage_by_month
+from ..selectors.cursors import MAX_ID
 from ..services.call_exports import STREAM_MAX_CALLS, CallExportBusy, call_export_request
 from .call_exports import (
     BUSY_RESPONSE, CallExportOutputSerializer, CsvRenderer, call_export_accepted, call_export_busy,
@@ -41,7 +42,7 @@ class CallFilterSerializer(serializers.Serializer):
     until = serializers.DateField(required=False)
     direction = serializers.ChoiceField(choices=["in", "out", "internal"], required=False)
     number = serializers.CharField(required=False, max_length=40, allow_blank=True)
-    invoice = serializers.IntegerField(required=False, min_value=1)
+    invoice = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID - 1)  # an id: a bigint
     cursor = serializers.CharField(required=False, max_length=200, allow_blank=True)
     limit = serializers.IntegerField(required=False, min_value=1, max_value=MAX_LIMIT, default=50)
 

@@ -9,6 +9,8 @@ from django.utils.translation import gettext_noop
 
 from voipxs.exceptions import ApplicationError
 
+# A call id is a bigint: a larger one (an edited link) is no cursor we made, and PostgreSQL refuses to compare it.
+MAX_ID = 2**63  # also the bound of an invoice id a filter may name (traffic.api)
 CURSOR_INVALID = gettext_noop("This page link is not valid (malformed cursor); start again from the first page.")
 
 
@@ -23,7 +25,7 @@ def cursor_decode(cursor: str) -> tuple[datetime, int]:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
         micros_text, id_text = text.split(".")
         micros, cdr_id = int(micros_text), int(id_text)
-        if cdr_id <= 0 or not (0 <= micros < 10**17):
+        if not (0 < cdr_id < MAX_ID) or not (0 <= micros < 10**17):
             raise ValueError
         moment = datetime(1970, 1, 1, tzinfo=dt_timezone.utc) + timedelta(microseconds=micros)
     except (ValueError, UnicodeDecodeError, binascii.Error, OverflowError):

@@ -26,7 +26,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Sum
 from django.db.models.functions import Coalesce, TruncMonth
-from django.utils.timezone import now
+from django.utils.timezone import localtime, now
 from django.utils.translation import gettext, gettext_noop
 
 from accounts.models import User
@@ -212,10 +212,11 @@ def _invoice_make(*, account_id: int, month: date, actor: Any, replaces: Invoice
             if not lines:
                 return None
             issued = now()
-            window_ends = issued.date() + timedelta(days=dispute_window_days())
+            issued_on = localtime(issued).date()  # the invoice's date, as its page and PDF show it (Amsterdam)
+            window_ends = issued_on + timedelta(days=dispute_window_days())
             invoice = Invoice.objects.create(
                 number=_invoice_number(account_id=account_id, month=month, replaces=replaces), account=account,
-                contractor_id=account.contractor_id, period=month, replaces=replaces, issued_at=issued, due_date=issued.date() + timedelta(days=PAYMENT_TERM_DAYS),
+                contractor_id=account.contractor_id, period=month, replaces=replaces, issued_at=issued, due_date=issued_on + timedelta(days=PAYMENT_TERM_DAYS),
                 dispute_window_ends=window_ends, calls_kept_until=window_ends,
             )
             subtotal = Decimal("0")

@@ -36,13 +36,28 @@ def next_billing_period(moment: datetime | None = None) -> datetime:
     return month_bounds(add_months(month_start(moment or now()), 1))[0]
 
 
+def _rows(reader: csv.DictReader):
+    """The file's rows with their line numbers. A row the CSV reader cannot read (a quote left open makes the
+    rest of the file one field, longer than it reads) is named by the line after the last row read."""
+    line = 1
+    try:
+        for line, row in enumerate(reader, start=2):
+            yield line, row
+    except csv.Error:
+        raise ApplicationError.formatted(NUMBER_INVALID_AT, {"line": line + 1}, field="file", line=line + 1) from None
+
+
 def _numbers(text: str) -> list[str]:
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    if not reader.fieldnames or "number" not in [f.strip().lower() for f in reader.fieldnames]:
+    try:
+        fieldnames = reader.fieldnames
+    except csv.Error:
+        fieldnames = None
+    if not fieldnames or "number" not in [f.strip().lower() for f in fieldnames]:
         raise ApplicationError(HEADER_INVALID, {"field": "file"})
-    column = next(f for f in reader.fieldnames if f.strip().lower() == "number")
+    column = next(f for f in fieldnames if f.strip().lower() == "number")
     numbers = []
-    for line, row in enumerate(reader, start=2):
+    for line, row in _rows(reader):
         raw = (row.get(column) or "").strip()
         if not raw:
             continue
