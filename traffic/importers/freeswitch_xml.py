@@ -99,6 +99,11 @@ def _documents(text: str) -> Iterator[tuple[int, Any, str | None]]:
         if match is None:
             yield line, None, BAD_DOCUMENT
             return
+        if _START.search(text, position + 1, match.end()):
+            # cut off before its </cdr>, and the next document's end matched: this one is the error; the next
+            # one is read on its own (the loop comes to its start)
+            yield line, None, BAD_DOCUMENT
+            continue
         try:
             root = element_tree(match.group(0))
         except UnreadableXml:
