@@ -3,14 +3,22 @@ stopped mid-write, and the next CDR was appended after it): that document is rej
 documents after it still land, as a broken row of a CSV file costs only itself."""
 from __future__ import annotations
 
-from tests.traffic.test_importers_freeswitch_xml import NOLOCAL, fs_xml, import_text  # noqa: F401  (fs_xml: a fixture)
+import pytest
+
+from tests.traffic.test_importers_freeswitch_xml import NOLOCAL, import_text
 from traffic.importers.freeswitch_xml import BAD_DOCUMENT
 from traffic.models import Cdr
+from traffic.services.sources import source_create
 
 UID = "0f3a7c52-9d41-4e8b-a6f0-2c5d81b7e903"
 
 
-def test_a_cut_off_document_is_rejected_and_the_next_one_still_lands(fs_xml):  # noqa: F811
+@pytest.fixture
+def fs_xml(db):
+    return source_create(name="fs-xml-cut", format="freeswitch-xml", timezone="Europe/Amsterdam")
+
+
+def test_a_cut_off_document_is_rejected_and_the_next_one_still_lands(fs_xml):
     document = NOLOCAL.read_text().split("?>", 1)[1].lstrip("\n")
     cut = document[:document.index("</variables>")]  # no </variables>, no </cdr>
     second = document.replace(UID, "0f3a7c52-0000-4e8b-a6f0-000000000002")
