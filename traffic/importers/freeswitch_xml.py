@@ -95,14 +95,13 @@ def _documents(text: str) -> Iterator[tuple[int, Any, str | None]]:
         found = True
         line += text.count("\n", position, start.start())
         position = start.start()
-        match = _DOCUMENT.match(text, position)
+        # A document ends before the next one starts: one cut off before its </cdr> is its own error only.
+        following = _START.search(text, position + 1)
+        match = _DOCUMENT.match(text, position, following.start() if following else len(text))
         if match is None:
             yield line, None, BAD_DOCUMENT
-            return
-        if _START.search(text, position + 1, match.end()):
-            # cut off before its </cdr>, and the next document's end matched: this one is the error; the next
-            # one is read on its own (the loop comes to its start)
-            yield line, None, BAD_DOCUMENT
+            if following is None:
+                return
             continue
         try:
             root = element_tree(match.group(0))
