@@ -7,7 +7,8 @@ its first bytes when a file is no CDR text at all (an image, random bytes, UTF-1
 from __future__ import annotations
 
 from types import ModuleType
-from typing import Callable
+from typing import BinaryIO, Callable, Iterator
+from zoneinfo import ZoneInfo
 
 from . import asterisk_csv, asterisk_custom, freeswitch_csv, freeswitch_json, freeswitch_xml, kamailio_acc, layouts
 
@@ -30,7 +31,23 @@ def chunkable(fmt: str, columns: str = "") -> bool:
     return fmt != freeswitch_csv.FORMAT or layouts.freeswitch_template(columns).csv
 
 
+def _freeswitch_documents(stream: BinaryIO, *, tz: ZoneInfo, columns: str = "") -> Iterator:
+    """A freeswitch-json source's file: mod_json_cdr documents, or the mod_xml_cdr ones of a switch that pushes
+    with mod_xml_cdr into it (README "Connecting your switch": its err-log-dir files are imported into the same
+    source, so a CDR that did arrive is a duplicate there, never stored twice). Told apart by the first byte
+    that is no white space or byte-order mark; the stream is left where it was."""
+    if stream.seekable():
+        start = stream.tell()
+        head = stream.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
+        stream.seek(start)
+        if head[:1] == b"<":
+            return freeswitch_xml.parse(stream, tz=tz, columns=columns)
+    return freeswitch_json.parse(stream, tz=tz, columns=columns)
+
+
 def get_parser(fmt: str) -> Callable:
+    if fmt == freeswitch_json.FORMAT:
+        return _freeswitch_documents
     try:
         return FORMATS[fmt].parse
     except KeyError:

@@ -198,6 +198,8 @@ def _epoch_or_local(text: str, name: str, c: Layout, times: LocalTimes):
         seconds = float(text)
     except ValueError:
         raise BadField(f"{name}: not an epoch") from None
+    if seconds == 0:  # main/cdr.c cdr_get_tv writes a time never set (no answer) raw as "0.000000"
+        return None
     if not 0 < seconds < 1e11:
         raise BadField(f"{name}: not an epoch")
     return _EPOCH + timedelta(microseconds=round(seconds * 1_000_000))

@@ -95,10 +95,14 @@ def _documents(text: str) -> Iterator[tuple[int, Any, str | None]]:
         found = True
         line += text.count("\n", position, start.start())
         position = start.start()
-        match = _DOCUMENT.match(text, position)
+        # A document ends before the next one starts: one cut off before its </cdr> is its own error only.
+        following = _START.search(text, position + 1)
+        match = _DOCUMENT.match(text, position, following.start() if following else len(text))
         if match is None:
             yield line, None, BAD_DOCUMENT
-            return
+            if following is None:
+                return
+            continue
         try:
             root = element_tree(match.group(0))
         except UnreadableXml:

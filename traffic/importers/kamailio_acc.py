@@ -99,9 +99,10 @@ def _record(line: int, values: dict[str, str], acc: KamailioAcc) -> CallRecord |
     elif acc.start_on_confirmed:
         disposition, answered_at, billsec = "answered", started_at, duration
     elif answer is not None and started_at <= answer and (ended_at is None or answer <= ended_at):
-        # billed from the answer to the end, whole seconds, as duration counts them
+        # billed from the answer to the end, whole seconds rounded half up, as parse_int rounds duration
         end = ended_at or started_at + timedelta(seconds=duration)
-        disposition, answered_at, billsec = "answered", answer, max(0, int((end - answer).total_seconds()))
+        talked = int(max(0.0, (end - answer).total_seconds()) + 0.5)
+        disposition, answered_at, billsec = "answered", answer, talked
     else:  # the INVITE's time and the ringing in duration: what was talked is not known
         disposition, answered_at, billsec, extra = "answered", None, 0, (FLAG_ANSWER_TIME_UNKNOWN,)
     src, dst = _first(values, _SRC), _first(values, _DST)

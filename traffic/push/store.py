@@ -70,7 +70,10 @@ def push_store(*, source: Source, document: bytes) -> PushOutcome:
     """Parse and store one push (one or more CDRs). Returns only once they are committed (2xx), or
     with the reason they were not."""
     try:
-        items = list(get_parser(source.format)(io.BytesIO(document), tz=ZoneInfo(source.timezone)))
+        # The source's declared layout, as a file of it is read with (run.py): a cdr_custom mapping, a mod_cdr_csv
+        # template, Kamailio's modparam lines (cdr_start_on_confirmed decides what is billed).
+        items = list(get_parser(source.format)(io.BytesIO(document), tz=ZoneInfo(source.timezone),
+                                               columns=source.columns))
     except ImportFormatError as exc:
         raise PushRefused(400, str(exc)) from None
     if not items:

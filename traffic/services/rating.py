@@ -8,7 +8,7 @@ from django.db import transaction
 from voipxs.privacy.audit import audit_record
 from voipxs.privacy.purposes import Purpose
 
-from ..ingest.rows import FLAG_UNRATED
+from ..ingest.rows import FLAG_BAD_NUMBER, FLAG_UNRATED
 from ..keys import decrypt_number
 from ..models import Cdr, Source
 from ..rating import TariffBook
@@ -49,7 +49,9 @@ def _cdr_rate(cdr: Cdr, *, book: TariffBook) -> bool:
         cdr.rating, cdr.price, cdr.zone = Cdr.Rating.FREE, 0, ""
     else:
         dst = decrypt_number(cdr.dst_enc, started_at=cdr.started_at)
-        rule = book.tariff_for(dst, cdr.started_at.date()) if dst.startswith("+") else None
+        # A bad number ("+3120555": no such number) is kept as written, never priced, as at import.
+        priceable = dst.startswith("+") and FLAG_BAD_NUMBER not in flags
+        rule = book.tariff_for(dst, cdr.started_at.date()) if priceable else None
         if rule is None:
             if cdr.rating == Cdr.Rating.UNRATED:
                 return False
