@@ -22,6 +22,7 @@ from voipxs.ratelimit import rate_limit_exceeded, rate_limit_reached
 
 from ..backends import user_facts_forget
 from ..models import User, UserSession
+from .call_setup_tokens import call_setup_tokens_revoke_all
 
 TOKEN_LIMIT_REACHED = gettext_noop("Too many active API tokens for this account; sign out of another client first.")
 TWO_FACTOR_STAFF_REQUIRED = gettext_noop("Staff accounts must keep two-factor sign-in.")
@@ -77,12 +78,17 @@ def api_token_revoke(*, token, actor=None) -> None:
 
 @transaction.atomic
 def api_tokens_revoke_all(*, user: User, actor=None, reason: str = "") -> int:
-    """Revoke every API token of `user`. Used when the account starts to owe a second factor (new staff
-    role, two-factor switched on): a token is only trusted because it was issued after that factor."""
+    """Revoke every API token of `user`, and the click-to-call tokens with them (they are API tokens too,
+    trusted as made behind the second factor). Used when the password changes and when the account starts
+    to owe a second factor (new staff role, two-factor switched on): a token is only trusted because it was
+    issued after that factor. Returns how many API tokens went."""
     count, _ = AuthToken.objects.filter(user=user).delete()
     if count:
         audit_record(actor=actor or user, action="api_token.revoke_all", purpose=ACCESS_SECURITY_PURPOSE,
                      target_type="user", target_id=user.pk, extra={"count": count, "reason": reason})
+    if call_setups := call_setup_tokens_revoke_all(user=user):
+        audit_record(actor=actor or user, action="call_setup_token.revoke_all", purpose=ACCESS_SECURITY_PURPOSE,
+                     target_type="user", target_id=user.pk, extra={"count": call_setups, "reason": reason})
     return count
 
 
