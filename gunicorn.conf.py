@@ -25,6 +25,11 @@ worker_class = "voipxs.gunicorn_worker.BalancedThreadWorker"  # gthread, connect
 workers = int(os.environ.get("WEB_CONCURRENCY", os.cpu_count() or 1))
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 keepalive = 5  # seconds an idle client connection stays open (behind a proxy: its upstream keep-alive)
+# The access log (--access-logfile): gunicorn's default line, but the path without its query string and no
+# Referer. A query can hold personal data (the support desk's search: an e-mail address or a phone number),
+# and the Referer of the page opened next repeats it.
+access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s "%(a)s"'
+logger_class = "voipxs.gunicorn_log.AccessLogger"  # the path without a password-reset link's token
 # The workers' heartbeat files live in memory, not on the container's overlay file system: a write
 # there can stall a worker long enough for it to be killed as unresponsive.
 # Reviewed: gunicorn's own advice for containers; the files hold only a timestamp (their mode bits).

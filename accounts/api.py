@@ -112,7 +112,10 @@ class LoginApi(APIView):
         except ApplicationError as exc:
             return Response({"detail": exc.shown()}, status=status.HTTP_403_FORBIDDEN)
         user_logged_in.send(sender=user.__class__, request=django_request, user=user)
-        return Response(self.OutputSerializer({"token": token, "expiry": expiry}).data)
+        # The token is a credential shown once: no cache keeps it (the caller is not signed in yet, so
+        # voipxs.middleware does not see a personal answer here).
+        return Response(self.OutputSerializer({"token": token, "expiry": expiry}).data,
+                        headers={"Cache-Control": "no-store"})
 
 
 class LogoutApi(APIView):

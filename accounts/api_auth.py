@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 from django_otp import devices_for_user
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from knox.auth import TokenAuthentication
@@ -13,12 +14,21 @@ from .middleware import needs_second_factor
 from .services.call_setup_tokens import call_setup_token_authenticate
 
 SECOND_FACTOR_REQUIRED = "Two-factor verification is required for this account."
+TOKEN_INVALID = gettext_lazy("Invalid token.")  # knox's and DRF's own message (their catalogues translate it)
 CALL_SETUP_TOKEN_INVALID = "This call set-up token is not valid (revoked or mistyped); make a new one on the security page."
 
 
 class ExpiringTokenAuthentication(TokenAuthentication):
     """django-rest-knox: only a digest of each token is stored, and every token has an expiry.
     Tokens are issued by the login API only after the second factor (for whoever owes one)."""
+
+    def authenticate_credentials(self, token: bytes):
+        """knox's check, for a token that can be one (knox's are hex): knox decodes any bytes as UTF-8 and looks
+        their first characters up, so a header that is not UTF-8, or holds a NUL (which PostgreSQL refuses in a
+        query), answered 500 instead of 401."""
+        if not token.isascii() or b"\x00" in token:
+            raise AuthenticationFailed(TOKEN_INVALID)
+        return super().authenticate_credentials(token)
 
     def _cleanup_token(self, auth_token) -> bool:
         """Whether the presented token has expired (then it is deleted). knox also reads and deletes

@@ -12,6 +12,7 @@ from voipxs.mail import person_language
 from . import selectors
 from .models import Itemisation
 from .services import billing_address
+from .services.sign_in import REAUTH_STOPPED, password_reauth_failed, password_reauth_stopped
 from .services.users import user_password_set
 
 OTP_TOKEN_INVALID = _("That code is wrong or has expired. Wait for a new code and try again.")
@@ -51,6 +52,16 @@ class PasswordResetByIndexForm(auth_forms.PasswordResetForm):
 
 
 class PasswordChangeThroughServiceForm(auth_forms.PasswordChangeForm):
+    def clean_old_password(self) -> str:
+        """Wrong old passwords count with those given again elsewhere (sign_in.password_reauth_stopped)."""
+        if password_reauth_stopped(user=self.user):
+            raise forms.ValidationError(_(REAUTH_STOPPED), code="too_many")
+        try:
+            return super().clean_old_password()
+        except forms.ValidationError:
+            password_reauth_failed(user=self.user)
+            raise
+
     def save(self, commit: bool = True):
         return user_password_set(user=self.user, password=self.cleaned_data["new_password1"])
 

@@ -28,10 +28,23 @@ def client_ip(request: HttpRequest) -> str:
     return request.META.get("REMOTE_ADDR", "")
 
 
+def _cache_key(scope: str, key: str, window_seconds: int) -> str:
+    digest = hashlib.sha256(f"{scope}:{key}".encode()).hexdigest()[:32]
+    return f"ratelimit:{scope}:{digest}:{int(time.time() // window_seconds)}"
+
+
+def rate_limit_reached(*, scope: str, key: str, limit: int, window_seconds: int) -> bool:
+    """Whether `key` has used `limit` uses or more in the current window of `scope`, counting nothing."""
+    try:
+        return (cache.get(_cache_key(scope, key, window_seconds)) or 0) >= limit
+    except UNREACHABLE:
+        logger.warning("rate limit %s not read: cache unreachable", scope)
+        return False
+
+
 def rate_limit_exceeded(*, scope: str, key: str, limit: int, window_seconds: int) -> bool:
     """Count one use of `key` in `scope`; True once more than `limit` uses fall in the current window."""
-    digest = hashlib.sha256(f"{scope}:{key}".encode()).hexdigest()[:32]
-    cache_key = f"ratelimit:{scope}:{digest}:{int(time.time() // window_seconds)}"
+    cache_key = _cache_key(scope, key, window_seconds)
     try:
         if cache.add(cache_key, 1, timeout=window_seconds):
             return 1 > limit

@@ -61,7 +61,7 @@ def call_setup_token_revoke(*, user: User, token_id: int) -> CallSetupToken | No
 
 
 def call_setup_tokens_revoke_all(*, user: User) -> int:
-    """Every token of `user` stops working (account closed or erased)."""
+    """Every token of `user` stops working (with the API tokens: sign_in.api_tokens_revoke_all). Returns how many."""
     return CallSetupToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=now())
 
 

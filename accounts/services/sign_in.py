@@ -18,13 +18,16 @@ from knox.models import AuthToken
 from voipxs.exceptions import ApplicationError
 from voipxs.privacy.audit import audit_record
 from voipxs.privacy.purposes import ACCESS_SECURITY_PURPOSE, RETENTION_PURPOSE, STAFF_ROLES, roles_of
+from voipxs.ratelimit import rate_limit_exceeded, rate_limit_reached
 
 from ..backends import user_facts_forget
 from ..models import User, UserSession
+from .call_setup_tokens import call_setup_tokens_revoke_all
 
 TOKEN_LIMIT_REACHED = gettext_noop("Too many active API tokens for this account; sign out of another client first.")
 TWO_FACTOR_STAFF_REQUIRED = gettext_noop("Staff accounts must keep two-factor sign-in.")
 WRONG_PASSWORD = gettext_noop("The password is not correct.")
+REAUTH_STOPPED = gettext_noop("Too many wrong passwords; try again later.")
 RECOVERY_CODE_COUNT = 10
 
 
@@ -75,12 +78,17 @@ def api_token_revoke(*, token, actor=None) -> None:
 
 @transaction.atomic
 def api_tokens_revoke_all(*, user: User, actor=None, reason: str = "") -> int:
-    """Revoke every API token of `user`. Used when the account starts to owe a second factor (new staff
-    role, two-factor switched on): a token is only trusted because it was issued after that factor."""
+    """Revoke every API token of `user`, and the click-to-call tokens with them (they are API tokens too,
+    trusted as made behind the second factor). Used when the password changes and when the account starts
+    to owe a second factor (new staff role, two-factor switched on): a token is only trusted because it was
+    issued after that factor. Returns how many API tokens went."""
     count, _ = AuthToken.objects.filter(user=user).delete()
     if count:
         audit_record(actor=actor or user, action="api_token.revoke_all", purpose=ACCESS_SECURITY_PURPOSE,
                      target_type="user", target_id=user.pk, extra={"count": count, "reason": reason})
+    if call_setups := call_setup_tokens_revoke_all(user=user):
+        audit_record(actor=actor or user, action="call_setup_token.revoke_all", purpose=ACCESS_SECURITY_PURPOSE,
+                     target_type="user", target_id=user.pk, extra={"count": call_setups, "reason": reason})
     return count
 
 
@@ -125,14 +133,42 @@ def recovery_codes_regenerate(*, user: User) -> list[str]:
     return codes
 
 
+def _reauth_limit() -> dict:
+    """As the sign-in lockout (django-axes): AXES_FAILURE_LIMIT wrong passwords, then AXES_COOLOFF_HOURS."""
+    return {"scope": "reauth", "limit": settings.AXES_FAILURE_LIMIT,
+            "window_seconds": max(int(float(settings.AXES_COOLOFF_TIME or 0) * 3600), 60)}
+
+
+def _reauth_key(user: User) -> str:
+    """The account and the password being guessed (its salted hash; the rate limit hashes the key again):
+    a new password starts a new count."""
+    return f"{user.pk}:{user.password}"
+
+
+def password_reauth_stopped(*, user: User) -> bool:
+    """Whether `user`'s password is asked again too often wrongly: then even the right one is refused for now.
+    Pages that ask for it again are no way around the sign-in lockout for someone at an open session."""
+    return rate_limit_reached(key=_reauth_key(user), **_reauth_limit())
+
+
+def password_reauth_failed(*, user: User) -> None:
+    """Count one wrong password given again by the signed-in `user` (see password_reauth_stopped)."""
+    rate_limit_exceeded(key=_reauth_key(user), **_reauth_limit())
+
+
 def password_reauthenticate(*, user: User, password: str | None, action: str) -> None:
     """The signed-in person's password asked again before a step that weakens or ends their account: refuses
-    (WRONG_PASSWORD, at the field "password") and records `action` in the audit log when it is not theirs.
+    (WRONG_PASSWORD, at the field "password") and records `action` in the audit log when it is not theirs, or
+    (REAUTH_STOPPED) after as many wrong ones as lock a sign-in out.
     Call it outside the step's transaction, or the refusal rolls the audit entry back with it."""
-    if password and user.check_password(password):
+    stopped = password_reauth_stopped(user=user)
+    if not stopped and password and user.check_password(password):
         return
-    audit_record(actor=user, action=action, purpose=ACCESS_SECURITY_PURPOSE, target_type="user", target_id=user.pk)
-    raise ApplicationError(WRONG_PASSWORD, extra={"field": "password"})
+    if not stopped:
+        password_reauth_failed(user=user)
+    audit_record(actor=user, action=action, purpose=ACCESS_SECURITY_PURPOSE, target_type="user", target_id=user.pk,
+                 extra={"stopped": True} if stopped else None)
+    raise ApplicationError(REAUTH_STOPPED if stopped else WRONG_PASSWORD, extra={"field": "password"})
 
 
 def recovery_codes_replace(*, user: User, password: str | None) -> list[str]:

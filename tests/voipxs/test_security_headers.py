@@ -104,5 +104,11 @@ class SecurityHeaderTests:
         response = client.get("/api/v1/me/calls/", HTTP_AUTHORIZATION=f"Token {token}")
         assert response.status_code == 200 and "no-store" in response["Cache-Control"]
 
+    def test_the_api_login_answer_with_the_new_token_is_not_stored(self, client, alice):
+        """The token is a credential, shown once (RFC 6749 5.1 asks the same of a token endpoint)."""
+        cache.clear()
+        response = client.post(LOGIN, {"username": "alice", "password": PASSWORD}, content_type="application/json")
+        assert response.status_code == 200 and "no-store" in response["Cache-Control"]
+
     def test_public_pages_may_be_cached(self, client):
         assert "no-store" not in client.get("/privacy/").get("Cache-Control", "")
