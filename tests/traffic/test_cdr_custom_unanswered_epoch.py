@@ -10,8 +10,8 @@ from traffic.models import Cdr
 from traffic.services.imports import cdr_bulk_import
 from traffic.services.sources import source_create
 
-UNANSWERED = ('"""Piet"" <0205554567>","0205554567","0612345678","default","SIP/alice-0000000c","SIP/kpn-0000000d",'
-              '"Dial","SIP/kpn/0612345678","1777881700.250000","0.000000","1777881720.250000","20.000",'
+UNANSWERED = ('"""Piet"" <0205554567>","0205554567","0699991234","default","SIP/alice-0000000c","SIP/kpn-0000000d",'
+              '"Dial","SIP/kpn/0699991234","1777881700.250000","0.000000","1777881720.250000","20.000",'
               '"0.000","NO ANSWER","DOCUMENTATION","acct7","1777881700.11","",1777881700.11,13\n')
 
 
