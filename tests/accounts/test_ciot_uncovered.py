@@ -11,13 +11,6 @@ from accounts.ciot.services import ciot_sync
 from .test_ciot import BOB, _address, _file, _rows_for
 
 
-@pytest.fixture
-def ciot_dir(settings, tmp_path):
-    settings.CIOT_EXPORT_DIR = tmp_path
-    settings.CIOT_ADAPTER = "accounts.ciot.adapters.CsvFileAdapter"
-    return tmp_path
-
-
 @pytest.mark.django_db
 def test_the_stretch_before_the_first_address_is_in_the_file(ciot_dir, bob):
     phone = bob.phone_numbers.get()

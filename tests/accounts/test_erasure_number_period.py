@@ -18,13 +18,6 @@ from tests.factories import PASSWORD, make_cdr
 from .test_ciot import ALICE, _file, _rows_for
 
 
-@pytest.fixture
-def ciot_dir(settings, tmp_path):
-    settings.CIOT_EXPORT_DIR = tmp_path
-    settings.CIOT_ADAPTER = "accounts.ciot.adapters.CsvFileAdapter"
-    return tmp_path
-
-
 @pytest.mark.django_db
 def test_an_erased_holders_number_goes_to_the_next_customer(ciot_dir, alice, carol):
     from retention.services import legal_hold_place
