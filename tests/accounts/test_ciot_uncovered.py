@@ -1,11 +1,15 @@
-"""A number held before its holder's name and address were recorded must still be in the CIOT file from
-the day it was assigned (an empty-name row for the stretch), not appear to start when the address did."""
+"""The CIOT file: a number held before its holder's name and address were recorded is in it from the day
+it was assigned (an empty-name row for the stretch), not from when the address was; no free-text cell is
+a spreadsheet formula."""
 from __future__ import annotations
 
 from datetime import timedelta
 
 import pytest
+from django.utils.timezone import now
 
+from accounts.ciot.adapters import render_csv
+from accounts.ciot.selectors import CiotRecord
 from accounts.ciot.services import ciot_sync
 
 from .test_ciot import BOB, _address, _file, _rows_for
@@ -25,3 +29,11 @@ def test_the_stretch_before_the_first_address_is_in_the_file(ciot_dir, bob):
         ("Bob Builder", recorded.isoformat(timespec="seconds"), ""),
     ]
     assert run.incomplete == 1 and run.records == len(_file(ciot_dir))
+
+
+def test_a_formula_in_the_postcode_is_neutralised_as_every_free_text_cell():
+    """The README promises formula-like cells quoted; the postcode is free text too (the admin's form takes
+    any 12 characters), so a spreadsheet opening the CIOT file must not run it."""
+    record = CiotRecord("+31205550101", "VoIP telephony", "Alice", "Damrak", "1", "=1+2", "Amsterdam", now(), None)
+    body = render_csv([record], generated_at=now()).decode()
+    assert ";'=1+2;" in body
