@@ -37,3 +37,19 @@ def test_a_formula_in_the_postcode_is_neutralised_as_every_free_text_cell():
     record = CiotRecord("+31205550101", "VoIP telephony", "Alice", "Damrak", "1", "=1+2", "Amsterdam", now(), None)
     body = render_csv([record], generated_at=now()).decode()
     assert ";'=1+2;" in body
+
+
+@pytest.mark.django_db
+def test_the_admin_is_told_when_a_new_address_starts_before_the_current_one(client, admin_user, alice):
+    """A refusal of the service is a message on the form, not a server error (500)."""
+    from tests.factories import verified_client
+
+    _address(alice, "Alice Example", at=now() - timedelta(days=5))
+    client.raise_request_exception = False
+    response = verified_client(client, admin_user).post("/admin/accounts/subscriberdetails/add/", {
+        "user": alice.pk, "name": "Alice Example", "street": "Singel", "house_number": "5", "postcode": "1015AB",
+        "town": "Amsterdam", "valid_from": (now() - timedelta(days=10)).strftime("%Y-%m-%d %H:%M:%S")}, follow=True)
+    assert response.status_code == 200 and response.redirect_chain[-1][0].endswith("/subscriberdetails/add/")
+    assert "A new address must start after the current one." in response.content.decode()
+    assert "successfully" not in response.content.decode()
+    assert [v.street for v in alice.subscriber_details.all()] == ["Damrak"]
