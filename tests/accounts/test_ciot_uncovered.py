@@ -53,3 +53,17 @@ def test_the_admin_is_told_when_a_new_address_starts_before_the_current_one(clie
     assert "A new address must start after the current one." in response.content.decode()
     assert "successfully" not in response.content.decode()
     assert [v.street for v in alice.subscriber_details.all()] == ["Damrak"]
+
+
+@pytest.mark.django_db
+def test_a_failure_nobody_could_be_mailed_about_is_logged_and_not_marked_alerted(ciot_dir, alice, caplog):
+    """With no active DPO or administrator with an e-mail address the alert reaches no one: the run must not
+    say it was alerted, and the error log must say so (ids only)."""
+    from .test_ciot import FailingAdapter
+
+    with caplog.at_level("ERROR", logger="accounts.ciot.services"):
+        run = ciot_sync(adapter=FailingAdapter())
+    run.refresh_from_db()
+    assert run.status == "failed" and run.alerted_at is None
+    assert any(f"run {run.pk}" in r.getMessage() and "no one" in r.getMessage() for r in caplog.records)
+    assert not any("Alice" in r.getMessage() or "Damrak" in r.getMessage() for r in caplog.records)
