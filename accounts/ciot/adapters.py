@@ -52,7 +52,8 @@ def render_csv(records: list[CiotRecord], *, generated_at: datetime) -> bytes:
     writer.writerow(FIELDS)
     for r in records:
         writer.writerow([_neutral(r.number), r.service_type, _neutral(r.name), _neutral(r.street),
-                         _neutral(r.house_number), r.postcode, _neutral(r.town), _ts(r.valid_from), _ts(r.valid_to)])
+                         _neutral(r.house_number), _neutral(r.postcode), _neutral(r.town),
+                         _ts(r.valid_from), _ts(r.valid_to)])
     return out.getvalue().encode("utf-8")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.http import HttpResponseRedirect
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
@@ -69,6 +70,14 @@ class SubscriberDetailsAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # removed with the account's user data (account_anonymise, erasure)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        """A refusal of the service (save_model put its message on the page) rolls the add back and shows the
+        form again, not a server error."""
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ApplicationError:
+            return HttpResponseRedirect(request.get_full_path())
 
     def save_model(self, request, obj, form, change) -> None:
         data = form.cleaned_data

@@ -46,8 +46,23 @@ def _overlap(a_from: datetime, a_to: datetime | None, b_from: datetime, b_to: da
     return (start, end) if end is None or start < end else None
 
 
+def _gaps(start: datetime, end: datetime | None, covered: list[tuple]) -> list[tuple]:
+    """The stretches of [start, end) that no address version covers (covered: sorted, non-overlapping)."""
+    gaps, cursor = [], start
+    for a_from, a_to in covered:
+        if cursor < a_from:
+            gaps.append((cursor, a_from))
+        cursor = a_to
+        if cursor is None:
+            return gaps
+    if end is None or cursor < end:
+        gaps.append((cursor, end))
+    return gaps
+
+
 def _records_of(phone: PhoneNumber, details: list[SubscriberDetails]) -> tuple[list[CiotRecord], bool]:
-    """The number's period cut by the holder's address versions; an uncovered stretch gives an empty row."""
+    """The number's period cut by the holder's address versions; an uncovered stretch gives an empty row,
+    so the file dates the number from when it was held, not from when an address was first recorded."""
     rows: list[CiotRecord] = []
     covered = []
     for d in details:
@@ -56,11 +71,10 @@ def _records_of(phone: PhoneNumber, details: list[SubscriberDetails]) -> tuple[l
             covered.append(span)
             rows.append(CiotRecord(phone.number, SERVICE_TYPE, d.name, d.street, d.house_number, d.postcode,
                                    d.town, span[0], span[1]))
-    complete = bool(covered) and covered[0][0] == phone.valid_from and covered[-1][1] == phone.valid_to \
-        and all(a[1] == b[0] for a, b in zip(covered, covered[1:]))
-    if not covered:
-        rows.append(CiotRecord(phone.number, SERVICE_TYPE, "", "", "", "", "", phone.valid_from, phone.valid_to))
-    return rows, complete
+    gaps = _gaps(phone.valid_from, phone.valid_to, covered)
+    for g_from, g_to in gaps:
+        rows.append(CiotRecord(phone.number, SERVICE_TYPE, "", "", "", "", "", g_from, g_to))
+    return rows, not gaps
 
 
 def ciot_records(*, actor: Any) -> tuple[list[CiotRecord], int]:

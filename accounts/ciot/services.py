@@ -133,5 +133,9 @@ def ciot_sync_alert(*, run_id: int) -> int:
                         "may now hold outdated user data (Tw art. 13.4). Status: %(url)s\n") % values)
 
     sent = sum(staff_role_mail(role=role, compose=compose) for role in (Role.DPO, Role.ADMIN))
-    CiotSyncRun.objects.filter(pk=run.pk).update(alerted_at=now())
+    if sent:
+        CiotSyncRun.objects.filter(pk=run.pk).update(alerted_at=now())
+    else:  # no one to mail: not alerted, and said where an operator looks
+        logger.error("CIOT sync run %s failed and no one was e-mailed: no active DPO or administrator has an "
+                     "e-mail address", run.pk)
     return sent

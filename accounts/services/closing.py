@@ -142,6 +142,8 @@ def account_close_and_anonymise(*, user: User, keep_numbers: bool, stamp: dateti
     """Erasure closes and anonymises at once: the two halves of account_close + account_anonymise.
     The caller (dsr_erasure_perform) holds the row lock and writes the audit entry."""
     counts = _sign_in_end(user, stamp=stamp)
+    if keep_numbers:  # a hold keeps the periods, but the person holds the numbers no longer (as account_close)
+        counts.update(_number_periods_end(user, at=stamp, actor=None))
     counts.update(_personal_data_remove(user, keep_numbers=keep_numbers, stamp=stamp))
     user.closed_at = user.closed_at or stamp
     user.save(update_fields=["closed_at"])

@@ -53,13 +53,6 @@ class FailingAdapter:
         raise ConnectionRefusedError("CIOT gateway for Alice Example, Damrak 1 unreachable")
 
 
-@pytest.fixture
-def ciot_dir(settings, tmp_path):
-    settings.CIOT_EXPORT_DIR = tmp_path
-    settings.CIOT_ADAPTER = "accounts.ciot.adapters.CsvFileAdapter"
-    return tmp_path
-
-
 @pytest.mark.django_db
 class CiotExportTests:
     def test_the_file_follows_porting_and_closure(self, ciot_dir, alice, bob, carol, billing_staff):
