@@ -1,0 +1,50 @@
+"""Click-to-call refusals that formatting must not get around: a blocked prefix stays blocked when the number
+is typed in other digits (fullwidth, as a phone keyboard or a copied web page may give them), the switch only
+ever gets ASCII E.164."""
+from __future__ import annotations
+
+import pytest
+
+from tests.traffic.call_setup_helpers import post, switch_settings, token_for
+from tests.traffic.switch_fakes import FakeAmi
+from traffic.callsetup.base import CallRequest
+from traffic.models import BlockedPrefix, CallSetup
+
+pytestmark = pytest.mark.django_db
+
+FULLWIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
+
+
+def mixed(prefix: str, rest: str) -> str:
+    """ASCII `prefix` (a trunk 0, +31, 0031), then the number's own digits in fullwidth form."""
+    return prefix + rest.translate(FULLWIDTH)
+
+
+def exten_sent(fake: FakeAmi) -> str:
+    originate = next(m for m in fake.received if "Action: Originate" in m)
+    return next(line.split(": ", 1)[1] for line in originate.split("\r\n") if line.startswith("Exten: "))
+
+
+@pytest.mark.parametrize("clicked", [mixed("0", "900123456"), mixed("+31", "900123456"), mixed("0031", "900123456"),
+                                     "0900 123456".translate(FULLWIDTH)])
+def test_a_blocked_prefix_in_fullwidth_digits_is_still_refused(client, alice, clicked):
+    BlockedPrefix.objects.get_or_create(prefix="31900", defaults={"reason": "premium_rate"})
+    with FakeAmi() as fake, switch_settings("asterisk", fake.port):
+        response = post(client, token_for(alice), {"number": clicked})
+    assert response.status_code == 400 and response.json()["reason"] == "premium_rate"
+    assert fake.received == [] and not CallSetup.objects.exists()
+
+
+@pytest.mark.parametrize("clicked", [mixed("0", "205550199"), mixed("+31", "205550199"),
+                                     "020 555 0199".translate(FULLWIDTH)])
+def test_the_switch_gets_ascii_e164_for_fullwidth_digits(client, alice, clicked):
+    with FakeAmi() as fake, switch_settings("asterisk", fake.port):
+        response = post(client, token_for(alice), {"number": clicked})
+    assert response.status_code == 201, response.content
+    assert exten_sent(fake) == "+31205550199" and response.json()["number"] == "+31205550199"
+
+
+@pytest.mark.parametrize("number", ["+31２０５５５０１９９", "+31²05550199", "+٣١٢٠٥٥٥٠١٩٩"])
+def test_a_call_request_takes_ascii_digits_only(number):
+    with pytest.raises(ValueError):
+        CallRequest(own_number="+31205550101", number=number)
