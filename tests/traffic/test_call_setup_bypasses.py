@@ -27,13 +27,13 @@ def exten_sent(fake: FakeAmi) -> str:
     return next(line.split(": ", 1)[1] for line in originate.split("\r\n") if line.startswith("Exten: "))
 
 
-@pytest.mark.parametrize("clicked", [mixed("0", "900123456"), mixed("+31", "900123456"), mixed("0031", "900123456"),
-                                     "0900 123456".translate(FULLWIDTH)])
+@pytest.mark.parametrize("clicked", [mixed("0", "699990001"), mixed("+31", "699990001"), mixed("0031", "699990001"),
+                                     "06 9999 0001".translate(FULLWIDTH)])
 def test_a_blocked_prefix_in_fullwidth_digits_is_still_refused(client, alice, clicked):
-    BlockedPrefix.objects.get_or_create(prefix="31900", defaults={"reason": "premium_rate"})
+    BlockedPrefix.objects.create(prefix="3169999", reason="fraud")
     with FakeAmi() as fake, switch_settings("asterisk", fake.port):
         response = post(client, token_for(alice), {"number": clicked})
-    assert response.status_code == 400 and response.json()["reason"] == "premium_rate"
+    assert response.status_code == 400 and response.json()["reason"] == "fraud"
     assert fake.received == [] and not CallSetup.objects.exists()
 
 
