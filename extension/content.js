@@ -78,8 +78,9 @@
     const href = anchor.getAttribute("href") || "";
     if (!/^tel:/i.test(href)) { return ""; }
     let number = href.slice(4).split(";")[0];
-    try { number = decodeURIComponent(number); } catch (error) { return ""; }
-    return plausible(number) ? number.trim() : "";
+    try { number = decodeURIComponent(number).trim(); } catch (error) { return ""; }
+    // Only a number leaves the page: an address with more in it ("?viewer=…", words) is not sent at all.
+    return /^\+?[\d\u00a0 ().\-\/]+$/.test(number) && plausible(number) ? number : "";
   }
 
   function toast(text, ok) {

@@ -40,11 +40,16 @@ PAGE = """<!DOCTYPE html><html><head><title>Medical record of Jan Jansen</title>
 <p>Or the pharmacy: <a id="tel-link" href="tel:+31205550188">+31 (0)20 555 0188</a>.</p>
 <p hidden>Hidden number 020-555 0177 must not be touched.</p>
 </body></html>"""
+# A tel: link whose address carries page text besides the number: the extension sends nothing for it.
+TRACKED_PAGE = """<!DOCTYPE html><html><head><title>Record</title></head><body>
+<p><a id="tracked" href="tel:+31205550177?viewer=jan-jansen">Call the practice</a></p>
+<p><a id="plain" href="tel:+31205550188">Call the pharmacy</a></p>
+</body></html>"""
 
 
 class _PageHandler(BaseHTTPRequestHandler):
     def do_GET(self):  # noqa: N802
-        body = PAGE.encode()
+        body = (TRACKED_PAGE if self.path == "/tracked.html" else PAGE).encode()
         self.send_response(200)
         self.send_header("Content-Type", "text/html; charset=utf-8")
         self.send_header("Set-Cookie", "patient_session=PAGE-SECRET-77; Path=/")
@@ -101,6 +106,17 @@ def _extension_id(context) -> str:
     return url.split("/")[2]
 
 
+def _pair(context, extension_id: str, server: str, token: str) -> None:
+    """Pairing: the options page stores the portal address and the token."""
+    options = context.new_page()
+    options.goto(f"chrome-extension://{extension_id}/options.html")
+    options.fill("#server", server)
+    options.fill("#token", token)
+    options.click("#save")
+    options.wait_for_selector("#status.ok")
+    options.close()
+
+
 def _every_stored_text() -> str:
     rows = []
     for model in apps.get_models():
@@ -127,14 +143,7 @@ def test_a_click_sends_only_the_number(extension_context, live_server, other_sit
         settings.CALL_SETUP_BACKEND = "asterisk"
         settings.CALL_SETUP_URL = f"ami://voipxs:secret@127.0.0.1:{switch.port}"
 
-        # Pairing: the options page stores the portal address and the token.
-        options = context.new_page()
-        options.goto(f"chrome-extension://{extension_id}/options.html")
-        options.fill("#server", live_server.url)
-        options.fill("#token", token)
-        options.click("#save")
-        options.wait_for_selector("#status.ok")
-        options.close()
+        _pair(context, extension_id, live_server.url, token)
 
         page = context.new_page()
         dialogs: list[str] = []
@@ -191,3 +200,23 @@ def test_the_portal_call_button_uses_the_same_api_under_the_csp(page, page_log, 
     assert "+31699993678" in page.inner_text("#call-setup-status")
     assert CallSetup.objects.get().via == "portal"
     assert page_log.console_errors == [] and page_log.page_errors == [] and page_log.foreign_requests == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_tel_link_with_page_text_sends_nothing(extension_context, live_server, other_site, seen_by_server, settings):
+    token = token_for(make_user("alice", numbers=["+31205550101"]), name="Chromium")
+    cache.clear()
+    with FakeAmi() as switch:
+        settings.CALL_SETUP_BACKEND = "asterisk"
+        settings.CALL_SETUP_URL = f"ami://voipxs:secret@127.0.0.1:{switch.port}"
+        _pair(extension_context, _extension_id(extension_context), live_server.url, token)
+        for link in ("#tracked", "#plain"):  # the plain number still goes, after the other would have
+            page = extension_context.new_page()
+            page.on("dialog", lambda dialog: dialog.accept())
+            page.goto(other_site + "/tracked.html")
+            page.click(link, no_wait_after=True)
+            time.sleep(1)
+        _wait_for(lambda: any(r["method"] == "POST" for r in seen_by_server))
+    posts = [json.loads(r["body"]) for r in seen_by_server if r["method"] == "POST"]
+    assert posts == [{"number": "+31205550188"}]
+    assert "jan-jansen" not in json.dumps(seen_by_server)

@@ -25,7 +25,7 @@ class CallRequest:
     def __post_init__(self) -> None:
         # Both go into a line-based protocol: anything but '+' and digits could inject a header or command.
         for value in (self.own_number, self.number):
-            if not (value.startswith("+") and value[1:].isdigit()):
+            if not (value.startswith("+") and value[1:].isdigit() and value.isascii()):  # '²', '２' are isdigit()
                 raise ValueError("a call request takes E.164 numbers only")
 
 

@@ -151,7 +151,9 @@ def call_setups_delete(*, before, dry_run: bool = False) -> int:
 @transaction.atomic
 def blocked_prefix_add(*, actor: User, prefix: str, reason: str) -> BlockedPrefix:
     prefix = (prefix or "").strip().lstrip("+")
-    if not prefix.isdigit() or not 1 <= len(prefix) <= 15:
+    prefix = prefix[2:] if prefix.startswith("00") else prefix  # the international access code, as '+'
+    # Set-ups are matched as ASCII E.164, which never starts with 0: '0900' or '３１９００' would block nothing.
+    if not (prefix.isdigit() and prefix.isascii()) or prefix.startswith("0") or not 1 <= len(prefix) <= 15:
         raise ApplicationError(PREFIX_INVALID, extra={"field": "prefix"})
     if reason not in BlockedPrefix.Reason.values:
         raise ApplicationError(gettext_noop("Choose one of the listed reasons."), extra={"field": "reason"})

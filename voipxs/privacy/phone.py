@@ -33,13 +33,13 @@ def _fast_e164(text: str, region: str) -> str | None:
         digits, international = text[2:], True
     else:
         digits, international = text, False
-    if not digits.isdigit():
+    if not (digits.isdigit() and digits.isascii()):  # other scripts' digits: phonenumbers turns them into ASCII
         return None
     if international:
         for code, length in _FIXED_LENGTH_REGIONS.values():
             if len(digits) == len(code) + length and digits.startswith(code) and digits[len(code)] != "0":
                 return "+" + digits
-        return _fast_international(digits) if digits.isascii() else None
+        return _fast_international(digits)
     fixed = _FIXED_LENGTH_REGIONS.get(region)
     if fixed is not None and len(digits) == fixed[1] + 1 and digits[0] == "0" and digits[1] != "0":
         return "+" + fixed[0] + digits[1:]
