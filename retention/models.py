@@ -7,7 +7,7 @@ readable after their month's key is destroyed and go when the hold or the open i
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.conf import settings
 from django.db import models
@@ -194,11 +194,6 @@ class LegalHold(models.Model):
     def category_labels(self) -> list[str]:
         """The held data categories by name, in the active language."""
         return [str(Category(c).label) if c in Category.values else c for c in self.categories]
-
-    @property
-    def window_last_moment(self) -> datetime | None:
-        """The last moment the window holds (its end is exclusive): the page shows its day, the last day held."""
-        return self.window_end - timedelta(microseconds=1) if self.window_end else None
 
     @property
     def disclosure_request_id(self) -> int | None:
