@@ -3,16 +3,10 @@ from __future__ import annotations
 
 import pytest
 from django.core import mail
-from django.core.cache import cache
 
 RESET = "/accounts/password/reset/"
 
-
-@pytest.fixture(autouse=True)
-def _fresh_limits():
-    cache.clear()
-    yield
-    cache.clear()
+pytestmark = pytest.mark.usefixtures("fresh_limits")
 
 
 @pytest.mark.django_db

@@ -6,26 +6,18 @@ from __future__ import annotations
 
 import pytest
 from django.conf import settings
-from django.core.cache import cache
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.services.sign_in import recovery_codes_regenerate
 from tests.factories import PASSWORD, verified_client
 from voipxs.privacy.models import AuditEntry
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_limits")]
 
 DISABLE = "/accounts/security/two-factor/disable/"
 CHANGE = "/accounts/password/change/"
 NEW_PASSWORD = "a-brand-new-passphrase-9"
 TOO_MANY = "Too many wrong passwords; try again later."
-
-
-@pytest.fixture(autouse=True)
-def _fresh_limits():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def _with_second_factor(client, user) -> None:
