@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.timezone import localtime
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
@@ -20,7 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 from voipxs.confirm import confirmation_page, is_confirmed
 from voipxs.exceptions import ApplicationError
 from voipxs.privacy.audit_check import audit_chain_check_latest
-from voipxs.privacy.register import processing_register, processing_register_markdown
+from voipxs.privacy.register import processing_register_markdown, processing_register_shown
 
 from . import breaches
 from .dpo_confirm import answer_confirmation, answered, breach_close_confirmation
@@ -324,4 +325,4 @@ def dpo_register(request: HttpRequest) -> HttpResponse:
     require_dpo(request.user)
     if request.GET.get("format") == "md":
         return HttpResponse(processing_register_markdown(), content_type="text/markdown; charset=utf-8")
-    return render(request, "dpo/register.html", {"register": processing_register()})
+    return render(request, "dpo/register.html", {"register": processing_register_shown(get_language())})

@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import json
+import re
 from io import StringIO
 
 import pytest
 from django.core.management import call_command
 
+from voipxs.privacy import purposes_nl
 from voipxs.privacy.purposes import PURPOSES, Purpose, PurposeInfo
 from voipxs.privacy.register import IncompleteRegister, processing_register
 from tests.factories import verified_client
@@ -85,6 +87,55 @@ class ProcessingRegisterTests:
             dpia = dpia_markdown()
             assert translation.get_language() == "nl"  # the session's language is left as it was
         assert "7 years" in dpia and "7 jaar" not in dpia and "maanden" not in dpia
+
+
+def _register_cells(page: str, table_id: str) -> list[tuple[str, str]]:
+    """(lang attribute or "", text) of every body cell of the DPO page's table `table_id`."""
+    table = re.search(rf'<table[^>]*id="{table_id}".*?<tbody[^>]*>(.*?)</tbody>', page, re.S)
+    assert table, table_id
+    return [(lang or "", text) for lang, text in re.findall(r'<td(?: lang="(\w+)")?[^>]*>(.*?)</td>', table.group(1), re.S)]
+
+
+class RegisterInDutchTests:
+    """The DPO's register page showed a Dutch DPO every text of record in English (marked lang="en"): the purposes'
+    descriptions, legal bases, data categories, recipients, retention and policy articles, the categories' bases
+    and periods, the security measures. Each is now shown in Dutch; the Markdown download stays the English record."""
+
+    @pytest.mark.django_db
+    def test_a_dutch_dpo_reads_the_register_in_dutch(self, client, dpo):
+        page = verified_client(client, dpo).get("/privacy-requests/dpo/register/",
+                                                HTTP_ACCEPT_LANGUAGE="nl").content.decode()
+        activities = _register_cells(page, "register-activities")
+        billing = [text for _, text in activities[:7]]
+        assert billing[1:4] == [
+            "AVG art. 6(1)(b) overeenkomst; Tw art. 11.5(2) verkeersgegevens voor de facturering",
+            "gebruikersgegevens, naam en adres op de factuur (die van de Opdrachtgever, of die van de Gebruiker zelf), "
+            "verkeersgegevens, facturen",
+            "facturatiemedewerkers, de Opdrachtgever (eigen facturen)"]
+        assert billing[6] == "Privacyverklaring art. 3, eerste opsommingsteken"
+        assert "Gesprekken tariferen en facturen opmaken" in billing[0]
+        held = _register_cells(page, "categories-held")
+        assert ("", "7 jaar na de factuurdatum") in held
+        assert [cell for cell in activities + held if cell[0] == "en"] == []  # nothing left marked English
+        assert '<li>Geen doorgifte buiten de EER.</li>' not in page and "<p>Geen doorgifte buiten de EER.</p>" in page
+        assert "No transfers outside the EEA." not in page and "AES-256-GCM, exact zoeken" in page
+        assert 'lang="en"' not in page[page.index('id="register-activities"'):page.index('</main>')]
+
+    @pytest.mark.django_db
+    def test_a_text_without_its_dutch_stays_english_marked_as_such(self, client, dpo, monkeypatch):
+        monkeypatch.delitem(purposes_nl.DUTCH, "7 years after the invoice date")
+        monkeypatch.delitem(purposes_nl.DUTCH, "No transfers outside the EEA.")
+        page = verified_client(client, dpo).get("/privacy-requests/dpo/register/",
+                                                HTTP_ACCEPT_LANGUAGE="nl").content.decode()
+        assert ("en", "7 years after the invoice date") in _register_cells(page, "categories-held")
+        assert '<p lang="en">No transfers outside the EEA.</p>' in page
+
+    @pytest.mark.django_db
+    def test_an_english_dpo_reads_it_as_written(self, client, dpo):
+        page = verified_client(client, dpo).get("/privacy-requests/dpo/register/").content.decode()
+        activities = _register_cells(page, "register-activities")
+        assert activities[1] == ("", PURPOSES[Purpose.BILLING].legal_basis)
+        assert 'lang="en"' not in page[page.index('id="register-activities"'):page.index('</main>')]
 
 
 class RoleMatrixInTheRegisterTests:

@@ -6,12 +6,14 @@ import re
 from pathlib import Path
 
 import pytest
+from django.utils import translation
 from django.utils.html import escape
 
 from accounts.dsr.policy import policy_version_create, policy_version_publish
 from voipxs.privacy import purposes_nl
 from voipxs.privacy.purposes import PURPOSES, Purpose
 from voipxs.privacy.purposes_nl import register_cell
+from voipxs.privacy.register import processing_register
 from voipxs.views import policy_blocks
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -140,9 +142,21 @@ class PurposesTableInDutchTests:
         assert legal[3] == ("en", "law-enforcement agencies, public prosecutor, courts")  # the whole cell, not mixed
 
 
+def _register_texts() -> list[str]:
+    """Every English text of record the register's pages show: the purposes table's and the DPO's register's."""
+    with translation.override("en"):
+        reg = processing_register()
+    texts = [t for a in reg["activities"] for key in ("description", "legal_basis", "retention", "policy_reference")
+             for t in [a[key]]]
+    texts += [t for a in reg["activities"] for t in (*a["data_categories"], *a["recipients"])]
+    texts += [t for c in reg["categories"] for t in (c["legal_basis"], c["retention"])]
+    return texts + reg["security_measures"] + [reg["transfers"]]
+
+
 class RegisterTranslationsTests:
-    def test_every_text_of_the_purposes_table_has_its_dutch(self):
-        texts = [t for info in PURPOSES.values() for t in (info.description, info.legal_basis, *info.recipients)]
+    @pytest.mark.django_db  # the register reads the retention policies in force
+    def test_every_text_of_the_register_has_its_dutch(self):
+        texts = _register_texts()
         assert [t[:60] for t in texts if t not in purposes_nl.DUTCH] == []
         assert [t[:60] for t in purposes_nl.DUTCH if t not in texts] == []  # none left over from an old wording
 

@@ -1,5 +1,5 @@
-"""The purposes table of the processing register in Dutch, for the public privacy-policy page (GDPR art. 12: the
-policy in clear and plain language, for a Dutch reader in Dutch).
+"""The processing register's texts in Dutch: the purposes table of the public privacy-policy page (GDPR art. 12: the
+policy in clear and plain language, for a Dutch reader in Dutch) and the DPO's register page (art. 30).
 
 `purposes.PURPOSES` stays the canonical English text: the DPIA's fingerprint (`dpia.DPIA_ASSESSED`) and the
 register's and DPIA's documents of record read it, so a translation must not touch it. This table maps each English
@@ -86,6 +86,108 @@ DUTCH: dict[str, str] = {
         "het CIOT (ministerie van Justitie en Veiligheid), voor de instanties die bevoegd zijn op grond van "
         "Sv 126n e.v. en de Wiv",
     "the switch that sets up the call": "de centrale die het gesprek opzet",
+    # data categories
+    "user data": "gebruikersgegevens",
+    "name and address on the invoice (the Contractor's, or the User's own)":
+        "naam en adres op de factuur (die van de Opdrachtgever, of die van de Gebruiker zelf)",
+    "traffic data": "verkeersgegevens",
+    "invoices": "facturen",
+    "traffic data (aggregated per trunk and month)": "verkeersgegevens (opgeteld per trunk en maand)",
+    "traffic data (masked)": "verkeersgegevens (gemaskeerd)",
+    "technical identifiers": "technische kenmerken",
+    "user data (login name, e-mail address, numbers, account and sign-in status)":
+        "gebruikersgegevens (inlognaam, e-mailadres, nummers, status van het account en van het inloggen)",
+    "user data (name, address, postcode, town)": "gebruikersgegevens (naam, adres, postcode, woonplaats)",
+    "numbers with their validity dates": "nummers met hun geldigheidsdata",
+    "service type": "soort dienst",
+    "user data (own number)": "gebruikersgegevens (eigen nummer)",
+    "the chosen number": "het gekozen nummer",
+    "time of the set-up": "tijdstip van het opzetten",
+    # retention (the purposes' and the categories')
+    ("CDRs until the invoice is paid, undisputed and its dispute window has passed (a decided dispute: until the "
+     "time to take the decision further has passed); invoices 7 years (AWR art. 52); the invoice address until the "
+     "account is anonymised (each invoice keeps its own copy)"):
+        ("CDR's tot de factuur betaald en onbetwist is en de termijn om haar te betwisten voorbij is (bij een beslist "
+         "geschil: tot de termijn om de beslissing aan te vechten voorbij is); facturen 7 jaar (AWR art. 52); het "
+         "factuuradres tot het account is geanonimiseerd (elke factuur houdt haar eigen kopie)"),
+    "as billing": "als bij de facturering",
+    "disclosure packages 90 days after delivery; the request record as accountability":
+        "verstrekkingspakketten 90 dagen na aflevering; het dossier van het verzoek als verantwoording",
+    "until the dispute is settled": "tot het geschil is beslecht",
+    "as the underlying data": "als de onderliggende gegevens",
+    "technical identifiers 30 days; unbilled calls 3 months":
+        "technische kenmerken 30 dagen; niet-gefactureerde gesprekken 3 maanden",
+    "nothing is copied; each access and action stays in the audit log (5 years, pseudonymous)":
+        "er wordt niets gekopieerd; elke inzage en handeling blijft in het auditlogboek (5 jaar, gepseudonimiseerd)",
+    "as the user data: until the closed account is anonymised; each sync file is replaced by the next":
+        ("als de gebruikersgegevens: tot het opgeheven account is geanonimiseerd; elk synchronisatiebestand wordt "
+         "door het volgende vervangen"),
+    "set-up records 30 days; the call itself as a CDR (as billing)":
+        "gegevens van het opzetten 30 dagen; het gesprek zelf als CDR (als bij de facturering)",
+    "until the account is closed and its final invoice settled, plus 30 days":
+        "tot het account is opgeheven en de laatste factuur is voldaan, plus 30 dagen",
+    "as the profile; the assignment periods as long as CDRs that refer to them":
+        "als het profiel; de toewijzingsperioden zolang CDR's ernaar verwijzen",
+    "as the profile; kept available to the CIOT while the account exists":
+        "als het profiel; beschikbaar gehouden voor het CIOT zolang het account bestaat",
+    ("until the closed account is anonymised (a Contractor's: once its contract ended and its last user was "
+     "anonymised); each invoice keeps its own copy for 7 years (AWR art. 52)"):
+        ("tot het opgeheven account is geanonimiseerd (die van een Opdrachtgever: zodra zijn overeenkomst is "
+         "geëindigd en zijn laatste gebruiker is geanonimiseerd); elke factuur houdt haar eigen kopie 7 jaar "
+         "(AWR art. 52)"),
+    ("until the invoice is paid, undisputed and its dispute window has passed (a decided dispute: until the time "
+     "to take the decision further has passed); unbilled calls 3 months"):
+        ("tot de factuur betaald en onbetwist is en de termijn om haar te betwisten voorbij is (bij een beslist "
+         "geschil: tot de termijn om de beslissing aan te vechten voorbij is); niet-gefactureerde gesprekken "
+         "3 maanden"),
+    "30 days": "30 dagen",
+    "7 years after the invoice date": "7 jaar na de factuurdatum",
+    ("as the account; the request record as accountability, without a representative's name and proof of "
+     "authority once the account is erased"):
+        ("als het account; het dossier van het verzoek als verantwoording, zonder de naam en de machtiging van een "
+         "vertegenwoordiger zodra het account is gewist"),
+    "the request record as accountability; packages 90 days after delivery":
+        "het dossier van het verzoek als verantwoording; pakketten 90 dagen na aflevering",
+    # the categories' legal bases
+    "GDPR art. 6(1)(b) contract": "AVG art. 6(1)(b) overeenkomst",
+    "GDPR art. 6(1)(c); Tw art. 13.4(3); Bvgt": "AVG art. 6(1)(c); Tw art. 13.4(3); Bvgt",
+    "GDPR art. 6(1)(b) contract; Wet OB art. 35a (the invoice names the customer)":
+        "AVG art. 6(1)(b) overeenkomst; Wet OB art. 35a (de factuur noemt de afnemer)",
+    "Tw art. 11.5(2) (billing); GDPR art. 6(1)(b)": "Tw art. 11.5(2) (facturering); AVG art. 6(1)(b)",
+    "GDPR art. 6(1)(b) contract (setting up the calls you asked for)":
+        "AVG art. 6(1)(b) overeenkomst (het opzetten van de gesprekken waarom u vroeg)",
+    "GDPR art. 6(1)(b)/(c); AWR art. 52 (fiscal retention)": "AVG art. 6(1)(b)/(c); AWR art. 52 (fiscale bewaarplicht)",
+    "GDPR art. 6(1)(c); GDPR art. 12 and 5(2) (accountability)":
+        "AVG art. 6(1)(c); AVG art. 12 en 5(2) (verantwoordingsplicht)",
+    "GDPR art. 6(1)(c); Sv art. 126n, 126na, 126ni": "AVG art. 6(1)(c); Sv art. 126n, 126na, 126ni",
+    # where the privacy policy says it
+    "Privacy policy art. 3, first bullet": "Privacyverklaring art. 3, eerste opsommingsteken",
+    "Privacy policy art. 3, second bullet": "Privacyverklaring art. 3, tweede opsommingsteken",
+    "Privacy policy art. 3, third bullet": "Privacyverklaring art. 3, derde opsommingsteken",
+    "Privacy policy art. 3, fourth bullet": "Privacyverklaring art. 3, vierde opsommingsteken",
+    "Privacy policy art. 3, fifth bullet": "Privacyverklaring art. 3, vijfde opsommingsteken",
+    "Privacy policy art. 3 and 4": "Privacyverklaring art. 3 en 4",
+    "Privacy policy art. 4": "Privacyverklaring art. 4",
+    "Privacy policy art. 1 (execution of the Services) and art. 4 (access only by those authorised)":
+        "Privacyverklaring art. 1 (uitvoering van de Diensten) en art. 4 (toegang alleen voor wie daartoe bevoegd is)",
+    "Privacy policy art. 3, third bullet (legal obligations); this page, purposes":
+        "Privacyverklaring art. 3, derde opsommingsteken (wettelijke verplichtingen); deze pagina, doeleinden",
+    "Privacy policy, opening promise and art. 3": "Privacyverklaring, de belofte aan het begin en art. 3",
+    # security measures and transfers
+    "Numbers and e-mail addresses encrypted with AES-256-GCM, exact lookups through HMAC blind indexes":
+        "Nummers en e-mailadressen versleuteld met AES-256-GCM, exact zoeken via blinde HMAC-indexen",
+    "Call numbers encrypted under a key per month; a purged month's key is destroyed (crypto-shredding)":
+        ("Nummers in gesprekken versleuteld met een sleutel per maand; de sleutel van een verwijderde maand wordt "
+         "vernietigd (crypto-shredding)"),
+    ("Every access to personal data bound to a purpose and recorded in a hash-chained, append-only audit "
+     "log"):
+        ("Elke inzage in persoonsgegevens gebonden aan een doel en vastgelegd in een auditlogboek dat alleen "
+         "aangevuld kan worden en met hashes is geketend"),
+    "Two-factor authentication for every staff role; least privilege through purposes per role":
+        "Tweestapsverificatie voor elke medewerkersrol; minimale rechten via doeleinden per rol",
+    "Automatic deletion by retention policy; legal holds; restriction (GDPR art. 18)":
+        "Automatisch verwijderen volgens het bewaarbeleid; bewaarplichten; beperking (AVG art. 18)",
+    "No transfers outside the EEA.": "Geen doorgifte buiten de EER.",
 }
 TRANSLATIONS: dict[str, dict[str, str]] = {"nl": DUTCH}
 

@@ -14,6 +14,7 @@ from typing import Any, Mapping
 from django.utils import translation
 
 from .purposes import PURPOSES, ROLE_PURPOSES, Purpose, PurposeInfo, Role
+from .purposes_nl import register_cell
 from .registry import retention_policies, sections
 
 CONTROLLER = {
@@ -85,6 +86,25 @@ def roles_holding(purpose: Any) -> list[str]:
 def _purpose_label(purpose: str) -> str:
     """A purpose by its name in the active language ("billing": "Invoicing the amounts due")."""
     return str(Purpose(purpose).label) if purpose in Purpose.values else purpose
+
+
+_SHOWN_ACTIVITY = ("description", "legal_basis", "data_categories", "recipients", "retention", "policy_reference")
+_SHOWN_CATEGORY = ("legal_basis", "retention")
+
+
+def processing_register_shown(language: str) -> dict:
+    """The register as the DPO's page shows it: each English text of record as a cell in `language` where it has its
+    translation (purposes_nl), else as written, marked "lang": "en" (`register_cell`). The names of purposes,
+    categories and roles come translated already; the Markdown download stays the English document of record."""
+    language = (language or "en").split("-")[0]
+    reg = processing_register()
+    for activity in reg["activities"]:
+        activity.update({key: register_cell(activity[key], language) for key in _SHOWN_ACTIVITY})
+    for category in reg["categories"]:
+        category.update({key: register_cell(category[key], language) for key in _SHOWN_CATEGORY})
+    reg["security_measures"] = [register_cell(m, language) for m in reg["security_measures"]]
+    reg["transfers"] = register_cell(reg["transfers"], language)
+    return reg
 
 
 def processing_register_json(**kwargs: Any) -> str:
