@@ -57,3 +57,16 @@ def test_a_hold_only_on_invoices_keeps_no_set_up(alice, dpo):
     legal_hold_place(reason="dispute", reference="court:31", account_ids=[alice.pk], categories=[Category.INVOICE],
                      actor=dpo)
     assert _purge()["deleted"] == 1 and _left() == set()
+
+
+def test_an_erasure_under_a_hold_on_calls_leaves_the_set_ups_to_the_purge(alice, dpo):
+    from retention.keeper import retention_keeper
+    from voipxs.privacy.registry import sections
+
+    recent = _setup(alice, age_days=3)
+    eraser = next(s for s in sections() if s.name == "call_setups").eraser
+    legal_hold_place(reason="preservation_order", reference="order:32", account_ids=[alice.pk],
+                     categories=[Category.CDR_BILLED], actor=dpo)
+    result = eraser(alice, retention_keeper(alice))
+    assert result["deleted"] == 0 and result["kept"] == 1 and _left() == {recent.pk}
+    assert eraser(alice, [])["deleted"] == 1  # no hold: they go with the erasure
