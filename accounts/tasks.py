@@ -10,7 +10,7 @@ from celery import shared_task
 from voipxs.exceptions import ApplicationError
 from voipxs.privacy.purposes import SystemActor
 
-from .ciot.services import ciot_sync
+from .ciot.services import ciot_sync, ciot_sync_stale_check
 from .dsr.export import dsr_export_build, dsr_exports_requeue
 from .dsr.extension_notice import ExtensionNoticeMailError, extension_notice_send, extension_notices_requeue
 from .dsr.policy import policy_notice_email_batch
@@ -76,6 +76,12 @@ def ciot_sync_task() -> dict:
     except ApplicationError:  # the previous run is still going: this hour's snapshot would be the same
         return {"skipped": "running"}
     return {"run": run.pk, "status": run.status}
+
+
+@shared_task(name="accounts.tasks.ciot_sync_stale_check_task", ignore_result=True)
+def ciot_sync_stale_check_task() -> dict:
+    """Beat, hourly: alert once when no CIOT sync has succeeded for longer than its schedule allows."""
+    return {"alerted": ciot_sync_stale_check()}
 
 
 @shared_task(name="accounts.tasks.support_itemisation_notice_task", autoretry_for=(SupportNoticeMailError,),

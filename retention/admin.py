@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponseRedirect
 from django.utils.formats import date_format
 from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
@@ -66,6 +66,18 @@ class _DpoOnly:
         return has_role(request.user, Role.DPO)
 
 
+class _RefusalShown:
+    """A refusal of the service that save_model calls is a message on the form again, the add or change rolled
+    back (changeform_view's transaction), not a server error: as the CIOT subscriber admin does."""
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ApplicationError as exc:
+            messages.error(request, exc.shown())
+            return HttpResponseRedirect(request.get_full_path())
+
+
 class _DpoSeesToo:
     """Receipts and runs hold counts only: the admin keeps seeing them, and so does the DPO."""
 
@@ -77,7 +89,7 @@ class _DpoSeesToo:
 
 
 @admin.register(RetentionPolicy)
-class RetentionPolicyAdmin(_DpoOnly, admin.ModelAdmin):
+class RetentionPolicyAdmin(_RefusalShown, _DpoOnly, admin.ModelAdmin):
     form = RetentionPolicyAdminForm
     list_display = ("category", "version", "period_months", "period_days", "action", "legal_basis", "valid_from_shown",
                     "changed_by")
@@ -108,7 +120,7 @@ class RetentionPolicyAdmin(_DpoOnly, admin.ModelAdmin):
 
 
 @admin.register(LegalHold)
-class LegalHoldAdmin(_DpoOnly, admin.ModelAdmin):
+class LegalHoldAdmin(_RefusalShown, _DpoOnly, admin.ModelAdmin):
     list_display = ("id", "reason", "reference", "starts_at", "expires_at", "released_at", "placed_by")
     list_filter = ("reason",)
     list_select_related = ("placed_by",)

@@ -37,4 +37,5 @@ class RetentionConfig(AppConfig):
         # accounts anonymises (accounts.services), retention decides when: it sees invoices, policies, holds
         register_purger(Category.CLOSED_ACCOUNT, closed_accounts_purge)
         register_purger(purgers.LOGIN_ATTEMPTS, purgers.login_attempts_purge)  # failed sign-ins: cdr_technical period
+        register_purger(purgers.CALL_SETUPS, purgers.call_setups_purge)  # click-to-call set-ups: 30 days, holds kept
         register_purger(purgers.CDR_UPLOADS, purgers.cdr_uploads_purge)  # raw CDR files no import will read: the same

@@ -244,6 +244,7 @@ RECEIPT_LABELS: dict[str, str] = {
     "cdr_month_reclaim": _("Files of unreadable months given back (detached tables dropped)"),
     "month_key": _("Encryption keys of purged months"),
     "held_cdr": _("Kept copies of calls (legal hold or open invoice ended)"),
+    "held_cdr_technical": _("Technical identifiers of kept copies of calls (their legal hold ended)"),
     "login_attempts": _("Failed sign-in records"),
     "cdr_uploads": _("Stored CDR files of failed imports"),
     "cdr_call_ids": _("Call ids naming a host (IP), replaced by their hash"),

@@ -62,6 +62,10 @@ _POLICY_FIELDS = ("trigger", "period_months", "period_days", "action", "legal_ba
 LEGAL_FLOORS: dict[str, tuple[int, str]] = {
     Category.INVOICE: (84, gettext_lazy("AWR art. 52: the fiscal duty to keep invoices 7 years")),
     Category.AUDIT_LOG: (60, gettext_lazy("GDPR art. 5(2): the accountability record is kept 5 years")),
+    # Not a duty to keep, but what the purge's rule rests on: a call no invoice names is taken for unbilled once
+    # past this period, and the invoice run (the 1st) names last month's calls; shorter, it deletes calls unbilled.
+    Category.CDR_UNBILLED: (2, gettext_lazy("Tw art. 11.5(2): a call is invoiced in the month after it; it must "
+                                            "stay until that invoice is made")),
 }
 _DAYS_PER_MONTH = 365.25 / 12
 # A period in a refusal: words in the language active when it is made text (see voipxs/exceptions.py).

@@ -34,4 +34,3 @@ class TrafficConfig(AppConfig):
         register_demo_seeder(20, "traffic-sources", seed_sources)
         register_demo_seeder(25, "traffic-calls", seed_calls)
         register_purger(purgers.CALL_EXPORTS, purgers.call_exports_purge)  # call export files, a day after ready
-        register_purger(purgers.CALL_SETUPS, purgers.call_setups_purge)  # click-to-call set-ups, after 30 days

@@ -186,8 +186,13 @@ def call_setups_export(user: Any) -> Iterable[dict]:
 
 
 def call_setups_erase(user: Any, kept: list[Kept]) -> dict:
-    # A set-up record serves nothing once the call is a CDR (which follows the calls' own rules).
-    return {"deleted": CallSetup.objects.filter(user=user).delete()[0], "restricted": 0, "kept": 0}
+    """A set-up record serves nothing once the call is a CDR (which follows the calls' own rules), unless a legal
+    hold on the person's calls keeps them: then they are left to the daily purge, which keeps what the hold covers
+    and deletes the rest after their 30 days (retention.purgers.call_setups_purge)."""
+    mine = CallSetup.objects.filter(user=user)
+    if any("cdr" in k.category for k in kept):
+        return {"deleted": 0, "restricted": 0, "kept": mine.count()}
+    return {"deleted": mine.delete()[0], "restricted": 0, "kept": 0}
 
 
 register_section(Section(

@@ -124,4 +124,10 @@ SCHEDULE: dict[str, dict] = {
         # porting or a closure reaches the CIOT within the hour
         "schedule": crontab(minute="20"),
     },
+    "ciot-sync-stale": {
+        "task": "accounts.tasks.ciot_sync_stale_check_task",
+        # "50 * * * *": at minute 50 of every hour, e-mail the DPOs and administrators once when no CIOT sync has
+        # succeeded for 2 hours (the job stopped or hangs: no failed run says so)
+        "schedule": crontab(minute="50"),
+    },
 }

@@ -17,6 +17,7 @@ from django.utils.timezone import now
 from django.utils.translation import gettext, gettext_noop
 
 from voipxs.exceptions import ApplicationError
+from voipxs.models import AuditEntry
 from voipxs.mail import mail_datetime
 from voipxs.privacy.audit import audit_record
 from voipxs.privacy.purposes import Purpose, Role, SystemActor
@@ -40,6 +41,10 @@ ADDRESS_NOT_AFTER_CURRENT = gettext_noop("A new address must start after the cur
 RUN_IN_PROGRESS = gettext_noop("A CIOT sync is already running.")
 # A run still RUNNING after this long lost its worker: it is marked failed, and the next run may start.
 RUN_LEASE = timedelta(minutes=30)
+# Beat runs the sync hourly (voipxs/beat.py "ciot-sync"): no successful run for longer than this, one missed hour and
+# a run's lease, is a stopped sync (failing, hanging, or not started at all), alerted once (ciot_sync_stale_check).
+CIOT_STALE_AFTER = timedelta(hours=2)
+STALE_ACTION = "ciot.sync_stale"
 
 
 @transaction.atomic
@@ -138,4 +143,36 @@ def ciot_sync_alert(*, run_id: int) -> int:
     else:  # no one to mail: not alerted, and said where an operator looks
         logger.error("CIOT sync run %s failed and no one was e-mailed: no active DPO or administrator has an "
                      "e-mail address", run.pk)
+    return sent
+
+
+def ciot_sync_stale_check(*, at: datetime | None = None) -> int:
+    """Beat, hourly: alert the DPOs and administrators when no run has succeeded for CIOT_STALE_AFTER (counted from
+    the last success, or from the first run if none ever did): the CIOT may then hold outdated user data although no
+    single run failed (the job stopped, hangs, or its alerts were missed). Once per last success, audited with ids
+    and times only; not marked when no one could be mailed, so the next check tries again. Returns how many mailed."""
+    moment = at or now()
+    last = ciot_sync_last_done()
+    first = None if last else CiotSyncRun.objects.order_by("started_at", "pk").first()
+    since = last.finished_at or last.started_at if last else first.started_at if first else None
+    if since is None or moment - since <= CIOT_STALE_AFTER:
+        return 0
+    target = str(last.pk) if last else "none"
+    if AuditEntry.objects.filter(action=STALE_ACTION, target_type="ciot_sync_run", target_id=target).exists():
+        return 0
+    url = getattr(settings, "SITE_URL", "").rstrip("/") + reverse("accounts_dsr:dpo-ciot")
+
+    def compose() -> tuple[str, str]:
+        values = {"since": mail_datetime(since), "url": url}
+        return (gettext("[VoIPXS] The CIOT subscriber file sync has stopped"),
+                gettext("The CIOT subscriber file sync has not succeeded since %(since)s, although it runs every "
+                        "hour.\nThe CIOT may now hold outdated user data (Tw art. 13.4). Status: %(url)s\n") % values)
+
+    sent = sum(staff_role_mail(role=role, compose=compose) for role in (Role.DPO, Role.ADMIN))
+    if not sent:
+        logger.error("The CIOT sync has not succeeded since run %s and no one was e-mailed: no active DPO or "
+                     "administrator has an e-mail address", target)
+        return 0
+    audit_record(actor=CIOT_ACTOR, action=STALE_ACTION, purpose=Purpose.CIOT, target_type="ciot_sync_run",
+                 target_id=target, extra={"last_done": since.isoformat(), "recipients": sent})
     return sent

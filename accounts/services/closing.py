@@ -151,8 +151,11 @@ def account_close_and_anonymise(*, user: User, keep_numbers: bool, stamp: dateti
 
 
 def numbers_kept(kept: list[Kept]) -> bool:
-    """The assignment periods of numbers are what a hold on a number or on calls is about: keep them then."""
-    return any("cdr" in k.category or k.reason.lower().startswith("legal hold") for k in kept)
+    """The assignment periods of numbers are what a hold on a number or on calls is about, and what shows whose
+    line kept calls were made on: keep them while calls are kept, by a hold ("cdr_*" categories) or for an open
+    invoice ("calls"). `category` may list several, comma-separated."""
+    return any(any(c.strip() == "calls" or c.strip().startswith("cdr") for c in k.category.split(","))
+               or k.reason.lower().startswith("legal hold") for k in kept)
 
 
 def _sessions_end(user_ids: set[int], *, stamp: datetime) -> Counter:

@@ -55,6 +55,7 @@ from voipxs.privacy.registry import purgers
 from ..models import Category, HeldCdr, PurgedMonth, PurgeRun
 from .call_ids import step_cdr_call_ids
 from .chunks import DEFAULT_CHUNK_SIZE, Fault, fast_commit, run_in_chunks
+from .held import step_held_technical
 from .lock import lease_release, lease_renew
 from .months import (MonthDrop, detached_months, droppable_months, emptied_months_with_keys, reclaim_month,
                      shred_month)
@@ -350,6 +351,7 @@ STEPS: tuple[Callable[[PurgeContext], None], ...] = (
     step_cdr_call_ids,
     step_month_keys,
     step_held_cdrs,
+    step_held_technical,
     step_invoices,
     step_registered_purgers,
 )

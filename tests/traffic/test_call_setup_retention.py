@@ -8,7 +8,7 @@ import pytest
 from django.utils.timezone import now
 
 from traffic.models import CallSetup
-from traffic.purgers import call_setups_purge
+from retention.purgers import call_setups_purge
 from voipxs.privacy.registry import purgers, sections
 
 pytestmark = pytest.mark.django_db
@@ -48,7 +48,7 @@ def test_a_purge_that_deleted_set_ups_records_it_under_the_retention_purpose_wit
     result = call_setups_purge(now=now())
     entry = AuditEntry.objects.get(action="call_setup.purge")
     assert entry.purpose == RETENTION_PURPOSE and entry.outcome == "ok"
-    assert entry.extra == {"deleted": 2, "cutoff": result["cutoff"]}  # counts, no number, no person
+    assert entry.extra == {"deleted": 2, "kept": 0, "cutoff": result["cutoff"]}  # counts, no number, no person
     assert entry.target_id == "" and entry.actor == "system"
     assert call_setups_purge(now=now())["deleted"] == 0
     assert AuditEntry.objects.filter(action="call_setup.purge").count() == 1  # nothing deleted, nothing recorded

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Iterable, Mapping
 from urllib.parse import unquote
 
 from django.conf import settings
@@ -22,6 +23,7 @@ from django.utils.translation import gettext_noop
 from accounts.models import CallSetupToken, PhoneNumber, User
 from voipxs.exceptions import ApplicationError
 from voipxs.privacy.audit import audit_access, audit_record
+from voipxs.privacy.crypto import blind_index
 from voipxs.privacy.phone import InvalidNumber, normalize_e164, region_of
 from voipxs.privacy.purposes import RETENTION_PURPOSE, Purpose, require_purpose
 from voipxs.ratelimit import rate_limit_exceeded
@@ -131,19 +133,45 @@ def call_setup_request(*, user: User, number: str, from_id: int | None = None,
     return SetUp(record=record, own_number=own.number, number=chosen)
 
 
-def call_setups_delete(*, before, dry_run: bool = False) -> int:
-    """Set-up records older than `before` (the purge passes 30 days back): the call itself is a CDR. Returns how
-    many. A run that deleted some records it in the audit log, counts only, under the retention purpose (as the
-    other purgers do), in the same transaction as the delete; a dry run only counts (its purge run is recorded)."""
+def _held_setup_ids(old, held: Iterable[Mapping]) -> set[int]:
+    """The records of `old` a hold scope covers: its accounts', or its numbers' (the own number that rang first, or
+    the number called), set up inside its window. A scope: account_ids, number_indexes, window_start, window_end."""
+    ids: set[int] = set()
+    for scope in held:
+        rows = old.filter(created_at__gte=scope["window_start"]) if scope.get("window_start") else old
+        rows = rows.filter(created_at__lt=scope["window_end"]) if scope.get("window_end") else rows
+        indexes = set(scope.get("number_indexes") or ())
+        who = Q(user_id__in=list(scope.get("account_ids") or ())) | Q(own_number__number_index__in=indexes)
+        ids.update(rows.filter(who).values_list("pk", flat=True))
+        if indexes:  # the called number is stored encrypted only: its blind index is computed here
+            ids.update(pk for pk, number in rows.exclude(who).values_list("pk", "number").iterator()
+                       if _phone_index(number) in indexes)
+    return ids
+
+
+def _phone_index(number: str) -> str:
+    try:
+        return blind_index(normalize_e164(number), domain="phone")
+    except InvalidNumber:
+        return ""
+
+
+def call_setups_delete(*, before, dry_run: bool = False, held: Iterable[Mapping] = ()) -> dict:
+    """Set-up records older than `before` (the purge passes 30 days back): the call itself is a CDR. The records
+    a legal hold's scope covers (`held`, from retention, which knows the holds) stay, as the calls do. Returns the
+    counts deleted and kept. A run that deleted some records it in the audit log, counts only, under the retention
+    purpose (as the other purgers do), in the same transaction as the delete; a dry run only counts."""
     old = CallSetup.objects.filter(created_at__lt=before)
-    if dry_run:
-        return old.count()
     with transaction.atomic():
-        deleted = old.delete()[0]
+        kept = _held_setup_ids(old, held)
+        going = old.exclude(pk__in=kept)
+        if dry_run:
+            return {"deleted": going.count(), "kept": len(kept)}
+        deleted = going.delete()[0]
         if deleted:
             audit_record(actor=None, action="call_setup.purge", purpose=RETENTION_PURPOSE, target_type="call_setup",
-                         extra={"deleted": deleted, "cutoff": before.isoformat()})
-    return deleted
+                         extra={"deleted": deleted, "kept": len(kept), "cutoff": before.isoformat()})
+    return {"deleted": deleted, "kept": len(kept)}
 
 
 # --- blocked prefixes (fraud analysts): fraud prevention, so their changes are recorded under SECURITY ----------
