@@ -71,7 +71,6 @@ def test_beat_runs_the_check_hourly(dpo):
     assert ciot_sync_stale_check_task() == {"alerted": 1}
 
 
-@pytest.mark.xfail(strict=True, reason="Dutch pending")
 def test_the_alert_is_in_dutch_for_a_dutch_dpo(dpo):
     dpo.language = "nl"
     dpo.save(update_fields=["language"])

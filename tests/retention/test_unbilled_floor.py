@@ -58,7 +58,6 @@ def test_the_dpos_dutch_page_refuses_it_with_dutch_periods(client, dpo):
     assert "2 maanden" in refusal and "month" not in refusal.replace(BASIS, "")
 
 
-@pytest.mark.xfail(strict=True, reason="Dutch pending")
 def test_the_dpos_dutch_page_names_the_basis_in_dutch(client, dpo):
     _response, page = _post(client, dpo, "nl", period_months=1, period_days=0)
     refusal = next(line for line in page.splitlines() if "1 maand" in line)
