@@ -22,7 +22,7 @@ from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from fpdf import FPDF
 
-from voipxs.money import money
+from voipxs.money import money, vat_percent
 
 from .models import Invoice, InvoiceLine
 
@@ -110,9 +110,8 @@ def _lines(pdf: _Pdf, invoice: Invoice, lines: list[InvoiceLine]) -> None:
         pdf.row([(zone, widths[0], "L"), (str(line.calls), widths[1], "R"), (str(line.seconds), widths[2], "R"),
                  (_money(line.amount, invoice), widths[3], "R")])
     pdf.ln(2)
-    rate = formats.number_format(invoice.vat_rate, decimal_pos=0 if invoice.vat_rate == invoice.vat_rate.to_integral() else 2)
     for label, amount, bold in ((_("Subtotal excl. VAT"), invoice.subtotal, False),
-                                (_("VAT %(rate)s%%") % {"rate": rate}, invoice.vat_amount, False),
+                                (_("VAT %(rate)s%%") % {"rate": vat_percent(invoice.vat_rate)}, invoice.vat_amount, False),
                                 (_("Total incl. VAT"), invoice.total, True)):
         pdf.row([(label, sum(widths[:3]), "R"), (_money(amount, invoice), widths[3], "R")], bold=bold)
 
