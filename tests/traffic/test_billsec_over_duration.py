@@ -10,12 +10,13 @@ from decimal import Decimal
 
 import pytest
 
-from tests.factories import verified_client
+from tests.factories import make_cdr, verified_client
 from tests.traffic.test_ingest import AMS, ast
 from tests.traffic.test_push import form, fs_doc, pusher  # noqa: F401  (the push source fixture)
 from traffic.importers.base import FLAG_BILLSEC_OVER_DURATION
 from traffic.models import Cdr, Tariff
 from traffic.services.imports import cdr_bulk_import
+from traffic.services.rating import cdr_rate_pending
 from traffic.services.sources import source_create
 
 pytestmark = pytest.mark.django_db
@@ -56,3 +57,12 @@ class PushedBillsecOverDurationTests:
         cdr = Cdr.objects.get(unique_id="u-over")
         assert (cdr.duration, cdr.billsec, cdr.price) == (30, 30, Decimal("0.30000"))
         assert FLAG_BILLSEC_OVER_DURATION in cdr.flags.split(",")
+
+
+class RatedLaterTests:
+    def test_a_stored_call_rated_after_the_fact_is_priced_for_its_duration_at_most(self, per_second, alice):
+        """A call stored before the cap (or pending when it came) and rated by the hourly re-rating: the same rule."""
+        cdr = make_cdr(account=alice, dst="+31699993678", billsec=90, duration=20, rating="pending", zone="")
+        assert cdr_rate_pending() == 1
+        cdr.refresh_from_db()
+        assert (cdr.rating, cdr.price) == ("rated", Decimal("0.20000"))
