@@ -1,6 +1,6 @@
 """The PDF of an invoice, with what a Dutch invoice must carry (Wet OB 1968 art. 35a, Belastingdienst
 "factuureisen"): invoice number and date, the supplier's name, address, VAT number and KvK number
-(INVOICE_COMPANY_* settings), the customer's name and address, the period, the lines (calls per zone),
+(INVOICE_COMPANY_* settings, fixed on the invoice when it is made: `Invoice.supplier`), the customer's name and address, the period, the lines (calls per zone),
 the VAT rate and amount, and the totals.
 
 A pure function of an invoice already read through the selector (`traffic.selectors.invoices.invoice_pdf`
@@ -22,7 +22,7 @@ from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from fpdf import FPDF
 
-from voipxs.money import money
+from voipxs.money import money, vat_percent
 
 from .models import Invoice, InvoiceLine
 
@@ -40,6 +40,12 @@ class Supplier:
         return cls(name=settings.INVOICE_COMPANY_NAME, address=settings.INVOICE_COMPANY_ADDRESS,
                    vat_number=settings.INVOICE_COMPANY_VAT_NUMBER, kvk_number=settings.INVOICE_COMPANY_KVK_NUMBER,
                    iban=getattr(settings, "INVOICE_COMPANY_IBAN", ""))
+
+    @classmethod
+    def of(cls, invoice: Invoice) -> "Supplier":
+        """The supplier as the invoice names it: fixed on it when it was made (`Invoice.supplier`), so the PDF
+        of an old invoice, and a corrected one, keep the details of the supply (art. 35a Wet OB)."""
+        return cls(**invoice.supplier) if invoice.supplier else cls.from_settings()
 
 
 ENCODING = "windows-1252"  # the core font's: Latin-1 and the euro sign
@@ -110,15 +116,14 @@ def _lines(pdf: _Pdf, invoice: Invoice, lines: list[InvoiceLine]) -> None:
         pdf.row([(zone, widths[0], "L"), (str(line.calls), widths[1], "R"), (str(line.seconds), widths[2], "R"),
                  (_money(line.amount, invoice), widths[3], "R")])
     pdf.ln(2)
-    rate = formats.number_format(invoice.vat_rate, decimal_pos=0 if invoice.vat_rate == invoice.vat_rate.to_integral() else 2)
     for label, amount, bold in ((_("Subtotal excl. VAT"), invoice.subtotal, False),
-                                (_("VAT %(rate)s%%") % {"rate": rate}, invoice.vat_amount, False),
+                                (_("VAT %(rate)s%%") % {"rate": vat_percent(invoice.vat_rate)}, invoice.vat_amount, False),
                                 (_("Total incl. VAT"), invoice.total, True)):
         pdf.row([(label, sum(widths[:3]), "R"), (_money(amount, invoice), widths[3], "R")], bold=bold)
 
 
 def invoice_pdf_bytes(invoice: Invoice, lines: list[InvoiceLine], *, supplier: Supplier | None = None) -> bytes:
-    supplier = supplier or Supplier.from_settings()
+    supplier = supplier or Supplier.of(invoice)
     pdf = _Pdf(format="A4")
     pdf.core_fonts_encoding = ENCODING
     pdf.set_title(_text(_("Invoice %(number)s") % {"number": invoice.number}))

@@ -285,6 +285,7 @@ class Invoice(models.Model):
     # personal data, so encrypted; printed on the PDF only.
     customer_name = EncryptedTextField(null=True, blank=True)
     customer_address = EncryptedTextField(null=True, blank=True)
+    supplier = models.JSONField(default=dict, blank=True)  # ours as printed, fixed when made (Wet OB art. 35a)
     restricted_at = models.DateTimeField(null=True, blank=True)
     # A corrected invoice points at the void one it replaces (traffic.services.invoices.invoice_reissue); one
     # replacement per void invoice (one-to-one), and PROTECT: the void one stays as long as its successor.
@@ -309,8 +310,7 @@ class Invoice(models.Model):
 
     @property
     def replacement_links(self) -> list[tuple[str, Invoice]]:
-        """(words, invoice) for the pages: the corrected invoice that replaced this void one, and the
-        void one this replaces. A missing reverse one-to-one raises an AttributeError subclass."""
+        """(words, invoice): the corrected one replacing this void one, the void one this replaces (pages)."""
         links = []
         if (replaced_by := getattr(self, "replaced_by", None)) is not None:
             links.append((_("replaced by"), replaced_by))

@@ -85,3 +85,13 @@ def money(amount, places: int | str = 2, currency: str = "EUR", *, html: bool = 
     if places == RATE:
         places = 4 if amount == amount.quantize(Decimal("0.0001")) else 5
     return money_format(get_language(), int(places), currency, html)(amount)
+
+
+def vat_percent(rate) -> str:
+    """A VAT rate (percent, stored with two decimals) as the invoice's page and PDF write it in the active language,
+    without decimals it does not need: "21" for 21.00, "20.5" (Dutch "20,5") for 20.50. The label around it is one
+    msgid for both ("VAT %(rate)s%%"); the API and the exports keep the stored decimal ("21.00")."""
+    rate = rate if isinstance(rate, Decimal) else Decimal(str(rate))
+    places = max(0, -rate.normalize().as_tuple().exponent) if rate != rate.to_integral_value() else 0
+    number = format(rate, f".{places}f")
+    return number.replace(".", get_format("DECIMAL_SEPARATOR")) if places else number

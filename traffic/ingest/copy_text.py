@@ -16,7 +16,7 @@ assert (R_LINE, R_UID, R_FP, R_STARTED, R_ACCOUNT, R_CONTRACTOR, R_DIRECTION, R_
         R_BILLSEC, R_SRC, R_DST, R_SRC_IDX, R_DST_IDX, R_NAME, R_ACCOUNT_CODE, R_FLAGS, R_RATING, R_ZONE, R_PRICE,
         R_TECH, R_LEG, R_CALL) == tuple(range(24))
 
-# Encoded rows: (line, unique_id, fingerprint, cdr COPY line, tech COPY line or None, flagged, leg).
+# Encoded rows: (line, unique_id, fingerprint, cdr COPY line, tech COPY line or None, flags text ("": none), leg).
 E_CDR, E_TECH, E_FLAGGED, E_LEG = 3, 4, 5, 6
 
 # No NUL: rows.py rejects a text holding one, and COPY refuses one that got through (never cut out
@@ -60,7 +60,7 @@ def copy_encode(rows: list[tuple], ids: list[int], source_id: int, import_id: in
             f"{esc(leg) if leg else ''}\t{esc(call) if call else ''}\n"
         )
         tech_line = None if tech is None else f"{sid}\t{started}\t{_HEX}{tech.hex()}\n"
-        append((line_no, uid, fp, line, tech_line, bool(flags), leg))
+        append((line_no, uid, fp, line, tech_line, flags or "", leg))
     return out
 
 

@@ -23,7 +23,8 @@ from voipxs.privacy.crypto import blind_indexer
 from voipxs.privacy.phone import InvalidNumber, is_valid_e164, normalize_e164
 
 from ..importers.base import (
-    ANONYMOUS_NAMES, EXTENSION_MAX_DIGITS, FLAG_BILLED_ON_A_LEG, FLAG_LOCAL_HOP, FLAG_UNDECODABLE_TEXT,
+    ANONYMOUS_NAMES, EXTENSION_MAX_DIGITS, FLAG_BILLED_ON_A_LEG, FLAG_BILLSEC_OVER_DURATION, FLAG_LOCAL_HOP,
+    FLAG_UNDECODABLE_TEXT,
 )
 from ..models import Cdr, Source
 from ..rating import TariffBook
@@ -106,6 +107,9 @@ class RowPreparer(RowBuilder):
         duration = int(duration or 0)
         billsec = int(billsec or 0)
         flags = set(parser_flags) if parser_flags else set()
+        if billsec > duration:  # talk time longer than the whole call: billed for the call's length at most,
+            billsec = duration  # flagged, and the import's report lists the row as a warning (ingest.run)
+            flags.add(FLAG_BILLSEC_OVER_DURATION)
         disposition = _DISPOSITIONS.get(raw_disposition) or _DISPOSITIONS.get(str(raw_disposition).strip().lower())
         if disposition is None:
             disposition = "failed"

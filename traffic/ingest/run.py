@@ -30,7 +30,7 @@ from django.db import connection, transaction
 from django.utils.timezone import now
 
 from ..importers import get_parser
-from ..importers.base import ImportFormatError, RowError
+from ..importers.base import FLAG_BILLSEC_OVER_DURATION, ImportFormatError, RowError
 from ..models import CdrImport, Source
 from .parallel import ParallelPreparer, parallel_procs, run_chunks
 from .prepare import RowPreparer
@@ -38,6 +38,7 @@ from .rows import CdrRecord, RowBuilder, RowRejected
 from .writers import LAST_WRITER_STATS, BatchWriter, writer_make
 
 BATCH_SIZE = 20_000
+WARN_BILLSEC_OVER_DURATION = "billsec: longer than the duration of the call; billed for the duration"
 REPORT_LIMIT = 10_000  # entries kept per list in CdrImport.report; counts are always complete
 ADVISORY_LOCK_CLASS = 7_300_010  # pg_advisory_lock(class, source_id): one importer per source
 LOCK_POLL_SECONDS = 2.0  # an import waiting for its source's lock renews its lease this often
@@ -64,6 +65,8 @@ class ImportTotals:
     rejected_total: int = 0
     rejected: list[dict] = field(default_factory=list)
     conflict_rows: list[dict] = field(default_factory=list)
+    warnings_total: int = 0
+    warnings: list[dict] = field(default_factory=list)  # rows stored, but not billed as written
 
     def reject(self, line: int, reason: str) -> None:
         self.rejected_total += 1
@@ -75,12 +78,22 @@ class ImportTotals:
         if len(self.conflict_rows) < REPORT_LIMIT:
             self.conflict_rows.append({"line": int(line), "unique_id": unique_id})
 
+    def warn_stored(self, rows: Iterable[tuple[int, str]]) -> None:
+        """(line, flags text) of stored rows: those whose billsec was cut to the duration are warnings."""
+        for line, flags in rows:
+            if flags and FLAG_BILLSEC_OVER_DURATION in flags:
+                self.warnings_total += 1
+                if len(self.warnings) < REPORT_LIMIT:
+                    self.warnings.append({"line": int(line), "reason": WARN_BILLSEC_OVER_DURATION})
+
     def report(self) -> dict:
         # Rows the writer refused (writers.py) join the parser's rejections at the end: sorted by line.
         return {
             "rejected": sorted(self.rejected, key=_by_line), "conflicts": self.conflict_rows,
             "rejected_total": self.rejected_total,
-            "truncated": self.rejected_total > len(self.rejected) or self.conflicts > len(self.conflict_rows),
+            "warnings": sorted(self.warnings, key=_by_line), "warnings_total": self.warnings_total,
+            "truncated": self.rejected_total > len(self.rejected) or self.conflicts > len(self.conflict_rows)
+            or self.warnings_total > len(self.warnings),
         }
 
 

@@ -257,6 +257,7 @@ class SqliteWriter(BatchWriter):
                 )
         self.totals.imported += len(fresh)
         self.totals.flagged += sum(1 for r in fresh if r[R_FLAGS])
+        self.totals.warn_stored((r[R_LINE], r[R_FLAGS]) for r in fresh)
 
 
 class PostgresWriter(BatchWriter):
@@ -310,6 +311,7 @@ class PostgresWriter(BatchWriter):
         self.copy_seconds += time.perf_counter() - started
         self.totals.imported += len(fresh)
         self.totals.flagged += sum(1 for r in fresh if r[E_FLAGGED])
+        self.totals.warn_stored((r[0], r[E_FLAGGED]) for r in fresh)
 
     def _run(self) -> None:
         try:

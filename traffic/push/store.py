@@ -133,12 +133,15 @@ def _write_source(jobs: list[_Job], *, cached: bool) -> None:
     refused = {entry["line"]: NOT_STORED.format(reason=entry["reason"]) for entry in totals.rejected}
     refused.update({entry["line"]: CONFLICT.format(unique_id=entry["unique_id"]) for entry in totals.conflict_rows})
     conflicts = {entry["line"] for entry in totals.conflict_rows}
+    warned = {entry["line"] for entry in totals.warnings}
     for job in jobs:
         mine = [line for line in job.lines if line in refused]
         if mine:
             status = 409 if mine[0] in conflicts else 422
             job.outcome = PushOutcome(status, {"error": refused[mine[0]], "refused": len(mine),
                                                "cdrs": len(job.lines)})
+        elif warnings := sum(1 for line in job.lines if line in warned):  # stored, not as written (ingest.run)
+            job.outcome = PushOutcome(201, {"stored": True, "warnings": warnings})
     audit_record(actor=None, action="cdr_push.store", purpose=Purpose.BILLING, target_type="cdr_source",
                  target_id=source.pk,
                  extra={"pushes": len(jobs), "imported": totals.imported, "duplicates": totals.duplicates,

@@ -3,11 +3,12 @@
 aggregates per zone and month: they hold no numbers."""
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime, timezone as dt_timezone
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext_noop
 
@@ -17,6 +18,7 @@ from voipxs.privacy.purposes import Purpose, require_purpose
 from ..invoice_pdf import invoice_pdf_bytes
 from ..models import Invoice, InvoiceLine
 from ..partitions import month_start
+from .cursors import cursor_decode, cursor_encode
 from .scope import SEES_RESTRICTED, STAFF_WIDE
 
 STATUS_INVALID = gettext_noop("Status must be one of: %(choices)s.")
@@ -57,6 +59,38 @@ def invoice_list(*, actor: Any, purpose: Purpose | str, account: Any = None, sta
     if period is not None:
         qs = qs.filter(period=month_start(period))
     return list(qs.order_by("-period", "-id")[:limit])
+
+
+@dataclass(frozen=True)
+class InvoicePage:
+    rows: list[Invoice]
+    next_cursor: str | None  # opaque (the call pages' cursor: traffic.selectors.cursors); None on the last page
+
+
+def invoice_page(*, actor: Any, purpose: Purpose | str, status: str | None = None, number: str | None = None,
+                 after: str | None = None, limit: int = 50) -> InvoicePage:
+    """One page of invoices, newest month first, by keyset on (period, id) as the call pages page by (started_at,
+    id): every invoice is reachable however many there are, and no page counts them. `number`: invoices whose
+    number starts with it ("INV-2026", "INV-202603-000042"), any case. A cursor not made here raises
+    ApplicationError (field "cursor"); a status not a status, (field "status")."""
+    purpose = require_purpose(actor=actor, purpose=purpose, action="invoice.list", target_type="user", target_id="")
+    qs = _scoped_invoices(actor=actor, purpose=purpose).select_related("replaces", "replaced_by")
+    if status:
+        if status not in Invoice.Status.values:
+            choices = {"choices": ", ".join(Invoice.Status.values)}
+            raise ApplicationError.formatted(STATUS_INVALID, choices, field="status")
+        qs = qs.filter(status=status)
+    if number:
+        qs = qs.filter(number__istartswith=number.strip())
+    if after:
+        moment, last_id = cursor_decode(after)
+        qs = qs.filter(Q(period__lt=moment.date()) | Q(period=moment.date(), id__lt=last_id))
+    found = list(qs.order_by("-period", "-id")[:limit + 1])
+    rows = found[:limit]
+    last = rows[-1] if rows else None
+    more = len(found) > limit and last is not None
+    period = datetime(last.period.year, last.period.month, last.period.day, tzinfo=dt_timezone.utc) if more else None
+    return InvoicePage(rows=rows, next_cursor=cursor_encode(period, last.pk) if more else None)
 
 
 def invoice_get(*, actor: Any, purpose: Purpose | str, invoice_id: int) -> Invoice:

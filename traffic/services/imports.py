@@ -165,7 +165,8 @@ def _import_execute(*, cdr_import: CdrImport, path: Path, batch_size: int | None
     cdr_import.refresh_from_db()
     if not finished:  # reaped between its last batch and here: the counts are already on it
         return cdr_import
-    audit_record(actor=actor or cdr_import.imported_by, action="cdr_import.done", purpose=Purpose.BILLING,
+    by = actor or cdr_import.imported_by
+    audit_record(actor=by, action="cdr_import.done", purpose=ingest_purpose(by),
                  target_type="cdr_import", target_id=cdr_import.pk,
                  extra={"imported": totals.imported, "duplicates": totals.duplicates, "conflicts": totals.conflicts,
                         "rejected": totals.rejected_total, "flagged": totals.flagged})
@@ -175,10 +176,10 @@ def _import_execute(*, cdr_import: CdrImport, path: Path, batch_size: int | None
 
 
 def cdr_import_fail(cdr_import: CdrImport, message: str, *, actor=None, keep_upload: bool = False,
-                    purpose: str = Purpose.BILLING) -> CdrImport:
+                    purpose: str | None = None) -> CdrImport:
     """Mark an import failed. `keep_upload`: the stored file stays so that staff can re-run it. `purpose`: the
-    one its audit entry records: the ingest's (BILLING), unless the failure is another duty's doing (the retention
-    purge's)."""
+    one its audit entry records: by default its start entry's (`ingest_purpose` of who started it: billing, or
+    security for network operations), unless the failure is another duty's doing (the retention purge's)."""
     cdr_import.status = CdrImport.Status.FAILED
     cdr_import.finished_at = now()
     cdr_import.error = message[:2000]
@@ -187,7 +188,8 @@ def cdr_import_fail(cdr_import: CdrImport, message: str, *, actor=None, keep_upl
         report.pop("upload", None)
     cdr_import.report = report
     cdr_import.save(update_fields=["status", "finished_at", "error", "report"])
-    audit_record(actor=actor or cdr_import.imported_by, action="cdr_import.failed", purpose=purpose,
+    by = actor or cdr_import.imported_by
+    audit_record(actor=by, action="cdr_import.failed", purpose=purpose or ingest_purpose(by),
                  target_type="cdr_import", target_id=cdr_import.pk)
     return cdr_import
 
@@ -243,10 +245,12 @@ def _cdr_import_reap_one(*, pk: int, cutoff, at) -> bool:
         return False
     silent = int((at - (cdr_import.heartbeat_at or cdr_import.created_at)).total_seconds())
     name = cdr_import.upload_name
-    cdr_import_fail(cdr_import, IMPORT_REAPED, keep_upload=bool(name) and (imports_dir() / os.path.basename(name)).exists())
-    audit_record(actor=None, action="cdr_import.reaped", purpose=Purpose.BILLING, target_type="cdr_import",
-                 target_id=pk,
-                 extra={"silent_seconds": silent, "landed": cdr_import.imported, "rerunnable": bool(cdr_import.upload_name)})
+    kept = bool(name) and (imports_dir() / os.path.basename(name)).exists()
+    cdr_import_fail(cdr_import, IMPORT_REAPED, keep_upload=kept)
+    audit_record(actor=None, action="cdr_import.reaped", purpose=ingest_purpose(cdr_import.imported_by),
+                 target_type="cdr_import", target_id=pk,
+                 extra={"silent_seconds": silent, "landed": cdr_import.imported,
+                        "rerunnable": bool(cdr_import.upload_name)})
     logger.warning("cdr import %s reaped: no heartbeat for %ss, %s rows had landed", pk, silent, cdr_import.imported)
     return True
 

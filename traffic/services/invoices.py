@@ -18,6 +18,7 @@ calls at their current rating and price. Its number gets a suffix ("INV-202603-0
 from __future__ import annotations
 
 import logging
+from dataclasses import asdict
 from datetime import date, datetime, timedelta, timezone as dt_timezone
 from decimal import Decimal
 from typing import Any
@@ -38,6 +39,7 @@ from voipxs.money import to_cent
 from voipxs.privacy.audit import audit_record
 from voipxs.privacy.purposes import Purpose, Role, SystemActor
 
+from ..invoice_pdf import Supplier
 from ..models import Cdr, Invoice, InvoiceLine
 from ..partitions import add_months, month_bounds, month_start
 from ..selectors.cdr_reader import kept_copies
@@ -229,7 +231,10 @@ def _invoice_make(*, account_id: int, month: date, actor: Any, replaces: Invoice
             InvoiceLine.objects.bulk_create(objs)
             _invoice_set_amounts(invoice, subtotal=subtotal)
             invoice.customer_name, invoice.customer_address = _bill_to(account, replaces=replaces)
-            invoice.save(update_fields=["subtotal", "vat_rate", "vat_amount", "total", "customer_name", "customer_address"])
+            # the supplier of the supply: a corrected invoice keeps the one it corrects names (art. 35a Wet OB)
+            invoice.supplier = asdict(Supplier.of(replaces) if replaces is not None else Supplier.from_settings())
+            invoice.save(update_fields=["subtotal", "vat_rate", "vat_amount", "total", "customer_name",
+                                        "customer_address", "supplier"])
             billed = _billable(account_id=account_id, month=month, billed_on=billed_on).update(invoice=invoice)
             kept = _kept_billable(billed_on)
             billed += kept.update(invoice_id=invoice.pk) if kept is not None else 0

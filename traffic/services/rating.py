@@ -8,6 +8,7 @@ from django.db import transaction
 from voipxs.privacy.audit import audit_record
 from voipxs.privacy.purposes import Purpose
 
+from ..importers.base import FLAG_BILLSEC_OVER_DURATION
 from ..ingest.rows import FLAG_BAD_NUMBER, FLAG_UNRATED
 from ..keys import decrypt_number
 from ..models import Cdr, Source
@@ -31,7 +32,8 @@ def cdr_rate_pending(*, source: Source | None = None, batch_size: int = 5000, ac
         base = base.filter(source=source)
     while True:
         rows = list(base.filter(id__gt=last_id).order_by("id")
-                    .only("id", "started_at", "dst_enc", "direction", "disposition", "billsec", "flags", "rating")[:batch_size])
+                    .only("id", "started_at", "dst_enc", "direction", "disposition", "duration", "billsec", "flags",
+                          "rating")[:batch_size])
         if not rows:
             break
         last_id = rows[-1].id
@@ -45,7 +47,12 @@ def cdr_rate_pending(*, source: Source | None = None, batch_size: int = 5000, ac
 def _cdr_rate(cdr: Cdr, *, book: TariffBook) -> bool:
     """Price one pending or unrated call, or mark it free or unrated. True if it became rated."""
     flags = [f for f in cdr.flags.split(",") if f and f != FLAG_UNRATED]
-    if cdr.direction != Cdr.Direction.OUT or cdr.disposition != Cdr.Disposition.ANSWERED or cdr.billsec <= 0:
+    # Stored before the import capped it (ingest.prepare): billed for the call's length at most; the stored row
+    # keeps what the switch wrote (a CDR is never rewritten), flagged.
+    billsec = min(cdr.billsec, cdr.duration)
+    if billsec < cdr.billsec:
+        flags.append(FLAG_BILLSEC_OVER_DURATION)
+    if cdr.direction != Cdr.Direction.OUT or cdr.disposition != Cdr.Disposition.ANSWERED or billsec <= 0:
         cdr.rating, cdr.price, cdr.zone = Cdr.Rating.FREE, 0, ""
     else:
         dst = decrypt_number(cdr.dst_enc, started_at=cdr.started_at)
@@ -58,7 +65,7 @@ def _cdr_rate(cdr: Cdr, *, book: TariffBook) -> bool:
             cdr.rating, cdr.price = Cdr.Rating.UNRATED, None
             flags.append(FLAG_UNRATED)
         else:
-            cdr.rating, cdr.zone, cdr.price = Cdr.Rating.RATED, rule.zone, book.price(rule, cdr.billsec)[0]
+            cdr.rating, cdr.zone, cdr.price = Cdr.Rating.RATED, rule.zone, book.price(rule, billsec)[0]
     cdr.flags = ",".join(sorted(set(flags)))
     # filter().update(): on PostgreSQL the row's key is (id, started_at); name both so only one partition is touched.
     changed = Cdr.objects.filter(id=cdr.id, started_at=cdr.started_at, rating__in=_OPEN_RATINGS).update(

@@ -70,16 +70,19 @@ def invoice_pdf(request: HttpRequest, invoice_id: int) -> HttpResponse:
 @login_required
 def staff_invoices(request: HttpRequest) -> HttpResponse:
     require_billing(request)
-    status = request.GET.get("status") or None
+    status, number = request.GET.get("status") or None, (request.GET.get("number") or "").strip()[:32] or None
     try:
-        invoices = invoice_selectors.invoice_list(actor=request.user, purpose=Purpose.BILLING, status=status,
-                                                  replacements=True)
+        page = invoice_selectors.invoice_page(actor=request.user, purpose=Purpose.BILLING, status=status,
+                                              number=number, after=request.GET.get("after") or None)
         code = 200
     except ApplicationError as exc:
-        invoices, code = [], 400
+        page, code = None, 400
         messages.error(request, exc.shown())
+    query = request.GET.copy()
+    query.pop("after", None)
     return render(request, "traffic/staff_invoices.html", {
-        "invoices": invoices, "status": status or "", "statuses": Invoice.Status.choices,
+        "page": page, "invoices": page.rows if page else [], "status": status or "", "number": number or "",
+        "statuses": Invoice.Status.choices, "query": query.urlencode(), "is_first_page": not request.GET.get("after"),
     }, status=code)
 
 

@@ -83,6 +83,7 @@ def staff_import_detail(request: HttpRequest, import_id: int) -> HttpResponse:
     return render(request, "traffic/imports_detail.html", {
         "imp": cdr_import, "rejected": report.get("rejected", []), "conflicts": report.get("conflicts", []),
         "rejected_total": report.get("rejected_total", 0), "truncated": report.get("truncated", False),
+        "warnings": report.get("warnings", []), "warnings_total": report.get("warnings_total", 0),
     })
 
 

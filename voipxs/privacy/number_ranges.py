@@ -7,6 +7,11 @@ number it can start, i.e. cover at least 10,000 numbers:
 
     limit = len(country code) + shortest national significant number it starts - OPEN_DIGITS
 
+where a plan has numbers of several lengths under the prefix, the numbers of each length less than OPEN_DIGITS
+longer than the shortest are counted together (`_open_limit`): +49 30 starts Berlin numbers of 5 to 15 digits, so
+"4930" covers 1,000 + 10,000 + ... numbers and is allowed, though its shortest numbers leave only 3 digits open
+(likewise +31 14, the 5- and 6-digit municipal numbers, and +31 800 1, 0800 numbers of 7 to 10 digits).
+
 "The shortest number it can start" is asked of `phonenumbers`' metadata: each number type of the country
 (fixed line, mobile, toll free, ...) has a pattern and possible lengths. +31 20 starts only 9-digit numbers
 (Amsterdam fixed lines), so "3120555" (7 digits) is the longest Amsterdam prefix; +31 14 starts the 5-digit
@@ -45,13 +50,22 @@ def prefix_digit_limit(prefix: str) -> int:
         return UNKNOWN_COUNTRY_LIMIT
     national = digits[len(code):]
     while True:
-        shortest = _shortest_national(int(code), national)
-        if shortest is not None or not national:
+        lengths = _national_lengths(int(code), national)
+        if lengths or not national:
             break
         national = national[:-1]
-    if shortest is None:  # phonenumbers knows the code but no number type under it
+    if not lengths:  # phonenumbers knows the code but no number type under it
         return UNKNOWN_COUNTRY_LIMIT
-    return max(len(code), len(code) + shortest - OPEN_DIGITS)
+    return max(len(code), len(code) + _open_limit(lengths))
+
+
+def _open_limit(lengths: frozenset[int]) -> int:
+    """The longest national prefix that still covers 10**OPEN_DIGITS numbers of these lengths. Only the lengths
+    less than OPEN_DIGITS longer than the shortest count: in a plan of several lengths (Berlin's 5 to 15 digits)
+    the longest numbers extend shorter ones (a PBX's direct dial-in), so they add no cover to a whole number."""
+    shortest = min(lengths)
+    window = [n for n in lengths if n < shortest + OPEN_DIGITS]
+    return max(k for k in range(shortest + 1) if sum(10 ** (n - k) for n in window) >= 10 ** OPEN_DIGITS)
 
 
 def prefix_too_narrow(prefix: str) -> bool:
@@ -70,11 +84,15 @@ def _country_code(digits: str) -> str | None:
 
 
 @functools.lru_cache(maxsize=50_000)
+def _national_lengths(code: int, national: str) -> frozenset[int]:
+    """The lengths of the national numbers valid under `code` that start with `national`."""
+    return frozenset(length for tree, lengths in _patterns_starting(code, national[:2])
+                     for length in _lengths(tree, national) if length in lengths)
+
+
 def _shortest_national(code: int, national: str) -> int | None:
     """The length of the shortest national number valid under `code` that starts with `national`."""
-    found = [length for tree, lengths in _patterns_starting(code, national[:2])
-             for length in _lengths(tree, national) if length in lengths]
-    return min(found, default=None)
+    return min(_national_lengths(code, national), default=None)
 
 
 @functools.lru_cache(maxsize=1000)

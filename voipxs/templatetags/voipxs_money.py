@@ -7,6 +7,7 @@ from django import template
 from django.utils.safestring import SafeString, mark_safe
 
 from voipxs.money import money as money_text
+from voipxs.money import vat_percent as vat_percent_text
 
 register = template.Library()
 
@@ -15,3 +16,9 @@ register = template.Library()
 def money(amount, places=2) -> SafeString:
     # Reviewed: digits, the language's decimal and thousands signs, a minus and the entities of voipxs/money.py.
     return mark_safe(money_text(amount, places, html=True))  # nosec B308 B703
+
+
+@register.filter
+def vat_percent(rate) -> str:
+    """`{{ invoice.vat_rate|vat_percent }}`: "21", "20,5" (voipxs.money.vat_percent), as the invoice PDF writes it."""
+    return vat_percent_text(rate)
