@@ -173,6 +173,9 @@ class PolicyVersion(models.Model):
     text_nl = models.TextField(blank=True, default="")  # the same policy in Dutch, where given ("": English only)
     created_at = models.DateTimeField(default=now)
     emailed_at = models.DateTimeField(null=True, blank=True)
+    # The change e-mail goes out in batches of users by pk (dsr/policy.py): users up to this pk were mailed. A batch
+    # whose task is delivered again (Celery delivers at least once) finds it moved on and mails nobody twice.
+    email_cursor = models.BigIntegerField(default=0)
 
     class Meta:
         ordering = ["-published_at", "-pk"]

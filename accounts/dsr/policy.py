@@ -90,9 +90,17 @@ def policy_version_publish(*, policy: PolicyVersion, actor: Any, email_users: bo
     return pv
 
 
+@transaction.atomic
 def policy_notice_email_batch(*, version_id: int, after_user_id: int) -> int | None:
-    """E-mail one batch of active users (keyset by pk) about a version; returns the next cursor or None."""
-    pv = PolicyVersion.objects.get(pk=version_id)
+    """E-mail one batch of active users (keyset by pk) about a version; returns the next cursor or None.
+
+    Celery delivers a task at least once: a batch whose task comes again finds the version's cursor moved past
+    `after_user_id` (or the version e-mailed) and sends nothing and queues nothing, so nobody is mailed twice and
+    the chain is not started a second time. The version stays locked while its batch is sent: two deliveries at
+    once wait for each other."""
+    pv = PolicyVersion.objects.select_for_update().get(pk=version_id)
+    if pv.emailed_at is not None or pv.email_cursor != after_user_id:
+        return None
     users = list(User.objects.filter(is_active=True, pk__gt=after_user_id, email_index__isnull=False)
                  .order_by("pk")[:EMAIL_BATCH])
     texts: dict[str, tuple[str, str]] = {}  # per language: (subject, body)
@@ -105,13 +113,14 @@ def policy_notice_email_batch(*, version_id: int, after_user_id: int) -> int | N
         # `from None`: the original (with the addresses) must not ride along as the cause in a traceback.
         raise PolicyNoticeMailError(f"policy version {pv.pk}: e-mail batch after user {after_user_id} failed "
                                     f"({type(exc).__name__})") from None
+    cursor = users[-1].pk if users else after_user_id
     if len(users) < EMAIL_BATCH:
-        with transaction.atomic():
-            PolicyVersion.objects.filter(pk=pv.pk).update(emailed_at=now())
-            audit_record(actor=None, action="policy.emailed", purpose=TRANSPARENCY_PURPOSE,
-                         target_type="policy_version", target_id=pv.pk)
+        PolicyVersion.objects.filter(pk=pv.pk).update(emailed_at=now(), email_cursor=cursor)
+        audit_record(actor=None, action="policy.emailed", purpose=TRANSPARENCY_PURPOSE,
+                     target_type="policy_version", target_id=pv.pk)
         return None
-    return users[-1].pk
+    PolicyVersion.objects.filter(pk=pv.pk).update(email_cursor=cursor)
+    return cursor
 
 
 def _policy_notice_text(pv: PolicyVersion, language: str) -> tuple[str, str]:
