@@ -15,4 +15,9 @@ class Migration(migrations.Migration):
             name='email_cursor',
             field=models.BigIntegerField(default=0),
         ),
+        migrations.AddField(
+            model_name='policyversion',
+            name='email_due_at',
+            field=models.DateTimeField(blank=True, null=True),
+        ),
     ]
