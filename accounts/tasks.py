@@ -13,7 +13,7 @@ from voipxs.privacy.purposes import SystemActor
 from .ciot.services import ciot_sync, ciot_sync_stale_check
 from .dsr.export import dsr_export_build, dsr_exports_requeue
 from .dsr.extension_notice import ExtensionNoticeMailError, extension_notice_send, extension_notices_requeue
-from .dsr.policy import policy_notice_email_batch
+from .dsr.policy import PolicyNoticeMailError, policy_notice_email_batch, policy_notices_requeue
 from .dsr.reminders import breach_clocks_remind, dsr_deadlines_remind, restriction_ends_remind
 from .dsr.restriction_mail import (
     RestrictionNoticeMailError, restriction_continuation_notice_send, restriction_lift_notice_send,
@@ -50,9 +50,11 @@ def sessions_expired_delete_task() -> int:
     return sessions_expired_delete()
 
 
-@shared_task(name="accounts.tasks.policy_notice_email_task")
+@shared_task(name="accounts.tasks.policy_notice_email_task", autoretry_for=(PolicyNoticeMailError,),
+             retry_backoff=60, max_retries=5)
 def policy_notice_email_task(version_id: int, after_user_id: int) -> None:
-    """One batch per run; the next batch is queued with the cursor (user pk), so no task runs long."""
+    """One batch per run; the next batch is queued with the cursor (user pk), so no task runs long. A batch
+    delivered twice mails nobody twice; one whose next task is lost is sent again by the reaper (below)."""
     cursor = policy_notice_email_batch(version_id=version_id, after_user_id=after_user_id)
     if cursor is not None:
         policy_notice_email_task.delay(version_id, cursor)
@@ -120,9 +122,9 @@ def dsr_extension_notice_task(request_id: int) -> bool:
 def person_notices_requeue_task() -> dict:
     """Beat: send again the e-mails to a person still waiting after TASK_RESEND_AFTER_SECONDS (support's change
     of their itemised bills, the coming lift of their restriction or that it continues, the extension of their
-    request): the broker was down or lost the task."""
+    request), and the rest of a policy-change e-mail that stopped: the broker was down or lost the task."""
     return {"itemisation": support_itemisation_notices_requeue(), "restriction": restriction_notices_requeue(),
-            "extension": extension_notices_requeue()}
+            "extension": extension_notices_requeue(), "policy": policy_notices_requeue()}
 
 
 @shared_task(name="accounts.tasks.restriction_ends_remind_task")

@@ -3,9 +3,11 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from voipxs.exceptions import ApplicationError
+
 from .models import CdrImport, Source
 from .selectors.interconnection import parse_month
-from .services import call_exports, imports, invoices, partitions, rating
+from .services import call_exports, imports, invoice_run_alert, invoices, partitions, rating
 
 
 @shared_task(name="traffic.tasks.cdr_import_run", ignore_result=True, acks_late=True)
@@ -35,12 +37,21 @@ def cdr_rate_pending(source_id: int | None = None) -> int:
     return rating.cdr_rate_pending(source=source)
 
 
-@shared_task(name="traffic.tasks.invoice_run", ignore_result=True, acks_late=True)
-def invoice_run(month: str | None = None) -> int:
+@shared_task(name="traffic.tasks.invoice_run", ignore_result=True, acks_late=True, bind=True, max_retries=3)
+def invoice_run(self, month: str | None = None) -> int:
     """Invoice a month ("YYYY-MM"; default the month that just ended). Idempotent, so a redelivered
-    task or a second beat run makes nothing twice."""
+    task, a retry or a second beat run makes nothing twice. A run that fails is tried again (10, 20, 40
+    minutes on); once the tries are used up billing is told and the log records it (invoice_run_alert)."""
     target = parse_month(month) if month else invoices.previous_month()
-    return len(invoices.invoice_run(month=target))
+    try:
+        return len(invoices.invoice_run(month=target))
+    except ApplicationError:
+        raise  # the month is not over: trying again changes nothing
+    except Exception as exc:
+        if self.request.retries < self.max_retries:
+            raise self.retry(args=(f"{target:%Y-%m}",), countdown=600 * 2 ** self.request.retries) from None
+        invoice_run_alert.invoice_run_failed(month=target, error=exc, tries=self.request.retries + 1)
+        raise
 
 
 @shared_task(name="traffic.tasks.invoice_reissues_remind", ignore_result=True)

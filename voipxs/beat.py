@@ -93,7 +93,7 @@ SCHEDULE: dict[str, dict] = {
     # "*/5 * * * *": every 5 minutes, send again the builds of DSR exports still pending (the broker was down)
     "dsr-exports-requeue": {"task": "accounts.tasks.dsr_exports_requeue_task", "schedule": crontab(minute="*/5")},
     # "*/5 * * * *": every 5 minutes, send again e-mails to a person (support's itemisation change, a restriction's
-    # coming lift) that waited longer than TASK_RESEND_AFTER_SECONDS
+    # coming lift, the rest of a policy-change e-mail) that waited longer than TASK_RESEND_AFTER_SECONDS
     "person-notices-requeue": {"task": "accounts.tasks.person_notices_requeue_task", "schedule": crontab(minute="*/5")},
     # "*/5 * * * *": every 5 minutes, send again the package builds of disclosure requests still producing
     "disclosure-productions-requeue": {"task": "disclosures.tasks.disclosure_productions_requeue_task",

@@ -173,6 +173,13 @@ class PolicyVersion(models.Model):
     text_nl = models.TextField(blank=True, default="")  # the same policy in Dutch, where given ("": English only)
     created_at = models.DateTimeField(default=now)
     emailed_at = models.DateTimeField(null=True, blank=True)
+    # The change e-mail goes out in batches of users by pk (dsr/policy.py): users up to this pk were mailed. A batch
+    # whose task is delivered again (Celery delivers at least once) finds it moved on and mails nobody twice.
+    email_cursor = models.BigIntegerField(default=0)
+    # Set while the e-mail is owed (published with it, not finished), moved on by every batch sent: one that has not
+    # moved for TASK_RESEND_AFTER_SECONDS lost its task (broker down, mail refused through every retry) and the
+    # reaper sends it again from the cursor (dsr/policy.py policy_notices_requeue).
+    email_due_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-published_at", "-pk"]

@@ -15,7 +15,7 @@ from voipxs.exceptions import ApplicationError
 from voipxs.mail import mail_address, person_language
 from voipxs.privacy.audit import audit_record
 from voipxs.privacy.purposes import TRANSPARENCY_PURPOSE
-from voipxs.queue import enqueue_after_commit
+from voipxs.queue import enqueue_after_commit, resend_cutoff, tasks_resend
 from voipxs.views import policy_blocks
 
 from ..models import User
@@ -78,21 +78,31 @@ def policy_version_publish(*, policy: PolicyVersion, actor: Any, email_users: bo
     if pv.published_at is not None:
         raise ApplicationError(ALREADY_PUBLISHED)
     pv.published_at = now()
-    pv.save(update_fields=["published_at"])
+    if email_users and pv.substantive:
+        pv.email_due_at = pv.published_at
+    pv.save(update_fields=["published_at", "email_due_at"])
     audit_record(actor=actor, action="policy.publish", purpose=TRANSPARENCY_PURPOSE, target_type="policy_version",
                  target_id=pv.pk, extra={"substantive": pv.substantive, "email": email_users})
     if email_users and pv.substantive:
         from ..tasks import policy_notice_email_task  # lazy: the services-to-tasks pair (tasks import this module)
 
-        # A broker outage must not fail the publication, which is stored: the mails are then not sent,
-        # the warning logged names the version, and its `emailed_at` stays empty.
+        # A broker outage must not fail the publication, which is stored: the warning logged names the
+        # version, and the reaper sends the task again (policy_notices_requeue).
         enqueue_after_commit(policy_notice_email_task, pv.pk, 0)
     return pv
 
 
+@transaction.atomic
 def policy_notice_email_batch(*, version_id: int, after_user_id: int) -> int | None:
-    """E-mail one batch of active users (keyset by pk) about a version; returns the next cursor or None."""
-    pv = PolicyVersion.objects.get(pk=version_id)
+    """E-mail one batch of active users (keyset by pk) about a version; returns the next cursor or None.
+
+    Celery delivers a task at least once: a batch whose task comes again finds the version's cursor moved past
+    `after_user_id` (or the version e-mailed) and sends nothing and queues nothing, so nobody is mailed twice and
+    the chain is not started a second time. The version stays locked while its batch is sent: two deliveries at
+    once wait for each other."""
+    pv = PolicyVersion.objects.select_for_update().get(pk=version_id)
+    if pv.emailed_at is not None or pv.email_cursor != after_user_id:
+        return None
     users = list(User.objects.filter(is_active=True, pk__gt=after_user_id, email_index__isnull=False)
                  .order_by("pk")[:EMAIL_BATCH])
     texts: dict[str, tuple[str, str]] = {}  # per language: (subject, body)
@@ -105,13 +115,26 @@ def policy_notice_email_batch(*, version_id: int, after_user_id: int) -> int | N
         # `from None`: the original (with the addresses) must not ride along as the cause in a traceback.
         raise PolicyNoticeMailError(f"policy version {pv.pk}: e-mail batch after user {after_user_id} failed "
                                     f"({type(exc).__name__})") from None
+    cursor = users[-1].pk if users else after_user_id
     if len(users) < EMAIL_BATCH:
-        with transaction.atomic():
-            PolicyVersion.objects.filter(pk=pv.pk).update(emailed_at=now())
-            audit_record(actor=None, action="policy.emailed", purpose=TRANSPARENCY_PURPOSE,
-                         target_type="policy_version", target_id=pv.pk)
+        PolicyVersion.objects.filter(pk=pv.pk).update(emailed_at=now(), email_cursor=cursor, email_due_at=None)
+        audit_record(actor=None, action="policy.emailed", purpose=TRANSPARENCY_PURPOSE,
+                     target_type="policy_version", target_id=pv.pk)
         return None
-    return users[-1].pk
+    PolicyVersion.objects.filter(pk=pv.pk).update(email_cursor=cursor, email_due_at=now() if pv.email_due_at else None)
+    return cursor
+
+
+def policy_notices_requeue(*, at=None) -> list[int]:
+    """Beat: send again, from its cursor, the e-mail of every version whose batches have not moved on for
+    TASK_RESEND_AFTER_SECONDS (its next task was lost, or the mail server refused a batch through every retry).
+    A batch sent twice mails nobody twice (the cursor). Stops at the first send the broker refuses. Returns the
+    version ids sent."""
+    from ..tasks import policy_notice_email_task
+
+    waiting = (PolicyVersion.objects.filter(email_due_at__lt=resend_cutoff(at), emailed_at__isnull=True)
+               .order_by("pk").values_list("pk", "email_cursor"))
+    return tasks_resend(policy_notice_email_task, list(waiting))
 
 
 def _policy_notice_text(pv: PolicyVersion, language: str) -> tuple[str, str]:

@@ -3,14 +3,20 @@ before it changes, a step refuses any state but the ones it starts from, and eac
 pk only (never a number, a name or an address)."""
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
+
 from django.utils.translation import gettext_noop
 
+from accounts.services.roles import staff_role_mail
 from voipxs.exceptions import ApplicationError
 from voipxs.privacy.audit import audit_record
 from voipxs.privacy.purposes import Role, has_role
 
 from ..models import DisclosureRequest
 from ..selectors import request_purpose
+
+logger = logging.getLogger(__name__)
 
 NOT_LEGAL_OFFICER = gettext_noop("Only legal officers handle disclosure requests.")
 WRONG_STATE = gettext_noop("This step is not possible in the request's current state.")
@@ -53,3 +59,14 @@ def request_audit(*, actor, action: str, req: DisclosureRequest, purpose: str = 
 def request_move(*, req: DisclosureRequest, status: str, fields: list[str]) -> None:
     req.status = status
     req.save(update_fields=["status", *fields])
+
+
+def officers_mail(compose: Callable[[], tuple[str, str]], *, count: int, what: str) -> int:
+    """Mail the legal officers, each in their language (`compose()` gives the subject and the body); returns how
+    many were mailed. None (no active officer with an address): said in the log, and the caller records nothing,
+    so the next run of its job sends the reminder once an officer can be mailed."""
+    sent = staff_role_mail(role=Role.LEGAL_OFFICER, compose=compose)
+    if not sent:
+        logger.warning("no active legal officer with an e-mail address: %d %s reminder(s) not sent; the next run "
+                       "tries again", count, what)
+    return sent

@@ -27,7 +27,7 @@ from voipxs.privacy.purposes import Role
 
 from ..bases import BASES
 from ..models import OPEN_STATUSES, DisclosureRequest, SlaStage, Status
-from .checks import request_audit
+from .checks import officers_mail, request_audit
 
 _STAGE_RANK = {SlaStage.NONE: 0, SlaStage.HALF: 1, SlaStage.EIGHTY: 2, SlaStage.OVERDUE: 3}
 SLA_BASES = frozenset(code for code, basis in BASES.items() if basis.answer_hours is not None)
@@ -58,9 +58,8 @@ def disclosure_sla_escalate(*, now: datetime | None = None, actor=None) -> int:
             stage = sla_stage_at(received_at=req.received_at, due=req.deadline, moment=moment)
             if _STAGE_RANK[stage] > _STAGE_RANK[req.sla_stage]:
                 moved.append((req, stage))
-        if not moved:
+        if not moved or not officers_mail(lambda: _sla_mail(moved), count=len(moved), what="answer-time"):
             return 0
-        staff_role_mail(role=Role.LEGAL_OFFICER, compose=lambda: _sla_mail(moved))
         for req, stage in moved:
             req.sla_stage = stage
             req.save(update_fields=["sla_stage"])

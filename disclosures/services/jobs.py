@@ -11,19 +11,13 @@ from django.db import transaction
 from django.utils.timezone import now as tz_now
 from django.utils.translation import gettext, ngettext
 
-from accounts.services.roles import staff_role_mail
 from voipxs.privacy.audit import audit_record
-from voipxs.privacy.purposes import RETENTION_PURPOSE, Purpose, Role
+from voipxs.privacy.purposes import RETENTION_PURPOSE, Purpose
 
 from ..models import OPEN_STATUSES, DisclosureRequest, Notice, Package, Status
 from ..stored import stored_package_lock
-from .checks import request_audit
+from .checks import officers_mail, request_audit
 from .holds import request_hold_release
-
-
-def _officers_mail(compose: Callable[[], tuple[str, str]]) -> int:
-    """Mail the legal officers, each in their language: `compose()` gives the subject and the body."""
-    return staff_role_mail(role=Role.LEGAL_OFFICER, compose=compose)
 
 
 def _deadlines_mail(ids: list[int], hours: int) -> tuple[str, str]:
@@ -75,13 +69,14 @@ def disclosure_deadlines_escalate(*, now: datetime | None = None, hours: int | N
     moment = now or tz_now()
     hours = settings.DISCLOSURE_ESCALATION_HOURS if hours is None else hours
     due = DisclosureRequest.objects.filter(status__in=OPEN_STATUSES - {Status.DELIVERED}, escalated_at__isnull=True,
-                                           deadline__lte=moment + timedelta(hours=hours)).order_by("deadline")
-    ids = list(due.values_list("pk", flat=True))
-    if not ids:
-        return 0
-    _officers_mail(lambda: _deadlines_mail(ids, hours))
+                                           deadline__lte=moment + timedelta(hours=hours)).order_by("deadline", "pk")
+    # Locked while mailed: a second run at the same time (beat firing twice) waits, then finds them escalated.
     with transaction.atomic():
-        for req in DisclosureRequest.objects.select_for_update().filter(pk__in=ids):
+        reqs = list(due.select_for_update())
+        ids = [req.pk for req in reqs]
+        if not ids or not officers_mail(lambda: _deadlines_mail(ids, hours), count=len(ids), what="deadline"):
+            return 0
+        for req in reqs:
             req.escalated_at = moment
             req.save(update_fields=["escalated_at"])
             request_audit(actor=actor, action="escalate", req=req, hours=hours)
@@ -111,11 +106,10 @@ def disclosure_notice_drafts_remind(*, now: datetime | None = None, actor=None) 
 def _notices_remind(due, *, compose: Callable[[list[tuple[int, int]]], tuple[str, str]], action: str,
                     moment: datetime, actor) -> int:
     """Mail the officers about the notices `due` (their ids and their requests' only), mark them reminded, audit."""
-    ids = list(due.order_by("request_id", "pk").values_list("pk", "request_id"))
-    if not ids:
-        return 0
-    _officers_mail(lambda: compose(ids))
-    with transaction.atomic():
+    with transaction.atomic():  # locked while mailed, as above
+        ids = list(due.select_for_update().order_by("request_id", "pk").values_list("pk", "request_id"))
+        if not ids or not officers_mail(lambda: compose(ids), count=len(ids), what=action):
+            return 0
         Notice.objects.filter(pk__in=[pk for pk, _ in ids]).update(reminded_at=moment)
         for pk, req_id in ids:
             audit_record(actor=actor, action=action, purpose=Purpose.LEGAL_OBLIGATION,
@@ -130,11 +124,10 @@ def disclosure_notice_reviews_remind(*, now: datetime | None = None, actor=None)
     due = (DisclosureRequest.objects.filter(notice_user=False, notice_review_reminded_at__isnull=True,
                                             notice_review_on__lte=moment.date())
            .exclude(status__in=[Status.REJECTED, Status.WITHDRAWN]).order_by("notice_review_on", "pk"))
-    ids = list(due.values_list("pk", flat=True))
-    if not ids:
-        return 0
-    _officers_mail(lambda: _reviews_mail(ids))
-    with transaction.atomic():
+    with transaction.atomic():  # locked while mailed, as above
+        ids = list(due.select_for_update().values_list("pk", flat=True))
+        if not ids or not officers_mail(lambda: _reviews_mail(ids), count=len(ids), what="notice review"):
+            return 0
         DisclosureRequest.objects.filter(pk__in=ids).update(notice_review_reminded_at=moment)
         for pk in ids:
             audit_record(actor=actor, action="disclosure.notice_review_reminder", purpose=Purpose.LEGAL_OBLIGATION,

@@ -16,15 +16,13 @@ from django.db import transaction
 from django.utils.timezone import now as tz_now
 from django.utils.translation import gettext, gettext_noop, ngettext
 
-from accounts.services.roles import staff_role_mail
 from retention.models import LegalHold
 from voipxs.exceptions import ApplicationError
 from voipxs.mail import mail_datetime
-from voipxs.privacy.purposes import Role
 
 from ..bases import BASES, PRESERVATION_BASES, PRODUCTION_BASES
 from ..models import OPEN_STATUSES, DisclosureRequest, Outcome, Status
-from .checks import request_audit, request_locked, request_move, require_officer, require_state
+from .checks import officers_mail, request_audit, request_locked, request_move, require_officer, require_state
 from .holds import request_hold_release, request_hold_renew
 from .intake import disclosure_document_add, disclosure_request_receive, document_refused_at
 
@@ -139,9 +137,8 @@ def disclosure_preservations_remind(*, now: datetime | None = None, actor=None) 
                                             preserve_until__lte=soon).order_by("preserve_until", "pk"))
     with transaction.atomic():
         rows = list(due.select_for_update())
-        if not rows:
+        if not rows or not officers_mail(lambda: _remind_mail(rows), count=len(rows), what="preservation"):
             return 0
-        staff_role_mail(role=Role.LEGAL_OFFICER, compose=lambda: _remind_mail(rows))
         for r in rows:
             r.preservation_reminded_at = moment
             r.save(update_fields=["preservation_reminded_at"])

@@ -73,7 +73,7 @@ class RestrictionNoticeTests:
         assert restriction.lift_notice_asked_at is not None and restriction.lift_notice_sent_at is None
         assert mail.outbox == [] and restriction_notices_requeue() == []
         assert person_notices_requeue_task.apply(kwargs={}).get() == {"itemisation": [], "restriction": [],
-                                                                      "extension": []}
+                                                                      "extension": [], "policy": []}
         assert restriction_notices_requeue(at=now() + LATER) == [alice.pk]
         assert len(mail.outbox) == 1
         assert Restriction.objects.get(pk=restriction.pk).lift_notice_sent_at is not None

@@ -43,6 +43,7 @@ from ..invoice_pdf import Supplier
 from ..models import Cdr, Invoice, InvoiceLine
 from ..partitions import add_months, month_bounds, month_start
 from ..selectors.cdr_reader import kept_copies
+from .invoice_run_alert import InvoiceRunIncomplete
 
 logger = logging.getLogger(__name__)
 
@@ -190,14 +191,20 @@ def invoice_run(*, month: date, actor: Any = None, today: date | None = None) ->
         .values_list("account_id", flat=True).distinct().order_by("account_id")
     )
     already = set(Invoice.objects.filter(period=month, account_id__in=account_ids).values_list("account_id", flat=True))
-    made = []
+    made, failed = [], {}
     for account_id in account_ids:
         if account_id in already:
             continue
-        invoice = _invoice_make(account_id=account_id, month=month, actor=actor)
+        try:
+            invoice = _invoice_make(account_id=account_id, month=month, actor=actor)
+        except Exception as exc:  # noqa: BLE001  the class only: a message may quote the customer's data
+            failed[account_id] = type(exc).__name__
+            continue
         if invoice is not None:
             made.append(invoice)
     logger.info("invoice run %s: %d invoices made, %d accounts already invoiced", month.isoformat(), len(made), len(already))
+    if failed:
+        raise InvoiceRunIncomplete(month=month, causes=sorted(set(failed.values())), failed=len(failed))
     return made
 
 
