@@ -33,12 +33,14 @@ from .forms import (
     NoticeDecisionForm,
     ReportForm,
     RequestForm,
+    SearchForm,
     day_start,
     document_inputs,
 )
 from .models import Authority, DataCategory, Notice
 from .bases import BASES
 from .notice_confirm import notices_send_confirmation
+from .search import SEARCH_LIMIT, disclosure_request_search
 from .step_done import step_done
 from .withdrawal_confirm import withdrawal_confirmation
 from .selectors import (
@@ -93,7 +95,11 @@ def _officer(request: HttpRequest) -> None:
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     _officer(request)
+    search = SearchForm(request.GET or None)
+    searched = search.is_bound and search.is_valid() and search.cleaned_data["q"].strip()
     return render(request, "disclosures/dashboard.html", {
+        "search": search, "searched": searched, "search_limit": SEARCH_LIMIT,
+        "found": disclosure_request_search(actor=request.user, query=searched) if searched else None,
         "deadlines": disclosure_deadlines(actor=request.user),
         "preservations": disclosure_preservations(actor=request.user),
         "legal_representative": settings.EEVIDENCE_LEGAL_REPRESENTATIVE,
@@ -105,7 +111,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             notice_user=True, notices__state=Notice.State.DRAFT).distinct().order_by("delivered_at"),
         "closed": disclosure_request_list(actor=request.user).filter(status__in=["closed", "rejected", "withdrawn"])
         .order_by("-closed_at")[:20],
-    })
+    }, status=400 if search.errors else 200)
 
 
 @login_required
