@@ -65,6 +65,7 @@ from .services.authorities import (
     authority_domains_set,
     authority_verify,
 )
+from .services.holds import request_hold_release_due
 from .services.intake import NOTICE_DEFAULT_REASON, ReceivedDocument, disclosure_request_take_in
 from .services.packages import disclosure_package_download, package_content_type
 from .services.transitions import approval_refusal
@@ -288,6 +289,8 @@ def detail(request: HttpRequest, pk: int, bound_forms: dict[str, forms.Form] | N
         "convert_form": ConvertForm(initial={"categories": req.categories}), "basis": BASES[req.legal_basis],
         "category_labels": [DataCategory(c).label if c in DataCategory.values else c for c in req.categories],
         "preservation": BASES[req.legal_basis].preservation,
+        # The day the hold would be released if the request were closed now: said beside the close button.
+        "close_release": request_hold_release_due(req=req, at=now(), keep_to_term=True),
         "signing_key": signing_public_key() if hasattr(req, "package") else None,
         "notice_reason": _notice_reason(req.notice_withheld_reason),
         "notice_form": NoticeDecisionForm(initial={"notify": "yes" if req.notice_user else "no"}),
