@@ -284,7 +284,7 @@ def detail(request: HttpRequest, pk: int, bound_forms: dict[str, forms.Form] | N
         "notice_drafts": [n for n in notices if n.state == Notice.State.DRAFT],
         "downloads": req.package.downloads.select_related("downloaded_by") if hasattr(req, "package") else [],
         "note_form": NoteForm(), "narrow_form": NarrowForm(auto_id="id_narrow_%s"), "document_form": DocumentForm(),
-        "may_approve": approval_refusal(req=req, officer=request.user) is None,
+        "approval_refusal": approval_refusal(req=req, officer=request.user),  # why no Approve button, or None
         "confirm": {name.replace("-", "_"): row.confirm for name, row in TRANSITIONS.items() if row.confirm},
         "convert_form": ConvertForm(initial={"categories": req.categories}), "basis": BASES[req.legal_basis],
         "category_labels": [DataCategory(c).label if c in DataCategory.values else c for c in req.categories],
