@@ -47,3 +47,13 @@ class CloseConsequencesTests:
         verified_client(client, legal1)
         form = _close_form(client.get(reverse("disclosures:detail", args=[req.pk])).content.decode())
         assert date_format(localtime(req.preserve_until), "DATE_FORMAT") in form and "cannot be reopened" in form
+
+
+@pytest.mark.xfail(strict=True, reason="Dutch pending")
+def test_the_close_consequences_are_in_dutch_on_the_dutch_page(client, legal1, authority):
+    req = receive(legal1, authority, reference="PV-CLOSE-NL")
+    DisclosureRequest.objects.filter(pk=req.pk).update(status="delivered", delivered_at=now())
+    verified_client(client, legal1)
+    client.cookies["django_language"] = "nl"
+    form = _close_form(client.get(reverse("disclosures:detail", args=[req.pk])).content.decode())
+    assert "Closing ends the request for good" not in form

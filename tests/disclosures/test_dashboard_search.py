@@ -92,3 +92,15 @@ class DashboardSearchTests:
     def test_customers_do_not_get_the_search(self, client, alice):
         client.force_login(alice)
         assert client.get(reverse("disclosures:dashboard"), {"q": "PV"}).status_code == 404
+
+
+@pytest.mark.xfail(strict=True, reason="Dutch pending")
+def test_the_search_is_in_dutch_on_the_dutch_page(client, legal1, authority):
+    receive(legal1, authority, reference="PV-1")
+    verified_client(client, legal1)
+    client.cookies["django_language"] = "nl"
+    html = client.get(reverse("disclosures:dashboard"), {"q": "nergens"}).content.decode()
+    assert 'lang="nl"' in html
+    for english in ("Find a request", "Clear the search", "Requests matching", "No request matches",
+                    "The authority's reference or a part of it"):
+        assert english not in html
