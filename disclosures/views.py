@@ -285,6 +285,7 @@ def detail(request: HttpRequest, pk: int, bound_forms: dict[str, forms.Form] | N
         "downloads": req.package.downloads.select_related("downloaded_by") if hasattr(req, "package") else [],
         "note_form": NoteForm(), "narrow_form": NarrowForm(auto_id="id_narrow_%s"), "document_form": DocumentForm(),
         "approval_refusal": approval_refusal(req=req, officer=request.user),  # why no Approve button, or None
+        "back_q": request.GET.get("q", "").strip()[:100],  # came from the dashboard's search: a link back to it
         "confirm": {name.replace("-", "_"): row.confirm for name, row in TRANSITIONS.items() if row.confirm},
         "convert_form": ConvertForm(initial={"categories": req.categories}), "basis": BASES[req.legal_basis],
         "category_labels": [DataCategory(c).label if c in DataCategory.values else c for c in req.categories],

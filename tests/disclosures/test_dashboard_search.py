@@ -70,6 +70,16 @@ class DashboardSearchTests:
         found = _found(client.get(reverse("disclosures:dashboard"), {"q": f"#{req.pk}"}).content.decode())
         assert "PV-BYNUMBER" in found
 
+    def test_a_found_request_leads_back_to_the_same_results(self, client, legal1, authority):
+        req = receive(legal1, authority, reference="PL1300-2026/0012345-AMS")
+        verified_client(client, legal1)
+        found = _found(client.get(reverse("disclosures:dashboard"), {"q": "0012345 "}).content.decode())
+        link = reverse("disclosures:detail", args=[req.pk]) + "?q=0012345"
+        assert f'href="{link}"' in found
+        page = client.get(link).content.decode()
+        assert 'id="back-to-search"' in page and 'href="/disclosures/?q=0012345#found"' in page
+        assert 'id="back-to-search"' not in client.get(reverse("disclosures:detail", args=[req.pk])).content.decode()
+
     def test_no_match_says_what_was_looked_for(self, client, legal1, authority):
         receive(legal1, authority, reference="PV-1")
         verified_client(client, legal1)
