@@ -246,3 +246,10 @@ class NoticeDecisionForm(forms.Form):
 class ReportForm(forms.Form):
     year = forms.IntegerField(label=_("Year"), min_value=2000, max_value=2100)
     half = forms.TypedChoiceField(label=_("Half year"), choices=[(1, "H1"), (2, "H2")], coerce=int)
+
+
+class SearchForm(forms.Form):
+    q = forms.CharField(label=_("Find a request"), max_length=100, required=False,
+                        help_text=_("The authority's reference or a part of it, the authority's name, a target number, "
+                                    "or our request number (#12)."),
+                        widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off", "spellcheck": "false"}))

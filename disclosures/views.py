@@ -33,12 +33,14 @@ from .forms import (
     NoticeDecisionForm,
     ReportForm,
     RequestForm,
+    SearchForm,
     day_start,
     document_inputs,
 )
 from .models import Authority, DataCategory, Notice
 from .bases import BASES
 from .notice_confirm import notices_send_confirmation
+from .search import SEARCH_LIMIT, disclosure_request_search
 from .step_done import step_done
 from .withdrawal_confirm import withdrawal_confirmation
 from .selectors import (
@@ -63,6 +65,7 @@ from .services.authorities import (
     authority_domains_set,
     authority_verify,
 )
+from .services.holds import request_hold_release_due
 from .services.intake import NOTICE_DEFAULT_REASON, ReceivedDocument, disclosure_request_take_in
 from .services.packages import disclosure_package_download, package_content_type
 from .services.transitions import approval_refusal
@@ -93,7 +96,11 @@ def _officer(request: HttpRequest) -> None:
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     _officer(request)
+    search = SearchForm(request.GET or None)
+    searched = search.is_bound and search.is_valid() and search.cleaned_data["q"].strip()
     return render(request, "disclosures/dashboard.html", {
+        "search": search, "searched": searched, "search_limit": SEARCH_LIMIT,
+        "found": disclosure_request_search(actor=request.user, query=searched) if searched else None,
         "deadlines": disclosure_deadlines(actor=request.user),
         "preservations": disclosure_preservations(actor=request.user),
         "legal_representative": settings.EEVIDENCE_LEGAL_REPRESENTATIVE,
@@ -105,7 +112,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             notice_user=True, notices__state=Notice.State.DRAFT).distinct().order_by("delivered_at"),
         "closed": disclosure_request_list(actor=request.user).filter(status__in=["closed", "rejected", "withdrawn"])
         .order_by("-closed_at")[:20],
-    })
+    }, status=400 if search.errors else 200)
 
 
 @login_required
@@ -277,11 +284,14 @@ def detail(request: HttpRequest, pk: int, bound_forms: dict[str, forms.Form] | N
         "notice_drafts": [n for n in notices if n.state == Notice.State.DRAFT],
         "downloads": req.package.downloads.select_related("downloaded_by") if hasattr(req, "package") else [],
         "note_form": NoteForm(), "narrow_form": NarrowForm(auto_id="id_narrow_%s"), "document_form": DocumentForm(),
-        "may_approve": approval_refusal(req=req, officer=request.user) is None,
+        "approval_refusal": approval_refusal(req=req, officer=request.user),  # why no Approve button, or None
+        "back_q": request.GET.get("q", "").strip()[:100],  # came from the dashboard's search: a link back to it
         "confirm": {name.replace("-", "_"): row.confirm for name, row in TRANSITIONS.items() if row.confirm},
         "convert_form": ConvertForm(initial={"categories": req.categories}), "basis": BASES[req.legal_basis],
         "category_labels": [DataCategory(c).label if c in DataCategory.values else c for c in req.categories],
         "preservation": BASES[req.legal_basis].preservation,
+        # The day the hold would be released if the request were closed now: said beside the close button.
+        "close_release": request_hold_release_due(req=req, at=now(), keep_to_term=True),
         "signing_key": signing_public_key() if hasattr(req, "package") else None,
         "notice_reason": _notice_reason(req.notice_withheld_reason),
         "notice_form": NoticeDecisionForm(initial={"notify": "yes" if req.notice_user else "no"}),

@@ -1,10 +1,11 @@
 """Reads of the data-subject workflow: purpose-bound and audited (voipxs.privacy.purposes.require_purpose)."""
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import F, QuerySet
+from django.db.models import Case, DateTimeField, F, IntegerField, QuerySet, Value, When
 from django.http import Http404
 
 from voipxs.privacy.purposes import Purpose, Role, has_role, require_purpose
@@ -82,7 +83,16 @@ def dsr_representative_proof_get(
 def breach_incident_list(*, actor: Any, purpose: Purpose | str = Purpose.LEGAL_OBLIGATION) -> QuerySet[BreachIncident]:
     require_dpo(actor)
     require_purpose(actor=actor, purpose=purpose, action="breach.list", target_type="breach")
-    return BreachIncident.objects.prefetch_related("notifications").order_by("status", "-detected_at")
+    # What is owed first: the open incidents by their next notification's due time (BreachIncident.clock_deadline,
+    # here in SQL), then the open ones owing nothing, then the closed ones; the newest detected first within each.
+    hours = {True: BreachIncident.TELECOM_CLOCK_HOURS, False: BreachIncident.GDPR_CLOCK_HOURS}
+    owed = Case(*[When(authority_notified_at__isnull=True, telecom_service=telecom,
+                       then=F("detected_at") + timedelta(hours=n)) for telecom, n in hours.items()],
+                default=F("authority_full_due_at"), output_field=DateTimeField())
+    open_first = Case(When(status=BreachIncident.Status.OPEN, then=Value(0)), default=Value(1),
+                      output_field=IntegerField())
+    return (BreachIncident.objects.prefetch_related("notifications").alias(open_first=open_first, owed=owed)
+            .order_by("open_first", F("owed").asc(nulls_last=True), "-detected_at"))
 
 
 def breach_incident_get(*, actor: Any, incident_id: int, purpose: Purpose | str = Purpose.LEGAL_OBLIGATION) -> BreachIncident:

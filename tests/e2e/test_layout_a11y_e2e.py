@@ -27,6 +27,8 @@ ADMIN_USER = "<alice's page in the admin>"
 STAFF_ADDRESS = "<the invoice address of alice's newest invoice, for billing staff>"
 SUPPORT_CUSTOMER = "<alice's page for support staff>"
 DPO_RECTIFICATION = "<alice's request to correct her data, for the DPO: the call picker>"
+# The officers' search: the demo's requests by a part of their reference, ended ones too, as cards on a phone.
+SEARCH = "/disclosures/?q=DEMO-2026"
 # role -> (demo login, its pages; the first is the page it lands on from home); MONEY: pages with amounts.
 ROLE_PAGES = {
     "customer": ("alice", ("/calls/", "/calls/invoices/", INVOICE, "/calls/usage/", "/privacy-requests/", "/",
@@ -37,7 +39,7 @@ ROLE_PAGES = {
     "support": ("support", ("/support/", "/support/?q=%2B31205550101", SUPPORT_CUSTOMER)),
     "noc": ("noc", ("/calls/staff/imports/", "/calls/staff/sources/")),
     "fraud": ("fraud", ("/calls/staff/blocked-prefixes/",)),
-    "legal_officer": ("legal1", ("/disclosures/", "/disclosures/report/", "/disclosures/authorities/")),
+    "legal_officer": ("legal1", ("/disclosures/", SEARCH, "/disclosures/report/", "/disclosures/authorities/")),
     "dpo": ("dpo", ("/retention/", "/privacy-requests/dpo/", "/privacy-requests/dpo/register/",
                     "/privacy-requests/dpo/restrictions/", "/privacy-requests/dpo/breaches/", DPO_RECTIFICATION)),
     # The Django admin too: its index, changelists with search and filters (and the read-only calls, paged
@@ -51,7 +53,7 @@ MONEY = {"/calls/", "/calls/invoices/", INVOICE, "/calls/usage/", "/calls/contra
 
 # Staff list pages: every table on them is a {% stacked_table %}, and fits its box at both sizes (the register of
 # authorities and the Dutch transparency report once scrolled sideways in theirs at 1280 px).
-STAFF_LISTS = {"/calls/staff/imports/", SUPPORT_CUSTOMER, "/disclosures/", "/disclosures/authorities/",
+STAFF_LISTS = {"/calls/staff/imports/", SUPPORT_CUSTOMER, "/disclosures/", SEARCH, "/disclosures/authorities/",
                "/disclosures/report/", "/retention/", "/privacy-requests/dpo/", "/privacy-requests/dpo/register/",
                "/privacy-requests/dpo/restrictions/", "/privacy-requests/dpo/breaches/", "/calls/staff/invoices/",
                "/calls/staff/tariffs/", DPO_RECTIFICATION}
