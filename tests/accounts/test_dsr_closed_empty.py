@@ -16,7 +16,6 @@ class DsrClosedEmptyTests:
         assert "No request has been closed yet." in closed
 
 
-@pytest.mark.xfail(strict=True, reason="Dutch pending")
 @pytest.mark.django_db
 def test_the_empty_closed_list_is_in_dutch_on_the_dutch_page(client, dpo):
     verified_client(client, dpo)

@@ -49,7 +49,6 @@ class CloseConsequencesTests:
         assert date_format(localtime(req.preserve_until), "DATE_FORMAT") in form and "cannot be reopened" in form
 
 
-@pytest.mark.xfail(strict=True, reason="Dutch pending")
 def test_the_close_consequences_are_in_dutch_on_the_dutch_page(client, legal1, authority):
     req = receive(legal1, authority, reference="PV-CLOSE-NL")
     DisclosureRequest.objects.filter(pk=req.pk).update(status="delivered", delivered_at=now())

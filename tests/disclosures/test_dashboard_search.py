@@ -104,7 +104,6 @@ class DashboardSearchTests:
         assert client.get(reverse("disclosures:dashboard"), {"q": "PV"}).status_code == 404
 
 
-@pytest.mark.xfail(strict=True, reason="Dutch pending")
 def test_the_search_is_in_dutch_on_the_dutch_page(client, legal1, authority):
     receive(legal1, authority, reference="PV-1")
     verified_client(client, legal1)
