@@ -35,10 +35,12 @@ class Erasure:
     answer: str  # what the person reads
 
 
-def erasure_apply(*, user: User) -> Erasure:
-    """Erase `user` (locked by the caller) in every section, close and anonymise the account, delete exports."""
+def erasure_apply(*, user: User, stamp: datetime | None = None) -> Erasure:
+    """Erase `user` (locked by the caller) in every section, close and anonymise the account, delete exports.
+    `stamp`: when the erasure took place (default now); a replay after a restore gives the original erasure's
+    time, so the numbers' periods end then and the CIOT history never shows the person holding one after it."""
     kept = kept_for(user)
-    stamp = now()
+    stamp = stamp or now()
     counts: dict[str, dict] = {}
     for section in sections():
         if section.eraser is not None:

@@ -313,8 +313,9 @@ def dsr_erasure_replay(*, account_id: int, account_created: datetime, request_id
     user = User.objects.select_for_update().filter(pk=account_id, date_joined=account_created).first()
     if user is None or user.anonymised_at is not None:
         return False
-    erasure = erasure_apply(user=user)
-    outcome = {**erasure.outcome, "replayed_after_restore": {"backup": backup, "at": erasure.stamp.isoformat()}}
+    # Dated at the original erasure: the account was closed, and its numbers released, then; not at the restore.
+    erasure = erasure_apply(user=user, stamp=erased_at)
+    outcome = {**erasure.outcome, "replayed_after_restore": {"backup": backup, "at": now().isoformat()}}
     req = DataSubjectRequest.objects.filter(pk=request_id, user=user, kind=Kind.ERASURE).first()
     if req is not None:  # its record is in the restored database (the erasure itself is not): said on it
         req.outcome = outcome
