@@ -4,8 +4,9 @@ for a purpose that does not see restricted rows (accounts.selectors.SEES_RESTRIC
 SECURITY, which does not). Security still needs to know that such accounts exist and whether they can sign in, so
 an explicit filter, "restricted (art. 18)", lists them as restricted only: the account's id, since when, whether it
 is active or staff; no login name, e-mail address or contractor, no link to the user's page, no action but closing
-(named by the account's id), and a search by the account's id only (a login name found would name who is restricted). That listing is a read of its own,
-recorded with the ids it shows."""
+(the contract ends whatever the restriction; the accounts named by their id), and a search by the account's id
+only (a login name found would name who is restricted). That listing is a read of its own, recorded with the ids
+it shows."""
 from __future__ import annotations
 
 from typing import Any
