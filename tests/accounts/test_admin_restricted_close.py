@@ -49,3 +49,16 @@ class RestrictedAccountCloseTests:
         _close(client, restricted, post="yes")
         again = html.unescape(_close(client, restricted, post="yes").content.decode())
         assert f"#{restricted.pk}: This account is already closed." in again and "bob" not in again
+
+
+def test_the_staff_api_closes_a_restricted_account_too(client, billing_staff, restricted):
+    """The same through the staff API (billing staff closing for non-payment): not a 404 because the account is
+    restricted."""
+    verified_client(client, billing_staff)
+    response = client.post(f"/api/v1/staff/accounts/{restricted.pk}/close/", {"reason": "non_payment"},
+                           content_type="application/json")
+    assert response.status_code == 200 and response.json()["id"] == restricted.pk
+    assert "bob" not in response.content.decode()
+    closed = User.objects.get(pk=restricted.pk)
+    assert closed.closed_at is not None and closed.restricted_at == restricted.restricted_at
+    assert Restriction.objects.get(user=restricted).lifted_at is None
