@@ -163,17 +163,19 @@ class UserAdmin(RestrictedUsersAdminMixin, auth_admin.UserAdmin):
     @admin.action(description=_("Close the selected accounts (no sign-in; data kept until retention anonymises it)"))
     def close_accounts(self, request, queryset):
         reason = request.POST.get("reason") or AccountCloseReason.CONTRACT_ENDED
+        named = self.account_named(request)  # a restricted account by its id only (admin_restricted.py)
+        consequences = [_("They can no longer sign in: sessions, API tokens and passwords stop working; their "
+                          "numbers' periods end now."),
+                        _("Their data is kept until the retention policy anonymises it; invoices are kept for the "
+                          "fiscal retention."),
+                        _("Reason recorded: %(reason)s.") % {"reason": AccountCloseReason(reason).label}]
+        if self._restricted_listing(request):
+            consequences.append(_("Their restriction (GDPR art. 18) stays in force and in the record."))
         asked = action_confirmation(self, request, queryset, title=_("Close %(n)d account(s)?") % {"n": queryset.count()},
-                                    consequences=[
-                                        _("They can no longer sign in: sessions, API tokens and passwords stop "
-                                          "working; their numbers' periods end now."),
-                                        _("Their data is kept until the retention policy anonymises it; "
-                                          "invoices are kept for the fiscal retention."),
-                                        _("Reason recorded: %(reason)s.") % {"reason": AccountCloseReason(reason).label}],
-                                    action_label=_("Yes, close them"))
+                                    consequences=consequences, action_label=_("Yes, close them"), describe=named)
         if asked is not None:
             return asked
-        closed = each_through_service(request, queryset.order_by("pk"), name=lambda user: user.username,
+        closed = each_through_service(request, queryset.order_by("pk"), name=named,
                                       act=lambda user: account_close(user=user, actor=request.user, reason=reason))
         if closed:
             messages.success(request, _("%(n)d account(s) closed.") % {"n": closed})

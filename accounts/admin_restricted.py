@@ -3,21 +3,27 @@ only stored: the user list, its search and a user's own pages leave restricted a
 for a purpose that does not see restricted rows (accounts.selectors.SEES_RESTRICTED; the user admin reads under
 SECURITY, which does not). Security still needs to know that such accounts exist and whether they can sign in, so
 an explicit filter, "restricted (art. 18)", lists them as restricted only: the account's id, since when, whether it
-is active or staff; no login name, e-mail address or contractor, no link to the user's page, no action, and a search
-by the account's id only (a login name found would name who is restricted). That listing is a read of its own,
-recorded with the ids it shows."""
+is active or staff; no login name, e-mail address or contractor, no link to the user's page, no action but closing
+(the contract ends whatever the restriction; the accounts named by their id), and a search by the account's id
+only (a login name found would name who is restricted). That listing is a read of its own, recorded with the ids
+it shows."""
 from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin
+from django.contrib.admin import helpers
 from django.http import HttpRequest
+from django.utils.html import format_html
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from voipxs.privacy.purposes import Purpose, require_purpose
 
 RESTRICTED_PARAM, RESTRICTED_ONLY = "restricted", "yes"
 RESTRICTED_LIST_DISPLAY = ("account", "restricted_at", "is_active", "is_staff")
+RESTRICTED_ACTIONS = frozenset({"close_accounts"})
 
 
 class RestrictedUserFilter(admin.SimpleListFilter):
@@ -66,6 +72,8 @@ class RestrictedUsersAdminMixin:
             rows = list(changelist.result_list)
             require_purpose(actor=request.user, purpose=Purpose.SECURITY, action="admin.user.restricted.list",
                             target_type="user", extra={"ids": [row.pk for row in rows]})
+            for row in rows:
+                row._voipxs_named_by_id = True  # its checkbox for the closing action names it by id (below)
             changelist.result_list = rows
         return changelist
 
@@ -79,7 +87,26 @@ class RestrictedUsersAdminMixin:
         return ("=id",) if self._restricted_listing(request) else super().get_search_fields(request)
 
     def get_actions(self, request: HttpRequest) -> Any:
-        return {} if self._restricted_listing(request) else super().get_actions(request)
+        """On the restricted listing, closing only (RESTRICTED_ACTIONS), for who may close accounts: the contract
+        ends whatever the restriction, which stays in force and in the record. Nothing else is done from there."""
+        actions = super().get_actions(request)
+        if self._restricted_listing(request):
+            return {name: action for name, action in actions.items() if name in RESTRICTED_ACTIONS}
+        return actions
+
+    def account_named(self, request: HttpRequest) -> Any:
+        """How an action names an account on its confirmation page and in a refusal: by its id on the restricted
+        listing (a login name would say who is restricted), else by its login name."""
+        return (lambda user: f"#{user.pk}") if self._restricted_listing(request) else str
+
+    def action_checkbox(self, obj: Any) -> Any:
+        """Django's checkbox names the row's object (its login name) for screen readers: a restricted listing's row
+        is named by its id, as the listing names it."""
+        if not getattr(obj, "_voipxs_named_by_id", False):
+            return super().action_checkbox(obj)
+        attrs = {"class": "action-select", "aria-label": format_html(gettext("Select this object for an action - {}"),
+                                                                     f"#{obj.pk}")}
+        return forms.CheckboxInput(attrs, lambda value: False).render(helpers.ACTION_CHECKBOX_NAME, str(obj.pk))
 
     @admin.display(description=_("account"), ordering="pk")
     def account(self, obj: Any) -> str:

@@ -20,7 +20,7 @@ from voipxs.privacy.purposes import Purpose, Role, has_role
 from .api_auth import ExpiringTokenAuthentication
 from .middleware import needs_second_factor
 from .models import AccountCloseReason, Contractor
-from .selectors import access_user, billing_address_get, billing_address_lines, phone_number_list
+from .selectors import access_user, account_to_close, billing_address_get, billing_address_lines, phone_number_list
 from .services import billing_address
 from .services.closing import ACCOUNT_CLOSE_NOT_ALLOWED, CLOSE_ROLES, account_close, contractor_close
 from .services.sign_in import api_token_issue, api_token_revoke, two_factor_check
@@ -265,7 +265,7 @@ class StaffAccountCloseApi(APIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         purpose = Purpose.BILLING if has_role(request.user, Role.BILLING) else Purpose.SECURITY
-        user = access_user(actor=request.user, purpose=purpose, user_id=pk)
+        user = account_to_close(actor=request.user, purpose=purpose, user_id=pk)  # a restricted one too
         user = account_close(user=user, actor=request.user, reason=data.validated_data["reason"])
         return Response(self.OutputSerializer(user).data)
 

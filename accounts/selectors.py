@@ -44,6 +44,18 @@ def access_user(*, actor, purpose: Purpose | str, user_id: int) -> User:
         raise Http404 from None
 
 
+def account_to_close(*, actor, purpose: Purpose | str, user_id: int) -> User:
+    """The account a closing acts on (accounts.services.closing.account_close), restricted ones too: the contract
+    ends whatever a restriction (GDPR art. 18), which stays in force and in the record. Staff-wide purposes only;
+    its profile is not shown, only the closing's outcome. A 404 for any other purpose or an unknown account."""
+    purpose = require_purpose(actor=actor, purpose=purpose, action="user.close_target", target_type="user",
+                              target_id=user_id)
+    user = User.objects.filter(pk=user_id).first() if purpose in _STAFF_WIDE else None
+    if user is None:
+        raise Http404
+    return user
+
+
 def phone_number_list(*, actor, purpose: Purpose | str, user: User, current_only: bool = False) -> QuerySet[PhoneNumber]:
     """The numbers a user holds or held, newest first."""
     access_user(actor=actor, purpose=purpose, user_id=user.pk)

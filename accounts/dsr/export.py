@@ -149,6 +149,9 @@ def dsr_export_build(*, export_id: int) -> ExportFile:
                       .select_related("user", "request").filter(pk=export_id).first())
             if export is None or export.status != ExportFile.Status.PENDING:
                 return ExportFile.objects.get(pk=export_id)
+            if export.request.status == DataSubjectRequest.Status.REJECTED:
+                export_file_delete(export)  # refused before its build (art. 12(5)): the data is not handed over
+                return export
             name, size, sha256, counts = _export_file_write(export)
             try:
                 return _export_mark_ready(export=export, name=name, size=size, sha256=sha256, counts=counts)
@@ -194,11 +197,15 @@ def _build_leftovers_remove(export: ExportFile) -> None:
 
 @transaction.atomic
 def _export_mark_ready(*, export: ExportFile, name: str, size: int, sha256: str, counts: dict) -> ExportFile:
+    req = DataSubjectRequest.objects.select_for_update().get(pk=export.request_id)
+    if req.status == DataSubjectRequest.Status.REJECTED:  # refused while it was being built: not handed over
+        (_export_dir() / name).unlink(missing_ok=True)
+        export_file_delete(export)
+        return export
     stamp = tz_now()
     export.status, export.ready_at, export.expires_at = ExportFile.Status.READY, stamp, stamp + timedelta(days=EXPORT_DAYS)
     export.file_name, export.size, export.sha256, export.rows = name, size, sha256, counts
     export.save(update_fields=["status", "ready_at", "expires_at", "file_name", "size", "sha256", "rows"])
-    req = DataSubjectRequest.objects.select_for_update().get(pk=export.request_id)
     if req.is_open:
         req.status, req.completed_at = DataSubjectRequest.Status.COMPLETED, stamp
         # In the person's language (the build runs in a task); without the last day, which their page shows
@@ -271,12 +278,12 @@ def dsr_export_retry(*, request: DataSubjectRequest, export: ExportFile, actor: 
 
 @transaction.atomic
 def dsr_export_download_log(*, export: ExportFile, actor: User) -> ExportDownload:
+    """The download's own record (how often an export was fetched). Its audit entry is the access record of
+    dsr_export_get_own, which every download reads the export through: one access, one entry for an auditor to
+    count (a second entry here counted each download twice)."""
     if export.status != ExportFile.Status.READY:
         raise ApplicationError(EXPORT_NOT_READY)
-    download = ExportDownload.objects.create(export=export)
-    audit_record(actor=actor, action="dsr.export_download", purpose=Purpose.SELF_SERVICE, target_type="dsr",
-                 target_id=export.request_id)
-    return download
+    return ExportDownload.objects.create(export=export)
 
 
 def export_file_delete(export: ExportFile) -> None:

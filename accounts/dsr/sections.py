@@ -1,5 +1,5 @@
-"""Registrations of the data-subject workflow: the "requests" section, the export-file purger, the key rotator of
-representatives' proofs of authority, demo data."""
+"""Registrations of the data-subject workflow: the "requests" and "policy_notices" sections, the export-file
+purger, the key rotator of representatives' proofs of authority, demo data."""
 from __future__ import annotations
 
 from typing import Any, Iterable
@@ -12,7 +12,7 @@ from voipxs.privacy.registry import (
 
 from ..models import User
 from .export import dsr_exports_purge
-from .models import DataSubjectRequest
+from .models import DataSubjectRequest, PolicyNoticeSeen
 from .representative import representative_proof_rotate
 from .services import dsr_request_create
 
@@ -42,6 +42,26 @@ register_section(Section(
                "of authority once the account is erased"),
     exporter=_export_requests,
     description="The data-subject requests you made and our answers.",
+))
+
+
+def _export_policy_notices(user: Any) -> Iterable[dict]:
+    """The "policy_notices" section: which privacy-policy versions the person was shown and when (the notice of a
+    substantive change counts as seen once they opened the policy: dsr/policy.py), a record kept about them."""
+    seen = PolicyNoticeSeen.objects.filter(user_id=user.pk).select_related("version").order_by("seen_at", "pk")
+    for record in seen:
+        published = record.version.published_at
+        yield {"version": record.version.version, "published_at": published.isoformat() if published else None,
+               "seen_at": record.seen_at.isoformat()}
+
+
+register_section(Section(
+    name="policy_notices", label=_("Privacy policy notices"), order=75, purpose="legal_obligation",
+    legal_basis="GDPR art. 6(1)(c); GDPR art. 13 and 5(2) (accountability: that you were told of a change)",
+    retention=("as the account; once it is erased, under the account's number only, as the record that the "
+               "change was announced"),
+    exporter=_export_policy_notices,
+    description="The versions of our privacy policy whose changes you were shown, and when.",
 ))
 register_purger("dsr_export", dsr_exports_purge)
 register_rotator("accounts.RepresentativeProof", representative_proof_rotate)  # sealed under the master keys

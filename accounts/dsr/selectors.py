@@ -33,8 +33,10 @@ def dsr_request_list_own(*, actor: Any, purpose: Purpose | str = Purpose.SELF_SE
 
 
 def dsr_export_get_own(*, actor: Any, export_id: int, purpose: Purpose | str = Purpose.SELF_SERVICE) -> ExportFile:
-    """The owner's ready export; anything else (another person's, deleted, pending) is a 404."""
-    require_purpose(actor=actor, purpose=purpose, action="dsr.export_get", target_type="dsr_export", target_id=export_id)
+    """The owner's ready export, for its download; anything else (another person's, deleted, pending) is a 404. Its
+    access record is the download's one audit entry (dsr_export_download_log writes none of its own)."""
+    require_purpose(actor=actor, purpose=purpose, action="dsr.export_download", target_type="dsr_export",
+                    target_id=export_id)
     export = ExportFile.objects.filter(pk=export_id, user_id=actor.pk, status=ExportFile.Status.READY).first()
     if export is None:
         raise Http404

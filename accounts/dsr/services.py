@@ -22,7 +22,7 @@ from voipxs.queue import enqueue_after_commit
 from ..models import User
 from ..services.sign_in import password_reauthenticate
 from .deadlines import EXTENSION_MONTHS, ReminderStage, add_months
-from .erasure import Erasure, erasure_apply
+from .erasure import Erasure, erasure_apply, open_requests_close, open_requests_lock
 from .export import dsr_export_retry, dsr_export_stuck
 from .extension_notice import extension_notice_queue
 from .models import DataSubjectRequest, ExportFile
@@ -41,6 +41,7 @@ ALREADY_OPEN = gettext_noop("You already have an open request of this kind.")
 # The same, when support opens the request for the customer: told to support, with the open request's number.
 ALREADY_OPEN_FOR_CUSTOMER = gettext_noop("This customer already has an open request of this kind: #%(number)s.")
 NOT_OPEN = gettext_noop("This request is no longer open.")
+ACCOUNT_ERASED = gettext_noop("This account was erased: no data is left to make a request about.")
 ALREADY_EXTENDED = gettext_noop("The deadline of this request was already extended once.")
 EXTENSION_TOO_LATE = gettext_noop("The deadline of this request has passed: an extension had to be decided and told "
                                   "to the user before it. Answer the request now.")
@@ -134,6 +135,8 @@ def dsr_request_create_for(*, user: User, kind: str, details: str = "", actor: A
 
 def _dsr_open(*, user: User, kind: str, details: str, actor: Any,
               representative: tuple[str, str] = ("", ""), proof: bytes | None = None) -> DataSubjectRequest:
+    if User.objects.filter(pk=user.pk, anonymised_at__isnull=False).exists():
+        raise ApplicationError(ACCOUNT_ERASED, extra={"field": "account"})  # nothing left to ask about
     already = (DataSubjectRequest.objects.select_for_update()
                .filter(user=user, kind=kind, status__in=DataSubjectRequest.OPEN_STATUSES).first())
     if already is not None:
@@ -281,12 +284,16 @@ def dsr_request_reject(*, request: DataSubjectRequest, answer: str, actor: Any) 
 def dsr_erasure_perform(*, request: DataSubjectRequest, actor: Any) -> DataSubjectRequest:
     """Erase what may go, restrict what the law keeps (asking the registry's keepers), close the account."""
     req = _lock_open(request)
+    others = open_requests_lock(user_id=req.user_id, erasure_id=req.pk, exports=False)
     user = User.objects.select_for_update().get(pk=req.user_id)
     erasure = erasure_apply(user=user)
+    others += open_requests_lock(user_id=user.pk, erasure_id=req.pk, exports=True)
     req.status, req.completed_at = Status.COMPLETED, erasure.stamp
     req.outcome, req.answer = erasure.outcome, erasure.answer
     req.save(update_fields=["status", "completed_at", "outcome", "answer"])
     _erasure_audit(erasure=erasure, user=user, actor=actor, action="dsr.erase", request=req.pk)
+    # The person's other open requests: nothing is left to hand over, correct or restrict.
+    open_requests_close(requests=others, erasure_id=req.pk, language=user.language, stamp=erasure.stamp, actor=actor)
     return req
 
 
@@ -313,8 +320,9 @@ def dsr_erasure_replay(*, account_id: int, account_created: datetime, request_id
     user = User.objects.select_for_update().filter(pk=account_id, date_joined=account_created).first()
     if user is None or user.anonymised_at is not None:
         return False
-    erasure = erasure_apply(user=user)
-    outcome = {**erasure.outcome, "replayed_after_restore": {"backup": backup, "at": erasure.stamp.isoformat()}}
+    # Dated at the original erasure: the account was closed, and its numbers released, then; not at the restore.
+    erasure = erasure_apply(user=user, stamp=erased_at)
+    outcome = {**erasure.outcome, "replayed_after_restore": {"backup": backup, "at": now().isoformat()}}
     req = DataSubjectRequest.objects.filter(pk=request_id, user=user, kind=Kind.ERASURE).first()
     if req is not None:  # its record is in the restored database (the erasure itself is not): said on it
         req.outcome = outcome
@@ -330,4 +338,9 @@ def dsr_erasure_replay(*, account_id: int, account_created: datetime, request_id
                 cursor.execute(statement)
     _erasure_audit(erasure=erasure, user=user, actor=ERASURE_REPLAY_ACTOR, action="dsr.erase_replayed", request=req.pk,
                    backup=backup, erased_at=erased_at.isoformat())
+    # The requests open when the backup was taken, closed by the erasure then, are closed again, as then.
+    others = [*open_requests_lock(user_id=user.pk, erasure_id=req.pk, exports=False),
+              *open_requests_lock(user_id=user.pk, erasure_id=req.pk, exports=True)]
+    open_requests_close(requests=others, erasure_id=req.pk, language=user.language, stamp=erased_at,
+                        actor=ERASURE_REPLAY_ACTOR)
     return True
