@@ -5,7 +5,7 @@ DISPUTE for dispute bodies) and is audited by `require_purpose`."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone as dt_timezone
+from datetime import date, datetime
 from statistics import median
 from typing import Iterator
 
@@ -18,6 +18,7 @@ from accounts.models import PhoneNumber, User
 from traffic.selectors.call_legs import call_key
 from traffic.selectors.cdr_reader import CallDecryptor, calls_matching
 from voipxs.privacy.purposes import Purpose, require_purpose
+from voipxs.timeutil import day_start
 
 from .bases import PRESERVATION_BASES
 from .suppression import suppressed
@@ -276,10 +277,9 @@ def disclosures_withheld_from_user(user) -> int:
 
 # --- transparency ------------------------------------------------------------------------------------
 
-def half_year_bounds(year: int, half: int) -> tuple[datetime, datetime]:
-    start = datetime(year, 1 if half == 1 else 7, 1, tzinfo=dt_timezone.utc)
-    end = datetime(year, 7, 1, tzinfo=dt_timezone.utc) if half == 1 else datetime(year + 1, 1, 1, tzinfo=dt_timezone.utc)
-    return start, end
+def half_year_bounds(year: int, half: int) -> tuple[datetime, datetime]:  # Amsterdam days: 1 July 00:30 is H2
+    starts = (date(year, 1, 1), date(year, 7, 1), date(year + 1, 1, 1))
+    return day_start(starts[half - 1]), day_start(starts[half])
 
 
 def transparency_report(*, actor, year: int, half: int) -> dict:

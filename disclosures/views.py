@@ -12,7 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.timezone import now
+from django.utils.timezone import localdate, now
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 from django.views.decorators.http import require_POST
@@ -21,6 +21,7 @@ from traffic.exports import csv_lines
 from voipxs.confirm import is_confirmed
 from voipxs.exceptions import ApplicationError
 from voipxs.privacy.purposes import Role, has_role
+from voipxs.timeutil import day_start
 
 from .forms import (
     AuthorityCertificateForm,
@@ -34,7 +35,6 @@ from .forms import (
     ReportForm,
     RequestForm,
     SearchForm,
-    day_start,
     document_inputs,
 )
 from .models import Authority, DataCategory, Notice
@@ -364,7 +364,7 @@ def download(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _report_form(request: HttpRequest) -> ReportForm:
-    today = now().date()
+    today = localdate()  # the half-year just ended, counted in Amsterdam days as the report is
     default = {"year": today.year if today.month > 6 else today.year - 1, "half": 1 if today.month > 6 else 2}
     return ReportForm(request.GET or default)
 

@@ -1,10 +1,11 @@
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta, timezone as dt_timezone
+from datetime import datetime
 
 from django import forms
-from django.utils.timezone import get_default_timezone
 from django.utils.translation import gettext_lazy as _
+
+from voipxs.timeutil import DayField, day_end, day_start
 
 from .models import Category, LegalHold, RetentionPolicy
 
@@ -32,11 +33,11 @@ class HoldForm(forms.Form):
     categories = forms.MultipleChoiceField(label=_("Categories"),
                                            choices=Category.choices, widget=forms.CheckboxSelectMultiple,
                                            initial=[Category.CDR_BILLED, Category.CDR_UNBILLED])
-    window_start = forms.DateField(label=_("Start of the period"),
-                                   required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    window_end = forms.DateField(label=_("End of the period"),
-                                 required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    expires_at = forms.DateField(label=_("Expires on"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    window_start = DayField(label=_("Start of the period"),
+                            required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    window_end = DayField(label=_("End of the period"),
+                          required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    expires_at = DayField(label=_("Expires on"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
     def clean_account_ids(self) -> list[int]:
         try:
@@ -47,19 +48,16 @@ class HoldForm(forms.Form):
     def clean_numbers(self) -> list[str]:
         return _split(self.cleaned_data["numbers"])
 
-    @staticmethod
-    def as_moment(value) -> datetime | None:
-        return datetime.combine(value, time.min, tzinfo=dt_timezone.utc) if value else None
-
-    # The period's dates are days as the DPO (and the page, in TIME_ZONE) reads them: from the first day's
-    # midnight in Amsterdam up to the end of the last day (a hold's window_end is exclusive).
+    # The dates are days as the DPO (and the page, in TIME_ZONE) reads them: the period from the first day's
+    # midnight in Amsterdam up to the end of the last day (a hold's window_end is exclusive); a hold expiring on a
+    # day ends at that day's midnight in Amsterdam.
     @staticmethod
     def as_day_start(value) -> datetime | None:
-        return datetime.combine(value, time.min, tzinfo=get_default_timezone()) if value else None
+        return day_start(value) if value else None
 
     @staticmethod
     def as_day_end(value) -> datetime | None:
-        return datetime.combine(value + timedelta(days=1), time.min, tzinfo=get_default_timezone()) if value else None
+        return day_end(value) if value else None
 
 
 class PolicyAtForm(forms.Form):

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from django.db.models import Max
-from django.utils.timezone import now as tz_now
+from django.utils.timezone import localdate, now as tz_now
 
 from accounts.models import User
 from traffic.models import Cdr, Invoice
@@ -54,7 +54,7 @@ def retention_keeper(user: Any, *, now=None) -> list[Kept]:
         newest = invoices.aggregate(m=Max("issued_at"))["m"]
         kept.append(Kept(category="invoices", reason="Invoices and their aggregated lines are kept for the tax authority.",
                          legal_basis=policy.legal_basis if policy else "AWR art. 52",
-                         until=shift_months(newest, months).date(), count=invoices.count()))
+                         until=localdate(shift_months(newest, months)), count=invoices.count()))
     c = Cutoffs.at(now)
     open_ids = list(invoices.filter(id__in=protected_invoice_ids(c)).values_list("id", flat=True))
     if open_ids:
@@ -74,7 +74,7 @@ def retention_keeper(user: Any, *, now=None) -> list[Kept]:
             continue
         kept.append(Kept(category=",".join(hold.categories), reason=f"Legal hold ({hold.get_reason_display()}, {hold.reference}).",
                          legal_basis=HOLD_BASES.get(hold.reason, "GDPR art. 17(3)(e)"),
-                         until=hold.expires_at.date() if hold.expires_at else None,
+                         until=localdate(hold.expires_at) if hold.expires_at else None,
                          withheld_from_subject=hold_is_investigative(hold), rows=hold_rows_q(hold)))
     return kept
 

@@ -135,7 +135,7 @@ def hold_place(request: HttpRequest) -> HttpResponse:
                 reason=data["reason"], reference=data["reference"], categories=data["categories"], actor=request.user,
                 account_ids=data["account_ids"], numbers=data["numbers"],
                 window_start=form.as_day_start(data["window_start"]), window_end=form.as_day_end(data["window_end"]),
-                expires_at=form.as_moment(data["expires_at"]),
+                expires_at=form.as_day_start(data["expires_at"]),
             )
         except ApplicationError as exc:
             exc.add_to(form)

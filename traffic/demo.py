@@ -84,7 +84,7 @@ def demo_calls_write(*, account, own_number: str, month: date, source: Source, u
         src, dst = (other, own_number) if incoming else (own_number, other)
         rating, zone, price = Cdr.Rating.FREE, "", None
         if answered and not incoming:
-            rule = book.tariff_for(dst, started.date())
+            rule = book.tariff_at(dst, started)
             if rule is None:
                 rating = Cdr.Rating.UNRATED
             else:

@@ -1,4 +1,5 @@
-"""Rating: the price of a call from the tariff of the longest destination prefix valid on the call date.
+"""Rating: the price of a call from the tariff of the longest destination prefix valid on the call date (its day in
+Amsterdam: a tariff's valid_from and valid_to are days as billing types them on the tariffs page).
 
 price = setup_fee + billed_seconds × price_per_minute / 60, where billed_seconds rounds billsec up
 to the tariff's increments: the first increment, then whole next increments (60/60, 1/1, 30/6).
@@ -11,8 +12,10 @@ hit, and prices are cached per (tariff, billsec), so rating costs about a micros
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
+
+from django.utils.timezone import get_default_timezone
 
 from .models import Tariff
 
@@ -74,6 +77,7 @@ class TariffBook:
         self._candidates: dict[str, tuple[TariffRule, ...]] = {}
         self._interned: dict[tuple[TariffRule, ...], tuple[TariffRule, ...]] = {}
         self._prices: dict[tuple[int, int], tuple[Decimal, str]] = {}
+        self._zone = get_default_timezone()
 
     @classmethod
     def load(cls) -> "TariffBook":
@@ -103,6 +107,11 @@ class TariffBook:
             if candidate.valid_from <= day and (candidate.valid_to is None or day <= candidate.valid_to):
                 return candidate
         return None
+
+    def tariff_at(self, e164: str, moment: datetime) -> TariffRule | None:
+        """The tariff for a call that started at `moment` (aware): the one valid on its day in Amsterdam, so a call
+        at 00:30 on a new deck's first day (22:30 or 23:30 UTC the day before) gets the new deck."""
+        return self.tariff_for(e164, moment.astimezone(self._zone).date())
 
     def price(self, rule: TariffRule, billsec: int) -> tuple[Decimal, str]:
         """(price, its text for COPY), cached per (tariff, billsec)."""

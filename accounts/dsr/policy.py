@@ -8,7 +8,7 @@ from django.conf import settings
 from django.core.mail import send_mass_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Case, Exists, F, OuterRef, Subquery, When
-from django.utils.timezone import now
+from django.utils.timezone import localdate, now
 from django.utils.translation import gettext as _, gettext_noop
 
 from voipxs.exceptions import ApplicationError
@@ -159,7 +159,7 @@ def policy_version_generated(*, summaries: dict[str, str], substantive: bool, ac
     any version (the notice, and an e-mail, when substantive). Its number is the day and a counter ("2026-12-06.1")."""
     current = PolicyVersion.objects.select_for_update().filter(published_at__isnull=False).order_by(
         "-published_at", "-pk").first()
-    day = now().date().isoformat()
+    day = localdate(now()).isoformat()  # the day users read the version by, in Amsterdam
     taken = set(PolicyVersion.objects.filter(version__startswith=f"{day}.").values_list("version", flat=True))
     version = next(f"{day}.{n}" for n in range(1, len(taken) + 2) if f"{day}.{n}" not in taken)
     pv = PolicyVersion.objects.create(version=version, summary="\n\n".join(dict.fromkeys(summaries.values())),

@@ -13,7 +13,7 @@ from typing import Iterable, Iterator
 
 from django.conf import settings
 from django.db import transaction
-from django.utils.timezone import now as tz_now
+from django.utils.timezone import localdate, now as tz_now
 from django.utils.translation import gettext_noop
 
 from accounts.models import User
@@ -287,7 +287,7 @@ def disclosure_request_receive(
                        oral_order=oral_order)
     notify = (legal_basis in NOTICE_BY_DEFAULT_BASES) if notice_user is None else notice_user
     reason, review_on = notice_decision(legal_basis=legal_basis, notify=notify, reason=notice_withheld_reason,
-                                        review_on=notice_review_on, today=received_at.date())
+                                        review_on=notice_review_on, today=localdate(received_at))
     nums, accounts = _targets(numbers=numbers, account_ids=account_ids)
     domain, listed = _sender_domain(received_from=received_from, authority=authority)
     if DisclosureRequest.objects.filter(authority=authority, reference=reference.strip()).exists():

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.utils.timezone import now as tz_now
+from django.utils.timezone import localdate, now as tz_now
 from django.utils.translation import gettext, ngettext
 
 from voipxs.privacy.audit import audit_record
@@ -88,7 +88,7 @@ def disclosure_secrecy_reminders(*, now: datetime | None = None, actor=None) -> 
     moment = now or tz_now()
     # A request whose notice is withheld by decision waits for its review date instead (below).
     due = Notice.objects.filter(state=Notice.State.WITHHELD, reminded_at__isnull=True,
-                                withheld_until__lte=moment.date(), request__notice_user=True)
+                                withheld_until__lte=localdate(moment), request__notice_user=True)
     return _notices_remind(due, compose=_secrecy_mail, action="disclosure.secrecy_reminder", moment=moment,
                            actor=actor)
 
@@ -122,7 +122,7 @@ def disclosure_notice_reviews_remind(*, now: datetime | None = None, actor=None)
     review (notice_review_on has come), once per decision: a new decision sets a new date and reminds again."""
     moment = now or tz_now()
     due = (DisclosureRequest.objects.filter(notice_user=False, notice_review_reminded_at__isnull=True,
-                                            notice_review_on__lte=moment.date())
+                                            notice_review_on__lte=localdate(moment))
            .exclude(status__in=[Status.REJECTED, Status.WITHDRAWN]).order_by("notice_review_on", "pk"))
     with transaction.atomic():  # locked while mailed, as above
         ids = list(due.select_for_update().values_list("pk", flat=True))

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from django.db import transaction
-from django.utils.timezone import now as tz_now
+from django.utils.timezone import localdate, now as tz_now
 from django.utils.translation import gettext_noop
 
 from voipxs.exceptions import ApplicationError
@@ -32,7 +32,7 @@ UNSENT = (Notice.State.DRAFT, Notice.State.WITHHELD)
 def delivery_notices_create(*, req: DisclosureRequest, moment: datetime) -> int:
     """At delivery (inside its transaction): one notice per user concerned, a draft for an officer to review and
     send, or withheld until the secrecy order ends. Nothing is sent here. The number of notices."""
-    today = moment.date()
+    today = localdate(moment)  # secrecy_until is a day in Amsterdam
     secret = req.secrecy_until is not None and req.secrecy_until > today
     notices = 0
     for user_id in sorted(request_subject_ids(req)):
@@ -64,7 +64,7 @@ def notices_to_send(*, actor, request: DisclosureRequest) -> list[Notice]:
     if not notices:
         raise ApplicationError(NO_NOTICE_TO_SEND, extra={"field": "notices"})
     for notice in notices:
-        _refuse_sending(notice, tz_now().date())
+        _refuse_sending(notice, localdate(tz_now()))
     return notices
 
 
@@ -74,7 +74,7 @@ def disclosure_notice_send(*, actor, notice: Notice) -> Notice:
     user sees it."""
     require_officer(actor)
     notice = Notice.objects.select_for_update().select_related("request").get(pk=notice.pk)
-    _refuse_sending(notice, tz_now().date())
+    _refuse_sending(notice, localdate(tz_now()))
     was = notice.state
     notice.state, notice.sent_at = Notice.State.SENT, tz_now()
     notice.save(update_fields=["state", "sent_at"])
@@ -103,7 +103,7 @@ def disclosure_notice_decision_set(*, actor, request: DisclosureRequest, notify:
     require_officer(actor)
     req = request_locked(request=request)
     reason, review_on = notice_decision(legal_basis=req.legal_basis, notify=notify, reason=reason,
-                                        review_on=review_on, today=tz_now().date())
+                                        review_on=review_on, today=localdate(tz_now()))
     if not notify and req.notices.filter(state=Notice.State.SENT).exists():
         raise ApplicationError(NOTICES_ALREADY_SENT, extra={"field": "notice_user"})
     req.notice_user, req.notice_withheld_reason, req.notice_review_on = notify, reason, review_on

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib
 from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.apps import apps
@@ -39,6 +40,7 @@ from .conftest import ALICE_NUMBER, OTHER, UTC, receive, to_state
 pytestmark = pytest.mark.django_db
 backfill = importlib.import_module("disclosures.migrations.0006_notice_decision").withheld_notices_get_a_decision
 
+AMS = ZoneInfo("Europe/Amsterdam")
 DAY = timedelta(days=1)
 GAG = "Gag order of the examining judge until the hearing"
 
@@ -51,7 +53,8 @@ def _refused(field: str, message: str, **kwargs):
 
 
 def _at(day, hour: int = 8) -> datetime:
-    return datetime.combine(day, time(hour), tzinfo=UTC)
+    """`hour` o'clock on `day` in Amsterdam, where the review date is a day, as the clock gives it (UTC)."""
+    return datetime.combine(day, time(hour), tzinfo=AMS).astimezone(UTC)
 
 
 def _api(user) -> APIClient:

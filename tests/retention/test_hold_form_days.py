@@ -10,6 +10,7 @@ from django.utils.formats import date_format
 
 from retention.models import Category, LegalHold
 from retention.purge.run import purge_expired
+from retention.selectors import legal_hold_active_q
 from tests.factories import make_cdr, verified_client
 from tests.retention.helpers import surviving
 
@@ -43,3 +44,29 @@ class HoldFormDaysTests:
         hold = LegalHold.objects.get(reference="court:2026-41")
         shown = f"{date_format(datetime(2026, 3, 1), 'DATE_FORMAT')} – {date_format(datetime(2026, 3, 31), 'DATE_FORMAT')}"
         assert shown in row, hold.window_end
+
+    def test_a_hold_set_to_expire_on_a_day_ends_at_that_days_midnight_in_amsterdam(self, client, dpo, alice):
+        # 1 April 2027 is in summer time: its midnight is 22:00 UTC on 31 March; read as UTC midnight the hold
+        # went on holding until 02:00 on the day the DPO typed, and its end showed as 02:00.
+        c = verified_client(client, dpo)
+        response = c.post(reverse("retention:hold-place"), {
+            "reason": "dispute", "reference": "court:2027-7", "account_ids": str(alice.pk),
+            "categories": [Category.CDR_BILLED], "expires_at": "2027-04-01"})
+        assert response.status_code == 302
+        hold = LegalHold.objects.get(reference="court:2027-7")
+
+        assert hold.expires_at == datetime(2027, 4, 1, tzinfo=AMS)
+        assert not LegalHold.objects.filter(legal_hold_active_q(at=datetime(2027, 4, 1, 0, 30, tzinfo=AMS)),
+                                            pk=hold.pk).exists()
+        assert LegalHold.objects.filter(legal_hold_active_q(at=datetime(2027, 3, 31, 23, 30, tzinfo=AMS)),
+                                        pk=hold.pk).exists()
+        page = c.get(reverse("retention:dashboard")).content.decode()
+        assert date_format(datetime(2027, 4, 1), "DATE_FORMAT") in page
+
+    @pytest.mark.parametrize("field", ["window_start", "window_end", "expires_at"])
+    def test_the_first_day_of_year_one_is_refused_at_its_field(self, client, dpo, alice, field):
+        response = verified_client(client, dpo).post(reverse("retention:hold-place"), {
+            "reason": "dispute", "reference": "court:edge", "account_ids": str(alice.pk),
+            "categories": [Category.CDR_BILLED], field: "0001-01-01"})
+        assert response.status_code == 400
+        assert field in response.context["hold_form"].errors

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils.timezone import now
@@ -11,7 +12,10 @@ from retention.models import Category
 from retention.services import legal_hold_place, retention_policy_update
 from tests.factories import make_cdr
 from tests.retention.helpers import make_invoice
+from traffic.models import Invoice
 from voipxs.privacy.registry import kept_for
+
+AMS = ZoneInfo("Europe/Amsterdam")
 
 
 @pytest.mark.django_db
@@ -42,6 +46,17 @@ class RetentionKeeperTests:
         hold = next(k for k in kept if "order:5" in k.reason)
         assert hold.until == (now() + timedelta(days=60)).date()
         assert "+3120555" not in hold.reason
+
+    def test_it_names_the_days_in_amsterdam_a_person_reads(self, alice, dpo):
+        # A hold expiring at midnight on 1 April 2027 in Amsterdam (22:00 UTC on 31 March), and an invoice dated
+        # 1 January 2027 (issued at 00:30 there, 23:30 UTC on 31 December): the reply named the UTC days before.
+        legal_hold_place(reason="preservation_order", reference="order:6", numbers=["+31205550101"],
+                         categories=["cdr_billed"], expires_at=datetime(2027, 4, 1, tzinfo=AMS), actor=dpo)
+        invoice = make_invoice(account=alice, period=date(2026, 12, 1), status="paid")
+        Invoice.objects.filter(pk=invoice.pk).update(issued_at=datetime(2027, 1, 1, 0, 30, tzinfo=AMS))
+        kept = retention_keeper(alice)
+        assert next(k for k in kept if "order:6" in k.reason).until == date(2027, 4, 1)
+        assert next(k for k in kept if k.category == "invoices").until == date(2034, 1, 1)
 
     def test_it_keeps_nothing_for_a_user_without_invoices_or_holds(self, mallory):
         assert retention_keeper(mallory) == []

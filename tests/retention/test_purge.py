@@ -49,16 +49,16 @@ class PurgeBilledTests:
     def test_it_lets_a_settled_dispute_go_after_its_appeal_period(self, january, billing_staff, settings):
         # The dispute is decided today through the service, which leaves bob 30 days to take the decision
         # further (Tw 11.5(2)); bob then pays. The calls outlive the window by that time, then go.
-        from django.utils.timezone import now
+        from django.utils.timezone import localdate
 
         from traffic.models import Invoice
         from traffic.services.invoices import invoice_mark_paid, invoice_resolve_dispute
 
         settings.INVOICE_DISPUTE_APPEAL_DAYS = 30
-        first = now().date()
+        first = localdate()  # the decision's day in Amsterdam, as the service counts it
         decided = invoice_resolve_dispute(invoice=Invoice.objects.get(status="disputed"), actor=billing_staff,
                                           resolution="rejected")
-        last = now().date()  # the same day, unless the decision crossed midnight UTC
+        last = localdate()  # the same day, unless the decision crossed midnight
         invoice_mark_paid(invoice=decided, actor=billing_staff)
         kept_through = max(WINDOW_ENDS, first + timedelta(days=30))
         gone_on = max(WINDOW_ENDS, last + timedelta(days=30)) + timedelta(days=1)

@@ -12,7 +12,7 @@ from decimal import Decimal
 
 import pytest
 from django.utils.formats import date_format
-from django.utils.timezone import now
+from django.utils.timezone import localdate, now
 
 from retention.models import HeldCdr
 from retention.keeper import retention_keeper
@@ -34,10 +34,11 @@ def _day(day: date, hour: int) -> datetime:
 
 def _decide(invoice: Invoice, resolution: str, actor) -> tuple[Invoice, date, date]:
     """Decide the dispute now. Returns the invoice and the earliest and latest day the decision can bear
-    (one day, unless the call crossed midnight UTC), so that the boundaries below hold either way."""
-    earliest = now().date()
+    (one day, unless the call crossed midnight), counted in Amsterdam as the service counts them, so that the
+    boundaries below hold either way."""
+    earliest = localdate()
     decided = invoice_resolve_dispute(invoice=invoice, actor=actor, resolution=resolution)
-    return decided, earliest, now().date()
+    return decided, earliest, localdate()
 
 
 @pytest.fixture(autouse=True)
@@ -122,12 +123,12 @@ class PurgeDecidedDisputeTests:
     def test_voiding_a_disputed_invoice_keeps_the_calls_for_its_reissue_as_upholding_does(self, disputed,
                                                                                          billing_staff):
         invoice, ids = disputed
-        earliest = now().date()
+        earliest = localdate()
         void = invoice_void(invoice=invoice, actor=billing_staff)
         purge_expired(now=_day(earliest + timedelta(days=APPEAL_DAYS), 23))
         assert surviving(ids) == set(ids)
         assert invoice_reissue(invoice=void, actor=billing_staff).subtotal == Decimal("0.20")
-        assert void.calls_kept_until in {now().date() + timedelta(days=APPEAL_DAYS), earliest + timedelta(days=APPEAL_DAYS)}
+        assert void.calls_kept_until in {localdate() + timedelta(days=APPEAL_DAYS), earliest + timedelta(days=APPEAL_DAYS)}
 
 
 class DecidedDisputeShownTests:

@@ -216,7 +216,7 @@ class RowPreparer(RowBuilder):
         if direction != "out" or disposition != "answered" or billsec <= 0 or FLAG_LOCAL_HOP in flags \
                 or FLAG_BILLED_ON_A_LEG in flags:
             return "free", "", "0"  # a hop into a Local channel, a B leg: another leg of the call is billed
-        rule = self.tariffs.tariff_for(dst.e164, started.date()) if dst.e164 else None
+        rule = self.tariffs.tariff_at(dst.e164, started) if dst.e164 else None
         if rule is None:
             flags.add(FLAG_UNRATED)
             return "unrated", "", None

@@ -27,7 +27,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Sum
 from django.db.models.functions import Coalesce, TruncMonth
-from django.utils.timezone import localtime, now
+from django.utils.timezone import localdate, localtime, now
 from django.utils.translation import gettext, gettext_noop
 
 from accounts.models import User
@@ -77,7 +77,7 @@ def _appeal_ends(invoice: Invoice) -> date:
     be challenged until then, so its calls stay). Counted from the decision, which is never before the
     complaint the Geschillencommissie's 12 months count from."""
     decided = invoice.dispute_resolved_at or now()
-    return decided.date() + timedelta(days=dispute_appeal_days())
+    return localdate(decided) + timedelta(days=dispute_appeal_days())  # its day in Amsterdam
 
 
 def reissue_ends(invoice: Invoice, *, decided_on: date | None = None) -> date:
@@ -305,7 +305,7 @@ def invoice_dispute(*, invoice: Invoice, actor: Any, today: date | None = None) 
     invoice = _locked(invoice)
     if invoice.status not in (Invoice.Status.OPEN, Invoice.Status.PAID):
         raise ApplicationError(INVOICE_NOT_DISPUTABLE, {"field": "status"})
-    if (today or now().date()) > invoice.dispute_window_ends:
+    if (today or localdate(now())) > invoice.dispute_window_ends:  # the window's days are Amsterdam's
         raise ApplicationError(INVOICE_WINDOW_PASSED, {"field": "status"})
     invoice.status, invoice.disputed_at, invoice.settled_at = Invoice.Status.DISPUTED, now(), None
     invoice.save(update_fields=["status", "disputed_at", "settled_at"])

@@ -58,7 +58,7 @@ def _cdr_rate(cdr: Cdr, *, book: TariffBook) -> bool:
         dst = decrypt_number(cdr.dst_enc, started_at=cdr.started_at)
         # A bad number ("+3120555": no such number) is kept as written, never priced, as at import.
         priceable = dst.startswith("+") and FLAG_BAD_NUMBER not in flags
-        rule = book.tariff_for(dst, cdr.started_at.date()) if priceable else None
+        rule = book.tariff_at(dst, cdr.started_at) if priceable else None
         if rule is None:
             if cdr.rating == Cdr.Rating.UNRATED:
                 return False

@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.formats import date_format
-from django.utils.timezone import now
+from django.utils.timezone import localdate
 from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
@@ -139,7 +139,7 @@ def _confirm_uphold(invoice: Invoice) -> tuple[str, list[str], str]:
                 "month with Reissue, after fixing what was wrong (a tariff, a price, the invoice address)."),
         gettext("Its calls are kept for the corrected invoice until %(day)s, when the dispute's appeal period "
                 "ends; after that they are deleted and the month can no longer be billed.")
-        % {"day": date_format(invoice_services.reissue_ends(invoice, decided_on=now().date()), "DATE_FORMAT")},
+        % {"day": date_format(invoice_services.reissue_ends(invoice, decided_on=localdate()), "DATE_FORMAT")},
     ], gettext("Yes, uphold the dispute"))
 
 

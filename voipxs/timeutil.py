@@ -1,0 +1,36 @@
+"""Calendar days in Amsterdam (TIME_ZONE), the days a person reads on a page and the days a rule counts (a
+deadline, a window, a hold's end, a tariff's first day). Moments are stored in UTC; a day entered on a page becomes
+the moment it starts here, and a moment becomes its day with `django.utils.timezone.localdate`, so that every app
+reckons days the same way. (Invoices, partitions and billing periods count calendar months in UTC: voipxs.months.)"""
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta, timezone
+
+from django import forms
+from django.utils.timezone import get_default_timezone
+
+
+def day_start(day: date) -> datetime:
+    """The first moment of `day` in Amsterdam, in UTC (23:00 or 22:00 UTC the day before). A day that starts
+    before year 1 in UTC (0001-01-01) raises OverflowError, which a form turns into its field's error."""
+    return datetime.combine(day, time.min, tzinfo=get_default_timezone()).astimezone(timezone.utc)
+
+
+def day_end(day: date) -> datetime:
+    """The end of `day` in Amsterdam, exclusive: the first moment of the next day (23 or 25 hours later on the
+    days the clocks change)."""
+    return day_start(day + timedelta(days=1))
+
+
+class DayField(forms.DateField):
+    """A day in Amsterdam, as day_start stores it: one that starts before year 1 in UTC (0001-01-01) is refused as
+    not a valid date, at its field, instead of failing the page."""
+
+    def to_python(self, value):
+        day = super().to_python(value)
+        if day is not None:
+            try:
+                day_start(day)
+            except OverflowError:
+                raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
+        return day
