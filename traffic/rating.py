@@ -12,13 +12,14 @@ hit, and prices are cached per (tariff, billsec), so rating costs about a micros
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils.timezone import get_default_timezone
 
 from .models import Tariff
 
+_NEVER = datetime.min.replace(tzinfo=timezone.utc)
 PRICE_QUANTUM = Decimal("0.00001")  # Cdr.price has 5 decimal places
 
 
@@ -78,6 +79,9 @@ class TariffBook:
         self._interned: dict[tuple[TariffRule, ...], tuple[TariffRule, ...]] = {}
         self._prices: dict[tuple[int, int], tuple[Decimal, str]] = {}
         self._zone = get_default_timezone()
+        # The last Amsterdam day asked for, as its UTC bounds: a file's calls come in time order, so nearly every
+        # call falls in the day before it and costs two comparisons instead of a time-zone conversion (~0.6 µs).
+        self._day: tuple[datetime, datetime, date] = (_NEVER, _NEVER, date.min)
 
     @classmethod
     def load(cls) -> "TariffBook":
@@ -111,7 +115,14 @@ class TariffBook:
     def tariff_at(self, e164: str, moment: datetime) -> TariffRule | None:
         """The tariff for a call that started at `moment` (aware): the one valid on its day in Amsterdam, so a call
         at 00:30 on a new deck's first day (22:30 or 23:30 UTC the day before) gets the new deck."""
-        return self.tariff_for(e164, moment.astimezone(self._zone).date())
+        start, end, day = self._day
+        if not start <= moment < end:
+            day = moment.astimezone(self._zone).date()
+            start = datetime(day.year, day.month, day.day, tzinfo=self._zone).astimezone(timezone.utc)
+            following = day + timedelta(days=1)
+            end = datetime(following.year, following.month, following.day, tzinfo=self._zone).astimezone(timezone.utc)
+            self._day = (start, end, day)
+        return self.tariff_for(e164, day)
 
     def price(self, rule: TariffRule, billsec: int) -> tuple[Decimal, str]:
         """(price, its text for COPY), cached per (tariff, billsec)."""

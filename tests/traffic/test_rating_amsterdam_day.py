@@ -57,3 +57,25 @@ class RatingDayTests:
                             started_at=datetime(2026, 4, 30, 23, 30, tzinfo=AMS), billsec=61, rating="unrated")
         assert cdr_rate_pending() == 2
         assert (_zone(first_day.pk), _zone(last_day.pk)) == ("new", "old")
+
+
+class TariffBookDayTests:
+    def test_calls_out_of_order_across_midnights_and_the_clock_change_each_get_their_days_deck(self):
+        """The book remembers the last Amsterdam day's UTC bounds (a file's calls come in time order); a call before
+        or after them, in any order, is still priced by its own day, the 25-hour day of 25 October included. A deck a
+        day makes any call given the wrong day show."""
+        from datetime import timedelta, timezone
+
+        from traffic.rating import TariffBook
+
+        for first in (date(2026, 4, 28), date(2026, 10, 22)):
+            for n in range(8):
+                day = first + timedelta(days=n)
+                Tariff.objects.create(prefix="4989", zone=day.isoformat(), price_per_minute=Decimal("0.60"),
+                                      valid_from=day, valid_to=day)
+        book = TariffBook.load()
+        moments = [datetime(2026, 4, 28, 20, 0, tzinfo=timezone.utc) + timedelta(minutes=17 * i) for i in range(500)]
+        moments += [datetime(2026, 10, 22, 20, 0, tzinfo=timezone.utc) + timedelta(minutes=13 * i) for i in range(600)]
+        shuffled = moments[::3] + moments[1::3][::-1] + moments[2::3]
+        for moment in shuffled:
+            assert book.tariff_at("+4989123", moment).zone == moment.astimezone(AMS).date().isoformat(), moment
