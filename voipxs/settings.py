@@ -188,6 +188,12 @@ REST_FRAMEWORK = {
         "rest_framework.permissions.IsAuthenticated",
         "accounts.api_auth.StaffHasSecondFactor",
     ],
+    # DRF's parsers, the JSON one refusing a lone surrogate at its field (400) before any field can echo it (500).
+    "DEFAULT_PARSER_CLASSES": [
+        "voipxs.parsers.StrictJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_SCHEMA_CLASS": "voipxs.api.AutoSchema",  # names nested serializers after their view
     "EXCEPTION_HANDLER": "voipxs.api.exception_handler",
     "DEFAULT_PAGINATION_CLASS": None,
