@@ -2,13 +2,12 @@
 a workflow step (NarrowForm, DocumentForm) also say what they hand to the step's service (`inputs`)."""
 from __future__ import annotations
 
-from datetime import datetime, time, timezone as dt_timezone
-
 from django import forms
 from django.conf import settings
-from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
+
+from voipxs.form_fields import DayField, day_start
 
 from .bases import CONTENT, CONTENT_LABEL, PRODUCTION_BASES
 from .models import AuthorityKind, DataCategory, LegalBasis
@@ -26,25 +25,6 @@ def _document_help(text) -> str:
 
 def _split(text: str) -> list[str]:
     return [part.strip() for part in text.replace(",", "\n").splitlines() if part.strip()]
-
-
-def day_start(day) -> datetime:
-    """A date entered on a page is a day in Amsterdam; stored as the UTC moment it starts."""
-    return timezone.make_aware(datetime.combine(day, time.min)).astimezone(dt_timezone.utc)
-
-
-class DayField(forms.DateField):
-    """A day in Amsterdam, as day_start stores it: one that starts before year 1 in UTC (0001-01-01) is refused as
-    not a valid date, at its field, instead of failing the page."""
-
-    def to_python(self, value):
-        day = super().to_python(value)
-        if day is not None:
-            try:
-                day_start(day)
-            except OverflowError:
-                raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
-        return day
 
 
 class AuthorityDomainsForm(forms.Form):

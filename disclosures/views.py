@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 from traffic.exports import csv_lines
 from voipxs.confirm import is_confirmed
 from voipxs.exceptions import ApplicationError
+from voipxs.form_fields import day_start
 from voipxs.privacy.purposes import Role, has_role
 
 from .forms import (
@@ -33,7 +34,6 @@ from .forms import (
     NoticeDecisionForm,
     ReportForm,
     RequestForm,
-    day_start,
     document_inputs,
 )
 from .models import Authority, DataCategory, Notice
