@@ -20,6 +20,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from traffic.exports import csv_lines
+from voipxs.api_fields import DateTimeInput
 from voipxs.exceptions import ApplicationError
 from voipxs.privacy.purposes import Role, has_role
 
@@ -38,9 +39,7 @@ from .services.intake import (
     ReceivedDocument, disclosure_document_add, disclosure_request_take_in, document_refused_at,
 )
 from .services.packages import disclosure_package_download, package_content_type
-from .transitions import (
-    CLAIMED_TYPE_HELP, DOCUMENT_HELP, DOCUMENT_NOT_BASE64, TRANSITIONS, Base64ContentField, DateTimeInput,
-)
+from .transitions import CLAIMED_TYPE_HELP, DOCUMENT_HELP, DOCUMENT_NOT_BASE64, TRANSITIONS, Base64ContentField
 
 ORDER_WITHOUT_DOCUMENT = "Send the written order in document_base64, or leave document_is_order false."
 

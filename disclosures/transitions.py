@@ -30,6 +30,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 from rest_framework import serializers
 
+from voipxs.api_fields import DateTimeInput
 from voipxs.privacy.purposes import Role
 
 from .bases import PRODUCTION_BASES
@@ -89,17 +90,6 @@ class Base64ContentField(serializers.CharField):
             return base64.b64decode(super().to_internal_value(data), validate=True)
         except (binascii.Error, ValueError):
             raise serializers.ValidationError(DOCUMENT_NOT_BASE64) from None
-
-
-class DateTimeInput(serializers.DateTimeField):
-    """DRF's field, but a time without a zone that is before year 1 in UTC (0001-01-01T00:00 in Amsterdam) is
-    refused as out of range (400, DRF's own message) instead of failing the request with an OverflowError."""
-
-    def enforce_timezone(self, value):
-        try:
-            return super().enforce_timezone(value)
-        except OverflowError:
-            self.fail("overflow")
 
 
 # Created before the rows: an API serializer lists its fields in the order they were created.
