@@ -400,8 +400,16 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # No secret in any line: a password-reset link's token in a logged path is written "[token]" (voipxs.log_secrets).
+    "filters": {"secrets": {"()": "voipxs.log_secrets.SecretsFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["secrets"]}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    # django-axes logs login names on every failed attempt and lockout (user data): errors only.
-    "loggers": {"axes": {"level": "ERROR"}},
+    "loggers": {
+        # django-axes logs login names on every failed attempt and lockout (user data): errors only.
+        "axes": {"level": "ERROR"},
+        # Django's own handlers (DEFAULT_LOGGING: a console in debug, mail to ADMINS, the development server's
+        # request lines) have no such filter: taken away, their lines go to the root's handler above.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.server": {"handlers": [], "level": "INFO", "propagate": True},
+    },
 }
