@@ -41,6 +41,7 @@ def zone_holds_number(value: str) -> bool:
 
 
 def validate_zone_text(value: str) -> None:
-    ProhibitNullCharactersValidator()(value)  # PostgreSQL text holds no NUL; a deck's file has no form field to refuse it
+    # PostgreSQL text holds no NUL, and a rate deck's file has no form field to refuse one.
+    ProhibitNullCharactersValidator()(value)
     if zone_holds_number(value):
         raise ValidationError(ZONE_HOLDS_NUMBER, code="zone_holds_number")

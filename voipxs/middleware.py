@@ -62,11 +62,14 @@ class RefuseNulMiddleware:
         return HttpResponseBadRequest(f"{name}: {message}", content_type="text/plain; charset=utf-8")
 
 
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
 def _nul_field(request: HttpRequest) -> str | None:
     if "\x00" in request.path:
         return "path"
     forms = [request.GET]
-    if request.method == "POST" and request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
+    if request.method == "POST" and request.content_type in FORM_TYPES:
         forms.append(request.POST)
     for data in forms:
         for key, values in data.lists():
