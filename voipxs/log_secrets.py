@@ -31,3 +31,23 @@ class SecretsFilter(logging.Filter):
         if record.exc_text:
             record.exc_text = redact(record.exc_text)
         return True
+
+
+def logging_config(level: str) -> dict:
+    """settings.LOGGING: one console handler, with SecretsFilter, for every logger."""
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+        "filters": {"secrets": {"()": "voipxs.log_secrets.SecretsFilter"}},
+        "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["secrets"]}},
+        "root": {"handlers": ["console"], "level": level},
+        "loggers": {
+            # django-axes logs login names on every failed attempt and lockout (user data): errors only.
+            "axes": {"level": "ERROR"},
+            # Django's own handlers (DEFAULT_LOGGING: a console in debug, mail to ADMINS, the development server's
+            # request lines) have no such filter: taken away, their lines go to the root's handler.
+            "django": {"handlers": [], "level": "INFO", "propagate": True},
+            "django.server": {"handlers": [], "level": "INFO", "propagate": True},
+        },
+    }

@@ -13,6 +13,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from voipxs.beat import SCHEDULE as BEAT_SCHEDULE
+from voipxs.log_secrets import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"  # SQLite file, uploaded CDR files, export files (all git-ignored)
@@ -189,12 +190,9 @@ REST_FRAMEWORK = {
         "rest_framework.permissions.IsAuthenticated",
         "accounts.api_auth.StaffHasSecondFactor",
     ],
-    # DRF's parsers, the JSON one refusing a lone surrogate at its field (400) before any field can echo it (500).
-    "DEFAULT_PARSER_CLASSES": [
-        "voipxs.parsers.StrictJSONParser",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
-    ],
+    # DRF's parsers; the JSON one refuses a lone surrogate at its field (400) before a field can echo it (500).
+    "DEFAULT_PARSER_CLASSES": ["voipxs.parsers.StrictJSONParser", "rest_framework.parsers.FormParser",
+                               "rest_framework.parsers.MultiPartParser"],
     "DEFAULT_SCHEMA_CLASS": "voipxs.api.AutoSchema",  # names nested serializers after their view
     "EXCEPTION_HANDLER": "voipxs.api.exception_handler",
     "DEFAULT_PAGINATION_CLASS": None,
@@ -396,20 +394,5 @@ CALL_SETUP_RATE_LIMIT = env.int("CALL_SETUP_RATE_LIMIT", default=10)  # set-ups 
 CALL_SETUP_RATE_WINDOW_SECONDS = env.int("CALL_SETUP_RATE_WINDOW_SECONDS", default=600)
 
 # --- Logging: counts and ids only; personal data never reaches a log line ------------------------
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    # No secret in any line: a password-reset link's token in a logged path is written "[token]" (voipxs.log_secrets).
-    "filters": {"secrets": {"()": "voipxs.log_secrets.SecretsFilter"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["secrets"]}},
-    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    "loggers": {
-        # django-axes logs login names on every failed attempt and lockout (user data): errors only.
-        "axes": {"level": "ERROR"},
-        # Django's own handlers (DEFAULT_LOGGING: a console in debug, mail to ADMINS, the development server's
-        # request lines) have no such filter: taken away, their lines go to the root's handler above.
-        "django": {"handlers": [], "level": "INFO", "propagate": True},
-        "django.server": {"handlers": [], "level": "INFO", "propagate": True},
-    },
-}
+# Console lines of counts and ids; a password-reset link's token in a logged path is written "[token]".
+LOGGING = logging_config(env("LOG_LEVEL", default="INFO"))
