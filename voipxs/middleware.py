@@ -47,7 +47,7 @@ class RefuseNulMiddleware:
     """A NUL byte in the path, a query or a posted form field is refused before any view: 400 naming the field in
     Django's own words ("Null characters are not allowed."), JSON under /api/. PostgreSQL text cannot hold NUL, and
     pages that read posted text themselves (a token's name, the DPO's answer) failed with a 500 when it reached the
-    database. Uploaded files and JSON bodies are not read here (the serializers' fields refuse NUL themselves)."""
+    database. Uploads and JSON bodies are not read here (their form and serializer fields refuse NUL themselves)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -62,7 +62,9 @@ class RefuseNulMiddleware:
         return HttpResponseBadRequest(f"{name}: {message}", content_type="text/plain; charset=utf-8")
 
 
-FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+# Not multipart: reading an upload here would fix its upload handlers before a view sets its own (support's proofs);
+# an upload's text fields go through a form or serializer field, which refuses NUL itself.
+FORM_TYPES = ("application/x-www-form-urlencoded",)
 
 
 def _nul_field(request: HttpRequest) -> str | None:

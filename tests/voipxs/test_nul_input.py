@@ -6,6 +6,8 @@ naming the field in Django's own words ("Null characters are not allowed."); JSO
 CharField refuses NUL at its field). The 500s were PostgreSQL's only; the refusal is the same on SQLite."""
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 import pytest
 
 from accounts.dsr.models import DataSubjectRequest
@@ -16,10 +18,13 @@ from tests.factories import verified_client
 pytestmark = pytest.mark.django_db
 
 REFUSED = "Null characters are not allowed."
+# As a browser posts these pages' forms (the test client's default is multipart).
+FORM = "application/x-www-form-urlencoded"
 
 
 def test_a_click_to_call_token_name_with_nul_is_refused_naming_it(client, alice):
-    response = verified_client(client, alice).post("/accounts/security/call-setup-tokens/", {"name": "pc\x00"})
+    response = verified_client(client, alice).post("/accounts/security/call-setup-tokens/",
+                                                   urlencode({"name": "pc\x00"}), content_type=FORM)
     assert response.status_code == 400 and response.content.decode() == f"name: {REFUSED}"
     assert not CallSetupToken.objects.filter(user=alice).exists()
 
@@ -27,13 +32,15 @@ def test_a_click_to_call_token_name_with_nul_is_refused_naming_it(client, alice)
 def test_the_dpos_answer_with_nul_is_refused_naming_it(client, dpo, alice):
     req = dsr_request_start(request=dsr_request_create(user=alice, kind=DataSubjectRequest.Kind.ACCESS), actor=dpo)
     response = verified_client(client, dpo).post(f"/privacy-requests/dpo/{req.pk}/",
-                                                 {"action": "reject", "text": "no\x00", "confirm": "yes"})
+                                                 urlencode({"action": "reject", "text": "no\x00", "confirm": "yes"}),
+                                                 content_type=FORM)
     assert response.status_code == 400 and response.content.decode() == f"text: {REFUSED}"
     assert DataSubjectRequest.objects.get(pk=req.pk).status == req.status
 
 
 def test_a_nul_in_the_path_is_refused(client, dpo):
-    response = verified_client(client, dpo).post("/retention/policies/cdr%00billed/", {"change_reason": "x"})
+    response = verified_client(client, dpo).post("/retention/policies/cdr%00billed/", "change_reason=x",
+                                                 content_type=FORM)
     assert response.status_code == 400 and response.content.decode() == f"path: {REFUSED}"
 
 
