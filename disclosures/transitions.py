@@ -30,7 +30,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 from rest_framework import serializers
 
-from voipxs.api_fields import DateTimeInput
+from voipxs.api_fields import DateTimeInput, IdInput
 from voipxs.privacy.purposes import Role
 
 from .bases import PRODUCTION_BASES
@@ -119,7 +119,7 @@ TRANSITIONS: dict[str, Transition] = {
                            confirm=_("The authority withdrew this request: it ends here and cannot be reopened.")),
     "narrow": Transition(
         disclosure_request_narrow, "Narrow the scope (only shrinks; approvals start again)",
-        {"remove_target_ids": serializers.ListField(child=serializers.IntegerField(min_value=1), required=False,
+        {"remove_target_ids": serializers.ListField(child=IdInput(), required=False,
                                                     default=list),
          "window_start": DateTimeInput(required=False, allow_null=True, default=None),
          "window_end": DateTimeInput(required=False, allow_null=True, default=None),

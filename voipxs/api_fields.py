@@ -25,3 +25,16 @@ class DateTimeInput(serializers.DateTimeField):
         if value.tzinfo is not None and not EARLIEST <= value <= LATEST:
             self.fail("overflow")
         return value
+
+
+# The largest id a database key holds (bigint). Past it, PostgreSQL's lookups find nothing, but SQLite's driver
+# cannot even send the number (OverflowError: a 500).
+ID_MAX = 2 ** 63 - 1
+
+
+class IdInput(serializers.IntegerField):
+    """An id sent to look something up (an account, a target, an authority): 1 to ID_MAX, else refused at its field
+    in DRF's own words ("Ensure this value is less than or equal to ...")."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(min_value=1, max_value=ID_MAX, **kwargs)
