@@ -20,6 +20,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from traffic.exports import csv_lines
+from voipxs.api_fields import DateTimeInput, IdInput
 from voipxs.exceptions import ApplicationError
 from voipxs.privacy.purposes import Role, has_role
 
@@ -38,9 +39,7 @@ from .services.intake import (
     ReceivedDocument, disclosure_document_add, disclosure_request_take_in, document_refused_at,
 )
 from .services.packages import disclosure_package_download, package_content_type
-from .transitions import (
-    CLAIMED_TYPE_HELP, DOCUMENT_HELP, DOCUMENT_NOT_BASE64, TRANSITIONS, Base64ContentField, DateTimeInput,
-)
+from .transitions import CLAIMED_TYPE_HELP, DOCUMENT_HELP, DOCUMENT_NOT_BASE64, TRANSITIONS, Base64ContentField
 
 ORDER_WITHOUT_DOCUMENT = "Send the written order in document_base64, or leave document_is_order false."
 
@@ -126,14 +125,14 @@ class RequestListApi(OfficerApi):
 
 class RequestReceiveApi(OfficerApi):
     class InputSerializer(serializers.Serializer):
-        authority = serializers.IntegerField(min_value=1)
+        authority = IdInput()
         reference = serializers.CharField(max_length=100)
         legal_basis = serializers.ChoiceField(choices=LegalBasis.choices)
         # "content" is taken, to be refused by intake with its own answer ("no data", bases.CONTENT).
         categories = serializers.ListField(child=serializers.ChoiceField(
             choices=[*DataCategory.choices, (CONTENT, CONTENT_LABEL)]), min_length=1)
         numbers = serializers.ListField(child=serializers.CharField(max_length=32), required=False, default=list)
-        account_ids = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False, default=list)
+        account_ids = serializers.ListField(child=IdInput(), required=False, default=list)
         window_start = DateTimeInput()
         window_end = DateTimeInput()
         # ETSI maxHits, the authority's cap on the number of records: checked by intake (max_hits_check, 1 to

@@ -30,6 +30,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 from rest_framework import serializers
 
+from voipxs.api_fields import DateTimeInput, IdInput
 from voipxs.privacy.purposes import Role
 
 from .bases import PRODUCTION_BASES
@@ -91,17 +92,6 @@ class Base64ContentField(serializers.CharField):
             raise serializers.ValidationError(DOCUMENT_NOT_BASE64) from None
 
 
-class DateTimeInput(serializers.DateTimeField):
-    """DRF's field, but a time without a zone that is before year 1 in UTC (0001-01-01T00:00 in Amsterdam) is
-    refused as out of range (400, DRF's own message) instead of failing the request with an OverflowError."""
-
-    def enforce_timezone(self, value):
-        try:
-            return super().enforce_timezone(value)
-        except OverflowError:
-            self.fail("overflow")
-
-
 # Created before the rows: an API serializer lists its fields in the order they were created.
 NOTE = serializers.CharField(max_length=500, required=False, default="")
 NOTE_REQUIRED = serializers.CharField(max_length=500)
@@ -129,7 +119,7 @@ TRANSITIONS: dict[str, Transition] = {
                            confirm=_("The authority withdrew this request: it ends here and cannot be reopened.")),
     "narrow": Transition(
         disclosure_request_narrow, "Narrow the scope (only shrinks; approvals start again)",
-        {"remove_target_ids": serializers.ListField(child=serializers.IntegerField(min_value=1), required=False,
+        {"remove_target_ids": serializers.ListField(child=IdInput(), required=False,
                                                     default=list),
          "window_start": DateTimeInput(required=False, allow_null=True, default=None),
          "window_end": DateTimeInput(required=False, allow_null=True, default=None),

@@ -11,6 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from voipxs.api_fields import DateTimeInput, IdInput
 from voipxs.exceptions import ApplicationError
 from voipxs.privacy.purposes import Purpose, Role, has_role
 
@@ -106,11 +107,11 @@ class HoldPlaceApi(APIView):
         reason = serializers.ChoiceField(choices=LegalHold.Reason.choices)
         reference = serializers.CharField(max_length=100)
         categories = serializers.ListField(child=serializers.ChoiceField(choices=Category.choices), min_length=1)
-        account_ids = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False, default=list)
+        account_ids = serializers.ListField(child=IdInput(), required=False, default=list)
         numbers = serializers.ListField(child=serializers.CharField(max_length=32), required=False, default=list)
-        window_start = serializers.DateTimeField(required=False, allow_null=True, default=None)
-        window_end = serializers.DateTimeField(required=False, allow_null=True, default=None)
-        expires_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+        window_start = DateTimeInput(required=False, allow_null=True, default=None)
+        window_end = DateTimeInput(required=False, allow_null=True, default=None)
+        expires_at = DateTimeInput(required=False, allow_null=True, default=None)
 
     @extend_schema(request=InputSerializer, responses={201: HoldOutputSerializer}, summary="Place a legal hold")
     def post(self, request: Request) -> Response:

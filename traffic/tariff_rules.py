@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 from django.core.exceptions import ValidationError
+from django.core.validators import ProhibitNullCharactersValidator
 from django.utils.translation import gettext_lazy as _
 
 from voipxs.privacy.number_ranges import prefix_digit_limit, prefix_too_narrow
@@ -40,5 +41,7 @@ def zone_holds_number(value: str) -> bool:
 
 
 def validate_zone_text(value: str) -> None:
+    # PostgreSQL text holds no NUL, and a rate deck's file has no form field to refuse one.
+    ProhibitNullCharactersValidator()(value)
     if zone_holds_number(value):
         raise ValidationError(ZONE_HOLDS_NUMBER, code="zone_holds_number")

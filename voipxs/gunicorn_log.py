@@ -1,18 +1,20 @@
-"""gunicorn's access log (gunicorn.conf.py `logger_class`): its own logger, with the token of a password-reset
-link left out of the path. The link's path holds the token itself (Django's PasswordResetConfirmView swaps it
-for `set-password` only after the first visit), and it opens the account until it is used or expires."""
+"""gunicorn's logger (gunicorn.conf.py `logger_class`): its access log with the token of a password-reset link left
+out of the path, and both its logs' handlers with voipxs.log_secrets.SecretsFilter (the error log writes the request's
+URI when a request fails: "Error handling request <uri>")."""
 from __future__ import annotations
-
-import re
 
 from gunicorn.glogging import Logger
 
-# accounts/urls.py: password/reset/<uidb64>/<token>/; the step after it is password/reset/<uidb64>/set-password/.
-_RESET_TOKEN = re.compile(r"^(/accounts/password/reset/[^/]+/)(?!set-password/)[^/]+/")
+from .log_secrets import SecretsFilter, redact
 
 
 class AccessLogger(Logger):
+    def setup(self, cfg) -> None:
+        super().setup(cfg)
+        for handler in (*self.error_log.handlers, *self.access_log.handlers):
+            handler.addFilter(SecretsFilter())
+
     def atoms(self, resp, req, environ, request_time) -> dict:
         atoms = super().atoms(resp, req, environ, request_time)
-        atoms["U"] = _RESET_TOKEN.sub(r"\1[token]/", atoms.get("U") or "")
+        atoms["U"] = redact(atoms.get("U") or "")
         return atoms

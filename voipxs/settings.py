@@ -13,6 +13,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from voipxs.beat import SCHEDULE as BEAT_SCHEDULE
+from voipxs.log_secrets import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"  # SQLite file, uploaded CDR files, export files (all git-ignored)
@@ -94,6 +95,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "voipxs.middleware.RefuseNulMiddleware",  # a NUL byte in path, query or form: 400 naming it (PG holds no NUL)
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
@@ -188,6 +190,9 @@ REST_FRAMEWORK = {
         "rest_framework.permissions.IsAuthenticated",
         "accounts.api_auth.StaffHasSecondFactor",
     ],
+    # DRF's parsers; the JSON one refuses a lone surrogate at its field (400) before a field can echo it (500).
+    "DEFAULT_PARSER_CLASSES": ["voipxs.parsers.StrictJSONParser", "rest_framework.parsers.FormParser",
+                               "rest_framework.parsers.MultiPartParser"],
     "DEFAULT_SCHEMA_CLASS": "voipxs.api.AutoSchema",  # names nested serializers after their view
     "EXCEPTION_HANDLER": "voipxs.api.exception_handler",
     "DEFAULT_PAGINATION_CLASS": None,
@@ -389,12 +394,5 @@ CALL_SETUP_RATE_LIMIT = env.int("CALL_SETUP_RATE_LIMIT", default=10)  # set-ups 
 CALL_SETUP_RATE_WINDOW_SECONDS = env.int("CALL_SETUP_RATE_WINDOW_SECONDS", default=600)
 
 # --- Logging: counts and ids only; personal data never reaches a log line ------------------------
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    # django-axes logs login names on every failed attempt and lockout (user data): errors only.
-    "loggers": {"axes": {"level": "ERROR"}},
-}
+# Console lines of counts and ids; a password-reset link's token in a logged path is written "[token]".
+LOGGING = logging_config(env("LOG_LEVEL", default="INFO"))

@@ -23,14 +23,17 @@ def day_end(day: date) -> datetime:
 
 
 class DayField(forms.DateField):
-    """A day in Amsterdam, as day_start stores it: one that starts before year 1 in UTC (0001-01-01) is refused as
-    not a valid date, at its field, instead of failing the page."""
+    """A day in Amsterdam, read from its start to its end in UTC (a filter's `since`/`until`, a window's edges). A day
+    at the calendar's edge has no such moments Python can hold (1 January of year 1 starts in year 0 in UTC, 31
+    December 9999 ends in year 10000): it is refused as not a valid date ("Enter a valid date."), at its field,
+    instead of failing the page."""
 
     def to_python(self, value):
         day = super().to_python(value)
         if day is not None:
             try:
                 day_start(day)
+                day_end(day)
             except OverflowError:
                 raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
         return day

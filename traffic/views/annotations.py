@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST
 from accounts.dsr.selectors import dsr_request_get
 from voipxs.confirm import confirmation_page, is_confirmed
 from voipxs.exceptions import ApplicationError
+from voipxs.timeutil import DayField
 from voipxs.privacy.purposes import Purpose
 
 from ..selectors.annotations import cdr_annotation_list
@@ -32,14 +33,14 @@ CALLS_SHOWN = 50  # the newest calls of the person, or of the day the DPO chose
 
 
 class CallDayForm(forms.Form):
-    day = forms.DateField(required=False)
+    day = DayField(required=False)
 
 
 class CallNoteForm(forms.Form):
     # "<cdr id>@<start, ISO 8601>": the call as the list names it; the service checks it is the requester's.
     call = forms.RegexField(regex=r"^\d{1,18}@[0-9T:.+\- ]{19,40}$")
     text = forms.CharField(required=False, max_length=NOTE_MAX_LENGTH, strip=True)
-    day = forms.DateField(required=False)  # the day the list showed, to show it again
+    day = DayField(required=False)  # the day the list showed, to show it again
 
     def clean_call(self) -> tuple[int, datetime]:
         cdr_id, _at, started = self.cleaned_data["call"].partition("@")
