@@ -189,7 +189,7 @@ def cdr_import_fail(cdr_import: CdrImport, message: str, *, actor=None, keep_upl
     cdr_import.report = report
     cdr_import.save(update_fields=["status", "finished_at", "error", "report"])
     by = actor or cdr_import.imported_by
-    audit_record(actor=by, action="cdr_import.failed", purpose=purpose or ingest_purpose(by),
+    audit_record(actor=by, action="cdr_import.failed", purpose=ingest_purpose(by) if purpose is None else purpose,
                  target_type="cdr_import", target_id=cdr_import.pk)
     return cdr_import
 

@@ -148,6 +148,10 @@ DUTCH: dict[str, str] = {
          "vertegenwoordiger zodra het account is gewist"),
     "the request record as accountability; packages 90 days after delivery":
         "het dossier van het verzoek als verantwoording; pakketten 90 dagen na aflevering",
+    ("as the account; once it is erased, under the account's number only, as the record that the change was "
+     "announced"):
+        ("als het account; zodra het is gewist alleen onder het nummer van het account, als vastlegging dat de "
+         "wijziging is aangekondigd"),
     # the categories' legal bases
     "GDPR art. 6(1)(b) contract": "AVG art. 6(1)(b) overeenkomst",
     "GDPR art. 6(1)(c); Tw art. 13.4(3); Bvgt": "AVG art. 6(1)(c); Tw art. 13.4(3); Bvgt",
@@ -160,6 +164,8 @@ DUTCH: dict[str, str] = {
     "GDPR art. 6(1)(c); GDPR art. 12 and 5(2) (accountability)":
         "AVG art. 6(1)(c); AVG art. 12 en 5(2) (verantwoordingsplicht)",
     "GDPR art. 6(1)(c); Sv art. 126n, 126na, 126ni": "AVG art. 6(1)(c); Sv art. 126n, 126na, 126ni",
+    "GDPR art. 6(1)(c); GDPR art. 13 and 5(2) (accountability: that you were told of a change)":
+        "AVG art. 6(1)(c); AVG art. 13 en 5(2) (verantwoordingsplicht: dat u over een wijziging bent ingelicht)",
     # where the privacy policy says it
     "Privacy policy art. 3, first bullet": "Privacyverklaring art. 3, eerste opsommingsteken",
     "Privacy policy art. 3, second bullet": "Privacyverklaring art. 3, tweede opsommingsteken",
