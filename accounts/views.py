@@ -20,13 +20,13 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import get_language_info, gettext_lazy
-from django.views.decorators.http import require_POST
 from django.views.i18n import LANGUAGE_QUERY_PARAMETER, set_language
 from django_otp import devices_for_user, user_has_device
 from django_otp import login as otp_login
 
 from voipxs.confirm import is_confirmed
 from voipxs.exceptions import ApplicationError
+from voipxs.post_only import post_only
 from voipxs.ratelimit import client_ip, rate_limit_exceeded
 from voipxs.privacy.purposes import Purpose, purposes_of
 
@@ -55,7 +55,7 @@ def my_numbers(request: HttpRequest, *, itemisation_form: ItemisationForm | None
 
 
 @login_required
-@require_POST
+@post_only("accounts:numbers", anchor="masking")
 def my_number_masking(request: HttpRequest) -> HttpResponse:
     """The user's own request to be masked on other people's bills (Bude art. 4.2), or its withdrawal."""
     if request.POST.get("masked") not in ("0", "1"):
@@ -68,7 +68,7 @@ def my_number_masking(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@post_only("accounts:numbers", anchor="itemisation")
 def my_itemisation(request: HttpRequest) -> HttpResponse:
     """An individual subscriber's choice of itemised bills (ePrivacy art. 7); a Contractor's User has the
     contractor's and cannot choose."""
@@ -230,7 +230,7 @@ def security(request: HttpRequest, *, new_token: str = "", token_error: str = ""
 
 
 @login_required
-@require_POST
+@post_only("accounts:security", anchor="click-to-call")
 def call_setup_token_create(request: HttpRequest) -> HttpResponse:
     if Purpose.CALL_SETUP not in purposes_of(request.user):
         raise PermissionDenied
@@ -242,7 +242,7 @@ def call_setup_token_create(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@post_only("accounts:security", anchor="click-to-call")
 def call_setup_token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
     token = selectors.call_setup_token_list(actor=request.user, purpose=Purpose.SELF_SERVICE, user=request.user) \
         .filter(pk=token_id, revoked_at__isnull=True).first()
@@ -258,7 +258,7 @@ def call_setup_token_revoke(request: HttpRequest, token_id: int) -> HttpResponse
 
 
 @login_required
-@require_POST
+@post_only("accounts:security")
 def recovery_codes_regenerate(request: HttpRequest) -> HttpResponse:
     if not user_has_device(request.user):
         return redirect("accounts:two-factor-setup")
@@ -271,7 +271,7 @@ def recovery_codes_regenerate(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@post_only("accounts:security")
 def two_factor_disable(request: HttpRequest) -> HttpResponse:
     try:
         sign_in.two_factor_disable_check(user=request.user)

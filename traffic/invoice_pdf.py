@@ -134,9 +134,21 @@ def invoice_pdf_bytes(invoice: Invoice, lines: list[InvoiceLine], *, supplier: S
     _lines(pdf, invoice, lines)
     pdf.ln(6)
     pdf.set_font("helvetica", "", 8)
-    pdf.multi_cell(0, 4, _text(_("Please pay %(total)s by %(due)s, quoting invoice number %(number)s.") % {
-        "total": _money(invoice.total, invoice), "due": _date(invoice.due_date), "number": invoice.number}))
+    pdf.multi_cell(0, 4, _text(_closing(invoice)))
     return bytes(pdf.output())
+
+
+def _closing(invoice: Invoice) -> str:
+    """The last sentence, by where the invoice stands when it is downloaded: only an open invoice asks for payment
+    (a paid one asked again, a void one for money no longer owed, a disputed one for the amount in dispute)."""
+    if invoice.status == Invoice.Status.PAID:
+        return _("This invoice is paid; nothing more is owed on it.")
+    if invoice.status == Invoice.Status.DISPUTED:
+        return _("This invoice is disputed; we tell you what is owed once the dispute is decided.")
+    if invoice.status == Invoice.Status.VOID:
+        return _("This invoice is void; nothing is owed on it.")
+    return _("Please pay %(total)s by %(due)s, quoting invoice number %(number)s.") % {
+        "total": _money(invoice.total, invoice), "due": _date(invoice.due_date), "number": invoice.number}
 
 
 def pdf_response(invoice: Invoice, pdf: bytes) -> HttpResponse:

@@ -16,10 +16,11 @@ from django.utils.timezone import localtime
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET
 
 from voipxs.confirm import confirmation_page, is_confirmed
 from voipxs.exceptions import ApplicationError
+from voipxs.post_only import post_only
 from voipxs.privacy.audit_check import audit_chain_check_latest
 from voipxs.privacy.register import processing_register_markdown, processing_register_shown
 
@@ -98,7 +99,7 @@ def mine(request: HttpRequest, form: RequestForm | None = None, status: int = 20
 
 
 @login_required
-@require_POST
+@post_only("accounts_dsr:mine")
 def create(request: HttpRequest) -> HttpResponse:
     form = RequestForm(request.POST)
     if not form.is_valid():

@@ -138,7 +138,12 @@ class ItemisationPageTests:
         assert User.objects.get(pk=bob.pk).itemisation == Itemisation.NONE and _itemisation_audits(bob) == []
 
     def test_it_needs_a_post(self, client):
-        assert verified_client(client, make_user("dora")).get(CHOOSE).status_code == 405
+        # a GET changes nothing and leads to the form (tests/accounts/test_form_addresses_opened.py)
+        dora = make_user("dora")
+        response = verified_client(client, dora).get(CHOOSE)
+        assert response.status_code == 302 and response["Location"] == "/accounts/numbers/#itemisation"
+        assert User.objects.get(pk=dora.pk).itemisation == Itemisation.NONE
+        assert client.put(CHOOSE).status_code == 405
 
 
 class ContractorAdminTests:

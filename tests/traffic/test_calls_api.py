@@ -121,7 +121,7 @@ class EdgeDateTests:
             response = client.get(f"/api/v1/me/calls/?{query}")
             assert response.status_code in (200, 400), query
         assert verified_client(client, alice).get("/calls/?until=9999-12-31").status_code in (200, 400)
-        assert client.get("/calls/export.csv?until=9999-12-31").status_code in (200, 400)
+        assert client.get("/calls/export.csv?until=9999-12-31", follow=True).status_code in (200, 400)
 
     def test_a_page_link_edited_to_an_id_past_any_call_is_a_400_not_a_500(self, client, alice):
         # a cursor is base64 of "<microseconds>.<id>": one edited by hand to an id past what the id column holds

@@ -25,8 +25,10 @@ from .calls import CallFilterForm, call_filters
 REFRESH_SECONDS = 3  # how often a waiting export's page reloads itself
 
 
-def _text(message: str, *, status: int) -> HttpResponse:
-    return HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")
+def _back_to_calls(request: HttpRequest) -> HttpResponse:
+    """The call page with the same filter: a wrong one (the dates the wrong way round, a number that is no phone
+    number) is shown there at its field, in the reader's language, where it can be corrected."""
+    return redirect(reverse("traffic:history") + (f"?{request.GET.urlencode()}" if request.GET else ""))
 
 
 @login_required
@@ -35,7 +37,7 @@ def call_export(request: HttpRequest) -> HttpResponse:
     a task and answered with a redirect to the export's page."""
     form = CallFilterForm(request.GET or None)
     if form.is_bound and not form.is_valid():
-        return _text("; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items()), status=400)
+        return _back_to_calls(request)
     filters = call_filters(form) if form.is_bound else {}
     try:
         size = cdr_export_size(actor=request.user, purpose=Purpose.SELF_SERVICE, at_most=STREAM_MAX_CALLS, **filters)
@@ -46,9 +48,9 @@ def call_export(request: HttpRequest) -> HttpResponse:
     except CallExportBusy:
         messages.warning(request, _("You already have %(n)s exports being prepared; ask for another one once "
                                     "one of them is ready.") % {"n": ACTIVE_MAX})
-        return redirect(reverse("traffic:history") + (f"?{request.GET.urlencode()}" if request.GET else ""))
-    except ApplicationError as exc:
-        return _text(f"{exc.extra.get('field', 'detail')}: {exc.shown()}", status=400)
+        return _back_to_calls(request)
+    except ApplicationError:
+        return _back_to_calls(request)
     response = StreamingHttpResponse(exports.calls_csv(rows), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="calls-{timezone.now():%Y%m%d}.csv"'
     return response
