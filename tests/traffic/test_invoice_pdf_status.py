@@ -61,7 +61,6 @@ class InvoicePdfStatusTests:
         text = _pdf_text(client, invoice)
         assert "Please pay" not in text and VOID in text
 
-    @pytest.mark.xfail(strict=True, reason="Dutch pending")
     def test_in_dutch_a_paid_invoice_says_so_in_dutch(self, client, alice, billing_staff, invoice):
         invoicing.invoice_mark_paid(invoice=invoice, actor=billing_staff)
         client.force_login(alice)
