@@ -37,6 +37,23 @@ def schema_validate(data, schema: dict | None = None) -> None:
                         format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
 
 
+def schema_def_validate(row: dict, name: str) -> None:
+    """Validate one section's row against the export schema's definition `name` (e.g. "billing_address")."""
+    schema = export_schema()
+    schema_validate(row, {"$defs": schema["$defs"], **schema["$defs"][name]})
+
+
+def access_export(user, capture, *, kind: str = "access"):
+    """The export file a person's access (or portability) request builds, built: `capture` is pytest-django's
+    django_capture_on_commit_callbacks, which runs the build queued after the request's commit."""
+    from accounts.dsr.models import ExportFile
+    from accounts.dsr.services import dsr_request_create
+
+    with capture(execute=True):
+        req = dsr_request_create(user=user, kind=kind)
+    return ExportFile.objects.get(request=req)
+
+
 def export_json_valid(export) -> dict:
     """export.json of `export`, after checking it against the export's JSON Schema."""
     data = export_json(export)
