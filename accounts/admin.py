@@ -1,6 +1,7 @@
-"""Staff admin for accounts (and the read-only audit log). Every write goes through accounts.services;
-nothing here searches or filters by decrypting a column: users are searched by login name, numbers
-by exact number through the blind index."""
+"""Staff admin for accounts: users, role requests, second-factor devices and role groups. Every write goes
+through accounts.services; nothing here searches or filters by decrypting a column: users are searched by login
+name. The other accounts admins live beside it (admin_audit, admin_contractors, admin_numbers, admin_restricted,
+admin_tokens, ciot/admin, dsr/admin) and are registered by the imports at the end."""
 from __future__ import annotations
 
 from django import forms
@@ -17,23 +18,15 @@ from knox.models import AuthToken
 
 from voipxs.admin import ReadOnlyAdminMixin, action_confirmation, each_through_service
 from voipxs.exceptions import ApplicationError
-from voipxs.models import AuditAnchor, AuditEntry
-from voipxs.privacy.phone import InvalidNumber, mask, normalize_e164
-from voipxs.privacy.purposes import Purpose, Role, has_role, require_purpose, roles_of
+from voipxs.privacy.purposes import Role, has_role, roles_of
 
 from .admin_contractors import CloseReasonActionForm  # also registers the Contractor admin
 from .admin_restricted import RestrictedUserFilter, RestrictedUsersAdminMixin
-from .models import AccountCloseReason, Contractor, PhoneNumber, RoleGrant, User
-from .selectors import phone_number_period_free
+from .models import AccountCloseReason, Contractor, RoleGrant, User
 from .services.closing import CLOSE_ROLES, account_close
-from .services.numbers import phone_number_assign, phone_number_relabel, phone_number_release
 from .services.roles import SECOND_ADMIN_ROLES, role_grant_approve, role_grant_refuse, user_roles_set
 from .services.users import user_create, user_password_set, user_update_admin
 
-NUMBER_TAKEN = _("Someone else holds this number in that period.")
-NUMBER_INVALID = _("This is not a valid phone number.")
-RELEASE_FINAL = _("This number was already released; assign it again instead.")
-RELEASE_BEFORE_START = _("A number cannot be released before it was assigned.")
 PASSWORD_BY_OWNER = _("Admins, legal officers and the DPO reset their own password by e-mail; no one sets it for them.")
 
 
@@ -181,152 +174,6 @@ class UserAdmin(RestrictedUsersAdminMixin, auth_admin.UserAdmin):
             messages.success(request, _("%(n)d account(s) closed.") % {"n": closed})
 
 
-class PhoneNumberAddForm(forms.ModelForm):
-    number = forms.CharField(label=_("number"), max_length=32, help_text=_("Any notation; stored as E.164, encrypted."))
-
-    class Meta:
-        model = PhoneNumber
-        fields = ("user", "number", "label", "valid_from", "valid_to")
-
-    def clean_number(self) -> str:
-        try:
-            return normalize_e164(self.cleaned_data["number"])
-        except InvalidNumber:
-            raise forms.ValidationError(NUMBER_INVALID) from None
-
-    def clean(self):
-        data = super().clean()
-        if data.get("number") and data.get("valid_from") and not phone_number_period_free(
-                number=data["number"], valid_from=data["valid_from"], valid_to=data.get("valid_to")):
-            self.add_error("number", NUMBER_TAKEN)
-        return data
-
-    def _post_clean(self) -> None:
-        pass  # the model's own validation runs in phone_number_assign
-
-
-class PhoneNumberChangeForm(forms.ModelForm):
-    class Meta:
-        model = PhoneNumber
-        fields = ("label", "valid_to")
-
-    def clean_valid_to(self):
-        value = self.cleaned_data.get("valid_to")
-        if "valid_to" in self.changed_data:
-            if self.instance.valid_to is not None:
-                raise forms.ValidationError(RELEASE_FINAL)
-            if value is not None and value <= self.instance.valid_from:
-                raise forms.ValidationError(RELEASE_BEFORE_START)
-        return value
-
-
-@admin.register(PhoneNumber)
-class PhoneNumberAdmin(admin.ModelAdmin):
-    list_display = ("masked_number", "user", "label", "valid_from", "valid_to")
-    list_select_related = ("user",)
-    raw_id_fields = ("user",)
-    search_fields = ("user__username",)
-    search_help_text = _("Search by the holder's login name, or by an exact phone number.")
-
-    @admin.display(description=_("number"))
-    def masked_number(self, obj: PhoneNumber) -> str:
-        return mask(obj.number)
-
-    def get_queryset(self, request):
-        # Holders' login names and (masked) numbers: read for SECURITY and audited, as the user admin reads users; a
-        # restricted person's numbers are only stored (GDPR art. 18), as their account is in the user admin.
-        require_purpose(actor=request.user, purpose=Purpose.SECURITY, action="admin.phone_number.read",
-                        target_type="phone_number")
-        return super().get_queryset(request).filter(user__restricted_at__isnull=True)
-
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        kwargs["form"] = PhoneNumberChangeForm if obj is not None else PhoneNumberAddForm
-        return super().get_form(request, obj, change=change, **kwargs)
-
-    def get_readonly_fields(self, request, obj=None):
-        return ("user", "masked_number", "valid_from") if obj is not None else ()
-
-    def get_fields(self, request, obj=None):
-        if obj is not None:
-            return ("user", "masked_number", "label", "valid_from", "valid_to")
-        return ("user", "number", "label", "valid_from", "valid_to")
-
-    def get_search_results(self, request, queryset, search_term):
-        """An exact number is found through its blind index; anything else searches login names."""
-        try:
-            e164 = normalize_e164(search_term)
-        except InvalidNumber:
-            return super().get_search_results(request, queryset, search_term)
-        index = PhoneNumber._meta.get_field("number_index").index_of(e164)
-        return queryset.filter(number_index=index), False
-
-    def save_model(self, request, obj, form, change) -> None:
-        data = form.cleaned_data
-        try:
-            if not change:
-                phone = phone_number_assign(user=data["user"], number=data["number"], label=data.get("label", ""),
-                                            valid_from=data.get("valid_from"), valid_to=data.get("valid_to"),
-                                            actor=request.user)
-                obj.pk, obj._state.adding, obj._state.db = phone.pk, False, phone._state.db
-                return
-            if "label" in form.changed_data:
-                phone_number_relabel(phone=obj, label=data["label"], actor=request.user)
-            if "valid_to" in form.changed_data and data.get("valid_to"):
-                phone_number_release(phone=obj, at=data["valid_to"], actor=request.user)
-        except ApplicationError as exc:  # the forms check first; this is a race with another writer
-            messages.error(request, exc.shown())
-            raise
-
-
-@admin.register(AuditAnchor)
-class AuditAnchorAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    """Where the chain starts after each retention trim, for auditors: read-only (the database refuses
-    changes; each anchor's MAC is checked by verify_audit_log and the daily check)."""
-
-    list_display = ("up_to_seq", "removed", "cutoff", "created_at")
-
-
-class AuditPurposeFilter(admin.SimpleListFilter):
-    """The audit log by purpose, each named as the register names it. The choices come from the enum, not from
-    a scan of the whole log for its distinct values (five years of entries). Service events name their purpose too
-    (an alias such as BREACH_PURPOSE is one of the enum's, so it is listed under that name); entries that record
-    none (service events written before they did, kept as the log is append-only) and purposes the enum does not
-    know (a refused ask for one) can be picked too. The parameter keeps the field's name, so a link filtered by a
-    purpose code still works."""
-
-    title = _("purpose")
-    parameter_name = "purpose"
-    NONE, UNKNOWN = "-", "?"
-
-    def lookups(self, request, model_admin) -> list[tuple[str, str]]:
-        return [*Purpose.choices, (self.NONE, _("No purpose recorded")), (self.UNKNOWN, _("Unknown purpose (refused)"))]
-
-    def queryset(self, request, queryset):
-        value = self.value()
-        if value is None:
-            return queryset
-        if value == self.NONE:
-            return queryset.filter(purpose="")
-        if value == self.UNKNOWN:
-            return queryset.exclude(purpose__in=["", *Purpose.values])
-        return queryset.filter(purpose=value)
-
-
-@admin.register(AuditEntry)
-class AuditEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    """Read-only: the log is append-only (and the database refuses UPDATE and DELETE)."""
-
-    list_display = ("id", "created_at", "actor", "action", "purpose_name", "target_type", "target_id", "outcome", "seq")
-    list_filter = ("outcome", "action", AuditPurposeFilter)
-    search_fields = ("action", "actor", "target_id")
-    date_hierarchy = "created_at"
-
-    @admin.display(description=_("purpose"), ordering="purpose")
-    def purpose_name(self, entry: AuditEntry) -> str | None:
-        """The purpose's name; a code the enum does not know (a refused ask) as it was recorded; none as "-"."""
-        return Purpose(entry.purpose).label if entry.purpose in Purpose.values else (entry.purpose or None)
-
-
 @admin.register(RoleGrant)
 class RoleGrantAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Roles of SECOND_ADMIN_ROLES asked for in the user form wait here for a second admin."""
@@ -395,6 +242,8 @@ for _model in (AuthToken, Group):
 class RoleGroupAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("name",)
     fields = ("name",)
+from . import admin_audit as _admin_audit  # noqa: E402,F401  registers the audit log admin (read-only)
+from . import admin_numbers as _admin_numbers  # noqa: E402,F401  registers the phone number admin
 from . import admin_tokens as _admin_tokens  # noqa: E402,F401  registers the API token admin
 from .ciot import admin as _ciot_admin  # noqa: E402,F401  registers the subscriber details admin
 from .dsr import admin as _dsr_admin  # noqa: E402,F401  registers the restriction admin (read-only, the DPO's)

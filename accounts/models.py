@@ -284,6 +284,6 @@ class UserSession(AbstractBaseSession):
 
 from .dsr.models import (  # noqa: E402,F401  data-subject requests, policy versions, breach register
     BreachIncident, BreachNotification, DataSubjectRequest, ExportDownload, ExportFile, PolicyNoticeSeen, PolicyVersion,
-    RepresentativeProof, Restriction,
+    RecipientNotification, RepresentativeProof, Restriction,
 )
 from .ciot.models import CiotSyncRun, SubscriberDetails  # noqa: E402,F401  the CIOT subscriber file (Tw 13.4)

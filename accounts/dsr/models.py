@@ -388,3 +388,6 @@ class Restriction(models.Model):
 
     def __str__(self) -> str:
         return f"restriction #{self.pk}"
+
+
+from .recipient_models import RecipientNotification  # noqa: E402,F401  GDPR art. 19 (recipients to tell)

@@ -12,7 +12,9 @@ from voipxs.privacy.registry import (
 
 from ..models import User
 from .export import dsr_exports_purge
-from .models import DataSubjectRequest, PolicyNoticeSeen
+from .models import DataSubjectRequest, PolicyNoticeSeen, RecipientNotification
+from .panels import RequestPanel, register_request_panel
+from .recipients import TOLD_TO_RECIPIENTS, export_recipient_notifications, recipient_notification_list
 from .representative import representative_proof_rotate
 from .services import dsr_request_create
 
@@ -62,6 +64,20 @@ register_section(Section(
                "change was announced"),
     exporter=_export_policy_notices,
     description="The versions of our privacy policy whose changes you were shown, and when.",
+))
+register_section(Section(
+    name="recipient_notifications", label=_("Recipients told of your requests"), order=72,
+    purpose="legal_obligation", legal_basis="GDPR art. 6(1)(c); GDPR art. 19",
+    retention="as the request record",
+    exporter=export_recipient_notifications,
+    description=("The recipients to whom your data was disclosed and whom we told of the correction, erasure or "
+                 "restriction you asked for, and when. Disclosures under a secrecy order that is still running are "
+                 "not listed."),
+))
+register_request_panel(RequestPanel(  # GDPR art. 19 on the DPO's request page: who to tell, and when they were
+    name="recipients", kinds=TOLD_TO_RECIPIENTS, template="dpo/_recipients.html",
+    context=lambda *, actor, req, params: {"notifications": recipient_notification_list(actor=actor, req=req),
+                                           "how": RecipientNotification.How.choices},
 ))
 register_purger("dsr_export", dsr_exports_purge)
 register_rotator("accounts.RepresentativeProof", representative_proof_rotate)  # sealed under the master keys

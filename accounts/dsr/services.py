@@ -26,6 +26,7 @@ from .erasure import Erasure, erasure_apply, open_requests_close, open_requests_
 from .export import dsr_export_retry, dsr_export_stuck
 from .extension_notice import extension_notice_queue
 from .models import DataSubjectRequest, ExportFile
+from .recipients import recipient_notifications_sync
 from .representative import (
     representative_open_check, representative_open_record, representative_proof_check, representative_proof_store,
 )
@@ -265,6 +266,7 @@ def dsr_request_complete(*, request: DataSubjectRequest, answer: str, actor: Any
     req.save(update_fields=["status", "completed_at", "answer", "outcome"])
     audit_record(actor=actor, action="dsr.complete", purpose=DSR_PURPOSE, target_type="dsr", target_id=req.pk,
                  extra={"kind": req.kind})
+    recipient_notifications_sync(user_id=req.user_id, actor=actor)  # GDPR art. 19: who received the data
     return req
 
 
@@ -292,6 +294,7 @@ def dsr_erasure_perform(*, request: DataSubjectRequest, actor: Any) -> DataSubje
     req.outcome, req.answer = erasure.outcome, erasure.answer
     req.save(update_fields=["status", "completed_at", "outcome", "answer"])
     _erasure_audit(erasure=erasure, user=user, actor=actor, action="dsr.erase", request=req.pk)
+    recipient_notifications_sync(user_id=user.pk, actor=actor)  # GDPR art. 19: who received the data
     # The person's other open requests: nothing is left to hand over, correct or restrict.
     open_requests_close(requests=others, erasure_id=req.pk, language=user.language, stamp=erasure.stamp, actor=actor)
     return req

@@ -2,7 +2,7 @@
 from django.urls import path
 
 from ..ciot import views as ciot_views
-from . import policy_views, representative_views, restriction_views, views
+from . import policy_views, recipient_views, representative_views, restriction_views, views
 
 app_name = "accounts_dsr"
 urlpatterns = [
@@ -13,6 +13,8 @@ urlpatterns = [
     path("dpo/<int:pk>/", views.dpo_request, name="dpo-request"),
     path("dpo/<int:pk>/proof-of-authority/", representative_views.dpo_representative_proof,
          name="dpo-representative-proof"),
+    path("dpo/<int:pk>/recipients/<int:notification_pk>/notified/", recipient_views.dpo_recipient_notified,
+         name="dpo-recipient-notified"),
     path("dpo/restrictions/", views.dpo_restrictions, name="dpo-restrictions"),
     path("dpo/restrictions/<int:pk>/end/", restriction_views.dpo_restriction_end, name="dpo-restriction-end"),
     path("dpo/breaches/", views.dpo_breaches, name="dpo-breaches"),

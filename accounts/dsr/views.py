@@ -30,6 +30,7 @@ from .erasure_confirm import erasure_confirmation
 from .export import dsr_export_download_log, export_decrypt_stream
 from .models import BreachNotification, DataSubjectRequest, Restriction
 from .panels import request_panels
+from .recipients import requests_with_recipients_to_notify
 from .restriction import (
     restriction_lift, restriction_lift_notice_record, restriction_lift_notice_request, restriction_step_check,
 )
@@ -142,9 +143,10 @@ def download(request: HttpRequest, pk: int) -> StreamingHttpResponse:
 
 @login_required
 def dpo_requests(request: HttpRequest) -> HttpResponse:
-    return render(request, "dpo/requests.html", {"open": dsr_request_list_open(actor=request.user),
-                                                 "closed": dsr_request_list_closed(actor=request.user),
-                                                 "chain": audit_chain_check_latest()})
+    closed = list(dsr_request_list_closed(actor=request.user))
+    to_notify = requests_with_recipients_to_notify(actor=request.user, request_ids=[r.pk for r in closed])  # art. 19
+    return render(request, "dpo/requests.html", {"open": dsr_request_list_open(actor=request.user), "closed": closed,
+                                                 "to_notify": to_notify, "chain": audit_chain_check_latest()})
 
 
 @login_required

@@ -12,8 +12,10 @@ from django.db import transaction
 from django.utils.timezone import localdate, now as tz_now
 from django.utils.translation import gettext_noop
 
+from accounts.dsr.recipients import recipient_notifications_sync
 from voipxs.exceptions import ApplicationError
 from voipxs.privacy.audit import audit_record
+from voipxs.privacy.purposes import Purpose, SystemActor
 
 from ..models import DisclosureRequest, Notice
 from ..selectors import request_purpose, request_subject_ids
@@ -27,6 +29,7 @@ NOTICES_ALREADY_SENT = gettext_noop("Notices of this request were sent already; 
 NO_NOTICE_TO_SEND = gettext_noop("This request has no notice to send.")
 # What an officer sends: a draft, or a notice withheld while a secrecy order ran.
 UNSENT = (Notice.State.DRAFT, Notice.State.WITHHELD)
+NOTICES_ACTOR = SystemActor("disclosure_notices", frozenset({Purpose.LEGAL_OBLIGATION}))
 
 
 def delivery_notices_create(*, req: DisclosureRequest, moment: datetime) -> int:
@@ -40,6 +43,8 @@ def delivery_notices_create(*, req: DisclosureRequest, moment: datetime) -> int:
             "state": Notice.State.WITHHELD if secret else Notice.State.DRAFT,
             "withheld_until": req.secrecy_until if secret else None})
         notices += 1
+        if not secret and req.notice_user:  # the person is told of it: a recipient of a request carried out before
+            recipient_notifications_sync(user_id=user_id, actor=NOTICES_ACTOR)
     return notices
 
 
@@ -81,6 +86,8 @@ def disclosure_notice_send(*, actor, notice: Notice) -> Notice:
     audit_record(actor=actor, action="disclosure.notice_send", purpose=request_purpose(notice.request),
                  target_type="user", target_id=notice.user_id,
                  extra={"request": notice.request_id, "notice": notice.pk, "was": was})
+    # Told now (a secrecy order that ended): the DPO must tell this recipient of the person's requests carried out.
+    recipient_notifications_sync(user_id=notice.user_id, actor=actor)
     return notice
 
 

@@ -1,4 +1,5 @@
-"""Helpers for the data-subject tests: open an export ZIP, create delivered disclosures."""
+"""Helpers for the data-subject tests: open an export ZIP, check it against the export's JSON Schema, create
+delivered disclosures."""
 from __future__ import annotations
 
 import io
@@ -20,6 +21,44 @@ def export_zip(export) -> zipfile.ZipFile:
 
 def export_json(export) -> dict:
     return json.loads(export_zip(export).read("export.json"))
+
+
+def export_schema() -> dict:
+    """schemas/export.schema.json, as the published documentation of the export gives it."""
+    return json.loads(SCHEMA_PATH.read_text())
+
+
+def schema_validate(data, schema: dict | None = None) -> None:
+    """Validate `data` against `schema` (the whole export's by default, or one of its $defs), date-time formats
+    checked; raises jsonschema.ValidationError."""
+    import jsonschema
+
+    jsonschema.validate(data, export_schema() if schema is None else schema,
+                        format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
+
+
+def schema_def_validate(row: dict, name: str) -> None:
+    """Validate one section's row against the export schema's definition `name` (e.g. "billing_address")."""
+    schema = export_schema()
+    schema_validate(row, {"$defs": schema["$defs"], **schema["$defs"][name]})
+
+
+def access_export(user, capture, *, kind: str = "access"):
+    """The export file a person's access (or portability) request builds, built: `capture` is pytest-django's
+    django_capture_on_commit_callbacks, which runs the build queued after the request's commit."""
+    from accounts.dsr.models import ExportFile
+    from accounts.dsr.services import dsr_request_create
+
+    with capture(execute=True):
+        req = dsr_request_create(user=user, kind=kind)
+    return ExportFile.objects.get(request=req)
+
+
+def export_json_valid(export) -> dict:
+    """export.json of `export`, after checking it against the export's JSON Schema."""
+    data = export_json(export)
+    schema_validate(data)
+    return data
 
 
 def section(data: dict, name: str) -> dict:

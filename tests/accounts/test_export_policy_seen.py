@@ -3,17 +3,14 @@ art. 13: the notice of a substantive change, marked seen when they opened the po
 that the system keeps, so theirs to see, and in the schema's shape."""
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 
-import jsonschema
 import pytest
 from django.utils.timezone import now
 
-from accounts.dsr.models import DataSubjectRequest, ExportFile, PolicyNoticeSeen, PolicyVersion
+from accounts.dsr.models import PolicyNoticeSeen, PolicyVersion
 from accounts.dsr.policy import policy_notice_seen
-from accounts.dsr.services import dsr_request_create
-from tests.accounts.dsr_helpers import SCHEMA_PATH, export_json, export_zip, section
+from tests.accounts.dsr_helpers import access_export, export_json_valid, export_zip, section
 
 
 @pytest.fixture(autouse=True)
@@ -29,12 +26,8 @@ def test_the_export_lists_the_policy_versions_the_person_was_shown(alice, bob, d
     assert policy_notice_seen(user=alice) == 1
     assert policy_notice_seen(user=bob) == 1
     seen = PolicyNoticeSeen.objects.get(user=alice, version=version)
-    with django_capture_on_commit_callbacks(execute=True):
-        req = dsr_request_create(user=alice, kind=DataSubjectRequest.Kind.ACCESS)
-    export = ExportFile.objects.get(request=req)
-    data = export_json(export)
-    jsonschema.validate(data, json.loads(SCHEMA_PATH.read_text()),
-                        format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
+    export = access_export(alice, django_capture_on_commit_callbacks)
+    data = export_json_valid(export)
     rows = section(data, "policy_notices")["rows"]
     assert rows == [{"version": "2026-12-01.9", "published_at": version.published_at.isoformat(),
                      "seen_at": seen.seen_at.isoformat()}]

@@ -9,19 +9,19 @@ import json
 from datetime import date, datetime, timezone
 from decimal import Decimal
 
-import jsonschema
 import pytest
 
 from accounts.dsr.export_stream import csv_text
-from accounts.dsr.models import DataSubjectRequest, ExportFile
-from accounts.dsr.services import dsr_request_create
+from accounts.dsr.models import DataSubjectRequest
 from accounts.support.services import support_request_open
-from tests.accounts.dsr_helpers import SCHEMA_PATH, delivered_disclosure, export_json, export_zip, section
+from tests.accounts.dsr_helpers import (
+    access_export, delivered_disclosure, export_json_valid, export_schema, export_zip, section,
+)
 from tests.factories import make_cdr
 from traffic.services import invoices as invoicing
 
 pytestmark = pytest.mark.django_db
-SCHEMA = json.loads(SCHEMA_PATH.read_text())
+SCHEMA = export_schema()
 # Caller-ID text is untrusted: formulas, their quoted forms, a leading apostrophe as Dutch names have, quotes,
 # commas, line breaks and text outside ASCII all come back as they went in.
 CALLER_NAMES = ["=HYPERLINK(\"http://x\")", "'=already quoted", "''=twice", "+31 6 lookalike", "-5", "@home",
@@ -85,12 +85,9 @@ class ExportRoundTripTests:
         # A request made through a representative, whose name a spreadsheet would take for a formula.
         support_request_open(actor=support, user=alice, kind="restriction", representative_kind="power_of_attorney",
                              representative_name=CALLER_NAMES[0], authority_checked=True)
-        with django_capture_on_commit_callbacks(execute=True):
-            req = dsr_request_create(user=alice, kind=DataSubjectRequest.Kind.PORTABILITY)
-        export = ExportFile.objects.get(request=req)
+        export = access_export(alice, django_capture_on_commit_callbacks, kind=DataSubjectRequest.Kind.PORTABILITY)
 
-        data = export_json(export)
-        jsonschema.validate(data, SCHEMA, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
+        data = export_json_valid(export)
         zf = export_zip(export)
         compared = {}
         for part in data["sections"]:

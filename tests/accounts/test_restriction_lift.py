@@ -28,7 +28,7 @@ from accounts.dsr.services import (
 )
 from accounts.models import User
 from accounts.tasks import restriction_ends_remind_task, restriction_lift_notice_task
-from tests.accounts.dsr_helpers import export_json, section
+from tests.accounts.dsr_helpers import export_json, schema_validate, section
 from tests.factories import PASSWORD, make_user, verified_client
 from voipxs.exceptions import ApplicationError
 from voipxs.privacy.audit import target_ref
@@ -362,10 +362,6 @@ class RestrictionPageTests:
 class RestrictionExportTests:
     def test_the_export_says_whether_since_when_on_what_ground_and_until_when(self, alice, dpo,
                                                                               django_capture_on_commit_callbacks):
-        import jsonschema
-
-        from tests.accounts.dsr_helpers import SCHEMA_PATH
-
         restriction = _restricted(alice, dpo, ground=Ground.OBJECTION_PENDING, days=21)
         since = User.objects.get(pk=alice.pk).restricted_at
         with django_capture_on_commit_callbacks(execute=True):
@@ -375,8 +371,7 @@ class RestrictionExportTests:
         assert profile["restricted"] is True and profile["restricted_since"] == since.isoformat()
         assert profile["restriction_ground"] == "objection_pending"
         assert profile["restricted_until"] == restriction.ends_on.isoformat()
-        jsonschema.validate(data, json.loads(SCHEMA_PATH.read_text()),
-                            format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
+        schema_validate(data)
 
     def test_an_unrestricted_person_reads_not_restricted(self, alice, django_capture_on_commit_callbacks):
         with django_capture_on_commit_callbacks(execute=True):

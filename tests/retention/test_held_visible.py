@@ -12,13 +12,12 @@ import re
 from datetime import date
 from decimal import Decimal
 
-import jsonschema
 import pytest
 
 from retention.models import Category, HeldCdr
 from retention.purge.run import purge_expired
 from retention.services import legal_hold_place
-from tests.accounts.dsr_helpers import SCHEMA_PATH, export_json, section
+from tests.accounts.dsr_helpers import access_export, export_json, export_json_valid, section
 from tests.factories import make_cdr, verified_client
 from tests.retention.helpers import at, make_invoice
 from traffic.selectors import calls as selectors
@@ -183,15 +182,8 @@ class HeldCallsVisibleTests:
     def test_it_exports_them_to_the_data_subject_and_the_export_still_validates(self, alice, settings, tmp_path,
                                                                                django_capture_on_commit_callbacks,
                                                                                dropped):
-        from accounts.dsr.models import DataSubjectRequest, ExportFile
-        from accounts.dsr.services import dsr_request_create
-
         settings.PRIVATE_FILES_DIR = tmp_path
-        with django_capture_on_commit_callbacks(execute=True):
-            req = dsr_request_create(user=alice, kind=DataSubjectRequest.Kind.ACCESS)
-        data = export_json(ExportFile.objects.get(request=req))
-        jsonschema.validate(data, json.loads(SCHEMA_PATH.read_text()),
-                            format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
+        data = export_json_valid(access_export(alice, django_capture_on_commit_callbacks))
         rows = section(data, "calls")["rows"]
         assert [r["id"] for r in rows] == _ids(dropped, *reversed(ALICE_NEWEST_FIRST))  # oldest first, merged
         incoming = next(r for r in rows if r["id"] == dropped["calls"]["jan_in"].id)

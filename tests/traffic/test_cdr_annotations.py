@@ -9,7 +9,6 @@ import io
 import json
 from datetime import datetime, timedelta
 
-import jsonschema
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.forms.models import model_to_dict
@@ -17,9 +16,9 @@ from django.test import override_settings
 from django.utils import translation
 from django.utils.timezone import now
 
-from accounts.dsr.models import DataSubjectRequest, ExportFile
+from accounts.dsr.models import DataSubjectRequest
 from accounts.dsr.services import dsr_request_complete, dsr_request_create
-from tests.accounts.dsr_helpers import SCHEMA_PATH, export_json, export_zip, section
+from tests.accounts.dsr_helpers import access_export, export_json_valid, export_zip, section
 from tests.factories import PASSWORD, make_cdr, verified_client
 from traffic.annotations.sealing import cdr_annotation_rotate, note_open, note_seal_kept
 from traffic.models import Cdr, CdrAnnotation
@@ -163,12 +162,8 @@ class ExportTests:
                                                                         django_capture_on_commit_callbacks):
         plain = make_cdr(account=alice, started_at=now() - timedelta(days=1))
         note = annotate(dpo, call, request_of_alice)
-        with django_capture_on_commit_callbacks(execute=True):
-            req = dsr_request_create(user=alice, kind=DataSubjectRequest.Kind.ACCESS)
-        export = ExportFile.objects.get(request=req)
-        data = export_json(export)
-        jsonschema.validate(data, json.loads(SCHEMA_PATH.read_text()),
-                            format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
+        export = access_export(alice, django_capture_on_commit_callbacks)
+        data = export_json_valid(export)
         calls = {row["id"]: row for row in section(data, "calls")["rows"]}
         assert calls[plain.id]["notes"] is None
         assert calls[call.id]["notes"] == [{"text": STATEMENT, "created_at": note.created_at.isoformat(),

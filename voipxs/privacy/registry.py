@@ -47,6 +47,10 @@ class Section:
     withheld: Callable[[Any], int] | None = None
     # what the processing register's page calls it, marked for translation (gettext_lazy); `name` if empty
     label: str = ""
+    # recipients(user) -> the recipients of the person's data the person may know of (GDPR art. 19): dicts with
+    # key (unique, stable), recipient (a body's name), recipient_kind and disclosed_at (an aware datetime); never
+    # one under a running secrecy order or a decision not to tell the person (UAVG art. 41)
+    recipients: Callable[[Any], list[dict]] | None = None
 
 
 @dataclass
@@ -65,6 +69,12 @@ def register_section(section: Section) -> None:
 
 def sections() -> list[Section]:
     return sorted(_registry.sections.values(), key=lambda s: s.order)
+
+
+def recipients_of(user: Any) -> list[dict]:
+    """Every section's recipients of `user`'s data (GDPR art. 19), oldest disclosure first."""
+    found = [r for section in sections() if section.recipients for r in section.recipients(user)]
+    return sorted(found, key=lambda r: (r["disclosed_at"], r["key"]))
 
 
 def register_keeper(keeper: Callable[[Any], list[Kept]]) -> None:

@@ -1,0 +1,121 @@
+"""GDPR art. 19: the controller tells each recipient to whom personal data was disclosed of a rectification,
+erasure or restriction carried out, and tells the person about those recipients if they ask.
+
+When such a request is carried out, the recipients the kernel's registry names for the person (the disclosure
+register's bodies: disclosures/recipients.py) become one RecipientNotification each, for the DPO, who records on
+the request's page when and how each was told. Only recipients of disclosures made before the request was carried out
+count (a later one received the data as it was then). A disclosure under a running secrecy order, or one the person
+is not to be told of (UAVG art. 41), is not named by the registry, so it is listed nowhere; when its notice is sent
+(the secrecy order ended) the disclosures app calls recipient_notifications_sync and it is listed then. The person
+reads the list in their export (section "recipient_notifications")."""
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Iterable
+
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils.timezone import localdate
+from django.utils.translation import gettext_noop
+
+from voipxs.exceptions import ApplicationError
+from voipxs.privacy.audit import audit_record
+from voipxs.privacy.purposes import DSR_PURPOSE, Purpose, require_purpose
+from voipxs.privacy.registry import recipients_of
+
+from ..models import User
+from .models import DataSubjectRequest
+from .recipient_models import RecipientNotification
+from .selectors import require_dpo
+
+Kind = DataSubjectRequest.Kind
+# The requests art. 19 is about: what they changed must reach whoever received the data.
+TOLD_TO_RECIPIENTS = frozenset({Kind.RECTIFICATION, Kind.ERASURE, Kind.RESTRICTION})
+ALREADY_RECORDED = gettext_noop("This recipient was already recorded as notified.")
+NOTIFIED_IN_FUTURE = gettext_noop("The day the recipient was notified cannot be in the future.")
+NOTIFIED_BEFORE_REQUEST = gettext_noop("The recipient cannot have been notified before the request was carried out.")
+HOW_UNKNOWN = gettext_noop("Choose how the recipient was notified.")
+
+
+@transaction.atomic
+def recipient_notifications_sync(*, user_id: int, actor: Any) -> int:
+    """List, for each of the person's carried-out rectification, erasure and restriction requests, the recipients
+    the registry names now that were disclosed to before it; those already listed stay as they are. Each request
+    that gains recipients gets an audit entry with their number (never who they are). How many were added."""
+    done = list(DataSubjectRequest.objects.filter(user_id=user_id, kind__in=TOLD_TO_RECIPIENTS,
+                                                  status=DataSubjectRequest.Status.COMPLETED,
+                                                  completed_at__isnull=False).order_by("pk"))
+    if not done:
+        return 0
+    recipients = recipients_of(User.objects.get(pk=user_id))
+    added = 0
+    for req in done:
+        new = 0
+        for r in (r for r in recipients if r["disclosed_at"] <= req.completed_at):
+            _, created = RecipientNotification.objects.get_or_create(request=req, recipient_key=r["key"], defaults={
+                "recipient": r["recipient"][:200], "recipient_kind": r.get("recipient_kind", "")[:40],
+                "disclosed_at": r["disclosed_at"]})
+            new += created
+        if new:
+            audit_record(actor=actor, action="dsr.recipients_listed", purpose=DSR_PURPOSE, target_type="dsr",
+                         target_id=req.pk, extra={"recipients": new})
+        added += new
+    return added
+
+
+def recipient_notification_check(*, notification: RecipientNotification, notified_on: date | None, how: str) -> None:
+    if notification.notified_on is not None:
+        raise ApplicationError(ALREADY_RECORDED)
+    if how not in RecipientNotification.How.values:
+        raise ApplicationError(HOW_UNKNOWN, extra={"field": "how"})
+    if notified_on is None or notified_on > localdate():
+        raise ApplicationError(NOTIFIED_IN_FUTURE, extra={"field": "notified_on"})
+    if notified_on < localdate(notification.request.completed_at):
+        raise ApplicationError(NOTIFIED_BEFORE_REQUEST, extra={"field": "notified_on"})
+
+
+@transaction.atomic
+def recipient_notification_record(*, notification: RecipientNotification, notified_on: date | None, how: str,
+                                  actor: Any) -> RecipientNotification:
+    """The DPO records the day and the way a recipient was told of the request carried out. Once: a record stands."""
+    require_dpo(actor)
+    notification = (RecipientNotification.objects.select_for_update().select_related("request")
+                    .get(pk=notification.pk))
+    recipient_notification_check(notification=notification, notified_on=notified_on, how=how)
+    notification.notified_on, notification.how, notification.recorded_by = notified_on, how, actor
+    notification.full_clean()
+    notification.save(update_fields=["notified_on", "how", "recorded_by"])
+    audit_record(actor=actor, action="dsr.recipient_notified", purpose=DSR_PURPOSE, target_type="dsr",
+                 target_id=notification.request_id, extra={"notification": notification.pk, "how": how})
+    return notification
+
+
+def recipient_notification_list(*, actor: Any, req: DataSubjectRequest,
+                                purpose: Purpose | str = DSR_PURPOSE) -> QuerySet[RecipientNotification]:
+    """The recipients listed for `req`, for the DPO (the read is recorded)."""
+    require_dpo(actor)
+    require_purpose(actor=actor, purpose=purpose, action="dsr.recipients", target_type="dsr", target_id=req.pk)
+    return RecipientNotification.objects.filter(request=req).order_by("disclosed_at", "pk")
+
+
+def recipient_notification_get(*, actor: Any, req: DataSubjectRequest, pk: int) -> RecipientNotification:
+    return recipient_notification_list(actor=actor, req=req).get(pk=pk)
+
+
+def requests_with_recipients_to_notify(*, actor: Any, request_ids: Iterable[int]) -> set[int]:
+    """Of `request_ids`, those with a recipient the DPO has not yet recorded as notified (the queue marks them)."""
+    require_dpo(actor)
+    require_purpose(actor=actor, purpose=DSR_PURPOSE, action="dsr.recipients_pending", target_type="dsr")
+    return set(RecipientNotification.objects.filter(request_id__in=list(request_ids), notified_on__isnull=True)
+               .values_list("request_id", flat=True))
+
+
+def export_recipient_notifications(user: Any) -> Iterable[dict]:
+    """The "recipient_notifications" section of the person's export (art. 19, second sentence): per request carried
+    out, the recipients of their data and when and how each was told (null: not yet)."""
+    rows = (RecipientNotification.objects.filter(request__user_id=user.pk).select_related("request")
+            .order_by("request_id", "disclosed_at", "pk"))
+    for n in rows:
+        yield {"request": n.request_id, "request_kind": n.request.kind, "recipient": n.recipient,
+               "recipient_kind": n.recipient_kind, "disclosed_at": n.disclosed_at.isoformat(),
+               "notified_on": n.notified_on.isoformat() if n.notified_on else None, "how": n.how}
