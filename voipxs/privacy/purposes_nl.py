@@ -115,6 +115,7 @@ DUTCH: dict[str, str] = {
         "verstrekkingspakketten 90 dagen na aflevering; het dossier van het verzoek als verantwoording",
     "until the dispute is settled": "tot het geschil is beslecht",
     "as the underlying data": "als de onderliggende gegevens",
+    "as the request record": "als het dossier van het verzoek",
     "technical identifiers 30 days; unbilled calls 3 months":
         "technische kenmerken 30 dagen; niet-gefactureerde gesprekken 3 maanden",
     "nothing is copied; each access and action stays in the audit log (5 years, pseudonymous)":
@@ -166,6 +167,7 @@ DUTCH: dict[str, str] = {
     "GDPR art. 6(1)(c); Sv art. 126n, 126na, 126ni": "AVG art. 6(1)(c); Sv art. 126n, 126na, 126ni",
     "GDPR art. 6(1)(c); GDPR art. 13 and 5(2) (accountability: that you were told of a change)":
         "AVG art. 6(1)(c); AVG art. 13 en 5(2) (verantwoordingsplicht: dat u over een wijziging bent ingelicht)",
+    "GDPR art. 6(1)(c); GDPR art. 19": "AVG art. 6(1)(c); AVG art. 19",
     # where the privacy policy says it
     "Privacy policy art. 3, first bullet": "Privacyverklaring art. 3, eerste opsommingsteken",
     "Privacy policy art. 3, second bullet": "Privacyverklaring art. 3, tweede opsommingsteken",
