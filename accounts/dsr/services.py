@@ -53,8 +53,8 @@ ERASURE_IN_PERSON = gettext_noop("Erasure closes the account at once, so only th
                                  "in, under Your privacy, with their password.")
 DETAILS_REQUIRED = gettext_noop("Say what is wrong and what it should be: a correction request cannot be handled "
                                 "without it.")
-GROUNDS_REQUIRED = gettext_noop("Give the grounds relating to your particular situation: an objection (GDPR art. 21(1)) "
-                                "is weighed against them.")
+GROUNDS_REQUIRED = gettext_noop("Give the grounds relating to your particular situation: an objection (GDPR art. "
+                                "21(1)) is weighed against them.")
 # Kinds that say nothing without the person's own words (what to correct; an objection's grounds), and the refusal
 # without them; the others are complete as asked.
 KINDS_NEEDING_DETAILS = {Kind.RECTIFICATION: DETAILS_REQUIRED, Kind.OBJECTION: GROUNDS_REQUIRED}

@@ -128,7 +128,8 @@ def _register_markdown(reg: dict) -> str:
     out = ["# Processing register (GDPR art. 30)", "",
            f"Controller: {reg['controller']['name']} ({reg['controller']['contact']}); DPO: {reg['controller']['dpo']}.", "",
            "## Processing activities", "",
-           "| purpose | description | legal basis | data categories | recipients | used by | retention | policy | objection (art. 21) |",
+           "| purpose | description | legal basis | data categories | recipients | used by | retention | policy "
+           "| objection (art. 21) |",
            "|---|---|---|---|---|---|---|---|---|"]
     for a in reg["activities"]:
         out.append("| " + " | ".join(_cell(x) for x in (
