@@ -149,5 +149,6 @@ class ObjectionDecisionTests:
         req = _objection(alice)
         DataSubjectRequest.objects.filter(pk=req.pk).update(deadline=now() - timedelta(days=1))
         page = verified_client(client, dpo).get("/privacy-requests/dpo/").content.decode()
-        row = page[page.index(f'/privacy-requests/dpo/{req.pk}/"'):]
-        assert '<tr class="overdue">' in page and row.index("Object to processing") < row.index("</tr>")
+        row = page[page.rindex("<tr", 0, page.index(f'/privacy-requests/dpo/{req.pk}/"')):]
+        row = row[:row.index("</tr>")]
+        assert 'class="overdue"' in row and "Object to processing" in row and "Overdue" in row
