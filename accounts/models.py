@@ -286,4 +286,5 @@ from .dsr.models import (  # noqa: E402,F401  data-subject requests, policy vers
     BreachIncident, BreachNotification, DataSubjectRequest, ExportDownload, ExportFile, PolicyNoticeSeen, PolicyVersion,
     RecipientNotification, RepresentativeProof, Restriction,
 )
+from .dsr.objection_models import Objection  # noqa: E402,F401  GDPR art. 21 objections and their balancing
 from .ciot.models import CiotSyncRun, SubscriberDetails  # noqa: E402,F401  the CIOT subscriber file (Tw 13.4)

@@ -13,8 +13,9 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from voipxs.months import add_months, month_start
 from voipxs.privacy.crypto import blind_index
 from voipxs.privacy.phone import InvalidNumber, normalize_e164
-from voipxs.privacy.purposes import Purpose, require_purpose
+from voipxs.privacy.purposes import Purpose, objectable, require_purpose
 
+from .dsr.objection import objected_user_ids
 from .models import (
     BillingAddress, CallSetupToken, Contractor, Itemisation, ItemisationChange, PhoneNumber, User,
     normalize_email_address,
@@ -38,6 +39,8 @@ def access_user(*, actor, purpose: Purpose | str, user_id: int) -> User:
         qs = qs.none()
     if purpose not in SEES_RESTRICTED:
         qs = qs.filter(restricted_at__isnull=True)
+    if objectable(purpose):  # GDPR art. 21(1): an upheld objection stops this purpose's processing of the account
+        qs = qs.exclude(pk__in=objected_user_ids(purpose))
     try:
         return qs.get(pk=user_id)
     except User.DoesNotExist:
@@ -81,6 +84,8 @@ def phone_number_holder_at(*, actor, purpose: Purpose | str, number: str, at: da
     )
     if purpose not in SEES_RESTRICTED:
         qs = qs.filter(user__restricted_at__isnull=True)
+    if objectable(purpose):
+        qs = qs.exclude(user_id__in=objected_user_ids(purpose))
     return qs.first()
 
 

@@ -61,3 +61,6 @@ class RestrictionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description=_("state"), ordering="lifted_at")
     def state(self, obj: Restriction) -> str:
         return str(_("active") if obj.lifted_at is None else _("lifted"))
+
+
+from .. import admin_objections as _admin_objections  # noqa: E402,F401  registers the objection admin (the DPO's)

@@ -19,7 +19,13 @@ from .services import dsr_request_create
 class MyPrivacyRequestsApi(APIView):
     class InputSerializer(serializers.Serializer):
         kind = serializers.ChoiceField(choices=DataSubjectRequest.Kind.choices)
-        details = serializers.CharField(required=False, allow_blank=True, max_length=4000, default="")
+        details = serializers.CharField(required=False, allow_blank=True, max_length=4000, default="",
+                                        help_text="Your own words: what is wrong (rectification), or the grounds "
+                                                  "relating to your particular situation (objection).")
+        purposes = serializers.ListField(
+            child=serializers.CharField(max_length=32), required=False, default=list, max_length=20,
+            help_text="Objection only: the purposes you object to; only those based on legitimate interests "
+                      "(GDPR art. 6(1)(f)) can be named.")
         password = serializers.CharField(required=False, allow_blank=True, write_only=True, default="",
                                          help_text="Your password again; required for erasure.")
 
@@ -42,6 +48,7 @@ class MyPrivacyRequestsApi(APIView):
         completed_at = serializers.DateTimeField(allow_null=True)
         answer = serializers.CharField()
         exports = serializers.SerializerMethodField()
+        objections = serializers.SerializerMethodField()
         # Made through a representative (support records it): as the page and the export show it.
         through_representative = serializers.SerializerMethodField()
         representative_kind = serializers.ChoiceField(
@@ -63,6 +70,10 @@ class MyPrivacyRequestsApi(APIView):
             return MyPrivacyRequestsApi.ExportSerializer(
                 [e for e in obj.exports.all() if e.status != "deleted"], many=True).data
 
+        def get_objections(self, obj) -> list[dict]:
+            """An objection's purposes and each one's outcome ("" while pending); other kinds have none."""
+            return [{"purpose": o.purpose, "outcome": o.outcome} for o in obj.objections.all()]
+
         def get_through_representative(self, obj) -> bool:
             return bool(obj.representative_kind)
 
@@ -71,7 +82,7 @@ class MyPrivacyRequestsApi(APIView):
         return Response(self.OutputSerializer(dsr_request_list_own(actor=request.user), many=True).data)
 
     @extend_schema(request=InputSerializer, responses={201: OutputSerializer, 400: OpenApiResponse(description="bad field")},
-                   summary="Make a request (access, portability, rectification, erasure, restriction)")
+                   summary="Make a request (access, portability, rectification, erasure, restriction, objection)")
     def post(self, request: Request) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)

@@ -26,6 +26,7 @@ class DataSubjectRequest(models.Model):
         RECTIFICATION = "rectification", _("Correct my data (GDPR art. 16)")
         ERASURE = "erasure", _("Erase my data and close my account (GDPR art. 17)")
         RESTRICTION = "restriction", _("Restrict the processing of my data (GDPR art. 18)")
+        OBJECTION = "objection", _("Object to processing based on legitimate interests (GDPR art. 21)")
 
     class Status(models.TextChoices):
         RECEIVED = "received", _("Received")

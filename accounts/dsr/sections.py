@@ -25,7 +25,7 @@ def _export_requests(user: Any) -> Iterable[dict]:
     their own request's record), when support checked the representative's proof of authority, and whether a copy
     of that proof is kept (not the copy: dsr/representative.py)."""
     requests = (DataSubjectRequest.objects.filter(user_id=user.pk).select_related("representative_proof")
-                .defer("representative_proof__content_enc").order_by("received_at"))
+                .defer("representative_proof__content_enc").prefetch_related("objections").order_by("received_at"))
     for req in requests:
         checked = req.representative_checked_at
         yield {"id": req.pk, "kind": req.kind, "status": req.status, "received_at": req.received_at.isoformat(),
@@ -34,7 +34,16 @@ def _export_requests(user: Any) -> Iterable[dict]:
                "through_representative": bool(req.representative_kind),
                "representative_kind": req.representative_kind, "representative_name": req.representative_name,
                "representative_authority_checked_at": checked.isoformat() if checked else None,
-               "representative_proof_kept": req.representative_proof_kept}
+               "representative_proof_kept": req.representative_proof_kept,
+               "objections": [_objection_row(o) for o in req.objections.all()]}
+
+
+def _objection_row(objection: Any) -> dict:
+    """An objection's purpose (GDPR art. 21(1)) and, once decided, its outcome and balancing record."""
+    decided = objection.decided_at
+    return {"purpose": objection.purpose, "outcome": objection.outcome,
+            "legitimate_interest": objection.legitimate_interest, "your_interests": objection.person_interests,
+            "reasons": objection.reasons, "decided_at": decided.isoformat() if decided else None}
 
 
 register_section(Section(

@@ -29,7 +29,8 @@ def dsr_request_list_own(*, actor: Any, purpose: Purpose | str = Purpose.SELF_SE
     kept for one made through a representative (that it is, never the file)."""
     require_purpose(actor=actor, purpose=purpose, action="dsr.list_own", target_type="user", target_id=actor.pk)
     return (DataSubjectRequest.objects.filter(user_id=actor.pk).select_related("representative_proof")
-            .defer("representative_proof__content_enc").prefetch_related("exports").order_by("-received_at"))
+            .defer("representative_proof__content_enc").prefetch_related("exports", "objections")
+            .order_by("-received_at"))
 
 
 def dsr_export_get_own(*, actor: Any, export_id: int, purpose: Purpose | str = Purpose.SELF_SERVICE) -> ExportFile:

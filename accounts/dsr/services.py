@@ -26,6 +26,7 @@ from .erasure import Erasure, erasure_apply, open_requests_close, open_requests_
 from .export import dsr_export_retry, dsr_export_stuck
 from .extension_notice import extension_notice_queue
 from .models import DataSubjectRequest, ExportFile
+from .objection import DECIDE_WITH_BALANCING, objection_purposes_check, objection_rows_create
 from .recipients import recipient_notifications_sync
 from .representative import (
     representative_open_check, representative_open_record, representative_proof_check, representative_proof_store,
@@ -53,8 +54,11 @@ ERASURE_IN_PERSON = gettext_noop("Erasure closes the account at once, so only th
                                  "in, under Your privacy, with their password.")
 DETAILS_REQUIRED = gettext_noop("Say what is wrong and what it should be: a correction request cannot be handled "
                                 "without it.")
-# Kinds that say nothing without the person's own words (what to correct); the others are complete as asked.
-KINDS_NEEDING_DETAILS = frozenset({Kind.RECTIFICATION})
+GROUNDS_REQUIRED = gettext_noop("Give the grounds relating to your particular situation: an objection (GDPR art. "
+                                "21(1)) is weighed against them.")
+# Kinds that say nothing without the person's own words (what to correct; an objection's grounds), and the refusal
+# without them; the others are complete as asked.
+KINDS_NEEDING_DETAILS = {Kind.RECTIFICATION: DETAILS_REQUIRED, Kind.OBJECTION: GROUNDS_REQUIRED}
 # A request made through a representative (support records it). Marked for translation; the page translates them.
 REPRESENTATIVE_KIND_INVALID = gettext_noop("Made by: choose the kind of representative.")
 REPRESENTATIVE_WITHOUT_KIND = gettext_noop("Made by: choose the kind of representative, or leave the representative's "
@@ -77,15 +81,18 @@ ERASURE_REPLAY_ACTOR = SystemActor("erasure_replay", frozenset({ERASURE_PURPOSE}
 
 # --- requests ---------------------------------------------------------------------------------------
 
-def dsr_request_create(*, user: User, kind: str, details: str = "", password: str | None = None) -> DataSubjectRequest:
+def dsr_request_create(*, user: User, kind: str, details: str = "", password: str | None = None,
+                       purposes: list[str] | tuple[str, ...] = ()) -> DataSubjectRequest:
     """A request made by the signed-in person. Erasure needs the password again (re-authentication), checked
-    before the transaction so that a refusal keeps its audit entry."""
+    before the transaction so that a refusal keeps its audit entry. An objection names the purposes objected to
+    (`purposes`: only those on legitimate interests, dsr/objection.py)."""
     if kind not in Kind.values:
         raise ApplicationError(UNKNOWN_KIND, extra={"field": "kind"})
+    purposes = objection_purposes_check(kind=kind, purposes=purposes)
     if kind == Kind.ERASURE:
         password_reauthenticate(user=user, password=password, action="dsr.reauth_failed")
     with transaction.atomic():
-        return _dsr_open(user=user, kind=kind, details=details, actor=user)
+        return _dsr_open(user=user, kind=kind, details=details, actor=user, purposes=purposes)
 
 
 def dsr_representative_check(*, representative_kind: str = "", representative_name: str = "",
@@ -115,7 +122,8 @@ def dsr_representative_check(*, representative_kind: str = "", representative_na
 @transaction.atomic
 def dsr_request_create_for(*, user: User, kind: str, details: str = "", actor: Any, representative_kind: str = "",
                            representative_name: str = "", authority_checked: bool = False,
-                           proof: bytes | None = None) -> DataSubjectRequest:
+                           proof: bytes | None = None, purposes: list[str] | tuple[str, ...] = ()
+                           ) -> DataSubjectRequest:
     """A request opened for the person by support, whom they asked (accounts/support), or whose representative
     asked: a lawyer, a legal guardian, someone with a power of attorney, after support checked their proof of
     authority (dsr_representative_check). The same rules and deadline as the person's own, and the answer goes to
@@ -128,14 +136,17 @@ def dsr_request_create_for(*, user: User, kind: str, details: str = "", actor: A
         raise ApplicationError(UNKNOWN_KIND, extra={"field": "kind"})
     if kind == Kind.ERASURE:
         raise ApplicationError(ERASURE_IN_PERSON, extra={"field": "kind"})
+    purposes = objection_purposes_check(kind=kind, purposes=purposes)
     representative = dsr_representative_check(representative_kind=representative_kind,
                                               representative_name=representative_name,
                                               authority_checked=authority_checked, proof=proof)
-    return _dsr_open(user=user, kind=kind, details=details, actor=actor, representative=representative, proof=proof)
+    return _dsr_open(user=user, kind=kind, details=details, actor=actor, representative=representative, proof=proof,
+                     purposes=purposes)
 
 
 def _dsr_open(*, user: User, kind: str, details: str, actor: Any,
-              representative: tuple[str, str] = ("", ""), proof: bytes | None = None) -> DataSubjectRequest:
+              representative: tuple[str, str] = ("", ""), proof: bytes | None = None,
+              purposes: list[str] | tuple[str, ...] = ()) -> DataSubjectRequest:
     if User.objects.filter(pk=user.pk, anonymised_at__isnull=False).exists():
         raise ApplicationError(ACCOUNT_ERASED, extra={"field": "account"})  # nothing left to ask about
     already = (DataSubjectRequest.objects.select_for_update()
@@ -143,7 +154,7 @@ def _dsr_open(*, user: User, kind: str, details: str, actor: Any,
     if already is not None:
         return _dsr_open_again(already=already, actor=actor, representative=representative, proof=proof)
     if kind in KINDS_NEEDING_DETAILS and not details.strip():
-        raise ApplicationError(DETAILS_REQUIRED, extra={"field": "details"})
+        raise ApplicationError(KINDS_NEEDING_DETAILS[kind], extra={"field": "details"})
     received = now()
     agent_kind, agent_name = representative
     req = DataSubjectRequest.objects.create(user=user, kind=kind, details=details.strip()[:4000], received_at=received,
@@ -153,7 +164,9 @@ def _dsr_open(*, user: User, kind: str, details: str, actor: Any,
     # The representative by the kind's code only: their name is personal data, kept encrypted on the request.
     audit_record(actor=actor, action="dsr.create", purpose=DSR_PURPOSE, target_type="dsr", target_id=req.pk,
                  extra={"kind": kind, **({"on_behalf": True} if actor is not user else {}),
-                        **({"representative": agent_kind} if agent_kind else {})})
+                        **({"representative": agent_kind} if agent_kind else {}),
+                        **({"purposes": list(purposes)} if purposes else {})})
+    objection_rows_create(request=req, purposes=list(purposes))
     if proof is not None:
         representative_proof_store(request=req, content=proof, actor=actor)
     req.open_outcome = OPENED
@@ -244,6 +257,8 @@ def dsr_request_answer_check(*, request: DataSubjectRequest, answer: str, comple
     the user will read and, completing a restriction, its terms. Writes nothing; the services check it again."""
     if not request.is_open:
         raise ApplicationError(NOT_OPEN)
+    if request.kind == Kind.OBJECTION:  # dsr/objection.py dsr_objection_decide, with its balancing record
+        raise ApplicationError(DECIDE_WITH_BALANCING)
     if not answer.strip():
         raise ApplicationError(ANSWER_REQUIRED, extra={"field": "answer"})
     if completing and request.kind == Kind.RESTRICTION:

@@ -2,7 +2,7 @@
 from django.urls import path
 
 from ..ciot import views as ciot_views
-from . import policy_views, recipient_views, representative_views, restriction_views, views
+from . import objection_views, policy_views, recipient_views, representative_views, restriction_views, views
 
 app_name = "accounts_dsr"
 urlpatterns = [
@@ -11,6 +11,7 @@ urlpatterns = [
     path("exports/<int:pk>/download/", views.download, name="download"),
     path("dpo/", views.dpo_requests, name="dpo-requests"),
     path("dpo/<int:pk>/", views.dpo_request, name="dpo-request"),
+    path("dpo/<int:pk>/objection/", objection_views.dpo_objection_decide, name="dpo-objection"),
     path("dpo/<int:pk>/proof-of-authority/", representative_views.dpo_representative_proof,
          name="dpo-representative-proof"),
     path("dpo/<int:pk>/recipients/<int:notification_pk>/notified/", recipient_views.dpo_recipient_notified,

@@ -29,6 +29,7 @@ from .dpo_confirm import answer_confirmation, answered, breach_close_confirmatio
 from .erasure_confirm import erasure_confirmation
 from .export import dsr_export_download_log, export_decrypt_stream
 from .models import BreachNotification, DataSubjectRequest, Restriction
+from .objection_views import ObjectionPurposesField
 from .panels import request_panels
 from .recipients import requests_with_recipients_to_notify
 from .restriction import (
@@ -47,8 +48,14 @@ from .services import (
 
 class RequestForm(forms.Form):
     kind = forms.ChoiceField(label=gettext_lazy("What do you ask for?"), choices=DataSubjectRequest.Kind.choices)
+    purposes = ObjectionPurposesField(
+        label=gettext_lazy("For an objection: the purposes you object to"), required=False,
+        help_text=gettext_lazy("Only purposes we base on our legitimate interests (GDPR art. 6(1)(f)) can be "
+                               "objected to; the others are listed with their legal basis on our privacy policy."))
     details = forms.CharField(label=gettext_lazy("Details (what is wrong, what to restrict)"), required=False,
-                              widget=forms.Textarea(attrs={"rows": 3}), max_length=4000)
+                              widget=forms.Textarea(attrs={"rows": 3}), max_length=4000,
+                              help_text=gettext_lazy("For an objection: the grounds relating to your particular "
+                                                     "situation."))
     password = forms.CharField(label=gettext_lazy("Your password (needed for erasure)"), required=False,
                                widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
 
@@ -110,7 +117,8 @@ def create(request: HttpRequest) -> HttpResponse:
         return erasure_confirmation(request)
     try:
         req = dsr_request_create(user=request.user, kind=form.cleaned_data["kind"],
-                                 details=form.cleaned_data["details"], password=form.cleaned_data["password"])
+                                 details=form.cleaned_data["details"], password=form.cleaned_data["password"],
+                                 purposes=form.cleaned_data["purposes"])
     except ApplicationError as exc:
         if erasure and exc.extra.get("field") == "password":  # asked again on the confirmation page, said there
             return erasure_confirmation(request, errors={"password": exc.shown()})

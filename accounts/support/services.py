@@ -143,7 +143,7 @@ def support_two_factor_reset_check(*, user: User, reason: str, ticket: str = "")
 
 def support_request_open(*, actor, user: User, kind: str, details: str = "", representative_kind: str = "",
                          representative_name: str = "", authority_checked: bool = False,
-                         proof: bytes | None = None) -> DataSubjectRequest:
+                         proof: bytes | None = None, purposes: list[str] | tuple[str, ...] = ()) -> DataSubjectRequest:
     """Open a rights request for the customer, who asked support for it (same rules and deadline as
     one they make themselves; erasure they confirm themselves, with their password), or whose representative
     asked: then with the kind of representative, their name, and support's confirmation that it checked their
@@ -154,7 +154,7 @@ def support_request_open(*, actor, user: User, kind: str, details: str = "", rep
         raise ApplicationError(NOT_A_CUSTOMER)
     return dsr_request_create_for(user=user, kind=kind, details=details, actor=actor,
                                   representative_kind=representative_kind, representative_name=representative_name,
-                                  authority_checked=authority_checked, proof=proof)
+                                  authority_checked=authority_checked, proof=proof, purposes=purposes)
 
 
 def support_itemisation_check(*, user: User, itemisation: str, channel: str, ticket: str = "",

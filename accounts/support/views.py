@@ -26,6 +26,7 @@ from voipxs.mail import mail_address
 from voipxs.privacy.purposes import Role, has_role
 
 from ..dsr.models import DataSubjectRequest
+from ..dsr.objection_views import ObjectionPurposesField
 from ..dsr.representative import PROOF_MAX_BYTES, PROOF_TOO_LARGE, REPRESENTATIVE_ADDED, REPRESENTATIVE_SAME
 from ..dsr.services import OPENED
 from ..forms import ItemisationForm
@@ -54,6 +55,8 @@ class ResetForm(forms.Form):
 class RequestForm(forms.Form):
     kind = forms.ChoiceField(label=gettext_lazy("The customer asks for"),
                              choices=[c for c in DataSubjectRequest.Kind.choices if c[0] != DataSubjectRequest.Kind.ERASURE])
+    purposes = ObjectionPurposesField(label=gettext_lazy("For an objection: the purposes the customer objects to"),
+                                      required=False)
     details = forms.CharField(label=gettext_lazy("Details in the customer's words (what is wrong, what to restrict)"),
                               required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 3}))
     # A request made through a representative (services.support_request_open checks the three together).

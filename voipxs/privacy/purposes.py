@@ -271,3 +271,20 @@ def require_purpose(
     audit_access(actor=actor, purpose=purpose, action=action, target_type=target_type,
                  target_id=target_id, outcome="ok", extra=extra)
     return purpose
+
+
+# GDPR art. 21(1): the person may object to processing based on legitimate interests (art. 6(1)(f)). Read from the
+# register's own legal basis, so that a purpose whose basis changes is objectable, or not, with it: a basis that
+# cites 6(1)(f), alone or beside another ground ("6(1)(b)/(f)": the legitimate-interest part is objectable).
+_LEGITIMATE_INTEREST_BASES = ("6(1)(f)", "6(1)(b)/(f)")
+
+
+def objectable(purpose: Purpose | str) -> bool:
+    """Whether the person may object (GDPR art. 21(1)) to processing for `purpose`: its basis cites art. 6(1)(f)."""
+    info = PURPOSES.get(purpose)  # type: ignore[call-overload]
+    return info is not None and any(basis in info.legal_basis for basis in _LEGITIMATE_INTEREST_BASES)
+
+
+def objectable_purposes() -> tuple[Purpose, ...]:
+    """The purposes an objection (GDPR art. 21(1)) may name, in the register's order."""
+    return tuple(purpose for purpose in PURPOSES if objectable(purpose))

@@ -13,7 +13,7 @@ from typing import Any, Mapping
 
 from django.utils import translation
 
-from .purposes import PURPOSES, ROLE_PURPOSES, Purpose, PurposeInfo, Role
+from .purposes import PURPOSES, ROLE_PURPOSES, Purpose, PurposeInfo, Role, objectable
 from .purposes_nl import register_cell
 from .registry import retention_policies, sections
 
@@ -68,6 +68,8 @@ def processing_register(*, purposes: Mapping[Any, Any] | None = None, members: A
             "policy_reference": info.policy_reference,
             "categories_held": [s.name for s in sections() if s.purpose == str(getattr(purpose, "value", purpose))],
             "roles": roles_holding(purpose),
+            # GDPR art. 21(1): the person may object where the basis is legitimate interests (art. 6(1)(f)).
+            "objection": objectable(purpose),
         })
     categories = [{"category": s.name, "label": str(s.label or s.name), "description": s.description,
                    "purpose": s.purpose, "purpose_label": _purpose_label(s.purpose),
@@ -126,12 +128,14 @@ def _register_markdown(reg: dict) -> str:
     out = ["# Processing register (GDPR art. 30)", "",
            f"Controller: {reg['controller']['name']} ({reg['controller']['contact']}); DPO: {reg['controller']['dpo']}.", "",
            "## Processing activities", "",
-           "| purpose | description | legal basis | data categories | recipients | used by | retention | policy |",
-           "|---|---|---|---|---|---|---|---|"]
+           "| purpose | description | legal basis | data categories | recipients | used by | retention | policy "
+           "| objection (art. 21) |",
+           "|---|---|---|---|---|---|---|---|---|"]
     for a in reg["activities"]:
         out.append("| " + " | ".join(_cell(x) for x in (
             a["name"], a["description"], a["legal_basis"], ", ".join(a["data_categories"]),
-            ", ".join(a["recipients"]), ", ".join(a["roles"]) or JOBS_ONLY, a["retention"], a["policy_reference"])) + " |")
+            ", ".join(a["recipients"]), ", ".join(a["roles"]) or JOBS_ONLY, a["retention"], a["policy_reference"],
+            "applies" if a["objection"] else "does not apply")) + " |")
     out += ["", "## Categories of personal data held (from the apps' registered sections)", "",
             "| category | purpose | legal basis | retention |", "|---|---|---|---|"]
     for c in reg["categories"]:
