@@ -65,7 +65,6 @@ class ObjectionDecisionPageTests:
         page = verified_client(client, alice).get("/privacy-requests/").content.decode()
         assert "Upheld: the processing for this purpose stops" in page and "Autoriteit Persoonsgegevens" in page
 
-    @pytest.mark.xfail(strict=True, reason="Dutch pending")
     def test_the_pages_in_dutch(self, client, alice, dpo):
         _objection(alice)
         page = verified_client(client, alice).get("/privacy-requests/", HTTP_ACCEPT_LANGUAGE="nl").content.decode()

@@ -101,7 +101,6 @@ class RegisterInDutchTests:
     descriptions, legal bases, data categories, recipients, retention and policy articles, the categories' bases
     and periods, the security measures. Each is now shown in Dutch; the Markdown download stays the English record."""
 
-    @pytest.mark.xfail(strict=True, reason="Dutch pending")  # h-art19: the recipient_notifications section's basis
     @pytest.mark.django_db
     def test_a_dutch_dpo_reads_the_register_in_dutch(self, client, dpo):
         page = verified_client(client, dpo).get("/privacy-requests/dpo/register/",
