@@ -10,10 +10,15 @@ import re
 import pytest
 
 from tests.factories import verified_client
-from tests.traffic.test_staff_invoice_paging import many  # noqa: F401  (230 invoices over 115 months)
+from tests.traffic.test_staff_invoice_paging import invoices_over_months
 from traffic.models import Invoice
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def many(alice, bob):
+    return invoices_over_months(alice, bob)  # 230 invoices over 115 months, the oldest alice's
 
 URL = "/calls/staff/invoices/"
 
@@ -26,7 +31,7 @@ def _second_page(client) -> tuple[str, str]:
 
 
 class StaffInvoiceActionReturnTests:
-    def test_marking_paid_on_a_later_page_returns_to_that_page_with_its_search(self, client, billing_staff, many):  # noqa: F811
+    def test_marking_paid_on_a_later_page_returns_to_that_page_with_its_search(self, client, billing_staff, many):
         verified_client(client, billing_staff)
         where, page = _second_page(client)
         carried = re.findall(r'name="return" value="([^"]+)"', page)
@@ -41,7 +46,7 @@ class StaffInvoiceActionReturnTests:
         back = client.get(done["Location"]).content.decode()
         assert f"Invoice {invoice.number} marked paid." in back and 'value="INV-20"' in back
 
-    def test_the_address_correction_links_back_to_the_same_page(self, client, billing_staff, many):  # noqa: F811
+    def test_the_address_correction_links_back_to_the_same_page(self, client, billing_staff, many):
         verified_client(client, billing_staff)
         where, page = _second_page(client)
         link = html.unescape(re.search(r'href="(/calls/staff/invoices/\d+/address/[^"]*)"', page).group(1))
@@ -51,7 +56,7 @@ class StaffInvoiceActionReturnTests:
 
     @pytest.mark.parametrize("elsewhere", ["https://evil.example/calls/staff/invoices/", "//evil.example/",
                                            "/calls/", "javascript:alert(1)"])
-    def test_an_address_elsewhere_is_not_followed(self, client, billing_staff, many, elsewhere):  # noqa: F811
+    def test_an_address_elsewhere_is_not_followed(self, client, billing_staff, many, elsewhere):
         verified_client(client, billing_staff)
         invoice = Invoice.objects.filter(status="open").first()
         done = client.post(f"{URL}{invoice.pk}/dispute/", {"return": elsewhere})
