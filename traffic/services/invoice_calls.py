@@ -62,7 +62,8 @@ def _invoice_lines(*, account_id: int, month: date, billed_on: int | None) -> li
                      .values("call_month", "zone")
                      .annotate(calls=Count("id"), seconds=Coalesce(Sum(_BILLED_SECONDS), 0), amount=Sum("price"))
                      .order_by()):
-            into = merged.setdefault((line["call_month"], line["zone"]), {**line, "calls": 0, "seconds": 0, "amount": None})
+            into = merged.setdefault((line["call_month"], line["zone"]),
+                                     {**line, "calls": 0, "seconds": 0, "amount": None})
             into["calls"] += line["calls"]
             into["seconds"] += line["seconds"]
             if line["amount"] is not None:
