@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.http import HttpRequest, HttpResponseRedirect
+from django.http import HttpRequest
 from django.utils.formats import date_format
 from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
@@ -67,15 +67,31 @@ class _DpoOnly:
 
 
 class _RefusalShown:
-    """A refusal of the service that save_model calls is a message on the form again, the add or change rolled
-    back (changeform_view's transaction), not a server error: as the CIOT subscriber admin does."""
+    """A refusal of the service that save_model calls is the same form again, with what was entered and the refusal
+    on it (at the field it names, when the form has that field), the add or change rolled back (changeform_view's
+    transaction); not a server error, and not an empty form that loses the input."""
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         try:
             return super().changeform_view(request, object_id, form_url, extra_context)
         except ApplicationError as exc:
-            messages.error(request, exc.shown())
-            return HttpResponseRedirect(request.get_full_path())
+            # The form is made and checked again, in a new transaction, and this time fails with the refusal.
+            request._service_refusal = exc
+            return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        refusal = getattr(request, "_service_refusal", None)
+        if refusal is None:
+            return form
+
+        class Refused(form):
+            def clean(self) -> dict:
+                cleaned = super().clean()
+                refusal.add_to(self)
+                return cleaned
+
+        return Refused
 
 
 class _DpoSeesToo:

@@ -32,6 +32,7 @@ from ..dsr.services import OPENED
 from ..forms import ItemisationForm
 from ..selectors import itemisation_history, next_billing_period
 from ..models import Itemisation, User
+from .panels import customer_panels
 from .selectors import support_customer_card, support_customer_find, support_customer_get
 from .services import (
     RequestChannel, ResetReason, support_itemisation_check, support_itemisation_set, support_lockout_clear,
@@ -164,6 +165,7 @@ def _card(request: HttpRequest, pk: int, *, reset_form: ResetForm | None = None,
     return render(request, "support/customer.html", {
         "card": card, "itemisation": current, "pending": pending and {"from": pending[0], "setting": pending[1]},
         "reset_form": reset_form or ResetForm(), "request_form": request_form or RequestForm(),
+        "panels": customer_panels(actor=request.user, user=card.user),  # e.g. click-to-call set-ups (traffic)
         "itemisation_form": itemisation_form or ItemisationChangeForm(initial={
             "itemisation": chosen.itemisation, "list_free_numbers": not chosen.omit_free_numbers}),
     }, status=status)

@@ -127,7 +127,7 @@ class LegalClaimPurposeTests:
         api = verified_client(client, billing_staff)
         invoice = _invoice_of(restricted)
         assert invoice.restricted_at is not None
-        listed = {row["id"] for row in api.get("/api/v1/staff/invoices/").json()}
+        listed = {row["id"] for row in api.get("/api/v1/staff/invoices/").json()["results"]}
         assert invoice.pk not in listed and _invoice_of(carol).pk in listed  # BILLING: not a legal claim
         assert api.post(f"/api/v1/staff/invoices/{invoice.pk}/paid/").status_code == 404
         response = api.post(f"/api/v1/staff/invoices/{invoice.pk}/dispute/")  # DISPUTE: the legal claim

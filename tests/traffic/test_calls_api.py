@@ -90,7 +90,7 @@ class StaffInvoiceApiTests:
 
     def test_it_lets_billing_mark_paid_and_dispute(self, client, billing_staff, invoice):
         verified_client(client, billing_staff)
-        assert [i["id"] for i in client.get("/api/v1/staff/invoices/?status=open").json()] == [invoice.pk]
+        assert [i["id"] for i in client.get("/api/v1/staff/invoices/?status=open").json()["results"]] == [invoice.pk]
         assert client.post(f"/api/v1/staff/invoices/{invoice.pk}/paid/").json()["status"] == "paid"
         again = client.post(f"/api/v1/staff/invoices/{invoice.pk}/paid/")
         assert again.status_code == 400 and again.json()["field"] == "status"

@@ -20,6 +20,10 @@ URL = "/calls/staff/invoices/"
 
 @pytest.fixture
 def many(alice, bob) -> list[Invoice]:
+    return invoices_over_months(alice, bob)
+
+
+def invoices_over_months(alice, bob) -> list[Invoice]:
     """230 invoices over 115 months, two accounts a month; the oldest (2010-01) is alice's."""
     made = []
     for n in range(115):

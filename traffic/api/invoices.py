@@ -16,7 +16,7 @@ from rest_framework.views import APIView
 from voipxs.privacy.purposes import Purpose
 
 from ..invoice_pdf import pdf_response
-from ..selectors.invoices import invoice_get, invoice_lines, invoice_list, invoice_pdf
+from ..selectors.invoices import invoice_get, invoice_lines, invoice_list, invoice_page, invoice_pdf
 from ..services.invoices import invoice_dispute, invoice_mark_paid, invoice_reissue
 from .permissions import IsBilling
 
@@ -48,6 +48,14 @@ class InvoiceOutputSerializer(serializers.Serializer):
     currency = serializers.CharField()
     replaces = serializers.IntegerField(source="replaces_id", allow_null=True,
                                         help_text="id of the void invoice this corrected one replaces")
+
+
+class StaffInvoiceOutput(InvoiceOutputSerializer):
+    account_id = serializers.IntegerField()
+    contractor_id = serializers.IntegerField(allow_null=True)
+
+    class Meta:
+        ref_name = "StaffInvoice"
 
 
 class InvoiceDetailOutputSerializer(InvoiceOutputSerializer):
@@ -103,24 +111,54 @@ class MeInvoicePdfApi(APIView):
         return pdf_response(invoice, pdf)
 
 
+STAFF_PAGE_MAX = 200  # the most a page holds; the list was once cut there, now it only bounds one page
+
+
+class StaffInvoiceFilterSerializer(InvoiceFilterSerializer):
+    number = serializers.CharField(required=False, max_length=32, allow_blank=True)
+    cursor = serializers.CharField(required=False, max_length=200, allow_blank=True)
+    limit = serializers.IntegerField(required=False, min_value=1, max_value=STAFF_PAGE_MAX, default=50)
+
+
 class StaffInvoiceListApi(APIView):
     permission_classes = [*APIView.permission_classes, IsBilling]
 
-    class OutputSerializer(InvoiceOutputSerializer):
-        account_id = serializers.IntegerField()
-        contractor_id = serializers.IntegerField(allow_null=True)
+    class PageSerializer(serializers.Serializer):
+        results = StaffInvoiceOutput(many=True, source="rows")
+        next_cursor = serializers.CharField(allow_null=True, help_text="Opaque; give it as `cursor` for the next page")
+        next = serializers.SerializerMethodField(help_text="The next (older) page with the same filters; null on the "
+                                                           "last page")
 
         class Meta:
-            ref_name = "StaffInvoice"
+            ref_name = "StaffInvoicePage"
 
-    @extend_schema(parameters=[OpenApiParameter("status", OpenApiTypes.STR, enum=["open", "paid", "disputed", "void"])],
-                   responses=OutputSerializer(many=True), summary="All invoices (billing)")
+        def get_next(self, page) -> str | None:
+            return self.context["next"]
+
+    @extend_schema(parameters=[
+        OpenApiParameter("status", OpenApiTypes.STR, enum=["open", "paid", "disputed", "void"]),
+        OpenApiParameter("number", OpenApiTypes.STR, description="Invoices whose number starts with this, any case "
+                                                                 "(INV-2026, INV-202603-000042)"),
+        OpenApiParameter("cursor", OpenApiTypes.STR, description="Opaque `next_cursor` of the previous page"),
+        OpenApiParameter("limit", OpenApiTypes.INT, description=f"Page size, 1-{STAFF_PAGE_MAX} (default 50)"),
+    ], responses=PageSerializer, summary="All invoices, newest month first (billing; keyset pages: follow next)")
     def get(self, request: Request) -> Response:
-        filters = InvoiceFilterSerializer(data=request.query_params)
+        filters = StaffInvoiceFilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
-        invoices = invoice_list(actor=request.user, purpose=Purpose.BILLING,
-                                status=filters.validated_data.get("status"))
-        return Response(self.OutputSerializer(invoices, many=True).data)
+        data = filters.validated_data
+        page = invoice_page(actor=request.user, purpose=Purpose.BILLING, status=data.get("status"),
+                            number=(data.get("number") or "").strip() or None, after=data.get("cursor") or None,
+                            limit=data["limit"])
+        return Response(self.PageSerializer(page, context={"next": _next_link(request, page.next_cursor)}).data)
+
+
+def _next_link(request: Request, cursor: str | None) -> str | None:
+    """This request's address with `cursor` replaced, so the filters and the page size hold on the next page."""
+    if cursor is None:
+        return None
+    query = request.query_params.copy()
+    query["cursor"] = cursor
+    return request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
 
 
 class StaffInvoicePaidApi(APIView):

@@ -1,7 +1,7 @@
 """Invoice services: the monthly run and one service per state transition.
 
 An invoice is made from the rated CDRs of one calendar month (UTC) of one account, plus calls of the
-months before that were rated only after their own month was invoiced (LATE_MONTHS). Its lines are
+months before that were rated only after their own month was invoiced (invoice_calls.LATE_MONTHS). Its lines are
 aggregates per destination zone (calls, seconds, amount) and hold no numbers, so the invoice can be
 kept 7 years (AWR art. 52) while its CDRs go once it is paid, undisputed and out of its dispute
 window (retention reads `status` and `calls_kept_until`, which a decided dispute moves on).
@@ -19,14 +19,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import asdict
-from datetime import date, datetime, timedelta, timezone as dt_timezone
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Sum
-from django.db.models.functions import Coalesce, TruncMonth
 from django.utils.timezone import localdate, localtime, now
 from django.utils.translation import gettext, gettext_noop
 
@@ -41,8 +39,9 @@ from voipxs.privacy.purposes import Purpose, Role, SystemActor
 
 from ..invoice_pdf import Supplier
 from ..models import Cdr, Invoice, InvoiceLine
-from ..partitions import add_months, month_bounds, month_start
+from ..partitions import add_months, month_start
 from ..selectors.cdr_reader import kept_copies
+from .invoice_calls import _billable, _billing_range, _invoice_lines, _kept_billable
 from .invoice_run_alert import InvoiceRunIncomplete
 
 logger = logging.getLogger(__name__)
@@ -115,57 +114,6 @@ def invoice_reissues_remind(*, today: date | None = None, actor: Any = None) -> 
                          target_type="invoice", target_id=pk, extra={"calls_kept_until": until.isoformat()})
     return len(due)
 
-
-# A call rated after its month was invoiced (its tariff came later: traffic.services.rating.cdr_rate_pending
-# runs hourly) goes on the next invoice, as a line of its own month, for as long as unbilled calls are
-# kept (3 months): never lost, never billed twice (each call is tied to the invoice that billed it).
-LATE_MONTHS = 3
-
-
-def _billing_range(month: date) -> tuple[datetime, datetime]:
-    start, stop = month_bounds(month)
-    return month_bounds(add_months(month, -LATE_MONTHS))[0], stop
-
-
-def _billable(*, account_id: int, month: date, billed_on: int | None = None):
-    """Rated, unrestricted calls of the month's billing range that no invoice has billed, or (a
-    reissue) exactly those billed on the void invoice `billed_on`. The time range stays in both cases:
-    it lets PostgreSQL read only the partitions of those months."""
-    start, stop = _billing_range(month)
-    return Cdr.objects.filter(
-        account_id=account_id, started_at__gte=start, started_at__lt=stop,
-        rating=Cdr.Rating.RATED, restricted_at__isnull=True,
-        **({"invoice_id": billed_on} if billed_on is not None else {"invoice__isnull": True}),
-    )
-
-
-def _kept_billable(billed_on: int | None):
-    """A reissue's calls that a month drop moved to the hold table while their invoice was open or disputed
-    (retention.purge keeps them there, tied to it): rated and unrestricted as `_billable`'s. None for an
-    invoice run (an unbilled call's copy is never billed: its month is past the unbilled calls' 3 months),
-    and where months are never dropped."""
-    copies = kept_copies() if billed_on is not None else None
-    if copies is None:
-        return None
-    return copies.model.objects.filter(invoice_id=billed_on, rating=Cdr.Rating.RATED, restricted_at__isnull=True)
-
-
-def _invoice_lines(*, account_id: int, month: date, billed_on: int | None) -> list[dict]:
-    """Calls, seconds and amount per month of the call and zone, live CDRs and kept copies together."""
-    merged: dict[tuple, dict] = {}
-    for calls in (_billable(account_id=account_id, month=month, billed_on=billed_on), _kept_billable(billed_on)):
-        if calls is None:
-            continue
-        for line in (calls.annotate(call_month=TruncMonth("started_at", tzinfo=dt_timezone.utc))
-                     .values("call_month", "zone")
-                     .annotate(calls=Count("id"), seconds=Coalesce(Sum("billsec"), 0), amount=Sum("price"))
-                     .order_by()):
-            into = merged.setdefault((line["call_month"], line["zone"]), {**line, "calls": 0, "seconds": 0, "amount": None})
-            into["calls"] += line["calls"]
-            into["seconds"] += line["seconds"]
-            if line["amount"] is not None:
-                into["amount"] = (into["amount"] or Decimal("0")) + line["amount"]
-    return [merged[key] for key in sorted(merged, key=lambda k: (k[0], k[1] or ""))]
 
 
 def _invoice_number(*, account_id: int, month: date, replaces: Invoice | None) -> str:

@@ -20,7 +20,7 @@ from voipxs.exceptions import ApplicationError
 from voipxs.privacy.purposes import Purpose, purposes_of
 
 from ..models import BlockedPrefix
-from ..selectors.call_setup import blocked_prefix_list, call_setup_recent
+from ..selectors.call_setup import SUPPORT_DAYS, blocked_prefix_list, call_setup_recent, call_setup_support_list
 from ..services.call_setup import blocked_prefix_add, blocked_prefix_remove
 from .access import require_fraud
 
@@ -82,3 +82,8 @@ def staff_blocked_prefix_remove(request: HttpRequest, prefix_id: int) -> HttpRes
         raise Http404
     messages.success(request, gettext("The prefix +%(prefix)s is no longer blocked.") % named)
     return redirect("traffic:staff-blocked-prefixes")
+
+
+def support_call_setups_panel(*, actor, user) -> dict:
+    """The panel on the support desk's card of a customer (accounts.support.panels): their recent set-ups."""
+    return {"rows": call_setup_support_list(actor=actor, user=user), "days": SUPPORT_DAYS}

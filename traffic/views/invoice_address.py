@@ -3,6 +3,8 @@ customer's invoices: the address that invoice was issued with beside the one on 
 already issued keep theirs; a corrected invoice (void, then reissue) carries the address on file."""
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -19,6 +21,7 @@ from voipxs.privacy.purposes import Purpose
 
 from ..selectors import invoices as invoice_selectors
 from .access import require_billing
+from .invoices import RETURN_FIELD, staff_invoices_return
 
 
 class StaffBillingAddressForm(BillingAddressForm):
@@ -48,7 +51,8 @@ def staff_invoice_address(request: HttpRequest, invoice_id: int) -> HttpResponse
     address = account_selectors.billing_address_get(actor=request.user, purpose=Purpose.BILLING, user=customer)
     initial = {f: getattr(address, f) for f in billing_address.FIELDS} if address else None
     form = StaffBillingAddressForm(request.POST if request.method == "POST" else None, initial=initial)
-    here = reverse("traffic:staff-invoice-address", args=[invoice.pk])
+    back = staff_invoices_return(request)
+    here = f"{reverse('traffic:staff-invoice-address', args=[invoice.pk])}?{urlencode({RETURN_FIELD: back})}"
     if request.method == "POST" and form.is_valid():
         if not is_confirmed(request):
             return confirmation_page(
@@ -62,5 +66,5 @@ def staff_invoice_address(request: HttpRequest, invoice_id: int) -> HttpResponse
     return render(request, "traffic/staff_invoice_address.html", {
         "invoice": invoice, "customer": customer, "address": address, "form": form,
         "lines": account_selectors.billing_address_lines(address) if address else [],
-        "issued_lines": [line for line in invoice.customer_address.splitlines() if line],
+        "issued_lines": [line for line in (invoice.customer_address or "").splitlines() if line], "back": back,
     }, status=400 if form.errors else 200)

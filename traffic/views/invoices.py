@@ -3,6 +3,7 @@ the owner asks), and billing staff's list of all invoices with one POST per stat
 from __future__ import annotations
 
 from typing import Callable
+from urllib.parse import urlencode, urlsplit
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -10,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.formats import date_format
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.timezone import localdate
 from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
@@ -67,6 +69,22 @@ def invoice_pdf(request: HttpRequest, invoice_id: int) -> HttpResponse:
 
 # --- billing staff -----------------------------------------------------------------------------------
 
+RETURN_FIELD = "return"  # the list's page and search an action on it goes back to
+
+
+def staff_invoices_return(request: HttpRequest) -> str:
+    """The staff invoice list's address the action came from (`return`, posted or in the query), so that an action
+    on page 3 of a search goes back there; anything else than this site's list (another host, another page, a
+    scheme) gives the list's first page."""
+    wanted = request.POST.get(RETURN_FIELD) or request.GET.get(RETURN_FIELD) or ""
+    plain = reverse("traffic:staff-invoices")
+    if wanted and url_has_allowed_host_and_scheme(wanted, allowed_hosts={request.get_host()},
+                                                  require_https=request.is_secure()):
+        if urlsplit(wanted).path == plain and not urlsplit(wanted).netloc:
+            return wanted
+    return plain
+
+
 @login_required
 def staff_invoices(request: HttpRequest) -> HttpResponse:
     require_billing(request)
@@ -83,6 +101,7 @@ def staff_invoices(request: HttpRequest) -> HttpResponse:
     return render(request, "traffic/staff_invoices.html", {
         "page": page, "invoices": page.rows if page else [], "status": status or "", "number": number or "",
         "statuses": Invoice.Status.choices, "query": query.urlencode(), "is_first_page": not request.GET.get("after"),
+        "here": request.get_full_path(), "here_query": urlencode({RETURN_FIELD: request.get_full_path()}),
     }, status=code)
 
 
@@ -159,10 +178,10 @@ def staff_invoice_action(request: HttpRequest, invoice_id: int, action: str) -> 
     if action in _CONFIRMED and not is_confirmed(request):
         title, consequences, label = _CONFIRMED[action](invoice)
         return confirmation_page(request, title=title, consequences=consequences, action_label=label,
-                                 cancel_url=reverse("traffic:staff-invoices"))
+                                 cancel_url=staff_invoices_return(request))
     try:
         invoice = service(invoice, request.user)
         messages.success(request, message % {"number": invoice.number})
     except ApplicationError as exc:
         messages.error(request, exc.shown())
-    return redirect("traffic:staff-invoices")
+    return redirect(staff_invoices_return(request))
