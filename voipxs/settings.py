@@ -293,8 +293,11 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A send to a dead or hung broker fails in seconds instead of holding a web request (socket timeouts, one
 # reconnection); voipxs/queue.py sends once and its reapers send again what still waits after the delay below.
 CELERY_BROKER_CONNECTION_TIMEOUT = 1
+# visibility_timeout: Redis hands a task not acknowledged this long to another worker (acks_late). It must outlast
+# the longest task's hard limit plus a retry's countdown, which the worker holds unacknowledged (invoice_run: 40
+# minutes' wait and 35 minutes' run); kombu's default, an hour, did not (tests/voipxs/test_celery_time_limits.py).
 CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5,
-                                   "socket_connect_timeout": 1, "socket_timeout": 2}
+                                   "socket_connect_timeout": 1, "socket_timeout": 2, "visibility_timeout": 2 * 3600}
 # Work stored as waiting (a DSR export `pending`, a disclosure `producing`) and not started this long after
 # lost its task (broker down): the reapers (beat) send it again; the tasks lock their row and skip work done.
 TASK_RESEND_AFTER_SECONDS = env.int("TASK_RESEND_AFTER_SECONDS", default=300)

@@ -39,8 +39,9 @@ SUBSCRIBER_FIELD_REQUIRED = {
 SUBSCRIBER_FIELDS = tuple(SUBSCRIBER_FIELD_REQUIRED)
 ADDRESS_NOT_AFTER_CURRENT = gettext_noop("A new address must start after the current one.")
 RUN_IN_PROGRESS = gettext_noop("A CIOT sync is already running.")
-# A run still RUNNING after this long lost its worker: it is marked failed, and the next run may start.
-RUN_LEASE = timedelta(minutes=30)
+# A run still RUNNING after this long lost its worker: it is marked failed, and the next run may start. Longer than
+# the task's hard time limit (CELERY_TASK_TIME_LIMIT, 35 minutes), so a run its worker may still finish is never reaped.
+RUN_LEASE = timedelta(minutes=40)
 # Beat runs the sync hourly (voipxs/beat.py "ciot-sync"): no successful run for longer than this, one missed hour and
 # a run's lease, is a stopped sync (failing, hanging, or not started at all), alerted once (ciot_sync_stale_check).
 CIOT_STALE_AFTER = timedelta(hours=2)
