@@ -301,6 +301,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 1, "interval_start": 0, "inter
 # Work stored as waiting (a DSR export `pending`, a disclosure `producing`) and not started this long after
 # lost its task (broker down): the reapers (beat) send it again; the tasks lock their row and skip work done.
 TASK_RESEND_AFTER_SECONDS = env.int("TASK_RESEND_AFTER_SECONDS", default=300)
+# A mail owed to a person (a notice the reapers resend) still undelivered this long after it was due is counted on
+# the DPO's and administrators' home page (accounts/ops_status.py): past the task's retries, it is out for good.
+MAIL_OWED_ALERT_MINUTES = env.int("MAIL_OWED_ALERT_MINUTES", default=30)
 # Days an invoice may be disputed, and a decided dispute still taken further; its CDRs stay through both (Tw 11.5(2))
 INVOICE_DISPUTE_WINDOW_DAYS = env.int("INVOICE_DISPUTE_WINDOW_DAYS", default=183)  # from the invoice date, ~6 months
 INVOICE_DISPUTE_APPEAL_DAYS = env.int("INVOICE_DISPUTE_APPEAL_DAYS", default=365)  # Geschillencommissie: 12 months

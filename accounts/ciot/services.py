@@ -147,6 +147,15 @@ def ciot_sync_alert(*, run_id: int) -> int:
     return sent
 
 
+def ciot_sync_stale_since(*, at: datetime | None = None, last: CiotSyncRun | None = None) -> datetime | None:
+    """When the CIOT sync last succeeded (or first ran, if it never did) when that is longer than CIOT_STALE_AFTER
+    before `at`; else None (fresh, or never run at all). For the alert mail and the staff pages' banner alike."""
+    last = last or ciot_sync_last_done()
+    first = None if last else CiotSyncRun.objects.order_by("started_at", "pk").first()
+    since = last.finished_at or last.started_at if last else first.started_at if first else None
+    return since if since is not None and (at or now()) - since > CIOT_STALE_AFTER else None
+
+
 def ciot_sync_stale_check(*, at: datetime | None = None) -> int:
     """Beat, hourly: alert the DPOs and administrators when no run has succeeded for CIOT_STALE_AFTER (counted from
     the last success, or from the first run if none ever did): the CIOT may then hold outdated user data although no
@@ -154,9 +163,8 @@ def ciot_sync_stale_check(*, at: datetime | None = None) -> int:
     and times only; not marked when no one could be mailed, so the next check tries again. Returns how many mailed."""
     moment = at or now()
     last = ciot_sync_last_done()
-    first = None if last else CiotSyncRun.objects.order_by("started_at", "pk").first()
-    since = last.finished_at or last.started_at if last else first.started_at if first else None
-    if since is None or moment - since <= CIOT_STALE_AFTER:
+    since = ciot_sync_stale_since(at=moment, last=last)
+    if since is None:
         return 0
     target = str(last.pk) if last else "none"
     if AuditEntry.objects.filter(action=STALE_ACTION, target_type="ciot_sync_run", target_id=target).exists():
