@@ -50,12 +50,15 @@ def sessions_expired_delete_task() -> int:
     return sessions_expired_delete()
 
 
-@shared_task(name="accounts.tasks.policy_notice_email_task", autoretry_for=(PolicyNoticeMailError,),
-             retry_backoff=60, max_retries=5)
-def policy_notice_email_task(version_id: int, after_user_id: int) -> None:
+@shared_task(name="accounts.tasks.policy_notice_email_task", bind=True, max_retries=5)
+def policy_notice_email_task(self, version_id: int, after_user_id: int) -> None:
     """One batch per run; the next batch is queued with the cursor (user pk), so no task runs long. A batch
-    delivered twice mails nobody twice; one whose next task is lost is sent again by the reaper (below)."""
-    cursor = policy_notice_email_batch(version_id=version_id, after_user_id=after_user_id)
+    delivered twice mails nobody twice; one whose next task is lost is sent again by the reaper (below). A batch
+    the mail server refused part-way is retried (1, 2, 4, ... minutes on) from the last person it mailed."""
+    try:
+        cursor = policy_notice_email_batch(version_id=version_id, after_user_id=after_user_id)
+    except PolicyNoticeMailError as exc:
+        raise self.retry(args=(version_id, exc.cursor), exc=exc, countdown=60 * 2 ** self.request.retries) from None
     if cursor is not None:
         policy_notice_email_task.delay(version_id, cursor)
 

@@ -17,6 +17,10 @@ SCHEDULE: dict[str, dict] = {
         "task": "voipxs.tasks.audit_seal",
         "schedule": 10.0,  # every 10 seconds: link freshly appended audit entries into the chain
     },
+    "beat-heartbeat": {
+        "task": "voipxs.tasks.beat_heartbeat",
+        "schedule": 60.0,  # every minute: the staff pages show "periodic jobs last ran at ..., late" when it stops
+    },
     "audit-verify": {
         "task": "voipxs.tasks.audit_verify",
         # "45 4 * * *": at 04:45 every day, walk the whole audit chain and record the outcome (DPO page)

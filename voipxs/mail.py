@@ -19,7 +19,7 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.utils import translation
 from django.utils.formats import date_format
-from django.utils.timezone import localtime
+from django.utils.timezone import get_default_timezone, localtime
 
 
 def mail_address(address: str | None) -> str:
@@ -48,8 +48,9 @@ def mail_date(day: date) -> str:
 
 
 def mail_datetime(moment: datetime) -> str:
-    """A moment in an e-mail, in the active language and the site's time zone, named: "4 december 2026 15:39 CET"."""
-    local = localtime(moment)
+    """A moment in an e-mail, in the active language and the site's time zone (Amsterdam, whatever zone the sending
+    code has active), named: "4 december 2026 15:39 CET"; the zone tells the doubled hour in October apart."""
+    local = localtime(moment, get_default_timezone())
     return f"{date_format(local, 'DATETIME_FORMAT')} {local:%Z}"
 
 

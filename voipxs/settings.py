@@ -293,11 +293,13 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A send to a dead or hung broker fails in seconds instead of holding a web request (socket timeouts, one
 # reconnection); voipxs/queue.py sends once and its reapers send again what still waits after the delay below.
 CELERY_BROKER_CONNECTION_TIMEOUT = 1
+# visibility_timeout > a hard limit + a retry's wait (invoice_run 35 + 40 min): tests/voipxs/test_celery_time_limits.py
 CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5,
-                                   "socket_connect_timeout": 1, "socket_timeout": 2}
+                                   "socket_connect_timeout": 1, "socket_timeout": 2, "visibility_timeout": 2 * 3600}
 # Work stored as waiting (a DSR export `pending`, a disclosure `producing`) and not started this long after
 # lost its task (broker down): the reapers (beat) send it again; the tasks lock their row and skip work done.
 TASK_RESEND_AFTER_SECONDS = env.int("TASK_RESEND_AFTER_SECONDS", default=300)
+MAIL_OWED_ALERT_MINUTES = env.int("MAIL_OWED_ALERT_MINUTES", default=30)  # undelivered: on staff home (ops_status)
 # Days an invoice may be disputed, and a decided dispute still taken further; its CDRs stay through both (Tw 11.5(2))
 INVOICE_DISPUTE_WINDOW_DAYS = env.int("INVOICE_DISPUTE_WINDOW_DAYS", default=183)  # from the invoice date, ~6 months
 INVOICE_DISPUTE_APPEAL_DAYS = env.int("INVOICE_DISPUTE_APPEAL_DAYS", default=365)  # Geschillencommissie: 12 months

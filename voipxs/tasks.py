@@ -16,3 +16,11 @@ def audit_verify() -> bool:
     from .privacy.audit_check import audit_chain_check
 
     return audit_chain_check()[1] is None
+
+
+@shared_task(name="voipxs.tasks.beat_heartbeat", ignore_result=True)
+def beat_heartbeat() -> None:
+    """Beat, every minute: record that the periodic jobs run; the DPO's and administrators' page says when not."""
+    from accounts.ops_status import beat_heartbeat_record
+
+    beat_heartbeat_record()

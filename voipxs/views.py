@@ -33,8 +33,12 @@ def home(request: HttpRequest) -> HttpResponse:
     roles = roles_of(request.user)
     role = next((r for r in _HOME_ORDER if r in roles), Role.CUSTOMER)
     # One page for every role; each role's links are its own part, templates/voipxs/home/<role>.html.
-    return render(request, "voipxs/home.html", {"role": role, "role_label": Role(role).label,
-                                                "links_template": f"voipxs/home/{role}.html"})
+    context = {"role": role, "role_label": Role(role).label, "links_template": f"voipxs/home/{role}.html"}
+    if roles & {Role.DPO, Role.ADMIN}:  # what must be seen even with beat (and its alert mails) stopped
+        from accounts.ops_status import ops_status
+
+        context["ops"] = ops_status()
+    return render(request, "voipxs/home.html", context)
 
 
 def policy_blocks(text: str) -> list[dict]:
@@ -110,8 +114,24 @@ def healthz(request: HttpRequest) -> JsonResponse:
             redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=1, socket_timeout=1).ping()
         except Exception:  # noqa: BLE001
             status["broker"] = "down"
+    if status["database"] == "ok":
+        status.update(_ops_fields())
     healthy = status["database"] == "ok" and status["broker"] != "down"
     return JsonResponse({"status": "ok" if healthy else "degraded", **status}, status=200 if healthy else 503)
+
+
+def _ops_fields() -> dict:
+    """Monitoring's view of what the staff home page warns about; fields only, the probe's status stays the
+    database's and the broker's (a stale CIOT sync must not take the site out of a load balancer)."""
+    from accounts.ops_status import ops_status
+
+    try:
+        ops = ops_status()
+    except Exception:  # noqa: BLE001 - report, do not crash the probe
+        return {"ops": "unknown"}
+    return {"ciot_sync": "stale" if ops.ciot_stale_since else "ok",
+            "periodic_jobs": "late" if ops.beat_late else "ok" if ops.beat_checked else "in-process",
+            "mail_owed": ops.mail_owed}
 
 
 # A database restart or failover: the request stored nothing (ATOMIC_REQUESTS rolled it back) and can be

@@ -39,8 +39,9 @@ SUBSCRIBER_FIELD_REQUIRED = {
 SUBSCRIBER_FIELDS = tuple(SUBSCRIBER_FIELD_REQUIRED)
 ADDRESS_NOT_AFTER_CURRENT = gettext_noop("A new address must start after the current one.")
 RUN_IN_PROGRESS = gettext_noop("A CIOT sync is already running.")
-# A run still RUNNING after this long lost its worker: it is marked failed, and the next run may start.
-RUN_LEASE = timedelta(minutes=30)
+# A run still RUNNING after this long lost its worker: it is marked failed, and the next run may start. Longer than
+# the task's hard time limit (CELERY_TASK_TIME_LIMIT, 35 minutes), so a run its worker may still finish is never reaped.
+RUN_LEASE = timedelta(minutes=40)
 # Beat runs the sync hourly (voipxs/beat.py "ciot-sync"): no successful run for longer than this, one missed hour and
 # a run's lease, is a stopped sync (failing, hanging, or not started at all), alerted once (ciot_sync_stale_check).
 CIOT_STALE_AFTER = timedelta(hours=2)
@@ -146,6 +147,15 @@ def ciot_sync_alert(*, run_id: int) -> int:
     return sent
 
 
+def ciot_sync_stale_since(*, at: datetime | None = None, last: CiotSyncRun | None = None) -> datetime | None:
+    """When the CIOT sync last succeeded (or first ran, if it never did) when that is longer than CIOT_STALE_AFTER
+    before `at`; else None (fresh, or never run at all). For the alert mail and the staff pages' banner alike."""
+    last = last or ciot_sync_last_done()
+    first = None if last else CiotSyncRun.objects.order_by("started_at", "pk").first()
+    since = last.finished_at or last.started_at if last else first.started_at if first else None
+    return since if since is not None and (at or now()) - since > CIOT_STALE_AFTER else None
+
+
 def ciot_sync_stale_check(*, at: datetime | None = None) -> int:
     """Beat, hourly: alert the DPOs and administrators when no run has succeeded for CIOT_STALE_AFTER (counted from
     the last success, or from the first run if none ever did): the CIOT may then hold outdated user data although no
@@ -153,9 +163,8 @@ def ciot_sync_stale_check(*, at: datetime | None = None) -> int:
     and times only; not marked when no one could be mailed, so the next check tries again. Returns how many mailed."""
     moment = at or now()
     last = ciot_sync_last_done()
-    first = None if last else CiotSyncRun.objects.order_by("started_at", "pk").first()
-    since = last.finished_at or last.started_at if last else first.started_at if first else None
-    if since is None or moment - since <= CIOT_STALE_AFTER:
+    since = ciot_sync_stale_since(at=moment, last=last)
+    if since is None:
         return 0
     target = str(last.pk) if last else "none"
     if AuditEntry.objects.filter(action=STALE_ACTION, target_type="ciot_sync_run", target_id=target).exists():

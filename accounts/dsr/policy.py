@@ -5,7 +5,7 @@ import smtplib
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import send_mass_mail
+from django.core.mail import EmailMessage, get_connection
 from django.db import IntegrityError, transaction
 from django.db.models import Case, Exists, F, OuterRef, Subquery, When
 from django.utils.timezone import localdate, now
@@ -37,7 +37,10 @@ EMAIL_BATCH = 200
 
 class PolicyNoticeMailError(RuntimeError):
     """A batch of policy e-mails failed. Its message names ids and the error class only: smtplib's own
-    exceptions quote the recipients' addresses, and Celery logs (and stores) whatever a task raises."""
+    exceptions quote the recipients' addresses, and Celery logs (and stores) whatever a task raises. `cursor`:
+    the last user mailed before the failure, where the retry goes on."""
+
+    cursor: int = 0
 
 
 @transaction.atomic
@@ -92,37 +95,52 @@ def policy_version_publish(*, policy: PolicyVersion, actor: Any, email_users: bo
     return pv
 
 
-@transaction.atomic
 def policy_notice_email_batch(*, version_id: int, after_user_id: int) -> int | None:
     """E-mail one batch of active users (keyset by pk) about a version; returns the next cursor or None.
 
     Celery delivers a task at least once: a batch whose task comes again finds the version's cursor moved past
     `after_user_id` (or the version e-mailed) and sends nothing and queues nothing, so nobody is mailed twice and
     the chain is not started a second time. The version stays locked while its batch is sent: two deliveries at
-    once wait for each other."""
+    once wait for each other. The mail server refusing a message part-way (the Dutch readers' after the English
+    readers' went out) keeps the cursor at the last person mailed, committed, and raises PolicyNoticeMailError
+    with it (`cursor`): the retry goes on from there, and those already mailed are not mailed again."""
+    cursor, failure = _policy_notice_batch_send(version_id=version_id, after_user_id=after_user_id)
+    if failure is not None:
+        # `from None`: the original (with the addresses) must not ride along as the cause in a traceback.
+        error = PolicyNoticeMailError(f"policy version {version_id}: e-mail batch after user {after_user_id} failed "
+                                      f"({type(failure).__name__})")
+        error.cursor = cursor
+        raise error from None
+    return cursor
+
+
+@transaction.atomic
+def _policy_notice_batch_send(*, version_id: int, after_user_id: int) -> tuple[int | None, Exception | None]:
     pv = PolicyVersion.objects.select_for_update().get(pk=version_id)
     if pv.emailed_at is not None or pv.email_cursor != after_user_id:
-        return None
+        return None, None
     users = list(User.objects.filter(is_active=True, pk__gt=after_user_id, email_index__isnull=False)
                  .order_by("pk")[:EMAIL_BATCH])
     texts: dict[str, tuple[str, str]] = {}  # per language: (subject, body)
     for language in {u.language for u in users}:
         texts[language] = _policy_notice_text(pv, language)
+    cursor = after_user_id
     try:
-        send_mass_mail([(*texts[u.language], settings.DEFAULT_FROM_EMAIL, [to]) for u in users
-                        if (to := mail_address(u.email))], fail_silently=False)  # only spaces is no address
+        with get_connection(fail_silently=False) as connection:
+            for user in users:
+                if to := mail_address(user.email):  # only spaces is no address
+                    connection.send_messages([EmailMessage(*texts[user.language], settings.DEFAULT_FROM_EMAIL, [to])])
+                cursor = user.pk  # mailed (or nothing to mail): recorded below even if a later message fails
     except (smtplib.SMTPException, OSError) as exc:
-        # `from None`: the original (with the addresses) must not ride along as the cause in a traceback.
-        raise PolicyNoticeMailError(f"policy version {pv.pk}: e-mail batch after user {after_user_id} failed "
-                                    f"({type(exc).__name__})") from None
-    cursor = users[-1].pk if users else after_user_id
+        PolicyVersion.objects.filter(pk=pv.pk).update(email_cursor=cursor)
+        return cursor, exc
     if len(users) < EMAIL_BATCH:
         PolicyVersion.objects.filter(pk=pv.pk).update(emailed_at=now(), email_cursor=cursor, email_due_at=None)
         audit_record(actor=None, action="policy.emailed", purpose=TRANSPARENCY_PURPOSE,
                      target_type="policy_version", target_id=pv.pk)
-        return None
+        return None, None
     PolicyVersion.objects.filter(pk=pv.pk).update(email_cursor=cursor, email_due_at=now() if pv.email_due_at else None)
-    return cursor
+    return cursor, None
 
 
 def policy_notices_requeue(*, at=None) -> list[int]:

@@ -9,9 +9,10 @@ A row goes only if no rule protects it; an unknown invoice state protects its ca
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone as dt_timezone
+from datetime import date, datetime, timedelta
 
 from django.db.models import Q, QuerySet
+from django.utils.timezone import localdate
 
 from accounts.models import PhoneNumber
 from traffic.models import Invoice
@@ -48,7 +49,7 @@ def period_cutoff(category: str, now: datetime) -> datetime:
 @dataclass
 class Cutoffs:
     now: datetime
-    today: date
+    today: date  # in Amsterdam
     unbilled: datetime  # unbilled calls that started before this go
     technical: datetime  # technical identifiers of calls that started before this go
     invoice: datetime  # invoices issued before this go
@@ -58,7 +59,10 @@ class Cutoffs:
     @classmethod
     def at(cls, now: datetime) -> "Cutoffs":
         billed = retention_policy_at(category=Category.CDR_BILLED, at=now)
-        return cls(now=now, today=now.astimezone(dt_timezone.utc).date(),
+        # The Amsterdam day: an invoice's date, dispute window and calls_kept_until are days there, and the DPO's
+        # page (keeper.billed_calls_go_on) names the day its calls go; at 00:30 on that day they go, not at 02:00.
+        # The periods themselves are moments (period_cutoff); the month drop's partitions stay UTC months by design.
+        return cls(now=now, today=localdate(now),
                    unbilled=period_cutoff(Category.CDR_UNBILLED, now),
                    technical=period_cutoff(Category.CDR_TECHNICAL, now),
                    invoice=period_cutoff(Category.INVOICE, now),

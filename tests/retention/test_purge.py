@@ -33,11 +33,11 @@ def january(alice, bob, carol):
 @pytest.mark.django_db
 class PurgeBilledTests:
     def test_it_keeps_paid_calls_until_the_last_day_of_the_dispute_window(self, january):
-        purge_expired(now=at(2026, 8, 1, 23))
+        purge_expired(now=at(2026, 8, 1, 21))  # 23:00 on 1 August in Amsterdam (CEST)
         assert surviving(january["paid"]) == set(january["paid"])
 
     def test_it_removes_paid_calls_one_day_after_the_window(self, january):
-        purge_expired(now=at(2026, 8, 2, 0))
+        purge_expired(now=at(2026, 8, 1, 22))  # 00:00 on 2 August in Amsterdam
         assert surviving(january["paid"]) == set()
 
     def test_it_keeps_every_call_of_a_disputed_or_unpaid_invoice(self, january):
@@ -64,7 +64,7 @@ class PurgeBilledTests:
         gone_on = max(WINDOW_ENDS, last + timedelta(days=30)) + timedelta(days=1)
 
         purge_expired(now=at(2026, 8, 2))  # the day after the window
-        purge_expired(now=at(kept_through.year, kept_through.month, kept_through.day, 23))
+        purge_expired(now=at(kept_through.year, kept_through.month, kept_through.day, 21))  # 22:00/23:00 there
         assert surviving(january["disputed"]) == set(january["disputed"])
         purge_expired(now=at(gone_on.year, gone_on.month, gone_on.day, 0))
         assert surviving(january["disputed"]) == set()
@@ -74,7 +74,7 @@ class PurgeBilledTests:
         retention_policy_update(category=Category.CDR_BILLED, actor=dpo, period_months=1, now=at(2026, 7, 1),
                                 change_reason="a month to challenge the bill after the window")
         purge_expired(now=at(2026, 8, 2))
-        purge_expired(now=at(2026, 9, 1, 23))  # the window's last day (1 August) and a month
+        purge_expired(now=at(2026, 9, 1, 21))  # the window's last day (1 August) and a month, 23:00 in Amsterdam
         assert surviving(january["paid"]) == set(january["paid"])
         purge_expired(now=at(2026, 9, 2, 0))
         assert surviving(january["paid"]) == set()

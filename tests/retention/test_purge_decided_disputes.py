@@ -70,7 +70,7 @@ class PurgeDecidedDisputeTests:
 
         purge_expired(now=now() + timedelta(days=1))  # the next daily run
         assert surviving(ids) == set(ids)
-        purge_expired(now=_day(earliest + timedelta(days=APPEAL_DAYS), 23))  # the last day to appeal
+        purge_expired(now=_day(earliest + timedelta(days=APPEAL_DAYS), 21))  # the last day to appeal
         assert surviving(ids) == set(ids)
         purge_expired(now=_day(latest + timedelta(days=APPEAL_DAYS + 1), 0))
         assert surviving(ids) == set()
@@ -80,7 +80,7 @@ class PurgeDecidedDisputeTests:
         invoice, ids = disputed
         void, earliest, _latest = _decide(invoice, "upheld", billing_staff)
         purge_expired(now=now() + timedelta(days=1))
-        purge_expired(now=_day(earliest + timedelta(days=APPEAL_DAYS), 23))  # the last day to reissue
+        purge_expired(now=_day(earliest + timedelta(days=APPEAL_DAYS), 21))  # the last day to reissue
         assert surviving(ids) == set(ids)
 
         new = invoice_reissue(invoice=void, actor=billing_staff)  # billing corrects the bill, late but in time
@@ -91,7 +91,7 @@ class PurgeDecidedDisputeTests:
         assert billed == set(ids)
 
         invoice_mark_paid(invoice=new, actor=billing_staff)
-        purge_expired(now=_day(new.dispute_window_ends, 23))  # the corrected invoice's own window
+        purge_expired(now=_day(new.dispute_window_ends, 21))  # the corrected invoice's own window
         assert surviving(ids) == set(ids)
         purge_expired(now=_day(new.dispute_window_ends + timedelta(days=1), 0))
         assert surviving(ids) == set()
@@ -115,7 +115,7 @@ class PurgeDecidedDisputeTests:
         Cdr.objects.filter(pk=ids[0]).update(restricted_at=now())  # GDPR art. 18: neither billed nor released
         void, earliest, latest = _decide(invoice, "upheld", billing_staff)
         invoice_reissue(invoice=void, actor=billing_staff)
-        purge_expired(now=_day(earliest + timedelta(days=APPEAL_DAYS), 23))
+        purge_expired(now=_day(earliest + timedelta(days=APPEAL_DAYS), 21))
         assert surviving(ids) == set(ids)
         purge_expired(now=_day(latest + timedelta(days=APPEAL_DAYS + 1), 0))
         assert surviving(ids) == {ids[1]}  # on the open corrected invoice
@@ -125,7 +125,7 @@ class PurgeDecidedDisputeTests:
         invoice, ids = disputed
         earliest = localdate()
         void = invoice_void(invoice=invoice, actor=billing_staff)
-        purge_expired(now=_day(earliest + timedelta(days=APPEAL_DAYS), 23))
+        purge_expired(now=_day(earliest + timedelta(days=APPEAL_DAYS), 21))
         assert surviving(ids) == set(ids)
         assert invoice_reissue(invoice=void, actor=billing_staff).subtotal == Decimal("0.20")
         assert void.calls_kept_until in {localdate() + timedelta(days=APPEAL_DAYS), earliest + timedelta(days=APPEAL_DAYS)}

@@ -8,8 +8,12 @@ from decimal import Decimal
 
 import pytest
 
+from unittest import mock
+
 from tests.factories import make_cdr, verified_client
-from traffic.selectors.calls import UsageMonth
+from traffic.selectors import calls as call_selectors
+from traffic.selectors.calls import UsageMonth, cdr_usage_by_month
+from voipxs.privacy.purposes import Purpose
 from traffic.usage_chart import HEIGHT, TOP, nice_step, usage_chart
 
 
@@ -50,3 +54,29 @@ class UsagePageTests:
         months = re.findall(r'text-anchor="middle" class="tick">([^<]+)</text>', svg)
         assert len(months) == 12 and all(m == m.lower() for m in months)  # "mrt", as Dutch writes it
         assert "mrt" in months and "mei" in months
+
+
+def _calls_by_month(alice, **kwargs) -> list[tuple[int, int]]:
+    usage = cdr_usage_by_month(actor=alice, purpose=Purpose.SELF_SERVICE, **kwargs)
+    return [(u.month.month, u.calls) for u in usage]
+
+
+@pytest.mark.django_db
+class UsageAmsterdamMonthTests:
+    """A month on the chart is the month in Amsterdam, where the customer lives: a call at 00:30 on 1 May (22:30 UTC
+    on 30 April) is a May call, and on 1 May at 00:30 the chart's last bar is May."""
+
+    def test_a_call_just_after_midnight_on_the_first_counts_in_its_amsterdam_month_in_summer_time(self, alice):
+        make_cdr(account=alice, started_at=datetime(2026, 4, 30, 22, 30, tzinfo=timezone.utc), billsec=60)  # CEST
+        make_cdr(account=alice, started_at=datetime(2026, 4, 30, 21, 59, tzinfo=timezone.utc), billsec=60)  # 23:59
+        assert _calls_by_month(alice, months=2, today=date(2026, 5, 15)) == [(4, 1), (5, 1)]
+
+    def test_a_call_just_after_midnight_on_new_years_day_counts_in_january_in_winter_time(self, alice):
+        make_cdr(account=alice, started_at=datetime(2026, 12, 31, 23, 30, tzinfo=timezone.utc), billsec=60)  # CET
+        assert _calls_by_month(alice, months=2, today=date(2027, 1, 10)) == [(12, 0), (1, 1)]
+
+    def test_the_chart_ends_at_the_amsterdam_month_just_after_midnight(self, alice):
+        moment = datetime(2026, 4, 30, 22, 30, tzinfo=timezone.utc)  # 1 May, 00:30 in Amsterdam
+        make_cdr(account=alice, started_at=moment, billsec=60)
+        with mock.patch.object(call_selectors, "now", return_value=moment):
+            assert _calls_by_month(alice, months=2) == [(4, 0), (5, 1)]

@@ -7,6 +7,9 @@ import pytest
 from django.conf import settings
 from django.test import override_settings
 
+# What the probe adds about operations (accounts/ops_status.py): all well, no beat in the test run.
+OPS_OK = {"ciot_sync": "ok", "periodic_jobs": "in-process", "mail_owed": 0}
+
 
 def closed_port() -> int:
     # A port nobody listens on: bind, read the number, close.
@@ -21,13 +24,13 @@ class HealthzTests:
         with override_settings(REDIS_URL=""):
             response = client.get("/healthz")
         assert response.status_code == 200
-        assert response.json() == {"status": "ok", "database": "ok", "broker": "in-process"}
+        assert response.json() == {"status": "ok", "database": "ok", "broker": "in-process", **OPS_OK}
 
     def test_it_reports_degraded_with_503_when_the_broker_is_down(self, client):
         with override_settings(REDIS_URL=f"redis://127.0.0.1:{closed_port()}/0"):
             response = client.get("/healthz")
         assert response.status_code == 503
-        assert response.json() == {"status": "degraded", "database": "ok", "broker": "down"}
+        assert response.json() == {"status": "degraded", "database": "ok", "broker": "down", **OPS_OK}
 
     @pytest.mark.redis
     def test_it_reports_ok_when_redis_answers(self, client):

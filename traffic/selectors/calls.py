@@ -19,7 +19,7 @@ under the same access (`traffic.selectors.annotations.notes_attached`).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timezone as dt_timezone
+from datetime import date, datetime, timezone as dt_timezone
 from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any, Callable, Iterator, NamedTuple
@@ -28,7 +28,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.db.models import Count, QuerySet, Sum
 from django.db.models.functions import Coalesce, TruncMonth
-from django.utils.timezone import now
+from django.utils.timezone import get_default_timezone, localdate, now
 from django.utils.translation import gettext_noop
 
 from voipxs.exceptions import ApplicationError
@@ -37,9 +37,10 @@ from voipxs.privacy.audit import audit_access
 from voipxs.privacy.phone import mask
 from voipxs.privacy.purposes import Purpose, purposes_of, require_purpose
 from voipxs.statements import statement
+from voipxs.timeutil import day_start
 
 from ..models import Cdr
-from ..partitions import add_months, month_start
+from ..partitions import add_months
 from .annotations import notes_attached
 from .call_legs import call_key, calls_of
 from .call_filters import _filtered, _number_index, _refuse_masked_number_filter, _scoped_held, default_region_of
@@ -348,16 +349,17 @@ def cdr_usage_by_month(
     today: date | None = None,
 ) -> list[UsageMonth]:
     """Calls, seconds and amount per month for the last `months` months (oldest first), summed in
-    SQL; months without calls appear with zeros so that a chart has no gaps."""
+    SQL; months without calls appear with zeros so that a chart has no gaps. Months in Amsterdam, as the customer
+    reads them (a call at 00:30 on 1 May is May's), counting up to this month there (`today`, an Amsterdam day)."""
     purpose = _require_call_purpose(actor=actor, purpose=purpose, action="cdr.usage", account=account,
                                     contractor=contractor)
-    this_month = month_start(today or now())
+    this_month = (today or localdate(now())).replace(day=1)
     first = add_months(this_month, -(months - 1))
-    start = datetime.combine(first, time.min, tzinfo=dt_timezone.utc)
+    start = day_start(first)
     scope = call_scope_q(actor=actor, purpose=purpose, account=account, contractor=contractor)
 
     def per_month(qs: QuerySet) -> QuerySet:
-        return (qs.filter(started_at__gte=start).annotate(m=TruncMonth("started_at", tzinfo=dt_timezone.utc))
+        return (qs.filter(started_at__gte=start).annotate(m=TruncMonth("started_at", tzinfo=get_default_timezone()))
                 .values("m").annotate(calls=Count("id"), seconds=Coalesce(Sum("billsec"), 0),
                                       amount=Sum("price")).order_by())
 
