@@ -56,7 +56,8 @@ MEASURES: dict[str, str] = {
     "mfa": "two-factor authentication for every staff role (accounts/services/sign_in.py)",
     "dsr": "access, export, erasure and restriction handled with deadlines (accounts/dsr/)",
     "support_scope": "support finds an account only by an exact number or e-mail (blind index), sees account and "
-                     "number details but never traffic, and records a reason for each action (accounts/support/)",
+                     "number details and the last 30 days' click-to-call set-ups with the number called "
+                     "masked, never call records, and records a reason for each action (accounts/support/)",
     "minimal_setup": "the extension sends only the number (no credentials, no referrer) and the API accepts "
                      "exactly `number` and `from`, reading no request header; set-ups kept 30 days (traffic/callsetup/)",
     "minimal_file": "the CIOT file holds only the fields the Bvgt names; each sync logged, failures alerted (accounts/ciot/)",

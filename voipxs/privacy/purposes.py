@@ -144,13 +144,15 @@ PURPOSES: dict[Purpose, PurposeInfo] = {
     ),
     Purpose.CUSTOMER_SUPPORT: PurposeInfo(
         description=("Support staff, asked by a customer, find the account by number or e-mail address (blind "
-                     "index), see its account and number details (never traffic), lift a sign-in lockout, reset a "
+                     "index), see its account and number details and its click-to-call set-ups of the last 30 days "
+                     "(the number called masked; never its call records), lift a sign-in lockout, reset a "
                      "second factor with a recorded reason, open a rights request on the customer's behalf, and "
                      "change how the customer's bills are itemised at their request (recording how they asked; "
                      "the customer is told by e-mail)."),
         legal_basis="GDPR art. 6(1)(b) contract (the customer's own request for help); GDPR art. 12(2) (helping "
                     "the exercise of rights)",
-        data_categories=("user data (login name, e-mail address, numbers, account and sign-in status)",),
+        data_categories=("user data (login name, e-mail address, numbers, account and sign-in status)",
+                         "click-to-call set-ups (time, own number, the number called masked, outcome)"),
         recipients=("support staff",),
         retention="nothing is copied; each access and action stays in the audit log (5 years, pseudonymous)",
         policy_reference="Privacy policy art. 1 (execution of the Services) and art. 4 (access only by those authorised)",

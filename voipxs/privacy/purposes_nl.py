@@ -29,14 +29,17 @@ DUTCH: dict[str, str] = {
     "Preventing fraud and abuse and securing the service.":
         "Fraude en misbruik voorkomen en de dienst beveiligen.",
     ("Support staff, asked by a customer, find the account by number or e-mail address (blind "
-     "index), see its account and number details (never traffic), lift a sign-in lockout, reset a "
+     "index), see its account and number details and its click-to-call set-ups of the last 30 days "
+     "(the number called masked; never its call records), lift a sign-in lockout, reset a "
      "second factor with a recorded reason, open a rights request on the customer's behalf, and "
      "change how the customer's bills are itemised at their request (recording how they asked; "
      "the customer is told by e-mail)."):
         ("Supportmedewerkers zoeken, op verzoek van een klant, het account op aan de hand van een nummer of "
-         "e-mailadres (blinde index), zien de gegevens van het account en de nummers (nooit het verkeer), heffen een "
-         "inlogblokkade op, stellen een tweede factor opnieuw in met een vastgelegde reden, dienen namens de klant "
-         "een verzoek in om zijn rechten uit te oefenen, en wijzigen op verzoek van de klant hoe zijn rekeningen "
+         "e-mailadres (blinde index), zien de gegevens van het account en de nummers en de via click-to-call "
+         "opgezette gesprekken van de laatste 30 dagen (met het gebelde nummer gemaskeerd; nooit de "
+         "gespreksgegevens), heffen een inlogblokkade op, stellen een tweede factor opnieuw in met een "
+         "vastgelegde reden, dienen namens de klant een verzoek in om zijn rechten uit te oefenen, en wijzigen "
+         "op verzoek van de klant hoe zijn rekeningen "
          "worden gespecificeerd (met vastlegging van hoe hij daarom vroeg; de klant krijgt hiervan bericht per "
          "e-mail)."),
     ("Keeping the subscriber file (name, address, number, service, validity dates) available to "
@@ -97,6 +100,8 @@ DUTCH: dict[str, str] = {
     "technical identifiers": "technische kenmerken",
     "user data (login name, e-mail address, numbers, account and sign-in status)":
         "gebruikersgegevens (inlognaam, e-mailadres, nummers, status van het account en van het inloggen)",
+    "click-to-call set-ups (time, own number, the number called masked, outcome)":
+        "via click-to-call opgezette gesprekken (tijdstip, eigen nummer, het gebelde nummer gemaskeerd, uitkomst)",
     "user data (name, address, postcode, town)": "gebruikersgegevens (naam, adres, postcode, woonplaats)",
     "numbers with their validity dates": "nummers met hun geldigheidsdata",
     "service type": "soort dienst",
