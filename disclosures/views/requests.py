@@ -28,6 +28,7 @@ from ..forms import (
 )
 from ..models import DataCategory, Notice
 from ..bases import BASES
+from ..history import disclosure_request_history
 from ..notice_confirm import notices_send_confirmation
 from ..step_done import step_done
 from ..withdrawal_confirm import withdrawal_confirmation
@@ -35,6 +36,7 @@ from ..selectors import (
     authority_list,
     disclosure_preservation_documents,
     disclosure_request_get,
+    request_purpose,
 )
 from ..services.holds import request_hold_release_due
 from ..services.intake import NOTICE_DEFAULT_REASON, ReceivedDocument, disclosure_request_take_in
@@ -111,6 +113,7 @@ def detail(request: HttpRequest, pk: int, bound_forms: dict[str, forms.Form] | N
         # A production order converted from a preservation: that preservation's documents, shown with its own.
         "preservation_documents": (disclosure_preservation_documents(actor=request.user, request=req)
                                    if hasattr(req, "converted_from") else ()),
+        "history": disclosure_request_history(actor=request.user, request=req, purpose=request_purpose(req)),
         **(bound_forms or {}),
     })
 
