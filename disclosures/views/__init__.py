@@ -7,7 +7,7 @@ staff pages: customers never learn that a disclosure exists.
 - requests.py: a request's intake, page, steps and package download
 - pages.py: the dashboard, the transparency report, the legal-basis table, the customer's notices
 """
-from .authorities import (  # noqa: F401
+from .authorities import (
     authorities,
     authority_certificate,
     authority_certificate_confirmation,
@@ -17,5 +17,11 @@ from .authorities import (  # noqa: F401
     authority_domains_discarding,
     authority_verification,
 )
-from .pages import bases, dashboard, notices, report  # noqa: F401
-from .requests import detail, download, request_new, transition  # noqa: F401
+from .pages import bases, dashboard, notices, report
+from .requests import detail, download, request_new, transition
+
+__all__ = [
+    "authorities", "authority_certificate", "authority_certificate_confirmation", "authority_certificate_discarding",
+    "authority_domains", "authority_domains_confirmation", "authority_domains_discarding", "authority_verification",
+    "bases", "dashboard", "notices", "report", "detail", "download", "request_new", "transition",
+]
