@@ -80,3 +80,17 @@ def test_every_field_under_review_has_a_visible_label(client, legal1, legal2, le
     parsed = _page(client, legal2, req)
     assert _unlabelled(parsed) == []
     assert parsed.labels["clarify-note"] == "Question to the authority"
+
+
+NEW_ENGLISH = ("Register channel you called the authority back on", "Who at the authority confirmed the request",
+               "Their role or desk, as the register's channel answered.", "How the authority withdrew it",
+               "Its reference, or who told you so.", "Each step recorded for this request in the audit log")
+
+
+@pytest.mark.xfail(strict=True, reason="Dutch pending")
+def test_the_new_labels_and_the_history_are_in_dutch_on_a_dutch_page(client, legal1, legal2, authority):
+    verified_client(client, legal2)
+    page = client.get(reverse("disclosures:detail", args=[receive(legal1, authority).pk]),
+                      HTTP_ACCEPT_LANGUAGE="nl").content.decode()
+    assert '<html lang="nl"' in page
+    assert [text for text in NEW_ENGLISH if text in page] == []

@@ -38,3 +38,10 @@ def test_a_refused_intake_lists_each_error_at_the_top_with_a_link_to_its_field(c
 def test_a_blank_form_has_no_summary(client, legal1, authority):
     html = verified_client(client, legal1).get(reverse("disclosures:request-new")).content.decode()
     assert 'class="error-summary"' not in html
+
+
+@pytest.mark.xfail(strict=True, reason="Dutch pending")
+def test_the_summary_is_in_dutch_on_a_dutch_page(client, legal1, authority):
+    response = verified_client(client, legal1).post(reverse("disclosures:request-new"), {"reference": ""},
+                                                    HTTP_ACCEPT_LANGUAGE="nl")
+    assert "There is a problem" not in _summary(response.content.decode())
