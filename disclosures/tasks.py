@@ -15,7 +15,12 @@ from .services.jobs import (
     disclosure_notice_reviews_remind,
     disclosure_secrecy_reminders,
 )
-from .services.packages import disclosure_package_build, disclosure_production_failed, disclosure_productions_requeue
+from .services.packages import (
+    disclosure_package_build,
+    disclosure_production_failed,
+    disclosure_production_starter_gone,
+    disclosure_productions_requeue,
+)
 from .services.preservation import disclosure_preservations_expire, disclosure_preservations_remind
 
 HOLD_ACTOR = SystemActor("disclosure_holds")
@@ -25,7 +30,10 @@ DEADLINE_ACTOR = SystemActor("disclosure_deadlines")
 @shared_task(name="disclosures.tasks.disclosure_package_build_task")
 def disclosure_package_build_task(request_id: int, actor_id: int) -> dict:
     """Build the package as the officer who started the production (their purposes are checked)."""
-    actor = User.objects.get(pk=actor_id)
+    actor = User.objects.filter(pk=actor_id).first()
+    if actor is None:  # the officer's account row is gone: the build can never run as them
+        disclosure_production_starter_gone(request_id=request_id)
+        return {"request": request_id, "ok": False}
     try:
         package = disclosure_package_build(request_id=request_id, actor=actor)
     except ScopeViolation as exc:

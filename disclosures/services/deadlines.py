@@ -13,6 +13,7 @@ lock, audits by pk, and mails ids and times only.
 """
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
 from django.db import transaction
@@ -29,6 +30,7 @@ from ..bases import BASES
 from ..models import OPEN_STATUSES, DisclosureRequest, SlaStage, Status
 from .checks import officers_mail, request_audit
 
+logger = logging.getLogger(__name__)
 _STAGE_RANK = {SlaStage.NONE: 0, SlaStage.HALF: 1, SlaStage.EIGHTY: 2, SlaStage.OVERDUE: 3}
 SLA_BASES = frozenset(code for code, basis in BASES.items() if basis.answer_hours is not None)
 
@@ -125,23 +127,27 @@ def written_order_breach_flag(*, req: DisclosureRequest, moment: datetime, actor
 
 def disclosure_written_orders_escalate(*, now: datetime | None = None, actor=None) -> dict:
     """Emergency and orally ordered requests whose written order is overdue: tell the legal officers and the DPO
-    once, and flag those already delivered for the breach register. Returns the counts."""
+    once, and flag those already delivered for the breach register. Returns the counts.
+
+    The late rows stay locked while the mail goes out, and an escalation is recorded only once someone was mailed:
+    a send that fails undoes the run (flags included, so the next run mails them too), and with nobody to mail the
+    requests stay unescalated for the next run (hourly), as the deadline reminders do."""
     moment = now or tz_now()
-    escalated, flagged = [], []
     late = _written_order_late(moment).exclude(status__in=[Status.REJECTED, Status.WITHDRAWN]).order_by("pk")
-    for pk in late.values_list("pk", flat=True):
-        with transaction.atomic():
-            req = DisclosureRequest.objects.select_for_update().get(pk=pk)
-            if req.written_order_at is not None:
-                continue
-            if req.written_order_escalated_at is None:
-                req.written_order_escalated_at = moment
-                req.save(update_fields=["written_order_escalated_at"])
-                request_audit(actor=actor, action="written_order_escalate", req=req)
-                escalated.append(req)
-            if written_order_breach_flag(req=req, moment=moment, actor=actor):
-                flagged.append(req)
-    if escalated or flagged:
-        for role in (Role.LEGAL_OFFICER, Role.DPO):
-            staff_role_mail(role=role, compose=lambda: _written_orders_mail(escalated, flagged))
+    with transaction.atomic():
+        reqs = list(late.select_for_update(of=("self",)))
+        escalated = [req for req in reqs if req.written_order_escalated_at is None]
+        flagged = [req for req in reqs if written_order_breach_flag(req=req, moment=moment, actor=actor)]
+        if not (escalated or flagged):
+            return {"escalated": 0, "flagged": 0}
+        sent = sum(staff_role_mail(role=role, compose=lambda: _written_orders_mail(escalated, flagged))
+                   for role in (Role.LEGAL_OFFICER, Role.DPO))
+        if not sent:
+            logger.warning("no active legal officer or DPO with an e-mail address: %d late written order(s) not "
+                           "escalated; the next run tries again", len(escalated))
+            escalated = []
+        for req in escalated:
+            req.written_order_escalated_at = moment
+            req.save(update_fields=["written_order_escalated_at"])
+            request_audit(actor=actor, action="written_order_escalate", req=req)
     return {"escalated": len(escalated), "flagged": len(flagged)}

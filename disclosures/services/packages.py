@@ -30,6 +30,7 @@ from django.utils.timezone import localtime, now as tz_now
 from django.utils.translation import gettext_noop
 
 from voipxs.exceptions import ApplicationError
+from voipxs.privacy.purposes import SystemActor
 from voipxs.queue import resend_cutoff, tasks_resend
 
 from ..envelope import CONTENT_TYPE as P7M_CONTENT_TYPE
@@ -178,6 +179,24 @@ def disclosure_productions_requeue(*, at: datetime | None = None) -> list[int]:
                .filter(Q(production_started_at__lt=cutoff) | Q(production_started_at__isnull=True)).order_by("pk")
                .values_list("pk", "production_started_by_id"))
     return tasks_resend(disclosure_package_build_task, [ids for ids in waiting if _production_idle(ids[0])])
+
+
+# Stored as the production's error (the page shows it in the officer's language) and audited: a build runs as the
+# officer who started it, and one whose account row is gone can never run.
+STARTER_GONE = gettext_noop("The officer who started the production no longer has an account: start the production "
+                            "again.")
+PRODUCTION_ACTOR = SystemActor("disclosure_production")
+
+
+@transaction.atomic
+def disclosure_production_starter_gone(*, request_id: int) -> bool:
+    """The build of `request_id` was sent with an officer whose account row no longer exists: mark the production
+    failed (back to APPROVED, the reason on the request's page, audited), so the reaper stops sending it. False if
+    it is no longer producing (built, or failed already by another delivery)."""
+    if not DisclosureRequest.objects.select_for_update().filter(pk=request_id, status=Status.PRODUCING).exists():
+        return False
+    disclosure_production_failed(request_id=request_id, actor=PRODUCTION_ACTOR, error=STARTER_GONE)
+    return True
 
 
 @transaction.atomic

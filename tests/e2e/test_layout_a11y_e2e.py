@@ -345,3 +345,66 @@ class LayoutAndAccessibilityTests:
             assert page.evaluate(FIELD_BESIDE_LABEL) == []
         finally:
             context.close()
+
+
+FOCUSED_SUMMARY = """() => { const s = document.querySelector('main .error-summary'); if (!s) return null;
+  return {focused: document.activeElement === s, links: [...s.querySelectorAll('a[href^="#"]')].map(a => a.hash),
+          targets: [...s.querySelectorAll('a[href^="#"]')].every(a => document.getElementById(a.hash.slice(1)))}; }"""
+UNLABELLED_STEP_FIELDS = """() => [...document.querySelectorAll('main .actions input, main .actions select')]
+  .filter(f => !f.matches('[type=hidden],[type=submit]') && !f.closest('label')
+               && !(f.id && document.querySelector(`label[for="${f.id}"]`)))
+  .map(f => f.name)"""
+
+
+class RequestPageLayoutTests:
+    def test_the_request_page_and_the_intake_form_fit_at_both_sizes_in_both_languages(self, browser, live_server,
+                                                                                      settings, tmp_path):
+        """The request page (its step fields each under a visible label, its History as cards on a phone) in the
+        states with the most fields, and the intake form blank and refused (its error summary focused, each link
+        landing on its field): nothing wider than the window, no serious axe violation, in English and Dutch."""
+        from django_otp.plugins.otp_totp.models import TOTPDevice
+
+        from disclosures.models import DisclosureRequest
+
+        settings.PRIVATE_FILES_DIR = tmp_path / "private"
+        before = set(cdr_partitions_list_names())
+        try:
+            call_command("seed_demo", stdout=io.StringIO())
+            _staff_rows()
+            received = DisclosureRequest.objects.get(reference="DEMO-2026-001")
+            review = DisclosureRequest.objects.get(reference="DEMO-2026-002")
+            DisclosureRequest.objects.filter(pk=review.pk).update(status="under_review")
+            pages = (f"/disclosures/requests/{received.pk}/", f"/disclosures/requests/{review.pk}/",
+                     "/disclosures/requests/new/")
+            problems = []
+            for language in ("en", "nl"):
+                context = browser.new_context(locale="en-GB", timezone_id="Europe/Amsterdam", bypass_csp=True)
+                context.set_default_timeout(TIMEOUT_MS)
+                page = context.new_page()
+                try:
+                    login(page, live_server, "legal1", DEMO_PASSWORD,
+                          totp_device=TOTPDevice.objects.filter(user__username="legal1").first())
+                    context.add_cookies([{"name": "django_language", "value": language, "url": live_server.url}])
+                    for width, height in SIZES:
+                        page.set_viewport_size({"width": width, "height": height})
+                        where = f"({language}) {width}px"
+                        for path in pages:
+                            found = _problems_on(page, live_server.url + path, money=False, language=language,
+                                                 staff_list=path != pages[-1])
+                            if bare := page.evaluate(UNLABELLED_STEP_FIELDS):
+                                found.append(f"step fields without a visible label: {bare}")
+                            problems += [f"{where} {path}: {p}" for p in found]
+                        page.click("#request-form button[type=submit]")  # the blank intake form, refused
+                        summary = page.evaluate(FOCUSED_SUMMARY)
+                        if not summary or not summary["focused"] or not summary["links"] or not summary["targets"]:
+                            problems.append(f"{where} refused intake: no focused error summary linking its fields "
+                                            f"({summary})")
+                        if (overflow := page.evaluate(OVERFLOW)) > 0:
+                            problems.append(f"{where} refused intake: {overflow}px wider than the window")
+                        problems += [f"{where} refused intake: axe {v['impact']} {v['id']} at {v['nodes']}"
+                                     for v in serious_violations(page)]
+                finally:
+                    context.close()
+            assert problems == [], "\n".join(problems)
+        finally:
+            _partitions_drop(set(cdr_partitions_list_names()) - before)
