@@ -76,7 +76,6 @@ class MailOwedTests:
         assert "mail owed" not in _home(client, admin_user)
 
 
-@pytest.mark.xfail(strict=True, reason="Dutch pending")
 def test_the_banner_reads_in_dutch(client, dpo):
     _done(ago=timedelta(hours=3))
     client.cookies["django_language"] = "nl"

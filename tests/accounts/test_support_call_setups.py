@@ -58,7 +58,6 @@ class SupportCallSetupTests:
     def test_without_set_ups_it_says_so(self, client, support, alice):
         assert "No click-to-call set-ups in the last 30 days." in _card(client, support, alice)
 
-    @pytest.mark.xfail(strict=True, reason="Dutch pending")
     def test_the_list_is_in_dutch(self, client, support, alice, setups):
         page = _card(client, support, alice, HTTP_ACCEPT_LANGUAGE="nl")
         assert "Click-to-call set-ups" not in page and "Set up: the switch rang the customer" not in page

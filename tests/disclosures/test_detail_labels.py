@@ -87,7 +87,6 @@ NEW_ENGLISH = ("Register channel you called the authority back on", "Who at the 
                "Its reference, or who told you so.", "Each step recorded for this request in the audit log")
 
 
-@pytest.mark.xfail(strict=True, reason="Dutch pending")
 def test_the_new_labels_and_the_history_are_in_dutch_on_a_dutch_page(client, legal1, legal2, authority):
     verified_client(client, legal2)
     page = client.get(reverse("disclosures:detail", args=[receive(legal1, authority).pk]),

@@ -40,7 +40,6 @@ def test_a_blank_form_has_no_summary(client, legal1, authority):
     assert 'class="error-summary"' not in html
 
 
-@pytest.mark.xfail(strict=True, reason="Dutch pending")
 def test_the_summary_is_in_dutch_on_a_dutch_page(client, legal1, authority):
     response = verified_client(client, legal1).post(reverse("disclosures:request-new"), {"reference": ""},
                                                     HTTP_ACCEPT_LANGUAGE="nl")

@@ -35,7 +35,7 @@ DUTCH: dict[str, str] = {
      "change how the customer's bills are itemised at their request (recording how they asked; "
      "the customer is told by e-mail)."):
         ("Supportmedewerkers zoeken, op verzoek van een klant, het account op aan de hand van een nummer of "
-         "e-mailadres (blinde index), zien de gegevens van het account en de nummers en de via click-to-call "
+         "e-mailadres (blinde index), zien de gegevens van het account en de nummers en de via klik-om-te-bellen "
          "opgezette gesprekken van de laatste 30 dagen (met het gebelde nummer gemaskeerd; nooit de "
          "gespreksgegevens), heffen een inlogblokkade op, stellen een tweede factor opnieuw in met een "
          "vastgelegde reden, dienen namens de klant een verzoek in om zijn rechten uit te oefenen, en wijzigen "
@@ -101,7 +101,7 @@ DUTCH: dict[str, str] = {
     "user data (login name, e-mail address, numbers, account and sign-in status)":
         "gebruikersgegevens (inlognaam, e-mailadres, nummers, status van het account en van het inloggen)",
     "click-to-call set-ups (time, own number, the number called masked, outcome)":
-        "via click-to-call opgezette gesprekken (tijdstip, eigen nummer, het gebelde nummer gemaskeerd, uitkomst)",
+        "via klik-om-te-bellen opgezette gesprekken (tijdstip, eigen nummer, het gebelde nummer gemaskeerd, uitkomst)",
     "user data (name, address, postcode, town)": "gebruikersgegevens (naam, adres, postcode, woonplaats)",
     "numbers with their validity dates": "nummers met hun geldigheidsdata",
     "service type": "soort dienst",
