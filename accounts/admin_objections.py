@@ -6,35 +6,18 @@ Imported by accounts/dsr/admin.py, which accounts/admin.py imports."""
 from __future__ import annotations
 
 from django.contrib import admin
-from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from voipxs.admin import ReadOnlyAdminMixin
-from voipxs.privacy.purposes import Purpose, Role, has_role, require_purpose
-
+from .dsr.admin_dpo import DpoPseudonymousAdminMixin
 from .dsr.objection_models import Objection
 
 
 @admin.register(Objection)
-class ObjectionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class ObjectionAdmin(DpoPseudonymousAdminMixin, admin.ModelAdmin):
+    audit_action, audit_target = "admin.objection.read", "objection"
     list_display = ("id", "account", "request_id", "purpose", "outcome", "decided_at")
     fields = readonly_fields = ("id", "account", "request_id", "purpose", "outcome", "decided_at")
     list_filter = ("purpose", "outcome")
     search_fields = ("=id", "=request__id", "=user__id")
     search_help_text = _("An objection's id, its request's id or an account's id.")
     ordering = ("-request_id", "pk")
-
-    def get_queryset(self, request: HttpRequest):
-        require_purpose(actor=request.user, purpose=Purpose.LEGAL_OBLIGATION, action="admin.objection.read",
-                        target_type="objection")
-        return super().get_queryset(request)
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return has_role(request.user, Role.DPO)
-
-    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
-        return has_role(request.user, Role.DPO)
-
-    @admin.display(description=_("account"), ordering="user_id")
-    def account(self, obj: Objection) -> str:
-        return f"#{obj.user_id}"

@@ -6,12 +6,9 @@ Imported by accounts/admin.py, which Django's autodiscovery loads."""
 from __future__ import annotations
 
 from django.contrib import admin
-from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from voipxs.admin import ReadOnlyAdminMixin
-from voipxs.privacy.purposes import Purpose, Role, has_role, require_purpose
-
+from .admin_dpo import DpoPseudonymousAdminMixin
 from .models import Restriction
 
 
@@ -29,7 +26,8 @@ class RestrictionStateFilter(admin.SimpleListFilter):
 
 
 @admin.register(Restriction)
-class RestrictionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class RestrictionAdmin(DpoPseudonymousAdminMixin, admin.ModelAdmin):
+    audit_action, audit_target = "admin.restriction.read", "restriction"
     # Ids, codes and dates only: `user` and `request` would print the login name (User.__str__) and link to it.
     list_display = ("id", "account", "request_id", "ground", "started_at", "ends_on", "state", "lift_notice_sent_at",
                     "lift_notice_channel", "lifted_at", "reminder_stage")
@@ -41,22 +39,6 @@ class RestrictionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ("=id", "=user__id")
     search_help_text = _("A restriction's id or an account's id.")
     ordering = ("-started_at", "-pk")
-
-    def get_queryset(self, request: HttpRequest):
-        # Who is restricted, and why, is the DPO's to read (as restriction_list_active), and each read is audited.
-        require_purpose(actor=request.user, purpose=Purpose.LEGAL_OBLIGATION, action="admin.restriction.read",
-                        target_type="restriction")
-        return super().get_queryset(request)
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return has_role(request.user, Role.DPO)
-
-    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
-        return has_role(request.user, Role.DPO)
-
-    @admin.display(description=_("account"), ordering="user_id")
-    def account(self, obj: Restriction) -> str:
-        return f"#{obj.user_id}"
 
     @admin.display(description=_("state"), ordering="lifted_at")
     def state(self, obj: Restriction) -> str:

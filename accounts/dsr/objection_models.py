@@ -22,8 +22,10 @@ class Objection(models.Model):
         REJECTED_COMPELLING = "rejected_compelling", _("Rejected: compelling legitimate grounds (art. 21(1))")
         REJECTED_LEGAL_CLAIMS = "rejected_legal_claims", _("Rejected: needed for legal claims (art. 21(1))")
 
-    request = models.ForeignKey(DataSubjectRequest, on_delete=models.CASCADE, related_name="objections")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="objections")
+    request = models.ForeignKey(DataSubjectRequest, on_delete=models.CASCADE, related_name="objections",
+                                verbose_name=_("data-subject request"))
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="objections",
+                             verbose_name=_("account"))
     purpose = models.CharField(_("purpose"), max_length=32, choices=Purpose.choices)
     outcome = models.CharField(_("outcome"), max_length=24, choices=Outcome.choices, blank=True)
     # The balancing record (art. 21(1)): what the controller relies on, what the person's situation weighs, why the

@@ -28,8 +28,8 @@ class Migration(migrations.Migration):
                 ('reasons', models.TextField(blank=True, verbose_name='balancing outcome and reasons')),
                 ('decided_at', models.DateTimeField(blank=True, null=True, verbose_name='decided at')),
                 ('decided_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='decided by')),
-                ('request', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='objections', to='accounts.datasubjectrequest')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='objections', to=settings.AUTH_USER_MODEL)),
+                ('request', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='objections', to='accounts.datasubjectrequest', verbose_name='data-subject request')),
+                ('user', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='objections', to=settings.AUTH_USER_MODEL, verbose_name='account')),
             ],
             options={
                 'verbose_name': 'objection',

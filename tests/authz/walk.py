@@ -50,12 +50,13 @@ PK_KINDS = {
     "api-staff-account-close": "user", "api-staff-contractor-close": "contractor",
     "support:customer": "customer", "support:unlock": "customer", "support:two-factor-reset": "customer",
     "support:open-request": "customer", "support:itemisation": "customer", "traffic:staff-call-note-add": "dsr",
-    "accounts_dsr:dpo-restriction-end": "restriction",
+    "accounts_dsr:dpo-restriction-end": "restriction", "accounts_dsr:dpo-objection": "objection_dsr",
+    "accounts_dsr:dpo-recipient-notified": "recipient_request",
 }
 # Other path parameters, by name: the id kind in World.ids, or a fixed value.
 PARAM_KINDS = {"invoice_id": "invoice", "import_id": "import", "export_id": "call_export", "category": "category",
                "id": "user", "token_id": "call_setup_token", "prefix_id": "blocked_prefix",
-               "tariff_id": "tariff"}
+               "tariff_id": "tariff", "notification_pk": "recipient_notification"}
 # A slug that picks an action: the one value walked (every value passes the same role check first).
 ACTION_VALUES = {"traffic:staff-invoice-action": "paid"}
 

@@ -26,8 +26,9 @@ from knox.models import AuthToken
 
 from accounts.ciot.models import SubscriberDetails
 from accounts.dsr.breaches import breach_incident_create
-from accounts.dsr.models import DataSubjectRequest, ExportFile, Restriction
+from accounts.dsr.models import DataSubjectRequest, ExportFile, RecipientNotification, Restriction
 from accounts.dsr.services import dsr_request_complete, dsr_request_create
+from accounts.dsr.objection_models import Objection
 from accounts.models import Contractor, PhoneNumber, RoleGrant, User
 from accounts.services.call_setup_tokens import call_setup_token_create
 from accounts.support.services import support_request_open
@@ -52,7 +53,7 @@ from traffic.models import BlockedPrefix, CallExport, Cdr, CdrImport, Invoice, S
 from traffic.services import invoices as invoicing
 from traffic.services.call_exports import call_export_request
 from voipxs.models import AuditAnchor, AuditEntry
-from voipxs.privacy.purposes import Role
+from voipxs.privacy.purposes import Role, objectable_purposes
 
 MALLORY_NUMBER = "+31205550999"
 ANONYMOUS = "anonymous"
@@ -127,8 +128,12 @@ def world_build(*, people: dict[str, User]) -> World:
            "customer": people["bob"].pk, "contractor": mallory.contractor_id,
            "call_setup_token": call_setup_token.pk, "blocked_prefix": blocked.pk,
            "tariff": Tariff.objects.get().pk, "restriction": restriction.pk, "dsr_proof": proof_request.pk}
+    objection, notification = _objection_and_recipient(restriction=restriction)
+    ids.update(objection_dsr=objection.request_id, recipient_request=notification.request_id,
+               recipient_notification=notification.pk)
     objects = _admin_objects(people=people, cdr=cdr, invoice=invoice, legal2=legal2, disclosure=disclosure, hold=hold)
-    return World(ids=ids, admin_objects={**objects, CallExport: call_export, Restriction: restriction})
+    return World(ids=ids, admin_objects={**objects, CallExport: call_export, Restriction: restriction,
+                                         Objection: objection, RecipientNotification: notification})
 
 
 def _traffic(*, mallory: User) -> tuple[Cdr, Invoice]:
@@ -174,6 +179,18 @@ def _restriction(*, dpo: User) -> Restriction:
     dsr_request_complete(request=req, answer="Restricted while we check.", actor=dpo,
                          ground=Restriction.Ground.ACCURACY_CONTESTED, ends_on=now().date() + timedelta(days=14))
     return Restriction.objects.get(user=person)
+
+
+def _objection_and_recipient(*, restriction: Restriction) -> tuple[Objection, RecipientNotification]:
+    """An objection (GDPR art. 21) of a person of its own, pending the DPO's decision, and a recipient still to be
+    told (GDPR art. 19) of rita's restriction (written as the sync writes one: rita has no disclosure of her own)."""
+    purpose = str(objectable_purposes()[0])
+    req = dsr_request_create(user=make_user("otto"), kind=DataSubjectRequest.Kind.OBJECTION,
+                             details="My situation", purposes=[purpose])
+    notification = RecipientNotification.objects.create(
+        request_id=restriction.request_id, recipient_key="disclosure:authz", recipient="Politie Authz",
+        recipient_kind="police", disclosed_at=now() - timedelta(days=30))
+    return Objection.objects.get(request=req), notification
 
 
 def _admin_only_rows(*, cdr: Cdr) -> None:
