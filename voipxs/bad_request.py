@@ -15,7 +15,9 @@ from django.utils.functional import SimpleLazyObject
 from rest_framework.exceptions import ParseError
 from rest_framework.renderers import JSONRenderer
 
-API_PREFIX = "/api/"
+# Answered in JSON: the API, and a switch's CDR push (voipxs.wsgi.PUSH_PATH), whose lean handler has no session and
+# none of the site's routes, so no page can be drawn there (a foreign Host header is refused there too).
+JSON_PATHS = ("/api/", "/calls/push/")
 
 
 class NulRefused(SuspiciousOperation):
@@ -39,11 +41,11 @@ def nul_refusal(request: HttpRequest, field: str) -> HttpResponse:
 
 
 def refusal(request: HttpRequest, *, field: str | None = None, message: str | None = None) -> HttpResponse:
-    if request.path.startswith(API_PREFIX):
+    if request.path.startswith(JSON_PATHS):
         data = {field: [message]} if field else {"detail": str(ParseError.default_detail)}
         # DRF's renderer: the same bytes as the API's other 400s.
         return HttpResponse(JSONRenderer().render(data), status=400, content_type="application/json")
-    if not hasattr(request, "user"):
+    if not hasattr(request, "user") and hasattr(request, "session"):
         # Refused before the sign-in middleware ran: the page still shows who is signed in, as every page does.
         request.user = SimpleLazyObject(lambda: auth.get_user(request))
     page = loader.get_template("400.html").render({"field": field, "message": message}, request)

@@ -184,3 +184,16 @@ def test_a_browsers_multipart_post_with_nul_is_refused_without_an_error_logged(p
     response = client.post(path.format(pk=alice.pk), {**fields, "csrfmiddlewaretoken": client.cookies["csrftoken"].value})
     assert refused(response).endswith(REFUSED)
     assert [r for r in caplog.records if r.levelno >= 40] == []
+
+
+def test_a_foreign_host_gets_the_400_page_and_a_push_json(client, settings):
+    """Django refuses a Host header not in ALLOWED_HOSTS before any view (DisallowedHost): the site's page; on the push
+    path (its lean handler has no session and none of the site's routes) JSON, as its other refusals."""
+    from tests.traffic.test_push_wsgi import _call
+    from voipxs import wsgi
+
+    settings.ALLOWED_HOSTS = ["testserver"]
+    response = client.get("/", HTTP_HOST="evil.example")
+    assert response.status_code == 400 and 'class="site-header"' in response.content.decode()
+    status, headers, content = _call(wsgi.PUSH_PATH, body=b"cdr=x", host="evil.example")
+    assert status == 400 and headers["Content-Type"] == "application/json" and b"detail" in content
