@@ -77,9 +77,11 @@ def test_no_hostile_value_in_a_pushed_cdr_is_a_server_error(pusher, kind):  # no
     (b'{"variables": {}, "variables": []}', "application/json"), (b"[" * 5000, "application/json"),
     (b"{" * 5000, "application/json"), (b"cdr=%FF%FE", "application/x-www-form-urlencoded"),
     (b"cdr=%00", "application/x-www-form-urlencoded"), (b"cdr=" + b"&cdr=" * 2000, "application/x-www-form-urlencoded"),
-    (b"cdr=\xff", "application/x-www-form-base64-encoded"), (b"cdr=<cdr>\x00</cdr>", "application/x-www-form-plaintext"),
+    (b"cdr=\xff", "application/x-www-form-base64-encoded"),
+    (b"cdr=<cdr>\x00</cdr>", "application/x-www-form-plaintext"),
     (b"<cdr><variables><uuid>\xff</uuid></variables></cdr>", "text/xml"), (b"\x00" * 100, "text/plain"),
-    (b"--x\r\nContent-Disposition: form-data; name=\"cdr\"\r\n\r\n\x00\r\n--x--\r\n", "multipart/form-data; boundary=x"),
+    (b'--x\r\nContent-Disposition: form-data; name="cdr"\r\n\r\n\x00\r\n--x--\r\n',
+     "multipart/form-data; boundary=x"),
     (b"x" * 2_000_000, "application/json"),
 ])
 def test_a_body_that_is_no_document_is_a_refusal(pusher, body, content_type):  # noqa: F811

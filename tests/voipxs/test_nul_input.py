@@ -181,7 +181,8 @@ def test_a_browsers_multipart_post_with_nul_is_refused_without_an_error_logged(p
     settings.PRIVATE_FILES_DIR = tmp_path
     client = verified_client(Client(enforce_csrf_checks=True), support if "support" in path else alice)
     client.get("/accounts/security/")
-    response = client.post(path.format(pk=alice.pk), {**fields, "csrfmiddlewaretoken": client.cookies["csrftoken"].value})
+    token = client.cookies["csrftoken"].value
+    response = client.post(path.format(pk=alice.pk), {**fields, "csrfmiddlewaretoken": token})
     assert refused(response).endswith(REFUSED)
     assert [r for r in caplog.records if r.levelno >= 40] == []
 
