@@ -10,6 +10,9 @@ from rest_framework.parsers import JSONParser
 from rest_framework.validators import ProhibitSurrogateCharactersValidator
 
 
+TOO_DEEP = "JSON parse error - nested too deeply"
+
+
 class StrictJSONParser(JSONParser):
     """DRF's JSON parser, but a lone surrogate (a "\\ud800" escape, which JSON allows and no UTF-8 text can hold)
     is refused at once, 400 naming the field it came in, in DRF's own words ("Surrogate characters are not allowed").
@@ -17,8 +20,13 @@ class StrictJSONParser(JSONParser):
     could not be encoded: a 500. Every JSON body of the API comes through here (REST_FRAMEWORK's parsers)."""
 
     def parse(self, stream, media_type=None, parser_context=None):
-        data = super().parse(stream, media_type, parser_context)
-        found = _surrogate_in(data, "detail")
+        try:
+            data = super().parse(stream, media_type, parser_context)
+            found = _surrogate_in(data, "detail")
+        except RecursionError:
+            # Arrays or objects nested past Python's recursion limit ("[" * 5000): DRF reads only ValueError as a
+            # parse error, and this one was a 500.
+            raise exceptions.ParseError(TOO_DEEP) from None
         if found is not None:
             field, char = found
             try:

@@ -22,4 +22,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 
+handler400 = "voipxs.bad_request.bad_request"  # the site's 400 page; JSON under /api/
 handler500 = "voipxs.views.server_error"  # 503 + Retry-After while the database is unreachable

@@ -30,6 +30,7 @@ JSON_FORMATS = ("freeswitch-json",)
 
 NO_BODY = "The body is empty: POST one CDR (mod_json_cdr, mod_xml_cdr or the source's own format)."
 NO_CDR_FIELD = "The form has no cdr field: mod_json_cdr and mod_xml_cdr send cdr=<document>."
+TOO_MANY_FIELDS = "The form has too many fields: mod_json_cdr and mod_xml_cdr send cdr=<document>."
 BAD_BASE64 = "The cdr field is not valid base64 (Content-Type application/x-www-form-base64-encoded)."
 BAD_XML = "The body is not a mod_xml_cdr document: it is not well-formed XML."
 XML_DOCTYPE = "The body is refused: a CDR document has no DOCTYPE or entities."
@@ -67,7 +68,10 @@ def _unwrapped(kind: str, body: bytes) -> bytes:
             # What mod_json_cdr / mod_xml_cdr send: the one field. FreeSWITCH escapes "&" and "+", so a
             # "+" here can only be a form-encoded space.
             return percent_decode(body[4:].replace(b"+", b" "))
-        fields = parse_qs(body.decode("latin-1"), keep_blank_values=True, max_num_fields=20, encoding="latin-1")
+        try:
+            fields = parse_qs(body.decode("latin-1"), keep_blank_values=True, max_num_fields=20, encoding="latin-1")
+        except ValueError:  # more than max_num_fields: no switch sends that
+            raise PushRefused(400, TOO_MANY_FIELDS) from None
         if "cdr" not in fields:
             if body.lstrip()[:1] in (b"{", b"[", b"<"):
                 return body  # a document sent with the wrong Content-Type: still the document

@@ -45,7 +45,11 @@ def push_credential_create(*, source: Source, actor=None) -> tuple[str, str]:
 
 
 def push_source_for(username: str, password: str) -> Source | None:
-    """The source this credential pushes for, or None when it is not one (unknown user, wrong password)."""
+    """The source this credential pushes for, or None when it is not one (unknown user, wrong password). A username
+    with a NUL byte is none (no source's name holds one), and is not looked up: PostgreSQL text cannot hold NUL and
+    the lookup failed the push with a 500 instead of its 401."""
+    if "\x00" in username:
+        return None
     digest = _sha256(password)
     with _cache_lock:
         hit = _cache.get(username)
