@@ -162,8 +162,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "accounts:login"
-LOGIN_REDIRECT_URL = "home"
-LOGOUT_REDIRECT_URL = "home"
+LOGIN_REDIRECT_URL = LOGOUT_REDIRECT_URL = "home"
 
 # django-axes: lock out after 5 failures for 30 minutes, per login name and address (never the password).
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)

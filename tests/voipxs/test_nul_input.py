@@ -159,7 +159,6 @@ def test_djangos_own_refusal_of_a_request_is_the_same_page(client, alice, settin
     assert "Go back, check what you entered and try again." in page
 
 
-@pytest.mark.xfail(strict=True, reason="Dutch pending")
 def test_the_refusal_page_is_in_dutch(client, alice):
     client.cookies["django_language"] = "nl"
     page = verified_client(client, alice).get("/calls/", {"since": "\x00"}).content.decode()
