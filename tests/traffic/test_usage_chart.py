@@ -80,3 +80,16 @@ class UsageAmsterdamMonthTests:
         make_cdr(account=alice, started_at=moment, billsec=60)
         with mock.patch.object(call_selectors, "now", return_value=moment):
             assert _calls_by_month(alice, months=2) == [(4, 0), (5, 1)]
+
+
+@pytest.mark.django_db
+class UsageBillsecCappedTests:
+    """A call stored before the import capped billsec at its duration (the switch wrote more talk time than the whole
+    call) counted its impossible seconds in the customer's monthly minutes, as it did on the invoice line: the usage
+    page now counts it for its duration at most, as the invoice does."""
+
+    def test_a_row_stored_with_billsec_over_duration_counts_its_duration(self, alice):
+        make_cdr(account=alice, started_at=datetime(2026, 3, 10, 9, 0, tzinfo=timezone.utc), billsec=600, duration=60)
+        make_cdr(account=alice, started_at=datetime(2026, 3, 11, 9, 0, tzinfo=timezone.utc), billsec=60)
+        usage = cdr_usage_by_month(actor=alice, purpose=Purpose.SELF_SERVICE, months=1, today=date(2026, 3, 20))
+        assert [(u.calls, u.seconds) for u in usage] == [(2, 120)]
