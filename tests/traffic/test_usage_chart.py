@@ -55,6 +55,14 @@ class UsagePageTests:
         assert len(months) == 12 and all(m == m.lower() for m in months)  # "mrt", as Dutch writes it
         assert "mrt" in months and "mei" in months
 
+    def test_a_customer_without_calls_is_told_so_instead_of_an_empty_chart(self, client, alice):
+        verified_client(client, alice)
+        body = client.get("/calls/usage/").content.decode()
+        assert "No calls in the last 12 months." in body
+        assert "<svg" not in body and "<table" not in body  # no axis from 0 to 1 and twelve rows of zeros
+        client.cookies["django_language"] = "nl"
+        assert "Geen gesprekken in de afgelopen 12 maanden." in client.get("/calls/usage/").content.decode()
+
 
 def _calls_by_month(alice, **kwargs) -> list[tuple[int, int]]:
     usage = cdr_usage_by_month(actor=alice, purpose=Purpose.SELF_SERVICE, **kwargs)
