@@ -273,6 +273,8 @@ class Invoice(models.Model):
     # invoice keeps them as long for its corrected one. Set by traffic.services.invoices only.
     calls_kept_until = models.DateField(null=True, blank=True)
     dispute_resolved_at = models.DateTimeField(null=True, blank=True)  # its last dispute decided (or voided)
+    # What the customer said is wrong when they disputed it themselves (personal data: never audited or logged).
+    dispute_reason = models.TextField(blank=True, default="")
     reissue_reminded_at = models.DateTimeField(null=True, blank=True)  # billing told to reissue it in time
     # Amounts: the lines are net; subtotal is their sum, VAT is charged on it at vat_rate (percent,
     # fixed when the invoice is made: INVOICE_VAT_RATE), and total = subtotal + vat_amount is due.
