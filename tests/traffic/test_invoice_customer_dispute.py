@@ -149,3 +149,13 @@ class CustomerDisputeWindowTests:
         client.force_login(alice)
         response = client.post(_url(last_day), {"reason": REASON, "confirm": "yes"})
         assert response.status_code == 302 and Invoice.objects.get(pk=last_day.pk).status == "disputed"
+
+
+class CustomerDisputeServiceTests:
+    @pytest.mark.parametrize("reason", ["", "  \n ", "x" * 2001])
+    def test_it_refuses_a_missing_or_too_long_reason(self, alice, paid, reason):
+        from voipxs.exceptions import ApplicationError
+        with pytest.raises(ApplicationError) as info:
+            invoice_disputes.invoice_customer_dispute(invoice=paid[0], actor=alice, reason=reason)
+        assert info.value.extra["field"] == "reason"
+        assert Invoice.objects.get(pk=paid[0].pk).status == "paid"
