@@ -121,6 +121,8 @@ class CustomerDisputeTests:
         Invoice.objects.filter(pk=paid[0].pk).update(status=status, disputed_at=now())
         client.force_login(alice)
         assert says in _page(client, paid[0]) and 'name="reason"' not in _page(client, paid[0])
+        asked = client.post(_url(paid[0]), {"reason": REASON})  # refused at once, not after a confirmation page
+        assert asked.status_code == 400 and 'name="confirm"' not in asked.content.decode()
         response = client.post(_url(paid[0]), {"reason": REASON, "confirm": "yes"})
         assert response.status_code == 400 and Invoice.objects.get(pk=paid[0].pk).dispute_reason == ""
 
