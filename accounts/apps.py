@@ -9,3 +9,4 @@ class AccountsConfig(AppConfig):
     def ready(self) -> None:
         from . import sections  # noqa: F401  registers the personal-data sections and demo seeder
         from .dsr import sections as dsr_sections  # noqa: F401  requests section, export-file purger, DSR demo data
+        from . import ops_status  # noqa: F401  what is late (CIOT sync, mail owed) for the staff warnings (voipxs.ops)

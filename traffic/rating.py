@@ -15,12 +15,18 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.db.models.functions import Least
 from django.utils.timezone import get_default_timezone
 
 from .models import Tariff
 
 _NEVER = datetime.min.replace(tzinfo=timezone.utc)
 PRICE_QUANTUM = Decimal("0.00001")  # Cdr.price has 5 decimal places
+# A call's seconds as billed, in SQL: its duration at most. The import caps billsec so (ingest.prepare), but a row
+# stored before the cap keeps the billsec the switch wrote (a CDR is not rewritten; the re-rating prices it for its
+# duration). Every sum of seconds shown (invoice lines, the usage page, the interconnection report) counts this,
+# for live calls and the hold table's copies alike (both have duration and billsec).
+BILLED_SECONDS = Least("billsec", "duration")
 
 
 @dataclass(frozen=True, slots=True)

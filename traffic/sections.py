@@ -89,7 +89,8 @@ def invoices_export(user: Any) -> Iterable[dict]:
             "status": inv.status, "subtotal": str(inv.subtotal), "vat_rate": str(inv.vat_rate),
             "vat_amount": str(inv.vat_amount), "total": str(inv.total), "currency": inv.currency,
             "customer_name": inv.customer_name or "", "customer_address": inv.customer_address or "",
-            "restricted": inv.restricted_at is not None, "lines": lines.get(inv.pk, []),
+            "restricted": inv.restricted_at is not None, "dispute_reason": inv.dispute_reason or "",
+            "lines": lines.get(inv.pk, []),
         }
 
 

@@ -1,8 +1,8 @@
 from django.urls import path
 
 from .push import views as push_views
-from .views import (annotations, call_exports, call_setup, calls, interconnection, invoice_address, invoices,
-                    masking, sources_imports, tariffs)
+from .views import (annotations, call_exports, call_setup, calls, interconnection, invoice_address, invoice_dispute,
+                    invoices, masking, sources_imports, tariffs)
 
 app_name = "traffic"
 urlpatterns: list = [
@@ -18,6 +18,7 @@ urlpatterns: list = [
     path("invoices/", invoices.invoice_list, name="invoices"),
     path("invoices/<int:invoice_id>/", invoices.invoice_detail, name="invoice"),
     path("invoices/<int:invoice_id>/pdf/", invoices.invoice_pdf, name="invoice-pdf"),
+    path("invoices/<int:invoice_id>/dispute/", invoice_dispute.invoice_dispute, name="invoice-dispute"),
     path("contractor/", calls.contractor_calls, name="contractor"),
     path("staff/invoices/", invoices.staff_invoices, name="staff-invoices"),
     path("staff/invoices/<int:invoice_id>/address/", invoice_address.staff_invoice_address, name="staff-invoice-address"),

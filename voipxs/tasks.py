@@ -21,6 +21,6 @@ def audit_verify() -> bool:
 @shared_task(name="voipxs.tasks.beat_heartbeat", ignore_result=True)
 def beat_heartbeat() -> None:
     """Beat, every minute: record that the periodic jobs run; the DPO's and administrators' page says when not."""
-    from accounts.ops_status import beat_heartbeat_record
+    from .ops import beat_heartbeat_record
 
     beat_heartbeat_record()

@@ -13,6 +13,7 @@ from django.utils.translation import get_language
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from .ops import ops_status
 from .privacy.purposes import PURPOSES, Purpose, Role, roles_of
 from .privacy.purposes_nl import register_cell
 from .privacy.registry import retention_policies
@@ -35,8 +36,6 @@ def home(request: HttpRequest) -> HttpResponse:
     # One page for every role; each role's links are its own part, templates/voipxs/home/<role>.html.
     context = {"role": role, "role_label": Role(role).label, "links_template": f"voipxs/home/{role}.html"}
     if roles & {Role.DPO, Role.ADMIN}:  # what must be seen even with beat (and its alert mails) stopped
-        from accounts.ops_status import ops_status
-
         context["ops"] = ops_status()
     return render(request, "voipxs/home.html", context)
 
@@ -123,8 +122,6 @@ def healthz(request: HttpRequest) -> JsonResponse:
 def _ops_fields() -> dict:
     """Monitoring's view of what the staff home page warns about; fields only, the probe's status stays the
     database's and the broker's (a stale CIOT sync must not take the site out of a load balancer)."""
-    from accounts.ops_status import ops_status
-
     try:
         ops = ops_status()
     except Exception:  # noqa: BLE001 - report, do not crash the probe

@@ -17,7 +17,8 @@ from voipxs.privacy.purposes import Purpose, objectable_purposes
 
 from .objection import BALANCING_FIELDS, dsr_objection_decide, objection_decide_check
 from .objection_models import Objection
-from .selectors import dsr_request_get
+from .models import Restriction
+from .selectors import dsr_request_get, restriction_active_for
 
 
 class ObjectionPurposesField(forms.MultipleChoiceField):
@@ -84,7 +85,12 @@ def dpo_objection_decide(request: HttpRequest, pk: int) -> HttpResponse:
             status = 400
     elif request.method == "POST":
         status = 400
-    return render(request, "dpo/objection.html", {"req": req, "objections": objections, "form": form}, status=status)
+    # Art. 18(1)(d): a restriction while the objection is verified is not lifted by the decision (the person is told
+    # before a lift, art. 18(3)); the page points the DPO to it.
+    restriction = restriction_active_for(actor=request.user, user_id=req.user_id)
+    pending = restriction is not None and restriction.ground == Restriction.Ground.OBJECTION_PENDING
+    return render(request, "dpo/objection.html", {"req": req, "objections": objections, "form": form,
+                                                  "objection_restriction": pending}, status=status)
 
 
 def _confirmation(request: HttpRequest, req, decisions: dict) -> HttpResponse:

@@ -57,6 +57,26 @@ class ObjectionDecisionPageTests:
         assert response.status_code == 400 and "record the balancing" in response.content.decode()
         assert Objection.objects.get().outcome == ""
 
+    def test_a_restriction_while_the_objection_is_verified_is_pointed_out_to_the_dpo(self, client, alice, dpo):
+        """Art. 18(1)(d): the person had their processing restricted pending the objection. Deciding does not lift
+        it (the person is told before a lift, art. 18(3)); the page says so and where to lift it."""
+        from datetime import timedelta
+
+        from django.utils.timezone import now
+
+        from accounts.dsr.models import Restriction
+        from accounts.dsr.services import dsr_request_complete
+
+        req = _objection(alice)
+        verified_client(client, dpo)
+        assert "art. 18(1)(d)" not in client.get(f"/privacy-requests/dpo/{req.pk}/objection/").content.decode()
+        restriction = dsr_request_create(user=alice, kind=Kind.RESTRICTION, details="While you verify")
+        dsr_request_complete(request=restriction, answer="Restricted.", actor=dpo,
+                             ground=Restriction.Ground.OBJECTION_PENDING, ends_on=now().date() + timedelta(days=30))
+        page = client.get(f"/privacy-requests/dpo/{req.pk}/objection/").content.decode()
+        assert 'id="objection-restriction"' in page and "art. 18(1)(d)" in page
+        assert 'href="/privacy-requests/dpo/restrictions/"' in page
+
     def test_the_customer_sees_the_outcome(self, client, alice, dpo):
         req = _objection(alice)
         dsr_objection_decide(request=req, decisions={"security": {
@@ -111,4 +131,6 @@ class ObjectionRegisterTests:
 
     def test_the_dpo_register_page_shows_it(self, client, dpo):
         page = verified_client(client, dpo).get("/privacy-requests/dpo/register/").content.decode()
-        assert "Right to object (GDPR art. 21)" in page and "Applies: legitimate interests" in page
+        # In the legal basis's cell of each purpose on legitimate interests (a column of its own was 109 px too wide
+        # for 1280 px in Dutch): security, disputes and interconnection.
+        assert page.count('<span class="objection">Right to object (GDPR art. 21)</span>') == 3

@@ -9,7 +9,7 @@ from django.utils.timezone import now
 
 from accounts.ciot.models import CiotSyncRun
 from accounts.models import User
-from accounts.ops_status import beat_heartbeat_record
+from voipxs.ops import beat_heartbeat_record
 from tests.factories import make_user, verified_client
 from voipxs.tasks import beat_heartbeat
 

@@ -37,6 +37,12 @@ class InterconnectionReportTests:
         assert [(r.carrier, r.source, r.calls, r.seconds, r.amount) for r in rows] == [
             ("", "pbx-2", 1, 10, Decimal("0.01")), ("KPN trunk 1", "pbx-kpn", 2, 90, Decimal("0.15"))]
 
+    def test_a_row_stored_with_billsec_over_duration_counts_its_duration(self, billing_staff, alice):
+        # Stored before the import capped billsec (the switch wrote more talk time than the whole call).
+        make_cdr(account=alice, source=make_source("pbx-old"), started_at=T0, billsec=900, duration=45)
+        rows = selectors.interconnection_report(actor=billing_staff, month=selectors.parse_month("2026-03"))
+        assert [(r.source, r.calls, r.seconds) for r in rows] == [("pbx-old", 1, 45)]
+
     def test_it_refuses_other_roles(self, alice, legal1):
         for actor in (alice, legal1):
             with pytest.raises(PermissionDenied):

@@ -55,6 +55,14 @@ class UsagePageTests:
         assert len(months) == 12 and all(m == m.lower() for m in months)  # "mrt", as Dutch writes it
         assert "mrt" in months and "mei" in months
 
+    def test_a_customer_without_calls_is_told_so_instead_of_an_empty_chart(self, client, alice):
+        verified_client(client, alice)
+        body = client.get("/calls/usage/").content.decode()
+        assert "No calls in the last 12 months." in body
+        assert "<svg" not in body and "<table" not in body  # no axis from 0 to 1 and twelve rows of zeros
+        client.cookies["django_language"] = "nl"
+        assert "Geen gesprekken in de afgelopen 12 maanden." in client.get("/calls/usage/").content.decode()
+
 
 def _calls_by_month(alice, **kwargs) -> list[tuple[int, int]]:
     usage = cdr_usage_by_month(actor=alice, purpose=Purpose.SELF_SERVICE, **kwargs)
@@ -80,3 +88,16 @@ class UsageAmsterdamMonthTests:
         make_cdr(account=alice, started_at=moment, billsec=60)
         with mock.patch.object(call_selectors, "now", return_value=moment):
             assert _calls_by_month(alice, months=2) == [(4, 0), (5, 1)]
+
+
+@pytest.mark.django_db
+class UsageBillsecCappedTests:
+    """A call stored before the import capped billsec at its duration (the switch wrote more talk time than the whole
+    call) counted its impossible seconds in the customer's monthly minutes, as it did on the invoice line: the usage
+    page now counts it for its duration at most, as the invoice does."""
+
+    def test_a_row_stored_with_billsec_over_duration_counts_its_duration(self, alice):
+        make_cdr(account=alice, started_at=datetime(2026, 3, 10, 9, 0, tzinfo=timezone.utc), billsec=600, duration=60)
+        make_cdr(account=alice, started_at=datetime(2026, 3, 11, 9, 0, tzinfo=timezone.utc), billsec=60)
+        usage = cdr_usage_by_month(actor=alice, purpose=Purpose.SELF_SERVICE, months=1, today=date(2026, 3, 20))
+        assert [(u.calls, u.seconds) for u in usage] == [(2, 120)]

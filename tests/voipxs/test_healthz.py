@@ -7,7 +7,7 @@ import pytest
 from django.conf import settings
 from django.test import override_settings
 
-# What the probe adds about operations (accounts/ops_status.py): all well, no beat in the test run.
+# What the probe adds about operations (voipxs/ops.py, with accounts/ops_status.py): all well, no beat in the test run.
 OPS_OK = {"ciot_sync": "ok", "periodic_jobs": "in-process", "mail_owed": 0}
 
 

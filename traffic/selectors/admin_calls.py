@@ -18,6 +18,7 @@ from typing import Any, Iterable
 from django.db import models
 from django.db.models import QuerySet
 
+from accounts.dsr.objection import objected_user_ids
 from voipxs.privacy.purposes import Purpose, objectable, purposes_of, require_purpose
 
 from ..models import Cdr
@@ -40,8 +41,6 @@ class AdminCallReads:
             require_purpose(actor=actor, purpose=self.purpose, action=f"admin.{self.name}.read", target_type="cdr")
         qs = self.model._default_manager.all()
         if objectable(self.purpose):  # GDPR art. 21(1): an upheld objection stops this purpose for the account
-            from accounts.dsr.objection import objected_user_ids  # lazy: accounts imports traffic's models
-
             qs = qs.exclude(account_id__in=objected_user_ids(self.purpose))
         return qs if self.purpose in SEES_RESTRICTED else qs.filter(restricted_at__isnull=True)
 

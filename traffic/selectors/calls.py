@@ -41,6 +41,7 @@ from voipxs.timeutil import day_start
 
 from ..models import Cdr
 from ..partitions import add_months
+from ..rating import BILLED_SECONDS
 from .annotations import notes_attached
 from .call_legs import call_key, calls_of
 from .call_filters import _filtered, _number_index, _refuse_masked_number_filter, _scoped_held, default_region_of
@@ -360,7 +361,7 @@ def cdr_usage_by_month(
 
     def per_month(qs: QuerySet) -> QuerySet:
         return (qs.filter(started_at__gte=start).annotate(m=TruncMonth("started_at", tzinfo=get_default_timezone()))
-                .values("m").annotate(calls=Count("id"), seconds=Coalesce(Sum("billsec"), 0),
+                .values("m").annotate(calls=Count("id"), seconds=Coalesce(Sum(BILLED_SECONDS), 0),
                                       amount=Sum("price")).order_by())
 
     totals = per_month(Cdr.objects.filter(scope))

@@ -7,10 +7,11 @@ from datetime import date, datetime, timezone as dt_timezone
 from decimal import Decimal
 
 from django.db.models import Count, Sum
-from django.db.models.functions import Coalesce, Least, TruncMonth
+from django.db.models.functions import Coalesce, TruncMonth
 
 from ..models import Cdr
 from ..partitions import add_months, month_bounds
+from ..rating import BILLED_SECONDS
 from ..selectors.cdr_reader import kept_copies
 
 # A call rated after its month was invoiced (its tariff came later: traffic.services.rating.cdr_rate_pending
@@ -18,10 +19,6 @@ from ..selectors.cdr_reader import kept_copies
 # kept (3 months): never lost, never billed twice (each call is tied to the invoice that billed it).
 LATE_MONTHS = 3
 
-# A call is billed for its duration at most. The import caps billsec so (ingest.prepare), but a row stored before the
-# cap keeps the billsec the switch wrote (a CDR is not rewritten; the re-rating prices it for its duration): its
-# line counts what was billed, for live calls and the hold table's copies alike (both have duration and billsec).
-_BILLED_SECONDS = Least("billsec", "duration")
 
 
 def _billing_range(month: date) -> tuple[datetime, datetime]:
@@ -60,7 +57,7 @@ def _invoice_lines(*, account_id: int, month: date, billed_on: int | None) -> li
             continue
         for line in (calls.annotate(call_month=TruncMonth("started_at", tzinfo=dt_timezone.utc))
                      .values("call_month", "zone")
-                     .annotate(calls=Count("id"), seconds=Coalesce(Sum(_BILLED_SECONDS), 0), amount=Sum("price"))
+                     .annotate(calls=Count("id"), seconds=Coalesce(Sum(BILLED_SECONDS), 0), amount=Sum("price"))
                      .order_by()):
             into = merged.setdefault((line["call_month"], line["zone"]),
                                      {**line, "calls": 0, "seconds": 0, "amount": None})

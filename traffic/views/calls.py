@@ -98,4 +98,5 @@ def contractor_calls(request: HttpRequest) -> HttpResponse:
 @login_required
 def usage(request: HttpRequest) -> HttpResponse:
     months = cdr_usage_by_month(actor=request.user, purpose=Purpose.SELF_SERVICE, months=12)
-    return render(request, "traffic/usage.html", {"chart": usage_chart(months)})
+    return render(request, "traffic/usage.html",
+                  {"chart": usage_chart(months), "any_calls": any(month.calls for month in months)})

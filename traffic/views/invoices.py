@@ -29,6 +29,7 @@ from ..selectors import invoices as invoice_selectors
 from ..selectors.calls import cdr_list
 from ..services import invoices as invoice_services
 from .access import require_billing
+from .invoice_dispute import dispute_context
 
 
 @login_required
@@ -57,7 +58,7 @@ def invoice_detail(request: HttpRequest, invoice_id: int) -> HttpResponse:
         "invoice": invoice, "lines": invoice_selectors.invoice_lines(invoice=invoice), "page": page, "full": full,
         "error": error, "query": "full=1" if full else "", "is_first_page": not request.GET.get("after"),
         "itemisation": setting.itemisation, "omits_free": setting.omit_free_numbers,
-        "by_contractor": bool(invoice.contractor_id),
+        "by_contractor": bool(invoice.contractor_id), **dispute_context(invoice),
     }, status=status)
 
 
