@@ -93,7 +93,9 @@ class RequestDuringRestartTests:
         assert api.status_code == 503 and "try again" in api.json()["detail"].lower()
 
         assert web.http("GET", "/calls/", session=customer["session"]).status_code == 200
-        assert web.http("GET", "/healthz").json() == {"status": "ok", "database": "ok", "broker": "ok"}
+        health = web.http("GET", "/healthz").json()  # and the operations fields (voipxs/ops.py), with the database up
+        probe = {k: health[k] for k in ("status", "database", "broker")}
+        assert probe == {"status": "ok", "database": "ok", "broker": "ok"}
 
     def test_the_first_request_after_a_restart_is_served(self, web, pg):
         """The web process keeps its database connection between requests (CONN_MAX_AGE); after a
