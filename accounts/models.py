@@ -119,7 +119,13 @@ class User(AbstractBaseUser, PermissionsMixin):
         verbose_name = _("user")
         verbose_name_plural = _("users")
         # The few users who asked to be masked, read on every itemised page (traffic.selectors.masking).
-        indexes = [models.Index(fields=["id"], condition=models.Q(number_masked=True), name="user_number_masked_idx")]
+        indexes = [
+            models.Index(fields=["id"], condition=models.Q(number_masked=True), name="user_number_masked_idx"),
+            # The few users owed an itemisation notice, counted by /healthz and the staff home page's warnings
+            # (accounts/ops_status.py) on every probe: without it each probe read the whole user table.
+            models.Index(fields=["itemisation_notice_due_at"], name="user_itemisation_due_idx",
+                         condition=models.Q(itemisation_notice_due_at__isnull=False)),
+        ]
 
     def __str__(self) -> str:
         return self.username

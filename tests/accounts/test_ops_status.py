@@ -80,3 +80,26 @@ def test_the_banner_reads_in_dutch(client, dpo):
     _done(ago=timedelta(hours=3))
     client.cookies["django_language"] = "nl"
     assert CIOT_STALE not in _home(client, dpo)
+
+
+
+@pytest.mark.postgres
+class MailOwedQueryTests:
+    """/healthz counts the users owed an itemisation notice on every probe, which a load balancer sends every few
+    seconds: a partial index serves the count, so a probe does not read the whole user table (PostgreSQL's plan,
+    with sequential scans priced out so that a small test table does not hide a missing index)."""
+
+    def test_the_users_owed_a_notice_are_counted_from_an_index(self, db):
+        from django.db import connection
+
+        from accounts.ops_status import mail_owed_before
+
+        User.objects.bulk_create(User(username=f"ops-user-{i}") for i in range(300))
+        User.objects.filter(pk=make_user("owed").pk).update(itemisation_notice_due_at=now() - timedelta(hours=1))
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE accounts_user")
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute("EXPLAIN SELECT count(*) FROM accounts_user WHERE itemisation_notice_due_at < now()")
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+        assert "user_itemisation_due_idx" in plan, plan
+        assert mail_owed_before(now()) == 1
