@@ -2,12 +2,15 @@
 reply to the person, and the marker an upheld objection leaves for the selectors of that purpose.
 
 Proportionate effect: an upheld objection stops the processing for that one purpose for this account (the account
-is left out by that purpose's selectors, `objected_user_ids`); the other purposes, and the data, stay as they are.
+is left out by that purpose's selectors, `objected_user_ids`; the reads of calls and invoices through
+traffic.selectors.scope `objection_q`, whose docstring says why the calls and invoice of a dispute already pending
+stay readable under DISPUTE); the other purposes, and the data, stay as they are.
 The person's grounds are the request's `details`; the balancing record is on each Objection row; the audit log gets
 purposes and outcome codes only."""
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Any, Iterable, Mapping
 
 from django.db import transaction
