@@ -57,7 +57,7 @@ register_section(Section(
     name="requests", label=_("Data-subject requests"), order=70, purpose="self_service",
     legal_basis="GDPR art. 6(1)(c); GDPR art. 12 and 5(2) (accountability)",
     retention=("as the account; the request record as accountability, without a representative's name and proof "
-               "of authority once the account is erased"),
+               "of authority, or an objection's grounds, balancing record and reply, once the account is erased"),
     exporter=_export_requests,
     description="The data-subject requests you made and our answers.",
 ))
