@@ -11,6 +11,7 @@ from django.utils.timezone import now as tz_now
 
 from traffic.selectors.admin_calls import AdminCallReads
 from traffic.selectors.cdr_reader import register_kept_copies
+from traffic.selectors.scope import objection_q
 from voipxs.privacy import crypto
 from voipxs.privacy.crypto import blind_index
 from voipxs.privacy.phone import normalize_e164
@@ -133,7 +134,9 @@ def held_cdr_list(*, actor, purpose: Purpose | str, number: str | None = None, a
         raise PermissionDenied(HELD_PURPOSE_REFUSED)
     require_purpose(actor=actor, purpose=purpose, action="retention.held_cdr_list", target_type="held_cdr",
                     extra={"by": "number" if number else "account" if account_id else "all"})
-    qs = HeldCdr.objects.order_by("started_at", "cdr_id")
+    # GDPR art. 21(1): under DISPUTE, an account whose objection was upheld is left out but for the calls of an invoice
+    # under an open dispute (traffic.selectors.scope `objection_q`).
+    qs = HeldCdr.objects.filter(objection_q(purpose)).order_by("started_at", "cdr_id")
     if number:
         index = blind_index(normalize_e164(number), domain="phone")
         qs = qs.filter(Q(src_index=index) | Q(dst_index=index))

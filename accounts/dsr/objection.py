@@ -2,12 +2,15 @@
 reply to the person, and the marker an upheld objection leaves for the selectors of that purpose.
 
 Proportionate effect: an upheld objection stops the processing for that one purpose for this account (the account
-is left out by that purpose's selectors, `objected_user_ids`); the other purposes, and the data, stay as they are.
+is left out by that purpose's selectors, `objected_user_ids`; the reads of calls and invoices through
+traffic.selectors.scope `objection_q`, whose docstring says why the calls and invoice of a dispute already pending
+stay readable under DISPUTE); the other purposes, and the data, stay as they are.
 The person's grounds are the request's `details`; the balancing record is on each Objection row; the audit log gets
 purposes and outcome codes only."""
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Any, Iterable, Mapping
 
 from django.db import transaction
@@ -136,3 +139,17 @@ def objection_reply(*, answer: str, objections: Iterable[Objection], language: s
 def objected_user_ids(purpose: Purpose | str):
     """The accounts whose objection to `purpose` was upheld: a subquery the selectors of that purpose exclude."""
     return Objection.objects.filter(purpose=str(purpose), outcome=Outcome.UPHELD).values("user_id")
+
+
+def objection_texts_erase(*, user_id: int, stamp: datetime) -> dict[str, int]:
+    """GDPR art. 17: the free text of the person's objections goes with their erased or anonymised account (the
+    caller, accounts/services/closing.py, holds the account's row lock and writes the audit entry with these
+    counts): the balancing record on each Objection row, and on each objection request the person's grounds
+    (`details`) and the reply, which quotes the reasons. What stays is the record of compliance: the purposes, each
+    outcome, when and by whom it was decided (`texts_erased_at` says when the text went), the request's dates,
+    status and outcome codes, and the audit entries. Texts erased before stay so."""
+    rows = (Objection.objects.filter(user_id=user_id, texts_erased_at__isnull=True)
+            .update(legitimate_interest="", person_interests="", reasons="", texts_erased_at=stamp))
+    requests = (DataSubjectRequest.objects.filter(user_id=user_id, kind=DataSubjectRequest.Kind.OBJECTION)
+                .exclude(details="", answer="").update(details="", answer=""))
+    return {"objection_texts_erased": rows, "objection_requests_texts_erased": requests}

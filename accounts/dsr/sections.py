@@ -31,6 +31,7 @@ def _export_requests(user: Any) -> Iterable[dict]:
         yield {"id": req.pk, "kind": req.kind, "status": req.status, "received_at": req.received_at.isoformat(),
                "deadline": req.deadline.isoformat(), "extension_reason": req.extension_reason,
                "completed_at": req.completed_at.isoformat() if req.completed_at else None, "answer": req.answer,
+               "details": req.details,
                "through_representative": bool(req.representative_kind),
                "representative_kind": req.representative_kind, "representative_name": req.representative_name,
                "representative_authority_checked_at": checked.isoformat() if checked else None,
@@ -39,7 +40,13 @@ def _export_requests(user: Any) -> Iterable[dict]:
 
 
 def _objection_row(objection: Any) -> dict:
-    """An objection's purpose (GDPR art. 21(1)) and, once decided, its outcome and balancing record."""
+    """An objection's purpose (GDPR art. 21(1)) and, once decided, its outcome, when it was decided and the balancing
+    record; the person's grounds are their request's `details` (their own words, as every request's).
+
+    The balancing record is given in full, not kept back as internal: it is data about the person (GDPR art. 15(1)),
+    neither LEGAL.md nor DESIGN.md calls it internal, and the restriction's answer is given the same way (the
+    request's `answer`, and the ground and the dates of art. 18 in the profile section). It names nobody else (who
+    decided is not exported), so art. 15(4) keeps nothing back."""
     decided = objection.decided_at
     return {"purpose": objection.purpose, "outcome": objection.outcome,
             "legitimate_interest": objection.legitimate_interest, "your_interests": objection.person_interests,
@@ -50,7 +57,7 @@ register_section(Section(
     name="requests", label=_("Data-subject requests"), order=70, purpose="self_service",
     legal_basis="GDPR art. 6(1)(c); GDPR art. 12 and 5(2) (accountability)",
     retention=("as the account; the request record as accountability, without a representative's name and proof "
-               "of authority once the account is erased"),
+               "of authority, or an objection's grounds, balancing record and reply, once the account is erased"),
     exporter=_export_requests,
     description="The data-subject requests you made and our answers.",
 ))

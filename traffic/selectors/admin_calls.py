@@ -18,11 +18,10 @@ from typing import Any, Iterable
 from django.db import models
 from django.db.models import QuerySet
 
-from accounts.dsr.objection import objected_user_ids
-from voipxs.privacy.purposes import Purpose, objectable, purposes_of, require_purpose
+from voipxs.privacy.purposes import Purpose, purposes_of, require_purpose
 
 from ..models import Cdr
-from .scope import SEES_RESTRICTED
+from .scope import SEES_RESTRICTED, objection_q
 
 
 @dataclass(frozen=True)
@@ -39,9 +38,8 @@ class AdminCallReads:
         records nothing else: what a page read is recorded by `page` or `get`."""
         if self.purpose not in purposes_of(actor):
             require_purpose(actor=actor, purpose=self.purpose, action=f"admin.{self.name}.read", target_type="cdr")
-        qs = self.model._default_manager.all()
-        if objectable(self.purpose):  # GDPR art. 21(1): an upheld objection stops this purpose for the account
-            qs = qs.exclude(account_id__in=objected_user_ids(self.purpose))
+        # GDPR art. 21(1): an upheld objection stops this purpose for the account (scope.py `objection_q`)
+        qs = self.model._default_manager.filter(objection_q(self.purpose))
         return qs if self.purpose in SEES_RESTRICTED else qs.filter(restricted_at__isnull=True)
 
     def page(self, *, actor: Any, rows: Iterable) -> list:

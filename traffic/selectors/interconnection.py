@@ -1,5 +1,9 @@
 """The interconnection report: answered calls per source switch (and its carrier or trunk) in one
-month, aggregates only, read under the purpose INTERCONNECTION (audited by `require_purpose`)."""
+month, aggregates only, read under the purpose INTERCONNECTION (audited by `require_purpose`).
+
+INTERCONNECTION rests partly on legitimate interests (GDPR art. 6(1)(b)/(f)): the calls of an account whose objection
+to it was upheld (art. 21(1)) are not counted (scope.py `objection_q`); a rejected or pending objection changes
+nothing."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -19,6 +23,7 @@ from voipxs.privacy.purposes import Purpose, require_purpose
 from ..models import Cdr, Source
 from ..partitions import add_months, month_start
 from ..rating import BILLED_SECONDS
+from .scope import objection_q
 
 MONTH_INVALID = gettext_noop("Give the month as YYYY-MM.")
 
@@ -55,8 +60,8 @@ def interconnection_report(*, actor: Any, purpose: Purpose | str = Purpose.INTER
     start = datetime.combine(month_start(month), time.min, tzinfo=dt_timezone.utc)
     stop = datetime.combine(add_months(month_start(month), 1), time.min, tzinfo=dt_timezone.utc)
     totals = (
-        Cdr.objects.filter(started_at__gte=start, started_at__lt=stop, restricted_at__isnull=True,
-                           disposition=Cdr.Disposition.ANSWERED)
+        Cdr.objects.filter(objection_q(purpose), started_at__gte=start, started_at__lt=stop,
+                           restricted_at__isnull=True, disposition=Cdr.Disposition.ANSWERED)
         .values("source_id")
         .annotate(calls=Count("id"), seconds=Coalesce(Sum(BILLED_SECONDS), 0), amount=Sum("price"))
         .order_by("source_id")

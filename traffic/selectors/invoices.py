@@ -19,7 +19,7 @@ from ..invoice_pdf import invoice_pdf_bytes
 from ..models import Invoice, InvoiceLine
 from ..partitions import month_start
 from .cursors import cursor_decode, cursor_encode
-from .scope import SEES_RESTRICTED, STAFF_WIDE
+from .scope import SEES_RESTRICTED, STAFF_WIDE, objection_q
 
 STATUS_INVALID = gettext_noop("Status must be one of: %(choices)s.")
 
@@ -34,7 +34,7 @@ def _scoped_invoices(*, actor: Any, purpose: Purpose) -> QuerySet[Invoice]:
         raise PermissionDenied("This purpose does not allow reading invoices.")
     if purpose not in SEES_RESTRICTED:
         qs = qs.filter(restricted_at__isnull=True)
-    return qs
+    return qs.filter(objection_q(purpose, invoice_field="pk"))  # GDPR art. 21(1): scope.py
 
 
 def invoice_list(*, actor: Any, purpose: Purpose | str, account: Any = None, status: str | None = None,

@@ -8,6 +8,21 @@ the call and invoice selectors apply before anything else.
 
 Restricted rows (GDPR art. 18, `restricted_at` set) are left out unless the purpose is
 LEGAL_OBLIGATION or DISPUTE.
+
+GDPR art. 21(1) objections (`objection_q`): the rows of an account whose objection to the purpose the DPO upheld are
+left out of every read under a purpose based on legitimate interests (DISPUTE here; INTERCONNECTION in the
+interconnection report; SECURITY in the admin's call pages, traffic.selectors.admin_calls). "Upheld" means the
+controller showed no compelling legitimate grounds and no legal claim (those are the DPO's "rejected" outcomes, which
+leave the reads as they were), so the processing stops. One exception, from art. 21(1)'s own last words ("or for the
+establishment, exercise or defence of legal claims"): a claim already pending. Under DISPUTE, the calls and the
+invoice of an invoice under an open dispute (status "disputed") stay readable, whoever raised it: a dispute the
+customer raised is their own exercise of a legal claim, and VoIPXS answering it is its defence (LEGAL.md section 1.1:
+a disputed invoice keeps its CDRs until it is resolved; the register's DISPUTE retention: "until the dispute is
+settled"). Once the dispute is decided the invoice is no longer "disputed" and its calls leave the DISPUTE reads
+again. A dispute not yet raised is not pending: billing staff cannot open one on an objector's invoice under
+DISPUTE (the invoice is not found); the customer opens their own in the portal (SELF_SERVICE, which an objection
+does not touch), after which it is pending. Disclosures to a dispute body (disclosures.selectors, purpose DISPUTE)
+are a case before that body, a pending legal claim by definition, and are not filtered.
 """
 from __future__ import annotations
 
@@ -16,7 +31,10 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 
-from voipxs.privacy.purposes import Purpose
+from accounts.dsr.objection import objected_user_ids
+from voipxs.privacy.purposes import Purpose, objectable
+
+from ..models import Invoice
 
 # Purposes that see restricted rows: the law (art. 18(2) GDPR) and the defence of legal claims.
 SEES_RESTRICTED = frozenset({Purpose.LEGAL_OBLIGATION, Purpose.DISPUTE})
@@ -57,4 +75,17 @@ def call_scope_q(*, actor: Any, purpose: Purpose, account: Any = None, contracto
             q &= Q(contractor_id=getattr(contractor, "pk", contractor))
     if purpose not in SEES_RESTRICTED:
         q &= Q(restricted_at__isnull=True)
+    return q & objection_q(purpose)
+
+
+def objection_q(purpose: Purpose | str, *, invoice_field: str = "invoice_id") -> Q:
+    """GDPR art. 21(1): the rows `purpose` may still read, as a filter on `account_id` (traffic_cdr, the hold table,
+    invoices): every row for a purpose nobody may object to; else none of an account whose objection to `purpose` was
+    upheld, but for DISPUTE the rows of an invoice under an open dispute (a pending legal claim, module docstring).
+    `invoice_field`: the field naming the row's invoice ("pk" on invoices themselves)."""
+    if not objectable(purpose):
+        return Q()
+    q = ~Q(account_id__in=objected_user_ids(purpose))
+    if purpose == Purpose.DISPUTE:
+        q |= Q(**{f"{invoice_field}__in": Invoice.objects.filter(status=Invoice.Status.DISPUTED).values("pk")})
     return q
