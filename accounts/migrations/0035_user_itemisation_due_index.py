@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0033_objection'),
+        ('accounts', '0034_objection_texts_erased'),
         ('auth', '0012_alter_user_first_name_max_length'),
     ]
 
