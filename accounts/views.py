@@ -214,10 +214,17 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/two_factor_setup.html", context, status=400 if form.errors else 200)
 
 
+# The session key under which a new click-to-call token's text waits for the one page that shows it.
+NEW_TOKEN_SESSION_KEY = "call_setup_token_new"
+
+
 @login_required
-def security(request: HttpRequest, *, new_token: str = "", token_error: str = "", status: int = 200) -> HttpResponse:
+def security(request: HttpRequest, *, token_error: str = "", status: int = 200) -> HttpResponse:
     """Password, two-factor settings, click-to-call tokens and the language of e-mails (behind the second
-    factor: the middleware sees to it). A new token's text is shown here once, right after it was made."""
+    factor: the middleware sees to it). A new token's text is shown here once, on the first page after it was
+    made (post/redirect/get: it waits in the session, taken out by that page, so a reload neither resends the form
+    nor shows it again)."""
+    new_token = request.session.pop(NEW_TOKEN_SESSION_KEY, "") if request.method == "GET" else ""
     two_factor = selectors.two_factor_status(user=request.user)
     click_to_call = Purpose.CALL_SETUP in purposes_of(request.user)
     tokens = selectors.call_setup_token_list(actor=request.user, purpose=Purpose.SELF_SERVICE, user=request.user) \
@@ -238,7 +245,8 @@ def call_setup_token_create(request: HttpRequest) -> HttpResponse:
         _token, text = call_setup_tokens.call_setup_token_create(user=request.user, name=request.POST.get("name", ""))
     except ApplicationError as exc:
         return security(request, token_error=exc.shown(), status=400)
-    return security(request, new_token=text)
+    request.session[NEW_TOKEN_SESSION_KEY] = text
+    return redirect(reverse("accounts:security") + "#click-to-call")
 
 
 @login_required
