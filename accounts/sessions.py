@@ -26,6 +26,11 @@ class SessionStore(DatabaseSessionStore):
         super().__init__(session_key)
         session_user_give(None, [])  # a request's session store starts without an earlier request's user
 
+    def _validate_session_key(self, key: str | None) -> bool:
+        """Django's check (eight characters or more) and no NUL byte: a cookie carrying one (a forged or garbled
+        one) is no session, as if none was sent, rather than a query PostgreSQL refuses (a 500)."""
+        return bool(super()._validate_session_key(key)) and "\x00" not in key
+
     @classmethod
     def get_model_class(cls) -> Any:
         from .models import UserSession

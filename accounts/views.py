@@ -19,11 +19,12 @@ from django.utils.formats import date_format
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
-from django.utils.translation import get_language_info, gettext_lazy
+from django.utils.translation import get_language_info, gettext_lazy, gettext_noop
 from django.views.i18n import LANGUAGE_QUERY_PARAMETER, set_language
 from django_otp import devices_for_user, user_has_device
 from django_otp import login as otp_login
 
+from voipxs.bad_request import refusal
 from voipxs.confirm import is_confirmed
 from voipxs.exceptions import ApplicationError
 from voipxs.post_only import post_only
@@ -54,12 +55,16 @@ def my_numbers(request: HttpRequest, *, itemisation_form: ItemisationForm | None
     }, status=status)
 
 
+# A tampered form (the page offers only these two): answered on the site's 400 page, in the reader's language.
+MASKING_CHOICE_INVALID = gettext_noop("Choose 1 (masked) or 0 (shown in full).")
+
+
 @login_required
 @post_only("accounts:numbers", anchor="masking")
 def my_number_masking(request: HttpRequest) -> HttpResponse:
     """The user's own request to be masked on other people's bills (Bude art. 4.2), or its withdrawal."""
     if request.POST.get("masked") not in ("0", "1"):
-        return HttpResponse("masked: must be 0 or 1", status=400, content_type="text/plain; charset=utf-8")
+        return refusal(request, field="masked", message=_(MASKING_CHOICE_INVALID))
     masked = request.POST["masked"] == "1"
     users.user_number_masking_set(user=request.user, masked=masked)
     messages.success(request, _("Your number is now masked on other people's bills.") if masked
@@ -73,7 +78,7 @@ def my_itemisation(request: HttpRequest) -> HttpResponse:
     """An individual subscriber's choice of itemised bills (ePrivacy art. 7); a Contractor's User has the
     contractor's and cannot choose."""
     if request.user.contractor_id:
-        return HttpResponse(_(users.ITEMISATION_BY_CONTRACTOR), status=403, content_type="text/plain; charset=utf-8")
+        return render(request, "403.html", {"message": _(users.ITEMISATION_BY_CONTRACTOR)}, status=403)
     form = ItemisationForm(request.POST)
     if not form.is_valid():
         return my_numbers(request, itemisation_form=form, status=400)
@@ -214,10 +219,17 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/two_factor_setup.html", context, status=400 if form.errors else 200)
 
 
+# The session key under which a new click-to-call token's text waits for the one page that shows it.
+NEW_TOKEN_SESSION_KEY = "call_setup_token_new"
+
+
 @login_required
-def security(request: HttpRequest, *, new_token: str = "", token_error: str = "", status: int = 200) -> HttpResponse:
+def security(request: HttpRequest, *, token_error: str = "", status: int = 200) -> HttpResponse:
     """Password, two-factor settings, click-to-call tokens and the language of e-mails (behind the second
-    factor: the middleware sees to it). A new token's text is shown here once, right after it was made."""
+    factor: the middleware sees to it). A new token's text is shown here once, on the first page after it was
+    made (post/redirect/get: it waits in the session, taken out by that page, so a reload neither resends the form
+    nor shows it again)."""
+    new_token = request.session.pop(NEW_TOKEN_SESSION_KEY, "") if request.method == "GET" else ""
     two_factor = selectors.two_factor_status(user=request.user)
     click_to_call = Purpose.CALL_SETUP in purposes_of(request.user)
     tokens = selectors.call_setup_token_list(actor=request.user, purpose=Purpose.SELF_SERVICE, user=request.user) \
@@ -238,7 +250,8 @@ def call_setup_token_create(request: HttpRequest) -> HttpResponse:
         _token, text = call_setup_tokens.call_setup_token_create(user=request.user, name=request.POST.get("name", ""))
     except ApplicationError as exc:
         return security(request, token_error=exc.shown(), status=400)
-    return security(request, new_token=text)
+    request.session[NEW_TOKEN_SESSION_KEY] = text
+    return redirect(reverse("accounts:security") + "#click-to-call")
 
 
 @login_required

@@ -46,9 +46,10 @@ def seed_sources(stdout=None) -> None:
         stdout.write(f"CDR sources: {names}" + (" (new)" if made else "") +
                      " — import files with: python manage.py import_cdrs --source ams-asterisk FILE\n")
 
-DEMO_TARIFFS = (
-    ("31", "NL fixed", "0.02000"), ("316", "NL mobile", "0.08000"), ("3120", "NL Amsterdam", "0.01500"),
-    ("44", "United Kingdom", "0.05000"), ("447", "UK mobile", "0.12000"), ("49", "Germany", "0.04000"),
+DEMO_TARIFFS = (  # prefix, zone, its Dutch name, price per minute
+    ("31", "NL fixed", "NL vast", "0.02000"), ("316", "NL mobile", "NL mobiel", "0.08000"),
+    ("3120", "NL Amsterdam", "NL Amsterdam", "0.01500"), ("44", "United Kingdom", "Verenigd Koninkrijk", "0.05000"),
+    ("447", "UK mobile", "VK mobiel", "0.12000"), ("49", "Germany", "Duitsland", "0.04000"),
 )
 DEMO_PEOPLE = {  # username: own number used in the demo calls
     "alice": "+31205550101", "bob": "+31205550201", "carol": "+31205550202", "acme-admin": "+31205550200",
@@ -102,8 +103,8 @@ def demo_calls_write(*, account, own_number: str, month: date, source: Source, u
 
 def seed_calls(stdout=None) -> None:
     if not Tariff.objects.exists():
-        for prefix, zone, ppm in DEMO_TARIFFS:
-            tariff_create(prefix=prefix, zone=zone, price_per_minute=Decimal(ppm), setup_fee=Decimal("0.01"),
+        for prefix, zone, zone_nl, ppm in DEMO_TARIFFS:
+            tariff_create(prefix=prefix, zone=zone, zone_nl=zone_nl, price_per_minute=Decimal(ppm), setup_fee=Decimal("0.01"),
                           valid_from=date(2020, 1, 1))
     source = Source.objects.filter(name="ams-asterisk").first() or Source.objects.filter(name="demo-pbx").first()
     if source is None:

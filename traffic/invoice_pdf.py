@@ -110,7 +110,7 @@ def _lines(pdf: _Pdf, invoice: Invoice, lines: list[InvoiceLine]) -> None:
     pdf.row([(_("Zone"), widths[0], "L"), (_("Calls"), widths[1], "R"), (_("Seconds"), widths[2], "R"),
              (_("Amount excl. VAT"), widths[3], "R")], bold=True)
     for line in lines:
-        zone = line.zone
+        zone = getattr(line, "zone_shown", line.zone)  # traffic.zone_names: in the reader's language
         if line.month != invoice.period:
             zone = f"{zone} ({formats.date_format(line.month, 'YEAR_MONTH_FORMAT')})"
         pdf.row([(zone, widths[0], "L"), (str(line.calls), widths[1], "R"), (str(line.seconds), widths[2], "R"),

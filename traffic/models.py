@@ -2,9 +2,8 @@
 are partitioned by month on started_at (migration 0002), with primary key (id, started_at) and no
 DEFAULT partition: `traffic.partitions` creates each month before rows arrive.
 
-Numbers in CDRs are encrypted under the month's data key (`MonthKey`), itself wrapped by the master
-key: destroying the month key shreds that month everywhere, backups included. Lookups use blind
-indexes (global BLIND_INDEX_KEY, domain "phone"), so a number's calls can be found across months.
+Numbers in CDRs are encrypted under the month's data key (`MonthKey`), itself wrapped by the master key: destroying
+it shreds that month everywhere, backups included. Blind indexes (BLIND_INDEX_KEY, domain "phone") find them.
 """
 from __future__ import annotations
 
@@ -224,6 +223,7 @@ class Tariff(models.Model):
     prefix = models.CharField(pgettext_lazy("tariffs", "Prefix"), max_length=20, validators=[validate_tariff_prefix],
                               help_text=_("E.164 digits without '+', e.g. 316 or 3120"))
     zone = models.CharField(pgettext_lazy("tariffs", "Description (zone)"), max_length=60, validators=[validate_zone_text])
+    zone_nl = models.CharField(_("Description in Dutch"), max_length=60, blank=True, validators=[validate_zone_text])
     price_per_minute = models.DecimalField(_("price per minute"), max_digits=10, decimal_places=5)
     setup_fee = models.DecimalField(pgettext_lazy("tariffs", "Set-up fee"), max_digits=10, decimal_places=5, default=0)
     increment_first = models.PositiveSmallIntegerField(_("First increment (s)"), default=60)  # e.g. 60/60 or 1/1

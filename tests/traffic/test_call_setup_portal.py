@@ -21,7 +21,7 @@ T0 = datetime(2026, 3, 10, 9, 0, tzinfo=timezone.utc)
 
 
 def make_token(client, name="Firefox at work") -> str:
-    body = client.post("/accounts/security/call-setup-tokens/", {"name": name}).content.decode()
+    body = client.post("/accounts/security/call-setup-tokens/", {"name": name}, follow=True).content.decode()
     return re.search(r'id="new-call-setup-token">([^<]+)<', body).group(1)
 
 

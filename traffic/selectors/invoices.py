@@ -18,6 +18,7 @@ from voipxs.privacy.purposes import Purpose, require_purpose
 from ..invoice_pdf import invoice_pdf_bytes
 from ..models import Invoice, InvoiceLine
 from ..partitions import month_start
+from ..zone_names import zones_named
 from .cursors import cursor_decode, cursor_encode
 from .scope import SEES_RESTRICTED, STAFF_WIDE, objection_q
 
@@ -104,8 +105,11 @@ def invoice_get(*, actor: Any, purpose: Purpose | str, invoice_id: int) -> Invoi
 
 
 def invoice_lines(*, invoice: Invoice) -> list[InvoiceLine]:
-    """Lines of an invoice already obtained through `invoice_get` (aggregates, no numbers)."""
-    return list(invoice.lines.order_by("month", "zone"))
+    """Lines of an invoice already obtained through `invoice_get` (aggregates, no numbers), each with its zone's
+    name in the reader's language (`zone_shown`, traffic.zone_names)."""
+    lines = list(invoice.lines.order_by("month", "zone"))
+    zones_named(lines)
+    return lines
 
 
 def invoice_pdf(*, actor: Any, purpose: Purpose | str, invoice_id: int) -> tuple[Invoice, bytes]:

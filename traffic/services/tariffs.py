@@ -55,10 +55,11 @@ def _validated(tariff: Tariff) -> Tariff:
 
 @transaction.atomic
 def tariff_create(*, prefix: str, zone: str, price_per_minute: Decimal, valid_from: date, setup_fee: Decimal = Decimal("0"),
-                  increment_first: int = 60, increment_next: int = 60, valid_to: date | None = None, actor=None) -> Tariff:
+                  increment_first: int = 60, increment_next: int = 60, valid_to: date | None = None, actor=None,
+                  zone_nl: str = "") -> Tariff:
     if valid_to is not None and valid_to < valid_from:
         raise ApplicationError(TARIFF_END_BEFORE_START, {"field": "valid_to"})
-    tariff = _validated(Tariff(prefix=prefix.lstrip("+"), zone=zone, price_per_minute=price_per_minute, setup_fee=setup_fee,
+    tariff = _validated(Tariff(prefix=prefix.lstrip("+"), zone=zone, zone_nl=zone_nl, price_per_minute=price_per_minute, setup_fee=setup_fee,
                                increment_first=increment_first, increment_next=increment_next, valid_from=valid_from,
                                valid_to=valid_to))
     tariff.save()

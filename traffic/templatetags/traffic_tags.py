@@ -20,6 +20,7 @@ from django.utils.translation import get_language, gettext
 from voipxs.money import money_format
 
 from ..models import Cdr
+from ..zone_names import zone_namer
 
 register = template.Library()
 
@@ -94,7 +95,8 @@ def _call_button(template_html: str | None, number: str | None) -> str:
     return " " + template_html.format(number=number)
 
 
-def _leg_rows(call, show_own: bool, show_user: bool, dispositions: dict, zone, price_format) -> list[str]:
+def _leg_rows(call, show_own: bool, show_user: bool, dispositions: dict, zone, price_format,
+              zone_name_of) -> list[str]:
     """The legs of a call of several (a ring group, a Local-channel fork), under the call's row."""
     esc = _esc
     rows = []
@@ -108,7 +110,7 @@ def _leg_rows(call, show_own: bool, show_user: bool, dispositions: dict, zone, p
         cells += [
             f'<td class="number c-other">{esc(leg.other_number)}</td>', '<td class="c-name"></td>',
             f'<td class="c-result">{dispositions.get(leg.disposition) or esc(leg.disposition)}</td>',
-            f'<td class="num c-dur">{leg.billsec}</td>', f'<td class="c-zone">{esc(leg.zone)}</td>',
+            f'<td class="num c-dur">{leg.billsec}</td>', f'<td class="c-zone">{esc(zone_name_of(leg.zone))}</td>',
             f'<td class="num c-price">{_price(leg.price, price_format)}</td>', '<td class="c-more"></td>',
         ]
         rows.append('<tr class="leg">' + "".join(cells) + "</tr>")
@@ -150,7 +152,7 @@ def call_rows(rows, show_own: bool = True, names=None, show_user: bool = False, 
     Every cell carries a `c-*` class: the phone layout in site.css turns each row into a short card."""
     directions, dispositions, months, button, dts, summary, price_format = _texts(
         get_language(), show_own, show_user, call_buttons)
-    esc, price_of, button_of = _esc, _price, _call_button
+    esc, price_of, button_of, zone_name_of = _esc, _price, _call_button, zone_namer()
     zone = timezone.get_current_timezone()
     # On a phone a row shows date, other party, direction, duration and price; the rest is one tap away, in "Details"
     # (static/css/site.css hides that cell on wider screens and the columns it repeats on phones): its <dt>s
@@ -165,7 +167,7 @@ def call_rows(rows, show_own: bool = True, names=None, show_user: bool = False, 
         own = esc(call.own_number) if show_own else None
         name = esc(call.caller_name)
         result = dispositions.get(call.disposition) or esc(call.disposition)
-        zone_name = esc(call.zone)
+        zone_name = esc(zone_name_of(call.zone))
         other = call.other_number
         # Date and time may break onto two lines (never inside either), so the price fits at 1280 px.
         row = (f'<tr><td class="c-date"><span class="number">{local.day} {months[local.month]} {local.year}</span> '
@@ -184,7 +186,7 @@ def call_rows(rows, show_own: bool = True, names=None, show_user: bool = False, 
         if call.notes:
             out.extend(_note_rows(call, (10 if show_own else 9) + (1 if show_user else 0), zone, months))
         if len(call.legs) > 1:
-            out.extend(_leg_rows(call, show_own, show_user, dispositions, zone, price_format))
+            out.extend(_leg_rows(call, show_own, show_user, dispositions, zone, price_format, zone_name_of))
     if not out:
         colspan = (10 if show_own else 9) + (1 if show_user else 0)
         out.append(f'<tr><td colspan="{colspan}">{esc(gettext("No calls match."))}</td></tr>')

@@ -7,7 +7,7 @@ from urllib.parse import urlencode, urlsplit
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.formats import date_format
@@ -173,7 +173,7 @@ _CONFIRMED = {"paid": _confirm_paid, "void": _confirm_void, "uphold-dispute": _c
 def staff_invoice_action(request: HttpRequest, invoice_id: int, action: str) -> HttpResponse:
     require_billing(request)
     if action not in _TRANSITIONS:
-        return HttpResponse(status=404)
+        raise Http404
     purpose, service, message = _TRANSITIONS[action]
     invoice = invoice_selectors.invoice_get(actor=request.user, purpose=purpose, invoice_id=invoice_id)
     if action in _CONFIRMED and not is_confirmed(request):

@@ -27,6 +27,9 @@ class TariffForm(forms.Form):
                               validators=[validate_tariff_prefix])
     zone = forms.CharField(label=pgettext_lazy("tariffs", "Description (zone)"), max_length=60,
                            validators=[validate_zone_text])
+    zone_nl = forms.CharField(label=_("Description in Dutch"), max_length=60, required=False,
+                              validators=[validate_zone_text],
+                              help_text=_("Shown on the Dutch pages and invoices; empty: the description above."))
     price_per_minute = forms.DecimalField(label=_("Price per minute (EUR)"), min_value=0, max_digits=10, decimal_places=5)
     setup_fee = forms.DecimalField(label=_("Set-up fee (EUR)"), min_value=0, max_digits=10, decimal_places=5, initial=0)
     increment_first = forms.IntegerField(label=_("First increment (s)"), min_value=1, max_value=3600, initial=60)
