@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextvars
 from functools import cache
+from typing import Callable
 
 from django.contrib.auth.backends import ModelBackend
 from django.core.exceptions import ImproperlyConfigured
@@ -38,25 +39,39 @@ def _query(user_id: int, *, with_user: bool):
 
 @cache
 def _statement(with_user: bool) -> tuple[str, tuple, int, list[str]]:
-    """The statement on PostgreSQL, compiled by the ORM once per process (the models and the database
-    are fixed once the apps are loaded), for compiling it costs ten times what running it does: (sql,
-    its parameters, the position of the user's id among them, the user's field names it reads first).
-    PostgreSQL's driver returns every column as Python wants it; SQLite's needs the ORM's converters."""
+    """The statement, compiled by the ORM once per process (the models and the database are fixed once the apps
+    are loaded), for compiling it costs ten times what running it does: (sql, its parameters, the position of the
+    user's id among them, the user's field names it reads first)."""
+    return _compiled(with_user)[:4]
+
+
+@cache
+def _compiled(with_user: bool) -> tuple[str, tuple, int, list[str], Callable[[list[tuple]], list[tuple]]]:
+    """`_statement`, and how to turn its rows into Python values: PostgreSQL's driver returns every column as
+    Python wants it; SQLite's rows need the ORM's converters (dates, booleans), taken from the same compile."""
     query, fields = _query(_USER_ID, with_user=with_user)
-    sql, params = query.query.sql_with_params()
+    compiler = query.query.get_compiler(connection.alias)
+    sql, params = compiler.as_sql()
     if params.count(_USER_ID) != 1:  # the id must be one parameter, or the statement is not what it seems
         raise ImproperlyConfigured(f"unexpected parameters {params!r} in the signed-in user's query")
-    return sql, params, params.index(_USER_ID), fields
+    converters = {} if connection.vendor == "postgresql" else compiler.get_converters(
+        [column for column, *_rest in compiler.select[:compiler.col_count]])
+
+    def convert(rows: list[tuple]) -> list[tuple]:
+        return [tuple(row) for row in compiler.apply_converters(rows, converters)] if converters else rows
+
+    return sql, tuple(params), params.index(_USER_ID), fields, convert
 
 
 def _rows(user_id: int, *, with_user: bool) -> tuple[list[tuple], list[str]]:
-    if connection.vendor != "postgresql":
-        query, fields = _query(user_id, with_user=with_user)
-        return list(query), fields
-    sql, params, at, fields = _statement(with_user)
+    sql, params, at, fields, convert = _compiled(with_user)
     with connection.cursor() as cursor:
-        execute_prepared(cursor, ("user-facts", with_user), sql, [*params[:at], user_id, *params[at + 1:]])
-        return cursor.fetchall(), fields
+        arguments = [*params[:at], user_id, *params[at + 1:]]
+        if connection.vendor == "postgresql":
+            execute_prepared(cursor, ("user-facts", with_user), sql, arguments)
+        else:
+            cursor.execute(sql, arguments)
+        return convert(cursor.fetchall()), fields
 
 
 # --- the session's read brings its user along ------------------------------------------------------------
