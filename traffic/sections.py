@@ -15,7 +15,7 @@ from typing import Any, Iterable
 from django.db import connection
 from django.db.models import BooleanField, ExpressionWrapper, Q, TextField
 from django.db.models.functions import Cast
-from django.utils.timezone import now
+from django.utils.timezone import localdate, now
 from django.utils.translation import gettext_lazy as _
 
 from voipxs.privacy.registry import Kept, Section, register_section
@@ -97,7 +97,7 @@ def invoices_export(user: Any) -> Iterable[dict]:
 def _protected_invoice_ids(user: Any) -> list[int]:
     """Invoices whose calls must stay: unpaid, disputed, or not past their keep-until (the dispute window, a
     decided dispute's appeal period, upheld or rejected), as the purge."""
-    today = now().date()
+    today = localdate(now())  # calls_kept_until is an Amsterdam day, as the purge reads it
     return list(Invoice.objects.filter(account_id=user.pk)
                 .exclude(status__in=[Invoice.Status.PAID, Invoice.Status.VOID], calls_kept_until__lt=today)
                 .values_list("id", flat=True))

@@ -98,7 +98,7 @@ def invoice_reissues_remind(*, today: date | None = None, actor: Any = None) -> 
     """Tell billing, once per invoice, which upheld disputes' void invoices still await their corrected
     invoice while their calls go within INVOICE_REISSUE_REMIND_DAYS (Celery beat, daily). The mail names
     invoice numbers and days only; returns how many invoices it named."""
-    day = today or now().date()
+    day = today or localdate(now())  # Amsterdam's day: at 23:30 UTC on the 31st it is the 1st there
     horizon = day + timedelta(days=settings.INVOICE_REISSUE_REMIND_DAYS)
     due = list(Invoice.objects.filter(status=Invoice.Status.VOID, dispute_resolved_at__isnull=False,
                                       replaced_by__isnull=True, reissue_reminded_at__isnull=True,
@@ -129,7 +129,7 @@ def invoice_run(*, month: date, actor: Any = None, today: date | None = None) ->
     invoices made by this run (none on a re-run). One transaction per account, so that one failing
     account does not hold back the others and a crashed run resumes where it stopped."""
     month = month_start(month)
-    today = today or now().date()
+    today = today or localdate(now())  # Amsterdam's day, as beat's 02:00 is Amsterdam's (CELERY_TIMEZONE)
     if add_months(month, 1) > today:
         raise ApplicationError(MONTH_NOT_OVER, {"field": "month"})
     start, stop = _billing_range(month)
@@ -343,4 +343,4 @@ def invoice_reissue(*, invoice: Invoice, actor: Any) -> Invoice:
 
 
 def previous_month(today: date | None = None) -> date:
-    return add_months(month_start(today or now().date()), -1)
+    return add_months(month_start(today or localdate(now())), -1)
