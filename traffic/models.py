@@ -273,7 +273,7 @@ class Invoice(models.Model):
     # invoice keeps them as long for its corrected one. Set by traffic.services.invoices only.
     calls_kept_until = models.DateField(null=True, blank=True)
     dispute_resolved_at = models.DateTimeField(null=True, blank=True)  # its last dispute decided (or voided)
-    dispute_reason = models.TextField(blank=True, default="")  # the customer's own words: never audited or logged
+    dispute_reason = models.TextField(blank=True, default="")  # the latest dispute's (InvoiceDispute): never audited
     reissue_reminded_at = models.DateTimeField(null=True, blank=True)  # billing told to reissue it in time
     # Amounts: lines net, subtotal their sum, VAT at vat_rate % (fixed at issue), total = subtotal + vat_amount due.
     subtotal = models.DecimalField(max_digits=12, decimal_places=2, default=0)
@@ -394,7 +394,7 @@ class MaskedNumber(models.Model):
     valid_until = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=now)
 
-
 from .callsetup.models import BlockedPrefix, CallSetup  # noqa: E402,F401  click-to-call (issue 12)
 from .push.models import PushCredential  # noqa: E402,F401  a switch's credential for live push
 from .annotations.models import CdrAnnotation  # noqa: E402,F401  notes on calls (GDPR art. 16)
+from .disputes.models import InvoiceDispute  # noqa: E402,F401  each dispute of an invoice, kept

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.db.models import Case, DecimalField, F, Func, When
 from django.db.models.functions import Least
 from django.utils.timezone import get_default_timezone
 
@@ -27,6 +28,37 @@ PRICE_QUANTUM = Decimal("0.00001")  # Cdr.price has 5 decimal places
 # duration). Every sum of seconds shown (invoice lines, the usage page, the interconnection report) counts this,
 # for live calls and the hold table's copies alike (both have duration and billsec).
 BILLED_SECONDS = Least("billsec", "duration")
+
+
+class _PriceForDuration(Func):
+    """price × duration / billsec, rounded to the price's places: a pre-cap row's price for the seconds it is billed.
+    SQLite divides integers as integers (a price of 1 is stored as one), so there the price is read as a real."""
+
+    output_field = DecimalField(max_digits=12, decimal_places=5)
+
+    def as_sql(self, compiler, connection, **extra_context):  # type: ignore[override]
+        (price, price_params), (duration, duration_params), (billsec, billsec_params) = (
+            compiler.compile(expression) for expression in self.get_source_expressions())
+        if connection.vendor == "sqlite":
+            price = f"CAST({price} AS REAL)"
+        return f"ROUND({price} * {duration} / {billsec}, 5)", (*price_params, *duration_params, *billsec_params)
+
+
+# A call's price as billed, in SQL, beside BILLED_SECONDS: a row stored before the cap was priced for the billsec the
+# switch wrote (the import rated it so), so it is charged in proportion to the seconds it is billed, its price ×
+# duration / billsec (exact for per-second tariffs; never more than the call's length at its stored rate). Every sum of
+# amounts shown (invoice lines, the usage page, the interconnection report) counts this; `billed_price` is the same
+# for one call (the call pages, the itemised bill, the CSV). A row rated later (traffic.services.rating) is priced for
+# its duration and stores its billsec capped, so no stored row with billsec over duration has a price for fewer seconds.
+BILLED_PRICE = Case(When(billsec__gt=F("duration"), then=_PriceForDuration("price", "duration", "billsec")),
+                    default=F("price"), output_field=DecimalField(max_digits=12, decimal_places=5))
+
+
+def billed_price(price: Decimal | None, *, billsec: int, duration: int) -> Decimal | None:
+    """One call's price as billed (BILLED_PRICE): a pre-cap row's stored price for its duration at most."""
+    if price is None or billsec <= duration:
+        return price
+    return (price * duration / billsec).quantize(PRICE_QUANTUM, rounding=ROUND_HALF_UP)
 
 
 @dataclass(frozen=True, slots=True)

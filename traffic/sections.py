@@ -15,12 +15,12 @@ from typing import Any, Iterable
 from django.db import connection
 from django.db.models import BooleanField, ExpressionWrapper, Q, TextField
 from django.db.models.functions import Cast
-from django.utils.timezone import now
+from django.utils.timezone import localdate, now
 from django.utils.translation import gettext_lazy as _
 
 from voipxs.privacy.registry import Kept, Section, register_section
 
-from .models import CallSetup, Cdr, CdrTechnical, Invoice, InvoiceLine
+from .models import CallSetup, Cdr, CdrTechnical, Invoice, InvoiceDispute, InvoiceLine
 from .selectors.annotations import CallNote, notes_by_call
 from .selectors.cdr_reader import CallDecryptor, UtcIsoText, calls_in_time_order, held_matching
 from .services.annotations import cdr_annotations_delete
@@ -82,6 +82,11 @@ def invoices_export(user: Any) -> Iterable[dict]:
         lines.setdefault(line.invoice_id, []).append({
             "zone": line.zone, "month": line.month.isoformat(), "calls": line.calls, "seconds": line.seconds,
             "amount": str(line.amount)})
+    disputes: dict[int, list[dict]] = {}
+    for dispute in InvoiceDispute.objects.filter(invoice__account_id=user.pk).order_by("invoice_id", "raised_at", "pk"):
+        disputes.setdefault(dispute.invoice_id, []).append({
+            "raised_at": dispute.raised_at.isoformat(), "raised_by": dispute.raised_by, "reason": dispute.reason,
+            "resolved_at": _iso(dispute.resolved_at), "outcome": dispute.outcome})
     for inv in Invoice.objects.filter(account_id=user.pk).order_by("period"):
         yield {
             "number": inv.number, "period": inv.period.isoformat(), "issued_at": inv.issued_at.isoformat(),
@@ -90,14 +95,14 @@ def invoices_export(user: Any) -> Iterable[dict]:
             "vat_amount": str(inv.vat_amount), "total": str(inv.total), "currency": inv.currency,
             "customer_name": inv.customer_name or "", "customer_address": inv.customer_address or "",
             "restricted": inv.restricted_at is not None, "dispute_reason": inv.dispute_reason or "",
-            "lines": lines.get(inv.pk, []),
+            "lines": lines.get(inv.pk, []), "disputes": disputes.get(inv.pk, []),
         }
 
 
 def _protected_invoice_ids(user: Any) -> list[int]:
     """Invoices whose calls must stay: unpaid, disputed, or not past their keep-until (the dispute window, a
     decided dispute's appeal period, upheld or rejected), as the purge."""
-    today = now().date()
+    today = localdate(now())  # calls_kept_until is an Amsterdam day, as the purge reads it
     return list(Invoice.objects.filter(account_id=user.pk)
                 .exclude(status__in=[Invoice.Status.PAID, Invoice.Status.VOID], calls_kept_until__lt=today)
                 .values_list("id", flat=True))
@@ -158,7 +163,14 @@ def _restrict_held_calls(user: Any, stamp) -> tuple[int, int]:
 
 def invoices_erase(user: Any, kept: list[Kept]) -> dict:
     # Invoices carry no called numbers and fiscal law keeps them 7 years: never deleted here.
-    restricted = Invoice.objects.filter(account_id=user.pk, restricted_at__isnull=True).update(restricted_at=now())
+    stamp = now()
+    restricted = Invoice.objects.filter(account_id=user.pk, restricted_at__isnull=True).update(restricted_at=stamp)
+    # What the person wrote when disputing goes once the dispute is decided; an undecided one stays (restricted with
+    # its invoice) for billing to decide it (GDPR art. 17(3)(e)), and goes when erasure is replayed after that.
+    InvoiceDispute.objects.filter(invoice__account_id=user.pk, resolved_at__isnull=False).exclude(reason="").update(
+        reason="", reason_erased_at=stamp)
+    Invoice.objects.filter(account_id=user.pk).exclude(status=Invoice.Status.DISPUTED).exclude(
+        dispute_reason="").update(dispute_reason="")
     return {"deleted": 0, "restricted": restricted, "kept": Invoice.objects.filter(account_id=user.pk).count()}
 
 

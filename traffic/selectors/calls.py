@@ -41,7 +41,7 @@ from voipxs.timeutil import day_start
 
 from ..models import Cdr
 from ..partitions import add_months
-from ..rating import BILLED_SECONDS
+from ..rating import BILLED_PRICE, BILLED_SECONDS, billed_price
 from .annotations import notes_attached
 from .call_legs import call_key, calls_of
 from .call_filters import _filtered, _number_index, _refuse_masked_number_filter, _scoped_held, default_region_of
@@ -134,6 +134,8 @@ def _to_row(values: tuple, read: Callable[[Any], str], src: str, dst: str, *, ru
         other, name, masked = mask(other), "", True
     else:
         name = read(name_enc)
+    # a row stored before the billsec cap: shown for the seconds and price it is billed (rating.BILLED_PRICE)
+    price, billsec = billed_price(price, billsec=billsec, duration=duration), min(billsec, duration)
     return CallRow(cdr_id, started_at, answered_at, direction, disposition, duration, billsec,
                    own, other, name, zone, price, account_id, invoice_id, masked,
                    call_key(source_id, unique_id, call_id))
@@ -362,7 +364,7 @@ def cdr_usage_by_month(
     def per_month(qs: QuerySet) -> QuerySet:
         return (qs.filter(started_at__gte=start).annotate(m=TruncMonth("started_at", tzinfo=get_default_timezone()))
                 .values("m").annotate(calls=Count("id"), seconds=Coalesce(Sum(BILLED_SECONDS), 0),
-                                      amount=Sum("price")).order_by())
+                                      amount=Sum(BILLED_PRICE)).order_by())
 
     totals = per_month(Cdr.objects.filter(scope))
     held = _scoped_held(scope, actor=actor, purpose=purpose)

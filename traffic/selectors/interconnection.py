@@ -22,7 +22,7 @@ from voipxs.privacy.purposes import Purpose, require_purpose
 
 from ..models import Cdr, Source
 from ..partitions import add_months, month_start
-from ..rating import BILLED_SECONDS
+from ..rating import BILLED_PRICE, BILLED_SECONDS
 from .scope import objection_q
 
 MONTH_INVALID = gettext_noop("Give the month as YYYY-MM.")
@@ -63,7 +63,7 @@ def interconnection_report(*, actor: Any, purpose: Purpose | str = Purpose.INTER
         Cdr.objects.filter(objection_q(purpose), started_at__gte=start, started_at__lt=stop,
                            restricted_at__isnull=True, disposition=Cdr.Disposition.ANSWERED)
         .values("source_id")
-        .annotate(calls=Count("id"), seconds=Coalesce(Sum(BILLED_SECONDS), 0), amount=Sum("price"))
+        .annotate(calls=Count("id"), seconds=Coalesce(Sum(BILLED_SECONDS), 0), amount=Sum(BILLED_PRICE))
         .order_by("source_id")
     )
     sources = {s.pk: s for s in Source.objects.all()}

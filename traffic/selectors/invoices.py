@@ -8,7 +8,7 @@ from datetime import date, datetime, timezone as dt_timezone
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext_noop
 
@@ -16,7 +16,7 @@ from voipxs.exceptions import ApplicationError
 from voipxs.privacy.purposes import Purpose, require_purpose
 
 from ..invoice_pdf import invoice_pdf_bytes
-from ..models import Invoice, InvoiceLine
+from ..models import Invoice, InvoiceDispute, InvoiceLine
 from ..partitions import month_start
 from ..zone_names import zones_named
 from .cursors import cursor_decode, cursor_encode
@@ -75,7 +75,8 @@ def invoice_page(*, actor: Any, purpose: Purpose | str, status: str | None = Non
     number starts with it ("INV-2026", "INV-202603-000042"), any case. A cursor not made here raises
     ApplicationError (field "cursor"); a status not a status, (field "status")."""
     purpose = require_purpose(actor=actor, purpose=purpose, action="invoice.list", target_type="user", target_id="")
-    qs = _scoped_invoices(actor=actor, purpose=purpose).select_related("replaces", "replaced_by")
+    qs = _scoped_invoices(actor=actor, purpose=purpose).select_related("replaces", "replaced_by").prefetch_related(
+        Prefetch("disputes", queryset=_decided_disputes(), to_attr="decided_disputes"))
     if status:
         if status not in Invoice.Status.values:
             choices = {"choices": ", ".join(Invoice.Status.values)}
@@ -110,6 +111,16 @@ def invoice_lines(*, invoice: Invoice) -> list[InvoiceLine]:
     lines = list(invoice.lines.order_by("month", "zone"))
     zones_named(lines)
     return lines
+
+
+def _decided_disputes() -> QuerySet[InvoiceDispute]:
+    return InvoiceDispute.objects.filter(resolved_at__isnull=False).order_by("raised_at", "pk")
+
+
+def invoice_disputes_decided(*, invoice: Invoice) -> list[InvoiceDispute]:
+    """The decided disputes of an invoice already obtained through `invoice_get`, oldest first: what was written
+    (personal data of the invoice's customer, read under the purpose the invoice was) and each outcome."""
+    return list(_decided_disputes().filter(invoice=invoice))
 
 
 def invoice_pdf(*, actor: Any, purpose: Purpose | str, invoice_id: int) -> tuple[Invoice, bytes]:

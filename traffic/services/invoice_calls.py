@@ -11,7 +11,7 @@ from django.db.models.functions import Coalesce, TruncMonth
 
 from ..models import Cdr
 from ..partitions import add_months, month_bounds
-from ..rating import BILLED_SECONDS
+from ..rating import BILLED_PRICE, BILLED_SECONDS
 from ..selectors.cdr_reader import kept_copies
 
 # A call rated after its month was invoiced (its tariff came later: traffic.services.rating.cdr_rate_pending
@@ -57,7 +57,8 @@ def _invoice_lines(*, account_id: int, month: date, billed_on: int | None) -> li
             continue
         for line in (calls.annotate(call_month=TruncMonth("started_at", tzinfo=dt_timezone.utc))
                      .values("call_month", "zone")
-                     .annotate(calls=Count("id"), seconds=Coalesce(Sum(BILLED_SECONDS), 0), amount=Sum("price"))
+                     .annotate(calls=Count("id"), seconds=Coalesce(Sum(BILLED_SECONDS), 0),
+                               amount=Sum(BILLED_PRICE))
                      .order_by()):
             into = merged.setdefault((line["call_month"], line["zone"]),
                                      {**line, "calls": 0, "seconds": 0, "amount": None})

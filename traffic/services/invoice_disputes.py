@@ -18,7 +18,7 @@ from accounts.services.roles import staff_role_mail
 from voipxs.exceptions import ApplicationError
 from voipxs.privacy.purposes import Role
 
-from ..models import Invoice
+from ..models import Invoice, InvoiceDispute
 from .invoices import invoice_dispute
 
 REASON_MAX_LENGTH = 2000
@@ -50,9 +50,8 @@ def invoice_customer_dispute(*, invoice: Invoice, actor: Any, reason: str, today
         raise ApplicationError(REASON_MISSING, {"field": "reason"})
     if len(reason) > REASON_MAX_LENGTH:
         raise ApplicationError(REASON_TOO_LONG, {"field": "reason"})
-    invoice = invoice_dispute(invoice=invoice, actor=actor, today=today or amsterdam_today())
-    invoice.dispute_reason = reason
-    invoice.save(update_fields=["dispute_reason"])
+    invoice = invoice_dispute(invoice=invoice, actor=actor, today=today or amsterdam_today(), reason=reason,
+                              raised_by=InvoiceDispute.RaisedBy.CUSTOMER)
     number = invoice.number
     transaction.on_commit(lambda: staff_role_mail(role=Role.BILLING, compose=lambda: _billing_mail(number)))
     return invoice

@@ -38,7 +38,7 @@ from voipxs.privacy.audit import audit_record
 from voipxs.privacy.purposes import Purpose, Role, SystemActor
 
 from ..invoice_pdf import Supplier
-from ..models import Cdr, Invoice, InvoiceLine
+from ..models import Cdr, Invoice, InvoiceDispute, InvoiceLine
 from ..partitions import add_months, month_start
 from ..selectors.cdr_reader import kept_copies
 from .invoice_calls import _billable, _billing_range, _invoice_lines, _kept_billable
@@ -98,7 +98,7 @@ def invoice_reissues_remind(*, today: date | None = None, actor: Any = None) -> 
     """Tell billing, once per invoice, which upheld disputes' void invoices still await their corrected
     invoice while their calls go within INVOICE_REISSUE_REMIND_DAYS (Celery beat, daily). The mail names
     invoice numbers and days only; returns how many invoices it named."""
-    day = today or now().date()
+    day = today or localdate(now())  # Amsterdam's day: at 23:30 UTC on the 31st it is the 1st there
     horizon = day + timedelta(days=settings.INVOICE_REISSUE_REMIND_DAYS)
     due = list(Invoice.objects.filter(status=Invoice.Status.VOID, dispute_resolved_at__isnull=False,
                                       replaced_by__isnull=True, reissue_reminded_at__isnull=True,
@@ -129,7 +129,7 @@ def invoice_run(*, month: date, actor: Any = None, today: date | None = None) ->
     invoices made by this run (none on a re-run). One transaction per account, so that one failing
     account does not hold back the others and a crashed run resumes where it stopped."""
     month = month_start(month)
-    today = today or now().date()
+    today = today or localdate(now())  # Amsterdam's day, as beat's 02:00 is Amsterdam's (CELERY_TIMEZONE)
     if add_months(month, 1) > today:
         raise ApplicationError(MONTH_NOT_OVER, {"field": "month"})
     start, stop = _billing_range(month)
@@ -247,16 +247,20 @@ def invoice_mark_paid(*, invoice: Invoice, actor: Any, paid_at: datetime | None 
 
 
 @transaction.atomic
-def invoice_dispute(*, invoice: Invoice, actor: Any, today: date | None = None) -> Invoice:
+def invoice_dispute(*, invoice: Invoice, actor: Any, today: date | None = None, reason: str = "",
+                    raised_by: str = InvoiceDispute.RaisedBy.BILLING) -> Invoice:
     """Open a dispute. Allowed on an open or paid invoice until its dispute window ends; a disputed
-    invoice keeps its CDRs (retention reads the status) until the dispute is resolved."""
+    invoice keeps its CDRs (retention reads the status) until the dispute is resolved. Each dispute is kept as an
+    InvoiceDispute (with the customer's `reason`, traffic.services.invoice_disputes), beside the earlier ones."""
     invoice = _locked(invoice)
     if invoice.status not in (Invoice.Status.OPEN, Invoice.Status.PAID):
         raise ApplicationError(INVOICE_NOT_DISPUTABLE, {"field": "status"})
     if (today or localdate(now())) > invoice.dispute_window_ends:  # the window's days are Amsterdam's
         raise ApplicationError(INVOICE_WINDOW_PASSED, {"field": "status"})
     invoice.status, invoice.disputed_at, invoice.settled_at = Invoice.Status.DISPUTED, now(), None
-    invoice.save(update_fields=["status", "disputed_at", "settled_at"])
+    invoice.dispute_reason = reason  # the latest dispute's; the earlier ones stay in InvoiceDispute
+    invoice.save(update_fields=["status", "disputed_at", "settled_at", "dispute_reason"])
+    InvoiceDispute.objects.create(invoice=invoice, raised_at=invoice.disputed_at, raised_by=raised_by, reason=reason)
     audit_record(actor=actor, action="invoice.dispute", purpose=Purpose.DISPUTE, target_type="invoice",
                  target_id=invoice.pk)
     return invoice
@@ -288,9 +292,16 @@ def invoice_resolve_dispute(*, invoice: Invoice, actor: Any, resolution: str) ->
     settled = invoice.status in (Invoice.Status.PAID, Invoice.Status.VOID)
     invoice.settled_at = invoice.dispute_resolved_at if settled else None
     invoice.save(update_fields=["status", "settled_at", "dispute_resolved_at", "calls_kept_until"])
+    _dispute_decided(invoice, outcome=resolution)
     audit_record(actor=actor, action="invoice.dispute_resolved", purpose=Purpose.DISPUTE, target_type="invoice",
                  target_id=invoice.pk, extra={"resolution": resolution})
     return invoice
+
+
+def _dispute_decided(invoice: Invoice, *, outcome: str) -> None:
+    """The invoice's undecided dispute, decided: it stays beside the earlier ones with its outcome."""
+    InvoiceDispute.objects.filter(invoice=invoice, resolved_at__isnull=True).update(
+        resolved_at=invoice.dispute_resolved_at, outcome=outcome)
 
 
 @transaction.atomic
@@ -301,6 +312,7 @@ def invoice_void(*, invoice: Invoice, actor: Any) -> Invoice:
     if invoice.status == Invoice.Status.DISPUTED:  # voiding decides the dispute for the customer: as upheld
         invoice.dispute_resolved_at = now()
         invoice.calls_kept_until = reissue_ends(invoice)
+        _dispute_decided(invoice, outcome=InvoiceDispute.Outcome.UPHELD)
     invoice.status, invoice.settled_at = Invoice.Status.VOID, now()
     invoice.save(update_fields=["status", "settled_at", "dispute_resolved_at", "calls_kept_until"])
     audit_record(actor=actor, action="invoice.void", purpose=Purpose.BILLING, target_type="invoice",
@@ -343,4 +355,4 @@ def invoice_reissue(*, invoice: Invoice, actor: Any) -> Invoice:
 
 
 def previous_month(today: date | None = None) -> date:
-    return add_months(month_start(today or now().date()), -1)
+    return add_months(month_start(today or localdate(now())), -1)

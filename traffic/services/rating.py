@@ -47,8 +47,10 @@ def cdr_rate_pending(*, source: Source | None = None, batch_size: int = 5000, ac
 def _cdr_rate(cdr: Cdr, *, book: TariffBook) -> bool:
     """Price one pending or unrated call, or mark it free or unrated. True if it became rated."""
     flags = [f for f in cdr.flags.split(",") if f and f != FLAG_UNRATED]
-    # Stored before the import capped it (ingest.prepare): billed for the call's length at most; the stored row
-    # keeps what the switch wrote (a CDR is never rewritten), flagged.
+    # Stored before the import capped it (ingest.prepare): billed for the call's length at most, flagged, and, as the
+    # import now stores it, with its billsec capped beside the price this fixes: a stored row whose billsec is over its
+    # duration is one the import priced for that billsec, which every sum charges for its duration
+    # (rating.BILLED_PRICE); this row's price is for its duration already and must not be cut again.
     billsec = min(cdr.billsec, cdr.duration)
     if billsec < cdr.billsec:
         flags.append(FLAG_BILLSEC_OVER_DURATION)
@@ -69,5 +71,5 @@ def _cdr_rate(cdr: Cdr, *, book: TariffBook) -> bool:
     cdr.flags = ",".join(sorted(set(flags)))
     # filter().update(): on PostgreSQL the row's key is (id, started_at); name both so only one partition is touched.
     changed = Cdr.objects.filter(id=cdr.id, started_at=cdr.started_at, rating__in=_OPEN_RATINGS).update(
-        rating=cdr.rating, zone=cdr.zone, price=cdr.price, flags=cdr.flags)
+        rating=cdr.rating, zone=cdr.zone, price=cdr.price, flags=cdr.flags, billsec=billsec)
     return bool(changed) and cdr.rating == Cdr.Rating.RATED

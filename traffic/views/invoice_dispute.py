@@ -34,7 +34,8 @@ class InvoiceDisputeForm(forms.Form):
 def dispute_context(invoice: Invoice, form: InvoiceDisputeForm | None = None) -> dict:
     """What the invoice page and the dispute page need: the form, or why no dispute can be opened now."""
     refusal = invoice_disputes.dispute_refusal(invoice, today=invoice_disputes.amsterdam_today())
-    return {"dispute_form": form or InvoiceDisputeForm(), "dispute_refusal": gettext(refusal) if refusal else ""}
+    return {"dispute_form": form or InvoiceDisputeForm(), "dispute_refusal": gettext(refusal) if refusal else "",
+            "earlier_disputes": invoice_selectors.invoice_disputes_decided(invoice=invoice)}
 
 
 def _consequences(invoice: Invoice) -> tuple[str, list[str], str]:
