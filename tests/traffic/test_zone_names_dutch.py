@@ -83,7 +83,6 @@ class DutchZoneNameTests:
         assert '<small lang="nl">Duitsland</small>' in client.get("/calls/staff/tariffs/").content.decode()
 
 
-@pytest.mark.xfail(strict=True, reason="Dutch pending: msgctxt 'tariff zone' msgid 'NL freephone (0800)'")
 def test_the_freephone_zone_is_dutch_on_a_dutch_page(client, alice):
     make_cdr(account=alice, started_at=datetime(2026, 3, 10, 9, 0, tzinfo=timezone.utc), dst="+31800555123",
              zone="NL freephone (0800)", price=Decimal("0"))

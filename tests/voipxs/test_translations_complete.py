@@ -55,10 +55,6 @@ def test_parser_reads_flags_plurals_and_escapes(tmp_path):
                                                                                    {0: "één", 1: ""}, False)
 
 
-# h-objx: 'texts erased at' and the DPO request page's note that an objection's texts were erased
-# h-portal2: "What you wrote", the masking refusal, the tariff's Dutch name and its help, the freephone zone
-# h-bill2: the invoice dispute history
-@pytest.mark.xfail(strict=True, reason="Dutch pending")
 def test_makemessages_finds_no_string_missing_from_the_catalogue(tmp_path, monkeypatch):
     if not shutil.which("xgettext") or not shutil.which("msgmerge"):
         if os.environ.get("CI"):
