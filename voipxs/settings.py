@@ -110,6 +110,7 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "voipxs.urls"
+CSRF_FAILURE_VIEW = "voipxs.csrf_failure.csrf_failure"  # the site's 403 page, in the person's language
 WSGI_APPLICATION = "voipxs.wsgi.application"
 
 TEMPLATES = [
