@@ -5,7 +5,8 @@ while the decision is to notify).
 
 What the DPO may see, decided from LEGAL.md (art. 19 "except LE under secrecy"; 4.1(8) and section 5 row 18: notice
 follows once secrecy expires; UAVG art. 41): the DPO (accounts/dsr, the DPO role only) never sees the disclosure
-register itself (its pages and admin are the legal officers'), so the art. 19 list is the only place a disclosure
+register itself (its pages and admin are the legal officers'; the retention page shows the DPO a legal hold a
+disclosure request placed, by its number, never to whom it went), so the art. 19 list is the only place a recipient
 reaches the DPO, and it must not reveal what the law keeps from the person.
 - A disclosure under a running secrecy order, or one the officers decided not to tell the person of (no notice:
   Sv 126n and the like, UAVG art. 41), is named nowhere: not to the DPO, not to the person. Its existence is
