@@ -10,7 +10,7 @@ from voipxs.privacy.registry import (
 )
 
 from .demo import seed_disclosures
-from .recipients import disclosure_recipients_of_user
+from .recipients import disclosure_recipients_awaiting_notice, disclosure_recipients_of_user
 from .rotation import disclosure_document_rotate, disclosure_package_rotate
 from .selectors import disclosures_about_user, disclosures_withheld_from_user
 from .services.jobs import disclosure_packages_purge
@@ -26,6 +26,7 @@ register_section(Section(
     exporter=disclosures_about_user,
     withheld=disclosures_withheld_from_user,
     recipients=disclosure_recipients_of_user,  # GDPR art. 19: told of a rectification, erasure or restriction
+    recipients_pending=disclosure_recipients_awaiting_notice,  # the DPO's list only: a notice still to send
     description=("Disclosures of your data to authorities (police, prosecutor, courts, dispute bodies). "
                  "Disclosures under a secrecy order that is still running are not listed."),
 ))

@@ -21,6 +21,7 @@ from voipxs.privacy.purposes import Purpose, require_purpose
 from voipxs.timeutil import day_start
 
 from .bases import PRESERVATION_BASES
+from .selectors_notice import HANDED_OVER, disclosures_told_of
 from .suppression import suppressed
 from .models import (
     DISPUTE_AUTHORITY_KINDS,
@@ -237,25 +238,13 @@ def notice_list_for_user(*, actor, purpose: Purpose | str = Purpose.SELF_SERVICE
             .order_by("-sent_at"))
 
 
-_HANDED_OVER = Q(status__in=[Status.DELIVERED, Status.CLOSED], delivered_at__isnull=False)
-
-
-def _told_of(user) -> QuerySet[DisclosureRequest]:
-    """The handed-over requests `user` is told of: a sent notice, or a draft while the decision is to notify (the
-    export lists the disclosure, a recipient of their data, not the draft: the notice itself is the officer's
-    to review and send)."""
-    told = Notice.objects.filter(request=OuterRef("pk"), user=user).filter(
-        Q(state=Notice.State.SENT) | Q(state=Notice.State.DRAFT, request__notice_user=True))
-    return DisclosureRequest.objects.filter(Exists(told)).filter(_HANDED_OVER)
-
-
 def disclosures_about_user(user) -> list[dict]:
     """For the data export: the disclosures `user` has been told of or is to be told of (a sent notice, a draft),
     nothing more. A claim without notice (Sv 126n and the like), one under a running secrecy order, or one about a
     number before the user held it (numbers are recycled; the notice follows the holding periods)
     must not surface through the export either.
     The authority's kind and the basis, dates and categories; never the target numbers of others."""
-    reqs = _told_of(user).select_related("authority").order_by("delivered_at")
+    reqs = disclosures_told_of(user).select_related("authority").order_by("delivered_at")
     return [{"request": r.pk, "authority": r.authority.name, "authority_kind": r.authority.kind,
              "legal_basis": r.get_legal_basis_display(), "categories": r.categories,
              "window_start": r.window_start.isoformat(), "window_end": r.window_end.isoformat(),
@@ -270,9 +259,9 @@ def disclosures_withheld_from_user(user) -> int:
                                        valid_from__lt=OuterRef("request__window_end"))
             .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=OuterRef("request__window_start"))))
     concerned = set(DisclosureTarget.objects.filter(Q(account=user) | Q(Exists(held)))
-                    .filter(request__in=DisclosureRequest.objects.filter(_HANDED_OVER))
+                    .filter(request__in=DisclosureRequest.objects.filter(HANDED_OVER))
                     .values_list("request_id", flat=True))
-    return len(concerned - set(_told_of(user).values_list("pk", flat=True)))
+    return len(concerned - set(disclosures_told_of(user).values_list("pk", flat=True)))
 
 
 # --- transparency ------------------------------------------------------------------------------------

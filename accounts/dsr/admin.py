@@ -46,3 +46,4 @@ class RestrictionAdmin(DpoPseudonymousAdminMixin, admin.ModelAdmin):
 
 
 from .. import admin_objections as _admin_objections  # noqa: E402,F401  registers the objection admin (the DPO's)
+from . import admin_recipients as _admin_recipients  # noqa: E402,F401  registers the art. 19 recipients admin

@@ -22,18 +22,21 @@ class RecipientNotification(models.Model):
         PHONE = "phone", _("by phone")
         PORTAL = "portal", _("through the recipient's portal")
 
-    request = models.ForeignKey(DataSubjectRequest, on_delete=models.CASCADE, related_name="recipient_notifications")
-    recipient_key = models.CharField(max_length=64)  # which disclosure, e.g. "disclosure:12": listed once a request
-    recipient = models.CharField(max_length=200)  # the body's name
-    recipient_kind = models.CharField(max_length=40, blank=True)  # e.g. police, court, dispute_commission
-    disclosed_at = models.DateTimeField()
-    listed_at = models.DateTimeField(default=now)
-    notified_on = models.DateField(null=True, blank=True)
-    how = models.CharField(max_length=10, choices=How.choices, blank=True)
+    request = models.ForeignKey(DataSubjectRequest, on_delete=models.CASCADE, related_name="recipient_notifications",
+                                verbose_name=_("request"))
+    # which disclosure, e.g. "disclosure:12": listed once a request
+    recipient_key = models.CharField(_("recipient key"), max_length=64)
+    recipient = models.CharField(_("recipient"), max_length=200)  # the body's name
+    recipient_kind = models.CharField(_("kind of recipient"), max_length=40, blank=True)  # e.g. police, court
+    disclosed_at = models.DateTimeField(_("disclosed at"))
+    listed_at = models.DateTimeField(_("listed at"), default=now)
+    notified_on = models.DateField(_("notified on"), null=True, blank=True)
+    how = models.CharField(_("how"), max_length=10, choices=How.choices, blank=True)
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-                                    related_name="+")
+                                    related_name="+", verbose_name=_("recorded by"))
 
     class Meta:
+        verbose_name, verbose_name_plural = _("recipient notification"), _("recipient notifications")
         constraints = [models.UniqueConstraint(fields=["request", "recipient_key"], name="recipient_once_per_request")]
         ordering = ["disclosed_at", "pk"]
 

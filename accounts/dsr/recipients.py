@@ -5,9 +5,13 @@ When such a request is carried out, the recipients the kernel's registry names f
 register's bodies: disclosures/recipients.py) become one RecipientNotification each, for the DPO, who records on
 the request's page when and how each was told. Only recipients of disclosures made before the request was carried out
 count (a later one received the data as it was then). A disclosure under a running secrecy order, or one the person
-is not to be told of (UAVG art. 41), is not named by the registry, so it is listed nowhere; when its notice is sent
-(the secrecy order ended) the disclosures app calls recipient_notifications_sync and it is listed then. The person
-reads the list in their export (section "recipient_notifications")."""
+is not to be told of (UAVG art. 41), is not named by the registry, so it is listed nowhere, the DPO's page included.
+One whose secrecy order has ended but whose notice the officers have not sent yet is shown on the DPO's page as
+pending (recipient_notifications_pending, read live from the registry, never stored, so never in the person's
+export); when its notice is sent the disclosures app calls recipient_notifications_sync and it is listed then, for
+the DPO to record (disclosures/recipients.py says why). The person reads the list in their export (section
+"recipient_notifications"). A request closed by an erasure (its outcome "closed_by_erasure") was not carried out:
+it lists nobody; the erasure's own request lists the recipients, also when replayed after a restore."""
 from __future__ import annotations
 
 from datetime import date
@@ -42,9 +46,7 @@ def recipient_notifications_sync(*, user_id: int, actor: Any) -> int:
     """List, for each of the person's carried-out rectification, erasure and restriction requests, the recipients
     the registry names now that were disclosed to before it; those already listed stay as they are. Each request
     that gains recipients gets an audit entry with their number (never who they are). How many were added."""
-    done = list(DataSubjectRequest.objects.filter(user_id=user_id, kind__in=TOLD_TO_RECIPIENTS,
-                                                  status=DataSubjectRequest.Status.COMPLETED,
-                                                  completed_at__isnull=False).order_by("pk"))
+    done = list(_carried_out().filter(user_id=user_id).order_by("pk"))
     if not done:
         return 0
     recipients = recipients_of(User.objects.get(pk=user_id))
@@ -61,6 +63,13 @@ def recipient_notifications_sync(*, user_id: int, actor: Any) -> int:
                          target_id=req.pk, extra={"recipients": new})
         added += new
     return added
+
+
+def _carried_out() -> QuerySet[DataSubjectRequest]:
+    """The rectification, erasure and restriction requests carried out; not one an erasure closed unanswered."""
+    return (DataSubjectRequest.objects.filter(kind__in=TOLD_TO_RECIPIENTS, status=DataSubjectRequest.Status.COMPLETED,
+                                              completed_at__isnull=False)
+            .exclude(outcome__has_key="closed_by_erasure"))
 
 
 def recipient_notification_check(*, notification: RecipientNotification, notified_on: date | None, how: str) -> None:
@@ -96,6 +105,18 @@ def recipient_notification_list(*, actor: Any, req: DataSubjectRequest,
     require_dpo(actor)
     require_purpose(actor=actor, purpose=purpose, action="dsr.recipients", target_type="dsr", target_id=req.pk)
     return RecipientNotification.objects.filter(request=req).order_by("disclosed_at", "pk")
+
+
+def recipient_notifications_pending(*, actor: Any, req: DataSubjectRequest) -> list[dict]:
+    """For the DPO's page of `req` (carried out): the recipients disclosed to before it that wait only for the
+    person's notice to be sent (a secrecy order that ended), to show as pending. Not stored; the read is recorded."""
+    require_dpo(actor)
+    require_purpose(actor=actor, purpose=DSR_PURPOSE, action="dsr.recipients_awaiting_notice", target_type="dsr",
+                    target_id=req.pk)
+    if not _carried_out().filter(pk=req.pk).exists():
+        return []
+    # Never one listed already: a notice once sent (listed then) is never withheld again (services/notices.py).
+    return [r for r in recipients_of(req.user, pending=True) if r["disclosed_at"] <= req.completed_at]
 
 
 def recipient_notification_get(*, actor: Any, req: DataSubjectRequest, pk: int) -> RecipientNotification:

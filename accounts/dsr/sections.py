@@ -14,7 +14,9 @@ from ..models import User
 from .export import dsr_exports_purge
 from .models import DataSubjectRequest, PolicyNoticeSeen, RecipientNotification
 from .panels import RequestPanel, register_request_panel
-from .recipients import TOLD_TO_RECIPIENTS, export_recipient_notifications, recipient_notification_list
+from .recipients import (
+    TOLD_TO_RECIPIENTS, export_recipient_notifications, recipient_notification_list, recipient_notifications_pending,
+)
 from .representative import representative_proof_rotate
 from .services import dsr_request_create
 
@@ -93,6 +95,7 @@ register_section(Section(
 register_request_panel(RequestPanel(  # GDPR art. 19 on the DPO's request page: who to tell, and when they were
     name="recipients", kinds=TOLD_TO_RECIPIENTS, template="dpo/_recipients.html",
     context=lambda *, actor, req, params: {"notifications": recipient_notification_list(actor=actor, req=req),
+                                           "pending": recipient_notifications_pending(actor=actor, req=req),
                                            "how": RecipientNotification.How.choices},
 ))
 register_purger("dsr_export", dsr_exports_purge)

@@ -356,6 +356,9 @@ def dsr_erasure_replay(*, account_id: int, account_created: datetime, request_id
                 cursor.execute(statement)
     _erasure_audit(erasure=erasure, user=user, actor=ERASURE_REPLAY_ACTOR, action="dsr.erase_replayed", request=req.pk,
                    backup=backup, erased_at=erased_at.isoformat())
+    # GDPR art. 19: the restored database lacks the recipients listed for this erasure (and any told of since the
+    # backup); listed again as dsr_erasure_perform lists them, those still there left as they are.
+    recipient_notifications_sync(user_id=user.pk, actor=ERASURE_REPLAY_ACTOR)
     # The requests open when the backup was taken, closed by the erasure then, are closed again, as then.
     others = [*open_requests_lock(user_id=user.pk, erasure_id=req.pk, exports=False),
               *open_requests_lock(user_id=user.pk, erasure_id=req.pk, exports=True)]

@@ -1,6 +1,9 @@
 """In a real browser: the DPO records on a carried-out rectification's page that a recipient of the person's data
-was told of it (GDPR art. 19), and the page, with its form in the table, has no serious axe violation."""
+was told of it (GDPR art. 19), and the page, with its form in the table and a recipient pending the person's notice
+(a secrecy order that ended, the notice not yet sent), has no serious axe violation."""
 from __future__ import annotations
+
+from datetime import timedelta
 
 import pytest
 
@@ -9,6 +12,20 @@ from tests.e2e.conftest import CHROMIUM, CHROMIUM_FLAGS, TIMEOUT_MS, login
 from tests.factories import PASSWORD
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
+
+
+def _pending(user, officer, today) -> None:
+    """A disclosure to a court whose secrecy order ended yesterday, its notice still withheld."""
+    from django.utils.timezone import now
+
+    from disclosures.models import Authority
+    from tests.accounts.dsr_helpers import delivered_disclosure
+
+    req = delivered_disclosure(user=user, officer=officer, reference="ENDED-1", secrecy_days=30)
+    req.authority = Authority.objects.create(name="Rechtbank Test", kind="court", contact_phone="+31205559998",
+                                             verified_at=now())
+    req.secrecy_until = today - timedelta(days=1)
+    req.save(update_fields=["authority", "secrecy_until"])
 
 
 class RecipientStepInBrowserTests:
@@ -22,6 +39,7 @@ class RecipientStepInBrowserTests:
         from tests.accounts.dsr_helpers import delivered_disclosure
 
         delivered_disclosure(user=alice, officer=legal1, reference="TOLD-1", secrecy_days=None)
+        _pending(alice, legal1, localdate())
         req = dsr_request_create(user=alice, kind=DataSubjectRequest.Kind.RECTIFICATION, details="My label is wrong")
         req = dsr_request_complete(request=req, answer="We corrected it.", actor=dpo)
         browser = playwright_driver.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_FLAGS)
@@ -35,6 +53,9 @@ class RecipientStepInBrowserTests:
                 page.locator(".recipients-to-notify").first.click()
             table = page.locator("#recipient-notifications")
             assert "Politie Eenheid Test" in table.inner_text() and "Not yet notified" in table.inner_text()
+            pending = page.locator("#recipient-notifications tr.recipient-pending")
+            assert "Rechtbank Test" in pending.inner_text() and "notice is not yet sent" in pending.inner_text()
+            assert pending.locator("form").count() == 0  # nothing to record until the notice is sent
             assert serious_violations(page) == []
             page.locator("#recipient-notifications input[name=notified_on]").fill(localdate().isoformat())
             page.locator("#recipient-notifications select[name=how]").select_option("letter")

@@ -6,7 +6,8 @@
     python -m tests.retention.erasure_child erase '{"account": ..}' FILE
 
 against DATABASE_URL (the restored database). Prints one JSON object: each account's personal data as the
-database holds it, whether each invoice and call is there and restricted, each erasure request's record,
+database holds it, whether each invoice and call is there and restricted, each erasure request's record (with
+the recipients listed for it, GDPR art. 19),
 and the audit entries of erasures replayed and of the restore. `again` first replays the key file's erasures
 of the key file FILE a second time (retention.backup.erasures.erasures_replay, as a second restore would) and
 reports its counts. `make` makes a customer and `erase` erases one, with FILE as BACKUP_KEYS_FILE (the key
@@ -40,14 +41,17 @@ def _audit() -> dict:
 
 
 def _request(request_id: int) -> dict | None:
-    from accounts.dsr.models import DataSubjectRequest
+    from accounts.dsr.models import DataSubjectRequest, RecipientNotification
 
     request = DataSubjectRequest.objects.filter(pk=request_id).first()
     return None if request is None else {
         "user": request.user_id, "kind": request.kind, "status": request.status, "answer": request.answer,
         "received_at": request.received_at.isoformat(), "completed_at": request.completed_at.isoformat(),
         "kept": [k["category"] for k in request.outcome.get("kept", [])],
-        "replayed": request.outcome.get("replayed_after_restore")}
+        "replayed": request.outcome.get("replayed_after_restore"),
+        # GDPR art. 19: the recipients listed for the DPO to tell, and whether they were
+        "recipients": [[n.recipient_key, n.recipient, n.notified_on is not None]
+                       for n in RecipientNotification.objects.filter(request=request).order_by("recipient_key")]}
 
 
 def snapshot(spec: dict) -> dict:

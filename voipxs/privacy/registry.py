@@ -51,6 +51,9 @@ class Section:
     # key (unique, stable), recipient (a body's name), recipient_kind and disclosed_at (an aware datetime); never
     # one under a running secrecy order or a decision not to tell the person (UAVG art. 41)
     recipients: Callable[[Any], list[dict]] | None = None
+    # recipients_pending(user) -> recipients the person is not yet told of only because a notice owed to them is
+    # not sent yet (a secrecy order that ended): same dicts, for the DPO's art. 19 list only, never the person's
+    recipients_pending: Callable[[Any], list[dict]] | None = None
 
 
 @dataclass
@@ -71,9 +74,11 @@ def sections() -> list[Section]:
     return sorted(_registry.sections.values(), key=lambda s: s.order)
 
 
-def recipients_of(user: Any) -> list[dict]:
-    """Every section's recipients of `user`'s data (GDPR art. 19), oldest disclosure first."""
-    found = [r for section in sections() if section.recipients for r in section.recipients(user)]
+def recipients_of(user: Any, *, pending: bool = False) -> list[dict]:
+    """Every section's recipients of `user`'s data (GDPR art. 19), oldest disclosure first; with `pending`, those
+    waiting for the person's notice instead (Section.recipients_pending)."""
+    found = [r for section in sections() for get in [section.recipients_pending if pending else section.recipients]
+             if get for r in get(user)]
     return sorted(found, key=lambda r: (r["disclosed_at"], r["key"]))
 
 
