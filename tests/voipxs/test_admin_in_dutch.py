@@ -102,7 +102,6 @@ def seeded(db):
     PurgeReceipt.objects.create(run=run, category="cdr_unbilled", deleted=3, dry_run=True)
 
 
-@pytest.mark.xfail(strict=True, reason="Dutch pending")  # h-art19b: the art. 19 recipients admin (accounts/dsr)
 @pytest.mark.django_db
 def test_every_admin_page_of_every_staff_role_names_our_things_in_dutch(client, seeded):
     found = {}

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0033_objection'),
+        ('accounts', '0035_user_itemisation_due_index'),
     ]
 
     operations = [
