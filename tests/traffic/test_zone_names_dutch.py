@@ -84,7 +84,7 @@ class DutchZoneNameTests:
 
 
 def test_the_freephone_zone_is_dutch_on_a_dutch_page(client, alice):
-    make_cdr(account=alice, started_at=datetime(2026, 3, 10, 9, 0, tzinfo=timezone.utc), dst="+31800555123",
+    make_cdr(account=alice, started_at=datetime(2026, 3, 10, 9, 0, tzinfo=timezone.utc), dst="+318001234",
              zone="NL freephone (0800)", price=Decimal("0"))
     verified_client(client, alice)
     client.cookies["django_language"] = "nl"

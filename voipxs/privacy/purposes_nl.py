@@ -149,9 +149,10 @@ DUTCH: dict[str, str] = {
     "30 days": "30 dagen",
     "7 years after the invoice date": "7 jaar na de factuurdatum",
     ("as the account; the request record as accountability, without a representative's name and proof of "
-     "authority once the account is erased"):
+     "authority, or an objection's grounds, balancing record and reply, once the account is erased"):
         ("als het account; het dossier van het verzoek als verantwoording, zonder de naam en de machtiging van een "
-         "vertegenwoordiger zodra het account is gewist"),
+         "vertegenwoordiger, of de gronden, de belangenafweging en het antwoord bij een bezwaar, zodra het account "
+         "is gewist"),
     "the request record as accountability; packages 90 days after delivery":
         "het dossier van het verzoek als verantwoording; pakketten 90 dagen na aflevering",
     ("as the account; once it is erased, under the account's number only, as the record that the change was "
