@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 from django.db.models import Q, QuerySet
 from django.http import Http404
-from django.utils.timezone import now
+from django.utils.timezone import localdate, now
 from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -110,8 +110,9 @@ def user_by_email(*, email: str) -> User | None:
 
 def billing_period(moment: datetime | None = None) -> date:
     """The billing period `moment` (default now) falls in: its first day, as an invoice's `period` (a calendar
-    month in UTC, traffic.partitions.month_start)."""
-    return month_start(moment or now())
+    month in Amsterdam, voipxs.timeutil.month_bounds: at 00:30 on 1 March there, 23:30 UTC on 28 February, it is
+    March)."""
+    return month_start(localdate(moment or now()))
 
 
 def next_billing_period(moment: datetime | None = None) -> date:

@@ -190,48 +190,57 @@ class ChargedFreeNumberTests:
 
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
-# Half past midnight on 1 March in Amsterdam is still February in UTC, the invoices' month (traffic invoicing).
+# The invoices' month is Amsterdam's: half past midnight on 1 March there (23:30 UTC on 28 February) is March, and
+# half past eleven on 28 February there (22:30 UTC) is still February.
+LAST_HOUR_OF_FEBRUARY_IN_AMSTERDAM = datetime(2026, 2, 28, 23, 30, tzinfo=AMSTERDAM)
 FIRST_HOUR_OF_MARCH_IN_AMSTERDAM = datetime(2026, 3, 1, 0, 30, tzinfo=AMSTERDAM)
-AN_HOUR_LATER = datetime(2026, 3, 1, 1, 30, tzinfo=AMSTERDAM)  # 1 March 00:30 UTC: March everywhere
 
 
 class BillingPeriodBoundaryTests:
-    """A change applies from the billing period after the one it was made in, reckoned as the invoices are."""
+    """A change applies from the billing period after the one it was made in, reckoned as the invoices are: in
+    Amsterdam's months."""
 
-    def test_the_moment_is_the_last_hour_of_february_in_utc(self):
+    def test_the_billing_period_is_amsterdams_month(self):
         assert FIRST_HOUR_OF_MARCH_IN_AMSTERDAM.astimezone(timezone.utc) == datetime(2026, 2, 28, 23, 30,
                                                                                      tzinfo=timezone.utc)
-        assert next_billing_period(FIRST_HOUR_OF_MARCH_IN_AMSTERDAM) == date(2026, 3, 1)
-        assert next_billing_period(AN_HOUR_LATER) == date(2026, 4, 1)
+        assert next_billing_period(LAST_HOUR_OF_FEBRUARY_IN_AMSTERDAM) == date(2026, 3, 1)
+        assert next_billing_period(FIRST_HOUR_OF_MARCH_IN_AMSTERDAM) == date(2026, 4, 1)
+        from traffic.services.masking import next_billing_period as masked_from
 
-    @pytest.mark.parametrize(("asked_at", "listed_in_march"), [(FIRST_HOUR_OF_MARCH_IN_AMSTERDAM, True),
-                                                               (AN_HOUR_LATER, False)])
-    def test_a_contractors_change_in_the_first_hour_of_the_month_applies_to_that_months_invoice(
+        # a number listed then is masked from April's first moment in Amsterdam (summer time: 22:00 UTC on 31 March)
+        assert masked_from(FIRST_HOUR_OF_MARCH_IN_AMSTERDAM) == datetime(2026, 3, 31, 22, tzinfo=timezone.utc)
+
+    @pytest.mark.parametrize(("asked_at", "listed_in_march"), [(LAST_HOUR_OF_FEBRUARY_IN_AMSTERDAM, True),
+                                                               (FIRST_HOUR_OF_MARCH_IN_AMSTERDAM, False)])
+    def test_a_contractors_change_in_februarys_last_hour_applies_to_marchs_whole_invoice(
             self, client, acme, bob, asked_at, listed_in_march):
         _calls(bob, "+31205550201")
-        february_call = datetime(2026, 2, 28, 23, 45, tzinfo=timezone.utc)  # 00:45 on 1 March in Amsterdam
-        make_cdr(account=bob, src="+31205550201", dst=FREEPHONE, started_at=february_call, price=Decimal("0"),
-                 zone="NL free")
+        february_call = datetime(2026, 2, 28, 22, 45, tzinfo=timezone.utc)  # 23:45 on 28 February in Amsterdam
+        march_call = datetime(2026, 2, 28, 23, 45, tzinfo=timezone.utc)  # 00:45 on 1 March in Amsterdam
+        for started_at, number in ((february_call, FREEPHONE), (march_call, INTERNATIONAL_FREEPHONE)):
+            make_cdr(account=bob, src="+31205550201", dst=number, started_at=started_at, price=Decimal("0"),
+                     zone="NL free")
         february = invoicing.invoice_run(month=date(2026, 2, 1), today=date(2026, 3, 2))[0]
         march = invoicing.invoice_run(month=date(2026, 3, 1), today=date(2026, 4, 2))[0]
         contractor_itemisation_set(contractor=acme, itemisation="full", omit_free_numbers=False, at=asked_at)
         c = verified_client(client, bob)
         assert _bill(c, february)[1] == []  # asked in February at the earliest: February's bill keeps its setting
-        assert sorted(_listed(_bill(c, march)[0])) == (sorted(FREE) if listed_in_march else [])
+        # March's bill, its first Amsterdam hour included (the call at 00:45), follows the change or does not
+        assert sorted(_bill(c, march)[1]) == (sorted([OTHER, *FREE, INTERNATIONAL_FREEPHONE]) if listed_in_march
+                                              else [OTHER])
 
-    def test_an_individuals_change_in_the_first_hour_of_the_month_applies_to_that_months_invoice(self, client):
+    def test_an_individuals_change_in_februarys_last_hour_applies_to_marchs_invoice(self, client):
         dora = make_user("dora", numbers=["+31205550301"], itemisation="full")
         user_itemisation_set(user=dora, itemisation="full", omit_free_numbers=False,
-                             at=FIRST_HOUR_OF_MARCH_IN_AMSTERDAM)
+                             at=LAST_HOUR_OF_FEBRUARY_IN_AMSTERDAM)
         _calls(dora, "+31205550301")
         march = invoicing.invoice_run(month=date(2026, 3, 1), today=date(2026, 4, 2))[0]
         assert sorted(_bill(verified_client(client, dora), march)[1]) == sorted([OTHER, *FREE])
 
-    def test_a_number_listed_in_the_first_hour_of_the_month_is_masked_on_that_months_invoice(
-            self, client, bob, billing_staff):
+    def test_a_number_listed_in_februarys_last_hour_is_masked_on_marchs_invoice(self, client, bob, billing_staff):
         added, valid_from = masking_list_import(actor=billing_staff, text=f"number\n{OTHER}\n",
-                                                at=FIRST_HOUR_OF_MARCH_IN_AMSTERDAM)
-        assert added == 1 and valid_from == datetime(2026, 3, 1, tzinfo=timezone.utc)
+                                                at=LAST_HOUR_OF_FEBRUARY_IN_AMSTERDAM)
+        assert added == 1 and valid_from == datetime(2026, 2, 28, 23, tzinfo=timezone.utc)  # 1 March, Amsterdam
         make_cdr(account=bob, src="+31205550201", dst=OTHER, started_at=datetime(2026, 3, 2, 9, tzinfo=timezone.utc))
         march = invoicing.invoice_run(month=date(2026, 3, 1), today=date(2026, 4, 2))[0]
         assert _bill(verified_client(client, bob), march)[1] == ["+31699991•••"]
@@ -240,9 +249,10 @@ class BillingPeriodBoundaryTests:
             self, client, bob, billing_staff):
         masking_list_import(actor=billing_staff, text=f"number\n{OTHER}\n",
                             at=datetime(2026, 2, 15, 12, tzinfo=timezone.utc))
-        last_hour = datetime(2026, 2, 28, 23, 30, tzinfo=timezone.utc)  # 00:30 on 1 March in Amsterdam
+        last_hour = datetime(2026, 2, 28, 22, 30, tzinfo=timezone.utc)  # 23:30 on 28 February in Amsterdam
         make_cdr(account=bob, src="+31205550201", dst=OTHER, started_at=last_hour)
-        make_cdr(account=bob, src="+31205550201", dst=OTHER, started_at=datetime(2026, 3, 1, 0, 30, tzinfo=timezone.utc))
+        first_hour = datetime(2026, 2, 28, 23, 30, tzinfo=timezone.utc)  # 00:30 on 1 March in Amsterdam
+        make_cdr(account=bob, src="+31205550201", dst=OTHER, started_at=first_hour)
         february = invoicing.invoice_run(month=date(2026, 2, 1), today=date(2026, 3, 2))[0]
         march = invoicing.invoice_run(month=date(2026, 3, 1), today=date(2026, 4, 2))[0]
         c = verified_client(client, bob)

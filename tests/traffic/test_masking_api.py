@@ -24,6 +24,7 @@ class MaskingListApiTests:
         assert api.get(URL).json() == {"entries": 2, "pending": 2, "leaving": 0}
         off = api.post(URL + "take-off/", {"numbers": ["113"]}, content_type="application/json")
         assert off.status_code == 200 and off.json()["taken_off"] == 1
+        assert date.fromisoformat(off.json()["valid_until"]).day == 1  # the next billing period, in Amsterdam
         assert api.get(URL).json()["entries"] == 1
         assert MaskedNumber.objects.filter(valid_until__isnull=False).count() == 1
         extras = str(list(AuditEntry.objects.filter(action__startswith="masking_list.").values_list("extra", flat=True)))

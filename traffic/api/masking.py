@@ -3,6 +3,7 @@ the published list: its size, adding numbers (the list's CSV, as on the page) an
 Both take effect from the next billing period; nothing here answers with a number."""
 from __future__ import annotations
 
+from django.utils.timezone import localdate
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -41,7 +42,7 @@ class StaffMaskingListApi(APIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         added, valid_from = masking_list_import(actor=request.user, text=data.validated_data["csv"])
-        return Response(self.AddedSerializer({"added": added, "valid_from": valid_from.date()}).data)
+        return Response(self.AddedSerializer({"added": added, "valid_from": localdate(valid_from)}).data)
 
 
 class StaffMaskingListTakeOffApi(APIView):
@@ -64,4 +65,4 @@ class StaffMaskingListTakeOffApi(APIView):
         data.is_valid(raise_exception=True)
         numbers = [n.replace("\n", " ") for n in data.validated_data["numbers"]]
         taken, valid_until = masking_list_take_off(actor=request.user, text="\n".join(numbers))
-        return Response(self.OutputSerializer({"taken_off": taken, "valid_until": valid_until.date()}).data)
+        return Response(self.OutputSerializer({"taken_off": taken, "valid_until": localdate(valid_until)}).data)

@@ -3,11 +3,18 @@ month, aggregates only, read under the purpose INTERCONNECTION (audited by `requ
 
 INTERCONNECTION rests partly on legitimate interests (GDPR art. 6(1)(b)/(f)): the calls of an account whose objection
 to it was upheld (art. 21(1)) are not counted (scope.py `objection_q`); a rejected or pending objection changes
-nothing."""
+nothing.
+
+Its month is Amsterdam's (voipxs.timeutil.month_bounds), the month the invoices bill: a call at 00:30 on 1 February
+there (23:30 UTC on 31 January) is February's. Decision: Dutch carriers' monthly interconnection statements are
+cut in local time as a rule, and a report that reconciles with the revenue invoiced must use the invoices' months;
+a carrier that states in UTC differs by the first hour or two of each month (one or two hours of traffic at night,
+the quietest), which staff reconcile by hand. No carrier's statement convention is recorded in this project: if
+one does cut in UTC, the report would need a per-carrier month, not this one."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timezone as dt_timezone
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -19,9 +26,10 @@ from django.utils.translation import gettext_noop
 from voipxs.exceptions import ApplicationError
 from voipxs.money import to_cent
 from voipxs.privacy.purposes import Purpose, require_purpose
+from voipxs.timeutil import month_bounds
 
 from ..models import Cdr, Source
-from ..partitions import add_months, month_start
+from ..partitions import month_start
 from ..rating import BILLED_PRICE, BILLED_SECONDS
 from .scope import objection_q
 
@@ -52,13 +60,12 @@ def parse_month(value: str | date | None, *, field: str = "month") -> date:
 
 def interconnection_report(*, actor: Any, purpose: Purpose | str = Purpose.INTERCONNECTION,
                            month: date) -> list[InterconnectionRow]:
-    """Answered calls per source switch (and its carrier/trunk) in one month: aggregates only."""
+    """Answered calls per source switch (and its carrier/trunk) in one month (Amsterdam's): aggregates only."""
     purpose = require_purpose(actor=actor, purpose=purpose, action="interconnection.report",
                               target_type="month", target_id=month.isoformat())
     if purpose != Purpose.INTERCONNECTION:
         raise PermissionDenied("The interconnection report is made for the purpose interconnection.")
-    start = datetime.combine(month_start(month), time.min, tzinfo=dt_timezone.utc)
-    stop = datetime.combine(add_months(month_start(month), 1), time.min, tzinfo=dt_timezone.utc)
+    start, stop = month_bounds(month)  # Amsterdam's month, as the invoices' (see the module's docstring)
     totals = (
         Cdr.objects.filter(objection_q(purpose), started_at__gte=start, started_at__lt=stop,
                            restricted_at__isnull=True, disposition=Cdr.Disposition.ANSWERED)

@@ -34,7 +34,7 @@ from typing import Any, Iterable, Iterator
 
 from django.db import connection
 from django.db.models import DateTimeField, Q, Value
-from django.utils.timezone import localtime, now
+from django.utils.timezone import localdate, localtime, now
 from django.utils.translation import gettext_noop
 
 from accounts.models import Itemisation, PhoneNumber
@@ -44,10 +44,11 @@ from voipxs.privacy.crypto import blind_index
 from voipxs.privacy.phone import InvalidNumber, is_free_or_helpline, normalize_masking_number
 from voipxs.privacy.purposes import Purpose, require_purpose
 from voipxs.statements import execute_prepared, statement
+from voipxs.timeutil import month_bounds
 
 from ..annotations.models import CdrAnnotation
 from ..models import Cdr, Invoice, MaskedNumber
-from ..partitions import month_bounds, month_start
+from ..partitions import month_start
 
 NUMBER_FILTER_MASKED = gettext_noop("Numbers are masked here, so calls cannot be searched by number.")
 BILL_PURPOSES = frozenset({Purpose.SELF_SERVICE, Purpose.CONTRACTOR_INFORMATION})
@@ -140,7 +141,7 @@ class MaskRule:
         if price:  # checked first: no number is classified for a charged call
             return False
         if self.by_period is not None:
-            if not self.by_period.at(month_start(started_at)).omit_free_numbers:
+            if not self.by_period.at(month_start(localdate(started_at))).omit_free_numbers:  # its invoice's month
                 return False
         elif not self.omit_free:
             return False

@@ -1,16 +1,24 @@
 """The calls an invoice bills and its lines: the rated, unrestricted calls of an account's billing range no invoice
 has billed (or, for a reissue, exactly those of the void invoice, live or kept by retention in the hold table),
-summed per month of the call and zone. Used by the invoice run and the reissue (traffic.services.invoices)."""
+summed per month of the call and zone. Used by the invoice run and the reissue (traffic.services.invoices).
+
+Months here are Amsterdam's (voipxs.timeutil.month_bounds), as the customer's call list and usage page date a call:
+a call at 00:30 on 1 February there (23:30 UTC on 31 January) is February's, on February's invoice and line, although
+it is stored in January's UTC partition. The billing range therefore spans parts of two partitions at each end,
+which PostgreSQL still prunes to."""
 from __future__ import annotations
 
-from datetime import date, datetime, timezone as dt_timezone
+from datetime import date, datetime
 from decimal import Decimal
 
 from django.db.models import Count, Sum
 from django.db.models.functions import Coalesce, TruncMonth
+from django.utils.timezone import get_default_timezone
+
+from voipxs.timeutil import month_bounds
 
 from ..models import Cdr
-from ..partitions import add_months, month_bounds
+from ..partitions import add_months
 from ..rating import BILLED_PRICE, BILLED_SECONDS
 from ..selectors.cdr_reader import kept_copies
 
@@ -22,6 +30,7 @@ LATE_MONTHS = 3
 
 
 def _billing_range(month: date) -> tuple[datetime, datetime]:
+    """[Amsterdam's first moment of the LATE_MONTHS months before `month`, Amsterdam's end of `month`), in UTC."""
     start, stop = month_bounds(month)
     return month_bounds(add_months(month, -LATE_MONTHS))[0], stop
 
@@ -50,12 +59,12 @@ def _kept_billable(billed_on: int | None):
 
 
 def _invoice_lines(*, account_id: int, month: date, billed_on: int | None) -> list[dict]:
-    """Calls, seconds and amount per month of the call and zone, live CDRs and kept copies together."""
+    """Calls, seconds and amount per month of the call (Amsterdam's) and zone, live CDRs and kept copies together."""
     merged: dict[tuple, dict] = {}
     for calls in (_billable(account_id=account_id, month=month, billed_on=billed_on), _kept_billable(billed_on)):
         if calls is None:
             continue
-        for line in (calls.annotate(call_month=TruncMonth("started_at", tzinfo=dt_timezone.utc))
+        for line in (calls.annotate(call_month=TruncMonth("started_at", tzinfo=get_default_timezone()))
                      .values("call_month", "zone")
                      .annotate(calls=Count("id"), seconds=Coalesce(Sum(BILLED_SECONDS), 0),
                                amount=Sum(BILLED_PRICE))

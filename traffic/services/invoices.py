@@ -1,6 +1,7 @@
 """Invoice services: the monthly run and one service per state transition.
 
-An invoice is made from the rated CDRs of one calendar month (UTC) of one account, plus calls of the
+An invoice is made from the rated CDRs of one calendar month in Amsterdam (the month the customer's call list dates
+a call in; voipxs.timeutil.month_bounds) of one account, plus calls of the
 months before that were rated only after their own month was invoiced (invoice_calls.LATE_MONTHS). Its lines are
 aggregates per destination zone (calls, seconds, amount) and hold no numbers, so the invoice can be
 kept 7 years (AWR art. 52) while its CDRs go once it is paid, undisputed and out of its dispute

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import transaction
-from django.utils.timezone import now
+from django.utils.timezone import localdate, now
 from django.utils.translation import gettext_noop
 
 from voipxs.exceptions import ApplicationError
@@ -18,9 +18,10 @@ from voipxs.privacy.audit import audit_record
 from voipxs.privacy.crypto import blind_index
 from voipxs.privacy.phone import InvalidNumber, normalize_masking_number
 from voipxs.privacy.purposes import Purpose, require_purpose
+from voipxs.timeutil import month_bounds
 
 from ..models import MaskedNumber
-from ..partitions import add_months, month_bounds, month_start
+from ..partitions import add_months, month_start
 
 MAX_ROWS = 100_000
 HEADER_INVALID = gettext_noop("The file must be CSV with a column named number.")
@@ -30,10 +31,10 @@ TOO_MANY = gettext_noop("The file holds more than %(n)s numbers.")
 
 def next_billing_period(moment: datetime | None = None) -> datetime:
     """The first moment of the billing period after the one `moment` falls in: when a number listed now starts
-    to be masked. A billing period is an invoice's: a calendar month in UTC (voipxs.months), as for a change of
-    itemised bills (accounts.selectors.next_billing_period), so a bill is masked from its first call to its
-    last, never from 22:00 or 23:00 UTC on its last day as a month in site time would have it."""
-    return month_bounds(add_months(month_start(moment or now()), 1))[0]
+    to be masked. A billing period is an invoice's: a calendar month in Amsterdam (voipxs.timeutil.month_bounds), as
+    for a change of itemised bills (accounts.selectors.next_billing_period), so a bill is masked from its first
+    call (00:00 on the 1st there, 23:00 or 22:00 UTC the day before) to its last."""
+    return month_bounds(add_months(month_start(localdate(moment or now())), 1))[0]
 
 
 def _rows(reader: csv.DictReader):

@@ -7,7 +7,7 @@ from decimal import Decimal
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
-from django.utils.timezone import now
+from django.utils.timezone import localdate, now
 
 from voipxs.exceptions import ApplicationError
 from voipxs.privacy.purposes import Purpose
@@ -21,7 +21,7 @@ from .access import require_billing
 @login_required
 def staff_interconnection(request: HttpRequest) -> HttpResponse:
     require_billing(request)
-    default = add_months(month_start(now()), -1).strftime("%Y-%m")
+    default = add_months(month_start(localdate(now())), -1).strftime("%Y-%m")  # last month in Amsterdam
     month_text = request.GET.get("month") or default
     try:
         month = parse_month(month_text)

@@ -8,7 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.timezone import now
+from django.utils.timezone import localdate, now
 from django.utils.translation import gettext as _
 
 from voipxs.confirm import confirmation_page, is_confirmed
@@ -56,7 +56,7 @@ def _import(request: HttpRequest) -> HttpResponse:
     except ApplicationError as exc:
         return _page(request, 400, error=exc.shown())
     messages.success(request, _("%(n)s numbers added; they are masked on bills from %(date)s on.")
-                     % {"n": added, "date": valid_from.date().isoformat()})
+                     % {"n": added, "date": localdate(valid_from).isoformat()})
     return redirect("traffic:staff-masking-list")
 
 
@@ -73,14 +73,14 @@ def _take_off(request: HttpRequest) -> HttpResponse:
     except ApplicationError as exc:
         return _page(request, 400, take_off_error=exc.shown())
     messages.success(request, _("%(n)s numbers taken off the list; calls from %(date)s on show them in full.")
-                     % {"n": taken, "date": since.date().isoformat()})
+                     % {"n": taken, "date": localdate(since).isoformat()})
     return redirect("traffic:staff-masking-list")
 
 
 def _take_off_consequences(since) -> list[str]:
     return [
         _("Calls to these numbers made from %(date)s on (the next billing period) show them in full on bills.")
-        % {"date": since.date().isoformat()},
+        % {"date": localdate(since).isoformat()},
         _("Calls made while they were on the list stay masked on every bill, old ones too."),
         _("Take a number off only when it has left the national masking list; importing it again masks it again."),
     ]
