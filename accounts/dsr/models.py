@@ -69,10 +69,7 @@ class DataSubjectRequest(models.Model):
     # it goes when the person's account is erased or anonymised (dsr/representative.py), and this says when. The
     # kind and the check stay, as the record of who asked and that their authority was checked.
     representative_name_erased_at = models.DateTimeField(null=True, blank=True)
-    # The free texts go with the person's erased or anonymised account (dsr/texts.py): what they wrote (`details`),
-    # the extension's reason and the answer as it stood (both often quote their data). This says when. The kind,
-    # dates, status and outcome codes stay as the record of compliance. An answer written after it (the erasure's
-    # own, the closing sentence of a request the erasure closed) is the system's, naming no data.
+    # When the free texts went with the erased or anonymised account (dsr/texts.py says which, and what stays).
     texts_erased_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -92,8 +89,7 @@ class DataSubjectRequest(models.Model):
                                  | models.Q(representative_name__isnull=True,
                                             representative_name_erased_at__isnull=False)))),
                 name="dsr_representative_named"),
-            # The person's words stay erased: nothing writes `details` after the request is taken in, and an erased
-            # account can make no new request (dsr/services.py _dsr_open).
+            # The person's words stay erased (`details` is written only when an open account makes a request).
             models.CheckConstraint(condition=models.Q(texts_erased_at__isnull=True) | models.Q(details=""),
                                    name="dsr_erased_no_details"),
         ]
