@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from .models import DataSubjectRequest
+from .models import DataSubjectRequest, ExportFile
 from .objection import objection_texts_erase
 
 
@@ -23,6 +23,9 @@ def request_texts_erase(*, user_id: int, stamp: datetime) -> dict[str, int]:
     """Blank the free texts of every request of the person's (the caller, accounts/services/closing.py, holds the
     account's row lock and writes the audit entry with these counts). Texts erased before stay so, with their
     date."""
+    # Lock order: an export's build holds its export, then its request (dsr/export.py); so the person's exports are
+    # locked before the update touches an access or portability request (erasure_apply locks them after this too).
+    list(ExportFile.objects.select_for_update().filter(user_id=user_id).order_by("pk").values_list("pk", flat=True))
     counts = objection_texts_erase(user_id=user_id, stamp=stamp)
     rows = (DataSubjectRequest.objects.filter(user_id=user_id, texts_erased_at__isnull=True)
             .update(details="", extension_reason="", answer="", texts_erased_at=stamp))
