@@ -140,7 +140,7 @@ class ErasedBeforeThisChangeTests:
         closed = DataSubjectRequest.objects.filter(pk=reqs["access"].pk)
         closed.update(status="completed", completed_at=stamp, answer="Closed without further action")
 
-        import_module("accounts.migrations.0036_datasubjectrequest_texts_erased").erased_accounts_texts(apps, None)
+        import_module("accounts.migrations.0037_datasubjectrequest_texts_erased").erased_accounts_texts(apps, None)
 
         assert not _marks(_texts_of(alice.pk))
         assert closed.get().answer == "Closed without further action"

@@ -18,7 +18,7 @@ def erased_accounts_texts(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0035_user_itemisation_due_index'),
+        ('accounts', '0036_recipient_notification_verbose_names'),
     ]
 
     operations = [
