@@ -69,6 +69,8 @@ class DataSubjectRequest(models.Model):
     # it goes when the person's account is erased or anonymised (dsr/representative.py), and this says when. The
     # kind and the check stay, as the record of who asked and that their authority was checked.
     representative_name_erased_at = models.DateTimeField(null=True, blank=True)
+    # When the free texts went with the erased or anonymised account (dsr/texts.py says which, and what stays).
+    texts_erased_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["status", "deadline"], name="dsr_status_deadline_idx")]
@@ -87,6 +89,9 @@ class DataSubjectRequest(models.Model):
                                  | models.Q(representative_name__isnull=True,
                                             representative_name_erased_at__isnull=False)))),
                 name="dsr_representative_named"),
+            # The person's words stay erased (`details` is written only when an open account makes a request).
+            models.CheckConstraint(condition=models.Q(texts_erased_at__isnull=True) | models.Q(details=""),
+                                   name="dsr_erased_no_details"),
         ]
         ordering = ["deadline"]
 

@@ -58,8 +58,9 @@ def _objection_row(objection: Any) -> dict:
 register_section(Section(
     name="requests", label=_("Data-subject requests"), order=70, purpose="self_service",
     legal_basis="GDPR art. 6(1)(c); GDPR art. 12 and 5(2) (accountability)",
-    retention=("as the account; the request record as accountability, without a representative's name and proof "
-               "of authority, or an objection's grounds, balancing record and reply, once the account is erased"),
+    retention=("as the account; once it is erased or anonymised, the request record as accountability (kind, "
+               "dates, status, outcome), without the texts: what you wrote, the extension's reason and our answer, "
+               "an objection's balancing record, and a representative's name and proof of authority"),
     exporter=_export_requests,
     description="The data-subject requests you made and our answers.",
 ))

@@ -26,8 +26,8 @@ from voipxs.privacy.audit import audit_record
 from voipxs.privacy.purposes import CONTRACT_PURPOSE, RETENTION_PURPOSE, Role, has_role
 from voipxs.privacy.registry import Kept, kept_for
 
-from ..dsr.objection import objection_texts_erase
 from ..dsr.representative import dsr_representative_erase
+from ..dsr.texts import request_texts_erase
 from ..models import AccountCloseReason, BillingAddress, Contractor, User, UserSession
 from .numbers import phone_number_release
 from .sign_in import login_attempts_forget
@@ -194,9 +194,9 @@ def _personal_data_remove(user: User, *, keep_numbers: bool, stamp: datetime) ->
     # A representative's name and proof of authority on the person's requests (a third party's, kept for that
     # request only) go too; the requests stay as the record, with the kind and the check of their authority.
     representatives = dsr_representative_erase(user=user, stamp=stamp)
-    # An objection's free text (the person's grounds, the balancing record about them, the reply quoting it) goes
-    # too; its purposes, outcomes and decision times stay as the record that it was decided (dsr/objection.py).
-    representatives |= objection_texts_erase(user_id=user.pk, stamp=stamp)
+    # The free texts of every request of theirs go too (what they wrote, the extension's reason, the answer quoting
+    # it, an objection's balancing record); kinds, dates, statuses and outcome codes stay as the record (dsr/texts.py).
+    representatives |= request_texts_erase(user_id=user.pk, stamp=stamp)
     user.username = f"erased-{secrets.token_hex(8)}"
     user.email = None
     user.anonymised_at = stamp

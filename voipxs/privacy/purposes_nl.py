@@ -148,11 +148,12 @@ DUTCH: dict[str, str] = {
          "3 maanden"),
     "30 days": "30 dagen",
     "7 years after the invoice date": "7 jaar na de factuurdatum",
-    ("as the account; the request record as accountability, without a representative's name and proof of "
-     "authority, or an objection's grounds, balancing record and reply, once the account is erased"):
-        ("als het account; het dossier van het verzoek als verantwoording, zonder de naam en de machtiging van een "
-         "vertegenwoordiger, of de gronden, de belangenafweging en het antwoord bij een bezwaar, zodra het account "
-         "is gewist"),
+    ("as the account; once it is erased or anonymised, the request record as accountability (kind, dates, status, "
+     "outcome), without the texts: what you wrote, the extension's reason and our answer, an objection's balancing "
+     "record, and a representative's name and proof of authority"):
+        ("als het account; zodra het is gewist of geanonimiseerd, het dossier van het verzoek als verantwoording "
+         "(soort, data, status, uitkomst), zonder de teksten: wat u schreef, de reden van de verlenging en ons "
+         "antwoord, de belangenafweging bij een bezwaar, en de naam en de machtiging van een vertegenwoordiger"),
     "the request record as accountability; packages 90 days after delivery":
         "het dossier van het verzoek als verantwoording; pakketten 90 dagen na aflevering",
     ("as the account; once it is erased, under the account's number only, as the record that the change was "
