@@ -110,7 +110,6 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "voipxs.urls"
-CSRF_FAILURE_VIEW = "voipxs.csrf_failure.csrf_failure"  # the site's 403 page, in the person's language
 WSGI_APPLICATION = "voipxs.wsgi.application"
 
 TEMPLATES = [
@@ -314,10 +313,9 @@ INVOICE_COMPANY_KVK_NUMBER = env("INVOICE_COMPANY_KVK_NUMBER", default="00000000
 INVOICE_COMPANY_IBAN = env("INVOICE_COMPANY_IBAN", default="")
 INVOICE_VAT_RATE = Decimal(env("INVOICE_VAT_RATE", default="21.00"))
 
-# Disclosures: a closed request's legal hold stays this many days (follow-up questions of the authority);
-# delivered packages are deleted this many days after delivery; legal officers are e-mailed this many hours
-# before a request's deadline; transparency counts below the threshold are shown as "< N"; the provider id
-# written into ETSI TS 102 657 packages.
+# Disclosures: a closed request's legal hold stays this many days (follow-up questions of the authority); delivered
+# packages are deleted this many days after delivery; legal officers are e-mailed this many hours before a request's
+# deadline; transparency counts below the threshold are shown as "< N"; the provider id in ETSI TS 102 657 packages.
 DISCLOSURE_HOLD_RELEASE_DAYS = env.int("DISCLOSURE_HOLD_RELEASE_DAYS", default=30)
 DISCLOSURE_PACKAGE_RETENTION_DAYS = env.int("DISCLOSURE_PACKAGE_RETENTION_DAYS", default=90)
 DISCLOSURE_ESCALATION_HOURS = env.int("DISCLOSURE_ESCALATION_HOURS", default=24)
@@ -361,6 +359,7 @@ SESSION_ENGINE = "accounts.sessions"  # database sessions with their user id: se
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = 60 * 60 * 8
 CSRF_COOKIE_HTTPONLY = True
+CSRF_FAILURE_VIEW = "voipxs.csrf_failure.csrf_failure"  # the site's 403 page, in the person's language
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
