@@ -113,7 +113,10 @@ def _pair(context, extension_id: str, server: str, token: str) -> None:
     options.fill("#server", server)
     options.fill("#token", token)
     options.click("#save")
-    options.wait_for_selector("#status.ok")
+    # Saving writes the extension's storage, nothing more; on a machine running CI's three test runs at once it once
+    # took over TIMEOUT_MS to show. A wrong token or address shows "#status.error" at once, whatever the wait.
+    options.wait_for_selector("#status.ok, #status.error", timeout=4 * TIMEOUT_MS)
+    assert options.get_attribute("#status", "class") == "ok", options.inner_text("#status")
     options.close()
 
 
