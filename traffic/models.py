@@ -234,7 +234,9 @@ class Tariff(models.Model):
 
     class Meta:
         verbose_name, verbose_name_plural = _("tariff"), _("tariffs")
-        indexes = [models.Index(fields=["prefix", "valid_from"], name="tariff_prefix_idx")]
+        indexes = [models.Index(fields=["prefix", "valid_from"], name="tariff_prefix_idx"),
+                   # the Dutch pages ask for their zones' Dutch names (traffic.zone_names)
+                   models.Index(fields=["zone"], condition=~models.Q(zone_nl=""), name="tariff_zone_nl_idx")]
         constraints = [
             # valid_to is the inclusive last day: a tariff ended the day it starts still holds for that day.
             models.CheckConstraint(condition=models.Q(valid_to__isnull=True) | models.Q(valid_to__gte=models.F("valid_from")),

@@ -89,3 +89,32 @@ def test_the_freephone_zone_is_dutch_on_a_dutch_page(client, alice):
     verified_client(client, alice)
     client.cookies["django_language"] = "nl"
     assert _zone_cells(client.get("/calls/").content.decode()) == ["NL gratis (0800)"]
+
+
+def _tariff_reads(client, path: str) -> list[str]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(path).status_code == 200
+    return [q["sql"] for q in queries.captured_queries if '"traffic_tariff"' in q["sql"]]
+
+
+def test_a_dutch_page_asks_only_for_the_zones_it_shows(client, alice, invoice):
+    """A rate deck has thousands of tariffs: the call page reads the Dutch names of its own zones, not all of them."""
+    for n in range(30):
+        tariff_create(prefix=f"99{n:02}", zone=f"Zone {n}", zone_nl=f"Zone {n} NL", price_per_minute=Decimal("0.1"),
+                      valid_from=date(2020, 1, 1))
+    verified_client(client, alice)
+    assert _tariff_reads(client, "/calls/") == []  # English: the zones as typed, no query
+    client.cookies["django_language"] = "nl"
+    (read,) = _tariff_reads(client, "/calls/")
+    assert "'NL mobile'" in read.replace('"', "'") and "Zone 1" not in read
+
+
+def test_a_page_of_freephone_calls_asks_for_no_dutch_names(client, alice):
+    make_cdr(account=alice, started_at=datetime(2026, 3, 10, 9, 0, tzinfo=timezone.utc), dst="+318001234",
+             zone="NL freephone (0800)", price=Decimal("0"))
+    verified_client(client, alice)
+    client.cookies["django_language"] = "nl"
+    assert _tariff_reads(client, "/calls/") == []

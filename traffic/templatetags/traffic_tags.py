@@ -152,7 +152,9 @@ def call_rows(rows, show_own: bool = True, names=None, show_user: bool = False, 
     Every cell carries a `c-*` class: the phone layout in site.css turns each row into a short card."""
     directions, dispositions, months, button, dts, summary, price_format = _texts(
         get_language(), show_own, show_user, call_buttons)
-    esc, price_of, button_of, zone_name_of = _esc, _price, _call_button, zone_namer()
+    rows = list(rows)
+    esc, price_of, button_of = _esc, _price, _call_button
+    zone_name_of = zone_namer({call.zone for call in rows} | {leg.zone for call in rows for leg in call.legs})
     zone = timezone.get_current_timezone()
     # On a phone a row shows date, other party, direction, duration and price; the rest is one tap away, in "Details"
     # (static/css/site.css hides that cell on wider screens and the columns it repeats on phones): its <dt>s
