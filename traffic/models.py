@@ -15,7 +15,6 @@ from django.utils.timezone import now
 from django.utils.translation import gettext_lazy as _, pgettext_lazy
 
 from voipxs.privacy.fields import BlindIndexField, EncryptedTextField
-from voipxs.privacy.phone import normalize_masking_number
 from .tariff_rules import validate_tariff_prefix, validate_zone_text
 
 
@@ -234,8 +233,7 @@ class Tariff(models.Model):
 
     class Meta:
         verbose_name, verbose_name_plural = _("tariff"), _("tariffs")
-        indexes = [models.Index(fields=["prefix", "valid_from"], name="tariff_prefix_idx"),
-                   # the Dutch pages ask for their zones' Dutch names (traffic.zone_names)
+        indexes = [models.Index(fields=["prefix", "valid_from"], name="tariff_prefix_idx"),  # zone_names.py's:
                    models.Index(fields=["zone"], condition=~models.Q(zone_nl=""), name="tariff_zone_nl_idx")]
         constraints = [
             # valid_to is the inclusive last day: a tariff ended the day it starts still holds for that day.
@@ -384,19 +382,8 @@ class CallExport(models.Model):
         return {"key_label": f"call-export:{self.pk}", "aad_prefix": f"call-export:{self.pk}"}
 
 
-class MaskedNumber(models.Model):
-    """The national masking list (Bude art. 4.2): a number (a helpline, or one another provider asked
-    us to mask) never shown in full on a bill, for calls from `valid_from` on (the next billing period
-    after it was listed) and, once it leaves the list, before `valid_until` (the next billing period
-    after it was taken off): calls made while it was listed stay masked on every bill."""
-
-    number = EncryptedTextField(_("number (E.164)"))  # or a short number as dialled (113, 116111)
-    number_index = BlindIndexField(source="number", domain="phone", normalizer=normalize_masking_number, unique=True)
-    valid_from = models.DateTimeField()
-    valid_until = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(default=now)
-
 from .callsetup.models import BlockedPrefix, CallSetup  # noqa: E402,F401  click-to-call (issue 12)
 from .push.models import PushCredential  # noqa: E402,F401  a switch's credential for live push
 from .annotations.models import CdrAnnotation  # noqa: E402,F401  notes on calls (GDPR art. 16)
 from .disputes.models import InvoiceDispute  # noqa: E402,F401  each dispute of an invoice, kept
+from .masking.models import MaskedNumber  # noqa: E402,F401  the national masking list (Bude art. 4.2)
