@@ -1,4 +1,5 @@
-"""The interconnection report through the API: answered calls per carrier and switch in a month."""
+"""The interconnection report through the API: answered calls per carrier and switch in a month, cut in Amsterdam's
+time (the invoices', the default) or in UTC (`month_tz`, as most carriers' statements)."""
 from __future__ import annotations
 
 from drf_spectacular.types import OpenApiTypes
@@ -10,7 +11,7 @@ from rest_framework.views import APIView
 
 from voipxs.privacy.purposes import Purpose
 
-from ..selectors.interconnection import interconnection_report, parse_month
+from ..selectors.interconnection import MonthZone, interconnection_report, parse_month
 from .permissions import IsBilling
 
 
@@ -19,6 +20,7 @@ class StaffInterconnectionApi(APIView):
 
     class FilterSerializer(serializers.Serializer):
         month = serializers.RegexField(r"^\d{4}-(0[1-9]|1[0-2])$", error_messages={"invalid": "Give the month as YYYY-MM."})
+        month_tz = serializers.ChoiceField(choices=MonthZone.choices, required=False, default=MonthZone.AMSTERDAM)
 
     class OutputSerializer(serializers.Serializer):
         carrier = serializers.CharField()
@@ -30,11 +32,15 @@ class StaffInterconnectionApi(APIView):
         class Meta:
             ref_name = "InterconnectionRow"
 
-    @extend_schema(parameters=[OpenApiParameter("month", OpenApiTypes.STR, required=True, description="YYYY-MM")],
+    @extend_schema(parameters=[OpenApiParameter("month", OpenApiTypes.STR, required=True, description="YYYY-MM"),
+                               OpenApiParameter("month_tz", OpenApiTypes.STR, enum=MonthZone.values,
+                                                description="the month's time zone: amsterdam (as invoiced, the "
+                                                            "default) or utc (as most carriers' statements)")],
                    responses=OutputSerializer(many=True), summary="Answered calls per carrier/switch in a month")
     def get(self, request: Request) -> Response:
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
         month = parse_month(filters.validated_data["month"])
-        rows = interconnection_report(actor=request.user, purpose=Purpose.INTERCONNECTION, month=month)
+        rows = interconnection_report(actor=request.user, purpose=Purpose.INTERCONNECTION, month=month,
+                                      month_tz=filters.validated_data["month_tz"])
         return Response(self.OutputSerializer(rows, many=True).data)
