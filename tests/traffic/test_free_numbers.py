@@ -6,8 +6,8 @@ Only a call that cost nothing is left off: one the customer paid for (another co
 our tariffs price) is listed, so every charge the invoice totals can be checked on the bill.
 
 A change of the setting applies from the next billing period, and a billing period is an invoice's: a calendar
-month in UTC, for the itemisation setting and the masking list alike, also in the first hours of a month in
-Amsterdam."""
+month in Amsterdam's time (voipxs.timeutil.month_bounds), for the itemisation setting and the masking list alike,
+also in a month's first hour or two, which in UTC are still the month before's."""
 from __future__ import annotations
 
 import io

@@ -109,7 +109,6 @@ class InterconnectionMonthZoneTests:
         entries = AuditEntry.objects.filter(action="interconnection.report")
         assert sorted(e.extra["month_tz"] for e in entries) == ["amsterdam", "amsterdam", "utc"]
 
-    @pytest.mark.xfail(strict=True, reason="Dutch pending")
     def test_the_choice_is_in_dutch_on_a_dutch_page(self, client, billing_staff):
         verified_client(client, billing_staff)
         client.cookies["django_language"] = "nl"
