@@ -14,7 +14,7 @@ the DPO to record (disclosures/recipients.py says why). The person reads the lis
 it lists nobody; the erasure's own request lists the recipients, also when replayed after a restore."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Iterable
 
 from django.db import transaction
@@ -24,7 +24,7 @@ from django.utils.translation import gettext_noop
 
 from voipxs.exceptions import ApplicationError
 from voipxs.privacy.audit import audit_record
-from voipxs.privacy.purposes import DSR_PURPOSE, Purpose, require_purpose
+from voipxs.privacy.purposes import DSR_PURPOSE, Purpose, SystemActor, require_purpose
 from voipxs.privacy.registry import recipients_of
 
 from ..models import User
@@ -39,6 +39,9 @@ ALREADY_RECORDED = gettext_noop("This recipient was already recorded as notified
 NOTIFIED_IN_FUTURE = gettext_noop("The day the recipient was notified cannot be in the future.")
 NOTIFIED_BEFORE_REQUEST = gettext_noop("The recipient cannot have been notified before the request was carried out.")
 HOW_UNKNOWN = gettext_noop("Choose how the recipient was notified.")
+# Who marks again, after a restore, the recipients the DPO recorded as told after the backup was taken
+# (retention/backup/notifications.py).
+RECIPIENT_REPLAY_ACTOR = SystemActor("recipient_notification_replay", frozenset({DSR_PURPOSE}))
 
 
 @transaction.atomic
@@ -97,6 +100,38 @@ def recipient_notification_record(*, notification: RecipientNotification, notifi
     audit_record(actor=actor, action="dsr.recipient_notified", purpose=DSR_PURPOSE, target_type="dsr",
                  target_id=notification.request_id, extra={"notification": notification.pk, "how": how})
     return notification
+
+
+def recipient_notifications_told() -> QuerySet[RecipientNotification]:
+    """Every recipient recorded as told, for the key backup's list (retention/backup/notifications.py): a system
+    read of ids, times and choices, shown to no one."""
+    return (RecipientNotification.objects.filter(notified_on__isnull=False).select_related("request", "recorded_by")
+            .only("request_id", "request__received_at", "recipient_key", "notified_on", "how", "recorded_by_id",
+                  "recorded_by__date_joined")
+            .order_by("notified_on", "request_id", "recipient_key"))
+
+
+@transaction.atomic
+def recipient_notification_replay(*, request_id: int, request_received: datetime, recipient_key: str,
+                                  notified_on: date, how: str, recorded_by: int | None,
+                                  recorded_by_joined: datetime | None, backup: str) -> bool:
+    """After a restore: mark the recipient `recipient_key` of request `request_id` (received at `request_received`:
+    numbers may be handed out again) as the DPO recorded it after the backup was taken, by RECIPIENT_REPLAY_ACTOR.
+    False, changing nothing, when there is no such row or it is marked already (it stays as it was). The staff
+    member is named only if their account is the one of the record (its creation time too); else the row names
+    nobody and the audit entry keeps the id."""
+    notification = (RecipientNotification.objects.select_for_update()
+                    .filter(request_id=request_id, request__received_at=request_received, recipient_key=recipient_key,
+                            notified_on__isnull=True).first())
+    if notification is None:
+        return False
+    staff = User.objects.filter(pk=recorded_by, date_joined=recorded_by_joined).first() if recorded_by else None
+    notification.notified_on, notification.how, notification.recorded_by = notified_on, how, staff
+    notification.save(update_fields=["notified_on", "how", "recorded_by"])
+    audit_record(actor=RECIPIENT_REPLAY_ACTOR, action="dsr.recipient_notified_replayed", purpose=DSR_PURPOSE,
+                 target_type="dsr", target_id=request_id,
+                 extra={"notification": notification.pk, "how": how, "recorded_by": recorded_by, "backup": backup})
+    return True
 
 
 def recipient_notification_list(*, actor: Any, req: DataSubjectRequest,
