@@ -18,7 +18,7 @@ from datetime import date, datetime
 from typing import Any, Iterable
 
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from django.utils.timezone import localdate
 from django.utils.translation import gettext_noop
 
@@ -162,8 +162,29 @@ def requests_with_recipients_to_notify(*, actor: Any, request_ids: Iterable[int]
     """Of `request_ids`, those with a recipient the DPO has not yet recorded as notified (the queue marks them)."""
     require_dpo(actor)
     require_purpose(actor=actor, purpose=DSR_PURPOSE, action="dsr.recipients_pending", target_type="dsr")
-    return set(RecipientNotification.objects.filter(request_id__in=list(request_ids), notified_on__isnull=True)
-               .values_list("request_id", flat=True))
+    return set(_not_yet_told().filter(request_id__in=list(request_ids)).values_list("request_id", flat=True))
+
+
+def _not_yet_told() -> QuerySet[RecipientNotification]:
+    return RecipientNotification.objects.filter(notified_on__isnull=True)
+
+
+def recipient_notifications_pending_count(*, actor: Any) -> int:
+    """How many recipients are listed and not yet recorded as told, over every request (the DPO's home page)."""
+    require_dpo(actor)
+    require_purpose(actor=actor, purpose=DSR_PURPOSE, action="dsr.recipients_pending", target_type="dsr")
+    return _not_yet_told().count()
+
+
+def requests_with_recipients_pending(*, actor: Any) -> list[dict]:
+    """Every request with recipients not yet recorded as told, the one carried out longest ago first, with how many:
+    {"pk", "kind", "completed_at", "pending"} (the DPO's queue; its "Recently closed" list may no longer show it)."""
+    require_dpo(actor)
+    require_purpose(actor=actor, purpose=DSR_PURPOSE, action="dsr.recipients_pending", target_type="dsr")
+    rows = (_not_yet_told().values("request_id", "request__kind", "request__completed_at")
+            .annotate(pending=Count("pk")).order_by("request__completed_at", "request_id"))
+    return [{"pk": r["request_id"], "kind": Kind(r["request__kind"]).label, "completed_at": r["request__completed_at"],
+             "pending": r["pending"]} for r in rows]
 
 
 def export_recipient_notifications(user: Any) -> Iterable[dict]:
