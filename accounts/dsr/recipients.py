@@ -14,17 +14,17 @@ the DPO to record (disclosures/recipients.py says why). The person reads the lis
 it lists nobody; the erasure's own request lists the recipients, also when replayed after a restore."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Iterable
 
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from django.utils.timezone import localdate
 from django.utils.translation import gettext_noop
 
 from voipxs.exceptions import ApplicationError
 from voipxs.privacy.audit import audit_record
-from voipxs.privacy.purposes import DSR_PURPOSE, Purpose, require_purpose
+from voipxs.privacy.purposes import DSR_PURPOSE, Purpose, SystemActor, require_purpose
 from voipxs.privacy.registry import recipients_of
 
 from ..models import User
@@ -39,6 +39,9 @@ ALREADY_RECORDED = gettext_noop("This recipient was already recorded as notified
 NOTIFIED_IN_FUTURE = gettext_noop("The day the recipient was notified cannot be in the future.")
 NOTIFIED_BEFORE_REQUEST = gettext_noop("The recipient cannot have been notified before the request was carried out.")
 HOW_UNKNOWN = gettext_noop("Choose how the recipient was notified.")
+# Who marks again, after a restore, the recipients the DPO recorded as told after the backup was taken
+# (retention/backup/notifications.py).
+RECIPIENT_REPLAY_ACTOR = SystemActor("recipient_notification_replay", frozenset({DSR_PURPOSE}))
 
 
 @transaction.atomic
@@ -99,6 +102,38 @@ def recipient_notification_record(*, notification: RecipientNotification, notifi
     return notification
 
 
+def recipient_notifications_told() -> QuerySet[RecipientNotification]:
+    """Every recipient recorded as told, for the key backup's list (retention/backup/notifications.py): a system
+    read of ids, times and choices, shown to no one."""
+    return (RecipientNotification.objects.filter(notified_on__isnull=False).select_related("request", "recorded_by")
+            .only("request_id", "request__received_at", "recipient_key", "notified_on", "how", "recorded_by_id",
+                  "recorded_by__date_joined")
+            .order_by("notified_on", "request_id", "recipient_key"))
+
+
+@transaction.atomic
+def recipient_notification_replay(*, request_id: int, request_received: datetime, recipient_key: str,
+                                  notified_on: date, how: str, recorded_by: int | None,
+                                  recorded_by_joined: datetime | None, backup: str) -> bool:
+    """After a restore: mark the recipient `recipient_key` of request `request_id` (received at `request_received`:
+    numbers may be handed out again) as the DPO recorded it after the backup was taken, by RECIPIENT_REPLAY_ACTOR.
+    False, changing nothing, when there is no such row or it is marked already (it stays as it was). The staff
+    member is named only if their account is the one of the record (its creation time too); else the row names
+    nobody and the audit entry keeps the id."""
+    notification = (RecipientNotification.objects.select_for_update()
+                    .filter(request_id=request_id, request__received_at=request_received, recipient_key=recipient_key,
+                            notified_on__isnull=True).first())
+    if notification is None:
+        return False
+    staff = User.objects.filter(pk=recorded_by, date_joined=recorded_by_joined).first() if recorded_by else None
+    notification.notified_on, notification.how, notification.recorded_by = notified_on, how, staff
+    notification.save(update_fields=["notified_on", "how", "recorded_by"])
+    audit_record(actor=RECIPIENT_REPLAY_ACTOR, action="dsr.recipient_notified_replayed", purpose=DSR_PURPOSE,
+                 target_type="dsr", target_id=request_id,
+                 extra={"notification": notification.pk, "how": how, "recorded_by": recorded_by, "backup": backup})
+    return True
+
+
 def recipient_notification_list(*, actor: Any, req: DataSubjectRequest,
                                 purpose: Purpose | str = DSR_PURPOSE) -> QuerySet[RecipientNotification]:
     """The recipients listed for `req`, for the DPO (the read is recorded)."""
@@ -127,8 +162,29 @@ def requests_with_recipients_to_notify(*, actor: Any, request_ids: Iterable[int]
     """Of `request_ids`, those with a recipient the DPO has not yet recorded as notified (the queue marks them)."""
     require_dpo(actor)
     require_purpose(actor=actor, purpose=DSR_PURPOSE, action="dsr.recipients_pending", target_type="dsr")
-    return set(RecipientNotification.objects.filter(request_id__in=list(request_ids), notified_on__isnull=True)
-               .values_list("request_id", flat=True))
+    return set(_not_yet_told().filter(request_id__in=list(request_ids)).values_list("request_id", flat=True))
+
+
+def _not_yet_told() -> QuerySet[RecipientNotification]:
+    return RecipientNotification.objects.filter(notified_on__isnull=True)
+
+
+def recipient_notifications_pending_count(*, actor: Any) -> int:
+    """How many recipients are listed and not yet recorded as told, over every request (the DPO's home page)."""
+    require_dpo(actor)
+    require_purpose(actor=actor, purpose=DSR_PURPOSE, action="dsr.recipients_pending", target_type="dsr")
+    return _not_yet_told().count()
+
+
+def requests_with_recipients_pending(*, actor: Any) -> list[dict]:
+    """Every request with recipients not yet recorded as told, the one carried out longest ago first, with how many:
+    {"pk", "kind", "completed_at", "pending"} (the DPO's queue; its "Recently closed" list may no longer show it)."""
+    require_dpo(actor)
+    require_purpose(actor=actor, purpose=DSR_PURPOSE, action="dsr.recipients_pending", target_type="dsr")
+    rows = (_not_yet_told().values("request_id", "request__kind", "request__completed_at")
+            .annotate(pending=Count("pk")).order_by("request__completed_at", "request_id"))
+    return [{"pk": r["request_id"], "kind": Kind(r["request__kind"]).label, "completed_at": r["request__completed_at"],
+             "pending": r["pending"]} for r in rows]
 
 
 def export_recipient_notifications(user: Any) -> Iterable[dict]:

@@ -31,7 +31,7 @@ from .export import dsr_export_download_log, export_decrypt_stream
 from .models import BreachNotification, DataSubjectRequest, Restriction
 from .objection_views import ObjectionPurposesField
 from .panels import request_panels
-from .recipients import requests_with_recipients_to_notify
+from .recipients import requests_with_recipients_pending, requests_with_recipients_to_notify
 from .restriction import (
     restriction_lift, restriction_lift_notice_record, restriction_lift_notice_request, restriction_step_check,
 )
@@ -153,8 +153,11 @@ def download(request: HttpRequest, pk: int) -> StreamingHttpResponse:
 def dpo_requests(request: HttpRequest) -> HttpResponse:
     closed = list(dsr_request_list_closed(actor=request.user))
     to_notify = requests_with_recipients_to_notify(actor=request.user, request_ids=[r.pk for r in closed])  # art. 19
+    pending = requests_with_recipients_pending(actor=request.user)  # every request's, also those no longer recent
     return render(request, "dpo/requests.html", {"open": dsr_request_list_open(actor=request.user), "closed": closed,
-                                                 "to_notify": to_notify, "chain": audit_chain_check_latest()})
+                                                 "to_notify": to_notify, "chain": audit_chain_check_latest(),
+                                                 "recipients_pending": pending,
+                                                 "recipients_pending_count": sum(r["pending"] for r in pending)})
 
 
 @login_required

@@ -27,7 +27,10 @@ when the account was created, the request's number, when it was received and ans
 no name, number, address or e-mail; `retention.backup.erasures`), is taken again once an erasure
 commits (`erasure_saved`), and a restore replays from it each erasure the restored database does not
 have yet. One file rather than a sibling: both lists must be of the same moment and both are needed by
-every restore; one file has one lock, one atomic replacement, one owner check and one `--keys`.
+every restore; one file has one lock, one atomic replacement, one owner check and one `--keys`. The DPO's records
+of recipients told of an erasure, rectification or restriction (GDPR art. 19) are lost with a restore the same way,
+so the file lists them too (`retention.backup.notifications`, ids and times only), taken again once one commits
+(`recipient_notified`), and a restore marks them again after replaying the erasures.
 
 A retake after a commit that fails is logged, and caught up by the daily retake (`month_keys_retake`, beat) or
 the next write; until then the DPO's retention page says since when the list of erasures has not been written
@@ -52,19 +55,21 @@ from django.dispatch import receiver
 from django.utils.dateparse import parse_datetime
 from django.utils.timezone import now
 
-from accounts.dsr.models import DataSubjectRequest
+from accounts.dsr.models import DataSubjectRequest, RecipientNotification
 from traffic.keys import month_keys_forget
 from traffic.models import MonthKey
 from voipxs.privacy import crypto
 from voipxs.privacy.owned_file import database_identity, locked, write_atomic
 
 from .erasures import erasure_records_merged
+from .notifications import recipient_notification_records_merged
 
 log = logging.getLogger(__name__)
 
 MAGIC = b"VXMKEYS1"
-FORMAT = 2  # 2: with the erasures; a file of format 1 (month keys only) still restores, replaying none
-_FORMATS = (1, FORMAT)
+# 2: with the erasures; 3: and the recipients told. An older file still restores, replaying none of what it lacks.
+FORMAT = 3
+_FORMATS = (1, 2, FORMAT)
 _AAD = b"voipxs:month-key-backup"
 
 
@@ -76,9 +81,10 @@ def keys_path() -> Path:
     return Path(settings.BACKUP_KEYS_FILE)
 
 
-def month_keys_snapshot(*, listed: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    """The month-key table as it is now, live keys (still wrapped) and destroyed ones alike, and the erasures:
-    this database's and those of `listed` (the file it replaces) that it does not have (erasures.py)."""
+def month_keys_snapshot(*, listed: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The month-key table as it is now, live keys (still wrapped) and destroyed ones alike, the erasures and the
+    recipients told: this database's and those of `listed` (the file it replaces) that it does not have
+    (erasures.py, notifications.py)."""
     months = [{
         "month": key.month.isoformat(),
         "wrapped_key": base64.b64encode(bytes(key.wrapped_key)).decode() if key.wrapped_key is not None else None,
@@ -86,16 +92,19 @@ def month_keys_snapshot(*, listed: list[dict[str, Any]] | None = None) -> dict[s
         "destroyed_at": key.destroyed_at.isoformat() if key.destroyed_at else None,
     } for key in MonthKey.objects.order_by("month")]
     return {"format": FORMAT, "database": database_identity(), "taken_at": now().isoformat(), "months": months,
-            "erasures": erasure_records_merged(listed)}
+            "erasures": erasure_records_merged((listed or {}).get("erasures")),
+            "recipient_notifications": recipient_notification_records_merged(
+                (listed or {}).get("recipient_notifications"))}
 
 
 def counts(data: dict[str, Any]) -> dict[str, int | None]:
-    """How many live and destroyed month keys the file holds, and how many erasures (None: a file of format 1,
-    taken before erasures were kept in it)."""
+    """How many live and destroyed month keys the file holds, how many erasures and recipients told (None: a file
+    taken before they were kept in it)."""
     live = sum(1 for m in data["months"] if m["wrapped_key"] is not None)
-    erasures = data.get("erasures")
+    erasures, told = data.get("erasures"), data.get("recipient_notifications")
     return {"live": live, "destroyed": len(data["months"]) - live,
-            "erasures": None if erasures is None else len(erasures)}
+            "erasures": None if erasures is None else len(erasures),
+            "recipient_notifications": None if told is None else len(told)}
 
 
 def month_keys_read(path: Path) -> dict[str, Any]:
@@ -169,9 +178,9 @@ def month_keys_take(*, path: Path, replace_other: bool = False, only_if_ours: bo
             raise KeyFileError(
                 f"{path} is the month-key backup of {owner}, not of {database_identity()}. Pass another "
                 "--keys file, or --replace-keys if that database was restored into this one.")
-        # The erasures it listed stay listed, also when it was another database's (replaced after a restore under
-        # a new name: that database's erasures are this one's history).
-        data = month_keys_snapshot(listed=existing and existing.get("erasures"))
+        # The erasures (and recipients told) it listed stay listed, also when it was another database's (replaced
+        # after a restore under a new name: that database's erasures are this one's history).
+        data = month_keys_snapshot(listed=existing)
         write_atomic(path, MAGIC + crypto.encrypt_bytes(json.dumps(data).encode(), aad=_AAD))
     return counts(data)
 
@@ -248,4 +257,12 @@ def erasure_saved(sender: Any, instance: DataSubjectRequest, **kwargs: Any) -> N
     """An erasure was done (or replayed after a restore): take the key backup again once that commits, so
     a restore of a backup older than the erasure erases the account again (retention/backup/erasures.py)."""
     if instance.kind == DataSubjectRequest.Kind.ERASURE and instance.status == DataSubjectRequest.Status.COMPLETED:
+        transaction.on_commit(_retake)
+
+
+@receiver(post_save, sender=RecipientNotification, dispatch_uid="retention.backup.recipient_notified")
+def recipient_notified(sender: Any, instance: RecipientNotification, **kwargs: Any) -> None:
+    """The DPO recorded a recipient as told (or a restore marked one again): take the key backup again once that
+    commits, so a restore of a backup older than the record marks it again (retention/backup/notifications.py)."""
+    if instance.notified_on is not None:
         transaction.on_commit(_retake)

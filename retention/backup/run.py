@@ -14,11 +14,11 @@ written by whoever holds the master key.
 `backup_restore` checks the seal and the sums, restores the database into an empty one, loads the
 month keys from the CURRENT month-key backup (not from anything of the same age as the dump: a month
 purged since is destroyed there), unpacks the private files, replays from the key file the erasures
-done since the dump (erasures.py: they delete the person's files among those too) and records the
-restore in the audit log. The keys, the replays and the restore's audit entry are one transaction,
-under the key file's lock: nothing retakes the file before the replayed erasures are in the
-database, and a restore that fails there leaves no month keys in the restored database (it cannot
-serve; restore again into a new one).
+done since the dump (erasures.py: they delete the person's files among those too) and the DPO's records
+of recipients told since (notifications.py), and records the restore in the audit log. The keys, the
+replays and the restore's audit entry are one transaction, under the key file's lock: nothing retakes
+the file before the replayed erasures are in the database, and a restore that fails there leaves no
+month keys in the restored database (it cannot serve; restore again into a new one).
 
 The restored audit chain ends where the backup's did, legitimately before the head witness
 (voipxs/privacy/audit_head.py) of the database it replaces: the entries sealed after the backup are lost
@@ -52,6 +52,7 @@ from .archive import private_files_pack, private_files_unpack
 from .database import database_dump, database_is_empty, database_restore, dump_file_name
 from .erasures import erasures_replay
 from .keyfile import database_identity, month_keys_load, month_keys_read, month_keys_take
+from .notifications import recipient_notifications_replay
 
 MANIFEST = "manifest.json"
 PRIVATE_FILES = "private-files.tar.gz.enc"
@@ -200,10 +201,14 @@ def backup_restore(*, folder: Path, keys: Path, private_dir: Path) -> dict[str, 
     with _private_files_at(private_dir), locked(keys), transaction.atomic():
         key_counts = month_keys_load(key_data)
         erasures = erasures_replay(key_data.get("erasures"), backup=manifest["name"])
+        # After the erasures: a replayed erasure's recipients are listed again first, then marked as told.
+        told = recipient_notifications_replay(key_data.get("recipient_notifications"), backup=manifest["name"])
         audit_record(actor=None, action="backup.restore", purpose=Purpose.SECURITY, target_type="backup",
                      target_id=manifest["name"],
                      extra={"month_keys_live": key_counts["live"], "month_keys_destroyed": key_counts["destroyed"],
-                            "erasures_replayed": erasures["replayed"], "audit_head": head})
+                            "erasures_replayed": erasures["replayed"],
+                            "recipient_notifications_replayed": told["replayed"], "audit_head": head})
     head = _audit_head_after(head, backup=manifest["name"])
-    return {"backup": manifest["name"], "month_keys": key_counts, "erasures": erasures, "private_files": files,
+    return {"backup": manifest["name"], "month_keys": key_counts, "erasures": erasures,
+            "recipient_notifications": told, "private_files": files,
             "keys_belong_to": key_data["database"], "keys_taken_at": key_data["taken_at"], "audit_head": head}

@@ -40,7 +40,7 @@ ROLE_PAGES = {
     "noc": ("noc", ("/calls/staff/imports/", "/calls/staff/sources/")),
     "fraud": ("fraud", ("/calls/staff/blocked-prefixes/",)),
     "legal_officer": ("legal1", ("/disclosures/", SEARCH, "/disclosures/report/", "/disclosures/authorities/")),
-    "dpo": ("dpo", ("/retention/", "/privacy-requests/dpo/", "/privacy-requests/dpo/register/",
+    "dpo": ("dpo", ("/", "/retention/", "/privacy-requests/dpo/", "/privacy-requests/dpo/register/",
                     "/privacy-requests/dpo/restrictions/", "/privacy-requests/dpo/breaches/", DPO_RECTIFICATION)),
     # The Django admin too: its index, changelists with search and filters (and the read-only calls, paged
     # without a count), an add form and a change form. No overflow exemption is needed on a phone: a changelist
@@ -215,6 +215,21 @@ def _staff_rows() -> None:
     DisclosureRequest.objects.filter(pk=overdue.pk).update(deadline=moment - timedelta(hours=5))
     DisclosureRequest.objects.filter(pk=delivered.pk).update(status="delivered", delivered_at=moment - timedelta(days=1))
     _authority_rows(police)
+    _recipient_rows(dpo, legal1)
+
+
+def _recipient_rows(dpo, legal1) -> None:
+    """GDPR art. 19: a rectification of carol's carried out after a disclosure of her data, its recipient not yet
+    told, so the DPO's home page and queue show their count and the queue its list of requests to record them on."""
+    from accounts.dsr.models import DataSubjectRequest
+    from accounts.dsr.services import dsr_request_complete, dsr_request_create
+    from accounts.models import User
+    from tests.accounts.dsr_helpers import delivered_disclosure
+
+    carol = User.objects.get(username="carol")
+    delivered_disclosure(user=carol, officer=legal1, reference="DEMO-TOLD-1", secrecy_days=None)
+    req = dsr_request_create(user=carol, kind=DataSubjectRequest.Kind.RECTIFICATION, details="My address is wrong.")
+    dsr_request_complete(request=req, answer="We corrected your address.", actor=dpo)
 
 
 def _customer_rows() -> None:

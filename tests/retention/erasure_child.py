@@ -7,7 +7,7 @@
 
 against DATABASE_URL (the restored database). Prints one JSON object: each account's personal data as the
 database holds it, whether each invoice and call is there and restricted, each erasure request's record (with
-the recipients listed for it, GDPR art. 19),
+the recipients listed for it and those the DPO recorded as told, GDPR art. 19),
 and the audit entries of erasures replayed and of the restore. `again` first replays the key file's erasures
 of the key file FILE a second time (retention.backup.erasures.erasures_replay, as a second restore would) and
 reports its counts. `make` makes a customer and `erase` erases one, with FILE as BACKUP_KEYS_FILE (the key
@@ -35,7 +35,8 @@ def _account(account_id: int) -> dict:
 def _audit() -> dict:
     from voipxs.privacy.models import AuditEntry
 
-    entries = AuditEntry.objects.filter(action__in=["dsr.erase_replayed", "backup.restore"]).order_by("pk")
+    entries = AuditEntry.objects.filter(action__in=["dsr.erase_replayed", "dsr.recipient_notified_replayed",
+                                                       "backup.restore"]).order_by("pk")
     return {"entries": [{"action": e.action, "actor": e.actor, "purpose": e.purpose, "target_id": e.target_id,
                          "extra": e.extra} for e in entries]}
 
@@ -51,7 +52,11 @@ def _request(request_id: int) -> dict | None:
         "replayed": request.outcome.get("replayed_after_restore"),
         # GDPR art. 19: the recipients listed for the DPO to tell, and whether they were
         "recipients": [[n.recipient_key, n.recipient, n.notified_on is not None]
-                       for n in RecipientNotification.objects.filter(request=request).order_by("recipient_key")]}
+                       for n in RecipientNotification.objects.filter(request=request).order_by("recipient_key")],
+        # and for those told: the day, the way and the staff member's id the DPO recorded
+        "notified": [[n.recipient_key, n.notified_on.isoformat(), n.how, n.recorded_by_id]
+                     for n in RecipientNotification.objects.filter(request=request, notified_on__isnull=False)
+                     .order_by("recipient_key")]}
 
 
 def snapshot(spec: dict) -> dict:

@@ -62,7 +62,7 @@ class BackupKeysRetakeTaskTests:
         assert keyfile.erasure_list_lag().last_erasure_at == request.completed_at
 
         result = backup_keys_retake_task()
-        assert result == {"written": True, "live": 0, "destroyed": 0, "erasures": 1}
+        assert result == {"written": True, "live": 0, "destroyed": 0, "erasures": 1, "recipient_notifications": 0}
         assert json.dumps(result) and request.user_id in _listed()
         assert NOTICE not in _dashboard(client, dpo) and keyfile.erasure_list_lag() is None
 

@@ -4,7 +4,8 @@ SQLite: a DATABASE_URL naming a file that does not exist yet).
 
 The month keys come from the current month-key backup (BACKUP_KEYS_FILE or --keys), never from the
 backup directory: a month purged after the backup was taken stays unreadable. The erasures listed in
-the same file are replayed: an account erased after the backup was taken is erased again. It says what
+the same file are replayed: an account erased after the backup was taken is erased again; so are the DPO's
+records of recipients told (GDPR art. 19) after it. It says what
 became of the audit log's head witness (restarted here, or left to the database it belongs to) and how
 many sealed entries the restore lost. Thin: the work is in retention/backup/run.py.
 """
@@ -50,6 +51,14 @@ class Command(BaseCommand):
         else:
             self.stdout.write(f"erasures: {erasures['replayed']} replayed (of {erasures['listed']} in {keys}; the "
                               "others are erased in the backup already or not in it)")
+        told = done["recipient_notifications"]
+        if told["listed"] is None:
+            self.stdout.write(f"recipient notifications: none marked again; {keys} was taken before the key backup "
+                              "listed them, so recipients the DPO recorded as told after the backup show as not yet "
+                              "told here")
+        else:
+            self.stdout.write(f"recipient notifications: {told['replayed']} marked again as told (of {told['listed']} "
+                              f"in {keys}; the others are marked in the backup already or not in it)")
         self.stdout.write(f"private files: {done['private_files']} into {private_dir}")
         self.stdout.write(_audit_head_said(done["audit_head"]))
         self.stdout.write("Before the app serves: manage.py migrate; manage.py purge_expired (retention catches up "
