@@ -90,7 +90,6 @@ class RecipientQueueCountTests:
         request.user = dpo
         assert dpo_recipients_pending(request)["dpo_recipients_pending"]["count"] == 2
 
-    @pytest.mark.xfail(strict=True, reason="Dutch pending")
     def test_the_count_is_in_dutch_on_a_dutch_page(self, client, carried_out, dpo):
         client = verified_client(client, dpo)
         for path in ("/", QUEUE):
