@@ -322,6 +322,7 @@ class Invoice(models.Model):
 class InvoiceLine(models.Model):
     invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
     zone = models.CharField(max_length=60)
+    zone_nl = models.CharField(max_length=60, blank=True, default="")  # fixed when made (traffic.zone_names)
     month = models.DateField()
     calls = models.PositiveIntegerField()
     seconds = models.PositiveIntegerField()

@@ -1,13 +1,15 @@
 """A rate deck: the CSV a carrier or the product team sends with new prices, one destination a line:
 
-    prefix,description,rate,increments
-    31,Netherlands fixed,0.0120,60/60
-    316,Netherlands mobile,0.0450,1/1
+    prefix,description,rate,increments,description_nl
+    31,Netherlands fixed,0.0120,60/60,Nederland vast
+    316,Netherlands mobile,0.0450,1/1,Nederland mobiel
 
 `prefix` is E.164 digits (a leading "+" or "00" is dropped), `description` becomes the tariff's zone,
 `rate` is the price per minute in EUR (a decimal comma is accepted), `increments` is "first/next" in
-seconds ("60/60", "30/6"; one number means both). The header line is optional. A broken line is
-reported with its number and field and nothing of the deck is applied until every line is right.
+seconds ("60/60", "30/6"; one number means both). `description_nl`, optional, is the zone's name in Dutch
+(`Tariff.zone_nl`; an empty cell: none); a line without it leaves the Dutch name as the prefix's tariff has it.
+The header line is optional. A broken line is reported with its number and field and nothing of the deck is
+applied until every line is right.
 """
 from __future__ import annotations
 
@@ -24,6 +26,7 @@ from .tariff_rules import validate_tariff_prefix, validate_zone_text
 MAX_DECK_LINES = 20000
 MAX_DECK_BYTES = 2 * 1024 * 1024
 HEADER = ("prefix", "description", "rate", "increments")
+HEADER_NL = (*HEADER, "description_nl")
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,7 @@ class DeckRow:
     rate: Decimal
     increment_first: int
     increment_next: int
+    description_nl: str | None = None  # None: the line has no such column
 
 
 @dataclass(frozen=True)
@@ -70,16 +74,21 @@ def _increments(value: str) -> tuple[int, int] | None:
 
 
 def _row(number: int, cells: list[str]) -> DeckRow | DeckError:
-    if len(cells) != 4:
-        return DeckError(number, "file", _("Expected 4 columns (prefix, description, rate, increments), found %(n)d.") % {"n": len(cells)})
-    prefix, description, rate, increments = cells
+    if len(cells) not in (4, 5):
+        return DeckError(number, "file", _("Expected 4 or 5 columns (prefix, description, rate, increments and "
+                                           "optionally description_nl), found %(n)d.") % {"n": len(cells)})
+    prefix, description, rate, increments = cells[:4]
+    description_nl = cells[4].strip() if len(cells) == 5 else None
     if (clean_prefix := _prefix(prefix)) is None:
         return DeckError(number, "prefix", _("The prefix must be 1 to 20 digits."))
     description = description.strip()
     if not description or len(description) > 60:
         return DeckError(number, "description", _("The description must be 1 to 60 characters."))
+    if description_nl is not None and len(description_nl) > 60:
+        return DeckError(number, "description_nl", _("The Dutch description must be at most 60 characters."))
     for field, value, validate in (("prefix", clean_prefix, validate_tariff_prefix),
-                                   ("description", description, validate_zone_text)):
+                                   ("description", description, validate_zone_text),
+                                   ("description_nl", description_nl or "", validate_zone_text)):
         try:
             validate(value)
         except ValidationError as exc:
@@ -88,7 +97,7 @@ def _row(number: int, cells: list[str]) -> DeckRow | DeckError:
         return DeckError(number, "rate", _("The rate must be a price per minute from 0 to 99999.99999 with at most 5 decimals."))
     if (steps := _increments(increments)) is None:
         return DeckError(number, "increments", _("Increments must be seconds as first/next, e.g. 60/60 or 30/6 (1 to 3600)."))
-    return DeckRow(number, clean_prefix, description, clean_rate, *steps)
+    return DeckRow(number, clean_prefix, description, clean_rate, *steps, description_nl=description_nl)
 
 
 def parse_rate_deck(text: str) -> tuple[list[DeckRow], list[DeckError]]:
@@ -104,7 +113,7 @@ def parse_rate_deck(text: str) -> tuple[list[DeckRow], list[DeckError]]:
     for number, cells in enumerate(csv.reader(io.StringIO(text.lstrip("\ufeff")), dialect), start=1):
         if not any(c.strip() for c in cells):
             continue
-        if number == 1 and tuple(c.strip().lower() for c in cells) == HEADER:
+        if number == 1 and tuple(c.strip().lower() for c in cells) in (HEADER, HEADER_NL):
             continue
         if number > MAX_DECK_LINES:
             errors.append(DeckError(number, "file", _("A rate deck has at most %(n)d lines.") % {"n": MAX_DECK_LINES}))

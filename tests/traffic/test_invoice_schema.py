@@ -12,7 +12,7 @@ from django.db import connection
 
 from traffic.models import Invoice, InvoiceLine
 
-LINE_COLUMNS = {"id", "invoice_id", "zone", "month", "calls", "seconds", "amount"}
+LINE_COLUMNS = {"id", "invoice_id", "zone", "zone_nl", "month", "calls", "seconds", "amount"}
 # A column named for a party or number of a call: a, b or called number, source or destination, its index.
 CALL_NUMBER = re.compile(r"(^|_)(src|dst|a_?number|b_?number|called|calling|callee|caller|destination|msisdn|e164|"
                          r"phone|numbers?|index|cdrs?)(_|$)")

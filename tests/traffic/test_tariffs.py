@@ -165,7 +165,7 @@ class TariffApiTests:
         body = preview.json()
         assert body["counts"] == {"new": 2, "price": 1, "unchanged": 0}
         assert body["changes"][0] == {"kind": "price", "line": 2, "prefix": "316", "description": "NL mobile",
-                                      "rate": "0.0450", "increments": "1/1", "current_tariff": mobile.pk,
+                                      "description_nl": None, "rate": "0.0450", "increments": "1/1", "current_tariff": mobile.pk,
                                       "current_rate": "0.06000", "current_increments": "60/60"}
         assert Tariff.objects.count() == 1
         wrong = client.post("/api/v1/staff/tariffs/rate-deck/apply/", {"csv": DECK, "valid_from": "2026-06-01", "confirm": "0" * 64})

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
@@ -16,7 +16,8 @@ from rest_framework.views import APIView
 from voipxs.privacy.purposes import Purpose
 
 from ..invoice_pdf import pdf_response
-from ..selectors.invoices import invoice_get, invoice_lines, invoice_list, invoice_page, invoice_pdf
+from ..models import InvoiceDispute
+from ..selectors.invoices import invoice_disputes, invoice_get, invoice_lines, invoice_list, invoice_page, invoice_pdf
 from ..services.invoices import invoice_dispute, invoice_mark_paid, invoice_reissue
 from .permissions import IsBilling
 
@@ -26,6 +27,24 @@ class InvoiceLineOutputSerializer(serializers.Serializer):
     calls = serializers.IntegerField()
     seconds = serializers.IntegerField()
     amount = serializers.DecimalField(max_digits=12, decimal_places=2, help_text="excl. VAT")
+
+
+class InvoiceDisputeOutputSerializer(serializers.Serializer):
+    """What the invoice page shows of a dispute, never what was written (the reason: the pages and data export)."""
+    opened_at = serializers.DateTimeField(source="raised_at")
+    raised_by = serializers.ChoiceField(choices=InvoiceDispute.RaisedBy.values)
+    status = serializers.SerializerMethodField(help_text="open until billing decides it")
+    decided_at = serializers.DateTimeField(source="resolved_at", allow_null=True)
+    outcome = serializers.SerializerMethodField(help_text="upheld: the invoice is void (a corrected one replaces it); "
+                                                          "rejected: the invoice stands; null while open")
+
+    @extend_schema_field(serializers.ChoiceField(choices=["open", "decided"]))
+    def get_status(self, dispute: InvoiceDispute) -> str:
+        return "open" if dispute.resolved_at is None else "decided"
+
+    @extend_schema_field(serializers.ChoiceField(choices=["upheld", "rejected"], allow_null=True))
+    def get_outcome(self, dispute: InvoiceDispute) -> str | None:
+        return dispute.outcome or None
 
 
 class InvoiceOutputSerializer(serializers.Serializer):
@@ -53,6 +72,8 @@ class InvoiceOutputSerializer(serializers.Serializer):
 class StaffInvoiceOutput(InvoiceOutputSerializer):
     account_id = serializers.IntegerField()
     contractor_id = serializers.IntegerField(allow_null=True)
+    disputes = InvoiceDisputeOutputSerializer(many=True, source="listed_disputes", read_only=True,
+                                              help_text="each dispute of the invoice, oldest first")
 
     class Meta:
         ref_name = "StaffInvoice"
@@ -61,6 +82,7 @@ class StaffInvoiceOutput(InvoiceOutputSerializer):
 class InvoiceDetailOutputSerializer(InvoiceOutputSerializer):
     lines = serializers.SerializerMethodField()
     replaced_by = serializers.SerializerMethodField(help_text="id of the corrected invoice that replaced this void one")
+    disputes = serializers.SerializerMethodField(help_text="each dispute of the invoice, oldest first")
 
     def get_replaced_by(self, invoice) -> int | None:
         replaced_by = getattr(invoice, "replaced_by", None)  # a missing reverse one-to-one is an AttributeError
@@ -68,6 +90,10 @@ class InvoiceDetailOutputSerializer(InvoiceOutputSerializer):
 
     def get_lines(self, invoice) -> list[dict]:
         return InvoiceLineOutputSerializer(invoice_lines(invoice=invoice), many=True).data
+
+    @extend_schema_field(InvoiceDisputeOutputSerializer(many=True))
+    def get_disputes(self, invoice) -> list[dict]:
+        return InvoiceDisputeOutputSerializer(invoice_disputes(invoice=invoice), many=True).data
 
 
 class InvoiceFilterSerializer(serializers.Serializer):
@@ -86,7 +112,7 @@ class MeInvoiceListApi(APIView):
 
 
 class MeInvoiceDetailApi(APIView):
-    @extend_schema(responses=InvoiceDetailOutputSerializer, summary="One of your invoices with its lines")
+    @extend_schema(responses=InvoiceDetailOutputSerializer, summary="One of your invoices with its lines and disputes")
     def get(self, request: Request, invoice_id: int) -> Response:
         invoice = invoice_get(actor=request.user, purpose=Purpose.SELF_SERVICE, invoice_id=invoice_id)
         return Response(InvoiceDetailOutputSerializer(invoice).data)
@@ -148,7 +174,7 @@ class StaffInvoiceListApi(APIView):
         data = filters.validated_data
         page = invoice_page(actor=request.user, purpose=Purpose.BILLING, status=data.get("status"),
                             number=(data.get("number") or "").strip() or None, after=data.get("cursor") or None,
-                            limit=data["limit"])
+                            limit=data["limit"], disputes=True)
         return Response(self.PageSerializer(page, context={"next": _next_link(request, page.next_cursor)}).data)
 
 

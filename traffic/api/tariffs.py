@@ -22,6 +22,7 @@ class TariffOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     prefix = serializers.CharField()
     zone = serializers.CharField()
+    zone_nl = serializers.CharField(help_text="the zone's name on Dutch pages and invoices; empty: the zone as typed")
     price_per_minute = serializers.DecimalField(max_digits=10, decimal_places=5)
     setup_fee = serializers.DecimalField(max_digits=10, decimal_places=5)
     increment_first = serializers.IntegerField()
@@ -41,6 +42,8 @@ class TariffListApi(APIView):
     class InputSerializer(serializers.Serializer):
         prefix = serializers.RegexField(r"^\+?\d{1,20}$", validators=[validate_tariff_prefix])
         zone = serializers.CharField(max_length=60, validators=[validate_zone_text])
+        zone_nl = serializers.CharField(max_length=60, validators=[validate_zone_text], required=False,
+                                        allow_blank=True, help_text="the zone's name in Dutch (optional)")
         price_per_minute = serializers.DecimalField(max_digits=10, decimal_places=5, min_value=0)
         setup_fee = serializers.DecimalField(max_digits=10, decimal_places=5, min_value=0, required=False)
         increment_first = serializers.IntegerField(min_value=1, max_value=3600, required=False)
@@ -79,7 +82,8 @@ class TariffEndApi(APIView):
 
 
 class DeckInputSerializer(serializers.Serializer):
-    file = serializers.FileField(required=False, help_text="the CSV (prefix, description, rate, increments)")
+    file = serializers.FileField(required=False, help_text="the CSV (prefix, description, rate, increments, and "
+                                                           "optionally description_nl: the zone's name in Dutch)")
     csv = serializers.CharField(required=False, trim_whitespace=False, help_text="or the CSV as text")
     valid_from = serializers.DateField()
 

@@ -69,14 +69,17 @@ class InvoicePage:
 
 
 def invoice_page(*, actor: Any, purpose: Purpose | str, status: str | None = None, number: str | None = None,
-                 after: str | None = None, limit: int = 50) -> InvoicePage:
+                 after: str | None = None, limit: int = 50, disputes: bool = False) -> InvoicePage:
     """One page of invoices, newest month first, by keyset on (period, id) as the call pages page by (started_at,
     id): every invoice is reachable however many there are, and no page counts them. `number`: invoices whose
     number starts with it ("INV-2026", "INV-202603-000042"), any case. A cursor not made here raises
-    ApplicationError (field "cursor"); a status not a status, (field "status")."""
+    ApplicationError (field "cursor"); a status not a status, (field "status"). `disputes`: each invoice with all
+    its disputes as `listed_disputes` (`invoice_disputes`' rows), for the whole page in one query."""
     purpose = require_purpose(actor=actor, purpose=purpose, action="invoice.list", target_type="user", target_id="")
     qs = _scoped_invoices(actor=actor, purpose=purpose).select_related("replaces", "replaced_by").prefetch_related(
         Prefetch("disputes", queryset=_decided_disputes(), to_attr="decided_disputes"))
+    if disputes:
+        qs = qs.prefetch_related(Prefetch("disputes", queryset=_listed_disputes(), to_attr="listed_disputes"))
     if status:
         if status not in Invoice.Status.values:
             choices = {"choices": ", ".join(Invoice.Status.values)}
@@ -115,6 +118,17 @@ def invoice_lines(*, invoice: Invoice) -> list[InvoiceLine]:
 
 def _decided_disputes() -> QuerySet[InvoiceDispute]:
     return InvoiceDispute.objects.filter(resolved_at__isnull=False).order_by("raised_at", "pk")
+
+
+def _listed_disputes() -> QuerySet[InvoiceDispute]:
+    # Dates, who raised each and the outcome; what was written (the reason, personal data) is not read.
+    return InvoiceDispute.objects.defer("reason").order_by("raised_at", "pk")
+
+
+def invoice_disputes(*, invoice: Invoice) -> list[InvoiceDispute]:
+    """Every dispute of an invoice already obtained through `invoice_get`, oldest first, without what was written:
+    when each was opened and by whom, and when and how it was decided (the API)."""
+    return list(_listed_disputes().filter(invoice=invoice))
 
 
 def invoice_disputes_decided(*, invoice: Invoice) -> list[InvoiceDispute]:

@@ -42,6 +42,7 @@ from ..invoice_pdf import Supplier
 from ..models import Cdr, Invoice, InvoiceDispute, InvoiceLine
 from ..partitions import add_months, month_start
 from ..selectors.cdr_reader import kept_copies
+from ..zone_names import dutch_zone_names
 from .invoice_calls import _billable, _billing_range, _invoice_lines, _kept_billable
 from .invoice_run_alert import InvoiceRunIncomplete
 
@@ -179,11 +180,13 @@ def _invoice_make(*, account_id: int, month: date, actor: Any, replaces: Invoice
             )
             subtotal = Decimal("0")
             objs = []
+            dutch = dutch_zone_names(line["zone"] or "-" for line in lines)  # fixed on the issued invoice
             for line in lines:
-                amount = to_cent(line["amount"])
+                amount, zone = to_cent(line["amount"]), line["zone"] or "-"
                 subtotal += amount
-                objs.append(InvoiceLine(invoice=invoice, zone=line["zone"] or "-", month=line["call_month"].date(),
-                                        calls=line["calls"], seconds=int(line["seconds"]), amount=amount))
+                objs.append(InvoiceLine(invoice=invoice, zone=zone, zone_nl=dutch.get(zone, ""),
+                                        month=line["call_month"].date(), calls=line["calls"],
+                                        seconds=int(line["seconds"]), amount=amount))
             InvoiceLine.objects.bulk_create(objs)
             _invoice_set_amounts(invoice, subtotal=subtotal)
             invoice.customer_name, invoice.customer_address = _bill_to(account, replaces=replaces)

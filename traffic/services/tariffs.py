@@ -114,7 +114,7 @@ class DeckChange:
     def as_dict(self) -> dict:
         cur = self.current
         return {"kind": self.kind, "line": self.row.line, "prefix": self.row.prefix, "description": self.row.description,
-                "rate": str(self.row.rate), "increments": f"{self.row.increment_first}/{self.row.increment_next}",
+                "description_nl": self.row.description_nl, "rate": str(self.row.rate), "increments": f"{self.row.increment_first}/{self.row.increment_next}",
                 "current_tariff": cur.pk if cur else None,
                 "current_rate": str(cur.price_per_minute) if cur else None,
                 "current_increments": f"{cur.increment_first}/{cur.increment_next}" if cur else None}
@@ -141,7 +141,15 @@ class DeckPlan:
 
 def _same(row: DeckRow, tariff: Tariff) -> bool:
     return (tariff.price_per_minute == row.rate and tariff.zone == row.description and tariff.setup_fee == 0
-            and (tariff.increment_first, tariff.increment_next) == (row.increment_first, row.increment_next))
+            and (tariff.increment_first, tariff.increment_next) == (row.increment_first, row.increment_next)
+            and row.description_nl in (None, tariff.zone_nl))
+
+
+def _zone_nl(row: DeckRow, current: Tariff | None) -> str:
+    """The deck's Dutch name; a line without one keeps the current tariff's, if it names the same zone."""
+    if row.description_nl is not None:
+        return row.description_nl
+    return current.zone_nl if current is not None and current.zone == row.description else ""
 
 
 def rate_deck_plan(*, rows: list[DeckRow], valid_from: date) -> DeckPlan:
@@ -184,7 +192,8 @@ def rate_deck_apply(*, rows: list[DeckRow], valid_from: date, confirm: str, acto
             continue
         if change.current is not None:
             Tariff.objects.filter(pk=change.current.pk).update(valid_to=valid_from - timedelta(days=1))
-        new.append(Tariff(prefix=change.row.prefix, zone=change.row.description, price_per_minute=change.row.rate,
+        new.append(Tariff(prefix=change.row.prefix, zone=change.row.description,
+                          zone_nl=_zone_nl(change.row, change.current), price_per_minute=change.row.rate,
                           increment_first=change.row.increment_first, increment_next=change.row.increment_next,
                           valid_from=valid_from))
     for tariff in new:

@@ -42,7 +42,8 @@ class EndForm(forms.Form):
 
 
 class DeckForm(forms.Form):
-    file = forms.FileField(label=_("Rate deck (CSV: prefix, description, rate, increments)"), allow_empty_file=False)
+    file = forms.FileField(label=_("Rate deck (CSV: prefix, description, rate, increments, optionally "
+                                   "description_nl)"), allow_empty_file=False)
     valid_from = forms.DateField(label=_("New prices valid from"), widget=forms.DateInput(attrs={"type": "date"}))
 
     def __init__(self, *args, **kwargs) -> None:
