@@ -61,7 +61,7 @@ class DutchZoneNameTests:
         client.cookies["django_language"] = "nl"
         assert InvoiceLine.objects.get(invoice=invoice).zone == "NL mobile"
         lines = client.get(f"/api/v1/me/invoices/{invoice.pk}/", HTTP_ACCEPT_LANGUAGE="nl").json()["lines"]
-        assert [line["zone"] for line in lines] == ["NL mobile"]
+        assert [(line["zone"], line["zone_nl"]) for line in lines] == [("NL mobile", "NL mobiel")]
 
     def test_the_newest_tariffs_dutch_name_wins_and_a_zone_without_one_stays(self, client, alice, invoice):
         tariff_create(prefix="3161", zone="NL mobile", zone_nl="Mobiel NL", price_per_minute=Decimal("0.08"),

@@ -23,6 +23,7 @@ from .permissions import IsBilling
 
 class InvoiceLineOutputSerializer(serializers.Serializer):
     zone = serializers.CharField()
+    zone_nl = serializers.CharField(help_text="the zone's Dutch name when the invoice was made; empty if it had none")
     month = serializers.DateField()
     calls = serializers.IntegerField()
     seconds = serializers.IntegerField()
