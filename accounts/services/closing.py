@@ -26,6 +26,7 @@ from voipxs.privacy.audit import audit_record
 from voipxs.privacy.purposes import CONTRACT_PURPOSE, RETENTION_PURPOSE, Role, has_role
 from voipxs.privacy.registry import Kept, kept_for
 
+from ..dsr.open_requests import ClosedBy, open_requests_close, open_requests_lock
 from ..dsr.representative import dsr_representative_erase
 from ..dsr.texts import request_texts_erase
 from ..models import AccountCloseReason, BillingAddress, Contractor, User, UserSession
@@ -43,6 +44,14 @@ CONTRACTOR_NOT_CLOSED = gettext_noop("Only a closed contractor can be anonymised
 CONTRACTOR_ALREADY_ANONYMISED = gettext_noop("This contractor is already anonymised.")
 CONTRACTOR_USERS_LEFT = gettext_noop("A contractor is anonymised only after all its users are.")
 CLOSE_ROLES = (Role.BILLING, Role.ADMIN)
+# The record of a request still open when the retention purge anonymised the closed account: its texts went with
+# the account, nobody is left to answer, and nothing is left to hand over, correct or restrict. In the person's
+# language, as every answer (dsr/open_requests.py; an erasure closes them the same way with its own sentence).
+CLOSED_BY_ANONYMISATION = gettext_noop("Closed without further action: the account was closed and then anonymised "
+                                       "at the end of its retention period, so nobody is left to answer and there is "
+                                       "no data left to hand over, correct or restrict.")
+ANONYMISATION_CLOSES = ClosedBy(sentence=CLOSED_BY_ANONYMISATION, outcome={"closed_by_anonymisation": True},
+                                action="dsr.close_anonymised", purpose=RETENTION_PURPOSE)
 
 
 def _close_allowed(*, actor: Any, reason: str) -> None:
@@ -80,15 +89,23 @@ def _account_close(user: User, *, actor: Any, reason: str, stamp: datetime, sess
 def account_anonymise(*, user: User, actor: Any, kept: list[Kept] | None = None) -> dict:
     """Remove a closed account's user data (the retention purge calls this once the final invoice is
     settled and the closed_account period has passed). `kept`: what the registry's keepers say must stay
-    (default: ask them); the numbers' periods stay while a hold or calls need them."""
+    (default: ask them); the numbers' periods stay while a hold or calls need them. The person's requests still
+    open are closed then, as an erasure closes them (dsr/open_requests.py): their texts went, nobody is left."""
+    # Lock order as an erasure's: open requests without an export, the person's row, their exports, the others.
+    others = open_requests_lock(user_id=user.pk, exports=False)
     user = User.objects.select_for_update().get(pk=user.pk)
     if user.closed_at is None:
         raise ApplicationError(ACCOUNT_NOT_CLOSED)
     if user.anonymised_at is not None:
         raise ApplicationError(ACCOUNT_ALREADY_ANONYMISED)
     kept = kept_for(user) if kept is None else kept
+    stamp = now()
     # account_close already ended every sign-in (tokens, sessions, password): not scanned again here.
-    counts = _personal_data_remove(user, keep_numbers=numbers_kept(kept), stamp=now())
+    counts = _personal_data_remove(user, keep_numbers=numbers_kept(kept), stamp=stamp)
+    others += open_requests_lock(user_id=user.pk, exports=True)
+    open_requests_close(requests=others, closed_by=ANONYMISATION_CLOSES, language=user.language, stamp=stamp,
+                        actor=actor)
+    counts["open_requests_closed"] = len(others)
     audit_record(actor=actor, action="account.anonymise", purpose=RETENTION_PURPOSE, target_type="user",
                  target_id=user.pk, extra={**counts, "kept": sorted({k.category for k in kept})})
     return counts
