@@ -19,8 +19,7 @@ from voipxs.privacy.registry import Kept, kept_for, sections
 
 from ..models import User
 from ..services.closing import account_close_and_anonymise, numbers_kept
-from .export import export_file_delete
-from .models import ExportFile
+from .export import user_exports_delete
 from .open_requests import ClosedBy
 
 # Said in every erasure answer, whatever was kept: said only when an investigation's hold keeps data,
@@ -54,10 +53,7 @@ def erasure_apply(*, user: User, stamp: datetime | None = None) -> Erasure:
         if section.eraser is not None:
             counts[section.name] = section.eraser(user, kept)
     counts["account"] = account_close_and_anonymise(user=user, keep_numbers=numbers_kept(kept), stamp=stamp)
-    # Locked: a build in progress holds its export's row until the file is written and marked ready, so erasure
-    # waits for it and deletes that file too (read unlocked, the export was marked deleted and its file left).
-    for export in ExportFile.objects.select_for_update().filter(user=user).exclude(status=ExportFile.Status.DELETED):
-        export_file_delete(export)
+    user_exports_delete(user_id=user.pk)
     outcome = {"counts": counts, "kept": _kept_summary(kept), "kept_withheld": _kept_summary(kept, withheld=True)}
     return Erasure(stamp=stamp, kept=kept, outcome=outcome, answer=_erasure_answer(kept))
 

@@ -2,7 +2,8 @@
 
 Closing (contract ended) stops every way in at once; the user data stays until retention's
 closed_account period after the final invoice is settled, then the purge anonymises it
-(retention/closed_accounts.py). Erasure (accounts/dsr/erasure.py) does both steps at once, with the same code.
+(retention/closed_accounts.py), closing the person's data-subject requests still open (nobody is left to answer).
+Erasure (accounts/dsr/erasure.py) does both steps at once, with the same code.
 A Contractor's contract ends the same way for all its Users at once (contractor_close); its own name and
 invoice address go when the purge has anonymised the last of them (contractor_anonymise).
 """
@@ -26,6 +27,7 @@ from voipxs.privacy.audit import audit_record
 from voipxs.privacy.purposes import CONTRACT_PURPOSE, RETENTION_PURPOSE, Role, has_role
 from voipxs.privacy.registry import Kept, kept_for
 
+from ..dsr.export import user_exports_delete
 from ..dsr.open_requests import ClosedBy, open_requests_close, open_requests_lock
 from ..dsr.representative import dsr_representative_erase
 from ..dsr.texts import request_texts_erase
@@ -90,7 +92,8 @@ def account_anonymise(*, user: User, actor: Any, kept: list[Kept] | None = None)
     """Remove a closed account's user data (the retention purge calls this once the final invoice is
     settled and the closed_account period has passed). `kept`: what the registry's keepers say must stay
     (default: ask them); the numbers' periods stay while a hold or calls need them. The person's requests still
-    open are closed then, as an erasure closes them (dsr/open_requests.py): their texts went, nobody is left."""
+    open are closed then, as an erasure closes them (dsr/open_requests.py): their texts went, nobody is left; and
+    their export files are deleted, as an erasure deletes them."""
     # Lock order as an erasure's: open requests without an export, the person's row, their exports, the others.
     others = open_requests_lock(user_id=user.pk, exports=False)
     user = User.objects.select_for_update().get(pk=user.pk)
@@ -102,6 +105,7 @@ def account_anonymise(*, user: User, actor: Any, kept: list[Kept] | None = None)
     stamp = now()
     # account_close already ended every sign-in (tokens, sessions, password): not scanned again here.
     counts = _personal_data_remove(user, keep_numbers=numbers_kept(kept), stamp=stamp)
+    counts["exports_deleted"] = user_exports_delete(user_id=user.pk)  # the closed access requests' too
     others += open_requests_lock(user_id=user.pk, exports=True)
     open_requests_close(requests=others, closed_by=ANONYMISATION_CLOSES, language=user.language, stamp=stamp,
                         actor=actor)

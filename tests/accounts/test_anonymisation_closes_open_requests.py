@@ -16,7 +16,8 @@ import pytest
 from django.core import mail
 from django.utils.timezone import now
 
-from accounts.dsr.models import DataSubjectRequest, RecipientNotification
+from accounts.dsr.export import dsr_export_build
+from accounts.dsr.models import DataSubjectRequest, ExportFile, RecipientNotification
 from accounts.dsr.recipients import recipient_notifications_sync
 from accounts.dsr.objection_models import Objection
 from accounts.dsr.reminders import dsr_deadlines_remind
@@ -132,6 +133,16 @@ class AnonymisationClosesOpenRequestsTests:
         assert not AuditEntry.objects.filter(action="dsr.close_anonymised", target_id=str(answered.pk)).exists()
         assert list(dsr_request_list_open(actor=dpo)) == [bobs]  # the DPO's queue keeps bob's only
 
+    @pytest.mark.xfail(strict=True, reason="Dutch pending")
+    def test_a_dutch_speaking_persons_request_is_closed_with_the_sentence_in_dutch(self, client, alice, dpo,
+                                                                                 billing_staff):
+        User.objects.filter(pk=alice.pk).update(language="nl")
+        req = dsr_request_create(user=alice, kind=Kind.RECTIFICATION, details="Mijn label klopt niet.")
+        _close_through_the_api(client, billing_staff, f"/api/v1/staff/accounts/{alice.pk}/close/")
+        _purge()
+        req.refresh_from_db()
+        assert req.answer and "Closed without further action" not in req.answer  # not left in English
+
     def test_their_deadlines_are_no_longer_reminded(self, client, alice, dpo, billing_staff):
         _open_requests(alice, dpo)
         _close_through_the_api(client, billing_staff, f"/api/v1/staff/accounts/{alice.pk}/close/")
@@ -149,6 +160,20 @@ class AnonymisationClosesOpenRequestsTests:
         assert req.status == Status.COMPLETED and req.outcome == {"closed_by_anonymisation": True}
         response = _dpo(client, dpo).post(f"/privacy-requests/dpo/{req.pk}/objection/", _decision(confirm="yes"))
         assert response.status_code == 400 and NOT_OPEN in response.content.decode()
+
+    def test_no_export_is_built_or_kept_for_the_anonymised_person(self, client, alice, dpo, billing_staff, settings,
+                                                                   django_capture_on_commit_callbacks):
+        with django_capture_on_commit_callbacks(execute=True):
+            ready = dsr_request_create(user=alice, kind=Kind.PORTABILITY)  # built: a file waits for its download
+        access = _open_requests(alice, dpo)["access"]  # its build not run yet
+        assert ExportFile.objects.get(request=ready).status == ExportFile.Status.READY
+        _close_through_the_api(client, billing_staff, f"/api/v1/staff/accounts/{alice.pk}/close/")
+        _purge()
+        dsr_export_build(export_id=ExportFile.objects.get(request=access).pk)  # its task arrives after the purge
+        assert set(ExportFile.objects.filter(user=alice).values_list("status", flat=True)) == {"deleted"}
+        assert not list((settings.PRIVATE_FILES_DIR / "exports").glob("export-*"))
+        entry = AuditEntry.objects.get(action="account.anonymise")
+        assert (entry.extra["exports_deleted"], entry.extra["open_requests_closed"]) == (2, 4)
 
     def test_a_rectification_it_closed_lists_no_recipient_to_tell_it_was_carried_out(
             self, client, alice, dpo, billing_staff, legal1):
