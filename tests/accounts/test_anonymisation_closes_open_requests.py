@@ -187,7 +187,8 @@ class AnonymisationClosesOpenRequestsTests:
 
 @pytest.mark.django_db
 class ErasedTextsStillOpenTests:
-    """An open request whose texts went with the account before anonymisation closed such requests: refused."""
+    """An open request whose texts went with the account before anonymisation closed such requests: refused; the
+    next purge closes it, as the anonymisation would have."""
 
     @pytest.fixture
     def erased_open(self, alice) -> dict[str, DataSubjectRequest]:
@@ -207,6 +208,32 @@ class ErasedTextsStillOpenTests:
             response = c.post(url, _decision(**confirmed))
             assert response.status_code == 400 and TEXTS_ERASED_REFUSAL in response.content.decode()
         assert Objection.objects.get(request=erased_open["objection"]).outcome == ""
+
+    def test_the_next_purge_closes_those_of_an_account_it_anonymised_before(self, alice, bob, dpo, erased_open):
+        stamp = DataSubjectRequest.objects.get(pk=erased_open["objection"].pk).texts_erased_at
+        User.objects.filter(pk=alice.pk).update(closed_at=stamp, anonymised_at=stamp, is_active=False)
+        bobs = dsr_request_create(user=bob, kind=Kind.RECTIFICATION, details="My label is wrong.")
+        assert closed_accounts_purge(now=now(), dry_run=True)["open_requests_closed"] == 2  # counted, not closed
+        assert DataSubjectRequest.objects.filter(user=alice, status=Status.RECEIVED).count() == 2
+
+        assert closed_accounts_purge(now=now())["open_requests_closed"] == 2
+        for req in DataSubjectRequest.objects.filter(user=alice):
+            assert (req.status, req.completed_at, req.outcome) == (Status.COMPLETED, stamp,
+                                                                   {"closed_by_anonymisation": True})
+            assert CLOSED_SENTENCE in req.answer
+            assert AuditEntry.objects.filter(action="dsr.close_anonymised", target_id=str(req.pk)).count() == 1
+        assert list(dsr_request_list_open(actor=dpo)) == [bobs]
+        assert closed_accounts_purge(now=now())["open_requests_closed"] == 0  # nothing left the next time
+
+    def test_those_of_an_erased_account_are_not_said_to_be_closed_by_an_anonymisation(self, alice, erased_open):
+        """An erasure closes them with its own sentence; one left open by an erasure made before it did is not
+        said to be closed by an anonymisation."""
+        stamp = now()
+        User.objects.filter(pk=alice.pk).update(closed_at=stamp, anonymised_at=stamp, is_active=False)
+        DataSubjectRequest.objects.create(user=alice, kind=Kind.ERASURE, status=Status.COMPLETED, completed_at=stamp,
+                                          deadline=stamp, texts_erased_at=stamp)
+        assert closed_accounts_purge(now=now())["open_requests_closed"] == 0
+        assert DataSubjectRequest.objects.filter(user=alice, status=Status.RECEIVED).count() == 2
 
     @pytest.mark.parametrize("action", ["start", "extend", "complete", "reject"])
     def test_answering_is_refused_with_a_message(self, client, dpo, erased_open, action):
