@@ -78,7 +78,7 @@ def open_requests_close(*, requests: list[DataSubjectRequest], closed_by: Closed
         answer = _(closed_by.sentence) % closed_by.params
     for req in requests:
         req.status, req.completed_at, req.answer = DataSubjectRequest.Status.COMPLETED, stamp, answer
-        req.outcome = closed_by.outcome
+        req.outcome = dict(closed_by.outcome)  # its own copy: a later step may add to it
         req.extension_notice_due_at = None  # nobody is left to e-mail
         req.save(update_fields=["status", "completed_at", "answer", "outcome", "extension_notice_due_at"])
         audit_record(actor=actor, action=closed_by.action, purpose=closed_by.purpose, target_type="dsr",

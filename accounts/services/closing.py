@@ -120,7 +120,7 @@ def anonymised_open_requests_close(*, actor: Any, dry_run: bool = False) -> int:
     """Requests left open by an anonymisation made before account_anonymise closed them (their texts went with the
     account: migration 0037): closed as it closes them, dated at the anonymisation, its export files deleted. Not
     those of an account erased (its erasure request says so): an erasure closes them with its own sentence. The purge
-    of closed accounts calls this every run (one indexed query when none is left). How many were (or would be)
+    of closed accounts calls this every run (one query when none is left). How many were (or would be)
     closed."""
     left = (DataSubjectRequest.objects.filter(status__in=DataSubjectRequest.OPEN_STATUSES,
                                               user__anonymised_at__isnull=False)
