@@ -24,7 +24,7 @@ from datetime import datetime
 from django.db.models import Count, Max, Q
 
 from accounts.models import Contractor, User
-from accounts.services.closing import account_anonymise, contractor_anonymise
+from accounts.services.closing import account_anonymise, anonymised_open_requests_close, contractor_anonymise
 from traffic.models import Cdr, Invoice
 from voipxs.exceptions import ApplicationError
 
@@ -96,7 +96,9 @@ def closed_accounts_purge(*, now: datetime, dry_run: bool = False) -> dict:
                 continue  # anonymised meanwhile (an erasure): nothing left to do
             anonymised += 1
     return {"anonymised": anonymised, "kept": sum(why_kept.values()), "cutoff": cutoff.isoformat(), **why_kept,
-            "contractors_anonymised": _closed_contractors_anonymise(dry_run=dry_run)}
+            "contractors_anonymised": _closed_contractors_anonymise(dry_run=dry_run),
+            # Requests an anonymisation made before it closed them left open (accounts.services.closing).
+            "open_requests_closed": anonymised_open_requests_close(actor=PURGE_ACTOR, dry_run=dry_run)}
 
 
 def _closed_contractors_anonymise(*, dry_run: bool) -> int:

@@ -9,6 +9,8 @@ requests against their deadlines and keeps the breach register and the privacy-p
 - erasure.py: what erasure does to a person's data (the sections' erasers, the account, the answer)
 - representative.py: a representative's name goes with the person's account (erasure, the retention purge)
 - texts.py: the free texts of every request of the person's go with their account (erasure, the retention purge)
+- open_requests.py: the person's open requests close when their account goes (erasure, the retention purge); the
+  check every DPO step makes first (closed, or texts erased: refused)
 - export.py: the encrypted export file (build, download, purge)
 - breaches.py, policy.py: the breach register; policy versions and the notice of a change
 - reminders.py: deadline reminders to the DPO (requests and breach clocks)

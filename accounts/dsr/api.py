@@ -47,6 +47,11 @@ class MyPrivacyRequestsApi(APIView):
         extension_reason = serializers.CharField()
         completed_at = serializers.DateTimeField(allow_null=True)
         answer = serializers.CharField()
+        texts_erased_at = serializers.DateTimeField(
+            read_only=True, allow_null=True,
+            help_text="When what you wrote on this request, the extension's reason and the answer given before were "
+                      "erased with your account's data (the type, dates, status and outcome stay as the record); "
+                      "null while they are kept.")
         exports = serializers.SerializerMethodField()
         objections = serializers.SerializerMethodField()
         # Made through a representative (support records it): as the page and the export show it.

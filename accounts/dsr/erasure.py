@@ -9,22 +9,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from typing import Any
-
 from django.utils.formats import date_format
 from django.utils.timezone import now
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 
-from voipxs.mail import person_language
-from voipxs.privacy.audit import audit_record
 from voipxs.privacy.purposes import ERASURE_PURPOSE
 from voipxs.privacy.registry import Kept, kept_for, sections
 
 from ..models import User
 from ..services.closing import account_close_and_anonymise, numbers_kept
-from .export import export_file_delete
-from .models import DataSubjectRequest, ExportFile
+from .export import user_exports_delete
+from .open_requests import ClosedBy
 
 # Said in every erasure answer, whatever was kept: said only when an investigation's hold keeps data,
 # it would itself tell the person about the investigation.
@@ -36,8 +32,6 @@ ERASURE_LEGAL_OBLIGATIONS = gettext_lazy("Where another legal obligation makes u
 CLOSED_BY_ERASURE = gettext_noop("Closed without further action: your account and your data were erased at your "
                                  "request (request #%(number)s), so there is nothing left to hand over, correct or "
                                  "restrict.")
-# An access or portability request has an export; the others have none.
-_EXPORT_KINDS = (DataSubjectRequest.Kind.ACCESS, DataSubjectRequest.Kind.PORTABILITY)
 
 
 @dataclass(frozen=True)
@@ -59,10 +53,7 @@ def erasure_apply(*, user: User, stamp: datetime | None = None) -> Erasure:
         if section.eraser is not None:
             counts[section.name] = section.eraser(user, kept)
     counts["account"] = account_close_and_anonymise(user=user, keep_numbers=numbers_kept(kept), stamp=stamp)
-    # Locked: a build in progress holds its export's row until the file is written and marked ready, so erasure
-    # waits for it and deletes that file too (read unlocked, the export was marked deleted and its file left).
-    for export in ExportFile.objects.select_for_update().filter(user=user).exclude(status=ExportFile.Status.DELETED):
-        export_file_delete(export)
+    user_exports_delete(user_id=user.pk)
     outcome = {"counts": counts, "kept": _kept_summary(kept), "kept_withheld": _kept_summary(kept, withheld=True)}
     return Erasure(stamp=stamp, kept=kept, outcome=outcome, answer=_erasure_answer(kept))
 
@@ -88,27 +79,9 @@ def _erasure_answer(kept: list[Kept]) -> str:
     return "\n".join(lines)
 
 
-def open_requests_lock(*, user_id: int, erasure_id: int, exports: bool) -> list[DataSubjectRequest]:
-    """The person's other open requests, locked, in the order the other services lock: those without an export
-    (`exports` False) before the person's row (the DPO's completion of a restriction locks its request, then the
-    person's row); access and portability after their exports, which erasure_apply locks (an export's build holds
-    its export, then its request)."""
-    rows = (DataSubjectRequest.objects.select_for_update()
-            .filter(user_id=user_id, status__in=DataSubjectRequest.OPEN_STATUSES).exclude(pk=erasure_id).order_by("pk"))
-    return list(rows.filter(kind__in=_EXPORT_KINDS) if exports else rows.exclude(kind__in=_EXPORT_KINDS))
-
-
-def open_requests_close(*, requests: list[DataSubjectRequest], erasure_id: int, language: str, stamp: datetime,
-                        actor: Any) -> None:
-    """Close the person's other open requests (locked: open_requests_lock) at the erasure's moment: the DPO's queue
-    and the deadline reminders no longer carry them, and the record says the erasure answered them. Audited each,
-    ids and kinds only."""
-    with person_language(language):
-        answer = _(CLOSED_BY_ERASURE) % {"number": erasure_id}
-    for req in requests:
-        req.status, req.completed_at, req.answer = DataSubjectRequest.Status.COMPLETED, stamp, answer
-        req.outcome = {"closed_by_erasure": {"request": erasure_id}}
-        req.extension_notice_due_at = None  # nobody is left to e-mail
-        req.save(update_fields=["status", "completed_at", "answer", "outcome", "extension_notice_due_at"])
-        audit_record(actor=actor, action="dsr.close_erased", purpose=ERASURE_PURPOSE, target_type="dsr",
-                     target_id=req.pk, extra={"kind": req.kind, "erasure": erasure_id})
+def closed_by_erasure(erasure_id: int) -> ClosedBy:
+    """How an erasure closes the person's other open requests (dsr/open_requests.py): its sentence, naming the
+    erasure request's number, and the outcome and audit entry that name it too."""
+    return ClosedBy(sentence=CLOSED_BY_ERASURE, params={"number": erasure_id},
+                    outcome={"closed_by_erasure": {"request": erasure_id}}, action="dsr.close_erased",
+                    purpose=ERASURE_PURPOSE, extra={"erasure": erasure_id})

@@ -297,6 +297,19 @@ def export_file_delete(export: ExportFile) -> None:
     export.save(update_fields=["status", "deleted_at"])
 
 
+def user_exports_delete(*, user_id: int) -> int:
+    """Delete every export file of the person's when their account goes (erasure; the anonymisation of a closed
+    account): nothing of theirs is handed over any more. Locked: a build in progress holds its export's row until the
+    file is written and marked ready, so this waits for it and deletes that file too (read unlocked, the export was
+    marked deleted and its file left); a build whose task comes later finds it deleted. How many."""
+    exports = ExportFile.objects.select_for_update().filter(user_id=user_id).exclude(status=ExportFile.Status.DELETED)
+    deleted = 0
+    for export in exports.order_by("pk"):
+        export_file_delete(export)
+        deleted += 1
+    return deleted
+
+
 def dsr_exports_purge(*, now=None, dry_run: bool = False) -> dict:  # noqa: A002 - the purger signature
     """Registered purger "dsr_export": delete export files 7 days after they were ready."""
     moment = now or tz_now()

@@ -24,6 +24,7 @@ from voipxs.privacy.purposes import DSR_PURPOSE, PURPOSES, Purpose, objectable
 
 from .models import DataSubjectRequest
 from .objection_models import Objection
+from .open_requests import request_actionable_check, request_lock_open
 
 Outcome = Objection.Outcome
 PURPOSE_REQUIRED = gettext_noop("Choose the purpose or purposes you object to.")
@@ -75,10 +76,9 @@ def objection_decide_check(*, request: DataSubjectRequest, decisions: Mapping[st
     """Whether the DPO may decide the objection `request` so, before they confirm it: still open, an answer the
     person reads, and `decisions` ({purpose: {outcome, legitimate_interest, person_interests, reasons}}) deciding
     every purpose objected to, each with its complete balancing record. Writes nothing."""
-    from .services import ANSWER_REQUIRED, NOT_OPEN  # lazy: services imports this module
+    from .services import ANSWER_REQUIRED  # lazy: services imports this module
 
-    if not request.is_open:
-        raise ApplicationError(NOT_OPEN)
+    request_actionable_check(request)
     if request.kind != DataSubjectRequest.Kind.OBJECTION:
         raise ApplicationError(DECISION_REQUIRED)
     if not answer.strip():
@@ -99,9 +99,7 @@ def dsr_objection_decide(*, request: DataSubjectRequest, decisions: Mapping[str,
     grounds or for legal claims, each with its balancing record. Completed when any purpose is upheld, else
     rejected; the reply adds each outcome with its reasons and the right to complain to the Autoriteit
     Persoonsgegevens to the DPO's answer. Audited per purpose with the outcome code only."""
-    from .services import _lock_open  # lazy: services imports this module
-
-    req = _lock_open(request)
+    req = request_lock_open(request)
     objection_decide_check(request=req, decisions=decisions, answer=answer)
     moment, lines, outcomes = now(), [], {}
     decided_by = actor if getattr(actor, "pk", None) else None

@@ -10,8 +10,9 @@ One whose secrecy order has ended but whose notice the officers have not sent ye
 pending (recipient_notifications_pending, read live from the registry, never stored, so never in the person's
 export); when its notice is sent the disclosures app calls recipient_notifications_sync and it is listed then, for
 the DPO to record (disclosures/recipients.py says why). The person reads the list in their export (section
-"recipient_notifications"). A request closed by an erasure (its outcome "closed_by_erasure") was not carried out:
-it lists nobody; the erasure's own request lists the recipients, also when replayed after a restore."""
+"recipient_notifications"). A request closed by an erasure (its outcome "closed_by_erasure") or by the retention
+purge's anonymisation ("closed_by_anonymisation") was not carried out: it lists nobody; the erasure's own request lists
+the recipients, also when replayed after a restore."""
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -69,10 +70,11 @@ def recipient_notifications_sync(*, user_id: int, actor: Any) -> int:
 
 
 def _carried_out() -> QuerySet[DataSubjectRequest]:
-    """The rectification, erasure and restriction requests carried out; not one an erasure closed unanswered."""
+    """The rectification, erasure and restriction requests carried out; not one an erasure or an anonymisation closed
+    unanswered."""
     return (DataSubjectRequest.objects.filter(kind__in=TOLD_TO_RECIPIENTS, status=DataSubjectRequest.Status.COMPLETED,
                                               completed_at__isnull=False)
-            .exclude(outcome__has_key="closed_by_erasure"))
+            .exclude(outcome__has_key="closed_by_erasure").exclude(outcome__has_key="closed_by_anonymisation"))
 
 
 def recipient_notification_check(*, notification: RecipientNotification, notified_on: date | None, how: str) -> None:

@@ -22,11 +22,12 @@ from voipxs.queue import enqueue_after_commit
 from ..models import User
 from ..services.sign_in import password_reauthenticate
 from .deadlines import EXTENSION_MONTHS, ReminderStage, add_months
-from .erasure import Erasure, erasure_apply, open_requests_close, open_requests_lock
+from .erasure import Erasure, closed_by_erasure, erasure_apply
 from .export import dsr_export_retry, dsr_export_stuck
 from .extension_notice import extension_notice_queue
 from .models import DataSubjectRequest, ExportFile
 from .objection import DECIDE_WITH_BALANCING, objection_purposes_check, objection_rows_create
+from .open_requests import open_requests_close, open_requests_lock, request_actionable_check, request_lock_open
 from .recipients import recipient_notifications_sync
 from .representative import (
     representative_open_check, representative_open_record, representative_proof_check, representative_proof_store,
@@ -42,7 +43,6 @@ Status = DataSubjectRequest.Status
 ALREADY_OPEN = gettext_noop("You already have an open request of this kind.")
 # The same, when support opens the request for the customer: told to support, with the open request's number.
 ALREADY_OPEN_FOR_CUSTOMER = gettext_noop("This customer already has an open request of this kind: #%(number)s.")
-NOT_OPEN = gettext_noop("This request is no longer open.")
 ACCOUNT_ERASED = gettext_noop("This account was erased: no data is left to make a request about.")
 ALREADY_EXTENDED = gettext_noop("The deadline of this request was already extended once.")
 EXTENSION_TOO_LATE = gettext_noop("The deadline of this request has passed: an extension had to be decided and told "
@@ -211,16 +211,9 @@ def _already_open(already: DataSubjectRequest, actor: Any) -> ApplicationError:
     return ApplicationError.formatted(ALREADY_OPEN_FOR_CUSTOMER, params, field="kind")
 
 
-def _lock_open(request: DataSubjectRequest) -> DataSubjectRequest:
-    req = DataSubjectRequest.objects.select_for_update().get(pk=request.pk)
-    if not req.is_open:
-        raise ApplicationError(NOT_OPEN)
-    return req
-
-
 @transaction.atomic
 def dsr_request_start(*, request: DataSubjectRequest, actor: Any) -> DataSubjectRequest:
-    req = _lock_open(request)
+    req = request_lock_open(request)
     if req.status == Status.RECEIVED:
         req.status = Status.IN_PROGRESS
         req.save(update_fields=["status"])
@@ -231,7 +224,7 @@ def dsr_request_start(*, request: DataSubjectRequest, actor: Any) -> DataSubject
 @transaction.atomic
 def dsr_request_extend(*, request: DataSubjectRequest, reason: str, actor: Any) -> DataSubjectRequest:
     """GDPR art. 12(3): once, by two further months, with a reason the user is told, within the first month."""
-    req = _lock_open(request)
+    req = request_lock_open(request)
     if req.extended_at is not None:
         raise ApplicationError(ALREADY_EXTENDED)
     moment = now()
@@ -255,8 +248,7 @@ def dsr_request_answer_check(*, request: DataSubjectRequest, answer: str, comple
                              ends_on: date | None = None) -> None:
     """Whether the DPO may answer (complete or reject) `request` so, before they confirm it: still open, an answer
     the user will read and, completing a restriction, its terms. Writes nothing; the services check it again."""
-    if not request.is_open:
-        raise ApplicationError(NOT_OPEN)
+    request_actionable_check(request)
     if request.kind == Kind.OBJECTION:  # dsr/objection.py dsr_objection_decide, with its balancing record
         raise ApplicationError(DECIDE_WITH_BALANCING)
     if not answer.strip():
@@ -270,7 +262,7 @@ def dsr_request_complete(*, request: DataSubjectRequest, answer: str, actor: Any
                          ends_on: date | None = None) -> DataSubjectRequest:
     """Rectification and restriction are completed by the DPO with an answer; restriction is applied here,
     with its ground (GDPR art. 18(1)) and, where the ground needs one, its last day (dsr/restriction.py)."""
-    req = _lock_open(request)
+    req = request_lock_open(request)
     dsr_request_answer_check(request=req, answer=answer, completing=True, ground=ground, ends_on=ends_on)
     if req.kind == Kind.RESTRICTION:
         req.outcome = dsr_restriction_apply(user=req.user, actor=actor)
@@ -287,7 +279,7 @@ def dsr_request_complete(*, request: DataSubjectRequest, answer: str, actor: Any
 
 @transaction.atomic
 def dsr_request_reject(*, request: DataSubjectRequest, answer: str, actor: Any) -> DataSubjectRequest:
-    req = _lock_open(request)
+    req = request_lock_open(request)
     dsr_request_answer_check(request=req, answer=answer, completing=False)
     req.status, req.completed_at, req.answer = Status.REJECTED, now(), answer.strip()[:8000]
     req.save(update_fields=["status", "completed_at", "answer"])
@@ -300,18 +292,19 @@ def dsr_request_reject(*, request: DataSubjectRequest, answer: str, actor: Any) 
 @transaction.atomic
 def dsr_erasure_perform(*, request: DataSubjectRequest, actor: Any) -> DataSubjectRequest:
     """Erase what may go, restrict what the law keeps (asking the registry's keepers), close the account."""
-    req = _lock_open(request)
-    others = open_requests_lock(user_id=req.user_id, erasure_id=req.pk, exports=False)
+    req = request_lock_open(request)
+    others = open_requests_lock(user_id=req.user_id, except_id=req.pk, exports=False)
     user = User.objects.select_for_update().get(pk=req.user_id)
     erasure = erasure_apply(user=user)
-    others += open_requests_lock(user_id=user.pk, erasure_id=req.pk, exports=True)
+    others += open_requests_lock(user_id=user.pk, except_id=req.pk, exports=True)
     req.status, req.completed_at = Status.COMPLETED, erasure.stamp
     req.outcome, req.answer = erasure.outcome, erasure.answer
     req.save(update_fields=["status", "completed_at", "outcome", "answer"])
     _erasure_audit(erasure=erasure, user=user, actor=actor, action="dsr.erase", request=req.pk)
     recipient_notifications_sync(user_id=user.pk, actor=actor)  # GDPR art. 19: who received the data
     # The person's other open requests: nothing is left to hand over, correct or restrict.
-    open_requests_close(requests=others, erasure_id=req.pk, language=user.language, stamp=erasure.stamp, actor=actor)
+    open_requests_close(requests=others, closed_by=closed_by_erasure(req.pk), language=user.language,
+                        stamp=erasure.stamp, actor=actor)
     return req
 
 
@@ -360,8 +353,8 @@ def dsr_erasure_replay(*, account_id: int, account_created: datetime, request_id
     # backup); listed again as dsr_erasure_perform lists them, those still there left as they are.
     recipient_notifications_sync(user_id=user.pk, actor=ERASURE_REPLAY_ACTOR)
     # The requests open when the backup was taken, closed by the erasure then, are closed again, as then.
-    others = [*open_requests_lock(user_id=user.pk, erasure_id=req.pk, exports=False),
-              *open_requests_lock(user_id=user.pk, erasure_id=req.pk, exports=True)]
-    open_requests_close(requests=others, erasure_id=req.pk, language=user.language, stamp=erased_at,
-                        actor=ERASURE_REPLAY_ACTOR)
+    others = [*open_requests_lock(user_id=user.pk, except_id=req.pk, exports=False),
+              *open_requests_lock(user_id=user.pk, except_id=req.pk, exports=True)]
+    open_requests_close(requests=others, closed_by=closed_by_erasure(req.pk), language=user.language,
+                        stamp=erased_at, actor=ERASURE_REPLAY_ACTOR)
     return True

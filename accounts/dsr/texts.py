@@ -8,9 +8,11 @@ compliance: the kind, the dates, status, outcome codes, the representative's kin
 
 Timing, in an erasure (dsr/services.py dsr_erasure_perform): the texts go inside erasure_apply, before the
 erasure's own answer is composed and stored, and before the person's other open requests are closed with their
-fixed sentence (dsr/erasure.py open_requests_close). Those two answers are the system's, name no data, and stay:
-the person reads the erasure's on the page that follows their confirmation (their e-mail address is gone with the
-account, so no mail is sent), and the DPO sees both as the record of what the person was told."""
+fixed sentence (dsr/open_requests.py open_requests_close). Those two answers are the system's, name no data, and
+stay: the person reads the erasure's on the page that follows their confirmation (their e-mail address is gone with
+the account, so no mail is sent), and the DPO sees both as the record of what the person was told. The retention
+purge's anonymisation (accounts/services/closing.py account_anonymise) closes the open ones the same way, after the
+texts go, with its own sentence."""
 from __future__ import annotations
 
 from datetime import datetime

@@ -2,7 +2,8 @@
 
 Closing (contract ended) stops every way in at once; the user data stays until retention's
 closed_account period after the final invoice is settled, then the purge anonymises it
-(retention/closed_accounts.py). Erasure (accounts/dsr/erasure.py) does both steps at once, with the same code.
+(retention/closed_accounts.py), closing the person's data-subject requests still open (nobody is left to answer).
+Erasure (accounts/dsr/erasure.py) does both steps at once, with the same code.
 A Contractor's contract ends the same way for all its Users at once (contractor_close); its own name and
 invoice address go when the purge has anonymised the last of them (contractor_anonymise).
 """
@@ -26,6 +27,9 @@ from voipxs.privacy.audit import audit_record
 from voipxs.privacy.purposes import CONTRACT_PURPOSE, RETENTION_PURPOSE, Role, has_role
 from voipxs.privacy.registry import Kept, kept_for
 
+from ..dsr.export import user_exports_delete
+from ..dsr.models import DataSubjectRequest
+from ..dsr.open_requests import ClosedBy, open_requests_close, open_requests_lock
 from ..dsr.representative import dsr_representative_erase
 from ..dsr.texts import request_texts_erase
 from ..models import AccountCloseReason, BillingAddress, Contractor, User, UserSession
@@ -43,6 +47,14 @@ CONTRACTOR_NOT_CLOSED = gettext_noop("Only a closed contractor can be anonymised
 CONTRACTOR_ALREADY_ANONYMISED = gettext_noop("This contractor is already anonymised.")
 CONTRACTOR_USERS_LEFT = gettext_noop("A contractor is anonymised only after all its users are.")
 CLOSE_ROLES = (Role.BILLING, Role.ADMIN)
+# The record of a request still open when the retention purge anonymised the closed account: its texts went with
+# the account, nobody is left to answer, and nothing is left to hand over, correct or restrict. In the person's
+# language, as every answer (dsr/open_requests.py; an erasure closes them the same way with its own sentence).
+CLOSED_BY_ANONYMISATION = gettext_noop("Closed without further action: the account was closed and then anonymised "
+                                       "at the end of its retention period, so nobody is left to answer and there is "
+                                       "no data left to hand over, correct or restrict.")
+ANONYMISATION_CLOSES = ClosedBy(sentence=CLOSED_BY_ANONYMISATION, outcome={"closed_by_anonymisation": True},
+                                action="dsr.close_anonymised", purpose=RETENTION_PURPOSE)
 
 
 def _close_allowed(*, actor: Any, reason: str) -> None:
@@ -80,18 +92,52 @@ def _account_close(user: User, *, actor: Any, reason: str, stamp: datetime, sess
 def account_anonymise(*, user: User, actor: Any, kept: list[Kept] | None = None) -> dict:
     """Remove a closed account's user data (the retention purge calls this once the final invoice is
     settled and the closed_account period has passed). `kept`: what the registry's keepers say must stay
-    (default: ask them); the numbers' periods stay while a hold or calls need them."""
+    (default: ask them); the numbers' periods stay while a hold or calls need them. The person's requests still
+    open are closed then, as an erasure closes them (dsr/open_requests.py): their texts went, nobody is left; and
+    their export files are deleted, as an erasure deletes them."""
+    # Lock order as an erasure's: open requests without an export, the person's row, their exports, the others.
+    others = open_requests_lock(user_id=user.pk, exports=False)
     user = User.objects.select_for_update().get(pk=user.pk)
     if user.closed_at is None:
         raise ApplicationError(ACCOUNT_NOT_CLOSED)
     if user.anonymised_at is not None:
         raise ApplicationError(ACCOUNT_ALREADY_ANONYMISED)
     kept = kept_for(user) if kept is None else kept
+    stamp = now()
     # account_close already ended every sign-in (tokens, sessions, password): not scanned again here.
-    counts = _personal_data_remove(user, keep_numbers=numbers_kept(kept), stamp=now())
+    counts = _personal_data_remove(user, keep_numbers=numbers_kept(kept), stamp=stamp)
+    counts["exports_deleted"] = user_exports_delete(user_id=user.pk)  # the closed access requests' too
+    others += open_requests_lock(user_id=user.pk, exports=True)
+    open_requests_close(requests=others, closed_by=ANONYMISATION_CLOSES, language=user.language, stamp=stamp,
+                        actor=actor)
+    counts["open_requests_closed"] = len(others)
     audit_record(actor=actor, action="account.anonymise", purpose=RETENTION_PURPOSE, target_type="user",
                  target_id=user.pk, extra={**counts, "kept": sorted({k.category for k in kept})})
     return counts
+
+
+def anonymised_open_requests_close(*, actor: Any, dry_run: bool = False) -> int:
+    """Requests left open by an anonymisation made before account_anonymise closed them (their texts went with the
+    account: migration 0037): closed as it closes them, dated at the anonymisation, its export files deleted. Not
+    those of an account erased (its erasure request says so): an erasure closes them with its own sentence. The purge
+    of closed accounts calls this every run (one query when none is left). How many were (or would be)
+    closed."""
+    left = (DataSubjectRequest.objects.filter(status__in=DataSubjectRequest.OPEN_STATUSES,
+                                              user__anonymised_at__isnull=False)
+            .exclude(user__dsr_requests__kind=DataSubjectRequest.Kind.ERASURE))
+    if dry_run:
+        return left.count()
+    closed = 0
+    for user_id in sorted(set(left.values_list("user_id", flat=True))):
+        with transaction.atomic():  # one person at a time, in account_anonymise's lock order
+            others = open_requests_lock(user_id=user_id, exports=False)
+            user = User.objects.select_for_update().get(pk=user_id)
+            user_exports_delete(user_id=user_id)
+            others += open_requests_lock(user_id=user_id, exports=True)
+            open_requests_close(requests=others, closed_by=ANONYMISATION_CLOSES, language=user.language,
+                                stamp=user.anonymised_at, actor=actor)
+            closed += len(others)
+    return closed
 
 
 @transaction.atomic
