@@ -140,7 +140,7 @@ class AnonymisationClosesOpenRequestsTests:
         _close_through_the_api(client, billing_staff, f"/api/v1/staff/accounts/{alice.pk}/close/")
         _purge()
         req.refresh_from_db()
-        assert req.answer.startswith("Gesloten zonder verdere actie: het account is opgezegd")
+        assert req.answer.startswith("Gesloten zonder verdere actie: het account is opgeheven")
 
     def test_their_deadlines_are_no_longer_reminded(self, client, alice, dpo, billing_staff):
         _open_requests(alice, dpo)
