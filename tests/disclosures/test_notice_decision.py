@@ -11,7 +11,7 @@ import pytest
 from django.apps import apps
 from django.core import mail
 from django.utils.formats import date_format
-from django.utils.timezone import now
+from django.utils.timezone import localdate, now
 from rest_framework.test import APIClient
 
 from disclosures.models import DisclosureRequest, LegalBasis, Notice
@@ -83,7 +83,7 @@ class IntakeTests:
         assert not req.notice_user and req.notice_withheld_reason == NOTICE_REASON_EU
 
     def test_an_officer_s_own_reason_and_date_are_kept(self, legal1, authority):
-        review = now().date() + 90 * DAY
+        review = localdate() + 90 * DAY
         req = receive(legal1, authority, notice_withheld_reason=f"  {GAG} ", notice_review_on=review)
         assert (req.notice_withheld_reason, req.notice_review_on) == (GAG, review)
 
@@ -102,10 +102,10 @@ class IntakeTests:
         req = receive(legal1, dispute_body, basis=LegalBasis.DISPUTE_RULING, notice_user=False,
                       notice_withheld_reason=GAG)
         assert (req.notice_user, req.notice_withheld_reason) == (False, GAG)
-        assert req.notice_review_on == req.received_at.date() + timedelta(days=365)
+        assert req.notice_review_on == localdate(req.received_at) + timedelta(days=365)
 
     def test_a_review_date_in_the_past_is_refused(self, legal1, authority):
-        today = now().date()
+        today = localdate()
         _refused("notice_review_on", NOTICE_REVIEW_PAST, call=receive, actor=legal1, authority=authority,
                  notice_review_on=today - DAY)
         assert not DisclosureRequest.objects.exists()
@@ -119,7 +119,7 @@ class IntakeTests:
         api = _api(legal1)
         r = api.post("/api/v1/staff/disclosures/requests/receive/", body, format="json")
         assert r.status_code == 400 and r.json()["field"] == "notice_withheld_reason"
-        review = (now().date() + 60 * DAY).isoformat()
+        review = (localdate() + 60 * DAY).isoformat()
         r = api.post("/api/v1/staff/disclosures/requests/receive/",
                      {**body, "notice_withheld_reason": GAG, "notice_review_on": review}, format="json")
         assert r.status_code == 201, r.json()
@@ -130,7 +130,7 @@ class IntakeTests:
 class ReviewReminderTests:
     def test_the_officers_are_reminded_on_the_review_day_once_and_not_the_day_before(self, legal1, legal2,
                                                                                        authority, alice):
-        review = now().date() + 10 * DAY
+        review = localdate() + 10 * DAY
         req = receive(legal1, authority, notice_review_on=review)
         assert disclosure_notice_reviews_remind(now=_at(review - DAY, 23)) == 0
         assert mail.outbox == []
@@ -150,15 +150,15 @@ class ReviewReminderTests:
         assert disclosure_notice_reviews_remind(now=now() + 400 * DAY) == 0
 
     def test_a_new_decision_is_reminded_again_on_its_own_date(self, legal1, authority):
-        req = receive(legal1, authority, notice_review_on=now().date())
+        req = receive(legal1, authority, notice_review_on=localdate())
         assert disclosure_notice_reviews_remind() == 1
-        later = now().date() + 30 * DAY
+        later = localdate() + 30 * DAY
         disclosure_notice_decision_set(actor=legal1, request=req, notify=False, reason=GAG, review_on=later)
         assert disclosure_notice_reviews_remind(now=_at(later - DAY)) == 0
         assert disclosure_notice_reviews_remind(now=_at(later)) == 1
 
     def test_the_beat_task_reminds_of_reviews_as_well(self, legal1, authority):
-        receive(legal1, authority, notice_review_on=now().date())
+        receive(legal1, authority, notice_review_on=localdate())
         assert disclosure_secrecy_reminders_task() == {"reminded": 0, "reviews": 1, "drafts": 0}
         assert disclosure_secrecy_reminders_task() == {"reminded": 0, "reviews": 0, "drafts": 0}
 
@@ -183,7 +183,7 @@ class DecisionTests:
 
     def test_a_withheld_decision_is_stored_and_audited_without_its_text(self, legal1, dispute_body):
         req = receive(legal1, dispute_body, basis=LegalBasis.COURT_ORDER)
-        review = now().date() + 14 * DAY
+        review = localdate() + 14 * DAY
         req = disclosure_notice_decision_set(actor=legal1, request=req, notify=False, reason=GAG, review_on=review)
         req = DisclosureRequest.objects.get(pk=req.pk)
         assert (req.notice_user, req.notice_withheld_reason, req.notice_review_on) == (False, GAG, review)
@@ -195,7 +195,7 @@ class DecisionTests:
         _refused("notice_withheld_reason", NOTICE_REASON_REQUIRED, call=disclosure_notice_decision_set,
                  actor=legal1, request=req, notify=False, reason=" ")
         _refused("notice_review_on", NOTICE_REVIEW_PAST, call=disclosure_notice_decision_set, actor=legal1,
-                 request=req, notify=False, reason=GAG, review_on=now().date() - DAY)
+                 request=req, notify=False, reason=GAG, review_on=localdate() - DAY)
         assert DisclosureRequest.objects.get(pk=req.pk).notice_user
 
     def test_a_non_officer_is_refused(self, legal1, authority, alice, dpo):
@@ -215,12 +215,12 @@ class DecisionTests:
 
     def test_a_notice_withheld_by_decision_is_not_sent_when_the_secrecy_order_ends(self, legal1, legal2, legal3,
                                                                                   dispute_body, alice):
-        until = now().date() + 5 * DAY
+        until = localdate() + 5 * DAY
         req = to_state(receive(legal1, dispute_body, basis=LegalBasis.COURT_ORDER, account_ids=[alice.pk],
                                numbers=[], secrecy_until=until), "delivered", intake=legal1, approvers=[legal2, legal3])
         disclosure_notice_decision_set(actor=legal1, request=req, notify=False, reason=GAG)
         assert disclosure_secrecy_reminders(now=_at(until)) == 0
-        DisclosureRequest.objects.filter(pk=req.pk).update(secrecy_until=now().date())
+        DisclosureRequest.objects.filter(pk=req.pk).update(secrecy_until=localdate())
         with pytest.raises(ApplicationError, match="withheld by decision") as caught:
             disclosure_request_notices_send(actor=legal1, request=req)
         assert caught.value.message == NOTICE_DECIDED_WITHHELD
@@ -233,7 +233,7 @@ class PageTests:
                                                                             dispute_body):
         criminal = receive(legal1, authority)
         withheld = receive(legal1, dispute_body, basis=LegalBasis.COURT_ORDER, notice_user=False,
-                           notice_withheld_reason=GAG, notice_review_on=now().date() + 20 * DAY)
+                           notice_withheld_reason=GAG, notice_review_on=localdate() + 20 * DAY)
         notified = receive(legal1, dispute_body, basis=LegalBasis.COURT_ORDER)
         verified_client(client, legal1)
         page = client.get(f"/disclosures/requests/{criminal.pk}/").content.decode()
@@ -248,7 +248,7 @@ class PageTests:
         req = receive(legal1, authority)
         verified_client(client, legal1)
         path = f"/disclosures/requests/{req.pk}/notice-decision/"
-        review = (now().date() + 7 * DAY).isoformat()
+        review = (localdate() + 7 * DAY).isoformat()
         post = {"notify": "no", "reason": GAG, "review_on": review}
         r = client.post(path, post)
         assert r.status_code == 400 and b"Tick the box" in r.content
@@ -256,12 +256,12 @@ class PageTests:
         assert client.post(path, {**post, "confirm": "yes"}).status_code == 302
         req = DisclosureRequest.objects.get(pk=req.pk)
         assert (req.notice_withheld_reason, req.notice_review_on.isoformat()) == (GAG, review)
-        r = client.post(path, {**post, "review_on": (now().date() - DAY).isoformat(), "confirm": "yes"})
+        r = client.post(path, {**post, "review_on": (localdate() - DAY).isoformat(), "confirm": "yes"})
         assert r.status_code == 400 and b"review date is in the past" in r.content
 
     def test_the_intake_page_puts_a_missing_reason_on_its_field(self, client, legal1, dispute_body):
         verified_client(client, legal1)
-        today = now().date()
+        today = localdate()
         r = client.post("/disclosures/requests/new/", {
             "authority": dispute_body.pk, "reference": "PV-N-1", "legal_basis": "court_order",
             "categories": ["traffic_data"], "numbers": "020 555 0101", "notice_user": "no",
@@ -278,7 +278,7 @@ class PageTests:
         r = api.post(url, {"notify": False, "reason": GAG}, format="json")
         assert r.status_code == 200, r.json()
         assert r.json()["notice_withheld_reason"] == GAG
-        assert r.json()["notice_review_on"] == (now().date() + timedelta(days=365)).isoformat()
+        assert r.json()["notice_review_on"] == (localdate() + timedelta(days=365)).isoformat()
         assert _api(alice).post(url, {"notify": True}, format="json").status_code == 403
 
 

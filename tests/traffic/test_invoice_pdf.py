@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 from django.test import override_settings
+from django.utils.timezone import localtime
 from pypdf import PdfReader
 
 from tests.factories import make_cdr, verified_client
@@ -78,7 +79,8 @@ class InvoicePdfTests:
             assert expected in text
         # invoice number, date, period, customer
         assert f"Invoice number {api['number']}" in text
-        assert f"Invoice date {invoice.issued_at.day} {invoice.issued_at:%b %Y}" in text  # 4 Dec 2026: no 12/04 to misread
+        issued = localtime(invoice.issued_at)  # its day in Amsterdam
+        assert f"Invoice date {issued.day} {issued:%b %Y}" in text  # 4 Dec 2026: no 12/04 to misread
         assert "Period March 2026" in text
         assert "Invoice to\nalice" in text
         # the lines, VAT and totals exactly as the API has them (English number format: 1,249.32)

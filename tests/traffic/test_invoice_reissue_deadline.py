@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 from django.core import mail
 from django.utils.formats import date_format
-from django.utils.timezone import now
+from django.utils.timezone import localdate
 
 from tests.factories import make_cdr, verified_client
 from traffic.models import Invoice
@@ -32,10 +32,10 @@ def appeal_days(settings):
 def disputed(alice, billing_staff) -> Invoice:
     make_cdr(account=alice, started_at=datetime(2026, 3, 10, 9, tzinfo=timezone.utc))
     invoice = invoicing.invoice_run(month=MARCH, today=APRIL)[0]
-    ended = now().date() - timedelta(days=5)  # a dispute decided after the window: the appeal period counts
+    ended = localdate() - timedelta(days=5)  # a dispute decided after the window: the appeal period counts
     Invoice.objects.filter(pk=invoice.pk).update(dispute_window_ends=ended, calls_kept_until=ended)
     invoice.refresh_from_db()
-    return invoicing.invoice_dispute(invoice=invoice, actor=billing_staff, today=now().date() - timedelta(days=6))
+    return invoicing.invoice_dispute(invoice=invoice, actor=billing_staff, today=localdate() - timedelta(days=6))
 
 
 @pytest.fixture
@@ -44,7 +44,7 @@ def void(disputed, billing_staff) -> Invoice:
 
 
 def _days_left(invoice: Invoice) -> int:
-    return (invoice.calls_kept_until - now().date()).days
+    return (invoice.calls_kept_until - localdate()).days
 
 
 class ReissueDeadlineTests:
@@ -92,6 +92,6 @@ class ReissueDeadlinePagesTests:
     def test_the_uphold_confirmation_says_until_when_the_calls_wait(self, client, billing_staff, disputed):
         verified_client(client, billing_staff)
         page = client.post(f"/calls/staff/invoices/{disputed.pk}/uphold-dispute/").content.decode()
-        day = date_format(now().date() + timedelta(days=APPEAL_DAYS), "DATE_FORMAT")
+        day = date_format(localdate() + timedelta(days=APPEAL_DAYS), "DATE_FORMAT")
         assert f"kept for the corrected invoice until {day}" in page
         assert Invoice.objects.get(pk=disputed.pk).status == "disputed"  # asked first, nothing done
