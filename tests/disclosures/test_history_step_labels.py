@@ -43,3 +43,13 @@ def test_the_dutch_history_names_the_steps_in_dutch(client, legal1, authority):
     steps = _steps(_page(client, legal1, req, "nl"))
     assert steps[0] == "Ontvangen"  # the status's Dutch word, already translated
     assert "Document added" not in steps and "Legal review started" not in steps
+
+
+def test_on_a_phone_only_the_officer_s_name_is_monospaced_not_the_who_heading(client, legal1, authority):
+    """On a phone each row is a card whose cells show their heading before the value; the Who cell was monospaced as
+    a whole, so its heading "Who" stood out in a typewriter face among the others."""
+    html = _page(client, legal1, receive(legal1, authority))
+    section = re.search(r'<section id="history".*?</section>', html, re.S).group(0)
+    assert 'class="key-text"' in section
+    assert not re.search(r'<td[^>]*class="key-text"', section)
+    assert re.search(r'<td[^>]*><span class="key-text">legal1</span></td>', section)
