@@ -30,7 +30,7 @@ STEP_LABELS = {
     "output_check": _("Output checked"), "deliver": _("Delivered"), "close": _("Closed"),
     "package_download": _("Package downloaded"), "package_purge": _("Package deleted"),
     "hold_release": _("Legal hold released"), "escalate": _("Officers mailed: deadline near"),
-    "sla_escalate": _("Officers mailed: answer overdue"),
+    "sla_escalate": _("Officers mailed: the answer time is running out"),
     "written_order_escalate": _("Officers mailed: written order overdue"),
     "breach_flag": _("Flagged for the breach register"),
     "preservation_renew": _("Preservation renewed"), "preservation_convert": _("Converted into a production order"),
