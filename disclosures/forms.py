@@ -206,6 +206,9 @@ class ConvertForm(forms.Form):
 class NoticeDecisionForm(forms.Form):
     """A new decision on the notice to the user, after a review (disclosure_notice_decision_set)."""
 
+    # The service refuses naming the intake's fields (intake.notice_decision): each is this form's field.
+    SERVICE_FIELDS = {"notice_user": "notify", "notice_withheld_reason": "reason", "notice_review_on": "review_on"}
+
     notify = forms.TypedChoiceField(label=_("Notice to the user"), coerce=lambda v: v == "yes",
                                     choices=[("no", _("Withhold the notice")), ("yes", _("Notify the user"))],
                                     widget=forms.RadioSelect)

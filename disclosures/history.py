@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from accounts.models import User
+from django.utils.translation import gettext_lazy as _
+
 from voipxs.models import AuditEntry
 from voipxs.privacy.audit import actor_ref
 from voipxs.privacy.purposes import Purpose, Role, require_purpose
@@ -15,6 +17,31 @@ from voipxs.privacy.purposes import Purpose, Role, require_purpose
 from .models import DisclosureRequest
 
 HISTORY_READ = "disclosure.history_read"
+
+# Each recorded step (its audit action without "disclosure.") in the words the page uses elsewhere: a status's own
+# label where the step is what gave the request that status. A step missing here keeps its key, underscores out.
+STEP_LABELS = {
+    "receive": _("Received"), "document_add": _("Document added"),
+    "verify_authority": _("Authority verified (called back)"), "start_review": _("Legal review started"),
+    "ask_clarification": _("Clarification requested"), "resume_review": _("Review resumed"),
+    "narrow": _("Scope narrowed"), "approve": _("Approved"), "reject": _("Rejected"),
+    "withdraw": _("Withdrawn by the authority"), "notice_decision": _("Decision on the notice to the user recorded"),
+    "production_start": _("Production started"), "produce": _("Produced"), "production_failed": _("Production failed"),
+    "output_check": _("Output checked"), "deliver": _("Delivered"), "close": _("Closed"),
+    "package_download": _("Package downloaded"), "package_purge": _("Package deleted"),
+    "hold_release": _("Legal hold released"), "escalate": _("Officers mailed: deadline near"),
+    "sla_escalate": _("Officers mailed: the answer time is running out"),
+    "written_order_escalate": _("Officers mailed: written order overdue"),
+    "breach_flag": _("Flagged for the breach register"),
+    "preservation_renew": _("Preservation renewed"), "preservation_convert": _("Converted into a production order"),
+    "preservation_remind": _("Officers mailed: preservation ends soon"),
+    "preservation_expire": _("Preservation ended"),
+    "secrecy_reminder": _("Officers mailed: secrecy ends"),
+    "notice_draft_reminder": _("Officers mailed: notice not yet sent"),
+    "notice_review_reminder": _("Officers mailed: withheld notice due for review"),
+    "documents": _("Documents opened"), "output_scope": _("Package contents read"),
+    "scope_rows": _("Call records read for the package"), "subscribers": _("Subscriber data read"),
+}
 
 
 @dataclass(frozen=True)
@@ -27,7 +54,7 @@ class HistoryRow:
 
     @property
     def step_label(self) -> str:
-        return self.step.replace("_", " ")
+        return str(STEP_LABELS.get(self.step, self.step.replace("_", " ")))
 
 
 def _purpose_label(value: str) -> str:

@@ -120,7 +120,7 @@ def detail(request: HttpRequest, pk: int, bound_forms: dict[str, forms.Form] | N
 
 # The steps whose form the page shows again when the step is refused, bound, the refusal next to the field it names
 # (a file is chosen again: a browser does not send it back): the step's URL segment -> the form's name in detail.
-_FORMS_SHOWN_AGAIN = {"convert": "convert_form", "document": "document_form"}
+_FORMS_SHOWN_AGAIN = {"convert": "convert_form", "document": "document_form", "notice-decision": "notice_form"}
 # The steps whose first POST answers with a page that says what will happen (voipxs/confirm.py), or refuses.
 _CONFIRMATION_PAGES = {"send-notices": notices_send_confirmation, "withdraw": withdrawal_confirmation}
 
@@ -155,6 +155,7 @@ def transition(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         if form is not None:
             field = exc.extra.get("field")
             if form.is_valid() and field != "confirm":  # the service refused: say so at the field it names
+                exc.extra["field"] = getattr(form, "SERVICE_FIELDS", {}).get(field, field)
                 exc.add_to(form)
             bound[_FORMS_SHOWN_AGAIN[action]] = form
         response = detail(request, pk, bound_forms=bound)
