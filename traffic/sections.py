@@ -80,8 +80,8 @@ def invoices_export(user: Any) -> Iterable[dict]:
     lines: dict[int, list[dict]] = {}
     for line in InvoiceLine.objects.filter(invoice__account_id=user.pk).order_by("invoice_id", "month", "zone"):
         lines.setdefault(line.invoice_id, []).append({
-            "zone": line.zone, "month": line.month.isoformat(), "calls": line.calls, "seconds": line.seconds,
-            "amount": str(line.amount)})
+            "zone": line.zone, "zone_nl": line.zone_nl, "month": line.month.isoformat(), "calls": line.calls,
+            "seconds": line.seconds, "amount": str(line.amount)})
     disputes: dict[int, list[dict]] = {}
     for dispute in InvoiceDispute.objects.filter(invoice__account_id=user.pk).order_by("invoice_id", "raised_at", "pk"):
         disputes.setdefault(dispute.invoice_id, []).append({

@@ -118,3 +118,10 @@ def test_a_page_of_freephone_calls_asks_for_no_dutch_names(client, alice):
     verified_client(client, alice)
     client.cookies["django_language"] = "nl"
     assert _tariff_reads(client, "/calls/") == []
+
+
+def test_the_data_export_gives_each_invoice_line_its_dutch_name(alice, invoice):
+    from traffic.sections import invoices_export
+
+    (exported,) = [i for i in invoices_export(alice) if i["number"] == invoice.number]
+    assert [(line["zone"], line["zone_nl"]) for line in exported["lines"]] == [("NL mobile", "NL mobiel")]
