@@ -1,5 +1,5 @@
 """What a billing clerk reads on the staff pages: months and days written out in the page's language (not as
-ISO keys such as 2026-03), in the page and in the message after an action."""
+ISO keys such as 2026-03), in the page and in the message after an action; a reissue that asks first."""
 from __future__ import annotations
 
 import html
@@ -11,6 +11,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from tests.factories import verified_client
+from tests.retention.helpers import make_invoice
+from traffic.models import Invoice
 from traffic.services import tariffs as tariff_services
 
 INTERCONNECTION = "/calls/staff/interconnection/"
@@ -65,3 +67,23 @@ class BillingPagesWordingTests:
         body = html.unescape(page.content.decode())
         assert page.status_code == 400 and "The prefix must be 1 to 20 digits." in body
         assert 'value="31x"' in body and "Enter a valid value" not in body
+
+
+@pytest.mark.django_db
+class ReissueAsksFirstTests:
+    def test_reissue_asks_naming_the_invoice_and_makes_nothing_until_confirmed(self, client, alice, billing_staff):
+        void = make_invoice(account=alice, period=date(2026, 3, 1), status="void")
+        verified_client(client, billing_staff)
+        asked = client.post(f"/calls/staff/invoices/{void.pk}/reissue/")
+        page = html.unescape(asked.content.decode())
+        assert asked.status_code == 200 and f"Reissue invoice {void.number}?" in page
+        assert "Yes, make the corrected invoice" in page and "Cancel" in page
+        assert not Invoice.objects.filter(replaces=void).exists()
+
+    @pytest.mark.xfail(strict=True, reason="Dutch pending")
+    def test_the_dutch_reissue_question_is_in_dutch(self, client, alice, billing_staff):
+        void = make_invoice(account=alice, period=date(2026, 3, 1), status="void")
+        verified_client(client, billing_staff)
+        client.cookies["django_language"] = "nl"
+        page = html.unescape(client.post(f"/calls/staff/invoices/{void.pk}/reissue/").content.decode())
+        assert void.number in page and "Yes, make the corrected invoice" not in page
