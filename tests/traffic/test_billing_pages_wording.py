@@ -87,3 +87,14 @@ class ReissueAsksFirstTests:
         client.cookies["django_language"] = "nl"
         page = html.unescape(client.post(f"/calls/staff/invoices/{void.pk}/reissue/").content.decode())
         assert void.number in page and "Yes, make the corrected invoice" not in page
+
+
+@pytest.mark.django_db
+class RateDeckPreviewDutchTests:
+    @pytest.mark.xfail(strict=True, reason="Dutch pending")
+    def test_the_dutch_preview_heads_the_kind_of_change_with_a_noun(self, client, billing_staff):
+        """Not "Wijzigen" (to change, the language switch's button) but the change a line makes."""
+        verified_client(client, billing_staff)
+        client.cookies["django_language"] = "nl"
+        page = client.post(DECK_PREVIEW, {"file": SimpleUploadedFile("deck.csv", DECK), "valid_from": "2026-06-01"})
+        assert 'data-label="Wijziging"' in html.unescape(page.content.decode())
