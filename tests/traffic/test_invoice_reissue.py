@@ -188,13 +188,14 @@ class InvoiceReissuePagesTests:
         verified_client(client, billing_staff)
         page = client.get("/calls/staff/invoices/").content.decode()
         assert f"/calls/staff/invoices/{void.pk}/reissue/" in page
-        response = client.post(f"/calls/staff/invoices/{void.pk}/reissue/", follow=True)
+        response = client.post(f"/calls/staff/invoices/{void.pk}/reissue/", {"confirm": "yes"}, follow=True)
         new = Invoice.objects.get(replaces=void)
         page = response.content.decode()
         assert f"Corrected invoice {new.number} made." in page
         assert f"/calls/staff/invoices/{void.pk}/reissue/" not in page  # replaced: no second button
         assert f"replaced by</span> {new.number}" in page
-        again = client.post(f"/calls/staff/invoices/{void.pk}/reissue/", follow=True).content.decode()
+        again = client.post(f"/calls/staff/invoices/{void.pk}/reissue/", {"confirm": "yes"},
+                            follow=True).content.decode()
         assert invoicing.INVOICE_ALREADY_REPLACED in again
 
     def test_the_customer_sees_both_linked_and_another_customer_neither(self, client, alice, mallory, void,

@@ -139,4 +139,6 @@ class MoneyOnPagesTests:
         assert "at €0.0500 per minute, set-up fee €0.01235, increments 60/60" in asked
         deck = SimpleUploadedFile("deck.csv", b"prefix,description,rate,increments\n316,NL mobile,0.045,1/1\n")
         preview = _page(client.post("/calls/staff/tariffs/rate-deck/", {"file": deck, "valid_from": "2026-06-01"}))
-        assert '<td class="num">€0.0600 (60/60)</td>' in preview and '<td class="num">€0.0450 (1/1)</td>' in preview
+        # the preview is a stacked table (cards on a phone): each cell carries its column's heading
+        assert '<td class="num" data-label="Now" role="cell">€0.0600 (60/60)</td>' in preview
+        assert '<td class="num" data-label="New" role="cell">€0.0450 (1/1)</td>' in preview

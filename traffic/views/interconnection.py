@@ -39,4 +39,5 @@ def staff_interconnection(request: HttpRequest) -> HttpResponse:
     totals = {"calls": sum(r.calls for r in rows), "seconds": sum(r.seconds for r in rows),
               "amount": sum((r.amount for r in rows), Decimal("0.00"))}
     return render(request, "traffic/interconnection.html",
-                  {**form, "rows": rows, "month": month.strftime("%Y-%m"), "month_tz": zone.value, "totals": totals})
+                  {**form, "rows": rows, "month": month.strftime("%Y-%m"), "month_date": month,
+                   "month_tz": zone.value, "totals": totals})

@@ -149,6 +149,14 @@ _confirm_reject = _asking(gettext_noop("Reject the dispute on invoice %(number)s
                  "Geschillencommissie, a court): the invoice's calls are kept until that appeal period ends."),
 ], gettext_noop("Yes, reject the dispute"))
 
+_confirm_reissue = _asking(gettext_noop("Reissue invoice %(number)s?"), [
+    gettext_noop("A corrected invoice for the same month is made from the calls of void invoice %(number)s, at "
+                 "their current prices, with a new due date and dispute window; the customer sees it among their "
+                 "invoices."),
+    gettext_noop("Fix what was wrong first (a tariff, a price, the invoice address): the corrected invoice cannot "
+                 "be changed afterwards, only voided in its turn."),
+], gettext_noop("Yes, make the corrected invoice"))
+
 
 def _confirm_uphold(invoice: Invoice) -> tuple[str, list[str], str]:
     numbers = {"number": invoice.number, "total": money(invoice.total)}
@@ -165,7 +173,7 @@ def _confirm_uphold(invoice: Invoice) -> tuple[str, list[str], str]:
 
 # The transitions that ask first, naming what will happen (voipxs/confirm.py).
 _CONFIRMED = {"paid": _confirm_paid, "void": _confirm_void, "uphold-dispute": _confirm_uphold,
-              "reject-dispute": _confirm_reject}
+              "reject-dispute": _confirm_reject, "reissue": _confirm_reissue}
 
 
 @login_required

@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.formats import date_format
 from django.utils.timezone import localdate
 from django.utils.translation import gettext_lazy as _, pgettext_lazy
 from django.views.decorators.http import require_POST
@@ -23,6 +24,7 @@ from .access import require_billing
 
 class TariffForm(forms.Form):
     prefix = forms.RegexField(label=pgettext_lazy("tariffs", "Prefix"), regex=r"^\+?\d{1,20}$", max_length=21,
+                              error_messages={"invalid": _("The prefix must be 1 to 20 digits.")},
                               help_text=_("E.164 digits, e.g. 316 for Dutch mobile numbers"),
                               validators=[validate_tariff_prefix])
     zone = forms.CharField(label=pgettext_lazy("tariffs", "Description (zone)"), max_length=60,
@@ -107,7 +109,7 @@ def staff_tariff_end(request: HttpRequest, tariff_id: int) -> HttpResponse:
         exc.add_to(form)
         return render(request, "traffic/tariff_end.html", context, status=400)
     messages.success(request, _("Tariff %(prefix)s %(zone)s ends on %(day)s.") % {
-        "prefix": tariff.prefix, "zone": tariff.zone, "day": form.cleaned_data["valid_to"]})
+        "prefix": tariff.prefix, "zone": tariff.zone, "day": date_format(form.cleaned_data["valid_to"], "DATE_FORMAT")})
     return redirect("traffic:staff-tariffs")
 
 
@@ -154,7 +156,7 @@ def staff_rate_deck_apply(request: HttpRequest) -> HttpResponse:
             else:
                 messages.success(request, _("Rate deck applied from %(day)s: %(new)d new prefixes, %(price)d new prices, "
                                             "%(unchanged)d unchanged; calls waiting for a price are re-rated.")
-                                 % {"day": plan.valid_from, **plan.counts})
+                                 % {"day": date_format(plan.valid_from, "DATE_FORMAT"), **plan.counts})
             return redirect("traffic:staff-tariffs")
     messages.error(request, _("The confirmation was incomplete; upload the rate deck again."))
     return redirect("traffic:staff-tariffs")
