@@ -62,7 +62,8 @@ class RequestForm(forms.Form):
 
 class BreachForm(forms.Form):
     title = forms.CharField(label=gettext_lazy("Title"), max_length=200)
-    detected_at = forms.DateTimeField(label=gettext_lazy("Detected at (Europe/Amsterdam)"))
+    detected_at = forms.DateTimeField(label=gettext_lazy("Detected at (Europe/Amsterdam)"),
+                                      widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
     scope = forms.CharField(label=gettext_lazy("Scope"), widget=forms.Textarea(attrs={"rows": 3}))
     affected_count = forms.IntegerField(label=gettext_lazy("Number of people affected"), min_value=0, initial=0)
     telecom_service = forms.BooleanField(required=False, initial=True,
