@@ -191,8 +191,9 @@ def dpo_request(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.error(request, exc.shown())
                 status = 400
     panels = request_panels(actor=request.user, req=req, params=request.GET)  # e.g. notes on the requester's calls
+    # A refused answer comes back with what the DPO typed, chose and dated (`typed`), not blank.
     return render(request, "dpo/request.html", {"req": req, "panels": panels, "grounds": Restriction.Ground.choices,
-                                                "withdrawal": withdrawal}, status=status)
+                                                "withdrawal": withdrawal, "typed": request.POST}, status=status)
 
 
 def _restriction_terms(request: HttpRequest, req: DataSubjectRequest) -> dict | None:

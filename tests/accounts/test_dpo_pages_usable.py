@@ -9,7 +9,8 @@ import pytest
 from django.utils.timezone import localtime, now
 
 from accounts.dsr.breaches import breach_incident_create
-from accounts.dsr.models import BreachIncident
+from accounts.dsr.models import BreachIncident, DataSubjectRequest
+from accounts.dsr.services import dsr_request_create
 from tests.factories import verified_client
 
 
@@ -35,3 +36,21 @@ class BreachPagesUsableTests:
                                      affected_count=1, actor=dpo)
         page = verified_client(client, dpo).get(f"/privacy-requests/dpo/breaches/{one.pk}/").content.decode()
         assert "One CDR (1 person affected)" in page
+
+
+@pytest.mark.django_db
+class RequestAnswerKeptTests:
+    def test_a_refused_answer_keeps_the_typed_text_ground_and_date(self, client, alice, dpo):
+        req = dsr_request_create(user=alice, kind=DataSubjectRequest.Kind.RESTRICTION, details="Check my data first")
+        client = verified_client(client, dpo)
+        response = client.post(f"/privacy-requests/dpo/{req.pk}/", {
+            "action": "complete", "text": "We restrict your data while we check it.", "ground": "accuracy_contested",
+            "ends_on": "2027-02-31"})
+        page = response.content.decode()
+        assert response.status_code == 400 and "End date (last day)" in page
+        assert re.search(r'<textarea id="id_text" name="text" rows="4">We restrict your data while we check it.'
+                         r'</textarea>', page)
+        assert re.search(r'<option value="accuracy_contested" selected>', page)
+        response = client.post(f"/privacy-requests/dpo/{req.pk}/", {
+            "action": "complete", "text": "", "ground": "accuracy_contested", "ends_on": "2027-02-20"})
+        assert response.status_code == 400 and 'value="2027-02-20"' in response.content.decode()
