@@ -62,7 +62,8 @@ class RequestForm(forms.Form):
 
 class BreachForm(forms.Form):
     title = forms.CharField(label=gettext_lazy("Title"), max_length=200)
-    detected_at = forms.DateTimeField(label=gettext_lazy("Detected at (Europe/Amsterdam)"))
+    detected_at = forms.DateTimeField(label=gettext_lazy("Detected at (Europe/Amsterdam)"),
+                                      widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
     scope = forms.CharField(label=gettext_lazy("Scope"), widget=forms.Textarea(attrs={"rows": 3}))
     affected_count = forms.IntegerField(label=gettext_lazy("Number of people affected"), min_value=0, initial=0)
     telecom_service = forms.BooleanField(required=False, initial=True,
@@ -190,8 +191,9 @@ def dpo_request(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.error(request, exc.shown())
                 status = 400
     panels = request_panels(actor=request.user, req=req, params=request.GET)  # e.g. notes on the requester's calls
+    # A refused answer comes back with what the DPO typed, chose and dated (`typed`), not blank.
     return render(request, "dpo/request.html", {"req": req, "panels": panels, "grounds": Restriction.Ground.choices,
-                                                "withdrawal": withdrawal}, status=status)
+                                                "withdrawal": withdrawal, "typed": request.POST}, status=status)
 
 
 def _restriction_terms(request: HttpRequest, req: DataSubjectRequest) -> dict | None:

@@ -57,6 +57,11 @@ class RecipientStepInBrowserTests:
             assert "Rechtbank Test" in pending.inner_text() and "notice is not yet sent" in pending.inner_text()
             assert pending.locator("form").count() == 0  # nothing to record until the notice is sent
             assert serious_violations(page) == []
+            page.set_viewport_size({"width": 390, "height": 900})  # the form inside the phone's card, not past its edge
+            assert page.locator("#recipient-notifications").evaluate(
+                "t => [...t.querySelectorAll('form label, form input:not([type=hidden]), form select, form button')]"
+                ".every(e => e.getBoundingClientRect().right <= t.parentElement.getBoundingClientRect().right)")
+            assert page.locator("#recipient-notifications").evaluate("t => t.scrollWidth <= t.parentElement.clientWidth")
             page.locator("#recipient-notifications input[name=notified_on]").fill(localdate().isoformat())
             page.locator("#recipient-notifications select[name=how]").select_option("letter")
             with page.expect_navigation():
