@@ -80,18 +80,16 @@ class ReissueAsksFirstTests:
         assert "Yes, make the corrected invoice" in page and "Cancel" in page
         assert not Invoice.objects.filter(replaces=void).exists()
 
-    @pytest.mark.xfail(strict=True, reason="Dutch pending")
     def test_the_dutch_reissue_question_is_in_dutch(self, client, alice, billing_staff):
         void = make_invoice(account=alice, period=date(2026, 3, 1), status="void")
         verified_client(client, billing_staff)
         client.cookies["django_language"] = "nl"
         page = html.unescape(client.post(f"/calls/staff/invoices/{void.pk}/reissue/").content.decode())
-        assert void.number in page and "Yes, make the corrected invoice" not in page
+        assert f"Factuur {void.number} opnieuw uitgeven?" in page and "Ja, maak de gecorrigeerde factuur" in page
 
 
 @pytest.mark.django_db
 class RateDeckPreviewDutchTests:
-    @pytest.mark.xfail(strict=True, reason="Dutch pending")
     def test_the_dutch_preview_heads_the_kind_of_change_with_a_noun(self, client, billing_staff):
         """Not "Wijzigen" (to change, the language switch's button) but the change a line makes."""
         verified_client(client, billing_staff)
