@@ -151,6 +151,10 @@ class NarrowForm(forms.Form):
     max_hits = max_hits_field(_("only lower: at most this many records, the first in time order. Empty: the cap "
                                 "stays as it is"))
 
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("auto_id", "id_narrow_%s")  # apart from the convert form's fields on the same page
+        super().__init__(*args, **kwargs)
+
     def clean_remove_target_ids(self) -> list[int]:
         try:
             return [int(v) for v in _split(self.cleaned_data["remove_target_ids"])]

@@ -17,6 +17,7 @@ A row says:
 - `confirm`: for a legal act (a callback recorded, an approval, a hand-over, a renewal, ...), what the
   page makes the officer confirm (a required box, checked again by the view: CONFIRM_REQUIRED). The API
   call is itself the deliberate act and takes no box.
+- `button`: the step's button on the page, which a refusal for an unticked box names (CONFIRM_STEP_REQUIRED).
 """
 from __future__ import annotations
 
@@ -68,12 +69,14 @@ class Transition:
     role: Role = Role.LEGAL_OFFICER
     api: bool = True
     confirm: str = ""
+    button: str = ""
 
     def run(self, *, actor, request: DisclosureRequest, inputs: Mapping[str, Any]) -> Any:
         return self.service(actor=actor, request=request, **{self.keywords.get(k, k): v for k, v in inputs.items()})
 
 
 CONFIRM_REQUIRED = gettext_noop("Tick the box to confirm this step.")
+CONFIRM_STEP_REQUIRED = gettext_noop("Tick the box to confirm “%(step)s”: nothing was done yet.")
 DOCUMENT_NOT_BASE64 = gettext_noop("The document must be base64-encoded.")
 # The schema's description of a document's fields (intake's DOCUMENT_TYPES, read from the bytes).
 DOCUMENT_HELP = ("The file, base64-encoded, at most 15 MB: a PDF, a PNG, JPEG or TIFF scan, a signed or encrypted "
@@ -105,15 +108,18 @@ TRANSITIONS: dict[str, Transition] = {
     "verify": Transition(
         disclosure_request_verify_authority, "Record the out-of-band callback on a register channel",
         {"channel": serializers.ChoiceField(choices=[("phone", "phone"), ("email", "email")]), "note": NOTE},
-        confirm=_("I called the authority back on the register's channel myself, and it confirmed this request.")),
+        confirm=_("I called the authority back on the register's channel myself, and it confirmed this request."),
+        button=_("Authority verified")),
     "review": Transition(disclosure_request_start_review, "Start the legal review"),
     "clarify": Transition(disclosure_request_ask_clarification, "Ask the authority for clarification",
                           {"note": NOTE_REQUIRED}),
     "resume": Transition(disclosure_request_resume_review, "Resume the review after a clarification"),
     "approve": Transition(disclosure_request_approve, "Approve (two officers, neither the intake)",
-                          confirm=_("I reviewed the order and its legal basis, and approve this scope.")),
+                          confirm=_("I reviewed the order and its legal basis, and approve this scope."),
+                          button=_("Approve")),
     "reject": Transition(disclosure_request_reject, "Reject the request", {"note": NOTE_REQUIRED},
-                         keywords={"note": "reason"}, confirm=_("Reject this request; it cannot be reopened.")),
+                         keywords={"note": "reason"}, confirm=_("Reject this request; it cannot be reopened."),
+                         button=_("Reject")),
     "withdraw": Transition(disclosure_request_withdraw, "Record that the authority withdrew the request (final; "
                            "the note says how it withdrew it: its reference, or who said so)", {"note": NOTE_REQUIRED},
                            confirm=_("The authority withdrew this request: it ends here and cannot be reopened.")),
@@ -128,7 +134,7 @@ TRANSITIONS: dict[str, Transition] = {
          "max_hits": MAX_HITS},
         page_form=NarrowForm, page_error=_("Check the narrowing fields."),
         confirm=_("Narrow the scope: it cannot be widened again, the approvals start again, and the data that falls "
-                  "out of it loses its legal hold.")),
+                  "out of it loses its legal hold."), button=_("Narrow")),
     "produce": Transition(disclosure_production_start, "Queue the production of the package"),
     "check": Transition(disclosure_output_check, "Record the output check (another officer than the producer)"),
     "deliver": Transition(
@@ -136,13 +142,14 @@ TRANSITIONS: dict[str, Transition] = {
         "certificate on file, the encrypted channel the package went by)",
         {"receipt": serializers.CharField(max_length=300),
          "secure_channel": serializers.CharField(max_length=200, required=False, allow_blank=True, default="")},
-        confirm=_("The package was handed to the authority; this cannot be undone.")),
+        confirm=_("The package was handed to the authority; this cannot be undone."), button=_("Mark delivered")),
     "close": Transition(disclosure_request_close, "Close the request (hold released after the grace period)",
-                        confirm=_("Close this request.")),
+                        confirm=_("Close this request."), button=_("Close")),
     "renew": Transition(
         disclosure_preservation_renew, "Renew a preservation once, under a new order (its reference recorded)",
         {"order_reference": serializers.CharField(max_length=100)},
-        confirm=_("A new order renews this preservation; it can be renewed only once.")),
+        confirm=_("A new order renews this preservation; it can be renewed only once."),
+        button=_("Renew the preservation")),
     "convert": Transition(
         disclosure_preservation_convert, "Convert a preservation into a production order on the same scope",
         {"legal_basis": serializers.ChoiceField(choices=[c for c in LegalBasis.choices if c[0] in PRODUCTION_BASES]),
@@ -159,7 +166,8 @@ TRANSITIONS: dict[str, Transition] = {
          "max_hits": MAX_HITS},
         keywords={"order_document_base64": "order_document"},
         page_form=ConvertForm, page_error=_("Check the production order's fields."),
-        confirm=_("The authority sent a production order; take it in as a new request and end this preservation.")),
+        confirm=_("The authority sent a production order; take it in as a new request and end this preservation."),
+        button=_("Convert")),
     "send-notices": Transition(disclosure_request_notices_send,
                                "Send the notices of a request to its users: the drafts an officer reviewed, or "
                                "the withheld ones once the secrecy order has ended"),
@@ -169,7 +177,8 @@ TRANSITIONS: dict[str, Transition] = {
          "reason": serializers.CharField(max_length=300, required=False, allow_blank=True, default=""),
          "review_on": serializers.DateField(required=False, allow_null=True, default=None)},
         page_form=NoticeDecisionForm, page_error=_("Check the fields of the notice decision."),
-        confirm=_("I reviewed whether the user may be told, and record this decision.")),
+        confirm=_("I reviewed whether the user may be told, and record this decision."),
+        button=_("Record the decision")),
     "document": Transition(disclosure_document_add, "Add a received document (stored encrypted)",
                            page_form=DocumentForm, page_error=_("Choose a file."), api=False),
 }

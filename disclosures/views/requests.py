@@ -43,7 +43,7 @@ from ..services.intake import NOTICE_DEFAULT_REASON, ReceivedDocument, disclosur
 from ..services.packages import disclosure_package_download, package_content_type
 from ..services.transitions import approval_refusal
 from ..signing import signing_public_key
-from ..transitions import CONFIRM_REQUIRED, TRANSITIONS, Transition
+from ..transitions import CONFIRM_REQUIRED, CONFIRM_STEP_REQUIRED, TRANSITIONS, Transition
 
 
 @login_required
@@ -98,7 +98,7 @@ def detail(request: HttpRequest, pk: int, bound_forms: dict[str, forms.Form] | N
         "notices": notices, "notices_withheld": any(n.state == Notice.State.WITHHELD for n in notices),
         "notice_drafts": [n for n in notices if n.state == Notice.State.DRAFT],
         "downloads": req.package.downloads.select_related("downloaded_by") if hasattr(req, "package") else [],
-        "note_form": NoteForm(), "narrow_form": NarrowForm(auto_id="id_narrow_%s"), "document_form": DocumentForm(),
+        "note_form": NoteForm(), "narrow_form": NarrowForm(), "document_form": DocumentForm(),
         "approval_refusal": approval_refusal(req=req, officer=request.user),  # why no Approve button, or None
         "back_q": request.GET.get("q", "").strip()[:100],  # came from the dashboard's search: a link back to it
         "confirm": {name.replace("-", "_"): row.confirm for name, row in TRANSITIONS.items() if row.confirm},
@@ -120,7 +120,8 @@ def detail(request: HttpRequest, pk: int, bound_forms: dict[str, forms.Form] | N
 
 # The steps whose form the page shows again when the step is refused, bound, the refusal next to the field it names
 # (a file is chosen again: a browser does not send it back): the step's URL segment -> the form's name in detail.
-_FORMS_SHOWN_AGAIN = {"convert": "convert_form", "document": "document_form", "notice-decision": "notice_form"}
+_FORMS_SHOWN_AGAIN = {"convert": "convert_form", "document": "document_form", "notice-decision": "notice_form",
+                      "narrow": "narrow_form"}
 # The steps whose first POST answers with a page that says what will happen (voipxs/confirm.py), or refuses.
 _CONFIRMATION_PAGES = {"send-notices": notices_send_confirmation, "withdraw": withdrawal_confirmation}
 
@@ -135,6 +136,23 @@ def _step_inputs(row: Transition, request: HttpRequest, form: forms.Form | None 
     return form.inputs()
 
 
+def _confirm_refusal(row: Transition) -> ApplicationError:
+    """The refusal of a step sent without its box ticked, naming the step by its button."""
+    if not row.button:
+        return ApplicationError(CONFIRM_REQUIRED, extra={"field": "confirm"})
+    return ApplicationError.formatted(CONFIRM_STEP_REQUIRED, {"step": row.button}, field="confirm")
+
+
+def _refused_step(action: str, row: Transition, request: HttpRequest, exc: ApplicationError) -> dict:
+    """For a box left unticked: the refusal beside that step's box, and its text inputs as typed (`posted`, by the
+    step's name as in `confirm`), so the page comes back with the step filled in; its page form, if any, is bound."""
+    if exc.extra.get("field") != "confirm":
+        return {}
+    step = action.replace("-", "_")
+    return {"confirm_refused": {"step": step, "error": exc.shown()},
+            "posted": {step: {name: request.POST.get(name, "") for name in row.fields}}}
+
+
 @login_required
 @require_POST
 def transition(request: HttpRequest, pk: int, action: str) -> HttpResponse:
@@ -147,11 +165,11 @@ def transition(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         if action in _CONFIRMATION_PAGES and not is_confirmed(request):
             return _CONFIRMATION_PAGES[action](request, req)
         if row.confirm and request.POST.get("confirm") != "yes":
-            raise ApplicationError(CONFIRM_REQUIRED, extra={"field": "confirm"})
+            raise _confirm_refusal(row)
         result = row.run(actor=request.user, request=req, inputs=_step_inputs(row, request, form))
     except ApplicationError as exc:
         messages.error(request, exc.shown())
-        bound = {}
+        bound = _refused_step(action, row, request, exc)
         if form is not None:
             field = exc.extra.get("field")
             if form.is_valid() and field != "confirm":  # the service refused: say so at the field it names

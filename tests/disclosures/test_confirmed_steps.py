@@ -99,7 +99,7 @@ class NarrowPageTests:
         page = client.get(f"/disclosures/requests/{req.pk}/").content.decode()
         assert "it cannot be widened again" in page
         refused = client.post(f"/disclosures/requests/{req.pk}/narrow/", {"remove_target_ids": str(drop.pk)})
-        assert refused.status_code == 400 and "Tick the box to confirm this step." in refused.content.decode()
+        assert refused.status_code == 400 and "Tick the box to confirm “Narrow”: nothing was done yet." in refused.content.decode()
         assert DisclosureRequest.objects.get(pk=req.pk).targets.count() == 2
         done = client.post(f"/disclosures/requests/{req.pk}/narrow/", {"remove_target_ids": str(drop.pk),
                                                                         "confirm": "yes"})

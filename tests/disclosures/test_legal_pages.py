@@ -64,7 +64,7 @@ class PreservationPageTests:
         page = c.get(f"/disclosures/requests/{req.pk}/").content.decode()
         assert 'id="renew"' in page and 'name="confirm"' in page
         r = c.post(f"/disclosures/requests/{req.pk}/renew/", {"order_reference": "OvJ-7"})
-        assert r.status_code == 400 and "Tick the box to confirm this step." in r.content.decode()
+        assert r.status_code == 400 and "Tick the box to confirm “Renew the preservation”" in r.content.decode()
         r = _dutch(c).post(f"/disclosures/requests/{req.pk}/renew/", {"order_reference": " ", "confirm": "yes"})
         assert r.status_code == 400 and "Vermeld het kenmerk van de nieuwe vordering." in r.content.decode()
         assert DisclosureRequest.objects.get(pk=req.pk).renewed_at is None

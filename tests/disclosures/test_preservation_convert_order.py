@@ -166,7 +166,7 @@ class ConvertPageTests:
         req = _preserved(legal1, legal2, legal3, authority)
         r = verified_client(client, legal2).post(reverse("disclosures:transition", args=[req.pk, "convert"]),
                                                  _page_form(order_document=_upload()))
-        assert r.status_code == 400 and "Tick the box to confirm this step." in r.content.decode()
+        assert r.status_code == 400 and "Tick the box to confirm “Convert”" in r.content.decode()
         assert not DisclosureRequest.objects.filter(reference="PV-PROD-1").exists()
 
     def test_a_refusal_of_the_service_is_shown_at_its_field(self, client, legal1, legal2, legal3, authority):

@@ -433,3 +433,86 @@ class RequestPageLayoutTests:
             assert problems == [], "\n".join(problems)
         finally:
             _partitions_drop(set(cdr_partitions_list_names()) - before)
+
+
+# The request page as an officer reads it (PostgreSQL only, as above): the document upload's hint ran on beside its
+# input and wrapped under the label ("Document:"), its second line at the page's left edge; it is one block in the
+# field's column, as the intake form's hints are, the input still naming it (aria-describedby). On a phone the
+# request's details kept two columns, each value squeezed a few words wide; there each value is under its term, as
+# the site's other definition lists (.dl) on a phone, and beside it on a wide screen.
+
+# The upload's hint: its boxes (one per line it takes), the input's and the label's, and whether the input names it.
+DOCUMENT_HINT = """() => { const input = document.querySelector('main input[type=file][name=document]');
+  if (!input) return null;
+  const hint = document.getElementById((input.getAttribute('aria-describedby') || '').split(' ')[0]);
+  const label = document.querySelector(`label[for="${input.id}"]`);
+  if (!hint || !label) return {named: !!hint, labelled: !!label};
+  const box = e => { const r = e.getBoundingClientRect(); return {left: r.left, right: r.right, top: r.top,
+                                                                   bottom: r.bottom}; };
+  return {named: true, labelled: true, text: hint.innerText.trim(), boxes: hint.getClientRects().length,
+          hint: box(hint), input: box(input), label: box(label)}; }"""
+# The request's details: for each term, its box and its value's.
+FACTS = """() => [...document.querySelectorAll('main dl.facts > dt')].map(dt => {
+  const dd = dt.nextElementSibling, t = dt.getBoundingClientRect(), d = dd.getBoundingClientRect();
+  return {term: dt.innerText.trim(), termLeft: t.left, termBottom: t.bottom, valueLeft: d.left, valueTop: d.top,
+          valueWidth: d.width, termRight: t.right}; })"""
+
+
+def _hint_problems(hint: dict | None) -> list[str]:
+    if hint is None:
+        return ["no document upload on the page"]
+    if not hint["named"] or not hint["labelled"]:
+        return [f"the upload's hint or label is not tied to its input: {hint}"]
+    problems = []
+    if hint["boxes"] != 1:
+        problems.append(f"the upload's hint runs inline, in {hint['boxes']} pieces (wraps under the label)")
+    if hint["hint"]["left"] < hint["input"]["left"] - 1:
+        problems.append(f"the upload's hint starts at {hint['hint']['left']:.0f}px, left of its input "
+                        f"({hint['input']['left']:.0f}px): it reads as part of the label")
+    if hint["hint"]["top"] < hint["input"]["bottom"] - 1 and hint["hint"]["left"] > hint["input"]["left"] + 1:
+        problems.append("the upload's hint is beside its input, not under it")
+    return problems
+
+
+def _facts_problems(facts: list[dict], *, phone: bool) -> list[str]:
+    if not facts:
+        return ["no request details on the page"]
+    problems = []
+    for f in facts:
+        if phone and (abs(f["valueLeft"] - f["termLeft"]) > 1 or f["valueTop"] < f["termBottom"] - 1):
+            problems.append(f"{f['term']!r}: its value is beside it, {f['valueWidth']:.0f}px wide, not under it")
+        if not phone and f["valueLeft"] < f["termRight"]:
+            problems.append(f"{f['term']!r}: its value is under it on a wide screen, not beside it")
+    return problems
+
+
+class RequestPageReadingTests:
+    def test_the_upload_hint_and_the_request_details_read_at_both_sizes(self, browser, live_server, settings,
+                                                                        tmp_path):
+        from django_otp.plugins.otp_totp.models import TOTPDevice
+
+        from disclosures.models import DisclosureRequest
+
+        settings.PRIVATE_FILES_DIR = tmp_path / "private"
+        before = set(cdr_partitions_list_names())
+        context = browser.new_context(locale="en-GB", timezone_id="Europe/Amsterdam", bypass_csp=True)
+        try:
+            call_command("seed_demo", stdout=io.StringIO())
+            req = DisclosureRequest.objects.get(reference="DEMO-2026-001")
+            context.set_default_timeout(TIMEOUT_MS)
+            page = context.new_page()
+            login(page, live_server, "legal1", DEMO_PASSWORD,
+                  totp_device=TOTPDevice.objects.filter(user__username="legal1").first())
+            problems = []
+            for width, height in SIZES:
+                page.set_viewport_size({"width": width, "height": height})
+                page.goto(f"{live_server.url}/disclosures/requests/{req.pk}/")
+                page.screenshot(path=str(tmp_path / f"request-{width}.png"), full_page=True)  # kept by pytest
+                found = _facts_problems(page.evaluate(FACTS), phone=width < 640)
+                if width >= 640:  # on a phone: FIELD_BESIDE_LABEL, in the walk above
+                    found += _hint_problems(page.evaluate(DOCUMENT_HINT))
+                problems += [f"{width}px: {p}" for p in found]
+            assert problems == [], "\n".join(problems)
+        finally:
+            context.close()
+            _partitions_drop(set(cdr_partitions_list_names()) - before)
