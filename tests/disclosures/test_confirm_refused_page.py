@@ -99,7 +99,6 @@ def test_the_page_before_any_refusal_has_no_box_marked(client, legal1, authority
     assert 'aria-invalid' not in reject and "errorlist" not in reject and 'maxlength="500" value="">' in reject
 
 
-@pytest.mark.xfail(strict=True, reason="Dutch pending")
 def test_the_refusal_names_the_step_in_dutch(client, legal1, authority):
     req = receive(legal1, authority)
     c = verified_client(client, legal1)
