@@ -36,9 +36,11 @@ function addNumber(value, label) {
 
 async function load() {
   const saved = await ext.storage.local.get(["server", "token", "from", "fromLabel"]);
-  server.value = saved.server || "";
-  token.value = saved.token || "";
+  // Reading the storage is asynchronous: what the person typed meanwhile stays (it was blanked before).
+  server.value = server.value || saved.server || "";
+  token.value = token.value || saved.token || "";
   if (saved.from) { addNumber(saved.from, saved.fromLabel || String(saved.from)).selected = true; }
+  document.documentElement.dataset.loaded = "true";
 }
 
 document.getElementById("load-numbers").addEventListener("click", async () => {

@@ -110,6 +110,9 @@ def _pair(context, extension_id: str, server: str, token: str) -> None:
     """Pairing: the options page stores the portal address and the token."""
     options = context.new_page()
     options.goto(f"chrome-extension://{extension_id}/options.html")
+    # The page reads the stored pairing asynchronously; typed before that, the address was blanked by it (seen once in
+    # CI: "Use the https:// address", for a localhost address). The page now keeps what was typed; wait all the same.
+    options.wait_for_selector("html[data-loaded]", timeout=4 * TIMEOUT_MS)
     options.fill("#server", server)
     options.fill("#token", token)
     options.click("#save")
