@@ -50,7 +50,8 @@ def test_a_step_sent_without_its_box_ticked_asks_the_focus_for_the_box(client, l
     status, html = _post(client, legal1, req, "reject", {"note": "No legal basis"})
     assert status == 400
     focused = _autofocused(html)
-    assert len(focused) == 1 and 'name="confirm"' in focused[0] and 'aria-describedby="reject-confirm-error"' in focused[0]
+    assert len(focused) == 1 and 'name="confirm"' in focused[0]
+    assert 'aria-describedby="reject-confirm-error"' in focused[0]
 
 
 def test_a_refused_document_asks_the_focus_for_its_error_summary(client, legal1, authority):

@@ -44,7 +44,8 @@ FIELDS = """(selector) => [...document.querySelectorAll(`${selector} .field`)].m
   const error = f.querySelector('.errorlist');
   return {name: input.name, label: left(label), input: left(input.closest('fieldset') || input), hint: left(hint),
           hintBoxes: hint ? hint.getClientRects().length : 1, error: left(error),
-          hintNamed: !hint || named.split(' ').includes(hint.id), errorNamed: !error || named.split(' ').includes(error.id)};
+          hintNamed: !hint || named.split(' ').includes(hint.id),
+          errorNamed: !error || named.split(' ').includes(error.id)};
 })"""
 
 
