@@ -68,19 +68,29 @@ def _focused(page) -> dict | None:
     return page.evaluate(FOCUSED)
 
 
+def _refused_at_both_sizes(page, live_server, officer, req, fill, form: str):
+    """At each size: the request's page, the step's form filled by `fill` and sent, refused; (width, what has the
+    focus on the page that came back)."""
+    officer_sign_in(page, live_server, officer)
+    for width, height in SIZES:
+        page.set_viewport_size({"width": width, "height": height})
+        page.goto(f"{live_server.url}/disclosures/requests/{req.pk}/")
+        fill(page)
+        with page.expect_navigation():
+            page.locator(f"{form} button[type=submit]").click()
+        yield width, _focused(page)
+
+
 class RefusedStepFocusTests:
     def test_a_refused_narrowing_opens_at_its_error_summary(self, page, live_server, legal1, legal2, legal3):
         _, preserved = _world(legal1, legal2, legal3)
-        officer_sign_in(page, live_server, legal1)
-        for width, height in SIZES:
-            page.set_viewport_size({"width": width, "height": height})
-            page.goto(f"{live_server.url}/disclosures/requests/{preserved.pk}/")
+
+        def fill(page) -> None:
             page.locator("#narrow-scope summary").click()
             page.fill("#id_narrow_remove_target_ids", "first, second")
             page.locator("#narrow-scope input[name=confirm]").check()
-            with page.expect_navigation():
-                page.locator("#narrow-scope button[type=submit]").click()
-            focused = _focused(page)
+
+        for width, focused in _refused_at_both_sizes(page, live_server, legal1, preserved, fill, "#narrow-scope"):
             assert focused and focused["summary"] and focused["action"].endswith("/narrow/"), (width, focused)
             assert focused["inView"] and focused["scrolled"] > 0, (width, focused)
             assert "Target ids are whole numbers." in focused["error"]
@@ -88,16 +98,14 @@ class RefusedStepFocusTests:
 
     def test_a_step_sent_without_its_box_ticked_opens_at_the_box(self, page, live_server, legal1, legal2, legal3):
         received, _ = _world(legal1, legal2, legal3)
-        officer_sign_in(page, live_server, legal1)
-        for width, height in SIZES:
-            page.set_viewport_size({"width": width, "height": height})
-            page.goto(f"{live_server.url}/disclosures/requests/{received.pk}/")
+        reject = "form[action$='/reject/']"
+
+        def fill(page) -> None:
             page.fill("#reject-note", "No legal basis given")
             # As a browser that does not check `required` sends it (an old one, a script): the box unticked.
-            page.locator("form[action$='/reject/'] input[name=confirm]").evaluate("box => box.required = false")
-            with page.expect_navigation():
-                page.locator("form[action$='/reject/'] button[type=submit]").click()
-            focused = _focused(page)
+            page.locator(f"{reject} input[name=confirm]").evaluate("box => box.required = false")
+
+        for width, focused in _refused_at_both_sizes(page, live_server, legal1, received, fill, reject):
             assert focused and focused["name"] == "confirm" and focused["action"].endswith("/reject/"), (width, focused)
             assert focused["inView"] and focused["errorInView"], (width, focused)
             assert focused["error"] == "Tick the box to confirm “Reject”: nothing was done yet."
