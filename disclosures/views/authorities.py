@@ -33,7 +33,6 @@ from ..services.authorities import (
     authority_domains_set,
     authority_verify,
 )
-from ..transitions import CONFIRM_REQUIRED
 
 
 AUTHORITY_CONFIRM = gettext_lazy(
@@ -50,6 +49,23 @@ CERTIFICATE_CONFIRM = gettext_lazy(
 CERTIFICATE_SECOND_CONFIRM = gettext_lazy(
     "I compared this fingerprint with the authority myself, on a channel of the register, not on the word of the "
     "officer who proposed it.")
+# A change sent without its box ticked: refused in the register's banner, saying what the tick confirms (each row
+# has a box of each kind, the banner is at the page's top), for which authority, and that nothing was done.
+VERIFY_UNCONFIRMED = gettext_noop(
+    "Tick the box to confirm that you checked the contact channels of %(authority)s against an official register "
+    "or source yourself: it was not marked verified.")
+DOMAINS_UNCONFIRMED = gettext_noop(
+    "Tick the box to confirm that the e-mail domains of %(authority)s come from an official source, not a request "
+    "letter: no change was proposed.")
+DOMAINS_SECOND_UNCONFIRMED = gettext_noop(
+    "Tick the box to confirm that you checked the proposed e-mail domains of %(authority)s against an official "
+    "source yourself: nothing changed.")
+CERTIFICATE_UNCONFIRMED = gettext_noop(
+    "Tick the box to confirm that you compared the certificate's SHA-256 fingerprint with %(authority)s on a "
+    "channel of the register: no change was proposed.")
+CERTIFICATE_SECOND_UNCONFIRMED = gettext_noop(
+    "Tick the box to confirm that you compared the proposed certificate's fingerprint with %(authority)s yourself: "
+    "nothing changed.")
 
 
 @login_required
@@ -76,15 +92,15 @@ def authorities(request: HttpRequest) -> HttpResponse:
 
 
 def _register_step(request: HttpRequest, pk: int, step: Callable[[Authority], str], *,
-                   confirm: bool = False) -> HttpResponse:
+                   unconfirmed: str | None = None) -> HttpResponse:
     """One change to the register from its page, by a legal officer: `step` calls its service on the authority and
-    returns what to tell the officer; a refusal (or, with `confirm`, an unticked confirmation box) is shown instead.
-    Back to the register either way."""
+    returns what to tell the officer; a refusal is shown instead, or, for a change with a confirmation box left
+    unticked, `unconfirmed` (what the tick confirms). Back to the register either way."""
     officer_only(request)
     authority = get_object_or_404(Authority, pk=pk)
     try:
-        if confirm and request.POST.get("confirm") != "yes":
-            raise ApplicationError(CONFIRM_REQUIRED, extra={"field": "confirm"})
+        if unconfirmed and request.POST.get("confirm") != "yes":
+            raise ApplicationError.formatted(unconfirmed, {"authority": authority.name}, field="confirm")
         messages.success(request, step(authority))
     except ApplicationError as exc:
         messages.error(request, exc.shown())
@@ -97,7 +113,7 @@ def authority_verification(request: HttpRequest, pk: int) -> HttpResponse:
     def step(authority: Authority) -> str:
         authority_verify(actor=request.user, authority=authority, note=request.POST.get("note", ""))
         return _("Contact channels recorded as verified.")
-    return _register_step(request, pk, step, confirm=True)
+    return _register_step(request, pk, step, unconfirmed=VERIFY_UNCONFIRMED)
 
 
 @login_required
@@ -110,7 +126,7 @@ def authority_domains(request: HttpRequest, pk: int) -> HttpResponse:
         authority_domains_set(actor=request.user, authority=authority, email_domains=form.cleaned_data["email_domains"])
         return _("Change proposed: it takes effect when another legal officer confirms it; until then requests are "
                  "checked against the e-mail domains in force.")
-    return _register_step(request, pk, step, confirm=True)
+    return _register_step(request, pk, step, unconfirmed=DOMAINS_UNCONFIRMED)
 
 
 @login_required
@@ -121,7 +137,7 @@ def authority_domains_confirmation(request: HttpRequest, pk: int) -> HttpRespons
         seen = request.POST.get("proposed_domains", "").split(",")
         authority_domains_confirm(actor=request.user, authority=authority, proposed_domains=seen)
         return _("E-mail domains saved; requests already taken in keep the flag they got.")
-    return _register_step(request, pk, step, confirm=True)
+    return _register_step(request, pk, step, unconfirmed=DOMAINS_SECOND_UNCONFIRMED)
 
 
 @login_required
@@ -143,7 +159,7 @@ def authority_certificate(request: HttpRequest, pk: int) -> HttpResponse:
         authority_certificate_set(actor=request.user, authority=authority, certificate=form.cleaned_data["certificate"])
         return _("Change proposed: it takes effect when another legal officer confirms it, after comparing its "
                  "fingerprint with the authority.")
-    return _register_step(request, pk, step, confirm=True)
+    return _register_step(request, pk, step, unconfirmed=CERTIFICATE_UNCONFIRMED)
 
 
 @login_required
@@ -156,7 +172,7 @@ def authority_certificate_confirmation(request: HttpRequest, pk: int) -> HttpRes
             return _("Certificate saved: packages for this authority are now encrypted to it.")
         return _("Certificate removed: packages for this authority go only on an encrypted channel, recorded at "
                  "delivery.")
-    return _register_step(request, pk, step, confirm=True)
+    return _register_step(request, pk, step, unconfirmed=CERTIFICATE_SECOND_UNCONFIRMED)
 
 
 @login_required

@@ -33,6 +33,21 @@ def _decision_form(html: str) -> str:
     return found.group(0)
 
 
+def _field(form: str, field_id: str) -> str:
+    """The field's block in the form: its label, hint, error and input in one column (accounts/_form_fields.html)."""
+    end = r'(?=<div class="field">|<ul class="errorlist" id="\w+-confirm-error">|<label class="confirm">)'
+    found = re.search(rf'<div class="field">\s*<label for="{field_id}">.*?{end}', form, re.S)
+    assert found, f"no .field block for {field_id}"
+    return found.group(0)
+
+
+def _field_error(field: str, field_id: str) -> str:
+    """The refusal in the field's block, the input pointing at it (aria-describedby)."""
+    found = re.search(rf'<ul class="errorlist" id="{field_id}_error">(.*?)</ul>', field, re.S)
+    assert found and re.search(rf'aria-describedby="[^"]*{field_id}_error', field), f"no refusal at {field_id}"
+    return found.group(1)
+
+
 def test_a_past_review_date_comes_back_open_at_its_field_with_the_reason_kept(client, legal1, authority):
     req = receive(legal1, authority)
     past = (localdate() - timedelta(days=3)).isoformat()
@@ -41,10 +56,9 @@ def test_a_past_review_date_comes_back_open_at_its_field_with_the_reason_kept(cl
     form = _decision_form(html)
     assert form.startswith('<details id="notice-review" open')
     assert "Investigation still running</textarea>" in form
-    field = re.search(r'<p>\s*<label for="id_review_on">.*?</p>', form, re.S)
-    errors = re.search(r'<ul class="errorlist"[^>]*>(.*?)</ul>\s*<p>\s*<label for="id_review_on"', form, re.S)
-    assert field and f'value="{past}"' in field.group(0)
-    assert errors and PAST in errors.group(1)
+    field = _field(form, "id_review_on")
+    assert f'value="{past}"' in field
+    assert PAST in _field_error(field, "id_review_on")
 
 
 def test_a_civil_basis_withheld_without_a_reason_is_refused_at_the_reason(client, legal1, dispute_body):
@@ -52,8 +66,7 @@ def test_a_civil_basis_withheld_without_a_reason_is_refused_at_the_reason(client
     status, html = _decide(client, legal1, req, notify="no", reason="")
     assert status == 400
     form = _decision_form(html)
-    errors = re.search(r'<ul class="errorlist"[^>]*>(.*?)</ul>\s*<p>\s*<label for="id_reason"', form, re.S)
-    assert errors and NO_REASON in errors.group(1)
+    assert NO_REASON in _field_error(_field(form, "id_reason"), "id_reason")
 
 
 def test_the_page_after_a_refused_other_step_shows_the_decision_closed_and_blank(client, legal1, authority):
