@@ -74,7 +74,6 @@ def test_each_change_says_something_of_its_own():
     assert len({sentence for _, sentence in CHANGES.values()}) == len(CHANGES)
 
 
-@pytest.mark.xfail(strict=True, reason="Dutch pending")
 def test_the_refusal_is_dutch_on_the_dutch_page(client, legal1, body):
     c = verified_client(client, legal1)
     c.cookies["django_language"] = "nl"
@@ -82,3 +81,4 @@ def test_the_refusal_is_dutch_on_the_dutch_page(client, legal1, body):
     html = page.content.decode()
     assert '<html lang="nl">' in html and "Parket Noord-Holland" in _banner(html)
     assert "Tick the box" not in html
+    assert "Vink het vakje aan om te bevestigen dat u de contactkanalen van Parket Noord-Holland" in _banner(html)

@@ -65,9 +65,9 @@ def test_the_register_says_what_source_checked_holds(client, legal1, unverified)
     assert Authority.objects.get(pk=unverified.pk).verified_at is None
 
 
-@pytest.mark.xfail(strict=True, reason="Dutch pending")
 def test_the_source_hint_is_dutch_on_the_dutch_register(client, legal1, unverified):
     c = verified_client(client, legal1)
     c.cookies["django_language"] = "nl"
     html = c.get(reverse("disclosures:authorities")).content.decode()
     assert '<html lang="nl">' in html and "The official source you compared" not in html
+    assert _described(html, f"note-{unverified.pk}").startswith("De officiële bron waarmee u de kanalen")
