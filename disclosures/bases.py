@@ -43,7 +43,7 @@ CONTENT_LABEL = _("Content of communications (VoIPXS keeps none)")
 @dataclass(frozen=True)
 class Basis:
     code: str
-    source: str
+    source: str  # the citation; its English gloss, where it has one, is translated
     categories: frozenset[str]
     # How far past the moment the order is received the window may reach (None: no statutory limit).
     future_months: int | None = None
@@ -90,24 +90,24 @@ BASES: dict[str, Basis] = {b.code: b for b in (
           future_months=3, note=_("Serious offence (art. 67(1)); future data at most 3 months.")),
     Basis(LegalBasis.SV_126NA, "Sv art. 126na", frozenset({USER}),
           note=_("Identifying data only: name, address, number, service.")),
-    Basis(LegalBasis.SV_126U, "Sv art. 126u (organised crime)", frozenset({USER, TRAFFIC}),
+    Basis(LegalBasis.SV_126U, _("Sv art. 126u (organised crime)"), frozenset({USER, TRAFFIC}),
           future_months=3, note=_("Organised crime; future data at most 3 months.")),
-    Basis(LegalBasis.SV_126UA, "Sv art. 126ua (organised crime)", frozenset({USER}),
+    Basis(LegalBasis.SV_126UA, _("Sv art. 126ua (organised crime)"), frozenset({USER}),
           note=_("Organised crime; identifying data only.")),
-    Basis(LegalBasis.SV_126ZH, "Sv art. 126zh (terrorism)", frozenset({USER, TRAFFIC}),
+    Basis(LegalBasis.SV_126ZH, _("Sv art. 126zh (terrorism)"), frozenset({USER, TRAFFIC}),
           future_months=3, note=_("Indications of terrorism; future data at most 3 months.")),
-    Basis(LegalBasis.SV_126ZI, "Sv art. 126zi (terrorism)", frozenset({USER}),
+    Basis(LegalBasis.SV_126ZI, _("Sv art. 126zi (terrorism)"), frozenset({USER}),
           note=_("Indications of terrorism; identifying data only.")),
     Basis(LegalBasis.SV_126NI, "Sv art. 126ni", frozenset({USER, TRAFFIC}),
           preserve_days=90, renewal_days=90,
           note=_("Preservation only, at most 90 days; a renewal needs a new order.")),
-    Basis(LegalBasis.EU_PRODUCTION, "Reg. (EU) 2023/1543 art. 10 (EPOC)", frozenset({USER, TRAFFIC}),
+    Basis(LegalBasis.EU_PRODUCTION, _("Reg. (EU) 2023/1543 art. 10 (EPOC)"), frozenset({USER, TRAFFIC}),
           answer_hours=10 * 24, emergency_answer_hours=8,
           note=_("European Production Order: answer within 10 days, 8 hours in an emergency.")),
-    Basis(LegalBasis.EU_PRESERVATION, "Reg. (EU) 2023/1543 art. 11 (EPOC-PR)", frozenset({USER, TRAFFIC}),
+    Basis(LegalBasis.EU_PRESERVATION, _("Reg. (EU) 2023/1543 art. 11 (EPOC-PR)"), frozenset({USER, TRAFFIC}),
           preserve_days=60, renewal_days=30,
           note=_("European Preservation Order: 60 days, 30 more on request of the issuing authority.")),
-    Basis(LegalBasis.COURT_ORDER, "Court order (civil procedure)", frozenset({USER, TRAFFIC}),
+    Basis(LegalBasis.COURT_ORDER, _("Court order (civil procedure)"), frozenset({USER, TRAFFIC}),
           notice_by_default=True, note=_("The user is told unless a secrecy order says otherwise.")),
     Basis(LegalBasis.DISPUTE_RULING, "Tw art. 11.5(6); ePrivacy art. 6(6)", frozenset({USER, TRAFFIC}),
           notice_by_default=True,

@@ -50,6 +50,13 @@ class BasesPageTests:
         assert "Rechtsgronden" in page and "Geen aangewezen" in page
         assert "hoogstens 3 maanden" in page
 
+    def test_the_dutch_page_cites_in_dutch(self, client, legal1):
+        page = _dutch(verified_client(client, legal1)).get(reverse("disclosures:bases")).content.decode()
+        assert "Sv art. 126u (georganiseerde criminaliteit)" in page and "Sv art. 126zh (terrorisme)" in page
+        assert "Rechterlijk bevel (burgerlijk procesrecht)" in page and "Verordening (EU) 2023/1543 art. 10" in page
+        for english in ("organised crime)", "(terrorism)", "Court order (civil procedure)", "Reg. (EU)"):
+            assert english not in page, english
+
     def test_a_customer_gets_404(self, client, alice):
         assert verified_client(client, alice).get(reverse("disclosures:bases")).status_code == 404
 
