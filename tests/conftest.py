@@ -25,6 +25,16 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.skip(reason="needs Redis and a Celery worker (set REDIS_URL=redis://...)"))
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """A database reused (--reuse-db) after a transaction=True test emptied it gets its seeded rows back
+    (tests/migration_seeds.py)."""
+    from tests.migration_seeds import migration_seeds_restore
+
+    with django_db_blocker.unblock():
+        migration_seeds_restore()
+
+
 @pytest.fixture
 def is_postgres() -> bool:
     return connection.vendor == "postgresql"
