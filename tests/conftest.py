@@ -9,7 +9,35 @@ import pytest
 from django.db import connection
 from django.utils import translation
 
+from tests import clock
 from tests.factories import *  # noqa: F401,F403  (fixtures below use them)
+
+
+def pytest_addoption(parser):
+    clock.add_option(parser)  # --clock / VOIPXS_TEST_CLOCK (tests/clock.py)
+
+
+def pytest_configure(config):
+    clock.configure(config)
+
+
+def pytest_unconfigure(config):
+    if (travelled := clock.clock_of(config)) is not None:
+        travelled.stop()
+
+
+def pytest_report_header(config):
+    travelled = clock.clock_of(config)
+    return travelled.describe() if travelled is not None else None
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    return (yield from clock.run_on_real_clock(item))
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    clock.summary(terminalreporter, config)
 
 
 def pytest_collection_modifyitems(config, items):
@@ -23,6 +51,16 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL=postgres://...)"))
         if "redis" in item.keywords and not redis_url:
             item.add_marker(pytest.mark.skip(reason="needs Redis and a Celery worker (set REDIS_URL=redis://...)"))
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """A database reused (--reuse-db) after a transaction=True test emptied it gets its seeded rows back
+    (tests/migration_seeds.py)."""
+    from tests.migration_seeds import migration_seeds_restore
+
+    with django_db_blocker.unblock():
+        migration_seeds_restore()
 
 
 @pytest.fixture

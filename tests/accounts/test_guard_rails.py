@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.utils.timezone import now
+from django.utils.timezone import localtime, now
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.dsr.breaches import (
@@ -63,12 +63,12 @@ class BreachNotificationTests:
         assert response.status_code == 400 and 'id="id_sent_at_error"' in page
         response = client.post(f"/privacy-requests/dpo/breaches/{inc.pk}/", {
             "action": "notify", "recipient": "authority", "stage": "initial",
-            "sent_at": (now() - timedelta(hours=1)).strftime("%Y-%m-%d %H:%M")})
+            "sent_at": localtime(now() - timedelta(hours=1)).strftime("%Y-%m-%d %H:%M")})
         assert response.status_code == 400 and "reference the authority gave" in response.content.decode()
         assert BreachIncident.objects.get(pk=inc.pk).authority_notified_at is None
         response = client.post(f"/privacy-requests/dpo/breaches/{inc.pk}/", {
             "action": "notify", "recipient": "authority", "stage": "initial",
-            "sent_at": (now() - timedelta(hours=1)).strftime("%Y-%m-%d %H:%M"), "reference": "AP-2026-0042"})
+            "sent_at": localtime(now() - timedelta(hours=1)).strftime("%Y-%m-%d %H:%M"), "reference": "AP-2026-0042"})
         assert response.status_code == 302
         assert BreachNotification.objects.get().reference == "AP-2026-0042"
 

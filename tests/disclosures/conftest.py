@@ -72,7 +72,9 @@ def receive(actor, authority, *, numbers=(ALICE_NUMBER,), account_ids=(), basis=
     req = disclosure_request_receive(
         actor=actor, authority=authority, reference=reference or f"REF-{DisclosureRequest.objects.count() + 1}",
         legal_basis=basis, categories=list(categories), window_start=start, window_end=end,
-        deadline=kwargs.pop("deadline", now() + timedelta(days=3)), numbers=list(numbers), account_ids=list(account_ids), **kwargs)
+        # Three days after it came in: after `now` when the test says when that was, not after today.
+        deadline=kwargs.pop("deadline", (kwargs.get("now") or now()) + timedelta(days=3)), numbers=list(numbers),
+        account_ids=list(account_ids), **kwargs)
     if with_order if with_order is not None else not (req.emergency or req.oral_order):
         order_file(actor, req)
     return DisclosureRequest.objects.get(pk=req.pk)

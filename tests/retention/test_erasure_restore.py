@@ -106,6 +106,8 @@ def without_usernames(state: dict) -> dict:
     return {**state, "accounts": {k: {**a, "username": "erased-"} for k, a in state["accounts"].items()}}
 
 
+@pytest.mark.real_clock("the restore replays the erasures in a process of its own, at the real time; what an erasure "
+                        "keeps depends on the time, so the test's and the restore's must agree")
 @pytest.mark.django_db(transaction=True)
 class ErasureAfterBackupTests:
     def test_a_restore_of_a_backup_taken_before_an_erasure_erases_the_accounts_again(self, committed, places,

@@ -93,6 +93,11 @@ def child_for_this_database(tmp_path: Path) -> Child:
     return Child(env=env, bring_back=bring_back)
 
 
+# Under --clock (tests/clock.py) the test's wall clock is travelled, the child purge's is not.
+ONE_CLOCK = pytest.mark.real_clock("the purge runs in a child process, at the real time; the lease it renews and "
+                                   "the test's reaper must read one clock")
+
+
 @pytest.fixture
 def expired_calls(alice, audit_log_flushable, partitions_restored):
     make_cdrs(account=alice, n=ROWS, first=at(2026, 4, 19), step=timedelta(minutes=20))
@@ -124,6 +129,7 @@ def removed(run: PurgeRun) -> dict[str, int]:
     return {r.category: r.deleted for r in run.receipts.all() if r.deleted}
 
 
+@ONE_CLOCK
 @pytest.mark.django_db(transaction=True)
 class KilledPurgeTests:
     def test_a_rerun_is_refused_saying_when_the_lease_runs_out_and_a_dry_run_is_not(self, killed):
@@ -182,6 +188,7 @@ class KilledPurgeTests:
 
 
 @pytest.mark.postgres  # SQLite has one writer at a time: the paused batch holds it, so any write waits
+@ONE_CLOCK
 @pytest.mark.django_db(transaction=True)
 class LivePurgeTests:
     def test_a_dry_run_runs_while_a_purge_is_inside_a_batch_and_a_second_purge_is_refused(self, paused):

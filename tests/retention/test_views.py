@@ -7,7 +7,7 @@ import pytest
 from django.conf import settings
 from django.test import override_settings
 from django.urls import reverse
-from django.utils.timezone import now
+from django.utils.timezone import localdate, now
 
 from retention.models import Category, LegalHold, PurgeReceipt, PurgeRun, RetentionPolicy
 from retention.purge.run import purge_expired
@@ -97,7 +97,8 @@ class RetentionPageTests:
         c = verified_client(client, dpo)
         response = c.post(reverse("retention:hold-place"), {
             "reason": "preservation_order", "reference": "order:99", "numbers": "020 555 0101",
-            "categories": ["cdr_billed", "cdr_unbilled"], "window_start": "2026-01-01", "expires_at": "2027-01-01"})
+            "categories": ["cdr_billed", "cdr_unbilled"], "window_start": "2026-01-01",
+            "expires_at": (localdate() + timedelta(days=365)).isoformat()})  # a year ahead, never a day gone by
         assert response.status_code == 302
         hold = LegalHold.objects.get(reference="order:99")
         assert hold.number_indexes == [blind_index("+31205550101", domain="phone")]

@@ -112,6 +112,8 @@ def wait_for(count: int, timeout_s: float = 15) -> None:
         time.sleep(0.2)
 
 
+@pytest.mark.real_clock("Kamailio, a process of its own, stamps the calls at the real time; the test checks each lies "
+                        "between the moments it placed it")
 def test_every_call_through_kamailio_arrives_once_with_its_times_and_billed_seconds(switch):
     calls = [
         ("answered", "answer", 2000, "0205550101", "0699993678"),

@@ -93,7 +93,7 @@ def masking_list_import(*, actor: Any, text: str, at: datetime | None = None) ->
     # months it was off the list too errs on the side the list exists for.
     added += MaskedNumber.objects.filter(pk__in=back).update(valid_until=None)
     audit_record(actor=actor, action="masking_list.import", purpose=Purpose.BILLING, target_type="masking_list",
-                 extra={"rows": len(numbers), "added": added, "valid_from": valid_from.date().isoformat()})
+                 extra={"rows": len(numbers), "added": added, "valid_from": localdate(valid_from).isoformat()})
     return added, valid_from
 
 
@@ -149,5 +149,5 @@ def masking_list_take_off(*, actor: Any, text: str, at: datetime | None = None) 
     taken = MaskedNumber.objects.filter(pk__in=[e.pk for e in entries if e.valid_until is None]
                                         ).update(valid_until=valid_until)
     audit_record(actor=actor, action="masking_list.take_off", purpose=Purpose.BILLING, target_type="masking_list",
-                 extra={"rows": len(typed), "taken_off": taken, "valid_until": valid_until.date().isoformat()})
+                 extra={"rows": len(typed), "taken_off": taken, "valid_until": localdate(valid_until).isoformat()})
     return taken, valid_until
