@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.urls import reverse
 from django.utils.formats import date_format
+from django.utils.timezone import localdate
 
 from retention.models import Category, LegalHold
 from retention.purge.run import purge_expired
@@ -46,22 +47,23 @@ class HoldFormDaysTests:
         assert shown in row, hold.window_end
 
     def test_a_hold_set_to_expire_on_a_day_ends_at_that_days_midnight_in_amsterdam(self, client, dpo, alice):
-        # 1 April 2027 is in summer time: its midnight is 22:00 UTC on 31 March; read as UTC midnight the hold
-        # went on holding until 02:00 on the day the DPO typed, and its end showed as 02:00.
+        # 1 April is in summer time: its midnight is 22:00 UTC on 31 March; read as UTC midnight the hold went on
+        # holding until 02:00 on the day the DPO typed, and its end showed as 02:00. Next year's, always ahead.
+        year = localdate().year + 1
         c = verified_client(client, dpo)
         response = c.post(reverse("retention:hold-place"), {
-            "reason": "dispute", "reference": "court:2027-7", "account_ids": str(alice.pk),
-            "categories": [Category.CDR_BILLED], "expires_at": "2027-04-01"})
+            "reason": "dispute", "reference": f"court:{year}-7", "account_ids": str(alice.pk),
+            "categories": [Category.CDR_BILLED], "expires_at": f"{year}-04-01"})
         assert response.status_code == 302
-        hold = LegalHold.objects.get(reference="court:2027-7")
+        hold = LegalHold.objects.get(reference=f"court:{year}-7")
 
-        assert hold.expires_at == datetime(2027, 4, 1, tzinfo=AMS)
-        assert not LegalHold.objects.filter(legal_hold_active_q(at=datetime(2027, 4, 1, 0, 30, tzinfo=AMS)),
+        assert hold.expires_at == datetime(year, 4, 1, tzinfo=AMS)
+        assert not LegalHold.objects.filter(legal_hold_active_q(at=datetime(year, 4, 1, 0, 30, tzinfo=AMS)),
                                             pk=hold.pk).exists()
-        assert LegalHold.objects.filter(legal_hold_active_q(at=datetime(2027, 3, 31, 23, 30, tzinfo=AMS)),
+        assert LegalHold.objects.filter(legal_hold_active_q(at=datetime(year, 3, 31, 23, 30, tzinfo=AMS)),
                                         pk=hold.pk).exists()
         page = c.get(reverse("retention:dashboard")).content.decode()
-        assert date_format(datetime(2027, 4, 1), "DATE_FORMAT") in page
+        assert date_format(datetime(year, 4, 1), "DATE_FORMAT") in page
 
     @pytest.mark.parametrize("field", ["window_start", "window_end", "expires_at"])
     def test_the_first_day_of_year_one_is_refused_at_its_field(self, client, dpo, alice, field):
