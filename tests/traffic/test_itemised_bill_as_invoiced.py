@@ -5,7 +5,7 @@ A tariff change cannot move it: a call's price is fixed on it when rated (traffi
 only calls still waiting. The billsec cap could: since it, a call stored before the import capped billsec is charged
 price x duration / billsec (rating.BILLED_PRICE), and the call pages showed every such call so, also on the itemised
 bill of an invoice issued before the cap, which had charged its stored price: that bill listed lower prices than the
-invoice. An invoice now records which of the two it charged (Invoice.charged_for_duration; migration 0027 finds it
+invoice. An invoice now records which of the two it charged (Invoice.charged_for_duration; traffic 0027 and retention 0008 find it
 for the invoices issued before), and its calls are shown at that price."""
 from __future__ import annotations
 
@@ -98,3 +98,22 @@ class ItemisedBillAsInvoicedTests:
         MIGRATION.charged_as_found(apps, None)
         assert sorted(Cdr.objects.filter(invoice=invoice).values_list("billsec", "price")) == [
             (61, Decimal("0.61000")), (90, Decimal("0.90000"))]
+
+    def test_an_invoice_whose_pre_cap_call_a_month_drop_moved_to_the_hold_table_is_found_too(self, alice,
+                                                                                             pre_cap_calls):
+        from retention.models import HeldCdr
+
+        invoice = _issued_before_the_cap(invoicing.invoice_run(month=MARCH, today=date(2026, 4, 2))[0],
+                                         Decimal("1.51"))
+        old = Cdr.objects.get(invoice=invoice, billsec=90)
+        HeldCdr.objects.create(cdr_id=old.pk, **{name: getattr(old, name) for name in (
+            "started_at", "source_id", "unique_id", "fingerprint", "account_id", "direction", "disposition",
+            "duration", "billsec", "src_enc", "dst_enc", "src_index", "dst_index", "rating", "zone", "price",
+            "invoice_id")})
+        Cdr.objects.filter(pk=old.pk).delete()  # as the drop of its month, the copy kept for the open invoice
+        MIGRATION.charged_as_found(apps, None)
+        invoice.refresh_from_db()
+        assert invoice.charged_for_duration is True  # the CDR table alone shows no pre-cap call of it
+        importlib.import_module("retention.migrations.0008_heldcdr_invoice_charged").held_charged_as_found(apps, None)
+        invoice.refresh_from_db()
+        assert invoice.charged_for_duration is False

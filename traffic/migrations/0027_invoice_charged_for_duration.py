@@ -15,28 +15,36 @@ def _for_duration(price: Decimal, billsec: int, duration: int) -> Decimal:
     return (price * duration / billsec).quantize(PRICE_QUANTUM, rounding=ROUND_HALF_UP)
 
 
-def charged_as_found(apps, schema_editor):
+def stored_priced_mark(apps, *, found_in, summed_over) -> None:
     """Which rule each issued invoice charged a pre-cap call by (a call whose billsec is over its duration): an
     invoice made before the rule summed such calls' stored prices, one made since summed them for their duration. The
-    new column says True for all; an invoice with such a call whose subtotal is nearer its calls' stored prices than
-    their prices for their duration says False. Only invoices holding such a call can differ (for any other call
-    both rules give its stored price); they are found in one read of the CDRs, and each is summed from its own calls
-    (index cdr_invoice_idx). An invoice whose calls are gone (purged, moved to its corrected one) has no itemised bill
-    to show, so its flag does not matter. The rows are read only, never rewritten."""
-    Cdr = apps.get_model("traffic", "Cdr")
+    new column says True for all; an invoice with such a call in `found_in` whose subtotal is nearer its calls' stored
+    prices than their prices for their duration (its calls in each of `summed_over`) says False. Only invoices holding
+    such a call can differ (for any other call both rules give its stored price); they are found in one read of each
+    table, and each is summed from its own calls (their invoice index). An invoice whose calls are gone (purged, moved
+    to its corrected one) has no itemised bill to show, so its flag does not matter. The calls are read only."""
     Invoice = apps.get_model("traffic", "Invoice")
-    suspects = set(Cdr.objects.filter(invoice__isnull=False, billsec__gt=F("duration"))
-                   .values_list("invoice_id", flat=True).distinct())
+    suspects = set()
+    for table in found_in:
+        suspects |= set(table.objects.filter(invoice_id__isnull=False, billsec__gt=F("duration"))
+                        .values_list("invoice_id", flat=True).distinct())
     stored_priced = []
     for invoice_id, subtotal in Invoice.objects.filter(pk__in=suspects).values_list("pk", "subtotal"):
         stored = for_duration = Decimal("0")
-        calls = Cdr.objects.filter(invoice_id=invoice_id, price__isnull=False)
-        for price, billsec, duration in calls.values_list("price", "billsec", "duration").iterator():
-            stored += price
-            for_duration += _for_duration(price, billsec, duration)
+        for table in summed_over:
+            calls = table.objects.filter(invoice_id=invoice_id, price__isnull=False)
+            for price, billsec, duration in calls.values_list("price", "billsec", "duration").iterator():
+                stored += price
+                for_duration += _for_duration(price, billsec, duration)
         if abs(subtotal - stored) < abs(subtotal - for_duration):
             stored_priced.append(invoice_id)
     Invoice.objects.filter(pk__in=stored_priced).update(charged_for_duration=False)
+
+
+def charged_as_found(apps, schema_editor):
+    """The CDR table's calls; retention's migration 0008 adds the copies a month drop moved to its hold table."""
+    cdrs = apps.get_model("traffic", "Cdr")
+    stored_priced_mark(apps, found_in=[cdrs], summed_over=[cdrs])
 
 
 class Migration(migrations.Migration):
