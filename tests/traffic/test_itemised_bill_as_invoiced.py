@@ -5,8 +5,8 @@ A tariff change cannot move it: a call's price is fixed on it when rated (traffi
 only calls still waiting. The billsec cap could: since it, a call stored before the import capped billsec is charged
 price x duration / billsec (rating.BILLED_PRICE), and the call pages showed every such call so, also on the itemised
 bill of an invoice issued before the cap, which had charged its stored price: that bill listed lower prices than the
-invoice. An invoice now records which of the two it charged (Invoice.charged_for_duration; traffic 0027 and retention 0008 find it
-for the invoices issued before), and its calls are shown at that price."""
+invoice. An invoice now records which of the two it charged (Invoice.charged_for_duration; traffic 0027 and retention
+0008 find it for the invoices issued before), and its calls are shown at that price."""
 from __future__ import annotations
 
 import importlib
