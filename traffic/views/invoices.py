@@ -189,7 +189,8 @@ _CONFIRMED = {"paid": _confirm_paid, "void": _confirm_void, "uphold-dispute": _c
               "reject-dispute": _confirm_reject, "reissue": _confirm_reissue, "dispute": _confirm_dispute}
 # The rule a transition's service enforces, checked before asking: a question whose answer would be refused is not
 # asked (the msgid of the refusal, or None). The service checks it again, under its lock, when confirmed.
-_REFUSALS = {"dispute": lambda invoice: invoice_disputes.dispute_refusal(invoice, today=invoice_disputes.amsterdam_today())}
+_REFUSALS = {"dispute": lambda invoice: invoice_disputes.dispute_refusal(
+    invoice, today=invoice_disputes.amsterdam_today())}
 
 
 @login_required
