@@ -8,14 +8,16 @@ from datetime import date, datetime, timezone
 import pytest
 
 from tests.e2e.axe import serious_violations
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_FLAGS, TIMEOUT_MS, login
+from tests.e2e.conftest import login
+from tests.e2e import test_phone_pages_e2e as phone_pages
+from tests.e2e.test_phone_pages_e2e import DESK, OVERFLOW, PHONE, _in
 from tests.factories import PASSWORD, make_cdr
 from traffic.services import invoices as invoicing
 
 # PostgreSQL only, like the other live-server tests (SQLite's flush meets the audit log's trigger).
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 
-OVERFLOW = "() => document.documentElement.scrollWidth - window.innerWidth"
+browser = phone_pages.browser  # its fixture: a Chromium for the test
 # The invoice numbers shown, each with the number of lines it takes (an inline box that wraps has a rect a line).
 NUMBERS = """() => [...document.querySelectorAll('main table a')].filter(a => /^INV-/.test(a.textContent.trim()))
   .map(a => [a.textContent.trim(), a.getClientRects().length])"""
@@ -34,24 +36,17 @@ def invoices(alice, billing_staff) -> None:
 
 
 class InvoiceListNumbersTests:
-    def test_each_invoice_number_is_on_one_line_at_390_and_1280_px_in_english_and_dutch(self, playwright_driver,
-                                                                                        live_server, invoices):
-        browser = playwright_driver.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_FLAGS)
-        try:
-            context = browser.new_context(bypass_csp=True, locale="en-GB", timezone_id="Europe/Amsterdam")
-            context.set_default_timeout(TIMEOUT_MS)
-            page = context.new_page()
+    def test_each_invoice_number_is_on_one_line_at_390_and_1280_px_in_english_and_dutch(self, browser, live_server,
+                                                                                        invoices):
+        for language in ("en", "nl"):
+            context, page = _in(browser, live_server, language, PHONE)
             login(page, live_server, "alice", PASSWORD)
-            for language in ("en", "nl"):
-                context.add_cookies([{"name": "django_language", "value": language, "url": live_server.url}])
-                for width, height in ((390, 844), (1280, 800)):
-                    page.set_viewport_size({"width": width, "height": height})
-                    page.goto(f"{live_server.url}/calls/invoices/")
-                    numbers = page.evaluate(NUMBERS)
-                    assert len(numbers) == 6, (language, width, numbers)  # four invoices, two corrections' links
-                    assert [n for n in numbers if n[1] != 1] == [], (language, width)
-                    assert page.evaluate(OVERFLOW) <= 0, (language, width)
-                    assert serious_violations(page) == [], (language, width)
+            for viewport in (PHONE, DESK):
+                page.set_viewport_size(viewport)
+                page.goto(f"{live_server.url}/calls/invoices/")
+                numbers = page.evaluate(NUMBERS)
+                assert len(numbers) == 6, (language, viewport, numbers)  # four invoices, two corrections' links
+                assert [n for n in numbers if n[1] != 1] == [], (language, viewport)
+                assert page.evaluate(OVERFLOW) <= 0, (language, viewport)
+                assert serious_violations(page) == [], (language, viewport)
             context.close()
-        finally:
-            browser.close()
