@@ -287,6 +287,10 @@ class Invoice(models.Model):
     customer_address = EncryptedTextField(null=True, blank=True)
     supplier = models.JSONField(default=dict, blank=True)  # ours as printed, fixed when made (Wet OB art. 35a)
     restricted_at = models.DateTimeField(null=True, blank=True)
+    # How it charged a call stored before the import capped billsec (more talk time than the whole call): for its
+    # duration at most (rating.BILLED_PRICE, every invoice made since), or False, issued before that rule, at the
+    # call's stored price. Its itemised bill shows each call at the price it charged (selectors.calls).
+    charged_for_duration = models.BooleanField(default=True)
     # A corrected invoice points at the void one it replaces (traffic.services.invoices.invoice_reissue); one
     # replacement per void invoice (one-to-one), and PROTECT: the void one stays as long as its successor.
     replaces = models.OneToOneField("self", null=True, blank=True, on_delete=models.PROTECT, related_name="replaced_by")

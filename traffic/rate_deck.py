@@ -20,6 +20,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from .tariff_rules import validate_tariff_prefix, validate_zone_text
 
@@ -40,11 +41,29 @@ class DeckRow:
     description_nl: str | None = None  # None: the line has no such column
 
 
+# Each column's name on the pages: the tariff form's labels (traffic.views.tariffs), so a refusal says which field in
+# the page's language; "file" is the line or file as a whole (its columns, its size).
+FIELD_LABELS = {
+    "prefix": pgettext_lazy("tariffs", "Prefix"), "description": pgettext_lazy("tariffs", "Description (zone)"),
+    "rate": gettext_lazy("Price per minute (EUR)"), "increments": pgettext_lazy("tariffs", "Increments"),
+    "description_nl": gettext_lazy("Description in Dutch"), "file": gettext_lazy("File"),
+}
+
+
 @dataclass(frozen=True)
 class DeckError:
     line: int
-    field: str
+    field: str  # the CSV column (HEADER_NL), or "file"
     message: str
+
+    @property
+    def label(self) -> str:
+        return str(FIELD_LABELS.get(self.field, self.field))
+
+    @property
+    def column(self) -> str:
+        """The CSV column to fix, for the page to show beside the label; empty for the file as a whole."""
+        return self.field if self.field in HEADER_NL else ""
 
 
 def _prefix(value: str) -> str | None:

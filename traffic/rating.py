@@ -14,12 +14,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Iterable
 
 from django.db.models import Case, DecimalField, F, Func, When
 from django.db.models.functions import Least
 from django.utils.timezone import get_default_timezone
 
-from .models import Tariff
+from .models import Invoice, Tariff
 
 _NEVER = datetime.min.replace(tzinfo=timezone.utc)
 PRICE_QUANTUM = Decimal("0.00001")  # Cdr.price has 5 decimal places
@@ -59,6 +60,16 @@ def billed_price(price: Decimal | None, *, billsec: int, duration: int) -> Decim
     if price is None or billsec <= duration:
         return price
     return (price * duration / billsec).quantize(PRICE_QUANTUM, rounding=ROUND_HALF_UP)
+
+
+def charged_stored_price(invoice_ids: Iterable[int | None]) -> frozenset[int]:
+    """Of these invoices, those issued before the rule above, which charged a pre-cap call its stored price
+    (Invoice.charged_for_duration False): their calls are shown at that price, as they were invoiced. Asked only for
+    the invoices of pre-cap rows, so a page without one runs no query."""
+    wanted = {invoice_id for invoice_id in invoice_ids if invoice_id is not None}
+    if not wanted:
+        return frozenset()
+    return frozenset(Invoice.objects.filter(pk__in=wanted, charged_for_duration=False).values_list("pk", flat=True))
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,5 +1,5 @@
 """On a phone (390 px): a customer can download each invoice's PDF from her invoice list without sideways
-scrolling (the PDF column steps aside there, the link comes under the invoice number); and a form post with a NUL
+scrolling (the list is a card an invoice there, its PDF link a row of the card); and a form post with a NUL
 byte shows the site's 400 page naming the field, in Dutch for a Dutch reader, fitting the screen."""
 from __future__ import annotations
 

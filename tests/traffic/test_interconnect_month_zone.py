@@ -109,6 +109,27 @@ class InterconnectionMonthZoneTests:
         entries = AuditEntry.objects.filter(action="interconnection.report")
         assert sorted(e.extra["month_tz"] for e in entries) == ["amsterdam", "amsterdam", "utc"]
 
+    def test_each_api_row_says_which_months_zone_it_counts(self, client, billing_staff, calls):
+        """A carrier's reconciliation script reading the rows could not tell which cut answered (the default is
+        Amsterdam's, their statement UTC's): each row now names it, as the CSV's file name does."""
+        verified_client(client, billing_staff)
+        assert [r["month_tz"] for r in client.get(API, {"month": "2026-03"}).json()] == ["amsterdam"]
+        assert [r["month_tz"] for r in client.get(API, {"month": "2026-03", "month_tz": "utc"}).json()] == ["utc"]
+
+    def test_the_openapi_schema_names_the_rows_zone(self, client, billing_staff):
+        import yaml
+
+        verified_client(client, billing_staff)
+        schema = yaml.safe_load(client.get("/api/schema/").content)
+        row = schema["components"]["schemas"]["InterconnectionRow"]
+        assert "month_tz" in row["required"]
+        zone = row["properties"]["month_tz"]
+        if "$ref" in zone:  # drf-spectacular names a choice's enum once, as a component
+            zone = schema["components"]["schemas"][zone["$ref"].rsplit("/", 1)[1]]
+        elif "allOf" in zone:
+            zone = schema["components"]["schemas"][zone["allOf"][0]["$ref"].rsplit("/", 1)[1]]
+        assert zone["enum"] == ["amsterdam", "utc"]
+
     def test_the_choice_is_in_dutch_on_a_dutch_page(self, client, billing_staff):
         verified_client(client, billing_staff)
         client.cookies["django_language"] = "nl"

@@ -193,7 +193,7 @@ class InvoiceReissuePagesTests:
         page = response.content.decode()
         assert f"Corrected invoice {new.number} made." in page
         assert f"/calls/staff/invoices/{void.pk}/reissue/" not in page  # replaced: no second button
-        assert f"replaced by</span> {new.number}" in page
+        assert f'replaced by</span> <span class="number">{new.number}</span>' in page  # never broken at a hyphen
         again = client.post(f"/calls/staff/invoices/{void.pk}/reissue/", {"confirm": "yes"},
                             follow=True).content.decode()
         assert invoicing.INVOICE_ALREADY_REPLACED in again
@@ -205,9 +205,9 @@ class InvoiceReissuePagesTests:
         listing = client.get("/calls/invoices/").content.decode()
         assert void.number in listing and new.number in listing
         void_page = client.get(f"/calls/invoices/{void.pk}/").content.decode()
-        assert f'replaced by</span> <a href="/calls/invoices/{new.pk}/">{new.number}</a>' in void_page
+        assert f'replaced by</span> <a class="number" href="/calls/invoices/{new.pk}/">{new.number}</a>' in void_page
         new_page = client.get(f"/calls/invoices/{new.pk}/").content.decode()
-        assert f'replaces</span> <a href="/calls/invoices/{void.pk}/">{void.number}</a>' in new_page
+        assert f'replaces</span> <a class="number" href="/calls/invoices/{void.pk}/">{void.number}</a>' in new_page
         assert new_page.count("+31699993") == 3  # its itemised bill: the three calls (masked)
         detail = client.get(f"/api/v1/me/invoices/{void.pk}/").json()
         assert detail["replaced_by"] == new.pk and detail["replaces"] is None

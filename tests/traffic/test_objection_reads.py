@@ -103,7 +103,7 @@ class DisputeReadsTests:
                               window_ends=date(2099, 1, 1))
         staff = verified_client(client, billing_staff)
         assert staff.post(f"/calls/staff/invoices/{open_one.pk}/dispute/").status_code == 404
-        assert staff.post(f"/calls/staff/invoices/{others.pk}/dispute/").status_code == 302
+        assert staff.post(f"/calls/staff/invoices/{others.pk}/dispute/", {"confirm": "yes"}).status_code == 302
         confirm = staff.post(f"/calls/staff/invoices/{disputed.pk}/reject-dispute/")
         assert confirm.status_code == 200 and disputed.number in confirm.content.decode()
 

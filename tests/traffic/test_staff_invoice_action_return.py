@@ -59,5 +59,5 @@ class StaffInvoiceActionReturnTests:
     def test_an_address_elsewhere_is_not_followed(self, client, billing_staff, many, elsewhere):
         verified_client(client, billing_staff)
         invoice = Invoice.objects.filter(status="open").first()
-        done = client.post(f"{URL}{invoice.pk}/dispute/", {"return": elsewhere})
+        done = client.post(f"{URL}{invoice.pk}/dispute/", {"return": elsewhere, "confirm": "yes"})
         assert done.status_code == 302 and done["Location"] == URL

@@ -2,6 +2,8 @@
 time (the invoices', the default) or in UTC (`month_tz`, as most carriers' statements)."""
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
@@ -28,6 +30,8 @@ class StaffInterconnectionApi(APIView):
         calls = serializers.IntegerField()
         seconds = serializers.IntegerField()
         amount = serializers.DecimalField(max_digits=14, decimal_places=2)
+        month_tz = serializers.ChoiceField(choices=MonthZone.choices, help_text="The time zone the month was cut in "
+                                           "for this row: the request's month_tz, amsterdam when it gave none")
 
         class Meta:
             ref_name = "InterconnectionRow"
@@ -41,6 +45,7 @@ class StaffInterconnectionApi(APIView):
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
         month = parse_month(filters.validated_data["month"])
-        rows = interconnection_report(actor=request.user, purpose=Purpose.INTERCONNECTION, month=month,
-                                      month_tz=filters.validated_data["month_tz"])
-        return Response(self.OutputSerializer(rows, many=True).data)
+        zone = filters.validated_data["month_tz"]
+        rows = interconnection_report(actor=request.user, purpose=Purpose.INTERCONNECTION, month=month, month_tz=zone)
+        # each row names its cut: a bare list (the response's shape since before month_tz) has no other place for it
+        return Response(self.OutputSerializer([{**asdict(row), "month_tz": zone} for row in rows], many=True).data)

@@ -41,7 +41,7 @@ from voipxs.timeutil import day_start
 
 from ..models import Cdr
 from ..partitions import add_months
-from ..rating import BILLED_PRICE, BILLED_SECONDS, billed_price
+from ..rating import BILLED_PRICE, BILLED_SECONDS, billed_price, charged_stored_price
 from .annotations import notes_attached
 from .call_legs import call_key, calls_of
 from .call_filters import _filtered, _number_index, _refuse_masked_number_filter, _scoped_held, default_region_of
@@ -120,10 +120,12 @@ def _to_rows(batch: list[tuple[tuple, bool]], decrypt: CallDecryptor, *, rule: M
     numbers = [(values, reader, src, dst) for values, reader, src, dst in numbers
                if not rule.omits(src if values[3] == Cdr.Direction.IN else dst, values[1], values[11])]
     rule.prepare(src if values[3] == Cdr.Direction.IN else dst for values, _, src, dst in numbers)
-    return [_to_row(values, reader, src, dst, rule=rule) for values, reader, src, dst in numbers]
+    stored = charged_stored_price(values[13] for values, *_ in numbers if values[6] > values[5])  # pre-cap rows'
+    return [_to_row(values, reader, src, dst, rule=rule, stored=stored) for values, reader, src, dst in numbers]
 
 
-def _to_row(values: tuple, read: Callable[[Any], str], src: str, dst: str, *, rule: MaskRule) -> CallRow:
+def _to_row(values: tuple, read: Callable[[Any], str], src: str, dst: str, *, rule: MaskRule,
+            stored: frozenset[int] = frozenset()) -> CallRow:
     (cdr_id, started_at, answered_at, direction, disposition, duration, billsec,
      _src_enc, _dst_enc, name_enc, zone, price, account_id, invoice_id, source_id, unique_id, call_id) = values[:17]
     own, other = (dst, src) if direction == Cdr.Direction.IN else (src, dst)
@@ -134,8 +136,10 @@ def _to_row(values: tuple, read: Callable[[Any], str], src: str, dst: str, *, ru
         other, name, masked = mask(other), "", True
     else:
         name = read(name_enc)
-    # a row stored before the billsec cap: shown for the seconds and price it is billed (rating.BILLED_PRICE)
-    price, billsec = billed_price(price, billsec=billsec, duration=duration), min(billsec, duration)
+    # a row stored before the billsec cap: shown for the seconds and price it is billed (rating.BILLED_PRICE), or on
+    # an invoice issued before that rule (`stored`), at the stored price that invoice charged
+    price = price if invoice_id in stored else billed_price(price, billsec=billsec, duration=duration)
+    billsec = min(billsec, duration)
     return CallRow(cdr_id, started_at, answered_at, direction, disposition, duration, billsec,
                    own, other, name, zone, price, account_id, invoice_id, masked,
                    call_key(source_id, unique_id, call_id))

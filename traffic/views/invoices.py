@@ -27,6 +27,7 @@ from ..invoice_pdf import pdf_response
 from ..models import Invoice
 from ..selectors import invoices as invoice_selectors
 from ..selectors.calls import cdr_list
+from ..services import invoice_disputes
 from ..services import invoices as invoice_services
 from .access import require_billing
 from .invoice_dispute import dispute_context
@@ -171,9 +172,25 @@ def _confirm_uphold(invoice: Invoice) -> tuple[str, list[str], str]:
     ], gettext("Yes, uphold the dispute"))
 
 
+def _confirm_dispute(invoice: Invoice) -> tuple[str, list[str], str]:
+    numbers = {"number": invoice.number, "total": money(invoice.total), "days": invoice_services.dispute_appeal_days()}
+    return (gettext("Open a dispute on invoice %(number)s?") % numbers, [
+        gettext("Invoice %(number)s (total %(total)s) is marked disputed, as the customer sees it too, until you "
+                "decide the dispute.") % numbers,
+        gettext("Meanwhile its calls are kept until the dispute is decided, and for %(days)s days after the "
+                "decision, while the customer can still take it further.") % numbers,
+        gettext("A dispute cannot be withdrawn: only Reject dispute (the invoice stands) or Uphold dispute (it is "
+                "void) ends it."),
+    ], gettext("Yes, open the dispute"))
+
+
 # The transitions that ask first, naming what will happen (voipxs/confirm.py).
 _CONFIRMED = {"paid": _confirm_paid, "void": _confirm_void, "uphold-dispute": _confirm_uphold,
-              "reject-dispute": _confirm_reject, "reissue": _confirm_reissue}
+              "reject-dispute": _confirm_reject, "reissue": _confirm_reissue, "dispute": _confirm_dispute}
+# The rule a transition's service enforces, checked before asking: a question whose answer would be refused is not
+# asked (the msgid of the refusal, or None). The service checks it again, under its lock, when confirmed.
+_REFUSALS = {"dispute": lambda invoice: invoice_disputes.dispute_refusal(
+    invoice, today=invoice_disputes.amsterdam_today())}
 
 
 @login_required
@@ -184,6 +201,10 @@ def staff_invoice_action(request: HttpRequest, invoice_id: int, action: str) -> 
         raise Http404
     purpose, service, message = _TRANSITIONS[action]
     invoice = invoice_selectors.invoice_get(actor=request.user, purpose=purpose, invoice_id=invoice_id)
+    refusal = _REFUSALS[action](invoice) if action in _REFUSALS else None
+    if refusal:
+        messages.error(request, gettext(refusal))
+        return redirect(staff_invoices_return(request))
     if action in _CONFIRMED and not is_confirmed(request):
         title, consequences, label = _CONFIRMED[action](invoice)
         return confirmation_page(request, title=title, consequences=consequences, action_label=label,

@@ -4,8 +4,12 @@ confirmed POST calls the service (`traffic.services.tariffs`, audited, re-rates 
 from __future__ import annotations
 
 from django import forms
+import re
+import secrets
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.formats import date_format
@@ -44,8 +48,9 @@ class EndForm(forms.Form):
 
 
 class DeckForm(forms.Form):
+    # not required: a deck kept from the last round (`kept`, below) stands in for it
     file = forms.FileField(label=_("Rate deck (CSV: prefix, description, rate, increments, optionally "
-                                   "description_nl)"), allow_empty_file=False)
+                                   "description_nl)"), allow_empty_file=False, required=False)
     valid_from = forms.DateField(label=_("New prices valid from"), widget=forms.DateInput(attrs={"type": "date"}))
 
     def __init__(self, *args, **kwargs) -> None:
@@ -60,13 +65,53 @@ class DeckConfirmForm(forms.Form):
     confirm = forms.CharField(widget=forms.HiddenInput, max_length=64)
 
 
-def _list_page(request: HttpRequest, *, form=None, deck_form=None, status: int = 200) -> HttpResponse:
+def _list_page(request: HttpRequest, *, form=None, deck_form=None, status: int = 200,
+               kept: dict | None = None) -> HttpResponse:
     prefix = (request.GET.get("prefix") or "").strip()
     tariffs = tariff_list(prefix=prefix if prefix.lstrip("+").isdigit() else None)
     return render(request, "traffic/tariffs.html", {
         "tariffs": tariffs, "prefix": prefix, "today": localdate(),
-        "form": form or TariffForm(), "deck_form": deck_form or DeckForm(),
+        "form": form or TariffForm(), "deck_form": deck_form or DeckForm(), "kept": kept,
     }, status=status)
+
+
+# A deck refused only for its date is kept for one correction round, as a browser cannot refill a file input: in the
+# cache, under its uploader and a random token the page carries back, for KEPT_SECONDS, taken out by its next post.
+# Only a deck whose every line is well-formed (prefixes, zone names, prices) is kept: a refused file may be anything
+# chosen by mistake (a call list, a customer export), and such a file is never stored.
+KEPT_SECONDS = 30 * 60
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{32}")  # secrets.token_urlsafe(24)
+KEPT_GONE = _("The rate deck of your last upload is no longer kept; choose the file again.")
+
+
+def _kept_key(request: HttpRequest, token: str) -> str:
+    return f"traffic:rate-deck-kept:{request.user.pk}:{token}"
+
+
+def _deck_keep(request: HttpRequest, name: str, text: str) -> dict:
+    token = secrets.token_urlsafe(24)
+    cache.set(_kept_key(request, token), {"name": name, "text": text}, KEPT_SECONDS)
+    return {"token": token, "name": name}
+
+
+def _deck_read(request: HttpRequest, deck_form: DeckForm) -> tuple[str, str] | None:
+    """The deck's (file name, text): the file uploaded, or without one the deck kept from the last round (taken out
+    of the cache either way: one round). None, with the refusal at the file field."""
+    token, upload = request.POST.get("kept") or "", request.FILES.get("file")
+    kept = cache.get(_kept_key(request, token)) if _TOKEN.fullmatch(token) else None
+    if kept is not None:
+        cache.delete(_kept_key(request, token))
+    if upload is None and "file" not in deck_form.errors:
+        if kept is None:
+            deck_form.add_error("file", KEPT_GONE if token else forms.Field.default_error_messages["required"])
+        return (kept["name"], kept["text"]) if kept else None
+    if "file" in deck_form.errors:
+        return None
+    try:
+        return upload.name[:100], upload.read(2 * 1024 * 1024 + 1).decode("utf-8-sig")
+    except UnicodeDecodeError:
+        deck_form.add_error("file", _("The rate deck must be UTF-8 text."))
+        return None
 
 
 @login_required
@@ -119,22 +164,21 @@ def staff_rate_deck_preview(request: HttpRequest) -> HttpResponse:
     """The uploaded deck checked line by line, and what it would change; nothing is applied here."""
     require_billing(request)
     deck_form = DeckForm(request.POST, request.FILES)
-    if not deck_form.is_valid():
+    deck_form.is_valid()
+    if (deck := _deck_read(request, deck_form)) is None:
         return _list_page(request, deck_form=deck_form, status=400)
-    try:
-        text = deck_form.cleaned_data["file"].read(2 * 1024 * 1024 + 1).decode("utf-8-sig")
-    except UnicodeDecodeError:
-        deck_form.add_error("file", _("The rate deck must be UTF-8 text."))
-        return _list_page(request, deck_form=deck_form, status=400)
+    name, text = deck
     rows, errors = parse_rate_deck(text)
     plan = None
     if not errors:
-        try:
-            plan = tariff_services.rate_deck_plan(rows=rows, valid_from=deck_form.cleaned_data["valid_from"])
-        except ApplicationError as exc:
-            exc.add_to(deck_form)
-            return _list_page(request, deck_form=deck_form, status=400)
-    confirm = DeckConfirmForm(initial={"csv": text, "valid_from": deck_form.cleaned_data["valid_from"],
+        if not deck_form.errors:
+            try:
+                plan = tariff_services.rate_deck_plan(rows=rows, valid_from=deck_form.cleaned_data["valid_from"])
+            except ApplicationError as exc:
+                exc.add_to(deck_form)
+        if plan is None:  # refused for its date only: the deck itself is right, kept for the next round
+            return _list_page(request, deck_form=deck_form, status=400, kept=_deck_keep(request, name, text))
+    confirm = DeckConfirmForm(initial={"csv": text, "valid_from": deck_form.cleaned_data.get("valid_from"),
                                        "confirm": plan.digest if plan else ""})
     return render(request, "traffic/rate_deck_preview.html", {"errors": errors, "plan": plan, "confirm_form": confirm},
                   status=400 if errors else 200)
