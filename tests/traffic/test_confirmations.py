@@ -58,7 +58,6 @@ class InvoiceConfirmationTests:
         assert "Open a dispute on invoice" not in page and why in page
         assert Invoice.objects.get(pk=invoice.pk).status == status
 
-    @pytest.mark.xfail(strict=True, reason="Dutch pending")
     def test_the_dispute_question_is_dutch_on_the_dutch_page(self, client, billing_staff, alice):
         make_cdr(account=alice, started_at=T0)
         invoice = invoicing.invoice_run(month=date(2026, 3, 1), today=date(2026, 4, 2))[0]
@@ -67,6 +66,7 @@ class InvoiceConfirmationTests:
         page = c.post(f"/calls/staff/invoices/{invoice.pk}/dispute/").content.decode()
         assert '<html lang="nl">' in page and "Bevestig alstublieft" in page
         assert "Open a dispute" not in page and "cannot be withdrawn" not in page
+        assert "Een betwisting openen voor factuur" in page and "kan niet worden ingetrokken" in page
 
     def test_upholding_a_dispute_asks_then_voids_it_as_the_disputes_outcome(self, client, billing_staff, alice):
         """A disputed invoice offers Reject and Uphold (no bare Void: upholding is that decision, recorded

@@ -44,13 +44,12 @@ class RateDeckErrorLabelTests:
             "File",
         ]
 
-    @pytest.mark.xfail(strict=True, reason="Dutch pending")
     def test_the_dutch_page_names_them_in_dutch(self, client, billing_staff):
         verified_client(client, billing_staff)
         client.cookies["django_language"] = "nl"
         fields = _fields(client)
         assert fields[2].startswith("Prijs per minuut (EUR)") and fields[5] == "Bestand"
-        assert fields[2].endswith("rate") and "CSV column" not in fields[2]
+        assert fields[2].endswith("rate") and "CSV column" not in fields[2] and "CSV-kolom" in fields[2]
 
     def test_the_dutch_page_names_the_fields_in_dutch_beside_the_column(self, client, billing_staff):
         """What Dutch the catalogue already has: the labels are the tariff form's own."""

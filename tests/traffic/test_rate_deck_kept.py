@@ -92,11 +92,11 @@ class RateDeckKeptTests:
             views.cache.set = original
         assert stored == [] and 'name="kept"' not in page + without_date
 
-    @pytest.mark.xfail(strict=True, reason="Dutch pending")
     def test_the_dutch_page_says_it_in_dutch(self, client, billing_staff):
         verified_client(client, billing_staff)
         client.cookies["django_language"] = "nl"
         page = _upload(client).content.decode()
         assert '<html lang="nl">' in page and "may-deck.csv" in page and "is kept from your last upload" not in page
+        assert "is bewaard van uw vorige upload" in page
         gone = client.post(URL, {"kept": "x" * 32, "valid_from": "2026-06-01"}).content.decode()
-        assert "choose the file again" not in gone
+        assert "choose the file again" not in gone and "kies het bestand opnieuw" in gone
