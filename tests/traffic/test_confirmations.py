@@ -40,6 +40,20 @@ class InvoiceConfirmationTests:
         c.post(f"/calls/staff/invoices/{invoice.pk}/dispute/", {"confirm": "yes"})
         assert Invoice.objects.get(pk=invoice.pk).status == "disputed"
 
+    def test_the_list_offers_dispute_only_while_its_window_is_open(self, client, billing_staff, alice):
+        """A button that could only be refused is not offered: past its window the row says when it closed."""
+        make_cdr(account=alice, started_at=T0)
+        invoice = invoicing.invoice_run(month=date(2026, 3, 1), today=date(2026, 4, 2))[0]
+        c = verified_client(client, billing_staff)
+        action = f'action="/calls/staff/invoices/{invoice.pk}/dispute/"'
+        Invoice.objects.filter(pk=invoice.pk).update(dispute_window_ends=date(2099, 1, 1))
+        assert action in c.get("/calls/staff/invoices/").content.decode()
+        Invoice.objects.filter(pk=invoice.pk).update(dispute_window_ends=date(2026, 1, 31))
+        page = c.get("/calls/staff/invoices/").content.decode()
+        assert action not in page and "Dispute window ended on 31 January 2026" in page
+        c.cookies["django_language"] = "nl"
+        assert "Betwistingstermijn verstreken op 31 januari 2026" in c.get("/calls/staff/invoices/").content.decode()
+
     @pytest.mark.parametrize("status, window_ends, why", [
         ("open", date(2026, 1, 1), "The dispute window of this invoice has ended."),
         ("disputed", date(2099, 1, 1), "This invoice is already disputed."),
