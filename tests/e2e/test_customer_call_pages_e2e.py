@@ -97,3 +97,39 @@ def test_a_month_on_the_usage_page_opens_that_months_calls(customer_page, live_s
     assert page.input_value("#id_until") == (first - timedelta(days=1)).isoformat()
     text = page.locator("table.calls").inner_text()
     assert "+31699993678" in text and "+31699993679" not in text
+
+
+# The erased account's page on a phone: its table of what is kept, as cards, none wider than its box, and its caption as
+# wide as the cards (shown as the caption of a table laid out as a block, it was a word a line).
+KEPT = """() => { const t = document.querySelector('main table'), c = t.querySelector('caption');
+  return {stacked: t.classList.contains('stacked'), caption: c.getBoundingClientRect().width,
+          table: t.getBoundingClientRect().width, overflow: t.closest('.table-wrap').scrollWidth -
+          t.closest('.table-wrap').clientWidth}; }"""
+
+
+@pytest.mark.parametrize("language", ["en", "nl"])
+def test_the_erased_accounts_page_fits_a_phone(customer_page, live_server, alice, language):
+    from datetime import date
+
+    from traffic.models import Invoice
+
+    period = date.today().replace(day=1) - timedelta(days=40)
+    Invoice.objects.create(number=f"INV-{alice.pk}-{period:%Y%m}", account=alice, period=period,
+                           due_date=period + timedelta(days=45), dispute_window_ends=date.today() + timedelta(days=150),
+                           status="open")
+    page = customer_page
+    page.context.add_cookies([{"name": "django_language", "value": language, "url": live_server.url}])
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{live_server.url}/privacy-requests/")
+    page.select_option("#id_kind", "erasure")
+    page.fill("#id_password", PASSWORD)
+    with page.expect_navigation():
+        page.locator("main form button[type=submit]").last.click()
+    page.fill("input[type=password]", PASSWORD)  # asked again on the confirmation page
+    with page.expect_navigation():
+        page.locator("main form button[type=submit]").first.click()
+    kept = page.evaluate(KEPT)
+    assert kept["stacked"] and kept["overflow"] <= 0, kept
+    assert kept["caption"] >= kept["table"] - 1, kept
+    assert page.evaluate(OVERFLOW) <= 0
+    assert _axe(page) == []
