@@ -85,7 +85,7 @@ def test_a_month_on_the_usage_page_opens_that_months_calls(customer_page, live_s
     first = localdate().replace(day=1)
     last_month = (first - timedelta(days=1)).replace(day=1)
     make_cdr(account=alice, dst="+31699993678", started_at=localtime(now()).replace(day=1) - timedelta(days=2))
-    make_cdr(account=alice, dst="+31699993679", started_at=now() - timedelta(minutes=10))
+    make_cdr(account=alice, dst="+31699993679", started_at=now())  # this month, even at 00:00 on the 1st
     page = customer_page
     page.set_viewport_size({"width": width, "height": 844})
     page.goto(f"{live_server.url}/calls/usage/")
