@@ -7,10 +7,11 @@ from __future__ import annotations
 import pytest
 from django.utils.translation import override
 
-from tests.accounts.helpers import _fresh_cache  # noqa: F401
+from tests.accounts.helpers import _fresh_cache
 from tests.factories import PASSWORD
 
 WRONG = "wrong-password-1234"
+pytestmark = pytest.mark.usefixtures(_fresh_cache.__name__)  # the login throttle counts in the cache
 
 
 def _locked_out_page(client, language: str = "en") -> str:
