@@ -3,6 +3,7 @@ month, a y axis with round tick values, the minutes above each bar and the month
 arithmetic, no data access: the view hands in what `cdr_usage_by_month` returned."""
 from __future__ import annotations
 
+import calendar
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -23,6 +24,11 @@ class Bar:
     y: float
     height: float
     center: float  # x of the month label and of the value above the bar
+
+    @property
+    def last_day(self) -> date:
+        """The month's last day: the table links a month to its calls (the call history's From and To)."""
+        return self.month.replace(day=calendar.monthrange(self.month.year, self.month.month)[1])
 
 
 @dataclass(frozen=True)

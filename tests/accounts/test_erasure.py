@@ -73,7 +73,9 @@ class ErasureTests:
         assert kept["invoices"]["until"] and "calls" in kept and not any("cdr" in c for c in kept)
         # the table's "Deleted on" is a date as people read it, not the stored ISO text
         until = date.fromisoformat(kept["invoices"]["until"])
-        assert f"<td>{date_format(until, 'DATE_FORMAT')}</td>" in page and kept["invoices"]["until"] not in page
+        # (each cell names its column for a phone's card: {% stacked_table %})
+        assert f'<td data-label="Deleted on" role="cell">{date_format(until, "DATE_FORMAT")}</td>' in page
+        assert kept["invoices"]["until"] not in page
         # the DPO's record of the request still names the hold that kept the calls
         assert [k["reason"] for k in req.outcome["kept_withheld"]] == ["Legal hold (preservation order, TEST-HOLD-1)."]
         assert "TEST-HOLD-1" not in req.answer

@@ -146,8 +146,10 @@ def _braced(text: str) -> str:
 
 
 @register.simple_tag
-def call_rows(rows, show_own: bool = True, names=None, show_user: bool = False, call_buttons: bool = False) -> SafeString:
+def call_rows(rows, show_own: bool = True, names=None, show_user: bool = False, call_buttons: bool = False,
+              empty=None) -> SafeString:
     """`names` (user id -> name) and `show_user`: a contractor's page, with a User column after the date.
+    `empty`: what a table without rows says instead of "No calls match." (a history that nothing filtered).
     `call_buttons`: a Call button beside each full number (the user's own pages; static/js/call-button.js).
     Every cell carries a `c-*` class: the phone layout in site.css turns each row into a short card."""
     directions, dispositions, months, button, dts, summary, price_format = _texts(
@@ -161,7 +163,8 @@ def call_rows(rows, show_own: bool = True, names=None, show_user: bool = False, 
     # and the cells they repeat, as one format per page.
     details = (f'<td class="c-more"><details><summary>{_braced(summary)}</summary><dl>'
                + "".join(f"{_braced(dt)}<dd>{{}}</dd>" for dt in dts) + "</dl></details></td></tr>")
-    out = []
+    # A call not answered is marked: a phone's card shows why (no answer, busy) in place of its seconds.
+    out, unanswered = [], ' class="unanswered"'
     for call in rows:
         local = call.started_at.astimezone(zone)
         user = esc((names or {}).get(call.account_id, "")) if show_user else None
@@ -172,7 +175,8 @@ def call_rows(rows, show_own: bool = True, names=None, show_user: bool = False, 
         zone_name = esc(zone_name_of(call.zone))
         other = call.other_number
         # Date and time may break onto two lines (never inside either), so the price fits at 1280 px.
-        row = (f'<tr><td class="c-date"><span class="number">{local.day} {months[local.month]} {local.year}</span> '
+        row = (f'<tr{"" if call.disposition == "answered" else unanswered}><td class="c-date">'
+               f'<span class="number">{local.day} {months[local.month]} {local.year}</span> '
                f'<span class="number">{local.hour:02}:{local.minute:02}:{local.second:02}</span></td>')
         if show_user:
             row += f'<td class="c-user">{user}</td>'
@@ -191,7 +195,7 @@ def call_rows(rows, show_own: bool = True, names=None, show_user: bool = False, 
             out.extend(_leg_rows(call, show_own, show_user, dispositions, zone, price_format, zone_name_of))
     if not out:
         colspan = (10 if show_own else 9) + (1 if show_user else 0)
-        out.append(f'<tr><td colspan="{colspan}">{esc(gettext("No calls match."))}</td></tr>')
+        out.append(f'<tr><td colspan="{colspan}" class="empty">{esc(empty or gettext("No calls match."))}</td></tr>')
     # Reviewed: every value above went through esc() (conditional_escape) or is a number we formatted.
     return mark_safe("\n".join(out))  # nosec B308 B703
 
