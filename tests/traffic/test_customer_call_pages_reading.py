@@ -48,11 +48,10 @@ class CallHistoryEmptyTests:
         assert "No calls match." in body
         assert "You have no calls to show yet." not in body
 
-    @pytest.mark.xfail(strict=True, reason="Dutch pending")
     def test_the_empty_history_is_dutch_on_a_dutch_page(self, client, alice):
         verified_client(client, alice)
         client.cookies["django_language"] = "nl"
         with override("nl"):
             body = client.get("/calls/").content.decode()
         assert 'lang="nl"' in body and '<td colspan="10" class="empty">' in body
-        assert "You have no calls to show yet." not in body
+        assert "You have no calls to show yet." not in body and "U hebt nog geen gesprekken om te tonen." in body
