@@ -3,10 +3,14 @@ and the retention app's demo seeder."""
 from __future__ import annotations
 
 from datetime import date, timedelta
+from functools import partial
 from typing import Any
 
 from django.db.models import Max
+from django.utils import translation
+from django.utils.functional import lazy
 from django.utils.timezone import localdate, now as tz_now
+from django.utils.translation import gettext, gettext_lazy, gettext_noop
 
 from accounts.models import User
 from traffic.models import Cdr, Invoice
@@ -29,8 +33,22 @@ HOLD_BASES = {
 }
 
 
-CALLS_KEPT_REASON = ("Calls of an invoice that is unpaid, disputed, inside its dispute window, or within the "
-                     "time to appeal a decision on its dispute.")
+INVOICES_KEPT_REASON = gettext_noop("Invoices and their aggregated lines are kept for the tax authority.")
+CALLS_KEPT_REASON = gettext_noop("Calls of an invoice that is unpaid, disputed, inside its dispute window, or within the "
+                                 "time to appeal a decision on its dispute.")
+HOLD_KEPT_REASON = gettext_noop("Legal hold (%(reason)s, %(reference)s).")
+
+
+def _hold_reason(hold: LegalHold, *, english: bool) -> str:
+    """The hold's line: in English for the record (the DPO's, the audit's), else in the reader's language."""
+    if english:
+        with translation.override("en"):
+            return HOLD_KEPT_REASON % {"reason": hold.get_reason_display(), "reference": hold.reference}
+    return gettext(HOLD_KEPT_REASON) % {"reason": hold.get_reason_display(), "reference": hold.reference}
+
+
+def _categories_label(categories: list[str]) -> str:
+    return ", ".join(str(Category(c).label) if c in Category.values else c for c in categories)
 
 
 def _user_number_indexes(user: Any) -> list[str]:
@@ -52,7 +70,8 @@ def retention_keeper(user: Any, *, now=None) -> list[Kept]:
         policy = retention_policy_at(category=Category.INVOICE, at=now)
         months = policy.period_months if policy else 84
         newest = invoices.aggregate(m=Max("issued_at"))["m"]
-        kept.append(Kept(category="invoices", reason="Invoices and their aggregated lines are kept for the tax authority.",
+        kept.append(Kept(category="invoices", reason=INVOICES_KEPT_REASON, category_label=gettext_lazy("Invoices"),
+                         reason_shown=gettext_lazy(INVOICES_KEPT_REASON),
                          legal_basis=policy.legal_basis if policy else "AWR art. 52",
                          until=localdate(shift_months(newest, months)), count=invoices.count()))
     c = Cutoffs.at(now)
@@ -67,12 +86,15 @@ def retention_keeper(user: Any, *, now=None) -> list[Kept]:
                                  calls_kept_until__isnull=False).exists()
         kept_until: date | None = pending.aggregate(m=Max("calls_kept_until"))["m"]
         kept.append(Kept(category="calls", reason=CALLS_KEPT_REASON, legal_basis="Tw art. 11.5(2)",
+                         category_label=gettext_lazy("Calls"), reason_shown=gettext_lazy(CALLS_KEPT_REASON),
                          until=None if no_end or kept_until is None else c.billed_calls_go_on(kept_until), count=calls))
     indexes = _user_number_indexes(user)
     for hold in LegalHold.objects.filter(legal_hold_active_q(at=now)):
         if user.pk not in hold.account_ids and not set(indexes) & set(hold.number_indexes):
             continue
-        kept.append(Kept(category=",".join(hold.categories), reason=f"Legal hold ({hold.get_reason_display()}, {hold.reference}).",
+        kept.append(Kept(category=",".join(hold.categories), reason=_hold_reason(hold, english=True),
+                         category_label=lazy(_categories_label, str)(hold.categories),
+                         reason_shown=lazy(partial(_hold_reason, hold, english=False), str)(),
                          legal_basis=HOLD_BASES.get(hold.reason, "GDPR art. 17(3)(e)"),
                          until=localdate(hold.expires_at) if hold.expires_at else None,
                          withheld_from_subject=hold_is_investigative(hold), rows=hold_rows_q(hold)))

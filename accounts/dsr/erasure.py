@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.utils import translation
 from django.utils.formats import date_format
 from django.utils.timezone import now
 from django.utils.translation import gettext as _
@@ -48,21 +49,25 @@ def erasure_apply(*, user: User, stamp: datetime | None = None) -> Erasure:
     time, so the numbers' periods end then and the CIOT history never shows the person holding one after it."""
     kept = kept_for(user)
     stamp = stamp or now()
+    language = user.language  # before the anonymisation: what the person reads is in their language
     counts: dict[str, dict] = {}
     for section in sections():
         if section.eraser is not None:
             counts[section.name] = section.eraser(user, kept)
     counts["account"] = account_close_and_anonymise(user=user, keep_numbers=numbers_kept(kept), stamp=stamp)
     user_exports_delete(user_id=user.pk)
-    outcome = {"counts": counts, "kept": _kept_summary(kept), "kept_withheld": _kept_summary(kept, withheld=True)}
-    return Erasure(stamp=stamp, kept=kept, outcome=outcome, answer=_erasure_answer(kept))
+    with translation.override(language or translation.get_language()):  # never chose: the page's language
+        outcome = {"counts": counts, "kept": _kept_summary(kept), "kept_withheld": _kept_summary(kept, withheld=True)}
+        return Erasure(stamp=stamp, kept=kept, outcome=outcome, answer=_erasure_answer(kept))
 
 
 def _kept_summary(kept: list[Kept], *, withheld: bool = False) -> list[dict]:
     """What the person is told was kept; with `withheld`, what is kept without telling them (a criminal
-    investigation's hold), for the DPO's record only."""
+    investigation's hold), for the DPO's record only. `category` and `reason` as recorded (keys, English);
+    `category_label` and `reason_shown` as the person read them, in their language."""
     return [{"category": k.category, "reason": k.reason, "legal_basis": k.legal_basis,
-             "until": k.until.isoformat() if k.until else None, "count": k.count}
+             "until": k.until.isoformat() if k.until else None, "count": k.count,
+             "category_label": str(k.category_label or k.category), "reason_shown": str(k.reason_shown or k.reason)}
             for k in kept if k.withheld_from_subject == withheld]
 
 
@@ -72,9 +77,11 @@ def _erasure_answer(kept: list[Kept]) -> str:
         return "\n".join([_("Your account is closed and your data has been erased."), str(ERASURE_LEGAL_OBLIGATIONS)])
     lines = [_("Your account is closed and your profile and login data are erased. "
                "The law makes us keep the following; it is restricted (used only for that reason) until its deletion date:")]
+    deleted = _("deleted")  # not inside the f-string, where makemessages does not find it
     for k in told:
         until = date_format(k.until, "DATE_FORMAT") if k.until else _("until the reason ends")
-        lines.append(f"- {k.category}: {k.reason} ({k.legal_basis}); {_('deleted')}: {until}")
+        lines.append(f"- {k.category_label or k.category}: {k.reason_shown or k.reason} ({k.legal_basis}); "
+                     f"{deleted}: {until}")
     lines.append(str(ERASURE_LEGAL_OBLIGATIONS))
     return "\n".join(lines)
 

@@ -102,7 +102,7 @@ class ErasureTests:
         assert Invoice.objects.get(pk=invoice.pk).restricted_at is not None
         assert not PhoneNumber.objects.filter(user_id=alice.pk).exists()
         assert [k["category"] for k in req.outcome["kept"]] == ["invoices"]
-        assert "invoices" in req.answer and "calls" not in req.answer.split("\n", 1)[1]
+        assert "- Invoices: " in req.answer and "Calls" not in req.answer.split("\n", 1)[1]
 
     def test_a_dispute_hold_is_named_but_an_investigations_hold_never_is(self, alice):
         from retention.services import legal_hold_place

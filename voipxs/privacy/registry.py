@@ -28,6 +28,10 @@ class Kept:
     # Which calls a legal hold keeps: a filter on the fields calls share (account_id, src_index, dst_index,
     # started_at), the hold's accounts or numbers in its window. None: every call of the person in its category.
     rows: Any = field(default=None, compare=False)
+    # What the person reads, in their language (lazy strings): `category` and `reason` are the record's keys
+    # and English text (the DPO's record and the audit name them so); empty: shown as they are.
+    category_label: Any = field(default="", compare=False)
+    reason_shown: Any = field(default="", compare=False)
 
 
 @dataclass(frozen=True)
