@@ -40,3 +40,17 @@ class CallSetupTokenReloadTests:
         response = client.post("/accounts/security/call-setup-tokens/", {"name": "  "})
         assert response.status_code == 400 and 'id="token-error"' in response.content.decode()
         assert not CallSetupToken.objects.filter(user=alice).exists()
+
+
+def test_each_token_says_whether_it_is_active_and_a_revoke_button_names_it(client, alice):
+    """The status column of a live token held only its Revoke button: nothing said it was active."""
+    verified_client(client, alice)
+    client.post("/accounts/security/call-setup-tokens/", {"name": "Firefox at home"})
+    client.post("/accounts/security/call-setup-tokens/", {"name": "Old laptop"})
+    CallSetupToken.objects.filter(user=alice, name="Old laptop").update(revoked_at="2026-01-01T00:00:00Z")
+    page = client.get("/accounts/security/").content.decode()
+    rows = {name: row for row in re.findall(r"<tr[^>]*>(.*?)</tr>", page, re.DOTALL)
+            for name in ("Firefox at home", "Old laptop") if f">{name}</td>" in row}
+    assert re.search(r"<td[^>]*>\s*active<form", rows["Firefox at home"]) and ">Revoke<" in rows["Firefox at home"]
+    assert 'Revoke<span class="visually-hidden"> Firefox at home</span>' in rows["Firefox at home"]
+    assert "revoked" in rows["Old laptop"] and "Revoke" not in rows["Old laptop"]
