@@ -70,14 +70,13 @@ def test_a_phone_card_says_a_call_was_not_answered(customer_page, live_server, a
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto(f"{live_server.url}/calls/")
     missed, picked_up = page.evaluate(FACES)
-    # (a card's seconds are "60" to innerText: site.css adds the " s")
-    assert unanswered in missed and "0" not in missed, missed
-    assert "60" in picked_up and unanswered not in picked_up, picked_up
+    assert unanswered in missed and "0:00" not in missed, missed
+    assert "1:00" in picked_up and unanswered not in picked_up, picked_up
     assert page.evaluate(OVERFLOW) <= 0
     assert _axe(page) == []
-    # on a wide screen the table keeps its Result and Billed seconds columns for every call
+    # on a wide screen the table keeps its Result and Billed time columns for every call
     page.set_viewport_size({"width": 1280, "height": 800})
-    assert page.locator("table.calls td.c-dur").evaluate_all("cells => cells.map(c => c.innerText)") == ["0", "60"]
+    assert page.locator("table.calls td.c-dur").evaluate_all("cells => cells.map(c => c.innerText)") == ["0:00", "1:00"]
 
 
 @pytest.mark.parametrize("width", [1280, 390])

@@ -46,7 +46,7 @@ class InvoicePriceCappedTests:
         page = client.get(f"/calls/invoices/{invoice.pk}/").content.decode()
         assert '<td class="num">81</td><td class="num">&euro;0.81</td>' in page and "1.51" not in page
         # its itemised bill: the old call for 20 seconds at 0.20, as the line counts it
-        assert '<td class="num c-dur">20</td>' in page and '<td class="num c-dur">90</td>' not in page
+        assert '<td class="num c-dur"><time datetime="PT20S">0:20</time></td>' in page and 'datetime="PT90S"' not in page
         assert "0.2000" in page and "0.9000" not in page
         pdf = _pdf_text(client.get(f"/calls/invoices/{invoice.pk}/pdf/").content)
         assert "0.81" in pdf and "1.51" not in pdf

@@ -74,6 +74,14 @@ def _price(price, formatted) -> str:
     return "" if price is None else formatted(price)
 
 
+def _duration(seconds: int) -> str:
+    """Billed time as a phone bill writes it, "4:04" (minutes and seconds) or "1:02:05" from an hour on, in a
+    <time> that carries the seconds (ISO 8601) for a screen reader or a script."""
+    minutes, sec = divmod(seconds, 60)
+    shown = f"{minutes}:{sec:02}" if minutes < 60 else f"{minutes // 60}:{minutes % 60:02}:{sec:02}"
+    return f'<time datetime="PT{seconds}S">{shown}</time>'
+
+
 def _esc(value) -> str:
     """`conditional_escape` without its lazy-string wrapper around every call (this is the portal's
     hottest loop): the same text for every value, safe strings kept as they are. A plain str, nearly every
@@ -110,7 +118,7 @@ def _leg_rows(call, show_own: bool, show_user: bool, dispositions: dict, zone, p
         cells += [
             f'<td class="number c-other">{esc(leg.other_number)}</td>', '<td class="c-name"></td>',
             f'<td class="c-result">{dispositions.get(leg.disposition) or esc(leg.disposition)}</td>',
-            f'<td class="num c-dur">{leg.billsec}</td>', f'<td class="c-zone">{esc(zone_name_of(leg.zone))}</td>',
+            f'<td class="num c-dur">{_duration(leg.billsec)}</td>', f'<td class="c-zone">{esc(zone_name_of(leg.zone))}</td>',
             f'<td class="num c-price">{_price(leg.price, price_format)}</td>', '<td class="c-more"></td>',
         ]
         rows.append('<tr class="leg">' + "".join(cells) + "</tr>")
@@ -186,7 +194,7 @@ def call_rows(rows, show_own: bool = True, names=None, show_user: bool = False, 
         out.append(
             f'{row}<td class="c-other"><span class="number">{esc(other)}</span>{button_of(button, other)}</td>'
             f'<td class="c-name">{name}</td><td class="c-result">{result}</td>'
-            f'<td class="num c-dur">{call.billsec}</td><td class="c-zone">{zone_name}</td>'
+            f'<td class="num c-dur">{_duration(call.billsec)}</td><td class="c-zone">{zone_name}</td>'
             f'<td class="num c-price">{price_of(call.price, price_format)}</td>'
             + details.format(*[v for v in (user, own, name, result, zone_name) if v is not None]))
         if call.notes:
