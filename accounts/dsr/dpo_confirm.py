@@ -26,7 +26,8 @@ def answer_confirmation(request: HttpRequest, req: DataSubjectRequest, *, action
             request, title=_("Reject request #%(pk)s?") % {"pk": req.pk},
             consequences=[told, _("Nothing of what the customer asked for is done; the request is closed as "
                                   "rejected."), quoted],
-            action_label=_("Yes, reject the request and send the answer"), cancel_url=_cancel(req))
+            action_label=_("Yes, reject the request and send the answer"), cancel_url=_cancel(req),
+            edit_anchor="answer-title")
     lines = [told, _("The request is closed as completed."), quoted]
     if req.kind == DataSubjectRequest.Kind.RESTRICTION:
         lines.insert(1, _restricted(terms["ground"], terms["ends_on"]))
@@ -34,7 +35,8 @@ def answer_confirmation(request: HttpRequest, req: DataSubjectRequest, *, action
             lines.insert(2, withdrawal)
     return confirmation_page(
         request, title=_("Complete request #%(pk)s?") % {"pk": req.pk}, consequences=lines,
-        action_label=_("Yes, complete the request and send the answer"), cancel_url=_cancel(req))
+        action_label=_("Yes, complete the request and send the answer"), cancel_url=_cancel(req),
+        edit_anchor="answer-title")
 
 
 def _restricted(ground: str, ends_on: date | None) -> str:

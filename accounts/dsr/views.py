@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
-from voipxs.confirm import confirmation_page, is_confirmed
+from voipxs.confirm import confirmation_page, is_confirmed, is_edit
 from voipxs.exceptions import ApplicationError
 from voipxs.post_only import post_only
 from voipxs.privacy.audit_check import audit_chain_check_latest
@@ -165,8 +165,8 @@ def dpo_requests(request: HttpRequest) -> HttpResponse:
 def dpo_request(request: HttpRequest, pk: int) -> HttpResponse:
     req = dsr_request_get(actor=request.user, request_id=pk)
     status, withdrawal = 200, request_withdrawal(actor=request.user, req=req)  # a notice a new decision withdraws
-    if request.method == "POST":
-        action, text = request.POST.get("action", ""), request.POST.get("text", "")
+    if request.method == "POST" and not is_edit(request):  # "Go back and change": the form as typed, nothing done
+        action, text = request.POST.get("action", ""), request.POST.get("answer", "")
         terms = _restriction_terms(request, req) if action == "complete" else {}
         services = {"start": lambda: dsr_request_start(request=req, actor=request.user),
                     "extend": lambda: dsr_request_extend(request=req, reason=text, actor=request.user),
