@@ -311,6 +311,10 @@ class BreachNotification(models.Model):
     sent_at = models.DateTimeField(default=now)
     reference = models.CharField(max_length=120, blank=True)
     note = models.TextField(blank=True)
+    # A record made in error is withdrawn, never deleted or changed (GDPR art. 33(5): the register documents the
+    # breach): it stays, marked, with the DPO's reason; the incident's clocks count only the records standing.
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    withdrawal_reason = models.TextField(blank=True)
 
     class Meta:
         ordering = ["sent_at"]
