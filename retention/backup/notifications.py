@@ -51,6 +51,13 @@ def recipient_notification_records_merged(listed: list[dict[str, Any]] | None) -
     return sorted([*records, *kept], key=lambda r: (r["notified_on"], r["request"], r["recipient_key"]))
 
 
+def recipient_notifications_unlisted(listed: list[dict[str, Any]] | None) -> int:
+    """How many recipients recorded as told in this database `listed` (the key file's list; None: a file taken
+    before it kept one) lacks: each would be listed as not yet told again by a restore of a backup now."""
+    have = {_key(r) for r in listed or []}
+    return sum(1 for r in recipient_notification_records() if _key(r) not in have)
+
+
 def recipient_notifications_replay(records: list[dict[str, Any]] | None, *, backup: str) -> dict[str, int | None]:
     """Mark again each row of `records` (the key file's) that the restored database has unmarked. Runs inside the
     caller's transaction. Counts: marked again, and how many the file listed (None: a file that lists none)."""
