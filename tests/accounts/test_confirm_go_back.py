@@ -83,3 +83,31 @@ class NoGoBackWhereTheFormCannotComeBackTests:
         body = client.post("/privacy-requests/dpo/restrictions/", {"action": "notify",
                                                                    "restriction": restriction.pk}).content.decode()
         assert "Please confirm" in body and "Cancel, change nothing" in body and 'value="edit"' not in body
+
+
+class OtherDpoFormsGoBackTests:
+    def test_the_objection_decision_comes_back_with_its_balancing_record(self, client, alice, dpo, settings, tmp_path):
+        from tests.accounts.test_objection_pages import _form, _objection
+        settings.PRIVATE_FILES_DIR = tmp_path
+        req = _objection(alice)
+        url = f"/privacy-requests/dpo/{req.pk}/objection/"
+        verified_client(client, dpo)
+        asked = client.post(url, _form(reasons_security="No fraud signal <in> 2026")).content.decode()
+        assert f'value="edit" formaction="{url}" formnovalidate>' in asked
+        back = client.post(url, _form(reasons_security="No fraud signal <in> 2026", confirm=["yes", "edit"]))
+        body = back.content.decode()
+        assert back.status_code == 200 and "Please confirm" not in body and "errorlist" not in body
+        assert "No fraud signal &lt;in&gt; 2026</textarea>" in body and "Fraud detection</textarea>" in body
+        assert req.objections.get().outcome == ""
+
+    def test_the_restriction_end_date_comes_back_with_the_day_and_reason(self, client, alice, dpo):
+        restriction = _restricted(alice, dpo, days=3)
+        url = f"/privacy-requests/dpo/restrictions/{restriction.pk}/end/"
+        day = (localdate() + timedelta(days=45)).isoformat()
+        verified_client(client, dpo)
+        asked = client.post(url, {"ends_on": day, "reason": "check_longer"}).content.decode()
+        assert f'value="edit" formaction="{url}" formnovalidate>' in asked
+        back = client.post(url, {"ends_on": day, "reason": "check_longer", "confirm": ["yes", "edit"]})
+        body = back.content.decode()
+        assert back.status_code == 200 and f'value="{day}"' in body and '<option value="check_longer" selected>' in body
+        assert "errorlist" not in body and restriction.__class__.objects.get(pk=restriction.pk).ends_on == restriction.ends_on
