@@ -67,7 +67,7 @@ class RecordingAsksFirstTests:
         inc = _incident(dpo)
         verified_client(client, dpo)
         asked = client.post(_url(inc), _notify()).content.decode()
-        assert f'value="edit" formaction="{_url(inc)}#notify-title" formnovalidate>' in asked
+        assert f'value="edit" formaction="{_url(inc)}#notify-title"' in asked
         data = _notify(note="Sent by the portal", confirm=["yes", "edit"])
         response = client.post(_url(inc), data)
         body = response.content.decode()

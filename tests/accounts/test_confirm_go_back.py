@@ -32,8 +32,8 @@ class DpoAnswerGoBackTests:
         req = dsr_request_create(user=alice, kind=Kind.RECTIFICATION, details="My label is wrong")
         verified_client(client, dpo)
         body = client.post(_url(req), {"action": action, "answer": ANSWER}).content.decode()
-        button = re.search(r'<button type="submit" name="confirm" value="edit" formaction="([^"]+)" formnovalidate>'
-                           r'Go back and change</button>', body)
+        button = re.search(r'<button type="submit" name="confirm" value="edit" formaction="([^"]+)" formnovalidate '
+                           r'class="secondary">Go back and change</button>', body)
         assert button and button.group(1) == f"{_url(req)}#answer-title"
         assert "Cancel, change nothing" in body
 
@@ -93,7 +93,7 @@ class OtherDpoFormsGoBackTests:
         url = f"/privacy-requests/dpo/{req.pk}/objection/"
         verified_client(client, dpo)
         asked = client.post(url, _form(reasons_security="No fraud signal <in> 2026")).content.decode()
-        assert f'value="edit" formaction="{url}" formnovalidate>' in asked
+        assert f'value="edit" formaction="{url}"' in asked
         back = client.post(url, _form(reasons_security="No fraud signal <in> 2026", confirm=["yes", "edit"]))
         body = back.content.decode()
         assert back.status_code == 200 and "Please confirm" not in body and "errorlist" not in body
@@ -106,7 +106,7 @@ class OtherDpoFormsGoBackTests:
         day = (localdate() + timedelta(days=45)).isoformat()
         verified_client(client, dpo)
         asked = client.post(url, {"ends_on": day, "reason": "check_longer"}).content.decode()
-        assert f'value="edit" formaction="{url}" formnovalidate>' in asked
+        assert f'value="edit" formaction="{url}"' in asked
         back = client.post(url, {"ends_on": day, "reason": "check_longer", "confirm": ["yes", "edit"]})
         body = back.content.decode()
         assert back.status_code == 200 and f'value="{day}"' in body and '<option value="check_longer" selected>' in body

@@ -204,7 +204,7 @@ class DpoPageTests:
         verified_client(client, dpo)
         form = {"call": self._value(call), "text": STATEMENT, "day": ""}
         asked = client.post(self._url(request_of_alice), form).content.decode()
-        assert f'value="edit" formaction="{self._url(request_of_alice)}#call-note-form" formnovalidate>' in asked
+        assert f'value="edit" formaction="{self._url(request_of_alice)}#call-note-form"' in asked
         back = client.post(self._url(request_of_alice), {**form, "confirm": ["yes", "edit"]})
         body = back.content.decode()
         assert back.status_code == 200 and "Please confirm" not in body and 'role="alert"' not in body
