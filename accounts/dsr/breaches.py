@@ -5,6 +5,10 @@ A telecom-service breach must reach the authority within 24 hours of detection, 
 initial notification to the authority is followed by the full one within 3 days (Reg. (EU) 611/2013
 art. 2(3)). An incident can only be closed once it records whether and when the authority and the
 users were told, or why not, and owes the authority nothing more.
+
+The register is an accountability record (GDPR art. 33(5)): a notification recorded in error is withdrawn with a
+reason, never deleted or changed. It stays in the register, marked, and the audit log records the withdrawal;
+the incident's clocks are counted again from the records that stand.
 """
 from __future__ import annotations
 
@@ -34,6 +38,8 @@ SENT_IN_FUTURE = gettext_noop("The notification cannot have been sent in the fut
 SENT_BEFORE_DETECTION = gettext_noop("The notification cannot have been sent before the breach was detected.")
 REFERENCE_REQUIRED = gettext_noop("Give the reference the authority gave this notification (the case number in its "
                                   "confirmation); without it the register cannot prove the authority was told.")
+ALREADY_WITHDRAWN = gettext_noop("This record is already withdrawn.")
+WITHDRAWAL_REASON_REQUIRED = gettext_noop("Say why the record is withdrawn: the register keeps the reason.")
 # Regulators answer a notification with their own case number; users get no reference.
 REFERENCE_RECIPIENTS = frozenset({BreachNotification.Recipient.AUTHORITY, BreachNotification.Recipient.ACM})
 
@@ -54,19 +60,25 @@ def breach_incident_create(*, title: str, detected_at: datetime, scope: str, tel
     return incident
 
 
-@transaction.atomic
-def breach_notification_record(*, incident: BreachIncident, recipient: str, stage: str, sent_at: datetime | None = None,
-                               reference: str = "", note: str = "", actor: Any) -> BreachNotification:
-    inc = BreachIncident.objects.select_for_update().get(pk=incident.pk)
-    if inc.status == BreachIncident.Status.CLOSED:
+def breach_notification_check(*, incident: BreachIncident, recipient: str, stage: str,
+                              sent_at: datetime | None = None, reference: str = "") -> None:
+    """Whether the notification may be recorded so (before the DPO confirms it; the service checks again)."""
+    if incident.status == BreachIncident.Status.CLOSED:
         raise ApplicationError(INCIDENT_CLOSED)
     if recipient not in BreachNotification.Recipient.values:
         raise ApplicationError(gettext_noop("Choose a recipient."), extra={"field": "recipient"})
     if stage not in BreachNotification.Stage.values:
         raise ApplicationError(gettext_noop("Choose a stage."), extra={"field": "stage"})
-    if recipient == BreachNotification.Recipient.ACM and not inc.telecom_service:
+    if recipient == BreachNotification.Recipient.ACM and not incident.telecom_service:
         raise ApplicationError(ACM_ONLY_TELECOM, extra={"field": "recipient"})
-    _check_notification(inc, recipient=recipient, sent_at=sent_at, reference=reference)
+    _check_notification(incident, recipient=recipient, sent_at=sent_at, reference=reference)
+
+
+@transaction.atomic
+def breach_notification_record(*, incident: BreachIncident, recipient: str, stage: str, sent_at: datetime | None = None,
+                               reference: str = "", note: str = "", actor: Any) -> BreachNotification:
+    inc = BreachIncident.objects.select_for_update().get(pk=incident.pk)
+    breach_notification_check(incident=inc, recipient=recipient, stage=stage, sent_at=sent_at, reference=reference)
     note_obj = BreachNotification.objects.create(incident=inc, recipient=recipient, stage=stage, sent_at=sent_at,
                                                  reference=reference.strip()[:120], note=note)
     if recipient == BreachNotification.Recipient.AUTHORITY:
@@ -139,3 +151,50 @@ def breach_incident_close(*, incident: BreachIncident, authority_not_notified_re
     audit_record(actor=actor, action="breach.close", purpose=BREACH_PURPOSE, target_type="breach", target_id=inc.pk)
     return inc
 
+
+
+def breach_notification_withdraw_check(*, notification: BreachNotification, reason: str) -> BreachIncident:
+    """Whether the record may be withdrawn so (before the DPO confirms it): the incident still open (a closed one
+    was closed on these records), the record standing, a reason given. Returns a copy of the incident with its
+    clocks as the withdrawal would leave them, unsaved."""
+    inc = copy(notification.incident)
+    if inc.status == BreachIncident.Status.CLOSED:
+        raise ApplicationError(INCIDENT_CLOSED)
+    if notification.withdrawn_at is not None:
+        raise ApplicationError(ALREADY_WITHDRAWN, extra={"field": "notification"})
+    if not reason.strip():
+        raise ApplicationError(WITHDRAWAL_REASON_REQUIRED, extra={"field": "reason"})
+    standing = [n for n in inc.notifications.all() if n.withdrawn_at is None and n.pk != notification.pk]
+    _count_clocks(inc, standing)
+    return inc
+
+
+@transaction.atomic
+def breach_notification_withdraw(*, notification: BreachNotification, reason: str, actor: Any) -> BreachNotification:
+    BreachIncident.objects.select_for_update().get(pk=notification.incident_id)  # one step on an incident at a time
+    record = BreachNotification.objects.select_related("incident").get(pk=notification.pk)
+    inc = breach_notification_withdraw_check(notification=record, reason=reason)
+    record.withdrawn_at, record.withdrawal_reason = now(), reason.strip()
+    record.save(update_fields=["withdrawn_at", "withdrawal_reason"])
+    inc.save(update_fields=["authority_notified_at", "authority_full_due_at", "users_notified_at", "reminder_stage"])
+    # The reason is the DPO's free text: it stays in the register, not in the audit log.
+    audit_record(actor=actor, action="breach.notify.withdraw", purpose=BREACH_PURPOSE, target_type="breach",
+                 target_id=inc.pk, extra={"notification": record.pk, "recipient": record.recipient,
+                                          "stage": record.stage})
+    return record
+
+
+def _count_clocks(inc: BreachIncident, standing: list[BreachNotification]) -> None:
+    """The incident's clocks from the records that stand, as recording them in the order sent would set them."""
+    authority = sorted((n for n in standing if n.recipient == BreachNotification.Recipient.AUTHORITY),
+                       key=lambda n: n.sent_at)
+    users = sorted((n.sent_at for n in standing if n.recipient == BreachNotification.Recipient.USERS))
+    before = (inc.authority_notified_at, inc.authority_full_due_at)
+    inc.authority_notified_at = authority[0].sent_at if authority else None
+    inc.authority_full_due_at = None
+    if authority and authority[0].stage == BreachNotification.Stage.INITIAL and inc.telecom_service and all(
+            n.stage == BreachNotification.Stage.INITIAL for n in authority):
+        inc.authority_full_due_at = authority[0].sent_at + timedelta(days=BreachIncident.FULL_NOTIFICATION_DAYS)
+    inc.users_notified_at = users[0] if users else None
+    if (inc.authority_notified_at, inc.authority_full_due_at) != before:  # a clock that runs again is reminded again
+        inc.reminder_stage = ReminderStage.NONE

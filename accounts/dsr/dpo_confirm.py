@@ -1,6 +1,6 @@
 """The pages the DPO confirms before a step that cannot be taken back (voipxs/confirm.py), each shown once the
 service's check has passed: answering a request for good (views.dpo_request, "complete" and "reject"; the answer
-goes to the customer, who reads it under "Your privacy"), and closing a breach incident (views.dpo_breach)."""
+goes to the customer, who reads it under "Your privacy"). The breach register's: breach_confirm.py."""
 from __future__ import annotations
 
 from datetime import date
@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from voipxs.confirm import confirmation_page
 
-from .models import BreachIncident, DataSubjectRequest, Restriction
+from .models import DataSubjectRequest, Restriction
 
 
 def answer_confirmation(request: HttpRequest, req: DataSubjectRequest, *, action: str, answer: str,
@@ -26,7 +26,8 @@ def answer_confirmation(request: HttpRequest, req: DataSubjectRequest, *, action
             request, title=_("Reject request #%(pk)s?") % {"pk": req.pk},
             consequences=[told, _("Nothing of what the customer asked for is done; the request is closed as "
                                   "rejected."), quoted],
-            action_label=_("Yes, reject the request and send the answer"), cancel_url=_cancel(req))
+            action_label=_("Yes, reject the request and send the answer"), cancel_url=_cancel(req),
+            edit_anchor="answer-title")
     lines = [told, _("The request is closed as completed."), quoted]
     if req.kind == DataSubjectRequest.Kind.RESTRICTION:
         lines.insert(1, _restricted(terms["ground"], terms["ends_on"]))
@@ -34,7 +35,8 @@ def answer_confirmation(request: HttpRequest, req: DataSubjectRequest, *, action
             lines.insert(2, withdrawal)
     return confirmation_page(
         request, title=_("Complete request #%(pk)s?") % {"pk": req.pk}, consequences=lines,
-        action_label=_("Yes, complete the request and send the answer"), cancel_url=_cancel(req))
+        action_label=_("Yes, complete the request and send the answer"), cancel_url=_cancel(req),
+        edit_anchor="answer-title")
 
 
 def _restricted(ground: str, ends_on: date | None) -> str:
@@ -47,20 +49,6 @@ def _restricted(ground: str, ends_on: date | None) -> str:
 
 def _cancel(req: DataSubjectRequest) -> str:
     return reverse("accounts_dsr:dpo-request", kwargs={"pk": req.pk}) + "#answer-title"
-
-
-def breach_close_confirmation(request: HttpRequest, closed: BreachIncident) -> HttpResponse:
-    """`closed`: the incident as closing would leave it (breaches.breach_incident_close_check)."""
-    lines = [_("A closed incident cannot be reopened: no notification can be recorded on it any more.")]
-    if closed.authority_not_notified_reason:
-        lines.append(_("The register records that the authority was not notified, because: “%(reason)s”") % {
-            "reason": closed.authority_not_notified_reason})
-    if closed.users_not_notified_reason:
-        lines.append(_("The register records that the users were not told, because: “%(reason)s”") % {
-            "reason": closed.users_not_notified_reason})
-    return confirmation_page(request, title=_("Close incident #%(pk)s?") % {"pk": closed.pk}, consequences=lines,
-                             action_label=_("Yes, close the incident"),
-                             cancel_url=reverse("accounts_dsr:dpo-breach", kwargs={"pk": closed.pk}))
 
 
 def answered(req: DataSubjectRequest, action: str) -> str:

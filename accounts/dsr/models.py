@@ -294,28 +294,6 @@ BREACH_FULL_UNRECORDED = _("Record the full notification to the authority: it fo
                            "3 days (Reg. (EU) 611/2013 art. 2(3)).")
 
 
-class BreachNotification(models.Model):
-    class Recipient(models.TextChoices):
-        AUTHORITY = "authority", _("Dutch DPA (Autoriteit Persoonsgegevens)")
-        USERS = "users", _("Affected users")
-        ACM = "acm", _("ACM (telecom regulator)")
-
-    class Stage(models.TextChoices):
-        INITIAL = "initial", _("Initial notification")
-        FOLLOW_UP = "follow_up", _("Follow-up")
-        FINAL = "final", _("Final")
-
-    incident = models.ForeignKey(BreachIncident, on_delete=models.CASCADE, related_name="notifications")
-    recipient = models.CharField(max_length=10, choices=Recipient.choices)
-    stage = models.CharField(max_length=10, choices=Stage.choices, default=Stage.INITIAL)
-    sent_at = models.DateTimeField(default=now)
-    reference = models.CharField(max_length=120, blank=True)
-    note = models.TextField(blank=True)
-
-    class Meta:
-        ordering = ["sent_at"]
-
-
 class Restriction(models.Model):
     """A GDPR art. 18 restriction of one person's processing, as the DPO decided it: on which ground of art.
     18(1), until when, and its lift, which art. 18(3) lets come only after the person was told. The marks on
@@ -397,3 +375,4 @@ class Restriction(models.Model):
 
 
 from .recipient_models import RecipientNotification  # noqa: E402,F401  GDPR art. 19 (recipients to tell)
+from .breach_models import BreachNotification  # noqa: E402,F401  the breach register's notifications

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from voipxs.confirm import confirmation_page, is_confirmed
+from voipxs.confirm import confirmation_page, is_confirmed, is_edit
 from voipxs.exceptions import ApplicationError
 from voipxs.privacy.purposes import Purpose, objectable_purposes
 
@@ -70,8 +70,8 @@ def dpo_objection_decide(request: HttpRequest, pk: int) -> HttpResponse:
     req = dsr_request_get(actor=request.user, request_id=pk)
     objections = list(req.objections.all())
     form = ObjectionDecisionForm(request.POST or None, objections=objections)
-    status = 200
-    if request.method == "POST" and form.is_valid():
+    status, acting = 200, request.method == "POST" and not is_edit(request)  # "Go back and change": form as typed
+    if acting and form.is_valid():
         decisions, answer = form.decisions(objections), form.cleaned_data["answer"]
         try:
             if not is_confirmed(request):
@@ -83,7 +83,7 @@ def dpo_objection_decide(request: HttpRequest, pk: int) -> HttpResponse:
         except ApplicationError as exc:
             messages.error(request, exc.shown())
             status = 400
-    elif request.method == "POST":
+    elif acting:
         status = 400
     # Art. 18(1)(d): a restriction while the objection is verified is not lifted by the decision (the person is told
     # before a lift, art. 18(3)); the page points the DPO to it.
@@ -104,4 +104,4 @@ def _confirmation(request: HttpRequest, req, decisions: dict) -> HttpResponse:
     return confirmation_page(
         request, title=_("Decide objection #%(pk)s?") % {"pk": req.pk}, consequences=lines,
         action_label=_("Yes, decide and send the answer"),
-        cancel_url=reverse("accounts_dsr:dpo-objection", kwargs={"pk": req.pk}))
+        cancel_url=reverse("accounts_dsr:dpo-objection", kwargs={"pk": req.pk}), edit_anchor="")

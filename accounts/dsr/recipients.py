@@ -19,7 +19,7 @@ from datetime import date, datetime
 from typing import Any, Iterable
 
 from django.db import transaction
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils.timezone import localdate
 from django.utils.translation import gettext_noop
 
@@ -106,32 +106,39 @@ def recipient_notification_record(*, notification: RecipientNotification, notifi
 
 def recipient_notifications_told() -> QuerySet[RecipientNotification]:
     """Every recipient recorded as told, for the key backup's list (retention/backup/notifications.py): a system
-    read of ids, times and choices, shown to no one."""
-    return (RecipientNotification.objects.filter(notified_on__isnull=False).select_related("request", "recorded_by")
-            .only("request_id", "request__received_at", "recipient_key", "notified_on", "how", "recorded_by_id",
-                  "recorded_by__date_joined")
+    read of ids, times and choices (the person's account by id and creation time), shown to no one."""
+    return (RecipientNotification.objects.filter(notified_on__isnull=False)
+            .select_related("request__user", "recorded_by")
+            .only("request_id", "request__received_at", "request__user_id", "request__user__date_joined",
+                  "recipient_key", "notified_on", "how", "recorded_by_id", "recorded_by__date_joined")
             .order_by("notified_on", "request_id", "recipient_key"))
 
 
 @transaction.atomic
 def recipient_notification_replay(*, request_id: int, request_received: datetime, recipient_key: str,
                                   notified_on: date, how: str, recorded_by: int | None,
-                                  recorded_by_joined: datetime | None, backup: str) -> bool:
+                                  recorded_by_joined: datetime | None, backup: str,
+                                  account: tuple[int, datetime] | None = None) -> bool:
     """After a restore: mark the recipient `recipient_key` of request `request_id` (received at `request_received`:
     numbers may be handed out again) as the DPO recorded it after the backup was taken, by RECIPIENT_REPLAY_ACTOR.
-    False, changing nothing, when there is no such row or it is marked already (it stays as it was). The staff
-    member is named only if their account is the one of the record (its creation time too); else the row names
-    nobody and the audit entry keeps the id."""
+    With `account` (the person's id and when their account was made), the request is also found under another
+    number, as the same person's received at the same moment: an erasure replayed after a restore under a new
+    number (its own was taken). False, changing nothing, when there is no such row or it is marked already (it
+    stays as it was). The staff member is named only if their account is the one of the record (its creation time
+    too); else the row names nobody and the audit entry keeps the id."""
+    same = Q(request_id=request_id)
+    if account is not None:
+        same |= Q(request__user_id=account[0], request__user__date_joined=account[1])
     notification = (RecipientNotification.objects.select_for_update()
-                    .filter(request_id=request_id, request__received_at=request_received, recipient_key=recipient_key,
-                            notified_on__isnull=True).first())
+                    .filter(same, request__received_at=request_received, recipient_key=recipient_key,
+                            notified_on__isnull=True).order_by("pk").first())
     if notification is None:
         return False
     staff = User.objects.filter(pk=recorded_by, date_joined=recorded_by_joined).first() if recorded_by else None
     notification.notified_on, notification.how, notification.recorded_by = notified_on, how, staff
     notification.save(update_fields=["notified_on", "how", "recorded_by"])
     audit_record(actor=RECIPIENT_REPLAY_ACTOR, action="dsr.recipient_notified_replayed", purpose=DSR_PURPOSE,
-                 target_type="dsr", target_id=request_id,
+                 target_type="dsr", target_id=notification.request_id,
                  extra={"notification": notification.pk, "how": how, "recorded_by": recorded_by, "backup": backup})
     return True
 

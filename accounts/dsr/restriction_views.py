@@ -15,7 +15,7 @@ from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from voipxs.confirm import confirmation_page, is_confirmed
+from voipxs.confirm import confirmation_page, is_confirmed, is_edit
 from voipxs.exceptions import ApplicationError
 
 from .models import DataSubjectRequest, Restriction
@@ -85,6 +85,7 @@ def dpo_restriction_end(request: HttpRequest, pk: int) -> HttpResponse:
     form, status = RestrictionEndForm(initial={"ends_on": restriction.ends_on}), 200
     if request.method == "POST":
         form = RestrictionEndForm(request.POST)
+    if request.method == "POST" and not is_edit(request):  # "Go back and change": the form as typed, nothing done
         if form.is_valid():
             ends_on, reason = form.cleaned_data["ends_on"], form.cleaned_data["reason"]
             try:
@@ -93,7 +94,8 @@ def dpo_restriction_end(request: HttpRequest, pk: int) -> HttpResponse:
                     title, consequences = _end_consequences(restriction, ends_on)
                     return confirmation_page(request, title=title, consequences=consequences,
                                              action_label=_("Yes, change the end date"),
-                                             cancel_url=reverse("accounts_dsr:dpo-restrictions"))
+                                             cancel_url=reverse("accounts_dsr:dpo-restrictions"),
+                                             edit_anchor="")
                 told = restriction.lift_notice_sent_at is not None
                 restriction_end_change(restriction=restriction, ends_on=ends_on, reason=reason, actor=request.user)
                 messages.success(request, _("The end date of the restriction is changed.") if not told else _(

@@ -2,7 +2,7 @@
 from django.urls import path
 
 from ..ciot import views as ciot_views
-from . import objection_views, policy_views, recipient_views, representative_views, restriction_views, views
+from . import breach_views, objection_views, policy_views, recipient_views, representative_views, restriction_views, views
 
 app_name = "accounts_dsr"
 urlpatterns = [
@@ -18,8 +18,8 @@ urlpatterns = [
          name="dpo-recipient-notified"),
     path("dpo/restrictions/", views.dpo_restrictions, name="dpo-restrictions"),
     path("dpo/restrictions/<int:pk>/end/", restriction_views.dpo_restriction_end, name="dpo-restriction-end"),
-    path("dpo/breaches/", views.dpo_breaches, name="dpo-breaches"),
-    path("dpo/breaches/<int:pk>/", views.dpo_breach, name="dpo-breach"),
+    path("dpo/breaches/", breach_views.dpo_breaches, name="dpo-breaches"),
+    path("dpo/breaches/<int:pk>/", breach_views.dpo_breach, name="dpo-breach"),
     path("dpo/register/", views.dpo_register, name="dpo-register"),
     path("dpo/policy/", policy_views.dpo_policy, name="dpo-policy"),
     path("dpo/ciot/", ciot_views.dpo_ciot, name="dpo-ciot"),

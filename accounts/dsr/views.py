@@ -18,17 +18,16 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
-from voipxs.confirm import confirmation_page, is_confirmed
+from voipxs.confirm import confirmation_page, is_confirmed, is_edit
 from voipxs.exceptions import ApplicationError
 from voipxs.post_only import post_only
 from voipxs.privacy.audit_check import audit_chain_check_latest
 from voipxs.privacy.register import processing_register_markdown, processing_register_shown
 
-from . import breaches
-from .dpo_confirm import answer_confirmation, answered, breach_close_confirmation
+from .dpo_confirm import answer_confirmation, answered
 from .erasure_confirm import erasure_confirmation
 from .export import dsr_export_download_log, export_decrypt_stream
-from .models import BreachNotification, DataSubjectRequest, Restriction
+from .models import DataSubjectRequest, Restriction
 from .objection_views import ObjectionPurposesField
 from .panels import request_panels
 from .recipients import requests_with_recipients_pending, requests_with_recipients_to_notify
@@ -37,7 +36,7 @@ from .restriction import (
 )
 from .restriction_views import request_withdrawal
 from .selectors import (
-    breach_incident_get, breach_incident_list, dsr_export_get_own, dsr_request_get, dsr_request_list_closed,
+    dsr_export_get_own, dsr_request_get, dsr_request_list_closed,
     dsr_request_list_open, dsr_request_list_own, require_dpo, restriction_get, restriction_list_active,
 )
 from .services import (
@@ -58,36 +57,6 @@ class RequestForm(forms.Form):
                                                      "situation."))
     password = forms.CharField(label=gettext_lazy("Your password (needed for erasure)"), required=False,
                                widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
-
-
-class BreachForm(forms.Form):
-    title = forms.CharField(label=gettext_lazy("Title"), max_length=200)
-    detected_at = forms.DateTimeField(label=gettext_lazy("Detected at (Europe/Amsterdam)"),
-                                      widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
-    scope = forms.CharField(label=gettext_lazy("Scope"), widget=forms.Textarea(attrs={"rows": 3}))
-    affected_count = forms.IntegerField(label=gettext_lazy("Number of people affected"), min_value=0, initial=0)
-    telecom_service = forms.BooleanField(required=False, initial=True,
-                                         label=gettext_lazy("Breach of the telecom service (24-hour clock)"),
-                                         help_text=gettext_lazy("Subscriber, traffic or account data: leave it "
-                                                                "ticked. Untick only for other data (72 hours)."))
-
-
-class NotifyForm(forms.Form):
-    recipient = forms.ChoiceField(label=gettext_lazy("Recipient"), choices=BreachNotification.Recipient.choices)
-    stage = forms.ChoiceField(label=gettext_lazy("Stage"), choices=BreachNotification.Stage.choices)
-    sent_at = forms.DateTimeField(label=gettext_lazy("Sent at (Europe/Amsterdam)"),
-                                  widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
-    reference = forms.CharField(max_length=120, required=False, label=gettext_lazy("Authority's reference"),
-                                help_text=gettext_lazy("The case number in the authority's confirmation "
-                                                       "(required for the Dutch DPA and the ACM)."))
-    note = forms.CharField(label=gettext_lazy("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
-
-
-class CloseForm(forms.Form):
-    authority_not_notified_reason = forms.CharField(label=gettext_lazy("Why the authority was not notified"),
-                                                    required=False, widget=forms.Textarea(attrs={"rows": 2}))
-    users_not_notified_reason = forms.CharField(label=gettext_lazy("Why the users were not told"),
-                                                required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class RestrictionTermsForm(forms.Form):
@@ -165,8 +134,8 @@ def dpo_requests(request: HttpRequest) -> HttpResponse:
 def dpo_request(request: HttpRequest, pk: int) -> HttpResponse:
     req = dsr_request_get(actor=request.user, request_id=pk)
     status, withdrawal = 200, request_withdrawal(actor=request.user, req=req)  # a notice a new decision withdraws
-    if request.method == "POST":
-        action, text = request.POST.get("action", ""), request.POST.get("text", "")
+    if request.method == "POST" and not is_edit(request):  # "Go back and change": the form as typed, nothing done
+        action, text = request.POST.get("action", ""), request.POST.get("answer", "")
         terms = _restriction_terms(request, req) if action == "complete" else {}
         services = {"start": lambda: dsr_request_start(request=req, actor=request.user),
                     "extend": lambda: dsr_request_extend(request=req, reason=text, actor=request.user),
@@ -284,54 +253,6 @@ def dpo_restrictions(request: HttpRequest) -> HttpResponse:
         "restrictions": restriction_list_active(actor=request.user), "today": today, "other_channels": other_channels,
         "due_soon_days": Restriction.DUE_SOON_DAYS, "due_soon_until": today + timedelta(days=Restriction.DUE_SOON_DAYS),
     }, status=status)
-
-
-# --- DPO: breaches ---------------------------------------------------------------------------------------
-
-@login_required
-def dpo_breaches(request: HttpRequest) -> HttpResponse:
-    form = BreachForm(request.POST or None)
-    status = 200
-    if request.method == "POST":
-        require_dpo(request.user)
-        if form.is_valid():
-            try:
-                incident = breaches.breach_incident_create(actor=request.user, **form.cleaned_data)
-                return redirect("accounts_dsr:dpo-breach", pk=incident.pk)
-            except ApplicationError as exc:
-                exc.add_to(form)
-        status = 400
-    return render(request, "dpo/breaches.html", {"incidents": breach_incident_list(actor=request.user), "form": form},
-                  status=status)
-
-
-@login_required
-def dpo_breach(request: HttpRequest, pk: int) -> HttpResponse:
-    incident = breach_incident_get(actor=request.user, incident_id=pk)
-    notify_form, close_form, status = NotifyForm(), CloseForm(), 200
-    if request.method == "POST":
-        if request.POST.get("action") == "close":
-            close_form = CloseForm(request.POST)
-            if close_form.is_valid():
-                try:
-                    closed = breaches.breach_incident_close_check(incident=incident, **close_form.cleaned_data)
-                    if not is_confirmed(request):
-                        return breach_close_confirmation(request, closed)
-                    breaches.breach_incident_close(incident=incident, actor=request.user, **close_form.cleaned_data)
-                    return redirect("accounts_dsr:dpo-breach", pk=pk)
-                except ApplicationError as exc:
-                    exc.add_to(close_form)
-        else:
-            notify_form = NotifyForm(request.POST)
-            if notify_form.is_valid():
-                try:
-                    breaches.breach_notification_record(incident=incident, actor=request.user, **notify_form.cleaned_data)
-                    return redirect("accounts_dsr:dpo-breach", pk=pk)
-                except ApplicationError as exc:
-                    exc.add_to(notify_form)
-        status = 400
-    return render(request, "dpo/breach.html", {"incident": incident, "notify_form": notify_form,
-                                               "close_form": close_form}, status=status)
 
 
 # --- DPO: processing register (the policy versions: policy_views) --------------------------------------------------------

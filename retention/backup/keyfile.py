@@ -34,7 +34,8 @@ so the file lists them too (`retention.backup.notifications`, ids and times only
 
 A retake after a commit that fails is logged, and caught up by the daily retake (`month_keys_retake`, beat) or
 the next write; until then the DPO's retention page says since when the list of erasures has not been written
-(`erasure_list_lag`), so a lagging file is seen by the people who answer for the erasures, not only in a log.
+(`erasure_list_lag`: an erasure newer than the file, or a recipient told that it does not list), so a lagging
+file is seen by the people who answer for the erasures, not only in a log.
 """
 from __future__ import annotations
 
@@ -62,7 +63,7 @@ from voipxs.privacy import crypto
 from voipxs.privacy.owned_file import database_identity, locked, write_atomic
 
 from .erasures import erasure_records_merged
-from .notifications import recipient_notification_records_merged
+from .notifications import recipient_notification_records_merged, recipient_notifications_unlisted
 
 log = logging.getLogger(__name__)
 
@@ -214,24 +215,29 @@ def month_keys_retake() -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class ErasureListLag:
-    """The key file's list of erasures is older than the newest erasure (the DPO's retention page says so)."""
+    """The key file's lists are behind the database (the DPO's retention page says so): it was taken before the
+    newest erasure, or it lacks recipients recorded as told (GDPR art. 19) since."""
 
     written_at: datetime | None  # when the key file was taken; None: there is none, or it does not read
-    last_erasure_at: datetime
+    last_erasure_at: datetime | None  # the newest erasure, when the file was taken before it; else None
+    recipients_unlisted: int = 0  # recipients recorded as told that the file does not list
 
 
 def erasure_list_lag() -> ErasureListLag | None:
-    """None while the key file was taken after the newest erasure (or there is no erasure); else when each was."""
+    """None while the key file lists every erasure and every recipient told; else when it was taken, when the
+    newest erasure it misses was done, and how many recipients told it misses. A recipient's record carries only
+    the day told (which the DPO may date back), so it is matched by content, not by time."""
     last = DataSubjectRequest.objects.filter(
         kind=DataSubjectRequest.Kind.ERASURE, status=DataSubjectRequest.Status.COMPLETED,
     ).aggregate(last=Max("completed_at"))["last"]
-    if last is None:
-        return None
     try:
-        written = parse_datetime(month_keys_read(keys_path())["taken_at"])
+        data = month_keys_read(keys_path())
     except KeyFileError:
-        written = None
-    return None if written is not None and written >= last else ErasureListLag(written, last)
+        data = None
+    written = parse_datetime(data["taken_at"]) if data else None
+    late = last if last is not None and (written is None or written < last) else None
+    unlisted = recipient_notifications_unlisted(data and data.get("recipient_notifications"))
+    return ErasureListLag(written, late, unlisted) if late or unlisted else None
 
 
 def _retake() -> None:

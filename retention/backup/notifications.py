@@ -17,8 +17,12 @@ no trace of the first notice. So, as for the erasures, the record is kept outsid
   already marked stays as it was, so a replay run twice changes nothing.
 
 A request is matched by its number AND when it was received: numbers may be handed out again after a restore. An
-erasure replayed under a new number (its own was taken, erasures.py) is therefore not matched: its recipients stay
-listed as not yet told, the safe side (told twice, never forgotten).
+erasure replayed under a new number (its own was taken, erasures.py) keeps the time it was received and its person,
+so each record also names the person's account by id and creation time (as the erasure list does; no other data),
+and the request is found as that person's received at that moment, whatever its number. A record written before
+it named the account (an older file) is matched by number only: its recipients stay listed as not yet told, the
+safe side (told twice, never forgotten). The file keeps one record per notification: a record it listed under
+the old number is dropped once this database has the same one under the new number.
 """
 from __future__ import annotations
 
@@ -32,23 +36,44 @@ from accounts.dsr.recipients import recipient_notification_replay, recipient_not
 def recipient_notification_records() -> list[dict[str, Any]]:
     """Every recipient recorded as told in this database (also those marked again after a restore)."""
     return [{"request": n.request_id, "request_received": n.request.received_at.isoformat(),
+             "account": n.request.user_id, "account_created": n.request.user.date_joined.isoformat(),
              "recipient_key": n.recipient_key, "notified_on": n.notified_on.isoformat(), "how": n.how,
              "recorded_by": n.recorded_by_id,
              "recorded_by_joined": n.recorded_by.date_joined.isoformat() if n.recorded_by_id else None}
             for n in recipient_notifications_told()]
 
 
-def _key(record: dict[str, Any]) -> tuple[int, Any, str]:
-    return record["request"], parse_datetime(record["request_received"]), record["recipient_key"]
+def _account(record: dict[str, Any]) -> tuple[int, Any] | None:
+    """The person's account (id, creation time) the record names; None in a record of an older file."""
+    if record.get("account") is None:
+        return None
+    return record["account"], parse_datetime(record["account_created"])
+
+
+def _keys(record: dict[str, Any]) -> set[tuple]:
+    """What identifies the record's notification: its request's number, and (where named) its person, each with
+    when the request was received and the recipient."""
+    received, recipient = parse_datetime(record["request_received"]), record["recipient_key"]
+    account = _account(record)
+    return {("number", record["request"], received, recipient),
+            *([("account", *account, received, recipient)] if account else [])}
 
 
 def recipient_notification_records_merged(listed: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
-    """This database's records and those of `listed` (the key file's) it does not have, by day told: one per request
-    (number and time received) and recipient, this database's where both have one."""
+    """This database's records and those of `listed` (the key file's) it does not have, by day told: one per
+    notification (request by number, or by person, with the time received, and recipient), this database's where
+    both have one."""
     records = recipient_notification_records()
-    have = {_key(r) for r in records}
-    kept = [r for r in listed or [] if _key(r) not in have]
+    have = set().union(*(_keys(r) for r in records))
+    kept = [r for r in listed or [] if not _keys(r) & have]
     return sorted([*records, *kept], key=lambda r: (r["notified_on"], r["request"], r["recipient_key"]))
+
+
+def recipient_notifications_unlisted(listed: list[dict[str, Any]] | None) -> int:
+    """How many recipients recorded as told in this database `listed` (the key file's list; None: a file taken
+    before it kept one) lacks: each would be listed as not yet told again by a restore of a backup now."""
+    have = set().union(*(_keys(r) for r in listed or []))
+    return sum(1 for r in recipient_notification_records() if not _keys(r) & have)
 
 
 def recipient_notifications_replay(records: list[dict[str, Any]] | None, *, backup: str) -> dict[str, int | None]:
@@ -63,5 +88,5 @@ def recipient_notifications_replay(records: list[dict[str, Any]] | None, *, back
             request_id=record["request"], request_received=parse_datetime(record["request_received"]),
             recipient_key=record["recipient_key"], notified_on=parse_date(record["notified_on"]), how=record["how"],
             recorded_by=record.get("recorded_by"), recorded_by_joined=parse_datetime(joined) if joined else None,
-            backup=backup)
+            backup=backup, account=_account(record))
     return {"replayed": replayed, "listed": len(records)}

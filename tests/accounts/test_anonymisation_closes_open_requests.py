@@ -107,7 +107,7 @@ class AnonymisationClosesOpenRequestsTests:
             page = c.get(url)
             assert page.status_code == 200 and CLOSED_SENTENCE in page.content.decode()
             assert 'name="action"' not in page.content.decode()  # no answer form on a closed request
-            response = c.post(url, {"action": action, "text": "An answer.", "confirm": "yes",
+            response = c.post(url, {"action": action, "answer": "An answer.", "confirm": "yes",
                                     "ground": "accuracy_contested", "ends_on": "2099-01-01"})
             assert response.status_code == 400, (kind, response.status_code)
             assert NOT_OPEN in response.content.decode()
@@ -240,7 +240,7 @@ class ErasedTextsStillOpenTests:
         url = f"/privacy-requests/dpo/{erased_open['rectification'].pk}/"
         page = c.get(url).content.decode()
         assert TEXTS_ERASED_REFUSAL in page and 'name="action"' not in page
-        response = c.post(url, {"action": action, "text": "An answer.", "confirm": "yes"})
+        response = c.post(url, {"action": action, "answer": "An answer.", "confirm": "yes"})
         assert response.status_code == 400 and TEXTS_ERASED_REFUSAL in response.content.decode()
         req = DataSubjectRequest.objects.get(pk=erased_open["rectification"].pk)
         assert (req.status, req.answer, req.extension_reason) == (Status.RECEIVED, "", "")

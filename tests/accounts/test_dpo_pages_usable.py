@@ -44,13 +44,13 @@ class RequestAnswerKeptTests:
         req = dsr_request_create(user=alice, kind=DataSubjectRequest.Kind.RESTRICTION, details="Check my data first")
         client = verified_client(client, dpo)
         response = client.post(f"/privacy-requests/dpo/{req.pk}/", {
-            "action": "complete", "text": "We restrict your data while we check it.", "ground": "accuracy_contested",
+            "action": "complete", "answer": "We restrict your data while we check it.", "ground": "accuracy_contested",
             "ends_on": "2027-02-31"})
         page = response.content.decode()
         assert response.status_code == 400 and "End date (last day)" in page
-        assert re.search(r'<textarea id="id_text" name="text" rows="4">We restrict your data while we check it.'
+        assert re.search(r'<textarea id="id_answer" name="answer" rows="4">We restrict your data while we check it.'
                          r'</textarea>', page)
         assert re.search(r'<option value="accuracy_contested" selected>', page)
         response = client.post(f"/privacy-requests/dpo/{req.pk}/", {
-            "action": "complete", "text": "", "ground": "accuracy_contested", "ends_on": "2027-02-20"})
+            "action": "complete", "answer": "", "ground": "accuracy_contested", "ends_on": "2027-02-20"})
         assert response.status_code == 400 and 'value="2027-02-20"' in response.content.decode()

@@ -38,7 +38,7 @@ class DsrRequestTests:
         req = dsr_request_create(user=alice, kind=Kind.RECTIFICATION, details="My label is wrong")
         first = req.deadline
         verified_client(client, dpo)
-        response = client.post(f"/privacy-requests/dpo/{req.pk}/", {"action": "extend", "text": "Records at the carrier."})
+        response = client.post(f"/privacy-requests/dpo/{req.pk}/", {"action": "extend", "answer": "Records at the carrier."})
         assert response.status_code == 302
         req.refresh_from_db()
         assert req.deadline == add_months(first, 2) and req.extended_at
@@ -55,7 +55,7 @@ class DsrRequestTests:
         running = dsr_request_create(user=bob, kind=Kind.RECTIFICATION, details="My label is wrong")
         verified_client(client, dpo)
         assert "Extend by two months" not in client.get(f"/privacy-requests/dpo/{late.pk}/").content.decode()
-        refused = client.post(f"/privacy-requests/dpo/{late.pk}/", {"action": "extend", "text": "Busy."})
+        refused = client.post(f"/privacy-requests/dpo/{late.pk}/", {"action": "extend", "answer": "Busy."})
         assert refused.status_code == 400 and "The deadline of this request has passed" in refused.content.decode()
         late.refresh_from_db()
         assert late.deadline < now() and late.extended_at is None and late.extension_reason == ""
@@ -64,7 +64,7 @@ class DsrRequestTests:
         assert error.value.extra["field"] == "deadline"
         assert not AuditEntry.objects.filter(action="dsr.extend").exists()
         assert "Extend by two months" in client.get(f"/privacy-requests/dpo/{running.pk}/").content.decode()
-        extended = client.post(f"/privacy-requests/dpo/{running.pk}/", {"action": "extend", "text": "Busy."})
+        extended = client.post(f"/privacy-requests/dpo/{running.pk}/", {"action": "extend", "answer": "Busy."})
         assert extended.status_code == 302
         running.refresh_from_db()
         assert running.extended_at is not None and running.deadline > now() + timedelta(days=50)
@@ -75,14 +75,14 @@ class DsrRequestTests:
         DataSubjectRequest.objects.filter(pk=soon.pk).update(deadline=late.deadline - timedelta(days=10))
         done = dsr_request_create(user=carol, kind=Kind.RECTIFICATION, details="My label is wrong")
         verified_client(client, dpo)
-        client.post(f"/privacy-requests/dpo/{done.pk}/", {"action": "complete", "text": "Corrected.",
+        client.post(f"/privacy-requests/dpo/{done.pk}/", {"action": "complete", "answer": "Corrected.",
                                                           "confirm": "yes"})
         page = client.get("/privacy-requests/dpo/").content.decode()
         open_table = page.split('id="dsr-open"')[1].split("</table>")[0]
         assert open_table.index(f">{soon.pk}<") < open_table.index(f">{late.pk}<")
         assert f">{done.pk}<" not in open_table
         assert "alice" not in page and "@example.org" not in page  # the work list is pseudonymous
-        empty = client.post(f"/privacy-requests/dpo/{late.pk}/", {"action": "complete", "text": ""})
+        empty = client.post(f"/privacy-requests/dpo/{late.pk}/", {"action": "complete", "answer": ""})
         assert empty.status_code == 400
         assert AuditEntry.objects.filter(action="dsr.complete").count() == 1
 

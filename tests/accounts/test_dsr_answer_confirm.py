@@ -31,7 +31,7 @@ class AnswerConfirmationTests:
     def test_the_first_click_asks_and_changes_nothing(self, client, alice, dpo, action, title):
         req = dsr_request_create(user=alice, kind=Kind.RECTIFICATION, details="My label is wrong")
         verified_client(client, dpo)
-        response = client.post(_url(req), {"action": action, "text": "We cannot find that label."})
+        response = client.post(_url(req), {"action": action, "answer": "We cannot find that label."})
         body = response.content.decode()
         assert response.status_code == 200 and title % req.pk in body
         assert "goes to the customer" in body and "cannot be taken back" in body
@@ -44,7 +44,7 @@ class AnswerConfirmationTests:
         req = dsr_request_create(user=alice, kind=Kind.RECTIFICATION, details="My label is wrong")
         verified_client(client, dpo)
         client.cookies["django_language"] = "nl"
-        body = client.post(_url(req), {"action": action, "text": "Antwoord."}).content.decode()
+        body = client.post(_url(req), {"action": action, "answer": "Antwoord."}).content.decode()
         assert '<html lang="nl">' in body and "Bevestig alstublieft" in body
         assert _status(req) == Status.RECEIVED
 
@@ -52,7 +52,7 @@ class AnswerConfirmationTests:
     def test_the_confirmed_click_answers(self, client, alice, dpo, action, status):
         req = dsr_request_create(user=alice, kind=Kind.RECTIFICATION, details="My label is wrong")
         verified_client(client, dpo)
-        response = client.post(_url(req), {"action": action, "text": "Our answer.", "confirm": "yes"})
+        response = client.post(_url(req), {"action": action, "answer": "Our answer.", "confirm": "yes"})
         assert response.status_code == 302 and _status(req) == status
         assert DataSubjectRequest.objects.get(pk=req.pk).answer == "Our answer."
 
@@ -60,7 +60,7 @@ class AnswerConfirmationTests:
     def test_an_empty_answer_is_refused_before_any_confirmation(self, client, alice, dpo, action):
         req = dsr_request_create(user=alice, kind=Kind.RECTIFICATION, details="My label is wrong")
         verified_client(client, dpo)
-        response = client.post(_url(req), {"action": action, "text": "  "})
+        response = client.post(_url(req), {"action": action, "answer": "  "})
         body = response.content.decode()
         assert response.status_code == 400 and "Write the answer the user will read." in body
         assert "Please confirm" not in body and _status(req) == Status.RECEIVED
@@ -69,14 +69,14 @@ class AnswerConfirmationTests:
         req = dsr_request_create(user=alice, kind=Kind.RECTIFICATION, details="My label is wrong")
         DataSubjectRequest.objects.filter(pk=req.pk).update(status=Status.REJECTED)
         verified_client(client, dpo)
-        response = client.post(_url(req), {"action": "complete", "text": "Corrected."})
+        response = client.post(_url(req), {"action": "complete", "answer": "Corrected."})
         assert response.status_code == 400 and "Please confirm" not in response.content.decode()
 
     def test_a_restriction_names_its_ground_and_last_day(self, client, alice, dpo):
         req = dsr_request_create(user=alice, kind=Kind.RESTRICTION)
         verified_client(client, dpo)
         last_day = localdate() + timedelta(days=20)
-        data = {"action": "complete", "text": "Restricted.", "ground": "objection_pending",
+        data = {"action": "complete", "answer": "Restricted.", "ground": "objection_pending",
                 "ends_on": last_day.isoformat()}
         body = client.post(_url(req), data).content.decode()
         label = str(Restriction.Ground("objection_pending").label)

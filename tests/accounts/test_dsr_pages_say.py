@@ -50,7 +50,7 @@ class ErasureWrongPasswordTests:
 
 class DpoStepMessageTests:
     def _after(self, client, req, action, text=""):
-        data = {"action": action, "text": text, **({"confirm": "yes"} if action in ("complete", "reject") else {})}
+        data = {"action": action, "answer": text, **({"confirm": "yes"} if action in ("complete", "reject") else {})}
         response = client.post(f"/privacy-requests/dpo/{req.pk}/", data, follow=True)
         assert response.status_code == 200
         return [str(m) for m in response.context["messages"]]

@@ -68,7 +68,8 @@ class BreachNotificationTests:
         assert BreachIncident.objects.get(pk=inc.pk).authority_notified_at is None
         response = client.post(f"/privacy-requests/dpo/breaches/{inc.pk}/", {
             "action": "notify", "recipient": "authority", "stage": "initial",
-            "sent_at": localtime(now() - timedelta(hours=1)).strftime("%Y-%m-%d %H:%M"), "reference": "AP-2026-0042"})
+            "sent_at": localtime(now() - timedelta(hours=1)).strftime("%Y-%m-%d %H:%M"), "reference": "AP-2026-0042",
+            "confirm": "yes"})  # recording asks first (test_breach_notification_confirm.py)
         assert response.status_code == 302
         assert BreachNotification.objects.get().reference == "AP-2026-0042"
 

@@ -345,14 +345,14 @@ class RestrictionPageTests:
         req = _asked(alice)
         verified_client(client, dpo)
         url = f"/privacy-requests/dpo/{req.pk}/"
-        missing = client.post(url, {"action": "complete", "text": "Restricted.", "ground": "objection_pending"})
+        missing = client.post(url, {"action": "complete", "answer": "Restricted.", "ground": "objection_pending"})
         assert missing.status_code == 400 and "End date" in missing.content.decode()
-        bad = client.post(url, {"action": "complete", "text": "Restricted.", "ground": "objection_pending",
+        bad = client.post(url, {"action": "complete", "answer": "Restricted.", "ground": "objection_pending",
                                 "ends_on": "not-a-date"})
         assert bad.status_code == 400 and "End date" in bad.content.decode()
         assert not Restriction.objects.exists()
         last_day = localdate() + timedelta(days=20)
-        done = client.post(url, {"action": "complete", "text": "Restricted.", "ground": "objection_pending",
+        done = client.post(url, {"action": "complete", "answer": "Restricted.", "ground": "objection_pending",
                                  "ends_on": last_day.isoformat(), "confirm": "yes"})
         assert done.status_code == 302
         restriction = Restriction.objects.get(user=alice)

@@ -164,7 +164,7 @@ class NewDecisionPagesTests:
         assert 'id="notice-withdrawal"' in page and f"records a new decision on its restriction #{restriction.pk}" in page
         assert "e-mailed that the restriction continues" in page
 
-        data = {"action": "complete", "text": "Restricted again.", "ground": Ground.LEGAL_CLAIMS, "ends_on": "",
+        data = {"action": "complete", "answer": "Restricted again.", "ground": Ground.LEGAL_CLAIMS, "ends_on": "",
                 "confirm": "yes"}
         with TestCase.captureOnCommitCallbacks(execute=True):
             done = client.post(url, data, follow=True)
@@ -210,7 +210,7 @@ class EmptyAddressTests:
         assert "no e-mail address: tell them another way" in client.get(f"/privacy-requests/dpo/{req.pk}/").content.decode()
         sent = len(mail.outbox)
         with TestCase.captureOnCommitCallbacks(execute=True):
-            client.post(f"/privacy-requests/dpo/{req.pk}/", {"action": "complete", "text": "Again.",
+            client.post(f"/privacy-requests/dpo/{req.pk}/", {"action": "complete", "answer": "Again.",
                                                              "ground": Ground.LEGAL_CLAIMS, "confirm": "yes"})
         restriction = Restriction.objects.get(user=alice, lifted_at__isnull=True)
         assert len(mail.outbox) == sent and restriction.continuation_notice_due_at is None

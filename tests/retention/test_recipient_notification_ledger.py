@@ -46,6 +46,18 @@ def _lost_with_the_restore(notification: RecipientNotification) -> None:
     RecipientNotification.objects.filter(pk=notification.pk).update(notified_on=None, how="", recorded_by=None)
 
 
+def _under_a_new_number(notification: RecipientNotification) -> DataSubjectRequest:
+    """As a restore leaves it when the request was made again under a new number: the same person's request, received
+    at the same moment, holds the row; its old number is another request's (received at another time)."""
+    old = notification.request
+    again = DataSubjectRequest.objects.create(user=old.user, kind=old.kind, status=old.status,
+                                              received_at=old.received_at, deadline=old.deadline,
+                                              completed_at=old.completed_at)
+    RecipientNotification.objects.filter(pk=notification.pk).update(request=again)
+    DataSubjectRequest.objects.filter(pk=old.pk).update(received_at=old.received_at - timedelta(days=400))
+    return again
+
+
 def _state(notification: RecipientNotification) -> tuple:
     notification.refresh_from_db()
     return notification.notified_on, notification.how, notification.recorded_by_id
@@ -55,7 +67,8 @@ class RecipientNotificationLedgerTests:
     def test_the_key_backup_lists_the_record_by_ids_and_times_once_it_commits(self, told, alice, dpo, places):
         req = told.request
         assert keyfile.month_keys_read(places.keys)["recipient_notifications"] == [{
-            "request": req.pk, "request_received": req.received_at.isoformat(), "recipient_key": told.recipient_key,
+            "request": req.pk, "request_received": req.received_at.isoformat(), "account": alice.pk,
+            "account_created": alice.date_joined.isoformat(), "recipient_key": told.recipient_key,
             "notified_on": YESTERDAY.isoformat(), "how": "letter", "recorded_by": dpo.pk,
             "recorded_by_joined": dpo.date_joined.isoformat()}]
         text = key_file_text(places.keys)
@@ -90,6 +103,33 @@ class RecipientNotificationLedgerTests:
             received_at=told.request.received_at - timedelta(days=400))  # numbers handed out again after a restore
         assert recipient_notifications_replay(records, backup="backup-test")["replayed"] == 0
         assert _state(told) == (None, "", None)
+
+    def test_a_request_made_again_under_a_new_number_is_found_by_its_person_and_time(self, told, dpo):
+        """An erasure replayed after a restore under a new number (its own was taken, erasures.py) keeps its person
+        and the time it was received: its recipients told since the backup are marked again, not asked again."""
+        records = recipient_notification_records()
+        _lost_with_the_restore(told)
+        again = _under_a_new_number(told)
+        assert recipient_notifications_replay(records, backup="backup-test")["replayed"] == 1
+        assert _state(told) == (YESTERDAY, "letter", dpo.pk)
+        assert AuditEntry.objects.get(action="dsr.recipient_notified_replayed").target_id == str(again.pk)
+        # The file keeps one record of it: the one under the old number goes once this database has the new one.
+        assert [r["request"] for r in recipient_notification_records_merged(records)] == [again.pk]
+
+    def test_a_record_of_an_older_file_naming_no_person_is_matched_by_number_only(self, told):
+        records = [{k: v for k, v in r.items() if k not in ("account", "account_created")}
+                   for r in recipient_notification_records()]
+        _lost_with_the_restore(told)
+        _under_a_new_number(told)
+        assert recipient_notifications_replay(records, backup="backup-test")["replayed"] == 0
+        assert _state(told) == (None, "", None)
+
+    def test_another_persons_request_received_at_the_same_moment_is_left_alone(self, told, bob):
+        records = recipient_notification_records()
+        _lost_with_the_restore(told)
+        again = _under_a_new_number(told)
+        DataSubjectRequest.objects.filter(pk=again.pk).update(user=bob)
+        assert recipient_notifications_replay(records, backup="backup-test")["replayed"] == 0
 
     def test_a_staff_member_not_in_the_restored_database_is_not_guessed(self, told, dpo):
         records = [{**r, "recorded_by_joined": (dpo.date_joined - timedelta(days=1)).isoformat()}

@@ -200,6 +200,17 @@ class DpoPageTests:
         note = CdrAnnotation.objects.get()
         assert (note.cdr_id, note.dsr_request_id, note.author_id) == (call.id, request_of_alice.pk, dpo.pk)
 
+    def test_going_back_from_the_question_keeps_the_call_and_the_note(self, client, dpo, call, request_of_alice):
+        verified_client(client, dpo)
+        form = {"call": self._value(call), "text": STATEMENT, "day": ""}
+        asked = client.post(self._url(request_of_alice), form).content.decode()
+        assert f'value="edit" formaction="{self._url(request_of_alice)}#call-note-form"' in asked
+        back = client.post(self._url(request_of_alice), {**form, "confirm": ["yes", "edit"]})
+        body = back.content.decode()
+        assert back.status_code == 200 and "Please confirm" not in body and 'role="alert"' not in body
+        assert f'value="{self._value(call)}" id="call-{call.id}" required checked>' in body
+        assert f">{STATEMENT}</textarea>" in body and not CdrAnnotation.objects.exists()
+
     def test_an_empty_note_or_another_customers_call_is_refused_on_the_page(self, client, dpo, bob, call,
                                                                             request_of_alice):
         verified_client(client, dpo)

@@ -43,9 +43,9 @@ def test_a_click_to_call_token_name_with_nul_is_refused_naming_it(client, alice)
 def test_the_dpos_answer_with_nul_is_refused_naming_it(client, dpo, alice):
     req = dsr_request_start(request=dsr_request_create(user=alice, kind=DataSubjectRequest.Kind.ACCESS), actor=dpo)
     response = verified_client(client, dpo).post(f"/privacy-requests/dpo/{req.pk}/",
-                                                 urlencode({"action": "reject", "text": "no\x00", "confirm": "yes"}),
+                                                 urlencode({"action": "reject", "answer": "no\x00", "confirm": "yes"}),
                                                  content_type=FORM)
-    assert refused(response) == f"text: {REFUSED}"
+    assert refused(response) == f"answer: {REFUSED}"
     assert DataSubjectRequest.objects.get(pk=req.pk).status == req.status
 
 
@@ -83,8 +83,8 @@ def test_a_click_to_call_token_name_with_nul_sent_as_multipart_is_refused(client
 def test_the_dpos_answer_with_nul_sent_as_multipart_is_refused(client, dpo, alice):
     req = dsr_request_start(request=dsr_request_create(user=alice, kind=DataSubjectRequest.Kind.ACCESS), actor=dpo)
     response = verified_client(client, dpo).post(f"/privacy-requests/dpo/{req.pk}/",
-                                                 {"action": "reject", "text": "no\x00", "confirm": "yes"})
-    assert refused(response) == f"text: {REFUSED}"
+                                                 {"action": "reject", "answer": "no\x00", "confirm": "yes"})
+    assert refused(response) == f"answer: {REFUSED}"
     assert DataSubjectRequest.objects.get(pk=req.pk).status == req.status
 
 

@@ -55,7 +55,6 @@ def test_parser_reads_flags_plurals_and_escapes(tmp_path):
                                                                                    {0: "één", 1: ""}, False)
 
 
-# h-legal3: the register's refusals of an unticked box and its 'Source checked' hint
 def test_makemessages_finds_no_string_missing_from_the_catalogue(tmp_path, monkeypatch):
     if not shutil.which("xgettext") or not shutil.which("msgmerge"):
         if os.environ.get("CI"):

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.dsr.selectors import dsr_request_get
-from voipxs.confirm import confirmation_page, is_confirmed
+from voipxs.confirm import confirmation_page, is_confirmed, is_edit
 from voipxs.exceptions import ApplicationError
 from voipxs.timeutil import DayField
 from voipxs.privacy.purposes import Purpose
@@ -96,14 +96,16 @@ def dpo_call_note_add(request: HttpRequest, pk: int) -> HttpResponse:
     req = dsr_request_get(actor=request.user, request_id=pk)  # 403 unless the DPO; audited
     form = CallNoteForm(request.POST)
     back = reverse("accounts_dsr:dpo-request", args=[req.pk])
-    if form.is_valid():
+    editing = is_edit(request)  # "Go back and change": the call and the note as typed, nothing done
+    if form.is_valid() and not editing:
         (cdr_id, started_at), day = form.cleaned_data["call"], form.cleaned_data["day"]
         try:
             text = cdr_annotation_text_validate(form.cleaned_data["text"])
             if not is_confirmed(request):
                 return confirmation_page(request, title=_("Attach this note to the call?"),
                                          consequences=_consequences(started_at, text),
-                                         action_label=_("Yes, attach the note"), cancel_url=back)
+                                         action_label=_("Yes, attach the note"), cancel_url=back,
+                                         edit_anchor="call-note-form")
             cdr_annotate(actor=request.user, cdr_id=cdr_id, started_at=started_at, text=text, dsr_request=req)
             messages.success(request, _("The note is attached to the call."))
             return redirect(back + (f"?day={day.isoformat()}" if day else ""))
@@ -113,4 +115,4 @@ def dpo_call_note_add(request: HttpRequest, pk: int) -> HttpResponse:
             else:  # the request's state (not open, not a rectification): the form may not be on the page
                 messages.error(request, exc.shown())
     context = rectification_panel(actor=request.user, req=req, params=request.POST, form=form)
-    return render(request, "traffic/dpo_call_note.html", {"req": req, "panel": context}, status=400)
+    return render(request, "traffic/dpo_call_note.html", {"req": req, "panel": context}, status=200 if editing else 400)
