@@ -66,13 +66,13 @@ class DpoAnswerGoBackTests:
         response = client.post(_url(req), {"action": "complete", "answer": "", "confirm": "edit"})
         assert response.status_code == 200 and "Write the answer the user will read." not in response.content.decode()
 
-    @pytest.mark.xfail(strict=True, reason="Dutch pending")
     def test_the_button_is_in_dutch(self, client, alice, dpo):
         req = dsr_request_create(user=alice, kind=Kind.RECTIFICATION, details="My label is wrong")
         verified_client(client, dpo)
         client.cookies["django_language"] = "nl"
         body = client.post(_url(req), {"action": "reject", "answer": "Nee."}).content.decode()
         assert "Bevestig alstublieft" in body and GO_BACK not in body and 'value="edit"' in body
+        assert "Terug om te wijzigen" in body
 
 
 class NoGoBackWhereTheFormCannotComeBackTests:

@@ -66,8 +66,8 @@ class ErasureListRecipientsTests:
         keyfile.month_keys_take(path=keyfile.keys_path())
         assert keyfile.erasure_list_lag() is None
 
-    @pytest.mark.xfail(strict=True, reason="Dutch pending")
     def test_the_warning_is_in_dutch(self, places, client, dpo, alice, legal1, monkeypatch):
         _told_without_retake(alice, legal1, dpo, monkeypatch)
         page = _dashboard(client, dpo, "nl")
         assert ALERT in page and "recorded as told" not in page and "not written since" not in page
+        assert "als ingelicht is vastgelegd (AVG art. 19)" in page

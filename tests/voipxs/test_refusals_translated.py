@@ -96,7 +96,6 @@ def test_no_refusal_is_built_in_place():
                                 "translate them:\n" + "\n".join(BUILT_IN_PLACE))
 
 
-@pytest.mark.xfail(strict=True, reason="Dutch pending")  # h-dpo: the breach withdrawal's two refusals
 def test_every_refusal_has_a_dutch_translation():
     missing = []
     for where, messages in REFUSALS:
