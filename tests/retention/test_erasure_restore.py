@@ -46,11 +46,13 @@ PERSONAL = (*CAROL.values(), DAVE["email"], DAVE["number"], OTHER, HOLD, "carol"
 
 
 def key_file_text(path) -> str:
-    """The key backup decrypted: what anyone holding the file and the master key reads in it. The wrapped month
-    keys are random base64, which holds any short name now and then ("dpo" in about one file of fifty): they are
-    shown as "…", so a test that looks for a person's name in the text finds only what the file says."""
+    """The key backup decrypted: what anyone holding the file and the master key reads in it. Two values are shown
+    as "…", so a test that looks for a person's name finds only what the file says of people: the database's own
+    name (a test database named test_voipxs_dpo held "dpo", the DPO's user name) and the wrapped month keys, random
+    base64 that holds any short name now and then."""
     raw = path.read_bytes()
     data = json.loads(crypto.decrypt_bytes(raw[len(keyfile.MAGIC):], aad=keyfile._AAD))
+    data["database"] = "…"
     for month in data.get("months", []):
         if month.get("wrapped_key") is not None:
             month["wrapped_key"] = "…"

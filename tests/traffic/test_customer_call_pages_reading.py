@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.utils.timezone import localdate, now
+from django.utils.timezone import localdate, localtime, now
 from django.utils.translation import override
 
 from tests.factories import make_cdr, verified_client
@@ -23,7 +23,7 @@ def _month_before(day):
 class UsageMonthLinksTests:
     def test_a_month_with_calls_links_to_that_months_calls(self, client, alice):
         start, end = _month_before(localdate())
-        make_cdr(account=alice, started_at=now().replace(day=1) - timedelta(days=3), billsec=600)
+        make_cdr(account=alice, started_at=localtime().replace(day=1) - timedelta(days=3), billsec=600)  # Amsterdam's
         body = verified_client(client, alice).get("/calls/usage/").content.decode()
         href = f'href="/calls/?since={start:%Y-%m-%d}&amp;until={end:%Y-%m-%d}"'
         assert body.count(href) == 1, body
