@@ -41,10 +41,8 @@ HOLD_KEPT_REASON = gettext_noop("Legal hold (%(reason)s, %(reference)s).")
 
 def _hold_reason(hold: LegalHold, *, english: bool) -> str:
     """The hold's line: in English for the record (the DPO's, the audit's), else in the reader's language."""
-    if english:
-        with translation.override("en"):
-            return HOLD_KEPT_REASON % {"reason": hold.get_reason_display(), "reference": hold.reference}
-    return gettext(HOLD_KEPT_REASON) % {"reason": hold.get_reason_display(), "reference": hold.reference}
+    with translation.override("en" if english else translation.get_language()):
+        return gettext(HOLD_KEPT_REASON) % {"reason": hold.get_reason_display(), "reference": hold.reference}
 
 
 def _categories_label(categories: list[str]) -> str:

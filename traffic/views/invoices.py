@@ -104,7 +104,7 @@ def staff_invoices(request: HttpRequest) -> HttpResponse:
         "page": page, "invoices": page.rows if page else [], "status": status or "", "number": number or "",
         "statuses": Invoice.Status.choices, "query": query.urlencode(), "is_first_page": not request.GET.get("after"),
         "here": request.get_full_path(), "here_query": urlencode({RETURN_FIELD: request.get_full_path()}),
-        "today": localdate(),  # Dispute is offered while the window runs (invoice_disputes.dispute_refusal's rule)
+        "today": invoice_disputes.amsterdam_today(),  # Dispute is offered while the window runs (dispute_refusal)
     }, status=code)
 
 

@@ -3,10 +3,10 @@ takes two steps: the form, then a page naming what will happen with a button to 
 confirmed POST calls the service (`traffic.services.tariffs`, audited, re-rates pending calls)."""
 from __future__ import annotations
 
-from django import forms
 import re
 import secrets
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 
 from voipxs.exceptions import ApplicationError
 
-from ..rate_deck import parse_rate_deck
+from ..rate_deck import MAX_DECK_BYTES, parse_rate_deck
 from ..selectors.tariffs import tariff_get, tariff_list
 from ..services import tariffs as tariff_services
 from ..tariff_rules import validate_tariff_prefix, validate_zone_text
@@ -108,7 +108,7 @@ def _deck_read(request: HttpRequest, deck_form: DeckForm) -> tuple[str, str] | N
     if "file" in deck_form.errors:
         return None
     try:
-        return upload.name[:100], upload.read(2 * 1024 * 1024 + 1).decode("utf-8-sig")
+        return upload.name[:100], upload.read(MAX_DECK_BYTES + 1).decode("utf-8-sig")  # over: refused by the parser
     except UnicodeDecodeError:
         deck_form.add_error("file", _("The rate deck must be UTF-8 text."))
         return None
